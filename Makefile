@@ -1,0 +1,109 @@
+# Escort build.  `make` builds bin/; `make check` runs every test (also under
+# ASan+UBSan); `make bench` runs the benchmarks; `make install` honours
+# PREFIX and DESTDIR.  Each program folder contributes a module.mk fragment.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+PKGS     := libssh libuv libcrypto libssl libzstd vterm
+
+# SAN=1 builds everything with AddressSanitizer + UndefinedBehaviorSanitizer
+# into build/san; the default build goes to build/release and bin/.
+ifeq ($(SAN),1)
+BUILD    := build/san
+BINDIR   := build/san/bin
+OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SANLD    := -fsanitize=address,undefined
+else
+BUILD    := build/release
+BINDIR   := bin
+OPTFLAGS := -O2 -g
+SANLD    :=
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+CPPFLAGS += -I. -D_GNU_SOURCE -DESCORT_VERSION='"$(VERSION)"'
+CFLAGS   += -std=gnu17 -Wall -Wextra -Werror -pthread $(OPTFLAGS) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS  += -pthread $(SANLD)
+LDLIBS   += $(PKG_LIBS) -lm
+
+VERSION  := 0.1.0
+
+PROGRAMS   :=
+UNIT_TESTS :=
+FUZZERS    :=
+BENCHES    :=
+
+# ---- helpers for the module.mk fragments ------------------------------------
+# $(call lib_rule,NAME,SOURCES): $(BUILD)/libNAME.a from SOURCES.
+define lib_rule
+$(BUILD)/lib$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(2))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+
+# $(call program,NAME,OBJECTS-AND-LIBS): $(BINDIR)/NAME, added to PROGRAMS.
+define program
+PROGRAMS += $(BINDIR)/$(1)
+$(BINDIR)/$(1): $(2)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+
+# $(call unit_test,NAME,LIBS): $(BUILD)/tests/NAME from tests/unit/NAME.c (cmocka).
+define unit_test
+UNIT_TESTS += $(BUILD)/tests/$(1)
+$(BUILD)/tests/$(1): $(BUILD)/obj/tests/unit/$(1).o $(2)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(CMOCKA_LIBS)
+endef
+
+# $(call fuzz_target,NAME,SOURCES): build/fuzz/NAME from tests/fuzz/NAME.c plus
+# the library SOURCES, compiled by clang with libFuzzer + ASan + UBSan.
+FUZZ_CC     := clang
+FUZZ_CFLAGS := -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE \
+               -DESCORT_FUZZING $(PKG_CFLAGS)
+define fuzz_target
+FUZZERS += build/fuzz/$(1)
+build/fuzz/$(1): tests/fuzz/$(1).c $(2)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $$@ $$^ $(PKG_LIBS) -lm
+endef
+
+all: programs
+
+# Fragments append to PROGRAMS, UNIT_TESTS, FUZZERS, BENCHES and add link rules.
+include $(wildcard recorder/module.mk policy/module.mk proxy/module.mk replay/module.mk tests/module.mk)
+
+programs: $(PROGRAMS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+unit-tests: $(UNIT_TESTS)
+fuzzers: $(FUZZERS)
+benches: $(BENCHES) programs
+
+check: 
+	bash scripts/check.sh
+
+bench: programs benches
+	bash tests/bench/run.sh
+
+install: programs
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	for p in man/*.[158]; do [ -e "$$p" ] || continue; \
+	    s=$${p##*.}; install -m 644 "$$p" $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+clean:
+	rm -rf build bin
+
+.PHONY: all programs unit-tests fuzzers benches check bench install clean
+
+-include $(shell find build -name '*.d' 2>/dev/null)

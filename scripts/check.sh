@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs the whole suite twice: a release build, then an ASan+UBSan build.
+# Prints one closing line "check: N passed, N failed".  Exit 0 only if N failed is 0.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+pass=0; fail=0; failed=()
+
+count() { # count NAME STATUS
+    if [ "$2" -eq 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); failed+=("$1"); fi
+}
+
+run_suite() { # run_suite LABEL MAKEVARS...
+    local label=$1; shift
+    echo "== $label: build"
+    if ! make -s -j"$jobs" "$@" programs unit-tests >"build/$label-build.log" 2>&1; then
+        cat "build/$label-build.log"; count "$label:build" 1; return
+    fi
+    local bindir=bin testdir=build/release/tests
+    [ "$label" = san ] && { bindir=build/san/bin; testdir=build/san/tests; }
+    echo "== $label: unit tests"
+    for t in "$testdir"/test_*; do
+        [ -x "$t" ] || continue
+        local out; out=$(timeout 300 "$t" 2>&1); local rc=$?
+        echo "$out" | grep -E '^\[  (PASSED|FAILED)  \]|^\[  ERROR   \]|^\[  FAILED  \] ' || true
+        local np nf
+        np=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+        nf=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+        pass=$((pass+${np:-0})); fail=$((fail+${nf:-0}))
+        if [ $rc -ne 0 ] && [ "${nf:-0}" -eq 0 ]; then
+            echo "$out" | tail -30; count "$label:$(basename "$t")" 1
+        elif [ $rc -ne 0 ]; then
+            echo "$out" | grep -E '^\[  FAILED  \] [a-z]' ; failed+=("$label:$(basename "$t")")
+        fi
+    done
+    echo "== $label: integration tests"
+    local out rc
+    ESCORT_BIN="$PWD/$bindir" python3 tests/run.py --label "$label" >"build/$label-integration.log" 2>&1; rc=$?
+    grep -E '^(PASS|FAIL|SKIP) |^integration:' "build/$label-integration.log" || true
+    local np nf
+    np=$(sed -n 's/^integration: \([0-9]*\) passed.*/\1/p' "build/$label-integration.log" | tail -1)
+    nf=$(sed -n 's/^integration: [0-9]* passed, \([0-9]*\) failed.*/\1/p' "build/$label-integration.log" | tail -1)
+    pass=$((pass+${np:-0})); fail=$((fail+${nf:-0}))
+    if [ $rc -ne 0 ]; then
+        [ "${nf:-0}" -eq 0 ] && count "$label:integration" 1
+        failed+=("$label:integration (log: build/$label-integration.log)")
+        sed -n '/^--- FAIL/,/^--- END/p' "build/$label-integration.log" | tail -200
+    fi
+}
+
+mkdir -p build
+run_suite release
+echo "== fuzz smoke"
+if make -s -j"$jobs" fuzzers >build/fuzz-build.log 2>&1; then
+    for f in build/fuzz/fuzz_*; do
+        [ -x "$f" ] || continue
+        corpus="tests/fuzz/corpus/$(basename "$f")"; mkdir -p "build/fuzz/work/$(basename "$f")"
+        if timeout 120 "$f" -max_total_time=15 -timeout=5 -rss_limit_mb=2048 \
+               "build/fuzz/work/$(basename "$f")" $( [ -d "$corpus" ] && echo "$corpus") \
+               >"build/fuzz/$(basename "$f").log" 2>&1; then
+            echo "PASS fuzz $(basename "$f")"; count "fuzz:$(basename "$f")" 0
+        else
+            echo "FAIL fuzz $(basename "$f")"; tail -40 "build/fuzz/$(basename "$f").log"; count "fuzz:$(basename "$f")" 1
+        fi
+    done
+else
+    cat build/fuzz-build.log; count "fuzz:build" 1
+fi
+run_suite san SAN=1
+
+echo
+[ $fail -eq 0 ] || printf 'failed: %s\n' "${failed[@]}"
+echo "check: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,224 @@
+"""Shared integration-test fixtures: temp dirs, free loopback ports, processes
+tracked by pid and always stopped, key generation, and a real OpenSSH sshd.
+
+Every process a test starts goes through `Procs.start` and is stopped by that
+test (by pid) when the test's `with Env() as env:` block ends, pass or fail.
+"""
+import os, signal, socket, subprocess, tempfile, time, shutil, hashlib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("ESCORT_BIN", os.path.join(ROOT, "bin"))
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+
+
+def bin_path(name):
+    return os.path.join(BIN, name)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout=10.0, interval=0.02, what="condition"):
+    """Polls pred() until truthy (returned) or timeout (AssertionError). Bounded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def port_open(port, host="127.0.0.1"):
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def unix_socket_open(path):
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(0.5)
+            s.connect(path)
+            return True
+    except OSError:
+        return False
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+class Proc:
+    def __init__(self, name, popen, log_path):
+        self.name, self.p, self.log_path = name, popen, log_path
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def send(self, sig):
+        if self.alive():
+            os.kill(self.p.pid, sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        """Sends sig to the pid and waits; SIGKILL after timeout. Returns exit code."""
+        if self.alive():
+            try:
+                os.kill(self.p.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.p.pid, signal.SIGKILL)
+                self.p.wait(5)
+        return self.p.returncode
+
+    def kill(self):
+        return self.stop(signal.SIGKILL, 5)
+
+
+class Env:
+    """A test's private world: a temp dir and the processes it started.
+
+    with Env() as env:
+        sshd = env.sshd()
+        ...
+    On exit every process is stopped by pid and, on success, the dir removed
+    (kept with ESCORT_KEEP=1 or when the test failed, for the log)."""
+
+    def __init__(self, name="escort"):
+        self.dir = tempfile.mkdtemp(prefix=name + "-")
+        self.procs = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, ev, tb):
+        for p in reversed(self.procs):
+            try:
+                p.stop(timeout=5)
+            except Exception:
+                pass
+        if et is not None:
+            for p in self.procs:
+                print("--- log of %s (pid %d) ---" % (p.name, p.pid))
+                print(p.log()[-4000:])
+        if et is None and not os.environ.get("ESCORT_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+    def path(self, *parts):
+        p = os.path.join(self.dir, *parts)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        return p
+
+    def write(self, rel, text, mode=0o644):
+        p = self.path(rel)
+        with open(p, "w") as f:
+            f.write(text)
+        os.chmod(p, mode)
+        return p
+
+    def start(self, name, argv, env=None, stdin=subprocess.DEVNULL, **kw):
+        """Starts argv with stdout+stderr to DIR/NAME.log; tracked and stopped at exit."""
+        log_path = self.path(name + ".log")
+        log = open(log_path, "ab")
+        e = dict(os.environ)
+        e.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        e.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        if env:
+            e.update(env)
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=stdin,
+                             env=e, start_new_session=True, **kw)
+        log.close()
+        proc = Proc(name, p, log_path)
+        self.procs.append(proc)
+        return proc
+
+    def keygen(self, name, kind="ed25519", comment=None):
+        """OpenSSH key pair DIR/keys/NAME(.pub); returns (private_path, public_line)."""
+        p = self.path("keys", name)
+        if not os.path.exists(p):
+            subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", comment or name,
+                            "-f", p], check=True)
+        with open(p + ".pub") as f:
+            return p, f.read().strip()
+
+    def sshd(self, login=None, authorized=(), extra=""):
+        """Starts a real OpenSSH sshd on 127.0.0.1:<free port> accepting the given
+        public key lines for `login` (default: the current user)."""
+        return Sshd(self, login, authorized, extra)
+
+
+class Sshd:
+    def __init__(self, env, login, authorized, extra):
+        import pwd
+        self.env = env
+        self.login = login or pwd.getpwuid(os.getuid()).pw_name
+        self.port = free_port()
+        d = env.path("sshd", "x")
+        d = os.path.dirname(d)
+        self.hostkey, self.hostkey_pub = env.keygen("sshd_host_ed25519")
+        ak = os.path.join(d, "authorized_keys")
+        with open(ak, "w") as f:
+            f.write("\n".join(authorized) + "\n")
+        os.chmod(ak, 0o600)
+        cfg = os.path.join(d, "sshd_config")
+        with open(cfg, "w") as f:
+            f.write(f"""Port {self.port}
+ListenAddress 127.0.0.1
+HostKey {self.hostkey}
+PidFile {d}/sshd.pid
+AuthorizedKeysFile {ak}
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+UsePAM no
+Subsystem sftp internal-sftp
+LogLevel VERBOSE
+AllowTcpForwarding yes
+MaxStartups 100:30:200
+{extra}
+""")
+        os.makedirs("/run/sshd", exist_ok=True)
+        self.proc = env.start("sshd", [SSHD, "-D", "-e", "-f", cfg])
+        wait_for(lambda: port_open(self.port) or not self.proc.alive(), 10, what="sshd to listen")
+        if not self.proc.alive():
+            raise AssertionError("sshd failed to start:\n" + self.proc.log())
+
+    def known_hosts_line(self):
+        return "[127.0.0.1]:%d %s" % (self.port, self.hostkey_pub)
+
+
+def ssh_base(port, key, user, known_hosts="/dev/null", extra=()):
+    """argv prefix for the real OpenSSH client, with no config file and no agent."""
+    return ["ssh", "-F", "/dev/null", "-p", str(port), "-i", key,
+            "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=" + known_hosts, "-o", "LogLevel=ERROR",
+            "-o", "ConnectTimeout=10", *extra, "-l", user, "127.0.0.1"]

@@ -13,7 +13,7 @@ count() { # count NAME STATUS
 run_suite() { # run_suite LABEL MAKEVARS...
     local label=$1; shift
     echo "== $label: build"
-    if ! make -s -j"$jobs" "$@" programs unit-tests >"build/$label-build.log" 2>&1; then
+    if ! make -s -j"$jobs" "$@" programs unit-tests tools >"build/$label-build.log" 2>&1; then
         cat "build/$label-build.log"; count "$label:build" 1; return
     fi
     local bindir=bin testdir=build/release/tests
@@ -35,7 +35,7 @@ run_suite() { # run_suite LABEL MAKEVARS...
     done
     echo "== $label: integration tests"
     local out rc
-    ESCORT_BIN="$PWD/$bindir" python3 tests/run.py --label "$label" >"build/$label-integration.log" 2>&1; rc=$?
+    ESCORT_BIN="$PWD/$bindir" ESCORT_TOOLS="$PWD/${testdir%/tests}/tools" python3 tests/run.py --label "$label" >"build/$label-integration.log" 2>&1; rc=$?
     grep -E '^(PASS|FAIL|SKIP) |^integration:' "build/$label-integration.log" || true
     local np nf
     np=$(sed -n 's/^integration: \([0-9]*\) passed.*/\1/p' "build/$label-integration.log" | tail -1)

@@ -222,3 +222,11 @@ def ssh_base(port, key, user, known_hosts="/dev/null", extra=()):
             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
             "-o", "UserKnownHostsFile=" + known_hosts, "-o", "LogLevel=ERROR",
             "-o", "ConnectTimeout=10", *extra, "-l", user, "127.0.0.1"]
+
+
+TOOLS = os.environ.get("ESCORT_TOOLS", os.path.join(ROOT, "build", "release", "tools"))
+
+
+def tool_path(name):
+    """A test tool built from tests/tools/NAME.c (make tools)."""
+    return os.path.join(TOOLS, name)

@@ -1,0 +1,14 @@
+/* escort-policy: placeholder entry point, replaced by the real program. */
+#include <stdio.h>
+#include <string.h>
+
+int
+main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+		printf("escort-policy %s\n", ESCORT_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "escort-policy: not implemented yet\n");
+	return 1;
+}

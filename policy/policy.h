@@ -1,0 +1,302 @@
+/*
+ * policy.h: the Escort policy engine (escort-policy(5)).
+ *
+ * A policy is loaded once from a file (and the files it includes) into an
+ * immutable, reference-counted object.  Nothing in it changes after
+ * policy_load() returns, so any number of threads may read one policy at the
+ * same time; only policy_ref()/policy_unref() touch its (atomic) count.  A
+ * reload loads a new object and swaps the pointer; sessions keep their
+ * reference to the old one until they let it go.
+ *
+ * The engine knows nothing of SSH or of event loops: plain C and OpenSSL
+ * (SHA-256 for the policy hash).
+ *
+ * Errors: every function that can fail returns 0 (or a count) on success and
+ * a negative POL_E_* code on failure; pol_strerror() names the code.
+ *
+ * Lifetimes: every pointer into a policy (users, targets, rule names, pattern
+ * text, strings in a decision) stays valid as long as the caller holds a
+ * reference to that policy.  A pol_session holds its own reference.
+ */
+#ifndef ESCORT_POLICY_H
+#define ESCORT_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "policy/cmdline.h"
+
+/* ---- errors ------------------------------------------------------------ */
+#define POL_OK            0
+#define POL_E_NOMEM      -1	/* out of memory */
+#define POL_E_IO         -2	/* a file could not be read */
+#define POL_E_SYNTAX     -3	/* the policy has errors (see the diagnostics) */
+#define POL_E_INVAL      -4	/* an argument was invalid */
+#define POL_E_NOUSER     -5	/* no such user */
+#define POL_E_NOTARGET   -6	/* no such target */
+#define POL_E_REFUSED    -7	/* admission refused (see the refusal) */
+#define POL_E_UNPARSABLE -8	/* a command line outside the parsed subset */
+#define POL_E_TOOBIG     -9	/* an input exceeds a fixed limit */
+
+/* Returns a static, human-readable description of a POL_E_* code. */
+const char *pol_strerror(int err);
+
+/* ---- diagnostics --------------------------------------------------------- */
+enum pol_severity { POL_SEV_ERROR, POL_SEV_WARNING };
+
+struct pol_diag {
+	enum pol_severity sev;
+	char *file;		/* owned; the file as named to policy_load or include */
+	int line, col;		/* 1-based; 0 when the whole file is meant */
+	char *msg;		/* owned; no trailing newline */
+};
+
+/* A growable list of diagnostics.  Zero-initialise; free with pol_diags_free. */
+struct pol_diags {
+	struct pol_diag *v;
+	size_t n, cap;
+	size_t nerrors, nwarnings;
+};
+
+void pol_diags_free(struct pol_diags *d);
+/* Appends one formatted diagnostic.  Returns 0 or POL_E_NOMEM. */
+int pol_diags_add(struct pol_diags *d, enum pol_severity sev, const char *file,
+    int line, int col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Sorts by file, line, column (stable) for printing. */
+void pol_diags_sort(struct pol_diags *d);
+
+/* ---- loading ------------------------------------------------------------- */
+struct policy;
+
+/* Flags for policy_load. */
+#define POL_LOAD_CHECK_FILES 0x1	/* also check that identity files are readable */
+
+/*
+ * Loads and checks the policy in `path` (and every file it includes).  On
+ * success returns 0 and stores a new policy (reference count 1) in *out.  On
+ * failure returns a negative POL_E_* code and *out is NULL.  Every problem
+ * found is appended to `diags` (may be NULL) as FILE:LINE:COL errors; the
+ * load goes on after an error so that all of them are reported.  Warnings
+ * (see policy_lint) are not produced here.
+ */
+int policy_load(const char *path, unsigned flags, struct policy **out,
+    struct pol_diags *diags);
+
+/* Same as policy_load for text in memory; `name` is used in diagnostics and
+ * `include` is resolved relative to the current directory. */
+int policy_load_buffer(const char *name, const char *buf, size_t len,
+    unsigned flags, struct policy **out, struct pol_diags *diags);
+
+/* Takes one more reference; returns p. */
+struct policy *policy_ref(struct policy *p);
+/* Drops one reference; the last one frees the policy.  NULL is ignored. */
+void policy_unref(struct policy *p);
+
+/* SHA-256 of the source bytes of every file loaded, in load order, as 64
+ * lowercase hex digits.  Valid while the policy lives. */
+const char *policy_hash(const struct policy *p);
+/* The path given to policy_load. */
+const char *policy_path(const struct policy *p);
+
+/* ---- users and targets --------------------------------------------------- */
+struct pol_kv {
+	const char *key, *value;
+};
+
+struct pol_user {
+	const char *name;
+	size_t nkeys;
+	const char *const *keys;	/* "type base64" (comment dropped) */
+	size_t nattrs;
+	const struct pol_kv *attrs;
+	const char *file;
+	int line;
+};
+
+struct pol_target {
+	const char *name;
+	const char *host;		/* name or address, without brackets */
+	uint16_t port;
+	const char *login;		/* account on the target; NULL if unset */
+	const char *identity;		/* path of the proxy-held key; NULL if unset */
+	const char *hostkey;		/* pinned "type base64"; NULL if unset */
+	size_t nlabels;
+	const struct pol_kv *labels;
+	const char *file;
+	int line;
+};
+
+/* Returns the user or target of that name, or NULL. */
+const struct pol_user *policy_user(const struct policy *p, const char *name);
+const struct pol_target *policy_target(const struct policy *p, const char *name);
+
+/* True when `key` ("type base64 [comment]", as in authorized_keys) is one of
+ * the user's keys.  The comment is ignored. */
+bool pol_user_has_key(const struct pol_user *u, const char *key);
+/* The value of the user's first attribute `key`, or NULL. */
+const char *pol_user_attr(const struct pol_user *u, const char *key);
+/* The value of the target's first label `key`, or NULL. */
+const char *pol_target_label(const struct pol_target *t, const char *key);
+
+/* Number of users / targets, and the i-th in name order. */
+size_t policy_nusers(const struct policy *p);
+const struct pol_user *policy_user_at(const struct policy *p, size_t i);
+size_t policy_ntargets(const struct policy *p);
+const struct pol_target *policy_target_at(const struct policy *p, size_t i);
+
+/* Time value meaning "ignore every `when`" (used for `expect` lines). */
+#define POL_ANYTIME ((time_t)-1)
+
+/*
+ * Targets `user` may open at `now`, in name order.  Stores a malloc'd array
+ * in *out (free it with free(); the elements belong to the policy) and
+ * returns the count, or a negative POL_E_* code.
+ */
+long policy_targets_for(const struct policy *p, const char *user, time_t now,
+    const struct pol_target ***out);
+
+/* ---- admission: session settings ----------------------------------------- */
+enum pol_shell { POL_SHELL_NONE, POL_SHELL_STRICT, POL_SHELL_OBSERVE };
+enum pol_sftp { POL_SFTP_NONE = 0, POL_SFTP_DOWNLOAD = 1, POL_SFTP_UPLOAD = 2,
+	POL_SFTP_BOTH = 3 };
+enum pol_forward { POL_FORWARD_NONE, POL_FORWARD_LOCAL };
+
+const char *pol_shell_name(enum pol_shell s);
+const char *pol_sftp_name(enum pol_sftp s);
+const char *pol_forward_name(enum pol_forward f);
+
+struct pol_rule;
+
+/*
+ * The settings of an admitted session: the combination of every admitting
+ * rule, narrowed to the most restrictive.  Created by policy_admit; holds a
+ * reference to its policy.  Read-only for the caller.
+ */
+struct pol_session {
+	struct policy *policy;		/* referenced */
+	const struct pol_user *user;
+	const struct pol_target *target;
+	time_t admitted_at;
+	bool escort_required;		/* an escort must be present */
+	enum pol_shell shell;
+	bool exec;			/* exec requests allowed (each checked) */
+	enum pol_sftp sftp;
+	enum pol_forward forward;
+	long max_session;		/* seconds; 0 = no limit */
+	size_t nrules;			/* the admitting rules */
+	const struct pol_rule **rules;
+	char *rule_names;		/* "a, b, c"; for logs */
+};
+
+/* Reasons of a refusal.  `user_msg` may be shown to the person connecting (it
+ * reveals nothing of the policy); `log_msg` names the rules for the log. */
+struct pol_refusal {
+	char user_msg[160];
+	char log_msg[480];
+};
+
+/*
+ * Decides whether `user` may open a session to `target` at `now`: some rule's
+ * who, where and when match, and no forbid matches.  On success returns 0 and
+ * stores a new session in *out (free with pol_session_free).  Otherwise returns
+ * POL_E_NOUSER, POL_E_NOTARGET or POL_E_REFUSED (or POL_E_NOMEM), *out is
+ * NULL and `why` (may be NULL) is filled in.
+ */
+int policy_admit(struct policy *p, const char *user, const char *target,
+    time_t now, struct pol_session **out, struct pol_refusal *why);
+void pol_session_free(struct pol_session *s);
+
+/* The name of the forbid block that matches (user, target) in `p`, or NULL.
+ * After a reload, call this with the new policy for each live session: a
+ * non-NULL result means the session must end. */
+const char *policy_forbidden(const struct policy *p, const char *user,
+    const char *target);
+
+/* True when `escort_user` may escort a session of `s` (matches the `escort`
+ * who-spec of every admitting rule that asks for an escort).  False when the
+ * escort is unknown or is the session's own user. */
+bool pol_session_may_escort(const struct pol_session *s, const char *escort_user);
+/* Same from names, for callers holding no session. */
+bool policy_may_escort(const struct policy *p, const char *escort_user,
+    const char *user, const char *target, time_t now);
+
+/* ---- command decisions ----------------------------------------------------- */
+/* Ordered by precedence: a higher value wins when several apply. */
+enum pol_verdict { POL_ALLOW = 0, POL_APPROVE = 1, POL_DENY = 2 };
+const char *pol_verdict_name(enum pol_verdict v);	/* "allow" ... */
+
+/* One checked command: a simple command of the line, or the inner command
+ * of a wrapper (sudo, env, sh -c ...). */
+struct pol_check {
+	enum pol_verdict verdict;
+	size_t simple;			/* index into the cmdline's simple commands */
+	int depth;			/* 0 = as typed; 1 = inside a wrapper ... */
+	char *words;			/* the words checked, joined by spaces (owned) */
+	const char *rule;		/* deciding rule or forbid; NULL = default */
+	const char *file;
+	int line;			/* of the deciding pattern, or the rule */
+	const char *pattern;		/* the deciding pattern, or NULL */
+	char reason[200];
+};
+
+struct pol_decision {
+	enum pol_verdict verdict;
+	/* The deciding check (first one with the final verdict): */
+	const char *rule;		/* NULL when decided by default or by parsing */
+	const char *file;
+	int line;
+	const char *pattern;
+	char reason[240];		/* for the technician; names the rule id */
+	const char *policy_hash;	/* the policy that decided */
+	struct pol_cmdline *cmd;	/* the parsed line (owned), or NULL */
+	size_t nchecks;
+	struct pol_check *checks;	/* every command checked (owned) */
+	size_t nconsidered;
+	const struct pol_rule **considered;	/* rules whose who/where/when match */
+};
+
+/*
+ * Decides a command line (exec request, or a line typed in strict mode) for
+ * a session at `now`: parses it, checks every simple command (and the inner
+ * command of every wrapper) against the patterns of the rules that match,
+ * and combines: deny > approve > allow; no matching pattern is deny.  A
+ * matching forbid denies everything.  Always fills `out` (free with
+ * pol_decision_free) and returns 0, or POL_E_NOMEM / POL_E_INVAL.
+ */
+int policy_decide(const struct pol_session *s, const char *line, size_t len,
+    time_t now, struct pol_decision *out);
+/* Same from names, without admission (for explain, test and diff).  Returns
+ * POL_E_NOUSER / POL_E_NOTARGET when a name is unknown (out is then a deny). */
+int policy_decide_for(const struct policy *p, const char *user,
+    const char *target, const char *line, size_t len, time_t now,
+    struct pol_decision *out);
+void pol_decision_free(struct pol_decision *d);
+
+/* ---- rules (read-only views, for explain and logs) -------------------------- */
+const char *pol_rule_name(const struct pol_rule *r);
+int pol_rule_line(const struct pol_rule *r);
+const char *pol_rule_file(const struct pol_rule *r);
+bool pol_rule_is_forbid(const struct pol_rule *r);
+
+/* ---- expectations ------------------------------------------------------------ */
+struct pol_expect {
+	enum pol_verdict want;
+	const char *user, *target, *command;
+	const char *file;
+	int line, col;
+};
+size_t policy_nexpects(const struct policy *p);
+const struct pol_expect *policy_expect_at(const struct policy *p, size_t i);
+
+/*
+ * Checks for the lint warnings of `escort-policy check`: shadowed or
+ * unreachable patterns, allow patterns that hand out a shell, interpreter,
+ * editor or pager, rules with no expect, overlapping allow and deny, rules a
+ * forbid overrides.  Appends warnings to `diags`.  Returns the number added,
+ * or a negative POL_E_* code.
+ */
+long policy_lint(const struct policy *p, struct pol_diags *diags);
+
+#endif

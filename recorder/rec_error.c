@@ -1,0 +1,68 @@
+/* rec_error.c: messages for the libescort-recorder error codes. */
+#include <errno.h>
+
+#include "recorder/rec_error.h"
+
+static const char *const rec_messages[] = {
+	"success",
+	"out of memory",
+	"invalid argument",
+	"truncated input",
+	"malformed input",
+	"item too large",
+	"buffer full",
+	"input/output error",
+	"CRC32C mismatch",
+	"hash chain mismatch",
+	"signature does not verify",
+	"unsupported version",
+	"bad or missing key",
+	"zstd error",
+	"cryptographic library error",
+	"already exists",
+	"not found",
+	"invalid state for this call",
+	"incomplete data, try again",
+	"sequence number out of order",
+	"already closed",
+	"protocol violation",
+	"rejected by peer",
+	"timed out",
+	"TLS error",
+	"configuration error",
+	"no space left on device",
+	"permission denied",
+	"stored data contradicts its signed record",
+};
+
+const char *
+rec_strerror(int code)
+{
+	if (code > 0 || code < REC_ELAST)
+		return "unknown error";
+	return rec_messages[-code];
+}
+
+int
+rec_from_errno(int err)
+{
+	switch (err) {
+	case ENOMEM:
+		return REC_ENOMEM;
+	case ENOENT:
+		return REC_ENOENT;
+	case EEXIST:
+		return REC_EEXIST;
+	case ENOSPC:
+	case EDQUOT:
+		return REC_ENOSPC;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return REC_EPERM;
+	case EINVAL:
+		return REC_EINVAL;
+	default:
+		return REC_EIO;
+	}
+}

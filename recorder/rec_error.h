@@ -1,0 +1,52 @@
+/*
+ * rec_error.h: the one error space of libescort-recorder.
+ *
+ * Every function of the library that can fail returns REC_OK (0) or one of
+ * the negative REC_E* codes below; functions returning a count return it as a
+ * non-negative int.  rec_strerror() maps a code to a short static English
+ * message (never NULL, never to be freed).  Codes are stable within one build
+ * only: never store them in files or send them on the wire.
+ */
+#ifndef ESCORT_REC_ERROR_H
+#define ESCORT_REC_ERROR_H
+
+enum {
+	REC_OK = 0,
+	REC_ENOMEM = -1,	/* out of memory */
+	REC_EINVAL = -2,	/* invalid argument */
+	REC_ETRUNC = -3,	/* input ends before the item it announces */
+	REC_EFORMAT = -4,	/* malformed input */
+	REC_ETOOBIG = -5,	/* item over its size limit */
+	REC_EFULL = -6,		/* bounded buffer or spool full */
+	REC_EIO = -7,		/* read/write/sync failed (see errno) */
+	REC_ECRC = -8,		/* CRC32C mismatch */
+	REC_ECHAIN = -9,	/* hash chain mismatch */
+	REC_ESIG = -10,		/* signature does not verify */
+	REC_EVERSION = -11,	/* unsupported format or protocol version */
+	REC_EKEY = -12,		/* key missing, unreadable or of the wrong type */
+	REC_EZSTD = -13,	/* zstd (de)compression failed */
+	REC_ECRYPTO = -14,	/* OpenSSL call failed */
+	REC_EEXIST = -15,	/* already exists */
+	REC_ENOENT = -16,	/* not found */
+	REC_ESTATE = -17,	/* call not valid in the object's current state */
+	REC_EAGAIN = -18,	/* no complete item yet; retry when more data arrived */
+	REC_ESEQ = -19,		/* sequence number out of order */
+	REC_ECLOSED = -20,	/* object or session already closed */
+	REC_EPROTO = -21,	/* protocol violation by the peer */
+	REC_EREJECTED = -22,	/* the peer refused the request */
+	REC_ETIMEDOUT = -23,	/* operation timed out */
+	REC_ETLS = -24,		/* TLS failure */
+	REC_ECONFIG = -25,	/* configuration error */
+	REC_ENOSPC = -26,	/* no space left on the store's device */
+	REC_EPERM = -27,	/* permission denied */
+	REC_ETAMPER = -28,	/* stored data contradicts its signed record */
+	REC_ELAST = -28
+};
+
+/* Returns a static message for code (REC_OK or a REC_E* code). */
+const char *rec_strerror(int code);
+
+/* Maps an errno value to the closest REC_E* code (REC_EIO by default). */
+int rec_from_errno(int err);
+
+#endif

@@ -1,0 +1,497 @@
+/* sender: proxy-side session state machine (spool, framing, acks, resume). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "recorder/buf.h"
+#include "recorder/event.h"
+#include "recorder/rec_error.h"
+#include "recorder/sender.h"
+
+#define SPOOL_MIN	(64u << 10)
+#define FRAME_TARGET	(256u << 10)	/* records per DATA frame, roughly */
+#define OUT_LOW		(64u << 10)	/* refill output below this */
+#define IN_FRAME_MAX	(16u << 10)	/* nothing the recorder sends is larger */
+#define DATA_PREFIX	(WIRE_HDR_LEN + 1 + 4)
+
+struct sender {
+	enum sender_state state;
+	struct buf	 meta;		/* the META record (seq 1) */
+	struct buf	 spool;		/* unacked records, in seq order */
+	size_t		 sent;		/* bytes of spool already framed */
+	size_t		 limit;
+	struct buf	 out;		/* frames to write */
+	struct buf	 in;		/* partial frame from the recorder */
+	uint64_t	 next_seq;
+	uint64_t	 last_t;
+	uint64_t	 acked;
+	uint8_t		 head[WIRE_HEAD_LEN];
+	struct timespec	 start;
+	int		 sync_wanted;
+	int		 wait_accept;	/* HELLO queued on this connection */
+	int		 end_added;	/* END event spooled (sender_close) */
+	int		 close_queued;	/* CLOSE framed on this connection */
+	int		 accepted;	/* an ACCEPT was ever received */
+	char		 id[WIRE_ID_MAX + 1];
+	char		 client[WIRE_NAME_MAX + 1];
+	char		 reason[WIRE_REASON_MAX + 64];
+	struct sender_receipt receipt;
+};
+
+static int
+queue_msg(struct sender *s, const struct wire_msg *m)
+{
+	long n = wire_size(m);
+	uint8_t *p;
+	int r;
+
+	if (n < 0)
+		return (int)n;
+	if ((r = buf_reserve(&s->out, (size_t)n, &p)) != REC_OK)
+		return r;
+	return wire_encode(m, p, (size_t)n) == n ? REC_OK : REC_EINVAL;
+}
+
+static int
+queue_hello(struct sender *s)
+{
+	struct wire_msg m = { .type = WIRE_HELLO, .text = s->client,
+	    .text_len = strlen(s->client) };
+
+	if (s->accepted) {
+		m.flags = WIRE_F_RESUME;
+		m.id = s->id;
+		m.id_len = strlen(s->id);
+		m.seq = s->acked;
+	} else {
+		m.count = 1;
+		m.data = buf_ptr(&s->meta);
+		m.data_len = buf_len(&s->meta);
+	}
+	return queue_msg(s, &m);
+}
+
+struct sender *
+sender_new(const void *meta, size_t meta_len, size_t spool_limit,
+    const char *client)
+{
+	struct sender *s;
+
+	if (meta_len > EV_PAYLOAD_MAX || (s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	buf_init(&s->meta, 0);
+	buf_init(&s->spool, 0);
+	buf_init(&s->out, 0);
+	buf_init(&s->in, IN_FRAME_MAX);
+	s->limit = spool_limit < SPOOL_MIN ? SPOOL_MIN : spool_limit;
+	s->state = SENDER_HELLO;
+	s->next_seq = 2;
+	s->wait_accept = 1;
+	clock_gettime(CLOCK_MONOTONIC, &s->start);
+	snprintf(s->client, sizeof(s->client), "%s", client ? client : "");
+	if (ev_encode_parts(&s->meta, 1, 0, EV_META, 0, meta, meta_len) !=
+	    REC_OK || queue_hello(s) != REC_OK) {
+		sender_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+sender_free(struct sender *s)
+{
+	if (s == NULL)
+		return;
+	buf_free(&s->meta);
+	buf_free(&s->spool);
+	buf_free(&s->out);
+	buf_free(&s->in);
+	free(s);
+}
+
+static int
+add_event(struct sender *s, uint64_t t_ns, uint16_t type, uint32_t channel,
+    const void *data, size_t len)
+{
+	size_t held;
+	int r;
+
+	if ((s->state != SENDER_HELLO && s->state != SENDER_OPEN) ||
+	    s->end_added)
+		return REC_ESTATE;
+	if (len > EV_PAYLOAD_MAX)
+		return REC_ETOOBIG;
+	if (type == 0 || type > EV_TYPE_MAX || type == EV_META ||
+	    type == EV_RECOVERY || type == EV_END)
+		return REC_EINVAL;
+	held = buf_len(&s->spool);
+	if (held > 0 && held + EV_HDR_LEN + len > s->limit)
+		return REC_EFULL;
+	if (t_ns < s->last_t)
+		t_ns = s->last_t;
+	r = ev_encode_parts(&s->spool, s->next_seq, t_ns, type, channel,
+	    data, len);
+	if (r != REC_OK)
+		return r;
+	s->last_t = t_ns;
+	s->next_seq++;
+	return REC_OK;
+}
+
+static uint64_t
+now_ns(const struct sender *s)
+{
+	struct timespec t;
+	int64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ns = (int64_t)(t.tv_sec - s->start.tv_sec) * 1000000000 +
+	    (t.tv_nsec - s->start.tv_nsec);
+	return ns < 0 ? 0 : (uint64_t)ns;
+}
+
+int
+sender_event_at(struct sender *s, uint64_t t_ns, uint16_t type,
+    uint32_t channel, const void *data, size_t len)
+{
+	return add_event(s, t_ns, type, channel, data, len);
+}
+
+int
+sender_event(struct sender *s, uint16_t type, uint32_t channel,
+    const void *data, size_t len)
+{
+	return add_event(s, now_ns(s), type, channel, data, len);
+}
+
+void
+sender_sync(struct sender *s)
+{
+	s->sync_wanted = 1;
+}
+
+int
+sender_close(struct sender *s)
+{
+	uint64_t t = now_ns(s);
+	int r;
+
+	if ((s->state != SENDER_HELLO && s->state != SENDER_OPEN) ||
+	    s->end_added)
+		return REC_ESTATE;
+	if (t < s->last_t)
+		t = s->last_t;
+	if ((r = ev_encode_parts(&s->spool, s->next_seq, t, EV_END, 0, NULL,
+	    0)) != REC_OK)
+		return r;
+	s->last_t = t;
+	s->next_seq++;
+	s->end_added = 1;
+	s->state = SENDER_CLOSING;
+	return REC_OK;
+}
+
+/* Frames unsent records (whole records, about FRAME_TARGET per frame). */
+static int
+frame_data(struct sender *s)
+{
+	const uint8_t *base = buf_ptr(&s->spool);
+	size_t total = buf_len(&s->spool), off = s->sent, n = 0;
+	uint32_t count = 0;
+	uint8_t *p;
+	int r;
+
+	while (off + n < total && (n == 0 || n < FRAME_TARGET)) {
+		uint32_t plen = buf_ld32(base + off + n);
+		size_t rl = EV_HDR_LEN + (size_t)plen;
+
+		if (n > 0 && n + rl > WIRE_BODY_MAX - 5)
+			break;
+		n += rl;
+		count++;
+	}
+	if (n == 0 && !s->sync_wanted)
+		return REC_OK;
+	if ((r = buf_reserve(&s->out, DATA_PREFIX + n, &p)) != REC_OK)
+		return r;
+	base = buf_ptr(&s->spool);	/* unchanged; out is a different buf */
+	wire_put_header(p, WIRE_DATA, (uint32_t)(1 + 4 + n));
+	p[WIRE_HDR_LEN] = s->sync_wanted && off + n == total ? WIRE_F_SYNC : 0;
+	buf_be32(p + WIRE_HDR_LEN + 1, count);
+	if (n > 0)
+		memcpy(p + DATA_PREFIX, base + off, n);
+	if (p[WIRE_HDR_LEN] & WIRE_F_SYNC)
+		s->sync_wanted = 0;
+	s->sent = off + n;
+	return REC_OK;
+}
+
+size_t
+sender_pending_output(struct sender *s, const uint8_t **p)
+{
+	if (!s->wait_accept &&
+	    (s->state == SENDER_OPEN || s->state == SENDER_CLOSING)) {
+		while (buf_len(&s->out) < OUT_LOW &&
+		    (s->sent < buf_len(&s->spool) || s->sync_wanted)) {
+			if (frame_data(s) != REC_OK)
+				break;
+		}
+		if (s->end_added && !s->close_queued &&
+		    s->sent == buf_len(&s->spool)) {
+			struct wire_msg m = { .type = WIRE_CLOSE };
+
+			if (queue_msg(s, &m) == REC_OK)
+				s->close_queued = 1;
+		}
+	}
+	*p = buf_ptr(&s->out);
+	return buf_len(&s->out);
+}
+
+void
+sender_consume_output(struct sender *s, size_t n)
+{
+	if (n > buf_len(&s->out))
+		n = buf_len(&s->out);
+	buf_consume(&s->out, n);
+	if (buf_len(&s->out) == 0)
+		buf_reset(&s->out);
+}
+
+/* Drops spooled records with seq <= upto. */
+static void
+drop_acked(struct sender *s, uint64_t upto)
+{
+	const uint8_t *p = buf_ptr(&s->spool);
+	size_t len = buf_len(&s->spool), off = 0;
+
+	while (off + EV_HDR_LEN <= len && buf_ld64(p + off + 10) <= upto)
+		off += EV_HDR_LEN + buf_ld32(p + off);
+	if (off == 0)
+		return;
+	buf_consume(&s->spool, off);
+	s->sent = s->sent > off ? s->sent - off : 0;
+	if (buf_len(&s->spool) == 0)
+		buf_reset(&s->spool);
+}
+
+static int
+fail(struct sender *s, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->reason, sizeof(s->reason), fmt, ap);
+	va_end(ap);
+	s->state = SENDER_FAILED;
+	buf_reset(&s->out);
+	return code;
+}
+
+static int
+on_accept(struct sender *s, const struct wire_msg *m)
+{
+	uint64_t last = s->next_seq - 1;
+
+	if (!s->wait_accept)
+		return fail(s, REC_EPROTO, "unexpected ACCEPT");
+	if (s->accepted && (m->id_len != strlen(s->id) ||
+	    memcmp(m->id, s->id, m->id_len) != 0))
+		return fail(s, REC_EPROTO, "ACCEPT for session %.*s, not %s",
+		    (int)m->id_len, m->id, s->id);
+	if (m->seq < s->acked)
+		return fail(s, REC_ESEQ, "recorder resumed session %s at seq "
+		    "%llu but had acknowledged %llu", s->id,
+		    (unsigned long long)m->seq, (unsigned long long)s->acked);
+	if (m->seq > last)
+		return fail(s, REC_EPROTO, "ACCEPT at seq %llu beyond the last "
+		    "event %llu", (unsigned long long)m->seq,
+		    (unsigned long long)last);
+	memcpy(s->id, m->id, m->id_len);
+	s->id[m->id_len] = '\0';
+	s->accepted = 1;
+	s->wait_accept = 0;
+	s->acked = m->seq;
+	s->sent = 0;
+	drop_acked(s, m->seq);
+	if (s->state == SENDER_HELLO)
+		s->state = SENDER_OPEN;
+	return REC_OK;
+}
+
+static int
+on_ack(struct sender *s, const struct wire_msg *m)
+{
+	if (s->wait_accept || (s->state != SENDER_OPEN &&
+	    s->state != SENDER_CLOSING))
+		return fail(s, REC_EPROTO, "unexpected ACK");
+	if (m->seq < s->acked)
+		return fail(s, REC_ESEQ, "ACK for seq %llu after an ACK for "
+		    "%llu", (unsigned long long)m->seq,
+		    (unsigned long long)s->acked);
+	if (m->seq >= s->next_seq)
+		return fail(s, REC_EPROTO, "ACK for seq %llu beyond the last "
+		    "event %llu", (unsigned long long)m->seq,
+		    (unsigned long long)(s->next_seq - 1));
+	s->acked = m->seq;
+	memcpy(s->head, m->head, WIRE_HEAD_LEN);
+	drop_acked(s, m->seq);
+	return REC_OK;
+}
+
+static int
+on_closed(struct sender *s, const struct wire_msg *m)
+{
+	struct sender_receipt *rc = &s->receipt;
+
+	if (s->state != SENDER_CLOSING || !s->close_queued)
+		return fail(s, REC_EPROTO, "unexpected CLOSED");
+	if (m->seq != s->next_seq - 1)
+		return fail(s, REC_EPROTO, "CLOSED at seq %llu, but the last "
+		    "event is %llu", (unsigned long long)m->seq,
+		    (unsigned long long)(s->next_seq - 1));
+	memcpy(rc->id, m->id, m->id_len);
+	rc->id[m->id_len] = '\0';
+	rc->seq = m->seq;
+	memcpy(rc->head, m->head, WIRE_HEAD_LEN);
+	memcpy(rc->sig, m->data, m->data_len);
+	rc->sig_len = m->data_len;
+	s->acked = m->seq;
+	memcpy(s->head, m->head, WIRE_HEAD_LEN);
+	drop_acked(s, m->seq);
+	s->state = SENDER_CLOSED;
+	return REC_OK;
+}
+
+static int
+handle(struct sender *s, const struct wire_msg *m)
+{
+	struct wire_msg pong = { .type = WIRE_PONG };
+
+	switch (m->type) {
+	case WIRE_ACCEPT:
+		return on_accept(s, m);
+	case WIRE_ACK:
+		return on_ack(s, m);
+	case WIRE_CLOSED:
+		return on_closed(s, m);
+	case WIRE_REJECT:
+		return fail(s, REC_EREJECTED, "recorder rejected the session: "
+		    "%.*s", (int)m->text_len, m->text);
+	case WIRE_ABORT:
+		return fail(s, REC_EREJECTED, "recorder aborted the session: "
+		    "%.*s", (int)m->text_len, m->text);
+	case WIRE_PING:
+		pong.seq = m->seq;
+		return queue_msg(s, &pong);
+	case WIRE_PONG:
+		return REC_OK;
+	default:
+		return fail(s, REC_EPROTO, "unexpected %s from the recorder",
+		    wire_type_name(m->type));
+	}
+}
+
+int
+sender_feed(struct sender *s, const void *data, size_t len)
+{
+	char why[256];
+	struct wire_msg m;
+	size_t flen;
+	int r;
+
+	if (s->state == SENDER_FAILED)
+		return REC_ESTATE;
+	if ((r = buf_put(&s->in, data, len)) != REC_OK)
+		return fail(s, r, "out of memory for recorder input");
+	while (s->state != SENDER_FAILED && buf_len(&s->in) > 0) {
+		r = wire_frame(buf_ptr(&s->in), buf_len(&s->in), &flen, why,
+		    sizeof(why));
+		if (r != REC_OK)
+			return fail(s, REC_EPROTO, "bad frame from the "
+			    "recorder: %s", why);
+		if (flen == 0) {
+			if (buf_len(&s->in) >= WIRE_HDR_LEN &&
+			    buf_ld32(buf_ptr(&s->in)) > IN_FRAME_MAX)
+				return fail(s, REC_EPROTO, "frame of %u bytes "
+				    "from the recorder is too large",
+				    buf_ld32(buf_ptr(&s->in)));
+			break;
+		}
+		r = wire_decode(buf_ptr(&s->in), flen, &m, why, sizeof(why));
+		if (r != REC_OK)
+			return fail(s, REC_EPROTO, "bad %s from the recorder: "
+			    "%s", wire_type_name(buf_ptr(&s->in)[5]), why);
+		r = handle(s, &m);
+		buf_consume(&s->in, flen);
+		if (r != REC_OK)
+			return r;
+	}
+	if (buf_len(&s->in) == 0)
+		buf_reset(&s->in);
+	return REC_OK;
+}
+
+void
+sender_on_disconnect(struct sender *s)
+{
+	if (s->state == SENDER_CLOSED || s->state == SENDER_FAILED)
+		return;
+	buf_reset(&s->in);
+	buf_reset(&s->out);
+	s->sent = 0;
+	s->close_queued = 0;
+	s->wait_accept = 1;
+	if (queue_hello(s) != REC_OK)
+		fail(s, REC_ENOMEM, "out of memory");
+}
+
+enum sender_state
+sender_state(const struct sender *s)
+{
+	return s->state;
+}
+
+const struct sender_receipt *
+sender_receipt(const struct sender *s)
+{
+	return s->state == SENDER_CLOSED ? &s->receipt : NULL;
+}
+
+const char *
+sender_reason(const struct sender *s)
+{
+	return s->reason;
+}
+
+const char *
+sender_session_id(const struct sender *s)
+{
+	return s->id;
+}
+
+uint64_t
+sender_acked_seq(const struct sender *s)
+{
+	return s->acked;
+}
+
+const uint8_t *
+sender_acked_head(const struct sender *s)
+{
+	return s->head;
+}
+
+uint64_t
+sender_last_seq(const struct sender *s)
+{
+	return s->next_seq - 1;
+}
+
+size_t
+sender_spooled(const struct sender *s)
+{
+	return buf_len(&s->spool);
+}

@@ -1,0 +1,148 @@
+"""Many concurrent interactive sessions: N real ssh clients (`-tt`, remote
+`cat`, stdin and stdout on pipes) held open at once through one process,
+each typing; the memory that process gains per session is read from its
+/proc/PID/status (VmRSS)."""
+import os, select, signal, subprocess, time
+
+
+def rss_kib(pid):
+    """Resident set of pid in KiB, or None when it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class Client:
+    def __init__(self, argv):
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, start_new_session=True)
+        os.set_blocking(self.p.stdout.fileno(), False)
+        self.buf = b""
+
+    def fd(self):
+        return self.p.stdout.fileno()
+
+    def type(self, b):
+        try:
+            self.p.stdin.write(b)
+            self.p.stdin.flush()
+            return True
+        except OSError:
+            return False
+
+    def pump(self):
+        try:
+            b = os.read(self.fd(), 65536)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        if not b:
+            return False
+        self.buf += b
+        return True
+
+    def stop(self):
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
+
+    def kill(self):
+        if self.p.poll() is None:
+            try:
+                os.killpg(self.p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.p.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.p.stdout.close()
+
+
+def await_echo(clients, want, timeout):
+    """Waits until every client's output holds `want`; returns
+    ({client: seconds}, failed list). Bounded by timeout."""
+    t0 = time.monotonic()
+    waiting = {c.fd(): c for c in clients}
+    done, failed = {}, []
+    for c in clients:
+        if want in c.buf:
+            done[c] = 0.0
+            del waiting[c.fd()]
+    while waiting:
+        left = timeout - (time.monotonic() - t0)
+        if left <= 0:
+            break
+        r, _, _ = select.select(list(waiting), [], [], min(left, 1.0))
+        for fd in r:
+            c = waiting[fd]
+            alive = c.pump()
+            if want in c.buf:
+                done[c] = time.monotonic() - t0
+                del waiting[fd]
+            elif not alive:
+                failed.append(c)
+                del waiting[fd]
+    failed.extend(waiting.values())
+    return done, failed
+
+
+def hold(argv, n, pid, batch=20, log=print, budget=240.0):
+    """Opens n sessions (batch at a time, each proven by an echo), reads the
+    RSS of `pid` before and after, then has every session type one key and
+    times the echoes.  Returns a dict of figures; raises RuntimeError when a
+    session cannot be opened within the time budget."""
+    clients = []
+    base = rss_kib(pid)
+    t_open = time.monotonic()
+    try:
+        while len(clients) < n:
+            if time.monotonic() - t_open > budget:
+                raise RuntimeError("only %d of %d sessions opened in %ds"
+                                   % (len(clients), n, budget))
+            new = [Client(argv) for _ in range(min(batch, n - len(clients)))]
+            clients.extend(new)
+            for c in new:
+                c.type(b"o")
+            _, failed = await_echo(new, b"o", 60)
+            if failed:
+                raise RuntimeError("%d of a batch of %d sessions did not open (at %d open)"
+                                   % (len(failed), len(new), len(clients) - len(new)))
+            if len(clients) % 100 == 0:
+                log("   %d sessions open, RSS %s KiB" % (len(clients), rss_kib(pid)))
+        open_s = time.monotonic() - t_open
+        time.sleep(1.0)
+        full = rss_kib(pid)
+        lat = []
+        for rnd in range(3):
+            key = b"k%d" % rnd
+            for c in clients:
+                c.buf = b""
+            t0 = time.monotonic()
+            for c in clients:
+                c.type(key)
+            done, failed = await_echo(clients, key, 30)
+            lat.extend(done.values())
+            if failed:
+                raise RuntimeError("%d of %d sessions did not echo within 30 s"
+                                   % (len(failed), n))
+        full2 = rss_kib(pid)
+        lat.sort()
+        return {"base_kib": base, "full_kib": max(full, full2 or 0), "open_s": open_s,
+                "echo_p50": lat[len(lat) // 2], "echo_max": lat[-1],
+                "responsive": n}
+    finally:
+        for c in clients:
+            c.stop()
+        deadline = time.monotonic() + 20
+        for c in clients:
+            while c.p.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            c.kill()

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""The benchmark suite behind `make bench` (started by tests/bench/run.sh).
+
+Every part measures Escort beside a baseline run on the same machine in the
+same run and reports the ratio; a part whose prerequisite is missing prints
+`bench: NAME n/a (REASON)` and the suite goes on.  Only 127.0.0.1 is used;
+every process is started in a temp dir on free ports and stopped by pid."""
+import argparse, os, signal, sys, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))   # tests/: harness package
+sys.path.insert(0, HERE)
+
+from harness.core import Env, ssh_base                       # noqa: E402
+from report import Report                                    # noqa: E402
+from target import BenchSshd                                 # noqa: E402
+import parts                                                 # noqa: E402
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
+def main():
+    signal.signal(signal.SIGTERM, _terminate)
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", required=True, help="the 128 MiB terminal text file")
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("ESCORT_BENCH_ROUNDS", 3)))
+    ap.add_argument("--sessions", type=int,
+                    default=int(os.environ.get("ESCORT_BENCH_SESSIONS", 500)))
+    ap.add_argument("--keystrokes", type=int, default=400)
+    ap.add_argument("--skip", default=os.environ.get("ESCORT_BENCH_SKIP", ""),
+                    help="comma-separated parts to skip: "
+                         "programs,bulk,keystroke,intact,sessions")
+    a = ap.parse_args()
+    skip = set(s for s in a.skip.split(",") if s)
+    rep = Report()
+    t_start = time.monotonic()
+    a.data = os.path.abspath(a.data)
+    size = os.path.getsize(a.data)
+
+    with Env("escort-bench") as env:
+        key, pub = env.keygen("tech")
+        identity, identity_pub = env.keygen("proxy_ops")
+        rep.section("target: OpenSSH sshd on 127.0.0.1")
+        sshd = BenchSshd(env, [pub, identity_pub])
+        log("   sshd pid %d on 127.0.0.1:%d, sudo I/O log: %s" % (
+            sshd.proc.pid, sshd.port, "yes" if sshd.sudo_ok else sshd.sudo_reason))
+
+        def direct(*cmd):
+            return ssh_base(sshd.port, key, sshd.login, extra=["-tt"]) + list(cmd)
+        ctx = parts.Context(env, rep, sshd, key, pub, a.data, size, log)
+        ctx.identity = identity
+
+        if "programs" not in skip:
+            rep.section("bench programs")
+            parts.bench_programs(ctx)
+
+        rep.section("escort daemons")
+        stack = parts.start_escort(ctx)
+
+        if "bulk" not in skip:
+            rep.section("bulk output: ssh -tt cat %d MiB, %d rounds" % (size >> 20, a.rounds))
+            sizes = parts.bulk(ctx, stack, direct, a.rounds)
+            parts.sizes_vs_baselines(ctx, stack, sizes)
+            parts.replay_verify(ctx, stack)
+
+        if "keystroke" not in skip:
+            rep.section("keystroke round trip")
+            parts.keystroke(ctx, stack, direct, a.keystrokes)
+
+        if "intact" not in skip:
+            rep.section("1 GiB exec output and 256 MiB upload through the proxy")
+            parts.intact(ctx, stack)
+
+        if "sessions" not in skip:
+            rep.section("%d concurrent interactive sessions through the proxy" % a.sessions)
+            parts.sessions(ctx, stack, a.sessions)
+
+    rep.add("bench_wall_time", time.monotonic() - t_start, "s")
+    rep.table()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

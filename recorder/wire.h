@@ -22,7 +22,10 @@
  *	ACK     u64 highest durable seq, 32-byte chain head
  *	CLOSE   (empty)
  *	CLOSED  str8 session id, u64 last seq, 32-byte final chain head,
- *	        str16 signature of the final record
+ *	        str16 seal: the signed final record's remaining fields,
+ *	        u32 segment index | u64 wall ns | u64 file offset |
+ *	        32-byte key id | 64-byte Ed25519 signature (WIRE_SEAL_LEN),
+ *	        so that the receipt can be checked with seal_receipt_verify
  *	ABORT   str16 reason
  *	PING    u64 nonce
  *	PONG    u64 nonce (echoed)
@@ -47,6 +50,7 @@
 #define WIRE_NAME_MAX	255	/* client name */
 #define WIRE_REASON_MAX	1024	/* REJECT / ABORT reason, printable text */
 #define WIRE_SIG_MAX	1024
+#define WIRE_SEAL_LEN	(4 + 8 + 8 + 32 + 64)
 
 /* Message types. */
 enum wire_type {

@@ -1,0 +1,62 @@
+/*
+ * recd_config: escort-recorder.conf(5).  One keyword and its arguments per
+ * line, '#' starts a comment, keywords are case-insensitive:
+ *
+ *	Listen unix:PATH | tls://HOST:PORT	(repeatable, at least one)
+ *	Store DIR				(required)
+ *	SigningKey FILE				(required, PEM Ed25519)
+ *	Fsync always | interval MS | never	(default interval 1000)
+ *	TLSCertificate FILE, TLSKey FILE, TLSClientCA FILE
+ *						(required with a tls listener)
+ *	User NAME				(run as this user)
+ *	MaxSessions N				(default 1024)
+ *	ResumeTimeout SECONDS			(default 600)
+ *
+ * Errors are reported as "FILE:LINE: message".
+ */
+#ifndef RECORDER_RECD_CONFIG_H
+#define RECORDER_RECD_CONFIG_H
+
+#include <stddef.h>
+
+#define RECD_LISTEN_MAX	16
+
+enum recd_fsync { RECD_FSYNC_ALWAYS, RECD_FSYNC_INTERVAL, RECD_FSYNC_NEVER };
+enum recd_listen_kind { RECD_LISTEN_UNIX, RECD_LISTEN_TLS };
+
+struct recd_listen_cfg {
+	enum recd_listen_kind kind;
+	char	 spec[512];	/* as written: "unix:/run/x.sock" */
+	char	 path[256];	/* unix */
+	char	 host[256];	/* tls */
+	char	 port[16];	/* tls */
+	int	 line;
+};
+
+struct recd_config {
+	char	 file[512];
+	struct recd_listen_cfg listen[RECD_LISTEN_MAX];
+	int	 nlisten;
+	char	 store[512];
+	char	 signing_key[512];
+	enum recd_fsync fsync;
+	unsigned fsync_ms;
+	char	 tls_cert[512];
+	char	 tls_key[512];
+	char	 tls_client_ca[512];
+	char	 user[64];
+	unsigned max_sessions;
+	unsigned resume_timeout;	/* seconds */
+};
+
+/*
+ * Reads and checks the file at path into *cfg (zeroed first).  Returns 0,
+ * or -1 with "FILE:LINE: message" (or "FILE: message") in err.
+ */
+int	recd_config_load(const char *path, struct recd_config *cfg,
+	    char *err, size_t errlen);
+
+/* "always", "interval", "never". */
+const char *recd_fsync_name(enum recd_fsync f);
+
+#endif

@@ -336,7 +336,8 @@ def sessions(ctx, stack, n):
     if not stack.ok:
         return rep.na("sessions_rss_per_session", stack.reason)
     try:
-        r = ss.hold(stack.ssh(["-tt"], "cat"), n, stack.pid(), log=ctx.log)
+        r = ss.hold(stack.ssh(["-tt"], "cat"), n, stack.pid(), tree_pid=ctx.sshd.proc.pid,
+                    log=ctx.log)
     except RuntimeError as e:
         return rep.na("sessions_rss_per_session", str(e))
     if r["base_kib"] is None or r["full_kib"] is None:
@@ -349,3 +350,9 @@ def sessions(ctx, stack, n):
     rep.add("sessions_proxy_rss_base", r["base_kib"], "KiB")
     rep.add("sessions_proxy_rss_full", r["full_kib"], "KiB")
     rep.add("sessions_rss_per_session", (r["full_kib"] - r["base_kib"]) / n, "KiB")
+    if r["tree_base_kib"] is not None and r["tree_full_kib"] is not None:
+        sshd_per = (r["tree_full_kib"] - r["tree_base_kib"]) / n
+        rep.add("sessions_sshd_rss_per_session", sshd_per, "KiB")
+        if sshd_per > 0:
+            rep.add("sessions_proxy_vs_sshd_memory", (r["full_kib"] - r["base_kib"]) / n
+                    / sshd_per, "x")

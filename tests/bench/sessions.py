@@ -17,6 +17,36 @@ def rss_kib(pid):
     return None
 
 
+def tree_pss_kib(root):
+    """Proportional set size (KiB) of root and all its descendants, summed:
+    shared pages are counted once across the tree.  None when root is gone."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+    total, todo, seen = 0, [root], 0
+    while todo and seen < 100000:
+        pid = todo.pop()
+        seen += 1
+        try:
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            if pid == root:
+                return None
+        todo.extend(children.get(pid, []))
+    return total
+
+
 class Client:
     def __init__(self, argv):
         self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -48,7 +78,9 @@ class Client:
         return True
 
     def stop(self):
+        """Ends the remote cat (end of line, then end of file on its terminal)."""
         try:
+            self.type(b"\n\x04")
             self.p.stdin.close()
         except OSError:
             pass
@@ -94,13 +126,15 @@ def await_echo(clients, want, timeout):
     return done, failed
 
 
-def hold(argv, n, pid, batch=20, log=print, budget=240.0):
+def hold(argv, n, pid, tree_pid=None, batch=20, log=print, budget=240.0):
     """Opens n sessions (batch at a time, each proven by an echo), reads the
-    RSS of `pid` before and after, then has every session type one key and
-    times the echoes.  Returns a dict of figures; raises RuntimeError when a
-    session cannot be opened within the time budget."""
+    RSS of `pid` (and the summed PSS of tree_pid's process tree) before and
+    after, then has every session type three times and times the echoes.
+    Returns a dict of figures; raises RuntimeError when a session cannot be
+    opened within the time budget."""
     clients = []
     base = rss_kib(pid)
+    tree_base = tree_pss_kib(tree_pid) if tree_pid else None
     t_open = time.monotonic()
     try:
         while len(clients) < n:
@@ -120,6 +154,7 @@ def hold(argv, n, pid, batch=20, log=print, budget=240.0):
         open_s = time.monotonic() - t_open
         time.sleep(1.0)
         full = rss_kib(pid)
+        tree_full = tree_pss_kib(tree_pid) if tree_pid else None
         lat = []
         for rnd in range(3):
             key = b"k%d" % rnd
@@ -137,7 +172,7 @@ def hold(argv, n, pid, batch=20, log=print, budget=240.0):
         lat.sort()
         return {"base_kib": base, "full_kib": max(full, full2 or 0), "open_s": open_s,
                 "echo_p50": lat[len(lat) // 2], "echo_max": lat[-1],
-                "responsive": n}
+                "responsive": n, "tree_base_kib": tree_base, "tree_full_kib": tree_full}
     finally:
         for c in clients:
             c.stop()

@@ -18,7 +18,7 @@ class Report:
         if isinstance(value, float):
             value = ("%.3f" % value) if unit in ("x", "ratio") or abs(value) < 10 \
                 else ("%.1f" % value)
-        text = "%s %s" % (value, unit)
+        text = ("%s %s" % (value, unit)).strip()
         self._emit(name, text, note)
 
     def na(self, name, reason):

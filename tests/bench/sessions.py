@@ -100,7 +100,8 @@ class Client:
 
 def await_echo(clients, want, timeout):
     """Waits until every client's output holds `want`; returns
-    ({client: seconds}, failed list). Bounded by timeout."""
+    ({client: seconds}, failed list). Bounded by timeout.  Uses poll(2), so
+    any number of descriptors is fine."""
     t0 = time.monotonic()
     waiting = {c.fd(): c for c in clients}
     done, failed = {}, []
@@ -108,20 +109,25 @@ def await_echo(clients, want, timeout):
         if want in c.buf:
             done[c] = 0.0
             del waiting[c.fd()]
+    poller = select.poll()
+    for fd in waiting:
+        poller.register(fd, select.POLLIN)
     while waiting:
         left = timeout - (time.monotonic() - t0)
         if left <= 0:
             break
-        r, _, _ = select.select(list(waiting), [], [], min(left, 1.0))
-        for fd in r:
-            c = waiting[fd]
+        for fd, _ in poller.poll(min(left, 1.0) * 1000):
+            c = waiting.get(fd)
+            if c is None:
+                continue
             alive = c.pump()
-            if want in c.buf:
-                done[c] = time.monotonic() - t0
+            if want in c.buf or not alive:
+                if want in c.buf:
+                    done[c] = time.monotonic() - t0
+                else:
+                    failed.append(c)
                 del waiting[fd]
-            elif not alive:
-                failed.append(c)
-                del waiting[fd]
+                poller.unregister(fd)
     failed.extend(waiting.values())
     return done, failed
 

@@ -5,7 +5,7 @@ Every part measures Escort beside a baseline run on the same machine in the
 same run and reports the ratio; a part whose prerequisite is missing prints
 `bench: NAME n/a (REASON)` and the suite goes on.  Only 127.0.0.1 is used;
 every process is started in a temp dir on free ports and stopped by pid."""
-import argparse, os, signal, sys, time
+import argparse, os, resource, signal, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))   # tests/: harness package
@@ -27,12 +27,15 @@ def _terminate(signum, frame):
 
 def main():
     signal.signal(signal.SIGTERM, _terminate)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < min(hard, 16384):     # two pipes per concurrent session
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", required=True, help="the 128 MiB terminal text file")
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("ESCORT_BENCH_ROUNDS", 3)))
     ap.add_argument("--sessions", type=int,
                     default=int(os.environ.get("ESCORT_BENCH_SESSIONS", 500)))
-    ap.add_argument("--keystrokes", type=int, default=400)
+    ap.add_argument("--keystrokes", type=int, default=1000)
     ap.add_argument("--skip", default=os.environ.get("ESCORT_BENCH_SKIP", ""),
                     help="comma-separated parts to skip: "
                          "programs,bulk,keystroke,intact,sessions")

@@ -85,7 +85,9 @@ class Stack:
         os.makedirs(statedir, exist_ok=True)
         pconf = env.write("escort/proxy.conf",
                           "Listen 127.0.0.1:%d\nHostKey %s\nPolicy %s\nRecorder unix:%s\n"
-                          "StateDir %s\nWorkers 2\n%s"
+                          "StateDir %s\nWorkers 2\n"
+                          "# the concurrent-session part opens 20 at a time\n"
+                          "MaxStartups 100:30:200\n%s"
                           % (self.port, hostkey, policy, sock, statedir,
                              os.environ.get("ESCORT_BENCH_PROXY_EXTRA", "")))
         self.proxy = env.start("escort-proxy", [bin_path("escort-proxy"), "-d", "-f", pconf])

@@ -1,0 +1,244 @@
+/* seal.c: SHA-256 chain and Ed25519 signatures over OpenSSL EVP. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "recorder/rec_error.h"
+#include "recorder/seal.h"
+
+struct seal_signer {
+	EVP_PKEY *key;
+	uint8_t keyid[SEAL_KEYID_LEN];
+};
+
+struct seal_verifier {
+	EVP_PKEY *key;
+	uint8_t keyid[SEAL_KEYID_LEN];
+};
+
+static const char seal_chain_label[] = "escort-transcript-v1";
+static const char seal_cp_label[] = "escort-checkpoint-v1";
+
+void
+seal_sha256(const void *p, size_t n, uint8_t out[SEAL_HASH_LEN])
+{
+	unsigned int len = SEAL_HASH_LEN;
+
+	EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
+}
+
+void
+seal_chain_init(uint8_t head[SEAL_HASH_LEN], const char *id, size_t idlen)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	EVP_DigestUpdate(c, seal_chain_label, sizeof(seal_chain_label));
+	EVP_DigestUpdate(c, id, idlen);
+	EVP_DigestFinal_ex(c, head, NULL);
+	EVP_MD_CTX_free(c);
+}
+
+void
+seal_chain_step(uint8_t head[SEAL_HASH_LEN], const void *p, size_t n)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	EVP_DigestUpdate(c, head, SEAL_HASH_LEN);
+	EVP_DigestUpdate(c, p, n);
+	EVP_DigestFinal_ex(c, head, NULL);
+	EVP_MD_CTX_free(c);
+}
+
+/* keyid = SHA-256 of the raw public key. */
+static int
+seal_keyid(EVP_PKEY *k, uint8_t id[SEAL_KEYID_LEN])
+{
+	uint8_t raw[32];
+	size_t len = sizeof(raw);
+
+	if (EVP_PKEY_get_raw_public_key(k, raw, &len) != 1 || len != 32)
+		return REC_EKEY;
+	seal_sha256(raw, len, id);
+	return REC_OK;
+}
+
+static int
+seal_read_pem(const char *path, int want_private, EVP_PKEY **out)
+{
+	FILE *f;
+	EVP_PKEY *k = NULL;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return rec_from_errno(errno);
+	if (want_private) {
+		k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	} else {
+		k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+		if (k == NULL) {
+			rewind(f);
+			k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		}
+	}
+	fclose(f);
+	if (k == NULL)
+		return REC_EKEY;
+	if (EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(k);
+		return REC_EKEY;
+	}
+	*out = k;
+	return REC_OK;
+}
+
+int
+seal_signer_load(const char *path, struct seal_signer **out)
+{
+	struct seal_signer *s;
+	int r;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return REC_ENOMEM;
+	if ((r = seal_read_pem(path, 1, &s->key)) != REC_OK ||
+	    (r = seal_keyid(s->key, s->keyid)) != REC_OK) {
+		seal_signer_free(s);
+		return r;
+	}
+	*out = s;
+	return REC_OK;
+}
+
+void
+seal_signer_free(struct seal_signer *s)
+{
+	if (s == NULL)
+		return;
+	EVP_PKEY_free(s->key);
+	free(s);
+}
+
+const uint8_t *
+seal_signer_keyid(const struct seal_signer *s)
+{
+	return s->keyid;
+}
+
+int
+seal_sign(const struct seal_signer *s, const void *msg, size_t n,
+    uint8_t sig[SEAL_SIG_LEN])
+{
+	EVP_MD_CTX *c;
+	size_t len = SEAL_SIG_LEN;
+	int r = REC_ECRYPTO;
+
+	if ((c = EVP_MD_CTX_new()) == NULL)
+		return REC_ENOMEM;
+	if (EVP_DigestSignInit(c, NULL, NULL, NULL, s->key) == 1 &&
+	    EVP_DigestSign(c, sig, &len, msg, n) == 1 && len == SEAL_SIG_LEN)
+		r = REC_OK;
+	EVP_MD_CTX_free(c);
+	return r;
+}
+
+int
+seal_signer_verifier(const struct seal_signer *s, struct seal_verifier **out)
+{
+	struct seal_verifier *v;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return REC_ENOMEM;
+	EVP_PKEY_up_ref(s->key);
+	v->key = s->key;
+	memcpy(v->keyid, s->keyid, SEAL_KEYID_LEN);
+	*out = v;
+	return REC_OK;
+}
+
+int
+seal_verifier_load(const char *path, struct seal_verifier **out)
+{
+	struct seal_verifier *v;
+	int r;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return REC_ENOMEM;
+	if ((r = seal_read_pem(path, 0, &v->key)) != REC_OK ||
+	    (r = seal_keyid(v->key, v->keyid)) != REC_OK) {
+		seal_verifier_free(v);
+		return r;
+	}
+	*out = v;
+	return REC_OK;
+}
+
+void
+seal_verifier_free(struct seal_verifier *v)
+{
+	if (v == NULL)
+		return;
+	EVP_PKEY_free(v->key);
+	free(v);
+}
+
+const uint8_t *
+seal_verifier_keyid(const struct seal_verifier *v)
+{
+	return v->keyid;
+}
+
+int
+seal_verify(const struct seal_verifier *v, const void *msg, size_t n,
+    const uint8_t sig[SEAL_SIG_LEN])
+{
+	EVP_MD_CTX *c;
+	int r = REC_ESIG;
+
+	if ((c = EVP_MD_CTX_new()) == NULL)
+		return REC_ENOMEM;
+	if (EVP_DigestVerifyInit(c, NULL, NULL, NULL, v->key) == 1 &&
+	    EVP_DigestVerify(c, sig, SEAL_SIG_LEN, msg, n) == 1)
+		r = REC_OK;
+	EVP_MD_CTX_free(c);
+	return r;
+}
+
+int
+seal_checkpoint_message(const struct seal_checkpoint *c, struct buf *out)
+{
+	size_t idlen = strnlen(c->id, sizeof(c->id));
+	int r;
+
+	if (idlen == 0 || idlen > SEAL_ID_MAX)
+		return REC_EINVAL;
+	if ((r = buf_put(out, seal_cp_label, sizeof(seal_cp_label))) != REC_OK ||
+	    (r = buf_put_u8(out, c->kind)) != REC_OK ||
+	    (r = buf_put_u8(out, (uint8_t)idlen)) != REC_OK ||
+	    (r = buf_put(out, c->id, idlen)) != REC_OK ||
+	    (r = buf_put_u32(out, c->seg_index)) != REC_OK ||
+	    (r = buf_put_u64(out, c->last_seq)) != REC_OK ||
+	    (r = buf_put(out, c->head, SEAL_HASH_LEN)) != REC_OK ||
+	    (r = buf_put_u64(out, c->wall_ns)) != REC_OK ||
+	    (r = buf_put_u64(out, c->offset)) != REC_OK)
+		return r;
+	return REC_OK;
+}
+
+int
+seal_receipt_verify(const struct seal_verifier *v, const struct seal_receipt *rc)
+{
+	struct buf m;
+	int r;
+
+	if (memcmp(rc->keyid, v->keyid, SEAL_KEYID_LEN) != 0)
+		return REC_EKEY;
+	buf_init(&m, 0);
+	if ((r = seal_checkpoint_message(&rc->cp, &m)) == REC_OK)
+		r = seal_verify(v, buf_ptr(&m), buf_len(&m), rc->sig);
+	buf_free(&m);
+	return r;
+}

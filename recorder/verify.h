@@ -1,0 +1,90 @@
+/*
+ * verify.h: integrity verification of session files and of a whole store.
+ *
+ * verify_file() checks one session file: every segment's framing and
+ * CRC32C, the segment indexes, the hash chain, sequence continuity, every
+ * CHECKPOINT and FINAL record (fields against the chain, key id, Ed25519
+ * signature when a verifier is given), and, with VERIFY_DEEP, decodes every
+ * event.  verify_store() adds the journal: its own chain and signatures,
+ * every journal entry against the session files, and the set of sessions.
+ */
+#ifndef ESCORT_VERIFY_H
+#define ESCORT_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "recorder/seal.h"
+
+enum verify_flags {
+	VERIFY_DEEP = 1		/* decompress and check every event record */
+};
+
+/* One segment as found in a file. */
+struct verify_seg {
+	uint64_t offset;
+	uint64_t end;
+	uint8_t type;
+	uint8_t head_before[SEAL_HASH_LEN];
+	uint8_t head_after[SEAL_HASH_LEN];
+};
+
+struct verify_file_result {
+	char id[SEAL_ID_MAX + 1];	/* from the HEAD segment */
+	uint64_t start_wall_ns;
+	uint64_t end_wall_ns;		/* FINAL time, 0 if unfinished */
+	uint64_t last_wall_ns;
+	uint32_t segments;		/* valid segments */
+	uint64_t valid_end;		/* offset after the last valid segment */
+	uint64_t file_size;
+	uint8_t head[SEAL_HASH_LEN];	/* head after the last valid segment */
+	uint64_t last_seq;
+	uint64_t last_t_ns;
+	uint64_t raw_bytes;		/* uncompressed event bytes (DATA) */
+	int finished;			/* ends with FINAL */
+	int recovered;			/* holds RECOVERY segments */
+	uint64_t signed_end;		/* end of the last CHECKPOINT/FINAL */
+	int tail_torn;			/* file ends in an incomplete or
+					   unreadable last segment */
+	/* First problem found (err < 0), else err == REC_OK. */
+	int err;
+	uint32_t err_index;
+	uint64_t err_offset;
+	char msg[200];
+	/* Every valid segment (malloc'd, nseg entries; verify_file_result_free). */
+	struct verify_seg *seg;
+	size_t nseg;
+};
+
+/*
+ * Checks the session file open at fd.  expect_id (may be NULL) must equal
+ * the HEAD's id; v (may be NULL: no signature checks) must have signed
+ * every CHECKPOINT and FINAL.  Returns REC_OK when the scan completed (then
+ * res->err says whether a problem was found and where), or REC_ENOMEM /
+ * REC_EIO.  A torn tail is not an error here: res->tail_torn is set and the
+ * scan ends at res->valid_end.
+ */
+int verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
+    int flags, struct verify_file_result *res);
+void verify_file_result_free(struct verify_file_result *res);
+
+/*
+ * Reports one problem or one result line.  session is the session id (or
+ * "journal"); index/offset name the segment (index UINT32_MAX and offset
+ * UINT64_MAX when not about a place).  ok is 1 for a success summary line.
+ */
+typedef void (*verify_report_cb)(void *arg, int ok, const char *session,
+    uint32_t index, uint64_t offset, const char *msg);
+
+/*
+ * Verifies sessions of the store against v: ids[0..nids) or, with nids 0,
+ * every session known to the journal or present in STORE/sessions (and the
+ * set of them must match).  The journal is always checked.  Calls cb for
+ * every problem and every session verified.  Returns the number of problems
+ * (0: all intact) or a negative REC_E* code when verification could not run.
+ */
+int verify_store(const char *store, const struct seal_verifier *v,
+    const char *const *ids, size_t nids, int flags, verify_report_cb cb,
+    void *arg);
+
+#endif

@@ -1,0 +1,386 @@
+/* verify_file.c: the structural and cryptographic check of one session
+ * file (see verify.h).  Also the scanner behind recovery and listings. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <zstd.h>
+
+#include "recorder/event.h"
+#include "recorder/rec_error.h"
+#include "recorder/segfile.h"
+#include "recorder/verify.h"
+#include "recorder/verify_internal.h"
+
+struct vf {
+	struct verify_file_result *res;
+	const struct seal_verifier *v;
+	int flags;
+	ZSTD_DCtx *dz;
+	struct buf raw;
+	int frame_open;
+	size_t segcap;
+};
+
+static void
+vf_fail(struct vf *f, int err, uint32_t index, uint64_t off, const char *fmt, ...)
+{
+	va_list ap;
+
+	f->res->err = err;
+	f->res->err_index = index;
+	f->res->err_offset = off;
+	va_start(ap, fmt);
+	vsnprintf(f->res->msg, sizeof(f->res->msg), fmt, ap);
+	va_end(ap);
+}
+
+static int
+vf_head(struct vf *f, const struct seg *s, const char *expect_id)
+{
+	struct verify_file_result *res = f->res;
+	struct buf b;
+	uint8_t idlen;
+	const uint8_t *id, *meta;
+	uint32_t mlen;
+	size_t count = 0;
+	uint64_t t = 0;
+	int r;
+
+	buf_view(&b, s->payload, s->len);
+	if (buf_get_u8(&b, &idlen) != REC_OK || idlen == 0 ||
+	    idlen > SEAL_ID_MAX || buf_get_bytes(&b, idlen, &id) != REC_OK ||
+	    buf_get_u64(&b, &res->start_wall_ns) != REC_OK ||
+	    buf_get_u32(&b, &mlen) != REC_OK ||
+	    buf_get_bytes(&b, mlen, &meta) != REC_OK || buf_len(&b) != 0)
+		return REC_EFORMAT;
+	memcpy(res->id, id, idlen);
+	res->id[idlen] = '\0';
+	if (strlen(res->id) != idlen)
+		return REC_EFORMAT;
+	if (expect_id != NULL && strcmp(expect_id, res->id) != 0)
+		return REC_ETAMPER;
+	if ((r = ev_validate(meta, mlen, 1, &t, &count)) != REC_OK)
+		return r;
+	res->last_seq = count;
+	res->last_t_ns = t;
+	return REC_OK;
+}
+
+static int
+vf_seal(struct vf *f, const struct seg *s, uint64_t off,
+    const uint8_t head_before[SEAL_HASH_LEN])
+{
+	struct verify_file_result *res = f->res;
+	struct seal_receipt rc;
+	struct buf m;
+	int r;
+
+	if ((r = seg_seal_get(s, &rc)) != REC_OK) {
+		vf_fail(f, r, s->index, off, "malformed %s record",
+		    s->type == SEG_FINAL ? "final" : "checkpoint");
+		return r;
+	}
+	if ((s->type == SEG_FINAL) != (rc.cp.kind == SEAL_FINAL) ||
+	    rc.cp.kind < SEAL_CHECKPOINT || rc.cp.kind > SEAL_RECOVERED ||
+	    rc.cp.seg_index != s->index || rc.cp.offset != off ||
+	    rc.cp.last_seq != res->last_seq ||
+	    memcmp(rc.cp.head, head_before, SEAL_HASH_LEN) != 0) {
+		vf_fail(f, REC_ECHAIN, s->index, off,
+		    "checkpoint does not match the data before it");
+		return REC_ECHAIN;
+	}
+	snprintf(rc.cp.id, sizeof(rc.cp.id), "%s", res->id);
+	if (f->v != NULL) {
+		if (memcmp(rc.keyid, seal_verifier_keyid(f->v), SEAL_KEYID_LEN) != 0) {
+			vf_fail(f, REC_ESIG, s->index, off,
+			    "checkpoint signed by another key");
+			return REC_ESIG;
+		}
+		buf_init(&m, 0);
+		r = seal_checkpoint_message(&rc.cp, &m);
+		if (r == REC_OK)
+			r = seal_verify(f->v, buf_ptr(&m), buf_len(&m), rc.sig);
+		buf_free(&m);
+		if (r != REC_OK) {
+			vf_fail(f, REC_ESIG, s->index, off,
+			    "checkpoint signature does not verify");
+			return REC_ESIG;
+		}
+	}
+	res->last_wall_ns = rc.cp.wall_ns;
+	if (s->type == SEG_FINAL) {
+		res->finished = 1;
+		res->end_wall_ns = rc.cp.wall_ns;
+	}
+	return REC_OK;
+}
+
+/* Decompresses all of *in into *out, which must be exactly large enough.
+ * Returns 0, or 1 when the input is invalid or produces more or fewer bytes. */
+int
+verify_inflate(ZSTD_DCtx *dz, ZSTD_inBuffer *in, ZSTD_outBuffer *out)
+{
+	uint8_t x;
+	ZSTD_outBuffer scratch = { &x, 1, 0 };
+	ZSTD_outBuffer *o;
+	size_t zr, ip, op;
+
+	while (in->pos < in->size) {
+		o = out->pos < out->size ? out : &scratch;
+		ip = in->pos;
+		op = o->pos;
+		zr = ZSTD_decompressStream(dz, o, in);
+		if (ZSTD_isError(zr) || scratch.pos != 0)
+			return 1;
+		if (in->pos == ip && o->pos == op)
+			return 1;
+	}
+	return out->pos == out->size ? 0 : 1;
+}
+
+static int
+vf_deep(struct vf *f, const struct seg *s, uint64_t off,
+    const struct seg_data *d)
+{
+	ZSTD_inBuffer in = { s->payload + SEG_DATA_PREFIX,
+	    s->len - SEG_DATA_PREFIX, 0 };
+	ZSTD_outBuffer out;
+	size_t zr, count = 0;
+	uint64_t t = d->first_t_ns;
+	uint8_t *p;
+	int r;
+
+	buf_reset(&f->raw);
+	if (d->raw_len > 0 && (r = buf_reserve(&f->raw, d->raw_len, &p)) != REC_OK)
+		return r;
+	out = (ZSTD_outBuffer){ d->raw_len ? p : NULL, d->raw_len, 0 };
+	if ((zr = verify_inflate(f->dz, &in, &out)) != 0)
+		goto bad;
+	if (out.pos != d->raw_len)
+		goto bad;
+	if (d->raw_len == 0)
+		return REC_OK;
+	if (ev_validate(p, d->raw_len, d->first_seq, &t, &count) != REC_OK ||
+	    count != d->last_seq - d->first_seq + 1 || t != d->last_t_ns) {
+		vf_fail(f, REC_EFORMAT, s->index, off,
+		    "event records do not match their segment header");
+		return REC_EFORMAT;
+	}
+	return REC_OK;
+bad:
+	vf_fail(f, REC_EZSTD, s->index, off, "compressed data does not decode");
+	return REC_EZSTD;
+}
+
+static int
+vf_data(struct vf *f, const struct seg *s, uint64_t off)
+{
+	struct verify_file_result *res = f->res;
+	struct seg_data d;
+
+	if (seg_data_get(s, &d) != REC_OK) {
+		vf_fail(f, REC_EFORMAT, s->index, off, "malformed data segment");
+		return REC_EFORMAT;
+	}
+	if (d.raw_len > 0 && (d.first_seq != res->last_seq + 1 ||
+	    d.first_t_ns < res->last_t_ns)) {
+		vf_fail(f, REC_ESEQ, s->index, off,
+		    "events %llu.. do not follow event %llu",
+		    (unsigned long long)d.first_seq,
+		    (unsigned long long)res->last_seq);
+		return REC_ESEQ;
+	}
+	if (d.raw_len == 0 && d.first_seq != res->last_seq) {
+		vf_fail(f, REC_ESEQ, s->index, off, "empty data segment out of place");
+		return REC_ESEQ;
+	}
+	if (s->flags & SEGF_CHUNK_START) {
+		f->frame_open = 1;
+		if (f->dz != NULL)
+			ZSTD_DCtx_reset(f->dz, ZSTD_reset_session_only);
+	} else if (!f->frame_open) {
+		vf_fail(f, REC_EFORMAT, s->index, off,
+		    "data segment continues a chunk that was not started");
+		return REC_EFORMAT;
+	}
+	if (f->dz != NULL && vf_deep(f, s, off, &d) != REC_OK)
+		return res->err;
+	if (s->flags & SEGF_CHUNK_END)
+		f->frame_open = 0;
+	if (d.raw_len > 0) {
+		res->last_seq = d.last_seq;
+		res->last_t_ns = d.last_t_ns;
+	}
+	res->raw_bytes += d.raw_len;
+	res->last_wall_ns = d.wall_ns;
+	return REC_OK;
+}
+
+static int
+vf_recovery(struct vf *f, const struct seg *s, uint64_t off)
+{
+	struct ev e;
+	size_t used;
+
+	if (ev_decode(s->payload, s->len, &e, &used) != REC_OK ||
+	    used != s->len || e.type != EV_RECOVERY || e.seq != 0 ||
+	    !ev_fields_valid(e.data, e.len)) {
+		vf_fail(f, REC_EFORMAT, s->index, off, "malformed recovery record");
+		return REC_EFORMAT;
+	}
+	f->res->recovered = 1;
+	f->frame_open = 0;
+	return REC_OK;
+}
+
+static int
+vf_add_seg(struct vf *f, uint64_t off, uint64_t end, uint8_t type,
+    const uint8_t *before, const uint8_t *after)
+{
+	struct verify_file_result *res = f->res;
+	struct verify_seg *ns;
+
+	if (res->nseg == f->segcap) {
+		f->segcap = f->segcap ? f->segcap * 2 : 64;
+		if ((ns = realloc(res->seg, f->segcap * sizeof(*ns))) == NULL)
+			return REC_ENOMEM;
+		res->seg = ns;
+	}
+	ns = &res->seg[res->nseg++];
+	ns->offset = off;
+	ns->end = end;
+	ns->type = type;
+	memcpy(ns->head_before, before, SEAL_HASH_LEN);
+	memcpy(ns->head_after, after, SEAL_HASH_LEN);
+	return REC_OK;
+}
+
+static const char *
+vf_type_name(uint8_t t)
+{
+	static const char *const n[] = { "?", "head", "data", "checkpoint",
+	    "recovery", "final", "journal" };
+
+	return t <= SEG_JOURNAL ? n[t] : "?";
+}
+
+int
+verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
+    int flags, struct verify_file_result *res)
+{
+	struct vf f;
+	struct segf sf;
+	struct seg s;
+	struct stat st;
+	uint8_t before[SEAL_HASH_LEN];
+	const uint8_t *raw;
+	size_t rawlen;
+	uint64_t off;
+	uint32_t index = 0;
+	int r, ret = REC_OK;
+
+	memset(res, 0, sizeof(*res));
+	memset(&f, 0, sizeof(f));
+	f.res = res;
+	f.v = v;
+	f.flags = flags;
+	buf_init(&f.raw, 0);
+	if ((flags & VERIFY_DEEP) && (f.dz = ZSTD_createDCtx()) == NULL)
+		return REC_ENOMEM;
+	if (fstat(fd, &st) != 0) {
+		ZSTD_freeDCtx(f.dz);
+		return REC_EIO;
+	}
+	res->file_size = (uint64_t)st.st_size;
+	segf_init(&sf, fd, 0);
+	for (;; index++) {
+		r = segf_next(&sf, &s, &off, &raw, &rawlen);
+		if (r == 0)
+			break;
+		if (r == REC_EIO || r == REC_ENOMEM) {
+			ret = r;
+			break;
+		}
+		if (r < 0) {
+			struct seg h;
+			uint8_t hb[SEG_HDR_LEN];
+
+			off = sf.off;
+			if (r == REC_ETRUNC ||
+			    (segf_pread(fd, hb, SEG_HDR_LEN, off) == REC_OK &&
+			    seg_decode_header(hb, SEG_HDR_LEN, &h) == REC_OK &&
+			    off + SEG_HDR_LEN + h.len == res->file_size) ||
+			    segf_zero_tail(fd, off)) {
+				res->tail_torn = 1;
+				break;
+			}
+			vf_fail(&f, r, index, off, "invalid segment: %s",
+			    rec_strerror(r));
+			break;
+		}
+		if (s.index != index) {
+			vf_fail(&f, REC_EFORMAT, index, off,
+			    "segment numbered %u found in place %u", s.index, index);
+			break;
+		}
+		if (res->finished) {
+			vf_fail(&f, REC_ETAMPER, index, off,
+			    "data after the final record");
+			break;
+		}
+		if ((index == 0) != (s.type == SEG_HEAD) || s.type == SEG_JOURNAL) {
+			vf_fail(&f, REC_EFORMAT, index, off,
+			    "unexpected %s segment", vf_type_name(s.type));
+			break;
+		}
+		memcpy(before, res->head, SEAL_HASH_LEN);
+		switch (s.type) {
+		case SEG_HEAD:
+			if ((r = vf_head(&f, &s, expect_id)) != REC_OK) {
+				vf_fail(&f, r, 0, 0, r == REC_ETAMPER ?
+				    "file holds another session (%s)" :
+				    "malformed head segment", res->id);
+				goto out;
+			}
+			seal_chain_init(before, res->id, strlen(res->id));
+			break;
+		case SEG_DATA:
+			r = vf_data(&f, &s, off);
+			break;
+		case SEG_CHECKPOINT:
+		case SEG_FINAL:
+			r = vf_seal(&f, &s, off, before);
+			break;
+		case SEG_RECOVERY:
+			r = vf_recovery(&f, &s, off);
+			break;
+		}
+		if (s.type != SEG_HEAD && r != REC_OK)
+			break;
+		memcpy(res->head, before, SEAL_HASH_LEN);
+		seal_chain_step(res->head, raw, rawlen);
+		if ((ret = vf_add_seg(&f, off, off + rawlen, s.type, before,
+		    res->head)) != REC_OK)
+			break;
+		res->segments = index + 1;
+		res->valid_end = off + rawlen;
+		if (s.type == SEG_CHECKPOINT || s.type == SEG_FINAL)
+			res->signed_end = res->valid_end;
+	}
+out:
+	segf_free(&sf);
+	buf_free(&f.raw);
+	ZSTD_freeDCtx(f.dz);
+	return ret;
+}
+
+void
+verify_file_result_free(struct verify_file_result *res)
+{
+	free(res->seg);
+	res->seg = NULL;
+	res->nseg = 0;
+}

@@ -1,14 +1,216 @@
-/* escort-proxy: placeholder entry point, replaced by the real program. */
+/* escort-proxy: the SSH man-in-the-middle daemon.  See escort-proxy(8). */
+#include <errno.h>
+#include <getopt.h>
+#include <libssh/libssh.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+#include "policy/policy.h"
+#include "proxy/config.h"
+#include "proxy/daemon.h"
+#include "proxy/log.h"
+#include "proxy/px_error.h"
+#include "proxy/worker.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: escort-proxy [-dtv] -f FILE\n"
+	    "  -f FILE      configuration file (escort-proxy.conf(5))\n"
+	    "  -d           stay in the foreground and log to standard error\n"
+	    "  -t           check the configuration, host key and policy, then exit\n"
+	    "  -v           with -t: print the effective configuration\n"
+	    "  --help       this text\n"
+	    "  --version    print the version\n");
+}
+
+/* Loads config and policy; prints problems to stderr.  Returns 0 or -1. */
+static int
+load_all(const char *file, struct px_config **cfgp, struct policy **polp, int quiet_ok)
+{
+	struct px_config *cfg = calloc(1, sizeof(*cfg));
+	struct pol_diags diags = { 0 };
+	struct policy *pol = NULL;
+	ssh_key k = NULL;
+	char err[1024];
+	int rc;
+
+	(void)quiet_ok;
+	if (cfg == NULL)
+		return -1;
+	if (px_config_load(file, cfg, err, sizeof(err)) != PX_OK) {
+		px_log(PX_LOG_ERR, NULL, "%s", err);
+		free(cfg);
+		return -1;
+	}
+	if (ssh_pki_import_privkey_file(cfg->hostkey, NULL, NULL, NULL, &k) != SSH_OK) {
+		px_log(PX_LOG_ERR, NULL, "%s: HostKey %s cannot be read as an OpenSSH private key",
+		    cfg->path, cfg->hostkey);
+		goto fail;
+	}
+	ssh_key_free(k);
+	rc = policy_load(cfg->policy, POL_LOAD_CHECK_FILES, &pol, &diags);
+	pol_diags_sort(&diags);
+	for (size_t i = 0; i < diags.n; i++) {
+		const struct pol_diag *d = &diags.v[i];
+		px_log(d->sev == POL_SEV_ERROR ? PX_LOG_ERR : PX_LOG_WARN, NULL, "%s:%d:%d: %s",
+		    d->file, d->line, d->col, d->msg);
+	}
+	pol_diags_free(&diags);
+	if (rc != 0) {
+		px_log(PX_LOG_ERR, NULL, "policy %s: %s", cfg->policy, pol_strerror(rc));
+		goto fail;
+	}
+	if (cfg->statedir != NULL && mkdir(cfg->statedir, 0700) != 0 && errno != EEXIST) {
+		px_log(PX_LOG_ERR, NULL, "StateDir %s: %s", cfg->statedir, strerror(errno));
+		policy_unref(pol);
+		goto fail;
+	}
+	*cfgp = cfg;
+	*polp = pol;
+	return 0;
+fail:
+	px_config_free(cfg);
+	free(cfg);
+	return -1;
+}
+
+static struct px_daemon daemon_state;
+static const char *config_file;
+
+static void
+on_signal(uv_signal_t *h, int sig)
+{
+	struct px_daemon *d = &daemon_state;
+
+	if (sig == SIGHUP) {
+		struct px_config *cfg;
+		struct policy *pol;
+		px_log(PX_LOG_INFO, NULL, "SIGHUP: reloading %s", config_file);
+		if (load_all(config_file, &cfg, &pol, 1) != 0) {
+			px_log(PX_LOG_ERR, NULL, "reload failed; the previous configuration and policy stay in force");
+			return;
+		}
+		px_daemon_swap(d, cfg, pol);
+		px_log(PX_LOG_INFO, NULL, "reloaded; policy %s", policy_hash(pol));
+		for (int i = 0; i < d->nworkers; i++)
+			px_worker_reload(d->workers[i]);
+		return;
+	}
+	px_log(PX_LOG_INFO, NULL, "%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	for (int i = 0; i < d->nworkers; i++)
+		px_worker_stop(d->workers[i]);
+	uv_stop(h->loop);
+}
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("escort-proxy %s\n", ESCORT_VERSION);
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct px_daemon *d = &daemon_state;
+	struct px_config *cfg = NULL;
+	struct policy *pol = NULL;
+	int fg = 0, test = 0, verbose = 0, ch, rc = 0;
+	uv_loop_t *loop;
+	uv_signal_t sig[4];
+	char err[1024];
+
+	while ((ch = getopt_long(argc, argv, "df:tv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': fg = 1; break;
+		case 'f': config_file = optarg; break;
+		case 't': test = 1; break;
+		case 'v': verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("escort-proxy %s (libssh %s, libuv %s)\n", ESCORT_VERSION,
+		    ssh_version(0), uv_version_string()); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (config_file == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	px_log_init(fg || test, PX_LOG_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	if (ssh_init() != SSH_OK) {
+		px_log(PX_LOG_ERR, NULL, "libssh initialisation failed");
+		return 1;
+	}
+	if (load_all(config_file, &cfg, &pol, 0) != 0) {
+		ssh_finalize();
+		return 1;
+	}
+	if (test) {
+		if (verbose)
+			px_config_dump(cfg, stdout);
+		px_log(PX_LOG_INFO, NULL, "%s: configuration and policy %s are valid", config_file, cfg->policy);
+		px_config_free(cfg);
+		free(cfg);
+		policy_unref(pol);
+		ssh_finalize();
 		return 0;
 	}
-	fprintf(stderr, "escort-proxy: not implemented yet\n");
-	return 1;
+	px_log_init(fg, (enum px_log_level)cfg->log_level);
+	pthread_mutex_init(&d->mu, NULL);
+	px_throttle_init(&d->thr);
+	d->foreground = fg;
+	px_daemon_swap(d, cfg, pol);
+	d->workers = calloc((size_t)cfg->workers, sizeof(*d->workers));
+	for (int i = 0; d->workers != NULL && i < cfg->workers; i++) {
+		if ((d->workers[i] = calloc(1, sizeof(struct px_worker))) == NULL ||
+		    px_worker_start(d->workers[i], d, i, err, sizeof(err)) != PX_OK) {
+			px_log(PX_LOG_ERR, NULL, "%s", d->workers[i] ? err : "out of memory");
+			free(d->workers[i]);
+			rc = 1;
+			break;
+		}
+		d->nworkers++;
+	}
+	if (d->workers == NULL)
+		rc = 1;
+	loop = uv_default_loop();
+	if (rc == 0) {
+		int sigs[4] = { SIGTERM, SIGINT, SIGHUP, 0 };
+		for (int i = 0; sigs[i] != 0; i++) {
+			uv_signal_init(loop, &sig[i]);
+			uv_signal_start(&sig[i], on_signal, sigs[i]);
+		}
+		px_log(PX_LOG_INFO, NULL, "escort-proxy %s listening on %d address(es) with %d worker(s); policy %s",
+		    ESCORT_VERSION, cfg->nlisten, d->nworkers, policy_hash(pol));
+		uv_run(loop, UV_RUN_DEFAULT);
+		for (int i = 0; i < 3; i++)
+			uv_close((uv_handle_t *)&sig[i], NULL);
+		uv_run(loop, UV_RUN_DEFAULT);
+	} else {
+		for (int i = 0; i < d->nworkers; i++)
+			px_worker_stop(d->workers[i]);
+	}
+	for (int i = 0; i < d->nworkers; i++) {
+		px_worker_join(d->workers[i]);
+		free(d->workers[i]);
+	}
+	free(d->workers);
+	uv_loop_close(loop);
+	policy_unref(d->pol);
+	px_config_free(d->cfg);
+	free(d->cfg);
+	for (int i = 0; i < d->nold; i++) {
+		px_config_free(d->old_cfgs[i]);
+		free(d->old_cfgs[i]);
+	}
+	free(d->old_cfgs);
+	ssh_finalize();
+	if (rc == 0)
+		px_log(PX_LOG_INFO, NULL, "stopped");
+	return rc;
 }

@@ -1,0 +1,868 @@
+/* chan: channel pairs, request replay and flow control. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "policy/policy.h"
+#include "recorder/buf.h"
+#include "recorder/event.h"
+#include "proxy/chan.h"
+#include "proxy/conn.h"
+#include "proxy/log.h"
+#include "proxy/px_error.h"
+#include "proxy/rec_link.h"
+#include "proxy/sshpoll.h"
+
+static void
+req_free(struct px_req *r)
+{
+	if (r == NULL)
+		return;
+	free(r->a);
+	free(r->b);
+	free(r);
+}
+
+static struct px_req *
+req_push(struct px_chan *ch, enum px_req_kind kind, const char *a, const char *b)
+{
+	struct px_req *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->kind = kind;
+	if ((a != NULL && (r->a = strdup(a)) == NULL) || (b != NULL && (r->b = strdup(b)) == NULL)) {
+		req_free(r);
+		return NULL;
+	}
+	*ch->rq_tail = r;
+	ch->rq_tail = &r->next;
+	return r;
+}
+
+static struct px_req *
+req_pop(struct px_chan *ch)
+{
+	struct px_req *r = ch->rq;
+
+	if (r != NULL) {
+		ch->rq = r->next;
+		if (ch->rq == NULL)
+			ch->rq_tail = &ch->rq;
+		r->next = NULL;
+	}
+	return r;
+}
+
+/* ---- writes ---------------------------------------------------------------- */
+
+static int
+session_busy(ssh_session s)
+{
+	return (ssh_get_status(s) & SSH_WRITE_PENDING) != 0;
+}
+
+/* Moves up to len bytes to dst now, recording them first.  Returns bytes
+ * taken (0 when the receiving side or the recorder can take nothing). */
+static size_t
+forward(struct px_chan *ch, int to_tech, const uint8_t *data, size_t len, int is_stderr)
+{
+	struct px_conn *c = ch->c;
+	ssh_channel dst = to_tech ? ch->tc : ch->uc;
+	ssh_session ds = to_tech ? c->tech : c->up.s;
+	uint16_t type = to_tech ? (is_stderr ? EV_STDERR : EV_OUTPUT) : EV_INPUT;
+	size_t n = len;
+	uint32_t win;
+	int rc;
+
+	if (dst == NULL || c->rec_stalled || c->state != CONN_RELAY || session_busy(ds) ||
+	    (to_tech ? (ch->t_closed || ch->u_eof_sent) : (ch->u_closed || ch->t_eof_sent)))
+		return 0;
+	win = ssh_channel_window_size(dst);
+	if (n > win)
+		n = win;
+	if (n > PX_CHUNK)
+		n = PX_CHUNK;
+	if (n == 0 || !rec_link_can_take(c->rec, n))
+		return 0;
+	if (px_conn_record(c, type, ch->id, data, n) != PX_OK)
+		return 0;
+	rc = is_stderr ? ssh_channel_write_stderr(dst, data, (uint32_t)n) : ssh_channel_write(dst, data, (uint32_t)n);
+	if (rc < 0) {
+		px_log(PX_LOG_INFO, c->id, "write to %s failed: %s", to_tech ? "client" : "target",
+		    ssh_get_error(ds));
+		return n; /* recorded; the session ends on the next pump */
+	}
+	px_sshpoll_update(to_tech ? &c->tech_poll : &c->up.poll);
+	return (size_t)rc;
+}
+
+/* Writes a message of the proxy to the technician, recorded as STDERR/OUTPUT. */
+static void
+tech_say(struct px_chan *ch, const char *msg, int to_stdout)
+{
+	struct px_conn *c = ch->c;
+	size_t n = strlen(msg);
+
+	if (ch->tc == NULL || ch->t_closed || n == 0)
+		return;
+	if (c->rec != NULL && c->rec_ready)
+		(void)px_conn_record(c, to_stdout ? EV_OUTPUT : EV_STDERR, ch->id, msg, n);
+	if (to_stdout)
+		ssh_channel_write(ch->tc, msg, (uint32_t)n);
+	else
+		ssh_channel_write_stderr(ch->tc, msg, (uint32_t)n);
+	px_sshpoll_update(&c->tech_poll);
+}
+
+/* ---- technician-side callbacks: record facts only ---------------------------- */
+
+static int
+t_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr, void *ud)
+{
+	struct px_chan *ch = ud;
+	size_t n = 0;
+
+	(void)s; (void)chan; (void)is_stderr;
+	if (!ch->c->pulling && ch->st == CH_OPEN && ch->started)
+		n = forward(ch, 0, data, len, 0);
+	else if (ch->st == CH_LOCAL || ch->st == CH_CLOSING)
+		n = len; /* nobody to give it to: drop */
+	ch->t_pend = len - n;
+	return (int)n;
+}
+
+static void
+t_eof(ssh_session s, ssh_channel chan, void *ud)
+{
+	(void)s; (void)chan;
+	((struct px_chan *)ud)->t_eof = 1;
+}
+
+static void
+t_close(ssh_session s, ssh_channel chan, void *ud)
+{
+	(void)s; (void)chan;
+	((struct px_chan *)ud)->t_closed = 1;
+}
+
+static int
+t_pty(ssh_session s, ssh_channel chan, const char *term, int w, int h, int pw, int ph, void *ud)
+{
+	struct px_chan *ch = ud;
+	struct px_req *r;
+
+	(void)s; (void)chan;
+	if (ch->pty || ch->kind != KIND_NONE || (r = req_push(ch, REQ_PTY, term, NULL)) == NULL)
+		return -1;
+	r->cols = w, r->rows = h, r->pxw = pw, r->pxh = ph;
+	ch->pty = 1;
+	return 0;
+}
+
+static int
+t_winch(ssh_session s, ssh_channel chan, int w, int h, int pw, int ph, void *ud)
+{
+	struct px_chan *ch = ud;
+	struct px_req *r;
+
+	(void)s; (void)chan;
+	if (!ch->pty || (r = req_push(ch, REQ_WINCH, NULL, NULL)) == NULL)
+		return -1;
+	r->cols = w, r->rows = h, r->pxw = pw, r->pxh = ph;
+	return 0;
+}
+
+static int
+t_env(ssh_session s, ssh_channel chan, const char *name, const char *value, void *ud)
+{
+	struct px_chan *ch = ud;
+
+	(void)s; (void)chan;
+	/* Only locale settings pass; the target's AcceptEnv has the last word. */
+	if (ch->kind != KIND_NONE || !(strcmp(name, "LANG") == 0 || strncmp(name, "LC_", 3) == 0))
+		return -1;
+	return req_push(ch, REQ_ENV, name, value) ? 0 : -1;
+}
+
+static int
+main_request(struct px_chan *ch, enum px_chan_kind kind, enum px_req_kind rk, const char *arg)
+{
+	if (ch->kind != KIND_NONE || req_push(ch, rk, arg, NULL) == NULL)
+		return -1;
+	ch->kind = kind;
+	return 0;
+}
+
+static int
+t_shell(ssh_session s, ssh_channel chan, void *ud)
+{
+	(void)s; (void)chan;
+	return main_request(ud, KIND_SHELL, REQ_SHELL, NULL);
+}
+
+static int
+t_exec(ssh_session s, ssh_channel chan, const char *cmd, void *ud)
+{
+	(void)s; (void)chan;
+	return main_request(ud, KIND_EXEC, REQ_EXEC, cmd);
+}
+
+static int
+t_subsystem(ssh_session s, ssh_channel chan, const char *name, void *ud)
+{
+	(void)s; (void)chan;
+	return main_request(ud, KIND_SUBSYSTEM, REQ_SUBSYSTEM, name);
+}
+
+static void
+t_signal(ssh_session s, ssh_channel chan, const char *sig, void *ud)
+{
+	struct px_chan *ch = ud;
+
+	(void)s; (void)chan;
+	(void)req_push(ch, REQ_SIGNAL, sig, NULL);
+}
+
+/* ---- upstream-side callbacks -------------------------------------------------- */
+
+static int
+u_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr, void *ud)
+{
+	struct px_chan *ch = ud;
+	size_t n = 0;
+
+	(void)s; (void)chan;
+	is_stderr = is_stderr ? 1 : 0;
+	if (!ch->c->pulling && ch->st == CH_OPEN)
+		n = forward(ch, 1, data, len, is_stderr);
+	ch->u_pend[is_stderr] = len - n;
+	return (int)n;
+}
+
+static void
+u_eof(ssh_session s, ssh_channel chan, void *ud)
+{
+	(void)s; (void)chan;
+	((struct px_chan *)ud)->u_eof = 1;
+}
+
+static void
+u_close(ssh_session s, ssh_channel chan, void *ud)
+{
+	(void)s; (void)chan;
+	((struct px_chan *)ud)->u_closed = 1;
+}
+
+static void
+u_exit_status(ssh_session s, ssh_channel chan, int status, void *ud)
+{
+	struct px_chan *ch = ud;
+
+	(void)s; (void)chan;
+	ch->exit_kind = 1;
+	ch->exit_status = status;
+}
+
+static void
+u_exit_signal(ssh_session s, ssh_channel chan, const char *sig, int core, const char *msg,
+    const char *lang, void *ud)
+{
+	struct px_chan *ch = ud;
+
+	(void)s; (void)chan; (void)msg; (void)lang;
+	ch->exit_kind = 2;
+	snprintf(ch->exit_signal, sizeof(ch->exit_signal), "%s", sig ? sig : "KILL");
+	ch->exit_core = core;
+}
+
+struct px_chan *
+px_chan_new(struct px_conn *c, ssh_channel tc)
+{
+	struct px_chan *ch = calloc(1, sizeof(*ch));
+
+	if (ch == NULL)
+		return NULL;
+	ch->c = c;
+	ch->tc = tc;
+	ch->id = ++c->next_chan_id;
+	ch->rq_tail = &ch->rq;
+	ch->st = CH_WAIT;
+	ssh_callbacks_init(&ch->tcb);
+	ch->tcb.userdata = ch;
+	ch->tcb.channel_data_function = t_data;
+	ch->tcb.channel_eof_function = t_eof;
+	ch->tcb.channel_close_function = t_close;
+	ch->tcb.channel_pty_request_function = t_pty;
+	ch->tcb.channel_pty_window_change_function = t_winch;
+	ch->tcb.channel_env_request_function = t_env;
+	ch->tcb.channel_shell_request_function = t_shell;
+	ch->tcb.channel_exec_request_function = t_exec;
+	ch->tcb.channel_subsystem_request_function = t_subsystem;
+	ch->tcb.channel_signal_function = t_signal;
+	ssh_set_channel_callbacks(tc, &ch->tcb);
+	return ch;
+}
+
+/* ---- recording helpers ------------------------------------------------------ */
+
+static void
+record_req(struct px_chan *ch, const struct px_req *r)
+{
+	struct buf b;
+	static const char *names[] = { "pty", "env", "shell", "exec", "subsystem", "resize", "signal" };
+	int type = r->kind == REQ_WINCH ? EV_RESIZE : EV_CHANNEL;
+
+	buf_init(&b, 64 * 1024);
+	if (r->kind != REQ_WINCH)
+		ev_fields_put_str(&b, EVF_CH_ACTION, names[r->kind]);
+	switch (r->kind) {
+	case REQ_PTY:
+		ev_fields_put_str(&b, EVF_TERM, r->a ? r->a : "");
+		/* fallthrough */
+	case REQ_WINCH:
+		ev_fields_put_u64(&b, EVF_COLS, (uint64_t)r->cols);
+		ev_fields_put_u64(&b, EVF_ROWS, (uint64_t)r->rows);
+		ev_fields_put_u64(&b, EVF_PX_W, (uint64_t)r->pxw);
+		ev_fields_put_u64(&b, EVF_PX_H, (uint64_t)r->pxh);
+		break;
+	case REQ_ENV:
+		ev_fields_put_str(&b, EVF_ENV_NAME, r->a);
+		ev_fields_put_str(&b, EVF_ENV_VALUE, r->b ? r->b : "");
+		break;
+	case REQ_EXEC:
+		ev_fields_put_str(&b, EVF_COMMAND, r->a);
+		break;
+	case REQ_SUBSYSTEM:
+		ev_fields_put_str(&b, EVF_SUBSYSTEM, r->a);
+		break;
+	case REQ_SIGNAL:
+		ev_fields_put_str(&b, EVF_SIGNAL, r->a);
+		break;
+	case REQ_SHELL:
+		break;
+	}
+	(void)px_conn_record(ch->c, (uint16_t)type, ch->id, buf_ptr(&b), buf_len(&b));
+	buf_free(&b);
+}
+
+static void
+record_decision(struct px_chan *ch, const char *verdict, const char *command, const char *rule,
+    int line, const char *reason)
+{
+	struct buf b;
+	struct px_conn *c = ch->c;
+
+	buf_init(&b, 256 * 1024);
+	ev_fields_put_str(&b, EVF_VERDICT, verdict);
+	if (command != NULL)
+		ev_fields_put_str(&b, EVF_COMMAND, command);
+	if (rule != NULL)
+		ev_fields_put_str(&b, EVF_RULE, rule);
+	if (line > 0)
+		ev_fields_put_u64(&b, EVF_RULE_LINE, (uint64_t)line);
+	if (reason != NULL)
+		ev_fields_put_str(&b, EVF_REASON, reason);
+	if (c->pol != NULL)
+		ev_fields_put_str(&b, EVF_POLICY_HASH, policy_hash(c->pol));
+	(void)px_conn_record(c, EV_DECISION, ch->id, buf_ptr(&b), buf_len(&b));
+	buf_free(&b);
+}
+
+static void
+record_simple(struct px_chan *ch, uint16_t type, const char *action)
+{
+	struct buf b;
+
+	buf_init(&b, 1024);
+	ev_fields_put_str(&b, EVF_CH_ACTION, action);
+	(void)px_conn_record(ch->c, type, ch->id, buf_ptr(&b), buf_len(&b));
+	buf_free(&b);
+}
+
+/* ---- decisions ------------------------------------------------------------- */
+
+/* Finds the main request in the queue (NULL while none arrived). */
+static struct px_req *
+main_req(struct px_chan *ch)
+{
+	for (struct px_req *r = ch->rq; r != NULL; r = r->next)
+		if (r->kind == REQ_SHELL || r->kind == REQ_EXEC || r->kind == REQ_SUBSYSTEM)
+			return r;
+	return NULL;
+}
+
+/* Legacy scp: "scp [-options] -t|-f PATH".  Returns 'u' (upload, -t), 'd'
+ * (download, -f), or 0 when cmd is not an scp server invocation. */
+static int
+scp_direction(const char *cmd)
+{
+	const char *p = cmd;
+	int dir = 0;
+
+	if (strncmp(p, "scp ", 4) != 0)
+		return 0;
+	p += 4;
+	while (*p == ' ')
+		p++;
+	while (*p == '-') {
+		for (p++; *p != ' ' && *p != '\0'; p++) {
+			if (*p == 't')
+				dir = 'u';
+			else if (*p == 'f')
+				dir = 'd';
+		}
+		while (*p == ' ')
+			p++;
+	}
+	return dir;
+}
+
+/* Decides the main request.  Returns 1 to go upstream, 0 when answered
+ * locally (px_chan_local called). */
+static int
+decide(struct px_chan *ch, const struct px_req *r)
+{
+	struct px_conn *c = ch->c;
+	const struct pol_session *ps = c->ps;
+	char msg[768];
+
+	if (r->kind == REQ_SHELL) {
+		if (ps->shell == POL_SHELL_NONE) {
+			record_decision(ch, "deny", "(shell)", ps->rule_names, 0, "interactive shell not allowed");
+			px_log(PX_LOG_INFO, c->id, "shell refused for %s on %s", c->user, c->target);
+			px_chan_local(ch, "escort: interactive shells are not allowed on this target; "
+			    "run commands with ssh USER:TARGET@proxy COMMAND\r\n", 0, 1);
+			return 0;
+		}
+		record_decision(ch, "allow", "(shell)", ps->rule_names, 0, pol_shell_name(ps->shell));
+		return 1;
+	}
+	if (r->kind == REQ_SUBSYSTEM) {
+		if (strcmp(r->a, "sftp") != 0 || ps->sftp == POL_SFTP_NONE) {
+			snprintf(msg, sizeof(msg), "escort: subsystem \"%s\" is not allowed on this target\n", r->a);
+			record_decision(ch, "deny", r->a, ps->rule_names, 0, "subsystem not allowed");
+			px_log(PX_LOG_INFO, c->id, "subsystem %s refused", r->a);
+			px_chan_local(ch, msg, 0, 1);
+			return 0;
+		}
+		record_decision(ch, "allow", r->a, ps->rule_names, 0, pol_sftp_name(ps->sftp));
+		return 1;
+	}
+	/* exec */
+	{
+		int scp = scp_direction(r->a);
+		struct pol_decision d;
+
+		if (scp != 0) {
+			int need = scp == 'u' ? POL_SFTP_UPLOAD : POL_SFTP_DOWNLOAD;
+			if (((int)ps->sftp & need) == 0) {
+				snprintf(msg, sizeof(msg), "escort: scp %s is not allowed on this target\n",
+				    scp == 'u' ? "upload" : "download");
+				record_decision(ch, "deny", r->a, ps->rule_names, 0, "file transfer direction not allowed");
+				px_log(PX_LOG_INFO, c->id, "scp %s refused: %s", scp == 'u' ? "upload" : "download", r->a);
+				px_chan_local(ch, msg, 0, 1);
+				return 0;
+			}
+			record_decision(ch, "allow", r->a, ps->rule_names, 0, "scp");
+			return 1;
+		}
+		if (!ps->exec) {
+			record_decision(ch, "deny", r->a, ps->rule_names, 0, "exec requests not allowed");
+			px_log(PX_LOG_INFO, c->id, "exec refused (exec no): %s", r->a);
+			px_chan_local(ch, "escort: commands (exec requests) are not allowed on this target\n", 0, 1);
+			return 0;
+		}
+		memset(&d, 0, sizeof(d));
+		if (policy_decide(ps, r->a, strlen(r->a), time(NULL), &d) != 0) {
+			record_decision(ch, "deny", r->a, NULL, 0, "policy engine error");
+			px_chan_local(ch, "escort: command refused (policy engine error)\n", 0, 1);
+			pol_decision_free(&d);
+			return 0;
+		}
+		record_decision(ch, pol_verdict_name(d.verdict), r->a, d.rule, d.line, d.reason);
+		px_log(PX_LOG_INFO, c->id, "exec %s by %s (line %d): %s", pol_verdict_name(d.verdict),
+		    d.rule ? d.rule : "default", d.line, r->a);
+		if (d.verdict == POL_ALLOW) {
+			pol_decision_free(&d);
+			return 1;
+		}
+		if (d.verdict == POL_APPROVE)
+			snprintf(msg, sizeof(msg), "escort: command needs an escort's approval (rule %s, line %d); "
+			    "no escort can approve it on this proxy, so it was not run\n",
+			    d.rule ? d.rule : "?", d.line);
+		else
+			snprintf(msg, sizeof(msg), "escort: command denied: %s\n", d.reason[0] ? d.reason :
+			    "no rule allows it");
+		pol_decision_free(&d);
+		px_chan_local(ch, msg, 0, 1);
+		return 0;
+	}
+}
+
+/* ---- stepping ---------------------------------------------------------------- */
+
+static void
+banner(struct px_chan *ch)
+{
+	char msg[256];
+
+	if (ch->banner_done)
+		return;
+	ch->banner_done = 1;
+	if (ch->kind == KIND_SUBSYSTEM)
+		return;
+	snprintf(msg, sizeof(msg), "escort: session %s is recorded%s", ch->c->id, ch->pty ? "\r\n" : "\n");
+	tech_say(ch, msg, 0);
+}
+
+void
+px_chan_local(struct px_chan *ch, const char *msg, int to_stdout, int status)
+{
+	free(ch->local_msg);
+	ch->local_msg = msg ? strdup(msg) : NULL;
+	ch->local_stdout = to_stdout;
+	ch->local_status = status;
+	ch->st = CH_LOCAL;
+}
+
+void
+px_chan_abort(struct px_chan *ch, const char *msg)
+{
+	if (ch->st == CH_CLOSING || ch->st == CH_DONE)
+		return;
+	px_chan_local(ch, msg, 0, 255);
+	if (ch->uc != NULL && !ch->u_close_sent) {
+		ssh_channel_close(ch->uc);
+		ch->u_close_sent = 1;
+	}
+}
+
+/* Sends the next queued request upstream.  Returns 1 when the queue may go
+ * on, 0 to wait (SSH_AGAIN). */
+static int
+replay_one(struct px_chan *ch)
+{
+	struct px_req *r = ch->inflight ? ch->inflight : ch->rq;
+	struct px_conn *c = ch->c;
+	int rc = SSH_OK;
+
+	if (r == NULL)
+		return 0;
+	if (r->kind == REQ_SIGNAL || r->kind == REQ_WINCH) {
+		/* No reply expected; must not overtake the main request. */
+		if (!ch->started)
+			return 0;
+	}
+	switch (r->kind) {
+	case REQ_PTY:
+		rc = ssh_channel_request_pty_size(ch->uc, r->a, r->cols, r->rows);
+		break;
+	case REQ_ENV:
+		rc = ssh_channel_request_env(ch->uc, r->a, r->b ? r->b : "");
+		break;
+	case REQ_SHELL:
+		rc = ssh_channel_request_shell(ch->uc);
+		break;
+	case REQ_EXEC:
+		rc = ssh_channel_request_exec(ch->uc, r->a);
+		break;
+	case REQ_SUBSYSTEM:
+		rc = ssh_channel_request_subsystem(ch->uc, r->a);
+		break;
+	case REQ_WINCH:
+		rc = ssh_channel_change_pty_size(ch->uc, r->cols, r->rows);
+		break;
+	case REQ_SIGNAL:
+		rc = ssh_channel_request_send_signal(ch->uc, r->a);
+		break;
+	}
+	px_sshpoll_update(&c->up.poll);
+	if (rc == SSH_AGAIN) {
+		ch->inflight = r;
+		if (ch->rq == r)
+			(void)req_pop(ch);
+		return 0;
+	}
+	if (ch->inflight == r)
+		ch->inflight = NULL;
+	else
+		(void)req_pop(ch);
+	if (ch->rq == NULL)
+		ch->rq_tail = &ch->rq;
+	record_req(ch, r);
+	if (r->kind == REQ_SHELL || r->kind == REQ_EXEC || r->kind == REQ_SUBSYSTEM) {
+		if (rc != SSH_OK) {
+			px_log(PX_LOG_WARN, c->id, "target refused the %s request: %s",
+			    r->kind == REQ_SHELL ? "shell" : r->kind == REQ_EXEC ? "exec" : "subsystem",
+			    ssh_get_error(c->up.s));
+			req_free(r);
+			px_chan_abort(ch, "escort: the target refused the request\n");
+			return 0;
+		}
+		ch->started = 1;
+	} else if (rc != SSH_OK) {
+		px_log(PX_LOG_DEBUG, c->id, "target refused a channel request (kind %d)", (int)r->kind);
+	}
+	req_free(r);
+	return 1;
+}
+
+/* Pulls stalled bytes out of libssh's buffer of src into dst. */
+static void
+pull(struct px_chan *ch, int to_tech, int is_stderr)
+{
+	struct px_conn *c = ch->c;
+	ssh_channel src = to_tech ? ch->uc : ch->tc;
+	size_t *pend = to_tech ? &ch->u_pend[is_stderr] : &ch->t_pend;
+	ssh_channel dst = to_tech ? ch->tc : ch->uc;
+	ssh_session ds = to_tech ? c->tech : c->up.s;
+	static __thread uint8_t tmp[PX_CHUNK];
+
+	for (int i = 0; i < 16 && *pend > 0 && src != NULL && dst != NULL; i++) {
+		size_t want = *pend;
+		uint32_t win = ssh_channel_window_size(dst);
+		int n;
+
+		if (session_busy(ds) || c->rec_stalled)
+			return;
+		if (want > win)
+			want = win;
+		if (want > PX_CHUNK)
+			want = PX_CHUNK;
+		if (want == 0 || !rec_link_can_take(c->rec, want))
+			return;
+		c->pulling = 1;
+		n = ssh_channel_read_nonblocking(src, tmp, (uint32_t)want, is_stderr);
+		c->pulling = 0;
+		if (n <= 0) {
+			if (n == 0 || n == SSH_EOF)
+				*pend = 0;
+			return;
+		}
+		*pend = *pend > (size_t)n ? *pend - (size_t)n : 0;
+		if (forward(ch, to_tech, tmp, (size_t)n, is_stderr) < (size_t)n) {
+			/* Cannot happen: sizes were checked.  Never lose bytes silently. */
+			px_log(PX_LOG_ERR, c->id, "relay short write; ending session");
+			px_conn_end(c, "escort: internal relay error");
+			return;
+		}
+	}
+}
+
+static void
+send_exit(struct px_chan *ch)
+{
+	struct buf b;
+
+	if (ch->exit_sent || ch->exit_kind == 0)
+		return;
+	ch->exit_sent = 1;
+	buf_init(&b, 4096);
+	if (ch->exit_kind == 1) {
+		ev_fields_put_u64(&b, EVF_EXIT_STATUS, (uint64_t)(uint32_t)ch->exit_status);
+		(void)px_conn_record(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b));
+		ssh_channel_request_send_exit_status(ch->tc, ch->exit_status);
+	} else {
+		ev_fields_put_str(&b, EVF_EXIT_SIGNAL, ch->exit_signal);
+		ev_fields_put_u64(&b, EVF_CORE, (uint64_t)ch->exit_core);
+		(void)px_conn_record(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b));
+		ssh_channel_request_send_exit_signal(ch->tc, ch->exit_signal, ch->exit_core, "", "");
+	}
+	buf_free(&b);
+}
+
+static void
+close_tech(struct px_chan *ch)
+{
+	if (!ch->t_close_sent) {
+		if (ssh_channel_close(ch->tc) == SSH_AGAIN)
+			return;
+		ch->t_close_sent = 1;
+		record_simple(ch, EV_CHANNEL, "close");
+	}
+	ch->st = CH_CLOSING;
+}
+
+static void
+step_local(struct px_chan *ch)
+{
+	struct px_conn *c = ch->c;
+
+	if (c->state != CONN_RELAY && c->state != CONN_LOCAL && c->state != CONN_CLOSING)
+		return;
+	if (!ch->t_closed) {
+		if (c->state == CONN_RELAY)
+			banner(ch);
+		if (ch->local_msg != NULL) {
+			tech_say(ch, ch->local_msg, ch->local_stdout);
+			free(ch->local_msg);
+			ch->local_msg = NULL;
+		}
+		if (!ch->exit_sent) {
+			ch->exit_kind = 1;
+			ch->exit_status = ch->local_status;
+			if (c->rec_ready)
+				send_exit(ch);
+			else {
+				ch->exit_sent = 1;
+				ssh_channel_request_send_exit_status(ch->tc, ch->local_status);
+			}
+		}
+		if (!ch->u_eof_sent) {
+			ssh_channel_send_eof(ch->tc);
+			ch->u_eof_sent = 1;
+		}
+	}
+	if (ch->uc != NULL && !ch->u_close_sent) {
+		ssh_channel_close(ch->uc);
+		ch->u_close_sent = 1;
+	}
+	close_tech(ch);
+	px_sshpoll_update(&c->tech_poll);
+}
+
+void
+px_chan_step(struct px_chan *ch)
+{
+	struct px_conn *c = ch->c;
+	struct px_req *m;
+
+	switch (ch->st) {
+	case CH_WAIT:
+		if (ch->t_closed) {
+			close_tech(ch);
+			return;
+		}
+		if (c->state == CONN_LOCAL) {
+			if (main_req(ch) != NULL)
+				px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
+			else
+				return;
+		} else if (c->state != CONN_RELAY || (m = main_req(ch)) == NULL) {
+			return;
+		} else if (decide(ch, m)) {
+			banner(ch);
+			ch->uc = ssh_channel_new(c->up.s);
+			if (ch->uc == NULL) {
+				px_chan_abort(ch, "escort: cannot open a channel on the target\n");
+				break;
+			}
+			ssh_callbacks_init(&ch->ucb);
+			ch->ucb.userdata = ch;
+			ch->ucb.channel_data_function = u_data;
+			ch->ucb.channel_eof_function = u_eof;
+			ch->ucb.channel_close_function = u_close;
+			ch->ucb.channel_exit_status_function = u_exit_status;
+			ch->ucb.channel_exit_signal_function = u_exit_signal;
+			ssh_set_channel_callbacks(ch->uc, &ch->ucb);
+			ch->st = CH_OPENING;
+		}
+		if (ch->st == CH_LOCAL)
+			break;
+		/* fallthrough */
+	case CH_OPENING: {
+		int rc = ssh_channel_open_session(ch->uc);
+		px_sshpoll_update(&c->up.poll);
+		if (rc == SSH_AGAIN)
+			return;
+		if (rc != SSH_OK) {
+			px_log(PX_LOG_WARN, c->id, "channel open on target failed: %s", ssh_get_error(c->up.s));
+			px_chan_abort(ch, "escort: the target refused a session channel\n");
+			break;
+		}
+		record_simple(ch, EV_CHANNEL, "open");
+		ch->st = CH_OPEN;
+	}
+		/* fallthrough */
+	case CH_OPEN:
+		while (replay_one(ch))
+			;
+		if (ch->st != CH_OPEN)
+			break;
+		if (!ch->started)
+			return;
+		/* target -> technician first: frees the target's window */
+		pull(ch, 1, 1);
+		pull(ch, 1, 0);
+		pull(ch, 0, 0);
+		if (ch->t_eof && ch->t_pend == 0 && !ch->t_eof_sent && !ch->u_closed) {
+			ssh_channel_send_eof(ch->uc);
+			ch->t_eof_sent = 1;
+			record_simple(ch, EV_CHANNEL, "eof");
+			px_sshpoll_update(&c->up.poll);
+		}
+		if (ch->u_eof && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && !ch->u_eof_sent && !ch->t_closed) {
+			/* exit-status before EOF, as sshd does */
+			send_exit(ch);
+			ssh_channel_send_eof(ch->tc);
+			ch->u_eof_sent = 1;
+			px_sshpoll_update(&c->tech_poll);
+		}
+		if (ch->u_closed && ch->u_pend[0] == 0 && ch->u_pend[1] == 0) {
+			if (!ch->t_closed) {
+				send_exit(ch);
+				if (!ch->u_eof_sent) {
+					ssh_channel_send_eof(ch->tc);
+					ch->u_eof_sent = 1;
+				}
+			}
+			if (!ch->u_close_sent) {
+				ssh_channel_close(ch->uc);
+				ch->u_close_sent = 1;
+			}
+			close_tech(ch);
+			px_sshpoll_update(&c->tech_poll);
+			px_sshpoll_update(&c->up.poll);
+		} else if (ch->t_closed) {
+			if (!ch->u_close_sent) {
+				ssh_channel_close(ch->uc);
+				ch->u_close_sent = 1;
+				px_sshpoll_update(&c->up.poll);
+			}
+			close_tech(ch);
+		}
+		break;
+	case CH_LOCAL:
+		step_local(ch);
+		break;
+	case CH_CLOSING:
+	case CH_DONE:
+		break;
+	}
+	if (ch->st == CH_CLOSING) {
+		if (!ch->t_close_sent)
+			close_tech(ch);
+		if (ch->t_closed && ch->t_close_sent && (ch->uc == NULL || ch->u_closed || c->up.st != UP_READY))
+			ch->st = CH_DONE;
+	}
+}
+
+size_t
+px_chan_buffered(const struct px_chan *ch)
+{
+	return ch->t_pend + ch->u_pend[0] + ch->u_pend[1];
+}
+
+void
+px_chan_free(struct px_chan *ch)
+{
+	struct px_req *r;
+
+	if (ch == NULL)
+		return;
+	if (ch->tc != NULL) {
+		ssh_remove_channel_callbacks(ch->tc, &ch->tcb);
+		ssh_channel_free(ch->tc);
+	}
+	if (ch->uc != NULL) {
+		ssh_remove_channel_callbacks(ch->uc, &ch->ucb);
+		ssh_channel_free(ch->uc);
+	}
+	while ((r = req_pop(ch)) != NULL)
+		req_free(r);
+	req_free(ch->inflight);
+	free(ch->local_msg);
+	free(ch);
+}

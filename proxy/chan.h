@@ -1,0 +1,100 @@
+/* chan: one session channel of a technician and its twin on the target.
+ *
+ * The technician's requests (pty, env, shell, exec, subsystem, window-change,
+ * signal) are answered at once and queued; once the recorder and the upstream
+ * are ready they are replayed upstream one at a time, in order (libssh 0.10
+ * allows one pending want-reply request per channel).
+ *
+ * Flow control: bytes move only as far as the receiving side can take them
+ * now: at most the receiving channel's window, at most PX_CHUNK, nothing while
+ * the receiving session still has unsent bytes, and nothing the recorder's
+ * spool cannot take.  What is not taken stays in libssh's channel buffer (its
+ * window then closes, stopping the sender) and is pulled again by
+ * px_chan_step().  Per stalled direction libssh buffers at most ~1.3 MB.
+ *
+ * End: EOF, exit-status/exit-signal and CLOSE travel behind the data of their
+ * direction, in the order received. */
+#ifndef PX_CHAN_H
+#define PX_CHAN_H
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct px_conn;
+struct pol_decision;
+
+enum px_req_kind { REQ_PTY, REQ_ENV, REQ_SHELL, REQ_EXEC, REQ_SUBSYSTEM, REQ_WINCH, REQ_SIGNAL };
+
+struct px_req {
+	struct px_req *next;
+	enum px_req_kind kind;
+	char *a, *b;                    /* term/env name/command/subsystem/signal; env value */
+	int cols, rows, pxw, pxh;
+};
+
+enum px_chan_state {
+	CH_WAIT,        /* waiting for the conn to reach RELAY (or LOCAL) */
+	CH_OPENING,     /* upstream channel open in progress */
+	CH_OPEN,        /* requests replaying / relaying */
+	CH_LOCAL,       /* answered by the proxy itself: message then exit */
+	CH_CLOSING,     /* close sent to the technician; waiting for theirs */
+	CH_DONE         /* both sides closed; freed by px_chan_step's caller */
+};
+
+enum px_chan_kind { KIND_NONE, KIND_SHELL, KIND_EXEC, KIND_SUBSYSTEM };
+
+struct px_chan {
+	struct px_conn *c;
+	struct px_chan *next;
+	uint32_t id;                    /* channel number in the recording */
+	ssh_channel tc, uc;
+	struct ssh_channel_callbacks_struct tcb, ucb;
+	enum px_chan_state st;
+	enum px_chan_kind kind;
+	struct px_req *rq, **rq_tail;
+	struct px_req *inflight;        /* request being replayed upstream */
+	int started;                    /* main request accepted upstream: data flows */
+	int pty;
+	int banner_done;
+	char *local_msg;                /* CH_LOCAL: text for stderr (or stdout when local_stdout) */
+	int local_stdout;
+	int local_status;
+	size_t t_pend;                  /* technician bytes left in libssh */
+	size_t u_pend[2];               /* target stdout / stderr left in libssh */
+	int t_eof, u_eof, t_eof_sent, u_eof_sent;
+	int t_closed, u_closed;         /* the peer sent CLOSE */
+	int t_close_sent, u_close_sent;
+	int exit_kind;                  /* 0 none, 1 status, 2 signal */
+	int exit_status;
+	char exit_signal[32];
+	int exit_core;
+	int exit_sent;
+	void *filter;                   /* file-transfer watcher, or NULL */
+};
+
+/* Creates the pair for a technician channel just opened (callbacks set before
+ * returning, as libssh may deliver requests in the same read).  Returns NULL
+ * on allocation failure. */
+struct px_chan *px_chan_new(struct px_conn *c, ssh_channel tc);
+
+/* Does everything due: replays requests, pulls stalled data, propagates EOF,
+ * exit and close.  Called from px_conn_step only. */
+void px_chan_step(struct px_chan *ch);
+
+/* Answers the channel locally: msg on stderr (or stdout), exit status, close.
+ * msg copied. */
+void px_chan_local(struct px_chan *ch, const char *msg, int to_stdout, int status);
+
+/* Ends the channel now, with msg on stderr when the technician can still see
+ * it, exit status 255. */
+void px_chan_abort(struct px_chan *ch, const char *msg);
+
+/* Bytes held for this channel in libssh buffers (memory accounting). */
+size_t px_chan_buffered(const struct px_chan *ch);
+
+/* Frees a CH_DONE channel (or any channel at conn teardown). */
+void px_chan_free(struct px_chan *ch);
+
+#endif

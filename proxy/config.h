@@ -1,0 +1,54 @@
+/* config: escort-proxy.conf(5) parser.
+ *
+ * One keyword and its arguments per line; '#' starts a comment; keywords are
+ * case-insensitive.  Unknown keywords, missing arguments and bad values are
+ * errors reported as "FILE:LINE: message".  See man/escort-proxy.conf.5. */
+#ifndef PX_CONFIG_H
+#define PX_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define PX_MAX_LISTEN 16
+
+struct px_listen {
+	char host[256];   /* numeric address or name, IPv6 without brackets */
+	int port;
+};
+
+struct px_config {
+	char *path;                         /* the file it was read from */
+	struct px_listen listen[PX_MAX_LISTEN];
+	int nlisten;
+	char *hostkey;                      /* OpenSSH private key file */
+	char *policy;                       /* policy file */
+	char *recorder;                     /* unix:PATH or tls://HOST:PORT */
+	char *recorder_ca, *recorder_cert, *recorder_key;
+	char *statedir;
+	int workers;                        /* worker threads, 1..64 */
+	int login_grace_time;               /* seconds from accept to authenticated */
+	int max_startups_start;             /* MaxStartups start:rate:full */
+	int max_startups_rate;
+	int max_startups_full;
+	int max_auth_tries;                 /* failed attempts per connection */
+	int per_source_max_failures;        /* failed auths per source before a penalty */
+	int per_source_penalty;             /* seconds a penalised source is refused */
+	int recorder_timeout;               /* seconds a session may wait for the recorder */
+	size_t spool_limit;                 /* bytes of unacknowledged recording per session */
+	int keepalive_interval;             /* seconds; 0 = off */
+	int log_level;                      /* enum px_log_level */
+};
+
+/* Reads FILE into *cfg (zeroed first, defaults applied).  Returns PX_OK, or
+ * PX_ECONFIG with "FILE:LINE: message" in err (errlen bytes).  On error *cfg
+ * holds nothing to free.  Missing required keywords (Listen, HostKey, Policy,
+ * Recorder) are errors naming the file. */
+int px_config_load(const char *file, struct px_config *cfg, char *err, size_t errlen);
+
+/* Frees the strings in cfg (not cfg itself); safe on a zeroed struct. */
+void px_config_free(struct px_config *cfg);
+
+/* Writes the effective configuration, one keyword a line, to f (for -t -v). */
+void px_config_dump(const struct px_config *cfg, FILE *f);
+
+#endif

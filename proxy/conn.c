@@ -1,0 +1,784 @@
+/* conn: technician connection state machine (see conn.h). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "policy/policy.h"
+#include "recorder/buf.h"
+#include "recorder/event.h"
+#include "proxy/chan.h"
+#include "proxy/conn.h"
+#include "proxy/daemon.h"
+#include "proxy/log.h"
+#include "proxy/px_error.h"
+#include "proxy/rec_link.h"
+#include "proxy/worker.h"
+
+static void teardown(struct px_conn *c);
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- list helpers ---------------------------------------------------------- */
+
+struct px_conn *
+px_conn_next(struct px_conn *c)
+{
+	return c->next;
+}
+
+void
+px_conn_set_next(struct px_conn *c, struct px_conn *n)
+{
+	c->next = n;
+	c->prev = NULL;
+}
+
+void
+px_conn_unlink(struct px_conn *c, struct px_conn **head)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else if (*head == c)
+		*head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+}
+
+/* ---- recording ------------------------------------------------------------- */
+
+int
+px_conn_record(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, size_t n)
+{
+	if (c->rec == NULL || !c->rec_ready)
+		return PX_ERECORDER;
+	return rec_link_event(c->rec, type, chan, p, n);
+}
+
+int
+px_conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...)
+{
+	struct buf b;
+	va_list ap;
+	int tag, rc;
+
+	buf_init(&b, 256 * 1024);
+	va_start(ap, chan);
+	while ((tag = va_arg(ap, int)) != 0) {
+		const char *v = va_arg(ap, const char *);
+		if (v != NULL)
+			ev_fields_put_str(&b, (uint16_t)tag, v);
+	}
+	va_end(ap);
+	rc = px_conn_record(c, type, chan, buf_ptr(&b), buf_len(&b));
+	buf_free(&b);
+	return rc;
+}
+
+static void
+record_marker(struct px_conn *c, const char *text)
+{
+	(void)px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0);
+}
+
+/* ---- recorder link callbacks ----------------------------------------------- */
+
+static void
+rec_ready(void *ud, const char *id)
+{
+	struct px_conn *c = ud;
+
+	px_log(PX_LOG_INFO, c->id, "recording as session %s", id);
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	c->rec_ready = 1;
+	px_conn_step(c);
+}
+
+static void
+rec_writable(void *ud)
+{
+	struct px_conn *c = ud;
+
+	if (c->rec_stalled) {
+		px_log(PX_LOG_INFO, c->id, "recorder back; forwarding resumes");
+		c->rec_stalled = 0;
+		uv_timer_stop(&c->rec_timer);
+	}
+	px_conn_step(c);
+}
+
+static void
+rec_timeout(uv_timer_t *t)
+{
+	struct px_conn *c = t->data;
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "\r\nescort: the recorder did not come back within %d s; session ended\r\n",
+	    px_daemon_config(c->w->d)->recorder_timeout);
+	px_log(PX_LOG_WARN, c->id, "recorder not back in time; ending session");
+	px_conn_end(c, msg);
+}
+
+static void
+rec_stalled(void *ud, const char *why)
+{
+	struct px_conn *c = ud;
+
+	if (!c->rec_stalled) {
+		px_log(PX_LOG_WARN, c->id, "recorder connection lost (%s); forwarding paused", why);
+		c->rec_stalled = 1;
+		uv_timer_start(&c->rec_timer, rec_timeout,
+		    (uint64_t)px_daemon_config(c->w->d)->recorder_timeout * 1000, 0);
+	}
+}
+
+static void
+rec_fail(void *ud, const char *why)
+{
+	struct px_conn *c = ud;
+	char msg[400];
+
+	px_log(PX_LOG_WARN, c->id, "recorder: %s", why);
+	c->rec_closed = 1;
+	c->rec_ready = 0;
+	if (c->state == CONN_PREPARE) {
+		snprintf(c->refusal, sizeof(c->refusal),
+		    "escort: the session recorder is unavailable (%s); sessions are not allowed without recording\n", why);
+		c->refusal_status = 1;
+		c->state = CONN_LOCAL;
+		px_conn_step(c);
+	} else {
+		snprintf(msg, sizeof(msg), "\r\nescort: recording failed (%s); session ended\r\n", why);
+		px_conn_end(c, msg);
+	}
+}
+
+static void
+rec_closed(void *ud, int ok)
+{
+	struct px_conn *c = ud;
+
+	if (!ok)
+		px_log(PX_LOG_WARN, c->id, "final record not acknowledged");
+	c->rec_closed = 1;
+	px_conn_step(c);
+}
+
+static const struct rec_link_cbs rec_cbs = {
+	rec_ready, rec_writable, rec_stalled, rec_fail, rec_closed
+};
+
+/* ---- server callbacks ------------------------------------------------------ */
+
+static int
+key_line(ssh_key key, char *out, size_t outsz)
+{
+	char *b64 = NULL;
+	const char *type = ssh_key_type_to_char(ssh_key_type(key));
+
+	if (type == NULL || ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK)
+		return -1;
+	snprintf(out, outsz, "%s %s", type, b64);
+	ssh_string_free_char(b64);
+	return 0;
+}
+
+/* "SHA256:..." fingerprint of key into out. */
+int px_key_fingerprint(ssh_key key, char *out, size_t outsz);
+int
+px_key_fingerprint(ssh_key key, char *out, size_t outsz)
+{
+	unsigned char *h = NULL;
+	size_t hl = 0;
+	char *fp;
+
+	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &h, &hl) != 0)
+		return -1;
+	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, h, hl);
+	ssh_clean_pubkey_hash(&h);
+	if (fp == NULL)
+		return -1;
+	snprintf(out, outsz, "%s", fp);
+	ssh_string_free_char(fp);
+	return 0;
+}
+
+static int
+auth_pubkey(ssh_session s, const char *login, struct ssh_key_struct *key, char state, void *ud)
+{
+	struct px_conn *c = ud;
+	const struct pol_user *u;
+	char name[256], line[16384];
+	const char *colon;
+	size_t nl;
+
+	(void)s;
+	if (c->state != CONN_AUTH || c->auth_ok)
+		return SSH_AUTH_DENIED;
+	colon = strchr(login, ':');
+	nl = colon ? (size_t)(colon - login) : strlen(login);
+	if (nl == 0 || nl >= sizeof(name) || key_line(key, line, sizeof(line)) < 0)
+		goto deny;
+	memcpy(name, login, nl);
+	name[nl] = '\0';
+	u = policy_user(c->pol, name);
+	if (u == NULL || !pol_user_has_key(u, line))
+		goto deny;
+	if (state == SSH_PUBLICKEY_STATE_NONE)
+		return SSH_AUTH_SUCCESS; /* probe of a known key: PK_OK */
+	if (state != SSH_PUBLICKEY_STATE_VALID)
+		goto deny;
+	free(c->login_name);
+	free(c->user);
+	free(c->target);
+	c->login_name = strdup(login);
+	c->user = strdup(name);
+	c->target = colon && colon[1] ? strdup(colon + 1) : NULL;
+	if (c->login_name == NULL || c->user == NULL || (colon && colon[1] && c->target == NULL))
+		return SSH_AUTH_DENIED;
+	if (px_key_fingerprint(key, c->keyfp, sizeof(c->keyfp)) < 0)
+		snprintf(c->keyfp, sizeof(c->keyfp), "unknown");
+	c->auth_ok = 1;
+	return SSH_AUTH_SUCCESS;
+deny:
+	if (state != SSH_PUBLICKEY_STATE_NONE || c->auth_failures == 0) {
+		c->auth_failures++;
+		px_throttle_fail(&c->w->d->thr, c->peer);
+	}
+	px_log(PX_LOG_INFO, c->id, "public key %s for \"%s\" from %s refused",
+	    state == SSH_PUBLICKEY_STATE_NONE ? "probe" : "signature", login, c->peer);
+	return SSH_AUTH_DENIED;
+}
+
+static ssh_channel
+open_session(ssh_session s, void *ud)
+{
+	struct px_conn *c = ud;
+	struct px_chan *ch, **pp;
+	ssh_channel tc;
+
+	if (!c->auth_ok || c->state >= CONN_CLOSING)
+		return NULL;
+	if ((tc = ssh_channel_new(s)) == NULL)
+		return NULL;
+	if ((ch = px_chan_new(c, tc)) == NULL) {
+		ssh_channel_free(tc);
+		return NULL;
+	}
+	for (pp = &c->chans; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = ch;
+	return tc;
+}
+
+/* Everything libssh does not handle through the callbacks above: forwarding
+ * requests, agent and X11 requests, other channel types.  All refused. */
+static int
+other_message(ssh_session s, ssh_message m, void *ud)
+{
+	struct px_conn *c = ud;
+	int type = ssh_message_type(m), sub = ssh_message_subtype(m);
+	const char *what = NULL;
+	char text[256];
+
+	(void)s;
+	if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_DIRECT_TCPIP)
+		what = "port forwarding (direct-tcpip)";
+	else if (type == SSH_REQUEST_GLOBAL && sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD)
+		what = "remote port forwarding (tcpip-forward)";
+	else if (type == SSH_REQUEST_CHANNEL && sub == SSH_CHANNEL_REQUEST_X11)
+		what = "X11 forwarding";
+	else if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_FORWARDED_TCPIP)
+		what = "forwarded-tcpip channel";
+	else if (type == SSH_REQUEST_CHANNEL && sub == SSH_CHANNEL_REQUEST_UNKNOWN)
+		what = "channel request";
+	if (what != NULL) {
+		px_log(PX_LOG_INFO, c->id, "refused %s", what);
+		snprintf(text, sizeof(text), "refused %s", what);
+		if (c->rec_ready)
+			record_marker(c, text);
+	}
+	return 1; /* default reply: failure */
+}
+
+/* ---- admission ---------------------------------------------------------------- */
+
+static void
+list_targets(struct px_conn *c)
+{
+	const struct pol_target **v = NULL;
+	long n = policy_targets_for(c->pol, c->user, time(NULL), &v);
+	size_t off = 0;
+	char *out = c->refusal;
+	size_t cap = sizeof(c->refusal);
+
+	if (n < 0) {
+		snprintf(out, cap, "escort: cannot list targets\n");
+		c->refusal_status = 1;
+		return;
+	}
+	if (n == 0)
+		off += (size_t)snprintf(out + off, cap - off, "escort: no targets are open to %s now\n", c->user);
+	for (long i = 0; i < n && off < cap; i++)
+		off += (size_t)snprintf(out + off, cap - off, "%s\n", v[i]->name);
+	free(v);
+	c->refusal_status = 0;
+	px_log(PX_LOG_INFO, c->id, "%s listed %ld targets", c->user, n);
+}
+
+static int
+build_meta(struct px_conn *c, struct buf *b)
+{
+	const struct pol_session *ps = c->ps;
+	char host[256], addr[300];
+
+	ev_fields_put_str(b, EVF_USER, c->user);
+	for (size_t i = 0; i < ps->user->nattrs; i++) {
+		char kv[1024];
+		snprintf(kv, sizeof(kv), "%s=%s", ps->user->attrs[i].key, ps->user->attrs[i].value);
+		ev_fields_put_str(b, EVF_ATTR, kv);
+	}
+	ev_fields_put_str(b, EVF_TARGET, ps->target->name);
+	ev_fields_put_str(b, EVF_LOGIN, ps->target->login ? ps->target->login : "");
+	snprintf(addr, sizeof(addr), "%s:%d", c->peer, c->peer_port);
+	ev_fields_put_str(b, EVF_CLIENT_ADDR, addr);
+	ev_fields_put_str(b, EVF_CLIENT_KEY, c->keyfp);
+	ev_fields_put_str(b, EVF_POLICY_HASH, policy_hash(c->pol));
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "escort-proxy");
+	host[sizeof(host) - 1] = '\0';
+	ev_fields_put_str(b, EVF_PROXY_ID, host);
+	snprintf(addr, sizeof(addr), "%s:%u", ps->target->host, (unsigned)ps->target->port);
+	ev_fields_put_str(b, EVF_TARGET_ADDR, addr);
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ev_fields_put_u64(b, EVF_WALL_NS, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+	}
+	return buf_len(b) > 0 ? PX_OK : PX_ENOMEM;
+}
+
+static void
+max_session(uv_timer_t *t)
+{
+	struct px_conn *c = t->data;
+
+	px_log(PX_LOG_INFO, c->id, "max-session reached");
+	px_conn_end(c, "\r\nescort: maximum session time reached; session ended\r\n");
+}
+
+static void
+admit(struct px_conn *c)
+{
+	struct pol_refusal why;
+	struct buf meta;
+	int rc;
+
+	px_throttle_done(&c->w->d->thr, c->peer, 1);
+	c->throttled_done = 1;
+	uv_timer_stop(&c->timer);
+	if (c->target == NULL) {
+		list_targets(c);
+		c->state = CONN_LOCAL;
+		return;
+	}
+	memset(&why, 0, sizeof(why));
+	rc = policy_admit(c->pol, c->user, c->target, time(NULL), &c->ps, &why);
+	if (rc != 0) {
+		snprintf(c->refusal, sizeof(c->refusal), "escort: access to %s refused: %s\n", c->target,
+		    why.user_msg[0] ? why.user_msg : pol_strerror(rc));
+		c->refusal_status = 1;
+		c->state = CONN_LOCAL;
+		px_log(PX_LOG_INFO, c->id, "%s from %s to %s refused: %s", c->user, c->peer, c->target,
+		    why.log_msg[0] ? why.log_msg : pol_strerror(rc));
+		return;
+	}
+	px_log(PX_LOG_INFO, c->id, "%s (key %s) from %s admitted to %s by %s", c->user, c->keyfp, c->peer,
+	    c->target, c->ps->rule_names ? c->ps->rule_names : "?");
+	buf_init(&meta, 1 << 20);
+	if (build_meta(c, &meta) != PX_OK ||
+	    rec_link_open(&c->w->loop, px_daemon_config(c->w->d), buf_ptr(&meta), buf_len(&meta), &rec_cbs, c,
+	    &c->rec) != PX_OK) {
+		buf_free(&meta);
+		snprintf(c->refusal, sizeof(c->refusal),
+		    "escort: the session recorder is unavailable; sessions are not allowed without recording\n");
+		c->refusal_status = 1;
+		c->state = CONN_LOCAL;
+		return;
+	}
+	buf_free(&meta);
+	c->state = CONN_PREPARE;
+	if (px_up_start(c, c->ps->target) != PX_OK && c->up.st != UP_FAILED) {
+		c->up.st = UP_FAILED;
+		snprintf(c->up.err, sizeof(c->up.err), "escort: cannot start the connection to %s\n", c->target);
+	}
+	if (c->ps->max_session > 0)
+		uv_timer_start(&c->timer, max_session, (uint64_t)c->ps->max_session * 1000, 0);
+}
+
+/* ---- stepping ---------------------------------------------------------------- */
+
+void
+px_conn_end(struct px_conn *c, const char *reason)
+{
+	if (c->end_requested)
+		return;
+	c->end_requested = 1;
+	free(c->end_reason);
+	c->end_reason = reason ? strdup(reason) : NULL;
+	px_conn_step(c);
+}
+
+void
+px_conn_shutdown(struct px_conn *c, const char *reason)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "\r\nescort: %s\r\n", reason);
+	px_conn_end(c, msg);
+}
+
+void
+px_conn_reload(struct px_conn *c)
+{
+	unsigned gen;
+	struct policy *np = px_daemon_policy(c->w->d, &gen);
+	const char *forbid;
+
+	if (c->state < CONN_PREPARE || c->user == NULL || c->target == NULL || c->ps == NULL) {
+		/* Not yet admitted: keep the policy authentication used. */
+		policy_unref(np);
+		return;
+	}
+	forbid = policy_forbidden(np, c->user, c->target);
+	if (forbid != NULL) {
+		char msg[300];
+		px_log(PX_LOG_INFO, c->id, "policy reload: forbid %s matches; ending session", forbid);
+		if (c->rec_ready)
+			record_marker(c, "policy reload: a forbid block matches this session");
+		snprintf(msg, sizeof(msg), "\r\nescort: policy changed (forbid %s); session ended\r\n", forbid);
+		policy_unref(np);
+		px_conn_end(c, msg);
+		return;
+	}
+	{
+		struct pol_session *ns = NULL;
+		struct pol_refusal why;
+		if (policy_admit(np, c->user, c->target, time(NULL), &ns, &why) == 0) {
+			pol_session_free(c->ps);
+			c->ps = ns;
+			policy_unref(c->pol);
+			c->pol = np;
+			c->pol_generation = gen;
+			px_log(PX_LOG_INFO, c->id, "policy reloaded for this session");
+			return;
+		}
+		px_log(PX_LOG_INFO, c->id, "policy reload: session no longer admitted: %s", why.log_msg);
+		policy_unref(np);
+		px_conn_end(c, "\r\nescort: policy changed; this session is no longer allowed\r\n");
+	}
+}
+
+static int
+tech_gone(struct px_conn *c)
+{
+	return c->tech == NULL || !ssh_is_connected(c->tech) ||
+	    (ssh_get_status(c->tech) & (SSH_CLOSED | SSH_CLOSED_ERROR));
+}
+
+void
+px_conn_step(struct px_conn *c)
+{
+	struct px_chan **pp;
+	int gone;
+
+	if (c->in_step || c->state == CONN_DEAD)
+		return;
+	c->in_step = 1;
+	gone = tech_gone(c);
+	if (c->state == CONN_AUTH && !gone) {
+		if (c->auth_failures >= px_daemon_config(c->w->d)->max_auth_tries) {
+			px_log(PX_LOG_INFO, c->id, "too many authentication failures from %s", c->peer);
+			c->end_requested = 1;
+		} else if (c->auth_ok) {
+			admit(c);
+		}
+	}
+	if (c->state == CONN_PREPARE) {
+		if (c->up.st == UP_FAILED) {
+			snprintf(c->refusal, sizeof(c->refusal), "%s", c->up.err);
+			c->refusal_status = 1;
+			if (c->rec_ready)
+				record_marker(c, c->up.err);
+			c->state = CONN_LOCAL;
+		} else if (c->rec_ready && c->up.st == UP_READY) {
+			c->state = CONN_RELAY;
+		}
+	}
+	if (c->state == CONN_RELAY && (c->up.st == UP_CLOSED || c->up.st == UP_FAILED) && !c->end_requested) {
+		int busy = 0;
+		for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
+			busy |= ch->st == CH_OPEN && (px_chan_buffered(ch) > 0 || !ch->u_closed);
+		if (!busy) {
+			px_log(PX_LOG_INFO, c->id, "target connection closed");
+			c->end_requested = 1;
+			if (c->chans != NULL)
+				c->end_reason = strdup("escort: connection to the target lost\r\n");
+		}
+	}
+	if (c->end_requested && c->state < CONN_CLOSING) {
+		for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
+			px_chan_abort(ch, c->end_reason);
+		c->state = CONN_CLOSING;
+	}
+	for (pp = &c->chans; *pp != NULL;) {
+		struct px_chan *ch = *pp;
+		if (gone && ch->st != CH_DONE)
+			ch->st = CH_DONE;
+		else
+			px_chan_step(ch);
+		if (ch->st == CH_DONE) {
+			*pp = ch->next;
+			px_chan_free(ch);
+		} else {
+			pp = &ch->next;
+		}
+	}
+	if (gone && c->state < CONN_CLOSING) {
+		px_log(PX_LOG_DEBUG, c->id, "client disconnected");
+		c->state = CONN_CLOSING;
+	}
+	if (c->state == CONN_CLOSING && (c->chans == NULL || gone)) {
+		if (c->rec != NULL && c->rec_ready && !c->rec_closed) {
+			c->rec_ready = 0;
+			rec_link_close(c->rec);
+		} else if (c->rec == NULL || c->rec_closed) {
+			teardown(c);
+			return;
+		}
+	}
+	if (c->tech_poll.init)
+		px_sshpoll_update(&c->tech_poll);
+	if (c->up.poll.init && c->up.s != NULL)
+		px_sshpoll_update(&c->up.poll);
+	c->in_step = 0;
+}
+
+/* ---- readiness ------------------------------------------------------------------ */
+
+static void
+tech_ready(struct px_sshpoll *p, int status, int events)
+{
+	struct px_conn *c = p->ud;
+	int rc;
+
+	(void)events;
+	if (c->state == CONN_DEAD)
+		return;
+	if (status < 0) {
+		ssh_disconnect(c->tech);
+		px_conn_step(c);
+		return;
+	}
+	if (c->state == CONN_KEX) {
+		rc = ssh_handle_key_exchange(c->tech);
+		if (rc == SSH_AGAIN) {
+			px_sshpoll_update(p);
+			return;
+		}
+		if (rc != SSH_OK) {
+			px_log(PX_LOG_INFO, c->id, "key exchange with %s failed: %s", c->peer, ssh_get_error(c->tech));
+			teardown(c);
+			return;
+		}
+		if ((c->tech_ev = ssh_event_new()) == NULL || ssh_event_add_session(c->tech_ev, c->tech) != SSH_OK) {
+			teardown(c);
+			return;
+		}
+		c->state = CONN_AUTH;
+	}
+	for (int i = 0; i < 16; i++) {
+		rc = ssh_event_dopoll(c->tech_ev, 0);
+		if (rc != SSH_OK || c->state == CONN_DEAD)
+			break;
+	}
+	px_conn_step(c);
+}
+
+static void
+grace_expired(uv_timer_t *t)
+{
+	struct px_conn *c = t->data;
+
+	px_log(PX_LOG_INFO, c->id, "%s did not authenticate within LoginGraceTime", c->peer);
+	teardown(c);
+}
+
+/* ---- lifetime --------------------------------------------------------------------- */
+
+static void
+handle_closed(uv_handle_t *h)
+{
+	struct px_conn *c = h->data;
+
+	if (--c->handles_open == 0)
+		px_worker_retire(c->w, c);
+}
+
+static void
+up_poll_closed(uv_handle_t *h)
+{
+	handle_closed(h);
+}
+
+/* Starts closing every handle; the conn is retired when the last one closed. */
+static void
+teardown(struct px_conn *c)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	c->state = CONN_DEAD;
+	if (!c->throttled_done) {
+		px_throttle_done(&c->w->d->thr, c->peer, 0);
+		c->throttled_done = 1;
+	}
+	px_log(PX_LOG_DEBUG, c->id, "connection closed");
+	c->w->nlive--;
+	if (c->tech_poll.init) {
+		c->handles_open++;
+		c->tech_poll.h.data = c;
+		px_sshpoll_close(&c->tech_poll, handle_closed);
+	}
+	px_up_close(c, up_poll_closed);
+	uv_timer_stop(&c->timer);
+	uv_timer_stop(&c->rec_timer);
+	c->handles_open += 2;
+	uv_close((uv_handle_t *)&c->timer, handle_closed);
+	uv_close((uv_handle_t *)&c->rec_timer, handle_closed);
+	rec_link_free(c->rec);
+	c->rec = NULL;
+}
+
+void
+px_conn_free(struct px_conn *c)
+{
+	struct px_chan *ch;
+
+	while ((ch = c->chans) != NULL) {
+		c->chans = ch->next;
+		px_chan_free(ch);
+	}
+	if (c->up.ev != NULL) {
+		ssh_event_remove_session(c->up.ev, c->up.s);
+		ssh_event_free(c->up.ev);
+	}
+	if (c->up.s != NULL) {
+		ssh_disconnect(c->up.s);
+		ssh_free(c->up.s);
+	} else if (c->up.fd >= 0) {
+		close(c->up.fd);
+	}
+	ssh_key_free(c->up.identity);
+	ssh_key_free(c->up.pinned);
+	if (c->tech_ev != NULL) {
+		ssh_event_remove_session(c->tech_ev, c->tech);
+		ssh_event_free(c->tech_ev);
+	}
+	if (c->tech != NULL) {
+		ssh_disconnect(c->tech);
+		ssh_free(c->tech);
+	}
+	pol_session_free(c->ps);
+	policy_unref(c->pol);
+	free(c->login_name);
+	free(c->user);
+	free(c->target);
+	free(c->end_reason);
+	free(c);
+}
+
+void
+px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t sl)
+{
+	struct px_daemon *d = w->d;
+	const struct px_config *cfg = px_daemon_config(d);
+	struct px_conn *c;
+	char peer[64] = "?";
+	int port = 0, rc;
+
+	(void)sl;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, peer, sizeof(peer));
+		port = ntohs(s4->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, peer, sizeof(peer));
+		port = ntohs(s6->sin6_port);
+	}
+	rc = px_throttle_admit(&d->thr, peer);
+	if (rc != PX_OK) {
+		px_log(PX_LOG_INFO, NULL, "connection from %s:%d dropped: %s", peer, port,
+		    rc == PX_EFULL ? "MaxStartups reached" : "source penalised after repeated failures");
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		px_throttle_done(&d->thr, peer, 1);
+		close(fd);
+		return;
+	}
+	c->w = w;
+	c->up.fd = -1;
+	c->started = time(NULL);
+	c->t0_ns = now_ns();
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	c->peer_port = port;
+	snprintf(c->id, sizeof(c->id), "c%d.%lu", w->idx, ++w->nconns);
+	c->pol = px_daemon_policy(d, &c->pol_generation);
+	c->state = CONN_KEX;
+	uv_timer_init(&w->loop, &c->timer);
+	uv_timer_init(&w->loop, &c->rec_timer);
+	c->timer.data = c->rec_timer.data = c;
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nlive++;
+	c->tech = ssh_new();
+	if (c->tech == NULL || ssh_bind_accept_fd(w->bind, c->tech, fd) != SSH_OK) {
+		px_log(PX_LOG_WARN, c->id, "cannot set up SSH for %s: %s", peer,
+		    c->tech ? ssh_get_error(c->tech) : "out of memory");
+		if (c->tech == NULL)
+			close(fd);
+		teardown(c);
+		return;
+	}
+	ssh_callbacks_init(&c->scb);
+	c->scb.userdata = c;
+	c->scb.auth_pubkey_function = auth_pubkey;
+	c->scb.channel_open_request_session_function = open_session;
+	ssh_set_server_callbacks(c->tech, &c->scb);
+	ssh_set_message_callback(c->tech, other_message, c);
+	ssh_set_auth_methods(c->tech, SSH_AUTH_METHOD_PUBLICKEY);
+	ssh_set_blocking(c->tech, 0);
+	if (px_sshpoll_init(&w->loop, &c->tech_poll, fd, tech_ready, c) != PX_OK) {
+		teardown(c);
+		return;
+	}
+	c->tech_poll.s = c->tech;
+	uv_timer_start(&c->timer, grace_expired, (uint64_t)cfg->login_grace_time * 1000, 0);
+	px_log(PX_LOG_DEBUG, c->id, "connection from %s:%d", peer, port);
+	tech_ready(&c->tech_poll, 0, UV_WRITABLE);
+}

@@ -1,0 +1,147 @@
+/* conn: one technician connection and everything it drives: the server-side
+ * libssh session, authentication, admission, the recorder link, the upstream
+ * session to the target, and the channel pairs (chan.h).
+ *
+ * State machine (conn->state):
+ *   KEX      key exchange running (LoginGraceTime timer armed)
+ *   AUTH     waiting for a verified public-key signature
+ *   PREPARE  authenticated and admitted; recorder link and upstream starting
+ *   LOCAL    authenticated, no target session (listing, or a refusal message)
+ *   RELAY    recorder and upstream ready; channels relay
+ *   CLOSING  ending: channels told, waiting for the final record
+ *   DEAD     handles closing; freed by the worker's reaper
+ *
+ * Rules: libssh callbacks only record facts in the conn or its channels; all
+ * actions (writes to the other side, transitions, frees) happen in
+ * px_conn_step(), which runs after every pump from uv callbacks.  Nothing is
+ * freed while a libssh call on it is on the stack. */
+#ifndef PX_CONN_H
+#define PX_CONN_H
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <uv.h>
+
+#include "proxy/sshpoll.h"
+
+/* Algorithms offered on both sides.  AES-GCM stays out of the offer. */
+#define PX_CIPHERS "chacha20-poly1305@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr"
+#define PX_KEX "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256," \
+	"ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group16-sha512," \
+	"diffie-hellman-group18-sha512,diffie-hellman-group14-sha256"
+
+/* Largest slice moved from one side to the other in one write. */
+#define PX_CHUNK (64 * 1024)
+
+struct px_worker;
+struct px_chan;
+struct rec_link;
+struct policy;
+struct pol_session;
+struct pol_target;
+
+enum px_conn_state { CONN_KEX, CONN_AUTH, CONN_PREPARE, CONN_LOCAL, CONN_RELAY, CONN_CLOSING, CONN_DEAD };
+
+enum px_up_state { UP_IDLE, UP_TCP, UP_SSH, UP_AUTH, UP_READY, UP_FAILED, UP_CLOSED };
+
+struct px_upstream {
+	enum px_up_state st;
+	int fd;
+	struct px_sshpoll poll;
+	ssh_session s;
+	ssh_event ev;
+	ssh_key identity;
+	ssh_key pinned;
+	char err[512];
+};
+
+struct px_conn {
+	struct px_worker *w;
+	struct px_conn *next, *prev;
+	enum px_conn_state state;
+	char id[64];                    /* connection id, then the recording id */
+	char peer[64];                  /* client address */
+	int peer_port;
+	time_t started;
+	uint64_t t0_ns;                 /* monotonic start, for event times */
+
+	/* technician side */
+	ssh_session tech;
+	ssh_event tech_ev;
+	struct px_sshpoll tech_poll;
+	struct ssh_server_callbacks_struct scb;
+	int throttled_done;             /* px_throttle_done called */
+	int auth_failures;
+	int auth_ok;                    /* a verified signature arrived */
+	char *login_name;               /* SSH user name as sent: "user[:target]" */
+	char *user, *target;            /* split; target NULL when listing */
+	char keyfp[128];                /* SHA256:... of the client key */
+
+	/* policy */
+	struct policy *pol;             /* referenced */
+	unsigned pol_generation;
+	struct pol_session *ps;         /* admitted session, or NULL */
+	char refusal[1024];              /* message for the technician (LOCAL) */
+	int refusal_status;
+
+	/* recorder */
+	struct rec_link *rec;
+	int rec_ready, rec_stalled, rec_closed;
+	uint32_t next_chan_id;
+
+	/* upstream */
+	struct px_upstream up;
+
+	/* channels */
+	struct px_chan *chans;
+	int in_step;                    /* re-entrancy guard of px_conn_step */
+	int pulling;                    /* data callbacks must not consume */
+
+	/* lifetime */
+	uv_timer_t timer;               /* grace, then max-session */
+	uv_timer_t rec_timer;           /* RecorderTimeout while stalled */
+	int handles_open;
+	char *end_reason;               /* shown to the technician when ending */
+	int end_requested;
+};
+
+/* Takes fd (accepted, non-blocking) and starts the key exchange.  Always
+ * consumes fd (closes it on failure). */
+void px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t sl);
+
+/* Runs the state machine after any event (see above). */
+void px_conn_step(struct px_conn *c);
+
+/* Ends the session with reason shown to the technician (copied). */
+void px_conn_end(struct px_conn *c, const char *reason);
+
+/* Applies a reload: forbid matches end the session; the new policy is used
+ * for the next command. */
+void px_conn_reload(struct px_conn *c);
+
+/* Clean shutdown of this connection (SIGTERM). */
+void px_conn_shutdown(struct px_conn *c, const char *reason);
+
+/* List helpers for the worker. */
+struct px_conn *px_conn_next(struct px_conn *c);
+void px_conn_set_next(struct px_conn *c, struct px_conn *n);
+void px_conn_unlink(struct px_conn *c, struct px_conn **head);
+/* Frees a conn whose handles are all closed. */
+void px_conn_free(struct px_conn *c);
+
+/* Hands an event to the recorder; see rec_link_event().  Returns PX_OK,
+ * PX_EFULL, PX_ERECORDER. */
+int px_conn_record(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, size_t n);
+/* Records a structured event built from (tag, string) pairs ending with 0. */
+int px_conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...);
+
+/* Upstream (upstream.c). */
+int px_up_start(struct px_conn *c, const struct pol_target *t);
+void px_up_pump(struct px_conn *c);
+void px_up_close(struct px_conn *c, uv_close_cb cb);
+
+#endif

@@ -1,0 +1,45 @@
+/* log: one formatted line per call, to stderr or syslog. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "proxy/log.h"
+
+static int log_fg = 1;
+static enum px_log_level log_max = PX_LOG_INFO;
+
+void
+px_log_init(int foreground, enum px_log_level max)
+{
+	log_fg = foreground;
+	log_max = max;
+	if (!foreground)
+		openlog("escort-proxy", LOG_PID, LOG_AUTH);
+}
+
+void
+px_log(enum px_log_level lvl, const char *id, const char *fmt, ...)
+{
+	static const char *names[] = { "error", "warning", "info", "debug" };
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char msg[1024];
+	va_list ap;
+
+	if (lvl > log_max)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (log_fg) {
+		/* One fprintf per line: stdio locks the stream, lines never interleave. */
+		if (id != NULL)
+			fprintf(stderr, "escort-proxy[%d]: %s [%s] %s\n", (int)getpid(), names[lvl], id, msg);
+		else
+			fprintf(stderr, "escort-proxy[%d]: %s %s\n", (int)getpid(), names[lvl], msg);
+	} else if (id != NULL) {
+		syslog(prio[lvl], "[%s] %s", id, msg);
+	} else {
+		syslog(prio[lvl], "%s", msg);
+	}
+}

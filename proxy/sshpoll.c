@@ -1,0 +1,73 @@
+/* sshpoll: readiness for a libssh socket through libuv. */
+#include <fcntl.h>
+
+#include "proxy/px_error.h"
+#include "proxy/sshpoll.h"
+
+static void
+on_poll(uv_poll_t *h, int status, int events)
+{
+	struct px_sshpoll *p = h->data;
+
+	p->cb(p, status, events);
+}
+
+static void
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+int
+px_sshpoll_init(uv_loop_t *loop, struct px_sshpoll *p, int fd, px_sshpoll_cb cb, void *ud)
+{
+	p->fd = fd;
+	p->cb = cb;
+	p->ud = ud;
+	p->events = 0;
+	set_nonblock(fd);
+	if (uv_poll_init(loop, &p->h, fd) != 0)
+		return PX_EIO;
+	p->h.data = p;
+	p->init = 1;
+	return PX_OK;
+}
+
+void
+px_sshpoll_want(struct px_sshpoll *p, int events)
+{
+	if (!p->init || events == p->events)
+		return;
+	p->events = events;
+	if (events == 0)
+		uv_poll_stop(&p->h);
+	else
+		uv_poll_start(&p->h, events, on_poll);
+}
+
+void
+px_sshpoll_update(struct px_sshpoll *p)
+{
+	int ev = UV_READABLE;
+
+	if (!p->init)
+		return;
+	set_nonblock(p->fd);
+	if (p->s != NULL && (ssh_get_status(p->s) & SSH_WRITE_PENDING))
+		ev |= UV_WRITABLE;
+	px_sshpoll_want(p, ev);
+}
+
+int
+px_sshpoll_close(struct px_sshpoll *p, uv_close_cb close_cb)
+{
+	if (!p->init)
+		return 0;
+	p->init = 0;
+	uv_poll_stop(&p->h);
+	uv_close((uv_handle_t *)&p->h, close_cb);
+	return 1;
+}

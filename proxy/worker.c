@@ -1,0 +1,208 @@
+/* worker: listening sockets, accept, and the per-thread loop. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proxy/conn.h"
+#include "proxy/daemon.h"
+#include "proxy/log.h"
+#include "proxy/px_error.h"
+#include "proxy/worker.h"
+
+static int
+open_listener(const struct px_listen *l, char *err, size_t errlen)
+{
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	char port[16];
+	int fd = -1, one = 1, rc;
+
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%d", l->port);
+	if ((rc = getaddrinfo(l->host, port, &hints, &ai)) != 0) {
+		snprintf(err, errlen, "Listen %s:%d: %s", l->host, l->port, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+		snprintf(err, errlen, "Listen %s:%d: %s", l->host, l->port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static void
+on_accept(uv_poll_t *h, int status, int events)
+{
+	struct px_worker *w = h->loop->data;
+	int lfd = (int)(intptr_t)h->data;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1;
+
+	(void)events;
+	if (status < 0 || w->stopping)
+		return;
+	/* A bounded batch per readiness keeps other handles served. */
+	for (int i = 0; i < 32; i++) {
+		sl = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				px_log(PX_LOG_WARN, NULL, "accept: %s", strerror(errno));
+			return;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		px_conn_accept(w, fd, (struct sockaddr *)&ss, sl);
+	}
+}
+
+static void
+reap(uv_check_t *h)
+{
+	struct px_worker *w = h->data;
+
+	while (w->dead != NULL) {
+		struct px_conn *c = w->dead;
+		w->dead = px_conn_next(c);
+		px_conn_free(c);
+	}
+	if (w->stopping && w->conns == NULL && w->nlive == 0) {
+		uv_check_stop(&w->reaper);
+		uv_close((uv_handle_t *)&w->reaper, NULL);
+		uv_close((uv_handle_t *)&w->async, NULL);
+	}
+}
+
+static void
+on_async(uv_async_t *h)
+{
+	struct px_worker *w = h->data;
+
+	if (__atomic_exchange_n(&w->req_reload, 0, __ATOMIC_ACQ_REL))
+		for (struct px_conn *c = w->conns; c != NULL; c = px_conn_next(c))
+			px_conn_reload(c);
+	if (__atomic_load_n(&w->req_stop, __ATOMIC_ACQUIRE) && !w->stopping) {
+		w->stopping = 1;
+		for (int i = 0; i < w->nlisten; i++) {
+			uv_poll_stop(&w->lpoll[i]);
+			uv_close((uv_handle_t *)&w->lpoll[i], NULL);
+		}
+		for (struct px_conn *c = w->conns; c != NULL; c = px_conn_next(c))
+			px_conn_shutdown(c, "escort-proxy is shutting down");
+	}
+}
+
+static void *
+run(void *arg)
+{
+	struct px_worker *w = arg;
+
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	return NULL;
+}
+
+int
+px_worker_start(struct px_worker *w, struct px_daemon *d, int idx, char *err, size_t errlen)
+{
+	const struct px_config *cfg = px_daemon_config(d);
+	int f = 0, v = SSH_LOG_NOLOG;
+
+	memset(w, 0, sizeof(*w));
+	w->idx = idx;
+	w->d = d;
+	for (int i = 0; i < cfg->nlisten; i++) {
+		if ((w->lfd[i] = open_listener(&cfg->listen[i], err, errlen)) < 0) {
+			for (int j = 0; j < i; j++)
+				close(w->lfd[j]);
+			return PX_EIO;
+		}
+		w->nlisten++;
+	}
+	w->bind = ssh_bind_new();
+	if (w->bind == NULL ||
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &f) != SSH_OK ||
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_LOG_VERBOSITY, &v) != SSH_OK ||
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_HOSTKEY, cfg->hostkey) != SSH_OK ||
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_CIPHERS_C_S, PX_CIPHERS) != SSH_OK ||
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_CIPHERS_S_C, PX_CIPHERS) != SSH_OK ||
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_KEY_EXCHANGE, PX_KEX) != SSH_OK) {
+		snprintf(err, errlen, "HostKey %s: %s", cfg->hostkey,
+		    w->bind ? ssh_get_error(w->bind) : "out of memory");
+		goto fail;
+	}
+	uv_loop_init(&w->loop);
+	w->loop.data = w;
+	uv_async_init(&w->loop, &w->async, on_async);
+	w->async.data = w;
+	uv_check_init(&w->loop, &w->reaper);
+	w->reaper.data = w;
+	uv_check_start(&w->reaper, reap);
+	for (int i = 0; i < w->nlisten; i++) {
+		uv_poll_init(&w->loop, &w->lpoll[i], w->lfd[i]);
+		w->lpoll[i].data = (void *)(intptr_t)w->lfd[i];
+		uv_poll_start(&w->lpoll[i], UV_READABLE, on_accept);
+	}
+	if (pthread_create(&w->th, NULL, run, w) != 0) {
+		snprintf(err, errlen, "cannot start worker thread");
+		goto fail;
+	}
+	return PX_OK;
+fail:
+	for (int i = 0; i < w->nlisten; i++)
+		close(w->lfd[i]);
+	if (w->bind)
+		ssh_bind_free(w->bind);
+	w->bind = NULL;
+	return PX_ESSH;
+}
+
+void
+px_worker_reload(struct px_worker *w)
+{
+	__atomic_store_n(&w->req_reload, 1, __ATOMIC_RELEASE);
+	uv_async_send(&w->async);
+}
+
+void
+px_worker_stop(struct px_worker *w)
+{
+	__atomic_store_n(&w->req_stop, 1, __ATOMIC_RELEASE);
+	uv_async_send(&w->async);
+}
+
+void
+px_worker_join(struct px_worker *w)
+{
+	pthread_join(w->th, NULL);
+	while (w->dead != NULL) {
+		struct px_conn *c = w->dead;
+		w->dead = px_conn_next(c);
+		px_conn_free(c);
+	}
+	uv_loop_close(&w->loop);
+	for (int i = 0; i < w->nlisten; i++)
+		close(w->lfd[i]);
+	ssh_bind_free(w->bind);
+}
+
+void
+px_worker_retire(struct px_worker *w, struct px_conn *c)
+{
+	px_conn_unlink(c, &w->conns);
+	px_conn_set_next(c, w->dead);
+	w->dead = c;
+}

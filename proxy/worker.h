@@ -1,0 +1,58 @@
+/* worker: one thread, one libuv loop, its own listening sockets
+ * (SO_REUSEPORT: the kernel spreads connections over the workers) and its own
+ * ssh_bind.  A connection stays on the worker that accepted it.
+ *
+ * px_worker_start() binds every Listen address and starts the thread;
+ * px_worker_reload() and px_worker_stop() may be called from any thread and
+ * return at once; px_worker_join() waits for the thread after stop. */
+#ifndef PX_WORKER_H
+#define PX_WORKER_H
+
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+#include <pthread.h>
+#include <uv.h>
+
+#include "proxy/config.h"
+
+struct px_daemon;
+struct px_conn;
+
+struct px_worker {
+	int idx;
+	struct px_daemon *d;
+	pthread_t th;
+	uv_loop_t loop;
+	uv_async_t async;
+	uv_check_t reaper;
+	int nlisten;
+	int lfd[PX_MAX_LISTEN];
+	uv_poll_t lpoll[PX_MAX_LISTEN];
+	ssh_bind bind;
+	struct px_conn *conns;          /* live connections (list) */
+	struct px_conn *dead;           /* finished, freed by the reaper */
+	unsigned long nconns;           /* counter for connection ids */
+	int nlive;
+	int stopping;                   /* set on the loop after a stop request */
+	unsigned seen_generation;       /* policy generation applied to live sessions */
+	int req_stop, req_reload;       /* set by other threads (atomics) */
+};
+
+/* Opens the listening sockets and the ssh_bind, then starts the thread.
+ * Returns PX_OK, or PX_EIO / PX_ESSH with a message in err. */
+int px_worker_start(struct px_worker *w, struct px_daemon *d, int idx, char *err, size_t errlen);
+
+/* Asks the worker to apply a reload to live sessions. */
+void px_worker_reload(struct px_worker *w);
+
+/* Asks the worker to stop accepting, end its sessions cleanly and exit. */
+void px_worker_stop(struct px_worker *w);
+
+/* Waits for the thread, then frees what the worker holds (not w itself). */
+void px_worker_join(struct px_worker *w);
+
+/* For conn.c: moves c from the live list to the dead list (freed by the
+ * reaper on the next loop iteration). */
+void px_worker_retire(struct px_worker *w, struct px_conn *c);
+
+#endif

@@ -1,14 +1,477 @@
-/* escort-policy: placeholder entry point, replaced by the real program. */
+/*
+ * escort-policy: check, explain, test and diff escort-policy(5) files.
+ * Exit status: 0 success, 1 the policy has errors / an expectation failed /
+ * decisions differ (diff), 2 usage or I/O trouble.
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "policy/policy.h"
+
+static const char usage_text[] =
+"usage: escort-policy check [--strict] FILE\n"
+"       escort-policy explain [--at TIME] FILE USER TARGET COMMAND\n"
+"       escort-policy test FILE\n"
+"       escort-policy admit [--at TIME] FILE USER TARGET\n"
+"       escort-policy targets [--at TIME] FILE USER\n"
+"       escort-policy diff OLD NEW [COMMANDS-FILE]\n"
+"       escort-policy --help | --version\n"
+"\n"
+"  check    report syntax and reference errors (FILE:LINE:COL), failed expect\n"
+"           lines and warnings; exit 1 on errors (or warnings with --strict)\n"
+"  explain  decide one command: first line allow, deny or approve, then the\n"
+"           parsed words and constructs, each check, the rules considered and\n"
+"           the deciding rule and line\n"
+"  test     run every expect line and report each\n"
+"  admit    show whether USER may open a session to TARGET, and its settings\n"
+"  targets  list the targets USER may open\n"
+"  diff     decisions that change from OLD to NEW, over the expect lines of\n"
+"           both files, or over COMMANDS-FILE lines \"USER TARGET COMMAND\"\n"
+"\n"
+"TIME is seconds since the epoch or YYYY-MM-DDTHH:MM[:SS]Z; default now.\n";
+
+static void
+usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
+static void
+print_diags(struct pol_diags *d)
+{
+	pol_diags_sort(d);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct pol_diag *g = &d->v[i];
+		printf("%s:%d:%d: %s: %s\n", g->file, g->line, g->col,
+		    g->sev == POL_SEV_ERROR ? "error" : "warning", g->msg);
+	}
+}
+
+/* Loads a policy, printing its errors.  Returns NULL on failure. */
+static struct policy *
+load(const char *path, unsigned flags, struct pol_diags *d)
+{
+	struct policy *p = NULL;
+	int r = policy_load(path, flags, &p, d);
+	if (r != 0 && d->n == 0)
+		pol_diags_add(d, POL_SEV_ERROR, path, 0, 0, "%s", pol_strerror(r));
+	return p;
+}
+
+static int
+parse_time(const char *s, time_t *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (*s && *end == '\0' && errno == 0) {
+		*out = (time_t)v;
+		return 0;
+	}
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *e = strptime(s, "%Y-%m-%dT%H:%M", &tm);
+	if (e == NULL)
+		return -1;
+	if (*e == ':') {
+		e = strptime(e, ":%S", &tm);
+		if (e == NULL)
+			return -1;
+	}
+	if (strcmp(e, "Z") != 0 && *e != '\0')
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+/* Runs every expect line; prints failures as diagnostics (check) or every
+ * result (test).  Returns the number that failed. */
+static size_t
+run_expects(const struct policy *p, struct pol_diags *d, bool verbose, size_t *total)
+{
+	size_t failed = 0, n = policy_nexpects(p);
+	*total = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct pol_expect *e = policy_expect_at(p, i);
+		struct pol_decision dec;
+		policy_decide_for(p, e->user, e->target, e->command, strlen(e->command),
+		    POL_ANYTIME, &dec);
+		bool ok = dec.verdict == e->want;
+		if (!ok) {
+			failed++;
+			if (d)
+				pol_diags_add(d, POL_SEV_ERROR, e->file, e->line, e->col,
+				    "expect %s %s %s \"%s\" failed: got %s (%s)",
+				    pol_verdict_name(e->want), e->user, e->target, e->command,
+				    pol_verdict_name(dec.verdict), dec.reason);
+		}
+		if (verbose)
+			printf("%s %s:%d: expect %s %s %s \"%s\": got %s: %s\n", ok ? "PASS" : "FAIL",
+			    e->file, e->line, pol_verdict_name(e->want), e->user, e->target,
+			    e->command, pol_verdict_name(dec.verdict), dec.reason);
+		pol_decision_free(&dec);
+	}
+	return failed;
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	bool strict = false;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--strict") == 0 || strcmp(argv[i], "-s") == 0)
+			strict = true;
+		else {
+			fprintf(stderr, "escort-policy check: unknown option '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (argc - i != 1) {
+		usage(stderr);
+		return 2;
+	}
+	struct pol_diags d = { 0 };
+	struct policy *p = load(argv[i], POL_LOAD_CHECK_FILES, &d);
+	size_t total = 0, failed = 0;
+	if (p != NULL) {
+		failed = run_expects(p, &d, false, &total);
+		policy_lint(p, &d);
+	}
+	print_diags(&d);
+	int rc = (d.nerrors || (strict && d.nwarnings)) ? 1 : 0;
+	if (p != NULL)
+		printf("%s: %zu error%s, %zu warning%s, %zu/%zu expect lines hold; sha256 %s\n",
+		    argv[i], d.nerrors, d.nerrors == 1 ? "" : "s", d.nwarnings,
+		    d.nwarnings == 1 ? "" : "s", total - failed, total, policy_hash(p));
+	else
+		printf("%s: %zu error%s\n", argv[i], d.nerrors, d.nerrors == 1 ? "" : "s");
+	pol_diags_free(&d);
+	policy_unref(p);
+	return rc;
+}
+
+static int
+get_at(int *argc, char ***argv, time_t *now)
+{
+	*now = time(NULL);
+	if (*argc >= 3 && strcmp((*argv)[1], "--at") == 0) {
+		if (parse_time((*argv)[2], now) != 0) {
+			fprintf(stderr, "escort-policy: bad time '%s' (seconds since the epoch or "
+			    "YYYY-MM-DDTHH:MM[:SS]Z)\n", (*argv)[2]);
+			return -1;
+		}
+		(*argv)[2] = (*argv)[0];
+		*argv += 2;
+		*argc -= 2;
+	}
+	return 0;
+}
+
+static int
+cmd_explain(int argc, char **argv)
+{
+	time_t now;
+	if (get_at(&argc, &argv, &now) != 0)
+		return 2;
+	if (argc != 5) {
+		usage(stderr);
+		return 2;
+	}
+	struct pol_diags d = { 0 };
+	struct policy *p = load(argv[1], 0, &d);
+	if (p == NULL) {
+		print_diags(&d);
+		pol_diags_free(&d);
+		return 1;
+	}
+	pol_diags_free(&d);
+	struct pol_decision dec;
+	int r = policy_decide_for(p, argv[2], argv[3], argv[4], strlen(argv[4]), now, &dec);
+	printf("%s\n", pol_verdict_name(dec.verdict));
+	printf("policy: %s (sha256 %s)\n", argv[1], policy_hash(p));
+	printf("user: %s  target: %s\n", argv[2], argv[3]);
+	if (r == POL_E_NOUSER || r == POL_E_NOTARGET) {
+		printf("reason: %s\n", dec.reason);
+		pol_decision_free(&dec);
+		policy_unref(p);
+		return 1;
+	}
+	const char *forbid = policy_forbidden(p, argv[2], argv[3]);
+	printf("parsed:\n");
+	if (dec.cmd != NULL) {
+		if (dec.cmd->nsimple == 0 && !dec.cmd->error)
+			printf("  (no command)\n");
+		fflush(stdout);
+		pol_cmdline_describe(dec.cmd, stdout);
+	}
+	printf("checks:\n");
+	for (size_t i = 0; i < dec.nchecks; i++) {
+		const struct pol_check *c = &dec.checks[i];
+		printf("  %*s%s [%s]: %s\n", c->depth * 2, "", pol_verdict_name(c->verdict),
+		    c->words ? c->words : "", c->reason);
+	}
+	printf("rules considered:");
+	if (dec.nconsidered == 0)
+		printf(" none");
+	for (size_t i = 0; i < dec.nconsidered; i++)
+		printf("%s %s (line %d)", i ? "," : "", pol_rule_name(dec.considered[i]),
+		    pol_rule_line(dec.considered[i]));
+	printf("\n");
+	if (forbid)
+		printf("forbid: %s matches this user and target\n", forbid);
+	if (dec.rule)
+		printf("decided by: %s, line %d%s%s%s\n", dec.rule, dec.line,
+		    dec.pattern ? " (pattern \"" : "", dec.pattern ? dec.pattern : "",
+		    dec.pattern ? "\")" : "");
+	else
+		printf("decided by: %s\n", dec.verdict == POL_DENY ? "default deny" : "no rule");
+	printf("reason: %s\n", dec.reason);
+	pol_decision_free(&dec);
+	policy_unref(p);
+	return 0;
+}
+
+static int
+cmd_test(int argc, char **argv)
+{
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	struct pol_diags d = { 0 };
+	struct policy *p = load(argv[1], 0, &d);
+	if (p == NULL) {
+		print_diags(&d);
+		pol_diags_free(&d);
+		return 1;
+	}
+	size_t total;
+	size_t failed = run_expects(p, NULL, true, &total);
+	printf("test: %zu passed, %zu failed\n", total - failed, failed);
+	pol_diags_free(&d);
+	policy_unref(p);
+	return failed ? 1 : 0;
+}
+
+static int
+cmd_admit(int argc, char **argv)
+{
+	time_t now;
+	if (get_at(&argc, &argv, &now) != 0)
+		return 2;
+	if (argc != 4) {
+		usage(stderr);
+		return 2;
+	}
+	struct pol_diags d = { 0 };
+	struct policy *p = load(argv[1], 0, &d);
+	if (p == NULL) {
+		print_diags(&d);
+		pol_diags_free(&d);
+		return 1;
+	}
+	pol_diags_free(&d);
+	struct pol_session *s;
+	struct pol_refusal why;
+	int r = policy_admit(p, argv[2], argv[3], now, &s, &why);
+	if (r != 0) {
+		printf("refused\nuser sees: %s\nreason: %s\n", why.user_msg, why.log_msg);
+		policy_unref(p);
+		return 1;
+	}
+	printf("admitted\nrules: %s\n", s->rule_names);
+	printf("escort: %s\nshell: %s\nexec: %s\nsftp: %s\nforward: %s\n",
+	    s->escort_required ? "required" : "no", pol_shell_name(s->shell),
+	    s->exec ? "yes" : "no", pol_sftp_name(s->sftp), pol_forward_name(s->forward));
+	if (s->max_session)
+		printf("max-session: %lds\n", s->max_session);
+	else
+		printf("max-session: none\n");
+	pol_session_free(s);
+	policy_unref(p);
+	return 0;
+}
+
+static int
+cmd_targets(int argc, char **argv)
+{
+	time_t now;
+	if (get_at(&argc, &argv, &now) != 0)
+		return 2;
+	if (argc != 3) {
+		usage(stderr);
+		return 2;
+	}
+	struct pol_diags d = { 0 };
+	struct policy *p = load(argv[1], 0, &d);
+	if (p == NULL) {
+		print_diags(&d);
+		pol_diags_free(&d);
+		return 1;
+	}
+	pol_diags_free(&d);
+	const struct pol_target **v;
+	long n = policy_targets_for(p, argv[2], now, &v);
+	if (n < 0) {
+		fprintf(stderr, "escort-policy: %s: %s\n", argv[2], pol_strerror((int)n));
+		policy_unref(p);
+		return 1;
+	}
+	for (long i = 0; i < n; i++)
+		printf("%s\n", v[i]->name);
+	free(v);
+	policy_unref(p);
+	return 0;
+}
+
+struct probe {
+	char *user, *target, *command;
+};
+
+static int
+add_probe(struct probe **v, size_t *n, size_t *cap, const char *u, const char *t, const char *c)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i].user, u) && !strcmp((*v)[i].target, t) && !strcmp((*v)[i].command, c))
+			return 0;
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 32;
+		struct probe *nv = realloc(*v, *cap * sizeof(**v));
+		if (nv == NULL)
+			return -1;
+		*v = nv;
+	}
+	(*v)[*n].user = strdup(u);
+	(*v)[*n].target = strdup(t);
+	(*v)[*n].command = strdup(c);
+	(*n)++;
+	return 0;
+}
+
+static int
+cmd_diff(int argc, char **argv)
+{
+	if (argc != 3 && argc != 4) {
+		usage(stderr);
+		return 2;
+	}
+	struct pol_diags d = { 0 };
+	struct policy *a = load(argv[1], 0, &d), *b = load(argv[2], 0, &d);
+	if (a == NULL || b == NULL) {
+		print_diags(&d);
+		pol_diags_free(&d);
+		policy_unref(a);
+		policy_unref(b);
+		return 2;
+	}
+	pol_diags_free(&d);
+	struct probe *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	if (argc == 4) {
+		FILE *f = fopen(argv[3], "r");
+		if (f == NULL) {
+			fprintf(stderr, "escort-policy: %s: %s\n", argv[3], strerror(errno));
+			rc = 2;
+			goto out;
+		}
+		char *line = NULL;
+		size_t lcap = 0;
+		ssize_t len;
+		int ln = 0;
+		while ((len = getline(&line, &lcap, f)) > 0) {
+			ln++;
+			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+				line[--len] = '\0';
+			char *s = line + strspn(line, " \t");
+			if (*s == '\0' || *s == '#')
+				continue;
+			char *u = strtok(s, " \t"), *t = strtok(NULL, " \t"), *c = strtok(NULL, "");
+			if (u == NULL || t == NULL || c == NULL) {
+				fprintf(stderr, "%s:%d: expected USER TARGET COMMAND\n", argv[3], ln);
+				rc = 2;
+				break;
+			}
+			c += strspn(c, " \t");
+			add_probe(&v, &n, &cap, u, t, c);
+		}
+		free(line);
+		fclose(f);
+		if (rc)
+			goto out;
+	} else {
+		const struct policy *ps[2] = { a, b };
+		for (int k = 0; k < 2; k++)
+			for (size_t i = 0; i < policy_nexpects(ps[k]); i++) {
+				const struct pol_expect *e = policy_expect_at(ps[k], i);
+				add_probe(&v, &n, &cap, e->user, e->target, e->command);
+			}
+	}
+	size_t changed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct pol_decision x, y;
+		policy_decide_for(a, v[i].user, v[i].target, v[i].command, strlen(v[i].command),
+		    POL_ANYTIME, &x);
+		policy_decide_for(b, v[i].user, v[i].target, v[i].command, strlen(v[i].command),
+		    POL_ANYTIME, &y);
+		if (x.verdict != y.verdict) {
+			changed++;
+			printf("%s -> %s: %s %s \"%s\" (now: %s)\n", pol_verdict_name(x.verdict),
+			    pol_verdict_name(y.verdict), v[i].user, v[i].target, v[i].command, y.reason);
+		}
+		pol_decision_free(&x);
+		pol_decision_free(&y);
+	}
+	printf("diff: %zu command%s checked, %zu changed\n", n, n == 1 ? "" : "s", changed);
+	rc = changed ? 1 : 0;
+out:
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].user);
+		free(v[i].target);
+		free(v[i].command);
+	}
+	free(v);
+	policy_unref(a);
+	policy_unref(b);
+	return rc;
+}
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
 		printf("escort-policy %s\n", ESCORT_VERSION);
 		return 0;
 	}
-	fprintf(stderr, "escort-policy: not implemented yet\n");
-	return 1;
+	argc--;
+	argv++;
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc, argv);
+	if (strcmp(cmd, "explain") == 0)
+		return cmd_explain(argc, argv);
+	if (strcmp(cmd, "test") == 0)
+		return cmd_test(argc, argv);
+	if (strcmp(cmd, "admit") == 0)
+		return cmd_admit(argc, argv);
+	if (strcmp(cmd, "targets") == 0)
+		return cmd_targets(argc, argv);
+	if (strcmp(cmd, "diff") == 0)
+		return cmd_diff(argc, argv);
+	fprintf(stderr, "escort-policy: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
 }

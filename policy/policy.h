@@ -188,6 +188,8 @@ struct pol_session {
 	size_t nrules;			/* the admitting rules */
 	const struct pol_rule **rules;
 	char *rule_names;		/* "a, b, c"; for logs */
+	size_t ncandidates;		/* rules whose who and where match; */
+	const struct pol_rule **candidates;	/* their `when` is checked per command */
 };
 
 /* Reasons of a refusal.  `user_msg` may be shown to the person connecting (it

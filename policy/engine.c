@@ -1,0 +1,599 @@
+/*
+ * engine.c: admission (who / where / when, forbids, combined session
+ * settings) and command decisions (every simple command and every wrapped
+ * command checked; deny > approve > allow; default deny).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/pol_int.h"
+
+/* Constructs that are denied unless a rule names them in `construct`. */
+#define NEED_PERMISSION (POL_C_BACKGROUND | POL_C_SUBST | POL_C_BACKTICK | \
+	POL_C_PROCSUBST | POL_C_REDIRECT | POL_C_HEREDOC | POL_C_ASSIGN | POL_C_VARIABLE | \
+	POL_C_VAR_CMD | POL_C_GLOB_CMD | POL_C_BRACE | POL_C_HISTORY)
+
+#define MAX_WRAP_DEPTH 8
+
+static bool
+rule_applies(const struct pol_rule *r, const struct pol_user *u, const struct pol_target *t)
+{
+	return specs_match_user(r->who, r->nwho, u) && specs_match_target(r->where, r->nwhere, t);
+}
+
+static const struct pol_rule *
+find_forbid(const struct policy *p, const struct pol_user *u, const struct pol_target *t,
+    time_t now)
+{
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct pol_rule *r = p->rules[i];
+		if (r->forbid && rule_applies(r, u, t) && when_match(r->when, r->nwhen, now))
+			return r;
+	}
+	return NULL;
+}
+
+const char *
+policy_forbidden(const struct policy *p, const char *user, const char *target)
+{
+	const struct pol_user *u = policy_user(p, user);
+	const struct pol_target *t = policy_target(p, target);
+	if (u == NULL || t == NULL)
+		return NULL;
+	const struct pol_rule *f = find_forbid(p, u, t, time(NULL));
+	return f ? f->name : NULL;
+}
+
+/* ---- admission ------------------------------------------------------------ */
+
+static void
+refuse(struct pol_refusal *why, const char *user_msg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+refuse(struct pol_refusal *why, const char *user_msg, const char *fmt, ...)
+{
+	if (why == NULL)
+		return;
+	snprintf(why->user_msg, sizeof(why->user_msg), "%s", user_msg);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why->log_msg, sizeof(why->log_msg), fmt, ap);
+	va_end(ap);
+}
+
+void
+pol_session_free(struct pol_session *s)
+{
+	if (s == NULL)
+		return;
+	free(s->rules);
+	free(s->candidates);
+	free(s->rule_names);
+	policy_unref(s->policy);
+	free(s);
+}
+
+int
+policy_admit(struct policy *p, const char *user, const char *target, time_t now,
+    struct pol_session **out, struct pol_refusal *why)
+{
+	*out = NULL;
+	const struct pol_user *u = policy_user(p, user);
+	if (u == NULL) {
+		refuse(why, "access denied", "unknown user '%s'", user);
+		return POL_E_NOUSER;
+	}
+	const struct pol_target *t = policy_target(p, target);
+	if (t == NULL) {
+		refuse(why, "no such target", "user '%s': unknown target '%s'", user, target);
+		return POL_E_NOTARGET;
+	}
+	const struct pol_rule *f = find_forbid(p, u, t, now);
+	if (f != NULL) {
+		refuse(why, "access to this target is not permitted",
+		    "user '%s' on '%s': forbidden by '%s' (%s:%d)%s%s", user, target, f->name,
+		    f->file, f->line, f->reason ? ": " : "", f->reason ? f->reason : "");
+		return POL_E_REFUSED;
+	}
+	struct pol_session *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return POL_E_NOMEM;
+	s->rules = calloc(p->nrules + 1, sizeof(*s->rules));
+	s->candidates = calloc(p->nrules + 1, sizeof(*s->candidates));
+	if (s->rules == NULL || s->candidates == NULL) {
+		free(s->rules);
+		free(s->candidates);
+		free(s);
+		return POL_E_NOMEM;
+	}
+	s->policy = policy_ref(p);
+	s->user = u;
+	s->target = t;
+	s->admitted_at = now;
+	size_t namelen = 1;
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct pol_rule *r = p->rules[i];
+		if (r->forbid || !rule_applies(r, u, t))
+			continue;
+		s->candidates[s->ncandidates++] = r;
+		if (when_match(r->when, r->nwhen, now)) {
+			s->rules[s->nrules++] = r;
+			namelen += strlen(r->name) + 2;
+		}
+	}
+	if (s->nrules == 0) {
+		if (s->ncandidates > 0)
+			refuse(why, "access to this target is not permitted at this time",
+			    "user '%s' on '%s': rule '%s' (%s:%d) applies but not at this time",
+			    user, target, s->candidates[0]->name, s->candidates[0]->file,
+			    s->candidates[0]->line);
+		else
+			refuse(why, "access to this target is not permitted",
+			    "user '%s' on '%s': no rule admits this user to this target", user, target);
+		pol_session_free(s);
+		return POL_E_REFUSED;
+	}
+	s->rule_names = malloc(namelen);
+	if (s->rule_names == NULL) {
+		pol_session_free(s);
+		return POL_E_NOMEM;
+	}
+	s->rule_names[0] = '\0';
+	int shell = -1, exec = -1, sftp = -1, fwd = -1;
+	long maxs = -1;
+	for (size_t i = 0; i < s->nrules; i++) {
+		const struct pol_rule *r = s->rules[i];
+		if (i)
+			strcat(s->rule_names, ", ");
+		strcat(s->rule_names, r->name);
+		if (r->nescort)
+			s->escort_required = true;
+		if (r->shell >= 0 && (shell < 0 || r->shell < shell))
+			shell = r->shell;
+		if (r->exec >= 0 && (exec < 0 || r->exec < exec))
+			exec = r->exec;
+		if (r->sftp >= 0)
+			sftp = sftp < 0 ? r->sftp : (sftp & r->sftp);
+		if (r->forward >= 0 && (fwd < 0 || r->forward < fwd))
+			fwd = r->forward;
+		if (r->max_session > 0 && (maxs < 0 || r->max_session < maxs))
+			maxs = r->max_session;
+	}
+	s->shell = shell < 0 ? POL_SHELL_NONE : (enum pol_shell)shell;
+	s->exec = exec == 1;
+	s->sftp = sftp < 0 ? POL_SFTP_NONE : (enum pol_sftp)sftp;
+	s->forward = fwd == 1 ? POL_FORWARD_LOCAL : POL_FORWARD_NONE;
+	s->max_session = maxs < 0 ? 0 : maxs;
+	*out = s;
+	return 0;
+}
+
+long
+policy_targets_for(const struct policy *p, const char *user, time_t now,
+    const struct pol_target ***out)
+{
+	*out = NULL;
+	const struct pol_user *u = policy_user(p, user);
+	if (u == NULL)
+		return POL_E_NOUSER;
+	const struct pol_target **v = calloc(p->ntargets + 1, sizeof(*v));
+	if (v == NULL)
+		return POL_E_NOMEM;
+	/* the rules that may apply to this user, once */
+	const struct pol_rule **rs = calloc(p->nrules + 1, sizeof(*rs));
+	if (rs == NULL) {
+		free(v);
+		return POL_E_NOMEM;
+	}
+	size_t nr = 0;
+	for (size_t i = 0; i < p->nrules; i++)
+		if (specs_match_user(p->rules[i]->who, p->rules[i]->nwho, u) &&
+		    when_match(p->rules[i]->when, p->rules[i]->nwhen, now))
+			rs[nr++] = p->rules[i];
+	long n = 0;
+	for (size_t k = 0; k < p->ntargets; k++) {
+		const struct pol_target *t = &p->targets[k]->pub;
+		bool ok = false, forbidden = false;
+		for (size_t i = 0; i < nr; i++)
+			if (specs_match_target(rs[i]->where, rs[i]->nwhere, t)) {
+				if (rs[i]->forbid)
+					forbidden = true;
+				else
+					ok = true;
+			}
+		if (ok && !forbidden)
+			v[n++] = t;
+	}
+	free(rs);
+	*out = v;
+	return n;
+}
+
+static bool
+may_escort(const struct policy *p, const struct pol_rule *const *rules, size_t n,
+    const struct pol_user *owner, const char *escort_user)
+{
+	const struct pol_user *e = policy_user(p, escort_user);
+	if (e == NULL || e == owner)
+		return false;
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		if (rules[i]->nescort == 0)
+			continue;
+		any = true;
+		if (!specs_match_user(rules[i]->escort, rules[i]->nescort, e))
+			return false;
+	}
+	return any;
+}
+
+bool
+pol_session_may_escort(const struct pol_session *s, const char *escort_user)
+{
+	return may_escort(s->policy, s->rules, s->nrules, s->user, escort_user);
+}
+
+bool
+policy_may_escort(const struct policy *p, const char *escort_user, const char *user,
+    const char *target, time_t now)
+{
+	struct pol_session *s;
+	if (policy_admit((struct policy *)p, user, target, now, &s, NULL) != 0)
+		return false;
+	bool ok = pol_session_may_escort(s, escort_user);
+	pol_session_free(s);
+	return ok;
+}
+
+/* ---- decisions --------------------------------------------------------------- */
+
+struct dctx {
+	const struct pol_rule *const *rules;	/* considered, non-forbid */
+	size_t nrules;
+	unsigned permitted;
+	struct pol_decision *out;
+	size_t ccap;
+	int err;
+};
+
+static struct pol_check *
+add_check(struct dctx *C, size_t simple, int depth, const struct cword *w, size_t n)
+{
+	struct pol_decision *d = C->out;
+	if (d->nchecks == C->ccap) {
+		size_t cap = C->ccap ? C->ccap * 2 : 8;
+		struct pol_check *v = realloc(d->checks, cap * sizeof(*v));
+		if (v == NULL) {
+			C->err = POL_E_NOMEM;
+			return NULL;
+		}
+		d->checks = v;
+		C->ccap = cap;
+	}
+	struct pol_check *c = &d->checks[d->nchecks];
+	memset(c, 0, sizeof(*c));
+	size_t len = 1;
+	for (size_t i = 0; i < n; i++)
+		len += w[i].len + 1;
+	c->words = malloc(len);
+	if (c->words == NULL) {
+		C->err = POL_E_NOMEM;
+		return NULL;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			c->words[k++] = ' ';
+		memcpy(c->words + k, w[i].s, w[i].len);
+		k += w[i].len;
+	}
+	c->words[k] = '\0';
+	for (size_t i = 0; i < k; i++)
+		if (c->words[i] == '\0' || c->words[i] == '\n')
+			c->words[i] = ' ';
+	c->simple = simple;
+	c->depth = depth;
+	d->nchecks++;
+	return c;
+}
+
+static enum pol_verdict check_line(struct dctx *C, const char *text, size_t len,
+    size_t simple, int depth);
+
+static enum pol_verdict
+check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int depth,
+    bool open_tail)
+{
+	size_t ci = C->out->nchecks;
+	struct pol_check *c = add_check(C, simple, depth, w, n);
+	if (c == NULL)
+		return POL_DENY;
+	if (depth > MAX_WRAP_DEPTH) {
+		c->verdict = POL_DENY;
+		snprintf(c->reason, sizeof(c->reason), "commands wrapped too deeply");
+		return POL_DENY;
+	}
+	const struct pattern *best = NULL;
+	for (size_t i = 0; i < C->nrules; i++) {
+		const struct pol_rule *r = C->rules[i];
+		for (size_t k = 0; k < r->npats; k++) {
+			const struct pattern *pt = &r->pats[k];
+			if ((best == NULL || pt->verdict > best->verdict) &&
+			    pattern_match(pt, w, n, open_tail))
+				best = pt;
+		}
+	}
+	enum pol_verdict v;
+	if (best == NULL) {
+		v = POL_DENY;
+		snprintf(c->reason, sizeof(c->reason), "no rule allows '%.120s'", c->words);
+	} else {
+		v = best->verdict;
+		c->rule = best->rule->name;
+		c->file = best->rule->file;
+		c->line = best->line;
+		c->pattern = best->text;
+		snprintf(c->reason, sizeof(c->reason), "%s by rule '%s' (line %d): \"%.80s\"%s%.60s",
+		    v == POL_ALLOW ? "allowed" : v == POL_APPROVE ? "needs approval" : "denied",
+		    best->rule->name, best->line, best->text, best->reason ? ": " : "",
+		    best->reason ? best->reason : "");
+	}
+	c->verdict = v;
+	/* wrappers: the inner commands must pass on their own */
+	struct wrap_inner in[4];
+	int ni = wrap_inner(w, n, in, 4);
+	if (ni < 0) {
+		C->err = POL_E_NOMEM;
+		return POL_DENY;
+	}
+	enum pol_verdict combined = v;
+	for (int k = 0; k < ni; k++) {
+		enum pol_verdict iv = POL_DENY;
+		if (in[k].kind == WRAP_DENY) {
+			struct pol_check *dc = add_check(C, simple, depth + 1, w, n);
+			if (dc != NULL) {
+				dc->verdict = POL_DENY;
+				snprintf(dc->reason, sizeof(dc->reason), "%s: %s", in[k].wrapper, in[k].why);
+			}
+		} else if (in[k].kind == WRAP_SHELL) {
+			iv = check_line(C, in[k].shell, strlen(in[k].shell), simple, depth + 1);
+		} else if (in[k].kind == WRAP_INNER) {
+			size_t m = in[k].end - in[k].start;
+			struct cword *iw = malloc((m ? m : 1) * sizeof(*iw));
+			if (iw == NULL) {
+				C->err = POL_E_NOMEM;
+				break;
+			}
+			memcpy(iw, w + in[k].start, m * sizeof(*iw));
+			if (in[k].placeholders)
+				for (size_t j = 0; j < m; j++)
+					if (memmem(iw[j].s, iw[j].len, "{}", 2) != NULL)
+						iw[j].flags |= POL_W_VAR;
+			iv = check_words(C, iw, m, simple, depth + 1, in[k].open_tail);
+			free(iw);
+		}
+		if (iv > combined)
+			combined = iv;
+	}
+	wrap_inner_clear(in, ni > 0 ? ni : 0);
+	if (combined != v && C->out->checks != NULL) {
+		c = &C->out->checks[ci];
+		c->verdict = combined;
+		size_t l = strlen(c->reason);
+		snprintf(c->reason + l, sizeof(c->reason) - l, "; the wrapped command is %s",
+		    pol_verdict_name(combined));
+	}
+	return combined;
+}
+
+static enum pol_verdict
+check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
+{
+	unsigned bad = sc->constructs & NEED_PERMISSION & ~C->permitted;
+	struct cword small[16], *w = small;
+	if (sc->nwords > 16) {
+		w = malloc(sc->nwords * sizeof(*w));
+		if (w == NULL) {
+			C->err = POL_E_NOMEM;
+			return POL_DENY;
+		}
+	}
+	for (size_t i = 0; i < sc->nwords; i++)
+		w[i] = (struct cword){ sc->words[i].s, sc->words[i].len, sc->words[i].flags,
+			sc->words[i].glob };
+	enum pol_verdict v = POL_ALLOW;
+	if (bad) {
+		struct pol_check *c = add_check(C, idx, depth, w, sc->nwords);
+		if (c != NULL) {
+			c->verdict = POL_DENY;
+			char names[160] = "";
+			for (unsigned b = 1; b & POL_C_ALL; b <<= 1)
+				if (bad & b)
+					snprintf(names + strlen(names), sizeof(names) - strlen(names),
+					    "%s%s", names[0] ? ", " : "", pol_construct_name(b));
+			snprintf(c->reason, sizeof(c->reason), "shell construct not permitted: %s", names);
+		}
+		v = POL_DENY;
+	}
+	if (sc->nwords > 0) {
+		enum pol_verdict wv = check_words(C, w, sc->nwords, idx, depth, false);
+		if (wv > v)
+			v = wv;
+	} else if (!bad) {
+		struct pol_check *c = add_check(C, idx, depth, w, 0);
+		if (c != NULL) {
+			c->verdict = POL_ALLOW;
+			snprintf(c->reason, sizeof(c->reason), "no command (permitted constructs only)");
+		}
+	}
+	if (w != small)
+		free(w);
+	return v;
+}
+
+static enum pol_verdict
+check_cmdline(struct dctx *C, const struct pol_cmdline *cl, size_t simple, int depth,
+    bool top)
+{
+	enum pol_verdict v = POL_ALLOW;
+	if (cl->nsimple == 0 && !cl->error) {
+		/* empty line or a comment: nothing runs */
+		return POL_ALLOW;
+	}
+	for (size_t i = 0; i < cl->nsimple; i++) {
+		enum pol_verdict sv = check_simple(C, &cl->simple[i], top ? i : simple,
+		    depth + cl->simple[i].depth);
+		if (sv > v)
+			v = sv;
+	}
+	if (cl->error) {
+		struct pol_check *c = add_check(C, simple, depth, NULL, 0);
+		if (c != NULL) {
+			c->verdict = POL_DENY;
+			snprintf(c->reason, sizeof(c->reason), "unparsable: %s", cl->err_msg);
+		}
+		v = POL_DENY;
+	}
+	return v;
+}
+
+static enum pol_verdict
+check_line(struct dctx *C, const char *text, size_t len, size_t simple, int depth)
+{
+	struct pol_cmdline *cl;
+	int r = pol_cmdline_parse(text, len, &cl);
+	if (r == POL_E_NOMEM) {
+		C->err = r;
+		return POL_DENY;
+	}
+	enum pol_verdict v = check_cmdline(C, cl, simple, depth, false);
+	pol_cmdline_free(cl);
+	return v;
+}
+
+static int
+decide(const struct policy *p, const struct pol_rule *const *cands, size_t ncands,
+    const struct pol_rule *forbid, const char *line, size_t len, time_t now,
+    struct pol_decision *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->verdict = POL_DENY;
+	out->policy_hash = p->hash;
+	const struct pol_rule **cons = calloc(ncands + 1, sizeof(*cons));
+	if (cons == NULL)
+		return POL_E_NOMEM;
+	struct dctx C = { .rules = cons, .out = out };
+	for (size_t i = 0; i < ncands; i++)
+		if (when_match(cands[i]->when, cands[i]->nwhen, now)) {
+			cons[C.nrules++] = cands[i];
+			C.permitted |= cands[i]->constructs;
+		}
+	out->considered = cons;
+	out->nconsidered = C.nrules;
+	int r = pol_cmdline_parse(line, len, &out->cmd);
+	if (r == POL_E_NOMEM)
+		return r;
+	enum pol_verdict v = check_cmdline(&C, out->cmd, 0, 0, true);
+	if (C.err)
+		return C.err;
+	if (forbid != NULL) {
+		out->verdict = POL_DENY;
+		out->rule = forbid->name;
+		out->file = forbid->file;
+		out->line = forbid->line;
+		snprintf(out->reason, sizeof(out->reason), "forbidden by '%s' (line %d)%s%.120s",
+		    forbid->name, forbid->line, forbid->reason ? ": " : "",
+		    forbid->reason ? forbid->reason : "");
+		return 0;
+	}
+	out->verdict = v;
+	for (size_t i = 0; i < out->nchecks; i++) {
+		const struct pol_check *c = &out->checks[i];
+		if (c->verdict != v)
+			continue;
+		/* the deepest check with the final verdict names the cause */
+		size_t j = i;
+		for (size_t k = i + 1; k < out->nchecks && out->checks[k].simple == c->simple &&
+		    out->checks[k].depth > c->depth; k++)
+			if (out->checks[k].verdict == v)
+				j = k;
+		if (v == POL_ALLOW)
+			j = i;
+		c = &out->checks[j];
+		out->rule = c->rule;
+		out->file = c->file;
+		out->line = c->line;
+		out->pattern = c->pattern;
+		if (c->words && c->words[0] && c->depth > 0)
+			snprintf(out->reason, sizeof(out->reason), "%.170s (in '%.60s')", c->reason, c->words);
+		else
+			snprintf(out->reason, sizeof(out->reason), "%s", c->reason);
+		break;
+	}
+	if (out->nchecks == 0)
+		snprintf(out->reason, sizeof(out->reason), "nothing to run");
+	return 0;
+}
+
+int
+policy_decide(const struct pol_session *s, const char *line, size_t len, time_t now,
+    struct pol_decision *out)
+{
+	if (s == NULL || line == NULL) {
+		memset(out, 0, sizeof(*out));
+		out->verdict = POL_DENY;
+		return POL_E_INVAL;
+	}
+	int r = decide(s->policy, s->candidates, s->ncandidates, NULL, line, len, now, out);
+	if (r != 0) {
+		out->verdict = POL_DENY;
+		snprintf(out->reason, sizeof(out->reason), "%s", pol_strerror(r));
+	}
+	return r;
+}
+
+int
+policy_decide_for(const struct policy *p, const char *user, const char *target,
+    const char *line, size_t len, time_t now, struct pol_decision *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->verdict = POL_DENY;
+	out->policy_hash = p->hash;
+	const struct pol_user *u = policy_user(p, user);
+	const struct pol_target *t = policy_target(p, target);
+	if (u == NULL || t == NULL) {
+		snprintf(out->reason, sizeof(out->reason), "unknown %s '%s'", u ? "target" : "user",
+		    u ? target : user);
+		return u ? POL_E_NOTARGET : POL_E_NOUSER;
+	}
+	const struct pol_rule **cands = calloc(p->nrules + 1, sizeof(*cands));
+	if (cands == NULL)
+		return POL_E_NOMEM;
+	size_t n = 0;
+	for (size_t i = 0; i < p->nrules; i++)
+		if (!p->rules[i]->forbid && rule_applies(p->rules[i], u, t))
+			cands[n++] = p->rules[i];
+	int r = decide(p, cands, n, find_forbid(p, u, t, now), line, len, now, out);
+	free(cands);
+	if (r != 0) {
+		out->verdict = POL_DENY;
+		snprintf(out->reason, sizeof(out->reason), "%s", pol_strerror(r));
+	}
+	return r;
+}
+
+void
+pol_decision_free(struct pol_decision *d)
+{
+	if (d == NULL)
+		return;
+	pol_cmdline_free(d->cmd);
+	for (size_t i = 0; i < d->nchecks; i++)
+		free(d->checks[i].words);
+	free(d->checks);
+	free((void *)d->considered);
+	memset(d, 0, sizeof(*d));
+}

@@ -164,3 +164,28 @@ seg_seal_get(const struct seg *s, struct seal_receipt *rc)
 	memcpy(rc->sig, p + 93, SEAL_SIG_LEN);
 	return REC_OK;
 }
+
+int
+seg_head_get(const struct seg *s, char id[SEAL_ID_MAX + 1], uint64_t *wall_ns,
+    const uint8_t **meta, size_t *meta_len)
+{
+	struct buf b;
+	uint8_t idlen;
+	const uint8_t *p;
+	uint32_t mlen;
+
+	if (s->type != SEG_HEAD)
+		return REC_EFORMAT;
+	buf_view(&b, s->payload, s->len);
+	if (buf_get_u8(&b, &idlen) != REC_OK || idlen == 0 ||
+	    idlen > SEAL_ID_MAX || buf_get_bytes(&b, idlen, &p) != REC_OK)
+		return REC_EFORMAT;
+	memcpy(id, p, idlen);
+	id[idlen] = '\0';
+	if (strlen(id) != idlen || buf_get_u64(&b, wall_ns) != REC_OK ||
+	    buf_get_u32(&b, &mlen) != REC_OK ||
+	    buf_get_bytes(&b, mlen, meta) != REC_OK || buf_len(&b) != 0)
+		return REC_EFORMAT;
+	*meta_len = mlen;
+	return REC_OK;
+}

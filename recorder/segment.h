@@ -95,4 +95,10 @@ int seg_seal_put(struct buf *out, const struct seal_receipt *r);
 /* Fills r from the segment (r->cp.id is left empty: the file knows it). */
 int seg_seal_get(const struct seg *s, struct seal_receipt *r);
 
+
+/* Parses a HEAD payload: id (copied, NUL-terminated), wall time, META
+ * records (pointing into the payload).  Returns REC_OK or REC_EFORMAT. */
+int seg_head_get(const struct seg *s, char id[SEAL_ID_MAX + 1],
+    uint64_t *wall_ns, const uint8_t **meta, size_t *meta_len);
+
 #endif

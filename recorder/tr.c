@@ -1,0 +1,308 @@
+/* tr.c: transcript reader with live follow and seeking (see transcript.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "recorder/index.h"
+#include "recorder/rec_error.h"
+#include "recorder/segfile.h"
+#include "recorder/transcript.h"
+#include "recorder/verify.h"
+#include "recorder/verify_internal.h"
+
+enum tr_skip { TR_SKIP_NONE, TR_SKIP_SEQ, TR_SKIP_TIME };
+
+struct tr {
+	int fd;
+	struct segf sf;
+	char id[SEAL_ID_MAX + 1];
+	uint64_t start_wall;
+	struct buf meta;	/* META records of the HEAD */
+	uint64_t meta_last_seq;
+	uint64_t head_end;	/* offset after the HEAD segment */
+	ZSTD_DCtx *dz;
+	struct buf raw;		/* decoded records not yet returned */
+	int frame_open;
+	int finished;
+	uint64_t cur_off;	/* segment the records in raw came from */
+	uint64_t err_off;
+	struct index ix;
+	enum tr_skip skip;
+	uint64_t skip_to;
+};
+
+int
+tr_open_fd(int fd, struct tr **out)
+{
+	struct tr *r;
+	struct seg s;
+	const uint8_t *raw, *meta;
+	size_t rawlen, mlen, count = 0;
+	uint64_t off, t = 0;
+	int e;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		close(fd);
+		return REC_ENOMEM;
+	}
+	r->fd = fd;
+	segf_init(&r->sf, fd, 0);
+	buf_init(&r->meta, 0);
+	buf_init(&r->raw, 0);
+	index_init(&r->ix);
+	if ((r->dz = ZSTD_createDCtx()) == NULL) {
+		e = REC_ENOMEM;
+		goto fail;
+	}
+	e = segf_next(&r->sf, &s, &off, &raw, &rawlen);
+	if (e == 0 || e == REC_ETRUNC) {
+		e = REC_EAGAIN;
+		goto fail;
+	}
+	if (e < 0)
+		goto fail;
+	if (s.index != 0 ||
+	    seg_head_get(&s, r->id, &r->start_wall, &meta, &mlen) != REC_OK ||
+	    ev_validate(meta, mlen, 1, &t, &count) != REC_OK) {
+		e = REC_EFORMAT;
+		goto fail;
+	}
+	r->meta_last_seq = count;
+	r->head_end = r->sf.off;
+	if ((e = buf_put(&r->meta, meta, mlen)) != REC_OK ||
+	    (e = buf_put(&r->raw, meta, mlen)) != REC_OK)
+		goto fail;
+	*out = r;
+	return REC_OK;
+fail:
+	tr_free(r);
+	return e;
+}
+
+int
+tr_open(const char *path, struct tr **out)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return rec_from_errno(errno);
+	return tr_open_fd(fd, out);
+}
+
+void
+tr_free(struct tr *r)
+{
+	if (r == NULL)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	segf_free(&r->sf);
+	buf_free(&r->meta);
+	buf_free(&r->raw);
+	index_free(&r->ix);
+	ZSTD_freeDCtx(r->dz);
+	free(r);
+}
+
+const char *
+tr_id(const struct tr *r)
+{
+	return r->id;
+}
+
+uint64_t
+tr_start_wall_ns(const struct tr *r)
+{
+	return r->start_wall;
+}
+
+void
+tr_meta(const struct tr *r, const uint8_t **p, size_t *n)
+{
+	*p = buf_ptr(&r->meta);
+	*n = buf_len(&r->meta);
+}
+
+int
+tr_finished(const struct tr *r)
+{
+	return r->finished && buf_len(&r->raw) == 0;
+}
+
+uint64_t
+tr_error_offset(const struct tr *r)
+{
+	return r->err_off;
+}
+
+static int
+tr_data(struct tr *r, const struct seg *s, uint64_t off)
+{
+	struct seg_data d;
+	ZSTD_inBuffer in;
+	ZSTD_outBuffer out;
+	uint8_t *p = NULL;
+	int e;
+
+	if (seg_data_get(s, &d) != REC_OK)
+		return REC_EFORMAT;
+	if (s->flags & SEGF_CHUNK_START) {
+		ZSTD_DCtx_reset(r->dz, ZSTD_reset_session_only);
+		r->frame_open = 1;
+	} else if (!r->frame_open) {
+		return REC_EFORMAT;
+	}
+	buf_reset(&r->raw);
+	if (d.raw_len > 0 && (e = buf_reserve(&r->raw, d.raw_len, &p)) != REC_OK)
+		return e;
+	in = (ZSTD_inBuffer){ s->payload + SEG_DATA_PREFIX,
+	    s->len - SEG_DATA_PREFIX, 0 };
+	out = (ZSTD_outBuffer){ p, d.raw_len, 0 };
+	if (verify_inflate(r->dz, &in, &out) != 0) {
+		buf_reset(&r->raw);
+		r->frame_open = 0;
+		return REC_EZSTD;
+	}
+	if (s->flags & SEGF_CHUNK_END)
+		r->frame_open = 0;
+	r->cur_off = off;
+	return REC_OK;
+}
+
+int
+tr_next(struct tr *r, struct ev *e)
+{
+	struct seg s;
+	const uint8_t *raw;
+	size_t rawlen, used;
+	uint64_t off;
+	int x;
+
+	for (;;) {
+		if (buf_len(&r->raw) > 0) {
+			if ((x = ev_decode(buf_ptr(&r->raw), buf_len(&r->raw), e,
+			    &used)) != REC_OK) {
+				buf_reset(&r->raw);
+				r->err_off = r->cur_off;
+				return x == REC_ETRUNC ? REC_EFORMAT : x;
+			}
+			buf_consume(&r->raw, used);
+			if (r->skip == TR_SKIP_SEQ && e->seq != 0 && e->seq < r->skip_to)
+				continue;
+			if (r->skip == TR_SKIP_TIME && e->t_ns < r->skip_to)
+				continue;
+			r->skip = TR_SKIP_NONE;
+			return 1;
+		}
+		if (r->finished)
+			return 0;
+		x = segf_next(&r->sf, &s, &off, &raw, &rawlen);
+		if (x == 0 || x == REC_ETRUNC)
+			return 0;
+		if (x < 0) {
+			r->err_off = r->sf.off;
+			return x;
+		}
+		r->err_off = off;
+		switch (s.type) {
+		case SEG_DATA:
+			if ((x = tr_data(r, &s, off)) != REC_OK)
+				return x;
+			break;
+		case SEG_RECOVERY:
+			buf_reset(&r->raw);
+			if ((x = buf_put(&r->raw, s.payload, s.len)) != REC_OK)
+				return x;
+			r->cur_off = off;
+			r->frame_open = 0;
+			break;
+		case SEG_FINAL:
+			r->finished = 1;
+			break;
+		case SEG_CHECKPOINT:
+			break;
+		default:
+			return REC_EFORMAT;
+		}
+	}
+}
+
+/* Restarts reading at off (a frame start) or, off == 0, at the beginning. */
+static void
+tr_restart(struct tr *r, uint64_t off)
+{
+	buf_reset(&r->raw);
+	r->frame_open = 0;
+	r->finished = 0;
+	if (off == 0) {
+		buf_put(&r->raw, buf_ptr(&r->meta), buf_len(&r->meta));
+		off = r->head_end;
+	}
+	segf_seek(&r->sf, off);
+}
+
+int
+tr_seek_seq(struct tr *r, uint64_t seq)
+{
+	const struct index_entry *ie;
+	int e;
+
+	if ((e = index_update(&r->ix, r->fd)) != REC_OK)
+		return e;
+	if (seq <= r->meta_last_seq)
+		tr_restart(r, 0);
+	else if ((ie = index_find_seq(&r->ix, seq)) != NULL)
+		tr_restart(r, ie->chunk_offset);
+	else
+		tr_restart(r, r->ix.end > r->head_end ? r->ix.end : r->head_end);
+	r->skip = TR_SKIP_SEQ;
+	r->skip_to = seq;
+	return REC_OK;
+}
+
+int
+tr_seek_time(struct tr *r, uint64_t t_ns)
+{
+	const struct index_entry *ie;
+	int e;
+
+	if ((e = index_update(&r->ix, r->fd)) != REC_OK)
+		return e;
+	if ((ie = index_find_time(&r->ix, t_ns)) != NULL)
+		tr_restart(r, ie->chunk_offset);
+	else
+		tr_restart(r, 0);
+	r->skip = TR_SKIP_TIME;
+	r->skip_to = t_ns;
+	return REC_OK;
+}
+
+int
+tr_summarize(struct tr *r, struct tr_summary *s)
+{
+	struct verify_file_result vr;
+	int e;
+
+	memset(s, 0, sizeof(*s));
+	if ((e = verify_file(r->fd, NULL, NULL, 0, &vr)) != REC_OK)
+		return e;
+	snprintf(s->id, sizeof(s->id), "%s", r->id);
+	s->start_wall_ns = r->start_wall;
+	s->end_wall_ns = vr.end_wall_ns;
+	s->last_wall_ns = vr.last_wall_ns ? vr.last_wall_ns : r->start_wall;
+	s->last_seq = vr.last_seq;
+	s->last_t_ns = vr.last_t_ns;
+	s->size = vr.file_size;
+	s->raw_bytes = vr.raw_bytes;
+	s->segments = vr.segments;
+	s->finished = vr.finished;
+	s->recovered = vr.recovered;
+	s->damaged = vr.err != REC_OK;
+	verify_file_result_free(&vr);
+	return REC_OK;
+}

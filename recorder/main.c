@@ -1,14 +1,414 @@
-/* escort-recorder: placeholder entry point, replaced by the real program. */
+/*
+ * escort-recorder: receives session transcripts from escort-proxy over unix
+ * sockets and mutual TLS, stores them append-only under the Store, chains
+ * and signs them, and acknowledges what is durable.  See escort-recorder(8).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "recorder/journal.h"
+#include "recorder/rec_error.h"
+#include "recorder/recd.h"
+#include "recorder/recd_config.h"
+#include "recorder/recd_conn.h"
+#include "recorder/recd_listen.h"
+#include "recorder/recd_log.h"
+#include "recorder/recd_session.h"
+#include "recorder/seal.h"
+#include "recorder/tlsl.h"
+#include "recorder/transcript.h"
+
+#define DEFAULT_CONFIG "/etc/escort/recorder.conf"
+
+static struct recd daemon_state;
+static uv_signal_t sig_term, sig_int, sig_hup;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: escort-recorder [-dtv] [-f FILE]\n"
+"  -f FILE    configuration file (default " DEFAULT_CONFIG ")\n"
+"  -d         stay in the foreground and log to stderr\n"
+"  -t         check the configuration, the signing key and TLS files, exit\n"
+"  -v         log debug messages too\n"
+"  --help     this text;  --version  the version\n"
+"Signals: TERM/INT close every session with a signed final record and\n"
+"exit 0; HUP reloads the configuration (a failing reload keeps the old).\n");
+}
+
+static int
+has_tls(const struct recd_config *c)
+{
+	for (int i = 0; i < c->nlisten; i++)
+		if (c->listen[i].kind == RECD_LISTEN_TLS)
+			return 1;
+	return 0;
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+	struct recd *d = t->data;
+	uint64_t now = uv_now(d->loop);
+	int busy;
+
+	busy = recd_sess_tick(d, now);
+	busy |= recd_conn_tick(d, now);
+	if (!busy)
+		uv_timer_stop(t);
+}
+
+void
+recd_kick(struct recd *d)
+{
+	if (!d->stopping && !uv_is_active((uv_handle_t *)&d->tick))
+		uv_timer_start(&d->tick, on_tick, RECD_TICK_MS, RECD_TICK_MS);
+}
+
+/* Looks up User; uid/gid -1 when not set. */
+static int
+lookup_user(const struct recd_config *c, int *uid, int *gid, char *err,
+    size_t errlen)
+{
+	struct passwd *pw;
+
+	*uid = *gid = -1;
+	if (c->user[0] == '\0')
+		return 0;
+	if ((pw = getpwnam(c->user)) == NULL) {
+		snprintf(err, errlen, "%s: User %s: no such user", c->file,
+		    c->user);
+		return -1;
+	}
+	if (getuid() != 0 && getuid() != pw->pw_uid) {
+		snprintf(err, errlen, "%s: User %s: must be started as root "
+		    "or as that user", c->file, c->user);
+		return -1;
+	}
+	*uid = (int)pw->pw_uid;
+	*gid = (int)pw->pw_gid;
+	return 0;
+}
+
+static int
+prepare_store(const struct recd_config *c, int uid, int gid, char *err,
+    size_t errlen)
+{
+	char dir[1024];
+	const char *dirs[2] = { c->store, dir };
+
+	snprintf(dir, sizeof(dir), "%s/%s", c->store, TR_SESSIONS_DIR);
+	for (int i = 0; i < 2; i++) {
+		struct stat sb;
+
+		if (mkdir(dirs[i], 0750) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "Store %s: %s", dirs[i],
+			    strerror(errno));
+			return -1;
+		}
+		if (stat(dirs[i], &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			snprintf(err, errlen, "Store %s: not a directory",
+			    dirs[i]);
+			return -1;
+		}
+		if (uid >= 0 && getuid() == 0 && sb.st_uid != (uid_t)uid &&
+		    chown(dirs[i], (uid_t)uid, (gid_t)gid) != 0) {
+			snprintf(err, errlen, "Store %s: chown: %s", dirs[i],
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+drop_privileges(int uid, int gid, char *err, size_t errlen)
+{
+	if (uid < 0 || getuid() == (uid_t)uid)
+		return 0;
+	if (setgroups(0, NULL) != 0 || setgid((gid_t)gid) != 0 ||
+	    setuid((uid_t)uid) != 0) {
+		snprintf(err, errlen, "cannot switch to uid %d: %s", uid,
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		snprintf(err, errlen, "could regain root after switching to "
+		    "uid %d", uid);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_tls(const struct recd_config *c, struct tlsl_ctx **out, char *err,
+    size_t errlen)
+{
+	*out = NULL;
+	if (!has_tls(c))
+		return 0;
+	if (tlsl_ctx_server(c->tls_cert, c->tls_key, c->tls_client_ca, out,
+	    err, errlen) != REC_OK)
+		return -1;
+	return 0;
+}
+
+/* SIGHUP: builds everything of the new configuration first and swaps only
+ * when all of it worked. */
+static void
+reload(struct recd *d)
+{
+	struct recd_config nc;
+	struct tlsl_ctx *tls = NULL;
+	char err[1024];
+	int i, opened[RECD_LISTEN_MAX] = { 0 };
+
+	if (recd_config_load(d->cfg.file, &nc, err, sizeof(err)) < 0) {
+		recd_log(LOG_ERR, "reload failed, keeping the running "
+		    "configuration: %s", err);
+		return;
+	}
+	if (strcmp(nc.store, d->cfg.store) != 0 ||
+	    strcmp(nc.signing_key, d->cfg.signing_key) != 0 ||
+	    strcmp(nc.user, d->cfg.user) != 0) {
+		recd_log(LOG_ERR, "reload failed, keeping the running "
+		    "configuration: Store, SigningKey and User change only "
+		    "with a restart");
+		return;
+	}
+	if (load_tls(&nc, &tls, err, sizeof(err)) < 0) {
+		recd_log(LOG_ERR, "reload failed, keeping the running "
+		    "configuration: %s", err);
+		return;
+	}
+	for (i = 0; i < nc.nlisten; i++) {
+		if (recd_listen_find(d, nc.listen[i].spec) != NULL)
+			continue;
+		if (recd_listen_open(d, &nc.listen[i], -1, -1, err,
+		    sizeof(err)) < 0) {
+			recd_log(LOG_ERR, "reload failed, keeping the running "
+			    "configuration: %s:%d: %s", nc.file,
+			    nc.listen[i].line, err);
+			for (int j = 0; j < i; j++)
+				if (opened[j])
+					recd_listen_close(d, recd_listen_find(d,
+					    nc.listen[j].spec));
+			tlsl_ctx_free(tls);
+			return;
+		}
+		opened[i] = 1;
+	}
+	recd_listen_mark(d, 1);
+	for (i = 0; i < nc.nlisten; i++)
+		recd_listen_keep(recd_listen_find(d, nc.listen[i].spec));
+	recd_listen_sweep(d);
+	tlsl_ctx_free(d->tls);		/* live connections hold their own */
+	d->tls = tls;
+	d->cfg = nc;
+	recd_log(LOG_INFO, "reloaded %s (Fsync %s, MaxSessions %u)",
+	    nc.file, recd_fsync_name(nc.fsync), nc.max_sessions);
+}
+
+static void
+close_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void
+on_signal(uv_signal_t *s, int signum)
+{
+	struct recd *d = s->data;
+
+	if (signum == SIGHUP) {
+		recd_log(LOG_INFO, "SIGHUP: reloading %s", d->cfg.file);
+		reload(d);
+		return;
+	}
+	if (d->stopping)
+		return;
+	recd_log(LOG_INFO, "%s: closing %u session(s) and exiting",
+	    signum == SIGTERM ? "SIGTERM" : "SIGINT", d->nsessions);
+	d->stopping = 1;
+	recd_listen_close_all(d);
+	recd_sess_close_all(d);
+	recd_conn_close_all(d);
+	uv_timer_stop(&d->tick);
+	uv_close((uv_handle_t *)&d->tick, NULL);
+	uv_close((uv_handle_t *)&sig_term, NULL);
+	uv_close((uv_handle_t *)&sig_int, NULL);
+	uv_close((uv_handle_t *)&sig_hup, NULL);
+}
+
+static int
+run(struct recd *d)
+{
+	char err[2048];
+	int uid, gid, r, bad;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);	/* a file size limit fails the write */
+	d->loop = uv_default_loop();
+	if (lookup_user(&d->cfg, &uid, &gid, err, sizeof(err)) < 0)
+		goto fail;
+	if ((r = seal_signer_load(d->cfg.signing_key, &d->signer)) != REC_OK) {
+		snprintf(err, sizeof(err), "SigningKey %s: %s",
+		    d->cfg.signing_key, rec_strerror(r));
+		goto fail;
+	}
+	if (load_tls(&d->cfg, &d->tls, err, sizeof(err)) < 0)
+		goto fail;
+	if (prepare_store(&d->cfg, uid, gid, err, sizeof(err)) < 0)
+		goto fail;
+	for (int i = 0; i < d->cfg.nlisten; i++) {
+		char e2[512];
+
+		if (recd_listen_open(d, &d->cfg.listen[i], uid, gid, e2,
+		    sizeof(e2)) < 0) {
+			snprintf(err, sizeof(err), "%s:%d: Listen %s",
+			    d->cfg.file, d->cfg.listen[i].line, e2);
+			goto fail;
+		}
+	}
+	if (drop_privileges(uid, gid, err, sizeof(err)) < 0)
+		goto fail;
+	r = journal_open(d->cfg.store, d->signer,
+	    d->cfg.fsync == RECD_FSYNC_NEVER, &d->journal);
+	if (r != REC_OK) {
+		snprintf(err, sizeof(err), "journal in %s: %s", d->cfg.store,
+		    rec_strerror(r));
+		goto fail;
+	}
+	uv_timer_init(d->loop, &d->tick);
+	d->tick.data = d;
+	d->last_interval_sync = uv_now(d->loop);
+	if ((bad = recd_sess_recover_all(d)) > 0)
+		recd_log(LOG_ERR, "%d damaged session file(s) left as they "
+		    "are; run escort-replay verify", bad);
+	uv_signal_init(d->loop, &sig_term);
+	uv_signal_init(d->loop, &sig_int);
+	uv_signal_init(d->loop, &sig_hup);
+	sig_term.data = sig_int.data = sig_hup.data = d;
+	uv_signal_start(&sig_term, on_signal, SIGTERM);
+	uv_signal_start(&sig_int, on_signal, SIGINT);
+	uv_signal_start(&sig_hup, on_signal, SIGHUP);
+	recd_log(LOG_INFO, "escort-recorder %s started: Store %s, Fsync %s",
+	    ESCORT_VERSION, d->cfg.store, recd_fsync_name(d->cfg.fsync));
+	uv_run(d->loop, UV_RUN_DEFAULT);
+	journal_close(d->journal);
+	seal_signer_free(d->signer);
+	tlsl_ctx_free(d->tls);
+	uv_loop_close(d->loop);
+	recd_log(LOG_INFO, "exiting");
+	return 0;
+fail:
+	recd_log(LOG_ERR, "%s", err);
+	if (!d->stopping) {
+		d->stopping = 1;
+		recd_listen_close_all(d);
+		uv_walk(d->loop, close_handle, NULL);
+		uv_run(d->loop, UV_RUN_DEFAULT);
+	}
+	journal_close(d->journal);
+	seal_signer_free(d->signer);
+	tlsl_ctx_free(d->tls);
+	uv_loop_close(d->loop);
+	return 1;
+}
+
+/* -t: the configuration, the key and the TLS files. */
+static int
+test_config(struct recd *d)
+{
+	struct seal_signer *s = NULL;
+	struct tlsl_ctx *t = NULL;
+	char err[1024];
+	int uid, gid, r;
+
+	if (lookup_user(&d->cfg, &uid, &gid, err, sizeof(err)) < 0) {
+		fprintf(stderr, "escort-recorder: %s\n", err);
+		return 1;
+	}
+	if ((r = seal_signer_load(d->cfg.signing_key, &s)) != REC_OK) {
+		fprintf(stderr, "escort-recorder: SigningKey %s: %s\n",
+		    d->cfg.signing_key, rec_strerror(r));
+		return 1;
+	}
+	seal_signer_free(s);
+	if (load_tls(&d->cfg, &t, err, sizeof(err)) < 0) {
+		fprintf(stderr, "escort-recorder: %s\n", err);
+		return 1;
+	}
+	tlsl_ctx_free(t);
+	printf("%s: configuration OK\n", d->cfg.file);
+	return 0;
+}
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("escort-recorder %s\n", ESCORT_VERSION);
-		return 0;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct recd *d = &daemon_state;
+	const char *file = DEFAULT_CONFIG;
+	int ch, foreground = 0, test = 0, verbose = 0;
+	char err[1024];
+
+	while ((ch = getopt_long(argc, argv, "df:tv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("escort-recorder %s\n", ESCORT_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
 	}
-	fprintf(stderr, "escort-recorder: not implemented yet\n");
-	return 1;
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (recd_config_load(file, &d->cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "escort-recorder: %s\n", err);
+		return 1;
+	}
+	if (test)
+		return test_config(d);
+	recd_log_init(foreground, verbose);
+	if (!foreground && daemon(0, 0) != 0) {
+		fprintf(stderr, "escort-recorder: daemon: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	return run(d);
 }

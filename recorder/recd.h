@@ -1,0 +1,56 @@
+/*
+ * recd: escort-recorder's daemon state, shared by its modules
+ * (recd_listen: sockets; recd_conn: one peer connection and its protocol
+ * state machine; recd_session: one recorded session, its writer, flushes,
+ * syncs and acks).  Everything runs on one libuv loop, in one thread.
+ *
+ * Ownership: struct recd owns the listeners, connections and sessions (in
+ * its lists), the signer, the journal and the TLS context.  A connection
+ * and a session point at each other while attached; either side detaches
+ * before it goes away.  Objects are freed only from libuv close callbacks
+ * or the loop's tick, never inside a callback that still uses them.
+ */
+#ifndef RECORDER_RECD_H
+#define RECORDER_RECD_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "recorder/recd_config.h"
+
+#define RECD_FLUSH_BYTES	(256u << 10)	/* flush at once above this */
+#define RECD_FLUSH_MS		50		/* ... or this long after */
+#define RECD_SYNC_BYTES		(32u << 20)	/* Fsync interval: sync early */
+#define RECD_TICK_MS		25
+#define RECD_HELLO_TIMEOUT_MS	5000		/* TLS handshake + HELLO */
+#define RECD_FRAME_TIMEOUT_MS	10000		/* a started frame must end */
+
+struct seal_signer;
+struct journal;
+struct tlsl_ctx;
+struct recd_listener;
+struct recd_conn;
+struct recd_sess;
+
+struct recd {
+	uv_loop_t		*loop;
+	struct recd_config	 cfg;
+	struct seal_signer	*signer;
+	struct journal		*journal;
+	struct tlsl_ctx		*tls;		/* NULL without tls listeners */
+	struct tlsl_ctx		*old_tls[8];	/* kept for live connections */
+	int			 nold_tls;
+	struct recd_listener	*listeners;
+	struct recd_conn	*conns;
+	struct recd_sess	*sessions;
+	unsigned		 nsessions;
+	unsigned long		 conn_seq;	/* names connections */
+	uv_timer_t		 tick;
+	uint64_t		 last_interval_sync;	/* ms, uv_now */
+	int			 stopping;
+};
+
+/* Makes sure the tick timer runs (flush deadlines, syncs, timeouts). */
+void	recd_kick(struct recd *d);
+
+#endif

@@ -1,0 +1,602 @@
+/* recd_conn: a connection to escort-recorder and its protocol state
+ * machine (see recd_conn.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recorder/buf.h"
+#include "recorder/rec_error.h"
+#include "recorder/recd_conn.h"
+#include "recorder/recd_log.h"
+#include "recorder/recd_session.h"
+#include "recorder/tlsl.h"
+#include "recorder/wire.h"
+
+#define READ_CHUNK	(256u << 10)
+#define TLS_READ_CHUNK	(64u << 10)
+
+enum conn_state {
+	CONN_HELLO,	/* waiting for HELLO */
+	CONN_OPEN,	/* session attached */
+	CONN_CLOSING,	/* CLOSE received */
+	CONN_DRAIN,	/* last frame queued; close when written */
+};
+
+static const char *const state_names[] = { "HELLO", "OPEN", "CLOSING",
+	"DRAIN" };
+
+struct recd_conn {
+	struct recd	*d;
+	struct recd_conn *next;
+	struct recd_conn *prev;
+	union {
+		uv_handle_t	handle;
+		uv_stream_t	stream;
+		uv_pipe_t	pipe;
+		uv_tcp_t	tcp;
+	} h;
+	struct tlsl	*tls;
+	char		 name[192];
+	enum conn_state	 state;
+	struct buf	 in;		/* plaintext bytes not yet parsed */
+	size_t		 reserved;	/* bytes of `in` lent to libuv */
+	uint8_t		*tlsbuf;	/* ciphertext read buffer */
+	struct recd_sess *sess;
+	uint64_t	 opened_at;	/* ms */
+	uint64_t	 frame_since;	/* ms a partial frame waits, 0: none */
+	unsigned	 writes;	/* uv_write requests in flight */
+	int		 closing;	/* uv_close called */
+	int		 tls_logged;
+};
+
+struct wreq {
+	uv_write_t	 req;
+	struct recd_conn *c;
+	uint8_t		 data[];
+};
+
+static void conn_close_now(struct recd_conn *c);
+
+const char *
+recd_conn_name(const struct recd_conn *c)
+{
+	return c->name;
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	struct recd_conn *c = h->data;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		c->d->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	tlsl_free(c->tls);
+	buf_free(&c->in);
+	free(c->tlsbuf);
+	free(c);
+}
+
+static void
+conn_close_now(struct recd_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	if (c->sess != NULL) {
+		struct recd_sess *s = c->sess;
+
+		c->sess = NULL;
+		recd_sess_detach(s);
+	}
+	uv_read_stop(&c->h.stream);
+	uv_close(&c->h.handle, on_handle_closed);
+}
+
+static void
+on_written(uv_write_t *req, int status)
+{
+	struct wreq *w = (struct wreq *)req;
+	struct recd_conn *c = w->c;
+
+	free(w);
+	c->writes--;
+	if (status < 0 && !c->closing) {
+		recd_log(LOG_INFO, "conn %s: write failed: %s", c->name,
+		    uv_strerror(status));
+		conn_close_now(c);
+		return;
+	}
+	if (c->state == CONN_DRAIN && c->writes == 0)
+		conn_close_now(c);
+}
+
+static void
+write_raw(struct recd_conn *c, const uint8_t *p, size_t n)
+{
+	struct wreq *w;
+	uv_buf_t b;
+
+	if (c->closing || n == 0)
+		return;
+	if ((w = malloc(sizeof(*w) + n)) == NULL) {
+		conn_close_now(c);
+		return;
+	}
+	memcpy(w->data, p, n);
+	w->c = c;
+	b = uv_buf_init((char *)w->data, (unsigned)n);
+	if (uv_write(&w->req, &c->h.stream, &b, 1, on_written) != 0) {
+		free(w);
+		conn_close_now(c);
+		return;
+	}
+	c->writes++;
+}
+
+/* Sends what TLS has queued for the network. */
+static void
+flush_tls(struct recd_conn *c)
+{
+	const uint8_t *p;
+	size_t n;
+
+	if (c->tls == NULL)
+		return;
+	if ((n = tlsl_pending(c->tls, &p)) > 0) {
+		write_raw(c, p, n);
+		tlsl_consume(c->tls, n);
+	}
+}
+
+static void
+send_msg(struct recd_conn *c, const struct wire_msg *m)
+{
+	uint8_t small[2048];
+	long n;
+
+	if (c->closing)
+		return;
+	n = wire_encode(m, small, sizeof(small));
+	if (n < 0) {
+		recd_log(LOG_ERR, "conn %s: cannot encode %s: %s", c->name,
+		    wire_type_name(m->type), rec_strerror((int)n));
+		return;
+	}
+	if (c->tls != NULL) {
+		if (tlsl_write(c->tls, small, (size_t)n) != REC_OK) {
+			conn_close_now(c);
+			return;
+		}
+		flush_tls(c);
+	} else
+		write_raw(c, small, (size_t)n);
+}
+
+/* Queues the last frame; the connection closes once it is written. */
+static void
+drain(struct recd_conn *c)
+{
+	c->state = CONN_DRAIN;
+	uv_read_stop(&c->h.stream);
+	if (c->sess != NULL) {
+		struct recd_sess *s = c->sess;
+
+		c->sess = NULL;
+		recd_sess_detach(s);
+	}
+	if (c->writes == 0)
+		conn_close_now(c);
+}
+
+void
+recd_conn_fail(struct recd_conn *c, const char *fmt, ...)
+{
+	char reason[WIRE_REASON_MAX];
+	struct wire_msg m;
+	va_list ap;
+
+	if (c->closing || c->state == CONN_DRAIN)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	for (char *p = reason; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	recd_log(LOG_WARNING, "conn %s: %s: %s", c->name,
+	    c->state == CONN_HELLO ? "rejected" : "aborted", reason);
+	memset(&m, 0, sizeof(m));
+	m.type = c->state == CONN_HELLO ? WIRE_REJECT : WIRE_ABORT;
+	m.text = reason;
+	m.text_len = strlen(reason);
+	if (c->tls == NULL || tlsl_ready(c->tls))
+		send_msg(c, &m);
+	drain(c);
+}
+
+void
+recd_conn_unlink(struct recd_conn *c)
+{
+	c->sess = NULL;
+}
+
+void
+recd_conn_send_ack(struct recd_conn *c, uint64_t seq, const uint8_t *head)
+{
+	struct wire_msg m = { .type = WIRE_ACK, .seq = seq, .head = head };
+
+	if (c->state == CONN_OPEN || c->state == CONN_CLOSING)
+		send_msg(c, &m);
+}
+
+void
+recd_conn_send_closed(struct recd_conn *c, const char *id, uint64_t seq,
+    const uint8_t *head, const uint8_t *seal, size_t seal_len)
+{
+	struct wire_msg m = { .type = WIRE_CLOSED, .id = id,
+	    .id_len = strlen(id), .seq = seq, .head = head, .data = seal,
+	    .data_len = seal_len };
+
+	c->sess = NULL;
+	send_msg(c, &m);
+	drain(c);
+}
+
+static void
+on_hello(struct recd_conn *c, const struct wire_msg *m)
+{
+	struct recd *d = c->d;
+	struct recd_sess *s;
+	char err[512], id[WIRE_ID_MAX + 1];
+	struct wire_msg a = { .type = WIRE_ACCEPT };
+	int r;
+
+	if (d->stopping) {
+		recd_conn_fail(c, "recorder shutting down");
+		return;
+	}
+	if (m->flags & WIRE_F_RESUME) {
+		memcpy(id, m->id, m->id_len);
+		id[m->id_len] = '\0';
+		r = recd_sess_resume(d, id, &s, err, sizeof(err));
+		if (r != REC_OK) {
+			recd_conn_fail(c, "cannot resume session %s: %s", id,
+			    err);
+			return;
+		}
+		if (recd_sess_durable(s) < m->seq)
+			recd_log(LOG_ERR, "session %s: sender holds an ACK for "
+			    "seq %llu but only seq %llu is stored", id,
+			    (unsigned long long)m->seq,
+			    (unsigned long long)recd_sess_durable(s));
+		recd_log(LOG_INFO, "conn %s: %.*s resumes session %s at seq "
+		    "%llu", c->name, (int)m->text_len, m->text, id,
+		    (unsigned long long)recd_sess_durable(s));
+	} else {
+		r = recd_sess_create(d, m->data, m->data_len, &s, err,
+		    sizeof(err));
+		if (r != REC_OK) {
+			recd_conn_fail(c, "cannot start a session: %s", err);
+			return;
+		}
+		recd_log(LOG_INFO, "conn %s: %.*s starts session %s", c->name,
+		    (int)m->text_len, m->text, recd_sess_id(s));
+	}
+	c->sess = s;
+	c->state = CONN_OPEN;
+	recd_sess_attach(s, c);
+	a.id = recd_sess_id(s);
+	a.id_len = strlen(a.id);
+	a.seq = recd_sess_durable(s);
+	send_msg(c, &a);
+}
+
+static void
+handle(struct recd_conn *c, const struct wire_msg *m)
+{
+	char err[512];
+	struct wire_msg pong = { .type = WIRE_PONG };
+
+	switch (m->type) {
+	case WIRE_HELLO:
+		if (c->state != CONN_HELLO)
+			break;
+		on_hello(c, m);
+		return;
+	case WIRE_DATA:
+		if (c->state != CONN_OPEN || c->sess == NULL)
+			break;
+		if (recd_sess_data(c->sess, m->data, m->data_len, m->count,
+		    m->flags & WIRE_F_SYNC, err, sizeof(err)) != REC_OK)
+			recd_conn_fail(c, "%s", err);
+		return;
+	case WIRE_CLOSE:
+		if (c->state != CONN_OPEN || c->sess == NULL)
+			break;
+		c->state = CONN_CLOSING;
+		recd_sess_close(c->sess);
+		return;
+	case WIRE_PING:
+		if (c->state == CONN_HELLO)
+			break;
+		pong.seq = m->seq;
+		send_msg(c, &pong);
+		return;
+	case WIRE_PONG:
+		if (c->state == CONN_HELLO)
+			break;
+		return;
+	default:
+		break;
+	}
+	recd_conn_fail(c, "unexpected %s in state %s",
+	    wire_type_name(m->type), state_names[c->state]);
+}
+
+static void
+process(struct recd_conn *c)
+{
+	char why[256];
+	struct wire_msg m;
+	size_t flen;
+	int r;
+
+	while (!c->closing && (c->state == CONN_HELLO ||
+	    c->state == CONN_OPEN)) {
+		if (buf_len(&c->in) == 0) {
+			c->frame_since = 0;
+			buf_reset(&c->in);
+			return;
+		}
+		r = wire_frame(buf_ptr(&c->in), buf_len(&c->in), &flen, why,
+		    sizeof(why));
+		if (r != REC_OK) {
+			recd_conn_fail(c, "%s", why);
+			return;
+		}
+		if (flen == 0) {
+			if (c->frame_since == 0) {
+				c->frame_since = uv_now(c->d->loop);
+				recd_kick(c->d);
+			}
+			return;
+		}
+		c->frame_since = 0;
+		r = wire_decode(buf_ptr(&c->in), flen, &m, why, sizeof(why));
+		if (r != REC_OK) {
+			recd_conn_fail(c, "%s", why);
+			return;
+		}
+		handle(c, &m);
+		buf_consume(&c->in, flen);
+	}
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct recd_conn *c = h->data;
+	uint8_t *p;
+
+	(void)hint;
+	if (c->tls != NULL) {
+		*b = uv_buf_init((char *)c->tlsbuf, TLS_READ_CHUNK);
+		return;
+	}
+	if (buf_reserve(&c->in, READ_CHUNK, &p) != REC_OK) {
+		*b = uv_buf_init(NULL, 0);
+		return;
+	}
+	c->reserved = READ_CHUNK;
+	*b = uv_buf_init((char *)p, READ_CHUNK);
+}
+
+/* Moves decrypted bytes into c->in. */
+static int
+tls_in(struct recd_conn *c, const uint8_t *p, size_t n)
+{
+	uint8_t *dst;
+	long got;
+
+	if (tlsl_feed(c->tls, p, n) != REC_OK) {
+		flush_tls(c);
+		recd_log(LOG_WARNING, "conn %s: %s", c->name,
+		    tlsl_error(c->tls));
+		drain(c);
+		return -1;
+	}
+	for (;;) {
+		if (buf_reserve(&c->in, TLS_READ_CHUNK, &dst) != REC_OK) {
+			recd_conn_fail(c, "input buffer full");
+			return -1;
+		}
+		got = tlsl_read(c->tls, dst, TLS_READ_CHUNK);
+		buf_unput(&c->in, got > 0 ? TLS_READ_CHUNK - (size_t)got :
+		    TLS_READ_CHUNK);
+		if (got == 0)
+			break;
+		if (got < 0) {
+			flush_tls(c);
+			if (got != REC_ECLOSED)
+				recd_log(LOG_WARNING, "conn %s: %s", c->name,
+				    tlsl_error(c->tls));
+			drain(c);
+			return -1;
+		}
+	}
+	if (tlsl_ready(c->tls) && !c->tls_logged) {
+		size_t l = strlen(c->name);
+
+		c->tls_logged = 1;
+		snprintf(c->name + l, sizeof(c->name) - l, " CN=%s",
+		    tlsl_peer_name(c->tls));
+		recd_log(LOG_INFO, "conn %s: TLS client verified", c->name);
+	}
+	flush_tls(c);
+	return 0;
+}
+
+static void
+on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
+{
+	struct recd_conn *c = st->data;
+
+	if (c->tls == NULL) {
+		buf_unput(&c->in, c->reserved - (nread > 0 ? (size_t)nread :
+		    0));
+		c->reserved = 0;
+	}
+	if (nread == 0)
+		return;
+	if (nread < 0) {
+		if (nread != UV_EOF)
+			recd_log(LOG_INFO, "conn %s: read: %s", c->name,
+			    uv_strerror((int)nread));
+		if (nread == UV_ENOBUFS)
+			recd_conn_fail(c, "input buffer full");
+		else {
+			if (buf_len(&c->in) > 0 && c->state != CONN_DRAIN)
+				recd_log(LOG_WARNING, "conn %s: closed in the "
+				    "middle of a frame (%zu bytes)", c->name,
+				    buf_len(&c->in));
+			else
+				recd_log(LOG_INFO, "conn %s: closed by the "
+				    "peer", c->name);
+			conn_close_now(c);
+		}
+		return;
+	}
+	if (c->tls != NULL && tls_in(c, (const uint8_t *)b->base,
+	    (size_t)nread) < 0)
+		return;
+	process(c);
+}
+
+void
+recd_conn_accept(struct recd *d, uv_stream_t *server, int is_tcp,
+    struct tlsl_ctx *tls)
+{
+	struct recd_conn *c;
+	struct sockaddr_storage ss;
+	int sl = sizeof(ss), r;
+	char host[64] = "?";
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		recd_log(LOG_ERR, "accept: out of memory");
+		return;
+	}
+	c->d = d;
+	c->h.handle.data = c;
+	buf_init(&c->in, WIRE_FRAME_MAX + READ_CHUNK);
+	if (is_tcp)
+		uv_tcp_init(d->loop, &c->h.tcp);
+	else
+		uv_pipe_init(d->loop, &c->h.pipe, 0);
+	c->h.handle.data = c;
+	c->next = d->conns;
+	if (d->conns != NULL)
+		d->conns->prev = c;
+	d->conns = c;
+	d->conn_seq++;
+	snprintf(c->name, sizeof(c->name), "%s#%lu", is_tcp ? "tls" : "unix",
+	    d->conn_seq);
+	c->opened_at = uv_now(d->loop);
+	if ((r = uv_accept(server, &c->h.stream)) != 0) {
+		recd_log(LOG_WARNING, "accept: %s", uv_strerror(r));
+		conn_close_now(c);
+		return;
+	}
+	if (is_tcp) {
+		uv_tcp_nodelay(&c->h.tcp, 1);
+		uv_tcp_keepalive(&c->h.tcp, 1, 60);
+		if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss,
+		    &sl) == 0) {
+			int port = 0;
+
+			if (ss.ss_family == AF_INET) {
+				struct sockaddr_in *a = (void *)&ss;
+
+				uv_ip4_name(a, host, sizeof(host));
+				port = ntohs(a->sin_port);
+			} else if (ss.ss_family == AF_INET6) {
+				struct sockaddr_in6 *a = (void *)&ss;
+
+				uv_ip6_name(a, host, sizeof(host));
+				port = ntohs(a->sin6_port);
+			}
+			snprintf(c->name + strlen(c->name),
+			    sizeof(c->name) - strlen(c->name), " %s:%d", host,
+			    port);
+		}
+	}
+	if (tls != NULL) {
+		if ((c->tlsbuf = malloc(TLS_READ_CHUNK)) == NULL ||
+		    tlsl_new(tls, NULL, &c->tls) != REC_OK) {
+			recd_log(LOG_ERR, "conn %s: cannot start TLS", c->name);
+			conn_close_now(c);
+			return;
+		}
+	}
+	recd_log(LOG_DEBUG, "conn %s: accepted", c->name);
+	if ((r = uv_read_start(&c->h.stream, on_alloc, on_read)) != 0) {
+		recd_log(LOG_WARNING, "conn %s: read: %s", c->name,
+		    uv_strerror(r));
+		conn_close_now(c);
+		return;
+	}
+	recd_kick(d);
+}
+
+int
+recd_conn_tick(struct recd *d, uint64_t now)
+{
+	struct recd_conn *c, *next;
+	int busy = 0;
+
+	for (c = d->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->closing || c->state == CONN_DRAIN)
+			continue;
+		if (c->state == CONN_HELLO) {
+			if (now - c->opened_at >= RECD_HELLO_TIMEOUT_MS) {
+				if (c->tls != NULL && !tlsl_ready(c->tls)) {
+					recd_log(LOG_WARNING, "conn %s: no TLS "
+					    "handshake within %d ms", c->name,
+					    RECD_HELLO_TIMEOUT_MS);
+					conn_close_now(c);
+				} else
+					recd_conn_fail(c, "no HELLO within %d "
+					    "ms", RECD_HELLO_TIMEOUT_MS);
+				continue;
+			}
+			busy = 1;
+		}
+		if (c->frame_since != 0) {
+			if (now - c->frame_since >= RECD_FRAME_TIMEOUT_MS) {
+				recd_conn_fail(c, "frame incomplete after %d "
+				    "ms (%zu bytes received)",
+				    RECD_FRAME_TIMEOUT_MS, buf_len(&c->in));
+				continue;
+			}
+			busy = 1;
+		}
+	}
+	return busy;
+}
+
+void
+recd_conn_close_all(struct recd *d)
+{
+	struct recd_conn *c;
+
+	for (c = d->conns; c != NULL; c = c->next) {
+		if (c->state == CONN_DRAIN)
+			continue;
+		recd_conn_fail(c, "recorder shutting down");
+	}
+}

@@ -1,0 +1,630 @@
+/* recd_session: a recorded session in escort-recorder: writer, flush,
+ * sync and ack policy, resume, recovery at startup. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "recorder/buf.h"
+#include "recorder/event.h"
+#include "recorder/rec_error.h"
+#include "recorder/recd_conn.h"
+#include "recorder/recd_log.h"
+#include "recorder/recd_session.h"
+#include "recorder/segment.h"
+#include "recorder/transcript.h"
+#include "recorder/wire.h"
+
+enum sess_state {
+	SESS_OPEN,		/* writing */
+	SESS_DEAD,		/* finished or broken; freed when idle */
+};
+
+struct recd_sess {
+	struct recd	*d;
+	struct recd_sess *next;
+	enum sess_state	 state;
+	char		 id[SEAL_ID_MAX + 1];
+	struct tw	*tw;
+	struct recd_conn *conn;
+	uint64_t	 next_seq;	/* expected from the sender */
+	uint64_t	 last_t;
+	size_t		 pending;	/* raw bytes appended, not flushed */
+	uint64_t	 pending_since;	/* ms */
+	uint64_t	 written_seq;	/* in the file */
+	uint8_t		 written_head[SEAL_HASH_LEN];
+	uint64_t	 unsynced;	/* bytes written since the last sync */
+	uint64_t	 durable_seq;	/* synced: what ACKs report */
+	uint8_t		 durable_head[SEAL_HASH_LEN];
+	uint64_t	 acked_seq;	/* last ACK sent on this connection */
+	int		 sync_fd;
+	int		 sync_inflight;
+	int		 sync_again;	/* a sync was wanted while one ran */
+	uv_fs_t		 sync_req;
+	uint64_t	 sync_seq;
+	uint8_t		 sync_head[SEAL_HASH_LEN];
+	uint64_t	 sync_bytes;
+	uint64_t	 detached_at;	/* ms; 0 while attached */
+};
+
+static int
+errf(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static struct tw_opts
+writer_opts(const struct recd *d)
+{
+	struct tw_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.no_sync = d->cfg.fsync == RECD_FSYNC_NEVER;
+	return o;
+}
+
+static struct recd_sess *
+sess_new(struct recd *d, const char *id, struct tw *tw)
+{
+	struct recd_sess *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->d = d;
+	s->tw = tw;
+	s->sync_fd = -1;
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	s->sync_fd = open(tw_file(tw), O_RDONLY | O_CLOEXEC);
+	s->detached_at = uv_now(d->loop);
+	s->next = d->sessions;
+	d->sessions = s;
+	d->nsessions++;
+	return s;
+}
+
+/* Unlinks s from the table and frees it unless a sync still runs (then the
+ * sync callback frees it). */
+static void
+sess_release(struct recd_sess *s)
+{
+	struct recd_sess **pp;
+
+	if (s->state != SESS_DEAD) {
+		s->state = SESS_DEAD;
+		for (pp = &s->d->sessions; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == s) {
+				*pp = s->next;
+				s->d->nsessions--;
+				break;
+			}
+	}
+	if (s->conn != NULL) {
+		recd_conn_unlink(s->conn);
+		s->conn = NULL;
+	}
+	if (s->tw != NULL) {
+		tw_free(s->tw);
+		s->tw = NULL;
+	}
+	if (s->sync_inflight)
+		return;
+	if (s->sync_fd >= 0)
+		close(s->sync_fd);
+	free(s);
+}
+
+/* A write failed: stop acking, tell the sender why, drop the writer. */
+static void
+sess_break(struct recd_sess *s, int r, const char *what)
+{
+	recd_log(LOG_ERR, "session %s: %s %s failed: %s; no more acks after "
+	    "seq %llu", s->id, what, tw_file(s->tw), rec_strerror(r),
+	    (unsigned long long)s->durable_seq);
+	if (s->conn != NULL) {
+		struct recd_conn *c = s->conn;
+
+		recd_conn_unlink(c);
+		s->conn = NULL;
+		recd_conn_fail(c, "recorder cannot write the session: %s "
+		    "(durable up to seq %llu)", rec_strerror(r),
+		    (unsigned long long)s->durable_seq);
+	}
+	sess_release(s);
+}
+
+static void
+send_ack(struct recd_sess *s)
+{
+	if (s->conn != NULL && s->durable_seq > s->acked_seq) {
+		s->acked_seq = s->durable_seq;
+		recd_conn_send_ack(s->conn, s->durable_seq, s->durable_head);
+	}
+}
+
+static void sync_start(struct recd_sess *s);
+
+static void
+sync_done(uv_fs_t *req)
+{
+	struct recd_sess *s = req->data;
+	ssize_t r = req->result;
+
+	uv_fs_req_cleanup(req);
+	s->sync_inflight = 0;
+	if (s->state == SESS_DEAD) {
+		sess_release(s);
+		return;
+	}
+	if (r < 0) {
+		recd_log(LOG_ERR, "session %s: fdatasync: %s", s->id,
+		    uv_strerror((int)r));
+		sess_break(s, REC_EIO, "syncing");
+		return;
+	}
+	if (s->sync_seq > s->durable_seq) {
+		s->durable_seq = s->sync_seq;
+		memcpy(s->durable_head, s->sync_head, SEAL_HASH_LEN);
+	}
+	s->unsynced -= s->sync_bytes < s->unsynced ? s->sync_bytes :
+	    s->unsynced;
+	send_ack(s);
+	if (s->sync_again) {
+		s->sync_again = 0;
+		sync_start(s);
+	}
+}
+
+/* Starts an fdatasync covering everything written so far. */
+static void
+sync_start(struct recd_sess *s)
+{
+	int r;
+
+	if (s->written_seq <= s->durable_seq && s->unsynced == 0)
+		return;
+	if (s->sync_inflight) {
+		s->sync_again = 1;
+		return;
+	}
+	s->sync_seq = s->written_seq;
+	memcpy(s->sync_head, s->written_head, SEAL_HASH_LEN);
+	s->sync_bytes = s->unsynced;
+	s->sync_req.data = s;
+	r = uv_fs_fdatasync(s->d->loop, &s->sync_req, s->sync_fd, sync_done);
+	if (r < 0) {
+		/* no thread pool job: sync here */
+		if (fdatasync(s->sync_fd) != 0) {
+			sess_break(s, rec_from_errno(errno), "syncing");
+			return;
+		}
+		s->durable_seq = s->sync_seq;
+		memcpy(s->durable_head, s->sync_head, SEAL_HASH_LEN);
+		s->unsynced = 0;
+		send_ack(s);
+		return;
+	}
+	s->sync_inflight = 1;
+}
+
+/* Writes pending records as one segment, then syncs/acks per Fsync.
+ * Returns 0, or -1 when the session broke (s may be freed). */
+static int
+sess_flush(struct recd_sess *s, int want_sync)
+{
+	struct tw_state st;
+	int r;
+
+	if ((r = tw_flush(s->tw, &st)) != REC_OK) {
+		sess_break(s, r, "writing");
+		return -1;
+	}
+	if (st.last_seq > s->written_seq || memcmp(st.head, s->written_head,
+	    SEAL_HASH_LEN) != 0)
+		s->unsynced += s->pending + 1;
+	s->pending = 0;
+	s->pending_since = 0;
+	s->written_seq = st.last_seq;
+	memcpy(s->written_head, st.head, SEAL_HASH_LEN);
+	switch (s->d->cfg.fsync) {
+	case RECD_FSYNC_NEVER:
+		s->durable_seq = s->written_seq;
+		memcpy(s->durable_head, s->written_head, SEAL_HASH_LEN);
+		send_ack(s);
+		break;
+	case RECD_FSYNC_ALWAYS:
+		sync_start(s);
+		break;
+	case RECD_FSYNC_INTERVAL:
+		if (want_sync || s->unsynced >= RECD_SYNC_BYTES)
+			sync_start(s);
+		break;
+	}
+	return 0;
+}
+
+int
+recd_sess_create(struct recd *d, const uint8_t *meta, size_t len,
+    struct recd_sess **out, char *err, size_t errlen)
+{
+	struct tw_opts o = writer_opts(d);
+	struct tw_state st;
+	char id[SEAL_ID_MAX + 1];
+	struct tw *tw;
+	struct recd_sess *s;
+	int r;
+
+	*out = NULL;
+	if (d->nsessions >= d->cfg.max_sessions)
+		return errf(err, errlen, REC_EFULL, "too many sessions "
+		    "(MaxSessions %u)", d->cfg.max_sessions);
+	if ((r = tw_make_id(id, sizeof(id))) != REC_OK)
+		return errf(err, errlen, r, "cannot make a session id: %s",
+		    rec_strerror(r));
+	r = tw_create(d->cfg.store, id, meta, len, d->signer, d->journal, &o,
+	    &tw);
+	if (r != REC_OK)
+		return errf(err, errlen, r, "cannot create session file in "
+		    "%s: %s", d->cfg.store, rec_strerror(r));
+	if (o.no_sync == 0 && (r = tw_sync(tw)) != REC_OK) {
+		tw_free(tw);
+		return errf(err, errlen, r, "cannot sync the new session "
+		    "file: %s", rec_strerror(r));
+	}
+	if ((s = sess_new(d, id, tw)) == NULL) {
+		tw_free(tw);
+		return errf(err, errlen, REC_ENOMEM, "out of memory");
+	}
+	tw_get_state(tw, &st);
+	s->next_seq = st.last_seq + 1;
+	s->written_seq = s->durable_seq = st.last_seq;
+	memcpy(s->written_head, st.head, SEAL_HASH_LEN);
+	memcpy(s->durable_head, st.head, SEAL_HASH_LEN);
+	recd_log(LOG_INFO, "session %s: created %s", id, tw_file(tw));
+	*out = s;
+	return REC_OK;
+}
+
+static struct recd_sess *
+sess_find(struct recd *d, const char *id)
+{
+	struct recd_sess *s;
+
+	for (s = d->sessions; s != NULL; s = s->next)
+		if (strcmp(s->id, id) == 0)
+			return s;
+	return NULL;
+}
+
+/* Reopens a session file from the store into the table. */
+static int
+sess_reopen(struct recd *d, const char *id, struct recd_sess **out,
+    char *err, size_t errlen)
+{
+	struct tw_opts o = writer_opts(d);
+	struct tw_state st;
+	struct tw *tw;
+	struct recd_sess *s;
+	int r;
+
+	r = tw_reopen(d->cfg.store, id, d->signer, d->journal, &o, &tw, &st);
+	if (r == REC_ECLOSED)
+		return errf(err, errlen, r, "session %s is already closed",
+		    id);
+	if (r == REC_ENOENT)
+		return errf(err, errlen, r, "no session %s in the store", id);
+	if (r == REC_ECRC || r == REC_EFORMAT || r == REC_ECHAIN ||
+	    r == REC_ESEQ) {
+		char path[1024];
+		uint64_t bad = 0;
+
+		if (tw_path(d->cfg.store, id, path, sizeof(path)) == REC_OK)
+			tw_recover(path, d->signer, NULL, NULL, &bad);
+		return errf(err, errlen, r, "session %s is damaged at offset "
+		    "%llu (%s); left as it is", id, (unsigned long long)bad,
+		    rec_strerror(r));
+	}
+	if (r != REC_OK)
+		return errf(err, errlen, r, "cannot reopen session %s: %s", id,
+		    rec_strerror(r));
+	if ((s = sess_new(d, id, tw)) == NULL) {
+		tw_free(tw);
+		return errf(err, errlen, REC_ENOMEM, "out of memory");
+	}
+	s->next_seq = st.last_seq + 1;
+	s->written_seq = s->durable_seq = st.last_seq;
+	memcpy(s->written_head, st.head, SEAL_HASH_LEN);
+	memcpy(s->durable_head, st.head, SEAL_HASH_LEN);
+	if (o.no_sync == 0 && fdatasync(s->sync_fd) != 0)
+		recd_log(LOG_WARNING, "session %s: fdatasync: %s", id,
+		    strerror(errno));
+	recd_log(LOG_INFO, "session %s: reopened at seq %llu", id,
+	    (unsigned long long)st.last_seq);
+	*out = s;
+	return REC_OK;
+}
+
+int
+recd_sess_resume(struct recd *d, const char *id, struct recd_sess **out,
+    char *err, size_t errlen)
+{
+	struct recd_sess *s;
+
+	*out = NULL;
+	if (!tw_id_valid(id))
+		return errf(err, errlen, REC_EINVAL, "invalid session id");
+	if ((s = sess_find(d, id)) == NULL)
+		return sess_reopen(d, id, out, err, errlen);
+	if (s->pending > 0 && sess_flush(s, 0) < 0)
+		return errf(err, errlen, REC_EIO, "session %s cannot be "
+		    "written", id);
+	if (s->written_seq > s->durable_seq) {
+		if (d->cfg.fsync != RECD_FSYNC_NEVER &&
+		    fdatasync(s->sync_fd) != 0) {
+			int r = rec_from_errno(errno);
+
+			sess_break(s, r, "syncing");
+			return errf(err, errlen, r, "session %s cannot be "
+			    "synced", id);
+		}
+		s->durable_seq = s->written_seq;
+		memcpy(s->durable_head, s->written_head, SEAL_HASH_LEN);
+	}
+	*out = s;
+	return REC_OK;
+}
+
+void
+recd_sess_attach(struct recd_sess *s, struct recd_conn *c)
+{
+	if (s->conn != NULL && s->conn != c) {
+		struct recd_conn *old = s->conn;
+
+		recd_conn_unlink(old);
+		recd_conn_fail(old, "session %s resumed on another connection",
+		    s->id);
+	}
+	s->conn = c;
+	s->acked_seq = s->durable_seq;
+	s->detached_at = 0;
+}
+
+void
+recd_sess_detach(struct recd_sess *s)
+{
+	s->conn = NULL;
+	s->detached_at = uv_now(s->d->loop);
+	if (s->pending > 0)
+		sess_flush(s, 1);
+	else
+		recd_kick(s->d);
+}
+
+const char *
+recd_sess_id(const struct recd_sess *s)
+{
+	return s->id;
+}
+
+uint64_t
+recd_sess_durable(const struct recd_sess *s)
+{
+	return s->durable_seq;
+}
+
+int
+recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
+    uint32_t count, int sync, char *err, size_t errlen)
+{
+	uint64_t t = s->last_t;
+	size_t n = 0, off = 0, used;
+	struct ev e;
+	int r;
+
+	if (len > 0) {
+		r = ev_validate(data, len, s->next_seq, &t, &n);
+		if (r != REC_OK)
+			return errf(err, errlen, r, "record %zu of DATA "
+			    "(seq %llu expected): %s", n + 1,
+			    (unsigned long long)(s->next_seq + n),
+			    rec_strerror(r));
+		if (n != count)
+			return errf(err, errlen, REC_EPROTO, "DATA announces "
+			    "%u records but holds %zu", count, n);
+		for (off = 0; off < len; off += used) {
+			if (ev_decode(data + off, len - off, &e, &used) !=
+			    REC_OK)
+				break;
+			if (e.type == EV_META || e.type == EV_RECOVERY)
+				return errf(err, errlen, REC_EPROTO, "event "
+				    "seq %llu: type %s is not allowed in DATA",
+				    (unsigned long long)e.seq,
+				    ev_type_name(e.type));
+		}
+		if ((r = tw_append(s->tw, data, len)) != REC_OK)
+			return errf(err, errlen, r, "cannot append: %s",
+			    rec_strerror(r));
+		s->next_seq += n;
+		s->last_t = t;
+		if (s->pending == 0)
+			s->pending_since = uv_now(s->d->loop);
+		s->pending += len;
+	}
+	if (sync || s->pending >= RECD_FLUSH_BYTES) {
+		if (sess_flush(s, sync) < 0)
+			return REC_OK;	/* broken: the connection was told */
+		if (sync && s->d->cfg.fsync == RECD_FSYNC_INTERVAL)
+			sync_start(s);
+	} else
+		recd_kick(s->d);
+	return REC_OK;
+}
+
+/* Builds the CLOSED seal field of wire.h from a receipt. */
+static size_t
+seal_field(const struct seal_receipt *rc, uint8_t out[WIRE_SEAL_LEN])
+{
+	buf_be32(out, rc->cp.seg_index);
+	buf_be64(out + 4, rc->cp.wall_ns);
+	buf_be64(out + 12, rc->cp.offset);
+	memcpy(out + 20, rc->keyid, SEAL_KEYID_LEN);
+	memcpy(out + 52, rc->sig, SEAL_SIG_LEN);
+	return WIRE_SEAL_LEN;
+}
+
+void
+recd_sess_close(struct recd_sess *s)
+{
+	struct seal_receipt rc;
+	struct tw_state st;
+	uint8_t seal[WIRE_SEAL_LEN];
+	struct recd_conn *c = s->conn;
+	struct tw *tw = s->tw;
+	int r;
+
+	s->tw = NULL;
+	r = tw_close(tw, &st, &rc);
+	if (r != REC_OK) {
+		recd_log(LOG_ERR, "session %s: closing failed: %s", s->id,
+		    rec_strerror(r));
+		if (c != NULL) {
+			recd_conn_unlink(c);
+			s->conn = NULL;
+			recd_conn_fail(c, "recorder cannot close the session: "
+			    "%s", rec_strerror(r));
+		}
+		sess_release(s);
+		return;
+	}
+	recd_log(LOG_INFO, "session %s: closed at seq %llu, %llu bytes",
+	    s->id, (unsigned long long)st.last_seq,
+	    (unsigned long long)st.size);
+	if (c != NULL) {
+		recd_conn_unlink(c);
+		s->conn = NULL;
+		recd_conn_send_closed(c, s->id, st.last_seq, rc.cp.head, seal,
+		    seal_field(&rc, seal));
+	}
+	sess_release(s);
+}
+
+int
+recd_sess_tick(struct recd *d, uint64_t now)
+{
+	struct recd_sess *s, *next;
+	int busy = 0, interval_due = 0;
+	uint64_t now_ns = uv_hrtime();
+
+	if (d->cfg.fsync == RECD_FSYNC_INTERVAL &&
+	    now - d->last_interval_sync >= d->cfg.fsync_ms) {
+		interval_due = 1;
+		d->last_interval_sync = now;
+	}
+	for (s = d->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->pending > 0 && now - s->pending_since >= RECD_FLUSH_MS) {
+			if (sess_flush(s, 0) < 0)
+				continue;
+		} else if (s->pending == 0 && tw_checkpoint_due(s->tw,
+		    now_ns)) {
+			if (sess_flush(s, 0) < 0)
+				continue;
+		}
+		if (interval_due)
+			sync_start(s);
+		if (s->conn == NULL && s->detached_at != 0 &&
+		    now - s->detached_at >= (uint64_t)d->cfg.resume_timeout *
+		    1000) {
+			recd_log(LOG_WARNING, "session %s: no resume within %u "
+			    "s; closing it", s->id, d->cfg.resume_timeout);
+			recd_sess_close(s);
+			continue;
+		}
+		busy = 1;
+	}
+	return busy;
+}
+
+void
+recd_sess_close_all(struct recd *d)
+{
+	while (d->sessions != NULL) {
+		struct recd_sess *s = d->sessions;
+		struct recd_conn *c = s->conn;
+
+		if (c != NULL) {
+			recd_conn_unlink(c);
+			s->conn = NULL;
+			recd_conn_fail(c, "recorder shutting down; session %s "
+			    "closed at seq %llu", s->id,
+			    (unsigned long long)s->written_seq);
+		}
+		recd_sess_close(s);
+	}
+}
+
+/* 1 when the file visibly ends with a FINAL segment (cheap check). */
+static int
+looks_finished(const char *path)
+{
+	uint8_t h[SEG_HDR_LEN];
+	struct stat sb;
+	int fd, ok = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (fstat(fd, &sb) == 0 && sb.st_size >= SEG_HDR_LEN + SEG_SEAL_LEN &&
+	    pread(fd, h, sizeof(h), sb.st_size - SEG_HDR_LEN - SEG_SEAL_LEN) ==
+	    (ssize_t)sizeof(h))
+		ok = memcmp(h, SEG_MAGIC, 4) == 0 && h[5] == SEG_FINAL &&
+		    buf_ld32(h + 12) == SEG_SEAL_LEN;
+	close(fd);
+	return ok;
+}
+
+int
+recd_sess_recover_all(struct recd *d)
+{
+	char dir[1024], path[2048], id[SEAL_ID_MAX + 1], err[512];
+	struct dirent *de;
+	struct recd_sess *s;
+	DIR *dp;
+	int bad = 0;
+	size_t n;
+
+	snprintf(dir, sizeof(dir), "%s/%s", d->cfg.store, TR_SESSIONS_DIR);
+	if ((dp = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(dp)) != NULL) {
+		n = strlen(de->d_name);
+		if (n <= strlen(TR_SUFFIX) || n - strlen(TR_SUFFIX) > SEAL_ID_MAX
+		    || strcmp(de->d_name + n - strlen(TR_SUFFIX), TR_SUFFIX))
+			continue;
+		memcpy(id, de->d_name, n - strlen(TR_SUFFIX));
+		id[n - strlen(TR_SUFFIX)] = '\0';
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (!tw_id_valid(id) || looks_finished(path) ||
+		    sess_find(d, id) != NULL)
+			continue;
+		if (sess_reopen(d, id, &s, err, sizeof(err)) == REC_OK)
+			recd_log(LOG_INFO, "session %s: recovered after a "
+			    "restart; waiting %u s for the sender to resume",
+			    id, d->cfg.resume_timeout);
+		else if (strstr(err, "already closed") == NULL) {
+			recd_log(LOG_ERR, "%s: %s", path, err);
+			bad++;
+		}
+	}
+	closedir(dp);
+	recd_kick(d);
+	return bad;
+}

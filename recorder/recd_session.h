@@ -1,0 +1,76 @@
+/*
+ * recd_session: one recorded session inside escort-recorder: its transcript
+ * writer (tw_), the expected next seq, and the flush / sync / ack policy:
+ *
+ *	DATA appended -> flushed as one segment when RECD_FLUSH_BYTES are
+ *	pending, RECD_FLUSH_MS after the first unflushed event, or on a sync
+ *	request; then per Fsync: always -> fdatasync, then ACK; interval ->
+ *	fdatasync on the interval (or after RECD_SYNC_BYTES), then ACK;
+ *	never -> ACK after the write.  An ACK names the highest durable seq
+ *	and the chain head after it.
+ *
+ * Syncs run on the libuv thread pool on a second descriptor of the file, so
+ * the loop keeps reading while the disk works.  A write error breaks the
+ * session: no more ACKs, the attached connection gets ABORT with the reason,
+ * the writer is dropped; a later resume reopens the file (recovering the
+ * torn tail) if the store works again.
+ *
+ * Sessions live in d->sessions.  Functions returning int return REC_OK or
+ * a negative REC_E* code with a reason in err.
+ */
+#ifndef RECORDER_RECD_SESSION_H
+#define RECORDER_RECD_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "recorder/recd.h"
+
+struct recd_conn;
+
+/* Creates a new session file for the META records meta[0..len).  On
+ * success *out is in d->sessions, attached to nobody. */
+int	recd_sess_create(struct recd *d, const uint8_t *meta, size_t len,
+	    struct recd_sess **out, char *err, size_t errlen);
+
+/* Finds session id for a resume: in memory, else reopened from the store
+ * (recovering its tail).  Makes everything written so far durable first.
+ * Returns REC_ENOENT, REC_ECLOSED (finished), store errors. */
+int	recd_sess_resume(struct recd *d, const char *id, struct recd_sess **out,
+	    char *err, size_t errlen);
+
+/* Reopens every unfinished session file of the store at startup (torn
+ * tails cut and sealed); logs what it did.  Returns the number of sessions
+ * it could not open (corruption is logged with file and offset). */
+int	recd_sess_recover_all(struct recd *d);
+
+/* Attaches conn (detaching any previous connection, which gets ABORT). */
+void	recd_sess_attach(struct recd_sess *s, struct recd_conn *c);
+
+/* The connection went away; the session waits ResumeTimeout for a resume. */
+void	recd_sess_detach(struct recd_sess *s);
+
+/* Id, highest durable seq and its chain head. */
+const char *recd_sess_id(const struct recd_sess *s);
+uint64_t recd_sess_durable(const struct recd_sess *s);
+
+/* Appends count records data[0..len) (validated here: whole records, seqs
+ * continuing the session, no recorder-only types).  sync: flush and make
+ * durable now.  REC_ESEQ/REC_EFORMAT/...: the sender broke the protocol
+ * (the connection should ABORT); the session itself is unchanged. */
+int	recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
+	    uint32_t count, int sync, char *err, size_t errlen);
+
+/* The sender asked to close: flush, write the signed FINAL record, send
+ * CLOSED with the receipt, forget the session. */
+void	recd_sess_close(struct recd_sess *s);
+
+/* Tick: flush deadlines, interval syncs, resume timeouts.  Returns 1 while
+ * some session still needs ticks. */
+int	recd_sess_tick(struct recd *d, uint64_t now_ms);
+
+/* Shutdown: every session gets a signed FINAL record (without END); the
+ * attached connections get ABORT.  Sessions are freed. */
+void	recd_sess_close_all(struct recd *d);
+
+#endif

@@ -1,0 +1,150 @@
+"""Fixtures for escort-proxy integration tests: a real OpenSSH sshd as the
+target, the real escort-recorder, the real escort-proxy, a policy file and
+keys, all in the test's temp dir (harness.core.Env).
+
+    with Env() as env:
+        w = ProxyWorld(env)                  # target + recorder + proxy
+        r = w.ssh("alice", "web01", "echo hi")
+        assert r.returncode == 0
+"""
+import os, signal, subprocess, time
+from harness.core import (Env, bin_path, free_port, port_open, unix_socket_open, wait_for,
+                          ssh_base)
+
+DEFAULT_RULES = """
+rule techs {
+    who user:alice
+    where target:web*
+    shell observe
+    exec yes
+    sftp both
+    allow "echo ..."
+    allow "printf ..."
+    allow "cat ..."
+    allow "head ..."
+    allow "sha256sum ..."
+    allow "sh -c ..."
+    allow "sh ..."
+    allow "stty ..."
+    allow "exit ..."
+    allow "sleep ..."
+    allow "kill ..."
+    allow "true"
+    allow "false"
+    allow "touch ..."
+    allow "yes ..."
+    deny "rm ..."
+}
+"""
+
+
+def read_vmrss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class ProxyWorld:
+    """Target sshd, recorder and proxy wired together.
+
+    users: {name: public-key-line}; by default alice with a fresh key.
+    rules: policy text appended after users and targets.
+    pin: host key line pinned for web01 (default: the real one)."""
+
+    def __init__(self, env, rules=DEFAULT_RULES, pin=None, start_recorder=True, extra_conf="",
+                 extra_targets=""):
+        self.env = env
+        self.alice_key, self.alice_pub = env.keygen("alice")
+        self.mallory_key, self.mallory_pub = env.keygen("mallory")
+        self.proxy_id_key, self.proxy_id_pub = env.keygen("proxy_to_target")
+        self.target = env.sshd(authorized=[self.proxy_id_pub])
+        self.hostkey_key, _ = env.keygen("proxy_host")
+        pinned = pin or self.target.hostkey_pub
+        pinned = " ".join(pinned.split()[:2])
+        alice = " ".join(self.alice_pub.split()[:2])
+        self.policy_path = env.write("policy.conf", """
+user alice {
+    key "%s"
+    attr team ops
+}
+target web01 {
+    address 127.0.0.1:%d
+    login %s
+    identity %s
+    hostkey "%s"
+    label env test
+}
+%s
+%s
+""" % (alice, self.target.port, self.target.login, self.proxy_id_key, pinned, extra_targets, rules))
+        self.rec_sock = env.path("run", "recorder.sock")
+        self.store = env.path("store", "x")[:-2]
+        os.makedirs(self.store, exist_ok=True)
+        self.sign_key = env.path("recorder-ed25519.pem")
+        if not os.path.exists(self.sign_key):
+            subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", self.sign_key],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(["openssl", "pkey", "-in", self.sign_key, "-pubout",
+                            "-out", env.path("recorder-ed25519.pub.pem")], check=True)
+        self.rec_conf = env.write("recorder.conf", "Listen unix:%s\nStore %s\nSigningKey %s\nFsync never\n"
+                                  % (self.rec_sock, self.store, self.sign_key))
+        self.recorder = None
+        if start_recorder:
+            self.start_recorder()
+        self.port = free_port()
+        self.conf = env.write("proxy.conf", """Listen 127.0.0.1:%d
+HostKey %s
+Policy %s
+Recorder unix:%s
+StateDir %s
+Workers 2
+LoginGraceTime 10
+RecorderTimeout 5
+%s
+""" % (self.port, self.hostkey_key, self.policy_path, self.rec_sock, env.path("state", "x")[:-2],
+            extra_conf))
+        self.proxy = env.start("escort-proxy", [bin_path("escort-proxy"), "-d", "-f", self.conf])
+        wait_for(lambda: port_open(self.port) or not self.proxy.alive(), 10, what="proxy to listen")
+        assert self.proxy.alive(), "proxy died:\n" + self.proxy.log()
+
+    def start_recorder(self):
+        if os.path.exists(self.rec_sock):
+            os.unlink(self.rec_sock)
+        argv = os.environ.get("ESCORT_TEST_RECORDER")
+        argv = argv.split() + [self.rec_sock, self.store] if argv else \
+            [bin_path("escort-recorder"), "-d", "-f", self.rec_conf]
+        self.recorder = self.env.start("escort-recorder", argv)
+        wait_for(lambda: unix_socket_open(self.rec_sock) or not self.recorder.alive(), 10,
+                 what="recorder to listen")
+        assert self.recorder.alive(), "recorder died:\n" + self.recorder.log()
+
+    def ssh_argv(self, user, target=None, command=None, key=None, extra=()):
+        login = user + (":" + target if target else "")
+        argv = ssh_base(self.port, key or self.alice_key, login, extra=extra)
+        if command is not None:
+            argv.append(command)
+        return argv
+
+    def ssh(self, user, target=None, command=None, key=None, extra=(), input=None, timeout=60):
+        """Runs the real ssh client; returns CompletedProcess with bytes."""
+        return subprocess.run(self.ssh_argv(user, target, command, key, extra), input=input,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                              stdin=None if input is not None else subprocess.DEVNULL)
+
+    def marker(self, name):
+        return self.env.path("target-files", name)
+
+    def recordings(self):
+        """Paths of every regular file under the recorder's store."""
+        out = []
+        for root, _, files in os.walk(self.store):
+            out.extend(os.path.join(root, f) for f in files)
+        return out
+
+
+def strip_banner(stderr):
+    """stderr without the proxy's 'session ... is recorded' line."""
+    lines = stderr.decode("utf-8", "replace").splitlines(True)
+    return "".join(l for l in lines if not (l.startswith("escort: session ") and "is recorded" in l))

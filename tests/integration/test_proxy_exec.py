@@ -1,0 +1,46 @@
+"""escort-proxy exec sessions against a real sshd: stdout and stderr kept
+apart, exit status and exit signal relayed, large data intact both ways."""
+import hashlib, os
+from harness.core import Env
+from harness.proxy import ProxyWorld, strip_banner
+
+TIMEOUT = 120
+
+
+def test_exec_stdout_stderr_and_status():
+    with Env() as env:
+        w = ProxyWorld(env)
+        r = w.ssh("alice", "web01", "sh -c 'echo out; echo err >&2; exit 3'")
+        assert r.stdout == b"out\n", r
+        assert strip_banner(r.stderr) == "err\n", r
+        assert b"is recorded" in r.stderr, r
+        assert r.returncode == 3, r
+        r = w.ssh("alice", "web01", "true")
+        assert r.returncode == 0 and r.stdout == b"", r
+
+
+def test_exec_exit_by_signal():
+    with Env() as env:
+        w = ProxyWorld(env)
+        script = env.write("killself.sh", "kill -TERM $$\n")
+        r = w.ssh("alice", "web01", "sh " + script)
+        # OpenSSH's client exits 255 when the remote command died by a signal
+        assert r.returncode == 255, r
+        assert b"killed by signal" in r.stderr.lower() or r.stdout == b"", r
+
+
+def test_large_download_and_upload_intact():
+    with Env() as env:
+        w = ProxyWorld(env)
+        big = env.path("big.bin")
+        with open(big, "wb") as f:
+            f.write(os.urandom(1 << 20) * 64)  # 64 MiB
+        want = hashlib.sha256(open(big, "rb").read()).hexdigest()
+        r = w.ssh("alice", "web01", "cat " + big, timeout=100)
+        assert r.returncode == 0, r.stderr
+        assert len(r.stdout) == 64 << 20
+        assert hashlib.sha256(r.stdout).hexdigest() == want
+        up = os.urandom(1 << 20) * 16  # 16 MiB
+        r = w.ssh("alice", "web01", "sha256sum", input=up, timeout=100)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split()[0].decode() == hashlib.sha256(up).hexdigest(), r

@@ -64,8 +64,8 @@ struct seg_data {
 
 /* CHECKPOINT / FINAL payload:
  *   u8 kind | u32 seg_index | u64 last_seq | head[32] | u64 wall_ns
- *   | u64 offset | keyid[32] | sig[64]          (153 bytes) */
-#define SEG_SEAL_LEN 153
+ *   | u64 offset | keyid[32] | sig[64]          (157 bytes) */
+#define SEG_SEAL_LEN 157
 
 /* Appends a whole segment (header + payload) to out.  Returns REC_OK or
  * a buf error; REC_ETOOBIG if len > SEG_PAYLOAD_MAX. */

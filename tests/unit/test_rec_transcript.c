@@ -1,0 +1,373 @@
+/* Unit tests: transcript writer and reader, byte for byte, with every event
+ * type, live follow, seeking and torn-tail recovery. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "tests/unit/rec_fixture.h"
+
+/* A deterministic event list covering every type the sender produces. */
+struct tev {
+	uint16_t type;
+	uint32_t channel;
+	uint8_t *data;
+	uint32_t len;
+};
+
+static struct tev *
+make_events(size_t n, size_t *count)
+{
+	struct tev *v = calloc(n, sizeof(*v));
+	struct buf f;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		buf_init(&f, 0);
+		v[i].type = (uint16_t)(EV_INPUT + i % (EV_END - EV_INPUT + 1));
+		if (v[i].type == EV_RECOVERY)
+			v[i].type = EV_OUTPUT;	/* written by the recorder only */
+		v[i].channel = (uint32_t)(i % 3);
+		switch (v[i].type) {
+		case EV_INPUT:
+		case EV_OUTPUT:
+		case EV_STDERR:
+			/* Binary bytes of every value, varied sizes. */
+			for (j = 0; j < (i * 37) % 5000 + 1; j++)
+				buf_put_u8(&f, (uint8_t)(j * 31 + i));
+			break;
+		case EV_RESIZE:
+			ev_fields_put_u64(&f, EVF_COLS, 80 + i);
+			ev_fields_put_u64(&f, EVF_ROWS, 24);
+			break;
+		case EV_CHANNEL:
+			ev_fields_put_str(&f, EVF_CH_ACTION, "exec");
+			ev_fields_put_str(&f, EVF_COMMAND, "uptime");
+			break;
+		case EV_DECISION:
+			ev_fields_put_str(&f, EVF_VERDICT, "allow");
+			ev_fields_put_str(&f, EVF_COMMAND, "systemctl status nginx");
+			ev_fields_put_str(&f, EVF_RULE, "vendors-on-prod");
+			ev_fields_put_u64(&f, EVF_RULE_LINE, 12);
+			break;
+		case EV_ESCORT:
+			ev_fields_put_str(&f, EVF_ESC_ACTION, "join");
+			ev_fields_put_str(&f, EVF_ESCORT, "bob");
+			break;
+		case EV_FILE:
+			ev_fields_put_str(&f, EVF_PATH, "/tmp/x");
+			ev_fields_put_str(&f, EVF_DIRECTION, "upload");
+			ev_fields_put_u64(&f, EVF_OFFSET, 0);
+			ev_fields_put(&f, EVF_CONTENT, "\0\1\2\3", 4);
+			break;
+		case EV_MARKER:
+			ev_fields_put_str(&f, EVF_TEXT, "marker");
+			break;
+		case EV_EXIT:
+			ev_fields_put_u64(&f, EVF_EXIT_STATUS, i % 256);
+			break;
+		default:
+			break;
+		}
+		v[i].len = (uint32_t)buf_len(&f);
+		v[i].data = malloc(v[i].len + 1);
+		memcpy(v[i].data, buf_ptr(&f), v[i].len);
+		buf_free(&f);
+	}
+	*count = n;
+	return v;
+}
+
+static void
+free_events(struct tev *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].data);
+	free(v);
+}
+
+/* Appends events [from, to) (seq = index + 2, META is seq 1). */
+static void
+append_events(struct tw *w, const struct tev *v, size_t from, size_t to)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 0);
+	for (i = from; i < to; i++)
+		assert_int_equal(ev_encode_parts(&b, i + 2, 1000 * (i + 1),
+		    v[i].type, v[i].channel, v[i].data, v[i].len), REC_OK);
+	assert_int_equal(tw_append(w, buf_ptr(&b), buf_len(&b)), REC_OK);
+	buf_free(&b);
+}
+
+static void
+check_event(const struct ev *e, const struct tev *v, size_t i)
+{
+	assert_true(e->seq == i + 2);
+	assert_true(e->t_ns == 1000 * (i + 1));
+	assert_int_equal(e->type, v[i].type);
+	assert_int_equal(e->channel, v[i].channel);
+	assert_int_equal(e->len, v[i].len);
+	if (e->len > 0)
+		assert_memory_equal(e->data, v[i].data, e->len);
+}
+
+static void
+test_roundtrip(void **state)
+{
+	struct fx *x = fx_new();
+	struct buf meta;
+	struct tw *w;
+	struct tr *r;
+	struct tev *v;
+	struct ev e;
+	struct tw_state st;
+	struct seal_receipt rc;
+	struct fx_report rep;
+	char path[512];
+	size_t n, i;
+	uint8_t *big;
+
+	(void)state;
+	v = make_events(600, &n);
+	/* One maximal event, too. */
+	free(v[n - 1].data);
+	big = malloc(EV_PAYLOAD_MAX);
+	for (i = 0; i < EV_PAYLOAD_MAX; i++)
+		big[i] = (uint8_t)(i * 7 / 3);
+	v[n - 1].type = EV_OUTPUT;
+	v[n - 1].data = big;
+	v[n - 1].len = EV_PAYLOAD_MAX;
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, "s1", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	{
+		struct tw *w2;
+
+		assert_int_equal(tw_create(x->store, "s1", buf_ptr(&meta),
+		    buf_len(&meta), x->signer, x->journal, NULL, &w2), REC_EEXIST);
+	}
+	for (i = 0; i < n; i += 50) {
+		append_events(w, v, i, i + 50 < n ? i + 50 : n);
+		assert_int_equal(tw_flush(w, &st), REC_OK);
+		assert_true(st.last_seq == (i + 50 < n ? i + 50 : n) + 1);
+		if (i == 300)
+			assert_int_equal(tw_checkpoint(w, &st), REC_OK);
+	}
+	/* A gap in seq is refused and changes nothing. */
+	{
+		struct buf b;
+
+		buf_init(&b, 0);
+		ev_encode_parts(&b, n + 5, 0, EV_OUTPUT, 0, "x", 1);
+		assert_int_equal(tw_append(w, buf_ptr(&b), buf_len(&b)), REC_ESEQ);
+		buf_free(&b);
+	}
+	assert_int_equal(tw_close(w, &st, &rc), REC_OK);
+	assert_true(rc.cp.last_seq == n + 1);
+	assert_int_equal(seal_receipt_verify(x->verifier, &rc), REC_OK);
+
+	assert_int_equal(tw_path(x->store, "s1", path, sizeof(path)), REC_OK);
+	assert_int_equal(tr_open(path, &r), REC_OK);
+	assert_string_equal(tr_id(r), "s1");
+	assert_int_equal(tr_next(r, &e), 1);
+	assert_int_equal(e.type, EV_META);
+	assert_true(e.seq == 1);
+	assert_int_equal(e.len + EV_HDR_LEN, buf_len(&meta));
+	assert_memory_equal(e.data, buf_ptr(&meta) + EV_HDR_LEN, e.len);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(tr_next(r, &e), 1);
+		check_event(&e, v, i);
+	}
+	assert_int_equal(tr_next(r, &e), 0);
+	assert_true(tr_finished(r));
+
+	/* Seeking by seq and by time lands on the right event. */
+	assert_int_equal(tr_seek_seq(r, 400), REC_OK);
+	assert_int_equal(tr_next(r, &e), 1);
+	assert_true(e.seq == 400);
+	assert_int_equal(tr_seek_time(r, 1000 * 123), REC_OK);
+	assert_int_equal(tr_next(r, &e), 1);
+	check_event(&e, v, 122);
+	assert_int_equal(tr_seek_seq(r, 1), REC_OK);
+	assert_int_equal(tr_next(r, &e), 1);
+	assert_int_equal(e.type, EV_META);
+	tr_free(r);
+
+	fx_verify(x, NULL, &rep);
+	if (rep.problems)
+		fprintf(stderr, "%s\n", rep.last);
+	assert_int_equal(rep.problems, 0);
+	assert_int_equal(verify_store(x->store, x->verifier, NULL, 0, VERIFY_DEEP,
+	    fx_report_cb, &rep), 0);
+	buf_free(&meta);
+	free_events(v, n);
+	fx_free(x);
+}
+
+static void
+test_live_follow(void **state)
+{
+	struct fx *x = fx_new();
+	struct buf meta;
+	struct tw *w;
+	struct tr *r;
+	struct tev *v;
+	struct ev e;
+	char path[512];
+	size_t n, i, got = 0;
+
+	(void)state;
+	v = make_events(40, &n);
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, "live", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	tw_path(x->store, "live", path, sizeof(path));
+	assert_int_equal(tr_open(path, &r), REC_OK);
+	assert_int_equal(tr_next(r, &e), 1);	/* META */
+	assert_int_equal(tr_next(r, &e), 0);	/* nothing yet */
+	for (i = 0; i < n; i += 10) {
+		append_events(w, v, i, i + 10);
+		assert_int_equal(tr_next(r, &e), 0);	/* appended, not flushed */
+		assert_int_equal(tw_flush(w, NULL), REC_OK);
+		while (tr_next(r, &e) == 1)
+			check_event(&e, v, got++);
+		assert_int_equal(got, i + 10);
+		assert_false(tr_finished(r));
+	}
+	assert_int_equal(tw_close(w, NULL, NULL), REC_OK);
+	assert_int_equal(tr_next(r, &e), 0);
+	assert_true(tr_finished(r));
+	tr_free(r);
+	buf_free(&meta);
+	free_events(v, n);
+	fx_free(x);
+}
+
+/*
+ * Writes an unfinished session with many flushes, then for many cut
+ * offsets: truncate a copy, recover it, and check that every event of every
+ * complete segment is still there, a signed RECOVERY follows, the file
+ * verifies, and writing can resume.
+ */
+static void
+test_recover_torn(void **state)
+{
+	struct fx *x = fx_new();
+	struct buf meta;
+	struct tw *w;
+	struct tr *r;
+	struct tev *v;
+	struct ev e;
+	struct tw_state st;
+	struct tw_recovery rec;
+	struct verify_file_result vr;
+	char path[512];
+	uint64_t ends[64], seqs[64], bad;
+	size_t n, i, nflush = 0, cut, k;
+	uint8_t *orig;
+	size_t origlen = 0;
+	int fd, recovered;
+
+	(void)state;
+	v = make_events(200, &n);
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, "torn", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, NULL, NULL, &w), REC_OK);
+	tw_get_state(w, &st);
+	ends[nflush] = st.size;
+	seqs[nflush++] = st.last_seq;
+	for (i = 0; i < n; i += 10) {
+		append_events(w, v, i, i + 10);
+		assert_int_equal(tw_flush(w, &st), REC_OK);
+		ends[nflush] = st.size;
+		seqs[nflush++] = st.last_seq;
+	}
+	tw_free(w);
+	tw_path(x->store, "torn", path, sizeof(path));
+	orig = fx_slurp(path, &origlen);
+	assert_int_equal(origlen, ends[nflush - 1]);
+	for (cut = ends[0]; cut < origlen; cut += 173) {
+		fx_spit(path, orig, cut);
+		memset(&rec, 0, sizeof(rec));
+		assert_int_equal(tw_recover(path, x->signer, NULL, &rec, &bad), REC_OK);
+		/* The durable prefix: the last flush ending at or before cut. */
+		for (k = 0; k + 1 < nflush && ends[k + 1] <= cut; k++)
+			;
+		assert_true(rec.last_seq == seqs[k]);
+		assert_int_equal(rec.cut, ends[k] != cut);
+		assert_int_equal(tr_open(path, &r), REC_OK);
+		assert_int_equal(tr_next(r, &e), 1);
+		recovered = 0;
+		for (i = 0; i + 2 <= seqs[k]; i++) {
+			assert_int_equal(tr_next(r, &e), 1);
+			check_event(&e, v, i);
+		}
+		if (rec.cut) {
+			assert_int_equal(tr_next(r, &e), 1);
+			assert_int_equal(e.type, EV_RECOVERY);
+			recovered = 1;
+		}
+		assert_int_equal(tr_next(r, &e), 0);
+		tr_free(r);
+		fd = open(path, O_RDONLY);
+		assert_int_equal(verify_file(fd, "torn", x->verifier, VERIFY_DEEP, &vr), REC_OK);
+		close(fd);
+		if (vr.err != REC_OK)
+			fprintf(stderr, "cut %zu: segment %u offset %llu: %s\n", cut,
+			    vr.err_index, (unsigned long long)vr.err_offset, vr.msg);
+		assert_int_equal(vr.err, REC_OK);
+		assert_false(vr.tail_torn);
+		assert_int_equal(vr.recovered, recovered);
+		verify_file_result_free(&vr);
+		/* A second recovery finds nothing to cut. */
+		assert_int_equal(tw_recover(path, x->signer, NULL, &rec, &bad), REC_OK);
+		assert_false(rec.cut);
+	}
+	/* Resume after a cut: append the rest, close, verify deep. */
+	fx_spit(path, orig, ends[5] + 7);
+	assert_int_equal(tw_reopen(x->store, "torn", x->signer, NULL, NULL, &w, &st),
+	    REC_OK);
+	assert_true(st.last_seq == seqs[5]);
+	append_events(w, v, seqs[5] - 1, n);
+	assert_int_equal(tw_close(w, &st, NULL), REC_OK);
+	fd = open(path, O_RDONLY);
+	assert_int_equal(verify_file(fd, "torn", x->verifier, VERIFY_DEEP, &vr), REC_OK);
+	close(fd);
+	assert_int_equal(vr.err, REC_OK);
+	assert_true(vr.finished);
+	assert_true(vr.last_seq == n + 1);
+	verify_file_result_free(&vr);
+	assert_int_equal(tw_reopen(x->store, "torn", x->signer, NULL, NULL, &w, &st),
+	    REC_ECLOSED);
+	/* Corruption inside the file is not "repaired". */
+	orig[ends[2] + 30] ^= 0x40;
+	fx_spit(path, orig, origlen);
+	assert_int_equal(tw_recover(path, x->signer, NULL, &rec, &bad), REC_ECRC);
+	assert_true(bad == ends[2]);
+	free(orig);
+	buf_free(&meta);
+	free_events(v, n);
+	fx_free(x);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_live_follow),
+		cmocka_unit_test(test_recover_torn),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -153,8 +153,11 @@ word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conse
 	if (!conservative) {
 		/* a glob or brace word may expand to several words: only a lone
 		 * '*' (or "...") covers it */
-		if (w->flags & (POL_W_GLOB | POL_W_BRACE))
+		if (w->flags & POL_W_BRACE)
 			return pw->len == 1 && pw->s[0] == '*';
+		/* a glob word is covered when the pattern word matches its text
+		 * with the glob characters taken literally: the pattern word
+		 * "/var/log/STAR" covers the glob "/var/log/STAR.log" */
 		return word_glob(pw->s, pw->len, w->s, w->len);
 	}
 	if (word_glob(pw->s, pw->len, w->s, w->len))

@@ -139,10 +139,10 @@ fx_spit(const char *path, const uint8_t *p, size_t n)
 	fclose(f);
 }
 
-/* Counts the problems verify_store finds; remembers the last message. */
+/* Counts the problems verify_store finds; remembers the first message. */
 struct fx_report {
 	int problems;
-	char last[512];
+	char last[512];		/* the first problem reported */
 };
 
 static void
@@ -153,7 +153,8 @@ fx_report_cb(void *arg, int ok, const char *session, uint32_t index,
 
 	if (ok)
 		return;
-	r->problems++;
+	if (r->problems++ > 0)
+		return;
 	snprintf(r->last, sizeof(r->last), "%s: segment %u offset %llu: %s",
 	    session, index, (unsigned long long)offset, msg);
 }

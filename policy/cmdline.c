@@ -120,6 +120,21 @@ is_blank(int ch)
 	return ch == ' ' || ch == '\t';
 }
 
+/* Skips blanks and backslash-newline continuations. */
+static void
+skip_blanks(struct parser *P)
+{
+	for (;;) {
+		int ch = peek(P, 0);
+		if (is_blank(ch))
+			P->i++;
+		else if (ch == '\\' && peek(P, 1) == '\n')
+			P->i += 2;
+		else
+			return;
+	}
+}
+
 /* Characters that end an unquoted word. */
 static bool
 is_meta(int ch)
@@ -683,8 +698,7 @@ parse_simple(struct parser *P, int term, size_t *idx)
 	bool empty = true;
 	*idx = (size_t)-1;
 	while (r == 0 && !P->err) {
-		while (is_blank(peek(P, 0)))
-			P->i++;
+		skip_blanks(P);
 		int ch = peek(P, 0);
 		if (ch == -1 || ch == '\n' || ch == ';' || ch == '|' ||
 		    (ch == '&' && peek(P, 1) != '>'))

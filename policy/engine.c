@@ -393,7 +393,7 @@ static enum pol_verdict
 check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
 {
 	unsigned bad = sc->constructs & NEED_PERMISSION & ~C->permitted;
-	struct cword small[16], *w = small;
+	struct cword small[16] = { 0 }, *w = small;
 	if (sc->nwords > 16) {
 		w = malloc(sc->nwords * sizeof(*w));
 		if (w == NULL) {

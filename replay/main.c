@@ -1,14 +1,111 @@
-/* escort-replay: placeholder entry point, replaced by the real program. */
+/* escort-replay: list, read and verify recordings of the store. */
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "replay/replay.h"
+
+#define REPLAY_DEFAULT_STORE "/var/lib/escort/recordings"
+
+static int replay_not_yet(const char *store, int argc, char **argv);
+
+static const struct replay_cmd replay_cmds[] = {
+	{ "list", "list [--user U] [--target T] [--since TIME] [--until TIME] [--json]",
+	    replay_list },
+	{ "cat", "cat ID", replay_cat },
+	{ "verify", "verify (ID... | --all) --key PUBLIC.pem [--deep] [--quiet]",
+	    replay_verify },
+	{ "commands", "commands [ID] [--user U] [--json]", replay_not_yet },
+	{ "play", "play ID [--speed X] [--max-wait S]", replay_not_yet },
+	{ "follow", "follow ID", replay_not_yet },
+	{ "screen", "screen ID --at SECONDS", replay_not_yet },
+	{ "search", "search EXPRESSION", replay_not_yet },
+	{ "files", "files [ID]", replay_not_yet },
+	{ "extract", "extract ID N", replay_not_yet },
+	{ "export", "export ID --format asciicast|json|text", replay_not_yet },
+	{ "audit", "audit [--user U] [--attr K=V] [--since TIME]", replay_not_yet },
+};
+
+void
+replay_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("escort-replay: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int
+replay_not_yet(const char *store, int argc, char **argv)
+{
+	(void)store;
+	(void)argc;
+	replay_err("%s: not implemented yet", argv[0]);
+	return 2;
+}
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: escort-replay [--store DIR] COMMAND [ARGS]\n"
+	    "       escort-replay --help | --version\n\ncommands:\n");
+	for (i = 0; i < sizeof(replay_cmds) / sizeof(replay_cmds[0]); i++)
+		fprintf(f, "  %s\n", replay_cmds[i].usage);
+	fprintf(f, "\nThe store is --store DIR, else $ESCORT_STORE, else %s.\n"
+	    "See escort-replay(1).\n", REPLAY_DEFAULT_STORE);
+}
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("escort-replay %s\n", ESCORT_VERSION);
-		return 0;
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = getenv("ESCORT_STORE");
+	size_t i;
+	int c;
+
+	if (store == NULL || *store == '\0')
+		store = REPLAY_DEFAULT_STORE;
+	/* Stop at the command: its own options follow it. */
+	while ((c = getopt_long(argc, argv, "+s:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			store = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("escort-replay %s\n", ESCORT_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
 	}
-	fprintf(stderr, "escort-replay: not implemented yet\n");
-	return 1;
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (i = 0; i < sizeof(replay_cmds) / sizeof(replay_cmds[0]); i++) {
+		if (strcmp(argv[optind], replay_cmds[i].name) == 0) {
+			argv += optind;
+			argc -= optind;
+			optind = 0;	/* reset getopt for the command */
+			return replay_cmds[i].run(store, argc, argv);
+		}
+	}
+	replay_err("unknown command \"%s\" (see --help)", argv[optind]);
+	return 2;
 }

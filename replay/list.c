@@ -1,0 +1,192 @@
+/* list.c: "escort-replay list": one line (or JSON object) per session. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recorder/event.h"
+#include "recorder/rec_error.h"
+#include "recorder/transcript.h"
+#include "replay/replay.h"
+
+struct replay_row {
+	char id[SEAL_ID_MAX + 1];
+	char user[128], target[128], login[128];
+	uint64_t start, end;
+	uint64_t size, events;
+	const char *status;
+};
+
+static int
+replay_row_cmp(const void *a, const void *b)
+{
+	const struct replay_row *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static int
+replay_row_load(const char *store, const char *id, struct replay_row *row)
+{
+	char path[4096];
+	struct tr *r;
+	struct tr_summary s;
+	struct ev e;
+	const uint8_t *meta;
+	size_t mlen, used;
+	int x;
+
+	memset(row, 0, sizeof(*row));
+	if (strlen(id) >= sizeof(row->id))
+		return REC_EINVAL;
+	memcpy(row->id, id, strlen(id) + 1);
+	if ((x = tw_path(store, id, path, sizeof(path))) != REC_OK ||
+	    (x = tr_open(path, &r)) != REC_OK)
+		return x;
+	tr_meta(r, &meta, &mlen);
+	if (ev_decode(meta, mlen, &e, &used) == REC_OK && e.type == EV_META) {
+		ev_fields_get_str(e.data, e.len, EVF_USER, row->user, sizeof(row->user));
+		ev_fields_get_str(e.data, e.len, EVF_TARGET, row->target,
+		    sizeof(row->target));
+		ev_fields_get_str(e.data, e.len, EVF_LOGIN, row->login,
+		    sizeof(row->login));
+	}
+	if ((x = tr_summarize(r, &s)) == REC_OK) {
+		row->start = s.start_wall_ns;
+		row->end = s.end_wall_ns;
+		row->size = s.size;
+		row->events = s.last_seq;
+		row->status = s.damaged ? "damaged" : s.finished ? "closed" :
+		    "live";
+	}
+	tr_free(r);
+	return x;
+}
+
+static void
+replay_row_print(const struct replay_row *row, int json)
+{
+	char start[32], end[32];
+
+	replay_time(row->start, start, sizeof(start));
+	replay_time(row->end, end, sizeof(end));
+	if (!json) {
+		printf("%-28s %-12s %-12s %-20s %-20s %-7s %" PRIu64 "\n", row->id,
+		    row->user[0] ? row->user : "-",
+		    row->target[0] ? row->target : "-", start,
+		    row->end ? end : "-", row->status, row->events);
+		return;
+	}
+	printf("{\"id\":");
+	replay_json_str(stdout, row->id);
+	printf(",\"user\":");
+	replay_json_str(stdout, row->user);
+	printf(",\"target\":");
+	replay_json_str(stdout, row->target);
+	printf(",\"login\":");
+	replay_json_str(stdout, row->login);
+	printf(",\"start\":\"%s\",\"end\":", start);
+	if (row->end)
+		printf("\"%s\"", end);
+	else
+		printf("null");
+	printf(",\"status\":\"%s\",\"events\":%" PRIu64 ",\"size\":%" PRIu64 "}\n",
+	    row->status, row->events, row->size);
+}
+
+int
+replay_list(const char *store, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "target", required_argument, NULL, 't' },
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'U' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *user = NULL, *target = NULL;
+	uint64_t since = 0, until = UINT64_MAX;
+	char dir[4096], id[256];
+	struct replay_row *rows = NULL, *nr;
+	size_t nrows = 0, cap = 0, n, sl = strlen(TR_SUFFIX), i;
+	struct dirent *d;
+	DIR *dp;
+	int json = 0, c, x;
+
+	while ((c = getopt_long(argc, argv, "ju:t:s:U:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 't':
+			target = optarg;
+			break;
+		case 's':
+		case 'U':
+			if (replay_parse_time(optarg, c == 's' ? &since : &until) != 0) {
+				replay_err("list: bad time \"%s\" (use YYYY-MM-DD[THH:MM[:SS]] "
+				    "UTC or @SECONDS)", optarg);
+				return 2;
+			}
+			break;
+		default:
+			fprintf(stderr, "usage: escort-replay list [--user U] [--target T] "
+			    "[--since TIME] [--until TIME] [--json]\n");
+			return 2;
+		}
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", store, TR_SESSIONS_DIR);
+	if ((dp = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;	/* an empty store */
+		replay_err("list: %s: %s", dir, strerror(errno));
+		return 2;
+	}
+	while ((d = readdir(dp)) != NULL) {
+		n = strlen(d->d_name);
+		if (n <= sl || n - sl >= sizeof(id) ||
+		    strcmp(d->d_name + n - sl, TR_SUFFIX) != 0)
+			continue;
+		memcpy(id, d->d_name, n - sl);
+		id[n - sl] = '\0';
+		if (nrows == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nr = realloc(rows, cap * sizeof(*rows))) == NULL) {
+				replay_err("list: out of memory");
+				free(rows);
+				closedir(dp);
+				return 2;
+			}
+			rows = nr;
+		}
+		if ((x = replay_row_load(store, id, &rows[nrows])) != REC_OK) {
+			if (x != REC_EAGAIN)
+				replay_err("list: %s: %s", id, rec_strerror(x));
+			continue;
+		}
+		nrows++;
+	}
+	closedir(dp);
+	qsort(rows, nrows, sizeof(*rows), replay_row_cmp);
+	if (!json && nrows > 0)
+		printf("%-28s %-12s %-12s %-20s %-20s %-7s %s\n", "ID", "USER",
+		    "TARGET", "START", "END", "STATUS", "EVENTS");
+	for (i = 0; i < nrows; i++) {
+		if ((user && strcmp(user, rows[i].user) != 0) ||
+		    (target && strcmp(target, rows[i].target) != 0) ||
+		    rows[i].start < since || rows[i].start > until)
+			continue;
+		replay_row_print(&rows[i], json);
+	}
+	free(rows);
+	return 0;
+}

@@ -1,0 +1,38 @@
+/*
+ * replay.h: escort-replay's commands.  Each command is a function taking
+ * the store directory and its own arguments (argv[0] is the command name)
+ * and returning the process exit status: 0 success, 1 a negative answer
+ * (verification failed, nothing found), 2 usage or operational error.
+ * Commands print their results to stdout and errors to stderr prefixed
+ * with "escort-replay: ".
+ */
+#ifndef ESCORT_REPLAY_H
+#define ESCORT_REPLAY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct replay_cmd {
+	const char *name;
+	const char *usage;
+	int (*run)(const char *store, int argc, char **argv);
+};
+
+int replay_verify(const char *store, int argc, char **argv);
+int replay_list(const char *store, int argc, char **argv);
+int replay_cat(const char *store, int argc, char **argv);
+
+/* Prints "escort-replay: " and the formatted message to stderr. */
+void replay_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Formats ns since the epoch as "YYYY-MM-DDTHH:MM:SSZ" into out (>= 21). */
+void replay_time(uint64_t wall_ns, char *out, size_t outsz);
+
+/* Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z]" (UTC) or "@SECONDS".
+ * Returns 0 and ns since the epoch in *ns, or -1. */
+int replay_parse_time(const char *s, uint64_t *ns);
+
+/* Writes s as a JSON string (with quotes) to f. */
+void replay_json_str(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,79 @@
+/* util.c: time and JSON helpers of escort-replay. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "replay/replay.h"
+
+void
+replay_time(uint64_t wall_ns, char *out, size_t outsz)
+{
+	time_t t = (time_t)(wall_ns / 1000000000u);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+replay_parse_time(const char *s, uint64_t *ns)
+{
+	struct tm tm;
+	char *end;
+	unsigned long long v;
+	time_t t;
+	int n = 0;
+
+	if (s[0] == '@') {
+		v = strtoull(s + 1, &end, 10);
+		if (end == s + 1 || *end != '\0')
+			return -1;
+		*ns = v * 1000000000ull;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) != 3)
+		return -1;
+	s += n;
+	if (*s == 'T' || *s == ' ') {
+		n = 0;
+		if (sscanf(s + 1, "%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &n) != 2)
+			return -1;
+		s += 1 + n;
+		if (*s == ':') {
+			n = 0;
+			if (sscanf(s + 1, "%2d%n", &tm.tm_sec, &n) != 1)
+				return -1;
+			s += 1 + n;
+		}
+		if (*s == 'Z')
+			s++;
+	}
+	if (*s != '\0' || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*ns = (uint64_t)t * 1000000000ull;
+	return 0;
+}
+
+void
+replay_json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}

@@ -1,0 +1,99 @@
+/* verify.c: "escort-replay verify": integrity check of recordings against
+ * a public key given on the command line (see escort-replay(1)). */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "recorder/rec_error.h"
+#include "recorder/seal.h"
+#include "recorder/verify.h"
+#include "replay/replay.h"
+
+struct replay_verify_ctx {
+	int quiet;
+	int sessions;
+	int problems;
+};
+
+static void
+replay_verify_report(void *arg, int ok, const char *session, uint32_t index,
+    uint64_t offset, const char *msg)
+{
+	struct replay_verify_ctx *c = arg;
+
+	if (ok) {
+		c->sessions++;
+		if (!c->quiet)
+			printf("%s: %s\n", session, msg);
+		return;
+	}
+	c->problems++;
+	if (index != UINT32_MAX && offset != UINT64_MAX)
+		printf("%s: FAILED at segment %" PRIu32 ", offset %" PRIu64 ": %s\n",
+		    session, index, offset, msg);
+	else if (offset != UINT64_MAX)
+		printf("%s: FAILED at offset %" PRIu64 ": %s\n", session, offset, msg);
+	else if (index != UINT32_MAX)
+		printf("%s: FAILED at segment %" PRIu32 ": %s\n", session, index, msg);
+	else
+		printf("%s: FAILED: %s\n", session, msg);
+}
+
+int
+replay_verify(const char *store, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "deep", no_argument, NULL, 'd' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct replay_verify_ctx ctx;
+	struct seal_verifier *v = NULL;
+	const char *key = NULL;
+	int all = 0, flags = 0, c, r;
+
+	memset(&ctx, 0, sizeof(ctx));
+	while ((c = getopt_long(argc, argv, "ak:dq", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			all = 1;
+			break;
+		case 'k':
+			key = optarg;
+			break;
+		case 'd':
+			flags |= VERIFY_DEEP;
+			break;
+		case 'q':
+			ctx.quiet = 1;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (key == NULL || (all == (optind < argc)))
+		goto usage;
+	if ((r = seal_verifier_load(key, &v)) != REC_OK) {
+		replay_err("verify: %s: %s", key, r == REC_EKEY ?
+		    "not a PEM Ed25519 public key" : rec_strerror(r));
+		return 2;
+	}
+	r = verify_store(store, v, (const char *const *)argv + optind,
+	    all ? 0 : (size_t)(argc - optind), flags, replay_verify_report, &ctx);
+	seal_verifier_free(v);
+	if (r < 0) {
+		replay_err("verify: %s: %s", store, rec_strerror(r));
+		return 2;
+	}
+	printf("verify: %d session%s intact, %d problem%s\n", ctx.sessions,
+	    ctx.sessions == 1 ? "" : "s", ctx.problems,
+	    ctx.problems == 1 ? "" : "s");
+	return ctx.problems == 0 ? 0 : 1;
+usage:
+	fprintf(stderr, "usage: escort-replay [--store DIR] verify (ID... | --all) "
+	    "--key PUBLIC.pem [--deep] [--quiet]\n");
+	return 2;
+}

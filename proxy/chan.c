@@ -825,12 +825,12 @@ px_chan_step(struct px_chan *ch)
 		}
 		break;
 	case CH_LOCAL:
-		step_local(ch);
-		break;
 	case CH_CLOSING:
 	case CH_DONE:
 		break;
 	}
+	if (ch->st == CH_LOCAL)
+		step_local(ch);
 	if (ch->st == CH_CLOSING) {
 		if (!ch->t_close_sent)
 			close_tech(ch);

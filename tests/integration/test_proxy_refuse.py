@@ -1,0 +1,91 @@
+"""escort-proxy refusals: what the technician sees, and that nothing ran on
+the target (marker files that the refused commands would have created)."""
+import os, subprocess, time
+from harness.core import Env, wait_for
+from harness.proxy import ProxyWorld, strip_banner
+
+TIMEOUT = 120
+
+
+def test_wrong_key_refused():
+    with Env() as env:
+        w = ProxyWorld(env)
+        r = w.ssh("alice", "web01", "echo hi", key=w.mallory_key)
+        assert r.returncode == 255, r
+        assert b"Permission denied" in r.stderr, r
+        assert r.stdout == b""
+        assert "refused" in w.proxy.log()
+
+
+def test_unknown_target_and_listing():
+    with Env() as env:
+        w = ProxyWorld(env)
+        r = w.ssh("alice", "db99", "echo hi")
+        assert r.returncode == 1, r
+        assert b"access to db99 refused" in r.stderr, r
+        assert r.stdout == b""
+        r = w.ssh("alice", None, None, timeout=20)
+        assert r.returncode == 0, r
+        assert r.stdout.split() == [b"web01"], r
+
+
+def test_pinned_host_key_mismatch():
+    with Env() as env:
+        _, other = env.keygen("impostor_host")
+        w = ProxyWorld(env, pin=other)
+        mark = w.marker("ran")
+        r = w.ssh("alice", "web01", "cp /etc/hostname " + mark)
+        assert r.returncode == 1, r
+        err = r.stderr.decode()
+        assert "HOST KEY MISMATCH" in err, err
+        fp = subprocess.run(["ssh-keygen", "-lf", w.target.hostkey + ".pub"], capture_output=True,
+                            text=True).stdout.split()[1]
+        assert fp in err, (fp, err)
+        assert not os.path.exists(mark)
+
+
+def test_denied_commands_do_not_run():
+    with Env() as env:
+        w = ProxyWorld(env)
+        mark = w.marker("pwned")
+        tricks = [
+            "echo hi; cp /etc/hostname %s" % mark,
+            "echo hi && cp /etc/hostname %s" % mark,
+            "echo $(cp /etc/hostname %s)" % mark,
+            "echo `cp /etc/hostname %s`" % mark,
+            "ec''ho hi | sh -c 'cp /etc/hostname %s'" % mark,
+            "'c'p /etc/hostname %s" % mark,
+            "\\cp /etc/hostname %s" % mark,
+            "echo hi > %s" % mark,
+            "cp${IFS}/etc/hostname${IFS}%s" % mark,
+            "rm -rf /tmp/nothing-here",
+        ]
+        for cmd in tricks:
+            r = w.ssh("alice", "web01", cmd)
+            assert r.returncode == 1, (cmd, r)
+            assert b"escort: command denied" in r.stderr or b"not allowed" in r.stderr, (cmd, r)
+            assert r.stdout == b"", (cmd, r)
+        assert not os.path.exists(mark)
+        # an allowed command does run
+        r = w.ssh("alice", "web01", "echo allowed")
+        assert r.returncode == 0 and r.stdout == b"allowed\n", r
+
+
+def test_port_forwarding_refused():
+    with Env() as env:
+        w = ProxyWorld(env)
+        r = w.ssh("alice", "web01", None,
+                  extra=("-N", "-W", "127.0.0.1:%d" % w.target.port), timeout=30)
+        assert r.returncode != 0, r
+        assert b"forwarding failed" in r.stderr or b"open failed" in r.stderr or b"administratively prohibited" in r.stderr, r
+        assert "refused port forwarding" in w.proxy.log()
+
+
+def test_recorder_down_at_start():
+    with Env() as env:
+        w = ProxyWorld(env, start_recorder=False)
+        mark = w.marker("ran")
+        r = w.ssh("alice", "web01", "echo hi > " + mark)
+        assert r.returncode == 1, r
+        assert b"recorder is unavailable" in r.stderr, r
+        assert not os.path.exists(mark)

@@ -146,3 +146,16 @@ def strip_banner(stderr):
     """stderr without the proxy's 'session ... is recorded' line."""
     lines = stderr.decode("utf-8", "replace").splitlines(True)
     return "".join(l for l in lines if not (l.startswith("escort: session ") and "is recorded" in l))
+
+
+def session_id(stderr):
+    """The recording id from the proxy's banner on stderr."""
+    import re
+    m = re.search(rb"escort: session (\S+) is recorded", stderr)
+    assert m, stderr
+    return m.group(1).decode()
+
+
+def replay(world, *args):
+    return subprocess.run([bin_path("escort-replay"), "--store", world.store, *args],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)

@@ -2,7 +2,8 @@
 apart, exit status and exit signal relayed, large data intact both ways."""
 import hashlib, os
 from harness.core import Env
-from harness.proxy import ProxyWorld, strip_banner
+from harness.core import wait_for
+from harness.proxy import ProxyWorld, strip_banner, session_id, replay
 
 TIMEOUT = 120
 
@@ -40,6 +41,15 @@ def test_large_download_and_upload_intact():
         assert r.returncode == 0, r.stderr
         assert len(r.stdout) == 64 << 20
         assert hashlib.sha256(r.stdout).hexdigest() == want
+        sid = session_id(r.stderr)
+        # the recording holds the same bytes, and verifies
+        def closed():
+            c = replay(w, "cat", sid)
+            return c if c.returncode == 0 and want in hashlib.sha256(c.stdout).hexdigest() + \
+                hashlib.sha256(c.stdout[-(64 << 20):]).hexdigest() else None
+        wait_for(closed, 20, 0.5, what="recording of %s to hold the download" % sid)
+        v = replay(w, "verify", sid, "--key", env.path("recorder-ed25519.pub.pem"))
+        assert v.returncode == 0, v
         up = os.urandom(1 << 20) * 16  # 16 MiB
         r = w.ssh("alice", "web01", "sha256sum", input=up, timeout=100)
         assert r.returncode == 0, r.stderr

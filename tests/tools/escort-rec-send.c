@@ -166,6 +166,28 @@ link_close(struct link *l)
 	l->tls = NULL;
 }
 
+/* After a failed write: reads what the recorder sent before closing (a
+ * REJECT or ABORT).  Returns -1 when that made the sender fail. */
+static int
+read_last_words(struct link *l, struct sender *s)
+{
+	uint8_t rb[65536], pb[65536];
+	ssize_t r;
+	long got;
+
+	while ((r = recv(l->fd, rb, sizeof(rb), MSG_DONTWAIT)) > 0) {
+		if (l->tls != NULL) {
+			if (tlsl_feed(l->tls, rb, (size_t)r) != REC_OK)
+				break;
+			while ((got = tlsl_read(l->tls, pb, sizeof(pb))) > 0)
+				if (sender_feed(s, pb, (size_t)got) != REC_OK)
+					return -1;
+		} else if (sender_feed(s, rb, (size_t)r) != REC_OK)
+			return -1;
+	}
+	return sender_state(s) == SENDER_FAILED ? -1 : 0;
+}
+
 /*
  * One round of I/O: writes what is pending, reads what arrived (waiting up
  * to wait_ms).  Returns 0, -1 when the connection broke (reason in err),
@@ -206,6 +228,9 @@ pump(struct link *l, struct sender *s, int wait_ms, char *err, size_t errlen)
 		r = send(l->fd, p, w, MSG_NOSIGNAL);
 		if (r < 0 && errno != EAGAIN && errno != EINTR) {
 			snprintf(err, errlen, "write: %s", strerror(errno));
+			/* the recorder may have said why before closing */
+			if (read_last_words(l, s) < 0)
+				goto failed;
 			return -1;
 		}
 		if (r > 0) {

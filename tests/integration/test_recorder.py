@@ -1,0 +1,262 @@
+"""escort-recorder end to end: real daemons on private sockets, the
+escort-rec-send tool (the proxy's sender code), escort-replay to read back
+and verify."""
+import os, random, resource, signal, struct, subprocess, time
+
+from harness.core import Env, bin_path
+from harness.recorder import (Recorder, TestCA, terminal_text, frame, record, hello, data,
+                              read_frame, reason, connect_unix, wait_eof, T_HELLO, T_ACCEPT,
+                              T_REJECT, T_DATA, T_ABORT, T_PING, T_PONG, EV_OUTPUT, EV_META)
+
+TIMEOUT = 120
+STDERR_OF_ALL_TYPES = b"warning: x\n"   # the STDERR event escort-rec-send --all-types sends
+
+
+def test_round_trip_all_event_types():
+    with Env("rec-rt") as env:
+        rec = Recorder(env, fsync="always")
+        text = terminal_text(3 << 20)
+        r = rec.send("--all-types", "--chunk", "1500", data=text)
+        assert r.rc == 0 and r.closed, r
+        # seq 1 META, 10 typed events, the text in events of <= 1500 bytes, END
+        assert r.closed["seq"] >= 1 + 10 + (len(text) + 1499) // 1500 + 1, r
+        assert len(r.closed["head"]) == 64 and len(r.closed["seal"]) == 2 * 116, r
+        assert rec.cat(r.id) == STDERR_OF_ALL_TYPES + text
+        rec.verify_ok()
+        # the stored size is well below the raw size for terminal text
+        size = os.path.getsize(os.path.join(rec.store, "sessions", r.id + ".est"))
+        assert size < len(text) * 0.3, (size, len(text))
+        # every type is in the file, in order, with its fields
+        j = rec.replay("export", r.id, "--format", "json")
+        if j.returncode == 0 and j.stdout:
+            out = j.stdout.decode("utf-8", "replace")
+            for word in ("xterm-256color", "vendors-on-prod", "carol", "/tmp/f",
+                         "checkpoint A"):
+                assert word in out, (word, out[:2000])
+        # a second session, over the same daemon, stays apart
+        r2 = rec.send("--type", "stderr", data=b"only this\n")
+        assert r2.rc == 0 and r2.id != r.id, r2
+        assert rec.cat(r2.id) == b"only this\n"
+        rec.verify_ok()
+        assert rec.proc.stop() == 0, rec.log()
+
+
+def test_sigkill_recorder_during_busy_sessions_loses_no_acked_byte():
+    rnd = random.Random(int(os.environ.get("ESCORT_SEED", "0")) or None)
+    with Env("rec-crash") as env:
+        rec = Recorder(env, fsync="interval 200")
+        chunks = [terminal_text(1 << 20)[i:i + 70000] for i in range(0, 1 << 20, 70000)]
+        senders, sent = [], []
+        for k in range(2):
+            p = subprocess.Popen(rec.send_argv("--retry", "30", "--chunk", "3000", "--quiet"),
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, start_new_session=True)
+            senders.append(p)
+            sent.append(bytearray())
+        try:
+            kills = 0
+            while kills < 22:
+                for k, p in enumerate(senders):
+                    c = rnd.choice(chunks)
+                    p.stdin.write(c)
+                    p.stdin.flush()
+                    sent[k] += c
+                time.sleep(rnd.uniform(0.0, 0.12))
+                rec.proc.kill()
+                kills += 1
+                if rnd.random() < 0.5:
+                    time.sleep(rnd.uniform(0.0, 0.1))   # senders find nobody there
+                rec.start()
+            outs = []
+            for p in senders:
+                p.stdin.close()
+                p.wait(60)
+                outs.append((p.returncode, p.stdout.read().decode(), p.stderr.read().decode()))
+        finally:
+            for p in senders:
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait(5)
+        for k, (rc, out, err) in enumerate(outs):
+            # escort-rec-send fails when a resume comes back below an ACK it holds
+            assert rc == 0, (rc, out[-2000:], err[-3000:], rec.log()[-3000:])
+            sid = [l.split()[1] for l in out.splitlines() if l.startswith("closed ")][0]
+            assert out.count("accepted %s" % sid) >= 2, out   # it did resume
+            assert rec.cat(sid) == bytes(sent[k])
+        assert "recovered after a restart" in rec.log() or "reopened at seq" in rec.log()
+        rec.verify_ok()
+
+
+def test_bad_input_is_rejected_and_other_sessions_go_on():
+    with Env("rec-bad") as env:
+        rec = Recorder(env, fsync="never")
+        live = subprocess.Popen(rec.send_argv("--chunk", "100"), stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        try:
+            live.stdin.write(b"before the attacks\n")
+            live.stdin.flush()
+            cases = [
+                (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "unsupported protocol version"),
+                (frame(T_PING, b"\0" * 8, version=9), "unsupported protocol version 9"),
+                (struct.pack(">IBB", 64 << 20, 1, T_DATA), "exceeds the limit"),
+                (frame(77, b""), "unknown message type 77"),
+                (data([record(2, EV_OUTPUT, b"x")]), "unexpected DATA in state HELLO"),
+                (frame(T_HELLO, b"\0\0"), "HELLO: body of 2 bytes is too short"),
+                (hello() + data([record(5, EV_OUTPUT, b"gap")]), "seq"),
+                (hello() + data([record(2, EV_META, b"")]), "not allowed in DATA"),
+                (hello() + data([record(2, EV_OUTPUT, b"abc")], count=3), "announces 3"),
+                (hello() + data([record(2, EV_OUTPUT, b"abc")[:-1]]), "record 1 of DATA"),
+            ]
+            for raw, want in cases:
+                s = connect_unix(rec.sock)
+                s.sendall(raw)
+                got = None
+                while True:
+                    f = read_frame(s)
+                    if f is None:
+                        break
+                    if f[0] in (T_REJECT, T_ABORT):
+                        got = reason(f[1])
+                        break
+                assert got is not None and want in got, (raw[:40], want, got, rec.log()[-2000:])
+                assert wait_eof(s, 5), "connection not closed after: " + want
+                s.close()
+            # half a message, then the sender vanishes
+            s = connect_unix(rec.sock)
+            s.sendall(hello()[:9])
+            s.close()
+            # silence and slow-loris: rejected after the HELLO timeout
+            quiet = connect_unix(rec.sock)
+            loris = connect_unix(rec.sock)
+            t0 = time.monotonic()
+            h = hello()
+            for i in range(8):
+                loris.sendall(h[i:i + 1])
+                time.sleep(0.5)
+            for s in (quiet, loris):
+                f = read_frame(s, 10)
+                assert f and f[0] == T_REJECT and "no HELLO within" in reason(f[1]), f
+                assert wait_eof(s, 5)
+                s.close()
+            assert time.monotonic() - t0 < 12
+            # a PING on a good session gets a PONG
+            s = connect_unix(rec.sock)
+            s.sendall(hello() + frame(T_PING, struct.pack(">Q", 4242)))
+            f1, f2 = read_frame(s), read_frame(s)
+            assert f1[0] == T_ACCEPT and f2 == (T_PONG, struct.pack(">Q", 4242)), (f1, f2)
+            s.close()
+            # the live session was never disturbed
+            live.stdin.write(b"after the attacks\n")
+            live.stdin.close()
+            assert live.wait(30) == 0, live.stderr.read()
+            out = live.stdout.read().decode()
+            sid = [l.split()[1] for l in out.splitlines() if l.startswith("closed ")][0]
+            assert rec.cat(sid) == b"before the attacks\nafter the attacks\n"
+            assert rec.proc.alive()
+            assert "closed in the middle of a frame" in rec.log()
+        finally:
+            if live.poll() is None:
+                os.killpg(live.pid, signal.SIGKILL)
+                live.wait(5)
+
+
+def test_store_failures_stop_acks_and_lose_nothing_acked():
+    limit = 600 << 10
+    with Env("rec-full") as env:
+        # a file size limit makes the session file's writes fail like a full disk
+        rec = Recorder(env, fsync="always", preexec_fn=lambda: resource.setrlimit(
+            resource.RLIMIT_FSIZE, (limit, limit)))
+        noise = random.Random(7).randbytes(3 << 20)   # incompressible
+        r = rec.send("--chunk", "1000", "--sync", data=noise)
+        assert r.rc == 1, r
+        assert "recorder cannot write the session" in r.err, r
+        assert "durable up to seq" in r.err, r
+        acked = int(r.err.split("durable up to seq")[1].split(")")[0])
+        assert acked > 100, r
+        rec.wait_log("no more acks after seq")
+        # restarted without the limit: the torn tail is cut, acked events are there
+        rec.proc.stop()
+        rec.preexec_fn = None
+        rec.start()
+        rec.wait_log("recovered after a restart")
+        got = rec.cat(r.id)
+        assert len(got) >= (acked - 1) * 1000, (len(got), acked)
+        assert got == noise[:len(got)]
+        # a store that cannot take files: new sessions are refused with the reason
+        sessions = os.path.join(rec.store, "sessions")
+        os.rename(sessions, sessions + ".moved")
+        with open(sessions, "w") as f:
+            f.write("not a directory\n")
+        r2 = rec.send(data=b"x")
+        assert r2.rc == 1 and "recorder rejected the session: cannot start a session" in r2.err, r2
+        assert "cannot create session file" in rec.log()
+        os.unlink(sessions)
+        os.rename(sessions + ".moved", sessions)
+        r3 = rec.send(data=b"store is back\n")
+        assert r3.rc == 0, r3
+        assert rec.cat(r3.id) == b"store is back\n"
+
+
+def test_tls_mutual_auth():
+    with Env("rec-tls") as env:
+        ca = TestCA(env, "escort")
+        other = TestCA(env, "other")
+        srv_cert, srv_key = ca.issue("recorder", ip="127.0.0.1")
+        cli_cert, cli_key = ca.issue("proxy1")
+        bad_cert, bad_key = other.issue("intruder")
+        rec = Recorder(env, tls={"cert": srv_cert, "key": srv_key, "client_ca": ca.cert})
+        url = "tls://127.0.0.1:%d" % rec.port
+        text = terminal_text(1 << 20)
+        ok = rec.send("--ca", ca.cert, "--cert", cli_cert, "--key", cli_key, data=text, server=url)
+        assert ok.rc == 0 and ok.closed, ok
+        assert rec.cat(ok.id) == text
+        rec.wait_log("CN=proxy1")
+        nocert = rec.send("--ca", ca.cert, data=b"x", server=url)
+        assert nocert.rc == 1 and nocert.closed is None, nocert
+        wrong = rec.send("--ca", ca.cert, "--cert", bad_cert, "--key", bad_key, data=b"x",
+                         server=url)
+        assert wrong.rc == 1 and wrong.closed is None, wrong
+        rec.wait_log("certificate")
+        # the client refuses a recorder its CA did not sign
+        fake = rec.send("--ca", other.cert, "--cert", cli_cert, "--key", cli_key, data=b"x",
+                        server=url)
+        assert fake.rc == 1 and "certificate verify failed" in fake.err, fake
+        assert len(rec.session_files()) == 1
+        rec.verify_ok()
+
+
+def test_config_check_reload_and_sigterm():
+    with Env("rec-cfg") as env:
+        rec = Recorder(env, start=False)
+        good = open(rec.conf).read()
+        bad = env.write("bad.conf", good + "Frobnicate yes\n")
+        r = subprocess.run([bin_path("escort-recorder"), "-t", "-f", bad],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert r.returncode == 1 and b"bad.conf:5: unknown keyword \"Frobnicate\"" in r.stderr, r
+        t = subprocess.run([bin_path("escort-recorder"), "-t", "-f", rec.conf],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert t.returncode == 0 and b"configuration OK" in t.stdout, t
+        rec.start()
+        # a session left open by its sender
+        open_s = rec.send("--no-close", data=b"still open\n")
+        assert open_s.rc == 0 and open_s.id, open_s
+        # a broken reload keeps the running configuration
+        rec.write_conf(good + "Fsync sometimes\n")
+        rec.proc.send(signal.SIGHUP)
+        rec.wait_log("reload failed, keeping the running configuration")
+        assert rec.send(data=b"a\n").rc == 0
+        # a good reload adds a listener
+        sock2 = os.path.join(rec.dir, "second.sock")
+        rec.write_conf(good + "Listen unix:%s\n" % sock2)
+        rec.proc.send(signal.SIGHUP)
+        rec.wait_log("reloaded")
+        r2 = rec.send(data=b"via the second socket\n", server="unix:" + sock2)
+        assert r2.rc == 0, r2
+        assert oct(os.stat(sock2).st_mode & 0o777) == "0o660"
+        # SIGTERM closes the open session with a signed final record, exit 0
+        assert rec.proc.stop() == 0, rec.log()
+        assert "closed at seq" in rec.log()
+        assert not os.path.exists(rec.sock)
+        rec.verify_ok()
+        assert rec.cat(open_s.id) == b"still open\n"

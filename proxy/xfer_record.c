@@ -50,6 +50,7 @@ xfer_record_free(struct xfer_record *r)
 	free(r->message);
 	free(r->path);
 	free(r->target);
+	free(r->name);
 	free(r->content);
 	free(r);
 }

@@ -76,6 +76,7 @@ struct xfer_record {
 	size_t content_len;
 	int content_truncated;	/* 1 if the file was longer than the limit */
 	uint32_t file_mode;	/* scp: permission bits from the C line */
+	char *name;		/* scp: the name the source sent, else NULL */
 };
 
 /* Allocates a zeroed record with op/dir/outcome set and a copy of path

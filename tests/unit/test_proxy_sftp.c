@@ -948,6 +948,113 @@ test_every_split_point(void **state)
 	chan_close(&ref);
 }
 
+/* ---- a captured OpenSSH sftp session ----------------------------------- */
+
+static uint8_t *
+load(const char *name, size_t *n)
+{
+	char path[512];
+	const char *dir = getenv("ESCORT_TEST_DATA");
+	FILE *f;
+	uint8_t *b;
+	long len;
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/unit/data",
+	    name);
+	if ((f = fopen(path, "rb")) == NULL)
+		fail_msg("cannot open %s (run from the source tree)", path);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	b = malloc((size_t)len + 1);
+	assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
+	b[len] = 0;
+	fclose(f);
+	*n = (size_t)len;
+	return b;
+}
+
+/* Replays the real sftp client against the real sftp-server (captured by
+ * tests/unit/data/capture.py) in pieces of at most chunk. */
+static void
+golden_sftp(size_t chunk)
+{
+	uint8_t *cap, *cbytes;
+	char *exp, *line, *save = NULL;
+	size_t ncap, nexp, i, k, ncb = 0, matched = 0, files = 0;
+	struct chan c;
+
+	cap = load("sftp_session.cap", &ncap);
+	cbytes = malloc(ncap);
+	chan_open(&c, cap[0]);
+	for (i = 1; i + 3 <= ncap; i += 3 + k) {
+		size_t off;
+
+		k = (size_t)cap[i + 1] << 8 | cap[i + 2];
+		assert_true(i + 3 + k <= ncap);
+		if (cap[i] == 'C') {
+			memcpy(cbytes + ncb, cap + i + 3, k);
+			ncb += k;
+		}
+		for (off = 0; off < k; off += chunk) {
+			size_t m = k - off < chunk ? k - off : chunk;
+
+			assert_int_equal((cap[i] == 'C' ? sftp_filter_client :
+			    sftp_filter_server)(c.f, cap + i + 3 + off, m), PX_OK);
+			drain(&c);
+		}
+	}
+	free(cap);
+	/* in mode both, every client byte went on unchanged */
+	assert_int_equal(c.nup, ncb);
+	assert_memory_equal(c.up, cbytes, ncb);
+	free(cbytes);
+	exp = (char *)load("sftp_session.expect", &nexp);
+	for (line = strtok_r(exp, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char dir[16], path[512], sha[65];
+		unsigned long long size;
+
+		if (sscanf(line, "file %15s %511s %llu %64s", dir, path, &size,
+		    sha) != 4)
+			continue;
+		for (k = 0; k < c.nrec; k++)
+			if (c.rec[k]->op == XFER_OP_FILE &&
+			    strcmp(c.rec[k]->path, path) == 0)
+				break;
+		if (k == c.nrec)
+			fail_msg("no record for %s", path);
+		assert_string_equal(xfer_dir_name(c.rec[k]->dir), dir);
+		assert_int_equal(c.rec[k]->outcome, XFER_OUT_OK);
+		assert_int_equal(c.rec[k]->size, size);
+		assert_int_equal(c.rec[k]->sequential, 1);
+		assert_string_equal(c.rec[k]->sha256_hex, sha);
+		matched++;
+	}
+	free(exp);
+	for (k = 0; k < c.nrec; k++)
+		files += c.rec[k]->op == XFER_OP_FILE;
+	assert_int_equal(matched, 2);
+	assert_int_equal(files, 2);
+	/* mkdir, rename, remove and the listing are there too */
+	for (k = 0, i = 0; k < c.nrec; k++)
+		i |= 1u << c.rec[k]->op;
+	assert_true(i & (1u << XFER_OP_MKDIR));
+	assert_true(i & (1u << XFER_OP_RENAME));
+	assert_true(i & (1u << XFER_OP_REMOVE));
+	assert_true(i & (1u << XFER_OP_LISTDIR));
+	chan_close(&c);
+}
+
+static void
+test_captured_openssh(void **state)
+{
+	(void)state;
+	golden_sftp(1 << 20);
+	golden_sftp(4096);
+	golden_sftp(13);
+}
+
 int
 main(void)
 {
@@ -966,6 +1073,7 @@ main(void)
 		cmocka_unit_test(test_oversized_frames),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_every_split_point),
+		cmocka_unit_test(test_captured_openssh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

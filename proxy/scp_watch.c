@@ -1,0 +1,840 @@
+/* scp_watch: legacy scp protocol parsed in passing, and classification of
+ * scp exec command lines.  The contract is in scp_watch.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/px_error.h"
+#include "proxy/scp_watch.h"
+#include "proxy/xfer_buf.h"
+#include "proxy/xfer_stream.h"
+
+#define SCP_LINE_MAX	8192		/* longest control or message line */
+#define SCP_AHEAD_MAX	(64u * 1024)	/* bytes buffered ahead of an ack */
+
+/* ---- command lines ---------------------------------------------------- */
+
+struct words {
+	char **v;
+	size_t n;
+};
+
+static void
+words_free(struct words *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		free(w->v[i]);
+	free(w->v);
+	w->v = NULL;
+	w->n = 0;
+}
+
+static int
+words_add(struct words *w, const char *s, size_t n)
+{
+	char **nv, *c;
+
+	if ((c = strndup(s, n)) == NULL)
+		return PX_ENOMEM;
+	if ((nv = realloc(w->v, (w->n + 1) * sizeof(*nv))) == NULL) {
+		free(c);
+		return PX_ENOMEM;
+	}
+	w->v = nv;
+	w->v[w->n++] = c;
+	return PX_OK;
+}
+
+/* Splits like a POSIX shell without expansions.  Returns PX_OK, PX_ENOMEM,
+ * or PX_EINVAL with *why set (unbalanced quote, shell syntax). */
+static int
+split_words(const char *s, struct words *out, const char **why)
+{
+	char *cur;
+	size_t n = 0;
+	int in_word = 0, r = PX_OK;
+
+	if ((cur = malloc(strlen(s) + 1)) == NULL)
+		return PX_ENOMEM;
+	for (;;) {
+		char c = *s;
+
+		if (c == '\0' || c == ' ' || c == '\t') {
+			if (in_word && (r = words_add(out, cur, n)) != PX_OK)
+				break;
+			in_word = 0;
+			n = 0;
+			if (c == '\0')
+				break;
+			s++;
+			continue;
+		}
+		in_word = 1;
+		if (c == '\'') {
+			const char *e = strchr(s + 1, '\'');
+
+			if (e == NULL) {
+				*why = "unbalanced single quote";
+				r = PX_EINVAL;
+				break;
+			}
+			memcpy(cur + n, s + 1, (size_t)(e - s - 1));
+			n += (size_t)(e - s - 1);
+			s = e + 1;
+		} else if (c == '"') {
+			s++;
+			while (*s != '"') {
+				if (*s == '\0') {
+					*why = "unbalanced double quote";
+					r = PX_EINVAL;
+					goto out;
+				}
+				if (*s == '$' || *s == '`') {
+					*why = "shell expansion in the command";
+					r = PX_EINVAL;
+					goto out;
+				}
+				if (*s == '\\' && (s[1] == '"' || s[1] == '\\' ||
+				    s[1] == '$' || s[1] == '`'))
+					s++;
+				else if (*s == '\\' && s[1] == '\n') {
+					s += 2;
+					continue;
+				}
+				cur[n++] = *s++;
+			}
+			s++;
+		} else if (c == '\\') {
+			if (s[1] == '\0') {
+				*why = "trailing backslash";
+				r = PX_EINVAL;
+				break;
+			}
+			if (s[1] == '\n') {
+				s += 2;
+				continue;
+			}
+			cur[n++] = s[1];
+			s += 2;
+		} else if (strchr(";&|<>()$`\n\r", c) != NULL) {
+			*why = "shell syntax in the command";
+			r = PX_EINVAL;
+			break;
+		} else
+			cur[n++] = *s++;
+	}
+out:
+	free(cur);
+	return r;
+}
+
+/* Options of OpenSSH scp that take an argument. */
+static int
+opt_has_arg(char c)
+{
+	return strchr("DFJPScilloX", c) != NULL;
+}
+
+static int
+opt_known(char c)
+{
+	return strchr("12346ABCTdfOpqRrstv", c) != NULL || opt_has_arg(c);
+}
+
+int
+scp_cmd_parse(const char *line, struct scp_cmd *out)
+{
+	struct words w = { 0 };
+	const char *why = NULL, *base;
+	size_t i, first;
+	int t = 0, f = 0, r;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = SCP_CMD_NONE;
+	r = split_words(line, &w, &why);
+	if (r == PX_ENOMEM)
+		return r;
+	if (r != PX_OK || w.n == 0) {
+		/* only an invalid line that starts like scp concerns us */
+		const char *p = line;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		base = p;
+		while (*p && !strchr(" \t;&|<>()$`'\"\\\n", *p))
+			if (*p++ == '/')
+				base = p;
+		if (r != PX_OK && (size_t)(p - base) == 3 &&
+		    memcmp(base, "scp", 3) == 0) {
+			out->kind = SCP_CMD_INVALID;
+			out->reason = why;
+		}
+		words_free(&w);
+		return PX_OK;
+	}
+	base = strrchr(w.v[0], '/');
+	base = base ? base + 1 : w.v[0];
+	if (strcmp(base, "scp") != 0) {
+		words_free(&w);
+		return PX_OK;
+	}
+	for (i = 1; i < w.n; i++) {
+		const char *a = w.v[i];
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		for (a++; *a; a++) {
+			if (!opt_known(*a)) {
+				out->kind = SCP_CMD_INVALID;
+				out->reason = "unknown scp option";
+				goto done;
+			}
+			if (opt_has_arg(*a)) {
+				if (a[1] == '\0' && ++i >= w.n) {
+					out->kind = SCP_CMD_INVALID;
+					out->reason = "scp option lacks its argument";
+					goto done;
+				}
+				break;
+			}
+			switch (*a) {
+			case 't': t = 1; break;
+			case 'f': f = 1; break;
+			case 'r': out->recursive = 1; break;
+			case 'd': out->dir_target = 1; break;
+			case 'p': out->preserve = 1; break;
+			}
+		}
+	}
+	first = i;
+	out->npaths = w.n - first;
+	if (!t && !f)
+		goto done;		/* scp as a client on the target */
+	out->kind = t ? SCP_CMD_UPLOAD : SCP_CMD_DOWNLOAD;
+	if (t && f)
+		out->reason = "both -t and -f";
+	else if (out->npaths == 0)
+		out->reason = "no path";
+	else if (t && out->npaths > 1)
+		out->reason = "more than one target path";
+	for (i = first + 1; i < w.n && out->reason == NULL; i++)
+		if (w.v[i][0] == '-')
+			out->reason = "option after a path";
+	if (out->reason != NULL) {
+		out->kind = SCP_CMD_INVALID;
+		goto done;
+	}
+	if ((out->path = strdup(w.v[first])) == NULL) {
+		words_free(&w);
+		return PX_ENOMEM;
+	}
+done:
+	words_free(&w);
+	return PX_OK;
+}
+
+void
+scp_cmd_free(struct scp_cmd *c)
+{
+	free(c->path);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- the watcher ------------------------------------------------------ */
+
+enum src_state {
+	SRC_LINE,	/* reading a control line */
+	SRC_AWAIT,	/* waiting for the sink's answer */
+	SRC_DATA,	/* file bytes */
+	SRC_DATA_END,	/* the byte after the file: \0, or \1/\2 message */
+	SRC_ERRLINE,	/* the message after a failed file */
+	SRC_DONE	/* one side gave up; nothing more to follow */
+};
+
+enum await_kind { AW_START, AW_T, AW_C, AW_D, AW_E, AW_DATA };
+
+struct scp_watch {
+	int upload;
+	char *target;		/* -t path, or the directory of the -f path */
+	int target_is_dir;
+	char **dirs;		/* full paths of the directories entered */
+	size_t depth;
+	enum src_state st;
+	enum await_kind aw;
+	struct xfer_buf line;	/* control line being read */
+	struct xfer_buf held;	/* source bytes sent ahead of an answer */
+	struct xfer_buf sink;	/* sink bytes not yet paired */
+	/* the file or directory the current line announced */
+	struct xfer_record *cur;
+	struct xfer_stream stream;
+	int stream_live;
+	uint64_t left;
+	int src_failed;		/* the source reported a read error */
+	size_t content_limit;
+	struct xfer_queue records;
+	int err;
+	int finished;
+	char errmsg[256];
+};
+
+static int
+wfail(struct scp_watch *w, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->err != PX_OK)
+		return w->err;
+	va_start(ap, fmt);
+	vsnprintf(w->errmsg, sizeof(w->errmsg), fmt, ap);
+	va_end(ap);
+	w->err = code;
+	return code;
+}
+
+static const char *
+src_name(const struct scp_watch *w)
+{
+	return w->upload ? "scp client" : "scp server";
+}
+
+static const char *
+sink_name(const struct scp_watch *w)
+{
+	return w->upload ? "scp server" : "scp client";
+}
+
+/* The directory new names are relative to. */
+static const char *
+cur_dir(const struct scp_watch *w)
+{
+	return w->depth > 0 ? w->dirs[w->depth - 1] : w->target;
+}
+
+/* Builds the path for a name at the current depth (malloc'd). */
+static char *
+path_for(const struct scp_watch *w, const char *name)
+{
+	const char *d = cur_dir(w);
+	char *p;
+	size_t dl;
+
+	if (w->depth == 0 && w->upload && !w->target_is_dir)
+		return strdup(w->target);
+	if (d[0] == '\0')
+		return strdup(name);
+	dl = strlen(d);
+	if (asprintf(&p, "%s%s%s", d, d[dl - 1] == '/' ? "" : "/", name) < 0)
+		return NULL;
+	return p;
+}
+
+static void
+drop_cur(struct scp_watch *w)
+{
+	if (w->stream_live)
+		xfer_stream_free(&w->stream);
+	w->stream_live = 0;
+	xfer_record_free(w->cur);
+	w->cur = NULL;
+}
+
+/* Queues the current record with this outcome. */
+static int
+emit_cur(struct scp_watch *w, enum xfer_outcome out, uint32_t status,
+    const uint8_t *msg, size_t msglen)
+{
+	struct xfer_record *r = w->cur;
+
+	if (r == NULL)
+		return PX_OK;
+	w->cur = NULL;
+	if (w->stream_live) {
+		xfer_stream_finish(&w->stream, r);
+		xfer_stream_free(&w->stream);
+		w->stream_live = 0;
+	}
+	r->outcome = out;
+	r->status = status;
+	if (msg != NULL && xfer_record_set_str(&r->message, msg, msglen) !=
+	    PX_OK) {
+		xfer_record_free(r);
+		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+	}
+	xfer_queue_push(&w->records, r);
+	return PX_OK;
+}
+
+/* Parses "Cmmmm size name" / "Dmmmm 0 name" (without the newline) the way
+ * the OpenSSH sink does.  Returns PX_OK or PX_EINVAL. */
+static int
+parse_cd(struct scp_watch *w, const char *s)
+{
+	uint32_t mode = 0;
+	uint64_t size = 0;
+	const char *p = s + 1, *name;
+	int i;
+	char *path;
+
+	for (i = 0; i < 4; i++, p++) {
+		if (*p < '0' || *p > '7')
+			return wfail(w, PX_EINVAL, "%s: bad mode in \"%.40s\"",
+			    src_name(w), s);
+		mode = mode << 3 | (uint32_t)(*p - '0');
+	}
+	if (*p++ != ' ')
+		return wfail(w, PX_EINVAL, "%s: mode not delimited in "
+		    "\"%.40s\"", src_name(w), s);
+	if (*p < '0' || *p > '9')
+		return wfail(w, PX_EINVAL, "%s: bad size in \"%.40s\"",
+		    src_name(w), s);
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (size > (UINT64_MAX - 9) / 10 || size * 10 + (uint64_t)(*p -
+		    '0') > (uint64_t)INT64_MAX)
+			return wfail(w, PX_EINVAL, "%s: size out of range in "
+			    "\"%.40s\"", src_name(w), s);
+		size = size * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p++ != ' ')
+		return wfail(w, PX_EINVAL, "%s: size not delimited in "
+		    "\"%.40s\"", src_name(w), s);
+	name = p;
+	if (*name == '\0' || strchr(name, '/') != NULL ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return wfail(w, PX_EINVAL, "%s: unexpected file name \"%.60s\"",
+		    src_name(w), name);
+	if ((path = path_for(w, name)) == NULL)
+		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+	w->cur = xfer_record_new(s[0] == 'C' ? XFER_OP_FILE : XFER_OP_MKDIR,
+	    w->upload ? XFER_DIR_UPLOAD : XFER_DIR_DOWNLOAD, XFER_OUT_INCOMPLETE,
+	    path, strlen(path));
+	free(path);
+	if (w->cur == NULL || xfer_record_set_str(&w->cur->name, name,
+	    strlen(name)) != PX_OK)
+		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+	w->cur->file_mode = mode;
+	w->cur->size = size;
+	w->left = size;
+	return PX_OK;
+}
+
+/* Checks "Tmtime musec atime ausec" like the OpenSSH sink. */
+static int
+parse_t(struct scp_watch *w, const char *s)
+{
+	const char *p = s + 1;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (*p < '0' || *p > '9')
+			return wfail(w, PX_EINVAL, "%s: bad time line "
+			    "\"%.40s\"", src_name(w), s);
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (*p != (i < 3 ? ' ' : '\0'))
+			return wfail(w, PX_EINVAL, "%s: bad time line "
+			    "\"%.40s\"", src_name(w), s);
+		if (i < 3)
+			p++;
+	}
+	return PX_OK;
+}
+
+/* A whole control line from the source (newline stripped). */
+static int
+source_line(struct scp_watch *w)
+{
+	const uint8_t *b;
+	size_t n;
+	char *s;
+	int r = PX_OK;
+
+	b = xfer_buf_peek(&w->line, &n);
+	if (n > 0 && (b[0] == 1 || b[0] == 2)) {
+		/* a message; \2 ends the transfer, no answer follows */
+		if (b[0] == 2)
+			w->st = SRC_DONE;
+		xfer_buf_reset(&w->line);
+		return PX_OK;
+	}
+	if ((s = strndup((const char *)b, n)) == NULL)
+		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+	if (strlen(s) != n) {
+		r = wfail(w, PX_EINVAL, "%s: NUL byte in a control line",
+		    src_name(w));
+		goto out;
+	}
+	switch (s[0]) {
+	case 'E':
+		if (n != 1 || w->depth == 0) {
+			r = wfail(w, PX_EINVAL, "%s: unexpected E line",
+			    src_name(w));
+			break;
+		}
+		w->aw = AW_E;
+		w->st = SRC_AWAIT;
+		break;
+	case 'T':
+		if ((r = parse_t(w, s)) == PX_OK) {
+			w->aw = AW_T;
+			w->st = SRC_AWAIT;
+		}
+		break;
+	case 'C':
+	case 'D':
+		if ((r = parse_cd(w, s)) == PX_OK) {
+			w->aw = s[0] == 'C' ? AW_C : AW_D;
+			w->st = SRC_AWAIT;
+		}
+		break;
+	default:
+		r = wfail(w, PX_EINVAL, "%s: expected a control line, got "
+		    "\"%.40s\"", src_name(w), s);
+		break;
+	}
+out:
+	free(s);
+	xfer_buf_reset(&w->line);
+	return r;
+}
+
+/* Consumes source bytes until the source must wait for an answer.
+ * Returns the number of bytes consumed (all of n unless awaiting). */
+static size_t
+consume_source(struct scp_watch *w, const uint8_t *p, size_t n)
+{
+	size_t used = 0, k;
+	const uint8_t *nl;
+
+	while (used < n && w->err == PX_OK) {
+		switch (w->st) {
+		case SRC_LINE:
+		case SRC_ERRLINE:
+			nl = memchr(p + used, '\n', n - used);
+			k = nl ? (size_t)(nl - (p + used)) : n - used;
+			if (w->line.len + k > SCP_LINE_MAX) {
+				wfail(w, PX_EINVAL, "%s: line longer than %u "
+				    "bytes", src_name(w), SCP_LINE_MAX);
+				return used;
+			}
+			if (xfer_buf_put(&w->line, p + used, k) != PX_OK) {
+				wfail(w, PX_ENOMEM, "scp watch: out of memory");
+				return used;
+			}
+			used += k;
+			if (nl == NULL)
+				break;
+			used++;		/* the newline */
+			if (w->st == SRC_LINE) {
+				if (w->line.len == 0) {
+					wfail(w, PX_EINVAL, "%s: unexpected "
+					    "empty line", src_name(w));
+					return used;
+				}
+				source_line(w);
+			} else {
+				/* the source could not read its file: \1 and
+				 * the sink carries on; anything else ends it */
+				const uint8_t *m;
+				size_t ml;
+
+				m = xfer_buf_peek(&w->line, &ml);
+				w->src_failed = 1;
+				if (w->cur != NULL && ml > 1 &&
+				    xfer_record_set_str(&w->cur->message, m + 1,
+				    ml - 1) != PX_OK) {
+					wfail(w, PX_ENOMEM, "out of memory");
+					return used;
+				}
+				if (ml > 0 && m[0] == 1) {
+					w->aw = AW_DATA;
+					w->st = SRC_AWAIT;
+				} else {
+					emit_cur(w, XFER_OUT_FAILED, 2, NULL, 0);
+					w->st = SRC_DONE;
+				}
+				xfer_buf_reset(&w->line);
+			}
+			break;
+		case SRC_DATA:
+			k = w->left < n - used ? (size_t)w->left : n - used;
+			if (w->stream_live && xfer_stream_add(&w->stream,
+			    w->cur->size - w->left, p + used, k) != PX_OK) {
+				wfail(w, PX_ENOMEM, "scp watch: out of memory");
+				return used;
+			}
+			w->left -= k;
+			used += k;
+			if (w->left == 0)
+				w->st = SRC_DATA_END;
+			break;
+		case SRC_DATA_END:
+			if (p[used] == 0) {
+				used++;
+				w->aw = AW_DATA;
+				w->st = SRC_AWAIT;
+			} else
+				w->st = SRC_ERRLINE;	/* byte kept in the line */
+			break;
+		case SRC_AWAIT:
+			return used;
+		case SRC_DONE:
+			return n;
+		}
+	}
+	return used;
+}
+
+/* Applies the sink's answer (code 0, 1 or 2+; msg without the newline). */
+static int
+answer(struct scp_watch *w, int code, const uint8_t *msg, size_t ml)
+{
+	int fatal = code != 0 && code != 1;
+	int r = PX_OK;
+	char **nd;
+
+	w->st = fatal ? SRC_DONE : SRC_LINE;
+	switch (w->aw) {
+	case AW_START:
+	case AW_T:
+		break;
+	case AW_C:
+		if (code == 0) {
+			if (xfer_stream_init(&w->stream, w->upload,
+			    w->content_limit) != PX_OK)
+				return wfail(w, PX_ENOMEM, "out of memory");
+			w->stream_live = 1;
+			w->src_failed = 0;
+			w->st = w->left > 0 ? SRC_DATA : SRC_DATA_END;
+		} else
+			r = emit_cur(w, XFER_OUT_FAILED, (uint32_t)code, msg, ml);
+		break;
+	case AW_D:
+		if (code == 0) {
+			nd = realloc(w->dirs, (w->depth + 1) * sizeof(*nd));
+			if (nd == NULL)
+				return wfail(w, PX_ENOMEM, "out of memory");
+			w->dirs = nd;
+			w->dirs[w->depth] = strdup(w->cur->path);
+			if (w->dirs[w->depth] == NULL)
+				return wfail(w, PX_ENOMEM, "out of memory");
+			w->depth++;
+			w->cur->size = 0;
+			if (w->upload)
+				r = emit_cur(w, XFER_OUT_OK, 0, NULL, 0);
+			else
+				drop_cur(w);
+		} else if (w->upload) {
+			w->cur->size = 0;
+			r = emit_cur(w, XFER_OUT_FAILED, (uint32_t)code, msg, ml);
+		} else
+			drop_cur(w);
+		break;
+	case AW_E:
+		if (w->depth > 0)
+			free(w->dirs[--w->depth]);
+		break;
+	case AW_DATA:
+		if (code == 0 && !w->src_failed)
+			r = emit_cur(w, XFER_OUT_OK, 0, NULL, 0);
+		else if (code != 0)
+			r = emit_cur(w, XFER_OUT_FAILED, (uint32_t)code, msg, ml);
+		else
+			r = emit_cur(w, XFER_OUT_FAILED, 1, NULL, 0);
+		break;
+	}
+	return r;
+}
+
+/* Pairs buffered sink answers with what the source awaits, then lets the
+ * source go on with what it sent ahead. */
+static int
+pump(struct scp_watch *w)
+{
+	const uint8_t *b, *nl;
+	size_t n, used;
+
+	while (w->err == PX_OK && w->st == SRC_AWAIT) {
+		b = xfer_buf_peek(&w->sink, &n);
+		if (n == 0)
+			break;
+		if (b[0] == 0) {
+			xfer_buf_consume(&w->sink, 1);
+			answer(w, 0, NULL, 0);
+		} else {
+			nl = memchr(b, '\n', n);
+			if (nl == NULL) {
+				if (n > SCP_LINE_MAX)
+					return wfail(w, PX_EINVAL, "%s: answer "
+					    "longer than %u bytes", sink_name(w),
+					    SCP_LINE_MAX);
+				break;
+			}
+			answer(w, b[0] == 1 ? 1 : 2, b + 1,
+			    (size_t)(nl - b - 1));
+			xfer_buf_consume(&w->sink, (size_t)(nl - b) + 1);
+		}
+		if (w->err != PX_OK)
+			break;
+		b = xfer_buf_peek(&w->held, &n);
+		if (n > 0 && w->st != SRC_AWAIT) {
+			used = consume_source(w, b, n);
+			xfer_buf_consume(&w->held, used);
+		}
+	}
+	if (w->st == SRC_DONE) {
+		xfer_buf_reset(&w->held);
+		xfer_buf_reset(&w->sink);
+	}
+	return w->err;
+}
+
+static int
+feed_source(struct scp_watch *w, const uint8_t *p, size_t n)
+{
+	size_t used = 0;
+
+	if (w->st == SRC_DONE)
+		return PX_OK;
+	if (w->held.len == 0)
+		used = consume_source(w, p, n);
+	if (w->err != PX_OK)
+		return w->err;
+	if (used < n && w->st != SRC_DONE) {
+		int r = xfer_buf_put(&w->held, p + used, n - used);
+
+		if (r == PX_EFULL)
+			return wfail(w, PX_EINVAL, "%s: sent more than %u bytes "
+			    "without waiting for an acknowledgement",
+			    src_name(w), SCP_AHEAD_MAX);
+		if (r != PX_OK)
+			return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+	}
+	return pump(w);
+}
+
+static int
+feed_sink(struct scp_watch *w, const uint8_t *p, size_t n)
+{
+	int r;
+
+	if (w->st == SRC_DONE)
+		return PX_OK;
+	r = xfer_buf_put(&w->sink, p, n);
+	if (r == PX_EFULL)
+		return wfail(w, PX_EINVAL, "%s: sent more than %u bytes nobody "
+		    "asked for", sink_name(w), SCP_AHEAD_MAX);
+	if (r != PX_OK)
+		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+	return pump(w);
+}
+
+struct scp_watch *
+scp_watch_new(const struct scp_cmd *cmd, size_t content_limit)
+{
+	struct scp_watch *w;
+	const char *p = cmd->path ? cmd->path : ".";
+	size_t len;
+
+	if (cmd->kind != SCP_CMD_UPLOAD && cmd->kind != SCP_CMD_DOWNLOAD)
+		return NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->upload = cmd->kind == SCP_CMD_UPLOAD;
+	w->content_limit = content_limit;
+	xfer_buf_init(&w->line, 0);
+	xfer_buf_init(&w->held, SCP_AHEAD_MAX);
+	xfer_buf_init(&w->sink, SCP_AHEAD_MAX);
+	xfer_queue_init(&w->records);
+	w->st = SRC_AWAIT;
+	w->aw = AW_START;
+	len = strlen(p);
+	if (w->upload) {
+		w->target = strdup(p);
+		w->target_is_dir = cmd->dir_target || cmd->recursive ||
+		    len == 0 || p[len - 1] == '/' || strcmp(p, ".") == 0 ||
+		    strcmp(p, "~") == 0;
+	} else {
+		/* the directory part of the -f path (trailing '/' ignored) */
+		while (len > 1 && p[len - 1] == '/')
+			len--;
+		while (len > 0 && p[len - 1] != '/')
+			len--;
+		while (len > 1 && p[len - 1] == '/')
+			len--;
+		w->target = strndup(p, len);
+		w->target_is_dir = 1;
+	}
+	if (w->target == NULL) {
+		scp_watch_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+scp_watch_free(struct scp_watch *w)
+{
+	if (w == NULL)
+		return;
+	drop_cur(w);
+	while (w->depth > 0)
+		free(w->dirs[--w->depth]);
+	free(w->dirs);
+	free(w->target);
+	xfer_buf_free(&w->line);
+	xfer_buf_free(&w->held);
+	xfer_buf_free(&w->sink);
+	xfer_queue_clear(&w->records);
+	free(w);
+}
+
+int
+scp_watch_client(struct scp_watch *w, const void *data, size_t n)
+{
+	if (w->err != PX_OK)
+		return w->err;
+	if (w->finished)
+		return wfail(w, PX_EINVAL, "scp: data after the channel ended");
+	return w->upload ? feed_source(w, data, n) : feed_sink(w, data, n);
+}
+
+int
+scp_watch_server(struct scp_watch *w, const void *data, size_t n)
+{
+	if (w->err != PX_OK)
+		return w->err;
+	if (w->finished)
+		return wfail(w, PX_EINVAL, "scp: data after the channel ended");
+	return w->upload ? feed_sink(w, data, n) : feed_source(w, data, n);
+}
+
+struct xfer_record *
+scp_watch_take_record(struct scp_watch *w)
+{
+	return xfer_queue_take(&w->records);
+}
+
+void
+scp_watch_finish(struct scp_watch *w)
+{
+	if (w->finished)
+		return;
+	w->finished = 1;
+	if (w->cur != NULL && w->cur->op == XFER_OP_FILE &&
+	    (w->stream_live || w->st == SRC_AWAIT))
+		(void)emit_cur(w, XFER_OUT_INCOMPLETE, 0, NULL, 0);
+	drop_cur(w);
+}
+
+const char *
+scp_watch_error(const struct scp_watch *w)
+{
+	return w->errmsg;
+}

@@ -1,0 +1,106 @@
+/*
+ * scp_watch: the legacy scp protocol (`scp -O`, remote `scp -t` / `scp -f`)
+ * parsed in passing on one exec channel, recording every file it carries.
+ *
+ * Two parts:
+ *
+ * 1. scp_cmd_parse() classifies an exec command line: is it the remote end
+ *    of an scp upload (`scp -t PATH`: the technician sends files to PATH) or
+ *    download (`scp -f PATH...`), with which options.  The relay enforces
+ *    the policy's direction here, before the command runs.  The line is
+ *    split as a POSIX shell would (quotes, backslashes); options may come in
+ *    any order and bundles (`scp -v -r -pt -- /tmp`).  Anything a shell
+ *    would treat specially outside quotes (; & | < > ( ) $ ` newline) makes
+ *    the line SCP_CMD_INVALID, as do unknown options, both -t and -f, no
+ *    path, or more than one path after -t: the relay should refuse those.
+ *    A command that is not scp at all is SCP_CMD_NONE.
+ *
+ * 2. scp_watch follows the protocol on the channel's data streams.  The
+ *    source (the side sending files: the client for -t, the server for -f)
+ *    sends control lines (C mode size name, D mode 0 name, E, T times,
+ *    \1/\2 messages) and file bytes; the sink answers each line and each
+ *    file with \0 (ok), \1 message (error) or \2 message (fatal).  The
+ *    watcher pairs each answer with what it answers, so a refused file's
+ *    bytes are never mistaken for data.  It never changes or holds back
+ *    bytes: the relay forwards everything unchanged.  Feed each fragment
+ *    before forwarding it.
+ *
+ * Records (xfer_record.h): one XFER_OP_FILE per file (direction, path,
+ * size, SHA-256, file_mode, name, and for uploads the first content_limit
+ * bytes), outcome OK when the sink acknowledged the bytes, FAILED with the
+ * sink's or source's message otherwise; XFER_OP_MKDIR for each directory an
+ * upload creates; at scp_watch_finish() a file cut short is INCOMPLETE.
+ *
+ * Paths: downloads: the directory of the -f path joined with the names the
+ * source sends.  Uploads: the target joined with the name when the target
+ * is known to be a directory (-d, -r, a trailing '/', ".", "~"); otherwise
+ * the target itself (the remote scp writes there unless the target is an
+ * existing directory, which the proxy cannot see); the name field always
+ * carries the name the source sent.
+ *
+ * Errors: PX_OK, PX_ENOMEM, PX_EINVAL (a stream the sink itself would
+ * reject, or a peer that does not wait for acknowledgements and sends more
+ * than 64 KiB ahead).  scp_watch_error() says what.  After an error the
+ * watcher refuses further input with the same code; the relay should end
+ * the channel, since what follows cannot be recorded faithfully.
+ */
+#ifndef SCP_WATCH_H
+#define SCP_WATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proxy/xfer_record.h"
+
+enum scp_cmd_kind {
+	SCP_CMD_NONE = 0,	/* not an scp command */
+	SCP_CMD_UPLOAD,		/* scp -t: files go to the target */
+	SCP_CMD_DOWNLOAD,	/* scp -f: files come from the target */
+	SCP_CMD_INVALID		/* scp, but not something to let through */
+};
+
+struct scp_cmd {
+	enum scp_cmd_kind kind;
+	int recursive;		/* -r */
+	int dir_target;		/* -d: target must be a directory */
+	int preserve;		/* -p */
+	char *path;		/* first path operand (owned), or NULL */
+	size_t npaths;		/* number of path operands */
+	const char *reason;	/* SCP_CMD_INVALID: static explanation */
+};
+
+/* Classifies an exec command line.  Fills *out (free it with
+ * scp_cmd_free) and returns PX_OK, or PX_ENOMEM. */
+int scp_cmd_parse(const char *line, struct scp_cmd *out);
+
+/* Frees what scp_cmd_parse allocated; *c is zeroed. */
+void scp_cmd_free(struct scp_cmd *c);
+
+#define SCP_WATCH_CONTENT_LIMIT	((size_t)1 << 20)
+
+struct scp_watch;
+
+/* Creates a watcher for a channel running cmd (kind UPLOAD or DOWNLOAD;
+ * cmd is copied).  Returns NULL on no memory or another kind. */
+struct scp_watch *scp_watch_new(const struct scp_cmd *cmd,
+    size_t content_limit);
+
+/* Frees the watcher and any records not taken (NULL is fine). */
+void scp_watch_free(struct scp_watch *w);
+
+/* Feeds bytes the client sent (channel data) / the server sent (stdout;
+ * not stderr).  Return PX_OK, PX_EINVAL, PX_ENOMEM. */
+int scp_watch_client(struct scp_watch *w, const void *data, size_t n);
+int scp_watch_server(struct scp_watch *w, const void *data, size_t n);
+
+/* Removes and returns the oldest finished record (caller frees it), or
+ * NULL. */
+struct xfer_record *scp_watch_take_record(struct scp_watch *w);
+
+/* The channel has ended: a file in progress becomes INCOMPLETE. */
+void scp_watch_finish(struct scp_watch *w);
+
+/* A sentence describing the last error, or "". */
+const char *scp_watch_error(const struct scp_watch *w);
+
+#endif

@@ -168,7 +168,7 @@ def test_store_failures_stop_acks_and_lose_nothing_acked():
         rec = Recorder(env, fsync="always", preexec_fn=lambda: resource.setrlimit(
             resource.RLIMIT_FSIZE, (limit, limit)))
         noise = random.Random(7).randbytes(3 << 20)   # incompressible
-        r = rec.send("--chunk", "1000", "--sync", data=noise)
+        r = rec.send("--chunk", "1000", "--sync", "--spool", "65536", data=noise)
         assert r.rc == 1, r
         assert "recorder cannot write the session" in r.err, r
         assert "durable up to seq" in r.err, r

@@ -49,6 +49,11 @@ struct seg {
 	const uint8_t *payload;	/* borrowed */
 };
 
+/* Limits of a DATA segment: decompressed bytes, and the zstd window a
+ * reader accepts (2^SEG_WINDOW_LOG_MAX bytes). */
+#define SEG_RAW_MAX		(32u << 20)
+#define SEG_WINDOW_LOG_MAX	23
+
 /* DATA payload: this fixed prefix, then the zstd bytes. */
 #define SEG_DATA_PREFIX 44
 struct seg_data {

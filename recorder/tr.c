@@ -59,6 +59,7 @@ tr_open_fd(int fd, struct tr **out)
 		e = REC_ENOMEM;
 		goto fail;
 	}
+	ZSTD_DCtx_setParameter(r->dz, ZSTD_d_windowLogMax, SEG_WINDOW_LOG_MAX);
 	e = segf_next(&r->sf, &s, &off, &raw, &rawlen);
 	if (e == 0 || e == REC_ETRUNC) {
 		e = REC_EAGAIN;

@@ -87,7 +87,9 @@ int tw_reopen(const char *store, const char *id,
  * Compresses whole event records p[0..n) (count records, or 0 if
  * unknown) into the current chunk; nothing is written to the file yet.  The
  * seqs must continue the session without gap (REC_ESEQ), records must be
- * whole (REC_ETRUNC/REC_EFORMAT/REC_ETOOBIG).  On error nothing is appended.
+ * whole (REC_ETRUNC/REC_EFORMAT/REC_ETOOBIG).  REC_EFULL when more than
+ * SEG_RAW_MAX (32 MiB) raw bytes would be pending: tw_flush first.  On error
+ * nothing is appended.
  */
 int tw_append(struct tw *w, const uint8_t *p, size_t n);
 

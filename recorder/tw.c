@@ -123,6 +123,8 @@ tw_defaults(struct tw_opts *o, const struct tw_opts *in)
 		o->chunk_ns_max = 5000000000ull;
 	if (o->zstd_level == 0)
 		o->zstd_level = TW_ZSTD_LEVEL;
+	if (o->zstd_level > 19)
+		o->zstd_level = 19;	/* keeps the window within SEG_WINDOW_LOG_MAX */
 	if (o->checkpoint_ns == 0)
 		o->checkpoint_ns = 10000000000ull;
 }
@@ -368,6 +370,8 @@ tw_append(struct tw *w, const uint8_t *p, size_t n)
 		return REC_ESTATE;
 	if (n == 0)
 		return REC_OK;
+	if (w->pend_raw + n > SEG_RAW_MAX)
+		return REC_EFULL;
 	if ((r = ev_validate(p, n, w->last_seq + 1, &t, &count)) != REC_OK)
 		return r;
 	if (!w->frame_open) {

@@ -290,6 +290,8 @@ verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
 	buf_init(&f.raw, 0);
 	if ((flags & VERIFY_DEEP) && (f.dz = ZSTD_createDCtx()) == NULL)
 		return REC_ENOMEM;
+	if (f.dz != NULL)
+		ZSTD_DCtx_setParameter(f.dz, ZSTD_d_windowLogMax, SEG_WINDOW_LOG_MAX);
 	if (fstat(fd, &st) != 0) {
 		ZSTD_freeDCtx(f.dz);
 		return REC_EIO;

@@ -1,0 +1,192 @@
+/*
+ * rec-mkstore: writes sessions into a recording store through the
+ * transcript writer, for tests of escort-replay without a running recorder.
+ *
+ *   rec-mkstore --store DIR --key KEY.pem --id ID [--user U] [--target T]
+ *               [--open] [--events] [FILE...]
+ *
+ * The content of each FILE (or stdin when none) becomes OUTPUT events in
+ * pieces of 4-16 KiB, with an INPUT event before each file; --events adds
+ * one event of every other type.  --open leaves the session unfinished.
+ * Prints the final chain head in hex.  Exit 0 on success, 1 on error.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "recorder/event.h"
+#include "recorder/journal.h"
+#include "recorder/rec_error.h"
+#include "recorder/seal.h"
+#include "recorder/transcript.h"
+
+static uint64_t seq = 1, t_ns;
+
+static int
+put(struct tw *w, uint16_t type, const void *p, size_t n)
+{
+	struct buf b;
+	int r;
+
+	buf_init(&b, 0);
+	t_ns += 1000000;
+	r = ev_encode_parts(&b, ++seq, t_ns, type, 0, p, n);
+	if (r == REC_OK)
+		r = tw_append(w, buf_ptr(&b), buf_len(&b));
+	buf_free(&b);
+	return r;
+}
+
+static int
+put_fields(struct tw *w, uint16_t type, struct buf *f)
+{
+	int r = put(w, type, buf_ptr(f), buf_len(f));
+
+	buf_reset(f);
+	return r;
+}
+
+static int
+all_types(struct tw *w)
+{
+	struct buf f;
+	int r = REC_OK;
+
+	buf_init(&f, 0);
+	ev_fields_put_u64(&f, EVF_COLS, 120);
+	ev_fields_put_u64(&f, EVF_ROWS, 40);
+	r = r ? r : put_fields(w, EV_RESIZE, &f);
+	ev_fields_put_str(&f, EVF_CH_ACTION, "shell");
+	r = r ? r : put_fields(w, EV_CHANNEL, &f);
+	ev_fields_put_str(&f, EVF_VERDICT, "allow");
+	ev_fields_put_str(&f, EVF_COMMAND, "uptime");
+	ev_fields_put_str(&f, EVF_RULE, "ops");
+	ev_fields_put_u64(&f, EVF_RULE_LINE, 3);
+	r = r ? r : put_fields(w, EV_DECISION, &f);
+	ev_fields_put_str(&f, EVF_ESC_ACTION, "join");
+	ev_fields_put_str(&f, EVF_ESCORT, "bob");
+	r = r ? r : put_fields(w, EV_ESCORT, &f);
+	ev_fields_put_str(&f, EVF_PATH, "/tmp/f");
+	ev_fields_put_str(&f, EVF_DIRECTION, "upload");
+	ev_fields_put_u64(&f, EVF_SIZE, 3);
+	r = r ? r : put_fields(w, EV_FILE, &f);
+	ev_fields_put_str(&f, EVF_TEXT, "marker");
+	r = r ? r : put_fields(w, EV_MARKER, &f);
+	r = r ? r : put(w, EV_STDERR, "warning\r\n", 9);
+	ev_fields_put_u64(&f, EVF_EXIT_STATUS, 0);
+	r = r ? r : put_fields(w, EV_EXIT, &f);
+	buf_free(&f);
+	return r;
+}
+
+static int
+put_file(struct tw *w, const char *path)
+{
+	static uint8_t blk[16384];
+	size_t piece = 4096;
+	ssize_t n;
+	int fd = path ? open(path, O_RDONLY) : 0, r = REC_OK;
+
+	if (fd < 0) {
+		perror(path);
+		return REC_EIO;
+	}
+	if ((r = put(w, EV_INPUT, "cat file\r", 9)) != REC_OK)
+		goto out;
+	while ((n = read(fd, blk, piece)) > 0) {
+		if ((r = put(w, EV_OUTPUT, blk, (size_t)n)) != REC_OK)
+			goto out;
+		piece = piece >= 16384 ? 4096 : piece + 4096;
+		if (seq % 16 == 0 && (r = tw_flush(w, NULL)) != REC_OK)
+			goto out;
+	}
+out:
+	if (fd > 0)
+		close(fd);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "target", required_argument, NULL, 't' },
+		{ "open", no_argument, NULL, 'o' },
+		{ "events", no_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = NULL, *key = NULL, *id = NULL;
+	const char *user = "alice", *target = "web01";
+	struct seal_signer *signer = NULL;
+	struct journal *j = NULL;
+	struct tw *w = NULL;
+	struct tw_state st;
+	struct buf meta, f;
+	int open_only = 0, events = 0, c, r, i;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': store = optarg; break;
+		case 'k': key = optarg; break;
+		case 'i': id = optarg; break;
+		case 'u': user = optarg; break;
+		case 't': target = optarg; break;
+		case 'o': open_only = 1; break;
+		case 'e': events = 1; break;
+		default: return 1;
+		}
+	}
+	if (store == NULL || key == NULL || id == NULL) {
+		fprintf(stderr, "usage: rec-mkstore --store DIR --key KEY.pem --id ID "
+		    "[--user U] [--target T] [--open] [--events] [FILE...]\n");
+		return 1;
+	}
+	buf_init(&meta, 0);
+	buf_init(&f, 0);
+	ev_fields_put_str(&f, EVF_USER, user);
+	ev_fields_put_str(&f, EVF_TARGET, target);
+	ev_fields_put_str(&f, EVF_LOGIN, "ops");
+	ev_encode_parts(&meta, 1, 0, EV_META, 0, buf_ptr(&f), buf_len(&f));
+	if ((r = seal_signer_load(key, &signer)) != REC_OK ||
+	    (r = journal_open(store, signer, 1, &j)) != REC_OK ||
+	    (r = tw_create(store, id, buf_ptr(&meta), buf_len(&meta), signer, j,
+	    NULL, &w)) != REC_OK)
+		goto out;
+	if (events && (r = all_types(w)) != REC_OK)
+		goto out;
+	if (optind == argc && (r = put_file(w, NULL)) != REC_OK)
+		goto out;
+	for (i = optind; i < argc; i++)
+		if ((r = put_file(w, argv[i])) != REC_OK)
+			goto out;
+	if (open_only) {
+		r = tw_checkpoint(w, &st);
+	} else {
+		r = put(w, EV_END, NULL, 0);
+		if (r == REC_OK) {
+			r = tw_close(w, &st, NULL);
+			w = NULL;
+		}
+	}
+	if (r == REC_OK) {
+		for (i = 0; i < SEAL_HASH_LEN; i++)
+			printf("%02x", st.head[i]);
+		printf("\n");
+	}
+out:
+	if (r != REC_OK)
+		fprintf(stderr, "rec-mkstore: %s\n", rec_strerror(r));
+	tw_free(w);
+	journal_close(j);
+	seal_signer_free(signer);
+	buf_free(&meta);
+	buf_free(&f);
+	return r == REC_OK ? 0 : 1;
+}

@@ -1,0 +1,113 @@
+"""escort-replay on a store written through the transcript library
+(tests/tools/rec-mkstore): verify with the public key from the command line,
+list --json, cat byte for byte, and the failures a security team must see."""
+import json, os, subprocess
+from harness.core import Env, bin_path, tool_path
+
+TIMEOUT = 60
+
+
+def replay(store, *args):
+    return subprocess.run([bin_path("escort-replay"), "--store", store, *args],
+                          capture_output=True, timeout=30)
+
+
+def make_store(env):
+    key = env.path("recorder-ed25519.pem")
+    pub = env.path("recorder-ed25519.pub.pem")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", key], check=True,
+                   capture_output=True)
+    subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", pub], check=True)
+    text = env.path("screen.txt")
+    with open(text, "wb") as f:
+        for i in range(3000):
+            f.write(b"\x1b[1;32m-rw-r--r-- 1 root root %6d Nov 28 file%05d\x1b[0m\r\n" % (i * 7, i))
+        f.write(bytes(range(256)))  # every byte value reaches the terminal unchanged
+    store = env.path("store")
+    mk = tool_path("rec-mkstore")
+    subprocess.run([mk, "--store", store, "--key", key, "--id", "s-closed", "--events", text],
+                   check=True, capture_output=True, timeout=30)
+    subprocess.run([mk, "--store", store, "--key", key, "--id", "s-live", "--open",
+                    "--user", "bob", "--target", "db01", text],
+                   check=True, capture_output=True, timeout=30)
+    with open(text, "rb") as f:
+        content = f.read()
+    return store, key, pub, content
+
+
+def session_file(store, sid):
+    return os.path.join(store, "sessions", sid + ".est")
+
+
+def test_untouched_store_verifies_and_lists():
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        r = replay(store, "verify", "--all", "--key", pub)
+        assert r.returncode == 0, r
+        assert b"s-closed: ok" in r.stdout and b"s-live: ok" in r.stdout, r.stdout
+        r = replay(store, "verify", "s-closed", "--key", pub, "--deep")
+        assert r.returncode == 0, r
+        r = replay(store, "list", "--json")
+        assert r.returncode == 0, r
+        rows = {o["id"]: o for o in map(json.loads, r.stdout.decode().splitlines())}
+        assert rows["s-closed"]["user"] == "alice" and rows["s-closed"]["target"] == "web01"
+        assert rows["s-closed"]["status"] == "closed" and rows["s-closed"]["end"]
+        assert rows["s-live"]["end"] is None and rows["s-live"]["user"] == "bob"
+        r = replay(store, "list", "--user", "bob")
+        assert b"s-live" in r.stdout and b"s-closed" not in r.stdout, r.stdout
+        r = replay(store, "cat", "s-live")
+        assert r.returncode == 0 and r.stdout == content
+        r = replay(store, "cat", "s-closed")
+        assert r.returncode == 0 and r.stdout == b"warning\r\n" + content
+
+
+def test_tampering_is_named():
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        path = session_file(store, "s-closed")
+        with open(path, "r+b") as f:
+            f.seek(1000)
+            b = f.read(1)
+            f.seek(1000)
+            f.write(bytes([b[0] ^ 0x01]))
+        r = replay(store, "verify", "--all", "--key", pub)
+        assert r.returncode == 1, r
+        assert b"s-closed: FAILED at segment " in r.stdout and b"offset" in r.stdout, r.stdout
+        assert b"s-live: ok" in r.stdout, r.stdout
+
+
+def test_truncation_deletion_and_wrong_key_fail():
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        path = session_file(store, "s-closed")
+        size = os.path.getsize(path)
+        os.truncate(path, size - 10)
+        r = replay(store, "verify", "s-closed", "--key", pub)
+        assert r.returncode == 1 and b"s-closed: FAILED" in r.stdout, r
+        os.unlink(path)
+        r = replay(store, "verify", "--all", "--key", pub)
+        assert r.returncode == 1 and b"s-closed: FAILED" in r.stdout, r
+        assert b"missing" in r.stdout, r.stdout
+        other = env.path("other.pem")
+        otherpub = env.path("other.pub.pem")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", other],
+                       check=True, capture_output=True)
+        subprocess.run(["openssl", "pkey", "-in", other, "-pubout", "-out", otherpub], check=True)
+        r = replay(store, "verify", "s-live", "--key", otherpub)
+        assert r.returncode == 1 and b"s-live: FAILED" in r.stdout, r
+        r = replay(store, "verify", "--all")
+        assert r.returncode == 2, r  # the key is required on the command line
+
+
+def test_cli_basics():
+    r = subprocess.run([bin_path("escort-replay"), "--version"], capture_output=True, timeout=10)
+    assert r.returncode == 0 and r.stdout.startswith(b"escort-replay "), r
+    r = subprocess.run([bin_path("escort-replay"), "--help"], capture_output=True, timeout=10)
+    assert r.returncode == 0 and b"verify (ID... | --all) --key PUBLIC.pem" in r.stdout, r
+    with Env() as env:
+        r = subprocess.run([bin_path("escort-replay"), "list", "--json"], capture_output=True,
+                           env=dict(os.environ, ESCORT_STORE=env.path("empty")), timeout=10)
+        assert r.returncode == 0 and r.stdout == b"", r
+        r = subprocess.run([bin_path("escort-replay"), "--store", env.dir, "cat", "nosuch"],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 1 and b"no such session" in r.stderr, r

@@ -55,26 +55,6 @@ has_tls(const struct recd_config *c)
 	return 0;
 }
 
-static void
-on_tick(uv_timer_t *t)
-{
-	struct recd *d = t->data;
-	uint64_t now = uv_now(d->loop);
-	int busy;
-
-	busy = recd_sess_tick(d, now);
-	busy |= recd_conn_tick(d, now);
-	if (!busy)
-		uv_timer_stop(t);
-}
-
-void
-recd_kick(struct recd *d)
-{
-	if (!d->stopping && !uv_is_active((uv_handle_t *)&d->tick))
-		uv_timer_start(&d->tick, on_tick, RECD_TICK_MS, RECD_TICK_MS);
-}
-
 /* Looks up User; uid/gid -1 when not set. */
 static int
 lookup_user(const struct recd_config *c, int *uid, int *gid, char *err,

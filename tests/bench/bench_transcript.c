@@ -1,0 +1,275 @@
+/*
+ * bench_transcript: size and speed of the transcript format.
+ *
+ *   bench_transcript [--data FILE] [--level N] [--chunk-kib N] [--no-deep]
+ *
+ * Writes 128 MiB of terminal text (FILE, else $ESCORT_BENCH_DATA, else
+ * `find / -xdev -ls` output generated into a temp file and repeated as
+ * needed) as OUTPUT events of 4-16 KiB into a session through the writer,
+ * flushing a segment whenever 256 KiB raw are pending (the recorder's
+ * policy), then verifies the store and reads the session back.  Prints
+ * `bench: NAME VALUE UNIT` lines:
+ *   transcript_size_ratio   stored bytes / raw bytes
+ *   transcript_write_mbps   raw MB/s per core (CPU time of the writer)
+ *   transcript_verify_mbps  stored MB/s verified (chain, CRC, signatures)
+ *   transcript_verify_deep_mbps  same, decoding every event as well
+ *   transcript_read_mbps    raw MB/s read back through the reader
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "recorder/event.h"
+#include "recorder/journal.h"
+#include "recorder/rec_error.h"
+#include "recorder/seal.h"
+#include "recorder/transcript.h"
+#include "recorder/verify.h"
+
+#define BENCH_SIZE	(128u << 20)
+#define BENCH_FLUSH_RAW	(256u << 10)
+
+static double
+now_s(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+die(const char *what, int r)
+{
+	fprintf(stderr, "bench_transcript: %s: %s\n", what, r ? rec_strerror(r) : "failed");
+	exit(1);
+}
+
+/* Loads BENCH_SIZE bytes from path, repeating its content when shorter. */
+static uint8_t *
+load(const char *path)
+{
+	uint8_t *p = malloc(BENCH_SIZE);
+	size_t have = 0;
+	ssize_t n;
+	int fd;
+
+	if (p == NULL || (fd = open(path, O_RDONLY)) < 0)
+		die(path, 0);
+	while (have < BENCH_SIZE) {
+		n = read(fd, p + have, BENCH_SIZE - have);
+		if (n < 0)
+			die(path, 0);
+		if (n == 0) {
+			if (have == 0)
+				die("empty data file", 0);
+			lseek(fd, 0, SEEK_SET);
+			continue;
+		}
+		have += (size_t)n;
+	}
+	close(fd);
+	return p;
+}
+
+static void
+gen_data(const char *path)
+{
+	char cmd[4400];
+
+	snprintf(cmd, sizeof(cmd), "nice find / -xdev -ls > '%s' 2>/dev/null", path);
+	if (system(cmd) == -1)
+		die("find / -xdev -ls", 0);
+}
+
+static void
+write_key(const char *path)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	FILE *f = fopen(path, "w");
+
+	if (k == NULL || f == NULL)
+		die("key generation", 0);
+	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	EVP_PKEY_free(k);
+}
+
+struct counter {
+	int problems;
+};
+
+static void
+count_cb(void *arg, int ok, const char *session, uint32_t index, uint64_t off,
+    const char *msg)
+{
+	struct counter *c = arg;
+
+	(void)index;
+	(void)off;
+	if (!ok) {
+		c->problems++;
+		fprintf(stderr, "verify: %s: %s\n", session, msg);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "level", required_argument, NULL, 'l' },
+		{ "chunk-kib", required_argument, NULL, 'c' },
+		{ "no-deep", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *data = getenv("ESCORT_BENCH_DATA");
+	const char *tmpbase = getenv("ESCORT_BENCH_TMP");
+	char dir[4096], store[4200], key[4200], gen[4200], path[4300], cmd[4300];
+	struct tw_opts o;
+	struct seal_signer *signer;
+	struct seal_verifier *v;
+	struct journal *j;
+	struct tw *w;
+	struct tr *rd;
+	struct ev e;
+	struct buf b;
+	struct stat st;
+	struct counter cnt;
+	uint8_t *text;
+	size_t off = 0, piece, pending = 0;
+	uint64_t seq = 1, rnd = 88172645463325252ull, rawread = 0;
+	double c0, c1, w0, w1;
+	int c, r, deep = 1;
+
+	memset(&o, 0, sizeof(o));
+	o.no_sync = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'l': o.zstd_level = atoi(optarg); break;
+		case 'c': o.chunk_raw_max = (size_t)atoi(optarg) << 10; break;
+		case 'n': deep = 0; break;
+		default: return 2;
+		}
+	}
+	snprintf(dir, sizeof(dir), "%s/bench-transcript-XXXXXX",
+	    tmpbase && *tmpbase ? tmpbase : "/tmp");
+	mkdir(tmpbase && *tmpbase ? tmpbase : "/tmp", 0700);
+	if (mkdtemp(dir) == NULL)
+		die("mkdtemp", 0);
+	snprintf(store, sizeof(store), "%s/store", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	if (data == NULL || *data == '\0') {
+		snprintf(gen, sizeof(gen), "%s/find-ls.txt", dir);
+		gen_data(gen);
+		data = gen;
+	}
+	text = load(data);
+	write_key(key);
+	if ((r = seal_signer_load(key, &signer)) != REC_OK)
+		die("signer", r);
+	if ((r = seal_signer_verifier(signer, &v)) != REC_OK)
+		die("verifier", r);
+	if ((r = journal_open(store, signer, 1, &j)) != REC_OK)
+		die("journal", r);
+
+	buf_init(&b, 0);
+	ev_encode_parts(&b, 1, 0, EV_META, 0, NULL, 0);
+	c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	w0 = now_s(CLOCK_MONOTONIC);
+	if ((r = tw_create(store, "bench", buf_ptr(&b), buf_len(&b), signer, j, &o,
+	    &w)) != REC_OK)
+		die("tw_create", r);
+	while (off < BENCH_SIZE) {
+		rnd ^= rnd << 13;
+		rnd ^= rnd >> 7;
+		rnd ^= rnd << 17;
+		piece = 4096 + (size_t)(rnd % 12289);
+		if (piece > BENCH_SIZE - off)
+			piece = BENCH_SIZE - off;
+		buf_reset(&b);
+		seq++;
+		ev_encode_parts(&b, seq, seq * 1000, EV_OUTPUT, 0, text + off, piece);
+		if ((r = tw_append(w, buf_ptr(&b), buf_len(&b))) != REC_OK)
+			die("tw_append", r);
+		off += piece;
+		pending += buf_len(&b);
+		if (pending >= BENCH_FLUSH_RAW) {
+			if ((r = tw_flush(w, NULL)) != REC_OK)
+				die("tw_flush", r);
+			pending = 0;
+		}
+	}
+	buf_reset(&b);
+	seq++;
+	ev_encode_parts(&b, seq, seq * 1000, EV_END, 0, NULL, 0);
+	if ((r = tw_append(w, buf_ptr(&b), buf_len(&b))) != REC_OK ||
+	    (r = tw_close(w, NULL, NULL)) != REC_OK)
+		die("tw_close", r);
+	c1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	w1 = now_s(CLOCK_MONOTONIC);
+	tw_path(store, "bench", path, sizeof(path));
+	stat(path, &st);
+	printf("bench: transcript_size_ratio %.4f stored/raw\n",
+	    (double)st.st_size / BENCH_SIZE);
+	printf("bench: transcript_stored_bytes %lld bytes\n", (long long)st.st_size);
+	printf("bench: transcript_write_mbps %.0f MB/s\n",
+	    BENCH_SIZE / 1e6 / (c1 - c0));
+	fprintf(stderr, "writer wall time %.2f s, cpu %.2f s\n", w1 - w0, c1 - c0);
+	fflush(stdout);
+
+	memset(&cnt, 0, sizeof(cnt));
+	w0 = now_s(CLOCK_MONOTONIC);
+	r = verify_store(store, v, NULL, 0, 0, count_cb, &cnt);
+	w1 = now_s(CLOCK_MONOTONIC);
+	if (r != 0)
+		die("verify found problems", r < 0 ? r : 0);
+	printf("bench: transcript_verify_mbps %.0f MB/s\n", st.st_size / 1e6 / (w1 - w0));
+	fflush(stdout);
+	if (deep) {
+		w0 = now_s(CLOCK_MONOTONIC);
+		r = verify_store(store, v, NULL, 0, VERIFY_DEEP, count_cb, &cnt);
+		w1 = now_s(CLOCK_MONOTONIC);
+		if (r != 0)
+			die("deep verify found problems", r < 0 ? r : 0);
+		printf("bench: transcript_verify_deep_mbps %.0f MB/s\n",
+		    st.st_size / 1e6 / (w1 - w0));
+		fflush(stdout);
+	}
+	w0 = now_s(CLOCK_MONOTONIC);
+	if ((r = tr_open(path, &rd)) != REC_OK)
+		die("tr_open", r);
+	off = 0;
+	while ((r = tr_next(rd, &e)) == 1) {
+		if (e.type == EV_OUTPUT) {
+			if (memcmp(e.data, text + off, e.len) != 0)
+				die("read back differs", 0);
+			off += e.len;
+		}
+		rawread += e.len + EV_HDR_LEN;
+	}
+	w1 = now_s(CLOCK_MONOTONIC);
+	if (r < 0 || off != BENCH_SIZE)
+		die("read back incomplete", r);
+	tr_free(rd);
+	printf("bench: transcript_read_mbps %.0f MB/s\n", rawread / 1e6 / (w1 - w0));
+
+	journal_close(j);
+	seal_verifier_free(v);
+	seal_signer_free(signer);
+	buf_free(&b);
+	free(text);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return 0;
+}

@@ -75,7 +75,8 @@ make_events(size_t n, size_t *count)
 		}
 		v[i].len = (uint32_t)buf_len(&f);
 		v[i].data = malloc(v[i].len + 1);
-		memcpy(v[i].data, buf_ptr(&f), v[i].len);
+		if (v[i].len > 0)
+			memcpy(v[i].data, buf_ptr(&f), v[i].len);
 		buf_free(&f);
 	}
 	*count = n;

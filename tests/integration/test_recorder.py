@@ -260,3 +260,33 @@ def test_config_check_reload_and_sigterm():
         assert not os.path.exists(rec.sock)
         rec.verify_ok()
         assert rec.cat(open_s.id) == b"still open\n"
+
+
+def test_runs_as_its_own_user_and_closes_abandoned_sessions():
+    import pwd
+    if os.getuid() != 0:
+        print("SKIP: needs root to switch users")
+        return
+    nobody = pwd.getpwnam("nobody")
+    with Env("rec-user") as env:
+        rec = Recorder(env, start=False)
+        for d in (env.dir, rec.dir):
+            os.chmod(d, 0o711)
+        os.chmod(rec.key, 0o600)            # readable by root only: loaded before the switch
+        rec.write_conf(open(rec.conf).read() + "User nobody\nResumeTimeout 1\n")
+        rec.start()
+        with open("/proc/%d/status" % rec.proc.pid) as f:
+            uids = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
+        assert uids == [str(nobody.pw_uid)] * 4, uids
+        st = os.stat(rec.sock)
+        assert st.st_uid == nobody.pw_uid and oct(st.st_mode & 0o777) == "0o660", st
+        r = rec.send("--no-close", data=b"left open by a vanished proxy\n")
+        assert r.rc == 0 and r.id, r
+        path = os.path.join(rec.store, "sessions", r.id + ".est")
+        assert os.stat(path).st_uid == nobody.pw_uid
+        assert os.stat(os.path.join(rec.store, "journal.esj")).st_uid == nobody.pw_uid
+        # nobody resumes it: the recorder closes it with a signed final record
+        rec.wait_log("no resume within 1 s; closing it", timeout=10)
+        rec.verify_ok()
+        assert rec.cat(r.id) == b"left open by a vanished proxy\n"
+        assert rec.proc.stop() == 0

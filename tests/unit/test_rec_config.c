@@ -1,0 +1,136 @@
+/* Unit tests for recorder/recd_config: escort-recorder.conf(5) parsing and
+ * its FILE:LINE error messages. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "recorder/recd_config.h"
+
+static char path[64];
+
+static int
+load(const char *text, struct recd_config *c, char *err, size_t errlen)
+{
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/test_rec_config.XXXXXX");
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs(text, f);
+	fclose(f);
+	fd = recd_config_load(path, c, err, errlen);
+	unlink(path);
+	return fd;
+}
+
+#define BASE "Store /var/lib/escort\nSigningKey /etc/k.pem\n"
+
+static void
+test_valid(void **state)
+{
+	(void)state;
+	struct recd_config c;
+	char err[512] = "";
+
+	assert_int_equal(load("# recorder\n"
+	    "listen unix:/run/escort/rec.sock   # trailing comment\n"
+	    "Listen tls://127.0.0.1:7447\n"
+	    "Listen tls://[::1]:7448\n"
+	    BASE
+	    "Fsync interval 250\n"
+	    "TLSCertificate \"/etc/escort/my cert.pem\"\n"
+	    "TLSKey /k\nTLSClientCA /ca\nUser escort-rec\nMaxSessions 10\n"
+	    "ResumeTimeout 30\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.nlisten, 3);
+	assert_int_equal(c.listen[0].kind, RECD_LISTEN_UNIX);
+	assert_string_equal(c.listen[0].path, "/run/escort/rec.sock");
+	assert_string_equal(c.listen[1].host, "127.0.0.1");
+	assert_string_equal(c.listen[1].port, "7447");
+	assert_string_equal(c.listen[2].host, "::1");
+	assert_int_equal(c.listen[2].line, 4);
+	assert_int_equal(c.fsync, RECD_FSYNC_INTERVAL);
+	assert_int_equal(c.fsync_ms, 250);
+	assert_string_equal(c.tls_cert, "/etc/escort/my cert.pem");
+	assert_string_equal(c.user, "escort-rec");
+	assert_int_equal(c.max_sessions, 10);
+	assert_int_equal(c.resume_timeout, 30);
+
+	assert_int_equal(load("Listen unix:/s\n" BASE, &c, err, sizeof(err)),
+	    0);
+	assert_int_equal(c.fsync, RECD_FSYNC_INTERVAL);	/* default */
+	assert_int_equal(c.fsync_ms, 1000);
+	assert_int_equal(c.max_sessions, 1024);
+	assert_int_equal(load("Listen unix:/s\n" BASE "Fsync ALWAYS\n", &c,
+	    err, sizeof(err)), 0);
+	assert_int_equal(c.fsync, RECD_FSYNC_ALWAYS);
+}
+
+static void
+test_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *want;
+	} t[] = {
+		{ "Listen unix:/s\n" BASE "Bogus 1\n",
+		  ":4: unknown keyword \"Bogus\"" },
+		{ "Listen unix:/s\n" BASE "Fsync sometimes\n",
+		  ":4: Fsync takes always, interval MS or never" },
+		{ "Listen unix:/s\n" BASE "Fsync interval 0\n",
+		  ":4: Fsync interval (ms) must be a number from 1 to 60000" },
+		{ "Listen unix:/s\n" BASE "Store /x\n",
+		  ":4: Store given twice (first at line 2)" },
+		{ "Listen unix:relative\n" BASE,
+		  ":1: Listen unix: needs an absolute path" },
+		{ "Listen tcp://h:1\n" BASE, ":1: unknown Listen address" },
+		{ "Listen tls://host\n" BASE, ":1: bad address" },
+		{ "Listen tls://h:99999\n" BASE,
+		  ":1: port must be a number from 1 to 65535" },
+		{ "Listen tls://h:1\n" BASE,
+		  ":1: a tls listener needs TLSCertificate, TLSKey and "
+		  "TLSClientCA" },
+		{ BASE, ": no Listen line" },
+		{ "Listen unix:/s\nSigningKey /k\n", ": no Store line" },
+		{ "Listen unix:/s\nStore /s\n", ": no SigningKey line" },
+		{ "Listen unix:/s\nStore relative\n",
+		  ":2: Store needs an absolute path" },
+		{ "Listen unix:/s\n" BASE "User \"abc\n",
+		  ":4: unterminated quote" },
+		{ "Listen unix:/s\n" BASE "MaxSessions -1\n",
+		  ":4: MaxSessions must be a number" },
+		{ "Listen unix:/s\n" BASE "Store\n",
+		  ":4: Store takes one argument" },
+	};
+	struct recd_config c;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		err[0] = '\0';
+		if (load(t[i].text, &c, err, sizeof(err)) != -1 ||
+		    strncmp(err, path, strlen(path)) != 0 ||
+		    strstr(err, t[i].want) == NULL)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, err,
+			    t[i].want);
+	}
+	assert_int_equal(recd_config_load("/nonexistent/rec.conf", &c, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/rec.conf: No such file or "
+	    "directory");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -69,7 +69,7 @@ skip_opts(const struct cword *w, size_t n, size_t i, const char *argopts,
 		/* an option with its argument attached (-uroot) or in the next word */
 		i += (took && j + 1 == w[i].len) ? 2 : 1;
 	}
-	return i;
+	return i < n ? i : n;
 }
 
 static bool

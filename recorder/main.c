@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -347,7 +348,7 @@ main(int argc, char **argv)
 	struct recd *d = &daemon_state;
 	const char *file = DEFAULT_CONFIG;
 	int ch, foreground = 0, test = 0, verbose = 0;
-	char err[1024];
+	char err[1024], abs[PATH_MAX];
 
 	while ((ch = getopt_long(argc, argv, "df:tv", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -378,6 +379,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (realpath(file, abs) != NULL)	/* reloads run after chdir("/") */
+		file = abs;
 	if (recd_config_load(file, &d->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "escort-recorder: %s\n", err);
 		return 1;

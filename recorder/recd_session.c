@@ -252,6 +252,29 @@ sess_flush(struct recd_sess *s, int want_sync)
 	return 0;
 }
 
+/* HELLO's records: META events only, seq 1, 2, ... */
+static int
+meta_check(const uint8_t *meta, size_t len, char *err, size_t errlen)
+{
+	uint64_t t = 0;
+	size_t n = 0, off, used;
+	struct ev e;
+	int r;
+
+	if ((r = ev_validate(meta, len, 1, &t, &n)) != REC_OK)
+		return errf(err, errlen, REC_EPROTO, "HELLO metadata record "
+		    "%zu: %s", n + 1, rec_strerror(r));
+	for (off = 0; off < len; off += used) {
+		if (ev_decode(meta + off, len - off, &e, &used) != REC_OK)
+			break;
+		if (e.type != EV_META)
+			return errf(err, errlen, REC_EPROTO, "HELLO carries a "
+			    "%s event; only metadata is allowed",
+			    ev_type_name(e.type));
+	}
+	return REC_OK;
+}
+
 int
 recd_sess_create(struct recd *d, const uint8_t *meta, size_t len,
     struct recd_sess **out, char *err, size_t errlen)
@@ -264,6 +287,8 @@ recd_sess_create(struct recd *d, const uint8_t *meta, size_t len,
 	int r;
 
 	*out = NULL;
+	if ((r = meta_check(meta, len, err, errlen)) != REC_OK)
+		return r;
 	if (d->nsessions >= d->cfg.max_sessions)
 		return errf(err, errlen, REC_EFULL, "too many sessions "
 		    "(MaxSessions %u)", d->cfg.max_sessions);

@@ -104,6 +104,8 @@ def test_bad_input_is_rejected_and_other_sessions_go_on():
                 (data([record(2, EV_OUTPUT, b"x")]), "unexpected DATA in state HELLO"),
                 (frame(T_HELLO, b"\0\0"), "HELLO: body of 2 bytes is too short"),
                 (hello() + data([record(5, EV_OUTPUT, b"gap")]), "seq"),
+                (frame(T_HELLO, b"\0\0\0" + struct.pack(">QI", 0, 1) + record(1, EV_OUTPUT, b"x")),
+                 "only metadata is allowed"),
                 (hello() + data([record(2, EV_META, b"")]), "not allowed in DATA"),
                 (hello() + data([record(2, EV_OUTPUT, b"abc")], count=3), "announces 3"),
                 (hello() + data([record(2, EV_OUTPUT, b"abc")[:-1]]), "record 1 of DATA"),

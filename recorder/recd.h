@@ -37,9 +37,9 @@ struct recd {
 	struct recd_config	 cfg;
 	struct seal_signer	*signer;
 	struct journal		*journal;
-	struct tlsl_ctx		*tls;		/* NULL without tls listeners */
-	struct tlsl_ctx		*old_tls[8];	/* kept for live connections */
-	int			 nold_tls;
+	struct tlsl_ctx		*tls;		/* NULL without tls listeners;
+						   live TLS connections hold
+						   their own reference */
 	struct recd_listener	*listeners;
 	struct recd_conn	*conns;
 	struct recd_sess	*sessions;

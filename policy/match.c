@@ -213,6 +213,11 @@ pattern_match(const struct pattern *pt, const struct cword *w, size_t n, bool op
 		bool *t = cur;
 		cur = nxt;
 		nxt = t;
+		bool alive = false;
+		for (size_t j = 0; j <= n && !alive; j++)
+			alive = cur[j];
+		if (!alive)
+			break;	/* no way left to match */
 	}
 	bool full = cur[n];
 	free(heap);

@@ -112,8 +112,10 @@ again:
 		return 0;
 	}
 	if (ch == '"') {
-		size_t j = S->i + 1;
-		char *out = arena_alloc(&S->p->arena, S->len - S->i);
+		size_t j = S->i + 1, e = j;
+		while (e < S->len && S->buf[e] != '\n' && S->buf[e] != '"')
+			e += (S->buf[e] == '\\' && e + 1 < S->len && S->buf[e + 1] != '\n') ? 2 : 1;
+		char *out = arena_alloc(&S->p->arena, e - S->i + 1);
 		if (out == NULL)
 			return POL_E_NOMEM;
 		size_t n = 0;

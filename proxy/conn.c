@@ -559,6 +559,9 @@ px_conn_step(struct px_conn *c)
 		px_log(PX_LOG_DEBUG, c->id, "client disconnected");
 		c->state = CONN_CLOSING;
 	}
+	if (c->state == CONN_CLOSING)
+		px_log(PX_LOG_DEBUG, c->id, "closing: chans %d gone %d rec_ready %d rec_closed %d",
+		    c->chans != NULL, gone, c->rec_ready, c->rec_closed);
 	if (c->state == CONN_CLOSING && (c->chans == NULL || gone)) {
 		if (c->rec != NULL && c->rec_ready && !c->rec_closed) {
 			c->rec_ready = 0;
@@ -653,7 +656,10 @@ teardown(struct px_conn *c)
 		px_throttle_done(&c->w->d->thr, c->peer, 0);
 		c->throttled_done = 1;
 	}
-	px_log(PX_LOG_DEBUG, c->id, "connection closed");
+	if (c->rec != NULL)
+		px_log(PX_LOG_INFO, c->id, "session ended%s", c->rec_closed ? "" : " (recording not closed)");
+	else
+		px_log(PX_LOG_DEBUG, c->id, "connection closed");
 	c->w->nlive--;
 	if (c->tech_poll.init) {
 		c->handles_open++;

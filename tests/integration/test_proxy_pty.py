@@ -60,7 +60,7 @@ class Term:
 
 def test_interactive_shell():
     with Env() as env:
-        w = ProxyWorld(env)
+        w = ProxyWorld(env, extra_conf=os.environ.get("ESCORT_TEST_PROXY_CONF", ""))
         argv = w.ssh_argv("alice", "web01", None, extra=("-tt",))
         t = Term(argv)
         try:
@@ -85,7 +85,6 @@ def test_interactive_shell():
             assert b"not-interrupted" not in t.out
             t.send(b"exit 7\r")
             assert t.wait() == 7
-            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
         finally:
             try:
                 os.kill(t.pid, 9)

@@ -145,11 +145,11 @@ cmd_check(int argc, char **argv)
 	print_diags(&d);
 	int rc = (d.nerrors || (strict && d.nwarnings)) ? 1 : 0;
 	if (p != NULL)
-		printf("%s: %zu error%s, %zu warning%s, %zu/%zu expect lines hold; sha256 %s\n",
-		    argv[i], d.nerrors, d.nerrors == 1 ? "" : "s", d.nwarnings,
-		    d.nwarnings == 1 ? "" : "s", total - failed, total, policy_hash(p));
+		printf("check: %zu error%s, %zu warning%s, %zu/%zu expect lines hold in %s "
+		    "(sha256 %s)\n", d.nerrors, d.nerrors == 1 ? "" : "s", d.nwarnings,
+		    d.nwarnings == 1 ? "" : "s", total - failed, total, argv[i], policy_hash(p));
 	else
-		printf("%s: %zu error%s\n", argv[i], d.nerrors, d.nerrors == 1 ? "" : "s");
+		printf("check: %zu error%s in %s\n", d.nerrors, d.nerrors == 1 ? "" : "s", argv[i]);
 	pol_diags_free(&d);
 	policy_unref(p);
 	return rc;

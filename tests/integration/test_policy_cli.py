@@ -1,0 +1,286 @@
+"""escort-policy driven as a policy admin would: check (exit codes,
+FILE:LINE:COL lines, warnings and --strict), explain (first line exactly the
+verdict, the deciding rule and line), test, diff, include, admit/targets,
+--help and --version.  Real keys come from ssh-keygen."""
+import os
+import subprocess
+
+from harness.core import Env, bin_path
+
+TIMEOUT = 60
+
+
+def run(*args, cwd=None):
+    r = subprocess.run([bin_path("escort-policy"), *args], capture_output=True, timeout=30,
+                       cwd=cwd)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+def example(env):
+    """The worked escort example of escort-policy(5), with real keys."""
+    _, alice = env.keygen("alice")
+    _, bob = env.keygen("bob")
+    _, erin = env.keygen("erin")
+    ident, _ = env.keygen("ops_ed25519")
+    _, hostpub = env.keygen("web01_host")
+    hostkey = " ".join(hostpub.split()[:2])
+    return env.write("policy.conf", f"""\
+# Foreign nationals may reach production only with an escort present, may
+# read state freely, need approval to change it, and may never touch
+# certain paths.
+user alice {{
+    key "{alice}"
+    attr citizenship FR
+}}
+user bob {{
+    key "{bob}"
+    attr citizenship US
+}}
+user erin {{
+    key "{erin}"
+    attr citizenship US
+}}
+group escorts erin
+group admins bob
+
+target web01 {{
+    address 127.0.0.1:22
+    login ops
+    identity {ident}
+    hostkey "{hostkey}"
+    label env prod
+}}
+
+rule admins-on-prod {{
+    who group:admins
+    where label:env=prod
+    shell strict
+    exec yes
+    sftp both
+    allow "..."
+    deny "rm -rf /"
+}}
+
+rule foreign-nationals-on-prod {{
+    who attr:citizenship!=US
+    where label:env=prod
+    escort group:escorts
+    shell strict
+    exec yes
+    sftp download
+    max-session 2h
+    allow "systemctl status *"
+    allow "journalctl -u * ..."
+    allow "ls ..."
+    allow "df ..."
+    allow "cat /var/log/*"
+    allow "grep ..."
+    allow "tail ..."
+    approve "systemctl restart *"
+    approve "systemctl reload *"
+    deny "... /etc/shadow ..."
+    deny "... /etc/ssh/* ..."
+    deny "... /root ..."
+    deny "... /root/* ..."
+}}
+
+expect allow   alice web01 "systemctl status nginx"
+expect allow   alice web01 "journalctl -u nginx --since today | grep -v debug"
+expect approve alice web01 "systemctl restart nginx"
+expect deny    alice web01 "cat /etc/shadow"
+expect deny    alice web01 "sudo cat /etc/ssh/sshd_config"
+expect deny    alice web01 "ls /root/.ssh"
+expect deny    alice web01 "ls; rm -rf /tmp/x"
+expect allow   bob   web01 "apt-get upgrade"
+""")
+
+
+def test_check_valid_example_exits_0():
+    with Env() as env:
+        p = example(env)
+        rc, out, err = run("check", p)
+        assert rc == 0, (out, err)
+        assert "0 errors" in out and "8/8 expect lines hold" in out, out
+        assert "sha256 " in out
+
+
+def test_check_reports_every_mistake_with_line_and_col():
+    with Env() as env:
+        p = env.write("bad.conf", """\
+user alice {
+    key "ssh-ed25519 notbase64!"
+    colour blue
+}
+target web01 {
+    address 10.0.0.5:99999
+}
+rule r {
+    who group:nobody
+    where *
+    shell bash
+    max-session 2 hours
+}
+expect allow alice web01 "ls"
+""")
+        rc, out, err = run("check", p)
+        assert rc == 1, (out, err)
+        lines = [l for l in out.splitlines() if l.startswith(p + ":")]
+        want = [
+            p + ":2:9: error: bad key",
+            p + ":3:5: error: unknown keyword 'colour'",
+            p + ":5:8: error: target 'web01' has no address",
+            p + ":6:22: error: bad port '99999'",
+            p + ":9:9: error: unknown group 'nobody'",
+            p + ":11:11: error: bad shell 'bash'",
+            p + ":12:19: error: max-session: usage",
+        ]
+        for w in want:
+            assert any(l.startswith(w) for l in lines), (w, out)
+        # sorted by line
+        nums = [int(l[len(p) + 1:].split(":")[0]) for l in lines]
+        assert nums == sorted(nums), out
+
+
+def test_check_failing_expect_names_its_line():
+    with Env() as env:
+        p = env.write("e.conf", """\
+user u {
+}
+target t {
+    address h
+}
+rule r {
+    who *
+    where *
+    allow "ls ..."
+}
+expect allow u t "ls -l"
+expect allow u t "ls; rm -rf /"
+""")
+        rc, out, _ = run("check", p)
+        assert rc == 1
+        assert p + ':12:1: error: expect allow u t "ls; rm -rf /" failed: got deny' in out, out
+        assert ":11:" not in out
+
+
+def test_check_warnings_exit_0_and_strict_exit_1():
+    with Env() as env:
+        p = env.write("w.conf", """\
+user u {
+}
+target t {
+    address h
+}
+rule r {
+    who *
+    where *
+    allow "vim *"
+    allow "rm -rf /tmp/*"
+    deny "rm ..."
+}
+expect allow u t "vim x"
+""")
+        rc, out, _ = run("check", p)
+        assert rc == 0, out
+        assert p + ':9:11: warning: allow pattern "vim *" hands out an editor' in out, out
+        assert p + ":10:11: warning:" in out and "can never decide" in out, out
+        rc, out, _ = run("check", "--strict", p)
+        assert rc == 1, out
+
+
+def test_explain_first_line_is_the_verdict():
+    with Env() as env:
+        p = example(env)
+        cases = [("systemctl status nginx", "allow"),
+                 ("systemctl restart nginx", "approve"),
+                 ("r''m -rf /var/log", "deny"),
+                 ("cat /var/log/syslog > /tmp/x", "deny"),
+                 ("echo $(id)", "deny")]
+        for cmd, want in cases:
+            rc, out, err = run("explain", p, "alice", "web01", cmd)
+            assert rc == 0, (cmd, out, err)
+            assert out.splitlines()[0] == want, (cmd, out)
+        rc, out, _ = run("explain", p, "alice", "web01", "sudo cat /etc/shadow | grep root")
+        assert out.splitlines()[0] == "deny"
+        assert 'command 1: "sudo" "cat" "/etc/shadow" then |' in out, out
+        assert "decided by: foreign-nationals-on-prod, line 54" in out, out
+        assert "rules considered: foreign-nationals-on-prod (line 37)" in out, out
+        rc, out, _ = run("explain", p, "alice", "web01", "ls > /tmp/x")
+        assert "constructs: redirect" in out and "shell construct not permitted: redirect" in out
+        rc, out, _ = run("explain", p, "mallory", "web01", "ls")
+        assert rc == 1 and out.splitlines()[0] == "deny", out
+
+
+def test_test_reports_each_expect():
+    with Env() as env:
+        p = example(env)
+        rc, out, _ = run("test", p)
+        assert rc == 0, out
+        assert out.count("\nPASS ") + out.startswith("PASS ") == 8, out
+        assert out.strip().endswith("test: 8 passed, 0 failed"), out
+        with open(p, "a") as f:
+            f.write('expect allow alice web01 "rm -rf /"\n')
+        rc, out, _ = run("test", p)
+        assert rc == 1
+        assert 'FAIL %s:68: expect allow alice web01 "rm -rf /": got deny' % p in out, out
+        assert "test: 8 passed, 1 failed" in out
+
+
+def test_diff_shows_changed_decisions():
+    with Env() as env:
+        old = example(env)
+        with open(old) as f:
+            text = f.read()
+        new = env.write("new.conf", text.replace('approve "systemctl restart *"',
+                                                 'allow "systemctl restart *"'))
+        cmds = env.write("cmds.txt", "alice web01 systemctl restart nginx\n"
+                                     "alice web01 systemctl status nginx\n"
+                                     "# comment\n")
+        rc, out, _ = run("diff", old, new, cmds)
+        assert rc == 1, out
+        assert 'approve -> allow: alice web01 "systemctl restart nginx"' in out, out
+        assert "diff: 2 commands checked, 1 changed" in out
+        rc, out, _ = run("diff", old, old, cmds)
+        assert rc == 0 and "0 changed" in out, out
+        rc, out, _ = run("diff", old, new)   # over the expect lines of both
+        assert rc == 1 and "approve -> allow" in out, out
+
+
+def test_include_glob_and_errors_in_included_files():
+    with Env() as env:
+        env.write("conf.d/10-users.conf", "user u {\n}\n")
+        bad = env.write("conf.d/20-targets.conf", "target t {\n    adress h\n}\n")
+        main = env.write("main.conf", 'include conf.d/*.conf\n'
+                         'rule r {\n    who user:u\n    where target:t\n    allow "ls"\n}\n'
+                         'expect allow u t "ls"\n')
+        rc, out, _ = run("check", main)
+        assert rc == 1
+        assert bad + ":2:5: error: unknown keyword 'adress'" in out, out
+        env.write("conf.d/20-targets.conf", "target t {\n    address h\n}\n")
+        rc, out, _ = run("check", main)
+        assert rc == 0, out
+        rc, out, _ = run("explain", main, "u", "t", "ls")
+        assert out.startswith("allow\n")
+
+
+def test_admit_and_targets():
+    with Env() as env:
+        p = example(env)
+        rc, out, _ = run("admit", p, "alice", "web01")
+        assert rc == 0, out
+        assert "escort: required" in out and "sftp: download" in out and "max-session: 7200s" in out
+        rc, out, _ = run("admit", p, "bob", "web01")
+        assert rc == 0 and "escort: no" in out and "sftp: both" in out, out
+        rc, out, _ = run("targets", p, "alice")
+        assert out == "web01\n", out
+
+
+def test_help_version_and_usage():
+    rc, out, _ = run("--help")
+    assert rc == 0 and "escort-policy check" in out and "explain" in out
+    rc, out, _ = run("--version")
+    assert rc == 0 and out.startswith("escort-policy ")
+    rc, _, err = run("frobnicate")
+    assert rc == 2 and "unknown command" in err
+    rc, out, _ = run("check", "/nonexistent/policy.conf")
+    assert rc == 1 and "/nonexistent/policy.conf:0:0: error: cannot read" in out, out

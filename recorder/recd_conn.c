@@ -193,30 +193,48 @@ drain(struct recd_conn *c)
 		conn_close_now(c);
 }
 
-void
-recd_conn_fail(struct recd_conn *c, const char *fmt, ...)
+static void
+conn_vfail(struct recd_conn *c, int type, const char *fmt, va_list ap)
 {
 	char reason[WIRE_REASON_MAX];
 	struct wire_msg m;
-	va_list ap;
 
 	if (c->closing || c->state == CONN_DRAIN)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
 	for (char *p = reason; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 	recd_log(LOG_WARNING, "conn %s: %s: %s", c->name,
-	    c->state == CONN_HELLO ? "rejected" : "aborted", reason);
+	    type == WIRE_REJECT ? "rejected" : "aborted", reason);
 	memset(&m, 0, sizeof(m));
-	m.type = c->state == CONN_HELLO ? WIRE_REJECT : WIRE_ABORT;
+	m.type = (uint8_t)type;
 	m.text = reason;
 	m.text_len = strlen(reason);
 	if (c->tls == NULL || tlsl_ready(c->tls))
 		send_msg(c, &m);
 	drain(c);
+}
+
+void
+recd_conn_reject(struct recd_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conn_vfail(c, WIRE_REJECT, fmt, ap);
+	va_end(ap);
+}
+
+void
+recd_conn_fail(struct recd_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conn_vfail(c, c->state == CONN_HELLO ? WIRE_REJECT : WIRE_ABORT, fmt,
+	    ap);
+	va_end(ap);
 }
 
 void
@@ -313,7 +331,7 @@ handle(struct recd_conn *c, const struct wire_msg *m)
 			break;
 		if (recd_sess_data(c->sess, m->data, m->data_len, m->count,
 		    m->flags & WIRE_F_SYNC, err, sizeof(err)) != REC_OK)
-			recd_conn_fail(c, "%s", err);
+			recd_conn_reject(c, "%s", err);
 		return;
 	case WIRE_CLOSE:
 		if (c->state != CONN_OPEN || c->sess == NULL)
@@ -334,7 +352,7 @@ handle(struct recd_conn *c, const struct wire_msg *m)
 	default:
 		break;
 	}
-	recd_conn_fail(c, "unexpected %s in state %s",
+	recd_conn_reject(c, "unexpected %s in state %s",
 	    wire_type_name(m->type), state_names[c->state]);
 }
 
@@ -356,7 +374,7 @@ process(struct recd_conn *c)
 		r = wire_frame(buf_ptr(&c->in), buf_len(&c->in), &flen, why,
 		    sizeof(why));
 		if (r != REC_OK) {
-			recd_conn_fail(c, "%s", why);
+			recd_conn_reject(c, "%s", why);
 			return;
 		}
 		if (flen == 0) {
@@ -369,7 +387,7 @@ process(struct recd_conn *c)
 		c->frame_since = 0;
 		r = wire_decode(buf_ptr(&c->in), flen, &m, why, sizeof(why));
 		if (r != REC_OK) {
-			recd_conn_fail(c, "%s", why);
+			recd_conn_reject(c, "%s", why);
 			return;
 		}
 		handle(c, &m);
@@ -412,7 +430,7 @@ tls_in(struct recd_conn *c, const uint8_t *p, size_t n)
 	}
 	for (;;) {
 		if (buf_reserve(&c->in, TLS_READ_CHUNK, &dst) != REC_OK) {
-			recd_conn_fail(c, "input buffer full");
+			recd_conn_reject(c, "input buffer full");
 			return -1;
 		}
 		got = tlsl_read(c->tls, dst, TLS_READ_CHUNK);
@@ -458,7 +476,7 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 			recd_log(LOG_INFO, "conn %s: read: %s", c->name,
 			    uv_strerror((int)nread));
 		if (nread == UV_ENOBUFS)
-			recd_conn_fail(c, "input buffer full");
+			recd_conn_reject(c, "input buffer full");
 		else {
 			if (buf_len(&c->in) > 0 && c->state != CONN_DRAIN)
 				recd_log(LOG_WARNING, "conn %s: closed in the "
@@ -578,7 +596,7 @@ recd_conn_tick(struct recd *d, uint64_t now)
 		}
 		if (c->frame_since != 0) {
 			if (now - c->frame_since >= RECD_FRAME_TIMEOUT_MS) {
-				recd_conn_fail(c, "frame incomplete after %d "
+				recd_conn_reject(c, "frame incomplete after %d "
 				    "ms (%zu bytes received)",
 				    RECD_FRAME_TIMEOUT_MS, buf_len(&c->in));
 				continue;

@@ -11,10 +11,12 @@
  *	DRAIN	 the last frame (REJECT, ABORT, CLOSED) is being written;
  *		 then the connection is closed
  *
- * Any malformed frame, unknown version, oversized frame or message not
- * valid in the current state gets REJECT (before ACCEPT) or ABORT (after)
- * with the reason, and the connection is closed; other connections are not
- * affected.  A frame must complete within RECD_FRAME_TIMEOUT_MS.
+ * Any malformed frame, unknown version, oversized frame, invalid record or
+ * message not valid in the current state gets REJECT with the reason, and
+ * the connection is closed; other connections are not affected.  A frame
+ * must complete within RECD_FRAME_TIMEOUT_MS.  Failures on the recorder's
+ * side (store, shutdown, session resumed elsewhere) end an accepted session
+ * with ABORT.
  */
 #ifndef RECORDER_RECD_CONN_H
 #define RECORDER_RECD_CONN_H
@@ -40,8 +42,13 @@ void	recd_conn_send_closed(struct recd_conn *c, const char *id,
 	    uint64_t seq, const uint8_t *head, const uint8_t *seal,
 	    size_t seal_len);
 
-/* Sends ABORT(reason) (REJECT before ACCEPT), logs it, closes. */
+/* The recorder ends the connection: sends ABORT(reason) (REJECT before
+ * ACCEPT), logs it, closes once written. */
 void	recd_conn_fail(struct recd_conn *c, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* The peer broke the protocol: sends REJECT(reason), logs it, closes. */
+void	recd_conn_reject(struct recd_conn *c, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
 /* Forgets the session without messages (the session is going away). */

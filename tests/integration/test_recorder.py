@@ -6,7 +6,7 @@ import os, random, resource, signal, struct, subprocess, time
 from harness.core import Env, bin_path
 from harness.recorder import (Recorder, TestCA, terminal_text, frame, record, hello, data,
                               read_frame, reason, connect_unix, wait_eof, T_HELLO, T_ACCEPT,
-                              T_REJECT, T_DATA, T_ABORT, T_PING, T_PONG, EV_OUTPUT, EV_META)
+                              T_REJECT, T_DATA, T_PING, T_PONG, EV_OUTPUT, EV_META)
 
 TIMEOUT = 120
 STDERR_OF_ALL_TYPES = b"warning: x\n"   # the STDERR event escort-rec-send --all-types sends
@@ -118,7 +118,8 @@ def test_bad_input_is_rejected_and_other_sessions_go_on():
                     f = read_frame(s)
                     if f is None:
                         break
-                    if f[0] in (T_REJECT, T_ABORT):
+                    assert f[0] in (T_ACCEPT, T_REJECT), f
+                    if f[0] == T_REJECT:
                         got = reason(f[1])
                         break
                 assert got is not None and want in got, (raw[:40], want, got, rec.log()[-2000:])

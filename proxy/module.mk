@@ -8,4 +8,4 @@ $(eval $(call program,escort-proxy,$(BUILD)/obj/proxy/main.o $(PROXY_LIB) $(POL_
 $(foreach t,$(basename $(notdir $(wildcard tests/unit/test_proxy_*.c))),\
   $(eval $(call unit_test,$(t),$(PROXY_LIB) $(POL_LIB) $(REC_LIB))))
 $(foreach t,$(basename $(notdir $(wildcard tests/fuzz/fuzz_proxy_*.c))),\
-  $(eval $(call fuzz_target,$(t),$(PROXY_LIB_SRC))))
+  $(eval $(call fuzz_target,$(t),$(PROXY_LIB_SRC) $(POL_LIB_SRC) $(REC_LIB_SRC))))

@@ -668,7 +668,8 @@ pump(struct scp_watch *w)
 			xfer_buf_consume(&w->sink, 1);
 			answer(w, 0, NULL, 0);
 		} else {
-			nl = memchr(b, '\n', n);
+			/* the answer byte, then a message up to a newline */
+			nl = n > 1 ? memchr(b + 1, '\n', n - 1) : NULL;
 			if (nl == NULL) {
 				if (n > SCP_LINE_MAX)
 					return wfail(w, PX_EINVAL, "%s: answer "

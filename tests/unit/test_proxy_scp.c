@@ -398,6 +398,12 @@ test_garbage(void **state)
 	assert_int_equal(cl(&c, big, sizeof(big)), PX_EINVAL);
 	assert_non_null(strstr(scp_watch_error(c.w), "without waiting"));
 	chan_close(&c);
+	/* an answer that is neither \0, \1 nor \2 is fatal, as in scp */
+	chan_open(&c, "scp -t /x/", 100);
+	assert_int_equal(SV(&c, "\nscp: odd\n"), PX_OK);
+	assert_int_equal(CL(&c, "C0644 1 a\n"), PX_OK);
+	assert_int_equal(c.nrec, 0);
+	chan_close(&c);
 	/* a \2 fatal answer ends everything quietly */
 	chan_open(&c, "scp -t /x/", 100);
 	assert_int_equal(SV(&c, "\2scp: ambiguous target\n"), PX_OK);

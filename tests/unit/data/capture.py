@@ -13,7 +13,8 @@ length, bytes.  A sidecar NAME.expect lists what a parser must report:
   cmd COMMAND-LINE            (scp: the exec request the client made)
   file DIRECTION PATH SIZE SHA256
 
-Usage: capture.py OUTDIR     (writes sftp_session, scp_upload, scp_download)
+Usage: capture.py OUTDIR
+  (writes sftp_session, sftp_small, scp_upload, scp_download)
 """
 import hashlib, os, select, shutil, subprocess, sys, tempfile
 
@@ -70,12 +71,13 @@ def sha(b):
     return hashlib.sha256(b).hexdigest()
 
 
-def run(name, outdir, mode, argv):
+def run(name, outdir, mode, argv, stdin=None):
     cap = os.path.join(outdir, name + ".cap")
     with open(cap, "wb") as f:
         f.write(bytes([mode]))
     env = dict(os.environ, CAPTURE_OUT=cap)
-    subprocess.run(argv, env=env, check=True, timeout=60,
+    fin = open(stdin, "rb") if stdin else subprocess.DEVNULL
+    subprocess.run(argv, env=env, check=False, timeout=60, stdin=fin,
                    stdout=subprocess.DEVNULL)
     with open(cap + ".cmd") as f:
         cmd = f.read().strip()
@@ -114,6 +116,15 @@ def main():
             f.write("file upload %s/up.bin %d %s\n" % (rem, len(big), sha(big)))
             f.write("file download %s/sub/small.txt %d %s\n"
                     % (rem, len(small), sha(small)))
+        # a small session, as a fuzzing seed
+        with open("batch2", "w") as f:
+            f.write("put local/small.txt %s/s2.txt\n" % rem)
+            f.write("get %s/s2.txt local/s3.txt\n" % rem)
+            f.write("chmod 600 %s/s2.txt\n" % rem)
+            f.write("ln -s %s/s2.txt %s/link\n" % (rem, rem))
+            f.write("rmdir %s/newdir\n" % rem)
+        run("sftp_small", outdir, 3,
+            ["sftp", "-q", "-S", me, "-b", "-", "host"], stdin="batch2")
         # scp -O upload of a tree, then download of one file
         os.makedirs("local/tree/inner")
         with open("local/tree/a.bin", "wb") as f:

@@ -43,6 +43,19 @@
  * than 64 KiB ahead).  scp_watch_error() says what.  After an error the
  * watcher refuses further input with the same code; the relay should end
  * the channel, since what follows cannot be recorded faithfully.
+ *
+ * Integration (how the relay calls it):
+ *   on an exec request: scp_cmd_parse(command, &cmd); UPLOAD needs the
+ *     policy's sftp upload (or both), DOWNLOAD needs download (or both);
+ *     refuse INVALID; NONE is an ordinary command for the exec policy;
+ *   when an allowed UPLOAD/DOWNLOAD runs: w = scp_watch_new(&cmd, limit);
+ *   on client data: scp_watch_client(w, d, n), then forward d unchanged;
+ *     on target stdout: scp_watch_server(w, d, n), then forward; take
+ *     records after each call; on an error log scp_watch_error(w) and
+ *     close the channel;
+ *   on channel close: scp_watch_finish(w), take the remaining records,
+ *     scp_watch_free(w), scp_cmd_free(&cmd).
+ * The watcher buffers at most 64 KiB per direction plus one control line.
  */
 #ifndef SCP_WATCH_H
 #define SCP_WATCH_H

@@ -37,6 +37,7 @@ enum {
 
 #define SF_HANDLE_MAX	256	/* longest handle string tracked */
 #define SF_BUCKETS	1024	/* request table buckets */
+#define SF_PENDING_MAX	(1u << 20)	/* refusals held for a frame end */
 
 struct sf_handle {
 	struct sf_handle *next;		/* open-handle list */
@@ -355,14 +356,24 @@ reply_status(struct sftp_filter *f, uint32_t id, uint32_t code,
 {
 	struct xfer_buf *b = server_at_boundary(f) ? &f->down : &f->pending;
 	size_t mlen = strlen(msg);
-	int r = PX_OK;
+	uint8_t hdr[13];
+	uint32_t len = (uint32_t)(1 + 4 + 4 + 4 + mlen + 4 + 2);
+	int r;
 
-	r |= xfer_buf_put_u32(b, (uint32_t)(1 + 4 + 4 + 4 + mlen + 4 + 2));
-	r |= xfer_buf_put_u8(b, FXP_STATUS);
-	r |= xfer_buf_put_u32(b, id);
-	r |= xfer_buf_put_u32(b, code);
-	r |= xfer_buf_put_str(b, msg, mlen);
-	r |= xfer_buf_put_str(b, "en", 2);
+	hdr[0] = len >> 24; hdr[1] = len >> 16; hdr[2] = len >> 8; hdr[3] = len;
+	hdr[4] = FXP_STATUS;
+	hdr[5] = id >> 24; hdr[6] = id >> 16; hdr[7] = id >> 8; hdr[8] = id;
+	hdr[9] = code >> 24; hdr[10] = code >> 16; hdr[11] = code >> 8;
+	hdr[12] = code;
+	if (xfer_buf_avail(b) < len + 4)
+		r = PX_EFULL;
+	else if ((r = xfer_buf_put(b, hdr, sizeof(hdr))) == PX_OK &&
+	    (r = xfer_buf_put_str(b, msg, mlen)) == PX_OK)
+		r = xfer_buf_put_str(b, "en", 2);
+	if (r == PX_EFULL)
+		return fail(f, PX_EINVAL, "sftp client: more than %u bytes of "
+		    "refusals wait for the server to finish a reply",
+		    SF_PENDING_MAX);
 	return r == PX_OK ? PX_OK : nomem(f);
 }
 
@@ -1135,7 +1146,7 @@ sftp_filter_new(const struct sftp_filter_config *cfg)
 	xfer_buf_init(&f->sp.body, 0);
 	xfer_buf_init(&f->up, 0);
 	xfer_buf_init(&f->down, 0);
-	xfer_buf_init(&f->pending, 0);
+	xfer_buf_init(&f->pending, SF_PENDING_MAX);
 	xfer_queue_init(&f->records);
 	return f;
 }

@@ -110,6 +110,14 @@ xfer_buf_consume(struct xfer_buf *b, size_t n)
 	b->len -= n;
 }
 
+size_t
+xfer_buf_avail(const struct xfer_buf *b)
+{
+	if (b->max == 0)
+		return SIZE_MAX;
+	return b->len >= b->max ? 0 : b->max - b->len;
+}
+
 void
 xfer_buf_reset(struct xfer_buf *b)
 {

@@ -39,6 +39,9 @@ const uint8_t *xfer_buf_peek(const struct xfer_buf *b, size_t *len);
 /* Drops the first n live bytes (n is clamped to the live length). */
 void xfer_buf_consume(struct xfer_buf *b, size_t n);
 
+/* Bytes that may still be appended before max (SIZE_MAX if unbounded). */
+size_t xfer_buf_avail(const struct xfer_buf *b);
+
 /* Drops every live byte, keeping the storage. */
 void xfer_buf_reset(struct xfer_buf *b);
 

@@ -10,6 +10,7 @@
 #include "recorder/recd_conn.h"
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
+#include "recorder/seal.h"
 #include "recorder/tlsl.h"
 #include "recorder/wire.h"
 
@@ -20,11 +21,13 @@ enum conn_state {
 	CONN_HELLO,	/* waiting for HELLO */
 	CONN_OPEN,	/* session attached */
 	CONN_CLOSING,	/* CLOSE received */
+	CONN_FINISHED,	/* resume of a session already closed: waits for
+			   CLOSE to send its CLOSED again */
 	CONN_DRAIN,	/* last frame queued; close when written */
 };
 
 static const char *const state_names[] = { "HELLO", "OPEN", "CLOSING",
-	"DRAIN" };
+	"FINISHED", "DRAIN" };
 
 struct recd_conn {
 	struct recd	*d;
@@ -48,6 +51,7 @@ struct recd_conn {
 	unsigned	 writes;	/* uv_write requests in flight */
 	int		 closing;	/* uv_close called */
 	int		 tls_logged;
+	struct seal_receipt final;	/* CONN_FINISHED */
 };
 
 struct wreq {
@@ -282,6 +286,19 @@ on_hello(struct recd_conn *c, const struct wire_msg *m)
 		memcpy(id, m->id, m->id_len);
 		id[m->id_len] = '\0';
 		r = recd_sess_resume(d, id, &s, err, sizeof(err));
+		if (r == REC_ECLOSED && recd_sess_final(d, id, &c->final, err,
+		    sizeof(err)) == REC_OK) {
+			recd_log(LOG_INFO, "conn %s: session %s was closed at "
+			    "seq %llu; sending its final record again",
+			    c->name, id,
+			    (unsigned long long)c->final.cp.last_seq);
+			c->state = CONN_FINISHED;
+			a.id = id;
+			a.id_len = strlen(id);
+			a.seq = c->final.cp.last_seq;
+			send_msg(c, &a);
+			return;
+		}
 		if (r != REC_OK) {
 			recd_conn_fail(c, "cannot resume session %s: %s", id,
 			    err);
@@ -327,6 +344,14 @@ handle(struct recd_conn *c, const struct wire_msg *m)
 		on_hello(c, m);
 		return;
 	case WIRE_DATA:
+		if (c->state == CONN_FINISHED && m->count == 0)
+			return;		/* a sync request: all is durable */
+		if (c->state == CONN_FINISHED) {
+			recd_conn_reject(c, "session %s was closed at seq %llu",
+			    c->final.cp.id,
+			    (unsigned long long)c->final.cp.last_seq);
+			return;
+		}
 		if (c->state != CONN_OPEN || c->sess == NULL)
 			break;
 		if (recd_sess_data(c->sess, m->data, m->data_len, m->count,
@@ -334,6 +359,14 @@ handle(struct recd_conn *c, const struct wire_msg *m)
 			recd_conn_reject(c, "%s", err);
 		return;
 	case WIRE_CLOSE:
+		if (c->state == CONN_FINISHED) {
+			uint8_t seal[WIRE_SEAL_LEN];
+
+			recd_conn_send_closed(c, c->final.cp.id,
+			    c->final.cp.last_seq, c->final.cp.head, seal,
+			    recd_seal_field(&c->final, seal));
+			return;
+		}
 		if (c->state != CONN_OPEN || c->sess == NULL)
 			break;
 		c->state = CONN_CLOSING;
@@ -365,7 +398,7 @@ process(struct recd_conn *c)
 	int r;
 
 	while (!c->closing && (c->state == CONN_HELLO ||
-	    c->state == CONN_OPEN)) {
+	    c->state == CONN_OPEN || c->state == CONN_FINISHED)) {
 		if (buf_len(&c->in) == 0) {
 			c->frame_since = 0;
 			buf_reset(&c->in);

@@ -494,9 +494,8 @@ recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
 	return REC_OK;
 }
 
-/* Builds the CLOSED seal field of wire.h from a receipt. */
-static size_t
-seal_field(const struct seal_receipt *rc, uint8_t out[WIRE_SEAL_LEN])
+size_t
+recd_seal_field(const struct seal_receipt *rc, uint8_t *out)
 {
 	buf_be32(out, rc->cp.seg_index);
 	buf_be64(out + 4, rc->cp.wall_ns);
@@ -537,7 +536,7 @@ recd_sess_close(struct recd_sess *s)
 		recd_conn_unlink(c);
 		s->conn = NULL;
 		recd_conn_send_closed(c, s->id, st.last_seq, rc.cp.head, seal,
-		    seal_field(&rc, seal));
+		    recd_seal_field(&rc, seal));
 	}
 	sess_release(s);
 }
@@ -652,4 +651,34 @@ recd_sess_recover_all(struct recd *d)
 	closedir(dp);
 	recd_kick(d);
 	return bad;
+}
+
+int
+recd_sess_final(struct recd *d, const char *id, struct seal_receipt *rc,
+    char *err, size_t errlen)
+{
+	uint8_t tail[SEG_HDR_LEN + SEG_SEAL_LEN];
+	char path[1024];
+	struct stat sb;
+	struct seg sg;
+	size_t used;
+	int fd, r = REC_EFORMAT;
+
+	if (tw_path(d->cfg.store, id, path, sizeof(path)) != REC_OK)
+		return errf(err, errlen, REC_EINVAL, "invalid session id");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errf(err, errlen, rec_from_errno(errno), "%s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &sb) == 0 && sb.st_size >= (off_t)sizeof(tail) &&
+	    pread(fd, tail, sizeof(tail), sb.st_size - (off_t)sizeof(tail)) ==
+	    (ssize_t)sizeof(tail) &&
+	    seg_decode(tail, sizeof(tail), &sg, &used) == REC_OK &&
+	    sg.type == SEG_FINAL && used == sizeof(tail))
+		r = seg_seal_get(&sg, rc);
+	close(fd);
+	if (r != REC_OK)
+		return errf(err, errlen, r, "%s: no readable final record",
+		    path);
+	snprintf(rc->cp.id, sizeof(rc->cp.id), "%s", id);
+	return REC_OK;
 }

@@ -65,6 +65,15 @@ int	recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
  * CLOSED with the receipt, forget the session. */
 void	recd_sess_close(struct recd_sess *s);
 
+/* The signed FINAL record of finished session id (for a sender that lost
+ * the CLOSED answer).  Returns REC_OK, file errors or REC_EFORMAT. */
+struct seal_receipt;
+int	recd_sess_final(struct recd *d, const char *id,
+	    struct seal_receipt *rc, char *err, size_t errlen);
+
+/* The CLOSED seal field of wire.h from a receipt; returns WIRE_SEAL_LEN. */
+size_t	recd_seal_field(const struct seal_receipt *rc, uint8_t *out);
+
 /* Tick: flush deadlines, interval syncs, resume timeouts.  Returns 1 while
  * some session still needs ticks. */
 int	recd_sess_tick(struct recd *d, uint64_t now_ms);

@@ -238,3 +238,40 @@ def wait_eof(sock, timeout=10.0):
         except OSError:
             return True
     return False
+
+
+def closed_fields(body):
+    """Decodes a CLOSED body: dict with id, seq, head, seg_index, wall_ns,
+    offset, keyid, sig (bytes)."""
+    n = body[0]
+    sid = body[1:1 + n].decode()
+    p = 1 + n
+    seq = struct.unpack(">Q", body[p:p + 8])[0]
+    head = body[p + 8:p + 40]
+    sl = struct.unpack(">H", body[p + 40:p + 42])[0]
+    seal = body[p + 42:p + 42 + sl]
+    idx, wall, off = struct.unpack(">IQQ", seal[:20])
+    return {"id": sid, "seq": seq, "head": head, "seg_index": idx, "wall_ns": wall,
+            "offset": off, "keyid": seal[20:52], "sig": seal[52:116]}
+
+
+def receipt_verifies(env, pub, c, kind=2):
+    """Checks a receipt's Ed25519 signature with `openssl pkeyutl` over the
+    signed checkpoint message of escort-transcript(5)."""
+    msg = (b"escort-checkpoint-v1\0" + bytes([kind, len(c["id"])]) + c["id"].encode() +
+           struct.pack(">IQ", c["seg_index"], c["seq"]) + c["head"] +
+           struct.pack(">QQ", c["wall_ns"], c["offset"]))
+    m, s = env.path("receipt.msg"), env.path("receipt.sig")
+    with open(m, "wb") as f:
+        f.write(msg)
+    with open(s, "wb") as f:
+        f.write(c["sig"])
+    r = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin",
+                        "-in", m, "-sigfile", s], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return r.returncode == 0
+
+
+def resume_hello(sid, acked, name=b"raw-test"):
+    sid = sid.encode()
+    return frame(T_HELLO, bytes([1, len(name)]) + name + bytes([len(sid)]) + sid +
+                 struct.pack(">QI", acked, 0))

@@ -293,3 +293,54 @@ def test_runs_as_its_own_user_and_closes_abandoned_sessions():
         rec.verify_ok()
         assert rec.cat(r.id) == b"left open by a vanished proxy\n"
         assert rec.proc.stop() == 0
+
+
+def test_receipt_verifies_and_a_lost_closed_is_sent_again():
+    from harness.recorder import closed_fields, receipt_verifies, resume_hello, T_CLOSE, T_CLOSED
+    with Env("rec-receipt") as env:
+        rec = Recorder(env, fsync="always")
+        s = connect_unix(rec.sock)
+        s.sendall(hello())
+        t, body = read_frame(s)
+        assert t == T_ACCEPT, (t, body)
+        sid = body[1:1 + body[0]].decode()
+        s.sendall(data([record(2, EV_OUTPUT, b"last words\n", 5), record(3, 13, b"", 6)]) +
+                  frame(T_CLOSE, b""))
+        first = None
+        while first is None:
+            f = read_frame(s)
+            assert f is not None
+            if f[0] == T_CLOSED:
+                first = closed_fields(f[1])
+        s.close()
+        assert first["id"] == sid and first["seq"] == 3, first
+        assert receipt_verifies(env, rec.pub, first)
+        forged = dict(first, seq=2)
+        assert not receipt_verifies(env, rec.pub, forged)
+        # the sender never saw CLOSED (crash): it resumes and closes again
+        rec.proc.kill()
+        rec.start()
+        s = connect_unix(rec.sock)
+        s.sendall(resume_hello(sid, 1))
+        t, body = read_frame(s)
+        assert t == T_ACCEPT and struct.unpack(">Q", body[-8:])[0] == 3, (t, body)
+        s.sendall(frame(T_CLOSE, b""))
+        t, body = read_frame(s)
+        assert t == T_CLOSED and closed_fields(body) == first
+        s.close()
+        # more data for a closed session is refused with the reason
+        s = connect_unix(rec.sock)
+        s.sendall(resume_hello(sid, 1) + data([record(4, EV_OUTPUT, b"late")]))
+        t, _ = read_frame(s)
+        t2, body2 = read_frame(s)
+        assert t == T_ACCEPT and t2 == T_REJECT and "was closed at seq 3" in reason(body2)
+        s.close()
+        assert rec.cat(sid) == b"last words\n"
+        rec.verify_ok()
+        # escort-rec-send prints the same kind of receipt
+        r = rec.send(data=b"hello\n")
+        c = {"id": r.id, "seq": r.closed["seq"], "head": bytes.fromhex(r.closed["head"])}
+        seal = bytes.fromhex(r.closed["seal"])
+        c.update(zip(("seg_index", "wall_ns", "offset"), struct.unpack(">IQQ", seal[:20])))
+        c["keyid"], c["sig"] = seal[20:52], seal[52:]
+        assert receipt_verifies(env, rec.pub, c)

@@ -136,9 +136,10 @@ cmd_check(int argc, char **argv)
 		return 2;
 	}
 	struct pol_diags d = { 0 };
-	struct policy *p = load(argv[i], POL_LOAD_CHECK_FILES, &d);
+	struct policy *p = load(argv[i], 0, &d);
 	size_t total = 0, failed = 0;
 	if (p != NULL) {
+		policy_check_files(p, &d);
 		failed = run_expects(p, &d, false, &total);
 		policy_lint(p, &d);
 	}

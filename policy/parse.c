@@ -656,8 +656,11 @@ stmt_target(struct pstate *S, struct tok *v, int n)
 		if (want_args(S, v, n, 1, 1, "login ACCOUNT"))
 			t->pub.login = v[1].s;
 	} else if (strcmp(kw, "identity") == 0) {
-		if (want_args(S, v, n, 1, 1, "identity PATH"))
+		if (want_args(S, v, n, 1, 1, "identity PATH")) {
 			t->pub.identity = v[1].s;
+			t->identity_line = v[1].line;
+			t->identity_col = v[1].col;
+		}
 	} else if (strcmp(kw, "hostkey") == 0) {
 		if (!want_args(S, v, n, 1, 1, "hostkey \"TYPE BASE64\""))
 			return;

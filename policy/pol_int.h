@@ -62,6 +62,7 @@ struct target_int {
 	struct pol_target pub;
 	size_t lcap;
 	int col;
+	int identity_line, identity_col;
 };
 
 struct when {

@@ -84,6 +84,11 @@ struct policy;
 int policy_load(const char *path, unsigned flags, struct policy **out,
     struct pol_diags *diags);
 
+/* Checks that every target's identity file is readable by this process;
+ * appends an error per unreadable file.  Returns the number, or
+ * POL_E_NOMEM.  (policy_load does this with POL_LOAD_CHECK_FILES.) */
+long policy_check_files(const struct policy *p, struct pol_diags *diags);
+
 /* Same as policy_load for text in memory; `name` is used in diagnostics and
  * `include` is resolved relative to the current directory. */
 int policy_load_buffer(const char *name, const char *buf, size_t len,

@@ -4,6 +4,7 @@
  * escort specs, expect lines) and checks required fields.  Each problem is
  * an error at the line and column of the reference.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -128,12 +129,12 @@ pol_resolve(struct policy *p, unsigned flags, struct pol_diags *d)
 			    "target '%s' has no address", t->name);
 			nerr++;
 		}
-		if ((flags & POL_LOAD_CHECK_FILES) && t->identity != NULL &&
-		    access(t->identity, R_OK) != 0) {
-			pol_diags_add(d, POL_SEV_ERROR, t->file, t->line, p->targets[i]->col,
-			    "target '%s': identity file '%s' is not readable", t->name, t->identity);
-			nerr++;
-		}
+	}
+	if (flags & POL_LOAD_CHECK_FILES) {
+		long n = policy_check_files(p, d);
+		if (n < 0)
+			return (int)n;
+		nerr += (int)n;
 	}
 	for (size_t i = 0; i < p->nrules; i++) {
 		struct pol_rule *r = p->rules[i];
@@ -165,4 +166,22 @@ pol_resolve(struct policy *p, unsigned flags, struct pol_diags *d)
 		}
 	}
 	return nerr ? POL_E_SYNTAX : 0;
+}
+
+long
+policy_check_files(const struct policy *p, struct pol_diags *d)
+{
+	long n = 0;
+	for (size_t i = 0; i < p->ntargets; i++) {
+		const struct target_int *t = p->targets[i];
+		if (t->pub.identity == NULL || access(t->pub.identity, R_OK) == 0)
+			continue;
+		int e = errno;
+		if (pol_diags_add(d, POL_SEV_ERROR, t->pub.file, t->identity_line, t->identity_col,
+		    "target '%s': identity file '%s' is not readable: %s", t->pub.name,
+		    t->pub.identity, strerror(e)) != 0)
+			return POL_E_NOMEM;
+		n++;
+	}
+	return n;
 }

@@ -284,3 +284,25 @@ def test_help_version_and_usage():
     assert rc == 2 and "unknown command" in err
     rc, out, _ = run("check", "/nonexistent/policy.conf")
     assert rc == 1 and "/nonexistent/policy.conf:0:0: error: cannot read" in out, out
+
+
+def test_man_page_example_holds():
+    """The worked example of escort-policy(5) passes its own expect lines, and
+    check passes once its identity file exists."""
+    from harness.core import ROOT
+    with open(os.path.join(ROOT, "man", "escort-policy.5")) as f:
+        man = f.read()
+    text = man.split("\n.EX\n", 1)[1].split("\n.EE\n", 1)[0] + "\n"
+    with Env() as env:
+        p = env.write("example.conf", text)
+        rc, out, _ = run("test", p)
+        assert rc == 0 and "test: 6 passed, 0 failed" in out, out
+        rc, out, _ = run("check", p)
+        assert rc == 1 and ":14:14: error: target 'web01': identity file" in out, out
+        ident, _ = env.keygen("ops")
+        p2 = env.write("example2.conf", text.replace("/etc/escort/keys/ops_ed25519", ident))
+        rc, out, _ = run("check", p2)
+        assert rc == 0, out
+        assert "forbid 'no-foreign-on-il5' overrides rule 'foreign-nationals-on-prod'" in out
+        rc, out, _ = run("admit", p2, "alice", "db01")
+        assert rc == 1 and out.startswith("refused\n") and "export control" in out, out

@@ -1,4 +1,5 @@
 /* journal.c: the store's global journal (see journal.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -12,7 +13,9 @@
 #include "recorder/rec_error.h"
 #include "recorder/segfile.h"
 #include "recorder/segment.h"
+#include "recorder/transcript.h"
 #include "recorder/tw_internal.h"
+#include "recorder/verify.h"
 
 #define JOURNAL_CHAIN_ID "journal"
 
@@ -237,6 +240,159 @@ journal_append(struct journal *j, const struct journal_entry *e)
 	return r;
 }
 
+/* What the journal knows of one session, for reconciliation. */
+struct journal_known {
+	char id[SEAL_ID_MAX + 1];
+	int closed;
+};
+
+struct journal_known_set {
+	struct journal_known *k;
+	size_t n, cap;
+};
+
+static int
+journal_known_cb(void *arg, const struct journal_entry *e, uint32_t index,
+    uint64_t offset)
+{
+	struct journal_known_set *ks = arg;
+	struct journal_known *nk;
+
+	(void)index;
+	(void)offset;
+	if (ks->n == ks->cap) {
+		ks->cap = ks->cap ? ks->cap * 2 : 256;
+		if ((nk = realloc(ks->k, ks->cap * sizeof(*nk))) == NULL)
+			return REC_ENOMEM;
+		ks->k = nk;
+	}
+	memcpy(ks->k[ks->n].id, e->id, sizeof(e->id));
+	ks->k[ks->n++].closed = e->kind == JOURNAL_CLOSE;
+	return 0;
+}
+
+static int
+journal_known_cmp_id(const void *a, const void *b)
+{
+	return strcmp(((const struct journal_known *)a)->id,
+	    ((const struct journal_known *)b)->id);
+}
+
+static int
+journal_known_cmp(const void *a, const void *b)
+{
+	const struct journal_known *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : y->closed - x->closed;	/* closed entries first */
+}
+
+/* Appends an entry describing segment g of the file checked in vr. */
+static int
+journal_put_seg(struct journal *j, uint8_t kind, const struct verify_file_result *vr,
+    size_t g, uint64_t last_seq)
+{
+	struct journal_entry e;
+	const struct verify_seg *s = &vr->seg[g];
+
+	memset(&e, 0, sizeof(e));
+	e.kind = kind;
+	memcpy(e.id, vr->id, sizeof(e.id));
+	e.seg_index = (uint32_t)g;
+	e.offset = kind == JOURNAL_OPEN ? s->end : s->offset;
+	e.last_seq = last_seq;
+	memcpy(e.head, kind == JOURNAL_OPEN ? s->head_after : s->head_before,
+	    SEAL_HASH_LEN);
+	e.wall_ns = tw_now_wall();
+	return journal_append_locked(j, &e);
+}
+
+/*
+ * Brings the journal up to date with session files after a crash between
+ * a session write and its journal entry: a finished session whose close is
+ * not journaled gets its close entry; a session file unknown to the journal
+ * is adopted only if it holds a checkpoint signed by this recorder's key
+ * (an unsigned stranger stays unknown, for verify to report), except
+ * that a file holding only its head (or part of it) is renamed ID.est.orphan:
+ * a crash came between its creation and its journal entry, before the
+ * session was accepted.  Sessions the journal already has closed are not
+ * read.
+ */
+static int
+journal_reconcile(struct journal *j, const char *store)
+{
+	struct journal_known_set ks = { NULL, 0, 0 };
+	struct journal_known key, *found;
+	struct verify_file_result vr;
+	struct seal_verifier *v = NULL;
+	struct dirent *d;
+	char dir[4096], path[4400];
+	size_t n, sl = strlen(TR_SUFFIX), w, i;
+	uint64_t bad = 0;
+	DIR *dp;
+	int fd, torn, r;
+
+	snprintf(dir, sizeof(dir), "%s/%s", store, TR_SESSIONS_DIR);
+	if ((dp = opendir(dir)) == NULL)
+		return REC_OK;
+	r = journal_scan(j->fd, NULL, journal_known_cb, &ks, &(uint64_t){ 0 },
+	    &(uint32_t){ 0 }, (uint8_t[SEAL_HASH_LEN]){ 0 }, &bad, &torn);
+	if (r == REC_OK)
+		r = seal_signer_verifier(j->signer, &v);
+	if (r != REC_OK)
+		goto out;
+	qsort(ks.k, ks.n, sizeof(*ks.k), journal_known_cmp);
+	for (i = w = 0; i < ks.n; i++)	/* one per id, closed if ever closed */
+		if (w == 0 || strcmp(ks.k[w - 1].id, ks.k[i].id) != 0)
+			ks.k[w++] = ks.k[i];
+	ks.n = w;
+	while ((d = readdir(dp)) != NULL) {
+		n = strlen(d->d_name);
+		if (n <= sl || n - sl > SEAL_ID_MAX ||
+		    strcmp(d->d_name + n - sl, TR_SUFFIX) != 0)
+			continue;
+		memcpy(key.id, d->d_name, n - sl);
+		key.id[n - sl] = '\0';
+		found = ks.n ? bsearch(&key, ks.k, ks.n, sizeof(*ks.k),
+		    journal_known_cmp_id) : NULL;
+		if (!tw_id_valid(key.id) || (found != NULL && found->closed))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		r = verify_file(fd, key.id, v, 0, &vr);
+		close(fd);
+		if (r == REC_OK && vr.err == REC_OK && found == NULL &&
+		    vr.signed_end == 0 && vr.nseg <= 1) {
+			/* Created, then the crash came before its journal
+			 * entry: it was never accepted, so it holds nothing
+			 * but its head.  Set it aside, out of the store. */
+			char orphan[4500];
+
+			snprintf(orphan, sizeof(orphan), "%s%s", path,
+			    JOURNAL_ORPHAN_SUFFIX);
+			if (rename(path, orphan) != 0)
+				r = rec_from_errno(errno);
+		} else if (r == REC_OK && vr.err == REC_OK && vr.nseg > 0 &&
+		    (found != NULL || vr.signed_end > 0)) {
+			if (found == NULL)
+				r = journal_put_seg(j, JOURNAL_OPEN, &vr, 0, 0);
+			if (r == REC_OK && vr.finished)
+				r = journal_put_seg(j, JOURNAL_CLOSE, &vr,
+				    vr.nseg - 1, vr.last_seq);
+		}
+		verify_file_result_free(&vr);
+		if (r == REC_ENOMEM || r == REC_EIO || r == REC_ENOSPC)
+			goto out;
+		r = REC_OK;
+	}
+out:
+	closedir(dp);
+	seal_verifier_free(v);
+	free(ks.k);
+	return r;
+}
+
 int
 journal_open(const char *store, const struct seal_signer *signer, int no_sync,
     struct journal **out)
@@ -285,6 +441,8 @@ journal_open(const char *store, const struct seal_signer *signer, int no_sync,
 		if ((r = journal_append_locked(j, &e)) != REC_OK)
 			goto fail;
 	}
+	if ((r = journal_reconcile(j, store)) != REC_OK)
+		goto fail;
 	*out = j;
 	return REC_OK;
 fail:

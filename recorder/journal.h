@@ -26,6 +26,7 @@
 #include "recorder/seal.h"
 
 #define JOURNAL_FILE "journal.esj"
+#define JOURNAL_ORPHAN_SUFFIX ".orphan"
 
 enum journal_kind {
 	JOURNAL_OPEN = 1,
@@ -49,7 +50,13 @@ struct journal;
 /*
  * Opens (creating if absent) STORE/journal.esj for appending, validating
  * it and cutting a torn tail (a RECOVER entry with id "journal" records the
- * cut).  signer is borrowed and must outlive the journal.  no_sync: never
+ * cut).  Then reconciles it with STORE/sessions after a crash between a
+ * session write and its journal entry: a session with a signed FINAL whose
+ * close is not journaled gets its close entry; a file unknown to the
+ * journal is adopted when it holds a checkpoint signed by signer; an
+ * unknown file holding no more than its HEAD (never accepted) is renamed
+ * ID.est.orphan.  Unsigned strangers are left for verification to report.
+ * signer is borrowed and must outlive the journal.  no_sync: never
  * fdatasync.  Returns REC_OK, file errors, or REC_ECRC/REC_ECHAIN/
  * REC_EFORMAT for corruption before the tail.
  */

@@ -479,7 +479,7 @@ tw_write(struct tw *w, int force_end, uint8_t seal_type, uint8_t kind,
 			goto fail;
 		had_data = 1;
 	}
-	if (seal_type == 0 && had_data && w->unsigned_ns != 0 &&
+	if (seal_type == 0 && w->unsigned_ns != 0 &&
 	    now - w->unsigned_ns >= w->o.checkpoint_ns) {
 		seal_type = SEG_CHECKPOINT;
 		kind = SEAL_CHECKPOINT;

@@ -8,8 +8,18 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "tests/unit/rec_fixture.h"
+
+static uint64_t
+tw_now_mono_for_test(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* A deterministic event list covering every type the sender produces. */
 struct tev {
@@ -362,6 +372,168 @@ test_recover_torn(void **state)
 	fx_free(x);
 }
 
+/* Data left unsigned longer than checkpoint_ns gets a checkpoint from the
+ * next tw_flush, even with nothing new to write, and the journal records it. */
+static int
+count_cb(void *arg, const struct journal_entry *e, uint32_t index,
+    uint64_t offset)
+{
+	int *n = arg;
+
+	(void)index;
+	(void)offset;
+	if (e->kind == JOURNAL_CHECKPOINT && strcmp(e->id, "cp") == 0)
+		(*n)++;
+	return 0;
+}
+
+static void
+test_checkpoint_due(void **state)
+{
+	struct fx *x = fx_new();
+	struct tw_opts o = { .checkpoint_ns = 20000000 };	/* 20 ms */
+	struct buf meta;
+	struct tw *w;
+	struct tev *v;
+	struct tw_state st, st2;
+	struct timespec ts = { 0, 30000000 };
+	uint64_t bad = 0;
+	size_t n;
+	int torn, cps = 0;
+
+	(void)state;
+	v = make_events(10, &n);
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, "cp", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, &o, &w), REC_OK);
+	assert_false(tw_checkpoint_due(w, tw_now_mono_for_test()));
+	append_events(w, v, 0, 5);
+	assert_int_equal(tw_flush(w, &st), REC_OK);
+	assert_false(tw_checkpoint_due(w, tw_now_mono_for_test()));
+	nanosleep(&ts, NULL);
+	assert_true(tw_checkpoint_due(w, tw_now_mono_for_test()));
+	assert_int_equal(tw_flush(w, &st2), REC_OK);
+	assert_int_equal(st2.segments, st.segments + 1);	/* the checkpoint */
+	assert_false(tw_checkpoint_due(w, tw_now_mono_for_test()));
+	/* Nothing unsigned: flushing writes nothing. */
+	nanosleep(&ts, NULL);
+	assert_int_equal(tw_flush(w, &st), REC_OK);
+	assert_int_equal(st.segments, st2.segments);
+	assert_int_equal(journal_read(x->store, x->verifier, count_cb, &cps, &bad,
+	    &torn), REC_OK);
+	assert_int_equal(cps, 1);
+	assert_false(torn);
+	tw_free(w);
+	buf_free(&meta);
+	free_events(v, n);
+	fx_free(x);
+}
+
+/* A torn journal tail is reported, then cut when the recorder opens the
+ * journal again, which also restores the close entry the cut lost (the
+ * session's FINAL record is signed). */
+static int
+close_cb(void *arg, const struct journal_entry *e, uint32_t index,
+    uint64_t offset)
+{
+	int *n = arg;
+
+	(void)index;
+	(void)offset;
+	if (e->kind == JOURNAL_CLOSE && strcmp(e->id, "j1") == 0)
+		(*n)++;
+	return 0;
+}
+
+static void
+test_journal_torn_tail(void **state)
+{
+	struct fx *x = fx_new();
+	struct buf meta;
+	struct tw *w;
+	struct fx_report rep;
+	char path[512];
+	uint8_t *orig;
+	size_t n, cut;
+	uint64_t bad = 0;
+	int torn = 0, closes;
+
+	(void)state;
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, "j1", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	assert_int_equal(tw_close(w, NULL, NULL), REC_OK);
+	journal_close(x->journal);
+	snprintf(path, sizeof(path), "%s/%s", x->store, JOURNAL_FILE);
+	orig = fx_slurp(path, &n);
+	for (cut = n - 1; cut > 0; cut -= cut > 37 ? 37 : cut) {
+		fx_spit(path, orig, cut);
+		assert_int_equal(journal_read(x->store, x->verifier, NULL, NULL, &bad,
+		    &torn), REC_OK);
+		assert_true(torn);
+		fx_verify(x, NULL, &rep);
+		assert_true(rep.problems > 0);
+		assert_non_null(strstr(rep.last, "journal: "));
+		assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
+		journal_close(x->journal);
+		closes = 0;
+		assert_int_equal(journal_read(x->store, x->verifier, close_cb, &closes,
+		    &bad, &torn), REC_OK);
+		assert_false(torn);
+		assert_int_equal(closes, 1);
+		if (fx_verify(x, NULL, &rep) != 0)
+			fail_msg("cut %zu: %s", cut, rep.last);
+	}
+	fx_spit(path, orig, n);
+	assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
+	assert_int_equal(fx_verify(x, NULL, &rep), 0);
+	free(orig);
+	buf_free(&meta);
+	fx_free(x);
+}
+
+/* Crash windows between a session write and its journal entry: a file
+ * never journaled but signed is adopted, a head-only one set aside. */
+static void
+test_journal_reconcile(void **state)
+{
+	struct fx *x = fx_new();
+	struct fx_report rep;
+	struct buf meta;
+	struct tw *w;
+	struct stat st;
+	char path[512], orphan[600];
+
+	(void)state;
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, "signed", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, NULL, NULL, &w), REC_OK);
+	assert_int_equal(tw_close(w, NULL, NULL), REC_OK);
+	assert_int_equal(tw_create(x->store, "headonly", buf_ptr(&meta),
+	    buf_len(&meta), x->signer, NULL, NULL, &w), REC_OK);
+	tw_free(w);
+	fx_verify(x, NULL, &rep);
+	assert_int_equal(rep.problems, 2);
+	assert_non_null(strstr(rep.last, "not recorded in the journal"));
+	journal_close(x->journal);
+	assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
+	if (fx_verify(x, NULL, &rep) != 0)
+		fail_msg("%s", rep.last);
+	tw_path(x->store, "headonly", path, sizeof(path));
+	snprintf(orphan, sizeof(orphan), "%s.orphan", path);
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(stat(orphan, &st), 0);
+	/* Opening again changes nothing. */
+	journal_close(x->journal);
+	assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
+	assert_int_equal(fx_verify(x, NULL, &rep), 0);
+	buf_free(&meta);
+	fx_free(x);
+}
+
 int
 main(void)
 {
@@ -369,6 +541,9 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_live_follow),
 		cmocka_unit_test(test_recover_torn),
+		cmocka_unit_test(test_checkpoint_due),
+		cmocka_unit_test(test_journal_torn_tail),
+		cmocka_unit_test(test_journal_reconcile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

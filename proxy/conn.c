@@ -786,5 +786,6 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 	c->tech_poll.s = c->tech;
 	uv_timer_start(&c->timer, grace_expired, (uint64_t)cfg->login_grace_time * 1000, 0);
 	px_log(PX_LOG_DEBUG, c->id, "connection from %s:%d", peer, port);
-	tech_ready(&c->tech_poll, 0, UV_WRITABLE);
+	/* The first readiness sends the banner and starts the key exchange. */
+	px_sshpoll_want(&c->tech_poll, UV_READABLE | UV_WRITABLE);
 }

@@ -15,7 +15,7 @@
 /* Spool room kept for control events past the data limit. */
 #define CONTROL_RESERVE (256 * 1024)
 #define WRITE_MAX (1024 * 1024)
-#define CLOSE_WAIT_MS 10000
+#define CLOSE_WAIT_MS 3000
 
 enum link_state { L_CONNECTING, L_HELLO, L_OPEN, L_DOWN, L_CLOSING, L_DONE };
 

@@ -16,6 +16,7 @@
 
 #define READ_CHUNK	(256u << 10)
 #define TLS_READ_CHUNK	(64u << 10)
+#define WRITES_MAX	4096		/* answers the peer has not read */
 
 enum conn_state {
 	CONN_HELLO,	/* waiting for HELLO */
@@ -252,6 +253,11 @@ recd_conn_send_ack(struct recd_conn *c, uint64_t seq, const uint8_t *head)
 {
 	struct wire_msg m = { .type = WIRE_ACK, .seq = seq, .head = head };
 
+	if (c->writes >= WRITES_MAX) {
+		recd_conn_reject(c, "%u answers not read by the peer",
+		    c->writes);
+		return;
+	}
 	if (c->state == CONN_OPEN || c->state == CONN_CLOSING)
 		send_msg(c, &m);
 }

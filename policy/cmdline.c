@@ -32,6 +32,7 @@ struct parser {
 	size_t nhd;
 	int err;
 	int depth;
+	unsigned opts;
 };
 
 static const struct {
@@ -194,7 +195,7 @@ parse_nested(struct parser *P, const char *s, size_t n, size_t base)
 		return;
 	}
 	struct parser N = { .s = s, .len = n, .base = base, .c = P->c,
-		.depth = P->depth + 1 };
+		.depth = P->depth + 1, .opts = P->opts };
 	parse_list(&N, 0);
 	if (N.err && !P->err)
 		P->err = N.err;
@@ -712,7 +713,9 @@ parse_simple(struct parser *P, int term, size_t *idx)
 			fail(P, POL_E_UNPARSABLE, P->i, "subshell or function definition");
 			break;
 		}
-		if (ch == '#' ) {
+		if (ch == '#' && !(P->opts & POL_PARSE_NO_COMMENTS)) {
+			if (!(P->c->constructs & POL_C_COMMENT))
+				P->c->comment_offset = P->base + P->i;
 			P->c->constructs |= POL_C_COMMENT;
 			sc.constructs |= POL_C_COMMENT;
 			while (peek(P, 0) != -1 && peek(P, 0) != '\n')
@@ -943,12 +946,18 @@ parse_list(struct parser *P, int term)
 int
 pol_cmdline_parse(const char *line, size_t len, struct pol_cmdline **out)
 {
+	return pol_cmdline_parse_opts(line, len, 0, out);
+}
+
+int
+pol_cmdline_parse_opts(const char *line, size_t len, unsigned opts, struct pol_cmdline **out)
+{
 	*out = NULL;
 	struct pol_cmdline *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return POL_E_NOMEM;
 	*out = c;
-	struct parser P = { .s = line, .len = len, .c = c };
+	struct parser P = { .s = line, .len = len, .c = c, .opts = opts };
 	if (len > POL_CMDLINE_MAX) {
 		fail(&P, POL_E_TOOBIG, POL_CMDLINE_MAX, "line longer than %d bytes",
 		    POL_CMDLINE_MAX);
@@ -960,6 +969,13 @@ pol_cmdline_parse(const char *line, size_t len, struct pol_cmdline **out)
 		return c->error;
 	}
 	int r = parse_list(&P, 0);
+	/* ^old^new at the start of a line is history substitution */
+	size_t b = strspn(line, " \t");
+	if (b < len && line[b] == '^') {
+		c->constructs |= POL_C_HISTORY;
+		if (c->nsimple > 0)
+			c->simple[0].constructs |= POL_C_HISTORY;
+	}
 	for (size_t k = 0; k < P.nhd; k++)
 		free(P.hd[k].delim);
 	if (r == POL_E_NOMEM) {

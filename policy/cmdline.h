@@ -85,6 +85,7 @@ struct pol_cmdline {
 	size_t nsimple;
 	struct pol_simple *simple;
 	unsigned constructs;	/* union over all simple commands */
+	size_t comment_offset;	/* byte offset of the first comment, if any */
 	int error;		/* 0, or POL_E_UNPARSABLE / POL_E_TOOBIG */
 	size_t err_offset;	/* byte offset of the problem */
 	char err_msg[96];	/* what was not understood */
@@ -102,6 +103,13 @@ struct pol_cmdline {
  * pol_cmdline_free.
  */
 int pol_cmdline_parse(const char *line, size_t len, struct pol_cmdline **out);
+
+/* Parse options. */
+#define POL_PARSE_NO_COMMENTS 0x1	/* '#' is an ordinary character, as in an
+					 * interactive bash without interactive_comments */
+/* pol_cmdline_parse with options. */
+int pol_cmdline_parse_opts(const char *line, size_t len, unsigned opts,
+    struct pol_cmdline **out);
 void pol_cmdline_free(struct pol_cmdline *c);
 
 /* Writes a readable account of the parse (words, constructs) to f. */

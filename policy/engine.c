@@ -497,6 +497,38 @@ decide(const struct policy *p, const struct pol_rule *const *cands, size_t ncand
 	if (r == POL_E_NOMEM)
 		return r;
 	enum pol_verdict v = check_cmdline(&C, out->cmd, 0, 0, true);
+	if ((out->cmd->constructs & POL_C_COMMENT) && v != POL_DENY) {
+		/* a shell without interactive comments would run what follows
+		 * the '#': that reading must pass too */
+		struct pol_cmdline *alt;
+		r = pol_cmdline_parse_opts(line, len, POL_PARSE_NO_COMMENTS, &alt);
+		if (r == POL_E_NOMEM)
+			return r;
+		size_t before = out->nchecks;
+		enum pol_verdict av = POL_ALLOW;
+		/* only the commands that start after the '#' are new */
+		for (size_t i = 0; i < alt->nsimple; i++) {
+			if (alt->simple[i].offset <= out->cmd->comment_offset)
+				continue;
+			enum pol_verdict sv = check_simple(&C, &alt->simple[i], i,
+			    alt->simple[i].depth);
+			if (sv > av)
+				av = sv;
+		}
+		pol_cmdline_free(alt);
+		if (av > v) {
+			v = av;
+			for (size_t i = before; i < out->nchecks; i++) {
+				size_t l = strlen(out->checks[i].reason);
+				snprintf(out->checks[i].reason + l, sizeof(out->checks[i].reason) - l,
+				    " (with '#' read as a word)");
+			}
+		} else {
+			for (size_t i = before; i < out->nchecks; i++)
+				free(out->checks[i].words);
+			out->nchecks = before;
+		}
+	}
 	if (C.err)
 		return C.err;
 	if (forbid != NULL) {

@@ -315,6 +315,7 @@ wrap_inner(const struct cword *w, size_t n, struct wrap_inner *out, int max)
 			return 0;	/* runs echo */
 		inner(out, "xargs", i, n);
 		out->open_tail = true;
+		out->placeholders = true;	/* -I {} stands for input */
 		return 1;
 	}
 	if (strcmp(name, "find") == 0) {

@@ -123,6 +123,10 @@ static const struct row rows[] = {
 	{ "bob", "web01", "   ", A },
 	{ "bob", "web01", "# just a comment", A },
 	{ "bob", "web01", "uptime # and a comment", A },
+	{ "bob", "web01", "uptime # ; rm -rf /", D },
+	{ "bob", "web01", "uptime #; echo x", A },
+	{ "bob", "web01", "echo a#b", A },
+	{ "bob", "web01", "uptime # don't", A },
 	/* '*' never spans words; ... spans words */
 	{ "bob", "web01", "systemctl status 'nginx sshd'", A },
 	{ "bob", "web01", "systemctl status nginx;", A },
@@ -267,6 +271,8 @@ static const struct row rows[] = {
 	{ "bob", "web01", "echo '!!'", A },
 	{ "bob", "web01", "echo hi!", A },
 	{ "bob", "web01", "^rm^ls", D },
+	{ "dave", "dev01", "^shut^ls", D },
+	{ "dave", "dev01", "echo ^x", A },
 	/* brace expansion */
 	{ "bob", "web01", "ls /etc/{passwd,shadow}", D },
 	{ "bob", "web01", "echo {1..3}", D },
@@ -305,6 +311,8 @@ static const struct row rows[] = {
 	{ "bob", "web01", "ls | xargs grep foo", D },
 	{ "dave", "dev01", "ls | xargs grep foo", A },
 	{ "dave", "dev01", "ls | xargs shutdown", D },
+	{ "dave", "dev01", "ls | xargs -I{} sh -c '{}'", D },
+	{ "dave", "dev01", "ls | xargs -I{} echo {}", A },
 	{ "bob", "web01", "ls | xargs uptime", D },
 	{ "bob", "web01", "find . -exec rm {} ;", D },
 	{ "bob", "web01", "find . -exec rm {} \\;", D },

@@ -6,6 +6,8 @@
 #   bench: recorder_<mode>_mb_s_per_core  raw MB/s per CPU second of the recorder
 #   bench: recorder_<mode>_mb_s_wall      raw MB/s end to end (sender included)
 #   bench: recorder_<mode>_stored_vs_raw  session file size / raw bytes
+# and the same over mutual TLS on loopback with `Fsync interval 1000`
+# (mode tls_interval).
 # Data: $ESCORT_BENCH_DATA (128 MiB of `find / -ls` text), else 64 MiB made
 # here.  Run by `make bench`; alone: bash tests/bench/bench_recorder.sh
 set -uo pipefail
@@ -41,15 +43,46 @@ cpu_ticks() { # utime+stime of a pid, in clock ticks
     awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
+make_pki() { # a CA, a recorder certificate for 127.0.0.1, a client certificate
+    local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    openssl req -x509 "${ec[@]}" -keyout "$TMP/ca.key" -out "$TMP/ca.pem" -days 1 \
+        -subj "/CN=bench CA" 2>/dev/null || return 1
+    for n in server client; do
+        openssl req "${ec[@]}" -keyout "$TMP/$n.key" -out "$TMP/$n.csr" -subj "/CN=$n" \
+            2>/dev/null || return 1
+        printf 'subjectAltName=IP:127.0.0.1\n' >"$TMP/$n.ext"
+        openssl x509 -req -in "$TMP/$n.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" \
+            -CAcreateserial -out "$TMP/$n.pem" -days 1 -extfile "$TMP/$n.ext" 2>/dev/null ||
+            return 1
+    done
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
 run_mode() { # run_mode LABEL FSYNC...
     local label=$1; shift
-    local store=$TMP/store-$label sock=$TMP/rec-$label.sock
+    local store=$TMP/store-$label sock=$TMP/rec-$label.sock server send_opts=()
+    server=unix:$sock
     cat >"$TMP/$label.conf" <<CONF
 Listen unix:$sock
 Store $store
 SigningKey $TMP/key.pem
 Fsync $*
 CONF
+    if [ "${label#tls}" != "$label" ]; then
+        local port
+        port=$(free_port)
+        cat >>"$TMP/$label.conf" <<CONF
+Listen tls://127.0.0.1:$port
+TLSCertificate $TMP/server.pem
+TLSKey $TMP/server.key
+TLSClientCA $TMP/ca.pem
+CONF
+        server=tls://127.0.0.1:$port
+        send_opts=(--ca "$TMP/ca.pem" --cert "$TMP/client.pem" --key "$TMP/client.key")
+    fi
     "$BIN/escort-recorder" -d -f "$TMP/$label.conf" 2>"$TMP/$label.log" &
     REC_PID=$!
     for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.05; done
@@ -61,7 +94,8 @@ CONF
     hz=$(getconf CLK_TCK)
     c0=$(cpu_ticks "$REC_PID")
     t0=$(date +%s.%N)
-    out=$("$TOOLS/escort-rec-send" -s "unix:$sock" --chunk 16384 --spool $((64 << 20)) "$DATA")
+    out=$("$TOOLS/escort-rec-send" -s "$server" "${send_opts[@]}" --chunk 16384 \
+          --spool $((64 << 20)) "$DATA")
     local rc=$?
     t1=$(date +%s.%N)
     c1=$(cpu_ticks "$REC_PID")
@@ -83,3 +117,8 @@ CONF
 
 run_mode interval interval 1000
 run_mode always always
+if make_pki; then
+    run_mode tls_interval interval 1000
+else
+    echo "bench: recorder_tls_interval n/a (openssl could not make certificates)"
+fi

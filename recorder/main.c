@@ -333,6 +333,15 @@ test_config(struct recd *d)
 		return 1;
 	}
 	tlsl_ctx_free(t);
+	{
+		struct stat sb;
+
+		if (stat(d->cfg.store, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "escort-recorder: Store %s: not a "
+			    "directory\n", d->cfg.store);
+			return 1;
+		}
+	}
 	printf("%s: configuration OK\n", d->cfg.file);
 	return 0;
 }

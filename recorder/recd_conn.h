@@ -8,6 +8,10 @@
  *	OPEN	 DATA, CLOSE, PING, PONG; ACKs go out as the session makes
  *		 data durable
  *	CLOSING	 CLOSE received, waiting for the session to send CLOSED
+ *	FINISHED resume of a session that is already closed (the sender
+ *		 missed CLOSED): ACCEPT(id, last seq), then CLOSE gets the
+ *		 stored final record again as CLOSED; DATA with records is
+ *		 refused
  *	DRAIN	 the last frame (REJECT, ABORT, CLOSED) is being written;
  *		 then the connection is closed
  *

@@ -3,7 +3,7 @@ escort-rec-send tool (the proxy's sender code), escort-replay to read back
 and verify."""
 import os, random, resource, signal, struct, subprocess, time
 
-from harness.core import Env, bin_path
+from harness.core import Env, bin_path, wait_for
 from harness.recorder import (Recorder, TestCA, terminal_text, frame, record, hello, data,
                               read_frame, reason, connect_unix, wait_eof, T_HELLO, T_ACCEPT,
                               T_REJECT, T_DATA, T_PING, T_PONG, EV_OUTPUT, EV_META)
@@ -257,6 +257,12 @@ def test_config_check_reload_and_sigterm():
         r2 = rec.send(data=b"via the second socket\n", server="unix:" + sock2)
         assert r2.rc == 0, r2
         assert oct(os.stat(sock2).st_mode & 0o777) == "0o660"
+        # MaxSessions counts the session still open: a new one is refused
+        rec.write_conf(good + "Listen unix:%s\nMaxSessions 1\n" % sock2)
+        rec.proc.send(signal.SIGHUP)
+        wait_for(lambda: rec.log().count("reloaded") == 2, 10, what="second reload")
+        full = rec.send(data=b"one too many\n")
+        assert full.rc == 1 and "too many sessions (MaxSessions 1)" in full.err, full
         # SIGTERM closes the open session with a signed final record, exit 0
         assert rec.proc.stop() == 0, rec.log()
         assert "closed at seq" in rec.log()

@@ -970,7 +970,9 @@ pol_cmdline_parse_opts(const char *line, size_t len, unsigned opts, struct pol_c
 	}
 	int r = parse_list(&P, 0);
 	/* ^old^new at the start of a line is history substitution */
-	size_t b = strspn(line, " \t");
+	size_t b = 0;
+	while (b < len && (line[b] == ' ' || line[b] == '\t'))
+		b++;
 	if (b < len && line[b] == '^') {
 		c->constructs |= POL_C_HISTORY;
 		if (c->nsimple > 0)

@@ -411,6 +411,7 @@ parse_cd(struct scp_watch *w, const char *s)
 		    src_name(w), name);
 	if ((path = path_for(w, name)) == NULL)
 		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+	drop_cur(w);
 	w->cur = xfer_record_new(s[0] == 'C' ? XFER_OP_FILE : XFER_OP_MKDIR,
 	    w->upload ? XFER_DIR_UPLOAD : XFER_DIR_DOWNLOAD, XFER_OUT_INCOMPLETE,
 	    path, strlen(path));

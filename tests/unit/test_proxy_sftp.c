@@ -433,6 +433,52 @@ test_sparse_write_not_sequential(void **state)
 	chan_close(&c);
 }
 
+/* Replies in another order than the requests (allowed by SFTP): the
+ * digest still covers the bytes in offset order; a rewrite of bytes
+ * already written makes the upload non-sequential. */
+static void
+test_out_of_order(void **state)
+{
+	struct chan c;
+	char want[65];
+
+	(void)state;
+	fill();
+	chan_open(&c, XFER_MODE_BOTH);
+	handshake(&c);
+	P1.n = 0; m_open(&P1, 1, "/r", 1); m_open(&P1, 2, "/w", 0x1a);
+	assert_int_equal(cl(&c, &P1, 99), PX_OK);
+	P2.n = 0; m_handle(&P2, 1, "R"); m_handle(&P2, 2, "W");
+	assert_int_equal(sv(&c, &P2, 99), PX_OK);
+	P1.n = 0;
+	m_read(&P1, 3, "R", 0, 1000);
+	m_read(&P1, 4, "R", 1000, 1000);
+	m_read(&P1, 5, "R", 2000, 1000);
+	m_write(&P1, 6, "W", 0, "aaaa", 4);
+	m_write(&P1, 7, "W", 2, "bbbb", 4);	/* overlaps */
+	assert_int_equal(cl(&c, &P1, 99), PX_OK);
+	P2.n = 0;
+	m_data(&P2, 5, filedata + 2000, 1000);
+	m_data(&P2, 3, filedata, 1000);
+	m_data(&P2, 4, filedata + 1000, 1000);
+	m_status(&P2, 6, 0, ""); m_status(&P2, 7, 0, "");
+	assert_int_equal(sv(&c, &P2, 77), PX_OK);
+	P1.n = 0; m_close(&P1, 8, "R"); m_close(&P1, 9, "W");
+	assert_int_equal(cl(&c, &P1, 99), PX_OK);
+	P2.n = 0; m_status(&P2, 9, 0, ""); m_status(&P2, 8, 0, "");
+	assert_int_equal(sv(&c, &P2, 99), PX_OK);
+	assert_int_equal(c.nrec, 2);
+	assert_string_equal(c.rec[0]->path, "/w");
+	assert_int_equal(c.rec[0]->sequential, 0);
+	assert_int_equal(c.rec[0]->size, 6);
+	assert_string_equal(c.rec[1]->path, "/r");
+	assert_int_equal(c.rec[1]->sequential, 1);
+	assert_int_equal(c.rec[1]->size, 3000);
+	hex(filedata, 3000, want);
+	assert_string_equal(c.rec[1]->sha256_hex, want);
+	chan_close(&c);
+}
+
 /* Upload content is cut at the limit and flagged. */
 static void
 test_content_limit(void **state)
@@ -1090,6 +1136,7 @@ main(void)
 		cmocka_unit_test(test_upload_pipelined),
 		cmocka_unit_test(test_download_short_read),
 		cmocka_unit_test(test_sparse_write_not_sequential),
+		cmocka_unit_test(test_out_of_order),
 		cmocka_unit_test(test_content_limit),
 		cmocka_unit_test(test_deny_uploads),
 		cmocka_unit_test(test_deny_downloads),

@@ -122,16 +122,19 @@ static int
 cmd_check(int argc, char **argv)
 {
 	bool strict = false;
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--strict") == 0 || strcmp(argv[i], "-s") == 0)
+	int i = 0, nfiles = 0;
+	for (int k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--strict") == 0 || strcmp(argv[k], "-s") == 0) {
 			strict = true;
-		else {
-			fprintf(stderr, "escort-policy check: unknown option '%s'\n", argv[i]);
+		} else if (argv[k][0] == '-' && argv[k][1] != '\0') {
+			fprintf(stderr, "escort-policy check: unknown option '%s'\n", argv[k]);
 			return 2;
+		} else {
+			i = k;
+			nfiles++;
 		}
 	}
-	if (argc - i != 1) {
+	if (nfiles != 1) {
 		usage(stderr);
 		return 2;
 	}

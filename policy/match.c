@@ -12,7 +12,6 @@
 bool
 spec_match_user(const struct spec *s, const struct pol_user *u)
 {
-	const char *v;
 	switch (s->kind) {
 	case SPEC_ANY:
 		return true;
@@ -32,7 +31,6 @@ spec_match_user(const struct spec *s, const struct pol_user *u)
 				return false;
 		return true;
 	default:
-		(void)v;
 		return false;
 	}
 }
@@ -49,7 +47,6 @@ specs_match_user(const struct spec *v, size_t n, const struct pol_user *u)
 static bool
 spec_match_target(const struct spec *s, const struct pol_target *t)
 {
-	const char *v;
 	switch (s->kind) {
 	case SPEC_ANY:
 		return true;
@@ -61,11 +58,11 @@ spec_match_target(const struct spec *s, const struct pol_target *t)
 				return true;
 		return false;
 	case SPEC_LABEL_NE:
-		v = NULL;
+		/* a target without the label matches too */
 		for (size_t i = 0; i < t->nlabels; i++)
 			if (strcmp(t->labels[i].key, s->a) == 0 && strcmp(t->labels[i].value, s->b) == 0)
-				v = s->b;
-		return v == NULL;
+				return false;
+		return true;
 	default:
 		return false;
 	}

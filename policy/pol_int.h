@@ -109,10 +109,6 @@ struct pol_rule {
 	int who_line, where_line;
 };
 
-struct pol_expect_int {
-	struct pol_expect pub;
-};
-
 struct policy {
 	atomic_long refs;
 	struct arena arena;

@@ -99,8 +99,9 @@ struct policy *policy_ref(struct policy *p);
 /* Drops one reference; the last one frees the policy.  NULL is ignored. */
 void policy_unref(struct policy *p);
 
-/* SHA-256 of the source bytes of every file loaded, in load order, as 64
- * lowercase hex digits.  Valid while the policy lives. */
+/* SHA-256 over the source bytes of every file loaded, in load order (each
+ * preceded by its length in decimal and a newline), as 64 lowercase hex
+ * digits.  Valid while the policy lives. */
 const char *policy_hash(const struct policy *p);
 /* The path given to policy_load. */
 const char *policy_path(const struct policy *p);

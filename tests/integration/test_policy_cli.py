@@ -186,6 +186,8 @@ expect allow u t "vim x"
         assert p + ":10:11: warning:" in out and "can never decide" in out, out
         rc, out, _ = run("check", "--strict", p)
         assert rc == 1, out
+        rc, out, _ = run("check", p, "--strict")
+        assert rc == 1, out
 
 
 def test_explain_first_line_is_the_verdict():

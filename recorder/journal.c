@@ -341,7 +341,8 @@ journal_reconcile(struct journal *j, const char *store)
 		r = seal_signer_verifier(j->signer, &v);
 	if (r != REC_OK)
 		goto out;
-	qsort(ks.k, ks.n, sizeof(*ks.k), journal_known_cmp);
+	if (ks.n > 0)
+		qsort(ks.k, ks.n, sizeof(*ks.k), journal_known_cmp);
 	for (i = w = 0; i < ks.n; i++)	/* one per id, closed if ever closed */
 		if (w == 0 || strcmp(ks.k[w - 1].id, ks.k[i].id) != 0)
 			ks.k[w++] = ks.k[i];

@@ -311,7 +311,8 @@ verify_store(const char *store, const struct seal_verifier *v,
 				goto out;
 		if ((r = vs_scan_dir(&s, store)) != REC_OK)
 			goto out;
-		qsort(s.ids, s.nids, sizeof(*s.ids), vs_cmp);
+		if (s.nids > 0)
+			qsort(s.ids, s.nids, sizeof(*s.ids), vs_cmp);
 	}
 	for (i = 0; i < s.nids; i++)
 		vs_session(&s, store, s.ids[i], v, flags);

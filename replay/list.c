@@ -176,7 +176,8 @@ replay_list(const char *store, int argc, char **argv)
 		nrows++;
 	}
 	closedir(dp);
-	qsort(rows, nrows, sizeof(*rows), replay_row_cmp);
+	if (nrows > 0)
+		qsort(rows, nrows, sizeof(*rows), replay_row_cmp);
 	if (!json && nrows > 0)
 		printf("%-28s %-12s %-12s %-20s %-20s %-7s %s\n", "ID", "USER",
 		    "TARGET", "START", "END", "STATUS", "EVENTS");

@@ -37,6 +37,11 @@ expect allow {user} {target} "cat /etc/hostname"
 """
 
 
+def _one_line(e):
+    t = str(e).strip()
+    return t.splitlines()[-1][:200] if t else repr(e)
+
+
 def _key_words(line):
     return " ".join(line.split()[:2])
 
@@ -44,62 +49,81 @@ def _key_words(line):
 class Stack:
     def __init__(self, ctx, fsync="interval 1000"):
         self.ctx, self.env = ctx, ctx.env
-        self.ok, self.reason = False, ""
+        self.ok, self.reason = False, ""          # the proxy, end to end
+        self.rec_ok, self.rec_reason = False, ""  # the recorder alone
         self.recorder = self.proxy = None
         self.store = self.env.path("escort", "store", "x")[:-2]
+        self.dir = os.path.dirname(self.store)
         self.recorder_pub = None
         self._mark = {}
         try:
-            self._start(fsync)
+            self._start_recorder(fsync)
+            self.rec_ok = True
         except (OSError, subprocess.SubprocessError, AssertionError, RuntimeError) as e:
-            self.reason = str(e).strip().splitlines()[-1][:200] if str(e).strip() else repr(e)
+            self.rec_reason = self.reason = _one_line(e)
+            return
+        try:
+            self._write_proxy_conf()
+            self.start_proxy()
+        except (OSError, subprocess.SubprocessError, AssertionError, RuntimeError) as e:
+            self.reason = _one_line(e)
 
     # -- startup -----------------------------------------------------------------
-    def _start(self, fsync):
-        env, ctx = self.env, self.ctx
-        for prog in ("escort-recorder", "escort-proxy"):
-            if not os.access(bin_path(prog), os.X_OK):
-                raise RuntimeError("%s not built" % bin_path(prog))
-        d = os.path.dirname(self.store)
-        sign = os.path.join(d, "recorder-ed25519.pem")
-        self.recorder_pub = os.path.join(d, "recorder-ed25519.pub.pem")
+    def _start_recorder(self, fsync):
+        env = self.env
+        if not os.access(bin_path("escort-recorder"), os.X_OK):
+            raise RuntimeError("%s not built" % bin_path("escort-recorder"))
+        sign = os.path.join(self.dir, "recorder-ed25519.pem")
+        self.recorder_pub = os.path.join(self.dir, "recorder-ed25519.pub.pem")
         subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", sign],
                        check=True, capture_output=True, timeout=30)
         subprocess.run(["openssl", "pkey", "-in", sign, "-pubout", "-out", self.recorder_pub],
                        check=True, capture_output=True, timeout=30)
-        sock = os.path.join(d, "recorder.sock")
+        self.sock = os.path.join(self.dir, "recorder.sock")
         rconf = env.write("escort/recorder.conf",
                           "Listen unix:%s\nStore %s\nSigningKey %s\nFsync %s\n"
-                          % (sock, self.store, sign, fsync))
+                          % (self.sock, self.store, sign, fsync))
         self.recorder = env.start("escort-recorder", [bin_path("escort-recorder"), "-d",
                                                       "-f", rconf])
-        self._wait(lambda: unix_socket_open(sock), self.recorder, "recorder socket")
+        self._wait(lambda: unix_socket_open(self.sock), self.recorder, "recorder socket")
 
+    def _write_proxy_conf(self):
+        env, ctx = self.env, self.ctx
         hostkey, _ = env.keygen("proxy_host_ed25519")
         policy = env.write("escort/policy.conf", POLICY.format(
             user=USER, target=TARGET, tech_pub=_key_words(ctx.pub), port=ctx.sshd.port,
             login=ctx.sshd.login, identity=ctx.identity,
             hostkey=_key_words(ctx.sshd.hostkey_pub)))
         self.port = free_port()
-        statedir = os.path.join(d, "proxy-state")
+        statedir = os.path.join(self.dir, "proxy-state")
         os.makedirs(statedir, exist_ok=True)
-        pconf = env.write("escort/proxy.conf",
-                          "Listen 127.0.0.1:%d\nHostKey %s\nPolicy %s\nRecorder unix:%s\n"
-                          "StateDir %s\nWorkers 2\n"
-                          "# the concurrent-session part opens 20 at a time\n"
-                          "MaxStartups 100:30:200\n%s"
-                          % (self.port, hostkey, policy, sock, statedir,
-                             os.environ.get("ESCORT_BENCH_PROXY_EXTRA", "")))
-        self.proxy = env.start("escort-proxy", [bin_path("escort-proxy"), "-d", "-f", pconf])
-        self._wait(lambda: port_open(self.port), self.proxy, "proxy port")
+        self.proxy_conf = env.write(
+            "escort/proxy.conf",
+            "Listen 127.0.0.1:%d\nHostKey %s\nPolicy %s\nRecorder unix:%s\n"
+            "StateDir %s\nWorkers 2\n"
+            "# the concurrent-session part opens 20 at a time\n"
+            "MaxStartups 100:30:200\n%s"
+            % (self.port, hostkey, policy, self.sock, statedir,
+               os.environ.get("ESCORT_BENCH_PROXY_EXTRA", "")))
 
+    def start_proxy(self):
+        """(Re)starts escort-proxy (stopping a running one by pid first) and
+        proves it by a command run through it; sets ok/reason."""
+        self.ok = False
+        if not os.access(bin_path("escort-proxy"), os.X_OK):
+            raise RuntimeError("%s not built" % bin_path("escort-proxy"))
+        if self.proxy:
+            self.proxy.stop(timeout=20)
+        self.proxy = self.env.start("escort-proxy", [bin_path("escort-proxy"), "-d",
+                                                     "-f", self.proxy_conf])
+        self._wait(lambda: port_open(self.port), self.proxy, "proxy port")
         probe = self.env.write("escort/probe.txt", "escort bench probe %d\n" % os.getpid())
         r = subprocess.run(self.ssh(["-T"], "cat", probe), stdin=subprocess.DEVNULL,
                            capture_output=True, timeout=60)
         if r.returncode != 0 or r.stdout != open(probe, "rb").read():
             raise RuntimeError("exec through the proxy failed (exit %d): %s" % (
                 r.returncode, (r.stderr or r.stdout).decode("utf-8", "replace").strip()[-200:]))
-        self.ok = True
+        self.ok, self.reason = True, ""
 
     def _wait(self, pred, proc, what):
         try:

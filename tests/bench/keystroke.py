@@ -35,8 +35,8 @@ class EchoSession:
     def ready(self, timeout=30.0):
         """Types a marker until its echo is seen (the session is up)."""
         deadline = time.monotonic() + timeout
-        os.write(self.master, b"R")
-        ok = self._read_until(b"R", deadline)
+        os.write(self.master, b"#@")
+        ok = self._read_until(b"#@", deadline)
         self.buf = b""
         return ok
 

@@ -134,16 +134,53 @@ def start_escort(ctx):
     return s
 
 
-def sizes_vs_baselines(ctx, stack, sizes):
-    """The stored recording of the proxied bulk session against sudo's and tlog's."""
+def _record_via_sender(ctx, stack, direct):
+    """When the proxy cannot record the bulk session: the same terminal output
+    (captured once from `ssh -tt cat` direct) sent as OUTPUT events in 16 KiB
+    pieces by escort-rec-send to the same recorder.  Returns (bytes the store
+    grew by, None) or (None, reason)."""
+    import subprocess
+    from harness.core import tool_path
+    send = tool_path("escort-rec-send")
+    if not stack.rec_ok:
+        return None, stack.rec_reason
+    if not os.access(send, os.X_OK):
+        return None, "proxy unavailable (%s) and escort-rec-send not built" % stack.reason
+    capture = ctx.env.path("capture", "tty-output")
+    try:
+        with open(capture, "wb") as f:
+            subprocess.run(direct("cat", ctx.data), stdin=subprocess.PIPE, stdout=f,
+                           stderr=subprocess.DEVNULL, timeout=120, check=True)
+        stack.mark_store()
+        r = subprocess.run([send, "-s", "unix:" + stack.sock, "--chunk", "16384", capture],
+                           capture_output=True, timeout=180)
+    except (subprocess.SubprocessError, OSError) as e:
+        return None, "capture or send failed: %s" % e
+    if r.returncode != 0:
+        return None, "escort-rec-send exit %d: %s" % (
+            r.returncode, r.stderr.decode("utf-8", "replace").strip()[-200:])
+    grown = stack.new_recording_size()
+    os.unlink(capture)
+    return grown, None
+
+
+def sizes_vs_baselines(ctx, stack, sizes, direct):
+    """The stored recording of the proxied bulk session against sudo's and
+    tlog's (or, without a working proxy, the same output sent by
+    escort-rec-send to the recorder)."""
     rep = ctx.rep
-    if "escort" not in sizes or not sizes["escort"]:
-        reason = stack.reason if not stack.ok else "no recording of the bulk run"
-        for n in ("size_escort", "size_escort_vs_sudo_iolog", "size_escort_vs_tlog"):
-            rep.na(n, reason)
-        return
+    names = ("size_escort", "size_escort_vs_sudo_iolog", "size_escort_vs_tlog")
+    via = "proxy"
+    if not sizes.get("escort"):
+        e, reason = _record_via_sender(ctx, stack, direct)
+        if e is None:
+            for n in names:
+                rep.na(n, reason)
+            return
+        sizes["escort"], via = e, "escort-rec-send"
     e = sizes["escort"]
     rep.add("size_escort", e, "bytes")
+    rep.add("size_escort_via", via, "")
     rep.add("size_escort_vs_raw", e / ctx.size, "x")
     for k, label in (("sudo", "sudo_iolog"), ("tlog", "tlog")):
         if sizes.get(k):
@@ -158,8 +195,8 @@ def replay_verify(ctx, stack):
     from harness.core import bin_path
     rep = ctx.rep
     replay = bin_path("escort-replay")
-    if not stack.ok:
-        return rep.na("replay_verify_throughput", stack.reason)
+    if not stack.rec_ok:
+        return rep.na("replay_verify_throughput", stack.rec_reason)
     if not os.access(replay, os.X_OK):
         return rep.na("replay_verify_throughput", "escort-replay not built")
     stored = stack.store_bytes()
@@ -281,6 +318,10 @@ def _sha_of_repeats(path, times):
     return h.hexdigest()
 
 
+INTACT_DOWN_TIMEOUT = 240     # seconds for 1 GiB (4.5 MB/s at least)
+INTACT_UP_TIMEOUT = 120       # seconds for 256 MiB
+
+
 def intact(ctx, stack):
     """1 GiB of exec output and 256 MiB of exec stdin through the proxy, each
     compared by SHA-256 and timed against the same transfer direct."""
@@ -298,43 +339,53 @@ def intact(ctx, stack):
     ways = (("direct", lambda *c: ssh_base(ctx.sshd.port, ctx.key, ctx.sshd.login,
                                            extra=["-T"]) + list(c)),
             ("proxy", lambda *c: stack.ssh(["-T"], *c)))
-    res = {}
+    res = {}   # (way, "down"|"up") -> (seconds, intact) or an error string
     for label, argv_of in ways:
         try:
-            dt, rc, sha, got, _ = _stream(argv_of("cat", *[ctx.data] * down_times), [], 600)
-            down_ok = rc == 0 and sha == want_down
+            dt, rc, sha, got, _ = _stream(argv_of("cat", *[ctx.data] * down_times), [],
+                                          INTACT_DOWN_TIMEOUT)
+            ok = rc == 0 and sha == want_down
+            res[label, "down"] = (dt, ok)
             ctx.log("   %s: 1 GiB exec output %.1f s, exit %d, %d bytes, SHA-256 %s"
-                    % (label, dt, rc, got, "equal" if down_ok else "DIFFERENT"))
-            dt_up, rc_up, _, _, head = _stream(argv_of("sha256sum"),
-                                               _data_blocks(ctx.data, up_times), 600)
-            up_ok = rc_up == 0 and head.split()[:1] == [want_up.encode()]
-            ctx.log("   %s: 256 MiB upload %.1f s, exit %d, remote SHA-256 %s"
-                    % (label, dt_up, rc_up, "equal" if up_ok else "DIFFERENT"))
-            res[label] = (dt, down_ok, dt_up, up_ok)
+                    % (label, dt, rc, got, "equal" if ok else "DIFFERENT"))
         except (TimeoutError, subprocess.TimeoutExpired) as e:
-            res[label] = "%s: %s" % (label, e)
-    p, d = res["proxy"], res["direct"]
-    if isinstance(p, str):
-        for n in ("proxy_exec_1g_intact", "proxy_upload_256m_intact"):
-            rep.na(n, p)
-        return
-    rep.add("proxy_exec_1g_intact", "yes" if p[1] else "no", "")
-    rep.add("proxy_upload_256m_intact", "yes" if p[3] else "no", "")
-    if isinstance(d, str) or not d[1] or not d[3]:
-        rep.na("proxy_exec_1g_vs_direct", "direct transfer failed")
-        return
-    if p[1]:
-        rep.add("proxy_exec_1g_vs_direct", d[0] / p[0], "x")
-    if p[3]:
-        rep.add("proxy_upload_256m_vs_direct", d[2] / p[2], "x")
+            res[label, "down"] = "1 GiB exec output: %s" % e
+            ctx.log("   %s: %s" % (label, res[label, "down"]))
+        try:
+            dt, rc, _, _, head = _stream(argv_of("sha256sum"),
+                                         _data_blocks(ctx.data, up_times), INTACT_UP_TIMEOUT)
+            ok = rc == 0 and head.split()[:1] == [want_up.encode()]
+            res[label, "up"] = (dt, ok)
+            ctx.log("   %s: 256 MiB upload %.1f s, exit %d, remote SHA-256 %s"
+                    % (label, dt, rc, "equal" if ok else "DIFFERENT"))
+        except (TimeoutError, subprocess.TimeoutExpired) as e:
+            res[label, "up"] = "256 MiB upload: %s" % e
+            ctx.log("   %s: %s" % (label, res[label, "up"]))
+    for way, name in (("down", "exec_1g"), ("up", "upload_256m")):
+        p, d = res["proxy", way], res["direct", way]
+        if isinstance(p, str):
+            rep.na("proxy_%s_intact" % name, p)
+            continue
+        rep.add("proxy_%s_intact" % name, "yes" if p[1] else "no", "")
+        if isinstance(d, str) or not d[1]:
+            rep.na("proxy_%s_vs_direct" % name, "the direct transfer failed: %s" % (d,))
+        elif p[1]:
+            rep.add("proxy_%s_vs_direct" % name, d[0] / p[0], "x")
 
 
 # ---- many concurrent sessions ----------------------------------------------------
 def sessions(ctx, stack, n):
+    import subprocess
     import sessions as ss
     rep = ctx.rep
     if not stack.ok:
         return rep.na("sessions_rss_per_session", stack.reason)
+    # A fresh proxy, so that the base is not the high-water mark of the bulk
+    # parts (memory the allocator keeps or returns later would skew the growth).
+    try:
+        stack.start_proxy()
+    except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+        return rep.na("sessions_rss_per_session", "proxy restart failed: %s" % e)
     try:
         r = ss.hold(stack.ssh(["-tt"], "cat"), n, stack.pid(), tree_pid=ctx.sshd.proc.pid,
                     log=ctx.log)

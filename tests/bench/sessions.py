@@ -150,8 +150,8 @@ def hold(argv, n, pid, tree_pid=None, batch=20, log=print, budget=240.0):
             new = [Client(argv) for _ in range(min(batch, n - len(clients)))]
             clients.extend(new)
             for c in new:
-                c.type(b"o")
-            _, failed = await_echo(new, b"o", 60)
+                c.type(b"#@")
+            _, failed = await_echo(new, b"#@", 60)
             if failed:
                 raise RuntimeError("%d of a batch of %d sessions did not open (at %d open)"
                                    % (len(failed), len(new), len(clients) - len(new)))
@@ -163,7 +163,7 @@ def hold(argv, n, pid, tree_pid=None, batch=20, log=print, budget=240.0):
         tree_full = tree_pss_kib(tree_pid) if tree_pid else None
         lat = []
         for rnd in range(3):
-            key = b"k%d" % rnd
+            key = b"#k%d#" % rnd
             for c in clients:
                 c.buf = b""
             t0 = time.monotonic()

@@ -69,7 +69,7 @@ def main():
         if "bulk" not in skip:
             rep.section("bulk output: ssh -tt cat %d MiB, %d rounds" % (size >> 20, a.rounds))
             sizes = parts.bulk(ctx, stack, direct, a.rounds)
-            parts.sizes_vs_baselines(ctx, stack, sizes)
+            parts.sizes_vs_baselines(ctx, stack, sizes, direct)
             parts.replay_verify(ctx, stack)
 
         if "keystroke" not in skip:

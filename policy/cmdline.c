@@ -1,39 +1,17 @@
 /*
  * cmdline.c: the small POSIX-shell parser behind every command decision.
  * See cmdline.h for the contract.  A recursive descent over the bytes: a
- * list is simple commands joined by operators; a simple command is words,
- * assignments and redirections; a word is unquoted, '…', "…" and $… parts.
+ * list is simple commands joined by operators; a simple command is words
+ * (cmdword.c), assignments and redirections; here-document bodies are
+ * consumed after the newline that ends their command.
  */
-#include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/cmdline.h"
+#include "policy/cmd_int.h"
 #include "policy/policy.h"
-
-struct sbuf {
-	char *p;
-	size_t n, cap;
-};
-
-struct heredoc {
-	char *delim;
-	bool quoted, strip_tabs;
-	size_t simple;		/* index of the command it belongs to */
-};
-
-struct parser {
-	const char *s;
-	size_t len, i;
-	size_t base;		/* offset of s within the whole line */
-	struct pol_cmdline *c;
-	struct heredoc hd[16];
-	size_t nhd;
-	int err;
-	int depth;
-	unsigned opts;
-};
 
 static const struct {
 	unsigned bit;
@@ -68,35 +46,9 @@ pol_construct_bit(const char *name)
 	return 0;
 }
 
-/* ---- small helpers ------------------------------------------------------ */
 
-static int
-sb_put(struct sbuf *b, const char *p, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 32;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (np == NULL)
-			return POL_E_NOMEM;
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, p, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-	return 0;
-}
-
-static int
-sb_putc(struct sbuf *b, char ch)
-{
-	return sb_put(b, &ch, 1);
-}
-
-static void
-fail(struct parser *P, int err, size_t at, const char *fmt, ...)
+void
+cmd_fail(struct parser *P, int err, size_t at, const char *fmt, ...)
 {
 	if (P->err)
 		return;
@@ -109,17 +61,6 @@ fail(struct parser *P, int err, size_t at, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int
-peek(struct parser *P, size_t k)
-{
-	return P->i + k < P->len ? (unsigned char)P->s[P->i + k] : -1;
-}
-
-static bool
-is_blank(int ch)
-{
-	return ch == ' ' || ch == '\t';
-}
 
 /* Skips blanks and backslash-newline continuations. */
 static void
@@ -136,25 +77,6 @@ skip_blanks(struct parser *P)
 	}
 }
 
-/* Characters that end an unquoted word. */
-static bool
-is_meta(int ch)
-{
-	return ch == -1 || ch == ' ' || ch == '\t' || ch == '\n' || ch == ';' ||
-	    ch == '&' || ch == '|' || ch == '<' || ch == '>' || ch == '(' || ch == ')';
-}
-
-static bool
-is_name_start(int ch)
-{
-	return ch == '_' || (ch >= 0 && ch < 128 && isalpha(ch));
-}
-
-static bool
-is_name_char(int ch)
-{
-	return ch == '_' || (ch >= 0 && ch < 128 && isalnum(ch));
-}
 
 static void
 simple_clear(struct pol_simple *sc)
@@ -184,346 +106,6 @@ pol_cmdline_free(struct pol_cmdline *c)
 	free(c);
 }
 
-static int parse_list(struct parser *P, int term);
-
-/* Parses a nested line (substitution body) from s[0..n) at depth+1. */
-static void
-parse_nested(struct parser *P, const char *s, size_t n, size_t base)
-{
-	if (P->depth + 1 > POL_CMDLINE_DEPTH) {
-		fail(P, POL_E_TOOBIG, base - P->base, "substitutions nested too deeply");
-		return;
-	}
-	struct parser N = { .s = s, .len = n, .base = base, .c = P->c,
-		.depth = P->depth + 1, .opts = P->opts };
-	parse_list(&N, 0);
-	if (N.err && !P->err)
-		P->err = N.err;
-	for (size_t k = 0; k < N.nhd; k++)
-		free(N.hd[k].delim);
-	if (N.nhd && !P->err)
-		fail(P, POL_E_UNPARSABLE, base - P->base, "here-document inside a substitution");
-}
-
-/* ---- words -------------------------------------------------------------- */
-
-struct wordst {
-	struct sbuf text, glob;
-	unsigned flags;
-	bool any;		/* at least one part (even an empty quoted one) */
-	bool assign_ok;		/* so far an unquoted NAME */
-	bool is_assign;
-	bool brace_open, brace_sep;
-};
-
-/* Appends one character, quoted or not, to the word and its glob form. */
-static int
-w_char(struct wordst *w, char ch, bool quoted)
-{
-	int r = sb_putc(&w->text, ch);
-	if (r == 0) {
-		if (quoted && strchr("*?[]\\", ch) != NULL)
-			r = sb_putc(&w->glob, '\\');
-		if (r == 0)
-			r = sb_putc(&w->glob, ch);
-	}
-	w->any = true;
-	if (quoted) {
-		w->flags |= POL_W_QUOTED;
-		w->assign_ok = false;
-	}
-	return r;
-}
-
-/* Finds the ')' closing a $( or <( whose body starts at P->i, honouring
- * quotes and nesting.  Returns its index or (size_t)-1. */
-static size_t
-find_close_paren(struct parser *P)
-{
-	int level = 1;
-	size_t j = P->i;
-	while (j < P->len) {
-		char ch = P->s[j];
-		if (ch == '\\') {
-			j += 2;
-			continue;
-		}
-		if (ch == '\'') {
-			const char *q = memchr(P->s + j + 1, '\'', P->len - j - 1);
-			if (q == NULL)
-				return (size_t)-1;
-			j = (size_t)(q - P->s) + 1;
-			continue;
-		}
-		if (ch == '"') {
-			j++;
-			while (j < P->len && P->s[j] != '"') {
-				if (P->s[j] == '\\')
-					j++;
-				j++;
-			}
-			if (j >= P->len)
-				return (size_t)-1;
-			j++;
-			continue;
-		}
-		if (ch == '(')
-			level++;
-		else if (ch == ')' && --level == 0)
-			return j;
-		j++;
-	}
-	return (size_t)-1;
-}
-
-/* At "$(" "<(" or ">(" (P->i on the '('): parses the body and appends the
- * raw text to the word. */
-static int
-w_subst(struct parser *P, struct wordst *w, size_t start)
-{
-	P->i++;			/* '(' */
-	if (peek(P, 0) == '(') {
-		fail(P, POL_E_UNPARSABLE, start, "arithmetic expansion");
-		return 0;
-	}
-	size_t body = P->i;
-	size_t close = find_close_paren(P);
-	if (close == (size_t)-1) {
-		fail(P, POL_E_UNPARSABLE, start, "unterminated substitution");
-		return 0;
-	}
-	parse_nested(P, P->s + body, close - body, P->base + body);
-	P->i = close + 1;
-	w->flags |= POL_W_SUBST;
-	w->assign_ok = false;
-	w->any = true;
-	int r = sb_put(&w->text, P->s + start, P->i - start);
-	if (r == 0)
-		r = sb_put(&w->glob, P->s + start, P->i - start);
-	return r;
-}
-
-/* At '`': parses the body (no escapes inside, for simplicity). */
-static int
-w_backtick(struct parser *P, struct wordst *w)
-{
-	size_t start = P->i;
-	const char *q = memchr(P->s + start + 1, '`', P->len - start - 1);
-	if (q == NULL) {
-		fail(P, POL_E_UNPARSABLE, start, "unterminated backquote");
-		return 0;
-	}
-	size_t end = (size_t)(q - P->s);
-	if (memchr(P->s + start + 1, '\\', end - start - 1) != NULL) {
-		fail(P, POL_E_UNPARSABLE, start, "backslash inside backquotes");
-		return 0;
-	}
-	parse_nested(P, P->s + start + 1, end - start - 1, P->base + start + 1);
-	P->i = end + 1;
-	w->flags |= POL_W_SUBST;
-	w->assign_ok = false;
-	w->any = true;
-	/* the caller marks the construct */
-	int r = sb_put(&w->text, P->s + start, P->i - start);
-	if (r == 0)
-		r = sb_put(&w->glob, P->s + start, P->i - start);
-	return r;
-}
-
-/* At '$' (unquoted or in double quotes).  Returns 0 or POL_E_NOMEM; parse
- * problems go through fail(). *cons gets construct bits. */
-static int
-w_dollar(struct parser *P, struct wordst *w, bool in_dq, unsigned *cons)
-{
-	size_t start = P->i;
-	int n = peek(P, 1);
-	if (n == '(') {
-		P->i++;
-		*cons |= POL_C_SUBST;
-		return w_subst(P, w, start);
-	}
-	if (!in_dq && (n == '\'' || n == '"')) {
-		fail(P, POL_E_UNPARSABLE, start, "$%c quoting", n);
-		return 0;
-	}
-	if (n == '{') {
-		size_t j = P->i + 2;
-		while (j < P->len && P->s[j] != '}') {
-			if (P->s[j] == '$' || P->s[j] == '`' || P->s[j] == '{' ||
-			    P->s[j] == '"' || P->s[j] == '\'' || P->s[j] == '\\') {
-				fail(P, POL_E_UNPARSABLE, start, "complex ${...} expansion");
-				return 0;
-			}
-			j++;
-		}
-		if (j >= P->len) {
-			fail(P, POL_E_UNPARSABLE, start, "unterminated ${");
-			return 0;
-		}
-		P->i = j + 1;
-	} else if (is_name_start(n)) {
-		P->i++;
-		while (is_name_char(peek(P, 0)))
-			P->i++;
-	} else if (n >= 0 && (isdigit(n) || strchr("@*#?-$!", n) != NULL)) {
-		P->i += 2;
-	} else {
-		/* a lone '$' is literal */
-		P->i++;
-		return w_char(w, '$', in_dq);
-	}
-	*cons |= POL_C_VARIABLE;
-	w->flags |= POL_W_VAR;
-	w->assign_ok = false;
-	w->any = true;
-	int r = sb_put(&w->text, P->s + start, P->i - start);
-	if (r == 0)
-		r = sb_put(&w->glob, P->s + start, P->i - start);
-	return r;
-}
-
-static bool
-history_bang(struct parser *P)
-{
-	int n = peek(P, 1);
-	return !(n == -1 || is_blank(n) || n == '\n' || n == '=' || n == '(' || n == '"');
-}
-
-/*
- * Reads one word at P->i into w.  `cons` collects construct bits.  Returns
- * 0 or POL_E_NOMEM; syntax problems set P->err.
- */
-static int
-read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
-{
-	int r = 0;
-	size_t start = P->i;
-	w->assign_ok = first;
-	if (peek(P, 0) == '~') {
-		w->flags |= POL_W_TILDE;
-		*cons |= POL_C_TILDE;
-	}
-	while (r == 0 && !P->err) {
-		int ch = peek(P, 0);
-		if ((ch == '<' || ch == '>') && peek(P, 1) == '(' && P->i == start) {
-			*cons |= POL_C_PROCSUBST;
-			P->i++;
-			r = w_subst(P, w, start);
-			continue;
-		}
-		if (is_meta(ch))
-			break;
-		if (ch == '\\') {
-			int n = peek(P, 1);
-			if (n == -1) {
-				fail(P, POL_E_UNPARSABLE, P->i, "backslash at end of line");
-				break;
-			}
-			P->i += 2;
-			if (n == '\n')
-				continue;	/* line continuation */
-			r = w_char(w, (char)n, true);
-			continue;
-		}
-		if (ch == '\'') {
-			const char *q = memchr(P->s + P->i + 1, '\'', P->len - P->i - 1);
-			if (q == NULL) {
-				fail(P, POL_E_UNPARSABLE, P->i, "unterminated single quote");
-				break;
-			}
-			size_t end = (size_t)(q - P->s);
-			for (size_t j = P->i + 1; r == 0 && j < end; j++)
-				r = w_char(w, P->s[j], true);
-			w->flags |= POL_W_QUOTED;
-			w->assign_ok = false;
-			w->any = true;
-			P->i = end + 1;
-			continue;
-		}
-		if (ch == '"') {
-			size_t open = P->i++;
-			w->flags |= POL_W_QUOTED;
-			w->assign_ok = false;
-			w->any = true;
-			for (;;) {
-				int d = peek(P, 0);
-				if (d == -1) {
-					fail(P, POL_E_UNPARSABLE, open, "unterminated double quote");
-					break;
-				}
-				if (d == '"') {
-					P->i++;
-					break;
-				}
-				if (d == '\\') {
-					int n = peek(P, 1);
-					if (n == '$' || n == '`' || n == '"' || n == '\\') {
-						r = w_char(w, (char)n, true);
-						P->i += 2;
-					} else if (n == '\n') {
-						P->i += 2;
-					} else {
-						r = w_char(w, '\\', true);
-						P->i++;
-					}
-				} else if (d == '$') {
-					r = w_dollar(P, w, true, cons);
-				} else if (d == '`') {
-					*cons |= POL_C_BACKTICK;
-					r = w_backtick(P, w);
-				} else {
-					if (d == '!' && history_bang(P))
-						*cons |= POL_C_HISTORY;
-					r = w_char(w, (char)d, true);
-					P->i++;
-				}
-				if (r != 0 || P->err)
-					break;
-			}
-			continue;
-		}
-		if (ch == '$') {
-			r = w_dollar(P, w, false, cons);
-			continue;
-		}
-		if (ch == '`') {
-			*cons |= POL_C_BACKTICK;
-			r = w_backtick(P, w);
-			continue;
-		}
-		/* plain unquoted character */
-		if (ch == '*' || ch == '?')
-			w->flags |= POL_W_GLOB;
-		else if (ch == '[') {
-			for (size_t j = P->i + 1; j < P->len && !is_meta((unsigned char)P->s[j]); j++)
-				if (P->s[j] == ']') {
-					w->flags |= POL_W_GLOB;
-					break;
-				}
-		} else if (ch == '{')
-			w->brace_open = true;
-		else if (ch == ',' && w->brace_open)
-			w->brace_sep = true;
-		else if (ch == '.' && w->brace_open && peek(P, 1) == '.')
-			w->brace_sep = true;
-		else if (ch == '}' && w->brace_open && w->brace_sep)
-			w->flags |= POL_W_BRACE;
-		else if (ch == '!' && history_bang(P))
-			*cons |= POL_C_HISTORY;
-		if (ch == '=' && w->assign_ok && w->text.n > 0 && !w->is_assign)
-			w->is_assign = true;
-		else if (w->assign_ok && !w->is_assign &&
-		    !(w->text.n == 0 ? is_name_start(ch) : is_name_char(ch)))
-			w->assign_ok = false;
-		r = w_char(w, (char)ch, false);
-		P->i++;
-	}
-	if (w->flags & POL_W_GLOB)
-		*cons |= POL_C_GLOB;
-	if (w->flags & POL_W_BRACE)
-		*cons |= POL_C_BRACE;
-	return r;
-}
 
 /* ---- simple commands ----------------------------------------------------- */
 
@@ -619,20 +201,20 @@ read_redir(struct parser *P, struct pol_simple *sc, int fd, size_t start)
 	}
 	op[k] = '\0';
 	if (op[0] == '&' && op[1] != '>') {
-		fail(P, POL_E_UNPARSABLE, start, "unexpected &");
+		cmd_fail(P, POL_E_UNPARSABLE, start, "unexpected &");
 		return 0;
 	}
 	while (is_blank(peek(P, 0)))
 		P->i++;
 	if (is_meta(peek(P, 0)) &&
 	    !((peek(P, 0) == '<' || peek(P, 0) == '>') && peek(P, 1) == '(')) {
-		fail(P, POL_E_UNPARSABLE, start, "redirection without a target");
+		cmd_fail(P, POL_E_UNPARSABLE, start, "redirection without a target");
 		return 0;
 	}
 	struct wordst w = { 0 };
 	unsigned cons = 0;
 	size_t wstart = P->i;
-	int r = read_word(P, &w, &cons, false);
+	int r = cmd_read_word(P, &w, &cons, false);
 	if (r != 0 || P->err) {
 		free(w.text.p);
 		free(w.glob.p);
@@ -659,11 +241,11 @@ read_redir(struct parser *P, struct pol_simple *sc, int fd, size_t start)
 		rd->is_file = false;
 		sc->constructs |= POL_C_HEREDOC;
 		if (w.flags & (POL_W_VAR | POL_W_SUBST)) {
-			fail(P, POL_E_UNPARSABLE, wstart, "expansion in a here-document delimiter");
+			cmd_fail(P, POL_E_UNPARSABLE, wstart, "expansion in a here-document delimiter");
 			return 0;
 		}
 		if (P->nhd >= sizeof(P->hd) / sizeof(P->hd[0])) {
-			fail(P, POL_E_TOOBIG, start, "too many here-documents");
+			cmd_fail(P, POL_E_TOOBIG, start, "too many here-documents");
 			return 0;
 		}
 		char *d = strdup(rd->target);
@@ -706,11 +288,11 @@ parse_simple(struct parser *P, int term, size_t *idx)
 			break;
 		if (ch == ')') {
 			if (term != ')')
-				fail(P, POL_E_UNPARSABLE, P->i, "unexpected )");
+				cmd_fail(P, POL_E_UNPARSABLE, P->i, "unexpected )");
 			break;
 		}
 		if (ch == '(') {
-			fail(P, POL_E_UNPARSABLE, P->i, "subshell or function definition");
+			cmd_fail(P, POL_E_UNPARSABLE, P->i, "subshell or function definition");
 			break;
 		}
 		if (ch == '#' && !(P->opts & POL_PARSE_NO_COMMENTS)) {
@@ -732,7 +314,7 @@ parse_simple(struct parser *P, int term, size_t *idx)
 			int fd = -1;
 			if (j > P->i) {
 				if (j - P->i > 4) {
-					fail(P, POL_E_UNPARSABLE, P->i, "file descriptor number too large");
+					cmd_fail(P, POL_E_UNPARSABLE, P->i, "file descriptor number too large");
 					break;
 				}
 				fd = atoi(P->s + P->i);
@@ -744,14 +326,14 @@ parse_simple(struct parser *P, int term, size_t *idx)
 		}
 		struct wordst w = { 0 };
 		unsigned cons = 0;
-		r = read_word(P, &w, &cons, sc.nwords == 0);
+		r = cmd_read_word(P, &w, &cons, sc.nwords == 0);
 		if (r != 0 || P->err) {
 			free(w.text.p);
 			free(w.glob.p);
 			break;
 		}
 		if (!w.any) {
-			fail(P, POL_E_UNPARSABLE, P->i, "unexpected character");
+			cmd_fail(P, POL_E_UNPARSABLE, P->i, "unexpected character");
 			free(w.text.p);
 			free(w.glob.p);
 			break;
@@ -764,7 +346,7 @@ parse_simple(struct parser *P, int term, size_t *idx)
 		}
 		if (sc.nwords == 0) {
 			if (!(w.flags & POL_W_QUOTED) && w.text.p && is_reserved(w.text.p)) {
-				fail(P, POL_E_UNPARSABLE, start, "shell keyword '%s'", w.text.p);
+				cmd_fail(P, POL_E_UNPARSABLE, start, "shell keyword '%s'", w.text.p);
 				free(w.text.p);
 				free(w.glob.p);
 				break;
@@ -774,7 +356,7 @@ parse_simple(struct parser *P, int term, size_t *idx)
 			if (w.flags & (POL_W_GLOB | POL_W_BRACE))
 				cons |= POL_C_GLOB_CMD;
 			if (peek(P, 0) == '(') {
-				fail(P, POL_E_UNPARSABLE, P->i, "function definition");
+				cmd_fail(P, POL_E_UNPARSABLE, P->i, "function definition");
 				free(w.text.p);
 				free(w.glob.p);
 				break;
@@ -784,7 +366,7 @@ parse_simple(struct parser *P, int term, size_t *idx)
 		if (sc.nwords >= 4096) {
 			free(w.text.p);
 			free(w.glob.p);
-			fail(P, POL_E_TOOBIG, start, "too many words");
+			cmd_fail(P, POL_E_TOOBIG, start, "too many words");
 			break;
 		}
 		r = add_word(&sc, &w);
@@ -797,7 +379,7 @@ parse_simple(struct parser *P, int term, size_t *idx)
 	r = append_simple(P->c, &sc, idx);
 	if (r == POL_E_TOOBIG) {
 		simple_clear(&sc);
-		fail(P, POL_E_TOOBIG, P->i, "too many commands");
+		cmd_fail(P, POL_E_TOOBIG, P->i, "too many commands");
 		return 0;
 	}
 	if (r == 0) {
@@ -833,7 +415,7 @@ read_heredocs(struct parser *P)
 				for (size_t j = b; j < le; j++) {
 					if (P->s[j] == '`' || (P->s[j] == '$' && j + 1 < le &&
 					    P->s[j + 1] == '(')) {
-						fail(P, POL_E_UNPARSABLE, j,
+						cmd_fail(P, POL_E_UNPARSABLE, j,
 						    "substitution inside a here-document");
 						break;
 					}
@@ -847,7 +429,7 @@ read_heredocs(struct parser *P)
 				break;
 		}
 		if (!done && !P->err)
-			fail(P, POL_E_UNPARSABLE, P->len, "unterminated here-document '%s'", h->delim);
+			cmd_fail(P, POL_E_UNPARSABLE, P->len, "unterminated here-document '%s'", h->delim);
 	}
 	for (size_t k = 0; k < P->nhd; k++)
 		free(P->hd[k].delim);
@@ -862,8 +444,8 @@ set_sep(struct pol_cmdline *c, size_t idx, const char *sep)
 }
 
 /* Parses a list until the end of the input. */
-static int
-parse_list(struct parser *P, int term)
+int
+cmd_parse_list(struct parser *P, int term)
 {
 	int r = 0;
 	bool need_cmd = false;	/* after && || | */
@@ -889,7 +471,7 @@ parse_list(struct parser *P, int term)
 		if (idx == (size_t)-1) {
 			if (ch == -1 || ch == '\n')
 				continue;
-			fail(P, POL_E_UNPARSABLE, P->i, "syntax error near '%c'", ch);
+			cmd_fail(P, POL_E_UNPARSABLE, P->i, "syntax error near '%c'", ch);
 			break;
 		}
 		need_cmd = false;
@@ -905,10 +487,10 @@ parse_list(struct parser *P, int term)
 		if ((ch == '&' && n == '&') || (ch == '|' && n == '|') || (ch == '|' && n == '&'))
 			op[1] = (char)n;
 		else if (ch == ';' && n == ';') {
-			fail(P, POL_E_UNPARSABLE, P->i, "';;' outside case");
+			cmd_fail(P, POL_E_UNPARSABLE, P->i, "';;' outside case");
 			break;
 		} else if (ch == ')') {
-			fail(P, POL_E_UNPARSABLE, P->i, "unexpected )");
+			cmd_fail(P, POL_E_UNPARSABLE, P->i, "unexpected )");
 			break;
 		}
 		P->i += strlen(op);
@@ -931,7 +513,7 @@ parse_list(struct parser *P, int term)
 				P->i++;
 			int nx = peek(P, 0);
 			if (nx == -1 || nx == ';' || nx == '&' || nx == '|' || nx == ')') {
-				fail(P, POL_E_UNPARSABLE, P->i,
+				cmd_fail(P, POL_E_UNPARSABLE, P->i,
 				    nx == -1 ? "line ends after '%s'" : "syntax error after '%s'", op);
 				break;
 			}
@@ -939,7 +521,7 @@ parse_list(struct parser *P, int term)
 		(void)at;
 	}
 	if (!P->err && P->nhd)
-		fail(P, POL_E_UNPARSABLE, P->len, "unterminated here-document '%s'", P->hd[0].delim);
+		cmd_fail(P, POL_E_UNPARSABLE, P->len, "unterminated here-document '%s'", P->hd[0].delim);
 	return r;
 }
 
@@ -959,16 +541,16 @@ pol_cmdline_parse_opts(const char *line, size_t len, unsigned opts, struct pol_c
 	*out = c;
 	struct parser P = { .s = line, .len = len, .c = c, .opts = opts };
 	if (len > POL_CMDLINE_MAX) {
-		fail(&P, POL_E_TOOBIG, POL_CMDLINE_MAX, "line longer than %d bytes",
+		cmd_fail(&P, POL_E_TOOBIG, POL_CMDLINE_MAX, "line longer than %d bytes",
 		    POL_CMDLINE_MAX);
 		return c->error;
 	}
 	if (memchr(line, '\0', len) != NULL) {
-		fail(&P, POL_E_UNPARSABLE, (size_t)((const char *)memchr(line, '\0', len) - line),
+		cmd_fail(&P, POL_E_UNPARSABLE, (size_t)((const char *)memchr(line, '\0', len) - line),
 		    "NUL byte");
 		return c->error;
 	}
-	int r = parse_list(&P, 0);
+	int r = cmd_parse_list(&P, 0);
 	/* ^old^new at the start of a line is history substitution */
 	size_t b = 0;
 	while (b < len && (line[b] == ' ' || line[b] == '\t'))
@@ -988,68 +570,3 @@ pol_cmdline_parse_opts(const char *line, size_t len, unsigned opts, struct pol_c
 	return c->error;
 }
 
-static void
-put_quoted(FILE *f, const char *s, size_t n)
-{
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", f);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\x%02x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-static void
-put_constructs(FILE *f, unsigned bits)
-{
-	bool first = true;
-	for (unsigned b = 1; b & POL_C_ALL; b <<= 1)
-		if (bits & b) {
-			fprintf(f, "%s%s", first ? "" : " ", pol_construct_name(b));
-			first = false;
-		}
-	if (first)
-		fputs("none", f);
-}
-
-void
-pol_cmdline_describe(const struct pol_cmdline *c, FILE *f)
-{
-	if (c == NULL)
-		return;
-	for (size_t i = 0; i < c->nsimple; i++) {
-		const struct pol_simple *sc = &c->simple[i];
-		fprintf(f, "command %zu%s:", i + 1, sc->depth ? " (substituted)" : "");
-		for (size_t k = 0; k < sc->nassign; k++) {
-			fputc(' ', f);
-			put_quoted(f, sc->assign[k], strlen(sc->assign[k]));
-		}
-		for (size_t k = 0; k < sc->nwords; k++) {
-			fputc(' ', f);
-			put_quoted(f, sc->words[k].s, sc->words[k].len);
-		}
-		for (size_t k = 0; k < sc->nredirs; k++) {
-			fprintf(f, " [%s ", sc->redirs[k].op);
-			put_quoted(f, sc->redirs[k].target, strlen(sc->redirs[k].target));
-			fputc(']', f);
-		}
-		if (sc->sep[0])
-			fprintf(f, " then %s", sc->sep[0] == '\n' ? "newline" : sc->sep);
-		fputc('\n', f);
-		unsigned shown = sc->constructs & ~(POL_C_LIST);
-		if (shown) {
-			fputs("  constructs: ", f);
-			put_constructs(f, shown);
-			fputc('\n', f);
-		}
-	}
-	if (c->error)
-		fprintf(f, "unparsable at byte %zu: %s\n", c->err_offset, c->err_msg);
-}

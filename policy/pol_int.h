@@ -130,6 +130,13 @@ struct policy {
 const struct pol_group *pol_find_group(const struct policy *p, const char *name);
 bool pol_user_in_group(const struct pol_user *u, const struct pol_group *g);
 
+/* admit.c: whether rule r's who and where match; the first forbid that
+ * matches (user, target) at `now`, or NULL. */
+bool rule_applies(const struct pol_rule *r, const struct pol_user *u,
+    const struct pol_target *t);
+const struct pol_rule *find_forbid(const struct policy *p, const struct pol_user *u,
+    const struct pol_target *t, time_t now);
+
 /* matching (match.c) */
 bool spec_match_user(const struct spec *s, const struct pol_user *u);
 bool specs_match_user(const struct spec *v, size_t n, const struct pol_user *u);

@@ -1,0 +1,95 @@
+/*
+ * cmd_int.h: the insides of the command-line parser, shared by cmdline.c
+ * (lists, simple commands, redirections, here-documents) and cmdword.c
+ * (words: quoting, expansions, substitutions).  Not part of the API.
+ */
+#ifndef ESCORT_POLICY_CMD_INT_H
+#define ESCORT_POLICY_CMD_INT_H
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy/cmdline.h"
+
+struct sbuf {
+	char *p;
+	size_t n, cap;
+};
+
+struct heredoc {
+	char *delim;
+	bool quoted, strip_tabs;
+	size_t simple;		/* index of the command it belongs to */
+};
+
+struct parser {
+	const char *s;
+	size_t len, i;
+	size_t base;		/* offset of s within the whole line */
+	struct pol_cmdline *c;
+	struct heredoc hd[16];
+	size_t nhd;
+	int err;
+	int depth;
+	unsigned opts;
+};
+
+
+/* A word being read. */
+struct wordst {
+	struct sbuf text, glob;
+	unsigned flags;
+	bool any;		/* at least one part (even an empty quoted one) */
+	bool assign_ok;		/* so far an unquoted NAME */
+	bool is_assign;
+	bool brace_open, brace_sep;
+};
+
+
+int sb_put(struct sbuf *b, const char *p, size_t n);
+int sb_putc(struct sbuf *b, char ch);
+/* Records the first problem (POL_E_UNPARSABLE or POL_E_TOOBIG) at byte `at`. */
+void cmd_fail(struct parser *P, int err, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Parses a list until the end of the input (term 0) or a ')' (term ')'). */
+int cmd_parse_list(struct parser *P, int term);
+/* Parses a nested line (substitution body) from s[0..n) at depth+1. */
+void cmd_parse_nested(struct parser *P, const char *s, size_t n, size_t base);
+/* Reads one word at P->i into w; construct bits go to *cons.  Returns 0 or
+ * POL_E_NOMEM; syntax problems go through cmd_fail. */
+int cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first);
+
+static inline int
+peek(struct parser *P, size_t k)
+{
+	return P->i + k < P->len ? (unsigned char)P->s[P->i + k] : -1;
+}
+
+static inline bool
+is_blank(int ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* Characters that end an unquoted word. */
+static inline bool
+is_meta(int ch)
+{
+	return ch == -1 || ch == ' ' || ch == '\t' || ch == '\n' || ch == ';' ||
+	    ch == '&' || ch == '|' || ch == '<' || ch == '>' || ch == '(' || ch == ')';
+}
+
+static inline bool
+is_name_start(int ch)
+{
+	return ch == '_' || (ch >= 0 && ch < 128 && isalpha(ch));
+}
+
+static inline bool
+is_name_char(int ch)
+{
+	return ch == '_' || (ch >= 0 && ch < 128 && isalnum(ch));
+}
+
+#endif

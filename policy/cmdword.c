@@ -1,0 +1,368 @@
+/*
+ * cmdword.c: reads one shell word: unquoted text, '...', "...", backslash
+ * escapes and line continuations, $NAME and ${NAME}, $(...), `...`, <(...)
+ * and >(...) (whose bodies are parsed as nested lines), and notes globs and
+ * brace, tilde and history expansion.  See cmdline.h.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/cmd_int.h"
+#include "policy/policy.h"
+
+int
+sb_put(struct sbuf *b, const char *p, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 32;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		char *np = realloc(b->p, cap);
+		if (np == NULL)
+			return POL_E_NOMEM;
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+	return 0;
+}
+
+int
+sb_putc(struct sbuf *b, char ch)
+{
+	return sb_put(b, &ch, 1);
+}
+
+
+/* Parses a nested line (substitution body) from s[0..n) at depth+1. */
+void
+cmd_parse_nested(struct parser *P, const char *s, size_t n, size_t base)
+{
+	if (P->depth + 1 > POL_CMDLINE_DEPTH) {
+		cmd_fail(P, POL_E_TOOBIG, base - P->base, "substitutions nested too deeply");
+		return;
+	}
+	struct parser N = { .s = s, .len = n, .base = base, .c = P->c,
+		.depth = P->depth + 1, .opts = P->opts };
+	cmd_parse_list(&N, 0);
+	if (N.err && !P->err)
+		P->err = N.err;
+	for (size_t k = 0; k < N.nhd; k++)
+		free(N.hd[k].delim);
+	if (N.nhd && !P->err)
+		cmd_fail(P, POL_E_UNPARSABLE, base - P->base, "here-document inside a substitution");
+}
+
+
+/* Appends one character, quoted or not, to the word and its glob form. */
+static int
+w_char(struct wordst *w, char ch, bool quoted)
+{
+	int r = sb_putc(&w->text, ch);
+	if (r == 0) {
+		if (quoted && strchr("*?[]\\", ch) != NULL)
+			r = sb_putc(&w->glob, '\\');
+		if (r == 0)
+			r = sb_putc(&w->glob, ch);
+	}
+	w->any = true;
+	if (quoted) {
+		w->flags |= POL_W_QUOTED;
+		w->assign_ok = false;
+	}
+	return r;
+}
+
+/* Finds the ')' closing a $( or <( whose body starts at P->i, honouring
+ * quotes and nesting.  Returns its index or (size_t)-1. */
+static size_t
+find_close_paren(struct parser *P)
+{
+	int level = 1;
+	size_t j = P->i;
+	while (j < P->len) {
+		char ch = P->s[j];
+		if (ch == '\\') {
+			j += 2;
+			continue;
+		}
+		if (ch == '\'') {
+			const char *q = memchr(P->s + j + 1, '\'', P->len - j - 1);
+			if (q == NULL)
+				return (size_t)-1;
+			j = (size_t)(q - P->s) + 1;
+			continue;
+		}
+		if (ch == '"') {
+			j++;
+			while (j < P->len && P->s[j] != '"') {
+				if (P->s[j] == '\\')
+					j++;
+				j++;
+			}
+			if (j >= P->len)
+				return (size_t)-1;
+			j++;
+			continue;
+		}
+		if (ch == '(')
+			level++;
+		else if (ch == ')' && --level == 0)
+			return j;
+		j++;
+	}
+	return (size_t)-1;
+}
+
+/* At "$(" "<(" or ">(" (P->i on the '('): parses the body and appends the
+ * raw text to the word. */
+static int
+w_subst(struct parser *P, struct wordst *w, size_t start)
+{
+	P->i++;			/* '(' */
+	if (peek(P, 0) == '(') {
+		cmd_fail(P, POL_E_UNPARSABLE, start, "arithmetic expansion");
+		return 0;
+	}
+	size_t body = P->i;
+	size_t close = find_close_paren(P);
+	if (close == (size_t)-1) {
+		cmd_fail(P, POL_E_UNPARSABLE, start, "unterminated substitution");
+		return 0;
+	}
+	cmd_parse_nested(P, P->s + body, close - body, P->base + body);
+	P->i = close + 1;
+	w->flags |= POL_W_SUBST;
+	w->assign_ok = false;
+	w->any = true;
+	int r = sb_put(&w->text, P->s + start, P->i - start);
+	if (r == 0)
+		r = sb_put(&w->glob, P->s + start, P->i - start);
+	return r;
+}
+
+/* At '`': parses the body (no escapes inside, for simplicity). */
+static int
+w_backtick(struct parser *P, struct wordst *w)
+{
+	size_t start = P->i;
+	const char *q = memchr(P->s + start + 1, '`', P->len - start - 1);
+	if (q == NULL) {
+		cmd_fail(P, POL_E_UNPARSABLE, start, "unterminated backquote");
+		return 0;
+	}
+	size_t end = (size_t)(q - P->s);
+	if (memchr(P->s + start + 1, '\\', end - start - 1) != NULL) {
+		cmd_fail(P, POL_E_UNPARSABLE, start, "backslash inside backquotes");
+		return 0;
+	}
+	cmd_parse_nested(P, P->s + start + 1, end - start - 1, P->base + start + 1);
+	P->i = end + 1;
+	w->flags |= POL_W_SUBST;
+	w->assign_ok = false;
+	w->any = true;
+	/* the caller marks the construct */
+	int r = sb_put(&w->text, P->s + start, P->i - start);
+	if (r == 0)
+		r = sb_put(&w->glob, P->s + start, P->i - start);
+	return r;
+}
+
+/* At '$' (unquoted or in double quotes).  Returns 0 or POL_E_NOMEM; parse
+ * problems go through cmd_fail(). *cons gets construct bits. */
+static int
+w_dollar(struct parser *P, struct wordst *w, bool in_dq, unsigned *cons)
+{
+	size_t start = P->i;
+	int n = peek(P, 1);
+	if (n == '(') {
+		P->i++;
+		*cons |= POL_C_SUBST;
+		return w_subst(P, w, start);
+	}
+	if (!in_dq && (n == '\'' || n == '"')) {
+		cmd_fail(P, POL_E_UNPARSABLE, start, "$%c quoting", n);
+		return 0;
+	}
+	if (n == '{') {
+		size_t j = P->i + 2;
+		while (j < P->len && P->s[j] != '}') {
+			if (P->s[j] == '$' || P->s[j] == '`' || P->s[j] == '{' ||
+			    P->s[j] == '"' || P->s[j] == '\'' || P->s[j] == '\\') {
+				cmd_fail(P, POL_E_UNPARSABLE, start, "complex ${...} expansion");
+				return 0;
+			}
+			j++;
+		}
+		if (j >= P->len) {
+			cmd_fail(P, POL_E_UNPARSABLE, start, "unterminated ${");
+			return 0;
+		}
+		P->i = j + 1;
+	} else if (is_name_start(n)) {
+		P->i++;
+		while (is_name_char(peek(P, 0)))
+			P->i++;
+	} else if (n >= 0 && (isdigit(n) || strchr("@*#?-$!", n) != NULL)) {
+		P->i += 2;
+	} else {
+		/* a lone '$' is literal */
+		P->i++;
+		return w_char(w, '$', in_dq);
+	}
+	*cons |= POL_C_VARIABLE;
+	w->flags |= POL_W_VAR;
+	w->assign_ok = false;
+	w->any = true;
+	int r = sb_put(&w->text, P->s + start, P->i - start);
+	if (r == 0)
+		r = sb_put(&w->glob, P->s + start, P->i - start);
+	return r;
+}
+
+static bool
+history_bang(struct parser *P)
+{
+	int n = peek(P, 1);
+	return !(n == -1 || is_blank(n) || n == '\n' || n == '=' || n == '(' || n == '"');
+}
+
+/*
+ * Reads one word at P->i into w.  `cons` collects construct bits.  Returns
+ * 0 or POL_E_NOMEM; syntax problems set P->err.
+ */
+int
+cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
+{
+	int r = 0;
+	size_t start = P->i;
+	w->assign_ok = first;
+	if (peek(P, 0) == '~') {
+		w->flags |= POL_W_TILDE;
+		*cons |= POL_C_TILDE;
+	}
+	while (r == 0 && !P->err) {
+		int ch = peek(P, 0);
+		if ((ch == '<' || ch == '>') && peek(P, 1) == '(' && P->i == start) {
+			*cons |= POL_C_PROCSUBST;
+			P->i++;
+			r = w_subst(P, w, start);
+			continue;
+		}
+		if (is_meta(ch))
+			break;
+		if (ch == '\\') {
+			int n = peek(P, 1);
+			if (n == -1) {
+				cmd_fail(P, POL_E_UNPARSABLE, P->i, "backslash at end of line");
+				break;
+			}
+			P->i += 2;
+			if (n == '\n')
+				continue;	/* line continuation */
+			r = w_char(w, (char)n, true);
+			continue;
+		}
+		if (ch == '\'') {
+			const char *q = memchr(P->s + P->i + 1, '\'', P->len - P->i - 1);
+			if (q == NULL) {
+				cmd_fail(P, POL_E_UNPARSABLE, P->i, "unterminated single quote");
+				break;
+			}
+			size_t end = (size_t)(q - P->s);
+			for (size_t j = P->i + 1; r == 0 && j < end; j++)
+				r = w_char(w, P->s[j], true);
+			w->flags |= POL_W_QUOTED;
+			w->assign_ok = false;
+			w->any = true;
+			P->i = end + 1;
+			continue;
+		}
+		if (ch == '"') {
+			size_t open = P->i++;
+			w->flags |= POL_W_QUOTED;
+			w->assign_ok = false;
+			w->any = true;
+			for (;;) {
+				int d = peek(P, 0);
+				if (d == -1) {
+					cmd_fail(P, POL_E_UNPARSABLE, open, "unterminated double quote");
+					break;
+				}
+				if (d == '"') {
+					P->i++;
+					break;
+				}
+				if (d == '\\') {
+					int n = peek(P, 1);
+					if (n == '$' || n == '`' || n == '"' || n == '\\') {
+						r = w_char(w, (char)n, true);
+						P->i += 2;
+					} else if (n == '\n') {
+						P->i += 2;
+					} else {
+						r = w_char(w, '\\', true);
+						P->i++;
+					}
+				} else if (d == '$') {
+					r = w_dollar(P, w, true, cons);
+				} else if (d == '`') {
+					*cons |= POL_C_BACKTICK;
+					r = w_backtick(P, w);
+				} else {
+					if (d == '!' && history_bang(P))
+						*cons |= POL_C_HISTORY;
+					r = w_char(w, (char)d, true);
+					P->i++;
+				}
+				if (r != 0 || P->err)
+					break;
+			}
+			continue;
+		}
+		if (ch == '$') {
+			r = w_dollar(P, w, false, cons);
+			continue;
+		}
+		if (ch == '`') {
+			*cons |= POL_C_BACKTICK;
+			r = w_backtick(P, w);
+			continue;
+		}
+		/* plain unquoted character */
+		if (ch == '*' || ch == '?')
+			w->flags |= POL_W_GLOB;
+		else if (ch == '[') {
+			for (size_t j = P->i + 1; j < P->len && !is_meta((unsigned char)P->s[j]); j++)
+				if (P->s[j] == ']') {
+					w->flags |= POL_W_GLOB;
+					break;
+				}
+		} else if (ch == '{')
+			w->brace_open = true;
+		else if (ch == ',' && w->brace_open)
+			w->brace_sep = true;
+		else if (ch == '.' && w->brace_open && peek(P, 1) == '.')
+			w->brace_sep = true;
+		else if (ch == '}' && w->brace_open && w->brace_sep)
+			w->flags |= POL_W_BRACE;
+		else if (ch == '!' && history_bang(P))
+			*cons |= POL_C_HISTORY;
+		if (ch == '=' && w->assign_ok && w->text.n > 0 && !w->is_assign)
+			w->is_assign = true;
+		else if (w->assign_ok && !w->is_assign &&
+		    !(w->text.n == 0 ? is_name_start(ch) : is_name_char(ch)))
+			w->assign_ok = false;
+		r = w_char(w, (char)ch, false);
+		P->i++;
+	}
+	if (w->flags & POL_W_GLOB)
+		*cons |= POL_C_GLOB;
+	if (w->flags & POL_W_BRACE)
+		*cons |= POL_C_BRACE;
+	return r;
+}
+

@@ -9,6 +9,7 @@
 #ifndef ESCORT_REPLAY_H
 #define ESCORT_REPLAY_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -21,6 +22,18 @@ struct replay_cmd {
 int replay_verify(const char *store, int argc, char **argv);
 int replay_list(const char *store, int argc, char **argv);
 int replay_cat(const char *store, int argc, char **argv);
+int replay_follow(const char *store, int argc, char **argv);
+int replay_play(const char *store, int argc, char **argv);
+
+struct tr;
+
+/* Opens session id of the store for reading; on failure prints why
+ * (prefixed by cmd) and returns the exit status (1 or 2), else 0. */
+int replay_open(const char *store, const char *cmd, const char *id,
+    struct tr **out);
+
+/* Writes all n bytes to standard output.  Returns 0 or -1 (errno set). */
+int replay_write_all(const uint8_t *p, size_t n);
 
 /* Prints "escort-replay: " and the formatted message to stderr. */
 void replay_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -111,3 +111,36 @@ def test_cli_basics():
         r = subprocess.run([bin_path("escort-replay"), "--store", env.dir, "cat", "nosuch"],
                            capture_output=True, timeout=10)
         assert r.returncode == 1 and b"no such session" in r.stderr, r
+
+
+def test_follow_live_session_until_it_closes():
+    import time
+    from harness.core import wait_for
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        out = env.path("follow.out")
+        f = open(out, "wb")
+        p = subprocess.Popen([bin_path("escort-replay"), "--store", store, "follow", "s-live"],
+                             stdout=f, stderr=subprocess.PIPE, start_new_session=True)
+        f.close()
+        try:
+            wait_for(lambda: os.path.getsize(out) >= len(content), 20, what="follow output")
+            assert p.poll() is None  # still following: the session is open
+            more = env.path("more.txt")
+            with open(more, "wb") as m:
+                m.write(b"second part\r\n" * 1000)
+            subprocess.run([tool_path("rec-mkstore"), "--store", store, "--key", key,
+                            "--id", "s-live", "--append", more], check=True,
+                           capture_output=True, timeout=30)
+            p.wait(20)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, 9)
+                p.wait(5)
+        assert p.returncode == 0, p.stderr.read()
+        with open(out, "rb") as f:
+            assert f.read() == content + b"second part\r\n" * 1000
+        r = replay(store, "verify", "--all", "--key", pub)
+        assert r.returncode == 0, r
+        r = replay(store, "play", "s-live", "--max-wait", "0")
+        assert r.returncode == 0 and r.stdout == content + b"second part\r\n" * 1000

@@ -3,11 +3,12 @@
  * transcript writer, for tests of escort-replay without a running recorder.
  *
  *   rec-mkstore --store DIR --key KEY.pem --id ID [--user U] [--target T]
- *               [--open] [--events] [FILE...]
+ *               [--open] [--append] [--events] [FILE...]
  *
  * The content of each FILE (or stdin when none) becomes OUTPUT events in
  * pieces of 4-16 KiB, with an INPUT event before each file; --events adds
- * one event of every other type.  --open leaves the session unfinished.
+ * one event of every other type.  --open leaves the session unfinished;
+ * --append continues an unfinished session (through tw_reopen).
  * Prints the final chain head in hex.  Exit 0 on success, 1 on error.
  */
 #include <fcntl.h>
@@ -120,6 +121,7 @@ main(int argc, char **argv)
 		{ "target", required_argument, NULL, 't' },
 		{ "open", no_argument, NULL, 'o' },
 		{ "events", no_argument, NULL, 'e' },
+		{ "append", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store = NULL, *key = NULL, *id = NULL;
@@ -129,7 +131,7 @@ main(int argc, char **argv)
 	struct tw *w = NULL;
 	struct tw_state st;
 	struct buf meta, f;
-	int open_only = 0, events = 0, c, r, i;
+	int open_only = 0, events = 0, append = 0, c, r, i;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -140,6 +142,7 @@ main(int argc, char **argv)
 		case 't': target = optarg; break;
 		case 'o': open_only = 1; break;
 		case 'e': events = 1; break;
+		case 'a': append = 1; break;
 		default: return 1;
 		}
 	}
@@ -155,10 +158,17 @@ main(int argc, char **argv)
 	ev_fields_put_str(&f, EVF_LOGIN, "ops");
 	ev_encode_parts(&meta, 1, 0, EV_META, 0, buf_ptr(&f), buf_len(&f));
 	if ((r = seal_signer_load(key, &signer)) != REC_OK ||
-	    (r = journal_open(store, signer, 1, &j)) != REC_OK ||
-	    (r = tw_create(store, id, buf_ptr(&meta), buf_len(&meta), signer, j,
-	    NULL, &w)) != REC_OK)
+	    (r = journal_open(store, signer, 1, &j)) != REC_OK)
 		goto out;
+	if (append) {
+		if ((r = tw_reopen(store, id, signer, j, NULL, &w, &st)) != REC_OK)
+			goto out;
+		seq = st.last_seq;
+		t_ns = (seq - 1) * 1000000;
+	} else if ((r = tw_create(store, id, buf_ptr(&meta), buf_len(&meta),
+	    signer, j, NULL, &w)) != REC_OK) {
+		goto out;
+	}
 	if (events && (r = all_types(w)) != REC_OK)
 		goto out;
 	if (optind == argc && (r = put_file(w, NULL)) != REC_OK)

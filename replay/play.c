@@ -1,0 +1,92 @@
+/* play.c: "escort-replay play ID [--speed X] [--max-wait S]": the terminal
+ * output with its recorded timing. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "recorder/rec_error.h"
+#include "recorder/transcript.h"
+#include "replay/replay.h"
+
+static void
+play_sleep(double s)
+{
+	struct timespec ts;
+
+	if (s <= 0)
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+int
+replay_play(const char *store, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "speed", required_argument, NULL, 's' },
+		{ "max-wait", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	double speed = 1.0, max_wait = -1, wait;
+	uint64_t prev_t = 0;
+	struct tr *r;
+	struct ev e;
+	char *end;
+	int c, x, started = 0;
+
+	while ((c = getopt_long(argc, argv, "s:m:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			speed = strtod(optarg, &end);
+			if (*end != '\0' || !(speed > 0)) {
+				replay_err("play: --speed wants a positive number");
+				return 2;
+			}
+			break;
+		case 'm':
+			max_wait = strtod(optarg, &end);
+			if (*end != '\0' || max_wait < 0) {
+				replay_err("play: --max-wait wants seconds >= 0");
+				return 2;
+			}
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (argc - optind != 1)
+		goto usage;
+	if ((x = replay_open(store, "play", argv[optind], &r)) != 0)
+		return x;
+	while ((x = tr_next(r, &e)) == 1) {
+		if (e.type != EV_OUTPUT && e.type != EV_STDERR)
+			continue;
+		if (started && e.t_ns > prev_t) {
+			wait = (double)(e.t_ns - prev_t) / 1e9 / speed;
+			if (max_wait >= 0 && wait > max_wait)
+				wait = max_wait;
+			play_sleep(wait);
+		}
+		started = 1;
+		prev_t = e.t_ns;
+		if (replay_write_all(e.data, e.len) != 0) {
+			replay_err("play: write: %s", strerror(errno));
+			tr_free(r);
+			return 2;
+		}
+	}
+	if (x < 0)
+		replay_err("play: %s: %s at offset %llu", argv[optind],
+		    rec_strerror(x), (unsigned long long)tr_error_offset(r));
+	tr_free(r);
+	return x < 0 ? 1 : 0;
+usage:
+	fprintf(stderr, "usage: escort-replay [--store DIR] play ID [--speed X] "
+	    "[--max-wait S]\n");
+	return 2;
+}

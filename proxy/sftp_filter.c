@@ -50,23 +50,27 @@ pump(struct sftp_filter *f, int client, const uint8_t *p, size_t n)
 			ps->type = ps->hdr[4];
 			xfer_buf_reset(&ps->body);
 			if (ps->len == 0 || ps->len > f->cfg.max_frame)
-				return sftp__fail(f, PX_EINVAL, "sftp %s: frame of %u "
+				return sftp__fail(f, PX_EINVAL,
+				    "sftp %s: frame of %u "
 				    "bytes at byte %llu (limit %u)", who,
 				    ps->len, (unsigned long long)ps->frame_pos,
 				    f->cfg.max_frame);
 			if (client && f->cstate == C_INIT &&
 			    ps->type != FXP_INIT)
-				return sftp__fail(f, PX_EINVAL, "sftp client: first "
+				return sftp__fail(f, PX_EINVAL,
+				    "sftp client: first "
 				    "message is type %u, not INIT", ps->type);
 			if (!client && f->sstate == S_VERSION &&
 			    ps->type != FXP_VERSION)
-				return sftp__fail(f, PX_EINVAL, "sftp server: first "
+				return sftp__fail(f, PX_EINVAL,
+				    "sftp server: first "
 				    "message is type %u, not VERSION",
 				    ps->type);
 			if ((client && ps->type == FXP_WRITE) ||
 			    (!client && ps->type == FXP_DATA)) {
 				if (!client && ps->len < 9)
-					return sftp__fail(f, PX_EINVAL, "sftp server: "
+					return sftp__fail(f, PX_EINVAL,
+					    "sftp server: "
 					    "DATA frame of %u bytes", ps->len);
 				ps->st = P_PREFIX;
 			} else {
@@ -124,7 +128,8 @@ pump(struct sftp_filter *f, int client, const uint8_t *p, size_t n)
 
 		/* frame completions */
 		if (ps->st == P_BODY && ps->body.len == ps->want) {
-			int e = client ? sftp__client_frame(f) : sftp__server_frame(f);
+			int e = client ? sftp__client_frame(f) :
+			    sftp__server_frame(f);
 
 			ps->st = P_HDR;
 			ps->hdr_have = 0;
@@ -148,7 +153,8 @@ pump(struct sftp_filter *f, int client, const uint8_t *p, size_t n)
 		}
 		if (!client && ps->st == P_HDR && ps->hdr_have == 0) {
 			/* a server frame ended: pass it on, then any replies */
-			if (sftp__out_put(f, &f->down, fwd, (size_t)(p - fwd)) != PX_OK)
+			if (sftp__out_put(f, &f->down, fwd,
+			    (size_t)(p - fwd)) != PX_OK)
 				return f->err;
 			fwd = p;
 			if (sftp__flush_pending(f) != PX_OK)
@@ -236,7 +242,8 @@ sftp_filter_client(struct sftp_filter *f, const void *data, size_t n)
 	if (f->err != PX_OK)
 		return f->err;
 	if (f->finished)
-		return sftp__fail(f, PX_EINVAL, "sftp: data after the channel ended");
+		return sftp__fail(f, PX_EINVAL,
+		    "sftp: data after the channel ended");
 	return pump(f, 1, data, n);
 }
 
@@ -246,7 +253,8 @@ sftp_filter_server(struct sftp_filter *f, const void *data, size_t n)
 	if (f->err != PX_OK)
 		return f->err;
 	if (f->finished)
-		return sftp__fail(f, PX_EINVAL, "sftp: data after the channel ended");
+		return sftp__fail(f, PX_EINVAL,
+		    "sftp: data after the channel ended");
 	return pump(f, 0, data, n);
 }
 
@@ -292,7 +300,8 @@ sftp_filter_finish(struct sftp_filter *f)
 		return;
 	f->finished = 1;
 	for (h = f->handles; h != NULL; h = h->next)
-		(void)sftp__handle_records(f, h, XFER_OUT_INCOMPLETE, 0, NULL, 0);
+		(void)sftp__handle_records(f, h,
+		    XFER_OUT_INCOMPLETE, 0, NULL, 0);
 	for (i = 0; i < SF_BUCKETS; i++)
 		for (q = f->reqs[i]; q != NULL; q = q->next) {
 			if (q->path == NULL || q->type == FXP_OPENDIR)

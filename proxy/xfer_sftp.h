@@ -108,7 +108,7 @@ struct sftp_filter {
 	enum sf_sstate sstate;
 	struct xfer_buf up;		/* to the server */
 	struct xfer_buf down;		/* to the client */
-	struct xfer_buf pending;	/* replies waiting for a server frame end */
+	struct xfer_buf pending;	/* replies held for a frame end */
 	struct sf_handle *handles;
 	size_t nhandles;
 	struct sf_req *reqs[SF_BUCKETS];

@@ -126,7 +126,8 @@ sftp__client_frame(struct sftp_filter *f)
 	}
 	id = sftp__rd_u32(&r);
 	if (r.bad)
-		return sftp__fail(f, PX_EINVAL, "sftp client: frame of type %u at "
+		return sftp__fail(f, PX_EINVAL,
+		    "sftp client: frame of type %u at "
 		    "byte %llu has no request id", type,
 		    (unsigned long long)f->cp.frame_pos);
 
@@ -285,7 +286,8 @@ sftp__client_write_prefix(struct sftp_filter *f)
 	if (r.bad || dlen > rest) {
 		cp->st = P_SKIP;
 		cp->left = rest;
-		return sftp__reply_status(f, id, FX_BAD_MESSAGE, "Malformed request");
+		return sftp__reply_status(f, id, FX_BAD_MESSAGE,
+		    "Malformed request");
 	}
 	h = sftp__handle_find(f, hd, hl);
 	if ((q = sftp__req_new(id, FXP_WRITE)) == NULL)

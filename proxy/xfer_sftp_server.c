@@ -38,7 +38,8 @@ sftp__server_frame(struct sftp_filter *f)
 	}
 	id = sftp__rd_u32(&r);
 	if (r.bad)
-		return sftp__fail(f, PX_EINVAL, "sftp server: reply of type %u at "
+		return sftp__fail(f, PX_EINVAL,
+		    "sftp server: reply of type %u at "
 		    "byte %llu has no request id", type,
 		    (unsigned long long)f->sp.frame_pos);
 	if ((q = sftp__req_take(f, id)) == NULL)
@@ -48,7 +49,8 @@ sftp__server_frame(struct sftp_filter *f)
 	case FXP_HANDLE:
 		s = sftp__rd_str(&r, &sl);
 		if (r.bad || sl > SF_HANDLE_MAX) {
-			e = sftp__fail(f, PX_EINVAL, "sftp server: malformed HANDLE "
+			e = sftp__fail(f, PX_EINVAL,
+			    "sftp server: malformed HANDLE "
 			    "reply to request %u", id);
 			break;
 		}
@@ -56,13 +58,15 @@ sftp__server_frame(struct sftp_filter *f)
 			break;
 		if ((h = sftp__handle_find(f, s, sl)) != NULL) {
 			/* reused without a CLOSE we saw: report what it had */
-			e = sftp__handle_records(f, h, XFER_OUT_INCOMPLETE, 0, NULL, 0);
+			e = sftp__handle_records(f, h,
+			    XFER_OUT_INCOMPLETE, 0, NULL, 0);
 			sftp__handle_unlist(f, h);
 			if (e != PX_OK)
 				break;
 		}
 		if (f->nhandles >= f->cfg.max_handles) {
-			e = sftp__fail(f, PX_EINVAL, "sftp: more than %zu open handles",
+			e = sftp__fail(f, PX_EINVAL,
+			    "sftp: more than %zu open handles",
 			    f->cfg.max_handles);
 			break;
 		}
@@ -98,7 +102,8 @@ sftp__server_frame(struct sftp_filter *f)
 	case FXP_STATUS:
 		code = sftp__rd_u32(&r);
 		if (r.bad) {
-			e = sftp__fail(f, PX_EINVAL, "sftp server: malformed STATUS "
+			e = sftp__fail(f, PX_EINVAL,
+			    "sftp server: malformed STATUS "
 			    "reply to request %u", id);
 			break;
 		}
@@ -114,19 +119,22 @@ sftp__server_frame(struct sftp_filter *f)
 			    (q->pflags & FXF_UPLOAD) ? XFER_DIR_UPLOAD :
 			    XFER_DIR_DOWNLOAD, XFER_OUT_FAILED, q->path,
 			    q->pathlen);
-			if (rec == NULL || sftp__set_status(rec, code, msg, ml) != PX_OK) {
+			if (rec == NULL ||
+			    sftp__set_status(rec, code, msg, ml) != PX_OK) {
 				xfer_record_free(rec);
 				e = sftp__nomem(f);
 				break;
 			}
-			if (code == FX_OK)	/* odd: no handle; call it failed */
+			/* OK without a handle is odd: call it failed */
+			if (code == FX_OK)
 				rec->outcome = XFER_OUT_FAILED;
 			e = sftp__push_record(f, rec);
 			break;
 		case FXP_CLOSE:
 			if ((h = q->h) == NULL || !h->listed)
 				break;
-			e = sftp__handle_records(f, h, code == FX_OK ? XFER_OUT_OK :
+			e = sftp__handle_records(f, h,
+			    code == FX_OK ? XFER_OUT_OK :
 			    XFER_OUT_FAILED, code, msg, ml);
 			sftp__handle_unlist(f, h);
 			break;
@@ -145,7 +153,8 @@ sftp__server_frame(struct sftp_filter *f)
 		default:
 			rec = xfer_record_new(q->op, XFER_DIR_UPLOAD,
 			    XFER_OUT_OK, q->path, q->pathlen);
-			if (rec == NULL || sftp__set_status(rec, code, msg, ml) !=
+			if (rec == NULL ||
+			    sftp__set_status(rec, code, msg, ml) !=
 			    PX_OK || (q->target != NULL && xfer_record_set_str(
 			    &rec->target, q->target, q->targetlen) != PX_OK)) {
 				xfer_record_free(rec);
@@ -193,7 +202,8 @@ sftp__server_data_prefix(struct sftp_filter *f)
 	dlen = xfer_get_u32(b + 4);
 	rest = (uint64_t)sp->len - 1 - 8;
 	if (dlen > rest)
-		return sftp__fail(f, PX_EINVAL, "sftp server: DATA reply to request "
+		return sftp__fail(f, PX_EINVAL,
+		    "sftp server: DATA reply to request "
 		    "%u claims %u bytes in a %u-byte frame", id, dlen, sp->len);
 	sp->st = P_STREAM;
 	sp->left = rest;

@@ -128,7 +128,8 @@ sftp__req_add(struct sftp_filter *f, struct sf_req *q)
 	sftp__req_free(sftp__req_take(f, q->id));
 	if (f->nreqs >= f->cfg.max_requests) {
 		sftp__req_free(q);
-		return sftp__fail(f, PX_EINVAL, "sftp client: more than %zu requests "
+		return sftp__fail(f, PX_EINVAL,
+		    "sftp client: more than %zu requests "
 		    "outstanding", f->cfg.max_requests);
 	}
 	q->next = f->reqs[q->id % SF_BUCKETS];
@@ -233,7 +234,8 @@ sftp__handle_records(struct sftp_filter *f, struct sf_handle *h,
 /* ---- output ----------------------------------------------------------- */
 
 int
-sftp__out_put(struct sftp_filter *f, struct xfer_buf *b, const void *p, size_t n)
+sftp__out_put(struct sftp_filter *f, struct xfer_buf *b, const void *p,
+    size_t n)
 {
 	if (xfer_buf_put(b, p, n) != PX_OK)
 		return sftp__nomem(f);
@@ -253,7 +255,8 @@ int
 sftp__reply_status(struct sftp_filter *f, uint32_t id, uint32_t code,
     const char *msg)
 {
-	struct xfer_buf *b = sftp__server_at_boundary(f) ? &f->down : &f->pending;
+	struct xfer_buf *b = sftp__server_at_boundary(f) ? &f->down :
+	    &f->pending;
 	size_t mlen = strlen(msg);
 	uint8_t hdr[13];
 	uint32_t len = (uint32_t)(1 + 4 + 4 + 4 + mlen + 4 + 2);
@@ -270,7 +273,8 @@ sftp__reply_status(struct sftp_filter *f, uint32_t id, uint32_t code,
 	    (r = xfer_buf_put_str(b, msg, mlen)) == PX_OK)
 		r = xfer_buf_put_str(b, "en", 2);
 	if (r == PX_EFULL)
-		return sftp__fail(f, PX_EINVAL, "sftp client: more than %u bytes of "
+		return sftp__fail(f, PX_EINVAL,
+		    "sftp client: more than %u bytes of "
 		    "refusals wait for the server to finish a reply",
 		    SF_PENDING_MAX);
 	return r == PX_OK ? PX_OK : sftp__nomem(f);

@@ -2,6 +2,7 @@
  * lint.c: the warnings of `escort-policy check`.  None of them stops a
  * policy from loading; `check --strict` makes them fatal.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,43 +33,54 @@ static const struct {
 	{ "docker", "a container runtime" }, { "kubectl", "a container shell" },
 };
 
-static bool
-in_scope_users(const struct policy *p, const struct pol_rule *r)
+/* The users and targets a rule applies to, as bit sets over the sorted
+ * user and target arrays. */
+struct scope {
+	uint64_t *u, *t;
+	size_t first_u, first_t;	/* first member, or (size_t)-1 */
+};
+
+static int
+scope_init(const struct policy *p, const struct pol_rule *r, struct scope *sc, size_t uw,
+    size_t tw)
 {
+	sc->u = calloc(uw ? uw : 1, sizeof(uint64_t));
+	sc->t = calloc(tw ? tw : 1, sizeof(uint64_t));
+	if (sc->u == NULL || sc->t == NULL)
+		return POL_E_NOMEM;
+	sc->first_u = sc->first_t = (size_t)-1;
 	for (size_t i = 0; i < p->nusers; i++)
-		if (specs_match_user(r->who, r->nwho, &p->users[i]->pub))
-			return true;
-	return false;
+		if (specs_match_user(r->who, r->nwho, &p->users[i]->pub)) {
+			sc->u[i / 64] |= 1ull << (i % 64);
+			if (sc->first_u == (size_t)-1)
+				sc->first_u = i;
+		}
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (specs_match_target(r->where, r->nwhere, &p->targets[i]->pub)) {
+			sc->t[i / 64] |= 1ull << (i % 64);
+			if (sc->first_t == (size_t)-1)
+				sc->first_t = i;
+		}
+	return 0;
 }
 
 static bool
-in_scope_targets(const struct policy *p, const struct pol_rule *r)
+subset(const uint64_t *a, const uint64_t *b, size_t w)
 {
-	for (size_t i = 0; i < p->ntargets; i++)
-		if (specs_match_target(r->where, r->nwhere, &p->targets[i]->pub))
-			return true;
-	return false;
+	for (size_t i = 0; i < w; i++)
+		if (a[i] & ~b[i])
+			return false;
+	return true;
 }
 
-/* A user matching both rules' who, or NULL. */
-static const struct pol_user *
-common_user(const struct policy *p, const struct pol_rule *a, const struct pol_rule *b)
+/* The first common member, or (size_t)-1. */
+static size_t
+common(const uint64_t *a, const uint64_t *b, size_t w)
 {
-	for (size_t i = 0; i < p->nusers; i++)
-		if (specs_match_user(a->who, a->nwho, &p->users[i]->pub) &&
-		    specs_match_user(b->who, b->nwho, &p->users[i]->pub))
-			return &p->users[i]->pub;
-	return NULL;
-}
-
-static const struct pol_target *
-common_target(const struct policy *p, const struct pol_rule *a, const struct pol_rule *b)
-{
-	for (size_t i = 0; i < p->ntargets; i++)
-		if (specs_match_target(a->where, a->nwhere, &p->targets[i]->pub) &&
-		    specs_match_target(b->where, b->nwhere, &p->targets[i]->pub))
-			return &p->targets[i]->pub;
-	return NULL;
+	for (size_t i = 0; i < w; i++)
+		if (a[i] & b[i])
+			return i * 64 + (size_t)__builtin_ctzll(a[i] & b[i]);
+	return (size_t)-1;
 }
 
 /* Whether every command `narrow` matches is matched by `wide` too. */
@@ -210,19 +222,49 @@ lint_patterns(const struct pol_rule *r, struct pol_diags *d)
 	return n;
 }
 
+/* Patterns of `a` that a stricter pattern of `b` always overrides, where b
+ * applies whenever a does. */
+static long
+lint_shadowed_across(const struct pol_rule *a, const struct pol_rule *b, struct pol_diags *d)
+{
+	long n = 0;
+	for (size_t i = 0; i < a->npats; i++)
+		for (size_t k = 0; k < b->npats; k++) {
+			const struct pattern *x = &a->pats[i], *y = &b->pats[k];
+			if (y->verdict > x->verdict && subsumes(y, x)) {
+				pol_diags_add(d, POL_SEV_WARNING, a->file, x->line, x->col,
+				    "%s pattern \"%s\" can never decide: \"%s\" (%s, rule '%s' line %d) "
+				    "covers it wherever this rule applies", pol_verdict_name(x->verdict),
+				    x->text, y->text, pol_verdict_name(y->verdict), b->name, y->line);
+				n++;
+				break;
+			}
+		}
+	return n;
+}
+
 long
 policy_lint(const struct policy *p, struct pol_diags *d)
 {
 	long n = 0;
+	size_t uw = (p->nusers + 63) / 64, tw = (p->ntargets + 63) / 64;
+	struct scope *sc = calloc(p->nrules + 1, sizeof(*sc));
+	if (sc == NULL)
+		return POL_E_NOMEM;
+	for (size_t i = 0; i < p->nrules; i++)
+		if (scope_init(p, p->rules[i], &sc[i], uw, tw) != 0) {
+			n = POL_E_NOMEM;
+			goto out;
+		}
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pol_rule *r = p->rules[i];
 		const char *what = r->forbid ? "forbid" : "rule";
-		if (!in_scope_users(p, r)) {
+		if (sc[i].first_u == (size_t)-1) {
 			pol_diags_add(d, POL_SEV_WARNING, r->file, r->line, r->col,
 			    "%s '%s' matches no user", what, r->name);
 			n++;
 		}
-		if (!in_scope_targets(p, r)) {
+		if (sc[i].first_t == (size_t)-1) {
 			pol_diags_add(d, POL_SEV_WARNING, r->file, r->line, r->col,
 			    "%s '%s' matches no target", what, r->name);
 			n++;
@@ -232,17 +274,32 @@ policy_lint(const struct policy *p, struct pol_diags *d)
 				const struct pol_rule *o = p->rules[k];
 				if (o->forbid)
 					continue;
-				const struct pol_user *u = common_user(p, r, o);
-				const struct pol_target *t = common_target(p, r, o);
-				if (u && t) {
+				size_t u = common(sc[i].u, sc[k].u, uw), t = common(sc[i].t, sc[k].t, tw);
+				if (u != (size_t)-1 && t != (size_t)-1) {
 					pol_diags_add(d, POL_SEV_WARNING, r->file, r->line, r->col,
 					    "forbid '%s' overrides rule '%s' (line %d), e.g. for %s on %s",
-					    r->name, o->name, o->line, u->name, t->name);
+					    r->name, o->name, o->line, p->users[u]->pub.name,
+					    p->targets[t]->pub.name);
 					n++;
 				}
 			}
 			continue;
 		}
+		if (sc[i].first_u != (size_t)-1 && sc[i].first_t != (size_t)-1)
+			for (size_t k = 0; k < p->nrules; k++) {
+				const struct pol_rule *o = p->rules[k];
+				if (k == i || o->nwhen > 0 || !subset(sc[i].u, sc[k].u, uw) ||
+				    !subset(sc[i].t, sc[k].t, tw))
+					continue;
+				if (o->forbid) {
+					pol_diags_add(d, POL_SEV_WARNING, r->file, r->line, r->col,
+					    "rule '%s' can never apply: forbid '%s' (line %d) covers all "
+					    "its users and targets", r->name, o->name, o->line);
+					n++;
+				} else {
+					n += lint_shadowed_across(r, o, d);
+				}
+			}
 		n += lint_patterns(r, d);
 		if (r->npats == 0 && r->shell < 0 && r->exec < 0 && r->sftp < 0 && r->forward < 0) {
 			pol_diags_add(d, POL_SEV_WARNING, r->file, r->line, r->col,
@@ -263,5 +320,11 @@ policy_lint(const struct policy *p, struct pol_diags *d)
 			n++;
 		}
 	}
+out:
+	for (size_t i = 0; i < p->nrules; i++) {
+		free(sc[i].u);
+		free(sc[i].t);
+	}
+	free(sc);
 	return n;
 }

@@ -197,7 +197,8 @@ test_lint_warnings(void **state)
 	    "rule r {\n who *\n where *\n allow \"vim *\"\n allow \"rm -rf /tmp/*\"\n"
 	    " deny \"rm ...\"\n allow \"ls ...\"\n deny \"ls /root\"\n allow \"python3 ...\"\n}\n"
 	    "rule empty {\n who user:ghost*\n where *\n allow \"ls\"\n}\n"
-	    "forbid f {\n who *\n where target:t\n}\n";
+	    "forbid f {\n who *\n where target:t\n}\n"
+	    "rule narrow {\n who user:u\n where target:t\n allow \"rm -rf /tmp/x\"\n}\n";
 	struct policy *p;
 	assert_int_equal(policy_load_buffer("l.conf", t, sizeof(t) - 1, 0, &p, NULL), 0);
 	struct pol_diags d = { 0 };
@@ -210,6 +211,8 @@ test_lint_warnings(void **state)
 		{ 6, "has no expect line" },
 		{ 16, "matches no user" },
 		{ 21, "overrides rule 'r'" },
+		{ 25, "can never apply: forbid 'f'" },
+		{ 28, "covers it wherever this rule applies" },
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		bool found = false;

@@ -48,7 +48,8 @@
  * Errors: every int function returns PX_OK or a negative PX_* code
  * (px_error.h): PX_EINVAL for a protocol violation the channel cannot
  * survive (frame too long or too short, no INIT first, server version not 3,
- * malformed server reply, too many outstanding requests or open handles),
+ * malformed server reply, too many outstanding requests or open handles,
+ * more than 1 MiB of refusals held behind one unfinished server frame),
  * PX_ENOMEM.  sftp_filter_error() then says what and where, naming the peer.
  * After an error the filter refuses all further input with the same code:
  * the relay should end the channel (after writing what is already queued,

@@ -117,3 +117,15 @@ again:
 	return t->s ? 0 : POL_E_NOMEM;
 }
 
+
+void
+pkeyerr(struct pstate *S, int line, int col, const char *what, const char *why)
+{
+	if (S->p->load_flags & POL_LOAD_LENIENT_KEYS) {
+		if (S->d)
+			pol_diags_add(S->d, POL_SEV_WARNING, S->file, line, col,
+			    "bad %s: %s (left out)", what, why);
+		return;
+	}
+	perr(S, line, col, "bad %s: %s", what, why);
+}

@@ -14,10 +14,10 @@
 
 static const char usage_text[] =
 "usage: escort-policy check [--strict] FILE\n"
-"       escort-policy explain [--at TIME] FILE USER TARGET COMMAND\n"
+"       escort-policy explain [--at TIME | --now] FILE USER TARGET COMMAND\n"
 "       escort-policy test FILE\n"
-"       escort-policy admit [--at TIME] FILE USER TARGET\n"
-"       escort-policy targets [--at TIME] FILE USER\n"
+"       escort-policy admit [--at TIME | --now] FILE USER TARGET\n"
+"       escort-policy targets [--at TIME | --now] FILE USER\n"
 "       escort-policy diff OLD NEW [COMMANDS-FILE]\n"
 "       escort-policy --help | --version\n"
 "\n"
@@ -32,7 +32,8 @@ static const char usage_text[] =
 "  diff     decisions that change from OLD to NEW, over the expect lines of\n"
 "           both files, or over COMMANDS-FILE lines \"USER TARGET COMMAND\"\n"
 "\n"
-"TIME is seconds since the epoch or YYYY-MM-DDTHH:MM[:SS]Z; default now.\n";
+"`when` windows are ignored unless --now or --at TIME is given (TIME is\n"
+"seconds since the epoch or YYYY-MM-DDTHH:MM[:SS]Z).\n";
 
 static void
 usage(FILE *f)
@@ -51,7 +52,7 @@ print_diags(struct pol_diags *d)
 	}
 }
 
-/* Loads a policy, printing its errors.  Returns NULL on failure. */
+/* Loads a policy, collecting its diagnostics.  Returns NULL on failure. */
 static struct policy *
 load(const char *path, unsigned flags, struct pol_diags *d)
 {
@@ -59,6 +60,25 @@ load(const char *path, unsigned flags, struct pol_diags *d)
 	int r = policy_load(path, flags, &p, d);
 	if (r != 0 && d->n == 0)
 		pol_diags_add(d, POL_SEV_ERROR, path, 0, 0, "%s", pol_strerror(r));
+	return p;
+}
+
+/* For explain, test, admit, targets and diff: a draft policy with a
+ * malformed key still answers (the key is left out, with a warning on
+ * stderr); errors are printed and make it NULL. */
+static struct policy *
+load_draft(const char *path, struct pol_diags *d)
+{
+	struct policy *p = load(path, POL_LOAD_LENIENT_KEYS, d);
+	pol_diags_sort(d);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct pol_diag *g = &d->v[i];
+		if (p == NULL)
+			printf("%s:%d:%d: %s: %s\n", g->file, g->line, g->col,
+			    g->sev == POL_SEV_ERROR ? "error" : "warning", g->msg);
+		else
+			fprintf(stderr, "%s:%d:%d: warning: %s\n", g->file, g->line, g->col, g->msg);
+	}
 	return p;
 }
 
@@ -159,10 +179,19 @@ cmd_check(int argc, char **argv)
 	return rc;
 }
 
+/* --at TIME or --now before the operands; without them every `when`
+ * window is ignored, as for expect lines. */
 static int
 get_at(int *argc, char ***argv, time_t *now)
 {
-	*now = time(NULL);
+	*now = POL_ANYTIME;
+	if (*argc >= 2 && strcmp((*argv)[1], "--now") == 0) {
+		*now = time(NULL);
+		(*argv)[1] = (*argv)[0];
+		*argv += 1;
+		*argc -= 1;
+		return 0;
+	}
 	if (*argc >= 3 && strcmp((*argv)[1], "--at") == 0) {
 		if (parse_time((*argv)[2], now) != 0) {
 			fprintf(stderr, "escort-policy: bad time '%s' (seconds since the epoch or "
@@ -187,9 +216,8 @@ cmd_explain(int argc, char **argv)
 		return 2;
 	}
 	struct pol_diags d = { 0 };
-	struct policy *p = load(argv[1], 0, &d);
+	struct policy *p = load_draft(argv[1], &d);
 	if (p == NULL) {
-		print_diags(&d);
 		pol_diags_free(&d);
 		return 1;
 	}
@@ -198,6 +226,14 @@ cmd_explain(int argc, char **argv)
 	int r = policy_decide_for(p, argv[2], argv[3], argv[4], strlen(argv[4]), now, &dec);
 	printf("%s\n", pol_verdict_name(dec.verdict));
 	printf("policy: %s (sha256 %s)\n", argv[1], policy_hash(p));
+	if (now == POL_ANYTIME) {
+		printf("time: any (when windows ignored)\n");
+	} else {
+		char tb[64];
+		struct tm tm;
+		strftime(tb, sizeof(tb), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+		printf("time: %s\n", tb);
+	}
 	printf("user: %s  target: %s\n", argv[2], argv[3]);
 	if (r == POL_E_NOUSER || r == POL_E_NOTARGET) {
 		printf("reason: %s\n", dec.reason);
@@ -248,9 +284,8 @@ cmd_test(int argc, char **argv)
 		return 2;
 	}
 	struct pol_diags d = { 0 };
-	struct policy *p = load(argv[1], 0, &d);
+	struct policy *p = load_draft(argv[1], &d);
 	if (p == NULL) {
-		print_diags(&d);
 		pol_diags_free(&d);
 		return 1;
 	}
@@ -273,9 +308,8 @@ cmd_admit(int argc, char **argv)
 		return 2;
 	}
 	struct pol_diags d = { 0 };
-	struct policy *p = load(argv[1], 0, &d);
+	struct policy *p = load_draft(argv[1], &d);
 	if (p == NULL) {
-		print_diags(&d);
 		pol_diags_free(&d);
 		return 1;
 	}
@@ -312,9 +346,8 @@ cmd_targets(int argc, char **argv)
 		return 2;
 	}
 	struct pol_diags d = { 0 };
-	struct policy *p = load(argv[1], 0, &d);
+	struct policy *p = load_draft(argv[1], &d);
 	if (p == NULL) {
-		print_diags(&d);
 		pol_diags_free(&d);
 		return 1;
 	}
@@ -365,9 +398,11 @@ cmd_diff(int argc, char **argv)
 		return 2;
 	}
 	struct pol_diags d = { 0 };
-	struct policy *a = load(argv[1], 0, &d), *b = load(argv[2], 0, &d);
+	struct policy *a = load_draft(argv[1], &d);
+	struct pol_diags d2 = { 0 };
+	struct policy *b = load_draft(argv[2], &d2);
+	pol_diags_free(&d2);
 	if (a == NULL || b == NULL) {
-		print_diags(&d);
 		pol_diags_free(&d);
 		policy_unref(a);
 		policy_unref(b);

@@ -57,7 +57,7 @@ stmt_user(struct pstate *S, struct tok *v, int n)
 		char *norm = NULL;
 		const char *why = keytext_normalize(A, v[1].s, &norm);
 		if (why != NULL) {
-			perr(S, v[1].line, v[1].col, "bad key: %s", why);
+			pkeyerr(S, v[1].line, v[1].col, "key", why);
 			return;
 		}
 		const char **e = arena_push(A, &u->pub.keys, &u->pub.nkeys, &u->kcap, sizeof(char *));
@@ -139,7 +139,7 @@ stmt_target(struct pstate *S, struct tok *v, int n)
 		char *norm = NULL;
 		const char *why = keytext_normalize(A, v[1].s, &norm);
 		if (why != NULL)
-			perr(S, v[1].line, v[1].col, "bad hostkey: %s", why);
+			pkeyerr(S, v[1].line, v[1].col, "hostkey", why);
 		else
 			t->pub.hostkey = norm;
 	} else if (strcmp(kw, "label") == 0) {

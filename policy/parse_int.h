@@ -43,6 +43,9 @@ struct pstate {
 /* Reports an error at line:col of the current file and counts it. */
 void perr(struct pstate *S, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Reports a problem with a key text: an error, or a warning when the
+ * policy is loaded with POL_LOAD_LENIENT_KEYS. */
+void pkeyerr(struct pstate *S, int line, int col, const char *what, const char *why);
 /* Reads the next token.  Returns 0 or POL_E_NOMEM. */
 int lex(struct pstate *S, struct tok *t);
 /* True when s is a valid name (letters, digits, _ - . @). */

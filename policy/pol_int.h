@@ -111,6 +111,7 @@ struct pol_rule {
 
 struct policy {
 	atomic_long refs;
+	unsigned load_flags;		/* POL_LOAD_* given to the load */
 	struct arena arena;
 	char *path;
 	char hash[65];

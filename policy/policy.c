@@ -173,6 +173,7 @@ policy_load(const char *path, unsigned flags, struct policy **out, struct pol_di
 	struct policy *p = new_policy(path, &sha);
 	if (p == NULL)
 		return POL_E_NOMEM;
+	p->load_flags = flags;
 	int r = pol_parse_file(p, path, 0, d, sha, NULL, 0, 0);
 	if (r == POL_E_IO || r == POL_E_NOMEM || r == POL_E_TOOBIG) {
 		EVP_MD_CTX_free(sha);
@@ -191,6 +192,7 @@ policy_load_buffer(const char *name, const char *buf, size_t len, unsigned flags
 	struct policy *p = new_policy(name, &sha);
 	if (p == NULL)
 		return POL_E_NOMEM;
+	p->load_flags = flags;
 	int r = pol_parse_buffer(p, name, buf, len, 0, d, sha);
 	if (r == POL_E_NOMEM) {
 		EVP_MD_CTX_free(sha);

@@ -72,6 +72,9 @@ struct policy;
 
 /* Flags for policy_load. */
 #define POL_LOAD_CHECK_FILES 0x1	/* also check that identity files are readable */
+#define POL_LOAD_LENIENT_KEYS 0x2	/* a malformed key or hostkey text is a warning
+					 * and is left out, not an error (for tools
+					 * that explain or test a draft policy) */
 
 /*
  * Loads and checks the policy in `path` (and every file it includes).  On

@@ -308,3 +308,40 @@ def test_man_page_example_holds():
         assert "forbid 'no-foreign-on-il5' overrides rule 'foreign-nationals-on-prod'" in out
         rc, out, _ = run("admit", p2, "alice", "db01")
         assert rc == 1 and out.startswith("refused\n") and "export control" in out, out
+
+
+def test_explain_time_windows_and_draft_keys():
+    """explain ignores `when` windows unless --at or --now is given, like the
+    expect lines; a malformed key is a warning for explain, an error for check."""
+    with Env() as env:
+        p = env.write("w.conf", """\
+user alice {
+    key "ssh-ed25519 AAAAC3Nza... alice@laptop"
+}
+target web01 {
+    address 10.0.0.5
+}
+rule office-hours {
+    who user:alice
+    where target:web01
+    when Mon-Fri 08:00-18:00 UTC
+    allow "uptime"
+}
+expect allow alice web01 "uptime"
+""")
+        rc, out, err = run("explain", p, "alice", "web01", "uptime")
+        assert rc == 0 and out.startswith("allow\n"), (out, err)
+        assert "time: any (when windows ignored)" in out
+        assert p + ":2:9: warning: bad key" in err, err
+        rc, out, _ = run("explain", "--at", "2026-11-27T10:00Z", p, "alice", "web01", "uptime")
+        assert out.startswith("allow\n") and "time: 2026-11-27T10:00:00Z" in out, out
+        rc, out, _ = run("explain", "--at", "2026-11-28T10:00Z", p, "alice", "web01", "uptime")
+        assert out.startswith("deny\n") and "rules considered: none" in out, out
+        rc, out, _ = run("explain", "--at", "1795802400", p, "alice", "web01", "uptime")
+        assert out.startswith("deny\n"), out   # Friday 18:00: the window has closed
+        rc, out, _ = run("admit", "--at", "2026-11-28T10:00Z", p, "alice", "web01")
+        assert rc == 1 and "not permitted at this time" in out, out
+        rc, out, _ = run("test", p)
+        assert rc == 0, out
+        rc, out, _ = run("check", p)
+        assert rc == 1 and p + ":2:9: error: bad key: key data is not base64" in out, out

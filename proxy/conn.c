@@ -450,6 +450,20 @@ px_conn_shutdown(struct px_conn *c, const char *reason)
 }
 
 void
+px_conn_abandon(struct px_conn *c, int hard)
+{
+	if (c->state == CONN_DEAD || c->in_step)
+		return;
+	if (hard) {
+		teardown(c);
+		return;
+	}
+	c->abandoned = 1;
+	c->end_requested = 1;
+	px_conn_step(c);
+}
+
+void
 px_conn_reload(struct px_conn *c)
 {
 	unsigned gen;
@@ -506,7 +520,7 @@ px_conn_step(struct px_conn *c)
 	if (c->in_step || c->state == CONN_DEAD)
 		return;
 	c->in_step = 1;
-	gone = tech_gone(c);
+	gone = c->abandoned || tech_gone(c);
 	if (c->state == CONN_AUTH && !gone) {
 		if (c->auth_failures >= px_daemon_config(c->w->d)->max_auth_tries) {
 			px_log(PX_LOG_INFO, c->id, "too many authentication failures from %s", c->peer);

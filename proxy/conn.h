@@ -107,6 +107,7 @@ struct px_conn {
 	int handles_open;
 	char *end_reason;               /* shown to the technician when ending */
 	int end_requested;
+	int abandoned;                  /* px_conn_abandon: the technician is not waited for */
 };
 
 /* Takes fd (accepted, non-blocking) and starts the key exchange.  Always
@@ -125,6 +126,11 @@ void px_conn_reload(struct px_conn *c);
 
 /* Clean shutdown of this connection (SIGTERM). */
 void px_conn_shutdown(struct px_conn *c, const char *reason);
+
+/* Gives up waiting for the technician: hard == 0 drops the channels and
+ * closes the recording (bounded by the recorder link's close wait); hard
+ * tears the connection down at once. */
+void px_conn_abandon(struct px_conn *c, int hard);
 
 /* List helpers for the worker. */
 struct px_conn *px_conn_next(struct px_conn *c);

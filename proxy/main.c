@@ -188,16 +188,20 @@ main(int argc, char **argv)
 		px_log(PX_LOG_INFO, NULL, "escort-proxy %s listening on %d address(es) with %d worker(s); policy %s",
 		    ESCORT_VERSION, cfg->nlisten, d->nworkers, policy_hash(pol));
 		uv_run(loop, UV_RUN_DEFAULT);
-		for (int i = 0; i < 3; i++)
-			uv_close((uv_handle_t *)&sig[i], NULL);
-		uv_run(loop, UV_RUN_DEFAULT);
 	} else {
 		for (int i = 0; i < d->nworkers; i++)
 			px_worker_stop(d->workers[i]);
 	}
+	/* The signal handlers stay installed while the workers close their
+	 * sessions: a second SIGTERM must not kill the process half-way. */
 	for (int i = 0; i < d->nworkers; i++) {
 		px_worker_join(d->workers[i]);
 		free(d->workers[i]);
+	}
+	if (rc == 0) {
+		for (int i = 0; i < 3; i++)
+			uv_close((uv_handle_t *)&sig[i], NULL);
+		uv_run(loop, UV_RUN_DEFAULT);
 	}
 	free(d->workers);
 	uv_loop_close(loop);

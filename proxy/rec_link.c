@@ -15,6 +15,9 @@
 /* Spool room kept for control events past the data limit. */
 #define CONTROL_RESERVE (256 * 1024)
 #define WRITE_MAX (1024 * 1024)
+/* After rec_link_close: the longest the recorder may stay silent (no ACK,
+ * no CLOSED) before the close is given up.  Every answer restarts it, so a
+ * recorder still working through a full spool is waited for. */
 #define CLOSE_WAIT_MS 3000
 
 enum link_state { L_CONNECTING, L_HELLO, L_OPEN, L_DOWN, L_CLOSING, L_DONE };
@@ -208,6 +211,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		lost(l, nread == UV_EOF ? "recorder closed the connection" : uv_strerror((int)nread));
 		return;
 	}
+	if (l->st == L_CLOSING)
+		uv_timer_again(&l->timer);
 	rc = sender_feed(l->snd, b->base, (size_t)nread);
 	ss = sender_state(l->snd);
 	if (rc != REC_OK || ss == SENDER_FAILED) {
@@ -377,7 +382,7 @@ rec_link_close(struct rec_link *l)
 		return;
 	}
 	l->st = L_CLOSING;
-	uv_timer_start(&l->timer, close_deadline, CLOSE_WAIT_MS, 0);
+	uv_timer_start(&l->timer, close_deadline, CLOSE_WAIT_MS, CLOSE_WAIT_MS);
 	flush(l);
 }
 

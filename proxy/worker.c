@@ -70,8 +70,12 @@ on_accept(uv_poll_t *h, int status, int events)
 	}
 }
 
+/* Frees retired connections; once stopping and empty, closes the worker's
+ * own handles so that uv_run returns.  An idle handle: while it is active
+ * the loop polls without blocking, so this runs right after the close
+ * callbacks that retired the last connection. */
 static void
-reap(uv_check_t *h)
+reap(uv_idle_t *h)
 {
 	struct px_worker *w = h->data;
 
@@ -80,10 +84,28 @@ reap(uv_check_t *h)
 		w->dead = px_conn_next(c);
 		px_conn_free(c);
 	}
-	if (w->stopping && w->conns == NULL && w->nlive == 0) {
-		uv_check_stop(&w->reaper);
+	uv_idle_stop(&w->reaper);
+	if (w->stopping && w->conns == NULL && w->nlive == 0 && !uv_is_closing((uv_handle_t *)&w->async)) {
+		uv_timer_stop(&w->stop_timer);
+		uv_close((uv_handle_t *)&w->stop_timer, NULL);
 		uv_close((uv_handle_t *)&w->reaper, NULL);
 		uv_close((uv_handle_t *)&w->async, NULL);
+	}
+}
+
+/* The shutdown grace period is over: sessions still open are abandoned
+ * (first with their recordings closed, then outright). */
+static void
+stop_deadline(uv_timer_t *t)
+{
+	struct px_worker *w = t->data;
+	int hard = w->stop_rounds++ > 0;
+
+	px_log(PX_LOG_WARN, NULL, "worker %d: %s sessions still open at shutdown", w->idx,
+	    hard ? "closing" : "abandoning");
+	for (struct px_conn *c = w->conns, *n; c != NULL; c = n) {
+		n = px_conn_next(c);
+		px_conn_abandon(c, hard);
 	}
 }
 
@@ -93,16 +115,22 @@ on_async(uv_async_t *h)
 	struct px_worker *w = h->data;
 
 	if (__atomic_exchange_n(&w->req_reload, 0, __ATOMIC_ACQ_REL))
-		for (struct px_conn *c = w->conns; c != NULL; c = px_conn_next(c))
+		for (struct px_conn *c = w->conns, *n; c != NULL; c = n) {
+			n = px_conn_next(c);
 			px_conn_reload(c);
+		}
 	if (__atomic_load_n(&w->req_stop, __ATOMIC_ACQUIRE) && !w->stopping) {
 		w->stopping = 1;
 		for (int i = 0; i < w->nlisten; i++) {
 			uv_poll_stop(&w->lpoll[i]);
 			uv_close((uv_handle_t *)&w->lpoll[i], NULL);
 		}
-		for (struct px_conn *c = w->conns; c != NULL; c = px_conn_next(c))
+		for (struct px_conn *c = w->conns, *n; c != NULL; c = n) {
+			n = px_conn_next(c);
 			px_conn_shutdown(c, "escort-proxy is shutting down");
+		}
+		uv_timer_start(&w->stop_timer, stop_deadline, PX_STOP_GRACE_MS, PX_STOP_GRACE_MS);
+		uv_idle_start(&w->reaper, reap);
 	}
 }
 
@@ -148,9 +176,10 @@ px_worker_start(struct px_worker *w, struct px_daemon *d, int idx, char *err, si
 	w->loop.data = w;
 	uv_async_init(&w->loop, &w->async, on_async);
 	w->async.data = w;
-	uv_check_init(&w->loop, &w->reaper);
+	uv_idle_init(&w->loop, &w->reaper);
 	w->reaper.data = w;
-	uv_check_start(&w->reaper, reap);
+	uv_timer_init(&w->loop, &w->stop_timer);
+	w->stop_timer.data = w;
 	for (int i = 0; i < w->nlisten; i++) {
 		uv_poll_init(&w->loop, &w->lpoll[i], w->lfd[i]);
 		w->lpoll[i].data = (void *)(intptr_t)w->lfd[i];
@@ -205,4 +234,5 @@ px_worker_retire(struct px_worker *w, struct px_conn *c)
 	px_conn_unlink(c, &w->conns);
 	px_conn_set_next(c, w->dead);
 	w->dead = c;
+	uv_idle_start(&w->reaper, reap);
 }

@@ -24,7 +24,8 @@ struct px_worker {
 	pthread_t th;
 	uv_loop_t loop;
 	uv_async_t async;
-	uv_check_t reaper;
+	uv_idle_t reaper;               /* runs once after a retire or a stop request */
+	uv_timer_t stop_timer;          /* shutdown deadline for sessions that linger */
 	int nlisten;
 	int lfd[PX_MAX_LISTEN];
 	uv_poll_t lpoll[PX_MAX_LISTEN];
@@ -34,6 +35,7 @@ struct px_worker {
 	unsigned long nconns;           /* counter for connection ids */
 	int nlive;
 	int stopping;                   /* set on the loop after a stop request */
+	int stop_rounds;                /* stop_timer expiries so far */
 	unsigned seen_generation;       /* policy generation applied to live sessions */
 	int req_stop, req_reload;       /* set by other threads (atomics) */
 };
@@ -51,8 +53,13 @@ void px_worker_stop(struct px_worker *w);
 /* Waits for the thread, then frees what the worker holds (not w itself). */
 void px_worker_join(struct px_worker *w);
 
-/* For conn.c: moves c from the live list to the dead list (freed by the
- * reaper on the next loop iteration). */
+/* Seconds a stopping worker lets its sessions close cleanly before it
+ * abandons the ones left (their recordings are still closed). */
+#define PX_STOP_GRACE_MS 5000
+
+/* For conn.c: moves c from the live list to the dead list, freed by the
+ * reaper on the next loop iteration (the reaper keeps the loop from blocking
+ * until it has run, so a stopping worker notices its last connection). */
 void px_worker_retire(struct px_worker *w, struct px_conn *c);
 
 #endif

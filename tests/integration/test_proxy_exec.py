@@ -18,6 +18,8 @@ def test_exec_stdout_stderr_and_status():
         assert r.returncode == 3, r
         r = w.ssh("alice", "web01", "true")
         assert r.returncode == 0 and r.stdout == b"", r
+        # SIGTERM: clean shutdown, exit 0
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
 
 
 def test_exec_exit_by_signal():
@@ -54,3 +56,4 @@ def test_large_download_and_upload_intact():
         r = w.ssh("alice", "web01", "sha256sum", input=up, timeout=100)
         assert r.returncode == 0, r.stderr
         assert r.stdout.split()[0].decode() == hashlib.sha256(up).hexdigest(), r
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

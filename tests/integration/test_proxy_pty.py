@@ -85,6 +85,7 @@ def test_interactive_shell():
             assert b"not-interrupted" not in t.out
             t.send(b"exit 7\r")
             assert t.wait() == 7
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
         finally:
             try:
                 os.kill(t.pid, 9)

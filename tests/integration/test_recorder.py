@@ -350,3 +350,30 @@ def test_receipt_verifies_and_a_lost_closed_is_sent_again():
         c.update(zip(("seg_index", "wall_ns", "offset"), struct.unpack(">IQQ", seal[:20])))
         c["keyid"], c["sig"] = seal[20:52], seal[52:]
         assert receipt_verifies(env, rec.pub, c)
+
+
+def test_acks_without_sync_and_a_sender_dying_mid_frame():
+    from harness.recorder import T_ACK
+    with Env("rec-ack") as env:
+        rec = Recorder(env, fsync="interval 100", extra="ResumeTimeout 1\n")
+        # small events without the sync flag are flushed on the timer and acked
+        s = connect_unix(rec.sock)
+        s.sendall(hello())
+        assert read_frame(s)[0] == T_ACCEPT
+        s.sendall(data([record(2, EV_OUTPUT, b"$ ", 1000)]) +
+                  data([record(3, 2, b"l", 2000), record(4, 2, b"s", 3000)]))
+        t, body = read_frame(s, 10)
+        while t == T_ACK and struct.unpack(">Q", body[:8])[0] < 4:
+            t, body = read_frame(s, 10)
+        assert t == T_ACK and struct.unpack(">Q", body[:8])[0] == 4, (t, body)
+        s.close()
+        # escort-rec-send killed in the middle of a frame: the recorder keeps
+        # what was complete and closes the session when nobody resumes it
+        text = terminal_text(2 << 20)
+        r = rec.send("--chunk", "16384", "--kill-after-bytes", "300000", data=text)
+        assert r.rc == 3 and r.id and r.closed is None, r
+        rec.wait_log("closed in the middle of a frame")
+        rec.wait_log("session %s: no resume within 1 s; closing it" % r.id)
+        got = rec.cat(r.id)
+        assert 0 < len(got) < 300000 and text.startswith(got), len(got)
+        rec.verify_ok()

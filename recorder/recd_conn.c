@@ -1,6 +1,7 @@
 /* recd_conn: a connection to escort-recorder and its protocol state
  * machine (see recd_conn.h). */
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -590,6 +591,17 @@ recd_conn_accept(struct recd *d, uv_stream_t *server, int is_tcp,
 			    sizeof(c->name) - strlen(c->name), " %s:%d", host,
 			    port);
 		}
+	}
+	if (!is_tcp) {
+		struct ucred cr;
+		socklen_t crl = sizeof(cr);
+		uv_os_fd_t fd;
+
+		if (uv_fileno(&c->h.handle, &fd) == 0 && getsockopt(fd,
+		    SOL_SOCKET, SO_PEERCRED, &cr, &crl) == 0)
+			snprintf(c->name + strlen(c->name),
+			    sizeof(c->name) - strlen(c->name), " uid=%u pid=%d",
+			    (unsigned)cr.uid, (int)cr.pid);
 	}
 	if (tls != NULL) {
 		if ((c->tlsbuf = malloc(TLS_READ_CHUNK)) == NULL ||

@@ -21,6 +21,7 @@ struct dctx {
 	const struct pol_rule *const *rules;	/* considered, non-forbid */
 	size_t nrules;
 	unsigned permitted;
+	int deny_only;			/* > 0: only deny / approve patterns count */
 	struct pol_decision *out;
 	size_t ccap;
 	int err;
@@ -88,13 +89,18 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 		const struct pol_rule *r = C->rules[i];
 		for (size_t k = 0; k < r->npats; k++) {
 			const struct pattern *pt = &r->pats[k];
+			if (C->deny_only && pt->verdict == POL_ALLOW)
+				continue;
 			if ((best == NULL || pt->verdict > best->verdict) &&
 			    pattern_match(pt, w, n, open_tail))
 				best = pt;
 		}
 	}
 	enum pol_verdict v;
-	if (best == NULL) {
+	if (best == NULL && C->deny_only) {
+		v = POL_ALLOW;
+		snprintf(c->reason, sizeof(c->reason), "no deny or approve pattern matches");
+	} else if (best == NULL) {
 		v = POL_DENY;
 		snprintf(c->reason, sizeof(c->reason), "no rule allows '%.120s'", c->words);
 	} else {
@@ -125,6 +131,25 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 				dc->verdict = POL_DENY;
 				snprintf(dc->reason, sizeof(dc->reason), "%s: %s", in[k].wrapper, in[k].why);
 			}
+		} else if (in[k].kind == WRAP_SUFFIXES) {
+			/* options not understood: any tail may be the command */
+			C->deny_only++;
+			iv = POL_ALLOW;
+			for (size_t j = in[k].start; j < in[k].end; j++) {
+				size_t before = C->out->nchecks;
+				enum pol_verdict sv = check_words(C, w + j, n - j, simple, depth + 1, false);
+				if (sv == POL_ALLOW) {
+					/* keep explain readable: drop tails that matched nothing */
+					for (size_t q = before; q < C->out->nchecks; q++)
+						free(C->out->checks[q].words);
+					C->out->nchecks = before;
+				}
+				if (sv > iv)
+					iv = sv;
+				if (iv == POL_DENY)
+					break;
+			}
+			C->deny_only--;
 		} else if (in[k].kind == WRAP_SHELL) {
 			iv = check_line(C, in[k].shell, strlen(in[k].shell), simple, depth + 1);
 		} else if (in[k].kind == WRAP_INNER) {

@@ -376,6 +376,10 @@ pol_parse_buffer(struct policy *p, const char *name, const char *buf, size_t len
 		EVP_DigestUpdate(sha, hdr, (size_t)hl);
 		EVP_DigestUpdate(sha, buf, len);
 	}
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		S.i = 3;	/* UTF-8 byte order mark */
+		S.line_start = 3;
+	}
 	struct tok v[MAXARGS + 1];
 	int n = 0, r;
 	bool too_many = false;

@@ -159,7 +159,10 @@ bool pattern_match(const struct pattern *pt, const struct cword *w, size_t n,
     bool open_tail);
 
 /* wrappers (wrap.c) */
-enum wrap_kind { WRAP_NONE, WRAP_INNER, WRAP_SHELL, WRAP_DENY };
+/* WRAP_SUFFIXES: a wrapper whose options are not parsed; every tail of its
+ * words from `start` may be the command it runs, so each is checked against
+ * the deny and approve patterns. */
+enum wrap_kind { WRAP_NONE, WRAP_INNER, WRAP_SHELL, WRAP_DENY, WRAP_SUFFIXES };
 struct wrap_inner {
 	enum wrap_kind kind;
 	size_t start, end;		/* WRAP_INNER: inner words [start, end) */

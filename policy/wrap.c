@@ -130,6 +130,26 @@ shell_text(struct wrap_inner *o, const char *name, const struct cword *w, size_t
 	return 1;
 }
 
+/* Programs that run a command given after options we do not parse: every
+ * tail of their words is checked against the deny and approve patterns. */
+static const char *const opaque[] = { "pkexec", "strace", "ltrace", "valgrind",
+	"nsenter", "unshare", "setpriv", "systemd-run", "numactl", "cgexec", "firejail",
+	"fakeroot", "faketime", "unbuffer", "rlwrap", "xvfb-run", "dbus-launch",
+	"ssh-agent", "proxychains", "proxychains4", "torsocks", "catchsegv", "nocache",
+	"chpst", "capsh", "prlimit", "ip", "perf", "gdb", "expect", NULL };
+
+static int
+suffixes(struct wrap_inner *o, const char *name, size_t from, size_t n)
+{
+	if (from >= n)
+		return 0;
+	o->kind = WRAP_SUFFIXES;
+	o->wrapper = name;
+	o->start = from;
+	o->end = n;
+	return 1;
+}
+
 static const char *const shells[] = { "sh", "bash", "dash", "zsh", "ksh", "ash", "mksh",
 	"yash", "fish", "csh", "tcsh", "rbash", NULL };
 
@@ -302,10 +322,22 @@ wrap_inner(const struct cword *w, size_t n, struct wrap_inner *out, int max)
 			    weq(&w[k], "--session-command"))
 				return k + 1 < n ? shell_text(out, nm, w, k + 1, k + 2) :
 				    deny(out, nm, "-c without a command");
-			else if (wpre(&w[k], "--command="))
+			else if (wpre(&w[k], "--command=") || wpre(&w[k], "--session-command="))
 				return deny(out, nm, "write su -c as two words");
+		/* runuser -u USER COMMAND...: the tail may be a command */
+		return suffixes(out, nm, 1, n);
+	}
+	if (strcmp(name, "sg") == 0)
+		return n > 2 ? shell_text(out, "sg", w, 2, 3) : 0;
+	if (strcmp(name, "script") == 0) {
+		for (size_t k = 1; k + 1 < n; k++)
+			if (weq(&w[k], "-c") || weq(&w[k], "--command"))
+				return shell_text(out, "script", w, k + 1, k + 2);
 		return 0;
 	}
+	for (int k = 0; opaque[k]; k++)
+		if (strcmp(name, opaque[k]) == 0)
+			return suffixes(out, opaque[k], 1, n);
 	if (strcmp(name, "xargs") == 0) {
 		static const char *const la[] = { "--arg-file", "--delimiter", "--max-args",
 			"--max-lines", "--max-procs", "--max-chars", "--eof", "--replace",

@@ -455,6 +455,14 @@ recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
 	struct ev e;
 	int r;
 
+	/* records already stored (a sender retransmitting after a resume)
+	 * are skipped by seq */
+	while (len > 0 && ev_decode(data, len, &e, &used) == REC_OK &&
+	    e.seq < s->next_seq && count > 0) {
+		data += used;
+		len -= used;
+		count--;
+	}
 	if (len > 0) {
 		r = ev_validate(data, len, s->next_seq, &t, &n);
 		if (r != REC_OK)

@@ -55,7 +55,8 @@ const char *recd_sess_id(const struct recd_sess *s);
 uint64_t recd_sess_durable(const struct recd_sess *s);
 
 /* Appends count records data[0..len) (validated here: whole records, seqs
- * continuing the session, no recorder-only types).  sync: flush and make
+ * continuing the session, no recorder-only types); leading records the
+ * session already holds (seq below the next expected) are skipped.  sync: flush and make
  * durable now.  REC_ESEQ/REC_EFORMAT/...: the sender broke the protocol
  * (the connection should ABORT); the session itself is unchanged. */
 int	recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,

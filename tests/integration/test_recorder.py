@@ -367,6 +367,19 @@ def test_acks_without_sync_and_a_sender_dying_mid_frame():
             t, body = read_frame(s, 10)
         assert t == T_ACK and struct.unpack(">Q", body[:8])[0] == 4, (t, body)
         s.close()
+        # a resumed sender that sends again what is stored: skipped by seq
+        from harness.recorder import resume_hello
+        sid = [l.split("starts session ")[1] for l in rec.log().splitlines()
+               if "raw-test starts session" in l][0].strip()
+        s = connect_unix(rec.sock)
+        s.sendall(resume_hello(sid, 2))
+        t, body = read_frame(s)
+        assert t == T_ACCEPT and struct.unpack(">Q", body[-8:])[0] == 4, (t, body)
+        s.sendall(data([record(3, 2, b"l", 2000), record(4, 2, b"s", 3000),
+                        record(5, EV_OUTPUT, b"\r\n", 4000)], flags=1))
+        t, body = read_frame(s, 10)
+        assert t == T_ACK and struct.unpack(">Q", body[:8])[0] == 5, (t, body)
+        s.close()
         # escort-rec-send killed in the middle of a frame: the recorder keeps
         # what was complete and closes the session when nobody resumes it
         text = terminal_text(2 << 20)

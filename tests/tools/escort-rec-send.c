@@ -49,6 +49,8 @@ struct link {
 	long long	 written;
 };
 
+static int killed;		/* --kill-after-bytes reached */
+
 static struct opts o = { .user = "alice", .target = "web01",
 	.login = "ops", .client = "escort-rec-send", .type = EV_OUTPUT,
 	.chunk = 4096, .spool = 16u << 20, .kill_after = -1 };
@@ -240,8 +242,10 @@ pump(struct link *l, struct sender *s, int wait_ms, char *err, size_t errlen)
 			else
 				sender_consume_output(s, (size_t)r);
 		}
-		if (o.kill_after >= 0 && l->written >= o.kill_after)
-			_exit(3);
+		if (o.kill_after >= 0 && l->written >= o.kill_after) {
+			killed = 1;	/* main exits at once, like a crash */
+			return -2;
+		}
 	}
 	if (pf.revents & (POLLIN | POLLHUP | POLLERR)) {
 		r = read(l->fd, rb, sizeof(rb));
@@ -287,6 +291,8 @@ step(struct link *l, struct sender *s, int wait_ms)
 	static uint64_t last_acked = (uint64_t)-1;
 
 	r = pump(l, s, wait_ms, err, sizeof(err));
+	if (killed)
+		return -1;
 	if (strcmp(last_id, sender_session_id(s)) != 0 ||
 	    (sender_state(s) == SENDER_OPEN && last_acked == (uint64_t)-1)) {
 		snprintf(last_id, sizeof(last_id), "%s", sender_session_id(s));
@@ -560,6 +566,8 @@ main(int argc, char **argv)
 	putchar('\n');
 	rcode = 0;
 out:
+	if (killed)
+		_exit(3);	/* no cleanup, no close: a crashed proxy */
 	link_close(&l);
 	tlsl_ctx_free(l.ctx);
 	sender_free(s);

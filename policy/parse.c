@@ -422,8 +422,34 @@ pol_parse_buffer(struct policy *p, const char *name, const char *buf, size_t len
 	return S.nerr ? POL_E_SYNTAX : 0;
 }
 
+static int parse_file_read(struct policy *p, const char *path, int depth,
+    struct pol_diags *d, void *sha, const char *from, int line, int col);
+
 int
 pol_parse_file(struct policy *p, const char *path, int depth, struct pol_diags *d,
+    void *sha, const char *from, int line, int col)
+{
+	char *real = realpath(path, NULL);
+	for (int k = 0; real != NULL && k < p->nreading; k++)
+		if (strcmp(p->reading[k], real) == 0) {
+			if (d)
+				pol_diags_add(d, POL_SEV_ERROR, from ? from : path, line, col,
+				    "include cycle: '%s' is already being read", path);
+			free(real);
+			return POL_E_SYNTAX;
+		}
+	if (real != NULL && p->nreading < (int)(sizeof(p->reading) / sizeof(p->reading[0])))
+		p->reading[p->nreading++] = real;
+	else
+		free(real);
+	int r = parse_file_read(p, path, depth, d, sha, from, line, col);
+	if (real != NULL && p->nreading > 0 && p->reading[p->nreading - 1] == real)
+		free(p->reading[--p->nreading]);
+	return r;
+}
+
+static int
+parse_file_read(struct policy *p, const char *path, int depth, struct pol_diags *d,
     void *sha, const char *from, int line, int col)
 {
 	FILE *f = fopen(path, "rb");

@@ -112,6 +112,8 @@ struct pol_rule {
 struct policy {
 	atomic_long refs;
 	unsigned load_flags;		/* POL_LOAD_* given to the load */
+	char *reading[10];		/* real paths of the files being read (includes) */
+	int nreading;
 	struct arena arena;
 	char *path;
 	char hash[65];

@@ -219,9 +219,10 @@ int policy_admit(struct policy *p, const char *user, const char *target,
     time_t now, struct pol_session **out, struct pol_refusal *why);
 void pol_session_free(struct pol_session *s);
 
-/* The name of the forbid block that matches (user, target) in `p`, or NULL.
- * After a reload, call this with the new policy for each live session: a
- * non-NULL result means the session must end. */
+/* The name of the forbid block that matches (user, target) in `p` now (its
+ * `when`, if any, checked against the current time), or NULL.  After a
+ * reload, call this with the new policy for each live session: a non-NULL
+ * result means the session must end. */
 const char *policy_forbidden(const struct policy *p, const char *user,
     const char *target);
 
@@ -254,7 +255,9 @@ struct pol_check {
 
 struct pol_decision {
 	enum pol_verdict verdict;
-	/* The deciding check (first one with the final verdict): */
+	/* The deciding check: the first with the final verdict, or the wrapped
+	 * command beneath it that gave that verdict.  Strings point into the
+	 * policy (valid while it is referenced): */
 	const char *rule;		/* NULL when decided by default or by parsing */
 	const char *file;
 	int line;

@@ -263,6 +263,10 @@ def test_include_glob_and_errors_in_included_files():
         assert rc == 0, out
         rc, out, _ = run("explain", main, "u", "t", "ls")
         assert out.startswith("allow\n")
+        loop = env.write("conf.d/30-loop.conf", "include ../main.conf\n")
+        rc, out, _ = run("check", main)
+        assert rc == 1 and loop + ":1:9: error: include cycle" in out, out
+        assert out.count("include cycle") == 1, out
 
 
 def test_admit_and_targets():

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -535,6 +536,42 @@ test_order_independent(void **state)
 	policy_unref(pb);
 }
 
+/* Terminal tricks: a very long line, or thousands of commands, is refused
+ * as a whole, never checked in part. */
+static void
+test_long_lines(void **state)
+{
+	(void)state;
+	size_t n = POL_CMDLINE_MAX + 100;
+	char *line = malloc(n);
+	assert_non_null(line);
+	memset(line, ' ', n);
+	memcpy(line, "uptime", 6);
+	memcpy(line + n - 10, "; rm -rf /", 10);
+	struct pol_decision d;
+	policy_decide_for(pol, "bob", "web01", line, n, POL_ANYTIME, &d);
+	assert_int_equal(d.verdict, POL_DENY);
+	assert_non_null(strstr(d.reason, "longer than"));
+	pol_decision_free(&d);
+	/* 5000 x "ls;" then rm: too many commands */
+	size_t k = 0;
+	for (int i = 0; i < 5000; i++) {
+		memcpy(line + k, "ls;", 3);
+		k += 3;
+	}
+	memcpy(line + k, "uptime", 6);
+	k += 6;
+	policy_decide_for(pol, "bob", "web01", line, k, POL_ANYTIME, &d);
+	assert_int_equal(d.verdict, POL_DENY);
+	assert_non_null(strstr(d.reason, "too many commands"));
+	pol_decision_free(&d);
+	/* a NUL byte in the middle never hides what follows */
+	policy_decide_for(pol, "bob", "web01", "uptime\0; rm -rf /", 18, POL_ANYTIME, &d);
+	assert_int_equal(d.verdict, POL_DENY);
+	pol_decision_free(&d);
+	free(line);
+}
+
 int
 main(void)
 {
@@ -542,6 +579,7 @@ main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_deciding_rule),
 		cmocka_unit_test(test_order_independent),
+		cmocka_unit_test(test_long_lines),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

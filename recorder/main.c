@@ -33,6 +33,7 @@
 static struct recd daemon_state;
 static uv_signal_t sig_term, sig_int, sig_hup;
 
+/* Usage text. */
 static void
 usage(FILE *f)
 {
@@ -47,6 +48,7 @@ usage(FILE *f)
 "exit 0; HUP reloads the configuration (a failing reload keeps the old).\n");
 }
 
+/* 1 when a tls:// listener is configured. */
 static int
 has_tls(const struct recd_config *c)
 {
@@ -81,6 +83,7 @@ lookup_user(const struct recd_config *c, int *uid, int *gid, char *err,
 	return 0;
 }
 
+/* Creates the Store and its sessions directory, owned by User. */
 static int
 prepare_store(const struct recd_config *c, int uid, int gid, char *err,
     size_t errlen)
@@ -112,6 +115,7 @@ prepare_store(const struct recd_config *c, int uid, int gid, char *err,
 	return 0;
 }
 
+/* Switches to User for good (no way back to root). */
 static int
 drop_privileges(int uid, int gid, char *err, size_t errlen)
 {
@@ -131,6 +135,7 @@ drop_privileges(int uid, int gid, char *err, size_t errlen)
 	return 0;
 }
 
+/* The TLS server context when a tls listener is configured. */
 static int
 load_tls(const struct recd_config *c, struct tlsl_ctx **out, char *err,
     size_t errlen)
@@ -200,6 +205,7 @@ reload(struct recd *d)
 	    nc.file, recd_fsync_name(nc.fsync), nc.max_sessions);
 }
 
+/* uv_walk callback: closes every handle still open. */
 static void
 close_handle(uv_handle_t *h, void *arg)
 {
@@ -208,6 +214,7 @@ close_handle(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
+/* TERM/INT: close sessions and stop; HUP: reload. */
 static void
 on_signal(uv_signal_t *s, int signum)
 {
@@ -233,6 +240,7 @@ on_signal(uv_signal_t *s, int signum)
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 }
 
+/* Sets the daemon up and runs the loop until a TERM or INT. */
 static int
 run(struct recd *d)
 {

@@ -20,6 +20,7 @@ struct parse {
 	int		 seen[16];	/* line of first use, per keyword */
 };
 
+/* Writes "FILE:LINE: message" to err; returns -1. */
 static int
 perr(struct parse *p, const char *fmt, ...)
 {
@@ -48,6 +49,7 @@ recd_fsync_name(enum recd_fsync f)
 	}
 }
 
+/* Copies a string argument that must fit dst. */
 static int
 copy(struct parse *p, char *dst, size_t dstsz, const char *src,
     const char *what)
@@ -59,6 +61,7 @@ copy(struct parse *p, char *dst, size_t dstsz, const char *src,
 	return 0;
 }
 
+/* Parses a decimal number in [min, max]. */
 static int
 number(struct parse *p, const char *s, unsigned long min, unsigned long max,
     const char *what, unsigned *out)
@@ -76,6 +79,7 @@ number(struct parse *p, const char *s, unsigned long min, unsigned long max,
 	return 0;
 }
 
+/* Parses unix:PATH or tls://HOST:PORT into a new listener. */
 static int
 listen_spec(struct parse *p, const char *s)
 {
@@ -155,6 +159,7 @@ static const struct {
 	[K_RESUME] = { "ResumeTimeout", 1, 1 },
 };
 
+/* Applies one configuration line. */
 static int
 keyword(struct parse *p, char **w, int nw)
 {

@@ -70,6 +70,7 @@ recd_conn_name(const struct recd_conn *c)
 	return c->name;
 }
 
+/* Last step of a connection: unlinks and frees it. */
 static void
 on_handle_closed(uv_handle_t *h)
 {
@@ -87,6 +88,7 @@ on_handle_closed(uv_handle_t *h)
 	free(c);
 }
 
+/* Detaches the session and closes the handle (freed in its callback). */
 static void
 conn_close_now(struct recd_conn *c)
 {
@@ -103,6 +105,7 @@ conn_close_now(struct recd_conn *c)
 	uv_close(&c->h.handle, on_handle_closed);
 }
 
+/* A write finished: a DRAIN connection closes after its last one. */
 static void
 on_written(uv_write_t *req, int status)
 {
@@ -121,6 +124,7 @@ on_written(uv_write_t *req, int status)
 		conn_close_now(c);
 }
 
+/* Queues bytes on the socket (copied). */
 static void
 write_raw(struct recd_conn *c, const uint8_t *p, size_t n)
 {
@@ -159,6 +163,7 @@ flush_tls(struct recd_conn *c)
 	}
 }
 
+/* Encodes and sends one message, through TLS when used. */
 static void
 send_msg(struct recd_conn *c, const struct wire_msg *m)
 {
@@ -199,6 +204,7 @@ drain(struct recd_conn *c)
 		conn_close_now(c);
 }
 
+/* Logs, sends REJECT or ABORT with the reason, then drains. */
 static void
 conn_vfail(struct recd_conn *c, int type, const char *fmt, va_list ap)
 {
@@ -276,6 +282,7 @@ recd_conn_send_closed(struct recd_conn *c, const char *id, uint64_t seq,
 	drain(c);
 }
 
+/* HELLO: a new session or a resume; ACCEPT or REJECT. */
 static void
 on_hello(struct recd_conn *c, const struct wire_msg *m)
 {
@@ -338,6 +345,7 @@ on_hello(struct recd_conn *c, const struct wire_msg *m)
 	send_msg(c, &a);
 }
 
+/* Dispatches one decoded message per the connection state. */
 static void
 handle(struct recd_conn *c, const struct wire_msg *m)
 {
@@ -396,6 +404,7 @@ handle(struct recd_conn *c, const struct wire_msg *m)
 	    wire_type_name(m->type), state_names[c->state]);
 }
 
+/* Decodes and handles every complete frame in the input. */
 static void
 process(struct recd_conn *c)
 {
@@ -435,6 +444,7 @@ process(struct recd_conn *c)
 	}
 }
 
+/* Read buffers: straight into the input buffer (plain) or a TLS one. */
 static void
 on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
@@ -499,6 +509,7 @@ tls_in(struct recd_conn *c, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Socket bytes in; EOF and errors close the connection. */
 static void
 on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 {

@@ -26,6 +26,7 @@ struct recd_listener {
 	int		 marked;
 };
 
+/* A peer is waiting on a listener. */
 static void
 on_connection(uv_stream_t *server, int status)
 {
@@ -40,6 +41,7 @@ on_connection(uv_stream_t *server, int status)
 	    l->cfg.kind == RECD_LISTEN_TLS ? l->d->tls : NULL);
 }
 
+/* Frees a listener once its handle is closed. */
 static void
 free_on_close(uv_handle_t *h)
 {

@@ -52,6 +52,7 @@ struct recd_sess {
 	uint64_t	 detached_at;	/* ms; 0 while attached */
 };
 
+/* Formats err and returns code. */
 static int
 errf(char *err, size_t errlen, int code, const char *fmt, ...)
 {
@@ -63,6 +64,7 @@ errf(char *err, size_t errlen, int code, const char *fmt, ...)
 	return code;
 }
 
+/* Writer options from the configuration. */
 static struct tw_opts
 writer_opts(const struct recd *d)
 {
@@ -73,6 +75,7 @@ writer_opts(const struct recd *d)
 	return o;
 }
 
+/* Adds a session for an open writer to the table. */
 static struct recd_sess *
 sess_new(struct recd *d, const char *id, struct tw *tw)
 {
@@ -142,6 +145,7 @@ sess_break(struct recd_sess *s, int r, const char *what)
 	sess_release(s);
 }
 
+/* ACKs the durable seq when it moved past the last ACK. */
 static void
 send_ack(struct recd_sess *s)
 {
@@ -153,6 +157,7 @@ send_ack(struct recd_sess *s)
 
 static void sync_start(struct recd_sess *s);
 
+/* fdatasync finished on the thread pool: ACK what it covered. */
 static void
 sync_done(uv_fs_t *req)
 {
@@ -319,6 +324,7 @@ recd_sess_create(struct recd *d, const uint8_t *meta, size_t len,
 	return REC_OK;
 }
 
+/* The in-memory session with id, or NULL. */
 static struct recd_sess *
 sess_find(struct recd *d, const char *id)
 {

@@ -40,6 +40,7 @@ struct sender {
 	struct sender_receipt receipt;
 };
 
+/* Encodes m at the end of the output. */
 static int
 queue_msg(struct sender *s, const struct wire_msg *m)
 {
@@ -54,6 +55,7 @@ queue_msg(struct sender *s, const struct wire_msg *m)
 	return wire_encode(m, p, (size_t)n) == n ? REC_OK : REC_EINVAL;
 }
 
+/* Queues HELLO: a resume once accepted, else a new session with META. */
 static int
 queue_hello(struct sender *s)
 {
@@ -111,6 +113,7 @@ sender_free(struct sender *s)
 	free(s);
 }
 
+/* Encodes one event into the spool unless it is over its limit. */
 static int
 add_event(struct sender *s, uint64_t t_ns, uint16_t type, uint32_t channel,
     const void *data, size_t len)
@@ -140,6 +143,7 @@ add_event(struct sender *s, uint64_t t_ns, uint16_t type, uint32_t channel,
 	return REC_OK;
 }
 
+/* Monotonic ns since sender_new. */
 static uint64_t
 now_ns(const struct sender *s)
 {
@@ -277,6 +281,7 @@ drop_acked(struct sender *s, uint64_t upto)
 		buf_reset(&s->spool);
 }
 
+/* Enters SENDER_FAILED with a reason; returns code. */
 static int
 fail(struct sender *s, int code, const char *fmt, ...)
 {
@@ -290,6 +295,7 @@ fail(struct sender *s, int code, const char *fmt, ...)
 	return code;
 }
 
+/* ACCEPT: checks the id and seq, drops what is durable, rewinds. */
 static int
 on_accept(struct sender *s, const struct wire_msg *m)
 {
@@ -321,6 +327,7 @@ on_accept(struct sender *s, const struct wire_msg *m)
 	return REC_OK;
 }
 
+/* ACK: seqs only grow and never pass the last event. */
 static int
 on_ack(struct sender *s, const struct wire_msg *m)
 {
@@ -341,6 +348,7 @@ on_ack(struct sender *s, const struct wire_msg *m)
 	return REC_OK;
 }
 
+/* CLOSED: keeps the receipt; the session is over. */
 static int
 on_closed(struct sender *s, const struct wire_msg *m)
 {
@@ -365,6 +373,7 @@ on_closed(struct sender *s, const struct wire_msg *m)
 	return REC_OK;
 }
 
+/* Dispatches one decoded message from the recorder. */
 static int
 handle(struct sender *s, const struct wire_msg *m)
 {

@@ -29,6 +29,7 @@ struct tlsl {
 	char	 err[256];
 };
 
+/* Formats OpenSSL's first queued error after what. */
 static void
 ssl_reason(char *err, size_t errlen, const char *what)
 {
@@ -41,6 +42,7 @@ ssl_reason(char *err, size_t errlen, const char *what)
 	snprintf(err, errlen, "%s: %s", what, msg);
 }
 
+/* Protocol floor, own certificate and key, CA to verify the peer. */
 static int
 ctx_common(SSL_CTX *c, const char *ca, const char *cert, const char *key,
     char *err, size_t errlen)
@@ -68,6 +70,7 @@ ctx_common(SSL_CTX *c, const char *ca, const char *cert, const char *key,
 	return REC_OK;
 }
 
+/* A server or client context. */
 static int
 ctx_new(int server, const char *ca, const char *cert, const char *key,
     struct tlsl_ctx **out, char *err, size_t errlen)
@@ -199,6 +202,7 @@ drain_wbio(struct tlsl *t)
 	return REC_OK;
 }
 
+/* Records why TLS failed (the verify result first) and flushes any alert. */
 static int
 tls_fail(struct tlsl *t, int sslerr, const char *what)
 {
@@ -222,6 +226,7 @@ tls_fail(struct tlsl *t, int sslerr, const char *what)
 	return REC_ETLS;
 }
 
+/* Advances the handshake; sends plaintext held for it when done. */
 static int
 handshake(struct tlsl *t)
 {

@@ -21,6 +21,7 @@ wire_type_name(int type)
 	return "unknown";
 }
 
+/* Writes a reason to why and returns REC_EPROTO. */
 static int
 fail(char *why, size_t whylen, const char *fmt, ...)
 {
@@ -72,6 +73,7 @@ put64(uint8_t *p, uint64_t v)
 	return put32(p, (uint32_t)v);
 }
 
+/* Copies n bytes to p; returns the end. */
 static uint8_t *
 putn(uint8_t *p, const void *src, size_t n)
 {
@@ -155,6 +157,7 @@ struct cur {
 	int		 short_read;
 };
 
+/* Consumes n bytes of the body, or marks the read short (NULL). */
 static const uint8_t *
 take(struct cur *c, size_t n)
 {
@@ -191,6 +194,7 @@ take64(struct cur *c)
 	return p ? get64(p) : 0;
 }
 
+/* Consumes a str8 (wide: str16); NULL with *len 0 when short. */
 static const char *
 take_str(struct cur *c, int wide, size_t *len)
 {

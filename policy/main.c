@@ -30,7 +30,8 @@ static const char usage_text[] =
 "  admit    show whether USER may open a session to TARGET, and its settings\n"
 "  targets  list the targets USER may open\n"
 "  diff     decisions that change from OLD to NEW, over the expect lines of\n"
-"           both files, or over COMMANDS-FILE lines \"USER TARGET COMMAND\"\n"
+"           both files, or over COMMANDS-FILE (- for stdin): lines\n"
+"           \"USER TARGET COMMAND\" or JSON objects with user, target, command\n"
 "\n"
 "`when` windows are ignored unless --now or --at TIME is given (TIME is\n"
 "seconds since the epoch or YYYY-MM-DDTHH:MM[:SS]Z).\n";
@@ -370,10 +371,12 @@ struct probe {
 	char *user, *target, *command;
 };
 
+/* Appends a probe; with `dedup`, skips one already listed. */
 static int
-add_probe(struct probe **v, size_t *n, size_t *cap, const char *u, const char *t, const char *c)
+add_probe(struct probe **v, size_t *n, size_t *cap, const char *u, const char *t, const char *c,
+    bool dedup)
 {
-	for (size_t i = 0; i < *n; i++)
+	for (size_t i = 0; dedup && i < *n; i++)
 		if (!strcmp((*v)[i].user, u) && !strcmp((*v)[i].target, t) && !strcmp((*v)[i].command, c))
 			return 0;
 	if (*n == *cap) {
@@ -388,6 +391,63 @@ add_probe(struct probe **v, size_t *n, size_t *cap, const char *u, const char *t
 	(*v)[*n].command = strdup(c);
 	(*n)++;
 	return 0;
+}
+
+/* The string value of "key" in a one-line JSON object, decoded (\" \\ \/
+ * \n \t \r \b \f and \u00XX); malloc'd, or NULL when absent or not a string. */
+static char *
+json_string(const char *line, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	const char *p = strstr(line, pat);
+	if (p == NULL)
+		return NULL;
+	p += strlen(pat);
+	p += strspn(p, " \t");
+	if (*p++ != ':')
+		return NULL;
+	p += strspn(p, " \t");
+	if (*p++ != '"')
+		return NULL;
+	char *out = malloc(strlen(p) + 1);
+	if (out == NULL)
+		return NULL;
+	size_t k = 0;
+	for (; *p && *p != '"'; p++) {
+		if (*p != '\\') {
+			out[k++] = *p;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 'n': out[k++] = '\n'; break;
+		case 't': out[k++] = '\t'; break;
+		case 'r': out[k++] = '\r'; break;
+		case 'b': out[k++] = '\b'; break;
+		case 'f': out[k++] = '\f'; break;
+		case 'u': {
+			unsigned cp;
+			if (sscanf(p + 1, "%4x", &cp) != 1 || cp == 0 || cp > 0x7f) {
+				free(out);
+				return NULL;	/* only ASCII escapes are understood */
+			}
+			out[k++] = (char)cp;
+			p += 4;
+			break;
+		}
+		case '\0':
+			free(out);
+			return NULL;
+		default: out[k++] = *p; break;
+		}
+	}
+	if (*p != '"') {
+		free(out);
+		return NULL;
+	}
+	out[k] = '\0';
+	return out;
 }
 
 static int
@@ -413,7 +473,7 @@ cmd_diff(int argc, char **argv)
 	size_t n = 0, cap = 0;
 	int rc = 0;
 	if (argc == 4) {
-		FILE *f = fopen(argv[3], "r");
+		FILE *f = strcmp(argv[3], "-") == 0 ? stdin : fopen(argv[3], "r");
 		if (f == NULL) {
 			fprintf(stderr, "escort-policy: %s: %s\n", argv[3], strerror(errno));
 			rc = 2;
@@ -430,6 +490,24 @@ cmd_diff(int argc, char **argv)
 			char *s = line + strspn(line, " \t");
 			if (*s == '\0' || *s == '#')
 				continue;
+			if (*s == '{') {
+				/* escort-replay commands --json */
+				char *ju = json_string(s, "user"), *jt = json_string(s, "target");
+				char *jc = json_string(s, "command");
+				bool ok = ju && jt && jc;
+				if (ok)
+					add_probe(&v, &n, &cap, ju, jt, jc, false);
+				free(ju);
+				free(jt);
+				free(jc);
+				if (!ok) {
+					fprintf(stderr, "%s:%d: expected a JSON object with string "
+					    "\"user\", \"target\" and \"command\"\n", argv[3], ln);
+					rc = 2;
+					break;
+				}
+				continue;
+			}
 			char *u = strtok(s, " \t"), *t = strtok(NULL, " \t"), *c = strtok(NULL, "");
 			if (u == NULL || t == NULL || c == NULL) {
 				fprintf(stderr, "%s:%d: expected USER TARGET COMMAND\n", argv[3], ln);
@@ -437,10 +515,11 @@ cmd_diff(int argc, char **argv)
 				break;
 			}
 			c += strspn(c, " \t");
-			add_probe(&v, &n, &cap, u, t, c);
+			add_probe(&v, &n, &cap, u, t, c, false);
 		}
 		free(line);
-		fclose(f);
+		if (f != stdin)
+			fclose(f);
 		if (rc)
 			goto out;
 	} else {
@@ -448,7 +527,7 @@ cmd_diff(int argc, char **argv)
 		for (int k = 0; k < 2; k++)
 			for (size_t i = 0; i < policy_nexpects(ps[k]); i++) {
 				const struct pol_expect *e = policy_expect_at(ps[k], i);
-				add_probe(&v, &n, &cap, e->user, e->target, e->command);
+				add_probe(&v, &n, &cap, e->user, e->target, e->command, true);
 			}
 	}
 	size_t changed = 0;

@@ -246,6 +246,19 @@ def test_diff_shows_changed_decisions():
         assert rc == 0 and "0 changed" in out, out
         rc, out, _ = run("diff", old, new)   # over the expect lines of both
         assert rc == 1 and "approve -> allow" in out, out
+        # JSON lines, as escort-replay commands --json writes them, on stdin
+        lines = ('{"time":"2026-11-27T10:00:00Z","user":"alice","target":"web01",'
+                 '"command":"systemctl restart \\"nginx\\"","decision":"approve"}\n'
+                 '{"user":"alice","target":"web01","command":"uptime"}\n')
+        r = subprocess.run([bin_path("escort-policy"), "diff", old, new, "-"], input=lines.encode(),
+                           capture_output=True, timeout=30)
+        out = r.stdout.decode()
+        assert r.returncode == 1, (out, r.stderr)
+        assert 'approve -> allow: alice web01 "systemctl restart "nginx""' in out, out
+        assert "diff: 2 commands checked, 1 changed" in out, out
+        r = subprocess.run([bin_path("escort-policy"), "diff", old, new, "-"], input=b'{"user":1}\n',
+                           capture_output=True, timeout=30)
+        assert r.returncode == 2 and b"-:1: expected a JSON object" in r.stderr, r
 
 
 def test_include_glob_and_errors_in_included_files():

@@ -271,6 +271,17 @@ run(struct recd *d)
 			goto fail;
 		}
 	}
+	if (d->cfg.pid_file[0] != '\0') {
+		FILE *pf = fopen(d->cfg.pid_file, "w");
+
+		if (pf == NULL) {
+			snprintf(err, sizeof(err), "PidFile %s: %s",
+			    d->cfg.pid_file, strerror(errno));
+			goto fail;
+		}
+		fprintf(pf, "%ld\n", (long)getpid());
+		fclose(pf);
+	}
 	if (drop_privileges(uid, gid, err, sizeof(err)) < 0)
 		goto fail;
 	r = journal_open(d->cfg.store, d->signer,
@@ -296,6 +307,9 @@ run(struct recd *d)
 	recd_log(LOG_INFO, "escort-recorder %s started: Store %s, Fsync %s",
 	    ESCORT_VERSION, d->cfg.store, recd_fsync_name(d->cfg.fsync));
 	uv_run(d->loop, UV_RUN_DEFAULT);
+	if (d->cfg.pid_file[0] != '\0' && unlink(d->cfg.pid_file) != 0)
+		recd_log(LOG_WARNING, "PidFile %s: %s", d->cfg.pid_file,
+		    strerror(errno));
 	journal_close(d->journal);
 	seal_signer_free(d->signer);
 	tlsl_ctx_free(d->tls);

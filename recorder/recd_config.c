@@ -141,7 +141,7 @@ listen_spec(struct parse *p, const char *s)
 }
 
 enum kw { K_LISTEN, K_STORE, K_KEY, K_FSYNC, K_CERT, K_TLSKEY, K_CA, K_USER,
-	K_MAXSESS, K_RESUME, K_NKW };
+	K_MAXSESS, K_RESUME, K_PIDFILE, K_NKW };
 
 static const struct {
 	const char	*name;
@@ -157,6 +157,7 @@ static const struct {
 	[K_USER] = { "User", 1, 1 },
 	[K_MAXSESS] = { "MaxSessions", 1, 1 },
 	[K_RESUME] = { "ResumeTimeout", 1, 1 },
+	[K_PIDFILE] = { "PidFile", 1, 1 },
 };
 
 /* Applies one configuration line. */
@@ -218,6 +219,11 @@ keyword(struct parse *p, char **w, int nw)
 	case K_RESUME:
 		return number(p, w[1], 1, 86400 * 7, "ResumeTimeout",
 		    &c->resume_timeout);
+	case K_PIDFILE:
+		if (w[1][0] != '/')
+			return perr(p, "PidFile needs an absolute path");
+		return copy(p, c->pid_file, sizeof(c->pid_file), w[1],
+		    "PidFile");
 	}
 	return 0;
 }

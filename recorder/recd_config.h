@@ -11,6 +11,7 @@
  *	User NAME				(run as this user)
  *	MaxSessions N				(default 1024)
  *	ResumeTimeout SECONDS			(default 600)
+ *	PidFile FILE				(written at start, removed at exit)
  *
  * Errors are reported as "FILE:LINE: message".
  */
@@ -47,6 +48,7 @@ struct recd_config {
 	char	 user[64];
 	unsigned max_sessions;
 	unsigned resume_timeout;	/* seconds */
+	char	 pid_file[512];
 };
 
 /*

@@ -240,6 +240,25 @@ def test_config_check_reload_and_sigterm():
         t = subprocess.run([bin_path("escort-recorder"), "-t", "-f", rec.conf],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert t.returncode == 0 and b"configuration OK" in t.stdout, t
+        # without -d the recorder detaches, logs to syslog and writes its PidFile
+        pidf = os.path.join(rec.dir, "rec.pid")
+        rec.write_conf(good + "PidFile %s\n" % pidf)
+        r = subprocess.run([bin_path("escort-recorder"), "-f", rec.conf], timeout=10)
+        assert r.returncode == 0
+        wait_for(lambda: os.path.exists(pidf) and open(pidf).read().strip(), 10,
+                 what="the PidFile")
+        pid = int(open(pidf).read())
+        try:
+            assert os.path.exists("/proc/%d" % pid)
+            wait_for(lambda: os.path.exists(rec.sock), 10, what="the detached recorder's socket")
+            os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: not os.path.exists(pidf), 10, what="the PidFile to go")
+        finally:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        rec.write_conf(good)
         rec.start()
         # a session left open by its sender
         open_s = rec.send("--no-close", data=b"still open\n")

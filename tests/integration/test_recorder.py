@@ -229,6 +229,14 @@ def test_tls_mutual_auth():
         rec.verify_ok()
 
 
+def _gone(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 def test_config_check_reload_and_sigterm():
     with Env("rec-cfg") as env:
         rec = Recorder(env, start=False)
@@ -253,6 +261,7 @@ def test_config_check_reload_and_sigterm():
             wait_for(lambda: os.path.exists(rec.sock), 10, what="the detached recorder's socket")
             os.kill(pid, signal.SIGTERM)
             wait_for(lambda: not os.path.exists(pidf), 10, what="the PidFile to go")
+            wait_for(lambda: _gone(pid), 10, what="the detached recorder to exit")
         finally:
             try:
                 os.kill(pid, signal.SIGKILL)

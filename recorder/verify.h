@@ -17,7 +17,10 @@
 #include "recorder/seal.h"
 
 enum verify_flags {
-	VERIFY_DEEP = 1		/* decompress and check every event record */
+	VERIFY_DEEP = 1,	/* decompress and check every event record */
+	VERIFY_WAIT_LIVE = 2	/* an incomplete tail (journal, or a live
+				   session) may be a write in progress: look
+				   again once after 200 ms before reporting */
 };
 
 /* One segment as found in a file. */

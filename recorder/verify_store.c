@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "recorder/journal.h"
@@ -15,6 +16,9 @@
 #include "recorder/segment.h"
 #include "recorder/transcript.h"
 #include "recorder/verify.h"
+
+/* How long to wait before looking again at an incomplete tail. */
+static const struct timespec vs_retry = { 0, 200000000 };
 
 struct vs {
 	verify_report_cb cb;
@@ -238,6 +242,14 @@ vs_session(struct vs *s, const char *store, const char *id,
 		return;
 	}
 	r = verify_file(fd, id, v, flags, &vr);
+	if ((flags & VERIFY_WAIT_LIVE) && r == REC_OK && vr.err == REC_OK &&
+	    vr.tail_torn && !vr.finished) {
+		/* A live session may be in the middle of a write: look again
+		 * once the writer had time to finish it. */
+		verify_file_result_free(&vr);
+		nanosleep(&vs_retry, NULL);
+		r = verify_file(fd, id, v, flags, &vr);
+	}
 	close(fd);
 	if (r != REC_OK) {
 		vs_report(s, 0, id, UINT32_MAX, UINT64_MAX, "%s: %s", path,
@@ -289,6 +301,12 @@ verify_store(const char *store, const struct seal_verifier *v,
 	s.cb = cb;
 	s.arg = arg;
 	r = journal_read(store, v, vs_journal_cb, &s, &bad, &torn);
+	if ((flags & VERIFY_WAIT_LIVE) && r == REC_OK && torn) {
+		/* Perhaps an entry being appended right now: read again. */
+		s.nje = 0;
+		nanosleep(&vs_retry, NULL);
+		r = journal_read(store, v, vs_journal_cb, &s, &bad, &torn);
+	}
 	if (r == REC_ENOENT)
 		vs_report(&s, 0, "journal", UINT32_MAX, UINT64_MAX,
 		    "%s/%s is missing", store, JOURNAL_FILE);

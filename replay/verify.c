@@ -53,7 +53,7 @@ replay_verify(const char *store, int argc, char **argv)
 	struct replay_verify_ctx ctx;
 	struct seal_verifier *v = NULL;
 	const char *key = NULL;
-	int all = 0, flags = 0, c, r;
+	int all = 0, flags = VERIFY_WAIT_LIVE, c, r;
 
 	memset(&ctx, 0, sizeof(ctx));
 	while ((c = getopt_long(argc, argv, "ak:dq", opts, NULL)) != -1) {

@@ -135,14 +135,17 @@ def test_bad_input_is_rejected_and_other_sessions_go_on():
             t0 = time.monotonic()
             h = hello()
             for i in range(8):
-                loris.sendall(h[i:i + 1])
+                try:
+                    loris.sendall(h[i:i + 1])
+                except OSError:         # refused already (a slow machine)
+                    break
                 time.sleep(0.5)
             for s in (quiet, loris):
                 f = read_frame(s, 10)
                 assert f and f[0] == T_REJECT and "no HELLO within" in reason(f[1]), f
                 assert wait_eof(s, 5)
                 s.close()
-            assert time.monotonic() - t0 < 12
+            assert time.monotonic() - t0 < 30
             # a PING on a good session gets a PONG
             s = connect_unix(rec.sock)
             s.sendall(hello() + frame(T_PING, struct.pack(">Q", 4242)))

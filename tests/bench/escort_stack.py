@@ -118,8 +118,11 @@ class Stack:
                                                      "-f", self.proxy_conf])
         self._wait(lambda: port_open(self.port), self.proxy, "proxy port")
         probe = self.env.write("escort/probe.txt", "escort bench probe %d\n" % os.getpid())
-        r = subprocess.run(self.ssh(["-T"], "cat", probe), stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=60)
+        try:
+            r = subprocess.run(self.ssh(["-T"], "cat", probe), stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError("`cat` of a small file through the proxy got no answer in 60 s")
         if r.returncode != 0 or r.stdout != open(probe, "rb").read():
             raise RuntimeError("exec through the proxy failed (exit %d): %s" % (
                 r.returncode, (r.stderr or r.stdout).decode("utf-8", "replace").strip()[-200:]))

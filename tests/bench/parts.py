@@ -258,11 +258,12 @@ def _stream(argv, feed_blocks, timeout):
     import hashlib, selectors, subprocess, time
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
-    h, got, head = hashlib.sha256(), 0, b""
+                         stderr=subprocess.PIPE, start_new_session=True)
+    h, got, head, err = hashlib.sha256(), 0, b"", b""
     sel = selectors.DefaultSelector()
     os.set_blocking(p.stdin.fileno(), False)
     sel.register(p.stdout, selectors.EVENT_READ)
+    sel.register(p.stderr, selectors.EVENT_READ)
     blocks = iter(feed_blocks)
     pending = next(blocks, None)
     if pending is None:
@@ -274,7 +275,12 @@ def _stream(argv, feed_blocks, timeout):
             if time.monotonic() - t0 > timeout:
                 raise TimeoutError("timed out after %ds" % timeout)
             for k, _ in sel.select(1.0):
-                if k.fileobj is p.stdout:
+                if k.fileobj is p.stderr:
+                    b = os.read(p.stderr.fileno(), 4096)
+                    if not b:
+                        sel.unregister(p.stderr)
+                    err = (err + b)[-2048:]
+                elif k.fileobj is p.stdout:
                     b = os.read(p.stdout.fileno(), 1 << 20)
                     if not b:
                         sel.unregister(p.stdout)
@@ -300,6 +306,8 @@ def _stream(argv, feed_blocks, timeout):
         raise
     finally:
         p.stdout.close()
+        p.stderr.close()
+    _stream.last_stderr = err.decode("utf-8", "replace").strip()
     return time.monotonic() - t0, rc, h.hexdigest(), got, head
 
 
@@ -318,7 +326,13 @@ def _sha_of_repeats(path, times):
     return h.hexdigest()
 
 
-INTACT_DOWN_TIMEOUT = 240     # seconds for 1 GiB (4.5 MB/s at least)
+INTACT_DOWN_TIMEOUT = 180     # seconds for 1 GiB (6 MB/s at least)
+
+
+def _errtail(rc):
+    """The client's last stderr line after a failed transfer, for the log."""
+    e = getattr(_stream, "last_stderr", "")
+    return "" if rc == 0 or not e else " (%s)" % e.splitlines()[-1][:200]
 INTACT_UP_TIMEOUT = 120       # seconds for 256 MiB
 
 
@@ -346,8 +360,8 @@ def intact(ctx, stack):
                                           INTACT_DOWN_TIMEOUT)
             ok = rc == 0 and sha == want_down
             res[label, "down"] = (dt, ok)
-            ctx.log("   %s: 1 GiB exec output %.1f s, exit %d, %d bytes, SHA-256 %s"
-                    % (label, dt, rc, got, "equal" if ok else "DIFFERENT"))
+            ctx.log("   %s: 1 GiB exec output %.1f s, exit %d, %d bytes, SHA-256 %s%s"
+                    % (label, dt, rc, got, "equal" if ok else "DIFFERENT", _errtail(rc)))
         except (TimeoutError, subprocess.TimeoutExpired) as e:
             res[label, "down"] = "1 GiB exec output: %s" % e
             ctx.log("   %s: %s" % (label, res[label, "down"]))
@@ -356,8 +370,8 @@ def intact(ctx, stack):
                                          _data_blocks(ctx.data, up_times), INTACT_UP_TIMEOUT)
             ok = rc == 0 and head.split()[:1] == [want_up.encode()]
             res[label, "up"] = (dt, ok)
-            ctx.log("   %s: 256 MiB upload %.1f s, exit %d, remote SHA-256 %s"
-                    % (label, dt, rc, "equal" if ok else "DIFFERENT"))
+            ctx.log("   %s: 256 MiB upload %.1f s, exit %d, remote SHA-256 %s%s"
+                    % (label, dt, rc, "equal" if ok else "DIFFERENT", _errtail(rc)))
         except (TimeoutError, subprocess.TimeoutExpired) as e:
             res[label, "up"] = "256 MiB upload: %s" % e
             ctx.log("   %s: %s" % (label, res[label, "up"]))

@@ -33,12 +33,13 @@ struct tw_opts {
 	size_t chunk_raw_max;	/* close the zstd frame after this many raw
 				   bytes (default 4 MiB) */
 	uint64_t chunk_ns_max;	/* ... or this age (default 5 s) */
-	int zstd_level;		/* default TW_ZSTD_LEVEL */
+	int zstd_level;		/* 1..19: that zstd level; 0 (default):
+				   parameters tuned for terminal text
+				   (~7.1% of raw at ~250 MB/s per core) */
 	uint64_t checkpoint_ns;	/* sign at least this often while data flows
 				   (default 10 s; tw_flush adds one when due) */
 	int no_sync;		/* 1: never fdatasync (Fsync never) */
 };
-#define TW_ZSTD_LEVEL 3
 
 /* What is on disk after a flush/checkpoint/close. */
 struct tw_state {

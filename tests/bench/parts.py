@@ -210,8 +210,42 @@ def replay_verify(ctx, stack):
             msg = (r.stderr or r.stdout).decode("utf-8", "replace").strip().splitlines()
             return rep.na("replay_verify_throughput", "verify exit %d: %s" % (
                 r.returncode, msg[-1] if msg else ""))
-    rep.add("replay_verify_throughput", stored / statistics.median(times) / MB, "MB/s")
+    verify = stored / statistics.median(times) / MB
+    rep.add("replay_verify_throughput", verify, "MB/s")
     rep.add("replay_verify_stored_bytes", stored, "bytes")
+    # Baseline: plain SHA-256 of the same files (the floor of any integrity
+    # check over every stored byte), in one process, median of 3.
+    files = [os.path.join(dp, n) for dp, _, fs in os.walk(stack.store) for n in fs]
+    times = []
+    for _ in range(3):
+        t0 = time.monotonic()
+        r = subprocess.run(["sha256sum", "--"] + files, capture_output=True, timeout=300)
+        times.append(time.monotonic() - t0)
+    if r.returncode == 0:
+        sha = stored / statistics.median(times) / MB
+        rep.add("sha256sum_store_throughput", sha, "MB/s")
+        rep.add("replay_verify_vs_sha256sum", verify / sha, "x")
+
+
+def derived(ctx):
+    """Ratios of figures from different parts of this run."""
+    rep = ctx.rep
+
+    def num(name):
+        t = rep.value(name)
+        try:
+            return float(t.split()[0]) if t and not t.startswith("n/a") else None
+        except ValueError:
+            return None
+    direct = num("bulk_direct_throughput")
+    for mode in ("interval", "always"):
+        r = num("recorder_%s_mb_s_per_core" % mode)
+        name = "recorder_%s_vs_ssh_direct" % mode
+        if r is not None and direct:
+            # how many sessions at full `ssh -tt cat` speed one recorder core absorbs
+            rep.add(name, r / direct, "x")
+        else:
+            rep.na(name, "needs recorder_%s_mb_s_per_core and bulk_direct_throughput" % mode)
 
 
 # ---- keystroke round trip --------------------------------------------------------

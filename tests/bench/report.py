@@ -41,6 +41,13 @@ class Report:
     def has(self, name):
         return name in self.names
 
+    def value(self, name):
+        """The text of the last figure called name ("12.5 MB/s", "n/a (...)"), or None."""
+        for n, text, _ in reversed(self.rows):
+            if n == name:
+                return text
+        return None
+
     def _emit(self, name, text, note):
         self.rows.append((name, text, note))
         self.names.add(name)

@@ -1,0 +1,50 @@
+"""The targets the issues set, checked against the figures of this run.
+Each prints `bench: goal.NAME met|missed (VALUE, goal OP LIMIT)` or n/a when
+the figure was not measured.  Where several figures are listed, the first
+one measured counts."""
+
+# (figures, operator, limit, what it means)
+GOALS = [
+    (["bulk_proxy_vs_direct"], ">=", 0.8, "bulk output through the proxy vs direct"),
+    (["size_escort_vs_sudo_iolog"], "<=", 0.9, "stored size vs sudo I/O log"),
+    (["size_escort_vs_tlog"], "<=", 0.1, "stored size vs tlog"),
+    (["recorder_interval_mb_s_per_core"], ">=", 200, "recorder MB/s per core, Fsync interval"),
+    (["replay_verify_throughput", "transcript_verify_mbps"], ">=", 300, "verify MB/s"),
+    (["policy_load_median"], "<", 200, "10,000-pattern policy load, ms"),
+    (["policy_decide_p99"], "<", 20, "policy decision p99, us"),
+    (["keystroke_proxy_added_p99"], "<=", 1000, "keystroke p99 added by the proxy, us"),
+    (["sessions_rss_per_session"], "<=", 300, "proxy KiB per concurrent session"),
+    (["proxy_exec_1g_intact"], "==", "yes", "1 GiB exec output intact"),
+    (["proxy_upload_256m_intact"], "==", "yes", "256 MiB upload intact"),
+]
+
+
+def _num(text):
+    try:
+        return float(text.split()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+def check(rep):
+    for names, op, limit, what in GOALS:
+        name = names[0]
+        found = [(n, rep.value(n)) for n in names if rep.value(n) is not None]
+        label = "goal.%s" % name
+        if not found:
+            rep.na(label, "%s not measured" % name)
+            continue
+        n, text = found[0]
+        if text.startswith("n/a"):
+            rep.na(label, "%s %s" % (n, text))
+            continue
+        if op == "==":
+            ok = text.split()[0] == limit
+        else:
+            v = _num(text)
+            if v is None:
+                rep.na(label, "%s is not a number: %s" % (n, text))
+                continue
+            ok = {">=": v >= limit, "<=": v <= limit, "<": v < limit}[op]
+        rep.add(label, "met" if ok else "missed",
+                "(%s %s; goal %s %s: %s)" % (n, text, op, limit, what))

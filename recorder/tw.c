@@ -67,7 +67,8 @@ tw_id_valid(const char *id)
 {
 	size_t i, n = strlen(id);
 
-	if (n == 0 || n > SEAL_ID_MAX || id[0] == '.')
+	if (n == 0 || n > SEAL_ID_MAX || id[0] == '.' ||
+	    strcmp(id, "journal") == 0)	/* the journal's own chain id */
 		return 0;
 	for (i = 0; i < n; i++) {
 		char c = id[i];

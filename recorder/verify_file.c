@@ -41,24 +41,12 @@ static int
 vf_head(struct vf *f, const struct seg *s, const char *expect_id)
 {
 	struct verify_file_result *res = f->res;
-	struct buf b;
-	uint8_t idlen;
-	const uint8_t *id, *meta;
-	uint32_t mlen;
-	size_t count = 0;
+	const uint8_t *meta;
+	size_t mlen, count = 0;
 	uint64_t t = 0;
 	int r;
 
-	buf_view(&b, s->payload, s->len);
-	if (buf_get_u8(&b, &idlen) != REC_OK || idlen == 0 ||
-	    idlen > SEAL_ID_MAX || buf_get_bytes(&b, idlen, &id) != REC_OK ||
-	    buf_get_u64(&b, &res->start_wall_ns) != REC_OK ||
-	    buf_get_u32(&b, &mlen) != REC_OK ||
-	    buf_get_bytes(&b, mlen, &meta) != REC_OK || buf_len(&b) != 0)
-		return REC_EFORMAT;
-	memcpy(res->id, id, idlen);
-	res->id[idlen] = '\0';
-	if (strlen(res->id) != idlen)
+	if (seg_head_get(s, res->id, &res->start_wall_ns, &meta, &mlen) != REC_OK)
 		return REC_EFORMAT;
 	if (expect_id != NULL && strcmp(expect_id, res->id) != 0)
 		return REC_ETAMPER;

@@ -32,7 +32,7 @@ struct fx {
 	struct journal *journal;
 };
 
-static int
+static __attribute__((unused)) int
 fx_write_key(const char *priv, const char *pub)
 {
 	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -54,7 +54,7 @@ fx_write_key(const char *priv, const char *pub)
 	return 0;
 }
 
-static struct fx *
+static __attribute__((unused)) struct fx *
 fx_new(void)
 {
 	struct fx *x = calloc(1, sizeof(*x));
@@ -75,7 +75,7 @@ fx_new(void)
 	return x;
 }
 
-static void
+static __attribute__((unused)) void
 fx_free(struct fx *x)
 {
 	char cmd[400];
@@ -90,7 +90,7 @@ fx_free(struct fx *x)
 }
 
 /* META records for a session: user alice on web01. */
-static void
+static __attribute__((unused)) void
 fx_meta(struct buf *out)
 {
 	struct buf f;
@@ -109,7 +109,7 @@ fx_meta(struct buf *out)
 }
 
 /* Reads the whole file at path into a malloc'd buffer. */
-static uint8_t *
+static __attribute__((unused)) uint8_t *
 fx_slurp(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "rb");
@@ -129,7 +129,7 @@ fx_slurp(const char *path, size_t *n)
 	return p;
 }
 
-static void
+static __attribute__((unused)) void
 fx_spit(const char *path, const uint8_t *p, size_t n)
 {
 	FILE *f = fopen(path, "wb");
@@ -145,7 +145,7 @@ struct fx_report {
 	char last[512];		/* the first problem reported */
 };
 
-static void
+static __attribute__((unused)) void
 fx_report_cb(void *arg, int ok, const char *session, uint32_t index,
     uint64_t offset, const char *msg)
 {
@@ -159,7 +159,7 @@ fx_report_cb(void *arg, int ok, const char *session, uint32_t index,
 	    session, index, (unsigned long long)offset, msg);
 }
 
-static int
+static __attribute__((unused)) int
 fx_verify(struct fx *x, const struct seal_verifier *v, struct fx_report *rep)
 {
 	memset(rep, 0, sizeof(*rep));

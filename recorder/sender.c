@@ -30,6 +30,7 @@ struct sender {
 	uint8_t		 head[WIRE_HEAD_LEN];
 	struct timespec	 start;
 	int		 sync_wanted;
+	uint64_t	 pressure_seq;	/* sync asked for up to this seq */
 	int		 wait_accept;	/* HELLO queued on this connection */
 	int		 end_added;	/* END event spooled (sender_close) */
 	int		 close_queued;	/* CLOSE framed on this connection */
@@ -207,26 +208,37 @@ frame_data(struct sender *s)
 	uint8_t *p;
 	int r;
 
+	size_t last = 0;
+	int sync;
+
 	while (off + n < total && (n == 0 || n < FRAME_TARGET)) {
 		uint32_t plen = buf_ld32(base + off + n);
 		size_t rl = EV_HDR_LEN + (size_t)plen;
 
 		if (n > 0 && n + rl > WIRE_BODY_MAX - 5)
 			break;
+		last = off + n;
 		n += rl;
 		count++;
 	}
 	if (n == 0 && !s->sync_wanted)
 		return REC_OK;
+	/* Half the spool waits for acks: ask for a sync now instead of the
+	 * recorder's next interval (one request outstanding at a time). */
+	sync = s->sync_wanted && off + n == total;
+	if (n > 0 && total >= s->limit / 2 && s->pressure_seq <= s->acked) {
+		sync = 1;
+		s->pressure_seq = buf_ld64(base + last + 10);
+	}
 	if ((r = buf_reserve(&s->out, DATA_PREFIX + n, &p)) != REC_OK)
 		return r;
 	base = buf_ptr(&s->spool);	/* unchanged; out is a different buf */
 	wire_put_header(p, WIRE_DATA, (uint32_t)(1 + 4 + n));
-	p[WIRE_HDR_LEN] = s->sync_wanted && off + n == total ? WIRE_F_SYNC : 0;
+	p[WIRE_HDR_LEN] = sync ? WIRE_F_SYNC : 0;
 	buf_be32(p + WIRE_HDR_LEN + 1, count);
 	if (n > 0)
 		memcpy(p + DATA_PREFIX, base + off, n);
-	if (p[WIRE_HDR_LEN] & WIRE_F_SYNC)
+	if (sync && off + n == total)
 		s->sync_wanted = 0;
 	s->sent = off + n;
 	return REC_OK;
@@ -452,6 +464,7 @@ sender_on_disconnect(struct sender *s)
 	buf_reset(&s->out);
 	s->sent = 0;
 	s->close_queued = 0;
+	s->pressure_seq = 0;
 	s->wait_accept = 1;
 	if (queue_hello(s) != REC_OK)
 		fail(s, REC_ENOMEM, "out of memory");

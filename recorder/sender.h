@@ -18,7 +18,9 @@
  * Events get seq 1 (the META event carried by HELLO), 2, 3, ... and t_ns
  * from CLOCK_MONOTONIC since sender_new.  Every event stays in the spool
  * until an ACK covers it; ACK means durable on the recorder per its Fsync
- * setting.  The spool is bounded by spool_limit bytes of encoded records.
+ * setting.  The spool is bounded by spool_limit bytes of encoded records;
+ * once half of it waits for ACKs, the next DATA frame asks the recorder to
+ * sync at once (WIRE_F_SYNC) rather than at its next Fsync interval.
  *
  * All functions returning int return REC_OK or a negative REC_E* code.
  * The sender owns all its memory; sender_free releases it.

@@ -82,7 +82,13 @@ def test_sigkill_recorder_during_busy_sessions_loses_no_acked_byte():
             assert rc == 0, (rc, out[-2000:], err[-3000:], rec.log()[-3000:])
             sid = [l.split()[1] for l in out.splitlines() if l.startswith("closed ")][0]
             assert out.count("accepted %s" % sid) >= 2, out   # it did resume
-            assert rec.cat(sid) == bytes(sent[k])
+            got, want = rec.cat(sid), bytes(sent[k])
+            if got != want:
+                at = next((i for i in range(min(len(got), len(want))) if got[i] != want[i]),
+                          min(len(got), len(want)))
+                raise AssertionError("session %s: %d bytes stored, %d sent, first difference "
+                                     "at %d\n%s\n%s" % (sid, len(got), len(want), at, out[-1500:],
+                                                          rec.log()[-6000:]))
         assert "recovered after a restart" in rec.log() or "reopened at seq" in rec.log()
         rec.verify_ok()
 

@@ -20,6 +20,7 @@ struct peer {
 	int		 ntypes;
 	uint64_t	 seqs[4096];
 	size_t		 nseqs;
+	int		 sync_flags;	/* DATA frames with WIRE_F_SYNC */
 	struct wire_msg	 hello;
 };
 
@@ -33,6 +34,7 @@ drain(struct sender *s, struct peer *pr)
 	pr->len = 0;
 	pr->ntypes = 0;
 	pr->nseqs = 0;
+	pr->sync_flags = 0;
 	while ((n = sender_pending_output(s, &p)) > 0) {
 		assert_true(pr->len + n <= sizeof(pr->bytes));
 		memcpy(pr->bytes + pr->len, p, n);
@@ -50,6 +52,8 @@ drain(struct sender *s, struct peer *pr)
 		pr->types[pr->ntypes++] = m.type;
 		if (m.type == WIRE_HELLO)
 			pr->hello = m;
+		if (m.type == WIRE_DATA && (m.flags & WIRE_F_SYNC))
+			pr->sync_flags++;
 		if (m.type == WIRE_DATA) {
 			size_t used, at = 0;
 			struct ev e;
@@ -131,6 +135,7 @@ test_hello_data_ack(void **state)
 	drain(s, &pr);
 	assert_int_equal(pr.ntypes, 1);
 	assert_int_equal(pr.types[0], WIRE_DATA);
+	assert_int_equal(pr.sync_flags, 1);	/* sender_sync */
 	assert_int_equal(pr.nseqs, 2);
 	assert_int_equal(pr.seqs[0], 2);
 	assert_int_equal(pr.seqs[1], 3);
@@ -175,6 +180,9 @@ test_spool_limit(void **state)
 	assert_int_equal(sender_event(s, EV_META, 1, chunk, 1), REC_EINVAL);
 	drain(s, &pr);
 	assert_int_equal(pr.nseqs, 3);
+	/* half the spool unacked: the frame asks for a sync */
+	assert_int_equal(pr.ntypes, 1);
+	assert_int_equal(pr.sync_flags, 1);
 	ack(s, 3, REC_OK);
 	assert_int_equal(sender_event(s, EV_OUTPUT, 1, chunk, sizeof(chunk)),
 	    REC_OK);
@@ -197,6 +205,7 @@ test_resume_retransmits_unacked(void **state)
 		    REC_OK);
 	drain(s, &pr);
 	assert_int_equal(pr.nseqs, 10);		/* seqs 2..11 */
+	assert_int_equal(pr.sync_flags, 0);	/* 320 bytes of 64 KiB */
 	ack(s, 5, REC_OK);
 	/* partial output is dropped on disconnect */
 	assert_int_equal(sender_event(s, EV_OUTPUT, 0, "def", 3), REC_OK);

@@ -55,6 +55,7 @@ class Stack:
         self.store = self.env.path("escort", "store", "x")[:-2]
         self.dir = os.path.dirname(self.store)
         self.recorder_pub = None
+        self.exits = []                           # (part, status) of proxy deaths
         self._mark = {}
         try:
             self._start_recorder(fsync)
@@ -127,6 +128,27 @@ class Stack:
             raise RuntimeError("exec through the proxy failed (exit %d): %s" % (
                 r.returncode, (r.stderr or r.stdout).decode("utf-8", "replace").strip()[-200:]))
         self.ok, self.reason = True, ""
+
+    def check_alive(self, part, log):
+        """After a part: when the proxy (or recorder) died during it, notes its
+        exit status and restarts the proxy for the parts that follow."""
+        for proc in (self.recorder, self.proxy):
+            if proc and not proc.alive():
+                st = proc.p.returncode
+                self.exits.append((part, proc.name, st))
+                log("   %s exited with status %s during %s: %s" % (
+                    proc.name, st, part, proc.log().strip()[-300:]))
+        if self.rec_ok and not self.recorder.alive():
+            self.ok, self.rec_ok = False, False
+            self.reason = self.rec_reason = "escort-recorder exited during %s" % part
+            return
+        if self.ok and not self.proxy.alive():
+            try:
+                self.start_proxy()
+                log("   escort-proxy restarted, pid %d" % self.proxy.pid)
+            except (OSError, subprocess.SubprocessError, AssertionError, RuntimeError) as e:
+                self.reason = "escort-proxy exited during %s; restart failed: %s" % (
+                    part, _one_line(e))
 
     def _wait(self, pred, proc, what):
         try:

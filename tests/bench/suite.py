@@ -16,6 +16,11 @@ from report import Report                                    # noqa: E402
 from target import BenchSshd                                 # noqa: E402
 import goals                                                 # noqa: E402
 import parts                                                 # noqa: E402
+import part_bulk                                             # noqa: E402
+import part_keystroke                                        # noqa: E402
+import part_programs                                         # noqa: E402
+import part_sessions                                         # noqa: E402
+import part_transfer                                         # noqa: E402
 
 
 def log(msg):
@@ -65,30 +70,38 @@ def main():
 
         if "programs" not in skip:
             rep.section("bench programs")
-            parts.bench_programs(ctx)
+            part_programs.bench_programs(ctx)
 
         rep.section("escort daemons")
         stack = parts.start_escort(ctx)
 
         if "bulk" not in skip:
             rep.section("bulk output: ssh -tt cat %d MiB, %d rounds" % (size >> 20, a.rounds))
-            sizes = parts.bulk(ctx, stack, direct, a.rounds)
-            parts.sizes_vs_baselines(ctx, stack, sizes, direct)
-            parts.replay_verify(ctx, stack)
+            sizes = part_bulk.bulk(ctx, stack, direct, a.rounds)
+            stack.check_alive("bulk", log)
+            part_bulk.sizes_vs_baselines(ctx, stack, sizes, direct)
+            part_bulk.replay_verify(ctx, stack)
 
         if "keystroke" not in skip:
             rep.section("keystroke round trip")
-            parts.keystroke(ctx, stack, direct, a.keystrokes)
+            part_keystroke.keystroke(ctx, stack, direct, a.keystrokes)
+            stack.check_alive("keystroke", log)
 
         if "intact" not in skip:
             rep.section("1 GiB exec output and 256 MiB upload through the proxy")
-            parts.intact(ctx, stack)
+            part_transfer.intact(ctx, stack)
+            stack.check_alive("intact", log)
 
         if "sessions" not in skip:
             rep.section("%d concurrent interactive sessions through the proxy" % a.sessions)
-            parts.sessions(ctx, stack, a.sessions)
+            part_sessions.sessions(ctx, stack, a.sessions)
+            stack.check_alive("sessions", log)
 
-    parts.derived(ctx)
+        if stack.rec_ok or stack.exits:
+            rep.add("escort_daemon_exits", len(stack.exits), "",
+                    "; ".join("%s %s during %s" % (n, st, p) for p, n, st in stack.exits))
+
+    part_programs.derived(ctx)
     rep.section("goals")
     goals.check(rep)
     rep.add("loadavg_1min_end", os.getloadavg()[0], "")

@@ -1,0 +1,163 @@
+"""Bulk terminal output beside sudo's I/O log and tlog-rec: throughput, the
+size each stores, and how fast escort-replay verifies what was stored."""
+import os, shutil, statistics, subprocess, time
+
+import throughput
+from harness.core import bin_path, tool_path
+from parts import MB
+from target import tree_size
+
+
+def bulk(ctx, stack, direct, nrounds):
+    """128 MiB through `ssh -tt cat`: direct, sudo I/O log, tlog-rec, proxy."""
+    rep, sshd, env = ctx.rep, ctx.sshd, ctx.env
+    sizes = {}
+    methods = [throughput.Method("direct", lambda: direct("cat", ctx.data))]
+
+    if sshd.sudo_ok:
+        def sudo_after():
+            seq = os.path.join(sshd.iolog, "seq")
+            sizes["sudo"] = tree_size(sshd.iolog) - (os.path.getsize(seq)
+                                                      if os.path.exists(seq) else 0)
+        methods.append(throughput.Method(
+            "sudo", lambda: direct("sudo", "-n", "-u", "root", "cat", ctx.data),
+            before=sshd.clear_iolog, after=sudo_after))
+    tlog = shutil.which("tlog-rec")
+    if tlog:
+        tlog_file = env.path("tlog", "session.log")
+
+        def tlog_before():
+            if os.path.exists(tlog_file):
+                os.unlink(tlog_file)
+
+        def tlog_after():
+            sizes["tlog"] = tree_size(tlog_file)
+        methods.append(throughput.Method(
+            "tlog", lambda: direct(tlog, "--writer=file", "--file-path=" + tlog_file,
+                                   "cat", ctx.data),
+            before=tlog_before, after=tlog_after))
+    if stack and stack.ok:
+        methods.append(throughput.Method(
+            "proxy", lambda: stack.ssh(["-tt"], "cat", ctx.data),
+            before=stack.mark_store, after=lambda: sizes.__setitem__(
+                "escort", stack.new_recording_size())))
+
+    med = throughput.rounds(methods, ctx.size, nrounds, log=ctx.log)
+    byname = {m.name: m for m in methods}
+
+    if "direct" not in med:
+        reason = "direct ssh -tt cat failed: %s" % byname["direct"].error
+        for n in ("bulk_direct_throughput", "bulk_sudo_iolog_vs_direct",
+                  "bulk_tlog_vs_direct", "bulk_proxy_vs_direct"):
+            rep.na(n, reason)
+        return sizes
+    d = med["direct"]
+    rep.add("bulk_direct_throughput", ctx.size / d / MB, "MB/s")
+
+    def ratio(name, method, missing):
+        if method in med:
+            rep.add(name, d / med[method], "x")
+        elif method in byname:
+            rep.na(name, "%s run failed: %s" % (method, byname[method].error))
+        else:
+            rep.na(name, missing)
+    ratio("bulk_sudo_iolog_vs_direct", "sudo", sshd.sudo_reason or "sudo not available")
+    ratio("bulk_tlog_vs_direct", "tlog", "tlog-rec not installed")
+    ratio("bulk_proxy_vs_direct", "proxy", stack.reason if stack else "proxy not started")
+
+    for k, label in (("sudo", "sudo_iolog"), ("tlog", "tlog")):
+        if k in sizes:
+            rep.add("size_%s" % label, sizes[k], "bytes")
+            rep.add("size_%s_vs_raw" % label, sizes[k] / ctx.size, "x")
+        else:
+            rep.na("size_%s" % label, "no %s run completed" % k)
+    return sizes
+
+
+def _record_via_sender(ctx, stack, direct):
+    """When the proxy cannot record the bulk session: the same terminal output
+    (captured once from `ssh -tt cat` direct) sent as OUTPUT events in 16 KiB
+    pieces by escort-rec-send to the same recorder.  Returns (bytes the store
+    grew by, None) or (None, reason)."""
+    send = tool_path("escort-rec-send")
+    if not stack.rec_ok:
+        return None, stack.rec_reason
+    if not os.access(send, os.X_OK):
+        return None, "proxy unavailable (%s) and escort-rec-send not built" % stack.reason
+    capture = ctx.env.path("capture", "tty-output")
+    try:
+        with open(capture, "wb") as f:
+            subprocess.run(direct("cat", ctx.data), stdin=subprocess.PIPE, stdout=f,
+                           stderr=subprocess.DEVNULL, timeout=120, check=True)
+        stack.mark_store()
+        r = subprocess.run([send, "-s", "unix:" + stack.sock, "--chunk", "16384", capture],
+                           capture_output=True, timeout=180)
+    except (subprocess.SubprocessError, OSError) as e:
+        return None, "capture or send failed: %s" % e
+    if r.returncode != 0:
+        return None, "escort-rec-send exit %d: %s" % (
+            r.returncode, r.stderr.decode("utf-8", "replace").strip()[-200:])
+    grown = stack.new_recording_size()
+    os.unlink(capture)
+    return grown, None
+
+
+def sizes_vs_baselines(ctx, stack, sizes, direct):
+    """The stored recording of the proxied bulk session against sudo's and
+    tlog's (or, without a working proxy, the same output sent by
+    escort-rec-send to the recorder)."""
+    rep = ctx.rep
+    names = ("size_escort", "size_escort_vs_sudo_iolog", "size_escort_vs_tlog")
+    via = "proxy"
+    if not sizes.get("escort"):
+        e, reason = _record_via_sender(ctx, stack, direct)
+        if e is None:
+            for n in names:
+                rep.na(n, reason)
+            return
+        sizes["escort"], via = e, "escort-rec-send"
+    e = sizes["escort"]
+    rep.add("size_escort", e, "bytes")
+    rep.add("size_escort_via", via, "")
+    rep.add("size_escort_vs_raw", e / ctx.size, "x")
+    for k, label in (("sudo", "sudo_iolog"), ("tlog", "tlog")):
+        if sizes.get(k):
+            rep.add("size_escort_vs_%s" % label, e / sizes[k], "x")
+        else:
+            rep.na("size_escort_vs_%s" % label, "no %s size measured" % k)
+
+
+def replay_verify(ctx, stack):
+    """escort-replay verify --all over the store the bulk runs filled: MB/s."""
+    rep = ctx.rep
+    replay = bin_path("escort-replay")
+    if not stack.rec_ok:
+        return rep.na("replay_verify_throughput", stack.rec_reason)
+    if not os.access(replay, os.X_OK):
+        return rep.na("replay_verify_throughput", "escort-replay not built")
+    stored = stack.store_bytes()
+    times = []
+    for _ in range(3):
+        t0 = time.monotonic()
+        r = subprocess.run([replay, "--store", stack.store, "verify", "--all", "--key",
+                            stack.recorder_pub], capture_output=True, timeout=300)
+        times.append(time.monotonic() - t0)
+        if r.returncode != 0:
+            msg = (r.stderr or r.stdout).decode("utf-8", "replace").strip().splitlines()
+            return rep.na("replay_verify_throughput", "verify exit %d: %s" % (
+                r.returncode, msg[-1] if msg else ""))
+    verify = stored / statistics.median(times) / MB
+    rep.add("replay_verify_throughput", verify, "MB/s")
+    rep.add("replay_verify_stored_bytes", stored, "bytes")
+    # Baseline: plain SHA-256 of the same files (the floor of any integrity
+    # check over every stored byte), in one process, median of 3.
+    files = [os.path.join(dp, n) for dp, _, fs in os.walk(stack.store) for n in fs]
+    times = []
+    for _ in range(3):
+        t0 = time.monotonic()
+        r = subprocess.run(["sha256sum", "--"] + files, capture_output=True, timeout=300)
+        times.append(time.monotonic() - t0)
+    if r.returncode == 0:
+        sha = stored / statistics.median(times) / MB
+        rep.add("sha256sum_store_throughput", sha, "MB/s")
+        rep.add("replay_verify_vs_sha256sum", verify / sha, "x")

@@ -1,0 +1,137 @@
+"""1 GiB of exec output and 256 MiB of exec stdin through the proxy, compared
+by SHA-256 and timed against the same transfers direct."""
+import hashlib, os, selectors, subprocess, time
+
+from harness.core import ssh_base
+
+
+def _stream(argv, feed_blocks, timeout):
+    """Runs argv, writes feed_blocks (an iterable of bytes) to its stdin while
+    hashing its stdout.  Returns (seconds, exit code, sha256 hex of stdout,
+    bytes of stdout, its first 4 KiB)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    h, got, head, err = hashlib.sha256(), 0, b"", b""
+    sel = selectors.DefaultSelector()
+    os.set_blocking(p.stdin.fileno(), False)
+    sel.register(p.stdout, selectors.EVENT_READ)
+    sel.register(p.stderr, selectors.EVENT_READ)
+    blocks = iter(feed_blocks)
+    pending = next(blocks, None)
+    if pending is None:
+        p.stdin.close()
+    else:
+        sel.register(p.stdin, selectors.EVENT_WRITE)
+    try:
+        while sel.get_map():
+            if time.monotonic() - t0 > timeout:
+                raise TimeoutError("timed out after %ds" % timeout)
+            for k, _ in sel.select(1.0):
+                if k.fileobj is p.stderr:
+                    b = os.read(p.stderr.fileno(), 4096)
+                    if not b:
+                        sel.unregister(p.stderr)
+                    err = (err + b)[-2048:]
+                elif k.fileobj is p.stdout:
+                    b = os.read(p.stdout.fileno(), 1 << 20)
+                    if not b:
+                        sel.unregister(p.stdout)
+                    else:
+                        h.update(b)
+                        if got < 4096:
+                            head += b[:4096]
+                        got += len(b)
+                else:
+                    try:
+                        n = os.write(p.stdin.fileno(), pending)
+                    except BrokenPipeError:
+                        n, pending = 0, None
+                    if pending is not None:
+                        pending = pending[n:] or next(blocks, None)
+                    if pending is None:
+                        sel.unregister(p.stdin)
+                        p.stdin.close()
+        rc = p.wait(max(1, timeout - (time.monotonic() - t0)))
+    except (TimeoutError, subprocess.TimeoutExpired):
+        p.kill()
+        p.wait(5)
+        raise
+    finally:
+        p.stdout.close()
+        p.stderr.close()
+    _stream.last_stderr = err.decode("utf-8", "replace").strip()
+    return time.monotonic() - t0, rc, h.hexdigest(), got, head
+
+
+def _data_blocks(path, times, bs=1 << 20):
+    for _ in range(times):
+        with open(path, "rb") as f:
+            for b in iter(lambda: f.read(bs), b""):
+                yield b
+
+
+def _sha_of_repeats(path, times):
+    h = hashlib.sha256()
+    for b in _data_blocks(path, times):
+        h.update(b)
+    return h.hexdigest()
+
+
+INTACT_DOWN_TIMEOUT = 180     # seconds for 1 GiB (6 MB/s at least)
+
+
+def _errtail(rc):
+    """The client's last stderr line after a failed transfer, for the log."""
+    e = getattr(_stream, "last_stderr", "")
+    return "" if rc == 0 or not e else " (%s)" % e.splitlines()[-1][:200]
+INTACT_UP_TIMEOUT = 120       # seconds for 256 MiB
+
+
+def intact(ctx, stack):
+    """1 GiB of exec output and 256 MiB of exec stdin through the proxy, each
+    compared by SHA-256 and timed against the same transfer direct."""
+    rep = ctx.rep
+    if not stack.ok:
+        for n in ("proxy_exec_1g_intact", "proxy_upload_256m_intact"):
+            rep.na(n, stack.reason)
+        return
+    down_times = max(1, (1 << 30) // ctx.size)
+    up_times = max(1, (256 << 20) // ctx.size)
+    want_down = _sha_of_repeats(ctx.data, down_times)
+    want_up = _sha_of_repeats(ctx.data, up_times)
+    ways = (("direct", lambda *c: ssh_base(ctx.sshd.port, ctx.key, ctx.sshd.login,
+                                           extra=["-T"]) + list(c)),
+            ("proxy", lambda *c: stack.ssh(["-T"], *c)))
+    res = {}   # (way, "down"|"up") -> (seconds, intact) or an error string
+    for label, argv_of in ways:
+        try:
+            dt, rc, sha, got, _ = _stream(argv_of("cat", *[ctx.data] * down_times), [],
+                                          INTACT_DOWN_TIMEOUT)
+            ok = rc == 0 and sha == want_down
+            res[label, "down"] = (dt, ok)
+            ctx.log("   %s: 1 GiB exec output %.1f s, exit %d, %d bytes, SHA-256 %s%s"
+                    % (label, dt, rc, got, "equal" if ok else "DIFFERENT", _errtail(rc)))
+        except (TimeoutError, subprocess.TimeoutExpired) as e:
+            res[label, "down"] = "1 GiB exec output: %s" % e
+            ctx.log("   %s: %s" % (label, res[label, "down"]))
+        try:
+            dt, rc, _, _, head = _stream(argv_of("sha256sum"),
+                                         _data_blocks(ctx.data, up_times), INTACT_UP_TIMEOUT)
+            ok = rc == 0 and head.split()[:1] == [want_up.encode()]
+            res[label, "up"] = (dt, ok)
+            ctx.log("   %s: 256 MiB upload %.1f s, exit %d, remote SHA-256 %s%s"
+                    % (label, dt, rc, "equal" if ok else "DIFFERENT", _errtail(rc)))
+        except (TimeoutError, subprocess.TimeoutExpired) as e:
+            res[label, "up"] = "256 MiB upload: %s" % e
+            ctx.log("   %s: %s" % (label, res[label, "up"]))
+    for way, name in (("down", "exec_1g"), ("up", "upload_256m")):
+        p, d = res["proxy", way], res["direct", way]
+        if isinstance(p, str):
+            rep.na("proxy_%s_intact" % name, p)
+            continue
+        rep.add("proxy_%s_intact" % name, "yes" if p[1] else "no", "")
+        if isinstance(d, str) or not d[1]:
+            rep.na("proxy_%s_vs_direct" % name, "the direct transfer failed: %s" % (d,))
+        elif p[1]:
+            rep.add("proxy_%s_vs_direct" % name, d[0] / p[0], "x")

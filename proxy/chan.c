@@ -793,8 +793,11 @@ px_chan_step(struct px_chan *ch)
 			record_simple(ch, EV_CHANNEL, "eof");
 			px_sshpoll_update(&c->up.poll);
 		}
-		if (ch->u_eof && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && !ch->u_eof_sent && !ch->t_closed) {
-			/* exit-status before EOF, as sshd does */
+		if (ch->u_eof && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && !ch->u_eof_sent && !ch->t_closed &&
+		    ch->exit_kind != 0) {
+			/* exit-status before EOF, as sshd does: dbclient closes once both
+			 * sides sent EOF and ignores a later exit-status, so the EOF waits
+			 * for the target's exit-status (or its close, below). */
 			send_exit(ch);
 			ssh_channel_send_eof(ch->tc);
 			ch->u_eof_sent = 1;

@@ -1,5 +1,6 @@
 /* conn: technician connection state machine (see conn.h). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -706,9 +707,9 @@ px_conn_free(struct px_conn *c)
 	if (c->up.s != NULL) {
 		ssh_disconnect(c->up.s);
 		ssh_free(c->up.s);
-	} else if (c->up.fd >= 0) {
-		close(c->up.fd);
 	}
+	if (c->up.fd >= 0)
+		close(c->up.fd);
 	ssh_key_free(c->up.identity);
 	ssh_key_free(c->up.pinned);
 	if (c->tech_ev != NULL) {
@@ -735,7 +736,7 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 	const struct px_config *cfg = px_daemon_config(d);
 	struct px_conn *c;
 	char peer[64] = "?";
-	int port = 0, rc;
+	int port = 0, rc, sfd = -1;
 
 	(void)sl;
 	if (sa->sa_family == AF_INET) {
@@ -777,11 +778,16 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 	w->conns = c;
 	w->nlive++;
 	c->tech = ssh_new();
-	if (c->tech == NULL || ssh_bind_accept_fd(w->bind, c->tech, fd) != SSH_OK) {
+	if (c->tech == NULL || px_sshpoll_init(&w->loop, &c->tech_poll, fd, tech_ready, c) != PX_OK) {
+		px_log(PX_LOG_WARN, c->id, "cannot set up SSH for %s: out of memory", peer);
+		close(fd);
+		teardown(c);
+		return;
+	}
+	/* libssh gets its own descriptor (see sshpoll.h). */
+	if ((sfd = px_sshpoll_dup(fd)) < 0 || ssh_bind_accept_fd(w->bind, c->tech, sfd) != SSH_OK) {
 		px_log(PX_LOG_WARN, c->id, "cannot set up SSH for %s: %s", peer,
-		    c->tech ? ssh_get_error(c->tech) : "out of memory");
-		if (c->tech == NULL)
-			close(fd);
+		    sfd < 0 ? strerror(errno) : ssh_get_error(c->tech));
 		teardown(c);
 		return;
 	}
@@ -793,10 +799,6 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 	ssh_set_message_callback(c->tech, other_message, c);
 	ssh_set_auth_methods(c->tech, SSH_AUTH_METHOD_PUBLICKEY);
 	ssh_set_blocking(c->tech, 0);
-	if (px_sshpoll_init(&w->loop, &c->tech_poll, fd, tech_ready, c) != PX_OK) {
-		teardown(c);
-		return;
-	}
 	c->tech_poll.s = c->tech;
 	uv_timer_start(&c->timer, grace_expired, (uint64_t)cfg->login_grace_time * 1000, 0);
 	px_log(PX_LOG_DEBUG, c->id, "connection from %s:%d", peer, port);

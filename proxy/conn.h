@@ -92,6 +92,7 @@ struct px_conn {
 	struct rec_link *rec;
 	int rec_ready, rec_stalled, rec_closed;
 	uint32_t next_chan_id;
+	uint64_t next_file_id;          /* FILE_ID of the recording's FILE events */
 
 	/* upstream */
 	struct px_upstream up;

@@ -121,7 +121,8 @@ main(int argc, char **argv)
 	struct policy *pol = NULL;
 	int fg = 0, test = 0, verbose = 0, ch, rc = 0;
 	uv_loop_t *loop;
-	uv_signal_t sig[4];
+	uv_signal_t sig[3];
+	static const int sigs[4] = { SIGTERM, SIGINT, SIGHUP, 0 };
 	char err[1024];
 
 	while ((ch = getopt_long(argc, argv, "df:tv", longopts, NULL)) != -1) {
@@ -165,6 +166,13 @@ main(int argc, char **argv)
 	px_throttle_init(&d->thr);
 	d->foreground = fg;
 	px_daemon_swap(d, cfg, pol);
+	/* Handlers first: a signal that arrives once the listeners accept is
+	 * queued for the loop instead of killing the process. */
+	loop = uv_default_loop();
+	for (int i = 0; sigs[i] != 0; i++) {
+		uv_signal_init(loop, &sig[i]);
+		uv_signal_start(&sig[i], on_signal, sigs[i]);
+	}
 	d->workers = calloc((size_t)cfg->workers, sizeof(*d->workers));
 	for (int i = 0; d->workers != NULL && i < cfg->workers; i++) {
 		if ((d->workers[i] = calloc(1, sizeof(struct px_worker))) == NULL ||
@@ -178,13 +186,7 @@ main(int argc, char **argv)
 	}
 	if (d->workers == NULL)
 		rc = 1;
-	loop = uv_default_loop();
 	if (rc == 0) {
-		int sigs[4] = { SIGTERM, SIGINT, SIGHUP, 0 };
-		for (int i = 0; sigs[i] != 0; i++) {
-			uv_signal_init(loop, &sig[i]);
-			uv_signal_start(&sig[i], on_signal, sigs[i]);
-		}
 		px_log(PX_LOG_INFO, NULL, "escort-proxy %s listening on %d address(es) with %d worker(s); policy %s",
 		    ESCORT_VERSION, cfg->nlisten, d->nworkers, policy_hash(pol));
 		uv_run(loop, UV_RUN_DEFAULT);
@@ -198,11 +200,9 @@ main(int argc, char **argv)
 		px_worker_join(d->workers[i]);
 		free(d->workers[i]);
 	}
-	if (rc == 0) {
-		for (int i = 0; i < 3; i++)
-			uv_close((uv_handle_t *)&sig[i], NULL);
-		uv_run(loop, UV_RUN_DEFAULT);
-	}
+	for (int i = 0; sigs[i] != 0; i++)
+		uv_close((uv_handle_t *)&sig[i], NULL);
+	uv_run(loop, UV_RUN_DEFAULT);
 	free(d->workers);
 	uv_loop_close(loop);
 	policy_unref(d->pol);

@@ -1,5 +1,6 @@
 /* sshpoll: readiness for a libssh socket through libuv. */
 #include <fcntl.h>
+#include <unistd.h>
 
 #include "proxy/px_error.h"
 #include "proxy/sshpoll.h"
@@ -62,6 +63,12 @@ px_sshpoll_update(struct px_sshpoll *p)
 }
 
 int
+px_sshpoll_dup(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+int
 px_sshpoll_close(struct px_sshpoll *p, uv_close_cb close_cb)
 {
 	if (!p->init)
@@ -69,5 +76,8 @@ px_sshpoll_close(struct px_sshpoll *p, uv_close_cb close_cb)
 	p->init = 0;
 	uv_poll_stop(&p->h);
 	uv_close((uv_handle_t *)&p->h, close_cb);
+	/* uv_poll_stop removed fd from the loop's epoll set at once. */
+	close(p->fd);
+	p->fd = -1;
 	return 1;
 }

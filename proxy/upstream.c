@@ -115,6 +115,7 @@ px_up_start(struct px_conn *c, const struct pol_target *t)
 		fail(c, "escort: cannot connect to %s\n", t->name);
 		return PX_EIO;
 	}
+	c->up.fd = -1; /* owned by the poll now */
 	px_sshpoll_want(&c->up.poll, UV_WRITABLE);
 	return PX_OK;
 }
@@ -127,8 +128,12 @@ start_ssh(struct px_conn *c)
 	const char *hk;
 	unsigned port = t->port;
 
-	(void)setsockopt(c->up.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(c->up.poll.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if ((c->up.s = ssh_new()) == NULL)
+		return -1;
+	/* libssh gets its own descriptor (see sshpoll.h); from here on
+	 * ssh_free closes it. */
+	if ((c->up.fd = px_sshpoll_dup(c->up.poll.fd)) < 0)
 		return -1;
 	switch (ssh_key_type(c->up.pinned)) {
 	case SSH_KEYTYPE_RSA: hk = "rsa-sha2-512,rsa-sha2-256"; break;
@@ -146,6 +151,7 @@ start_ssh(struct px_conn *c)
 	    ssh_options_set(c->up.s, SSH_OPTIONS_CIPHERS_S_C, PX_CIPHERS) != SSH_OK ||
 	    ssh_options_set(c->up.s, SSH_OPTIONS_FD, &c->up.fd) != SSH_OK)
 		return -1;
+	c->up.fd = -1;
 	c->up.poll.s = c->up.s;
 	ssh_set_blocking(c->up.s, 0);
 	return 0;
@@ -164,7 +170,7 @@ up_ready(struct px_sshpoll *p, int status, int events)
 		return;
 	switch (c->up.st) {
 	case UP_TCP:
-		if (status < 0 || getsockopt(c->up.fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) {
+		if (status < 0 || getsockopt(c->up.poll.fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) {
 			fail(c, "escort: cannot connect to target %s: %s\n", t->name, strerror(err ? err : EIO));
 			break;
 		}

@@ -8,11 +8,16 @@
 #include "recorder/buf.h"
 #include "recorder/event.h"
 #include "proxy/chan.h"
+#include "proxy/chan_xfer.h"
+#include "proxy/config.h"
 #include "proxy/conn.h"
+#include "proxy/daemon.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
 #include "proxy/rec_link.h"
+#include "proxy/scp_watch.h"
 #include "proxy/sshpoll.h"
+#include "proxy/worker.h"
 
 static void
 req_free(struct px_req *r)
@@ -63,18 +68,14 @@ session_busy(ssh_session s)
 	return (ssh_get_status(s) & SSH_WRITE_PENDING) != 0;
 }
 
-/* Moves up to len bytes to dst now, recording them first.  Returns bytes
- * taken (0 when the receiving side or the recorder can take nothing). */
-static size_t
-forward(struct px_chan *ch, int to_tech, const uint8_t *data, size_t len, int is_stderr)
+size_t
+px_chan_room(struct px_chan *ch, int to_tech, size_t len)
 {
 	struct px_conn *c = ch->c;
 	ssh_channel dst = to_tech ? ch->tc : ch->uc;
 	ssh_session ds = to_tech ? c->tech : c->up.s;
-	uint16_t type = to_tech ? (is_stderr ? EV_STDERR : EV_OUTPUT) : EV_INPUT;
 	size_t n = len;
 	uint32_t win;
-	int rc;
 
 	if (dst == NULL || c->rec_stalled || c->state != CONN_RELAY || session_busy(ds) ||
 	    (to_tech ? (ch->t_closed || ch->u_eof_sent) : (ch->u_closed || ch->t_eof_sent)))
@@ -86,16 +87,54 @@ forward(struct px_chan *ch, int to_tech, const uint8_t *data, size_t len, int is
 		n = PX_CHUNK;
 	if (n == 0 || !rec_link_can_take(c->rec, n))
 		return 0;
-	if (px_conn_record(c, type, ch->id, data, n) != PX_OK)
-		return 0;
+	return n;
+}
+
+void
+px_chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int is_stderr)
+{
+	struct px_conn *c = ch->c;
+	ssh_channel dst = to_tech ? ch->tc : ch->uc;
+	ssh_session ds = to_tech ? c->tech : c->up.s;
+	uint16_t type = to_tech ? (is_stderr ? EV_STDERR : EV_OUTPUT) : EV_INPUT;
+	int rc;
+
+	if (px_conn_record(c, type, ch->id, data, n) != PX_OK) {
+		/* px_chan_room said the spool had room: never forward unrecorded. */
+		px_log(PX_LOG_ERR, c->id, "recorder refused data it had room for; ending session");
+		px_conn_end(c, "escort: internal recording error\r\n");
+		return;
+	}
 	rc = is_stderr ? ssh_channel_write_stderr(dst, data, (uint32_t)n) : ssh_channel_write(dst, data, (uint32_t)n);
-	if (rc < 0) {
+	if (rc < 0)
 		px_log(PX_LOG_INFO, c->id, "write to %s failed: %s", to_tech ? "client" : "target",
 		    ssh_get_error(ds));
-		return n; /* recorded; the session ends on the next pump */
-	}
 	px_sshpoll_update(to_tech ? &c->tech_poll : &c->up.poll);
-	return (size_t)rc;
+}
+
+/* Moves up to len bytes to the other side now, recording them first.
+ * Returns bytes taken (0 when the receiving side, the recorder or a
+ * transfer record waiting for the recorder can take nothing). */
+static size_t
+forward(struct px_chan *ch, int to_tech, const uint8_t *data, size_t len, int is_stderr)
+{
+	size_t n;
+
+	if (ch->sftp != NULL && !is_stderr)
+		return px_xfer_sftp_take(ch, !to_tech, data, len);
+	if (ch->scp != NULL && px_xfer_blocked(ch)) {
+		px_xfer_drain(ch);
+		if (px_xfer_blocked(ch))
+			return 0;
+	}
+	if ((n = px_chan_room(ch, to_tech, len)) == 0)
+		return 0;
+	if (ch->scp != NULL && !is_stderr && px_xfer_scp_feed(ch, !to_tech, data, n) < 0)
+		return 0;
+	px_chan_emit(ch, to_tech, data, n, is_stderr);
+	if (ch->scp != NULL)
+		px_xfer_drain(ch);
+	return n;
 }
 
 /* Writes a message of the proxy to the technician, recorded as STDERR/OUTPUT. */
@@ -393,32 +432,6 @@ main_req(struct px_chan *ch)
 	return NULL;
 }
 
-/* Legacy scp: "scp [-options] -t|-f PATH".  Returns 'u' (upload, -t), 'd'
- * (download, -f), or 0 when cmd is not an scp server invocation. */
-static int
-scp_direction(const char *cmd)
-{
-	const char *p = cmd;
-	int dir = 0;
-
-	if (strncmp(p, "scp ", 4) != 0)
-		return 0;
-	p += 4;
-	while (*p == ' ')
-		p++;
-	while (*p == '-') {
-		for (p++; *p != ' ' && *p != '\0'; p++) {
-			if (*p == 't')
-				dir = 'u';
-			else if (*p == 'f')
-				dir = 'd';
-		}
-		while (*p == ' ')
-			p++;
-	}
-	return dir;
-}
-
 /* Decides the main request.  Returns 1 to go upstream, 0 when answered
  * locally (px_chan_local called). */
 static int
@@ -447,27 +460,49 @@ decide(struct px_chan *ch, const struct px_req *r)
 			px_chan_local(ch, msg, 0, 1);
 			return 0;
 		}
+		if (px_xfer_start_sftp(ch, (enum xfer_mode)ps->sftp,
+		    px_daemon_config(c->w->d)->file_content_limit) != PX_OK) {
+			px_chan_local(ch, "escort: out of memory\n", 0, 1);
+			return 0;
+		}
 		record_decision(ch, "allow", r->a, ps->rule_names, 0, pol_sftp_name(ps->sftp));
 		return 1;
 	}
 	/* exec */
 	{
-		int scp = scp_direction(r->a);
+		struct scp_cmd scp;
 		struct pol_decision d;
 
-		if (scp != 0) {
-			int need = scp == 'u' ? POL_SFTP_UPLOAD : POL_SFTP_DOWNLOAD;
-			if (((int)ps->sftp & need) == 0) {
-				snprintf(msg, sizeof(msg), "escort: scp %s is not allowed on this target\n",
-				    scp == 'u' ? "upload" : "download");
-				record_decision(ch, "deny", r->a, ps->rule_names, 0, "file transfer direction not allowed");
-				px_log(PX_LOG_INFO, c->id, "scp %s refused: %s", scp == 'u' ? "upload" : "download", r->a);
+		if (scp_cmd_parse(r->a, &scp) != PX_OK) {
+			px_chan_local(ch, "escort: out of memory\n", 0, 1);
+			return 0;
+		}
+		if (scp.kind != SCP_CMD_NONE) {
+			int up = scp.kind == SCP_CMD_UPLOAD;
+			int need = up ? POL_SFTP_UPLOAD : POL_SFTP_DOWNLOAD;
+			if (scp.kind == SCP_CMD_INVALID || ((int)ps->sftp & need) == 0) {
+				if (scp.kind == SCP_CMD_INVALID)
+					snprintf(msg, sizeof(msg), "escort: scp command refused: %s\n", scp.reason);
+				else
+					snprintf(msg, sizeof(msg), "escort: scp %s is not allowed on this target\n",
+					    up ? "upload" : "download");
+				record_decision(ch, "deny", r->a, ps->rule_names, 0, scp.kind == SCP_CMD_INVALID ?
+				    scp.reason : "file transfer direction not allowed");
+				px_log(PX_LOG_INFO, c->id, "scp refused: %s", r->a);
+				scp_cmd_free(&scp);
 				px_chan_local(ch, msg, 0, 1);
 				return 0;
 			}
-			record_decision(ch, "allow", r->a, ps->rule_names, 0, "scp");
+			if (px_xfer_start_scp(ch, &scp, px_daemon_config(c->w->d)->file_content_limit) != PX_OK) {
+				scp_cmd_free(&scp);
+				px_chan_local(ch, "escort: out of memory\n", 0, 1);
+				return 0;
+			}
+			scp_cmd_free(&scp);
+			record_decision(ch, "allow", r->a, ps->rule_names, 0, up ? "scp upload" : "scp download");
 			return 1;
 		}
+		scp_cmd_free(&scp);
 		if (!ps->exec) {
 			record_decision(ch, "deny", r->a, ps->rule_names, 0, "exec requests not allowed");
 			px_log(PX_LOG_INFO, c->id, "exec refused (exec no): %s", r->a);
@@ -609,7 +644,8 @@ replay_one(struct px_chan *ch)
 	return 1;
 }
 
-/* Pulls stalled bytes out of libssh's buffer of src into dst. */
+/* Pulls stalled bytes out of libssh's buffer of src into dst (or into the
+ * SFTP filter). */
 static void
 pull(struct px_chan *ch, int to_tech, int is_stderr)
 {
@@ -617,21 +653,31 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 	ssh_channel src = to_tech ? ch->uc : ch->tc;
 	size_t *pend = to_tech ? &ch->u_pend[is_stderr] : &ch->t_pend;
 	ssh_channel dst = to_tech ? ch->tc : ch->uc;
-	ssh_session ds = to_tech ? c->tech : c->up.s;
+	int filtered = ch->sftp != NULL && !is_stderr;
 	static __thread uint8_t tmp[PX_CHUNK];
 
-	for (int i = 0; i < 16 && *pend > 0 && src != NULL && dst != NULL; i++) {
-		size_t want = *pend;
-		uint32_t win = ssh_channel_window_size(dst);
+	for (int i = 0; i < 16 && *pend > 0 && src != NULL && dst != NULL && ch->st == CH_OPEN; i++) {
+		size_t want = *pend, room;
 		int n;
 
-		if (session_busy(ds) || c->rec_stalled)
+		if (c->rec_stalled)
 			return;
-		if (want > win)
-			want = win;
+		if (filtered) {
+			px_xfer_drain(ch);
+			room = px_xfer_sftp_room(ch, !to_tech);
+		} else {
+			if (ch->scp != NULL && px_xfer_blocked(ch)) {
+				px_xfer_drain(ch);
+				if (px_xfer_blocked(ch))
+					return;
+			}
+			room = px_chan_room(ch, to_tech, want);
+		}
+		if (want > room)
+			want = room;
 		if (want > PX_CHUNK)
 			want = PX_CHUNK;
-		if (want == 0 || !rec_link_can_take(c->rec, want))
+		if (want == 0)
 			return;
 		c->pulling = 1;
 		n = ssh_channel_read_nonblocking(src, tmp, (uint32_t)want, is_stderr);
@@ -643,6 +689,8 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 		}
 		*pend = *pend > (size_t)n ? *pend - (size_t)n : 0;
 		if (forward(ch, to_tech, tmp, (size_t)n, is_stderr) < (size_t)n) {
+			if (ch->st != CH_OPEN)
+				return; /* the transfer watcher ended the channel */
 			/* Cannot happen: sizes were checked.  Never lose bytes silently. */
 			px_log(PX_LOG_ERR, c->id, "relay short write; ending session");
 			px_conn_end(c, "escort: internal relay error");
@@ -676,6 +724,7 @@ send_exit(struct px_chan *ch)
 static void
 close_tech(struct px_chan *ch)
 {
+	px_xfer_finish(ch);
 	if (!ch->t_close_sent) {
 		if (ssh_channel_close(ch->tc) == SSH_AGAIN)
 			return;
@@ -784,17 +833,20 @@ px_chan_step(struct px_chan *ch)
 		if (!ch->started)
 			return;
 		/* target -> technician first: frees the target's window */
+		px_xfer_drain(ch);
 		pull(ch, 1, 1);
 		pull(ch, 1, 0);
 		pull(ch, 0, 0);
-		if (ch->t_eof && ch->t_pend == 0 && !ch->t_eof_sent && !ch->u_closed) {
+		if (ch->st != CH_OPEN)
+			break;
+		if (ch->t_eof && ch->t_pend == 0 && px_xfer_held(ch, 0) == 0 && !ch->t_eof_sent && !ch->u_closed) {
 			ssh_channel_send_eof(ch->uc);
 			ch->t_eof_sent = 1;
 			record_simple(ch, EV_CHANNEL, "eof");
 			px_sshpoll_update(&c->up.poll);
 		}
-		if (ch->u_eof && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && !ch->u_eof_sent && !ch->t_closed &&
-		    ch->exit_kind != 0) {
+		if (ch->u_eof && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && px_xfer_held(ch, 1) == 0 &&
+		    !px_xfer_blocked(ch) && !ch->u_eof_sent && !ch->t_closed && ch->exit_kind != 0) {
 			/* exit-status before EOF, as sshd does: dbclient closes once both
 			 * sides sent EOF and ignores a later exit-status, so the EOF waits
 			 * for the target's exit-status (or its close, below). */
@@ -803,7 +855,8 @@ px_chan_step(struct px_chan *ch)
 			ch->u_eof_sent = 1;
 			px_sshpoll_update(&c->tech_poll);
 		}
-		if (ch->u_closed && ch->u_pend[0] == 0 && ch->u_pend[1] == 0) {
+		if (ch->u_closed && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && px_xfer_held(ch, 1) == 0 &&
+		    !px_xfer_blocked(ch)) {
 			if (!ch->t_closed) {
 				send_exit(ch);
 				if (!ch->u_eof_sent) {
@@ -837,7 +890,10 @@ px_chan_step(struct px_chan *ch)
 	if (ch->st == CH_CLOSING) {
 		if (!ch->t_close_sent)
 			close_tech(ch);
-		if (ch->t_closed && ch->t_close_sent && (ch->uc == NULL || ch->u_closed || c->up.st != UP_READY))
+		if (px_xfer_blocked(ch))
+			px_xfer_drain(ch);
+		if (ch->t_closed && ch->t_close_sent && (ch->uc == NULL || ch->u_closed || c->up.st != UP_READY) &&
+		    (!px_xfer_blocked(ch) || !c->rec_ready || c->rec_stalled))
 			ch->st = CH_DONE;
 	}
 }
@@ -845,7 +901,8 @@ px_chan_step(struct px_chan *ch)
 size_t
 px_chan_buffered(const struct px_chan *ch)
 {
-	return ch->t_pend + ch->u_pend[0] + ch->u_pend[1];
+	return ch->t_pend + ch->u_pend[0] + ch->u_pend[1] + px_xfer_held(ch, 0) + px_xfer_held(ch, 1) +
+	    (px_xfer_blocked(ch) ? 1 : 0);
 }
 
 void
@@ -866,6 +923,7 @@ px_chan_free(struct px_chan *ch)
 	while ((r = req_pop(ch)) != NULL)
 		req_free(r);
 	req_free(ch->inflight);
+	px_xfer_free(ch);
 	free(ch->local_msg);
 	free(ch);
 }

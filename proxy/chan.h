@@ -22,7 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proxy/xfer_record.h"
+
 struct px_conn;
+struct sftp_filter;
+struct scp_watch;
 struct pol_decision;
 
 enum px_req_kind { REQ_PTY, REQ_ENV, REQ_SHELL, REQ_EXEC, REQ_SUBSYSTEM, REQ_WINCH, REQ_SIGNAL };
@@ -71,7 +75,15 @@ struct px_chan {
 	char exit_signal[32];
 	int exit_core;
 	int exit_sent;
-	void *filter;                   /* file-transfer watcher, or NULL */
+	/* file transfers (chan_xfer.h) */
+	struct sftp_filter *sftp;       /* "sftp" subsystem: bytes go through it */
+	struct scp_watch *scp;          /* exec scp -t/-f: watched in passing */
+	int sftp_failed;
+	int xfer_finished;
+	struct xfer_queue xq;           /* records waiting for the recorder */
+	int xq_summary_sent;            /* head record: summary recorded */
+	size_t xq_off;                  /* head record: content recorded so far */
+	uint64_t xq_file_id;            /* head record: its FILE_ID */
 };
 
 /* Creates the pair for a technician channel just opened (callbacks set before
@@ -91,7 +103,17 @@ void px_chan_local(struct px_chan *ch, const char *msg, int to_stdout, int statu
  * it, exit status 255. */
 void px_chan_abort(struct px_chan *ch, const char *msg);
 
-/* Bytes held for this channel in libssh buffers (memory accounting). */
+/* Bytes that may be written to the technician (to_tech) or the target now,
+ * at most len: bounded by the receiving window, PX_CHUNK, a session with
+ * unsent bytes, and the recorder's spool.  0 when nothing may go. */
+size_t px_chan_room(struct px_chan *ch, int to_tech, size_t len);
+
+/* Records n bytes (n from px_chan_room) as INPUT/OUTPUT/STDERR and writes
+ * them to that side. */
+void px_chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int is_stderr);
+
+/* Bytes held for this channel in libssh buffers and in the SFTP filter
+ * (memory accounting, and whether a direction is drained). */
 size_t px_chan_buffered(const struct px_chan *ch);
 
 /* Frees a CH_DONE channel (or any channel at conn teardown). */

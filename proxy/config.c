@@ -126,7 +126,7 @@ parse_size(struct cparse *p, const char *kw, const char *v, size_t *out)
 		if (toupper((unsigned char)*end) == 'B' && mul > 1)
 			end++;
 	}
-	if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || n == 0 || n > (1ULL << 40) / mul)
+	if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || n > (1ULL << 40) / mul)
 		return cerr(p, "%s: \"%s\" is not a size (e.g. 4M, 512K)", kw, v);
 	*out = (size_t)(n * mul);
 	return PX_OK;
@@ -212,6 +212,14 @@ apply(struct cparse *p, struct px_config *c, char **av, int ac)
 			return cerr(p, "SpoolLimit must be at least 64K");
 		return PX_OK;
 	}
+	if (strcasecmp(kw, "FileContentLimit") == 0) {
+		NEED1();
+		if (parse_size(p, kw, av[1], &c->file_content_limit) < 0)
+			return PX_ECONFIG;
+		if (c->file_content_limit > (64u << 20))
+			return cerr(p, "FileContentLimit must be at most 64M");
+		return PX_OK;
+	}
 	if (strcasecmp(kw, "MaxAuthTries") == 0) { NEED1(); return parse_int(p, kw, av[1], 1, 100, &c->max_auth_tries); }
 	if (strcasecmp(kw, "MaxStartups") == 0) {
 		int a, b = 100, f;
@@ -275,6 +283,7 @@ px_config_load(const char *file, struct px_config *c, char *err, size_t errlen)
 	c->per_source_penalty = 30;
 	c->recorder_timeout = 30;
 	c->spool_limit = 4u << 20;
+	c->file_content_limit = 1u << 20;
 	c->keepalive_interval = 0;
 	c->log_level = PX_LOG_INFO;
 	if ((f = fopen(file, "r")) == NULL) {
@@ -342,9 +351,9 @@ px_config_dump(const struct px_config *c, FILE *f)
 		    c->recorder_ca, c->recorder_cert, c->recorder_key);
 	fprintf(f, "statedir %s\nworkers %d\nlogingracetime %d\nmaxstartups %d:%d:%d\n"
 	    "maxauthtries %d\npersourcemaxfailures %d\npersourcepenalty %d\n"
-	    "recordertimeout %d\nspoollimit %zu\nclientaliveinterval %d\n",
+	    "recordertimeout %d\nspoollimit %zu\nfilecontentlimit %zu\nclientaliveinterval %d\n",
 	    c->statedir ? c->statedir : "none", c->workers, c->login_grace_time,
 	    c->max_startups_start, c->max_startups_rate, c->max_startups_full,
 	    c->max_auth_tries, c->per_source_max_failures, c->per_source_penalty,
-	    c->recorder_timeout, c->spool_limit, c->keepalive_interval);
+	    c->recorder_timeout, c->spool_limit, c->file_content_limit, c->keepalive_interval);
 }

@@ -35,6 +35,7 @@ struct px_config {
 	int per_source_penalty;             /* seconds a penalised source is refused */
 	int recorder_timeout;               /* seconds a session may wait for the recorder */
 	size_t spool_limit;                 /* bytes of unacknowledged recording per session */
+	size_t file_content_limit;          /* upload bytes kept per file in the recording */
 	int keepalive_interval;             /* seconds; 0 = off */
 	int log_level;                      /* enum px_log_level */
 };

@@ -159,3 +159,48 @@ def session_id(stderr):
 def replay(world, *args):
     return subprocess.run([bin_path("escort-replay"), "--store", world.store, *args],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+
+
+def client_opts(world, key=None, user="alice", target="web01"):
+    """-o options shared by ssh, sftp and scp towards the proxy (the
+    USER:TARGET login goes in User=, as sftp and scp split host:path on ':')."""
+    return ["-F", "/dev/null", "-i", key or world.alice_key, "-o", "IdentitiesOnly=yes",
+            "-o", "IdentityAgent=none", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+            "-o", "ConnectTimeout=10", "-o", "User=%s:%s" % (user, target)]
+
+
+def sftp(world, batch, timeout=60, **kw):
+    """Runs the real sftp client with a batch of commands; CompletedProcess."""
+    path = world.env.write("sftp-batch-%d.txt" % int(time.monotonic() * 1e6), batch)
+    return subprocess.run(["sftp", *client_opts(world, **kw), "-P", str(world.port), "-b", path,
+                           "127.0.0.1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, timeout=timeout)
+
+
+def scp(world, *args, legacy=False, timeout=60, **kw):
+    """Runs the real scp client (-O: legacy protocol); paths on the target are
+    written "remote:PATH"."""
+    argv = ["scp", *client_opts(world, **kw), "-P", str(world.port)] + (["-O"] if legacy else [])
+    argv += [a.replace("remote:", "127.0.0.1:") for a in args]
+    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, timeout=timeout)
+
+
+def file_events(world):
+    """Every FILE summary of every recording in the store (escort-rec-dump),
+    as dicts, in session order."""
+    import json
+    from harness.core import tool_path
+    out = []
+    r = replay(world, "list", "--json")
+    for line in r.stdout.decode().splitlines():
+        sid = json.loads(line)["id"]
+        d = subprocess.run([tool_path("escort-rec-dump"), "--store", world.store, sid],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        assert d.returncode == 0, d
+        for l in d.stdout.decode().splitlines():
+            o = json.loads(l)
+            o["session"] = sid
+            out.append(o)
+    return out

@@ -1,0 +1,308 @@
+/* chan_xfer: SFTP filter and scp watcher on a channel pair; FILE events. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recorder/buf.h"
+#include "recorder/event.h"
+#include "proxy/chan.h"
+#include "proxy/chan_xfer.h"
+#include "proxy/conn.h"
+#include "proxy/log.h"
+#include "proxy/px_error.h"
+#include "proxy/scp_watch.h"
+#include "proxy/sftp_filter.h"
+
+/* Bytes the SFTP filter may hold toward one side before input pauses. */
+#define SFTP_HOLD (256 * 1024)
+/* Upload content per FILE content event. */
+#define CONTENT_CHUNK (64 * 1024)
+
+int
+px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit)
+{
+	struct sftp_filter_config cfg;
+
+	sftp_filter_config_init(&cfg);
+	cfg.mode = mode;
+	cfg.content_limit = content_limit;
+	if ((ch->sftp = sftp_filter_new(&cfg)) == NULL)
+		return PX_ENOMEM;
+	return PX_OK;
+}
+
+int
+px_xfer_start_scp(struct px_chan *ch, const struct scp_cmd *cmd, size_t content_limit)
+{
+	if ((ch->scp = scp_watch_new(cmd, content_limit)) == NULL)
+		return PX_ENOMEM;
+	return PX_OK;
+}
+
+/* ---- records -> FILE events ------------------------------------------------- */
+
+static const char *
+kind_name(const struct px_chan *ch)
+{
+	return ch->sftp != NULL ? "sftp" : "scp";
+}
+
+/* Records the summary of r.  Returns PX_OK, PX_EFULL (retry later) or
+ * another error (the record cannot be recorded). */
+static int
+record_summary(struct px_chan *ch, const struct xfer_record *r)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, 64 * 1024);
+	ev_fields_put_str(&b, EVF_KIND, kind_name(ch));
+	ev_fields_put_str(&b, EVF_CH_ACTION, xfer_op_name(r->op));
+	ev_fields_put_str(&b, EVF_VERDICT, xfer_outcome_name(r->outcome));
+	ev_fields_put_str(&b, EVF_PATH, r->path ? r->path : "");
+	if (r->target != NULL)
+		ev_fields_put_str(&b, EVF_PATH, r->target);
+	if (r->dir != XFER_DIR_NONE)
+		ev_fields_put_str(&b, EVF_DIRECTION, xfer_dir_name(r->dir));
+	if (r->op == XFER_OP_FILE || r->op == XFER_OP_LISTDIR)
+		ev_fields_put_u64(&b, EVF_SIZE, r->size);
+	if (r->op == XFER_OP_FILE && r->sequential && r->sha256_hex[0] != '\0')
+		ev_fields_put(&b, EVF_SHA256, r->sha256, sizeof(r->sha256));
+	if (r->message != NULL)
+		ev_fields_put_str(&b, EVF_MESSAGE, r->message);
+	ev_fields_put_u64(&b, EVF_FILE_ID, ch->xq_file_id);
+	rc = px_conn_record(ch->c, EV_FILE, ch->id, buf_ptr(&b), buf_len(&b));
+	buf_free(&b);
+	return rc;
+}
+
+static int
+record_content(struct px_chan *ch, const struct xfer_record *r)
+{
+	while (ch->xq_off < r->content_len) {
+		size_t n = r->content_len - ch->xq_off;
+		struct buf b;
+		int rc;
+
+		if (n > CONTENT_CHUNK)
+			n = CONTENT_CHUNK;
+		buf_init(&b, CONTENT_CHUNK + 256);
+		ev_fields_put_u64(&b, EVF_FILE_ID, ch->xq_file_id);
+		ev_fields_put_u64(&b, EVF_OFFSET, ch->xq_off);
+		ev_fields_put(&b, EVF_CONTENT, r->content + ch->xq_off, n);
+		rc = px_conn_record(ch->c, EV_FILE, ch->id, buf_ptr(&b), buf_len(&b));
+		buf_free(&b);
+		if (rc != PX_OK)
+			return rc;
+		ch->xq_off += n;
+	}
+	return PX_OK;
+}
+
+static void
+log_record(struct px_chan *ch, const struct xfer_record *r)
+{
+	char extra[160] = "";
+
+	if (r->op == XFER_OP_FILE)
+		snprintf(extra, sizeof(extra), ", %llu bytes%s%s", (unsigned long long)r->size,
+		    r->sha256_hex[0] ? ", sha256 " : "", r->sha256_hex);
+	px_log(PX_LOG_INFO, ch->c->id, "%s %s%s%s %s: %s%s%s%s", kind_name(ch), xfer_op_name(r->op),
+	    r->dir != XFER_DIR_NONE ? " " : "", r->dir != XFER_DIR_NONE ? xfer_dir_name(r->dir) : "",
+	    r->path ? r->path : "", xfer_outcome_name(r->outcome), extra,
+	    r->message ? ", " : "", r->message ? r->message : "");
+}
+
+/* Moves the filter's or watcher's finished records into the queue. */
+static void
+collect(struct px_chan *ch)
+{
+	struct xfer_record *r;
+
+	for (;;) {
+		r = ch->sftp != NULL ? sftp_filter_take_record(ch->sftp) :
+		    ch->scp != NULL ? scp_watch_take_record(ch->scp) : NULL;
+		if (r == NULL)
+			return;
+		xfer_queue_push(&ch->xq, r);
+	}
+}
+
+/* Records queued records in order; stops at the first the spool refuses. */
+static void
+flush_records(struct px_chan *ch)
+{
+	struct xfer_record *r;
+	int rc;
+
+	collect(ch);
+	while ((r = ch->xq.head) != NULL) {
+		if (!ch->xq_summary_sent) {
+			if (ch->xq_off == 0 && ch->xq_file_id == 0)
+				ch->xq_file_id = ++ch->c->next_file_id;
+			rc = record_summary(ch, r);
+			if (rc == PX_EFULL)
+				return;
+			if (rc != PX_OK)
+				goto lost;
+			ch->xq_summary_sent = 1;
+			log_record(ch, r);
+		}
+		rc = record_content(ch, r);
+		if (rc == PX_EFULL)
+			return;
+		if (rc != PX_OK)
+			goto lost;
+		goto next;
+lost:
+		px_log(PX_LOG_WARN, ch->c->id, "%s record of %s could not be recorded: %s", kind_name(ch),
+		    r->path ? r->path : "?", px_strerror(rc));
+next:
+		xfer_record_free(xfer_queue_take(&ch->xq));
+		ch->xq_summary_sent = 0;
+		ch->xq_off = 0;
+		ch->xq_file_id = 0;
+	}
+}
+
+int
+px_xfer_blocked(const struct px_chan *ch)
+{
+	return ch->xq.head != NULL;
+}
+
+/* ---- SFTP bytes ------------------------------------------------------------------ */
+
+size_t
+px_xfer_held(const struct px_chan *ch, int to_tech)
+{
+	size_t n = 0;
+
+	if (ch->sftp == NULL)
+		return 0;
+	if (to_tech)
+		(void)sftp_filter_downstream(ch->sftp, &n);
+	else
+		(void)sftp_filter_upstream(ch->sftp, &n);
+	return n;
+}
+
+/* Writes what the filter holds for one side. */
+static void
+write_side(struct px_chan *ch, int to_tech)
+{
+	for (int i = 0; i < 16; i++) {
+		size_t len = 0, n;
+		const uint8_t *p = to_tech ? sftp_filter_downstream(ch->sftp, &len) :
+		    sftp_filter_upstream(ch->sftp, &len);
+
+		if (len == 0 || (n = px_chan_room(ch, to_tech, len)) == 0)
+			return;
+		px_chan_emit(ch, to_tech, p, n, 0);
+		if (to_tech)
+			sftp_filter_downstream_consume(ch->sftp, n);
+		else
+			sftp_filter_upstream_consume(ch->sftp, n);
+	}
+}
+
+void
+px_xfer_drain(struct px_chan *ch)
+{
+	if (ch->sftp == NULL && ch->scp == NULL)
+		return;
+	flush_records(ch);
+	if (ch->sftp != NULL) {
+		write_side(ch, 1);
+		write_side(ch, 0);
+	}
+}
+
+size_t
+px_xfer_sftp_room(const struct px_chan *ch, int from_tech)
+{
+	size_t held = px_xfer_held(ch, 1) + (from_tech ? px_xfer_held(ch, 0) : 0);
+
+	if (ch->sftp == NULL || ch->sftp_failed || px_xfer_blocked(ch) || held >= SFTP_HOLD)
+		return 0;
+	return SFTP_HOLD - held;
+}
+
+static void
+filter_failed(struct px_chan *ch, const char *what, const char *why)
+{
+	char msg[512];
+
+	px_log(PX_LOG_WARN, ch->c->id, "%s: %s; channel closed", what, why);
+	snprintf(msg, sizeof(msg), "escort: %s: %s", what, why);
+	(void)px_conn_record_fields(ch->c, EV_MARKER, ch->id, EVF_TEXT, msg, 0);
+	px_chan_abort(ch, NULL);
+}
+
+size_t
+px_xfer_sftp_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
+{
+	size_t room;
+	int rc;
+
+	px_xfer_drain(ch);
+	room = px_xfer_sftp_room(ch, from_tech);
+	if (n > room)
+		n = room;
+	if (n == 0)
+		return 0;
+	rc = from_tech ? sftp_filter_client(ch->sftp, d, n) : sftp_filter_server(ch->sftp, d, n);
+	if (rc != PX_OK) {
+		ch->sftp_failed = 1;
+		filter_failed(ch, "SFTP stream refused", sftp_filter_error(ch->sftp));
+		return n;
+	}
+	px_xfer_drain(ch);
+	return n;
+}
+
+/* ---- scp ---------------------------------------------------------------------------- */
+
+int
+px_xfer_scp_feed(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
+{
+	int rc;
+
+	if (ch->scp == NULL || n == 0)
+		return 0;
+	rc = from_tech ? scp_watch_client(ch->scp, d, n) : scp_watch_server(ch->scp, d, n);
+	if (rc != PX_OK) {
+		filter_failed(ch, "scp stream could not be followed", scp_watch_error(ch->scp));
+		return -1;
+	}
+	collect(ch);
+	return 0;
+}
+
+/* ---- end ------------------------------------------------------------------------------ */
+
+void
+px_xfer_finish(struct px_chan *ch)
+{
+	if (ch->xfer_finished || (ch->sftp == NULL && ch->scp == NULL))
+		return;
+	ch->xfer_finished = 1;
+	if (ch->sftp != NULL)
+		sftp_filter_finish(ch->sftp);
+	else
+		scp_watch_finish(ch->scp);
+	flush_records(ch);
+	if (ch->xq.head != NULL)
+		px_log(PX_LOG_WARN, ch->c->id, "%zu %s record(s) still wait for the recorder at channel close",
+		    ch->xq.count, kind_name(ch));
+}
+
+void
+px_xfer_free(struct px_chan *ch)
+{
+	sftp_filter_free(ch->sftp);
+	scp_watch_free(ch->scp);
+	ch->sftp = NULL;
+	ch->scp = NULL;
+	xfer_queue_clear(&ch->xq);
+}

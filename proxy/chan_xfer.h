@@ -1,0 +1,69 @@
+/* chan_xfer: the file-transfer side of a channel pair.  An "sftp" subsystem
+ * channel runs through the SFTP filter (sftp_filter.h), which may answer
+ * refused requests itself, so its bytes go through the filter's buffers; an
+ * exec channel running `scp -t` / `scp -f` is watched in passing
+ * (scp_watch.h) and its bytes are forwarded unchanged.  Both produce
+ * transfer records, which become FILE events of the recording:
+ *
+ *   summary: KIND "sftp"|"scp", CH_ACTION op ("file", "remove", "rename",
+ *            "mkdir", ...), VERDICT outcome ("ok", "denied", "failed",
+ *            "incomplete"), PATH (a second PATH: rename/link target),
+ *            DIRECTION "upload"|"download" (files), SIZE, SHA256 (32 bytes,
+ *            when the bytes covered the file in order), MESSAGE (peer's or
+ *            policy's text), FILE_ID;
+ *   content: FILE_ID, OFFSET, CONTENT (uploads, up to FileContentLimit
+ *            bytes in 64 KiB events), after the summary.
+ *
+ * A record the recorder's spool cannot take now waits in the channel's
+ * queue; while anything waits the channel consumes no more input, so no
+ * transfer outruns its record.  All functions run from px_chan_step or the
+ * channel callbacks on the connection's loop. */
+#ifndef PX_CHAN_XFER_H
+#define PX_CHAN_XFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proxy/xfer_record.h"
+
+struct px_chan;
+struct scp_cmd;
+
+/* Starts the SFTP filter on ch with the policy's mode.  Returns PX_OK or
+ * PX_ENOMEM. */
+int px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit);
+
+/* Starts the scp watcher on ch for cmd (UPLOAD or DOWNLOAD; copied).
+ * Returns PX_OK or PX_ENOMEM. */
+int px_xfer_start_scp(struct px_chan *ch, const struct scp_cmd *cmd, size_t content_limit);
+
+/* SFTP: takes up to n bytes the technician (from_tech) or the target sent
+ * into the filter, as far as its buffers have room, and writes out what it
+ * can.  Returns the bytes taken (the rest stays in libssh's buffer). */
+size_t px_xfer_sftp_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n);
+
+/* SFTP: bytes the filter would take now from that side. */
+size_t px_xfer_sftp_room(const struct px_chan *ch, int from_tech);
+
+/* scp: the n bytes about to be forwarded (stdout or technician data).
+ * Returns 0, or -1 after the watcher failed (the channel was aborted). */
+int px_xfer_scp_feed(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n);
+
+/* Writes out buffered SFTP bytes and queued records as far as possible. */
+void px_xfer_drain(struct px_chan *ch);
+
+/* True while records wait for the recorder (input must pause). */
+int px_xfer_blocked(const struct px_chan *ch);
+
+/* Bytes held in the filter's buffers toward the technician (to_tech) or
+ * the target. */
+size_t px_xfer_held(const struct px_chan *ch, int to_tech);
+
+/* The channel ends: unfinished transfers become INCOMPLETE records, which
+ * are recorded with the rest (best effort).  Idempotent. */
+void px_xfer_finish(struct px_chan *ch);
+
+/* Frees the filter or watcher and any records left. */
+void px_xfer_free(struct px_chan *ch);
+
+#endif

@@ -534,6 +534,50 @@ test_journal_reconcile(void **state)
 	fx_free(x);
 }
 
+/* Power loss: the file lost a checkpoint the journal already holds.
+ * verify reports it until recovery cuts the tail and journals the cut, which
+ * supersedes the lost checkpoint. */
+static void
+test_recover_below_journaled_checkpoint(void **state)
+{
+	struct fx *x = fx_new();
+	struct fx_report rep;
+	struct buf meta;
+	struct tw *w;
+	struct tev *v;
+	struct tw_state st, mid;
+	struct tw_recovery rec;
+	char path[512];
+	uint64_t bad;
+	size_t n;
+
+	(void)state;
+	v = make_events(40, &n);
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, "pl", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	append_events(w, v, 0, 20);
+	assert_int_equal(tw_checkpoint(w, &mid), REC_OK);
+	append_events(w, v, 20, 40);
+	assert_int_equal(tw_checkpoint(w, &st), REC_OK);
+	tw_free(w);
+	assert_int_equal(fx_verify(x, NULL, &rep), 0);
+	tw_path(x->store, "pl", path, sizeof(path));
+	assert_int_equal(truncate(path, (off_t)(mid.size + 100)), 0);
+	fx_verify(x, NULL, &rep);
+	assert_true(rep.problems > 0);
+	assert_non_null(strstr(rep.last, "pl: "));
+	assert_int_equal(tw_recover(path, x->signer, x->journal, &rec, &bad), REC_OK);
+	assert_true(rec.cut);
+	assert_true(rec.last_seq == 21);
+	if (fx_verify(x, NULL, &rep) != 0)
+		fail_msg("%s", rep.last);
+	buf_free(&meta);
+	free_events(v, n);
+	fx_free(x);
+}
+
 int
 main(void)
 {
@@ -544,6 +588,7 @@ main(void)
 		cmocka_unit_test(test_checkpoint_due),
 		cmocka_unit_test(test_journal_torn_tail),
 		cmocka_unit_test(test_journal_reconcile),
+		cmocka_unit_test(test_recover_below_journaled_checkpoint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "recorder/tlsl.h"
 #include "proxy/config.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
@@ -318,6 +319,12 @@ px_config_load(const char *file, struct px_config *c, char *err, size_t errlen)
 		    "%s: Recorder tls:// needs RecorderCA, RecorderCertificate and RecorderKey", file);
 	else if ((c->path = strdup(file)) == NULL)
 		rc = PX_ENOMEM;
+	if (rc == PX_OK && strncmp(c->recorder, "tls://", 6) == 0) {
+		char terr[512];
+		if (tlsl_ctx_client(c->recorder_ca, c->recorder_cert, c->recorder_key, &c->recorder_tls,
+		    terr, sizeof(terr)) != 0)
+			rc = PX_ECONFIG, snprintf(err, errlen, "%s: Recorder %s: %s", file, c->recorder, terr);
+	}
 out:
 	fclose(f);
 	if (rc < 0)
@@ -336,6 +343,7 @@ px_config_free(struct px_config *c)
 	free(c->recorder_cert);
 	free(c->recorder_key);
 	free(c->statedir);
+	tlsl_ctx_free(c->recorder_tls);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -11,6 +11,8 @@
 
 #define PX_MAX_LISTEN 16
 
+struct tlsl_ctx;
+
 struct px_listen {
 	char host[256];   /* numeric address or name, IPv6 without brackets */
 	int port;
@@ -24,6 +26,7 @@ struct px_config {
 	char *policy;                       /* policy file */
 	char *recorder;                     /* unix:PATH or tls://HOST:PORT */
 	char *recorder_ca, *recorder_cert, *recorder_key;
+	struct tlsl_ctx *recorder_tls;      /* tls://: client context from the three files */
 	char *statedir;
 	int workers;                        /* worker threads, 1..64 */
 	int login_grace_time;               /* seconds from accept to authenticated */
@@ -43,7 +46,9 @@ struct px_config {
 /* Reads FILE into *cfg (zeroed first, defaults applied).  Returns PX_OK, or
  * PX_ECONFIG with "FILE:LINE: message" in err (errlen bytes).  On error *cfg
  * holds nothing to free.  Missing required keywords (Listen, HostKey, Policy,
- * Recorder) are errors naming the file. */
+ * Recorder) are errors naming the file.  A tls:// Recorder also loads
+ * RecorderCA, RecorderCertificate and RecorderKey into recorder_tls (errors
+ * name the file and the keyword). */
 int px_config_load(const char *file, struct px_config *cfg, char *err, size_t errlen);
 
 /* Frees the strings in cfg (not cfg itself); safe on a zeroed struct. */

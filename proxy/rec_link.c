@@ -1,5 +1,6 @@
-/* rec_link: a recorder sender driven over a libuv unix-socket stream, with
- * reconnect (backoff 100 ms doubling to 2 s) and resume. */
+/* rec_link: a recorder sender driven over a libuv stream (a unix socket, or
+ * TCP with mutual TLS through recorder/tlsl), with reconnect (backoff 100 ms
+ * doubling to 2 s) and resume. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/sender.h"
+#include "recorder/tlsl.h"
 #include "proxy/config.h"
 #include "proxy/px_error.h"
 #include "proxy/rec_link.h"
@@ -22,19 +24,30 @@
 
 enum link_state { L_CONNECTING, L_HELLO, L_OPEN, L_DOWN, L_CLOSING, L_DONE };
 
+union link_stream {
+	uv_handle_t h;
+	uv_stream_t s;
+	uv_pipe_t pipe;
+	uv_tcp_t tcp;
+};
+
 struct rec_link {
 	uv_loop_t *loop;
 	struct sender *snd;
 	struct rec_link_cbs cbs;
 	void *ud;
-	char path[108];
+	char path[108];                 /* unix: socket path */
+	char host[256], port[16];       /* tls: */
+	struct tlsl_ctx *tctx;          /* tls: shared, owned by the config */
+	struct tlsl *tls;               /* tls: this connection's session */
 	size_t data_limit;
 	enum link_state st;
 	int ever_open;
 	int freed;
-	int nhandles;
-	uv_pipe_t *pipe;                /* current stream, NULL while down */
+	int nhandles;                   /* open handles and pending requests */
+	union link_stream *stream;      /* current stream, NULL while down */
 	uv_connect_t creq;
+	uv_getaddrinfo_t gai;
 	uv_write_t wreq;
 	uint8_t *wbuf;
 	size_t wlen;
@@ -42,7 +55,7 @@ struct rec_link {
 	uv_timer_t timer;               /* reconnect backoff, close deadline */
 	int backoff_ms;
 	char rbuf[64 * 1024];
-	int rbuf_busy;
+	char pbuf[64 * 1024];           /* tls: decrypted bytes */
 	size_t last_spooled;
 };
 
@@ -52,6 +65,7 @@ static void
 maybe_release(struct rec_link *l)
 {
 	if (l->freed && l->nhandles == 0 && !l->writing) {
+		tlsl_free(l->tls);
 		sender_free(l->snd);
 		free(l->wbuf);
 		free(l);
@@ -70,14 +84,16 @@ handle_closed(uv_handle_t *h)
 }
 
 static void
-drop_pipe(struct rec_link *l)
+drop_stream(struct rec_link *l)
 {
-	if (l->pipe != NULL) {
-		uv_pipe_t *p = l->pipe;
-		l->pipe = NULL;
-		uv_read_stop((uv_stream_t *)p);
-		uv_close((uv_handle_t *)p, handle_closed);
+	if (l->stream != NULL) {
+		union link_stream *p = l->stream;
+		l->stream = NULL;
+		uv_read_stop(&p->s);
+		uv_close(&p->h, handle_closed);
 	}
+	tlsl_free(l->tls);
+	l->tls = NULL;
 }
 
 static void
@@ -86,7 +102,7 @@ fail(struct rec_link *l, const char *why)
 	enum link_state was = l->st;
 
 	l->st = L_DONE;
-	drop_pipe(l);
+	drop_stream(l);
 	uv_timer_stop(&l->timer);
 	if (l->freed)
 		return;
@@ -111,15 +127,14 @@ lost(struct rec_link *l, const char *why)
 {
 	if (l->st == L_DONE)
 		return;
-	drop_pipe(l);
+	drop_stream(l);
 	if (!l->ever_open) {
 		fail(l, why);
 		return;
 	}
 	sender_on_disconnect(l->snd);
 	if (l->st == L_CLOSING) {
-		/* Keep trying within the close deadline. */
-		l->backoff_ms = l->backoff_ms ? l->backoff_ms : 100;
+		/* No reconnect: the close deadline decides. */
 		return;
 	}
 	if (l->st != L_DOWN) {
@@ -152,8 +167,28 @@ on_written(uv_write_t *req, int status)
 		lost(l, uv_strerror(status));
 		return;
 	}
-	sender_consume_output(l->snd, n);
+	if (l->tls == NULL)
+		sender_consume_output(l->snd, n);
 	flush(l);
+}
+
+/* Points *p at the next bytes for the network and returns their count:
+ * the sender's output itself, or through TLS its records (the sender's
+ * output is handed to TLS while TLS holds less than WRITE_MAX). */
+static size_t
+next_bytes(struct rec_link *l, const uint8_t **p)
+{
+	const uint8_t *q;
+	size_t n;
+
+	if (l->tls == NULL)
+		return sender_pending_output(l->snd, p);
+	while (tlsl_pending(l->tls, p) < WRITE_MAX && (n = sender_pending_output(l->snd, &q)) > 0) {
+		if (tlsl_write(l->tls, q, n) != REC_OK)
+			return 0;
+		sender_consume_output(l->snd, n);
+	}
+	return tlsl_pending(l->tls, p);
 }
 
 static void
@@ -163,9 +198,9 @@ flush(struct rec_link *l)
 	size_t n;
 	uv_buf_t b;
 
-	if (l->writing || l->pipe == NULL || l->freed)
+	if (l->writing || l->stream == NULL || l->freed)
 		return;
-	n = sender_pending_output(l->snd, &p);
+	n = next_bytes(l, &p);
 	if (n == 0)
 		return;
 	if (n > WRITE_MAX)
@@ -175,10 +210,12 @@ flush(struct rec_link *l)
 		return;
 	}
 	memcpy(l->wbuf, p, n);
+	if (l->tls != NULL)
+		tlsl_consume(l->tls, n);
 	l->wlen = n;
 	b = uv_buf_init((char *)l->wbuf, (unsigned)n);
 	l->wreq.data = l;
-	if (uv_write(&l->wreq, (uv_stream_t *)l->pipe, &b, 1, on_written) != 0) {
+	if (uv_write(&l->wreq, &l->stream->s, &b, 1, on_written) != 0) {
 		l->wlen = 0;
 		lost(l, "write failed");
 		return;
@@ -195,39 +232,30 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	*b = uv_buf_init(l->rbuf, sizeof(l->rbuf));
 }
 
-static void
-on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+/* Gives n bytes from the recorder to the sender and acts on its state.
+ * Returns 0, or -1 when the link changed state (stop processing). */
+static int
+feed(struct rec_link *l, const void *p, size_t n)
 {
-	struct rec_link *l = s->data;
 	enum sender_state ss;
 	size_t spooled;
 	int rc;
 
-	if (l->freed || (uv_pipe_t *)s != l->pipe)
-		return;
-	if (nread == 0)
-		return;
-	if (nread < 0) {
-		lost(l, nread == UV_EOF ? "recorder closed the connection" : uv_strerror((int)nread));
-		return;
-	}
-	if (l->st == L_CLOSING)
-		uv_timer_again(&l->timer);
-	rc = sender_feed(l->snd, b->base, (size_t)nread);
+	rc = sender_feed(l->snd, p, n);
 	ss = sender_state(l->snd);
 	if (rc != REC_OK || ss == SENDER_FAILED) {
 		char why[1200];
 		snprintf(why, sizeof(why), "recorder refused the session: %s",
 		    sender_reason(l->snd)[0] ? sender_reason(l->snd) : rec_strerror(rc));
 		fail(l, why);
-		return;
+		return -1;
 	}
 	if (ss == SENDER_CLOSED) {
 		l->st = L_DONE;
 		uv_timer_stop(&l->timer);
-		drop_pipe(l);
+		drop_stream(l);
 		l->cbs.on_closed(l->ud, 1);
-		return;
+		return -1;
 	}
 	if (ss == SENDER_OPEN && (l->st == L_HELLO || l->st == L_DOWN || l->st == L_CONNECTING)) {
 		int first = !l->ever_open;
@@ -239,16 +267,56 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		else
 			l->cbs.on_writable(l->ud);
 		if (l->freed)
-			return;
+			return -1;
 	}
 	spooled = sender_spooled(l->snd);
 	if (spooled < l->last_spooled && l->st == L_OPEN) {
 		l->last_spooled = spooled;
 		l->cbs.on_writable(l->ud);
 		if (l->freed)
-			return;
+			return -1;
 	}
 	l->last_spooled = spooled;
+	return 0;
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	struct rec_link *l = s->data;
+
+	if (l->freed || l->stream == NULL || s != &l->stream->s)
+		return;
+	if (nread == 0)
+		return;
+	if (nread < 0) {
+		lost(l, nread == UV_EOF ? "recorder closed the connection" : uv_strerror((int)nread));
+		return;
+	}
+	if (l->st == L_CLOSING)
+		uv_timer_again(&l->timer);
+	if (l->tls == NULL) {
+		if (feed(l, b->base, (size_t)nread) < 0)
+			return;
+	} else {
+		long got;
+		if (tlsl_feed(l->tls, b->base, (size_t)nread) != REC_OK) {
+			char why[600];
+			snprintf(why, sizeof(why), "TLS with %s:%s: %s", l->host, l->port, tlsl_error(l->tls));
+			lost(l, why);
+			return;
+		}
+		while ((got = tlsl_read(l->tls, l->pbuf, sizeof(l->pbuf))) > 0)
+			if (feed(l, l->pbuf, (size_t)got) < 0)
+				return;
+		if (got < 0) {
+			char why[600];
+			snprintf(why, sizeof(why), "TLS with %s:%s: %s", l->host, l->port,
+			    got == REC_ECLOSED ? "closed by the recorder" : tlsl_error(l->tls));
+			lost(l, why);
+			return;
+		}
+	}
 	flush(l);
 }
 
@@ -257,35 +325,143 @@ on_connect(uv_connect_t *req, int status)
 {
 	struct rec_link *l = req->data;
 
-	if (l->freed || (uv_pipe_t *)req->handle != l->pipe)
+	l->nhandles--;
+	if (l->freed) {
+		maybe_release(l);
+		return;
+	}
+	if (l->stream == NULL || req->handle != &l->stream->s)
 		return;
 	if (status < 0) {
-		char why[300];
-		snprintf(why, sizeof(why), "cannot connect to %s: %s", l->path, uv_strerror(status));
+		char why[400];
+		if (l->tctx != NULL)
+			snprintf(why, sizeof(why), "cannot connect to %s:%s: %s", l->host, l->port, uv_strerror(status));
+		else
+			snprintf(why, sizeof(why), "cannot connect to %s: %s", l->path, uv_strerror(status));
 		lost(l, why);
 		return;
 	}
+	if (l->tctx != NULL) {
+		char tmp[16];
+		if (tlsl_new(l->tctx, l->host, &l->tls) != REC_OK || tlsl_read(l->tls, tmp, sizeof(tmp)) < 0) {
+			lost(l, "cannot start TLS");
+			return;
+		}
+		uv_tcp_nodelay(&l->stream->tcp, 1);
+	}
 	if (l->st == L_CONNECTING || l->st == L_DOWN)
 		l->st = l->ever_open ? L_DOWN : L_HELLO;
-	uv_read_start((uv_stream_t *)l->pipe, on_alloc, on_read);
+	uv_read_start(&l->stream->s, on_alloc, on_read);
 	flush(l);
+}
+
+static union link_stream *
+new_stream(struct rec_link *l)
+{
+	union link_stream *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	if (l->tctx != NULL)
+		uv_tcp_init(l->loop, &p->tcp);
+	else
+		uv_pipe_init(l->loop, &p->pipe, 0);
+	p->h.data = l;
+	l->nhandles++;
+	l->stream = p;
+	return p;
+}
+
+static void
+on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
+{
+	struct rec_link *l = req->data;
+	union link_stream *p;
+	int rc;
+
+	l->nhandles--;
+	if (l->freed || l->st == L_DONE) {
+		uv_freeaddrinfo(ai);
+		maybe_release(l);
+		return;
+	}
+	if (status < 0 || ai == NULL) {
+		char why[400];
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", l->host, uv_strerror(status));
+		uv_freeaddrinfo(ai);
+		lost(l, why);
+		return;
+	}
+	if ((p = new_stream(l)) == NULL) {
+		uv_freeaddrinfo(ai);
+		lost(l, "out of memory");
+		return;
+	}
+	l->creq.data = l;
+	rc = uv_tcp_connect(&l->creq, &p->tcp, ai->ai_addr, on_connect);
+	uv_freeaddrinfo(ai);
+	if (rc != 0) {
+		char why[400];
+		snprintf(why, sizeof(why), "cannot connect to %s:%s: %s", l->host, l->port, uv_strerror(rc));
+		lost(l, why);
+		return;
+	}
+	l->nhandles++;
 }
 
 static void
 link_connect(struct rec_link *l)
 {
-	uv_pipe_t *p = calloc(1, sizeof(*p));
+	union link_stream *p;
 
-	if (p == NULL) {
+	if (l->tctx != NULL) {
+		struct addrinfo hints = { 0 };
+		int rc;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICSERV;
+		l->gai.data = l;
+		rc = uv_getaddrinfo(l->loop, &l->gai, on_resolved, l->host, l->port, &hints);
+		if (rc != 0) {
+			lost(l, uv_strerror(rc));
+			return;
+		}
+		l->nhandles++;
+		return;
+	}
+	if ((p = new_stream(l)) == NULL) {
 		lost(l, "out of memory");
 		return;
 	}
-	uv_pipe_init(l->loop, p, 0);
-	p->data = l;
-	l->nhandles++;
-	l->pipe = p;
 	l->creq.data = l;
-	uv_pipe_connect(&l->creq, p, l->path, on_connect);
+	l->nhandles++;
+	uv_pipe_connect(&l->creq, &p->pipe, l->path, on_connect);
+}
+
+/* Splits "tls://HOST:PORT" ("[V6]:PORT" too) into l->host and l->port. */
+static int
+parse_tls(struct rec_link *l, const char *url)
+{
+	const char *hp = url + 6, *colon;
+	size_t hl;
+
+	if (hp[0] == '[') {
+		const char *rb = strchr(hp, ']');
+		if (rb == NULL || rb[1] != ':')
+			return PX_EINVAL;
+		hp++;
+		hl = (size_t)(rb - hp);
+		colon = rb + 1;
+	} else {
+		if ((colon = strrchr(hp, ':')) == NULL)
+			return PX_EINVAL;
+		hl = (size_t)(colon - hp);
+	}
+	if (hl == 0 || hl >= sizeof(l->host) || strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof(l->port))
+		return PX_EINVAL;
+	memcpy(l->host, hp, hl);
+	l->host[hl] = '\0';
+	snprintf(l->port, sizeof(l->port), "%s", colon + 1);
+	return PX_OK;
 }
 
 int
@@ -296,12 +472,21 @@ rec_link_open(uv_loop_t *loop, const struct px_config *cfg, const void *meta,
 	char host[256];
 
 	*out = NULL;
-	if (strncmp(cfg->recorder, "unix:", 5) != 0)
-		return PX_ERECORDER; /* tls:// is not available in this build */
-	if (strlen(cfg->recorder + 5) >= sizeof(l->path))
-		return PX_EINVAL;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return PX_ENOMEM;
+	if (strncmp(cfg->recorder, "unix:", 5) == 0) {
+		if (strlen(cfg->recorder + 5) >= sizeof(l->path)) {
+			free(l);
+			return PX_EINVAL;
+		}
+		snprintf(l->path, sizeof(l->path), "%s", cfg->recorder + 5);
+	} else if (strncmp(cfg->recorder, "tls://", 6) == 0 && cfg->recorder_tls != NULL &&
+	    parse_tls(l, cfg->recorder) == PX_OK) {
+		l->tctx = cfg->recorder_tls;
+	} else {
+		free(l);
+		return PX_EINVAL;
+	}
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "escort-proxy");
 	host[sizeof(host) - 1] = '\0';
@@ -314,7 +499,6 @@ rec_link_open(uv_loop_t *loop, const struct px_config *cfg, const void *meta,
 	l->cbs = *cbs;
 	l->ud = ud;
 	l->data_limit = cfg->spool_limit;
-	snprintf(l->path, sizeof(l->path), "%s", cfg->recorder + 5);
 	uv_timer_init(loop, &l->timer);
 	l->timer.data = l;
 	l->nhandles = 1;
@@ -393,6 +577,6 @@ rec_link_free(struct rec_link *l)
 		return;
 	l->freed = 1;
 	uv_timer_stop(&l->timer);
-	drop_pipe(l);
+	drop_stream(l);
 	uv_close((uv_handle_t *)&l->timer, handle_closed);
 }

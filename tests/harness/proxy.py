@@ -52,7 +52,11 @@ class ProxyWorld:
     pin: host key line pinned for web01 (default: the real one)."""
 
     def __init__(self, env, rules=DEFAULT_RULES, pin=None, start_recorder=True, extra_conf="",
-                 extra_targets=""):
+                 extra_targets="", recorder_tls=None):
+        """recorder_tls: None, or dict(server_cert, server_key, client_ca, ca, cert, key):
+        the recorder also listens with mutual TLS on 127.0.0.1 and the proxy
+        records through tls:// with RecorderCA=ca, RecorderCertificate=cert,
+        RecorderKey=key."""
         self.env = env
         self.alice_key, self.alice_pub = env.keygen("alice")
         self.mallory_key, self.mallory_pub = env.keygen("mallory")
@@ -86,8 +90,17 @@ target web01 {
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             subprocess.run(["openssl", "pkey", "-in", self.sign_key, "-pubout",
                             "-out", env.path("recorder-ed25519.pub.pem")], check=True)
-        self.rec_conf = env.write("recorder.conf", "Listen unix:%s\nStore %s\nSigningKey %s\nFsync never\n"
-                                  % (self.rec_sock, self.store, self.sign_key))
+        rec_extra, recorder_line = "", "Recorder unix:%s" % self.rec_sock
+        if recorder_tls:
+            self.rec_tls_port = free_port()
+            rec_extra = "Listen tls://127.0.0.1:%d\nTLSCertificate %s\nTLSKey %s\nTLSClientCA %s\n" % (
+                self.rec_tls_port, recorder_tls["server_cert"], recorder_tls["server_key"],
+                recorder_tls["client_ca"])
+            recorder_line = "Recorder tls://127.0.0.1:%d\nRecorderCA %s\nRecorderCertificate %s\n" \
+                "RecorderKey %s" % (self.rec_tls_port, recorder_tls["ca"], recorder_tls["cert"],
+                                    recorder_tls["key"])
+        self.rec_conf = env.write("recorder.conf", "Listen unix:%s\nStore %s\nSigningKey %s\nFsync never\n%s"
+                                  % (self.rec_sock, self.store, self.sign_key, rec_extra))
         self.recorder = None
         if start_recorder:
             self.start_recorder()
@@ -95,13 +108,13 @@ target web01 {
         self.conf = env.write("proxy.conf", """Listen 127.0.0.1:%d
 HostKey %s
 Policy %s
-Recorder unix:%s
+%s
 StateDir %s
 Workers 2
 LoginGraceTime 10
 RecorderTimeout 5
 %s
-""" % (self.port, self.hostkey_key, self.policy_path, self.rec_sock, env.path("state", "x")[:-2],
+""" % (self.port, self.hostkey_key, self.policy_path, recorder_line, env.path("state", "x")[:-2],
             extra_conf))
         self.proxy = env.start("escort-proxy", [bin_path("escort-proxy"), "-d", "-f", self.conf])
         wait_for(lambda: port_open(self.port) or not self.proxy.alive(), 10, what="proxy to listen")

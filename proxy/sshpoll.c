@@ -1,5 +1,6 @@
 /* sshpoll: readiness for a libssh socket through libuv. */
 #include <fcntl.h>
+#include <unistd.h>
 
 #include "proxy/px_error.h"
 #include "proxy/sshpoll.h"
@@ -55,16 +56,16 @@ px_sshpoll_update(struct px_sshpoll *p)
 
 	if (!p->init)
 		return;
-	if (p->s != NULL && ssh_get_fd(p->s) == SSH_INVALID_SOCKET) {
-		/* libssh closed the socket (failed key exchange, lost peer):
-		 * arming a closed or reused fd would break the loop. */
-		px_sshpoll_want(p, 0);
-		return;
-	}
 	set_nonblock(p->fd);
 	if (p->s != NULL && (ssh_get_status(p->s) & SSH_WRITE_PENDING))
 		ev |= UV_WRITABLE;
 	px_sshpoll_want(p, ev);
+}
+
+int
+px_sshpoll_dup(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
 
 int
@@ -75,5 +76,8 @@ px_sshpoll_close(struct px_sshpoll *p, uv_close_cb close_cb)
 	p->init = 0;
 	uv_poll_stop(&p->h);
 	uv_close((uv_handle_t *)&p->h, close_cb);
+	/* uv_poll_stop removed fd from the loop's epoll set at once. */
+	close(p->fd);
+	p->fd = -1;
 	return 1;
 }

@@ -20,6 +20,8 @@ Every process goes through env.start or subprocess.run with a timeout, so it is
 stopped by pid when the test ends."""
 import base64, os, pwd, re, select, signal, socket, struct, subprocess, sys, time
 
+if __name__ == "__main__":  # run as the accept loop: find the harness package
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness.core import free_port, port_open, wait_for
 
 LOGIN = pwd.getpwuid(os.getuid()).pw_name
@@ -50,7 +52,7 @@ def _in_private_home(home, argv):
         raise AssertionError("dropbear/tinysshd targets need root for a private home "
                              "(they read only ~/.ssh/authorized_keys)")
     return ["unshare", "-m", "--propagation", "private", "sh", "-c",
-            'mount --bind "$0" "$1" && shift 2 && exec "$@"', home, HOME] + argv
+            'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", home, HOME] + argv
 
 
 class Dropbear:
@@ -100,7 +102,9 @@ class Tinysshd:
         home = _private_home(env, "tinyssh", authorized)
         sftp = next((p for p in ("/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server",
                                  "/usr/lib/ssh/sftp-server") if os.path.exists(p)), None)
-        argv = [sys.executable, os.path.abspath(__file__), "accept", str(self.port),
+        # the interpreter must lie outside the home that is mounted over
+        py = sys.executable if not sys.executable.startswith(HOME + "/") else "/usr/bin/python3"
+        argv = [py, os.path.abspath(__file__), "accept", str(self.port),
                 "tinysshd", "-v"] + (["-x", "sftp=" + sftp] if sftp else []) + [keydir]
         self.proc = env.start("tinysshd", _in_private_home(home, argv))
         wait_for(lambda: port_open(self.port) or not self.proc.alive(), 10,

@@ -1,0 +1,101 @@
+"""SSH servers of several makes behind escort-proxy, reached with the OpenSSH
+client: Dropbear, tinysshd, and OpenSSH sshd restricted to one host key type
+and a narrow algorithm set; a target offering only ciphers the proxy refuses
+is turned away with a message naming the problem."""
+import os, time
+from harness.core import Env, sha256_file
+from harness.proxy import ProxyWorld, strip_banner, sftp
+from harness.interop import Dropbear, Tinysshd, assert_recorded, banner_id, pinned_target
+
+TIMEOUT = 60
+CMD = "sh -c 'echo out; echo err >&2; exit 3'"
+
+
+def _world(env, name, make_server):
+    """A ProxyWorld whose policy also holds target NAME (matched by the
+    default rule's target:web*) pointing at make_server(authorized_lines)."""
+    key, pub = env.keygen("proxy_to_target")
+    server = make_server([pub])
+    w = ProxyWorld(env, extra_targets=pinned_target(name, server, key))
+    return w, server
+
+
+def _exec_checks(w, target):
+    r = w.ssh("alice", target, CMD)
+    assert r.stdout == b"out\n", r
+    assert strip_banner(r.stderr) == "err\n", r
+    assert r.returncode == 3, r
+    r2 = w.ssh("alice", target, "cat", input=b"through\x00the\xffproxy" * 1000)
+    assert r2.returncode == 0 and r2.stdout == b"through\x00the\xffproxy" * 1000, r2
+    assert_recorded(w, banner_id(r.stderr))
+
+
+def test_dropbear_target_exec_and_pty():
+    with Env("interop") as env:
+        w, _ = _world(env, "webdb", lambda ak: Dropbear(env, ak))
+        _exec_checks(w, "webdb")
+        r = w.ssh("alice", "webdb", None, extra=("-tt",), input=b"echo pty=$((2+3))\nexit 4\n")
+        assert b"pty=5" in r.stdout and r.returncode == 4, r
+
+
+def test_dropbear_target_ecdsa_hostkey():
+    with Env("interop") as env:
+        w, _ = _world(env, "webdb", lambda ak: Dropbear(env, ak, keytype="ecdsa"))
+        r = w.ssh("alice", "webdb", "echo ecdsa-ok")
+        assert r.returncode == 0 and r.stdout == b"ecdsa-ok\n", r
+
+
+def test_dropbear_target_wrong_pin_refused():
+    """A pin of another key type is a mismatch too, named as such, and nothing runs."""
+    with Env("interop") as env:
+        key, pub = env.keygen("proxy_to_target")
+        db = Dropbear(env, [pub])
+        db.hostkey_pub = env.keygen("other_host")[1]
+        w = ProxyWorld(env, extra_targets=pinned_target("webdb", db, key))
+        mark = env.path("target-files", "ran")
+        r = w.ssh("alice", "webdb", "echo x > " + mark)
+        assert r.returncode != 0, r
+        err = r.stderr.decode()
+        assert "HOST KEY MISMATCH" in err or "host key" in err.lower(), r
+        assert not os.path.exists(mark)
+
+
+def test_tinysshd_target_exec_and_sftp():
+    with Env("interop") as env:
+        w, _ = _world(env, "webtiny", lambda ak: Tinysshd(env, ak))
+        _exec_checks(w, "webtiny")
+        src = env.path("up.bin")
+        with open(src, "wb") as f:
+            f.write(os.urandom(100 * 1024 + 3))
+        remote = env.path("target-files", "tiny.bin")
+        r = sftp(w, "put %s %s\nget %s %s\n" % (src, remote, remote, env.path("back.bin")),
+                 target="webtiny")
+        assert r.returncode == 0, r
+        assert sha256_file(remote) == sha256_file(src) == sha256_file(env.path("back.bin"))
+
+
+def test_openssh_target_one_hostkey_narrow_algorithms():
+    with Env("interop") as env:
+        key, pub = env.keygen("proxy_to_target")
+        # one host key (ed25519), one cipher, one kex, one MAC
+        t = env.sshd(authorized=[pub], extra="Ciphers aes128-ctr\nKexAlgorithms ecdh-sha2-nistp256\n"
+                     "MACs hmac-sha2-256-etm@openssh.com\nHostKeyAlgorithms ssh-ed25519\n")
+        w = ProxyWorld(env, extra_targets=pinned_target("webnarrow", t, key))
+        _exec_checks(w, "webnarrow")
+
+
+def test_target_with_only_refused_ciphers_is_named():
+    """The proxy leaves AES-GCM out; a target offering nothing else is refused at
+    once with a message that names the key exchange failure, not a hang."""
+    with Env("interop") as env:
+        key, pub = env.keygen("proxy_to_target")
+        t = env.sshd(authorized=[pub], extra="Ciphers aes256-gcm@openssh.com\n")
+        w = ProxyWorld(env, extra_targets=pinned_target("webgcm", t, key))
+        t0 = time.monotonic()
+        r = w.ssh("alice", "webgcm", "echo never", timeout=30)
+        took = time.monotonic() - t0
+        assert r.returncode != 0 and r.stdout == b"", r
+        err = r.stderr.decode().lower()
+        assert "webgcm" in err and "no match" in err and "aes256-gcm" in err, r
+        assert took < 15, took
+        assert_recorded(w, count=1)

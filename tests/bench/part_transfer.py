@@ -105,32 +105,47 @@ def intact(ctx, stack):
             ("proxy", lambda *c: stack.ssh(["-T"], *c)))
     res = {}   # (way, "down"|"up") -> (seconds, intact) or an error string
     for label, argv_of in ways:
-        try:
-            dt, rc, sha, got, _ = _stream(argv_of("cat", *[ctx.data] * down_times), [],
-                                          INTACT_DOWN_TIMEOUT)
-            ok = rc == 0 and sha == want_down
-            res[label, "down"] = (dt, ok)
-            ctx.log("   %s: 1 GiB exec output %.1f s, exit %d, %d bytes, SHA-256 %s%s"
-                    % (label, dt, rc, got, "equal" if ok else "DIFFERENT", _errtail(rc)))
-        except (TimeoutError, subprocess.TimeoutExpired) as e:
-            res[label, "down"] = "1 GiB exec output: %s" % e
-            ctx.log("   %s: %s" % (label, res[label, "down"]))
-        try:
-            dt, rc, _, _, head = _stream(argv_of("sha256sum"),
-                                         _data_blocks(ctx.data, up_times), INTACT_UP_TIMEOUT)
-            ok = rc == 0 and head.split()[:1] == [want_up.encode()]
-            res[label, "up"] = (dt, ok)
-            ctx.log("   %s: 256 MiB upload %.1f s, exit %d, remote SHA-256 %s%s"
-                    % (label, dt, rc, "equal" if ok else "DIFFERENT", _errtail(rc)))
-        except (TimeoutError, subprocess.TimeoutExpired) as e:
-            res[label, "up"] = "256 MiB upload: %s" % e
-            ctx.log("   %s: %s" % (label, res[label, "up"]))
+        for way, what, argv, feed, tmo in (
+                ("down", "1 GiB exec output", argv_of("cat", *[ctx.data] * down_times),
+                 lambda: [], INTACT_DOWN_TIMEOUT),
+                ("up", "256 MiB upload", argv_of("sha256sum"),
+                 lambda: _data_blocks(ctx.data, up_times), INTACT_UP_TIMEOUT)):
+            for attempt in (1, 2):
+                try:
+                    dt, rc, sha, got, head = _stream(argv, feed(), tmo)
+                except (TimeoutError, subprocess.TimeoutExpired) as e:
+                    res[label, way] = "%s: %s" % (what, e)
+                    ctx.log("   %s: %s" % (label, res[label, way]))
+                    break
+                if rc == 255 and got == 0 and attempt == 1 and \
+                        "kex_exchange_identification" in getattr(_stream, "last_stderr", ""):
+                    # Refused before any session began: not a transfer result.
+                    ctx.log("   %s: %s: connection refused%s; retrying once"
+                            % (label, what, _errtail(rc)))
+                    time.sleep(1)
+                    continue
+                if way == "down":
+                    ok = rc == 0 and sha == want_down
+                    ctx.log("   %s: %s %.1f s, exit %d, %d bytes, SHA-256 %s%s" % (
+                        label, what, dt, rc, got, "equal" if ok else "DIFFERENT", _errtail(rc)))
+                else:
+                    ok = rc == 0 and head.split()[:1] == [want_up.encode()]
+                    ctx.log("   %s: %s %.1f s, exit %d, remote SHA-256 %s%s" % (
+                        label, what, dt, rc, "equal" if ok else "DIFFERENT", _errtail(rc)))
+                if rc == 255 and got == 0:
+                    res[label, way] = "%s: no session%s" % (what, _errtail(rc))
+                else:
+                    res[label, way] = (dt, ok, got)
+                break
     for way, name in (("down", "exec_1g"), ("up", "upload_256m")):
         p, d = res["proxy", way], res["direct", way]
         if isinstance(p, str):
             rep.na("proxy_%s_intact" % name, p)
             continue
         rep.add("proxy_%s_intact" % name, "yes" if p[1] else "no", "")
+        if way == "down" and not p[1]:
+            rep.add("proxy_%s_received" % name, p[2], "bytes",
+                    "of %d" % (down_times * ctx.size))
         if isinstance(d, str) or not d[1]:
             rep.na("proxy_%s_vs_direct" % name, "the direct transfer failed: %s" % (d,))
         elif p[1]:

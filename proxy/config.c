@@ -205,6 +205,9 @@ apply(struct cparse *p, struct px_config *c, char **av, int ac)
 	}
 	if (strcasecmp(kw, "RecorderTimeout") == 0) { NEED1(); return parse_secs(p, kw, av[1], &c->recorder_timeout); }
 	if (strcasecmp(kw, "ClientAliveInterval") == 0) { NEED1(); return parse_secs(p, kw, av[1], &c->keepalive_interval); }
+	if (strcasecmp(kw, "ClientAliveCountMax") == 0) { NEED1(); return parse_int(p, kw, av[1], 1, 1000, &c->keepalive_count_max); }
+	if (strcasecmp(kw, "TargetAliveInterval") == 0) { NEED1(); return parse_secs(p, kw, av[1], &c->target_alive_interval); }
+	if (strcasecmp(kw, "TargetAliveCountMax") == 0) { NEED1(); return parse_int(p, kw, av[1], 1, 1000, &c->target_alive_count_max); }
 	if (strcasecmp(kw, "SpoolLimit") == 0) {
 		NEED1();
 		if (parse_size(p, kw, av[1], &c->spool_limit) < 0)
@@ -286,6 +289,9 @@ px_config_load(const char *file, struct px_config *c, char *err, size_t errlen)
 	c->spool_limit = 4u << 20;
 	c->file_content_limit = 1u << 20;
 	c->keepalive_interval = 0;
+	c->keepalive_count_max = 3;
+	c->target_alive_interval = 0;
+	c->target_alive_count_max = 3;
 	c->log_level = PX_LOG_INFO;
 	if ((f = fopen(file, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", file, strerror(errno));
@@ -359,9 +365,12 @@ px_config_dump(const struct px_config *c, FILE *f)
 		    c->recorder_ca, c->recorder_cert, c->recorder_key);
 	fprintf(f, "statedir %s\nworkers %d\nlogingracetime %d\nmaxstartups %d:%d:%d\n"
 	    "maxauthtries %d\npersourcemaxfailures %d\npersourcepenalty %d\n"
-	    "recordertimeout %d\nspoollimit %zu\nfilecontentlimit %zu\nclientaliveinterval %d\n",
+	    "recordertimeout %d\nspoollimit %zu\nfilecontentlimit %zu\nclientaliveinterval %d\n"
+	    "clientalivecountmax %d\ntargetaliveinterval %d\ntargetalivecountmax %d\nloglevel %s\n",
 	    c->statedir ? c->statedir : "none", c->workers, c->login_grace_time,
 	    c->max_startups_start, c->max_startups_rate, c->max_startups_full,
 	    c->max_auth_tries, c->per_source_max_failures, c->per_source_penalty,
-	    c->recorder_timeout, c->spool_limit, c->file_content_limit, c->keepalive_interval);
+	    c->recorder_timeout, c->spool_limit, c->file_content_limit, c->keepalive_interval,
+	    c->keepalive_count_max, c->target_alive_interval, c->target_alive_count_max,
+	    c->log_level == 0 ? "error" : c->log_level == 1 ? "warning" : c->log_level == 2 ? "info" : "debug");
 }

@@ -39,7 +39,10 @@ struct px_config {
 	int recorder_timeout;               /* seconds a session may wait for the recorder */
 	size_t spool_limit;                 /* bytes of unacknowledged recording per session */
 	size_t file_content_limit;          /* upload bytes kept per file in the recording */
-	int keepalive_interval;             /* seconds; 0 = off */
+	int keepalive_interval;             /* ClientAliveInterval: seconds; 0 = off */
+	int keepalive_count_max;            /* ClientAliveCountMax */
+	int target_alive_interval;          /* TargetAliveInterval: seconds; 0 = off */
+	int target_alive_count_max;         /* TargetAliveCountMax */
 	int log_level;                      /* enum px_log_level */
 };
 

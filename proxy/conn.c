@@ -428,6 +428,67 @@ admit(struct px_conn *c)
 		uv_timer_start(&c->timer, max_session, (uint64_t)c->ps->max_session * 1000, 0);
 }
 
+/* ---- keepalives ---------------------------------------------------------------- */
+
+/* Sends a keepalive to a side that has been silent for its interval;
+ * returns 1 when it has missed count_max of them already. */
+static int
+probe(ssh_session s, struct px_sshpoll *p, uint64_t now, uint64_t rx, int interval, int count_max, int *missed)
+{
+	if (interval <= 0 || s == NULL || now - rx < (uint64_t)interval * 1000)
+		return 0;
+	if (*missed >= count_max)
+		return 1;
+	/* keepalive@openssh.com with want-reply: any answer (OpenSSH sends
+	 * REQUEST_FAILURE) counts as a sign of life. */
+	(void)ssh_send_keepalive(s);
+	(*missed)++;
+	px_sshpoll_update(p);
+	return 0;
+}
+
+static void
+keepalive_tick(uv_timer_t *t)
+{
+	struct px_conn *c = t->data;
+	const struct px_config *cfg = px_daemon_config(c->w->d);
+	uint64_t now = uv_now(&c->w->loop);
+
+	if (c->state != CONN_RELAY)
+		return;
+	if (probe(c->tech, &c->tech_poll, now, c->tech_rx, cfg->keepalive_interval, cfg->keepalive_count_max,
+	    &c->tech_ka_missed)) {
+		px_log(PX_LOG_INFO, c->id, "client %s not responding to %d keepalives; session ended", c->peer,
+		    cfg->keepalive_count_max);
+		record_marker(c, "client not responding to keepalives; session ended");
+		px_conn_abandon(c, 0);
+		return;
+	}
+	if (c->up.st == UP_READY && probe(c->up.s, &c->up.poll, now, c->up_rx, cfg->target_alive_interval,
+	    cfg->target_alive_count_max, &c->up_ka_missed)) {
+		px_log(PX_LOG_INFO, c->id, "target %s not responding to %d keepalives; session ended", c->target,
+		    cfg->target_alive_count_max);
+		record_marker(c, "target not responding to keepalives; session ended");
+		c->up.st = UP_CLOSED;
+		px_sshpoll_want(&c->up.poll, 0);
+		px_conn_end(c, "\r\nescort: the target stopped responding; session ended\r\n");
+	}
+}
+
+/* Ticks at the shorter of the two intervals (re-read from the current
+ * configuration at each tick, so a reload applies). */
+static void
+keepalive_start(struct px_conn *c)
+{
+	const struct px_config *cfg = px_daemon_config(c->w->d);
+	int a = cfg->keepalive_interval, b = cfg->target_alive_interval;
+	int period = a > 0 && b > 0 ? (a < b ? a : b) : (a > 0 ? a : b);
+
+	c->tech_rx = c->up_rx = uv_now(&c->w->loop);
+	if (period > 0)
+		uv_timer_start(&c->ka_timer, keepalive_tick, (uint64_t)period * 1000, (uint64_t)period * 1000);
+}
+
 /* ---- stepping ---------------------------------------------------------------- */
 
 void
@@ -539,6 +600,7 @@ px_conn_step(struct px_conn *c)
 			c->state = CONN_LOCAL;
 		} else if (c->rec_ready && c->up.st == UP_READY) {
 			c->state = CONN_RELAY;
+			keepalive_start(c);
 		}
 	}
 	if (c->state == CONN_RELAY && (c->up.st == UP_CLOSED || c->up.st == UP_FAILED) && !c->end_requested) {
@@ -601,9 +663,12 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 	struct px_conn *c = p->ud;
 	int rc;
 
-	(void)events;
 	if (c->state == CONN_DEAD)
 		return;
+	if (events & UV_READABLE) {
+		c->tech_rx = uv_now(&c->w->loop);
+		c->tech_ka_missed = 0;
+	}
 	if (status < 0) {
 		ssh_disconnect(c->tech);
 		px_conn_step(c);
@@ -684,9 +749,11 @@ teardown(struct px_conn *c)
 	px_up_close(c, up_poll_closed);
 	uv_timer_stop(&c->timer);
 	uv_timer_stop(&c->rec_timer);
-	c->handles_open += 2;
+	uv_timer_stop(&c->ka_timer);
+	c->handles_open += 3;
 	uv_close((uv_handle_t *)&c->timer, handle_closed);
 	uv_close((uv_handle_t *)&c->rec_timer, handle_closed);
+	uv_close((uv_handle_t *)&c->ka_timer, handle_closed);
 	rec_link_free(c->rec);
 	c->rec = NULL;
 }
@@ -771,7 +838,8 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 	c->state = CONN_KEX;
 	uv_timer_init(&w->loop, &c->timer);
 	uv_timer_init(&w->loop, &c->rec_timer);
-	c->timer.data = c->rec_timer.data = c;
+	uv_timer_init(&w->loop, &c->ka_timer);
+	c->timer.data = c->rec_timer.data = c->ka_timer.data = c;
 	c->next = w->conns;
 	if (w->conns != NULL)
 		w->conns->prev = c;

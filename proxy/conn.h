@@ -105,6 +105,9 @@ struct px_conn {
 	/* lifetime */
 	uv_timer_t timer;               /* grace, then max-session */
 	uv_timer_t rec_timer;           /* RecorderTimeout while stalled */
+	uv_timer_t ka_timer;            /* ClientAliveInterval / TargetAliveInterval */
+	uint64_t tech_rx, up_rx;        /* loop time of the last bytes from each side */
+	int tech_ka_missed, up_ka_missed; /* keepalives sent since then */
 	int handles_open;
 	char *end_reason;               /* shown to the technician when ending */
 	int end_requested;

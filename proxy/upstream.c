@@ -226,6 +226,10 @@ up_ready(struct px_sshpoll *p, int status, int events)
 		px_log(PX_LOG_INFO, c->id, "connected to %s as %s", t->name, t->login);
 		break;
 	case UP_READY:
+		if (events & UV_READABLE) {
+			c->up_rx = uv_now(&c->w->loop);
+			c->up_ka_missed = 0;
+		}
 		if (status < 0) {
 			c->up.st = UP_CLOSED;
 			break;

@@ -2,7 +2,7 @@
 technician is told, the recording is closed and verifies) and the proxy exits
 0; SIGTERM right after sessions end exits 0 as well; SIGHUP reloads the
 policy for the next command and ends live sessions a new forbid matches."""
-import json, signal, subprocess, time
+import json, os, signal, subprocess, time
 from harness.core import Env, wait_for
 from harness.proxy import ProxyWorld, session_id, replay
 
@@ -74,3 +74,132 @@ def test_sigterm_idle_proxy_and_half_open_connection():
             assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
         finally:
             s.close()
+
+
+def descendants(pid):
+    """Pids of every live descendant of pid (from /proc)."""
+    import os
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                kids.setdefault(ppid, []).append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for k in kids.get(p, []):
+            out.append(k)
+            todo.append(k)
+    return out
+
+
+def test_keepalive_ends_session_of_silent_client():
+    import os
+    with Env() as env:
+        w = ProxyWorld(env, extra_conf="ClientAliveInterval 1\nClientAliveCountMax 2\n")
+        # an idle but live client answers the keepalives and stays
+        r = w.ssh("alice", "web01", "sleep 4")
+        assert r.returncode == 0, r
+        script = env.write("count.sh", "i=0; while [ $i -lt 2000 ]; do i=$((i+1)); echo line-$i; sleep 0.05; done\n")
+        p = subprocess.Popen(w.ssh_argv("alice", "web01", "sh " + script), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        try:
+            assert p.stdout.readline() == b"line-1\n"
+            os.kill(p.pid, signal.SIGSTOP)
+            wait_for(lambda: "not responding to 2 keepalives" in w.proxy.log(), 20, 0.2,
+                     what="the proxy to give up on the stopped client")
+        finally:
+            os.kill(p.pid, signal.SIGCONT)
+        p.communicate(timeout=30)
+        assert p.returncode == 255, p.returncode
+        assert "recording not closed" not in w.proxy.log()
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_keepalive_ends_session_of_silent_target():
+    import os
+    with Env() as env:
+        w = ProxyWorld(env, extra_conf="TargetAliveInterval 1\nTargetAliveCountMax 2\n")
+        p = subprocess.Popen(w.ssh_argv("alice", "web01", "sh -c 'echo started; sleep 60'"),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        stopped = []
+        try:
+            assert p.stdout.readline() == b"started\n"
+            stopped = descendants(w.target.proc.pid)
+            assert stopped
+            for pid in stopped:
+                os.kill(pid, signal.SIGSTOP)
+            out, err = p.communicate(timeout=30)
+        finally:
+            for pid in stopped:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        assert b"the target stopped responding" in err, err
+        assert p.returncode == 255, p.returncode
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def reload(w, policy_text):
+    n = w.proxy.log().count("reloaded; policy")
+    with open(w.policy_path, "a") as f:
+        f.write(policy_text)
+    w.proxy.send(signal.SIGHUP)
+    wait_for(lambda: w.proxy.log().count("reloaded; policy") > n or "reload failed" in w.proxy.log(),
+             15, 0.1, what="reload")
+
+
+def test_sighup_policy_applies_to_next_exec_of_live_session():
+    with Env() as env:
+        w = ProxyWorld(env)
+        ctl = env.path("ctl", "mux")
+        master = env.start("ssh-master", w.ssh_argv("alice", "web01", None, extra=(
+            "-M", "-S", ctl, "-N", "-o", "ControlPersist=no")))
+        wait_for(lambda: os.path.exists(ctl) or not master.alive(), 20, 0.1, what="control socket")
+        assert master.alive(), master.log()
+        mux = lambda cmd: subprocess.run(["ssh", "-F", "/dev/null", "-S", ctl, "-o", "LogLevel=ERROR",
+                                          "x", cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         stdin=subprocess.DEVNULL, timeout=30)
+        r = mux("echo one")
+        assert r.returncode == 0 and r.stdout == b"one\n", r
+        # a rule now denies echo for everyone on web01: deny wins over allow
+        reload(w, 'rule no-echo {\n    who *\n    where target:web01\n    exec yes\n    deny "echo ..."\n}\n')
+        assert "reload failed" not in w.proxy.log(), w.proxy.log()[-2000:]
+        r = mux("echo two")
+        assert r.returncode == 1 and r.stdout == b"", r
+        assert b"command denied" in r.stderr, r
+        r = mux("printf three")
+        assert r.returncode == 0 and r.stdout == b"three", r
+        assert master.alive()
+        # a broken policy keeps the one in force
+        reload(w, "rule broken {\n")
+        assert "reload failed" in w.proxy.log()
+        r = mux("printf four")
+        assert r.returncode == 0 and r.stdout == b"four", r
+        master.stop()
+
+
+def test_sighup_forbid_ends_live_session():
+    with Env() as env:
+        w = ProxyWorld(env)
+        script = env.write("count.sh", "i=0; while [ $i -lt 2000 ]; do i=$((i+1)); echo line-$i; sleep 0.05; done\n")
+        p = subprocess.Popen(w.ssh_argv("alice", "web01", "sh " + script), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        assert p.stdout.readline() == b"line-1\n"
+        reload(w, "forbid ops-off-web {\n    who attr:team=ops\n    where target:web01\n}\n")
+        out, err = p.communicate(timeout=30)
+        assert b"policy changed (forbid ops-off-web)" in err, err
+        assert p.returncode == 255, p.returncode
+        sid = session_id(err)
+        row = wait_for(lambda: listed(w, sid), 10, 0.2, what="session listed")
+        assert row["status"] == "closed", row
+        # new sessions are refused too
+        r = w.ssh("alice", "web01", "echo hi")
+        assert r.returncode == 1 and b"refused" in r.stderr, r
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

@@ -14,6 +14,9 @@
  *   transcript_verify_mbps  stored MB/s verified (chain, CRC, signatures)
  *   transcript_verify_deep_mbps  same, decoding every event as well
  *   transcript_read_mbps    raw MB/s read back through the reader
+ *   transcript_zstd3_size_ratio, transcript_zstd3_write_mbps
+ *                           the same text at plain zstd level 3, beside
+ *                           the default parameters (without --level)
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -121,6 +124,59 @@ count_cb(void *arg, int ok, const char *session, uint32_t index, uint64_t off,
 	}
 }
 
+/* Writes the whole text as session id, flushing at BENCH_FLUSH_RAW; returns
+ * the CPU seconds spent. */
+static double
+write_session(const char *store, const char *id, struct journal *j,
+    const struct seal_signer *signer, const struct tw_opts *o,
+    const uint8_t *text)
+{
+	struct tw *w;
+	struct buf b;
+	size_t off = 0, piece, pending = 0;
+	uint64_t seq = 1, rnd = 88172645463325252ull;
+	double c0, w0;
+	int r;
+
+	buf_init(&b, 0);
+	ev_encode_parts(&b, 1, 0, EV_META, 0, NULL, 0);
+	c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	w0 = now_s(CLOCK_MONOTONIC);
+	if ((r = tw_create(store, id, buf_ptr(&b), buf_len(&b), signer, j, o,
+	    &w)) != REC_OK)
+		die("tw_create", r);
+	while (off < BENCH_SIZE) {
+		rnd ^= rnd << 13;
+		rnd ^= rnd >> 7;
+		rnd ^= rnd << 17;
+		piece = 4096 + (size_t)(rnd % 12289);
+		if (piece > BENCH_SIZE - off)
+			piece = BENCH_SIZE - off;
+		buf_reset(&b);
+		seq++;
+		ev_encode_parts(&b, seq, seq * 1000, EV_OUTPUT, 0, text + off, piece);
+		if ((r = tw_append(w, buf_ptr(&b), buf_len(&b))) != REC_OK)
+			die("tw_append", r);
+		off += piece;
+		pending += buf_len(&b);
+		if (pending >= BENCH_FLUSH_RAW) {
+			if ((r = tw_flush(w, NULL)) != REC_OK)
+				die("tw_flush", r);
+			pending = 0;
+		}
+	}
+	buf_reset(&b);
+	seq++;
+	ev_encode_parts(&b, seq, seq * 1000, EV_END, 0, NULL, 0);
+	if ((r = tw_append(w, buf_ptr(&b), buf_len(&b))) != REC_OK ||
+	    (r = tw_close(w, NULL, NULL)) != REC_OK)
+		die("tw_close", r);
+	buf_free(&b);
+	fprintf(stderr, "bench_transcript: session %s written in %.2f s\n", id,
+	    now_s(CLOCK_MONOTONIC) - w0);
+	return now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -138,15 +194,13 @@ main(int argc, char **argv)
 	struct seal_signer *signer;
 	struct seal_verifier *v;
 	struct journal *j;
-	struct tw *w;
 	struct tr *rd;
 	struct ev e;
-	struct buf b;
 	struct stat st;
 	struct counter cnt;
 	uint8_t *text;
-	size_t off = 0, piece, pending = 0;
-	uint64_t seq = 1, rnd = 88172645463325252ull, rawread = 0;
+	size_t off = 0;
+	uint64_t rawread = 0;
 	double c0, c1, w0, w1;
 	int c, r, deep = 1;
 
@@ -182,41 +236,8 @@ main(int argc, char **argv)
 	if ((r = journal_open(store, signer, 1, &j)) != REC_OK)
 		die("journal", r);
 
-	buf_init(&b, 0);
-	ev_encode_parts(&b, 1, 0, EV_META, 0, NULL, 0);
-	c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
-	w0 = now_s(CLOCK_MONOTONIC);
-	if ((r = tw_create(store, "bench", buf_ptr(&b), buf_len(&b), signer, j, &o,
-	    &w)) != REC_OK)
-		die("tw_create", r);
-	while (off < BENCH_SIZE) {
-		rnd ^= rnd << 13;
-		rnd ^= rnd >> 7;
-		rnd ^= rnd << 17;
-		piece = 4096 + (size_t)(rnd % 12289);
-		if (piece > BENCH_SIZE - off)
-			piece = BENCH_SIZE - off;
-		buf_reset(&b);
-		seq++;
-		ev_encode_parts(&b, seq, seq * 1000, EV_OUTPUT, 0, text + off, piece);
-		if ((r = tw_append(w, buf_ptr(&b), buf_len(&b))) != REC_OK)
-			die("tw_append", r);
-		off += piece;
-		pending += buf_len(&b);
-		if (pending >= BENCH_FLUSH_RAW) {
-			if ((r = tw_flush(w, NULL)) != REC_OK)
-				die("tw_flush", r);
-			pending = 0;
-		}
-	}
-	buf_reset(&b);
-	seq++;
-	ev_encode_parts(&b, seq, seq * 1000, EV_END, 0, NULL, 0);
-	if ((r = tw_append(w, buf_ptr(&b), buf_len(&b))) != REC_OK ||
-	    (r = tw_close(w, NULL, NULL)) != REC_OK)
-		die("tw_close", r);
-	c1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
-	w1 = now_s(CLOCK_MONOTONIC);
+	c1 = write_session(store, "bench", j, signer, &o, text);
+	c0 = 0;
 	tw_path(store, "bench", path, sizeof(path));
 	stat(path, &st);
 	printf("bench: transcript_size_ratio %.4f stored/raw\n",
@@ -224,7 +245,6 @@ main(int argc, char **argv)
 	printf("bench: transcript_stored_bytes %lld bytes\n", (long long)st.st_size);
 	printf("bench: transcript_write_mbps %.0f MB/s\n",
 	    BENCH_SIZE / 1e6 / (c1 - c0));
-	fprintf(stderr, "writer wall time %.2f s, cpu %.2f s\n", w1 - w0, c1 - c0);
 	fflush(stdout);
 
 	memset(&cnt, 0, sizeof(cnt));
@@ -263,10 +283,24 @@ main(int argc, char **argv)
 	tr_free(rd);
 	printf("bench: transcript_read_mbps %.0f MB/s\n", rawread / 1e6 / (w1 - w0));
 
+	if (o.zstd_level == 0) {
+		/* The same text at plain zstd level 3, side by side. */
+		struct tw_opts o3 = o;
+		char path3[4300];
+		struct stat st3;
+
+		o3.zstd_level = 3;
+		c1 = write_session(store, "bench-zstd3", j, signer, &o3, text);
+		tw_path(store, "bench-zstd3", path3, sizeof(path3));
+		stat(path3, &st3);
+		printf("bench: transcript_zstd3_size_ratio %.4f stored/raw\n",
+		    (double)st3.st_size / BENCH_SIZE);
+		printf("bench: transcript_zstd3_write_mbps %.0f MB/s\n",
+		    BENCH_SIZE / 1e6 / c1);
+	}
 	journal_close(j);
 	seal_verifier_free(v);
 	seal_signer_free(signer);
-	buf_free(&b);
 	free(text);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "recorder/tlsl.h"
 #include "proxy/config.h"
@@ -326,8 +327,13 @@ px_config_load(const char *file, struct px_config *c, char *err, size_t errlen)
 	else if ((c->path = strdup(file)) == NULL)
 		rc = PX_ENOMEM;
 	if (rc == PX_OK && strncmp(c->recorder, "tls://", 6) == 0) {
+		const char *kw[3] = { "RecorderCA", "RecorderCertificate", "RecorderKey" };
+		const char *fn[3] = { c->recorder_ca, c->recorder_cert, c->recorder_key };
 		char terr[512];
-		if (tlsl_ctx_client(c->recorder_ca, c->recorder_cert, c->recorder_key, &c->recorder_tls,
+		for (int i = 0; i < 3 && rc == PX_OK; i++)
+			if (access(fn[i], R_OK) != 0)
+				rc = PX_ECONFIG, snprintf(err, errlen, "%s: %s %s: %s", file, kw[i], fn[i], strerror(errno));
+		if (rc == PX_OK && tlsl_ctx_client(c->recorder_ca, c->recorder_cert, c->recorder_key, &c->recorder_tls,
 		    terr, sizeof(terr)) != 0)
 			rc = PX_ECONFIG, snprintf(err, errlen, "%s: Recorder %s: %s", file, c->recorder, terr);
 	}

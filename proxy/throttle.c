@@ -24,7 +24,20 @@ px_throttle_set(struct px_throttle *t, int start, int rate, int full, int max_fa
 	pthread_mutex_unlock(&t->mu);
 }
 
-/* Returns the slot of addr, creating it (evicting the oldest) when create. */
+/* True when slot a is a better victim than b: not penalised before
+ * penalised, then least recently used. */
+static int
+evict_before(const struct px_throttle_src *a, const struct px_throttle_src *b, time_t now)
+{
+	int pa = a->penalty_until > now, pb = b->penalty_until > now;
+
+	if (pa != pb)
+		return pb;
+	return a->last < b->last;
+}
+
+/* Returns the slot of addr, creating it when create (evicting a slot that
+ * is not penalised if there is one, the least recently used first). */
 static struct px_throttle_src *
 slot(struct px_throttle *t, const char *addr, int create, time_t now)
 {
@@ -33,7 +46,7 @@ slot(struct px_throttle *t, const char *addr, int create, time_t now)
 	for (int i = 0; i < PX_THROTTLE_SLOTS; i++) {
 		if (strcmp(t->src[i].addr, addr) == 0)
 			return &t->src[i];
-		if (t->src[i].last < old->last)
+		if (evict_before(&t->src[i], old, now))
 			old = &t->src[i];
 	}
 	if (!create)

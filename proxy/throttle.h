@@ -5,7 +5,10 @@
  * linearly to 100% at FULL.  A source (IP address) that collects
  * PerSourceMaxFailures failures (failed authentications, and connections that
  * end without authenticating) within PerSourcePenalty seconds is refused for
- * PerSourcePenalty seconds.  Thread-safe (one mutex). */
+ * PerSourcePenalty seconds.  Sources live in a fixed table of
+ * PX_THROTTLE_SLOTS; a new source takes the least recently used slot that
+ * is not under a penalty, so a flood of new addresses cannot wash a
+ * penalty out.  Thread-safe (one mutex). */
 #ifndef PX_THROTTLE_H
 #define PX_THROTTLE_H
 

@@ -1,0 +1,197 @@
+/* Unit tests for proxy/config: escort-proxy.conf(5) parsing, defaults, and
+ * the FILE:LINE: message of every kind of error. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "proxy/config.h"
+#include "proxy/px_error.h"
+
+static char path[64];
+
+static int
+load(const char *text, struct px_config *c, char *err, size_t errlen)
+{
+	FILE *f;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/tmp/test_proxy_config.XXXXXX");
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs(text, f);
+	fclose(f);
+	rc = px_config_load(path, c, err, errlen);
+	unlink(path);
+	return rc;
+}
+
+#define BASE "Listen 127.0.0.1:2222\nHostKey /k\nPolicy /p\nRecorder unix:/r.sock\n"
+
+static void
+test_valid_and_defaults(void **state)
+{
+	struct px_config c;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(load("# proxy\n"
+	    "listen 127.0.0.1:2222   # trailing comment\n"
+	    "Listen [::1]:2223\n"
+	    "HostKey \"/etc/escort/host key\"\nPolicy /p\nRecorder unix:/r.sock\n"
+	    "Workers 4\nLoginGraceTime 2m\nMaxStartups 5:50:20\nSpoolLimit 8M\n"
+	    "FileContentLimit 0\nClientAliveInterval 15\nClientAliveCountMax 4\n"
+	    "TargetAliveInterval 1m\nLogLevel debug\n", &c, err, sizeof(err)), PX_OK);
+	assert_int_equal(c.nlisten, 2);
+	assert_string_equal(c.listen[0].host, "127.0.0.1");
+	assert_int_equal(c.listen[0].port, 2222);
+	assert_string_equal(c.listen[1].host, "::1");
+	assert_string_equal(c.hostkey, "/etc/escort/host key");
+	assert_int_equal(c.workers, 4);
+	assert_int_equal(c.login_grace_time, 120);
+	assert_int_equal(c.max_startups_start, 5);
+	assert_int_equal(c.max_startups_rate, 50);
+	assert_int_equal(c.max_startups_full, 20);
+	assert_int_equal(c.spool_limit, 8u << 20);
+	assert_int_equal(c.file_content_limit, 0);
+	assert_int_equal(c.keepalive_interval, 15);
+	assert_int_equal(c.keepalive_count_max, 4);
+	assert_int_equal(c.target_alive_interval, 60);
+	assert_int_equal(c.target_alive_count_max, 3);
+	assert_int_equal(c.log_level, 3);
+	px_config_free(&c);
+
+	assert_int_equal(load(BASE, &c, err, sizeof(err)), PX_OK);
+	assert_int_equal(c.workers, 2);
+	assert_int_equal(c.login_grace_time, 30);
+	assert_int_equal(c.max_auth_tries, 6);
+	assert_int_equal(c.recorder_timeout, 30);
+	assert_int_equal(c.spool_limit, 4u << 20);
+	assert_int_equal(c.file_content_limit, 1u << 20);
+	assert_int_equal(c.keepalive_interval, 0);
+	assert_null(c.recorder_tls);
+	px_config_free(&c);
+}
+
+/* Each bad line yields "FILE:LINE: message" naming the problem. */
+static void
+test_errors_name_file_and_line(void **state)
+{
+	static const struct {
+		const char *text;
+		int line;
+		const char *msg;
+	} cases[] = {
+		{ BASE "Frobnicate yes\n", 5, "unknown keyword \"Frobnicate\"" },
+		{ BASE "Workers\n", 5, "Workers takes exactly one argument" },
+		{ BASE "Workers 0\n", 5, "Workers: \"0\" is not a number from 1 to 64" },
+		{ BASE "Workers 2 3\n", 5, "Workers takes exactly one argument" },
+		{ "Listen 127.0.0.1\n", 1, "Listen: \"127.0.0.1\" is not ADDRESS:PORT" },
+		{ "Listen [::1:22\n", 1, "is not [ADDRESS]:PORT" },
+		{ "Listen 127.0.0.1:70000\n", 1, "is not a number from 1 to 65535" },
+		{ BASE "HostKey /other\n", 5, "HostKey given twice" },
+		{ "Recorder http://x\n", 1, "is neither unix:PATH nor tls://HOST:PORT" },
+		{ BASE "LoginGraceTime soon\n", 5, "is not a duration" },
+		{ BASE "LoginGraceTime 0\n", 5, "LoginGraceTime must be at least 1 second" },
+		{ BASE "SpoolLimit 10K\n", 5, "SpoolLimit must be at least 64K" },
+		{ BASE "SpoolLimit lots\n", 5, "is not a size" },
+		{ BASE "FileContentLimit 1G\n", 5, "FileContentLimit must be at most 64M" },
+		{ BASE "MaxStartups 10:30\n", 5, "expected START or START:RATE:FULL" },
+		{ BASE "MaxStartups 10:30:5\n", 5, "FULL must not be below START" },
+		{ BASE "ClientAliveCountMax 0\n", 5, "is not a number from 1 to 1000" },
+		{ BASE "LogLevel loud\n", 5, "is not error, warning, info or debug" },
+		{ BASE "HostKey \"/k\n", 5, "unterminated quoted string" },
+		{ BASE "Policy \"/p\"x\n", 5, "text after closing quote" },
+	};
+	struct px_config c;
+	char err[512], want[600];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(load(cases[i].text, &c, err, sizeof(err)), PX_ECONFIG);
+		snprintf(want, sizeof(want), "%s:%d: ", path, cases[i].line);
+		if (strncmp(err, want, strlen(want)) != 0 || strstr(err, cases[i].msg) == NULL) {
+			print_error("case %zu: got \"%s\", want \"%s...%s\"\n", i, err, want, cases[i].msg);
+			fail();
+		}
+	}
+}
+
+/* Whole-file problems name the file. */
+static void
+test_missing_keywords(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} cases[] = {
+		{ "HostKey /k\nPolicy /p\nRecorder unix:/r\n", "no Listen address" },
+		{ "Listen 127.0.0.1:22\nPolicy /p\nRecorder unix:/r\n", "HostKey is required" },
+		{ "Listen 127.0.0.1:22\nHostKey /k\nRecorder unix:/r\n", "Policy is required" },
+		{ "Listen 127.0.0.1:22\nHostKey /k\nPolicy /p\n", "Recorder is required" },
+		{ "Listen 127.0.0.1:22\nHostKey /k\nPolicy /p\nRecorder tls://127.0.0.1:7447\n",
+		  "needs RecorderCA, RecorderCertificate and RecorderKey" },
+		{ "Listen 127.0.0.1:22\nHostKey /k\nPolicy /p\nRecorder tls://127.0.0.1:7447\n"
+		  "RecorderCA /nonexistent/ca.pem\nRecorderCertificate /c\nRecorderKey /k\n",
+		  "/nonexistent/ca.pem" },
+	};
+	struct px_config c;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(load(cases[i].text, &c, err, sizeof(err)), PX_ECONFIG);
+		if (strncmp(err, path, strlen(path)) != 0 || strstr(err, cases[i].msg) == NULL) {
+			print_error("case %zu: got \"%s\", want \"%s: ...%s\"\n", i, err, path, cases[i].msg);
+			fail();
+		}
+	}
+	assert_int_equal(px_config_load("/nonexistent/escort-proxy.conf", &c, err, sizeof(err)), PX_ECONFIG);
+	assert_non_null(strstr(err, "/nonexistent/escort-proxy.conf: No such file"));
+}
+
+/* The dump reads back as the same configuration. */
+static void
+test_dump_round_trip(void **state)
+{
+	struct px_config c, d;
+	char err[512], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(load(BASE "Workers 3\nSpoolLimit 1M\nClientAliveInterval 7\nStateDir /s\n", &c, err,
+	    sizeof(err)), PX_OK);
+	assert_non_null(f = open_memstream(&text, &len));
+	px_config_dump(&c, f);
+	fclose(f);
+	assert_int_equal(load(text, &d, err, sizeof(err)), PX_OK);
+	assert_int_equal(d.workers, 3);
+	assert_int_equal(d.spool_limit, 1u << 20);
+	assert_int_equal(d.keepalive_interval, 7);
+	assert_string_equal(d.statedir, "/s");
+	assert_string_equal(d.recorder, "unix:/r.sock");
+	px_config_free(&c);
+	px_config_free(&d);
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_and_defaults),
+		cmocka_unit_test(test_errors_name_file_and_line),
+		cmocka_unit_test(test_missing_keywords),
+		cmocka_unit_test(test_dump_round_trip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

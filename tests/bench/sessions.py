@@ -17,9 +17,7 @@ def rss_kib(pid):
     return None
 
 
-def tree_pss_kib(root):
-    """Proportional set size (KiB) of root and all its descendants, summed:
-    shared pages are counted once across the tree.  None when root is gone."""
+def _children_map():
     children = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -30,6 +28,21 @@ def tree_pss_kib(root):
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(d))
+    return children
+
+
+def wait_no_children(root, timeout=20.0):
+    """Waits (bounded) until root has no child processes left: the sessions
+    of a previous step have ended on the server side too."""
+    deadline = time.monotonic() + timeout
+    while _children_map().get(root) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def tree_pss_kib(root):
+    """Proportional set size (KiB) of root and all its descendants, summed:
+    shared pages are counted once across the tree.  None when root is gone."""
+    children = _children_map()
     total, todo, seen = 0, [root], 0
     while todo and seen < 100000:
         pid = todo.pop()

@@ -94,7 +94,7 @@ def main():
 
         if "sessions" not in skip:
             rep.section("%d concurrent interactive sessions through the proxy" % a.sessions)
-            part_sessions.sessions(ctx, stack, a.sessions)
+            part_sessions.sessions(ctx, stack, a.sessions, direct)
             stack.check_alive("sessions", log)
 
         if stack.rec_ok or stack.exits:

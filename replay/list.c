@@ -1,5 +1,4 @@
 /* list.c: "escort-replay list": one line (or JSON object) per session. */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -112,11 +111,9 @@ replay_list(const char *store, int argc, char **argv)
 	};
 	const char *user = NULL, *target = NULL;
 	uint64_t since = 0, until = UINT64_MAX;
-	char dir[4096], id[256];
-	struct replay_row *rows = NULL, *nr;
-	size_t nrows = 0, cap = 0, n, sl = strlen(TR_SUFFIX), i;
-	struct dirent *d;
-	DIR *dp;
+	struct replay_row *rows = NULL;
+	char **ids;
+	size_t nrows = 0, nids, i;
 	int json = 0, c, x;
 
 	while ((c = getopt_long(argc, argv, "ju:t:s:U:", opts, NULL)) != -1) {
@@ -144,38 +141,24 @@ replay_list(const char *store, int argc, char **argv)
 			return 2;
 		}
 	}
-	snprintf(dir, sizeof(dir), "%s/%s", store, TR_SESSIONS_DIR);
-	if ((dp = opendir(dir)) == NULL) {
-		if (errno == ENOENT)
-			return 0;	/* an empty store */
-		replay_err("list: %s: %s", dir, strerror(errno));
+	if (replay_session_ids(store, &ids, &nids) != 0) {
+		replay_err("list: %s: %s", store, strerror(errno));
 		return 2;
 	}
-	while ((d = readdir(dp)) != NULL) {
-		n = strlen(d->d_name);
-		if (n <= sl || n - sl >= sizeof(id) ||
-		    strcmp(d->d_name + n - sl, TR_SUFFIX) != 0)
-			continue;
-		memcpy(id, d->d_name, n - sl);
-		id[n - sl] = '\0';
-		if (nrows == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nr = realloc(rows, cap * sizeof(*rows))) == NULL) {
-				replay_err("list: out of memory");
-				free(rows);
-				closedir(dp);
-				return 2;
-			}
-			rows = nr;
-		}
-		if ((x = replay_row_load(store, id, &rows[nrows])) != REC_OK) {
+	if (nids > 0 && (rows = calloc(nids, sizeof(*rows))) == NULL) {
+		replay_err("list: out of memory");
+		replay_free_ids(ids, nids);
+		return 2;
+	}
+	for (i = 0; i < nids; i++) {
+		if ((x = replay_row_load(store, ids[i], &rows[nrows])) != REC_OK) {
 			if (x != REC_EAGAIN)
-				replay_err("list: %s: %s", id, rec_strerror(x));
+				replay_err("list: %s: %s", ids[i], rec_strerror(x));
 			continue;
 		}
 		nrows++;
 	}
-	closedir(dp);
+	replay_free_ids(ids, nids);
 	if (nrows > 0)
 		qsort(rows, nrows, sizeof(*rows), replay_row_cmp);
 	if (!json && nrows > 0)

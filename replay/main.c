@@ -17,7 +17,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "cat", "cat ID", replay_cat },
 	{ "verify", "verify (ID... | --all) --key PUBLIC.pem [--deep] [--quiet]",
 	    replay_verify },
-	{ "commands", "commands [ID] [--user U] [--json]", replay_not_yet },
+	{ "commands", "commands [ID] [--user U] [--json]", replay_commands },
 	{ "play", "play ID [--speed X] [--max-wait S]", replay_play },
 	{ "follow", "follow ID", replay_follow },
 	{ "screen", "screen ID --at SECONDS", replay_not_yet },

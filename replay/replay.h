@@ -24,6 +24,7 @@ int replay_list(const char *store, int argc, char **argv);
 int replay_cat(const char *store, int argc, char **argv);
 int replay_follow(const char *store, int argc, char **argv);
 int replay_play(const char *store, int argc, char **argv);
+int replay_commands(const char *store, int argc, char **argv);
 
 struct tr;
 
@@ -31,6 +32,16 @@ struct tr;
  * (prefixed by cmd) and returns the exit status (1 or 2), else 0. */
 int replay_open(const char *store, const char *cmd, const char *id,
     struct tr **out);
+
+/* Sorted ids of the sessions in STORE/sessions (malloc'd; free with
+ * replay_free_ids).  Returns 0 (an absent directory is an empty store) or
+ * -1 with errno set. */
+int replay_session_ids(const char *store, char ***ids, size_t *n);
+void replay_free_ids(char **ids, size_t n);
+
+/* The user and target names of r's META event ("" when absent). */
+void replay_meta(struct tr *r, char *user, size_t usz, char *target,
+    size_t tsz);
 
 /* Writes all n bytes to standard output.  Returns 0 or -1 (errno set). */
 int replay_write_all(const uint8_t *p, size_t n);

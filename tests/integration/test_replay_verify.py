@@ -55,6 +55,14 @@ def test_untouched_store_verifies_and_lists():
         assert rows["s-live"]["end"] is None and rows["s-live"]["user"] == "bob"
         r = replay(store, "list", "--user", "bob")
         assert b"s-live" in r.stdout and b"s-closed" not in r.stdout, r.stdout
+        r = replay(store, "commands", "--json")
+        assert r.returncode == 0, r
+        cmds = [json.loads(l) for l in r.stdout.decode().splitlines()]
+        assert [(c["id"], c["command"], c["decision"], c["rule"]) for c in cmds] == \
+            [("s-closed", "uptime", "allow", "ops")], cmds
+        assert cmds[0]["time"].startswith(rows["s-closed"]["start"][:10])
+        r = replay(store, "commands", "--user", "bob")
+        assert r.returncode == 0 and r.stdout == b"", r
         r = replay(store, "cat", "s-live")
         assert r.returncode == 0 and r.stdout == content
         r = replay(store, "cat", "s-closed")

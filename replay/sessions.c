@@ -1,0 +1,83 @@
+/* sessions.c: enumerating the sessions of a store and reading their
+ * metadata, for the commands that work across sessions. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recorder/event.h"
+#include "recorder/rec_error.h"
+#include "recorder/transcript.h"
+#include "replay/replay.h"
+
+static int
+replay_id_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+replay_session_ids(const char *store, char ***out, size_t *n)
+{
+	char dir[4096], **ids = NULL, **nids;
+	size_t cap = 0, len, sl = strlen(TR_SUFFIX);
+	struct dirent *d;
+	DIR *dp;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(dir, sizeof(dir), "%s/%s", store, TR_SESSIONS_DIR);
+	if ((dp = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((d = readdir(dp)) != NULL) {
+		len = strlen(d->d_name);
+		if (len <= sl || len - sl > SEAL_ID_MAX ||
+		    strcmp(d->d_name + len - sl, TR_SUFFIX) != 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nids = realloc(ids, cap * sizeof(*ids))) == NULL)
+				goto fail;
+			ids = nids;
+		}
+		if ((ids[*n] = strndup(d->d_name, len - sl)) == NULL)
+			goto fail;
+		(*n)++;
+	}
+	closedir(dp);
+	if (*n > 0)
+		qsort(ids, *n, sizeof(*ids), replay_id_cmp);
+	*out = ids;
+	return 0;
+fail:
+	closedir(dp);
+	replay_free_ids(ids, *n);
+	*n = 0;
+	errno = ENOMEM;
+	return -1;
+}
+
+void
+replay_free_ids(char **ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+void
+replay_meta(struct tr *r, char *user, size_t usz, char *target, size_t tsz)
+{
+	const uint8_t *meta;
+	size_t mlen, used;
+	struct ev e;
+
+	user[0] = target[0] = '\0';
+	tr_meta(r, &meta, &mlen);
+	if (ev_decode(meta, mlen, &e, &used) != REC_OK || e.type != EV_META)
+		return;
+	ev_fields_get_str(e.data, e.len, EVF_USER, user, usz);
+	ev_fields_get_str(e.data, e.len, EVF_TARGET, target, tsz);
+}

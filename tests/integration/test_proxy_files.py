@@ -104,3 +104,18 @@ def test_upload_refused_when_download_only():
         # the refusal is recorded
         wait_for(lambda: find(file_events(w), t_up, "upload", "denied"), 20, 0.3,
                  what="denied upload recorded")
+
+
+def test_no_transfers_when_policy_says_none():
+    with Env() as env:
+        rules = DEFAULT_RULES.replace("sftp both", "sftp none")
+        w = ProxyWorld(env, rules=rules)
+        down = make_file(env, "down.bin", 10 * 1024)
+        got = env.path("local", "got.bin")
+        r = sftp(w, "get %s %s\n" % (down, got))
+        assert r.returncode != 0, r
+        assert b'subsystem "sftp" is not allowed' in r.stderr, r
+        r = scp(w, "remote:" + down, got, legacy=True)
+        assert r.returncode != 0, r
+        assert b"scp download is not allowed" in r.stderr, r
+        assert not os.path.exists(got)

@@ -22,7 +22,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "follow", "follow ID", replay_follow },
 	{ "screen", "screen ID --at SECONDS", replay_not_yet },
 	{ "search", "search EXPRESSION", replay_not_yet },
-	{ "files", "files [ID]", replay_not_yet },
+	{ "files", "files [ID] [--json]", replay_files },
 	{ "extract", "extract ID N", replay_not_yet },
 	{ "export", "export ID --format asciicast|json|text", replay_not_yet },
 	{ "audit", "audit [--user U] [--attr K=V] [--since TIME]", replay_not_yet },

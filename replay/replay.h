@@ -25,6 +25,7 @@ int replay_cat(const char *store, int argc, char **argv);
 int replay_follow(const char *store, int argc, char **argv);
 int replay_play(const char *store, int argc, char **argv);
 int replay_commands(const char *store, int argc, char **argv);
+int replay_files(const char *store, int argc, char **argv);
 
 struct tr;
 

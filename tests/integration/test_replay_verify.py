@@ -1,7 +1,7 @@
 """escort-replay on a store written through the transcript library
 (tests/tools/rec-mkstore): verify with the public key from the command line,
 list --json, cat byte for byte, and the failures a security team must see."""
-import json, os, subprocess
+import hashlib, json, os, subprocess
 from harness.core import Env, bin_path, tool_path
 
 TIMEOUT = 60
@@ -61,6 +61,11 @@ def test_untouched_store_verifies_and_lists():
         assert [(c["id"], c["command"], c["decision"], c["rule"]) for c in cmds] == \
             [("s-closed", "uptime", "allow", "ops")], cmds
         assert cmds[0]["time"].startswith(rows["s-closed"]["start"][:10])
+        r = replay(store, "files", "--json")
+        assert r.returncode == 0, r
+        files = [json.loads(l) for l in r.stdout.decode().splitlines()]
+        assert [(f["id"], f["path"], f["direction"], f["size"], f["sha256"]) for f in files] == \
+            [("s-closed", "/tmp/f", "upload", 3, hashlib.sha256(b"abc").hexdigest())], files
         r = replay(store, "commands", "--user", "bob")
         assert r.returncode == 0 and r.stdout == b"", r
         r = replay(store, "cat", "s-live")

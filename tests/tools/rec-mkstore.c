@@ -54,6 +54,7 @@ static int
 all_types(struct tw *w)
 {
 	struct buf f;
+	uint8_t digest[SEAL_HASH_LEN];
 	int r = REC_OK;
 
 	buf_init(&f, 0);
@@ -73,6 +74,8 @@ all_types(struct tw *w)
 	ev_fields_put_str(&f, EVF_PATH, "/tmp/f");
 	ev_fields_put_str(&f, EVF_DIRECTION, "upload");
 	ev_fields_put_u64(&f, EVF_SIZE, 3);
+	seal_sha256("abc", 3, digest);
+	ev_fields_put(&f, EVF_SHA256, digest, sizeof(digest));
 	r = r ? r : put_fields(w, EV_FILE, &f);
 	ev_fields_put_str(&f, EVF_TEXT, "marker");
 	r = r ? r : put_fields(w, EV_MARKER, &f);

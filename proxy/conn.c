@@ -670,7 +670,10 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 		c->tech_ka_missed = 0;
 	}
 	if (status < 0) {
-		ssh_disconnect(c->tech);
+		/* Socket error (e.g. the client was killed mid-output).  Not
+		 * ssh_disconnect(): it frees the session's channels, which
+		 * px_conn_step still frees itself; teardown disconnects. */
+		c->abandoned = 1;
 		px_conn_step(c);
 		return;
 	}

@@ -1,0 +1,179 @@
+"""Odd things users do with real SSH clients through escort-proxy: no target,
+unknown or miscased targets, ssh -N then an interrupt, ssh -T shells, locale
+variables, very long and binary-ish command lines, several channels over one
+OpenSSH ControlMaster connection, and a client killed mid-output. After each,
+the proxy still serves and the recordings are closed and verify."""
+import os, signal, subprocess, time
+from harness.core import Env, wait_for
+from harness.proxy import ProxyWorld, strip_banner
+from harness.interop import assert_recorded, banner_id, pinned_target, sessions
+
+TIMEOUT = 60
+
+
+def _healthy(w):
+    """The proxy is alive and still runs a command end to end."""
+    assert w.proxy.alive(), w.proxy.log()[-3000:]
+    r = w.ssh("alice", "web01", "echo still-here")
+    assert r.returncode == 0 and r.stdout == b"still-here\n", r
+
+
+def test_no_target_lists_targets():
+    with Env("interop") as env:
+        w = ProxyWorld(env)
+        r = w.ssh("alice")
+        assert r.returncode == 0, r
+        assert b"web01" in r.stdout, r
+        r = w.ssh("alice", None, "anything")
+        assert b"web01" in r.stdout + r.stderr, r
+
+
+def test_unknown_and_miscased_target_refused_clearly():
+    with Env("interop") as env:
+        w = ProxyWorld(env)
+        mark = env.path("target-files", "ran")
+        for target in ("WEB01", "nosuch", "web01.example"):
+            r = w.ssh("alice", target, "echo x > " + mark)
+            assert r.returncode != 0 and r.stdout == b"", r
+            err = r.stderr.decode()
+            assert target in err and "no such target" in err, r
+        assert not os.path.exists(mark)
+        # an unknown user learns nothing about targets
+        r = w.ssh("mallory", "web01", "true", key=w.mallory_key)
+        assert r.returncode == 255 and b"web01" not in r.stdout, r
+        _healthy(w)
+
+
+def _ssh_n_then(sig):
+    with Env("interop") as env:
+        w = ProxyWorld(env)
+        p = env.start("ssh-N", w.ssh_argv("alice", "web01", extra=("-N",)))
+        wait_for(lambda: len(sessions(w)) == 1, 15, 0.1, what="the -N session to be recorded")
+        time.sleep(0.3)
+        assert p.alive(), p.log()
+        p.stop(sig)
+        assert_recorded(w, count=1)
+        _healthy(w)
+        assert_recorded(w, count=2)
+
+
+def test_ssh_N_then_ctrl_c():
+    _ssh_n_then(signal.SIGINT)
+
+
+def test_ssh_N_then_sigterm():
+    _ssh_n_then(signal.SIGTERM)
+
+
+def test_ssh_T_shell_without_pty():
+    with Env("interop") as env:
+        w = ProxyWorld(env)
+        r = w.ssh("alice", "web01", None, extra=("-T",),
+                  input=b"echo no-tty; test -t 0 || echo not-a-tty; echo oops >&2; exit 6\n")
+        assert r.stdout == b"no-tty\nnot-a-tty\n", r
+        assert strip_banner(r.stderr) == "oops\n", r
+        assert r.returncode == 6, r
+        assert_recorded(w, banner_id(r.stderr))
+
+
+def test_locale_env_passes_other_env_does_not():
+    with Env("interop") as env:
+        key, pub = env.keygen("proxy_to_target")
+        t = env.sshd(authorized=[pub], extra="AcceptEnv LANG LC_* FOO\n")
+        w = ProxyWorld(env, extra_targets=pinned_target("webenv", t, key))
+        script = env.write("showenv.sh", 'printf "%s|" "$LANG" "$LC_TIME" "$FOO"\n')
+        e = dict(os.environ, LANG="C.UTF-8", LC_TIME="POSIX", FOO="leak")
+        argv = w.ssh_argv("alice", "webenv", "sh " + script,
+                          extra=("-o", "SendEnv=LANG LC_* FOO"))
+        r = subprocess.run(argv, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, timeout=30)
+        assert r.returncode == 0, r
+        assert r.stdout == b"C.UTF-8|POSIX||", r
+        assert_recorded(w, banner_id(r.stderr))
+
+
+def test_long_command_lines():
+    """50 KB of arguments run intact; 100 KB is beyond the policy engine's
+    64 KiB line limit and is refused with that reason, nothing run."""
+    with Env("interop") as env:
+        w = ProxyWorld(env)
+        arg = "x" * (50 * 1024)
+        r = w.ssh("alice", "web01", "echo " + arg)
+        assert r.returncode == 0 and r.stdout == arg.encode() + b"\n", r.stderr
+        mark = env.path("target-files", "ran")
+        r = w.ssh("alice", "web01", "sh -c 'touch %s' %s" % (mark, "y" * (100 * 1024)))
+        assert r.returncode != 0 and r.stdout == b"", r
+        assert b"denied" in r.stderr and b"longer than" in r.stderr, r
+        assert not os.path.exists(mark)
+        assert_recorded(w, count=2)
+        _healthy(w)
+
+
+def test_binaryish_bytes_in_arguments():
+    with Env("interop") as env:
+        w = ProxyWorld(env)
+        odd = bytes(b for b in range(1, 256) if b not in b"'\n")
+        argv = [os.fsencode(a) for a in w.ssh_argv("alice", "web01")]
+        argv.append(b"printf '%s\\n' '" + odd + b"'")
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, timeout=30)
+        assert r.returncode == 0, r
+        assert r.stdout == odd + b"\n", r
+        assert_recorded(w, banner_id(r.stderr))
+
+
+def test_controlmaster_two_execs_one_connection():
+    with Env("interop") as env:
+        w = ProxyWorld(env)
+        ctl = env.path("ctl", "m")
+        mux = ("-o", "ControlPath=" + ctl)
+        master = env.start("ssh-master", w.ssh_argv("alice", "web01",
+                                                    extra=("-N", "-o", "ControlMaster=yes") + mux))
+        wait_for(lambda: os.path.exists(ctl) or not master.alive(), 15, what="control socket")
+        assert master.alive(), master.log()
+        outs = []
+        for i in range(2):
+            r = w.ssh("alice", "web01", "sh -c 'echo chan%d; exit %d'" % (i, 10 + i),
+                      extra=("-o", "ControlMaster=no") + mux)
+            outs.append(r)
+            assert r.stdout == b"chan%d\n" % i and r.returncode == 10 + i, r
+        # concurrently: two channels open at once on the one connection
+        ps = [subprocess.Popen(w.ssh_argv("alice", "web01", "sh -c 'sleep 0.5; echo par%d'" % i,
+                                          extra=("-o", "ControlMaster=no") + mux),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL) for i in range(2)]
+        for i, p in enumerate(ps):
+            out, err = p.communicate(timeout=30)
+            assert p.returncode == 0 and out == b"par%d\n" % i, (out, err)
+        assert len(sessions(w)) == 1, sessions(w)
+        r = subprocess.run(w.ssh_argv("alice", "web01", extra=("-O", "exit") + mux),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=15)
+        assert r.returncode == 0, r
+        master.p.wait(15)
+        assert_recorded(w, count=1)
+        _healthy(w)
+
+
+def test_client_killed_mid_output():
+    with Env("interop") as env:
+        w = ProxyWorld(env)
+        p = subprocess.Popen(w.ssh_argv("alice", "web01", "yes flood"), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        try:
+            got = b""
+            deadline = time.monotonic() + 20
+            while len(got) < (1 << 20) and time.monotonic() < deadline:
+                got += p.stdout.read1(65536)
+            assert got.startswith(b"flood\n") and len(got) >= (1 << 20), len(got)
+            os.kill(p.pid, signal.SIGKILL)
+        finally:
+            p.kill()
+            p.wait(10)
+            p.stdout.close()
+            p.stderr.close()
+        assert_recorded(w, count=1)
+        _healthy(w)
+        # the target's command did not outlive the session
+        sshd_log = w.target.proc.log()
+        wait_for(lambda: w.target.proc.log().count("Close session") >= 2, 15, 0.2,
+                 what="the target to close both sessions\n" + sshd_log[-1500:])

@@ -5,7 +5,7 @@ Every part measures Escort beside a baseline run on the same machine in the
 same run and reports the ratio; a part whose prerequisite is missing prints
 `bench: NAME n/a (REASON)` and the suite goes on.  Only 127.0.0.1 is used;
 every process is started in a temp dir on free ports and stopped by pid."""
-import argparse, os, resource, signal, sys, time
+import argparse, os, resource, signal, subprocess, sys, time, traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))   # tests/: harness package
@@ -25,6 +25,51 @@ import part_transfer                                         # noqa: E402
 
 def log(msg):
     print(msg, flush=True)
+
+
+def guarded(rep, part, fn, *args):
+    """Runs one part; an unexpected error in it is reported as
+    `bench: PART n/a (internal error ...)` with the traceback on the log, and
+    the suite goes on.  Returns fn's result or None."""
+    try:
+        return fn(*args)
+    except Exception as e:      # noqa: BLE001 -- one part must not stop the others
+        traceback.print_exc(file=sys.stdout)
+        rep.na(part, "internal error: %s: %s" % (type(e).__name__, e))
+        return None
+
+
+def run_target_parts(rep, ctx, skip, a, direct, size, log):
+    """The parts that need the target sshd and, for their Escort figures, the
+    Escort daemons."""
+    rep.section("escort daemons")
+    stack = parts.start_escort(ctx)
+
+    if "bulk" not in skip:
+        rep.section("bulk output: ssh -tt cat %d MiB, %d rounds" % (size >> 20, a.rounds))
+        sizes = guarded(rep, "bulk", part_bulk.bulk, ctx, stack, direct, a.rounds) or {}
+        stack.check_alive("bulk", log)
+        guarded(rep, "sizes", part_bulk.sizes_vs_baselines, ctx, stack, sizes, direct)
+        guarded(rep, "verify", part_bulk.replay_verify, ctx, stack)
+
+    if "keystroke" not in skip:
+        rep.section("keystroke round trip")
+        guarded(rep, "keystroke", part_keystroke.keystroke, ctx, stack, direct, a.keystrokes)
+        stack.check_alive("keystroke", log)
+
+    if "intact" not in skip:
+        rep.section("1 GiB exec output and 256 MiB upload through the proxy")
+        guarded(rep, "intact", part_transfer.intact, ctx, stack)
+        stack.check_alive("intact", log)
+
+    if "sessions" not in skip:
+        rep.section("%d concurrent interactive sessions through the proxy" % a.sessions)
+        guarded(rep, "sessions", part_sessions.sessions, ctx, stack, a.sessions, direct)
+        stack.check_alive("sessions", log)
+
+    if stack.rec_ok or stack.exits:
+        rep.add("escort_daemon_exits", len(stack.exits), "",
+                "; ".join("%s %s during %s" % (n, st, p) for p, n, st in stack.exits))
 
 
 def _terminate(signum, frame):
@@ -59,9 +104,13 @@ def main():
         key, pub = env.keygen("tech")
         identity, identity_pub = env.keygen("proxy_ops")
         rep.section("target: OpenSSH sshd on 127.0.0.1")
-        sshd = BenchSshd(env, [pub, identity_pub])
-        log("   sshd pid %d on 127.0.0.1:%d, sudo I/O log: %s" % (
-            sshd.proc.pid, sshd.port, "yes" if sshd.sudo_ok else sshd.sudo_reason))
+        try:
+            sshd = BenchSshd(env, [pub, identity_pub])
+            log("   sshd pid %d on 127.0.0.1:%d, sudo I/O log: %s" % (
+                sshd.proc.pid, sshd.port, "yes" if sshd.sudo_ok else sshd.sudo_reason))
+        except (OSError, RuntimeError, AssertionError, subprocess.SubprocessError) as e:
+            sshd = None
+            rep.na("target_sshd", "OpenSSH sshd did not start: %s" % e)
 
         def direct(*cmd):
             return ssh_base(sshd.port, key, sshd.login, extra=["-tt"]) + list(cmd)
@@ -70,40 +119,14 @@ def main():
 
         if "programs" not in skip:
             rep.section("bench programs")
-            part_programs.bench_programs(ctx)
+            guarded(rep, "programs", part_programs.bench_programs, ctx)
 
-        rep.section("escort daemons")
-        stack = parts.start_escort(ctx)
+        if sshd:
+            run_target_parts(rep, ctx, skip, a, direct, size, log)
 
-        if "bulk" not in skip:
-            rep.section("bulk output: ssh -tt cat %d MiB, %d rounds" % (size >> 20, a.rounds))
-            sizes = part_bulk.bulk(ctx, stack, direct, a.rounds)
-            stack.check_alive("bulk", log)
-            part_bulk.sizes_vs_baselines(ctx, stack, sizes, direct)
-            part_bulk.replay_verify(ctx, stack)
-
-        if "keystroke" not in skip:
-            rep.section("keystroke round trip")
-            part_keystroke.keystroke(ctx, stack, direct, a.keystrokes)
-            stack.check_alive("keystroke", log)
-
-        if "intact" not in skip:
-            rep.section("1 GiB exec output and 256 MiB upload through the proxy")
-            part_transfer.intact(ctx, stack)
-            stack.check_alive("intact", log)
-
-        if "sessions" not in skip:
-            rep.section("%d concurrent interactive sessions through the proxy" % a.sessions)
-            part_sessions.sessions(ctx, stack, a.sessions, direct)
-            stack.check_alive("sessions", log)
-
-        if stack.rec_ok or stack.exits:
-            rep.add("escort_daemon_exits", len(stack.exits), "",
-                    "; ".join("%s %s during %s" % (n, st, p) for p, n, st in stack.exits))
-
-    part_programs.derived(ctx)
+    guarded(rep, "derived", part_programs.derived, ctx)
     rep.section("goals")
-    goals.check(rep)
+    guarded(rep, "goals", goals.check, rep)
     rep.add("loadavg_1min_end", os.getloadavg()[0], "")
     rep.add("bench_wall_time", time.monotonic() - t_start, "s")
     rep.table()

@@ -24,7 +24,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "search", "search EXPRESSION", replay_not_yet },
 	{ "files", "files [ID] [--json]", replay_files },
 	{ "extract", "extract ID N", replay_not_yet },
-	{ "export", "export ID --format asciicast|json|text", replay_not_yet },
+	{ "export", "export ID --format asciicast|json|text", replay_export },
 	{ "audit", "audit [--user U] [--attr K=V] [--since TIME]", replay_not_yet },
 };
 

@@ -26,6 +26,7 @@ int replay_follow(const char *store, int argc, char **argv);
 int replay_play(const char *store, int argc, char **argv);
 int replay_commands(const char *store, int argc, char **argv);
 int replay_files(const char *store, int argc, char **argv);
+int replay_export(const char *store, int argc, char **argv);
 
 struct tr;
 
@@ -59,5 +60,12 @@ int replay_parse_time(const char *s, uint64_t *ns);
 
 /* Writes s as a JSON string (with quotes) to f. */
 void replay_json_str(FILE *f, const char *s);
+
+/* Writes p[0..n) as a JSON string: valid UTF-8 kept, control characters
+ * escaped, bytes that are not UTF-8 as U+FFFD (lossy: see base64). */
+void replay_json_bytes(FILE *f, const uint8_t *p, size_t n);
+
+/* Writes p[0..n) base64-encoded as a JSON string (lossless). */
+void replay_json_base64(FILE *f, const uint8_t *p, size_t n);
 
 #endif

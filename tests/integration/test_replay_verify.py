@@ -1,7 +1,7 @@
 """escort-replay on a store written through the transcript library
 (tests/tools/rec-mkstore): verify with the public key from the command line,
 list --json, cat byte for byte, and the failures a security team must see."""
-import hashlib, json, os, subprocess
+import base64, hashlib, json, os, subprocess
 from harness.core import Env, bin_path, tool_path
 
 TIMEOUT = 60
@@ -157,3 +157,34 @@ def test_follow_live_session_until_it_closes():
         assert r.returncode == 0, r
         r = replay(store, "play", "s-live", "--max-wait", "0")
         assert r.returncode == 0 and r.stdout == content + b"second part\r\n" * 1000
+
+
+def test_export_formats():
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        r = replay(store, "export", "s-closed", "--format", "json")
+        assert r.returncode == 0, r
+        evs = [json.loads(l) for l in r.stdout.decode().splitlines()]
+        assert [e["seq"] for e in evs] == list(range(1, len(evs) + 1))
+        assert evs[0]["type"] == "meta" and evs[-1]["type"] == "end"
+        out = b"".join(base64.b64decode(e["data_base64"]) for e in evs
+                       if e["type"] in ("output", "stderr"))
+        assert out == b"warning\r\n" + content
+        dec = [e for e in evs if e["type"] == "decision"][0]
+        assert {f["name"]: f["value"] for f in dec["fields"]}["command"] == "uptime"
+        r = replay(store, "export", "s-closed", "--format", "asciicast")
+        assert r.returncode == 0, r
+        lines = r.stdout.decode().splitlines()
+        head = json.loads(lines[0])
+        assert head["version"] == 2 and (head["width"], head["height"]) == (120, 40), head
+        frames = [json.loads(l) for l in lines[1:]]
+        assert [f[2] for f in frames if f[1] == "r"] == ["120x40"]
+        times = [f[0] for f in frames]
+        assert times == sorted(times)
+        assert "".join(f[2] for f in frames if f[1] == "o").startswith("warning\r\n\x1b[1;32m")
+        r = replay(store, "export", "s-closed", "--format", "text")
+        assert r.returncode == 0, r
+        assert b"\x1b" not in r.stdout and b"\r" not in r.stdout
+        assert b"-rw-r--r-- 1 root root      7 Nov 28 file00001\n" in r.stdout
+        r = replay(store, "export", "s-closed")
+        assert r.returncode == 2, r

@@ -1,0 +1,254 @@
+/* export.c: "escort-replay export ID --format asciicast|json|text". */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "recorder/event.h"
+#include "recorder/rec_error.h"
+#include "recorder/transcript.h"
+#include "replay/replay.h"
+
+enum replay_fmt { FMT_ASCIICAST, FMT_JSON, FMT_TEXT };
+
+/* Field tags and how their values are written in JSON. */
+enum replay_fkind { FK_STR, FK_U64, FK_HEX, FK_B64 };
+static const struct {
+	uint16_t tag;
+	const char *name;
+	enum replay_fkind kind;
+} replay_ftab[] = {
+	{ EVF_USER, "user", FK_STR }, { EVF_ATTR, "attr", FK_STR },
+	{ EVF_TARGET, "target", FK_STR }, { EVF_LOGIN, "login", FK_STR },
+	{ EVF_CLIENT_ADDR, "client_addr", FK_STR },
+	{ EVF_CLIENT_KEY, "client_key", FK_STR },
+	{ EVF_POLICY_HASH, "policy_hash", FK_STR },
+	{ EVF_PROXY_ID, "proxy_id", FK_STR },
+	{ EVF_TARGET_ADDR, "target_addr", FK_STR },
+	{ EVF_WALL_NS, "wall_ns", FK_U64 }, { EVF_KIND, "kind", FK_STR },
+	{ EVF_COLS, "cols", FK_U64 }, { EVF_ROWS, "rows", FK_U64 },
+	{ EVF_PX_W, "px_w", FK_U64 }, { EVF_PX_H, "px_h", FK_U64 },
+	{ EVF_CH_ACTION, "action", FK_STR }, { EVF_CH_TYPE, "channel_type", FK_STR },
+	{ EVF_TERM, "term", FK_STR }, { EVF_ENV_NAME, "env_name", FK_STR },
+	{ EVF_ENV_VALUE, "env_value", FK_STR }, { EVF_COMMAND, "command", FK_STR },
+	{ EVF_SUBSYSTEM, "subsystem", FK_STR }, { EVF_SIGNAL, "signal", FK_STR },
+	{ EVF_VERDICT, "verdict", FK_STR }, { EVF_RULE, "rule", FK_STR },
+	{ EVF_RULE_LINE, "rule_line", FK_U64 }, { EVF_REASON, "reason", FK_STR },
+	{ EVF_APPROVER, "approver", FK_STR },
+	{ EVF_ESC_ACTION, "escort_action", FK_STR },
+	{ EVF_ESCORT, "escort", FK_STR }, { EVF_PATH, "path", FK_STR },
+	{ EVF_DIRECTION, "direction", FK_STR }, { EVF_SIZE, "size", FK_U64 },
+	{ EVF_SHA256, "sha256", FK_HEX }, { EVF_OFFSET, "offset", FK_U64 },
+	{ EVF_CONTENT, "content_base64", FK_B64 },
+	{ EVF_FILE_ID, "file_id", FK_U64 }, { EVF_TEXT, "text", FK_STR },
+	{ EVF_EXIT_STATUS, "exit_status", FK_U64 },
+	{ EVF_EXIT_SIGNAL, "exit_signal", FK_STR }, { EVF_CORE, "core", FK_U64 },
+	{ EVF_MESSAGE, "message", FK_STR },
+	{ EVF_CUT_OFFSET, "cut_offset", FK_U64 },
+	{ EVF_LOST_BYTES, "lost_bytes", FK_U64 },
+};
+
+static int
+replay_is_raw(uint16_t type)
+{
+	return type == EV_INPUT || type == EV_OUTPUT || type == EV_STDERR;
+}
+
+/* "fields":[{"name":...,"value":...},...] (a list: tags may repeat). */
+static void
+replay_json_fields(const struct ev *e)
+{
+	struct ev_fields_iter it;
+	const uint8_t *v;
+	size_t len, i, k;
+	uint16_t tag;
+	int first = 1;
+
+	printf(",\"fields\":[");
+	ev_fields_begin(&it, e->data, e->len);
+	while (ev_fields_next(&it, &tag, &v, &len) == 1) {
+		for (k = 0; k < sizeof(replay_ftab) / sizeof(replay_ftab[0]); k++)
+			if (replay_ftab[k].tag == tag)
+				break;
+		printf("%s{\"tag\":%u,\"name\":", first ? "" : ",", tag);
+		first = 0;
+		if (k == sizeof(replay_ftab) / sizeof(replay_ftab[0])) {
+			printf("null,\"value_base64\":");
+			replay_json_base64(stdout, v, len);
+		} else {
+			printf("\"%s\",\"value\":", replay_ftab[k].name);
+			if (replay_ftab[k].kind == FK_U64 && len == 8)
+				printf("%" PRIu64, buf_ld64(v));
+			else if (replay_ftab[k].kind == FK_HEX) {
+				putchar('"');
+				for (i = 0; i < len; i++)
+					printf("%02x", v[i]);
+				putchar('"');
+			} else if (replay_ftab[k].kind == FK_B64)
+				replay_json_base64(stdout, v, len);
+			else
+				replay_json_bytes(stdout, v, len);
+		}
+		putchar('}');
+	}
+	putchar(']');
+}
+
+static void
+replay_export_json(const struct ev *e)
+{
+	printf("{\"seq\":%" PRIu64 ",\"t\":%.9f,\"type\":\"%s\",\"channel\":%" PRIu32,
+	    e->seq, (double)e->t_ns / 1e9, ev_type_name(e->type), e->channel);
+	if (replay_is_raw(e->type)) {
+		printf(",\"data_base64\":");
+		replay_json_base64(stdout, e->data, e->len);
+	} else if (e->type != EV_MARKER && e->type != EV_END && e->len == 0) {
+		printf(",\"fields\":[]");
+	} else if (ev_fields_valid(e->data, e->len)) {
+		replay_json_fields(e);
+	} else {
+		printf(",\"data_base64\":");
+		replay_json_base64(stdout, e->data, e->len);
+	}
+	printf("}\n");
+}
+
+/* Plain text: output with escape sequences and carriage returns removed. */
+struct replay_text {
+	int state;	/* 0 text, 1 after ESC, 2 CSI, 3 OSC/DCS string, 4 ESC in string */
+};
+
+static void
+replay_export_text(struct replay_text *t, const uint8_t *p, size_t n)
+{
+	size_t i;
+	uint8_t c;
+
+	for (i = 0; i < n; i++) {
+		c = p[i];
+		switch (t->state) {
+		case 0:
+			if (c == 0x1b)
+				t->state = 1;
+			else if (c == '\n' || c == '\t' || c >= 0x20)
+				putchar(c);
+			break;
+		case 1:
+			t->state = c == '[' ? 2 : (c == ']' || c == 'P' || c == '_' ||
+			    c == '^') ? 3 : 0;
+			break;
+		case 2:
+			if (c >= 0x40 && c <= 0x7e)
+				t->state = 0;
+			break;
+		case 3:
+			if (c == 0x07)
+				t->state = 0;
+			else if (c == 0x1b)
+				t->state = 4;
+			break;
+		default:
+			t->state = c == '\\' ? 0 : 3;
+			break;
+		}
+	}
+}
+
+/* First window size recorded (RESIZE or a pty request), else 80x24. */
+static void
+replay_first_size(struct tr *r, uint64_t *cols, uint64_t *rows, char *term,
+    size_t tsz)
+{
+	struct ev e;
+
+	*cols = 80;
+	*rows = 24;
+	snprintf(term, tsz, "xterm");
+	while (tr_next(r, &e) == 1) {
+		if (e.type != EV_RESIZE && e.type != EV_CHANNEL)
+			continue;
+		ev_fields_get_str(e.data, e.len, EVF_TERM, term, tsz);
+		if (ev_fields_get_u64(e.data, e.len, EVF_COLS, cols) == REC_OK &&
+		    ev_fields_get_u64(e.data, e.len, EVF_ROWS, rows) == REC_OK)
+			break;
+	}
+	tr_seek_seq(r, 1);
+}
+
+int
+replay_export(const char *store, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum replay_fmt fmt = FMT_ASCIICAST;
+	struct replay_text text = { 0 };
+	uint64_t cols, rows, v;
+	const uint8_t *t;
+	size_t tl;
+	char term[64], s[64];
+	struct tr *r;
+	struct ev e;
+	int c, x, have_fmt = 0;
+
+	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
+		if (c != 'f')
+			goto usage;
+		have_fmt = 1;
+		if (strcmp(optarg, "asciicast") == 0)
+			fmt = FMT_ASCIICAST;
+		else if (strcmp(optarg, "json") == 0)
+			fmt = FMT_JSON;
+		else if (strcmp(optarg, "text") == 0)
+			fmt = FMT_TEXT;
+		else
+			goto usage;
+	}
+	if (argc - optind != 1 || !have_fmt)
+		goto usage;
+	if ((x = replay_open(store, "export", argv[optind], &r)) != 0)
+		return x;
+	if (fmt == FMT_ASCIICAST) {
+		replay_first_size(r, &cols, &rows, term, sizeof(term));
+		printf("{\"version\":2,\"width\":%" PRIu64 ",\"height\":%" PRIu64
+		    ",\"timestamp\":%" PRIu64 ",\"env\":{\"TERM\":", cols, rows,
+		    tr_start_wall_ns(r) / 1000000000u);
+		replay_json_str(stdout, term);
+		printf("},\"title\":");
+		replay_json_str(stdout, tr_id(r));
+		printf("}\n");
+	}
+	while ((x = tr_next(r, &e)) == 1) {
+		if (fmt == FMT_JSON) {
+			replay_export_json(&e);
+		} else if (fmt == FMT_TEXT) {
+			if (e.type == EV_OUTPUT || e.type == EV_STDERR)
+				replay_export_text(&text, e.data, e.len);
+		} else if (replay_is_raw(e.type)) {
+			printf("[%.6f,\"%s\",", (double)e.t_ns / 1e9,
+			    e.type == EV_INPUT ? "i" : "o");
+			replay_json_bytes(stdout, e.data, e.len);
+			printf("]\n");
+		} else if (e.type == EV_RESIZE &&
+		    ev_fields_get_u64(e.data, e.len, EVF_COLS, &cols) == REC_OK &&
+		    ev_fields_get_u64(e.data, e.len, EVF_ROWS, &v) == REC_OK) {
+			snprintf(s, sizeof(s), "%" PRIu64 "x%" PRIu64, cols, v);
+			printf("[%.6f,\"r\",\"%s\"]\n", (double)e.t_ns / 1e9, s);
+		} else if (e.type == EV_MARKER &&
+		    ev_fields_find(e.data, e.len, EVF_TEXT, &t, &tl) == REC_OK) {
+			printf("[%.6f,\"m\",", (double)e.t_ns / 1e9);
+			replay_json_bytes(stdout, t, tl);
+			printf("]\n");
+		}
+	}
+	if (x < 0)
+		replay_err("export: %s: %s at offset %llu", argv[optind],
+		    rec_strerror(x), (unsigned long long)tr_error_offset(r));
+	tr_free(r);
+	return x < 0 ? 1 : 0;
+usage:
+	fprintf(stderr, "usage: escort-replay [--store DIR] export ID "
+	    "--format asciicast|json|text\n");
+	return 2;
+}

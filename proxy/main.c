@@ -121,7 +121,7 @@ main(int argc, char **argv)
 	struct policy *pol = NULL;
 	int fg = 0, test = 0, verbose = 0, ch, rc = 0;
 	uv_loop_t *loop;
-	uv_signal_t sig[3];
+	static uv_signal_t sig[3];         /* live until exit (see the end of main) */
 	static const int sigs[4] = { SIGTERM, SIGINT, SIGHUP, 0 };
 	char err[1024];
 
@@ -200,11 +200,11 @@ main(int argc, char **argv)
 		px_worker_join(d->workers[i]);
 		free(d->workers[i]);
 	}
-	for (int i = 0; sigs[i] != 0; i++)
-		uv_close((uv_handle_t *)&sig[i], NULL);
-	uv_run(loop, UV_RUN_DEFAULT);
+	/* The signal handles stay open until the process exits: closing them
+	 * would restore the default action, and a late SIGTERM would then kill
+	 * the process on its way out instead of being ignored.  The default
+	 * loop is not closed for the same reason. */
 	free(d->workers);
-	uv_loop_close(loop);
 	policy_unref(d->pol);
 	px_config_free(d->cfg);
 	free(d->cfg);

@@ -141,7 +141,7 @@ listen_spec(struct parse *p, const char *s)
 }
 
 enum kw { K_LISTEN, K_STORE, K_KEY, K_FSYNC, K_CERT, K_TLSKEY, K_CA, K_USER,
-	K_MAXSESS, K_RESUME, K_PIDFILE, K_NKW };
+	K_MAXSESS, K_RESUME, K_PIDFILE, K_COMPRESSION, K_NKW };
 
 static const struct {
 	const char	*name;
@@ -158,6 +158,7 @@ static const struct {
 	[K_MAXSESS] = { "MaxSessions", 1, 1 },
 	[K_RESUME] = { "ResumeTimeout", 1, 1 },
 	[K_PIDFILE] = { "PidFile", 1, 1 },
+	[K_COMPRESSION] = { "Compression", 1, 1 },
 };
 
 /* Applies one configuration line. */
@@ -219,6 +220,13 @@ keyword(struct parse *p, char **w, int nw)
 	case K_RESUME:
 		return number(p, w[1], 1, 86400 * 7, "ResumeTimeout",
 		    &c->resume_timeout);
+	case K_COMPRESSION:
+		if (strcasecmp(w[1], "default") == 0) {
+			c->compression = 0;
+			return 0;
+		}
+		return number(p, w[1], 1, 19, "Compression (default or a zstd "
+		    "level)", &c->compression);
 	case K_PIDFILE:
 		if (w[1][0] != '/')
 			return perr(p, "PidFile needs an absolute path");

@@ -12,6 +12,9 @@
  *	MaxSessions N				(default 1024)
  *	ResumeTimeout SECONDS			(default 600)
  *	PidFile FILE				(written at start, removed at exit)
+ *	Compression default | LEVEL		(zstd level 1..19 for new
+ *						 sessions; default: the
+ *						 writer's tuned setting)
  *
  * Errors are reported as "FILE:LINE: message".
  */
@@ -49,6 +52,7 @@ struct recd_config {
 	unsigned max_sessions;
 	unsigned resume_timeout;	/* seconds */
 	char	 pid_file[512];
+	unsigned compression;		/* zstd level; 0: writer default */
 };
 
 /*

@@ -72,6 +72,7 @@ writer_opts(const struct recd *d)
 
 	memset(&o, 0, sizeof(o));
 	o.no_sync = d->cfg.fsync == RECD_FSYNC_NEVER;
+	o.zstd_level = (int)d->cfg.compression;
 	return o;
 }
 

@@ -6,8 +6,9 @@
 #   bench: recorder_<mode>_mb_s_per_core  raw MB/s per CPU second of the recorder
 #   bench: recorder_<mode>_mb_s_wall      raw MB/s end to end (sender included)
 #   bench: recorder_<mode>_stored_vs_raw  session file size / raw bytes
-# and the same over mutual TLS on loopback with `Fsync interval 1000`
-# (mode tls_interval).
+# and the same with `Compression 3` (plain zstd level 3 instead of the
+# writer's size-tuned default; mode interval_zstd3) and over mutual TLS on
+# loopback (mode tls_interval).
 # Data: $ESCORT_BENCH_DATA (128 MiB of `find / -ls` text), else 64 MiB made
 # here.  Run by `make bench`; alone: bash tests/bench/bench_recorder.sh
 set -uo pipefail
@@ -70,6 +71,7 @@ Listen unix:$sock
 Store $store
 SigningKey $TMP/key.pem
 Fsync $*
+${EXTRA_CONF:-}
 CONF
     if [ "${label#tls}" != "$label" ]; then
         local port
@@ -117,6 +119,7 @@ CONF
 
 run_mode interval interval 1000
 run_mode always always
+EXTRA_CONF="Compression 3" run_mode interval_zstd3 interval 1000
 if make_pki; then
     run_mode tls_interval interval 1000
 else

@@ -217,7 +217,8 @@ def test_tls_mutual_auth():
         srv_cert, srv_key = ca.issue("recorder", ip="127.0.0.1")
         cli_cert, cli_key = ca.issue("proxy1")
         bad_cert, bad_key = other.issue("intruder")
-        rec = Recorder(env, tls={"cert": srv_cert, "key": srv_key, "client_ca": ca.cert})
+        rec = Recorder(env, tls={"cert": srv_cert, "key": srv_key, "client_ca": ca.cert},
+                       extra="Compression 1\n")
         url = "tls://127.0.0.1:%d" % rec.port
         text = terminal_text(1 << 20)
         ok = rec.send("--ca", ca.cert, "--cert", cli_cert, "--key", cli_key, data=text, server=url)

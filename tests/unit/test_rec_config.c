@@ -47,7 +47,8 @@ test_valid(void **state)
 	    "Fsync interval 250\n"
 	    "TLSCertificate \"/etc/escort/my cert.pem\"\n"
 	    "TLSKey /k\nTLSClientCA /ca\nUser escort-rec\nMaxSessions 10\n"
-	    "ResumeTimeout 30\n", &c, err, sizeof(err)), 0);
+	    "ResumeTimeout 30\nCompression 3\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.compression, 3);
 	assert_int_equal(c.nlisten, 3);
 	assert_int_equal(c.listen[0].kind, RECD_LISTEN_UNIX);
 	assert_string_equal(c.listen[0].path, "/run/escort/rec.sock");
@@ -107,6 +108,9 @@ test_errors(void **state)
 		  ":4: MaxSessions must be a number" },
 		{ "Listen unix:/s\n" BASE "Store\n",
 		  ":4: Store takes one argument" },
+		{ "Listen unix:/s\n" BASE "Compression 22\n",
+		  ":4: Compression (default or a zstd level) must be a number "
+		  "from 1 to 19" },
 	};
 	struct recd_config c;
 	char err[512];

@@ -20,7 +20,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "commands", "commands [ID] [--user U] [--json]", replay_commands },
 	{ "play", "play ID [--speed X] [--max-wait S]", replay_play },
 	{ "follow", "follow ID", replay_follow },
-	{ "screen", "screen ID --at SECONDS", replay_not_yet },
+	{ "screen", "screen ID --at SECONDS", replay_screen },
 	{ "search", "search EXPRESSION", replay_not_yet },
 	{ "files", "files [ID] [--json]", replay_files },
 	{ "extract", "extract ID N", replay_not_yet },

@@ -188,3 +188,18 @@ def test_export_formats():
         assert b"-rw-r--r-- 1 root root      7 Nov 28 file00001\n" in r.stdout
         r = replay(store, "export", "s-closed")
         assert r.returncode == 2, r
+
+
+def test_screen_at_a_moment():
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        r = replay(store, "screen", "s-closed", "--at", "1000")
+        assert r.returncode == 0, r
+        rows = r.stdout.decode("utf-8", "replace").splitlines()
+        assert len(rows) <= 40, rows   # the recorded window: 120x40
+        assert any(l.endswith("file02999") for l in rows), rows
+        assert not any("file02900" in l for l in rows), rows  # scrolled away
+        r = replay(store, "screen", "s-closed", "--at", "0.0075")
+        assert r.returncode == 0 and r.stdout == b"warning\n", r
+        r = replay(store, "screen", "s-closed")
+        assert r.returncode == 2, r

@@ -45,13 +45,13 @@ replay_file_get(const struct ev *e, struct replay_file *f)
 
 static void
 replay_file_print(const char *id, const char *user, uint64_t wall,
-    const struct replay_file *f, int json)
+    const struct replay_file *f, int n, int json)
 {
 	char t[32];
 
 	replay_time(wall, t, sizeof(t));
 	if (!json) {
-		printf("%s %s %s %-8s %-8s ", t, id, user[0] ? user : "-",
+		printf("%s %s %d %s %-8s %-8s ", t, id, n, user[0] ? user : "-",
 		    f->direction[0] ? f->direction : "-",
 		    f->verdict[0] ? f->verdict : "-");
 		if (f->has_size)
@@ -63,7 +63,7 @@ replay_file_print(const char *id, const char *user, uint64_t wall,
 	}
 	printf("{\"time\":\"%s\",\"id\":", t);
 	replay_json_str(stdout, id);
-	printf(",\"user\":");
+	printf(",\"n\":%d,\"user\":", n);
 	replay_json_str(stdout, user);
 	printf(",\"path\":");
 	replay_json_str(stdout, f->path);
@@ -92,7 +92,7 @@ replay_files_of(const char *store, const char *id, int json)
 	char user[128], target[128];
 	struct tr *r;
 	struct ev e;
-	int x;
+	int x, n = 0;
 
 	if (replay_open(store, "files", id, &r) != 0)
 		return 1;
@@ -100,7 +100,7 @@ replay_files_of(const char *store, const char *id, int json)
 	while ((x = tr_next(r, &e)) == 1)
 		if (e.type == EV_FILE && replay_file_get(&e, &f))
 			replay_file_print(id, user, tr_start_wall_ns(r) + e.t_ns,
-			    &f, json);
+			    &f, ++n, json);
 	if (x < 0)
 		replay_err("files: %s: %s at offset %llu", id, rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));

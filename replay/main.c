@@ -23,7 +23,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "screen", "screen ID --at SECONDS", replay_screen },
 	{ "search", "search EXPRESSION", replay_not_yet },
 	{ "files", "files [ID] [--json]", replay_files },
-	{ "extract", "extract ID N", replay_not_yet },
+	{ "extract", "extract ID N", replay_extract },
 	{ "export", "export ID --format asciicast|json|text", replay_export },
 	{ "audit", "audit [--user U] [--attr K=V] [--since TIME]", replay_not_yet },
 };

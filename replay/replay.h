@@ -28,6 +28,7 @@ int replay_commands(const char *store, int argc, char **argv);
 int replay_files(const char *store, int argc, char **argv);
 int replay_export(const char *store, int argc, char **argv);
 int replay_screen(const char *store, int argc, char **argv);
+int replay_extract(const char *store, int argc, char **argv);
 
 struct tr;
 

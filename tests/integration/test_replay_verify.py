@@ -64,8 +64,13 @@ def test_untouched_store_verifies_and_lists():
         r = replay(store, "files", "--json")
         assert r.returncode == 0, r
         files = [json.loads(l) for l in r.stdout.decode().splitlines()]
-        assert [(f["id"], f["path"], f["direction"], f["size"], f["sha256"]) for f in files] == \
-            [("s-closed", "/tmp/f", "upload", 3, hashlib.sha256(b"abc").hexdigest())], files
+        assert [(f["id"], f["n"], f["path"], f["direction"], f["size"], f["sha256"])
+                for f in files] == \
+            [("s-closed", 1, "/tmp/f", "upload", 3, hashlib.sha256(b"abc").hexdigest())], files
+        r = replay(store, "extract", "s-closed", "1")
+        assert r.returncode == 0 and r.stdout == b"abc", r
+        r = replay(store, "extract", "s-closed", "2")
+        assert r.returncode == 1 and b"no transfer number 2" in r.stderr, r
         r = replay(store, "commands", "--user", "bob")
         assert r.returncode == 0 and r.stdout == b"", r
         r = replay(store, "cat", "s-live")
@@ -199,7 +204,11 @@ def test_screen_at_a_moment():
         assert len(rows) <= 40, rows   # the recorded window: 120x40
         assert any(l.endswith("file02999") for l in rows), rows
         assert not any("file02900" in l for l in rows), rows  # scrolled away
-        r = replay(store, "screen", "s-closed", "--at", "0.0075")
+        evs = [json.loads(l) for l in
+               replay(store, "export", "s-closed", "--format", "json").stdout.splitlines()]
+        t_warn = [e["t"] for e in evs if e["type"] == "stderr"][0]
+        t_next = min(e["t"] for e in evs if e["type"] == "output")
+        r = replay(store, "screen", "s-closed", "--at", "%.6f" % ((t_warn + t_next) / 2))
         assert r.returncode == 0 and r.stdout == b"warning\n", r
         r = replay(store, "screen", "s-closed")
         assert r.returncode == 2, r

@@ -76,6 +76,15 @@ all_types(struct tw *w)
 	ev_fields_put_u64(&f, EVF_SIZE, 3);
 	seal_sha256("abc", 3, digest);
 	ev_fields_put(&f, EVF_SHA256, digest, sizeof(digest));
+	ev_fields_put_u64(&f, EVF_FILE_ID, 1);
+	r = r ? r : put_fields(w, EV_FILE, &f);
+	ev_fields_put_u64(&f, EVF_FILE_ID, 1);
+	ev_fields_put_u64(&f, EVF_OFFSET, 0);
+	ev_fields_put(&f, EVF_CONTENT, "ab", 2);
+	r = r ? r : put_fields(w, EV_FILE, &f);
+	ev_fields_put_u64(&f, EVF_FILE_ID, 1);
+	ev_fields_put_u64(&f, EVF_OFFSET, 2);
+	ev_fields_put(&f, EVF_CONTENT, "c", 1);
 	r = r ? r : put_fields(w, EV_FILE, &f);
 	ev_fields_put_str(&f, EVF_TEXT, "marker");
 	r = r ? r : put_fields(w, EV_MARKER, &f);

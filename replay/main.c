@@ -25,7 +25,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "files", "files [ID] [--json]", replay_files },
 	{ "extract", "extract ID N", replay_extract },
 	{ "export", "export ID --format asciicast|json|text", replay_export },
-	{ "audit", "audit [--user U] [--attr K=V] [--since TIME]", replay_not_yet },
+	{ "audit", "audit [--user U] [--attr K=V] [--since TIME]", replay_audit },
 };
 
 void

@@ -29,6 +29,7 @@ int replay_files(const char *store, int argc, char **argv);
 int replay_export(const char *store, int argc, char **argv);
 int replay_screen(const char *store, int argc, char **argv);
 int replay_extract(const char *store, int argc, char **argv);
+int replay_audit(const char *store, int argc, char **argv);
 
 struct tr;
 
@@ -42,6 +43,9 @@ int replay_open(const char *store, const char *cmd, const char *id,
  * -1 with errno set. */
 int replay_session_ids(const char *store, char ***ids, size_t *n);
 void replay_free_ids(char **ids, size_t n);
+
+/* Opens session id of the store quietly.  Returns a REC_E* code. */
+int replay_open_quiet(const char *store, const char *id, struct tr **out);
 
 /* The user and target names of r's META event ("" when absent). */
 void replay_meta(struct tr *r, char *user, size_t usz, char *target,

@@ -81,3 +81,14 @@ replay_meta(struct tr *r, char *user, size_t usz, char *target, size_t tsz)
 	ev_fields_get_str(e.data, e.len, EVF_USER, user, usz);
 	ev_fields_get_str(e.data, e.len, EVF_TARGET, target, tsz);
 }
+
+int
+replay_open_quiet(const char *store, const char *id, struct tr **out)
+{
+	char path[4096];
+	int x;
+
+	if ((x = tw_path(store, id, path, sizeof(path))) != REC_OK)
+		return x;
+	return tr_open(path, out);
+}

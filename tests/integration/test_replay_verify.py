@@ -212,3 +212,22 @@ def test_screen_at_a_moment():
         assert r.returncode == 0 and r.stdout == b"warning\n", r
         r = replay(store, "screen", "s-closed")
         assert r.returncode == 2, r
+
+
+def test_audit_per_person():
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        r = replay(store, "audit")
+        assert r.returncode == 0, r
+        out = r.stdout.decode()
+        assert out.index("user alice") < out.index("user bob"), out
+        assert "session s-closed on web01" in out and "session s-live on db01" in out, out
+        assert "allow   ops: uptime" in out, out
+        assert "upload  /tmp/f 3 bytes sha256 " + hashlib.sha256(b"abc").hexdigest() in out, out
+        assert "total: 1 session, 1 command, 0 denied, 0 approved, 1 upload" in out, out
+        r = replay(store, "audit", "--user", "bob", "--attr", "citizenship=FR")
+        assert r.returncode == 0 and b"user bob" in r.stdout and b"alice" not in r.stdout, r
+        r = replay(store, "audit", "--attr", "citizenship=CN")
+        assert r.returncode == 0 and r.stdout == b"", r
+        r = replay(store, "audit", "--since", "2999-01-01")
+        assert r.returncode == 0 and r.stdout == b"", r

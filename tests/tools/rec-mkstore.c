@@ -168,6 +168,7 @@ main(int argc, char **argv)
 	ev_fields_put_str(&f, EVF_USER, user);
 	ev_fields_put_str(&f, EVF_TARGET, target);
 	ev_fields_put_str(&f, EVF_LOGIN, "ops");
+	ev_fields_put_str(&f, EVF_ATTR, "citizenship=FR");
 	ev_encode_parts(&meta, 1, 0, EV_META, 0, buf_ptr(&f), buf_len(&f));
 	if ((r = seal_signer_load(key, &signer)) != REC_OK ||
 	    (r = journal_open(store, signer, 1, &j)) != REC_OK)

@@ -1,0 +1,197 @@
+/* audit.c: "escort-replay audit [--user U] [--attr K=V] [--since TIME]":
+ * per person, the sessions, every command with its verdict (and approver),
+ * denials, approvals, and every upload with its SHA-256. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recorder/event.h"
+#include "recorder/rec_error.h"
+#include "recorder/transcript.h"
+#include "replay/replay.h"
+
+struct audit_session {
+	char *id;
+	char user[128], target[128];
+	uint64_t start;
+};
+
+struct audit_totals {
+	unsigned sessions, commands, denied, approved, uploads;
+};
+
+/* Does the META event of r carry the attribute "K=V"? */
+static int
+audit_has_attr(struct tr *r, const char *kv)
+{
+	struct ev_fields_iter it;
+	const uint8_t *meta, *v;
+	size_t mlen, used, len;
+	uint16_t tag;
+	struct ev e;
+
+	tr_meta(r, &meta, &mlen);
+	if (ev_decode(meta, mlen, &e, &used) != REC_OK || e.type != EV_META)
+		return 0;
+	ev_fields_begin(&it, e.data, e.len);
+	while (ev_fields_next(&it, &tag, &v, &len) == 1)
+		if (tag == EVF_ATTR && len == strlen(kv) && memcmp(v, kv, len) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+audit_cmp(const void *a, const void *b)
+{
+	const struct audit_session *x = a, *y = b;
+	int c = strcmp(x->user, y->user);
+
+	if (c != 0)
+		return c;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Prints one session's lines and adds to the totals. */
+static void
+audit_session(const char *store, const struct audit_session *s,
+    struct audit_totals *tot)
+{
+	char t[32], t2[32], verdict[32], rule[128], approver[128], cmd[4096];
+	char path[4096], dir[32], hex[65];
+	const uint8_t *v;
+	uint64_t size;
+	size_t len, i;
+	struct tr *r;
+	struct ev e;
+	int x;
+
+	if (replay_open(store, "audit", s->id, &r) != 0)
+		return;
+	tot->sessions++;
+	replay_time(s->start, t, sizeof(t));
+	printf("  session %s on %s from %s\n", s->id, s->target[0] ? s->target : "-", t);
+	while ((x = tr_next(r, &e)) == 1) {
+		replay_time(tr_start_wall_ns(r) + e.t_ns, t2, sizeof(t2));
+		if (e.type == EV_DECISION) {
+			verdict[0] = rule[0] = approver[0] = cmd[0] = '\0';
+			ev_fields_get_str(e.data, e.len, EVF_VERDICT, verdict, sizeof(verdict));
+			ev_fields_get_str(e.data, e.len, EVF_RULE, rule, sizeof(rule));
+			ev_fields_get_str(e.data, e.len, EVF_APPROVER, approver,
+			    sizeof(approver));
+			ev_fields_get_str(e.data, e.len, EVF_COMMAND, cmd, sizeof(cmd));
+			tot->commands++;
+			tot->denied += strcmp(verdict, "deny") == 0;
+			tot->approved += strcmp(verdict, "approve") == 0;
+			printf("    %s %-7s %s%s%s: %s\n", t2, verdict,
+			    rule[0] ? rule : "-", approver[0] ? ", approved by " : "",
+			    approver, cmd);
+		} else if (e.type == EV_FILE &&
+		    ev_fields_find(e.data, e.len, EVF_CONTENT, &v, &len) != REC_OK &&
+		    ev_fields_get_str(e.data, e.len, EVF_DIRECTION, dir,
+		    sizeof(dir)) == REC_OK && strcmp(dir, "upload") == 0 &&
+		    ev_fields_get_str(e.data, e.len, EVF_PATH, path,
+		    sizeof(path)) == REC_OK) {
+			strcpy(hex, "-");
+			if (ev_fields_find(e.data, e.len, EVF_SHA256, &v, &len) == REC_OK &&
+			    len == 32)
+				for (i = 0; i < 32; i++)
+					snprintf(hex + 2 * i, 3, "%02x", v[i]);
+			size = 0;
+			ev_fields_get_u64(e.data, e.len, EVF_SIZE, &size);
+			tot->uploads++;
+			printf("    %s upload  %s %" PRIu64 " bytes sha256 %s\n", t2,
+			    path, size, hex);
+		}
+	}
+	if (x < 0)
+		printf("    (unreadable after offset %llu: %s)\n",
+		    (unsigned long long)tr_error_offset(r), rec_strerror(x));
+	tr_free(r);
+}
+
+int
+replay_audit(const char *store, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ "attr", required_argument, NULL, 'a' },
+		{ "since", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *user = NULL, *attr = NULL;
+	struct audit_session *ss = NULL;
+	struct audit_totals tot;
+	uint64_t since = 0;
+	size_t n, i, k = 0;
+	char **ids;
+	struct tr *r;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "u:a:s:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			user = optarg;
+			break;
+		case 'a':
+			if (strchr(optarg, '=') == NULL)
+				goto usage;
+			attr = optarg;
+			break;
+		case 's':
+			if (replay_parse_time(optarg, &since) != 0) {
+				replay_err("audit: bad time \"%s\"", optarg);
+				return 2;
+			}
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc)
+		goto usage;
+	if (replay_session_ids(store, &ids, &n) != 0) {
+		replay_err("audit: %s: cannot list sessions", store);
+		return 2;
+	}
+	if (n > 0 && (ss = calloc(n, sizeof(*ss))) == NULL) {
+		replay_free_ids(ids, n);
+		replay_err("audit: out of memory");
+		return 2;
+	}
+	for (i = 0; i < n; i++) {
+		if (replay_open_quiet(store, ids[i], &r) != REC_OK)
+			continue;
+		replay_meta(r, ss[k].user, sizeof(ss[k].user), ss[k].target,
+		    sizeof(ss[k].target));
+		ss[k].start = tr_start_wall_ns(r);
+		ss[k].id = ids[i];
+		if ((user == NULL || strcmp(user, ss[k].user) == 0) &&
+		    (attr == NULL || audit_has_attr(r, attr)) && ss[k].start >= since)
+			k++;
+		tr_free(r);
+	}
+	if (k > 0)
+		qsort(ss, k, sizeof(*ss), audit_cmp);
+	for (i = 0; i < k; i++) {
+		if (i == 0 || strcmp(ss[i].user, ss[i - 1].user) != 0) {
+			memset(&tot, 0, sizeof(tot));
+			printf("user %s\n", ss[i].user[0] ? ss[i].user : "-");
+		}
+		audit_session(store, &ss[i], &tot);
+		if (i + 1 == k || strcmp(ss[i].user, ss[i + 1].user) != 0)
+			printf("  total: %u session%s, %u command%s, %u denied, "
+			    "%u approved, %u upload%s\n", tot.sessions,
+			    tot.sessions == 1 ? "" : "s", tot.commands,
+			    tot.commands == 1 ? "" : "s", tot.denied, tot.approved,
+			    tot.uploads, tot.uploads == 1 ? "" : "s");
+	}
+	free(ss);
+	replay_free_ids(ids, n);
+	return 0;
+usage:
+	fprintf(stderr, "usage: escort-replay [--store DIR] audit [--user U] "
+	    "[--attr K=V] [--since TIME]\n");
+	return 2;
+}

@@ -39,7 +39,17 @@ int	recd_sess_create(struct recd *d, const uint8_t *meta, size_t len,
 int	recd_sess_resume(struct recd *d, const char *id, struct recd_sess **out,
 	    char *err, size_t errlen);
 
-/* Reopens every unfinished session file of the store at startup (torn
+/* The in-memory session with id, or NULL. */
+struct recd_sess *recd_sess_find(struct recd *d, const char *id);
+
+/* Reopens session file id from the store (recovering its tail) into the
+ * table.  Returns REC_ECLOSED (finished), REC_ENOENT, or, for a file
+ * damaged before its tail, REC_ECRC/REC_EFORMAT/REC_ECHAIN/REC_ESEQ with
+ * the offset in err. */
+int	recd_sess_reopen(struct recd *d, const char *id, struct recd_sess **out,
+	    char *err, size_t errlen);
+
+/* recd_recover.c: reopens every unfinished session file of the store at startup (torn
  * tails cut and sealed); logs what it did.  Returns the number of sessions
  * it could not open (corruption is logged with file and offset). */
 int	recd_sess_recover_all(struct recd *d);
@@ -66,7 +76,7 @@ int	recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
  * CLOSED with the receipt, forget the session. */
 void	recd_sess_close(struct recd_sess *s);
 
-/* The signed FINAL record of finished session id (for a sender that lost
+/* recd_recover.c: the signed FINAL record of finished session id (for a sender that lost
  * the CLOSED answer).  Returns REC_OK, file errors or REC_EFORMAT. */
 struct seal_receipt;
 int	recd_sess_final(struct recd *d, const char *id,

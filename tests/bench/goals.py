@@ -19,13 +19,6 @@ GOALS = [
 ]
 
 
-def _num(text):
-    try:
-        return float(text.split()[0])
-    except (ValueError, IndexError):
-        return None
-
-
 def check(rep):
     for names, op, limit, what in GOALS:
         name = names[0]
@@ -41,7 +34,7 @@ def check(rep):
         if op == "==":
             ok = text.split()[0] == limit
         else:
-            v = _num(text)
+            v = rep.number(n)
             if v is None:
                 rep.na(label, "%s is not a number: %s" % (n, text))
                 continue

@@ -45,13 +45,7 @@ def bench_programs(ctx):
 def derived(ctx):
     """Ratios of figures from different parts of this run."""
     rep = ctx.rep
-
-    def num(name):
-        t = rep.value(name)
-        try:
-            return float(t.split()[0]) if t and not t.startswith("n/a") else None
-        except ValueError:
-            return None
+    num = rep.number
     direct = num("bulk_direct_throughput")
     for mode in ("interval", "always"):
         r = num("recorder_%s_mb_s_per_core" % mode)

@@ -12,9 +12,13 @@ class Report:
         self.out = out
         self.rows = []          # (name, value, unit) in the order measured
         self.names = set()
+        self.exact = {}         # name -> the unrounded number, when there is one
 
     def add(self, name, value, unit, note=""):
-        """Records a figure. Floats are rounded for reading; ratios to 3 places."""
+        """Records a figure. Floats are rounded for reading (ratios to 3 places);
+        goals are checked against the unrounded value."""
+        if isinstance(value, (int, float)):
+            self.exact[name] = float(value)
         if isinstance(value, float):
             value = ("%.3f" % value) if unit in ("x", "ratio") or abs(value) < 10 \
                 else ("%.1f" % value)
@@ -40,6 +44,17 @@ class Report:
 
     def has(self, name):
         return name in self.names
+
+    def number(self, name):
+        """The unrounded value of figure name when this run measured it as a
+        number, else the number at the start of its text, else None."""
+        if name in self.exact:
+            return self.exact[name]
+        t = self.value(name)
+        try:
+            return float(t.split()[0]) if t and not t.startswith("n/a") else None
+        except ValueError:
+            return None
 
     def value(self, name):
         """The text of the last figure called name ("12.5 MB/s", "n/a (...)"), or None."""

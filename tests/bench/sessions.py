@@ -169,7 +169,7 @@ def hold(argv, n, pid, tree_pid=None, batch=20, log=print, budget=240.0):
                 raise RuntimeError("%d of a batch of %d sessions did not open (at %d open)"
                                    % (len(failed), len(new), len(clients) - len(new)))
             if len(clients) % 100 == 0:
-                log("   %d sessions open, RSS %s KiB" % (len(clients), rss_kib(pid)))
+                log("   %d sessions open, pid %d RSS %s KiB" % (len(clients), pid, rss_kib(pid)))
         open_s = time.monotonic() - t_open
         time.sleep(1.0)
         full = rss_kib(pid)

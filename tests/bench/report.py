@@ -20,7 +20,7 @@ class Report:
         if isinstance(value, (int, float)):
             self.exact[name] = float(value)
         if isinstance(value, float):
-            value = ("%.3f" % value) if unit in ("x", "ratio") or abs(value) < 10 \
+            value = ("%.4f" % value) if unit in ("x", "ratio") else ("%.3f" % value) if abs(value) < 10 \
                 else ("%.1f" % value)
         text = ("%s %s" % (value, unit)).strip()
         self._emit(name, text, note)

@@ -15,13 +15,15 @@ class Report:
         self.exact = {}         # name -> the unrounded number, when there is one
 
     def add(self, name, value, unit, note=""):
-        """Records a figure. Floats are rounded for reading (ratios to 3 places);
+        """Records a figure. Floats are rounded for reading (ratios to 4 places);
         goals are checked against the unrounded value."""
         if isinstance(value, (int, float)):
             self.exact[name] = float(value)
         if isinstance(value, float):
-            value = ("%.4f" % value) if unit in ("x", "ratio") else ("%.3f" % value) if abs(value) < 10 \
-                else ("%.1f" % value)
+            if unit in ("x", "ratio"):
+                value = "%.4f" % value
+            else:
+                value = ("%.3f" if abs(value) < 10 else "%.1f") % value
         text = ("%s %s" % (value, unit)).strip()
         self._emit(name, text, note)
 

@@ -9,8 +9,6 @@
 
 #define REPLAY_DEFAULT_STORE "/var/lib/escort/recordings"
 
-static int replay_not_yet(const char *store, int argc, char **argv);
-
 static const struct replay_cmd replay_cmds[] = {
 	{ "list", "list [--user U] [--target T] [--since TIME] [--until TIME] [--json]",
 	    replay_list },
@@ -21,7 +19,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "play", "play ID [--speed X] [--max-wait S]", replay_play },
 	{ "follow", "follow ID", replay_follow },
 	{ "screen", "screen ID --at SECONDS", replay_screen },
-	{ "search", "search EXPRESSION", replay_not_yet },
+	{ "search", "search EXPRESSION", replay_search },
 	{ "files", "files [ID] [--json]", replay_files },
 	{ "extract", "extract ID N", replay_extract },
 	{ "export", "export ID --format asciicast|json|text", replay_export },
@@ -38,15 +36,6 @@ replay_err(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-static int
-replay_not_yet(const char *store, int argc, char **argv)
-{
-	(void)store;
-	(void)argc;
-	replay_err("%s: not implemented yet", argv[0]);
-	return 2;
 }
 
 static void

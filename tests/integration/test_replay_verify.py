@@ -231,3 +231,25 @@ def test_audit_per_person():
         assert r.returncode == 0 and r.stdout == b"", r
         r = replay(store, "audit", "--since", "2999-01-01")
         assert r.returncode == 0 and r.stdout == b"", r
+
+
+def test_search_expressions():
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+
+        def ids(*expr):
+            r = replay(store, "search", *expr)
+            assert r.returncode in (0, 1), r
+            return sorted(l.split()[0] for l in r.stdout.decode().splitlines())
+
+        assert ids("user", "alice") == ["s-closed"]
+        assert ids("user bob or (target 'web*' and command 'upt*')") == ["s-closed", "s-live"]
+        assert ids("not user alice") == ["s-live"]
+        assert ids("output file02999 and verdict allow") == ["s-closed"]
+        assert ids("attr citizenship=FR and ! target db01") == ["s-closed"]
+        assert ids("output no-such-text") == []
+        assert ids("since 2999-01-01") == []
+        r = replay(store, "search", "(user bob")
+        assert r.returncode == 2 and b"missing )" in r.stderr, r
+        r = replay(store, "search", "colour red")
+        assert r.returncode == 2 and b"unknown predicate" in r.stderr, r

@@ -1,8 +1,9 @@
 """Keystroke round trip: the real ssh client runs under a pty of ours with
-`-tt` and a remote `cat`; one byte is written to the client's terminal and
-the time until the remote terminal's echo of it comes back is measured.
-Two sessions (direct and through the proxy) are driven alternately, one key
-at a time, so both see the same load."""
+`-tt` and the remote login shell; one byte is written to the client's
+terminal and the time until the shell's echo of it comes back is measured,
+then the byte is erased (DEL, its echo awaited, not timed) so the line stays
+short.  Two sessions (direct and through the proxy) are driven alternately,
+one key at a time, so both see the same load."""
 import os, pty, select, signal, subprocess, time
 
 
@@ -40,6 +41,30 @@ class EchoSession:
         self.buf = b""
         return ok
 
+    def settle(self, quiet=0.3, timeout=5.0):
+        """Clears the line (Ctrl-U) and reads until the session has been quiet
+        for `quiet` seconds (prompt redraws, banners), bounded by timeout."""
+        os.write(self.master, b"\x15")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([self.master], [], [], quiet)
+            if not r:
+                break
+            try:
+                if not os.read(self.master, 65536):
+                    break
+            except OSError:
+                break
+        self.buf = b""
+
+    def erase(self, timeout=5.0):
+        """Deletes the last typed byte and waits for the shell's backspace."""
+        self.buf = b""
+        os.write(self.master, b"\x7f")
+        ok = self._read_until(b"\x08", time.monotonic() + timeout)
+        self.buf = b""
+        return ok
+
     def roundtrip(self, ch, timeout=5.0):
         """Writes one byte and returns the seconds until its echo, or None."""
         self.buf = b""
@@ -72,8 +97,9 @@ def percentile(xs, q):
 
 
 def compare(argvs, n, gap=0.003):
-    """Opens one session per argv (dict name -> argv), then n keystrokes in
-    each, alternating.  Returns {name: [seconds...]} or raises RuntimeError."""
+    """Opens one session per argv (dict name -> argv; each a remote shell),
+    then n keystrokes in each, alternating.  Returns {name: [seconds...]} or
+    raises RuntimeError naming the session that failed first."""
     sessions = {}
     try:
         for name, argv in argvs.items():
@@ -81,6 +107,7 @@ def compare(argvs, n, gap=0.003):
             sessions[name] = s
             if not s.ready():
                 raise RuntimeError("%s session never echoed: %s" % (name, s.tail()))
+            s.settle()
         out = {name: [] for name in argvs}
         letters = b"abcdefghijklmnopqrstuvwxyz"
         for i in range(n):
@@ -88,8 +115,11 @@ def compare(argvs, n, gap=0.003):
             for name, s in sessions.items():
                 dt = s.roundtrip(ch)
                 if dt is None:
-                    raise RuntimeError("%s: no echo of keystroke %d" % (name, i))
+                    raise RuntimeError("%s: no echo of keystroke %d: %s" % (name, i, s.tail()))
                 out[name].append(dt)
+                if not s.erase():
+                    raise RuntimeError("%s: no echo of erasing keystroke %d: %s"
+                                       % (name, i, s.tail()))
                 time.sleep(gap)
         return out
     finally:

@@ -4,9 +4,9 @@ import keystroke as ks
 
 def keystroke(ctx, stack, direct, n):
     rep = ctx.rep
-    argvs = {"direct": direct("cat")}
+    argvs = {"direct": direct()}
     if stack.ok:
-        argvs["proxy"] = stack.ssh(["-tt"], "cat")
+        argvs["proxy"] = stack.ssh(["-tt"])
     try:
         res = ks.compare(argvs, n)
     except RuntimeError as e:

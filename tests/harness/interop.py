@@ -137,10 +137,11 @@ def dropbear_key(env, openssh_key):
     return out
 
 
-def dbclient_argv(world, login, command=None, extra=()):
+def dbclient_argv(world, login, command=None, extra=(), key=None):
     """dbclient towards the proxy as `login` (given with -l, so a ':' in it is
-    never read as part of the host), host key not checked (-y -y)."""
-    argv = ["dbclient", "-y", "-y", "-i", dropbear_key(world.env, world.alice_key),
+    never read as part of the host), host key not checked (-y -y), with the
+    OpenSSH private key `key` (default alice's) converted."""
+    argv = ["dbclient", "-y", "-y", "-i", dropbear_key(world.env, key or world.alice_key),
             "-p", str(world.port), "-l", login, *extra, "127.0.0.1"]
     if command is not None:
         argv.append(command)
@@ -171,14 +172,15 @@ def proxy_fingerprint(world):
     return out.split()[1]
 
 
-def putty_opts(world, login, port_flag="-P"):
+def putty_opts(world, login, port_flag="-P", key=None):
     """Options shared by plink, pscp and psftp towards the proxy."""
     return ["-batch", "-noagent", "-hostkey", proxy_fingerprint(world),
-            "-i", putty_key(world.env, world.alice_key), port_flag, str(world.port), "-l", login]
+            "-i", putty_key(world.env, key or world.alice_key), port_flag, str(world.port),
+            "-l", login]
 
 
-def plink_argv(world, login, command=None, extra=()):
-    argv = ["plink", "-ssh", *putty_opts(world, login), *extra, "127.0.0.1"]
+def plink_argv(world, login, command=None, extra=(), key=None):
+    argv = ["plink", "-ssh", *putty_opts(world, login, key=key), *extra, "127.0.0.1"]
     if command is not None:
         argv.append(command)
     return argv
@@ -192,12 +194,13 @@ def run(argv, env=None, input=None, timeout=60):
 
 
 class PtyRun:
-    """A client on a pseudo-terminal (its own session, the pty its controlling
-    terminal), stopped by pid through env.procs."""
+    """A client on a pseudo-terminal of rows x cols (its own session, the pty
+    its controlling terminal), stopped by pid through env.procs."""
 
-    def __init__(self, env, name, argv, cli_env=None):
+    def __init__(self, env, name, argv, cli_env=None, rows=30, cols=100):
         import fcntl, termios
         self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         os.set_blocking(self.master, False)
 
         def ctty():

@@ -27,6 +27,8 @@ def _pty_shell(env, w, name, argv, cli_env=None):
         t.read_until(rb"is recorded")
         t.write(b"echo sum=$((6*7))\r")
         t.read_until(rb"sum=42")
+        t.write(b"stty size\r")
+        t.read_until(rb"[\r\n]30 100\r\n")
         t.write(b"exit 5\r")
         assert t.wait() == 5, t.buf
     finally:
@@ -68,6 +70,25 @@ def test_openssh_sftp_and_scp_both_modes():
             assert sha256_file(remote + tag + ".bin") == want, tag
             assert sha256_file(env.path(tag + "-back.bin")) == want, tag
         assert_recorded(w, count=5)
+
+
+def test_user_key_types_with_every_client():
+    """RSA (rsa-sha2-*), ECDSA and Ed25519 user keys authenticate from ssh,
+    dbclient and plink alike."""
+    with Env("interop") as env:
+        keys = {k: env.keygen("bob_" + k, k) for k in ("rsa", "ecdsa", "ed25519")}
+        bob = "user bob {\n%s}\n" % "".join('    key "%s"\n' % " ".join(pub.split()[:2])
+                                            for _, pub in keys.values())
+        rule = 'rule bobs {\n    who user:bob\n    where target:web*\n    exec yes\n    allow "echo ..."\n}\n'
+        w = ProxyWorld(env, extra_targets=bob + rule)
+        ce = client_env(w)
+        for kind, (priv, _) in keys.items():
+            for name, argv in (("ssh", w.ssh_argv("bob", "web01", "echo " + kind, key=priv)),
+                               ("dbclient", dbclient_argv(w, "bob:web01", "echo " + kind, key=priv)),
+                               ("plink", plink_argv(w, "bob:web01", "echo " + kind, key=priv))):
+                r = run(argv, env=ce)
+                assert r.returncode == 0 and r.stdout == kind.encode() + b"\n", (name, kind, r)
+        assert_recorded(w, count=9)
 
 
 # ---- Dropbear's dbclient ----------------------------------------------------------

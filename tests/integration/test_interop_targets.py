@@ -4,8 +4,9 @@ and a narrow algorithm set; a target offering only ciphers the proxy refuses
 is turned away with a message naming the problem."""
 import os, time
 from harness.core import Env, sha256_file
-from harness.proxy import ProxyWorld, strip_banner, sftp
-from harness.interop import Dropbear, Tinysshd, assert_recorded, banner_id, pinned_target
+from harness.proxy import ProxyWorld, strip_banner, sftp, scp
+from harness.interop import (Dropbear, PtyRun, Tinysshd, assert_recorded, banner_id, client_env,
+                             dbclient_argv, pinned_target, plink_argv, run)
 
 TIMEOUT = 60
 CMD = "sh -c 'echo out; echo err >&2; exit 3'"
@@ -99,3 +100,53 @@ def test_target_with_only_refused_ciphers_is_named():
         assert "webgcm" in err and "no match" in err and "aes256-gcm" in err, r
         assert took < 15, took
         assert_recorded(w, count=1)
+
+
+def test_dropbear_target_scp_legacy_and_exit_signal():
+    with Env("interop") as env:
+        w, _ = _world(env, "webdb", lambda ak: Dropbear(env, ak))
+        src = env.path("up.bin")
+        with open(src, "wb") as f:
+            f.write(os.urandom(90 * 1024 + 5))
+        remote = env.path("target-files", "db.bin")
+        r = scp(w, src, "remote:" + remote, legacy=True, target="webdb")
+        assert r.returncode == 0, r
+        r = scp(w, "remote:" + remote, env.path("back.bin"), legacy=True, target="webdb")
+        assert r.returncode == 0, r
+        assert sha256_file(remote) == sha256_file(src) == sha256_file(env.path("back.bin"))
+        # a command killed by a signal: OpenSSH's client reports it and exits 255
+        r = w.ssh("alice", "webdb", "sh " + env.write("killself.sh", "kill -TERM $$\n"))
+        assert r.returncode == 255 and r.stdout == b"", r
+        assert_recorded(w, count=3)
+
+
+def test_tinysshd_target_pty_shell():
+    with Env("interop") as env:
+        w, _ = _world(env, "webtiny", lambda ak: Tinysshd(env, ak))
+        t = PtyRun(env, "ssh-tt", w.ssh_argv("alice", "webtiny", extra=("-tt",)))
+        try:
+            t.read_until(rb"is recorded")
+            t.write(b"stty size; echo sum=$((6*7))\r")
+            t.read_until(rb"[\r\n]30 100\r\n")
+            t.read_until(rb"sum=42")
+            t.write(b"exit 4\r")
+            assert t.wait() == 4, t.buf
+        finally:
+            t.close()
+        assert_recorded(w, banner_id(t.buf))
+
+
+def test_dbclient_to_dropbear_and_plink_to_tinysshd():
+    """No OpenSSH at either end: the proxy is the only common piece."""
+    with Env("interop") as env:
+        key, pub = env.keygen("proxy_to_target")
+        db, ti = Dropbear(env, [pub]), Tinysshd(env, [pub])
+        w = ProxyWorld(env, extra_targets=pinned_target("webdb", db, key) +
+                       pinned_target("webtiny", ti, key))
+        ce = client_env(w)
+        for argv in (dbclient_argv(w, "alice:webdb", CMD), plink_argv(w, "alice:webtiny", CMD),
+                     dbclient_argv(w, "alice:webtiny", CMD), plink_argv(w, "alice:webdb", CMD)):
+            r = run(argv, env=ce)
+            assert r.stdout == b"out\n" and r.returncode == 3, (argv[0], r)
+            assert strip_banner(r.stderr).rstrip().endswith("err"), r
+        assert_recorded(w, count=4)

@@ -53,7 +53,7 @@ def _stream(argv, feed_blocks, timeout):
                         sel.unregister(p.stdin)
                         p.stdin.close()
         rc = p.wait(max(1, timeout - (time.monotonic() - t0)))
-    except (TimeoutError, subprocess.TimeoutExpired):
+    except BaseException:       # timed out or interrupted: never leave the client running
         p.kill()
         p.wait(5)
         raise

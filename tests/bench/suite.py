@@ -100,31 +100,37 @@ def main():
     a.data = os.path.abspath(a.data)
     size = os.path.getsize(a.data)
 
-    with Env("escort-bench") as env:
-        key, pub = env.keygen("tech")
-        identity, identity_pub = env.keygen("proxy_ops")
-        rep.section("target: OpenSSH sshd on 127.0.0.1")
-        try:
-            sshd = BenchSshd(env, [pub, identity_pub])
-            log("   sshd pid %d on 127.0.0.1:%d, sudo I/O log: %s" % (
-                sshd.proc.pid, sshd.port, "yes" if sshd.sudo_ok else sshd.sudo_reason))
-        except (OSError, RuntimeError, AssertionError, subprocess.SubprocessError) as e:
-            sshd = None
-            rep.na("target_sshd", "OpenSSH sshd did not start: %s" % e)
+    ctx = None
+    try:
+        with Env("escort-bench") as env:
+            key, pub = env.keygen("tech")
+            identity, identity_pub = env.keygen("proxy_ops")
+            rep.section("target: OpenSSH sshd on 127.0.0.1")
+            try:
+                sshd = BenchSshd(env, [pub, identity_pub])
+                log("   sshd pid %d on 127.0.0.1:%d, sudo I/O log: %s" % (
+                    sshd.proc.pid, sshd.port, "yes" if sshd.sudo_ok else sshd.sudo_reason))
+            except (OSError, RuntimeError, AssertionError, subprocess.SubprocessError) as e:
+                sshd = None
+                rep.na("target_sshd", "OpenSSH sshd did not start: %s" % e)
 
-        def direct(*cmd):
-            return ssh_base(sshd.port, key, sshd.login, extra=["-tt"]) + list(cmd)
-        ctx = parts.Context(env, rep, sshd, key, pub, a.data, size, log)
-        ctx.identity = identity
+            def direct(*cmd):
+                return ssh_base(sshd.port, key, sshd.login, extra=["-tt"]) + list(cmd)
+            ctx = parts.Context(env, rep, sshd, key, pub, a.data, size, log)
+            ctx.identity = identity
 
-        if "programs" not in skip:
-            rep.section("bench programs")
-            guarded(rep, "programs", part_programs.bench_programs, ctx)
+            if "programs" not in skip:
+                rep.section("bench programs")
+                guarded(rep, "programs", part_programs.bench_programs, ctx)
 
-        if sshd:
-            run_target_parts(rep, ctx, skip, a, direct, size, log)
+            if sshd:
+                run_target_parts(rep, ctx, skip, a, direct, size, log)
+    except KeyboardInterrupt as e:
+        # Every process was stopped by the Env on the way out; show what was measured.
+        rep.na("suite", "stopped early (%s)" % (e or "interrupted"))
 
-    guarded(rep, "derived", part_programs.derived, ctx)
+    if ctx:
+        guarded(rep, "derived", part_programs.derived, ctx)
     rep.section("goals")
     guarded(rep, "goals", goals.check, rep)
     rep.add("loadavg_1min_end", os.getloadavg()[0], "")

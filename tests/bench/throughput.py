@@ -39,6 +39,10 @@ def timed_cat(argv, min_bytes, timeout):
         p.kill()
         p.wait(5)
         raise RunError(str(e))
+    except BaseException:       # interrupted: never leave the client running
+        p.kill()
+        p.wait(5)
+        raise
     finally:
         p.stdin.close()
         p.stdout.close()

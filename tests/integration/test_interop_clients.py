@@ -141,6 +141,25 @@ def test_plink_pty_shell():
         _pty_shell(env, w, "plink-t", plink_argv(w, "alice:web01", extra=("-t",)), client_env(w))
 
 
+def test_pty_exec_every_client():
+    """A command on a pty (ssh -tt, dbclient -t, plink -t): the terminal size
+    arrives and the exit status comes back."""
+    with Env("interop") as env:
+        w = ProxyWorld(env)
+        ce = client_env(w)
+        for name, argv in (("ssh", w.ssh_argv("alice", "web01", "stty size; exit 9", extra=("-tt",))),
+                           ("dbclient", dbclient_argv(w, "alice:web01", "stty size; exit 9",
+                                                      extra=("-t",))),
+                           ("plink", plink_argv(w, "alice:web01", "stty size; exit 9", extra=("-t",)))):
+            t = PtyRun(env, name + "-t", argv, ce, rows=41, cols=133)
+            try:
+                assert t.wait() == 9, (name, t.buf)
+            finally:
+                t.close()
+            assert b"is recorded" in t.buf and b"\n41 133\r\n" in t.buf, (name, t.buf)
+        assert_recorded(w, count=3)
+
+
 def test_plink_wrong_hostkey_refused_by_client():
     """plink -batch with another fingerprint pinned refuses the proxy: the pin is real."""
     with Env("interop") as env:

@@ -12,6 +12,7 @@
 #include "recorder/buf.h"
 #include "recorder/event.h"
 #include "proxy/chan.h"
+#include "proxy/chan_xfer.h"
 #include "proxy/conn.h"
 #include "proxy/daemon.h"
 #include "proxy/log.h"
@@ -430,17 +431,29 @@ admit(struct px_conn *c)
 
 /* ---- keepalives ---------------------------------------------------------------- */
 
-/* Sends a keepalive to a side that has been silent for its interval;
- * returns 1 when it has missed count_max of them already. */
+/* Sends a keepalive to a side that has sent no packet for its interval;
+ * returns 1 when it has missed count_max of them already.  Any packet
+ * counts as a sign of life (libssh counts them in cnt, whoever reads). */
 static int
-probe(ssh_session s, struct px_sshpoll *p, uint64_t now, uint64_t rx, int interval, int count_max, int *missed)
+probe(ssh_session s, struct px_sshpoll *p, const struct ssh_counter_struct *cnt, uint64_t now, uint64_t *rx,
+    uint64_t *seen, int interval, int count_max, int *missed)
 {
-	if (interval <= 0 || s == NULL || now - rx < (uint64_t)interval * 1000)
+	if (interval <= 0 || s == NULL)
+		return 0;
+	if (cnt->in_packets != *seen) {
+		*seen = cnt->in_packets;
+		*rx = now;
+		*missed = 0;
+	}
+	if (now - *rx < (uint64_t)interval * 1000)
 		return 0;
 	if (*missed >= count_max)
 		return 1;
-	/* keepalive@openssh.com with want-reply: any answer (OpenSSH sends
-	 * REQUEST_FAILURE) counts as a sign of life. */
+	/* keepalive@openssh.com with want-reply (OpenSSH answers
+	 * REQUEST_FAILURE).  libssh keeps one such request at a time: the
+	 * first call retires an answered one, the second sends; while one is
+	 * unanswered both only poll. */
+	(void)ssh_send_keepalive(s);
 	(void)ssh_send_keepalive(s);
 	(*missed)++;
 	px_sshpoll_update(p);
@@ -456,16 +469,16 @@ keepalive_tick(uv_timer_t *t)
 
 	if (c->state != CONN_RELAY)
 		return;
-	if (probe(c->tech, &c->tech_poll, now, c->tech_rx, cfg->keepalive_interval, cfg->keepalive_count_max,
-	    &c->tech_ka_missed)) {
+	if (probe(c->tech, &c->tech_poll, &c->tech_cnt, now, &c->tech_rx, &c->tech_seen, cfg->keepalive_interval,
+	    cfg->keepalive_count_max, &c->tech_ka_missed)) {
 		px_log(PX_LOG_INFO, c->id, "client %s not responding to %d keepalives; session ended", c->peer,
 		    cfg->keepalive_count_max);
 		record_marker(c, "client not responding to keepalives; session ended");
 		px_conn_abandon(c, 0);
 		return;
 	}
-	if (c->up.st == UP_READY && probe(c->up.s, &c->up.poll, now, c->up_rx, cfg->target_alive_interval,
-	    cfg->target_alive_count_max, &c->up_ka_missed)) {
+	if (c->up.st == UP_READY && probe(c->up.s, &c->up.poll, &c->up_cnt, now, &c->up_rx, &c->up_seen,
+	    cfg->target_alive_interval, cfg->target_alive_count_max, &c->up_ka_missed)) {
 		px_log(PX_LOG_INFO, c->id, "target %s not responding to %d keepalives; session ended", c->target,
 		    cfg->target_alive_count_max);
 		record_marker(c, "target not responding to keepalives; session ended");
@@ -485,6 +498,8 @@ keepalive_start(struct px_conn *c)
 	int period = a > 0 && b > 0 ? (a < b ? a : b) : (a > 0 ? a : b);
 
 	c->tech_rx = c->up_rx = uv_now(&c->w->loop);
+	c->tech_seen = c->tech_cnt.in_packets;
+	c->up_seen = c->up_cnt.in_packets;
 	if (period > 0)
 		uv_timer_start(&c->ka_timer, keepalive_tick, (uint64_t)period * 1000, (uint64_t)period * 1000);
 }
@@ -621,9 +636,10 @@ px_conn_step(struct px_conn *c)
 	}
 	for (pp = &c->chans; *pp != NULL;) {
 		struct px_chan *ch = *pp;
-		if (gone && ch->st != CH_DONE)
+		if (gone && ch->st != CH_DONE) {
+			px_xfer_finish(ch); /* transfers cut short are recorded as such */
 			ch->st = CH_DONE;
-		else
+		} else
 			px_chan_step(ch);
 		if (ch->st == CH_DONE) {
 			*pp = ch->next;
@@ -663,12 +679,9 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 	struct px_conn *c = p->ud;
 	int rc;
 
+	(void)events;
 	if (c->state == CONN_DEAD)
 		return;
-	if (events & UV_READABLE) {
-		c->tech_rx = uv_now(&c->w->loop);
-		c->tech_ka_missed = 0;
-	}
 	if (status < 0) {
 		/* Socket error (e.g. the client was killed mid-output).  Not
 		 * ssh_disconnect(): it frees the session's channels, which
@@ -869,6 +882,7 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 	ssh_set_server_callbacks(c->tech, &c->scb);
 	ssh_set_message_callback(c->tech, other_message, c);
 	ssh_set_auth_methods(c->tech, SSH_AUTH_METHOD_PUBLICKEY);
+	ssh_set_counters(c->tech, NULL, &c->tech_cnt);
 	ssh_set_blocking(c->tech, 0);
 	c->tech_poll.s = c->tech;
 	uv_timer_start(&c->timer, grace_expired, (uint64_t)cfg->login_grace_time * 1000, 0);

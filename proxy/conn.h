@@ -106,7 +106,9 @@ struct px_conn {
 	uv_timer_t timer;               /* grace, then max-session */
 	uv_timer_t rec_timer;           /* RecorderTimeout while stalled */
 	uv_timer_t ka_timer;            /* ClientAliveInterval / TargetAliveInterval */
-	uint64_t tech_rx, up_rx;        /* loop time of the last bytes from each side */
+	struct ssh_counter_struct tech_cnt, up_cnt; /* packets in/out, kept by libssh */
+	uint64_t tech_rx, up_rx;        /* loop time a packet was last seen from each side */
+	uint64_t tech_seen, up_seen;    /* in_packets at that time */
 	int tech_ka_missed, up_ka_missed; /* keepalives sent since then */
 	int handles_open;
 	char *end_reason;               /* shown to the technician when ending */

@@ -153,6 +153,7 @@ start_ssh(struct px_conn *c)
 		return -1;
 	c->up.fd = -1;
 	c->up.poll.s = c->up.s;
+	ssh_set_counters(c->up.s, NULL, &c->up_cnt);
 	ssh_set_blocking(c->up.s, 0);
 	return 0;
 }
@@ -226,10 +227,6 @@ up_ready(struct px_sshpoll *p, int status, int events)
 		px_log(PX_LOG_INFO, c->id, "connected to %s as %s", t->name, t->login);
 		break;
 	case UP_READY:
-		if (events & UV_READABLE) {
-			c->up_rx = uv_now(&c->w->loop);
-			c->up_ka_missed = 0;
-		}
 		if (status < 0) {
 			c->up.st = UP_CLOSED;
 			break;

@@ -1,0 +1,146 @@
+/* chan_decide: the policy decision on a channel's main request (shell,
+ * exec, subsystem), recorded as a DECISION event with the verdict, the
+ * command, the rule and its line, the reason and the policy hash.  An
+ * allowed sftp subsystem or scp -t/-f exec gets its transfer watcher
+ * (chan_xfer.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "policy/policy.h"
+#include "recorder/buf.h"
+#include "recorder/event.h"
+#include "proxy/chan.h"
+#include "proxy/chan_xfer.h"
+#include "proxy/conn.h"
+#include "proxy/daemon.h"
+#include "proxy/log.h"
+#include "proxy/px_error.h"
+#include "proxy/scp_watch.h"
+#include "proxy/worker.h"
+
+static void
+record_decision(struct px_chan *ch, const char *verdict, const char *command, const char *rule,
+    int line, const char *reason)
+{
+	struct buf b;
+	struct px_conn *c = ch->c;
+
+	buf_init(&b, 256 * 1024);
+	ev_fields_put_str(&b, EVF_VERDICT, verdict);
+	if (command != NULL)
+		ev_fields_put_str(&b, EVF_COMMAND, command);
+	if (rule != NULL)
+		ev_fields_put_str(&b, EVF_RULE, rule);
+	if (line > 0)
+		ev_fields_put_u64(&b, EVF_RULE_LINE, (uint64_t)line);
+	if (reason != NULL)
+		ev_fields_put_str(&b, EVF_REASON, reason);
+	if (c->pol != NULL)
+		ev_fields_put_str(&b, EVF_POLICY_HASH, policy_hash(c->pol));
+	(void)px_conn_record(c, EV_DECISION, ch->id, buf_ptr(&b), buf_len(&b));
+	buf_free(&b);
+}
+
+int
+px_chan_decide(struct px_chan *ch, const struct px_req *r)
+{
+	struct px_conn *c = ch->c;
+	const struct pol_session *ps = c->ps;
+	char msg[768];
+
+	if (r->kind == REQ_SHELL) {
+		if (ps->shell == POL_SHELL_NONE) {
+			record_decision(ch, "deny", "(shell)", ps->rule_names, 0, "interactive shell not allowed");
+			px_log(PX_LOG_INFO, c->id, "shell refused for %s on %s", c->user, c->target);
+			px_chan_local(ch, "escort: interactive shells are not allowed on this target; "
+			    "run commands with ssh USER:TARGET@proxy COMMAND\r\n", 0, 1);
+			return 0;
+		}
+		record_decision(ch, "allow", "(shell)", ps->rule_names, 0, pol_shell_name(ps->shell));
+		return 1;
+	}
+	if (r->kind == REQ_SUBSYSTEM) {
+		if (strcmp(r->a, "sftp") != 0 || ps->sftp == POL_SFTP_NONE) {
+			snprintf(msg, sizeof(msg), "escort: subsystem \"%s\" is not allowed on this target\n", r->a);
+			record_decision(ch, "deny", r->a, ps->rule_names, 0, "subsystem not allowed");
+			px_log(PX_LOG_INFO, c->id, "subsystem %s refused", r->a);
+			px_chan_local(ch, msg, 0, 1);
+			return 0;
+		}
+		if (px_xfer_start_sftp(ch, (enum xfer_mode)ps->sftp,
+		    px_daemon_config(c->w->d)->file_content_limit) != PX_OK) {
+			px_chan_local(ch, "escort: out of memory\n", 0, 1);
+			return 0;
+		}
+		record_decision(ch, "allow", r->a, ps->rule_names, 0, pol_sftp_name(ps->sftp));
+		return 1;
+	}
+	/* exec */
+	{
+		struct scp_cmd scp;
+		struct pol_decision d;
+
+		if (scp_cmd_parse(r->a, &scp) != PX_OK) {
+			px_chan_local(ch, "escort: out of memory\n", 0, 1);
+			return 0;
+		}
+		if (scp.kind != SCP_CMD_NONE) {
+			int up = scp.kind == SCP_CMD_UPLOAD;
+			int need = up ? POL_SFTP_UPLOAD : POL_SFTP_DOWNLOAD;
+			if (scp.kind == SCP_CMD_INVALID || ((int)ps->sftp & need) == 0) {
+				if (scp.kind == SCP_CMD_INVALID)
+					snprintf(msg, sizeof(msg), "escort: scp command refused: %s\n", scp.reason);
+				else
+					snprintf(msg, sizeof(msg), "escort: scp %s is not allowed on this target\n",
+					    up ? "upload" : "download");
+				record_decision(ch, "deny", r->a, ps->rule_names, 0, scp.kind == SCP_CMD_INVALID ?
+				    scp.reason : "file transfer direction not allowed");
+				px_log(PX_LOG_INFO, c->id, "scp refused: %s", r->a);
+				scp_cmd_free(&scp);
+				px_chan_local(ch, msg, 0, 1);
+				return 0;
+			}
+			if (px_xfer_start_scp(ch, &scp, px_daemon_config(c->w->d)->file_content_limit) != PX_OK) {
+				scp_cmd_free(&scp);
+				px_chan_local(ch, "escort: out of memory\n", 0, 1);
+				return 0;
+			}
+			scp_cmd_free(&scp);
+			record_decision(ch, "allow", r->a, ps->rule_names, 0, up ? "scp upload" : "scp download");
+			return 1;
+		}
+		scp_cmd_free(&scp);
+		if (!ps->exec) {
+			record_decision(ch, "deny", r->a, ps->rule_names, 0, "exec requests not allowed");
+			px_log(PX_LOG_INFO, c->id, "exec refused (exec no): %s", r->a);
+			px_chan_local(ch, "escort: commands (exec requests) are not allowed on this target\n", 0, 1);
+			return 0;
+		}
+		memset(&d, 0, sizeof(d));
+		if (policy_decide(ps, r->a, strlen(r->a), time(NULL), &d) != 0) {
+			record_decision(ch, "deny", r->a, NULL, 0, "policy engine error");
+			px_chan_local(ch, "escort: command refused (policy engine error)\n", 0, 1);
+			pol_decision_free(&d);
+			return 0;
+		}
+		record_decision(ch, pol_verdict_name(d.verdict), r->a, d.rule, d.line, d.reason);
+		px_log(PX_LOG_INFO, c->id, "exec %s by %s (line %d): %s", pol_verdict_name(d.verdict),
+		    d.rule ? d.rule : "default", d.line, r->a);
+		if (d.verdict == POL_ALLOW) {
+			pol_decision_free(&d);
+			return 1;
+		}
+		if (d.verdict == POL_APPROVE)
+			snprintf(msg, sizeof(msg), "escort: command needs an escort's approval (rule %s, line %d); "
+			    "no escort can approve it on this proxy, so it was not run\n",
+			    d.rule ? d.rule : "?", d.line);
+		else
+			snprintf(msg, sizeof(msg), "escort: command denied: %s\n", d.reason[0] ? d.reason :
+			    "no rule allows it");
+		pol_decision_free(&d);
+		px_chan_local(ch, msg, 0, 1);
+		return 0;
+	}
+}

@@ -15,6 +15,7 @@
 #include "proxy/chan_xfer.h"
 #include "proxy/conn.h"
 #include "proxy/daemon.h"
+#include "proxy/keepalive.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
 #include "proxy/rec_link.h"
@@ -429,81 +430,6 @@ admit(struct px_conn *c)
 		uv_timer_start(&c->timer, max_session, (uint64_t)c->ps->max_session * 1000, 0);
 }
 
-/* ---- keepalives ---------------------------------------------------------------- */
-
-/* Sends a keepalive to a side that has sent no packet for its interval;
- * returns 1 when it has missed count_max of them already.  Any packet
- * counts as a sign of life (libssh counts them in cnt, whoever reads). */
-static int
-probe(ssh_session s, struct px_sshpoll *p, const struct ssh_counter_struct *cnt, uint64_t now, uint64_t *rx,
-    uint64_t *seen, int interval, int count_max, int *missed)
-{
-	if (interval <= 0 || s == NULL)
-		return 0;
-	if (cnt->in_packets != *seen) {
-		*seen = cnt->in_packets;
-		*rx = now;
-		*missed = 0;
-	}
-	if (now - *rx < (uint64_t)interval * 1000)
-		return 0;
-	if (*missed >= count_max)
-		return 1;
-	/* keepalive@openssh.com with want-reply (OpenSSH answers
-	 * REQUEST_FAILURE).  libssh keeps one such request at a time: the
-	 * first call retires an answered one, the second sends; while one is
-	 * unanswered both only poll. */
-	(void)ssh_send_keepalive(s);
-	(void)ssh_send_keepalive(s);
-	(*missed)++;
-	px_sshpoll_update(p);
-	return 0;
-}
-
-static void
-keepalive_tick(uv_timer_t *t)
-{
-	struct px_conn *c = t->data;
-	const struct px_config *cfg = px_daemon_config(c->w->d);
-	uint64_t now = uv_now(&c->w->loop);
-
-	if (c->state != CONN_RELAY)
-		return;
-	if (probe(c->tech, &c->tech_poll, &c->tech_cnt, now, &c->tech_rx, &c->tech_seen, cfg->keepalive_interval,
-	    cfg->keepalive_count_max, &c->tech_ka_missed)) {
-		px_log(PX_LOG_INFO, c->id, "client %s not responding to %d keepalives; session ended", c->peer,
-		    cfg->keepalive_count_max);
-		record_marker(c, "client not responding to keepalives; session ended");
-		px_conn_abandon(c, 0);
-		return;
-	}
-	if (c->up.st == UP_READY && probe(c->up.s, &c->up.poll, &c->up_cnt, now, &c->up_rx, &c->up_seen,
-	    cfg->target_alive_interval, cfg->target_alive_count_max, &c->up_ka_missed)) {
-		px_log(PX_LOG_INFO, c->id, "target %s not responding to %d keepalives; session ended", c->target,
-		    cfg->target_alive_count_max);
-		record_marker(c, "target not responding to keepalives; session ended");
-		c->up.st = UP_CLOSED;
-		px_sshpoll_want(&c->up.poll, 0);
-		px_conn_end(c, "\r\nescort: the target stopped responding; session ended\r\n");
-	}
-}
-
-/* Ticks at the shorter of the two intervals (re-read from the current
- * configuration at each tick, so a reload applies). */
-static void
-keepalive_start(struct px_conn *c)
-{
-	const struct px_config *cfg = px_daemon_config(c->w->d);
-	int a = cfg->keepalive_interval, b = cfg->target_alive_interval;
-	int period = a > 0 && b > 0 ? (a < b ? a : b) : (a > 0 ? a : b);
-
-	c->tech_rx = c->up_rx = uv_now(&c->w->loop);
-	c->tech_seen = c->tech_cnt.in_packets;
-	c->up_seen = c->up_cnt.in_packets;
-	if (period > 0)
-		uv_timer_start(&c->ka_timer, keepalive_tick, (uint64_t)period * 1000, (uint64_t)period * 1000);
-}
-
 /* ---- stepping ---------------------------------------------------------------- */
 
 void
@@ -615,7 +541,7 @@ px_conn_step(struct px_conn *c)
 			c->state = CONN_LOCAL;
 		} else if (c->rec_ready && c->up.st == UP_READY) {
 			c->state = CONN_RELAY;
-			keepalive_start(c);
+			px_keepalive_start(c);
 		}
 	}
 	if (c->state == CONN_RELAY && (c->up.st == UP_CLOSED || c->up.st == UP_FAILED) && !c->end_requested) {

@@ -413,8 +413,8 @@ banner(struct px_chan *ch)
 	if (ch->banner_done)
 		return;
 	ch->banner_done = 1;
-	if (ch->kind == KIND_SUBSYSTEM)
-		return;
+	/* On stderr (extended data): sftp and scp show it and their stream on
+	 * stdout is untouched. */
 	snprintf(msg, sizeof(msg), "escort: session %s is recorded%s", ch->c->id, ch->pty ? "\r\n" : "\n");
 	tech_say(ch, msg, 0);
 }

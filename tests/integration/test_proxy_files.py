@@ -41,6 +41,7 @@ def test_sftp_put_get_recorded():
         got = env.path("local", "got.bin")
         r = sftp(w, "put %s %s\nput %s %s\nget %s %s\n" % (small, t_small, big, t_big, remote_src, got))
         assert r.returncode == 0, r
+        assert b"is recorded" in r.stderr, r  # the technician is told, on stderr
         for a, b in ((small, t_small), (big, t_big), (remote_src, got)):
             assert sha256_file(a) == sha256_file(b), (a, b)
         ev = recorded(w, t_big, "upload", sha256_file(big), "upload of big.bin recorded")

@@ -369,11 +369,13 @@ px_config_dump(const struct px_config *c, FILE *f)
 	if (c->recorder_ca)
 		fprintf(f, "recorderca %s\nrecordercertificate %s\nrecorderkey %s\n",
 		    c->recorder_ca, c->recorder_cert, c->recorder_key);
-	fprintf(f, "statedir %s\nworkers %d\nlogingracetime %d\nmaxstartups %d:%d:%d\n"
+	if (c->statedir)
+		fprintf(f, "statedir %s\n", c->statedir);
+	fprintf(f, "workers %d\nlogingracetime %d\nmaxstartups %d:%d:%d\n"
 	    "maxauthtries %d\npersourcemaxfailures %d\npersourcepenalty %d\n"
 	    "recordertimeout %d\nspoollimit %zu\nfilecontentlimit %zu\nclientaliveinterval %d\n"
 	    "clientalivecountmax %d\ntargetaliveinterval %d\ntargetalivecountmax %d\nloglevel %s\n",
-	    c->statedir ? c->statedir : "none", c->workers, c->login_grace_time,
+	    c->workers, c->login_grace_time,
 	    c->max_startups_start, c->max_startups_rate, c->max_startups_full,
 	    c->max_auth_tries, c->per_source_max_failures, c->per_source_penalty,
 	    c->recorder_timeout, c->spool_limit, c->file_content_limit, c->keepalive_interval,

@@ -547,7 +547,10 @@ px_conn_step(struct px_conn *c)
 	if (c->state == CONN_RELAY && (c->up.st == UP_CLOSED || c->up.st == UP_FAILED) && !c->end_requested) {
 		int busy = 0;
 		for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
-			busy |= ch->st == CH_OPEN && (px_chan_buffered(ch) > 0 || !ch->u_closed);
+			/* Bytes still to deliver, or the target's close still to relay
+			 * (exit status).  A channel the target never closed (it was
+			 * killed) gets nothing more: it must not hold the session. */
+			busy |= ch->st == CH_OPEN && (px_chan_buffered(ch) > 0 || ch->u_closed);
 		if (!busy) {
 			px_log(PX_LOG_INFO, c->id, "target connection closed");
 			c->end_requested = 1;

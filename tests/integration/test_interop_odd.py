@@ -177,3 +177,36 @@ def test_client_killed_mid_output():
         sshd_log = w.target.proc.log()
         wait_for(lambda: w.target.proc.log().count("Close session") >= 2, 15, 0.2,
                  what="the target to close both sessions\n" + sshd_log[-1500:])
+
+
+def test_target_killed_mid_session():
+    """The target's connection process dies (sshd, dropbear): the client hears
+    at once that the connection to the target was lost, and exits 255."""
+    from harness.interop import Dropbear
+    with Env("interop") as env:
+        key, pub = env.keygen("proxy_to_target")
+        db = Dropbear(env, [pub])
+        w = ProxyWorld(env, extra_targets=pinned_target("webdb", db, key))
+        for target, server in (("webdb", db.proc), ("web01", w.target.proc)):
+            p = subprocess.Popen(w.ssh_argv("alice", target, "sleep 30"), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            try:
+                def conn_procs():
+                    r = subprocess.run(["pgrep", "-P", str(server.pid)], stdout=subprocess.PIPE)
+                    return [int(x) for x in r.stdout.split()]
+                kids = wait_for(conn_procs, 15, 0.1, what="the target's connection process")
+                wait_for(lambda: b"exec allow" in w.proxy.log().encode() and
+                         w.proxy.log().count("sleep 30") >= (1 if target == "webdb" else 2),
+                         15, 0.1, what="the command to start")
+                for k in kids:
+                    os.kill(k, signal.SIGKILL)
+                out, err = p.communicate(timeout=15)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.communicate()
+            assert p.returncode == 255, (target, p.returncode, err)
+            assert b"connection to the target lost" in err, (target, err)
+        assert_recorded(w, count=2)
+        r = w.ssh("alice", "webdb", "echo x")
+        assert r.returncode == 0 and r.stdout == b"x\n", r

@@ -208,7 +208,10 @@ uint64_t tr_error_offset(const struct tr *r);
 int tr_seek_seq(struct tr *r, uint64_t seq);
 int tr_seek_time(struct tr *r, uint64_t t_ns);
 
-/* Summary of a whole file, for listings (scans segment headers only). */
+/* Summary of a whole file, for listings: reads the segment headers and
+ * the fixed parts of DATA and seal payloads only (no CRC, chain or
+ * signature checks: that is verify.h's job).  damaged: the scan met an
+ * invalid header before the end of the file. */
 struct tr_summary {
 	char id[SEAL_ID_MAX + 1];
 	uint64_t start_wall_ns;

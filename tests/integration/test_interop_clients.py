@@ -208,3 +208,41 @@ def test_psftp_upload_download():
         assert sha256_file(remote + "psftp.bin") == want
         assert sha256_file(env.path("psftp-back.bin")) == want
         assert_recorded(w, count=1)
+
+
+def test_recursive_transfers_pscp_scp_sftp():
+    """Directory trees (an empty file, nested dirs) up and back with pscp -r
+    (-sftp, -scp), scp -r (SFTP and -O) and sftp put -r / get -r: identical."""
+    import subprocess
+    with Env("interop") as env:
+        w = ProxyWorld(env)
+        ce = client_env(w)
+        for rel, n in (("tree/a/f1", 1000), ("tree/a/f2", 70000), ("tree/b/f3", 5), ("tree/empty", 0)):
+            with open(env.path(rel), "wb") as f:
+                f.write(os.urandom(n))
+        src = os.path.join(env.dir, "tree")
+
+        def same(a, b):
+            return subprocess.run(["diff", "-r", a, b], stdout=subprocess.DEVNULL).returncode == 0
+        jobs = 0
+        for mode in ("-sftp", "-scp"):
+            up = os.path.dirname(env.path("target-files", "pscp" + mode, "x"))
+            back = os.path.dirname(env.path("back", "pscp" + mode, "x"))
+            for a, b in ((src, "127.0.0.1:" + up), ("127.0.0.1:%s/tree" % up, back)):
+                r = run(["pscp", mode, "-r", "-q", *putty_opts(w, "alice:web01"), a, b], env=ce)
+                assert r.returncode == 0, (mode, r)
+                jobs += 1
+            assert same(src, up + "/tree") and same(src, back + "/tree"), mode
+        for legacy in (False, True):
+            tag = "scpO" if legacy else "scp"
+            up = os.path.dirname(env.path("target-files", tag, "x"))
+            back = os.path.dirname(env.path("back", tag, "x"))
+            assert scp(w, "-r", src, "remote:" + up, legacy=legacy).returncode == 0, tag
+            assert scp(w, "-r", "remote:%s/tree" % up, back, legacy=legacy).returncode == 0, tag
+            jobs += 2
+            assert same(src, up + "/tree") and same(src, back + "/tree"), tag
+        up = os.path.dirname(env.path("target-files", "sftp", "x"))
+        r = sftp(w, "put -r %s %s/tree\nget -r %s/tree %s\n" % (src, up, up, env.path("sftp-back")))
+        assert r.returncode == 0, r
+        assert same(src, up + "/tree") and same(src, env.path("sftp-back")), "sftp -r"
+        assert_recorded(w, count=jobs + 1)

@@ -4,9 +4,9 @@ Every file arrives intact (SHA-256 of the file on the other side), every
 transfer is in the recording with the same SHA-256 (and uploads with their
 content up to FileContentLimit), and an upload is refused where the policy
 says `sftp download`."""
-import hashlib, os
+import hashlib, json, os
 from harness.core import Env, sha256_file, wait_for
-from harness.proxy import ProxyWorld, DEFAULT_RULES, sftp, scp, file_events
+from harness.proxy import ProxyWorld, DEFAULT_RULES, sftp, scp, file_events, replay
 
 TIMEOUT = 120
 
@@ -54,6 +54,12 @@ def test_sftp_put_get_recorded():
         assert ev[0]["content_len"] == 10 * 1024 and ev[0]["content_sha256"] == sha256_file(small), ev
         ev = recorded(w, remote_src, "download", sha256_file(remote_src), "download recorded")
         assert ev[0]["size"] == 2 * 1024 * 1024 + 5 and ev[0]["content_len"] == 0, ev
+        # escort-replay files lists the same transfers with the same digests
+        r = replay(w, "files", "--json")
+        assert r.returncode == 0, r
+        rows = [json.loads(l) for l in r.stdout.decode().splitlines()]
+        for path, sha in ((t_big, sha256_file(big)), (remote_src, sha256_file(remote_src))):
+            assert any(x["path"] == path and x["sha256"] == sha for x in rows), (path, rows)
         assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
 
 

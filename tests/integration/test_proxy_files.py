@@ -126,3 +126,39 @@ def test_no_transfers_when_policy_says_none():
         assert r.returncode != 0, r
         assert b"scp download is not allowed" in r.stderr, r
         assert not os.path.exists(got)
+
+
+def test_stalled_sftp_client_bounded_memory_then_intact():
+    import signal, subprocess, time
+    from harness.core import BIN
+    from harness.proxy import read_vmrss_kib, client_opts
+    with Env() as env:
+        w = ProxyWorld(env)
+        src = env.path("local", "flood.bin")
+        with open(src, "wb") as f:
+            f.write(os.urandom(1 << 20) * 48)
+        got = env.path("local", "got.bin")
+        batch = env.write("batch.txt", "get %s %s\n" % (src, got))
+        r = sftp(w, "ls /\n")
+        assert r.returncode == 0, r
+        base = read_vmrss_kib(w.proxy.pid)
+        p = subprocess.Popen(["sftp", *client_opts(w), "-P", str(w.port), "-b", batch, "127.0.0.1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: os.path.exists(got) and os.path.getsize(got) > (1 << 20), 30, 0.02,
+                     what="the download to start")
+            os.kill(p.pid, signal.SIGSTOP)
+            peak = base
+            for _ in range(20):
+                time.sleep(0.1)
+                peak = max(peak, read_vmrss_kib(w.proxy.pid))
+            assert os.path.getsize(got) < 48 << 20
+            # SpoolLimit, one libssh window per direction, the filter's buffers
+            limit = (64 if "san" in BIN else 12) * 1024
+            print("proxy RSS %d KiB -> peak %d KiB while the client is stopped" % (base, peak))
+            assert peak - base < limit, (base, peak)
+        finally:
+            os.kill(p.pid, signal.SIGCONT)
+        _, err = p.communicate(timeout=90)
+        assert p.returncode == 0, err
+        assert sha256_file(got) == sha256_file(src)

@@ -188,16 +188,17 @@ def test_target_killed_mid_session():
         db = Dropbear(env, [pub])
         w = ProxyWorld(env, extra_targets=pinned_target("webdb", db, key))
         for target, server in (("webdb", db.proc), ("web01", w.target.proc)):
-            p = subprocess.Popen(w.ssh_argv("alice", target, "sleep 30"), stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            mark = env.path("target-files", "started-" + target)
+            script = env.write("start-%s.sh" % target, "touch %s; sleep 30\n" % mark)
+            p = subprocess.Popen(w.ssh_argv("alice", target, "sh " + script),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 stdin=subprocess.DEVNULL)
             try:
-                def conn_procs():
-                    r = subprocess.run(["pgrep", "-P", str(server.pid)], stdout=subprocess.PIPE)
-                    return [int(x) for x in r.stdout.split()]
-                kids = wait_for(conn_procs, 15, 0.1, what="the target's connection process")
-                wait_for(lambda: b"exec allow" in w.proxy.log().encode() and
-                         w.proxy.log().count("sleep 30") >= (1 if target == "webdb" else 2),
-                         15, 0.1, what="the command to start")
+                # the command runs (the login's shell start-up is over)
+                wait_for(lambda: os.path.exists(mark), 30, 0.1, what="the command to start")
+                r = subprocess.run(["pgrep", "-P", str(server.pid)], stdout=subprocess.PIPE)
+                kids = [int(x) for x in r.stdout.split()]
+                assert kids, "no connection process under %s" % server.name
                 for k in kids:
                     os.kill(k, signal.SIGKILL)
                 out, err = p.communicate(timeout=15)

@@ -65,7 +65,7 @@ class Dropbear:
         self.env = env
         self.login = LOGIN
         self.port = free_port()
-        self.hostkey = env.path("dropbear", "host_" + keytype)
+        self.hostkey = env.path("dropbear-%d" % self.port, "host_" + keytype)
         if not os.path.exists(self.hostkey):
             subprocess.run(["dropbearkey", "-t", keytype, "-f", self.hostkey], check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
@@ -75,8 +75,9 @@ class Dropbear:
         self.hostkey_pub = " ".join(line.split()[:2])
         home = _private_home(env, "dropbear", authorized)
         argv = ["dropbear", "-F", "-E", "-s", "-m", "-r", self.hostkey,
-                "-p", "127.0.0.1:%d" % self.port, "-P", env.path("dropbear", "pid"), *extra]
-        self.proc = env.start("dropbear", _in_private_home(home, argv))
+                "-p", "127.0.0.1:%d" % self.port, "-P", env.path("dropbear-%d" % self.port, "pid"),
+                *extra]
+        self.proc = env.start("dropbear-%s" % keytype, _in_private_home(home, argv))
         wait_for(lambda: port_open(self.port) or not self.proc.alive(), 10,
                  what="dropbear to listen")
         assert self.proc.alive(), "dropbear failed to start:\n" + self.proc.log()

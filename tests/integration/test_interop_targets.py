@@ -39,15 +39,23 @@ def test_dropbear_target_exec_and_pty():
         assert b"pty=5" in r.stdout and r.returncode == 4, r
 
 
-def test_dropbear_target_ecdsa_hostkey():
+def test_dropbear_target_ecdsa_and_rsa_hostkeys():
+    """Pinned ECDSA and RSA host keys (RSA signed with rsa-sha2-*) verify."""
     with Env("interop") as env:
-        w, _ = _world(env, "webdb", lambda ak: Dropbear(env, ak, keytype="ecdsa"))
-        r = w.ssh("alice", "webdb", "echo ecdsa-ok")
-        assert r.returncode == 0 and r.stdout == b"ecdsa-ok\n", r
+        key, pub = env.keygen("proxy_to_target")
+        ec = Dropbear(env, [pub], keytype="ecdsa")
+        rsa = Dropbear(env, [pub], keytype="rsa")
+        assert ec.hostkey_pub.startswith("ecdsa-sha2-") and rsa.hostkey_pub.startswith("ssh-rsa ")
+        w = ProxyWorld(env, extra_targets=pinned_target("webec", ec, key) +
+                       pinned_target("webrsa", rsa, key))
+        for t in ("webec", "webrsa"):
+            r = w.ssh("alice", t, "echo %s-ok" % t)
+            assert r.returncode == 0 and r.stdout == b"%s-ok\n" % t.encode(), r
 
 
 def test_dropbear_target_wrong_pin_refused():
-    """A pin of another key type is a mismatch too, named as such, and nothing runs."""
+    """A pinned key other than the one dropbear presents: refused as a host key
+    mismatch, and nothing runs."""
     with Env("interop") as env:
         key, pub = env.keygen("proxy_to_target")
         db = Dropbear(env, [pub])

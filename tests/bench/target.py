@@ -7,8 +7,11 @@ file written in the temp dir is bind-mounted over /etc/sudoers, and a private
 tmpfs is mounted on /run holding an empty utmp (tlog-rec refuses to record
 without one): sudo run by a session of this sshd logs output (log_output,
 compress_io) into the temp dir, and nothing outside the namespace sees either
-change.  Without root, or without mount namespaces, `sudo_ok` is False and
-the reason is in `sudo_reason`."""
+change.  In the same namespace the login account's shell start-up files
+(~/.bashrc, ~/.profile, ~/.bash_profile) are hidden behind an empty file, so
+that every session's start costs what OpenSSH and the shell cost, not what
+the account's own setup happens to run.  Without root, or without mount
+namespaces, `sudo_ok` is False and the reason is in `sudo_reason`."""
 import os, pwd, shutil, subprocess
 from harness.core import SSHD, free_port, port_open, wait_for
 
@@ -21,11 +24,14 @@ Defaults !syslog
 {user} ALL=(ALL:ALL) NOPASSWD: ALL
 """
 
-# Run by `sh -c` inside the new mount namespace, with $1 = the sudoers file.
+# Run by `sh -c` inside the new mount namespace, with $1 = the sudoers file,
+# $2 = an empty file, $3 = the login's home directory.
 NAMESPACE_SETUP = ('mount -t tmpfs -o mode=755 escort-bench-run /run'
                    ' && mkdir -m 755 /run/sshd && mkdir -m 1777 /run/lock'
                    ' && : > /run/utmp && chmod 664 /run/utmp'
-                   ' && mount --bind "$1" /etc/sudoers')
+                   ' && mount --bind "$1" /etc/sudoers'
+                   ' && for f in .bashrc .profile .bash_profile; do'
+                   ' if [ -f "$3/$f" ]; then mount --bind "$2" "$3/$f" || exit 1; fi; done')
 
 
 class BenchSshd:
@@ -85,16 +91,19 @@ PrintLastLog no
         with open(sudoers, "w") as f:
             f.write(SUDOERS.format(iolog=self.iolog, user=self.login))
         os.chmod(sudoers, 0o440)
+        empty = os.path.join(self.dir, "empty")
+        open(empty, "w").close()
+        args = [sudoers, empty, pwd.getpwuid(os.getuid()).pw_dir]
         r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
                             NAMESPACE_SETUP + ' && sudo -n -l >/dev/null',
-                            "sh", sudoers], capture_output=True, timeout=20)
+                            "sh"] + args, capture_output=True, timeout=20)
         if r.returncode != 0:
             return False, "private sudoers in a mount namespace failed: " + \
                 r.stderr.decode("utf-8", "replace")[-200:]
         # unshare and sh exec into sshd: the pid Env tracks is sshd's.
         self.sudo_argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
-                          NAMESPACE_SETUP + ' && shift && exec "$@"',
-                          "sh", sudoers]
+                          NAMESPACE_SETUP + ' && shift 3 && exec "$@"',
+                          "sh"] + args
         return True, ""
 
     def clear_iolog(self):

@@ -211,3 +211,17 @@ def test_target_killed_mid_session():
         assert_recorded(w, count=2)
         r = w.ssh("alice", "webdb", "echo x")
         assert r.returncode == 0 and r.stdout == b"x\n", r
+
+
+def test_client_keepalives_answered():
+    """Clients that probe the server (ssh ServerAliveInterval, dbclient -K)
+    get answers from the proxy and keep a quiet session."""
+    from harness.interop import client_env, dbclient_argv, run
+    with Env("interop") as env:
+        w = ProxyWorld(env)
+        r = w.ssh("alice", "web01", "sleep 3", extra=("-o", "ServerAliveInterval=1",
+                                                      "-o", "ServerAliveCountMax=1"))
+        assert r.returncode == 0, r
+        r = run(dbclient_argv(w, "alice:web01", "sleep 3", extra=("-K", "1")), env=client_env(w))
+        assert r.returncode == 0, r
+        assert_recorded(w, count=2)

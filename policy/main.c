@@ -206,23 +206,34 @@ get_at(int *argc, char ***argv, time_t *now)
 	return 0;
 }
 
+/* Common start of the query commands: an optional "--at TIME" or "--now" (when with_at),
+ * exactly want arguments counting the command name, and the policy FILE in
+ * argv[1] loaded as a draft.  Returns 0 with *out referenced (caller unrefs),
+ * or the exit status to return (usage: 2, unloadable policy: 1). */
 static int
-cmd_explain(int argc, char **argv)
+open_query(int *argc, char ***argv, int want, bool with_at, time_t *now, struct policy **out)
 {
-	time_t now;
-	if (get_at(&argc, &argv, &now) != 0)
+	*now = POL_ANYTIME;
+	if (with_at && get_at(argc, argv, now) != 0)
 		return 2;
-	if (argc != 5) {
+	if (*argc != want) {
 		usage(stderr);
 		return 2;
 	}
 	struct pol_diags d = { 0 };
-	struct policy *p = load_draft(argv[1], &d);
-	if (p == NULL) {
-		pol_diags_free(&d);
-		return 1;
-	}
+	*out = load_draft((*argv)[1], &d);
 	pol_diags_free(&d);
+	return *out == NULL ? 1 : 0;
+}
+
+static int
+cmd_explain(int argc, char **argv)
+{
+	time_t now;
+	struct policy *p;
+	int rc = open_query(&argc, &argv, 5, true, &now, &p);
+	if (rc != 0)
+		return rc;
 	struct pol_decision dec;
 	int r = policy_decide_for(p, argv[2], argv[3], argv[4], strlen(argv[4]), now, &dec);
 	printf("%s\n", pol_verdict_name(dec.verdict));
@@ -280,20 +291,14 @@ cmd_explain(int argc, char **argv)
 static int
 cmd_test(int argc, char **argv)
 {
-	if (argc != 2) {
-		usage(stderr);
-		return 2;
-	}
-	struct pol_diags d = { 0 };
-	struct policy *p = load_draft(argv[1], &d);
-	if (p == NULL) {
-		pol_diags_free(&d);
-		return 1;
-	}
+	time_t now;
+	struct policy *p;
+	int rc = open_query(&argc, &argv, 2, false, &now, &p);
+	if (rc != 0)
+		return rc;
 	size_t total;
 	size_t failed = run_expects(p, NULL, true, &total);
 	printf("test: %zu passed, %zu failed\n", total - failed, failed);
-	pol_diags_free(&d);
 	policy_unref(p);
 	return failed ? 1 : 0;
 }
@@ -302,19 +307,10 @@ static int
 cmd_admit(int argc, char **argv)
 {
 	time_t now;
-	if (get_at(&argc, &argv, &now) != 0)
-		return 2;
-	if (argc != 4) {
-		usage(stderr);
-		return 2;
-	}
-	struct pol_diags d = { 0 };
-	struct policy *p = load_draft(argv[1], &d);
-	if (p == NULL) {
-		pol_diags_free(&d);
-		return 1;
-	}
-	pol_diags_free(&d);
+	struct policy *p;
+	int rc = open_query(&argc, &argv, 4, true, &now, &p);
+	if (rc != 0)
+		return rc;
 	struct pol_session *s;
 	struct pol_refusal why;
 	int r = policy_admit(p, argv[2], argv[3], now, &s, &why);
@@ -340,19 +336,10 @@ static int
 cmd_targets(int argc, char **argv)
 {
 	time_t now;
-	if (get_at(&argc, &argv, &now) != 0)
-		return 2;
-	if (argc != 3) {
-		usage(stderr);
-		return 2;
-	}
-	struct pol_diags d = { 0 };
-	struct policy *p = load_draft(argv[1], &d);
-	if (p == NULL) {
-		pol_diags_free(&d);
-		return 1;
-	}
-	pol_diags_free(&d);
+	struct policy *p;
+	int rc = open_query(&argc, &argv, 3, true, &now, &p);
+	if (rc != 0)
+		return rc;
 	const struct pol_target **v;
 	long n = policy_targets_for(p, argv[2], now, &v);
 	if (n < 0) {

@@ -189,7 +189,8 @@ def test_target_killed_mid_session():
         w = ProxyWorld(env, extra_targets=pinned_target("webdb", db, key))
         for target, server in (("webdb", db.proc), ("web01", w.target.proc)):
             mark = env.path("target-files", "started-" + target)
-            script = env.write("start-%s.sh" % target, "touch %s; sleep 30\n" % mark)
+            script = env.write("start-%s.sh" % target,
+                               "echo $$ > %s.tmp && mv %s.tmp %s; exec sleep 30\n" % (mark, mark, mark))
             p = subprocess.Popen(w.ssh_argv("alice", target, "sh " + script),
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  stdin=subprocess.DEVNULL)
@@ -206,6 +207,11 @@ def test_target_killed_mid_session():
                 if p.poll() is None:
                     p.kill()
                     p.communicate()
+                if os.path.exists(mark):  # the orphaned command on the target
+                    try:
+                        os.kill(int(open(mark).read()), signal.SIGKILL)
+                    except (ProcessLookupError, ValueError):
+                        pass
             assert p.returncode == 255, (target, p.returncode, err)
             assert b"connection to the target lost" in err, (target, err)
         assert_recorded(w, count=2)

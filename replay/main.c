@@ -51,6 +51,35 @@ usage(FILE *f)
 	    "See escort-replay(1).\n", REPLAY_DEFAULT_STORE);
 }
 
+/* Takes "--store DIR" or "--store=DIR" out of a command's arguments, so the
+ * store may also be named after the command.  Stops at "--".  Returns 0, or -1
+ * when --store has no value. */
+static int
+take_store_option(int *argc, char **argv, const char **store)
+{
+	int i = 1, o = 1;
+	for (; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strncmp(argv[i], "--store=", 8) == 0) {
+			*store = argv[i] + 8;
+			continue;
+		}
+		if (strcmp(argv[i], "--store") == 0) {
+			if (i + 1 >= *argc)
+				return -1;
+			*store = argv[++i];
+			continue;
+		}
+		argv[o++] = argv[i];
+	}
+	for (; i < *argc; i++)
+		argv[o++] = argv[i];
+	argv[o] = NULL;
+	*argc = o;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -92,6 +121,10 @@ main(int argc, char **argv)
 			argv += optind;
 			argc -= optind;
 			optind = 0;	/* reset getopt for the command */
+			if (take_store_option(&argc, argv, &store) != 0) {
+				replay_err("--store needs a directory");
+				return 2;
+			}
 			return replay_cmds[i].run(store, argc, argv);
 		}
 	}

@@ -253,3 +253,24 @@ def test_search_expressions():
         assert r.returncode == 2 and b"missing )" in r.stderr, r
         r = replay(store, "search", "colour red")
         assert r.returncode == 2 and b"unknown predicate" in r.stderr, r
+
+
+def test_store_named_anywhere():
+    """--store may follow the command (--store DIR or --store=DIR), and
+    ESCORT_STORE is used when no option names one; the option wins over it."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        rb = bin_path("escort-replay")
+        for argv in (["list", "--store", store], ["list", "--store=" + store],
+                     ["verify", "--all", "--store", store, "--key", pub]):
+            r = subprocess.run([rb, *argv], capture_output=True, timeout=30)
+            assert r.returncode == 0, (argv, r)
+            assert b"s-closed" in r.stdout, (argv, r.stdout)
+        e = dict(os.environ, ESCORT_STORE=store)
+        r = subprocess.run([rb, "list"], capture_output=True, timeout=30, env=e)
+        assert r.returncode == 0 and b"s-live" in r.stdout, r
+        e["ESCORT_STORE"] = env.path("nowhere")
+        r = subprocess.run([rb, "list", "--store", store], capture_output=True, timeout=30, env=e)
+        assert r.returncode == 0 and b"s-live" in r.stdout, r
+        r = subprocess.run([rb, "list", "--store"], capture_output=True, timeout=30)
+        assert r.returncode == 2 and b"--store needs a directory" in r.stderr, r

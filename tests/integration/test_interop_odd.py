@@ -231,3 +231,21 @@ def test_client_keepalives_answered():
         r = run(dbclient_argv(w, "alice:web01", "sleep 3", extra=("-K", "1")), env=client_env(w))
         assert r.returncode == 0, r
         assert_recorded(w, count=2)
+
+
+def test_client_offering_only_refused_cipher():
+    """A client that insists on AES-GCM (left out of the proxy's offer) is told
+    by its own ssh which ciphers the proxy offers; nothing is recorded and the
+    proxy goes on serving."""
+    with Env("interop") as env:
+        w = ProxyWorld(env)
+        # at the client's default log level, as a user runs it
+        argv = [a if a != "LogLevel=ERROR" else "LogLevel=INFO"
+                for a in w.ssh_argv("alice", "web01", "true", extra=("-c", "aes256-gcm@openssh.com"))]
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, timeout=30)
+        assert r.returncode == 255, r
+        err = r.stderr.decode()
+        assert "no matching cipher" in err and "chacha20-poly1305@openssh.com" in err, r
+        assert sessions(w) == {}
+        _healthy(w)

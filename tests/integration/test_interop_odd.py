@@ -65,6 +65,21 @@ def test_ssh_N_then_sigterm():
     _ssh_n_then(signal.SIGTERM)
 
 
+def test_dbclient_and_plink_N_then_sigterm():
+    from harness.interop import client_env, dbclient_argv, plink_argv
+    with Env("interop") as env:
+        w = ProxyWorld(env)
+        for n, (name, argv) in enumerate((("dbclient-N", dbclient_argv(w, "alice:web01", extra=("-N",))),
+                                          ("plink-N", plink_argv(w, "alice:web01", extra=("-N",))))):
+            p = env.start(name, argv, env=client_env(w))
+            wait_for(lambda: len(sessions(w)) == n + 1, 15, 0.1, what=name + " to be recorded")
+            time.sleep(0.3)
+            assert p.alive(), p.log()
+            p.stop(signal.SIGTERM)
+            assert_recorded(w, count=n + 1)
+        _healthy(w)
+
+
 def test_ssh_T_shell_without_pty():
     with Env("interop") as env:
         w = ProxyWorld(env)

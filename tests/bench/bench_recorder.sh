@@ -9,6 +9,10 @@
 # and the same with `Compression 3` (plain zstd level 3 instead of the
 # writer's size-tuned default; mode interval_zstd3) and over mutual TLS on
 # loopback (mode tls_interval).
+# Each mode runs ESCORT_BENCH_REPS times (default 3), the modes interleaved
+# so that all see the same load; the figures are the medians (CPU time of
+# the recorder from /proc/PID/stat, so other load on the machine moves
+# them little).  Every repetition is also printed, without the bench: prefix.
 # Data: $ESCORT_BENCH_DATA (128 MiB of `find / -ls` text), else 64 MiB made
 # here.  Run by `make bench`; alone: bash tests/bench/bench_recorder.sh
 set -uo pipefail
@@ -107,21 +111,50 @@ CONF
     fi
     local stored
     stored=$(du -cb "$store"/sessions/*.est | tail -1 | cut -f1)
-    awk -v raw="$RAW" -v c="$((c1 - c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
-        -v st="$stored" -v l="$label" 'BEGIN {
+    rm -rf "$store"
+    printf '%s %s %s %s %s\n' "$label" "$((c1 - c0))" "$t0" "$t1" "$stored" >>"$TMP/results"
+    awk -v raw="$RAW" -v c="$((c1 - c0))" -v hz="$hz" -v st="$stored" \
+        -v l="$label" -v n="${REP:-1}" 'BEGIN {
         cpu = c / hz; if (cpu <= 0) cpu = 1 / hz
-        printf "bench: recorder_%s_mb_s_per_core %.1f MB/s\n", l, raw / 1e6 / cpu
-        printf "bench: recorder_%s_mb_s_wall %.1f MB/s\n", l, raw / 1e6 / (t1 - t0)
-        printf "bench: recorder_%s_cpu_s %.2f s\n", l, cpu
-        printf "bench: recorder_%s_stored_vs_raw %.4f ratio\n", l, st / raw
+        printf "recorder %s run %d: %.1f MB/s per CPU second, %d bytes stored\n", l, n, raw / 1e6 / cpu, st
     }'
 }
 
-run_mode interval interval 1000
-run_mode always always
-EXTRA_CONF="Compression 3" run_mode interval_zstd3 interval 1000
-if make_pki; then
-    run_mode tls_interval interval 1000
-else
+report() { # medians per mode over the repetitions in $TMP/results
+    [ -s "$TMP/results" ] || return
+    sort -k1,1 -s "$TMP/results" | awk -v raw="$RAW" -v hz="$(getconf CLK_TCK)" '
+    function med(a, k,   i, j, t) {
+        for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
+            if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+        return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+    }
+    function flush(   cpu) {
+        if (l == "") return
+        cpu = med(c, k) / hz; if (cpu <= 0) cpu = 1 / hz
+        printf "bench: recorder_%s_mb_s_per_core %.1f MB/s\n", l, raw / 1e6 / cpu
+        printf "bench: recorder_%s_mb_s_wall %.1f MB/s\n", l, raw / 1e6 / med(w, k)
+        printf "bench: recorder_%s_cpu_s %.2f s\n", l, cpu
+        printf "bench: recorder_%s_stored_bytes %d bytes\n", l, med(s, k)
+        printf "bench: recorder_%s_stored_vs_raw %.4f ratio\n", l, med(s, k) / raw
+        printf "bench: recorder_%s_runs %d\n", l, k
+    }
+    $1 != l { flush(); l = $1; k = 0 }
+    { k++; c[k] = $2; w[k] = $4 - $3; s[k] = $5 }
+    END { flush() }'
+}
+
+REPS=${ESCORT_BENCH_REPS:-3}
+have_pki=0
+make_pki && have_pki=1
+for REP in $(seq "$REPS"); do
+    run_mode interval interval 1000
+    run_mode always always
+    EXTRA_CONF="Compression 3" run_mode interval_zstd3 interval 1000
+    if [ $have_pki = 1 ]; then
+        run_mode tls_interval interval 1000
+    fi
+done
+report
+if [ $have_pki = 0 ]; then
     echo "bench: recorder_tls_interval n/a (openssl could not make certificates)"
 fi

@@ -58,6 +58,16 @@ px_chan_decide(struct px_chan *ch, const struct px_req *r)
 			    "run commands with ssh USER:TARGET@proxy COMMAND\r\n", 0, 1);
 			return 0;
 		}
+		if (ps->shell == POL_SHELL_STRICT) {
+			/* Strict mode checks every line typed at the prompt; a shell
+			 * without that check must not start in its place. */
+			record_decision(ch, "deny", "(shell)", ps->rule_names, 0,
+			    "shell strict: line-by-line checking is not available on this proxy");
+			px_log(PX_LOG_INFO, c->id, "strict shell refused for %s on %s", c->user, c->target);
+			px_chan_local(ch, "escort: this target requires strict shell mode, which this proxy "
+			    "does not offer; run commands with ssh USER:TARGET@proxy COMMAND\r\n", 0, 1);
+			return 0;
+		}
 		record_decision(ch, "allow", "(shell)", ps->rule_names, 0, pol_shell_name(ps->shell));
 		return 1;
 	}

@@ -407,6 +407,18 @@ admit(struct px_conn *c)
 		    why.log_msg[0] ? why.log_msg : pol_strerror(rc));
 		return;
 	}
+	if (c->ps->escort_required) {
+		/* The session must wait for an escort, and this proxy has no live
+		 * escorts: refuse rather than start unsupervised. */
+		snprintf(c->refusal, sizeof(c->refusal), "escort: access to %s refused: sessions to it "
+		    "require an escort present, and live escorts are not available on this proxy\n",
+		    c->target);
+		c->refusal_status = 1;
+		c->state = CONN_LOCAL;
+		px_log(PX_LOG_INFO, c->id, "%s from %s to %s refused: escort required (rules %s)", c->user,
+		    c->peer, c->target, c->ps->rule_names ? c->ps->rule_names : "?");
+		return;
+	}
 	px_log(PX_LOG_INFO, c->id, "%s (key %s) from %s admitted to %s by %s", c->user, c->keyfp, c->peer,
 	    c->target, c->ps->rule_names ? c->ps->rule_names : "?");
 	buf_init(&meta, 1 << 20);
@@ -541,6 +553,8 @@ px_conn_step(struct px_conn *c)
 			c->state = CONN_LOCAL;
 		} else if (c->rec_ready && c->up.st == UP_READY) {
 			c->state = CONN_RELAY;
+			px_sshpoll_steady(&c->tech_poll);
+			px_sshpoll_steady(&c->up.poll);
 			px_keepalive_start(c);
 		}
 	}
@@ -636,7 +650,7 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 		}
 		c->state = CONN_AUTH;
 	}
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i < PX_PUMP_BUDGET; i++) {
 		rc = ssh_event_dopoll(c->tech_ev, 0);
 		if (rc != SSH_OK || c->state == CONN_DEAD)
 			break;

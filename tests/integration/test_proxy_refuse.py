@@ -89,3 +89,46 @@ def test_recorder_down_at_start():
         assert r.returncode == 1, r
         assert b"recorder is unavailable" in r.stderr, r
         assert not os.path.exists(mark)
+
+
+STRICT_AND_ESCORT_RULES = """
+rule strict-shells {
+    who user:alice
+    where target:web01
+    shell strict
+    exec yes
+    allow "echo ..."
+}
+rule escorted {
+    who user:alice
+    where target:web02
+    escort user:alice
+    shell observe
+    exec yes
+    allow "echo ..."
+}
+"""
+
+
+def test_strict_shell_and_required_escort_fail_closed():
+    """Until strict mode and live escorts exist, a rule asking for them must not
+    give less: a strict target refuses interactive shells (exec still checked
+    per command), and a target needing an escort refuses the session."""
+    with Env() as env:
+        id_key, _ = env.keygen("proxy_to_target")
+        _, web02_host = env.keygen("web02_host")
+        web02 = 'target web02 {\n    address 127.0.0.1:1\n    login nobody\n' \
+                '    identity %s\n    hostkey "%s"\n}\n' % (id_key, " ".join(web02_host.split()[:2]))
+        w = ProxyWorld(env, rules=STRICT_AND_ESCORT_RULES, extra_targets=web02)
+        r = w.ssh("alice", "web01", "echo via-exec")
+        assert r.returncode == 0 and r.stdout == b"via-exec\n", r
+        r = w.ssh("alice", "web01", None, extra=("-tt",), input=b"echo SHELL-RAN\nexit\n", timeout=30)
+        assert b"SHELL-RAN" not in r.stdout.replace(b"echo SHELL-RAN", b""), r
+        assert b"requires strict shell mode" in r.stdout + r.stderr, r
+        assert r.returncode != 0, r
+        mark = w.marker("escorted")
+        r = w.ssh("alice", "web02", "echo hi > " + mark)
+        assert r.returncode == 1, r
+        assert b"require an escort present" in r.stderr, r
+        assert r.stdout == b"" and not os.path.exists(mark)
+        assert "escort required" in w.proxy.log()

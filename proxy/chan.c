@@ -56,6 +56,60 @@ req_pop(struct px_chan *ch)
 
 /* ---- writes ---------------------------------------------------------------- */
 
+/* Keeps n bytes (already recorded) that the receiving session did not take,
+ * for flush_held().  Out of memory ends the session: relayed bytes are never
+ * dropped silently. */
+static void
+hold(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int is_stderr)
+{
+	uint8_t *p = realloc(ch->held[to_tech], ch->held_len[to_tech] + n);
+
+	if (p == NULL) {
+		px_log(PX_LOG_ERR, ch->c->id, "out of memory holding relayed bytes; ending session");
+		px_conn_end(ch->c, "escort: proxy out of memory\r\n");
+		return;
+	}
+	memcpy(p + ch->held_len[to_tech], data, n);
+	ch->held[to_tech] = p;
+	ch->held_len[to_tech] += n;
+	if (to_tech)
+		ch->held_stderr = is_stderr;
+}
+
+/* Writes the held bytes of one direction as far as the receiving window and
+ * session take them now.  Bytes for a channel that closed, or that refuses
+ * writes, are dropped with a log line. */
+static void
+flush_held(struct px_chan *ch, int to_tech)
+{
+	struct px_conn *c = ch->c;
+	ssh_channel dst = to_tech ? ch->tc : ch->uc;
+	size_t n = ch->held_len[to_tech];
+	int rc = -1;
+
+	if (n == 0)
+		return;
+	if (dst != NULL && !(to_tech ? ch->t_closed : ch->u_closed)) {
+		if (n > ssh_channel_window_size(dst))
+			n = ssh_channel_window_size(dst);
+		if (n > PX_CHUNK)
+			n = PX_CHUNK;
+		if (n == 0)
+			return;
+		rc = to_tech && ch->held_stderr ? ssh_channel_write_stderr(dst, ch->held[1], (uint32_t)n) :
+		    ssh_channel_write(dst, ch->held[to_tech], (uint32_t)n);
+		px_sshpoll_update(to_tech ? &c->tech_poll : &c->up.poll);
+	}
+	if (rc < 0) {
+		px_log(PX_LOG_INFO, c->id, "%zu byte(s) for the %s dropped: its channel is closed",
+		    ch->held_len[to_tech], to_tech ? "client" : "target");
+		ch->held_len[to_tech] = 0;
+		return;
+	}
+	memmove(ch->held[to_tech], ch->held[to_tech] + rc, ch->held_len[to_tech] - (size_t)rc);
+	ch->held_len[to_tech] -= (size_t)rc;
+}
+
 static int
 session_busy(ssh_session s)
 {
@@ -73,6 +127,8 @@ px_chan_room(struct px_chan *ch, int to_tech, size_t len)
 
 	if (dst == NULL || c->rec_stalled || c->state != CONN_RELAY || session_busy(ds) ||
 	    (to_tech ? (ch->t_closed || ch->u_eof_sent) : (ch->u_closed || ch->t_eof_sent)))
+		return 0;
+	if (ch->held_len[to_tech] > 0)
 		return 0;
 	win = ssh_channel_window_size(dst);
 	if (n > win)
@@ -100,6 +156,8 @@ px_chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int
 		return;
 	}
 	rc = is_stderr ? ssh_channel_write_stderr(dst, data, (uint32_t)n) : ssh_channel_write(dst, data, (uint32_t)n);
+	if (rc >= 0 && (size_t)rc < n) /* a key re-exchange runs on that side */
+		hold(ch, to_tech, data + rc, n - (size_t)rc, is_stderr);
 	if (rc < 0)
 		px_log(PX_LOG_INFO, c->id, "write to %s failed: %s", to_tech ? "client" : "target",
 		    ssh_get_error(ds));
@@ -700,20 +758,23 @@ px_chan_step(struct px_chan *ch)
 		if (!ch->started)
 			return;
 		/* target -> technician first: frees the target's window */
+		flush_held(ch, 1);
+		flush_held(ch, 0);
 		px_xfer_drain(ch);
 		pull(ch, 1, 1);
 		pull(ch, 1, 0);
 		pull(ch, 0, 0);
 		if (ch->st != CH_OPEN)
 			break;
-		if (ch->t_eof && ch->t_pend == 0 && px_xfer_held(ch, 0) == 0 && !ch->t_eof_sent && !ch->u_closed) {
+		if (ch->t_eof && ch->t_pend == 0 && ch->held_len[0] == 0 && px_xfer_held(ch, 0) == 0 &&
+		    !ch->t_eof_sent && !ch->u_closed) {
 			ssh_channel_send_eof(ch->uc);
 			ch->t_eof_sent = 1;
 			record_simple(ch, EV_CHANNEL, "eof");
 			px_sshpoll_update(&c->up.poll);
 		}
-		if (ch->u_eof && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && px_xfer_held(ch, 1) == 0 &&
-		    !px_xfer_blocked(ch) && !ch->u_eof_sent && !ch->t_closed && ch->exit_kind != 0) {
+		if (ch->u_eof && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && ch->held_len[1] == 0 &&
+		    px_xfer_held(ch, 1) == 0 && !px_xfer_blocked(ch) && !ch->u_eof_sent && !ch->t_closed && ch->exit_kind != 0) {
 			/* exit-status before EOF, as sshd does: dbclient closes once both
 			 * sides sent EOF and ignores a later exit-status, so the EOF waits
 			 * for the target's exit-status (or its close, below). */
@@ -722,8 +783,8 @@ px_chan_step(struct px_chan *ch)
 			ch->u_eof_sent = 1;
 			px_sshpoll_update(&c->tech_poll);
 		}
-		if (ch->u_closed && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && px_xfer_held(ch, 1) == 0 &&
-		    !px_xfer_blocked(ch)) {
+		if (ch->u_closed && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && ch->held_len[1] == 0 &&
+		    px_xfer_held(ch, 1) == 0 && !px_xfer_blocked(ch)) {
 			if (!ch->t_closed) {
 				send_exit(ch);
 				if (!ch->u_eof_sent) {
@@ -768,7 +829,8 @@ px_chan_step(struct px_chan *ch)
 size_t
 px_chan_buffered(const struct px_chan *ch)
 {
-	return ch->t_pend + ch->u_pend[0] + ch->u_pend[1] + px_xfer_held(ch, 0) + px_xfer_held(ch, 1) +
+	return ch->t_pend + ch->u_pend[0] + ch->u_pend[1] + ch->held_len[0] + ch->held_len[1] +
+	    px_xfer_held(ch, 0) + px_xfer_held(ch, 1) +
 	    (px_xfer_blocked(ch) ? 1 : 0);
 }
 
@@ -791,6 +853,8 @@ px_chan_free(struct px_chan *ch)
 		req_free(r);
 	req_free(ch->inflight);
 	px_xfer_free(ch);
+	free(ch->held[0]);
+	free(ch->held[1]);
 	free(ch->local_msg);
 	free(ch);
 }

@@ -84,6 +84,14 @@ struct px_chan {
 	int xq_summary_sent;            /* head record: summary recorded */
 	size_t xq_off;                  /* head record: content recorded so far */
 	uint64_t xq_file_id;            /* head record: its FILE_ID */
+	/* Bytes recorded and taken from one side that the other side's session
+	 * did not accept yet (libssh takes no channel data while a key
+	 * re-exchange runs): [0] toward the target, [1] toward the technician.
+	 * They go before anything else of their direction, and EOF, exit and
+	 * CLOSE wait for them. */
+	uint8_t *held[2];
+	size_t held_len[2];
+	int held_stderr;                /* held[1] is extended data */
 };
 
 /* Creates the pair for a technician channel just opened (callbacks set before
@@ -113,7 +121,9 @@ void px_chan_abort(struct px_chan *ch, const char *msg);
 size_t px_chan_room(struct px_chan *ch, int to_tech, size_t len);
 
 /* Records n bytes (n from px_chan_room) as INPUT/OUTPUT/STDERR and writes
- * them to that side. */
+ * them to that side; what that session does not take now (a key
+ * re-exchange runs) is held and written before anything else of that
+ * direction. */
 void px_chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int is_stderr);
 
 /* Bytes held for this channel in libssh buffers and in the SFTP filter

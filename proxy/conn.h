@@ -37,6 +37,12 @@
 /* Largest slice moved from one side to the other in one write. */
 #define PX_CHUNK (64 * 1024)
 
+/* Zero-timeout libssh pumps per readiness of one socket.  Each reads at most
+ * 4 KiB (libssh's MAX_BUF_SIZE), so this bounds one session's turn to 256 KiB
+ * of input before the loop serves the others; the pump stops earlier as soon
+ * as the socket has nothing more. */
+#define PX_PUMP_BUDGET 64
+
 struct px_worker;
 struct px_chan;
 struct rec_link;

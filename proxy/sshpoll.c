@@ -29,6 +29,7 @@ px_sshpoll_init(uv_loop_t *loop, struct px_sshpoll *p, int fd, px_sshpoll_cb cb,
 	p->cb = cb;
 	p->ud = ud;
 	p->events = 0;
+	p->steady = 0;
 	set_nonblock(fd);
 	if (uv_poll_init(loop, &p->h, fd) != 0)
 		return PX_EIO;
@@ -56,10 +57,19 @@ px_sshpoll_update(struct px_sshpoll *p)
 
 	if (!p->init)
 		return;
-	set_nonblock(p->fd);
+	if (!p->steady)
+		set_nonblock(p->fd);
 	if (p->s != NULL && (ssh_get_status(p->s) & SSH_WRITE_PENDING))
 		ev |= UV_WRITABLE;
 	px_sshpoll_want(p, ev);
+}
+
+void
+px_sshpoll_steady(struct px_sshpoll *p)
+{
+	if (p->init)
+		set_nonblock(p->fd);
+	p->steady = 1;
 }
 
 int

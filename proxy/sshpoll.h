@@ -27,6 +27,7 @@ struct px_sshpoll {
 	int fd;
 	int events;             /* currently armed UV_* mask, 0 when stopped */
 	int init;               /* h initialised (must be closed) */
+	int steady;             /* handshake over: O_NONBLOCK no longer checked */
 	px_sshpoll_cb cb;
 	void *ud;
 };
@@ -38,9 +39,15 @@ int px_sshpoll_init(uv_loop_t *loop, struct px_sshpoll *p, int fd, px_sshpoll_cb
 /* Arms exactly events (UV_READABLE|UV_WRITABLE). */
 void px_sshpoll_want(struct px_sshpoll *p, int events);
 
-/* Arms READABLE, plus WRITABLE while p->s has bytes pending; also forces
- * O_NONBLOCK back on (libssh may have cleared it). */
+/* Arms READABLE, plus WRITABLE while p->s has bytes pending; until
+ * px_sshpoll_steady() also forces O_NONBLOCK back on (libssh clears it when
+ * it first sees a connecting socket writable). */
 void px_sshpoll_update(struct px_sshpoll *p);
+
+/* The session's handshake is over: libssh no longer touches the
+ * descriptor's flags, so px_sshpoll_update() stops checking O_NONBLOCK (one
+ * fcntl per update saved on the relay path). */
+void px_sshpoll_steady(struct px_sshpoll *p);
 
 /* A duplicate of fd for libssh (close-on-exec), or -1 with errno set. */
 int px_sshpoll_dup(int fd);

@@ -231,7 +231,7 @@ up_ready(struct px_sshpoll *p, int status, int events)
 			c->up.st = UP_CLOSED;
 			break;
 		}
-		for (int i = 0; i < 16; i++) {
+		for (int i = 0; i < PX_PUMP_BUDGET; i++) {
 			rc = ssh_event_dopoll(c->up.ev, 0);
 			if (rc != SSH_OK)
 				break;

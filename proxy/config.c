@@ -287,7 +287,7 @@ px_config_load(const char *file, struct px_config *c, char *err, size_t errlen)
 	c->per_source_max_failures = 10;
 	c->per_source_penalty = 30;
 	c->recorder_timeout = 30;
-	c->spool_limit = 4u << 20;
+	c->spool_limit = 16u << 20;
 	c->file_content_limit = 1u << 20;
 	c->keepalive_interval = 0;
 	c->keepalive_count_max = 3;

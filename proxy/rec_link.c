@@ -53,6 +53,8 @@ struct rec_link {
 	size_t wlen;
 	int writing;
 	uv_timer_t timer;               /* reconnect backoff, close deadline */
+	uv_idle_t idle;                 /* deferred flush, armed by rec_link_event */
+	int flush_armed;
 	int backoff_ms;
 	char rbuf[64 * 1024];
 	char pbuf[64 * 1024];           /* tls: decrypted bytes */
@@ -77,7 +79,7 @@ handle_closed(uv_handle_t *h)
 {
 	struct rec_link *l = h->data;
 
-	if (h != (uv_handle_t *)&l->timer)
+	if (h != (uv_handle_t *)&l->timer && h != (uv_handle_t *)&l->idle)
 		free(h);
 	l->nhandles--;
 	maybe_release(l);
@@ -191,17 +193,46 @@ next_bytes(struct rec_link *l, const uint8_t **p)
 	return tlsl_pending(l->tls, p);
 }
 
+/* Marks n bytes of next_bytes() as gone to the network. */
+static void
+consumed(struct rec_link *l, size_t n)
+{
+	if (l->tls != NULL)
+		tlsl_consume(l->tls, n);
+	else
+		sender_consume_output(l->snd, n);
+}
+
+/* Sends what is pending: first straight from the sender's (or TLS's) own
+ * buffer with uv_try_write, as long as the socket takes it; the rest, when
+ * the socket is full, is copied into wbuf (the sender's buffer may move while
+ * a write is in flight) and queued with uv_write.  Errors are only ever
+ * reported from the loop (on_written), never from inside this call, which
+ * runs in the middle of forwarding. */
 static void
 flush(struct rec_link *l)
 {
 	const uint8_t *p;
 	size_t n;
 	uv_buf_t b;
+	int rc;
 
 	if (l->writing || l->stream == NULL || l->freed)
 		return;
-	n = next_bytes(l, &p);
-	if (n == 0)
+	for (int i = 0; i < 16; i++) {
+		if ((n = next_bytes(l, &p)) == 0)
+			return;
+		if (n > WRITE_MAX)
+			n = WRITE_MAX;
+		b = uv_buf_init((char *)(uintptr_t)p, (unsigned)n);
+		rc = uv_try_write(&l->stream->s, &b, 1);
+		if (rc < 0)
+			break;	/* full, or an error uv_write reports from the loop */
+		consumed(l, (size_t)rc);
+		if ((size_t)rc < n)
+			break;
+	}
+	if ((n = next_bytes(l, &p)) == 0)
 		return;
 	if (n > WRITE_MAX)
 		n = WRITE_MAX;
@@ -221,6 +252,27 @@ flush(struct rec_link *l)
 		return;
 	}
 	l->writing = 1;
+}
+
+/* Events handed in during one loop iteration go to the network together at
+ * the start of the next (one write, one DATA frame), not one write each. */
+static void
+on_idle(uv_idle_t *h)
+{
+	struct rec_link *l = h->data;
+
+	uv_idle_stop(&l->idle);
+	l->flush_armed = 0;
+	flush(l);
+}
+
+static void
+flush_soon(struct rec_link *l)
+{
+	if (l->flush_armed || l->freed)
+		return;
+	l->flush_armed = 1;
+	uv_idle_start(&l->idle, on_idle);
 }
 
 static void
@@ -501,7 +553,9 @@ rec_link_open(uv_loop_t *loop, const struct px_config *cfg, const void *meta,
 	l->data_limit = cfg->spool_limit;
 	uv_timer_init(loop, &l->timer);
 	l->timer.data = l;
-	l->nhandles = 1;
+	uv_idle_init(loop, &l->idle);
+	l->idle.data = l;
+	l->nhandles = 2;
 	l->st = L_CONNECTING;
 	link_connect(l);
 	*out = l;
@@ -529,7 +583,7 @@ rec_link_event(struct rec_link *l, uint16_t type, uint32_t channel, const void *
 	if (rc != REC_OK)
 		return PX_ERECORDER;
 	l->last_spooled = sender_spooled(l->snd);
-	flush(l);
+	flush_soon(l);
 	return PX_OK;
 }
 
@@ -577,6 +631,8 @@ rec_link_free(struct rec_link *l)
 		return;
 	l->freed = 1;
 	uv_timer_stop(&l->timer);
+	uv_idle_stop(&l->idle);
 	drop_stream(l);
 	uv_close((uv_handle_t *)&l->timer, handle_closed);
+	uv_close((uv_handle_t *)&l->idle, handle_closed);
 }

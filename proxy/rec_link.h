@@ -4,6 +4,8 @@
  * talks over (a unix socket, or TCP with TLS).  Every event of the session is
  * handed to rec_link_event() BEFORE its bytes are forwarded anywhere; the
  * sender keeps it in a bounded spool until the recorder acknowledges it.
+ * The events of one loop iteration go to the recorder together, written at
+ * the start of the next iteration.
  *
  * Lifecycle: rec_link_open() starts connecting and returns at once.  Exactly
  * one of on_ready / on_fail follows.  After on_ready the link may report

@@ -71,7 +71,7 @@ test_valid_and_defaults(void **state)
 	assert_int_equal(c.login_grace_time, 30);
 	assert_int_equal(c.max_auth_tries, 6);
 	assert_int_equal(c.recorder_timeout, 30);
-	assert_int_equal(c.spool_limit, 4u << 20);
+	assert_int_equal(c.spool_limit, 16u << 20);
 	assert_int_equal(c.file_content_limit, 1u << 20);
 	assert_int_equal(c.keepalive_interval, 0);
 	assert_null(c.recorder_tls);

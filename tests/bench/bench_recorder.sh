@@ -8,7 +8,12 @@
 #   bench: recorder_<mode>_stored_vs_raw  session file size / raw bytes
 # and the same with `Compression 3` (plain zstd level 3 instead of the
 # writer's size-tuned default; mode interval_zstd3) and over mutual TLS on
-# loopback (mode tls_interval).
+# loopback (mode tls_interval), and with OUTPUT events of 4 KiB (mode
+# interval_4k: the size of the pieces a pty session through the proxy
+# yields, so about four times the events and their headers).
+# ESCORT_RECORDER_REF=PATH adds modes ref_interval and ref_interval_4k: the
+# same runs with another escort-recorder binary (e.g. a former build kept
+# for comparison), interleaved with the others.
 # Each mode runs ESCORT_BENCH_REPS times (default 3), the modes interleaved
 # so that all see the same load; the figures are the medians (CPU time of
 # the recorder from /proc/PID/stat, so other load on the machine moves
@@ -89,7 +94,7 @@ CONF
         server=tls://127.0.0.1:$port
         send_opts=(--ca "$TMP/ca.pem" --cert "$TMP/client.pem" --key "$TMP/client.key")
     fi
-    "$BIN/escort-recorder" -d -f "$TMP/$label.conf" 2>"$TMP/$label.log" &
+    "${RECORDER:-$BIN/escort-recorder}" -d -f "$TMP/$label.conf" 2>"$TMP/$label.log" &
     REC_PID=$!
     for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.05; done
     if [ ! -S "$sock" ]; then
@@ -100,7 +105,7 @@ CONF
     hz=$(getconf CLK_TCK)
     c0=$(cpu_ticks "$REC_PID")
     t0=$(date +%s.%N)
-    out=$("$TOOLS/escort-rec-send" -s "$server" "${send_opts[@]}" --chunk 16384 \
+    out=$("$TOOLS/escort-rec-send" -s "$server" "${send_opts[@]}" --chunk "${CHUNK:-16384}" \
           --spool $((64 << 20)) "$DATA")
     local rc=$?
     t1=$(date +%s.%N)
@@ -150,6 +155,11 @@ for REP in $(seq "$REPS"); do
     run_mode interval interval 1000
     run_mode always always
     EXTRA_CONF="Compression 3" run_mode interval_zstd3 interval 1000
+    CHUNK=4096 run_mode interval_4k interval 1000
+    if [ -n "${ESCORT_RECORDER_REF:-}" ]; then
+        RECORDER=$ESCORT_RECORDER_REF run_mode ref_interval interval 1000
+        RECORDER=$ESCORT_RECORDER_REF CHUNK=4096 run_mode ref_interval_4k interval 1000
+    fi
     if [ $have_pki = 1 ]; then
         run_mode tls_interval interval 1000
     fi

@@ -12,6 +12,8 @@
 
 #define SPOOL_MIN	(64u << 10)
 #define FRAME_TARGET	(256u << 10)	/* records per DATA frame, roughly */
+#define SENDER_MERGE_MAX (64u << 10)	/* largest merged stream record */
+#define SENDER_MERGE_NS	(5u * 1000 * 1000)	/* 5 ms: the time a merged record keeps */
 #define OUT_LOW		(64u << 10)	/* refill output below this */
 #define IN_FRAME_MAX	(16u << 10)	/* nothing the recorder sends is larger */
 #define DATA_PREFIX	(WIRE_HDR_LEN + 1 + 4)
@@ -35,6 +37,12 @@ struct sender {
 	int		 end_added;	/* END event spooled (sender_close) */
 	int		 close_queued;	/* CLOSE framed on this connection */
 	int		 accepted;	/* an ACCEPT was ever received */
+	/* The last spooled record, while it may still grow (see add_event). */
+	int		 merge_ok;	/* never framed since it was added */
+	uint16_t	 merge_type;
+	uint32_t	 merge_chan;
+	uint64_t	 merge_t;
+	size_t		 merge_len;	/* its payload length */
 	char		 id[WIRE_ID_MAX + 1];
 	char		 client[WIRE_NAME_MAX + 1];
 	char		 reason[WIRE_REASON_MAX + 64];
@@ -131,14 +139,39 @@ add_event(struct sender *s, uint64_t t_ns, uint16_t type, uint32_t channel,
 	    type == EV_RECOVERY || type == EV_END)
 		return REC_EINVAL;
 	held = buf_len(&s->spool);
-	if (held > 0 && held + EV_HDR_LEN + len > s->limit)
-		return REC_EFULL;
 	if (t_ns < s->last_t)
 		t_ns = s->last_t;
+	/* Stream bytes that follow the previous record of the same kind on the
+	 * same channel within SENDER_MERGE_NS, before it was framed, grow that
+	 * record: one header per burst instead of one per read. */
+	if (s->merge_ok && s->merge_type == type && s->merge_chan == channel &&
+	    (type == EV_OUTPUT || type == EV_STDERR || type == EV_INPUT) &&
+	    s->merge_len + len <= SENDER_MERGE_MAX &&
+	    t_ns - s->merge_t <= SENDER_MERGE_NS && len > 0) {
+		uint8_t *p;
+
+		if (held + len > s->limit)
+			return REC_EFULL;
+		if ((r = buf_reserve(&s->spool, len, &p)) != REC_OK)
+			return r;
+		memcpy(p, data, len);
+		s->merge_len += len;
+		buf_be32(buf_mutable_ptr(&s->spool) + buf_len(&s->spool) -
+		    EV_HDR_LEN - s->merge_len, (uint32_t)s->merge_len);
+		s->last_t = t_ns;
+		return REC_OK;
+	}
+	if (held > 0 && held + EV_HDR_LEN + len > s->limit)
+		return REC_EFULL;
 	r = ev_encode_parts(&s->spool, s->next_seq, t_ns, type, channel,
 	    data, len);
 	if (r != REC_OK)
 		return r;
+	s->merge_ok = 1;
+	s->merge_type = type;
+	s->merge_chan = channel;
+	s->merge_t = t_ns;
+	s->merge_len = len;
 	s->last_t = t_ns;
 	s->next_seq++;
 	return REC_OK;
@@ -210,6 +243,8 @@ frame_data(struct sender *s)
 
 	size_t last = 0;
 	int sync;
+
+	s->merge_ok = 0;	/* what is framed may already be stored */
 
 	while (off + n < total && (n == 0 || n < FRAME_TARGET)) {
 		uint32_t plen = buf_ld32(base + off + n);
@@ -333,6 +368,7 @@ on_accept(struct sender *s, const struct wire_msg *m)
 	s->wait_accept = 0;
 	s->acked = m->seq;
 	s->sent = 0;
+	s->merge_ok = 0;
 	drop_acked(s, m->seq);
 	if (s->state == SENDER_HELLO)
 		s->state = SENDER_OPEN;
@@ -463,6 +499,7 @@ sender_on_disconnect(struct sender *s)
 	buf_reset(&s->in);
 	buf_reset(&s->out);
 	s->sent = 0;
+	s->merge_ok = 0;
 	s->close_queued = 0;
 	s->pressure_seq = 0;
 	s->wait_accept = 1;

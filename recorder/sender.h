@@ -73,6 +73,11 @@ void	sender_free(struct sender *s);
  * the spool is over its limit (nothing stored: retry after ACKs drain it),
  * REC_ETOOBIG (payload over EV_PAYLOAD_MAX), REC_EINVAL (type), or
  * REC_ESTATE after sender_close or a failure.
+ *
+ * INPUT, OUTPUT and STDERR bytes that follow the previous event of the same
+ * type and channel within 5 ms, while that event has not been framed yet,
+ * are appended to it (up to 64 KiB) instead of costing a record each: the
+ * merged event keeps the first piece's seq and time.
  */
 int	sender_event(struct sender *s, uint16_t type, uint32_t channel,
 	    const void *data, size_t len);

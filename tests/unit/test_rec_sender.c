@@ -19,6 +19,8 @@ struct peer {
 	int		 types[64];
 	int		 ntypes;
 	uint64_t	 seqs[4096];
+	uint32_t	 lens[4096];	/* payload length of each record */
+	uint32_t	 chans[4096];
 	size_t		 nseqs;
 	int		 sync_flags;	/* DATA frames with WIRE_F_SYNC */
 	struct wire_msg	 hello;
@@ -61,6 +63,8 @@ drain(struct sender *s, struct peer *pr)
 			for (uint32_t i = 0; i < m.count; i++) {
 				assert_int_equal(ev_decode(m.data + at,
 				    m.data_len - at, &e, &used), REC_OK);
+				pr->lens[pr->nseqs] = e.len;
+				pr->chans[pr->nseqs] = e.channel;
 				pr->seqs[pr->nseqs++] = e.seq;
 				at += used;
 			}
@@ -169,8 +173,9 @@ test_spool_limit(void **state)
 
 	drain(s, &pr);
 	accept_at(s, "S3", 1);
-	while ((r = sender_event(s, EV_OUTPUT, 1, chunk, sizeof(chunk))) ==
-	    REC_OK)
+	/* 10 ms apart: each its own record (see test_stream_merge) */
+	while ((r = sender_event_at(s, (uint64_t)n * 10000000, EV_OUTPUT, 1,
+	    chunk, sizeof(chunk))) == REC_OK)
 		n++;
 	assert_int_equal(r, REC_EFULL);
 	assert_int_equal(n, 3);
@@ -201,14 +206,15 @@ test_resume_retransmits_unacked(void **state)
 	drain(s, &pr);
 	accept_at(s, "S4", 1);
 	for (i = 0; i < 10; i++)
-		assert_int_equal(sender_event(s, EV_OUTPUT, 0, "abc", 3),
-		    REC_OK);
+		assert_int_equal(sender_event_at(s, (uint64_t)i * 10000000,
+		    EV_OUTPUT, 0, "abc", 3), REC_OK);
 	drain(s, &pr);
 	assert_int_equal(pr.nseqs, 10);		/* seqs 2..11 */
 	assert_int_equal(pr.sync_flags, 0);	/* 320 bytes of 64 KiB */
 	ack(s, 5, REC_OK);
 	/* partial output is dropped on disconnect */
-	assert_int_equal(sender_event(s, EV_OUTPUT, 0, "def", 3), REC_OK);
+	assert_int_equal(sender_event_at(s, 200000000, EV_OUTPUT, 0, "def", 3),
+	    REC_OK);
 	sender_on_disconnect(s);
 	drain(s, &pr);
 	assert_int_equal(pr.ntypes, 1);
@@ -313,6 +319,50 @@ test_reject_ping_and_garbage(void **state)
 	sender_free(s);
 }
 
+/* Stream bytes arriving together share one record; anything else starts a
+ * new one, and a framed record never grows (it may already be stored). */
+static void
+test_stream_merge(void **state)
+{
+	(void)state;
+	static uint8_t big[40 << 10];
+	struct sender *s = sender_new("", 0, 1 << 20, "p");
+	const uint64_t ms = 1000000;
+
+	drain(s, &pr);
+	accept_at(s, "S9", 1);
+	assert_int_equal(sender_event_at(s, 1 * ms, EV_OUTPUT, 1, "ab", 2), REC_OK);
+	assert_int_equal(sender_event_at(s, 2 * ms, EV_OUTPUT, 1, "cd", 2), REC_OK);
+	assert_int_equal(sender_event_at(s, 6 * ms, EV_OUTPUT, 1, "ef", 2), REC_OK);
+	assert_int_equal(sender_event_at(s, 6 * ms, EV_OUTPUT, 2, "gh", 2), REC_OK);	/* channel */
+	assert_int_equal(sender_event_at(s, 6 * ms, EV_STDERR, 2, "ij", 2), REC_OK);	/* type */
+	assert_int_equal(sender_event_at(s, 20 * ms, EV_STDERR, 2, "kl", 2), REC_OK);	/* > 5 ms */
+	assert_int_equal(sender_event_at(s, 20 * ms, EV_MARKER, 2, "m", 1), REC_OK);
+	assert_int_equal(sender_event_at(s, 20 * ms, EV_MARKER, 2, "n", 1), REC_OK);	/* never */
+	assert_int_equal(sender_event_at(s, 21 * ms, EV_INPUT, 0, big, sizeof(big)), REC_OK);
+	assert_int_equal(sender_event_at(s, 21 * ms, EV_INPUT, 0, big, sizeof(big)), REC_OK);	/* > 64 KiB */
+	drain(s, &pr);
+	assert_int_equal(pr.nseqs, 8);
+	assert_int_equal(pr.seqs[0], 2);
+	assert_int_equal(pr.seqs[7], 9);
+	assert_int_equal(pr.lens[0], 6);	/* ab cd ef */
+	assert_int_equal(pr.lens[1], 2);
+	assert_int_equal(pr.chans[1], 2);
+	assert_int_equal(pr.lens[2], 2);
+	assert_int_equal(pr.lens[3], 2);
+	assert_int_equal(pr.lens[4], 1);
+	assert_int_equal(pr.lens[5], 1);
+	assert_int_equal(pr.lens[6], sizeof(big));
+	assert_int_equal(pr.lens[7], sizeof(big));
+	/* framed: the next piece is a record of its own */
+	assert_int_equal(sender_event_at(s, 21 * ms, EV_INPUT, 0, "x", 1), REC_OK);
+	drain(s, &pr);
+	assert_int_equal(pr.nseqs, 1);
+	assert_int_equal(pr.seqs[0], 10);
+	assert_int_equal(pr.lens[0], 1);
+	sender_free(s);
+}
+
 int
 main(void)
 {
@@ -322,6 +372,7 @@ main(void)
 		cmocka_unit_test(test_resume_retransmits_unacked),
 		cmocka_unit_test(test_close_receipt),
 		cmocka_unit_test(test_reject_ping_and_garbage),
+		cmocka_unit_test(test_stream_merge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -206,7 +206,20 @@ MaxStartups 100:30:200
 {extra}
 """)
         os.makedirs("/run/sshd", exist_ok=True)
-        self.proc = env.start("sshd", [SSHD, "-D", "-e", "-f", cfg])
+        argv = [SSHD, "-D", "-e", "-f", cfg]
+        self.home = pwd.getpwnam(self.login).pw_dir
+        if os.geteuid() == 0 and shutil.which("unshare"):
+            # The login's shell start-up files (a ~/.bashrc that runs pyenv,
+            # say) must not slow or hang the target: in a private mount
+            # namespace an empty folder stands in for its home.  Each step
+            # execs the next, so the pid stays sshd's.
+            self.home = os.path.join(d, "home")
+            os.makedirs(self.home, exist_ok=True)
+            real = pwd.getpwnam(self.login).pw_dir
+            argv = ["unshare", "--mount", "--propagation", "private", "--",
+                    "sh", "-c", 'mount --bind "$0" "$1" && shift && exec "$@"',
+                    self.home, real] + argv
+        self.proc = env.start("sshd", argv)
         wait_for(lambda: port_open(self.port) or not self.proc.alive(), 10, what="sshd to listen")
         if not self.proc.alive():
             raise AssertionError("sshd failed to start:\n" + self.proc.log())

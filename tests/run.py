@@ -6,7 +6,7 @@ function named test_* in its own process with a timeout, and prints
 
 Usage: tests/run.py [--label L] [--timeout S] [-k SUBSTRING] [FILE...]
 A test module may set TIMEOUT = seconds for its tests (default 120)."""
-import argparse, glob, importlib.util, os, subprocess, sys, time
+import argparse, glob, importlib.util, os, signal, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -28,6 +28,11 @@ def main():
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
     if a.one:  # child: run one test function
+        def stopped(sig, frame):
+            # The runner's timeout: unwind, so every `with Env()` stops the
+            # processes it started, by pid, before this process exits.
+            raise TimeoutError("stopped by the runner's timeout")
+        signal.signal(signal.SIGTERM, stopped)
         path, name = a.one.split("::")
         m = load(path)
         getattr(m, name)()
@@ -44,14 +49,22 @@ def main():
             if a.k and a.k not in tid:
                 continue
             t0 = time.monotonic()
+            p = subprocess.Popen([sys.executable, __file__, "--one", "%s::%s" % (path, n)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
             try:
-                r = subprocess.run([sys.executable, __file__, "--one", "%s::%s" % (path, n)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   timeout=tmo, start_new_session=True)
-                ok, out = r.returncode == 0, r.stdout.decode("utf-8", "replace")
-            except subprocess.TimeoutExpired as e:
-                ok, out = False, (e.stdout or b"").decode("utf-8", "replace") + \
-                    "\nTIMEOUT after %ss" % tmo
+                raw, _ = p.communicate(timeout=tmo)
+                ok, out = p.returncode == 0, raw.decode("utf-8", "replace")
+            except subprocess.TimeoutExpired:
+                # SIGTERM first: the test unwinds and stops what it started;
+                # SIGKILL only if it cannot within 20 s.
+                p.send_signal(signal.SIGTERM)
+                try:
+                    raw, _ = p.communicate(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    raw, _ = p.communicate()
+                ok, out = False, raw.decode("utf-8", "replace") + "\nTIMEOUT after %ss" % tmo
             dt = time.monotonic() - t0
             if ok:
                 passed += 1

@@ -76,6 +76,21 @@ w_char(struct wordst *w, char ch, bool quoted)
 	return r;
 }
 
+/* The word gets the expansion P->s[start .. P->i) verbatim, in its text and
+ * glob forms, flagged (POL_W_SUBST or POL_W_VAR); no assignment can follow.
+ * Returns 0 or POL_E_NOMEM. */
+static int
+w_expansion(struct parser *P, struct wordst *w, size_t start, unsigned flag)
+{
+	w->flags |= flag;
+	w->assign_ok = false;
+	w->any = true;
+	int r = sb_put(&w->text, P->s + start, P->i - start);
+	if (r == 0)
+		r = sb_put(&w->glob, P->s + start, P->i - start);
+	return r;
+}
+
 /* Finds the ')' closing a $( or <( whose body starts at P->i, honouring
  * quotes and nesting.  Returns its index or (size_t)-1. */
 static size_t
@@ -135,13 +150,7 @@ w_subst(struct parser *P, struct wordst *w, size_t start)
 	}
 	cmd_parse_nested(P, P->s + body, close - body, P->base + body);
 	P->i = close + 1;
-	w->flags |= POL_W_SUBST;
-	w->assign_ok = false;
-	w->any = true;
-	int r = sb_put(&w->text, P->s + start, P->i - start);
-	if (r == 0)
-		r = sb_put(&w->glob, P->s + start, P->i - start);
-	return r;
+	return w_expansion(P, w, start, POL_W_SUBST);
 }
 
 /* At '`': parses the body (no escapes inside, for simplicity). */
@@ -161,14 +170,8 @@ w_backtick(struct parser *P, struct wordst *w)
 	}
 	cmd_parse_nested(P, P->s + start + 1, end - start - 1, P->base + start + 1);
 	P->i = end + 1;
-	w->flags |= POL_W_SUBST;
-	w->assign_ok = false;
-	w->any = true;
 	/* the caller marks the construct */
-	int r = sb_put(&w->text, P->s + start, P->i - start);
-	if (r == 0)
-		r = sb_put(&w->glob, P->s + start, P->i - start);
-	return r;
+	return w_expansion(P, w, start, POL_W_SUBST);
 }
 
 /* At '$' (unquoted or in double quotes).  Returns 0 or POL_E_NOMEM; parse
@@ -214,13 +217,7 @@ w_dollar(struct parser *P, struct wordst *w, bool in_dq, unsigned *cons)
 		return w_char(w, '$', in_dq);
 	}
 	*cons |= POL_C_VARIABLE;
-	w->flags |= POL_W_VAR;
-	w->assign_ok = false;
-	w->any = true;
-	int r = sb_put(&w->text, P->s + start, P->i - start);
-	if (r == 0)
-		r = sb_put(&w->glob, P->s + start, P->i - start);
-	return r;
+	return w_expansion(P, w, start, POL_W_VAR);
 }
 
 static bool

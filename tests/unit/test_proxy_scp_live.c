@@ -28,25 +28,10 @@
 #include <openssl/sha.h>
 
 #include "proxy/px_error.h"
+#include "tests/unit/live_files.h"
 #include "proxy/scp_watch.h"
 
 /* ---- the relay -------------------------------------------------------- */
-
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
 
 static void
 log_records(struct scp_watch *w, FILE *out)
@@ -158,19 +143,7 @@ relay_main(const char *command)
 
 /* ---- the test side ---------------------------------------------------- */
 
-static char dir[256];
 static char self[4096];
-
-static void
-pattern(uint8_t *b, size_t n, uint32_t seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		seed = seed * 1103515245 + 12345;
-		b[i] = (uint8_t)(seed >> 16);
-	}
-}
 
 static void
 mk(const char *rel)
@@ -179,47 +152,6 @@ mk(const char *rel)
 
 	snprintf(p, sizeof(p), "%s/%s", dir, rel);
 	assert_int_equal(mkdir(p, 0700), 0);
-}
-
-static void
-put_file(const char *rel, const uint8_t *b, size_t n)
-{
-	char p[512];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, rel);
-	assert_non_null(f = fopen(p, "wb"));
-	assert_int_equal(fwrite(b, 1, n, f), n);
-	fclose(f);
-}
-
-static uint8_t *
-get_file(const char *rel, size_t *n)
-{
-	char p[512];
-	struct stat st;
-	uint8_t *b;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, rel);
-	if (stat(p, &st) < 0)
-		return NULL;
-	b = malloc((size_t)st.st_size + 1);
-	assert_non_null(f = fopen(p, "rb"));
-	*n = fread(b, 1, (size_t)st.st_size, f);
-	fclose(f);
-	return b;
-}
-
-static void
-hex(const uint8_t *d, size_t n, char out[65])
-{
-	uint8_t md[32];
-	int i;
-
-	SHA256(d, n, md);
-	for (i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
 }
 
 /* Runs scp -O with args through the relay; returns its exit status and

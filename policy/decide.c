@@ -419,5 +419,6 @@ pol_decision_free(struct pol_decision *d)
 		free(d->checks[i].words);
 	free(d->checks);
 	free((void *)d->considered);
+	free(d->rendered);
 	memset(d, 0, sizeof(*d));
 }

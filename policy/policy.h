@@ -265,6 +265,12 @@ struct pol_decision {
 	char reason[240];		/* for the technician; names the rule id */
 	const char *policy_hash;	/* the policy that decided */
 	struct pol_cmdline *cmd;	/* the parsed line (owned), or NULL */
+	/* What runs: when the verdict is allow or approve, the line rebuilt
+	 * from the parse (pol_render), every word single-quoted and only the
+	 * permitted operators re-emitted; the proxy sends this, never the
+	 * text it was given.  NULL when denied or when the line could not be
+	 * rebuilt (the verdict is then deny).  Owned. */
+	char *rendered;
 	size_t nchecks;
 	struct pol_check *checks;	/* every command checked (owned) */
 	size_t nconsidered;
@@ -287,6 +293,20 @@ int policy_decide_for(const struct policy *p, const char *user,
     const char *target, const char *line, size_t len, time_t now,
     struct pol_decision *out);
 void pol_decision_free(struct pol_decision *d);
+
+/*
+ * pol_render: rebuilds a parsed line as shell text in which nothing but
+ * what the parse recorded can run: every literal character single-quoted,
+ * glob characters the parse saw as globs left bare, expansions and
+ * operators re-emitted from the parse (substitution bodies rebuilt in
+ * turn).  `permitted` (POL_C_*) is what the policy allowed; a construct in
+ * the line outside it makes the render fail.  Returns 0 and a malloc'd
+ * NUL-terminated string in *out, POL_E_INVAL when the line holds something
+ * the renderer cannot rebuild faithfully (the caller must deny), or
+ * POL_E_NOMEM.
+ */
+int pol_render(const struct pol_cmdline *c, const char *line, size_t len,
+    unsigned permitted, char **out);
 
 /* ---- rules (read-only views, for explain and logs) -------------------------- */
 const char *pol_rule_name(const struct pol_rule *r);

@@ -15,3 +15,15 @@ $(foreach t,$(basename $(notdir $(wildcard tests/bench/bench_*.c))),$(eval $(cal
 BENCHES += $(filter $(BUILD)/bench/%,$(TOOLS))
 tools: $(filter $(BUILD)/tools/%,$(TOOLS))
 .PHONY: tools
+
+# Differential test of the command-line parser against bash (tests/diff/):
+# pol-parse-dump prints the parse (and the rendered line once policy/ defines
+# pol_render); pol-argv-trace, libc only, stands in for external commands.
+POL_RENDER_SRC := $(shell grep -lsP '^pol_render\s*\x28' policy/*.c)
+ifneq ($(POL_RENDER_SRC),)
+$(BUILD)/obj/tests/tools/pol-parse-dump.o: CPPFLAGS += -DPOL_HAVE_RENDER
+endif
+TOOLS += $(BUILD)/tools/pol-argv-trace
+$(BUILD)/tools/pol-argv-trace: $(BUILD)/obj/tests/diff/argv_trace.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^

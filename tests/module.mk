@@ -27,3 +27,15 @@ TOOLS += $(BUILD)/tools/pol-argv-trace
 $(BUILD)/tools/pol-argv-trace: $(BUILD)/obj/tests/diff/argv_trace.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
+# make diff-long: the differential test on the corpus plus DIFF_LINES lines
+# generated with DIFF_SEED (bounded by DIFF_BUDGET seconds of bash time).
+# make diff-corpus: rebuilds tests/diff/corpus/ (deterministic).
+DIFF_LINES  ?= 20000
+DIFF_SEED   ?= 1
+DIFF_BUDGET ?= 1800
+diff-long: tools
+	ESCORT_TOOLS=$(BUILD)/tools python3 tests/diff/bash_diff.py --random $(DIFF_LINES) \
+	    --seed $(DIFF_SEED) --budget $(DIFF_BUDGET) --json $(BUILD)/diff-long.json
+diff-corpus:
+	python3 tests/diff/gen_corpus.py
+.PHONY: diff-long diff-corpus

@@ -384,8 +384,9 @@ def parse_words(data, i):
 # ---- matching executed commands against the parse ------------------------------
 
 
-def glob_regex(pat):
-    """A POSIX fnmatch pattern (bytes, backslash escapes) as a regex, or None."""
+def glob_regex(pat, inner=False):
+    """A POSIX fnmatch pattern (bytes, backslash escapes) as a compiled regex
+    (inner: as regex source for one word, or None)."""
     out, i, n = [], 0, len(pat)
     while i < n:
         c = pat[i:i + 1]
@@ -393,10 +394,10 @@ def glob_regex(pat):
             out.append(re.escape(pat[i + 1:i + 2]))
             i += 2
         elif c == b"*":
-            out.append(b"[\\s\\S]*")
+            out.append(b"[^\\x00]*")
             i += 1
         elif c == b"?":
-            out.append(b"[\\s\\S]")
+            out.append(b"[^\\x00]")
             i += 1
         elif c == b"[":
             cls, j = bracket_class(pat, i + 1)
@@ -409,6 +410,8 @@ def glob_regex(pat):
         else:
             out.append(re.escape(c))
             i += 1
+    if inner:
+        return b"".join(out)
     try:
         return re.compile(b"".join(out) + b"\\Z", re.S)
     except re.error:
@@ -458,63 +461,103 @@ def bracket_class(pat, j):
     return None, j
 
 
+SEG_LIT, SEG_GLOB, SEG_BRACE, SEG_TILDE, SEG_EQ, SEG_VAR, SEG_SUBST = range(7)
+SEP = b"\x00"   # joins executed words for the matcher (no word holds a NUL)
+ANY = re.compile(rb"[\s\S]*\Z")
+
+
 def word_matcher(w):
-    """(kind, data) for one reported word: ("lit", bytes), ("glob", regex|None,
-    text) or ("any",) for a word whose expansions cannot be predicted."""
+    """How one reported word may appear among the executed words:
+    (regex over executed words joined by SEP, may_span, may_vanish).
+    Literal segments must appear byte for byte; a glob segment matches what
+    the pattern matches; a tilde prefix any home directory; an expansion
+    anything (several words and none when unquoted).  A word with brace
+    expansion may become any words."""
     text = bytes.fromhex(w["hex"])
     f = w["flags"]
-    if f & (W_VAR | W_SUBST | W_BRACE | W_TILDE):
-        return ("any",)
-    if f & W_GLOB:
-        return ("glob", glob_regex(text), text)
-    return ("lit", text)
+    segs = w.get("seg") or [[SEG_LIT, 0, 0, len(text)]]
+    if f & W_BRACE:
+        return ANY, True, True
+    parts, span, only_unquoted_exp = [], False, True
+    for kind, dq, off, ln in segs:
+        t = text[off:off + ln]
+        if kind in (SEG_VAR, SEG_SUBST):
+            if dq:
+                parts.append(rb"[^\x00]*")
+                only_unquoted_exp = False
+            else:
+                parts.append(rb"[\s\S]*")
+                span = True
+            continue
+        only_unquoted_exp = False
+        if kind == SEG_GLOB:
+            # a pattern that matches no file stays as written
+            g = glob_regex(t, inner=True)
+            parts.append(rb"(?:" + (g if g is not None else rb"[^\x00]*") + rb"|" +
+                         re.escape(t) + rb")")
+        elif kind == SEG_TILDE:
+            parts.append(rb"(?:" + re.escape(t) + rb"|/[^\x00]*)")
+        else:
+            parts.append(re.escape(t))
+    rx = b"".join(parts)
+    if rx == rb"[\s\S]*":
+        return ANY, True, True
+    return re.compile(rx + rb"\Z"), span, only_unquoted_exp and bool(segs)
+
+
+sys.setrecursionlimit(20000)
+MAX_SPAN = 64   # executed words one reported word may become, at most
 
 
 def match_words(reported, executed):
     """True when the executed words can be the expansion of the reported ones."""
     ms = [word_matcher(w) for w in reported]
     memo = {}
+    n = len(executed)
 
     def go(i, j):
         key = (i, j)
         if key in memo:
             return memo[key]
         if i == len(ms):
-            res = j == len(executed)
+            res = j == n
         else:
-            m = ms[i]
-            if m[0] == "lit":
-                res = j < len(executed) and executed[j] == m[1] and go(i + 1, j + 1)
-            elif m[0] == "glob":
-                res = False
-                if j < len(executed) and executed[j] == m[2] and go(i + 1, j + 1):
-                    res = True
-                else:
-                    k = j
-                    while not res and k < len(executed) and (
-                            m[1] is None or m[1].match(executed[k])):
-                        k += 1
-                        res = go(i + 1, k)
-            else:
-                res = any(go(i + 1, k) for k in range(j, len(executed) + 1))
+            rx, span, vanish = ms[i]
+            res = vanish and go(i + 1, j)
+            last = min(n, j + MAX_SPAN) if span else min(n, j + 1)
+            if rx is ANY:
+                res = res or any(go(i + 1, k) for k in range(j + 1, last + 1))
+            k = j + 1
+            while not res and rx is not ANY and k <= last:
+                res = bool(rx.match(SEP.join(executed[j:k]))) and go(i + 1, k)
+                k += 1
         memo[key] = res
         return res
+    if n > len(ms) * MAX_SPAN:
+        return False
     return go(0, 0)
 
 
 ASSIGN_RE = re.compile(rb"^([A-Za-z_][A-Za-z0-9_]*)(\[[\s\S]*\])?\+?=")
 
 
-def match_assign(assigns, word):
+DECLARE = {b"export", b"declare", b"typeset", b"local", b"readonly"}
+
+
+def match_assign(cmd, word):
+    """True when `word`, a record of one NAME=VALUE word, is an assignment
+    of the reported command: one of its assignments, or an argument of a
+    declaration builtin, of the same NAME (the value is data: bash shows it
+    expanded, and after += the whole new value)."""
     m = ASSIGN_RE.match(word)
     if not m:
         return False
-    for a in assigns:
-        a = bytes.fromhex(a)
+    cands = [bytes.fromhex(a) for a in cmd["assign"]]
+    if cmd["words"] and bytes.fromhex(cmd["words"][0]["hex"]) in DECLARE:
+        cands += [bytes.fromhex(w["hex"]) for w in cmd["words"][1:]]
+    for a in cands:
         am = ASSIGN_RE.match(a)
-        if not am or am.group(1) != m.group(1):
-            continue
-        if re.search(rb"[$`~*?\[{]", a) or a == word:
+        if am and am.group(1) == m.group(1) and (am.group(2) is None) == (m.group(2) is None):
             return True
     return False
 
@@ -543,25 +586,34 @@ def compare(parse, recs, line):
                 break
         if not ok and len(words) == 1:
             for k, c in enumerate(cmds):
-                if match_assign(c["assign"], words[0]):
+                if match_assign(c, words[0]):
                     used[k] = True
                     ok = True
                     break
         if not ok:
             extra.append({"plus": rec[1], "subshell": rec[2], "words": words})
-    missing = [k for k, c in enumerate(cmds) if c["words"] and not used[k]]
+    # a program run with no xtrace record of its own: started by a builtin
+    # (command, exec, builtin) from other words than those traced
     decode = []
     for rec in recs:
         if rec[0] == "argv" and rec[1] not in xwords:
             decode.append(rec[1])
+            if not any(c["words"] and match_words(c["words"], rec[1]) for c in cmds):
+                extra.append({"plus": 0, "subshell": 0, "words": rec[1], "argv": True})
+    missing = [k for k, c in enumerate(cmds) if c["words"] and not used[k]]
     return extra, missing, decode
 
 # ---- allowlist -----------------------------------------------------------------
 
 
 def load_allow(path):
-    """Allowlist entries: `ID<TAB>REGEX<TAB>REASON` per line ('#' comments).
-    REGEX is searched in the command line (decoded as latin-1)."""
+    """Allowlist entries, one per line ('#' comments):
+        ID<TAB>KINDS<TAB>MATCH<TAB>REASON
+    KINDS: "B" or "AB" (the kinds of finding it covers).  MATCH:
+    "cmd=NAME,NAME..." (the parse has a simple command whose name, after
+    quote removal, is one of these) or "re=REGEX" (searched in the line,
+    decoded as latin-1).  REASON must say why the construct is safe to
+    leave: who refuses it."""
     out = []
     if not path or not os.path.exists(path):
         return out
@@ -571,19 +623,31 @@ def load_allow(path):
             if not ln.strip() or ln.lstrip().startswith("#"):
                 continue
             parts = ln.split("\t")
-            if len(parts) != 3 or not parts[2].strip():
-                raise SystemExit("%s:%d: want ID<TAB>REGEX<TAB>REASON" % (path, n))
-            try:
-                out.append((parts[0], re.compile(parts[1], re.S), parts[2]))
-            except re.error as e:
-                raise SystemExit("%s:%d: bad regex: %s" % (path, n, e))
+            if len(parts) != 4 or parts[1] not in ("B", "AB") or not parts[3].strip():
+                raise SystemExit("%s:%d: want ID<TAB>B|AB<TAB>cmd=...|re=...<TAB>REASON"
+                                 % (path, n))
+            how, _, what = parts[2].partition("=")
+            if how == "cmd":
+                m = ("cmd", set(x.encode() for x in what.split(",")))
+            elif how == "re":
+                try:
+                    m = ("re", re.compile(what, re.S))
+                except re.error as e:
+                    raise SystemExit("%s:%d: bad regex: %s" % (path, n, e))
+            else:
+                raise SystemExit("%s:%d: MATCH must be cmd=... or re=..." % (path, n))
+            out.append((parts[0], parts[1], m, parts[3]))
     return out
 
 
-def allowed(allow, line):
+def allowed(allow, kind, line, parse):
+    """The id of the first allowlist entry covering this finding, or None."""
+    names = {bytes.fromhex(c["words"][0]["hex"]) for c in parse.get("cmds", []) if c["words"]}
     s = line.decode("latin-1")
-    for ident, rx, _ in allow:
-        if rx.search(s):
+    for ident, kinds, (how, what), _ in allow:
+        if kind not in kinds:
+            continue
+        if (how == "cmd" and names & what) or (how == "re" and what.search(s)):
             return ident
     return None
 
@@ -723,7 +787,8 @@ def main():
             elif p.get("reparse"):
                 stats["reparse_differs"] += 1
                 findings.append({"kind": "A", "where": cases[i][0], "line": lines[i],
-                                 "what": "rendered line parses differently: " + p["reparse"]})
+                                 "what": "rendered line parses differently: " + p["reparse"],
+                                 "allowed": allowed(allow, "A", lines[i], p)})
     for jid, (i, mode) in enumerate(owner):
         if jid in skipped:
             stats["skipped"] += 1
@@ -742,8 +807,9 @@ def main():
             findings.append({"kind": kind, "where": cases[i][0], "line": lines[i],
                              "rendered": line if mode == "rendered" else None,
                              "what": "bash ran " + "; ".join(
+                                 ("exec " if e.get("argv") else "") +
                                  " ".join(repr_word(w) for w in e["words"]) for e in extra[:3]),
-                             "allowed": allowed(allow, lines[i]) if kind == "B" else None})
+                             "allowed": allowed(allow, kind, lines[i], parses[i])})
     bad = [f for f in findings if not f.get("allowed")]
     known = [f for f in findings if f.get("allowed")]
     for f in bad[:a.max_show]:

@@ -9,7 +9,8 @@
  * Output (stdout), one line per input line.  A line the parser refuses:
  *   {"ok":false,"error":-8,"offset":3,"msg":"..."}
  * A line it accepts:
- *   {"ok":true,"constructs":N,"cmds":[{"words":[{"hex":"6c73","flags":0}],
+ *   {"ok":true,"constructs":N,"cmds":[{"words":[{"hex":"6c73","flags":0,
+ *    "seg":[[kind,in_dq,off,len]...]}],
  *    "assign":["hex"],"redirs":[{"fd":-1,"op":">","target":"hex","file":true}],
  *    "constructs":N,"depth":0,"sep":";"}],
  *    "rendered":"hex"|null,"render_error":0,"reparse":null|"what differs"}
@@ -81,6 +82,17 @@ unhex(char *s, size_t n)
 	return (long)(n / 2);
 }
 
+/* [[kind,in_dq,off,len],...]: what each byte range of the word is to the shell. */
+static void
+put_segs(FILE *f, const struct pol_word *w)
+{
+	fputc('[', f);
+	for (size_t i = 0; i < w->nseg; i++)
+		fprintf(f, "%s[%u,%d,%zu,%zu]", i ? "," : "", w->seg[i].kind, w->seg[i].in_dq ? 1 : 0,
+		    w->seg[i].off, w->seg[i].len);
+	fputc(']', f);
+}
+
 static void
 dump_cmds(FILE *f, const struct pol_cmdline *c)
 {
@@ -91,7 +103,9 @@ dump_cmds(FILE *f, const struct pol_cmdline *c)
 		for (size_t k = 0; k < sc->nwords; k++) {
 			fprintf(f, "%s{\"hex\":", k ? "," : "");
 			put_hex(f, sc->words[k].s, sc->words[k].len);
-			fprintf(f, ",\"flags\":%u}", sc->words[k].flags);
+			fprintf(f, ",\"flags\":%u,\"seg\":", sc->words[k].flags);
+			put_segs(f, &sc->words[k]);
+			fputc('}', f);
 		}
 		fputs("],\"assign\":[", f);
 		for (size_t k = 0; k < sc->nassign; k++) {

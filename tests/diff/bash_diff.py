@@ -14,7 +14,8 @@ words.  Two properties are checked:
       parser disagreement (a bypass when the line was allowed).
 
 Sandbox (never a real effect): a new mount, network and PID namespace
-(unshare(1)); tmpfs over every world-writable directory and over every
+(unshare(1)); every mount read-only, tmpfs over the usual writable
+directories (/tmp, /var/tmp, /dev/shm, ...) and over every
 directory of programs (/usr/bin, /usr/sbin, /usr/local/bin, ...; /bin and
 /sbin are links into /usr on Debian); bash copied into the sandbox first;
 bash runs as nobody (65534, no groups, no_new_privs) with `env -i`-style
@@ -105,6 +106,22 @@ def inner_main():
         if libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts) != 0:
             raise OSError(ctypes.get_errno(), "mount tmpfs on " + path)
 
+    # every mount read-only (device nodes stay usable), then writable tmpfs
+    # where programs expect to write
+    MS_RDONLY, MS_REMOUNT, MS_BIND = 1, 32, 4096
+    keep = {"nosuid": 2, "nodev": 4, "noexec": 8, "noatime": 1024, "nodiratime": 2048,
+            "relatime": 1 << 21}
+    with open("/proc/self/mountinfo") as f:
+        mounts = [ln.split() for ln in f]
+    for m in mounts:
+        mp = m[4].encode().decode("unicode_escape")
+        if mp.startswith(("/proc", "/sys")):
+            continue
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+        for o in m[5].split(","):
+            flags |= keep.get(o, 0)
+        if libc.mount(None, mp.encode(), None, flags, None) != 0:
+            raise OSError(ctypes.get_errno(), "remount read-only " + mp)
     for d in ("/tmp", "/var/tmp", "/run/lock", "/dev/shm", "/dev/mqueue"):
         mount_tmpfs(d)
     sb = "/tmp/escort-diff"

@@ -49,6 +49,35 @@ def test_harness_sees_a_disagreement():
     assert st["B_allowlisted"] != "0", out
 
 
+def test_sandbox_leaves_no_trace():
+    """Lines that would write files, run programs by path or reach the
+    network have no effect outside the sandbox."""
+    import tempfile
+    # a world-writable directory outside /tmp: only a read-only mount keeps
+    # nobody out of it
+    base = os.path.join(os.path.dirname(os.path.dirname(DIFF)), "build")
+    os.makedirs(base, exist_ok=True)
+    d = tempfile.mkdtemp(prefix="diff-probe-", dir=base)
+    os.chmod(d, 0o777)
+    probe = os.path.join(d, "lines.txt")
+    lines = ["echo x > %s/redirected" % d, "cd %s && echo x > here" % d,
+             "/usr/bin/touch %s/by-path" % d, "/bin/sh -c 'touch %s/by-sh'" % d,
+             "touch %s/traced" % d, "cp /etc/hostname %s/copied" % d,
+             "echo x >/dev/tcp/127.0.0.1/22", "printf x >> %s/appended" % d]
+    with open(probe, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(probe, 0o644)
+    try:
+        rc, out, err = run_diff(probe, budget=60)
+        st = stats(out)
+        assert st["skipped"] == "0" and int(st["accepted"]) == len(lines), out + err
+        assert sorted(os.listdir(d)) == ["lines.txt"], os.listdir(d)
+    finally:
+        for n in os.listdir(d):
+            os.unlink(os.path.join(d, n))
+        os.rmdir(d)
+
+
 def test_corpus_has_no_disagreement():
     """The whole corpus (at least 5,000 lines, every table line included)."""
     n = 0

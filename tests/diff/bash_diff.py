@@ -499,7 +499,7 @@ def word_matcher(w):
     for kind, dq, off, ln in segs:
         t = text[off:off + ln]
         if kind in (SEG_VAR, SEG_SUBST):
-            if dq:
+            if dq and not (kind == SEG_VAR and b"@" in t):
                 parts.append(rb"[^\x00]*")
                 only_unquoted_exp = False
             else:
@@ -519,7 +519,10 @@ def word_matcher(w):
     rx = b"".join(parts)
     if rx == rb"[\s\S]*":
         return ANY, True, True
-    return re.compile(rx + rb"\Z"), span, only_unquoted_exp and bool(segs)
+    # "$@" and "${a[@]}" may become no word or several
+    vanish = (only_unquoted_exp or any(k == SEG_VAR and b"@" in text[o:o + n]
+                                        for k, _, o, n in segs)) and bool(segs)
+    return re.compile(rx + rb"\Z"), span or vanish, vanish
 
 
 sys.setrecursionlimit(20000)
@@ -529,6 +532,7 @@ MAX_SPAN = 64   # executed words one reported word may become, at most
 def match_words(reported, executed):
     """True when the executed words can be the expansion of the reported ones."""
     ms = [word_matcher(w) for w in reported]
+    globs = [bool(w["flags"] & W_GLOB) and ms[k][0] is not ANY for k, w in enumerate(reported)]
     memo = {}
     n = len(executed)
 
@@ -541,6 +545,12 @@ def match_words(reported, executed):
         else:
             rx, span, vanish = ms[i]
             res = vanish and go(i + 1, j)
+            if not res and globs[i]:
+                # a glob may match several files: each word matches it
+                k = j
+                while not res and k < min(n, j + MAX_SPAN) and rx.match(executed[k]):
+                    k += 1
+                    res = go(i + 1, k)
             last = min(n, j + MAX_SPAN) if span else min(n, j + 1)
             if rx is ANY:
                 res = res or any(go(i + 1, k) for k in range(j + 1, last + 1))

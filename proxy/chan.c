@@ -5,6 +5,7 @@
 
 #include "recorder/buf.h"
 #include "recorder/event.h"
+#include "recorder/rec_error.h"
 #include "proxy/chan.h"
 #include "proxy/chan_xfer.h"
 #include "proxy/conn.h"
@@ -199,8 +200,12 @@ tech_say(struct px_chan *ch, const char *msg, int to_stdout)
 
 	if (ch->tc == NULL || ch->t_closed || n == 0)
 		return;
-	if (c->rec != NULL && c->rec_ready)
-		(void)px_conn_record(c, to_stdout ? EV_OUTPUT : EV_STDERR, ch->id, msg, n);
+	/* The proxy's own words are recorded when the recorder takes them; when
+	 * it cannot (the session is ending because the recording failed), the
+	 * technician is still told why. */
+	if (c->rec != NULL && c->rec_ready &&
+	    px_conn_record(c, to_stdout ? EV_OUTPUT : EV_STDERR, ch->id, msg, n) != PX_OK)
+		px_log(PX_LOG_DEBUG, c->id, "a message to the technician was not recorded");
 	if (to_stdout)
 		ssh_channel_write(ch->tc, msg, (uint32_t)n);
 	else
@@ -399,55 +404,78 @@ px_chan_new(struct px_conn *c, ssh_channel tc)
 
 /* ---- recording helpers ------------------------------------------------------ */
 
-static void
+/* Hands a channel request to the recorder before it is sent to the target.
+ * Returns PX_OK; PX_EFULL when the recorder link is down (nothing taken:
+ * the request waits); any other error has ended the session. */
+static int
 record_req(struct px_chan *ch, const struct px_req *r)
 {
 	struct buf b;
 	static const char *names[] = { "pty", "env", "shell", "exec", "subsystem", "resize", "signal" };
 	int type = r->kind == REQ_WINCH ? EV_RESIZE : EV_CHANNEL;
+	int built = REC_OK, rc;
 
-	buf_init(&b, 64 * 1024);
+	buf_init(&b, EV_PAYLOAD_MAX);
 	if (r->kind != REQ_WINCH)
-		ev_fields_put_str(&b, EVF_CH_ACTION, names[r->kind]);
+		built = ev_fields_put_str(&b, EVF_CH_ACTION, names[r->kind]);
 	switch (r->kind) {
 	case REQ_PTY:
-		ev_fields_put_str(&b, EVF_TERM, r->a ? r->a : "");
+		if (built == REC_OK)
+			built = ev_fields_put_str(&b, EVF_TERM, r->a ? r->a : "");
 		/* fallthrough */
 	case REQ_WINCH:
-		ev_fields_put_u64(&b, EVF_COLS, (uint64_t)r->cols);
-		ev_fields_put_u64(&b, EVF_ROWS, (uint64_t)r->rows);
-		ev_fields_put_u64(&b, EVF_PX_W, (uint64_t)r->pxw);
-		ev_fields_put_u64(&b, EVF_PX_H, (uint64_t)r->pxh);
+		if (built == REC_OK)
+			built = ev_fields_put_u64(&b, EVF_COLS, (uint64_t)r->cols);
+		if (built == REC_OK)
+			built = ev_fields_put_u64(&b, EVF_ROWS, (uint64_t)r->rows);
+		if (built == REC_OK)
+			built = ev_fields_put_u64(&b, EVF_PX_W, (uint64_t)r->pxw);
+		if (built == REC_OK)
+			built = ev_fields_put_u64(&b, EVF_PX_H, (uint64_t)r->pxh);
 		break;
 	case REQ_ENV:
-		ev_fields_put_str(&b, EVF_ENV_NAME, r->a);
-		ev_fields_put_str(&b, EVF_ENV_VALUE, r->b ? r->b : "");
+		if (built == REC_OK)
+			built = ev_fields_put_str(&b, EVF_ENV_NAME, r->a);
+		if (built == REC_OK)
+			built = ev_fields_put_str(&b, EVF_ENV_VALUE, r->b ? r->b : "");
 		break;
 	case REQ_EXEC:
-		ev_fields_put_str(&b, EVF_COMMAND, r->a);
+		if (built == REC_OK)
+			built = ev_fields_put_str(&b, EVF_COMMAND, r->a);
 		break;
 	case REQ_SUBSYSTEM:
-		ev_fields_put_str(&b, EVF_SUBSYSTEM, r->a);
+		if (built == REC_OK)
+			built = ev_fields_put_str(&b, EVF_SUBSYSTEM, r->a);
 		break;
 	case REQ_SIGNAL:
-		ev_fields_put_str(&b, EVF_SIGNAL, r->a);
+		if (built == REC_OK)
+			built = ev_fields_put_str(&b, EVF_SIGNAL, r->a);
 		break;
 	case REQ_SHELL:
 		break;
 	}
-	(void)px_conn_record(ch->c, (uint16_t)type, ch->id, buf_ptr(&b), buf_len(&b));
+	rc = built == REC_OK ? px_conn_record(ch->c, (uint16_t)type, ch->id, buf_ptr(&b), buf_len(&b))
+	    : PX_EINVAL;
+	if (rc != PX_OK && rc != PX_EFULL) {
+		px_log(PX_LOG_ERR, ch->c->id, "a %s request could not be recorded (%s); ending session",
+		    r->kind == REQ_WINCH ? "resize" : names[r->kind], px_strerror(rc));
+		px_conn_end(ch->c, "\r\nescort: a request could not be recorded; session ended\r\n");
+	}
 	buf_free(&b);
+	return rc;
 }
 
-static void
+static int
 record_simple(struct px_chan *ch, uint16_t type, const char *action)
 {
 	struct buf b;
+	int built, rc;
 
 	buf_init(&b, 1024);
-	ev_fields_put_str(&b, EVF_CH_ACTION, action);
-	(void)px_conn_record(ch->c, type, ch->id, buf_ptr(&b), buf_len(&b));
+	built = ev_fields_put_str(&b, EVF_CH_ACTION, action);
+	rc = px_conn_record_or_end(ch->c, type, ch->id, buf_ptr(&b), buf_len(&b), built);
 	buf_free(&b);
+	return rc;
 }
 
 /* ---- decisions (chan_decide.c) ------------------------------------------- */
@@ -516,6 +544,12 @@ replay_one(struct px_chan *ch)
 		if (!ch->started)
 			return 0;
 	}
+	if (!r->recorded) {
+		/* nothing reaches the target before it is in the recording */
+		if (c->rec_stalled || record_req(ch, r) != PX_OK)
+			return 0;
+		r->recorded = 1;
+	}
 	switch (r->kind) {
 	case REQ_PTY:
 		rc = ssh_channel_request_pty_size(ch->uc, r->a, r->cols, r->rows);
@@ -553,7 +587,6 @@ replay_one(struct px_chan *ch)
 		(void)req_pop(ch);
 	if (ch->rq == NULL)
 		ch->rq_tail = &ch->rq;
-	record_req(ch, r);
 	if (r->kind == REQ_SHELL || r->kind == REQ_EXEC || r->kind == REQ_SUBSYSTEM) {
 		if (rc != SSH_OK) {
 			px_log(PX_LOG_WARN, c->id, "target refused the %s request: %s",
@@ -636,13 +669,14 @@ send_exit(struct px_chan *ch)
 	ch->exit_sent = 1;
 	buf_init(&b, 4096);
 	if (ch->exit_kind == 1) {
-		ev_fields_put_u64(&b, EVF_EXIT_STATUS, (uint64_t)(uint32_t)ch->exit_status);
-		(void)px_conn_record(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b));
+		int built = ev_fields_put_u64(&b, EVF_EXIT_STATUS, (uint64_t)(uint32_t)ch->exit_status);
+		(void)px_conn_record_or_end(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b), built);
 		ssh_channel_request_send_exit_status(ch->tc, ch->exit_status);
 	} else {
-		ev_fields_put_str(&b, EVF_EXIT_SIGNAL, ch->exit_signal);
-		ev_fields_put_u64(&b, EVF_CORE, (uint64_t)ch->exit_core);
-		(void)px_conn_record(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b));
+		int built = ev_fields_put_str(&b, EVF_EXIT_SIGNAL, ch->exit_signal);
+		if (built == REC_OK)
+			built = ev_fields_put_u64(&b, EVF_CORE, (uint64_t)ch->exit_core);
+		(void)px_conn_record_or_end(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b), built);
 		ssh_channel_request_send_exit_signal(ch->tc, ch->exit_signal, ch->exit_core, "", "");
 	}
 	buf_free(&b);
@@ -716,7 +750,8 @@ px_chan_step(struct px_chan *ch)
 				px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
 			else
 				return;
-		} else if (c->state != CONN_RELAY || (m = main_req(ch)) == NULL) {
+		} else if (c->state != CONN_RELAY || c->rec_stalled || (m = main_req(ch)) == NULL) {
+			/* a decision is made only while it can be recorded */
 			return;
 		} else if (px_chan_decide(ch, m)) {
 			banner(ch);

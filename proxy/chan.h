@@ -38,6 +38,7 @@ struct px_req {
 	char *sent;                     /* exec: the command line sent to the target, rebuilt
 	                                 * by the policy from the parse of a (never a itself);
 	                                 * set by px_chan_decide when it allows the request */
+	int recorded;                   /* handed to the recorder (before it is sent) */
 	int cols, rows, pxw, pxh;
 };
 

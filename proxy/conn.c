@@ -11,6 +11,7 @@
 #include "policy/policy.h"
 #include "recorder/buf.h"
 #include "recorder/event.h"
+#include "recorder/rec_error.h"
 #include "proxy/chan.h"
 #include "proxy/chan_xfer.h"
 #include "proxy/conn.h"
@@ -70,21 +71,35 @@ px_conn_record(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, s
 }
 
 int
+px_conn_record_or_end(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, size_t n,
+    int built)
+{
+	int rc = built == REC_OK ? px_conn_record(c, type, chan, p, n) : PX_EINVAL;
+
+	if (rc != PX_OK && !c->end_requested) {
+		px_log(PX_LOG_ERR, c->id, "an event of type %u could not be recorded (%s); ending session",
+		    (unsigned)type, built == REC_OK ? px_strerror(rc) : "it could not be built");
+		px_conn_end(c, "\r\nescort: an event could not be recorded; session ended\r\n");
+	}
+	return rc;
+}
+
+int
 px_conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...)
 {
 	struct buf b;
 	va_list ap;
-	int tag, rc;
+	int tag, rc, built = REC_OK;
 
-	buf_init(&b, 256 * 1024);
+	buf_init(&b, EV_PAYLOAD_MAX);
 	va_start(ap, chan);
 	while ((tag = va_arg(ap, int)) != 0) {
 		const char *v = va_arg(ap, const char *);
-		if (v != NULL)
-			ev_fields_put_str(&b, (uint16_t)tag, v);
+		if (v != NULL && built == REC_OK)
+			built = ev_fields_put_str(&b, (uint16_t)tag, v);
 	}
 	va_end(ap);
-	rc = px_conn_record(c, type, chan, buf_ptr(&b), buf_len(&b));
+	rc = px_conn_record_or_end(c, type, chan, buf_ptr(&b), buf_len(&b), built);
 	buf_free(&b);
 	return rc;
 }
@@ -340,36 +355,47 @@ list_targets(struct px_conn *c)
 	px_log(PX_LOG_INFO, c->id, "%s listed %ld targets", c->user, n);
 }
 
+/* The META payload of the session: who, where, from where, under which
+ * policy.  Returns PX_OK, or PX_ENOMEM when a field could not be added (the
+ * session is then refused: it would be recorded without it). */
 static int
 build_meta(struct px_conn *c, struct buf *b)
 {
 	const struct pol_session *ps = c->ps;
 	char host[256], addr[300];
+	int r;
 
-	ev_fields_put_str(b, EVF_USER, c->user);
-	for (size_t i = 0; i < ps->user->nattrs; i++) {
+	r = ev_fields_put_str(b, EVF_USER, c->user);
+	for (size_t i = 0; r == REC_OK && i < ps->user->nattrs; i++) {
 		char kv[1024];
 		snprintf(kv, sizeof(kv), "%s=%s", ps->user->attrs[i].key, ps->user->attrs[i].value);
-		ev_fields_put_str(b, EVF_ATTR, kv);
+		r = ev_fields_put_str(b, EVF_ATTR, kv);
 	}
-	ev_fields_put_str(b, EVF_TARGET, ps->target->name);
-	ev_fields_put_str(b, EVF_LOGIN, ps->target->login ? ps->target->login : "");
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_TARGET, ps->target->name);
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_LOGIN, ps->target->login ? ps->target->login : "");
 	snprintf(addr, sizeof(addr), "%s:%d", c->peer, c->peer_port);
-	ev_fields_put_str(b, EVF_CLIENT_ADDR, addr);
-	ev_fields_put_str(b, EVF_CLIENT_KEY, c->keyfp);
-	ev_fields_put_str(b, EVF_POLICY_HASH, policy_hash(c->pol));
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_CLIENT_ADDR, addr);
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_CLIENT_KEY, c->keyfp);
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_POLICY_HASH, policy_hash(c->pol));
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "escort-proxy");
 	host[sizeof(host) - 1] = '\0';
-	ev_fields_put_str(b, EVF_PROXY_ID, host);
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_PROXY_ID, host);
 	snprintf(addr, sizeof(addr), "%s:%u", ps->target->host, (unsigned)ps->target->port);
-	ev_fields_put_str(b, EVF_TARGET_ADDR, addr);
-	{
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_TARGET_ADDR, addr);
+	if (r == REC_OK) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ev_fields_put_u64(b, EVF_WALL_NS, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+		r = ev_fields_put_u64(b, EVF_WALL_NS, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 	}
-	return buf_len(b) > 0 ? PX_OK : PX_ENOMEM;
+	return r == REC_OK && buf_len(b) > 0 ? PX_OK : PX_ENOMEM;
 }
 
 static void

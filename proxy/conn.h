@@ -154,8 +154,16 @@ void px_conn_free(struct px_conn *c);
 /* Hands an event to the recorder; see rec_link_event().  Returns PX_OK,
  * PX_EFULL, PX_ERECORDER. */
 int px_conn_record(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, size_t n);
-/* Records a structured event built from (tag, string) pairs ending with 0. */
+/* Records a structured event built from (tag, string) pairs ending with 0.
+ * A failure ends the session, as px_conn_record_or_end does. */
 int px_conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...);
+/* Hands an event to the recorder; when it is not taken (`built` is not
+ * REC_OK: the event could not be built; or the link refused it), nothing
+ * goes on unrecorded: the session is ended with a message (px_conn_end)
+ * and the error returned.  Returns PX_OK, PX_EFULL, PX_ERECORDER or
+ * PX_EINVAL (built != REC_OK). */
+int px_conn_record_or_end(struct px_conn *c, uint16_t type, uint32_t chan, const void *p,
+    size_t n, int built);
 
 /* Upstream (upstream.c). */
 int px_up_start(struct px_conn *c, const struct pol_target *t);

@@ -94,10 +94,16 @@ read_argv(struct wread *r, const struct cword *w, size_t n, const struct wrap_op
 {
 	const struct wrap_model *m = r->m;
 	size_t i = o->first;
-	if (m->flags & WRAPF_ASSIGN)
-		while (i < n && w[i].len > 0 && w[i].s[0] != '=' &&
-		    memchr(w[i].s, '=', w[i].len) != NULL)
+	if (m->flags & WRAPF_BANG)	/* bash's time keyword: time ! PIPELINE */
+		while (i < n && wrap_word_is(&w[i], "!"))
 			i++;
+	if (m->flags & WRAPF_ASSIGN)
+		for (; i < n && w[i].len > 0 && w[i].s[0] != '=' &&
+		    memchr(w[i].s, '=', w[i].len) != NULL; i++)
+			if (wrap_special_var(w[i].s, w[i].len))
+				return wr_set(r, WR_DENY, "sets %.*s, which changes what runs",
+				    (int)((const char *)memchr(w[i].s, '=', w[i].len) - w[i].s),
+				    w[i].s);
 	for (unsigned k = 0; k < m->skip; k++, i++) {
 		if (i >= n)
 			return wr_set(r, WR_NOTHING, NULL);
@@ -105,9 +111,6 @@ read_argv(struct wread *r, const struct cword *w, size_t n, const struct wrap_op
 			return wr_set(r, WR_DENY, "'%.*s' is not known until it runs",
 			    (int)(w[i].len < 40 ? w[i].len : 40), w[i].s);
 	}
-	if (m->flags & WRAPF_BANG)
-		while (i < n && wrap_word_is(&w[i], "!"))
-			i++;
 	if (o->acts & (1u << WACT_SHELL)) {
 		if (i >= n)
 			return wr_set(r, WR_NAMED, "%s", m->bare ? m->bare : "starts a shell");

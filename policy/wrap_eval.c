@@ -6,7 +6,9 @@
  * compgen -C/-F/-W, mapfile -C, hash -p, alias, enable, exec, coproc, bind
  * and fc run or redefine commands; interpreters run inline code (python -c,
  * perl -e, awk programs with system(), sed's e and w commands, vim -c, less
- * +!...).  Such a command is allowed or approved only by a pattern whose
+ * +!...).  Assigning a variable the shell later runs (PROMPT_COMMAND, PS1,
+ * PATH, BASH_ENV ...) through declare, export, read and the like counts too.
+ * Such a command is allowed or approved only by a pattern whose
  * first word names it literally: `allow "* ..."` does not reach it.  The
  * table says, per name, which forms evaluate; a form not understood counts
  * as evaluating.
@@ -31,12 +33,40 @@ starts(const struct cword *w, const char *p)
 	return w->len >= l && memcmp(w->s, p, l) == 0;
 }
 
-/* Any argument containing '[' (an array subscript, evaluated as arithmetic). */
+/*
+ * Variables whose value the shell or the next program runs or uses to find
+ * what runs: prompts (PROMPT_COMMAND, PS0..PS4 are expanded with command
+ * substitution), start-up files, PATH and IFS, pagers and editors, the
+ * dynamic loader and interpreters' option variables.
+ */
+static const char *const special_vars[] = {
+	"BASHOPTS", "BASH_ENV", "BASH_LOADABLES_PATH", "BASH_XTRACEFD", "CDPATH", "EDITOR",
+	"ENV", "EXECIGNORE", "FCEDIT", "GIT_PAGER", "GIT_EDITOR", "GIT_SSH", "GIT_SSH_COMMAND",
+	"GLOBIGNORE", "HISTFILE", "HOSTFILE", "IFS", "INPUTRC", "LD_AUDIT", "LD_LIBRARY_PATH",
+	"LD_PRELOAD", "LESSCLOSE", "LESSOPEN", "MANPAGER", "NODE_OPTIONS", "PAGER", "PATH",
+	"PERL5LIB", "PERL5OPT", "PROMPT_COMMAND", "PS0", "PS1", "PS2", "PS3", "PS4",
+	"PYTHONPATH", "PYTHONSTARTUP", "RUBYOPT", "SHELLOPTS", "SYSTEMD_PAGER", "VISUAL", NULL
+};
+
+bool
+wrap_special_var(const char *s, size_t len)
+{
+	size_t l = 0;
+	while (l < len && s[l] != '=' && s[l] != '[' && s[l] != '+')
+		l++;
+	for (size_t k = 0; special_vars[k]; k++)
+		if (strlen(special_vars[k]) == l && memcmp(special_vars[k], s, l) == 0)
+			return true;
+	return false;
+}
+
+/* Any argument containing '[' (an array subscript, evaluated as
+ * arithmetic) or naming a special variable. */
 static bool
 any_subscript(const struct cword *w, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
-		if (has_byte(&w[i], '['))
+		if (has_byte(&w[i], '[') || wrap_special_var(w[i].s, w[i].len))
 			return true;
 	return false;
 }
@@ -341,6 +371,7 @@ ev_dbracket(const struct cword *w, size_t n)
 	return any_word(w, n, v);
 }
 
+/* printf -v NAME: assigns, and NAME may carry a subscript */
 static bool
 ev_printf(const struct cword *w, size_t n)
 {

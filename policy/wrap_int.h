@@ -105,6 +105,11 @@ struct wrap_opts {
 int wrap_opt_parse(const struct wrap_model *m, const struct cword *w, size_t n,
     struct wrap_opts *o);
 
+/* Whether s[0..len) is, or assigns (NAME=, NAME+=, NAME[...]), a variable
+ * the shell or the next program runs or uses to find what runs
+ * (PROMPT_COMMAND, PS1, PATH, IFS, BASH_ENV, LD_PRELOAD, PAGER ...). */
+bool wrap_special_var(const char *s, size_t len);
+
 /* The base name of word w (after the last '/'). */
 const char *wrap_base(const struct cword *w, size_t *len);
 bool wrap_word_is(const struct cword *w, const char *s);

@@ -125,7 +125,7 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 	c->verdict = v;
 	/* wrappers: the inner commands must pass on their own */
 	struct wrap_inner in[4];
-	int ni = wrap_inner(w, n, in, 4);
+	int ni = wrap_inner(w, n, open_tail, in, 4);
 	if (ni < 0) {
 		C->err = POL_E_NOMEM;
 		return POL_DENY;
@@ -145,7 +145,8 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 			iv = POL_ALLOW;
 			for (size_t j = in[k].start; j < in[k].end; j++) {
 				size_t before = C->out->nchecks;
-				enum pol_verdict sv = check_words(C, w + j, n - j, simple, depth + 1, false);
+				enum pol_verdict sv = check_words(C, w + j, n - j, simple, depth + 1,
+				    open_tail);
 				if (sv == POL_ALLOW) {
 					/* keep explain readable: drop tails that matched nothing */
 					for (size_t q = before; q < C->out->nchecks; q++)

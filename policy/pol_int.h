@@ -180,10 +180,14 @@ struct wrap_inner {
 	const char *wrapper;		/* static wrapper name */
 	char msg[128];			/* storage for a composed reason */
 };
-/* Finds the commands the wrapper words w[0..n) run.  Fills up to `max`
- * entries of out and returns their count (0 = not a wrapper, or nothing
- * runs); -1 on ENOMEM.  Free with wrap_inner_clear. */
-int wrap_inner(const struct cword *w, size_t n, struct wrap_inner *out, int max);
+/* Finds the commands the wrapper words w[0..n) run.  `open_tail`: unknown
+ * words are appended (xargs): a wrapper whose command or options they could
+ * supply (xargs env, xargs sh, xargs timeout 5, xargs find .) is denied, and
+ * an inner command keeps the open tail.  Fills up to `max` entries of out
+ * and returns their count (0 = not a wrapper, or nothing runs); -1 on
+ * ENOMEM.  Free with wrap_inner_clear. */
+int wrap_inner(const struct cword *w, size_t n, bool open_tail, struct wrap_inner *out,
+    int max);
 void wrap_inner_clear(struct wrap_inner *v, int n);
 /* What a rule must spell out to allow or approve a command that
  * wrap_literal_only reports. */

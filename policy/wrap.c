@@ -36,6 +36,8 @@ struct wread {
 	bool open_tail;
 	const char *ph;		/* xargs -I STR */
 	size_t phlen;
+	bool settled;		/* WR_NOTHING: by an option (sudo -l) or a script
+				 * operand (sh FILE), not by a missing command */
 	const char *key;	/* WR_NAMED: a word the rule must also name */
 	size_t keylen;
 	char why[128];
@@ -138,6 +140,7 @@ read_shell(struct wread *r, const struct cword *w, size_t n, const struct wrap_o
 	if (o->first >= n)
 		return wr_set(r, WR_NAMED, "%s", r->m->bare);
 	r->kind = WR_NOTHING;	/* runs a script file: matched as is */
+	r->settled = true;
 	return r->kind;
 }
 
@@ -297,8 +300,10 @@ wrap_read(const struct cword *w, size_t n, struct wread *r)
 		return wr_optfail(r, &o);
 	if (o.acts & (1u << WACT_DENY))
 		return wr_set(r, WR_DENY, "%s", o.why);
-	if (o.acts & (1u << WACT_NOCMD))
+	if (o.acts & (1u << WACT_NOCMD)) {
+		r->settled = true;
 		return r->kind;
+	}
 	switch (r->m->how) {
 	case WHOW_ARGV:
 		return read_argv(r, w, n, &o);
@@ -314,6 +319,10 @@ wrap_read(const struct cword *w, size_t n, struct wread *r)
 		return read_script(r, &o);
 	case WHOW_FLOCK:
 		return read_flock(r, w, n, &o);
+	case WHOW_TEXT1:
+		if (o.first >= n || wrap_word_is(&w[o.first], "-"))
+			return r->kind;	/* lists, or resets handlers */
+		return wr_text(r, &(struct wrap_optarg){ o.first, 0, true });
 	default:
 		return r->kind;
 	}
@@ -409,8 +418,28 @@ out_find(const struct cword *w, size_t n, struct wrap_inner *out, int max)
 	return cnt;
 }
 
+/* Whether words appended to a wrapper use (xargs) reach only the inner
+ * command's arguments: they cannot become its command, its options (a
+ * permuting parser, find's expression, watch's text) or a shell's -c. */
+static bool
+tail_safe(const struct wread *r)
+{
+	switch (r->kind) {
+	case WR_ARGV:
+		return r->m->optstring != NULL && r->m->optstring[0] == '+';
+	case WR_TEXT:
+		return r->m->how == WHOW_SHELL;	/* they become $0, $1 ... */
+	case WR_NOTHING:
+		return r->settled;
+	case WR_DENY:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int
-wrap_inner(const struct cword *w, size_t n, struct wrap_inner *out, int max)
+wrap_inner(const struct cword *w, size_t n, bool open_tail, struct wrap_inner *out, int max)
 {
 	if (n == 0 || max < 1)
 		return 0;
@@ -418,6 +447,9 @@ wrap_inner(const struct cword *w, size_t n, struct wrap_inner *out, int max)
 	struct wread r;
 	wrap_read(w, n, &r);
 	const char *name = r.m ? r.m->name : "";
+	if (open_tail && r.m != NULL && !tail_safe(&r))
+		return out_deny(out, name, "the words xargs appends could become its command "
+		    "or options");
 	switch (r.kind) {
 	case WR_NOTHING:
 	case WR_NAMED:		/* decided by wrap_literal_only */
@@ -426,7 +458,7 @@ wrap_inner(const struct cword *w, size_t n, struct wrap_inner *out, int max)
 		return out_deny(out, name, r.why);
 	case WR_ARGV:
 		out_argv(out, name, r.start, r.end);
-		out->open_tail = r.open_tail;
+		out->open_tail = r.open_tail || open_tail;
 		if (r.ph != NULL) {
 			out->placeholders = true;
 			out->ph = r.ph;

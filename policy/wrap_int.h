@@ -28,13 +28,15 @@ enum wrap_act {
 enum wrap_how {
 	WHOW_ARGV,	/* operands after `skip` are the command and its arguments */
 	WHOW_SHELL,	/* a shell: -c makes the first operand shell text */
-	WHOW_WATCH,	/* operands joined with spaces, run by sh -c (or argv with -x) */
+	WHOW_WATCH,	/* operands joined with spaces, run by sh -c (or argv with -x);
+			 * eval too */
 	WHOW_FIND,	/* -exec / -execdir / -ok / -okdir ... ; or {} + */
 	WHOW_XARGS,	/* argv, with words from the input appended or replacing STR */
 	WHOW_SU,	/* [USER]; the shell text comes from -c */
 	WHOW_SG,	/* [-] GROUP [-c] TEXT */
 	WHOW_SCRIPT,	/* [FILE]; the shell text comes from -c */
 	WHOW_FLOCK,	/* FILE COMMAND... or FILE -c TEXT or FD */
+	WHOW_TEXT1,	/* the first operand is shell text (trap TEXT SIG...) */
 	WHOW_SUFFIXES,	/* options not modelled: every tail may be the command */
 	WHOW_DENY,	/* always denied (sudoedit) */
 };

@@ -106,6 +106,14 @@ static const struct wrap_long su_l[] = {
 	{ "fast", WARG_NO, 'f' }, { "group", WARG_REQ, 'g' }, { "supp-group", WARG_REQ, 'G' },
 	{ "login", WARG_NO, 'l' }, { "preserve-environment", WARG_NO, 'p' },
 	{ "pty", WARG_NO, 'P' }, { "shell", WARG_REQ, 's' },
+	{ "whitelist-environment", WARG_REQ, 'w' }, { "help", WARG_NO, 'h' },
+	{ "version", WARG_NO, 'V' }, L_END
+};
+static const struct wrap_long runuser_l[] = {
+	{ "command", WARG_REQ, 'c' }, { "session-command", WARG_REQ, 'C' },
+	{ "fast", WARG_NO, 'f' }, { "group", WARG_REQ, 'g' }, { "supp-group", WARG_REQ, 'G' },
+	{ "login", WARG_NO, 'l' }, { "preserve-environment", WARG_NO, 'p' },
+	{ "pty", WARG_NO, 'P' }, { "shell", WARG_REQ, 's' },
 	{ "whitelist-environment", WARG_REQ, 'w' }, { "user", WARG_REQ, 'u' },
 	{ "help", WARG_NO, 'h' }, { "version", WARG_NO, 'V' }, L_END
 };
@@ -211,6 +219,10 @@ static const struct wrap_actdef command_a[] = {
 	{ 'v', WACT_NOCMD, NULL }, { 'V', WACT_NOCMD, NULL }, A_END
 };
 
+static const struct wrap_actdef trap_a[] = {
+	{ 'l', WACT_NOCMD, NULL }, { 'p', WACT_NOCMD, NULL }, A_END
+};
+
 static const struct wrap_actdef none_a[] = { A_END };
 
 /*
@@ -230,6 +242,7 @@ static const struct wrap_model models[] = {
 	{ "dbus-launch", NULL, NULL, NULL, WHOW_SUFFIXES, 0, 0, NULL },
 	{ "doas", "+C:Lnsu:", NULL, doas_a, WHOW_ARGV, 0, WRAPF_EXACT, SHELL_WHY },
 	{ "env", "+0C:iS:u:v", env_l, env_a, WHOW_ARGV, 0, WRAPF_DASH | WRAPF_ASSIGN, NULL },
+	{ "eval", "+", NULL, none_a, WHOW_WATCH, 0, WRAPF_EXACT, NULL },
 	{ "exec", "+a:cl", NULL, none_a, WHOW_ARGV, 0, WRAPF_EXACT, NULL },
 	{ "expect", NULL, NULL, NULL, WHOW_SUFFIXES, 0, 0, NULL },
 	{ "fakeroot", NULL, NULL, NULL, WHOW_SUFFIXES, 0, 0, NULL },
@@ -252,7 +265,7 @@ static const struct wrap_model models[] = {
 	{ "proxychains", NULL, NULL, NULL, WHOW_SUFFIXES, 0, 0, NULL },
 	{ "proxychains4", NULL, NULL, NULL, WHOW_SUFFIXES, 0, 0, NULL },
 	{ "rlwrap", NULL, NULL, NULL, WHOW_SUFFIXES, 0, 0, NULL },
-	{ "runuser", "c:C:fg:G:lmpPs:u:hVw:", su_l, runuser_a, WHOW_SU, 0, WRAPF_DASH, SHELL_WHY },
+	{ "runuser", "c:fg:G:lmpPs:u:hVw:", runuser_l, runuser_a, WHOW_SU, 0, WRAPF_DASH, SHELL_WHY },
 	{ "script", "aB:c:eE:fI:O:o:qm:T:t::Vh", script_l, script_a, WHOW_SCRIPT, 0, 0, SHELL_WHY },
 	{ "setpriv", NULL, NULL, NULL, WHOW_SUFFIXES, 0, 0, NULL },
 	{ "setsid", "+cfwVh", setsid_l, hv_a, WHOW_ARGV, 0, 0, NULL },
@@ -260,7 +273,7 @@ static const struct wrap_model models[] = {
 	{ "ssh-agent", NULL, NULL, NULL, WHOW_SUFFIXES, 0, 0, NULL },
 	{ "stdbuf", "+i:o:e:", stdbuf_l, help_a, WHOW_ARGV, 0, 0, NULL },
 	{ "strace", NULL, NULL, NULL, WHOW_SUFFIXES, 0, 0, NULL },
-	{ "su", "c:C:fg:G:lmpPs:hVw:", su_l, su_a, WHOW_SU, 0, WRAPF_DASH, SHELL_WHY },
+	{ "su", "c:fg:G:lmpPs:hVw:", su_l, su_a, WHOW_SU, 0, WRAPF_DASH, SHELL_WHY },
 	{ "sudo", "+Aa:BbC:c:D:Eeg:Hh:iKklNnPp:R:r:SsT:t:U:u:Vv", sudo_l, sudo_a, WHOW_ARGV, 0,
 	  WRAPF_ASSIGN, SHELL_WHY },
 	{ "sudoedit", NULL, NULL, NULL, WHOW_DENY, 0, 0, NULL },
@@ -269,6 +282,7 @@ static const struct wrap_model models[] = {
 	{ "time", "+af:o:pqvV", time_l, time_a, WHOW_ARGV, 0, WRAPF_BANG | WRAPF_ASSIGN, NULL },
 	{ "timeout", "+k:s:v", timeout_l, help_a, WHOW_ARGV, 1, 0, NULL },
 	{ "torsocks", NULL, NULL, NULL, WHOW_SUFFIXES, 0, 0, NULL },
+	{ "trap", "+lp", NULL, trap_a, WHOW_TEXT1, 0, WRAPF_EXACT, NULL },
 	{ "unbuffer", NULL, NULL, NULL, WHOW_SUFFIXES, 0, 0, NULL },
 	{ "unshare", NULL, NULL, NULL, WHOW_SUFFIXES, 0, 0, NULL },
 	{ "valgrind", NULL, NULL, NULL, WHOW_SUFFIXES, 0, 0, NULL },

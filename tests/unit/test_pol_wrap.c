@@ -187,6 +187,24 @@ static const struct row rows[] = {
 	{ "tight", "xargs -Z echo", D, "'-Z' is not an option" },
 	{ "tight", "xargs uptime", D, NULL },	/* input words appended */
 	{ "loose", "xargs -I{} rm {}", D, NULL },
+	/* appended input words must not supply a wrapper's command or options */
+	{ "tight", "xargs env", D, "xargs appends" },
+	{ "tight", "xargs env -i", D, "xargs appends" },
+	{ "tight", "xargs sh", D, "xargs appends" },
+	{ "tight", "xargs timeout 5", D, "xargs appends" },
+	{ "tight", "xargs find .", D, "xargs appends" },
+	{ "tight", "xargs watch ls", D, "xargs appends" },
+	{ "tight", "xargs su -c ls", D, "xargs appends" },
+	{ "tight", "xargs xargs", D, "xargs appends" },
+	{ "tight", "xargs sudo -s ls", D, "xargs appends" },
+	{ "tight", "xargs env ls", A, NULL },
+	{ "tight", "xargs nice -n 5 ls", A, NULL },
+	{ "tight", "xargs sh -c 'ls \"$@\"' sh", D, NULL },	/* $@: variable */
+	{ "tight", "xargs sh -c ls sh", A, NULL },
+	{ "tight", "xargs sudo -l", A, NULL },
+	{ "tight", "xargs env uptime", D, "no rule allows" },	/* uptime + words */
+	{ "loose", "xargs env", D, NULL },
+	{ "loose", "xargs bash", D, NULL },
 	/* shells: -c TEXT, -c -- TEXT, -c TEXT NAME ARGS, clusters */
 	{ "tight", "bash -c -- 'rm x'", D, "rm ..." },
 	{ "tight", "bash -c -- 'uptime'", A, NULL },
@@ -352,6 +370,8 @@ static const struct row rows[] = {
 	/* evaluating builtins: denied under "* ...", allowed by a literal rule */
 	{ "loose", "eval ls", D, "'eval' evaluates its arguments as code; a rule must name it literally" },
 	{ "named", "eval ls", A, NULL },
+	{ "named", "eval rm x", D, "no rule allows 'rm x'" },	/* the text is checked too */
+	{ "named", "eval 'ls;' rm x", D, "no rule allows" },
 	{ "appr", "eval ls", D, "evaluates" },
 	{ "loose", "let 'a[0]=1'", D, "evaluates" },
 	{ "named", "let 'a[0]=1'", A, NULL },
@@ -401,6 +421,9 @@ static const struct row rows[] = {
 	{ "named", ". /tmp/x.sh", A, NULL },
 	{ "loose", "trap 'ls' EXIT", D, "evaluates" },
 	{ "named", "trap 'ls' EXIT", A, NULL },
+	{ "named", "trap 'rm x' EXIT", D, "no rule allows 'rm x'" },
+	{ "named", "trap -- 'ls; rm x' INT", D, "no rule allows" },
+	{ "named", "trap - INT", A, NULL },
 	{ "loose", "trap -p", A, NULL },
 	{ "loose", "compgen -C ls x", D, "evaluates" },
 	{ "loose", "compgen -F f x", D, NULL },

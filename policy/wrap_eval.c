@@ -14,6 +14,7 @@
  * as evaluating.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/wrap_int.h"
@@ -313,7 +314,7 @@ ev_sed(const struct cword *w, size_t n)
 				have = true;
 				if (sed_script_evaluates(x->s + 13, x->len - 13))
 					return true;
-			} else if (starts(x, "--e") || starts(x, "--f") || starts(x, "--in") ||
+			} else if (starts(x, "--e") || starts(x, "--f") || starts(x, "--i") ||
 			    starts(x, "--l")) {
 				return true;	/* --expression S, --file, --in-place, --line-length */
 			}
@@ -584,67 +585,128 @@ ev_emacs(const struct cword *w, size_t n)
 }
 
 struct evdef {
-	const char *name;	/* base name; a trailing '*' matches a prefix */
+	const char *name;	/* base name (eval_prefixes: its prefix) */
 	bool (*evaluates)(const struct cword *w, size_t n);
 	const char *what;	/* "evaluates its arguments as code" unless set */
 };
 
+/* Sorted by name (strcmp order) for bsearch. */
 static const struct evdef evals[] = {
-	/* bash builtins and keywords */
-	{ ".", ev_always, NULL }, { "source", ev_always, NULL }, { "eval", ev_always, NULL },
-	{ "let", ev_always, NULL }, { "((", ev_always, NULL }, { "coproc", ev_always, NULL },
-	{ "exec", ev_always, "replaces the shell" }, { "trap", ev_trap, NULL },
-	{ "alias", ev_args, "redefines commands" }, { "enable", ev_args, "changes builtins" },
-	{ "complete", ev_always, NULL }, { "compgen", ev_compgen, NULL },
-	{ "hash", ev_hash, "redefines commands" }, { "fc", ev_always, "runs history" },
+	{ "((", ev_always, NULL },
+	{ ".", ev_always, NULL },
+	{ "[", ev_test, NULL },
+	{ "[[", ev_dbracket, NULL },
+	{ "alias", ev_args, "redefines commands" },
+	{ "at", ev_always, "schedules commands" },
+	{ "awk", ev_always, NULL },
+	{ "batch", ev_always, "schedules commands" },
 	{ "bind", ev_bind, "redefines keys" },
-	{ "test", ev_test, NULL }, { "[", ev_test, NULL }, { "[[", ev_dbracket, NULL },
-	{ "printf", ev_printf, NULL },
-	{ "declare", ev_declare, NULL }, { "typeset", ev_declare, NULL },
-	{ "local", ev_declare, NULL }, { "export", ev_readonly, NULL },
-	{ "readonly", ev_readonly, NULL },
-	{ "read", ev_subscript, NULL }, { "getopts", ev_subscript, NULL },
-	{ "wait", ev_subscript, NULL }, { "unset", ev_subscript, NULL },
-	{ "mapfile", ev_mapfile, NULL }, { "readarray", ev_mapfile, NULL },
-	/* interpreters and programs with a command language */
-	{ "python*", ev_python, NULL }, { "pypy*", ev_python, NULL },
-	{ "perl*", ev_perl, NULL }, { "ruby*", ev_ruby, NULL }, { "irb", ev_always, NULL },
-	{ "node", ev_node, NULL }, { "nodejs", ev_node, NULL }, { "php*", ev_php, NULL },
-	{ "lua*", ev_lua, NULL }, { "luajit", ev_lua, NULL },
-	{ "awk", ev_always, NULL }, { "gawk", ev_always, NULL }, { "mawk", ev_always, NULL },
-	{ "nawk", ev_always, NULL }, { "busybox-awk", ev_always, NULL },
-	{ "sed", ev_sed, "may execute or write files" }, { "gsed", ev_sed,
-	  "may execute or write files" },
-	{ "tclsh*", ev_always, NULL }, { "wish*", ev_always, NULL }, { "expect", ev_always, NULL },
-	{ "gdb", ev_always, NULL }, { "dc", ev_always, NULL }, { "ed", ev_always, NULL },
-	{ "vi", ev_vim, NULL }, { "vim", ev_vim, NULL }, { "nvim", ev_vim, NULL },
-	{ "view", ev_vim, NULL }, { "vimdiff", ev_vim, NULL }, { "ex", ev_vim, NULL },
-	{ "rvim", ev_vim, NULL }, { "gvim", ev_vim, NULL },
-	{ "emacs", ev_emacs, NULL },
-	{ "less", ev_pager, NULL }, { "more", ev_pager, NULL }, { "most", ev_pager, NULL },
-	{ "man", ev_man, "runs a pager or preprocessor it is given" },
-	{ "git", ev_git, "runs configured commands" }, { "tar", ev_tar, "runs commands" },
-	{ "rsync", ev_rsync, "runs a remote shell it is given" },
-	{ "make", ev_make, NULL },
-	{ "at", ev_always, "schedules commands" }, { "batch", ev_always, "schedules commands" },
+	{ "busybox-awk", ev_always, NULL },
+	{ "compgen", ev_compgen, NULL },
+	{ "complete", ev_always, NULL },
+	{ "coproc", ev_always, NULL },
 	{ "crontab", ev_crontab, "schedules commands" },
-	{ "tmux", ev_always, "starts shells" }, { "screen", ev_always, "starts shells" },
+	{ "dc", ev_always, NULL },
+	{ "declare", ev_declare, NULL },
+	{ "ed", ev_always, NULL },
+	{ "emacs", ev_emacs, NULL },
+	{ "enable", ev_args, "changes builtins" },
+	{ "eval", ev_always, NULL },
+	{ "ex", ev_always, NULL },
+	{ "exec", ev_always, "replaces the shell" },
+	{ "expect", ev_always, NULL },
+	{ "export", ev_readonly, NULL },
+	{ "fc", ev_always, "runs history" },
+	{ "gawk", ev_always, NULL },
+	{ "gdb", ev_always, NULL },
+	{ "getopts", ev_subscript, NULL },
+	{ "git", ev_git, "runs configured commands" },
+	{ "gsed", ev_sed, "may execute or write files" },
+	{ "gvim", ev_vim, NULL },
+	{ "hash", ev_hash, "redefines commands" },
+	{ "irb", ev_always, NULL },
+	{ "less", ev_pager, NULL },
+	{ "let", ev_always, NULL },
+	{ "local", ev_declare, NULL },
+	{ "luajit", ev_lua, NULL },
+	{ "make", ev_make, NULL },
+	{ "man", ev_man, "runs a pager or preprocessor it is given" },
+	{ "mapfile", ev_mapfile, NULL },
+	{ "mawk", ev_always, NULL },
+	{ "more", ev_pager, NULL },
+	{ "most", ev_pager, NULL },
+	{ "nawk", ev_always, NULL },
+	{ "node", ev_node, NULL },
+	{ "nodejs", ev_node, NULL },
+	{ "nvim", ev_vim, NULL },
+	{ "printf", ev_printf, NULL },
+	{ "read", ev_subscript, NULL },
+	{ "readarray", ev_mapfile, NULL },
+	{ "readonly", ev_readonly, NULL },
+	{ "rsync", ev_rsync, "runs a remote shell it is given" },
+	{ "rvim", ev_vim, NULL },
+	{ "screen", ev_always, "starts shells" },
+	{ "sed", ev_sed, "may execute or write files" },
+	{ "source", ev_always, NULL },
+	{ "tar", ev_tar, "runs commands" },
+	{ "test", ev_test, NULL },
+	{ "tmux", ev_always, "starts shells" },
+	{ "trap", ev_trap, NULL },
+	{ "typeset", ev_declare, NULL },
+	{ "unset", ev_subscript, NULL },
+	{ "vi", ev_vim, NULL },
+	{ "view", ev_vim, NULL },
+	{ "vim", ev_vim, NULL },
+	{ "vimdiff", ev_vim, NULL },
+	{ "wait", ev_subscript, NULL },
 };
+
+/* Names with version suffixes (python3.11, perl5.36, tclsh8.6): by prefix. */
+static const struct evdef eval_prefixes[] = {
+	{ "python", ev_python, NULL },
+	{ "pypy", ev_python, NULL },
+	{ "perl", ev_perl, NULL },
+	{ "ruby", ev_ruby, NULL },
+	{ "php", ev_php, NULL },
+	{ "lua", ev_lua, NULL },
+	{ "tclsh", ev_always, NULL },
+	{ "wish", ev_always, NULL },
+};
+
+static int
+ev_cmp(const void *key, const void *elem)
+{
+	const struct evdef *e = elem;
+	return strcmp(key, e->name);
+}
 
 static const struct evdef *
 ev_find(const char *b, size_t bl)
 {
-	for (size_t i = 0; i < sizeof(evals) / sizeof(evals[0]); i++) {
-		const char *nm = evals[i].name;
-		size_t l = strlen(nm);
-		if (l > 1 && nm[l - 1] == '*') {
-			if (bl >= l - 1 && memcmp(b, nm, l - 1) == 0)
-				return &evals[i];
-		} else if (bl == l && memcmp(b, nm, l) == 0) {
-			return &evals[i];
-		}
+	char k[32];
+	if (bl == 0 || bl >= sizeof(k) || memchr(b, '\0', bl) != NULL)
+		return NULL;
+	memcpy(k, b, bl);
+	k[bl] = '\0';
+	const struct evdef *e = bsearch(k, evals, sizeof(evals) / sizeof(evals[0]),
+	    sizeof(evals[0]), ev_cmp);
+	if (e != NULL)
+		return e;
+	for (size_t i = 0; i < sizeof(eval_prefixes) / sizeof(eval_prefixes[0]); i++) {
+		size_t l = strlen(eval_prefixes[i].name);
+		if (bl >= l && memcmp(b, eval_prefixes[i].name, l) == 0)
+			return &eval_prefixes[i];
 	}
 	return NULL;
+}
+
+bool
+wrap_eval_table_sorted(void)
+{
+	for (size_t i = 1; i < sizeof(evals) / sizeof(evals[0]); i++)
+		if (strcmp(evals[i - 1].name, evals[i].name) >= 0)
+			return false;
+	return true;
 }
 
 bool

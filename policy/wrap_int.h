@@ -107,6 +107,10 @@ struct wrap_opts {
 int wrap_opt_parse(const struct wrap_model *m, const struct cword *w, size_t n,
     struct wrap_opts *o);
 
+/* Whether wrap_eval.c's table of evaluating commands is sorted (its
+ * lookup is a bsearch); for the unit test. */
+bool wrap_eval_table_sorted(void);
+
 /* Whether s[0..len) is, or assigns (NAME=, NAME+=, NAME[...]), a variable
  * the shell or the next program runs or uses to find what runs
  * (PROMPT_COMMAND, PS1, PATH, IFS, BASH_ENV, LD_PRELOAD, PAGER ...). */

@@ -508,6 +508,8 @@ static const struct row rows[] = {
 	{ "loose", "sed --expression='1w x' f", D, NULL },
 	{ "named", "sed 's/a/b/e' f", A, NULL },
 	{ "loose", "sed 's/a/b/g' f", A, NULL },
+	{ "loose", "sed --i 's/a/b/' f", D, NULL },	/* --in-place abbreviated */
+	{ "loose", "ex f", D, NULL },
 	{ "loose", "sed -n '1,5p' f", A, NULL },
 	{ "loose", "sed -E 's|/x|/y|2; /^#/d; y/abc/xyz/' f", A, NULL },
 	{ "loose", "sed '/start/,/end/{s/e/E/g;p}' f", A, NULL },
@@ -585,6 +587,7 @@ test_table_sorted(void **state)
 				assert_true(j > 0);
 	}
 	assert_null(wrap_model_find("cat", 3));
+	assert_true(wrap_eval_table_sorted());
 }
 
 /* The deciding check names the wrapper and the option it did not know. */

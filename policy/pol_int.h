@@ -214,6 +214,11 @@ bool wrap_literal_only(const struct cword *w, size_t n, struct wrap_literal *lit
  * one of its words is exactly that key. */
 bool wrap_names_literally(const struct pattern *pt, const struct cword *w,
     const struct wrap_literal *lit);
+/* For `escort-policy check`: when allow or approve pattern pt's first word
+ * is a glob or "..." that matches the name of a command that evaluates
+ * strings as code (eval, awk, python3 ...), writes a warning saying that
+ * the pattern does not reach those forms into msg and returns 1; else 0. */
+int wrap_lint_pattern(const struct pattern *pt, char *msg, size_t msglen);
 
 /* the parser (parse.c) */
 int pol_parse_file(struct policy *p, const char *path, int depth, struct pol_diags *d,

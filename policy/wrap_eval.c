@@ -746,3 +746,51 @@ wrap_names_literally(const struct pattern *pt, const struct cword *w,
 			return true;
 	return false;
 }
+
+/* Appends `name` to the list in buf (at most `max` names, then "..."). */
+static void
+lint_add(char *buf, size_t cap, int *count, int max, const char *name)
+{
+	size_t l = strlen(buf);
+	if (*count < max)
+		snprintf(buf + l, cap - l, "%s%s", *count ? ", " : "", name);
+	else if (*count == max)
+		snprintf(buf + l, cap - l, ", ...");
+	(*count)++;
+}
+
+int
+wrap_lint_pattern(const struct pattern *pt, char *msg, size_t msglen)
+{
+	if (pt->verdict == POL_DENY || pt->nw == 0)
+		return 0;
+	const struct pword *w0 = &pt->w[0];
+	if (!w0->ellipsis && !w0->star)
+		return 0;
+	char names[160] = "";
+	int count = 0;
+	if (w0->ellipsis || (w0->len == 1 && w0->s[0] == '*')) {
+		snprintf(names, sizeof(names), "eval, source, let, printf -v, awk, sed, "
+		    "python -c, sudo -s, ...");
+		count = 1;
+	} else {
+		for (size_t i = 0; i < sizeof(evals) / sizeof(evals[0]); i++)
+			if (word_glob(w0->s, w0->len, evals[i].name, strlen(evals[i].name)))
+				lint_add(names, sizeof(names), &count, 6, evals[i].name);
+		for (size_t i = 0; i < sizeof(eval_prefixes) / sizeof(eval_prefixes[0]); i++) {
+			/* "pyth*" matches "python3": try the prefix and prefix + "3" */
+			const char *nm = eval_prefixes[i].name;
+			char v[40];
+			snprintf(v, sizeof(v), "%s3", nm);
+			if (word_glob(w0->s, w0->len, nm, strlen(nm)) ||
+			    word_glob(w0->s, w0->len, v, strlen(v)))
+				lint_add(names, sizeof(names), &count, 6, nm);
+		}
+	}
+	if (count == 0)
+		return 0;
+	snprintf(msg, msglen, "%s pattern \"%s\" does not reach commands that evaluate strings "
+	    "as code (%s) in the forms that do: a rule must name them literally",
+	    pol_verdict_name(pt->verdict), pt->text, names);
+	return 1;
+}

@@ -604,6 +604,40 @@ test_unknown_option_reason(void **state)
 	pol_decision_free(&d);
 }
 
+/* The lint helper for `check`: glob first words that cannot reach the
+ * evaluating commands they seem to cover. */
+static void
+test_lint_pattern(void **state)
+{
+	(void)state;
+	int warned = 0, quiet = 0;
+	for (size_t i = 0; i < pol->nrules; i++) {
+		const struct pol_rule *r = pol->rules[i];
+		for (size_t k = 0; k < r->npats; k++) {
+			char msg[400] = "";
+			int got = wrap_lint_pattern(&r->pats[k], msg, sizeof(msg));
+			const char *t = r->pats[k].text;
+			if (strcmp(t, "* ...") == 0) {
+				assert_int_equal(got, 1);
+				assert_non_null(strstr(msg, "(eval, "));
+				assert_non_null(strstr(msg, "name them literally"));
+				warned++;
+			} else if (strcmp(t, "pr* ...") == 0) {
+				assert_int_equal(got, 1);
+				assert_non_null(strstr(msg, "(printf"));
+				assert_null(strstr(msg, "(eval"));
+				warned++;
+			} else if (strcmp(t, "eval ...") == 0 || strcmp(t, "uptime") == 0 ||
+			    strcmp(t, "rm ...") == 0) {
+				assert_int_equal(got, 0);
+				quiet++;
+			}
+		}
+	}
+	assert_int_equal(warned, 3);	/* loose "* ...", loose "pr* ...", appr "* ..." */
+	assert_true(quiet >= 3);
+}
+
 int
 main(void)
 {
@@ -611,6 +645,7 @@ main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_table_sorted),
 		cmocka_unit_test(test_unknown_option_reason),
+		cmocka_unit_test(test_lint_pattern),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

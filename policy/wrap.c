@@ -62,11 +62,19 @@ wr_optfail(struct wread *r, const struct wrap_opts *o)
 	return wr_set(r, WR_DENY, "'%s' %s", o->bad, o->why ? o->why : "is not understood");
 }
 
+/* A word the shell expands where the wrapper reads its options or
+ * operands: it may become any word, several, or none. */
+static enum wread_kind
+wr_unknown(struct wread *r, const struct cword *x)
+{
+	return wr_set(r, WR_DENY, "'%.*s' is not known until it runs",
+	    (int)(x->len < 40 ? x->len : 40), x->s);
+}
+
 /* argv from operand index `i` to the end; `bare` when there is none. */
 static enum wread_kind
-wr_argv(struct wread *r, const struct cword *w, size_t n, size_t i)
+wr_argv(struct wread *r, size_t n, size_t i)
 {
-	(void)w;
 	if (i >= n) {
 		if (r->m->bare != NULL)
 			wr_set(r, WR_NAMED, "%s", r->m->bare);
@@ -101,17 +109,19 @@ read_argv(struct wread *r, const struct cword *w, size_t n, const struct wrap_op
 			i++;
 	if (m->flags & WRAPF_ASSIGN)
 		for (; i < n && w[i].len > 0 && w[i].s[0] != '=' &&
-		    memchr(w[i].s, '=', w[i].len) != NULL; i++)
+		    memchr(w[i].s, '=', w[i].len) != NULL; i++) {
+			if (w[i].flags & UNKNOWN_WORD)	/* $V=1 may split into options */
+				return wr_unknown(r, &w[i]);
 			if (wrap_special_var(w[i].s, w[i].len))
 				return wr_set(r, WR_DENY, "sets %.*s, which changes what runs",
 				    (int)((const char *)memchr(w[i].s, '=', w[i].len) - w[i].s),
 				    w[i].s);
+		}
 	for (unsigned k = 0; k < m->skip; k++, i++) {
 		if (i >= n)
 			return wr_set(r, WR_NOTHING, NULL);
 		if (w[i].flags & UNKNOWN_WORD)
-			return wr_set(r, WR_DENY, "'%.*s' is not known until it runs",
-			    (int)(w[i].len < 40 ? w[i].len : 40), w[i].s);
+			return wr_unknown(r, &w[i]);
 	}
 	if (o->acts & (1u << WACT_SHELL)) {
 		if (i >= n)
@@ -121,14 +131,13 @@ read_argv(struct wread *r, const struct cword *w, size_t n, const struct wrap_op
 		r->end = n;
 		return r->kind;
 	}
-	return wr_argv(r, w, n, i);
+	return wr_argv(r, n, i);
 }
 
 /* WHOW_SHELL: sh [options] [-c TEXT [NAME ARGS...] | SCRIPT ARGS... ] */
 static enum wread_kind
-read_shell(struct wread *r, const struct cword *w, size_t n, const struct wrap_opts *o)
+read_shell(struct wread *r, size_t n, const struct wrap_opts *o)
 {
-	(void)w;
 	if (o->acts & (1u << WACT_TEXT)) {
 		if (o->first >= n)
 			return wr_set(r, WR_DENY, "-c without a command");
@@ -146,12 +155,12 @@ read_shell(struct wread *r, const struct cword *w, size_t n, const struct wrap_o
 
 /* WHOW_WATCH: the operands joined are run by sh -c; with -x they are argv. */
 static enum wread_kind
-read_watch(struct wread *r, const struct cword *w, size_t n, const struct wrap_opts *o)
+read_watch(struct wread *r, size_t n, const struct wrap_opts *o)
 {
 	if (o->first >= n)
 		return wr_set(r, WR_NOTHING, NULL);
 	if (o->acts & (1u << WACT_EXECV))
-		return wr_argv(r, w, n, o->first);
+		return wr_argv(r, n, o->first);
 	r->kind = WR_JOIN;
 	r->start = o->first;
 	r->end = n;
@@ -164,7 +173,7 @@ read_xargs(struct wread *r, const struct cword *w, size_t n, const struct wrap_o
 {
 	if (o->first >= n)
 		return wr_set(r, WR_NOTHING, NULL);	/* runs echo */
-	wr_argv(r, w, n, o->first);
+	wr_argv(r, n, o->first);
 	if (o->acts & (1u << WACT_REPLACE)) {
 		const struct wrap_optarg *a = &o->arg[WACT_REPLACE];
 		if (a->set) {
@@ -184,7 +193,7 @@ read_xargs(struct wread *r, const struct cword *w, size_t n, const struct wrap_o
 
 /* WHOW_SU: su [options] [-] [USER]; runuser -u USER [--] COMMAND... */
 static enum wread_kind
-read_su(struct wread *r, const struct cword *w, size_t n, const struct wrap_opts *o)
+read_su(struct wread *r, size_t n, const struct wrap_opts *o)
 {
 	if (o->acts & (1u << WACT_TEXT))
 		return o->nops > 1 ? wr_set(r, WR_DENY, "arguments after the user name are "
@@ -192,7 +201,7 @@ read_su(struct wread *r, const struct cword *w, size_t n, const struct wrap_opts
 	if (o->acts & (1u << WACT_USER)) {
 		if (o->late)
 			return wr_set(r, WR_DENY, "options after the command: write '--' before it");
-		return wr_argv(r, w, n, o->first);
+		return wr_argv(r, n, o->first);
 	}
 	if (o->nops > 1)
 		return wr_set(r, WR_DENY, "arguments after the user name are passed to the shell");
@@ -203,6 +212,9 @@ read_su(struct wread *r, const struct cword *w, size_t n, const struct wrap_opts
 static enum wread_kind
 read_sg(struct wread *r, const struct cword *w, size_t n)
 {
+	for (size_t k = 1; k < n; k++)
+		if (w[k].flags & UNKNOWN_WORD)
+			return wr_unknown(r, &w[k]);
 	size_t i = 1;
 	if (i < n && wrap_word_is(&w[i], "-"))
 		i++;
@@ -244,7 +256,7 @@ read_flock(struct wread *r, const struct cword *w, size_t n, const struct wrap_o
 		struct wrap_optarg a = { i + 1, 0, true };
 		return wr_text(r, &a);
 	}
-	return wr_argv(r, w, n, i);
+	return wr_argv(r, n, i);
 }
 
 static bool
@@ -282,6 +294,9 @@ wrap_read(const struct cword *w, size_t n, struct wread *r)
 		return r->kind;
 	case WHOW_FIND:
 		for (size_t i = 1; i < n; i++)
+			if (w[i].flags & UNKNOWN_WORD)
+				return wr_unknown(r, &w[i]);	/* could be an action */
+		for (size_t i = 1; i < n; i++)
 			if (find_writes(&w[i])) {
 				r->key = w[i].s;
 				r->keylen = w[i].len;
@@ -308,13 +323,13 @@ wrap_read(const struct cword *w, size_t n, struct wread *r)
 	case WHOW_ARGV:
 		return read_argv(r, w, n, &o);
 	case WHOW_SHELL:
-		return read_shell(r, w, n, &o);
+		return read_shell(r, n, &o);
 	case WHOW_WATCH:
-		return read_watch(r, w, n, &o);
+		return read_watch(r, n, &o);
 	case WHOW_XARGS:
 		return read_xargs(r, w, n, &o);
 	case WHOW_SU:
-		return read_su(r, w, n, &o);
+		return read_su(r, n, &o);
 	case WHOW_SCRIPT:
 		return read_script(r, &o);
 	case WHOW_FLOCK:

@@ -63,6 +63,7 @@ static const char policy_text[] =
 "    allow \"pr* ...\"\n"
 "    allow \"*/* ...\"\n"
 "    deny \"rm ...\"\n"
+"    construct variable\n"
 "}\n"
 "rule appr {\n"
 "    who user:appr\n"
@@ -148,6 +149,12 @@ static const struct row rows[] = {
 	 * change what runs do not */
 	{ "tight", "env A=1 B=2 rm x", D, "rm ..." },
 	{ "tight", "env A=1 uptime", A, NULL },
+	{ "loose", "env $V=1 uptime", D, "'$V=1' is not known until it runs" },
+	{ "loose", "sg $G uptime", D, "not known until it runs" },
+	{ "loose", "env -u $V uptime", D, "not known until it runs" },
+	{ "loose", "timeout $T uptime", D, "not known until it runs" },
+	{ "loose", "env uptime $V", A, NULL },
+	{ "loose", "sh -c \"$V\"", D, "not known until it runs" },
 	{ "tight", "env PATH=/tmp uptime", D, "sets PATH" },
 	{ "loose", "env LD_PRELOAD=/tmp/x.so ls", D, "sets LD_PRELOAD" },
 	{ "loose", "env -i BASH_ENV=/tmp/x bash s.sh", D, NULL },
@@ -293,6 +300,9 @@ static const struct row rows[] = {
 	{ "tight", "find . -fls /tmp/x", D, NULL },
 	{ "tight", "find . -fprint0 /tmp/x", D, NULL },
 	{ "loose", "find . -delete", D, NULL },
+	{ "loose", "xargs -I{} find {} -name x", D, "not known until it runs" },
+	{ "loose", "find . -name *.log", D, "not known until it runs" },
+	{ "loose", "find . -name '*.log'", A, NULL },
 	{ "loose", "find . -exec rm {} +", D, NULL },
 	{ "loose", "find . -name x", A, NULL },
 	/* time, including "time !" */

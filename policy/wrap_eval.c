@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy/wrap_int.h"
 
@@ -584,6 +585,48 @@ ev_emacs(const struct cword *w, size_t n)
 	return any_word(w, n, v);
 }
 
+/* ssh, scp, sftp: -F reads a config file, and -o options that name a
+ * program run it locally (ProxyCommand, LocalCommand, Match exec ...);
+ * scp -S and sftp -S/-D name the program to run. */
+static bool
+ev_ssh(const struct cword *w, size_t n)
+{
+	static const char *const keys[] = { "proxycommand", "localcommand",
+		"knownhostscommand", "pkcs11provider", "securitykeyprovider",
+		"permitlocalcommand", "match", "include", NULL };
+	size_t bl;
+	const char *b = wrap_base(&w[0], &bl);
+	const char *prog = bl == 4 && memcmp(b, "sftp", 4) == 0 ? "FSD" :
+	    bl == 3 && memcmp(b, "scp", 3) == 0 ? "FS" : "F";
+	for (size_t i = 1; i < n; i++) {
+		const struct cword *x = &w[i];
+		if (x->len < 2 || x->s[0] != '-' || x->s[1] == '-')
+			continue;
+		for (size_t j = 1; j < x->len; j++) {
+			char c = x->s[j];
+			if (c != '\0' && strchr(prog, c) != NULL)
+				return true;
+			if (c != 'o')
+				continue;
+			const char *a = x->s + j + 1;
+			size_t al = x->len - j - 1;
+			if (al == 0 && i + 1 < n) {
+				a = w[i + 1].s;
+				al = w[i + 1].len;
+			}
+			while (al > 0 && (*a == ' ' || *a == '\t')) {
+				a++;
+				al--;
+			}
+			for (size_t k = 0; keys[k]; k++)
+				if (al >= strlen(keys[k]) && strncasecmp(a, keys[k], strlen(keys[k])) == 0)
+					return true;
+			break;
+		}
+	}
+	return false;
+}
+
 struct evdef {
 	const char *name;	/* base name (eval_prefixes: its prefix) */
 	bool (*evaluates)(const struct cword *w, size_t n);
@@ -628,6 +671,7 @@ static const struct evdef evals[] = {
 	{ "less", ev_pager, NULL },
 	{ "let", ev_always, NULL },
 	{ "local", ev_declare, NULL },
+	{ "login", ev_always, "starts a shell" },
 	{ "luajit", ev_lua, NULL },
 	{ "make", ev_make, NULL },
 	{ "man", ev_man, "runs a pager or preprocessor it is given" },
@@ -636,6 +680,7 @@ static const struct evdef evals[] = {
 	{ "more", ev_pager, NULL },
 	{ "most", ev_pager, NULL },
 	{ "nawk", ev_always, NULL },
+	{ "newgrp", ev_always, "starts a shell" },
 	{ "node", ev_node, NULL },
 	{ "nodejs", ev_node, NULL },
 	{ "nvim", ev_vim, NULL },
@@ -645,9 +690,12 @@ static const struct evdef evals[] = {
 	{ "readonly", ev_readonly, NULL },
 	{ "rsync", ev_rsync, "runs a remote shell it is given" },
 	{ "rvim", ev_vim, NULL },
+	{ "scp", ev_ssh, "runs a program it is given" },
 	{ "screen", ev_always, "starts shells" },
 	{ "sed", ev_sed, "may execute or write files" },
+	{ "sftp", ev_ssh, "runs a program it is given" },
 	{ "source", ev_always, NULL },
+	{ "ssh", ev_ssh, "runs a program it is given" },
 	{ "tar", ev_tar, "runs commands" },
 	{ "test", ev_test, NULL },
 	{ "tmux", ev_always, "starts shells" },

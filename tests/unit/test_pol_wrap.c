@@ -506,6 +506,15 @@ static const struct row rows[] = {
 	{ "loose", "less +G f", A, NULL },
 	{ "loose", "less +/error f", A, NULL },
 	{ "named", "less '+!ls' f", A, NULL },
+	/* ssh and its kin run local programs named in options */
+	{ "loose", "ssh -o ProxyCommand='sh -c x' h", D, "runs a program" },
+	{ "loose", "ssh -oproxycommand=x h", D, NULL },
+	{ "loose", "ssh -F /tmp/cfg h", D, NULL },
+	{ "loose", "scp -S /tmp/prog a h:b", D, NULL },
+	{ "loose", "sftp -D /tmp/prog h", D, NULL },
+	{ "loose", "ssh -o StrictHostKeyChecking=no -p 22 h", A, NULL },
+	{ "loose", "ssh -S /tmp/ctl h", A, NULL },
+	{ "loose", "newgrp wheel", D, "starts a shell" },
 	/* sed: the e and w commands and flags, -i, -f */
 	{ "loose", "sed 's/a/b/e' f", D, "may execute or write files" },
 	{ "loose", "sed 's/a/b/w /tmp/x' f", D, NULL },

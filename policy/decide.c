@@ -81,12 +81,17 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 		snprintf(c->reason, sizeof(c->reason), "commands wrapped too deeply");
 		return POL_DENY;
 	}
+	/* commands that evaluate strings as code: only a rule naming them */
+	struct wrap_literal lit;
+	bool literal = wrap_literal_only(w, n, &lit);
 	const struct pattern *best = NULL;
 	for (size_t i = 0; i < C->nrules; i++) {
 		const struct pol_rule *r = C->rules[i];
 		for (size_t k = 0; k < r->npats; k++) {
 			const struct pattern *pt = &r->pats[k];
-			if (C->deny_only && pt->verdict == POL_ALLOW)
+			if (C->deny_only && pt->verdict == POL_ALLOW && !literal)
+				continue;
+			if (literal && pt->verdict != POL_DENY && !wrap_names_literally(pt, &w[0], &lit))
 				continue;
 			if ((best == NULL || pt->verdict > best->verdict) &&
 			    pattern_match(pt, w, n, open_tail))
@@ -94,7 +99,10 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 		}
 	}
 	enum pol_verdict v;
-	if (best == NULL && C->deny_only) {
+	if (best == NULL && literal) {
+		v = POL_DENY;
+		snprintf(c->reason, sizeof(c->reason), "%s", lit.why);
+	} else if (best == NULL && C->deny_only) {
 		v = POL_ALLOW;
 		snprintf(c->reason, sizeof(c->reason), "no deny or approve pattern matches");
 	} else if (best == NULL) {
@@ -114,7 +122,7 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 	c->verdict = v;
 	/* wrappers: the inner commands must pass on their own */
 	struct wrap_inner in[4];
-	int ni = wrap_inner(w, n, in, 4);
+	int ni = wrap_inner(w, n, open_tail, in, 4);
 	if (ni < 0) {
 		C->err = POL_E_NOMEM;
 		return POL_DENY;
@@ -134,7 +142,8 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 			iv = POL_ALLOW;
 			for (size_t j = in[k].start; j < in[k].end; j++) {
 				size_t before = C->out->nchecks;
-				enum pol_verdict sv = check_words(C, w + j, n - j, simple, depth + 1, false);
+				enum pol_verdict sv = check_words(C, w + j, n - j, simple, depth + 1,
+				    open_tail);
 				if (sv == POL_ALLOW) {
 					/* keep explain readable: drop tails that matched nothing */
 					for (size_t q = before; q < C->out->nchecks; q++)
@@ -159,9 +168,21 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 			memcpy(iw, w + in[k].start, m * sizeof(*iw));
 			if (in[k].placeholders)
 				for (size_t j = 0; j < m; j++)
-					if (memmem(iw[j].s, iw[j].len, "{}", 2) != NULL)
+					if (memmem(iw[j].s, iw[j].len, in[k].ph, in[k].phlen) != NULL)
 						iw[j].flags |= POL_W_VAR;
-			iv = check_words(C, iw, m, simple, depth + 1, in[k].open_tail);
+			if (m > 0 && (iw[0].flags & (POL_W_VAR | POL_W_SUBST | POL_W_GLOB |
+			    POL_W_BRACE))) {
+				/* as in command position: the name is not known */
+				struct pol_check *dc = add_check(C, simple, depth + 1, iw, m);
+				if (dc != NULL) {
+					dc->verdict = POL_DENY;
+					snprintf(dc->reason, sizeof(dc->reason), "%s: the command name "
+					    "'%.*s' is not known until it runs", in[k].wrapper,
+					    (int)(iw[0].len < 60 ? iw[0].len : 60), iw[0].s);
+				}
+			} else {
+				iv = check_words(C, iw, m, simple, depth + 1, in[k].open_tail);
+			}
 			free(iw);
 		}
 		if (iv > combined)

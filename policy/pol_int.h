@@ -165,24 +165,65 @@ struct cword {
 bool pattern_match(const struct pattern *pt, const struct cword *w, size_t n,
     bool open_tail);
 
-/* wrappers (wrap.c) */
-/* WRAP_SUFFIXES: a wrapper whose options are not parsed; every tail of its
- * words from `start` may be the command it runs, so each is checked against
- * the deny and approve patterns. */
+/* wrappers (wrap.c, wrap_opt.c, wrap_table.c, wrap_eval.c) */
+/* WRAP_INNER: words [start, end) are a command (env, sudo, xargs, find
+ * -exec ...); WRAP_SHELL: `shell` is shell text to parse and check (sh -c,
+ * su -c, watch); WRAP_DENY: the wrapper use is denied (`why`: an unknown
+ * option, sudo -e, env -S ...); WRAP_SUFFIXES: a wrapper whose options are
+ * not modelled: every tail of its words from `start` may be the command it
+ * runs, so each is checked against the deny and approve patterns. */
 enum wrap_kind { WRAP_NONE, WRAP_INNER, WRAP_SHELL, WRAP_DENY, WRAP_SUFFIXES };
 struct wrap_inner {
 	enum wrap_kind kind;
 	size_t start, end;		/* WRAP_INNER: inner words [start, end) */
 	bool open_tail;			/* xargs: more words are appended */
-	bool placeholders;		/* find -exec: {} stands for file names */
+	bool placeholders;		/* find -exec, xargs -I: `ph` stands for input */
+	const char *ph;			/* the placeholder ("{}" or xargs -I STR) */
+	size_t phlen;
 	char *shell;			/* WRAP_SHELL: malloc'd line to parse */
-	const char *why;		/* WRAP_DENY: static reason */
+	const char *why;		/* WRAP_DENY: reason (static or in msg) */
 	const char *wrapper;		/* static wrapper name */
+	char msg[128];			/* storage for a composed reason */
 };
-/* Finds the commands the wrapper words w[0..n) run.  Fills up to `max`
- * entries of out and returns their count (0 = not a wrapper); -1 on ENOMEM. */
-int wrap_inner(const struct cword *w, size_t n, struct wrap_inner *out, int max);
+/* Finds the commands the wrapper words w[0..n) run.  `open_tail`: unknown
+ * words are appended (xargs): a wrapper whose command or options they could
+ * supply (xargs env, xargs sh, xargs timeout 5, xargs find .) is denied, and
+ * an inner command keeps the open tail.  Fills up to `max` entries of out
+ * and returns their count (0 = not a wrapper, or nothing runs); -1 on
+ * ENOMEM.  Free with wrap_inner_clear. */
+int wrap_inner(const struct cword *w, size_t n, bool open_tail, struct wrap_inner *out,
+    int max);
 void wrap_inner_clear(struct wrap_inner *v, int n);
+/* What a rule must spell out to allow or approve a command that
+ * wrap_literal_only reports. */
+struct wrap_literal {
+	char why[200];			/* the reason when nothing names it */
+	const char *key;		/* a word the pattern must also contain
+					 * literally (find's "-delete"), or NULL */
+	size_t keylen;
+};
+/* Whether w[0..n) is a wrapper use that only a rule naming the wrapper
+ * literally may allow: one that starts an interactive shell (sudo -s, su,
+ * script, chroot DIR, bash alone) or writes files (find -delete/-fprint,
+ * which also needs the action word in the pattern).  Fills *lit. */
+bool wrap_named_only(const struct cword *w, size_t n, struct wrap_literal *lit);
+/* Whether w[0..n) evaluates strings as code (eval, let, awk, python -c,
+ * sed with its e or w command ...), or is a wrapper use that
+ * wrap_named_only reports.  Then only allow and approve patterns for which
+ * wrap_names_literally holds may decide it; when none matches, the command
+ * is denied with lit->why ("'eval' evaluates its arguments as code; a rule
+ * must name it literally"). */
+bool wrap_literal_only(const struct cword *w, size_t n, struct wrap_literal *lit);
+/* Whether pattern pt names command word w literally: its first word has no
+ * '*' and is w or (without a '/') w's base name; and when lit->key is set,
+ * one of its words is exactly that key. */
+bool wrap_names_literally(const struct pattern *pt, const struct cword *w,
+    const struct wrap_literal *lit);
+/* For `escort-policy check`: when allow or approve pattern pt's first word
+ * is a glob or "..." that matches the name of a command that evaluates
+ * strings as code (eval, awk, python3 ...), writes a warning saying that
+ * the pattern does not reach those forms into msg and returns 1; else 0. */
+int wrap_lint_pattern(const struct pattern *pt, char *msg, size_t msglen);
 
 /* the parser (parse.c) */
 int pol_parse_file(struct policy *p, const char *path, int depth, struct pol_diags *d,

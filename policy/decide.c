@@ -22,6 +22,7 @@ struct dctx {
 	size_t nrules;
 	unsigned permitted;
 	int deny_only;			/* > 0: only deny / approve patterns count */
+	bool after_cd;			/* a cd, pushd or popd came before on the line */
 	struct pol_decision *out;
 	size_t ccap;
 	int err;
@@ -194,8 +195,11 @@ check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
 		}
 	}
 	for (size_t i = 0; i < sc->nwords; i++)
-		w[i] = (struct cword){ sc->words[i].s, sc->words[i].len, sc->words[i].flags,
-			sc->words[i].glob };
+		w[i] = (struct cword){ .s = sc->words[i].s, .len = sc->words[i].len,
+			.flags = sc->words[i].flags, .glob = sc->words[i].glob };
+	char *forms;
+	if (pathnorm_cwords(w, sc->nwords, C->after_cd, &forms) != 0)
+		C->err = POL_E_NOMEM;
 	enum pol_verdict v = POL_ALLOW;
 	if (bad) {
 		struct pol_check *c = add_check(C, idx, depth, w, sc->nwords);
@@ -223,6 +227,7 @@ check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
 	}
 	if (w != small)
 		free(w);
+	free(forms);
 	return v;
 }
 
@@ -240,6 +245,7 @@ check_cmdline(struct dctx *C, const struct pol_cmdline *cl, size_t simple, int d
 		    depth + cl->simple[i].depth);
 		if (sv > v)
 			v = sv;
+		C->after_cd = C->after_cd || pathnorm_is_chdir(&cl->simple[i]);
 	}
 	if (cl->error) {
 		struct pol_check *c = add_check(C, simple, depth, NULL, 0);
@@ -300,12 +306,13 @@ decide(const struct policy *p, const struct pol_rule *const *cands, size_t ncand
 		enum pol_verdict av = POL_ALLOW;
 		/* only the commands that start after the '#' are new */
 		for (size_t i = 0; i < alt->nsimple; i++) {
-			if (alt->simple[i].offset <= out->cmd->comment_offset)
-				continue;
-			enum pol_verdict sv = check_simple(&C, &alt->simple[i], i,
-			    alt->simple[i].depth);
-			if (sv > av)
-				av = sv;
+			if (alt->simple[i].offset > out->cmd->comment_offset) {
+				enum pol_verdict sv = check_simple(&C, &alt->simple[i], i,
+				    alt->simple[i].depth);
+				if (sv > av)
+					av = sv;
+			}
+			C.after_cd = C.after_cd || pathnorm_is_chdir(&alt->simple[i]);
 		}
 		pol_cmdline_free(alt);
 		if (av > v) {

@@ -4,6 +4,7 @@
  * within the word (never across words); "..." matches any number of words.
  */
 #include <fnmatch.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,38 +141,175 @@ base_name(const char *s, size_t len, size_t *bl)
 	return b;
 }
 
-/* One pattern word against one command word at position `pos`. */
+/*
+ * Globs (the path form of a word, pathnorm.c) against pattern words.  A
+ * glob is read as tokens: a literal byte (possibly escaped), '?', a
+ * bracket expression (taken as any one byte: conservative for a deny, and
+ * an allow never relies on it) and '*'.  A pattern word has only '*'.
+ */
+enum gtok_kind { GT_END, GT_LIT, GT_ONE, GT_STAR };
+
+struct gtok {
+	enum gtok_kind kind;
+	char ch;		/* GT_LIT */
+};
+
+/* The token at g[*i], advancing *i. */
+static struct gtok
+gtok_next(const char *g, size_t len, size_t *i)
+{
+	if (*i >= len)
+		return (struct gtok){ GT_END, 0 };
+	char c = g[(*i)++];
+	if (c == '*')
+		return (struct gtok){ GT_STAR, 0 };
+	if (c == '?')
+		return (struct gtok){ GT_ONE, 0 };
+	if (c == '\\' && *i < len)
+		return (struct gtok){ GT_LIT, g[(*i)++] };
+	if (c == '[') {
+		size_t j = *i;
+		if (j < len && (g[j] == '!' || g[j] == '^'))
+			j++;
+		if (j < len && g[j] == ']')
+			j++;
+		for (; j < len; j++) {
+			if (g[j] == '\\' && j + 1 < len)
+				j++;
+			else if (g[j] == ']') {
+				*i = j + 1;
+				return (struct gtok){ GT_ONE, 0 };
+			}
+		}
+	}
+	return (struct gtok){ GT_LIT, c };
+}
+
+#define GLOB_PAT_MAX 256	/* longer pattern words: answered conservatively */
+
+/* Whether some string matches both the glob g and the pattern word p. */
+static bool
+glob_meets(const char *g, size_t gl, const char *p, size_t pl)
+{
+	bool a[GLOB_PAT_MAX + 1], b[GLOB_PAT_MAX + 1];
+	bool *cur = a, *nxt = b;
+	if (pl > GLOB_PAT_MAX)
+		return true;
+	memset(cur, 0, pl + 1);
+	cur[0] = true;
+	size_t gi = 0;
+	for (;;) {
+		struct gtok t = gtok_next(g, gl, &gi);
+		/* moves within the row: a '*' on either side takes p[j] */
+		for (size_t j = 0; j < pl; j++)
+			if (cur[j] && (p[j] == '*' || t.kind == GT_STAR))
+				cur[j + 1] = true;
+		if (t.kind == GT_END)
+			return cur[pl];
+		bool alive = false;
+		memset(nxt, 0, pl + 1);
+		for (size_t j = 0; j <= pl; j++) {
+			if (!cur[j])
+				continue;
+			if (t.kind == GT_STAR || (j < pl && p[j] == '*'))
+				nxt[j] = alive = true;
+			if (j < pl && p[j] != '*' && (t.kind == GT_ONE || t.ch == p[j]))
+				nxt[j + 1] = alive = true;
+		}
+		if (!alive)
+			return false;
+		bool *x = cur;
+		cur = nxt;
+		nxt = x;
+	}
+}
+
+/* Whether the pattern word p matches every string the glob g matches (and
+ * g taken literally): each glob character of g must fall in a '*' of p. */
+static bool
+glob_covered(const char *p, size_t pl, const char *g, size_t gl)
+{
+	bool a[GLOB_PAT_MAX + 1], b[GLOB_PAT_MAX + 1];
+	bool *cur = a, *nxt = b;
+	if (pl > GLOB_PAT_MAX)
+		return false;
+	memset(cur, 0, pl + 1);
+	cur[0] = true;
+	size_t gi = 0;
+	for (;;) {
+		for (size_t j = 0; j < pl; j++)
+			if (cur[j] && p[j] == '*')
+				cur[j + 1] = true;
+		struct gtok t = gtok_next(g, gl, &gi);
+		if (t.kind == GT_END)
+			return cur[pl];
+		bool alive = false;
+		memset(nxt, 0, pl + 1);
+		for (size_t j = 0; j < pl; j++) {
+			if (!cur[j])
+				continue;
+			if (p[j] == '*')
+				nxt[j] = alive = true;
+			else if (t.kind == GT_LIT && t.ch == p[j])
+				nxt[j + 1] = alive = true;
+		}
+		if (!alive)
+			return false;
+		bool *x = cur;
+		cur = nxt;
+		nxt = x;
+	}
+}
+
+static bool
+pword_is_star(const struct pword *pw)
+{
+	return pw->len == 1 && pw->s[0] == '*';
+}
+
+/*
+ * One pattern word against one command word at position `pos`.  Allow
+ * patterns (conservative false) match a word only when every path it may
+ * name matches; deny and approve patterns when any spelling or expansion
+ * of it may match.
+ */
 static bool
 word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conservative)
 {
-	bool unknown = (w->flags & (POL_W_VAR | POL_W_SUBST)) != 0;
-	if (unknown)
-		return conservative || (pw->len == 1 && pw->s[0] == '*');
+	if ((w->flags & (POL_W_VAR | POL_W_SUBST | POL_W_BRACE)) || (w->pf & PF_ANY))
+		return conservative || pword_is_star(pw);
+	const char *f = w->s;
+	size_t fl = w->len;
+	bool glob = false;
+	if (w->ps != NULL) {
+		f = w->ps;
+		fl = w->plen;
+		glob = (w->pf & PF_GLOB) != 0;
+	} else if ((w->flags & POL_W_GLOB) && w->glob != NULL) {
+		f = w->glob;
+		fl = strlen(w->glob);
+		glob = true;
+	}
 	if (!conservative) {
-		/* a glob or brace word may expand to several words: only a lone
-		 * '*' (or "...") covers it */
-		if (w->flags & POL_W_BRACE)
-			return pw->len == 1 && pw->s[0] == '*';
-		/* a glob word is covered when the pattern word matches its text
-		 * with the glob characters taken literally: the pattern word
-		 * "/var/log/STAR" covers the glob "/var/log/STAR.log" */
-		return word_glob(pw->s, pw->len, w->s, w->len);
+		if (w->pf & PF_CDREL)	/* options keep their meaning */
+			return pword_is_star(pw) || (w->len > 0 && w->s[0] == '-' &&
+			    word_glob(pw->s, pw->len, w->s, w->len));
+		return glob ? glob_covered(pw->s, pw->len, f, fl) : word_glob(pw->s, pw->len, f, fl);
 	}
 	if (word_glob(pw->s, pw->len, w->s, w->len))
 		return true;
+	if (glob ? glob_meets(f, fl, pw->s, pw->len) : word_glob(pw->s, pw->len, f, fl))
+		return true;
 	if (pos == 0 && !pw->slash) {
+		/* the command name by its last component */
 		size_t bl;
 		const char *b = base_name(w->s, w->len, &bl);
 		if (b != w->s && word_glob(pw->s, pw->len, b, bl))
 			return true;
-	}
-	if ((w->flags & POL_W_GLOB) && w->glob != NULL && !pw->star) {
-		/* could the glob expand to the pattern's literal word? */
-		if (memchr(pw->s, '\0', pw->len) == NULL && fnmatch(w->glob, pw->s, 0) == 0)
+		b = base_name(f, fl, &bl);
+		if (b != f && (glob ? glob_meets(b, bl, pw->s, pw->len) : word_glob(pw->s, pw->len, b, bl)))
 			return true;
 	}
-	if (w->flags & POL_W_BRACE)
-		return true;	/* {a,b}: may become anything listed */
 	return false;
 }
 

@@ -153,7 +153,25 @@ struct cword {
 	size_t len;
 	unsigned flags;			/* POL_W_* */
 	const char *glob;
+	/* path form (pathnorm.c), compared instead of s; NULL: s as is */
+	const char *ps;
+	size_t plen;
+	unsigned pf;			/* PF_* */
 };
+#define PF_GLOB  0x1			/* ps is a glob of every path it may name */
+#define PF_ANY   0x2			/* could name anything */
+#define PF_CDREL 0x4			/* relative, after cd / pushd / popd */
+
+/* pathnorm.c: fills the path form of w[0..n); `after_cd`: a cd, pushd or
+ * popd ran before on the line.  *mem gets storage the forms point into,
+ * for the caller to free after matching (NULL when none was needed).
+ * Returns 0 or POL_E_NOMEM. */
+int pathnorm_cwords(struct cword *w, size_t n, bool after_cd, char **mem);
+/* Whether a simple command changes the working directory. */
+bool pathnorm_is_chdir(const struct pol_simple *sc);
+/* Normalises a pattern word in place (only if it holds '/'); returns its
+ * new length. */
+size_t pathnorm_pattern(char *s, size_t len);
 /* Whether pattern `pt` matches words w[0..n).  `open_tail`: more unknown
  * words follow (xargs).  Deny and approve patterns match conservatively
  * (any way the words could expand), allow patterns exactly. */

@@ -144,10 +144,13 @@ base_name(const char *s, size_t len, size_t *bl)
 /*
  * Globs (the path form of a word, pathnorm.c) against pattern words.  A
  * glob is read as tokens: a literal byte (possibly escaped), '?', a
- * bracket expression (taken as any one byte: conservative for a deny, and
- * an allow never relies on it) and '*'.  A pattern word has only '*'.
+ * bracket expression (taken as any one byte but '/': conservative for a
+ * deny, and an allow never relies on it), '*' (any bytes but '/', as in
+ * pathname expansion) and "**" (any bytes: bash's globstar, and the
+ * unknown directory of a path form).  A pattern word has only '*', which
+ * matches any bytes.
  */
-enum gtok_kind { GT_END, GT_LIT, GT_ONE, GT_STAR };
+enum gtok_kind { GT_END, GT_LIT, GT_ONE, GT_STAR, GT_STARS };
 
 struct gtok {
 	enum gtok_kind kind;
@@ -161,8 +164,13 @@ gtok_next(const char *g, size_t len, size_t *i)
 	if (*i >= len)
 		return (struct gtok){ GT_END, 0 };
 	char c = g[(*i)++];
-	if (c == '*')
-		return (struct gtok){ GT_STAR, 0 };
+	if (c == '*') {
+		if (*i >= len || g[*i] != '*')
+			return (struct gtok){ GT_STAR, 0 };
+		while (*i < len && g[*i] == '*')
+			(*i)++;
+		return (struct gtok){ GT_STARS, 0 };
+	}
 	if (c == '?')
 		return (struct gtok){ GT_ONE, 0 };
 	if (c == '\\' && *i < len)
@@ -202,7 +210,8 @@ glob_meets(const char *g, size_t gl, const char *p, size_t pl)
 		struct gtok t = gtok_next(g, gl, &gi);
 		/* moves within the row: a '*' on either side takes p[j] */
 		for (size_t j = 0; j < pl; j++)
-			if (cur[j] && (p[j] == '*' || t.kind == GT_STAR))
+			if (cur[j] && (p[j] == '*' || t.kind == GT_STARS ||
+			    (t.kind == GT_STAR && p[j] != '/')))
 				cur[j + 1] = true;
 		if (t.kind == GT_END)
 			return cur[pl];
@@ -211,9 +220,10 @@ glob_meets(const char *g, size_t gl, const char *p, size_t pl)
 		for (size_t j = 0; j <= pl; j++) {
 			if (!cur[j])
 				continue;
-			if (t.kind == GT_STAR || (j < pl && p[j] == '*'))
+			if (t.kind == GT_STAR || t.kind == GT_STARS || (j < pl && p[j] == '*'))
 				nxt[j] = alive = true;
-			if (j < pl && p[j] != '*' && (t.kind == GT_ONE || t.ch == p[j]))
+			if (j < pl && p[j] != '*' && ((t.kind == GT_ONE && p[j] != '/') ||
+			    (t.kind == GT_LIT && t.ch == p[j])))
 				nxt[j + 1] = alive = true;
 		}
 		if (!alive)
@@ -291,9 +301,8 @@ word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conse
 		glob = true;
 	}
 	if (!conservative) {
-		if (w->pf & PF_CDREL)	/* options keep their meaning */
-			return pword_is_star(pw) || (w->len > 0 && w->s[0] == '-' &&
-			    word_glob(pw->s, pw->len, w->s, w->len));
+		if (w->pf & PF_CDREL)
+			return pword_is_star(pw);
 		return glob ? glob_covered(pw->s, pw->len, f, fl) : word_glob(pw->s, pw->len, f, fl);
 	}
 	if (word_glob(pw->s, pw->len, w->s, w->len))

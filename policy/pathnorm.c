@@ -78,8 +78,11 @@ clean(const char *in, size_t len, char *out, bool glob, unsigned *flags, size_t 
 		}
 		r = e;
 	}
-	if (w == 0)
+	if (w == 0) {
 		out[w++] = '.';
+		if (f & (POL_PATH_POPPED | POL_PATH_ABOVE))
+			t = w;	/* nothing certain follows */
+	}
 	out[w] = '\0';
 	if (flags)
 		*flags = f;
@@ -286,7 +289,8 @@ form_word(struct cword *w, size_t pos, bool after_cd, char *buf)
 		unknown_base = true;
 		while (il > 0 && *in != '/')
 			in++, il--;
-	} else if (after_cd && pos > 0 && (il == 0 || in[0] != '/')) {
+	} else if (after_cd && pos > 0 && (il == 0 || (in[0] != '/' && in[0] != '-'))) {
+		/* options ('-' first) are no paths */
 		unknown_base = true;
 		w->pf |= PF_CDREL;
 	} else if (after_cd && pos == 0 && il > 0 && in[0] != '/' && memchr(in, '/', il)) {
@@ -309,13 +313,14 @@ form_word(struct cword *w, size_t pos, bool after_cd, char *buf)
 			tl = 0;
 		while (tl > 0 && t[0] == '/')
 			t++, tl--;
-		/* "*" then "/" and the certain rest (in place: t >= c + 2) */
-		c[0] = '*';
-		rl = 1;
+		/* "**" (any directory) then "/" and the certain rest, in place:
+		 * t >= c + 2 and the buffer has room for one more byte */
+		memmove(c + 3, t, tl);
+		c[0] = c[1] = '*';
+		rl = 2;
 		if (tl > 0) {
-			c[1] = '/';
-			memmove(c + 2, t, tl);
-			rl = tl + 2;
+			c[2] = '/';
+			rl = tl + 3;
 		}
 		res = c;
 		res[rl] = '\0';

@@ -1,0 +1,400 @@
+/*
+ * test_pol_paths: paths in command decisions, table-driven.  One policy has
+ * a tight allowlist (user bob on web01), the other a deny list over
+ * `allow "* ..."` (user dave on dev01); each row is a command line as typed
+ * and the decision an admin expects.  Rows are grouped by trick: "..",
+ * "//" and "/./", trailing '/', cd / pushd / popd before a relative path,
+ * globs that could reach a denied path, '~', quoting; then the allowed
+ * cases that must keep working.  A second table checks the normaliser
+ * itself (pol_path_clean / pol_path_normalise).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "policy/pathnorm.h"
+#include "policy/policy.h"
+
+static const char policy_text[] =
+"user bob {\n"
+"}\n"
+"user dave {\n"
+"}\n"
+"target web01 {\n"
+"    address 10.0.0.5:22\n"
+"}\n"
+"target dev01 {\n"
+"    address 10.0.0.7:22\n"
+"}\n"
+"rule tight {\n"
+"    who user:bob\n"
+"    where target:web01\n"
+"    exec yes\n"
+"    allow \"cat /var/log/*\"\n"
+"    allow \"tail -n * /var/log/*\"\n"
+"    allow \"ls /tmp/\"\n"
+"    allow \"ls -la\"\n"
+"    allow \"ls /srv/./data//\"\n"
+"    allow \"cd *\"\n"
+"    allow \"pushd *\"\n"
+"    allow \"popd\"\n"
+"    allow \"/usr/local/bin/report\"\n"
+"    allow \"uptime\"\n"
+"    deny \"... /etc/shadow ...\"\n"
+"}\n"
+"rule guard {\n"
+"    who user:dave\n"
+"    where target:dev01\n"
+"    exec yes\n"
+"    allow \"* ...\"\n"
+"    deny \"... /etc/shadow ...\"\n"
+"    deny \"... /etc/ssh/* ...\"\n"
+"    deny \"... /root/* ...\"\n"
+"    deny \"rm ...\"\n"
+"    approve \"... /srv/secret/* ...\"\n"
+"}\n";
+
+struct row {
+	const char *user, *target, *cmd;
+	enum pol_verdict want;
+};
+
+#define A POL_ALLOW
+#define D POL_DENY
+#define P POL_APPROVE
+#define T(cmd, want) { "bob", "web01", cmd, want }	/* tight allowlist */
+#define G(cmd, want) { "dave", "dev01", cmd, want }	/* deny list over "* ..." */
+
+static const struct row rows[] = {
+	/* ".." out of an allowed directory */
+	T("cat /var/log/../../etc/shadow", D),
+	T("cat /var/log/../../../../../etc/shadow", D),
+	T("cat /var/log/../../etc/passwd", D),
+	T("cat /var/log/nginx/../../../etc/passwd", D),
+	T("cat /var/log/..", D),
+	T("tail -n 5 /var/log/../../etc/shadow", D),
+	/* a '..' after a directory name is not trusted: a symlink may lead
+	 * elsewhere (/var/run/../etc is /etc where /var/run links to /run) */
+	T("cat /var/log/nginx/../syslog", D),
+	G("cat /var/run/../etc/shadow", D),
+	G("cat /var/log/../../etc/shadow", D),
+	G("cat /../etc/shadow", D),
+	G("cat /../../../etc/shadow", D),
+	G("cat /tmp/../etc/shadow", D),
+	G("cat /etc/ssh/../shadow", D),
+	G("cat /etc/../root/.ssh/id_rsa", D),
+	G("ls /srv/secret/./key", P),
+	G("ls /srv//secret/key/", P),
+	G("ls /srv/x/../secret/key", D),	/* x may link into /root */
+	/* '..' at the root stays at the root: nothing to distrust */
+	G("cat /../etc/hostname", A),
+	G("cat /../../tmp/x", A),
+	T("cat /../var/log/syslog", A),
+	/* "//" and "/./" */
+	T("cat /var/log//../../etc/shadow", D),
+	G("cat //etc/shadow", D),
+	G("cat /etc//shadow", D),
+	G("cat /etc/./shadow", D),
+	G("cat /./etc/././shadow", D),
+	G("cat /etc/ssh//sshd_config", D),
+	G("cat ///root///.bashrc", D),
+	T("cat /var//log/syslog", A),
+	T("cat /var/./log/./syslog", A),
+	T("cat //var/log/syslog", A),
+	/* trailing '/' */
+	G("cat /etc/shadow/", D),
+	G("cat /etc/shadow/.", D),
+	G("ls /root", A),		/* /root itself is not /root/STAR */
+	G("ls /root/", D),		/* ... but as written, it matches */
+	G("ls /root/.ssh/", D),
+	T("ls /tmp/", A),
+	T("ls /tmp", A),
+	T("ls /tmp//", A),
+	T("ls /tmp/.", A),
+	T("ls /srv/data", A),		/* the pattern word is normalised too */
+	T("ls /srv/./data/", A),
+	/* relative paths after cd, pushd, popd on the same line */
+	G("cd /etc && cat shadow", D),
+	G("cd /etc; cat ./shadow", D),
+	G("cd /etc\ncat shadow", D),
+	G("cd /etc || cat shadow", D),
+	G("cd / && cat etc/shadow", D),
+	G("cd /etc/ssh && cat sshd_config", D),
+	G("cd /root && cat .ssh/id_rsa", D),
+	G("pushd /etc && cat shadow", D),
+	G("pushd /etc >/dev/null; cat shadow", D),
+	G("popd && cat shadow", D),
+	G("cd -P /etc && cat shadow", D),
+	G("builtin cd /etc; cat shadow", D),
+	G("command cd /etc; cat shadow", D),
+	G("cd /etc && cat /tmp/x", A),	/* an absolute path stays known */
+	G("cd /etc && ls -la", A),		/* options are not paths */
+	G("cat shadow; cd /etc", A),		/* before the cd: the login's directory */
+	G("cat shadow", A),
+	T("cd /var/log && cat syslog", D),	/* no allow names a relative path */
+	T("cd /tmp && ls -la", A),
+	T("cd /etc && cat /var/log/syslog", A),
+	T("pushd /etc && cat shadow", D),
+	T("cd /etc && bash -c 'cat shadow'", D),
+	G("cd /etc && bash -c 'cat shadow'", D),
+	G("bash -c 'cd /etc; cat shadow'", D),
+	/* relative ".." from an unknown directory */
+	G("cat ../../../../etc/shadow", D),
+	G("cat ../../etc/ssh/sshd_config", D),
+	G("cat x/../../../../../root/.bashrc", D),
+	G("cat ../notes.txt", D),		/* could be /etc/ssh/notes.txt */
+	T("cat ../../../../var/log/syslog", D),
+	/* globs that could name a denied path */
+	G("cat /etc/ss?/sshd_config", D),
+	G("cat /etc/ss*/sshd_config", D),
+	G("cat /etc/[s]sh/sshd_config", D),
+	G("cat /e*/shadow", D),
+	G("cat /e?c/sha*", D),
+	G("cat /etc/[s]hadow", D),
+	G("cat /etc/[!x]hadow", D),
+	G("cat /*/shadow", D),
+	G("cat /*/*/id_rsa", D),
+	G("cat /r*/.ssh/id_rsa", D),
+	G("cat /etc/sh[a-z]dow", D),
+	G("ls /srv/secr?t/key", P),
+	G("cat /etc/.?/etc/shadow", D),	/* '.?' may be '..' */
+	G("cat /tmp/.*/etc/shadow", D),
+	G("cat /etc/*/../shadow", D),
+	G("cat /e[/]tc/shadow", D),
+	G("cat /etc/*.conf", A),		/* cannot be /etc/shadow or /etc/ssh/... */
+	G("cat /tmp/*", A),
+	G("ls /var/log/*.log", A),
+	T("cat /var/log/*", A),
+	T("cat /var/log/*.log", A),
+	T("cat /var/log/sys?og", A),
+	T("cat /var/log/[s]yslog", A),
+	T("cat /var/*/syslog", D),
+	T("cat /var/log/.?/.?/etc/shadow", D),
+	T("cat /var/log/*/../../../etc/shadow", D),
+	/* '~' is some home directory */
+	G("cat ~root/.ssh/id_rsa", D),
+	G("cat ~/.ssh/id_rsa", D),
+	G("cat ~/../../etc/shadow", D),
+	G("cat ~/notes.txt", D),		/* ~ could be /root */
+	G("cat ~/notes.txt ~/a/../b", D),
+	T("cat ~/../../var/log/syslog", D),
+	/* quoted forms are normalised too */
+	G("cat \"/etc/../etc/shadow\"", D),
+	G("cat '/etc/./shadow'", D),
+	G("cat '/etc//shadow'", D),
+	G("cat /etc/'ss'h/sshd_config", D),
+	G("cat '/etc/ss?/sshd_config'", A),	/* quoted: a literal '?' */
+	G("cat \"/etc/[s]hadow\"", A),
+	T("cat '/var/log/../../etc/shadow'", D),
+	T("cat \"/var/log/*\"", A),
+	/* the command name: paths to the same program, normalised */
+	G("/bin/../bin/rm x", D),
+	G("/usr//bin/rm x", D),
+	G("cd /bin && ./rm x", D),
+	T("/usr/local/bin/./report", A),
+	T("/usr/local//bin/report", A),
+	T("/usr/local/bin/../bin/report", D),
+	T("cd /usr/local/bin && ./report", D),
+	/* what must keep working */
+	T("cat /var/log/syslog", A),
+	T("cat /var/log/nginx/access.log", A),
+	T("tail -n 50 /var/log/syslog", A),
+	T("uptime", A),
+	T("cat /etc/shadow", D),
+	T("cat /etc/passwd", D),
+	G("cat /etc/hostname", A),
+	G("cat /etc/sshd_config", A),
+	G("cat /etc/ssh", A),
+	G("ls /etc/ssh/", D),
+	G("cat /etc/shadowx", A),
+	G("cat /etc/ssh/sshd_config", D),
+	G("cat /etc/shadow", D),
+	G("ls -la /tmp/", A),
+	G("make -C build all", A),
+	G("git log HEAD..main", A),
+	G("echo a/b/c", A),
+	G("ls ..", D),		/* '..' from an unknown directory: anything */
+	G("ls .", A),
+};
+
+static struct policy *pol;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	struct pol_diags d = { 0 };
+	int r = policy_load_buffer("paths.conf", policy_text, strlen(policy_text), 0, &pol, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s:%d:%d: %s\n", d.v[i].file, d.v[i].line, d.v[i].col, d.v[i].msg);
+	pol_diags_free(&d);
+	return r;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	policy_unref(pol);
+	return 0;
+}
+
+static void
+test_rows(void **state)
+{
+	(void)state;
+	int bad = 0;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct pol_decision d;
+		policy_decide_for(pol, rows[i].user, rows[i].target, rows[i].cmd,
+		    strlen(rows[i].cmd), POL_ANYTIME, &d);
+		if (d.verdict != rows[i].want) {
+			fprintf(stderr, "row %zu: %s@%s '%s': want %s, got %s (%s)\n", i,
+			    rows[i].user, rows[i].target, rows[i].cmd,
+			    pol_verdict_name(rows[i].want), pol_verdict_name(d.verdict), d.reason);
+			bad++;
+		}
+		pol_decision_free(&d);
+	}
+	fprintf(stderr, "%zu path decision rows\n", sizeof(rows) / sizeof(rows[0]));
+	assert_int_equal(bad, 0);
+}
+
+/* A denied path names the deny that matched, so the user sees why. */
+static void
+test_reason(void **state)
+{
+	(void)state;
+	struct pol_decision d;
+	const char *cmd = "cat /etc//./shadow";
+	policy_decide_for(pol, "dave", "dev01", cmd, strlen(cmd), POL_ANYTIME, &d);
+	assert_int_equal(d.verdict, POL_DENY);
+	assert_string_equal(d.rule, "guard");
+	assert_string_equal(d.pattern, "... /etc/shadow ...");
+	pol_decision_free(&d);
+	cmd = "cat /etc/ss?/sshd_config";
+	policy_decide_for(pol, "dave", "dev01", cmd, strlen(cmd), POL_ANYTIME, &d);
+	assert_int_equal(d.verdict, POL_DENY);
+	assert_string_equal(d.pattern, "... /etc/ssh/* ...");
+	pol_decision_free(&d);
+}
+
+struct norm_row {
+	const char *in, *out;
+	unsigned flags;
+	const char *tail;	/* what follows the last distrusted "..", or NULL */
+};
+
+static const struct norm_row norms[] = {
+	{ "/etc/shadow", "/etc/shadow", 0, NULL },
+	{ "/", "/", 0, NULL },
+	{ "//", "/", 0, NULL },
+	{ "///etc///shadow///", "/etc/shadow", 0, NULL },
+	{ "/./etc/./shadow/.", "/etc/shadow", 0, NULL },
+	{ "/..", "/", 0, NULL },
+	{ "/../../etc", "/etc", 0, NULL },
+	{ "/var/log/../../etc/shadow", "/etc/shadow", POL_PATH_POPPED, "etc/shadow" },
+	{ "/var/log/nginx/../syslog", "/var/log/syslog", POL_PATH_POPPED, "/syslog" },
+	{ "/var/log/../../../../etc", "/etc", POL_PATH_POPPED, "etc" },
+	{ "/a/b/../c/../d", "/a/d", POL_PATH_POPPED, "/d" },
+	{ "/a/..", "/", POL_PATH_POPPED, "" },
+	{ "", ".", POL_PATH_RELATIVE, NULL },
+	{ ".", ".", POL_PATH_RELATIVE, NULL },
+	{ "./", ".", POL_PATH_RELATIVE, NULL },
+	{ "./shadow", "shadow", POL_PATH_RELATIVE, NULL },
+	{ "a//b/./c/", "a/b/c", POL_PATH_RELATIVE, NULL },
+	{ "a/..", ".", POL_PATH_RELATIVE | POL_PATH_POPPED, "" },
+	{ "..", "..", POL_PATH_RELATIVE | POL_PATH_ABOVE, "" },
+	{ "../../etc/shadow", "../../etc/shadow", POL_PATH_RELATIVE | POL_PATH_ABOVE, "/etc/shadow" },
+	{ "x/../../y", "../y", POL_PATH_RELATIVE | POL_PATH_POPPED | POL_PATH_ABOVE, "/y" },
+	{ "a/b/../../..", "..", POL_PATH_RELATIVE | POL_PATH_POPPED | POL_PATH_ABOVE, "" },
+	{ "...", "...", POL_PATH_RELATIVE, NULL },
+	{ "/a/.../b", "/a/.../b", 0, NULL },
+	{ "/a/..b/.c", "/a/..b/.c", 0, NULL },
+	{ "~/x/", "~/x", POL_PATH_RELATIVE, NULL },
+};
+
+static void
+test_normalise(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(norms) / sizeof(norms[0]); i++) {
+		const struct norm_row *r = &norms[i];
+		size_t len = strlen(r->in);
+		char buf[64];
+		unsigned f = 0xff;
+		size_t tail = 99;
+		size_t n = pol_path_clean(r->in, len, buf, &f, &tail);
+		if (strcmp(buf, r->out) != 0 || n != strlen(r->out) || f != r->flags)
+			fprintf(stderr, "norm %zu: '%s' -> '%s' flags %#x, want '%s' %#x\n", i,
+			    r->in, buf, f, r->out, r->flags);
+		assert_string_equal(buf, r->out);
+		assert_int_equal(n, strlen(r->out));
+		assert_int_equal(f, r->flags);
+		assert_true(n <= (len > 0 ? len : 1));
+		if (r->tail != NULL)
+			assert_string_equal(buf + tail, r->tail);
+		else
+			assert_int_equal(tail, 0);
+		char *m;
+		unsigned mf;
+		assert_int_equal(pol_path_normalise(r->in, len, &m, &mf), 0);
+		assert_string_equal(m, r->out);
+		assert_int_equal(mf, r->flags);
+		free(m);
+	}
+	/* flags and tail are optional; NUL bytes are refused by the allocating form */
+	char buf[16];
+	assert_int_equal(pol_path_clean("/a/../b", 7, buf, NULL, NULL), 2);
+	assert_string_equal(buf, "/b");
+	char *m = (char *)1;
+	assert_int_equal(pol_path_normalise("/etc\0/x", 7, &m, NULL), POL_E_INVAL);
+	assert_null(m);
+	assert_int_equal(pol_path_normalise(NULL, 0, &m, NULL), POL_E_INVAL);
+	/* idempotent: the normal form of a normal form is itself */
+	for (size_t i = 0; i < sizeof(norms) / sizeof(norms[0]); i++) {
+		char a[64], b[64];
+		size_t n = pol_path_clean(norms[i].in, strlen(norms[i].in), a, NULL, NULL);
+		pol_path_clean(a, n, b, NULL, NULL);
+		assert_string_equal(a, b);
+	}
+}
+
+/* A long path: no fixed buffer inside, one byte of slack is enough. */
+static void
+test_long_path(void **state)
+{
+	(void)state;
+	size_t n = 100000;
+	char *in = malloc(n), *out = malloc(n + 2);
+	assert_non_null(in);
+	assert_non_null(out);
+	for (size_t i = 0; i < n; i += 2) {
+		in[i] = '/';
+		in[i + 1] = 'a';
+	}
+	size_t k = pol_path_clean(in, n, out, NULL, NULL);
+	assert_int_equal(k, n);
+	memcpy(in + n - 6, "/../..", 6);
+	k = pol_path_clean(in, n, out, NULL, NULL);
+	assert_int_equal(k, n - 10);	/* three components fewer: "/a" and two popped */
+	free(in);
+	free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_reason),
+		cmocka_unit_test(test_normalise),
+		cmocka_unit_test(test_long_path),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -337,6 +337,8 @@ form_word(struct cword *w, size_t pos, bool after_cd, char *buf)
 		}
 		rl = unescape_word(res, rl);
 		res[rl] = '\0';
+		if (rl == w->len && memcmp(res, w->s, rl) == 0)
+			return;	/* already in normal form: compared as it is */
 	}
 	w->ps = res;
 	w->plen = rl;

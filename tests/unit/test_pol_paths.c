@@ -387,6 +387,42 @@ test_long_path(void **state)
 	free(out);
 }
 
+/* check warns on DIR/STAR allow patterns (the sudoers(5) pitfall), and
+ * only on allow patterns whose '*' follows a '/'. */
+static void
+test_lint_dir_star(void **state)
+{
+	(void)state;
+	static const char t[] =
+	    "user u {\n}\ntarget t {\n address h\n}\n"
+	    "rule r {\n who *\n where *\n"
+	    " allow \"cat /var/log/*\"\n"		/* line 9 */
+	    " allow \"tail -n * /srv/app/*.log\"\n"	/* line 10 */
+	    " allow \"ls *\"\n"			/* line 11: no '/' */
+	    " allow \"ls /tmp/\"\n"			/* line 12: no '*' */
+	    " deny \"... /etc/ssh/* ...\"\n"		/* line 13: a deny */
+	    " allow \"echo *x/y\"\n"			/* line 14: '*' before the '/' */
+	    "}\n"
+	    "expect allow u t \"cat /var/log/syslog\"\n";
+	struct policy *p;
+	assert_int_equal(policy_load_buffer("l.conf", t, sizeof(t) - 1, 0, &p, NULL), 0);
+	struct pol_diags d = { 0 };
+	assert_true(policy_lint(p, &d) >= 2);
+	int seen[20] = { 0 };
+	for (size_t k = 0; k < d.n; k++)
+		if (strstr(d.v[k].msg, "matches in every subdirectory") != NULL &&
+		    d.v[k].line > 0 && d.v[k].line < 20)
+			seen[d.v[k].line]++;
+	assert_int_equal(seen[9], 1);
+	assert_int_equal(seen[10], 1);
+	assert_int_equal(seen[11] + seen[12] + seen[13] + seen[14], 0);
+	for (size_t k = 0; k < d.n; k++)
+		if (d.v[k].line == 10 && strstr(d.v[k].msg, "subdirectory") != NULL)
+			assert_non_null(strstr(d.v[k].msg, "subdirectory of /srv/app too"));
+	pol_diags_free(&d);
+	policy_unref(p);
+}
+
 int
 main(void)
 {
@@ -395,6 +431,7 @@ main(void)
 		cmocka_unit_test(test_reason),
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_long_path),
+		cmocka_unit_test(test_lint_dir_star),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -134,11 +134,19 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 			}
 		} else if (in[k].kind == WRAP_SUFFIXES) {
 			/* options not understood: any tail may be the command */
+			struct cword *cw = NULL;
+			char *cmem = NULL;
+			if (pathnorm_wrapper_chdirs(w, n, n)) {
+				C->after_cd = true;	/* it runs the command elsewhere */
+				if (pathnorm_chdir_copy(w, n, &cw, &cmem) != 0)
+					C->err = POL_E_NOMEM;
+			}
 			C->deny_only++;
 			iv = POL_ALLOW;
 			for (size_t j = in[k].start; j < in[k].end; j++) {
 				size_t before = C->out->nchecks;
-				enum pol_verdict sv = check_words(C, w + j, n - j, simple, depth + 1, false);
+				enum pol_verdict sv = check_words(C, (cw ? cw : w) + j, n - j, simple,
+				    depth + 1, false);
 				if (sv == POL_ALLOW) {
 					/* keep explain readable: drop tails that matched nothing */
 					for (size_t q = before; q < C->out->nchecks; q++)
@@ -151,7 +159,10 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 					break;
 			}
 			C->deny_only--;
+			free(cw);
+			free(cmem);
 		} else if (in[k].kind == WRAP_SHELL) {
+			C->after_cd = C->after_cd || pathnorm_wrapper_chdirs(w, n, n);
 			iv = check_line(C, in[k].shell, strlen(in[k].shell), simple, depth + 1);
 		} else if (in[k].kind == WRAP_INNER) {
 			size_t m = in[k].end - in[k].start;
@@ -165,8 +176,15 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 				for (size_t j = 0; j < m; j++)
 					if (memmem(iw[j].s, iw[j].len, "{}", 2) != NULL)
 						iw[j].flags |= POL_W_VAR;
+			char *imem = NULL;
+			if (pathnorm_wrapper_chdirs(w, n, in[k].start)) {
+				C->after_cd = true;	/* env -C, sudo -D, find -execdir */
+				if (pathnorm_cwords(iw, m, true, &imem) != 0)
+					C->err = POL_E_NOMEM;
+			}
 			iv = check_words(C, iw, m, simple, depth + 1, in[k].open_tail);
 			free(iw);
+			free(imem);
 		}
 		if (iv > combined)
 			combined = iv;

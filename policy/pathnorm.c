@@ -168,6 +168,93 @@ pathnorm_is_chdir(const struct pol_simple *sc)
 	return false;
 }
 
+/*
+ * Wrappers that run their command in another directory, and the options
+ * that make them do so: `shorts` are single-letter options (alone or in a
+ * cluster), `longs` whole words or prefixes ending in '='; `always`: the
+ * wrapper always does; `before`: the words just before the inner command
+ * that do (find -execdir).
+ */
+static const struct chdir_wrapper {
+	const char *name;
+	const char *shorts;
+	const char *longs[4];
+	bool always;
+	const char *before[3];
+} chdir_wrappers[] = {
+	{ "env", "C", { "--chdir", "--chdir=", NULL }, false, { NULL } },
+	{ "sudo", "DiR", { "--chdir", "--chdir=", "--login", "--chroot" }, false, { NULL } },
+	{ "su", "l", { "-", "--login", NULL }, false, { NULL } },
+	{ "runuser", "l", { "-", "--login", NULL }, false, { NULL } },
+	{ "nsenter", "wr", { "--wd", "--wd=", "--root", "--root=" }, false, { NULL } },
+	{ "unshare", "wR", { "--wd", "--wd=", "--root", "--root=" }, false, { NULL } },
+	{ "chroot", "", { NULL }, true, { NULL } },
+	{ "systemd-run", "", { NULL }, true, { NULL } },
+	{ "find", "", { NULL }, false, { "-execdir", "-okdir", NULL } },
+};
+
+static bool
+word_is(const struct cword *w, const char *s)
+{
+	size_t l = strlen(s);
+	if (l > 0 && s[l - 1] == '=')
+		return w->len >= l && memcmp(w->s, s, l) == 0;
+	return w->len == l && memcmp(w->s, s, l) == 0;
+}
+
+bool
+pathnorm_wrapper_chdirs(const struct cword *w, size_t n, size_t start)
+{
+	if (n == 0)
+		return false;
+	size_t bl;
+	const char *b = w[0].s;
+	for (size_t i = 0; i < w[0].len; i++)
+		if (w[0].s[i] == '/')
+			b = w[0].s + i + 1;
+	bl = w[0].len - (size_t)(b - w[0].s);
+	const struct chdir_wrapper *cw = NULL;
+	for (size_t k = 0; k < sizeof(chdir_wrappers) / sizeof(chdir_wrappers[0]); k++)
+		if (strlen(chdir_wrappers[k].name) == bl && memcmp(chdir_wrappers[k].name, b, bl) == 0)
+			cw = &chdir_wrappers[k];
+	if (cw == NULL)
+		return false;
+	if (cw->always)
+		return true;
+	if (start > n)
+		start = n;
+	for (size_t k = 0; cw->before[k] != NULL; k++)
+		if (start >= 1 && word_is(&w[start - 1], cw->before[k]))
+			return true;
+	for (size_t i = 1; i < start; i++) {
+		const struct cword *o = &w[i];
+		for (size_t k = 0; k < 4 && cw->longs[k] != NULL; k++)
+			if (word_is(o, cw->longs[k]))
+				return true;
+		if (o->len >= 2 && o->s[0] == '-' && o->s[1] != '-')
+			for (const char *c = cw->shorts; *c; c++)
+				if (memchr(o->s + 1, *c, o->len - 1) != NULL)
+					return true;
+	}
+	return false;
+}
+
+int
+pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **mem)
+{
+	*mem = NULL;
+	*out = malloc((n ? n : 1) * sizeof(**out));
+	if (*out == NULL)
+		return POL_E_NOMEM;
+	memcpy(*out, w, n * sizeof(**out));
+	int r = pathnorm_cwords(*out, n, true, mem);
+	if (r != 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
 /* The end of the bracket expression at g[i] == '[' (the index after its
  * ']'), or 0 when the '[' is literal. */
 static size_t
@@ -349,6 +436,11 @@ pathnorm_cwords(struct cword *w, size_t n, bool after_cd, char **mem)
 {
 	*mem = NULL;
 	size_t need = 0;
+	for (size_t i = 0; i < n; i++) {
+		w[i].ps = NULL;
+		w[i].plen = 0;
+		w[i].pf = 0;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (needs_form(&w[i], i, after_cd))
 			need += 4 * (w[i].len + (w[i].glob ? strlen(w[i].glob) : 0)) + 16;

@@ -169,6 +169,12 @@ struct cword {
 int pathnorm_cwords(struct cword *w, size_t n, bool after_cd, char **mem);
 /* Whether a simple command changes the working directory. */
 bool pathnorm_is_chdir(const struct pol_simple *sc);
+/* Whether the wrapper words w[0..n) run the command that starts at
+ * w[start] in another directory (env -C, sudo -D, find -execdir, ...). */
+bool pathnorm_wrapper_chdirs(const struct cword *w, size_t n, size_t start);
+/* A malloc'd copy of w[0..n) in *out whose path forms are those after a cd
+ * (storage in *mem); the caller frees both.  Returns 0 or POL_E_NOMEM. */
+int pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **mem);
 /* Normalises a pattern word in place (only if it holds '/'); returns its
  * new length. */
 size_t pathnorm_pattern(char *s, size_t len);

@@ -2,6 +2,8 @@
  * match.c: who / where / when specs, and command patterns against words.
  * A pattern word matches one command word: '*' matches any run of bytes
  * within the word (never across words); "..." matches any number of words.
+ * A command word is compared in its path form (pathnorm.c): its normal
+ * form, or a glob of every path it could name.
  */
 #include <fnmatch.h>
 #include <stdbool.h>

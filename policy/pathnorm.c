@@ -376,8 +376,9 @@ form_word(struct cword *w, size_t pos, bool after_cd, char *buf)
 		unknown_base = true;
 		while (il > 0 && *in != '/')
 			in++, il--;
-	} else if (after_cd && pos > 0 && (il == 0 || (in[0] != '/' && in[0] != '-'))) {
-		/* options ('-' first) are no paths */
+	} else if (after_cd && pos > 0 && (il == 0 || (in[0] != '/' &&
+	    (in[0] != '-' || memchr(in, '/', il) != NULL)))) {
+		/* options ('-' first, no '/') are no paths */
 		unknown_base = true;
 		w->pf |= PF_CDREL;
 	} else if (after_cd && pos == 0 && il > 0 && in[0] != '/' && memchr(in, '/', il)) {

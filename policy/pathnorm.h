@@ -16,6 +16,13 @@
  * holds for POL_PATH_ABOVE.  The text after the last "..", which is all that
  * is certain, starts at the offset given in *tail (see below).
  *
+ * For file transfers: an SFTP or scp path that is relative is relative to
+ * the login directory, which the proxy does not know; like a relative path
+ * after cd, it can only be matched as "any directory" then the path.
+ * Inside libescort-policy, the engine's own matching of such a path is
+ * pathnorm_cwords() + pattern_match() (pol_int.h), which apply all of the
+ * above to a word.
+ *
  * Pure functions, no global state, thread-safe.
  */
 #ifndef ESCORT_POLICY_PATHNORM_H

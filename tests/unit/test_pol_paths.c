@@ -134,6 +134,7 @@ static const struct row rows[] = {
 	G("command cd /etc; cat shadow", D),
 	G("cd /etc && cat /tmp/x", A),	/* an absolute path stays known */
 	G("cd /etc && ls -la", A),		/* options are not paths */
+	G("cd /root && cat -- -x/.bashrc", D),	/* ... but a '-' word with a '/' may be */
 	G("cat shadow; cd /etc", A),		/* before the cd: the login's directory */
 	G("cat shadow", A),
 	T("cd /var/log && cat syslog", D),	/* no allow names a relative path */

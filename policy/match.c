@@ -148,9 +148,9 @@ base_name(const char *s, size_t len, size_t *bl)
  * glob is read as tokens: a literal byte (possibly escaped), '?', a
  * bracket expression (taken as any one byte but '/': conservative for a
  * deny, and an allow never relies on it), '*' (any bytes but '/', as in
- * pathname expansion) and "**" (any bytes: bash's globstar, and the
- * unknown directory of a path form).  A pattern word has only '*', which
- * matches any bytes.
+ * pathname expansion) and "**" (any bytes: bash's globstar, where
+ * "**" + "/" may also match nothing, and the unknown directory of a path
+ * form).  A pattern word has only '*', which matches any bytes.
  */
 enum gtok_kind { GT_END, GT_LIT, GT_ONE, GT_STAR, GT_STARS };
 
@@ -170,6 +170,9 @@ gtok_next(const char *g, size_t len, size_t *i)
 		if (*i >= len || g[*i] != '*')
 			return (struct gtok){ GT_STAR, 0 };
 		while (*i < len && g[*i] == '*')
+			(*i)++;
+		/* with globstar, STARSTAR/ matches any directories, or none */
+		if (*i < len && g[*i] == '/')
 			(*i)++;
 		return (struct gtok){ GT_STARS, 0 };
 	}
@@ -197,7 +200,14 @@ gtok_next(const char *g, size_t len, size_t *i)
 
 #define GLOB_PAT_MAX 256	/* longer pattern words: answered conservatively */
 
-/* Whether some string matches both the glob g and the pattern word p. */
+static char
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Whether some string matches both the glob g and the pattern word p.
+ * Letters match in either case (bash's nocaseglob). */
 static bool
 glob_meets(const char *g, size_t gl, const char *p, size_t pl)
 {
@@ -225,7 +235,7 @@ glob_meets(const char *g, size_t gl, const char *p, size_t pl)
 			if (t.kind == GT_STAR || t.kind == GT_STARS || (j < pl && p[j] == '*'))
 				nxt[j] = alive = true;
 			if (j < pl && p[j] != '*' && ((t.kind == GT_ONE && p[j] != '/') ||
-			    (t.kind == GT_LIT && t.ch == p[j])))
+			    (t.kind == GT_LIT && lower(t.ch) == lower(p[j]))))
 				nxt[j + 1] = alive = true;
 		}
 		if (!alive)
@@ -324,6 +334,25 @@ word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conse
 	return false;
 }
 
+/* Whether a word may become no word or several: an unquoted glob (with
+ * nullglob, or matching several files), a brace expansion, and a variable
+ * or substitution (word splitting). */
+static bool
+word_multi(const struct cword *w)
+{
+	return (w->flags & (POL_W_GLOB | POL_W_BRACE | POL_W_VAR | POL_W_SUBST)) != 0;
+}
+
+/* Deny and approve: where words [0, j) are matched and w[j] may become no
+ * word at all, words [0, j + 1) are matched too. */
+static void
+skip_multi(bool *cur, const struct cword *w, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		if (cur[j] && word_multi(&w[j]))
+			cur[j + 1] = true;
+}
+
 bool
 pattern_match(const struct pattern *pt, const struct cword *w, size_t n, bool open_tail)
 {
@@ -343,6 +372,8 @@ pattern_match(const struct pattern *pt, const struct cword *w, size_t n, bool op
 	bool prefix = false;	/* all words consumed by a prefix of the pattern */
 	for (size_t i = 0; i < pt->nw; i++) {
 		const struct pword *pw = &pt->w[i];
+		if (conservative)
+			skip_multi(cur, w, n);
 		if (cur[n])
 			prefix = true;
 		if (pw->ellipsis) {
@@ -355,6 +386,12 @@ pattern_match(const struct pattern *pt, const struct cword *w, size_t n, bool op
 			nxt[0] = false;
 			for (size_t j = 1; j <= n; j++)
 				nxt[j] = cur[j - 1] && word_match(pw, &w[j - 1], j - 1, conservative);
+			/* deny, approve: a word that may become several takes this
+			 * pattern word and may take more */
+			for (size_t j = 0; conservative && j < n; j++)
+				if (cur[j] && !nxt[j] && word_multi(&w[j]) &&
+				    word_match(pw, &w[j], j, conservative))
+					nxt[j] = true;
 		}
 		bool *t = cur;
 		cur = nxt;
@@ -365,6 +402,8 @@ pattern_match(const struct pattern *pt, const struct cword *w, size_t n, bool op
 		if (!alive)
 			break;	/* no way left to match */
 	}
+	if (conservative)
+		skip_multi(cur, w, n);
 	bool full = cur[n];
 	free(heap);
 	if (!open_tail)

@@ -115,7 +115,7 @@ pol_path_normalise(const char *in, size_t len, char **out, unsigned *flags)
 /* ---- pattern words ----------------------------------------------------- */
 
 size_t
-pathnorm_pattern(char *s, size_t len)
+pathnorm_pattern(char *s, size_t len, bool broad)
 {
 	if (memchr(s, '/', len) == NULL || len == 0)
 		return len;
@@ -128,8 +128,9 @@ pathnorm_pattern(char *s, size_t len)
 	/* ".." after a '*' cannot be folded: the '*' may span components */
 	if (f & (POL_PATH_POPPED | POL_PATH_ABOVE))
 		keep = memchr(s, '*', len) != NULL;
-	/* "DIR/STAR/" differs from "DIR/STAR": keep a '/' after a '*' */
-	if (len >= 2 && s[len - 1] == '/' && s[len - 2] == '*')
+	/* "DIR/STAR/" (ending in '/') is narrower than "DIR/STAR": an allow
+	 * keeps it, a deny or approve widens to it */
+	if (!broad && len >= 2 && s[len - 1] == '/' && s[len - 2] == '*')
 		keep = true;
 	if (!keep && n <= len) {
 		memcpy(s, buf, n + 1);

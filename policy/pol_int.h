@@ -176,8 +176,8 @@ bool pathnorm_wrapper_chdirs(const struct cword *w, size_t n, size_t start);
  * (storage in *mem); the caller frees both.  Returns 0 or POL_E_NOMEM. */
 int pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **mem);
 /* Normalises a pattern word in place (only if it holds '/'); returns its
- * new length. */
-size_t pathnorm_pattern(char *s, size_t len);
+ * new length.  `broad`: a deny or approve pattern, which may only widen. */
+size_t pathnorm_pattern(char *s, size_t len, bool broad);
 /* Whether pattern `pt` matches words w[0..n).  `open_tail`: more unknown
  * words follow (xargs).  Deny and approve patterns match conservatively
  * (any way the words could expand), allow patterns exactly. */

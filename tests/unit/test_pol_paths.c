@@ -8,8 +8,10 @@
  * cases that must keep working.  A second table checks the normaliser
  * itself (pol_path_clean / pol_path_normalise).
  */
+#include <fnmatch.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +58,7 @@ static const char policy_text[] =
 "    deny \"... /etc/ssh/* ...\"\n"
 "    deny \"... /root/* ...\"\n"
 "    deny \"rm ...\"\n"
+"    deny \"systemctl restart sshd\"\n"
 "    approve \"... /srv/secret/* ...\"\n"
 "}\n";
 
@@ -199,6 +202,17 @@ static const struct row rows[] = {
 	T("cat /var/*/syslog", D),
 	T("cat /var/log/.?/.?/etc/shadow", D),
 	T("cat /var/log/*/../../../etc/shadow", D),
+	/* shell options the line may set: globstar, nocaseglob, nullglob */
+	G("shopt -s globstar; cat /etc/**/shadow", D),
+	G("cat /**/shadow", D),
+	G("cat /etc/**/sshd_config", D),
+	G("shopt -s nocaseglob; cat /etc/SHADO?", D),
+	G("cat /etc/S[S]H/sshd_config", D),
+	G("systemctl restart /nothing* sshd", D),	/* nullglob: the glob may vanish */
+	G("systemctl restart $EMPTY sshd", D),
+	G("systemctl restart nginx", A),
+	G("systemctl restart nginx sshd", A),
+	T("cat /var/log/**/x", A),
 	/* '~' is some home directory */
 	G("cat ~root/.ssh/id_rsa", D),
 	G("cat ~/.ssh/id_rsa", D),
@@ -410,6 +424,161 @@ test_long_path(void **state)
 	free(out);
 }
 
+/*
+ * Globs against pattern words, checked against brute force: for random
+ * globs G (over a b / * ?) and pattern words P (over a b / *), every path
+ * S of up to 7 bytes that G can expand to (component by component, as in
+ * pathname expansion: a file name is never empty) is tried.  If some S, in normal form, matches P, then
+ * deny "cat P" must deny "cat G" (a deny never misses); if allow "cat P"
+ * allows "cat G", every such S must match P (an allow never overreaches).
+ */
+static uint32_t rng = 12345;
+
+static uint32_t
+rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return rng % n;
+}
+
+static void
+rnd_word(char *out, const char *alpha)
+{
+	size_t n = 1 + rnd(6), a = strlen(alpha);
+	for (size_t i = 0; i < n; i++)
+		out[i] = alpha[rnd((uint32_t)a)];
+	out[n] = '\0';
+}
+
+static enum pol_verdict
+decide_one(const char *rule, const char *cmd)
+{
+	char text[512];
+	int n = snprintf(text, sizeof(text), "user u {\n}\ntarget t {\n address h\n}\n"
+	    "rule r {\n who *\n where *\n exec yes\n%s}\n", rule);
+	struct policy *p;
+	assert_int_equal(policy_load_buffer("g.conf", text, (size_t)n, 0, &p, NULL), 0);
+	struct pol_decision d;
+	policy_decide_for(p, "u", "t", cmd, strlen(cmd), POL_ANYTIME, &d);
+	enum pol_verdict v = d.verdict;
+	pol_decision_free(&d);
+	policy_unref(p);
+	return v;
+}
+
+/* Whether pathname expansion of G can give S: the same '/'s, each
+ * component matched by fnmatch, no component of G matching an empty name. */
+static bool
+expands_to(const char *g, const char *s)
+{
+	for (;;) {
+		const char *ge = strchr(g, '/'), *se = strchr(s, '/');
+		size_t gl = ge ? (size_t)(ge - g) : strlen(g), sl = se ? (size_t)(se - s) : strlen(s);
+		if ((ge == NULL) != (se == NULL) || (gl == 0) != (sl == 0))
+			return false;
+		char gc[8], sc[8];
+		memcpy(gc, g, gl);
+		gc[gl] = '\0';
+		memcpy(sc, s, sl);
+		sc[sl] = '\0';
+		if (fnmatch(gc, sc, FNM_PERIOD) != 0)	/* '.?' may match ".." */
+			return false;
+		if (ge == NULL)
+			return true;
+		g = ge + 1;
+		s = se + 1;
+	}
+}
+
+/* Whether some path S of G matches P in normal form (any = true) or every
+ * one does (any = false). */
+struct brute {
+	const char *galpha, *palpha;	/* letters of globs and pattern words */
+	const char *salpha;		/* letters of paths */
+	size_t maxlen;			/* longest path tried */
+	int cases;
+};
+
+static bool
+paths_of_glob(const struct brute *b, const char *g, const char *p, bool any)
+{
+	char np[16], s[8], ns[16];
+	size_t pl = strlen(p);
+	/* an allow pattern word ending in "STAR/" is kept as written */
+	if (!any && pl >= 2 && p[pl - 1] == '/' && p[pl - 2] == '*')
+		memcpy(np, p, pl + 1);
+	else
+		pol_path_clean(p, pl, np, NULL, NULL);
+	size_t na = strlen(b->salpha);
+	for (size_t len = 0; len <= b->maxlen; len++) {
+		size_t total = 1;
+		for (size_t i = 0; i < len; i++)
+			total *= na;
+		for (size_t k = 0; k < total; k++) {
+			size_t x = k;
+			for (size_t i = 0; i < len; i++, x /= na)
+				s[i] = b->salpha[x % na];
+			s[len] = '\0';
+			if (!expands_to(g, s))
+				continue;
+			pol_path_clean(s, len, ns, NULL, NULL);
+			bool m = fnmatch(np, ns, 0) == 0;
+			if (any && m)
+				return true;
+			if (!any && !m)
+				return false;
+		}
+	}
+	return !any;
+}
+
+static void
+brute_run(const struct brute *b)
+{
+	int denies = 0, allows = 0, false_denies = 0;
+	for (int i = 0; i < b->cases; i++) {
+		char g[8], p[8], rule[96], cmd[32];
+		rnd_word(g, b->galpha);
+		do	/* "..." is not a path */
+			rnd_word(p, b->palpha);
+		while (strstr(p, "...") != NULL);
+		snprintf(cmd, sizeof(cmd), "cat %s", g);
+		snprintf(rule, sizeof(rule), " allow \"* ...\"\n deny \"cat %s\"\n", p);
+		enum pol_verdict v = decide_one(rule, cmd);
+		bool reach = paths_of_glob(b, g, p, true);
+		if (reach && v != POL_DENY)
+			fprintf(stderr, "deny \"cat %s\" misses \"%s\"\n", p, cmd);
+		assert_false(reach && v != POL_DENY);
+		denies += v == POL_DENY;
+		false_denies += v == POL_DENY && !reach;
+		snprintf(rule, sizeof(rule), " allow \"cat %s\"\n", p);
+		v = decide_one(rule, cmd);
+		bool all = paths_of_glob(b, g, p, false);
+		if (v == POL_ALLOW && !all)
+			fprintf(stderr, "allow \"cat %s\" overreaches on \"%s\"\n", p, cmd);
+		assert_false(v == POL_ALLOW && !all);
+		allows += v == POL_ALLOW;
+	}
+	fprintf(stderr, "%d random globs over '%s': %d denied (%d without a reachable path of "
+	    "<= %zu bytes), %d allowed\n", b->cases, b->galpha, denies, false_denies, b->maxlen,
+	    allows);
+	assert_true(denies > b->cases / 10 && allows > b->cases / 30);	/* not trivial */
+}
+
+static void
+test_glob_against_brute_force(void **state)
+{
+	(void)state;
+	static const struct brute runs[] = {
+		{ "ab/*?", "ab/*", "ab/", 7, 600 },
+		{ "ab/*?..", "ab/*.", "ab/.", 6, 300 },	/* with '.' and ".." */
+	};
+	for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++)
+		brute_run(&runs[r]);
+}
+
 /* check warns on DIR/STAR allow patterns (the sudoers(5) pitfall), and
  * only on allow patterns whose '*' follows a '/'. */
 static void
@@ -455,6 +624,7 @@ main(void)
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_long_path),
 		cmocka_unit_test(test_lint_dir_star),
+		cmocka_unit_test(test_glob_against_brute_force),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -200,6 +200,38 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 	return combined;
 }
 
+/* The command's words and its redirection targets against the deny and
+ * approve patterns (pathnorm_redirect_words). */
+static enum pol_verdict
+check_redirects(struct dctx *C, const struct pol_simple *sc, const struct cword *w, size_t idx,
+    int depth)
+{
+	struct cword *rw;
+	char *rmem, *forms = NULL;
+	int nr = pathnorm_redirect_words(sc, w, sc->nwords, &rw, &rmem);
+	if (nr <= 0 || pathnorm_cwords(rw, sc->nwords + (size_t)nr, C->after_cd, &forms) != 0) {
+		if (nr != 0)
+			C->err = POL_E_NOMEM;
+		free(rw);
+		free(rmem);
+		return nr == 0 ? POL_ALLOW : POL_DENY;
+	}
+	size_t before = C->out->nchecks;
+	C->deny_only++;
+	enum pol_verdict v = check_words(C, rw, sc->nwords + (size_t)nr, idx, depth + 1, false);
+	C->deny_only--;
+	if (v == POL_ALLOW) {
+		/* keep explain readable: nothing matched */
+		for (size_t q = before; q < C->out->nchecks; q++)
+			free(C->out->checks[q].words);
+		C->out->nchecks = before;
+	}
+	free(forms);
+	free(rw);
+	free(rmem);
+	return v;
+}
+
 static enum pol_verdict
 check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
 {
@@ -236,7 +268,15 @@ check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
 		enum pol_verdict wv = check_words(C, w, sc->nwords, idx, depth, false);
 		if (wv > v)
 			v = wv;
-	} else if (!bad) {
+	}
+	if (v != POL_DENY) {
+		/* redirection targets are paths too: deny and approve patterns see
+		 * them as more words of the command */
+		enum pol_verdict rv = check_redirects(C, sc, w, idx, depth);
+		if (rv > v)
+			v = rv;
+	}
+	if (sc->nwords == 0 && !bad && v == POL_ALLOW) {
 		struct pol_check *c = add_check(C, idx, depth, w, 0);
 		if (c != NULL) {
 			c->verdict = POL_ALLOW;

@@ -317,9 +317,10 @@ word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conse
 			return pword_is_star(pw);
 		return glob ? glob_covered(pw->s, pw->len, f, fl) : word_glob(pw->s, pw->len, f, fl);
 	}
+	bool other = f != w->s;	/* a path form besides the text */
 	if (word_glob(pw->s, pw->len, w->s, w->len))
 		return true;
-	if (glob ? glob_meets(f, fl, pw->s, pw->len) : word_glob(pw->s, pw->len, f, fl))
+	if (other && (glob ? glob_meets(f, fl, pw->s, pw->len) : word_glob(pw->s, pw->len, f, fl)))
 		return true;
 	if (pos == 0 && !pw->slash) {
 		/* the command name by its last component */
@@ -328,7 +329,8 @@ word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conse
 		if (b != w->s && word_glob(pw->s, pw->len, b, bl))
 			return true;
 		b = base_name(f, fl, &bl);
-		if (b != f && (glob ? glob_meets(b, bl, pw->s, pw->len) : word_glob(pw->s, pw->len, b, bl)))
+		if (other && b != f && (glob ? glob_meets(b, bl, pw->s, pw->len) :
+		    word_glob(pw->s, pw->len, b, bl)))
 			return true;
 	}
 	return false;
@@ -369,10 +371,13 @@ pattern_match(const struct pattern *pt, const struct cword *w, size_t n, bool op
 	}
 	memset(cur, 0, (n + 1) * sizeof(bool));
 	cur[0] = true;
+	bool multi = false;	/* deny, approve: a word may become 0 or several */
+	for (size_t j = 0; conservative && j < n && !multi; j++)
+		multi = word_multi(&w[j]);
 	bool prefix = false;	/* all words consumed by a prefix of the pattern */
 	for (size_t i = 0; i < pt->nw; i++) {
 		const struct pword *pw = &pt->w[i];
-		if (conservative)
+		if (multi)
 			skip_multi(cur, w, n);
 		if (cur[n])
 			prefix = true;
@@ -388,7 +393,7 @@ pattern_match(const struct pattern *pt, const struct cword *w, size_t n, bool op
 				nxt[j] = cur[j - 1] && word_match(pw, &w[j - 1], j - 1, conservative);
 			/* deny, approve: a word that may become several takes this
 			 * pattern word and may take more */
-			for (size_t j = 0; conservative && j < n; j++)
+			for (size_t j = 0; multi && j < n; j++)
 				if (cur[j] && !nxt[j] && word_multi(&w[j]) &&
 				    word_match(pw, &w[j], j, conservative))
 					nxt[j] = true;
@@ -402,7 +407,7 @@ pattern_match(const struct pattern *pt, const struct cword *w, size_t n, bool op
 		if (!alive)
 			break;	/* no way left to match */
 	}
-	if (conservative)
+	if (multi)
 		skip_multi(cur, w, n);
 	bool full = cur[n];
 	free(heap);

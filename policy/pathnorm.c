@@ -256,6 +256,59 @@ pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **
 	return r;
 }
 
+int
+pathnorm_redirect_words(const struct pol_simple *sc, const struct cword *w, size_t n,
+    struct cword **out, char **mem)
+{
+	*out = NULL;
+	*mem = NULL;
+	size_t nt = 0, bytes = 0;
+	for (size_t i = 0; i < sc->nredirs; i++)
+		if (sc->redirs[i].is_file) {
+			nt++;
+			bytes += 2 * strlen(sc->redirs[i].target) + 1;
+		}
+	if (nt == 0)
+		return 0;
+	struct cword *v = malloc((n + nt) * sizeof(*v));
+	char *g = malloc(bytes);
+	if (v == NULL || g == NULL) {
+		free(v);
+		free(g);
+		return POL_E_NOMEM;
+	}
+	memcpy(v, w, n * sizeof(*v));
+	size_t k = n, gk = 0;
+	for (size_t i = 0; i < sc->nredirs; i++) {
+		const char *t = sc->redirs[i].target;
+		if (!sc->redirs[i].is_file)
+			continue;
+		/* the parser keeps no flags for a target: read its characters
+		 * the widest way (a quoted '*' counts as a glob) */
+		struct cword *c = &v[k++];
+		*c = (struct cword){ .s = t, .len = strlen(t) };
+		if (strpbrk(t, "$`") != NULL)
+			c->flags |= POL_W_VAR;
+		if (strchr(t, '{') != NULL)
+			c->flags |= POL_W_BRACE;
+		if (t[0] == '~')
+			c->flags |= POL_W_TILDE;
+		if (strpbrk(t, "*?[") != NULL) {
+			c->flags |= POL_W_GLOB;
+			c->glob = g + gk;
+			for (const char *q = t; *q; q++) {
+				if (*q == '\\')
+					g[gk++] = '\\';
+				g[gk++] = *q;
+			}
+			g[gk++] = '\0';
+		}
+	}
+	*out = v;
+	*mem = g;
+	return (int)nt;
+}
+
 /* The end of the bracket expression at g[i] == '[' (the index after its
  * ']'), or 0 when the '[' is literal. */
 static size_t
@@ -309,16 +362,31 @@ glob_unsafe(const char *g, size_t len)
 	return false;
 }
 
+/* Whether a plain word is its own normal form: no empty component but a
+ * leading '/', no "." or ".." component (one pass, no copy). */
+static bool
+plain_is_normal(const char *s, size_t len)
+{
+	size_t start = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && s[i] != '/')
+			continue;
+		size_t cl = i - start;
+		if ((cl == 0 && i > 0 && len > 1) || comp_dots(s + start, cl, false) != 0)
+			return false;
+		start = i + 1;
+	}
+	return true;
+}
+
 static bool
 needs_form(const struct cword *w, size_t pos, bool after_cd)
 {
 	if (w->flags & (POL_W_GLOB | POL_W_TILDE))
 		return true;
-	if (memchr(w->s, '/', w->len) != NULL)
+	if (after_cd && (pos > 0 || memchr(w->s, '/', w->len) != NULL))
 		return true;
-	if (comp_dots(w->s, w->len, false) != 0)
-		return true;
-	return after_cd && pos > 0;
+	return w->len > 0 && !plain_is_normal(w->s, w->len);
 }
 
 /* Escapes the glob characters of a literal word into out; returns the

@@ -175,6 +175,13 @@ bool pathnorm_wrapper_chdirs(const struct cword *w, size_t n, size_t start);
 /* A malloc'd copy of w[0..n) in *out whose path forms are those after a cd
  * (storage in *mem); the caller frees both.  Returns 0 or POL_E_NOMEM. */
 int pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **mem);
+/* The words w[0..n) of simple command sc followed by the targets of its
+ * file redirections, in a malloc'd array *out (glob text in *mem; the
+ * caller frees both, after any pathnorm_cwords on them): "cat < F" reads F
+ * as "cat F" does.  Returns the number of targets (0: *out is NULL), or
+ * POL_E_NOMEM. */
+int pathnorm_redirect_words(const struct pol_simple *sc, const struct cword *w, size_t n,
+    struct cword **out, char **mem);
 /* Normalises a pattern word in place (only if it holds '/'); returns its
  * new length.  `broad`: a deny or approve pattern, which may only widen. */
 size_t pathnorm_pattern(char *s, size_t len, bool broad);

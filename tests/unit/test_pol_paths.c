@@ -60,6 +60,7 @@ static const char policy_text[] =
 "    deny \"rm ...\"\n"
 "    deny \"systemctl restart sshd\"\n"
 "    approve \"... /srv/secret/* ...\"\n"
+"    construct redirect\n"
 "}\n";
 
 struct row {
@@ -213,6 +214,22 @@ static const struct row rows[] = {
 	G("systemctl restart nginx", A),
 	G("systemctl restart nginx sshd", A),
 	T("cat /var/log/**/x", A),
+	/* redirection targets are paths too */
+	G("cat < /etc/shadow", D),
+	G("cat < /etc//shadow", D),
+	G("cat 0< /etc/./shadow", D),
+	G("cat </var/log/../../etc/shadow", D),
+	G("echo x > /etc/ssh/sshd_config", D),
+	G("echo x >> /root/.bashrc", D),
+	G("echo x >& /root/.bashrc", D),
+	G("> /etc/shadow", D),
+	G("cd /etc && cat < shadow", D),
+	G("cat < /etc/sha*", D),
+	G("cat < ~/../../etc/shadow", D),
+	G("ls > /srv/secret/list", P),
+	G("cat < /tmp/x", A),
+	G("echo x > /tmp/out", A),
+	G("ls >/dev/null 2>&1", A),
 	/* '~' is some home directory */
 	G("cat ~root/.ssh/id_rsa", D),
 	G("cat ~/.ssh/id_rsa", D),

@@ -114,6 +114,8 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 		    v == POL_ALLOW ? "allowed" : v == POL_APPROVE ? "needs approval" : "denied",
 		    best->rule->name, best->line, best->text, best->reason ? ": " : "",
 		    best->reason ? best->reason : "");
+		if (v != POL_ALLOW)
+			pathnorm_note(w, n, c->reason, sizeof(c->reason));
 	}
 	c->verdict = v;
 	/* wrappers: the inner commands must pass on their own */

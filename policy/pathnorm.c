@@ -256,6 +256,25 @@ pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **
 	return r;
 }
 
+void
+pathnorm_note(const struct cword *w, size_t n, char *buf, size_t cap)
+{
+	size_t l = strlen(buf);
+	for (size_t i = 0; i < n && l + 1 < cap; i++) {
+		if (w[i].flags & (POL_W_VAR | POL_W_SUBST | POL_W_BRACE) || (w[i].pf & PF_ANY)) {
+			snprintf(buf + l, cap - l, " ('%.*s' could be anything)",
+			    (int)(w[i].len > 40 ? 40 : w[i].len), w[i].s);
+			return;
+		}
+		if (w[i].ps != NULL) {
+			snprintf(buf + l, cap - l, " ('%.*s' read as '%.*s')",
+			    (int)(w[i].len > 40 ? 40 : w[i].len), w[i].s,
+			    (int)(w[i].plen > 40 ? 40 : w[i].plen), w[i].ps);
+			return;
+		}
+	}
+}
+
 int
 pathnorm_redirect_words(const struct pol_simple *sc, const struct cword *w, size_t n,
     struct cword **out, char **mem)

@@ -182,6 +182,10 @@ int pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, cha
  * POL_E_NOMEM. */
 int pathnorm_redirect_words(const struct pol_simple *sc, const struct cword *w, size_t n,
     struct cword **out, char **mem);
+/* Appends to the NUL-terminated buf (of cap bytes) how the first word of
+ * w[0..n) that has a path form was read, for explain: " ('X' read as 'Y')"
+ * ("**" is any directory) or " ('X' could be anything"). */
+void pathnorm_note(const struct cword *w, size_t n, char *buf, size_t cap);
 /* Normalises a pattern word in place (only if it holds '/'); returns its
  * new length.  `broad`: a deny or approve pattern, which may only widen. */
 size_t pathnorm_pattern(char *s, size_t len, bool broad);

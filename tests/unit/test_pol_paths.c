@@ -319,7 +319,8 @@ test_rows(void **state)
 	assert_int_equal(bad, 0);
 }
 
-/* A denied path names the deny that matched, so the user sees why. */
+/* A denied path names the deny that matched and how the word was read, so
+ * the user sees why. */
 static void
 test_reason(void **state)
 {
@@ -330,6 +331,12 @@ test_reason(void **state)
 	assert_int_equal(d.verdict, POL_DENY);
 	assert_string_equal(d.rule, "guard");
 	assert_string_equal(d.pattern, "... /etc/shadow ...");
+	assert_non_null(strstr(d.reason, "('/etc//./shadow' read as '/etc/shadow')"));
+	pol_decision_free(&d);
+	cmd = "cd /etc && cat shadow";
+	policy_decide_for(pol, "dave", "dev01", cmd, strlen(cmd), POL_ANYTIME, &d);
+	assert_int_equal(d.verdict, POL_DENY);
+	assert_non_null(strstr(d.reason, "('shadow' read as '**/shadow')"));
 	pol_decision_free(&d);
 	cmd = "cat /etc/ss?/sshd_config";
 	policy_decide_for(pol, "dave", "dev01", cmd, strlen(cmd), POL_ANYTIME, &d);

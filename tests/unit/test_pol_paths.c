@@ -9,6 +9,8 @@
  * itself (pol_path_clean / pol_path_normalise).
  */
 #include <fnmatch.h>
+#include <glob.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "policy/pathnorm.h"
@@ -603,6 +607,173 @@ test_glob_against_brute_force(void **state)
 		brute_run(&runs[r]);
 }
 
+/*
+ * The real kernel on a real tree with symbolic links: a deny on
+ * ROOT/c/secret must stop every word that reaches it through "..", a glob,
+ * "//" or "." (links followed by more than ".." are the documented limit:
+ * a link leads where it points).  Tree: a/ a/b/ c/ c/secret a/f,
+ * a/l -> ../c, a/b/up -> ../.., m -> a/b.  Words are random paths from
+ * ROOT, and relative paths after "cd ROOT/a &&".
+ */
+enum reach { REACH_NO, REACH_SECRET, REACH_LINK };
+
+/* Where the kernel takes path e (absolute), given the physical secret. */
+static enum reach
+kernel_reach(const char *e, const char *secret)
+{
+	char q[PATH_MAX] = "", comp[PATH_MAX];
+	const char *p = e;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		const char *end = strchrnul(p, '/');
+		size_t cl = (size_t)(end - p);
+		memcpy(comp, p, cl);
+		comp[cl] = '\0';
+		p = end;
+		if (cl == 0 || strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			char *sl = strrchr(q, '/');
+			if (sl != NULL)
+				*sl = '\0';
+			continue;
+		}
+		char cand[2 * PATH_MAX + 2];
+		snprintf(cand, sizeof(cand), "%s/%s", q, comp);
+		if (strlen(cand) >= sizeof(q))
+			return REACH_NO;
+		struct stat st;
+		if (lstat(cand, &st) != 0)
+			return REACH_NO;
+		if (S_ISLNK(st.st_mode)) {
+			/* the next real component: only ".." keeps us in scope */
+			const char *n = p;
+			for (;;) {
+				while (*n == '/')
+					n++;
+				if (n[0] == '.' && (n[1] == '/' || n[1] == '\0'))
+					n++;
+				else
+					break;
+			}
+			if (*n != '\0' && !(n[0] == '.' && n[1] == '.' && (n[2] == '/' || n[2] == '\0')))
+				return REACH_LINK;
+			if (realpath(cand, q) == NULL)
+				return REACH_NO;
+		} else {
+			memcpy(q, cand, strlen(cand) + 1);
+		}
+	}
+	return strcmp(q, secret) == 0 ? REACH_SECRET : REACH_NO;
+}
+
+/* Whether some expansion of the path pattern a reaches the secret (and
+ * none only through a link). */
+static enum reach
+word_reach(const char *a, const char *secret)
+{
+	glob_t g;
+	enum reach r = REACH_NO;
+	if (strpbrk(a, "*?[") != NULL && glob(a, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			enum reach x = kernel_reach(g.gl_pathv[i], secret);
+			if (x > r)
+				r = x;
+		}
+		globfree(&g);
+		return r;
+	}
+	return kernel_reach(a, secret);
+}
+
+static void
+mkpath(const char *root, const char *rel, int kind, const char *target)
+{
+	char p[2 * PATH_MAX + 2];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	if (kind == 'd')
+		assert_int_equal(mkdir(p, 0700), 0);
+	else if (kind == 'l')
+		assert_int_equal(symlink(target, p), 0);
+	else {
+		FILE *f = fopen(p, "w");
+		assert_non_null(f);
+		fclose(f);
+	}
+}
+
+static void
+test_symlink_tree(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/test_pol_paths.XXXXXX", root[PATH_MAX], secret[PATH_MAX + 16];
+	assert_non_null(mkdtemp(tmpl));
+	assert_non_null(realpath(tmpl, root));
+	mkpath(root, "a", 'd', NULL);
+	mkpath(root, "a/b", 'd', NULL);
+	mkpath(root, "c", 'd', NULL);
+	mkpath(root, "c/secret", 'f', NULL);
+	mkpath(root, "a/f", 'f', NULL);
+	mkpath(root, "a/l", 'l', "../c");
+	mkpath(root, "a/b/up", 'l', "../..");
+	mkpath(root, "m", 'l', "a/b");
+	snprintf(secret, sizeof(secret), "%s/c/secret", root);
+	char text[2 * PATH_MAX];
+	int tl = snprintf(text, sizeof(text), "user u {\n}\ntarget t {\n address h\n}\n"
+	    "rule r {\n who *\n where *\n exec yes\n allow \"* ...\"\n"
+	    " deny \"... %s ...\"\n}\n", secret);
+	struct policy *p;
+	assert_int_equal(policy_load_buffer("s.conf", text, (size_t)tl, 0, &p, NULL), 0);
+	/* components, the useful ones more often */
+	static const char *const comps[] = { "a", "b", "c", "c", "l", "l", "up", "m", ".",
+		"..", "..", "..", "secret", "secret", "f", "", "s*", "se?ret", "[s]ecret", "*",
+		".?" };
+	int hits = 0, links = 0;
+	for (int i = 0; i < 4000; i++) {
+		char w[256] = "";
+		size_t nc = 2 + rnd(5);
+		for (size_t k = 0; k < nc; k++)
+			snprintf(w + strlen(w), sizeof(w) - strlen(w), "%s%s", k ? "/" : "",
+			    comps[rnd(sizeof(comps) / sizeof(comps[0]))]);
+		for (int form = 0; form < 2; form++) {
+			char a[PATH_MAX + 256], cmd[2 * PATH_MAX + 300];
+			if (form == 0) {
+				snprintf(a, sizeof(a), "%s/%s", root, w);
+				snprintf(cmd, sizeof(cmd), "cat %s", a);
+			} else {
+				if (w[0] == '\0')
+					continue;
+				snprintf(a, sizeof(a), "%s/a/%s", root, w);
+				snprintf(cmd, sizeof(cmd), "cd %s/a && cat %s", root, w);
+			}
+			enum reach r = word_reach(a, secret);
+			links += r == REACH_LINK;
+			if (r != REACH_SECRET)
+				continue;
+			hits++;
+			struct pol_decision d;
+			policy_decide_for(p, "u", "t", cmd, strlen(cmd), POL_ANYTIME, &d);
+			if (d.verdict != POL_DENY)
+				fprintf(stderr, "'%s' reaches the secret but is %s\n", cmd,
+				    pol_verdict_name(d.verdict));
+			assert_int_equal(d.verdict, POL_DENY);
+			pol_decision_free(&d);
+		}
+	}
+	fprintf(stderr, "symlink tree: %d words reach the secret, all denied (%d only through "
+	    "a link, not counted)\n", hits, links);
+	policy_unref(p);
+	static const char *const rm[] = { "a/b/up", "a/l", "m", "a/f", "c/secret", "a/b", "a",
+		"c", "" };
+	for (size_t k = 0; k < sizeof(rm) / sizeof(rm[0]); k++) {
+		char q[PATH_MAX + 16];
+		snprintf(q, sizeof(q), "%s/%s", root, rm[k]);
+		assert_int_equal(remove(q), 0);
+	}
+	assert_true(hits > 30);	/* the random words do reach it */
+}
+
 /* check warns on DIR/STAR allow patterns (the sudoers(5) pitfall), and
  * only on allow patterns whose '*' follows a '/'. */
 static void
@@ -649,6 +820,7 @@ main(void)
 		cmocka_unit_test(test_long_path),
 		cmocka_unit_test(test_lint_dir_star),
 		cmocka_unit_test(test_glob_against_brute_force),
+		cmocka_unit_test(test_symlink_tree),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -737,7 +737,7 @@ test_symlink_tree(void **state)
 			snprintf(w + strlen(w), sizeof(w) - strlen(w), "%s%s", k ? "/" : "",
 			    comps[rnd(sizeof(comps) / sizeof(comps[0]))]);
 		for (int form = 0; form < 2; form++) {
-			char a[PATH_MAX + 256], cmd[2 * PATH_MAX + 300];
+			char a[PATH_MAX + 300], cmd[2 * PATH_MAX + 300];
 			if (form == 0) {
 				snprintf(a, sizeof(a), "%s/%s", root, w);
 				snprintf(cmd, sizeof(cmd), "cat %s", a);

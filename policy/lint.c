@@ -153,6 +153,30 @@ overlaps(const struct pattern *a, const struct pattern *b)
 	return pattern_match(a, w, n, false);
 }
 
+/* An allow pattern word like DIR/STAR: the sudoers(5) pitfall.  One
+ * warning per pattern, for its first such word. */
+static long
+lint_dir_star(const struct pol_rule *r, const struct pattern *pt, struct pol_diags *d)
+{
+	for (size_t i = 0; i < pt->nw; i++) {
+		const struct pword *w = &pt->w[i];
+		const char *star = memchr(w->s, '*', w->len);
+		if (!w->slash || star == NULL || memchr(w->s, '/', (size_t)(star - w->s)) == NULL)
+			continue;
+		int dir = 0;	/* the last '/' before the '*' */
+		for (const char *q = w->s; q < star; q++)
+			if (*q == '/')
+				dir = (int)(q - w->s);
+		pol_diags_add(d, POL_SEV_WARNING, r->file, pt->line, pt->col,
+		    "allow pattern \"%s\": '%s' matches in every subdirectory of %.*s too ('*' "
+		    "matches '/'), and a symbolic link there leads wherever it points; globs and "
+		    "'..' in an argument are allowed only where they cannot leave it", pt->text,
+		    w->s, dir > 0 ? dir : 1, w->s);
+		return 1;
+	}
+	return 0;
+}
+
 static long
 lint_patterns(const struct pol_rule *r, struct pol_diags *d)
 {
@@ -167,6 +191,7 @@ lint_patterns(const struct pol_rule *r, struct pol_diags *d)
 		}
 		if (pt->verdict != POL_ALLOW)
 			continue;
+		n += lint_dir_star(r, pt, d);
 		const struct pword *w0 = &pt->w[0];
 		if (w0->ellipsis || (w0->len == 1 && w0->s[0] == '*')) {
 			pol_diags_add(d, POL_SEV_WARNING, r->file, pt->line, pt->col,

@@ -280,6 +280,8 @@ stmt_pattern(struct pstate *S, struct tok *v, int n, struct pol_rule *r, enum po
 		w->ellipsis = w->len == 3 && memcmp(s, "...", 3) == 0;
 		w->star = memchr(s, '*', w->len) != NULL;
 		w->slash = memchr(s, '/', w->len) != NULL;
+		if (w->slash)	/* compared as arguments are: in normal form */
+			w->len = pathnorm_pattern((char *)w->s, w->len, vd != POL_ALLOW);
 		if (!w->ellipsis && strstr(w->s, "...") != NULL && w->len > 3)
 			perr(S, v[1].line, v[1].col + (int)(s - text) + 1,
 			    "'...' must be a word of its own in '%s'", text);

@@ -158,7 +158,42 @@ struct cword {
 	size_t len;
 	unsigned flags;			/* POL_W_* */
 	const char *glob;
+	/* path form (pathnorm.c), compared instead of s; NULL: s as is */
+	const char *ps;
+	size_t plen;
+	unsigned pf;			/* PF_* */
 };
+#define PF_GLOB  0x1			/* ps is a glob of every path it may name */
+#define PF_ANY   0x2			/* could name anything */
+#define PF_CDREL 0x4			/* relative, after cd / pushd / popd */
+
+/* pathnorm.c: fills the path form of w[0..n); `after_cd`: a cd, pushd or
+ * popd ran before on the line.  *mem gets storage the forms point into,
+ * for the caller to free after matching (NULL when none was needed).
+ * Returns 0 or POL_E_NOMEM. */
+int pathnorm_cwords(struct cword *w, size_t n, bool after_cd, char **mem);
+/* Whether a simple command changes the working directory. */
+bool pathnorm_is_chdir(const struct pol_simple *sc);
+/* Whether the wrapper words w[0..n) run the command that starts at
+ * w[start] in another directory (env -C, sudo -D, find -execdir, ...). */
+bool pathnorm_wrapper_chdirs(const struct cword *w, size_t n, size_t start);
+/* A malloc'd copy of w[0..n) in *out whose path forms are those after a cd
+ * (storage in *mem); the caller frees both.  Returns 0 or POL_E_NOMEM. */
+int pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **mem);
+/* The words w[0..n) of simple command sc followed by the targets of its
+ * file redirections, in a malloc'd array *out (glob text in *mem; the
+ * caller frees both, after any pathnorm_cwords on them): "cat < F" reads F
+ * as "cat F" does.  Returns the number of targets (0: *out is NULL), or
+ * POL_E_NOMEM. */
+int pathnorm_redirect_words(const struct pol_simple *sc, const struct cword *w, size_t n,
+    struct cword **out, char **mem);
+/* Appends to the NUL-terminated buf (of cap bytes) how the first word of
+ * w[0..n) that has a path form was read, for explain: " ('X' read as 'Y')"
+ * ("**" is any directory) or " ('X' could be anything"). */
+void pathnorm_note(const struct cword *w, size_t n, char *buf, size_t cap);
+/* Normalises a pattern word in place (only if it holds '/'); returns its
+ * new length.  `broad`: a deny or approve pattern, which may only widen. */
+size_t pathnorm_pattern(char *s, size_t len, bool broad);
 /* Whether pattern `pt` matches words w[0..n).  `open_tail`: more unknown
  * words follow (xargs).  Deny and approve patterns match conservatively
  * (any way the words could expand), allow patterns exactly. */

@@ -129,7 +129,7 @@ opt_short(const struct wrap_model *m, const char *os, const struct cword *w, siz
 		const char *p = c != ':' && c != '\0' ? strchr(os, c) : NULL;
 		if (p == NULL) {
 			char one[3] = { '-', c, '\0' };
-			struct cword cw = { one, 2, 0, NULL };
+			struct cword cw = { .s = one, .len = 2 };
 			return opt_fail(o, &cw, 2, "is not an option it knows");
 		}
 		if (p[1] != ':') {

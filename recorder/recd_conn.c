@@ -608,11 +608,23 @@ recd_conn_accept(struct recd *d, uv_stream_t *server, int is_tcp,
 		socklen_t crl = sizeof(cr);
 		uv_os_fd_t fd;
 
-		if (uv_fileno(&c->h.handle, &fd) == 0 && getsockopt(fd,
-		    SOL_SOCKET, SO_PEERCRED, &cr, &crl) == 0)
-			snprintf(c->name + strlen(c->name),
-			    sizeof(c->name) - strlen(c->name), " uid=%u pid=%d",
-			    (unsigned)cr.uid, (int)cr.pid);
+		if (uv_fileno(&c->h.handle, &fd) != 0 || getsockopt(fd,
+		    SOL_SOCKET, SO_PEERCRED, &cr, &crl) != 0) {
+			recd_log(LOG_WARNING, "conn %s: peer credentials "
+			    "unknown; refused", c->name);
+			conn_close_now(c);
+			return;
+		}
+		snprintf(c->name + strlen(c->name),
+		    sizeof(c->name) - strlen(c->name), " uid=%u pid=%d",
+		    (unsigned)cr.uid, (int)cr.pid);
+		if (!recd_config_peer_allowed(&d->cfg, (unsigned)cr.uid,
+		    (unsigned)cr.gid)) {
+			recd_log(LOG_WARNING, "conn %s: refused: uid %u is not "
+			    "allowed (UnixClients)", c->name, (unsigned)cr.uid);
+			conn_close_now(c);
+			return;
+		}
 	}
 	if (tls != NULL) {
 		if ((c->tlsbuf = malloc(TLS_READ_CHUNK)) == NULL ||

@@ -431,3 +431,51 @@ def test_acks_without_sync_and_a_sender_dying_mid_frame():
         got = rec.cat(r.id)
         assert 0 < len(got) < 700000 and text.startswith(got), len(got)
         rec.verify_ok()
+
+
+def test_unix_socket_only_for_allowed_users():
+    """The unix socket checks its peer's credentials: another local user
+    cannot open (or forge) a session even when the socket file lets it
+    connect, unless UnixClients names it or one of its groups."""
+    import pwd
+    if os.getuid() != 0:
+        print("SKIP: needs root to switch users")
+        return
+    nobody = pwd.getpwnam("nobody")
+
+    def as_nobody():
+        os.setgroups([])
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+
+    def send_as_nobody(rec, data):
+        return subprocess.run(rec.send_argv(), input=data, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60, preexec_fn=as_nobody)
+
+    with Env("rec-peer") as env:
+        rec = Recorder(env, start=False)
+        for d in (env.dir, rec.dir):
+            os.chmod(d, 0o711)
+        rec.start()
+        os.chmod(rec.sock, 0o666)           # as if an administrator loosened it
+        r = send_as_nobody(rec, b"forged by another user\n")
+        assert r.returncode != 0, r
+        rec.wait_log("is not allowed (UnixClients)")
+        assert rec.session_files() == [], rec.session_files()
+        ok = rec.send(data=b"from root\n")  # the recorder's own user and root still may
+        assert ok.rc == 0 and ok.id, ok
+        assert rec.proc.stop() == 0
+
+        rec.write_conf(open(rec.conf).read() + "UnixClients nobody\n")
+        rec.start()
+        os.chmod(rec.sock, 0o666)
+        r = send_as_nobody(rec, b"from an allowed user\n")
+        assert r.returncode == 0, r
+        assert len(rec.session_files()) == 2, rec.session_files()
+        rec.verify_ok()
+        assert rec.proc.stop() == 0
+
+        rec.write_conf(open(rec.conf).read().replace("UnixClients nobody", "UnixClients nosuchuser9"))
+        bad = subprocess.run([bin_path("escort-recorder"), "-t", "-f", rec.conf],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        assert bad.returncode != 0 and b"no such user" in bad.stderr and b"recorder.conf:" in bad.stderr, bad

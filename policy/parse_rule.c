@@ -208,7 +208,7 @@ add_specs(struct pstate *S, struct tok *v, int n, struct spec **vec, size_t *cnt
 static void
 stmt_when(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 {
-	if (!want_args(S, v, n, 1, 3, "when [DAYS] HH:MM-HH:MM [UTC|+HH:MM]"))
+	if (!want_args(S, v, n, 1, 3, "when [DAYS] HH:MM-HH:MM [UTC|+HH:MM|AREA/LOCATION]"))
 		return;
 	struct when w = { .days = 0x7f, .from = 0, .to = 24 * 60, .line = v[0].line,
 		.col = v[0].col };
@@ -237,11 +237,20 @@ stmt_when(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 	}
 	if (k < n) {
 		int tz = parse_tz(v[k].s);
-		if (tz == INT_MIN) {
-			perr(S, v[k].line, v[k].col, "bad time zone '%s': expected UTC or +HH:MM", v[k].s);
+		if (tz != INT_MIN) {
+			w.tz = tz;
+		} else if (strchr(v[k].s, '/') != NULL) {
+			const char *why = NULL;
+			w.zone = pol_tz_load(&S->p->arena, v[k].s, &why);
+			if (w.zone == NULL) {
+				perr(S, v[k].line, v[k].col, "bad time zone '%s': %s", v[k].s, why);
+				return;
+			}
+		} else {
+			perr(S, v[k].line, v[k].col, "bad time zone '%s': expected UTC, +HH:MM or an "
+			    "IANA zone such as Europe/Paris", v[k].s);
 			return;
 		}
-		w.tz = tz;
 		k++;
 	}
 	if (k < n) {
@@ -299,6 +308,34 @@ stmt_pattern(struct pstate *S, struct tok *v, int n, struct pol_rule *r, enum po
 		*e = pt;
 }
 
+/* `env NAME...` / `env none`: the environment variables (names, or globs
+ * with '*' such as LC_*) whose requests are passed to the target. */
+static void
+stmt_env(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	if (!want_args(S, v, n, 1, MAXARGS, "env NAME... (e.g. env LANG LC_*) or env none"))
+		return;
+	if (r->env_set)
+		perr(S, v[0].line, v[0].col, "'env' given twice in this block");
+	r->env_set = true;
+	r->env_line = v[0].line;
+	r->env_col = v[0].col;
+	if (n == 2 && strcmp(v[1].s, "none") == 0)
+		return;
+	for (int k = 1; k < n; k++) {
+		char buf[200];
+		const char *why = pol_env_name_check(v[k].s, buf, sizeof(buf));
+		if (why != NULL) {
+			perr(S, v[k].line, v[k].col, "env '%s': %s", v[k].s, why);
+			continue;
+		}
+		const char **e = ARENA_PUSH(&S->p->arena, r->env, r->nenv, r->cenv);
+		if (e == NULL)
+			return;
+		*e = v[k].s;
+	}
+}
+
 static int
 set_enum(struct pstate *S, struct tok *v, int n, const char *const *names, int *out)
 {
@@ -344,9 +381,15 @@ stmt_rule(struct pstate *S, struct tok *v, int n)
 	} else if (forbid) {
 		perr(S, v[0].line, v[0].col, "'%s' is not allowed in a forbid block (only who, where, when, reason)", kw);
 	} else if (strcmp(kw, "escort") == 0) {
+		if (!r->escort_line) {
+			r->escort_line = v[0].line;
+			r->escort_col = v[0].col;
+		}
 		add_specs(S, v, n, &r->escort, &r->nescort, &r->cescort, false);
 	} else if (strcmp(kw, "shell") == 0) {
 		static const char *const names[] = { "none", "strict", "observe", NULL };
+		r->shell_line = v[0].line;
+		r->shell_col = v[0].col;
 		set_enum(S, v, n, names, &r->shell);
 	} else if (strcmp(kw, "exec") == 0) {
 		static const char *const names[] = { "no", "yes", NULL };
@@ -371,16 +414,27 @@ stmt_rule(struct pstate *S, struct tok *v, int n)
 		stmt_pattern(S, v, n, r, POL_APPROVE);
 	} else if (strcmp(kw, "deny") == 0) {
 		stmt_pattern(S, v, n, r, POL_DENY);
+	} else if (strcmp(kw, "env") == 0) {
+		stmt_env(S, v, n, r);
 	} else if (strcmp(kw, "construct") == 0) {
 		if (n < 2)
 			perr(S, v[0].line, v[0].col, "construct: needs at least one construct name");
 		for (int k = 1; k < n; k++) {
+			if (strcmp(v[k].s, "all") == 0) {
+				/* every construct: the line is still parsed, rendered and
+				 * checked command by command (check warns) */
+				r->constructs |= POL_C_ALL;
+				r->construct_all = true;
+				r->construct_all_line = v[k].line;
+				r->construct_all_col = v[k].col;
+				continue;
+			}
 			unsigned b = pol_construct_bit(v[k].s);
 			if (b == 0 || b == POL_C_LIST || b == POL_C_PIPE || b == POL_C_REDIR_FD ||
 			    b == POL_C_COMMENT || b == POL_C_TILDE || b == POL_C_GLOB)
 				perr(S, v[k].line, v[k].col, "unknown construct '%s' (expected background, "
 				    "substitution, backticks, process-substitution, redirect, heredoc, "
-				    "assignment, variable, variable-command, glob-command, brace, history)",
+				    "assignment, variable, variable-command, glob-command, brace, history, all)",
 				    v[k].s);
 			else
 				r->constructs |= b;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/policy.h"
 #include "recorder/buf.h"
 #include "recorder/event.h"
 #include "proxy/chan.h"
@@ -20,6 +21,7 @@ req_free(struct px_req *r)
 		return;
 	free(r->a);
 	free(r->b);
+	free(r->why);
 	free(r);
 }
 
@@ -269,12 +271,31 @@ static int
 t_env(ssh_session s, ssh_channel chan, const char *name, const char *value, void *ud)
 {
 	struct px_chan *ch = ud;
+	struct px_conn *c = ch->c;
+	struct px_req *r;
+	char why[200];
 
 	(void)s; (void)chan;
-	/* Only locale settings pass; the target's AcceptEnv has the last word. */
-	if (ch->kind != KIND_NONE || !(strcmp(name, "LANG") == 0 || strncmp(name, "LC_", 3) == 0))
+	/* Only what the session's rules allow (pol_session_env: names on their
+	 * `env` lines, locale values for LANG and LC_*); the target's AcceptEnv
+	 * has the last word.  A refusal is answered with failure and recorded
+	 * in its place among the channel's requests. */
+	if (ch->kind != KIND_NONE)
 		return -1;
-	return req_push(ch, REQ_ENV, name, value) ? 0 : -1;
+	if (c->ps == NULL) {
+		px_log(PX_LOG_INFO, c->id, "env %s refused: no target session", name);
+		return -1;
+	}
+	if (pol_session_env(c->ps, name, value, why, sizeof(why)) == 0)
+		return req_push(ch, REQ_ENV, name, value) ? 0 : -1;
+	px_log(PX_LOG_INFO, c->id, "env %.64s refused for %s on %s: %s", name, c->user, c->target, why);
+	if ((r = req_push(ch, REQ_ENV, name, value)) != NULL) {
+		r->refused = 1;
+		if (r->b != NULL && strlen(r->b) > 1024)
+			r->b[1024] = '\0';	/* the recording keeps the first KiB */
+		r->why = strdup(why);
+	}
+	return -1;
 }
 
 static int
@@ -421,6 +442,10 @@ record_req(struct px_chan *ch, const struct px_req *r)
 	case REQ_ENV:
 		ev_fields_put_str(&b, EVF_ENV_NAME, r->a);
 		ev_fields_put_str(&b, EVF_ENV_VALUE, r->b ? r->b : "");
+		if (r->refused) {
+			ev_fields_put_str(&b, EVF_VERDICT, "deny");
+			ev_fields_put_str(&b, EVF_REASON, r->why ? r->why : "not allowed");
+		}
 		break;
 	case REQ_EXEC:
 		ev_fields_put_str(&b, EVF_COMMAND, r->a);
@@ -510,6 +535,13 @@ replay_one(struct px_chan *ch)
 
 	if (r == NULL)
 		return 0;
+	if (r->refused && r == ch->rq) {
+		/* refused env request: recorded here, never sent */
+		(void)req_pop(ch);
+		record_req(ch, r);
+		req_free(r);
+		return 1;
+	}
 	if (r->kind == REQ_SIGNAL || r->kind == REQ_WINCH) {
 		/* No reply expected; must not overtake the main request. */
 		if (!ch->started)
@@ -710,8 +742,8 @@ px_chan_step(struct px_chan *ch)
 			return;
 		}
 		if (c->state == CONN_LOCAL) {
-			if (main_req(ch) != NULL)
-				px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
+			if ((m = main_req(ch)) != NULL)
+				px_conn_answer_local(c, ch, m);
 			else
 				return;
 		} else if (c->state != CONN_RELAY || (m = main_req(ch)) == NULL) {

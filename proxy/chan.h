@@ -36,6 +36,8 @@ struct px_req {
 	enum px_req_kind kind;
 	char *a, *b;                    /* term/env name/command/subsystem/signal; env value */
 	int cols, rows, pxw, pxh;
+	int refused;                    /* env refused by the policy: recorded, not sent */
+	char *why;                      /* its reason */
 };
 
 enum px_chan_state {

@@ -340,6 +340,61 @@ list_targets(struct px_conn *c)
 	px_log(PX_LOG_INFO, c->id, "%s listed %ld targets", c->user, n);
 }
 
+/* `rules TARGET` without a target: what the user may run there, on stdout.
+ * Returns the exit status (0 admitted, 1 not). */
+static int
+answer_rules(struct px_conn *c, struct px_chan *ch, const char *target)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc = POL_E_NOMEM;
+
+	if (f != NULL) {
+		rc = policy_rules_for(c->pol, c->user, target, time(NULL), 0, f);
+		fclose(f);
+	}
+	if (f == NULL || text == NULL || rc == POL_E_NOMEM || rc == POL_E_IO) {
+		px_chan_local(ch, "escort: cannot list the rules\n", 0, 1);
+		free(text);
+		return 1;
+	}
+	px_log(PX_LOG_INFO, c->id, "%s listed the rules for %s (%s)", c->user, target,
+	    rc == 0 ? "admitted" : pol_strerror(rc));
+	px_chan_local(ch, text, 1, rc == 0 ? 0 : 1);
+	free(text);
+	return rc == 0 ? 0 : 1;
+}
+
+void
+px_conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req *m)
+{
+	char cmd[512], *w[3], *save = NULL;
+	int n = 0;
+
+	if (c->target != NULL || m->kind != REQ_EXEC || m->a == NULL) {
+		px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "%s", m->a);
+	for (char *t = strtok_r(cmd, " \t", &save); t != NULL && n < 3; t = strtok_r(NULL, " \t", &save))
+		w[n++] = t;
+	if (n == 2 && strcmp(w[0], "rules") == 0) {
+		(void)answer_rules(c, ch, w[1]);
+		return;
+	}
+	if (n == 0 || (n == 1 && strcmp(w[0], "targets") == 0)) {
+		px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
+		return;
+	}
+	{
+		char msg[sizeof(c->refusal) + 256];
+		snprintf(msg, sizeof(msg), "escort: without a target the proxy knows: targets, rules TARGET "
+		    "(\"%.60s\" is neither)\n%s", m->a, c->refusal);
+		px_chan_local(ch, msg, 0, 2);
+	}
+}
+
 static int
 build_meta(struct px_conn *c, struct buf *b)
 {

@@ -27,6 +27,17 @@ static const char *const env_danger[] = {
 	"CURL_*", "TZDIR", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "CLASSPATH", NULL
 };
 
+/* Real names of the families above, for globs such as *_PRELOAD that the
+ * sample names below do not meet. */
+static const char *const env_danger_names[] = {
+	"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "BASH_FUNC_x%%", "PYTHONPATH", "PYTHONSTARTUP",
+	"PYTHONHOME", "PERL5LIB", "PERL5OPT", "RUBYOPT", "RUBYLIB", "NODE_OPTIONS", "NODE_PATH",
+	"GIT_SSH_COMMAND", "GIT_EXEC_PATH", "GIT_CONFIG", "SYSTEMD_PAGER", "MALLOC_CHECK_",
+	"GLIBC_TUNABLES", "SSH_AUTH_SOCK", "SSH_ASKPASS", "XDG_CONFIG_HOME", "LESSKEYIN",
+	"TERMINFO_DIRS", "KRB5CCNAME", "KRB5_CONFIG", "OPENSSL_CONF", "SSL_CERT_FILE",
+	"CURL_CA_BUNDLE", NULL
+};
+
 /* A name standing for each entry above, to test a policy's glob against. */
 static void
 danger_sample(const char *d, char *out, size_t cap)
@@ -73,6 +84,12 @@ pol_env_name_check(const char *pat, char *why, size_t whylen)
 	}
 	if (strcmp(pat, "TERM") == 0)
 		return "TERM travels in the pty request; it needs no env line";
+	for (size_t i = 0; env_danger_names[i] != NULL; i++)
+		if (word_glob(pat, n, env_danger_names[i], strlen(env_danger_names[i]))) {
+			snprintf(why, whylen, "would pass %s, which can make the target run other "
+			    "code; it is never passed", env_danger_names[i]);
+			return why;
+		}
 	for (size_t i = 0; env_danger[i] != NULL; i++)
 		if (globs_meet(pat, env_danger[i])) {
 			char s[64];

@@ -336,6 +336,9 @@ cmd_admit(int argc, char **argv)
 	printf("escort: %s\nshell: %s\nexec: %s\nsftp: %s\nforward: %s\n",
 	    s->escort_required ? "required" : "no", pol_shell_name(s->shell),
 	    s->exec ? "yes" : "no", pol_sftp_name(s->sftp), pol_forward_name(s->forward));
+	char env[512];
+	pol_session_env_text(s, env, sizeof(env));
+	printf("env: %s\n", env);
 	if (s->max_session)
 		printf("max-session: %lds\n", s->max_session);
 	else

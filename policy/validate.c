@@ -54,6 +54,12 @@ policy_check_enforceable(const struct policy *p, struct pol_diags *d)
 				return POL_E_NOMEM;
 			n++;
 		}
+		for (size_t k = 0; k < r->npats; k++)
+			if (r->pats[k].verdict == POL_APPROVE &&
+			    pol_diags_add(d, POL_SEV_WARNING, r->file, r->pats[k].line, r->pats[k].col,
+			    "approve pattern \"%s\": no escort can approve in this version of Escort, so "
+			    "the commands it matches are refused", r->pats[k].text) != 0)
+				return POL_E_NOMEM;
 	}
 	return n;
 }

@@ -488,6 +488,27 @@ main_req(struct px_chan *ch)
 
 /* ---- stepping ---------------------------------------------------------------- */
 
+/* Records the env requests the policy refused (t_env queued them, marked)
+ * and drops them from the queue, before the main request is decided: they
+ * are in the recording even when the channel is then answered locally. */
+static void
+record_refused_env(struct px_chan *ch)
+{
+	struct px_req **pp = &ch->rq, *r;
+
+	while ((r = *pp) != NULL) {
+		if (!r->refused) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		if (ch->rq_tail == &r->next)
+			ch->rq_tail = pp;
+		record_req(ch, r);
+		req_free(r);
+	}
+}
+
 static void
 banner(struct px_chan *ch)
 {
@@ -741,6 +762,8 @@ px_chan_step(struct px_chan *ch)
 			close_tech(ch);
 			return;
 		}
+		if (c->state == CONN_RELAY && main_req(ch) != NULL)
+			record_refused_env(ch);
 		if (c->state == CONN_LOCAL) {
 			if ((m = main_req(ch)) != NULL)
 				px_conn_answer_local(c, ch, m);

@@ -340,6 +340,8 @@ list_targets(struct px_conn *c)
 	px_log(PX_LOG_INFO, c->id, "%s listed %ld targets", c->user, n);
 }
 
+#define PX_RULES_TEXT_MAX (64 * 1024)
+
 /* `rules TARGET` without a target: what the user may run there, on stdout.
  * Returns the exit status (0 admitted, 1 not). */
 static int
@@ -361,6 +363,15 @@ answer_rules(struct px_conn *c, struct px_chan *ch, const char *target)
 	}
 	px_log(PX_LOG_INFO, c->id, "%s listed the rules for %s (%s)", c->user, target,
 	    rc == 0 ? "admitted" : pol_strerror(rc));
+	if (len > PX_RULES_TEXT_MAX) {
+		/* within any client's first channel window: written at once */
+		char *cut = text + PX_RULES_TEXT_MAX - 128;
+		while (cut > text && cut[-1] != '\n')
+			cut--;
+		snprintf(cut, 128, "escort: the list is longer than %d KiB and was cut here; "
+		    "an administrator can print it all with escort-policy rules\n",
+		    PX_RULES_TEXT_MAX / 1024);
+	}
 	px_chan_local(ch, text, 1, rc == 0 ? 0 : 1);
 	free(text);
 	return rc == 0 ? 0 : 1;

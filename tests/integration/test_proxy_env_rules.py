@@ -72,6 +72,29 @@ def test_env_requests_pass_only_what_rules_allow():
         assert names["LD_PRELOAD"].get("verdict") == "deny", names["LD_PRELOAD"]
 
 
+def test_env_refusal_recorded_when_the_command_is_denied():
+    """The channel is answered by the proxy (command denied): the refused env
+    request is still in the recording, before the decision."""
+    with Env() as env:
+        w = ProxyWorld(env, rules=ENV_RULES, sshd_extra="AcceptEnv *\n")
+        r = w.ssh("alice", "web01", "rm -rf /tmp/nothing", extra=(
+            "-o", "SetEnv=LC_EVIL=$(id)"))
+        assert r.returncode == 1 and b"command denied" in r.stderr, r
+        x = replay(w, "export", session_id(r.stderr), "--format", "json")
+        assert x.returncode == 0, x
+        events = [json.loads(l) for l in x.stdout.decode().splitlines() if l.startswith("{")]
+        kinds = []
+        for e in events:
+            f = {g["name"]: g["value"] for g in e.get("fields", [])}
+            if f.get("action") == "env":
+                assert f["env_name"] == "LC_EVIL" and f["env_value"] == "$(id)", f
+                assert f.get("verdict") == "deny", f
+                kinds.append("env")
+            elif e.get("type") == "decision":
+                kinds.append("decision")
+        assert kinds == ["env", "decision"], (kinds, x.stdout.decode()[:3000])
+
+
 def test_env_without_an_env_line_passes_nothing():
     """No rule has an `env` line: not even LANG reaches the target."""
     with Env() as env:
@@ -195,3 +218,21 @@ def test_rules_over_ssh_and_cli_agree():
         r = w.ssh("alice", None, None, timeout=20)
         assert r.returncode == 0 and r.stdout.split() == [b"web01"], r
         assert "alice listed the rules for web01 (admitted)" in w.proxy.log()
+
+
+def test_long_rules_list_is_cut_with_a_note():
+    pats = "".join('    allow "tool-%04d --option-%04d ..."\n' % (i, i) for i in range(2000))
+    with Env() as env:
+        w = ProxyWorld(env, rules=DEFAULT_RULES.replace('    deny "rm ..."\n',
+                                                        '    deny "rm ..."\n' + pats))
+        r = w.ssh("alice", None, "rules web01")
+        assert r.returncode == 0, r.stderr
+        out = r.stdout.decode()
+        assert 60 * 1024 < len(out) <= 64 * 1024, len(out)
+        assert out.endswith("escort: the list is longer than 64 KiB and was cut here; an "
+                            "administrator can print it all with escort-policy rules\n"), out[-300:]
+        c = subprocess.run([bin_path("escort-policy"), "rules", w.policy_path, "alice", "web01"],
+                           capture_output=True, timeout=30)
+        assert c.returncode == 0 and len(c.stdout) > 100 * 1024
+        last = out.splitlines()[-2]
+        assert last + "\n" in c.stdout.decode(), last

@@ -604,6 +604,14 @@ test_rules_for(void **state)
 	assert_true(strstr(s, "deny    \"") < strstr(s, "approve \""));
 	assert_true(strstr(s, "approve \"") < strstr(s, "allow   \""));
 	free(s);
+	/* approve: a warning of what this version cannot do, not an error */
+	struct pol_diags d = { 0 };
+	assert_int_equal(policy_check_enforceable(p, &d), 0);
+	assert_int_equal(d.nwarnings, 1);
+	assert_int_equal(d.v[0].line, 17);
+	assert_non_null(strstr(d.v[0].msg, "approve pattern \"systemctl restart *\": no escort can "
+	    "approve"));
+	pol_diags_free(&d);
 	s = rules_text(p, "v", "t", POL_ANYTIME, 0, &rc);
 	assert_int_equal(rc, POL_E_REFUSED);
 	assert_string_equal(s, "v may not open a session on t: access to this target is not permitted\n");

@@ -80,6 +80,9 @@ struct when {
  * Returns the zone, or NULL with a static reason in *why.  Thread-safe
  * lookups afterwards: nothing global is touched (no TZ, no tzset). */
 const struct pol_tz *pol_tz_load(struct arena *a, const char *name, const char **why);
+/* The same from the bytes of a TZif file (len bytes at buf, not kept). */
+const struct pol_tz *pol_tz_parse(struct arena *a, const char *name, const unsigned char *buf,
+    size_t len, const char **why);
 /* Seconds east of UTC in zone z at time t. */
 long pol_tz_offset(const struct pol_tz *z, time_t t);
 /* True when `name` looks like an IANA zone name (Area/Location, letters,

@@ -18,6 +18,8 @@
 #include "policy/pol_int.h"
 
 #define TZ_FILE_MAX (1 << 20)		/* no real zone file comes close */
+#define TZ_OFF_MIN (-89999)		/* UTC offsets of RFC 8536 */
+#define TZ_OFF_MAX 93599
 
 /* A POSIX TZ rule date: M<month>.<week>.<wday> and the local time. */
 struct tzdate {
@@ -134,6 +136,8 @@ rule_parse(struct pol_tz *z, const char *s)
 	long off;
 	if ((s = rule_name(s)) == NULL || (s = rule_hms(s, &off)) == NULL)
 		return -1;
+	if (-off < TZ_OFF_MIN || -off > TZ_OFF_MAX)
+		return -1;
 	z->std_off = -off;	/* POSIX counts west of UTC */
 	if (*s == '\0') {
 		z->rule = true;
@@ -143,7 +147,7 @@ rule_parse(struct pol_tz *z, const char *s)
 		return -1;
 	z->dst_off = z->std_off + 3600;
 	if (*s != ',' && *s != '\0') {
-		if ((s = rule_hms(s, &off)) == NULL)
+		if ((s = rule_hms(s, &off)) == NULL || -off < TZ_OFF_MIN || -off > TZ_OFF_MAX)
 			return -1;
 		z->dst_off = -off;
 	}
@@ -284,6 +288,11 @@ parse_tzif(struct arena *A, const unsigned char *b, size_t len, struct pol_tz *z
 			return -1;
 		z->off[i] = (int32_t)be32(types + 6 * (size_t)idx[i]);
 	}
+	for (uint32_t i = 0; i < typecnt; i++) {
+		int32_t off = (int32_t)be32(types + 6 * (size_t)i);
+		if (off < TZ_OFF_MIN || off > TZ_OFF_MAX)
+			return -1;	/* RFC 8536: -25 to +26 hours */
+	}
 	z->off0 = (int32_t)be32(types);	/* type 0: time before the first transition */
 	/* the footer: "\nRULE\n" */
 	const char *f = (const char *)(h + need);
@@ -302,6 +311,19 @@ parse_tzif(struct arena *A, const unsigned char *b, size_t len, struct pol_tz *z
 }
 
 const struct pol_tz *
+pol_tz_parse(struct arena *A, const char *name, const unsigned char *buf, size_t len,
+    const char **why)
+{
+	struct pol_tz *z = arena_alloc(A, sizeof(*z));
+	if (z == NULL || parse_tzif(A, buf, len, z) != 0) {
+		*why = z ? "not a TZif file of version 2 or later" : "out of memory";
+		return NULL;
+	}
+	z->name = arena_strdup(A, name);
+	return z;
+}
+
+const struct pol_tz *
 pol_tz_load(struct arena *A, const char *name, const char **why)
 {
 	if (!pol_tz_name_ok(name)) {
@@ -315,13 +337,7 @@ pol_tz_load(struct arena *A, const char *name, const char **why)
 	unsigned char *buf = read_all(path, &len, why);
 	if (buf == NULL)
 		return NULL;
-	struct pol_tz *z = arena_alloc(A, sizeof(*z));
-	if (z == NULL || parse_tzif(A, buf, len, z) != 0) {
-		free(buf);
-		*why = z ? "not a TZif file of version 2 or later" : "out of memory";
-		return NULL;
-	}
+	const struct pol_tz *z = pol_tz_parse(A, name, buf, len, why);
 	free(buf);
-	z->name = arena_strdup(A, name);
 	return z;
 }

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "policy/policy.h"
@@ -435,6 +437,41 @@ test_when_zones(void **state)
 		pol_session_free(s);
 	}
 	policy_unref(p);
+	/* files that are not zones, from a private TZDIR */
+	char dir[] = "/tmp/test_pol_tz.XXXXXX", path[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/Bad", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	static const struct { const char *name; const char *bytes; size_t len; } files[] = {
+		{ "Bad/Text", "not a zone at all\n", 18 },
+		{ "Bad/V1", "TZif\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1"
+		    "\0\0\0\0\0\0\0\0\0\0\0\1\0\0\0\4\0\0\0\0\0\0UTC\0", 60 },
+		{ "Bad/Empty", "", 0 },
+	};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
+		FILE *f = fopen(path, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(files[i].bytes, 1, files[i].len, f), files[i].len);
+		fclose(f);
+	}
+	setenv("TZDIR", dir, 1);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char tx[256];
+		snprintf(tx, sizeof(tx), "user u {\n}\ntarget t {\n address h\n}\n"
+		    "rule r {\n who *\n where *\n when 09:00-17:00 %s\n}\n", files[i].name);
+		struct pol_diags dd = { 0 };
+		assert_null(load_text(tx, &dd));
+		assert_int_equal(dd.n, 1);
+		assert_non_null(strstr(dd.v[0].msg, "not a TZif file of version 2 or later"));
+		pol_diags_free(&dd);
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
+		unlink(path);
+	}
+	unsetenv("TZDIR");
+	snprintf(path, sizeof(path), "%s/Bad", dir);
+	rmdir(path);
+	rmdir(dir);
 	const struct { const char *zone, *msg; } bad[] = {
 		{ "Mars/Olympus_Mons", "no such zone" },
 		{ "../../etc/passwd", "Area/Location" },

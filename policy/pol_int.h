@@ -83,6 +83,8 @@ const struct pol_tz *pol_tz_load(struct arena *a, const char *name, const char *
 /* The same from the bytes of a TZif file (len bytes at buf, not kept). */
 const struct pol_tz *pol_tz_parse(struct arena *a, const char *name, const unsigned char *buf,
     size_t len, const char **why);
+/* The zone's name as written in the policy. */
+const char *pol_tz_name(const struct pol_tz *z);
 /* Seconds east of UTC in zone z at time t. */
 long pol_tz_offset(const struct pol_tz *z, time_t t);
 /* True when `name` looks like an IANA zone name (Area/Location, letters,

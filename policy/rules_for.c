@@ -42,6 +42,48 @@ put_constructs(const struct pol_rule *r, FILE *out)
 		fprintf(out, "none beyond ; && || and |");
 }
 
+/* "Mon-Fri 09:00-17:00 America/New_York" for each `when` line, or "always". */
+static void
+put_when(const struct pol_rule *r, FILE *out)
+{
+	static const char *const day[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	if (r->nwhen == 0) {
+		fprintf(out, "always");
+		return;
+	}
+	for (size_t i = 0; i < r->nwhen; i++) {
+		const struct when *w = &r->when[i];
+		if (i)
+			fprintf(out, " or ");
+		if (w->days != 0x7f) {
+			/* runs of three days or more as ranges: Mon-Fri, Sat,Sun */
+			bool first = true;
+			for (int d = 0; d < 7; d++) {
+				if (!(w->days & (1u << d)))
+					continue;
+				int e = d;
+				while (e + 1 < 7 && (w->days & (1u << (e + 1))))
+					e++;
+				if (e - d >= 2)
+					fprintf(out, "%s%s-%s", first ? "" : ",", day[d], day[e]);
+				else
+					for (int k = d; k <= e; k++)
+						fprintf(out, "%s%s", first && k == d ? "" : ",", day[k]);
+				first = false;
+				d = e;
+			}
+			fputc(' ', out);
+		}
+		fprintf(out, "%02d:%02d-%02d:%02d ", w->from / 60, w->from % 60, w->to / 60, w->to % 60);
+		if (w->zone != NULL)
+			fprintf(out, "%s", pol_tz_name(w->zone));
+		else if (w->tz == 0)
+			fprintf(out, "UTC");
+		else
+			fprintf(out, "%c%02d:%02d", w->tz < 0 ? '-' : '+', abs(w->tz) / 60, abs(w->tz) % 60);
+	}
+}
+
 int
 policy_rules_for(const struct policy *p, const char *user, const char *target, time_t now,
     unsigned flags, FILE *out)
@@ -78,10 +120,13 @@ policy_rules_for(const struct policy *p, const char *user, const char *target, t
 		}
 	if (shown == 0)
 		fprintf(out, "  (none: every command is denied)\n");
-	fprintf(out, "constructs:\n");
+	fprintf(out, "rules:\n");
 	for (size_t i = 0; i < s->nrules; i++) {
-		fprintf(out, "  rule %s: ", s->rules[i]->name);
-		put_constructs(s->rules[i], out);
+		const struct pol_rule *r = s->rules[i];
+		fprintf(out, "  rule %s, %s:%d: when ", r->name, r->file, r->line);
+		put_when(r, out);
+		fprintf(out, "; constructs ");
+		put_constructs(r, out);
 		fputc('\n', out);
 	}
 	pol_session_free(s);

@@ -207,6 +207,12 @@ rule_offset(const struct pol_tz *z, int64_t t)
 	return in ? z->dst_off : z->std_off;
 }
 
+const char *
+pol_tz_name(const struct pol_tz *z)
+{
+	return z->name;
+}
+
 long
 pol_tz_offset(const struct pol_tz *z, time_t now)
 {

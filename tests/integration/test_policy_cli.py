@@ -435,6 +435,8 @@ def test_rules_lists_what_a_user_may_run():
             "escort: no"], out
         assert '  deny    "... /etc/shadow ..."  rule business-hours, %s:19\n' % p in out, out
         assert '  allow   "systemctl status *"  rule business-hours, %s:17\n' % p in out, out
+        assert "  rule business-hours, %s:11: when Mon-Fri 09:00-17:00 " \
+            "America/New_York; constructs none beyond ; && || and |\n" % p in out, out
         # the window is in New York time: 2026-12-04 is a Friday, 13:30Z is 08:30 EST
         rc, out, _ = run("rules", "--at", "2026-12-04T13:30Z", p, "alice", "web01")
         assert rc == 1 and "applies but not at this time" in out, out

@@ -630,7 +630,7 @@ test_rules_for(void **state)
 		"  deny    \"... /etc/shadow ...\"  rule r, x.conf:16\n",
 		"  approve \"systemctl restart *\"  rule r, x.conf:17: needs a second pair of eyes\n",
 		"  allow   \"systemctl status *\"  rule r, x.conf:15\n",
-		"  rule r: redirect\n",
+		"rules:\n  rule r, x.conf:8: when always; constructs redirect\n",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		if (strstr(s, want[i]) == NULL)

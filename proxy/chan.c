@@ -556,13 +556,6 @@ replay_one(struct px_chan *ch)
 
 	if (r == NULL)
 		return 0;
-	if (r->refused && r == ch->rq) {
-		/* refused env request: recorded here, never sent */
-		(void)req_pop(ch);
-		record_req(ch, r);
-		req_free(r);
-		return 1;
-	}
 	if (r->kind == REQ_SIGNAL || r->kind == REQ_WINCH) {
 		/* No reply expected; must not overtake the main request. */
 		if (!ch->started)

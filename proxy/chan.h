@@ -36,7 +36,8 @@ struct px_req {
 	enum px_req_kind kind;
 	char *a, *b;                    /* term/env name/command/subsystem/signal; env value */
 	int cols, rows, pxw, pxh;
-	int refused;                    /* env refused by the policy: recorded, not sent */
+	int refused;                    /* env refused by the policy: recorded before the
+	                                 * main request is decided, never sent */
 	char *why;                      /* its reason */
 };
 

@@ -278,8 +278,8 @@ t_env(ssh_session s, ssh_channel chan, const char *name, const char *value, void
 	(void)s; (void)chan;
 	/* Only what the session's rules allow (pol_session_env: names on their
 	 * `env` lines, locale values for LANG and LC_*); the target's AcceptEnv
-	 * has the last word.  A refusal is answered with failure and recorded
-	 * in its place among the channel's requests. */
+	 * has the last word.  A refusal is answered with failure, logged, and
+	 * recorded before the main request is decided (record_refused_env). */
 	if (ch->kind != KIND_NONE)
 		return -1;
 	if (c->ps == NULL) {

@@ -340,13 +340,25 @@ list_targets(struct px_conn *c)
 	px_log(PX_LOG_INFO, c->id, "%s listed %ld targets", c->user, n);
 }
 
+/* ---- commands without a target (ssh USER@proxy COMMAND) ------------------------ */
+
 #define PX_RULES_TEXT_MAX (64 * 1024)
 
-/* `rules TARGET` without a target: what the user may run there, on stdout.
- * Returns the exit status (0 admitted, 1 not). */
-static int
-answer_rules(struct px_conn *c, struct px_chan *ch, const char *target)
+/* `targets` (or no command): the targets open to the user, prepared at
+ * admission in c->refusal. */
+static void
+local_targets(struct px_conn *c, struct px_chan *ch, char **argv)
 {
+	(void)argv;
+	px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
+}
+
+/* `rules TARGET`: what the user may run there (policy_rules_for), on
+ * stdout; exit 0 when admitted, 1 when not. */
+static void
+local_rules(struct px_conn *c, struct px_chan *ch, char **argv)
+{
+	const char *target = argv[1];
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -359,7 +371,7 @@ answer_rules(struct px_conn *c, struct px_chan *ch, const char *target)
 	if (f == NULL || text == NULL || rc == POL_E_NOMEM || rc == POL_E_IO) {
 		px_chan_local(ch, "escort: cannot list the rules\n", 0, 1);
 		free(text);
-		return 1;
+		return;
 	}
 	px_log(PX_LOG_INFO, c->id, "%s listed the rules for %s (%s)", c->user, target,
 	    rc == 0 ? "admitted" : pol_strerror(rc));
@@ -374,34 +386,44 @@ answer_rules(struct px_conn *c, struct px_chan *ch, const char *target)
 	}
 	px_chan_local(ch, text, 1, rc == 0 ? 0 : 1);
 	free(text);
-	return rc == 0 ? 0 : 1;
 }
+
+static const struct {
+	const char *name;
+	int nargs;
+	void (*fn)(struct px_conn *c, struct px_chan *ch, char **argv);
+} local_commands[] = {
+	{ "targets", 0, local_targets },
+	{ "rules", 1, local_rules },
+};
 
 void
 px_conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req *m)
 {
-	char cmd[512], *w[3], *save = NULL;
+	char cmd[512], *argv[4] = { NULL }, *save = NULL;
 	int n = 0;
 
 	if (c->target != NULL || m->kind != REQ_EXEC || m->a == NULL) {
+		/* a refusal, or a shell without a target: the targets */
 		px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
 		return;
 	}
 	snprintf(cmd, sizeof(cmd), "%s", m->a);
 	for (char *t = strtok_r(cmd, " \t", &save); t != NULL && n < 3; t = strtok_r(NULL, " \t", &save))
-		w[n++] = t;
-	if (n == 2 && strcmp(w[0], "rules") == 0) {
-		(void)answer_rules(c, ch, w[1]);
+		argv[n++] = t;
+	if (n == 0) {
+		local_targets(c, ch, argv);
 		return;
 	}
-	if (n == 0 || (n == 1 && strcmp(w[0], "targets") == 0)) {
-		px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
-		return;
-	}
+	for (size_t i = 0; i < sizeof(local_commands) / sizeof(local_commands[0]); i++)
+		if (strcmp(argv[0], local_commands[i].name) == 0 && n == local_commands[i].nargs + 1) {
+			local_commands[i].fn(c, ch, argv);
+			return;
+		}
 	{
 		char msg[sizeof(c->refusal) + 256];
-		snprintf(msg, sizeof(msg), "escort: without a target the proxy knows: targets, rules TARGET "
-		    "(\"%.60s\" is neither)\n%s", m->a, c->refusal);
+		snprintf(msg, sizeof(msg), "escort: unknown command \"%.60s\"; without a target the "
+		    "proxy answers: targets, rules TARGET\n%s", m->a, c->refusal);
 		px_chan_local(ch, msg, 0, 2);
 	}
 }

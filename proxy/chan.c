@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy/policy.h"
 #include "recorder/buf.h"
@@ -267,6 +268,28 @@ t_winch(ssh_session s, ssh_channel chan, int w, int h, int pw, int ph, void *ud)
 	return 0;
 }
 
+/* Whether the env request may pass, for the session admitted (or about to
+ * be: the client may send its requests before px_conn_step admitted it, in
+ * which case the same admission is computed here).  0 or POL_E_REFUSED with
+ * why filled in. */
+static int
+env_decide(struct px_conn *c, const char *name, const char *value, char *why, size_t whylen)
+{
+	struct pol_session *tmp = NULL;
+	int rc;
+
+	if (c->ps != NULL)
+		return pol_session_env(c->ps, name, value, why, whylen);
+	if (!c->auth_ok || c->user == NULL || c->target == NULL || c->pol == NULL ||
+	    policy_admit(c->pol, c->user, c->target, time(NULL), &tmp, NULL) != 0) {
+		snprintf(why, whylen, "no session on a target");
+		return POL_E_REFUSED;
+	}
+	rc = pol_session_env(tmp, name, value, why, whylen);
+	pol_session_free(tmp);
+	return rc;
+}
+
 static int
 t_env(ssh_session s, ssh_channel chan, const char *name, const char *value, void *ud)
 {
@@ -274,27 +297,27 @@ t_env(ssh_session s, ssh_channel chan, const char *name, const char *value, void
 	struct px_conn *c = ch->c;
 	struct px_req *r;
 	char why[200];
+	int rc;
 
 	(void)s; (void)chan;
 	/* Only what the session's rules allow (pol_session_env: names on their
 	 * `env` lines, locale values for LANG and LC_*); the target's AcceptEnv
-	 * has the last word.  A refusal is answered with failure, logged, and
-	 * recorded before the main request is decided (record_refused_env). */
+	 * has the last word.  The answer is given now; env_settle decides again
+	 * with the admitted session before the main request, and that decision
+	 * is the one that counts.  A refusal is logged and recorded. */
 	if (ch->kind != KIND_NONE)
 		return -1;
-	if (c->ps == NULL) {
-		px_log(PX_LOG_INFO, c->id, "env %s refused: no target session", name);
+	rc = env_decide(c, name, value, why, sizeof(why));
+	if ((r = req_push(ch, REQ_ENV, name, value)) == NULL)
 		return -1;
-	}
-	if (pol_session_env(c->ps, name, value, why, sizeof(why)) == 0)
-		return req_push(ch, REQ_ENV, name, value) ? 0 : -1;
-	px_log(PX_LOG_INFO, c->id, "env %.64s refused for %s on %s: %s", name, c->user, c->target, why);
-	if ((r = req_push(ch, REQ_ENV, name, value)) != NULL) {
-		r->refused = 1;
-		if (r->b != NULL && strlen(r->b) > 1024)
-			r->b[1024] = '\0';	/* the recording keeps the first KiB */
-		r->why = strdup(why);
-	}
+	if (rc == 0)
+		return 0;
+	px_log(PX_LOG_INFO, c->id, "env %.64s refused for %s on %s: %s", name,
+	    c->user ? c->user : "?", c->target ? c->target : "(no target)", why);
+	r->refused = 1;
+	if (r->b != NULL && strlen(r->b) > 1024)
+		r->b[1024] = '\0';	/* the recording keeps the first KiB */
+	r->why = strdup(why);
 	return -1;
 }
 
@@ -488,15 +511,25 @@ main_req(struct px_chan *ch)
 
 /* ---- stepping ---------------------------------------------------------------- */
 
-/* Records the env requests the policy refused (t_env queued them, marked)
- * and drops them from the queue, before the main request is decided: they
- * are in the recording even when the channel is then answered locally. */
+/* Decides every queued env request again with the admitted session (the
+ * decision that counts), then records the refused ones and drops them from
+ * the queue: before the main request is decided, so they are in the
+ * recording even when the channel is then answered locally. */
 static void
-record_refused_env(struct px_chan *ch)
+env_settle(struct px_chan *ch)
 {
+	struct px_conn *c = ch->c;
 	struct px_req **pp = &ch->rq, *r;
+	char why[200];
 
 	while ((r = *pp) != NULL) {
+		if (r->kind == REQ_ENV && !r->refused &&
+		    pol_session_env(c->ps, r->a, r->b ? r->b : "", why, sizeof(why)) != 0) {
+			px_log(PX_LOG_INFO, c->id, "env %.64s refused for %s on %s: %s", r->a, c->user,
+			    c->target, why);
+			r->refused = 1;
+			r->why = strdup(why);
+		}
 		if (!r->refused) {
 			pp = &r->next;
 			continue;
@@ -755,8 +788,8 @@ px_chan_step(struct px_chan *ch)
 			close_tech(ch);
 			return;
 		}
-		if (c->state == CONN_RELAY && main_req(ch) != NULL)
-			record_refused_env(ch);
+		if (c->state == CONN_RELAY && c->ps != NULL && main_req(ch) != NULL)
+			env_settle(ch);
 		if (c->state == CONN_LOCAL) {
 			if ((m = main_req(ch)) != NULL)
 				px_conn_answer_local(c, ch, m);

@@ -37,7 +37,7 @@ struct px_req {
 	char *a, *b;                    /* term/env name/command/subsystem/signal; env value */
 	int cols, rows, pxw, pxh;
 	int refused;                    /* env refused by the policy: recorded before the
-	                                 * main request is decided, never sent */
+	                                 * main request is decided (env_settle), never sent */
 	char *why;                      /* its reason */
 };
 

@@ -74,8 +74,11 @@ load_all(const char *file, struct px_config **cfgp, struct policy **polp)
 	}
 	ssh_key_free(k);
 	if (cfg->policy != NULL) {
-		rc = policy_load(cfg->policy, POL_LOAD_CHECK_FILES, &pol, &diags);
-		if (rc == 0 && policy_validate(pol, POL_VALIDATE_LINT, &diags) < 0)
+		/* in the order of escort-policy check, so that both report the
+		 * same problems: load, identity files, then policy_validate */
+		rc = policy_load(cfg->policy, 0, &pol, &diags);
+		if (rc == 0 && (policy_check_files(pol, &diags) < 0 ||
+		    policy_validate(pol, POL_VALIDATE_LINT, &diags) < 0))
 			rc = POL_E_NOMEM;
 		pol_diags_sort(&diags);
 		for (size_t i = 0; i < diags.n; i++) {

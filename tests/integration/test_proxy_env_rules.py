@@ -134,6 +134,10 @@ def policy_cases(w):
          'expect deny alice web01 "echo hi"\n',
          ["rule 's': shell strict cannot be enforced",
           'expect deny alice web01 "echo hi" failed: got allow']),
+        ("identity-and-expect", 'target web09 {\n    address 127.0.0.1:1\n'
+         '    identity /nonexistent/key\n}\nexpect deny alice web01 "echo hi"\n',
+         ["target 'web09': identity file '/nonexistent/key' is not readable",
+          'expect deny alice web01 "echo hi" failed: got allow']),
     ]
 
 

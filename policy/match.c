@@ -83,7 +83,8 @@ specs_match_target(const struct spec *v, size_t n, const struct pol_target *t)
 static bool
 one_when(const struct when *w, time_t now)
 {
-	long long t = (long long)now + (long long)w->tz * 60;
+	long long off = w->zone ? pol_tz_offset(w->zone, now) : (long long)w->tz * 60;
+	long long t = (long long)now + off;
 	long long days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
 	int mins = (int)((t - days * 86400) / 60);
 	int wday = (int)(((days % 7) + 7 + 4) % 7);	/* 1970-01-01 was a Thursday */

@@ -70,12 +70,31 @@ struct target_int {
 	int identity_line, identity_col;
 };
 
+struct pol_tz;				/* tzfile.c: an IANA zone, in the arena */
+
 struct when {
 	unsigned days;			/* bit 0 = Sunday ... bit 6 = Saturday */
 	int from, to;			/* minutes after midnight; to may be < from */
-	int tz;				/* minutes east of UTC */
+	int tz;				/* minutes east of UTC (when zone is NULL) */
+	const struct pol_tz *zone;	/* IANA zone (America/New_York) or NULL */
 	int line, col;
 };
+
+/* tzfile.c: reads the TZif file of zone `name` (e.g. "Europe/Paris") from
+ * the system tz database (TZDIR or /usr/share/zoneinfo) into the arena.
+ * Returns the zone, or NULL with a static reason in *why.  Thread-safe
+ * lookups afterwards: nothing global is touched (no TZ, no tzset). */
+const struct pol_tz *pol_tz_load(struct arena *a, const char *name, const char **why);
+/* The same from the bytes of a TZif file (len bytes at buf, not kept). */
+const struct pol_tz *pol_tz_parse(struct arena *a, const char *name, const unsigned char *buf,
+    size_t len, const char **why);
+/* The zone's name as written in the policy. */
+const char *pol_tz_name(const struct pol_tz *z);
+/* Seconds east of UTC in zone z at time t. */
+long pol_tz_offset(const struct pol_tz *z, time_t t);
+/* True when `name` looks like an IANA zone name (Area/Location, letters,
+ * digits, _ - + /, no "..", no leading '/'). */
+bool pol_tz_name_ok(const char *name);
 
 /* One word of a pattern. */
 struct pword {
@@ -108,10 +127,18 @@ struct pol_rule {
 	int shell, exec, sftp, forward;	/* -1 = not set by this rule */
 	long max_session;		/* -1 = not set */
 	unsigned constructs;		/* POL_C_* permitted */
+	bool construct_all;		/* `construct all` was written */
+	int construct_all_line, construct_all_col;
+	bool env_set;			/* an `env` line was given (env none: nenv 0) */
+	const char **env;		/* names and globs of environment variables */
+	size_t nenv, cenv;
+	int env_line, env_col;
 	struct pattern *pats;
 	size_t npats, cpats;
 	const char *reason;
 	int who_line, where_line;
+	int shell_line, shell_col;	/* of the `shell` line (0 = none) */
+	int escort_line, escort_col;	/* of the first `escort` line */
 };
 
 struct policy {

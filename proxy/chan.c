@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "policy/policy.h"
 #include "recorder/buf.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
@@ -22,6 +24,7 @@ req_free(struct px_req *r)
 	free(r->a);
 	free(r->sent);
 	free(r->b);
+	free(r->why);
 	free(r);
 }
 
@@ -271,16 +274,57 @@ t_winch(ssh_session s, ssh_channel chan, int w, int h, int pw, int ph, void *ud)
 	return 0;
 }
 
+/* Whether the env request may pass, for the session admitted (or about to
+ * be: the client may send its requests before px_conn_step admitted it, in
+ * which case the same admission is computed here).  0 or POL_E_REFUSED with
+ * why filled in. */
+static int
+env_decide(struct px_conn *c, const char *name, const char *value, char *why, size_t whylen)
+{
+	struct pol_session *tmp = NULL;
+	int rc;
+
+	if (c->ps != NULL)
+		return pol_session_env(c->ps, name, value, why, whylen);
+	if (!c->auth_ok || c->user == NULL || c->target == NULL || c->pol == NULL ||
+	    policy_admit(c->pol, c->user, c->target, time(NULL), &tmp, NULL) != 0) {
+		snprintf(why, whylen, "no session on a target");
+		return POL_E_REFUSED;
+	}
+	rc = pol_session_env(tmp, name, value, why, whylen);
+	pol_session_free(tmp);
+	return rc;
+}
+
 static int
 t_env(ssh_session s, ssh_channel chan, const char *name, const char *value, void *ud)
 {
 	struct px_chan *ch = ud;
+	struct px_conn *c = ch->c;
+	struct px_req *r;
+	char why[200];
+	int rc;
 
 	(void)s; (void)chan;
-	/* Only locale settings pass; the target's AcceptEnv has the last word. */
-	if (ch->kind != KIND_NONE || !(strcmp(name, "LANG") == 0 || strncmp(name, "LC_", 3) == 0))
+	/* Only what the session's rules allow (pol_session_env: names on their
+	 * `env` lines, locale values for LANG and LC_*); the target's AcceptEnv
+	 * has the last word.  The answer is given now; env_settle decides again
+	 * with the admitted session before the main request, and that decision
+	 * is the one that counts.  A refusal is logged and recorded. */
+	if (ch->kind != KIND_NONE)
 		return -1;
-	return req_push(ch, REQ_ENV, name, value) ? 0 : -1;
+	rc = env_decide(c, name, value, why, sizeof(why));
+	if ((r = req_push(ch, REQ_ENV, name, value)) == NULL)
+		return -1;
+	if (rc == 0)
+		return 0;
+	px_log(PX_LOG_INFO, c->id, "env %.64s refused for %s on %s: %s", name,
+	    c->user ? c->user : "?", c->target ? c->target : "(no target)", why);
+	r->refused = 1;
+	if (r->b != NULL && strlen(r->b) > 1024)
+		r->b[1024] = '\0';	/* the recording keeps the first KiB */
+	r->why = strdup(why);
+	return -1;
 }
 
 static int
@@ -438,6 +482,12 @@ record_req(struct px_chan *ch, const struct px_req *r)
 			built = ev_fields_put_str(&b, EVF_ENV_NAME, r->a);
 		if (built == REC_OK)
 			built = ev_fields_put_str(&b, EVF_ENV_VALUE, r->b ? r->b : "");
+		if (r->refused) {
+			if (built == REC_OK)
+				built = ev_fields_put_str(&b, EVF_VERDICT, "deny");
+			if (built == REC_OK)
+				built = ev_fields_put_str(&b, EVF_REASON, r->why ? r->why : "not allowed");
+		}
 		break;
 	case REQ_EXEC:
 		if (built == REC_OK)
@@ -491,6 +541,38 @@ main_req(struct px_chan *ch)
 }
 
 /* ---- stepping ---------------------------------------------------------------- */
+
+/* Decides every queued env request again with the admitted session (the
+ * decision that counts), then records the refused ones and drops them from
+ * the queue: before the main request is decided, so they are in the
+ * recording even when the channel is then answered locally. */
+static void
+env_settle(struct px_chan *ch)
+{
+	struct px_conn *c = ch->c;
+	struct px_req **pp = &ch->rq, *r;
+	char why[200];
+
+	while ((r = *pp) != NULL) {
+		if (r->kind == REQ_ENV && !r->refused &&
+		    pol_session_env(c->ps, r->a, r->b ? r->b : "", why, sizeof(why)) != 0) {
+			px_log(PX_LOG_INFO, c->id, "env %.64s refused for %s on %s: %s", r->a, c->user,
+			    c->target, why);
+			r->refused = 1;
+			r->why = strdup(why);
+		}
+		if (!r->refused) {
+			pp = &r->next;
+			continue;
+		}
+		if (record_req(ch, r) != PX_OK)
+			return;		/* retried when the recorder takes it, or the session ends */
+		*pp = r->next;
+		if (ch->rq_tail == &r->next)
+			ch->rq_tail = pp;
+		req_free(r);
+	}
+}
 
 static void
 banner(struct px_chan *ch)
@@ -549,6 +631,17 @@ replay_one(struct px_chan *ch)
 		if (c->rec_stalled || record_req(ch, r) != PX_OK)
 			return 0;
 		r->recorded = 1;
+	}
+	if (r->refused) {
+		/* recorded as refused; never sent */
+		if (ch->inflight == r)
+			ch->inflight = NULL;
+		else
+			(void)req_pop(ch);
+		if (ch->rq == NULL)
+			ch->rq_tail = &ch->rq;
+		req_free(r);
+		return 1;
 	}
 	switch (r->kind) {
 	case REQ_PTY:
@@ -745,9 +838,11 @@ px_chan_step(struct px_chan *ch)
 			close_tech(ch);
 			return;
 		}
+		if (c->state == CONN_RELAY && c->ps != NULL && !c->rec_stalled && main_req(ch) != NULL)
+			env_settle(ch);
 		if (c->state == CONN_LOCAL) {
-			if (main_req(ch) != NULL)
-				px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
+			if ((m = main_req(ch)) != NULL)
+				px_conn_answer_local(c, ch, m);
 			else
 				return;
 		} else if (c->state != CONN_RELAY || c->rec_stalled || (m = main_req(ch)) == NULL) {

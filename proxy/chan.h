@@ -40,6 +40,9 @@ struct px_req {
 	                                 * set by px_chan_decide when it allows the request */
 	int recorded;                   /* handed to the recorder (before it is sent) */
 	int cols, rows, pxw, pxh;
+	int refused;                    /* env refused by the policy: recorded before the
+	                                 * main request is decided (env_settle), never sent */
+	char *why;                      /* its reason */
 };
 
 enum px_chan_state {

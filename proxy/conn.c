@@ -355,6 +355,94 @@ list_targets(struct px_conn *c)
 	px_log(PX_LOG_INFO, c->id, "%s listed %ld targets", c->user, n);
 }
 
+/* ---- commands without a target (ssh USER@proxy COMMAND) ------------------------ */
+
+#define PX_RULES_TEXT_MAX (64 * 1024)
+
+/* `targets` (or no command): the targets open to the user, prepared at
+ * admission in c->refusal. */
+static void
+local_targets(struct px_conn *c, struct px_chan *ch, char **argv)
+{
+	(void)argv;
+	px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
+}
+
+/* `rules TARGET`: what the user may run there (policy_rules_for), on
+ * stdout; exit 0 when admitted, 1 when not. */
+static void
+local_rules(struct px_conn *c, struct px_chan *ch, char **argv)
+{
+	const char *target = argv[1];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc = POL_E_NOMEM;
+
+	if (f != NULL) {
+		rc = policy_rules_for(c->pol, c->user, target, time(NULL), 0, f);
+		fclose(f);
+	}
+	if (f == NULL || text == NULL || rc == POL_E_NOMEM || rc == POL_E_IO) {
+		px_chan_local(ch, "escort: cannot list the rules\n", 0, 1);
+		free(text);
+		return;
+	}
+	px_log(PX_LOG_INFO, c->id, "%s listed the rules for %s (%s)", c->user, target,
+	    rc == 0 ? "admitted" : pol_strerror(rc));
+	if (len > PX_RULES_TEXT_MAX) {
+		/* within any client's first channel window: written at once */
+		char *cut = text + PX_RULES_TEXT_MAX - 128;
+		while (cut > text && cut[-1] != '\n')
+			cut--;
+		snprintf(cut, 128, "escort: the list is longer than %d KiB and was cut here; "
+		    "an administrator can print it all with escort-policy rules\n",
+		    PX_RULES_TEXT_MAX / 1024);
+	}
+	px_chan_local(ch, text, 1, rc == 0 ? 0 : 1);
+	free(text);
+}
+
+static const struct {
+	const char *name;
+	int nargs;
+	void (*fn)(struct px_conn *c, struct px_chan *ch, char **argv);
+} local_commands[] = {
+	{ "targets", 0, local_targets },
+	{ "rules", 1, local_rules },
+};
+
+void
+px_conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req *m)
+{
+	char cmd[512], *argv[4] = { NULL }, *save = NULL;
+	int n = 0;
+
+	if (c->target != NULL || m->kind != REQ_EXEC || m->a == NULL) {
+		/* a refusal, or a shell without a target: the targets */
+		px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "%s", m->a);
+	for (char *t = strtok_r(cmd, " \t", &save); t != NULL && n < 3; t = strtok_r(NULL, " \t", &save))
+		argv[n++] = t;
+	if (n == 0) {
+		local_targets(c, ch, argv);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(local_commands) / sizeof(local_commands[0]); i++)
+		if (strcmp(argv[0], local_commands[i].name) == 0 && n == local_commands[i].nargs + 1) {
+			local_commands[i].fn(c, ch, argv);
+			return;
+		}
+	{
+		char msg[sizeof(c->refusal) + 256];
+		snprintf(msg, sizeof(msg), "escort: unknown command \"%.60s\"; without a target the "
+		    "proxy answers: targets, rules TARGET\n%s", m->a, c->refusal);
+		px_chan_local(ch, msg, 0, 2);
+	}
+}
+
 /* The META payload of the session: who, where, from where, under which
  * policy.  Returns PX_OK, or PX_ENOMEM when a field could not be added (the
  * session is then refused: it would be recorded without it). */

@@ -132,6 +132,14 @@ void px_conn_step(struct px_conn *c);
 /* Ends the session with reason shown to the technician (copied). */
 void px_conn_end(struct px_conn *c, const char *reason);
 
+/* Answers the main request m of channel ch on a LOCAL connection: the
+ * refusal message, or without a target (`ssh USER@proxy [COMMAND]`) the
+ * targets open to the user, or for `rules TARGET` what the user may run
+ * there (policy_rules_for).  Calls px_chan_local. */
+struct px_chan;
+struct px_req;
+void px_conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req *m);
+
 /* Applies a reload: forbid matches end the session; the new policy is used
  * for the next command. */
 void px_conn_reload(struct px_conn *c);

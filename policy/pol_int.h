@@ -160,6 +160,16 @@ struct cword {
 bool pattern_match(const struct pattern *pt, const struct cword *w, size_t n,
     bool open_tail);
 
+/* decide.c: the pattern checks of a command decision on ready-made word
+ * vectors (wv[i] of nv[i] words, each checked as one simple command), for
+ * the rules in cands whose `when` matches `now`.  deny_only: only deny and
+ * approve patterns count and no match allows.  Fills out (verdict, checks,
+ * considered, the deciding rule and reason) like policy_decide; returns 0
+ * or POL_E_NOMEM. */
+int pol_decide_words(const struct policy *p, const struct pol_rule *const *cands,
+    size_t ncands, const struct cword *const *wv, const size_t *nv, size_t nvec,
+    bool deny_only, time_t now, struct pol_decision *out);
+
 /* wrappers (wrap.c) */
 /* WRAP_SUFFIXES: a wrapper whose options are not parsed; every tail of its
  * words from `start` may be the command it runs, so each is checked against

@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "policy/policy.h"
 #include "recorder/buf.h"
 #include "recorder/event.h"
 #include "proxy/chan.h"
@@ -19,6 +21,29 @@
 #define CONTENT_CHUNK (64 * 1024)
 
 int
+px_xfer_check(void *ctx, enum pol_xfer_op op, const char *path, const char *path2, char *msg,
+    size_t cap)
+{
+	struct px_chan *ch = ctx;
+	struct pol_decision d;
+	int r, ok;
+
+	if (ch->c->ps == NULL) {
+		snprintf(msg, cap, "escort: no admitted session");
+		return 0;
+	}
+	r = policy_decide_transfer(ch->c->ps, op, path, path2, time(NULL), &d);
+	ok = r == 0 && d.verdict == POL_ALLOW;
+	if (!ok) {
+		snprintf(msg, cap, "escort: %s", d.reason[0] ? d.reason : "refused by policy");
+		px_log(PX_LOG_INFO, ch->c->id, "transfer refused: %s %s%s%s: %s", pol_xfer_op_name(op),
+		    path, path2 ? " " : "", path2 ? path2 : "", d.reason);
+	}
+	pol_decision_free(&d);
+	return ok;
+}
+
+int
 px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit)
 {
 	struct sftp_filter_config cfg;
@@ -26,6 +51,8 @@ px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit
 	sftp_filter_config_init(&cfg);
 	cfg.mode = mode;
 	cfg.content_limit = content_limit;
+	cfg.check.fn = px_xfer_check;
+	cfg.check.ctx = ch;
 	if ((ch->sftp = sftp_filter_new(&cfg)) == NULL)
 		return PX_ENOMEM;
 	return PX_OK;

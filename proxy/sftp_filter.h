@@ -78,6 +78,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proxy/xfer_check.h"
 #include "proxy/xfer_record.h"
 
 #define SFTP_FILTER_MAX_FRAME		(256u * 1024)
@@ -89,6 +90,7 @@ struct sftp_filter_config {
 	uint32_t max_frame;	/* longest frame accepted (256 KiB) */
 	size_t max_requests;	/* outstanding requests tracked (16384) */
 	size_t max_handles;	/* open handles tracked (1024) */
+	struct xfer_check check;	/* the policy per path operation (none) */
 };
 
 struct sftp_filter;

@@ -100,8 +100,9 @@ struct px_chan {
 struct px_chan *px_chan_new(struct px_conn *c, ssh_channel tc);
 
 /* Decides the main request r of ch (chan_decide.c).  Returns 1 when it goes
- * upstream, 0 when it was answered locally (px_chan_local called). */
-int px_chan_decide(struct px_chan *ch, const struct px_req *r);
+ * upstream (r->a may have been replaced by the command to run), 0 when it
+ * was answered locally (px_chan_local called). */
+int px_chan_decide(struct px_chan *ch, struct px_req *r);
 
 /* Does everything due: replays requests, pulls stalled data, propagates EOF,
  * exit and close.  Called from px_conn_step only. */

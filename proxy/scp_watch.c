@@ -131,26 +131,24 @@ out:
 	return r;
 }
 
-/* Options of OpenSSH scp that take an argument. */
-static int
-opt_has_arg(char c)
-{
-	return strchr("DFJPScilloX", c) != NULL;
-}
+/* The options a remote scp is run with (OpenSSH's client sends -v -r -p
+ * -d, then -t or -f); anything else is refused. */
+static const char scp_opts[] = "tfrdpvq";
 
+/* Whether word a is an option word ("-x..." before "--"). */
 static int
-opt_known(char c)
+is_opt_word(const char *a)
 {
-	return strchr("12346ABCTdfOpqRrstv", c) != NULL || opt_has_arg(c);
+	return a[0] == '-' && a[1] != '\0' && strcmp(a, "--") != 0;
 }
 
 int
 scp_cmd_parse(const char *line, struct scp_cmd *out)
 {
 	struct words w = { 0 };
-	const char *why = NULL, *base;
-	size_t i, first;
-	int t = 0, f = 0, r;
+	const char *why = NULL;
+	size_t i, first, k;
+	int t = 0, f = 0, r, mentions = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->kind = SCP_CMD_NONE;
@@ -158,29 +156,32 @@ scp_cmd_parse(const char *line, struct scp_cmd *out)
 	if (r == PX_ENOMEM)
 		return r;
 	if (r != PX_OK || w.n == 0) {
-		/* only an invalid line that starts like scp concerns us */
+		/* an invalid line that starts with the word scp concerns us;
+		 * anything else is for the exec policy */
 		const char *p = line;
 
 		while (*p == ' ' || *p == '\t')
 			p++;
-		base = p;
-		while (*p && !strchr(" \t;&|<>()$`'\"\\\n", *p))
-			if (*p++ == '/')
-				base = p;
-		if (r != PX_OK && (size_t)(p - base) == 3 &&
-		    memcmp(base, "scp", 3) == 0) {
+		if (r != PX_OK && strncmp(p, "scp", 3) == 0 &&
+		    strchr(" \t", p[3]) != NULL && p[3] != '\0') {
 			out->kind = SCP_CMD_INVALID;
 			out->reason = why;
 		}
 		words_free(&w);
 		return PX_OK;
 	}
-	base = strrchr(w.v[0], '/');
-	base = base ? base + 1 : w.v[0];
-	if (strcmp(base, "scp") != 0) {
+	/* exactly the program name "scp": a path to a program is a command */
+	if (strcmp(w.v[0], "scp") != 0) {
 		words_free(&w);
 		return PX_OK;
 	}
+	/* a transfer when any option word before "--" or the first operand
+	 * holds -t or -f */
+	for (i = 1; i < w.n && is_opt_word(w.v[i]); i++)
+		if (strpbrk(w.v[i] + 1, "tf") != NULL)
+			mentions = 1;
+	if (!mentions)
+		goto done;		/* scp as a client on the target */
 	for (i = 1; i < w.n; i++) {
 		const char *a = w.v[i];
 
@@ -188,21 +189,13 @@ scp_cmd_parse(const char *line, struct scp_cmd *out)
 			i++;
 			break;
 		}
-		if (a[0] != '-' || a[1] == '\0')
+		if (!is_opt_word(a))
 			break;
 		for (a++; *a; a++) {
-			if (!opt_known(*a)) {
+			if (strchr(scp_opts, *a) == NULL) {
 				out->kind = SCP_CMD_INVALID;
-				out->reason = "unknown scp option";
+				out->reason = "scp option not accepted for a transfer";
 				goto done;
-			}
-			if (opt_has_arg(*a)) {
-				if (a[1] == '\0' && ++i >= w.n) {
-					out->kind = SCP_CMD_INVALID;
-					out->reason = "scp option lacks its argument";
-					goto done;
-				}
-				break;
 			}
 			switch (*a) {
 			case 't': t = 1; break;
@@ -210,39 +203,111 @@ scp_cmd_parse(const char *line, struct scp_cmd *out)
 			case 'r': out->recursive = 1; break;
 			case 'd': out->dir_target = 1; break;
 			case 'p': out->preserve = 1; break;
+			case 'v': out->verbose = 1; break;
+			case 'q': out->quiet = 1; break;
 			}
 		}
 	}
 	first = i;
 	out->npaths = w.n - first;
-	if (!t && !f)
-		goto done;		/* scp as a client on the target */
 	out->kind = t ? SCP_CMD_UPLOAD : SCP_CMD_DOWNLOAD;
 	if (t && f)
 		out->reason = "both -t and -f";
 	else if (out->npaths == 0)
 		out->reason = "no path";
-	else if (t && out->npaths > 1)
-		out->reason = "more than one target path";
-	for (i = first + 1; i < w.n && out->reason == NULL; i++)
+	else if (out->npaths > 1)
+		out->reason = "more than one path";
+	for (i = first; i < w.n && out->reason == NULL; i++)
 		if (w.v[i][0] == '-')
-			out->reason = "option after a path";
+			out->reason = "a path starting with '-'";
+		else if (w.v[i][0] == '\0')
+			out->reason = "an empty path";
 	if (out->reason != NULL) {
 		out->kind = SCP_CMD_INVALID;
+		out->npaths = 0;
 		goto done;
 	}
-	if ((out->path = strdup(w.v[first])) == NULL) {
-		words_free(&w);
-		return PX_ENOMEM;
-	}
+	if ((out->paths = calloc(out->npaths, sizeof(*out->paths))) == NULL)
+		goto nomem;
+	for (k = 0; k < out->npaths; k++)
+		if ((out->paths[k] = strdup(w.v[first + k])) == NULL)
+			goto nomem;
+	if ((out->path = strdup(w.v[first])) == NULL)
+		goto nomem;
 done:
 	words_free(&w);
 	return PX_OK;
+nomem:
+	words_free(&w);
+	scp_cmd_free(out);
+	return PX_ENOMEM;
+}
+
+/* Appends s to b single-quoted for a POSIX shell.  "~" and a leading "~/"
+ * name the home, where the command starts: they become "." and a relative
+ * path, as the remote shell would have expanded them. */
+static int
+put_quoted(struct xfer_buf *b, const char *s)
+{
+	if (strcmp(s, "~") == 0 || strcmp(s, "~/") == 0)
+		s = ".";
+	else if (strncmp(s, "~/", 2) == 0)
+		s += 2;
+	if (xfer_buf_put(b, "'", 1) != PX_OK)
+		return PX_ENOMEM;
+	for (; *s; s++) {
+		if (*s == '\'') {
+			if (xfer_buf_put(b, "'\\''", 4) != PX_OK)
+				return PX_ENOMEM;
+		} else if (xfer_buf_put(b, s, 1) != PX_OK)
+			return PX_ENOMEM;
+	}
+	return xfer_buf_put(b, "'", 1) == PX_OK ? PX_OK : PX_ENOMEM;
+}
+
+int
+scp_cmd_render(const struct scp_cmd *c, char **out)
+{
+	struct xfer_buf b;
+	const uint8_t *p;
+	size_t n, i;
+	int r = PX_OK;
+
+	*out = NULL;
+	if (c->kind != SCP_CMD_UPLOAD && c->kind != SCP_CMD_DOWNLOAD)
+		return PX_EINVAL;
+	xfer_buf_init(&b, 0);
+	if (xfer_buf_put(&b, "scp", 3) != PX_OK ||
+	    (c->verbose && xfer_buf_put(&b, " -v", 3) != PX_OK) ||
+	    (c->quiet && xfer_buf_put(&b, " -q", 3) != PX_OK) ||
+	    (c->recursive && xfer_buf_put(&b, " -r", 3) != PX_OK) ||
+	    (c->preserve && xfer_buf_put(&b, " -p", 3) != PX_OK) ||
+	    (c->dir_target && xfer_buf_put(&b, " -d", 3) != PX_OK) ||
+	    xfer_buf_put(&b, c->kind == SCP_CMD_UPLOAD ? " -t --" : " -f --",
+	    6) != PX_OK)
+		r = PX_ENOMEM;
+	for (i = 0; i < c->npaths && r == PX_OK; i++)
+		if (xfer_buf_put(&b, " ", 1) != PX_OK ||
+		    put_quoted(&b, c->paths[i]) != PX_OK)
+			r = PX_ENOMEM;
+	if (r == PX_OK) {
+		p = xfer_buf_peek(&b, &n);
+		if ((*out = strndup((const char *)p, n)) == NULL)
+			r = PX_ENOMEM;
+	}
+	xfer_buf_free(&b);
+	return r;
 }
 
 void
 scp_cmd_free(struct scp_cmd *c)
 {
+	size_t i;
+
+	if (c->paths != NULL)
+		for (i = 0; i < c->npaths; i++)
+			free(c->paths[i]);
+	free(c->paths);
 	free(c->path);
 	memset(c, 0, sizeof(*c));
 }

@@ -77,7 +77,10 @@ struct scp_cmd {
 	int recursive;		/* -r */
 	int dir_target;		/* -d: target must be a directory */
 	int preserve;		/* -p */
+	int verbose;		/* -v */
+	int quiet;		/* -q */
 	char *path;		/* first path operand (owned), or NULL */
+	char **paths;		/* every path operand (owned; npaths) */
 	size_t npaths;		/* number of path operands */
 	const char *reason;	/* SCP_CMD_INVALID: static explanation */
 };
@@ -85,6 +88,14 @@ struct scp_cmd {
 /* Classifies an exec command line.  Fills *out (free it with
  * scp_cmd_free) and returns PX_OK, or PX_ENOMEM. */
 int scp_cmd_parse(const char *line, struct scp_cmd *out);
+
+/* The command the proxy sends in place of the technician's line for an
+ * UPLOAD or DOWNLOAD: "scp [-v] [-q] [-r] [-p] [-d] -t|-f -- 'PATH'...",
+ * every path single-quoted (a leading "~/" or a lone "~" becomes a path
+ * relative to the home, where the command starts), so that the target's
+ * shell expands nothing.  Returns PX_OK with a malloc'd string in *out,
+ * PX_EINVAL for another kind, or PX_ENOMEM. */
+int scp_cmd_render(const struct scp_cmd *c, char **out);
 
 /* Frees what scp_cmd_parse allocated; *c is zeroed. */
 void scp_cmd_free(struct scp_cmd *c);

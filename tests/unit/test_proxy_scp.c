@@ -29,14 +29,22 @@ test_cmd_classify(void **state)
 		{ "scp -v -r -t -- /tmp", SCP_CMD_UPLOAD, "/tmp", 1, 0 },
 		{ "scp -r -p -d -t /srv/x/", SCP_CMD_UPLOAD, "/srv/x/", 1, 1 },
 		{ "scp -prdt /a", SCP_CMD_UPLOAD, "/a", 1, 1 },
-		{ "/usr/bin/scp -f /etc/hosts", SCP_CMD_DOWNLOAD, "/etc/hosts", 0, 0 },
-		{ "scp -f -- -odd-name", SCP_CMD_DOWNLOAD, "-odd-name", 0, 0 },
-		{ "scp -f '/tmp/my file' /tmp/b", SCP_CMD_DOWNLOAD, "/tmp/my file", 0, 0 },
+		{ "/usr/bin/scp -f /etc/hosts", SCP_CMD_NONE, NULL, 0, 0 },
+		{ "./scp -f /etc/hosts", SCP_CMD_NONE, NULL, 0, 0 },
+		{ "'scp' -f /etc/hosts", SCP_CMD_DOWNLOAD, "/etc/hosts", 0, 0 },
+		{ "scp -f -- -odd-name", SCP_CMD_INVALID, NULL, 0, 0 },
+		{ "scp -t -- -f", SCP_CMD_INVALID, NULL, 0, 0 },
+		{ "scp -t -f", SCP_CMD_INVALID, NULL, 0, 0 },
+		{ "scp -t *", SCP_CMD_UPLOAD, "*", 0, 0 },
+		{ "scp -f '/tmp/my file'", SCP_CMD_DOWNLOAD, "/tmp/my file", 0, 0 },
+		{ "scp -f '/tmp/my file' /tmp/b", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -f \"/tmp/q\\\"x\"", SCP_CMD_DOWNLOAD, "/tmp/q\"x", 0, 0 },
 		{ "scp -f /tmp/*.log", SCP_CMD_DOWNLOAD, "/tmp/*.log", 0, 0 },
 		{ "  scp   -t\t/tmp  ", SCP_CMD_UPLOAD, "/tmp", 0, 0 },
-		{ "scp -P 22 -t /tmp", SCP_CMD_UPLOAD, "/tmp", 0, 0 },
-		{ "scp -oFoo=bar -t /tmp", SCP_CMD_UPLOAD, "/tmp", 0, 0 },
+		{ "scp -P 22 -t /tmp", SCP_CMD_NONE, NULL, 0, 0 },	/* exec policy */
+		{ "scp -oFoo=bar -t /tmp", SCP_CMD_INVALID, NULL, 0, 0 },
+		{ "scp -S /tmp/x -t /tmp", SCP_CMD_NONE, NULL, 0, 0 },
+		{ "scp -t ''", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t /tmp; rm -rf /", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t $(id)", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t `id`", SCP_CMD_INVALID, NULL, 0, 0 },
@@ -45,9 +53,11 @@ test_cmd_classify(void **state)
 		{ "scp -t '/a", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t /a /b", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t -f /a", SCP_CMD_INVALID, NULL, 0, 0 },
+		{ "scp -tf /a", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -Z -t /a", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -f /a -t", SCP_CMD_INVALID, NULL, 0, 0 },
+		{ "scp -i key host:x .", SCP_CMD_NONE, NULL, 0, 0 },
 		{ "scp a b", SCP_CMD_NONE, NULL, 0, 0 },
 		{ "scpx -t /tmp", SCP_CMD_NONE, NULL, 0, 0 },
 		{ "uptime", SCP_CMD_NONE, NULL, 0, 0 },
@@ -71,6 +81,44 @@ test_cmd_classify(void **state)
 		if (t[i].kind == SCP_CMD_UPLOAD) {
 			assert_int_equal(c.recursive, t[i].r);
 			assert_int_equal(c.dir_target, t[i].d);
+		}
+		scp_cmd_free(&c);
+	}
+}
+
+/* The command sent to the target is rebuilt: only understood options,
+ * "--", every path single-quoted. */
+static void
+test_cmd_render(void **state)
+{
+	static const struct {
+		const char *line, *want;
+	} t[] = {
+		{ "scp -t *", "scp -t -- '*'" },
+		{ "scp -v -r -p -d -t -- /tmp/a b", NULL },
+		{ "scp -v -r -p -d -t -- '/tmp/a b'", "scp -v -r -p -d -t -- '/tmp/a b'" },
+		{ "scp -f \"/tmp/it's\"", "scp -f -- '/tmp/it'\\''s'" },
+		{ "scp -pt ~/x", "scp -p -t -- 'x'" },
+		{ "scp -t ~", "scp -t -- '.'" },
+		{ "scp -t .", "scp -t -- '.'" },
+		{ "scp -f '$(id)'", "scp -f -- '$(id)'" },
+	};
+	struct scp_cmd c;
+	char *out;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(scp_cmd_parse(t[i].line, &c), PX_OK);
+		if (t[i].want == NULL) {
+			assert_int_equal(c.kind, SCP_CMD_INVALID);
+			assert_int_equal(scp_cmd_render(&c, &out), PX_EINVAL);
+		} else {
+			assert_int_equal(scp_cmd_render(&c, &out), PX_OK);
+			if (strcmp(out, t[i].want) != 0)
+				fail_msg("\"%s\": rendered %s, want %s", t[i].line, out,
+				    t[i].want);
+			free(out);
 		}
 		scp_cmd_free(&c);
 	}
@@ -558,6 +606,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cmd_classify),
+		cmocka_unit_test(test_cmd_render),
 		cmocka_unit_test(test_upload_one_file),
 		cmocka_unit_test(test_upload_plain_target),
 		cmocka_unit_test(test_upload_refused_file),

@@ -63,13 +63,27 @@ decide_scp(struct px_chan *ch, struct px_req *r, struct scp_cmd *scp)
 		px_log(PX_LOG_INFO, c->id, "scp refused (%s): %s", scp->reason, r->a);
 		goto refuse;
 	}
-	/* the -t target (written) or the -f path (read), as the policy sees it */
+	/* the direction first: the watcher would refuse every file anyway */
+	if (!((int)c->ps->sftp & (up ? POL_SFTP_UPLOAD : POL_SFTP_DOWNLOAD))) {
+		snprintf(why, sizeof(why), "%s are not allowed on this target (sftp %s)",
+		    up ? "uploads" : "downloads", pol_sftp_name(c->ps->sftp));
+		snprintf(msg, sizeof(msg), "escort: scp %s is not allowed: %s\n",
+		    up ? "upload" : "download", why);
+		record_decision(ch, "deny", r->a, c->ps->rule_names, 0, why);
+		px_log(PX_LOG_INFO, c->id, "scp refused: %s: %s", r->a, why);
+		goto refuse;
+	}
+	/* the -f path (read, or listed with -r) or a -t target that is a file,
+	 * as the transfer rules see it; the watcher checks every file and
+	 * directory of the stream again */
 	for (i = 0; i < scp->npaths; i++) {
+		if (up && (scp->dir_target || scp->recursive))
+			continue;
 		memset(&d, 0, sizeof(d));
-		(void)policy_decide_transfer(c->ps, up ? POL_XFER_WRITE : POL_XFER_READ,
-		    scp->paths[i], NULL, time(NULL), &d);
+		(void)policy_decide_transfer(c->ps, up ? POL_XFER_WRITE : scp->recursive ?
+		    POL_XFER_LIST : POL_XFER_READ, scp->paths[i], NULL, time(NULL), &d);
 		if (d.verdict != POL_ALLOW) {
-			snprintf(msg, sizeof(msg), "escort: scp %s refused: %s\n",
+			snprintf(msg, sizeof(msg), "escort: scp %s is not allowed: %s\n",
 			    up ? "upload" : "download", d.reason);
 			record_decision(ch, "deny", r->a, d.rule, d.line, d.reason);
 			px_log(PX_LOG_INFO, c->id, "scp refused: %s: %s", r->a, d.reason);

@@ -61,8 +61,11 @@ px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit
 int
 px_xfer_start_scp(struct px_chan *ch, const struct scp_cmd *cmd, size_t content_limit)
 {
+	struct xfer_check check = { px_xfer_check, ch };
+
 	if ((ch->scp = scp_watch_new(cmd, content_limit)) == NULL)
 		return PX_ENOMEM;
+	scp_watch_set_check(ch->scp, &check);
 	return PX_OK;
 }
 
@@ -200,17 +203,36 @@ px_xfer_blocked(const struct px_chan *ch)
 
 /* ---- SFTP bytes ------------------------------------------------------------------ */
 
+/* The bytes the SFTP filter or the scp watcher releases toward one side. */
+static const uint8_t *
+out_peek(const struct px_chan *ch, int to_tech, size_t *len)
+{
+	*len = 0;
+	if (ch->sftp != NULL)
+		return to_tech ? sftp_filter_downstream(ch->sftp, len) :
+		    sftp_filter_upstream(ch->sftp, len);
+	if (ch->scp != NULL)
+		return scp_watch_output(ch->scp, !to_tech, len);
+	return NULL;
+}
+
+static void
+out_consume(struct px_chan *ch, int to_tech, size_t n)
+{
+	if (ch->sftp != NULL && to_tech)
+		sftp_filter_downstream_consume(ch->sftp, n);
+	else if (ch->sftp != NULL)
+		sftp_filter_upstream_consume(ch->sftp, n);
+	else if (ch->scp != NULL)
+		scp_watch_output_consume(ch->scp, !to_tech, n);
+}
+
 size_t
 px_xfer_held(const struct px_chan *ch, int to_tech)
 {
 	size_t n = 0;
 
-	if (ch->sftp == NULL)
-		return 0;
-	if (to_tech)
-		(void)sftp_filter_downstream(ch->sftp, &n);
-	else
-		(void)sftp_filter_upstream(ch->sftp, &n);
+	(void)out_peek(ch, to_tech, &n);
 	return n;
 }
 
@@ -220,16 +242,12 @@ write_side(struct px_chan *ch, int to_tech)
 {
 	for (int i = 0; i < 16; i++) {
 		size_t len = 0, n;
-		const uint8_t *p = to_tech ? sftp_filter_downstream(ch->sftp, &len) :
-		    sftp_filter_upstream(ch->sftp, &len);
+		const uint8_t *p = out_peek(ch, to_tech, &len);
 
 		if (len == 0 || (n = px_chan_room(ch, to_tech, len)) == 0)
 			return;
 		px_chan_emit(ch, to_tech, p, n, 0);
-		if (to_tech)
-			sftp_filter_downstream_consume(ch->sftp, n);
-		else
-			sftp_filter_upstream_consume(ch->sftp, n);
+		out_consume(ch, to_tech, n);
 	}
 }
 
@@ -239,10 +257,8 @@ px_xfer_drain(struct px_chan *ch)
 	if (ch->sftp == NULL && ch->scp == NULL)
 		return;
 	flush_records(ch);
-	if (ch->sftp != NULL) {
-		write_side(ch, 1);
-		write_side(ch, 0);
-	}
+	write_side(ch, 1);
+	write_side(ch, 0);
 }
 
 size_t
@@ -250,7 +266,8 @@ px_xfer_sftp_room(const struct px_chan *ch, int from_tech)
 {
 	size_t held = px_xfer_held(ch, 1) + (from_tech ? px_xfer_held(ch, 0) : 0);
 
-	if (ch->sftp == NULL || ch->sftp_failed || px_xfer_blocked(ch) || held >= SFTP_HOLD)
+	if ((ch->sftp == NULL && ch->scp == NULL) || ch->sftp_failed || px_xfer_blocked(ch) ||
+	    held >= SFTP_HOLD)
 		return 0;
 	return SFTP_HOLD - held;
 }
@@ -278,6 +295,16 @@ px_xfer_sftp_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
 		n = room;
 	if (n == 0)
 		return 0;
+	if (ch->scp != NULL) {
+		rc = from_tech ? scp_watch_client(ch->scp, d, n) : scp_watch_server(ch->scp, d, n);
+		if (rc != PX_OK) {
+			ch->sftp_failed = 1;
+			filter_failed(ch, "scp stream could not be followed", scp_watch_error(ch->scp));
+			return n;
+		}
+		px_xfer_drain(ch);
+		return n;
+	}
 	rc = from_tech ? sftp_filter_client(ch->sftp, d, n) : sftp_filter_server(ch->sftp, d, n);
 	if (rc != PX_OK) {
 		ch->sftp_failed = 1;

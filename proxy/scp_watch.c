@@ -347,6 +347,11 @@ struct scp_watch {
 	int err;
 	int finished;
 	char errmsg[256];
+	/* filter mode (scp_watch_set_check): what may pass */
+	struct xfer_check check;
+	int filtering;
+	struct xfer_buf to_sink;	/* source bytes released */
+	struct xfer_buf to_source;	/* sink answers and refusals */
 };
 
 static int
@@ -373,6 +378,34 @@ static const char *
 sink_name(const struct scp_watch *w)
 {
 	return w->upload ? "scp server" : "scp client";
+}
+
+/* Filter mode: releases n source bytes toward the sink. */
+static int
+pass_source(struct scp_watch *w, const void *p, size_t n)
+{
+	if (!w->filtering || n == 0)
+		return PX_OK;
+	if (xfer_buf_put(&w->to_sink, p, n) != PX_OK)
+		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+	return PX_OK;
+}
+
+/* Filter mode: a line "\1msg\n" toward the source (to_source) or the
+ * sink; control bytes of msg become '?'. */
+static int
+put_refusal(struct scp_watch *w, struct xfer_buf *b, const char *msg)
+{
+	char line[XFER_CHECK_MSG_MAX + 4];
+	size_t n = 0;
+
+	line[n++] = 1;
+	for (; *msg && n < sizeof(line) - 2; msg++)
+		line[n++] = (unsigned char)*msg < 0x20 || *msg == 0x7f ? '?' : *msg;
+	line[n++] = '\n';
+	if (xfer_buf_put(b, line, n) != PX_OK)
+		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+	return PX_OK;
 }
 
 /* The directory new names are relative to. */
@@ -512,6 +545,57 @@ parse_t(struct scp_watch *w, const char *s)
 	return PX_OK;
 }
 
+/* Whether an upload target names the home, where the command starts. */
+static int
+target_is_home(const char *t)
+{
+	return strcmp(t, ".") == 0 || strcmp(t, "./") == 0 || strcmp(t, "~") == 0 ||
+	    strcmp(t, "~/") == 0;
+}
+
+/* Filter mode: asks the transfer rules about the file or directory the
+ * C/D line in w->cur announced (name `name`).  Returns 1 when it may pass,
+ * 0 when it was refused (DENIED record made, "\1escort: ...\n" queued to
+ * the source, and for downloads to the technician too), or an error. */
+static int
+check_cd(struct scp_watch *w, int is_dir, const char *name)
+{
+	enum pol_xfer_op op = w->upload ? (is_dir ? POL_XFER_MKDIR : POL_XFER_WRITE) :
+	    (is_dir ? POL_XFER_LIST : POL_XFER_READ);
+	char msg[XFER_CHECK_MSG_MAX], *alt = NULL;
+	const char *paths[2];
+	int n = 0, ok = 1, i;
+
+	if (!w->filtering || w->check.fn == NULL)
+		return 1;
+	paths[n++] = w->cur->path;
+	if (w->upload && w->depth == 0 && !w->target_is_dir) {
+		/* the target may be an existing directory the proxy cannot
+		 * see: the name inside it is checked too */
+		if (asprintf(&alt, "%s/%s", w->target, name) < 0)
+			return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+		paths[n++] = alt;
+	} else if (w->upload && w->depth == 0 && is_dir && !target_is_home(w->target)) {
+		/* scp -r creates the target itself when it does not exist */
+		paths[n++] = w->target;
+	}
+	for (i = 0; i < n && ok; i++) {
+		msg[0] = '\0';
+		ok = w->check.fn(w->check.ctx, op, paths[i], NULL, msg, sizeof(msg));
+	}
+	free(alt);
+	if (ok)
+		return 1;
+	if (msg[0] == '\0')
+		snprintf(msg, sizeof(msg), "escort: refused by policy");
+	if (emit_cur(w, XFER_OUT_DENIED, 0, (const uint8_t *)msg, strlen(msg)) != PX_OK ||
+	    put_refusal(w, &w->to_source, msg) != PX_OK ||
+	    (!w->upload && put_refusal(w, &w->to_sink, msg) != PX_OK))
+		return w->err;
+	w->st = SRC_LINE;
+	return 0;
+}
+
 /* A whole control line from the source (newline stripped). */
 static int
 source_line(struct scp_watch *w)
@@ -526,6 +610,8 @@ source_line(struct scp_watch *w)
 		/* a message; \2 ends the transfer, no answer follows */
 		if (b[0] == 2)
 			w->st = SRC_DONE;
+		if (pass_source(w, b, n) != PX_OK || pass_source(w, "\n", 1) != PX_OK)
+			return w->err;
 		xfer_buf_reset(&w->line);
 		return PX_OK;
 	}
@@ -557,6 +643,13 @@ source_line(struct scp_watch *w)
 		if ((r = parse_cd(w, s)) == PX_OK) {
 			w->aw = s[0] == 'C' ? AW_C : AW_D;
 			w->st = SRC_AWAIT;
+			r = check_cd(w, s[0] == 'D', w->cur->name);
+			if (r == 0) {
+				r = PX_OK;
+				goto out;	/* refused: the line goes nowhere */
+			}
+			if (r == 1)
+				r = PX_OK;
 		}
 		break;
 	default:
@@ -564,6 +657,8 @@ source_line(struct scp_watch *w)
 		    "\"%.40s\"", src_name(w), s);
 		break;
 	}
+	if (r == PX_OK && (pass_source(w, s, n) != PX_OK || pass_source(w, "\n", 1) != PX_OK))
+		r = w->err;
 out:
 	free(s);
 	xfer_buf_reset(&w->line);
@@ -612,6 +707,9 @@ consume_source(struct scp_watch *w, const uint8_t *p, size_t n)
 
 				m = xfer_buf_peek(&w->line, &ml);
 				w->src_failed = 1;
+				if (pass_source(w, m, ml) != PX_OK ||
+				    pass_source(w, "\n", 1) != PX_OK)
+					return used;
 				if (w->cur != NULL && ml > 1 &&
 				    xfer_record_set_str(&w->cur->message, m + 1,
 				    ml - 1) != PX_OK) {
@@ -635,6 +733,8 @@ consume_source(struct scp_watch *w, const uint8_t *p, size_t n)
 				wfail(w, PX_ENOMEM, "scp watch: out of memory");
 				return used;
 			}
+			if (pass_source(w, p + used, k) != PX_OK)
+				return used;
 			w->left -= k;
 			used += k;
 			if (w->left == 0)
@@ -642,6 +742,8 @@ consume_source(struct scp_watch *w, const uint8_t *p, size_t n)
 			break;
 		case SRC_DATA_END:
 			if (p[used] == 0) {
+				if (pass_source(w, p + used, 1) != PX_OK)
+					return used;
 				used++;
 				w->aw = AW_DATA;
 				w->st = SRC_AWAIT;
@@ -791,6 +893,9 @@ feed_sink(struct scp_watch *w, const uint8_t *p, size_t n)
 {
 	int r;
 
+	/* the sink's bytes always pass (answers and messages) */
+	if (w->filtering && xfer_buf_put(&w->to_source, p, n) != PX_OK)
+		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
 	if (w->st == SRC_DONE)
 		return PX_OK;
 	r = xfer_buf_put(&w->sink, p, n);
@@ -819,6 +924,8 @@ scp_watch_new(const struct scp_cmd *cmd, size_t content_limit)
 	xfer_buf_init(&w->held, SCP_AHEAD_MAX);
 	xfer_buf_init(&w->sink, SCP_AHEAD_MAX);
 	xfer_queue_init(&w->records);
+	xfer_buf_init(&w->to_sink, 0);
+	xfer_buf_init(&w->to_source, 0);
 	w->st = SRC_AWAIT;
 	w->aw = AW_START;
 	len = strlen(p);
@@ -858,6 +965,8 @@ scp_watch_free(struct scp_watch *w)
 	xfer_buf_free(&w->line);
 	xfer_buf_free(&w->held);
 	xfer_buf_free(&w->sink);
+	xfer_buf_free(&w->to_sink);
+	xfer_buf_free(&w->to_source);
 	xfer_queue_clear(&w->records);
 	free(w);
 }
@@ -904,4 +1013,29 @@ const char *
 scp_watch_error(const struct scp_watch *w)
 {
 	return w->errmsg;
+}
+
+void
+scp_watch_set_check(struct scp_watch *w, const struct xfer_check *check)
+{
+	w->filtering = 1;
+	if (check != NULL)
+		w->check = *check;
+}
+
+const uint8_t *
+scp_watch_output(struct scp_watch *w, int to_target, size_t *len)
+{
+	/* uploads: the source is the technician; downloads: the target */
+	int sinkward = w->upload ? to_target : !to_target;
+
+	return xfer_buf_peek(sinkward ? &w->to_sink : &w->to_source, len);
+}
+
+void
+scp_watch_output_consume(struct scp_watch *w, int to_target, size_t n)
+{
+	int sinkward = w->upload ? to_target : !to_target;
+
+	xfer_buf_consume(sinkward ? &w->to_sink : &w->to_source, n);
 }

@@ -21,9 +21,11 @@
  *    \1/\2 messages) and file bytes; the sink answers each line and each
  *    file with \0 (ok), \1 message (error) or \2 message (fatal).  The
  *    watcher pairs each answer with what it answers, so a refused file's
- *    bytes are never mistaken for data.  It never changes or holds back
- *    bytes: the relay forwards everything unchanged.  Feed each fragment
- *    before forwarding it.
+ *    bytes are never mistaken for data.  Passive (the default), it never
+ *    changes or holds back bytes: feed each fragment before forwarding it.
+ *    In filter mode (scp_watch_set_check, what the relay uses) it is the
+ *    only way bytes pass, and each file and directory is decided by the
+ *    transfer rules before it reaches the sink.
  *
  * Records (xfer_record.h): one XFER_OP_FILE per file (direction, path,
  * size, SHA-256, file_mode, name, and for uploads the first content_limit
@@ -63,6 +65,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proxy/xfer_check.h"
 #include "proxy/xfer_record.h"
 
 enum scp_cmd_kind {
@@ -126,5 +129,28 @@ void scp_watch_finish(struct scp_watch *w);
 
 /* A sentence describing the last error, or "". */
 const char *scp_watch_error(const struct scp_watch *w);
+
+/*
+ * Filter mode (the relay uses it): from now on nothing passes unless the
+ * watcher releases it.  Fed bytes are consumed whole (as before); what may
+ * go on is queued for scp_watch_output(): source bytes once the watcher has
+ * read them (a control line when it is complete and allowed, file bytes as
+ * they come; bytes a source sends ahead of an answer wait for it; after
+ * the transfer ended, none), sink bytes at once.  With check->fn set, every
+ * C and D line is asked about first (uploads: put and mkdir on the path,
+ * and at the top level on the target joined with the name too, since the
+ * target may be a directory; downloads: get and ls): a refused one never
+ * reaches the sink; the source gets "\1escort: ...\n" as the sink's
+ * answer (it skips that file and goes on, printing the message when it is
+ * the technician's client), a download's technician gets the same line
+ * as a message, and a DENIED record is made.  check (may be NULL) is
+ * copied.
+ */
+void scp_watch_set_check(struct scp_watch *w, const struct xfer_check *check);
+
+/* Filter mode: bytes released toward the target (to_target) or the
+ * technician; valid until the next call on w.  Consume what was written. */
+const uint8_t *scp_watch_output(struct scp_watch *w, int to_target, size_t *len);
+void scp_watch_output_consume(struct scp_watch *w, int to_target, size_t n);
 
 #endif

@@ -143,6 +143,31 @@ log_record(struct px_chan *ch, const struct xfer_record *r)
 	    r->message ? ", " : "", r->message ? r->message : "");
 }
 
+/* An SFTP refusal also goes to the technician's stderr: the stock sftp
+ * client prints only the status code's text ("Permission denied"), not
+ * the message naming the rule.  (scp clients print the "\1" line
+ * themselves.)  Skipped when the technician's window has no room now. */
+static void
+tell_refusal(struct px_chan *ch, const struct xfer_record *r)
+{
+	char line[XFER_CHECK_MSG_MAX + 600];
+	size_t n;
+
+	if (ch->sftp == NULL || r->outcome != XFER_OUT_DENIED || r->message == NULL)
+		return;
+	snprintf(line, sizeof(line), "%s (sftp %s%s%s %.200s%s%.200s)\n", r->message,
+	    xfer_op_name(r->op), r->dir != XFER_DIR_NONE ? " " : "",
+	    r->dir != XFER_DIR_NONE ? xfer_dir_name(r->dir) : "", r->path ? r->path : "",
+	    r->target ? " " : "", r->target ? r->target : "");
+	for (n = 0; line[n]; n++)
+		if ((unsigned char)line[n] < 0x20 && line[n] != '\n')
+			line[n] = '?';
+	if (px_chan_room(ch, 1, n) == n)
+		px_chan_emit(ch, 1, (const uint8_t *)line, n, 1);
+	else
+		px_log(PX_LOG_INFO, ch->c->id, "refusal not shown on stderr (no room): %s", r->message);
+}
+
 /* Moves the filter's or watcher's finished records into the queue. */
 static void
 collect(struct px_chan *ch)
@@ -177,6 +202,7 @@ flush_records(struct px_chan *ch)
 				goto lost;
 			ch->xq_summary_sent = 1;
 			log_record(ch, r);
+			tell_refusal(ch, r);
 		}
 		rc = record_content(ch, r);
 		if (rc == PX_EFULL)

@@ -77,14 +77,14 @@ decide_scp(struct px_chan *ch, struct px_req *r, struct scp_cmd *scp)
 	 * as the transfer rules see it; the watcher checks every file and
 	 * directory of the stream again */
 	for (i = 0; i < scp->npaths; i++) {
-		if (up && (scp->dir_target || scp->recursive))
+		if (up && scp_cmd_target_is_dir(scp))
 			continue;
 		memset(&d, 0, sizeof(d));
 		(void)policy_decide_transfer(c->ps, up ? POL_XFER_WRITE : scp->recursive ?
 		    POL_XFER_LIST : POL_XFER_READ, scp->paths[i], NULL, time(NULL), &d);
 		if (d.verdict != POL_ALLOW) {
-			snprintf(msg, sizeof(msg), "escort: scp %s is not allowed: %s\n",
-			    up ? "upload" : "download", d.reason);
+			snprintf(msg, sizeof(msg), "escort: %s (scp %s %.200s)\n", d.reason,
+			    up ? "upload" : "download", scp->paths[i]);
 			record_decision(ch, "deny", r->a, d.rule, d.line, d.reason);
 			px_log(PX_LOG_INFO, c->id, "scp refused: %s: %s", r->a, d.reason);
 			pol_decision_free(&d);

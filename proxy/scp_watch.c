@@ -299,6 +299,16 @@ scp_cmd_render(const struct scp_cmd *c, char **out)
 	return r;
 }
 
+int
+scp_cmd_target_is_dir(const struct scp_cmd *c)
+{
+	const char *p = c->path ? c->path : ".";
+	size_t len = strlen(p);
+
+	return c->dir_target || c->recursive || len == 0 || p[len - 1] == '/' ||
+	    strcmp(p, ".") == 0 || strcmp(p, "~") == 0;
+}
+
 void
 scp_cmd_free(struct scp_cmd *c)
 {
@@ -582,6 +592,12 @@ check_cd(struct scp_watch *w, int is_dir, const char *name)
 	for (i = 0; i < n && ok; i++) {
 		msg[0] = '\0';
 		ok = w->check.fn(w->check.ctx, op, paths[i], NULL, msg, sizeof(msg));
+		/* the record names the path that was refused */
+		if (!ok && paths[i] != w->cur->path && xfer_record_set_str(&w->cur->path,
+		    paths[i], strlen(paths[i])) != PX_OK) {
+			free(alt);
+			return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+		}
 	}
 	free(alt);
 	if (ok)
@@ -931,9 +947,7 @@ scp_watch_new(const struct scp_cmd *cmd, size_t content_limit)
 	len = strlen(p);
 	if (w->upload) {
 		w->target = strdup(p);
-		w->target_is_dir = cmd->dir_target || cmd->recursive ||
-		    len == 0 || p[len - 1] == '/' || strcmp(p, ".") == 0 ||
-		    strcmp(p, "~") == 0;
+		w->target_is_dir = scp_cmd_target_is_dir(cmd);
 	} else {
 		/* the directory part of the -f path (trailing '/' ignored) */
 		while (len > 1 && p[len - 1] == '/')

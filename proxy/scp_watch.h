@@ -100,6 +100,10 @@ int scp_cmd_parse(const char *line, struct scp_cmd *out);
  * PX_EINVAL for another kind, or PX_ENOMEM. */
 int scp_cmd_render(const struct scp_cmd *c, char **out);
 
+/* Whether an upload's target is known to be a directory: -d, -r, a
+ * trailing '/', ".", "~" (else it may be a file or an existing directory). */
+int scp_cmd_target_is_dir(const struct scp_cmd *c);
+
 /* Frees what scp_cmd_parse allocated; *c is zeroed. */
 void scp_cmd_free(struct scp_cmd *c);
 

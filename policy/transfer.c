@@ -446,7 +446,9 @@ decide_transfer(const struct policy *p, const struct pol_rule *const *cands, siz
 	for (size_t i = 0; i < npaths; i++)
 		for (size_t a = 0; a < nvar[i]; a++) {
 			const struct xword *x = &xw[i * XVARIANTS + a];
-			if (x->ups > 0) {
+			/* (a symlink's end that climbs out of the home is read
+			 * from the other end's folder as well, above) */
+			if (x->ups > 0 && nvar[i] == 1) {
 				deny_with(out, "'%.120s' climbs out of the home directory: write it as an "
 				    "absolute path%s", x->text, "");
 				goto out;

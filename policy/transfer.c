@@ -23,6 +23,7 @@
  * relative "x"); one that climbs out of the home ("../..") may name
  * anything there.  The home itself is the word "~".
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,15 +285,22 @@ dir_of(const char *p, char *out, size_t cap)
 
 /* ---- the decision ----------------------------------------------------------------- */
 
+static void deny_with(struct pol_decision *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A deny by the transfer rules themselves (no pattern decided). */
 static void
-deny_with(struct pol_decision *out, const char *fmt, const char *a, const char *b)
+deny_with(struct pol_decision *out, const char *fmt, ...)
 {
+	va_list ap;
 	out->verdict = POL_DENY;
 	out->rule = NULL;
 	out->file = NULL;
 	out->line = 0;
 	out->pattern = NULL;
-	snprintf(out->reason, sizeof(out->reason), fmt, a, b);
+	va_start(ap, fmt);
+	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	va_end(ap);
 }
 
 static bool
@@ -353,17 +361,17 @@ decide_transfer(const struct policy *p, const struct pol_rule *const *cands, siz
 	const struct xop *o = &xops[op];
 	/* 1. direction */
 	if (dir == POL_SFTP_NONE) {
-		deny_with(out, "file transfers are not allowed on this target (sftp none)%s%s", "", "");
+		deny_with(out, "file transfers are not allowed on this target (sftp none)");
 		return 0;
 	}
 	if (o->need == NEED_DOWN && !(dir & POL_SFTP_DOWNLOAD)) {
-		deny_with(out, "downloads are not allowed on this target (sftp %s)%s",
-		    pol_sftp_name(dir), "");
+		deny_with(out, "downloads are not allowed on this target (sftp %s)",
+		    pol_sftp_name(dir));
 		return 0;
 	}
 	if (o->need == NEED_UP && !(dir & POL_SFTP_UPLOAD)) {
-		deny_with(out, "uploads and changes are not allowed on this target (sftp %s)%s",
-		    pol_sftp_name(dir), "");
+		deny_with(out, "uploads and changes are not allowed on this target (sftp %s)",
+		    pol_sftp_name(dir));
 		return 0;
 	}
 	/* 2. the paths as words; a symlink's relative end may be relative to
@@ -450,7 +458,7 @@ decide_transfer(const struct policy *p, const struct pol_rule *const *cands, siz
 			 * from the other end's folder as well, above) */
 			if (x->ups > 0 && nvar[i] == 1) {
 				deny_with(out, "'%.120s' climbs out of the home directory: write it as an "
-				    "absolute path%s", x->text, "");
+				    "absolute path", x->text);
 				goto out;
 			}
 			if (!xfer_path_is_startup(x->norm))
@@ -463,7 +471,7 @@ decide_transfer(const struct policy *p, const struct pol_rule *const *cands, siz
 			if (!named) {
 				deny_with(out, "'%.100s' is a shell start-up file or an ssh file of the "
 				    "target: only an allow pattern naming it literally lets a transfer "
-				    "change it%s", x->text, "");
+				    "change it", x->text);
 				goto out;
 			}
 		}

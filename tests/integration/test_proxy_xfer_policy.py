@@ -178,6 +178,13 @@ def test_scp_both_modes_refuse_denied_paths():
         assert os.path.exists(os.path.join(x.free, "tree", "ok.txt"))
         assert not os.path.exists(os.path.join(x.free, "tree", "evil.txt"))
         assert x.explain("put", x.free + "/tree/evil.txt")[0] == "deny"
+        # a recursive legacy download: the folder may be listed, its files
+        # not; the client prints the refusal and gets nothing
+        dl = env.path("local", "dl", "x")[:-2]
+        r = scp(x.w, "-r", "remote:" + x.secret, dl, legacy=True)
+        assert r.returncode != 0 and secret_rule.encode() in r.stderr, r
+        assert not os.path.exists(os.path.join(dl, "secret", "keep.txt")), r
+        assert x.explain("get", keep)[0] == "deny" and x.explain("ls", x.secret)[0] == "allow"
         # recorded as denied
         wait_for(lambda: [e for e in file_events(x.w) if e["kind"] == "scp" and e["outcome"] == "denied"
                           and e["path"].endswith("keep.txt")], 20, 0.3, what="scp refusal recorded")

@@ -344,6 +344,38 @@ literal_allow(const struct pol_rule *const *rules, size_t nr, const struct cword
 	return NULL;
 }
 
+/*
+ * The first deny or approve pattern of `rules` with a path word that lies
+ * below the absolute, normalised folder `dir` (or may, when the word has a
+ * '*' after a prefix dir starts with), or NULL.  "/" lies above every path.
+ */
+static const struct pattern *
+guarding_pattern(const struct pol_rule *const *rules, size_t nr, const char *dir)
+{
+	size_t dl = strlen(dir);
+	for (size_t i = 0; i < nr; i++)
+		for (size_t k = 0; k < rules[i]->npats; k++) {
+			const struct pattern *pt = &rules[i]->pats[k];
+			if (pt->verdict == POL_ALLOW)
+				continue;
+			for (size_t j = 0; j < pt->nw; j++) {
+				const struct pword *pw = &pt->w[j];
+				if (pw->ellipsis || pw->len < 2 || pw->s[0] != '/')
+					continue;
+				const char *star = memchr(pw->s, '*', pw->len);
+				size_t ll = star ? (size_t)(star - pw->s) : pw->len;
+				/* the word names something below dir */
+				if (ll > dl && memcmp(pw->s, dir, dl) == 0 &&
+				    (dl == 1 || pw->s[dl] == '/'))
+					return pt;
+				/* a '*' may stand for the rest of dir and more */
+				if (star != NULL && ll <= dl && memcmp(pw->s, dir, ll) == 0)
+					return pt;
+			}
+		}
+	return NULL;
+}
+
 #define XVARIANTS 2
 
 static int
@@ -450,6 +482,25 @@ decide_transfer(const struct policy *p, const struct pol_rule *const *cands, siz
 	}
 	if (out->verdict != POL_ALLOW || !o->changes)
 		goto out;
+	/* a link to, or a rename of, a folder above a denied path would let
+	 * later transfers reach that path under another name */
+	if (o->two) {
+		for (size_t i = 0; i < npaths * XVARIANTS; i++) {
+			const struct xword *x = &xw[i];
+			if (x->text[0] == '\0' || x->relative)
+				continue;
+			const struct pattern *pt = guarding_pattern(cons, ncons, x->norm);
+			if (pt != NULL) {
+				deny_with(out, "'%.80s' leads to a path denied by rule '%.40s' (line %d): "
+				    "\"%.60s\"", x->text, pt->rule->name, pt->line, pt->text);
+				out->rule = pt->rule->name;
+				out->file = pt->rule->file;
+				out->line = pt->line;
+				out->pattern = pt->text;
+				goto out;
+			}
+		}
+	}
 	/* 3. start-up files: only a literal allow pattern opens them */
 	for (size_t i = 0; i < npaths; i++)
 		for (size_t a = 0; a < nvar[i]; a++) {

@@ -99,6 +99,10 @@ def test_sftp_denied_paths_name_the_rule_and_agree_with_explain():
             ("ln -s /etc/shadow %s/link" % x.free, ("symlink", "/etc/shadow", x.free + "/link"), shadow_rule),
             ("ln -s %s/free/../secret/keep.txt %s/link2" % (os.path.dirname(sec), x.free),
              ("symlink", keep, x.free + "/link2"), secret_rule),
+            # a link to the folder above: later transfers would reach it
+            ("ln -s %s %s/up" % (os.path.dirname(sec), x.free), ("symlink", os.path.dirname(sec),
+             x.free + "/up"), "leads to a path denied by rule 'vendors' (line %d)"
+             % x.line_of('"... %s/* ..."' % sec)),
             ("mkdir %s/sub" % sec, ("mkdir", sec + "/sub"), secret_rule),
             ("chmod 600 %s" % keep, ("chmod", keep), secret_rule),
         ]

@@ -170,6 +170,15 @@ test_denied_paths(void **state)
 		{ "both", POL_XFER_SYMLINK, "../etc/shadow", "/tmp/x", POL_DENY, "/etc/shadow" },
 		{ "both", POL_XFER_SYMLINK, "/tmp/x", "../etc/shadow", POL_DENY, "/etc/shadow" },
 		{ "both", POL_XFER_SYMLINK, "../etc/passwd", "/tmp/x", POL_ALLOW, NULL },
+		/* a link to, or a rename of, a folder above a denied path */
+		{ "both", POL_XFER_SYMLINK, "/etc", "/tmp/e", POL_DENY, "leads to a path denied" },
+		{ "both", POL_XFER_SYMLINK, "/", "/tmp/root", POL_DENY, "leads to a path denied" },
+		{ "both", POL_XFER_SYMLINK, "..", "/tmp/up", POL_DENY, NULL },
+		{ "both", POL_XFER_SYMLINK, "/etc/ssh", "/tmp/s", POL_DENY, "/etc/ssh/*" },
+		{ "both", POL_XFER_RENAME, "/home/ops", "/tmp/h", POL_DENY, "/home/ops/secret" },
+		{ "both", POL_XFER_LINK, "/etc/sh", "/tmp/x", POL_ALLOW, NULL },
+		{ "both", POL_XFER_SYMLINK, "/var/log", "/tmp/logs", POL_ALLOW, NULL },
+		{ "both", POL_XFER_RENAME, "/tmp/a", "/tmp/b", POL_ALLOW, NULL },
 		/* a deny on one operation only */
 		{ "both", POL_XFER_READ, "/srv/ro/f", NULL, POL_DENY, "sftp get /srv/ro/*" },
 		{ "both", POL_XFER_LIST, "/srv/ro", NULL, POL_ALLOW, NULL },

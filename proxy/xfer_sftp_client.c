@@ -60,8 +60,19 @@ record_op(enum pol_xfer_op op, enum xfer_dir *dir)
 		[POL_XFER_REALPATH] = XFER_OP_REALPATH,
 	};
 
-	*dir = op == POL_XFER_READ ? XFER_DIR_DOWNLOAD :
-	    op == POL_XFER_WRITE ? XFER_DIR_UPLOAD : XFER_DIR_NONE;
+	/* changes are uploads (as the direction rule sees them) */
+	switch (op) {
+	case POL_XFER_READ:
+		*dir = XFER_DIR_DOWNLOAD;
+		break;
+	case POL_XFER_LIST: case POL_XFER_STAT: case POL_XFER_READLINK:
+	case POL_XFER_REALPATH:
+		*dir = XFER_DIR_NONE;
+		break;
+	default:
+		*dir = XFER_DIR_UPLOAD;
+		break;
+	}
 	return map[op];
 }
 

@@ -6,14 +6,16 @@
  *
  * 1. scp_cmd_parse() classifies an exec command line: is it the remote end
  *    of an scp upload (`scp -t PATH`: the technician sends files to PATH) or
- *    download (`scp -f PATH...`), with which options.  The relay enforces
- *    the policy's direction here, before the command runs.  The line is
- *    split as a POSIX shell would (quotes, backslashes); options may come in
+ *    download (`scp -f PATH`), with which options.  Only the program word
+ *    exactly "scp" (after quote removal; not /usr/bin/scp) with an option
+ *    word holding t or f is a transfer; anything else is SCP_CMD_NONE, a
+ *    command for the exec policy.  The line is split as a POSIX shell would
+ *    (quotes, backslashes); the options -t -f -r -d -p -v -q may come in
  *    any order and bundles (`scp -v -r -pt -- /tmp`).  Anything a shell
  *    would treat specially outside quotes (; & | < > ( ) $ ` newline) makes
- *    the line SCP_CMD_INVALID, as do unknown options, both -t and -f, no
- *    path, or more than one path after -t: the relay should refuse those.
- *    A command that is not scp at all is SCP_CMD_NONE.
+ *    the line SCP_CMD_INVALID, as do other options, both -t and -f, no
+ *    path, more than one path, an empty path or one starting with '-': the
+ *    relay refuses those.
  *
  * 2. scp_watch follows the protocol on the channel's data streams.  The
  *    source (the side sending files: the client for -t, the server for -f)
@@ -38,7 +40,8 @@
  * is known to be a directory (-d, -r, a trailing '/', ".", "~"); otherwise
  * the target itself (the remote scp writes there unless the target is an
  * existing directory, which the proxy cannot see); the name field always
- * carries the name the source sent.
+ * carries the name the source sent.  A file refused by the transfer rules
+ * is recorded with the path that was refused.
  *
  * Errors: PX_OK, PX_ENOMEM, PX_EINVAL (a stream the sink itself would
  * reject, or a peer that does not wait for acknowledgements and sends more
@@ -46,15 +49,18 @@
  * watcher refuses further input with the same code; the relay should end
  * the channel, since what follows cannot be recorded faithfully.
  *
- * Integration (how the relay calls it):
- *   on an exec request: scp_cmd_parse(command, &cmd); UPLOAD needs the
- *     policy's sftp upload (or both), DOWNLOAD needs download (or both);
- *     refuse INVALID; NONE is an ordinary command for the exec policy;
- *   when an allowed UPLOAD/DOWNLOAD runs: w = scp_watch_new(&cmd, limit);
- *   on client data: scp_watch_client(w, d, n), then forward d unchanged;
- *     on target stdout: scp_watch_server(w, d, n), then forward; take
- *     records after each call; on an error log scp_watch_error(w) and
- *     close the channel;
+ * Integration (how the relay calls it, chan_decide.c and chan_xfer.c):
+ *   on an exec request: scp_cmd_parse(command, &cmd); NONE is an ordinary
+ *     command for the exec policy; refuse INVALID; UPLOAD needs the
+ *     policy's sftp upload (or both), DOWNLOAD download (or both), and the
+ *     transfer rules decide the -f path or a -t target that is a file; the
+ *     target runs scp_cmd_render(&cmd), not the technician's line;
+ *   when it runs: w = scp_watch_new(&cmd, limit), scp_watch_set_check(w,
+ *     &check);
+ *   on client data: scp_watch_client(w, d, n); on target stdout:
+ *     scp_watch_server(w, d, n); then write scp_watch_output() of each
+ *     side, consuming what was written; take records after each call; on
+ *     an error log scp_watch_error(w) and close the channel;
  *   on channel close: scp_watch_finish(w), take the remaining records,
  *     scp_watch_free(w), scp_cmd_free(&cmd).
  * The watcher buffers at most 64 KiB per direction plus one control line.

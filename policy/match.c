@@ -314,6 +314,9 @@ word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conse
 		glob = true;
 	}
 	if (!conservative) {
+		if (w->pf & PF_TEXT_ALLOW)
+			return word_glob(pw->s, pw->len, w->s, w->len) || (w->ps != NULL &&
+			    !(w->pf & PF_GLOB) && word_glob(pw->s, pw->len, w->ps, w->plen));
 		if (w->pf & PF_CDREL)
 			return pword_is_star(pw);
 		return glob ? glob_covered(pw->s, pw->len, f, fl) : word_glob(pw->s, pw->len, f, fl);

@@ -193,6 +193,10 @@ struct cword {
 #define PF_GLOB  0x1			/* ps is a glob of every path it may name */
 #define PF_ANY   0x2			/* could name anything */
 #define PF_CDREL 0x4			/* relative, after cd / pushd / popd */
+#define PF_TEXT_ALLOW 0x8		/* allow patterns compare the text, deny and
+					 * approve patterns the path form too (a
+					 * transfer path relative to the home: the
+					 * text "~/x", the form any directory + "/x") */
 
 /* pathnorm.c: fills the path form of w[0..n); `after_cd`: a cd, pushd or
  * popd ran before on the line.  *mem gets storage the forms point into,
@@ -226,6 +230,16 @@ size_t pathnorm_pattern(char *s, size_t len, bool broad);
  * (any way the words could expand), allow patterns exactly. */
 bool pattern_match(const struct pattern *pt, const struct cword *w, size_t n,
     bool open_tail);
+
+/* decide.c: the pattern checks of a command decision on ready-made word
+ * vectors (wv[i] of nv[i] words, each checked as one simple command), for
+ * the rules in cands whose `when` matches `now`.  deny_only: only deny and
+ * approve patterns count and no match allows.  Fills out (verdict, checks,
+ * considered, the deciding rule and reason) like policy_decide; returns 0
+ * or POL_E_NOMEM. */
+int pol_decide_words(const struct policy *p, const struct pol_rule *const *cands,
+    size_t ncands, const struct cword *const *wv, const size_t *nv, size_t nvec,
+    bool deny_only, time_t now, struct pol_decision *out);
 
 /* wrappers (wrap.c, wrap_opt.c, wrap_table.c, wrap_eval.c) */
 /* WRAP_INNER: words [start, end) are a command (env, sudo, xargs, find

@@ -7,7 +7,7 @@ keys, all in the test's temp dir (harness.core.Env).
         r = w.ssh("alice", "web01", "echo hi")
         assert r.returncode == 0
 """
-import os, signal, subprocess, time
+import os, pwd, signal, subprocess, time
 from harness.core import (Env, bin_path, free_port, port_open, unix_socket_open, wait_for,
                           ssh_base)
 
@@ -75,13 +75,15 @@ user alice {
 target web01 {
     address 127.0.0.1:%d
     login %s
+    home %s
     identity %s
     hostkey "%s"
     label env test
 }
 %s
 %s
-""" % (alice, self.target.port, self.target.login, self.proxy_id_key, pinned, extra_targets, rules))
+""" % (alice, self.target.port, self.target.login, pwd.getpwnam(self.target.login).pw_dir,
+       self.proxy_id_key, pinned, extra_targets, rules))
         self.rec_sock = env.path("run", "recorder.sock")
         self.store = env.path("store", "x")[:-2]
         os.makedirs(self.store, exist_ok=True)

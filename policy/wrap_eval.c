@@ -787,6 +787,12 @@ wrap_names_literally(const struct pattern *pt, const struct cword *w,
 	if (!(p->len == w->len && memcmp(p->s, w->s, w->len) == 0) &&
 	    !(!p->slash && p->len == bl && memcmp(p->s, b, bl) == 0))
 		return false;
+	if (lit->exact) {
+		for (size_t i = 1; i < pt->nw; i++)
+			if (pt->w[i].star || pt->w[i].ellipsis)
+				return false;
+		return true;
+	}
 	if (lit->key == NULL)
 		return true;
 	for (size_t i = 1; i < pt->nw; i++)

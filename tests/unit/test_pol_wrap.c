@@ -115,6 +115,7 @@ static const char policy_text[] =
 "    allow \"builtin ...\"\n"
 "    allow \"ls ...\"\n"
 "    approve \"sudo -s\"\n"
+"    allow \"su - postgres\"\n"
 "}\n";
 
 struct row {
@@ -225,7 +226,12 @@ static const struct row rows[] = {
 	{ "tight", "bash --bogus -c 'uptime'", D, "not an option" },
 	{ "tight", "bash -Z -c 'uptime'", D, "not an option" },
 	{ "tight", "bash -c", D, "without a command" },
-	{ "tight", "bash -s", A, NULL },	/* named by "bash ..." */
+	{ "tight", "bash -s", D, "without '*' or '...'" },	/* "bash ..." is not enough */
+	{ "tight", "bash", D, "starts an interactive shell" },
+	{ "tight", "sudo -s", D, "without '*' or '...'" },
+	{ "tight", "su", D, NULL },
+	{ "named", "su - postgres", A, NULL },	/* spelled out */
+	{ "named", "su - root", D, NULL },
 	{ "loose", "bash", D, "starts an interactive shell" },
 	{ "loose", "bash -s", D, "reads commands" },
 	{ "loose", "bash -i", D, NULL },

@@ -462,6 +462,13 @@ static const struct row rows[] = {
 	{ "loose", "coproc ls", D, NULL },
 	{ "loose", "(( 1 ))", D, NULL },
 	{ "loose", "[[ -v x ]]", D, NULL },
+	/* an expanded argument may become an evaluating form */
+	{ "loose", "python3 $X", D, "evaluates" },
+	{ "loose", "test \"$a\" \"$b\"", D, "evaluates" },
+	{ "loose", "sed $S f", D, NULL },
+	{ "loose", "printf $F x", D, NULL },
+	{ "loose", "printf '%s\\n' \"$x\"", A, NULL },
+	{ "loose", "ls $X", A, NULL },
 	/* pattern words with '*' never name a command */
 	{ "loose", "printf -v x y", D, "evaluates" },
 	{ "loose", "/usr/bin/awk 1", D, "evaluates" },

@@ -277,11 +277,13 @@ struct wrap_literal {
 	const char *key;		/* a word the pattern must also contain
 					 * literally (find's "-delete"), or NULL */
 	size_t keylen;
+	bool exact;			/* every word of the pattern must be
+					 * literal (a shell: "su - postgres") */
 };
-/* Whether w[0..n) is a wrapper use that only a rule naming the wrapper
- * literally may allow: one that starts an interactive shell (sudo -s, su,
- * script, chroot DIR, bash alone) or writes files (find -delete/-fprint,
- * which also needs the action word in the pattern).  Fills *lit. */
+/* Whether w[0..n) is a wrapper use that only a rule naming it literally
+ * may allow: one that starts an interactive shell (sudo -s, su, script,
+ * chroot DIR, bash alone: a pattern without '*' or "..."), or writes files
+ * (find -delete/-fprint: a pattern that also names the action).  Fills *lit. */
 bool wrap_named_only(const struct cword *w, size_t n, struct wrap_literal *lit);
 /* Whether w[0..n) evaluates strings as code (eval, let, awk, python -c,
  * sed with its e or w command ...), or is a wrapper use that
@@ -291,8 +293,9 @@ bool wrap_named_only(const struct cword *w, size_t n, struct wrap_literal *lit);
  * must name it literally"). */
 bool wrap_literal_only(const struct cword *w, size_t n, struct wrap_literal *lit);
 /* Whether pattern pt names command word w literally: its first word has no
- * '*' and is w or (without a '/') w's base name; and when lit->key is set,
- * one of its words is exactly that key. */
+ * '*' and is w or (without a '/') w's base name; when lit->key is set, one
+ * of its words is exactly that key; when lit->exact, none of its words has
+ * a '*' or is "...". */
 bool wrap_names_literally(const struct pattern *pt, const struct cword *w,
     const struct wrap_literal *lit);
 /* For `escort-policy check`: when allow or approve pattern pt's first word

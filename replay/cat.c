@@ -35,7 +35,7 @@ replay_cat(const char *store, int argc, char **argv)
 		replay_err("cat: %s: %s at offset %llu", argv[1], rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));
 		tr_free(r);
-		return 1;
+		return replay_rec_status(x);
 	}
 	tr_free(r);
 	return 0;

@@ -155,7 +155,7 @@ check_find(const char *id)
 	struct check_entry key;
 	size_t i;
 
-	if (strlen(id) >= sizeof(key.id))
+	if (strlen(id) >= sizeof(key.id) || check.n == 0)
 		return NULL;
 	if (check.sorted) {
 		memcpy(key.id, id, strlen(id) + 1);
@@ -280,7 +280,8 @@ replay_check_all(const char *store)
 		return 0;
 	if ((x = check_run(store, NULL, 0)) != 0)
 		return x;
-	qsort(check.e, check.n, sizeof(*check.e), check_cmp);
+	if (check.n > 0)
+		qsort(check.e, check.n, sizeof(*check.e), check_cmp);
 	check.sorted = 1;
 	check.all_done = 1;
 	return 0;

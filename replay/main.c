@@ -158,6 +158,11 @@ run_command(const struct replay_cmd *c, int argc, char **argv,
 		    "directory" : "file");
 		return 2;
 	}
+	if (!(c->flags & REPLAY_READS) && (o->key != NULL || o->no_verify)) {
+		replay_err("%s: --key and --no-verify before the command are for the "
+		    "reading commands (see --help)", c->name);
+		return 2;
+	}
 	if ((c->flags & REPLAY_STORE) && (x = replay_store_check(o->store,
 	    c->name)) != 0)
 		return x;

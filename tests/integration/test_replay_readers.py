@@ -294,6 +294,12 @@ def test_damaged_head_is_listed_never_left_out():
             assert rows[a]["status"] == "damaged" and rows[b]["status"] == "closed", rows
             r = replay(rec.store, "cat", a, *nv, env_key=rec.pub)
             assert r.returncode == 1 and r.stdout == b"" and a.encode() in r.stderr, (nv, r)
+        # a session the journal names, deleted: named by every many-session reader
+        os.unlink(session_file(rec.store, b))
+        for cmd in MULTI:
+            r = replay(rec.store, *cmd, env_key=rec.pub)
+            assert r.returncode == 1, (cmd, r)
+            assert ("%s: does not verify: session file" % b).encode() in r.stderr, (cmd, r.stderr)
 
 
 def test_a_store_that_cannot_be_opened_is_exit_2_for_every_command():

@@ -2,7 +2,8 @@
  * per person, the sessions, every command with its verdict (and approver),
  * denials, approvals, and every upload with its SHA-256.  A session that
  * does not verify is marked ("[FAILED]" on its lines); one whose head
- * cannot be read is listed apart as damaged, never left out (exit 1). */
+ * cannot be read is listed apart as unreadable, never left out (exit 1, or
+ * 2 for an I/O error). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -141,12 +142,13 @@ audit_damaged(const char *store, char **ids, const int *err, size_t n)
 		if (err[i] == REC_OK || err[i] == REC_EAGAIN)
 			continue;
 		if (first)
-			printf("damaged sessions (their head cannot be read)\n");
+			printf("unreadable sessions (their head is damaged or "
+			    "cannot be read)\n");
 		first = 0;
 		tw_path(store, ids[i], path, sizeof(path));
 		printf("  session %s: %s\n", ids[i], rec_strerror(err[i]));
-		replay_err("audit: %s: damaged: %s (%s)", ids[i],
-		    rec_strerror(err[i]), path);
+		replay_err("audit: %s: %s: %s", ids[i], path,
+		    rec_strerror(err[i]));
 		if (replay_rec_status(err[i]) > status)
 			status = replay_rec_status(err[i]);
 	}

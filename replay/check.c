@@ -1,6 +1,6 @@
 /*
  * check.c: what the reading commands of escort-replay verify before they
- * show a session (see escort-replay(1), "Verification by readers").
+ * show a session (see escort-replay(1), "Verification by the readers").
  *
  * The only module of escort-replay besides the verify command that calls
  * the recorder's verification library (recorder/verify.h): a reading
@@ -76,17 +76,20 @@ replay_store_check(const char *store, const char *cmd)
 		replay_err("%s: store %s: %s", cmd, store, strerror(ENAMETOOLONG));
 		return 2;
 	}
-	if (stat(dir, &st) != 0 && errno == ENOENT) {
-		replay_err("%s: store %s: not an escort store (it has no %s/ "
-		    "directory)", cmd, store, TR_SESSIONS_DIR);
-		return 2;
-	}
-	if (access(dir, R_OK | X_OK) != 0) {
-		replay_err("%s: store %s: %s", cmd, dir, strerror(errno));
+	if (stat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			replay_err("%s: store %s: not an escort store (it has no "
+			    "%s/ directory)", cmd, store, TR_SESSIONS_DIR);
+		else
+			replay_err("%s: store %s: %s", cmd, dir, strerror(errno));
 		return 2;
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		replay_err("%s: store %s: %s", cmd, dir, strerror(ENOTDIR));
+		return 2;
+	}
+	if (access(dir, R_OK | X_OK) != 0) {
+		replay_err("%s: store %s: %s", cmd, dir, strerror(errno));
 		return 2;
 	}
 	return 0;
@@ -101,6 +104,8 @@ check_load_key(const char *path, const char *src)
 	if ((r = seal_verifier_load(path, &check.v)) != REC_OK) {
 		replay_err("%s: public key %s (%s): %s", check.cmd, path, src,
 		    r == REC_EKEY ? "not a PEM Ed25519 public key" :
+		    r == REC_ENOENT ? strerror(ENOENT) :
+		    r == REC_EPERM ? strerror(EACCES) :
 		    r == REC_EIO ? strerror(errno) : rec_strerror(r));
 		return 2;
 	}

@@ -285,7 +285,7 @@ def test_damaged_head_is_listed_never_left_out():
             r = replay(rec.store, "audit", *nv, env_key=rec.pub)
             assert r.returncode == 1, (nv, r)
             out = r.stdout.decode()
-            assert "damaged sessions" in out and "session %s:" % a in out, (nv, out)
+            assert "unreadable sessions" in out and "session %s:" % a in out, (nv, out)
             assert "session %s on db01" % b in out, (nv, out)
             assert a.encode() in r.stderr, (nv, r.stderr)
             r = replay(rec.store, "list", "--json", *nv, env_key=rec.pub)

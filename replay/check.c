@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "recorder/rec_error.h"
@@ -254,8 +255,9 @@ check_print(const struct check_entry *e)
 		    e->first);
 }
 
-int
-replay_check_session(const char *store, const char *id)
+/* Verifies one session; prints its problems when print is set. */
+static int
+check_session(const char *store, const char *id, int print)
 {
 	const struct check_entry *e, *j;
 	int x;
@@ -269,11 +271,29 @@ replay_check_session(const char *store, const char *id)
 	j = check_find("journal");
 	if ((e == NULL || e->problems == 0) && (j == NULL || j->problems == 0))
 		return 0;
-	if (j != NULL && j->problems > 0)
+	if (print && j != NULL && j->problems > 0)
 		check_print(j);
-	if (e != NULL && e->problems > 0)
+	if (print && e != NULL && e->problems > 0)
 		check_print(e);
 	return 1;
+}
+
+int
+replay_check_session(const char *store, const char *id)
+{
+	return check_session(store, id, 1);
+}
+
+int
+replay_check_closed(const char *store, const char *id)
+{
+	static const struct timespec settle = { 0, 500000000 };
+	int x;
+
+	if ((x = check_session(store, id, 0)) != 1)
+		return x;
+	nanosleep(&settle, NULL);
+	return replay_check_session(store, id);
 }
 
 int

@@ -50,7 +50,7 @@ replay_follow(const char *store, int argc, char **argv)
 		}
 	}
 	tr_free(r);
-	if ((x = replay_check_session(store, argv[1])) == 1)
+	if ((x = replay_check_closed(store, argv[1])) == 1)
 		replay_err("follow: %s: the closed session does not verify: the "
 		    "output above cannot be trusted", argv[1]);
 	return x;

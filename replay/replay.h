@@ -87,6 +87,11 @@ void replay_check_end(void);
  */
 int replay_check_session(const char *store, const char *id);
 
+/* The same for a session that was just seen closed: the recorder writes
+ * the final record before the journal's close entry, so a failure is
+ * checked again once, 500 ms later, before it is reported. */
+int replay_check_closed(const char *store, const char *id);
+
 /* Verifies every session of the store once, for the commands that read
  * many; their verdicts are then given by replay_check_state.  Returns 0 or
  * 2 (verification could not run). */

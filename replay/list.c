@@ -1,5 +1,5 @@
 /* list.c: "escort-replay list": one line (or JSON object) per session,
- * with its status (closed, live, damaged) and the verdict of verification
+ * with its status (closed, live, damaged, unreadable) and the verdict of verification
  * (ok, chain-only, FAILED, skipped). */
 #include <errno.h>
 #include <getopt.h>
@@ -185,6 +185,8 @@ replay_list(const char *store, int argc, char **argv)
 			replay_err("list: %s: %s", ids[i], rec_strerror(x));
 			snprintf(rows[nrows].problem, sizeof(rows[nrows].problem),
 			    "%s", rec_strerror(x));
+			if (replay_rec_status(x) == 2)
+				rows[nrows].status = "unreadable";
 			status = status > replay_rec_status(x) ? status :
 			    replay_rec_status(x);
 		} else if (strcmp(rows[nrows].status, "damaged") == 0) {
@@ -203,7 +205,7 @@ replay_list(const char *store, int argc, char **argv)
 	for (i = 0; i < nrows; i++) {
 		/* A head that cannot be read matches no filter and is shown
 		 * whatever they say. */
-		if (strcmp(rows[i].status, "damaged") != 0 &&
+		if (rows[i].status[0] != 'd' && rows[i].status[0] != 'u' &&
 		    ((user && strcmp(user, rows[i].user) != 0) ||
 		    (target && strcmp(target, rows[i].target) != 0) ||
 		    rows[i].start < since || rows[i].start > until))

@@ -173,8 +173,11 @@ def session_id(stderr):
 
 
 def replay(world, *args):
+    """escort-replay on the world's store; its readers verify with the
+    recorder's public key (ESCORT_KEY)."""
+    env = dict(os.environ, ESCORT_KEY=world.env.path("recorder-ed25519.pub.pem"))
     return subprocess.run([bin_path("escort-replay"), "--store", world.store, *args],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, env=env)
 
 
 def client_opts(world, key=None, user="alice", target="web01"):

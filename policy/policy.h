@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "policy/cmdline.h"
@@ -131,6 +132,9 @@ struct pol_target {
 	const char *login;		/* account on the target; NULL if unset */
 	const char *identity;		/* path of the proxy-held key; NULL if unset */
 	const char *hostkey;		/* pinned "type base64"; NULL if unset */
+	const char *home;		/* the login's home directory (absolute,
+					 * normal form): relative transfer paths
+					 * are under it; NULL: under an unknown one */
 	size_t nlabels;
 	const struct pol_kv *labels;
 	const char *file;
@@ -308,6 +312,57 @@ void pol_decision_free(struct pol_decision *d);
 int pol_render(const struct pol_cmdline *c, const char *line, size_t len,
     unsigned permitted, char **out);
 
+/* ---- file transfers (transfer.c) -------------------------------------------
+ *
+ * SFTP and scp operations are decided like commands: each path is normalised
+ * lexically and checked as the pseudo-command "sftp OP PATH [PATH2]" (OP is
+ * pol_xfer_op_name()) against the patterns of the rules that apply; the
+ * session's `sftp` direction decides per operation; shell start-up files and
+ * ssh's own files are never changed unless an allow pattern names the path
+ * literally.  escort-policy(5), TRANSFER PATHS, is the reference. */
+enum pol_xfer_op {
+	POL_XFER_READ,		/* "get": download a file (OPEN for reading) */
+	POL_XFER_WRITE,		/* "put": upload, create, truncate, append */
+	POL_XFER_LIST,		/* "ls": read a directory */
+	POL_XFER_STAT,		/* "stat": attributes of a path */
+	POL_XFER_REMOVE,	/* "rm" */
+	POL_XFER_RENAME,	/* "rename" PATH NEWPATH */
+	POL_XFER_MKDIR,		/* "mkdir" */
+	POL_XFER_RMDIR,		/* "rmdir" */
+	POL_XFER_SETSTAT,	/* "chmod": mode, owner, times, size */
+	POL_XFER_SYMLINK,	/* "symlink" PATH PATH (both ends) */
+	POL_XFER_LINK,		/* "link" PATH PATH: a hard link (both ends) */
+	POL_XFER_READLINK,	/* "readlink" */
+	POL_XFER_REALPATH,	/* "realpath" */
+	POL_XFER_NOPS
+};
+
+/* The pseudo-command word of op ("get", "put", "ls", ...), or NULL. */
+const char *pol_xfer_op_name(enum pol_xfer_op op);
+/* The op named `name` (as printed by pol_xfer_op_name); -1 if none. */
+int pol_xfer_op_parse(const char *name);
+/* Whether op takes a second path (rename, symlink, link). */
+bool pol_xfer_op_two_paths(enum pol_xfer_op op);
+
+/*
+ * Decides one transfer operation of session `s` at `now` on `path` (and
+ * `path2` for rename, symlink and link; NULL otherwise).  Paths are as the
+ * client sent them: relative ones are relative to the login's home.  Fills
+ * `out` like policy_decide (free with pol_decision_free; out->cmd and
+ * out->rendered stay NULL; each check's words are the pseudo-command) and
+ * returns 0, or POL_E_INVAL (bad op, missing path, NUL-free path longer
+ * than 4096 bytes) / POL_E_NOMEM with out a deny.  Never POL_APPROVE: an
+ * approve pattern denies, since no escort can approve a transfer yet.
+ */
+int policy_decide_transfer(const struct pol_session *s, enum pol_xfer_op op,
+    const char *path, const char *path2, time_t now, struct pol_decision *out);
+/* Same from names, for explain: admits (user, target) at `now` first; a
+ * refused admission is a deny naming why.  Returns 0, POL_E_NOUSER,
+ * POL_E_NOTARGET, POL_E_INVAL or POL_E_NOMEM; out is always filled. */
+int policy_decide_transfer_for(const struct policy *p, const char *user,
+    const char *target, enum pol_xfer_op op, const char *path, const char *path2,
+    time_t now, struct pol_decision *out);
+
 /* ---- rules (read-only views, for explain and logs) -------------------------- */
 const char *pol_rule_name(const struct pol_rule *r);
 int pol_rule_line(const struct pol_rule *r);
@@ -332,5 +387,80 @@ const struct pol_expect *policy_expect_at(const struct policy *p, size_t i);
  * or a negative POL_E_* code.
  */
 long policy_lint(const struct policy *p, struct pol_diags *diags);
+
+/* ---- one validator: what escort-policy check, escort-proxy -t and a
+ * reload all apply (validate.c) ---------------------------------------------- */
+
+/*
+ * Errors for what this version of Escort cannot enforce, so that a policy
+ * that relies on it is refused everywhere, not at session time: `shell
+ * strict` (line-by-line checking of interactive shells is not built) and
+ * `escort` (live escorts are not built).  Appends one error per line and
+ * returns their number, or POL_E_NOMEM.  Each `approve` pattern gets a
+ * warning: no escort can approve, so the proxy refuses what it matches.
+ */
+long policy_check_enforceable(const struct policy *p, struct pol_diags *diags);
+
+/*
+ * Runs every `expect` line (when windows ignored).  A failed one is an
+ * error at its line.  When `report` is not NULL, one line per expect is
+ * written to it ("PASS|FAIL FILE:LINE: ...").  Stores the number of expect
+ * lines in *total (may be NULL).  Returns the number that failed, or
+ * POL_E_NOMEM.
+ */
+long policy_check_expects(const struct policy *p, struct pol_diags *diags, FILE *report,
+    size_t *total);
+
+#define POL_VALIDATE_LINT 0x1	/* also the warnings of policy_lint */
+/*
+ * The checks that follow a successful policy_load, in one place:
+ * policy_check_enforceable, policy_check_expects and (with
+ * POL_VALIDATE_LINT) policy_lint.  A policy is valid when policy_load
+ * succeeded and this returns 0.  Returns the number of errors appended (not
+ * counting warnings), or POL_E_NOMEM.
+ */
+long policy_validate(const struct policy *p, unsigned flags, struct pol_diags *diags);
+
+/* ---- environment requests (envreq.c) ------------------------------------------ */
+#define POL_ENV_VALUE_MAX 256	/* bytes of a value other than a locale */
+
+/*
+ * Whether the environment request NAME=VALUE of a session's channel may go
+ * to the target: every admitting rule with an `env` line lists NAME (a
+ * name, or a '*' glob such as LC_*) and at least one has such a line; NAME
+ * is not one that makes the target run other code (LD_*, BASH_ENV, PATH,
+ * ... never pass); LANG and LC_* values are locale names
+ * (pol_env_locale_ok); other values printable ASCII, at most
+ * POL_ENV_VALUE_MAX bytes.  Returns 0 when it may pass, else POL_E_REFUSED
+ * with the reason in why (may be NULL).  Thread-safe.
+ */
+int pol_session_env(const struct pol_session *s, const char *name, const char *value,
+    char *why, size_t whylen);
+/* The session's env setting as text ("LANG LC_*", "none", "A (rule x) and
+ * B (rule y)").  Returns 0, or POL_E_TOOBIG when cut short. */
+int pol_session_env_text(const struct pol_session *s, char *out, size_t cap);
+/* NULL when `pat` may appear on an `env` line, else the reason (a static
+ * string or `why`). */
+const char *pol_env_name_check(const char *pat, char *why, size_t whylen);
+/* True for names that are never passed (LD_*, BASH_ENV, PATH ...). */
+bool pol_env_name_dangerous(const char *name);
+/* [A-Za-z]{2,3}(_[A-Z]{2})?(.CODESET)?(@MODIFIER)?, or C, POSIX, C.UTF-8. */
+bool pol_env_locale_ok(const char *value);
+
+/* ---- what a user may run on a target, like sudo -l (rules_for.c) ---------------- */
+
+/*
+ * Writes to `out` what `user` may do on `target` at `now` (POL_ANYTIME:
+ * windows ignored): whether a session opens (or why not), the combined
+ * session settings (shell, exec, sftp, forward, env, max-session, escort),
+ * then for each admitting rule its patterns, one a line: verdict, pattern,
+ * rule, FILE:LINE.  Nothing of rules that do not apply is shown.  Returns
+ * 0 when a session would be admitted, POL_E_NOUSER / POL_E_NOTARGET /
+ * POL_E_REFUSED (the text says why), or POL_E_NOMEM / POL_E_IO.
+ */
+#define POL_RULES_DETAIL 0x1	/* for admins: why a session is refused, with rule
+				 * names (otherwise what the person connecting may see) */
+int policy_rules_for(const struct policy *p, const char *user, const char *target, time_t now,
+    unsigned flags, FILE *out);
 
 #endif

@@ -618,7 +618,9 @@ def compare(parse, recs, line):
                     ok = True
                     break
         if not ok:
-            extra.append({"plus": rec[1], "subshell": rec[2], "words": words})
+            extra.append({"plus": rec[1], "subshell": rec[2], "words": words,
+                          "same_name": any(c["words"] and bytes.fromhex(c["words"][0]["hex"]) ==
+                                           words[0] for c in cmds)})
     # a program run with no xtrace record of its own: started by a builtin
     # (command, exec, builtin) from other words than those traced
     decode = []
@@ -626,7 +628,8 @@ def compare(parse, recs, line):
         if rec[0] == "argv" and rec[1] not in xwords:
             decode.append(rec[1])
             if not any(c["words"] and match_words(c["words"], rec[1]) for c in cmds):
-                extra.append({"plus": 0, "subshell": 0, "words": rec[1], "argv": True})
+                extra.append({"plus": 0, "subshell": 0, "words": rec[1], "argv": True,
+                              "same_name": False})
     missing = [k for k, c in enumerate(cmds) if c["words"] and not used[k]]
     return extra, missing, decode
 
@@ -668,7 +671,8 @@ def load_allow(path):
 
 
 def allowed(allow, kind, line, parse):
-    """The id of the first allowlist entry covering this finding, or None."""
+    """The id of the first allowlist entry covering a finding of this kind
+    on this line, or None."""
     names = {bytes.fromhex(c["words"][0]["hex"]) for c in parse.get("cmds", []) if c["words"]}
     s = line.decode("latin-1")
     for ident, kinds, (how, what), _ in allow:
@@ -815,7 +819,7 @@ def main():
                 stats["reparse_differs"] += 1
                 findings.append({"kind": "A", "where": cases[i][0], "line": lines[i],
                                  "what": "rendered line parses differently: " + p["reparse"],
-                                 "allowed": allowed(allow, "A", lines[i], p)})
+                                 "allowed": None})
     for jid, (i, mode) in enumerate(owner):
         if jid in skipped:
             stats["skipped"] += 1
@@ -836,7 +840,11 @@ def main():
                              "what": "bash ran " + "; ".join(
                                  ("exec " if e.get("argv") else "") +
                                  " ".join(repr_word(w) for w in e["words"]) for e in extra[:3]),
-                             "allowed": allowed(allow, kind, lines[i], parses[i])})
+                             # an allowlist entry explains commands the line
+                             # did not name (what eval, let ... ran), never
+                             # other words for a command it named
+                             "allowed": None if any(e["same_name"] for e in extra)
+                             else allowed(allow, kind, lines[i], parses[i])})
     bad = [f for f in findings if not f.get("allowed")]
     known = [f for f in findings if f.get("allowed")]
     for f in bad[:a.max_show]:

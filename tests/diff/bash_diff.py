@@ -553,14 +553,14 @@ def match_words(reported, executed):
                     res = go(i + 1, k)
             last = min(n, j + MAX_SPAN) if span else min(n, j + 1)
             if rx is ANY:
-                res = res or any(go(i + 1, k) for k in range(j + 1, last + 1))
+                res = res or any(go(i + 1, k) for k in range(j + 1, n + 1))
             k = j + 1
             while not res and rx is not ANY and k <= last:
                 res = bool(rx.match(SEP.join(executed[j:k]))) and go(i + 1, k)
                 k += 1
         memo[key] = res
         return res
-    if n > len(ms) * MAX_SPAN:
+    if n > len(ms) * MAX_SPAN and not any(m[0] is ANY for m in ms):
         return False
     return go(0, 0)
 

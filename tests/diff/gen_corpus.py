@@ -257,6 +257,14 @@ ARITH_LINES = [
     "echo ${x:0:1}", "echo ${x^^}", "echo ${x[@]}", "echo ${#x[@]}", "echo ${x%%a*}",
     "echo ${x?err}", "echo ${x:?}", "echo ${x+y}", "echo ${@}", "echo ${*}", "echo ${10}",
     "echo $10", "echo ${x:-a b}", "echo ${x:-}", "echo ${x-}", "echo ${x:-\\}}",
+    # shell options that change how later words are read or globbed
+    "shopt -s nocaseglob; cat /etc/SHADO?", "shopt -s dotglob; ls /root/*", "set -f; ls /e*",
+    "shopt -s globstar; ls /etc/**", "shopt -s extglob; ls /etc/@(passwd)",
+    "shopt -s extglob\nls /etc/@(passwd)", "shopt -s expand_aliases\nalias ls=id\nls",
+    "shopt -u extquote; echo x", "set -o noglob; ls *", "GLOBIGNORE=x; ls *", "IFS=/; ls $x",
+    "shopt -s failglob; ls /nonexistent*", "shopt -s nullglob; ls /nonexistent* x",
+    "echo x<(id)", "echo x>(id)", "export u<(id)", "python3 \"$(echo # )\nid)\"",
+    "ls 2\\\n>x", "cat x$HOME\\\na", "echo ${x}\\\ny", "echo $x\\\ny",
 ]
 
 # Templates for whole lines: {c} a command, {w} a word, {a} an assignment,

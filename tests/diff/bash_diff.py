@@ -841,9 +841,9 @@ def main():
             line = jobs[jid]
             findings.append({"kind": kind, "where": cases[i][0], "line": lines[i],
                              "rendered": line if mode == "rendered" else None,
-                             "what": "bash ran " + "; ".join(
+                             "what": clip("bash ran " + "; ".join(
                                  ("exec " if e.get("argv") else "") +
-                                 " ".join(repr_word(w) for w in e["words"]) for e in extra[:3]),
+                                 " ".join(repr_word(w) for w in e["words"]) for e in extra[:3])),
                              # an allowlist entry explains commands the line
                              # did not name (what eval, let ... ran), never
                              # other words for a command it named
@@ -881,6 +881,10 @@ def main():
         print("bash_diff: %d runs not done within the budget of %ss" % (stats["skipped"], a.budget))
         return 1
     return 1 if bad else 0
+
+
+def clip(s, n=400):
+    return s if len(s) <= n else s[:n] + "... (%d more characters)" % (len(s) - n)
 
 
 def repr_word(w):

@@ -289,14 +289,9 @@ pword_is_star(const struct pword *pw)
 	return pw->len == 1 && pw->s[0] == '*';
 }
 
-/*
- * One pattern word against one command word at position `pos`.  Allow
- * patterns (conservative false) match a word only when every path it may
- * name matches; deny and approve patterns when any spelling or expansion
- * of it may match.
- */
-static bool
-word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conservative)
+/* word_match for a word with a path form or expansions. */
+static bool __attribute__((noinline))
+word_match_form(const struct pword *pw, const struct cword *w, size_t pos, bool conservative)
 {
 	if ((w->flags & (POL_W_VAR | POL_W_SUBST | POL_W_BRACE)) || (w->pf & PF_ANY))
 		return conservative || pword_is_star(pw);
@@ -334,6 +329,28 @@ word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conse
 			return true;
 	}
 	return false;
+}
+
+/*
+ * One pattern word against one command word at position `pos`.  Allow
+ * patterns (conservative false) match a word only when every path it may
+ * name matches; deny and approve patterns when any spelling or expansion
+ * of it may match.  Most words are plain text in normal form: compared as
+ * they are here, the rest in word_match_form.
+ */
+static inline bool
+word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conservative)
+{
+	if (w->ps != NULL || (w->flags & (POL_W_GLOB | POL_W_VAR | POL_W_SUBST | POL_W_BRACE)))
+		return word_match_form(pw, w, pos, conservative);
+	if (word_glob(pw->s, pw->len, w->s, w->len))
+		return true;
+	if (!conservative || pos != 0 || pw->slash)
+		return false;
+	/* deny, approve: the command name by its last component */
+	size_t bl;
+	const char *b = base_name(w->s, w->len, &bl);
+	return b != w->s && word_glob(pw->s, pw->len, b, bl);
 }
 
 /* Whether a word may become no word or several: an unquoted glob (with

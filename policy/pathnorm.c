@@ -161,6 +161,8 @@ pathnorm_is_chdir(const struct pol_simple *sc)
 {
 	for (size_t i = 0; i < sc->nwords; i++) {
 		const struct pol_word *w = &sc->words[i];
+		if (w->len < 2 || w->len > 7)	/* not "cd" ... "builtin", nor -p */
+			return false;
 		if (in_table(chdir_names, w->s, w->len))
 			return true;
 		if (!in_table(chdir_prefixes, w->s, w->len) && !(i > 0 && w->len > 0 && w->s[0] == '-'))
@@ -403,9 +405,12 @@ needs_form(const struct cword *w, size_t pos, bool after_cd)
 {
 	if (w->flags & (POL_W_GLOB | POL_W_TILDE))
 		return true;
-	if (after_cd && (pos > 0 || memchr(w->s, '/', w->len) != NULL))
+	bool slash = memchr(w->s, '/', w->len) != NULL;
+	if (after_cd && (pos > 0 || slash))
 		return true;
-	return w->len > 0 && !plain_is_normal(w->s, w->len);
+	if (!slash)	/* only "." and ".." need a form */
+		return w->len <= 2 && comp_dots(w->s, w->len, false) != 0;
+	return !plain_is_normal(w->s, w->len);
 }
 
 /* Escapes the glob characters of a literal word into out; returns the

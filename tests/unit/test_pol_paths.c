@@ -775,7 +775,8 @@ test_symlink_tree(void **state)
 }
 
 /* check warns on DIR/STAR allow patterns (the sudoers(5) pitfall), and
- * only on allow patterns whose '*' follows a '/'. */
+ * only on allow patterns whose '*' follows a '/'; and on pattern words
+ * with a '..' component. */
 static void
 test_lint_dir_star(void **state)
 {
@@ -789,6 +790,8 @@ test_lint_dir_star(void **state)
 	    " allow \"ls /tmp/\"\n"			/* line 12: no '*' */
 	    " deny \"... /etc/ssh/* ...\"\n"		/* line 13: a deny */
 	    " allow \"echo *x/y\"\n"			/* line 14: '*' before the '/' */
+	    " deny \"cat /var/log/../x\"\n"		/* line 15: '..' */
+	    " allow \"ls a..b/c\"\n"			/* line 16: no '..' component */
 	    "}\n"
 	    "expect allow u t \"cat /var/log/syslog\"\n";
 	struct policy *p;
@@ -802,7 +805,16 @@ test_lint_dir_star(void **state)
 			seen[d.v[k].line]++;
 	assert_int_equal(seen[9], 1);
 	assert_int_equal(seen[10], 1);
-	assert_int_equal(seen[11] + seen[12] + seen[13] + seen[14], 0);
+	assert_int_equal(seen[11] + seen[12] + seen[13] + seen[14] + seen[15], 0);
+	int dotdot[20] = { 0 };
+	for (size_t k = 0; k < d.n; k++)
+		if (strstr(d.v[k].msg, "holds '..'") != NULL && d.v[k].line > 0 && d.v[k].line < 20)
+			dotdot[d.v[k].line]++;
+	assert_int_equal(dotdot[15], 1);
+	for (size_t k = 0; k < d.n; k++)
+		if (d.v[k].line == 15)
+			assert_non_null(strstr(d.v[k].msg, "compared as '/var/x'"));
+	assert_int_equal(dotdot[9] + dotdot[14] + dotdot[16], 0);
 	for (size_t k = 0; k < d.n; k++)
 		if (d.v[k].line == 10 && strstr(d.v[k].msg, "subdirectory") != NULL)
 			assert_non_null(strstr(d.v[k].msg, "subdirectory of /srv/app too"));

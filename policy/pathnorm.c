@@ -1,18 +1,22 @@
 /*
  * pathnorm.c: lexical path normalisation (pathnorm.h), and the path form
  * of a command's words and of pattern words that the matcher compares
- * (pol_int.h: pathnorm_cwords, pathnorm_pattern, pathnorm_is_chdir).
+ * (pol_int.h: pathnorm_cwords, pathnorm_pattern, pathnorm_is_chdir,
+ * pathnorm_wrapper_chdirs, pathnorm_redirect_words, pathnorm_note).
  *
  * A command word's path form is one of:
  *   exact  its normal form (pathnorm.h);
  *   glob   an fnmatch-style glob (backslash escapes) of every path it could
- *          name: a glob word in normal form; a word whose ".." removed a
- *          directory name or climbed above a relative start ("*" then the
- *          part after the last such ".."; a symlink may lead anywhere); a
- *          tilde word ("~root/x" is "*" "/x"); a relative word after cd,
- *          pushd or popd ("*" "/" the word);
+ *          name, where "**" is any directory (match.c): a glob word in
+ *          normal form; a word whose ".." removed a directory name or
+ *          climbed above a relative start ("**" then the part after the
+ *          last such ".."; a symlink may lead anywhere); a tilde word
+ *          ("~root/x" is "**" "/x"); a relative word after cd, pushd or
+ *          popd, or after a wrapper that changes directory ("**" "/" the
+ *          word);
  *   any    could be anything: a glob with a component that could match
  *          "." or "..", or a bracket expression holding '/'.
+ * Words already in normal form get no form: they are compared as they are.
  */
 #include <stdbool.h>
 #include <stdlib.h>

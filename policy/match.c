@@ -148,11 +148,12 @@ base_name(const char *s, size_t len, size_t *bl)
  * glob is read as tokens: a literal byte (possibly escaped), '?', a
  * bracket expression (taken as any one byte but '/': conservative for a
  * deny, and an allow never relies on it), '*' (any bytes but '/', as in
- * pathname expansion) and "**" (any bytes: bash's globstar, where
- * "**" + "/" may also match nothing, and the unknown directory of a path
- * form).  A pattern word has only '*', which matches any bytes.
+ * pathname expansion), "**" (any bytes: bash's globstar) and "**" + "/"
+ * (nothing, or any bytes and a '/': any directories or none with
+ * globstar, and the unknown directory of a path form).  A pattern word has
+ * only '*', which matches any bytes.
  */
-enum gtok_kind { GT_END, GT_LIT, GT_ONE, GT_STAR, GT_STARS };
+enum gtok_kind { GT_END, GT_LIT, GT_ONE, GT_STAR, GT_STARS, GT_DIRS };
 
 struct gtok {
 	enum gtok_kind kind;
@@ -171,9 +172,10 @@ gtok_next(const char *g, size_t len, size_t *i)
 			return (struct gtok){ GT_STAR, 0 };
 		while (*i < len && g[*i] == '*')
 			(*i)++;
-		/* with globstar, STARSTAR/ matches any directories, or none */
-		if (*i < len && g[*i] == '/')
+		if (*i < len && g[*i] == '/') {
 			(*i)++;
+			return (struct gtok){ GT_DIRS, 0 };
+		}
 		return (struct gtok){ GT_STARS, 0 };
 	}
 	if (c == '?')
@@ -229,6 +231,23 @@ glob_meets(const char *g, size_t gl, const char *p, size_t pl)
 			return cur[pl];
 		bool alive = false;
 		memset(nxt, 0, pl + 1);
+		if (t.kind == GT_DIRS) {
+			/* nothing; or any bytes (p[k..j) for some cur[k]) and a '/' */
+			bool any = false;
+			for (size_t j = 0; j <= pl; j++) {
+				any = any || cur[j];
+				if (cur[j] || (any && j < pl && p[j] == '*'))
+					nxt[j] = alive = true;
+				if (any && j < pl && p[j] == '/')
+					nxt[j + 1] = alive = true;
+			}
+			if (!alive)
+				return false;
+			bool *x = cur;
+			cur = nxt;
+			nxt = x;
+			continue;
+		}
 		for (size_t j = 0; j <= pl; j++) {
 			if (!cur[j])
 				continue;

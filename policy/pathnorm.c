@@ -126,12 +126,24 @@ pathnorm_pattern(char *s, size_t len, bool broad)
 	char small[256], *buf = len + 2 <= sizeof(small) ? small : malloc(len + 2);
 	if (buf == NULL)
 		return len;	/* left as written: compared as written */
-	unsigned f;
-	size_t n = clean(s, len, buf, false, &f, NULL);
+	size_t n = clean(s, len, buf, false, NULL, NULL);
 	bool keep = false;
-	/* ".." after a '*' cannot be folded: the '*' may span components */
-	if (f & (POL_PATH_POPPED | POL_PATH_ABOVE))
-		keep = memchr(s, '*', len) != NULL;
+	/* ".." after a '*' cannot be folded, as the '*' may span components:
+	 * an allow keeps the word as written (matching no normal form), a
+	 * deny or approve widens it to "*" */
+	size_t last_dd = 0;
+	for (size_t i = 0; i + 1 < len; i++)
+		if (s[i] == '.' && s[i + 1] == '.' && (i == 0 || s[i - 1] == '/') &&
+		    (i + 2 == len || s[i + 2] == '/'))
+			last_dd = i + 2;
+	if (last_dd > 0 && memchr(s, '*', last_dd) != NULL) {
+		if (broad) {
+			memcpy(buf, "*", 2);
+			n = 1;
+		} else {
+			keep = true;
+		}
+	}
 	/* "DIR/STAR/" (ending in '/') is narrower than "DIR/STAR": an allow
 	 * keeps it, a deny or approve widens to it */
 	if (!broad && len >= 2 && s[len - 1] == '/' && s[len - 2] == '*')

@@ -607,6 +607,29 @@ test_glob_against_brute_force(void **state)
 		brute_run(&runs[r]);
 }
 
+/* A word read as "any directory" + "/x" names a file x: it does not reach
+ * a denied path that merely ends in x.  A deny pattern word with ".."
+ * after a '*' is widened to "*"; an allow keeps it (matching nothing). */
+static void
+test_any_directory(void **state)
+{
+	(void)state;
+	static const char nginx[] = " allow \"* ...\"\n deny \"... /etc/nginx ...\"\n";
+	assert_int_equal(decide_one(nginx, "cd /tmp && cat x"), POL_ALLOW);
+	assert_int_equal(decide_one(nginx, "cat ~/x"), POL_ALLOW);
+	assert_int_equal(decide_one(nginx, "cat ../../x"), POL_ALLOW);
+	assert_int_equal(decide_one(nginx, "cd /etc && cat nginx"), POL_DENY);
+	assert_int_equal(decide_one(nginx, "cat ~/../nginx"), POL_DENY);
+	assert_int_equal(decide_one(nginx, "cat /etc/**/nginx"), POL_DENY);	/* globstar: no dir */
+	static const char wide[] = " allow \"* ...\"\n deny \"cat /srv/*/../key\"\n";
+	assert_int_equal(decide_one(wide, "cat /srv/key"), POL_DENY);
+	assert_int_equal(decide_one(wide, "cat anything"), POL_DENY);
+	assert_int_equal(decide_one(wide, "ls /srv/key"), POL_ALLOW);
+	static const char narrow[] = " allow \"cat /srv/*/../key\"\n";
+	assert_int_equal(decide_one(narrow, "cat /srv/key"), POL_DENY);
+	assert_int_equal(decide_one(narrow, "cat /srv/a/../key"), POL_DENY);
+}
+
 /*
  * The real kernel on a real tree with symbolic links: a deny on
  * ROOT/c/secret must stop every word that reaches it through "..", a glob,
@@ -742,7 +765,7 @@ test_symlink_tree(void **state)
 				snprintf(a, sizeof(a), "%s/%s", root, w);
 				snprintf(cmd, sizeof(cmd), "cat %s", a);
 			} else {
-				if (w[0] == '\0')
+				if (w[0] == '\0' || w[0] == '/')	/* relative words only */
 					continue;
 				snprintf(a, sizeof(a), "%s/a/%s", root, w);
 				snprintf(cmd, sizeof(cmd), "cd %s/a && cat %s", root, w);
@@ -833,6 +856,7 @@ main(void)
 		cmocka_unit_test(test_lint_dir_star),
 		cmocka_unit_test(test_glob_against_brute_force),
 		cmocka_unit_test(test_symlink_tree),
+		cmocka_unit_test(test_any_directory),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -24,6 +24,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "extract", "extract ID N", replay_extract },
 	{ "export", "export ID --format asciicast|json|text", replay_export },
 	{ "audit", "audit [--user U] [--attr K=V] [--since TIME]", replay_audit },
+	{ "anchor", "anchor [--key PUBLIC.pem] [--proof-from SIZE]", replay_anchor },
 };
 
 void

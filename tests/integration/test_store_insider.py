@@ -225,3 +225,28 @@ def test_live_session_cut_back_leaves_a_trace():
         rc, out = verify(rec)
         assert rc == 1 and "tampered: session file found cut: %d bytes where the recorder " \
             "wrote %d" % (cps[-2], len(data)) in out, out
+
+
+def test_witness_gets_every_head_and_serves_as_anchor():
+    with Env("ins-witness") as env:
+        got = env.path("witness.txt")
+        cmd = env.write("witness.sh", "#!/bin/sh\ncat >> %s\n" % got, mode=0o755)
+        fail = env.write("fail.sh", "#!/bin/sh\nexit 7\n", mode=0o755)
+        rec = Recorder(env, extra="Witness %s\nTreeHeadInterval 1s\n" % cmd)
+        ids = [send_closed(rec, b"witnessed %d\n" % i) for i in range(3)]
+        r = rec.send("--no-close", data=b"open\n")   # the journal grows, no close
+        assert r.rc == 0, r
+        wait_for(lambda: os.path.exists(got) and len(open(got).read().splitlines()) >= 4, 10,
+                 what="the witness to receive 4 heads")
+        lines = open(got).read().splitlines()
+        assert all(l.startswith("escort-head v1 ") for l in lines), lines
+        stored = open(os.path.join(rec.store, "heads.esh")).read().splitlines()
+        assert lines == stored[:len(lines)], (lines, stored)
+        rc, out = verify(rec, "--anchor", got)
+        assert rc == 0 and "anchor: ok: the journal extends all" in out, out
+        # A failing witness is logged; ingest goes on.
+        rec.proc.stop()
+        rec.write_conf(open(rec.conf).read().replace(cmd, fail))
+        rec.start()
+        send_closed(rec, b"still recorded\n")
+        rec.wait_log("Witness: command failed (exit 7")

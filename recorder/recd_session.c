@@ -374,8 +374,8 @@ recd_sess_reopen(struct recd *d, const char *id, struct recd_sess **out,
 		return errf(err, errlen, r, "session %s is already closed",
 		    id);
 	if (r == REC_ENOENT)
-		return errf(err, errlen, r, "no session %s in the store's "
-		    "journal", id);
+		return errf(err, errlen, r, "session %s: no such file, or a "
+		    "file the store's journal never named (not adopted)", id);
 	if (r == REC_ETAMPER)
 		return errf(err, errlen, r, "session %s does not match what "
 		    "the journal recorded of it (tampered); left as it is", id);

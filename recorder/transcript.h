@@ -76,9 +76,10 @@ int tw_create(const char *store, const char *id, const uint8_t *meta,
 
 /*
  * Reopens an existing, unfinished session for appending (after a restart):
- * runs tw_recover() on it, then positions after the last segment.  The next
- * tw_append must continue at state->last_seq + 1.  Returns REC_ECLOSED when
- * the session was already finished, or tw_recover's errors.
+ * runs tw_recover() on it (with the journal, when given: only a session it
+ * shows open), then positions after the last segment.  The next tw_append
+ * must continue at state->last_seq + 1.  Returns REC_ECLOSED when the
+ * session was already finished or closed, or tw_recover's errors.
  */
 int tw_reopen(const char *store, const char *id,
     const struct seal_signer *signer, struct journal *journal,

@@ -347,6 +347,16 @@ journal_append_locked(struct journal *j, const struct journal_entry *e)
 
 	if (j->failed)
 		return REC_ESTATE;
+	{
+		/* Cut or extended by another process since our last append:
+		 * appending would hide it.  Stop journaling. */
+		struct stat st;
+
+		if (fstat(j->fd, &st) != 0 || (uint64_t)st.st_size != j->size) {
+			j->failed = 1;
+			return REC_ETAMPER;
+		}
+	}
 	buf_init(&body, 0);
 	buf_init(&m, 0);
 	buf_init(&out, 0);

@@ -102,7 +102,9 @@ void journal_close(struct journal *j);
 
 /* Appends and (unless no_sync) syncs one signed entry (e->text used for
  * the kinds that carry one).  A CLOSE entry is followed by a tree head.
- * Returns REC_OK or an I/O error. */
+ * Returns REC_OK, an I/O error, or REC_ETAMPER when the journal file is no
+ * longer as long as what was appended (another process cut or extended
+ * it): the journal then refuses every further append (REC_ESTATE). */
 int journal_append(struct journal *j, const struct journal_entry *e);
 
 /* What the journal says of session id: REC_OK with *out filled, or

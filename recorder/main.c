@@ -474,6 +474,17 @@ test_config(struct recd *d)
 		return 1;
 	}
 	tlsl_ctx_free(t);
+	if (d->cfg.witness[0] != '\0') {
+		char cmd[sizeof(d->cfg.witness)];
+
+		snprintf(cmd, sizeof(cmd), "%s", d->cfg.witness);
+		cmd[strcspn(cmd, " \t")] = '\0';
+		if (access(cmd, X_OK) != 0) {
+			fprintf(stderr, "escort-recorder: Witness %s: %s\n", cmd,
+			    strerror(errno));
+			return 1;
+		}
+	}
 	{
 		struct stat sb;
 

@@ -290,6 +290,27 @@ test_altered_under_writer(void **state)
 	fx_free(x);
 }
 
+/* The journal cut under the running recorder: it stops appending rather
+ * than hide the cut behind new entries. */
+static void
+test_journal_cut_under_recorder(void **state)
+{
+	struct fx *x = fx_new();
+	struct journal_entry e;
+	char path[512];
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.kind = JOURNAL_OPEN;
+	snprintf(e.id, sizeof(e.id), "s");
+	assert_int_equal(journal_append(x->journal, &e), REC_OK);
+	snprintf(path, sizeof(path), "%s/%s", x->store, JOURNAL_FILE);
+	assert_int_equal(truncate(path, 10), 0);
+	assert_int_equal(journal_append(x->journal, &e), REC_ETAMPER);
+	assert_int_equal(journal_append(x->journal, &e), REC_ESTATE);
+	fx_free(x);
+}
+
 /* Tree heads: one per close in heads.esh, each extended by the journal;
  * after a rollback of the journal (truncated at an entry boundary) an
  * anchor kept elsewhere names the first head the store contradicts. */
@@ -402,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_journal_never_recreated),
 		cmocka_unit_test(test_recover_rules),
 		cmocka_unit_test(test_altered_under_writer),
+		cmocka_unit_test(test_journal_cut_under_recorder),
 		cmocka_unit_test(test_heads_and_anchor),
 		cmocka_unit_test(test_rebuild),
 	};

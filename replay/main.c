@@ -27,6 +27,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "extract", "extract ID N", replay_extract, RD },
 	{ "export", "export ID --format asciicast|json|text", replay_export, RD },
 	{ "audit", "audit [--user U] [--attr K=V] [--since TIME]", replay_audit, RD },
+	{ "anchor", "anchor [--key PUBLIC.pem] [--proof-from SIZE]", replay_anchor, REPLAY_STORE },
 };
 
 void

@@ -39,6 +39,7 @@ int replay_screen(const char *store, int argc, char **argv);
 int replay_extract(const char *store, int argc, char **argv);
 int replay_audit(const char *store, int argc, char **argv);
 int replay_search(const char *store, int argc, char **argv);
+int replay_anchor(const char *store, int argc, char **argv);
 
 struct tr;
 

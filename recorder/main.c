@@ -389,6 +389,21 @@ run(struct recd *d)
 		goto fail;
 	if (prepare_store(&d->cfg, uid, gid, err, sizeof(err)) < 0)
 		goto fail;
+	{
+		/* the public key beside the recordings, so that readers can
+		 * check signatures without being told the key (a convenience:
+		 * whoever can write the store can replace it; escort-replay(1)) */
+		char pk[1024];
+
+		snprintf(pk, sizeof(pk), "%s/public-key.pem", d->cfg.store);
+		if ((r = seal_signer_write_public(d->signer, pk)) != REC_OK) {
+			snprintf(err, sizeof(err), "Store %s: cannot write %s: %s",
+			    d->cfg.store, pk, rec_strerror(r));
+			goto fail;
+		}
+		if (uid >= 0 && getuid() == 0 && chown(pk, (uid_t)uid, (gid_t)gid) != 0)
+			recd_log(LOG_WARNING, "%s: chown: %s", pk, strerror(errno));
+	}
 	for (int i = 0; i < d->cfg.nlisten; i++) {
 		char e2[512];
 

@@ -410,7 +410,8 @@ journal_append(struct journal *j, const struct journal_entry *e)
 
 /* ---- opening ------------------------------------------------------------ */
 
-/* 1 when store holds nothing (or only an empty sessions directory). */
+/* 1 when store holds nothing (or only an empty sessions directory, and the
+ * public key the recorder writes beside it at start). */
 static int
 journal_store_is_new(const char *store)
 {
@@ -422,7 +423,9 @@ journal_store_is_new(const char *store)
 	if ((dp = opendir(store)) == NULL)
 		return errno == ENOENT;
 	while (empty && (d = readdir(dp)) != NULL) {
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
+		    strcmp(d->d_name, "public-key.pem") == 0 ||
+		    strcmp(d->d_name, "public-key.pem.tmp") == 0)
 			continue;
 		if (strcmp(d->d_name, TR_SESSIONS_DIR) == 0) {
 			DIR *sp;

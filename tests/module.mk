@@ -15,3 +15,27 @@ $(foreach t,$(basename $(notdir $(wildcard tests/bench/bench_*.c))),$(eval $(cal
 BENCHES += $(filter $(BUILD)/bench/%,$(TOOLS))
 tools: $(filter $(BUILD)/tools/%,$(TOOLS))
 .PHONY: tools
+
+# Differential test of the command-line parser against bash (tests/diff/):
+# pol-parse-dump prints the parse (and the rendered line once policy/ defines
+# pol_render); pol-argv-trace, libc only, stands in for external commands.
+POL_RENDER_SRC := $(shell grep -lsP '^pol_render\s*\x28' policy/*.c)
+ifneq ($(POL_RENDER_SRC),)
+$(BUILD)/obj/tests/tools/pol-parse-dump.o: CPPFLAGS += -DPOL_HAVE_RENDER
+endif
+TOOLS += $(BUILD)/tools/pol-argv-trace
+$(BUILD)/tools/pol-argv-trace: $(BUILD)/obj/tests/diff/argv_trace.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+# make diff-long: the differential test on the corpus plus DIFF_LINES lines
+# generated with DIFF_SEED (bounded by DIFF_BUDGET seconds of bash time).
+# make diff-corpus: rebuilds tests/diff/corpus/ (deterministic).
+DIFF_LINES  ?= 20000
+DIFF_SEED   ?= 1
+DIFF_BUDGET ?= 1800
+diff-long: tools
+	ESCORT_TOOLS=$(BUILD)/tools python3 tests/diff/bash_diff.py --random $(DIFF_LINES) \
+	    --seed $(DIFF_SEED) --budget $(DIFF_BUDGET) --json $(BUILD)/diff-long.json
+diff-corpus:
+	python3 tests/diff/gen_corpus.py
+.PHONY: diff-long diff-corpus

@@ -1,0 +1,183 @@
+"""Bypass cases against a TIGHT ALLOWLIST, through the real proxy with the
+stock ssh client; side effects checked on the target (harness/boundary.py).
+
+Every denied case hides `touch {M}` (or a read of a denied file) inside a
+command the allowlist might be fooled into reading as allowed; {M} must never
+appear.  Every allowed case must run exactly the words the policy checked."""
+from harness.core import Env
+from harness.boundary import BoundaryWorld, Case, cases
+
+TIMEOUT = 240
+
+POLICY = r"""
+rule tight {
+    who user:alice
+    where target:web*
+    exec yes
+    allow "cat {D}/log/*"
+    allow "grep * {D}/log/*"
+    allow "wc -l {D}/log/*"
+    allow "ls"
+    allow "ls *"
+    allow "ls -l *"
+    allow "echo ..."
+    allow "printf * *"
+    allow "test * *"
+    allow "env"
+    allow "id"
+    allow "true"
+    allow "systemctl status *"
+}
+"""
+
+LOG = "started\nerror 1\nstopped\n"
+LONG = "A" * 5000
+
+ALLOWED = [
+    Case("allow-ls", "ls", "allow"),
+    Case("allow-ls-dir", "ls {D}/log", "allow", out="app.log\nauth.log\nsub\n"),
+    Case("allow-ls-l", "ls -l {D}/f", "allow"),
+    Case("allow-cat", "cat {D}/log/app.log", "allow", out=LOG),
+    Case("allow-cat-glob", "cat {D}/log/a*.log", "allow", out=LOG + "login ok\n"),
+    Case("allow-grep", "grep error {D}/log/app.log", "allow", out="error 1\n"),
+    Case("allow-wc", "wc -l {D}/log/app.log", "allow", out="3 {D}/log/app.log\n"),
+    Case("allow-echo", "echo hello world", "allow", out="hello world\n"),
+    Case("allow-echo-quotes", "echo 'a  b' \"c d\"", "allow", out="a  b c d\n"),
+    Case("allow-echo-dq-literal-subst", "echo \"\\$(touch {M})\"", "allow", out="$(touch {M})\n"),
+    Case("allow-echo-sq-subst", "echo '$(touch {M})'", "allow", out="$(touch {M})\n"),
+    Case("allow-echo-escaped-subst", "echo \\$\\(touch {M}\\)", "allow", out="$(touch {M})\n"),
+    Case("allow-echo-sq-backticks", "echo '`touch {M}`'", "allow", out="`touch {M}`\n"),
+    Case("allow-echo-sq-list", "echo 'a;touch {M}'", "allow", out="a;touch {M}\n"),
+    Case("allow-echo-sq-arith", "echo '$[$(touch {M})]'", "allow", out="$[$(touch {M})]\n"),
+    Case("allow-echo-sq-hash", "echo x '#' y", "allow", out="x # y\n"),
+    Case("allow-echo-dq-bsnl", "echo \"a\\\nb\"", "allow", out="ab\n"),
+    Case("allow-echo-bsnl", "echo a\\\nb", "allow", out="ab\n"),
+    Case("allow-echo-sq-bsnl", "echo 'a\\\nb'", "allow", out="a\\\nb\n"),
+    Case("allow-echo-apostrophe", "echo \"it's\"", "allow", out="it's\n"),
+    Case("allow-echo-fd-dup", "echo a 2>&1", "allow", out="a\n"),
+    Case("allow-echo-devnull", "echo a >/dev/null", "allow", out=""),
+    Case("allow-test-f", "test -f {D}/log/app.log", "allow"),
+    Case("allow-printf", "printf '%s\\n' ab", "allow", out="ab\n"),
+    Case("allow-env", "env", "allow"),
+    Case("allow-id", "id", "allow"),
+    Case("allow-true", "true", "allow"),
+    Case("allow-unicode", "echo \uff41\uff42\uff43", "allow", out="\uff41\uff42\uff43\n"),
+    Case("allow-unicode-dollar", "echo \uff04\uff08touch {M}\uff09", "allow",
+         out="\uff04\uff08touch {M}\uff09\n"),
+    Case("allow-unicode-semicolon", "echo hi\uff1btouch {M}", "allow", out="hi\uff1btouch {M}\n"),
+    Case("allow-greek-question-mark", "echo hi\u037e touch {M}", "allow", out="hi\u037e touch {M}\n"),
+    Case("allow-cr-in-word", "echo 'a\rb'", "allow", out="a\rb\n"),
+    Case("allow-long", "echo " + LONG, "allow", out=LONG + "\n"),
+    Case("allow-cat-dot", "cat {D}/log/./app.log", "allow", out=LOG),
+    Case("allow-cat-slashes", "cat {D}/log//app.log", "allow", out=LOG),
+    Case("any-ansi-c-literal", "echo $'\\x24(touch {M})'", "any", out="$(touch {M})\n"),
+    Case("any-comment", "echo x #$(touch {M})", "any", out="x\n"),
+    Case("any-arith", "echo $[1+1]", "any"),
+    Case("any-arith-dq", "echo \"$[1+1]\"", "any"),
+    Case("any-arith-subscript", "echo a[1+1]", "any"),
+]
+
+DENIED = (
+    cases("combine", "deny",
+          "echo a; touch {M}", "echo a;touch {M}", "echo a && touch {M}",
+          "ls /nonexistent || touch {M}", "echo a | touch {M}", "echo a |& touch {M}",
+          "touch {M} &", "echo a & touch {M}", "echo a\ntouch {M}", "echo a\r\ntouch {M}",
+          "echo $(touch {M})", "echo `touch {M}`", "echo \"$(touch {M})\"",
+          "echo \"`touch {M}`\"", "echo <(touch {M})", "echo >(touch {M})",
+          "cat {D}/log/app.log <(touch {M})", "cat <<EOF\n$(touch {M})\nEOF",
+          "echo <<EOF\n$(touch {M})\nEOF", "echo a <<< \"$(touch {M})\"",
+          "{ touch {M}; }", "(touch {M})", "if true; then touch {M}; fi",
+          "for i in 1; do touch {M}; done", "case x in x) touch {M};; esac",
+          "f() { touch {M}; }; f", "function f { touch {M}; }; f",
+          "echo ${x:-$(touch {M})}", "echo $(echo $(touch {M}))", "echo $((1))$(touch {M})",
+          "systemctl status x; touch {M}", "echo a\n\ntouch {M}"),
+    cases("arith", "deny",
+          "echo $[$(touch {M})]", "echo $[a[$(touch {M})]]", "echo $(( $(touch {M}) ))",
+          "echo $((a[$(touch {M})]))", "echo $[`touch {M}`]",
+          "test -v 'a[$(touch {M})]'", "test -v a[\\$\\(touch\\ {M}\\)]",
+          "printf -v 'a[$(touch {M})]' x", "printf -v'a[$(touch {M})]' x",
+          "printf -va[\\$\\(touch\\ {M}\\)] x",
+          "[ -v 'a[$(touch {M})]' ]", "[[ -v a[$(touch {M})] ]]",
+          "let 'a[$(touch {M})]=1'", "declare 'a[$(touch {M})]=1'",
+          "read 'a[$(touch {M})]' <<< x", "(( a[$(touch {M})] ))"),
+    cases("bsnl", "deny",
+          "echo a \\\n; touch {M}", "echo \"a\\\n\"; touch {M}", "echo a\\\n&& touch {M}",
+          "echo \"\\\n$(touch {M})\"", "echo \\\n$(touch {M})", "echo $\\\n(touch {M})",
+          "echo \"$\\\n(touch {M})\"", "echo a \\\n| touch {M}", "echo $\\\n[$(touch {M})]",
+          "ec\\\nho x; touch {M}"),
+    cases("fd-var", "deny",
+          "echo hi {fd}>{M}", "echo hi {fd}>>{M}", "ls {x}<>{M}", "echo {a}>{M} hi",
+          "echo hi {fd}>&2 $(touch {M})"),
+    cases("time", "deny",
+          "time ! touch {M}", "time touch {M}", "time -p touch {M}", "time coproc touch {M}",
+          "! touch {M}", "time ! echo x; touch {M}", "time echo a | touch {M}",
+          "time ! echo $(touch {M})"),
+    cases("hash-in-subst", "deny",
+          "echo $(echo x #)\ntouch {M}\n)", "echo $( #)\ntouch {M}\n)",
+          "echo x #\ntouch {M}", "echo $(: #\ntouch {M})", "echo `: #`; touch {M}"),
+    cases("wrap", "deny",
+          "env touch {M}", "env - touch {M}", "env -i touch {M}", "env -u X touch {M}",
+          "echo {M} | xargs touch", "echo {M} | xargs -i touch {}",
+          "echo {M} | xargs -l touch", "echo {M} | xargs --replace touch {}",
+          "bash -c 'touch {M}'", "bash -c -- 'touch {M}'", "sh -c 'touch {M}'",
+          "script -qc 'touch {M}' /dev/null", "sg root -c 'touch {M}'",
+          "watch -n 1 'touch {M}'", "find {D}/f -maxdepth 0 -exec touch {M} \\;",
+          "find {D}/f -maxdepth 0 -exec touch {M} {} +",
+          "find {D}/f -maxdepth 0 -execdir touch {M} \\;",
+          "find {D}/f -maxdepth 0 -ok touch {M} \\;",
+          "find {D}/f -maxdepth 0 -okdir touch {M} \\;",
+          "find {D}/f -maxdepth 0 -fprint {M}", "sudo touch {M}", "timeout 5 touch {M}",
+          "nice touch {M}", "nohup touch {M}", "command touch {M}",
+          "builtin eval 'touch {M}'", "exec touch {M}", "env echo x; touch {M}"),
+    cases("wrap-glob", "deny",
+          "env /usr/bin/tou[c]h {M}", "/usr/bin/tou?h {M}", "/usr/bin/t*ch {M}",
+          "ec?o $(touch {M})", "e[c]ho x; touch {M}"),
+    cases("eval", "deny",
+          "eval 'touch {M}'", "eval echo '$(touch {M})'", "source {P}", ". {P}",
+          "trap 'touch {M}' EXIT", "alias ls='touch {M}'", "coproc touch {M}",
+          "coproc { touch {M}; }", "compgen -C 'touch {M}' x", "hash -p /usr/bin/touch ls"),
+    cases("interp", "deny",
+          "python3 -c 'open(\"{M}\", \"w\")'", "perl -e 'open F, \">{M}\"'",
+          "awk 'BEGIN{system(\"touch {M}\")}'", "sed -n '1e touch {M}' {D}/log/app.log",
+          "grep -e x {D}/log/app.log; touch {M}"),
+    cases("quote", "deny",
+          "\\touch {M}", "t''ouch {M}", "\"t\"ouch {M}", "/usr/bin/touch {M}",
+          "e\\cho a; touch {M}", "ec''ho $(touch {M})", "$'\\x74ouch' {M}"),
+    cases("envvar", "deny",
+          "IFS=x echo a", "PATH={B} ls", "BASH_ENV={P} true", "PATH={B}:/usr/bin id",
+          "LC_ALL=C echo $(touch {M})"),
+    cases("path", "deny",
+          "cat {D}/log/../etc/shadow", "cat {D}/log//../etc/shadow",
+          "cat {D}/log/./../etc/shadow", "cat {D}/log/.././etc/shadow",
+          "cat {D}/log/sub/../../etc/shadow", "cat {D}/log/*/../../etc/shadow",
+          "grep root {D}/log/../etc/shadow", "grep SECRET {D}/log/../etc/ssh/sshd_config",
+          "wc -l {D}/log/../etc/shadow", "cat {D}/log/app.log {D}/etc/shadow",
+          "cd {D}/log && cat ../etc/shadow", "cat {D}/log/..", "cat {D}/etc/shadow"),
+    cases("lookalike", "deny",
+          "\uff45cho hi; touch {M}", "\u0435cho hi", "ech\u043e $(touch {M})"),
+    cases("long", "deny",
+          "echo " + "A" * 100000 + "; touch {M}", "echo " + "B" * 70000 + " $(touch {M})",
+          "echo " + "x " * 20000 + "\ntouch {M}"),
+    cases("cr", "deny",
+          "echo hi\r; touch {M}", "ls\r {D}", "echo a\r&& touch {M}"),
+)
+
+SENDENV = [
+    Case("sendenv-shellshock", "env", "allow",
+         sendenv={"LC_PAYLOAD": "() { :; }; touch {M}"}, absent=["touch {M}"]),
+    Case("sendenv-lc-all-subst", "env", "allow",
+         sendenv={"LC_ALL": "$(touch {M})"}, absent=["touch {M}"]),
+    Case("sendenv-lang-list", "env", "allow",
+         sendenv={"LANG": "C;touch {M}"}, absent=["touch {M}"]),
+    Case("sendenv-lc-unknown", "env", "allow",
+         sendenv={"LC_EVIL": "payload-{M}"}, absent=["payload-{M}"]),
+]
+
+
+def test_tight_allowlist_cases():
+    table = ALLOWED + [c for group in DENIED for c in group] + SENDENV
+    with Env("boundary-allow") as env:
+        w = BoundaryWorld(env, POLICY, sshd_extra="AcceptEnv LANG LC_*\n")
+        failed = w.run(table)
+        assert not failed, "%d of %d cases failed:\n%s" % (len(failed), len(table),
+                                                            "\n".join(failed))

@@ -4,10 +4,11 @@ stock ssh client; side effects checked on the target (harness/boundary.py).
 Every denied case hides `touch {M}` (or a read of a denied file) inside a
 command the allowlist might be fooled into reading as allowed; {M} must never
 appear.  Every allowed case must run exactly the words the policy checked."""
-from harness.core import Env
+from harness.core import Env, BIN
 from harness.boundary import BoundaryWorld, Case, cases
 
-TIMEOUT = 240
+# about 50 s on two busy cores; ASan+UBSan builds run several times slower
+TIMEOUT = 600 if "san" in BIN else 240
 
 POLICY = r"""
 rule tight {

@@ -7,10 +7,11 @@ with the constructs an admin of such a policy would permit.  Every denied
 case tries to run touch (marker {M} must never appear), rm (victim {V}
 must survive) or to read a denied path (its secret must not reach the
 client) in a way that is not literally `touch ...`, `rm ...` or the path."""
-from harness.core import Env
+from harness.core import Env, BIN
 from harness.boundary import BoundaryWorld, Case, cases
 
-TIMEOUT = 240
+# about 50 s on two busy cores; ASan+UBSan builds run several times slower
+TIMEOUT = 600 if "san" in BIN else 240
 
 POLICY = r"""
 rule loose {

@@ -21,6 +21,7 @@ struct heredoc {
 	char *delim;
 	bool quoted, strip_tabs;
 	size_t simple;		/* index of the command it belongs to */
+	size_t redir;		/* index of its redirection in that command */
 };
 
 struct parser {
@@ -39,6 +40,9 @@ struct parser {
 /* A word being read. */
 struct wordst {
 	struct sbuf text, glob;
+	struct pol_wseg *seg;
+	size_t nseg, segcap;
+	bool tilde_prefix;	/* still inside the ~user prefix */
 	unsigned flags;
 	bool any;		/* at least one part (even an empty quoted one) */
 	bool assign_ok;		/* so far an unquoted NAME */
@@ -48,6 +52,16 @@ struct wordst {
 
 
 int sb_put(struct sbuf *b, const char *p, size_t n);
+/* True when the body b[0..n) of ${...} is a form the parser accepts (see
+ * cmdword.c): its meaning cannot depend on other variables' values. */
+bool cmd_simple_brace_param(const char *b, size_t n);
+/* Frees what a word being read holds. */
+void wordst_free(struct wordst *w);
+/* Moves a word being read into *out (its text, glob form and segments);
+ * w is left empty.  Returns 0 or POL_E_NOMEM. */
+int wordst_take(struct wordst *w, struct pol_word *out);
+/* Frees what a parsed word holds. */
+void pol_word_clear(struct pol_word *pw);
 int sb_putc(struct sbuf *b, char ch);
 /* Records the first problem (POL_E_UNPARSABLE or POL_E_TOOBIG) at byte `at`. */
 void cmd_fail(struct parser *P, int err, size_t at, const char *fmt, ...)

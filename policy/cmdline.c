@@ -81,16 +81,15 @@ skip_blanks(struct parser *P)
 static void
 simple_clear(struct pol_simple *sc)
 {
-	for (size_t i = 0; i < sc->nwords; i++) {
-		free(sc->words[i].s);
-		free(sc->words[i].glob);
-	}
+	for (size_t i = 0; i < sc->nwords; i++)
+		pol_word_clear(&sc->words[i]);
 	free(sc->words);
 	for (size_t i = 0; i < sc->nassign; i++)
-		free(sc->assign[i]);
+		pol_word_clear(&sc->assignw[i]);
+	free(sc->assignw);
 	free(sc->assign);
 	for (size_t i = 0; i < sc->nredirs; i++)
-		free(sc->redirs[i].target);
+		pol_word_clear(&sc->redirs[i].word);
 	free(sc->redirs);
 	memset(sc, 0, sizeof(*sc));
 }
@@ -146,33 +145,26 @@ add_word(struct pol_simple *sc, struct wordst *w)
 	if (v == NULL)
 		return POL_E_NOMEM;
 	sc->words = v;
-	struct pol_word *pw = &v[sc->nwords++];
-	pw->s = w->text.p ? w->text.p : strdup("");
-	pw->len = w->text.n;
-	pw->flags = w->flags;
-	pw->glob = NULL;
-	w->text.p = NULL;
-	if (w->flags & POL_W_GLOB) {
-		pw->glob = w->glob.p;
-		w->glob.p = NULL;
-	}
-	free(w->glob.p);
-	w->glob.p = NULL;
-	return pw->s ? 0 : POL_E_NOMEM;
+	return wordst_take(w, &v[sc->nwords++]);
 }
 
+/* An assignment is kept as a word (assignw) and, for the matcher, as the
+ * same text in assign[]. */
 static int
 add_assign(struct pol_simple *sc, struct wordst *w)
 {
-	char **v = realloc(sc->assign, (sc->nassign + 1) * sizeof(*v));
+	struct pol_word *v = realloc(sc->assignw, (sc->nassign + 1) * sizeof(*v));
 	if (v == NULL)
 		return POL_E_NOMEM;
-	sc->assign = v;
-	v[sc->nassign++] = w->text.p;
-	w->text.p = NULL;
-	free(w->glob.p);
-	w->glob.p = NULL;
-	return 0;
+	sc->assignw = v;
+	char **a = realloc(sc->assign, (sc->nassign + 1) * sizeof(*a));
+	if (a == NULL)
+		return POL_E_NOMEM;
+	sc->assign = a;
+	int r = wordst_take(w, &v[sc->nassign]);
+	a[sc->nassign] = v[sc->nassign].s;
+	sc->nassign++;
+	return r;
 }
 
 /* Reads a redirection operator at P->i (digits already consumed into fd). */
@@ -216,31 +208,31 @@ read_redir(struct parser *P, struct pol_simple *sc, int fd, size_t start)
 	size_t wstart = P->i;
 	int r = cmd_read_word(P, &w, &cons, false);
 	if (r != 0 || P->err) {
-		free(w.text.p);
-		free(w.glob.p);
+		wordst_free(&w);
 		return r;
 	}
 	struct pol_redir *v = realloc(sc->redirs, (sc->nredirs + 1) * sizeof(*v));
 	if (v == NULL) {
-		free(w.text.p);
-		free(w.glob.p);
+		wordst_free(&w);
 		return POL_E_NOMEM;
 	}
 	sc->redirs = v;
 	struct pol_redir *rd = &v[sc->nredirs++];
+	memset(rd, 0, sizeof(*rd));
 	rd->fd = fd;
 	memcpy(rd->op, op, sizeof(rd->op));
-	rd->target = w.text.p ? w.text.p : strdup("");
-	free(w.glob.p);
-	if (rd->target == NULL)
-		return POL_E_NOMEM;
+	unsigned wflags = w.flags;
+	r = wordst_take(&w, &rd->word);
+	rd->target = rd->word.s;
+	if (r != 0)
+		return r;
 	sc->constructs |= cons;
 	bool dup = (strcmp(op, ">&") == 0 || strcmp(op, "<&") == 0) &&
 	    rd->target[0] != '\0' && strspn(rd->target, "0123456789-") == strlen(rd->target);
 	if (strcmp(op, "<<") == 0 || strcmp(op, "<<-") == 0) {
 		rd->is_file = false;
 		sc->constructs |= POL_C_HEREDOC;
-		if (w.flags & (POL_W_VAR | POL_W_SUBST)) {
+		if (wflags & (POL_W_VAR | POL_W_SUBST)) {
 			cmd_fail(P, POL_E_UNPARSABLE, wstart, "expansion in a here-document delimiter");
 			return 0;
 		}
@@ -252,9 +244,11 @@ read_redir(struct parser *P, struct pol_simple *sc, int fd, size_t start)
 		if (d == NULL)
 			return POL_E_NOMEM;
 		P->hd[P->nhd].delim = d;
-		P->hd[P->nhd].quoted = (w.flags & POL_W_QUOTED) != 0;
+		P->hd[P->nhd].quoted = (wflags & POL_W_QUOTED) != 0;
+		rd->hd_quoted = P->hd[P->nhd].quoted;
 		P->hd[P->nhd].strip_tabs = op[2] == '-';
 		P->hd[P->nhd].simple = (size_t)-1;
+		P->hd[P->nhd].redir = sc->nredirs - 1;
 		P->nhd++;
 	} else if (strcmp(op, "<<<") == 0) {
 		rd->is_file = false;
@@ -328,14 +322,12 @@ parse_simple(struct parser *P, int term, size_t *idx)
 		unsigned cons = 0;
 		r = cmd_read_word(P, &w, &cons, sc.nwords == 0);
 		if (r != 0 || P->err) {
-			free(w.text.p);
-			free(w.glob.p);
+			wordst_free(&w);
 			break;
 		}
 		if (!w.any) {
 			cmd_fail(P, POL_E_UNPARSABLE, P->i, "unexpected character");
-			free(w.text.p);
-			free(w.glob.p);
+			wordst_free(&w);
 			break;
 		}
 		empty = false;
@@ -347,8 +339,7 @@ parse_simple(struct parser *P, int term, size_t *idx)
 		if (sc.nwords == 0) {
 			if (!(w.flags & POL_W_QUOTED) && w.text.p && is_reserved(w.text.p)) {
 				cmd_fail(P, POL_E_UNPARSABLE, start, "shell keyword '%s'", w.text.p);
-				free(w.text.p);
-				free(w.glob.p);
+				wordst_free(&w);
 				break;
 			}
 			if (w.flags & (POL_W_VAR | POL_W_SUBST))
@@ -357,15 +348,13 @@ parse_simple(struct parser *P, int term, size_t *idx)
 				cons |= POL_C_GLOB_CMD;
 			if (peek(P, 0) == '(') {
 				cmd_fail(P, POL_E_UNPARSABLE, P->i, "function definition");
-				free(w.text.p);
-				free(w.glob.p);
+				wordst_free(&w);
 				break;
 			}
 		}
 		sc.constructs |= cons;
 		if (sc.nwords >= 4096) {
-			free(w.text.p);
-			free(w.glob.p);
+			wordst_free(&w);
 			cmd_fail(P, POL_E_TOOBIG, start, "too many words");
 			break;
 		}
@@ -398,6 +387,7 @@ read_heredocs(struct parser *P)
 		struct heredoc *h = &P->hd[k];
 		size_t dl = strlen(h->delim);
 		bool done = false;
+		size_t body = P->i;
 		while (P->i < P->len) {
 			size_t ls = P->i;
 			const char *nl = memchr(P->s + ls, '\n', P->len - ls);
@@ -409,6 +399,11 @@ read_heredocs(struct parser *P)
 					b++;
 			if (le - b == dl && memcmp(P->s + b, h->delim, dl) == 0) {
 				done = true;
+				if (h->simple != (size_t)-1) {
+					struct pol_redir *rd = &P->c->simple[h->simple].redirs[h->redir];
+					rd->hd_body = P->base + body;
+					rd->hd_len = ls - body;
+				}
 				break;
 			}
 			if (!h->quoted) {
@@ -539,6 +534,7 @@ pol_cmdline_parse_opts(const char *line, size_t len, unsigned opts, struct pol_c
 	if (c == NULL)
 		return POL_E_NOMEM;
 	*out = c;
+	c->opts = opts;
 	struct parser P = { .s = line, .len = len, .c = c, .opts = opts };
 	if (len > POL_CMDLINE_MAX) {
 		cmd_fail(&P, POL_E_TOOBIG, POL_CMDLINE_MAX, "line longer than %d bytes",

@@ -53,12 +53,40 @@ unsigned pol_construct_bit(const char *name);
 #define POL_W_BRACE   0x10	/* unquoted brace expansion */
 #define POL_W_TILDE   0x20	/* unquoted leading ~ */
 
+/*
+ * A word is kept twice: as the text the policy matches (after quote
+ * removal, expansions left as written) and as segments that say what each
+ * byte range of that text is to the shell.  The renderer (pol_render)
+ * rebuilds the word from the segments alone, so a byte the parser read as
+ * literal can only ever reach the shell as a literal.
+ */
+enum pol_seg_kind {
+	POL_SEG_LIT,		/* literal bytes (quoted or not) */
+	POL_SEG_GLOB,		/* an unquoted * or ?, or a whole [...] bracket */
+	POL_SEG_BRACE,		/* an unquoted { , } or . (brace expansion only
+				 * when the word has POL_W_BRACE) */
+	POL_SEG_TILDE,		/* the unquoted ~ and user name at a word start */
+	POL_SEG_EQ,		/* the '=' that makes an assignment */
+	POL_SEG_VAR,		/* $NAME, ${NAME...}, $1, $@ ...: as written */
+	POL_SEG_SUBST,		/* $(...), `...`, <(...) or >(...) */
+};
+
+struct pol_wseg {
+	unsigned char kind;	/* enum pol_seg_kind */
+	bool in_dq;		/* VAR, SUBST: inside double quotes */
+	char open;		/* SUBST: '$' for $( and `, '<' or '>' */
+	size_t off, len;	/* the range of the word's text it covers */
+	size_t body, blen;	/* SUBST: the body's range in the whole line */
+};
+
 struct pol_word {
 	char *s;		/* the word after quote removal, NUL-terminated */
 	size_t len;		/* may contain NUL bytes; matching uses len */
 	unsigned flags;
 	char *glob;		/* when POL_W_GLOB: the word as an fnmatch pattern
 				 * with quoted characters escaped; else NULL */
+	size_t nseg;
+	struct pol_wseg *seg;	/* covers s[0..len) in order */
 };
 
 struct pol_redir {
@@ -66,6 +94,10 @@ struct pol_redir {
 	char op[4];		/* "<" ">" ">>" ">|" "<>" ">&" "<&" "&>" "<<" "<<<" ... */
 	char *target;		/* the word after quote removal */
 	bool is_file;		/* a real file (not a fd dup or /dev/null) */
+	struct pol_word word;	/* the target as a word (word.s is target) */
+	bool hd_quoted;		/* << and <<-: the delimiter was quoted */
+	size_t hd_body, hd_len;	/* << and <<-: the body's range in the line
+				 * (without the delimiter line) */
 };
 
 struct pol_simple {
@@ -73,6 +105,7 @@ struct pol_simple {
 	struct pol_word *words;	/* words[0] is the command name */
 	size_t nassign;
 	char **assign;		/* "NAME=value" prefixes */
+	struct pol_word *assignw;	/* the same as words (assignw[i].s is assign[i]) */
 	size_t nredirs;
 	struct pol_redir *redirs;
 	unsigned constructs;	/* POL_C_* seen in this command */
@@ -86,6 +119,7 @@ struct pol_cmdline {
 	struct pol_simple *simple;
 	unsigned constructs;	/* union over all simple commands */
 	size_t comment_offset;	/* byte offset of the first comment, if any */
+	unsigned opts;		/* the POL_PARSE_* options it was parsed with */
 	int error;		/* 0, or POL_E_UNPARSABLE / POL_E_TOOBIG */
 	size_t err_offset;	/* byte offset of the problem */
 	char err_msg[96];	/* what was not understood */

@@ -36,6 +36,77 @@ sb_putc(struct sbuf *b, char ch)
 	return sb_put(b, &ch, 1);
 }
 
+void
+wordst_free(struct wordst *w)
+{
+	free(w->text.p);
+	free(w->glob.p);
+	free(w->seg);
+	w->text.p = w->glob.p = NULL;
+	w->seg = NULL;
+	w->nseg = w->segcap = 0;
+}
+
+void
+pol_word_clear(struct pol_word *pw)
+{
+	free(pw->s);
+	free(pw->glob);
+	free(pw->seg);
+	pw->s = pw->glob = NULL;
+	pw->seg = NULL;
+	pw->nseg = 0;
+}
+
+int
+wordst_take(struct wordst *w, struct pol_word *out)
+{
+	out->s = w->text.p ? w->text.p : strdup("");
+	out->len = w->text.n;
+	out->flags = w->flags;
+	out->glob = NULL;
+	out->seg = w->seg;
+	out->nseg = w->nseg;
+	w->text.p = NULL;
+	w->seg = NULL;
+	w->nseg = w->segcap = 0;
+	if (w->flags & POL_W_GLOB) {
+		out->glob = w->glob.p;
+		w->glob.p = NULL;
+	}
+	free(w->glob.p);
+	w->glob.p = NULL;
+	return out->s ? 0 : POL_E_NOMEM;
+}
+
+/* Adds a segment covering the last `len` bytes of the word's text.  A
+ * literal run extends the previous literal segment; a tilde prefix the
+ * previous tilde segment. */
+static int
+w_seg(struct wordst *w, enum pol_seg_kind kind, size_t len, bool in_dq, char open,
+    size_t body, size_t blen)
+{
+	size_t off = w->text.n - len;
+	if (w->nseg > 0 && (kind == POL_SEG_LIT || kind == POL_SEG_TILDE)) {
+		struct pol_wseg *l = &w->seg[w->nseg - 1];
+		if (l->kind == kind && l->off + l->len == off) {
+			l->len += len;
+			return 0;
+		}
+	}
+	if (w->nseg == w->segcap) {
+		size_t cap = w->segcap ? w->segcap * 2 : 4;
+		struct pol_wseg *v = realloc(w->seg, cap * sizeof(*v));
+		if (v == NULL)
+			return POL_E_NOMEM;
+		w->seg = v;
+		w->segcap = cap;
+	}
+	w->seg[w->nseg++] = (struct pol_wseg){ .kind = (unsigned char)kind, .in_dq = in_dq,
+		.open = open, .off = off, .len = len, .body = body, .blen = blen };
+	return 0;
+}
+
 
 /* Parses a nested line (substitution body) from s[0..n) at depth+1. */
 void
@@ -72,22 +143,40 @@ w_char(struct wordst *w, char ch, bool quoted)
 	if (quoted) {
 		w->flags |= POL_W_QUOTED;
 		w->assign_ok = false;
+		w->tilde_prefix = false;
 	}
-	return r;
+	return r == 0 ? w_seg(w, POL_SEG_LIT, 1, false, 0, 0, 0) : r;
+}
+
+/* Appends an unquoted character that means something to the shell (a
+ * glob, brace, tilde or assignment character) as a segment of its own. */
+static int
+w_special(struct wordst *w, char ch, enum pol_seg_kind kind)
+{
+	int r = sb_putc(&w->text, ch);
+	if (r == 0)
+		r = sb_putc(&w->glob, ch);
+	w->any = true;
+	return r == 0 ? w_seg(w, kind, 1, false, 0, 0, 0) : r;
 }
 
 /* The word gets the expansion P->s[start .. P->i) verbatim, in its text and
  * glob forms, flagged (POL_W_SUBST or POL_W_VAR); no assignment can follow.
  * Returns 0 or POL_E_NOMEM. */
 static int
-w_expansion(struct parser *P, struct wordst *w, size_t start, unsigned flag)
+w_expansion(struct parser *P, struct wordst *w, size_t start, unsigned flag, bool in_dq,
+    char open, size_t body, size_t blen)
 {
 	w->flags |= flag;
 	w->assign_ok = false;
+	w->tilde_prefix = false;
 	w->any = true;
 	int r = sb_put(&w->text, P->s + start, P->i - start);
 	if (r == 0)
 		r = sb_put(&w->glob, P->s + start, P->i - start);
+	if (r == 0)
+		r = w_seg(w, flag == POL_W_VAR ? POL_SEG_VAR : POL_SEG_SUBST, P->i - start, in_dq,
+		    open, P->base + body, blen);
 	return r;
 }
 
@@ -135,7 +224,7 @@ find_close_paren(struct parser *P)
 /* At "$(" "<(" or ">(" (P->i on the '('): parses the body and appends the
  * raw text to the word. */
 static int
-w_subst(struct parser *P, struct wordst *w, size_t start)
+w_subst(struct parser *P, struct wordst *w, size_t start, bool in_dq)
 {
 	P->i++;			/* '(' */
 	if (peek(P, 0) == '(') {
@@ -150,12 +239,13 @@ w_subst(struct parser *P, struct wordst *w, size_t start)
 	}
 	cmd_parse_nested(P, P->s + body, close - body, P->base + body);
 	P->i = close + 1;
-	return w_expansion(P, w, start, POL_W_SUBST);
+	return w_expansion(P, w, start, POL_W_SUBST, in_dq, P->s[start] == '$' ? '$' : P->s[start],
+	    body, close - body);
 }
 
 /* At '`': parses the body (no escapes inside, for simplicity). */
 static int
-w_backtick(struct parser *P, struct wordst *w)
+w_backtick(struct parser *P, struct wordst *w, bool in_dq)
 {
 	size_t start = P->i;
 	const char *q = memchr(P->s + start + 1, '`', P->len - start - 1);
@@ -171,7 +261,45 @@ w_backtick(struct parser *P, struct wordst *w)
 	cmd_parse_nested(P, P->s + start + 1, end - start - 1, P->base + start + 1);
 	P->i = end + 1;
 	/* the caller marks the construct */
-	return w_expansion(P, w, start, POL_W_SUBST);
+	return w_expansion(P, w, start, POL_W_SUBST, in_dq, '$', start + 1, end - start - 1);
+}
+
+/*
+ * True when the body of ${...} is one of the forms whose meaning does not
+ * depend on the values of other variables: [#]NAME, [#]N, a special
+ * parameter, or NAME followed by one of :- - := = :+ + :? ? and a plain
+ * word.  Substrings, patterns, case changes, transformations (@P runs
+ * prompt expansion), indirection (!) and subscripts (arithmetic) are not.
+ */
+bool
+cmd_simple_brace_param(const char *b, size_t n)
+{
+	size_t i = 0;
+	if (n > 1 && b[0] == '#')
+		i = 1;
+	if (i < n && is_name_start((unsigned char)b[i])) {
+		while (i < n && is_name_char((unsigned char)b[i]))
+			i++;
+	} else if (i < n && isdigit((unsigned char)b[i])) {
+		while (i < n && isdigit((unsigned char)b[i]))
+			i++;
+	} else if (i < n && strchr("@*#?-$!", b[i]) != NULL && b[i] != '\0') {
+		i++;
+	} else {
+		return false;
+	}
+	if (i == n)
+		return true;
+	if (b[0] == '#')
+		return false;
+	if (b[i] == ':')
+		i++;
+	if (i >= n || strchr("-=+?", b[i]) == NULL)
+		return false;
+	for (i++; i < n; i++)
+		if (strchr("$`{}\"'\\[]()!", b[i]) != NULL)
+			return false;
+	return true;
 }
 
 /* At '$' (unquoted or in double quotes).  Returns 0 or POL_E_NOMEM; parse
@@ -184,7 +312,7 @@ w_dollar(struct parser *P, struct wordst *w, bool in_dq, unsigned *cons)
 	if (n == '(') {
 		P->i++;
 		*cons |= POL_C_SUBST;
-		return w_subst(P, w, start);
+		return w_subst(P, w, start, in_dq);
 	}
 	if (!in_dq && (n == '\'' || n == '"')) {
 		cmd_fail(P, POL_E_UNPARSABLE, start, "$%c quoting", n);
@@ -192,16 +320,14 @@ w_dollar(struct parser *P, struct wordst *w, bool in_dq, unsigned *cons)
 	}
 	if (n == '{') {
 		size_t j = P->i + 2;
-		while (j < P->len && P->s[j] != '}') {
-			if (P->s[j] == '$' || P->s[j] == '`' || P->s[j] == '{' ||
-			    P->s[j] == '"' || P->s[j] == '\'' || P->s[j] == '\\') {
-				cmd_fail(P, POL_E_UNPARSABLE, start, "complex ${...} expansion");
-				return 0;
-			}
+		while (j < P->len && P->s[j] != '}')
 			j++;
-		}
 		if (j >= P->len) {
 			cmd_fail(P, POL_E_UNPARSABLE, start, "unterminated ${");
+			return 0;
+		}
+		if (!cmd_simple_brace_param(P->s + P->i + 2, j - P->i - 2)) {
+			cmd_fail(P, POL_E_UNPARSABLE, start, "complex ${...} expansion");
 			return 0;
 		}
 		P->i = j + 1;
@@ -217,7 +343,32 @@ w_dollar(struct parser *P, struct wordst *w, bool in_dq, unsigned *cons)
 		return w_char(w, '$', in_dq);
 	}
 	*cons |= POL_C_VARIABLE;
-	return w_expansion(P, w, start, POL_W_VAR);
+	return w_expansion(P, w, start, POL_W_VAR, in_dq, 0, 0, 0);
+}
+
+/*
+ * The length of the bracket expression at s[0] ('['), or 0 when it is not
+ * one the renderer passes through unquoted: an optional ! or ^, an
+ * optional ] as the first member, then members from a small inert set
+ * (letters, digits, _ . , : @ % + -) up to the closing ].
+ */
+static size_t
+bracket_len(const char *s, size_t n)
+{
+	size_t i = 1;
+	if (i < n && (s[i] == '!' || s[i] == '^'))
+		i++;
+	size_t first = i;
+	if (i < n && s[i] == ']')
+		i++;
+	for (; i < n && s[i] != ']'; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!(c < 128 && isalnum(c)) && (c == 0 || strchr("_.,:@%+-", c) == NULL))
+			return 0;
+	}
+	if (i >= n || i == first)
+		return 0;
+	return i + 1;
 }
 
 static bool
@@ -246,7 +397,7 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 		if ((ch == '<' || ch == '>') && peek(P, 1) == '(' && P->i == start) {
 			*cons |= POL_C_PROCSUBST;
 			P->i++;
-			r = w_subst(P, w, start);
+			r = w_subst(P, w, start, false);
 			continue;
 		}
 		if (is_meta(ch))
@@ -308,7 +459,7 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 					r = w_dollar(P, w, true, cons);
 				} else if (d == '`') {
 					*cons |= POL_C_BACKTICK;
-					r = w_backtick(P, w);
+					r = w_backtick(P, w, true);
 				} else {
 					if (d == '!' && history_bang(P))
 						*cons |= POL_C_HISTORY;
@@ -326,13 +477,31 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 		}
 		if (ch == '`') {
 			*cons |= POL_C_BACKTICK;
-			r = w_backtick(P, w);
+			r = w_backtick(P, w, false);
 			continue;
 		}
 		/* plain unquoted character */
-		if (ch == '*' || ch == '?')
+		enum pol_seg_kind kind = POL_SEG_LIT;
+		if (ch == '*' || ch == '?') {
 			w->flags |= POL_W_GLOB;
-		else if (ch == '[') {
+			kind = POL_SEG_GLOB;
+		} else if (ch == '[') {
+			size_t blen = bracket_len(P->s + P->i, P->len - P->i);
+			if (blen > 0) {
+				w->flags |= POL_W_GLOB;
+				w->tilde_prefix = false;
+				w->assign_ok = false;
+				r = sb_put(&w->text, P->s + P->i, blen);
+				if (r == 0)
+					r = sb_put(&w->glob, P->s + P->i, blen);
+				if (r == 0)
+					r = w_seg(w, POL_SEG_GLOB, blen, false, 0, 0, 0);
+				w->any = true;
+				P->i += blen;
+				continue;
+			}
+			/* not a bracket the renderer can keep: it reaches the
+			 * shell quoted, but matching still treats it as a glob */
 			for (size_t j = P->i + 1; j < P->len && !is_meta((unsigned char)P->s[j]); j++)
 				if (P->s[j] == ']') {
 					w->flags |= POL_W_GLOB;
@@ -348,12 +517,23 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 			w->flags |= POL_W_BRACE;
 		else if (ch == '!' && history_bang(P))
 			*cons |= POL_C_HISTORY;
-		if (ch == '=' && w->assign_ok && w->text.n > 0 && !w->is_assign)
+		if (ch == '{' || ch == '}' || ch == ',' || ch == '.')
+			kind = POL_SEG_BRACE;
+		if (ch == '~' && P->i == start) {
+			kind = POL_SEG_TILDE;
+			w->tilde_prefix = true;
+		} else if (w->tilde_prefix && (isalnum(ch) || strchr("._+-", ch) != NULL)) {
+			kind = POL_SEG_TILDE;
+		} else {
+			w->tilde_prefix = false;
+		}
+		if (ch == '=' && w->assign_ok && w->text.n > 0 && !w->is_assign) {
 			w->is_assign = true;
-		else if (w->assign_ok && !w->is_assign &&
+			kind = POL_SEG_EQ;
+		} else if (w->assign_ok && !w->is_assign &&
 		    !(w->text.n == 0 ? is_name_start(ch) : is_name_char(ch)))
 			w->assign_ok = false;
-		r = w_char(w, (char)ch, false);
+		r = kind == POL_SEG_LIT ? w_char(w, (char)ch, false) : w_special(w, (char)ch, kind);
 		P->i++;
 	}
 	if (w->flags & POL_W_GLOB)

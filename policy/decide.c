@@ -9,10 +9,7 @@
 
 #include "policy/pol_int.h"
 
-/* Constructs that are denied unless a rule names them in `construct`. */
-#define NEED_PERMISSION (POL_C_BACKGROUND | POL_C_SUBST | POL_C_BACKTICK | \
-	POL_C_PROCSUBST | POL_C_REDIRECT | POL_C_HEREDOC | POL_C_ASSIGN | POL_C_VARIABLE | \
-	POL_C_VAR_CMD | POL_C_GLOB_CMD | POL_C_BRACE | POL_C_HISTORY)
+#define NEED_PERMISSION POL_C_NEED_PERMISSION
 
 #define MAX_WRAP_DEPTH 8
 
@@ -359,6 +356,20 @@ decide(const struct policy *p, const struct pol_rule *const *cands, size_t ncand
 	}
 	if (out->nchecks == 0)
 		snprintf(out->reason, sizeof(out->reason), "nothing to run");
+	if (out->verdict != POL_DENY) {
+		/* what was decided is what runs: the line is rebuilt from the
+		 * parse, or it does not run at all */
+		r = pol_render(out->cmd, line, len, C.permitted, &out->rendered);
+		if (r == POL_E_NOMEM)
+			return r;
+		if (r != 0) {
+			out->verdict = POL_DENY;
+			out->rule = out->file = out->pattern = NULL;
+			out->line = 0;
+			snprintf(out->reason, sizeof(out->reason),
+			    "the line cannot be rebuilt for the shell exactly as it was checked");
+		}
+	}
 	return 0;
 }
 

@@ -283,6 +283,10 @@ cmd_explain(int argc, char **argv)
 	else
 		printf("decided by: %s\n", dec.verdict == POL_DENY ? "default deny" : "no rule");
 	printf("reason: %s\n", dec.reason);
+	if (dec.rendered != NULL)
+		printf("runs as: %s\n", dec.rendered);
+	else
+		printf("runs as: (nothing: the line is not sent)\n");
 	pol_decision_free(&dec);
 	policy_unref(p);
 	return 0;

@@ -25,6 +25,11 @@ void arena_free(struct arena *a);
 #define ARENA_PUSH(a, vec, n, cap) \
 	((__typeof__(vec))arena_push((a), &(vec), &(n), &(cap), sizeof(*(vec))))
 
+/* Constructs that are denied unless a rule names them in `construct`. */
+#define POL_C_NEED_PERMISSION (POL_C_BACKGROUND | POL_C_SUBST | POL_C_BACKTICK | \
+	POL_C_PROCSUBST | POL_C_REDIRECT | POL_C_HEREDOC | POL_C_ASSIGN | POL_C_VARIABLE | \
+	POL_C_VAR_CMD | POL_C_GLOB_CMD | POL_C_BRACE | POL_C_HISTORY)
+
 /* ---- who / where / escort specs ------------------------------------------- */
 enum spec_kind {
 	SPEC_ANY, SPEC_USER, SPEC_GROUP, SPEC_ATTR_EQ, SPEC_ATTR_NE,

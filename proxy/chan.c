@@ -19,6 +19,7 @@ req_free(struct px_req *r)
 	if (r == NULL)
 		return;
 	free(r->a);
+	free(r->sent);
 	free(r->b);
 	free(r);
 }
@@ -526,7 +527,8 @@ replay_one(struct px_chan *ch)
 		rc = ssh_channel_request_shell(ch->uc);
 		break;
 	case REQ_EXEC:
-		rc = ssh_channel_request_exec(ch->uc, r->a);
+		/* only what the policy rebuilt is ever sent (px_chan_decide) */
+		rc = r->sent != NULL ? ssh_channel_request_exec(ch->uc, r->sent) : SSH_ERROR;
 		break;
 	case REQ_SUBSYSTEM:
 		rc = ssh_channel_request_subsystem(ch->uc, r->a);

@@ -35,6 +35,9 @@ struct px_req {
 	struct px_req *next;
 	enum px_req_kind kind;
 	char *a, *b;                    /* term/env name/command/subsystem/signal; env value */
+	char *sent;                     /* exec: the command line sent to the target, rebuilt
+	                                 * by the policy from the parse of a (never a itself);
+	                                 * set by px_chan_decide when it allows the request */
 	int cols, rows, pxw, pxh;
 };
 
@@ -101,7 +104,7 @@ struct px_chan *px_chan_new(struct px_conn *c, ssh_channel tc);
 
 /* Decides the main request r of ch (chan_decide.c).  Returns 1 when it goes
  * upstream, 0 when it was answered locally (px_chan_local called). */
-int px_chan_decide(struct px_chan *ch, const struct px_req *r);
+int px_chan_decide(struct px_chan *ch, struct px_req *r);
 
 /* Does everything due: replays requests, pulls stalled data, propagates EOF,
  * exit and close.  Called from px_conn_step only. */

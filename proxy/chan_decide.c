@@ -21,8 +21,8 @@
 #include "proxy/worker.h"
 
 static void
-record_decision(struct px_chan *ch, const char *verdict, const char *command, const char *rule,
-    int line, const char *reason)
+record_decision_sent(struct px_chan *ch, const char *verdict, const char *command,
+    const char *rule, int line, const char *reason, const char *sent)
 {
 	struct buf b;
 	struct px_conn *c = ch->c;
@@ -37,14 +37,38 @@ record_decision(struct px_chan *ch, const char *verdict, const char *command, co
 		ev_fields_put_u64(&b, EVF_RULE_LINE, (uint64_t)line);
 	if (reason != NULL)
 		ev_fields_put_str(&b, EVF_REASON, reason);
+	if (sent != NULL)
+		ev_fields_put_str(&b, EVF_RENDERED, sent);
 	if (c->pol != NULL)
 		ev_fields_put_str(&b, EVF_POLICY_HASH, policy_hash(c->pol));
 	(void)px_conn_record(c, EV_DECISION, ch->id, buf_ptr(&b), buf_len(&b));
 	buf_free(&b);
 }
 
+static void
+record_decision(struct px_chan *ch, const char *verdict, const char *command, const char *rule,
+    int line, const char *reason)
+{
+	record_decision_sent(ch, verdict, command, rule, line, reason, NULL);
+}
+
+/* The scp command line as the target will run it: rebuilt from its parse
+ * like any allowed command, never the text received.  Returns a malloc'd
+ * string or NULL. */
+static char *
+scp_rebuild(const char *cmd)
+{
+	struct pol_cmdline *cl;
+	char *out = NULL;
+
+	if (pol_cmdline_parse(cmd, strlen(cmd), &cl) == 0 && cl->nsimple == 1)
+		(void)pol_render(cl, cmd, strlen(cmd), 0, &out);
+	pol_cmdline_free(cl);
+	return out;
+}
+
 int
-px_chan_decide(struct px_chan *ch, const struct px_req *r)
+px_chan_decide(struct px_chan *ch, struct px_req *r)
 {
 	struct px_conn *c = ch->c;
 	const struct pol_session *ps = c->ps;
@@ -112,13 +136,24 @@ px_chan_decide(struct px_chan *ch, const struct px_req *r)
 				px_chan_local(ch, msg, 0, 1);
 				return 0;
 			}
+			free(r->sent);
+			r->sent = scp_rebuild(r->a);
+			if (r->sent == NULL) {
+				record_decision(ch, "deny", r->a, ps->rule_names, 0,
+				    "the scp command cannot be rebuilt for the shell");
+				scp_cmd_free(&scp);
+				px_chan_local(ch, "escort: scp command refused: it cannot be rebuilt "
+				    "for the shell exactly as it was checked\n", 0, 1);
+				return 0;
+			}
 			if (px_xfer_start_scp(ch, &scp, px_daemon_config(c->w->d)->file_content_limit) != PX_OK) {
 				scp_cmd_free(&scp);
 				px_chan_local(ch, "escort: out of memory\n", 0, 1);
 				return 0;
 			}
 			scp_cmd_free(&scp);
-			record_decision(ch, "allow", r->a, ps->rule_names, 0, up ? "scp upload" : "scp download");
+			record_decision_sent(ch, "allow", r->a, ps->rule_names, 0,
+			    up ? "scp upload" : "scp download", r->sent);
 			return 1;
 		}
 		scp_cmd_free(&scp);
@@ -135,10 +170,14 @@ px_chan_decide(struct px_chan *ch, const struct px_req *r)
 			pol_decision_free(&d);
 			return 0;
 		}
-		record_decision(ch, pol_verdict_name(d.verdict), r->a, d.rule, d.line, d.reason);
+		record_decision_sent(ch, pol_verdict_name(d.verdict), r->a, d.rule, d.line, d.reason,
+		    d.verdict == POL_ALLOW ? d.rendered : NULL);
 		px_log(PX_LOG_INFO, c->id, "exec %s by %s (line %d): %s", pol_verdict_name(d.verdict),
 		    d.rule ? d.rule : "default", d.line, r->a);
-		if (d.verdict == POL_ALLOW) {
+		if (d.verdict == POL_ALLOW && d.rendered != NULL) {
+			free(r->sent);
+			r->sent = d.rendered;	/* transferred */
+			d.rendered = NULL;
 			pol_decision_free(&d);
 			return 1;
 		}

@@ -79,6 +79,7 @@ enum ev_field_tag {
 	/* DECISION */
 	EVF_VERDICT = 40 /* "allow" "deny" "approve" */, EVF_RULE = 41,
 	EVF_RULE_LINE = 42, EVF_REASON = 43, EVF_APPROVER = 44,
+	EVF_RENDERED = 45 /* the command line sent to the target, rebuilt from the parse */,
 	/* ESCORT */
 	EVF_ESC_ACTION = 50 /* "join" "leave" "approve" "deny" "pause" "resume"
 			       "kill" */, EVF_ESCORT = 51,

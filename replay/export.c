@@ -34,7 +34,7 @@ static const struct {
 	{ EVF_SUBSYSTEM, "subsystem", FK_STR }, { EVF_SIGNAL, "signal", FK_STR },
 	{ EVF_VERDICT, "verdict", FK_STR }, { EVF_RULE, "rule", FK_STR },
 	{ EVF_RULE_LINE, "rule_line", FK_U64 }, { EVF_REASON, "reason", FK_STR },
-	{ EVF_APPROVER, "approver", FK_STR },
+	{ EVF_APPROVER, "approver", FK_STR }, { EVF_RENDERED, "rendered", FK_STR },
 	{ EVF_ESC_ACTION, "escort_action", FK_STR },
 	{ EVF_ESCORT, "escort", FK_STR }, { EVF_PATH, "path", FK_STR },
 	{ EVF_DIRECTION, "direction", FK_STR }, { EVF_SIZE, "size", FK_U64 },

@@ -73,7 +73,7 @@ def _unquote_explain(s):
 
 def parse_explain(stdout):
     """explain's output -> (verdict, [(substituted, [words], {constructs})], rendered)
-    (rendered: bytes of a 'rendered:' line, or None)."""
+    (rendered: the line explain says runs, or None)."""
     lines = stdout.split(b"\n")
     verdict = lines[0].decode("utf-8", "replace").strip() if lines else ""
     cmds, rendered = [], None
@@ -91,9 +91,13 @@ def parse_explain(stdout):
         if m and cmds:
             cmds[-1][2].update(m.group(1).decode().split())
             continue
-        m = re.match(rb"\s*(?:render\w*(?: as)?|runs|sends?|line that runs):\s?(.*)$", l)
+        m = re.match(rb"\s*(?:render\w*(?: as)?|runs(?: as)?|sends?|line that runs):\s?(.*)$", l)
         if m:
             rendered = m.group(1)
+    # 'runs as: LINE' closes the output; LINE is printed raw, newlines and all
+    m = re.search(rb"(?:^|\n)runs as: (.*)\n\Z", stdout, re.S)
+    if m:
+        rendered = None if m.group(1).startswith(b"(nothing") else m.group(1)
     return verdict, cmds, rendered
 
 

@@ -14,7 +14,7 @@ and the policy text may use {D}.  Verdicts:
          REASON" on stderr, nothing reaches the target (no session in the
          trace) and `escort-policy explain` says deny;
   allow  explain says allow, exactly one command line reaches the target, it
-         is the line explain shows as rendered (when explain shows one), and
+         is the line explain says it "runs as", and
          what bash ran (xtrace) is word for word what the policy checked; exit
          status `rc` and stdout `out` when given;
   any    either of the two, each checked as above (harmless constructs the
@@ -78,6 +78,8 @@ def parse_explain(stdout):
     verdict = lines[0].decode("utf-8", "replace").strip() if lines else ""
     cmds, rendered = [], None
     for l in lines[1:]:
+        if l.startswith(b"runs as: "):
+            break
         m = re.match(rb"command \d+( \(substituted\))?:(.*)$", l)
         if m:
             words = []
@@ -91,9 +93,6 @@ def parse_explain(stdout):
         if m and cmds:
             cmds[-1][2].update(m.group(1).decode().split())
             continue
-        m = re.match(rb"\s*(?:render\w*(?: as)?|runs(?: as)?|sends?|line that runs):\s?(.*)$", l)
-        if m:
-            rendered = m.group(1)
     # 'runs as: LINE' closes the output; LINE is printed raw, newlines and all
     m = re.search(rb"(?:^|\n)runs as: (.*)\n\Z", stdout, re.S)
     if m:

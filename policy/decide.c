@@ -19,6 +19,7 @@ struct dctx {
 	size_t nrules;
 	unsigned permitted;
 	int deny_only;			/* > 0: only deny / approve patterns count */
+	bool after_cd;			/* a cd, pushd or popd came before on the line */
 	struct pol_decision *out;
 	size_t ccap;
 	int err;
@@ -81,12 +82,17 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 		snprintf(c->reason, sizeof(c->reason), "commands wrapped too deeply");
 		return POL_DENY;
 	}
+	/* commands that evaluate strings as code: only a rule naming them */
+	struct wrap_literal lit;
+	bool literal = wrap_literal_only(w, n, &lit);
 	const struct pattern *best = NULL;
 	for (size_t i = 0; i < C->nrules; i++) {
 		const struct pol_rule *r = C->rules[i];
 		for (size_t k = 0; k < r->npats; k++) {
 			const struct pattern *pt = &r->pats[k];
-			if (C->deny_only && pt->verdict == POL_ALLOW)
+			if (C->deny_only && pt->verdict == POL_ALLOW && !literal)
+				continue;
+			if (literal && pt->verdict != POL_DENY && !wrap_names_literally(pt, &w[0], &lit))
 				continue;
 			if ((best == NULL || pt->verdict > best->verdict) &&
 			    pattern_match(pt, w, n, open_tail))
@@ -94,7 +100,10 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 		}
 	}
 	enum pol_verdict v;
-	if (best == NULL && C->deny_only) {
+	if (best == NULL && literal) {
+		v = POL_DENY;
+		snprintf(c->reason, sizeof(c->reason), "%s", lit.why);
+	} else if (best == NULL && C->deny_only) {
 		v = POL_ALLOW;
 		snprintf(c->reason, sizeof(c->reason), "no deny or approve pattern matches");
 	} else if (best == NULL) {
@@ -110,11 +119,13 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 		    v == POL_ALLOW ? "allowed" : v == POL_APPROVE ? "needs approval" : "denied",
 		    best->rule->name, best->line, best->text, best->reason ? ": " : "",
 		    best->reason ? best->reason : "");
+		if (v != POL_ALLOW)
+			pathnorm_note(w, n, c->reason, sizeof(c->reason));
 	}
 	c->verdict = v;
 	/* wrappers: the inner commands must pass on their own */
 	struct wrap_inner in[4];
-	int ni = wrap_inner(w, n, in, 4);
+	int ni = wrap_inner(w, n, open_tail, in, 4);
 	if (ni < 0) {
 		C->err = POL_E_NOMEM;
 		return POL_DENY;
@@ -130,11 +141,19 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 			}
 		} else if (in[k].kind == WRAP_SUFFIXES) {
 			/* options not understood: any tail may be the command */
+			struct cword *cw = NULL;
+			char *cmem = NULL;
+			if (pathnorm_wrapper_chdirs(w, n, n)) {
+				C->after_cd = true;	/* it runs the command elsewhere */
+				if (pathnorm_chdir_copy(w, n, &cw, &cmem) != 0)
+					C->err = POL_E_NOMEM;
+			}
 			C->deny_only++;
 			iv = POL_ALLOW;
 			for (size_t j = in[k].start; j < in[k].end; j++) {
 				size_t before = C->out->nchecks;
-				enum pol_verdict sv = check_words(C, w + j, n - j, simple, depth + 1, false);
+				enum pol_verdict sv = check_words(C, (cw ? cw : w) + j, n - j, simple,
+				    depth + 1, open_tail);
 				if (sv == POL_ALLOW) {
 					/* keep explain readable: drop tails that matched nothing */
 					for (size_t q = before; q < C->out->nchecks; q++)
@@ -147,7 +166,10 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 					break;
 			}
 			C->deny_only--;
+			free(cw);
+			free(cmem);
 		} else if (in[k].kind == WRAP_SHELL) {
+			C->after_cd = C->after_cd || pathnorm_wrapper_chdirs(w, n, n);
 			iv = check_line(C, in[k].shell, strlen(in[k].shell), simple, depth + 1);
 		} else if (in[k].kind == WRAP_INNER) {
 			size_t m = in[k].end - in[k].start;
@@ -159,10 +181,29 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 			memcpy(iw, w + in[k].start, m * sizeof(*iw));
 			if (in[k].placeholders)
 				for (size_t j = 0; j < m; j++)
-					if (memmem(iw[j].s, iw[j].len, "{}", 2) != NULL)
+					if (memmem(iw[j].s, iw[j].len, in[k].ph, in[k].phlen) != NULL)
 						iw[j].flags |= POL_W_VAR;
-			iv = check_words(C, iw, m, simple, depth + 1, in[k].open_tail);
+			char *imem = NULL;
+			if (m > 0 && (iw[0].flags & (POL_W_VAR | POL_W_SUBST | POL_W_GLOB |
+			    POL_W_BRACE))) {
+				/* as in command position: the name is not known */
+				struct pol_check *dc = add_check(C, simple, depth + 1, iw, m);
+				if (dc != NULL) {
+					dc->verdict = POL_DENY;
+					snprintf(dc->reason, sizeof(dc->reason), "%s: the command name "
+					    "'%.*s' is not known until it runs", in[k].wrapper,
+					    (int)(iw[0].len < 60 ? iw[0].len : 60), iw[0].s);
+				}
+			} else {
+				if (pathnorm_wrapper_chdirs(w, n, in[k].start)) {
+					C->after_cd = true;	/* env -C, sudo -D, find -execdir */
+					if (pathnorm_cwords(iw, m, true, &imem) != 0)
+						C->err = POL_E_NOMEM;
+				}
+				iv = check_words(C, iw, m, simple, depth + 1, in[k].open_tail);
+			}
 			free(iw);
+			free(imem);
 		}
 		if (iv > combined)
 			combined = iv;
@@ -178,6 +219,38 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 	return combined;
 }
 
+/* The command's words and its redirection targets against the deny and
+ * approve patterns (pathnorm_redirect_words). */
+static enum pol_verdict
+check_redirects(struct dctx *C, const struct pol_simple *sc, const struct cword *w, size_t idx,
+    int depth)
+{
+	struct cword *rw;
+	char *rmem, *forms = NULL;
+	int nr = pathnorm_redirect_words(sc, w, sc->nwords, &rw, &rmem);
+	if (nr <= 0 || pathnorm_cwords(rw, sc->nwords + (size_t)nr, C->after_cd, &forms) != 0) {
+		if (nr != 0)
+			C->err = POL_E_NOMEM;
+		free(rw);
+		free(rmem);
+		return nr == 0 ? POL_ALLOW : POL_DENY;
+	}
+	size_t before = C->out->nchecks;
+	C->deny_only++;
+	enum pol_verdict v = check_words(C, rw, sc->nwords + (size_t)nr, idx, depth + 1, false);
+	C->deny_only--;
+	if (v == POL_ALLOW) {
+		/* keep explain readable: nothing matched */
+		for (size_t q = before; q < C->out->nchecks; q++)
+			free(C->out->checks[q].words);
+		C->out->nchecks = before;
+	}
+	free(forms);
+	free(rw);
+	free(rmem);
+	return v;
+}
+
 static enum pol_verdict
 check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
 {
@@ -191,8 +264,11 @@ check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
 		}
 	}
 	for (size_t i = 0; i < sc->nwords; i++)
-		w[i] = (struct cword){ sc->words[i].s, sc->words[i].len, sc->words[i].flags,
-			sc->words[i].glob };
+		w[i] = (struct cword){ .s = sc->words[i].s, .len = sc->words[i].len,
+			.flags = sc->words[i].flags, .glob = sc->words[i].glob };
+	char *forms;
+	if (pathnorm_cwords(w, sc->nwords, C->after_cd, &forms) != 0)
+		C->err = POL_E_NOMEM;
 	enum pol_verdict v = POL_ALLOW;
 	if (bad) {
 		struct pol_check *c = add_check(C, idx, depth, w, sc->nwords);
@@ -211,7 +287,15 @@ check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
 		enum pol_verdict wv = check_words(C, w, sc->nwords, idx, depth, false);
 		if (wv > v)
 			v = wv;
-	} else if (!bad) {
+	}
+	if (v != POL_DENY) {
+		/* redirection targets are paths too: deny and approve patterns see
+		 * them as more words of the command */
+		enum pol_verdict rv = check_redirects(C, sc, w, idx, depth);
+		if (rv > v)
+			v = rv;
+	}
+	if (sc->nwords == 0 && !bad && v == POL_ALLOW) {
 		struct pol_check *c = add_check(C, idx, depth, w, 0);
 		if (c != NULL) {
 			c->verdict = POL_ALLOW;
@@ -220,6 +304,7 @@ check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
 	}
 	if (w != small)
 		free(w);
+	free(forms);
 	return v;
 }
 
@@ -237,6 +322,7 @@ check_cmdline(struct dctx *C, const struct pol_cmdline *cl, size_t simple, int d
 		    depth + cl->simple[i].depth);
 		if (sv > v)
 			v = sv;
+		C->after_cd = C->after_cd || pathnorm_is_chdir(&cl->simple[i]);
 	}
 	if (cl->error) {
 		struct pol_check *c = add_check(C, simple, depth, NULL, 0);
@@ -297,12 +383,13 @@ decide(const struct policy *p, const struct pol_rule *const *cands, size_t ncand
 		enum pol_verdict av = POL_ALLOW;
 		/* only the commands that start after the '#' are new */
 		for (size_t i = 0; i < alt->nsimple; i++) {
-			if (alt->simple[i].offset <= out->cmd->comment_offset)
-				continue;
-			enum pol_verdict sv = check_simple(&C, &alt->simple[i], i,
-			    alt->simple[i].depth);
-			if (sv > av)
-				av = sv;
+			if (alt->simple[i].offset > out->cmd->comment_offset) {
+				enum pol_verdict sv = check_simple(&C, &alt->simple[i], i,
+				    alt->simple[i].depth);
+				if (sv > av)
+					av = sv;
+			}
+			C.after_cd = C.after_cd || pathnorm_is_chdir(&alt->simple[i]);
 		}
 		pol_cmdline_free(alt);
 		if (av > v) {

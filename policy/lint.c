@@ -153,6 +153,30 @@ overlaps(const struct pattern *a, const struct pattern *b)
 	return pattern_match(a, w, n, false);
 }
 
+/* An allow pattern word like DIR/STAR: the sudoers(5) pitfall.  One
+ * warning per pattern, for its first such word. */
+static long
+lint_dir_star(const struct pol_rule *r, const struct pattern *pt, struct pol_diags *d)
+{
+	for (size_t i = 0; i < pt->nw; i++) {
+		const struct pword *w = &pt->w[i];
+		const char *star = memchr(w->s, '*', w->len);
+		if (!w->slash || star == NULL || memchr(w->s, '/', (size_t)(star - w->s)) == NULL)
+			continue;
+		int dir = 0;	/* the last '/' before the '*' */
+		for (const char *q = w->s; q < star; q++)
+			if (*q == '/')
+				dir = (int)(q - w->s);
+		pol_diags_add(d, POL_SEV_WARNING, r->file, pt->line, pt->col,
+		    "allow pattern \"%s\": '%s' matches in every subdirectory of %.*s too ('*' "
+		    "matches '/'), and a symbolic link there leads wherever it points; globs and "
+		    "'..' in an argument are allowed only where they cannot leave it", pt->text,
+		    w->s, dir > 0 ? dir : 1, w->s);
+		return 1;
+	}
+	return 0;
+}
+
 static long
 lint_patterns(const struct pol_rule *r, struct pol_diags *d)
 {
@@ -167,6 +191,7 @@ lint_patterns(const struct pol_rule *r, struct pol_diags *d)
 		}
 		if (pt->verdict != POL_ALLOW)
 			continue;
+		n += lint_dir_star(r, pt, d);
 		const struct pword *w0 = &pt->w[0];
 		if (w0->ellipsis || (w0->len == 1 && w0->s[0] == '*')) {
 			pol_diags_add(d, POL_SEV_WARNING, r->file, pt->line, pt->col,
@@ -243,6 +268,90 @@ lint_shadowed_across(const struct pol_rule *a, const struct pol_rule *b, struct 
 	return n;
 }
 
+/* attr:K=V / attr:K!=V where no user carries K, or no user has K=V: the
+ * spec then matches nobody (=) or everybody (!=), most often a typo. */
+static long
+lint_attrs(const struct policy *p, const struct pol_rule *r, const struct spec *v, size_t nv,
+    struct pol_diags *d)
+{
+	long n = 0;
+	for (size_t k = 0; k < nv; k++) {
+		const struct spec *sp = &v[k];
+		if (sp->kind != SPEC_ATTR_EQ && sp->kind != SPEC_ATTR_NE)
+			continue;
+		bool key = false, value = false;
+		for (size_t i = 0; i < p->nusers; i++) {
+			const struct pol_user *u = &p->users[i]->pub;
+			for (size_t a = 0; a < u->nattrs; a++)
+				if (strcmp(u->attrs[a].key, sp->a) == 0) {
+					key = true;
+					value = value || strcmp(u->attrs[a].value, sp->b) == 0;
+				}
+		}
+		const char *op = sp->kind == SPEC_ATTR_EQ ? "=" : "!=";
+		const char *effect = sp->kind == SPEC_ATTR_EQ ? "matches no user" : "matches every user";
+		if (!key)
+			pol_diags_add(d, POL_SEV_WARNING, r->file, sp->line, sp->col,
+			    "no user carries attribute '%s': attr:%s%s%s %s", sp->a, sp->a, op, sp->b, effect);
+		else if (!value)
+			pol_diags_add(d, POL_SEV_WARNING, r->file, sp->line, sp->col,
+			    "no user has %s=%s: attr:%s%s%s %s", sp->a, sp->b, sp->a, op, sp->b, effect);
+		else
+			continue;
+		n++;
+	}
+	return n;
+}
+
+/* The same for label:K=V / label:K!=V over targets. */
+static long
+lint_labels(const struct policy *p, const struct pol_rule *r, struct pol_diags *d)
+{
+	long n = 0;
+	for (size_t k = 0; k < r->nwhere; k++) {
+		const struct spec *sp = &r->where[k];
+		if (sp->kind != SPEC_LABEL_EQ && sp->kind != SPEC_LABEL_NE)
+			continue;
+		bool key = false, value = false;
+		for (size_t i = 0; i < p->ntargets; i++) {
+			const struct pol_target *t = &p->targets[i]->pub;
+			for (size_t a = 0; a < t->nlabels; a++)
+				if (strcmp(t->labels[a].key, sp->a) == 0) {
+					key = true;
+					value = value || strcmp(t->labels[a].value, sp->b) == 0;
+				}
+		}
+		const char *op = sp->kind == SPEC_LABEL_EQ ? "=" : "!=";
+		const char *effect = sp->kind == SPEC_LABEL_EQ ? "matches no target" : "matches every target";
+		if (!key)
+			pol_diags_add(d, POL_SEV_WARNING, r->file, sp->line, sp->col,
+			    "no target carries label '%s': label:%s%s%s %s", sp->a, sp->a, op, sp->b, effect);
+		else if (!value)
+			pol_diags_add(d, POL_SEV_WARNING, r->file, sp->line, sp->col,
+			    "no target has label %s=%s: label:%s%s%s %s", sp->a, sp->b, sp->a, op, sp->b,
+			    effect);
+		else
+			continue;
+		n++;
+	}
+	return n;
+}
+
+/* `construct all`: say what the rule gives up. */
+static long
+lint_unrestricted(const struct pol_rule *r, struct pol_diags *d)
+{
+	if (!r->construct_all)
+		return 0;
+	pol_diags_add(d, POL_SEV_WARNING, r->file, r->construct_all_line, r->construct_all_col,
+	    "rule '%s': construct all permits every shell construct: redirection to and from any "
+	    "file, here-documents, background jobs, variable assignments before a command (such "
+	    "as LD_PRELOAD=...), variables, globs and substitutions in command position, brace "
+	    "and history expansion; each command found is still checked against the patterns, "
+	    "but files reached by redirection and values of variables are not", r->name);
+	return 1;
+}
+
 long
 policy_lint(const struct policy *p, struct pol_diags *d)
 {
@@ -259,12 +368,16 @@ policy_lint(const struct policy *p, struct pol_diags *d)
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pol_rule *r = p->rules[i];
 		const char *what = r->forbid ? "forbid" : "rule";
-		if (sc[i].first_u == (size_t)-1) {
+		n += lint_attrs(p, r, r->who, r->nwho, d) + lint_attrs(p, r, r->escort, r->nescort, d) +
+		    lint_labels(p, r, d) + lint_unrestricted(r, d);
+		if (r->forbid) {
+			/* a forbid matching nobody is an error of the load (resolve.c) */
+		} else if (sc[i].first_u == (size_t)-1) {
 			pol_diags_add(d, POL_SEV_WARNING, r->file, r->line, r->col,
 			    "%s '%s' matches no user", what, r->name);
 			n++;
 		}
-		if (sc[i].first_t == (size_t)-1) {
+		if (!r->forbid && sc[i].first_t == (size_t)-1) {
 			pol_diags_add(d, POL_SEV_WARNING, r->file, r->line, r->col,
 			    "%s '%s' matches no target", what, r->name);
 			n++;

@@ -14,9 +14,10 @@
 
 static const char usage_text[] =
 "usage: escort-policy check [--strict] FILE\n"
-"       escort-policy explain [--at TIME | --now] FILE USER TARGET COMMAND\n"
+"       escort-policy explain [--at TIME | --now] FILE USER TARGET COMMAND [WORD...]\n"
 "       escort-policy test FILE\n"
 "       escort-policy admit [--at TIME | --now] FILE USER TARGET\n"
+"       escort-policy rules [--at TIME | --now] FILE USER TARGET\n"
 "       escort-policy targets [--at TIME | --now] FILE USER\n"
 "       escort-policy diff OLD NEW [COMMANDS-FILE]\n"
 "       escort-policy --help | --version\n"
@@ -25,9 +26,11 @@ static const char usage_text[] =
 "           lines and warnings; exit 1 on errors (or warnings with --strict)\n"
 "  explain  decide one command: first line allow, deny or approve, then the\n"
 "           parsed words and constructs, each check, the rules considered and\n"
-"           the deciding rule and line\n"
+"           the deciding rule and line; several words after TARGET are\n"
+"           joined by single spaces into one command line\n"
 "  test     run every expect line and report each\n"
 "  admit    show whether USER may open a session to TARGET, and its settings\n"
+"  rules    what USER may run on TARGET, pattern by pattern (like sudo -l)\n"
 "  targets  list the targets USER may open\n"
 "  diff     decisions that change from OLD to NEW, over the expect lines of\n"
 "           both files, or over COMMANDS-FILE (- for stdin): lines\n"
@@ -109,36 +112,6 @@ parse_time(const char *s, time_t *out)
 	return 0;
 }
 
-/* Runs every expect line; prints failures as diagnostics (check) or every
- * result (test).  Returns the number that failed. */
-static size_t
-run_expects(const struct policy *p, struct pol_diags *d, bool verbose, size_t *total)
-{
-	size_t failed = 0, n = policy_nexpects(p);
-	*total = n;
-	for (size_t i = 0; i < n; i++) {
-		const struct pol_expect *e = policy_expect_at(p, i);
-		struct pol_decision dec;
-		policy_decide_for(p, e->user, e->target, e->command, strlen(e->command),
-		    POL_ANYTIME, &dec);
-		bool ok = dec.verdict == e->want;
-		if (!ok) {
-			failed++;
-			if (d)
-				pol_diags_add(d, POL_SEV_ERROR, e->file, e->line, e->col,
-				    "expect %s %s %s \"%s\" failed: got %s (%s)",
-				    pol_verdict_name(e->want), e->user, e->target, e->command,
-				    pol_verdict_name(dec.verdict), dec.reason);
-		}
-		if (verbose)
-			printf("%s %s:%d: expect %s %s %s \"%s\": got %s: %s\n", ok ? "PASS" : "FAIL",
-			    e->file, e->line, pol_verdict_name(e->want), e->user, e->target,
-			    e->command, pol_verdict_name(dec.verdict), dec.reason);
-		pol_decision_free(&dec);
-	}
-	return failed;
-}
-
 static int
 cmd_check(int argc, char **argv)
 {
@@ -163,9 +136,12 @@ cmd_check(int argc, char **argv)
 	struct policy *p = load(argv[i], 0, &d);
 	size_t total = 0, failed = 0;
 	if (p != NULL) {
+		/* the same checks as escort-proxy -t and its reload */
 		policy_check_files(p, &d);
-		failed = run_expects(p, &d, false, &total);
-		policy_lint(p, &d);
+		if (policy_validate(p, POL_VALIDATE_LINT, &d) < 0)
+			pol_diags_add(&d, POL_SEV_ERROR, argv[i], 0, 0, "%s", pol_strerror(POL_E_NOMEM));
+		long f = policy_check_expects(p, NULL, NULL, &total);	/* for the summary */
+		failed = f > 0 ? (size_t)f : 0;
 	}
 	print_diags(&d);
 	int rc = (d.nerrors || (strict && d.nwarnings)) ? 1 : 0;
@@ -226,16 +202,48 @@ open_query(int *argc, char ***argv, int want, bool with_at, time_t *now, struct 
 	return *out == NULL ? 1 : 0;
 }
 
+/* The command of explain: one argument as given, or several joined by
+ * single spaces (as ssh joins the words of a remote command).  Malloc'd. */
+static char *
+join_words(int argc, char **argv)
+{
+	size_t len = 1;
+	for (int k = 0; k < argc; k++)
+		len += strlen(argv[k]) + 1;
+	char *s = malloc(len);
+	if (s == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (int k = 0; k < argc; k++) {
+		if (k)
+			strcat(s, " ");
+		strcat(s, argv[k]);
+	}
+	return s;
+}
+
 static int
 cmd_explain(int argc, char **argv)
 {
-	time_t now;
+	time_t now, anytime;
 	struct policy *p;
-	int rc = open_query(&argc, &argv, 5, true, &now, &p);
+	if (get_at(&argc, &argv, &now) != 0)
+		return 2;
+	int nwords = argc - 4;
+	if (nwords > 1)
+		argc = 5;	/* open_query counts the command as one operand */
+	int rc = open_query(&argc, &argv, 5, false, &anytime, &p);
 	if (rc != 0)
 		return rc;
+	nwords = nwords > 1 ? nwords : 1;
+	char *line = join_words(nwords, argv + 4);
+	if (line == NULL) {
+		policy_unref(p);
+		return 2;
+	}
 	struct pol_decision dec;
-	int r = policy_decide_for(p, argv[2], argv[3], argv[4], strlen(argv[4]), now, &dec);
+	int r = policy_decide_for(p, argv[2], argv[3], line, strlen(line), now, &dec);
+	free(line);
 	printf("%s\n", pol_verdict_name(dec.verdict));
 	printf("policy: %s (sha256 %s)\n", argv[1], policy_hash(p));
 	if (now == POL_ANYTIME) {
@@ -300,9 +308,14 @@ cmd_test(int argc, char **argv)
 	int rc = open_query(&argc, &argv, 2, false, &now, &p);
 	if (rc != 0)
 		return rc;
-	size_t total;
-	size_t failed = run_expects(p, NULL, true, &total);
-	printf("test: %zu passed, %zu failed\n", total - failed, failed);
+	size_t total = 0;
+	long failed = policy_check_expects(p, NULL, stdout, &total);
+	if (failed < 0) {
+		fprintf(stderr, "escort-policy: %s\n", pol_strerror((int)failed));
+		policy_unref(p);
+		return 2;
+	}
+	printf("test: %zu passed, %ld failed\n", total - (size_t)failed, failed);
 	policy_unref(p);
 	return failed ? 1 : 0;
 }
@@ -327,6 +340,9 @@ cmd_admit(int argc, char **argv)
 	printf("escort: %s\nshell: %s\nexec: %s\nsftp: %s\nforward: %s\n",
 	    s->escort_required ? "required" : "no", pol_shell_name(s->shell),
 	    s->exec ? "yes" : "no", pol_sftp_name(s->sftp), pol_forward_name(s->forward));
+	char env[512];
+	pol_session_env_text(s, env, sizeof(env));
+	printf("env: %s\n", env);
 	if (s->max_session)
 		printf("max-session: %lds\n", s->max_session);
 	else
@@ -334,6 +350,23 @@ cmd_admit(int argc, char **argv)
 	pol_session_free(s);
 	policy_unref(p);
 	return 0;
+}
+
+static int
+cmd_rules(int argc, char **argv)
+{
+	time_t now;
+	struct policy *p;
+	int rc = open_query(&argc, &argv, 4, true, &now, &p);
+	if (rc != 0)
+		return rc;
+	int r = policy_rules_for(p, argv[2], argv[3], now, POL_RULES_DETAIL, stdout);
+	policy_unref(p);
+	if (r == POL_E_NOMEM || r == POL_E_IO) {
+		fprintf(stderr, "escort-policy: %s\n", pol_strerror(r));
+		return 2;
+	}
+	return r == 0 ? 0 : 1;
 }
 
 static int
@@ -578,6 +611,8 @@ main(int argc, char **argv)
 		return cmd_admit(argc, argv);
 	if (strcmp(cmd, "targets") == 0)
 		return cmd_targets(argc, argv);
+	if (strcmp(cmd, "rules") == 0)
+		return cmd_rules(argc, argv);
 	if (strcmp(cmd, "diff") == 0)
 		return cmd_diff(argc, argv);
 	fprintf(stderr, "escort-policy: unknown command '%s'\n", cmd);

@@ -2,8 +2,11 @@
  * match.c: who / where / when specs, and command patterns against words.
  * A pattern word matches one command word: '*' matches any run of bytes
  * within the word (never across words); "..." matches any number of words.
+ * A command word is compared in its path form (pathnorm.c): its normal
+ * form, or a glob of every path it could name.
  */
 #include <fnmatch.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,7 +83,8 @@ specs_match_target(const struct spec *v, size_t n, const struct pol_target *t)
 static bool
 one_when(const struct when *w, time_t now)
 {
-	long long t = (long long)now + (long long)w->tz * 60;
+	long long off = w->zone ? pol_tz_offset(w->zone, now) : (long long)w->tz * 60;
+	long long t = (long long)now + off;
 	long long days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
 	int mins = (int)((t - days * 86400) / 60);
 	int wday = (int)(((days % 7) + 7 + 4) % 7);	/* 1970-01-01 was a Thursday */
@@ -140,39 +144,216 @@ base_name(const char *s, size_t len, size_t *bl)
 	return b;
 }
 
-/* One pattern word against one command word at position `pos`. */
+/*
+ * Globs (the path form of a word, pathnorm.c) against pattern words.  A
+ * glob is read as tokens: a literal byte (possibly escaped), '?', a
+ * bracket expression (taken as any one byte but '/': conservative for a
+ * deny, and an allow never relies on it), '*' (any bytes but '/', as in
+ * pathname expansion) and "**" (any bytes: bash's globstar, where
+ * "**" + "/" may also match nothing, and the unknown directory of a path
+ * form).  A pattern word has only '*', which matches any bytes.
+ */
+enum gtok_kind { GT_END, GT_LIT, GT_ONE, GT_STAR, GT_STARS };
+
+struct gtok {
+	enum gtok_kind kind;
+	char ch;		/* GT_LIT */
+};
+
+/* The token at g[*i], advancing *i. */
+static struct gtok
+gtok_next(const char *g, size_t len, size_t *i)
+{
+	if (*i >= len)
+		return (struct gtok){ GT_END, 0 };
+	char c = g[(*i)++];
+	if (c == '*') {
+		if (*i >= len || g[*i] != '*')
+			return (struct gtok){ GT_STAR, 0 };
+		while (*i < len && g[*i] == '*')
+			(*i)++;
+		/* with globstar, STARSTAR/ matches any directories, or none */
+		if (*i < len && g[*i] == '/')
+			(*i)++;
+		return (struct gtok){ GT_STARS, 0 };
+	}
+	if (c == '?')
+		return (struct gtok){ GT_ONE, 0 };
+	if (c == '\\' && *i < len)
+		return (struct gtok){ GT_LIT, g[(*i)++] };
+	if (c == '[') {
+		size_t j = *i;
+		if (j < len && (g[j] == '!' || g[j] == '^'))
+			j++;
+		if (j < len && g[j] == ']')
+			j++;
+		for (; j < len; j++) {
+			if (g[j] == '\\' && j + 1 < len)
+				j++;
+			else if (g[j] == ']') {
+				*i = j + 1;
+				return (struct gtok){ GT_ONE, 0 };
+			}
+		}
+	}
+	return (struct gtok){ GT_LIT, c };
+}
+
+#define GLOB_PAT_MAX 256	/* longer pattern words: answered conservatively */
+
+static char
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Whether some string matches both the glob g and the pattern word p.
+ * Letters match in either case (bash's nocaseglob). */
+static bool
+glob_meets(const char *g, size_t gl, const char *p, size_t pl)
+{
+	bool a[GLOB_PAT_MAX + 1], b[GLOB_PAT_MAX + 1];
+	bool *cur = a, *nxt = b;
+	if (pl > GLOB_PAT_MAX)
+		return true;
+	memset(cur, 0, pl + 1);
+	cur[0] = true;
+	size_t gi = 0;
+	for (;;) {
+		struct gtok t = gtok_next(g, gl, &gi);
+		/* moves within the row: a '*' on either side takes p[j] */
+		for (size_t j = 0; j < pl; j++)
+			if (cur[j] && (p[j] == '*' || t.kind == GT_STARS ||
+			    (t.kind == GT_STAR && p[j] != '/')))
+				cur[j + 1] = true;
+		if (t.kind == GT_END)
+			return cur[pl];
+		bool alive = false;
+		memset(nxt, 0, pl + 1);
+		for (size_t j = 0; j <= pl; j++) {
+			if (!cur[j])
+				continue;
+			if (t.kind == GT_STAR || t.kind == GT_STARS || (j < pl && p[j] == '*'))
+				nxt[j] = alive = true;
+			if (j < pl && p[j] != '*' && ((t.kind == GT_ONE && p[j] != '/') ||
+			    (t.kind == GT_LIT && lower(t.ch) == lower(p[j]))))
+				nxt[j + 1] = alive = true;
+		}
+		if (!alive)
+			return false;
+		bool *x = cur;
+		cur = nxt;
+		nxt = x;
+	}
+}
+
+/* Whether the pattern word p matches every string the glob g matches (and
+ * g taken literally): each glob character of g must fall in a '*' of p. */
+static bool
+glob_covered(const char *p, size_t pl, const char *g, size_t gl)
+{
+	bool a[GLOB_PAT_MAX + 1], b[GLOB_PAT_MAX + 1];
+	bool *cur = a, *nxt = b;
+	if (pl > GLOB_PAT_MAX)
+		return false;
+	memset(cur, 0, pl + 1);
+	cur[0] = true;
+	size_t gi = 0;
+	for (;;) {
+		for (size_t j = 0; j < pl; j++)
+			if (cur[j] && p[j] == '*')
+				cur[j + 1] = true;
+		struct gtok t = gtok_next(g, gl, &gi);
+		if (t.kind == GT_END)
+			return cur[pl];
+		bool alive = false;
+		memset(nxt, 0, pl + 1);
+		for (size_t j = 0; j < pl; j++) {
+			if (!cur[j])
+				continue;
+			if (p[j] == '*')
+				nxt[j] = alive = true;
+			else if (t.kind == GT_LIT && t.ch == p[j])
+				nxt[j + 1] = alive = true;
+		}
+		if (!alive)
+			return false;
+		bool *x = cur;
+		cur = nxt;
+		nxt = x;
+	}
+}
+
+static bool
+pword_is_star(const struct pword *pw)
+{
+	return pw->len == 1 && pw->s[0] == '*';
+}
+
+/*
+ * One pattern word against one command word at position `pos`.  Allow
+ * patterns (conservative false) match a word only when every path it may
+ * name matches; deny and approve patterns when any spelling or expansion
+ * of it may match.
+ */
 static bool
 word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conservative)
 {
-	bool unknown = (w->flags & (POL_W_VAR | POL_W_SUBST)) != 0;
-	if (unknown)
-		return conservative || (pw->len == 1 && pw->s[0] == '*');
-	if (!conservative) {
-		/* a glob or brace word may expand to several words: only a lone
-		 * '*' (or "...") covers it */
-		if (w->flags & POL_W_BRACE)
-			return pw->len == 1 && pw->s[0] == '*';
-		/* a glob word is covered when the pattern word matches its text
-		 * with the glob characters taken literally: the pattern word
-		 * "/var/log/STAR" covers the glob "/var/log/STAR.log" */
-		return word_glob(pw->s, pw->len, w->s, w->len);
+	if ((w->flags & (POL_W_VAR | POL_W_SUBST | POL_W_BRACE)) || (w->pf & PF_ANY))
+		return conservative || pword_is_star(pw);
+	const char *f = w->s;
+	size_t fl = w->len;
+	bool glob = false;
+	if (w->ps != NULL) {
+		f = w->ps;
+		fl = w->plen;
+		glob = (w->pf & PF_GLOB) != 0;
+	} else if ((w->flags & POL_W_GLOB) && w->glob != NULL) {
+		f = w->glob;
+		fl = strlen(w->glob);
+		glob = true;
 	}
+	if (!conservative) {
+		if (w->pf & PF_CDREL)
+			return pword_is_star(pw);
+		return glob ? glob_covered(pw->s, pw->len, f, fl) : word_glob(pw->s, pw->len, f, fl);
+	}
+	bool other = f != w->s;	/* a path form besides the text */
 	if (word_glob(pw->s, pw->len, w->s, w->len))
 		return true;
+	if (other && (glob ? glob_meets(f, fl, pw->s, pw->len) : word_glob(pw->s, pw->len, f, fl)))
+		return true;
 	if (pos == 0 && !pw->slash) {
+		/* the command name by its last component */
 		size_t bl;
 		const char *b = base_name(w->s, w->len, &bl);
 		if (b != w->s && word_glob(pw->s, pw->len, b, bl))
 			return true;
-	}
-	if ((w->flags & POL_W_GLOB) && w->glob != NULL && !pw->star) {
-		/* could the glob expand to the pattern's literal word? */
-		if (memchr(pw->s, '\0', pw->len) == NULL && fnmatch(w->glob, pw->s, 0) == 0)
+		b = base_name(f, fl, &bl);
+		if (other && b != f && (glob ? glob_meets(b, bl, pw->s, pw->len) :
+		    word_glob(pw->s, pw->len, b, bl)))
 			return true;
 	}
-	if (w->flags & POL_W_BRACE)
-		return true;	/* {a,b}: may become anything listed */
 	return false;
+}
+
+/* Whether a word may become no word or several: an unquoted glob (with
+ * nullglob, or matching several files), a brace expansion, and a variable
+ * or substitution (word splitting). */
+static bool
+word_multi(const struct cword *w)
+{
+	return (w->flags & (POL_W_GLOB | POL_W_BRACE | POL_W_VAR | POL_W_SUBST)) != 0;
+}
+
+/* Deny and approve: where words [0, j) are matched and w[j] may become no
+ * word at all, words [0, j + 1) are matched too. */
+static void
+skip_multi(bool *cur, const struct cword *w, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		if (cur[j] && word_multi(&w[j]))
+			cur[j + 1] = true;
 }
 
 bool
@@ -191,9 +372,14 @@ pattern_match(const struct pattern *pt, const struct cword *w, size_t n, bool op
 	}
 	memset(cur, 0, (n + 1) * sizeof(bool));
 	cur[0] = true;
+	bool multi = false;	/* deny, approve: a word may become 0 or several */
+	for (size_t j = 0; conservative && j < n && !multi; j++)
+		multi = word_multi(&w[j]);
 	bool prefix = false;	/* all words consumed by a prefix of the pattern */
 	for (size_t i = 0; i < pt->nw; i++) {
 		const struct pword *pw = &pt->w[i];
+		if (multi)
+			skip_multi(cur, w, n);
 		if (cur[n])
 			prefix = true;
 		if (pw->ellipsis) {
@@ -206,6 +392,12 @@ pattern_match(const struct pattern *pt, const struct cword *w, size_t n, bool op
 			nxt[0] = false;
 			for (size_t j = 1; j <= n; j++)
 				nxt[j] = cur[j - 1] && word_match(pw, &w[j - 1], j - 1, conservative);
+			/* deny, approve: a word that may become several takes this
+			 * pattern word and may take more */
+			for (size_t j = 0; multi && j < n; j++)
+				if (cur[j] && !nxt[j] && word_multi(&w[j]) &&
+				    word_match(pw, &w[j], j, conservative))
+					nxt[j] = true;
 		}
 		bool *t = cur;
 		cur = nxt;
@@ -216,6 +408,8 @@ pattern_match(const struct pattern *pt, const struct cword *w, size_t n, bool op
 		if (!alive)
 			break;	/* no way left to match */
 	}
+	if (multi)
+		skip_multi(cur, w, n);
 	bool full = cur[n];
 	free(heap);
 	if (!open_tail)

@@ -208,7 +208,7 @@ add_specs(struct pstate *S, struct tok *v, int n, struct spec **vec, size_t *cnt
 static void
 stmt_when(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 {
-	if (!want_args(S, v, n, 1, 3, "when [DAYS] HH:MM-HH:MM [UTC|+HH:MM]"))
+	if (!want_args(S, v, n, 1, 3, "when [DAYS] HH:MM-HH:MM [UTC|+HH:MM|AREA/LOCATION]"))
 		return;
 	struct when w = { .days = 0x7f, .from = 0, .to = 24 * 60, .line = v[0].line,
 		.col = v[0].col };
@@ -237,11 +237,20 @@ stmt_when(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 	}
 	if (k < n) {
 		int tz = parse_tz(v[k].s);
-		if (tz == INT_MIN) {
-			perr(S, v[k].line, v[k].col, "bad time zone '%s': expected UTC or +HH:MM", v[k].s);
+		if (tz != INT_MIN) {
+			w.tz = tz;
+		} else if (strchr(v[k].s, '/') != NULL) {
+			const char *why = NULL;
+			w.zone = pol_tz_load(&S->p->arena, v[k].s, &why);
+			if (w.zone == NULL) {
+				perr(S, v[k].line, v[k].col, "bad time zone '%s': %s", v[k].s, why);
+				return;
+			}
+		} else {
+			perr(S, v[k].line, v[k].col, "bad time zone '%s': expected UTC, +HH:MM or an "
+			    "IANA zone such as Europe/Paris", v[k].s);
 			return;
 		}
-		w.tz = tz;
 		k++;
 	}
 	if (k < n) {
@@ -280,6 +289,8 @@ stmt_pattern(struct pstate *S, struct tok *v, int n, struct pol_rule *r, enum po
 		w->ellipsis = w->len == 3 && memcmp(s, "...", 3) == 0;
 		w->star = memchr(s, '*', w->len) != NULL;
 		w->slash = memchr(s, '/', w->len) != NULL;
+		if (w->slash)	/* compared as arguments are: in normal form */
+			w->len = pathnorm_pattern((char *)w->s, w->len, vd != POL_ALLOW);
 		if (!w->ellipsis && strstr(w->s, "...") != NULL && w->len > 3)
 			perr(S, v[1].line, v[1].col + (int)(s - text) + 1,
 			    "'...' must be a word of its own in '%s'", text);
@@ -297,6 +308,34 @@ stmt_pattern(struct pstate *S, struct tok *v, int n, struct pol_rule *r, enum po
 	struct pattern *e = ARENA_PUSH(A, r->pats, r->npats, r->cpats);
 	if (e)
 		*e = pt;
+}
+
+/* `env NAME...` / `env none`: the environment variables (names, or globs
+ * with '*' such as LC_*) whose requests are passed to the target. */
+static void
+stmt_env(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	if (!want_args(S, v, n, 1, MAXARGS, "env NAME... (e.g. env LANG LC_*) or env none"))
+		return;
+	if (r->env_set)
+		perr(S, v[0].line, v[0].col, "'env' given twice in this block");
+	r->env_set = true;
+	r->env_line = v[0].line;
+	r->env_col = v[0].col;
+	if (n == 2 && strcmp(v[1].s, "none") == 0)
+		return;
+	for (int k = 1; k < n; k++) {
+		char buf[200];
+		const char *why = pol_env_name_check(v[k].s, buf, sizeof(buf));
+		if (why != NULL) {
+			perr(S, v[k].line, v[k].col, "env '%s': %s", v[k].s, why);
+			continue;
+		}
+		const char **e = ARENA_PUSH(&S->p->arena, r->env, r->nenv, r->cenv);
+		if (e == NULL)
+			return;
+		*e = v[k].s;
+	}
 }
 
 static int
@@ -321,73 +360,166 @@ set_enum(struct pstate *S, struct tok *v, int n, const char *const *names, int *
 	return -1;
 }
 
+/* ---- the keywords of rule and forbid blocks ------------------------------- */
+
+static void
+kw_who(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	if (!r->who_line)
+		r->who_line = v[0].line;
+	add_specs(S, v, n, &r->who, &r->nwho, &r->cwho, false);
+}
+
+static void
+kw_where(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	if (!r->where_line)
+		r->where_line = v[0].line;
+	add_specs(S, v, n, &r->where, &r->nwhere, &r->cwhere, true);
+}
+
+static void
+kw_reason(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	if (want_args(S, v, n, 1, 1, "reason \"TEXT\""))
+		r->reason = v[1].s;
+}
+
+static void
+kw_escort(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	if (!r->escort_line) {
+		r->escort_line = v[0].line;
+		r->escort_col = v[0].col;
+	}
+	add_specs(S, v, n, &r->escort, &r->nescort, &r->cescort, false);
+}
+
+static void
+kw_shell(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	static const char *const names[] = { "none", "strict", "observe", NULL };
+	r->shell_line = v[0].line;
+	r->shell_col = v[0].col;
+	set_enum(S, v, n, names, &r->shell);
+}
+
+static void
+kw_exec(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	static const char *const names[] = { "no", "yes", NULL };
+	set_enum(S, v, n, names, &r->exec);
+}
+
+static void
+kw_sftp(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	static const char *const names[] = { "none", "download", "upload", "both", NULL };
+	set_enum(S, v, n, names, &r->sftp);
+}
+
+static void
+kw_forward(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	static const char *const names[] = { "none", "local", NULL };
+	set_enum(S, v, n, names, &r->forward);
+}
+
+static void
+kw_max_session(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	if (!want_args(S, v, n, 1, 1, "max-session DURATION (e.g. 2h, 30m, 1h30m)"))
+		return;
+	long d = parse_duration(v[1].s);
+	if (d <= 0)
+		perr(S, v[1].line, v[1].col, "bad duration '%s': expected e.g. 90s, 30m, 2h, 1h30m", v[1].s);
+	else
+		r->max_session = d;
+}
+
+static void
+kw_allow(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	stmt_pattern(S, v, n, r, POL_ALLOW);
+}
+
+static void
+kw_approve(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	stmt_pattern(S, v, n, r, POL_APPROVE);
+}
+
+static void
+kw_deny(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	stmt_pattern(S, v, n, r, POL_DENY);
+}
+
+static void
+kw_construct(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	if (n < 2)
+		perr(S, v[0].line, v[0].col, "construct: needs at least one construct name");
+	for (int k = 1; k < n; k++) {
+		if (strcmp(v[k].s, "all") == 0) {
+			/* every construct: the line is still parsed, rendered and
+			 * checked command by command (check warns) */
+			r->constructs |= POL_C_ALL;
+			r->construct_all = true;
+			r->construct_all_line = v[k].line;
+			r->construct_all_col = v[k].col;
+			continue;
+		}
+		unsigned b = pol_construct_bit(v[k].s);
+		if (b == 0 || b == POL_C_LIST || b == POL_C_PIPE || b == POL_C_REDIR_FD ||
+		    b == POL_C_COMMENT || b == POL_C_TILDE || b == POL_C_GLOB)
+			perr(S, v[k].line, v[k].col, "unknown construct '%s' (expected background, "
+			    "substitution, backticks, process-substitution, redirect, heredoc, "
+			    "assignment, variable, variable-command, glob-command, brace, history, all)",
+			    v[k].s);
+		else
+			r->constructs |= b;
+	}
+}
+
+static const struct {
+	const char *name;
+	bool in_forbid;		/* also allowed in a forbid block */
+	void (*fn)(struct pstate *S, struct tok *v, int n, struct pol_rule *r);
+} rule_keywords[] = {
+	{ "who", true, kw_who },
+	{ "where", true, kw_where },
+	{ "when", true, stmt_when },
+	{ "reason", true, kw_reason },
+	{ "escort", false, kw_escort },
+	{ "shell", false, kw_shell },
+	{ "exec", false, kw_exec },
+	{ "sftp", false, kw_sftp },
+	{ "forward", false, kw_forward },
+	{ "env", false, stmt_env },
+	{ "max-session", false, kw_max_session },
+	{ "allow", false, kw_allow },
+	{ "approve", false, kw_approve },
+	{ "deny", false, kw_deny },
+	{ "construct", false, kw_construct },
+};
+
 void
 stmt_rule(struct pstate *S, struct tok *v, int n)
 {
 	struct pol_rule *r = S->rule;
 	const char *kw = v[0].s;
-	struct arena *A = &S->p->arena;
-	bool forbid = r->forbid;
-	if (strcmp(kw, "who") == 0) {
-		if (!r->who_line)
-			r->who_line = v[0].line;
-		add_specs(S, v, n, &r->who, &r->nwho, &r->cwho, false);
-	} else if (strcmp(kw, "where") == 0) {
-		if (!r->where_line)
-			r->where_line = v[0].line;
-		add_specs(S, v, n, &r->where, &r->nwhere, &r->cwhere, true);
-	} else if (strcmp(kw, "when") == 0) {
-		stmt_when(S, v, n, r);
-	} else if (strcmp(kw, "reason") == 0) {
-		if (want_args(S, v, n, 1, 1, "reason \"TEXT\""))
-			r->reason = v[1].s;
-	} else if (forbid) {
-		perr(S, v[0].line, v[0].col, "'%s' is not allowed in a forbid block (only who, where, when, reason)", kw);
-	} else if (strcmp(kw, "escort") == 0) {
-		add_specs(S, v, n, &r->escort, &r->nescort, &r->cescort, false);
-	} else if (strcmp(kw, "shell") == 0) {
-		static const char *const names[] = { "none", "strict", "observe", NULL };
-		set_enum(S, v, n, names, &r->shell);
-	} else if (strcmp(kw, "exec") == 0) {
-		static const char *const names[] = { "no", "yes", NULL };
-		set_enum(S, v, n, names, &r->exec);
-	} else if (strcmp(kw, "sftp") == 0) {
-		static const char *const names[] = { "none", "download", "upload", "both", NULL };
-		set_enum(S, v, n, names, &r->sftp);
-	} else if (strcmp(kw, "forward") == 0) {
-		static const char *const names[] = { "none", "local", NULL };
-		set_enum(S, v, n, names, &r->forward);
-	} else if (strcmp(kw, "max-session") == 0) {
-		if (!want_args(S, v, n, 1, 1, "max-session DURATION (e.g. 2h, 30m, 1h30m)"))
-			return;
-		long d = parse_duration(v[1].s);
-		if (d <= 0)
-			perr(S, v[1].line, v[1].col, "bad duration '%s': expected e.g. 90s, 30m, 2h, 1h30m", v[1].s);
+	for (size_t i = 0; i < sizeof(rule_keywords) / sizeof(rule_keywords[0]); i++) {
+		if (strcmp(kw, rule_keywords[i].name) != 0)
+			continue;
+		if (r->forbid && !rule_keywords[i].in_forbid)
+			perr(S, v[0].line, v[0].col, "'%s' is not allowed in a forbid block (only who, "
+			    "where, when, reason)", kw);
 		else
-			r->max_session = d;
-	} else if (strcmp(kw, "allow") == 0) {
-		stmt_pattern(S, v, n, r, POL_ALLOW);
-	} else if (strcmp(kw, "approve") == 0) {
-		stmt_pattern(S, v, n, r, POL_APPROVE);
-	} else if (strcmp(kw, "deny") == 0) {
-		stmt_pattern(S, v, n, r, POL_DENY);
-	} else if (strcmp(kw, "construct") == 0) {
-		if (n < 2)
-			perr(S, v[0].line, v[0].col, "construct: needs at least one construct name");
-		for (int k = 1; k < n; k++) {
-			unsigned b = pol_construct_bit(v[k].s);
-			if (b == 0 || b == POL_C_LIST || b == POL_C_PIPE || b == POL_C_REDIR_FD ||
-			    b == POL_C_COMMENT || b == POL_C_TILDE || b == POL_C_GLOB)
-				perr(S, v[k].line, v[k].col, "unknown construct '%s' (expected background, "
-				    "substitution, backticks, process-substitution, redirect, heredoc, "
-				    "assignment, variable, variable-command, glob-command, brace, history)",
-				    v[k].s);
-			else
-				r->constructs |= b;
-		}
-	} else {
-		perr(S, v[0].line, v[0].col, "unknown keyword '%s' in rule '%s'", kw, r->name);
+			rule_keywords[i].fn(S, v, n, r);
+		return;
 	}
-	(void)A;
+	perr(S, v[0].line, v[0].col, "unknown keyword '%s' in %s '%s'", kw,
+	    r->forbid ? "forbid" : "rule", r->name);
 }
 

@@ -70,12 +70,31 @@ struct target_int {
 	int identity_line, identity_col;
 };
 
+struct pol_tz;				/* tzfile.c: an IANA zone, in the arena */
+
 struct when {
 	unsigned days;			/* bit 0 = Sunday ... bit 6 = Saturday */
 	int from, to;			/* minutes after midnight; to may be < from */
-	int tz;				/* minutes east of UTC */
+	int tz;				/* minutes east of UTC (when zone is NULL) */
+	const struct pol_tz *zone;	/* IANA zone (America/New_York) or NULL */
 	int line, col;
 };
+
+/* tzfile.c: reads the TZif file of zone `name` (e.g. "Europe/Paris") from
+ * the system tz database (TZDIR or /usr/share/zoneinfo) into the arena.
+ * Returns the zone, or NULL with a static reason in *why.  Thread-safe
+ * lookups afterwards: nothing global is touched (no TZ, no tzset). */
+const struct pol_tz *pol_tz_load(struct arena *a, const char *name, const char **why);
+/* The same from the bytes of a TZif file (len bytes at buf, not kept). */
+const struct pol_tz *pol_tz_parse(struct arena *a, const char *name, const unsigned char *buf,
+    size_t len, const char **why);
+/* The zone's name as written in the policy. */
+const char *pol_tz_name(const struct pol_tz *z);
+/* Seconds east of UTC in zone z at time t. */
+long pol_tz_offset(const struct pol_tz *z, time_t t);
+/* True when `name` looks like an IANA zone name (Area/Location, letters,
+ * digits, _ - + /, no "..", no leading '/'). */
+bool pol_tz_name_ok(const char *name);
 
 /* One word of a pattern. */
 struct pword {
@@ -108,10 +127,18 @@ struct pol_rule {
 	int shell, exec, sftp, forward;	/* -1 = not set by this rule */
 	long max_session;		/* -1 = not set */
 	unsigned constructs;		/* POL_C_* permitted */
+	bool construct_all;		/* `construct all` was written */
+	int construct_all_line, construct_all_col;
+	bool env_set;			/* an `env` line was given (env none: nenv 0) */
+	const char **env;		/* names and globs of environment variables */
+	size_t nenv, cenv;
+	int env_line, env_col;
 	struct pattern *pats;
 	size_t npats, cpats;
 	const char *reason;
 	int who_line, where_line;
+	int shell_line, shell_col;	/* of the `shell` line (0 = none) */
+	int escort_line, escort_col;	/* of the first `escort` line */
 };
 
 struct policy {
@@ -158,31 +185,107 @@ struct cword {
 	size_t len;
 	unsigned flags;			/* POL_W_* */
 	const char *glob;
+	/* path form (pathnorm.c), compared instead of s; NULL: s as is */
+	const char *ps;
+	size_t plen;
+	unsigned pf;			/* PF_* */
 };
+#define PF_GLOB  0x1			/* ps is a glob of every path it may name */
+#define PF_ANY   0x2			/* could name anything */
+#define PF_CDREL 0x4			/* relative, after cd / pushd / popd */
+
+/* pathnorm.c: fills the path form of w[0..n); `after_cd`: a cd, pushd or
+ * popd ran before on the line.  *mem gets storage the forms point into,
+ * for the caller to free after matching (NULL when none was needed).
+ * Returns 0 or POL_E_NOMEM. */
+int pathnorm_cwords(struct cword *w, size_t n, bool after_cd, char **mem);
+/* Whether a simple command changes the working directory. */
+bool pathnorm_is_chdir(const struct pol_simple *sc);
+/* Whether the wrapper words w[0..n) run the command that starts at
+ * w[start] in another directory (env -C, sudo -D, find -execdir, ...). */
+bool pathnorm_wrapper_chdirs(const struct cword *w, size_t n, size_t start);
+/* A malloc'd copy of w[0..n) in *out whose path forms are those after a cd
+ * (storage in *mem); the caller frees both.  Returns 0 or POL_E_NOMEM. */
+int pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **mem);
+/* The words w[0..n) of simple command sc followed by the targets of its
+ * file redirections, in a malloc'd array *out (glob text in *mem; the
+ * caller frees both, after any pathnorm_cwords on them): "cat < F" reads F
+ * as "cat F" does.  Returns the number of targets (0: *out is NULL), or
+ * POL_E_NOMEM. */
+int pathnorm_redirect_words(const struct pol_simple *sc, const struct cword *w, size_t n,
+    struct cword **out, char **mem);
+/* Appends to the NUL-terminated buf (of cap bytes) how the first word of
+ * w[0..n) that has a path form was read, for explain: " ('X' read as 'Y')"
+ * ("**" is any directory) or " ('X' could be anything"). */
+void pathnorm_note(const struct cword *w, size_t n, char *buf, size_t cap);
+/* Normalises a pattern word in place (only if it holds '/'); returns its
+ * new length.  `broad`: a deny or approve pattern, which may only widen. */
+size_t pathnorm_pattern(char *s, size_t len, bool broad);
 /* Whether pattern `pt` matches words w[0..n).  `open_tail`: more unknown
  * words follow (xargs).  Deny and approve patterns match conservatively
  * (any way the words could expand), allow patterns exactly. */
 bool pattern_match(const struct pattern *pt, const struct cword *w, size_t n,
     bool open_tail);
 
-/* wrappers (wrap.c) */
-/* WRAP_SUFFIXES: a wrapper whose options are not parsed; every tail of its
- * words from `start` may be the command it runs, so each is checked against
- * the deny and approve patterns. */
+/* wrappers (wrap.c, wrap_opt.c, wrap_table.c, wrap_eval.c) */
+/* WRAP_INNER: words [start, end) are a command (env, sudo, xargs, find
+ * -exec ...); WRAP_SHELL: `shell` is shell text to parse and check (sh -c,
+ * su -c, watch); WRAP_DENY: the wrapper use is denied (`why`: an unknown
+ * option, sudo -e, env -S ...); WRAP_SUFFIXES: a wrapper whose options are
+ * not modelled: every tail of its words from `start` may be the command it
+ * runs, so each is checked against the deny and approve patterns. */
 enum wrap_kind { WRAP_NONE, WRAP_INNER, WRAP_SHELL, WRAP_DENY, WRAP_SUFFIXES };
 struct wrap_inner {
 	enum wrap_kind kind;
 	size_t start, end;		/* WRAP_INNER: inner words [start, end) */
 	bool open_tail;			/* xargs: more words are appended */
-	bool placeholders;		/* find -exec: {} stands for file names */
+	bool placeholders;		/* find -exec, xargs -I: `ph` stands for input */
+	const char *ph;			/* the placeholder ("{}" or xargs -I STR) */
+	size_t phlen;
 	char *shell;			/* WRAP_SHELL: malloc'd line to parse */
-	const char *why;		/* WRAP_DENY: static reason */
+	const char *why;		/* WRAP_DENY: reason (static or in msg) */
 	const char *wrapper;		/* static wrapper name */
+	char msg[128];			/* storage for a composed reason */
 };
-/* Finds the commands the wrapper words w[0..n) run.  Fills up to `max`
- * entries of out and returns their count (0 = not a wrapper); -1 on ENOMEM. */
-int wrap_inner(const struct cword *w, size_t n, struct wrap_inner *out, int max);
+/* Finds the commands the wrapper words w[0..n) run.  `open_tail`: unknown
+ * words are appended (xargs): a wrapper whose command or options they could
+ * supply (xargs env, xargs sh, xargs timeout 5, xargs find .) is denied, and
+ * an inner command keeps the open tail.  Fills up to `max` entries of out
+ * and returns their count (0 = not a wrapper, or nothing runs); -1 on
+ * ENOMEM.  Free with wrap_inner_clear. */
+int wrap_inner(const struct cword *w, size_t n, bool open_tail, struct wrap_inner *out,
+    int max);
 void wrap_inner_clear(struct wrap_inner *v, int n);
+/* What a rule must spell out to allow or approve a command that
+ * wrap_literal_only reports. */
+struct wrap_literal {
+	char why[200];			/* the reason when nothing names it */
+	const char *key;		/* a word the pattern must also contain
+					 * literally (find's "-delete"), or NULL */
+	size_t keylen;
+};
+/* Whether w[0..n) is a wrapper use that only a rule naming the wrapper
+ * literally may allow: one that starts an interactive shell (sudo -s, su,
+ * script, chroot DIR, bash alone) or writes files (find -delete/-fprint,
+ * which also needs the action word in the pattern).  Fills *lit. */
+bool wrap_named_only(const struct cword *w, size_t n, struct wrap_literal *lit);
+/* Whether w[0..n) evaluates strings as code (eval, let, awk, python -c,
+ * sed with its e or w command ...), or is a wrapper use that
+ * wrap_named_only reports.  Then only allow and approve patterns for which
+ * wrap_names_literally holds may decide it; when none matches, the command
+ * is denied with lit->why ("'eval' evaluates its arguments as code; a rule
+ * must name it literally"). */
+bool wrap_literal_only(const struct cword *w, size_t n, struct wrap_literal *lit);
+/* Whether pattern pt names command word w literally: its first word has no
+ * '*' and is w or (without a '/') w's base name; and when lit->key is set,
+ * one of its words is exactly that key. */
+bool wrap_names_literally(const struct pattern *pt, const struct cword *w,
+    const struct wrap_literal *lit);
+/* For `escort-policy check`: when allow or approve pattern pt's first word
+ * is a glob or "..." that matches the name of a command that evaluates
+ * strings as code (eval, awk, python3 ...), writes a warning saying that
+ * the pattern does not reach those forms into msg and returns 1; else 0. */
+int wrap_lint_pattern(const struct pattern *pt, char *msg, size_t msglen);
 
 /* the parser (parse.c) */
 int pol_parse_file(struct policy *p, const char *path, int depth, struct pol_diags *d,

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "policy/cmdline.h"
@@ -332,5 +333,80 @@ const struct pol_expect *policy_expect_at(const struct policy *p, size_t i);
  * or a negative POL_E_* code.
  */
 long policy_lint(const struct policy *p, struct pol_diags *diags);
+
+/* ---- one validator: what escort-policy check, escort-proxy -t and a
+ * reload all apply (validate.c) ---------------------------------------------- */
+
+/*
+ * Errors for what this version of Escort cannot enforce, so that a policy
+ * that relies on it is refused everywhere, not at session time: `shell
+ * strict` (line-by-line checking of interactive shells is not built) and
+ * `escort` (live escorts are not built).  Appends one error per line and
+ * returns their number, or POL_E_NOMEM.  Each `approve` pattern gets a
+ * warning: no escort can approve, so the proxy refuses what it matches.
+ */
+long policy_check_enforceable(const struct policy *p, struct pol_diags *diags);
+
+/*
+ * Runs every `expect` line (when windows ignored).  A failed one is an
+ * error at its line.  When `report` is not NULL, one line per expect is
+ * written to it ("PASS|FAIL FILE:LINE: ...").  Stores the number of expect
+ * lines in *total (may be NULL).  Returns the number that failed, or
+ * POL_E_NOMEM.
+ */
+long policy_check_expects(const struct policy *p, struct pol_diags *diags, FILE *report,
+    size_t *total);
+
+#define POL_VALIDATE_LINT 0x1	/* also the warnings of policy_lint */
+/*
+ * The checks that follow a successful policy_load, in one place:
+ * policy_check_enforceable, policy_check_expects and (with
+ * POL_VALIDATE_LINT) policy_lint.  A policy is valid when policy_load
+ * succeeded and this returns 0.  Returns the number of errors appended (not
+ * counting warnings), or POL_E_NOMEM.
+ */
+long policy_validate(const struct policy *p, unsigned flags, struct pol_diags *diags);
+
+/* ---- environment requests (envreq.c) ------------------------------------------ */
+#define POL_ENV_VALUE_MAX 256	/* bytes of a value other than a locale */
+
+/*
+ * Whether the environment request NAME=VALUE of a session's channel may go
+ * to the target: every admitting rule with an `env` line lists NAME (a
+ * name, or a '*' glob such as LC_*) and at least one has such a line; NAME
+ * is not one that makes the target run other code (LD_*, BASH_ENV, PATH,
+ * ... never pass); LANG and LC_* values are locale names
+ * (pol_env_locale_ok); other values printable ASCII, at most
+ * POL_ENV_VALUE_MAX bytes.  Returns 0 when it may pass, else POL_E_REFUSED
+ * with the reason in why (may be NULL).  Thread-safe.
+ */
+int pol_session_env(const struct pol_session *s, const char *name, const char *value,
+    char *why, size_t whylen);
+/* The session's env setting as text ("LANG LC_*", "none", "A (rule x) and
+ * B (rule y)").  Returns 0, or POL_E_TOOBIG when cut short. */
+int pol_session_env_text(const struct pol_session *s, char *out, size_t cap);
+/* NULL when `pat` may appear on an `env` line, else the reason (a static
+ * string or `why`). */
+const char *pol_env_name_check(const char *pat, char *why, size_t whylen);
+/* True for names that are never passed (LD_*, BASH_ENV, PATH ...). */
+bool pol_env_name_dangerous(const char *name);
+/* [A-Za-z]{2,3}(_[A-Z]{2})?(.CODESET)?(@MODIFIER)?, or C, POSIX, C.UTF-8. */
+bool pol_env_locale_ok(const char *value);
+
+/* ---- what a user may run on a target, like sudo -l (rules_for.c) ---------------- */
+
+/*
+ * Writes to `out` what `user` may do on `target` at `now` (POL_ANYTIME:
+ * windows ignored): whether a session opens (or why not), the combined
+ * session settings (shell, exec, sftp, forward, env, max-session, escort),
+ * then for each admitting rule its patterns, one a line: verdict, pattern,
+ * rule, FILE:LINE.  Nothing of rules that do not apply is shown.  Returns
+ * 0 when a session would be admitted, POL_E_NOUSER / POL_E_NOTARGET /
+ * POL_E_REFUSED (the text says why), or POL_E_NOMEM / POL_E_IO.
+ */
+#define POL_RULES_DETAIL 0x1	/* for admins: why a session is refused, with rule
+				 * names (otherwise what the person connecting may see) */
+int policy_rules_for(const struct policy *p, const char *user, const char *target, time_t now,
+    unsigned flags, FILE *out);
 
 #endif

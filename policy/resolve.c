@@ -57,6 +57,32 @@ resolve_specs(struct policy *p, struct pol_diags *d, const struct pol_rule *r,
 	}
 }
 
+/* A forbid that matches no user or no target protects nothing: most often
+ * a misspelt name, attribute or label.  Returns the number of errors. */
+static int
+forbid_reaches(const struct policy *p, struct pol_diags *d, const struct pol_rule *r)
+{
+	bool any_u = false, any_t = false;
+	for (size_t i = 0; i < p->nusers && !any_u; i++)
+		any_u = specs_match_user(r->who, r->nwho, &p->users[i]->pub);
+	for (size_t i = 0; i < p->ntargets && !any_t; i++)
+		any_t = specs_match_target(r->where, r->nwhere, &p->targets[i]->pub);
+	int n = 0;
+	if (!any_u) {
+		pol_diags_add(d, POL_SEV_ERROR, r->file, r->who_line ? r->who_line : r->line, 1,
+		    "forbid '%s' matches no user: its 'who' protects nothing (a misspelt name, "
+		    "group or attribute?)", r->name);
+		n++;
+	}
+	if (!any_t) {
+		pol_diags_add(d, POL_SEV_ERROR, r->file, r->where_line ? r->where_line : r->line, 1,
+		    "forbid '%s' matches no target: its 'where' protects nothing (a misspelt name "
+		    "or label?)", r->name);
+		n++;
+	}
+	return n;
+}
+
 int
 pol_resolve(struct policy *p, unsigned flags, struct pol_diags *d)
 {
@@ -151,6 +177,8 @@ pol_resolve(struct policy *p, unsigned flags, struct pol_diags *d)
 		}
 		resolve_specs(p, d, r, r->who, r->nwho, &nerr);
 		resolve_specs(p, d, r, r->escort, r->nescort, &nerr);
+		if (r->forbid && r->nwho && r->nwhere)
+			nerr += forbid_reaches(p, d, r);
 	}
 	for (size_t i = 0; i < p->nexpects; i++) {
 		const struct pol_expect *e = &p->expects[i];

@@ -2,9 +2,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "policy/policy.h"
 #include "recorder/buf.h"
 #include "recorder/event.h"
+#include "recorder/rec_error.h"
 #include "proxy/chan.h"
 #include "proxy/chan_xfer.h"
 #include "proxy/conn.h"
@@ -21,6 +24,7 @@ req_free(struct px_req *r)
 	free(r->a);
 	free(r->sent);
 	free(r->b);
+	free(r->why);
 	free(r);
 }
 
@@ -199,8 +203,12 @@ tech_say(struct px_chan *ch, const char *msg, int to_stdout)
 
 	if (ch->tc == NULL || ch->t_closed || n == 0)
 		return;
-	if (c->rec != NULL && c->rec_ready)
-		(void)px_conn_record(c, to_stdout ? EV_OUTPUT : EV_STDERR, ch->id, msg, n);
+	/* The proxy's own words are recorded when the recorder takes them; when
+	 * it cannot (the session is ending because the recording failed), the
+	 * technician is still told why. */
+	if (c->rec != NULL && c->rec_ready &&
+	    px_conn_record(c, to_stdout ? EV_OUTPUT : EV_STDERR, ch->id, msg, n) != PX_OK)
+		px_log(PX_LOG_DEBUG, c->id, "a message to the technician was not recorded");
 	if (to_stdout)
 		ssh_channel_write(ch->tc, msg, (uint32_t)n);
 	else
@@ -266,16 +274,57 @@ t_winch(ssh_session s, ssh_channel chan, int w, int h, int pw, int ph, void *ud)
 	return 0;
 }
 
+/* Whether the env request may pass, for the session admitted (or about to
+ * be: the client may send its requests before px_conn_step admitted it, in
+ * which case the same admission is computed here).  0 or POL_E_REFUSED with
+ * why filled in. */
+static int
+env_decide(struct px_conn *c, const char *name, const char *value, char *why, size_t whylen)
+{
+	struct pol_session *tmp = NULL;
+	int rc;
+
+	if (c->ps != NULL)
+		return pol_session_env(c->ps, name, value, why, whylen);
+	if (!c->auth_ok || c->user == NULL || c->target == NULL || c->pol == NULL ||
+	    policy_admit(c->pol, c->user, c->target, time(NULL), &tmp, NULL) != 0) {
+		snprintf(why, whylen, "no session on a target");
+		return POL_E_REFUSED;
+	}
+	rc = pol_session_env(tmp, name, value, why, whylen);
+	pol_session_free(tmp);
+	return rc;
+}
+
 static int
 t_env(ssh_session s, ssh_channel chan, const char *name, const char *value, void *ud)
 {
 	struct px_chan *ch = ud;
+	struct px_conn *c = ch->c;
+	struct px_req *r;
+	char why[200];
+	int rc;
 
 	(void)s; (void)chan;
-	/* Only locale settings pass; the target's AcceptEnv has the last word. */
-	if (ch->kind != KIND_NONE || !(strcmp(name, "LANG") == 0 || strncmp(name, "LC_", 3) == 0))
+	/* Only what the session's rules allow (pol_session_env: names on their
+	 * `env` lines, locale values for LANG and LC_*); the target's AcceptEnv
+	 * has the last word.  The answer is given now; env_settle decides again
+	 * with the admitted session before the main request, and that decision
+	 * is the one that counts.  A refusal is logged and recorded. */
+	if (ch->kind != KIND_NONE)
 		return -1;
-	return req_push(ch, REQ_ENV, name, value) ? 0 : -1;
+	rc = env_decide(c, name, value, why, sizeof(why));
+	if ((r = req_push(ch, REQ_ENV, name, value)) == NULL)
+		return -1;
+	if (rc == 0)
+		return 0;
+	px_log(PX_LOG_INFO, c->id, "env %.64s refused for %s on %s: %s", name,
+	    c->user ? c->user : "?", c->target ? c->target : "(no target)", why);
+	r->refused = 1;
+	if (r->b != NULL && strlen(r->b) > 1024)
+		r->b[1024] = '\0';	/* the recording keeps the first KiB */
+	r->why = strdup(why);
+	return -1;
 }
 
 static int
@@ -399,55 +448,84 @@ px_chan_new(struct px_conn *c, ssh_channel tc)
 
 /* ---- recording helpers ------------------------------------------------------ */
 
-static void
+/* Hands a channel request to the recorder before it is sent to the target.
+ * Returns PX_OK; PX_EFULL when the recorder link is down (nothing taken:
+ * the request waits); any other error has ended the session. */
+static int
 record_req(struct px_chan *ch, const struct px_req *r)
 {
 	struct buf b;
 	static const char *names[] = { "pty", "env", "shell", "exec", "subsystem", "resize", "signal" };
 	int type = r->kind == REQ_WINCH ? EV_RESIZE : EV_CHANNEL;
+	int built = REC_OK, rc;
 
-	buf_init(&b, 64 * 1024);
+	buf_init(&b, EV_PAYLOAD_MAX);
 	if (r->kind != REQ_WINCH)
-		ev_fields_put_str(&b, EVF_CH_ACTION, names[r->kind]);
+		built = ev_fields_put_str(&b, EVF_CH_ACTION, names[r->kind]);
 	switch (r->kind) {
 	case REQ_PTY:
-		ev_fields_put_str(&b, EVF_TERM, r->a ? r->a : "");
+		if (built == REC_OK)
+			built = ev_fields_put_str(&b, EVF_TERM, r->a ? r->a : "");
 		/* fallthrough */
 	case REQ_WINCH:
-		ev_fields_put_u64(&b, EVF_COLS, (uint64_t)r->cols);
-		ev_fields_put_u64(&b, EVF_ROWS, (uint64_t)r->rows);
-		ev_fields_put_u64(&b, EVF_PX_W, (uint64_t)r->pxw);
-		ev_fields_put_u64(&b, EVF_PX_H, (uint64_t)r->pxh);
+		if (built == REC_OK)
+			built = ev_fields_put_u64(&b, EVF_COLS, (uint64_t)r->cols);
+		if (built == REC_OK)
+			built = ev_fields_put_u64(&b, EVF_ROWS, (uint64_t)r->rows);
+		if (built == REC_OK)
+			built = ev_fields_put_u64(&b, EVF_PX_W, (uint64_t)r->pxw);
+		if (built == REC_OK)
+			built = ev_fields_put_u64(&b, EVF_PX_H, (uint64_t)r->pxh);
 		break;
 	case REQ_ENV:
-		ev_fields_put_str(&b, EVF_ENV_NAME, r->a);
-		ev_fields_put_str(&b, EVF_ENV_VALUE, r->b ? r->b : "");
+		if (built == REC_OK)
+			built = ev_fields_put_str(&b, EVF_ENV_NAME, r->a);
+		if (built == REC_OK)
+			built = ev_fields_put_str(&b, EVF_ENV_VALUE, r->b ? r->b : "");
+		if (r->refused) {
+			if (built == REC_OK)
+				built = ev_fields_put_str(&b, EVF_VERDICT, "deny");
+			if (built == REC_OK)
+				built = ev_fields_put_str(&b, EVF_REASON, r->why ? r->why : "not allowed");
+		}
 		break;
 	case REQ_EXEC:
-		ev_fields_put_str(&b, EVF_COMMAND, r->a);
+		if (built == REC_OK)
+			built = ev_fields_put_str(&b, EVF_COMMAND, r->a);
 		break;
 	case REQ_SUBSYSTEM:
-		ev_fields_put_str(&b, EVF_SUBSYSTEM, r->a);
+		if (built == REC_OK)
+			built = ev_fields_put_str(&b, EVF_SUBSYSTEM, r->a);
 		break;
 	case REQ_SIGNAL:
-		ev_fields_put_str(&b, EVF_SIGNAL, r->a);
+		if (built == REC_OK)
+			built = ev_fields_put_str(&b, EVF_SIGNAL, r->a);
 		break;
 	case REQ_SHELL:
 		break;
 	}
-	(void)px_conn_record(ch->c, (uint16_t)type, ch->id, buf_ptr(&b), buf_len(&b));
+	rc = built == REC_OK ? px_conn_record(ch->c, (uint16_t)type, ch->id, buf_ptr(&b), buf_len(&b))
+	    : PX_EINVAL;
+	if (rc != PX_OK && rc != PX_EFULL) {
+		px_log(PX_LOG_ERR, ch->c->id, "a %s request could not be recorded (%s); ending session",
+		    r->kind == REQ_WINCH ? "resize" : names[r->kind], px_strerror(rc));
+		px_conn_end(ch->c, "\r\nescort: a request could not be recorded; session ended\r\n");
+	}
 	buf_free(&b);
+	return rc;
 }
 
-static void
+static int
 record_simple(struct px_chan *ch, uint16_t type, const char *action)
 {
 	struct buf b;
+	int built, rc;
 
 	buf_init(&b, 1024);
-	ev_fields_put_str(&b, EVF_CH_ACTION, action);
-	(void)px_conn_record(ch->c, type, ch->id, buf_ptr(&b), buf_len(&b));
+	built = ev_fields_put_str(&b, EVF_CH_ACTION, action);
+	rc = px_conn_record_or_end(ch->c, type, ch->id, buf_ptr(&b), buf_len(&b), built);
 	buf_free(&b);
+	return rc;
 }
 
 /* ---- decisions (chan_decide.c) ------------------------------------------- */
@@ -463,6 +541,38 @@ main_req(struct px_chan *ch)
 }
 
 /* ---- stepping ---------------------------------------------------------------- */
+
+/* Decides every queued env request again with the admitted session (the
+ * decision that counts), then records the refused ones and drops them from
+ * the queue: before the main request is decided, so they are in the
+ * recording even when the channel is then answered locally. */
+static void
+env_settle(struct px_chan *ch)
+{
+	struct px_conn *c = ch->c;
+	struct px_req **pp = &ch->rq, *r;
+	char why[200];
+
+	while ((r = *pp) != NULL) {
+		if (r->kind == REQ_ENV && !r->refused &&
+		    pol_session_env(c->ps, r->a, r->b ? r->b : "", why, sizeof(why)) != 0) {
+			px_log(PX_LOG_INFO, c->id, "env %.64s refused for %s on %s: %s", r->a, c->user,
+			    c->target, why);
+			r->refused = 1;
+			r->why = strdup(why);
+		}
+		if (!r->refused) {
+			pp = &r->next;
+			continue;
+		}
+		if (record_req(ch, r) != PX_OK)
+			return;		/* retried when the recorder takes it, or the session ends */
+		*pp = r->next;
+		if (ch->rq_tail == &r->next)
+			ch->rq_tail = pp;
+		req_free(r);
+	}
+}
 
 static void
 banner(struct px_chan *ch)
@@ -516,6 +626,23 @@ replay_one(struct px_chan *ch)
 		if (!ch->started)
 			return 0;
 	}
+	if (!r->recorded) {
+		/* nothing reaches the target before it is in the recording */
+		if (c->rec_stalled || record_req(ch, r) != PX_OK)
+			return 0;
+		r->recorded = 1;
+	}
+	if (r->refused) {
+		/* recorded as refused; never sent */
+		if (ch->inflight == r)
+			ch->inflight = NULL;
+		else
+			(void)req_pop(ch);
+		if (ch->rq == NULL)
+			ch->rq_tail = &ch->rq;
+		req_free(r);
+		return 1;
+	}
 	switch (r->kind) {
 	case REQ_PTY:
 		rc = ssh_channel_request_pty_size(ch->uc, r->a, r->cols, r->rows);
@@ -553,7 +680,6 @@ replay_one(struct px_chan *ch)
 		(void)req_pop(ch);
 	if (ch->rq == NULL)
 		ch->rq_tail = &ch->rq;
-	record_req(ch, r);
 	if (r->kind == REQ_SHELL || r->kind == REQ_EXEC || r->kind == REQ_SUBSYSTEM) {
 		if (rc != SSH_OK) {
 			px_log(PX_LOG_WARN, c->id, "target refused the %s request: %s",
@@ -636,13 +762,14 @@ send_exit(struct px_chan *ch)
 	ch->exit_sent = 1;
 	buf_init(&b, 4096);
 	if (ch->exit_kind == 1) {
-		ev_fields_put_u64(&b, EVF_EXIT_STATUS, (uint64_t)(uint32_t)ch->exit_status);
-		(void)px_conn_record(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b));
+		int built = ev_fields_put_u64(&b, EVF_EXIT_STATUS, (uint64_t)(uint32_t)ch->exit_status);
+		(void)px_conn_record_or_end(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b), built);
 		ssh_channel_request_send_exit_status(ch->tc, ch->exit_status);
 	} else {
-		ev_fields_put_str(&b, EVF_EXIT_SIGNAL, ch->exit_signal);
-		ev_fields_put_u64(&b, EVF_CORE, (uint64_t)ch->exit_core);
-		(void)px_conn_record(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b));
+		int built = ev_fields_put_str(&b, EVF_EXIT_SIGNAL, ch->exit_signal);
+		if (built == REC_OK)
+			built = ev_fields_put_u64(&b, EVF_CORE, (uint64_t)ch->exit_core);
+		(void)px_conn_record_or_end(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b), built);
 		ssh_channel_request_send_exit_signal(ch->tc, ch->exit_signal, ch->exit_core, "", "");
 	}
 	buf_free(&b);
@@ -711,12 +838,15 @@ px_chan_step(struct px_chan *ch)
 			close_tech(ch);
 			return;
 		}
+		if (c->state == CONN_RELAY && c->ps != NULL && !c->rec_stalled && main_req(ch) != NULL)
+			env_settle(ch);
 		if (c->state == CONN_LOCAL) {
-			if (main_req(ch) != NULL)
-				px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
+			if ((m = main_req(ch)) != NULL)
+				px_conn_answer_local(c, ch, m);
 			else
 				return;
-		} else if (c->state != CONN_RELAY || (m = main_req(ch)) == NULL) {
+		} else if (c->state != CONN_RELAY || c->rec_stalled || (m = main_req(ch)) == NULL) {
+			/* a decision is made only while it can be recorded */
 			return;
 		} else if (px_chan_decide(ch, m)) {
 			banner(ch);

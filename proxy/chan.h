@@ -38,7 +38,11 @@ struct px_req {
 	char *sent;                     /* exec: the command line sent to the target, rebuilt
 	                                 * by the policy from the parse of a (never a itself);
 	                                 * set by px_chan_decide when it allows the request */
+	int recorded;                   /* handed to the recorder (before it is sent) */
 	int cols, rows, pxw, pxh;
+	int refused;                    /* env refused by the policy: recorded before the
+	                                 * main request is decided (env_settle), never sent */
+	char *why;                      /* its reason */
 };
 
 enum px_chan_state {

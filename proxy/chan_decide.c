@@ -11,6 +11,7 @@
 #include "policy/policy.h"
 #include "recorder/buf.h"
 #include "recorder/event.h"
+#include "recorder/rec_error.h"
 #include "proxy/chan.h"
 #include "proxy/chan_xfer.h"
 #include "proxy/conn.h"
@@ -20,36 +21,50 @@
 #include "proxy/scp_watch.h"
 #include "proxy/worker.h"
 
-static void
+/* Records a DECISION event.  Returns PX_OK, or an error after which the
+ * session is ending (px_conn_record_or_end): an allowed request must then
+ * not go on. */
+static int
 record_decision_sent(struct px_chan *ch, const char *verdict, const char *command,
     const char *rule, int line, const char *reason, const char *sent)
 {
 	struct buf b;
 	struct px_conn *c = ch->c;
+	int built, rc;
 
-	buf_init(&b, 256 * 1024);
-	ev_fields_put_str(&b, EVF_VERDICT, verdict);
-	if (command != NULL)
-		ev_fields_put_str(&b, EVF_COMMAND, command);
-	if (rule != NULL)
-		ev_fields_put_str(&b, EVF_RULE, rule);
-	if (line > 0)
-		ev_fields_put_u64(&b, EVF_RULE_LINE, (uint64_t)line);
-	if (reason != NULL)
-		ev_fields_put_str(&b, EVF_REASON, reason);
-	if (sent != NULL)
-		ev_fields_put_str(&b, EVF_RENDERED, sent);
-	if (c->pol != NULL)
-		ev_fields_put_str(&b, EVF_POLICY_HASH, policy_hash(c->pol));
-	(void)px_conn_record(c, EV_DECISION, ch->id, buf_ptr(&b), buf_len(&b));
+	buf_init(&b, EV_PAYLOAD_MAX);
+	built = ev_fields_put_str(&b, EVF_VERDICT, verdict);
+	if (built == REC_OK && command != NULL)
+		built = ev_fields_put_str(&b, EVF_COMMAND, command);
+	if (built == REC_OK && rule != NULL)
+		built = ev_fields_put_str(&b, EVF_RULE, rule);
+	if (built == REC_OK && line > 0)
+		built = ev_fields_put_u64(&b, EVF_RULE_LINE, (uint64_t)line);
+	if (built == REC_OK && reason != NULL)
+		built = ev_fields_put_str(&b, EVF_REASON, reason);
+	if (built == REC_OK && sent != NULL)
+		built = ev_fields_put_str(&b, EVF_RENDERED, sent);
+	if (built == REC_OK && c->pol != NULL)
+		built = ev_fields_put_str(&b, EVF_POLICY_HASH, policy_hash(c->pol));
+	rc = px_conn_record_or_end(c, EV_DECISION, ch->id, buf_ptr(&b), buf_len(&b), built);
 	buf_free(&b);
+	return rc;
 }
 
-static void
+static int
 record_decision(struct px_chan *ch, const char *verdict, const char *command, const char *rule,
     int line, const char *reason)
 {
-	record_decision_sent(ch, verdict, command, rule, line, reason, NULL);
+	return record_decision_sent(ch, verdict, command, rule, line, reason, NULL);
+}
+
+/* The request was allowed but its decision is not in the recording: it
+ * does not run. */
+static int
+unrecorded(struct px_chan *ch)
+{
+	px_chan_local(ch, "escort: the decision could not be recorded; the request was not run\n", 0, 1);
+	return 0;
 }
 
 /* The scp command line as the target will run it: rebuilt from its parse
@@ -92,7 +107,8 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			    "does not offer; run commands with ssh USER:TARGET@proxy COMMAND\r\n", 0, 1);
 			return 0;
 		}
-		record_decision(ch, "allow", "(shell)", ps->rule_names, 0, pol_shell_name(ps->shell));
+		if (record_decision(ch, "allow", "(shell)", ps->rule_names, 0, pol_shell_name(ps->shell)) != PX_OK)
+			return unrecorded(ch);
 		return 1;
 	}
 	if (r->kind == REQ_SUBSYSTEM) {
@@ -108,7 +124,8 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			px_chan_local(ch, "escort: out of memory\n", 0, 1);
 			return 0;
 		}
-		record_decision(ch, "allow", r->a, ps->rule_names, 0, pol_sftp_name(ps->sftp));
+		if (record_decision(ch, "allow", r->a, ps->rule_names, 0, pol_sftp_name(ps->sftp)) != PX_OK)
+			return unrecorded(ch);
 		return 1;
 	}
 	/* exec */
@@ -152,8 +169,9 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 				return 0;
 			}
 			scp_cmd_free(&scp);
-			record_decision_sent(ch, "allow", r->a, ps->rule_names, 0,
-			    up ? "scp upload" : "scp download", r->sent);
+			if (record_decision_sent(ch, "allow", r->a, ps->rule_names, 0,
+			    up ? "scp upload" : "scp download", r->sent) != PX_OK)
+				return unrecorded(ch);
 			return 1;
 		}
 		scp_cmd_free(&scp);
@@ -170,8 +188,11 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			pol_decision_free(&d);
 			return 0;
 		}
-		record_decision_sent(ch, pol_verdict_name(d.verdict), r->a, d.rule, d.line, d.reason,
-		    d.verdict == POL_ALLOW ? d.rendered : NULL);
+		if (record_decision_sent(ch, pol_verdict_name(d.verdict), r->a, d.rule, d.line, d.reason,
+		    d.verdict == POL_ALLOW ? d.rendered : NULL) != PX_OK) {
+			pol_decision_free(&d);
+			return unrecorded(ch);
+		}
 		px_log(PX_LOG_INFO, c->id, "exec %s by %s (line %d): %s", pol_verdict_name(d.verdict),
 		    d.rule ? d.rule : "default", d.line, r->a);
 		if (d.verdict == POL_ALLOW && d.rendered != NULL) {

@@ -17,23 +17,37 @@
 
 struct cparse {
 	const char *file;
-	int line;
+	int line;                       /* 0: the message names the file only */
 	char *err;
 	size_t errlen;
+	size_t used;                    /* bytes of err holding messages */
+	int nerr;
 };
 
+/* Appends "FILE:LINE: message" (one line each) to the parse's errors. */
 static int
 cerr(struct cparse *p, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room;
 	int n;
 
-	n = snprintf(p->err, p->errlen, "%s:%d: ", p->file, p->line);
-	if (n < 0 || (size_t)n >= p->errlen)
+	p->nerr++;
+	if (p->errlen == 0 || p->used + 2 >= p->errlen)
 		return PX_ECONFIG;
+	if (p->used > 0)
+		p->err[p->used++] = '\n';
+	room = p->errlen - p->used;
+	n = p->line > 0 ? snprintf(p->err + p->used, room, "%s:%d: ", p->file, p->line) :
+	    snprintf(p->err + p->used, room, "%s: ", p->file);
+	if (n < 0 || (size_t)n >= room) {
+		p->used = p->errlen - 1;
+		return PX_ECONFIG;
+	}
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	vsnprintf(p->err + p->used + n, room - n, fmt, ap);
 	va_end(ap);
+	p->used += strlen(p->err + p->used);
 	return PX_ECONFIG;
 }
 
@@ -272,12 +286,14 @@ apply(struct cparse *p, struct px_config *c, char **av, int ac)
 int
 px_config_load(const char *file, struct px_config *c, char *err, size_t errlen)
 {
-	struct cparse p = { file, 0, err, errlen };
+	struct cparse p = { file, 0, err, errlen, 0, 0 };
 	char line[4096], *av[MAX_ARGS];
 	FILE *f;
-	int ac, rc = PX_OK;
+	int ac, rc = PX_OK, skip = 0;
 
 	memset(c, 0, sizeof(*c));
+	if (errlen > 0)
+		err[0] = '\0';
 	c->workers = 2;
 	c->login_grace_time = 30;
 	c->max_startups_start = 10;
@@ -298,48 +314,58 @@ px_config_load(const char *file, struct px_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", file, strerror(errno));
 		return PX_ECONFIG;
 	}
+	/* Every line is read: each mistake is reported, not only the first. */
 	while (fgets(line, sizeof(line), f) != NULL) {
-		p.line++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			rc = cerr(&p, "line too long");
-			goto out;
-		}
-		if ((rc = split(&p, line, av, &ac)) < 0)
-			goto out;
-		if (ac == 0)
+		int whole = strchr(line, '\n') != NULL || feof(f);
+		if (skip) {              /* the rest of a line too long */
+			skip = !whole;
 			continue;
-		if ((rc = apply(&p, c, av, ac)) < 0)
+		}
+		p.line++;
+		if (!whole) {
+			cerr(&p, "line too long");
+			skip = 1;
+			continue;
+		}
+		if (split(&p, line, av, &ac) < 0 || ac == 0)
+			continue;
+		if ((rc = apply(&p, c, av, ac)) == PX_ENOMEM)
 			goto out;
 	}
+	rc = PX_OK;
 	p.line = 0;
 	if (c->nlisten == 0)
-		rc = PX_ECONFIG, snprintf(err, errlen, "%s: no Listen address", file);
-	else if (c->hostkey == NULL)
-		rc = PX_ECONFIG, snprintf(err, errlen, "%s: HostKey is required", file);
-	else if (c->policy == NULL)
-		rc = PX_ECONFIG, snprintf(err, errlen, "%s: Policy is required", file);
-	else if (c->recorder == NULL)
-		rc = PX_ECONFIG, snprintf(err, errlen, "%s: Recorder is required", file);
+		cerr(&p, "no Listen address");
+	if (c->hostkey == NULL)
+		cerr(&p, "HostKey is required");
+	if (c->policy == NULL)
+		cerr(&p, "Policy is required");
+	if (c->recorder == NULL)
+		cerr(&p, "Recorder is required");
 	else if (strncmp(c->recorder, "tls://", 6) == 0 &&
 	    (c->recorder_ca == NULL || c->recorder_cert == NULL || c->recorder_key == NULL))
-		rc = PX_ECONFIG, snprintf(err, errlen,
-		    "%s: Recorder tls:// needs RecorderCA, RecorderCertificate and RecorderKey", file);
-	else if ((c->path = strdup(file)) == NULL)
+		cerr(&p, "Recorder tls:// needs RecorderCA, RecorderCertificate and RecorderKey");
+	if ((c->path = strdup(file)) == NULL) {
 		rc = PX_ENOMEM;
-	if (rc == PX_OK && strncmp(c->recorder, "tls://", 6) == 0) {
+		goto out;
+	}
+	if (p.nerr == 0 && strncmp(c->recorder, "tls://", 6) == 0) {
 		const char *kw[3] = { "RecorderCA", "RecorderCertificate", "RecorderKey" };
 		const char *fn[3] = { c->recorder_ca, c->recorder_cert, c->recorder_key };
 		char terr[512];
-		for (int i = 0; i < 3 && rc == PX_OK; i++)
+		int bad = 0;
+		for (int i = 0; i < 3; i++)
 			if (access(fn[i], R_OK) != 0)
-				rc = PX_ECONFIG, snprintf(err, errlen, "%s: %s %s: %s", file, kw[i], fn[i], strerror(errno));
-		if (rc == PX_OK && tlsl_ctx_client(c->recorder_ca, c->recorder_cert, c->recorder_key, &c->recorder_tls,
+				bad = 1, cerr(&p, "%s %s: %s", kw[i], fn[i], strerror(errno));
+		if (!bad && tlsl_ctx_client(c->recorder_ca, c->recorder_cert, c->recorder_key, &c->recorder_tls,
 		    terr, sizeof(terr)) != 0)
-			rc = PX_ECONFIG, snprintf(err, errlen, "%s: Recorder %s: %s", file, c->recorder, terr);
+			cerr(&p, "Recorder %s: %s", c->recorder, terr);
 	}
+	if (p.nerr > 0)
+		rc = PX_ECONFIG;
 out:
 	fclose(f);
-	if (rc < 0)
+	if (rc == PX_ENOMEM)
 		px_config_free(c);
 	return rc;
 }

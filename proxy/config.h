@@ -47,7 +47,10 @@ struct px_config {
 };
 
 /* Reads FILE into *cfg (zeroed first, defaults applied).  Returns PX_OK, or
- * PX_ECONFIG with "FILE:LINE: message" in err (errlen bytes).  On error *cfg
+ * PX_ECONFIG with every problem found in err (errlen bytes), one
+ * "FILE:LINE: message" a line (newline-separated, no trailing newline), or
+ * PX_ENOMEM.  On PX_ECONFIG *cfg keeps what was read (so that the policy it
+ * names can still be checked): free it with px_config_free; on PX_ENOMEM it
  * holds nothing to free.  Missing required keywords (Listen, HostKey, Policy,
  * Recorder) are errors naming the file.  A tls:// Recorder also loads
  * RecorderCA, RecorderCertificate and RecorderKey into recorder_tls (errors

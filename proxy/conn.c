@@ -11,6 +11,7 @@
 #include "policy/policy.h"
 #include "recorder/buf.h"
 #include "recorder/event.h"
+#include "recorder/rec_error.h"
 #include "proxy/chan.h"
 #include "proxy/chan_xfer.h"
 #include "proxy/conn.h"
@@ -70,21 +71,35 @@ px_conn_record(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, s
 }
 
 int
+px_conn_record_or_end(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, size_t n,
+    int built)
+{
+	int rc = built == REC_OK ? px_conn_record(c, type, chan, p, n) : PX_EINVAL;
+
+	if (rc != PX_OK && !c->end_requested) {
+		px_log(PX_LOG_ERR, c->id, "an event of type %u could not be recorded (%s); ending session",
+		    (unsigned)type, built == REC_OK ? px_strerror(rc) : "it could not be built");
+		px_conn_end(c, "\r\nescort: an event could not be recorded; session ended\r\n");
+	}
+	return rc;
+}
+
+int
 px_conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...)
 {
 	struct buf b;
 	va_list ap;
-	int tag, rc;
+	int tag, rc, built = REC_OK;
 
-	buf_init(&b, 256 * 1024);
+	buf_init(&b, EV_PAYLOAD_MAX);
 	va_start(ap, chan);
 	while ((tag = va_arg(ap, int)) != 0) {
 		const char *v = va_arg(ap, const char *);
-		if (v != NULL)
-			ev_fields_put_str(&b, (uint16_t)tag, v);
+		if (v != NULL && built == REC_OK)
+			built = ev_fields_put_str(&b, (uint16_t)tag, v);
 	}
 	va_end(ap);
-	rc = px_conn_record(c, type, chan, buf_ptr(&b), buf_len(&b));
+	rc = px_conn_record_or_end(c, type, chan, buf_ptr(&b), buf_len(&b), built);
 	buf_free(&b);
 	return rc;
 }
@@ -340,36 +355,135 @@ list_targets(struct px_conn *c)
 	px_log(PX_LOG_INFO, c->id, "%s listed %ld targets", c->user, n);
 }
 
+/* ---- commands without a target (ssh USER@proxy COMMAND) ------------------------ */
+
+#define PX_RULES_TEXT_MAX (64 * 1024)
+
+/* `targets` (or no command): the targets open to the user, prepared at
+ * admission in c->refusal. */
+static void
+local_targets(struct px_conn *c, struct px_chan *ch, char **argv)
+{
+	(void)argv;
+	px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
+}
+
+/* `rules TARGET`: what the user may run there (policy_rules_for), on
+ * stdout; exit 0 when admitted, 1 when not. */
+static void
+local_rules(struct px_conn *c, struct px_chan *ch, char **argv)
+{
+	const char *target = argv[1];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc = POL_E_NOMEM;
+
+	if (f != NULL) {
+		rc = policy_rules_for(c->pol, c->user, target, time(NULL), 0, f);
+		fclose(f);
+	}
+	if (f == NULL || text == NULL || rc == POL_E_NOMEM || rc == POL_E_IO) {
+		px_chan_local(ch, "escort: cannot list the rules\n", 0, 1);
+		free(text);
+		return;
+	}
+	px_log(PX_LOG_INFO, c->id, "%s listed the rules for %s (%s)", c->user, target,
+	    rc == 0 ? "admitted" : pol_strerror(rc));
+	if (len > PX_RULES_TEXT_MAX) {
+		/* within any client's first channel window: written at once */
+		char *cut = text + PX_RULES_TEXT_MAX - 128;
+		while (cut > text && cut[-1] != '\n')
+			cut--;
+		snprintf(cut, 128, "escort: the list is longer than %d KiB and was cut here; "
+		    "an administrator can print it all with escort-policy rules\n",
+		    PX_RULES_TEXT_MAX / 1024);
+	}
+	px_chan_local(ch, text, 1, rc == 0 ? 0 : 1);
+	free(text);
+}
+
+static const struct {
+	const char *name;
+	int nargs;
+	void (*fn)(struct px_conn *c, struct px_chan *ch, char **argv);
+} local_commands[] = {
+	{ "targets", 0, local_targets },
+	{ "rules", 1, local_rules },
+};
+
+void
+px_conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req *m)
+{
+	char cmd[512], *argv[4] = { NULL }, *save = NULL;
+	int n = 0;
+
+	if (c->target != NULL || m->kind != REQ_EXEC || m->a == NULL) {
+		/* a refusal, or a shell without a target: the targets */
+		px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "%s", m->a);
+	for (char *t = strtok_r(cmd, " \t", &save); t != NULL && n < 3; t = strtok_r(NULL, " \t", &save))
+		argv[n++] = t;
+	if (n == 0) {
+		local_targets(c, ch, argv);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(local_commands) / sizeof(local_commands[0]); i++)
+		if (strcmp(argv[0], local_commands[i].name) == 0 && n == local_commands[i].nargs + 1) {
+			local_commands[i].fn(c, ch, argv);
+			return;
+		}
+	{
+		char msg[sizeof(c->refusal) + 256];
+		snprintf(msg, sizeof(msg), "escort: unknown command \"%.60s\"; without a target the "
+		    "proxy answers: targets, rules TARGET\n%s", m->a, c->refusal);
+		px_chan_local(ch, msg, 0, 2);
+	}
+}
+
+/* The META payload of the session: who, where, from where, under which
+ * policy.  Returns PX_OK, or PX_ENOMEM when a field could not be added (the
+ * session is then refused: it would be recorded without it). */
 static int
 build_meta(struct px_conn *c, struct buf *b)
 {
 	const struct pol_session *ps = c->ps;
 	char host[256], addr[300];
+	int r;
 
-	ev_fields_put_str(b, EVF_USER, c->user);
-	for (size_t i = 0; i < ps->user->nattrs; i++) {
+	r = ev_fields_put_str(b, EVF_USER, c->user);
+	for (size_t i = 0; r == REC_OK && i < ps->user->nattrs; i++) {
 		char kv[1024];
 		snprintf(kv, sizeof(kv), "%s=%s", ps->user->attrs[i].key, ps->user->attrs[i].value);
-		ev_fields_put_str(b, EVF_ATTR, kv);
+		r = ev_fields_put_str(b, EVF_ATTR, kv);
 	}
-	ev_fields_put_str(b, EVF_TARGET, ps->target->name);
-	ev_fields_put_str(b, EVF_LOGIN, ps->target->login ? ps->target->login : "");
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_TARGET, ps->target->name);
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_LOGIN, ps->target->login ? ps->target->login : "");
 	snprintf(addr, sizeof(addr), "%s:%d", c->peer, c->peer_port);
-	ev_fields_put_str(b, EVF_CLIENT_ADDR, addr);
-	ev_fields_put_str(b, EVF_CLIENT_KEY, c->keyfp);
-	ev_fields_put_str(b, EVF_POLICY_HASH, policy_hash(c->pol));
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_CLIENT_ADDR, addr);
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_CLIENT_KEY, c->keyfp);
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_POLICY_HASH, policy_hash(c->pol));
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "escort-proxy");
 	host[sizeof(host) - 1] = '\0';
-	ev_fields_put_str(b, EVF_PROXY_ID, host);
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_PROXY_ID, host);
 	snprintf(addr, sizeof(addr), "%s:%u", ps->target->host, (unsigned)ps->target->port);
-	ev_fields_put_str(b, EVF_TARGET_ADDR, addr);
-	{
+	if (r == REC_OK)
+		r = ev_fields_put_str(b, EVF_TARGET_ADDR, addr);
+	if (r == REC_OK) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ev_fields_put_u64(b, EVF_WALL_NS, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+		r = ev_fields_put_u64(b, EVF_WALL_NS, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 	}
-	return buf_len(b) > 0 ? PX_OK : PX_ENOMEM;
+	return r == REC_OK && buf_len(b) > 0 ? PX_OK : PX_ENOMEM;
 }
 
 static void

@@ -132,6 +132,14 @@ void px_conn_step(struct px_conn *c);
 /* Ends the session with reason shown to the technician (copied). */
 void px_conn_end(struct px_conn *c, const char *reason);
 
+/* Answers the main request m of channel ch on a LOCAL connection: the
+ * refusal message, or without a target (`ssh USER@proxy [COMMAND]`) the
+ * targets open to the user, or for `rules TARGET` what the user may run
+ * there (policy_rules_for).  Calls px_chan_local. */
+struct px_chan;
+struct px_req;
+void px_conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req *m);
+
 /* Applies a reload: forbid matches end the session; the new policy is used
  * for the next command. */
 void px_conn_reload(struct px_conn *c);
@@ -154,8 +162,16 @@ void px_conn_free(struct px_conn *c);
 /* Hands an event to the recorder; see rec_link_event().  Returns PX_OK,
  * PX_EFULL, PX_ERECORDER. */
 int px_conn_record(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, size_t n);
-/* Records a structured event built from (tag, string) pairs ending with 0. */
+/* Records a structured event built from (tag, string) pairs ending with 0.
+ * A failure ends the session, as px_conn_record_or_end does. */
 int px_conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...);
+/* Hands an event to the recorder; when it is not taken (`built` is not
+ * REC_OK: the event could not be built; or the link refused it), nothing
+ * goes on unrecorded: the session is ended with a message (px_conn_end)
+ * and the error returned.  Returns PX_OK, PX_EFULL, PX_ERECORDER or
+ * PX_EINVAL (built != REC_OK). */
+int px_conn_record_or_end(struct px_conn *c, uint16_t type, uint32_t chan, const void *p,
+    size_t n, int built);
 
 /* Upstream (upstream.c). */
 int px_up_start(struct px_conn *c, const struct pol_target *t);

@@ -29,55 +29,86 @@ usage(FILE *f)
 	    "  --version    print the version\n");
 }
 
-/* Loads config and policy; prints problems to stderr.  Returns 0 or -1. */
+/* Logs each line of a multi-line error text. */
+static void
+log_lines(char *text)
+{
+	for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n"))
+		px_log(PX_LOG_ERR, NULL, "%s", line);
+}
+
+/*
+ * Loads the configuration and the policy and checks both, the same way for
+ * -t, start-up and SIGHUP: every problem is logged (not only the first),
+ * and the policy gets the checks of `escort-policy check` (policy_validate:
+ * what this version cannot enforce, the expect lines, the warnings).
+ * Returns 0 with *cfgp and *polp set, or -1 when anything is wrong.
+ */
 static int
-load_all(const char *file, struct px_config **cfgp, struct policy **polp, int quiet_ok)
+load_all(const char *file, struct px_config **cfgp, struct policy **polp)
 {
 	struct px_config *cfg = calloc(1, sizeof(*cfg));
 	struct pol_diags diags = { 0 };
 	struct policy *pol = NULL;
 	ssh_key k = NULL;
-	char err[1024];
-	int rc;
+	char err[8192];
+	int rc, bad = 0;
 
-	(void)quiet_ok;
 	if (cfg == NULL)
 		return -1;
-	if (px_config_load(file, cfg, err, sizeof(err)) != PX_OK) {
-		px_log(PX_LOG_ERR, NULL, "%s", err);
+	rc = px_config_load(file, cfg, err, sizeof(err));
+	if (rc == PX_ENOMEM) {
+		px_log(PX_LOG_ERR, NULL, "%s: out of memory", file);
 		free(cfg);
 		return -1;
 	}
-	if (ssh_pki_import_privkey_file(cfg->hostkey, NULL, NULL, NULL, &k) != SSH_OK) {
+	if (rc != PX_OK) {
+		log_lines(err);
+		bad = 1;
+	}
+	if (cfg->hostkey != NULL &&
+	    ssh_pki_import_privkey_file(cfg->hostkey, NULL, NULL, NULL, &k) != SSH_OK) {
 		px_log(PX_LOG_ERR, NULL, "%s: HostKey %s cannot be read as an OpenSSH private key",
-		    cfg->path, cfg->hostkey);
-		goto fail;
+		    file, cfg->hostkey);
+		bad = 1;
 	}
 	ssh_key_free(k);
-	rc = policy_load(cfg->policy, POL_LOAD_CHECK_FILES, &pol, &diags);
-	pol_diags_sort(&diags);
-	for (size_t i = 0; i < diags.n; i++) {
-		const struct pol_diag *d = &diags.v[i];
-		px_log(d->sev == POL_SEV_ERROR ? PX_LOG_ERR : PX_LOG_WARN, NULL, "%s:%d:%d: %s",
-		    d->file, d->line, d->col, d->msg);
+	if (cfg->policy != NULL) {
+		/* in the order of escort-policy check, so that both report the
+		 * same problems: load, identity files, then policy_validate */
+		rc = policy_load(cfg->policy, 0, &pol, &diags);
+		if (rc == 0 && (policy_check_files(pol, &diags) < 0 ||
+		    policy_validate(pol, POL_VALIDATE_LINT, &diags) < 0))
+			rc = POL_E_NOMEM;
+		pol_diags_sort(&diags);
+		for (size_t i = 0; i < diags.n; i++) {
+			const struct pol_diag *d = &diags.v[i];
+			px_log(d->sev == POL_SEV_ERROR ? PX_LOG_ERR : PX_LOG_WARN, NULL, "%s:%d:%d: %s: %s",
+			    d->file, d->line, d->col, d->sev == POL_SEV_ERROR ? "error" : "warning", d->msg);
+		}
+		if (rc != 0 || diags.nerrors > 0) {
+			if (diags.nerrors > 0)
+				px_log(PX_LOG_ERR, NULL, "policy %s: %zu error%s", cfg->policy,
+				    diags.nerrors, diags.nerrors == 1 ? "" : "s");
+			else
+				px_log(PX_LOG_ERR, NULL, "policy %s: %s", cfg->policy, pol_strerror(rc));
+			bad = 1;
+		}
+		pol_diags_free(&diags);
 	}
-	pol_diags_free(&diags);
-	if (rc != 0) {
-		px_log(PX_LOG_ERR, NULL, "policy %s: %s", cfg->policy, pol_strerror(rc));
-		goto fail;
-	}
-	if (cfg->statedir != NULL && mkdir(cfg->statedir, 0700) != 0 && errno != EEXIST) {
+	if (!bad && cfg->statedir != NULL && mkdir(cfg->statedir, 0700) != 0 && errno != EEXIST) {
 		px_log(PX_LOG_ERR, NULL, "StateDir %s: %s", cfg->statedir, strerror(errno));
+		bad = 1;
+	}
+	if (bad) {
 		policy_unref(pol);
-		goto fail;
+		px_config_free(cfg);
+		free(cfg);
+		return -1;
 	}
 	*cfgp = cfg;
 	*polp = pol;
 	return 0;
-fail:
-	px_config_free(cfg);
-	free(cfg);
-	return -1;
 }
 
 static struct px_daemon daemon_state;
@@ -92,7 +123,7 @@ on_signal(uv_signal_t *h, int sig)
 		struct px_config *cfg;
 		struct policy *pol;
 		px_log(PX_LOG_INFO, NULL, "SIGHUP: reloading %s", config_file);
-		if (load_all(config_file, &cfg, &pol, 1) != 0) {
+		if (load_all(config_file, &cfg, &pol) != 0) {
 			px_log(PX_LOG_ERR, NULL, "reload failed; the previous configuration and policy stay in force");
 			return;
 		}
@@ -147,7 +178,7 @@ main(int argc, char **argv)
 		px_log(PX_LOG_ERR, NULL, "libssh initialisation failed");
 		return 1;
 	}
-	if (load_all(config_file, &cfg, &pol, 0) != 0) {
+	if (load_all(config_file, &cfg, &pol) != 0) {
 		ssh_finalize();
 		return 1;
 	}

@@ -1,6 +1,9 @@
 /* recd_config: parser for escort-recorder.conf(5). */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +20,7 @@ struct parse {
 	char		*err;
 	size_t		 errlen;
 	struct recd_config *cfg;
-	int		 seen[16];	/* line of first use, per keyword */
+	int		 seen[32];	/* line of first use, per keyword */
 };
 
 /* Writes "FILE:LINE: message" to err; returns -1. */
@@ -141,7 +144,7 @@ listen_spec(struct parse *p, const char *s)
 }
 
 enum kw { K_LISTEN, K_STORE, K_KEY, K_FSYNC, K_CERT, K_TLSKEY, K_CA, K_USER,
-	K_MAXSESS, K_RESUME, K_PIDFILE, K_COMPRESSION, K_NKW };
+	K_MAXSESS, K_RESUME, K_PIDFILE, K_COMPRESSION, K_CLIENTS, K_NKW };
 
 static const struct {
 	const char	*name;
@@ -159,7 +162,59 @@ static const struct {
 	[K_RESUME] = { "ResumeTimeout", 1, 1 },
 	[K_PIDFILE] = { "PidFile", 1, 1 },
 	[K_COMPRESSION] = { "Compression", 1, 1 },
+	[K_CLIENTS] = { "UnixClients", 1, RECD_CLIENTS_MAX },
 };
+
+/* UnixClients: user names and @group names, resolved now. */
+static int
+clients(struct parse *p, char **w, int nw)
+{
+	struct recd_config *c = p->cfg;
+
+	for (int i = 1; i < nw; i++) {
+		if (w[i][0] == '@') {
+			struct group *g = getgrnam(w[i] + 1);
+			if (g == NULL)
+				return perr(p, "UnixClients: no such group \"%s\"", w[i] + 1);
+			c->client_gid[c->nclient_gid++] = (unsigned)g->gr_gid;
+		} else {
+			struct passwd *pw = getpwnam(w[i]);
+			if (pw == NULL)
+				return perr(p, "UnixClients: no such user \"%s\"", w[i]);
+			c->client_uid[c->nclient_uid++] = (unsigned)pw->pw_uid;
+		}
+	}
+	return 0;
+}
+
+int
+recd_config_peer_allowed(const struct recd_config *cfg, unsigned uid, unsigned gid)
+{
+	if (uid == 0 || uid == (unsigned)geteuid())
+		return 1;
+	for (int i = 0; i < cfg->nclient_uid; i++)
+		if (cfg->client_uid[i] == uid)
+			return 1;
+	if (cfg->nclient_gid == 0)
+		return 0;
+	for (int i = 0; i < cfg->nclient_gid; i++)
+		if (cfg->client_gid[i] == gid)
+			return 1;
+	/* supplementary groups of that user */
+	struct passwd pwb, *pw = NULL;
+	char buf[4096];
+	if (getpwuid_r((uid_t)uid, &pwb, buf, sizeof(buf), &pw) != 0 || pw == NULL)
+		return 0;
+	gid_t groups[256];
+	int ng = 256;
+	if (getgrouplist(pw->pw_name, (gid_t)gid, groups, &ng) < 0)
+		return 0;
+	for (int k = 0; k < ng; k++)
+		for (int i = 0; i < cfg->nclient_gid; i++)
+			if ((unsigned)groups[k] == cfg->client_gid[i])
+				return 1;
+	return 0;
+}
 
 /* Applies one configuration line. */
 static int
@@ -175,8 +230,9 @@ keyword(struct parse *p, char **w, int nw)
 		return perr(p, "unknown keyword \"%s\"", w[0]);
 	if (nw - 1 < keywords[k].min || nw - 1 > keywords[k].max)
 		return perr(p, "%s takes %s argument%s", keywords[k].name,
-		    k == K_FSYNC ? "always, interval MS or never as" : "one",
-		    k == K_FSYNC ? "" : "");
+		    k == K_FSYNC ? "always, interval MS or never as" :
+		    k == K_CLIENTS ? "1 to 16 user or @group" : "one",
+		    k == K_CLIENTS ? "s" : "");
 	if (k != K_LISTEN && p->seen[k])
 		return perr(p, "%s given twice (first at line %d)",
 		    keywords[k].name, p->seen[k]);
@@ -227,6 +283,8 @@ keyword(struct parse *p, char **w, int nw)
 		}
 		return number(p, w[1], 1, 19, "Compression (default or a zstd "
 		    "level)", &c->compression);
+	case K_CLIENTS:
+		return clients(p, w, nw);
 	case K_PIDFILE:
 		if (w[1][0] != '/')
 			return perr(p, "PidFile needs an absolute path");

@@ -12,6 +12,9 @@
  *	MaxSessions N				(default 1024)
  *	ResumeTimeout SECONDS			(default 600)
  *	PidFile FILE				(written at start, removed at exit)
+ *	UnixClients USER|@GROUP ...		(who else may connect to the
+ *						 unix sockets; root and the
+ *						 recorder's own user always)
  *	Compression default | LEVEL		(zstd level 1..19 for new
  *						 sessions; default: the
  *						 writer's tuned setting)
@@ -24,6 +27,7 @@
 #include <stddef.h>
 
 #define RECD_LISTEN_MAX	16
+#define RECD_CLIENTS_MAX	16
 
 enum recd_fsync { RECD_FSYNC_ALWAYS, RECD_FSYNC_INTERVAL, RECD_FSYNC_NEVER };
 enum recd_listen_kind { RECD_LISTEN_UNIX, RECD_LISTEN_TLS };
@@ -53,7 +57,20 @@ struct recd_config {
 	unsigned resume_timeout;	/* seconds */
 	char	 pid_file[512];
 	unsigned compression;		/* zstd level; 0: writer default */
+	unsigned client_uid[RECD_CLIENTS_MAX];	/* UnixClients users */
+	int	 nclient_uid;
+	unsigned client_gid[RECD_CLIENTS_MAX];	/* UnixClients @groups */
+	int	 nclient_gid;
 };
+
+/*
+ * True when a process with these credentials (SO_PEERCRED of a unix socket
+ * connection) may use the recorder: root, the recorder's own user, a user
+ * named in UnixClients, or a member (primary or supplementary) of a group
+ * named there.
+ */
+int	recd_config_peer_allowed(const struct recd_config *cfg, unsigned uid,
+	    unsigned gid);
 
 /*
  * Reads and checks the file at path into *cfg (zeroed first).  Returns 0,

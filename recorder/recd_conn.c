@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "recorder/buf.h"
 #include "recorder/rec_error.h"
 #include "recorder/recd_conn.h"
@@ -282,6 +284,26 @@ recd_conn_send_closed(struct recd_conn *c, const char *id, uint64_t seq,
 	drain(c);
 }
 
+/*
+ * The resume token of session `id`: the recorder's Ed25519 signature over
+ * "escort-resume-v1" 0x00 id.  Only the holder of the signing key can make
+ * it, it is the same after a restart, and it is stored nowhere: the recorder
+ * hands it to the proxy that opened the session, and a resume must show it.
+ */
+static int
+resume_token(struct recd *d, const char *id, uint8_t tok[WIRE_TOKEN_LEN])
+{
+	static const char dom[] = "escort-resume-v1";
+	uint8_t msg[sizeof(dom) + WIRE_ID_MAX];
+	size_t n = strlen(id);
+
+	if (n > WIRE_ID_MAX)
+		return REC_EINVAL;
+	memcpy(msg, dom, sizeof(dom));		/* with its NUL */
+	memcpy(msg + sizeof(dom), id, n);
+	return seal_sign(d->signer, msg, sizeof(dom) + n, tok);
+}
+
 /* HELLO: a new session or a resume; ACCEPT or REJECT. */
 static void
 on_hello(struct recd_conn *c, const struct wire_msg *m)
@@ -289,7 +311,8 @@ on_hello(struct recd_conn *c, const struct wire_msg *m)
 	struct recd *d = c->d;
 	struct recd_sess *s;
 	char err[512], id[WIRE_ID_MAX + 1];
-	struct wire_msg a = { .type = WIRE_ACCEPT };
+	uint8_t tok[WIRE_TOKEN_LEN];
+	struct wire_msg a = { .type = WIRE_ACCEPT, .token = tok };
 	int r;
 
 	if (d->stopping) {
@@ -299,6 +322,14 @@ on_hello(struct recd_conn *c, const struct wire_msg *m)
 	if (m->flags & WIRE_F_RESUME) {
 		memcpy(id, m->id, m->id_len);
 		id[m->id_len] = '\0';
+		if (resume_token(d, id, tok) != REC_OK || m->token == NULL ||
+		    CRYPTO_memcmp(tok, m->token, WIRE_TOKEN_LEN) != 0) {
+			recd_log(LOG_WARNING, "conn %s: resume of session %s "
+			    "refused: wrong resume token", c->name, id);
+			recd_conn_fail(c, "cannot resume session %s: wrong "
+			    "resume token", id);
+			return;
+		}
 		r = recd_sess_resume(d, id, &s, err, sizeof(err));
 		if (r == REC_ECLOSED && recd_sess_final(d, id, &c->final, err,
 		    sizeof(err)) == REC_OK) {
@@ -342,6 +373,10 @@ on_hello(struct recd_conn *c, const struct wire_msg *m)
 	a.id = recd_sess_id(s);
 	a.id_len = strlen(a.id);
 	a.seq = recd_sess_durable(s);
+	if (!(m->flags & WIRE_F_RESUME) && resume_token(d, a.id, tok) != REC_OK) {
+		recd_conn_fail(c, "cannot sign the session's resume token");
+		return;
+	}
 	send_msg(c, &a);
 }
 
@@ -608,11 +643,23 @@ recd_conn_accept(struct recd *d, uv_stream_t *server, int is_tcp,
 		socklen_t crl = sizeof(cr);
 		uv_os_fd_t fd;
 
-		if (uv_fileno(&c->h.handle, &fd) == 0 && getsockopt(fd,
-		    SOL_SOCKET, SO_PEERCRED, &cr, &crl) == 0)
-			snprintf(c->name + strlen(c->name),
-			    sizeof(c->name) - strlen(c->name), " uid=%u pid=%d",
-			    (unsigned)cr.uid, (int)cr.pid);
+		if (uv_fileno(&c->h.handle, &fd) != 0 || getsockopt(fd,
+		    SOL_SOCKET, SO_PEERCRED, &cr, &crl) != 0) {
+			recd_log(LOG_WARNING, "conn %s: peer credentials "
+			    "unknown; refused", c->name);
+			conn_close_now(c);
+			return;
+		}
+		snprintf(c->name + strlen(c->name),
+		    sizeof(c->name) - strlen(c->name), " uid=%u pid=%d",
+		    (unsigned)cr.uid, (int)cr.pid);
+		if (!recd_config_peer_allowed(&d->cfg, (unsigned)cr.uid,
+		    (unsigned)cr.gid)) {
+			recd_log(LOG_WARNING, "conn %s: refused: uid %u is not "
+			    "allowed (UnixClients)", c->name, (unsigned)cr.uid);
+			conn_close_now(c);
+			return;
+		}
 	}
 	if (tls != NULL) {
 		if ((c->tlsbuf = malloc(TLS_READ_CHUNK)) == NULL ||

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "recorder/buf.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
@@ -44,6 +46,7 @@ struct sender {
 	uint64_t	 merge_t;
 	size_t		 merge_len;	/* its payload length */
 	char		 id[WIRE_ID_MAX + 1];
+	uint8_t		 token[WIRE_TOKEN_LEN];	/* from ACCEPT; shown to resume */
 	char		 client[WIRE_NAME_MAX + 1];
 	char		 reason[WIRE_REASON_MAX + 64];
 	struct sender_receipt receipt;
@@ -76,6 +79,7 @@ queue_hello(struct sender *s)
 		m.id = s->id;
 		m.id_len = strlen(s->id);
 		m.seq = s->acked;
+		m.token = s->token;
 	} else {
 		m.count = 1;
 		m.data = buf_ptr(&s->meta);
@@ -362,8 +366,12 @@ on_accept(struct sender *s, const struct wire_msg *m)
 		return fail(s, REC_EPROTO, "ACCEPT at seq %llu beyond the last "
 		    "event %llu", (unsigned long long)m->seq,
 		    (unsigned long long)last);
+	if (s->accepted && CRYPTO_memcmp(s->token, m->token, WIRE_TOKEN_LEN) != 0)
+		return fail(s, REC_EPROTO, "recorder resumed session %s with another "
+		    "resume token", s->id);
 	memcpy(s->id, m->id, m->id_len);
 	s->id[m->id_len] = '\0';
+	memcpy(s->token, m->token, WIRE_TOKEN_LEN);
 	s->accepted = 1;
 	s->wait_accept = 0;
 	s->acked = m->seq;

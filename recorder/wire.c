@@ -238,6 +238,8 @@ wire_decode(const uint8_t *frame, size_t len, struct wire_msg *m, char *why,
 		m->id = take_str(&c, 0, &m->id_len);
 		m->seq = take64(&c);
 		m->count = take32(&c);
+		if (m->flags & WIRE_F_RESUME)
+			m->token = take(&c, WIRE_TOKEN_LEN);
 		if (c.short_read)
 			break;
 		m->data = c.p;
@@ -270,6 +272,7 @@ wire_decode(const uint8_t *frame, size_t len, struct wire_msg *m, char *why,
 	case WIRE_ACCEPT:
 		m->id = take_str(&c, 0, &m->id_len);
 		m->seq = take64(&c);
+		m->token = take(&c, WIRE_TOKEN_LEN);
 		if (!c.short_read && !wire_id_valid(m->id, m->id_len))
 			return fail(why, whylen, "ACCEPT: invalid session id");
 		break;
@@ -340,12 +343,12 @@ wire_size(const struct wire_msg *m)
 		if (m->text_len > WIRE_NAME_MAX || m->id_len > WIRE_ID_MAX)
 			return REC_EINVAL;
 		body = 1 + 1 + m->text_len + 1 + m->id_len + 8 + 4 +
-		    m->data_len;
+		    ((m->flags & WIRE_F_RESUME) ? WIRE_TOKEN_LEN : 0) + m->data_len;
 		break;
 	case WIRE_ACCEPT:
 		if (m->id_len > WIRE_ID_MAX)
 			return REC_EINVAL;
-		body = 1 + m->id_len + 8;
+		body = 1 + m->id_len + 8 + WIRE_TOKEN_LEN;
 		break;
 	case WIRE_REJECT:
 	case WIRE_ABORT:
@@ -380,6 +383,7 @@ wire_size(const struct wire_msg *m)
 }
 
 static const uint8_t zero_head[WIRE_HEAD_LEN];
+static const uint8_t zero_token[WIRE_TOKEN_LEN];
 
 long
 wire_encode(const struct wire_msg *m, uint8_t *out, size_t cap)
@@ -403,12 +407,15 @@ wire_encode(const struct wire_msg *m, uint8_t *out, size_t cap)
 		p = putn(p, m->id, m->id_len);
 		p = put64(p, m->seq);
 		p = put32(p, m->count);
+		if (m->flags & WIRE_F_RESUME)
+			p = putn(p, m->token ? m->token : zero_token, WIRE_TOKEN_LEN);
 		p = putn(p, m->data, m->data_len);
 		break;
 	case WIRE_ACCEPT:
 		*p++ = (uint8_t)m->id_len;
 		p = putn(p, m->id, m->id_len);
 		p = put64(p, m->seq);
+		p = putn(p, m->token ? m->token : zero_token, WIRE_TOKEN_LEN);
 		break;
 	case WIRE_REJECT:
 	case WIRE_ABORT:

@@ -1,5 +1,5 @@
 /*
- * wire: the escort-recorder protocol, version 1 (see escort-recorder(8),
+ * wire: the escort-recorder protocol, version 2 (see escort-recorder(8),
  * PROTOCOL).  Pure encode/decode, no I/O.
  *
  * Every message is one frame:
@@ -15,8 +15,11 @@
  *
  *	HELLO   u8 flags (WIRE_F_RESUME), str8 client name, str8 session id
  *	        (empty unless resuming), u64 last acked seq, u32 record count,
+ *	        when resuming the session's resume token (WIRE_TOKEN_LEN bytes),
  *	        records (the session's META events; none when resuming)
- *	ACCEPT  str8 session id, u64 highest durable seq
+ *	ACCEPT  str8 session id, u64 highest durable seq, resume token
+ *	        (WIRE_TOKEN_LEN bytes: what a later HELLO must show to resume
+ *	        this session; only the recorder can compute it)
  *	REJECT  str16 reason
  *	DATA    u8 flags (WIRE_F_SYNC), u32 record count, records
  *	ACK     u64 highest durable seq, 32-byte chain head
@@ -41,7 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_VERSION	1
+#define WIRE_VERSION	2
 #define WIRE_HDR_LEN	6
 #define WIRE_FRAME_MAX	(4u << 20)
 #define WIRE_BODY_MAX	(WIRE_FRAME_MAX - WIRE_HDR_LEN)
@@ -51,6 +54,7 @@
 #define WIRE_REASON_MAX	1024	/* REJECT / ABORT reason, printable text */
 #define WIRE_SIG_MAX	1024
 #define WIRE_SEAL_LEN	(4 + 8 + 8 + 32 + 64)
+#define WIRE_TOKEN_LEN	64	/* resume token */
 
 /* Message types. */
 enum wire_type {
@@ -84,6 +88,8 @@ struct wire_msg {
 	const char	*text;		/* HELLO client name, REJECT/ABORT reason */
 	size_t		 text_len;
 	const uint8_t	*head;		/* ACK, CLOSED: WIRE_HEAD_LEN bytes */
+	const uint8_t	*token;		/* ACCEPT, resuming HELLO: WIRE_TOKEN_LEN
+					 * bytes (encoding: NULL sends zeros) */
 	const uint8_t	*data;		/* HELLO, DATA: records; CLOSED: signature */
 	size_t		 data_len;
 };

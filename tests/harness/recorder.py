@@ -13,7 +13,8 @@ import os, socket, struct, subprocess, time
 
 from harness.core import bin_path, free_port, tool_path, unix_socket_open, wait_for
 
-WIRE_VERSION = 1
+WIRE_VERSION = 2
+TOKEN_LEN = 64
 T_HELLO, T_ACCEPT, T_REJECT, T_DATA, T_ACK, T_CLOSE, T_CLOSED, T_ABORT, T_PING, T_PONG = range(1, 11)
 EV_META, EV_INPUT, EV_OUTPUT = 1, 2, 3
 
@@ -271,7 +272,16 @@ def receipt_verifies(env, pub, c, kind=2):
     return r.returncode == 0
 
 
-def resume_hello(sid, acked, name=b"raw-test"):
+def resume_hello(sid, acked, token, name=b"raw-test"):
+    """HELLO resuming session sid; token: the resume token from its ACCEPT."""
     sid = sid.encode()
+    assert len(token) == TOKEN_LEN
     return frame(T_HELLO, bytes([1, len(name)]) + name + bytes([len(sid)]) + sid +
-                 struct.pack(">QI", acked, 0))
+                 struct.pack(">QI", acked, 0) + token)
+
+
+def accept_fields(body):
+    """Decodes an ACCEPT body: dict with id, seq, token."""
+    n = body[0]
+    seq = struct.unpack(">Q", body[1 + n:9 + n])[0]
+    return {"id": body[1:1 + n].decode(), "seq": seq, "token": body[9 + n:9 + n + TOKEN_LEN]}

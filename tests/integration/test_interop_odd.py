@@ -5,7 +5,7 @@ OpenSSH ControlMaster connection, and a client killed mid-output. After each,
 the proxy still serves and the recordings are closed and verify."""
 import os, signal, subprocess, time
 from harness.core import Env, wait_for
-from harness.proxy import ProxyWorld, strip_banner
+from harness.proxy import DEFAULT_RULES, ProxyWorld, strip_banner
 from harness.interop import assert_recorded, banner_id, pinned_target, sessions
 
 TIMEOUT = 60
@@ -95,7 +95,8 @@ def test_locale_env_passes_other_env_does_not():
     with Env("interop") as env:
         key, pub = env.keygen("proxy_to_target")
         t = env.sshd(authorized=[pub], extra="AcceptEnv LANG LC_* FOO\n")
-        w = ProxyWorld(env, extra_targets=pinned_target("webenv", t, key))
+        w = ProxyWorld(env, extra_targets=pinned_target("webenv", t, key),
+                       rules=DEFAULT_RULES.replace("exec yes\n", "exec yes\n    env LANG LC_*\n"))
         script = env.write("showenv.sh", 'printf "%s|" "$LANG" "$LC_TIME" "$FOO"\n')
         e = dict(os.environ, LANG="C.UTF-8", LC_TIME="POSIX", FOO="leak")
         argv = w.ssh_argv("alice", "webenv", "sh " + script,

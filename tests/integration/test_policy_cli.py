@@ -96,9 +96,30 @@ expect allow   bob   web01 "apt-get upgrade"
 
 
 def test_check_valid_example_exits_0():
+    """The example holds all its expect lines, but asks for what this version
+    cannot enforce (strict shells, escorts): errors, the same ones escort-proxy
+    -t and a reload report.  Without them it is valid."""
     with Env() as env:
         p = example(env)
         rc, out, err = run("check", p)
+        assert rc == 1, (out, err)
+        errors = [l for l in out.splitlines() if ": error: " in l]
+        assert errors == [
+            p + ":30:5: error: rule 'admins-on-prod': shell strict cannot be enforced by this "
+            "version of Escort (line-by-line checking of interactive shells is not built); use "
+            "shell none or observe",
+            p + ":40:5: error: rule 'foreign-nationals-on-prod': escort cannot be enforced by "
+            "this version of Escort (live escorts are not built); sessions that require one "
+            "would be refused",
+            p + ":41:5: error: rule 'foreign-nationals-on-prod': shell strict cannot be "
+            "enforced by this version of Escort (line-by-line checking of interactive shells "
+            "is not built); use shell none or observe"], out
+        assert "2 errors" not in out and "3 errors" in out and "8/8 expect lines hold" in out, out
+        with open(p) as f:
+            text = f.read()
+        p2 = env.write("enforceable.conf", text.replace("    shell strict\n", "    shell observe\n")
+                       .replace("    escort group:escorts\n", ""))
+        rc, out, err = run("check", p2)
         assert rc == 0, (out, err)
         assert "0 errors" in out and "8/8 expect lines hold" in out, out
         assert "sha256 " in out
@@ -321,7 +342,11 @@ def test_man_page_example_holds():
         ident, _ = env.keygen("ops")
         p2 = env.write("example2.conf", text.replace("/etc/escort/keys/ops_ed25519", ident))
         rc, out, _ = run("check", p2)
-        assert rc == 0, out
+        # escort and shell strict: described, but refused by this version
+        errors = [l for l in out.splitlines() if ": error: " in l]
+        assert rc == 1 and len(errors) == 2, out
+        assert "escort cannot be enforced by this version" in errors[0], out
+        assert "shell strict cannot be enforced by this version" in errors[1], out
         assert "forbid 'no-foreign-on-il5' overrides rule 'foreign-nationals-on-prod'" in out
         rc, out, _ = run("admit", p2, "alice", "db01")
         assert rc == 1 and out.startswith("refused\n") and "export control" in out, out
@@ -362,3 +387,101 @@ expect allow alice web01 "uptime"
         assert rc == 0, out
         rc, out, _ = run("check", p)
         assert rc == 1 and p + ":2:9: error: bad key: key data is not base64" in out, out
+
+
+ERGO = """\
+user alice {
+    attr citizenship FR
+}
+user bob {
+    attr citizenship US
+}
+target web01 {
+    address 10.0.0.5
+    label env prod
+}
+rule business-hours {
+    who attr:citizenship!=US
+    where label:env=prod
+    when Mon-Fri 09:00-17:00 America/New_York
+    exec yes
+    env LANG LC_*
+    allow "systemctl status *"
+    allow "grep ..."
+    deny "... /etc/shadow ..."
+}
+rule admins {
+    who user:bob
+    where *
+    exec yes
+    construct all
+    allow "..."
+}
+expect allow alice web01 "systemctl status nginx"
+expect allow bob web01 "ls > /tmp/x"
+"""
+
+
+def test_rules_lists_what_a_user_may_run():
+    with Env() as env:
+        p = env.write("ergo.conf", ERGO)
+        rc, out, _ = run("rules", p, "alice", "web01")
+        assert rc == 0, out
+        assert out.splitlines()[:5] == [
+            "alice may open a session on web01 (rules: business-hours)",
+            "session: shell none, exec yes, sftp none, forward none",
+            "env: LANG LC_*",
+            "max-session: none",
+            "escort: no"], out
+        assert '  deny    "... /etc/shadow ..."  rule business-hours, %s:19\n' % p in out, out
+        assert '  allow   "systemctl status *"  rule business-hours, %s:17\n' % p in out, out
+        assert "  rule business-hours, %s:11: when Mon-Fri 09:00-17:00 " \
+            "America/New_York; constructs none beyond ; && || and |\n" % p in out, out
+        # the window is in New York time: 2026-12-04 is a Friday, 13:30Z is 08:30 EST
+        rc, out, _ = run("rules", "--at", "2026-12-04T13:30Z", p, "alice", "web01")
+        assert rc == 1 and "applies but not at this time" in out, out
+        rc, out, _ = run("rules", "--at", "2026-12-04T14:30Z", p, "alice", "web01")
+        assert rc == 0 and out.startswith("alice may open a session on web01"), out
+        # in July, 13:30Z is 09:30 EDT
+        rc, out, _ = run("rules", "--at", "2026-07-03T13:30Z", p, "alice", "web01")
+        assert rc == 0, out
+        rc, out, _ = run("rules", p, "alice", "nosuch")
+        assert rc == 1 and "unknown target 'nosuch'" in out, out
+
+
+def test_explain_takes_the_command_as_words():
+    with Env() as env:
+        p = env.write("ergo.conf", ERGO)
+        rc, out1, _ = run("explain", p, "alice", "web01", "systemctl", "status", "nginx")
+        rc2, out2, _ = run("explain", p, "alice", "web01", "systemctl status nginx")
+        assert rc == rc2 == 0 and out1 == out2 and out1.startswith("allow\n"), (out1, out2)
+        # words are joined by single spaces and parsed again, as ssh does
+        rc, out, _ = run("explain", p, "alice", "web01", "grep", "x", "/etc/shadow")
+        assert out.startswith("deny\n"), out
+        rc, out, _ = run("explain", p, "alice", "web01", "grep", "a b", "/etc/shadow")
+        assert out.startswith("deny\n"), out
+        rc, out, _ = run("explain", "--at", "2026-12-04T14:30Z", p, "alice", "web01", "grep",
+                         "-r", "x")
+        assert out.startswith("allow\n") and "time: 2026-12-04T14:30:00Z" in out, out
+
+
+def test_check_ergonomic_warnings_and_errors():
+    with Env() as env:
+        p = env.write("ergo.conf", ERGO.replace("attr:citizenship!=US", "attr:citizenshp!=US"))
+        rc, out, _ = run("check", p)
+        assert rc == 0, out
+        assert p + ":12:9: warning: no user carries attribute 'citizenshp': " \
+            "attr:citizenshp!=US matches every user" in out, out
+        assert p + ":25:15: warning: rule 'admins': construct all permits every shell " \
+            "construct" in out, out
+        p2 = env.write("forbid.conf", ERGO + "forbid cn {\n    who attr:citizenship=CN\n"
+                       "    where *\n}\n")
+        rc, out, _ = run("check", p2)
+        assert rc == 1 and p2 + ":31:1: error: forbid 'cn' matches no user" in out, out
+        p3 = env.write("zone.conf", ERGO.replace("America/New_York", "America/New_Yrok"))
+        rc, out, _ = run("check", p3)
+        assert rc == 1 and p3 + ":14:30: error: bad time zone 'America/New_Yrok': no such zone" \
+            in out, out
+        p4 = env.write("env.conf", ERGO.replace("env LANG LC_*", "env LANG LD_PRELOAD"))
+        rc, out, _ = run("check", p4)
+        assert rc == 1 and p4 + ":16:14: error: env 'LD_PRELOAD': would pass LD_PRELOAD" in out, out

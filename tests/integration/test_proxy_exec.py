@@ -59,3 +59,23 @@ def test_large_download_and_upload_intact():
         assert r.returncode == 0, r.stderr
         assert r.stdout.split()[0].decode() == hashlib.sha256(up).hexdigest(), r
         assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_a_64k_command_is_recorded_whole():
+    """An exec line near the parser's 64 KiB limit runs, and its DECISION
+    holds the whole typed line and the whole line that was sent."""
+    import json
+    with Env() as env:
+        w = ProxyWorld(env)
+        word = "x" * 65000
+        r = w.ssh("alice", "web01", "echo " + word)
+        assert r.returncode == 0 and r.stdout == word.encode() + b"\n", r.stderr
+        sid = session_id(r.stderr)
+        out = replay(w, "export", sid, "--format", "json")
+        assert out.returncode == 0, out.stderr
+        events = [json.loads(l) for l in out.stdout.decode().splitlines() if l.strip()]
+        decisions = [{f["name"]: f["value"] for f in e["fields"]} for e in events
+                     if e["type"] == "decision"]
+        assert len(decisions) == 1, [e["type"] for e in events]
+        assert decisions[0].get("command") == "echo " + word
+        assert decisions[0].get("rendered") == "'echo' '%s'" % word, decisions[0].keys()

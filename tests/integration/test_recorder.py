@@ -6,7 +6,7 @@ import os, random, resource, signal, struct, subprocess, time
 from harness.core import Env, bin_path, wait_for
 from harness.recorder import (Recorder, TestCA, terminal_text, frame, record, hello, data,
                               read_frame, reason, connect_unix, wait_eof, T_HELLO, T_ACCEPT,
-                              T_REJECT, T_DATA, T_PING, T_PONG, EV_OUTPUT, EV_META)
+                              T_REJECT, T_DATA, T_PING, T_PONG, EV_OUTPUT, EV_META, WIRE_VERSION)
 
 TIMEOUT = 120
 STDERR_OF_ALL_TYPES = b"warning: x\n"   # the STDERR event escort-rec-send --all-types sends
@@ -106,7 +106,7 @@ def test_bad_input_is_rejected_and_other_sessions_go_on():
             cases = [
                 (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "unsupported protocol version"),
                 (frame(T_PING, b"\0" * 8, version=9), "unsupported protocol version 9"),
-                (struct.pack(">IBB", 64 << 20, 1, T_DATA), "exceeds the limit"),
+                (struct.pack(">IBB", 64 << 20, WIRE_VERSION, T_DATA), "exceeds the limit"),
                 (frame(77, b""), "unknown message type 77"),
                 (data([record(2, EV_OUTPUT, b"x")]), "unexpected DATA in state HELLO"),
                 (frame(T_HELLO, b"\0\0"), "HELLO: body of 2 bytes is too short"),
@@ -323,9 +323,12 @@ def test_runs_as_its_own_user_and_closes_abandoned_sessions():
         os.chmod(rec.key, 0o600)            # readable by root only: loaded before the switch
         rec.write_conf(open(rec.conf).read() + "User nobody\nResumeTimeout 1\n")
         rec.start()
-        with open("/proc/%d/status" % rec.proc.pid) as f:
-            uids = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
-        assert uids == [str(nobody.pw_uid)] * 4, uids
+
+        def uids():
+            with open("/proc/%d/status" % rec.proc.pid) as f:
+                return [l.split()[1:] for l in f if l.startswith("Uid:")][0]
+        # the socket listens before the switch: wait for it
+        wait_for(lambda: uids() == [str(nobody.pw_uid)] * 4, 10, what="the recorder to switch users")
         st = os.stat(rec.sock)
         assert st.st_uid == nobody.pw_uid and oct(st.st_mode & 0o777) == "0o660", st
         r = rec.send("--no-close", data=b"left open by a vanished proxy\n")
@@ -341,14 +344,15 @@ def test_runs_as_its_own_user_and_closes_abandoned_sessions():
 
 
 def test_receipt_verifies_and_a_lost_closed_is_sent_again():
-    from harness.recorder import closed_fields, receipt_verifies, resume_hello, T_CLOSE, T_CLOSED
+    from harness.recorder import (closed_fields, receipt_verifies, resume_hello, accept_fields,
+                                  T_CLOSE, T_CLOSED)
     with Env("rec-receipt") as env:
         rec = Recorder(env, fsync="always")
         s = connect_unix(rec.sock)
         s.sendall(hello())
         t, body = read_frame(s)
         assert t == T_ACCEPT, (t, body)
-        sid = body[1:1 + body[0]].decode()
+        sid, token = accept_fields(body)["id"], accept_fields(body)["token"]
         s.sendall(data([record(2, EV_OUTPUT, b"last words\n", 5), record(3, 13, b"", 6)]) +
                   frame(T_CLOSE, b""))
         first = None
@@ -366,16 +370,17 @@ def test_receipt_verifies_and_a_lost_closed_is_sent_again():
         rec.proc.kill()
         rec.start()
         s = connect_unix(rec.sock)
-        s.sendall(resume_hello(sid, 1))
+        s.sendall(resume_hello(sid, 1, token))
         t, body = read_frame(s)
-        assert t == T_ACCEPT and struct.unpack(">Q", body[-8:])[0] == 3, (t, body)
+        assert t == T_ACCEPT and accept_fields(body)["seq"] == 3, (t, body)
+        assert accept_fields(body)["token"] == token   # the same after a restart
         s.sendall(frame(T_CLOSE, b""))
         t, body = read_frame(s)
         assert t == T_CLOSED and closed_fields(body) == first
         s.close()
         # more data for a closed session is refused with the reason
         s = connect_unix(rec.sock)
-        s.sendall(resume_hello(sid, 1) + data([record(4, EV_OUTPUT, b"late")]))
+        s.sendall(resume_hello(sid, 1, token) + data([record(4, EV_OUTPUT, b"late")]))
         t, _ = read_frame(s)
         t2, body2 = read_frame(s)
         assert t == T_ACCEPT and t2 == T_REJECT and "was closed at seq 3" in reason(body2)
@@ -398,7 +403,10 @@ def test_acks_without_sync_and_a_sender_dying_mid_frame():
         # small events without the sync flag are flushed on the timer and acked
         s = connect_unix(rec.sock)
         s.sendall(hello())
-        assert read_frame(s)[0] == T_ACCEPT
+        t, body = read_frame(s)
+        assert t == T_ACCEPT
+        from harness.recorder import accept_fields
+        token = accept_fields(body)["token"]
         s.sendall(data([record(2, EV_OUTPUT, b"$ ", 1000)]) +
                   data([record(3, 2, b"l", 2000), record(4, 2, b"s", 3000)]))
         t, body = read_frame(s, 10)
@@ -411,9 +419,9 @@ def test_acks_without_sync_and_a_sender_dying_mid_frame():
         sid = [l.split("starts session ")[1] for l in rec.log().splitlines()
                if "raw-test starts session" in l][0].strip()
         s = connect_unix(rec.sock)
-        s.sendall(resume_hello(sid, 2))
+        s.sendall(resume_hello(sid, 2, token))
         t, body = read_frame(s)
-        assert t == T_ACCEPT and struct.unpack(">Q", body[-8:])[0] == 4, (t, body)
+        assert t == T_ACCEPT and accept_fields(body)["seq"] == 4, (t, body)
         s.sendall(data([record(3, 2, b"l", 2000), record(4, 2, b"s", 3000),
                         record(5, EV_OUTPUT, b"\r\n", 4000)], flags=1))
         t, body = read_frame(s, 10)
@@ -430,4 +438,92 @@ def test_acks_without_sync_and_a_sender_dying_mid_frame():
         rec.wait_log("session %s: no resume within 1 s; closing it" % r.id)
         got = rec.cat(r.id)
         assert 0 < len(got) < 700000 and text.startswith(got), len(got)
+        rec.verify_ok()
+
+
+def test_unix_socket_only_for_allowed_users():
+    """The unix socket checks its peer's credentials: another local user
+    cannot open (or forge) a session even when the socket file lets it
+    connect, unless UnixClients names it or one of its groups."""
+    import pwd
+    if os.getuid() != 0:
+        print("SKIP: needs root to switch users")
+        return
+    nobody = pwd.getpwnam("nobody")
+
+    def as_nobody():
+        os.setgroups([])
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+
+    def send_as_nobody(rec, data):
+        return subprocess.run(rec.send_argv(), input=data, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60, preexec_fn=as_nobody)
+
+    with Env("rec-peer") as env:
+        rec = Recorder(env, start=False)
+        for d in (env.dir, rec.dir):
+            os.chmod(d, 0o711)
+        rec.start()
+        os.chmod(rec.sock, 0o666)           # as if an administrator loosened it
+        r = send_as_nobody(rec, b"forged by another user\n")
+        assert r.returncode != 0, r
+        rec.wait_log("is not allowed (UnixClients)")
+        assert rec.session_files() == [], rec.session_files()
+        ok = rec.send(data=b"from root\n")  # the recorder's own user and root still may
+        assert ok.rc == 0 and ok.id, ok
+        assert rec.proc.stop() == 0
+
+        rec.write_conf(open(rec.conf).read() + "UnixClients nobody\n")
+        rec.start()
+        os.chmod(rec.sock, 0o666)
+        r = send_as_nobody(rec, b"from an allowed user\n")
+        assert r.returncode == 0, r
+        assert len(rec.session_files()) == 2, rec.session_files()
+        rec.verify_ok()
+        assert rec.proc.stop() == 0
+
+        rec.write_conf(open(rec.conf).read().replace("UnixClients nobody", "UnixClients nosuchuser9"))
+        bad = subprocess.run([bin_path("escort-recorder"), "-t", "-f", rec.conf],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        assert bad.returncode != 0 and b"no such user" in bad.stderr and b"recorder.conf:" in bad.stderr, bad
+
+
+def test_resume_needs_the_sessions_token():
+    """Resuming a session needs the token the recorder gave its proxy at
+    ACCEPT: a process that only knows the session id (from a log, a file
+    name) cannot resume it and append forged events, not with a made-up
+    token nor with the token of another session."""
+    from harness.recorder import accept_fields, resume_hello, TOKEN_LEN
+    with Env("rec-token") as env:
+        rec = Recorder(env, fsync="always", extra="ResumeTimeout 30\n")
+        victims = []
+        for i in range(2):
+            s = connect_unix(rec.sock)
+            s.sendall(hello(b"proxy-%d" % i))
+            t, body = read_frame(s)
+            assert t == T_ACCEPT, (t, body)
+            a = accept_fields(body)
+            s.sendall(data([record(2, EV_OUTPUT, b"genuine %d\n" % i, 5)], flags=1))
+            assert read_frame(s)[0] != T_REJECT
+            s.close()                      # the proxy vanished; the session waits for a resume
+            victims.append(a)
+        assert victims[0]["token"] != victims[1]["token"]
+        sid = victims[0]["id"]
+        for bad in (bytes(TOKEN_LEN), b"\x01" * TOKEN_LEN, victims[1]["token"]):
+            s = connect_unix(rec.sock)
+            s.sendall(resume_hello(sid, 2, bad, name=b"mallory") +
+                      data([record(3, EV_OUTPUT, b"forged\n", 6)], flags=1))
+            t, body = read_frame(s)
+            assert t == T_REJECT and "wrong resume token" in reason(body), (t, body)
+            s.close()
+        rec.wait_log("refused: wrong resume token")
+        # the genuine proxy still can
+        s = connect_unix(rec.sock)
+        s.sendall(resume_hello(sid, 2, victims[0]["token"]))
+        t, body = read_frame(s)
+        assert t == T_ACCEPT and accept_fields(body)["seq"] == 2, (t, body)
+        s.close()
+        assert rec.proc.stop() == 0
+        assert rec.cat(sid) == b"genuine 0\n"
         rec.verify_ok()

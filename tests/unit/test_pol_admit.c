@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "policy/policy.h"
@@ -229,6 +231,437 @@ test_lint_warnings(void **state)
 	policy_unref(p);
 }
 
+
+/* ---- env lines and environment requests ------------------------------------ */
+
+static struct policy *
+load_text(const char *t, struct pol_diags *d)
+{
+	struct policy *p = NULL;
+	(void)policy_load_buffer("x.conf", t, strlen(t), 0, &p, d);
+	return p;
+}
+
+static void
+test_env_requests(void **state)
+{
+	(void)state;
+	static const char t[] =
+	    "user u {\n}\nuser v {\n}\ntarget t {\n address h\n}\ntarget s {\n address h\n}\n"
+	    "rule wide {\n who *\n where *\n exec yes\n env LANG LC_* FOO\n}\n"
+	    "rule narrow {\n who user:u\n where target:t\n env LC_* FOO\n}\n"
+	    "rule silent {\n who user:v\n where target:t\n exec yes\n}\n"
+	    "rule closed {\n who user:v\n where target:s\n env none\n}\n";
+	struct pol_diags d = { 0 };
+	struct policy *p = load_text(t, &d);
+	assert_non_null(p);
+	pol_diags_free(&d);
+	char big[300];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	const struct {
+		const char *user, *target, *name, *value;
+		bool ok;
+	} cases[] = {
+		/* u on t: wide and narrow; a name passes only if both list it */
+		{ "u", "t", "LC_ALL", "en_US.UTF-8", true },
+		{ "u", "t", "LC_MESSAGES", "C", true },
+		{ "u", "t", "LC_TIME", "de_DE@euro", true },
+		{ "u", "t", "LC_X", "$(touch /tmp/m)", false },
+		{ "u", "t", "LC_X", "en_US.UTF-8; touch /tmp/m", false },
+		{ "u", "t", "LC_X", "", false },
+		{ "u", "t", "LANG", "en_US.UTF-8", false },	/* narrow does not list LANG */
+		{ "u", "t", "FOO", "hello world", true },
+		{ "u", "t", "FOO", "$(id)", true },		/* printable: passed as a value */
+		{ "u", "t", "FOO", "a\nb", false },
+		{ "u", "t", "FOO", "caf\xc3\xa9", false },
+		{ "u", "t", "FOO", big, false },
+		{ "u", "t", "BAR", "x", false },
+		{ "u", "t", "LD_PRELOAD", "/tmp/x.so", false },
+		/* u on s: wide only */
+		{ "u", "s", "LANG", "fr_FR.UTF-8", true },
+		{ "u", "s", "LANG", "POSIX", true },
+		{ "u", "s", "LANG", "C.UTF-8", true },
+		{ "u", "s", "LANG", "../../x", false },
+		{ "u", "s", "BASH_ENV", "/tmp/x", false },
+		/* v on t: wide and silent; silent has no env line, wide decides */
+		{ "v", "t", "LANG", "en_GB.UTF-8", true },
+		/* v on s: wide and closed (env none) */
+		{ "v", "s", "LANG", "en_GB.UTF-8", false },
+		{ "v", "s", "FOO", "x", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pol_session *s;
+		assert_int_equal(policy_admit(p, cases[i].user, cases[i].target, FRI_10, &s, NULL), 0);
+		char why[200] = "";
+		int r = pol_session_env(s, cases[i].name, cases[i].value, why, sizeof(why));
+		if ((r == 0) != cases[i].ok)
+			fprintf(stderr, "case %zu (%s=%s): got %d (%s)\n", i, cases[i].name,
+			    cases[i].value, r, why);
+		assert_int_equal(r == 0, cases[i].ok);
+		if (!cases[i].ok)
+			assert_true(why[0] != '\0');
+		pol_session_free(s);
+	}
+	/* the text of the setting */
+	struct pol_session *s;
+	char text[256];
+	assert_int_equal(policy_admit(p, "u", "t", FRI_10, &s, NULL), 0);
+	assert_int_equal(pol_session_env_text(s, text, sizeof(text)), 0);
+	assert_string_equal(text, "LANG LC_* FOO (rule wide) and LC_* FOO (rule narrow)");
+	pol_session_free(s);
+	assert_int_equal(policy_admit(p, "v", "s", FRI_10, &s, NULL), 0);
+	char why[200];
+	assert_int_equal(pol_session_env(s, "LANG", "C", why, sizeof(why)), POL_E_REFUSED);
+	assert_non_null(strstr(why, "rule 'closed'"));
+	pol_session_free(s);
+	policy_unref(p);
+	/* no rule with env: nothing passes */
+	assert_int_equal(policy_admit(pol, "bob", "web01", FRI_10, &s, NULL), 0);
+	assert_int_equal(pol_session_env(s, "LANG", "C", why, sizeof(why)), POL_E_REFUSED);
+	assert_int_equal(pol_session_env_text(s, text, sizeof(text)), 0);
+	assert_string_equal(text, "none");
+	pol_session_free(s);
+}
+
+static void
+test_env_line_errors(void **state)
+{
+	(void)state;
+	const struct { const char *line, *msg; } cases[] = {
+		{ " env LD_PRELOAD\n", "would pass LD_PRELOAD" },
+		{ " env *\n", "would pass" },
+		{ " env BASH_ENV\n", "would pass BASH_ENV" },
+		{ " env PATH\n", "would pass PATH" },
+		{ " env L*\n", "would pass LD_" },
+		{ " env *_PRELOAD\n", "would pass LD_PRELOAD" },
+		{ " env *OPT*\n", "would pass" },
+		{ " env TERM\n", "pty request" },
+		{ " env 9LIVES\n", "expected a variable name" },
+		{ " env LC-ALL\n", "expected a variable name" },
+		{ " env\n", "usage" },
+		{ " env LC_*\n env LANG\n", "given twice" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char t[512];
+		snprintf(t, sizeof(t), "user u {\n}\ntarget t {\n address h\n}\n"
+		    "rule r {\n who *\n where *\n%s}\n", cases[i].line);
+		struct pol_diags d = { 0 };
+		struct policy *p = load_text(t, &d);
+		bool found = false;
+		for (size_t k = 0; k < d.n; k++)
+			found |= d.v[k].sev == POL_SEV_ERROR && d.v[k].line >= 9 && d.v[k].line <= 10 &&
+			    strstr(d.v[k].msg, cases[i].msg) != NULL;
+		if (!found)
+			fprintf(stderr, "case %zu: no error '%s' at line 9 (%zu diags: %s)\n", i,
+			    cases[i].msg, d.n, d.n ? d.v[0].msg : "");
+		assert_null(p);
+		assert_true(found);
+		pol_diags_free(&d);
+	}
+	/* env in a forbid block */
+	struct pol_diags d = { 0 };
+	assert_null(load_text("user u {\n}\ntarget t {\n address h\n}\n"
+	    "forbid f {\n who *\n where *\n env LANG\n}\n", &d));
+	pol_diags_free(&d);
+	assert_true(pol_env_locale_ok("en_US.UTF-8"));
+	assert_true(pol_env_locale_ok("fil_PH"));
+	assert_true(pol_env_locale_ok("sr_RS@latin"));
+	assert_false(pol_env_locale_ok("e"));
+	assert_false(pol_env_locale_ok("en_us"));
+	assert_false(pol_env_locale_ok("en_US.UTF-8 x"));
+	assert_false(pol_env_locale_ok("en_US."));
+	assert_false(pol_env_locale_ok("/usr/lib/locale/x"));
+	assert_true(pol_env_name_dangerous("LD_LIBRARY_PATH"));
+	assert_true(pol_env_name_dangerous("BASH_FUNC_ls%%"));
+	assert_false(pol_env_name_dangerous("LC_ALL"));
+}
+
+/* ---- IANA time zones in when ------------------------------------------------ */
+
+static void
+test_when_zones(void **state)
+{
+	(void)state;
+	static const char t[] =
+	    "user u {\n}\ntarget ny {\n address h\n}\ntarget syd {\n address h\n}\n"
+	    "target fixed {\n address h\n}\n"
+	    "rule ny {\n who *\n where target:ny\n when Mon-Fri 09:00-17:00 America/New_York\n exec yes\n}\n"
+	    "rule syd {\n who *\n where target:syd\n when 09:00-17:00 Australia/Sydney\n exec yes\n}\n"
+	    "rule fixed {\n who *\n where target:fixed\n when 09:00-17:00 +05:30\n exec yes\n}\n";
+	struct pol_diags d = { 0 };
+	struct policy *p = load_text(t, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%d: %s\n", d.v[i].line, d.v[i].msg);
+	assert_non_null(p);
+	pol_diags_free(&d);
+	/* Friday 2026-11-27 (EST, UTC-5; Sydney AEDT, UTC+11), Wednesday
+	 * 2026-07-01 (EDT, UTC-4; AEST, UTC+10), and 2041 (after the last
+	 * transition of the file: the footer rule decides). */
+	const time_t nov = FRI_10;			/* 10:00Z */
+	const time_t jul = (time_t)1782900000;		/* 2026-07-01T10:00:00Z */
+	const time_t nov41 = (time_t)2268727200;	/* 2041-11-22T10:00:00Z, Friday */
+	const time_t jul41 = (time_t)2256890400;	/* 2041-07-08T10:00:00Z, Monday */
+	const struct { const char *target; time_t at; bool open; } real[] = {
+		{ "ny", nov + 3 * 3600 + 1800, false },		/* 08:30 EST */
+		{ "ny", nov + 4 * 3600 + 1800, true },		/* 09:30 EST */
+		{ "ny", jul + 2 * 3600 + 1800, false },		/* 08:30 EDT */
+		{ "ny", jul + 3 * 3600 + 1800, true },		/* 09:30 EDT */
+		{ "ny", jul + 10 * 3600 + 1800, true },		/* 16:30 EDT */
+		{ "ny", jul + 11 * 3600 + 1800, false },	/* 17:30 EDT */
+		{ "ny", nov41 + 3 * 3600 + 1800, false },
+		{ "ny", nov41 + 4 * 3600 + 1800, true },
+		{ "ny", jul41 + 2 * 3600 + 1800, false },
+		{ "ny", jul41 + 3 * 3600 + 1800, true },
+		/* Sydney: 09:00-17:00 local is 22:00-06:00Z in AEDT (UTC+11),
+		 * 23:00-07:00Z in AEST (UTC+10) */
+		{ "syd", nov - 12 * 3600 + 1800, true },	/* 22:30Z: 09:30 AEDT */
+		{ "syd", nov - 13 * 3600 + 1800, false },	/* 21:30Z: 08:30 AEDT */
+		{ "syd", jul - 12 * 3600 + 1800, false },	/* 22:30Z: 08:30 AEST */
+		{ "syd", jul - 11 * 3600 + 1800, true },	/* 23:30Z: 09:30 AEST */
+		{ "syd", nov41 - 12 * 3600 + 1800, true },
+		{ "syd", nov41 - 13 * 3600 + 1800, false },
+		{ "syd", jul41 - 12 * 3600 + 1800, false },
+		{ "syd", jul41 - 11 * 3600 + 1800, true },
+		/* +05:30: 09:00 local is 03:30Z */
+		{ "fixed", nov - 6 * 3600 - 1800 - 60, false },
+		{ "fixed", nov - 6 * 3600 - 1800 + 60, true },
+	};
+	for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++) {
+		struct pol_session *s = NULL;
+		int r = policy_admit(p, "u", real[i].target, real[i].at, &s, NULL);
+		if ((r == 0) != real[i].open)
+			fprintf(stderr, "case %zu: %s at %lld: got %d\n", i, real[i].target,
+			    (long long)real[i].at, r);
+		assert_int_equal(r == 0, real[i].open);
+		pol_session_free(s);
+	}
+	policy_unref(p);
+	/* files that are not zones, from a private TZDIR */
+	char dir[] = "/tmp/test_pol_tz.XXXXXX", path[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/Bad", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	static const struct { const char *name; const char *bytes; size_t len; } files[] = {
+		{ "Bad/Text", "not a zone at all\n", 18 },
+		{ "Bad/V1", "TZif\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1"
+		    "\0\0\0\0\0\0\0\0\0\0\0\1\0\0\0\4\0\0\0\0\0\0UTC\0", 60 },
+		{ "Bad/Empty", "", 0 },
+	};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
+		FILE *f = fopen(path, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(files[i].bytes, 1, files[i].len, f), files[i].len);
+		fclose(f);
+	}
+	setenv("TZDIR", dir, 1);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char tx[256];
+		snprintf(tx, sizeof(tx), "user u {\n}\ntarget t {\n address h\n}\n"
+		    "rule r {\n who *\n where *\n when 09:00-17:00 %s\n}\n", files[i].name);
+		struct pol_diags dd = { 0 };
+		assert_null(load_text(tx, &dd));
+		assert_int_equal(dd.n, 1);
+		assert_non_null(strstr(dd.v[0].msg, "not a TZif file of version 2 or later"));
+		pol_diags_free(&dd);
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
+		unlink(path);
+	}
+	unsetenv("TZDIR");
+	snprintf(path, sizeof(path), "%s/Bad", dir);
+	rmdir(path);
+	rmdir(dir);
+	const struct { const char *zone, *msg; } bad[] = {
+		{ "Mars/Olympus_Mons", "no such zone" },
+		{ "../../etc/passwd", "Area/Location" },
+		{ "/etc/passwd", "Area/Location" },
+		{ "EST", "expected UTC" },
+		{ "Europe/../../../etc/passwd", "Area/Location" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char tx[256];
+		snprintf(tx, sizeof(tx), "user u {\n}\ntarget t {\n address h\n}\n"
+		    "rule r {\n who *\n where *\n when 09:00-17:00 %s\n}\n", bad[i].zone);
+		struct pol_diags dd = { 0 };
+		assert_null(load_text(tx, &dd));
+		bool found = false;
+		for (size_t k = 0; k < dd.n; k++)
+			found |= dd.v[k].line == 9 && dd.v[k].col == 19 &&
+			    strstr(dd.v[k].msg, bad[i].msg) != NULL;
+		if (!found)
+			fprintf(stderr, "zone %s: %s\n", bad[i].zone, dd.n ? dd.v[0].msg : "no error");
+		assert_true(found);
+		pol_diags_free(&dd);
+	}
+}
+
+/* ---- one validator ---------------------------------------------------------- */
+
+static void
+test_validate(void **state)
+{
+	(void)state;
+	struct pol_diags d = { 0 };
+	/* the shared policy: strict shell and escorts cannot be enforced */
+	assert_int_equal(policy_validate(pol, 0, &d), 3);
+	const struct { int line; const char *msg; } want[] = {
+		{ 31, "rule 'prod-hours': escort cannot be enforced" },
+		{ 32, "rule 'prod-hours': shell strict cannot be enforced" },
+		{ 42, "rule 'foreigners': escort cannot be enforced" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		bool found = false;
+		for (size_t k = 0; k < d.n; k++)
+			found |= d.v[k].sev == POL_SEV_ERROR && strstr(d.v[k].msg, want[i].msg) != NULL &&
+			    d.v[k].line == want[i].line && d.v[k].col == 2;
+		if (!found)
+			fprintf(stderr, "missing: %s\n", want[i].msg);
+		assert_true(found);
+	}
+	pol_diags_free(&d);
+	/* a failing expect is an error; a good policy validates */
+	static const char t[] =
+	    "user u {\n}\ntarget t {\n address h\n}\n"
+	    "rule r {\n who *\n where *\n exec yes\n allow \"ls ...\"\n}\n"
+	    "expect allow u t \"ls -l\"\n"
+	    "expect allow u t \"rm -rf /\"\n";
+	struct policy *p = load_text(t, NULL);
+	assert_non_null(p);
+	assert_int_equal(policy_validate(p, POL_VALIDATE_LINT, &d), 1);
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.v[0].line, 13);
+	assert_non_null(strstr(d.v[0].msg, "expect allow u t \"rm -rf /\" failed: got deny"));
+	pol_diags_free(&d);
+	size_t total = 0;
+	assert_int_equal(policy_check_expects(p, NULL, NULL, &total), 1);
+	assert_int_equal(total, 2);
+	policy_unref(p);
+}
+
+static void
+test_ergonomics(void **state)
+{
+	(void)state;
+	/* a forbid matching nobody is an error of the load */
+	struct pol_diags d = { 0 };
+	assert_null(load_text("user u {\n attr citizenship US\n}\ntarget t {\n address h\n label env prod\n}\n"
+	    "rule r {\n who *\n where *\n exec yes\n}\n"
+	    "forbid f {\n who attr:citizenship=CN\n where label:env=prod\n}\n"
+	    "forbid g {\n who *\n where label:env=staging\n}\n", &d));
+	assert_int_equal(d.nerrors, 2);
+	pol_diags_sort(&d);
+	assert_int_equal(d.v[0].line, 14);
+	assert_non_null(strstr(d.v[0].msg, "forbid 'f' matches no user"));
+	assert_int_equal(d.v[1].line, 19);
+	assert_non_null(strstr(d.v[1].msg, "forbid 'g' matches no target"));
+	pol_diags_free(&d);
+	/* attribute and label typos are warnings; construct all says what it gives up */
+	static const char t[] =
+	    "user u {\n attr citizenship US\n}\ntarget t {\n address h\n label env prod\n}\n"
+	    "rule r {\n who attr:citizenshp!=US attr:citizenship=FR\n where label:evn=prod *\n"
+	    " exec yes\n construct all\n allow \"ls ...\"\n}\n"
+	    "expect allow u t \"ls > /tmp/x\"\n";
+	struct policy *p = load_text(t, NULL);
+	assert_non_null(p);
+	assert_true(policy_lint(p, &d) >= 4);
+	const struct { int line, col; const char *msg; } want[] = {
+		{ 9, 6, "no user carries attribute 'citizenshp': attr:citizenshp!=US matches every user" },
+		{ 9, 26, "no user has citizenship=FR: attr:citizenship=FR matches no user" },
+		{ 10, 8, "no target carries label 'evn'" },
+		{ 12, 12, "construct all permits every shell construct" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		bool found = false;
+		for (size_t k = 0; k < d.n; k++)
+			found |= d.v[k].sev == POL_SEV_WARNING && d.v[k].line == want[i].line &&
+			    d.v[k].col == want[i].col && strstr(d.v[k].msg, want[i].msg) != NULL;
+		if (!found)
+			fprintf(stderr, "missing %d:%d: %s\n", want[i].line, want[i].col, want[i].msg);
+		assert_true(found);
+	}
+	pol_diags_free(&d);
+	/* construct all: a redirection is permitted, commands still checked */
+	struct pol_decision dec;
+	assert_int_equal(policy_decide_for(p, "u", "t", "ls > /tmp/x", 11, POL_ANYTIME, &dec), 0);
+	assert_int_equal(dec.verdict, POL_ALLOW);
+	pol_decision_free(&dec);
+	assert_int_equal(policy_decide_for(p, "u", "t", "ls $(rm -rf /)", 14, POL_ANYTIME, &dec), 0);
+	assert_int_equal(dec.verdict, POL_DENY);
+	pol_decision_free(&dec);
+	policy_unref(p);
+}
+
+/* ---- rules, like sudo -l ---------------------------------------------------- */
+
+static char *
+rules_text(struct policy *p, const char *user, const char *target, time_t now, unsigned flags,
+    int *rc)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	*rc = policy_rules_for(p, user, target, now, flags, f);
+	fclose(f);
+	return text;
+}
+
+static void
+test_rules_for(void **state)
+{
+	(void)state;
+	static const char t[] =
+	    "user u {\n}\nuser v {\n}\ntarget t {\n address h\n}\n"
+	    "rule r {\n who user:u\n where *\n exec yes\n sftp download\n env LANG LC_*\n"
+	    " max-session 1h30m\n allow \"systemctl status *\"\n deny \"... /etc/shadow ...\"\n"
+	    " approve \"systemctl restart *\" \"needs a second pair of eyes\"\n construct redirect\n}\n";
+	struct policy *p = load_text(t, NULL);
+	assert_non_null(p);
+	int rc;
+	char *s = rules_text(p, "u", "t", POL_ANYTIME, 0, &rc);
+	assert_int_equal(rc, 0);
+	const char *want[] = {
+		"u may open a session on t (rules: r)\n",
+		"session: shell none, exec yes, sftp download, forward none\n",
+		"env: LANG LC_*\n",
+		"max-session: 1h30m00s\n",
+		"escort: no\n",
+		"  deny    \"... /etc/shadow ...\"  rule r, x.conf:16\n",
+		"  approve \"systemctl restart *\"  rule r, x.conf:17: needs a second pair of eyes\n",
+		"  allow   \"systemctl status *\"  rule r, x.conf:15\n",
+		"rules:\n  rule r, x.conf:8: when always; constructs redirect\n",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (strstr(s, want[i]) == NULL)
+			fprintf(stderr, "missing \"%s\" in:\n%s", want[i], s);
+		assert_non_null(strstr(s, want[i]));
+	}
+	/* deny before approve before allow */
+	assert_true(strstr(s, "deny    \"") < strstr(s, "approve \""));
+	assert_true(strstr(s, "approve \"") < strstr(s, "allow   \""));
+	free(s);
+	/* approve: a warning of what this version cannot do, not an error */
+	struct pol_diags d = { 0 };
+	assert_int_equal(policy_check_enforceable(p, &d), 0);
+	assert_int_equal(d.nwarnings, 1);
+	assert_int_equal(d.v[0].line, 17);
+	assert_non_null(strstr(d.v[0].msg, "approve pattern \"systemctl restart *\": no escort can "
+	    "approve"));
+	pol_diags_free(&d);
+	s = rules_text(p, "v", "t", POL_ANYTIME, 0, &rc);
+	assert_int_equal(rc, POL_E_REFUSED);
+	assert_string_equal(s, "v may not open a session on t: access to this target is not permitted\n");
+	free(s);
+	s = rules_text(p, "v", "t", POL_ANYTIME, POL_RULES_DETAIL, &rc);
+	assert_non_null(strstr(s, "no rule admits this user to this target"));
+	free(s);
+	s = rules_text(p, "u", "nosuch", POL_ANYTIME, 0, &rc);
+	assert_int_equal(rc, POL_E_NOTARGET);
+	free(s);
+	policy_unref(p);
+}
+
 int
 main(void)
 {
@@ -238,6 +671,12 @@ main(void)
 		cmocka_unit_test(test_targets_for),
 		cmocka_unit_test(test_reload_keeps_old),
 		cmocka_unit_test(test_lint_warnings),
+		cmocka_unit_test(test_env_requests),
+		cmocka_unit_test(test_env_line_errors),
+		cmocka_unit_test(test_when_zones),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_ergonomics),
+		cmocka_unit_test(test_rules_for),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

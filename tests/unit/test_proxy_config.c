@@ -120,7 +120,42 @@ test_errors_name_file_and_line(void **state)
 			print_error("case %zu: got \"%s\", want \"%s...%s\"\n", i, err, want, cases[i].msg);
 			fail();
 		}
+		px_config_free(&c);
 	}
+}
+
+/* Every mistake of a file is reported in one load, one line each, in file
+ * order; whole-file problems follow. */
+static void
+test_every_error_in_one_run(void **state)
+{
+	struct px_config c;
+	char err[2048], want[4][600];
+
+	(void)state;
+	assert_int_equal(load("Listen 127.0.0.1:99999\nHostKey /k\nWorkers many\nColour blue\n"
+	    "Policy /p\n", &c, err, sizeof(err)), PX_ECONFIG);
+	snprintf(want[0], sizeof(want[0]), "%s:1: Listen", path);
+	snprintf(want[1], sizeof(want[1]), "%s:3: Workers", path);
+	snprintf(want[2], sizeof(want[2]), "%s:4: unknown keyword \"Colour\"", path);
+	snprintf(want[3], sizeof(want[3]), "%s: Recorder is required", path);
+	{
+		char *line = err, *next;
+		for (int i = 0; i < 4; i++) {
+			assert_non_null(line);
+			next = strchr(line, '\n');
+			if (strncmp(line, want[i], strlen(want[i])) != 0) {
+				print_error("line %d: got \"%s\", want \"%s...\"\n", i, line, want[i]);
+				fail();
+			}
+			line = next ? next + 1 : NULL;
+		}
+		assert_null(line);
+	}
+	/* what was read is kept for the policy check (and freed by the caller) */
+	assert_string_equal(c.policy, "/p");
+	assert_string_equal(c.hostkey, "/k");
+	px_config_free(&c);
 }
 
 /* Whole-file problems name the file. */
@@ -152,6 +187,7 @@ test_missing_keywords(void **state)
 			print_error("case %zu: got \"%s\", want \"%s: ...%s\"\n", i, err, path, cases[i].msg);
 			fail();
 		}
+		px_config_free(&c);
 	}
 	assert_int_equal(px_config_load("/nonexistent/escort-proxy.conf", &c, err, sizeof(err)), PX_ECONFIG);
 	assert_non_null(strstr(err, "/nonexistent/escort-proxy.conf: No such file"));
@@ -190,6 +226,7 @@ main(void)
 		cmocka_unit_test(test_valid_and_defaults),
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_missing_keywords),
+		cmocka_unit_test(test_every_error_in_one_run),
 		cmocka_unit_test(test_dump_round_trip),
 	};
 

@@ -87,7 +87,7 @@ test_roundtrip_all_types(void **state)
 
 struct bad {
 	const char	*name;
-	uint8_t		 bytes[32];
+	uint8_t		 bytes[96];	/* the rest zero */
 	size_t		 len;
 	int		 code;
 	const char	*why;
@@ -98,36 +98,41 @@ test_rejects_malformed(void **state)
 {
 	(void)state;
 	static const struct bad t[] = {
-		{ "version 2", { 0, 0, 0, 8, 2, WIRE_PING }, 14,
-		  REC_EVERSION, "unsupported protocol version 2" },
-		{ "oversized", { 0, 0x40, 0, 0, 1, WIRE_DATA }, 6,
+		{ "version 3", { 0, 0, 0, 8, 3, WIRE_PING }, 14,
+		  REC_EVERSION, "unsupported protocol version 3" },
+		{ "oversized", { 0, 0x40, 0, 0, WIRE_VERSION, WIRE_DATA }, 6,
 		  REC_ETOOBIG, "exceeds the limit" },
-		{ "unknown type", { 0, 0, 0, 0, 1, 99 }, 6,
+		{ "unknown type", { 0, 0, 0, 0, WIRE_VERSION, 99 }, 6,
 		  REC_EPROTO, "unknown message type 99" },
-		{ "type zero", { 0, 0, 0, 0, 1, 0 }, 6,
+		{ "type zero", { 0, 0, 0, 0, WIRE_VERSION, 0 }, 6,
 		  REC_EPROTO, "unknown message type 0" },
-		{ "ping short", { 0, 0, 0, 4, 1, WIRE_PING, 0, 0, 0, 0 }, 10,
+		{ "ping short", { 0, 0, 0, 4, WIRE_VERSION, WIRE_PING, 0, 0, 0, 0 }, 10,
 		  REC_EPROTO, "PING: body of 4 bytes is too short" },
-		{ "close trailing", { 0, 0, 0, 1, 1, WIRE_CLOSE, 7 }, 7,
+		{ "close trailing", { 0, 0, 0, 1, WIRE_VERSION, WIRE_CLOSE, 7 }, 7,
 		  REC_EPROTO, "CLOSE: 1 unexpected trailing bytes" },
-		{ "data bad flags", { 0, 0, 0, 5, 1, WIRE_DATA, 0x80 }, 11,
+		{ "data bad flags", { 0, 0, 0, 5, WIRE_VERSION, WIRE_DATA, 0x80 }, 11,
 		  REC_EPROTO, "DATA: unknown flags" },
 		{ "data count without records",
-		  { 0, 0, 0, 5, 1, WIRE_DATA, 0, 0, 0, 0, 3 }, 11,
+		  { 0, 0, 0, 5, WIRE_VERSION, WIRE_DATA, 0, 0, 0, 0, 3 }, 11,
 		  REC_EPROTO, "record count 3 with 0 bytes" },
-		{ "accept bad id", { 0, 0, 0, 11, 1, WIRE_ACCEPT, 2, '.', '/' },
-		  17, REC_EPROTO, "ACCEPT: invalid session id" },
+		{ "accept bad id", { 0, 0, 0, 11 + WIRE_TOKEN_LEN, WIRE_VERSION, WIRE_ACCEPT, 2, '.',
+		  '/' }, 17 + WIRE_TOKEN_LEN, REC_EPROTO, "ACCEPT: invalid session id" },
+		{ "accept without token", { 0, 0, 0, 11, WIRE_VERSION, WIRE_ACCEPT, 1, 'a' },
+		  17, REC_EPROTO, "ACCEPT: body of 11 bytes is too short" },
 		{ "reject control chars",
-		  { 0, 0, 0, 4, 1, WIRE_REJECT, 0, 2, 'a', '\n' }, 10,
+		  { 0, 0, 0, 4, WIRE_VERSION, WIRE_REJECT, 0, 2, 'a', '\n' }, 10,
 		  REC_EPROTO, "reason is not printable" },
 		{ "hello new without meta",
-		  { 0, 0, 0, 16, 1, WIRE_HELLO, 0, 0, 0 }, 22,
+		  { 0, 0, 0, 16, WIRE_VERSION, WIRE_HELLO, 0, 0, 0 }, 22,
 		  REC_EPROTO, "new session without metadata" },
 		{ "hello resume bad id",
-		  { 0, 0, 0, 16, 1, WIRE_HELLO, WIRE_F_RESUME, 0, 0 }, 22,
-		  REC_EPROTO, "resume without a valid session id" },
+		  { 0, 0, 0, 16 + WIRE_TOKEN_LEN, WIRE_VERSION, WIRE_HELLO, WIRE_F_RESUME, 0, 0 },
+		  22 + WIRE_TOKEN_LEN, REC_EPROTO, "resume without a valid session id" },
+		{ "hello resume without token",
+		  { 0, 0, 0, 18, WIRE_VERSION, WIRE_HELLO, WIRE_F_RESUME, 0, 1, 'a' }, 24,
+		  REC_EPROTO, "HELLO: body of 18 bytes is too short" },
 		{ "hello string overruns",
-		  { 0, 0, 0, 3, 1, WIRE_HELLO, 0, 200, 'x' }, 9,
+		  { 0, 0, 0, 3, WIRE_VERSION, WIRE_HELLO, 0, 200, 'x' }, 9,
 		  REC_EPROTO, "HELLO: body of 3 bytes is too short" },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {

@@ -1,0 +1,116 @@
+/*
+ * validate.c: the checks every consumer of a policy applies after loading
+ * it, so that `escort-policy check`, `escort-proxy -t` and a proxy reload
+ * give the same verdict with the same messages: what this version cannot
+ * enforce, the `expect` lines, and (optionally) the lint warnings.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "policy/pol_int.h"
+
+/* One feature this version cannot enforce: whether rule r uses it, where,
+ * and what to say. */
+struct unenforceable {
+	bool (*uses)(const struct pol_rule *r, int *line, int *col);
+	const char *msg;
+};
+
+static bool
+uses_strict(const struct pol_rule *r, int *line, int *col)
+{
+	*line = r->shell_line ? r->shell_line : r->line;
+	*col = r->shell_line ? r->shell_col : r->col;
+	return !r->forbid && r->shell == POL_SHELL_STRICT;
+}
+
+static bool
+uses_escort(const struct pol_rule *r, int *line, int *col)
+{
+	*line = r->escort_line ? r->escort_line : r->line;
+	*col = r->escort_line ? r->escort_col : r->col;
+	return !r->forbid && r->nescort > 0;
+}
+
+static const struct unenforceable unenforceable[] = {
+	{ uses_strict, "shell strict cannot be enforced by this version of Escort (line-by-line "
+	    "checking of interactive shells is not built); use shell none or observe" },
+	{ uses_escort, "escort cannot be enforced by this version of Escort (live escorts are not "
+	    "built); sessions that require one would be refused" },
+};
+
+long
+policy_check_enforceable(const struct policy *p, struct pol_diags *d)
+{
+	long n = 0;
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct pol_rule *r = p->rules[i];
+		for (size_t k = 0; k < sizeof(unenforceable) / sizeof(unenforceable[0]); k++) {
+			int line, col;
+			if (!unenforceable[k].uses(r, &line, &col))
+				continue;
+			if (pol_diags_add(d, POL_SEV_ERROR, r->file, line, col, "rule '%s': %s", r->name,
+			    unenforceable[k].msg) != 0)
+				return POL_E_NOMEM;
+			n++;
+		}
+		for (size_t k = 0; k < r->npats; k++)
+			if (r->pats[k].verdict == POL_APPROVE &&
+			    pol_diags_add(d, POL_SEV_WARNING, r->file, r->pats[k].line, r->pats[k].col,
+			    "approve pattern \"%s\": no escort can approve in this version of Escort, so "
+			    "the commands it matches are refused", r->pats[k].text) != 0)
+				return POL_E_NOMEM;
+	}
+	return n;
+}
+
+long
+policy_check_expects(const struct policy *p, struct pol_diags *d, FILE *report, size_t *total)
+{
+	long failed = 0;
+	if (total != NULL)
+		*total = p->nexpects;
+	for (size_t i = 0; i < p->nexpects; i++) {
+		const struct pol_expect *e = &p->expects[i];
+		struct pol_decision dec;
+		int r = policy_decide_for(p, e->user, e->target, e->command, strlen(e->command),
+		    POL_ANYTIME, &dec);
+		if (r == POL_E_NOMEM) {
+			pol_decision_free(&dec);
+			return POL_E_NOMEM;
+		}
+		bool ok = dec.verdict == e->want;
+		if (!ok) {
+			failed++;
+			if (d != NULL && pol_diags_add(d, POL_SEV_ERROR, e->file, e->line, e->col,
+			    "expect %s %s %s \"%s\" failed: got %s (%s)", pol_verdict_name(e->want),
+			    e->user, e->target, e->command, pol_verdict_name(dec.verdict), dec.reason) != 0) {
+				pol_decision_free(&dec);
+				return POL_E_NOMEM;
+			}
+		}
+		if (report != NULL)
+			fprintf(report, "%s %s:%d: expect %s %s %s \"%s\": got %s: %s\n", ok ? "PASS" : "FAIL",
+			    e->file, e->line, pol_verdict_name(e->want), e->user, e->target, e->command,
+			    pol_verdict_name(dec.verdict), dec.reason);
+		pol_decision_free(&dec);
+	}
+	return failed;
+}
+
+long
+policy_validate(const struct policy *p, unsigned flags, struct pol_diags *d)
+{
+	long n = policy_check_enforceable(p, d);
+	if (n < 0)
+		return n;
+	long e = policy_check_expects(p, d, NULL, NULL);
+	if (e < 0)
+		return e;
+	if (flags & POL_VALIDATE_LINT) {
+		long w = policy_lint(p, d);
+		if (w < 0)
+			return w;
+	}
+	return n + e;
+}

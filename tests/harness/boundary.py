@@ -8,7 +8,8 @@ A case is Case(name, command, verdict, ...).  The command may use:
   {M}  this case's marker: a path that must never exist (every case)
   {V}  this case's victim: a file made before the case that must survive
   {P}  a script that creates {M} when run or sourced
-  {B}  a folder of programs (ls, echo, cat, true, id) that create {M}
+  {B}  a folder of programs (ls, echo, cat, true, id) that create {M}, and
+       {B}/args, a file holding the path {M}
 and the policy text may use {D}.  Verdicts:
   deny   the client exits non-zero with the proxy's "escort: command denied:
          REASON" on stderr, nothing reaches the target (no session in the
@@ -212,6 +213,8 @@ class BoundaryWorld:
                 with open(p, "w") as f:
                     f.write("#!/bin/sh\n/usr/bin/touch '%s'\n" % M)
                 os.chmod(p, 0o755)
+            with open(os.path.join(B, "args"), "w") as f:
+                f.write(M + "\n")
         self.markers.append((case, M))
         return fill, M, V, fill(case.cmd)
 

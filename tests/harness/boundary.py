@@ -40,12 +40,15 @@ EXPANDING = {"substitution", "backticks", "variable", "glob", "brace", "tilde",
 
 
 class Case:
-    def __init__(self, name, cmd, verdict, out=None, rc=None, sendenv=None, absent=()):
+    def __init__(self, name, cmd, verdict, out=None, rc=None, sendenv=None, absent=(),
+                 tty=False):
         """sendenv: {NAME: value} sent with ssh -o SendEnv=NAME; absent: byte
-        strings that must not appear in stdout (with placeholders)."""
+        strings that must not appear in stdout (with placeholders); tty: the
+        exec request comes after a pty request (ssh -tt)."""
         assert verdict in ("allow", "deny", "any"), verdict
         self.name, self.cmd, self.verdict = name, cmd, verdict
         self.out, self.rc, self.sendenv, self.absent = out, rc, sendenv or {}, absent
+        self.tty = tty
 
 
 def cases(cls, verdict, *cmds, **kw):
@@ -250,6 +253,8 @@ class BoundaryWorld:
                 problems.append("the shared connection to the proxy had ended (restarted)")
                 self.start_master()
             extra = ["-o", "ControlMaster=no", "-o", "ControlPath=" + self.control]
+        if case.tty:
+            extra.append("-tt")
         before = len(self.tracer.records())
         t0 = time.monotonic()
         try:

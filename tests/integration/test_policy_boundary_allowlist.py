@@ -212,8 +212,20 @@ SENDENV = [
 ]
 
 
+# the same decisions when the exec request follows a pty request (ssh -tt)
+TTY = [
+    Case("tty-allow-echo", "echo 'a  b' c", "allow", out="a  b c\r\n", tty=True),
+    Case("tty-allow-cat", "cat {D}/log/auth.log", "allow", out="login ok\r\n", tty=True),
+    Case("tty-deny-list", "echo a; touch {M}", "deny", tty=True),
+    Case("tty-deny-subst", "echo $(touch {M})", "deny", tty=True),
+    Case("tty-deny-path", "cat {D}/log/../etc/shadow", "deny", tty=True),
+    Case("tty-deny-bsnl", "echo $\\\n(touch {M})", "deny", tty=True),
+    Case("tty-deny-arith", "echo $[$(touch {M})]", "deny", tty=True),
+]
+
+
 def test_tight_allowlist_cases():
-    table = ALLOWED + [c for group in DENIED for c in group] + SENDENV
+    table = ALLOWED + [c for group in DENIED for c in group] + SENDENV + TTY
     with Env("boundary-allow") as env:
         w = BoundaryWorld(env, POLICY, sshd_extra="AcceptEnv LANG LC_*\n")
         failed = w.run(table)

@@ -520,3 +520,43 @@ pol_decision_free(struct pol_decision *d)
 	free(d->rendered);
 	memset(d, 0, sizeof(*d));
 }
+
+int
+pol_decide_words(const struct policy *p, const struct pol_rule *const *cands, size_t ncands,
+    const struct cword *const *wv, const size_t *nv, size_t nvec, bool deny_only, time_t now,
+    struct pol_decision *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->verdict = POL_DENY;
+	out->policy_hash = p->hash;
+	const struct pol_rule **cons = calloc(ncands + 1, sizeof(*cons));
+	if (cons == NULL)
+		return POL_E_NOMEM;
+	struct dctx C = { .rules = cons, .out = out, .deny_only = deny_only ? 1 : 0 };
+	for (size_t i = 0; i < ncands; i++)
+		if (when_match(cands[i]->when, cands[i]->nwhen, now))
+			cons[C.nrules++] = cands[i];
+	out->considered = cons;
+	out->nconsidered = C.nrules;
+	enum pol_verdict v = POL_ALLOW;
+	for (size_t i = 0; i < nvec && !C.err; i++) {
+		enum pol_verdict sv = check_words(&C, wv[i], nv[i], i, 0, false);
+		if (sv > v)
+			v = sv;
+	}
+	if (C.err)
+		return C.err;
+	out->verdict = v;
+	for (size_t i = 0; i < out->nchecks; i++) {
+		const struct pol_check *c = &out->checks[i];
+		if (c->verdict != v)
+			continue;
+		out->rule = c->rule;
+		out->file = c->file;
+		out->line = c->line;
+		out->pattern = c->pattern;
+		snprintf(out->reason, sizeof(out->reason), "%s", c->reason);
+		break;
+	}
+	return 0;
+}

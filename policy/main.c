@@ -15,6 +15,7 @@
 static const char usage_text[] =
 "usage: escort-policy check [--strict] FILE\n"
 "       escort-policy explain [--at TIME | --now] FILE USER TARGET COMMAND [WORD...]\n"
+"       escort-policy explain-transfer [--at TIME | --now] FILE USER TARGET OP PATH [PATH2]\n"
 "       escort-policy test FILE\n"
 "       escort-policy admit [--at TIME | --now] FILE USER TARGET\n"
 "       escort-policy rules [--at TIME | --now] FILE USER TARGET\n"
@@ -28,6 +29,9 @@ static const char usage_text[] =
 "           parsed words and constructs, each check, the rules considered and\n"
 "           the deciding rule and line; several words after TARGET are\n"
 "           joined by single spaces into one command line\n"
+"  explain-transfer  decide one SFTP/scp operation as the proxy does; OP is\n"
+"           get put ls stat rm rename mkdir rmdir chmod symlink link readlink\n"
+"           realpath (PATH2 for rename, symlink, link)\n"
 "  test     run every expect line and report each\n"
 "  admit    show whether USER may open a session to TARGET, and its settings\n"
 "  rules    what USER may run on TARGET, pattern by pattern (like sudo -l)\n"
@@ -583,6 +587,60 @@ out:
 	return rc;
 }
 
+/* explain-transfer: one SFTP/scp operation decided as the proxy decides it. */
+static int
+cmd_explain_transfer(int argc, char **argv)
+{
+	time_t now = POL_ANYTIME;
+	if (get_at(&argc, &argv, &now) != 0)
+		return 2;
+	int op = argc >= 6 ? pol_xfer_op_parse(argv[4]) : -1;
+	if (argc >= 6 && op < 0) {
+		fprintf(stderr, "escort-policy explain-transfer: unknown operation '%s'\n", argv[4]);
+		return 2;
+	}
+	if (op < 0 || argc != (pol_xfer_op_two_paths((enum pol_xfer_op)op) ? 7 : 6)) {
+		usage(stderr);
+		return 2;
+	}
+	struct pol_diags d = { 0 };
+	struct policy *p = load_draft(argv[1], &d);
+	pol_diags_free(&d);
+	if (p == NULL)
+		return 1;
+	struct pol_decision dec;
+	const char *path2 = argc == 7 ? argv[6] : NULL;
+	int r = policy_decide_transfer_for(p, argv[2], argv[3], (enum pol_xfer_op)op, argv[5],
+	    path2, now, &dec);
+	printf("%s\n", pol_verdict_name(dec.verdict));
+	printf("policy: %s (sha256 %s)\n", argv[1], policy_hash(p));
+	printf("user: %s  target: %s\n", argv[2], argv[3]);
+	printf("transfer: %s %s%s%s\n", argv[4], argv[5], path2 ? " " : "", path2 ? path2 : "");
+	printf("checks:\n");
+	if (dec.nchecks == 0)
+		printf("  (none)\n");
+	for (size_t i = 0; i < dec.nchecks; i++)
+		printf("  %s [%s]: %s\n", pol_verdict_name(dec.checks[i].verdict),
+		    dec.checks[i].words ? dec.checks[i].words : "", dec.checks[i].reason);
+	printf("rules considered:");
+	if (dec.nconsidered == 0)
+		printf(" none");
+	for (size_t i = 0; i < dec.nconsidered; i++)
+		printf("%s %s (line %d)", i ? "," : "", pol_rule_name(dec.considered[i]),
+		    pol_rule_line(dec.considered[i]));
+	printf("\n");
+	if (dec.rule)
+		printf("decided by: %s, line %d%s%s%s\n", dec.rule, dec.line,
+		    dec.pattern ? " (pattern \"" : "", dec.pattern ? dec.pattern : "",
+		    dec.pattern ? "\")" : "");
+	else
+		printf("decided by: %s\n", dec.verdict == POL_DENY ? "the transfer rules" : "no rule");
+	printf("reason: %s\n", dec.reason);
+	pol_decision_free(&dec);
+	policy_unref(p);
+	return r == POL_E_NOUSER || r == POL_E_NOTARGET || r == POL_E_INVAL ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -605,6 +663,8 @@ main(int argc, char **argv)
 		return cmd_check(argc, argv);
 	if (strcmp(cmd, "explain") == 0)
 		return cmd_explain(argc, argv);
+	if (strcmp(cmd, "explain-transfer") == 0)
+		return cmd_explain_transfer(argc, argv);
 	if (strcmp(cmd, "test") == 0)
 		return cmd_test(argc, argv);
 	if (strcmp(cmd, "admit") == 0)

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "policy/keytext.h"
+#include "policy/pathnorm.h"
 #include "policy/parse_int.h"
 
 bool
@@ -127,6 +128,17 @@ stmt_target(struct pstate *S, struct tok *v, int n)
 	} else if (strcmp(kw, "login") == 0) {
 		if (want_args(S, v, n, 1, 1, "login ACCOUNT"))
 			t->pub.login = v[1].s;
+	} else if (strcmp(kw, "home") == 0) {
+		if (!want_args(S, v, n, 1, 1, "home /ABSOLUTE/PATH"))
+			return;
+		char *norm = NULL;
+		if (v[1].s[0] != '/' || pol_path_normalise(v[1].s, strlen(v[1].s), &norm, NULL) != 0) {
+			perr(S, v[1].line, v[1].col, "home: expected an absolute path");
+			free(norm);
+			return;
+		}
+		t->pub.home = arena_strdup(A, norm);
+		free(norm);
 	} else if (strcmp(kw, "identity") == 0) {
 		if (want_args(S, v, n, 1, 1, "identity PATH")) {
 			t->pub.identity = v[1].s;
@@ -152,7 +164,7 @@ stmt_target(struct pstate *S, struct tok *v, int n)
 		}
 	} else {
 		perr(S, v[0].line, v[0].col, "unknown keyword '%s' in target '%s' (expected address, "
-		    "login, identity, hostkey or label)", kw, t->pub.name);
+		    "login, home, identity, hostkey or label)", kw, t->pub.name);
 	}
 }
 

@@ -193,11 +193,18 @@ struct cword {
 #define PF_GLOB  0x1			/* ps is a glob of every path it may name */
 #define PF_ANY   0x2			/* could name anything */
 #define PF_CDREL 0x4			/* relative, after cd / pushd / popd */
+#define PF_TEXT_ALLOW 0x8		/* allow patterns compare the text, deny and
+					 * approve patterns the path form too (a
+					 * transfer path relative to the home: the
+					 * text "~/x", the form any directory + "/x") */
 
 /* pathnorm.c: fills the path form of w[0..n); `after_cd`: a cd, pushd or
- * popd ran before on the line.  *mem gets storage the forms point into,
- * for the caller to free after matching (NULL when none was needed).
- * Returns 0 or POL_E_NOMEM. */
+ * popd ran before on the line, so relative words (but w[0] and options)
+ * name a path below an unknown directory; a transfer path, relative to a
+ * login directory the policy does not know, is checked the same way (as
+ * w[1] after a verb, with after_cd true).  *mem gets storage the forms
+ * point into, for the caller to free after matching (NULL when none was
+ * needed).  Returns 0 or POL_E_NOMEM. */
 int pathnorm_cwords(struct cword *w, size_t n, bool after_cd, char **mem);
 /* Whether a simple command changes the working directory. */
 bool pathnorm_is_chdir(const struct pol_simple *sc);
@@ -226,6 +233,16 @@ size_t pathnorm_pattern(char *s, size_t len, bool broad);
  * (any way the words could expand), allow patterns exactly. */
 bool pattern_match(const struct pattern *pt, const struct cword *w, size_t n,
     bool open_tail);
+
+/* decide.c: the pattern checks of a command decision on ready-made word
+ * vectors (wv[i] of nv[i] words, each checked as one simple command), for
+ * the rules in cands whose `when` matches `now`.  deny_only: only deny and
+ * approve patterns count and no match allows.  Fills out (verdict, checks,
+ * considered, the deciding rule and reason) like policy_decide; returns 0
+ * or POL_E_NOMEM. */
+int pol_decide_words(const struct policy *p, const struct pol_rule *const *cands,
+    size_t ncands, const struct cword *const *wv, const size_t *nv, size_t nvec,
+    bool deny_only, time_t now, struct pol_decision *out);
 
 /* wrappers (wrap.c, wrap_opt.c, wrap_table.c, wrap_eval.c) */
 /* WRAP_INNER: words [start, end) are a command (env, sudo, xargs, find
@@ -263,11 +280,13 @@ struct wrap_literal {
 	const char *key;		/* a word the pattern must also contain
 					 * literally (find's "-delete"), or NULL */
 	size_t keylen;
+	bool exact;			/* every word of the pattern must be
+					 * literal (a shell: "su - postgres") */
 };
-/* Whether w[0..n) is a wrapper use that only a rule naming the wrapper
- * literally may allow: one that starts an interactive shell (sudo -s, su,
- * script, chroot DIR, bash alone) or writes files (find -delete/-fprint,
- * which also needs the action word in the pattern).  Fills *lit. */
+/* Whether w[0..n) is a wrapper use that only a rule naming it literally
+ * may allow: one that starts an interactive shell (sudo -s, su, script,
+ * chroot DIR, bash alone: a pattern without '*' or "..."), or writes files
+ * (find -delete/-fprint: a pattern that also names the action).  Fills *lit. */
 bool wrap_named_only(const struct cword *w, size_t n, struct wrap_literal *lit);
 /* Whether w[0..n) evaluates strings as code (eval, let, awk, python -c,
  * sed with its e or w command ...), or is a wrapper use that
@@ -277,8 +296,9 @@ bool wrap_named_only(const struct cword *w, size_t n, struct wrap_literal *lit);
  * must name it literally"). */
 bool wrap_literal_only(const struct cword *w, size_t n, struct wrap_literal *lit);
 /* Whether pattern pt names command word w literally: its first word has no
- * '*' and is w or (without a '/') w's base name; and when lit->key is set,
- * one of its words is exactly that key. */
+ * '*' and is w or (without a '/') w's base name; when lit->key is set, one
+ * of its words is exactly that key; when lit->exact, none of its words has
+ * a '*' or is "...". */
 bool wrap_names_literally(const struct pattern *pt, const struct cword *w,
     const struct wrap_literal *lit);
 /* For `escort-policy check`: when allow or approve pattern pt's first word

@@ -132,6 +132,9 @@ struct pol_target {
 	const char *login;		/* account on the target; NULL if unset */
 	const char *identity;		/* path of the proxy-held key; NULL if unset */
 	const char *hostkey;		/* pinned "type base64"; NULL if unset */
+	const char *home;		/* the login's home directory (absolute,
+					 * normal form): relative transfer paths
+					 * are under it; NULL: under an unknown one */
 	size_t nlabels;
 	const struct pol_kv *labels;
 	const char *file;
@@ -308,6 +311,57 @@ void pol_decision_free(struct pol_decision *d);
  */
 int pol_render(const struct pol_cmdline *c, const char *line, size_t len,
     unsigned permitted, char **out);
+
+/* ---- file transfers (transfer.c) -------------------------------------------
+ *
+ * SFTP and scp operations are decided like commands: each path is normalised
+ * lexically and checked as the pseudo-command "sftp OP PATH [PATH2]" (OP is
+ * pol_xfer_op_name()) against the patterns of the rules that apply; the
+ * session's `sftp` direction decides per operation; shell start-up files and
+ * ssh's own files are never changed unless an allow pattern names the path
+ * literally.  escort-policy(5), TRANSFER PATHS, is the reference. */
+enum pol_xfer_op {
+	POL_XFER_READ,		/* "get": download a file (OPEN for reading) */
+	POL_XFER_WRITE,		/* "put": upload, create, truncate, append */
+	POL_XFER_LIST,		/* "ls": read a directory */
+	POL_XFER_STAT,		/* "stat": attributes of a path */
+	POL_XFER_REMOVE,	/* "rm" */
+	POL_XFER_RENAME,	/* "rename" PATH NEWPATH */
+	POL_XFER_MKDIR,		/* "mkdir" */
+	POL_XFER_RMDIR,		/* "rmdir" */
+	POL_XFER_SETSTAT,	/* "chmod": mode, owner, times, size */
+	POL_XFER_SYMLINK,	/* "symlink" PATH PATH (both ends) */
+	POL_XFER_LINK,		/* "link" PATH PATH: a hard link (both ends) */
+	POL_XFER_READLINK,	/* "readlink" */
+	POL_XFER_REALPATH,	/* "realpath" */
+	POL_XFER_NOPS
+};
+
+/* The pseudo-command word of op ("get", "put", "ls", ...), or NULL. */
+const char *pol_xfer_op_name(enum pol_xfer_op op);
+/* The op named `name` (as printed by pol_xfer_op_name); -1 if none. */
+int pol_xfer_op_parse(const char *name);
+/* Whether op takes a second path (rename, symlink, link). */
+bool pol_xfer_op_two_paths(enum pol_xfer_op op);
+
+/*
+ * Decides one transfer operation of session `s` at `now` on `path` (and
+ * `path2` for rename, symlink and link; NULL otherwise).  Paths are as the
+ * client sent them: relative ones are relative to the login's home.  Fills
+ * `out` like policy_decide (free with pol_decision_free; out->cmd and
+ * out->rendered stay NULL; each check's words are the pseudo-command) and
+ * returns 0, or POL_E_INVAL (bad op, missing path, NUL-free path longer
+ * than 4096 bytes) / POL_E_NOMEM with out a deny.  Never POL_APPROVE: an
+ * approve pattern denies, since no escort can approve a transfer yet.
+ */
+int policy_decide_transfer(const struct pol_session *s, enum pol_xfer_op op,
+    const char *path, const char *path2, time_t now, struct pol_decision *out);
+/* Same from names, for explain: admits (user, target) at `now` first; a
+ * refused admission is a deny naming why.  Returns 0, POL_E_NOUSER,
+ * POL_E_NOTARGET, POL_E_INVAL or POL_E_NOMEM; out is always filled. */
+int policy_decide_transfer_for(const struct policy *p, const char *user,
+    const char *target, enum pol_xfer_op op, const char *path, const char *path2,
+    time_t now, struct pol_decision *out);
 
 /* ---- rules (read-only views, for explain and logs) -------------------------- */
 const char *pol_rule_name(const struct pol_rule *r);

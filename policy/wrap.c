@@ -509,10 +509,11 @@ wrap_named_only(const struct cword *w, size_t n, struct wrap_literal *lit)
 		snprintf(lit->why, sizeof(lit->why), "'%.*s' %s; a rule must name it and "
 		    "'%.*s' literally", nl, b, r.why, (int)(r.keylen > 20 ? 20 : r.keylen), r.key);
 	else
-		snprintf(lit->why, sizeof(lit->why), "'%.*s' %s; a rule must name it literally",
-		    nl, b, r.why);
+		snprintf(lit->why, sizeof(lit->why), "'%.*s' %s; a rule must name it literally, "
+		    "without '*' or '...'", nl, b, r.why);
 	lit->key = r.key;
 	lit->keylen = r.keylen;
+	lit->exact = r.key == NULL;
 	return true;
 }
 

@@ -20,6 +20,8 @@
 
 #include "policy/wrap_int.h"
 
+#define UNKNOWN_WORD (POL_W_VAR | POL_W_SUBST | POL_W_GLOB | POL_W_BRACE)
+
 /* ---- helpers over the words --------------------------------------------- */
 
 static bool
@@ -373,11 +375,12 @@ ev_dbracket(const struct cword *w, size_t n)
 	return any_word(w, n, v);
 }
 
-/* printf -v NAME: assigns, and NAME may carry a subscript */
+/* printf -v NAME: assigns, and NAME may carry a subscript; an expanded
+ * first word may be -v */
 static bool
 ev_printf(const struct cword *w, size_t n)
 {
-	return n > 1 && starts(&w[1], "-v");
+	return n > 1 && (starts(&w[1], "-v") || (w[1].flags & UNKNOWN_WORD));
 }
 
 static bool
@@ -631,94 +634,96 @@ struct evdef {
 	const char *name;	/* base name (eval_prefixes: its prefix) */
 	bool (*evaluates)(const struct cword *w, size_t n);
 	const char *what;	/* "evaluates its arguments as code" unless set */
+	bool own_unknown;	/* evaluates() judges expanded words itself;
+				 * otherwise any expanded argument counts */
 };
 
 /* Sorted by name (strcmp order) for bsearch. */
 static const struct evdef evals[] = {
-	{ "((", ev_always, NULL },
-	{ ".", ev_always, NULL },
-	{ "[", ev_test, NULL },
-	{ "[[", ev_dbracket, NULL },
-	{ "alias", ev_args, "redefines commands" },
-	{ "at", ev_always, "schedules commands" },
-	{ "awk", ev_always, NULL },
-	{ "batch", ev_always, "schedules commands" },
-	{ "bind", ev_bind, "redefines keys" },
-	{ "busybox-awk", ev_always, NULL },
-	{ "compgen", ev_compgen, NULL },
-	{ "complete", ev_always, NULL },
-	{ "coproc", ev_always, NULL },
-	{ "crontab", ev_crontab, "schedules commands" },
-	{ "dc", ev_always, NULL },
-	{ "declare", ev_declare, NULL },
-	{ "ed", ev_always, NULL },
-	{ "emacs", ev_emacs, NULL },
-	{ "enable", ev_args, "changes builtins" },
-	{ "eval", ev_always, NULL },
-	{ "ex", ev_always, NULL },
-	{ "exec", ev_always, "replaces the shell" },
-	{ "expect", ev_always, NULL },
-	{ "export", ev_readonly, NULL },
-	{ "fc", ev_always, "runs history" },
-	{ "gawk", ev_always, NULL },
-	{ "gdb", ev_always, NULL },
-	{ "getopts", ev_subscript, NULL },
-	{ "git", ev_git, "runs configured commands" },
-	{ "gsed", ev_sed, "may execute or write files" },
-	{ "gvim", ev_vim, NULL },
-	{ "hash", ev_hash, "redefines commands" },
-	{ "irb", ev_always, NULL },
-	{ "less", ev_pager, NULL },
-	{ "let", ev_always, NULL },
-	{ "local", ev_declare, NULL },
-	{ "login", ev_always, "starts a shell" },
-	{ "luajit", ev_lua, NULL },
-	{ "make", ev_make, NULL },
-	{ "man", ev_man, "runs a pager or preprocessor it is given" },
-	{ "mapfile", ev_mapfile, NULL },
-	{ "mawk", ev_always, NULL },
-	{ "more", ev_pager, NULL },
-	{ "most", ev_pager, NULL },
-	{ "nawk", ev_always, NULL },
-	{ "newgrp", ev_always, "starts a shell" },
-	{ "node", ev_node, NULL },
-	{ "nodejs", ev_node, NULL },
-	{ "nvim", ev_vim, NULL },
-	{ "printf", ev_printf, NULL },
-	{ "read", ev_subscript, NULL },
-	{ "readarray", ev_mapfile, NULL },
-	{ "readonly", ev_readonly, NULL },
-	{ "rsync", ev_rsync, "runs a remote shell it is given" },
-	{ "rvim", ev_vim, NULL },
-	{ "scp", ev_ssh, "runs a program it is given" },
-	{ "screen", ev_always, "starts shells" },
-	{ "sed", ev_sed, "may execute or write files" },
-	{ "sftp", ev_ssh, "runs a program it is given" },
-	{ "source", ev_always, NULL },
-	{ "ssh", ev_ssh, "runs a program it is given" },
-	{ "tar", ev_tar, "runs commands" },
-	{ "test", ev_test, NULL },
-	{ "tmux", ev_always, "starts shells" },
-	{ "trap", ev_trap, NULL },
-	{ "typeset", ev_declare, NULL },
-	{ "unset", ev_subscript, NULL },
-	{ "vi", ev_vim, NULL },
-	{ "view", ev_vim, NULL },
-	{ "vim", ev_vim, NULL },
-	{ "vimdiff", ev_vim, NULL },
-	{ "wait", ev_subscript, NULL },
+	{ "((", ev_always, NULL, false },
+	{ ".", ev_always, NULL, false },
+	{ "[", ev_test, NULL, false },
+	{ "[[", ev_dbracket, NULL, false },
+	{ "alias", ev_args, "redefines commands", false },
+	{ "at", ev_always, "schedules commands", false },
+	{ "awk", ev_always, NULL, false },
+	{ "batch", ev_always, "schedules commands", false },
+	{ "bind", ev_bind, "redefines keys", false },
+	{ "busybox-awk", ev_always, NULL, false },
+	{ "compgen", ev_compgen, NULL, false },
+	{ "complete", ev_always, NULL, false },
+	{ "coproc", ev_always, NULL, false },
+	{ "crontab", ev_crontab, "schedules commands", false },
+	{ "dc", ev_always, NULL, false },
+	{ "declare", ev_declare, NULL, false },
+	{ "ed", ev_always, NULL, false },
+	{ "emacs", ev_emacs, NULL, false },
+	{ "enable", ev_args, "changes builtins", false },
+	{ "eval", ev_always, NULL, false },
+	{ "ex", ev_always, NULL, false },
+	{ "exec", ev_always, "replaces the shell", false },
+	{ "expect", ev_always, NULL, false },
+	{ "export", ev_readonly, NULL, false },
+	{ "fc", ev_always, "runs history", false },
+	{ "gawk", ev_always, NULL, false },
+	{ "gdb", ev_always, NULL, false },
+	{ "getopts", ev_subscript, NULL, false },
+	{ "git", ev_git, "runs configured commands", false },
+	{ "gsed", ev_sed, "may execute or write files", false },
+	{ "gvim", ev_vim, NULL, false },
+	{ "hash", ev_hash, "redefines commands", false },
+	{ "irb", ev_always, NULL, false },
+	{ "less", ev_pager, NULL, false },
+	{ "let", ev_always, NULL, false },
+	{ "local", ev_declare, NULL, false },
+	{ "login", ev_always, "starts a shell", false },
+	{ "luajit", ev_lua, NULL, false },
+	{ "make", ev_make, NULL, false },
+	{ "man", ev_man, "runs a pager or preprocessor it is given", false },
+	{ "mapfile", ev_mapfile, NULL, false },
+	{ "mawk", ev_always, NULL, false },
+	{ "more", ev_pager, NULL, false },
+	{ "most", ev_pager, NULL, false },
+	{ "nawk", ev_always, NULL, false },
+	{ "newgrp", ev_always, "starts a shell", false },
+	{ "node", ev_node, NULL, false },
+	{ "nodejs", ev_node, NULL, false },
+	{ "nvim", ev_vim, NULL, false },
+	{ "printf", ev_printf, NULL, true },
+	{ "read", ev_subscript, NULL, false },
+	{ "readarray", ev_mapfile, NULL, false },
+	{ "readonly", ev_readonly, NULL, false },
+	{ "rsync", ev_rsync, "runs a remote shell it is given", false },
+	{ "rvim", ev_vim, NULL, false },
+	{ "scp", ev_ssh, "runs a program it is given", false },
+	{ "screen", ev_always, "starts shells", false },
+	{ "sed", ev_sed, "may execute or write files", false },
+	{ "sftp", ev_ssh, "runs a program it is given", false },
+	{ "source", ev_always, NULL, false },
+	{ "ssh", ev_ssh, "runs a program it is given", false },
+	{ "tar", ev_tar, "runs commands", false },
+	{ "test", ev_test, NULL, false },
+	{ "tmux", ev_always, "starts shells", false },
+	{ "trap", ev_trap, NULL, false },
+	{ "typeset", ev_declare, NULL, false },
+	{ "unset", ev_subscript, NULL, false },
+	{ "vi", ev_vim, NULL, false },
+	{ "view", ev_vim, NULL, false },
+	{ "vim", ev_vim, NULL, false },
+	{ "vimdiff", ev_vim, NULL, false },
+	{ "wait", ev_subscript, NULL, false },
 };
 
 /* Names with version suffixes (python3.11, perl5.36, tclsh8.6): by prefix. */
 static const struct evdef eval_prefixes[] = {
-	{ "python", ev_python, NULL },
-	{ "pypy", ev_python, NULL },
-	{ "perl", ev_perl, NULL },
-	{ "ruby", ev_ruby, NULL },
-	{ "php", ev_php, NULL },
-	{ "lua", ev_lua, NULL },
-	{ "tclsh", ev_always, NULL },
-	{ "wish", ev_always, NULL },
+	{ "python", ev_python, NULL, false },
+	{ "pypy", ev_python, NULL, false },
+	{ "perl", ev_perl, NULL, false },
+	{ "ruby", ev_ruby, NULL, false },
+	{ "php", ev_php, NULL, false },
+	{ "lua", ev_lua, NULL, false },
+	{ "tclsh", ev_always, NULL, false },
+	{ "wish", ev_always, NULL, false },
 };
 
 static int
@@ -766,7 +771,11 @@ wrap_literal_only(const struct cword *w, size_t n, struct wrap_literal *lit)
 	size_t bl;
 	const char *b = wrap_base(&w[0], &bl);
 	const struct evdef *e = ev_find(b, bl);
-	if (e != NULL && e->evaluates(w, n)) {
+	bool expanded = false;
+	for (size_t i = 1; e != NULL && !e->own_unknown && i < n; i++)
+		expanded = expanded || (w[i].flags & UNKNOWN_WORD);
+	/* a word the shell expands may become any of the forms that evaluate */
+	if (e != NULL && (expanded || e->evaluates(w, n))) {
 		snprintf(lit->why, sizeof(lit->why), "'%.*s' %s; a rule must name it literally",
 		    (int)(bl > 40 ? 40 : bl), b,
 		    e->what ? e->what : "evaluates its arguments as code");
@@ -787,6 +796,12 @@ wrap_names_literally(const struct pattern *pt, const struct cword *w,
 	if (!(p->len == w->len && memcmp(p->s, w->s, w->len) == 0) &&
 	    !(!p->slash && p->len == bl && memcmp(p->s, b, bl) == 0))
 		return false;
+	if (lit->exact) {
+		for (size_t i = 1; i < pt->nw; i++)
+			if (pt->w[i].star || pt->w[i].ellipsis)
+				return false;
+		return true;
+	}
 	if (lit->key == NULL)
 		return true;
 	for (size_t i = 1; i < pt->nw; i++)

@@ -21,7 +21,8 @@ enum wrap_act {
 	WACT_EXECV,	/* the operands are argv, not shell text (watch -x) */
 	WACT_REPLACE,	/* xargs -I STR / -i[STR]: STR stands for input */
 	WACT_USER,	/* runuser -u USER: the operands are the command */
-	WACT_NAMED,	/* allowed only when a rule names the wrapper literally */
+	WACT_NAMED,	/* starts a shell (bash -s, -i): only a pattern spelling out
+			 * the whole command allows it */
 };
 
 /* How the command a wrapper runs is found among its operands. */

@@ -81,6 +81,8 @@ opt_long(const struct wrap_model *m, const struct cword *w, size_t n, size_t *i,
 	const struct cword *x = &w[*i];
 	const char *eq = memchr(x->s, '=', x->len);
 	size_t nl = (eq ? (size_t)(eq - x->s) : x->len) - 2;
+	if (nl == 0)
+		return opt_fail(o, x, x->len, "is not an option it knows");
 	const struct wrap_long *hit = NULL;
 	int nhit = 0;
 	for (const struct wrap_long *l = m->longs; l && l->name; l++) {

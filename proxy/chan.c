@@ -177,7 +177,7 @@ forward(struct px_chan *ch, int to_tech, const uint8_t *data, size_t len, int is
 {
 	size_t n;
 
-	if (ch->sftp != NULL && !is_stderr)
+	if ((ch->sftp != NULL || ch->scp != NULL) && !is_stderr)
 		return px_xfer_sftp_take(ch, !to_tech, data, len);
 	if (ch->scp != NULL && px_xfer_blocked(ch)) {
 		px_xfer_drain(ch);
@@ -706,7 +706,7 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 	ssh_channel src = to_tech ? ch->uc : ch->tc;
 	size_t *pend = to_tech ? &ch->u_pend[is_stderr] : &ch->t_pend;
 	ssh_channel dst = to_tech ? ch->tc : ch->uc;
-	int filtered = ch->sftp != NULL && !is_stderr;
+	int filtered = (ch->sftp != NULL || ch->scp != NULL) && !is_stderr;
 	static __thread uint8_t tmp[PX_CHUNK];
 
 	for (int i = 0; i < 16 && *pend > 0 && src != NULL && dst != NULL && ch->st == CH_OPEN; i++) {

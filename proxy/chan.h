@@ -107,7 +107,8 @@ struct px_chan {
 struct px_chan *px_chan_new(struct px_conn *c, ssh_channel tc);
 
 /* Decides the main request r of ch (chan_decide.c).  Returns 1 when it goes
- * upstream, 0 when it was answered locally (px_chan_local called). */
+ * upstream (r->sent holds the line to run), 0 when it was answered locally
+ * (px_chan_local called). */
 int px_chan_decide(struct px_chan *ch, struct px_req *r);
 
 /* Does everything due: replays requests, pulls stalled data, propagates EOF,

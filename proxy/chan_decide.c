@@ -2,7 +2,7 @@
  * exec, subsystem), recorded as a DECISION event with the verdict, the
  * command, the rule and its line, the reason and the policy hash.  An
  * allowed sftp subsystem or scp -t/-f exec gets its transfer watcher
- * (chan_xfer.h). */
+ * (chan_xfer.h), which asks the transfer rules about every path. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,19 +67,77 @@ unrecorded(struct px_chan *ch)
 	return 0;
 }
 
-/* The scp command line as the target will run it: rebuilt from its parse
- * like any allowed command, never the text received.  Returns a malloc'd
- * string or NULL. */
-static char *
-scp_rebuild(const char *cmd)
+/* An exec request that is exactly "scp" with -t or -f: a transfer, decided
+ * by the transfer rules (never the exec policy); the target runs the
+ * command rebuilt from the parse (scp_cmd_render), which replaces r->a.
+ * Takes scp (freed here).  Returns 1 when it goes upstream. */
+static int
+decide_scp(struct px_chan *ch, struct px_req *r, struct scp_cmd *scp)
 {
-	struct pol_cmdline *cl;
-	char *out = NULL;
+	struct px_conn *c = ch->c;
+	int up = scp->kind == SCP_CMD_UPLOAD;
+	struct pol_decision d;
+	char msg[768], why[400];
+	char *line = NULL;
+	size_t i;
 
-	if (pol_cmdline_parse(cmd, strlen(cmd), &cl) == 0 && cl->nsimple == 1)
-		(void)pol_render(cl, cmd, strlen(cmd), 0, &out);
-	pol_cmdline_free(cl);
-	return out;
+	if (scp->kind == SCP_CMD_INVALID) {
+		snprintf(msg, sizeof(msg), "escort: scp command refused: %s\n", scp->reason);
+		record_decision(ch, "deny", r->a, NULL, 0, scp->reason);
+		px_log(PX_LOG_INFO, c->id, "scp refused (%s): %s", scp->reason, r->a);
+		goto refuse;
+	}
+	/* the direction first: the watcher would refuse every file anyway */
+	if (!((int)c->ps->sftp & (up ? POL_SFTP_UPLOAD : POL_SFTP_DOWNLOAD))) {
+		snprintf(why, sizeof(why), "%s are not allowed on this target (sftp %s)",
+		    up ? "uploads" : "downloads", pol_sftp_name(c->ps->sftp));
+		snprintf(msg, sizeof(msg), "escort: scp %s is not allowed: %s\n",
+		    up ? "upload" : "download", why);
+		record_decision(ch, "deny", r->a, c->ps->rule_names, 0, why);
+		px_log(PX_LOG_INFO, c->id, "scp refused: %s: %s", r->a, why);
+		goto refuse;
+	}
+	/* the -f path (read, or listed with -r) or a -t target that is a file,
+	 * as the transfer rules see it; the watcher checks every file and
+	 * directory of the stream again */
+	for (i = 0; i < scp->npaths; i++) {
+		if (up && scp_cmd_target_is_dir(scp))
+			continue;
+		memset(&d, 0, sizeof(d));
+		(void)policy_decide_transfer(c->ps, up ? POL_XFER_WRITE : scp->recursive ?
+		    POL_XFER_LIST : POL_XFER_READ, scp->paths[i], NULL, time(NULL), &d);
+		if (d.verdict != POL_ALLOW) {
+			snprintf(msg, sizeof(msg), "escort: %s (scp %s %.200s)\n", d.reason,
+			    up ? "upload" : "download", scp->paths[i]);
+			record_decision(ch, "deny", r->a, d.rule, d.line, d.reason);
+			px_log(PX_LOG_INFO, c->id, "scp refused: %s: %s", r->a, d.reason);
+			pol_decision_free(&d);
+			goto refuse;
+		}
+		pol_decision_free(&d);
+	}
+	if (scp_cmd_render(scp, &line) != PX_OK ||
+	    px_xfer_start_scp(ch, scp, px_daemon_config(c->w->d)->file_content_limit) != PX_OK) {
+		free(line);
+		scp_cmd_free(scp);
+		px_chan_local(ch, "escort: out of memory\n", 0, 1);
+		return 0;
+	}
+	snprintf(why, sizeof(why), "scp %s", up ? "upload" : "download");
+	if (record_decision_sent(ch, "allow", r->a, c->ps->rule_names, 0, why, line) != PX_OK) {
+		free(line);
+		scp_cmd_free(scp);
+		return unrecorded(ch);
+	}
+	px_log(PX_LOG_INFO, c->id, "%s; runs: %.340s", why, line);
+	free(r->sent);
+	r->sent = line;		/* what was decided is what runs */
+	scp_cmd_free(scp);
+	return 1;
+refuse:
+	scp_cmd_free(scp);
+	px_chan_local(ch, msg, 0, 1);
+	return 0;
 }
 
 int
@@ -137,43 +195,8 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			px_chan_local(ch, "escort: out of memory\n", 0, 1);
 			return 0;
 		}
-		if (scp.kind != SCP_CMD_NONE) {
-			int up = scp.kind == SCP_CMD_UPLOAD;
-			int need = up ? POL_SFTP_UPLOAD : POL_SFTP_DOWNLOAD;
-			if (scp.kind == SCP_CMD_INVALID || ((int)ps->sftp & need) == 0) {
-				if (scp.kind == SCP_CMD_INVALID)
-					snprintf(msg, sizeof(msg), "escort: scp command refused: %s\n", scp.reason);
-				else
-					snprintf(msg, sizeof(msg), "escort: scp %s is not allowed on this target\n",
-					    up ? "upload" : "download");
-				record_decision(ch, "deny", r->a, ps->rule_names, 0, scp.kind == SCP_CMD_INVALID ?
-				    scp.reason : "file transfer direction not allowed");
-				px_log(PX_LOG_INFO, c->id, "scp refused: %s", r->a);
-				scp_cmd_free(&scp);
-				px_chan_local(ch, msg, 0, 1);
-				return 0;
-			}
-			free(r->sent);
-			r->sent = scp_rebuild(r->a);
-			if (r->sent == NULL) {
-				record_decision(ch, "deny", r->a, ps->rule_names, 0,
-				    "the scp command cannot be rebuilt for the shell");
-				scp_cmd_free(&scp);
-				px_chan_local(ch, "escort: scp command refused: it cannot be rebuilt "
-				    "for the shell exactly as it was checked\n", 0, 1);
-				return 0;
-			}
-			if (px_xfer_start_scp(ch, &scp, px_daemon_config(c->w->d)->file_content_limit) != PX_OK) {
-				scp_cmd_free(&scp);
-				px_chan_local(ch, "escort: out of memory\n", 0, 1);
-				return 0;
-			}
-			scp_cmd_free(&scp);
-			if (record_decision_sent(ch, "allow", r->a, ps->rule_names, 0,
-			    up ? "scp upload" : "scp download", r->sent) != PX_OK)
-				return unrecorded(ch);
-			return 1;
-		}
+		if (scp.kind != SCP_CMD_NONE)
+			return decide_scp(ch, r, &scp);
 		scp_cmd_free(&scp);
 		if (!ps->exec) {
 			record_decision(ch, "deny", r->a, ps->rule_names, 0, "exec requests not allowed");

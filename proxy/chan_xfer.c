@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "policy/policy.h"
 #include "recorder/buf.h"
 #include "recorder/event.h"
 #include "proxy/chan.h"
@@ -19,6 +21,29 @@
 #define CONTENT_CHUNK (64 * 1024)
 
 int
+px_xfer_check(void *ctx, enum pol_xfer_op op, const char *path, const char *path2, char *msg,
+    size_t cap)
+{
+	struct px_chan *ch = ctx;
+	struct pol_decision d;
+	int r, ok;
+
+	if (ch->c->ps == NULL) {
+		snprintf(msg, cap, "escort: no admitted session");
+		return 0;
+	}
+	r = policy_decide_transfer(ch->c->ps, op, path, path2, time(NULL), &d);
+	ok = r == 0 && d.verdict == POL_ALLOW;
+	if (!ok) {
+		snprintf(msg, cap, "escort: %s", d.reason[0] ? d.reason : "refused by policy");
+		px_log(PX_LOG_INFO, ch->c->id, "transfer refused: %s %s%s%s: %s", pol_xfer_op_name(op),
+		    path, path2 ? " " : "", path2 ? path2 : "", d.reason);
+	}
+	pol_decision_free(&d);
+	return ok;
+}
+
+int
 px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit)
 {
 	struct sftp_filter_config cfg;
@@ -26,6 +51,8 @@ px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit
 	sftp_filter_config_init(&cfg);
 	cfg.mode = mode;
 	cfg.content_limit = content_limit;
+	cfg.check.fn = px_xfer_check;
+	cfg.check.ctx = ch;
 	if ((ch->sftp = sftp_filter_new(&cfg)) == NULL)
 		return PX_ENOMEM;
 	return PX_OK;
@@ -34,8 +61,11 @@ px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit
 int
 px_xfer_start_scp(struct px_chan *ch, const struct scp_cmd *cmd, size_t content_limit)
 {
+	struct xfer_check check = { px_xfer_check, ch };
+
 	if ((ch->scp = scp_watch_new(cmd, content_limit)) == NULL)
 		return PX_ENOMEM;
+	scp_watch_set_check(ch->scp, &check);
 	return PX_OK;
 }
 
@@ -113,6 +143,31 @@ log_record(struct px_chan *ch, const struct xfer_record *r)
 	    r->message ? ", " : "", r->message ? r->message : "");
 }
 
+/* An SFTP refusal also goes to the technician's stderr: the stock sftp
+ * client prints only the status code's text ("Permission denied"), not
+ * the message naming the rule.  (scp clients print the "\1" line
+ * themselves.)  Skipped when the technician's window has no room now. */
+static void
+tell_refusal(struct px_chan *ch, const struct xfer_record *r)
+{
+	char line[XFER_CHECK_MSG_MAX + 600];
+	size_t n;
+
+	if (ch->sftp == NULL || r->outcome != XFER_OUT_DENIED || r->message == NULL)
+		return;
+	snprintf(line, sizeof(line), "%s (sftp %s%s%s %.200s%s%.200s)\n", r->message,
+	    xfer_op_name(r->op), r->dir != XFER_DIR_NONE ? " " : "",
+	    r->dir != XFER_DIR_NONE ? xfer_dir_name(r->dir) : "", r->path ? r->path : "",
+	    r->target ? " " : "", r->target ? r->target : "");
+	for (n = 0; line[n]; n++)
+		if ((unsigned char)line[n] < 0x20 && line[n] != '\n')
+			line[n] = '?';
+	if (px_chan_room(ch, 1, n) == n)
+		px_chan_emit(ch, 1, (const uint8_t *)line, n, 1);
+	else
+		px_log(PX_LOG_INFO, ch->c->id, "refusal not shown on stderr (no room): %s", r->message);
+}
+
 /* Moves the filter's or watcher's finished records into the queue. */
 static void
 collect(struct px_chan *ch)
@@ -147,6 +202,7 @@ flush_records(struct px_chan *ch)
 				goto lost;
 			ch->xq_summary_sent = 1;
 			log_record(ch, r);
+			tell_refusal(ch, r);
 		}
 		rc = record_content(ch, r);
 		if (rc == PX_EFULL)
@@ -173,17 +229,36 @@ px_xfer_blocked(const struct px_chan *ch)
 
 /* ---- SFTP bytes ------------------------------------------------------------------ */
 
+/* The bytes the SFTP filter or the scp watcher releases toward one side. */
+static const uint8_t *
+out_peek(const struct px_chan *ch, int to_tech, size_t *len)
+{
+	*len = 0;
+	if (ch->sftp != NULL)
+		return to_tech ? sftp_filter_downstream(ch->sftp, len) :
+		    sftp_filter_upstream(ch->sftp, len);
+	if (ch->scp != NULL)
+		return scp_watch_output(ch->scp, !to_tech, len);
+	return NULL;
+}
+
+static void
+out_consume(struct px_chan *ch, int to_tech, size_t n)
+{
+	if (ch->sftp != NULL && to_tech)
+		sftp_filter_downstream_consume(ch->sftp, n);
+	else if (ch->sftp != NULL)
+		sftp_filter_upstream_consume(ch->sftp, n);
+	else if (ch->scp != NULL)
+		scp_watch_output_consume(ch->scp, !to_tech, n);
+}
+
 size_t
 px_xfer_held(const struct px_chan *ch, int to_tech)
 {
 	size_t n = 0;
 
-	if (ch->sftp == NULL)
-		return 0;
-	if (to_tech)
-		(void)sftp_filter_downstream(ch->sftp, &n);
-	else
-		(void)sftp_filter_upstream(ch->sftp, &n);
+	(void)out_peek(ch, to_tech, &n);
 	return n;
 }
 
@@ -193,16 +268,12 @@ write_side(struct px_chan *ch, int to_tech)
 {
 	for (int i = 0; i < 16; i++) {
 		size_t len = 0, n;
-		const uint8_t *p = to_tech ? sftp_filter_downstream(ch->sftp, &len) :
-		    sftp_filter_upstream(ch->sftp, &len);
+		const uint8_t *p = out_peek(ch, to_tech, &len);
 
 		if (len == 0 || (n = px_chan_room(ch, to_tech, len)) == 0)
 			return;
 		px_chan_emit(ch, to_tech, p, n, 0);
-		if (to_tech)
-			sftp_filter_downstream_consume(ch->sftp, n);
-		else
-			sftp_filter_upstream_consume(ch->sftp, n);
+		out_consume(ch, to_tech, n);
 	}
 }
 
@@ -212,10 +283,8 @@ px_xfer_drain(struct px_chan *ch)
 	if (ch->sftp == NULL && ch->scp == NULL)
 		return;
 	flush_records(ch);
-	if (ch->sftp != NULL) {
-		write_side(ch, 1);
-		write_side(ch, 0);
-	}
+	write_side(ch, 1);
+	write_side(ch, 0);
 }
 
 size_t
@@ -223,7 +292,8 @@ px_xfer_sftp_room(const struct px_chan *ch, int from_tech)
 {
 	size_t held = px_xfer_held(ch, 1) + (from_tech ? px_xfer_held(ch, 0) : 0);
 
-	if (ch->sftp == NULL || ch->sftp_failed || px_xfer_blocked(ch) || held >= SFTP_HOLD)
+	if ((ch->sftp == NULL && ch->scp == NULL) || ch->sftp_failed || px_xfer_blocked(ch) ||
+	    held >= SFTP_HOLD)
 		return 0;
 	return SFTP_HOLD - held;
 }
@@ -251,6 +321,16 @@ px_xfer_sftp_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
 		n = room;
 	if (n == 0)
 		return 0;
+	if (ch->scp != NULL) {
+		rc = from_tech ? scp_watch_client(ch->scp, d, n) : scp_watch_server(ch->scp, d, n);
+		if (rc != PX_OK) {
+			ch->sftp_failed = 1;
+			filter_failed(ch, "scp stream could not be followed", scp_watch_error(ch->scp));
+			return n;
+		}
+		px_xfer_drain(ch);
+		return n;
+	}
 	rc = from_tech ? sftp_filter_client(ch->sftp, d, n) : sftp_filter_server(ch->sftp, d, n);
 	if (rc != PX_OK) {
 		ch->sftp_failed = 1;

@@ -24,12 +24,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proxy/xfer_check.h"
 #include "proxy/xfer_record.h"
 
 struct px_chan;
 struct scp_cmd;
 
-/* Starts the SFTP filter on ch with the policy's mode.  Returns PX_OK or
+/* The xfer_check of a channel (ctx: the struct px_chan): the session's
+ * policy_decide_transfer at the current time; a refusal is logged and its
+ * message is "escort: " and the decision's reason (naming rule and line). */
+int px_xfer_check(void *ctx, enum pol_xfer_op op, const char *path, const char *path2,
+    char *msg, size_t cap);
+
+/* Starts the SFTP filter on ch with the policy's mode, every path
+ * operation decided by px_xfer_check.  Returns PX_OK or
  * PX_ENOMEM. */
 int px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit);
 
@@ -37,12 +45,12 @@ int px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_l
  * Returns PX_OK or PX_ENOMEM. */
 int px_xfer_start_scp(struct px_chan *ch, const struct scp_cmd *cmd, size_t content_limit);
 
-/* SFTP: takes up to n bytes the technician (from_tech) or the target sent
- * into the filter, as far as its buffers have room, and writes out what it
- * can.  Returns the bytes taken (the rest stays in libssh's buffer). */
+/* SFTP and scp (both filter the bytes): takes up to n bytes the
+ * technician (from_tech) or the target sent into the filter, as far as its
+ * buffers have room, and writes out what it can.  Returns the bytes taken (the rest stays in libssh's buffer). */
 size_t px_xfer_sftp_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n);
 
-/* SFTP: bytes the filter would take now from that side. */
+/* SFTP and scp: bytes the filter would take now from that side. */
 size_t px_xfer_sftp_room(const struct px_chan *ch, int from_tech);
 
 /* scp: the n bytes about to be forwarded (stdout or technician data).

@@ -131,26 +131,24 @@ out:
 	return r;
 }
 
-/* Options of OpenSSH scp that take an argument. */
-static int
-opt_has_arg(char c)
-{
-	return strchr("DFJPScilloX", c) != NULL;
-}
+/* The options a remote scp is run with (OpenSSH's client sends -v -r -p
+ * -d, then -t or -f); anything else is refused. */
+static const char scp_opts[] = "tfrdpvq";
 
+/* Whether word a is an option word ("-x..." before "--"). */
 static int
-opt_known(char c)
+is_opt_word(const char *a)
 {
-	return strchr("12346ABCTdfOpqRrstv", c) != NULL || opt_has_arg(c);
+	return a[0] == '-' && a[1] != '\0' && strcmp(a, "--") != 0;
 }
 
 int
 scp_cmd_parse(const char *line, struct scp_cmd *out)
 {
 	struct words w = { 0 };
-	const char *why = NULL, *base;
-	size_t i, first;
-	int t = 0, f = 0, r;
+	const char *why = NULL;
+	size_t i, first, k;
+	int t = 0, f = 0, r, mentions = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->kind = SCP_CMD_NONE;
@@ -158,29 +156,32 @@ scp_cmd_parse(const char *line, struct scp_cmd *out)
 	if (r == PX_ENOMEM)
 		return r;
 	if (r != PX_OK || w.n == 0) {
-		/* only an invalid line that starts like scp concerns us */
+		/* an invalid line that starts with the word scp concerns us;
+		 * anything else is for the exec policy */
 		const char *p = line;
 
 		while (*p == ' ' || *p == '\t')
 			p++;
-		base = p;
-		while (*p && !strchr(" \t;&|<>()$`'\"\\\n", *p))
-			if (*p++ == '/')
-				base = p;
-		if (r != PX_OK && (size_t)(p - base) == 3 &&
-		    memcmp(base, "scp", 3) == 0) {
+		if (r != PX_OK && strncmp(p, "scp", 3) == 0 &&
+		    strchr(" \t", p[3]) != NULL && p[3] != '\0') {
 			out->kind = SCP_CMD_INVALID;
 			out->reason = why;
 		}
 		words_free(&w);
 		return PX_OK;
 	}
-	base = strrchr(w.v[0], '/');
-	base = base ? base + 1 : w.v[0];
-	if (strcmp(base, "scp") != 0) {
+	/* exactly the program name "scp": a path to a program is a command */
+	if (strcmp(w.v[0], "scp") != 0) {
 		words_free(&w);
 		return PX_OK;
 	}
+	/* a transfer when any option word before "--" or the first operand
+	 * holds -t or -f */
+	for (i = 1; i < w.n && is_opt_word(w.v[i]); i++)
+		if (strpbrk(w.v[i] + 1, "tf") != NULL)
+			mentions = 1;
+	if (!mentions)
+		goto done;		/* scp as a client on the target */
 	for (i = 1; i < w.n; i++) {
 		const char *a = w.v[i];
 
@@ -188,21 +189,13 @@ scp_cmd_parse(const char *line, struct scp_cmd *out)
 			i++;
 			break;
 		}
-		if (a[0] != '-' || a[1] == '\0')
+		if (!is_opt_word(a))
 			break;
 		for (a++; *a; a++) {
-			if (!opt_known(*a)) {
+			if (strchr(scp_opts, *a) == NULL) {
 				out->kind = SCP_CMD_INVALID;
-				out->reason = "unknown scp option";
+				out->reason = "scp option not accepted for a transfer";
 				goto done;
-			}
-			if (opt_has_arg(*a)) {
-				if (a[1] == '\0' && ++i >= w.n) {
-					out->kind = SCP_CMD_INVALID;
-					out->reason = "scp option lacks its argument";
-					goto done;
-				}
-				break;
 			}
 			switch (*a) {
 			case 't': t = 1; break;
@@ -210,39 +203,121 @@ scp_cmd_parse(const char *line, struct scp_cmd *out)
 			case 'r': out->recursive = 1; break;
 			case 'd': out->dir_target = 1; break;
 			case 'p': out->preserve = 1; break;
+			case 'v': out->verbose = 1; break;
+			case 'q': out->quiet = 1; break;
 			}
 		}
 	}
 	first = i;
 	out->npaths = w.n - first;
-	if (!t && !f)
-		goto done;		/* scp as a client on the target */
 	out->kind = t ? SCP_CMD_UPLOAD : SCP_CMD_DOWNLOAD;
 	if (t && f)
 		out->reason = "both -t and -f";
 	else if (out->npaths == 0)
 		out->reason = "no path";
-	else if (t && out->npaths > 1)
-		out->reason = "more than one target path";
-	for (i = first + 1; i < w.n && out->reason == NULL; i++)
+	else if (out->npaths > 1)
+		out->reason = "more than one path";
+	for (i = first; i < w.n && out->reason == NULL; i++)
 		if (w.v[i][0] == '-')
-			out->reason = "option after a path";
+			out->reason = "a path starting with '-'";
+		else if (w.v[i][0] == '\0')
+			out->reason = "an empty path";
 	if (out->reason != NULL) {
 		out->kind = SCP_CMD_INVALID;
+		out->npaths = 0;
 		goto done;
 	}
-	if ((out->path = strdup(w.v[first])) == NULL) {
-		words_free(&w);
-		return PX_ENOMEM;
-	}
+	if ((out->paths = calloc(out->npaths, sizeof(*out->paths))) == NULL)
+		goto nomem;
+	for (k = 0; k < out->npaths; k++)
+		if ((out->paths[k] = strdup(w.v[first + k])) == NULL)
+			goto nomem;
+	if ((out->path = strdup(w.v[first])) == NULL)
+		goto nomem;
 done:
 	words_free(&w);
 	return PX_OK;
+nomem:
+	words_free(&w);
+	scp_cmd_free(out);
+	return PX_ENOMEM;
+}
+
+/* Appends s to b single-quoted for a POSIX shell.  "~" and a leading "~/"
+ * name the home, where the command starts: they become "." and a relative
+ * path, as the remote shell would have expanded them. */
+static int
+put_quoted(struct xfer_buf *b, const char *s)
+{
+	if (strcmp(s, "~") == 0 || strcmp(s, "~/") == 0)
+		s = ".";
+	else if (strncmp(s, "~/", 2) == 0)
+		s += 2;
+	if (xfer_buf_put(b, "'", 1) != PX_OK)
+		return PX_ENOMEM;
+	for (; *s; s++) {
+		if (*s == '\'') {
+			if (xfer_buf_put(b, "'\\''", 4) != PX_OK)
+				return PX_ENOMEM;
+		} else if (xfer_buf_put(b, s, 1) != PX_OK)
+			return PX_ENOMEM;
+	}
+	return xfer_buf_put(b, "'", 1) == PX_OK ? PX_OK : PX_ENOMEM;
+}
+
+int
+scp_cmd_render(const struct scp_cmd *c, char **out)
+{
+	struct xfer_buf b;
+	const uint8_t *p;
+	size_t n, i;
+	int r = PX_OK;
+
+	*out = NULL;
+	if (c->kind != SCP_CMD_UPLOAD && c->kind != SCP_CMD_DOWNLOAD)
+		return PX_EINVAL;
+	xfer_buf_init(&b, 0);
+	if (xfer_buf_put(&b, "scp", 3) != PX_OK ||
+	    (c->verbose && xfer_buf_put(&b, " -v", 3) != PX_OK) ||
+	    (c->quiet && xfer_buf_put(&b, " -q", 3) != PX_OK) ||
+	    (c->recursive && xfer_buf_put(&b, " -r", 3) != PX_OK) ||
+	    (c->preserve && xfer_buf_put(&b, " -p", 3) != PX_OK) ||
+	    (c->dir_target && xfer_buf_put(&b, " -d", 3) != PX_OK) ||
+	    xfer_buf_put(&b, c->kind == SCP_CMD_UPLOAD ? " -t --" : " -f --",
+	    6) != PX_OK)
+		r = PX_ENOMEM;
+	for (i = 0; i < c->npaths && r == PX_OK; i++)
+		if (xfer_buf_put(&b, " ", 1) != PX_OK ||
+		    put_quoted(&b, c->paths[i]) != PX_OK)
+			r = PX_ENOMEM;
+	if (r == PX_OK) {
+		p = xfer_buf_peek(&b, &n);
+		if ((*out = strndup((const char *)p, n)) == NULL)
+			r = PX_ENOMEM;
+	}
+	xfer_buf_free(&b);
+	return r;
+}
+
+int
+scp_cmd_target_is_dir(const struct scp_cmd *c)
+{
+	const char *p = c->path ? c->path : ".";
+	size_t len = strlen(p);
+
+	return c->dir_target || c->recursive || len == 0 || p[len - 1] == '/' ||
+	    strcmp(p, ".") == 0 || strcmp(p, "~") == 0;
 }
 
 void
 scp_cmd_free(struct scp_cmd *c)
 {
+	size_t i;
+
+	if (c->paths != NULL)
+		for (i = 0; i < c->npaths; i++)
+			free(c->paths[i]);
+	free(c->paths);
 	free(c->path);
 	memset(c, 0, sizeof(*c));
 }
@@ -282,6 +357,11 @@ struct scp_watch {
 	int err;
 	int finished;
 	char errmsg[256];
+	/* filter mode (scp_watch_set_check): what may pass */
+	struct xfer_check check;
+	int filtering;
+	struct xfer_buf to_sink;	/* source bytes released */
+	struct xfer_buf to_source;	/* sink answers and refusals */
 };
 
 static int
@@ -308,6 +388,34 @@ static const char *
 sink_name(const struct scp_watch *w)
 {
 	return w->upload ? "scp server" : "scp client";
+}
+
+/* Filter mode: releases n source bytes toward the sink. */
+static int
+pass_source(struct scp_watch *w, const void *p, size_t n)
+{
+	if (!w->filtering || n == 0)
+		return PX_OK;
+	if (xfer_buf_put(&w->to_sink, p, n) != PX_OK)
+		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+	return PX_OK;
+}
+
+/* Filter mode: a line "\1msg\n" toward the source (to_source) or the
+ * sink; control bytes of msg become '?'. */
+static int
+put_refusal(struct scp_watch *w, struct xfer_buf *b, const char *msg)
+{
+	char line[XFER_CHECK_MSG_MAX + 4];
+	size_t n = 0;
+
+	line[n++] = 1;
+	for (; *msg && n < sizeof(line) - 2; msg++)
+		line[n++] = (unsigned char)*msg < 0x20 || *msg == 0x7f ? '?' : *msg;
+	line[n++] = '\n';
+	if (xfer_buf_put(b, line, n) != PX_OK)
+		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+	return PX_OK;
 }
 
 /* The directory new names are relative to. */
@@ -447,6 +555,63 @@ parse_t(struct scp_watch *w, const char *s)
 	return PX_OK;
 }
 
+/* Whether an upload target names the home, where the command starts. */
+static int
+target_is_home(const char *t)
+{
+	return strcmp(t, ".") == 0 || strcmp(t, "./") == 0 || strcmp(t, "~") == 0 ||
+	    strcmp(t, "~/") == 0;
+}
+
+/* Filter mode: asks the transfer rules about the file or directory the
+ * C/D line in w->cur announced (name `name`).  Returns 1 when it may pass,
+ * 0 when it was refused (DENIED record made, "\1escort: ...\n" queued to
+ * the source, and for downloads to the technician too), or an error. */
+static int
+check_cd(struct scp_watch *w, int is_dir, const char *name)
+{
+	enum pol_xfer_op op = w->upload ? (is_dir ? POL_XFER_MKDIR : POL_XFER_WRITE) :
+	    (is_dir ? POL_XFER_LIST : POL_XFER_READ);
+	char msg[XFER_CHECK_MSG_MAX], *alt = NULL;
+	const char *paths[2];
+	int n = 0, ok = 1, i;
+
+	if (!w->filtering || w->check.fn == NULL)
+		return 1;
+	paths[n++] = w->cur->path;
+	if (w->upload && w->depth == 0 && !w->target_is_dir) {
+		/* the target may be an existing directory the proxy cannot
+		 * see: the name inside it is checked too */
+		if (asprintf(&alt, "%s/%s", w->target, name) < 0)
+			return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+		paths[n++] = alt;
+	} else if (w->upload && w->depth == 0 && is_dir && !target_is_home(w->target)) {
+		/* scp -r creates the target itself when it does not exist */
+		paths[n++] = w->target;
+	}
+	for (i = 0; i < n && ok; i++) {
+		msg[0] = '\0';
+		ok = w->check.fn(w->check.ctx, op, paths[i], NULL, msg, sizeof(msg));
+		/* the record names the path that was refused */
+		if (!ok && paths[i] != w->cur->path && xfer_record_set_str(&w->cur->path,
+		    paths[i], strlen(paths[i])) != PX_OK) {
+			free(alt);
+			return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+		}
+	}
+	free(alt);
+	if (ok)
+		return 1;
+	if (msg[0] == '\0')
+		snprintf(msg, sizeof(msg), "escort: refused by policy");
+	if (emit_cur(w, XFER_OUT_DENIED, 0, (const uint8_t *)msg, strlen(msg)) != PX_OK ||
+	    put_refusal(w, &w->to_source, msg) != PX_OK ||
+	    (!w->upload && put_refusal(w, &w->to_sink, msg) != PX_OK))
+		return w->err;
+	w->st = SRC_LINE;
+	return 0;
+}
+
 /* A whole control line from the source (newline stripped). */
 static int
 source_line(struct scp_watch *w)
@@ -461,6 +626,8 @@ source_line(struct scp_watch *w)
 		/* a message; \2 ends the transfer, no answer follows */
 		if (b[0] == 2)
 			w->st = SRC_DONE;
+		if (pass_source(w, b, n) != PX_OK || pass_source(w, "\n", 1) != PX_OK)
+			return w->err;
 		xfer_buf_reset(&w->line);
 		return PX_OK;
 	}
@@ -492,6 +659,13 @@ source_line(struct scp_watch *w)
 		if ((r = parse_cd(w, s)) == PX_OK) {
 			w->aw = s[0] == 'C' ? AW_C : AW_D;
 			w->st = SRC_AWAIT;
+			r = check_cd(w, s[0] == 'D', w->cur->name);
+			if (r == 0) {
+				r = PX_OK;
+				goto out;	/* refused: the line goes nowhere */
+			}
+			if (r == 1)
+				r = PX_OK;
 		}
 		break;
 	default:
@@ -499,6 +673,8 @@ source_line(struct scp_watch *w)
 		    "\"%.40s\"", src_name(w), s);
 		break;
 	}
+	if (r == PX_OK && (pass_source(w, s, n) != PX_OK || pass_source(w, "\n", 1) != PX_OK))
+		r = w->err;
 out:
 	free(s);
 	xfer_buf_reset(&w->line);
@@ -547,6 +723,9 @@ consume_source(struct scp_watch *w, const uint8_t *p, size_t n)
 
 				m = xfer_buf_peek(&w->line, &ml);
 				w->src_failed = 1;
+				if (pass_source(w, m, ml) != PX_OK ||
+				    pass_source(w, "\n", 1) != PX_OK)
+					return used;
 				if (w->cur != NULL && ml > 1 &&
 				    xfer_record_set_str(&w->cur->message, m + 1,
 				    ml - 1) != PX_OK) {
@@ -570,6 +749,8 @@ consume_source(struct scp_watch *w, const uint8_t *p, size_t n)
 				wfail(w, PX_ENOMEM, "scp watch: out of memory");
 				return used;
 			}
+			if (pass_source(w, p + used, k) != PX_OK)
+				return used;
 			w->left -= k;
 			used += k;
 			if (w->left == 0)
@@ -577,6 +758,8 @@ consume_source(struct scp_watch *w, const uint8_t *p, size_t n)
 			break;
 		case SRC_DATA_END:
 			if (p[used] == 0) {
+				if (pass_source(w, p + used, 1) != PX_OK)
+					return used;
 				used++;
 				w->aw = AW_DATA;
 				w->st = SRC_AWAIT;
@@ -726,6 +909,9 @@ feed_sink(struct scp_watch *w, const uint8_t *p, size_t n)
 {
 	int r;
 
+	/* the sink's bytes always pass (answers and messages) */
+	if (w->filtering && xfer_buf_put(&w->to_source, p, n) != PX_OK)
+		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
 	if (w->st == SRC_DONE)
 		return PX_OK;
 	r = xfer_buf_put(&w->sink, p, n);
@@ -754,14 +940,14 @@ scp_watch_new(const struct scp_cmd *cmd, size_t content_limit)
 	xfer_buf_init(&w->held, SCP_AHEAD_MAX);
 	xfer_buf_init(&w->sink, SCP_AHEAD_MAX);
 	xfer_queue_init(&w->records);
+	xfer_buf_init(&w->to_sink, 0);
+	xfer_buf_init(&w->to_source, 0);
 	w->st = SRC_AWAIT;
 	w->aw = AW_START;
 	len = strlen(p);
 	if (w->upload) {
 		w->target = strdup(p);
-		w->target_is_dir = cmd->dir_target || cmd->recursive ||
-		    len == 0 || p[len - 1] == '/' || strcmp(p, ".") == 0 ||
-		    strcmp(p, "~") == 0;
+		w->target_is_dir = scp_cmd_target_is_dir(cmd);
 	} else {
 		/* the directory part of the -f path (trailing '/' ignored) */
 		while (len > 1 && p[len - 1] == '/')
@@ -793,6 +979,8 @@ scp_watch_free(struct scp_watch *w)
 	xfer_buf_free(&w->line);
 	xfer_buf_free(&w->held);
 	xfer_buf_free(&w->sink);
+	xfer_buf_free(&w->to_sink);
+	xfer_buf_free(&w->to_source);
 	xfer_queue_clear(&w->records);
 	free(w);
 }
@@ -839,4 +1027,29 @@ const char *
 scp_watch_error(const struct scp_watch *w)
 {
 	return w->errmsg;
+}
+
+void
+scp_watch_set_check(struct scp_watch *w, const struct xfer_check *check)
+{
+	w->filtering = 1;
+	if (check != NULL)
+		w->check = *check;
+}
+
+const uint8_t *
+scp_watch_output(struct scp_watch *w, int to_target, size_t *len)
+{
+	/* uploads: the source is the technician; downloads: the target */
+	int sinkward = w->upload ? to_target : !to_target;
+
+	return xfer_buf_peek(sinkward ? &w->to_sink : &w->to_source, len);
+}
+
+void
+scp_watch_output_consume(struct scp_watch *w, int to_target, size_t n)
+{
+	int sinkward = w->upload ? to_target : !to_target;
+
+	xfer_buf_consume(sinkward ? &w->to_sink : &w->to_source, n);
 }

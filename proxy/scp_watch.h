@@ -6,14 +6,16 @@
  *
  * 1. scp_cmd_parse() classifies an exec command line: is it the remote end
  *    of an scp upload (`scp -t PATH`: the technician sends files to PATH) or
- *    download (`scp -f PATH...`), with which options.  The relay enforces
- *    the policy's direction here, before the command runs.  The line is
- *    split as a POSIX shell would (quotes, backslashes); options may come in
+ *    download (`scp -f PATH`), with which options.  Only the program word
+ *    exactly "scp" (after quote removal; not /usr/bin/scp) with an option
+ *    word holding t or f is a transfer; anything else is SCP_CMD_NONE, a
+ *    command for the exec policy.  The line is split as a POSIX shell would
+ *    (quotes, backslashes); the options -t -f -r -d -p -v -q may come in
  *    any order and bundles (`scp -v -r -pt -- /tmp`).  Anything a shell
  *    would treat specially outside quotes (; & | < > ( ) $ ` newline) makes
- *    the line SCP_CMD_INVALID, as do unknown options, both -t and -f, no
- *    path, or more than one path after -t: the relay should refuse those.
- *    A command that is not scp at all is SCP_CMD_NONE.
+ *    the line SCP_CMD_INVALID, as do other options, both -t and -f, no
+ *    path, more than one path, an empty path or one starting with '-': the
+ *    relay refuses those.
  *
  * 2. scp_watch follows the protocol on the channel's data streams.  The
  *    source (the side sending files: the client for -t, the server for -f)
@@ -21,9 +23,11 @@
  *    \1/\2 messages) and file bytes; the sink answers each line and each
  *    file with \0 (ok), \1 message (error) or \2 message (fatal).  The
  *    watcher pairs each answer with what it answers, so a refused file's
- *    bytes are never mistaken for data.  It never changes or holds back
- *    bytes: the relay forwards everything unchanged.  Feed each fragment
- *    before forwarding it.
+ *    bytes are never mistaken for data.  Passive (the default), it never
+ *    changes or holds back bytes: feed each fragment before forwarding it.
+ *    In filter mode (scp_watch_set_check, what the relay uses) it is the
+ *    only way bytes pass, and each file and directory is decided by the
+ *    transfer rules before it reaches the sink.
  *
  * Records (xfer_record.h): one XFER_OP_FILE per file (direction, path,
  * size, SHA-256, file_mode, name, and for uploads the first content_limit
@@ -36,7 +40,8 @@
  * is known to be a directory (-d, -r, a trailing '/', ".", "~"); otherwise
  * the target itself (the remote scp writes there unless the target is an
  * existing directory, which the proxy cannot see); the name field always
- * carries the name the source sent.
+ * carries the name the source sent.  A file refused by the transfer rules
+ * is recorded with the path that was refused.
  *
  * Errors: PX_OK, PX_ENOMEM, PX_EINVAL (a stream the sink itself would
  * reject, or a peer that does not wait for acknowledgements and sends more
@@ -44,15 +49,18 @@
  * watcher refuses further input with the same code; the relay should end
  * the channel, since what follows cannot be recorded faithfully.
  *
- * Integration (how the relay calls it):
- *   on an exec request: scp_cmd_parse(command, &cmd); UPLOAD needs the
- *     policy's sftp upload (or both), DOWNLOAD needs download (or both);
- *     refuse INVALID; NONE is an ordinary command for the exec policy;
- *   when an allowed UPLOAD/DOWNLOAD runs: w = scp_watch_new(&cmd, limit);
- *   on client data: scp_watch_client(w, d, n), then forward d unchanged;
- *     on target stdout: scp_watch_server(w, d, n), then forward; take
- *     records after each call; on an error log scp_watch_error(w) and
- *     close the channel;
+ * Integration (how the relay calls it, chan_decide.c and chan_xfer.c):
+ *   on an exec request: scp_cmd_parse(command, &cmd); NONE is an ordinary
+ *     command for the exec policy; refuse INVALID; UPLOAD needs the
+ *     policy's sftp upload (or both), DOWNLOAD download (or both), and the
+ *     transfer rules decide the -f path or a -t target that is a file; the
+ *     target runs scp_cmd_render(&cmd), not the technician's line;
+ *   when it runs: w = scp_watch_new(&cmd, limit), scp_watch_set_check(w,
+ *     &check);
+ *   on client data: scp_watch_client(w, d, n); on target stdout:
+ *     scp_watch_server(w, d, n); then write scp_watch_output() of each
+ *     side, consuming what was written; take records after each call; on
+ *     an error log scp_watch_error(w) and close the channel;
  *   on channel close: scp_watch_finish(w), take the remaining records,
  *     scp_watch_free(w), scp_cmd_free(&cmd).
  * The watcher buffers at most 64 KiB per direction plus one control line.
@@ -63,6 +71,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proxy/xfer_check.h"
 #include "proxy/xfer_record.h"
 
 enum scp_cmd_kind {
@@ -77,7 +86,10 @@ struct scp_cmd {
 	int recursive;		/* -r */
 	int dir_target;		/* -d: target must be a directory */
 	int preserve;		/* -p */
+	int verbose;		/* -v */
+	int quiet;		/* -q */
 	char *path;		/* first path operand (owned), or NULL */
+	char **paths;		/* every path operand (owned; npaths) */
 	size_t npaths;		/* number of path operands */
 	const char *reason;	/* SCP_CMD_INVALID: static explanation */
 };
@@ -85,6 +97,18 @@ struct scp_cmd {
 /* Classifies an exec command line.  Fills *out (free it with
  * scp_cmd_free) and returns PX_OK, or PX_ENOMEM. */
 int scp_cmd_parse(const char *line, struct scp_cmd *out);
+
+/* The command the proxy sends in place of the technician's line for an
+ * UPLOAD or DOWNLOAD: "scp [-v] [-q] [-r] [-p] [-d] -t|-f -- 'PATH'...",
+ * every path single-quoted (a leading "~/" or a lone "~" becomes a path
+ * relative to the home, where the command starts), so that the target's
+ * shell expands nothing.  Returns PX_OK with a malloc'd string in *out,
+ * PX_EINVAL for another kind, or PX_ENOMEM. */
+int scp_cmd_render(const struct scp_cmd *c, char **out);
+
+/* Whether an upload's target is known to be a directory: -d, -r, a
+ * trailing '/', ".", "~" (else it may be a file or an existing directory). */
+int scp_cmd_target_is_dir(const struct scp_cmd *c);
 
 /* Frees what scp_cmd_parse allocated; *c is zeroed. */
 void scp_cmd_free(struct scp_cmd *c);
@@ -115,5 +139,28 @@ void scp_watch_finish(struct scp_watch *w);
 
 /* A sentence describing the last error, or "". */
 const char *scp_watch_error(const struct scp_watch *w);
+
+/*
+ * Filter mode (the relay uses it): from now on nothing passes unless the
+ * watcher releases it.  Fed bytes are consumed whole (as before); what may
+ * go on is queued for scp_watch_output(): source bytes once the watcher has
+ * read them (a control line when it is complete and allowed, file bytes as
+ * they come; bytes a source sends ahead of an answer wait for it; after
+ * the transfer ended, none), sink bytes at once.  With check->fn set, every
+ * C and D line is asked about first (uploads: put and mkdir on the path,
+ * and at the top level on the target joined with the name too, since the
+ * target may be a directory; downloads: get and ls): a refused one never
+ * reaches the sink; the source gets "\1escort: ...\n" as the sink's
+ * answer (it skips that file and goes on, printing the message when it is
+ * the technician's client), a download's technician gets the same line
+ * as a message, and a DENIED record is made.  check (may be NULL) is
+ * copied.
+ */
+void scp_watch_set_check(struct scp_watch *w, const struct xfer_check *check);
+
+/* Filter mode: bytes released toward the target (to_target) or the
+ * technician; valid until the next call on w.  Consume what was written. */
+const uint8_t *scp_watch_output(struct scp_watch *w, int to_target, size_t *len);
+void scp_watch_output_consume(struct scp_watch *w, int to_target, size_t n);
 
 #endif

@@ -25,15 +25,28 @@
  * changed.
  *
  * What is refused (not forwarded; the client gets SSH_FXP_STATUS
- * SSH_FX_PERMISSION_DENIED naming the policy, and a DENIED record is made):
- *   - without UPLOAD: OPEN with WRITE, APPEND, CREAT, TRUNC or EXCL; REMOVE,
- *     RENAME, MKDIR, RMDIR, SETSTAT, FSETSTAT, SYMLINK, and every EXTENDED
- *     request but the read-only ones (statvfs, fstatvfs, limits,
- *     expand-path, home-directory, users-groups-by-id, fsync);
- *   - without DOWNLOAD: OPEN for reading (READ, or no access flag at all).
- * Listing and stat requests pass in every mode (XFER_MODE_NONE still lets a
- * client browse; a relay that wants no SFTP at all should refuse the
- * subsystem).  A client request the filter cannot decode is answered with
+ * SSH_FX_PERMISSION_DENIED with a message, and a DENIED record is made):
+ *   - with a policy check (cfg.check.fn, xfer_check.h; what the relay
+ *     uses): every request that names a path, as the transfer rules decide
+ *     it (escort-policy(5), TRANSFER PATHS): OPEN (READ as get, WRITE,
+ *     APPEND, CREAT, TRUNC or EXCL as put; no access flag is a read),
+ *     OPENDIR (ls), STAT and LSTAT (stat), REALPATH, READLINK, REMOVE,
+ *     RENAME (both paths), MKDIR, RMDIR, SETSTAT and FSETSTAT (chmod, on the
+ *     handle's path; an unknown handle is refused), SYMLINK (both ends), and
+ *     the extensions posix-rename, hardlink, lsetstat, statvfs (stat) and
+ *     expand-path (realpath).  A path with a NUL byte is refused.  The
+ *     extensions fstatvfs, limits, home-directory, users-groups-by-id and
+ *     fsync pass; every other extension is refused.  The message is the
+ *     check's, naming the rule.
+ *   - without one, by the mode alone: without UPLOAD: OPEN with WRITE,
+ *     APPEND, CREAT, TRUNC or EXCL; REMOVE, RENAME, MKDIR, RMDIR, SETSTAT,
+ *     FSETSTAT, SYMLINK, and every EXTENDED request but the read-only ones
+ *     (statvfs, fstatvfs, limits, expand-path, home-directory,
+ *     users-groups-by-id, fsync); without DOWNLOAD: OPEN for reading (READ,
+ *     or no access flag at all).  Listing and stat requests pass in every
+ *     mode (XFER_MODE_NONE still lets a client browse; a relay that wants no
+ *     SFTP at all should refuse the subsystem).
+ * A client request the filter cannot decode is answered with
  * SSH_FX_BAD_MESSAGE and not forwarded; a request of an unknown type with
  * SSH_FX_OP_UNSUPPORTED.
  *
@@ -57,7 +70,7 @@
  *
  * Integration (how the relay calls it):
  *   on "subsystem sftp" accepted: f = sftp_filter_new(&cfg) with cfg.mode
- *     from the session's policy;
+ *     from the session's policy and cfg.check asking its transfer rules;
  *   on client data d,n: r = sftp_filter_client(f, d, n); then write
  *     sftp_filter_upstream() to the target and sftp_filter_downstream() to
  *     the technician, consuming what was written; take records; on r < 0
@@ -78,6 +91,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proxy/xfer_check.h"
 #include "proxy/xfer_record.h"
 
 #define SFTP_FILTER_MAX_FRAME		(256u * 1024)
@@ -89,6 +103,7 @@ struct sftp_filter_config {
 	uint32_t max_frame;	/* longest frame accepted (256 KiB) */
 	size_t max_requests;	/* outstanding requests tracked (16384) */
 	size_t max_handles;	/* open handles tracked (1024) */
+	struct xfer_check check;	/* the policy per path operation (none) */
 };
 
 struct sftp_filter;

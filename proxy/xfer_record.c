@@ -69,6 +69,9 @@ xfer_op_name(enum xfer_op op)
 	case XFER_OP_SYMLINK:	return "symlink";
 	case XFER_OP_LINK:	return "link";
 	case XFER_OP_EXTENDED:	return "extended";
+	case XFER_OP_STAT:	return "stat";
+	case XFER_OP_READLINK:	return "readlink";
+	case XFER_OP_REALPATH:	return "realpath";
 	}
 	return "unknown";
 }

@@ -37,7 +37,10 @@ enum xfer_op {
 	XFER_OP_SETSTAT,	/* attributes changed (also fsetstat, lsetstat) */
 	XFER_OP_SYMLINK,	/* path and target as the client sent them */
 	XFER_OP_LINK,		/* hard link: path -> target */
-	XFER_OP_EXTENDED	/* other modifying extension; path = its name */
+	XFER_OP_EXTENDED,	/* other modifying extension; path = its name */
+	XFER_OP_STAT,		/* stat, lstat, statvfs (recorded when refused) */
+	XFER_OP_READLINK,	/* (recorded when refused) */
+	XFER_OP_REALPATH	/* realpath, expand-path (recorded when refused) */
 };
 
 enum xfer_dir {

@@ -24,13 +24,13 @@ deny_text(enum xfer_mode mode, int need_upload)
 	    "downloads are not allowed";
 }
 
-/* Refuses a request: DENIED record plus a PERMISSION_DENIED reply. */
+/* Refuses a request: DENIED record plus a PERMISSION_DENIED reply with
+ * msg. */
 static int
 deny(struct sftp_filter *f, uint32_t id, enum xfer_op op, enum xfer_dir dir,
-    int need_upload, const uint8_t *path, size_t pathlen,
+    const char *msg, const uint8_t *path, size_t pathlen,
     const uint8_t *target, size_t targetlen)
 {
-	const char *msg = deny_text(f->cfg.mode, need_upload);
 	struct xfer_record *r;
 
 	r = xfer_record_new(op, dir, XFER_OUT_DENIED, path, pathlen);
@@ -46,13 +46,111 @@ deny(struct sftp_filter *f, uint32_t id, enum xfer_op op, enum xfer_dir dir,
 	return sftp__reply_status(f, id, FX_PERMISSION_DENIED, msg);
 }
 
+/* The record kind and direction of a refused policy operation. */
+static enum xfer_op
+record_op(enum pol_xfer_op op, enum xfer_dir *dir)
+{
+	static const enum xfer_op map[POL_XFER_NOPS] = {
+		[POL_XFER_READ] = XFER_OP_FILE, [POL_XFER_WRITE] = XFER_OP_FILE,
+		[POL_XFER_LIST] = XFER_OP_LISTDIR, [POL_XFER_STAT] = XFER_OP_STAT,
+		[POL_XFER_REMOVE] = XFER_OP_REMOVE, [POL_XFER_RENAME] = XFER_OP_RENAME,
+		[POL_XFER_MKDIR] = XFER_OP_MKDIR, [POL_XFER_RMDIR] = XFER_OP_RMDIR,
+		[POL_XFER_SETSTAT] = XFER_OP_SETSTAT, [POL_XFER_SYMLINK] = XFER_OP_SYMLINK,
+		[POL_XFER_LINK] = XFER_OP_LINK, [POL_XFER_READLINK] = XFER_OP_READLINK,
+		[POL_XFER_REALPATH] = XFER_OP_REALPATH,
+	};
+
+	/* changes are uploads (as the direction rule sees them) */
+	switch (op) {
+	case POL_XFER_READ:
+		*dir = XFER_DIR_DOWNLOAD;
+		break;
+	case POL_XFER_LIST: case POL_XFER_STAT: case POL_XFER_READLINK:
+	case POL_XFER_REALPATH:
+		*dir = XFER_DIR_NONE;
+		break;
+	default:
+		*dir = XFER_DIR_UPLOAD;
+		break;
+	}
+	return map[op];
+}
+
+/* What the direction mode alone requires of op (no policy check set):
+ * 1 upload, 2 download, 0 nothing (listing and stat pass in every mode). */
+static int
+mode_need(enum pol_xfer_op op)
+{
+	switch (op) {
+	case POL_XFER_READ:
+		return 2;
+	case POL_XFER_LIST: case POL_XFER_STAT: case POL_XFER_READLINK:
+	case POL_XFER_REALPATH:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* Decides one path operation: the policy check when the filter has one,
+ * else the direction mode.  Returns 1 when the request may go on, 0 when
+ * it was refused (DENIED record and reply queued), or the filter's
+ * error. */
+static int
+decide(struct sftp_filter *f, uint32_t id, enum pol_xfer_op op,
+    const uint8_t *p1, size_t l1, const uint8_t *p2, size_t l2)
+{
+	enum xfer_dir dir;
+	enum xfer_op rop = record_op(op, &dir);
+	char msg[XFER_CHECK_MSG_MAX];
+	char *a, *b = NULL;
+	int ok, r;
+
+	if (f->cfg.check.fn == NULL) {
+		int need = mode_need(op);
+
+		if (need == 0 || (need == 1 && (f->cfg.mode & XFER_MODE_UPLOAD)) ||
+		    (need == 2 && (f->cfg.mode & XFER_MODE_DOWNLOAD)))
+			return 1;
+		r = deny(f, id, rop, dir, deny_text(f->cfg.mode, need == 1), p1, l1,
+		    p2, l2);
+		return r == PX_OK ? 0 : r;
+	}
+	if (memchr(p1, '\0', l1) != NULL || (p2 != NULL && memchr(p2, '\0', l2)
+	    != NULL)) {
+		r = deny(f, id, rop, dir, "escort: a path with a NUL byte is "
+		    "refused", p1, l1, p2, l2);
+		return r == PX_OK ? 0 : r;
+	}
+	if ((a = strndup((const char *)p1, l1)) == NULL || (p2 != NULL &&
+	    (b = strndup((const char *)p2, l2)) == NULL)) {
+		free(a);
+		return sftp__nomem(f);
+	}
+	msg[0] = '\0';
+	ok = f->cfg.check.fn(f->cfg.check.ctx, op, a, b, msg, sizeof(msg));
+	free(a);
+	free(b);
+	if (ok)
+		return 1;
+	if (msg[0] == '\0')
+		snprintf(msg, sizeof(msg), "escort: refused by policy");
+	r = deny(f, id, rop, dir, msg, p1, l1, p2, l2);
+	return r == PX_OK ? 0 : r;
+}
+
+/* decide() for a request whose answer is "forward it unchanged". */
+static int
+decide_forward(struct sftp_filter *f, uint32_t id, enum pol_xfer_op op,
+    const uint8_t *p1, size_t l1);
+
 /* Extensions that change nothing on the server. */
 static int
 ext_readonly(const uint8_t *name, size_t n)
 {
 	static const char *const ro[] = {
-		"statvfs@openssh.com", "fstatvfs@openssh.com",
-		"limits@openssh.com", "expand-path@openssh.com",
+		"fstatvfs@openssh.com",
+		"limits@openssh.com",
 		"home-directory", "users-groups-by-id@openssh.com",
 		"fsync@openssh.com",
 	};
@@ -87,13 +185,14 @@ forward_client_frame(struct sftp_filter *f)
 /* Decides and tracks one path operation (REMOVE, RENAME, ...). */
 static int
 client_pathop(struct sftp_filter *f, uint32_t id, uint8_t type,
-    enum xfer_op op, const uint8_t *p1, size_t l1, const uint8_t *p2,
-    size_t l2)
+    enum xfer_op op, enum pol_xfer_op pop, const uint8_t *p1, size_t l1,
+    const uint8_t *p2, size_t l2)
 {
 	struct sf_req *q;
+	int ok;
 
-	if (!(f->cfg.mode & XFER_MODE_UPLOAD))
-		return deny(f, id, op, XFER_DIR_UPLOAD, 1, p1, l1, p2, l2);
+	if ((ok = decide(f, id, pop, p1, l1, p2, l2)) != 1)
+		return ok < 0 ? ok : PX_OK;
 	if ((q = sftp__req_new(id, type)) == NULL ||
 	    sftp__dup_bytes(&q->path, &q->pathlen, p1, l1) != PX_OK ||
 	    (p2 != NULL && sftp__dup_bytes(&q->target, &q->targetlen, p2, l2) !=
@@ -105,6 +204,75 @@ client_pathop(struct sftp_filter *f, uint32_t id, uint8_t type,
 	if (sftp__req_add(f, q) != PX_OK)
 		return f->err;
 	return forward_client_frame(f);
+}
+
+static int
+decide_forward(struct sftp_filter *f, uint32_t id, enum pol_xfer_op op,
+    const uint8_t *p1, size_t l1)
+{
+	int ok;
+
+	if ((ok = decide(f, id, op, p1, l1, NULL, 0)) != 1)
+		return ok < 0 ? ok : PX_OK;
+	return forward_client_frame(f);
+}
+
+/* An EXTENDED request named name[0..n); r is past the name.  Read-only
+ * extensions without a path pass; statvfs and expand-path are decided as
+ * stat and realpath; posix-rename, hardlink and lsetstat as rename, link
+ * and chmod.  Any other extension is refused when the filter has a policy
+ * check (it may take paths the proxy does not understand), and needs
+ * upload by the mode otherwise. */
+static int
+client_extended(struct sftp_filter *f, uint32_t id, uint8_t type,
+    const uint8_t *name, size_t n, struct rd *r)
+{
+	const uint8_t *a, *b;
+	size_t la, lb;
+
+	if (ext_is(name, n, "statvfs@openssh.com") ||
+	    ext_is(name, n, "expand-path@openssh.com")) {
+		a = sftp__rd_str(r, &la);
+		if (r->bad)
+			return sftp__reply_status(f, id, FX_BAD_MESSAGE,
+			    "Malformed request");
+		return decide_forward(f, id, ext_is(name, n, "statvfs@openssh.com") ?
+		    POL_XFER_STAT : POL_XFER_REALPATH, a, la);
+	}
+	if (ext_readonly(name, n))
+		return forward_client_frame(f);
+	if (ext_is(name, n, "posix-rename@openssh.com") ||
+	    ext_is(name, n, "hardlink@openssh.com")) {
+		int link = ext_is(name, n, "hardlink@openssh.com");
+
+		a = sftp__rd_str(r, &la);
+		b = sftp__rd_str(r, &lb);
+		if (r->bad)
+			return sftp__reply_status(f, id, FX_BAD_MESSAGE,
+			    "Malformed request");
+		return client_pathop(f, id, type, link ? XFER_OP_LINK :
+		    XFER_OP_RENAME, link ? POL_XFER_LINK : POL_XFER_RENAME, a, la,
+		    b, lb);
+	}
+	if (ext_is(name, n, "lsetstat@openssh.com")) {
+		a = sftp__rd_str(r, &la);
+		if (r->bad)
+			return sftp__reply_status(f, id, FX_BAD_MESSAGE,
+			    "Malformed request");
+		return client_pathop(f, id, type, XFER_OP_SETSTAT,
+		    POL_XFER_SETSTAT, a, la, NULL, 0);
+	}
+	if (f->cfg.check.fn != NULL) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "escort: SFTP extension \"%.*s\" is "
+		    "refused by this proxy", (int)(n > 60 ? 60 : n),
+		    (const char *)name);
+		return deny(f, id, XFER_OP_EXTENDED, XFER_DIR_NONE, msg, name, n,
+		    NULL, 0);
+	}
+	return client_pathop(f, id, type, XFER_OP_EXTENDED, POL_XFER_WRITE,
+	    name, n, NULL, 0);
 }
 
 /* Handles one complete client frame (all but WRITE). */
@@ -140,21 +308,26 @@ sftp__client_frame(struct sftp_filter *f)
 		{
 			int need_up = (pflags & FXF_UPLOAD) != 0;
 			int need_down = (pflags & FXF_READ) || !need_up;
+			int ok = 1;
 
-			if (need_up && !(f->cfg.mode & XFER_MODE_UPLOAD))
-				return deny(f, id, XFER_OP_FILE,
-				    XFER_DIR_UPLOAD, 1, p1, l1, NULL, 0);
-			if (need_down && !(f->cfg.mode & XFER_MODE_DOWNLOAD))
-				return deny(f, id, XFER_OP_FILE,
-				    XFER_DIR_DOWNLOAD, 0, p1, l1, NULL, 0);
+			if (need_up)
+				ok = decide(f, id, POL_XFER_WRITE, p1, l1, NULL, 0);
+			if (ok == 1 && need_down)
+				ok = decide(f, id, POL_XFER_READ, p1, l1, NULL, 0);
+			if (ok != 1)
+				return ok < 0 ? ok : PX_OK;
 		}
 		/* FALLTHROUGH */
 	case FXP_OPENDIR:
 		if (type == FXP_OPENDIR) {
+			int ok;
+
 			p1 = sftp__rd_str(&r, &l1);
 			pflags = 0;
 			if (r.bad)
 				break;
+			if ((ok = decide(f, id, POL_XFER_LIST, p1, l1, NULL, 0)) != 1)
+				return ok < 0 ? ok : PX_OK;
 		}
 		if ((q = sftp__req_new(id, type)) == NULL ||
 		    sftp__dup_bytes(&q->path, &q->pathlen, p1, l1) != PX_OK) {
@@ -199,6 +372,9 @@ sftp__client_frame(struct sftp_filter *f)
 		    type == FXP_REMOVE ? XFER_OP_REMOVE :
 		    type == FXP_MKDIR ? XFER_OP_MKDIR :
 		    type == FXP_RMDIR ? XFER_OP_RMDIR : XFER_OP_SETSTAT,
+		    type == FXP_REMOVE ? POL_XFER_REMOVE :
+		    type == FXP_MKDIR ? POL_XFER_MKDIR :
+		    type == FXP_RMDIR ? POL_XFER_RMDIR : POL_XFER_SETSTAT,
 		    p1, l1, NULL, 0);
 	case FXP_FSETSTAT:
 		p1 = sftp__rd_str(&r, &l1);
@@ -207,9 +383,15 @@ sftp__client_frame(struct sftp_filter *f)
 		h = sftp__handle_find(f, p1, l1);
 		if (h != NULL)
 			return client_pathop(f, id, type, XFER_OP_SETSTAT,
-			    h->path, h->pathlen, NULL, 0);
+			    POL_XFER_SETSTAT, h->path, h->pathlen, NULL, 0);
+		if (f->cfg.check.fn != NULL)
+			return deny(f, id, XFER_OP_SETSTAT, XFER_DIR_NONE,
+			    "escort: fsetstat on a handle this proxy did not see "
+			    "opened is refused", (const uint8_t *)"(unknown handle)",
+			    16, NULL, 0);
 		return client_pathop(f, id, type, XFER_OP_SETSTAT,
-		    (const uint8_t *)"(unknown handle)", 16, NULL, 0);
+		    POL_XFER_SETSTAT, (const uint8_t *)"(unknown handle)", 16,
+		    NULL, 0);
 	case FXP_RENAME:
 	case FXP_SYMLINK:
 		p1 = sftp__rd_str(&r, &l1);
@@ -217,45 +399,26 @@ sftp__client_frame(struct sftp_filter *f)
 		if (r.bad)
 			break;
 		return client_pathop(f, id, type, type == FXP_RENAME ?
-		    XFER_OP_RENAME : XFER_OP_SYMLINK, p1, l1, p2, l2);
+		    XFER_OP_RENAME : XFER_OP_SYMLINK, type == FXP_RENAME ?
+		    POL_XFER_RENAME : POL_XFER_SYMLINK, p1, l1, p2, l2);
 	case FXP_EXTENDED:
 		p1 = sftp__rd_str(&r, &l1);
 		if (r.bad)
 			break;
-		if (ext_readonly(p1, l1))
-			return forward_client_frame(f);
-		if (ext_is(p1, l1, "posix-rename@openssh.com") ||
-		    ext_is(p1, l1, "hardlink@openssh.com")) {
-			int link = ext_is(p1, l1, "hardlink@openssh.com");
-			const uint8_t *a, *b;
-			size_t la, lb;
-
-			a = sftp__rd_str(&r, &la);
-			b = sftp__rd_str(&r, &lb);
-			if (r.bad)
-				break;
-			return client_pathop(f, id, type, link ? XFER_OP_LINK :
-			    XFER_OP_RENAME, a, la, b, lb);
-		}
-		if (ext_is(p1, l1, "lsetstat@openssh.com")) {
-			const uint8_t *a;
-			size_t la;
-
-			a = sftp__rd_str(&r, &la);
-			if (r.bad)
-				break;
-			return client_pathop(f, id, type, XFER_OP_SETSTAT,
-			    a, la, NULL, 0);
-		}
-		return client_pathop(f, id, type, XFER_OP_EXTENDED, p1, l1,
-		    NULL, 0);
+		return client_extended(f, id, type, p1, l1, &r);
 	case FXP_WRITE:		/* only here when its handle overran */
 		break;
 	case FXP_LSTAT:
-	case FXP_FSTAT:
 	case FXP_STAT:
 	case FXP_REALPATH:
 	case FXP_READLINK:
+		p1 = sftp__rd_str(&r, &l1);
+		if (r.bad)
+			break;
+		return decide_forward(f, id, type == FXP_REALPATH ?
+		    POL_XFER_REALPATH : type == FXP_READLINK ? POL_XFER_READLINK :
+		    POL_XFER_STAT, p1, l1);
+	case FXP_FSTAT:
 		return forward_client_frame(f);
 	default:
 		return sftp__reply_status(f, id, FX_OP_UNSUPPORTED,

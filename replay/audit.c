@@ -1,6 +1,10 @@
 /* audit.c: "escort-replay audit [--user U] [--attr K=V] [--since TIME]":
  * per person, the sessions, every command with its verdict (and approver),
- * denials, approvals, and every upload with its SHA-256. */
+ * denials, approvals, and every upload with its SHA-256.  A session that
+ * does not verify is marked ("[FAILED]" on its lines); one whose head
+ * cannot be read is listed apart as unreadable, never left out (exit 1, or
+ * 2 for an I/O error). */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -53,8 +57,9 @@ audit_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Prints one session's lines and adds to the totals. */
-static void
+/* Prints one session's lines and adds to the totals.  Returns 0, or the
+ * exit status (1 or 2) when it could not be read to its end. */
+static int
 audit_session(const char *store, const struct audit_session *s,
     struct audit_totals *tot)
 {
@@ -67,11 +72,19 @@ audit_session(const char *store, const struct audit_session *s,
 	struct ev e;
 	int x;
 
-	if (replay_open(store, "audit", s->id, &r) != 0)
-		return;
+	const char *mark = replay_check_mark(s->id);
+
+	if ((x = replay_open(store, "audit", s->id, &r)) != 0) {
+		printf("  %ssession %s: cannot be read\n", mark, s->id);
+		return x;
+	}
 	tot->sessions++;
 	replay_time(s->start, t, sizeof(t));
-	printf("  session %s on %s from %s\n", s->id, s->target[0] ? s->target : "-", t);
+	printf("  %ssession %s on %s from %s", mark, s->id,
+	    s->target[0] ? s->target : "-", t);
+	if (*mark)
+		printf(" (does not verify: %s)", replay_check_problem(s->id));
+	putchar('\n');
 	while ((x = tr_next(r, &e)) == 1) {
 		replay_time(tr_start_wall_ns(r) + e.t_ns, t2, sizeof(t2));
 		if (e.type == EV_DECISION) {
@@ -84,7 +97,7 @@ audit_session(const char *store, const struct audit_session *s,
 			tot->commands++;
 			tot->denied += strcmp(verdict, "deny") == 0;
 			tot->approved += strcmp(verdict, "approve") == 0;
-			printf("    %s %-7s %s%s%s: %s\n", t2, verdict,
+			printf("    %s%s %-7s %s%s%s: %s\n", mark, t2, verdict,
 			    rule[0] ? rule : "-", approver[0] ? ", approved by " : "",
 			    approver, cmd);
 		} else if (e.type == EV_FILE &&
@@ -101,14 +114,45 @@ audit_session(const char *store, const struct audit_session *s,
 			size = 0;
 			ev_fields_get_u64(e.data, e.len, EVF_SIZE, &size);
 			tot->uploads++;
-			printf("    %s upload  %s %" PRIu64 " bytes sha256 %s\n", t2,
-			    path, size, hex);
+			printf("    %s%s upload  %s %" PRIu64 " bytes sha256 %s\n",
+			    mark, t2, path, size, hex);
 		}
 	}
-	if (x < 0)
+	if (x < 0) {
 		printf("    (unreadable after offset %llu: %s)\n",
 		    (unsigned long long)tr_error_offset(r), rec_strerror(x));
+		replay_err("audit: %s: %s at offset %llu", s->id, rec_strerror(x),
+		    (unsigned long long)tr_error_offset(r));
+	}
 	tr_free(r);
+	return x < 0 ? replay_rec_status(x) : 0;
+}
+
+/* Lists the sessions whose head cannot be read: they belong to nobody
+ * known, so they are shown whatever the filters.  Returns the exit status
+ * they call for (0, 1, or 2 for an I/O error). */
+static int
+audit_damaged(const char *store, char **ids, const int *err, size_t n)
+{
+	char path[4096];
+	size_t i;
+	int status = 0, first = 1;
+
+	for (i = 0; i < n; i++) {
+		if (err[i] == REC_OK || err[i] == REC_EAGAIN)
+			continue;
+		if (first)
+			printf("unreadable sessions (their head is damaged or "
+			    "cannot be read)\n");
+		first = 0;
+		tw_path(store, ids[i], path, sizeof(path));
+		printf("  session %s: %s\n", ids[i], rec_strerror(err[i]));
+		replay_err("audit: %s: %s: %s", ids[i], path,
+		    rec_strerror(err[i]));
+		if (replay_rec_status(err[i]) > status)
+			status = replay_rec_status(err[i]);
+	}
+	return status;
 }
 
 int
@@ -127,7 +171,7 @@ replay_audit(const char *store, int argc, char **argv)
 	size_t n, i, k = 0;
 	char **ids;
 	struct tr *r;
-	int c;
+	int c, x, status = 0, *err = NULL;
 
 	while ((c = getopt_long(argc, argv, "u:a:s:", opts, NULL)) != -1) {
 		switch (c) {
@@ -152,16 +196,23 @@ replay_audit(const char *store, int argc, char **argv)
 	if (optind != argc)
 		goto usage;
 	if (replay_session_ids(store, &ids, &n) != 0) {
-		replay_err("audit: %s: cannot list sessions", store);
+		replay_err("audit: %s/%s: %s", store, TR_SESSIONS_DIR,
+		    strerror(errno));
 		return 2;
 	}
-	if (n > 0 && (ss = calloc(n, sizeof(*ss))) == NULL) {
+	if ((status = replay_check_all(store)) != 0) {
+		replay_free_ids(ids, n);
+		return status;
+	}
+	if (n > 0 && ((ss = calloc(n, sizeof(*ss))) == NULL ||
+	    (err = calloc(n, sizeof(*err))) == NULL)) {
+		free(ss);
 		replay_free_ids(ids, n);
 		replay_err("audit: out of memory");
 		return 2;
 	}
 	for (i = 0; i < n; i++) {
-		if (replay_open_quiet(store, ids[i], &r) != REC_OK)
+		if ((err[i] = replay_open_quiet(store, ids[i], &r)) != REC_OK)
 			continue;
 		replay_meta(r, ss[k].user, sizeof(ss[k].user), ss[k].target,
 		    sizeof(ss[k].target));
@@ -179,7 +230,8 @@ replay_audit(const char *store, int argc, char **argv)
 			memset(&tot, 0, sizeof(tot));
 			printf("user %s\n", ss[i].user[0] ? ss[i].user : "-");
 		}
-		audit_session(store, &ss[i], &tot);
+		if ((x = audit_session(store, &ss[i], &tot)) > status)
+			status = x;
 		if (i + 1 == k || strcmp(ss[i].user, ss[i + 1].user) != 0)
 			printf("  total: %u session%s, %u command%s, %u denied, "
 			    "%u approved, %u upload%s\n", tot.sessions,
@@ -187,9 +239,15 @@ replay_audit(const char *store, int argc, char **argv)
 			    tot.commands == 1 ? "" : "s", tot.denied, tot.approved,
 			    tot.uploads, tot.uploads == 1 ? "" : "s");
 	}
+	if ((x = audit_damaged(store, ids, err, n)) > status)
+		status = x;
 	free(ss);
+	free(err);
 	replay_free_ids(ids, n);
-	return 0;
+	fflush(stdout);
+	if (replay_check_report() && status == 0)
+		status = 1;
+	return status;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] audit [--user U] "
 	    "[--attr K=V] [--since TIME]\n");

@@ -1,5 +1,8 @@
 /* commands.c: "escort-replay commands [ID] [--user U] [--json]": every
- * policy decision recorded, with its time, verdict, rule and approver. */
+ * policy decision recorded, with its time, verdict, rule and approver.
+ * With an ID the session is refused when it does not verify; across the
+ * store, rows of such a session are marked ("[FAILED] ", JSON "verify"). */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,7 +40,8 @@ replay_decision_print(const char *id, const char *user, const char *target,
 
 	replay_time(wall, t, sizeof(t));
 	if (!json) {
-		printf("%s %s %s %s %-7s %s%s%s %s\n", t, id, user[0] ? user : "-",
+		printf("%s%s %s %s %s %-7s %s%s%s %s\n", replay_check_mark(id), t, id,
+		    user[0] ? user : "-",
 		    target[0] ? target : "-", d->verdict[0] ? d->verdict : "-",
 		    d->rule[0] ? d->rule : "-", d->approver[0] ? " by " : "",
 		    d->approver, d->command);
@@ -62,11 +66,12 @@ replay_decision_print(const char *id, const char *user, const char *target,
 		printf("null");
 	printf(",\"reason\":");
 	replay_json_str(stdout, d->reason);
-	printf("}\n");
+	printf(",\"verify\":\"%s\"}\n",
+	    replay_vstate_name(replay_check_state(id)));
 }
 
-/* Prints the decisions of one session; returns 0, or 1 when it could not
- * be read to its end. */
+/* Prints the decisions of one session; returns 0, or the exit status (1
+ * or 2) when it could not be read to its end or was refused. */
 static int
 replay_commands_of(const char *store, const char *id, const char *user_filter,
     int json)
@@ -78,7 +83,7 @@ replay_commands_of(const char *store, const char *id, const char *user_filter,
 	int x;
 
 	if ((x = replay_open(store, "commands", id, &r)) != 0)
-		return 1;
+		return x;
 	replay_meta(r, user, sizeof(user), target, sizeof(target));
 	if (user_filter != NULL && strcmp(user, user_filter) != 0) {
 		tr_free(r);
@@ -95,7 +100,7 @@ replay_commands_of(const char *store, const char *id, const char *user_filter,
 		replay_err("commands: %s: %s at offset %llu", id, rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));
 	tr_free(r);
-	return x < 0;
+	return x < 0 ? replay_rec_status(x) : 0;
 }
 
 int
@@ -109,7 +114,7 @@ replay_commands(const char *store, int argc, char **argv)
 	const char *user = NULL;
 	char **ids;
 	size_t n, i;
-	int json = 0, c, bad = 0;
+	int json = 0, c, x, bad = 0;
 
 	while ((c = getopt_long(argc, argv, "ju:", opts, NULL)) != -1) {
 		switch (c) {
@@ -128,12 +133,21 @@ replay_commands(const char *store, int argc, char **argv)
 	if (argc - optind == 1)
 		return replay_commands_of(store, argv[optind], user, json);
 	if (replay_session_ids(store, &ids, &n) != 0) {
-		replay_err("commands: %s: cannot list sessions", store);
+		replay_err("commands: %s/%s: %s", store, TR_SESSIONS_DIR,
+		    strerror(errno));
 		return 2;
 	}
+	if ((bad = replay_check_all(store)) != 0) {
+		replay_free_ids(ids, n);
+		return bad;
+	}
 	for (i = 0; i < n; i++)
-		bad |= replay_commands_of(store, ids[i], user, json);
+		if ((x = replay_commands_of(store, ids[i], user, json)) > bad)
+			bad = x;
 	replay_free_ids(ids, n);
+	fflush(stdout);
+	if (replay_check_report() && bad == 0)
+		bad = 1;
 	return bad;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] commands [ID] "

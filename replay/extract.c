@@ -99,7 +99,7 @@ replay_extract(const char *store, int argc, char **argv)
 		if (x != REC_EFORMAT && x != REC_EIO)
 			replay_err("extract: %s: %s at offset %llu", argv[1],
 			    rec_strerror(x), (unsigned long long)tr_error_offset(r));
-		status = 1;
+		status = replay_rec_status(x);
 	} else if (!found) {
 		replay_err("extract: %s: no transfer number %d (see files %s)",
 		    argv[1], target, argv[1]);

@@ -1,5 +1,8 @@
 /* files.c: "escort-replay files [ID] [--json]": every file transfer
- * recorded (path, direction, size, SHA-256, outcome). */
+ * recorded (path, direction, size, SHA-256, outcome).  With an ID the
+ * session is refused when it does not verify; across the store, rows of
+ * such a session are marked ("[FAILED] ", JSON "verify"). */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -51,7 +54,8 @@ replay_file_print(const char *id, const char *user, uint64_t wall,
 
 	replay_time(wall, t, sizeof(t));
 	if (!json) {
-		printf("%s %s %d %s %-8s %-8s ", t, id, n, user[0] ? user : "-",
+		printf("%s%s %s %d %s %-8s %-8s ", replay_check_mark(id), t, id,
+		    n, user[0] ? user : "-",
 		    f->direction[0] ? f->direction : "-",
 		    f->verdict[0] ? f->verdict : "-");
 		if (f->has_size)
@@ -82,7 +86,8 @@ replay_file_print(const char *id, const char *user, uint64_t wall,
 		replay_json_str(stdout, f->sha);
 	else
 		printf("null");
-	printf("}\n");
+	printf(",\"verify\":\"%s\"}\n",
+	    replay_vstate_name(replay_check_state(id)));
 }
 
 static int
@@ -94,8 +99,8 @@ replay_files_of(const char *store, const char *id, int json)
 	struct ev e;
 	int x, n = 0;
 
-	if (replay_open(store, "files", id, &r) != 0)
-		return 1;
+	if ((x = replay_open(store, "files", id, &r)) != 0)
+		return x;
 	replay_meta(r, user, sizeof(user), target, sizeof(target));
 	while ((x = tr_next(r, &e)) == 1)
 		if (e.type == EV_FILE && replay_file_get(&e, &f))
@@ -105,7 +110,7 @@ replay_files_of(const char *store, const char *id, int json)
 		replay_err("files: %s: %s at offset %llu", id, rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));
 	tr_free(r);
-	return x < 0;
+	return x < 0 ? replay_rec_status(x) : 0;
 }
 
 int
@@ -117,7 +122,7 @@ replay_files(const char *store, int argc, char **argv)
 	};
 	char **ids;
 	size_t n, i;
-	int json = 0, c, bad = 0;
+	int json = 0, c, x, bad = 0;
 
 	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
 		if (c != 'j')
@@ -129,12 +134,21 @@ replay_files(const char *store, int argc, char **argv)
 	if (argc - optind == 1)
 		return replay_files_of(store, argv[optind], json);
 	if (replay_session_ids(store, &ids, &n) != 0) {
-		replay_err("files: %s: cannot list sessions", store);
+		replay_err("files: %s/%s: %s", store, TR_SESSIONS_DIR,
+		    strerror(errno));
 		return 2;
 	}
+	if ((bad = replay_check_all(store)) != 0) {
+		replay_free_ids(ids, n);
+		return bad;
+	}
 	for (i = 0; i < n; i++)
-		bad |= replay_files_of(store, ids[i], json);
+		if ((x = replay_files_of(store, ids[i], json)) > bad)
+			bad = x;
 	replay_free_ids(ids, n);
+	fflush(stdout);
+	if (replay_check_report() && bad == 0)
+		bad = 1;
 	return bad;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] files [ID] [--json]\n");

@@ -1,5 +1,8 @@
 /* follow.c: "escort-replay follow ID": the terminal output of a session as
- * it is recorded, like tail -f; ends when the session is closed. */
+ * it is recorded, like tail -f; ends when the session is closed.  What is
+ * recorded when it starts is verified first (refused when it does not
+ * verify); the whole session is verified again once it is closed (exit 1
+ * when that fails: the output was shown, the problem is on stderr). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +34,7 @@ replay_follow(const char *store, int argc, char **argv)
 			replay_err("follow: %s: %s at offset %llu", argv[1],
 			    rec_strerror(x), (unsigned long long)tr_error_offset(r));
 			tr_free(r);
-			return 1;
+			return replay_rec_status(x);
 		}
 		if (x == 0) {
 			if (tr_finished(r))
@@ -47,5 +50,8 @@ replay_follow(const char *store, int argc, char **argv)
 		}
 	}
 	tr_free(r);
-	return 0;
+	if ((x = replay_check_closed(store, argv[1])) == 1)
+		replay_err("follow: %s: the closed session does not verify: the "
+		    "output above cannot be trusted", argv[1]);
+	return x;
 }

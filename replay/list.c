@@ -1,4 +1,6 @@
-/* list.c: "escort-replay list": one line (or JSON object) per session. */
+/* list.c: "escort-replay list": one line (or JSON object) per session,
+ * with its status (closed, live, damaged, unreadable) and the verdict of verification
+ * (ok, chain-only, FAILED, skipped). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,6 +19,8 @@ struct replay_row {
 	uint64_t start, end;
 	uint64_t size, events;
 	const char *status;
+	const char *verify;
+	char problem[320];	/* why it does not verify or cannot be read */
 };
 
 static int
@@ -44,6 +48,7 @@ replay_row_load(const char *store, const char *id, struct replay_row *row)
 	if (strlen(id) >= sizeof(row->id))
 		return REC_EINVAL;
 	memcpy(row->id, id, strlen(id) + 1);
+	row->status = "damaged";
 	if ((x = tw_path(store, id, path, sizeof(path))) != REC_OK ||
 	    (x = tr_open(path, &r)) != REC_OK)
 		return x;
@@ -74,11 +79,13 @@ replay_row_print(const struct replay_row *row, int json)
 
 	replay_time(row->start, start, sizeof(start));
 	replay_time(row->end, end, sizeof(end));
+	if (!row->start)
+		snprintf(start, sizeof(start), "-");
 	if (!json) {
-		printf("%-28s %-12s %-12s %-20s %-20s %-7s %" PRIu64 "\n", row->id,
-		    row->user[0] ? row->user : "-",
+		printf("%-28s %-12s %-12s %-20s %-20s %-7s %-10s %" PRIu64 "\n",
+		    row->id, row->user[0] ? row->user : "-",
 		    row->target[0] ? row->target : "-", start,
-		    row->end ? end : "-", row->status, row->events);
+		    row->end ? end : "-", row->status, row->verify, row->events);
 		return;
 	}
 	printf("{\"id\":");
@@ -89,13 +96,24 @@ replay_row_print(const struct replay_row *row, int json)
 	replay_json_str(stdout, row->target);
 	printf(",\"login\":");
 	replay_json_str(stdout, row->login);
-	printf(",\"start\":\"%s\",\"end\":", start);
+	printf(",\"start\":");
+	if (row->start)
+		printf("\"%s\"", start);
+	else
+		printf("null");
+	printf(",\"end\":");
 	if (row->end)
 		printf("\"%s\"", end);
 	else
 		printf("null");
-	printf(",\"status\":\"%s\",\"events\":%" PRIu64 ",\"size\":%" PRIu64 "}\n",
-	    row->status, row->events, row->size);
+	printf(",\"status\":\"%s\",\"verify\":\"%s\",\"events\":%" PRIu64
+	    ",\"size\":%" PRIu64, row->status, row->verify, row->events,
+	    row->size);
+	if (row->problem[0]) {
+		printf(",\"problem\":");
+		replay_json_str(stdout, row->problem);
+	}
+	printf("}\n");
 }
 
 int
@@ -114,7 +132,7 @@ replay_list(const char *store, int argc, char **argv)
 	struct replay_row *rows = NULL;
 	char **ids;
 	size_t nrows = 0, nids, i;
-	int json = 0, c, x;
+	int json = 0, c, x, status = 0;
 
 	while ((c = getopt_long(argc, argv, "ju:t:s:U:", opts, NULL)) != -1) {
 		switch (c) {
@@ -142,8 +160,13 @@ replay_list(const char *store, int argc, char **argv)
 		}
 	}
 	if (replay_session_ids(store, &ids, &nids) != 0) {
-		replay_err("list: %s: %s", store, strerror(errno));
+		replay_err("list: %s/%s: %s", store, TR_SESSIONS_DIR,
+		    strerror(errno));
 		return 2;
+	}
+	if ((x = replay_check_all(store)) != 0) {
+		replay_free_ids(ids, nids);
+		return x;
 	}
 	if (nids > 0 && (rows = calloc(nids, sizeof(*rows))) == NULL) {
 		replay_err("list: out of memory");
@@ -151,10 +174,25 @@ replay_list(const char *store, int argc, char **argv)
 		return 2;
 	}
 	for (i = 0; i < nids; i++) {
-		if ((x = replay_row_load(store, ids[i], &rows[nrows])) != REC_OK) {
-			if (x != REC_EAGAIN)
-				replay_err("list: %s: %s", ids[i], rec_strerror(x));
-			continue;
+		x = replay_row_load(store, ids[i], &rows[nrows]);
+		if (x == REC_EAGAIN)
+			continue;	/* created this instant: no head yet */
+		rows[nrows].verify = replay_vstate_name(replay_check_state(ids[i]));
+		snprintf(rows[nrows].problem, sizeof(rows[nrows].problem), "%s",
+		    replay_check_problem(ids[i]));
+		if (x != REC_OK) {
+			/* Listed, never left out: the head cannot be read. */
+			replay_err("list: %s: %s", ids[i], rec_strerror(x));
+			snprintf(rows[nrows].problem, sizeof(rows[nrows].problem),
+			    "%s", rec_strerror(x));
+			if (replay_rec_status(x) == 2)
+				rows[nrows].status = "unreadable";
+			status = status > replay_rec_status(x) ? status :
+			    replay_rec_status(x);
+		} else if (strcmp(rows[nrows].status, "damaged") == 0) {
+			replay_err("list: %s: damaged (see escort-replay verify)",
+			    ids[i]);
+			status = status ? status : 1;
 		}
 		nrows++;
 	}
@@ -162,15 +200,21 @@ replay_list(const char *store, int argc, char **argv)
 	if (nrows > 0)
 		qsort(rows, nrows, sizeof(*rows), replay_row_cmp);
 	if (!json && nrows > 0)
-		printf("%-28s %-12s %-12s %-20s %-20s %-7s %s\n", "ID", "USER",
-		    "TARGET", "START", "END", "STATUS", "EVENTS");
+		printf("%-28s %-12s %-12s %-20s %-20s %-7s %-10s %s\n", "ID", "USER",
+		    "TARGET", "START", "END", "STATUS", "VERIFY", "EVENTS");
 	for (i = 0; i < nrows; i++) {
-		if ((user && strcmp(user, rows[i].user) != 0) ||
+		/* A head that cannot be read matches no filter and is shown
+		 * whatever they say. */
+		if (rows[i].status[0] != 'd' && rows[i].status[0] != 'u' &&
+		    ((user && strcmp(user, rows[i].user) != 0) ||
 		    (target && strcmp(target, rows[i].target) != 0) ||
-		    rows[i].start < since || rows[i].start > until)
+		    rows[i].start < since || rows[i].start > until))
 			continue;
 		replay_row_print(&rows[i], json);
 	}
 	free(rows);
-	return 0;
+	fflush(stdout);
+	if (replay_check_report() && status == 0)
+		status = 1;
+	return status;
 }

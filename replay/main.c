@@ -1,6 +1,7 @@
 /* escort-replay: list, read and verify recordings of the store. */
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,21 +10,23 @@
 
 #define REPLAY_DEFAULT_STORE "/var/lib/escort/recordings"
 
+#define RD (REPLAY_STORE | REPLAY_READS)
+
 static const struct replay_cmd replay_cmds[] = {
 	{ "list", "list [--user U] [--target T] [--since TIME] [--until TIME] [--json]",
-	    replay_list },
-	{ "cat", "cat ID", replay_cat },
+	    replay_list, RD },
+	{ "cat", "cat ID", replay_cat, RD },
 	{ "verify", "verify (ID... | --all) --key PUBLIC.pem [--deep] [--quiet]",
-	    replay_verify },
-	{ "commands", "commands [ID] [--user U] [--json]", replay_commands },
-	{ "play", "play ID [--speed X] [--max-wait S]", replay_play },
-	{ "follow", "follow ID", replay_follow },
-	{ "screen", "screen ID --at SECONDS", replay_screen },
-	{ "search", "search EXPRESSION", replay_search },
-	{ "files", "files [ID] [--json]", replay_files },
-	{ "extract", "extract ID N", replay_extract },
-	{ "export", "export ID --format asciicast|json|text", replay_export },
-	{ "audit", "audit [--user U] [--attr K=V] [--since TIME]", replay_audit },
+	    replay_verify, REPLAY_STORE },
+	{ "commands", "commands [ID] [--user U] [--json]", replay_commands, RD },
+	{ "play", "play ID [--speed X] [--max-wait S]", replay_play, RD },
+	{ "follow", "follow ID", replay_follow, RD },
+	{ "screen", "screen ID --at SECONDS", replay_screen, RD },
+	{ "search", "search EXPRESSION", replay_search, RD },
+	{ "files", "files [ID] [--json]", replay_files, RD },
+	{ "extract", "extract ID N", replay_extract, RD },
+	{ "export", "export ID --format asciicast|json|text", replay_export, RD },
+	{ "audit", "audit [--user U] [--attr K=V] [--since TIME]", replay_audit, RD },
 };
 
 void
@@ -48,36 +51,127 @@ usage(FILE *f)
 	for (i = 0; i < sizeof(replay_cmds) / sizeof(replay_cmds[0]); i++)
 		fprintf(f, "  %s\n", replay_cmds[i].usage);
 	fprintf(f, "\nThe store is --store DIR, else $ESCORT_STORE, else %s.\n"
-	    "See escort-replay(1).\n", REPLAY_DEFAULT_STORE);
+	    "Every command but verify also takes [--key PUBLIC.pem] [--no-verify]:\n"
+	    "it verifies what it shows with the key from --key, else $ESCORT_KEY,\n"
+	    "else STORE/%s.  See escort-replay(1).\n", REPLAY_DEFAULT_STORE,
+	    REPLAY_STORE_KEY);
 }
 
-/* Takes "--store DIR" or "--store=DIR" out of a command's arguments, so the
- * store may also be named after the command.  Stops at "--".  Returns 0, or -1
- * when --store has no value. */
+/* The options main() takes out of a command's arguments, wherever they
+ * stand before "--": value options (--NAME VALUE or --NAME=VALUE) and
+ * switches. */
+struct replay_opts {
+	const char *store;
+	const char *key;
+	int no_verify;
+};
+
+static const struct {
+	const char *name;
+	int reads;	/* only for reading commands (REPLAY_READS) */
+	size_t off;	/* of the const char * value, or of the int switch */
+	int is_switch;
+} replay_takes[] = {
+	{ "store", 0, offsetof(struct replay_opts, store), 0 },
+	{ "key", 1, offsetof(struct replay_opts, key), 0 },
+	{ "no-verify", 1, offsetof(struct replay_opts, no_verify), 1 },
+};
+
+/* Matches argv[*i] against the option table; stores its value.  Returns
+ * 1 (taken), 0 (not one of them), or -1 (value missing: *bad names it). */
 static int
-take_store_option(int *argc, char **argv, const char **store)
+take_one(int *i, int argc, char **argv, int reads, struct replay_opts *o,
+    const char **bad)
 {
-	int i = 1, o = 1;
+	const char *a = argv[*i], *name;
+	size_t k, n;
+
+	if (strncmp(a, "--", 2) != 0)
+		return 0;
+	for (k = 0; k < sizeof(replay_takes) / sizeof(replay_takes[0]); k++) {
+		if (replay_takes[k].reads && !reads)
+			continue;
+		name = replay_takes[k].name;
+		n = strlen(name);
+		if (strncmp(a + 2, name, n) != 0)
+			continue;
+		if (replay_takes[k].is_switch) {
+			if (a[2 + n] != '\0')
+				continue;
+			*(int *)(void *)((char *)o + replay_takes[k].off) = 1;
+			return 1;
+		}
+		if (a[2 + n] == '=') {
+			*(const char **)(void *)((char *)o + replay_takes[k].off) =
+			    a + 3 + n;
+			return 1;
+		}
+		if (a[2 + n] != '\0')
+			continue;
+		if (*i + 1 >= argc) {
+			*bad = name;
+			return -1;
+		}
+		*(const char **)(void *)((char *)o + replay_takes[k].off) =
+		    argv[++*i];
+		return 1;
+	}
+	return 0;
+}
+
+/* Takes main's options (--store, and for readers --key and --no-verify)
+ * out of a command's arguments, so they may also follow the command.
+ * Stops at "--".  Returns 0, or -1 when a value is missing (*bad). */
+static int
+take_options(int *argc, char **argv, int reads, struct replay_opts *o,
+    const char **bad)
+{
+	int i = 1, out = 1, t;
+
 	for (; i < *argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
-		if (strncmp(argv[i], "--store=", 8) == 0) {
-			*store = argv[i] + 8;
-			continue;
-		}
-		if (strcmp(argv[i], "--store") == 0) {
-			if (i + 1 >= *argc)
-				return -1;
-			*store = argv[++i];
-			continue;
-		}
-		argv[o++] = argv[i];
+		if ((t = take_one(&i, *argc, argv, reads, o, bad)) < 0)
+			return -1;
+		if (t == 0)
+			argv[out++] = argv[i];
 	}
 	for (; i < *argc; i++)
-		argv[o++] = argv[i];
-	argv[o] = NULL;
-	*argc = o;
+		argv[out++] = argv[i];
+	argv[out] = NULL;
+	*argc = out;
 	return 0;
+}
+
+/* Runs command c with the options taken: the store check, then the
+ * verification context of a reader. */
+static int
+run_command(const struct replay_cmd *c, int argc, char **argv,
+    struct replay_opts *o)
+{
+	const char *bad = NULL;
+	int x;
+
+	if (take_options(&argc, argv, (c->flags & REPLAY_READS) != 0, o,
+	    &bad) != 0) {
+		replay_err("--%s needs a %s", bad, strcmp(bad, "store") == 0 ?
+		    "directory" : "file");
+		return 2;
+	}
+	if (!(c->flags & REPLAY_READS) && (o->key != NULL || o->no_verify)) {
+		replay_err("%s: --key and --no-verify before the command are for the "
+		    "reading commands (see --help)", c->name);
+		return 2;
+	}
+	if ((c->flags & REPLAY_STORE) && (x = replay_store_check(o->store,
+	    c->name)) != 0)
+		return x;
+	if (!(c->flags & REPLAY_READS))
+		return c->run(o->store, argc, argv);
+	if ((x = replay_check_init(o->store, c->name, o->key, o->no_verify)) == 0)
+		x = c->run(o->store, argc, argv);
+	replay_check_end();
+	return x;
 }
 
 int
@@ -85,21 +179,29 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "no-verify", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *store = getenv("ESCORT_STORE");
+	struct replay_opts o = { getenv("ESCORT_STORE"), NULL, 0 };
 	size_t i;
 	int c;
 
-	if (store == NULL || *store == '\0')
-		store = REPLAY_DEFAULT_STORE;
+	if (o.store == NULL || *o.store == '\0')
+		o.store = REPLAY_DEFAULT_STORE;
 	/* Stop at the command: its own options follow it. */
 	while ((c = getopt_long(argc, argv, "+s:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			store = optarg;
+			o.store = optarg;
+			break;
+		case 'k':
+			o.key = optarg;
+			break;
+		case 'n':
+			o.no_verify = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -121,11 +223,7 @@ main(int argc, char **argv)
 			argv += optind;
 			argc -= optind;
 			optind = 0;	/* reset getopt for the command */
-			if (take_store_option(&argc, argv, &store) != 0) {
-				replay_err("--store needs a directory");
-				return 2;
-			}
-			return replay_cmds[i].run(store, argc, argv);
+			return run_command(&replay_cmds[i], argc, argv, &o);
 		}
 	}
 	replay_err("unknown command \"%s\" (see --help)", argv[optind]);

@@ -84,7 +84,7 @@ replay_play(const char *store, int argc, char **argv)
 		replay_err("play: %s: %s at offset %llu", argv[optind],
 		    rec_strerror(x), (unsigned long long)tr_error_offset(r));
 	tr_free(r);
-	return x < 0 ? 1 : 0;
+	return x < 0 ? replay_rec_status(x) : 0;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] play ID [--speed X] "
 	    "[--max-wait S]\n");

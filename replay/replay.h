@@ -13,10 +13,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* What main() prepares before a command runs. */
+enum replay_cmd_flags {
+	REPLAY_STORE = 1,	/* the store must exist: else exit 2 */
+	REPLAY_READS = 2	/* a reader: takes --key and --no-verify, and
+				   verifies what it shows (check.c) */
+};
+
 struct replay_cmd {
 	const char *name;
 	const char *usage;
 	int (*run)(const char *store, int argc, char **argv);
+	int flags;		/* enum replay_cmd_flags */
 };
 
 int replay_verify(const char *store, int argc, char **argv);
@@ -34,10 +42,79 @@ int replay_search(const char *store, int argc, char **argv);
 
 struct tr;
 
-/* Opens session id of the store for reading; on failure prints why
- * (prefixed by cmd) and returns the exit status (1 or 2), else 0. */
+/*
+ * Opens session id of the store for reading.  When the store-wide check
+ * (replay_check_all) has not run, the session is verified first
+ * (replay_check_session) and refused when it does not verify.  On failure
+ * prints why (prefixed by cmd) and returns the exit status: 1 no such
+ * session, damaged, or does not verify; 2 invalid id, or the file cannot
+ * be read (I/O error, permission).  Else 0 and *out to release with
+ * tr_free.
+ */
 int replay_open(const char *store, const char *cmd, const char *id,
     struct tr **out);
+
+/* The exit status for a REC_E* code met while reading a session: 2 for an
+ * operational error (I/O, permission, memory), else 1 (the data is bad). */
+int replay_rec_status(int rec);
+
+/* ---- verification by the readers (check.c) ------------------------------ */
+
+/* The public key file a store may hold for its readers. */
+#define REPLAY_STORE_KEY "public-key.pem"
+
+/* Returns 0 when store is a directory holding a readable sessions/
+ * directory, else prints the path and the reason (errno) and returns 2. */
+int replay_store_check(const char *store, const char *cmd);
+
+/*
+ * Prepares the verification of command cmd (a static string): the public
+ * key is key (--key), else the file named by $ESCORT_KEY, else
+ * STORE/public-key.pem when present; without any, prints a one-line
+ * warning that signatures are not checked (chains and CRCs still are).
+ * no_verify turns every check off.  Returns 0, or 2 after printing why the
+ * key could not be loaded.  Release with replay_check_end.
+ */
+int replay_check_init(const char *store, const char *cmd, const char *key,
+    int no_verify);
+void replay_check_end(void);
+
+/*
+ * Verifies one session (as "verify ID" would, journal included).  Returns
+ * 0 when it verifies (or checks are off, or replay_check_all has run),
+ * 1 after printing "CMD: ID: does not verify: PLACE: PROBLEM" lines, or 2
+ * when verification could not run (I/O error).
+ */
+int replay_check_session(const char *store, const char *id);
+
+/* The same for a session that was just seen closed: the recorder writes
+ * the final record before the journal's close entry, so a failure is
+ * checked again once, 500 ms later, before it is reported. */
+int replay_check_closed(const char *store, const char *id);
+
+/* Verifies every session of the store once, for the commands that read
+ * many; their verdicts are then given by replay_check_state.  Returns 0 or
+ * 2 (verification could not run). */
+int replay_check_all(const char *store);
+
+enum replay_vstate {
+	REPLAY_V_SKIPPED,	/* not checked (--no-verify, or new) */
+	REPLAY_V_OK,		/* chain and signatures verify */
+	REPLAY_V_CHAIN,		/* chain verifies; no key, no signatures */
+	REPLAY_V_FAILED		/* does not verify */
+};
+/* The verdict on session id from the last check. */
+enum replay_vstate replay_check_state(const char *id);
+/* "skipped", "ok", "chain-only" or "FAILED". */
+const char *replay_vstate_name(enum replay_vstate s);
+/* The first problem found in session id ("" when none). */
+const char *replay_check_problem(const char *id);
+/* "[FAILED] " when session id does not verify, else "": the prefix of the
+ * rows shown from it. */
+const char *replay_check_mark(const char *id);
+/* After replay_check_all: prints every problem found (journal, sessions,
+ * missing sessions) to stderr; returns 1 when there was one, else 0. */
+int replay_check_report(void);
 
 /* Sorted ids of the sessions in STORE/sessions (malloc'd; free with
  * replay_free_ids).  Returns 0 (an absent directory is an empty store) or

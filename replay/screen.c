@@ -99,7 +99,7 @@ replay_screen(const char *store, int argc, char **argv)
 	if (x < 0) {
 		replay_err("screen: %s: %s at offset %llu", argv[optind],
 		    rec_strerror(x), (unsigned long long)tr_error_offset(r));
-		x = 1;
+		x = replay_rec_status(x);
 	} else {
 		if (vt != NULL)
 			screen_print(vt);

@@ -11,6 +11,7 @@
  *           (TIME, on the start)
  */
 #include <ctype.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,7 +292,7 @@ replay_search(const char *store, int argc, char **argv)
 	size_t n, i, used, mlen;
 	struct tr *r;
 	struct ev e;
-	int k, x, found = 0;
+	int k, x, found = 0, bad = 0;
 
 	memset(&p, 0, sizeof(p));
 	if (argc < 2) {
@@ -318,13 +319,25 @@ replay_search(const char *store, int argc, char **argv)
 		goto out;
 	}
 	if (replay_session_ids(store, &ids, &n) != 0) {
-		replay_err("search: %s: cannot list sessions", store);
+		replay_err("search: %s/%s: %s", store, TR_SESSIONS_DIR,
+		    strerror(errno));
 		x = 2;
 		goto out;
 	}
+	if ((x = replay_check_all(store)) != 0) {
+		replay_free_ids(ids, n);
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
-		if (replay_open_quiet(store, ids[i], &r) != REC_OK)
+		if ((x = replay_open_quiet(store, ids[i], &r)) != REC_OK) {
+			if (x == REC_EAGAIN)
+				continue;	/* created this instant */
+			replay_err("search: %s: %s", ids[i], x == REC_ENOENT ?
+			    "removed while searching" : rec_strerror(x));
+			if (replay_rec_status(x) > bad)
+				bad = replay_rec_status(x);
 			continue;
+		}
 		memset(&f, 0, sizeof(f));
 		replay_meta(r, f.user, sizeof(f.user), f.target, sizeof(f.target));
 		tr_meta(r, &meta, &mlen);
@@ -336,18 +349,28 @@ replay_search(const char *store, int argc, char **argv)
 		f.start = tr_start_wall_ns(r);
 		for (k = 0; k < p.nall; k++)
 			p.all[k]->hit = 0;
-		while (tr_next(r, &e) == 1)
+		while ((x = tr_next(r, &e)) == 1)
 			sx_scan(&p, &e);
+		if (x < 0) {
+			replay_err("search: %s: %s at offset %llu (searched up to "
+			    "there)", ids[i], rec_strerror(x),
+			    (unsigned long long)tr_error_offset(r));
+			if (replay_rec_status(x) > bad)
+				bad = replay_rec_status(x);
+		}
 		if (sx_eval(root, &f)) {
 			found++;
 			replay_time(f.start, t, sizeof(t));
-			printf("%s %s %s %s\n", ids[i], f.user[0] ? f.user : "-",
-			    f.target[0] ? f.target : "-", t);
+			printf("%s%s %s %s %s\n", replay_check_mark(ids[i]), ids[i],
+			    f.user[0] ? f.user : "-", f.target[0] ? f.target : "-", t);
 		}
 		tr_free(r);
 	}
 	replay_free_ids(ids, n);
-	x = found ? 0 : 1;
+	fflush(stdout);
+	if (replay_check_report() && bad == 0)
+		bad = 1;
+	x = bad ? bad : found ? 0 : 1;
 out:
 	for (k = 0; k < p.nall; k++)
 		free(p.all[k]);

@@ -74,6 +74,7 @@ group technicians alice
 target demo {
     address 127.0.0.1:$TARGET_PORT
     login $LOGIN
+    home $(getent passwd "$LOGIN" | cut -d: -f6)
     identity $D/keys/ops_identity
     hostkey "$(cut -d' ' -f1,2 "$D/keys/target_host.pub")"
     label env demo

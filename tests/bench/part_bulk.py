@@ -161,3 +161,31 @@ def replay_verify(ctx, stack):
         sha = stored / statistics.median(times) / MB
         rep.add("sha256sum_store_throughput", sha, "MB/s")
         rep.add("replay_verify_vs_sha256sum", verify / sha, "x")
+
+
+def replay_cat_verify(ctx, stack):
+    """escort-replay cat of the largest recording (a 128 MiB-output bulk
+    session) with verification against `cat --no-verify`: the speed ratio
+    (median of 3 runs each, output to /dev/null)."""
+    rep = ctx.rep
+    name = "replay_cat_verify_vs_no_verify"
+    replay = bin_path("escort-replay")
+    if not stack.rec_ok:
+        return rep.na(name, stack.rec_reason)
+    d = os.path.join(stack.store, "sessions")
+    files = [f for f in os.listdir(d) if f.endswith(".est")] if os.path.isdir(d) else []
+    if not files:
+        return rep.na(name, "no recording in the store")
+    sid = max(files, key=lambda f: os.path.getsize(os.path.join(d, f)))[:-len(".est")]
+    times = {"verify": [], "no_verify": []}
+    for _ in range(3):
+        for mode, extra in (("verify", ["--key", stack.recorder_pub]), ("no_verify", ["--no-verify"])):
+            t0 = time.monotonic()
+            with open(os.devnull, "wb") as out:
+                r = subprocess.run([replay, "--store", stack.store, "cat", *extra, sid],
+                                   stdout=out, stderr=subprocess.PIPE, timeout=300)
+            times[mode].append(time.monotonic() - t0)
+            if r.returncode != 0:
+                return rep.na(name, "cat %s exit %d: %s" % (
+                    mode, r.returncode, r.stderr.decode("utf-8", "replace").strip()[-200:]))
+    rep.add(name, statistics.median(times["no_verify"]) / statistics.median(times["verify"]), "x")

@@ -51,6 +51,7 @@ def run_target_parts(rep, ctx, skip, a, direct, size, log):
         stack.check_alive("bulk", log)
         guarded(rep, "sizes", part_bulk.sizes_vs_baselines, ctx, stack, sizes, direct)
         guarded(rep, "verify", part_bulk.replay_verify, ctx, stack)
+        guarded(rep, "cat verify", part_bulk.replay_cat_verify, ctx, stack)
 
     if "keystroke" not in skip:
         rep.section("keystroke round trip")

@@ -3,16 +3,66 @@
  *
  * Input: one settings byte.  With bit 7 set the rest is an exec command
  * line for scp_cmd_parse.  Otherwise bits 0-1 pick the command the channel
- * runs (scp -t /t/, scp -r -t /t, scp -f /f, scp -r -f /d/), then chunks: a
+ * runs (scp -t /t/, scp -r -t /t, scp -f /f, scp -r -f /d/), bit 3 the
+ * watcher in filter mode with a real policy's transfer rules, then chunks: a
  * tag byte (bit 4 set: server bytes, else client bytes), a big-endian u16
  * length, the bytes -- the format of the captures in tests/unit/data/.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/policy.h"
 #include "proxy/px_error.h"
 #include "proxy/scp_watch.h"
+
+/* The transfer rules of a real policy (settings bit 3): paths under /etc,
+ * anything ending in /secret and /t/a* (approve) are refused. */
+static const char fuzz_policy[] =
+"user u {\n}\n"
+"target t {\n    address 127.0.0.1\n}\n"
+"rule r {\n    who user:u\n    where *\n    sftp both\n"
+"    deny \"... /etc/* ...\"\n    deny \"... */secret ...\"\n"
+"    approve \"... /t/a* ...\"\n}\n";
+
+static struct pol_session *fuzz_session;
+
+static int
+fuzz_check(void *ctx, enum pol_xfer_op op, const char *path, const char *path2,
+    char *msg, size_t cap)
+{
+	struct pol_decision d;
+	int ok;
+
+	(void)ctx;
+	if (path == NULL)
+		abort();
+	if (policy_decide_transfer(fuzz_session, op, path, path2, POL_ANYTIME, &d) ==
+	    POL_E_NOMEM)
+		abort();
+	ok = d.verdict == POL_ALLOW;
+	if (!ok)
+		snprintf(msg, cap, "escort: %s", d.reason);
+	pol_decision_free(&d);
+	return ok;
+}
+
+static int
+fuzz_check_init(void)
+{
+	struct policy *p;
+
+	if (fuzz_session != NULL)
+		return 0;
+	if (policy_load_buffer("fuzz.conf", fuzz_policy, sizeof(fuzz_policy) - 1, 0,
+	    &p, NULL) != 0)
+		abort();
+	if (policy_admit(p, "u", "t", POL_ANYTIME, &fuzz_session, NULL) != 0)
+		abort();
+	policy_unref(p);
+	return 0;
+}
 
 static void
 drain(struct scp_watch *w)
@@ -27,6 +77,31 @@ drain(struct scp_watch *w)
 			abort();
 		xfer_record_free(r);
 	}
+}
+
+/* The rebuilt command parses back to the same kind, options and paths
+ * (but for "~" forms, which become relative paths). */
+static void
+check_render(const struct scp_cmd *c)
+{
+	struct scp_cmd back;
+	char *line;
+	size_t i;
+
+	if (c->kind != SCP_CMD_UPLOAD && c->kind != SCP_CMD_DOWNLOAD)
+		return;
+	if (scp_cmd_render(c, &line) != PX_OK)
+		abort();
+	if (scp_cmd_parse(line, &back) != PX_OK)
+		abort();
+	if (back.kind != c->kind || back.npaths != c->npaths || back.recursive != c->recursive ||
+	    back.preserve != c->preserve || back.dir_target != c->dir_target)
+		abort();
+	for (i = 0; i < c->npaths; i++)
+		if (c->paths[i][0] != '~' && strcmp(back.paths[i], c->paths[i]) != 0)
+			abort();
+	scp_cmd_free(&back);
+	free(line);
 }
 
 int
@@ -53,6 +128,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (cmd.kind == SCP_CMD_INVALID && cmd.reason == NULL)
 				abort();
+			check_render(&cmd);
 			scp_cmd_free(&cmd);
 		}
 		free(line);
@@ -64,6 +140,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	scp_cmd_free(&cmd);
 	if (w == NULL)
 		return 0;
+	if (data[0] & 8) {
+		struct xfer_check check = { fuzz_check, NULL };
+
+		fuzz_check_init();
+		scp_watch_set_check(w, &check);
+	}
 	for (i = 1; i + 3 <= size && r == PX_OK; i += 3 + k) {
 		k = (size_t)data[i + 1] << 8 | data[i + 2];
 		if (k > size - i - 3)
@@ -75,6 +157,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r != PX_OK && scp_watch_error(w)[0] == '\0')
 			abort();
 		drain(w);
+		for (int side = 0; side < 2; side++) {
+			size_t n;
+
+			(void)scp_watch_output(w, side, &n);
+			scp_watch_output_consume(w, side, n);
+		}
 	}
 	scp_watch_finish(w);
 	drain(w);

@@ -2,16 +2,66 @@
  * Fuzzer: sftp_filter fed both directions of a channel.
  *
  * Input: one byte of settings (bits 0-1 the sftp mode, bit 2 a 100-byte
- * content limit), then chunks: a tag byte (bit 4 set: server bytes, else
+ * content limit, bit 3 every path operation decided by a real policy's
+ * transfer rules), then chunks: a tag byte (bit 4 set: server bytes, else
  * client bytes), a big-endian u16 length, the bytes.  The captures in
  * tests/unit/data/ (NAME.cap) have this format and seed the corpus.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/policy.h"
 #include "proxy/px_error.h"
 #include "proxy/sftp_filter.h"
+
+/* The transfer rules of a real policy (settings bit 3): paths under /etc,
+ * anything ending in /secret and /t/a* (approve) are refused. */
+static const char fuzz_policy[] =
+"user u {\n}\n"
+"target t {\n    address 127.0.0.1\n}\n"
+"rule r {\n    who user:u\n    where *\n    sftp both\n"
+"    deny \"... /etc/* ...\"\n    deny \"... */secret ...\"\n"
+"    approve \"... /t/a* ...\"\n}\n";
+
+static struct pol_session *fuzz_session;
+
+static int
+fuzz_check(void *ctx, enum pol_xfer_op op, const char *path, const char *path2,
+    char *msg, size_t cap)
+{
+	struct pol_decision d;
+	int ok;
+
+	(void)ctx;
+	if (path == NULL)
+		abort();
+	if (policy_decide_transfer(fuzz_session, op, path, path2, POL_ANYTIME, &d) ==
+	    POL_E_NOMEM)
+		abort();
+	ok = d.verdict == POL_ALLOW;
+	if (!ok)
+		snprintf(msg, cap, "escort: %s", d.reason);
+	pol_decision_free(&d);
+	return ok;
+}
+
+static int
+fuzz_check_init(void)
+{
+	struct policy *p;
+
+	if (fuzz_session != NULL)
+		return 0;
+	if (policy_load_buffer("fuzz.conf", fuzz_policy, sizeof(fuzz_policy) - 1, 0,
+	    &p, NULL) != 0)
+		abort();
+	if (policy_admit(p, "u", "t", POL_ANYTIME, &fuzz_session, NULL) != 0)
+		abort();
+	policy_unref(p);
+	return 0;
+}
 
 static void
 check_record(const struct xfer_record *r)
@@ -57,6 +107,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.mode = (enum xfer_mode)(data[0] & 3);
 	if (data[0] & 4)
 		cfg.content_limit = 100;
+	if (data[0] & 8) {
+		fuzz_check_init();
+		cfg.check.fn = fuzz_check;
+	}
 	if ((f = sftp_filter_new(&cfg)) == NULL)
 		return 0;
 	for (i = 1; i + 3 <= size && r == PX_OK; i += 3 + k) {

@@ -7,7 +7,7 @@ keys, all in the test's temp dir (harness.core.Env).
         r = w.ssh("alice", "web01", "echo hi")
         assert r.returncode == 0
 """
-import os, signal, subprocess, time
+import os, pwd, signal, subprocess, time
 from harness.core import (Env, bin_path, free_port, port_open, unix_socket_open, wait_for,
                           ssh_base)
 
@@ -77,13 +77,15 @@ user alice {
 target web01 {
     address 127.0.0.1:%d
     login %s
+    home %s
     identity %s
     hostkey "%s"
     label env test
 }
 %s
 %s
-""" % (alice, self.target.port, self.target.login, self.proxy_id_key, pinned, extra_targets, rules))
+""" % (alice, self.target.port, self.target.login, pwd.getpwnam(self.target.login).pw_dir,
+       self.proxy_id_key, pinned, extra_targets, rules))
         self.rec_sock = env.path("run", "recorder.sock")
         self.store = env.path("store", "x")[:-2]
         os.makedirs(self.store, exist_ok=True)
@@ -173,8 +175,11 @@ def session_id(stderr):
 
 
 def replay(world, *args):
+    """escort-replay on the world's store; its readers verify with the
+    recorder's public key (ESCORT_KEY)."""
+    env = dict(os.environ, ESCORT_KEY=world.env.path("recorder-ed25519.pub.pem"))
     return subprocess.run([bin_path("escort-replay"), "--store", world.store, *args],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, env=env)
 
 
 def client_opts(world, key=None, user="alice", target="web01"):

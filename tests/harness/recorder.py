@@ -138,8 +138,12 @@ class Recorder:
         return Sent(r)
 
     def replay(self, *args, timeout=60):
+        """escort-replay on the store; its readers verify with the signing
+        key's public half (ESCORT_KEY)."""
+        env = dict(os.environ, ESCORT_KEY=self.pub)
         return subprocess.run([bin_path("escort-replay"), "--store", self.store, *args],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                              env=env)
 
     def cat(self, sid):
         r = self.replay("cat", sid)

@@ -123,10 +123,23 @@ def test_cli_basics():
     r = subprocess.run([bin_path("escort-replay"), "--help"], capture_output=True, timeout=10)
     assert r.returncode == 0 and b"verify (ID... | --all) --key PUBLIC.pem" in r.stdout, r
     with Env() as env:
+        # A store that does not exist, or a directory that is not a store,
+        # is an error (exit 2) naming the path, never an empty listing.
         r = subprocess.run([bin_path("escort-replay"), "list", "--json"], capture_output=True,
                            env=dict(os.environ, ESCORT_STORE=env.path("empty")), timeout=10)
-        assert r.returncode == 0 and r.stdout == b"", r
+        assert r.returncode == 2 and r.stdout == b"", r
+        assert env.path("empty").encode() in r.stderr and b"No such file" in r.stderr, r
         r = subprocess.run([bin_path("escort-replay"), "--store", env.dir, "cat", "nosuch"],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 2 and b"not an escort store" in r.stderr, r
+        # An empty store, as the recorder leaves it before the first session.
+        store = env.path("store")
+        os.makedirs(os.path.join(store, "sessions"))
+        open(os.path.join(store, "journal.esj"), "wb").close()
+        r = subprocess.run([bin_path("escort-replay"), "list", "--json"], capture_output=True,
+                           env=dict(os.environ, ESCORT_STORE=store), timeout=10)
+        assert r.returncode == 0 and r.stdout == b"", r
+        r = subprocess.run([bin_path("escort-replay"), "--store", store, "cat", "nosuch"],
                            capture_output=True, timeout=10)
         assert r.returncode == 1 and b"no such session" in r.stderr, r
 

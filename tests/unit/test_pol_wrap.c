@@ -115,6 +115,7 @@ static const char policy_text[] =
 "    allow \"builtin ...\"\n"
 "    allow \"ls ...\"\n"
 "    approve \"sudo -s\"\n"
+"    allow \"su - postgres\"\n"
 "}\n";
 
 struct row {
@@ -225,7 +226,12 @@ static const struct row rows[] = {
 	{ "tight", "bash --bogus -c 'uptime'", D, "not an option" },
 	{ "tight", "bash -Z -c 'uptime'", D, "not an option" },
 	{ "tight", "bash -c", D, "without a command" },
-	{ "tight", "bash -s", A, NULL },	/* named by "bash ..." */
+	{ "tight", "bash -s", D, "without '*' or '...'" },	/* "bash ..." is not enough */
+	{ "tight", "bash", D, "starts an interactive shell" },
+	{ "tight", "sudo -s", D, "without '*' or '...'" },
+	{ "tight", "su", D, NULL },
+	{ "named", "su - postgres", A, NULL },	/* spelled out */
+	{ "named", "su - root", D, NULL },
 	{ "loose", "bash", D, "starts an interactive shell" },
 	{ "loose", "bash -s", D, "reads commands" },
 	{ "loose", "bash -i", D, NULL },
@@ -456,6 +462,13 @@ static const struct row rows[] = {
 	{ "loose", "coproc ls", D, NULL },
 	{ "loose", "(( 1 ))", D, NULL },
 	{ "loose", "[[ -v x ]]", D, NULL },
+	/* an expanded argument may become an evaluating form */
+	{ "loose", "python3 $X", D, "evaluates" },
+	{ "loose", "test \"$a\" \"$b\"", D, "evaluates" },
+	{ "loose", "sed $S f", D, NULL },
+	{ "loose", "printf $F x", D, NULL },
+	{ "loose", "printf '%s\\n' \"$x\"", A, NULL },
+	{ "loose", "ls $X", A, NULL },
 	/* pattern words with '*' never name a command */
 	{ "loose", "printf -v x y", D, "evaluates" },
 	{ "loose", "/usr/bin/awk 1", D, "evaluates" },

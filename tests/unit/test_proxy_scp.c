@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include "proxy/px_error.h"
+#include "policy/policy.h"
 #include "proxy/scp_watch.h"
 
 /* ---- command lines ---------------------------------------------------- */
@@ -29,14 +30,22 @@ test_cmd_classify(void **state)
 		{ "scp -v -r -t -- /tmp", SCP_CMD_UPLOAD, "/tmp", 1, 0 },
 		{ "scp -r -p -d -t /srv/x/", SCP_CMD_UPLOAD, "/srv/x/", 1, 1 },
 		{ "scp -prdt /a", SCP_CMD_UPLOAD, "/a", 1, 1 },
-		{ "/usr/bin/scp -f /etc/hosts", SCP_CMD_DOWNLOAD, "/etc/hosts", 0, 0 },
-		{ "scp -f -- -odd-name", SCP_CMD_DOWNLOAD, "-odd-name", 0, 0 },
-		{ "scp -f '/tmp/my file' /tmp/b", SCP_CMD_DOWNLOAD, "/tmp/my file", 0, 0 },
+		{ "/usr/bin/scp -f /etc/hosts", SCP_CMD_NONE, NULL, 0, 0 },
+		{ "./scp -f /etc/hosts", SCP_CMD_NONE, NULL, 0, 0 },
+		{ "'scp' -f /etc/hosts", SCP_CMD_DOWNLOAD, "/etc/hosts", 0, 0 },
+		{ "scp -f -- -odd-name", SCP_CMD_INVALID, NULL, 0, 0 },
+		{ "scp -t -- -f", SCP_CMD_INVALID, NULL, 0, 0 },
+		{ "scp -t -f", SCP_CMD_INVALID, NULL, 0, 0 },
+		{ "scp -t *", SCP_CMD_UPLOAD, "*", 0, 0 },
+		{ "scp -f '/tmp/my file'", SCP_CMD_DOWNLOAD, "/tmp/my file", 0, 0 },
+		{ "scp -f '/tmp/my file' /tmp/b", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -f \"/tmp/q\\\"x\"", SCP_CMD_DOWNLOAD, "/tmp/q\"x", 0, 0 },
 		{ "scp -f /tmp/*.log", SCP_CMD_DOWNLOAD, "/tmp/*.log", 0, 0 },
 		{ "  scp   -t\t/tmp  ", SCP_CMD_UPLOAD, "/tmp", 0, 0 },
-		{ "scp -P 22 -t /tmp", SCP_CMD_UPLOAD, "/tmp", 0, 0 },
-		{ "scp -oFoo=bar -t /tmp", SCP_CMD_UPLOAD, "/tmp", 0, 0 },
+		{ "scp -P 22 -t /tmp", SCP_CMD_NONE, NULL, 0, 0 },	/* exec policy */
+		{ "scp -oFoo=bar -t /tmp", SCP_CMD_INVALID, NULL, 0, 0 },
+		{ "scp -S /tmp/x -t /tmp", SCP_CMD_NONE, NULL, 0, 0 },
+		{ "scp -t ''", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t /tmp; rm -rf /", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t $(id)", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t `id`", SCP_CMD_INVALID, NULL, 0, 0 },
@@ -45,9 +54,11 @@ test_cmd_classify(void **state)
 		{ "scp -t '/a", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t /a /b", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t -f /a", SCP_CMD_INVALID, NULL, 0, 0 },
+		{ "scp -tf /a", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -Z -t /a", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -f /a -t", SCP_CMD_INVALID, NULL, 0, 0 },
+		{ "scp -i key host:x .", SCP_CMD_NONE, NULL, 0, 0 },
 		{ "scp a b", SCP_CMD_NONE, NULL, 0, 0 },
 		{ "scpx -t /tmp", SCP_CMD_NONE, NULL, 0, 0 },
 		{ "uptime", SCP_CMD_NONE, NULL, 0, 0 },
@@ -71,6 +82,44 @@ test_cmd_classify(void **state)
 		if (t[i].kind == SCP_CMD_UPLOAD) {
 			assert_int_equal(c.recursive, t[i].r);
 			assert_int_equal(c.dir_target, t[i].d);
+		}
+		scp_cmd_free(&c);
+	}
+}
+
+/* The command sent to the target is rebuilt: only understood options,
+ * "--", every path single-quoted. */
+static void
+test_cmd_render(void **state)
+{
+	static const struct {
+		const char *line, *want;
+	} t[] = {
+		{ "scp -t *", "scp -t -- '*'" },
+		{ "scp -v -r -p -d -t -- /tmp/a b", NULL },
+		{ "scp -v -r -p -d -t -- '/tmp/a b'", "scp -v -r -p -d -t -- '/tmp/a b'" },
+		{ "scp -f \"/tmp/it's\"", "scp -f -- '/tmp/it'\\''s'" },
+		{ "scp -pt ~/x", "scp -p -t -- 'x'" },
+		{ "scp -t ~", "scp -t -- '.'" },
+		{ "scp -t .", "scp -t -- '.'" },
+		{ "scp -f '$(id)'", "scp -f -- '$(id)'" },
+	};
+	struct scp_cmd c;
+	char *out;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(scp_cmd_parse(t[i].line, &c), PX_OK);
+		if (t[i].want == NULL) {
+			assert_int_equal(c.kind, SCP_CMD_INVALID);
+			assert_int_equal(scp_cmd_render(&c, &out), PX_EINVAL);
+		} else {
+			assert_int_equal(scp_cmd_render(&c, &out), PX_OK);
+			if (strcmp(out, t[i].want) != 0)
+				fail_msg("\"%s\": rendered %s, want %s", t[i].line, out,
+				    t[i].want);
+			free(out);
 		}
 		scp_cmd_free(&c);
 	}
@@ -553,11 +602,113 @@ test_every_split_point(void **state)
 	chan_close(&ref);
 }
 
+/* ---- filter mode with the transfer rules of a real policy ---------------- */
+
+static const char xfer_policy[] =
+"user u {\n}\n"
+"target t {\n    address 127.0.0.1\n}\n"
+"rule vendors {\n    who user:u\n    where *\n    sftp both\n"
+"    deny \"... */secret ...\"\n}\n";
+
+static int
+policy_check(void *ctx, enum pol_xfer_op op, const char *path, const char *path2,
+    char *msg, size_t cap)
+{
+	struct pol_decision d;
+	int ok;
+
+	policy_decide_transfer(ctx, op, path, path2, POL_ANYTIME, &d);
+	ok = d.verdict == POL_ALLOW;
+	if (!ok)
+		snprintf(msg, cap, "escort: %s", d.reason);
+	pol_decision_free(&d);
+	return ok;
+}
+
+/* Appends what the watcher released toward one side to out. */
+static void
+out_take(struct chan *c, int to_target, char *out, size_t *n)
+{
+	size_t k;
+	const uint8_t *p = scp_watch_output(c->w, to_target, &k);
+
+	memcpy(out + *n, p, k);
+	*n += k;
+	out[*n] = '\0';
+	scp_watch_output_consume(c->w, to_target, k);
+}
+
+static void
+test_filter_refuses_by_policy(void **state)
+{
+	struct policy *pol;
+	struct pol_session *ps;
+	struct xfer_check check = { policy_check, NULL };
+	struct chan c;
+	char to_t[4096], to_c[4096];
+	size_t nt = 0, nc = 0;
+	const char *rule = "\1escort: denied by rule 'vendors' (line 10): \"... */secret ...\"\n";
+
+	(void)state;
+	assert_int_equal(policy_load_buffer("t.conf", xfer_policy, sizeof(xfer_policy) - 1, 0,
+	    &pol, NULL), 0);
+	assert_int_equal(policy_admit(pol, "u", "t", POL_ANYTIME, &ps, NULL), 0);
+	check.ctx = ps;
+	/* upload into a target that may be a folder: the name inside is
+	 * decided too */
+	chan_open(&c, "scp -t /srv", 1 << 20);
+	scp_watch_set_check(c.w, &check);
+	assert_int_equal(SV(&c, "\0"), PX_OK);
+	assert_int_equal(CL(&c, "C0644 3 secret\n"), PX_OK);
+	out_take(&c, 1, to_t, &nt);
+	out_take(&c, 0, to_c, &nc);
+	assert_int_equal(nt, 0);			/* the target saw nothing */
+	assert_int_equal(nc, 1 + strlen(rule));
+	assert_memory_equal(to_c + 1, rule, strlen(rule));
+	assert_int_equal(c.nrec, 1);
+	assert_int_equal(c.rec[0]->outcome, XFER_OUT_DENIED);
+	assert_string_equal(c.rec[0]->path, "/srv/secret");
+	/* the client goes on with the next file, which passes */
+	assert_int_equal(CL(&c, "C0644 3 ok.txt\n"), PX_OK);
+	out_take(&c, 1, to_t, &nt);
+	assert_string_equal(to_t, "C0644 3 ok.txt\n");
+	assert_int_equal(SV(&c, "\0"), PX_OK);
+	assert_int_equal(CL(&c, "abc\0"), PX_OK);
+	assert_int_equal(SV(&c, "\0"), PX_OK);
+	out_take(&c, 1, to_t, &nt);
+	assert_int_equal(nt, 15 + 4);
+	assert_int_equal(c.nrec, 2);
+	assert_int_equal(c.rec[1]->outcome, XFER_OUT_OK);
+	chan_close(&c);
+	/* a download: the target's file is refused, both sides are told */
+	nt = nc = 0;
+	chan_open(&c, "scp -r -f /d", 1 << 20);
+	scp_watch_set_check(c.w, &check);
+	assert_int_equal(CL(&c, "\0"), PX_OK);
+	assert_int_equal(SV(&c, "D0755 0 d\n"), PX_OK);
+	assert_int_equal(CL(&c, "\0"), PX_OK);
+	assert_int_equal(SV(&c, "C0600 5 secret\n"), PX_OK);
+	out_take(&c, 1, to_t, &nt);
+	out_take(&c, 0, to_c, &nc);
+	assert_memory_equal(to_c, "D0755 0 d\n", 10);
+	assert_memory_equal(to_c + 10, rule, strlen(rule));	/* a message */
+	assert_int_equal(nc, 10 + strlen(rule));		/* not the C line */
+	assert_memory_equal(to_t, "\0\0", 2);
+	assert_memory_equal(to_t + 2, rule, strlen(rule));	/* the answer */
+	assert_int_equal(c.nrec, 1);
+	assert_string_equal(c.rec[0]->path, "/d/secret");
+	chan_close(&c);
+	pol_session_free(ps);
+	policy_unref(pol);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cmd_classify),
+		cmocka_unit_test(test_cmd_render),
+		cmocka_unit_test(test_filter_refuses_by_policy),
 		cmocka_unit_test(test_upload_one_file),
 		cmocka_unit_test(test_upload_plain_target),
 		cmocka_unit_test(test_upload_refused_file),

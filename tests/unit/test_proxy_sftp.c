@@ -10,6 +10,7 @@
 
 #include <openssl/sha.h>
 
+#include "policy/policy.h"
 #include "proxy/px_error.h"
 #include "proxy/sftp_filter.h"
 
@@ -1129,6 +1130,114 @@ test_captured_openssh(void **state)
 	golden_sftp(13);
 }
 
+/* ---- the transfer rules of a real policy --------------------------------- */
+
+static const char xfer_policy[] =
+"user u {\n}\n"
+"target t {\n    address 127.0.0.1\n}\n"
+"rule vendors {\n    who user:u\n    where *\n    sftp both\n"
+"    deny \"... /etc/shadow ...\"\n}\n";
+
+static int
+policy_check(void *ctx, enum pol_xfer_op op, const char *path, const char *path2,
+    char *msg, size_t cap)
+{
+	struct pol_decision d;
+	int ok;
+
+	policy_decide_transfer(ctx, op, path, path2, POL_ANYTIME, &d);
+	ok = d.verdict == POL_ALLOW;
+	if (!ok)
+		snprintf(msg, cap, "escort: %s", d.reason);
+	pol_decision_free(&d);
+	return ok;
+}
+
+/* Whether the client got a PERMISSION_DENIED status for id whose message
+ * holds want. */
+static int
+got_denied(const struct chan *c, uint32_t id, const char *want)
+{
+	size_t i = 0;
+
+	while (i + 9 <= c->ndown) {
+		uint32_t len = (uint32_t)c->down[i] << 24 | c->down[i + 1] << 16 |
+		    c->down[i + 2] << 8 | c->down[i + 3];
+		const uint8_t *b = c->down + i + 4;
+
+		if (b[0] == STATUS && len > 13 &&
+		    ((uint32_t)b[1] << 24 | b[2] << 16 | b[3] << 8 | b[4]) == id &&
+		    ((uint32_t)b[5] << 24 | b[6] << 16 | b[7] << 8 | b[8]) == 3 &&
+		    memmem(b + 13, len - 13, want, strlen(want)) != NULL)
+			return 1;
+		i += 4 + len;
+	}
+	return 0;
+}
+
+static void
+test_policy_decides_paths(void **state)
+{
+	struct policy *pol;
+	struct pol_session *ps;
+	struct sftp_filter_config cfg;
+	struct chan c;
+	const char *rule = "escort: denied by rule 'vendors' (line 10): \"... /etc/shadow ...\"";
+	size_t up;
+
+	(void)state;
+	assert_int_equal(policy_load_buffer("t.conf", xfer_policy, sizeof(xfer_policy) - 1, 0,
+	    &pol, NULL), 0);
+	assert_int_equal(policy_admit(pol, "u", "t", POL_ANYTIME, &ps, NULL), 0);
+	memset(&c, 0, sizeof(c));
+	sftp_filter_config_init(&cfg);
+	cfg.mode = XFER_MODE_BOTH;
+	cfg.check.fn = policy_check;
+	cfg.check.ctx = ps;
+	c.f = sftp_filter_new(&cfg);
+	assert_non_null(c.f);
+	handshake(&c);
+	up = c.nup;
+	/* refused: never forwarded, answered with the rule */
+	P1.n = 0;
+	m_open(&P1, 10, "/var/log/../../etc/shadow", 0x01);
+	m_path(&P1, STAT, 11, "//etc/./shadow");
+	m_path2(&P1, RENAME, 12, "/tmp/a", "/etc/shadow");
+	m_path2(&P1, SYMLINK, 13, "/etc/shadow", "/tmp/l");
+	m_path(&P1, REMOVE, 14, "/etc/shadow");
+	m_path(&P1, SETSTAT, 15, "/etc/shadow");
+	m_path(&P1, MKDIR, 16, "/etc/shadow");
+	m_path(&P1, OPENDIR, 17, "/etc/shadow");
+	m_path(&P1, REALPATH, 18, "/etc/shadow");
+	begin(&P1, OPEN); put_u32(&P1, 19); put_u32(&P1, 13);
+	put_bytes(&P1, "/etc/shadow\0x", 13); put_u32(&P1, 1); put_u32(&P1, 0); end(&P1);
+	begin(&P1, EXTENDED); put_u32(&P1, 20); put_str(&P1, "copy-data@openssh.com");
+	put_str(&P1, "h1"); end(&P1);
+	begin(&P1, EXTENDED); put_u32(&P1, 21); put_str(&P1, "posix-rename@openssh.com");
+	put_str(&P1, "/tmp/x"); put_str(&P1, "/etc//shadow"); end(&P1);
+	assert_int_equal(cl(&c, &P1, 7), PX_OK);
+	assert_int_equal(c.nup, up);
+	for (uint32_t id = 10; id <= 18; id++)
+		if (!got_denied(&c, id, rule))
+			fail_msg("request %u not refused with the rule", id);
+	assert_true(got_denied(&c, 19, "NUL byte"));
+	assert_true(got_denied(&c, 20, "copy-data@openssh.com"));
+	assert_true(got_denied(&c, 21, rule));
+	assert_true(c.nrec >= 12);
+	for (size_t i = 0; i < c.nrec; i++)
+		assert_int_equal(c.rec[i]->outcome, XFER_OUT_DENIED);
+	/* allowed ones pass unchanged */
+	P1.n = 0;
+	m_open(&P1, 30, "/etc/passwd", 0x01);
+	m_path(&P1, STAT, 31, "/etc/shadow.d");
+	assert_int_equal(cl(&c, &P1, 1 << 20), PX_OK);
+	assert_int_equal(c.nup, up + P1.n);
+	assert_memory_equal(c.up + up, P1.b, P1.n);
+	chan_close(&c);
+	pol_session_free(ps);
+	policy_unref(pol);
+}
+
 int
 main(void)
 {
@@ -1143,6 +1252,7 @@ main(void)
 		cmocka_unit_test(test_reply_waits_for_frame_boundary),
 		cmocka_unit_test(test_reply_waits_for_version),
 		cmocka_unit_test(test_held_refusals_bounded),
+		cmocka_unit_test(test_policy_decides_paths),
 		cmocka_unit_test(test_ops_recorded),
 		cmocka_unit_test(test_failed_write),
 		cmocka_unit_test(test_finish_incomplete),

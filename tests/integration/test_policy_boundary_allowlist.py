@@ -10,6 +10,9 @@ from harness.boundary import BoundaryWorld, Case, cases
 # about 50 s on two busy cores; ASan+UBSan builds run several times slower
 TIMEOUT = 600 if "san" in BIN else 240
 
+# `test * *` and `printf * *` are what an admin writes for `test -f FILE` and
+# `printf FORMAT ARG`: a `*` must not reach their forms that run code
+# (`test -v 'a[$(CMD)]'`, `printf -v'a[$(CMD)]' x`).
 POLICY = r"""
 rule tight {
     who user:alice

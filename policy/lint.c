@@ -177,6 +177,40 @@ lint_dir_star(const struct pol_rule *r, const struct pattern *pt, struct pol_dia
 	return 0;
 }
 
+/* A pattern word with a ".." component: compared in normal form, where
+ * ".." has been folded, while a command that writes ".." after a directory
+ * name is read as any directory (escort-policy(5), PATH NORMALISATION). */
+static long
+lint_dotdot(const struct pol_rule *r, const struct pattern *pt, struct pol_diags *d)
+{
+	for (size_t i = 0; i < pt->nw; i++) {
+		const struct pword *w = &pt->w[i];
+		if (!w->slash)
+			continue;
+		/* the word as written: the i-th blank-separated word of the text */
+		const char *s = pt->text, *e = s;
+		for (size_t k = 0; k <= i; k++) {
+			s = e + strspn(e, " \t");
+			e = s + strcspn(s, " \t");
+		}
+		bool dotdot = false;
+		for (const char *c = s; c < e;) {
+			size_t l = strcspn(c, "/ \t");
+			if (l == 2 && c[0] == '.' && c[1] == '.')
+				dotdot = true;
+			c += l + 1;	/* past the '/' */
+		}
+		if (!dotdot)
+			continue;
+		pol_diags_add(d, POL_SEV_WARNING, r->file, pt->line, pt->col,
+		    "pattern \"%s\": '%.*s' holds '..': it is compared as '%s', and a command word "
+		    "with '..' is read as any directory (see PATH NORMALISATION in escort-policy(5))",
+		    pt->text, (int)(e - s), s, w->s);
+		return 1;
+	}
+	return 0;
+}
+
 static long
 lint_patterns(const struct pol_rule *r, struct pol_diags *d)
 {
@@ -189,6 +223,7 @@ lint_patterns(const struct pol_rule *r, struct pol_diags *d)
 			    "command, so it can never match as meant", pt->text);
 			n++;
 		}
+		n += lint_dotdot(r, pt, d);
 		if (pt->verdict != POL_ALLOW)
 			continue;
 		n += lint_dir_star(r, pt, d);

@@ -149,11 +149,12 @@ base_name(const char *s, size_t len, size_t *bl)
  * glob is read as tokens: a literal byte (possibly escaped), '?', a
  * bracket expression (taken as any one byte but '/': conservative for a
  * deny, and an allow never relies on it), '*' (any bytes but '/', as in
- * pathname expansion) and "**" (any bytes: bash's globstar, where
- * "**" + "/" may also match nothing, and the unknown directory of a path
- * form).  A pattern word has only '*', which matches any bytes.
+ * pathname expansion), "**" (any bytes: bash's globstar) and "**" + "/"
+ * (nothing, or any bytes and a '/': any directories or none with
+ * globstar, and the unknown directory of a path form).  A pattern word has
+ * only '*', which matches any bytes.
  */
-enum gtok_kind { GT_END, GT_LIT, GT_ONE, GT_STAR, GT_STARS };
+enum gtok_kind { GT_END, GT_LIT, GT_ONE, GT_STAR, GT_STARS, GT_DIRS };
 
 struct gtok {
 	enum gtok_kind kind;
@@ -172,9 +173,10 @@ gtok_next(const char *g, size_t len, size_t *i)
 			return (struct gtok){ GT_STAR, 0 };
 		while (*i < len && g[*i] == '*')
 			(*i)++;
-		/* with globstar, STARSTAR/ matches any directories, or none */
-		if (*i < len && g[*i] == '/')
+		if (*i < len && g[*i] == '/') {
 			(*i)++;
+			return (struct gtok){ GT_DIRS, 0 };
+		}
 		return (struct gtok){ GT_STARS, 0 };
 	}
 	if (c == '?')
@@ -230,6 +232,23 @@ glob_meets(const char *g, size_t gl, const char *p, size_t pl)
 			return cur[pl];
 		bool alive = false;
 		memset(nxt, 0, pl + 1);
+		if (t.kind == GT_DIRS) {
+			/* nothing; or any bytes (p[k..j) for some cur[k]) and a '/' */
+			bool any = false;
+			for (size_t j = 0; j <= pl; j++) {
+				any = any || cur[j];
+				if (cur[j] || (any && j < pl && p[j] == '*'))
+					nxt[j] = alive = true;
+				if (any && j < pl && p[j] == '/')
+					nxt[j + 1] = alive = true;
+			}
+			if (!alive)
+				return false;
+			bool *x = cur;
+			cur = nxt;
+			nxt = x;
+			continue;
+		}
 		for (size_t j = 0; j <= pl; j++) {
 			if (!cur[j])
 				continue;
@@ -290,14 +309,9 @@ pword_is_star(const struct pword *pw)
 	return pw->len == 1 && pw->s[0] == '*';
 }
 
-/*
- * One pattern word against one command word at position `pos`.  Allow
- * patterns (conservative false) match a word only when every path it may
- * name matches; deny and approve patterns when any spelling or expansion
- * of it may match.
- */
-static bool
-word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conservative)
+/* word_match for a word with a path form or expansions. */
+static bool __attribute__((noinline))
+word_match_form(const struct pword *pw, const struct cword *w, size_t pos, bool conservative)
 {
 	if ((w->flags & (POL_W_VAR | POL_W_SUBST | POL_W_BRACE)) || (w->pf & PF_ANY))
 		return conservative || pword_is_star(pw);
@@ -338,6 +352,28 @@ word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conse
 			return true;
 	}
 	return false;
+}
+
+/*
+ * One pattern word against one command word at position `pos`.  Allow
+ * patterns (conservative false) match a word only when every path it may
+ * name matches; deny and approve patterns when any spelling or expansion
+ * of it may match.  Most words are plain text in normal form: compared as
+ * they are here, the rest in word_match_form.
+ */
+static inline bool
+word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conservative)
+{
+	if (w->ps != NULL || (w->flags & (POL_W_GLOB | POL_W_VAR | POL_W_SUBST | POL_W_BRACE)))
+		return word_match_form(pw, w, pos, conservative);
+	if (word_glob(pw->s, pw->len, w->s, w->len))
+		return true;
+	if (!conservative || pos != 0 || pw->slash)
+		return false;
+	/* deny, approve: the command name by its last component */
+	size_t bl;
+	const char *b = base_name(w->s, w->len, &bl);
+	return b != w->s && word_glob(pw->s, pw->len, b, bl);
 }
 
 /* Whether a word may become no word or several: an unquoted glob (with

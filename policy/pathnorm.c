@@ -1,18 +1,22 @@
 /*
  * pathnorm.c: lexical path normalisation (pathnorm.h), and the path form
  * of a command's words and of pattern words that the matcher compares
- * (pol_int.h: pathnorm_cwords, pathnorm_pattern, pathnorm_is_chdir).
+ * (pol_int.h: pathnorm_cwords, pathnorm_pattern, pathnorm_is_chdir,
+ * pathnorm_wrapper_chdirs, pathnorm_redirect_words, pathnorm_note).
  *
  * A command word's path form is one of:
  *   exact  its normal form (pathnorm.h);
  *   glob   an fnmatch-style glob (backslash escapes) of every path it could
- *          name: a glob word in normal form; a word whose ".." removed a
- *          directory name or climbed above a relative start ("*" then the
- *          part after the last such ".."; a symlink may lead anywhere); a
- *          tilde word ("~root/x" is "*" "/x"); a relative word after cd,
- *          pushd or popd ("*" "/" the word);
+ *          name, where "**" is any directory (match.c): a glob word in
+ *          normal form; a word whose ".." removed a directory name or
+ *          climbed above a relative start ("**" then the part after the
+ *          last such ".."; a symlink may lead anywhere); a tilde word
+ *          ("~root/x" is "**" "/x"); a relative word after cd, pushd or
+ *          popd, or after a wrapper that changes directory ("**" "/" the
+ *          word);
  *   any    could be anything: a glob with a component that could match
  *          "." or "..", or a bracket expression holding '/'.
+ * Words already in normal form get no form: they are compared as they are.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -122,12 +126,24 @@ pathnorm_pattern(char *s, size_t len, bool broad)
 	char small[256], *buf = len + 2 <= sizeof(small) ? small : malloc(len + 2);
 	if (buf == NULL)
 		return len;	/* left as written: compared as written */
-	unsigned f;
-	size_t n = clean(s, len, buf, false, &f, NULL);
+	size_t n = clean(s, len, buf, false, NULL, NULL);
 	bool keep = false;
-	/* ".." after a '*' cannot be folded: the '*' may span components */
-	if (f & (POL_PATH_POPPED | POL_PATH_ABOVE))
-		keep = memchr(s, '*', len) != NULL;
+	/* ".." after a '*' cannot be folded, as the '*' may span components:
+	 * an allow keeps the word as written (matching no normal form), a
+	 * deny or approve widens it to "*" */
+	size_t last_dd = 0;
+	for (size_t i = 0; i + 1 < len; i++)
+		if (s[i] == '.' && s[i + 1] == '.' && (i == 0 || s[i - 1] == '/') &&
+		    (i + 2 == len || s[i + 2] == '/'))
+			last_dd = i + 2;
+	if (last_dd > 0 && memchr(s, '*', last_dd) != NULL) {
+		if (broad) {
+			memcpy(buf, "*", 2);
+			n = 1;
+		} else {
+			keep = true;
+		}
+	}
 	/* "DIR/STAR/" (ending in '/') is narrower than "DIR/STAR": an allow
 	 * keeps it, a deny or approve widens to it */
 	if (!broad && len >= 2 && s[len - 1] == '/' && s[len - 2] == '*')
@@ -161,6 +177,8 @@ pathnorm_is_chdir(const struct pol_simple *sc)
 {
 	for (size_t i = 0; i < sc->nwords; i++) {
 		const struct pol_word *w = &sc->words[i];
+		if (w->len < 2 || w->len > 7)	/* not "cd" ... "builtin", nor -p */
+			return false;
 		if (in_table(chdir_names, w->s, w->len))
 			return true;
 		if (!in_table(chdir_prefixes, w->s, w->len) && !(i > 0 && w->len > 0 && w->s[0] == '-'))
@@ -403,9 +421,12 @@ needs_form(const struct cword *w, size_t pos, bool after_cd)
 {
 	if (w->flags & (POL_W_GLOB | POL_W_TILDE))
 		return true;
-	if (after_cd && (pos > 0 || memchr(w->s, '/', w->len) != NULL))
+	bool slash = memchr(w->s, '/', w->len) != NULL;
+	if (after_cd && (pos > 0 || slash))
 		return true;
-	return w->len > 0 && !plain_is_normal(w->s, w->len);
+	if (!slash)	/* only "." and ".." need a form */
+		return w->len <= 2 && comp_dots(w->s, w->len, false) != 0;
+	return !plain_is_normal(w->s, w->len);
 }
 
 /* Escapes the glob characters of a literal word into out; returns the

@@ -12,8 +12,8 @@
  * the kernel resolve the path elsewhere (/var/run/../etc/shadow is
  * /etc/shadow where /var/run links to /run): callers that enforce a boundary
  * must then treat the path as "anywhere below an unknown directory" (the
- * policy engine matches "*" + the rest after the last such "..").  The same
- * holds for POL_PATH_ABOVE.  The text after the last "..", which is all that
+ * policy engine matches it as any directory followed by the rest after the
+ * last such "..").  The same holds for POL_PATH_ABOVE.  The text after the last "..", which is all that
  * is certain, starts at the offset given in *tail (see below).
  *
  * For file transfers: an SFTP or scp path that is relative is relative to

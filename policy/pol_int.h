@@ -199,9 +199,12 @@ struct cword {
 					 * text "~/x", the form any directory + "/x") */
 
 /* pathnorm.c: fills the path form of w[0..n); `after_cd`: a cd, pushd or
- * popd ran before on the line.  *mem gets storage the forms point into,
- * for the caller to free after matching (NULL when none was needed).
- * Returns 0 or POL_E_NOMEM. */
+ * popd ran before on the line, so relative words (but w[0] and options)
+ * name a path below an unknown directory; a transfer path, relative to a
+ * login directory the policy does not know, is checked the same way (as
+ * w[1] after a verb, with after_cd true).  *mem gets storage the forms
+ * point into, for the caller to free after matching (NULL when none was
+ * needed).  Returns 0 or POL_E_NOMEM. */
 int pathnorm_cwords(struct cword *w, size_t n, bool after_cd, char **mem);
 /* Whether a simple command changes the working directory. */
 bool pathnorm_is_chdir(const struct pol_simple *sc);

@@ -6,37 +6,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "recorder/journal.h"
+#include "recorder/journal_internal.h"
 #include "recorder/rec_error.h"
 #include "recorder/segfile.h"
 #include "recorder/segment.h"
 #include "recorder/transcript.h"
 #include "recorder/tw_internal.h"
-#include "recorder/verify.h"
-
-#define JOURNAL_CHAIN_ID "journal"
 
 static const char journal_label[] = "escort-journal-v1";
-
-struct journal {
-	pthread_mutex_t lock;
-	int fd;
-	int no_sync;
-	int failed;
-	const struct seal_signer *signer;
-	uint8_t head[SEAL_HASH_LEN];
-	uint32_t nseg;
-	uint64_t size;
-};
 
 /* The signed body of an entry (payload up to the key id). */
 static int
 journal_body(struct buf *b, const struct journal_entry *e)
 {
-	size_t idlen = strnlen(e->id, sizeof(e->id));
+	size_t idlen = strnlen(e->id, sizeof(e->id)), tl;
 	int r;
 
 	if (idlen == 0 || idlen > SEAL_ID_MAX)
@@ -50,6 +38,12 @@ journal_body(struct buf *b, const struct journal_entry *e)
 	    (r = buf_put(b, e->head, SEAL_HASH_LEN)) != REC_OK ||
 	    (r = buf_put_u64(b, e->wall_ns)) != REC_OK)
 		return r;
+	if (JOURNAL_HAS_TEXT(e->kind)) {
+		tl = e->text != NULL ? strnlen(e->text, JOURNAL_TEXT_MAX) : 0;
+		if ((r = buf_put_u16(b, (uint16_t)tl)) != REC_OK ||
+		    (tl > 0 && (r = buf_put(b, e->text, tl)) != REC_OK))
+			return r;
+	}
 	return REC_OK;
 }
 
@@ -66,19 +60,21 @@ journal_message(struct buf *m, const uint8_t prev[SEAL_HASH_LEN],
 	return REC_OK;
 }
 
-/* Parses an entry payload; *body_len is the signed part's length. */
+/* Parses an entry payload; *body_len is the signed part's length; text
+ * (JOURNAL_TEXT_MAX + 1 bytes) receives the text. */
 static int
 journal_parse(const struct seg *s, struct journal_entry *e, size_t *body_len,
-    const uint8_t **keyid, const uint8_t **sig)
+    const uint8_t **keyid, const uint8_t **sig, char *text)
 {
 	struct buf b;
 	uint8_t idlen;
-	const uint8_t *id;
+	uint16_t tl;
+	const uint8_t *id, *tp;
 
 	memset(e, 0, sizeof(*e));
 	buf_view(&b, s->payload, s->len);
 	if (buf_get_u8(&b, &e->kind) != REC_OK || e->kind < JOURNAL_OPEN ||
-	    e->kind > JOURNAL_RECOVER || buf_get_u8(&b, &idlen) != REC_OK ||
+	    e->kind > JOURNAL_ALTERED || buf_get_u8(&b, &idlen) != REC_OK ||
 	    idlen == 0 || idlen > SEAL_ID_MAX ||
 	    buf_get_bytes(&b, idlen, &id) != REC_OK ||
 	    buf_get_u32(&b, &e->seg_index) != REC_OK ||
@@ -87,6 +83,16 @@ journal_parse(const struct seg *s, struct journal_entry *e, size_t *body_len,
 	    buf_get(&b, e->head, SEAL_HASH_LEN) != REC_OK ||
 	    buf_get_u64(&b, &e->wall_ns) != REC_OK)
 		return REC_EFORMAT;
+	text[0] = '\0';
+	if (JOURNAL_HAS_TEXT(e->kind)) {
+		if (buf_get_u16(&b, &tl) != REC_OK || tl > JOURNAL_TEXT_MAX ||
+		    buf_get_bytes(&b, tl, &tp) != REC_OK ||
+		    memchr(tp, '\0', tl) != NULL)
+			return REC_EFORMAT;
+		memcpy(text, tp, tl);
+		text[tl] = '\0';
+		e->text = text;
+	}
 	*body_len = s->len - buf_len(&b);
 	if (buf_get_bytes(&b, SEAL_KEYID_LEN, keyid) != REC_OK ||
 	    buf_get_bytes(&b, SEAL_SIG_LEN, sig) != REC_OK || buf_len(&b) != 0)
@@ -97,13 +103,7 @@ journal_parse(const struct seg *s, struct journal_entry *e, size_t *body_len,
 	return REC_OK;
 }
 
-/*
- * Scans the journal at fd: chain, indexes, entry syntax and (v non-NULL)
- * signatures.  Sets *end, *nseg and head to the valid prefix.  Returns REC_OK
- * (clean or torn end: *torn says which), a callback's non-zero value, or an
- * error with *bad_offset.
- */
-static int
+int
 journal_scan(int fd, const struct seal_verifier *v, journal_cb cb, void *arg,
     uint64_t *end, uint32_t *nseg, uint8_t head[SEAL_HASH_LEN],
     uint64_t *bad_offset, int *torn)
@@ -114,6 +114,7 @@ journal_scan(int fd, const struct seal_verifier *v, journal_cb cb, void *arg,
 	struct buf m;
 	struct stat st;
 	const uint8_t *raw, *keyid, *sig;
+	char text[JOURNAL_TEXT_MAX + 1];
 	size_t rawlen, blen;
 	uint64_t off;
 	uint32_t index = 0;
@@ -121,6 +122,7 @@ journal_scan(int fd, const struct seal_verifier *v, journal_cb cb, void *arg,
 
 	*torn = 0;
 	*end = 0;
+	*nseg = 0;
 	seal_chain_init(head, JOURNAL_CHAIN_ID, strlen(JOURNAL_CHAIN_ID));
 	if (fstat(fd, &st) != 0)
 		return REC_EIO;
@@ -153,7 +155,7 @@ journal_scan(int fd, const struct seal_verifier *v, journal_cb cb, void *arg,
 			r = REC_EFORMAT;
 			goto out;
 		}
-		if ((r = journal_parse(&s, &e, &blen, &keyid, &sig)) != REC_OK)
+		if ((r = journal_parse(&s, &e, &blen, &keyid, &sig, text)) != REC_OK)
 			goto out;
 		if (v != NULL) {
 			if (memcmp(keyid, seal_verifier_keyid(v), SEAL_KEYID_LEN) != 0) {
@@ -169,6 +171,8 @@ journal_scan(int fd, const struct seal_verifier *v, journal_cb cb, void *arg,
 		seal_chain_step(head, raw, rawlen);
 		*end = off + rawlen;
 		*nseg = index + 1;
+		e.raw = raw;
+		e.rawlen = rawlen;
 		if (cb != NULL && (r = cb(arg, &e, index, off)) != 0)
 			goto out;
 	}
@@ -180,7 +184,159 @@ out:
 	return r;
 }
 
+/* ---- what the journal says of each session (open addressing) ---------- */
+
+static uint64_t
+jsess_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *id; id++)
+		h = (h ^ (uint8_t)*id) * 1099511628211ull;
+	return h;
+}
+
+static struct jsess *
+jsess_find(struct journal *j, const char *id, int add)
+{
+	struct jsess *t;
+	size_t i, cap;
+
+	if (add && (j->tabn + 1) * 2 > j->tabcap) {
+		cap = j->tabcap ? j->tabcap * 2 : 256;
+		if ((t = calloc(cap, sizeof(*t))) == NULL)
+			return NULL;
+		for (i = 0; i < j->tabcap; i++) {
+			size_t k;
+
+			if (j->tab[i].id[0] == '\0')
+				continue;
+			for (k = jsess_hash(j->tab[i].id) & (cap - 1);
+			    t[k].id[0] != '\0'; k = (k + 1) & (cap - 1))
+				;
+			t[k] = j->tab[i];
+		}
+		free(j->tab);
+		j->tab = t;
+		j->tabcap = cap;
+	}
+	if (j->tabcap == 0)
+		return NULL;
+	for (i = jsess_hash(id) & (j->tabcap - 1); j->tab[i].id[0] != '\0';
+	    i = (i + 1) & (j->tabcap - 1))
+		if (strcmp(j->tab[i].id, id) == 0)
+			return &j->tab[i];
+	if (!add)
+		return NULL;
+	snprintf(j->tab[i].id, sizeof(j->tab[i].id), "%s", id);
+	j->tab[i].order = j->order++;
+	j->tabn++;
+	return &j->tab[i];
+}
+
+/* Updates the session table and the Merkle tree with one entry. */
 static int
+journal_note(struct journal *j, const struct journal_entry *e,
+    const uint8_t *raw, size_t rawlen)
+{
+	uint8_t leaf[SEAL_HASH_LEN];
+	struct jsess *s;
+
+	merkle_leaf(raw, rawlen, leaf);
+	merkle_frontier_add(&j->tree, leaf);
+	if (e->kind > JOURNAL_RECOVER || strcmp(e->id, JOURNAL_CHAIN_ID) == 0)
+		return REC_OK;
+	if ((s = jsess_find(j, e->id, e->kind == JOURNAL_OPEN)) == NULL)
+		return e->kind == JOURNAL_OPEN ? REC_ENOMEM : REC_OK;
+	switch (e->kind) {
+	case JOURNAL_OPEN:
+		s->js.state = JOURNAL_SESS_OPEN;
+		s->js.open_end = e->offset;
+		memcpy(s->js.open_head, e->head, SEAL_HASH_LEN);
+		break;
+	case JOURNAL_CHECKPOINT:
+		s->js.has_cp = 1;
+		s->js.cp_index = e->seg_index;
+		s->js.cp_offset = e->offset;
+		memcpy(s->js.cp_head, e->head, SEAL_HASH_LEN);
+		break;
+	case JOURNAL_CLOSE:
+		s->js.state = JOURNAL_SESS_CLOSED;
+		break;
+	}
+	return REC_OK;
+}
+
+static int
+journal_load_cb(void *arg, const struct journal_entry *e, uint32_t index,
+    uint64_t offset)
+{
+	(void)index;
+	(void)offset;
+	return journal_note(arg, e, e->raw, e->rawlen);
+}
+
+int
+journal_session_get(struct journal *j, const char *id,
+    struct journal_session *out)
+{
+	struct jsess *s;
+	int r = REC_ENOENT;
+
+	pthread_mutex_lock(&j->lock);
+	if ((s = jsess_find(j, id, 0)) != NULL) {
+		*out = s->js;
+		r = REC_OK;
+	}
+	pthread_mutex_unlock(&j->lock);
+	return r;
+}
+
+static int
+jsess_cmp_order(const void *a, const void *b)
+{
+	const struct jsess *x = *(struct jsess *const *)a;
+	const struct jsess *y = *(struct jsess *const *)b;
+
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+int
+journal_each_open(struct journal *j, int (*cb)(void *arg, const char *id),
+    void *arg)
+{
+	struct jsess **list;
+	char (*ids)[SEAL_ID_MAX + 1];
+	size_t i, n = 0;
+	int r = 0;
+
+	pthread_mutex_lock(&j->lock);
+	list = calloc(j->tabn + 1, sizeof(*list));
+	ids = calloc(j->tabn + 1, sizeof(*ids));
+	if (list == NULL || ids == NULL) {
+		pthread_mutex_unlock(&j->lock);
+		free(list);
+		free(ids);
+		return REC_ENOMEM;
+	}
+	for (i = 0; i < j->tabcap; i++)
+		if (j->tab[i].id[0] != '\0' &&
+		    j->tab[i].js.state == JOURNAL_SESS_OPEN)
+			list[n++] = &j->tab[i];
+	qsort(list, n, sizeof(*list), jsess_cmp_order);
+	for (i = 0; i < n; i++)
+		memcpy(ids[i], list[i]->id, sizeof(ids[i]));
+	pthread_mutex_unlock(&j->lock);
+	for (i = 0; i < n && r == 0; i++)
+		r = cb(arg, ids[i]);
+	free(list);
+	free(ids);
+	return r;
+}
+
+/* ---- appending ---------------------------------------------------------- */
+
+int
 journal_append_locked(struct journal *j, const struct journal_entry *e)
 {
 	struct buf body, m, out;
@@ -191,6 +347,16 @@ journal_append_locked(struct journal *j, const struct journal_entry *e)
 
 	if (j->failed)
 		return REC_ESTATE;
+	{
+		/* Cut or extended by another process since our last append:
+		 * appending would hide it.  Stop journaling. */
+		struct stat st;
+
+		if (fstat(j->fd, &st) != 0 || (uint64_t)st.st_size != j->size) {
+			j->failed = 1;
+			return REC_ETAMPER;
+		}
+	}
 	buf_init(&body, 0);
 	buf_init(&m, 0);
 	buf_init(&out, 0);
@@ -221,7 +387,9 @@ journal_append_locked(struct journal *j, const struct journal_entry *e)
 	seal_chain_step(j->head, buf_ptr(&out), buf_len(&out));
 	j->nseg++;
 	j->size += buf_len(&out);
-	r = REC_OK;
+	r = journal_note(j, e, buf_ptr(&out), buf_len(&out));
+	if (r == REC_OK && e->kind == JOURNAL_CLOSE)
+		r = journal_head_issue_locked(j, 0, NULL);
 out:
 	buf_free(&body);
 	buf_free(&m);
@@ -240,189 +408,147 @@ journal_append(struct journal *j, const struct journal_entry *e)
 	return r;
 }
 
-/* What the journal knows of one session, for reconciliation. */
-struct journal_known {
-	char id[SEAL_ID_MAX + 1];
-	int closed;
-};
+/* ---- opening ------------------------------------------------------------ */
 
-struct journal_known_set {
-	struct journal_known *k;
-	size_t n, cap;
-};
-
+/* 1 when store holds nothing (or only an empty sessions directory, and the
+ * public key the recorder writes beside it at start). */
 static int
-journal_known_cb(void *arg, const struct journal_entry *e, uint32_t index,
-    uint64_t offset)
+journal_store_is_new(const char *store)
 {
-	struct journal_known_set *ks = arg;
-	struct journal_known *nk;
-
-	(void)index;
-	(void)offset;
-	if (ks->n == ks->cap) {
-		ks->cap = ks->cap ? ks->cap * 2 : 256;
-		if ((nk = realloc(ks->k, ks->cap * sizeof(*nk))) == NULL)
-			return REC_ENOMEM;
-		ks->k = nk;
-	}
-	memcpy(ks->k[ks->n].id, e->id, sizeof(e->id));
-	ks->k[ks->n++].closed = e->kind == JOURNAL_CLOSE;
-	return 0;
-}
-
-static int
-journal_known_cmp_id(const void *a, const void *b)
-{
-	return strcmp(((const struct journal_known *)a)->id,
-	    ((const struct journal_known *)b)->id);
-}
-
-static int
-journal_known_cmp(const void *a, const void *b)
-{
-	const struct journal_known *x = a, *y = b;
-	int c = strcmp(x->id, y->id);
-
-	return c ? c : y->closed - x->closed;	/* closed entries first */
-}
-
-/* Appends an entry describing segment g of the file checked in vr. */
-static int
-journal_put_seg(struct journal *j, uint8_t kind, const struct verify_file_result *vr,
-    size_t g, uint64_t last_seq)
-{
-	struct journal_entry e;
-	const struct verify_seg *s = &vr->seg[g];
-
-	memset(&e, 0, sizeof(e));
-	e.kind = kind;
-	memcpy(e.id, vr->id, sizeof(e.id));
-	e.seg_index = (uint32_t)g;
-	e.offset = kind == JOURNAL_OPEN ? s->end : s->offset;
-	e.last_seq = last_seq;
-	memcpy(e.head, kind == JOURNAL_OPEN ? s->head_after : s->head_before,
-	    SEAL_HASH_LEN);
-	e.wall_ns = tw_now_wall();
-	return journal_append_locked(j, &e);
-}
-
-/*
- * Brings the journal up to date with session files after a crash between
- * a session write and its journal entry: a finished session whose close is
- * not journaled gets its close entry; a session file unknown to the journal
- * is adopted only if it holds a checkpoint signed by this recorder's key
- * (an unsigned stranger stays unknown, for verify to report), except
- * that a file holding only its head (or part of it) is renamed ID.est.orphan:
- * a crash came between its creation and its journal entry, before the
- * session was accepted.  Sessions the journal already has closed are not
- * read.
- */
-static int
-journal_reconcile(struct journal *j, const char *store)
-{
-	struct journal_known_set ks = { NULL, 0, 0 };
-	struct journal_known key, *found;
-	struct verify_file_result vr;
-	struct seal_verifier *v = NULL;
+	char sub[4096];
 	struct dirent *d;
-	char dir[4096], path[4400];
-	size_t n, sl = strlen(TR_SUFFIX), w, i;
-	uint64_t bad = 0;
 	DIR *dp;
-	int fd, torn, r;
+	int empty = 1;
 
-	snprintf(dir, sizeof(dir), "%s/%s", store, TR_SESSIONS_DIR);
-	if ((dp = opendir(dir)) == NULL)
-		return REC_OK;
-	r = journal_scan(j->fd, NULL, journal_known_cb, &ks, &(uint64_t){ 0 },
-	    &(uint32_t){ 0 }, (uint8_t[SEAL_HASH_LEN]){ 0 }, &bad, &torn);
-	if (r == REC_OK)
-		r = seal_signer_verifier(j->signer, &v);
-	if (r != REC_OK)
-		goto out;
-	if (ks.n > 0)
-		qsort(ks.k, ks.n, sizeof(*ks.k), journal_known_cmp);
-	for (i = w = 0; i < ks.n; i++)	/* one per id, closed if ever closed */
-		if (w == 0 || strcmp(ks.k[w - 1].id, ks.k[i].id) != 0)
-			ks.k[w++] = ks.k[i];
-	ks.n = w;
-	while ((d = readdir(dp)) != NULL) {
-		n = strlen(d->d_name);
-		if (n <= sl || n - sl > SEAL_ID_MAX ||
-		    strcmp(d->d_name + n - sl, TR_SUFFIX) != 0)
+	if ((dp = opendir(store)) == NULL)
+		return errno == ENOENT;
+	while (empty && (d = readdir(dp)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
+		    strcmp(d->d_name, "public-key.pem") == 0 ||
+		    strcmp(d->d_name, "public-key.pem.tmp") == 0)
 			continue;
-		memcpy(key.id, d->d_name, n - sl);
-		key.id[n - sl] = '\0';
-		found = ks.n ? bsearch(&key, ks.k, ks.n, sizeof(*ks.k),
-		    journal_known_cmp_id) : NULL;
-		if (!tw_id_valid(key.id) || (found != NULL && found->closed))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		r = verify_file(fd, key.id, v, 0, &vr);
-		close(fd);
-		if (r == REC_OK && vr.err == REC_OK && found == NULL &&
-		    vr.signed_end == 0 && vr.nseg <= 1) {
-			/* Created, then the crash came before its journal
-			 * entry: it was never accepted, so it holds nothing
-			 * but its head.  Set it aside, out of the store. */
-			char orphan[4500];
+		if (strcmp(d->d_name, TR_SESSIONS_DIR) == 0) {
+			DIR *sp;
+			struct dirent *e;
 
-			snprintf(orphan, sizeof(orphan), "%s%s", path,
-			    JOURNAL_ORPHAN_SUFFIX);
-			if (rename(path, orphan) != 0)
-				r = rec_from_errno(errno);
-		} else if (r == REC_OK && vr.err == REC_OK && vr.nseg > 0 &&
-		    (found != NULL || vr.signed_end > 0)) {
-			if (found == NULL)
-				r = journal_put_seg(j, JOURNAL_OPEN, &vr, 0, 0);
-			if (r == REC_OK && vr.finished)
-				r = journal_put_seg(j, JOURNAL_CLOSE, &vr,
-				    vr.nseg - 1, vr.last_seq);
+			snprintf(sub, sizeof(sub), "%s/%s", store, TR_SESSIONS_DIR);
+			if ((sp = opendir(sub)) == NULL) {
+				empty = 0;
+				break;
+			}
+			while ((e = readdir(sp)) != NULL)
+				if (strcmp(e->d_name, ".") != 0 &&
+				    strcmp(e->d_name, "..") != 0)
+					empty = 0;
+			closedir(sp);
+			continue;
 		}
-		verify_file_result_free(&vr);
-		if (r == REC_ENOMEM || r == REC_EIO || r == REC_ENOSPC)
-			goto out;
-		r = REC_OK;
+		empty = 0;
 	}
-out:
 	closedir(dp);
-	seal_verifier_free(v);
-	free(ks.k);
-	return r;
+	return empty;
 }
 
 int
-journal_open(const char *store, const struct seal_signer *signer, int no_sync,
-    struct journal **out)
+journal_new(const char *store, const struct seal_signer *signer, int no_sync,
+    int fd, struct journal **out)
 {
-	char path[4096];
 	struct journal *j;
-	struct journal_entry e;
-	struct stat st;
-	uint64_t end = 0, bad = 0;
-	int torn, r;
+	char path[4096];
 
-	if (snprintf(path, sizeof(path), "%s/%s", store, JOURNAL_FILE) >=
-	    (int)sizeof(path))
-		return REC_EINVAL;
-	if (mkdir(store, 0750) != 0 && errno != EEXIST)
-		return rec_from_errno(errno);
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return REC_ENOMEM;
 	pthread_mutex_init(&j->lock, NULL);
 	j->signer = signer;
 	j->no_sync = no_sync;
-	if ((j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640)) < 0) {
-		r = rec_from_errno(errno);
+	j->fd = fd;
+	j->heads_fd = -1;
+	snprintf(j->store, sizeof(j->store), "%s", store);
+	merkle_frontier_init(&j->tree);
+	seal_chain_init(j->head, JOURNAL_CHAIN_ID, strlen(JOURNAL_CHAIN_ID));
+	snprintf(path, sizeof(path), "%s/%s", store, TREEHEAD_FILE);
+	j->heads_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (j->heads_fd < 0) {
+		int r = rec_from_errno(errno);
+
+		j->fd = -1;
+		journal_close(j);
+		return r;
+	}
+	*out = j;
+	return REC_OK;
+}
+
+/* Opens (creating when asked) the journal file and takes its lock. */
+int
+journal_open_file(const char *path, int create, int *fdp)
+{
+	int fd, flags = O_RDWR | O_APPEND | O_CLOEXEC;
+
+	if (create)
+		flags |= O_CREAT | O_EXCL;
+	if ((fd = open(path, flags, 0640)) < 0)
+		return rec_from_errno(errno);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return errno == EWOULDBLOCK ? REC_ESTATE : rec_from_errno(errno);
+	}
+	*fdp = fd;
+	return REC_OK;
+}
+
+int
+journal_open2(const char *store, const struct seal_signer *signer, int no_sync,
+    struct journal **out, uint64_t *bad_offset)
+{
+	char path[4096], text[160];
+	struct journal *j = NULL;
+	struct journal_entry e;
+	struct stat st;
+	uint64_t end = 0, bad = 0;
+	int torn, fd = -1, create = 0, r;
+
+	if (snprintf(path, sizeof(path), "%s/%s", store, JOURNAL_FILE) >=
+	    (int)sizeof(path))
+		return REC_EINVAL;
+	if (stat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return rec_from_errno(errno);
+		if (!journal_store_is_new(store))
+			return REC_ENOENT;
+		if (mkdir(store, 0750) != 0 && errno != EEXIST)
+			return rec_from_errno(errno);
+		create = 1;
+	}
+	if ((r = journal_open_file(path, create, &fd)) != REC_OK)
+		return r;
+	if ((r = journal_new(store, signer, no_sync, fd, &j)) != REC_OK) {
+		close(fd);
+		return r;
+	}
+	if (create) {
+		memset(&e, 0, sizeof(e));
+		e.kind = JOURNAL_CREATE;
+		snprintf(e.id, sizeof(e.id), "%s", JOURNAL_CHAIN_ID);
+		e.wall_ns = tw_now_wall();
+		e.text = "store created";
+		if ((r = journal_append_locked(j, &e)) != REC_OK)
+			goto fail;
+		*out = j;
+		return REC_OK;
+	}
+	if ((r = journal_scan(j->fd, NULL, journal_load_cb, j, &end, &j->nseg,
+	    j->head, &bad, &torn)) != REC_OK) {
+		if (bad_offset != NULL)
+			*bad_offset = bad;
 		goto fail;
 	}
-	if ((r = journal_scan(j->fd, NULL, NULL, NULL, &end, &j->nseg, j->head,
-	    &bad, &torn)) != REC_OK)
-		goto fail;
 	j->size = end;
+	if (j->nseg == 0 && !torn) {
+		/* An empty journal file is no journal. */
+		r = REC_ENOENT;
+		goto fail;
+	}
 	if (fstat(j->fd, &st) != 0) {
 		r = REC_EIO;
 		goto fail;
@@ -439,16 +565,27 @@ journal_open(const char *store, const struct seal_signer *signer, int no_sync,
 		e.offset = end;
 		memcpy(e.head, j->head, SEAL_HASH_LEN);
 		e.wall_ns = tw_now_wall();
+		snprintf(text, sizeof(text), "cut %llu bytes at offset %llu: "
+		    "an incomplete last entry (torn write)",
+		    (unsigned long long)((uint64_t)st.st_size - end),
+		    (unsigned long long)end);
+		e.text = text;
 		if ((r = journal_append_locked(j, &e)) != REC_OK)
 			goto fail;
 	}
-	if ((r = journal_reconcile(j, store)) != REC_OK)
-		goto fail;
+	j->head_size = j->tree.n;	/* heads of the past were issued */
 	*out = j;
 	return REC_OK;
 fail:
 	journal_close(j);
 	return r;
+}
+
+int
+journal_open(const char *store, const struct seal_signer *signer, int no_sync,
+    struct journal **out)
+{
+	return journal_open2(store, signer, no_sync, out, NULL);
 }
 
 void
@@ -458,7 +595,10 @@ journal_close(struct journal *j)
 		return;
 	if (j->fd >= 0)
 		close(j->fd);
+	if (j->heads_fd >= 0)
+		close(j->heads_fd);
 	pthread_mutex_destroy(&j->lock);
+	free(j->tab);
 	free(j);
 }
 

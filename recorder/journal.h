@@ -5,14 +5,23 @@
  * session (seal.h, chain id "journal"); each entry is signed on its own:
  *
  *   payload = u8 kind | u8 idlen | id | u32 seg_index | u64 offset
- *             | u64 last_seq | head[32] | u64 wall_ns | keyid[32] | sig[64]
+ *             | u64 last_seq | head[32] | u64 wall_ns
+ *             [ | u16 textlen | text ]      (kinds RECOVER and up only)
+ *             | keyid[32] | sig[64]
  *   sig = Ed25519("escort-journal-v1" 0x00 | prev journal head[32]
  *                 | payload up to keyid)
  *
  * kind OPEN names the HEAD segment (index 0, offset = its end, head_0),
  * CHECKPOINT / CLOSE a checkpoint / FINAL segment of a session (index,
  * offset of that segment, head before it), RECOVER a cut (offset = cut
- * offset, index = segments kept, head = head of the last kept segment).
+ * offset, index = segments kept, head = head of the last kept segment,
+ * text = what was cut and why), CREATE the creation of the store (id
+ * "journal", first entry), REBUILD an administrator's rebuild (id
+ * "journal", text = the reason), ALTERED a session file found changed
+ * under the running recorder (offset = size found, text = what).
+ *
+ * The journal's entries are also the leaves of a Merkle tree (merkle.h);
+ * signed tree heads of it go to STORE/heads.esh (treehead.h).
  *
  * A struct journal may be shared by the writers of several sessions; its
  * calls take an internal mutex.
@@ -24,16 +33,24 @@
 #include <stdint.h>
 
 #include "recorder/seal.h"
+#include "recorder/treehead.h"
 
 #define JOURNAL_FILE "journal.esj"
 #define JOURNAL_ORPHAN_SUFFIX ".orphan"
+#define JOURNAL_TEXT_MAX 1024
 
 enum journal_kind {
 	JOURNAL_OPEN = 1,
 	JOURNAL_CHECKPOINT = 2,
 	JOURNAL_CLOSE = 3,
-	JOURNAL_RECOVER = 4
+	JOURNAL_RECOVER = 4,
+	JOURNAL_CREATE = 5,
+	JOURNAL_REBUILD = 6,
+	JOURNAL_ALTERED = 7
 };
+
+/* 1 when entries of kind k carry a text. */
+#define JOURNAL_HAS_TEXT(k) ((k) >= JOURNAL_RECOVER)
 
 struct journal_entry {
 	uint8_t kind;
@@ -43,40 +60,100 @@ struct journal_entry {
 	uint64_t last_seq;
 	uint8_t head[SEAL_HASH_LEN];
 	uint64_t wall_ns;
+	/* Borrowed: set by journal_read for its callback only (valid during
+	 * the call), and read by journal_append (may be NULL). */
+	const char *text;		/* NUL-terminated, JOURNAL_HAS_TEXT */
+	const uint8_t *raw;		/* the whole segment (journal_read) */
+	size_t rawlen;
+};
+
+/* What the journal says of one session. */
+enum journal_sess_state { JOURNAL_SESS_OPEN = 1, JOURNAL_SESS_CLOSED = 2 };
+
+struct journal_session {
+	int state;			/* enum journal_sess_state */
+	uint64_t open_end;		/* end of the HEAD segment */
+	uint8_t open_head[SEAL_HASH_LEN];
+	int has_cp;			/* a checkpoint was journaled */
+	uint32_t cp_index;		/* the last journaled checkpoint */
+	uint64_t cp_offset;
+	uint8_t cp_head[SEAL_HASH_LEN];
 };
 
 struct journal;
 
 /*
- * Opens (creating if absent) STORE/journal.esj for appending, validating
- * it and cutting a torn tail (a RECOVER entry with id "journal" records the
- * cut).  Then reconciles it with STORE/sessions after a crash between a
- * session write and its journal entry: a session with a signed FINAL whose
- * close is not journaled gets its close entry; a file unknown to the
- * journal is adopted when it holds a checkpoint signed by signer; an
- * unknown file holding no more than its HEAD (never accepted) is renamed
- * ID.est.orphan.  Unsigned strangers are left for verification to report.
+ * Opens STORE/journal.esj for appending, validating it and cutting a torn
+ * tail (a RECOVER entry with id "journal" records the cut).  The journal is
+ * created (with a CREATE entry) only for a new store: STORE absent, or
+ * holding nothing but an empty sessions directory.  A store with anything
+ * else in it and no journal gives REC_ENOENT; corruption before the tail
+ * REC_ECRC/REC_ECHAIN/REC_EFORMAT with *bad_offset set (may be NULL); a
+ * journal held by another process (flock) REC_ESTATE.  Nothing else is
+ * read: session files the journal does not name are never added to it.
  * signer is borrowed and must outlive the journal.  no_sync: never
- * fdatasync.  Returns REC_OK, file errors, or REC_ECRC/REC_ECHAIN/
- * REC_EFORMAT for corruption before the tail.
+ * fdatasync.
  */
 int journal_open(const char *store, const struct seal_signer *signer,
     int no_sync, struct journal **out);
+int journal_open2(const char *store, const struct seal_signer *signer,
+    int no_sync, struct journal **out, uint64_t *bad_offset);
 void journal_close(struct journal *j);
 
-/* Appends and (unless no_sync) syncs one signed entry.  Returns REC_OK or
- * an I/O error. */
+/* Appends and (unless no_sync) syncs one signed entry (e->text used for
+ * the kinds that carry one).  A CLOSE entry is followed by a tree head.
+ * Returns REC_OK, an I/O error, or REC_ETAMPER when the journal file is no
+ * longer as long as what was appended (another process cut or extended
+ * it): the journal then refuses every further append (REC_ESTATE). */
 int journal_append(struct journal *j, const struct journal_entry *e);
 
-/* Reading, for verification: calls cb for every entry in order with its
+/* What the journal says of session id: REC_OK with *out filled, or
+ * REC_ENOENT when it never named it. */
+int journal_session_get(struct journal *j, const char *id,
+    struct journal_session *out);
+
+/* Calls cb(arg, id) for every session the journal shows open (no CLOSE
+ * entry), in journal order of their OPEN.  Stops at a non-zero return. */
+int journal_each_open(struct journal *j, int (*cb)(void *arg, const char *id),
+    void *arg);
+
+/* Tree heads: every interval_ns (0: only at closes) journal_head_tick
+ * issues a head when the journal grew since the last one; each issued head
+ * is appended to STORE/heads.esh and handed to cb (may be NULL) as its
+ * text line. */
+typedef void (*journal_head_cb)(void *arg, const char *line);
+void journal_set_heads(struct journal *j, uint64_t interval_ns,
+    journal_head_cb cb, void *arg);
+int journal_head_tick(struct journal *j, uint64_t now_mono_ns);
+
+/* Issues a head now (when the journal grew since the last one, or force)
+ * and fills *h (may be NULL).  Returns REC_OK or an error. */
+int journal_head_issue(struct journal *j, int force, struct tree_head *h);
+
+/*
+ * Reading, for verification: calls cb for every entry in order with its
  * segment index and offset in the journal; stops at the first invalid
  * segment and returns its error with *bad_offset set, or at a callback
  * returning non-zero (returned).  When v is non-NULL every signature is
  * checked (REC_ESIG).  Returns REC_OK at a clean end; REC_ENOENT without
- * journal.  *tail_torn is set when the file ends in an incomplete segment. */
+ * journal.  *tail_torn is set when the file ends in an incomplete segment.
+ */
 typedef int (*journal_cb)(void *arg, const struct journal_entry *e,
     uint32_t index, uint64_t offset);
 int journal_read(const char *store, const struct seal_verifier *v,
     journal_cb cb, void *arg, uint64_t *bad_offset, int *tail_torn);
+
+/*
+ * The administrator's rebuild (escort-recorder --rebuild-journal): keeps
+ * an existing journal and heads file as journal.esj.replaced-TIME /
+ * heads.esh.replaced-TIME, writes a new journal whose first entry is a
+ * REBUILD entry holding reason, then an OPEN (and CLOSE, or the last
+ * CHECKPOINT) entry for every session file that verifies with signer's
+ * key.  cb (may be NULL) is told of every file taken or left out.
+ * Refuses while a recorder holds the journal (REC_ESTATE).
+ */
+int journal_rebuild(const char *store, const struct seal_signer *signer,
+    const char *reason, void (*cb)(void *arg, const char *id, int taken,
+    const char *why), void *arg);
 
 #endif

@@ -24,6 +24,7 @@
 #include "recorder/recd_listen.h"
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
+#include "recorder/recd_witness.h"
 #include "recorder/seal.h"
 #include "recorder/tlsl.h"
 #include "recorder/transcript.h"
@@ -32,6 +33,7 @@
 
 static struct recd daemon_state;
 static uv_signal_t sig_term, sig_int, sig_hup;
+static uv_timer_t heads_timer;
 
 /* Usage text. */
 static void
@@ -39,7 +41,12 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: escort-recorder [-dtv] [-f FILE]\n"
+"       escort-recorder [-f FILE] --rebuild-journal REASON\n"
 "  -f FILE    configuration file (default " DEFAULT_CONFIG ")\n"
+"  --rebuild-journal REASON\n"
+"             rebuild the Store's journal from its session files (the\n"
+"             recorder stopped): the old journal is kept, the new one\n"
+"             starts with a signed entry holding REASON, verify reports it\n"
 "  -d         stay in the foreground and log to stderr\n"
 "  -t         check the configuration, the signing key and TLS files, exit\n"
 "  -v         log debug messages too\n"
@@ -214,30 +221,140 @@ close_handle(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
-/* TERM/INT: close sessions and stop; HUP: reload. */
+/* Closes every session with its final record, the listeners and the
+ * handles, so that the loop ends. */
+static void
+shutdown_daemon(struct recd *d, const char *why)
+{
+	recd_log(LOG_INFO, "%s: closing %u session(s) and exiting", why,
+	    d->nsessions);
+	recd_listen_close_all(d);
+	recd_sess_close_all(d);
+	recd_conn_close_all(d);
+	uv_timer_stop(&d->tick);
+	uv_close((uv_handle_t *)&d->tick, NULL);
+	uv_timer_stop(&heads_timer);
+	uv_close((uv_handle_t *)&heads_timer, NULL);
+	if (journal_head_issue(d->journal, 0, NULL) != REC_OK)
+		recd_log(LOG_ERR, "cannot write the last tree head to %s/%s",
+		    d->cfg.store, TREEHEAD_FILE);
+	uv_close((uv_handle_t *)&sig_term, NULL);
+	uv_close((uv_handle_t *)&sig_int, NULL);
+	uv_close((uv_handle_t *)&sig_hup, NULL);
+}
+
+/* TERM/INT: close sessions and stop; HUP: reload.  Signals are handled
+ * from the start: one that comes while the daemon is still being set up
+ * is acted on once it is. */
 static void
 on_signal(uv_signal_t *s, int signum)
 {
 	struct recd *d = s->data;
 
 	if (signum == SIGHUP) {
+		if (d->journal == NULL)
+			return;
 		recd_log(LOG_INFO, "SIGHUP: reloading %s", d->cfg.file);
 		reload(d);
 		return;
 	}
 	if (d->stopping)
 		return;
-	recd_log(LOG_INFO, "%s: closing %u session(s) and exiting",
-	    signum == SIGTERM ? "SIGTERM" : "SIGINT", d->nsessions);
-	d->stopping = 1;
-	recd_listen_close_all(d);
-	recd_sess_close_all(d);
-	recd_conn_close_all(d);
-	uv_timer_stop(&d->tick);
-	uv_close((uv_handle_t *)&d->tick, NULL);
-	uv_close((uv_handle_t *)&sig_term, NULL);
-	uv_close((uv_handle_t *)&sig_int, NULL);
-	uv_close((uv_handle_t *)&sig_hup, NULL);
+	d->stopping = signum;
+	if (d->journal != NULL)
+		shutdown_daemon(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* TreeHeadInterval: a signed tree head when the journal grew. */
+static void
+on_heads_timer(uv_timer_t *t)
+{
+	struct recd *d = t->data;
+	int r;
+
+	if ((r = journal_head_issue(d->journal, 0, NULL)) != REC_OK)
+		recd_log(LOG_ERR, "tree head: %s/%s: %s", d->cfg.store,
+		    TREEHEAD_FILE, rec_strerror(r));
+}
+
+/* Opens the Store's journal; a missing or damaged one stops the recorder
+ * (only a new, empty Store gets a new journal).  Returns 0 or -1 with
+ * err set. */
+static int
+open_journal(struct recd *d, char *err, size_t errlen)
+{
+	uint64_t bad = 0;
+	int r;
+
+	r = journal_open2(d->cfg.store, d->signer,
+	    d->cfg.fsync == RECD_FSYNC_NEVER, &d->journal, &bad);
+	switch (r) {
+	case REC_OK:
+		return 0;
+	case REC_ENOENT:
+		snprintf(err, errlen, "Store %s: the journal %s/%s is missing "
+		    "or empty, and the Store is not empty: refusing to start "
+		    "(a journal is created only in an empty Store; if it was "
+		    "lost, rebuild it with escort-recorder -f %s "
+		    "--rebuild-journal REASON, which verify reports)",
+		    d->cfg.store, d->cfg.store, JOURNAL_FILE, d->cfg.file);
+		break;
+	case REC_ECRC:
+	case REC_ECHAIN:
+	case REC_EFORMAT:
+	case REC_EVERSION:
+	case REC_ETOOBIG:
+		snprintf(err, errlen, "Store %s: the journal %s/%s is damaged "
+		    "at offset %llu (%s): refusing to start (escort-replay "
+		    "verify --all shows the damage; escort-recorder -f %s "
+		    "--rebuild-journal REASON rebuilds it, reported by verify)",
+		    d->cfg.store, d->cfg.store, JOURNAL_FILE,
+		    (unsigned long long)bad, rec_strerror(r), d->cfg.file);
+		break;
+	case REC_ESTATE:
+		snprintf(err, errlen, "Store %s: the journal is in use by "
+		    "another escort-recorder", d->cfg.store);
+		break;
+	default:
+		snprintf(err, errlen, "Store %s: journal %s: %s", d->cfg.store,
+		    JOURNAL_FILE, rec_strerror(r));
+		break;
+	}
+	return -1;
+}
+
+/* --rebuild-journal: one line per session file. */
+static void
+rebuild_report(void *arg, const char *id, int taken, const char *why)
+{
+	(void)arg;
+	printf("%s: %s (%s)\n", id, taken ? "listed" : "LEFT OUT", why);
+}
+
+/* --rebuild-journal REASON. */
+static int
+rebuild_journal(struct recd *d, const char *reason)
+{
+	struct seal_signer *s = NULL;
+	int r;
+
+	if ((r = seal_signer_load(d->cfg.signing_key, &s)) != REC_OK) {
+		fprintf(stderr, "escort-recorder: SigningKey %s: %s\n",
+		    d->cfg.signing_key, rec_strerror(r));
+		return 1;
+	}
+	r = journal_rebuild(d->cfg.store, s, reason, rebuild_report, NULL);
+	seal_signer_free(s);
+	if (r != REC_OK) {
+		fprintf(stderr, "escort-recorder: Store %s: rebuilding the "
+		    "journal failed: %s\n", d->cfg.store, r == REC_ESTATE ?
+		    "a running escort-recorder holds the journal; stop it "
+		    "first" : rec_strerror(r));
+		return 1;
+	}
+	printf("Store %s: journal rebuilt (%s); escort-replay verify reports "
+	    "the rebuild\n", d->cfg.store, reason);
+	return 0;
 }
 
 /* Sets the daemon up and runs the loop until a TERM or INT. */
@@ -250,6 +367,17 @@ run(struct recd *d)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);	/* a file size limit fails the write */
 	d->loop = uv_default_loop();
+	uv_timer_init(d->loop, &d->tick);
+	d->tick.data = d;
+	uv_timer_init(d->loop, &heads_timer);
+	heads_timer.data = d;
+	uv_signal_init(d->loop, &sig_term);
+	uv_signal_init(d->loop, &sig_int);
+	uv_signal_init(d->loop, &sig_hup);
+	sig_term.data = sig_int.data = sig_hup.data = d;
+	uv_signal_start(&sig_term, on_signal, SIGTERM);
+	uv_signal_start(&sig_int, on_signal, SIGINT);
+	uv_signal_start(&sig_hup, on_signal, SIGHUP);
 	if (lookup_user(&d->cfg, &uid, &gid, err, sizeof(err)) < 0)
 		goto fail;
 	if ((r = seal_signer_load(d->cfg.signing_key, &d->signer)) != REC_OK) {
@@ -261,6 +389,21 @@ run(struct recd *d)
 		goto fail;
 	if (prepare_store(&d->cfg, uid, gid, err, sizeof(err)) < 0)
 		goto fail;
+	{
+		/* the public key beside the recordings, so that readers can
+		 * check signatures without being told the key (a convenience:
+		 * whoever can write the store can replace it; escort-replay(1)) */
+		char pk[1024];
+
+		snprintf(pk, sizeof(pk), "%s/public-key.pem", d->cfg.store);
+		if ((r = seal_signer_write_public(d->signer, pk)) != REC_OK) {
+			snprintf(err, sizeof(err), "Store %s: cannot write %s: %s",
+			    d->cfg.store, pk, rec_strerror(r));
+			goto fail;
+		}
+		if (uid >= 0 && getuid() == 0 && chown(pk, (uid_t)uid, (gid_t)gid) != 0)
+			recd_log(LOG_WARNING, "%s: chown: %s", pk, strerror(errno));
+	}
 	for (int i = 0; i < d->cfg.nlisten; i++) {
 		char e2[512];
 
@@ -284,26 +427,19 @@ run(struct recd *d)
 	}
 	if (drop_privileges(uid, gid, err, sizeof(err)) < 0)
 		goto fail;
-	r = journal_open(d->cfg.store, d->signer,
-	    d->cfg.fsync == RECD_FSYNC_NEVER, &d->journal);
-	if (r != REC_OK) {
-		snprintf(err, sizeof(err), "journal in %s: %s", d->cfg.store,
-		    rec_strerror(r));
+	if (open_journal(d, err, sizeof(err)) < 0)
 		goto fail;
-	}
-	uv_timer_init(d->loop, &d->tick);
-	d->tick.data = d;
 	d->last_interval_sync = uv_now(d->loop);
 	if ((bad = recd_sess_recover_all(d)) > 0)
-		recd_log(LOG_ERR, "%d damaged session file(s) left as they "
-		    "are; run escort-replay verify", bad);
-	uv_signal_init(d->loop, &sig_term);
-	uv_signal_init(d->loop, &sig_int);
-	uv_signal_init(d->loop, &sig_hup);
-	sig_term.data = sig_int.data = sig_hup.data = d;
-	uv_signal_start(&sig_term, on_signal, SIGTERM);
-	uv_signal_start(&sig_int, on_signal, SIGINT);
-	uv_signal_start(&sig_hup, on_signal, SIGHUP);
+		recd_log(LOG_ERR, "%d session file(s) left as they are; run "
+		    "escort-replay verify", bad);
+	journal_set_heads(d->journal, (uint64_t)d->cfg.head_interval *
+	    1000000000u, recd_witness_head, d);
+	if (d->cfg.head_interval > 0)
+		uv_timer_start(&heads_timer, on_heads_timer,
+		    d->cfg.head_interval * 1000u, d->cfg.head_interval * 1000u);
+	if (d->stopping)
+		shutdown_daemon(d, "signal during start-up");
 	recd_log(LOG_INFO, "escort-recorder %s started: Store %s, Fsync %s",
 	    ESCORT_VERSION, d->cfg.store, recd_fsync_name(d->cfg.fsync));
 	uv_run(d->loop, UV_RUN_DEFAULT);
@@ -318,12 +454,10 @@ run(struct recd *d)
 	return 0;
 fail:
 	recd_log(LOG_ERR, "%s", err);
-	if (!d->stopping) {
-		d->stopping = 1;
-		recd_listen_close_all(d);
-		uv_walk(d->loop, close_handle, NULL);
-		uv_run(d->loop, UV_RUN_DEFAULT);
-	}
+	d->stopping = 1;
+	recd_listen_close_all(d);
+	uv_walk(d->loop, close_handle, NULL);
+	uv_run(d->loop, UV_RUN_DEFAULT);
 	journal_close(d->journal);
 	seal_signer_free(d->signer);
 	tlsl_ctx_free(d->tls);
@@ -355,6 +489,17 @@ test_config(struct recd *d)
 		return 1;
 	}
 	tlsl_ctx_free(t);
+	if (d->cfg.witness[0] != '\0') {
+		char cmd[sizeof(d->cfg.witness)];
+
+		snprintf(cmd, sizeof(cmd), "%s", d->cfg.witness);
+		cmd[strcspn(cmd, " \t")] = '\0';
+		if (access(cmd, X_OK) != 0) {
+			fprintf(stderr, "escort-recorder: Witness %s: %s\n", cmd,
+			    strerror(errno));
+			return 1;
+		}
+	}
 	{
 		struct stat sb;
 
@@ -374,10 +519,11 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "rebuild-journal", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct recd *d = &daemon_state;
-	const char *file = DEFAULT_CONFIG;
+	const char *file = DEFAULT_CONFIG, *rebuild = NULL;
 	int ch, foreground = 0, test = 0, verbose = 0;
 	char err[1024], abs[PATH_MAX];
 
@@ -401,6 +547,14 @@ main(int argc, char **argv)
 		case 'V':
 			printf("escort-recorder %s\n", ESCORT_VERSION);
 			return 0;
+		case 'R':
+			if (optarg[0] == '\0') {
+				fprintf(stderr, "escort-recorder: "
+				    "--rebuild-journal needs a reason\n");
+				return 2;
+			}
+			rebuild = optarg;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -418,6 +572,8 @@ main(int argc, char **argv)
 	}
 	if (test)
 		return test_config(d);
+	if (rebuild != NULL)
+		return rebuild_journal(d, rebuild);
 	recd_log_init(foreground, verbose);
 	if (!foreground && daemon(0, 0) != 0) {
 		fprintf(stderr, "escort-recorder: daemon: %s\n",

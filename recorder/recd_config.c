@@ -144,7 +144,8 @@ listen_spec(struct parse *p, const char *s)
 }
 
 enum kw { K_LISTEN, K_STORE, K_KEY, K_FSYNC, K_CERT, K_TLSKEY, K_CA, K_USER,
-	K_MAXSESS, K_RESUME, K_PIDFILE, K_COMPRESSION, K_CLIENTS, K_NKW };
+	K_MAXSESS, K_RESUME, K_PIDFILE, K_COMPRESSION, K_CLIENTS, K_HEADS, K_WITNESS,
+	K_NKW };
 
 static const struct {
 	const char	*name;
@@ -163,6 +164,8 @@ static const struct {
 	[K_PIDFILE] = { "PidFile", 1, 1 },
 	[K_COMPRESSION] = { "Compression", 1, 1 },
 	[K_CLIENTS] = { "UnixClients", 1, RECD_CLIENTS_MAX },
+	[K_HEADS] = { "TreeHeadInterval", 1, 1 },
+	[K_WITNESS] = { "Witness", 1, 1 },
 };
 
 /* UnixClients: user names and @group names, resolved now. */
@@ -285,6 +288,19 @@ keyword(struct parse *p, char **w, int nw)
 		    "level)", &c->compression);
 	case K_CLIENTS:
 		return clients(p, w, nw);
+	case K_HEADS: {
+		size_t n = strlen(w[1]);
+
+		if (n > 1 && w[1][n - 1] == 's')	/* "60s" */
+			w[1][n - 1] = '\0';
+		return number(p, w[1], 0, 86400, "TreeHeadInterval (seconds, "
+		    "0: only at session closes)", &c->head_interval);
+	}
+	case K_WITNESS:
+		if (w[1][0] != '/')
+			return perr(p, "Witness needs an absolute path to a "
+			    "command");
+		return copy(p, c->witness, sizeof(c->witness), w[1], "Witness");
 	case K_PIDFILE:
 		if (w[1][0] != '/')
 			return perr(p, "PidFile needs an absolute path");
@@ -353,6 +369,7 @@ recd_config_load(const char *path, struct recd_config *cfg, char *err,
 	cfg->fsync_ms = 1000;
 	cfg->max_sessions = 1024;
 	cfg->resume_timeout = 600;
+	cfg->head_interval = 60;
 	snprintf(cfg->file, sizeof(cfg->file), "%s", path);
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -18,6 +18,12 @@
  *	Compression default | LEVEL		(zstd level 1..19 for new
  *						 sessions; default: the
  *						 writer's tuned setting)
+ *	TreeHeadInterval SECONDS[s]		(signed tree head of the
+ *						 journal this often when it
+ *						 grew; 0: only at closes;
+ *						 default 60)
+ *	Witness /PATH/TO/COMMAND		(run with each tree head
+ *						 line on stdin)
  *
  * Errors are reported as "FILE:LINE: message".
  */
@@ -61,6 +67,8 @@ struct recd_config {
 	int	 nclient_uid;
 	unsigned client_gid[RECD_CLIENTS_MAX];	/* UnixClients @groups */
 	int	 nclient_gid;
+	unsigned head_interval;		/* seconds; 0: heads at closes only */
+	char	 witness[512];		/* command, or "" */
 };
 
 /*

@@ -1,5 +1,7 @@
-/* recd_recover: unfinished session files at startup, and the final record
- * of finished ones for senders that missed it. */
+/* recd_recover: at startup, the sessions the journal shows open (their
+ * unsigned tails cut, see tw_recover) and session files it never named
+ * (never adopted); and the final record of finished sessions for senders
+ * that missed it. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,68 +11,107 @@
 #include <unistd.h>
 
 #include "recorder/buf.h"
+#include "recorder/journal.h"
 #include "recorder/rec_error.h"
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
 #include "recorder/seal.h"
 #include "recorder/segment.h"
 #include "recorder/transcript.h"
+#include "recorder/verify.h"
 
-/* 1 when the file visibly ends with a FINAL segment (cheap check). */
+struct recover_all {
+	struct recd *d;
+	int bad;
+};
+
+/* Reopens one session the journal shows open (its unsigned tail cut). */
 static int
-looks_finished(const char *path)
+recover_one(void *arg, const char *id)
 {
-	uint8_t h[SEG_HDR_LEN];
-	struct stat sb;
-	int fd, ok = 0;
+	struct recover_all *ra = arg;
+	struct recd_sess *s;
+	char err[512];
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (recd_sess_find(ra->d, id) != NULL)
 		return 0;
-	if (fstat(fd, &sb) == 0 && sb.st_size >= SEG_HDR_LEN + SEG_SEAL_LEN &&
-	    pread(fd, h, sizeof(h), sb.st_size - SEG_HDR_LEN - SEG_SEAL_LEN) ==
-	    (ssize_t)sizeof(h))
-		ok = memcmp(h, SEG_MAGIC, 4) == 0 && h[5] == SEG_FINAL &&
-		    buf_ld32(h + 12) == SEG_SEAL_LEN;
-	close(fd);
-	return ok;
+	if (recd_sess_reopen(ra->d, id, &s, err, sizeof(err)) == REC_OK)
+		recd_log(LOG_INFO, "session %s: recovered after a restart; "
+		    "waiting %u s for the sender to resume", id,
+		    ra->d->cfg.resume_timeout);
+	else if (strstr(err, "already closed") == NULL) {
+		recd_log(LOG_ERR, "%s", err);
+		ra->bad++;
+	}
+	return 0;
 }
 
-int
-recd_sess_recover_all(struct recd *d)
+/*
+ * A session file the journal never named is never adopted.  One holding no
+ * more than its head is the trace of a crash between its creation and its
+ * journal entry (it was never accepted): it is set aside as ID.est.orphan.
+ * Anything else stays where it is, for verify to report.
+ */
+static int
+recover_strangers(struct recd *d)
 {
-	char dir[1024], path[2048], id[SEAL_ID_MAX + 1], err[512];
+	char dir[1024], path[2048], orphan[2100], id[SEAL_ID_MAX + 1];
+	struct journal_session js;
+	struct verify_file_result vr;
 	struct dirent *de;
-	struct recd_sess *s;
 	DIR *dp;
-	int bad = 0;
-	size_t n;
+	size_t n, sl = strlen(TR_SUFFIX);
+	int fd, bad = 0;
 
 	snprintf(dir, sizeof(dir), "%s/%s", d->cfg.store, TR_SESSIONS_DIR);
 	if ((dp = opendir(dir)) == NULL)
 		return 0;
 	while ((de = readdir(dp)) != NULL) {
 		n = strlen(de->d_name);
-		if (n <= strlen(TR_SUFFIX) || n - strlen(TR_SUFFIX) > SEAL_ID_MAX
-		    || strcmp(de->d_name + n - strlen(TR_SUFFIX), TR_SUFFIX))
+		if (n <= sl || n - sl > SEAL_ID_MAX ||
+		    strcmp(de->d_name + n - sl, TR_SUFFIX) != 0)
 			continue;
-		memcpy(id, de->d_name, n - strlen(TR_SUFFIX));
-		id[n - strlen(TR_SUFFIX)] = '\0';
+		memcpy(id, de->d_name, n - sl);
+		id[n - sl] = '\0';
+		if (journal_session_get(d->journal, id, &js) == REC_OK)
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (!tw_id_valid(id) || looks_finished(path) ||
-		    recd_sess_find(d, id) != NULL)
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			continue;
-		if (recd_sess_reopen(d, id, &s, err, sizeof(err)) == REC_OK)
-			recd_log(LOG_INFO, "session %s: recovered after a "
-			    "restart; waiting %u s for the sender to resume",
-			    id, d->cfg.resume_timeout);
-		else if (strstr(err, "already closed") == NULL) {
-			recd_log(LOG_ERR, "%s: %s", path, err);
-			bad++;
+		if (tw_id_valid(id) && verify_file(fd, id, NULL, 0, &vr) == REC_OK) {
+			if (vr.err == REC_OK && vr.signed_end == 0 &&
+			    vr.nseg <= 1 && vr.file_size == vr.valid_end) {
+				snprintf(orphan, sizeof(orphan), "%s%s", path,
+				    JOURNAL_ORPHAN_SUFFIX);
+				if (rename(path, orphan) == 0)
+					recd_log(LOG_WARNING, "%s: holds only a "
+					    "head the journal never recorded "
+					    "(a crash at its creation); set "
+					    "aside as %s", path, orphan);
+				verify_file_result_free(&vr);
+				close(fd);
+				continue;
+			}
+			verify_file_result_free(&vr);
 		}
+		close(fd);
+		recd_log(LOG_ERR, "%s: not in the store's journal; not adopted "
+		    "(escort-replay verify reports it)", path);
+		bad++;
 	}
 	closedir(dp);
-	recd_kick(d);
 	return bad;
+}
+
+int
+recd_sess_recover_all(struct recd *d)
+{
+	struct recover_all ra = { d, 0 };
+
+	journal_each_open(d->journal, recover_one, &ra);
+	ra.bad += recover_strangers(d);
+	recd_kick(d);
+	return ra.bad;
 }
 
 int

@@ -155,7 +155,7 @@ send_ack(struct recd_sess *s)
 	}
 }
 
-static void sync_start(struct recd_sess *s);
+static int sync_start(struct recd_sess *s);
 
 /* fdatasync finished on the thread pool: ACK what it covered. */
 static void
@@ -189,18 +189,40 @@ sync_done(uv_fs_t *req)
 	}
 }
 
-/* Starts an fdatasync covering everything written so far. */
-static void
+/* Signs what was written (tw_seal: an ACK only ever covers signed data).
+ * Returns 0, or -1 when the session broke (s may be freed). */
+static int
+sess_seal(struct recd_sess *s)
+{
+	struct tw_state st;
+	int r;
+
+	if ((r = tw_seal(s->tw, &st)) != REC_OK) {
+		sess_break(s, r, "signing");
+		return -1;
+	}
+	if (memcmp(st.head, s->written_head, SEAL_HASH_LEN) != 0)
+		s->unsynced++;
+	s->written_seq = st.last_seq;
+	memcpy(s->written_head, st.head, SEAL_HASH_LEN);
+	return 0;
+}
+
+/* Starts an fdatasync covering everything written so far, signed first.
+ * Returns 0, or -1 when the session broke (s may be freed). */
+static int
 sync_start(struct recd_sess *s)
 {
 	int r;
 
 	if (s->written_seq <= s->durable_seq && s->unsynced == 0)
-		return;
+		return 0;
 	if (s->sync_inflight) {
 		s->sync_again = 1;
-		return;
+		return 0;
 	}
+	if (sess_seal(s) < 0)
+		return -1;
 	s->sync_seq = s->written_seq;
 	memcpy(s->sync_head, s->written_head, SEAL_HASH_LEN);
 	s->sync_bytes = s->unsynced;
@@ -210,15 +232,16 @@ sync_start(struct recd_sess *s)
 		/* no thread pool job: sync here */
 		if (fdatasync(s->sync_fd) != 0) {
 			sess_break(s, rec_from_errno(errno), "syncing");
-			return;
+			return -1;
 		}
 		s->durable_seq = s->sync_seq;
 		memcpy(s->durable_head, s->sync_head, SEAL_HASH_LEN);
 		s->unsynced = 0;
 		send_ack(s);
-		return;
+		return 0;
 	}
 	s->sync_inflight = 1;
+	return 0;
 }
 
 /* Writes pending records as one segment, then syncs/acks per Fsync.
@@ -242,16 +265,17 @@ sess_flush(struct recd_sess *s, int want_sync)
 	memcpy(s->written_head, st.head, SEAL_HASH_LEN);
 	switch (s->d->cfg.fsync) {
 	case RECD_FSYNC_NEVER:
+		if (sess_seal(s) < 0)
+			return -1;
 		s->durable_seq = s->written_seq;
 		memcpy(s->durable_head, s->written_head, SEAL_HASH_LEN);
 		send_ack(s);
 		break;
 	case RECD_FSYNC_ALWAYS:
-		sync_start(s);
-		break;
+		return sync_start(s);
 	case RECD_FSYNC_INTERVAL:
 		if (want_sync || s->unsynced >= RECD_SYNC_BYTES)
-			sync_start(s);
+			return sync_start(s);
 		break;
 	}
 	return 0;
@@ -350,14 +374,18 @@ recd_sess_reopen(struct recd *d, const char *id, struct recd_sess **out,
 		return errf(err, errlen, r, "session %s is already closed",
 		    id);
 	if (r == REC_ENOENT)
-		return errf(err, errlen, r, "no session %s in the store", id);
+		return errf(err, errlen, r, "session %s: no such file, or a "
+		    "file the store's journal never named (not adopted)", id);
+	if (r == REC_ETAMPER)
+		return errf(err, errlen, r, "session %s does not match what "
+		    "the journal recorded of it (tampered); left as it is", id);
 	if (r == REC_ECRC || r == REC_EFORMAT || r == REC_ECHAIN ||
-	    r == REC_ESEQ) {
+	    r == REC_ESEQ || r == REC_ESIG || r == REC_ETRUNC) {
 		char path[1024];
 		uint64_t bad = 0;
 
 		if (tw_path(d->cfg.store, id, path, sizeof(path)) == REC_OK)
-			tw_recover(path, d->signer, NULL, NULL, &bad);
+			tw_recover(path, d->signer, d->journal, NULL, &bad);
 		return errf(err, errlen, r, "session %s is damaged at offset "
 		    "%llu (%s); left as it is", id, (unsigned long long)bad,
 		    rec_strerror(r));
@@ -499,8 +527,9 @@ recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
 	if (sync || s->pending >= RECD_FLUSH_BYTES) {
 		if (sess_flush(s, sync) < 0)
 			return REC_OK;	/* broken: the connection was told */
-		if (sync && s->d->cfg.fsync == RECD_FSYNC_INTERVAL)
-			sync_start(s);
+		if (sync && s->d->cfg.fsync == RECD_FSYNC_INTERVAL &&
+		    sync_start(s) < 0)
+			return REC_OK;	/* broken: the connection was told */
 	} else
 		recd_kick(s->d);
 	return REC_OK;
@@ -575,8 +604,8 @@ recd_sess_tick(struct recd *d, uint64_t now)
 			if (sess_flush(s, 0) < 0)
 				continue;
 		}
-		if (interval_due)
-			sync_start(s);
+		if (interval_due && sync_start(s) < 0)
+			continue;
 		if (s->conn == NULL && s->detached_at != 0 &&
 		    now - s->detached_at >= (uint64_t)d->cfg.resume_timeout *
 		    1000) {

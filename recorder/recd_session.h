@@ -42,16 +42,21 @@ int	recd_sess_resume(struct recd *d, const char *id, struct recd_sess **out,
 /* The in-memory session with id, or NULL. */
 struct recd_sess *recd_sess_find(struct recd *d, const char *id);
 
-/* Reopens session file id from the store (recovering its tail) into the
- * table.  Returns REC_ECLOSED (finished), REC_ENOENT, or, for a file
- * damaged before its tail, REC_ECRC/REC_EFORMAT/REC_ECHAIN/REC_ESEQ with
- * the offset in err. */
+/* Reopens session file id from the store (its unsigned tail cut, see
+ * tw_recover) into the table, only when the journal shows it open.
+ * Returns REC_ECLOSED (closed: never reopened), REC_ENOENT (no file, or
+ * one the journal never named), REC_ETAMPER (the file lacks what the
+ * journal recorded), or, for a damaged file, REC_ECRC/REC_EFORMAT/
+ * REC_ECHAIN/REC_ESEQ/REC_ESIG with the offset in err.  The file is then
+ * left as it is. */
 int	recd_sess_reopen(struct recd *d, const char *id, struct recd_sess **out,
 	    char *err, size_t errlen);
 
-/* recd_recover.c: reopens every unfinished session file of the store at startup (torn
- * tails cut and sealed); logs what it did.  Returns the number of sessions
- * it could not open (corruption is logged with file and offset). */
+/* recd_recover.c: at startup, reopens every session the journal shows
+ * open (unsigned tails cut and recorded), and logs session files the
+ * journal never named (never adopted; a head-only one is set aside as
+ * ID.est.orphan).  Returns the number of files left for verify to report
+ * (each logged with the reason). */
 int	recd_sess_recover_all(struct recd *d);
 
 /* Attaches conn (detaching any previous connection, which gets ABORT). */

@@ -1,5 +1,5 @@
-/* recover.c: cutting a torn tail off a session file (see tw_recover in
- * transcript.h). */
+/* recover.c: cutting the unsigned tail off an open session file after a
+ * restart (see tw_recover in transcript.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,8 +31,8 @@ recover_append(int fd, const struct verify_file_result *vr,
 	memcpy(head, vr->head, SEAL_HASH_LEN);
 	if ((r = ev_fields_put_u64(&fields, EVF_CUT_OFFSET, vr->valid_end)) != REC_OK ||
 	    (r = ev_fields_put_u64(&fields, EVF_LOST_BYTES, lost)) != REC_OK ||
-	    (r = ev_fields_put_str(&fields, EVF_REASON,
-	    "torn tail after a crash")) != REC_OK ||
+	    (r = ev_fields_put_str(&fields, EVF_REASON, "unsigned or torn "
+	    "tail after the last checkpoint, cut at a restart")) != REC_OK ||
 	    (r = ev_encode_parts(&rec, 0, vr->last_t_ns, EV_RECOVERY, 0,
 	    buf_ptr(&fields), buf_len(&fields))) != REC_OK ||
 	    (r = seg_encode(&out, SEG_RECOVERY, 0, vr->segments, buf_ptr(&rec),
@@ -81,7 +81,8 @@ out:
 
 static int
 recover_journal(struct journal *j, uint8_t kind, const char *id,
-    uint32_t index, uint64_t offset, uint64_t last_seq, const uint8_t *head)
+    uint32_t index, uint64_t offset, uint64_t last_seq, const uint8_t *head,
+    const char *text)
 {
 	struct journal_entry e;
 
@@ -95,7 +96,27 @@ recover_journal(struct journal *j, uint8_t kind, const char *id,
 	e.last_seq = last_seq;
 	memcpy(e.head, head, SEAL_HASH_LEN);
 	e.wall_ns = tw_now_wall();
+	e.text = text;
 	return journal_append(j, &e);
+}
+
+/* Does the file agree with what the journal recorded of it? */
+static int
+recover_matches_journal(const struct verify_file_result *vr,
+    const struct journal_session *js)
+{
+	const struct verify_seg *g;
+
+	if (vr->nseg == 0 || vr->seg[0].end != js->open_end ||
+	    memcmp(vr->seg[0].head_after, js->open_head, SEAL_HASH_LEN) != 0)
+		return 0;
+	if (!js->has_cp)
+		return 1;
+	if (js->cp_index >= vr->nseg)
+		return 0;
+	g = &vr->seg[js->cp_index];
+	return g->offset == js->cp_offset && g->type == SEG_CHECKPOINT &&
+	    memcmp(g->head_before, js->cp_head, SEAL_HASH_LEN) == 0;
 }
 
 int
@@ -105,49 +126,91 @@ tw_recover(const char *path, const struct seal_signer *signer,
 	struct verify_file_result vr;
 	struct tw_recovery out;
 	struct seal_receipt rc;
+	struct seal_verifier *v = NULL;
+	struct journal_session js;
 	uint8_t head[SEAL_HASH_LEN];
-	uint64_t size = 0;
-	int fd, r;
+	char text[200];
+	uint64_t size = 0, keep, bad = 0;
+	int fd, r, have_vr = 0;
 
 	memset(&out, 0, sizeof(out));
+	memset(&vr, 0, sizeof(vr));
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return rec_from_errno(errno);
-	if ((r = verify_file(fd, NULL, NULL, 0, &vr)) != REC_OK)
+	if ((r = seal_signer_verifier(signer, &v)) != REC_OK)
 		goto out;
+	if ((r = verify_file(fd, NULL, v, 0, &vr)) != REC_OK)
+		goto out;
+	have_vr = 1;
 	if (vr.err != REC_OK) {
-		if (bad_offset != NULL)
-			*bad_offset = vr.err_offset;
+		/* Corruption, a foreign signature or a broken chain: not a
+		 * torn write.  It stays as it is, for verify to report. */
+		bad = vr.err_offset;
 		r = vr.err;
 		goto out;
 	}
 	if (vr.segments == 0) {
 		/* Not even the head survived: nothing to recover. */
-		if (bad_offset != NULL)
-			*bad_offset = 0;
 		r = REC_ETRUNC;
 		goto out;
 	}
-	if (vr.finished && vr.file_size != vr.valid_end) {
-		/* Nothing is ever written after FINAL. */
-		if (bad_offset != NULL)
-			*bad_offset = vr.valid_end;
-		r = REC_ETAMPER;
-		goto out;
+	if (journal != NULL) {
+		if (journal_session_get(journal, vr.id, &js) != REC_OK) {
+			r = REC_ENOENT;		/* not ours: never adopted */
+			goto out;
+		}
+		if (js.state == JOURNAL_SESS_CLOSED) {
+			r = REC_ECLOSED;	/* closed: never reopened */
+			goto out;
+		}
+		if (!recover_matches_journal(&vr, &js)) {
+			bad = js.has_cp ? js.cp_offset : 0;
+			r = REC_ETAMPER;
+			goto out;
+		}
 	}
-	out.finished = vr.finished;
-	out.last_seq = vr.last_seq;
-	out.last_t_ns = vr.last_t_ns;
-	out.segments = vr.segments;
-	out.size = vr.valid_end;
-	memcpy(out.head, vr.head, SEAL_HASH_LEN);
-	if (vr.tail_torn || vr.file_size != vr.valid_end) {
+	if (vr.finished) {
+		if (vr.file_size != vr.valid_end) {
+			/* Nothing is ever written after FINAL. */
+			bad = vr.valid_end;
+			r = REC_ETAMPER;
+			goto out;
+		}
+		/* The crash came between the signed FINAL and its journal
+		 * entry: the journal shows the session open, the file is
+		 * closed by this key. */
+		if (journal != NULL && (r = recover_journal(journal,
+		    JOURNAL_CLOSE, vr.id, vr.segments - 1,
+		    vr.seg[vr.nseg - 1].offset, vr.last_seq,
+		    vr.seg[vr.nseg - 1].head_before, NULL)) != REC_OK)
+			goto out;
+	}
+	/* Keep what is signed: up to the last checkpoint, or the head. */
+	keep = vr.signed_end > 0 ? vr.signed_end : vr.seg[0].end;
+	if (!vr.finished && vr.file_size > keep) {
 		out.cut = 1;
-		out.cut_offset = vr.valid_end;
-		out.lost_bytes = vr.file_size - vr.valid_end;
-		if (ftruncate(fd, (off_t)vr.valid_end) != 0) {
+		out.cut_offset = keep;
+		out.lost_bytes = vr.file_size - keep;
+		snprintf(text, sizeof(text), "cut %llu bytes at offset %llu: "
+		    "%s after the last checkpoint",
+		    (unsigned long long)out.lost_bytes,
+		    (unsigned long long)keep, vr.tail_torn ?
+		    "unsigned data and a torn write" : "unsigned data");
+		if (ftruncate(fd, (off_t)keep) != 0) {
 			r = rec_from_errno(errno);
 			goto out;
 		}
+		verify_file_result_free(&vr);
+		if ((r = verify_file(fd, NULL, v, 0, &vr)) != REC_OK)
+			goto out;
+		if (vr.err != REC_OK || vr.valid_end != keep) {
+			bad = vr.err_offset;
+			r = vr.err != REC_OK ? vr.err : REC_ESTATE;
+			goto out;
+		}
+		if ((r = recover_journal(journal, JOURNAL_RECOVER, vr.id,
+		    vr.segments, keep, vr.last_seq, vr.head, text)) != REC_OK)
+			goto out;
 		if ((r = recover_append(fd, &vr, signer, out.lost_bytes, &rc,
 		    &size, head)) != REC_OK)
 			goto out;
@@ -155,20 +218,30 @@ tw_recover(const char *path, const struct seal_signer *signer,
 			r = REC_EIO;
 			goto out;
 		}
+		if ((r = recover_journal(journal, JOURNAL_CHECKPOINT, vr.id,
+		    rc.cp.seg_index, rc.cp.offset, rc.cp.last_seq, rc.cp.head,
+		    NULL)) != REC_OK)
+			goto out;
 		out.segments = vr.segments + 2;
 		out.size = size;
 		memcpy(out.head, head, SEAL_HASH_LEN);
-		if ((r = recover_journal(journal, JOURNAL_RECOVER, vr.id,
-		    vr.segments, vr.valid_end, vr.last_seq, vr.head)) != REC_OK ||
-		    (r = recover_journal(journal, JOURNAL_CHECKPOINT, vr.id,
-		    rc.cp.seg_index, rc.cp.offset, rc.cp.last_seq, rc.cp.head)) != REC_OK)
-			goto out;
+	} else {
+		out.segments = vr.segments;
+		out.size = vr.valid_end;
+		memcpy(out.head, vr.head, SEAL_HASH_LEN);
 	}
+	out.finished = vr.finished;
+	out.last_seq = vr.last_seq;
+	out.last_t_ns = vr.last_t_ns;
 	r = REC_OK;
 	if (res != NULL)
 		*res = out;
 out:
-	verify_file_result_free(&vr);
+	if (r != REC_OK && bad_offset != NULL)
+		*bad_offset = bad;
+	if (have_vr)
+		verify_file_result_free(&vr);
+	seal_verifier_free(v);
 	close(fd);
 	return r;
 }

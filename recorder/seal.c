@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -120,6 +122,30 @@ seal_signer_free(struct seal_signer *s)
 		return;
 	EVP_PKEY_free(s->key);
 	free(s);
+}
+
+int
+seal_signer_write_public(const struct seal_signer *s, const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+	int ok;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return REC_EINVAL;
+	if ((f = fopen(tmp, "w")) == NULL)
+		return rec_from_errno(errno);
+	ok = PEM_write_PUBKEY(f, s->key) == 1;
+	ok = fflush(f) == 0 && ok;
+	ok = fchmod(fileno(f), 0644) == 0 && ok;
+	if (fclose(f) != 0)
+		ok = 0;
+	if (!ok || rename(tmp, path) != 0) {
+		int e = errno ? errno : EIO;
+		(void)unlink(tmp);
+		return rec_from_errno(e);
+	}
+	return REC_OK;
 }
 
 const uint8_t *

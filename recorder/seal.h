@@ -41,6 +41,11 @@ void seal_signer_free(struct seal_signer *s);
 int seal_sign(const struct seal_signer *s, const void *msg, size_t n,
     uint8_t sig[SEAL_SIG_LEN]);
 
+/* Writes the signer's public key as PEM to `path` (created with mode 0644,
+ * or replaced atomically through PATH.tmp).  Returns REC_OK or an I/O
+ * error. */
+int seal_signer_write_public(const struct seal_signer *s, const char *path);
+
 /* The key id (SHA-256 of the raw public key) of the signer. */
 const uint8_t *seal_signer_keyid(const struct seal_signer *s);
 

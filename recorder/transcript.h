@@ -76,9 +76,10 @@ int tw_create(const char *store, const char *id, const uint8_t *meta,
 
 /*
  * Reopens an existing, unfinished session for appending (after a restart):
- * runs tw_recover() on it, then positions after the last segment.  The next
- * tw_append must continue at state->last_seq + 1.  Returns REC_ECLOSED when
- * the session was already finished, or tw_recover's errors.
+ * runs tw_recover() on it (with the journal, when given: only a session it
+ * shows open), then positions after the last segment.  The next tw_append
+ * must continue at state->last_seq + 1.  Returns REC_ECLOSED when the
+ * session was already finished or closed, or tw_recover's errors.
  */
 int tw_reopen(const char *store, const char *id,
     const struct seal_signer *signer, struct journal *journal,
@@ -100,9 +101,22 @@ int tw_append(struct tw *w, const uint8_t *p, size_t n);
  * plus a CHECKPOINT when one is due, in one write(2).  Nothing pending and
  * no checkpoint due: writes nothing.  Fills *st (may be NULL).
  * Returns REC_OK or REC_EIO/REC_ENOSPC/REC_EPERM/REC_EZSTD; after a write
- * error the writer refuses further writes (REC_ESTATE).
+ * error the writer refuses further writes (REC_ESTATE).  Before each write
+ * the file's size is checked against what the writer wrote: a file cut or
+ * extended by another process gives REC_ETAMPER, stops the writer and
+ * journals an ALTERED entry.
  */
 int tw_flush(struct tw *w, struct tw_state *st);
+
+/*
+ * Like tw_flush, then signs everything written with a CHECKPOINT segment
+ * when anything is unsigned (no sync: the caller syncs before it
+ * acknowledges).  The journal gets the checkpoint when none was journaled
+ * for opts.checkpoint_ns.  An acknowledgement only ever covers signed data,
+ * so a restart that cuts the unsigned tail (tw_recover) never loses an
+ * acknowledged byte.  Fills *st (may be NULL).
+ */
+int tw_seal(struct tw *w, struct tw_state *st);
 
 /* fdatasync(2) of the session file (a no-op with opts.no_sync).  Returns
  * REC_OK or REC_EIO. */
@@ -151,15 +165,22 @@ struct tw_recovery {
 };
 
 /*
- * Validates a session file, cutting a torn tail back to the end of the last
- * valid segment and appending a RECOVERY segment (one EV_RECOVERY record,
- * seq 0, fields EVF_CUT_OFFSET, EVF_LOST_BYTES, EVF_REASON) and a signed
- * CHECKPOINT (kind SEAL_RECOVERED); the journal (may be NULL) gets a
- * recovery entry.  A file already valid to its end is left untouched.
- * Corruption before the tail (a bad segment followed by other data, a chain
- * or sequence break) is not repaired: returns REC_ECRC/REC_EFORMAT/
- * REC_ECHAIN/REC_ESEQ and sets *bad_offset to the offset of the bad
- * segment.  Fills *res (may be NULL).
+ * Recovery of an open session after a restart.  Checks the file (framing,
+ * chain, every signature with signer's key): corruption, a foreign
+ * signature or a broken chain is not repaired (REC_ECRC/REC_EFORMAT/
+ * REC_ECHAIN/REC_ESEQ/REC_ESIG, *bad_offset names the place) and the file
+ * stays as it is.  With a journal, the session must be one the journal
+ * shows open (REC_ENOENT: never named, not adopted; REC_ECLOSED: closed,
+ * never reopened) and the file must hold the head and the last checkpoint
+ * the journal recorded (else REC_ETAMPER).  Then everything after the last
+ * signed checkpoint (or after the head) is cut: a write torn by the crash,
+ * and unsigned data, which nobody can tell from a forgery.  A cut is
+ * written down three times: a journal RECOVER entry ("cut N bytes at
+ * offset O"), a RECOVERY segment (EV_RECOVERY, seq 0, EVF_CUT_OFFSET,
+ * EVF_LOST_BYTES, EVF_REASON) and a signed CHECKPOINT (kind SEAL_RECOVERED)
+ * after it, journaled too.  A file ending in a valid FINAL whose close the
+ * journal lacks (a crash between the two) gets its CLOSE entry.  A file
+ * already signed to its end is left untouched.  Fills *res (may be NULL).
  */
 int tw_recover(const char *path, const struct seal_signer *signer,
     struct journal *journal, struct tw_recovery *res, uint64_t *bad_offset);

@@ -42,6 +42,7 @@ struct tw {
 	size_t frame_raw;
 	uint64_t frame_ns;		/* monotonic time the frame began */
 	uint64_t unsigned_ns;		/* when the oldest unsigned data was written, 0: none */
+	uint64_t journaled_ns;		/* last checkpoint journaled (tw_seal) */
 };
 
 uint64_t
@@ -210,6 +211,45 @@ tw_get_state(const struct tw *w, struct tw_state *st)
 	st->pending_raw = w->pend_raw;
 }
 
+/*
+ * The file must be exactly as long as what this writer wrote: anything else
+ * means another process cut or extended it.  The writer stops, and the
+ * journal gets an ALTERED entry saying what was found.
+ */
+static int
+tw_check_size(struct tw *w)
+{
+	struct journal_entry e;
+	struct stat sb;
+	char text[200];
+
+	if (fstat(w->fd, &sb) != 0) {
+		w->failed = 1;
+		return REC_EIO;
+	}
+	if ((uint64_t)sb.st_size == w->size)
+		return REC_OK;
+	w->failed = 1;
+	if (w->journal != NULL) {
+		memset(&e, 0, sizeof(e));
+		e.kind = JOURNAL_ALTERED;
+		snprintf(e.id, sizeof(e.id), "%s", w->id);
+		e.seg_index = w->nseg;
+		e.offset = (uint64_t)sb.st_size;
+		e.last_seq = w->written_seq;
+		memcpy(e.head, w->head, SEAL_HASH_LEN);
+		e.wall_ns = tw_now_wall();
+		snprintf(text, sizeof(text), "session file found %s: %llu bytes "
+		    "where the recorder wrote %llu",
+		    (uint64_t)sb.st_size < w->size ? "cut" : "extended",
+		    (unsigned long long)sb.st_size,
+		    (unsigned long long)w->size);
+		e.text = text;
+		journal_append(w->journal, &e);
+	}
+	return REC_ETAMPER;
+}
+
 /* Writes w->out (whole segments) in one write; on success chains them. */
 static int
 tw_write_out(struct tw *w)
@@ -222,6 +262,8 @@ tw_write_out(struct tw *w)
 
 	if (w->failed)
 		return REC_ESTATE;
+	if ((e = tw_check_size(w)) != REC_OK)
+		return e;
 	while (done < n) {
 		r = write(w->fd, p + done, n - done);
 		if (r < 0 && errno == EINTR)
@@ -538,6 +580,26 @@ tw_flush(struct tw *w, struct tw_state *st)
 	r = tw_write(w, 0, 0, 0, &rc);
 	if (r == REC_OK && rc.cp.kind == SEAL_CHECKPOINT)
 		r = tw_journal(w, JOURNAL_CHECKPOINT, &rc);
+	tw_get_state(w, st);
+	return r;
+}
+
+int
+tw_seal(struct tw *w, struct tw_state *st)
+{
+	struct seal_receipt rc;
+	uint64_t now;
+	int r = REC_OK;
+
+	if (w->pend_raw > 0 || w->unsigned_ns != 0) {
+		now = tw_now_mono();
+		r = tw_write(w, 0, SEG_CHECKPOINT, SEAL_CHECKPOINT, &rc);
+		if (r == REC_OK && (w->journaled_ns == 0 ||
+		    now - w->journaled_ns >= w->o.checkpoint_ns)) {
+			w->journaled_ns = now;
+			r = tw_journal(w, JOURNAL_CHECKPOINT, &rc);
+		}
+	}
 	tw_get_state(w, st);
 	return r;
 }

@@ -46,6 +46,8 @@ struct verify_file_result {
 	uint64_t raw_bytes;		/* uncompressed event bytes (DATA) */
 	int finished;			/* ends with FINAL */
 	int recovered;			/* holds RECOVERY segments */
+	uint64_t cut_offset;		/* of the last RECOVERY record: */
+	uint64_t cut_bytes;		/* where, and how many bytes cut */
 	uint64_t signed_end;		/* end of the last CHECKPOINT/FINAL */
 	int tail_torn;			/* file ends in an incomplete or
 					   unreadable last segment */
@@ -71,10 +73,23 @@ int verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
     int flags, struct verify_file_result *res);
 void verify_file_result_free(struct verify_file_result *res);
 
+/* What a report line is (the ok argument of verify_report_cb). */
+enum verify_report_kind {
+	VERIFY_PROBLEM = 0,	/* tampering, damage, a contradicted head */
+	VERIFY_INTACT = 1,	/* a session (or the anchor) verified */
+	VERIFY_NOTICE = 2	/* verified but worth seeing: a session
+				   "recovered, N bytes cut at OFFSET" after
+				   a restart, a journal rebuilt by the
+				   administrator or recovered after a crash */
+};
+
 /*
  * Reports one problem or one result line.  session is the session id (or
- * "journal"); index/offset name the segment (index UINT32_MAX and offset
- * UINT64_MAX when not about a place).  ok is 1 for a success summary line.
+ * "journal", "heads", "anchor"); index/offset name the segment (index
+ * UINT32_MAX and offset UINT64_MAX when not about a place).  ok is an enum
+ * verify_report_kind.  Every session checked gets exactly one VERIFY_INTACT
+ * or VERIFY_NOTICE line, or one or more VERIFY_PROBLEM lines: a listing
+ * can show its status from these (intact / recovered / tampered).
  */
 typedef void (*verify_report_cb)(void *arg, int ok, const char *session,
     uint32_t index, uint64_t offset, const char *msg);
@@ -89,5 +104,19 @@ typedef void (*verify_report_cb)(void *arg, int ok, const char *session,
 int verify_store(const char *store, const struct seal_verifier *v,
     const char *const *ids, size_t nids, int flags, verify_report_cb cb,
     void *arg);
+
+/*
+ * verify_store, plus the tree heads: every head in STORE/heads.esh and, when
+ * anchor is not NULL, every head in the file anchor (kept outside the store)
+ * must be signed by v and have the Merkle root of the journal's first SIZE
+ * entries (treehead.h): the store's journal extends every head, so nothing
+ * the journal held at that time was deleted or rewritten, and every session
+ * it named is checked.  The first head contradicted is reported
+ * (VERIFY_PROBLEM, naming the file and line); an anchor whose heads all
+ * hold gets one VERIFY_INTACT line.
+ */
+int verify_store_anchored(const char *store, const struct seal_verifier *v,
+    const char *const *ids, size_t nids, int flags, const char *anchor,
+    verify_report_cb cb, void *arg);
 
 #endif

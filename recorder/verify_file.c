@@ -220,6 +220,9 @@ vf_recovery(struct vf *f, const struct seg *s, uint64_t off)
 		return REC_EFORMAT;
 	}
 	f->res->recovered = 1;
+	f->res->cut_offset = f->res->cut_bytes = 0;
+	ev_fields_get_u64(e.data, e.len, EVF_CUT_OFFSET, &f->res->cut_offset);
+	ev_fields_get_u64(e.data, e.len, EVF_LOST_BYTES, &f->res->cut_bytes);
 	f->frame_open = 0;
 	return REC_OK;
 }

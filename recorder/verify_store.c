@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "recorder/journal.h"
+#include "recorder/merkle.h"
 #include "recorder/rec_error.h"
 #include "recorder/segment.h"
 #include "recorder/transcript.h"
@@ -29,6 +31,8 @@ struct vs {
 	size_t nje, capje;
 	char **ids;			/* sessions to consider */
 	size_t nids, capids;
+	uint8_t (*leaves)[MERKLE_HASH_LEN];	/* Merkle leaves of the journal */
+	const struct seal_verifier *v;
 };
 
 static void
@@ -41,7 +45,7 @@ vs_report(struct vs *s, int ok, const char *id, uint32_t index, uint64_t off,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (!ok)
+	if (ok == VERIFY_PROBLEM)
 		s->problems++;
 	if (s->cb != NULL)
 		s->cb(s->arg, ok, id, index, off, msg);
@@ -54,7 +58,6 @@ vs_journal_cb(void *arg, const struct journal_entry *e, uint32_t index,
 	struct vs *s = arg;
 	void *p;
 
-	(void)offset;
 	if (s->nje == s->capje) {
 		s->capje = s->capje ? s->capje * 2 : 64;
 		if ((p = realloc(s->je, s->capje * sizeof(*s->je))) == NULL)
@@ -63,9 +66,31 @@ vs_journal_cb(void *arg, const struct journal_entry *e, uint32_t index,
 		if ((p = realloc(s->jidx, s->capje * sizeof(*s->jidx))) == NULL)
 			return REC_ENOMEM;
 		s->jidx = p;
+		if ((p = realloc(s->leaves, s->capje * MERKLE_HASH_LEN)) == NULL)
+			return REC_ENOMEM;
+		s->leaves = p;
 	}
+	merkle_leaf(e->raw, e->rawlen, s->leaves[s->nje]);
 	s->jidx[s->nje] = index;
-	s->je[s->nje++] = *e;
+	s->je[s->nje] = *e;
+	s->je[s->nje].text = NULL;	/* borrowed: gone after this call */
+	s->je[s->nje].raw = NULL;
+	s->nje++;
+	switch (e->kind) {
+	case JOURNAL_REBUILD:
+		vs_report(s, VERIFY_NOTICE, "journal", index, offset,
+		    "rebuilt at entry %" PRIu32 ": %s", index, e->text);
+		break;
+	case JOURNAL_RECOVER:
+		if (strcmp(e->id, "journal") == 0)
+			vs_report(s, VERIFY_NOTICE, "journal", index, offset,
+			    "recovered after a crash: %s", e->text);
+		break;
+	case JOURNAL_ALTERED:
+		vs_report(s, VERIFY_PROBLEM, e->id, UINT32_MAX, e->offset,
+		    "tampered: %s (journal entry %" PRIu32 ")", e->text, index);
+		break;
+	}
 	return 0;
 }
 
@@ -169,9 +194,14 @@ vs_cross(struct vs *s, const char *id, const struct verify_file_result *vr,
 	*closed = 0;
 	for (i = 0; i < s->nje; i++) {
 		e = &s->je[i];
-		if (strcmp(e->id, id) != 0)
+		if (strcmp(e->id, id) != 0 || e->kind > JOURNAL_RECOVER)
 			continue;
 		known = 1;
+		if (e->kind == JOURNAL_RECOVER && *closed)
+			vs_report(s, VERIFY_PROBLEM, id, e->seg_index, e->offset,
+			    "tampered: journal entry %" PRIu32 " records a "
+			    "recovery after the session was closed (a closed "
+			    "session is never reopened)", s->jidx[i]);
 		if (e->kind == JOURNAL_CLOSE)
 			*closed = 1;
 		if (vs_superseded(s, i))
@@ -197,7 +227,7 @@ vs_cross(struct vs *s, const char *id, const struct verify_file_result *vr,
 		}
 		if (!ok)
 			vs_report(s, 0, id, e->seg_index, e->offset,
-			    "the %s record of journal entry %" PRIu32
+			    "tampered: the %s record of journal entry %" PRIu32
 			    " is missing or altered in the session file",
 			    vs_kind(e->kind), s->jidx[i]);
 	}
@@ -257,28 +287,39 @@ vs_session(struct vs *s, const char *store, const char *id,
 		verify_file_result_free(&vr);
 		return;
 	}
+	closed = 0;
+	if (vr.err == REC_OK && vr.segments > 0)
+		vs_cross(s, id, &vr, &closed);
 	if (vr.err != REC_OK)
 		vs_report(s, 0, id, vr.err_index, vr.err_offset, "%s", vr.msg);
 	else if (vr.segments == 0)
 		vs_report(s, 0, id, 0, 0, "the head segment is incomplete");
 	else if (vr.tail_torn)
 		vs_report(s, 0, id, vr.segments, vr.valid_end,
-		    "incomplete segment at the end of the file (%" PRIu64
-		    " bytes, torn and not recovered)", vr.file_size - vr.valid_end);
+		    "%s segment at the end of the file (%" PRIu64 " bytes, %s)",
+		    closed ? "tampered: an incomplete" : "incomplete",
+		    vr.file_size - vr.valid_end, closed ? "the session was "
+		    "closed: nothing is ever written after its end" :
+		    "torn and not recovered");
 	if (vr.err == REC_OK) {
-		vs_cross(s, id, &vr, &closed);
 		if (closed && !vr.finished)
 			vs_report(s, 0, id, vr.segments, vr.valid_end,
-			    "the journal says the session was closed but its "
-			    "final record is missing (truncated at offset %"
-			    PRIu64 ")", vr.valid_end);
+			    "tampered: the journal says the session was closed "
+			    "but its final record is missing (truncated at "
+			    "offset %" PRIu64 ")", vr.valid_end);
 		if (!closed && vr.finished && s->nje > 0)
 			vs_report(s, 0, id, vr.segments - 1,
 			    vr.seg[vr.nseg - 1].offset,
 			    "the final record is not in the journal");
 	}
-	if (s->problems == before)
-		vs_report(s, 1, id, UINT32_MAX, UINT64_MAX,
+	if (s->problems == before && vr.recovered)
+		vs_report(s, VERIFY_NOTICE, id, UINT32_MAX, UINT64_MAX,
+		    "recovered, %" PRIu64 " bytes cut at %" PRIu64 " (after a "
+		    "restart; the rest intact): %" PRIu32 " segments, %" PRIu64
+		    " bytes, %s", vr.cut_bytes, vr.cut_offset, vr.segments,
+		    vr.file_size, vr.finished ? "closed" : "open");
+	else if (s->problems == before)
+		vs_report(s, VERIFY_INTACT, id, UINT32_MAX, UINT64_MAX,
 		    "ok: %" PRIu32 " segments, %" PRIu64 " bytes, %s%s",
 		    vr.segments, vr.file_size,
 		    vr.finished ? "closed" : "open",
@@ -287,11 +328,159 @@ vs_session(struct vs *s, const char *store, const char *id,
 	verify_file_result_free(&vr);
 }
 
+/* ---- tree heads: STORE/heads.esh and an anchor file ------------------ */
+
+struct vs_heads {
+	struct tree_head *h;
+	int *line;
+	size_t n, cap;
+};
+
+static int
+vs_head_cb(void *arg, const struct tree_head *h, int lineno)
+{
+	struct vs_heads *hs = arg;
+	void *p;
+
+	if (hs->n == hs->cap) {
+		hs->cap = hs->cap ? hs->cap * 2 : 64;
+		if ((p = realloc(hs->h, hs->cap * sizeof(*hs->h))) == NULL)
+			return REC_ENOMEM;
+		hs->h = p;
+		if ((p = realloc(hs->line, hs->cap * sizeof(*hs->line))) == NULL)
+			return REC_ENOMEM;
+		hs->line = p;
+	}
+	hs->line[hs->n] = lineno;
+	hs->h[hs->n++] = *h;
+	return 0;
+}
+
+static int
+vs_size_cmp(const void *a, const void *b)
+{
+	uint64_t x = **(const uint64_t *const *)a, y = **(const uint64_t *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Checks every head of the file at path against the journal read so far:
+ * its signature, and that the Merkle root of the journal's first SIZE
+ * entries is its root.  Roots are computed in one pass over the leaves.
+ * Reports the first head the store contradicts (and counts the others).
+ */
+static int
+vs_heads(struct vs *s, const char *path, const char *what, int required)
+{
+	struct vs_heads hs = { NULL, NULL, 0, 0 };
+	struct merkle_frontier f;
+	uint8_t (*roots)[MERKLE_HASH_LEN] = NULL;
+	uint64_t **order = NULL, i, k;
+	int r, bad_line = 0, bad = 0;
+	size_t n;
+
+	r = treehead_read(path, !required, vs_head_cb, &hs, &bad_line);
+	if (r == REC_ENOENT && !required) {
+		r = REC_OK;
+		goto out;
+	}
+	if (r == REC_EFORMAT) {
+		vs_report(s, VERIFY_PROBLEM, what, UINT32_MAX, UINT64_MAX,
+		    "%s:%d: not a tree head line (escort-head v1 SIZE ROOT "
+		    "TIME SIG)", path, bad_line);
+		r = REC_OK;
+		goto out;
+	}
+	if (r != REC_OK) {
+		vs_report(s, VERIFY_PROBLEM, what, UINT32_MAX, UINT64_MAX,
+		    "%s: %s", path, rec_strerror(r));
+		r = r == REC_ENOMEM ? r : REC_OK;
+		goto out;
+	}
+	if (hs.n == 0) {
+		if (required)
+			vs_report(s, VERIFY_PROBLEM, what, UINT32_MAX,
+			    UINT64_MAX, "%s holds no tree head", path);
+		goto out;
+	}
+	n = hs.n;
+	roots = calloc(n, MERKLE_HASH_LEN);
+	order = calloc(n, sizeof(*order));
+	if (roots == NULL || order == NULL) {
+		r = REC_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		order[i] = &hs.h[i].size;
+	qsort(order, n, sizeof(*order), vs_size_cmp);
+	merkle_frontier_init(&f);
+	for (i = 0, k = 0; k < n; k++) {
+		uint64_t want = *order[k];
+		size_t idx = (size_t)((struct tree_head *)((char *)order[k] -
+		    offsetof(struct tree_head, size)) - hs.h);
+
+		if (want > s->nje)
+			break;
+		for (; i < want; i++)
+			merkle_frontier_add(&f, s->leaves[i]);
+		merkle_frontier_root(&f, roots[idx]);
+	}
+	for (i = 0; i < n; i++) {
+		const struct tree_head *h = &hs.h[i];
+		char why[160];
+
+		why[0] = '\0';
+		if (s->v != NULL && treehead_verify(s->v, h) != REC_OK)
+			snprintf(why, sizeof(why), "its signature does not "
+			    "verify with the key");
+		else if (h->size > s->nje)
+			snprintf(why, sizeof(why), "it covers %" PRIu64
+			    " journal entries, the journal holds %zu (entries "
+			    "deleted, or the store rolled back)", h->size,
+			    s->nje);
+		else if (memcmp(roots[i], h->root, MERKLE_HASH_LEN) != 0)
+			snprintf(why, sizeof(why), "the journal's first %"
+			    PRIu64 " entries do not have its root (the journal "
+			    "was rewritten or replaced)", h->size);
+		if (why[0] == '\0')
+			continue;
+		if (bad++ == 0)
+			vs_report(s, VERIFY_PROBLEM, what, UINT32_MAX, UINT64_MAX,
+			    "%s:%d: the store contradicts this tree head (size %"
+			    PRIu64 ", time %" PRIu64 "): %s", path, hs.line[i],
+			    h->size, h->time_ns, why);
+	}
+	if (bad > 1)
+		vs_report(s, VERIFY_PROBLEM, what, UINT32_MAX, UINT64_MAX,
+		    "%s: %d more tree heads contradicted", path, bad - 1);
+	else if (bad == 0 && required)
+		vs_report(s, VERIFY_INTACT, what, UINT32_MAX, UINT64_MAX,
+		    "ok: the journal extends all %zu tree heads of %s (the "
+		    "last covers %" PRIu64 " entries)", n, path,
+		    hs.h[n - 1].size);
+out:
+	free(hs.h);
+	free(hs.line);
+	free(roots);
+	free(order);
+	return r;
+}
+
 int
 verify_store(const char *store, const struct seal_verifier *v,
     const char *const *ids, size_t nids, int flags, verify_report_cb cb,
     void *arg)
 {
+	return verify_store_anchored(store, v, ids, nids, flags, NULL, cb, arg);
+}
+
+int
+verify_store_anchored(const char *store, const struct seal_verifier *v,
+    const char *const *ids, size_t nids, int flags, const char *anchor,
+    verify_report_cb cb, void *arg)
+{
+	char hpath[4200];
 	struct vs s;
 	uint64_t bad = UINT64_MAX;
 	size_t i;
@@ -300,12 +489,16 @@ verify_store(const char *store, const struct seal_verifier *v,
 	memset(&s, 0, sizeof(s));
 	s.cb = cb;
 	s.arg = arg;
+	s.v = v;
 	r = journal_read(store, v, vs_journal_cb, &s, &bad, &torn);
 	if ((flags & VERIFY_WAIT_LIVE) && r == REC_OK && torn) {
 		/* Perhaps an entry being appended right now: read again. */
 		s.nje = 0;
+		s.problems = 0;
+		s.cb = NULL;	/* its notices were reported once */
 		nanosleep(&vs_retry, NULL);
 		r = journal_read(store, v, vs_journal_cb, &s, &bad, &torn);
+		s.cb = cb;
 	}
 	if (r == REC_ENOENT)
 		vs_report(&s, 0, "journal", UINT32_MAX, UINT64_MAX,
@@ -334,6 +527,11 @@ verify_store(const char *store, const struct seal_verifier *v,
 	}
 	for (i = 0; i < s.nids; i++)
 		vs_session(&s, store, s.ids[i], v, flags);
+	snprintf(hpath, sizeof(hpath), "%s/%s", store, TREEHEAD_FILE);
+	if ((r = vs_heads(&s, hpath, "heads", 0)) != REC_OK)
+		goto out;
+	if (anchor != NULL && (r = vs_heads(&s, anchor, "anchor", 1)) != REC_OK)
+		goto out;
 	r = s.problems;
 out:
 	for (i = 0; i < s.nids; i++)
@@ -341,5 +539,6 @@ out:
 	free(s.ids);
 	free(s.je);
 	free(s.jidx);
+	free(s.leaves);
 	return r;
 }

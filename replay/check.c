@@ -49,6 +49,7 @@ static const char *const check_state_names[] = {
 	[REPLAY_V_SKIPPED] = "skipped",
 	[REPLAY_V_OK] = "ok",
 	[REPLAY_V_CHAIN] = "chain-only",
+	[REPLAY_V_RECOVERED] = "recovered",
 	[REPLAY_V_FAILED] = "FAILED",
 };
 
@@ -207,8 +208,16 @@ check_report(void *arg, int ok, const char *session, uint32_t index,
 		*oom = 1;
 		return;
 	}
+	if (ok == VERIFY_NOTICE) {
+		/* intact, and worth seeing: "recovered, N bytes cut at O" */
+		if (e->problems == 0) {
+			e->state = REPLAY_V_RECOVERED;
+			snprintf(e->first, sizeof(e->first), "%s", msg);
+		}
+		return;
+	}
 	if (ok) {
-		if (e->problems == 0)
+		if (e->problems == 0 && e->state != REPLAY_V_RECOVERED)
 			e->state = check.v != NULL ? REPLAY_V_OK : REPLAY_V_CHAIN;
 		return;
 	}

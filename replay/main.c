@@ -16,7 +16,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "list", "list [--user U] [--target T] [--since TIME] [--until TIME] [--json]",
 	    replay_list, RD },
 	{ "cat", "cat ID", replay_cat, RD },
-	{ "verify", "verify (ID... | --all) --key PUBLIC.pem [--deep] [--quiet]",
+	{ "verify", "verify (ID... | --all) --key PUBLIC.pem [--anchor FILE] [--deep] [--quiet]",
 	    replay_verify, REPLAY_STORE },
 	{ "commands", "commands [ID] [--user U] [--json]", replay_commands, RD },
 	{ "play", "play ID [--speed X] [--max-wait S]", replay_play, RD },
@@ -27,6 +27,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "extract", "extract ID N", replay_extract, RD },
 	{ "export", "export ID --format asciicast|json|text", replay_export, RD },
 	{ "audit", "audit [--user U] [--attr K=V] [--since TIME]", replay_audit, RD },
+	{ "anchor", "anchor [--key PUBLIC.pem] [--proof-from SIZE]", replay_anchor, REPLAY_STORE },
 };
 
 void

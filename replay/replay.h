@@ -39,6 +39,7 @@ int replay_screen(const char *store, int argc, char **argv);
 int replay_extract(const char *store, int argc, char **argv);
 int replay_audit(const char *store, int argc, char **argv);
 int replay_search(const char *store, int argc, char **argv);
+int replay_anchor(const char *store, int argc, char **argv);
 
 struct tr;
 
@@ -101,11 +102,13 @@ enum replay_vstate {
 	REPLAY_V_SKIPPED,	/* not checked (--no-verify, or new) */
 	REPLAY_V_OK,		/* chain and signatures verify */
 	REPLAY_V_CHAIN,		/* chain verifies; no key, no signatures */
-	REPLAY_V_FAILED		/* does not verify */
+	REPLAY_V_FAILED,	/* does not verify */
+	REPLAY_V_RECOVERED	/* verifies; the recorder cut an unsigned tail
+				 * after a crash (the problem text says where) */
 };
 /* The verdict on session id from the last check. */
 enum replay_vstate replay_check_state(const char *id);
-/* "skipped", "ok", "chain-only" or "FAILED". */
+/* "skipped", "ok", "chain-only", "FAILED" or "recovered". */
 const char *replay_vstate_name(enum replay_vstate s);
 /* The first problem found in session id ("" when none). */
 const char *replay_check_problem(const char *id);

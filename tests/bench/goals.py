@@ -11,6 +11,8 @@ GOALS = [
     (["recorder_interval_mb_s_per_core"], ">=", 200, "recorder MB/s per core, Fsync interval"),
     (["replay_verify_throughput", "transcript_verify_mbps"], ">=", 300, "verify MB/s"),
     (["replay_cat_verify_vs_no_verify"], ">=", 0.8, "cat with verification vs --no-verify"),
+    (["replay_verify_anchor_throughput", "transcript_verify_anchor_mbps"], ">=", 300,
+     "verify --all --anchor MB/s"),
     (["policy_load_median"], "<", 200, "10,000-pattern policy load, ms"),
     (["policy_decide_p99"], "<", 20, "policy decision p99, us"),
     (["keystroke_proxy_added_p99"], "<=", 1000, "keystroke p99 added by the proxy, us"),

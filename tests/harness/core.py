@@ -167,16 +167,23 @@ class Env:
         with open(p + ".pub") as f:
             return p, f.read().strip()
 
-    def sshd(self, login=None, authorized=(), extra=""):
+    def sshd(self, login=None, authorized=(), extra="", trace=False):
         """Starts a real OpenSSH sshd on 127.0.0.1:<free port> accepting the given
-        public key lines for `login` (default: the current user)."""
-        return Sshd(self, login, authorized, extra)
+        public key lines for `login` (default: the current user).  trace=True:
+        every command goes through the tracing shell of harness/trace.py
+        (the Sshd's .tracer)."""
+        return Sshd(self, login, authorized, extra, trace)
 
 
 class Sshd:
-    def __init__(self, env, login, authorized, extra):
+    def __init__(self, env, login, authorized, extra, trace=False):
         import pwd
         self.env = env
+        self.tracer = None
+        if trace:
+            from harness.trace import Tracer
+            self.tracer = Tracer(env)
+            extra = self.tracer.sshd_config() + extra
         self.login = login or pwd.getpwuid(os.getuid()).pw_name
         self.port = free_port()
         d = env.path("sshd", "x")

@@ -52,17 +52,19 @@ class ProxyWorld:
     pin: host key line pinned for web01 (default: the real one)."""
 
     def __init__(self, env, rules=DEFAULT_RULES, pin=None, start_recorder=True, extra_conf="",
-                 extra_targets="", recorder_tls=None, sshd_extra=""):
+                 extra_targets="", recorder_tls=None, sshd_extra="", trace=False):
         """recorder_tls: None, or dict(server_cert, server_key, client_ca, ca, cert, key):
         the recorder also listens with mutual TLS on 127.0.0.1 and the proxy
         records through tls:// with RecorderCA=ca, RecorderCertificate=cert,
         RecorderKey=key.
-        sshd_extra: more sshd_config lines for the target."""
+        sshd_extra: more sshd_config lines for the target.
+        trace: the target records every command it receives and what bash ran
+        (harness/trace.py; self.target.tracer)."""
         self.env = env
         self.alice_key, self.alice_pub = env.keygen("alice")
         self.mallory_key, self.mallory_pub = env.keygen("mallory")
         self.proxy_id_key, self.proxy_id_pub = env.keygen("proxy_to_target")
-        self.target = env.sshd(authorized=[self.proxy_id_pub], extra=sshd_extra)
+        self.target = env.sshd(authorized=[self.proxy_id_pub], extra=sshd_extra, trace=trace)
         self.hostkey_key, _ = env.keygen("proxy_host")
         pinned = pin or self.target.hostkey_pub
         pinned = " ".join(pinned.split()[:2])

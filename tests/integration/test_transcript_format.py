@@ -2,9 +2,11 @@
 with the Python standard library only: it checks every segment's CRC32C,
 the SHA-256 chain, the DATA headers, the checkpoint and final records
 against the chain (signatures need Ed25519, which the standard library
-lacks: escort-replay verify checks those), and the journal's entries
-against the session files.  A store written through the real library must
-pass, and a flipped byte must not."""
+lacks: escort-replay verify checks those), the journal's entries
+against the session files, the journal as a Merkle log (RFC 9162) against
+every tree head in heads.esh, and a consistency proof printed by
+escort-replay anchor.  A store written through the real library must pass,
+and a flipped byte must not."""
 import hashlib, os, struct, subprocess
 from harness.core import Env, bin_path, tool_path
 
@@ -90,6 +92,55 @@ def check_session(path, sid):
     return info
 
 
+def mth(leaves):
+    """RFC 9162 2.1.1: the Merkle tree hash of a list of leaf hashes."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
+
+
+def verify_consistency(m, old_root, n, new_root, proof):
+    """RFC 9162 2.1.4.2, as written there."""
+    if m == n:
+        return not proof and old_root == new_root
+    if m & (m - 1) == 0:
+        proof = [old_root] + proof
+    fn, sn = m - 1, n - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = hashlib.sha256(b"\x01" + c + fr).digest()
+            sr = hashlib.sha256(b"\x01" + c + sr).digest()
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = hashlib.sha256(b"\x01" + sr + c).digest()
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == old_root and sr == new_root
+
+
+def read_heads(path):
+    """Tree head lines: escort-head v1 SIZE ROOTHEX TIME SIGB64."""
+    heads = []
+    for line in open(path).read().splitlines():
+        w = line.split()
+        assert len(w) == 6 and w[:2] == ["escort-head", "v1"], line
+        heads.append((int(w[2]), bytes.fromhex(w[3]), int(w[4])))
+    return heads
+
+
 def check_store(store):
     sessions = {}
     for name in os.listdir(os.path.join(store, "sessions")):
@@ -98,16 +149,24 @@ def check_store(store):
             sessions[sid] = check_session(os.path.join(store, "sessions", name), sid)
     data = open(os.path.join(store, "journal.esj"), "rb").read()
     jhead = hashlib.sha256(b"escort-transcript-v1\0journal").digest()
-    seen = set()
+    seen, leaves = set(), []
     for index, off, typ, flags, p, raw in segments(data):
         assert typ == 6
         kind, n = p[0], p[1]
+        assert 1 <= kind <= 7
         sid = p[2:2 + n].decode()
         sidx, soff, lseq = struct.unpack(">IQQ", p[2 + n:22 + n])
         h = p[22 + n:54 + n]
-        assert len(p) == 54 + n + 8 + 32 + 64
+        textlen = 0
+        if kind >= 4:   # RECOVER and up carry u16 textlen | text
+            (textlen,) = struct.unpack(">H", p[62 + n:64 + n])
+            textlen += 2
+        assert len(p) == 54 + n + 8 + textlen + 32 + 64
         jhead = hashlib.sha256(jhead + raw).digest()
-        if sid == "journal":
+        leaves.append(hashlib.sha256(b"\x00" + raw).digest())
+        if kind == 5:
+            assert index == 0 and sid == "journal"
+        if sid == "journal" or kind > 4:
             continue
         seen.add(sid)
         s = sessions[sid]["heads"]
@@ -116,6 +175,13 @@ def check_store(store):
         elif kind in (2, 3):
             assert s[sidx][0] == soff and s[sidx][3] == h and s[sidx][2] == (5 if kind == 3 else 3)
     assert seen == set(sessions), (seen, set(sessions))
+    # The journal extends every tree head the store holds.
+    heads = read_heads(os.path.join(store, "heads.esh"))
+    for size, root, t in heads:
+        assert size <= len(leaves) and mth(leaves[:size]) == root, \
+            "head of size %d contradicts the journal" % size
+    sessions["_leaves"] = leaves
+    sessions["_heads"] = heads
     return sessions
 
 
@@ -136,6 +202,28 @@ def test_store_matches_the_man_page():
         sessions = check_store(store)
         assert sessions["a"]["finished"] and not sessions["b"]["finished"]
         assert sessions["a"]["last_seq"] > 10
+        assert sessions["_heads"], "no tree head in heads.esh"
+        # A consistency proof from escort-replay anchor, checked here
+        # against roots computed from the journal by this reader.
+        pub = env.path("p.pem")
+        subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", pub], check=True)
+        leaves = sessions["_leaves"]
+        for m in range(1, sessions["_heads"][-1][0] + 1):
+            r = subprocess.run([bin_path("escort-replay"), "--store", store, "anchor",
+                                "--key", pub, "--proof-from", str(m)],
+                               capture_output=True, timeout=30, text=True)
+            assert r.returncode == 0, r
+            head, proof = r.stdout.splitlines()
+            w = proof.split()
+            assert w[:3] == ["escort-proof", "v1", str(m)], proof
+            n = int(w[4])
+            assert bytes.fromhex(w[3]) == mth(leaves[:m])
+            assert head.split()[2] == str(n) and bytes.fromhex(head.split()[3]) == mth(leaves[:n])
+            hashes = [bytes.fromhex(x) for x in w[5:]]
+            assert verify_consistency(m, mth(leaves[:m]), n, mth(leaves[:n]), hashes), proof
+            if hashes:
+                hashes[0] = bytes(32)
+                assert not verify_consistency(m, mth(leaves[:m]), n, mth(leaves[:n]), hashes)
         # A flipped byte in a DATA payload: this reader and escort-replay both object.
         path = os.path.join(store, "sessions", "a.est")
         data = bytearray(open(path, "rb").read())
@@ -146,8 +234,6 @@ def test_store_matches_the_man_page():
             raise RuntimeError("flipped byte not detected by the independent reader")
         except AssertionError:
             pass
-        pub = env.path("p.pem")
-        subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", pub], check=True)
         r = subprocess.run([bin_path("escort-replay"), "--store", store, "verify", "a",
                             "--key", pub], capture_output=True, timeout=30)
         assert r.returncode == 1 and b"a: FAILED at segment" in r.stdout, r

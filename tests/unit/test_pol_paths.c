@@ -607,6 +607,29 @@ test_glob_against_brute_force(void **state)
 		brute_run(&runs[r]);
 }
 
+/* A word read as "any directory" + "/x" names a file x: it does not reach
+ * a denied path that merely ends in x.  A deny pattern word with ".."
+ * after a '*' is widened to "*"; an allow keeps it (matching nothing). */
+static void
+test_any_directory(void **state)
+{
+	(void)state;
+	static const char nginx[] = " allow \"* ...\"\n deny \"... /etc/nginx ...\"\n";
+	assert_int_equal(decide_one(nginx, "cd /tmp && cat x"), POL_ALLOW);
+	assert_int_equal(decide_one(nginx, "cat ~/x"), POL_ALLOW);
+	assert_int_equal(decide_one(nginx, "cat ../../x"), POL_ALLOW);
+	assert_int_equal(decide_one(nginx, "cd /etc && cat nginx"), POL_DENY);
+	assert_int_equal(decide_one(nginx, "cat ~/../nginx"), POL_DENY);
+	assert_int_equal(decide_one(nginx, "cat /etc/**/nginx"), POL_DENY);	/* globstar: no dir */
+	static const char wide[] = " allow \"* ...\"\n deny \"cat /srv/*/../key\"\n";
+	assert_int_equal(decide_one(wide, "cat /srv/key"), POL_DENY);
+	assert_int_equal(decide_one(wide, "cat anything"), POL_DENY);
+	assert_int_equal(decide_one(wide, "ls /srv/key"), POL_ALLOW);
+	static const char narrow[] = " allow \"cat /srv/*/../key\"\n";
+	assert_int_equal(decide_one(narrow, "cat /srv/key"), POL_DENY);
+	assert_int_equal(decide_one(narrow, "cat /srv/a/../key"), POL_DENY);
+}
+
 /*
  * The real kernel on a real tree with symbolic links: a deny on
  * ROOT/c/secret must stop every word that reaches it through "..", a glob,
@@ -742,7 +765,7 @@ test_symlink_tree(void **state)
 				snprintf(a, sizeof(a), "%s/%s", root, w);
 				snprintf(cmd, sizeof(cmd), "cat %s", a);
 			} else {
-				if (w[0] == '\0')
+				if (w[0] == '\0' || w[0] == '/')	/* relative words only */
 					continue;
 				snprintf(a, sizeof(a), "%s/a/%s", root, w);
 				snprintf(cmd, sizeof(cmd), "cd %s/a && cat %s", root, w);
@@ -775,7 +798,8 @@ test_symlink_tree(void **state)
 }
 
 /* check warns on DIR/STAR allow patterns (the sudoers(5) pitfall), and
- * only on allow patterns whose '*' follows a '/'. */
+ * only on allow patterns whose '*' follows a '/'; and on pattern words
+ * with a '..' component. */
 static void
 test_lint_dir_star(void **state)
 {
@@ -789,6 +813,8 @@ test_lint_dir_star(void **state)
 	    " allow \"ls /tmp/\"\n"			/* line 12: no '*' */
 	    " deny \"... /etc/ssh/* ...\"\n"		/* line 13: a deny */
 	    " allow \"echo *x/y\"\n"			/* line 14: '*' before the '/' */
+	    " deny \"cat /var/log/../x\"\n"		/* line 15: '..' */
+	    " allow \"ls a..b/c\"\n"			/* line 16: no '..' component */
 	    "}\n"
 	    "expect allow u t \"cat /var/log/syslog\"\n";
 	struct policy *p;
@@ -802,7 +828,16 @@ test_lint_dir_star(void **state)
 			seen[d.v[k].line]++;
 	assert_int_equal(seen[9], 1);
 	assert_int_equal(seen[10], 1);
-	assert_int_equal(seen[11] + seen[12] + seen[13] + seen[14], 0);
+	assert_int_equal(seen[11] + seen[12] + seen[13] + seen[14] + seen[15], 0);
+	int dotdot[20] = { 0 };
+	for (size_t k = 0; k < d.n; k++)
+		if (strstr(d.v[k].msg, "holds '..'") != NULL && d.v[k].line > 0 && d.v[k].line < 20)
+			dotdot[d.v[k].line]++;
+	assert_int_equal(dotdot[15], 1);
+	for (size_t k = 0; k < d.n; k++)
+		if (d.v[k].line == 15)
+			assert_non_null(strstr(d.v[k].msg, "compared as '/var/x'"));
+	assert_int_equal(dotdot[9] + dotdot[14] + dotdot[16], 0);
 	for (size_t k = 0; k < d.n; k++)
 		if (d.v[k].line == 10 && strstr(d.v[k].msg, "subdirectory") != NULL)
 			assert_non_null(strstr(d.v[k].msg, "subdirectory of /srv/app too"));
@@ -821,6 +856,7 @@ main(void)
 		cmocka_unit_test(test_lint_dir_star),
 		cmocka_unit_test(test_glob_against_brute_force),
 		cmocka_unit_test(test_symlink_tree),
+		cmocka_unit_test(test_any_directory),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

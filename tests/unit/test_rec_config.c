@@ -71,6 +71,16 @@ test_valid(void **state)
 	assert_int_equal(load("Listen unix:/s\n" BASE "Fsync ALWAYS\n", &c,
 	    err, sizeof(err)), 0);
 	assert_int_equal(c.fsync, RECD_FSYNC_ALWAYS);
+	assert_int_equal(c.head_interval, 60);	/* default */
+	assert_string_equal(c.witness, "");
+	assert_int_equal(load("Listen unix:/s\n" BASE "TreeHeadInterval 15s\n"
+	    "Witness \"/usr/bin/logger -t escort-head\"\n", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.head_interval, 15);
+	assert_string_equal(c.witness, "/usr/bin/logger -t escort-head");
+	assert_int_equal(load("Listen unix:/s\n" BASE "TreeHeadInterval 0\n",
+	    &c, err, sizeof(err)), 0);
+	assert_int_equal(c.head_interval, 0);
 }
 
 static void
@@ -108,6 +118,11 @@ test_errors(void **state)
 		  ":4: MaxSessions must be a number" },
 		{ "Listen unix:/s\n" BASE "Store\n",
 		  ":4: Store takes one argument" },
+		{ "Listen unix:/s\n" BASE "Witness logger\n",
+		  ":4: Witness needs an absolute path" },
+		{ "Listen unix:/s\n" BASE "TreeHeadInterval soon\n",
+		  ":4: TreeHeadInterval (seconds, 0: only at session closes) "
+		  "must be a number" },
 		{ "Listen unix:/s\n" BASE "Compression 22\n",
 		  ":4: Compression (default or a zstd level) must be a number "
 		  "from 1 to 19" },

@@ -300,7 +300,7 @@ test_recover_torn(void **state)
 	seqs[nflush++] = st.last_seq;
 	for (i = 0; i < n; i += 10) {
 		append_events(w, v, i, i + 10);
-		assert_int_equal(tw_flush(w, &st), REC_OK);
+		assert_int_equal(tw_checkpoint(w, &st), REC_OK);
 		ends[nflush] = st.size;
 		seqs[nflush++] = st.last_seq;
 	}
@@ -312,7 +312,8 @@ test_recover_torn(void **state)
 		fx_spit(path, orig, cut);
 		memset(&rec, 0, sizeof(rec));
 		assert_int_equal(tw_recover(path, x->signer, NULL, &rec, &bad), REC_OK);
-		/* The durable prefix: the last flush ending at or before cut. */
+		/* What is kept: up to the last checkpoint ending at or before
+		 * cut (the unsigned rest could be a forgery). */
 		for (k = 0; k + 1 < nflush && ends[k + 1] <= cut; k++)
 			;
 		assert_true(rec.last_seq == seqs[k]);
@@ -430,9 +431,10 @@ test_checkpoint_due(void **state)
 	fx_free(x);
 }
 
-/* A torn journal tail is reported, then cut when the recorder opens the
- * journal again, which also restores the close entry the cut lost (the
- * session's FINAL record is signed). */
+/* A torn journal tail is reported, then cut (and the cut journaled) when
+ * the recorder opens the journal again.  A session whose close entry the
+ * cut lost gets it back from recovery (its FINAL record is signed); one
+ * whose open entry was lost is a stranger: never adopted, reported. */
 static int
 close_cb(void *arg, const struct journal_entry *e, uint32_t index,
     uint64_t offset)
@@ -443,6 +445,8 @@ close_cb(void *arg, const struct journal_entry *e, uint32_t index,
 	(void)offset;
 	if (e->kind == JOURNAL_CLOSE && strcmp(e->id, "j1") == 0)
 		(*n)++;
+	if (e->kind == JOURNAL_OPEN && strcmp(e->id, "j1") == 0)
+		n[1]++;
 	return 0;
 }
 
@@ -456,8 +460,9 @@ test_journal_torn_tail(void **state)
 	char path[512];
 	uint8_t *orig;
 	size_t n, cut;
+	char spath[512];
 	uint64_t bad = 0;
-	int torn = 0, closes;
+	int torn = 0, closes[2], rr;
 
 	(void)state;
 	buf_init(&meta, 0);
@@ -470,6 +475,9 @@ test_journal_torn_tail(void **state)
 	orig = fx_slurp(path, &n);
 	for (cut = n - 1; cut > 0; cut -= cut > 37 ? 37 : cut) {
 		fx_spit(path, orig, cut);
+		/* A crash tears only entries no tree head covers yet. */
+		snprintf(spath, sizeof(spath), "%s/%s", x->store, TREEHEAD_FILE);
+		unlink(spath);
 		assert_int_equal(journal_read(x->store, x->verifier, NULL, NULL, &bad,
 		    &torn), REC_OK);
 		assert_true(torn);
@@ -477,12 +485,23 @@ test_journal_torn_tail(void **state)
 		assert_true(rep.problems > 0);
 		assert_non_null(strstr(rep.last, "journal: "));
 		assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
+		tw_path(x->store, "j1", spath, sizeof(spath));
+		rr = tw_recover(spath, x->signer, x->journal, NULL, &bad);
 		journal_close(x->journal);
-		closes = 0;
-		assert_int_equal(journal_read(x->store, x->verifier, close_cb, &closes,
+		closes[0] = closes[1] = 0;
+		assert_int_equal(journal_read(x->store, x->verifier, close_cb, closes,
 		    &bad, &torn), REC_OK);
 		assert_false(torn);
-		assert_int_equal(closes, 1);
+		if (closes[1] == 0) {
+			/* The open entry is gone: not adopted. */
+			assert_int_equal(rr, REC_ENOENT);
+			assert_int_equal(closes[0], 0);
+			fx_verify(x, NULL, &rep);
+			assert_non_null(strstr(rep.last, "not recorded in the journal"));
+			continue;
+		}
+		assert_int_equal(rr, REC_OK);
+		assert_int_equal(closes[0], 1);
 		if (fx_verify(x, NULL, &rep) != 0)
 			fail_msg("cut %zu: %s", cut, rep.last);
 	}
@@ -494,17 +513,18 @@ test_journal_torn_tail(void **state)
 	fx_free(x);
 }
 
-/* Crash windows between a session write and its journal entry: a file
- * never journaled but signed is adopted, a head-only one set aside. */
+/* Session files the journal never named are never adopted, however well
+ * signed: opening the journal again changes nothing, verify reports them,
+ * and recovery refuses them. */
 static void
-test_journal_reconcile(void **state)
+test_journal_strangers(void **state)
 {
 	struct fx *x = fx_new();
 	struct fx_report rep;
 	struct buf meta;
 	struct tw *w;
-	struct stat st;
-	char path[512], orphan[600];
+	char path[512];
+	uint64_t bad = 0;
 
 	(void)state;
 	buf_init(&meta, 0);
@@ -512,31 +532,30 @@ test_journal_reconcile(void **state)
 	assert_int_equal(tw_create(x->store, "signed", buf_ptr(&meta), buf_len(&meta),
 	    x->signer, NULL, NULL, &w), REC_OK);
 	assert_int_equal(tw_close(w, NULL, NULL), REC_OK);
-	assert_int_equal(tw_create(x->store, "headonly", buf_ptr(&meta),
+	assert_int_equal(tw_create(x->store, "unsigned", buf_ptr(&meta),
 	    buf_len(&meta), x->signer, NULL, NULL, &w), REC_OK);
 	tw_free(w);
 	fx_verify(x, NULL, &rep);
-	assert_int_equal(rep.problems, 2);
+	/* signed: not in the journal, nor its final record; unsigned: not in
+	 * the journal */
+	assert_int_equal(rep.problems, 3);
 	assert_non_null(strstr(rep.last, "not recorded in the journal"));
 	journal_close(x->journal);
 	assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
-	if (fx_verify(x, NULL, &rep) != 0)
-		fail_msg("%s", rep.last);
-	tw_path(x->store, "headonly", path, sizeof(path));
-	snprintf(orphan, sizeof(orphan), "%s.orphan", path);
-	assert_int_equal(stat(path, &st), -1);
-	assert_int_equal(stat(orphan, &st), 0);
-	/* Opening again changes nothing. */
-	journal_close(x->journal);
-	assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
-	assert_int_equal(fx_verify(x, NULL, &rep), 0);
+	fx_verify(x, NULL, &rep);
+	assert_int_equal(rep.problems, 3);
+	tw_path(x->store, "unsigned", path, sizeof(path));
+	assert_int_equal(tw_recover(path, x->signer, x->journal, NULL, &bad),
+	    REC_ENOENT);
+	fx_verify(x, NULL, &rep);
+	assert_int_equal(rep.problems, 3);
 	buf_free(&meta);
 	fx_free(x);
 }
 
-/* Power loss: the file lost a checkpoint the journal already holds.
- * verify reports it until recovery cuts the tail and journals the cut, which
- * supersedes the lost checkpoint. */
+/* The file lost a checkpoint the journal already holds (the journal entry
+ * is written only after the file was synced: someone cut it).  Recovery
+ * refuses to touch it, and verify keeps reporting it. */
 static void
 test_recover_below_journaled_checkpoint(void **state)
 {
@@ -568,11 +587,11 @@ test_recover_below_journaled_checkpoint(void **state)
 	fx_verify(x, NULL, &rep);
 	assert_true(rep.problems > 0);
 	assert_non_null(strstr(rep.last, "pl: "));
-	assert_int_equal(tw_recover(path, x->signer, x->journal, &rec, &bad), REC_OK);
-	assert_true(rec.cut);
-	assert_true(rec.last_seq == 21);
-	if (fx_verify(x, NULL, &rep) != 0)
-		fail_msg("%s", rep.last);
+	assert_int_equal(tw_recover(path, x->signer, x->journal, &rec, &bad),
+	    REC_ETAMPER);
+	fx_verify(x, NULL, &rep);
+	assert_true(rep.problems > 0);
+	assert_non_null(strstr(rep.last, "pl: "));
 	buf_free(&meta);
 	free_events(v, n);
 	fx_free(x);
@@ -587,7 +606,7 @@ main(void)
 		cmocka_unit_test(test_recover_torn),
 		cmocka_unit_test(test_checkpoint_due),
 		cmocka_unit_test(test_journal_torn_tail),
-		cmocka_unit_test(test_journal_reconcile),
+		cmocka_unit_test(test_journal_strangers),
 		cmocka_unit_test(test_recover_below_journaled_checkpoint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,431 @@
+/* test_rec_store: the store's defences against an insider: the Merkle
+ * log of the journal and its signed tree heads, a journal that is never
+ * recreated, recovery that only cuts unsigned tails of open sessions, and a
+ * session file altered under the running writer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <openssl/sha.h>
+
+#include "recorder/merkle.h"
+#include "recorder/segment.h"
+#include "recorder/treehead.h"
+#include "tests/unit/rec_fixture.h"
+
+/* MTH exactly as RFC 9162 2.1.1 writes it (recursive). */
+static void
+naive_mth(uint8_t (*l)[32], uint64_t n, uint8_t out[32])
+{
+	uint8_t b[65], left[32], right[32];
+	uint64_t k = 1;
+
+	if (n == 0) {
+		SHA256((const uint8_t *)"", 0, out);
+		return;
+	}
+	if (n == 1) {
+		memcpy(out, l[0], 32);
+		return;
+	}
+	while (k << 1 < n)
+		k <<= 1;
+	naive_mth(l, k, left);
+	naive_mth(l + k, n - k, right);
+	b[0] = 1;
+	memcpy(b + 1, left, 32);
+	memcpy(b + 33, right, 32);
+	SHA256(b, 65, out);
+}
+
+/* Roots against the RFC's recursion; every consistency proof between
+ * sizes 1..40 verifies, and a changed hash or size does not. */
+static void
+test_merkle(void **state)
+{
+	uint8_t leaves[40][32], a[32], b[32], old[32], nw[32], (*p)[32];
+	struct merkle_frontier f;
+	uint64_t m, n;
+	size_t np, i;
+	uint8_t d = 0;
+
+	(void)state;
+	merkle_leaf("", 0, leaves[0]);
+	SHA256(&d, 1, a);
+	assert_memory_equal(leaves[0], a, 32);	/* SHA-256(0x00) */
+	merkle_frontier_init(&f);
+	for (i = 0; i < 40; i++) {
+		char e[16];
+
+		snprintf(e, sizeof(e), "entry %zu", i);
+		merkle_leaf(e, strlen(e), leaves[i]);
+	}
+	for (n = 0; n <= 40; n++) {
+		naive_mth(leaves, n, a);
+		merkle_root((const uint8_t (*)[32])leaves, n, b);
+		assert_memory_equal(a, b, 32);
+		merkle_frontier_root(&f, b);
+		assert_memory_equal(a, b, 32);
+		if (n < 40)
+			merkle_frontier_add(&f, leaves[n]);
+	}
+	for (n = 1; n <= 40; n++)
+		for (m = 1; m <= n; m++) {
+			merkle_root((const uint8_t (*)[32])leaves, m, old);
+			merkle_root((const uint8_t (*)[32])leaves, n, nw);
+			assert_int_equal(merkle_consistency((const uint8_t (*)[32])
+			    leaves, m, n, &p, &np), 0);
+			assert_true(merkle_consistency_verify(m, old, n, nw,
+			    (const uint8_t (*)[32])p, np));
+			if (m < n) {
+				assert_false(merkle_consistency_verify(m, nw, n,
+				    nw, (const uint8_t (*)[32])p, np));
+				if (np > 0) {
+					p[np - 1][3] ^= 1;
+					assert_false(merkle_consistency_verify(m,
+					    old, n, nw, (const uint8_t (*)[32])p,
+					    np));
+				}
+			}
+			free(p);
+		}
+}
+
+/* A head survives its text form; a changed size or root fails the
+ * signature; the text parser refuses junk. */
+static void
+test_treehead(void **state)
+{
+	struct fx *x = fx_new();
+	struct tree_head h, g;
+	char line[TREEHEAD_LINE_MAX];
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	h.size = 12345;
+	memset(h.root, 0xab, sizeof(h.root));
+	h.time_ns = 1700000000123456789ull;
+	assert_int_equal(treehead_sign(x->signer, &h), REC_OK);
+	treehead_format(&h, line, sizeof(line));
+	assert_int_equal(strncmp(line, "escort-head v1 12345 abab", 25), 0);
+	assert_int_equal(treehead_parse(line, &g), REC_OK);
+	assert_memory_equal(&h, &g, sizeof(h));
+	assert_int_equal(treehead_verify(x->verifier, &g), REC_OK);
+	g.size++;
+	assert_int_equal(treehead_verify(x->verifier, &g), REC_ESIG);
+	assert_int_equal(treehead_parse("escort-head v1 1 00 2 x", &g), REC_EFORMAT);
+	assert_int_equal(treehead_parse("escort-head v2 1", &g), REC_EFORMAT);
+	fx_free(x);
+}
+
+/* Only a new store gets a journal; one that holds anything else and lost
+ * its journal (or has an empty one) is refused; a damaged journal is
+ * refused with the offset; a second opener is refused. */
+static void
+test_journal_never_recreated(void **state)
+{
+	struct fx *x = fx_new();
+	struct journal *j = NULL;
+	struct buf meta;
+	struct tw *w;
+	char path[512];
+	uint8_t *orig;
+	size_t n;
+	uint64_t bad = 0;
+
+	(void)state;
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, "s1", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	assert_int_equal(tw_close(w, NULL, NULL), REC_OK);
+	assert_int_equal(journal_open(x->store, x->signer, 1, &j), REC_ESTATE);
+	journal_close(x->journal);
+	x->journal = NULL;
+	snprintf(path, sizeof(path), "%s/%s", x->store, JOURNAL_FILE);
+	orig = fx_slurp(path, &n);
+	unlink(path);
+	assert_int_equal(journal_open(x->store, x->signer, 1, &j), REC_ENOENT);
+	assert_int_equal(access(path, F_OK), -1);	/* not created */
+	fx_spit(path, orig, 0);
+	assert_int_equal(journal_open(x->store, x->signer, 1, &j), REC_ENOENT);
+	orig[n / 2] ^= 0x10;		/* inside an entry, not at the tail */
+	fx_spit(path, orig, n);
+	assert_true(journal_open2(x->store, x->signer, 1, &j, &bad) == REC_ECRC);
+	assert_true(bad > 0 && bad < n);
+	orig[n / 2] ^= 0x10;
+	fx_spit(path, orig, n);
+	assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
+	free(orig);
+	buf_free(&meta);
+	fx_free(x);
+}
+
+/* Appends one well-formed (empty) DATA segment after the last checkpoint:
+ * a forgery with valid framing and chain that a reader would accept. */
+static void
+forge_tail(const char *path, struct tw_state *st)
+{
+	struct buf seg;
+	uint8_t payload[SEG_DATA_PREFIX + 4] = { 0 };
+	struct seg_data d = { st->last_seq, st->last_seq, 0, 0, 1, 0 };
+	int fd;
+
+	buf_init(&seg, 0);
+	seg_data_put(payload, &d);
+	assert_int_equal(seg_encode(&seg, SEG_DATA, SEGF_CHUNK_START | SEGF_CHUNK_END,
+	    st->segments, payload,
+	    SEG_DATA_PREFIX), REC_OK);
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf_ptr(&seg), buf_len(&seg)),
+	    (ssize_t)buf_len(&seg));
+	close(fd);
+	buf_free(&seg);
+}
+
+/* Recovery: a valid-looking but unsigned tail is cut back to the last
+ * checkpoint and the cut is written down (journal, RECOVERY record, verify
+ * says "recovered"); a closed session is never recovered, and a RECOVER
+ * entry after its CLOSE is reported as tampering. */
+static void
+test_recover_rules(void **state)
+{
+	struct fx *x = fx_new();
+	struct fx_report rep;
+	struct buf meta;
+	struct tw *w;
+	struct tw_state st;
+	struct tw_recovery rec;
+	struct journal_entry e;
+	char path[512];
+	uint64_t bad = 0, size;
+	struct stat sb;
+
+	(void)state;
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, "live", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	assert_int_equal(tw_checkpoint(w, &st), REC_OK);
+	tw_free(w);		/* the crash */
+	tw_path(x->store, "live", path, sizeof(path));
+	forge_tail(path, &st);
+	stat(path, &sb);
+	size = (uint64_t)sb.st_size;
+	assert_int_equal(fx_verify(x, NULL, &rep), 0);	/* unsigned, not wrong */
+	assert_int_equal(tw_recover(path, x->signer, x->journal, &rec, &bad), REC_OK);
+	assert_true(rec.cut);
+	assert_true(rec.cut_offset == st.size);
+	assert_true(rec.lost_bytes == size - st.size);
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(fx_verify(x, NULL, &rep), 0);
+	/* Closed: never reopened, a junk byte stays visible. */
+	assert_int_equal(tw_reopen(x->store, "live", x->signer, x->journal, NULL,
+	    &w, &st), REC_OK);
+	assert_int_equal(tw_close(w, &st, NULL), REC_OK);
+	stat(path, &sb);
+	assert_int_equal(truncate(path, sb.st_size - SEG_HDR_LEN - SEG_SEAL_LEN + 1),
+	    0);
+	assert_int_equal(tw_recover(path, x->signer, x->journal, &rec, &bad),
+	    REC_ECLOSED);
+	fx_verify(x, NULL, &rep);
+	if (strstr(rep.last, "tampered") == NULL)
+		fail_msg("%s", rep.last);
+	/* A recovery entry after the close. */
+	assert_int_equal(truncate(path, sb.st_size), 0);
+	memset(&e, 0, sizeof(e));
+	e.kind = JOURNAL_RECOVER;
+	snprintf(e.id, sizeof(e.id), "live");
+	e.offset = st.size;
+	e.text = "forged";
+	assert_int_equal(journal_append(x->journal, &e), REC_OK);
+	fx_verify(x, NULL, &rep);
+	assert_true(rep.problems > 0);
+	buf_free(&meta);
+	fx_free(x);
+}
+
+/* A session file cut under the running writer: the next write fails with
+ * REC_ETAMPER and the journal keeps an ALTERED entry that verify reports. */
+static void
+test_altered_under_writer(void **state)
+{
+	struct fx *x = fx_new();
+	struct fx_report rep;
+	struct buf meta, ev;
+	struct tw *w;
+	struct tw_state st, st2;
+	char path[512];
+
+	(void)state;
+	buf_init(&meta, 0);
+	buf_init(&ev, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, "cut", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	assert_int_equal(ev_encode_parts(&ev, 2, 10, EV_OUTPUT, 0, "hello", 5),
+	    REC_OK);
+	assert_int_equal(tw_append(w, buf_ptr(&ev), buf_len(&ev)), REC_OK);
+	assert_int_equal(tw_checkpoint(w, &st), REC_OK);
+	buf_reset(&ev);
+	assert_int_equal(ev_encode_parts(&ev, 3, 20, EV_OUTPUT, 0, "world", 5),
+	    REC_OK);
+	assert_int_equal(tw_append(w, buf_ptr(&ev), buf_len(&ev)), REC_OK);
+	assert_int_equal(tw_flush(w, &st2), REC_OK);
+	tw_path(x->store, "cut", path, sizeof(path));
+	assert_int_equal(truncate(path, (off_t)st.size), 0);
+	assert_int_equal(tw_checkpoint(w, &st2), REC_ETAMPER);
+	tw_free(w);
+	fx_verify(x, NULL, &rep);
+	assert_true(rep.problems > 0);
+	assert_non_null(strstr(rep.last, "found cut"));
+	buf_free(&ev);
+	buf_free(&meta);
+	fx_free(x);
+}
+
+/* The journal cut under the running recorder: it stops appending rather
+ * than hide the cut behind new entries. */
+static void
+test_journal_cut_under_recorder(void **state)
+{
+	struct fx *x = fx_new();
+	struct journal_entry e;
+	char path[512];
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.kind = JOURNAL_OPEN;
+	snprintf(e.id, sizeof(e.id), "s");
+	assert_int_equal(journal_append(x->journal, &e), REC_OK);
+	snprintf(path, sizeof(path), "%s/%s", x->store, JOURNAL_FILE);
+	assert_int_equal(truncate(path, 10), 0);
+	assert_int_equal(journal_append(x->journal, &e), REC_ETAMPER);
+	assert_int_equal(journal_append(x->journal, &e), REC_ESTATE);
+	fx_free(x);
+}
+
+/* Tree heads: one per close in heads.esh, each extended by the journal;
+ * after a rollback of the journal (truncated at an entry boundary) an
+ * anchor kept elsewhere names the first head the store contradicts. */
+static void
+test_heads_and_anchor(void **state)
+{
+	struct fx *x = fx_new();
+	struct fx_report rep;
+	struct buf meta;
+	struct tw *w;
+	struct tree_head h;
+	char path[512], anchor[512], id[8];
+	uint8_t *orig;
+	size_t n, half = 0;
+	FILE *f;
+	int i;
+
+	(void)state;
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	snprintf(path, sizeof(path), "%s/%s", x->store, JOURNAL_FILE);
+	for (i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "s%d", i);
+		assert_int_equal(tw_create(x->store, id, buf_ptr(&meta),
+		    buf_len(&meta), x->signer, x->journal, NULL, &w), REC_OK);
+		assert_int_equal(tw_close(w, NULL, NULL), REC_OK);
+		if (i == 1) {
+			orig = fx_slurp(path, &half);
+			free(orig);
+		}
+	}
+	assert_int_equal(journal_head_issue(x->journal, 1, &h), REC_OK);
+	assert_true(h.size == 9);	/* CREATE + 4 x (OPEN, CLOSE) */
+	snprintf(anchor, sizeof(anchor), "%s/anchor", x->dir);
+	f = fopen(anchor, "w");
+	{
+		char line[TREEHEAD_LINE_MAX];
+
+		treehead_format(&h, line, sizeof(line));
+		fprintf(f, "%s\n", line);
+	}
+	fclose(f);
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(verify_store_anchored(x->store, x->verifier, NULL, 0, 0,
+	    anchor, fx_report_cb, &rep), 0);
+	/* Roll the journal back to after s1 and delete s2, s3 (and the
+	 * heads file, to which the insider can write as well). */
+	journal_close(x->journal);
+	x->journal = NULL;
+	orig = fx_slurp(path, &n);
+	fx_spit(path, orig, half);
+	free(orig);
+	snprintf(path, sizeof(path), "%s/sessions/s2.est", x->store);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/sessions/s3.est", x->store);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", x->store, TREEHEAD_FILE);
+	unlink(path);
+	assert_int_equal(fx_verify(x, NULL, &rep), 0);	/* no anchor: blind */
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(verify_store_anchored(x->store, x->verifier, NULL, 0, 0,
+	    anchor, fx_report_cb, &rep), 1);
+	assert_non_null(strstr(rep.last, "contradicts this tree head (size 9"));
+	buf_free(&meta);
+	fx_free(x);
+}
+
+/* The administrator's rebuild: the old journal is kept aside, the new one
+ * starts with a REBUILD entry holding the reason (verify reports it), and
+ * lists the sessions that verify with the key. */
+static void
+test_rebuild(void **state)
+{
+	struct fx *x = fx_new();
+	struct fx_report rep;
+	struct buf meta;
+	struct tw *w;
+	char path[512];
+
+	(void)state;
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, "a", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	assert_int_equal(tw_close(w, NULL, NULL), REC_OK);
+	assert_int_equal(tw_create(x->store, "b", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	assert_int_equal(tw_checkpoint(w, NULL), REC_OK);
+	tw_free(w);
+	assert_int_equal(journal_rebuild(x->store, x->signer, "disk replaced",
+	    NULL, NULL), REC_ESTATE);
+	journal_close(x->journal);
+	x->journal = NULL;
+	snprintf(path, sizeof(path), "%s/%s", x->store, JOURNAL_FILE);
+	unlink(path);
+	assert_int_equal(journal_rebuild(x->store, x->signer, "disk replaced",
+	    NULL, NULL), REC_OK);
+	assert_int_equal(fx_verify(x, NULL, &rep), 0);
+	assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
+	buf_free(&meta);
+	fx_free(x);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_merkle),
+		cmocka_unit_test(test_treehead),
+		cmocka_unit_test(test_journal_never_recreated),
+		cmocka_unit_test(test_recover_rules),
+		cmocka_unit_test(test_altered_under_writer),
+		cmocka_unit_test(test_journal_cut_under_recorder),
+		cmocka_unit_test(test_heads_and_anchor),
+		cmocka_unit_test(test_rebuild),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -211,6 +211,11 @@ read_redir(struct parser *P, struct pol_simple *sc, int fd, size_t start)
 		wordst_free(&w);
 		return r;
 	}
+	if ((peek(P, 0) == '<' || peek(P, 0) == '>') && peek(P, 1) == '(') {
+		wordst_free(&w);
+		cmd_fail(P, POL_E_UNPARSABLE, wstart, "process substitution joined to a word");
+		return 0;
+	}
 	struct pol_redir *v = realloc(sc->redirs, (sc->nredirs + 1) * sizeof(*v));
 	if (v == NULL) {
 		wordst_free(&w);
@@ -220,6 +225,7 @@ read_redir(struct parser *P, struct pol_simple *sc, int fd, size_t start)
 	struct pol_redir *rd = &v[sc->nredirs++];
 	memset(rd, 0, sizeof(*rd));
 	rd->fd = fd;
+	rd->before = sc->nwords;
 	memcpy(rd->op, op, sizeof(rd->op));
 	unsigned wflags = w.flags;
 	r = wordst_take(&w, &rd->word);
@@ -546,10 +552,15 @@ cmd_parse_list(struct parser *P, int term)
 		}
 		if (need_cmd) {
 			/* the next command may follow a newline */
-			while (is_blank(peek(P, 0)) || peek(P, 0) == '\n')
-				P->i++;
+			while (is_blank(peek(P, 0)) || peek(P, 0) == '\n' ||
+			    (peek(P, 0) == '\\' && peek(P, 1) == '\n')) {
+				bool nl = peek(P, 0) == '\n';
+				P->i += peek(P, 0) == '\\' ? 2 : 1;
+				if (nl && P->nhd)
+					read_heredocs(P);	/* as bash: after the newline */
+			}
 			int nx = peek(P, 0);
-			if (nx == -1 || nx == ';' || nx == '&' || nx == '|' || nx == ')') {
+			if (nx == -1 || nx == ';' || nx == '&' || nx == '|' || nx == ')' || nx == '#') {
 				cmd_fail(P, POL_E_UNPARSABLE, P->i,
 				    nx == -1 ? "line ends after '%s'" : "syntax error after '%s'", op);
 				break;

@@ -95,6 +95,7 @@ struct pol_redir {
 	char *target;		/* the word after quote removal */
 	bool is_file;		/* a real file (not a fd dup or /dev/null) */
 	struct pol_word word;	/* the target as a word (word.s is target) */
+	size_t before;		/* it came before words[before] (nwords: after all) */
 	bool hd_quoted;		/* << and <<-: the delimiter was quoted */
 	size_t hd_body, hd_len;	/* << and <<-: the body's range in the line
 				 * (without the delimiter line) */

@@ -140,10 +140,10 @@ w_char(struct wordst *w, char ch, bool quoted)
 			r = sb_putc(&w->glob, ch);
 	}
 	w->any = true;
+	w->tilde_prefix = false;	/* a literal ends the ~user prefix */
 	if (quoted) {
 		w->flags |= POL_W_QUOTED;
 		w->assign_ok = false;
-		w->tilde_prefix = false;
 	}
 	return r == 0 ? w_seg(w, POL_SEG_LIT, 1, false, 0, 0, 0) : r;
 }

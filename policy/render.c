@@ -311,15 +311,21 @@ render_simple(struct render *R, const struct pol_simple *sc, unsigned opts)
 			put(R, " ", 1);
 		render_word(R, &sc->assignw[i], true, opts);
 	}
-	for (size_t i = 0; i < sc->nwords; i++, first = false) {
+	/* words and redirections in their order (the order in which their
+	 * substitutions run) */
+	size_t r = 0;
+	for (size_t i = 0; i <= sc->nwords; i++) {
+		for (; r < sc->nredirs && sc->redirs[r].before <= i; r++, first = false) {
+			if (!first)
+				put(R, " ", 1);
+			render_redir(R, &sc->redirs[r], opts);
+		}
+		if (i == sc->nwords)
+			break;
 		if (!first)
 			put(R, " ", 1);
+		first = false;
 		render_word(R, &sc->words[i], false, opts);
-	}
-	for (size_t i = 0; i < sc->nredirs; i++, first = false) {
-		if (!first)
-			put(R, " ", 1);
-		render_redir(R, &sc->redirs[i], opts);
 	}
 }
 
@@ -349,6 +355,12 @@ render_list(struct render *R, const struct pol_cmdline *c)
 		puts_(R, separators[k].text);
 		if (strcmp(sc->sep, "\n") == 0)
 			flush_heredocs(R);
+		else if (R->nhd > 0 && sc->sep[0] != '\0') {
+			/* the bodies came after a newline that followed this
+			 * operator, before the next command */
+			put(R, "\n", 1);
+			flush_heredocs(R);
+		}
 	}
 	if (R->nhd > 0) {
 		if (R->out.n == 0 || R->out.p[R->out.n - 1] != '\n')

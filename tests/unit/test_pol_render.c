@@ -109,7 +109,9 @@ static const struct row rows[] = {
 	{ "ls >$f", POL_C_REDIRECT | POL_C_VARIABLE, "'ls' >$f" },
 	{ "cat <<<word", POL_C_HEREDOC, "'cat' <<<'word'" },
 	{ "cat <<EOF\nhello\nEOF", POL_C_HEREDOC, "'cat' <<EOF\nhello\nEOF\n" },
-	{ "cat <<'E' | grep x\n$(rm)\nE", POL_C_HEREDOC, "'cat' <<'E' | 'grep' 'x'\n$(rm)\nE\n" },
+	/* a body goes right after the operator that follows its command */
+	{ "cat <<'E' | grep x\n$(rm)\nE", POL_C_HEREDOC, "'cat' <<'E' | \n$(rm)\nE\n'grep' 'x'\n" },
+	{ "cat <<E; echo hi\nbody\nE", POL_C_HEREDOC, "'cat' <<E; \nbody\nE\n'echo' 'hi'\n" },
 	{ "cat <<-EOF\n\tx\n\tEOF\nls", POL_C_HEREDOC, "'cat' <<-EOF\n\tx\nEOF\n'ls'" },
 	{ "cat <<EOF\n$HOME\nEOF", POL_C_HEREDOC | POL_C_VARIABLE, "'cat' <<EOF\n$HOME\nEOF\n" },
 	{ "cat <<EOF\n$[1]\nEOF", ALL_C, NULL },

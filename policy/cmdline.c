@@ -111,7 +111,7 @@ pol_cmdline_free(struct pol_cmdline *c)
 static const char *const reserved[] = {
 	"if", "then", "else", "elif", "fi", "for", "while", "until", "do",
 	"done", "case", "esac", "function", "select", "{", "}", "!", "[[",
-	"]]", "coproc", NULL
+	"]]", "coproc", "time", NULL
 };
 
 static bool
@@ -229,6 +229,10 @@ read_redir(struct parser *P, struct pol_simple *sc, int fd, size_t start)
 	sc->constructs |= cons;
 	bool dup = (strcmp(op, ">&") == 0 || strcmp(op, "<&") == 0) &&
 	    rd->target[0] != '\0' && strspn(rd->target, "0123456789-") == strlen(rd->target);
+	if ((strcmp(op, "<<") == 0 || strcmp(op, "<<-") == 0) && P->depth > 0) {
+		cmd_fail(P, POL_E_UNPARSABLE, start, "here-document inside a substitution");
+		return 0;
+	}
 	if (strcmp(op, "<<") == 0 || strcmp(op, "<<-") == 0) {
 		rd->is_file = false;
 		sc->constructs |= POL_C_HEREDOC;
@@ -261,6 +265,36 @@ read_redir(struct parser *P, struct pol_simple *sc, int fd, size_t start)
 		sc->constructs |= POL_C_REDIRECT;
 	}
 	return 0;
+}
+
+/*
+ * The word just read (P->s[start .. P->i)) as bash would read it, where that
+ * differs from a plain word: "{NAME}>" allocates a file descriptor into a
+ * variable (its subscript is arithmetic), a word glued to "<(" or ">(" is
+ * one word with the substitution, and in command position "NAME+=v" and
+ * "NAME[sub]=v" are assignments (the subscript is arithmetic).  Returns
+ * why the line must be refused, or NULL.
+ */
+static const char *
+word_bash_reads_otherwise(const struct parser *P, size_t start, bool command)
+{
+	const char *s = P->s + start;
+	size_t n = P->i - start;
+	int nx = peek((struct parser *)P, 0);
+	if ((nx == '<' || nx == '>') && n >= 2 && s[0] == '{' && s[n - 1] == '}')
+		return "named file descriptor redirection {NAME}>";
+	if ((nx == '<' || nx == '>') && peek((struct parser *)P, 1) == '(')
+		return "process substitution joined to a word";
+	if (command && n > 1 && is_name_start((unsigned char)s[0])) {
+		size_t k = 1;
+		while (k < n && is_name_char((unsigned char)s[k]))
+			k++;
+		if (k + 1 < n && s[k] == '+' && s[k + 1] == '=')
+			return "append assignment NAME+=";
+		if (k < n && s[k] == '[' && memchr(s + k, '=', n - k) != NULL)
+			return "array element assignment NAME[...]=";
+	}
+	return NULL;
 }
 
 /* Parses one simple command; appends it and stores its index in *idx
@@ -331,6 +365,14 @@ parse_simple(struct parser *P, int term, size_t *idx)
 			break;
 		}
 		empty = false;
+		{
+			const char *why = word_bash_reads_otherwise(P, start, sc.nwords == 0 && !w.is_assign);
+			if (why != NULL) {
+				cmd_fail(P, POL_E_UNPARSABLE, start, "%s", why);
+				wordst_free(&w);
+				break;
+			}
+		}
 		if (sc.nwords == 0 && w.is_assign) {
 			sc.constructs |= POL_C_ASSIGN | (cons & ~(POL_C_GLOB | POL_C_BRACE));
 			r = add_assign(&sc, &w);

@@ -181,7 +181,9 @@ w_expansion(struct parser *P, struct wordst *w, size_t start, unsigned flag, boo
 }
 
 /* Finds the ')' closing a $( or <( whose body starts at P->i, honouring
- * quotes and nesting.  Returns its index or (size_t)-1. */
+ * quotes and nesting.  Returns its index, (size_t)-1 when there is none, or
+ * (size_t)-2 at a '#' that starts a word (a comment, which bash would read
+ * past any ')'). */
 static size_t
 find_close_paren(struct parser *P)
 {
@@ -212,6 +214,8 @@ find_close_paren(struct parser *P)
 			j++;
 			continue;
 		}
+		if (ch == '#' && (j == P->i || strchr(" \t\n;&|()<>", P->s[j - 1]) != NULL))
+			return (size_t)-2;	/* a comment: bash reads to the line's end */
 		if (ch == '(')
 			level++;
 		else if (ch == ')' && --level == 0)
@@ -233,6 +237,10 @@ w_subst(struct parser *P, struct wordst *w, size_t start, bool in_dq)
 	}
 	size_t body = P->i;
 	size_t close = find_close_paren(P);
+	if (close == (size_t)-2) {
+		cmd_fail(P, POL_E_UNPARSABLE, start, "comment inside a substitution");
+		return 0;
+	}
 	if (close == (size_t)-1) {
 		cmd_fail(P, POL_E_UNPARSABLE, start, "unterminated substitution");
 		return 0;
@@ -316,6 +324,14 @@ w_dollar(struct parser *P, struct wordst *w, bool in_dq, unsigned *cons)
 	}
 	if (!in_dq && (n == '\'' || n == '"')) {
 		cmd_fail(P, POL_E_UNPARSABLE, start, "$%c quoting", n);
+		return 0;
+	}
+	if (n == '[') {
+		cmd_fail(P, POL_E_UNPARSABLE, start, "arithmetic expansion $[...]");
+		return 0;
+	}
+	if (n == '\\' && peek(P, 2) == '\n') {
+		cmd_fail(P, POL_E_UNPARSABLE, start, "line continuation after $");
 		return 0;
 	}
 	if (n == '{') {
@@ -408,6 +424,13 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 				cmd_fail(P, POL_E_UNPARSABLE, P->i, "backslash at end of line");
 				break;
 			}
+			if (n == '\n' && w->any) {
+				/* bash joins the lines before it reads tokens: inside
+				 * a word that can make a keyword, an expansion or a
+				 * redirection the parser would not see */
+				cmd_fail(P, POL_E_UNPARSABLE, P->i, "line continuation inside a word");
+				break;
+			}
 			P->i += 2;
 			if (n == '\n')
 				continue;	/* line continuation */
@@ -450,7 +473,9 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 						r = w_char(w, (char)n, true);
 						P->i += 2;
 					} else if (n == '\n') {
-						P->i += 2;
+						cmd_fail(P, POL_E_UNPARSABLE, P->i,
+						    "line continuation inside double quotes");
+						break;
 					} else {
 						r = w_char(w, '\\', true);
 						P->i++;
@@ -501,12 +526,7 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 				continue;
 			}
 			/* not a bracket the renderer can keep: it reaches the
-			 * shell quoted, but matching still treats it as a glob */
-			for (size_t j = P->i + 1; j < P->len && !is_meta((unsigned char)P->s[j]); j++)
-				if (P->s[j] == ']') {
-					w->flags |= POL_W_GLOB;
-					break;
-				}
+			 * shell quoted, as the literal the policy then sees */
 		} else if (ch == '{')
 			w->brace_open = true;
 		else if (ch == ',' && w->brace_open)
@@ -519,6 +539,12 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 			*cons |= POL_C_HISTORY;
 		if (ch == '{' || ch == '}' || ch == ',' || ch == '.')
 			kind = POL_SEG_BRACE;
+		if (ch == '~' && P->i > start && (P->s[P->i - 1] == '=' || P->s[P->i - 1] == ':')) {
+			/* bash expands ~ after = and : in words that look like
+			 * assignments */
+			cmd_fail(P, POL_E_UNPARSABLE, P->i, "tilde after '%c'", P->s[P->i - 1]);
+			break;
+		}
 		if (ch == '~' && P->i == start) {
 			kind = POL_SEG_TILDE;
 			w->tilde_prefix = true;

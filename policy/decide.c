@@ -85,6 +85,10 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 	/* commands that evaluate strings as code: only a rule naming them */
 	struct wrap_literal lit;
 	bool literal = wrap_literal_only(w, n, &lit);
+	if (wrap_never(w, n, literal, c->reason, sizeof(c->reason))) {
+		c->verdict = POL_DENY;
+		return POL_DENY;
+	}
 	const struct pattern *best = NULL;
 	for (size_t i = 0; i < C->nrules; i++) {
 		const struct pol_rule *r = C->rules[i];

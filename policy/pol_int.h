@@ -275,6 +275,16 @@ int wrap_inner(const struct cword *w, size_t n, bool open_tail, struct wrap_inne
 void wrap_inner_clear(struct wrap_inner *v, int n);
 /* What a rule must spell out to allow or approve a command that
  * wrap_literal_only reports. */
+/*
+ * Lines no rule can allow (wrap_eval.c): a command that evaluates its
+ * arguments (wrap_literal_only true) given an argument whose text holds
+ * shell syntax it would run ($( ` $[ ${, as in test -v 'a[$(cmd)]'); and
+ * a shell or interpreter reading its program from standard input by a
+ * path (/dev/stdin, /dev/fd/N, /proc/.../fd/N, '-').  Writes the reason
+ * to why and returns true.
+ */
+bool wrap_never(const struct cword *w, size_t n, bool evaluating, char *why, size_t whylen);
+
 struct wrap_literal {
 	char why[200];			/* the reason when nothing names it */
 	const char *key;		/* a word the pattern must also contain

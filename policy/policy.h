@@ -304,7 +304,9 @@ void pol_decision_free(struct pol_decision *d);
  * glob characters the parse saw as globs left bare, expansions and
  * operators re-emitted from the parse (substitution bodies rebuilt in
  * turn).  `permitted` (POL_C_*) is what the policy allowed; a construct in
- * the line outside it makes the render fail.  Returns 0 and a malloc'd
+ * the line that needs permission (POL_C_NEED_PERMISSION in the engine: not
+ * lists, pipes, fd redirections, globs in arguments, tilde or comments) and
+ * is outside `permitted` makes the render fail.  Returns 0 and a malloc'd
  * NUL-terminated string in *out, POL_E_INVAL when the line holds something
  * the renderer cannot rebuild faithfully (the caller must deny), or
  * POL_E_NOMEM.

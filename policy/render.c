@@ -278,6 +278,8 @@ render_redir(struct render *R, const struct pol_redir *rd, unsigned opts)
 		R->hd[R->nhd++] = rd;
 		return;
 	}
+	if (rd->word.nseg > 0 && rd->word.seg[0].kind == POL_SEG_SUBST && rd->word.seg[0].open != '$')
+		put(R, " ", 1);		/* "< <(cmd)": never "<<(" */
 	bool dup = (strcmp(rd->op, ">&") == 0 || strcmp(rd->op, "<&") == 0) &&
 	    rd->target[0] != '\0' && strspn(rd->target, "0123456789-") == strlen(rd->target) &&
 	    !(rd->word.flags & (POL_W_VAR | POL_W_SUBST));

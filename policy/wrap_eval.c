@@ -698,7 +698,9 @@ static const struct evdef evals[] = {
 	{ "scp", ev_ssh, "runs a program it is given", false },
 	{ "screen", ev_always, "starts shells", false },
 	{ "sed", ev_sed, "may execute or write files", false },
+	{ "set", ev_always, "changes how the shell reads later commands", false },
 	{ "sftp", ev_ssh, "runs a program it is given", false },
+	{ "shopt", ev_always, "changes how the shell reads later commands", false },
 	{ "source", ev_always, NULL, false },
 	{ "ssh", ev_ssh, "runs a program it is given", false },
 	{ "tar", ev_tar, "runs commands", false },
@@ -760,6 +762,58 @@ wrap_eval_table_sorted(void)
 		if (strcmp(evals[i - 1].name, evals[i].name) >= 0)
 			return false;
 	return true;
+}
+
+static const char *const stdin_readers[] = {
+	"ash", "bash", "busybox", "csh", "dash", "fish", "ksh", "lua", "luajit", "mksh", "node",
+	"nodejs", "perl", "php", "pypy", "python", "rbash", "ruby", "sh", "tclsh", "tcsh",
+	"wish", "yash", "zsh", NULL
+};
+
+/* A path through which a program reads its standard input. */
+static bool
+stdin_path(const struct cword *x)
+{
+	const char *s = x->s;
+	size_t l = x->len;
+	if ((l == 1 && s[0] == '-') || (l == 10 && memcmp(s, "/dev/stdin", 10) == 0))
+		return true;
+	if (l > 8 && memcmp(s, "/dev/fd/", 8) == 0)
+		return true;
+	return l > 6 && memcmp(s, "/proc/", 6) == 0 && memmem(s, l, "/fd/", 4) != NULL;
+}
+
+bool
+wrap_never(const struct cword *w, size_t n, bool evaluating, char *why, size_t whylen)
+{
+	if (n == 0)
+		return false;
+	size_t bl;
+	const char *b = wrap_base(&w[0], &bl);
+	if (evaluating) {
+		static const char *const code[] = { "$(", "`", "$[", "${", NULL };
+		for (size_t i = 1; i < n; i++)
+			for (size_t k = 0; code[k]; k++)
+				if (memmem(w[i].s, w[i].len, code[k], strlen(code[k])) != NULL) {
+					snprintf(why, whylen, "'%.*s' would run the shell code in its "
+					    "argument '%.60s'", (int)(bl > 40 ? 40 : bl), b, w[i].s);
+					return true;
+				}
+	}
+	for (size_t k = 0; stdin_readers[k]; k++) {
+		size_t kl = strlen(stdin_readers[k]);
+		/* python3, python3.11, perl5.36: the name and a version */
+		if (bl < kl || memcmp(b, stdin_readers[k], kl) != 0 ||
+		    strspn(b + kl, "0123456789.") != bl - kl)
+			continue;
+		for (size_t i = 1; i < n; i++)
+			if (stdin_path(&w[i])) {
+				snprintf(why, whylen, "'%.*s' would read a program from standard input "
+				    "('%.60s')", (int)(bl > 40 ? 40 : bl), b, w[i].s);
+				return true;
+			}
+	}
+	return false;
 }
 
 bool

@@ -13,6 +13,11 @@ endef
 $(foreach t,$(basename $(notdir $(wildcard tests/tools/*.c))),$(eval $(call tool_rule,$(t),tools)))
 $(foreach t,$(basename $(notdir $(wildcard tests/bench/bench_*.c))),$(eval $(call tool_rule,$(t),bench)))
 BENCHES += $(filter $(BUILD)/bench/%,$(TOOLS))
+# pol-argv-trace, libc only, stands in for external commands in tests/diff/.
+TOOLS += $(BUILD)/tools/pol-argv-trace
+$(BUILD)/tools/pol-argv-trace: $(BUILD)/obj/tests/diff/argv_trace.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
 tools: $(filter $(BUILD)/tools/%,$(TOOLS))
 .PHONY: tools
 
@@ -23,10 +28,6 @@ POL_RENDER_SRC := $(shell grep -lsP '^pol_render\s*\x28' policy/*.c)
 ifneq ($(POL_RENDER_SRC),)
 $(BUILD)/obj/tests/tools/pol-parse-dump.o: CPPFLAGS += -DPOL_HAVE_RENDER
 endif
-TOOLS += $(BUILD)/tools/pol-argv-trace
-$(BUILD)/tools/pol-argv-trace: $(BUILD)/obj/tests/diff/argv_trace.o
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^
 # make diff-long: the differential test on the corpus plus DIFF_LINES lines
 # generated with DIFF_SEED (bounded by DIFF_BUDGET seconds of bash time).
 # make diff-corpus: rebuilds tests/diff/corpus/ (deterministic).

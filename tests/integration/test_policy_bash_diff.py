@@ -33,19 +33,26 @@ def stats(out):
 
 
 def test_harness_sees_a_disagreement():
-    """The harness can fail: `$[...]` is arithmetic to bash, and a command
-    named `let` evaluates a subscript; an allowlist entry covers let only."""
-    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "escort-diff-probe-%d.txt" % os.getpid())
+    """The harness can fail: after `shopt -s nocaseglob` bash matches
+    /etc/SHADO? to /etc/shadow, which the parse of the glob does not say (the
+    engine denies shopt; here its allowlist entry is left out), while an
+    allowlisted builtin (let evaluates a subscript) is not a finding."""
+    tmp = os.environ.get("TMPDIR", "/tmp")
+    path = os.path.join(tmp, "escort-diff-probe-%d.txt" % os.getpid())
+    allow = os.path.join(tmp, "escort-diff-allow-%d.tsv" % os.getpid())
     with open(path, "w") as f:
-        f.write("echo $[1+1]\nlet 'a[$(id)]=1'\nls -l 'a b'\n")
+        f.write("shopt -s nocaseglob; cat /etc/SHADO?\nlet 'a[$(id)]=1'\nls -l 'a b'\n")
+    with open(os.path.join(DIFF, "allowlist.tsv")) as f, open(allow, "w") as g:
+        g.write("".join(l for l in f if l.startswith("arith-builtins\t")))
     try:
-        rc, out, err = run_diff(path, budget=60)
+        rc, out, err = run_diff(path, "--allow", allow, budget=60)
     finally:
         os.unlink(path)
+        os.unlink(allow)
     st = stats(out)
     assert rc == 1, out + err
     assert st["accepted"] == "3" and st["skipped"] == "0", out
-    assert "bash ran echo 2" in out, out
+    assert "bash ran cat /etc/shadow" in out, out
     assert st["B_allowlisted"] != "0", out
 
 

@@ -196,7 +196,8 @@ static const struct row rows[] = {
 	G("cat /etc/.?/etc/shadow", D),	/* '.?' may be '..' */
 	G("cat /tmp/.*/etc/shadow", D),
 	G("cat /etc/*/../shadow", D),
-	G("cat /e[/]tc/shadow", D),
+	G("cat /e[/]tc/shadow", A),	/* a bracket with '/' is sent quoted: the literal
+					 * file /e[/]tc/shadow, as bash reads it too */
 	G("cat /etc/*.conf", A),		/* cannot be /etc/shadow or /etc/ssh/... */
 	G("cat /tmp/*", A),
 	G("ls /var/log/*.log", A),

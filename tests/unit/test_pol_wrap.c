@@ -163,7 +163,8 @@ static const struct row rows[] = {
 	{ "tight", "sudo X=1 uptime", A, NULL },
 	{ "loose", "sudo X=1 rm x", D, NULL },
 	{ "loose", "sudo PAGER=sh ls", D, "sets PAGER" },
-	{ "tight", "time ! X=1 rm x", D, "rm ..." },
+	{ "tight", "time ! X=1 rm x", D, "shell keyword 'time'" },
+	{ "tight", "/usr/bin/time X=1 rm x", D, "rm ..." },
 	{ "loose", "env -u X rm x", D, NULL },
 	/* a glob or expansion as the wrapped command name: not known */
 	{ "tight", "env /usr/bin/r[m] x", D, "not known until it runs" },
@@ -311,13 +312,16 @@ static const struct row rows[] = {
 	{ "loose", "find . -name '*.log'", A, NULL },
 	{ "loose", "find . -exec rm {} +", D, NULL },
 	{ "loose", "find . -name x", A, NULL },
-	/* time, including "time !" */
-	{ "tight", "time rm x", D, "rm ..." },
-	{ "tight", "time ! rm x", D, "rm ..." },
-	{ "tight", "time -p ! rm x", D, "rm ..." },
-	{ "tight", "time ! uptime", A, NULL },
-	{ "tight", "time -f %e uptime", A, NULL },
-	{ "tight", "time -Z uptime", D, "not an option" },
+	/* the time keyword is refused (bash reads "time ! CMD" and "time -p
+	 * CMD" itself); the time program is a wrapper */
+	{ "tight", "time rm x", D, "shell keyword 'time'" },
+	{ "tight", "time ! rm x", D, "shell keyword 'time'" },
+	{ "tight", "time ! uptime", D, "shell keyword 'time'" },
+	{ "tight", "\\time rm x", D, "rm ..." },
+	{ "tight", "/usr/bin/time -p rm x", D, "rm ..." },
+	{ "tight", "\\time -f %e uptime", A, NULL },
+	{ "tight", "'time' -f %e uptime", A, NULL },
+	{ "tight", "/usr/bin/time -Z uptime", D, "not an option" },
 	{ "loose", "time ! rm x", D, NULL },
 	/* timeout, nice, stdbuf, flock, taskset, chroot, setsid, ionice, nohup, chrt */
 	{ "tight", "timeout -s KILL 5 rm x", D, "rm ..." },

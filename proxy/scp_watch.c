@@ -255,6 +255,8 @@ put_quoted(struct xfer_buf *b, const char *s)
 		s += 2;
 	if (xfer_buf_put(b, "'", 1) != PX_OK)
 		return PX_ENOMEM;
+	if (*s == '-' && xfer_buf_put(b, "./", 2) != PX_OK)
+		return PX_ENOMEM;	/* "~/-x" is the file -x, never an option */
 	for (; *s; s++) {
 		if (*s == '\'') {
 			if (xfer_buf_put(b, "'\\''", 4) != PX_OK)

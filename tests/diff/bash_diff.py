@@ -92,7 +92,6 @@ def inner_main():
     import ctypes.util
     import resource
     import selectors
-    import shutil
     import signal
     import threading
 
@@ -111,6 +110,12 @@ def inner_main():
     MS_RDONLY, MS_REMOUNT, MS_BIND = 1, 32, 4096
     keep = {"nosuid": 2, "nodev": 4, "noexec": 8, "noatime": 1024, "nodiratime": 2048,
             "relatime": 1 << 21}
+    # bash and the tracer are read now: the checkout itself may be under
+    # /tmp, which a tmpfs hides below
+    with open(cfg["bash"], "rb") as f:
+        bash_image = f.read()
+    with open(cfg["tracer"], "rb") as f:
+        tracer_image = f.read()
     with open("/proc/self/mountinfo") as f:
         mounts = [ln.split() for ln in f]
     for m in mounts:
@@ -128,8 +133,10 @@ def inner_main():
     for d in ("bin", "path", "home", "work"):
         os.makedirs(os.path.join(sb, d))
     bash = sb + "/bin/bash"
-    shutil.copy(cfg["bash"], bash)
-    shutil.copy(cfg["tracer"], sb + "/bin/trace")
+    with open(bash, "wb") as f:
+        f.write(bash_image)
+    with open(sb + "/bin/trace", "wb") as f:
+        f.write(tracer_image)
     os.chmod(bash, 0o755)
     os.chmod(sb + "/bin/trace", 0o755)
     for name in cfg["names"]:

@@ -255,6 +255,51 @@ check_redirects(struct dctx *C, const struct pol_simple *sc, const struct cword 
 	return v;
 }
 
+/* The command with each word that holds a path (pathnorm_embedded) cut
+ * to that path, against the deny and approve patterns only. */
+static enum pol_verdict
+check_embedded(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth, bool cd)
+{
+	size_t n = sc->nwords;
+	bool any = false;
+	struct cword *w = malloc(n * sizeof(*w));
+	if (w == NULL) {
+		C->err = POL_E_NOMEM;
+		return POL_DENY;
+	}
+	for (size_t i = 0; i < n; i++) {
+		w[i] = (struct cword){ .s = sc->words[i].s, .len = sc->words[i].len,
+			.flags = sc->words[i].flags, .glob = sc->words[i].glob };
+		size_t at = i > 0 && !(w[i].flags & POL_W_GLOB) ? pathnorm_embedded(&w[i]) : 0;
+		if (at > 0) {
+			w[i].s += at;
+			w[i].len -= at;
+			w[i].flags &= ~POL_W_TILDE;
+			if (w[i].s[0] == '~')
+				w[i].flags |= POL_W_TILDE;
+			any = true;
+		}
+	}
+	enum pol_verdict v = POL_ALLOW;
+	char *forms = NULL;
+	if (any) {
+		if (pathnorm_cwords(w, n, cd, &forms) != 0)
+			C->err = POL_E_NOMEM;
+		size_t before = C->out->nchecks;
+		C->deny_only++;
+		v = check_words(C, w, n, idx, depth, false);
+		C->deny_only--;
+		if (v == POL_ALLOW) {
+			for (size_t q = before; q < C->out->nchecks; q++)
+				free(C->out->checks[q].words);
+			C->out->nchecks = before;
+		}
+	}
+	free(forms);
+	free(w);
+	return v;
+}
+
 static enum pol_verdict
 check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
 {
@@ -271,7 +316,8 @@ check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
 		w[i] = (struct cword){ .s = sc->words[i].s, .len = sc->words[i].len,
 			.flags = sc->words[i].flags, .glob = sc->words[i].glob };
 	char *forms;
-	if (pathnorm_cwords(w, sc->nwords, C->after_cd, &forms) != 0)
+	bool cd = C->after_cd || pathnorm_command_chdirs(w, sc->nwords);
+	if (pathnorm_cwords(w, sc->nwords, cd, &forms) != 0)
 		C->err = POL_E_NOMEM;
 	enum pol_verdict v = POL_ALLOW;
 	if (bad) {
@@ -298,6 +344,13 @@ check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
 		enum pol_verdict rv = check_redirects(C, sc, w, idx, depth);
 		if (rv > v)
 			v = rv;
+	}
+	if (v != POL_DENY && sc->nwords > 1) {
+		/* paths inside words (dd if=PATH, --from-file=PATH, file://PATH):
+		 * deny and approve patterns see them as words of their own */
+		enum pol_verdict ev = check_embedded(C, sc, idx, depth, cd);
+		if (ev > v)
+			v = ev;
 	}
 	if (sc->nwords == 0 && !bad && v == POL_ALLOW) {
 		struct pol_check *c = add_check(C, idx, depth, w, 0);

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy/pathnorm.h"
 #include "policy/pol_int.h"
@@ -211,6 +212,71 @@ static const struct chdir_wrapper {
 	{ "systemd-run", "", { NULL }, true, { NULL } },
 	{ "find", "", { NULL }, false, { "-execdir", "-okdir", NULL } },
 };
+
+/*
+ * Programs that read their relative paths from another directory named by
+ * an option: tar -C/--directory, git -C, make -C/--directory.
+ */
+static const struct chdir_wrapper chdir_options[] = {
+	{ "tar", "C", { "--directory", "--directory=", NULL }, false, { NULL } },
+	{ "gtar", "C", { "--directory", "--directory=", NULL }, false, { NULL } },
+	{ "git", "C", { NULL }, false, { NULL } },
+	{ "make", "C", { "--directory", "--directory=", NULL }, false, { NULL } },
+	{ "gmake", "C", { "--directory", "--directory=", NULL }, false, { NULL } },
+};
+
+static bool
+word_is(const struct cword *w, const char *s);
+
+static bool
+chdir_option(const struct chdir_wrapper *cw, const struct cword *o)
+{
+	for (size_t k = 0; k < 4 && cw->longs[k] != NULL; k++)
+		if (word_is(o, cw->longs[k]))
+			return true;
+	if (o->len >= 2 && o->s[0] == '-' && o->s[1] != '-')
+		for (const char *c = cw->shorts; *c; c++)
+			if (memchr(o->s + 1, *c, o->len - 1) != NULL)
+				return true;
+	return false;
+}
+
+bool
+pathnorm_command_chdirs(const struct cword *w, size_t n)
+{
+	if (n == 0)
+		return false;
+	const char *b = w[0].s;
+	for (size_t i = 0; i < w[0].len; i++)
+		if (w[0].s[i] == '/')
+			b = w[0].s + i + 1;
+	size_t bl = w[0].len - (size_t)(b - w[0].s);
+	for (size_t k = 0; k < sizeof(chdir_options) / sizeof(chdir_options[0]); k++) {
+		const struct chdir_wrapper *cw = &chdir_options[k];
+		if (strlen(cw->name) != bl || memcmp(cw->name, b, bl) != 0)
+			continue;
+		for (size_t i = 1; i < n; i++)
+			if (chdir_option(cw, &w[i]))
+				return true;
+	}
+	return false;
+}
+
+size_t
+pathnorm_embedded(const struct cword *w)
+{
+	static const char url[] = "file://";
+	size_t ul = sizeof(url) - 1;
+	if (w->len > ul && strncasecmp(w->s, url, ul) == 0) {
+		const char *p = memchr(w->s + ul, '/', w->len - ul);
+		return p != NULL ? (size_t)(p - w->s) : 0;
+	}
+	const char *eq = memchr(w->s, '=', w->len);
+	if (eq == NULL || eq == w->s || (size_t)(eq - w->s) + 1 >= w->len)
+		return 0;
+	char c = eq[1];
+	return c == '/' || c == '.' || c == '~' ? (size_t)(eq - w->s) + 1 : 0;
+}
 
 static bool
 word_is(const struct cword *w, const char *s)

@@ -211,6 +211,13 @@ bool pathnorm_is_chdir(const struct pol_simple *sc);
 /* Whether the wrapper words w[0..n) run the command that starts at
  * w[start] in another directory (env -C, sudo -D, find -execdir, ...). */
 bool pathnorm_wrapper_chdirs(const struct cword *w, size_t n, size_t start);
+/* True when command w[0..n) reads its relative paths from a directory an
+ * option names (tar -C, git -C, make -C): they are matched as after cd. */
+bool pathnorm_command_chdirs(const struct cword *w, size_t n);
+/* Where a path starts inside word w: after the '=' of NAME=PATH or
+ * --option=PATH (a path starting with / . or ~), or the path of a file://
+ * URL; 0 when it holds none. */
+size_t pathnorm_embedded(const struct cword *w);
 /* A malloc'd copy of w[0..n) in *out whose path forms are those after a cd
  * (storage in *mem); the caller frees both.  Returns 0 or POL_E_NOMEM. */
 int pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **mem);

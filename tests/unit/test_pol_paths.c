@@ -274,8 +274,19 @@ static const struct row rows[] = {
 	G("cat /etc/ssh/sshd_config", D),
 	G("cat /etc/shadow", D),
 	G("ls -la /tmp/", A),
-	G("make -C build all", A),
+	G("make -C build all", D),	/* -C: its words are read as after cd (DIR-star denies catch them) */
 	G("git log HEAD..main", A),
+	/* paths inside words, and options that change the directory */
+	G("dd if=/etc/shadow status=none", D),
+	G("dd if=/etc/./shadow", D),
+	G("diff --from-file=/etc/shadow x", D),
+	G("curl -s file:///etc/shadow", D),
+	G("curl -s FILE://localhost/etc/shadow", D),
+	G("tar -C /etc -cf - shadow", D),
+	G("tar --directory=/etc -cf - shadow", D),
+	G("git -C /etc diff --no-index /dev/null shadow", D),
+	G("dd if=/tmp/x of=/tmp/y", A),
+	G("echo a=b", A),
 	G("echo a/b/c", A),
 	G("ls ..", D),		/* '..' from an unknown directory: anything */
 	G("ls .", A),

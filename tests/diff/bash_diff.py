@@ -646,7 +646,9 @@ def compare(parse, recs, line):
 def load_allow(path):
     """Allowlist entries, one per line ('#' comments):
         ID<TAB>KINDS<TAB>MATCH<TAB>REASON
-    KINDS: "B" or "AB" (the kinds of finding it covers).  MATCH:
+    KINDS: "B" or "AB" (the kinds of finding it covers), with "*" after it
+    when the entry may also explain other words for a command the line
+    named (shell options that change how later words expand).  MATCH:
     "cmd=NAME,NAME..." (the parse has a simple command whose name, after
     quote removal, is one of these) or "re=REGEX" (searched in the line,
     decoded as latin-1).  REASON must say why the construct is safe to
@@ -660,7 +662,7 @@ def load_allow(path):
             if not ln.strip() or ln.lstrip().startswith("#"):
                 continue
             parts = ln.split("\t")
-            if len(parts) != 4 or parts[1] not in ("B", "AB") or not parts[3].strip():
+            if len(parts) != 4 or parts[1] not in ("B", "AB", "B*", "AB*") or not parts[3].strip():
                 raise SystemExit("%s:%d: want ID<TAB>B|AB<TAB>cmd=...|re=...<TAB>REASON"
                                  % (path, n))
             how, _, what = parts[2].partition("=")
@@ -677,13 +679,13 @@ def load_allow(path):
     return out
 
 
-def allowed(allow, kind, line, parse):
+def allowed(allow, kind, line, parse, same_name=False):
     """The id of the first allowlist entry covering a finding of this kind
     on this line, or None."""
     names = {bytes.fromhex(c["words"][0]["hex"]) for c in parse.get("cmds", []) if c["words"]}
     s = line.decode("latin-1")
     for ident, kinds, (how, what), _ in allow:
-        if kind not in kinds:
+        if kind not in kinds or (same_name and "*" not in kinds):
             continue
         if (how == "cmd" and names & what) or (how == "re" and what.search(s)):
             return ident
@@ -854,8 +856,8 @@ def main():
                              # an allowlist entry explains commands the line
                              # did not name (what eval, let ... ran), never
                              # other words for a command it named
-                             "allowed": None if any(e["same_name"] for e in extra)
-                             else allowed(allow, kind, lines[i], parses[i])})
+                             "allowed": allowed(allow, kind, lines[i], parses[i],
+                                                any(e["same_name"] for e in extra))})
     bad = [f for f in findings if not f.get("allowed")]
     known = [f for f in findings if f.get("allowed")]
     for f in bad[:a.max_show]:

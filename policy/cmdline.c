@@ -462,6 +462,27 @@ read_heredocs(struct parser *P)
 						    "substitution inside a here-document");
 						break;
 					}
+					/* bash joins continued lines of the body before it
+					 * expands it, and $[ is arithmetic */
+					if (P->s[j] == '\\' && j + 1 == le && nl != NULL) {
+						cmd_fail(P, POL_E_UNPARSABLE, j,
+						    "line continuation inside a here-document");
+						break;
+					}
+					if (P->s[j] == '$' && j + 1 < le && P->s[j + 1] == '[') {
+						cmd_fail(P, POL_E_UNPARSABLE, j,
+						    "arithmetic expansion inside a here-document");
+						break;
+					}
+					if (P->s[j] == '$' && j + 1 < le && P->s[j + 1] == '{') {
+						const char *e = memchr(P->s + j + 2, '}', le - j - 2);
+						if (e == NULL || !cmd_simple_brace_param(P->s + j + 2,
+						    (size_t)(e - P->s) - j - 2)) {
+							cmd_fail(P, POL_E_UNPARSABLE, j,
+							    "complex ${...} inside a here-document");
+							break;
+						}
+					}
 					if (P->s[j] == '$' && h->simple != (size_t)-1) {
 						P->c->simple[h->simple].constructs |= POL_C_VARIABLE;
 						P->c->constructs |= POL_C_VARIABLE;

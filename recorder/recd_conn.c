@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "recorder/buf.h"
+#include "recorder/journal.h"
 #include "recorder/rec_error.h"
 #include "recorder/recd_conn.h"
 #include "recorder/recd_log.h"
@@ -46,6 +47,8 @@ struct recd_conn {
 	struct tlsl	*tls;
 	char		 name[192];
 	enum conn_state	 state;
+	uint8_t		 version;	/* the HELLO's protocol version: every
+					   later frame both ways uses it */
 	struct buf	 in;		/* plaintext bytes not yet parsed */
 	size_t		 reserved;	/* bytes of `in` lent to libuv */
 	uint8_t		*tlsbuf;	/* ciphertext read buffer */
@@ -170,11 +173,13 @@ static void
 send_msg(struct recd_conn *c, const struct wire_msg *m)
 {
 	uint8_t small[2048];
+	struct wire_msg v = *m;
 	long n;
 
 	if (c->closing)
 		return;
-	n = wire_encode(m, small, sizeof(small));
+	v.version = c->version;		/* 0 before HELLO: WIRE_VERSION */
+	n = wire_encode(&v, small, sizeof(small));
 	if (n < 0) {
 		recd_log(LOG_ERR, "conn %s: cannot encode %s: %s", c->name,
 		    wire_type_name(m->type), rec_strerror((int)n));
@@ -278,8 +283,22 @@ recd_conn_send_closed(struct recd_conn *c, const char *id, uint64_t seq,
 	struct wire_msg m = { .type = WIRE_CLOSED, .id = id,
 	    .id_len = strlen(id), .seq = seq, .head = head, .data = seal,
 	    .data_len = seal_len };
+	struct tree_head th;
+	char line[TREEHEAD_LINE_MAX];
+	int r;
 
 	c->sess = NULL;
+	/* Version 3: the signed tree head that covers the close entry, for
+	 * the proxy to keep outside the store. */
+	if (c->version >= 3 && c->d->journal != NULL) {
+		if ((r = journal_head_last(c->d->journal, &th)) == REC_OK) {
+			treehead_format(&th, line, sizeof(line));
+			m.line = line;
+			m.line_len = strlen(line);
+		} else
+			recd_log(LOG_ERR, "conn %s: session %s: no tree head "
+			    "for its CLOSED: %s", c->name, id, rec_strerror(r));
+	}
 	send_msg(c, &m);
 	drain(c);
 }
@@ -391,6 +410,7 @@ handle(struct recd_conn *c, const struct wire_msg *m)
 	case WIRE_HELLO:
 		if (c->state != CONN_HELLO)
 			break;
+		c->version = m->version;
 		on_hello(c, m);
 		return;
 	case WIRE_DATA:
@@ -472,6 +492,12 @@ process(struct recd_conn *c)
 		r = wire_decode(buf_ptr(&c->in), flen, &m, why, sizeof(why));
 		if (r != REC_OK) {
 			recd_conn_reject(c, "%s", why);
+			return;
+		}
+		if (c->version != 0 && m.version != c->version) {
+			recd_conn_reject(c, "%s in protocol version %u after a "
+			    "HELLO in version %u", wire_type_name(m.type),
+			    m.version, c->version);
 			return;
 		}
 		handle(c, &m);

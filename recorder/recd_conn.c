@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "recorder/buf.h"
+#include "recorder/event.h"
 #include "recorder/journal.h"
 #include "recorder/rec_error.h"
 #include "recorder/recd_conn.h"
@@ -323,6 +324,54 @@ resume_token(struct recd *d, const char *id, uint8_t tok[WIRE_TOKEN_LEN])
 	return seal_sign(d->signer, msg, sizeof(dom) + n, tok);
 }
 
+/*
+ * A resume whose HELLO holds an ACK for a seq beyond what the store holds:
+ * acknowledged events are missing (the session file was cut back, or the
+ * peer claims what it never got).  The recorder writes it into the session
+ * as a MARKER of its own (TEXT, ACKED_SEQ, STORED_SEQ; signed and durable
+ * like any event), logs it and refuses the resume: nothing may follow the
+ * gap as if it were not there.
+ */
+static void
+resume_disagrees(struct recd_conn *c, struct recd_sess *s,
+    const struct wire_msg *m)
+{
+	char text[512], err[512], id[WIRE_ID_MAX + 1];
+	uint64_t stored = recd_sess_durable(s);
+	struct buf f;
+	int r;
+
+	/* s may be freed by recd_sess_note (a write error breaks it) */
+	snprintf(id, sizeof(id), "%s", recd_sess_id(s));
+
+	snprintf(text, sizeof(text), "recorder: resume refused: the proxy "
+	    "%.*s holds an acknowledgement for seq %llu, the store holds "
+	    "events up to seq %llu (acknowledged events are missing)",
+	    (int)m->text_len, m->text, (unsigned long long)m->seq,
+	    (unsigned long long)stored);
+	recd_log(LOG_ERR, "conn %s: session %s: %s", c->name, id, text);
+	buf_init(&f, 0);
+	r = ev_fields_put_str(&f, EVF_TEXT, text);
+	if (r == REC_OK)
+		r = ev_fields_put_u64(&f, EVF_ACKED_SEQ, m->seq);
+	if (r == REC_OK)
+		r = ev_fields_put_u64(&f, EVF_STORED_SEQ, stored);
+	if (r == REC_OK)
+		r = recd_sess_note(s, EV_MARKER, buf_ptr(&f), buf_len(&f), err,
+		    sizeof(err));
+	else
+		snprintf(err, sizeof(err), "%s", rec_strerror(r));
+	buf_free(&f);
+	if (r != REC_OK)
+		recd_log(LOG_ERR, "session %s: cannot record the disagreement: "
+		    "%s", id, err);
+	recd_conn_fail(c, "cannot resume session %s: the proxy holds an "
+	    "acknowledgement for seq %llu, the store holds events up to seq "
+	    "%llu%s", id, (unsigned long long)m->seq,
+	    (unsigned long long)stored, r == REC_OK ? " (recorded in the "
+	    "session)" : "");
+}
+
 /* HELLO: a new session or a resume; ACCEPT or REJECT. */
 static void
 on_hello(struct recd_conn *c, const struct wire_msg *m)
@@ -368,11 +417,10 @@ on_hello(struct recd_conn *c, const struct wire_msg *m)
 			    err);
 			return;
 		}
-		if (recd_sess_durable(s) < m->seq)
-			recd_log(LOG_ERR, "session %s: sender holds an ACK for "
-			    "seq %llu but only seq %llu is stored", id,
-			    (unsigned long long)m->seq,
-			    (unsigned long long)recd_sess_durable(s));
+		if (recd_sess_durable(s) < m->seq) {
+			resume_disagrees(c, s, m);
+			return;
+		}
 		recd_log(LOG_INFO, "conn %s: %.*s resumes session %s at seq "
 		    "%llu", c->name, (int)m->text_len, m->text, id,
 		    (unsigned long long)recd_sess_durable(s));

@@ -132,3 +132,18 @@ def test_a_replaced_session_contradicts_its_receipt():
         rc, out = verify(w, "--anchor", receipts)
         assert rc == 1 and "%s:2: the store contradicts the receipt of session %s" % (
             receipts, ids[1]) in out, out
+
+
+def test_a_receipt_that_cannot_be_kept_is_logged_as_an_error():
+    with Env("px-receipts-fail") as env:
+        w = ProxyWorld(env)
+        receipts, heads = state_files(w)
+        os.makedirs(receipts)          # a directory where the file belongs
+        r = w.ssh("alice", "web01", "echo kept-or-not")
+        assert r.returncode == 0 and r.stdout.strip() == b"kept-or-not", r
+        wait_for(lambda: "cannot keep the session's receipts line" in w.proxy.log(), 15,
+                 what="the error in the proxy's log")
+        line = [l for l in w.proxy.log().splitlines() if "cannot keep the session's" in l][0]
+        assert " error " in line and receipts in line and "Is a directory" in line, line
+        # the tree head is still kept
+        wait_for(lambda: len(lines(heads)) == 1, 10, what="the tree head")

@@ -205,6 +205,11 @@ contradicted:
 		    path, bad - 1);
 		report(arg, VERIFY_PROBLEM, "anchor", UINT32_MAX, UINT64_MAX,
 		    why);
+	} else if (nrec == 0 && *heads == 0) {
+		snprintf(why, sizeof(why), "%s holds no tree head and no "
+		    "receipt", path);
+		report(arg, VERIFY_PROBLEM, "anchor", UINT32_MAX, UINT64_MAX,
+		    why);
 	} else if (bad == 0 && nrec > 0) {
 		snprintf(why, sizeof(why), "ok: the store holds, closed as "
 		    "they say, all %d sessions the receipts of %s name", nrec,

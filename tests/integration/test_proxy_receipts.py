@@ -21,12 +21,14 @@ def lines(path):
 
 
 def run_session(w, text):
-    """One exec session through the proxy; waits until its receipt is kept."""
-    receipts, _ = state_files(w)
-    before = len(lines(receipts))
+    """One exec session through the proxy; waits until its receipt and tree
+    head are kept (the proxy appends them after the technician's ssh ends)."""
+    receipts, heads = state_files(w)
+    before, hbefore = len(lines(receipts)), len(lines(heads))
     r = w.ssh("alice", "web01", "echo " + text)
     assert r.returncode == 0 and r.stdout.strip() == text.encode(), r
-    wait_for(lambda: len(lines(receipts)) > before, 15, what="the session's receipt")
+    wait_for(lambda: len(lines(receipts)) > before and len(lines(heads)) > hbefore, 15,
+             what="the session's receipt and tree head")
     return lines(receipts)[-1].split()[2]
 
 
@@ -71,6 +73,9 @@ def test_receipts_and_heads_are_kept_and_a_deleted_session_is_named():
             assert rc == 0 and "anchor: ok" in out, out
         rc, out = verify(w, "--anchor", receipts)
         assert "all 3 sessions the receipts of %s name" % receipts in out, out
+        empty = env.write("empty-anchor.txt", "")
+        rc, out = verify(w, "--anchor", empty)
+        assert rc == 1 and "%s holds no tree head and no receipt" % empty in out, out
         # The insider stops the recorder, cuts the journal before the newest
         # session's entries, deletes its file and the store's heads, restarts.
         w.recorder.stop()

@@ -45,7 +45,7 @@ enum ev_type {
 	EV_MARKER = 10,		/* free text */
 	EV_EXIT = 11,		/* exit status or signal */
 	EV_RECOVERY = 12,	/* written by the recorder after a torn tail */
-	EV_END = 13,		/* session closed normally */
+	EV_END = 13,		/* session ended (EVF_END_KIND, EVF_REASON) */
 	EV_TYPE_MAX = 13
 };
 
@@ -93,7 +93,13 @@ enum ev_field_tag {
 	EVF_EXIT_STATUS = 80, EVF_EXIT_SIGNAL = 81, EVF_CORE = 82,
 	EVF_MESSAGE = 83,
 	/* RECOVERY */
-	EVF_CUT_OFFSET = 90, EVF_LOST_BYTES = 91
+	EVF_CUT_OFFSET = 90, EVF_LOST_BYTES = 91,
+	/* END (with EVF_REASON): how the session ended, and who wrote it */
+	EVF_END_KIND = 100 /* "normal" "client-lost" "target-lost" "policy"
+			      "proxy-shutdown" "recorder-lost" "record-failed"
+			      "proxy-error" "proxy-lost" "recorder-shutdown",
+			      see ev_end.h */,
+	EVF_END_BY = 101 /* "proxy" | "recorder" */
 };
 
 /* Returns the lower-case name of an event type ("output"), or "unknown". */

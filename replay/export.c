@@ -46,6 +46,7 @@ static const struct {
 	{ EVF_MESSAGE, "message", FK_STR },
 	{ EVF_CUT_OFFSET, "cut_offset", FK_U64 },
 	{ EVF_LOST_BYTES, "lost_bytes", FK_U64 },
+	{ EVF_END_KIND, "end_kind", FK_STR }, { EVF_END_BY, "end_by", FK_STR },
 };
 
 static int

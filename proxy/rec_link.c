@@ -612,9 +612,15 @@ close_deadline(uv_timer_t *t)
 void
 rec_link_close(struct rec_link *l)
 {
+	rec_link_close_with(l, NULL, 0);
+}
+
+void
+rec_link_close_with(struct rec_link *l, const void *end, size_t len)
+{
 	if (l->st == L_DONE || l->st == L_CLOSING || l->freed)
 		return;
-	if (sender_close(l->snd) != REC_OK) {
+	if (sender_close_with(l->snd, end, len) != REC_OK) {
 		l->st = L_CLOSING;
 		fail(l, "cannot close");
 		return;

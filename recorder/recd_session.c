@@ -54,6 +54,7 @@ struct recd_sess {
 	uint64_t	 start_wall;	/* ns since the epoch (for END's time) */
 	int		 recovered;	/* reopened after a recorder restart */
 	int		 resumed;	/* a sender attached since it was opened */
+	int		 ends;		/* the last record appended is an END */
 };
 
 /* Wall-clock time, ns since the epoch. */
@@ -375,8 +376,9 @@ recd_sess_find(struct recd *d, const char *id)
 	return NULL;
 }
 
-/* A reopened session's start time and last event time, from its file
- * (the END the recorder may write must not go back in time). */
+/* A reopened session's start time, last event time and whether its last
+ * event is an END, from its file (the END the recorder may write must not
+ * go back in time, nor follow the sender's). */
 static void
 sess_times(struct recd_sess *s)
 {
@@ -387,8 +389,16 @@ sess_times(struct recd_sess *s)
 	if (tr_open(tw_file(s->tw), &r) != REC_OK)
 		return;
 	s->start_wall = tr_start_wall_ns(r);
-	if (tr_summarize(r, &sum) == REC_OK)
+	if (tr_summarize(r, &sum) == REC_OK) {
+		struct ev e;
+
 		s->last_t = sum.last_t_ns;
+		/* the sender's END may be in, its CLOSE lost with the crash */
+		if (sum.last_seq > 1 && tr_seek_seq(r, sum.last_seq) == REC_OK)
+			while (tr_next(r, &e) == 1)
+				if (e.seq == sum.last_seq)
+					s->ends = e.type == EV_END;
+	}
 	tr_free(r);
 }
 
@@ -556,6 +566,7 @@ recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
 				    (unsigned long long)e.seq,
 				    ev_type_name(e.type));
 		}
+		s->ends = e.type == EV_END;
 		if ((r = tw_append(s->tw, data, len)) != REC_OK)
 			return errf(err, errlen, r, "cannot append: %s",
 			    rec_strerror(r));
@@ -630,6 +641,11 @@ recd_sess_end(struct recd_sess *s, int kind, const char *reason)
 	struct buf payload, rec;
 	int r;
 
+	if (s->ends) {
+		/* the sender's own END arrived; only its CLOSE did not */
+		recd_sess_close(s);
+		return;
+	}
 	last = s->last_t;
 	t = t > s->start_wall ? t - s->start_wall : 0;
 	if (t < last)

@@ -68,8 +68,9 @@ void	recd_sess_set_recovered(struct recd_sess *s);
  * then closes it as recd_sess_close does (s is gone after).  Used when no
  * sender can write the END: no resume within ResumeTimeout (proxy-lost,
  * or recorder-lost for a session reopened at startup), recorder shutdown
- * (recorder-shutdown).  A failed END write is logged; the session is
- * closed anyway. */
+ * (recorder-shutdown).  When the last record the sender gave is its own
+ * END, only the close is done.  A failed END write is logged; the session
+ * is closed anyway. */
 void	recd_sess_end(struct recd_sess *s, int kind, const char *reason);
 
 /* Attaches conn (detaching any previous connection, which gets ABORT). */

@@ -176,3 +176,25 @@ def test_recorder_gone_too_long_is_recorder_lost():
         row = closed_row(w, sid, timeout=30)
         check_end(w, row, "recorder-lost", "recorder", "no proxy resumed it")
         assert row["verify"] == "recovered" or row["verify"] == "ok", row
+
+
+def test_max_session_time_is_policy():
+    from harness.proxy import DEFAULT_RULES
+    with Env() as env:
+        w = ProxyWorld(env, rules=DEFAULT_RULES.replace("    exec yes\n", "    exec yes\n    max-session 3s\n"))
+        p = start_counting(w, env)
+        out, err = p.communicate(timeout=30)
+        assert b"maximum session time reached" in err, err
+        row = closed_row(w, session_id(err))
+        check_end(w, row, "policy", "proxy", "maximum session time")
+
+
+def test_recorder_stopped_is_recorder_shutdown():
+    with Env() as env:
+        w = ProxyWorld(env)
+        p = start_counting(w, env)
+        assert w.recorder.stop() == 0, w.recorder.log()
+        out, err = p.communicate(timeout=30)
+        assert p.returncode != 0
+        row = closed_row(w, session_id(err))
+        check_end(w, row, "recorder-shutdown", "recorder", "was stopped while the session was recording")

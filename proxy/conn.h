@@ -11,6 +11,11 @@
  *   CLOSING  ending: channels told, waiting for the final record
  *   DEAD     handles closing; freed by the worker's reaper
  *
+ * Every way into CLOSING names its cause (px_conn_set_end: the first one
+ * wins); the END record carries it (recorder/ev_end.h).  The technician's
+ * side going counts as a normal end when no channel it opened was left
+ * open, else as client-lost.
+ *
  * Rules: libssh callbacks only record facts in the conn or its channels; all
  * actions (writes to the other side, transitions, frees) happen in
  * px_conn_step(), which runs after every pump from uv callbacks.  Nothing is

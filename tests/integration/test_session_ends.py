@@ -17,20 +17,24 @@ def counter(env, n=2000):
     return env.write("count.sh", "i=0; while [ $i -lt %d ]; do i=$((i+1)); echo line-$i; sleep 0.05; done\n" % n)
 
 
-def rows(w):
+def rows(w, want_ok=False):
     r = replay(w, "list", "--json")
+    if want_ok and r.returncode != 0:
+        return {}
     return {o["id"]: o for o in map(json.loads, r.stdout.decode().splitlines())}
 
 
 def closed_row(w, sid=None, timeout=20):
-    """The list row of session sid (or of the only session) once closed."""
+    """The list row of session sid (or of the only session) once closed and
+    listed without a problem (the journal's close entry follows the file's
+    final record by a moment)."""
     def get():
-        rs = rows(w)
+        rs = rows(w, want_ok=True)
         if sid is None and len(rs) == 1:
             row = next(iter(rs.values()))
         else:
             row = rs.get(sid)
-        return row if row and row["status"] == "closed" else None
+        return row if row and row["status"] == "closed" and "problem" not in row else None
     return wait_for(get, timeout, 0.2, what="session closed in the store")
 
 

@@ -151,6 +151,8 @@ rec_timeout(uv_timer_t *t)
 	snprintf(msg, sizeof(msg), "\r\nescort: the recorder did not come back within %d s; session ended\r\n",
 	    px_daemon_config(c->w->d)->recorder_timeout);
 	px_log(PX_LOG_WARN, c->id, "recorder not back in time; ending session");
+	/* the END saying so waits as long again for the recorder */
+	rec_link_linger(c->rec, (unsigned)px_daemon_config(c->w->d)->recorder_timeout * 1000);
 	px_conn_end_as(c, EV_END_RECORDER_LOST, NULL, msg);
 }
 

@@ -3,8 +3,9 @@ END_KIND, REASON and END_BY (escort-transcript(5)), shown by
 `escort-replay list` (the ENDED column, "ended"/"end_kind"/"end_reason"/
 "end_by" in --json) and `audit` (an "ended" line, and --json).  Each end
 is caused with real processes: the technician's ssh killed, the target's
-sshd killed, a policy reload that forbids the session, escort-proxy
-stopped or killed, escort-recorder killed for longer than RecorderTimeout.
+sshd killed, a policy reload that forbids the session or its max-session,
+escort-proxy stopped or killed, escort-recorder stopped, or killed for
+longer than RecorderTimeout (back in time for the proxy's END, or not).
 Every store verifies afterwards."""
 import json, os, signal, subprocess, time
 from harness.core import Env, wait_for
@@ -164,22 +165,43 @@ def test_proxy_killed_is_proxy_lost_after_resume_timeout():
         assert "ends: proxy-lost" in w.recorder.log()
 
 
-def test_recorder_gone_too_long_is_recorder_lost():
+def recorder_gone(env, resume_timeout):
+    """A session whose recorder is killed for longer than RecorderTimeout
+    (5 s): the technician is told; returns (world, session id)."""
+    w = ProxyWorld(env, start_recorder=False)
+    with open(w.rec_conf, "a") as f:
+        f.write("ResumeTimeout %d\n" % resume_timeout)
+    w.start_recorder()
+    p = start_counting(w, env)
+    w.recorder.kill()
+    out, err = p.communicate(timeout=60)
+    assert b"recorder did not come back" in err, err
+    sid = session_id(err)
+    assert rows(w)[sid]["ended"] == "open"
+    return w, sid
+
+
+def test_recorder_back_after_the_session_ended_gets_the_proxys_end():
+    """The proxy ended the session without its recorder; the END saying so
+    waits RecorderTimeout more, and reaches the recorder that comes back."""
     with Env() as env:
-        w = ProxyWorld(env, start_recorder=False)
-        with open(w.rec_conf, "a") as f:
-            f.write("ResumeTimeout 2\n")
+        w, sid = recorder_gone(env, 30)
         w.start_recorder()
-        p = start_counting(w, env)
-        w.recorder.kill()
-        out, err = p.communicate(timeout=60)
-        assert b"recorder did not come back" in err, err
-        sid = session_id(err)
-        assert rows(w)[sid]["ended"] == "open"
+        row = closed_row(w, sid, timeout=20)
+        check_end(w, row, "recorder-lost", "proxy", "did not come back within 5 s")
+        assert "final record not acknowledged" not in w.proxy.log()
+
+
+def test_recorder_back_too_late_writes_recorder_lost_itself():
+    """The recorder comes back after the proxy gave up on it: it closes the
+    session it recovered, saying what it can know."""
+    with Env() as env:
+        w, sid = recorder_gone(env, 2)
+        wait_for(lambda: "final record not acknowledged" in w.proxy.log(), 20, 0.1,
+                 what="proxy to give up the session's END")
         w.start_recorder()
         row = closed_row(w, sid, timeout=30)
         check_end(w, row, "recorder-lost", "recorder", "no proxy resumed it")
-        assert row["verify"] == "recovered" or row["verify"] == "ok", row
 
 
 def test_max_session_time_is_policy():

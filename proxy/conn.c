@@ -10,6 +10,7 @@
 
 #include "policy/policy.h"
 #include "recorder/buf.h"
+#include "recorder/ev_end.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "proxy/chan.h"
@@ -77,8 +78,13 @@ px_conn_record_or_end(struct px_conn *c, uint16_t type, uint32_t chan, const voi
 	int rc = built == REC_OK ? px_conn_record(c, type, chan, p, n) : PX_EINVAL;
 
 	if (rc != PX_OK && !c->end_requested) {
+		char why[160];
+
 		px_log(PX_LOG_ERR, c->id, "an event of type %u could not be recorded (%s); ending session",
 		    (unsigned)type, built == REC_OK ? px_strerror(rc) : "it could not be built");
+		snprintf(why, sizeof(why), "an event of type %s could not be recorded (%s)", ev_type_name(type),
+		    built == REC_OK ? px_strerror(rc) : "it could not be built");
+		px_conn_set_end(c, EV_END_RECORD_FAILED, why);
 		px_conn_end(c, "\r\nescort: an event could not be recorded; session ended\r\n");
 	}
 	return rc;
@@ -145,7 +151,9 @@ rec_timeout(uv_timer_t *t)
 	snprintf(msg, sizeof(msg), "\r\nescort: the recorder did not come back within %d s; session ended\r\n",
 	    px_daemon_config(c->w->d)->recorder_timeout);
 	px_log(PX_LOG_WARN, c->id, "recorder not back in time; ending session");
-	px_conn_end(c, msg);
+	/* the END saying so waits as long again for the recorder */
+	rec_link_linger(c->rec, (unsigned)px_daemon_config(c->w->d)->recorder_timeout * 1000);
+	px_conn_end_as(c, EV_END_RECORDER_LOST, NULL, msg);
 }
 
 static void
@@ -168,6 +176,7 @@ rec_fail(void *ud, const char *why)
 	char msg[400];
 
 	px_log(PX_LOG_WARN, c->id, "recorder: %s", why);
+	px_conn_set_end(c, EV_END_RECORDER_LOST, why); /* for the log: no END can be written */
 	c->rec_closed = 1;
 	c->rec_ready = 0;
 	if (c->state == CONN_PREPARE) {
@@ -492,6 +501,7 @@ max_session(uv_timer_t *t)
 	struct px_conn *c = t->data;
 
 	px_log(PX_LOG_INFO, c->id, "max-session reached");
+	px_conn_set_end(c, EV_END_POLICY, "the policy's maximum session time was reached");
 	px_conn_end(c, "\r\nescort: maximum session time reached; session ended\r\n");
 }
 
@@ -558,11 +568,55 @@ admit(struct px_conn *c)
 
 /* ---- stepping ---------------------------------------------------------------- */
 
+/* The technician's message as a REASON: without "escort: " and line ends. */
+static void
+end_why_from_msg(char *out, size_t outsz, const char *msg)
+{
+	size_t n = 0;
+
+	while (*msg == '\r' || *msg == '\n')
+		msg++;
+	if (strncmp(msg, "escort: ", 8) == 0)
+		msg += 8;
+	for (; *msg != '\0' && *msg != '\r' && *msg != '\n' && n + 1 < outsz; msg++)
+		out[n++] = *msg;
+	out[n] = '\0';
+}
+
+void
+px_conn_set_end(struct px_conn *c, int kind, const char *why)
+{
+	if (c->end_kind_set || kind < 0 || kind >= EV_END_KIND_COUNT)
+		return;
+	c->end_kind_set = 1;
+	c->end_kind = kind;
+	snprintf(c->end_why, sizeof(c->end_why), "%s", why != NULL ? why : ev_end_kind_text(kind));
+	px_log(PX_LOG_DEBUG, c->id, "end: %s (%s)", ev_end_kind_name(kind), c->end_why);
+}
+
+void
+px_conn_end_as(struct px_conn *c, int kind, const char *why, const char *msg)
+{
+	char text[256];
+
+	if (why == NULL && msg != NULL) {
+		end_why_from_msg(text, sizeof(text), msg);
+		why = text;
+	}
+	px_conn_set_end(c, kind, why);
+	px_conn_end(c, msg);
+}
+
 void
 px_conn_end(struct px_conn *c, const char *reason)
 {
 	if (c->end_requested)
 		return;
+	if (!c->end_kind_set && reason != NULL) {
+		char why[256];
+		end_why_from_msg(why, sizeof(why), reason);
+		px_conn_set_end(c, EV_END_PROXY_ERROR, why);
+	}
 	c->end_requested = 1;
 	free(c->end_reason);
 	c->end_reason = reason ? strdup(reason) : NULL;
@@ -575,7 +629,7 @@ px_conn_shutdown(struct px_conn *c, const char *reason)
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "\r\nescort: %s\r\n", reason);
-	px_conn_end(c, msg);
+	px_conn_end_as(c, EV_END_PROXY_SHUTDOWN, reason, msg);
 }
 
 void
@@ -612,7 +666,7 @@ px_conn_reload(struct px_conn *c)
 			record_marker(c, "policy reload: a forbid block matches this session");
 		snprintf(msg, sizeof(msg), "\r\nescort: policy changed (forbid %s); session ended\r\n", forbid);
 		policy_unref(np);
-		px_conn_end(c, msg);
+		px_conn_end_as(c, EV_END_POLICY, NULL, msg);
 		return;
 	}
 	{
@@ -629,8 +683,49 @@ px_conn_reload(struct px_conn *c)
 		}
 		px_log(PX_LOG_INFO, c->id, "policy reload: session no longer admitted: %s", why.log_msg);
 		policy_unref(np);
+		px_conn_set_end(c, EV_END_POLICY, "policy changed; this session is no longer allowed");
 		px_conn_end(c, "\r\nescort: policy changed; this session is no longer allowed\r\n");
 	}
+}
+
+/* The technician's side went: a normal end when every channel it opened
+ * was closed by it (nothing was cut), else the client was lost. */
+static void
+note_client_end(struct px_conn *c)
+{
+	int open = 0;
+
+	if (c->end_kind_set)
+		return;
+	for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
+		open += ch->st != CH_DONE && ch->st != CH_CLOSING && ch->st != CH_LOCAL && !ch->t_closed;
+	if (open > 0) {
+		char why[128];
+		snprintf(why, sizeof(why), "the technician disconnected with %d channel%s open", open,
+		    open == 1 ? "" : "s");
+		px_conn_set_end(c, EV_END_CLIENT_LOST, why);
+	} else {
+		px_conn_set_end(c, EV_END_NORMAL, NULL);
+	}
+}
+
+/* Writes END with the cause (normal when none was set) and asks for the
+ * final signed record. */
+static void
+close_recording(struct px_conn *c)
+{
+	struct buf b;
+
+	if (!c->end_kind_set)
+		px_conn_set_end(c, EV_END_NORMAL, NULL);
+	px_log(PX_LOG_INFO, c->id, "session ends: %s (%s)", ev_end_kind_name((enum ev_end_kind)c->end_kind),
+	    c->end_why);
+	buf_init(&b, 4096);
+	if (ev_end_payload(&b, (enum ev_end_kind)c->end_kind, c->end_why, "proxy") == REC_OK)
+		rec_link_close_with(c->rec, buf_ptr(&b), buf_len(&b));
+	else
+		rec_link_close(c->rec);
+	buf_free(&b);
 }
 
 static int
@@ -644,12 +739,15 @@ void
 px_conn_step(struct px_conn *c)
 {
 	struct px_chan **pp;
+	char why[256];
 	int gone;
 
 	if (c->in_step || c->state == CONN_DEAD)
 		return;
 	c->in_step = 1;
 	gone = c->abandoned || tech_gone(c);
+	if (gone && c->rec != NULL)
+		note_client_end(c);
 	if (c->state == CONN_AUTH && !gone) {
 		if (c->auth_failures >= px_daemon_config(c->w->d)->max_auth_tries) {
 			px_log(PX_LOG_INFO, c->id, "too many authentication failures from %s", c->peer);
@@ -664,6 +762,8 @@ px_conn_step(struct px_conn *c)
 			c->refusal_status = 1;
 			if (c->rec_ready)
 				record_marker(c, c->up.err);
+			end_why_from_msg(why, sizeof(why), c->up.err);
+			px_conn_set_end(c, EV_END_TARGET_LOST, why);
 			c->state = CONN_LOCAL;
 		} else if (c->rec_ready && c->up.st == UP_READY) {
 			c->state = CONN_RELAY;
@@ -681,6 +781,7 @@ px_conn_step(struct px_conn *c)
 			busy |= ch->st == CH_OPEN && (px_chan_buffered(ch) > 0 || ch->u_closed);
 		if (!busy) {
 			px_log(PX_LOG_INFO, c->id, "target connection closed");
+			px_conn_set_end(c, EV_END_TARGET_LOST, NULL);
 			c->end_requested = 1;
 			if (c->chans != NULL)
 				c->end_reason = strdup("escort: connection to the target lost\r\n");
@@ -715,7 +816,7 @@ px_conn_step(struct px_conn *c)
 	if (c->state == CONN_CLOSING && (c->chans == NULL || gone)) {
 		if (c->rec != NULL && c->rec_ready && !c->rec_closed) {
 			c->rec_ready = 0;
-			rec_link_close(c->rec);
+			close_recording(c);
 		} else if (c->rec == NULL || c->rec_closed) {
 			teardown(c);
 			return;

@@ -11,6 +11,11 @@
  *   CLOSING  ending: channels told, waiting for the final record
  *   DEAD     handles closing; freed by the worker's reaper
  *
+ * Every way into CLOSING names its cause (px_conn_set_end: the first one
+ * wins); the END record carries it (recorder/ev_end.h).  The technician's
+ * side going counts as a normal end when no channel it opened was left
+ * open, else as client-lost.
+ *
  * Rules: libssh callbacks only record facts in the conn or its channels; all
  * actions (writes to the other side, transitions, frees) happen in
  * px_conn_step(), which runs after every pump from uv callbacks.  Nothing is
@@ -118,6 +123,9 @@ struct px_conn {
 	int tech_ka_missed, up_ka_missed; /* keepalives sent since then */
 	int handles_open;
 	char *end_reason;               /* shown to the technician when ending */
+	int end_kind;                   /* enum ev_end_kind, for the END record */
+	int end_kind_set;               /* the first cause found is kept */
+	char end_why[256];              /* REASON of the END record */
 	int end_requested;
 	int abandoned;                  /* px_conn_abandon: the technician is not waited for */
 };
@@ -129,8 +137,18 @@ void px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, sock
 /* Runs the state machine after any event (see above). */
 void px_conn_step(struct px_conn *c);
 
-/* Ends the session with reason shown to the technician (copied). */
+/* Ends the session with reason shown to the technician (copied).  The
+ * recording's END says "proxy-error" with that text unless a cause was
+ * set before (px_conn_set_end). */
 void px_conn_end(struct px_conn *c, const char *reason);
+
+/* Sets why the session ends, for its END record (recorder/ev_end.h):
+ * kind and a sentence (NULL: the kind's own).  The first cause set is
+ * kept; later calls do nothing. */
+void px_conn_set_end(struct px_conn *c, int kind, const char *why);
+
+/* px_conn_set_end (why NULL: msg's text), then px_conn_end(c, msg). */
+void px_conn_end_as(struct px_conn *c, int kind, const char *why, const char *msg);
 
 /* Answers the main request m of channel ch on a LOCAL connection: the
  * refusal message, or without a target (`ssh USER@proxy [COMMAND]`) the

@@ -1,4 +1,5 @@
 /* keepalive: ClientAliveInterval / TargetAliveInterval for one connection. */
+#include "recorder/ev_end.h"
 #include "recorder/event.h"
 #include "proxy/config.h"
 #include "proxy/conn.h"
@@ -51,6 +52,7 @@ keepalive_tick(uv_timer_t *t)
 		px_log(PX_LOG_INFO, c->id, "client %s not responding to %d keepalives; session ended", c->peer,
 		    cfg->keepalive_count_max);
 		(void)px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, "client not responding to keepalives; session ended", 0);
+		px_conn_set_end(c, EV_END_CLIENT_LOST, "the technician's client stopped answering keepalives");
 		px_conn_abandon(c, 0);
 		return;
 	}
@@ -59,6 +61,7 @@ keepalive_tick(uv_timer_t *t)
 		px_log(PX_LOG_INFO, c->id, "target %s not responding to %d keepalives; session ended", c->target,
 		    cfg->target_alive_count_max);
 		(void)px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, "target not responding to keepalives; session ended", 0);
+		px_conn_set_end(c, EV_END_TARGET_LOST, "the target stopped answering keepalives");
 		c->up.st = UP_CLOSED;
 		px_sshpoll_want(&c->up.poll, 0);
 		px_conn_end(c, "\r\nescort: the target stopped responding; session ended\r\n");

@@ -61,6 +61,7 @@ struct rec_link {
 	char rbuf[64 * 1024];
 	char pbuf[64 * 1024];           /* tls: decrypted bytes */
 	size_t last_spooled;
+	uint64_t linger_until;          /* loop ms: a close while down retries until then */
 };
 
 static void link_connect(struct rec_link *l);
@@ -616,16 +617,27 @@ close_deadline(uv_timer_t *t)
 {
 	struct rec_link *l = t->data;
 
-	if (l->st == L_CLOSING)
-		fail(l, "recorder did not confirm the end of the session");
+	if (l->st != L_CLOSING)
+		return;
+	if (l->stream == NULL && uv_now(l->loop) < l->linger_until) {
+		link_connect(l);	/* the END still waits for a recorder */
+		return;
+	}
+	fail(l, "recorder did not confirm the end of the session");
 }
 
 void
 rec_link_close(struct rec_link *l)
 {
+	rec_link_close_with(l, NULL, 0);
+}
+
+void
+rec_link_close_with(struct rec_link *l, const void *end, size_t len)
+{
 	if (l->st == L_DONE || l->st == L_CLOSING || l->freed)
 		return;
-	if (sender_close(l->snd) != REC_OK) {
+	if (sender_close_with(l->snd, end, len) != REC_OK) {
 		l->st = L_CLOSING;
 		fail(l, "cannot close");
 		return;
@@ -633,6 +645,13 @@ rec_link_close(struct rec_link *l)
 	l->st = L_CLOSING;
 	uv_timer_start(&l->timer, close_deadline, CLOSE_WAIT_MS, CLOSE_WAIT_MS);
 	flush(l);
+}
+
+void
+rec_link_linger(struct rec_link *l, unsigned ms)
+{
+	if (l != NULL && !l->freed)
+		l->linger_until = uv_now(l->loop) + ms;
 }
 
 void

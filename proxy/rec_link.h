@@ -67,6 +67,14 @@ size_t rec_link_spooled(const struct rec_link *l);
 /* Appends END and asks for the final signed record; on_closed follows. */
 void rec_link_close(struct rec_link *l);
 
+/* Same, with the END payload end[0..len) (recorder/ev_end.h), copied. */
+void rec_link_close_with(struct rec_link *l, const void *end, size_t len);
+
+/* A close made while the connection is down keeps reconnecting (every
+ * few seconds) for ms more, so that the END still reaches a recorder that
+ * comes back; then on_closed(ok == 0) as before.  Call before the close. */
+void rec_link_linger(struct rec_link *l, unsigned ms);
+
 /* Releases the link (see above).  NULL is ignored. */
 void rec_link_free(struct rec_link *l);
 

@@ -45,7 +45,7 @@ enum ev_type {
 	EV_MARKER = 10,		/* free text */
 	EV_EXIT = 11,		/* exit status or signal */
 	EV_RECOVERY = 12,	/* written by the recorder after a torn tail */
-	EV_END = 13,		/* session closed normally */
+	EV_END = 13,		/* session ended (EVF_END_KIND, EVF_REASON) */
 	EV_TYPE_MAX = 13
 };
 
@@ -96,7 +96,13 @@ enum ev_field_tag {
 	EVF_CUT_OFFSET = 90, EVF_LOST_BYTES = 91,
 	/* MARKER written by the recorder when a resume disagrees */
 	EVF_ACKED_SEQ = 92 /* seq the proxy holds an ACK for */,
-	EVF_STORED_SEQ = 93 /* seq the store holds */
+	EVF_STORED_SEQ = 93 /* seq the store holds */,
+	/* END (with EVF_REASON): how the session ended, and who wrote it */
+	EVF_END_KIND = 100 /* "normal" "client-lost" "target-lost" "policy"
+			      "proxy-shutdown" "recorder-lost" "record-failed"
+			      "proxy-error" "proxy-lost" "recorder-shutdown",
+			      see ev_end.h */,
+	EVF_END_BY = 101 /* "proxy" | "recorder" */
 };
 
 /* Returns the lower-case name of an event type ("output"), or "unknown". */

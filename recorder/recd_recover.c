@@ -35,11 +35,12 @@ recover_one(void *arg, const char *id)
 
 	if (recd_sess_find(ra->d, id) != NULL)
 		return 0;
-	if (recd_sess_reopen(ra->d, id, &s, err, sizeof(err)) == REC_OK)
+	if (recd_sess_reopen(ra->d, id, &s, err, sizeof(err)) == REC_OK) {
+		recd_sess_set_recovered(s);
 		recd_log(LOG_INFO, "session %s: recovered after a restart; "
 		    "waiting %u s for the sender to resume", id,
 		    ra->d->cfg.resume_timeout);
-	else if (strstr(err, "already closed") == NULL) {
+	} else if (strstr(err, "already closed") == NULL) {
 		recd_log(LOG_ERR, "%s", err);
 		ra->bad++;
 	}

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "recorder/buf.h"
+#include "recorder/ev_end.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/recd_conn.h"
@@ -49,7 +51,21 @@ struct recd_sess {
 	uint8_t		 sync_head[SEAL_HASH_LEN];
 	uint64_t	 sync_bytes;
 	uint64_t	 detached_at;	/* ms; 0 while attached */
+	uint64_t	 start_wall;	/* ns since the epoch (for END's time) */
+	int		 recovered;	/* reopened after a recorder restart */
+	int		 resumed;	/* a sender attached since it was opened */
+	int		 ends;		/* the last record appended is an END */
 };
+
+/* Wall-clock time, ns since the epoch. */
+static uint64_t
+wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* Formats err and returns code. */
 static int
@@ -339,6 +355,7 @@ recd_sess_create(struct recd *d, const uint8_t *meta, size_t len,
 		return errf(err, errlen, REC_ENOMEM, "out of memory");
 	}
 	tw_get_state(tw, &st);
+	s->start_wall = wall_now();
 	s->next_seq = st.last_seq + 1;
 	s->written_seq = s->durable_seq = st.last_seq;
 	memcpy(s->written_head, st.head, SEAL_HASH_LEN);
@@ -357,6 +374,32 @@ recd_sess_find(struct recd *d, const char *id)
 		if (strcmp(s->id, id) == 0)
 			return s;
 	return NULL;
+}
+
+/* A reopened session's start time, last event time and whether its last
+ * event is an END, from its file (the END the recorder may write must not
+ * go back in time, nor follow the sender's). */
+static void
+sess_times(struct recd_sess *s)
+{
+	struct tr_summary sum;
+	struct tr *r;
+
+	s->start_wall = wall_now();
+	if (tr_open(tw_file(s->tw), &r) != REC_OK)
+		return;
+	s->start_wall = tr_start_wall_ns(r);
+	if (tr_summarize(r, &sum) == REC_OK) {
+		struct ev e;
+
+		s->last_t = sum.last_t_ns;
+		/* the sender's END may be in, its CLOSE lost with the crash */
+		if (sum.last_seq > 1 && tr_seek_seq(r, sum.last_seq) == REC_OK)
+			while (tr_next(r, &e) == 1)
+				if (e.seq == sum.last_seq)
+					s->ends = e.type == EV_END;
+	}
+	tr_free(r);
 }
 
 int
@@ -402,6 +445,7 @@ recd_sess_reopen(struct recd *d, const char *id, struct recd_sess **out,
 	s->written_seq = s->durable_seq = st.last_seq;
 	memcpy(s->written_head, st.head, SEAL_HASH_LEN);
 	memcpy(s->durable_head, st.head, SEAL_HASH_LEN);
+	sess_times(s);
 	if (o.no_sync == 0 && fdatasync(s->sync_fd) != 0)
 		recd_log(LOG_WARNING, "session %s: fdatasync: %s", id,
 		    strerror(errno));
@@ -454,6 +498,13 @@ recd_sess_attach(struct recd_sess *s, struct recd_conn *c)
 	s->conn = c;
 	s->acked_seq = s->durable_seq;
 	s->detached_at = 0;
+	s->resumed = 1;
+}
+
+void
+recd_sess_set_recovered(struct recd_sess *s)
+{
+	s->recovered = 1;
 }
 
 void
@@ -516,6 +567,7 @@ recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
 				    (unsigned long long)e.seq,
 				    ev_type_name(e.type));
 		}
+		s->ends = e.type == EV_END;
 		if ((r = tw_append(s->tw, data, len)) != REC_OK)
 			return errf(err, errlen, r, "cannot append: %s",
 			    rec_strerror(r));
@@ -583,6 +635,67 @@ recd_sess_close(struct recd_sess *s)
 	sess_release(s);
 }
 
+void
+recd_sess_end(struct recd_sess *s, int kind, const char *reason)
+{
+	uint64_t t = wall_now(), last;
+	struct buf payload, rec;
+	int r;
+
+	if (s->ends) {
+		/* the sender's own END arrived; only its CLOSE did not */
+		recd_sess_close(s);
+		return;
+	}
+	last = s->last_t;
+	t = t > s->start_wall ? t - s->start_wall : 0;
+	if (t < last)
+		t = last;
+	buf_init(&payload, 4096);
+	buf_init(&rec, 8192);
+	if ((r = ev_end_payload(&payload, (enum ev_end_kind)kind, reason,
+	    "recorder")) == REC_OK &&
+	    (r = ev_encode_parts(&rec, s->next_seq, t, EV_END, 0,
+	    buf_ptr(&payload), buf_len(&payload))) == REC_OK &&
+	    (r = tw_append(s->tw, buf_ptr(&rec), buf_len(&rec))) == REC_OK) {
+		s->next_seq++;
+		s->last_t = t;
+		s->pending += buf_len(&rec);
+	}
+	buf_free(&payload);
+	buf_free(&rec);
+	if (r != REC_OK)
+		recd_log(LOG_ERR, "session %s: cannot write its END record "
+		    "(%s): %s", s->id, ev_end_kind_name((enum ev_end_kind)kind),
+		    rec_strerror(r));
+	else
+		recd_log(LOG_WARNING, "session %s: ends: %s (%s)", s->id,
+		    ev_end_kind_name((enum ev_end_kind)kind), reason);
+	recd_sess_close(s);
+}
+
+/* No sender resumed s within ResumeTimeout: its END says why, then it
+ * is closed. */
+static void
+sess_unresumed(struct recd_sess *s)
+{
+	char why[400];
+	unsigned rt = s->d->cfg.resume_timeout;
+
+	if (s->recovered && !s->resumed) {
+		snprintf(why, sizeof(why), "escort-recorder stopped while the "
+		    "session was open and no proxy resumed it within %u s of "
+		    "the restart (ResumeTimeout): the proxy ended the session "
+		    "while the recorder was away (RecorderTimeout), or was "
+		    "lost too", rt);
+		recd_sess_end(s, EV_END_RECORDER_LOST, why);
+		return;
+	}
+	snprintf(why, sizeof(why), "the proxy's connection was lost and it "
+	    "did not resume the session within %u s (ResumeTimeout)", rt);
+	recd_sess_end(s, EV_END_PROXY_LOST, why);
+}
+
 int
 recd_sess_tick(struct recd *d, uint64_t now)
 {
@@ -612,7 +725,7 @@ recd_sess_tick(struct recd *d, uint64_t now)
 		    1000) {
 			recd_log(LOG_WARNING, "session %s: no resume within %u "
 			    "s; closing it", s->id, d->cfg.resume_timeout);
-			recd_sess_close(s);
+			sess_unresumed(s);
 			continue;
 		}
 		busy = 1;
@@ -634,7 +747,10 @@ recd_sess_close_all(struct recd *d)
 			    "closed at seq %llu", s->id,
 			    (unsigned long long)s->written_seq);
 		}
-		recd_sess_close(s);
+		recd_sess_end(s, EV_END_RECORDER_SHUTDOWN, c != NULL ?
+		    "escort-recorder was stopped while the session was "
+		    "recording" : "escort-recorder was stopped while the "
+		    "session waited for its proxy to resume it");
 	}
 }
 

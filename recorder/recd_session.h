@@ -59,6 +59,20 @@ int	recd_sess_reopen(struct recd *d, const char *id, struct recd_sess **out,
  * (each logged with the reason). */
 int	recd_sess_recover_all(struct recd *d);
 
+/* Marks s as reopened at startup (recd_recover.c): if no sender resumes
+ * it, its END says that the recorder was away (recorder-lost). */
+void	recd_sess_set_recovered(struct recd_sess *s);
+
+/* Ends s in the recording itself: appends an END event written by the
+ * recorder (ev_end.h: kind, reason, END_BY "recorder") with the next seq,
+ * then closes it as recd_sess_close does (s is gone after).  Used when no
+ * sender can write the END: no resume within ResumeTimeout (proxy-lost,
+ * or recorder-lost for a session reopened at startup), recorder shutdown
+ * (recorder-shutdown).  When the last record the sender gave is its own
+ * END, only the close is done.  A failed END write is logged; the session
+ * is closed anyway. */
+void	recd_sess_end(struct recd_sess *s, int kind, const char *reason);
+
 /* Attaches conn (detaching any previous connection, which gets ABORT). */
 void	recd_sess_attach(struct recd_sess *s, struct recd_conn *c);
 
@@ -96,12 +110,13 @@ int	recd_sess_final(struct recd *d, const char *id,
 /* The CLOSED seal field of wire.h from a receipt; returns WIRE_SEAL_LEN. */
 size_t	recd_seal_field(const struct seal_receipt *rc, uint8_t *out);
 
-/* Tick: flush deadlines, interval syncs, resume timeouts.  Returns 1 while
+/* Tick: flush deadlines, interval syncs, resume timeouts (the session then
+ * ends with recd_sess_end).  Returns 1 while
  * some session still needs ticks. */
 int	recd_sess_tick(struct recd *d, uint64_t now_ms);
 
-/* Shutdown: every session gets a signed FINAL record (without END); the
- * attached connections get ABORT.  Sessions are freed. */
+/* Shutdown: every session gets an END (recorder-shutdown) and a signed
+ * FINAL record; the attached connections get ABORT.  Sessions are freed. */
 void	recd_sess_close_all(struct recd *d);
 
 #endif

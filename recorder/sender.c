@@ -217,6 +217,12 @@ sender_sync(struct sender *s)
 int
 sender_close(struct sender *s)
 {
+	return sender_close_with(s, NULL, 0);
+}
+
+int
+sender_close_with(struct sender *s, const void *payload, size_t len)
+{
 	uint64_t t = now_ns(s);
 	int r;
 
@@ -225,8 +231,8 @@ sender_close(struct sender *s)
 		return REC_ESTATE;
 	if (t < s->last_t)
 		t = s->last_t;
-	if ((r = ev_encode_parts(&s->spool, s->next_seq, t, EV_END, 0, NULL,
-	    0)) != REC_OK)
+	if ((r = ev_encode_parts(&s->spool, s->next_seq, t, EV_END, 0, payload,
+	    len)) != REC_OK)
 		return r;
 	s->last_t = t;
 	s->next_seq++;

@@ -127,6 +127,10 @@ void	sender_on_disconnect(struct sender *s);
  */
 int	sender_close(struct sender *s);
 
+/* Same, with the END event's payload (ev_end.h fields), copied.  Also
+ * REC_ETOOBIG. */
+int	sender_close_with(struct sender *s, const void *payload, size_t len);
+
 enum sender_state sender_state(const struct sender *s);
 
 /* Receipt after CLOSED (else NULL); valid until sender_free. */

@@ -1,6 +1,8 @@
-/* audit.c: "escort-replay audit [--user U] [--attr K=V] [--since TIME]":
- * per person, the sessions, every command with its verdict (and approver),
- * denials, approvals, and every upload with its SHA-256.  A session that
+/* audit.c: "escort-replay audit [--user U] [--attr K=V] [--since TIME]
+ * [--json]": per person, the sessions, every command with its verdict (and
+ * approver), denials, approvals, every upload with its SHA-256, and how
+ * each session ended (its END event: kind, reason, writer).  --json: one
+ * object per session with the counts and the end.  A session that
  * does not verify is marked ("[FAILED]" on its lines); one whose head
  * cannot be read is listed apart as unreadable, never left out (exit 1, or
  * 2 for an I/O error). */
@@ -25,6 +27,62 @@ struct audit_session {
 struct audit_totals {
 	unsigned sessions, commands, denied, approved, uploads;
 };
+
+/* One session's JSON object (--json). */
+static void
+audit_json_session(const struct audit_session *s, const char *status,
+    const struct replay_end *end, const struct audit_totals *n,
+    const char *problem)
+{
+	char t[32];
+
+	printf("{\"id\":");
+	replay_json_str(stdout, s->id);
+	printf(",\"user\":");
+	replay_json_str(stdout, s->user);
+	printf(",\"target\":");
+	replay_json_str(stdout, s->target);
+	replay_time(s->start, t, sizeof(t));
+	printf(",\"start\":\"%s\",\"status\":\"%s\",\"verify\":\"%s\"", t,
+	    status, replay_vstate_name(replay_check_state(s->id)));
+	printf(",\"ended\":");
+	replay_json_str_or_null(end != NULL ? replay_end_label(end) : NULL);
+	printf(",\"end_kind\":");
+	replay_json_str_or_null(end != NULL && end->has_end ? end->info.kind :
+	    NULL);
+	printf(",\"end_reason\":");
+	replay_json_str_or_null(end != NULL && end->has_end ?
+	    end->info.reason : NULL);
+	printf(",\"end_by\":");
+	replay_json_str_or_null(end != NULL && end->has_end ? end->info.by :
+	    NULL);
+	printf(",\"commands\":%u,\"denied\":%u,\"approved\":%u,"
+	    "\"uploads\":%u", n->commands, n->denied, n->approved, n->uploads);
+	if (problem != NULL && problem[0]) {
+		printf(",\"problem\":");
+		replay_json_str(stdout, problem);
+	}
+	printf("}\n");
+}
+
+/* The "ended" line of a session in the text output. */
+static void
+audit_print_end(const char *mark, struct tr *r, const struct replay_end *end,
+    uint64_t end_t)
+{
+	char t[32];
+
+	if (!end->has_end) {
+		printf("    %s%s\n", mark, end->finished ? "(closed without an "
+		    "END record)" : "(open: no end recorded yet)");
+		return;
+	}
+	replay_time(tr_start_wall_ns(r) + end_t, t, sizeof(t));
+	printf("    %s%s ended   %s: %s%s\n", mark, t, replay_end_label(end),
+	    end->info.reason[0] ? end->info.reason : "-",
+	    strcmp(end->info.by, "recorder") == 0 ?
+	    " (written by the recorder)" : "");
+}
 
 /* Does the META event of r carry the attribute "K=V"? */
 static int
@@ -61,8 +119,11 @@ audit_cmp(const void *a, const void *b)
  * exit status (1 or 2) when it could not be read to its end. */
 static int
 audit_session(const char *store, const struct audit_session *s,
-    struct audit_totals *tot)
+    struct audit_totals *tot, int json)
 {
+	struct audit_totals one;
+	struct replay_end end;
+	uint64_t end_t = 0;
 	char t[32], t2[32], verdict[32], rule[128], approver[128], cmd[4096];
 	char path[4096], dir[32], hex[65];
 	const uint8_t *v;
@@ -74,18 +135,30 @@ audit_session(const char *store, const struct audit_session *s,
 
 	const char *mark = replay_check_mark(s->id);
 
+	memset(&one, 0, sizeof(one));
+	memset(&end, 0, sizeof(end));
 	if ((x = replay_open(store, "audit", s->id, &r)) != 0) {
-		printf("  %ssession %s: cannot be read\n", mark, s->id);
+		if (json)
+			audit_json_session(s, "unreadable", NULL, &one,
+			    rec_strerror(x));
+		else
+			printf("  %ssession %s: cannot be read\n", mark, s->id);
 		return x;
 	}
 	tot->sessions++;
 	replay_time(s->start, t, sizeof(t));
-	printf("  %ssession %s on %s from %s", mark, s->id,
-	    s->target[0] ? s->target : "-", t);
-	if (*mark)
-		printf(" (does not verify: %s)", replay_check_problem(s->id));
-	putchar('\n');
+	if (!json) {
+		printf("  %ssession %s on %s from %s", mark, s->id,
+		    s->target[0] ? s->target : "-", t);
+		if (*mark)
+			printf(" (does not verify: %s)",
+			    replay_check_problem(s->id));
+		putchar('\n');
+	}
 	while ((x = tr_next(r, &e)) == 1) {
+		replay_end_note(&end, &e);
+		if (e.type == EV_END)
+			end_t = e.t_ns;
 		replay_time(tr_start_wall_ns(r) + e.t_ns, t2, sizeof(t2));
 		if (e.type == EV_DECISION) {
 			verdict[0] = rule[0] = approver[0] = cmd[0] = '\0';
@@ -94,10 +167,11 @@ audit_session(const char *store, const struct audit_session *s,
 			ev_fields_get_str(e.data, e.len, EVF_APPROVER, approver,
 			    sizeof(approver));
 			ev_fields_get_str(e.data, e.len, EVF_COMMAND, cmd, sizeof(cmd));
-			tot->commands++;
-			tot->denied += strcmp(verdict, "deny") == 0;
-			tot->approved += strcmp(verdict, "approve") == 0;
-			printf("    %s%s %-7s %s%s%s: %s\n", mark, t2, verdict,
+			one.commands++;
+			one.denied += strcmp(verdict, "deny") == 0;
+			one.approved += strcmp(verdict, "approve") == 0;
+			if (!json)
+				printf("    %s%s %-7s %s%s%s: %s\n", mark, t2, verdict,
 			    rule[0] ? rule : "-", approver[0] ? ", approved by " : "",
 			    approver, cmd);
 		} else if (e.type == EV_FILE &&
@@ -113,16 +187,34 @@ audit_session(const char *store, const struct audit_session *s,
 					snprintf(hex + 2 * i, 3, "%02x", v[i]);
 			size = 0;
 			ev_fields_get_u64(e.data, e.len, EVF_SIZE, &size);
-			tot->uploads++;
-			printf("    %s%s upload  %s %" PRIu64 " bytes sha256 %s\n",
+			one.uploads++;
+			if (!json)
+				printf("    %s%s upload  %s %" PRIu64 " bytes sha256 %s\n",
 			    mark, t2, path, size, hex);
 		}
 	}
+	replay_end_done(&end, r);
+	tot->commands += one.commands;
+	tot->denied += one.denied;
+	tot->approved += one.approved;
+	tot->uploads += one.uploads;
 	if (x < 0) {
-		printf("    (unreadable after offset %llu: %s)\n",
-		    (unsigned long long)tr_error_offset(r), rec_strerror(x));
+		char problem[160];
+
+		snprintf(problem, sizeof(problem), "unreadable after offset "
+		    "%llu: %s", (unsigned long long)tr_error_offset(r),
+		    rec_strerror(x));
+		if (json)
+			audit_json_session(s, "damaged", NULL, &one, problem);
+		else
+			printf("    (%s)\n", problem);
 		replay_err("audit: %s: %s at offset %llu", s->id, rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));
+	} else if (json) {
+		audit_json_session(s, end.finished ? "closed" : "live", &end,
+		    &one, replay_check_problem(s->id));
+	} else {
+		audit_print_end(mark, r, &end, end_t);
 	}
 	tr_free(r);
 	return x < 0 ? replay_rec_status(x) : 0;
@@ -132,7 +224,8 @@ audit_session(const char *store, const struct audit_session *s,
  * known, so they are shown whatever the filters.  Returns the exit status
  * they call for (0, 1, or 2 for an I/O error). */
 static int
-audit_damaged(const char *store, char **ids, const int *err, size_t n)
+audit_damaged(const char *store, char **ids, const int *err, size_t n,
+    int json)
 {
 	char path[4096];
 	size_t i;
@@ -141,12 +234,20 @@ audit_damaged(const char *store, char **ids, const int *err, size_t n)
 	for (i = 0; i < n; i++) {
 		if (err[i] == REC_OK || err[i] == REC_EAGAIN)
 			continue;
-		if (first)
+		if (first && !json)
 			printf("unreadable sessions (their head is damaged or "
 			    "cannot be read)\n");
 		first = 0;
 		tw_path(store, ids[i], path, sizeof(path));
-		printf("  session %s: %s\n", ids[i], rec_strerror(err[i]));
+		if (json) {
+			struct audit_session u = { ids[i], "", "", 0 };
+			struct audit_totals none = { 0, 0, 0, 0, 0 };
+
+			audit_json_session(&u, "unreadable", NULL, &none,
+			    rec_strerror(err[i]));
+		} else
+			printf("  session %s: %s\n", ids[i],
+			    rec_strerror(err[i]));
 		replay_err("audit: %s: %s: %s", ids[i], path,
 		    rec_strerror(err[i]));
 		if (replay_rec_status(err[i]) > status)
@@ -162,6 +263,7 @@ replay_audit(const char *store, int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "attr", required_argument, NULL, 'a' },
 		{ "since", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *user = NULL, *attr = NULL;
@@ -171,10 +273,13 @@ replay_audit(const char *store, int argc, char **argv)
 	size_t n, i, k = 0;
 	char **ids;
 	struct tr *r;
-	int c, x, status = 0, *err = NULL;
+	int c, x, status = 0, json = 0, *err = NULL;
 
-	while ((c = getopt_long(argc, argv, "u:a:s:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:a:s:j", opts, NULL)) != -1) {
 		switch (c) {
+		case 'j':
+			json = 1;
+			break;
 		case 'u':
 			user = optarg;
 			break;
@@ -228,18 +333,21 @@ replay_audit(const char *store, int argc, char **argv)
 	for (i = 0; i < k; i++) {
 		if (i == 0 || strcmp(ss[i].user, ss[i - 1].user) != 0) {
 			memset(&tot, 0, sizeof(tot));
-			printf("user %s\n", ss[i].user[0] ? ss[i].user : "-");
+			if (!json)
+				printf("user %s\n", ss[i].user[0] ? ss[i].user :
+				    "-");
 		}
-		if ((x = audit_session(store, &ss[i], &tot)) > status)
+		if ((x = audit_session(store, &ss[i], &tot, json)) > status)
 			status = x;
-		if (i + 1 == k || strcmp(ss[i].user, ss[i + 1].user) != 0)
+		if (!json && (i + 1 == k ||
+		    strcmp(ss[i].user, ss[i + 1].user) != 0))
 			printf("  total: %u session%s, %u command%s, %u denied, "
 			    "%u approved, %u upload%s\n", tot.sessions,
 			    tot.sessions == 1 ? "" : "s", tot.commands,
 			    tot.commands == 1 ? "" : "s", tot.denied, tot.approved,
 			    tot.uploads, tot.uploads == 1 ? "" : "s");
 	}
-	if ((x = audit_damaged(store, ids, err, n)) > status)
+	if ((x = audit_damaged(store, ids, err, n, json)) > status)
 		status = x;
 	free(ss);
 	free(err);
@@ -250,6 +358,6 @@ replay_audit(const char *store, int argc, char **argv)
 	return status;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] audit [--user U] "
-	    "[--attr K=V] [--since TIME]\n");
+	    "[--attr K=V] [--since TIME] [--json]\n");
 	return 2;
 }

@@ -48,6 +48,7 @@ static const struct {
 	{ EVF_LOST_BYTES, "lost_bytes", FK_U64 },
 	{ EVF_ACKED_SEQ, "acked_seq", FK_U64 },
 	{ EVF_STORED_SEQ, "stored_seq", FK_U64 },
+	{ EVF_END_KIND, "end_kind", FK_STR }, { EVF_END_BY, "end_by", FK_STR },
 };
 
 static int

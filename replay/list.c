@@ -1,6 +1,7 @@
 /* list.c: "escort-replay list": one line (or JSON object) per session,
- * with its status (closed, live, damaged, unreadable) and the verdict of verification
- * (ok, chain-only, FAILED, skipped). */
+ * with its status (closed, live, damaged, unreadable), the verdict of verification
+ * (ok, chain-only, FAILED, skipped) and how it ended (the END event's kind:
+ * normal, client-lost, target-lost, ..., or open / no-end; replay_end_label). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -21,6 +22,8 @@ struct replay_row {
 	const char *status;
 	const char *verify;
 	char problem[320];	/* why it does not verify or cannot be read */
+	struct replay_end ended;
+	int ended_known;	/* the last event could be read */
 };
 
 static int
@@ -67,6 +70,9 @@ replay_row_load(const char *store, const char *id, struct replay_row *row)
 		row->events = s.last_seq;
 		row->status = s.damaged ? "damaged" : s.finished ? "closed" :
 		    "live";
+		if (!s.damaged)
+			row->ended_known = replay_end_read(r, s.last_seq,
+			    s.finished, &row->ended) == REC_OK;
 	}
 	tr_free(r);
 	return x;
@@ -82,10 +88,11 @@ replay_row_print(const struct replay_row *row, int json)
 	if (!row->start)
 		snprintf(start, sizeof(start), "-");
 	if (!json) {
-		printf("%-28s %-12s %-12s %-20s %-20s %-7s %-10s %" PRIu64 "\n",
+		printf("%-28s %-12s %-12s %-20s %-20s %-7s %-10s %-7" PRIu64 " %s\n",
 		    row->id, row->user[0] ? row->user : "-",
 		    row->target[0] ? row->target : "-", start,
-		    row->end ? end : "-", row->status, row->verify, row->events);
+		    row->end ? end : "-", row->status, row->verify, row->events,
+		    row->ended_known ? replay_end_label(&row->ended) : "-");
 		return;
 	}
 	printf("{\"id\":");
@@ -109,6 +116,20 @@ replay_row_print(const struct replay_row *row, int json)
 	printf(",\"status\":\"%s\",\"verify\":\"%s\",\"events\":%" PRIu64
 	    ",\"size\":%" PRIu64, row->status, row->verify, row->events,
 	    row->size);
+	printf(",\"ended\":");
+	if (row->ended_known)
+		printf("\"%s\"", replay_end_label(&row->ended));
+	else
+		printf("null");
+	printf(",\"end_kind\":");
+	replay_json_str_or_null(row->ended_known && row->ended.has_end ?
+	    row->ended.info.kind : NULL);
+	printf(",\"end_reason\":");
+	replay_json_str_or_null(row->ended_known && row->ended.has_end ?
+	    row->ended.info.reason : NULL);
+	printf(",\"end_by\":");
+	replay_json_str_or_null(row->ended_known && row->ended.has_end ?
+	    row->ended.info.by : NULL);
 	if (row->problem[0]) {
 		printf(",\"problem\":");
 		replay_json_str(stdout, row->problem);
@@ -200,8 +221,8 @@ replay_list(const char *store, int argc, char **argv)
 	if (nrows > 0)
 		qsort(rows, nrows, sizeof(*rows), replay_row_cmp);
 	if (!json && nrows > 0)
-		printf("%-28s %-12s %-12s %-20s %-20s %-7s %-10s %s\n", "ID", "USER",
-		    "TARGET", "START", "END", "STATUS", "VERIFY", "EVENTS");
+		printf("%-28s %-12s %-12s %-20s %-20s %-7s %-10s %-7s %s\n", "ID", "USER",
+		    "TARGET", "START", "END", "STATUS", "VERIFY", "EVENTS", "ENDED");
 	for (i = 0; i < nrows; i++) {
 		/* A head that cannot be read matches no filter and is shown
 		 * whatever they say. */

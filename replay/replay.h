@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "recorder/ev_end.h"
+
 /* What main() prepares before a command runs. */
 enum replay_cmd_flags {
 	REPLAY_STORE = 1,	/* the store must exist: else exit 2 */
@@ -141,6 +143,34 @@ int replay_open_quiet(const char *store, const char *id, struct tr **out);
 /* The user and target names of r's META event ("" when absent). */
 void replay_meta(struct tr *r, char *user, size_t usz, char *target,
     size_t tsz);
+
+/* How a session ended, as its END event says (recorder/ev_end.h). */
+struct replay_end {
+	int finished;		/* the FINAL record was read */
+	int has_end;		/* an END event is the last event */
+	struct ev_end_info info; /* its fields, control bytes made '?' */
+};
+
+/* Notes event e (any event, in file order) in *end: an END is kept, any
+ * later event forgets it.  Call replay_end_done after the last event. */
+struct ev;
+struct tr;
+void replay_end_note(struct replay_end *end, const struct ev *e);
+void replay_end_done(struct replay_end *end, struct tr *r);
+
+/* Reads how the session of r ended, from its last event only (an index
+ * seek to last_seq, the highest seq of the file): for listings.  Returns
+ * REC_OK or a read error (then *end says not finished, no END). */
+int replay_end_read(struct tr *r, uint64_t last_seq, int finished,
+    struct replay_end *end);
+
+/* A short label: the END's kind; "closed" for an END without one (written
+ * before END_KIND existed); "no-end" for a closed session without END;
+ * "open" for one not closed. */
+const char *replay_end_label(const struct replay_end *end);
+
+/* A JSON string on stdout, or null for NULL or "". */
+void replay_json_str_or_null(const char *s);
 
 /* Writes all n bytes to standard output.  Returns 0 or -1 (errno set). */
 int replay_write_all(const uint8_t *p, size_t n);

@@ -92,3 +92,70 @@ replay_open_quiet(const char *store, const char *id, struct tr **out)
 		return x;
 	return tr_open(path, out);
 }
+
+/* Control bytes of a recorded string shown as '?' (it reaches terminals). */
+static void
+replay_end_clean(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+void
+replay_end_note(struct replay_end *end, const struct ev *e)
+{
+	if (e->type != EV_END) {
+		if (e->type != EV_RECOVERY)
+			end->has_end = 0;
+		return;
+	}
+	end->has_end = 1;
+	ev_end_parse(e->data, e->len, &end->info);
+	replay_end_clean(end->info.kind);
+	replay_end_clean(end->info.reason);
+	replay_end_clean(end->info.by);
+}
+
+void
+replay_end_done(struct replay_end *end, struct tr *r)
+{
+	end->finished = tr_finished(r);
+}
+
+int
+replay_end_read(struct tr *r, uint64_t last_seq, int finished,
+    struct replay_end *end)
+{
+	struct ev e;
+	int x;
+
+	memset(end, 0, sizeof(*end));
+	if (last_seq > 0 && (x = tr_seek_seq(r, last_seq)) != REC_OK)
+		return x;
+	while ((x = tr_next(r, &e)) == 1)
+		replay_end_note(end, &e);
+	if (x < 0) {
+		memset(end, 0, sizeof(*end));
+		return x;
+	}
+	end->finished = finished;
+	return REC_OK;
+}
+
+const char *
+replay_end_label(const struct replay_end *end)
+{
+	if (end->has_end)
+		return end->info.kind[0] ? end->info.kind : "closed";
+	return end->finished ? "no-end" : "open";
+}
+
+void
+replay_json_str_or_null(const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		printf("null");
+	else
+		replay_json_str(stdout, s);
+}

@@ -29,6 +29,8 @@ struct tw {
 	ZSTD_CCtx *cz;
 	struct buf z;			/* compressed bytes not yet written */
 	struct buf out;			/* segments being assembled */
+	uint8_t out_head[SEAL_HASH_LEN];	/* chain head after the segments in out */
+	uint32_t out_nseg;		/* segments in out */
 	uint32_t nseg;			/* segments in the file */
 	uint64_t size;
 	uint8_t head[SEAL_HASH_LEN];
@@ -211,6 +213,30 @@ tw_get_state(const struct tw *w, struct tw_state *st)
 	st->pending_raw = w->pend_raw;
 }
 
+/* Empties w->out: the chain over it starts again at the file's head. */
+static void
+tw_out_reset(struct tw *w)
+{
+	buf_reset(&w->out);
+	memcpy(w->out_head, w->head, SEAL_HASH_LEN);
+	w->out_nseg = 0;
+}
+
+/* Closes the segment begun at start in w->out (seg_end) and steps the
+ * chain over it, so that every segment is hashed once, as it is built. */
+static int
+tw_out_end(struct tw *w, size_t start)
+{
+	int r;
+
+	if ((r = seg_end(&w->out, start)) != REC_OK)
+		return r;
+	seal_chain_step(w->out_head, buf_ptr(&w->out) + start,
+	    buf_len(&w->out) - start);
+	w->out_nseg++;
+	return REC_OK;
+}
+
 /*
  * The file must be exactly as long as what this writer wrote: anything else
  * means another process cut or extended it.  The writer stops, and the
@@ -250,13 +276,13 @@ tw_check_size(struct tw *w)
 	return REC_ETAMPER;
 }
 
-/* Writes w->out (whole segments) in one write; on success chains them. */
+/* Writes w->out (whole segments) in one write; on success the file's chain
+ * head becomes the one tw_out_end computed over them. */
 static int
 tw_write_out(struct tw *w)
 {
 	const uint8_t *p = buf_ptr(&w->out);
-	size_t n = buf_len(&w->out), done = 0, used;
-	struct seg s;
+	size_t n = buf_len(&w->out), done = 0;
 	ssize_t r;
 	int e;
 
@@ -278,47 +304,31 @@ tw_write_out(struct tw *w)
 		}
 		done += (size_t)r;
 	}
-	while (buf_len(&w->out) > 0) {
-		if (seg_decode(buf_ptr(&w->out), buf_len(&w->out), &s, &used) != REC_OK)
-			return REC_ESTATE;	/* cannot happen: we built it */
-		seal_chain_step(w->head, buf_ptr(&w->out), used);
-		buf_consume(&w->out, used);
-		w->nseg++;
-		w->size += used;
-	}
-	buf_reset(&w->out);
+	memcpy(w->head, w->out_head, SEAL_HASH_LEN);
+	w->nseg += w->out_nseg;
+	w->size += n;
+	tw_out_reset(w);
 	return REC_OK;
 }
 
-/* Appends a signed CHECKPOINT or FINAL segment to w->out, computing the
- * chain head it covers from the segments already in w->out. */
+/* Appends a signed CHECKPOINT or FINAL segment to w->out; it covers the
+ * chain head after the segments already in w->out. */
 static int
 tw_put_seal(struct tw *w, uint8_t type, uint8_t kind, struct seal_receipt *rc)
 {
-	uint8_t head[SEAL_HASH_LEN];
-	const uint8_t *p = buf_ptr(&w->out);
-	size_t n = buf_len(&w->out), off = 0, used, start;
-	uint32_t idx = w->nseg;
-	struct seg s;
+	uint32_t idx = w->nseg + w->out_nseg;
+	size_t start;
 	struct buf m;
 	int r;
 
-	memcpy(head, w->head, SEAL_HASH_LEN);
-	while (off < n) {
-		if ((r = seg_decode(p + off, n - off, &s, &used)) != REC_OK)
-			return REC_ESTATE;
-		seal_chain_step(head, p + off, used);
-		off += used;
-		idx++;
-	}
 	memset(rc, 0, sizeof(*rc));
 	rc->cp.kind = kind;
 	snprintf(rc->cp.id, sizeof(rc->cp.id), "%s", w->id);
 	rc->cp.seg_index = idx;
 	rc->cp.last_seq = w->last_seq;	/* everything appended is in out */
-	memcpy(rc->cp.head, head, SEAL_HASH_LEN);
+	memcpy(rc->cp.head, w->out_head, SEAL_HASH_LEN);
 	rc->cp.wall_ns = tw_now_wall();
-	rc->cp.offset = w->size + n;
+	rc->cp.offset = w->size + buf_len(&w->out);
 	memcpy(rc->keyid, seal_signer_keyid(w->signer), SEAL_KEYID_LEN);
 	buf_init(&m, 0);
 	r = seal_checkpoint_message(&rc->cp, &m);
@@ -330,7 +340,7 @@ tw_put_seal(struct tw *w, uint8_t type, uint8_t kind, struct seal_receipt *rc)
 	if ((r = seg_begin(&w->out, type, 0, idx, &start)) != REC_OK ||
 	    (r = seg_seal_put(&w->out, rc)) != REC_OK)
 		return r;
-	return seg_end(&w->out, start);
+	return tw_out_end(w, start);
 }
 
 static int
@@ -381,6 +391,7 @@ tw_create(const char *store, const char *id, const uint8_t *meta,
 		return r;
 	}
 	seal_chain_init(w->head, id, strlen(id));
+	tw_out_reset(w);
 	w->last_seq = w->written_seq = count;
 	w->last_t = t;
 	if ((r = seg_begin(&w->out, SEG_HEAD, 0, 0, &start)) != REC_OK ||
@@ -389,7 +400,7 @@ tw_create(const char *store, const char *id, const uint8_t *meta,
 	    (r = buf_put_u64(&w->out, tw_now_wall())) != REC_OK ||
 	    (r = buf_put_u32(&w->out, (uint32_t)meta_len)) != REC_OK ||
 	    (r = buf_put(&w->out, meta, meta_len)) != REC_OK ||
-	    (r = seg_end(&w->out, start)) != REC_OK ||
+	    (r = tw_out_end(w, start)) != REC_OK ||
 	    (r = tw_write_out(w)) != REC_OK)
 		goto fail;
 	if (!w->o.no_sync) {
@@ -518,7 +529,7 @@ tw_put_data(struct tw *w, int end)
 		return r;
 	seg_data_put(pre, &w->pend);
 	if ((r = buf_put(&w->out, buf_ptr(&w->z), buf_len(&w->z))) != REC_OK ||
-	    (r = seg_end(&w->out, start)) != REC_OK)
+	    (r = tw_out_end(w, start)) != REC_OK)
 		return r;
 	buf_reset(&w->z);
 	w->frame_new = 0;
@@ -537,7 +548,7 @@ tw_write(struct tw *w, int force_end, uint8_t seal_type, uint8_t kind,
 
 	if (w->failed)
 		return REC_ESTATE;
-	buf_reset(&w->out);
+	tw_out_reset(w);
 	if (w->pend_raw > 0 || (force_end && w->frame_open)) {
 		end = force_end || w->frame_raw >= w->o.chunk_raw_max ||
 		    now - w->frame_ns >= w->o.chunk_ns_max;
@@ -676,6 +687,7 @@ tw_reopen(const char *store, const char *id, const struct seal_signer *signer,
 	w->nseg = rec.segments;
 	w->size = rec.size;
 	memcpy(w->head, rec.head, SEAL_HASH_LEN);
+	tw_out_reset(w);
 	w->last_seq = w->written_seq = rec.last_seq;
 	w->last_t = rec.last_t_ns;
 	*out = w;

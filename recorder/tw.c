@@ -133,6 +133,38 @@ tw_defaults(struct tw_opts *o, const struct tw_opts *in)
 		o->checkpoint_ns = 10000000000ull;
 }
 
+void
+tw_zstd_params(void *p, int level)
+{
+	ZSTD_CCtx *cz = p;
+
+	if (level > 0) {
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_compressionLevel,
+		    level);
+	} else {
+		/*
+		 * Tuned on terminal text (find -ls output, 128 MiB, 16 KiB
+		 * events): lazy2 matching on hash chains, 2 MiB window,
+		 * small tables (64 Ki chain entries, 32 Ki hash heads: they
+		 * stay in cache) stores about 7.04% of the raw bytes at about
+		 * 1.17x the speed of 256 Ki / 512 Ki tables (7.01%).  Level
+		 * 3 stores 8.7%, gzip -6 8.0%; searchLog 2 is about 1.2x
+		 * faster again but stores 7.15%.  The row-based match finder
+		 * (experimental parameter 14, value 2 = disable) is slower
+		 * here for the same ratio; a library without the parameter
+		 * ignores it.
+		 */
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_strategy, ZSTD_lazy2);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_windowLog, 21);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_chainLog, 16);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_hashLog, 15);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_searchLog, 3);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_minMatch, 6);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_experimentalParam14, 2);
+	}
+	ZSTD_CCtx_setParameter(cz, ZSTD_c_checksumFlag, 0);
+}
+
 static int
 tw_alloc(const char *path, const char *id, const struct seal_signer *signer,
     struct journal *journal, const struct tw_opts *opts, struct tw **out)
@@ -153,31 +185,7 @@ tw_alloc(const char *path, const char *id, const struct seal_signer *signer,
 		free(w);
 		return REC_ENOMEM;
 	}
-	if (w->o.zstd_level > 0) {
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_compressionLevel,
-		    w->o.zstd_level);
-	} else {
-		/*
-		 * Tuned on terminal text (find -ls output, 128 MiB, 16 KiB
-		 * events): lazy2 matching on hash chains, 2 MiB window,
-		 * small tables (64 Ki chain entries, 32 Ki hash heads: they
-		 * stay in cache) stores about 7.04% of the raw bytes at about
-		 * 1.17x the speed of 256 Ki / 512 Ki tables (7.01%).  Level
-		 * 3 stores 8.7%, gzip -6 8.0%; searchLog 2 is about 1.2x
-		 * faster again but stores 7.15%.  The row-based match finder
-		 * (experimental parameter 14, value 2 = disable) is slower
-		 * here for the same ratio; a library without the parameter
-		 * ignores it.
-		 */
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_strategy, ZSTD_lazy2);
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_windowLog, 21);
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_chainLog, 16);
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_hashLog, 15);
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_searchLog, 3);
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_minMatch, 6);
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_experimentalParam14, 2);
-	}
-	ZSTD_CCtx_setParameter(w->cz, ZSTD_c_checksumFlag, 0);
+	tw_zstd_params(w->cz, w->o.zstd_level);
 	*out = w;
 	return REC_OK;
 }

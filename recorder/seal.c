@@ -1,5 +1,6 @@
 /* seal.c: SHA-256 chain and Ed25519 signatures over OpenSSL EVP. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,77 @@ struct seal_verifier {
 static const char seal_chain_label[] = "escort-transcript-v1";
 static const char seal_cp_label[] = "escort-checkpoint-v1";
 
+/*
+ * One SHA-256 context per thread, allocated once (freed when the thread
+ * ends), and the algorithm fetched once: a chain step per segment then costs
+ * the hashing alone, not a context allocation and an algorithm lookup
+ * (OpenSSL 3 fetches EVP_sha256() at every init).  NULL when OpenSSL cannot
+ * give one; the callers then hash with EVP_Digest.
+ */
+static pthread_once_t seal_md_once = PTHREAD_ONCE_INIT;
+static pthread_key_t seal_md_key;
+static EVP_MD *seal_md;
+static int seal_md_ok;
+
+static void
+seal_md_ctx_free(void *c)
+{
+	EVP_MD_CTX_free(c);
+}
+
+static void
+seal_md_init(void)
+{
+	seal_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	seal_md_ok = seal_md != NULL &&
+	    pthread_key_create(&seal_md_key, seal_md_ctx_free) == 0;
+}
+
+static EVP_MD_CTX *
+seal_sha256_begin(void)
+{
+	EVP_MD_CTX *c;
+
+	pthread_once(&seal_md_once, seal_md_init);
+	if (!seal_md_ok)
+		return NULL;
+	if ((c = pthread_getspecific(seal_md_key)) == NULL) {
+		if ((c = EVP_MD_CTX_new()) == NULL)
+			return NULL;
+		if (pthread_setspecific(seal_md_key, c) != 0) {
+			EVP_MD_CTX_free(c);
+			return NULL;
+		}
+	}
+	if (EVP_DigestInit_ex2(c, seal_md, NULL) != 1)
+		return NULL;
+	return c;
+}
+
+/* SHA-256 of a then b (b may be empty). */
+static void
+seal_sha256_2(const void *a, size_t an, const void *b, size_t bn,
+    uint8_t out[SEAL_HASH_LEN])
+{
+	EVP_MD_CTX *c = seal_sha256_begin();
+	uint8_t *tmp;
+
+	if (c != NULL && EVP_DigestUpdate(c, a, an) == 1 &&
+	    EVP_DigestUpdate(c, b, bn) == 1 &&
+	    EVP_DigestFinal_ex(c, out, NULL) == 1)
+		return;
+	/* No reusable context: hash a copy of both in one call. */
+	if ((tmp = malloc(an + bn + 1)) != NULL) {
+		memcpy(tmp, a, an);
+		if (bn > 0)
+			memcpy(tmp + an, b, bn);
+		seal_sha256(tmp, an + bn, out);
+		free(tmp);
+		return;
+	}
+	memset(out, 0, SEAL_HASH_LEN);	/* never matches a real chain */
+}
+
 void
 seal_sha256(const void *p, size_t n, uint8_t out[SEAL_HASH_LEN])
 {
@@ -36,25 +108,16 @@ seal_sha256(const void *p, size_t n, uint8_t out[SEAL_HASH_LEN])
 void
 seal_chain_init(uint8_t head[SEAL_HASH_LEN], const char *id, size_t idlen)
 {
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-	EVP_DigestUpdate(c, seal_chain_label, sizeof(seal_chain_label));
-	EVP_DigestUpdate(c, id, idlen);
-	EVP_DigestFinal_ex(c, head, NULL);
-	EVP_MD_CTX_free(c);
+	seal_sha256_2(seal_chain_label, sizeof(seal_chain_label), id, idlen, head);
 }
 
 void
 seal_chain_step(uint8_t head[SEAL_HASH_LEN], const void *p, size_t n)
 {
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint8_t h[SEAL_HASH_LEN];
 
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-	EVP_DigestUpdate(c, head, SEAL_HASH_LEN);
-	EVP_DigestUpdate(c, p, n);
-	EVP_DigestFinal_ex(c, head, NULL);
-	EVP_MD_CTX_free(c);
+	memcpy(h, head, SEAL_HASH_LEN);
+	seal_sha256_2(h, SEAL_HASH_LEN, p, n, head);
 }
 
 /* keyid = SHA-256 of the raw public key. */
@@ -70,6 +133,48 @@ seal_keyid(EVP_PKEY *k, uint8_t id[SEAL_KEYID_LEN])
 	return REC_OK;
 }
 
+/*
+ * The usual public key file, an Ed25519 SubjectPublicKeyInfo in PEM, read
+ * without OpenSSL's decoder framework (whose setup costs a reader about as
+ * much CPU time as verifying 10 MB of store): the base64 body is decoded and
+ * must be exactly the 44 bytes of such a key.  Anything else returns NULL and
+ * is read by PEM_read_PUBKEY as before.
+ */
+static EVP_PKEY *
+seal_read_ed25519_spki(FILE *f)
+{
+	static const char begin[] = "-----BEGIN PUBLIC KEY-----";
+	static const char end[] = "-----END PUBLIC KEY-----";
+	static const uint8_t prefix[12] = { 0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
+	    0x2b, 0x65, 0x70, 0x03, 0x21, 0x00 };
+	char text[4096], b64[128], *p, *q;
+	uint8_t der[96];
+	size_t n, m = 0;
+	int len;
+
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	rewind(f);
+	if ((p = strstr(text, begin)) == NULL ||
+	    (q = strstr(p, end)) == NULL || strstr(q + 1, "-----BEGIN") != NULL)
+		return NULL;
+	for (p += sizeof(begin) - 1; p < q; p++) {
+		if (*p == '\n' || *p == '\r')
+			continue;
+		if (m + 1 >= sizeof(b64))
+			return NULL;
+		b64[m++] = *p;
+	}
+	if (m != 60)	/* 44 bytes of DER are 60 characters of base64 */
+		return NULL;
+	len = EVP_DecodeBlock(der, (const unsigned char *)b64, (int)m);
+	if (len != 45 || b64[59] != '=' || b64[58] == '=' ||
+	    memcmp(der, prefix, sizeof(prefix)) != 0)
+		return NULL;	/* 60 characters with one '=' decode to 45 - 1 */
+	return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+	    der + sizeof(prefix), 32);
+}
+
 static int
 seal_read_pem(const char *path, int want_private, EVP_PKEY **out)
 {
@@ -81,7 +186,8 @@ seal_read_pem(const char *path, int want_private, EVP_PKEY **out)
 	if (want_private) {
 		k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	} else {
-		k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+		if ((k = seal_read_ed25519_spki(f)) == NULL)
+			k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
 		if (k == NULL) {
 			rewind(f);
 			k = PEM_read_PrivateKey(f, NULL, NULL, NULL);

@@ -6,7 +6,14 @@
 #include "recorder/rec_error.h"
 #include "recorder/segfile.h"
 
-#define SEGF_READ_AHEAD (1u << 20)
+/*
+ * Bytes read at a time.  Small on purpose: the buffer stays in the cache
+ * while the CRC, the chain hash and zstd read it, and below malloc's mmap
+ * threshold, so a reader's process does not fault in fresh pages for it
+ * (verify --all took about a third more CPU time with 1 MiB reads).  The
+ * buffer grows for a larger segment.
+ */
+#define SEGF_READ_AHEAD (64u << 10)
 
 void
 segf_init(struct segf *f, int fd, uint64_t off)

@@ -29,6 +29,8 @@ struct tw {
 	ZSTD_CCtx *cz;
 	struct buf z;			/* compressed bytes not yet written */
 	struct buf out;			/* segments being assembled */
+	uint8_t out_head[SEAL_HASH_LEN];	/* chain head after the segments in out */
+	uint32_t out_nseg;		/* segments in out */
 	uint32_t nseg;			/* segments in the file */
 	uint64_t size;
 	uint8_t head[SEAL_HASH_LEN];
@@ -131,6 +133,38 @@ tw_defaults(struct tw_opts *o, const struct tw_opts *in)
 		o->checkpoint_ns = 10000000000ull;
 }
 
+void
+tw_zstd_params(void *p, int level)
+{
+	ZSTD_CCtx *cz = p;
+
+	if (level > 0) {
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_compressionLevel,
+		    level);
+	} else {
+		/*
+		 * Tuned on terminal text (find -ls output, 128 MiB, 16 KiB
+		 * events): lazy2 matching on hash chains, 2 MiB window,
+		 * small tables (64 Ki chain entries, 32 Ki hash heads: they
+		 * stay in cache) stores about 7.04% of the raw bytes at about
+		 * 1.17x the speed of 256 Ki / 512 Ki tables (7.01%).  Level
+		 * 3 stores 8.7%, gzip -6 8.0%; searchLog 2 is about 1.2x
+		 * faster again but stores 7.15%.  The row-based match finder
+		 * (experimental parameter 14, value 2 = disable) is slower
+		 * here for the same ratio; a library without the parameter
+		 * ignores it.
+		 */
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_strategy, ZSTD_lazy2);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_windowLog, 21);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_chainLog, 16);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_hashLog, 15);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_searchLog, 3);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_minMatch, 6);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_experimentalParam14, 2);
+	}
+	ZSTD_CCtx_setParameter(cz, ZSTD_c_checksumFlag, 0);
+}
+
 static int
 tw_alloc(const char *path, const char *id, const struct seal_signer *signer,
     struct journal *journal, const struct tw_opts *opts, struct tw **out)
@@ -151,31 +185,7 @@ tw_alloc(const char *path, const char *id, const struct seal_signer *signer,
 		free(w);
 		return REC_ENOMEM;
 	}
-	if (w->o.zstd_level > 0) {
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_compressionLevel,
-		    w->o.zstd_level);
-	} else {
-		/*
-		 * Tuned on terminal text (find -ls output, 128 MiB, 16 KiB
-		 * events): lazy2 matching on hash chains, 2 MiB window,
-		 * small tables (64 Ki chain entries, 32 Ki hash heads: they
-		 * stay in cache) stores about 7.04% of the raw bytes at about
-		 * 1.17x the speed of 256 Ki / 512 Ki tables (7.01%).  Level
-		 * 3 stores 8.7%, gzip -6 8.0%; searchLog 2 is about 1.2x
-		 * faster again but stores 7.15%.  The row-based match finder
-		 * (experimental parameter 14, value 2 = disable) is slower
-		 * here for the same ratio; a library without the parameter
-		 * ignores it.
-		 */
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_strategy, ZSTD_lazy2);
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_windowLog, 21);
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_chainLog, 16);
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_hashLog, 15);
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_searchLog, 3);
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_minMatch, 6);
-		ZSTD_CCtx_setParameter(w->cz, ZSTD_c_experimentalParam14, 2);
-	}
-	ZSTD_CCtx_setParameter(w->cz, ZSTD_c_checksumFlag, 0);
+	tw_zstd_params(w->cz, w->o.zstd_level);
 	*out = w;
 	return REC_OK;
 }
@@ -210,6 +220,30 @@ tw_get_state(const struct tw *w, struct tw_state *st)
 	st->segments = w->nseg;
 	st->pending_raw = w->pend_raw;
 	st->last_t_ns = w->last_t;
+}
+
+/* Empties w->out: the chain over it starts again at the file's head. */
+static void
+tw_out_reset(struct tw *w)
+{
+	buf_reset(&w->out);
+	memcpy(w->out_head, w->head, SEAL_HASH_LEN);
+	w->out_nseg = 0;
+}
+
+/* Closes the segment begun at start in w->out (seg_end) and steps the
+ * chain over it, so that every segment is hashed once, as it is built. */
+static int
+tw_out_end(struct tw *w, size_t start)
+{
+	int r;
+
+	if ((r = seg_end(&w->out, start)) != REC_OK)
+		return r;
+	seal_chain_step(w->out_head, buf_ptr(&w->out) + start,
+	    buf_len(&w->out) - start);
+	w->out_nseg++;
+	return REC_OK;
 }
 
 /*
@@ -251,13 +285,13 @@ tw_check_size(struct tw *w)
 	return REC_ETAMPER;
 }
 
-/* Writes w->out (whole segments) in one write; on success chains them. */
+/* Writes w->out (whole segments) in one write; on success the file's chain
+ * head becomes the one tw_out_end computed over them. */
 static int
 tw_write_out(struct tw *w)
 {
 	const uint8_t *p = buf_ptr(&w->out);
-	size_t n = buf_len(&w->out), done = 0, used;
-	struct seg s;
+	size_t n = buf_len(&w->out), done = 0;
 	ssize_t r;
 	int e;
 
@@ -279,47 +313,31 @@ tw_write_out(struct tw *w)
 		}
 		done += (size_t)r;
 	}
-	while (buf_len(&w->out) > 0) {
-		if (seg_decode(buf_ptr(&w->out), buf_len(&w->out), &s, &used) != REC_OK)
-			return REC_ESTATE;	/* cannot happen: we built it */
-		seal_chain_step(w->head, buf_ptr(&w->out), used);
-		buf_consume(&w->out, used);
-		w->nseg++;
-		w->size += used;
-	}
-	buf_reset(&w->out);
+	memcpy(w->head, w->out_head, SEAL_HASH_LEN);
+	w->nseg += w->out_nseg;
+	w->size += n;
+	tw_out_reset(w);
 	return REC_OK;
 }
 
-/* Appends a signed CHECKPOINT or FINAL segment to w->out, computing the
- * chain head it covers from the segments already in w->out. */
+/* Appends a signed CHECKPOINT or FINAL segment to w->out; it covers the
+ * chain head after the segments already in w->out. */
 static int
 tw_put_seal(struct tw *w, uint8_t type, uint8_t kind, struct seal_receipt *rc)
 {
-	uint8_t head[SEAL_HASH_LEN];
-	const uint8_t *p = buf_ptr(&w->out);
-	size_t n = buf_len(&w->out), off = 0, used, start;
-	uint32_t idx = w->nseg;
-	struct seg s;
+	uint32_t idx = w->nseg + w->out_nseg;
+	size_t start;
 	struct buf m;
 	int r;
 
-	memcpy(head, w->head, SEAL_HASH_LEN);
-	while (off < n) {
-		if ((r = seg_decode(p + off, n - off, &s, &used)) != REC_OK)
-			return REC_ESTATE;
-		seal_chain_step(head, p + off, used);
-		off += used;
-		idx++;
-	}
 	memset(rc, 0, sizeof(*rc));
 	rc->cp.kind = kind;
 	snprintf(rc->cp.id, sizeof(rc->cp.id), "%s", w->id);
 	rc->cp.seg_index = idx;
 	rc->cp.last_seq = w->last_seq;	/* everything appended is in out */
-	memcpy(rc->cp.head, head, SEAL_HASH_LEN);
+	memcpy(rc->cp.head, w->out_head, SEAL_HASH_LEN);
 	rc->cp.wall_ns = tw_now_wall();
-	rc->cp.offset = w->size + n;
+	rc->cp.offset = w->size + buf_len(&w->out);
 	memcpy(rc->keyid, seal_signer_keyid(w->signer), SEAL_KEYID_LEN);
 	buf_init(&m, 0);
 	r = seal_checkpoint_message(&rc->cp, &m);
@@ -331,7 +349,7 @@ tw_put_seal(struct tw *w, uint8_t type, uint8_t kind, struct seal_receipt *rc)
 	if ((r = seg_begin(&w->out, type, 0, idx, &start)) != REC_OK ||
 	    (r = seg_seal_put(&w->out, rc)) != REC_OK)
 		return r;
-	return seg_end(&w->out, start);
+	return tw_out_end(w, start);
 }
 
 static int
@@ -382,6 +400,7 @@ tw_create(const char *store, const char *id, const uint8_t *meta,
 		return r;
 	}
 	seal_chain_init(w->head, id, strlen(id));
+	tw_out_reset(w);
 	w->last_seq = w->written_seq = count;
 	w->last_t = t;
 	if ((r = seg_begin(&w->out, SEG_HEAD, 0, 0, &start)) != REC_OK ||
@@ -390,7 +409,7 @@ tw_create(const char *store, const char *id, const uint8_t *meta,
 	    (r = buf_put_u64(&w->out, tw_now_wall())) != REC_OK ||
 	    (r = buf_put_u32(&w->out, (uint32_t)meta_len)) != REC_OK ||
 	    (r = buf_put(&w->out, meta, meta_len)) != REC_OK ||
-	    (r = seg_end(&w->out, start)) != REC_OK ||
+	    (r = tw_out_end(w, start)) != REC_OK ||
 	    (r = tw_write_out(w)) != REC_OK)
 		goto fail;
 	if (!w->o.no_sync) {
@@ -519,7 +538,7 @@ tw_put_data(struct tw *w, int end)
 		return r;
 	seg_data_put(pre, &w->pend);
 	if ((r = buf_put(&w->out, buf_ptr(&w->z), buf_len(&w->z))) != REC_OK ||
-	    (r = seg_end(&w->out, start)) != REC_OK)
+	    (r = tw_out_end(w, start)) != REC_OK)
 		return r;
 	buf_reset(&w->z);
 	w->frame_new = 0;
@@ -538,7 +557,7 @@ tw_write(struct tw *w, int force_end, uint8_t seal_type, uint8_t kind,
 
 	if (w->failed)
 		return REC_ESTATE;
-	buf_reset(&w->out);
+	tw_out_reset(w);
 	if (w->pend_raw > 0 || (force_end && w->frame_open)) {
 		end = force_end || w->frame_raw >= w->o.chunk_raw_max ||
 		    now - w->frame_ns >= w->o.chunk_ns_max;
@@ -677,6 +696,7 @@ tw_reopen(const char *store, const char *id, const struct seal_signer *signer,
 	w->nseg = rec.segments;
 	w->size = rec.size;
 	memcpy(w->head, rec.head, SEAL_HASH_LEN);
+	tw_out_reset(w);
 	w->last_seq = w->written_seq = rec.last_seq;
 	w->last_t = rec.last_t_ns;
 	*out = w;

@@ -8,4 +8,9 @@
 uint64_t tw_now_mono(void);
 uint64_t tw_now_wall(void);
 
+/* Sets the writer's compression parameters on cz (a ZSTD_CCtx *): plain
+ * zstd level `level` when > 0, else the ones tuned for terminal text.
+ * Shared with the benchmarks, which time zstd alone beside the writer. */
+void tw_zstd_params(void *cz, int level);
+
 #endif

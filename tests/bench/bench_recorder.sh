@@ -13,7 +13,9 @@
 # yields, so about four times the events and their headers).
 # ESCORT_RECORDER_REF=PATH adds modes ref_interval and ref_interval_4k: the
 # same runs with another escort-recorder binary (e.g. a former build kept
-# for comparison), interleaved with the others.
+# for comparison), interleaved with the others, and recorder_interval_vs_ref
+# (MB/s per core of this one / the other's).  ESCORT_RECORDER_MODES=LIST
+# runs only the modes listed (e.g. "interval ref_interval").
 # Each mode runs ESCORT_BENCH_REPS times (default 3), the modes interleaved
 # so that all see the same load; the figures are the medians (CPU time of
 # the recorder from /proc/PID/stat, so other load on the machine moves
@@ -142,25 +144,37 @@ report() { # medians per mode over the repetitions in $TMP/results
         printf "bench: recorder_%s_stored_bytes %d bytes\n", l, med(s, k)
         printf "bench: recorder_%s_stored_vs_raw %.4f ratio\n", l, med(s, k) / raw
         printf "bench: recorder_%s_runs %d\n", l, k
+        mbs[l] = raw / 1e6 / cpu
     }
     $1 != l { flush(); l = $1; k = 0 }
     { k++; c[k] = $2; w[k] = $4 - $3; s[k] = $5 }
-    END { flush() }'
+    END {
+        flush()
+        if (("interval" in mbs) && ("ref_interval" in mbs))
+            printf "bench: recorder_interval_vs_ref %.4f x\n", mbs["interval"] / mbs["ref_interval"]
+        if (("interval_4k" in mbs) && ("ref_interval_4k" in mbs))
+            printf "bench: recorder_interval_4k_vs_ref %.4f x\n", mbs["interval_4k"] / mbs["ref_interval_4k"]
+    }'
 }
 
 REPS=${ESCORT_BENCH_REPS:-3}
 have_pki=0
 make_pki && have_pki=1
+want() { # want MODE: is MODE among ESCORT_RECORDER_MODES (all when unset)?
+    [ -z "${ESCORT_RECORDER_MODES:-}" ] || [[ " $ESCORT_RECORDER_MODES " == *" $1 "* ]]
+}
 for REP in $(seq "$REPS"); do
-    run_mode interval interval 1000
-    run_mode always always
-    EXTRA_CONF="Compression 3" run_mode interval_zstd3 interval 1000
-    CHUNK=4096 run_mode interval_4k interval 1000
-    if [ -n "${ESCORT_RECORDER_REF:-}" ]; then
+    want interval && run_mode interval interval 1000
+    if [ -n "${ESCORT_RECORDER_REF:-}" ] && want ref_interval; then
         RECORDER=$ESCORT_RECORDER_REF run_mode ref_interval interval 1000
+    fi
+    want always && run_mode always always
+    want interval_zstd3 && EXTRA_CONF="Compression 3" run_mode interval_zstd3 interval 1000
+    want interval_4k && CHUNK=4096 run_mode interval_4k interval 1000
+    if [ -n "${ESCORT_RECORDER_REF:-}" ] && want ref_interval_4k; then
         RECORDER=$ESCORT_RECORDER_REF CHUNK=4096 run_mode ref_interval_4k interval 1000
     fi
-    if [ $have_pki = 1 ]; then
+    if [ $have_pki = 1 ] && want tls_interval; then
         run_mode tls_interval interval 1000
     fi
 done

@@ -20,6 +20,22 @@
  *   transcript_zstd3_size_ratio, transcript_zstd3_write_mbps
  *                           the same text at plain zstd level 3, beside
  *                           the default parameters (without --level)
+ * and, side by side with a baseline measured in the same run (CPU time, so
+ * that other load on a shared machine moves them little; each the median
+ * of 5 interleaved runs, with min and max printed beside it):
+ *   transcript_zstd_only_mbps      baseline: raw MB/s per core of zstd
+ *                           alone, the writer's parameters, the same pieces
+ *                           and flushes, no framing, hashing or signing
+ *   transcript_write_cpu_mbps      the writer's raw MB/s per core, again
+ *                           (a session per run, interleaved with zstd alone)
+ *   transcript_write_vs_zstd_only  writer MB/s per core / zstd alone (the
+ *                           median of the ratios of each pair of runs)
+ *   transcript_verify_anchor_cpu_mbps  stored MB/s per CPU second of
+ *                           verify --all --anchor
+ *   transcript_sha256_cpu_mbps     baseline: stored MB/s per CPU second of
+ *                           reading the session file and SHA-256 over it
+ *                           (OpenSSL, the floor of any check of every byte)
+ *   transcript_verify_anchor_vs_sha256  the first over the second
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -32,6 +48,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <zstd.h>
 
 #include "recorder/event.h"
 #include "recorder/journal.h"
@@ -39,6 +56,7 @@
 #include "recorder/seal.h"
 #include "recorder/transcript.h"
 #include "recorder/treehead.h"
+#include "recorder/tw_internal.h"
 #include "recorder/verify.h"
 
 #define BENCH_SIZE	(128u << 20)
@@ -108,6 +126,106 @@ write_key(const char *path)
 	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
 	fclose(f);
 	EVP_PKEY_free(k);
+}
+
+#define BENCH_REPS	5
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Prints "bench: NAME MEDIAN UNIT" and the spread of v[0..n) (sorted). */
+static double
+print_median(const char *name, double *v, int n, const char *unit)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	printf("bench: %s %.1f %s\n", name, v[n / 2], unit);
+	printf("%s: min %.1f, median %.1f, max %.1f %s over %d runs\n", name,
+	    v[0], v[n / 2], v[n - 1], unit, n);
+	fflush(stdout);
+	return v[n / 2];
+}
+
+/* CPU seconds of zstd alone over the text with the writer's parameters,
+ * fed and flushed as write_session feeds the writer. */
+static double
+zstd_only(const uint8_t *text, const struct tw_opts *o)
+{
+	ZSTD_CCtx *cz = ZSTD_createCCtx();
+	size_t cap = ZSTD_CStreamOutSize(), off = 0, piece, pending = 0,
+	    frame = 0, zr;
+	size_t chunk = o->chunk_raw_max ? o->chunk_raw_max : 4u << 20;
+	uint8_t *outb = malloc(cap);
+	uint64_t rnd = 88172645463325252ull;
+	ZSTD_EndDirective how;
+	double c0;
+
+	if (cz == NULL || outb == NULL)
+		die("zstd", 0);
+	tw_zstd_params(cz, o->zstd_level);
+	c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	while (off < BENCH_SIZE) {
+		rnd ^= rnd << 13;
+		rnd ^= rnd >> 7;
+		rnd ^= rnd << 17;
+		piece = 4096 + (size_t)(rnd % 12289);
+		if (piece > BENCH_SIZE - off)
+			piece = BENCH_SIZE - off;
+		ZSTD_inBuffer in = { text + off, piece, 0 };
+		while (in.pos < in.size) {
+			ZSTD_outBuffer zo = { outb, cap, 0 };
+
+			if (ZSTD_isError(ZSTD_compressStream2(cz, &zo, &in,
+			    ZSTD_e_continue)))
+				die("zstd", 0);
+		}
+		off += piece;
+		pending += piece;
+		frame += piece;
+		if (pending < BENCH_FLUSH_RAW && off < BENCH_SIZE)
+			continue;
+		how = frame >= chunk || off >= BENCH_SIZE ? ZSTD_e_end : ZSTD_e_flush;
+		do {
+			ZSTD_inBuffer none = { NULL, 0, 0 };
+			ZSTD_outBuffer zo = { outb, cap, 0 };
+
+			zr = ZSTD_compressStream2(cz, &zo, &none, how);
+			if (ZSTD_isError(zr))
+				die("zstd", 0);
+		} while (zr != 0);
+		pending = 0;
+		if (how == ZSTD_e_end)
+			frame = 0;
+	}
+	c0 = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	ZSTD_freeCCtx(cz);
+	free(outb);
+	return c0;
+}
+
+/* CPU seconds of reading path and hashing it with SHA-256. */
+static double
+sha256_file(const char *path)
+{
+	static uint8_t b[1u << 20];
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint8_t md[32];
+	double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		die(path, 0);
+	while ((n = read(fd, b, sizeof(b))) > 0)
+		EVP_DigestUpdate(c, b, (size_t)n);
+	EVP_DigestFinal_ex(c, md, NULL);
+	close(fd);
+	EVP_MD_CTX_free(c);
+	return now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
 }
 
 struct counter {
@@ -283,6 +401,48 @@ main(int argc, char **argv)
 		    st.st_size / 1e6 / (w1 - w0));
 		printf("bench: transcript_verify_anchor_raw_mbps %.0f MB/s\n",
 		    BENCH_SIZE / 1e6 / (w1 - w0));
+		fflush(stdout);
+	}
+	{
+		/* CPU time, side by side with their baselines, interleaved. */
+		double vc[BENCH_REPS], sc[BENCH_REPS], zc[BENCH_REPS];
+		double wc[BENCH_REPS], pr[BENCH_REPS], wv, ws;
+		char anchor[4300], wid[32], wstore[4300];
+		struct journal *wj;
+		int k;
+
+		/* The writer's runs go to a store of their own: the one
+		 * verified keeps its single session. */
+		snprintf(anchor, sizeof(anchor), "%s/anchor.txt", dir);
+		snprintf(wstore, sizeof(wstore), "%s/wstore", dir);
+		if ((r = journal_open(wstore, signer, 1, &wj)) != REC_OK)
+			die("journal", r);
+		for (k = 0; k < BENCH_REPS; k++) {
+			c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+			r = verify_store_anchored(store, v, NULL, 0, 0, anchor,
+			    count_cb, &cnt);
+			vc[k] = st.st_size / 1e6 /
+			    (now_s(CLOCK_PROCESS_CPUTIME_ID) - c0);
+			if (r != 0)
+				die("verify --anchor found problems", r < 0 ? r : 0);
+			sc[k] = st.st_size / 1e6 / sha256_file(path);
+			zc[k] = BENCH_SIZE / 1e6 / zstd_only(text, &o);
+			snprintf(wid, sizeof(wid), "bench-w%d", k);
+			wc[k] = BENCH_SIZE / 1e6 / write_session(wstore, wid, wj,
+			    signer, &o, text);
+			pr[k] = wc[k] / zc[k];
+		}
+		wv = print_median("transcript_verify_anchor_cpu_mbps", vc,
+		    BENCH_REPS, "MB/s");
+		ws = print_median("transcript_sha256_cpu_mbps", sc, BENCH_REPS,
+		    "MB/s");
+		printf("bench: transcript_verify_anchor_vs_sha256 %.4f x\n", wv / ws);
+		print_median("transcript_zstd_only_mbps", zc, BENCH_REPS, "MB/s");
+		print_median("transcript_write_cpu_mbps", wc, BENCH_REPS, "MB/s");
+		qsort(pr, BENCH_REPS, sizeof(*pr), cmp_double);
+		printf("bench: transcript_write_vs_zstd_only %.4f x\n",
+		    pr[BENCH_REPS / 2]);
+		journal_close(wj);
 		fflush(stdout);
 	}
 	if (deep) {

@@ -1,6 +1,6 @@
 """Bulk terminal output beside sudo's I/O log and tlog-rec: throughput, the
 size each stores, and how fast escort-replay verifies what was stored."""
-import os, shutil, statistics, subprocess, time
+import os, resource, shutil, statistics, subprocess, time
 
 import throughput
 from harness.core import bin_path, tool_path
@@ -127,8 +127,33 @@ def sizes_vs_baselines(ctx, stack, sizes, direct):
             rep.na("size_escort_vs_%s" % label, "no %s size measured" % k)
 
 
+def timed_run(argv, stdout=None, timeout=300):
+    """Runs argv to its end; returns (wall seconds, CPU seconds of the child,
+    user + system, from getrusage of the children, completed process)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    r = subprocess.run(argv, stdout=stdout if stdout is not None else subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout)
+    wall = time.monotonic() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return wall, max(cpu, 1e-3), r
+
+
+def spread(ctx, name, values, unit):
+    """Adds the median of values as figure name; logs min and max."""
+    med = statistics.median(values)
+    ctx.rep.add(name, med, unit)
+    ctx.log("   %s: min %.4g, median %.4g, max %.4g %s over %d runs" % (
+        name, min(values), med, max(values), unit, len(values)))
+    return med
+
+
 def replay_verify(ctx, stack):
-    """escort-replay verify --all over the store the bulk runs filled: MB/s."""
+    """escort-replay verify --all over the store the bulk runs filled, with
+    and without --anchor, beside sha256sum of the same files: 5 interleaved
+    rounds, MB/s of stored data by wall time and by CPU time of the process
+    (the CPU figures move little with other load on the machine)."""
     rep = ctx.rep
     replay = bin_path("escort-replay")
     if not stack.rec_ok:
@@ -136,59 +161,53 @@ def replay_verify(ctx, stack):
     if not os.access(replay, os.X_OK):
         return rep.na("replay_verify_throughput", "escort-replay not built")
     stored = stack.store_bytes()
-    times = []
-    for _ in range(3):
-        t0 = time.monotonic()
-        r = subprocess.run([replay, "--store", stack.store, "verify", "--all", "--key",
-                            stack.recorder_pub], capture_output=True, timeout=300)
-        times.append(time.monotonic() - t0)
-        if r.returncode != 0:
-            msg = (r.stderr or r.stdout).decode("utf-8", "replace").strip().splitlines()
-            return rep.na("replay_verify_throughput", "verify exit %d: %s" % (
-                r.returncode, msg[-1] if msg else ""))
-    verify = stored / statistics.median(times) / MB
-    rep.add("replay_verify_throughput", verify, "MB/s")
     rep.add("replay_verify_stored_bytes", stored, "bytes")
-    # The same with an anchor: the store's current tree head, saved outside
-    # it, checked against the journal's Merkle tree.
+    # The anchor: the store's current tree head, saved outside it, checked
+    # against the journal's Merkle tree.
     anchor = os.path.join(os.path.dirname(stack.store), "anchor.txt")
     a = subprocess.run([replay, "--store", stack.store, "anchor", "--key", stack.recorder_pub],
                        capture_output=True, timeout=300)
-    if a.returncode != 0:
-        rep.na("replay_verify_anchor_throughput", "anchor exit %d" % a.returncode)
-    else:
+    if a.returncode == 0:
         with open(anchor, "wb") as f:
             f.write(a.stdout)
-        times = []
-        for _ in range(3):
-            t0 = time.monotonic()
-            r = subprocess.run([replay, "--store", stack.store, "verify", "--all", "--key",
-                                stack.recorder_pub, "--anchor", anchor],
-                               capture_output=True, timeout=300)
-            times.append(time.monotonic() - t0)
-        if r.returncode != 0:
-            rep.na("replay_verify_anchor_throughput", "verify --anchor exit %d" % r.returncode)
-        else:
-            rep.add("replay_verify_anchor_throughput", stored / statistics.median(times) / MB,
-                    "MB/s")
-    # Baseline: plain SHA-256 of the same files (the floor of any integrity
-    # check over every stored byte), in one process, median of 3.
     files = [os.path.join(dp, n) for dp, _, fs in os.walk(stack.store) for n in fs]
-    times = []
-    for _ in range(3):
-        t0 = time.monotonic()
-        r = subprocess.run(["sha256sum", "--"] + files, capture_output=True, timeout=300)
-        times.append(time.monotonic() - t0)
-    if r.returncode == 0:
-        sha = stored / statistics.median(times) / MB
-        rep.add("sha256sum_store_throughput", sha, "MB/s")
-        rep.add("replay_verify_vs_sha256sum", verify / sha, "x")
+    verify = [replay, "--store", stack.store, "verify", "--all", "--key", stack.recorder_pub]
+    runs = {"verify": verify, "sha256sum": ["sha256sum", "--"] + files}
+    if a.returncode == 0:
+        runs["anchor"] = verify + ["--anchor", anchor]
+    else:
+        rep.na("replay_verify_anchor_throughput", "anchor exit %d" % a.returncode)
+    wall = {k: [] for k in runs}
+    cpu = {k: [] for k in runs}
+    for _ in range(5):
+        for k, argv in runs.items():
+            w, c, r = timed_run(argv)
+            if r.returncode != 0:
+                msg = (r.stderr or r.stdout).decode("utf-8", "replace").strip().splitlines()
+                name = {"anchor": "replay_verify_anchor_throughput",
+                        "sha256sum": "sha256sum_store_throughput"}.get(k, "replay_verify_throughput")
+                return rep.na(name, "%s exit %d: %s" % (k, r.returncode, msg[-1] if msg else ""))
+            wall[k].append(stored / w / MB)
+            cpu[k].append(stored / c / MB)
+    names = {"verify": "replay_verify", "anchor": "replay_verify_anchor",
+             "sha256sum": "sha256sum_store"}
+    med = {}
+    for k in runs:
+        spread(ctx, names[k] + "_throughput", wall[k], "MB/s")
+        med[k] = spread(ctx, names[k] + "_cpu_throughput", cpu[k], "MB/s")
+    rep.add("replay_verify_vs_sha256sum", statistics.median(wall["verify"]) /
+            statistics.median(wall["sha256sum"]), "x")
+    rep.add("replay_verify_cpu_vs_sha256sum", med["verify"] / med["sha256sum"], "x")
+    if "anchor" in runs:
+        rep.add("replay_verify_anchor_cpu_vs_sha256sum", med["anchor"] / med["sha256sum"], "x")
 
 
 def replay_cat_verify(ctx, stack):
     """escort-replay cat of the largest recording (a 128 MiB-output bulk
-    session) with verification against `cat --no-verify`: the speed ratio
-    (median of 3 runs each, output to /dev/null)."""
+    session) with verification against `cat --no-verify`: the speed ratio,
+    5 interleaved rounds, output to /dev/null; by wall time (the goal's
+    figure) and by CPU time of the process, each the median of the ratios of
+    the pairs of runs, with their spread."""
     rep = ctx.rep
     name = "replay_cat_verify_vs_no_verify"
     replay = bin_path("escort-replay")
@@ -199,15 +218,17 @@ def replay_cat_verify(ctx, stack):
     if not files:
         return rep.na(name, "no recording in the store")
     sid = max(files, key=lambda f: os.path.getsize(os.path.join(d, f)))[:-len(".est")]
-    times = {"verify": [], "no_verify": []}
-    for _ in range(3):
+    wall, cpu = [], []
+    for _ in range(5):
+        got = {}
         for mode, extra in (("verify", ["--key", stack.recorder_pub]), ("no_verify", ["--no-verify"])):
-            t0 = time.monotonic()
             with open(os.devnull, "wb") as out:
-                r = subprocess.run([replay, "--store", stack.store, "cat", *extra, sid],
-                                   stdout=out, stderr=subprocess.PIPE, timeout=300)
-            times[mode].append(time.monotonic() - t0)
+                w, c, r = timed_run([replay, "--store", stack.store, "cat", *extra, sid], stdout=out)
             if r.returncode != 0:
                 return rep.na(name, "cat %s exit %d: %s" % (
                     mode, r.returncode, r.stderr.decode("utf-8", "replace").strip()[-200:]))
-    rep.add(name, statistics.median(times["no_verify"]) / statistics.median(times["verify"]), "x")
+            got[mode] = (w, c)
+        wall.append(got["no_verify"][0] / got["verify"][0])
+        cpu.append(got["no_verify"][1] / got["verify"][1])
+    spread(ctx, name, wall, "x")
+    spread(ctx, "replay_cat_verify_vs_no_verify_cpu", cpu, "x")

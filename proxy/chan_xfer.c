@@ -200,16 +200,29 @@ collect(struct px_chan *ch)
 }
 
 /* A record the recorder would not take (not for want of room): nothing
- * goes on unrecorded, so the session ends with a message. */
+ * goes on unrecorded, so the session ends with a message.  The record is
+ * dropped first: ending the session may step the connection. */
 static void
-record_lost(struct px_chan *ch, const struct xfer_record *r, int rc)
+record_lost(struct px_chan *ch, int rc)
 {
 	struct px_conn *c = ch->c;
+	struct xfer_record *r = xfer_queue_take(&ch->xq);
 
 	px_log(PX_LOG_ERR, c->id, "%s record of %s could not be recorded: %s; ending session",
-	    kind_name(ch), r->path ? r->path : "?", px_strerror(rc));
-	if (!c->end_requested)
-		px_conn_end(c, "\r\nescort: a transfer record could not be recorded; session ended\r\n");
+	    kind_name(ch), r != NULL && r->path ? r->path : "?", px_strerror(rc));
+	xfer_record_free(r);
+	ch->xq_summary_sent = 0;
+	ch->xq_off = 0;
+	ch->xq_file_id = 0;
+	if (c->end_requested) {
+		/* already ending: the rest cannot be recorded either */
+		if (ch->xq.count > 0)
+			px_log(PX_LOG_WARN, c->id, "%zu more %s record(s) dropped at the session's end",
+			    ch->xq.count, kind_name(ch));
+		xfer_queue_clear(&ch->xq);
+		return;
+	}
+	px_conn_end(c, "\r\nescort: a transfer record could not be recorded; session ended\r\n");
 }
 
 /* Records queued records in order; stops at the first the spool refuses.
@@ -230,8 +243,10 @@ flush_records(struct px_chan *ch)
 			rc = record_summary(ch, r);
 			if (rc == PX_EFULL)
 				return;
-			if (rc != PX_OK)
-				goto lost;
+			if (rc != PX_OK) {
+				record_lost(ch, rc);
+				return;
+			}
 			ch->xq_summary_sent = 1;
 			log_record(ch, r);
 			tell_refusal(ch, r);
@@ -239,12 +254,10 @@ flush_records(struct px_chan *ch)
 		rc = record_content(ch, r);
 		if (rc == PX_EFULL)
 			return;
-		if (rc != PX_OK)
-			goto lost;
-		goto next;
-lost:
-		record_lost(ch, r, rc);
-next:
+		if (rc != PX_OK) {
+			record_lost(ch, rc);
+			return;
+		}
 		xfer_record_free(xfer_queue_take(&ch->xq));
 		ch->xq_summary_sent = 0;
 		ch->xq_off = 0;

@@ -310,9 +310,17 @@ replay_extract(const char *store, int argc, char **argv)
 		goto out;
 	}
 	x = &xs.v[target - 1];
-	if (strcmp(x->op, "file") != 0 || x->dir[0] == '\0') {
+	if (!replay_xfer_is_file(x)) {
 		replay_err("extract: %s: transfer %ld is a %s, not a file transfer", argv[1], target,
 		    replay_xfer_type(x));
+		status = 1;
+		goto out;
+	}
+	if (x->ended && (strcmp(x->outcome, "denied") == 0 ||
+	    (strcmp(x->outcome, "failed") == 0 && !x->has_sha && x->size == 0))) {
+		replay_err("extract: %s: transfer %ld was %s%s%s: no content passed", argv[1],
+		    target, strcmp(x->outcome, "denied") == 0 ? "refused" : "refused by the target",
+		    x->message[0] ? ": " : "", x->message);
 		status = 1;
 		goto out;
 	}

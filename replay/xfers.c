@@ -186,10 +186,16 @@ replay_xfers_read(struct tr *r, struct replay_xfers *out)
 	return x;
 }
 
+int
+replay_xfer_is_file(const struct replay_xfer *x)
+{
+	return (strcmp(x->op, "file") == 0 || x->op[0] == '\0') && x->dir[0] != '\0';
+}
+
 const char *
 replay_xfer_type(const struct replay_xfer *x)
 {
-	if (strcmp(x->op, "file") == 0 && x->dir[0] != '\0')
+	if (replay_xfer_is_file(x))
 		return x->dir;
 	return x->op[0] ? x->op : "-";
 }

@@ -70,6 +70,10 @@ int replay_xfers_add_event(struct replay_xfers *out, const struct ev *e);
 /* 1 when e is a FILE start record (VERDICT "started"), else 0. */
 int replay_xfer_is_start(const struct ev *e);
 
+/* 1 when the row is a file transfer (operation "file", or none recorded,
+ * with a direction), else 0. */
+int replay_xfer_is_file(const struct replay_xfer *x);
+
 /* What a row is: "upload" or "download" for a file, else the operation
  * ("rename", "remove", "mkdir", "setstat", "symlink", "listdir", ...). */
 const char *replay_xfer_type(const struct replay_xfer *x);

@@ -616,17 +616,18 @@ check_cd(struct scp_watch *w, int is_dir, const char *name)
 	return 0;
 }
 
-/* A C line that may pass: with file ids set, the start record of the
- * file in w->cur, queued before the line goes on. */
+/* A C line (or an upload's D line: a directory the sink will create) that
+ * may pass: with file ids set, the start record of w->cur, queued before
+ * the line goes on. */
 static int
-start_file(struct scp_watch *w)
+start_record(struct scp_watch *w)
 {
 	struct xfer_record *r;
 
-	if (w->ids.next == NULL)
+	if (w->ids.next == NULL || (w->cur->op != XFER_OP_FILE && !w->upload))
 		return PX_OK;
 	w->cur->file_id = xfer_ids_take(&w->ids);
-	r = xfer_record_start(w->cur->dir, w->cur->path, strlen(w->cur->path),
+	r = xfer_record_start(w->cur->op, w->cur->dir, w->cur->path, strlen(w->cur->path),
 	    w->cur->file_id);
 	if (r == NULL || xfer_record_set_str(&r->name, w->cur->name,
 	    strlen(w->cur->name)) != PX_OK) {
@@ -691,7 +692,7 @@ source_line(struct scp_watch *w)
 				goto out;	/* refused: the line goes nowhere */
 			}
 			if (r == 1)
-				r = s[0] == 'C' ? start_file(w) : PX_OK;
+				r = start_record(w);
 		}
 		break;
 	default:

@@ -30,7 +30,8 @@
  *    transfer rules before it reaches the sink.
  *
  * Records (xfer_record.h): with scp_watch_set_ids, a start record for each
- * file before its C line passes; one XFER_OP_FILE per file (direction, path,
+ * file (and each directory an upload creates) before its C (D) line passes;
+ * one XFER_OP_FILE per file (direction, path,
  * size, SHA-256, file_mode, name, and for uploads the first content_limit
  * bytes), outcome OK when the sink acknowledged the bytes, FAILED with the
  * sink's or source's message otherwise; XFER_OP_MKDIR for each directory an
@@ -160,10 +161,11 @@ const char *scp_watch_error(const struct scp_watch *w);
  */
 void scp_watch_set_check(struct scp_watch *w, const struct xfer_check *check);
 
-/* Start records: with ids set (copied), each C line that may pass is
- * preceded in the record queue by a start record (outcome STARTED, path,
- * direction, name, a new file id from ids); the file's end record carries
- * the same id.  Call before the first byte. */
+/* Start records: with ids set (copied), each C line that may pass (and
+ * each D line of an upload: op XFER_OP_MKDIR) is preceded in the record
+ * queue by a start record (outcome STARTED, path, direction, name, a new
+ * file id from ids); the end record carries the same id.  Call before the
+ * first byte. */
 void scp_watch_set_ids(struct scp_watch *w, const struct xfer_ids *ids);
 
 /* Each file's bytes in offset order go to tap (copied), with the file's id

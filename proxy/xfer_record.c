@@ -49,10 +49,10 @@ xfer_ids_take(const struct xfer_ids *ids)
 }
 
 struct xfer_record *
-xfer_record_start(enum xfer_dir dir, const void *path, size_t pathlen, uint64_t file_id)
+xfer_record_start(enum xfer_op op, enum xfer_dir dir, const void *path, size_t pathlen,
+    uint64_t file_id)
 {
-	struct xfer_record *r = xfer_record_new(XFER_OP_FILE, dir, XFER_OUT_STARTED, path,
-	    pathlen);
+	struct xfer_record *r = xfer_record_new(op, dir, XFER_OUT_STARTED, path, pathlen);
 
 	if (r != NULL)
 		r->file_id = file_id;

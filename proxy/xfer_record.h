@@ -13,7 +13,7 @@
  * A file transfer also has a start record (outcome XFER_OUT_STARTED), made
  * when the transfer opens (SFTP OPEN forwarded, scp C line passed on),
  * before any of its bytes move: op XFER_OP_FILE, direction, path and
- * file_id.  Its end record carries the same file_id, so a recording cut
+ * file_id (an scp upload's D line has one too, op XFER_OP_MKDIR).  Its end record carries the same file_id, so a recording cut
  * short still names the transfer that was under way.
  *
  * Records are plain heap objects: whoever takes one from a queue owns it and
@@ -103,10 +103,11 @@ struct xfer_ids {
 /* The next id from ids, or 0 when ids has no counter. */
 uint64_t xfer_ids_take(const struct xfer_ids *ids);
 
-/* A start record for a transfer (op XFER_OP_FILE, outcome STARTED) with
- * copies of path (sanitised) and file_id.  Returns NULL on no memory. */
-struct xfer_record *xfer_record_start(enum xfer_dir dir, const void *path,
-    size_t pathlen, uint64_t file_id);
+/* A start record (outcome STARTED) of op (XFER_OP_FILE; XFER_OP_MKDIR for
+ * an scp upload's D line) with copies of path (sanitised) and file_id.
+ * Returns NULL on no memory. */
+struct xfer_record *xfer_record_start(enum xfer_op op, enum xfer_dir dir,
+    const void *path, size_t pathlen, uint64_t file_id);
 
 /* Allocates a zeroed record with op/dir/outcome set and a copy of path
  * (pathlen bytes, NULs replaced by '?').  Returns NULL on no memory. */

@@ -181,13 +181,13 @@ open_start(struct sftp_filter *f, struct sf_req *q)
 		return PX_OK;
 	if (up) {
 		q->fid_up = xfer_ids_take(&f->cfg.ids);
-		if (sftp__push_record(f, xfer_record_start(XFER_DIR_UPLOAD, q->path,
+		if (sftp__push_record(f, xfer_record_start(XFER_OP_FILE, XFER_DIR_UPLOAD, q->path,
 		    q->pathlen, q->fid_up)) != PX_OK)
 			return f->err;
 	}
 	if (down) {
 		q->fid_down = xfer_ids_take(&f->cfg.ids);
-		if (sftp__push_record(f, xfer_record_start(XFER_DIR_DOWNLOAD, q->path,
+		if (sftp__push_record(f, xfer_record_start(XFER_OP_FILE, XFER_DIR_DOWNLOAD, q->path,
 		    q->pathlen, q->fid_down)) != PX_OK)
 			return f->err;
 	}

@@ -302,6 +302,44 @@ test_scp_upload_start(void **state)
 	scp_cmd_free(&cmd);
 }
 
+/* scp -r upload: the D line has a start record (mkdir) whose id the
+ * directory's end record reuses. */
+static void
+test_scp_upload_dir_start(void **state)
+{
+	struct scp_cmd cmd;
+	struct scp_watch *w;
+	struct xfer_ids ids;
+	struct xfer_record *r;
+	uint64_t next = 4;
+
+	(void)state;
+	ids.next = &next;
+	assert_int_equal(scp_cmd_parse("scp -r -t /t", &cmd), PX_OK);
+	w = scp_watch_new(&cmd, 0);
+	assert_non_null(w);
+	scp_watch_set_check(w, NULL);
+	scp_watch_set_ids(w, &ids);
+	assert_int_equal(scp_watch_server(w, "\0", 1), PX_OK);
+	assert_int_equal(scp_watch_client(w, "D0755 0 sub\n", 12), PX_OK);
+	r = scp_watch_take_record(w);
+	assert_non_null(r);
+	assert_int_equal(r->op, XFER_OP_MKDIR);
+	assert_int_equal(r->outcome, XFER_OUT_STARTED);
+	assert_int_equal(r->file_id, 5);
+	assert_string_equal(r->path, "/t/sub");
+	xfer_record_free(r);
+	assert_int_equal(scp_watch_server(w, "\0", 1), PX_OK);
+	r = scp_watch_take_record(w);
+	assert_non_null(r);
+	assert_int_equal(r->op, XFER_OP_MKDIR);
+	assert_int_equal(r->outcome, XFER_OUT_OK);
+	assert_int_equal(r->file_id, 5);
+	xfer_record_free(r);
+	scp_watch_free(w);
+	scp_cmd_free(&cmd);
+}
+
 int
 main(void)
 {
@@ -310,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_sftp_failed_and_incomplete),
 		cmocka_unit_test(test_sftp_no_ids),
 		cmocka_unit_test(test_scp_upload_start),
+		cmocka_unit_test(test_scp_upload_dir_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

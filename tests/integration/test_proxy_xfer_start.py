@@ -212,3 +212,40 @@ def test_extract_rebuilds_beyond_content_limit():
         r = replay(w, "extract", x["id"], str(x["n"]))
         assert r.returncode == 1 and r.stdout == b"", r
         assert x["id"].encode() in r.stderr and b"does not verify" in r.stderr, r.stderr
+
+
+def test_scp_recursive_rows_and_download_extract():
+    with Env() as env:
+        w = ProxyWorld(env, extra_conf="FileContentLimit 64K\n")
+        tree = env.path("local", "tree")
+        os.makedirs(os.path.join(tree, "sub"))
+        inner = make_file(env, "tree/sub/in.bin", 200 * 1024 + 1)
+        down = make_file(env, "down.bin", 2 * 1024 * 1024 + 9)
+        dest = w.marker("copy")
+        os.makedirs(dest)  # scp -r tree copy: copy/tree, as the proxy records it
+        got = env.path("local", "got.bin")
+        for args in ((["-r", tree, "127.0.0.1:" + dest]), ([ "127.0.0.1:" + down, got])):
+            argv = ["scp", *client_opts(w), "-P", str(w.port), "-O", *args]
+            r = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+            assert r.returncode == 0, r
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+        want = [("mkdir", dest + "/tree"), ("mkdir", dest + "/tree/sub"),
+                ("upload", dest + "/tree/sub/in.bin"), ("download", down)]
+
+        def rows():
+            # one session per scp command, listed in session id order
+            got_rows = sorted((x for x in files_rows(w) if x["kind"] == "scp"),
+                              key=lambda x: x["type"] == "download")
+            return got_rows if [(x["type"], x["path"]) for x in got_rows] == want and \
+                all(x["ended"] and x["outcome"] == "ok" for x in got_rows) else None
+        xs = wait_for(rows, 20, 0.3, what="scp rows %r" % (want,))
+        assert [x["n"] for x in xs[:3]] == [1, 2, 3], xs
+        for x, src in ((xs[2], inner), (xs[3], down)):
+            out = env.path("local", "extracted.bin")
+            with open(out, "wb") as f:
+                r = subprocess.run(replay_argv(w, "extract", x["id"], str(x["n"])), stdout=f,
+                                   stderr=subprocess.PIPE, timeout=60, env=replay_env(w))
+            assert r.returncode == 0, (x, r.stderr)
+            assert subprocess.run(["cmp", src, out]).returncode == 0, x
+        r = replay(w, "extract", xs[0]["id"], str(xs[0]["n"]))
+        assert r.returncode == 1 and b"is a mkdir, not a file transfer" in r.stderr, r

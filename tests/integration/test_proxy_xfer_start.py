@@ -249,3 +249,36 @@ def test_scp_recursive_rows_and_download_extract():
             assert subprocess.run(["cmp", src, out]).returncode == 0, x
         r = replay(w, "extract", xs[0]["id"], str(xs[0]["n"]))
         assert r.returncode == 1 and b"is a mkdir, not a file transfer" in r.stderr, r
+
+
+def test_extract_reports_a_digest_that_does_not_match():
+    """A session (written through the transcript library by rec-mkstore) with
+    an scp upload of "hello\\n": extract rebuilds it from the stream when the
+    summary's SHA-256 is right, and says so when it is not."""
+    import hashlib
+    from harness.core import tool_path
+    with Env() as env:
+        key, pub = env.path("k.pem"), env.path("k.pub.pem")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", key], check=True,
+                       capture_output=True)
+        subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", pub], check=True)
+        store = env.path("store")
+        good = hashlib.sha256(b"hello\n").hexdigest()
+        bad = hashlib.sha256(b"hellO\n").hexdigest()
+        for sid, hexd in (("s-good", good), ("s-bad", bad)):
+            subprocess.run([tool_path("rec-mkstore"), "--store", store, "--key", key, "--id", sid,
+                            "--scp-upload", hexd, "/dev/null"], check=True, capture_output=True,
+                           timeout=30)
+
+        def run(*args):
+            return subprocess.run([bin_path("escort-replay"), "--store", store, "--key", pub, *args],
+                                  capture_output=True, timeout=30)
+        r = run("files", "s-good", "--json")
+        rows = [json.loads(l) for l in r.stdout.decode().splitlines()]
+        assert [(x["n"], x["type"], x["outcome"], x["path"], x["ended"]) for x in rows] == \
+            [(1, "upload", "ok", "/tmp/up", True)], rows
+        r = run("extract", "s-good", "1")
+        assert r.returncode == 0 and r.stdout == b"hello\n", r
+        r = run("extract", "s-bad", "1")
+        assert r.returncode == 1 and r.stdout == b"hello\n", r
+        assert b"does not match its recorded SHA-256" in r.stderr, r.stderr

@@ -7,6 +7,7 @@
 #include "policy/policy.h"
 #include "recorder/buf.h"
 #include "recorder/event.h"
+#include "recorder/rec_error.h"
 #include "proxy/chan.h"
 #include "proxy/chan_xfer.h"
 #include "proxy/conn.h"
@@ -53,6 +54,7 @@ px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit
 	cfg.content_limit = content_limit;
 	cfg.check.fn = px_xfer_check;
 	cfg.check.ctx = ch;
+	cfg.ids.next = &ch->c->next_file_id;
 	if ((ch->sftp = sftp_filter_new(&cfg)) == NULL)
 		return PX_ENOMEM;
 	return PX_OK;
@@ -62,10 +64,12 @@ int
 px_xfer_start_scp(struct px_chan *ch, const struct scp_cmd *cmd, size_t content_limit)
 {
 	struct xfer_check check = { px_xfer_check, ch };
+	struct xfer_ids ids = { &ch->c->next_file_id };
 
 	if ((ch->scp = scp_watch_new(cmd, content_limit)) == NULL)
 		return PX_ENOMEM;
 	scp_watch_set_check(ch->scp, &check);
+	scp_watch_set_ids(ch->scp, &ids);
 	return PX_OK;
 }
 
@@ -77,31 +81,40 @@ kind_name(const struct px_chan *ch)
 	return ch->sftp != NULL ? "sftp" : "scp";
 }
 
-/* Records the summary of r.  Returns PX_OK, PX_EFULL (retry later) or
- * another error (the record cannot be recorded). */
+/* Records the summary (or the start record) of r.  Returns PX_OK,
+ * PX_EFULL (retry later) or another error (the record cannot be
+ * recorded: PX_EINVAL when it could not be built). */
 static int
 record_summary(struct px_chan *ch, const struct xfer_record *r)
 {
+	int start = r->outcome == XFER_OUT_STARTED;
 	struct buf b;
-	int rc;
+	int rc = REC_OK;
 
 	buf_init(&b, 64 * 1024);
-	ev_fields_put_str(&b, EVF_KIND, kind_name(ch));
-	ev_fields_put_str(&b, EVF_CH_ACTION, xfer_op_name(r->op));
-	ev_fields_put_str(&b, EVF_VERDICT, xfer_outcome_name(r->outcome));
-	ev_fields_put_str(&b, EVF_PATH, r->path ? r->path : "");
-	if (r->target != NULL)
-		ev_fields_put_str(&b, EVF_PATH, r->target);
-	if (r->dir != XFER_DIR_NONE)
-		ev_fields_put_str(&b, EVF_DIRECTION, xfer_dir_name(r->dir));
-	if (r->op == XFER_OP_FILE || r->op == XFER_OP_LISTDIR)
-		ev_fields_put_u64(&b, EVF_SIZE, r->size);
-	if (r->op == XFER_OP_FILE && r->sequential && r->sha256_hex[0] != '\0')
-		ev_fields_put(&b, EVF_SHA256, r->sha256, sizeof(r->sha256));
-	if (r->message != NULL)
-		ev_fields_put_str(&b, EVF_MESSAGE, r->message);
-	ev_fields_put_u64(&b, EVF_FILE_ID, ch->xq_file_id);
-	rc = px_conn_record(ch->c, EV_FILE, ch->id, buf_ptr(&b), buf_len(&b));
+	if (rc == REC_OK)
+		rc = ev_fields_put_str(&b, EVF_KIND, kind_name(ch));
+	if (rc == REC_OK)
+		rc = ev_fields_put_str(&b, EVF_CH_ACTION, xfer_op_name(r->op));
+	if (rc == REC_OK)
+		rc = ev_fields_put_str(&b, EVF_VERDICT, xfer_outcome_name(r->outcome));
+	if (rc == REC_OK)
+		rc = ev_fields_put_str(&b, EVF_PATH, r->path ? r->path : "");
+	if (rc == REC_OK && r->target != NULL)
+		rc = ev_fields_put_str(&b, EVF_PATH, r->target);
+	if (rc == REC_OK && r->dir != XFER_DIR_NONE)
+		rc = ev_fields_put_str(&b, EVF_DIRECTION, xfer_dir_name(r->dir));
+	if (rc == REC_OK && !start && (r->op == XFER_OP_FILE || r->op == XFER_OP_LISTDIR))
+		rc = ev_fields_put_u64(&b, EVF_SIZE, r->size);
+	if (rc == REC_OK && !start && r->op == XFER_OP_FILE && r->sequential &&
+	    r->sha256_hex[0] != '\0')
+		rc = ev_fields_put(&b, EVF_SHA256, r->sha256, sizeof(r->sha256));
+	if (rc == REC_OK && r->message != NULL)
+		rc = ev_fields_put_str(&b, EVF_MESSAGE, r->message);
+	if (rc == REC_OK)
+		rc = ev_fields_put_u64(&b, EVF_FILE_ID, ch->xq_file_id);
+	rc = rc == REC_OK ? px_conn_record(ch->c, EV_FILE, ch->id, buf_ptr(&b), buf_len(&b)) :
+	    PX_EINVAL;
 	buf_free(&b);
 	return rc;
 }
@@ -117,10 +130,13 @@ record_content(struct px_chan *ch, const struct xfer_record *r)
 		if (n > CONTENT_CHUNK)
 			n = CONTENT_CHUNK;
 		buf_init(&b, CONTENT_CHUNK + 256);
-		ev_fields_put_u64(&b, EVF_FILE_ID, ch->xq_file_id);
-		ev_fields_put_u64(&b, EVF_OFFSET, ch->xq_off);
-		ev_fields_put(&b, EVF_CONTENT, r->content + ch->xq_off, n);
-		rc = px_conn_record(ch->c, EV_FILE, ch->id, buf_ptr(&b), buf_len(&b));
+		rc = ev_fields_put_u64(&b, EVF_FILE_ID, ch->xq_file_id);
+		if (rc == REC_OK)
+			rc = ev_fields_put_u64(&b, EVF_OFFSET, ch->xq_off);
+		if (rc == REC_OK)
+			rc = ev_fields_put(&b, EVF_CONTENT, r->content + ch->xq_off, n);
+		rc = rc == REC_OK ? px_conn_record(ch->c, EV_FILE, ch->id, buf_ptr(&b),
+		    buf_len(&b)) : PX_EINVAL;
 		buf_free(&b);
 		if (rc != PX_OK)
 			return rc;
@@ -183,7 +199,35 @@ collect(struct px_chan *ch)
 	}
 }
 
-/* Records queued records in order; stops at the first the spool refuses. */
+/* A record the recorder would not take (not for want of room): nothing
+ * goes on unrecorded, so the session ends with a message.  The record is
+ * dropped first: ending the session may step the connection. */
+static void
+record_lost(struct px_chan *ch, int rc)
+{
+	struct px_conn *c = ch->c;
+	struct xfer_record *r = xfer_queue_take(&ch->xq);
+
+	px_log(PX_LOG_ERR, c->id, "%s record of %s could not be recorded: %s; ending session",
+	    kind_name(ch), r != NULL && r->path ? r->path : "?", px_strerror(rc));
+	xfer_record_free(r);
+	ch->xq_summary_sent = 0;
+	ch->xq_off = 0;
+	ch->xq_file_id = 0;
+	if (c->end_requested) {
+		/* already ending: the rest cannot be recorded either */
+		if (ch->xq.count > 0)
+			px_log(PX_LOG_WARN, c->id, "%zu more %s record(s) dropped at the session's end",
+			    ch->xq.count, kind_name(ch));
+		xfer_queue_clear(&ch->xq);
+		return;
+	}
+	px_conn_end(c, "\r\nescort: a transfer record could not be recorded; session ended\r\n");
+}
+
+/* Records queued records in order; stops at the first the spool refuses.
+ * A start record is a transfer's own record when it has one: its end
+ * record and content reuse its file id. */
 static void
 flush_records(struct px_chan *ch)
 {
@@ -194,12 +238,15 @@ flush_records(struct px_chan *ch)
 	while ((r = ch->xq.head) != NULL) {
 		if (!ch->xq_summary_sent) {
 			if (ch->xq_off == 0 && ch->xq_file_id == 0)
-				ch->xq_file_id = ++ch->c->next_file_id;
+				ch->xq_file_id = r->file_id != 0 ? r->file_id :
+				    ++ch->c->next_file_id;
 			rc = record_summary(ch, r);
 			if (rc == PX_EFULL)
 				return;
-			if (rc != PX_OK)
-				goto lost;
+			if (rc != PX_OK) {
+				record_lost(ch, rc);
+				return;
+			}
 			ch->xq_summary_sent = 1;
 			log_record(ch, r);
 			tell_refusal(ch, r);
@@ -207,13 +254,10 @@ flush_records(struct px_chan *ch)
 		rc = record_content(ch, r);
 		if (rc == PX_EFULL)
 			return;
-		if (rc != PX_OK)
-			goto lost;
-		goto next;
-lost:
-		px_log(PX_LOG_WARN, ch->c->id, "%s record of %s could not be recorded: %s", kind_name(ch),
-		    r->path ? r->path : "?", px_strerror(rc));
-next:
+		if (rc != PX_OK) {
+			record_lost(ch, rc);
+			return;
+		}
 		xfer_record_free(xfer_queue_take(&ch->xq));
 		ch->xq_summary_sent = 0;
 		ch->xq_off = 0;
@@ -277,12 +321,16 @@ write_side(struct px_chan *ch, int to_tech)
 	}
 }
 
+/* Records first: no byte moves either way while a transfer record waits
+ * (a start record precedes its transfer's first byte in the recording). */
 void
 px_xfer_drain(struct px_chan *ch)
 {
 	if (ch->sftp == NULL && ch->scp == NULL)
 		return;
 	flush_records(ch);
+	if (px_xfer_blocked(ch))
+		return;
 	write_side(ch, 1);
 	write_side(ch, 0);
 }

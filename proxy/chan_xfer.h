@@ -12,12 +12,18 @@
  *            when the bytes covered the file in order), MESSAGE (peer's or
  *            policy's text), FILE_ID;
  *   content: FILE_ID, OFFSET, CONTENT (uploads, up to FileContentLimit
- *            bytes in 64 KiB events), after the summary.
+ *            bytes in 64 KiB events), after the summary;
+ *   start:   KIND, CH_ACTION "file", VERDICT "started", PATH, DIRECTION,
+ *            FILE_ID: when a file transfer opens (SFTP OPEN, scp C line),
+ *            before its first byte; its summary reuses the FILE_ID.  File
+ *            ids come from the session's counter (px_conn next_file_id).
  *
  * A record the recorder's spool cannot take now waits in the channel's
- * queue; while anything waits the channel consumes no more input, so no
- * transfer outruns its record.  All functions run from px_chan_step or the
- * channel callbacks on the connection's loop. */
+ * queue; while anything waits the channel consumes no more input and
+ * releases no byte either way, so no transfer outruns its record.  A record
+ * the recorder refuses for another reason ends the session with a message
+ * (px_conn_end); nothing goes on unrecorded.  All functions run from
+ * px_chan_step or the channel callbacks on the connection's loop. */
 #ifndef PX_CHAN_XFER_H
 #define PX_CHAN_XFER_H
 
@@ -68,7 +74,7 @@ int px_xfer_blocked(const struct px_chan *ch);
 size_t px_xfer_held(const struct px_chan *ch, int to_tech);
 
 /* The channel ends: unfinished transfers become INCOMPLETE records, which
- * are recorded with the rest (best effort).  Idempotent. */
+ * are recorded with the rest as the spool takes them.  Idempotent. */
 void px_xfer_finish(struct px_chan *ch);
 
 /* Frees the filter or watcher and any records left. */

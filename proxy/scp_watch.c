@@ -364,6 +364,8 @@ struct scp_watch {
 	int filtering;
 	struct xfer_buf to_sink;	/* source bytes released */
 	struct xfer_buf to_source;	/* sink answers and refusals */
+	struct xfer_ids ids;		/* start records (scp_watch_set_ids) */
+	struct xfer_tap tap;		/* file bytes (scp_watch_set_tap) */
 };
 
 static int
@@ -614,6 +616,29 @@ check_cd(struct scp_watch *w, int is_dir, const char *name)
 	return 0;
 }
 
+/* A C line (or an upload's D line: a directory the sink will create) that
+ * may pass: with file ids set, the start record of w->cur, queued before
+ * the line goes on. */
+static int
+start_record(struct scp_watch *w)
+{
+	struct xfer_record *r;
+
+	if (w->ids.next == NULL || (w->cur->op != XFER_OP_FILE && !w->upload))
+		return PX_OK;
+	w->cur->file_id = xfer_ids_take(&w->ids);
+	r = xfer_record_start(w->cur->op, w->cur->dir, w->cur->path, strlen(w->cur->path),
+	    w->cur->file_id);
+	if (r == NULL || xfer_record_set_str(&r->name, w->cur->name,
+	    strlen(w->cur->name)) != PX_OK) {
+		xfer_record_free(r);
+		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
+	}
+	r->file_mode = w->cur->file_mode;
+	xfer_queue_push(&w->records, r);
+	return PX_OK;
+}
+
 /* A whole control line from the source (newline stripped). */
 static int
 source_line(struct scp_watch *w)
@@ -667,7 +692,7 @@ source_line(struct scp_watch *w)
 				goto out;	/* refused: the line goes nowhere */
 			}
 			if (r == 1)
-				r = PX_OK;
+				r = start_record(w);
 		}
 		break;
 	default:
@@ -795,6 +820,7 @@ answer(struct scp_watch *w, int code, const uint8_t *msg, size_t ml)
 			if (xfer_stream_init(&w->stream, w->upload,
 			    w->content_limit) != PX_OK)
 				return wfail(w, PX_ENOMEM, "out of memory");
+			xfer_stream_tap(&w->stream, &w->tap, w->cur->file_id);
 			w->stream_live = 1;
 			w->src_failed = 0;
 			w->st = w->left > 0 ? SRC_DATA : SRC_DATA_END;
@@ -1029,6 +1055,18 @@ const char *
 scp_watch_error(const struct scp_watch *w)
 {
 	return w->errmsg;
+}
+
+void
+scp_watch_set_ids(struct scp_watch *w, const struct xfer_ids *ids)
+{
+	w->ids = *ids;
+}
+
+void
+scp_watch_set_tap(struct scp_watch *w, const struct xfer_tap *tap)
+{
+	w->tap = *tap;
 }
 
 void

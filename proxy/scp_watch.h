@@ -29,7 +29,9 @@
  *    only way bytes pass, and each file and directory is decided by the
  *    transfer rules before it reaches the sink.
  *
- * Records (xfer_record.h): one XFER_OP_FILE per file (direction, path,
+ * Records (xfer_record.h): with scp_watch_set_ids, a start record for each
+ * file (and each directory an upload creates) before its C (D) line passes;
+ * one XFER_OP_FILE per file (direction, path,
  * size, SHA-256, file_mode, name, and for uploads the first content_limit
  * bytes), outcome OK when the sink acknowledged the bytes, FAILED with the
  * sink's or source's message otherwise; XFER_OP_MKDIR for each directory an
@@ -73,6 +75,7 @@
 
 #include "proxy/xfer_check.h"
 #include "proxy/xfer_record.h"
+#include "proxy/xfer_stream.h"
 
 enum scp_cmd_kind {
 	SCP_CMD_NONE = 0,	/* not an scp command */
@@ -157,6 +160,17 @@ const char *scp_watch_error(const struct scp_watch *w);
  * copied.
  */
 void scp_watch_set_check(struct scp_watch *w, const struct xfer_check *check);
+
+/* Start records: with ids set (copied), each C line that may pass (and
+ * each D line of an upload: op XFER_OP_MKDIR) is preceded in the record
+ * queue by a start record (outcome STARTED, path, direction, name, a new
+ * file id from ids); the end record carries the same id.  Call before the
+ * first byte. */
+void scp_watch_set_ids(struct scp_watch *w, const struct xfer_ids *ids);
+
+/* Each file's bytes in offset order go to tap (copied), with the file's id
+ * (0 without ids).  Call before the first byte. */
+void scp_watch_set_tap(struct scp_watch *w, const struct xfer_tap *tap);
 
 /* Filter mode: bytes released toward the target (to_target) or the
  * technician; valid until the next call on w.  Consume what was written. */

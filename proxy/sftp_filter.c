@@ -306,6 +306,12 @@ sftp_filter_finish(struct sftp_filter *f)
 		for (q = f->reqs[i]; q != NULL; q = q->next) {
 			if (q->path == NULL || q->type == FXP_OPENDIR)
 				continue;
+			if (q->type == FXP_OPEN) {
+				if (sftp__open_records(f, q, XFER_OUT_INCOMPLETE,
+				    0, NULL, 0) != PX_OK)
+					break;
+				continue;
+			}
 			r = xfer_record_new(q->type == FXP_OPEN ? XFER_OP_FILE :
 			    q->op, q->type == FXP_OPEN && !(q->pflags &
 			    FXF_UPLOAD) ? XFER_DIR_DOWNLOAD : XFER_DIR_UPLOAD,

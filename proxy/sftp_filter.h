@@ -50,7 +50,10 @@
  * SSH_FX_BAD_MESSAGE and not forwarded; a request of an unknown type with
  * SSH_FX_OP_UNSUPPORTED.
  *
- * What is recorded (struct xfer_record, see xfer_record.h): each file handle
+ * What is recorded (struct xfer_record, see xfer_record.h): with cfg.ids, a
+ * start record (outcome STARTED, direction, path, a new file id) for each
+ * direction an OPEN opens, queued when the OPEN is forwarded, before its
+ * bytes; the end records of that OPEN carry the same file id.  Each file handle
  * at CLOSE (one record per direction opened: path, size, SHA-256 of the
  * bytes in offset order, upload content up to content_limit), each failed
  * OPEN, each directory listing at CLOSE, each REMOVE, RENAME, MKDIR, RMDIR,
@@ -93,6 +96,7 @@
 
 #include "proxy/xfer_check.h"
 #include "proxy/xfer_record.h"
+#include "proxy/xfer_stream.h"
 
 #define SFTP_FILTER_MAX_FRAME		(256u * 1024)
 #define SFTP_FILTER_CONTENT_LIMIT	((size_t)1 << 20)
@@ -104,6 +108,9 @@ struct sftp_filter_config {
 	size_t max_requests;	/* outstanding requests tracked (16384) */
 	size_t max_handles;	/* open handles tracked (1024) */
 	struct xfer_check check;	/* the policy per path operation (none) */
+	struct xfer_ids ids;	/* file ids for start records (none: no
+				 * start records) */
+	struct xfer_tap tap;	/* file bytes in offset order (none) */
 };
 
 struct sftp_filter;

@@ -42,6 +42,23 @@ xfer_record_new(enum xfer_op op, enum xfer_dir dir, enum xfer_outcome outcome,
 	return r;
 }
 
+uint64_t
+xfer_ids_take(const struct xfer_ids *ids)
+{
+	return ids != NULL && ids->next != NULL ? ++*ids->next : 0;
+}
+
+struct xfer_record *
+xfer_record_start(enum xfer_op op, enum xfer_dir dir, const void *path, size_t pathlen,
+    uint64_t file_id)
+{
+	struct xfer_record *r = xfer_record_new(op, dir, XFER_OUT_STARTED, path, pathlen);
+
+	if (r != NULL)
+		r->file_id = file_id;
+	return r;
+}
+
 void
 xfer_record_free(struct xfer_record *r)
 {
@@ -95,6 +112,7 @@ xfer_outcome_name(enum xfer_outcome o)
 	case XFER_OUT_DENIED:		return "denied";
 	case XFER_OUT_FAILED:		return "failed";
 	case XFER_OUT_INCOMPLETE:	return "incomplete";
+	case XFER_OUT_STARTED:		return "started";
 	}
 	return "unknown";
 }

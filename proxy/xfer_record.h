@@ -10,6 +10,12 @@
  * it (failed, with the status code and message) or the channel ended first
  * (incomplete).
  *
+ * A file transfer also has a start record (outcome XFER_OUT_STARTED), made
+ * when the transfer opens (SFTP OPEN forwarded, scp C line passed on),
+ * before any of its bytes move: op XFER_OP_FILE, direction, path and
+ * file_id (an scp upload's D line has one too, op XFER_OP_MKDIR).  Its end record carries the same file_id, so a recording cut
+ * short still names the transfer that was under way.
+ *
  * Records are plain heap objects: whoever takes one from a queue owns it and
  * releases it with xfer_record_free().
  */
@@ -53,7 +59,8 @@ enum xfer_outcome {
 	XFER_OUT_OK = 0,
 	XFER_OUT_DENIED,	/* refused by policy; never reached the server */
 	XFER_OUT_FAILED,	/* the server (or scp peer) reported an error */
-	XFER_OUT_INCOMPLETE	/* channel ended before the operation finished */
+	XFER_OUT_INCOMPLETE,	/* channel ended before the operation finished */
+	XFER_OUT_STARTED	/* a start record: the transfer opened */
 };
 
 struct xfer_record {
@@ -80,7 +87,27 @@ struct xfer_record {
 	int content_truncated;	/* 1 if the file was longer than the limit */
 	uint32_t file_mode;	/* scp: permission bits from the C line */
 	char *name;		/* scp: the name the source sent, else NULL */
+	uint64_t file_id;	/* a transfer with a start record: the id its
+				 * start and end records share (from the
+				 * filter's xfer_ids); else 0 */
 };
+
+/* Where a filter takes file ids for transfers with a start record: *next
+ * is incremented and its new value used.  One counter per session, shared
+ * with whoever numbers the session's other transfer records, keeps ids
+ * unique.  next NULL: no start records (and file_id stays 0). */
+struct xfer_ids {
+	uint64_t *next;
+};
+
+/* The next id from ids, or 0 when ids has no counter. */
+uint64_t xfer_ids_take(const struct xfer_ids *ids);
+
+/* A start record (outcome STARTED) of op (XFER_OP_FILE; XFER_OP_MKDIR for
+ * an scp upload's D line) with copies of path (sanitised) and file_id.
+ * Returns NULL on no memory. */
+struct xfer_record *xfer_record_start(enum xfer_op op, enum xfer_dir dir,
+    const void *path, size_t pathlen, uint64_t file_id);
 
 /* Allocates a zeroed record with op/dir/outcome set and a copy of path
  * (pathlen bytes, NULs replaced by '?').  Returns NULL on no memory. */

@@ -64,6 +64,7 @@ struct sf_handle {
 	uint64_t entries;
 	uint32_t write_status;		/* first failed WRITE, or 0 */
 	char *write_msg;
+	uint64_t fid_up, fid_down;	/* file ids of its start records, or 0 */
 };
 
 struct sf_req {
@@ -78,6 +79,7 @@ struct sf_req {
 	uint32_t pflags;
 	struct sf_handle *h;		/* referenced handle, or NULL */
 	uint64_t off;			/* READ offset */
+	uint64_t fid_up, fid_down;	/* OPEN: file ids of its start records */
 };
 
 enum sf_pstate { P_HDR, P_BODY, P_PREFIX, P_STREAM, P_SKIP };
@@ -162,6 +164,11 @@ int sftp__push_record(struct sftp_filter *f, struct xfer_record *r);
 /* Sets r's outcome, status and message from an SSH_FXP_STATUS. */
 int sftp__set_status(struct xfer_record *r, uint32_t code, const uint8_t *msg,
     size_t msglen);
+/* Emits the end records of an OPEN request that got no handle (the server
+ * refused it, or the channel ended first): one per direction it opened,
+ * with the file ids of its start records. */
+int sftp__open_records(struct sftp_filter *f, const struct sf_req *q,
+    enum xfer_outcome out, uint32_t code, const uint8_t *msg, size_t msglen);
 /* Emits the records of a handle that closed (or never will). */
 int sftp__handle_records(struct sftp_filter *f, struct sf_handle *h,
     enum xfer_outcome out, uint32_t code, const uint8_t *msg, size_t msglen);

@@ -168,6 +168,32 @@ ext_is(const uint8_t *name, size_t n, const char *s)
 	return strlen(s) == n && memcmp(s, name, n) == 0;
 }
 
+/* An allowed OPEN about to be forwarded: with file ids configured, a
+ * start record per direction it opens (before its frame is forwarded, so
+ * before any of its bytes), the ids kept in q for the end records. */
+static int
+open_start(struct sftp_filter *f, struct sf_req *q)
+{
+	int up = (q->pflags & FXF_UPLOAD) != 0;
+	int down = (q->pflags & FXF_READ) || !up;
+
+	if (f->cfg.ids.next == NULL)
+		return PX_OK;
+	if (up) {
+		q->fid_up = xfer_ids_take(&f->cfg.ids);
+		if (sftp__push_record(f, xfer_record_start(XFER_OP_FILE, XFER_DIR_UPLOAD, q->path,
+		    q->pathlen, q->fid_up)) != PX_OK)
+			return f->err;
+	}
+	if (down) {
+		q->fid_down = xfer_ids_take(&f->cfg.ids);
+		if (sftp__push_record(f, xfer_record_start(XFER_OP_FILE, XFER_DIR_DOWNLOAD, q->path,
+		    q->pathlen, q->fid_down)) != PX_OK)
+			return f->err;
+	}
+	return PX_OK;
+}
+
 /* Forwards the frame held in the client parser unchanged. */
 static int
 forward_client_frame(struct sftp_filter *f)
@@ -335,6 +361,10 @@ sftp__client_frame(struct sftp_filter *f)
 			return sftp__nomem(f);
 		}
 		q->pflags = pflags;
+		if (type == FXP_OPEN && open_start(f, q) != PX_OK) {
+			sftp__req_free(q);
+			return f->err;
+		}
 		if (sftp__req_add(f, q) != PX_OK)
 			return f->err;
 		return forward_client_frame(f);

@@ -90,9 +90,15 @@ sftp__server_frame(struct sftp_filter *f)
 		h->next = f->handles;
 		f->handles = h;
 		f->nhandles++;
+		h->fid_up = q->fid_up;
+		h->fid_down = q->fid_down;
 		if (xfer_stream_init(&h->down, 0, 0) != PX_OK ||
-		    xfer_stream_init(&h->up, 1, f->cfg.content_limit) != PX_OK)
+		    xfer_stream_init(&h->up, 1, f->cfg.content_limit) != PX_OK) {
 			e = sftp__nomem(f);
+			break;
+		}
+		xfer_stream_tap(&h->down, &f->cfg.tap, h->fid_down);
+		xfer_stream_tap(&h->up, &f->cfg.tap, h->fid_up);
 		break;
 	case FXP_NAME:
 		code = sftp__rd_u32(&r);
@@ -112,13 +118,13 @@ sftp__server_frame(struct sftp_filter *f)
 			msg = NULL;
 		switch (q->type) {
 		case FXP_OPEN:
+			/* OK without a handle is odd: call it failed */
+			e = sftp__open_records(f, q, XFER_OUT_FAILED, code,
+			    msg, ml);
+			break;
 		case FXP_OPENDIR:
-			rec = xfer_record_new(q->type == FXP_OPEN ?
-			    XFER_OP_FILE : XFER_OP_LISTDIR,
-			    q->type == FXP_OPENDIR ? XFER_DIR_NONE :
-			    (q->pflags & FXF_UPLOAD) ? XFER_DIR_UPLOAD :
-			    XFER_DIR_DOWNLOAD, XFER_OUT_FAILED, q->path,
-			    q->pathlen);
+			rec = xfer_record_new(XFER_OP_LISTDIR, XFER_DIR_NONE,
+			    XFER_OUT_FAILED, q->path, q->pathlen);
 			if (rec == NULL ||
 			    sftp__set_status(rec, code, msg, ml) != PX_OK) {
 				xfer_record_free(rec);

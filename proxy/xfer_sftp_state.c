@@ -173,6 +173,38 @@ sftp__set_status(struct xfer_record *r, uint32_t code, const uint8_t *msg,
 	return PX_OK;
 }
 
+/* Emits the end records of an OPEN that got no handle. */
+int
+sftp__open_records(struct sftp_filter *f, const struct sf_req *q,
+    enum xfer_outcome out, uint32_t code, const uint8_t *msg, size_t msglen)
+{
+	int up = (q->pflags & FXF_UPLOAD) != 0;
+	int down = (q->pflags & FXF_READ) || !up;
+	struct xfer_record *r;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		enum xfer_dir dir = i == 0 ? XFER_DIR_UPLOAD : XFER_DIR_DOWNLOAD;
+
+		if (!(i == 0 ? up : down))
+			continue;
+		r = xfer_record_new(XFER_OP_FILE, dir, out, q->path, q->pathlen);
+		if (r == NULL)
+			return sftp__nomem(f);
+		r->file_id = i == 0 ? q->fid_up : q->fid_down;
+		if (out != XFER_OUT_INCOMPLETE &&
+		    sftp__set_status(r, code, msg, msglen) != PX_OK) {
+			xfer_record_free(r);
+			return sftp__nomem(f);
+		}
+		if (out == XFER_OUT_FAILED)
+			r->outcome = XFER_OUT_FAILED;
+		if (sftp__push_record(f, r) != PX_OK)
+			return f->err;
+	}
+	return PX_OK;
+}
+
 /* Emits the records of a handle that closed (or never will). */
 int
 sftp__handle_records(struct sftp_filter *f, struct sf_handle *h,
@@ -198,6 +230,7 @@ sftp__handle_records(struct sftp_filter *f, struct sf_handle *h,
 		    h->path, h->pathlen);
 		if (r == NULL)
 			return sftp__nomem(f);
+		r->file_id = h->fid_down;
 		xfer_stream_finish(&h->down, r);
 		if (out != XFER_OUT_INCOMPLETE &&
 		    sftp__set_status(r, code, msg, msglen) != PX_OK) {
@@ -211,6 +244,7 @@ sftp__handle_records(struct sftp_filter *f, struct sf_handle *h,
 		    h->path, h->pathlen);
 		if (r == NULL)
 			return sftp__nomem(f);
+		r->file_id = h->fid_up;
 		xfer_stream_finish(&h->up, r);
 		if (out != XFER_OUT_INCOMPLETE) {
 			int e;

@@ -33,6 +33,13 @@ xfer_stream_init(struct xfer_stream *s, int keep_content, size_t content_limit)
 	return PX_OK;
 }
 
+void
+xfer_stream_tap(struct xfer_stream *s, const struct xfer_tap *tap, uint64_t file_id)
+{
+	s->tap = *tap;
+	s->tap_id = file_id;
+}
+
 static void
 drop_held(struct xfer_stream *s)
 {
@@ -66,6 +73,8 @@ take(struct xfer_stream *s, const uint8_t *p, size_t n)
 
 	if (EVP_DigestUpdate(s->md, p, n) != 1)
 		return PX_ENOMEM;
+	if (s->tap.fn != NULL && n > 0)
+		s->tap.fn(s->tap.ctx, s->tap_id, p, n);
 	s->next += n;
 	if (s->keep_content) {
 		room = s->content_limit - s->content_len;

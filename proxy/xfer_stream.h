@@ -25,6 +25,14 @@
 
 #define XFER_STREAM_HOLD_MAX	(4u << 20)	/* out-of-order bytes held */
 
+/* A tap on a stream's bytes: fn gets them in offset order as they are
+ * hashed (never a byte twice, never across a gap), with the file id the
+ * stream was tapped with.  Used to rebuild files from recorded streams. */
+struct xfer_tap {
+	void (*fn)(void *ctx, uint64_t file_id, const uint8_t *p, size_t n);
+	void *ctx;
+};
+
 struct xfer_chunk;
 
 struct xfer_stream {
@@ -40,7 +48,14 @@ struct xfer_stream {
 	uint8_t *content;
 	size_t content_len;
 	int content_truncated;
+	struct xfer_tap tap;	/* set by xfer_stream_tap, else fn NULL */
+	uint64_t tap_id;
 };
+
+/* Sends s's bytes in offset order to tap (copied; fn NULL: none) with
+ * file_id.  Call after xfer_stream_init, before the first piece. */
+void xfer_stream_tap(struct xfer_stream *s, const struct xfer_tap *tap,
+    uint64_t file_id);
 
 /* Prepares s.  Returns PX_OK or PX_ENOMEM (s is then safe to free). */
 int xfer_stream_init(struct xfer_stream *s, int keep_content,

@@ -17,6 +17,7 @@
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
 #include "replay/replay.h"
+#include "replay/xfers.h"
 
 struct audit_session {
 	char *id;
@@ -132,6 +133,7 @@ audit_session(const char *store, const struct audit_session *s,
 	struct tr *r;
 	struct ev e;
 	int x;
+	struct replay_xfers xs = { 0 };
 
 	const char *mark = replay_check_mark(s->id);
 
@@ -159,6 +161,7 @@ audit_session(const char *store, const struct audit_session *s,
 		replay_end_note(&end, &e);
 		if (e.type == EV_END)
 			end_t = e.t_ns;
+		(void)replay_xfers_add_event(&xs, &e);
 		replay_time(tr_start_wall_ns(r) + e.t_ns, t2, sizeof(t2));
 		if (e.type == EV_DECISION) {
 			verdict[0] = rule[0] = approver[0] = cmd[0] = '\0';
@@ -174,7 +177,7 @@ audit_session(const char *store, const struct audit_session *s,
 				printf("    %s%s %-7s %s%s%s: %s\n", mark, t2, verdict,
 			    rule[0] ? rule : "-", approver[0] ? ", approved by " : "",
 			    approver, cmd);
-		} else if (e.type == EV_FILE &&
+		} else if (e.type == EV_FILE && !replay_xfer_is_start(&e) &&
 		    ev_fields_find(e.data, e.len, EVF_CONTENT, &v, &len) != REC_OK &&
 		    ev_fields_get_str(e.data, e.len, EVF_DIRECTION, dir,
 		    sizeof(dir)) == REC_OK && strcmp(dir, "upload") == 0 &&
@@ -193,6 +196,15 @@ audit_session(const char *store, const struct audit_session *s,
 			    mark, t2, path, size, hex);
 		}
 	}
+	for (i = 0; i < xs.n; i++)	/* uploads whose end was never recorded */
+		if (xs.v[i].started && !xs.v[i].ended && strcmp(xs.v[i].dir, "upload") == 0) {
+			replay_time(tr_start_wall_ns(r) + xs.v[i].t_ns, t2, sizeof(t2));
+			one.uploads++;
+			if (!json)
+				printf("    %s%s upload  %s incomplete (its end was not recorded)\n", mark, t2,
+				    xs.v[i].path);
+		}
+	replay_xfers_free(&xs);
 	replay_end_done(&end, r);
 	tot->commands += one.commands;
 	tot->denied += one.denied;

@@ -1,5 +1,6 @@
-/* files.c: "escort-replay files [ID] [--json]": every file transfer
- * recorded (path, direction, size, SHA-256, outcome).  With an ID the
+/* files.c: "escort-replay files [ID] [--json]": every file transfer and
+ * file operation recorded (xfers.h: type, outcome, size, SHA-256, paths; a
+ * transfer whose start was recorded but not its end is "incomplete").  With an ID the
  * session is refused when it does not verify; across the store, rows of
  * such a session are marked ("[FAILED] ", JSON "verify"). */
 #include <errno.h>
@@ -12,80 +13,65 @@
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
 #include "replay/replay.h"
+#include "replay/xfers.h"
 
-struct replay_file {
-	char path[4096], direction[32], verdict[32], action[32];
-	char sha[2 * 32 + 1];
-	uint64_t size;
-	int has_size;
-};
-
-/* Returns 1 when e is a transfer summary (not a content chunk). */
-static int
-replay_file_get(const struct ev *e, struct replay_file *f)
-{
-	const uint8_t *v;
-	size_t len, i;
-
-	memset(f, 0, sizeof(*f));
-	if (ev_fields_find(e->data, e->len, EVF_CONTENT, &v, &len) == REC_OK ||
-	    ev_fields_get_str(e->data, e->len, EVF_PATH, f->path,
-	    sizeof(f->path)) != REC_OK)
-		return 0;
-	ev_fields_get_str(e->data, e->len, EVF_DIRECTION, f->direction,
-	    sizeof(f->direction));
-	ev_fields_get_str(e->data, e->len, EVF_VERDICT, f->verdict,
-	    sizeof(f->verdict));
-	ev_fields_get_str(e->data, e->len, EVF_CH_ACTION, f->action,
-	    sizeof(f->action));
-	f->has_size = ev_fields_get_u64(e->data, e->len, EVF_SIZE, &f->size) == REC_OK;
-	if (ev_fields_find(e->data, e->len, EVF_SHA256, &v, &len) == REC_OK &&
-	    len == 32)
-		for (i = 0; i < 32; i++)
-			snprintf(f->sha + 2 * i, 3, "%02x", v[i]);
-	return 1;
-}
-
+/* One row: time, session, number, user, type, outcome, size, SHA-256 and
+ * the path ("PATH -> PATH2" for a rename, symlink or link). */
 static void
 replay_file_print(const char *id, const char *user, uint64_t wall,
-    const struct replay_file *f, int n, int json)
+    const struct replay_xfer *f, size_t n, int json)
 {
-	char t[32];
+	char t[32], sha[2 * 32 + 1] = "";
+	size_t i;
 
 	replay_time(wall, t, sizeof(t));
+	if (f->has_sha)
+		for (i = 0; i < 32; i++)
+			snprintf(sha + 2 * i, 3, "%02x", f->sha[i]);
 	if (!json) {
-		printf("%s%s %s %d %s %-8s %-8s ", replay_check_mark(id), t, id,
-		    n, user[0] ? user : "-",
-		    f->direction[0] ? f->direction : "-",
-		    f->verdict[0] ? f->verdict : "-");
+		printf("%s%s %s %zu %s %-8s %-10s ", replay_check_mark(id), t, id,
+		    n, user[0] ? user : "-", replay_xfer_type(f), replay_xfer_outcome(f));
 		if (f->has_size)
 			printf("%" PRIu64 " ", f->size);
 		else
 			printf("- ");
-		printf("%s %s\n", f->sha[0] ? f->sha : "-", f->path);
+		printf("%s %s%s%s\n", sha[0] ? sha : "-", f->path,
+		    f->path2[0] ? " -> " : "", f->path2);
 		return;
 	}
 	printf("{\"time\":\"%s\",\"id\":", t);
 	replay_json_str(stdout, id);
-	printf(",\"n\":%d,\"user\":", n);
+	printf(",\"n\":%zu,\"user\":", n);
 	replay_json_str(stdout, user);
+	printf(",\"type\":");
+	replay_json_str(stdout, replay_xfer_type(f));
+	printf(",\"kind\":");
+	replay_json_str(stdout, f->kind);
 	printf(",\"path\":");
 	replay_json_str(stdout, f->path);
+	printf(",\"path2\":");
+	if (f->path2[0])
+		replay_json_str(stdout, f->path2);
+	else
+		printf("null");
 	printf(",\"direction\":");
-	replay_json_str(stdout, f->direction);
+	replay_json_str(stdout, f->dir);
 	printf(",\"operation\":");
-	replay_json_str(stdout, f->action);
+	replay_json_str(stdout, f->op);
 	printf(",\"outcome\":");
-	replay_json_str(stdout, f->verdict);
+	replay_json_str(stdout, replay_xfer_outcome(f));
+	printf(",\"ended\":%s", f->ended ? "true" : "false");
 	if (f->has_size)
 		printf(",\"size\":%" PRIu64, f->size);
 	else
 		printf(",\"size\":null");
 	printf(",\"sha256\":");
-	if (f->sha[0])
-		replay_json_str(stdout, f->sha);
+	if (sha[0])
+		replay_json_str(stdout, sha);
 	else
 		printf("null");
+	printf(",\"message\":");
+	replay_json_str(stdout, f->message);
 	printf(",\"verify\":\"%s\"}\n",
 	    replay_vstate_name(replay_check_state(id)));
 }
@@ -93,22 +79,23 @@ replay_file_print(const char *id, const char *user, uint64_t wall,
 static int
 replay_files_of(const char *store, const char *id, int json)
 {
-	struct replay_file f;
+	struct replay_xfers xs = { 0 };
 	char user[128], target[128];
 	struct tr *r;
-	struct ev e;
-	int x, n = 0;
+	size_t i;
+	int x;
 
 	if ((x = replay_open(store, "files", id, &r)) != 0)
 		return x;
 	replay_meta(r, user, sizeof(user), target, sizeof(target));
-	while ((x = tr_next(r, &e)) == 1)
-		if (e.type == EV_FILE && replay_file_get(&e, &f))
-			replay_file_print(id, user, tr_start_wall_ns(r) + e.t_ns,
-			    &f, ++n, json);
+	x = replay_xfers_read(r, &xs);
+	for (i = 0; i < xs.n; i++)
+		replay_file_print(id, user, tr_start_wall_ns(r) + xs.v[i].t_ns, &xs.v[i],
+		    i + 1, json);
 	if (x < 0)
 		replay_err("files: %s: %s at offset %llu", id, rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));
+	replay_xfers_free(&xs);
 	tr_free(r);
 	return x < 0 ? replay_rec_status(x) : 0;
 }

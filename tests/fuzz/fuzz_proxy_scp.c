@@ -104,6 +104,17 @@ check_render(const struct scp_cmd *c)
 	free(line);
 }
 
+static uint64_t fuzz_ids;
+
+/* A tap never gets bytes of a transfer the watcher did not number. */
+static void
+fuzz_tap(void *ctx, uint64_t file_id, const uint8_t *p, size_t n)
+{
+	(void)ctx;
+	if (file_id > fuzz_ids || n == 0 || p == NULL)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -140,6 +151,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	scp_cmd_free(&cmd);
 	if (w == NULL)
 		return 0;
+	{
+		/* start records and the tap always on */
+		struct xfer_ids ids = { &fuzz_ids };
+		struct xfer_tap tap = { fuzz_tap, NULL };
+
+		scp_watch_set_ids(w, &ids);
+		scp_watch_set_tap(w, &tap);
+	}
 	if (data[0] & 8) {
 		struct xfer_check check = { fuzz_check, NULL };
 

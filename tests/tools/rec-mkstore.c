@@ -7,7 +7,10 @@
  *
  * The content of each FILE (or stdin when none) becomes OUTPUT events in
  * pieces of 4-16 KiB, with an INPUT event before each file; --events adds
- * one event of every other type.  --open leaves the session unfinished;
+ * one event of every other type.  --scp-upload HEX adds an scp upload of
+ * "hello\n" to /tmp/up as the proxy records one (exec, FILE start, the
+ * scp stream as INPUT/OUTPUT, FILE summary without content) whose summary
+ * claims the SHA-256 HEX.  --open leaves the session unfinished;
  * --append continues an unfinished session (through tw_reopen).
  * Prints the final chain head in hex.  Exit 0 on success, 1 on error.
  */
@@ -95,6 +98,48 @@ all_types(struct tw *w)
 	return r;
 }
 
+/* An scp upload of "hello\n" whose summary carries the digest hex. */
+static int
+put_scp_upload(struct tw *w, const char *hex)
+{
+	static const struct { uint16_t type; const char *p; size_t n; } stream[] = {
+		{ EV_OUTPUT, "\0", 1 }, { EV_INPUT, "C0644 6 up\n", 11 }, { EV_OUTPUT, "\0", 1 },
+		{ EV_INPUT, "hello\n\0", 7 }, { EV_OUTPUT, "\0", 1 },
+	};
+	uint8_t digest[32];
+	struct buf f;
+	size_t i;
+	int r;
+
+	for (i = 0; i < 32; i++)
+		if (strlen(hex) != 64 || sscanf(hex + 2 * i, "%2hhx", &digest[i]) != 1)
+			return REC_EINVAL;
+	buf_init(&f, 0);
+	ev_fields_put_str(&f, EVF_CH_ACTION, "exec");
+	ev_fields_put_str(&f, EVF_COMMAND, "scp -t /tmp/up");
+	r = put_fields(w, EV_CHANNEL, &f);
+	ev_fields_put_str(&f, EVF_KIND, "scp");
+	ev_fields_put_str(&f, EVF_CH_ACTION, "file");
+	ev_fields_put_str(&f, EVF_VERDICT, "started");
+	ev_fields_put_str(&f, EVF_PATH, "/tmp/up");
+	ev_fields_put_str(&f, EVF_DIRECTION, "upload");
+	ev_fields_put_u64(&f, EVF_FILE_ID, 7);
+	r = r ? r : put_fields(w, EV_FILE, &f);
+	for (i = 0; i < sizeof(stream) / sizeof(stream[0]) && r == REC_OK; i++)
+		r = put(w, stream[i].type, stream[i].p, stream[i].n);
+	ev_fields_put_str(&f, EVF_KIND, "scp");
+	ev_fields_put_str(&f, EVF_CH_ACTION, "file");
+	ev_fields_put_str(&f, EVF_VERDICT, "ok");
+	ev_fields_put_str(&f, EVF_PATH, "/tmp/up");
+	ev_fields_put_str(&f, EVF_DIRECTION, "upload");
+	ev_fields_put_u64(&f, EVF_SIZE, 6);
+	ev_fields_put(&f, EVF_SHA256, digest, sizeof(digest));
+	ev_fields_put_u64(&f, EVF_FILE_ID, 7);
+	r = r ? r : put_fields(w, EV_FILE, &f);
+	buf_free(&f);
+	return r;
+}
+
 static int
 put_file(struct tw *w, const char *path)
 {
@@ -134,10 +179,11 @@ main(int argc, char **argv)
 		{ "open", no_argument, NULL, 'o' },
 		{ "events", no_argument, NULL, 'e' },
 		{ "append", no_argument, NULL, 'a' },
+		{ "scp-upload", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store = NULL, *key = NULL, *id = NULL;
-	const char *user = "alice", *target = "web01";
+	const char *user = "alice", *target = "web01", *scp_hex = NULL;
 	struct seal_signer *signer = NULL;
 	struct journal *j = NULL;
 	struct tw *w = NULL;
@@ -155,6 +201,7 @@ main(int argc, char **argv)
 		case 'o': open_only = 1; break;
 		case 'e': events = 1; break;
 		case 'a': append = 1; break;
+		case 'x': scp_hex = optarg; break;
 		default: return 1;
 		}
 	}
@@ -183,6 +230,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (events && (r = all_types(w)) != REC_OK)
+		goto out;
+	if (scp_hex != NULL && (r = put_scp_upload(w, scp_hex)) != REC_OK)
 		goto out;
 	if (optind == argc && (r = put_file(w, NULL)) != REC_OK)
 		goto out;

@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "recorder/tlsl.h"
+#include "common/tlsl.h"
 #include "proxy/config.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"

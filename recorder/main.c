@@ -26,7 +26,7 @@
 #include "recorder/recd_session.h"
 #include "recorder/recd_witness.h"
 #include "recorder/seal.h"
-#include "recorder/tlsl.h"
+#include "common/tlsl.h"
 #include "recorder/transcript.h"
 
 #define DEFAULT_CONFIG "/etc/escort/recorder.conf"

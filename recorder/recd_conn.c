@@ -8,13 +8,13 @@
 
 #include <openssl/crypto.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 #include "recorder/rec_error.h"
 #include "recorder/recd_conn.h"
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
 #include "recorder/seal.h"
-#include "recorder/tlsl.h"
+#include "common/tlsl.h"
 #include "recorder/wire.h"
 
 #define READ_CHUNK	(256u << 10)

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/recd_conn.h"

@@ -7,7 +7,7 @@
 
 #include <openssl/crypto.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/sender.h"

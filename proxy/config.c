@@ -315,22 +315,24 @@ px_config_defaults(struct px_config *c)
 	c->log_level = PX_LOG_INFO;
 }
 
-/* Whole-file checks: required keywords, and the tls:// client context. */
+/* Whole-file checks: required keywords (unless given but wrong: that was
+ * reported at its line), and the tls:// client context. */
 static void
 px_config_check(struct cfg *p, struct px_config *c)
 {
-	if (c->nlisten == 0)
+	if (c->nlisten == 0 && !cfg_seen(p, "Listen"))
 		cfg_error(p, "no Listen address");
-	if (c->hostkey == NULL)
+	if (c->hostkey == NULL && !cfg_seen(p, "HostKey"))
 		cfg_error(p, "HostKey is required");
-	if (c->policy == NULL)
+	if (c->policy == NULL && !cfg_seen(p, "Policy"))
 		cfg_error(p, "Policy is required");
-	if (c->recorder == NULL)
-		cfg_error(p, "Recorder is required");
-	else if (strncmp(c->recorder, "tls://", 6) == 0 &&
+	if (c->recorder == NULL) {
+		if (!cfg_seen(p, "Recorder"))
+			cfg_error(p, "Recorder is required");
+	} else if (strncmp(c->recorder, "tls://", 6) == 0 &&
 	    (c->recorder_ca == NULL || c->recorder_cert == NULL || c->recorder_key == NULL))
 		cfg_error(p, "Recorder tls:// needs RecorderCA, RecorderCertificate and RecorderKey");
-	if (cfg_nerrors(p) == 0 && strncmp(c->recorder, "tls://", 6) == 0) {
+	if (cfg_nerrors(p) == 0 && c->recorder != NULL && strncmp(c->recorder, "tls://", 6) == 0) {
 		const char *kw[3] = { "RecorderCA", "RecorderCertificate", "RecorderKey" };
 		const char *fn[3] = { c->recorder_ca, c->recorder_cert, c->recorder_key };
 		char terr[512];

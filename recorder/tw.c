@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <zstd.h>
 
+#include "common/clock.h"
 #include "recorder/journal.h"
 #include "recorder/rec_error.h"
 #include "recorder/segment.h"
@@ -48,19 +49,13 @@ struct tw {
 uint64_t
 tw_now_mono(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 uint64_t
 tw_now_wall(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return clock_wall_ns();
 }
 
 int

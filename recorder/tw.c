@@ -13,6 +13,7 @@
 #include <zstd.h>
 
 #include "common/clock.h"
+#include "common/sessid.h"
 #include "recorder/journal.h"
 #include "recorder/rec_error.h"
 #include "recorder/segment.h"
@@ -61,19 +62,8 @@ tw_now_wall(void)
 int
 tw_id_valid(const char *id)
 {
-	size_t i, n = strlen(id);
-
-	if (n == 0 || n > SEAL_ID_MAX || id[0] == '.' ||
-	    strcmp(id, "journal") == 0)	/* the journal's own chain id */
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = id[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
+	_Static_assert(SEAL_ID_MAX == SESSID_MAX, "one session-id length");
+	return sessid_valid(id, strlen(id));
 }
 
 int

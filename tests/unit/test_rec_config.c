@@ -144,11 +144,12 @@ test_errors(void **state)
 		    ":5: Fsync takes always, interval MS or never",
 		    ":6: unknown keyword \"Colour\"",
 		    ":7: MaxSessions given twice (first at line 4)",
-		    ": no Listen line" };
+		    ": no SigningKey line" };
 		char *line = err, *next;
 
-		assert_int_equal(load("Listen tcp://h:1\n" BASE
-		    "MaxSessions 2\nFsync\nColour red\nMaxSessions 3\n", &c,
+		/* a Listen given wrongly is not also "missing"; SigningKey is */
+		assert_int_equal(load("Listen tcp://h:1\nStore /s\n"
+		    "#\nMaxSessions 2\nFsync\nColour red\nMaxSessions 3\n", &c,
 		    err, sizeof(err)), -1);
 		assert_int_equal(c.max_sessions, 2);
 		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {

@@ -13,6 +13,7 @@
 #include "proxy/config.h"
 #include "proxy/px_error.h"
 #include "proxy/rec_link.h"
+#include "proxy/receipts.h"
 
 /* Spool room kept for control events past the data limit. */
 #define CONTROL_RESERVE (256 * 1024)
@@ -38,6 +39,7 @@ struct rec_link {
 	void *ud;
 	char path[108];                 /* unix: socket path */
 	char host[256], port[16];       /* tls: */
+	char *statedir;                 /* StateDir (copied), NULL: none */
 	struct tlsl_ctx *tctx;          /* tls: shared, owned by the config */
 	struct tlsl *tls;               /* tls: this connection's session */
 	size_t data_limit;
@@ -69,6 +71,7 @@ maybe_release(struct rec_link *l)
 	if (l->freed && l->nhandles == 0 && !l->writing) {
 		tlsl_free(l->tls);
 		sender_free(l->snd);
+		free(l->statedir);
 		free(l->wbuf);
 		free(l);
 	}
@@ -303,6 +306,9 @@ feed(struct rec_link *l, const void *p, size_t n)
 		return -1;
 	}
 	if (ss == SENDER_CLOSED) {
+		/* Kept outside the store; a failure is logged there. */
+		if (l->statedir != NULL)
+			(void)px_receipts_store(l->statedir, sender_receipt(l->snd));
 		l->st = L_DONE;
 		uv_timer_stop(&l->timer);
 		drop_stream(l);
@@ -551,6 +557,11 @@ rec_link_open(uv_loop_t *loop, const struct px_config *cfg, const void *meta,
 	l->cbs = *cbs;
 	l->ud = ud;
 	l->data_limit = cfg->spool_limit;
+	if (cfg->statedir != NULL && (l->statedir = strdup(cfg->statedir)) == NULL) {
+		sender_free(l->snd);
+		free(l);
+		return PX_ENOMEM;
+	}
 	uv_timer_init(loop, &l->timer);
 	l->timer.data = l;
 	uv_idle_init(loop, &l->idle);

@@ -13,7 +13,9 @@
  * then on_writable (room again, or reconnected and resumed), and on_fail
  * when the recorder did not come back within RecorderTimeout.  The owner calls
  * rec_link_close() to end the session in the recording (END + final signed
- * record), gets on_closed, and calls rec_link_free().  rec_link_free() may be
+ * record), gets on_closed, and calls rec_link_free().  The recorder's receipt
+ * and the tree head that came with it are appended under the configured
+ * StateDir (receipts.h) before on_closed(ok = 1) runs.  rec_link_free() may be
  * called at any time from outside the link's callbacks; no callback runs after
  * it; the memory goes when the link's handles have closed.
  *

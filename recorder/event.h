@@ -93,7 +93,10 @@ enum ev_field_tag {
 	EVF_EXIT_STATUS = 80, EVF_EXIT_SIGNAL = 81, EVF_CORE = 82,
 	EVF_MESSAGE = 83,
 	/* RECOVERY */
-	EVF_CUT_OFFSET = 90, EVF_LOST_BYTES = 91
+	EVF_CUT_OFFSET = 90, EVF_LOST_BYTES = 91,
+	/* MARKER written by the recorder when a resume disagrees */
+	EVF_ACKED_SEQ = 92 /* seq the proxy holds an ACK for */,
+	EVF_STORED_SEQ = 93 /* seq the store holds */
 };
 
 /* Returns the lower-case name of an event type ("output"), or "unknown". */

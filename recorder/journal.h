@@ -130,6 +130,12 @@ int journal_head_tick(struct journal *j, uint64_t now_mono_ns);
  * and fills *h (may be NULL).  Returns REC_OK or an error. */
 int journal_head_issue(struct journal *j, int force, struct tree_head *h);
 
+/* The signed head of the whole journal as it is now into *h: the last one
+ * issued when it covers every entry, else a new one (issued like
+ * journal_head_issue).  What a CLOSED answer carries.  Returns REC_OK or an
+ * error. */
+int journal_head_last(struct journal *j, struct tree_head *h);
+
 /*
  * Reading, for verification: calls cb for every entry in order with its
  * segment index and offset in the journal; stops at the first invalid

@@ -41,6 +41,7 @@ journal_head_issue_locked(struct journal *j, int force, struct tree_head *out)
 	if (!j->no_sync && fdatasync(j->heads_fd) != 0)
 		return REC_EIO;
 	j->head_size = h.size;
+	j->head_last = h;
 	if (out != NULL)
 		*out = h;
 	if (j->head_cb != NULL) {
@@ -83,6 +84,20 @@ journal_head_tick(struct journal *j, uint64_t now)
 	if (j->head_interval_ns != 0 &&
 	    now - j->head_last_mono >= j->head_interval_ns)
 		r = journal_head_issue_locked(j, 0, NULL);
+	pthread_mutex_unlock(&j->lock);
+	return r;
+}
+
+int
+journal_head_last(struct journal *j, struct tree_head *h)
+{
+	int r = REC_OK;
+
+	pthread_mutex_lock(&j->lock);
+	if (j->head_last.size == 0 || j->head_last.size != j->tree.n)
+		r = journal_head_issue_locked(j, 1, NULL);
+	if (r == REC_OK)
+		*h = j->head_last;
 	pthread_mutex_unlock(&j->lock);
 	return r;
 }

@@ -33,6 +33,8 @@ struct journal {
 	/* tree heads */
 	int heads_fd;
 	uint64_t head_size;		/* size of the last head issued */
+	struct tree_head head_last;	/* the last head issued (size 0: none
+					   since the journal was opened) */
 	uint64_t head_interval_ns;
 	uint64_t head_last_mono;
 	journal_head_cb head_cb;

@@ -9,6 +9,8 @@
 #include <openssl/crypto.h>
 
 #include "common/buf.h"
+#include "recorder/event.h"
+#include "recorder/journal.h"
 #include "recorder/rec_error.h"
 #include "recorder/recd_conn.h"
 #include "recorder/recd_log.h"
@@ -46,6 +48,8 @@ struct recd_conn {
 	struct tlsl	*tls;
 	char		 name[192];
 	enum conn_state	 state;
+	uint8_t		 version;	/* the HELLO's protocol version: every
+					   later frame both ways uses it */
 	struct buf	 in;		/* plaintext bytes not yet parsed */
 	size_t		 reserved;	/* bytes of `in` lent to libuv */
 	uint8_t		*tlsbuf;	/* ciphertext read buffer */
@@ -170,11 +174,13 @@ static void
 send_msg(struct recd_conn *c, const struct wire_msg *m)
 {
 	uint8_t small[2048];
+	struct wire_msg v = *m;
 	long n;
 
 	if (c->closing)
 		return;
-	n = wire_encode(m, small, sizeof(small));
+	v.version = c->version;		/* 0 before HELLO: WIRE_VERSION */
+	n = wire_encode(&v, small, sizeof(small));
 	if (n < 0) {
 		recd_log(LOG_ERR, "conn %s: cannot encode %s: %s", c->name,
 		    wire_type_name(m->type), rec_strerror((int)n));
@@ -278,8 +284,22 @@ recd_conn_send_closed(struct recd_conn *c, const char *id, uint64_t seq,
 	struct wire_msg m = { .type = WIRE_CLOSED, .id = id,
 	    .id_len = strlen(id), .seq = seq, .head = head, .data = seal,
 	    .data_len = seal_len };
+	struct tree_head th;
+	char line[TREEHEAD_LINE_MAX];
+	int r;
 
 	c->sess = NULL;
+	/* Version 3: the signed tree head that covers the close entry, for
+	 * the proxy to keep outside the store. */
+	if (c->version >= 3 && c->d->journal != NULL) {
+		if ((r = journal_head_last(c->d->journal, &th)) == REC_OK) {
+			treehead_format(&th, line, sizeof(line));
+			m.line = line;
+			m.line_len = strlen(line);
+		} else
+			recd_log(LOG_ERR, "conn %s: session %s: no tree head "
+			    "for its CLOSED: %s", c->name, id, rec_strerror(r));
+	}
 	send_msg(c, &m);
 	drain(c);
 }
@@ -302,6 +322,54 @@ resume_token(struct recd *d, const char *id, uint8_t tok[WIRE_TOKEN_LEN])
 	memcpy(msg, dom, sizeof(dom));		/* with its NUL */
 	memcpy(msg + sizeof(dom), id, n);
 	return seal_sign(d->signer, msg, sizeof(dom) + n, tok);
+}
+
+/*
+ * A resume whose HELLO holds an ACK for a seq beyond what the store holds:
+ * acknowledged events are missing (the session file was cut back, or the
+ * peer claims what it never got).  The recorder writes it into the session
+ * as a MARKER of its own (TEXT, ACKED_SEQ, STORED_SEQ; signed and durable
+ * like any event), logs it and refuses the resume: nothing may follow the
+ * gap as if it were not there.
+ */
+static void
+resume_disagrees(struct recd_conn *c, struct recd_sess *s,
+    const struct wire_msg *m)
+{
+	char text[512], err[512], id[WIRE_ID_MAX + 1];
+	uint64_t stored = recd_sess_durable(s);
+	struct buf f;
+	int r;
+
+	/* s may be freed by recd_sess_note (a write error breaks it) */
+	snprintf(id, sizeof(id), "%s", recd_sess_id(s));
+
+	snprintf(text, sizeof(text), "recorder: resume refused: the proxy "
+	    "%.*s holds an acknowledgement for seq %llu, the store holds "
+	    "events up to seq %llu (acknowledged events are missing)",
+	    (int)m->text_len, m->text, (unsigned long long)m->seq,
+	    (unsigned long long)stored);
+	recd_log(LOG_ERR, "conn %s: session %s: %s", c->name, id, text);
+	buf_init(&f, 0);
+	r = ev_fields_put_str(&f, EVF_TEXT, text);
+	if (r == REC_OK)
+		r = ev_fields_put_u64(&f, EVF_ACKED_SEQ, m->seq);
+	if (r == REC_OK)
+		r = ev_fields_put_u64(&f, EVF_STORED_SEQ, stored);
+	if (r == REC_OK)
+		r = recd_sess_note(s, EV_MARKER, buf_ptr(&f), buf_len(&f), err,
+		    sizeof(err));
+	else
+		snprintf(err, sizeof(err), "%s", rec_strerror(r));
+	buf_free(&f);
+	if (r != REC_OK)
+		recd_log(LOG_ERR, "session %s: cannot record the disagreement: "
+		    "%s", id, err);
+	recd_conn_fail(c, "cannot resume session %s: the proxy holds an "
+	    "acknowledgement for seq %llu, the store holds events up to seq "
+	    "%llu%s", id, (unsigned long long)m->seq,
+	    (unsigned long long)stored, r == REC_OK ? " (recorded in the "
+	    "session)" : "");
 }
 
 /* HELLO: a new session or a resume; ACCEPT or REJECT. */
@@ -349,11 +417,10 @@ on_hello(struct recd_conn *c, const struct wire_msg *m)
 			    err);
 			return;
 		}
-		if (recd_sess_durable(s) < m->seq)
-			recd_log(LOG_ERR, "session %s: sender holds an ACK for "
-			    "seq %llu but only seq %llu is stored", id,
-			    (unsigned long long)m->seq,
-			    (unsigned long long)recd_sess_durable(s));
+		if (recd_sess_durable(s) < m->seq) {
+			resume_disagrees(c, s, m);
+			return;
+		}
 		recd_log(LOG_INFO, "conn %s: %.*s resumes session %s at seq "
 		    "%llu", c->name, (int)m->text_len, m->text, id,
 		    (unsigned long long)recd_sess_durable(s));
@@ -391,6 +458,7 @@ handle(struct recd_conn *c, const struct wire_msg *m)
 	case WIRE_HELLO:
 		if (c->state != CONN_HELLO)
 			break;
+		c->version = m->version;
 		on_hello(c, m);
 		return;
 	case WIRE_DATA:
@@ -472,6 +540,12 @@ process(struct recd_conn *c)
 		r = wire_decode(buf_ptr(&c->in), flen, &m, why, sizeof(why));
 		if (r != REC_OK) {
 			recd_conn_reject(c, "%s", why);
+			return;
+		}
+		if (c->version != 0 && m.version != c->version) {
+			recd_conn_reject(c, "%s in protocol version %u after a "
+			    "HELLO in version %u", wire_type_name(m.type),
+			    m.version, c->version);
 			return;
 		}
 		handle(c, &m);

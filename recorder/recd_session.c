@@ -398,6 +398,7 @@ recd_sess_reopen(struct recd *d, const char *id, struct recd_sess **out,
 		return errf(err, errlen, REC_ENOMEM, "out of memory");
 	}
 	s->next_seq = st.last_seq + 1;
+	s->last_t = st.last_t_ns;
 	s->written_seq = s->durable_seq = st.last_seq;
 	memcpy(s->written_head, st.head, SEAL_HASH_LEN);
 	memcpy(s->durable_head, st.head, SEAL_HASH_LEN);
@@ -635,4 +636,23 @@ recd_sess_close_all(struct recd *d)
 		}
 		recd_sess_close(s);
 	}
+}
+
+int
+recd_sess_note(struct recd_sess *s, uint16_t type, const void *fields,
+    size_t len, char *err, size_t errlen)
+{
+	struct buf b;
+	int r;
+
+	buf_init(&b, 0);
+	r = ev_encode_parts(&b, s->next_seq, s->last_t, type, 0, fields, len);
+	if (r == REC_OK)
+		r = recd_sess_data(s, buf_ptr(&b), buf_len(&b), 1, 1, err,
+		    errlen);
+	else
+		errf(err, errlen, r, "cannot encode the event: %s",
+		    rec_strerror(r));
+	buf_free(&b);
+	return r;
 }

@@ -77,6 +77,12 @@ uint64_t recd_sess_durable(const struct recd_sess *s);
 int	recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
 	    uint32_t count, int sync, char *err, size_t errlen);
 
+/* Appends an event the recorder itself writes (a MARKER about the session)
+ * with the next seq and the last event's time, and makes it durable like a
+ * DATA with the sync flag.  Returns REC_OK or recd_sess_data's errors. */
+int	recd_sess_note(struct recd_sess *s, uint16_t type, const void *fields,
+	    size_t len, char *err, size_t errlen);
+
 /* The sender asked to close: flush, write the signed FINAL record, send
  * CLOSED with the receipt, forget the session. */
 void	recd_sess_close(struct recd_sess *s);

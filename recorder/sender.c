@@ -419,6 +419,8 @@ on_closed(struct sender *s, const struct wire_msg *m)
 	memcpy(rc->head, m->head, WIRE_HEAD_LEN);
 	memcpy(rc->sig, m->data, m->data_len);
 	rc->sig_len = m->data_len;
+	memcpy(rc->tree_head, m->line, m->line_len);
+	rc->tree_head[m->line_len] = '\0';
 	s->acked = m->seq;
 	memcpy(s->head, m->head, WIRE_HEAD_LEN);
 	drop_acked(s, m->seq);

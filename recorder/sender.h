@@ -42,13 +42,17 @@ enum sender_state {
 };
 
 /* What the recorder returns when the session closes: the final chain head
- * and the recorder's signature over the final record. */
+ * and the recorder's signature over the final record (sig: CLOSED's seal
+ * field, WIRE_SEAL_LEN bytes from this recorder), and the signed tree head
+ * of the journal that covers the session's close ("" when the recorder sent
+ * none). */
 struct sender_receipt {
 	char		id[WIRE_ID_MAX + 1];
 	uint64_t	seq;
 	uint8_t		head[WIRE_HEAD_LEN];
 	uint8_t		sig[WIRE_SIG_MAX];
 	size_t		sig_len;
+	char		tree_head[WIRE_HEADLINE_MAX + 1];
 };
 
 struct sender;

@@ -48,6 +48,7 @@ struct tw_state {
 	uint64_t size;			/* file size */
 	uint32_t segments;		/* number of segments */
 	size_t pending_raw;		/* raw bytes appended, not yet written */
+	uint64_t last_t_ns;		/* t_ns of the last event appended */
 };
 
 /* Makes a fresh session id "YYYYMMDD-HHMMSS-xxxxxxxx" (UTC, random hex)

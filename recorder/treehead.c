@@ -137,6 +137,14 @@ treehead_read(const char *path, int torn_ok, treehead_cb cb, void *arg,
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		n = strlen(line);
+		if (strncmp(line, "escort-receipt ", 15) == 0) {
+			/* a receipt line (receipt.h), longer than a head:
+			 * read by whoever checks receipts */
+			while (n > 0 && line[n - 1] != '\n' &&
+			    fgets(line, sizeof(line), f) != NULL)
+				n = strlen(line);
+			continue;
+		}
 		if (n == 0 || line[n - 1] != '\n') {
 			if (torn_ok && feof(f))
 				break;

@@ -47,7 +47,9 @@ int treehead_parse(const char *line, struct tree_head *h);
 
 /*
  * Reads every head line of the file at path in order, calling cb(arg, h,
- * lineno).  Blank lines and lines starting with '#' are skipped.  A last
+ * lineno).  Blank lines, lines starting with '#' and receipt lines
+ * ("escort-receipt ...", receipt.h: an anchor file may hold both) are
+ * skipped.  A last
  * line without its newline (a write cut by a crash) is ignored when
  * torn_ok, else reported as a format error.  Returns REC_OK, a file error,
  * REC_EFORMAT with *bad_line set, or a callback's non-zero return.

@@ -194,6 +194,7 @@ tw_get_state(const struct tw *w, struct tw_state *st)
 	st->size = w->size;
 	st->segments = w->nseg;
 	st->pending_raw = w->pend_raw;
+	st->last_t_ns = w->last_t;
 }
 
 /*

@@ -119,9 +119,10 @@ wire_frame(const uint8_t *p, size_t avail, size_t *frame_len, char *why,
 	uint32_t body;
 
 	*frame_len = 0;
-	if (avail >= 5 && p[4] != WIRE_VERSION) {
+	if (avail >= 5 && (p[4] < WIRE_VERSION_MIN || p[4] > WIRE_VERSION)) {
 		fail(why, whylen, "unsupported protocol version %u "
-		    "(this recorder speaks %u)", p[4], WIRE_VERSION);
+		    "(this recorder speaks %u to %u)", p[4], WIRE_VERSION_MIN,
+		    WIRE_VERSION);
 		return REC_EVERSION;
 	}
 	if (avail < 4)
@@ -217,6 +218,7 @@ wire_decode(const uint8_t *frame, size_t len, struct wire_msg *m, char *why,
 	if (flen == 0 || flen != len)
 		return fail(why, whylen, "frame length %zu does not match the "
 		    "%zu bytes given", flen, len);
+	m->version = frame[4];
 	m->type = frame[5];
 	tn = wire_type_name(m->type);
 	c.p = frame + WIRE_HDR_LEN;
@@ -304,12 +306,19 @@ wire_decode(const uint8_t *frame, size_t len, struct wire_msg *m, char *why,
 		m->seq = take64(&c);
 		m->head = take(&c, WIRE_HEAD_LEN);
 		m->data = (const uint8_t *)take_str(&c, 1, &m->data_len);
+		if (m->version >= 3)
+			m->line = take_str(&c, 1, &m->line_len);
 		if (c.short_read)
 			break;
 		if (!wire_id_valid(m->id, m->id_len))
 			return fail(why, whylen, "CLOSED: invalid session id");
 		if (m->data_len > WIRE_SIG_MAX)
 			return fail(why, whylen, "CLOSED: signature too long");
+		if (m->line_len > WIRE_HEADLINE_MAX ||
+		    !text_valid(m->line, m->line_len))
+			return fail(why, whylen, "CLOSED: tree head is not "
+			    "printable text of at most %d bytes",
+			    WIRE_HEADLINE_MAX);
 		break;
 	case WIRE_PING:
 	case WIRE_PONG:
@@ -325,10 +334,21 @@ wire_decode(const uint8_t *frame, size_t len, struct wire_msg *m, char *why,
 	return REC_OK;
 }
 
+/* The version m is encoded in. */
+static unsigned
+wire_msg_version(const struct wire_msg *m)
+{
+	return m->version != 0 ? m->version : WIRE_VERSION;
+}
+
 long
 wire_size(const struct wire_msg *m)
 {
 	size_t body = 0;
+
+	if (wire_msg_version(m) < WIRE_VERSION_MIN ||
+	    wire_msg_version(m) > WIRE_VERSION)
+		return REC_EINVAL;
 
 	switch (m->type) {
 	case WIRE_HELLO:
@@ -358,9 +378,12 @@ wire_size(const struct wire_msg *m)
 		body = 0;
 		break;
 	case WIRE_CLOSED:
-		if (m->id_len > WIRE_ID_MAX || m->data_len > WIRE_SIG_MAX)
+		if (m->id_len > WIRE_ID_MAX || m->data_len > WIRE_SIG_MAX ||
+		    m->line_len > WIRE_HEADLINE_MAX)
 			return REC_EINVAL;
 		body = 1 + m->id_len + 8 + WIRE_HEAD_LEN + 2 + m->data_len;
+		if (wire_msg_version(m) >= 3)
+			body += 2 + m->line_len;
 		break;
 	case WIRE_PING:
 	case WIRE_PONG:
@@ -389,6 +412,7 @@ wire_encode(const struct wire_msg *m, uint8_t *out, size_t cap)
 	if ((size_t)n > cap)
 		return REC_EFULL;
 	wire_put_header(out, m->type, (uint32_t)(n - WIRE_HDR_LEN));
+	out[4] = (uint8_t)wire_msg_version(m);
 	p = out + WIRE_HDR_LEN;
 	switch (m->type) {
 	case WIRE_HELLO:
@@ -432,6 +456,10 @@ wire_encode(const struct wire_msg *m, uint8_t *out, size_t cap)
 		p = putn(p, head, WIRE_HEAD_LEN);
 		p = put16(p, (uint16_t)m->data_len);
 		p = putn(p, m->data, m->data_len);
+		if (wire_msg_version(m) >= 3) {
+			p = put16(p, (uint16_t)m->line_len);
+			p = putn(p, m->line, m->line_len);
+		}
 		break;
 	case WIRE_PING:
 	case WIRE_PONG:

@@ -1,11 +1,12 @@
 /*
- * wire: the escort-recorder protocol, version 2 (see escort-recorder(8),
- * PROTOCOL).  Pure encode/decode, no I/O.
+ * wire: the escort-recorder protocol, version 3, also speaking version 2
+ * (see escort-recorder(8), PROTOCOL).  Pure encode/decode, no I/O.
  *
  * Every message is one frame:
  *
  *	u32 body length (big-endian, not counting this 6-byte header)
- *	u8  protocol version (WIRE_VERSION)
+ *	u8  protocol version (WIRE_VERSION_MIN .. WIRE_VERSION; the
+ *	    recorder answers in the version of the HELLO it got)
  *	u8  message type (WIRE_HELLO ...)
  *	body
  *
@@ -28,7 +29,11 @@
  *	        str16 seal: the signed final record's remaining fields,
  *	        u32 segment index | u64 wall ns | u64 file offset |
  *	        32-byte key id | 64-byte Ed25519 signature (WIRE_SEAL_LEN),
- *	        so that the receipt can be checked with seal_receipt_verify
+ *	        so that the receipt can be checked with seal_receipt_verify;
+ *	        version 3 only: str16 tree head line (treehead.h text form
+ *	        "escort-head v1 ...", at most WIRE_HEADLINE_MAX bytes, empty
+ *	        when the recorder has none) of a signed tree head that
+ *	        covers the session's close entry in the journal
  *	ABORT   str16 reason
  *	PING    u64 nonce
  *	PONG    u64 nonce (echoed)
@@ -44,7 +49,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_VERSION	2
+#define WIRE_VERSION	3
+#define WIRE_VERSION_MIN 2	/* oldest version still spoken */
 #define WIRE_HDR_LEN	6
 #define WIRE_FRAME_MAX	(4u << 20)
 #define WIRE_BODY_MAX	(WIRE_FRAME_MAX - WIRE_HDR_LEN)
@@ -55,6 +61,7 @@
 #define WIRE_SIG_MAX	1024
 #define WIRE_SEAL_LEN	(4 + 8 + 8 + 32 + 64)
 #define WIRE_TOKEN_LEN	64	/* resume token */
+#define WIRE_HEADLINE_MAX 255	/* CLOSED's tree head line (v3) */
 
 /* Message types. */
 enum wire_type {
@@ -79,6 +86,8 @@ enum wire_type {
  * Members not used by a type are zero.
  */
 struct wire_msg {
+	uint8_t		 version;	/* decode: the frame's; encode: 0 means
+					 * WIRE_VERSION */
 	uint8_t		 type;
 	uint8_t		 flags;		/* HELLO, DATA */
 	uint64_t	 seq;		/* HELLO, ACCEPT, ACK, CLOSED; nonce for PING/PONG */
@@ -92,6 +101,9 @@ struct wire_msg {
 					 * bytes (encoding: NULL sends zeros) */
 	const uint8_t	*data;		/* HELLO, DATA: records; CLOSED: signature */
 	size_t		 data_len;
+	const char	*line;		/* CLOSED (version 3): tree head line,
+					 * printable, not NUL-terminated */
+	size_t		 line_len;
 };
 
 /* Name of a message type ("HELLO"), or "unknown". Static string. */
@@ -126,8 +138,9 @@ long	wire_encode(const struct wire_msg *m, uint8_t *out, size_t cap);
 long	wire_size(const struct wire_msg *m);
 
 /*
- * Writes a frame header for `type` with a body of `body_len` bytes to
- * out[0..WIRE_HDR_LEN) (for callers that assemble DATA bodies in place).
+ * Writes a frame header (version WIRE_VERSION) for `type` with a body of
+ * `body_len` bytes to out[0..WIRE_HDR_LEN) (for callers that assemble DATA
+ * bodies in place).
  */
 void	wire_put_header(uint8_t *out, int type, uint32_t body_len);
 

@@ -46,6 +46,8 @@ static const struct {
 	{ EVF_MESSAGE, "message", FK_STR },
 	{ EVF_CUT_OFFSET, "cut_offset", FK_U64 },
 	{ EVF_LOST_BYTES, "lost_bytes", FK_U64 },
+	{ EVF_ACKED_SEQ, "acked_seq", FK_U64 },
+	{ EVF_STORED_SEQ, "stored_seq", FK_U64 },
 };
 
 static int

@@ -28,6 +28,16 @@ struct replay_cmd {
 };
 
 int replay_verify(const char *store, int argc, char **argv);
+
+/* verify_receipts.c: checks the receipt lines of the anchor file path
+ * against the store (signature with v; the session closed in the journal
+ * and its file with that final record), reporting through report like
+ * verify_store_anchored (session "anchor": the first contradicted receipt
+ * by file:line, or one ok line).  Returns 0 or REC_ENOMEM. */
+struct seal_verifier;
+int replay_verify_receipts(const char *store, const struct seal_verifier *v,
+    const char *path, void (*report)(void *, int, const char *, uint32_t,
+    uint64_t, const char *), void *arg, int *heads);
 int replay_list(const char *store, int argc, char **argv);
 int replay_cat(const char *store, int argc, char **argv);
 int replay_follow(const char *store, int argc, char **argv);

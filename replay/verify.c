@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "recorder/rec_error.h"
@@ -55,6 +56,23 @@ replay_verify_report(void *arg, int ok, const char *session, uint32_t index,
 		printf("%s: FAILED: %s\n", session, msg);
 }
 
+/* 1 when the anchor file holds a tree head line, or cannot be read (the
+ * store check then says why); 0 for a file of receipts only. */
+static int
+replay_verify_has_heads(const char *path)
+{
+	char line[600];
+	FILE *f;
+	int found = 0;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return 1;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strncmp(line, "escort-head ", 12) == 0;
+	fclose(f);
+	return found;
+}
+
 int
 replay_verify(const char *store, int argc, char **argv)
 {
@@ -69,7 +87,7 @@ replay_verify(const char *store, int argc, char **argv)
 	struct replay_verify_ctx ctx;
 	struct seal_verifier *v = NULL;
 	const char *key = NULL, *anchor = NULL;
-	int all = 0, flags = VERIFY_WAIT_LIVE, c, r;
+	int all = 0, flags = VERIFY_WAIT_LIVE, c, r, heads = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
 	while ((c = getopt_long(argc, argv, "ak:dq", opts, NULL)) != -1) {
@@ -101,8 +119,12 @@ replay_verify(const char *store, int argc, char **argv)
 		return 2;
 	}
 	r = verify_store_anchored(store, v, (const char *const *)argv + optind,
-	    all ? 0 : (size_t)(argc - optind), flags, anchor,
+	    all ? 0 : (size_t)(argc - optind), flags,
+	    anchor != NULL && replay_verify_has_heads(anchor) ? anchor : NULL,
 	    replay_verify_report, &ctx);
+	if (r >= 0 && anchor != NULL)
+		r = replay_verify_receipts(store, v, anchor,
+		    replay_verify_report, &ctx, &heads);
 	seal_verifier_free(v);
 	if (r < 0) {
 		replay_err("verify: %s: %s", store, rec_strerror(r));

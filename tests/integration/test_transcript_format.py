@@ -4,8 +4,9 @@ the SHA-256 chain, the DATA headers, the checkpoint and final records
 against the chain (signatures need Ed25519, which the standard library
 lacks: escort-replay verify checks those), the journal's entries
 against the session files, the journal as a Merkle log (RFC 9162) against
-every tree head in heads.esh, and a consistency proof printed by
-escort-replay anchor.  A store written through the real library must pass,
+every tree head in heads.esh, a consistency proof printed by
+escort-replay anchor, and the receipts escort-proxy keeps (check_receipts,
+used by test_proxy_receipts.py).  A store written through the real library must pass,
 and a flipped byte must not."""
 import hashlib, os, struct, subprocess
 from harness.core import Env, bin_path, tool_path
@@ -139,6 +140,40 @@ def read_heads(path):
         assert len(w) == 6 and w[:2] == ["escort-head", "v1"], line
         heads.append((int(w[2]), bytes.fromhex(w[3]), int(w[4])))
     return heads
+
+
+def check_receipts(store, path):
+    """Receipt lines (escort-proxy(8), FILES): escort-receipt v1 ID SEQ
+    HEADHEX INDEX WALL_NS OFFSET SIGB64.  Each must name a session file whose
+    segment INDEX at OFFSET is its FINAL record with that seq, chain head,
+    time and signature, and a journal close entry with the same seq, offset
+    and head.  Returns the receipts' session ids."""
+    import base64
+    closes = {}
+    data = open(os.path.join(store, "journal.esj"), "rb").read()
+    for index, off, typ, flags, p, raw in segments(data):
+        kind, n = p[0], p[1]
+        sidx, soff, lseq = struct.unpack(">IQQ", p[2 + n:22 + n])
+        if kind == 3:
+            closes[p[2:2 + n].decode()] = (sidx, soff, lseq, p[22 + n:54 + n])
+    ids = []
+    for line in open(path).read().splitlines():
+        w = line.split()
+        assert len(w) == 9 and w[:2] == ["escort-receipt", "v1"], line
+        sid, seq, head, idx, wall, off = w[2], int(w[3]), bytes.fromhex(w[4]), int(w[5]), \
+            int(w[6]), int(w[7])
+        sig = base64.b64decode(w[8])
+        assert closes.get(sid) == (idx, off, seq, head), "journal lacks the close of " + sid
+        f = open(os.path.join(store, "sessions", sid + ".est"), "rb").read()
+        magic, ver, typ, flags, sidx, length, crc = struct.unpack(">4sBBHIII", f[off:off + 20])
+        p = f[off + 20:off + 20 + length]
+        assert typ == 5 and sidx == idx and length == 157, "no FINAL of %s at %d" % (sid, off)
+        kind, pidx, lseq = struct.unpack(">BIQ", p[:13])
+        pwall, poff = struct.unpack(">QQ", p[45:61])
+        assert (kind, pidx, lseq, p[13:45], pwall, poff, p[93:157]) == \
+            (2, idx, seq, head, wall, off, sig), "the FINAL of %s is not its receipt" % sid
+        ids.append(sid)
+    return ids
 
 
 def check_store(store):

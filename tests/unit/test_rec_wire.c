@@ -50,6 +50,10 @@ roundtrip(const struct wire_msg *in)
 		assert_memory_equal(out.data, in->data, in->data_len);
 	if (in->head)
 		assert_memory_equal(out.head, in->head, WIRE_HEAD_LEN);
+	assert_int_equal(out.version, in->version ? in->version : WIRE_VERSION);
+	assert_int_equal(out.line_len, in->line_len);
+	if (in->line_len)
+		assert_memory_equal(out.line, in->line, in->line_len);
 	/* one byte less in the body is refused as too short */
 	buf[3]--;
 	assert_int_equal(wire_decode(buf, (size_t)n - 1, &out, why,
@@ -77,6 +81,13 @@ test_roundtrip_all_types(void **state)
 		{ .type = WIRE_CLOSE },
 		{ .type = WIRE_CLOSED, .id = "S1", .id_len = 2, .seq = 9,
 		  .head = head, .data = recs, .data_len = 13 },
+		{ .type = WIRE_CLOSED, .id = "S1", .id_len = 2, .seq = 9,
+		  .head = head, .data = recs, .data_len = 13,
+		  .line = "escort-head v1 3 ab 5 c", .line_len = 23 },
+		/* version 2 peers: CLOSED without the tree head */
+		{ .version = 2, .type = WIRE_CLOSED, .id = "S1", .id_len = 2,
+		  .seq = 9, .head = head, .data = recs, .data_len = 13 },
+		{ .version = 2, .type = WIRE_ACK, .seq = 3, .head = head },
 		{ .type = WIRE_ABORT, .text = "bye", .text_len = 3 },
 		{ .type = WIRE_PING, .seq = 42 },
 		{ .type = WIRE_PONG, .seq = 42 },
@@ -98,8 +109,14 @@ test_rejects_malformed(void **state)
 {
 	(void)state;
 	static const struct bad t[] = {
-		{ "version 3", { 0, 0, 0, 8, 3, WIRE_PING }, 14,
-		  REC_EVERSION, "unsupported protocol version 3" },
+		{ "version 4", { 0, 0, 0, 8, 4, WIRE_PING }, 14,
+		  REC_EVERSION, "unsupported protocol version 4" },
+		{ "version 1", { 0, 0, 0, 8, 1, WIRE_PING }, 14,
+		  REC_EVERSION, "unsupported protocol version 1" },
+		{ "closed head not text",
+		  { 0, 0, 0, 47, WIRE_VERSION, WIRE_CLOSED, 1, 'a',
+		    [48] = 0, 0, 0, 1, '\n' }, 53,
+		  REC_EPROTO, "CLOSED: tree head is not printable" },
 		{ "oversized", { 0, 0x40, 0, 0, WIRE_VERSION, WIRE_DATA }, 6,
 		  REC_ETOOBIG, "exceeds the limit" },
 		{ "unknown type", { 0, 0, 0, 0, WIRE_VERSION, 99 }, 6,
@@ -167,6 +184,11 @@ test_encode_limits(void **state)
 	    .text_len = sizeof(name) };
 	assert_int_equal(wire_size(&m), REC_EINVAL);
 	m = (struct wire_msg){ .type = 42 };
+	assert_int_equal(wire_size(&m), REC_EINVAL);
+	m = (struct wire_msg){ .version = 1, .type = WIRE_PING };
+	assert_int_equal(wire_size(&m), REC_EINVAL);
+	m = (struct wire_msg){ .type = WIRE_CLOSED, .id = "a", .id_len = 1,
+	    .line = name, .line_len = WIRE_HEADLINE_MAX + 1 };
 	assert_int_equal(wire_size(&m), REC_EINVAL);
 	m = (struct wire_msg){ .type = WIRE_DATA, .data_len = WIRE_BODY_MAX };
 	assert_int_equal(wire_size(&m), REC_EINVAL);

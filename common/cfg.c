@@ -34,6 +34,17 @@ cfg_nerrors(const struct cfg *p)
 	return p->nerr;
 }
 
+static long cfg_lookup(const struct cfg_keyword *tab, size_t n,
+    const char *name);
+
+int
+cfg_seen(const struct cfg *p, const char *name)
+{
+	long i = p->tab ? cfg_lookup(p->tab, p->ntab, name) : -1;
+
+	return i < 0 ? 0 : p->seen[i];
+}
+
 /* Appends one message line for line (0: the file) to p's errors. */
 static int
 cfg_verror(struct cfg *p, int line, const char *fmt, va_list ap)
@@ -138,12 +149,12 @@ cfg_lookup(const struct cfg_keyword *tab, size_t n, const char *name)
 	return -1;
 }
 
-/* Checks and applies one line's words; seen[i] is the line row i was
- * first used on. */
+/* Checks and applies one line's words. */
 static int
-cfg_apply(struct cfg *p, const struct cfg_keyword *tab, size_t n, int *seen,
-    void *obj, char **av, int ac)
+cfg_apply(struct cfg *p, const struct cfg_keyword *tab, size_t n, void *obj,
+    char **av, int ac)
 {
+	int *seen = p->seen;
 	const struct cfg_keyword *k;
 	long i;
 
@@ -165,10 +176,13 @@ cfg_read_stream(struct cfg *p, FILE *f, const struct cfg_keyword *tab,
     size_t n, void *obj)
 {
 	char line[CFG_LINE_MAX], *av[CFG_WORDS_MAX];
-	int ac, rc = ESC_OK, skip = 0, *seen;
+	int ac, rc = ESC_OK, skip = 0;
 
-	if ((seen = calloc(n ? n : 1, sizeof(*seen))) == NULL)
-		return ESC_ENOMEM;
+	if (n > CFG_KEYWORDS_MAX)
+		return ESC_EINVAL;
+	p->tab = tab;
+	p->ntab = n;
+	memset(p->seen, 0, sizeof(p->seen));
 	p->line = 0;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		int whole = strchr(line, '\n') != NULL || feof(f);
@@ -186,7 +200,7 @@ cfg_read_stream(struct cfg *p, FILE *f, const struct cfg_keyword *tab,
 		}
 		if ((ac = cfg_split(p, line, av, CFG_WORDS_MAX)) <= 0)
 			continue;
-		if (cfg_apply(p, tab, n, seen, obj, av, ac) == ESC_ENOMEM) {
+		if (cfg_apply(p, tab, n, obj, av, ac) == ESC_ENOMEM) {
 			rc = ESC_ENOMEM;
 			break;
 		}
@@ -197,7 +211,6 @@ cfg_read_stream(struct cfg *p, FILE *f, const struct cfg_keyword *tab,
 		rc = ESC_EIO;
 	}
 	p->line = 0;
-	free(seen);
 	return rc;
 }
 

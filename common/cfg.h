@@ -24,6 +24,7 @@
 
 #define CFG_LINE_MAX	4096	/* bytes of one line, newline included */
 #define CFG_WORDS_MAX	32	/* keyword and arguments on one line */
+#define CFG_KEYWORDS_MAX 64	/* rows of one table */
 
 struct cfg;
 struct cfg_keyword;
@@ -56,6 +57,9 @@ struct cfg {
 	size_t		 errlen;
 	size_t		 used;	/* bytes of err holding messages */
 	int		 nerr;	/* problems recorded, also those cut off */
+	const struct cfg_keyword *tab;	/* the table of the last read */
+	size_t		 ntab;
+	int		 seen[CFG_KEYWORDS_MAX];	/* line of a row's first use */
 };
 
 /* Starts a read of file (the name used in messages; the string must outlive
@@ -66,8 +70,9 @@ void	cfg_init(struct cfg *p, const char *file, char *err, size_t errlen);
  * Opens p's file and reads it through the n rows of tab, giving obj to the
  * handlers.  Returns ESC_OK when the file was read to its end (problems,
  * if any, are counted by cfg_nerrors), ESC_EIO when it could not be opened
- * or read ("FILE: reason" recorded), or ESC_ENOMEM from a handler or the
- * reader.  Leaves p's line at 0 for the caller's whole-file checks.
+ * or read ("FILE: reason" recorded), ESC_ENOMEM from a handler, or
+ * ESC_EINVAL for a table of more than CFG_KEYWORDS_MAX rows.  tab must
+ * outlive p's use.  Leaves p's line at 0 for the caller's whole-file checks.
  */
 int	cfg_read(struct cfg *p, const struct cfg_keyword *tab, size_t n,
 	    void *obj);
@@ -87,6 +92,11 @@ int	cfg_error_at(struct cfg *p, int line, const char *fmt, ...)
 
 /* The line being read (0 outside cfg_read). */
 int	cfg_line(const struct cfg *p);
+
+/* The line the keyword row called name was first used on in the last read,
+ * 0 when it was not (so a whole-file check can tell "missing" from "given
+ * but wrong"). */
+int	cfg_seen(const struct cfg *p, const char *name);
 
 /* Problems recorded so far. */
 int	cfg_nerrors(const struct cfg *p);

@@ -76,7 +76,7 @@ endef
 all: programs
 
 # Fragments append to PROGRAMS, UNIT_TESTS, FUZZERS, BENCHES and add link rules.
-include $(wildcard recorder/module.mk policy/module.mk proxy/module.mk replay/module.mk tests/module.mk)
+include $(wildcard common/module.mk recorder/module.mk policy/module.mk proxy/module.mk replay/module.mk tests/module.mk)
 
 programs: $(PROGRAMS)
 

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "policy/policy.h"
-#include "recorder/buf.h"
+#include "common/buf.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "proxy/chan.h"

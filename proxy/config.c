@@ -1,94 +1,23 @@
-/* config: line-oriented keyword parser for escort-proxy.conf. */
+/* config: escort-proxy.conf(5), one row of px_keywords[] a keyword, read by
+ * common/cfg. */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
-#include "recorder/tlsl.h"
+#include "common/cfg.h"
+#include "common/esc_error.h"
+#include "common/tlsl.h"
 #include "proxy/config.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
 
-#define MAX_ARGS 8
-
-struct cparse {
-	const char *file;
-	int line;                       /* 0: the message names the file only */
-	char *err;
-	size_t errlen;
-	size_t used;                    /* bytes of err holding messages */
-	int nerr;
-};
-
-/* Appends "FILE:LINE: message" (one line each) to the parse's errors. */
 static int
-cerr(struct cparse *p, const char *fmt, ...)
-{
-	va_list ap;
-	size_t room;
-	int n;
-
-	p->nerr++;
-	if (p->errlen == 0 || p->used + 2 >= p->errlen)
-		return PX_ECONFIG;
-	if (p->used > 0)
-		p->err[p->used++] = '\n';
-	room = p->errlen - p->used;
-	n = p->line > 0 ? snprintf(p->err + p->used, room, "%s:%d: ", p->file, p->line) :
-	    snprintf(p->err + p->used, room, "%s: ", p->file);
-	if (n < 0 || (size_t)n >= room) {
-		p->used = p->errlen - 1;
-		return PX_ECONFIG;
-	}
-	va_start(ap, fmt);
-	vsnprintf(p->err + p->used + n, room - n, fmt, ap);
-	va_end(ap);
-	p->used += strlen(p->err + p->used);
-	return PX_ECONFIG;
-}
-
-/* Splits line into words (double quotes group, backslash escapes inside). */
-static int
-split(struct cparse *p, char *s, char **av, int *ac)
-{
-	*ac = 0;
-	for (;;) {
-		while (isspace((unsigned char)*s))
-			s++;
-		if (*s == '\0' || *s == '#')
-			return PX_OK;
-		if (*ac == MAX_ARGS)
-			return cerr(p, "too many arguments");
-		if (*s == '"') {
-			char *o = ++s;
-			av[(*ac)++] = o;
-			while (*s != '"') {
-				if (*s == '\0')
-					return cerr(p, "unterminated quoted string");
-				if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
-					s++;
-				*o++ = *s++;
-			}
-			s++;
-			*o = '\0';
-			if (*s != '\0' && !isspace((unsigned char)*s))
-				return cerr(p, "text after closing quote");
-		} else {
-			av[(*ac)++] = s;
-			while (*s != '\0' && !isspace((unsigned char)*s))
-				s++;
-			if (*s != '\0')
-				*s++ = '\0';
-		}
-	}
-}
-
-static int
-parse_int(struct cparse *p, const char *kw, const char *v, long lo, long hi, int *out)
+parse_int(struct cfg *p, const char *kw, const char *v, long lo, long hi, int *out)
 {
 	char *end;
 	long n;
@@ -96,14 +25,14 @@ parse_int(struct cparse *p, const char *kw, const char *v, long lo, long hi, int
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi)
-		return cerr(p, "%s: \"%s\" is not a number from %ld to %ld", kw, v, lo, hi);
+		return cfg_error(p, "%s: \"%s\" is not a number from %ld to %ld", kw, v, lo, hi);
 	*out = (int)n;
-	return PX_OK;
+	return ESC_OK;
 }
 
 /* Seconds with an optional s/m/h suffix. */
 static int
-parse_secs(struct cparse *p, const char *kw, const char *v, int *out)
+parse_secs(struct cfg *p, const char *kw, const char *v, int *out)
 {
 	char *end;
 	long n, mul = 1;
@@ -119,14 +48,14 @@ parse_secs(struct cparse *p, const char *kw, const char *v, int *out)
 			mul = 3600, end++;
 	}
 	if (errno != 0 || end == v || *end != '\0' || n < 0 || n > 86400 * 7 / mul)
-		return cerr(p, "%s: \"%s\" is not a duration (e.g. 30, 30s, 5m, 1h)", kw, v);
+		return cfg_error(p, "%s: \"%s\" is not a duration (e.g. 30, 30s, 5m, 1h)", kw, v);
 	*out = (int)(n * mul);
-	return PX_OK;
+	return ESC_OK;
 }
 
 /* Bytes with an optional K/M/G suffix (powers of 1024). */
 static int
-parse_size(struct cparse *p, const char *kw, const char *v, size_t *out)
+parse_size(struct cfg *p, const char *kw, const char *v, size_t *out)
 {
 	char *end;
 	unsigned long long n, mul = 1;
@@ -143,13 +72,13 @@ parse_size(struct cparse *p, const char *kw, const char *v, size_t *out)
 			end++;
 	}
 	if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || n > (1ULL << 40) / mul)
-		return cerr(p, "%s: \"%s\" is not a size (e.g. 4M, 512K)", kw, v);
+		return cfg_error(p, "%s: \"%s\" is not a size (e.g. 4M, 512K)", kw, v);
 	*out = (size_t)(n * mul);
-	return PX_OK;
+	return ESC_OK;
 }
 
 static int
-parse_listen(struct cparse *p, const char *v, struct px_listen *l)
+parse_listen(struct cfg *p, const char *v, struct px_listen *l)
 {
 	const char *colon;
 	size_t hl;
@@ -157,143 +86,217 @@ parse_listen(struct cparse *p, const char *v, struct px_listen *l)
 	if (v[0] == '[') {
 		const char *rb = strchr(v, ']');
 		if (rb == NULL || rb[1] != ':')
-			return cerr(p, "Listen: \"%s\" is not [ADDRESS]:PORT", v);
+			return cfg_error(p, "Listen: \"%s\" is not [ADDRESS]:PORT", v);
 		hl = (size_t)(rb - v - 1);
 		v++;
 		colon = rb + 1;
 	} else {
 		colon = strrchr(v, ':');
 		if (colon == NULL)
-			return cerr(p, "Listen: \"%s\" is not ADDRESS:PORT", v);
+			return cfg_error(p, "Listen: \"%s\" is not ADDRESS:PORT", v);
 		hl = (size_t)(colon - v);
 	}
 	if (hl == 0 || hl >= sizeof(l->host))
-		return cerr(p, "Listen: bad address in \"%s\"", v);
+		return cfg_error(p, "Listen: bad address in \"%s\"", v);
 	memcpy(l->host, v, hl);
 	l->host[hl] = '\0';
 	return parse_int(p, "Listen", colon + 1, 1, 65535, &l->port);
 }
 
+/* A path or address keyword: strdup into the char * at k->off. */
 static int
-set_str(struct cparse *p, char **dst, const char *kw, const char *v)
+kw_str(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
 {
-	if (*dst != NULL)
-		return cerr(p, "%s given twice", kw);
-	if ((*dst = strdup(v)) == NULL)
-		return PX_ENOMEM;
-	return PX_OK;
+	char **dst = (char **)((char *)obj + k->off);
+
+	(void)p, (void)ac;
+	if ((*dst = strdup(av[0])) == NULL)
+		return ESC_ENOMEM;
+	return ESC_OK;
+}
+
+/* A duration keyword: seconds into the int at k->off. */
+static int
+kw_secs(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	(void)ac;
+	return parse_secs(p, k->name, av[0], (int *)((char *)obj + k->off));
 }
 
 static int
-apply(struct cparse *p, struct px_config *c, char **av, int ac)
+kw_listen(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
 {
-	const char *kw = av[0];
-	int one = ac == 2;
+	struct px_config *c = obj;
 
-#define NEED1() do { if (!one) return cerr(p, "%s takes exactly one argument", kw); } while (0)
-	if (strcasecmp(kw, "Listen") == 0) {
-		NEED1();
-		if (c->nlisten == PX_MAX_LISTEN)
-			return cerr(p, "Listen: at most %d addresses", PX_MAX_LISTEN);
-		return parse_listen(p, av[1], &c->listen[c->nlisten++]);
+	(void)k, (void)ac;
+	if (c->nlisten == PX_MAX_LISTEN)
+		return cfg_error(p, "Listen: at most %d addresses", PX_MAX_LISTEN);
+	return parse_listen(p, av[0], &c->listen[c->nlisten++]);
+}
+
+static int
+kw_recorder(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	if (strncmp(av[0], "unix:", 5) != 0 && strncmp(av[0], "tls://", 6) != 0)
+		return cfg_error(p, "Recorder: \"%s\" is neither unix:PATH nor tls://HOST:PORT", av[0]);
+	return kw_str(p, k, obj, av, ac);
+}
+
+static int
+kw_workers(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	(void)ac;
+	return parse_int(p, k->name, av[0], 1, 64, &((struct px_config *)obj)->workers);
+}
+
+static int
+kw_login_grace(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	struct px_config *c = obj;
+
+	(void)ac;
+	if (parse_secs(p, k->name, av[0], &c->login_grace_time) < 0)
+		return ESC_ECONFIG;
+	if (c->login_grace_time == 0)
+		return cfg_error(p, "LoginGraceTime must be at least 1 second");
+	return ESC_OK;
+}
+
+/* ClientAliveCountMax, TargetAliveCountMax: 1..1000 into the int at k->off. */
+static int
+kw_count_max(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	(void)ac;
+	return parse_int(p, k->name, av[0], 1, 1000, (int *)((char *)obj + k->off));
+}
+
+static int
+kw_spool_limit(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	struct px_config *c = obj;
+
+	(void)ac;
+	if (parse_size(p, k->name, av[0], &c->spool_limit) < 0)
+		return ESC_ECONFIG;
+	if (c->spool_limit < 64 * 1024)
+		return cfg_error(p, "SpoolLimit must be at least 64K");
+	return ESC_OK;
+}
+
+static int
+kw_file_content_limit(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	struct px_config *c = obj;
+
+	(void)ac;
+	if (parse_size(p, k->name, av[0], &c->file_content_limit) < 0)
+		return ESC_ECONFIG;
+	if (c->file_content_limit > (64u << 20))
+		return cfg_error(p, "FileContentLimit must be at most 64M");
+	return ESC_OK;
+}
+
+static int
+kw_max_auth_tries(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	(void)ac;
+	return parse_int(p, k->name, av[0], 1, 100, &((struct px_config *)obj)->max_auth_tries);
+}
+
+/* MaxStartups START or START:RATE:FULL. */
+static int
+kw_max_startups(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	struct px_config *c = obj;
+	const char *kw = k->name;
+	int a, b = 100, f;
+	char *s1, *s2;
+
+	(void)ac;
+	s1 = strchr(av[0], ':');
+	if (s1 == NULL) {
+		if (parse_int(p, kw, av[0], 1, 100000, &a) < 0)
+			return ESC_ECONFIG;
+		f = a;
+	} else {
+		*s1++ = '\0';
+		s2 = strchr(s1, ':');
+		if (s2 == NULL)
+			return cfg_error(p, "MaxStartups: expected START or START:RATE:FULL");
+		*s2++ = '\0';
+		if (parse_int(p, kw, av[0], 1, 100000, &a) < 0 ||
+		    parse_int(p, kw, s1, 1, 100, &b) < 0 ||
+		    parse_int(p, kw, s2, 1, 100000, &f) < 0)
+			return ESC_ECONFIG;
+		if (f < a)
+			return cfg_error(p, "MaxStartups: FULL must not be below START");
 	}
-	if (strcasecmp(kw, "HostKey") == 0) { NEED1(); return set_str(p, &c->hostkey, kw, av[1]); }
-	if (strcasecmp(kw, "Policy") == 0) { NEED1(); return set_str(p, &c->policy, kw, av[1]); }
-	if (strcasecmp(kw, "Recorder") == 0) {
-		NEED1();
-		if (strncmp(av[1], "unix:", 5) != 0 && strncmp(av[1], "tls://", 6) != 0)
-			return cerr(p, "Recorder: \"%s\" is neither unix:PATH nor tls://HOST:PORT", av[1]);
-		return set_str(p, &c->recorder, kw, av[1]);
-	}
-	if (strcasecmp(kw, "RecorderCA") == 0) { NEED1(); return set_str(p, &c->recorder_ca, kw, av[1]); }
-	if (strcasecmp(kw, "RecorderCertificate") == 0) { NEED1(); return set_str(p, &c->recorder_cert, kw, av[1]); }
-	if (strcasecmp(kw, "RecorderKey") == 0) { NEED1(); return set_str(p, &c->recorder_key, kw, av[1]); }
-	if (strcasecmp(kw, "StateDir") == 0) { NEED1(); return set_str(p, &c->statedir, kw, av[1]); }
-	if (strcasecmp(kw, "Workers") == 0) { NEED1(); return parse_int(p, kw, av[1], 1, 64, &c->workers); }
-	if (strcasecmp(kw, "LoginGraceTime") == 0) {
-		NEED1();
-		if (parse_secs(p, kw, av[1], &c->login_grace_time) < 0)
-			return PX_ECONFIG;
-		if (c->login_grace_time == 0)
-			return cerr(p, "LoginGraceTime must be at least 1 second");
-		return PX_OK;
-	}
-	if (strcasecmp(kw, "RecorderTimeout") == 0) { NEED1(); return parse_secs(p, kw, av[1], &c->recorder_timeout); }
-	if (strcasecmp(kw, "ClientAliveInterval") == 0) { NEED1(); return parse_secs(p, kw, av[1], &c->keepalive_interval); }
-	if (strcasecmp(kw, "ClientAliveCountMax") == 0) { NEED1(); return parse_int(p, kw, av[1], 1, 1000, &c->keepalive_count_max); }
-	if (strcasecmp(kw, "TargetAliveInterval") == 0) { NEED1(); return parse_secs(p, kw, av[1], &c->target_alive_interval); }
-	if (strcasecmp(kw, "TargetAliveCountMax") == 0) { NEED1(); return parse_int(p, kw, av[1], 1, 1000, &c->target_alive_count_max); }
-	if (strcasecmp(kw, "SpoolLimit") == 0) {
-		NEED1();
-		if (parse_size(p, kw, av[1], &c->spool_limit) < 0)
-			return PX_ECONFIG;
-		if (c->spool_limit < 64 * 1024)
-			return cerr(p, "SpoolLimit must be at least 64K");
-		return PX_OK;
-	}
-	if (strcasecmp(kw, "FileContentLimit") == 0) {
-		NEED1();
-		if (parse_size(p, kw, av[1], &c->file_content_limit) < 0)
-			return PX_ECONFIG;
-		if (c->file_content_limit > (64u << 20))
-			return cerr(p, "FileContentLimit must be at most 64M");
-		return PX_OK;
-	}
-	if (strcasecmp(kw, "MaxAuthTries") == 0) { NEED1(); return parse_int(p, kw, av[1], 1, 100, &c->max_auth_tries); }
-	if (strcasecmp(kw, "MaxStartups") == 0) {
-		int a, b = 100, f;
-		char *s1, *s2;
-		NEED1();
-		s1 = strchr(av[1], ':');
-		if (s1 == NULL) {
-			if (parse_int(p, kw, av[1], 1, 100000, &a) < 0)
-				return PX_ECONFIG;
-			f = a;
-		} else {
-			*s1++ = '\0';
-			s2 = strchr(s1, ':');
-			if (s2 == NULL)
-				return cerr(p, "MaxStartups: expected START or START:RATE:FULL");
-			*s2++ = '\0';
-			if (parse_int(p, kw, av[1], 1, 100000, &a) < 0 ||
-			    parse_int(p, kw, s1, 1, 100, &b) < 0 ||
-			    parse_int(p, kw, s2, 1, 100000, &f) < 0)
-				return PX_ECONFIG;
-			if (f < a)
-				return cerr(p, "MaxStartups: FULL must not be below START");
+	c->max_startups_start = a;
+	c->max_startups_rate = b;
+	c->max_startups_full = f;
+	return ESC_OK;
+}
+
+static int
+kw_per_source_max_failures(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
+    int ac)
+{
+	(void)ac;
+	return parse_int(p, k->name, av[0], 1, 100000,
+	    &((struct px_config *)obj)->per_source_max_failures);
+}
+
+static int
+kw_log_level(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	static const char *lv[] = { "error", "warning", "info", "debug" };
+
+	(void)k, (void)ac;
+	for (int i = 0; i < 4; i++)
+		if (strcasecmp(av[0], lv[i]) == 0) {
+			((struct px_config *)obj)->log_level = i;
+			return ESC_OK;
 		}
-		c->max_startups_start = a;
-		c->max_startups_rate = b;
-		c->max_startups_full = f;
-		return PX_OK;
-	}
-	if (strcasecmp(kw, "PerSourceMaxFailures") == 0) { NEED1(); return parse_int(p, kw, av[1], 1, 100000, &c->per_source_max_failures); }
-	if (strcasecmp(kw, "PerSourcePenalty") == 0) { NEED1(); return parse_secs(p, kw, av[1], &c->per_source_penalty); }
-	if (strcasecmp(kw, "LogLevel") == 0) {
-		static const char *lv[] = { "error", "warning", "info", "debug" };
-		NEED1();
-		for (int i = 0; i < 4; i++)
-			if (strcasecmp(av[1], lv[i]) == 0) {
-				c->log_level = i;
-				return PX_OK;
-			}
-		return cerr(p, "LogLevel: \"%s\" is not error, warning, info or debug", av[1]);
-	}
-#undef NEED1
-	return cerr(p, "unknown keyword \"%s\"", kw);
+	return cfg_error(p, "LogLevel: \"%s\" is not error, warning, info or debug", av[0]);
 }
 
-int
-px_config_load(const char *file, struct px_config *c, char *err, size_t errlen)
-{
-	struct cparse p = { file, 0, err, errlen, 0, 0 };
-	char line[4096], *av[MAX_ARGS];
-	FILE *f;
-	int ac, rc = PX_OK, skip = 0;
+#define ONE	1, 1, 0, "exactly one argument"
+#define AT(f)	offsetof(struct px_config, f)
 
+/* escort-proxy.conf(5): one row a keyword; only Listen may repeat. */
+static const struct cfg_keyword px_keywords[] = {
+	{ "Listen", kw_listen, 1, 1, 1, "exactly one argument", 0 },
+	{ "HostKey", kw_str, ONE, AT(hostkey) },
+	{ "Policy", kw_str, ONE, AT(policy) },
+	{ "Recorder", kw_recorder, ONE, AT(recorder) },
+	{ "RecorderCA", kw_str, ONE, AT(recorder_ca) },
+	{ "RecorderCertificate", kw_str, ONE, AT(recorder_cert) },
+	{ "RecorderKey", kw_str, ONE, AT(recorder_key) },
+	{ "StateDir", kw_str, ONE, AT(statedir) },
+	{ "Workers", kw_workers, ONE, 0 },
+	{ "LoginGraceTime", kw_login_grace, ONE, 0 },
+	{ "RecorderTimeout", kw_secs, ONE, AT(recorder_timeout) },
+	{ "ClientAliveInterval", kw_secs, ONE, AT(keepalive_interval) },
+	{ "ClientAliveCountMax", kw_count_max, ONE, AT(keepalive_count_max) },
+	{ "TargetAliveInterval", kw_secs, ONE, AT(target_alive_interval) },
+	{ "TargetAliveCountMax", kw_count_max, ONE, AT(target_alive_count_max) },
+	{ "SpoolLimit", kw_spool_limit, ONE, 0 },
+	{ "FileContentLimit", kw_file_content_limit, ONE, 0 },
+	{ "MaxAuthTries", kw_max_auth_tries, ONE, 0 },
+	{ "MaxStartups", kw_max_startups, ONE, 0 },
+	{ "PerSourceMaxFailures", kw_per_source_max_failures, ONE, 0 },
+	{ "PerSourcePenalty", kw_secs, ONE, AT(per_source_penalty) },
+	{ "LogLevel", kw_log_level, ONE, 0 },
+};
+
+#undef ONE
+#undef AT
+
+/* Defaults for the keywords a file may leave out. */
+static void
+px_config_defaults(struct px_config *c)
+{
 	memset(c, 0, sizeof(*c));
-	if (errlen > 0)
-		err[0] = '\0';
 	c->workers = 2;
 	c->login_grace_time = 30;
 	c->max_startups_start = 10;
@@ -310,64 +313,58 @@ px_config_load(const char *file, struct px_config *c, char *err, size_t errlen)
 	c->target_alive_interval = 0;
 	c->target_alive_count_max = 3;
 	c->log_level = PX_LOG_INFO;
-	if ((f = fopen(file, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		return PX_ECONFIG;
-	}
-	/* Every line is read: each mistake is reported, not only the first. */
-	while (fgets(line, sizeof(line), f) != NULL) {
-		int whole = strchr(line, '\n') != NULL || feof(f);
-		if (skip) {              /* the rest of a line too long */
-			skip = !whole;
-			continue;
-		}
-		p.line++;
-		if (!whole) {
-			cerr(&p, "line too long");
-			skip = 1;
-			continue;
-		}
-		if (split(&p, line, av, &ac) < 0 || ac == 0)
-			continue;
-		if ((rc = apply(&p, c, av, ac)) == PX_ENOMEM)
-			goto out;
-	}
-	rc = PX_OK;
-	p.line = 0;
-	if (c->nlisten == 0)
-		cerr(&p, "no Listen address");
-	if (c->hostkey == NULL)
-		cerr(&p, "HostKey is required");
-	if (c->policy == NULL)
-		cerr(&p, "Policy is required");
-	if (c->recorder == NULL)
-		cerr(&p, "Recorder is required");
-	else if (strncmp(c->recorder, "tls://", 6) == 0 &&
+}
+
+/* Whole-file checks: required keywords (unless given but wrong: that was
+ * reported at its line), and the tls:// client context. */
+static void
+px_config_check(struct cfg *p, struct px_config *c)
+{
+	if (c->nlisten == 0 && !cfg_seen(p, "Listen"))
+		cfg_error(p, "no Listen address");
+	if (c->hostkey == NULL && !cfg_seen(p, "HostKey"))
+		cfg_error(p, "HostKey is required");
+	if (c->policy == NULL && !cfg_seen(p, "Policy"))
+		cfg_error(p, "Policy is required");
+	if (c->recorder == NULL) {
+		if (!cfg_seen(p, "Recorder"))
+			cfg_error(p, "Recorder is required");
+	} else if (strncmp(c->recorder, "tls://", 6) == 0 &&
 	    (c->recorder_ca == NULL || c->recorder_cert == NULL || c->recorder_key == NULL))
-		cerr(&p, "Recorder tls:// needs RecorderCA, RecorderCertificate and RecorderKey");
-	if ((c->path = strdup(file)) == NULL) {
-		rc = PX_ENOMEM;
-		goto out;
-	}
-	if (p.nerr == 0 && strncmp(c->recorder, "tls://", 6) == 0) {
+		cfg_error(p, "Recorder tls:// needs RecorderCA, RecorderCertificate and RecorderKey");
+	if (cfg_nerrors(p) == 0 && c->recorder != NULL && strncmp(c->recorder, "tls://", 6) == 0) {
 		const char *kw[3] = { "RecorderCA", "RecorderCertificate", "RecorderKey" };
 		const char *fn[3] = { c->recorder_ca, c->recorder_cert, c->recorder_key };
 		char terr[512];
 		int bad = 0;
 		for (int i = 0; i < 3; i++)
 			if (access(fn[i], R_OK) != 0)
-				bad = 1, cerr(&p, "%s %s: %s", kw[i], fn[i], strerror(errno));
+				bad = 1, cfg_error(p, "%s %s: %s", kw[i], fn[i], strerror(errno));
 		if (!bad && tlsl_ctx_client(c->recorder_ca, c->recorder_cert, c->recorder_key, &c->recorder_tls,
 		    terr, sizeof(terr)) != 0)
-			cerr(&p, "Recorder %s: %s", c->recorder, terr);
+			cfg_error(p, "Recorder %s: %s", c->recorder, terr);
 	}
-	if (p.nerr > 0)
-		rc = PX_ECONFIG;
-out:
-	fclose(f);
-	if (rc == PX_ENOMEM)
+}
+
+int
+px_config_load(const char *file, struct px_config *c, char *err, size_t errlen)
+{
+	struct cfg p;
+	int rc;
+
+	px_config_defaults(c);
+	cfg_init(&p, file, err, errlen);
+	rc = cfg_read(&p, px_keywords, sizeof(px_keywords) / sizeof(px_keywords[0]), c);
+	if (rc == ESC_EIO)
+		return PX_ECONFIG;
+	if (rc == ESC_OK && (c->path = strdup(file)) == NULL)
+		rc = ESC_ENOMEM;
+	if (rc == ESC_ENOMEM) {
 		px_config_free(c);
-	return rc;
+		return PX_ENOMEM;
+	}
+	px_config_check(&p, c);
+	return cfg_nerrors(&p) > 0 ? PX_ECONFIG : PX_OK;
 }
 
 void

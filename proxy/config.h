@@ -1,8 +1,9 @@
-/* config: escort-proxy.conf(5) parser.
+/* config: escort-proxy.conf(5), read by common/cfg.
  *
- * One keyword and its arguments per line; '#' starts a comment; keywords are
- * case-insensitive.  Unknown keywords, missing arguments and bad values are
- * errors reported as "FILE:LINE: message".  See man/escort-proxy.conf.5. */
+ * One keyword and its arguments per line; '#' at the start of a word starts a
+ * comment; keywords are case-insensitive.  Unknown keywords, missing
+ * arguments, bad values and a keyword given twice (all but Listen) are errors
+ * reported as "FILE:LINE: message".  See man/escort-proxy.conf.5. */
 #ifndef PX_CONFIG_H
 #define PX_CONFIG_H
 

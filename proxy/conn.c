@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 #include "policy/policy.h"
-#include "recorder/buf.h"
+#include "common/buf.h"
+#include "common/clock.h"
 #include "recorder/ev_end.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
@@ -28,10 +29,7 @@ static void teardown(struct px_conn *c);
 static uint64_t
 now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 /* ---- list helpers ---------------------------------------------------------- */
@@ -487,11 +485,8 @@ build_meta(struct px_conn *c, struct buf *b)
 	snprintf(addr, sizeof(addr), "%s:%u", ps->target->host, (unsigned)ps->target->port);
 	if (r == REC_OK)
 		r = ev_fields_put_str(b, EVF_TARGET_ADDR, addr);
-	if (r == REC_OK) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		r = ev_fields_put_u64(b, EVF_WALL_NS, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-	}
+	if (r == REC_OK)
+		r = ev_fields_put_u64(b, EVF_WALL_NS, clock_wall_ns());
 	return r == REC_OK && buf_len(b) > 0 ? PX_OK : PX_ENOMEM;
 }
 

@@ -9,8 +9,8 @@ $(eval $(call lib_rule,escort-proxy,$(PROXY_LIB_SRC)))
 XFER_LIB_SRC := proxy/sftp_filter.c proxy/scp_watch.c $(wildcard proxy/xfer_*.c)
 XFER_LIB     := $(BUILD)/libescort-xfer.a
 $(eval $(call lib_rule,escort-xfer,$(XFER_LIB_SRC)))
-$(eval $(call program,escort-proxy,$(BUILD)/obj/proxy/main.o $(PROXY_LIB) $(POL_LIB) $(REC_LIB)))
+$(eval $(call program,escort-proxy,$(BUILD)/obj/proxy/main.o $(PROXY_LIB) $(POL_LIB) $(REC_LIB) $(COMMON_LIB)))
 $(foreach t,$(basename $(notdir $(wildcard tests/unit/test_proxy_*.c))),\
-  $(eval $(call unit_test,$(t),$(PROXY_LIB) $(POL_LIB) $(REC_LIB))))
+  $(eval $(call unit_test,$(t),$(PROXY_LIB) $(POL_LIB) $(REC_LIB) $(COMMON_LIB))))
 $(foreach t,$(basename $(notdir $(wildcard tests/fuzz/fuzz_proxy_*.c))),\
-  $(eval $(call fuzz_target,$(t),$(PROXY_LIB_SRC) $(POL_LIB_SRC) $(REC_LIB_SRC))))
+  $(eval $(call fuzz_target,$(t),$(PROXY_LIB_SRC) $(POL_LIB_SRC) $(REC_LIB_SRC) $(COMMON_LIB_SRC))))

@@ -9,7 +9,7 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/sender.h"
-#include "recorder/tlsl.h"
+#include "common/tlsl.h"
 #include "proxy/config.h"
 #include "proxy/px_error.h"
 #include "proxy/rec_link.h"

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 
 enum ev_end_kind {
 	EV_END_NORMAL,		/* every channel closed by the client, then it left */

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 
 enum ev_type {
 	EV_META = 1,		/* session metadata (fields) */

@@ -26,7 +26,7 @@
 #include "recorder/recd_session.h"
 #include "recorder/recd_witness.h"
 #include "recorder/seal.h"
-#include "recorder/tlsl.h"
+#include "common/tlsl.h"
 #include "recorder/transcript.h"
 
 #define DEFAULT_CONFIG "/etc/escort/recorder.conf"
@@ -167,8 +167,9 @@ reload(struct recd *d)
 	int i, opened[RECD_LISTEN_MAX] = { 0 };
 
 	if (recd_config_load(d->cfg.file, &nc, err, sizeof(err)) < 0) {
-		recd_log(LOG_ERR, "reload failed, keeping the running "
-		    "configuration: %s", err);
+		for (char *l = strtok(err, "\n"); l; l = strtok(NULL, "\n"))
+			recd_log(LOG_ERR, "reload failed, keeping the running "
+			    "configuration: %s", l);
 		return;
 	}
 	if (strcmp(nc.store, d->cfg.store) != 0 ||
@@ -567,7 +568,8 @@ main(int argc, char **argv)
 	if (realpath(file, abs) != NULL)	/* reloads run after chdir("/") */
 		file = abs;
 	if (recd_config_load(file, &d->cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "escort-recorder: %s\n", err);
+		for (char *l = strtok(err, "\n"); l; l = strtok(NULL, "\n"))
+			fprintf(stderr, "escort-recorder: %s\n", l);
 		return 1;
 	}
 	if (test)

@@ -5,20 +5,24 @@
  * the negative REC_E* codes below; functions returning a count return it as a
  * non-negative int.  rec_strerror() maps a code to a short static English
  * message (never NULL, never to be freed).  Codes are stable within one build
- * only: never store them in files or send them on the wire.
+ * only: never store them in files or send them on the wire.  The codes
+ * libescort-common shares (buffers, TLS, configuration) have the values of
+ * its ESC_E* codes, so its errors pass through unchanged.
  */
 #ifndef ESCORT_REC_ERROR_H
 #define ESCORT_REC_ERROR_H
 
+#include "common/esc_error.h"
+
 enum {
-	REC_OK = 0,
-	REC_ENOMEM = -1,	/* out of memory */
-	REC_EINVAL = -2,	/* invalid argument */
-	REC_ETRUNC = -3,	/* input ends before the item it announces */
+	REC_OK = ESC_OK,
+	REC_ENOMEM = ESC_ENOMEM,	/* out of memory */
+	REC_EINVAL = ESC_EINVAL,	/* invalid argument */
+	REC_ETRUNC = ESC_ETRUNC,	/* input ends before the item it announces */
 	REC_EFORMAT = -4,	/* malformed input */
-	REC_ETOOBIG = -5,	/* item over its size limit */
+	REC_ETOOBIG = ESC_ETOOBIG,	/* item over its size limit */
 	REC_EFULL = -6,		/* bounded buffer or spool full */
-	REC_EIO = -7,		/* read/write/sync failed (see errno) */
+	REC_EIO = ESC_EIO,		/* read/write/sync failed (see errno) */
 	REC_ECRC = -8,		/* CRC32C mismatch */
 	REC_ECHAIN = -9,	/* hash chain mismatch */
 	REC_ESIG = -10,		/* signature does not verify */
@@ -28,15 +32,15 @@ enum {
 	REC_ECRYPTO = -14,	/* OpenSSL call failed */
 	REC_EEXIST = -15,	/* already exists */
 	REC_ENOENT = -16,	/* not found */
-	REC_ESTATE = -17,	/* call not valid in the object's current state */
+	REC_ESTATE = ESC_ESTATE,	/* call not valid in the object's current state */
 	REC_EAGAIN = -18,	/* no complete item yet; retry when more data arrived */
 	REC_ESEQ = -19,		/* sequence number out of order */
-	REC_ECLOSED = -20,	/* object or session already closed */
+	REC_ECLOSED = ESC_ECLOSED,	/* object or session already closed */
 	REC_EPROTO = -21,	/* protocol violation by the peer */
 	REC_EREJECTED = -22,	/* the peer refused the request */
 	REC_ETIMEDOUT = -23,	/* operation timed out */
-	REC_ETLS = -24,		/* TLS failure */
-	REC_ECONFIG = -25,	/* configuration error */
+	REC_ETLS = ESC_ETLS,		/* TLS failure */
+	REC_ECONFIG = ESC_ECONFIG,	/* configuration error */
 	REC_ENOSPC = -26,	/* no space left on the store's device */
 	REC_EPERM = -27,	/* permission denied */
 	REC_ETAMPER = -28,	/* stored data contradicts its signed record */

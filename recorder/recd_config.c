@@ -1,43 +1,19 @@
-/* recd_config: parser for escort-recorder.conf(5). */
+/* recd_config: escort-recorder.conf(5), one row of recd_keywords[] a keyword,
+ * read by common/cfg. */
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "common/cfg.h"
+#include "common/esc_error.h"
 #include "recorder/recd_config.h"
-
-#define MAX_WORDS 4
-
-struct parse {
-	const char	*file;
-	int		 line;
-	char		*err;
-	size_t		 errlen;
-	struct recd_config *cfg;
-	int		 seen[32];	/* line of first use, per keyword */
-};
-
-/* Writes "FILE:LINE: message" to err; returns -1. */
-static int
-perr(struct parse *p, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	n = snprintf(p->err, p->errlen, "%s:%d: ", p->file, p->line);
-	if (n < 0 || (size_t)n >= p->errlen)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 const char *
 recd_fsync_name(enum recd_fsync f)
@@ -54,19 +30,19 @@ recd_fsync_name(enum recd_fsync f)
 
 /* Copies a string argument that must fit dst. */
 static int
-copy(struct parse *p, char *dst, size_t dstsz, const char *src,
+copy(struct cfg *p, char *dst, size_t dstsz, const char *src,
     const char *what)
 {
 	if (strlen(src) >= dstsz)
-		return perr(p, "%s is too long (at most %zu bytes)", what,
+		return cfg_error(p, "%s is too long (at most %zu bytes)", what,
 		    dstsz - 1);
 	strcpy(dst, src);
-	return 0;
+	return ESC_OK;
 }
 
 /* Parses a decimal number in [min, max]. */
 static int
-number(struct parse *p, const char *s, unsigned long min, unsigned long max,
+number(struct cfg *p, const char *s, unsigned long min, unsigned long max,
     const char *what, unsigned *out)
 {
 	char *end;
@@ -76,35 +52,34 @@ number(struct parse *p, const char *s, unsigned long min, unsigned long max,
 	v = strtoul(s, &end, 10);
 	if (!isdigit((unsigned char)s[0]) || *end != '\0' || errno != 0 ||
 	    v < min || v > max)
-		return perr(p, "%s must be a number from %lu to %lu, not "
+		return cfg_error(p, "%s must be a number from %lu to %lu, not "
 		    "\"%s\"", what, min, max, s);
 	*out = (unsigned)v;
-	return 0;
+	return ESC_OK;
 }
 
 /* Parses unix:PATH or tls://HOST:PORT into a new listener. */
 static int
-listen_spec(struct parse *p, const char *s)
+listen_spec(struct cfg *p, struct recd_config *c, const char *s)
 {
-	struct recd_config *c = p->cfg;
 	struct recd_listen_cfg *l;
 	const char *hp, *colon;
 
 	if (c->nlisten == RECD_LISTEN_MAX)
-		return perr(p, "too many Listen lines (at most %d)",
+		return cfg_error(p, "too many Listen lines (at most %d)",
 		    RECD_LISTEN_MAX);
 	l = &c->listen[c->nlisten];
 	memset(l, 0, sizeof(*l));
-	l->line = p->line;
+	l->line = cfg_line(p);
 	if (copy(p, l->spec, sizeof(l->spec), s, "Listen address") < 0)
-		return -1;
+		return ESC_ECONFIG;
 	if (strncmp(s, "unix:", 5) == 0) {
 		l->kind = RECD_LISTEN_UNIX;
 		if (s[5] != '/')
-			return perr(p, "Listen unix: needs an absolute path, "
+			return cfg_error(p, "Listen unix: needs an absolute path, "
 			    "not \"%s\"", s + 5);
 		if (strlen(s + 5) >= 108)
-			return perr(p, "unix socket path is too long (at most "
+			return cfg_error(p, "unix socket path is too long (at most "
 			    "107 bytes)");
 		strcpy(l->path, s + 5);
 	} else if (strncmp(s, "tls://", 6) == 0) {
@@ -114,81 +89,211 @@ listen_spec(struct parse *p, const char *s)
 			const char *rb = strchr(hp, ']');
 
 			if (rb == NULL || rb[1] != ':')
-				return perr(p, "bad address \"%s\": expected "
+				return cfg_error(p, "bad address \"%s\": expected "
 				    "tls://[IPV6]:PORT", s);
 			if ((size_t)(rb - hp - 1) >= sizeof(l->host))
-				return perr(p, "host name is too long");
+				return cfg_error(p, "host name is too long");
 			memcpy(l->host, hp + 1, rb - hp - 1);
 			colon = rb + 1;
 		} else {
 			colon = strrchr(hp, ':');
 			if (colon == NULL || colon == hp)
-				return perr(p, "bad address \"%s\": expected "
+				return cfg_error(p, "bad address \"%s\": expected "
 				    "tls://HOST:PORT", s);
 			if ((size_t)(colon - hp) >= sizeof(l->host))
-				return perr(p, "host name is too long");
+				return cfg_error(p, "host name is too long");
 			memcpy(l->host, hp, colon - hp);
 		}
 		{
 			unsigned port;
 
 			if (number(p, colon + 1, 1, 65535, "port", &port) < 0)
-				return -1;
+				return ESC_ECONFIG;
 			snprintf(l->port, sizeof(l->port), "%u", port);
 		}
 	} else
-		return perr(p, "unknown Listen address \"%s\": expected "
+		return cfg_error(p, "unknown Listen address \"%s\": expected "
 		    "unix:PATH or tls://HOST:PORT", s);
 	c->nlisten++;
-	return 0;
+	return ESC_OK;
 }
 
-enum kw { K_LISTEN, K_STORE, K_KEY, K_FSYNC, K_CERT, K_TLSKEY, K_CA, K_USER,
-	K_MAXSESS, K_RESUME, K_PIDFILE, K_COMPRESSION, K_CLIENTS, K_HEADS, K_WITNESS,
-	K_NKW };
+/* The config a handler fills, at k->off for shared handlers. */
+#define CFG(obj)	((struct recd_config *)(obj))
+#define FIELD(obj, k)	((char *)(obj) + (k)->off)
 
-static const struct {
-	const char	*name;
-	int		 min, max;	/* argument count */
-} keywords[K_NKW] = {
-	[K_LISTEN] = { "Listen", 1, 1 },
-	[K_STORE] = { "Store", 1, 1 },
-	[K_KEY] = { "SigningKey", 1, 1 },
-	[K_FSYNC] = { "Fsync", 1, 2 },
-	[K_CERT] = { "TLSCertificate", 1, 1 },
-	[K_TLSKEY] = { "TLSKey", 1, 1 },
-	[K_CA] = { "TLSClientCA", 1, 1 },
-	[K_USER] = { "User", 1, 1 },
-	[K_MAXSESS] = { "MaxSessions", 1, 1 },
-	[K_RESUME] = { "ResumeTimeout", 1, 1 },
-	[K_PIDFILE] = { "PidFile", 1, 1 },
-	[K_COMPRESSION] = { "Compression", 1, 1 },
-	[K_CLIENTS] = { "UnixClients", 1, RECD_CLIENTS_MAX },
-	[K_HEADS] = { "TreeHeadInterval", 1, 1 },
-	[K_WITNESS] = { "Witness", 1, 1 },
-};
+static int
+kw_listen(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
+    int ac)
+{
+	(void)k, (void)ac;
+	return listen_spec(p, CFG(obj), av[0]);
+}
+
+/* A file name into the char[512] at k->off. */
+static int
+kw_file(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
+    int ac)
+{
+	(void)ac;
+	return copy(p, FIELD(obj, k), 512, av[0], k->name);
+}
+
+/* An absolute path into the char[512] at k->off. */
+static int
+kw_abs(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
+    int ac)
+{
+	(void)ac;
+	if (av[0][0] != '/')
+		return cfg_error(p, "%s needs an absolute path", k->name);
+	return copy(p, FIELD(obj, k), 512, av[0], k->name);
+}
+
+static int
+kw_fsync(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
+    int ac)
+{
+	struct recd_config *c = CFG(obj);
+
+	(void)k;
+	if (strcasecmp(av[0], "always") == 0 && ac == 1)
+		c->fsync = RECD_FSYNC_ALWAYS;
+	else if (strcasecmp(av[0], "never") == 0 && ac == 1)
+		c->fsync = RECD_FSYNC_NEVER;
+	else if (strcasecmp(av[0], "interval") == 0 && ac == 2) {
+		c->fsync = RECD_FSYNC_INTERVAL;
+		return number(p, av[1], 1, 60000, "Fsync interval (ms)",
+		    &c->fsync_ms);
+	} else
+		return cfg_error(p, "Fsync takes always, interval MS or never");
+	return ESC_OK;
+}
+
+static int
+kw_user(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
+    int ac)
+{
+	(void)k, (void)ac;
+	return copy(p, CFG(obj)->user, sizeof(CFG(obj)->user), av[0], "User");
+}
+
+static int
+kw_max_sessions(struct cfg *p, const struct cfg_keyword *k, void *obj,
+    char **av, int ac)
+{
+	(void)k, (void)ac;
+	return number(p, av[0], 1, 1000000, "MaxSessions",
+	    &CFG(obj)->max_sessions);
+}
+
+static int
+kw_resume_timeout(struct cfg *p, const struct cfg_keyword *k, void *obj,
+    char **av, int ac)
+{
+	(void)k, (void)ac;
+	return number(p, av[0], 1, 86400 * 7, "ResumeTimeout",
+	    &CFG(obj)->resume_timeout);
+}
+
+static int
+kw_compression(struct cfg *p, const struct cfg_keyword *k, void *obj,
+    char **av, int ac)
+{
+	(void)k, (void)ac;
+	if (strcasecmp(av[0], "default") == 0) {
+		CFG(obj)->compression = 0;
+		return ESC_OK;
+	}
+	return number(p, av[0], 1, 19, "Compression (default or a zstd level)",
+	    &CFG(obj)->compression);
+}
 
 /* UnixClients: user names and @group names, resolved now. */
 static int
-clients(struct parse *p, char **w, int nw)
+kw_clients(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
+    int ac)
 {
-	struct recd_config *c = p->cfg;
+	struct recd_config *c = CFG(obj);
 
-	for (int i = 1; i < nw; i++) {
-		if (w[i][0] == '@') {
-			struct group *g = getgrnam(w[i] + 1);
+	(void)k;
+	for (int i = 0; i < ac; i++) {
+		if (av[i][0] == '@') {
+			struct group *g = getgrnam(av[i] + 1);
 			if (g == NULL)
-				return perr(p, "UnixClients: no such group \"%s\"", w[i] + 1);
+				return cfg_error(p, "UnixClients: no such group \"%s\"", av[i] + 1);
 			c->client_gid[c->nclient_gid++] = (unsigned)g->gr_gid;
 		} else {
-			struct passwd *pw = getpwnam(w[i]);
+			struct passwd *pw = getpwnam(av[i]);
 			if (pw == NULL)
-				return perr(p, "UnixClients: no such user \"%s\"", w[i]);
+				return cfg_error(p, "UnixClients: no such user \"%s\"", av[i]);
 			c->client_uid[c->nclient_uid++] = (unsigned)pw->pw_uid;
 		}
 	}
-	return 0;
+	return ESC_OK;
 }
+
+static int
+kw_heads(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
+    int ac)
+{
+	size_t n = strlen(av[0]);
+
+	(void)k, (void)ac;
+	if (n > 1 && av[0][n - 1] == 's')	/* "60s" */
+		av[0][n - 1] = '\0';
+	return number(p, av[0], 0, 86400, "TreeHeadInterval (seconds, "
+	    "0: only at session closes)", &CFG(obj)->head_interval);
+}
+
+static int
+kw_witness(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
+    int ac)
+{
+	(void)ac;
+	if (av[0][0] != '/')
+		return cfg_error(p, "Witness needs an absolute path to a "
+		    "command");
+	return copy(p, FIELD(obj, k), 512, av[0], k->name);
+}
+
+#define ONE	1, 1, 0, "one argument"
+#define AT(f)	offsetof(struct recd_config, f)
+
+/* escort-recorder.conf(5): one row a keyword; only Listen may repeat.
+ * Handlers that write at k->off write char[512] fields. */
+static const struct cfg_keyword recd_keywords[] = {
+	{ "Listen", kw_listen, 1, 1, 1, "one argument", 0 },
+	{ "Store", kw_abs, ONE, AT(store) },
+	{ "SigningKey", kw_file, ONE, AT(signing_key) },
+	{ "Fsync", kw_fsync, 1, 2, 0, "always, interval MS or never", 0 },
+	{ "TLSCertificate", kw_file, ONE, AT(tls_cert) },
+	{ "TLSKey", kw_file, ONE, AT(tls_key) },
+	{ "TLSClientCA", kw_file, ONE, AT(tls_client_ca) },
+	{ "User", kw_user, ONE, 0 },
+	{ "MaxSessions", kw_max_sessions, ONE, 0 },
+	{ "ResumeTimeout", kw_resume_timeout, ONE, 0 },
+	{ "PidFile", kw_abs, ONE, AT(pid_file) },
+	{ "Compression", kw_compression, ONE, 0 },
+	{ "UnixClients", kw_clients, 1, RECD_CLIENTS_MAX, 0,
+	  "1 to 16 user or @group arguments", 0 },
+	{ "TreeHeadInterval", kw_heads, ONE, 0 },
+	{ "Witness", kw_witness, ONE, AT(witness) },
+};
+
+#undef ONE
+#undef AT
+#undef CFG
+#undef FIELD
+
+_Static_assert(sizeof(((struct recd_config *)0)->store) == 512 &&
+    sizeof(((struct recd_config *)0)->signing_key) == 512 &&
+    sizeof(((struct recd_config *)0)->tls_cert) == 512 &&
+    sizeof(((struct recd_config *)0)->tls_key) == 512 &&
+    sizeof(((struct recd_config *)0)->tls_client_ca) == 512 &&
+    sizeof(((struct recd_config *)0)->pid_file) == 512 &&
+    sizeof(((struct recd_config *)0)->witness) == 512,
+    "recd_keywords[] rows with an offset name char[512] fields");
 
 int
 recd_config_peer_allowed(const struct recd_config *cfg, unsigned uid, unsigned gid)
@@ -219,150 +324,33 @@ recd_config_peer_allowed(const struct recd_config *cfg, unsigned uid, unsigned g
 	return 0;
 }
 
-/* Applies one configuration line. */
-static int
-keyword(struct parse *p, char **w, int nw)
+/* Whole-file checks: required keywords, and what a tls listener needs. */
+static void
+recd_config_check(struct cfg *p, const struct recd_config *cfg)
 {
-	struct recd_config *c = p->cfg;
-	int k;
+	int i, tls = 0;
 
-	for (k = 0; k < K_NKW; k++)
-		if (strcasecmp(w[0], keywords[k].name) == 0)
-			break;
-	if (k == K_NKW)
-		return perr(p, "unknown keyword \"%s\"", w[0]);
-	if (nw - 1 < keywords[k].min || nw - 1 > keywords[k].max)
-		return perr(p, "%s takes %s argument%s", keywords[k].name,
-		    k == K_FSYNC ? "always, interval MS or never as" :
-		    k == K_CLIENTS ? "1 to 16 user or @group" : "one",
-		    k == K_CLIENTS ? "s" : "");
-	if (k != K_LISTEN && p->seen[k])
-		return perr(p, "%s given twice (first at line %d)",
-		    keywords[k].name, p->seen[k]);
-	p->seen[k] = p->line;
-	switch (k) {
-	case K_LISTEN:
-		return listen_spec(p, w[1]);
-	case K_STORE:
-		if (w[1][0] != '/')
-			return perr(p, "Store needs an absolute path");
-		return copy(p, c->store, sizeof(c->store), w[1], "Store");
-	case K_KEY:
-		return copy(p, c->signing_key, sizeof(c->signing_key), w[1],
-		    "SigningKey");
-	case K_FSYNC:
-		if (strcasecmp(w[1], "always") == 0 && nw == 2)
-			c->fsync = RECD_FSYNC_ALWAYS;
-		else if (strcasecmp(w[1], "never") == 0 && nw == 2)
-			c->fsync = RECD_FSYNC_NEVER;
-		else if (strcasecmp(w[1], "interval") == 0 && nw == 3) {
-			c->fsync = RECD_FSYNC_INTERVAL;
-			return number(p, w[2], 1, 60000, "Fsync interval (ms)",
-			    &c->fsync_ms);
-		} else
-			return perr(p, "Fsync takes always, interval MS or "
-			    "never");
-		return 0;
-	case K_CERT:
-		return copy(p, c->tls_cert, sizeof(c->tls_cert), w[1],
-		    "TLSCertificate");
-	case K_TLSKEY:
-		return copy(p, c->tls_key, sizeof(c->tls_key), w[1], "TLSKey");
-	case K_CA:
-		return copy(p, c->tls_client_ca, sizeof(c->tls_client_ca),
-		    w[1], "TLSClientCA");
-	case K_USER:
-		return copy(p, c->user, sizeof(c->user), w[1], "User");
-	case K_MAXSESS:
-		return number(p, w[1], 1, 1000000, "MaxSessions",
-		    &c->max_sessions);
-	case K_RESUME:
-		return number(p, w[1], 1, 86400 * 7, "ResumeTimeout",
-		    &c->resume_timeout);
-	case K_COMPRESSION:
-		if (strcasecmp(w[1], "default") == 0) {
-			c->compression = 0;
-			return 0;
-		}
-		return number(p, w[1], 1, 19, "Compression (default or a zstd "
-		    "level)", &c->compression);
-	case K_CLIENTS:
-		return clients(p, w, nw);
-	case K_HEADS: {
-		size_t n = strlen(w[1]);
-
-		if (n > 1 && w[1][n - 1] == 's')	/* "60s" */
-			w[1][n - 1] = '\0';
-		return number(p, w[1], 0, 86400, "TreeHeadInterval (seconds, "
-		    "0: only at session closes)", &c->head_interval);
-	}
-	case K_WITNESS:
-		if (w[1][0] != '/')
-			return perr(p, "Witness needs an absolute path to a "
-			    "command");
-		return copy(p, c->witness, sizeof(c->witness), w[1], "Witness");
-	case K_PIDFILE:
-		if (w[1][0] != '/')
-			return perr(p, "PidFile needs an absolute path");
-		return copy(p, c->pid_file, sizeof(c->pid_file), w[1],
-		    "PidFile");
-	}
-	return 0;
-}
-
-/* Splits line into words; "double quoted" words may hold spaces. */
-static int
-split(struct parse *p, char *line, char **w, int *nw)
-{
-	char *s = line, *o;
-
-	*nw = 0;
-	for (;;) {
-		while (*s == ' ' || *s == '\t' || *s == '\r')
-			s++;
-		if (*s == '\0' || *s == '#' || *s == '\n')
-			return 0;
-		if (*nw == MAX_WORDS)
-			return perr(p, "too many words");
-		if (*s == '"') {
-			w[(*nw)++] = o = ++s;
-			while (*s != '"') {
-				if (*s == '\0' || *s == '\n')
-					return perr(p, "unterminated quote");
-				if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
-					s++;
-				*o++ = *s++;
-			}
-			s++;
-			*o = '\0';
-			if (*s != '\0' && !isspace((unsigned char)*s))
-				return perr(p, "text after a closing quote");
-			if (*s != '\0')
-				s++;
-			continue;
-		}
-		w[(*nw)++] = s;
-		while (*s != '\0' && !isspace((unsigned char)*s) && *s != '#')
-			s++;
-		if (*s == '#') {
-			*s = '\0';
-			return 0;
-		}
-		if (*s == '\0')
-			return 0;
-		*s++ = '\0';
-	}
+	if (cfg->nlisten == 0 && !cfg_seen(p, "Listen"))
+		cfg_error(p, "no Listen line");
+	if (cfg->store[0] == '\0' && !cfg_seen(p, "Store"))
+		cfg_error(p, "no Store line");
+	if (cfg->signing_key[0] == '\0' && !cfg_seen(p, "SigningKey"))
+		cfg_error(p, "no SigningKey line");
+	for (i = 0; i < cfg->nlisten; i++)
+		if (cfg->listen[i].kind == RECD_LISTEN_TLS)
+			tls = cfg->listen[i].line;
+	if (tls && (cfg->tls_cert[0] == '\0' || cfg->tls_key[0] == '\0' ||
+	    cfg->tls_client_ca[0] == '\0'))
+		cfg_error_at(p, tls, "a tls listener needs TLSCertificate, "
+		    "TLSKey and TLSClientCA");
 }
 
 int
 recd_config_load(const char *path, struct recd_config *cfg, char *err,
     size_t errlen)
 {
-	struct parse p = { .file = path, .err = err, .errlen = errlen,
-	    .cfg = cfg };
-	char line[4096], *w[MAX_WORDS];
-	FILE *f;
-	int nw, rc = -1, i, tls = 0;
+	struct cfg p;
+	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->fsync = RECD_FSYNC_INTERVAL;
@@ -371,49 +359,13 @@ recd_config_load(const char *path, struct recd_config *cfg, char *err,
 	cfg->resume_timeout = 600;
 	cfg->head_interval = 60;
 	snprintf(cfg->file, sizeof(cfg->file), "%s", path);
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	cfg_init(&p, path, err, errlen);
+	rc = cfg_read(&p, recd_keywords,
+	    sizeof(recd_keywords) / sizeof(recd_keywords[0]), cfg);
+	if (rc == ESC_ENOMEM)
+		cfg_error(&p, "out of memory");
+	if (rc != ESC_OK)
 		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		p.line++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			perr(&p, "line too long");
-			goto out;
-		}
-		if (split(&p, line, w, &nw) < 0)
-			goto out;
-		if (nw > 0 && keyword(&p, w, nw) < 0)
-			goto out;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto out;
-	}
-	p.line++;
-	if (cfg->nlisten == 0) {
-		snprintf(err, errlen, "%s: no Listen line", path);
-		goto out;
-	}
-	if (cfg->store[0] == '\0') {
-		snprintf(err, errlen, "%s: no Store line", path);
-		goto out;
-	}
-	if (cfg->signing_key[0] == '\0') {
-		snprintf(err, errlen, "%s: no SigningKey line", path);
-		goto out;
-	}
-	for (i = 0; i < cfg->nlisten; i++)
-		if (cfg->listen[i].kind == RECD_LISTEN_TLS)
-			tls = cfg->listen[i].line;
-	if (tls && (cfg->tls_cert[0] == '\0' || cfg->tls_key[0] == '\0' ||
-	    cfg->tls_client_ca[0] == '\0')) {
-		snprintf(err, errlen, "%s:%d: a tls listener needs "
-		    "TLSCertificate, TLSKey and TLSClientCA", path, tls);
-		goto out;
-	}
-	rc = 0;
-out:
-	fclose(f);
-	return rc;
+	recd_config_check(&p, cfg);
+	return cfg_nerrors(&p) > 0 ? -1 : 0;
 }

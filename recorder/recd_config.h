@@ -25,7 +25,8 @@
  *	Witness /PATH/TO/COMMAND		(run with each tree head
  *						 line on stdin)
  *
- * Errors are reported as "FILE:LINE: message".
+ * Read by common/cfg: a keyword given twice is an error, except Listen.
+ * Every problem of a file is reported, each as "FILE:LINE: message".
  */
 #ifndef RECORDER_RECD_CONFIG_H
 #define RECORDER_RECD_CONFIG_H
@@ -82,7 +83,8 @@ int	recd_config_peer_allowed(const struct recd_config *cfg, unsigned uid,
 
 /*
  * Reads and checks the file at path into *cfg (zeroed first).  Returns 0,
- * or -1 with "FILE:LINE: message" (or "FILE: message") in err.
+ * or -1 with every problem in err, one "FILE:LINE: message" (or "FILE:
+ * message") a line, newline-separated, no trailing newline.
  */
 int	recd_config_load(const char *path, struct recd_config *cfg,
 	    char *err, size_t errlen);

@@ -8,7 +8,7 @@
 
 #include <openssl/crypto.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 #include "recorder/event.h"
 #include "recorder/journal.h"
 #include "recorder/rec_error.h"
@@ -16,7 +16,7 @@
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
 #include "recorder/seal.h"
-#include "recorder/tlsl.h"
+#include "common/tlsl.h"
 #include "recorder/wire.h"
 
 #define READ_CHUNK	(256u << 10)

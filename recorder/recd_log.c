@@ -4,6 +4,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "recorder/recd_log.h"
 
 static int log_fg = 1;
@@ -29,15 +30,16 @@ recd_log(int level, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	if (log_fg) {
-		struct timespec ts;
+		uint64_t now = clock_wall_ns();
+		time_t sec = clock_ns_sec(now);
 		struct tm tm;
 		char when[32];
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
+		gmtime_r(&sec, &tm);
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
-		fprintf(stderr, "escort-recorder %s.%03ld %s: ", when,
-		    ts.tv_nsec / 1000000, names[level & 7]);
+		fprintf(stderr, "escort-recorder %s.%03u %s: ", when,
+		    (unsigned)(now % CLOCK_NS_PER_SEC / CLOCK_NS_PER_MS),
+		    names[level & 7]);
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 	} else

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 #include "recorder/journal.h"
 #include "recorder/rec_error.h"
 #include "recorder/recd_log.h"

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 #include "recorder/ev_end.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"

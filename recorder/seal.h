@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 
 #define SEAL_HASH_LEN	32
 #define SEAL_SIG_LEN	64

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 #include "recorder/segment.h"
 
 struct segf {

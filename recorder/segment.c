@@ -1,7 +1,7 @@
 /* segment.c: segment framing (see segment.h). */
 #include <string.h>
 
-#include "recorder/crc32c.h"
+#include "common/crc32c.h"
 #include "recorder/rec_error.h"
 #include "recorder/segment.h"
 

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 #include "recorder/seal.h"
 
 #define SEG_MAGIC	"ESG1"

@@ -7,7 +7,8 @@
 
 #include <openssl/crypto.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
+#include "common/clock.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/sender.h"
@@ -185,13 +186,9 @@ add_event(struct sender *s, uint64_t t_ns, uint16_t type, uint32_t channel,
 static uint64_t
 now_ns(const struct sender *s)
 {
-	struct timespec t;
-	int64_t ns;
+	uint64_t now = clock_mono_ns(), start = clock_ts_ns(&s->start);
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	ns = (int64_t)(t.tv_sec - s->start.tv_sec) * 1000000000 +
-	    (t.tv_nsec - s->start.tv_nsec);
-	return ns < 0 ? 0 : (uint64_t)ns;
+	return now > start ? now - start : 0;
 }
 
 int

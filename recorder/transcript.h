@@ -56,7 +56,7 @@ struct tw_state {
 int tw_make_id(char *out, size_t outsz);
 
 /* Returns 1 when id is a valid session id: 1..SEAL_ID_MAX bytes of
- * [A-Za-z0-9._-], not starting with '.', and not "journal". */
+ * [A-Za-z0-9._-], not starting with '.', and not "journal" (sessid_valid). */
 int tw_id_valid(const char *id);
 
 /* Path of a session file into out: STORE/sessions/ID.est.

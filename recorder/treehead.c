@@ -7,7 +7,7 @@
 
 #include <openssl/evp.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 #include "recorder/rec_error.h"
 #include "recorder/treehead.h"
 

@@ -12,6 +12,8 @@
 #include <openssl/rand.h>
 #include <zstd.h>
 
+#include "common/clock.h"
+#include "common/sessid.h"
 #include "recorder/journal.h"
 #include "recorder/rec_error.h"
 #include "recorder/segment.h"
@@ -50,37 +52,20 @@ struct tw {
 uint64_t
 tw_now_mono(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 uint64_t
 tw_now_wall(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return clock_wall_ns();
 }
 
 int
 tw_id_valid(const char *id)
 {
-	size_t i, n = strlen(id);
-
-	if (n == 0 || n > SEAL_ID_MAX || id[0] == '.' ||
-	    strcmp(id, "journal") == 0)	/* the journal's own chain id */
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = id[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
+	_Static_assert(SEAL_ID_MAX == SESSID_MAX, "one session-id length");
+	return sessid_valid(id, strlen(id));
 }
 
 int

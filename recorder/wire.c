@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/sessid.h"
 #include "recorder/rec_error.h"
 #include "recorder/wire.h"
 
@@ -85,17 +86,8 @@ putn(uint8_t *p, const void *src, size_t n)
 int
 wire_id_valid(const char *id, size_t len)
 {
-	size_t i;
-
-	if (len == 0 || len > WIRE_ID_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		char c = id[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return id[0] != '.';
+	_Static_assert(WIRE_ID_MAX == SESSID_MAX, "one session-id length");
+	return sessid_valid(id, len);
 }
 
 /* Printable ASCII or UTF-8 continuation bytes, tabs allowed; no controls. */

@@ -144,7 +144,7 @@ long	wire_size(const struct wire_msg *m);
  */
 void	wire_put_header(uint8_t *out, int type, uint32_t body_len);
 
-/* Returns 1 when id[0..len) is a valid session id, else 0. */
+/* Returns 1 when id[0..len) is a valid session id (sessid_valid), else 0. */
 int	wire_id_valid(const char *id, size_t len);
 
 #endif /* RECORDER_WIRE_H */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
 #include "replay/replay.h"
@@ -14,12 +15,10 @@
 static void
 play_sleep(double s)
 {
-	struct timespec ts;
+	struct timespec ts = clock_secs_ts(s);
 
 	if (s <= 0)
 		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }

@@ -4,12 +4,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "replay/replay.h"
 
 void
 replay_time(uint64_t wall_ns, char *out, size_t outsz)
 {
-	time_t t = (time_t)(wall_ns / 1000000000u);
+	time_t t = clock_ns_sec(wall_ns);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
@@ -29,7 +30,7 @@ replay_parse_time(const char *s, uint64_t *ns)
 		v = strtoull(s + 1, &end, 10);
 		if (end == s + 1 || *end != '\0')
 			return -1;
-		*ns = v * 1000000000ull;
+		*ns = clock_sec_ns(v);
 		return 0;
 	}
 	memset(&tm, 0, sizeof(tm));
@@ -57,7 +58,7 @@ replay_parse_time(const char *s, uint64_t *ns)
 	tm.tm_mon -= 1;
 	if ((t = timegm(&tm)) == (time_t)-1)
 		return -1;
-	*ns = (uint64_t)t * 1000000000ull;
+	*ns = clock_sec_ns((uint64_t)t);
 	return 0;
 }
 

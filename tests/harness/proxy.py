@@ -7,7 +7,7 @@ keys, all in the test's temp dir (harness.core.Env).
         r = w.ssh("alice", "web01", "echo hi")
         assert r.returncode == 0
 """
-import os, pwd, signal, subprocess, time
+import os, pwd, re, signal, subprocess, time
 from harness.core import (Env, bin_path, free_port, port_open, unix_socket_open, wait_for,
                           ssh_base)
 
@@ -110,17 +110,18 @@ target web01 {
         if start_recorder:
             self.start_recorder()
         self.port = free_port()
+        # a keyword may be given once: one named in extra_conf replaces its default here
+        defaults = "".join("%s %s\n" % kv for kv in (("Workers", 2), ("LoginGraceTime", 10),
+                                                      ("RecorderTimeout", 5))
+                           if not re.search(r"(?im)^\s*%s\s" % kv[0], extra_conf))
         self.conf = env.write("proxy.conf", """Listen 127.0.0.1:%d
 HostKey %s
 Policy %s
 %s
 StateDir %s
-Workers 2
-LoginGraceTime 10
-RecorderTimeout 5
-%s
+%s%s
 """ % (self.port, self.hostkey_key, self.policy_path, recorder_line, env.path("state", "x")[:-2],
-            extra_conf))
+            defaults, extra_conf))
         self.proxy = env.start("escort-proxy", [bin_path("escort-proxy"), "-d", "-f", self.conf])
         wait_for(lambda: port_open(self.port) or not self.proxy.alive(), 10, what="proxy to listen")
         assert self.proxy.alive(), "proxy died:\n" + self.proxy.log()

@@ -21,11 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/sender.h"
-#include "recorder/tlsl.h"
+#include "common/tlsl.h"
 
 struct opts {
 	const char	*server;

@@ -138,6 +138,34 @@ test_errors(void **state)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, err,
 			    t[i].want);
 	}
+	/* every problem in one run, one FILE:LINE: message a line, in order */
+	{
+		static const char *const want[] = { ":1: unknown Listen address",
+		    ":5: Fsync takes always, interval MS or never",
+		    ":6: unknown keyword \"Colour\"",
+		    ":7: MaxSessions given twice (first at line 4)",
+		    ": no SigningKey line" };
+		char *line = err, *next;
+
+		/* a Listen given wrongly is not also "missing"; SigningKey is */
+		assert_int_equal(load("Listen tcp://h:1\nStore /s\n"
+		    "#\nMaxSessions 2\nFsync\nColour red\nMaxSessions 3\n", &c,
+		    err, sizeof(err)), -1);
+		assert_int_equal(c.max_sessions, 2);
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			assert_non_null(line);
+			next = strchr(line, '\n');
+			if (next != NULL)
+				*next++ = '\0';
+			if (strncmp(line, path, strlen(path)) != 0 ||
+			    strncmp(line + strlen(path), want[i],
+			    strlen(want[i])) != 0)
+				fail_msg("line %zu: got \"%s\", want \"%s\"",
+				    i, line, want[i]);
+			line = next;
+		}
+		assert_null(line);
+	}
 	assert_int_equal(recd_config_load("/nonexistent/rec.conf", &c, err,
 	    sizeof(err)), -1);
 	assert_string_equal(err, "/nonexistent/rec.conf: No such file or "

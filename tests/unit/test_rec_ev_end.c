@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "recorder/buf.h"
+#include "common/buf.h"
 #include "recorder/ev_end.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"

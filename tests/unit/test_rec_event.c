@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "recorder/buf.h"
-#include "recorder/crc32c.h"
+#include "common/buf.h"
+#include "common/crc32c.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recorder/buf.h"
-#include "recorder/rec_error.h"
+#include "common/buf.h"
+#include "common/esc_error.h"
 
 static size_t
 buf_limit(const struct buf *b)
@@ -83,15 +83,15 @@ buf_ensure(struct buf *b, size_t n)
 	uint8_t *nd;
 
 	if (b->view)
-		return REC_ESTATE;
+		return ESC_ESTATE;
 	if (n > buf_limit(b) - buf_len(b))
-		return REC_ETOOBIG;
+		return ESC_ETOOBIG;
 	if (b->cap - b->wpos >= n)
-		return REC_OK;
+		return ESC_OK;
 	/* Reuse consumed room when that suffices for at least half the block. */
 	if (b->rpos > 0 && b->cap - buf_len(b) >= n && b->rpos >= b->cap / 2) {
 		buf_compact(b);
-		return REC_OK;
+		return ESC_OK;
 	}
 	buf_compact(b);
 	need = b->wpos + n;
@@ -99,10 +99,10 @@ buf_ensure(struct buf *b, size_t n)
 	while (ncap < need)
 		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
 	if ((nd = realloc(b->data, ncap)) == NULL)
-		return REC_ENOMEM;
+		return ESC_ENOMEM;
 	b->data = nd;
 	b->cap = ncap;
-	return REC_OK;
+	return ESC_OK;
 }
 
 int
@@ -110,11 +110,11 @@ buf_reserve(struct buf *b, size_t n, uint8_t **p)
 {
 	int r;
 
-	if ((r = buf_ensure(b, n)) != REC_OK)
+	if ((r = buf_ensure(b, n)) != ESC_OK)
 		return r;
 	*p = b->data + b->wpos;
 	b->wpos += n;
-	return REC_OK;
+	return ESC_OK;
 }
 
 int
@@ -124,11 +124,11 @@ buf_put(struct buf *b, const void *p, size_t n)
 	int r;
 
 	if (n == 0)
-		return b->view ? REC_ESTATE : REC_OK;
-	if ((r = buf_reserve(b, n, &d)) != REC_OK)
+		return b->view ? ESC_ESTATE : ESC_OK;
+	if ((r = buf_reserve(b, n, &d)) != ESC_OK)
 		return r;
 	memcpy(d, p, n);
-	return REC_OK;
+	return ESC_OK;
 }
 
 int
@@ -176,11 +176,11 @@ int
 buf_get_bytes(struct buf *b, size_t n, const uint8_t **p)
 {
 	if (buf_len(b) < n)
-		return REC_ETRUNC;
+		return ESC_ETRUNC;
 	if (p != NULL)
 		*p = b->data ? b->data + b->rpos : NULL;
 	b->rpos += n;
-	return REC_OK;
+	return ESC_OK;
 }
 
 int
@@ -189,11 +189,11 @@ buf_get(struct buf *b, void *out, size_t n)
 	const uint8_t *p;
 	int r;
 
-	if ((r = buf_get_bytes(b, n, &p)) != REC_OK)
+	if ((r = buf_get_bytes(b, n, &p)) != ESC_OK)
 		return r;
 	if (out != NULL && n > 0)
 		memcpy(out, p, n);
-	return REC_OK;
+	return ESC_OK;
 }
 
 int
@@ -214,7 +214,7 @@ buf_get_u16(struct buf *b, uint16_t *v)
 	const uint8_t *p;
 	int r;
 
-	if ((r = buf_get_bytes(b, 2, &p)) == REC_OK)
+	if ((r = buf_get_bytes(b, 2, &p)) == ESC_OK)
 		*v = buf_ld16(p);
 	return r;
 }
@@ -225,7 +225,7 @@ buf_get_u32(struct buf *b, uint32_t *v)
 	const uint8_t *p;
 	int r;
 
-	if ((r = buf_get_bytes(b, 4, &p)) == REC_OK)
+	if ((r = buf_get_bytes(b, 4, &p)) == ESC_OK)
 		*v = buf_ld32(p);
 	return r;
 }
@@ -236,7 +236,7 @@ buf_get_u64(struct buf *b, uint64_t *v)
 	const uint8_t *p;
 	int r;
 
-	if ((r = buf_get_bytes(b, 8, &p)) == REC_OK)
+	if ((r = buf_get_bytes(b, 8, &p)) == ESC_OK)
 		*v = buf_ld64(p);
 	return r;
 }

@@ -1,4 +1,4 @@
-/* Unit tests for recorder/tlsl: two tlsl objects talk through memory only
+/* Unit tests for common/tlsl: two tlsl objects talk through memory only
  * (mutual TLS handshake, data both ways), and the refusals a recorder and a
  * proxy rely on: no client certificate, a client certificate or a server
  * certificate from another CA, a server certificate for another address. */
@@ -16,10 +16,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "recorder/rec_error.h"
-#include "recorder/tlsl.h"
+#include "common/esc_error.h"
+#include "common/tlsl.h"
 
-static char dir[] = "/tmp/test_rec_tlsl.XXXXXX";
+static char dir[] = "/tmp/test_common_tlsl.XXXXXX";
 
 struct pki {
 	char	 cert[128];
@@ -129,13 +129,13 @@ move(struct tlsl *a, struct tlsl *b)
 	int r;
 
 	if (n == 0)
-		return REC_OK;
+		return ESC_OK;
 	r = tlsl_feed(b, p, n);
 	tlsl_consume(a, n);
 	return r;
 }
 
-/* Runs the handshake; returns REC_OK or the first failure (*who: 's'/'c'). */
+/* Runs the handshake; returns ESC_OK or the first failure (*who: 's'/'c'). */
 static int
 handshake(struct tlsl *c, struct tlsl *s, char *who)
 {
@@ -143,19 +143,19 @@ handshake(struct tlsl *c, struct tlsl *s, char *who)
 
 	tlsl_feed(c, NULL, 0);
 	for (int i = 0; i < 20; i++) {
-		if ((r = move(c, s)) != REC_OK) {
+		if ((r = move(c, s)) != ESC_OK) {
 			*who = 's';
 			return r;
 		}
-		if ((r = move(s, c)) != REC_OK) {
+		if ((r = move(s, c)) != ESC_OK) {
 			*who = 'c';
 			return r;
 		}
 		if (tlsl_ready(c) && tlsl_ready(s))
-			return REC_OK;
+			return ESC_OK;
 	}
 	*who = '?';
-	return REC_ETIMEDOUT;
+	return ESC_ESTATE;	/* no handshake after 20 rounds */
 }
 
 static void
@@ -167,11 +167,11 @@ pair(const char *cert, const char *key, const char *client_ca_for_server,
 	char err[512];
 
 	assert_int_equal(tlsl_ctx_server(server_cert, server_key,
-	    client_ca_for_server, sc, err, sizeof(err)), REC_OK);
+	    client_ca_for_server, sc, err, sizeof(err)), ESC_OK);
 	assert_int_equal(tlsl_ctx_client(ca_for_client, cert, key, cc, err,
-	    sizeof(err)), REC_OK);
-	assert_int_equal(tlsl_new(*sc, NULL, s), REC_OK);
-	assert_int_equal(tlsl_new(*cc, name, c), REC_OK);
+	    sizeof(err)), ESC_OK);
+	assert_int_equal(tlsl_new(*sc, NULL, s), ESC_OK);
+	assert_int_equal(tlsl_new(*cc, name, c), ESC_OK);
 }
 
 static void
@@ -198,26 +198,26 @@ test_mutual_tls_in_memory(void **state)
 	pair(client.cert, client.key, ca.cert, ca.cert, server.cert,
 	    server.key, "127.0.0.1", &cc, &sc, &c, &s);
 	/* written before the handshake: held and sent after it */
-	assert_int_equal(tlsl_write(c, "early", 5), REC_OK);
-	assert_int_equal(handshake(c, s, &who), REC_OK);
+	assert_int_equal(tlsl_write(c, "early", 5), ESC_OK);
+	assert_int_equal(handshake(c, s, &who), ESC_OK);
 	assert_string_equal(tlsl_peer_name(s), "proxy1");
 	assert_string_equal(tlsl_peer_name(c), "recorder");
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 7);
-	assert_int_equal(tlsl_write(c, big, sizeof(big)), REC_OK);
-	assert_int_equal(move(c, s), REC_OK);
+	assert_int_equal(tlsl_write(c, big, sizeof(big)), ESC_OK);
+	assert_int_equal(move(c, s), ESC_OK);
 	while ((n = tlsl_read(s, got + have, sizeof(got) - have)) > 0)
 		have += (size_t)n;
 	assert_int_equal(n, 0);
 	assert_int_equal(have, 5 + sizeof(big));
 	assert_memory_equal(got, "early", 5);
 	assert_memory_equal(got + 5, big, sizeof(big));
-	assert_int_equal(tlsl_write(s, "ACK", 3), REC_OK);
-	assert_int_equal(move(s, c), REC_OK);
+	assert_int_equal(tlsl_write(s, "ACK", 3), ESC_OK);
+	assert_int_equal(move(s, c), ESC_OK);
 	assert_int_equal(tlsl_read(c, got, sizeof(got)), 3);
 	tlsl_shutdown(c);
-	assert_int_equal(move(c, s), REC_OK);
-	assert_int_equal(tlsl_read(s, got, sizeof(got)), REC_ECLOSED);
+	assert_int_equal(move(c, s), ESC_OK);
+	assert_int_equal(tlsl_read(s, got, sizeof(got)), ESC_ECLOSED);
 	done(cc, sc, c, s);
 }
 
@@ -233,17 +233,17 @@ test_refusals(void **state)
 	/* no client certificate: the server refuses */
 	pair(NULL, NULL, ca.cert, ca.cert, server.cert, server.key,
 	    "127.0.0.1", &cc, &sc, &c, &s);
-	assert_int_equal(handshake(c, s, &who), REC_ETLS);
+	assert_int_equal(handshake(c, s, &who), ESC_ETLS);
 	assert_int_equal(who, 's');
 	assert_non_null(strstr(tlsl_error(s), "certificate"));
 	assert_false(tlsl_ready(s));
-	assert_int_equal(tlsl_read(s, b, sizeof(b)), REC_ETLS);
+	assert_int_equal(tlsl_read(s, b, sizeof(b)), ESC_ETLS);
 	done(cc, sc, c, s);
 
 	/* a client certificate from another CA */
 	pair(stranger.cert, stranger.key, ca.cert, ca.cert, server.cert,
 	    server.key, "127.0.0.1", &cc, &sc, &c, &s);
-	assert_int_equal(handshake(c, s, &who), REC_ETLS);
+	assert_int_equal(handshake(c, s, &who), ESC_ETLS);
 	assert_int_equal(who, 's');
 	assert_non_null(strstr(tlsl_error(s), "certificate verify failed"));
 	done(cc, sc, c, s);
@@ -251,7 +251,7 @@ test_refusals(void **state)
 	/* a recorder certificate the proxy's CA did not sign */
 	pair(client.cert, client.key, ca.cert, other_ca.cert, server.cert,
 	    server.key, "127.0.0.1", &cc, &sc, &c, &s);
-	assert_int_equal(handshake(c, s, &who), REC_ETLS);
+	assert_int_equal(handshake(c, s, &who), ESC_ETLS);
 	assert_int_equal(who, 'c');
 	assert_non_null(strstr(tlsl_error(c), "certificate verify failed"));
 	done(cc, sc, c, s);
@@ -259,7 +259,7 @@ test_refusals(void **state)
 	/* a recorder certificate for another address */
 	pair(client.cert, client.key, ca.cert, ca.cert, wrong_ip.cert,
 	    wrong_ip.key, "127.0.0.1", &cc, &sc, &c, &s);
-	assert_int_equal(handshake(c, s, &who), REC_ETLS);
+	assert_int_equal(handshake(c, s, &who), ESC_ETLS);
 	assert_int_equal(who, 'c');
 	assert_non_null(strstr(tlsl_error(c), "IP address mismatch"));
 	done(cc, sc, c, s);
@@ -273,11 +273,11 @@ test_bad_files(void **state)
 	char err[512];
 
 	assert_int_equal(tlsl_ctx_server("/nonexistent.pem", server.key,
-	    ca.cert, &x, err, sizeof(err)), REC_ETLS);
+	    ca.cert, &x, err, sizeof(err)), ESC_ETLS);
 	assert_null(x);
 	assert_non_null(strstr(err, "/nonexistent.pem"));
 	assert_int_equal(tlsl_ctx_server(server.cert, client.key, ca.cert, &x,
-	    err, sizeof(err)), REC_ETLS);
+	    err, sizeof(err)), ESC_ETLS);
 	assert_non_null(strstr(err, client.key));
 }
 

@@ -11,12 +11,12 @@
  * file (mutual TLS); a client context verifies the server against a CA file
  * and presents its own certificate.  TLS 1.2 is the minimum.
  *
- * Functions return REC_OK or a negative REC_E* code; REC_ETLS comes with a
+ * Functions return ESC_OK or a negative ESC_E* code; ESC_ETLS comes with a
  * message readable through tlsl_error() (or, for contexts, in err).
  * A struct tlsl_ctx may be shared by many struct tlsl; it must outlive them.
  */
-#ifndef RECORDER_TLSL_H
-#define RECORDER_TLSL_H
+#ifndef ESCORT_TLSL_H
+#define ESCORT_TLSL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +25,7 @@ struct tlsl_ctx;
 struct tlsl;
 
 /* Server context: certificate chain and key (PEM), clients must present a
- * certificate signed by client_ca.  Returns REC_OK, or REC_ETLS with the
+ * certificate signed by client_ca.  Returns ESC_OK, or ESC_ETLS with the
  * file and reason in err. */
 int	tlsl_ctx_server(const char *cert, const char *key,
 	    const char *client_ca, struct tlsl_ctx **out, char *err,
@@ -44,17 +44,17 @@ void	tlsl_ctx_free(struct tlsl_ctx *c);
 int	tlsl_new(struct tlsl_ctx *c, const char *servername, struct tlsl **out);
 void	tlsl_free(struct tlsl *t);
 
-/* Gives bytes received from the network.  Returns REC_OK, REC_ETLS (the
- * handshake or a record failed: see tlsl_error) or REC_ENOMEM. */
+/* Gives bytes received from the network.  Returns ESC_OK, ESC_ETLS (the
+ * handshake or a record failed: see tlsl_error) or ESC_ENOMEM. */
 int	tlsl_feed(struct tlsl *t, const void *p, size_t n);
 
 /* Reads decrypted bytes into buf[0..cap).  Returns the count (> 0), 0 when
- * none are ready yet, REC_ECLOSED after the peer's close_notify, or
- * REC_ETLS.  Drives the handshake as needed. */
+ * none are ready yet, ESC_ECLOSED after the peer's close_notify, or
+ * ESC_ETLS.  Drives the handshake as needed. */
 long	tlsl_read(struct tlsl *t, void *buf, size_t cap);
 
 /* Encrypts p[0..n) (all of it, possibly buffered until the handshake is
- * done).  Returns REC_OK or REC_ETLS/REC_ENOMEM. */
+ * done).  Returns ESC_OK or ESC_ETLS/ESC_ENOMEM. */
 int	tlsl_write(struct tlsl *t, const void *p, size_t n);
 
 /* Bytes to send to the network: points *p at them and returns the count.

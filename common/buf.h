@@ -4,13 +4,13 @@
  * A struct buf holds bytes [rpos, wpos) of a heap block of `cap` bytes.
  * Writers append at wpos, readers consume from rpos.  The number of unread
  * bytes never exceeds `max`: an append that would pass it fails with
- * REC_ETOOBIG and leaves the buffer unchanged.  Every reader checks the
- * length first and fails with REC_ETRUNC (nothing consumed) when short.
+ * ESC_ETOOBIG and leaves the buffer unchanged.  Every reader checks the
+ * length first and fails with ESC_ETRUNC (nothing consumed) when short.
  * Integers are big-endian (network order) everywhere.
  *
  * Ownership: the buffer owns its block (buf_free releases it) unless it was
  * made by buf_view(), which wraps caller memory read-only: appends then fail
- * with REC_ESTATE and buf_free only forgets the pointer.  Pointers returned
+ * with ESC_ESTATE and buf_free only forgets the pointer.  Pointers returned
  * by buf_ptr(), buf_get_bytes() or buf_reserve() stay valid until the next
  * call that appends to, compacts, resets or frees the buffer.
  *
@@ -53,7 +53,7 @@ uint8_t *buf_mutable_ptr(struct buf *b);
 
 /* Ensures room for n more bytes and returns a pointer to them in *p; the
  * bytes count as written at once (fill them before the next call).
- * Returns REC_OK, REC_ETOOBIG (over max), REC_ENOMEM or REC_ESTATE (view). */
+ * Returns ESC_OK, ESC_ETOOBIG (over max), ESC_ENOMEM or ESC_ESTATE (view). */
 int buf_reserve(struct buf *b, size_t n, uint8_t **p);
 
 /* Ensures capacity for n more bytes without writing; same errors. */
@@ -69,7 +69,7 @@ int buf_put_u64(struct buf *b, uint64_t v);
 /* Removes the last n written bytes (n <= buf_len). */
 void buf_unput(struct buf *b, size_t n);
 
-/* Consume from the front.  Return REC_OK or REC_ETRUNC (nothing consumed). */
+/* Consume from the front.  Return ESC_OK or ESC_ETRUNC (nothing consumed). */
 int buf_get_u8(struct buf *b, uint8_t *v);
 int buf_get_u16(struct buf *b, uint16_t *v);
 int buf_get_u32(struct buf *b, uint32_t *v);

@@ -2,7 +2,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "recorder/crc32c.h"
+#include "common/crc32c.h"
 
 static uint32_t crc32c_table[8][256];
 static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;

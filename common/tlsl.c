@@ -8,9 +8,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "recorder/buf.h"
-#include "recorder/rec_error.h"
-#include "recorder/tlsl.h"
+#include "common/buf.h"
+#include "common/esc_error.h"
+#include "common/tlsl.h"
 
 struct tlsl_ctx {
 	SSL_CTX	*ctx;
@@ -52,22 +52,22 @@ ctx_common(SSL_CTX *c, const char *ca, const char *cert, const char *key,
 	    SSL_MODE_ENABLE_PARTIAL_WRITE);
 	if (cert != NULL && SSL_CTX_use_certificate_chain_file(c, cert) != 1) {
 		ssl_reason(err, errlen, cert);
-		return REC_ETLS;
+		return ESC_ETLS;
 	}
 	if (key != NULL && SSL_CTX_use_PrivateKey_file(c, key,
 	    SSL_FILETYPE_PEM) != 1) {
 		ssl_reason(err, errlen, key);
-		return REC_ETLS;
+		return ESC_ETLS;
 	}
 	if (cert != NULL && key != NULL && SSL_CTX_check_private_key(c) != 1) {
 		ssl_reason(err, errlen, key);
-		return REC_ETLS;
+		return ESC_ETLS;
 	}
 	if (SSL_CTX_load_verify_locations(c, ca, NULL) != 1) {
 		ssl_reason(err, errlen, ca);
-		return REC_ETLS;
+		return ESC_ETLS;
 	}
-	return REC_OK;
+	return ESC_OK;
 }
 
 /* A server or client context. */
@@ -80,15 +80,15 @@ ctx_new(int server, const char *ca, const char *cert, const char *key,
 
 	*out = NULL;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return REC_ENOMEM;
+		return ESC_ENOMEM;
 	t->server = server;
 	t->ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (t->ctx == NULL) {
 		ssl_reason(err, errlen, "SSL_CTX_new");
 		free(t);
-		return REC_ETLS;
+		return ESC_ETLS;
 	}
-	if ((r = ctx_common(t->ctx, ca, cert, key, err, errlen)) != REC_OK) {
+	if ((r = ctx_common(t->ctx, ca, cert, key, err, errlen)) != ESC_OK) {
 		tlsl_ctx_free(t);
 		return r;
 	}
@@ -103,7 +103,7 @@ ctx_new(int server, const char *ca, const char *cert, const char *key,
 	} else
 		SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
 	*out = t;
-	return REC_OK;
+	return ESC_OK;
 }
 
 int
@@ -137,7 +137,7 @@ tlsl_new(struct tlsl_ctx *c, const char *servername, struct tlsl **out)
 
 	*out = NULL;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return REC_ENOMEM;
+		return ESC_ENOMEM;
 	buf_init(&t->out, 0);
 	buf_init(&t->plain, 0);
 	t->ssl = SSL_new(c->ctx);
@@ -148,7 +148,7 @@ tlsl_new(struct tlsl_ctx *c, const char *servername, struct tlsl **out)
 		BIO_free(t->wbio);
 		SSL_free(t->ssl);
 		free(t);
-		return REC_ENOMEM;
+		return ESC_ENOMEM;
 	}
 	BIO_set_mem_eof_return(t->rbio, -1);
 	SSL_set_bio(t->ssl, t->rbio, t->wbio);	/* SSL owns the BIOs now */
@@ -169,7 +169,7 @@ tlsl_new(struct tlsl_ctx *c, const char *servername, struct tlsl **out)
 		}
 	}
 	*out = t;
-	return REC_OK;
+	return ESC_OK;
 }
 
 void
@@ -192,14 +192,14 @@ drain_wbio(struct tlsl *t)
 	int r, got;
 
 	while ((n = BIO_ctrl_pending(t->wbio)) > 0) {
-		if ((r = buf_reserve(&t->out, n, &p)) != REC_OK)
+		if ((r = buf_reserve(&t->out, n, &p)) != ESC_OK)
 			return r;
 		got = BIO_read(t->wbio, p, (int)n);
 		buf_unput(&t->out, got > 0 ? n - (size_t)got : n);
 		if (got <= 0)
 			break;
 	}
-	return REC_OK;
+	return ESC_OK;
 }
 
 /* Records why TLS failed (the verify result first) and flushes any alert. */
@@ -223,7 +223,7 @@ tls_fail(struct tlsl *t, int sslerr, const char *what)
 		    sslerr);
 	t->failed = 1;
 	drain_wbio(t);		/* let an alert reach the peer */
-	return REC_ETLS;
+	return ESC_ETLS;
 }
 
 /* Advances the handshake; sends plaintext held for it when done. */
@@ -234,7 +234,7 @@ handshake(struct tlsl *t)
 	X509 *peer;
 
 	if (t->ready)
-		return REC_OK;
+		return ESC_OK;
 	r = SSL_do_handshake(t->ssl);
 	if (r == 1) {
 		t->ready = 1;
@@ -247,7 +247,7 @@ handshake(struct tlsl *t)
 			r = tlsl_write(t, buf_ptr(&t->plain),
 			    buf_len(&t->plain));
 			buf_reset(&t->plain);
-			if (r != REC_OK)
+			if (r != ESC_OK)
 				return r;
 		}
 		return drain_wbio(t);
@@ -262,9 +262,9 @@ int
 tlsl_feed(struct tlsl *t, const void *p, size_t n)
 {
 	if (t->failed)
-		return REC_ETLS;
+		return ESC_ETLS;
 	if (n > 0 && BIO_write(t->rbio, p, (int)n) != (int)n)
-		return REC_ENOMEM;
+		return ESC_ENOMEM;
 	return handshake(t);
 }
 
@@ -274,8 +274,8 @@ tlsl_read(struct tlsl *t, void *out, size_t cap)
 	int r, e;
 
 	if (t->failed)
-		return REC_ETLS;
-	if ((r = handshake(t)) != REC_OK)
+		return ESC_ETLS;
+	if ((r = handshake(t)) != ESC_OK)
 		return r;
 	if (!t->ready)
 		return 0;
@@ -289,7 +289,7 @@ tlsl_read(struct tlsl *t, void *out, size_t cap)
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return 0;
 	if (e == SSL_ERROR_ZERO_RETURN)
-		return REC_ECLOSED;
+		return ESC_ECLOSED;
 	return tls_fail(t, e, "TLS read");
 }
 
@@ -300,7 +300,7 @@ tlsl_write(struct tlsl *t, const void *p, size_t n)
 	int r, e;
 
 	if (t->failed)
-		return REC_ETLS;
+		return ESC_ETLS;
 	if (!t->ready)
 		return buf_put(&t->plain, p, n);
 	while (n > 0) {
@@ -311,10 +311,10 @@ tlsl_write(struct tlsl *t, const void *p, size_t n)
 		}
 		b += r;
 		n -= (size_t)r;
-		if ((r = drain_wbio(t)) != REC_OK)
+		if ((r = drain_wbio(t)) != ESC_OK)
 			return r;
 	}
-	return REC_OK;
+	return ESC_OK;
 }
 
 size_t

@@ -24,7 +24,7 @@
  * headers (pol_int.h, parse_int.h, cmd_int.h, wrap_int.h, keytext.h) are
  * internal: a function they declare is named pol__* and is shared by the
  * library's files only; a helper used in one file is static.  policy/policy.sym
- * lists the exported names; tests/tools/check_symbols.sh fails on any other.
+ * lists the exported names; tests/tools/check_symbols.py fails on any other.
  */
 #ifndef ESCORT_POLICY_H
 #define ESCORT_POLICY_H

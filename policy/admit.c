@@ -105,7 +105,6 @@ policy_admit(struct policy *p, const char *user, const char *target, time_t now,
 	s->policy = policy_ref(p);
 	s->user = u;
 	s->target = t;
-	s->admitted_at = now;
 	size_t namelen = 1;
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pol_rule *r = p->rules[i];

@@ -34,7 +34,6 @@ struct pstate {
 	struct user_int *user;
 	struct target_int *target;
 	struct pol_rule *rule;
-	bool bad_addr;
 	int nerr;
 };
 

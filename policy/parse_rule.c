@@ -322,7 +322,6 @@ stmt_env(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 		pol__perr(S, v[0].line, v[0].col, "'env' given twice in this block");
 	r->env_set = true;
 	r->env_line = v[0].line;
-	r->env_col = v[0].col;
 	if (n == 2 && strcmp(v[1].s, "none") == 0)
 		return;
 	for (int k = 1; k < n; k++) {

@@ -130,7 +130,7 @@ struct pol_rule {
 	bool env_set;			/* an `env` line was given (env none: nenv 0) */
 	const char **env;		/* names and globs of environment variables */
 	size_t nenv, cenv;
-	int env_line, env_col;
+	int env_line;			/* of the `env` line */
 	struct pattern *pats;
 	size_t npats, cpats;
 	const char *reason;

@@ -199,7 +199,6 @@ struct pol_session {
 	struct policy *policy;		/* referenced */
 	const struct pol_user *user;
 	const struct pol_target *target;
-	time_t admitted_at;
 	bool escort_required;		/* an escort must be present */
 	enum pol_shell shell;
 	bool exec;			/* exec requests allowed (each checked) */

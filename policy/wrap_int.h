@@ -95,7 +95,6 @@ struct wrap_optarg {
 struct wrap_opts {
 	size_t first;		/* index of the first operand (n when none) */
 	size_t nops;		/* operands */
-	bool dashdash;		/* a "--" ended the options */
 	bool late;		/* an option followed an operand (permutation) */
 	unsigned acts;		/* 1 << WACT_* seen */
 	struct wrap_optarg arg[WACT_NAMED + 1];	/* argument of the last option per act */

@@ -174,7 +174,6 @@ pol__wrap_opt_parse(const struct wrap_model *m, const struct cword *w, size_t n,
 		const struct cword *x = &w[i];
 		if (pol__wrap_word_is(x, "--") ||
 		    ((m->flags & WRAPF_DASHEND) && pol__wrap_word_is(x, "-"))) {
-			o->dashdash = true;
 			if (o->first == n)
 				o->first = i + 1 < n ? i + 1 : n;
 			o->nops += n - i - 1;

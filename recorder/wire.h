@@ -1,6 +1,6 @@
 /*
- * wire: the escort-recorder protocol, version 2 (see escort-recorder(8),
- * PROTOCOL).  Pure encode/decode, no I/O.
+ * wire: the escort-recorder protocol, version 2 (see the PROTOCOL section of
+ * escort-recorder(8)).  Pure encode/decode, no I/O.
  *
  * Every message is one frame:
  *

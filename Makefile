@@ -91,6 +91,13 @@ benches: $(BENCHES) programs
 check: 
 	bash scripts/check.sh
 
+# Each library exports only the names its NAME.sym lists, or internal ones
+# (pol__*, ...): tests/tools/check_symbols.py, first on archives it builds
+# to show that it fails where it must.
+check-symbols: $(POL_LIB) $(REC_LIB) $(PROXY_LIB)
+	python3 tests/tools/check_symbols.py --self-test
+	python3 tests/tools/check_symbols.py $(BUILD)
+
 bench: programs benches
 	bash tests/bench/run.sh
 
@@ -104,6 +111,6 @@ install: programs
 clean:
 	rm -rf build bin
 
-.PHONY: all programs unit-tests fuzzers benches check bench install clean
+.PHONY: all programs unit-tests fuzzers benches check check-symbols bench install clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -10,18 +10,20 @@
 #include "policy/pol_int.h"
 
 bool
-rule_applies(const struct pol_rule *r, const struct pol_user *u, const struct pol_target *t)
+pol__rule_applies(const struct pol_rule *r, const struct pol_user *u, const struct pol_target *t)
 {
-	return specs_match_user(r->who, r->nwho, u) && specs_match_target(r->where, r->nwhere, t);
+	return pol__specs_match_user(r->who, r->nwho, u) &&
+	    pol__specs_match_target(r->where, r->nwhere, t);
 }
 
 const struct pol_rule *
-find_forbid(const struct policy *p, const struct pol_user *u, const struct pol_target *t,
+pol__find_forbid(const struct policy *p, const struct pol_user *u, const struct pol_target *t,
     time_t now)
 {
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pol_rule *r = p->rules[i];
-		if (r->forbid && rule_applies(r, u, t) && when_match(r->when, r->nwhen, now))
+		if (r->forbid && pol__rule_applies(r, u, t) &&
+		    pol__when_match(r->when, r->nwhen, now))
 			return r;
 	}
 	return NULL;
@@ -34,7 +36,7 @@ policy_forbidden(const struct policy *p, const char *user, const char *target)
 	const struct pol_target *t = policy_target(p, target);
 	if (u == NULL || t == NULL)
 		return NULL;
-	const struct pol_rule *f = find_forbid(p, u, t, time(NULL));
+	const struct pol_rule *f = pol__find_forbid(p, u, t, time(NULL));
 	return f ? f->name : NULL;
 }
 
@@ -82,7 +84,7 @@ policy_admit(struct policy *p, const char *user, const char *target, time_t now,
 		refuse(why, "no such target", "user '%s': unknown target '%s'", user, target);
 		return POL_E_NOTARGET;
 	}
-	const struct pol_rule *f = find_forbid(p, u, t, now);
+	const struct pol_rule *f = pol__find_forbid(p, u, t, now);
 	if (f != NULL) {
 		refuse(why, "access to this target is not permitted",
 		    "user '%s' on '%s': forbidden by '%s' (%s:%d)%s%s", user, target, f->name,
@@ -103,14 +105,13 @@ policy_admit(struct policy *p, const char *user, const char *target, time_t now,
 	s->policy = policy_ref(p);
 	s->user = u;
 	s->target = t;
-	s->admitted_at = now;
 	size_t namelen = 1;
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pol_rule *r = p->rules[i];
-		if (r->forbid || !rule_applies(r, u, t))
+		if (r->forbid || !pol__rule_applies(r, u, t))
 			continue;
 		s->candidates[s->ncandidates++] = r;
-		if (when_match(r->when, r->nwhen, now)) {
+		if (pol__when_match(r->when, r->nwhen, now)) {
 			s->rules[s->nrules++] = r;
 			namelen += strlen(r->name) + 2;
 		}
@@ -181,15 +182,15 @@ policy_targets_for(const struct policy *p, const char *user, time_t now,
 	}
 	size_t nr = 0;
 	for (size_t i = 0; i < p->nrules; i++)
-		if (specs_match_user(p->rules[i]->who, p->rules[i]->nwho, u) &&
-		    when_match(p->rules[i]->when, p->rules[i]->nwhen, now))
+		if (pol__specs_match_user(p->rules[i]->who, p->rules[i]->nwho, u) &&
+		    pol__when_match(p->rules[i]->when, p->rules[i]->nwhen, now))
 			rs[nr++] = p->rules[i];
 	long n = 0;
 	for (size_t k = 0; k < p->ntargets; k++) {
 		const struct pol_target *t = &p->targets[k]->pub;
 		bool ok = false, forbidden = false;
 		for (size_t i = 0; i < nr; i++)
-			if (specs_match_target(rs[i]->where, rs[i]->nwhere, t)) {
+			if (pol__specs_match_target(rs[i]->where, rs[i]->nwhere, t)) {
 				if (rs[i]->forbid)
 					forbidden = true;
 				else
@@ -215,7 +216,7 @@ may_escort(const struct policy *p, const struct pol_rule *const *rules, size_t n
 		if (rules[i]->nescort == 0)
 			continue;
 		any = true;
-		if (!specs_match_user(rules[i]->escort, rules[i]->nescort, e))
+		if (!pol__specs_match_user(rules[i]->escort, rules[i]->nescort, e))
 			return false;
 	}
 	return any;

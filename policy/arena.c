@@ -13,7 +13,7 @@ struct arena_chunk {
 #define CHUNK_SIZE (64 * 1024)
 
 void *
-arena_alloc(struct arena *a, size_t n)
+pol__arena_alloc(struct arena *a, size_t n)
 {
 	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
 	struct arena_chunk *c = a->head;
@@ -40,9 +40,9 @@ arena_alloc(struct arena *a, size_t n)
 }
 
 char *
-arena_strndup(struct arena *a, const char *s, size_t n)
+pol__arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *d = arena_alloc(a, n + 1);
+	char *d = pol__arena_alloc(a, n + 1);
 	if (d != NULL) {
 		memcpy(d, s, n);
 		d[n] = '\0';
@@ -51,18 +51,18 @@ arena_strndup(struct arena *a, const char *s, size_t n)
 }
 
 char *
-arena_strdup(struct arena *a, const char *s)
+pol__arena_strdup(struct arena *a, const char *s)
 {
-	return arena_strndup(a, s, strlen(s));
+	return pol__arena_strndup(a, s, strlen(s));
 }
 
 void *
-arena_push(struct arena *a, void *vp, size_t *n, size_t *cap, size_t sz)
+pol__arena_push(struct arena *a, void *vp, size_t *n, size_t *cap, size_t sz)
 {
 	void **v = vp;
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 4;
-		void *nv = arena_alloc(a, ncap * sz);
+		void *nv = pol__arena_alloc(a, ncap * sz);
 		if (nv == NULL)
 			return NULL;
 		if (*n)
@@ -76,7 +76,7 @@ arena_push(struct arena *a, void *vp, size_t *n, size_t *cap, size_t sz)
 }
 
 void
-arena_free(struct arena *a)
+pol__arena_free(struct arena *a)
 {
 	struct arena_chunk *c = a->head;
 	while (c != NULL) {

@@ -1,7 +1,7 @@
 /*
  * cmd_int.h: the insides of the command-line parser, shared by cmdline.c
  * (lists, simple commands, redirections, here-documents) and cmdword.c
- * (words: quoting, expansions, substitutions).  Not part of the API.
+ * (words: quoting, expansions, substitutions).  Not part of the API: its functions are named pol__*.
  */
 #ifndef ESCORT_POLICY_CMD_INT_H
 #define ESCORT_POLICY_CMD_INT_H
@@ -51,28 +51,25 @@ struct wordst {
 };
 
 
-int sb_put(struct sbuf *b, const char *p, size_t n);
+int pol__sb_put(struct sbuf *b, const char *p, size_t n);
 /* True when the body b[0..n) of ${...} is a form the parser accepts (see
  * cmdword.c): its meaning cannot depend on other variables' values. */
-bool cmd_simple_brace_param(const char *b, size_t n);
+bool pol__cmd_simple_brace_param(const char *b, size_t n);
 /* Frees what a word being read holds. */
-void wordst_free(struct wordst *w);
+void pol__wordst_free(struct wordst *w);
 /* Moves a word being read into *out (its text, glob form and segments);
  * w is left empty.  Returns 0 or POL_E_NOMEM. */
-int wordst_take(struct wordst *w, struct pol_word *out);
+int pol__wordst_take(struct wordst *w, struct pol_word *out);
 /* Frees what a parsed word holds. */
-void pol_word_clear(struct pol_word *pw);
-int sb_putc(struct sbuf *b, char ch);
+void pol__word_clear(struct pol_word *pw);
 /* Records the first problem (POL_E_UNPARSABLE or POL_E_TOOBIG) at byte `at`. */
-void cmd_fail(struct parser *P, int err, size_t at, const char *fmt, ...)
+void pol__cmd_fail(struct parser *P, int err, size_t at, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Parses a list until the end of the input (term 0) or a ')' (term ')'). */
-int cmd_parse_list(struct parser *P, int term);
-/* Parses a nested line (substitution body) from s[0..n) at depth+1. */
-void cmd_parse_nested(struct parser *P, const char *s, size_t n, size_t base);
+int pol__cmd_parse_list(struct parser *P, int term);
 /* Reads one word at P->i into w; construct bits go to *cons.  Returns 0 or
- * POL_E_NOMEM; syntax problems go through cmd_fail. */
-int cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first);
+ * POL_E_NOMEM; syntax problems go through pol__cmd_fail. */
+int pol__cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first);
 
 static inline int
 peek(struct parser *P, size_t k)

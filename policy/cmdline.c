@@ -48,7 +48,7 @@ pol_construct_bit(const char *name)
 
 
 void
-cmd_fail(struct parser *P, int err, size_t at, const char *fmt, ...)
+pol__cmd_fail(struct parser *P, int err, size_t at, const char *fmt, ...)
 {
 	if (P->err)
 		return;
@@ -82,14 +82,14 @@ static void
 simple_clear(struct pol_simple *sc)
 {
 	for (size_t i = 0; i < sc->nwords; i++)
-		pol_word_clear(&sc->words[i]);
+		pol__word_clear(&sc->words[i]);
 	free(sc->words);
 	for (size_t i = 0; i < sc->nassign; i++)
-		pol_word_clear(&sc->assignw[i]);
+		pol__word_clear(&sc->assignw[i]);
 	free(sc->assignw);
 	free(sc->assign);
 	for (size_t i = 0; i < sc->nredirs; i++)
-		pol_word_clear(&sc->redirs[i].word);
+		pol__word_clear(&sc->redirs[i].word);
 	free(sc->redirs);
 	memset(sc, 0, sizeof(*sc));
 }
@@ -145,7 +145,7 @@ add_word(struct pol_simple *sc, struct wordst *w)
 	if (v == NULL)
 		return POL_E_NOMEM;
 	sc->words = v;
-	return wordst_take(w, &v[sc->nwords++]);
+	return pol__wordst_take(w, &v[sc->nwords++]);
 }
 
 /* An assignment is kept as a word (assignw) and, for the matcher, as the
@@ -161,7 +161,7 @@ add_assign(struct pol_simple *sc, struct wordst *w)
 	if (a == NULL)
 		return POL_E_NOMEM;
 	sc->assign = a;
-	int r = wordst_take(w, &v[sc->nassign]);
+	int r = pol__wordst_take(w, &v[sc->nassign]);
 	a[sc->nassign] = v[sc->nassign].s;
 	sc->nassign++;
 	return r;
@@ -193,32 +193,32 @@ read_redir(struct parser *P, struct pol_simple *sc, int fd, size_t start)
 	}
 	op[k] = '\0';
 	if (op[0] == '&' && op[1] != '>') {
-		cmd_fail(P, POL_E_UNPARSABLE, start, "unexpected &");
+		pol__cmd_fail(P, POL_E_UNPARSABLE, start, "unexpected &");
 		return 0;
 	}
 	while (is_blank(peek(P, 0)))
 		P->i++;
 	if (is_meta(peek(P, 0)) &&
 	    !((peek(P, 0) == '<' || peek(P, 0) == '>') && peek(P, 1) == '(')) {
-		cmd_fail(P, POL_E_UNPARSABLE, start, "redirection without a target");
+		pol__cmd_fail(P, POL_E_UNPARSABLE, start, "redirection without a target");
 		return 0;
 	}
 	struct wordst w = { 0 };
 	unsigned cons = 0;
 	size_t wstart = P->i;
-	int r = cmd_read_word(P, &w, &cons, false);
+	int r = pol__cmd_read_word(P, &w, &cons, false);
 	if (r != 0 || P->err) {
-		wordst_free(&w);
+		pol__wordst_free(&w);
 		return r;
 	}
 	if ((peek(P, 0) == '<' || peek(P, 0) == '>') && peek(P, 1) == '(') {
-		wordst_free(&w);
-		cmd_fail(P, POL_E_UNPARSABLE, wstart, "process substitution joined to a word");
+		pol__wordst_free(&w);
+		pol__cmd_fail(P, POL_E_UNPARSABLE, wstart, "process substitution joined to a word");
 		return 0;
 	}
 	struct pol_redir *v = realloc(sc->redirs, (sc->nredirs + 1) * sizeof(*v));
 	if (v == NULL) {
-		wordst_free(&w);
+		pol__wordst_free(&w);
 		return POL_E_NOMEM;
 	}
 	sc->redirs = v;
@@ -228,7 +228,7 @@ read_redir(struct parser *P, struct pol_simple *sc, int fd, size_t start)
 	rd->before = sc->nwords;
 	memcpy(rd->op, op, sizeof(rd->op));
 	unsigned wflags = w.flags;
-	r = wordst_take(&w, &rd->word);
+	r = pol__wordst_take(&w, &rd->word);
 	rd->target = rd->word.s;
 	if (r != 0)
 		return r;
@@ -236,18 +236,18 @@ read_redir(struct parser *P, struct pol_simple *sc, int fd, size_t start)
 	bool dup = (strcmp(op, ">&") == 0 || strcmp(op, "<&") == 0) &&
 	    rd->target[0] != '\0' && strspn(rd->target, "0123456789-") == strlen(rd->target);
 	if ((strcmp(op, "<<") == 0 || strcmp(op, "<<-") == 0) && P->depth > 0) {
-		cmd_fail(P, POL_E_UNPARSABLE, start, "here-document inside a substitution");
+		pol__cmd_fail(P, POL_E_UNPARSABLE, start, "here-document inside a substitution");
 		return 0;
 	}
 	if (strcmp(op, "<<") == 0 || strcmp(op, "<<-") == 0) {
 		rd->is_file = false;
 		sc->constructs |= POL_C_HEREDOC;
 		if (wflags & (POL_W_VAR | POL_W_SUBST)) {
-			cmd_fail(P, POL_E_UNPARSABLE, wstart, "expansion in a here-document delimiter");
+			pol__cmd_fail(P, POL_E_UNPARSABLE, wstart, "expansion in a here-document delimiter");
 			return 0;
 		}
 		if (P->nhd >= sizeof(P->hd) / sizeof(P->hd[0])) {
-			cmd_fail(P, POL_E_TOOBIG, start, "too many here-documents");
+			pol__cmd_fail(P, POL_E_TOOBIG, start, "too many here-documents");
 			return 0;
 		}
 		char *d = strdup(rd->target);
@@ -322,11 +322,11 @@ parse_simple(struct parser *P, int term, size_t *idx)
 			break;
 		if (ch == ')') {
 			if (term != ')')
-				cmd_fail(P, POL_E_UNPARSABLE, P->i, "unexpected )");
+				pol__cmd_fail(P, POL_E_UNPARSABLE, P->i, "unexpected )");
 			break;
 		}
 		if (ch == '(') {
-			cmd_fail(P, POL_E_UNPARSABLE, P->i, "subshell or function definition");
+			pol__cmd_fail(P, POL_E_UNPARSABLE, P->i, "subshell or function definition");
 			break;
 		}
 		if (ch == '#' && !(P->opts & POL_PARSE_NO_COMMENTS)) {
@@ -348,7 +348,7 @@ parse_simple(struct parser *P, int term, size_t *idx)
 			int fd = -1;
 			if (j > P->i) {
 				if (j - P->i > 4) {
-					cmd_fail(P, POL_E_UNPARSABLE, P->i, "file descriptor number too large");
+					pol__cmd_fail(P, POL_E_UNPARSABLE, P->i, "file descriptor number too large");
 					break;
 				}
 				fd = atoi(P->s + P->i);
@@ -360,22 +360,22 @@ parse_simple(struct parser *P, int term, size_t *idx)
 		}
 		struct wordst w = { 0 };
 		unsigned cons = 0;
-		r = cmd_read_word(P, &w, &cons, sc.nwords == 0);
+		r = pol__cmd_read_word(P, &w, &cons, sc.nwords == 0);
 		if (r != 0 || P->err) {
-			wordst_free(&w);
+			pol__wordst_free(&w);
 			break;
 		}
 		if (!w.any) {
-			cmd_fail(P, POL_E_UNPARSABLE, P->i, "unexpected character");
-			wordst_free(&w);
+			pol__cmd_fail(P, POL_E_UNPARSABLE, P->i, "unexpected character");
+			pol__wordst_free(&w);
 			break;
 		}
 		empty = false;
 		{
 			const char *why = word_bash_reads_otherwise(P, start, sc.nwords == 0 && !w.is_assign);
 			if (why != NULL) {
-				cmd_fail(P, POL_E_UNPARSABLE, start, "%s", why);
-				wordst_free(&w);
+				pol__cmd_fail(P, POL_E_UNPARSABLE, start, "%s", why);
+				pol__wordst_free(&w);
 				break;
 			}
 		}
@@ -386,8 +386,8 @@ parse_simple(struct parser *P, int term, size_t *idx)
 		}
 		if (sc.nwords == 0) {
 			if (!(w.flags & POL_W_QUOTED) && w.text.p && is_reserved(w.text.p)) {
-				cmd_fail(P, POL_E_UNPARSABLE, start, "shell keyword '%s'", w.text.p);
-				wordst_free(&w);
+				pol__cmd_fail(P, POL_E_UNPARSABLE, start, "shell keyword '%s'", w.text.p);
+				pol__wordst_free(&w);
 				break;
 			}
 			if (w.flags & (POL_W_VAR | POL_W_SUBST))
@@ -395,15 +395,15 @@ parse_simple(struct parser *P, int term, size_t *idx)
 			if (w.flags & (POL_W_GLOB | POL_W_BRACE))
 				cons |= POL_C_GLOB_CMD;
 			if (peek(P, 0) == '(') {
-				cmd_fail(P, POL_E_UNPARSABLE, P->i, "function definition");
-				wordst_free(&w);
+				pol__cmd_fail(P, POL_E_UNPARSABLE, P->i, "function definition");
+				pol__wordst_free(&w);
 				break;
 			}
 		}
 		sc.constructs |= cons;
 		if (sc.nwords >= 4096) {
-			wordst_free(&w);
-			cmd_fail(P, POL_E_TOOBIG, start, "too many words");
+			pol__wordst_free(&w);
+			pol__cmd_fail(P, POL_E_TOOBIG, start, "too many words");
 			break;
 		}
 		r = add_word(&sc, &w);
@@ -416,7 +416,7 @@ parse_simple(struct parser *P, int term, size_t *idx)
 	r = append_simple(P->c, &sc, idx);
 	if (r == POL_E_TOOBIG) {
 		simple_clear(&sc);
-		cmd_fail(P, POL_E_TOOBIG, P->i, "too many commands");
+		pol__cmd_fail(P, POL_E_TOOBIG, P->i, "too many commands");
 		return 0;
 	}
 	if (r == 0) {
@@ -458,27 +458,27 @@ read_heredocs(struct parser *P)
 				for (size_t j = b; j < le; j++) {
 					if (P->s[j] == '`' || (P->s[j] == '$' && j + 1 < le &&
 					    P->s[j + 1] == '(')) {
-						cmd_fail(P, POL_E_UNPARSABLE, j,
+						pol__cmd_fail(P, POL_E_UNPARSABLE, j,
 						    "substitution inside a here-document");
 						break;
 					}
 					/* bash joins continued lines of the body before it
 					 * expands it, and $[ is arithmetic */
 					if (P->s[j] == '\\' && j + 1 == le && nl != NULL) {
-						cmd_fail(P, POL_E_UNPARSABLE, j,
+						pol__cmd_fail(P, POL_E_UNPARSABLE, j,
 						    "line continuation inside a here-document");
 						break;
 					}
 					if (P->s[j] == '$' && j + 1 < le && P->s[j + 1] == '[') {
-						cmd_fail(P, POL_E_UNPARSABLE, j,
+						pol__cmd_fail(P, POL_E_UNPARSABLE, j,
 						    "arithmetic expansion inside a here-document");
 						break;
 					}
 					if (P->s[j] == '$' && j + 1 < le && P->s[j + 1] == '{') {
 						const char *e = memchr(P->s + j + 2, '}', le - j - 2);
-						if (e == NULL || !cmd_simple_brace_param(P->s + j + 2,
+						if (e == NULL || !pol__cmd_simple_brace_param(P->s + j + 2,
 						    (size_t)(e - P->s) - j - 2)) {
-							cmd_fail(P, POL_E_UNPARSABLE, j,
+							pol__cmd_fail(P, POL_E_UNPARSABLE, j,
 							    "complex ${...} inside a here-document");
 							break;
 						}
@@ -493,7 +493,7 @@ read_heredocs(struct parser *P)
 				break;
 		}
 		if (!done && !P->err)
-			cmd_fail(P, POL_E_UNPARSABLE, P->len, "unterminated here-document '%s'", h->delim);
+			pol__cmd_fail(P, POL_E_UNPARSABLE, P->len, "unterminated here-document '%s'", h->delim);
 	}
 	for (size_t k = 0; k < P->nhd; k++)
 		free(P->hd[k].delim);
@@ -509,7 +509,7 @@ set_sep(struct pol_cmdline *c, size_t idx, const char *sep)
 
 /* Parses a list until the end of the input. */
 int
-cmd_parse_list(struct parser *P, int term)
+pol__cmd_parse_list(struct parser *P, int term)
 {
 	int r = 0;
 	bool need_cmd = false;	/* after && || | */
@@ -535,7 +535,7 @@ cmd_parse_list(struct parser *P, int term)
 		if (idx == (size_t)-1) {
 			if (ch == -1 || ch == '\n')
 				continue;
-			cmd_fail(P, POL_E_UNPARSABLE, P->i, "syntax error near '%c'", ch);
+			pol__cmd_fail(P, POL_E_UNPARSABLE, P->i, "syntax error near '%c'", ch);
 			break;
 		}
 		need_cmd = false;
@@ -551,10 +551,10 @@ cmd_parse_list(struct parser *P, int term)
 		if ((ch == '&' && n == '&') || (ch == '|' && n == '|') || (ch == '|' && n == '&'))
 			op[1] = (char)n;
 		else if (ch == ';' && n == ';') {
-			cmd_fail(P, POL_E_UNPARSABLE, P->i, "';;' outside case");
+			pol__cmd_fail(P, POL_E_UNPARSABLE, P->i, "';;' outside case");
 			break;
 		} else if (ch == ')') {
-			cmd_fail(P, POL_E_UNPARSABLE, P->i, "unexpected )");
+			pol__cmd_fail(P, POL_E_UNPARSABLE, P->i, "unexpected )");
 			break;
 		}
 		P->i += strlen(op);
@@ -582,7 +582,7 @@ cmd_parse_list(struct parser *P, int term)
 			}
 			int nx = peek(P, 0);
 			if (nx == -1 || nx == ';' || nx == '&' || nx == '|' || nx == ')' || nx == '#') {
-				cmd_fail(P, POL_E_UNPARSABLE, P->i,
+				pol__cmd_fail(P, POL_E_UNPARSABLE, P->i,
 				    nx == -1 ? "line ends after '%s'" : "syntax error after '%s'", op);
 				break;
 			}
@@ -590,7 +590,7 @@ cmd_parse_list(struct parser *P, int term)
 		(void)at;
 	}
 	if (!P->err && P->nhd)
-		cmd_fail(P, POL_E_UNPARSABLE, P->len, "unterminated here-document '%s'", P->hd[0].delim);
+		pol__cmd_fail(P, POL_E_UNPARSABLE, P->len, "unterminated here-document '%s'", P->hd[0].delim);
 	return r;
 }
 
@@ -611,16 +611,16 @@ pol_cmdline_parse_opts(const char *line, size_t len, unsigned opts, struct pol_c
 	c->opts = opts;
 	struct parser P = { .s = line, .len = len, .c = c, .opts = opts };
 	if (len > POL_CMDLINE_MAX) {
-		cmd_fail(&P, POL_E_TOOBIG, POL_CMDLINE_MAX, "line longer than %d bytes",
+		pol__cmd_fail(&P, POL_E_TOOBIG, POL_CMDLINE_MAX, "line longer than %d bytes",
 		    POL_CMDLINE_MAX);
 		return c->error;
 	}
 	if (memchr(line, '\0', len) != NULL) {
-		cmd_fail(&P, POL_E_UNPARSABLE, (size_t)((const char *)memchr(line, '\0', len) - line),
+		pol__cmd_fail(&P, POL_E_UNPARSABLE, (size_t)((const char *)memchr(line, '\0', len) - line),
 		    "NUL byte");
 		return c->error;
 	}
-	int r = cmd_parse_list(&P, 0);
+	int r = pol__cmd_parse_list(&P, 0);
 	/* ^old^new at the start of a line is history substitution */
 	size_t b = 0;
 	while (b < len && (line[b] == ' ' || line[b] == '\t'))

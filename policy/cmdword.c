@@ -12,7 +12,7 @@
 #include "policy/policy.h"
 
 int
-sb_put(struct sbuf *b, const char *p, size_t n)
+pol__sb_put(struct sbuf *b, const char *p, size_t n)
 {
 	if (b->n + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 32;
@@ -30,14 +30,15 @@ sb_put(struct sbuf *b, const char *p, size_t n)
 	return 0;
 }
 
-int
+/* Appends one byte to b.  Returns 0 or POL_E_NOMEM. */
+static int
 sb_putc(struct sbuf *b, char ch)
 {
-	return sb_put(b, &ch, 1);
+	return pol__sb_put(b, &ch, 1);
 }
 
 void
-wordst_free(struct wordst *w)
+pol__wordst_free(struct wordst *w)
 {
 	free(w->text.p);
 	free(w->glob.p);
@@ -48,7 +49,7 @@ wordst_free(struct wordst *w)
 }
 
 void
-pol_word_clear(struct pol_word *pw)
+pol__word_clear(struct pol_word *pw)
 {
 	free(pw->s);
 	free(pw->glob);
@@ -59,7 +60,7 @@ pol_word_clear(struct pol_word *pw)
 }
 
 int
-wordst_take(struct wordst *w, struct pol_word *out)
+pol__wordst_take(struct wordst *w, struct pol_word *out)
 {
 	out->s = w->text.p ? w->text.p : strdup("");
 	out->len = w->text.n;
@@ -109,22 +110,22 @@ w_seg(struct wordst *w, enum pol_seg_kind kind, size_t len, bool in_dq, char ope
 
 
 /* Parses a nested line (substitution body) from s[0..n) at depth+1. */
-void
+static void
 cmd_parse_nested(struct parser *P, const char *s, size_t n, size_t base)
 {
 	if (P->depth + 1 > POL_CMDLINE_DEPTH) {
-		cmd_fail(P, POL_E_TOOBIG, base - P->base, "substitutions nested too deeply");
+		pol__cmd_fail(P, POL_E_TOOBIG, base - P->base, "substitutions nested too deeply");
 		return;
 	}
 	struct parser N = { .s = s, .len = n, .base = base, .c = P->c,
 		.depth = P->depth + 1, .opts = P->opts };
-	cmd_parse_list(&N, 0);
+	pol__cmd_parse_list(&N, 0);
 	if (N.err && !P->err)
 		P->err = N.err;
 	for (size_t k = 0; k < N.nhd; k++)
 		free(N.hd[k].delim);
 	if (N.nhd && !P->err)
-		cmd_fail(P, POL_E_UNPARSABLE, base - P->base, "here-document inside a substitution");
+		pol__cmd_fail(P, POL_E_UNPARSABLE, base - P->base, "here-document inside a substitution");
 }
 
 
@@ -171,9 +172,9 @@ w_expansion(struct parser *P, struct wordst *w, size_t start, unsigned flag, boo
 	w->assign_ok = false;
 	w->tilde_prefix = false;
 	w->any = true;
-	int r = sb_put(&w->text, P->s + start, P->i - start);
+	int r = pol__sb_put(&w->text, P->s + start, P->i - start);
 	if (r == 0)
-		r = sb_put(&w->glob, P->s + start, P->i - start);
+		r = pol__sb_put(&w->glob, P->s + start, P->i - start);
 	if (r == 0)
 		r = w_seg(w, flag == POL_W_VAR ? POL_SEG_VAR : POL_SEG_SUBST, P->i - start, in_dq,
 		    open, P->base + body, blen);
@@ -232,17 +233,17 @@ w_subst(struct parser *P, struct wordst *w, size_t start, bool in_dq)
 {
 	P->i++;			/* '(' */
 	if (peek(P, 0) == '(') {
-		cmd_fail(P, POL_E_UNPARSABLE, start, "arithmetic expansion");
+		pol__cmd_fail(P, POL_E_UNPARSABLE, start, "arithmetic expansion");
 		return 0;
 	}
 	size_t body = P->i;
 	size_t close = find_close_paren(P);
 	if (close == (size_t)-2) {
-		cmd_fail(P, POL_E_UNPARSABLE, start, "comment inside a substitution");
+		pol__cmd_fail(P, POL_E_UNPARSABLE, start, "comment inside a substitution");
 		return 0;
 	}
 	if (close == (size_t)-1) {
-		cmd_fail(P, POL_E_UNPARSABLE, start, "unterminated substitution");
+		pol__cmd_fail(P, POL_E_UNPARSABLE, start, "unterminated substitution");
 		return 0;
 	}
 	cmd_parse_nested(P, P->s + body, close - body, P->base + body);
@@ -258,12 +259,12 @@ w_backtick(struct parser *P, struct wordst *w, bool in_dq)
 	size_t start = P->i;
 	const char *q = memchr(P->s + start + 1, '`', P->len - start - 1);
 	if (q == NULL) {
-		cmd_fail(P, POL_E_UNPARSABLE, start, "unterminated backquote");
+		pol__cmd_fail(P, POL_E_UNPARSABLE, start, "unterminated backquote");
 		return 0;
 	}
 	size_t end = (size_t)(q - P->s);
 	if (memchr(P->s + start + 1, '\\', end - start - 1) != NULL) {
-		cmd_fail(P, POL_E_UNPARSABLE, start, "backslash inside backquotes");
+		pol__cmd_fail(P, POL_E_UNPARSABLE, start, "backslash inside backquotes");
 		return 0;
 	}
 	cmd_parse_nested(P, P->s + start + 1, end - start - 1, P->base + start + 1);
@@ -280,7 +281,7 @@ w_backtick(struct parser *P, struct wordst *w, bool in_dq)
  * prompt expansion), indirection (!) and subscripts (arithmetic) are not.
  */
 bool
-cmd_simple_brace_param(const char *b, size_t n)
+pol__cmd_simple_brace_param(const char *b, size_t n)
 {
 	size_t i = 0;
 	if (n > 1 && b[0] == '#')
@@ -311,7 +312,7 @@ cmd_simple_brace_param(const char *b, size_t n)
 }
 
 /* At '$' (unquoted or in double quotes).  Returns 0 or POL_E_NOMEM; parse
- * problems go through cmd_fail(). *cons gets construct bits. */
+ * problems go through pol__cmd_fail(). *cons gets construct bits. */
 static int
 w_dollar(struct parser *P, struct wordst *w, bool in_dq, unsigned *cons)
 {
@@ -323,15 +324,15 @@ w_dollar(struct parser *P, struct wordst *w, bool in_dq, unsigned *cons)
 		return w_subst(P, w, start, in_dq);
 	}
 	if (!in_dq && (n == '\'' || n == '"')) {
-		cmd_fail(P, POL_E_UNPARSABLE, start, "$%c quoting", n);
+		pol__cmd_fail(P, POL_E_UNPARSABLE, start, "$%c quoting", n);
 		return 0;
 	}
 	if (n == '[') {
-		cmd_fail(P, POL_E_UNPARSABLE, start, "arithmetic expansion $[...]");
+		pol__cmd_fail(P, POL_E_UNPARSABLE, start, "arithmetic expansion $[...]");
 		return 0;
 	}
 	if (n == '\\' && peek(P, 2) == '\n') {
-		cmd_fail(P, POL_E_UNPARSABLE, start, "line continuation after $");
+		pol__cmd_fail(P, POL_E_UNPARSABLE, start, "line continuation after $");
 		return 0;
 	}
 	if (n == '{') {
@@ -339,11 +340,11 @@ w_dollar(struct parser *P, struct wordst *w, bool in_dq, unsigned *cons)
 		while (j < P->len && P->s[j] != '}')
 			j++;
 		if (j >= P->len) {
-			cmd_fail(P, POL_E_UNPARSABLE, start, "unterminated ${");
+			pol__cmd_fail(P, POL_E_UNPARSABLE, start, "unterminated ${");
 			return 0;
 		}
-		if (!cmd_simple_brace_param(P->s + P->i + 2, j - P->i - 2)) {
-			cmd_fail(P, POL_E_UNPARSABLE, start, "complex ${...} expansion");
+		if (!pol__cmd_simple_brace_param(P->s + P->i + 2, j - P->i - 2)) {
+			pol__cmd_fail(P, POL_E_UNPARSABLE, start, "complex ${...} expansion");
 			return 0;
 		}
 		P->i = j + 1;
@@ -399,7 +400,7 @@ history_bang(struct parser *P)
  * 0 or POL_E_NOMEM; syntax problems set P->err.
  */
 int
-cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
+pol__cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 {
 	int r = 0;
 	size_t start = P->i;
@@ -421,14 +422,15 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 		if (ch == '\\') {
 			int n = peek(P, 1);
 			if (n == -1) {
-				cmd_fail(P, POL_E_UNPARSABLE, P->i, "backslash at end of line");
+				pol__cmd_fail(P, POL_E_UNPARSABLE, P->i,
+				    "backslash at end of line");
 				break;
 			}
 			if (n == '\n' && w->any) {
 				/* bash joins the lines before it reads tokens: inside
 				 * a word that can make a keyword, an expansion or a
 				 * redirection the parser would not see */
-				cmd_fail(P, POL_E_UNPARSABLE, P->i, "line continuation inside a word");
+				pol__cmd_fail(P, POL_E_UNPARSABLE, P->i, "line continuation inside a word");
 				break;
 			}
 			P->i += 2;
@@ -440,7 +442,8 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 		if (ch == '\'') {
 			const char *q = memchr(P->s + P->i + 1, '\'', P->len - P->i - 1);
 			if (q == NULL) {
-				cmd_fail(P, POL_E_UNPARSABLE, P->i, "unterminated single quote");
+				pol__cmd_fail(P, POL_E_UNPARSABLE, P->i,
+				    "unterminated single quote");
 				break;
 			}
 			size_t end = (size_t)(q - P->s);
@@ -460,7 +463,7 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 			for (;;) {
 				int d = peek(P, 0);
 				if (d == -1) {
-					cmd_fail(P, POL_E_UNPARSABLE, open, "unterminated double quote");
+					pol__cmd_fail(P, POL_E_UNPARSABLE, open, "unterminated double quote");
 					break;
 				}
 				if (d == '"') {
@@ -473,7 +476,7 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 						r = w_char(w, (char)n, true);
 						P->i += 2;
 					} else if (n == '\n') {
-						cmd_fail(P, POL_E_UNPARSABLE, P->i,
+						pol__cmd_fail(P, POL_E_UNPARSABLE, P->i,
 						    "line continuation inside double quotes");
 						break;
 					} else {
@@ -516,9 +519,9 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 				w->flags |= POL_W_GLOB;
 				w->tilde_prefix = false;
 				w->assign_ok = false;
-				r = sb_put(&w->text, P->s + P->i, blen);
+				r = pol__sb_put(&w->text, P->s + P->i, blen);
 				if (r == 0)
-					r = sb_put(&w->glob, P->s + P->i, blen);
+					r = pol__sb_put(&w->glob, P->s + P->i, blen);
 				if (r == 0)
 					r = w_seg(w, POL_SEG_GLOB, blen, false, 0, 0, 0);
 				w->any = true;
@@ -542,7 +545,8 @@ cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool first)
 		if (ch == '~' && P->i > start && (P->s[P->i - 1] == '=' || P->s[P->i - 1] == ':')) {
 			/* bash expands ~ after = and : in words that look like
 			 * assignments */
-			cmd_fail(P, POL_E_UNPARSABLE, P->i, "tilde after '%c'", P->s[P->i - 1]);
+			pol__cmd_fail(P, POL_E_UNPARSABLE, P->i, "tilde after '%c'",
+			    P->s[P->i - 1]);
 			break;
 		}
 		if (ch == '~' && P->i == start) {

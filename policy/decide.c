@@ -84,8 +84,8 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 	}
 	/* commands that evaluate strings as code: only a rule naming them */
 	struct wrap_literal lit;
-	bool literal = wrap_literal_only(w, n, &lit);
-	if (wrap_never(w, n, literal, c->reason, sizeof(c->reason))) {
+	bool literal = pol__wrap_literal_only(w, n, &lit);
+	if (pol__wrap_never(w, n, literal, c->reason, sizeof(c->reason))) {
 		c->verdict = POL_DENY;
 		return POL_DENY;
 	}
@@ -96,10 +96,10 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 			const struct pattern *pt = &r->pats[k];
 			if (C->deny_only && pt->verdict == POL_ALLOW && !literal)
 				continue;
-			if (literal && pt->verdict != POL_DENY && !wrap_names_literally(pt, &w[0], &lit))
+			if (literal && pt->verdict != POL_DENY && !pol__wrap_names_literally(pt, &w[0], &lit))
 				continue;
 			if ((best == NULL || pt->verdict > best->verdict) &&
-			    pattern_match(pt, w, n, open_tail))
+			    pol__pattern_match(pt, w, n, open_tail))
 				best = pt;
 		}
 	}
@@ -124,12 +124,12 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 		    best->rule->name, best->line, best->text, best->reason ? ": " : "",
 		    best->reason ? best->reason : "");
 		if (v != POL_ALLOW)
-			pathnorm_note(w, n, c->reason, sizeof(c->reason));
+			pol__pathnorm_note(w, n, c->reason, sizeof(c->reason));
 	}
 	c->verdict = v;
 	/* wrappers: the inner commands must pass on their own */
 	struct wrap_inner in[4];
-	int ni = wrap_inner(w, n, open_tail, in, 4);
+	int ni = pol__wrap_inner(w, n, open_tail, in, 4);
 	if (ni < 0) {
 		C->err = POL_E_NOMEM;
 		return POL_DENY;
@@ -147,9 +147,9 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 			/* options not understood: any tail may be the command */
 			struct cword *cw = NULL;
 			char *cmem = NULL;
-			if (pathnorm_wrapper_chdirs(w, n, n)) {
+			if (pol__pathnorm_wrapper_chdirs(w, n, n)) {
 				C->after_cd = true;	/* it runs the command elsewhere */
-				if (pathnorm_chdir_copy(w, n, &cw, &cmem) != 0)
+				if (pol__pathnorm_chdir_copy(w, n, &cw, &cmem) != 0)
 					C->err = POL_E_NOMEM;
 			}
 			C->deny_only++;
@@ -173,7 +173,7 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 			free(cw);
 			free(cmem);
 		} else if (in[k].kind == WRAP_SHELL) {
-			C->after_cd = C->after_cd || pathnorm_wrapper_chdirs(w, n, n);
+			C->after_cd = C->after_cd || pol__pathnorm_wrapper_chdirs(w, n, n);
 			iv = check_line(C, in[k].shell, strlen(in[k].shell), simple, depth + 1);
 		} else if (in[k].kind == WRAP_INNER) {
 			size_t m = in[k].end - in[k].start;
@@ -199,9 +199,9 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 					    (int)(iw[0].len < 60 ? iw[0].len : 60), iw[0].s);
 				}
 			} else {
-				if (pathnorm_wrapper_chdirs(w, n, in[k].start)) {
+				if (pol__pathnorm_wrapper_chdirs(w, n, in[k].start)) {
 					C->after_cd = true;	/* env -C, sudo -D, find -execdir */
-					if (pathnorm_cwords(iw, m, true, &imem) != 0)
+					if (pol__pathnorm_cwords(iw, m, true, &imem) != 0)
 						C->err = POL_E_NOMEM;
 				}
 				iv = check_words(C, iw, m, simple, depth + 1, in[k].open_tail);
@@ -212,7 +212,7 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 		if (iv > combined)
 			combined = iv;
 	}
-	wrap_inner_clear(in, ni > 0 ? ni : 0);
+	pol__wrap_inner_clear(in, ni > 0 ? ni : 0);
 	if (combined != v && C->out->checks != NULL) {
 		c = &C->out->checks[ci];
 		c->verdict = combined;
@@ -224,15 +224,16 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 }
 
 /* The command's words and its redirection targets against the deny and
- * approve patterns (pathnorm_redirect_words). */
+ * approve patterns (pol__pathnorm_redirect_words). */
 static enum pol_verdict
 check_redirects(struct dctx *C, const struct pol_simple *sc, const struct cword *w, size_t idx,
     int depth)
 {
 	struct cword *rw;
 	char *rmem, *forms = NULL;
-	int nr = pathnorm_redirect_words(sc, w, sc->nwords, &rw, &rmem);
-	if (nr <= 0 || pathnorm_cwords(rw, sc->nwords + (size_t)nr, C->after_cd, &forms) != 0) {
+	int nr = pol__pathnorm_redirect_words(sc, w, sc->nwords, &rw, &rmem);
+	if (nr <= 0 ||
+	    pol__pathnorm_cwords(rw, sc->nwords + (size_t)nr, C->after_cd, &forms) != 0) {
 		if (nr != 0)
 			C->err = POL_E_NOMEM;
 		free(rw);
@@ -255,7 +256,7 @@ check_redirects(struct dctx *C, const struct pol_simple *sc, const struct cword 
 	return v;
 }
 
-/* The command with each word that holds a path (pathnorm_embedded) cut
+/* The command with each word that holds a path (pol__pathnorm_embedded) cut
  * to that path, against the deny and approve patterns only. */
 static enum pol_verdict
 check_embedded(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth, bool cd)
@@ -270,7 +271,7 @@ check_embedded(struct dctx *C, const struct pol_simple *sc, size_t idx, int dept
 	for (size_t i = 0; i < n; i++) {
 		w[i] = (struct cword){ .s = sc->words[i].s, .len = sc->words[i].len,
 			.flags = sc->words[i].flags, .glob = sc->words[i].glob };
-		size_t at = i > 0 && !(w[i].flags & POL_W_GLOB) ? pathnorm_embedded(&w[i]) : 0;
+		size_t at = i > 0 && !(w[i].flags & POL_W_GLOB) ? pol__pathnorm_embedded(&w[i]) : 0;
 		if (at > 0) {
 			w[i].s += at;
 			w[i].len -= at;
@@ -283,7 +284,7 @@ check_embedded(struct dctx *C, const struct pol_simple *sc, size_t idx, int dept
 	enum pol_verdict v = POL_ALLOW;
 	char *forms = NULL;
 	if (any) {
-		if (pathnorm_cwords(w, n, cd, &forms) != 0)
+		if (pol__pathnorm_cwords(w, n, cd, &forms) != 0)
 			C->err = POL_E_NOMEM;
 		size_t before = C->out->nchecks;
 		C->deny_only++;
@@ -316,8 +317,8 @@ check_simple(struct dctx *C, const struct pol_simple *sc, size_t idx, int depth)
 		w[i] = (struct cword){ .s = sc->words[i].s, .len = sc->words[i].len,
 			.flags = sc->words[i].flags, .glob = sc->words[i].glob };
 	char *forms;
-	bool cd = C->after_cd || pathnorm_command_chdirs(w, sc->nwords);
-	if (pathnorm_cwords(w, sc->nwords, cd, &forms) != 0)
+	bool cd = C->after_cd || pol__pathnorm_command_chdirs(w, sc->nwords);
+	if (pol__pathnorm_cwords(w, sc->nwords, cd, &forms) != 0)
 		C->err = POL_E_NOMEM;
 	enum pol_verdict v = POL_ALLOW;
 	if (bad) {
@@ -379,7 +380,7 @@ check_cmdline(struct dctx *C, const struct pol_cmdline *cl, size_t simple, int d
 		    depth + cl->simple[i].depth);
 		if (sv > v)
 			v = sv;
-		C->after_cd = C->after_cd || pathnorm_is_chdir(&cl->simple[i]);
+		C->after_cd = C->after_cd || pol__pathnorm_is_chdir(&cl->simple[i]);
 	}
 	if (cl->error) {
 		struct pol_check *c = add_check(C, simple, depth, NULL, 0);
@@ -419,7 +420,7 @@ decide(const struct policy *p, const struct pol_rule *const *cands, size_t ncand
 		return POL_E_NOMEM;
 	struct dctx C = { .rules = cons, .out = out };
 	for (size_t i = 0; i < ncands; i++)
-		if (when_match(cands[i]->when, cands[i]->nwhen, now)) {
+		if (pol__when_match(cands[i]->when, cands[i]->nwhen, now)) {
 			cons[C.nrules++] = cands[i];
 			C.permitted |= cands[i]->constructs;
 		}
@@ -446,7 +447,7 @@ decide(const struct policy *p, const struct pol_rule *const *cands, size_t ncand
 				if (sv > av)
 					av = sv;
 			}
-			C.after_cd = C.after_cd || pathnorm_is_chdir(&alt->simple[i]);
+			C.after_cd = C.after_cd || pol__pathnorm_is_chdir(&alt->simple[i]);
 		}
 		pol_cmdline_free(alt);
 		if (av > v) {
@@ -553,9 +554,9 @@ policy_decide_for(const struct policy *p, const char *user, const char *target,
 		return POL_E_NOMEM;
 	size_t n = 0;
 	for (size_t i = 0; i < p->nrules; i++)
-		if (!p->rules[i]->forbid && rule_applies(p->rules[i], u, t))
+		if (!p->rules[i]->forbid && pol__rule_applies(p->rules[i], u, t))
 			cands[n++] = p->rules[i];
-	int r = decide(p, cands, n, find_forbid(p, u, t, now), line, len, now, out);
+	int r = decide(p, cands, n, pol__find_forbid(p, u, t, now), line, len, now, out);
 	free(cands);
 	if (r != 0) {
 		out->verdict = POL_DENY;
@@ -579,7 +580,7 @@ pol_decision_free(struct pol_decision *d)
 }
 
 int
-pol_decide_words(const struct policy *p, const struct pol_rule *const *cands, size_t ncands,
+pol__decide_words(const struct policy *p, const struct pol_rule *const *cands, size_t ncands,
     const struct cword *const *wv, const size_t *nv, size_t nvec, bool deny_only, time_t now,
     struct pol_decision *out)
 {
@@ -591,7 +592,7 @@ pol_decide_words(const struct policy *p, const struct pol_rule *const *cands, si
 		return POL_E_NOMEM;
 	struct dctx C = { .rules = cons, .out = out, .deny_only = deny_only ? 1 : 0 };
 	for (size_t i = 0; i < ncands; i++)
-		if (when_match(cands[i]->when, cands[i]->nwhen, now))
+		if (pol__when_match(cands[i]->when, cands[i]->nwhen, now))
 			cons[C.nrules++] = cands[i];
 	out->considered = cons;
 	out->nconsidered = C.nrules;

@@ -54,17 +54,17 @@ globs_meet(const char *a, const char *b)
 {
 	char s[64];
 	danger_sample(b, s, sizeof(s));
-	if (word_glob(a, strlen(a), s, strlen(s)))
+	if (pol__word_glob(a, strlen(a), s, strlen(s)))
 		return true;
 	danger_sample(a, s, sizeof(s));
-	return word_glob(b, strlen(b), s, strlen(s));
+	return pol__word_glob(b, strlen(b), s, strlen(s));
 }
 
 bool
 pol_env_name_dangerous(const char *name)
 {
 	for (size_t i = 0; env_danger[i] != NULL; i++)
-		if (word_glob(env_danger[i], strlen(env_danger[i]), name, strlen(name)))
+		if (pol__word_glob(env_danger[i], strlen(env_danger[i]), name, strlen(name)))
 			return true;
 	return false;
 }
@@ -85,7 +85,7 @@ pol_env_name_check(const char *pat, char *why, size_t whylen)
 	if (strcmp(pat, "TERM") == 0)
 		return "TERM travels in the pty request; it needs no env line";
 	for (size_t i = 0; env_danger_names[i] != NULL; i++)
-		if (word_glob(pat, n, env_danger_names[i], strlen(env_danger_names[i]))) {
+		if (pol__word_glob(pat, n, env_danger_names[i], strlen(env_danger_names[i]))) {
 			snprintf(why, whylen, "would pass %s, which can make the target run other "
 			    "code; it is never passed", env_danger_names[i]);
 			return why;
@@ -149,7 +149,7 @@ static bool
 rule_env_lists(const struct pol_rule *r, const char *name)
 {
 	for (size_t i = 0; i < r->nenv; i++)
-		if (word_glob(r->env[i], strlen(r->env[i]), name, strlen(name)))
+		if (pol__word_glob(r->env[i], strlen(r->env[i]), name, strlen(name)))
 			return true;
 	return false;
 }

@@ -28,7 +28,7 @@ fields(const char *s, const char **t, size_t *tl, const char **b, size_t *bl)
 }
 
 const char *
-keytext_normalize(struct arena *a, const char *text, char **out)
+pol__keytext_normalize(struct arena *a, const char *text, char **out)
 {
 	const char *t, *b;
 	size_t tl, bl;
@@ -43,7 +43,7 @@ keytext_normalize(struct arena *a, const char *text, char **out)
 		return "unknown key type (expected ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ...)";
 	if (bl % 4 != 0 || bl > 16384 || strspn(b, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") < bl)
 		return "key data is not base64";
-	unsigned char *raw = arena_alloc(a, bl);
+	unsigned char *raw = pol__arena_alloc(a, bl);
 	if (raw == NULL)
 		return "out of memory";
 	int n = EVP_DecodeBlock(raw, (const unsigned char *)b, (int)bl);
@@ -52,7 +52,7 @@ keytext_normalize(struct arena *a, const char *text, char **out)
 	uint32_t l = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
 	if (l != tl || (size_t)n < 4 + l || memcmp(raw + 4, t, tl) != 0)
 		return "key data does not match its type";
-	char *o = arena_alloc(a, tl + bl + 2);
+	char *o = pol__arena_alloc(a, tl + bl + 2);
 	if (o == NULL)
 		return "out of memory";
 	memcpy(o, t, tl);
@@ -64,7 +64,7 @@ keytext_normalize(struct arena *a, const char *text, char **out)
 }
 
 bool
-keytext_equal(const char *x, const char *y)
+pol__keytext_equal(const char *x, const char *y)
 {
 	const char *t1, *b1, *t2, *b2;
 	size_t tl1, bl1, tl2, bl2;

@@ -8,7 +8,7 @@
 #include "policy/parse_int.h"
 
 void
-perr(struct pstate *S, int line, int col, const char *fmt, ...)
+pol__perr(struct pstate *S, int line, int col, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -22,7 +22,7 @@ perr(struct pstate *S, int line, int col, const char *fmt, ...)
 
 
 int
-lex(struct pstate *S, struct tok *t)
+pol__lex(struct pstate *S, struct tok *t)
 {
 again:
 	for (;;) {
@@ -45,7 +45,7 @@ again:
 	}
 	char ch = S->buf[S->i];
 	if (ch == '\0' || (unsigned char)ch == 0x7f || ((unsigned char)ch < 0x20 && ch != '\n')) {
-		perr(S, t->line, t->col, "control character 0x%02x", (unsigned char)ch);
+		pol__perr(S, t->line, t->col, "control character 0x%02x", (unsigned char)ch);
 		S->i++;
 		goto again;
 	}
@@ -65,7 +65,7 @@ again:
 		size_t j = S->i + 1, e = j;
 		while (e < S->len && S->buf[e] != '\n' && S->buf[e] != '"')
 			e += (S->buf[e] == '\\' && e + 1 < S->len && S->buf[e + 1] != '\n') ? 2 : 1;
-		char *out = arena_alloc(&S->p->arena, e - S->i + 1);
+		char *out = pol__arena_alloc(&S->p->arena, e - S->i + 1);
 		if (out == NULL)
 			return POL_E_NOMEM;
 		size_t n = 0;
@@ -73,7 +73,7 @@ again:
 		while (j < S->len && S->buf[j] != '\n') {
 			char c = S->buf[j];
 			if (c == '\0') {
-				perr(S, S->line, (int)(j - S->line_start) + 1, "NUL byte in string");
+				pol__perr(S, S->line, (int)(j - S->line_start) + 1, "NUL byte in string");
 				j++;
 				continue;
 			}
@@ -89,7 +89,7 @@ again:
 					j += 2;
 					continue;
 				}
-				perr(S, S->line, (int)(j - S->line_start) + 1,
+				pol__perr(S, S->line, (int)(j - S->line_start) + 1,
 				    "unknown escape '\\%c' in string (only \\\" and \\\\)",
 				    isprint((unsigned char)e) ? e : '?');
 				j += (e == '\0' || e == '\n') ? 1 : 2;
@@ -99,7 +99,7 @@ again:
 			j++;
 		}
 		if (!ok)
-			perr(S, t->line, t->col, "unterminated string");
+			pol__perr(S, t->line, t->col, "unterminated string");
 		out[n] = '\0';
 		t->kind = T_STRING;
 		t->s = out;
@@ -111,7 +111,7 @@ again:
 	while (j < S->len && S->buf[j] != '\0' && !strchr(" \t\r\n{}\"", S->buf[j]))
 		j++;
 	t->kind = T_WORD;
-	t->s = arena_strndup(&S->p->arena, S->buf + S->i, j - S->i);
+	t->s = pol__arena_strndup(&S->p->arena, S->buf + S->i, j - S->i);
 	t->len = j - S->i;
 	S->i = j;
 	return t->s ? 0 : POL_E_NOMEM;
@@ -119,7 +119,7 @@ again:
 
 
 void
-pkeyerr(struct pstate *S, int line, int col, const char *what, const char *why)
+pol__pkeyerr(struct pstate *S, int line, int col, const char *what, const char *why)
 {
 	if (S->p->load_flags & POL_LOAD_LENIENT_KEYS) {
 		if (S->d)
@@ -127,5 +127,5 @@ pkeyerr(struct pstate *S, int line, int col, const char *what, const char *why)
 			    "bad %s: %s (left out)", what, why);
 		return;
 	}
-	perr(S, line, col, "bad %s: %s", what, why);
+	pol__perr(S, line, col, "bad %s: %s", what, why);
 }

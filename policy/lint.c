@@ -50,13 +50,13 @@ scope_init(const struct policy *p, const struct pol_rule *r, struct scope *sc, s
 		return POL_E_NOMEM;
 	sc->first_u = sc->first_t = (size_t)-1;
 	for (size_t i = 0; i < p->nusers; i++)
-		if (specs_match_user(r->who, r->nwho, &p->users[i]->pub)) {
+		if (pol__specs_match_user(r->who, r->nwho, &p->users[i]->pub)) {
 			sc->u[i / 64] |= 1ull << (i % 64);
 			if (sc->first_u == (size_t)-1)
 				sc->first_u = i;
 		}
 	for (size_t i = 0; i < p->ntargets; i++)
-		if (specs_match_target(r->where, r->nwhere, &p->targets[i]->pub)) {
+		if (pol__specs_match_target(r->where, r->nwhere, &p->targets[i]->pub)) {
 			sc->t[i / 64] |= 1ull << (i % 64);
 			if (sc->first_t == (size_t)-1)
 				sc->first_t = i;
@@ -106,7 +106,7 @@ subsumes(const struct pattern *wide, const struct pattern *narrow)
 			for (size_t j = 1; j <= n; j++) {
 				const struct pword *nw = &narrow->w[j - 1];
 				nxt[j] = cur[j - 1] && !nw->ellipsis &&
-				    word_glob(pw->s, pw->len, nw->s, nw->len);
+				    pol__word_glob(pw->s, pw->len, nw->s, nw->len);
 			}
 		}
 		bool *t = cur;
@@ -147,10 +147,10 @@ overlaps(const struct pattern *a, const struct pattern *b)
 	if (a->nw > 64 || b->nw > 64)
 		return false;
 	size_t n = instantiate(a, w, buf, sizeof(buf));
-	if (pattern_match(b, w, n, false))
+	if (pol__pattern_match(b, w, n, false))
 		return true;
 	n = instantiate(b, w, buf, sizeof(buf));
-	return pattern_match(a, w, n, false);
+	return pol__pattern_match(a, w, n, false);
 }
 
 /* An allow pattern word like DIR/STAR: the sudoers(5) pitfall.  One
@@ -459,8 +459,8 @@ policy_lint(const struct policy *p, struct pol_diags *d)
 		for (size_t k = 0; k < p->nexpects && !tested; k++) {
 			const struct pol_user *u = policy_user(p, p->expects[k].user);
 			const struct pol_target *t = policy_target(p, p->expects[k].target);
-			tested = u && t && specs_match_user(r->who, r->nwho, u) &&
-			    specs_match_target(r->where, r->nwhere, t);
+			tested = u && t && pol__specs_match_user(r->who, r->nwho, u) &&
+			    pol__specs_match_target(r->where, r->nwhere, t);
 		}
 		if (!tested && r->npats > 0) {
 			pol_diags_add(d, POL_SEV_WARNING, r->file, r->line, r->col,

@@ -12,7 +12,8 @@
 
 #include "policy/pol_int.h"
 
-bool
+/* True when user u matches the one spec s. */
+static bool
 spec_match_user(const struct spec *s, const struct pol_user *u)
 {
 	switch (s->kind) {
@@ -21,7 +22,7 @@ spec_match_user(const struct spec *s, const struct pol_user *u)
 	case SPEC_USER:
 		return fnmatch(s->a, u->name, 0) == 0;
 	case SPEC_GROUP:
-		return s->group != NULL && pol_user_in_group(u, s->group);
+		return s->group != NULL && pol__user_in_group(u, s->group);
 	case SPEC_ATTR_EQ:
 		for (size_t i = 0; i < u->nattrs; i++)
 			if (strcmp(u->attrs[i].key, s->a) == 0 && strcmp(u->attrs[i].value, s->b) == 0)
@@ -39,7 +40,7 @@ spec_match_user(const struct spec *s, const struct pol_user *u)
 }
 
 bool
-specs_match_user(const struct spec *v, size_t n, const struct pol_user *u)
+pol__specs_match_user(const struct spec *v, size_t n, const struct pol_user *u)
 {
 	for (size_t i = 0; i < n; i++)
 		if (spec_match_user(&v[i], u))
@@ -72,7 +73,7 @@ spec_match_target(const struct spec *s, const struct pol_target *t)
 }
 
 bool
-specs_match_target(const struct spec *v, size_t n, const struct pol_target *t)
+pol__specs_match_target(const struct spec *v, size_t n, const struct pol_target *t)
 {
 	for (size_t i = 0; i < n; i++)
 		if (spec_match_target(&v[i], t))
@@ -83,7 +84,7 @@ specs_match_target(const struct spec *v, size_t n, const struct pol_target *t)
 static bool
 one_when(const struct when *w, time_t now)
 {
-	long long off = w->zone ? pol_tz_offset(w->zone, now) : (long long)w->tz * 60;
+	long long off = w->zone ? pol__tz_offset(w->zone, now) : (long long)w->tz * 60;
 	long long t = (long long)now + off;
 	long long days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
 	int mins = (int)((t - days * 86400) / 60);
@@ -99,7 +100,7 @@ one_when(const struct when *w, time_t now)
 }
 
 bool
-when_match(const struct when *v, size_t n, time_t now)
+pol__when_match(const struct when *v, size_t n, time_t now)
 {
 	if (n == 0 || now == POL_ANYTIME)
 		return true;
@@ -111,7 +112,7 @@ when_match(const struct when *v, size_t n, time_t now)
 
 /* '*'-only glob within one word; byte exact otherwise. */
 bool
-word_glob(const char *p, size_t pl, const char *s, size_t sl)
+pol__word_glob(const char *p, size_t pl, const char *s, size_t sl)
 {
 	size_t pi = 0, si = 0, star = (size_t)-1, mark = 0;
 	while (si < sl) {
@@ -329,26 +330,27 @@ word_match_form(const struct pword *pw, const struct cword *w, size_t pos, bool 
 	}
 	if (!conservative) {
 		if (w->pf & PF_TEXT_ALLOW)
-			return word_glob(pw->s, pw->len, w->s, w->len) || (w->ps != NULL &&
-			    !(w->pf & PF_GLOB) && word_glob(pw->s, pw->len, w->ps, w->plen));
+			return pol__word_glob(pw->s, pw->len, w->s, w->len) || (w->ps != NULL &&
+			    !(w->pf & PF_GLOB) && pol__word_glob(pw->s, pw->len, w->ps, w->plen));
 		if (w->pf & PF_CDREL)
 			return pword_is_star(pw);
-		return glob ? glob_covered(pw->s, pw->len, f, fl) : word_glob(pw->s, pw->len, f, fl);
+		return glob ? glob_covered(pw->s, pw->len, f, fl) : pol__word_glob(pw->s, pw->len, f, fl);
 	}
 	bool other = f != w->s;	/* a path form besides the text */
-	if (word_glob(pw->s, pw->len, w->s, w->len))
+	if (pol__word_glob(pw->s, pw->len, w->s, w->len))
 		return true;
-	if (other && (glob ? glob_meets(f, fl, pw->s, pw->len) : word_glob(pw->s, pw->len, f, fl)))
+	if (other && (glob ? glob_meets(f, fl, pw->s, pw->len) :
+	    pol__word_glob(pw->s, pw->len, f, fl)))
 		return true;
 	if (pos == 0 && !pw->slash) {
 		/* the command name by its last component */
 		size_t bl;
 		const char *b = base_name(w->s, w->len, &bl);
-		if (b != w->s && word_glob(pw->s, pw->len, b, bl))
+		if (b != w->s && pol__word_glob(pw->s, pw->len, b, bl))
 			return true;
 		b = base_name(f, fl, &bl);
 		if (other && b != f && (glob ? glob_meets(b, bl, pw->s, pw->len) :
-		    word_glob(pw->s, pw->len, b, bl)))
+		    pol__word_glob(pw->s, pw->len, b, bl)))
 			return true;
 	}
 	return false;
@@ -366,14 +368,14 @@ word_match(const struct pword *pw, const struct cword *w, size_t pos, bool conse
 {
 	if (w->ps != NULL || (w->flags & (POL_W_GLOB | POL_W_VAR | POL_W_SUBST | POL_W_BRACE)))
 		return word_match_form(pw, w, pos, conservative);
-	if (word_glob(pw->s, pw->len, w->s, w->len))
+	if (pol__word_glob(pw->s, pw->len, w->s, w->len))
 		return true;
 	if (!conservative || pos != 0 || pw->slash)
 		return false;
 	/* deny, approve: the command name by its last component */
 	size_t bl;
 	const char *b = base_name(w->s, w->len, &bl);
-	return b != w->s && word_glob(pw->s, pw->len, b, bl);
+	return b != w->s && pol__word_glob(pw->s, pw->len, b, bl);
 }
 
 /* Whether a word may become no word or several: an unquoted glob (with
@@ -396,7 +398,7 @@ skip_multi(bool *cur, const struct cword *w, size_t n)
 }
 
 bool
-pattern_match(const struct pattern *pt, const struct cword *w, size_t n, bool open_tail)
+pol__pattern_match(const struct pattern *pt, const struct cword *w, size_t n, bool open_tail)
 {
 	bool conservative = pt->verdict != POL_ALLOW;
 	bool small[65], small2[65];

@@ -21,7 +21,8 @@
 #include "policy/pathnorm.h"
 #include "policy/parse_int.h"
 
-bool
+/* True when s is a valid name (letters, digits, _ - . @). */
+static bool
 is_ident(const char *s)
 {
 	if (*s == '\0')
@@ -35,12 +36,12 @@ is_ident(const char *s)
 /* Parses a duration like 90s, 30m, 2h, 1d, 1h30m.  Returns seconds or -1. */
 
 bool
-want_args(struct pstate *S, struct tok *v, int n, int lo, int hi, const char *usage)
+pol__want_args(struct pstate *S, struct tok *v, int n, int lo, int hi, const char *usage)
 {
 	if (n - 1 < lo || n - 1 > hi) {
 		int col = n - 1 > hi ? v[hi + 1].col : v[0].col;
 		int line = n - 1 > hi ? v[hi + 1].line : v[0].line;
-		perr(S, line, col, "%s: usage: %s", v[0].s, usage);
+		pol__perr(S, line, col, "%s: usage: %s", v[0].s, usage);
 		return false;
 	}
 	return true;
@@ -53,27 +54,27 @@ stmt_user(struct pstate *S, struct tok *v, int n)
 	struct user_int *u = S->user;
 	struct arena *A = &S->p->arena;
 	if (strcmp(v[0].s, "key") == 0) {
-		if (!want_args(S, v, n, 1, 1, "key \"TYPE BASE64 [COMMENT]\""))
+		if (!pol__want_args(S, v, n, 1, 1, "key \"TYPE BASE64 [COMMENT]\""))
 			return;
 		char *norm = NULL;
-		const char *why = keytext_normalize(A, v[1].s, &norm);
+		const char *why = pol__keytext_normalize(A, v[1].s, &norm);
 		if (why != NULL) {
-			pkeyerr(S, v[1].line, v[1].col, "key", why);
+			pol__pkeyerr(S, v[1].line, v[1].col, "key", why);
 			return;
 		}
-		const char **e = arena_push(A, &u->pub.keys, &u->pub.nkeys, &u->kcap, sizeof(char *));
+		const char **e = pol__arena_push(A, &u->pub.keys, &u->pub.nkeys, &u->kcap, sizeof(char *));
 		if (e)
 			*e = norm;
 	} else if (strcmp(v[0].s, "attr") == 0) {
-		if (!want_args(S, v, n, 2, 2, "attr KEY VALUE"))
+		if (!pol__want_args(S, v, n, 2, 2, "attr KEY VALUE"))
 			return;
-		struct pol_kv *e = arena_push(A, &u->pub.attrs, &u->pub.nattrs, &u->acap, sizeof(*e));
+		struct pol_kv *e = pol__arena_push(A, &u->pub.attrs, &u->pub.nattrs, &u->acap, sizeof(*e));
 		if (e) {
 			e->key = v[1].s;
 			e->value = v[2].s;
 		}
 	} else {
-		perr(S, v[0].line, v[0].col, "unknown keyword '%s' in user '%s' (expected key or attr)",
+		pol__perr(S, v[0].line, v[0].col, "unknown keyword '%s' in user '%s' (expected key or attr)",
 		    v[0].s, u->pub.name);
 	}
 }
@@ -85,14 +86,14 @@ stmt_target(struct pstate *S, struct tok *v, int n)
 	struct arena *A = &S->p->arena;
 	const char *kw = v[0].s;
 	if (strcmp(kw, "address") == 0) {
-		if (!want_args(S, v, n, 1, 1, "address HOST[:PORT]"))
+		if (!pol__want_args(S, v, n, 1, 1, "address HOST[:PORT]"))
 			return;
 		const char *s = v[1].s, *host = s, *port = NULL;
 		size_t hl;
 		if (s[0] == '[') {
 			const char *rb = strchr(s, ']');
 			if (rb == NULL || (rb[1] != '\0' && rb[1] != ':')) {
-				perr(S, v[1].line, v[1].col, "bad address '%s': expected [IPV6]:PORT", s);
+				pol__perr(S, v[1].line, v[1].col, "bad address '%s': expected [IPV6]:PORT", s);
 				return;
 			}
 			host = s + 1;
@@ -102,7 +103,7 @@ stmt_target(struct pstate *S, struct tok *v, int n)
 		} else {
 			const char *c = strrchr(s, ':');
 			if (c != NULL && strchr(s, ':') != c) {
-				perr(S, v[1].line, v[1].col, "bad address '%s': write IPv6 as [ADDR]:PORT", s);
+				pol__perr(S, v[1].line, v[1].col, "bad address '%s': write IPv6 as [ADDR]:PORT", s);
 				return;
 			}
 			hl = c ? (size_t)(c - s) : strlen(s);
@@ -110,7 +111,7 @@ stmt_target(struct pstate *S, struct tok *v, int n)
 				port = c + 1;
 		}
 		if (hl == 0) {
-			perr(S, v[1].line, v[1].col, "bad address '%s': no host", s);
+			pol__perr(S, v[1].line, v[1].col, "bad address '%s': no host", s);
 			return;
 		}
 		long pn = 22;
@@ -119,51 +120,51 @@ stmt_target(struct pstate *S, struct tok *v, int n)
 			errno = 0;
 			pn = strtol(port, &end, 10);
 			if (*port == '\0' || *end != '\0' || errno || pn < 1 || pn > 65535) {
-				perr(S, v[1].line, v[1].col + (int)(port - s), "bad port '%s': expected 1-65535", port);
+				pol__perr(S, v[1].line, v[1].col + (int)(port - s), "bad port '%s': expected 1-65535", port);
 				return;
 			}
 		}
-		t->pub.host = arena_strndup(A, host, hl);
+		t->pub.host = pol__arena_strndup(A, host, hl);
 		t->pub.port = (uint16_t)pn;
 	} else if (strcmp(kw, "login") == 0) {
-		if (want_args(S, v, n, 1, 1, "login ACCOUNT"))
+		if (pol__want_args(S, v, n, 1, 1, "login ACCOUNT"))
 			t->pub.login = v[1].s;
 	} else if (strcmp(kw, "home") == 0) {
-		if (!want_args(S, v, n, 1, 1, "home /ABSOLUTE/PATH"))
+		if (!pol__want_args(S, v, n, 1, 1, "home /ABSOLUTE/PATH"))
 			return;
 		char *norm = NULL;
 		if (v[1].s[0] != '/' || pol_path_normalise(v[1].s, strlen(v[1].s), &norm, NULL) != 0) {
-			perr(S, v[1].line, v[1].col, "home: expected an absolute path");
+			pol__perr(S, v[1].line, v[1].col, "home: expected an absolute path");
 			free(norm);
 			return;
 		}
-		t->pub.home = arena_strdup(A, norm);
+		t->pub.home = pol__arena_strdup(A, norm);
 		free(norm);
 	} else if (strcmp(kw, "identity") == 0) {
-		if (want_args(S, v, n, 1, 1, "identity PATH")) {
+		if (pol__want_args(S, v, n, 1, 1, "identity PATH")) {
 			t->pub.identity = v[1].s;
 			t->identity_line = v[1].line;
 			t->identity_col = v[1].col;
 		}
 	} else if (strcmp(kw, "hostkey") == 0) {
-		if (!want_args(S, v, n, 1, 1, "hostkey \"TYPE BASE64\""))
+		if (!pol__want_args(S, v, n, 1, 1, "hostkey \"TYPE BASE64\""))
 			return;
 		char *norm = NULL;
-		const char *why = keytext_normalize(A, v[1].s, &norm);
+		const char *why = pol__keytext_normalize(A, v[1].s, &norm);
 		if (why != NULL)
-			pkeyerr(S, v[1].line, v[1].col, "hostkey", why);
+			pol__pkeyerr(S, v[1].line, v[1].col, "hostkey", why);
 		else
 			t->pub.hostkey = norm;
 	} else if (strcmp(kw, "label") == 0) {
-		if (!want_args(S, v, n, 2, 2, "label KEY VALUE"))
+		if (!pol__want_args(S, v, n, 2, 2, "label KEY VALUE"))
 			return;
-		struct pol_kv *e = arena_push(A, &t->pub.labels, &t->pub.nlabels, &t->lcap, sizeof(*e));
+		struct pol_kv *e = pol__arena_push(A, &t->pub.labels, &t->pub.nlabels, &t->lcap, sizeof(*e));
 		if (e) {
 			e->key = v[1].s;
 			e->value = v[2].s;
 		}
 	} else {
-		perr(S, v[0].line, v[0].col, "unknown keyword '%s' in target '%s' (expected address, "
+		pol__perr(S, v[0].line, v[0].col, "unknown keyword '%s' in target '%s' (expected address, "
 		    "login, home, identity, hostkey or label)", kw, t->pub.name);
 	}
 }
@@ -175,7 +176,7 @@ open_block(struct pstate *S, struct tok *v, int n, enum tok_kind end)
 	struct arena *A = &S->p->arena;
 	struct policy *p = S->p;
 	if (end != T_LBRACE) {
-		perr(S, v[0].line, v[n - 1].col + (int)v[n - 1].len + (v[n - 1].kind == T_STRING ? 2 : 0),
+		pol__perr(S, v[0].line, v[n - 1].col + (int)v[n - 1].len + (v[n - 1].kind == T_STRING ? 2 : 0),
 		    "expected '{' after %s %s", kw, n > 1 ? v[1].s : "NAME");
 		S->block = B_SKIP;
 		return;
@@ -183,13 +184,13 @@ open_block(struct pstate *S, struct tok *v, int n, enum tok_kind end)
 	S->block_line = v[0].line;
 	S->block_col = v[0].col;
 	if (n != 2 || !is_ident(v[1].s)) {
-		perr(S, n > 1 ? v[1].line : v[0].line, n > 1 ? v[1].col : v[0].col,
+		pol__perr(S, n > 1 ? v[1].line : v[0].line, n > 1 ? v[1].col : v[0].col,
 		    "%s: expected one name (letters, digits, _ - . @) before '{'", kw);
 		S->block = B_SKIP;
 		return;
 	}
 	if (strcmp(kw, "user") == 0) {
-		struct user_int *u = arena_alloc(A, sizeof(*u));
+		struct user_int *u = pol__arena_alloc(A, sizeof(*u));
 		struct user_int **e = ARENA_PUSH(A, p->users, p->nusers, p->cusers);
 		if (!u || !e)
 			return;
@@ -201,7 +202,7 @@ open_block(struct pstate *S, struct tok *v, int n, enum tok_kind end)
 		S->user = u;
 		S->block = B_USER;
 	} else if (strcmp(kw, "target") == 0) {
-		struct target_int *t = arena_alloc(A, sizeof(*t));
+		struct target_int *t = pol__arena_alloc(A, sizeof(*t));
 		struct target_int **e = ARENA_PUSH(A, p->targets, p->ntargets, p->ctargets);
 		if (!t || !e)
 			return;
@@ -213,7 +214,7 @@ open_block(struct pstate *S, struct tok *v, int n, enum tok_kind end)
 		S->target = t;
 		S->block = B_TARGET;
 	} else {
-		struct pol_rule *r = arena_alloc(A, sizeof(*r));
+		struct pol_rule *r = pol__arena_alloc(A, sizeof(*r));
 		struct pol_rule **e = ARENA_PUSH(A, p->rules, p->nrules, p->crules);
 		if (!r || !e)
 			return;
@@ -233,14 +234,14 @@ open_block(struct pstate *S, struct tok *v, int n, enum tok_kind end)
 static void
 stmt_include(struct pstate *S, struct tok *v, int n)
 {
-	if (!want_args(S, v, n, 1, 1, "include GLOB"))
+	if (!pol__want_args(S, v, n, 1, 1, "include GLOB"))
 		return;
 	if (S->depth >= 8) {
-		perr(S, v[0].line, v[0].col, "includes nested more than 8 deep");
+		pol__perr(S, v[0].line, v[0].col, "includes nested more than 8 deep");
 		return;
 	}
 #ifdef ESCORT_FUZZING
-	perr(S, v[0].line, v[0].col, "include: disabled while fuzzing");
+	pol__perr(S, v[0].line, v[0].col, "include: disabled while fuzzing");
 	return;
 #endif
 	char pat[PATH_MAX];
@@ -255,15 +256,15 @@ stmt_include(struct pstate *S, struct tok *v, int n)
 	int gr = glob(pat, GLOB_ERR, NULL, &g);
 	if (gr == GLOB_NOMATCH) {
 		if (strpbrk(v[1].s, "*?[") == NULL)
-			perr(S, v[1].line, v[1].col, "include: cannot read '%s': no such file", pat);
+			pol__perr(S, v[1].line, v[1].col, "include: cannot read '%s': no such file", pat);
 		return;
 	}
 	if (gr != 0) {
-		perr(S, v[1].line, v[1].col, "include: cannot read '%s'", pat);
+		pol__perr(S, v[1].line, v[1].col, "include: cannot read '%s'", pat);
 		return;
 	}
 	for (size_t k = 0; k < g.gl_pathc; k++)
-		pol_parse_file(S->p, g.gl_pathv[k], S->depth + 1, S->d, S->sha, S->file,
+		pol__parse_file(S->p, g.gl_pathv[k], S->depth + 1, S->d, S->sha, S->file,
 		    v[1].line, v[1].col);
 	globfree(&g);
 }
@@ -271,7 +272,7 @@ stmt_include(struct pstate *S, struct tok *v, int n)
 static void
 stmt_expect(struct pstate *S, struct tok *v, int n)
 {
-	if (!want_args(S, v, n, 4, 4, "expect allow|deny|approve USER TARGET \"COMMAND\""))
+	if (!pol__want_args(S, v, n, 4, 4, "expect allow|deny|approve USER TARGET \"COMMAND\""))
 		return;
 	enum pol_verdict vd;
 	if (strcmp(v[1].s, "allow") == 0)
@@ -281,7 +282,7 @@ stmt_expect(struct pstate *S, struct tok *v, int n)
 	else if (strcmp(v[1].s, "approve") == 0)
 		vd = POL_APPROVE;
 	else {
-		perr(S, v[1].line, v[1].col, "bad expectation '%s': expected allow, deny or approve", v[1].s);
+		pol__perr(S, v[1].line, v[1].col, "bad expectation '%s': expected allow, deny or approve", v[1].s);
 		return;
 	}
 	struct pol_expect *e = ARENA_PUSH(&S->p->arena, S->p->expects, S->p->nexpects,
@@ -301,12 +302,12 @@ static void
 stmt_group(struct pstate *S, struct tok *v, int n)
 {
 	if (n < 2 || !is_ident(v[1].s)) {
-		perr(S, n > 1 ? v[1].line : v[0].line, n > 1 ? v[1].col : v[0].col,
+		pol__perr(S, n > 1 ? v[1].line : v[0].line, n > 1 ? v[1].col : v[0].col,
 		    "group: usage: group NAME USER...");
 		return;
 	}
 	struct arena *A = &S->p->arena;
-	struct pol_group *g = arena_alloc(A, sizeof(*g));
+	struct pol_group *g = pol__arena_alloc(A, sizeof(*g));
 	struct pol_group **e = ARENA_PUSH(A, S->p->groups, S->p->ngroups, S->p->cgroups);
 	if (!g || !e)
 		return;
@@ -315,8 +316,8 @@ stmt_group(struct pstate *S, struct tok *v, int n)
 	g->file = S->file;
 	g->line = v[0].line;
 	g->col = v[1].col;
-	g->members = arena_alloc(A, sizeof(char *) * (size_t)n);
-	g->member_cols = arena_alloc(A, sizeof(int) * (size_t)n);
+	g->members = pol__arena_alloc(A, sizeof(char *) * (size_t)n);
+	g->member_cols = pol__arena_alloc(A, sizeof(int) * (size_t)n);
 	if (!g->members || !g->member_cols)
 		return;
 	for (int k = 2; k < n; k++) {
@@ -330,7 +331,7 @@ statement(struct pstate *S, struct tok *v, int n, enum tok_kind end)
 {
 	for (int k = 0; k < n; k++)
 		if (k == 0 && v[k].kind == T_STRING) {
-			perr(S, v[k].line, v[k].col, "expected a keyword, found a string");
+			pol__perr(S, v[k].line, v[k].col, "expected a keyword, found a string");
 			return;
 		}
 	const char *kw = v[0].s;
@@ -344,7 +345,7 @@ statement(struct pstate *S, struct tok *v, int n, enum tok_kind end)
 			return;
 		}
 		if (end == T_LBRACE) {
-			perr(S, v[0].line, v[0].col, "unknown block '%s' (expected user, target, rule or forbid)", kw);
+			pol__perr(S, v[0].line, v[0].col, "unknown block '%s' (expected user, target, rule or forbid)", kw);
 			S->block = B_SKIP;
 			return;
 		}
@@ -355,14 +356,14 @@ statement(struct pstate *S, struct tok *v, int n, enum tok_kind end)
 		else if (strcmp(kw, "include") == 0)
 			stmt_include(S, v, n);
 		else
-			perr(S, v[0].line, v[0].col, "unknown keyword '%s' (expected user, group, target, "
+			pol__perr(S, v[0].line, v[0].col, "unknown keyword '%s' (expected user, group, target, "
 			    "rule, forbid, expect or include)", kw);
 		return;
 	default:
 		break;
 	}
 	if (end == T_LBRACE) {
-		perr(S, v[0].line, v[0].col, "'%s {' inside a block: blocks do not nest (missing '}'?)", kw);
+		pol__perr(S, v[0].line, v[0].col, "'%s {' inside a block: blocks do not nest (missing '}'?)", kw);
 		return;
 	}
 	if (S->block == B_USER)
@@ -370,16 +371,16 @@ statement(struct pstate *S, struct tok *v, int n, enum tok_kind end)
 	else if (S->block == B_TARGET)
 		stmt_target(S, v, n);
 	else
-		stmt_rule(S, v, n);
+		pol__stmt_rule(S, v, n);
 }
 
 int
-pol_parse_buffer(struct policy *p, const char *name, const char *buf, size_t len,
+pol__parse_buffer(struct policy *p, const char *name, const char *buf, size_t len,
     int depth, struct pol_diags *d, void *sha)
 {
 	struct pstate S = { .p = p, .d = d, .buf = buf, .len = len, .line = 1,
 		.depth = depth, .sha = sha, .block = B_TOP };
-	S.file = arena_strdup(&p->arena, name);
+	S.file = pol__arena_strdup(&p->arena, name);
 	if (S.file == NULL)
 		return POL_E_NOMEM;
 	if (sha != NULL) {
@@ -397,13 +398,13 @@ pol_parse_buffer(struct policy *p, const char *name, const char *buf, size_t len
 	bool too_many = false;
 	for (;;) {
 		struct tok t;
-		if ((r = lex(&S, &t)) != 0)
+		if ((r = pol__lex(&S, &t)) != 0)
 			return r;
 		if (t.kind == T_WORD || t.kind == T_STRING) {
 			if (n < MAXARGS)
 				v[n++] = t;
 			else if (!too_many) {
-				perr(&S, t.line, t.col, "more than %d words in one statement", MAXARGS);
+				pol__perr(&S, t.line, t.col, "more than %d words in one statement", MAXARGS);
 				too_many = true;
 			}
 			continue;
@@ -411,14 +412,14 @@ pol_parse_buffer(struct policy *p, const char *name, const char *buf, size_t len
 		if (n > 0)
 			statement(&S, v, n, t.kind);
 		else if (t.kind == T_LBRACE)
-			perr(&S, t.line, t.col, "unexpected '{'");
+			pol__perr(&S, t.line, t.col, "unexpected '{'");
 		if (t.kind == T_LBRACE && n > 0 && S.block == B_TOP)
 			S.block = B_SKIP;	/* failed opener: skip its body */
 		n = 0;
 		too_many = false;
 		if (t.kind == T_RBRACE) {
 			if (S.block == B_TOP)
-				perr(&S, t.line, t.col, "unexpected '}'");
+				pol__perr(&S, t.line, t.col, "unexpected '}'");
 			S.block = B_TOP;
 			S.user = NULL;
 			S.target = NULL;
@@ -428,9 +429,9 @@ pol_parse_buffer(struct policy *p, const char *name, const char *buf, size_t len
 			break;
 	}
 	if (S.block != B_TOP && S.block != B_SKIP)
-		perr(&S, S.block_line, S.block_col, "block not closed: missing '}'");
+		pol__perr(&S, S.block_line, S.block_col, "block not closed: missing '}'");
 	else if (S.block == B_SKIP)
-		perr(&S, S.line, 1, "unexpected end of file: missing '}'");
+		pol__perr(&S, S.line, 1, "unexpected end of file: missing '}'");
 	return S.nerr ? POL_E_SYNTAX : 0;
 }
 
@@ -438,7 +439,7 @@ static int parse_file_read(struct policy *p, const char *path, int depth,
     struct pol_diags *d, void *sha, const char *from, int line, int col);
 
 int
-pol_parse_file(struct policy *p, const char *path, int depth, struct pol_diags *d,
+pol__parse_file(struct policy *p, const char *path, int depth, struct pol_diags *d,
     void *sha, const char *from, int line, int col)
 {
 	char *real = realpath(path, NULL);
@@ -498,7 +499,7 @@ parse_file_read(struct policy *p, const char *path, int depth, struct pol_diags 
 		r = POL_E_IO;
 	fclose(f);
 	if (r == 0)
-		r = pol_parse_buffer(p, path, buf ? buf : "", len, depth, d, sha);
+		r = pol__parse_buffer(p, path, buf ? buf : "", len, depth, d, sha);
 	else if (d)
 		pol_diags_add(d, POL_SEV_ERROR, path, 0, 0, "cannot read: %s", pol_strerror(r));
 	free(buf);

@@ -1,7 +1,7 @@
 /*
  * parse_int.h: shared by the policy file parser's parts: lex.c (tokens),
  * parse.c (statements, blocks, includes) and parse_rule.c (rule and forbid
- * statements, specs, times, patterns).  Not part of the API.
+ * statements, specs, times, patterns).  Not part of the API: its functions are named pol__*.
  */
 #ifndef ESCORT_POLICY_PARSE_INT_H
 #define ESCORT_POLICY_PARSE_INT_H
@@ -34,25 +34,22 @@ struct pstate {
 	struct user_int *user;
 	struct target_int *target;
 	struct pol_rule *rule;
-	bool bad_addr;
 	int nerr;
 };
 
 #define MAXARGS 64
 
 /* Reports an error at line:col of the current file and counts it. */
-void perr(struct pstate *S, int line, int col, const char *fmt, ...)
+void pol__perr(struct pstate *S, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Reports a problem with a key text: an error, or a warning when the
  * policy is loaded with POL_LOAD_LENIENT_KEYS. */
-void pkeyerr(struct pstate *S, int line, int col, const char *what, const char *why);
+void pol__pkeyerr(struct pstate *S, int line, int col, const char *what, const char *why);
 /* Reads the next token.  Returns 0 or POL_E_NOMEM. */
-int lex(struct pstate *S, struct tok *t);
-/* True when s is a valid name (letters, digits, _ - . @). */
-bool is_ident(const char *s);
+int pol__lex(struct pstate *S, struct tok *t);
 /* Checks a statement's argument count; reports a usage error if wrong. */
-bool want_args(struct pstate *S, struct tok *v, int n, int lo, int hi, const char *usage);
+bool pol__want_args(struct pstate *S, struct tok *v, int n, int lo, int hi, const char *usage);
 /* One statement inside a rule or forbid block. */
-void stmt_rule(struct pstate *S, struct tok *v, int n);
+void pol__stmt_rule(struct pstate *S, struct tok *v, int n);
 
 #endif

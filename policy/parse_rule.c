@@ -136,7 +136,7 @@ parse_spec(struct pstate *S, struct tok *t, struct spec *sp, bool for_target)
 	}
 	const char *colon = strchr(s, ':');
 	if (colon == NULL || colon[1] == '\0') {
-		perr(S, t->line, t->col, "bad %s '%s': expected %s", for_target ? "where" : "who", s,
+		pol__perr(S, t->line, t->col, "bad %s '%s': expected %s", for_target ? "where" : "who", s,
 		    for_target ? "target:GLOB, label:KEY=VALUE or *" :
 		    "user:NAME, group:NAME, attr:KEY=VALUE, attr:KEY!=VALUE or *");
 		sp->kind = SPEC_ANY;
@@ -167,22 +167,22 @@ parse_spec(struct pstate *S, struct tok *t, struct spec *sp, bool for_target)
 		const char *eq = strchr(rest, '=');
 		if (ne != NULL && ne < eq) {
 			sp->kind = for_target ? SPEC_LABEL_NE : SPEC_ATTR_NE;
-			sp->a = arena_strndup(A, rest, (size_t)(ne - rest));
+			sp->a = pol__arena_strndup(A, rest, (size_t)(ne - rest));
 			sp->b = ne + 2;
 		} else if (eq != NULL) {
 			sp->kind = for_target ? SPEC_LABEL_EQ : SPEC_ATTR_EQ;
-			sp->a = arena_strndup(A, rest, (size_t)(eq - rest));
+			sp->a = pol__arena_strndup(A, rest, (size_t)(eq - rest));
 			sp->b = eq + 1;
 		}
 		if (sp->a == NULL || sp->a[0] == '\0' || sp->b == NULL) {
-			perr(S, t->line, t->col, "bad %s '%s': expected %s:KEY=VALUE",
+			pol__perr(S, t->line, t->col, "bad %s '%s': expected %s:KEY=VALUE",
 			    for_target ? "label" : "attribute", s, for_target ? "label" : "attr");
 			sp->kind = SPEC_ANY;
 			sp->a = "";
 		}
 		return;
 	}
-	perr(S, t->line, t->col, "unknown %s kind '%.*s' (expected %s)", for_target ? "where" : "who",
+	pol__perr(S, t->line, t->col, "unknown %s kind '%.*s' (expected %s)", for_target ? "where" : "who",
 	    (int)kl, s, for_target ? "target, label or *" : "user, group, attr or *");
 	sp->kind = SPEC_ANY;
 	sp->a = "";
@@ -193,12 +193,12 @@ add_specs(struct pstate *S, struct tok *v, int n, struct spec **vec, size_t *cnt
     size_t *cap, bool for_target)
 {
 	if (n < 2) {
-		perr(S, v[0].line, v[0].col, "%s: needs at least one %s", v[0].s,
+		pol__perr(S, v[0].line, v[0].col, "%s: needs at least one %s", v[0].s,
 		    for_target ? "target:GLOB, label:KEY=VALUE or *" : "user:NAME, group:NAME, attr:KEY=VALUE or *");
 		return;
 	}
 	for (int k = 1; k < n; k++) {
-		struct spec *sp = arena_push(&S->p->arena, vec, cnt, cap, sizeof(**vec));
+		struct spec *sp = pol__arena_push(&S->p->arena, vec, cnt, cap, sizeof(**vec));
 		if (sp == NULL)
 			return;
 		parse_spec(S, &v[k], sp, for_target);
@@ -208,7 +208,7 @@ add_specs(struct pstate *S, struct tok *v, int n, struct spec **vec, size_t *cnt
 static void
 stmt_when(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 {
-	if (!want_args(S, v, n, 1, 3, "when [DAYS] HH:MM-HH:MM [UTC|+HH:MM|AREA/LOCATION]"))
+	if (!pol__want_args(S, v, n, 1, 3, "when [DAYS] HH:MM-HH:MM [UTC|+HH:MM|AREA/LOCATION]"))
 		return;
 	struct when w = { .days = 0x7f, .from = 0, .to = 24 * 60, .line = v[0].line,
 		.col = v[0].col };
@@ -216,7 +216,7 @@ stmt_when(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 	if (strchr(v[k].s, ':') == NULL) {
 		int m = parse_days(v[k].s);
 		if (m < 0) {
-			perr(S, v[k].line, v[k].col, "bad days '%s': expected e.g. Mon-Fri or Sat,Sun", v[k].s);
+			pol__perr(S, v[k].line, v[k].col, "bad days '%s': expected e.g. Mon-Fri or Sat,Sun", v[k].s);
 			return;
 		}
 		w.days = (unsigned)m;
@@ -228,7 +228,7 @@ stmt_when(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 		int a = dash ? parse_hhmm(s, (size_t)(dash - s)) : -1;
 		int b = dash ? parse_hhmm(dash + 1, strlen(dash + 1)) : -1;
 		if (a < 0 || b < 0 || a == b) {
-			perr(S, v[k].line, v[k].col, "bad time range '%s': expected HH:MM-HH:MM", s);
+			pol__perr(S, v[k].line, v[k].col, "bad time range '%s': expected HH:MM-HH:MM", s);
 			return;
 		}
 		w.from = a;
@@ -241,20 +241,21 @@ stmt_when(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 			w.tz = tz;
 		} else if (strchr(v[k].s, '/') != NULL) {
 			const char *why = NULL;
-			w.zone = pol_tz_load(&S->p->arena, v[k].s, &why);
+			w.zone = pol__tz_load(&S->p->arena, v[k].s, &why);
 			if (w.zone == NULL) {
-				perr(S, v[k].line, v[k].col, "bad time zone '%s': %s", v[k].s, why);
+				pol__perr(S, v[k].line, v[k].col, "bad time zone '%s': %s",
+				    v[k].s, why);
 				return;
 			}
 		} else {
-			perr(S, v[k].line, v[k].col, "bad time zone '%s': expected UTC, +HH:MM or an "
+			pol__perr(S, v[k].line, v[k].col, "bad time zone '%s': expected UTC, +HH:MM or an "
 			    "IANA zone such as Europe/Paris", v[k].s);
 			return;
 		}
 		k++;
 	}
 	if (k < n) {
-		perr(S, v[k].line, v[k].col, "when: unexpected '%s'", v[k].s);
+		pol__perr(S, v[k].line, v[k].col, "when: unexpected '%s'", v[k].s);
 		return;
 	}
 	struct when *e = ARENA_PUSH(&S->p->arena, r->when, r->nwhen, r->cwhen);
@@ -265,7 +266,7 @@ stmt_when(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 static void
 stmt_pattern(struct pstate *S, struct tok *v, int n, struct pol_rule *r, enum pol_verdict vd)
 {
-	if (!want_args(S, v, n, 1, 2, "allow|approve|deny \"PATTERN\" [\"REASON\"]"))
+	if (!pol__want_args(S, v, n, 1, 2, "allow|approve|deny \"PATTERN\" [\"REASON\"]"))
 		return;
 	const char *text = v[1].s;
 	struct arena *A = &S->p->arena;
@@ -284,25 +285,25 @@ stmt_pattern(struct pstate *S, struct tok *v, int n, struct pol_rule *r, enum po
 		struct pword *w = ARENA_PUSH(A, pt.w, pt.nw, cap);
 		if (w == NULL)
 			return;
-		w->s = arena_strndup(A, s, (size_t)(e - s));
+		w->s = pol__arena_strndup(A, s, (size_t)(e - s));
 		w->len = (size_t)(e - s);
 		w->ellipsis = w->len == 3 && memcmp(s, "...", 3) == 0;
 		w->star = memchr(s, '*', w->len) != NULL;
 		w->slash = memchr(s, '/', w->len) != NULL;
 		if (w->slash)	/* compared as arguments are: in normal form */
-			w->len = pathnorm_pattern((char *)w->s, w->len, vd != POL_ALLOW);
+			w->len = pol__pathnorm_pattern((char *)w->s, w->len, vd != POL_ALLOW);
 		if (!w->ellipsis && strstr(w->s, "...") != NULL && w->len > 3)
-			perr(S, v[1].line, v[1].col + (int)(s - text) + 1,
+			pol__perr(S, v[1].line, v[1].col + (int)(s - text) + 1,
 			    "'...' must be a word of its own in '%s'", text);
 		s = e;
 	}
 	if (pt.nw == 0) {
-		perr(S, v[1].line, v[1].col, "empty pattern");
+		pol__perr(S, v[1].line, v[1].col, "empty pattern");
 		return;
 	}
 	for (size_t k = 1; k < pt.nw; k++)
 		if (pt.w[k].ellipsis && pt.w[k - 1].ellipsis) {
-			perr(S, v[1].line, v[1].col, "'... ...' in pattern '%s'", text);
+			pol__perr(S, v[1].line, v[1].col, "'... ...' in pattern '%s'", text);
 			return;
 		}
 	struct pattern *e = ARENA_PUSH(A, r->pats, r->npats, r->cpats);
@@ -315,20 +316,19 @@ stmt_pattern(struct pstate *S, struct tok *v, int n, struct pol_rule *r, enum po
 static void
 stmt_env(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 {
-	if (!want_args(S, v, n, 1, MAXARGS, "env NAME... (e.g. env LANG LC_*) or env none"))
+	if (!pol__want_args(S, v, n, 1, MAXARGS, "env NAME... (e.g. env LANG LC_*) or env none"))
 		return;
 	if (r->env_set)
-		perr(S, v[0].line, v[0].col, "'env' given twice in this block");
+		pol__perr(S, v[0].line, v[0].col, "'env' given twice in this block");
 	r->env_set = true;
 	r->env_line = v[0].line;
-	r->env_col = v[0].col;
 	if (n == 2 && strcmp(v[1].s, "none") == 0)
 		return;
 	for (int k = 1; k < n; k++) {
 		char buf[200];
 		const char *why = pol_env_name_check(v[k].s, buf, sizeof(buf));
 		if (why != NULL) {
-			perr(S, v[k].line, v[k].col, "env '%s': %s", v[k].s, why);
+			pol__perr(S, v[k].line, v[k].col, "env '%s': %s", v[k].s, why);
 			continue;
 		}
 		const char **e = ARENA_PUSH(&S->p->arena, r->env, r->nenv, r->cenv);
@@ -346,17 +346,17 @@ set_enum(struct pstate *S, struct tok *v, int n, const char *const *names, int *
 		snprintf(usage + strlen(usage), sizeof(usage) - strlen(usage), "%s%s",
 		    k ? "|" : "", names[k]);
 	if (n != 2) {
-		perr(S, v[0].line, n > 2 ? v[2].col : v[0].col, "%s: expected one of %s", v[0].s, usage);
+		pol__perr(S, v[0].line, n > 2 ? v[2].col : v[0].col, "%s: expected one of %s", v[0].s, usage);
 		return -1;
 	}
 	for (int k = 0; names[k]; k++)
 		if (strcmp(v[1].s, names[k]) == 0) {
 			if (*out != -1)
-				perr(S, v[0].line, v[0].col, "'%s' given twice in this block", v[0].s);
+				pol__perr(S, v[0].line, v[0].col, "'%s' given twice in this block", v[0].s);
 			*out = k;
 			return k;
 		}
-	perr(S, v[1].line, v[1].col, "bad %s '%s': expected one of %s", v[0].s, v[1].s, usage);
+	pol__perr(S, v[1].line, v[1].col, "bad %s '%s': expected one of %s", v[0].s, v[1].s, usage);
 	return -1;
 }
 
@@ -381,7 +381,7 @@ kw_where(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 static void
 kw_reason(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 {
-	if (want_args(S, v, n, 1, 1, "reason \"TEXT\""))
+	if (pol__want_args(S, v, n, 1, 1, "reason \"TEXT\""))
 		r->reason = v[1].s;
 }
 
@@ -428,11 +428,11 @@ kw_forward(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 static void
 kw_max_session(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 {
-	if (!want_args(S, v, n, 1, 1, "max-session DURATION (e.g. 2h, 30m, 1h30m)"))
+	if (!pol__want_args(S, v, n, 1, 1, "max-session DURATION (e.g. 2h, 30m, 1h30m)"))
 		return;
 	long d = parse_duration(v[1].s);
 	if (d <= 0)
-		perr(S, v[1].line, v[1].col, "bad duration '%s': expected e.g. 90s, 30m, 2h, 1h30m", v[1].s);
+		pol__perr(S, v[1].line, v[1].col, "bad duration '%s': expected e.g. 90s, 30m, 2h, 1h30m", v[1].s);
 	else
 		r->max_session = d;
 }
@@ -459,7 +459,7 @@ static void
 kw_construct(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 {
 	if (n < 2)
-		perr(S, v[0].line, v[0].col, "construct: needs at least one construct name");
+		pol__perr(S, v[0].line, v[0].col, "construct: needs at least one construct name");
 	for (int k = 1; k < n; k++) {
 		if (strcmp(v[k].s, "all") == 0) {
 			/* every construct: the line is still parsed, rendered and
@@ -473,7 +473,8 @@ kw_construct(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 		unsigned b = pol_construct_bit(v[k].s);
 		if (b == 0 || b == POL_C_LIST || b == POL_C_PIPE || b == POL_C_REDIR_FD ||
 		    b == POL_C_COMMENT || b == POL_C_TILDE || b == POL_C_GLOB)
-			perr(S, v[k].line, v[k].col, "unknown construct '%s' (expected background, "
+			pol__perr(S, v[k].line, v[k].col,
+			    "unknown construct '%s' (expected background, "
 			    "substitution, backticks, process-substitution, redirect, heredoc, "
 			    "assignment, variable, variable-command, glob-command, brace, history, all)",
 			    v[k].s);
@@ -505,7 +506,7 @@ static const struct {
 };
 
 void
-stmt_rule(struct pstate *S, struct tok *v, int n)
+pol__stmt_rule(struct pstate *S, struct tok *v, int n)
 {
 	struct pol_rule *r = S->rule;
 	const char *kw = v[0].s;
@@ -513,13 +514,13 @@ stmt_rule(struct pstate *S, struct tok *v, int n)
 		if (strcmp(kw, rule_keywords[i].name) != 0)
 			continue;
 		if (r->forbid && !rule_keywords[i].in_forbid)
-			perr(S, v[0].line, v[0].col, "'%s' is not allowed in a forbid block (only who, "
+			pol__perr(S, v[0].line, v[0].col, "'%s' is not allowed in a forbid block (only who, "
 			    "where, when, reason)", kw);
 		else
 			rule_keywords[i].fn(S, v, n, r);
 		return;
 	}
-	perr(S, v[0].line, v[0].col, "unknown keyword '%s' in %s '%s'", kw,
+	pol__perr(S, v[0].line, v[0].col, "unknown keyword '%s' in %s '%s'", kw,
 	    r->forbid ? "forbid" : "rule", r->name);
 }
 

@@ -1,8 +1,8 @@
 /*
  * pathnorm.c: lexical path normalisation (pathnorm.h), and the path form
  * of a command's words and of pattern words that the matcher compares
- * (pol_int.h: pathnorm_cwords, pathnorm_pattern, pathnorm_is_chdir,
- * pathnorm_wrapper_chdirs, pathnorm_redirect_words, pathnorm_note).
+ * (pol_int.h: pol__pathnorm_cwords, pol__pathnorm_pattern, pol__pathnorm_is_chdir,
+ * pol__pathnorm_wrapper_chdirs, pol__pathnorm_redirect_words, pol__pathnorm_note).
  *
  * A command word's path form is one of:
  *   exact  its normal form (pathnorm.h);
@@ -120,7 +120,7 @@ pol_path_normalise(const char *in, size_t len, char **out, unsigned *flags)
 /* ---- pattern words ----------------------------------------------------- */
 
 size_t
-pathnorm_pattern(char *s, size_t len, bool broad)
+pol__pathnorm_pattern(char *s, size_t len, bool broad)
 {
 	if (memchr(s, '/', len) == NULL || len == 0)
 		return len;
@@ -174,7 +174,7 @@ in_table(const char *const *t, const char *s, size_t len)
 }
 
 bool
-pathnorm_is_chdir(const struct pol_simple *sc)
+pol__pathnorm_is_chdir(const struct pol_simple *sc)
 {
 	for (size_t i = 0; i < sc->nwords; i++) {
 		const struct pol_word *w = &sc->words[i];
@@ -242,7 +242,7 @@ chdir_option(const struct chdir_wrapper *cw, const struct cword *o)
 }
 
 bool
-pathnorm_command_chdirs(const struct cword *w, size_t n)
+pol__pathnorm_command_chdirs(const struct cword *w, size_t n)
 {
 	if (n == 0)
 		return false;
@@ -263,7 +263,7 @@ pathnorm_command_chdirs(const struct cword *w, size_t n)
 }
 
 size_t
-pathnorm_embedded(const struct cword *w)
+pol__pathnorm_embedded(const struct cword *w)
 {
 	static const char url[] = "file://";
 	size_t ul = sizeof(url) - 1;
@@ -288,7 +288,7 @@ word_is(const struct cword *w, const char *s)
 }
 
 bool
-pathnorm_wrapper_chdirs(const struct cword *w, size_t n, size_t start)
+pol__pathnorm_wrapper_chdirs(const struct cword *w, size_t n, size_t start)
 {
 	if (n == 0)
 		return false;
@@ -325,14 +325,14 @@ pathnorm_wrapper_chdirs(const struct cword *w, size_t n, size_t start)
 }
 
 int
-pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **mem)
+pol__pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **mem)
 {
 	*mem = NULL;
 	*out = malloc((n ? n : 1) * sizeof(**out));
 	if (*out == NULL)
 		return POL_E_NOMEM;
 	memcpy(*out, w, n * sizeof(**out));
-	int r = pathnorm_cwords(*out, n, true, mem);
+	int r = pol__pathnorm_cwords(*out, n, true, mem);
 	if (r != 0) {
 		free(*out);
 		*out = NULL;
@@ -341,7 +341,7 @@ pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **
 }
 
 void
-pathnorm_note(const struct cword *w, size_t n, char *buf, size_t cap)
+pol__pathnorm_note(const struct cword *w, size_t n, char *buf, size_t cap)
 {
 	size_t l = strlen(buf);
 	for (size_t i = 0; i < n && l + 1 < cap; i++) {
@@ -360,7 +360,7 @@ pathnorm_note(const struct cword *w, size_t n, char *buf, size_t cap)
 }
 
 int
-pathnorm_redirect_words(const struct pol_simple *sc, const struct cword *w, size_t n,
+pol__pathnorm_redirect_words(const struct pol_simple *sc, const struct cword *w, size_t n,
     struct cword **out, char **mem)
 {
 	*out = NULL;
@@ -608,7 +608,7 @@ form_word(struct cword *w, size_t pos, bool after_cd, char *buf)
 }
 
 int
-pathnorm_cwords(struct cword *w, size_t n, bool after_cd, char **mem)
+pol__pathnorm_cwords(struct cword *w, size_t n, bool after_cd, char **mem)
 {
 	*mem = NULL;
 	size_t need = 0;

@@ -20,7 +20,7 @@
  * the login directory, which the proxy does not know; like a relative path
  * after cd, it can only be matched as "any directory" then the path.
  * Inside libescort-policy, the engine's own matching of such a path is
- * pathnorm_cwords() + pattern_match() (pol_int.h), which apply all of the
+ * pol__pathnorm_cwords() + pol__pattern_match() (pol_int.h), which apply all of the
  * above to a word.
  *
  * Pure functions, no global state, thread-safe.

@@ -1,6 +1,7 @@
 /*
  * pol_int.h: the policy object's insides, shared by the files of
  * libescort-policy only (parse, resolve, engine, match, wrap, lint).
+ * Not part of the API: its functions are named pol__* (see policy.h).
  */
 #ifndef ESCORT_POLICY_INT_H
 #define ESCORT_POLICY_INT_H
@@ -14,16 +15,16 @@ struct arena_chunk;
 struct arena {
 	struct arena_chunk *head;
 };
-void *arena_alloc(struct arena *a, size_t n);	/* zeroed; NULL on ENOMEM */
-char *arena_strndup(struct arena *a, const char *s, size_t n);
-char *arena_strdup(struct arena *a, const char *s);
+void *pol__arena_alloc(struct arena *a, size_t n);	/* zeroed; NULL on ENOMEM */
+char *pol__arena_strndup(struct arena *a, const char *s, size_t n);
+char *pol__arena_strdup(struct arena *a, const char *s);
 /* Grows *v (of *n elements, capacity *cap) by one zeroed element of size
  * `sz`; returns it or NULL.  Old storage is left in the arena. */
-void *arena_push(struct arena *a, void *v, size_t *n, size_t *cap, size_t sz);
-void arena_free(struct arena *a);
+void *pol__arena_push(struct arena *a, void *v, size_t *n, size_t *cap, size_t sz);
+void pol__arena_free(struct arena *a);
 
 #define ARENA_PUSH(a, vec, n, cap) \
-	((__typeof__(vec))arena_push((a), &(vec), &(n), &(cap), sizeof(*(vec))))
+	((__typeof__(vec))pol__arena_push((a), &(vec), &(n), &(cap), sizeof(*(vec))))
 
 /* Constructs that are denied unless a rule names them in `construct`. */
 #define POL_C_NEED_PERMISSION (POL_C_BACKGROUND | POL_C_SUBST | POL_C_BACKTICK | \
@@ -84,17 +85,14 @@ struct when {
  * the system tz database (TZDIR or /usr/share/zoneinfo) into the arena.
  * Returns the zone, or NULL with a static reason in *why.  Thread-safe
  * lookups afterwards: nothing global is touched (no TZ, no tzset). */
-const struct pol_tz *pol_tz_load(struct arena *a, const char *name, const char **why);
+const struct pol_tz *pol__tz_load(struct arena *a, const char *name, const char **why);
 /* The same from the bytes of a TZif file (len bytes at buf, not kept). */
-const struct pol_tz *pol_tz_parse(struct arena *a, const char *name, const unsigned char *buf,
+const struct pol_tz *pol__tz_parse(struct arena *a, const char *name, const unsigned char *buf,
     size_t len, const char **why);
 /* The zone's name as written in the policy. */
-const char *pol_tz_name(const struct pol_tz *z);
+const char *pol__tz_name(const struct pol_tz *z);
 /* Seconds east of UTC in zone z at time t. */
-long pol_tz_offset(const struct pol_tz *z, time_t t);
-/* True when `name` looks like an IANA zone name (Area/Location, letters,
- * digits, _ - + /, no "..", no leading '/'). */
-bool pol_tz_name_ok(const char *name);
+long pol__tz_offset(const struct pol_tz *z, time_t t);
 
 /* One word of a pattern. */
 struct pword {
@@ -132,7 +130,7 @@ struct pol_rule {
 	bool env_set;			/* an `env` line was given (env none: nenv 0) */
 	const char **env;		/* names and globs of environment variables */
 	size_t nenv, cenv;
-	int env_line, env_col;
+	int env_line;			/* of the `env` line */
 	struct pattern *pats;
 	size_t npats, cpats;
 	const char *reason;
@@ -162,22 +160,21 @@ struct policy {
 };
 
 /* Internal lookups. */
-const struct pol_group *pol_find_group(const struct policy *p, const char *name);
-bool pol_user_in_group(const struct pol_user *u, const struct pol_group *g);
+const struct pol_group *pol__find_group(const struct policy *p, const char *name);
+bool pol__user_in_group(const struct pol_user *u, const struct pol_group *g);
 
 /* admit.c: whether rule r's who and where match; the first forbid that
  * matches (user, target) at `now`, or NULL. */
-bool rule_applies(const struct pol_rule *r, const struct pol_user *u,
+bool pol__rule_applies(const struct pol_rule *r, const struct pol_user *u,
     const struct pol_target *t);
-const struct pol_rule *find_forbid(const struct policy *p, const struct pol_user *u,
+const struct pol_rule *pol__find_forbid(const struct policy *p, const struct pol_user *u,
     const struct pol_target *t, time_t now);
 
 /* matching (match.c) */
-bool spec_match_user(const struct spec *s, const struct pol_user *u);
-bool specs_match_user(const struct spec *v, size_t n, const struct pol_user *u);
-bool specs_match_target(const struct spec *v, size_t n, const struct pol_target *t);
-bool when_match(const struct when *v, size_t n, time_t now);
-bool word_glob(const char *pat, size_t plen, const char *s, size_t slen);
+bool pol__specs_match_user(const struct spec *v, size_t n, const struct pol_user *u);
+bool pol__specs_match_target(const struct spec *v, size_t n, const struct pol_target *t);
+bool pol__when_match(const struct when *v, size_t n, time_t now);
+bool pol__word_glob(const char *pat, size_t plen, const char *s, size_t slen);
 
 /* A command's words as seen by the pattern matcher. */
 struct cword {
@@ -205,40 +202,40 @@ struct cword {
  * w[1] after a verb, with after_cd true).  *mem gets storage the forms
  * point into, for the caller to free after matching (NULL when none was
  * needed).  Returns 0 or POL_E_NOMEM. */
-int pathnorm_cwords(struct cword *w, size_t n, bool after_cd, char **mem);
+int pol__pathnorm_cwords(struct cword *w, size_t n, bool after_cd, char **mem);
 /* Whether a simple command changes the working directory. */
-bool pathnorm_is_chdir(const struct pol_simple *sc);
+bool pol__pathnorm_is_chdir(const struct pol_simple *sc);
 /* Whether the wrapper words w[0..n) run the command that starts at
  * w[start] in another directory (env -C, sudo -D, find -execdir, ...). */
-bool pathnorm_wrapper_chdirs(const struct cword *w, size_t n, size_t start);
+bool pol__pathnorm_wrapper_chdirs(const struct cword *w, size_t n, size_t start);
 /* True when command w[0..n) reads its relative paths from a directory an
  * option names (tar -C, git -C, make -C): they are matched as after cd. */
-bool pathnorm_command_chdirs(const struct cword *w, size_t n);
+bool pol__pathnorm_command_chdirs(const struct cword *w, size_t n);
 /* Where a path starts inside word w: after the '=' of NAME=PATH or
  * --option=PATH (a path starting with / . or ~), or the path of a file://
  * URL; 0 when it holds none. */
-size_t pathnorm_embedded(const struct cword *w);
+size_t pol__pathnorm_embedded(const struct cword *w);
 /* A malloc'd copy of w[0..n) in *out whose path forms are those after a cd
  * (storage in *mem); the caller frees both.  Returns 0 or POL_E_NOMEM. */
-int pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **mem);
+int pol__pathnorm_chdir_copy(const struct cword *w, size_t n, struct cword **out, char **mem);
 /* The words w[0..n) of simple command sc followed by the targets of its
  * file redirections, in a malloc'd array *out (glob text in *mem; the
- * caller frees both, after any pathnorm_cwords on them): "cat < F" reads F
+ * caller frees both, after any pol__pathnorm_cwords on them): "cat < F" reads F
  * as "cat F" does.  Returns the number of targets (0: *out is NULL), or
  * POL_E_NOMEM. */
-int pathnorm_redirect_words(const struct pol_simple *sc, const struct cword *w, size_t n,
+int pol__pathnorm_redirect_words(const struct pol_simple *sc, const struct cword *w, size_t n,
     struct cword **out, char **mem);
 /* Appends to the NUL-terminated buf (of cap bytes) how the first word of
  * w[0..n) that has a path form was read, for explain: " ('X' read as 'Y')"
  * ("**" is any directory) or " ('X' could be anything"). */
-void pathnorm_note(const struct cword *w, size_t n, char *buf, size_t cap);
+void pol__pathnorm_note(const struct cword *w, size_t n, char *buf, size_t cap);
 /* Normalises a pattern word in place (only if it holds '/'); returns its
  * new length.  `broad`: a deny or approve pattern, which may only widen. */
-size_t pathnorm_pattern(char *s, size_t len, bool broad);
+size_t pol__pathnorm_pattern(char *s, size_t len, bool broad);
 /* Whether pattern `pt` matches words w[0..n).  `open_tail`: more unknown
  * words follow (xargs).  Deny and approve patterns match conservatively
  * (any way the words could expand), allow patterns exactly. */
-bool pattern_match(const struct pattern *pt, const struct cword *w, size_t n,
+bool pol__pattern_match(const struct pattern *pt, const struct cword *w, size_t n,
     bool open_tail);
 
 /* decide.c: the pattern checks of a command decision on ready-made word
@@ -247,7 +244,7 @@ bool pattern_match(const struct pattern *pt, const struct cword *w, size_t n,
  * approve patterns count and no match allows.  Fills out (verdict, checks,
  * considered, the deciding rule and reason) like policy_decide; returns 0
  * or POL_E_NOMEM. */
-int pol_decide_words(const struct policy *p, const struct pol_rule *const *cands,
+int pol__decide_words(const struct policy *p, const struct pol_rule *const *cands,
     size_t ncands, const struct cword *const *wv, const size_t *nv, size_t nvec,
     bool deny_only, time_t now, struct pol_decision *out);
 
@@ -276,21 +273,21 @@ struct wrap_inner {
  * supply (xargs env, xargs sh, xargs timeout 5, xargs find .) is denied, and
  * an inner command keeps the open tail.  Fills up to `max` entries of out
  * and returns their count (0 = not a wrapper, or nothing runs); -1 on
- * ENOMEM.  Free with wrap_inner_clear. */
-int wrap_inner(const struct cword *w, size_t n, bool open_tail, struct wrap_inner *out,
+ * ENOMEM.  Free with pol__wrap_inner_clear. */
+int pol__wrap_inner(const struct cword *w, size_t n, bool open_tail, struct wrap_inner *out,
     int max);
-void wrap_inner_clear(struct wrap_inner *v, int n);
+void pol__wrap_inner_clear(struct wrap_inner *v, int n);
 /* What a rule must spell out to allow or approve a command that
- * wrap_literal_only reports. */
+ * pol__wrap_literal_only reports. */
 /*
  * Lines no rule can allow (wrap_eval.c): a command that evaluates its
- * arguments (wrap_literal_only true) given an argument whose text holds
+ * arguments (pol__wrap_literal_only true) given an argument whose text holds
  * shell syntax it would run ($( ` $[ ${, as in test -v 'a[$(cmd)]'); and
  * a shell or interpreter reading its program from standard input by a
  * path (/dev/stdin, /dev/fd/N, /proc/.../fd/N, '-').  Writes the reason
  * to why and returns true.
  */
-bool wrap_never(const struct cword *w, size_t n, bool evaluating, char *why, size_t whylen);
+bool pol__wrap_never(const struct cword *w, size_t n, bool evaluating, char *why, size_t whylen);
 
 struct wrap_literal {
 	char why[200];			/* the reason when nothing names it */
@@ -304,32 +301,32 @@ struct wrap_literal {
  * may allow: one that starts an interactive shell (sudo -s, su, script,
  * chroot DIR, bash alone: a pattern without '*' or "..."), or writes files
  * (find -delete/-fprint: a pattern that also names the action).  Fills *lit. */
-bool wrap_named_only(const struct cword *w, size_t n, struct wrap_literal *lit);
+bool pol__wrap_named_only(const struct cword *w, size_t n, struct wrap_literal *lit);
 /* Whether w[0..n) evaluates strings as code (eval, let, awk, python -c,
  * sed with its e or w command ...), or is a wrapper use that
- * wrap_named_only reports.  Then only allow and approve patterns for which
- * wrap_names_literally holds may decide it; when none matches, the command
+ * pol__wrap_named_only reports.  Then only allow and approve patterns for which
+ * pol__wrap_names_literally holds may decide it; when none matches, the command
  * is denied with lit->why ("'eval' evaluates its arguments as code; a rule
  * must name it literally"). */
-bool wrap_literal_only(const struct cword *w, size_t n, struct wrap_literal *lit);
+bool pol__wrap_literal_only(const struct cword *w, size_t n, struct wrap_literal *lit);
 /* Whether pattern pt names command word w literally: its first word has no
  * '*' and is w or (without a '/') w's base name; when lit->key is set, one
  * of its words is exactly that key; when lit->exact, none of its words has
  * a '*' or is "...". */
-bool wrap_names_literally(const struct pattern *pt, const struct cword *w,
+bool pol__wrap_names_literally(const struct pattern *pt, const struct cword *w,
     const struct wrap_literal *lit);
 /* For `escort-policy check`: when allow or approve pattern pt's first word
  * is a glob or "..." that matches the name of a command that evaluates
  * strings as code (eval, awk, python3 ...), writes a warning saying that
  * the pattern does not reach those forms into msg and returns 1; else 0. */
-int wrap_lint_pattern(const struct pattern *pt, char *msg, size_t msglen);
+int pol__wrap_lint_pattern(const struct pattern *pt, char *msg, size_t msglen);
 
 /* the parser (parse.c) */
-int pol_parse_file(struct policy *p, const char *path, int depth, struct pol_diags *d,
+int pol__parse_file(struct policy *p, const char *path, int depth, struct pol_diags *d,
     void *sha_ctx, const char *include_from, int inc_line, int inc_col);
-int pol_parse_buffer(struct policy *p, const char *name, const char *buf, size_t len,
+int pol__parse_buffer(struct policy *p, const char *name, const char *buf, size_t len,
     int depth, struct pol_diags *d, void *sha_ctx);
 /* resolve.c: references, sorting, required fields. */
-int pol_resolve(struct policy *p, unsigned flags, struct pol_diags *d);
+int pol__resolve(struct policy *p, unsigned flags, struct pol_diags *d);
 
 #endif

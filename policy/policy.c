@@ -136,7 +136,7 @@ finish_load(struct policy *p, int r, unsigned flags, struct pol_diags *d, EVP_MD
 	EVP_MD_CTX_free(sha);
 	for (unsigned i = 0; i < 32 && i < mdlen; i++)
 		snprintf(p->hash + 2 * i, 3, "%02x", md[i]);
-	int r2 = pol_resolve(p, flags, d);
+	int r2 = pol__resolve(p, flags, d);
 	if (r == 0)
 		r = r2;
 	if (r != 0) {
@@ -174,7 +174,7 @@ policy_load(const char *path, unsigned flags, struct policy **out, struct pol_di
 	if (p == NULL)
 		return POL_E_NOMEM;
 	p->load_flags = flags;
-	int r = pol_parse_file(p, path, 0, d, sha, NULL, 0, 0);
+	int r = pol__parse_file(p, path, 0, d, sha, NULL, 0, 0);
 	if (r == POL_E_IO || r == POL_E_NOMEM || r == POL_E_TOOBIG) {
 		EVP_MD_CTX_free(sha);
 		policy_unref(p);
@@ -193,7 +193,7 @@ policy_load_buffer(const char *name, const char *buf, size_t len, unsigned flags
 	if (p == NULL)
 		return POL_E_NOMEM;
 	p->load_flags = flags;
-	int r = pol_parse_buffer(p, name, buf, len, 0, d, sha);
+	int r = pol__parse_buffer(p, name, buf, len, 0, d, sha);
 	if (r == POL_E_NOMEM) {
 		EVP_MD_CTX_free(sha);
 		policy_unref(p);
@@ -214,7 +214,7 @@ policy_unref(struct policy *p)
 {
 	if (p == NULL || atomic_fetch_sub(&p->refs, 1) != 1)
 		return;
-	arena_free(&p->arena);
+	pol__arena_free(&p->arena);
 	free(p->path);
 	free(p);
 }
@@ -268,7 +268,7 @@ policy_target(const struct policy *p, const char *name)
 }
 
 const struct pol_group *
-pol_find_group(const struct policy *p, const char *name)
+pol__find_group(const struct policy *p, const char *name)
 {
 	size_t lo = 0, hi = p->ngroups;
 	while (lo < hi) {
@@ -285,7 +285,7 @@ pol_find_group(const struct policy *p, const char *name)
 }
 
 bool
-pol_user_in_group(const struct pol_user *u, const struct pol_group *g)
+pol__user_in_group(const struct pol_user *u, const struct pol_group *g)
 {
 	const struct user_int *ui = (const struct user_int *)u;
 	for (size_t i = 0; i < ui->ngroups; i++)
@@ -298,7 +298,7 @@ bool
 pol_user_has_key(const struct pol_user *u, const char *key)
 {
 	for (size_t i = 0; i < u->nkeys; i++)
-		if (keytext_equal(u->keys[i], key))
+		if (pol__keytext_equal(u->keys[i], key))
 			return true;
 	return false;
 }

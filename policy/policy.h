@@ -17,6 +17,14 @@
  * Lifetimes: every pointer into a policy (users, targets, rule names, pattern
  * text, strings in a decision) stays valid as long as the caller holds a
  * reference to that policy.  A pol_session holds its own reference.
+ *
+ * Names: the public headers of libescort-policy are policy.h, cmdline.h
+ * (the shell command-line parser) and pathnorm.h (path normalisation); only
+ * the policy_* and pol_* functions they declare are its API.  The other
+ * headers (pol_int.h, parse_int.h, cmd_int.h, wrap_int.h, keytext.h) are
+ * internal: a function they declare is named pol__* and is shared by the
+ * library's files only; a helper used in one file is static.  policy/policy.sym
+ * lists the exported names; tests/tools/check_symbols.py fails on any other.
  */
 #ifndef ESCORT_POLICY_H
 #define ESCORT_POLICY_H
@@ -191,7 +199,6 @@ struct pol_session {
 	struct policy *policy;		/* referenced */
 	const struct pol_user *user;
 	const struct pol_target *target;
-	time_t admitted_at;
 	bool escort_required;		/* an escort must be present */
 	enum pol_shell shell;
 	bool exec;			/* exec requests allowed (each checked) */

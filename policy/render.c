@@ -39,7 +39,7 @@ fail(struct render *R, int err)
 static void
 put(struct render *R, const char *s, size_t n)
 {
-	if (R->err == 0 && sb_put(&R->out, s, n) != 0)
+	if (R->err == 0 && pol__sb_put(&R->out, s, n) != 0)
 		fail(R, POL_E_NOMEM);
 }
 
@@ -236,7 +236,7 @@ heredoc_body_ok(const char *s, size_t n)
 		unsigned char c = (unsigned char)s[i + 1];
 		if (c == '{') {
 			const char *e = memchr(s + i + 2, '}', n - i - 2);
-			if (e == NULL || !cmd_simple_brace_param(s + i + 2, (size_t)(e - s) - i - 2))
+			if (e == NULL || !pol__cmd_simple_brace_param(s + i + 2, (size_t)(e - s) - i - 2))
 				return false;
 		} else if (!(is_name_start(c) || (c < 128 && isdigit(c)) ||
 		    (c != 0 && strchr("@*#?-$!", c) != NULL) || c == '\n' || c == ' ' ||
@@ -379,7 +379,7 @@ pol_render(const struct pol_cmdline *c, const char *line, size_t len, unsigned p
 		return POL_E_INVAL;
 	struct render R = { .line = line, .len = len, .permitted = permitted };
 	render_list(&R, c);
-	if (R.err == 0 && R.out.p == NULL && sb_put(&R.out, "", 0) != 0)
+	if (R.err == 0 && R.out.p == NULL && pol__sb_put(&R.out, "", 0) != 0)
 		R.err = POL_E_NOMEM;
 	if (R.err != 0) {
 		free(R.out.p);

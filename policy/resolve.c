@@ -48,7 +48,7 @@ resolve_specs(struct policy *p, struct pol_diags *d, const struct pol_rule *r,
 			pol_diags_add(d, POL_SEV_ERROR, r->file, s->line, s->col, "unknown user '%s'", s->a);
 			(*nerr)++;
 		} else if (s->kind == SPEC_GROUP) {
-			s->group = pol_find_group(p, s->a);
+			s->group = pol__find_group(p, s->a);
 			if (s->group == NULL) {
 				pol_diags_add(d, POL_SEV_ERROR, r->file, s->line, s->col, "unknown group '%s'", s->a);
 				(*nerr)++;
@@ -64,9 +64,9 @@ forbid_reaches(const struct policy *p, struct pol_diags *d, const struct pol_rul
 {
 	bool any_u = false, any_t = false;
 	for (size_t i = 0; i < p->nusers && !any_u; i++)
-		any_u = specs_match_user(r->who, r->nwho, &p->users[i]->pub);
+		any_u = pol__specs_match_user(r->who, r->nwho, &p->users[i]->pub);
 	for (size_t i = 0; i < p->ntargets && !any_t; i++)
-		any_t = specs_match_target(r->where, r->nwhere, &p->targets[i]->pub);
+		any_t = pol__specs_match_target(r->where, r->nwhere, &p->targets[i]->pub);
 	int n = 0;
 	if (!any_u) {
 		pol_diags_add(d, POL_SEV_ERROR, r->file, r->who_line ? r->who_line : r->line, 1,
@@ -84,7 +84,7 @@ forbid_reaches(const struct policy *p, struct pol_diags *d, const struct pol_rul
 }
 
 int
-pol_resolve(struct policy *p, unsigned flags, struct pol_diags *d)
+pol__resolve(struct policy *p, unsigned flags, struct pol_diags *d)
 {
 	int nerr = 0;
 	struct arena *A = &p->arena;
@@ -141,7 +141,7 @@ pol_resolve(struct policy *p, unsigned flags, struct pol_diags *d)
 				nerr++;
 				continue;
 			}
-			const struct pol_group **e = arena_push(A, &u->groups, &u->ngroups, &u->gcap,
+			const struct pol_group **e = pol__arena_push(A, &u->groups, &u->ngroups, &u->gcap,
 			    sizeof(*e));
 			if (e == NULL)
 				return POL_E_NOMEM;

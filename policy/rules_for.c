@@ -76,7 +76,7 @@ put_when(const struct pol_rule *r, FILE *out)
 		}
 		fprintf(out, "%02d:%02d-%02d:%02d ", w->from / 60, w->from % 60, w->to / 60, w->to % 60);
 		if (w->zone != NULL)
-			fprintf(out, "%s", pol_tz_name(w->zone));
+			fprintf(out, "%s", pol__tz_name(w->zone));
 		else if (w->tz == 0)
 			fprintf(out, "UTC");
 		else

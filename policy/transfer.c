@@ -369,7 +369,7 @@ literal_allow(const struct pol_rule *const *rules, size_t nr, const struct cword
 			bool ell = false;
 			for (size_t j = 0; j < pt->nw; j++)
 				ell = ell || pt->w[j].ellipsis;
-			if (!ell && pattern_match(pt, w, n, false))
+			if (!ell && pol__pattern_match(pt, w, n, false))
 				return pt;
 		}
 	return NULL;
@@ -497,10 +497,10 @@ decide_transfer(const struct policy *p, const struct pol_rule *const *cands, siz
 	}
 	size_t ncons = 0;
 	for (size_t i = 0; i < ncands; i++)
-		if (when_match(cands[i]->when, cands[i]->nwhen, now))
+		if (pol__when_match(cands[i]->when, cands[i]->nwhen, now))
 			cons[ncons++] = cands[i];
 	bool allowlist = op != POL_XFER_REALPATH && sftp_allowlisted(cons, ncons);
-	r = pol_decide_words(p, cands, ncands, wv, nv, nvec, !allowlist, now, out);
+	r = pol__decide_words(p, cands, ncands, wv, nv, nvec, !allowlist, now, out);
 	if (r != 0)
 		goto out;
 	if (out->verdict == POL_APPROVE) {
@@ -596,7 +596,7 @@ policy_decide_transfer_for(const struct policy *p, const char *user, const char 
 	if (r != 0) {
 		const struct pol_user *u = policy_user(p, user);
 		const struct pol_target *t = policy_target(p, target);
-		const struct pol_rule *f = u && t ? find_forbid(p, u, t, now) : NULL;
+		const struct pol_rule *f = u && t ? pol__find_forbid(p, u, t, now) : NULL;
 		if (f != NULL) {
 			out->rule = f->name;
 			out->file = f->file;

@@ -39,8 +39,10 @@ struct pol_tz {
 	struct tzdate start, end;	/* DST starts (std time) / ends (dst time) */
 };
 
-bool
-pol_tz_name_ok(const char *s)
+/* True when `s` looks like an IANA zone name (Area/Location, letters,
+ * digits, _ - + /, no "..", no leading '/'). */
+static bool
+tz_name_ok(const char *s)
 {
 	if (s[0] == '\0' || s[0] == '/' || strstr(s, "..") != NULL || strlen(s) > 64)
 		return false;
@@ -208,13 +210,13 @@ rule_offset(const struct pol_tz *z, int64_t t)
 }
 
 const char *
-pol_tz_name(const struct pol_tz *z)
+pol__tz_name(const struct pol_tz *z)
 {
 	return z->name;
 }
 
 long
-pol_tz_offset(const struct pol_tz *z, time_t now)
+pol__tz_offset(const struct pol_tz *z, time_t now)
 {
 	int64_t t = (int64_t)now;
 	if (z->n == 0 || t >= z->t[z->n - 1]) {
@@ -282,8 +284,8 @@ parse_tzif(struct arena *A, const unsigned char *b, size_t len, struct pol_tz *z
 		return -1;
 	const unsigned char *tt = h + 44, *idx = tt + (size_t)timecnt * 8, *types = idx + timecnt;
 	z->n = timecnt;
-	z->t = arena_alloc(A, (timecnt ? timecnt : 1) * sizeof(*z->t));
-	z->off = arena_alloc(A, (timecnt ? timecnt : 1) * sizeof(*z->off));
+	z->t = pol__arena_alloc(A, (timecnt ? timecnt : 1) * sizeof(*z->t));
+	z->off = pol__arena_alloc(A, (timecnt ? timecnt : 1) * sizeof(*z->off));
 	if (z->t == NULL || z->off == NULL)
 		return -1;
 	for (uint32_t i = 0; i < timecnt; i++) {
@@ -317,22 +319,22 @@ parse_tzif(struct arena *A, const unsigned char *b, size_t len, struct pol_tz *z
 }
 
 const struct pol_tz *
-pol_tz_parse(struct arena *A, const char *name, const unsigned char *buf, size_t len,
+pol__tz_parse(struct arena *A, const char *name, const unsigned char *buf, size_t len,
     const char **why)
 {
-	struct pol_tz *z = arena_alloc(A, sizeof(*z));
+	struct pol_tz *z = pol__arena_alloc(A, sizeof(*z));
 	if (z == NULL || parse_tzif(A, buf, len, z) != 0) {
 		*why = z ? "not a TZif file of version 2 or later" : "out of memory";
 		return NULL;
 	}
-	z->name = arena_strdup(A, name);
+	z->name = pol__arena_strdup(A, name);
 	return z;
 }
 
 const struct pol_tz *
-pol_tz_load(struct arena *A, const char *name, const char **why)
+pol__tz_load(struct arena *A, const char *name, const char **why)
 {
-	if (!pol_tz_name_ok(name)) {
+	if (!tz_name_ok(name)) {
 		*why = "not a zone name of the form Area/Location";
 		return NULL;
 	}
@@ -343,7 +345,7 @@ pol_tz_load(struct arena *A, const char *name, const char **why)
 	unsigned char *buf = read_all(path, &len, why);
 	if (buf == NULL)
 		return NULL;
-	const struct pol_tz *z = pol_tz_parse(A, name, buf, len, why);
+	const struct pol_tz *z = pol__tz_parse(A, name, buf, len, why);
 	free(buf);
 	return z;
 }

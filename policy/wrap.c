@@ -16,7 +16,7 @@
 
 #define UNKNOWN_WORD (POL_W_VAR | POL_W_SUBST | POL_W_GLOB | POL_W_BRACE)
 
-/* What a wrapper use runs, before it is turned into wrap_inner entries. */
+/* What a wrapper use runs, before it is turned into pol__wrap_inner entries. */
 enum wread_kind {
 	WR_NOTHING,	/* not a wrapper, or nothing runs (sudo -l, xargs alone) */
 	WR_ARGV,	/* words [start, end) */
@@ -105,14 +105,14 @@ read_argv(struct wread *r, const struct cword *w, size_t n, const struct wrap_op
 	const struct wrap_model *m = r->m;
 	size_t i = o->first;
 	if (m->flags & WRAPF_BANG)	/* bash's time keyword: time ! PIPELINE */
-		while (i < n && wrap_word_is(&w[i], "!"))
+		while (i < n && pol__wrap_word_is(&w[i], "!"))
 			i++;
 	if (m->flags & WRAPF_ASSIGN)
 		for (; i < n && w[i].len > 0 && w[i].s[0] != '=' &&
 		    memchr(w[i].s, '=', w[i].len) != NULL; i++) {
 			if (w[i].flags & UNKNOWN_WORD)	/* $V=1 may split into options */
 				return wr_unknown(r, &w[i]);
-			if (wrap_special_var(w[i].s, w[i].len))
+			if (pol__wrap_special_var(w[i].s, w[i].len))
 				return wr_set(r, WR_DENY, "sets %.*s, which changes what runs",
 				    (int)((const char *)memchr(w[i].s, '=', w[i].len) - w[i].s),
 				    w[i].s);
@@ -216,13 +216,13 @@ read_sg(struct wread *r, const struct cword *w, size_t n)
 		if (w[k].flags & UNKNOWN_WORD)
 			return wr_unknown(r, &w[k]);
 	size_t i = 1;
-	if (i < n && wrap_word_is(&w[i], "-"))
+	if (i < n && pol__wrap_word_is(&w[i], "-"))
 		i++;
 	if (i < n && w[i].len > 0 && w[i].s[0] == '-')
 		return wr_set(r, WR_DENY, "'%.*s' is not an option it knows",
 		    (int)(w[i].len < 40 ? w[i].len : 40), w[i].s);
 	i++;	/* GROUP */
-	if (i < n && wrap_word_is(&w[i], "-c"))
+	if (i < n && pol__wrap_word_is(&w[i], "-c"))
 		i++;
 	if (i >= n)
 		return wr_set(r, WR_NAMED, "%s", r->m->bare);
@@ -250,7 +250,7 @@ read_flock(struct wread *r, const struct cword *w, size_t n, const struct wrap_o
 	size_t i = o->first + 1;
 	if (o->first >= n || i >= n)
 		return wr_set(r, WR_NOTHING, NULL);
-	if (wrap_word_is(&w[i], "-c") || wrap_word_is(&w[i], "--command")) {
+	if (pol__wrap_word_is(&w[i], "-c") || pol__wrap_word_is(&w[i], "--command")) {
 		if (i + 2 != n)
 			return wr_set(r, WR_DENY, "-c takes the command as one word");
 		struct wrap_optarg a = { i + 1, 0, true };
@@ -265,7 +265,7 @@ find_writes(const struct cword *x)
 	static const char *const act[] = { "-delete", "-fprint", "-fprint0", "-fprintf", "-fls",
 		NULL };
 	for (int k = 0; act[k]; k++)
-		if (wrap_word_is(x, act[k]))
+		if (pol__wrap_word_is(x, act[k]))
 			return true;
 	return false;
 }
@@ -278,8 +278,8 @@ wrap_read(const struct cword *w, size_t n, struct wread *r)
 	if (n == 0 || (w[0].flags & UNKNOWN_WORD))
 		return r->kind;
 	size_t bl;
-	const char *b = wrap_base(&w[0], &bl);
-	r->m = wrap_model_find(b, bl);
+	const char *b = pol__wrap_base(&w[0], &bl);
+	r->m = pol__wrap_model_find(b, bl);
 	if (r->m == NULL)
 		return r->kind;
 	switch (r->m->how) {
@@ -311,7 +311,7 @@ wrap_read(const struct cword *w, size_t n, struct wread *r)
 		break;
 	}
 	struct wrap_opts o;
-	if (wrap_opt_parse(r->m, w, n, &o) < 0)
+	if (pol__wrap_opt_parse(r->m, w, n, &o) < 0)
 		return wr_optfail(r, &o);
 	if (o.acts & (1u << WACT_DENY))
 		return wr_set(r, WR_DENY, "%s", o.why);
@@ -335,7 +335,7 @@ wrap_read(const struct cword *w, size_t n, struct wread *r)
 	case WHOW_FLOCK:
 		return read_flock(r, w, n, &o);
 	case WHOW_TEXT1:
-		if (o.first >= n || wrap_word_is(&w[o.first], "-"))
+		if (o.first >= n || pol__wrap_word_is(&w[o.first], "-"))
 			return r->kind;	/* lists, or resets handlers */
 		return wr_text(r, &(struct wrap_optarg){ o.first, 0, true });
 	default:
@@ -344,7 +344,7 @@ wrap_read(const struct cword *w, size_t n, struct wread *r)
 	return r->kind;
 }
 
-/* ---- wrap_inner entries ------------------------------------------------- */
+/* ---- pol__wrap_inner entries ------------------------------------------------- */
 
 static int
 out_deny(struct wrap_inner *o, const char *name, const char *why)
@@ -406,18 +406,19 @@ out_find(const struct cword *w, size_t n, struct wrap_inner *out, int max)
 {
 	int cnt = 0;
 	for (size_t k = 1; k < n; k++) {
-		if (!wrap_word_is(&w[k], "-exec") && !wrap_word_is(&w[k], "-execdir") &&
-		    !wrap_word_is(&w[k], "-ok") && !wrap_word_is(&w[k], "-okdir"))
+		if (!pol__wrap_word_is(&w[k], "-exec") && !pol__wrap_word_is(&w[k], "-execdir") &&
+		    !pol__wrap_word_is(&w[k], "-ok") && !pol__wrap_word_is(&w[k], "-okdir"))
 			continue;
 		size_t e = k + 1;
 		bool plus = false;
 		/* '+' ends the command only right after "{}" (find(1)) */
-		while (e < n && !wrap_word_is(&w[e], ";") &&
-		    !(wrap_word_is(&w[e], "+") && e > k + 1 && wrap_word_is(&w[e - 1], "{}")))
+		while (e < n && !pol__wrap_word_is(&w[e], ";") &&
+		    !(pol__wrap_word_is(&w[e], "+") && e > k + 1 &&
+		    pol__wrap_word_is(&w[e - 1], "{}")))
 			e++;
 		if (e >= n)
 			return out_deny(&out[0], "find", "-exec without its ';' or '{} +'");
-		plus = wrap_word_is(&w[e], "+");
+		plus = pol__wrap_word_is(&w[e], "+");
 		if (e == k + 1)
 			return out_deny(&out[0], "find", "-exec without a command");
 		if (cnt == max)
@@ -454,7 +455,7 @@ tail_safe(const struct wread *r)
 }
 
 int
-wrap_inner(const struct cword *w, size_t n, bool open_tail, struct wrap_inner *out, int max)
+pol__wrap_inner(const struct cword *w, size_t n, bool open_tail, struct wrap_inner *out, int max)
 {
 	if (n == 0 || max < 1)
 		return 0;
@@ -467,7 +468,7 @@ wrap_inner(const struct cword *w, size_t n, bool open_tail, struct wrap_inner *o
 		    "or options");
 	switch (r.kind) {
 	case WR_NOTHING:
-	case WR_NAMED:		/* decided by wrap_literal_only */
+	case WR_NAMED:		/* decided by pol__wrap_literal_only */
 		return 0;
 	case WR_DENY:
 		return out_deny(out, name, r.why);
@@ -497,13 +498,13 @@ wrap_inner(const struct cword *w, size_t n, bool open_tail, struct wrap_inner *o
 }
 
 bool
-wrap_named_only(const struct cword *w, size_t n, struct wrap_literal *lit)
+pol__wrap_named_only(const struct cword *w, size_t n, struct wrap_literal *lit)
 {
 	struct wread r;
 	if (wrap_read(w, n, &r) != WR_NAMED)
 		return false;
 	size_t bl;
-	const char *b = wrap_base(&w[0], &bl);
+	const char *b = pol__wrap_base(&w[0], &bl);
 	int nl = (int)(bl > 40 ? 40 : bl);
 	if (r.key != NULL)
 		snprintf(lit->why, sizeof(lit->why), "'%.*s' %s; a rule must name it and "
@@ -518,7 +519,7 @@ wrap_named_only(const struct cword *w, size_t n, struct wrap_literal *lit)
 }
 
 void
-wrap_inner_clear(struct wrap_inner *v, int n)
+pol__wrap_inner_clear(struct wrap_inner *v, int n)
 {
 	for (int i = 0; i < n; i++) {
 		free(v[i].shell);

@@ -53,7 +53,7 @@ static const char *const special_vars[] = {
 };
 
 bool
-wrap_special_var(const char *s, size_t len)
+pol__wrap_special_var(const char *s, size_t len)
 {
 	size_t l = 0;
 	while (l < len && s[l] != '=' && s[l] != '[' && s[l] != '+')
@@ -70,7 +70,7 @@ static bool
 any_subscript(const struct cword *w, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
-		if (has_byte(&w[i], '[') || wrap_special_var(w[i].s, w[i].len))
+		if (has_byte(&w[i], '[') || pol__wrap_special_var(w[i].s, w[i].len))
 			return true;
 	return false;
 }
@@ -82,7 +82,7 @@ opt_letter(const struct cword *w, size_t n, const char *letters, bool plus)
 {
 	for (size_t i = 1; i < n; i++) {
 		const struct cword *x = &w[i];
-		if (wrap_word_is(x, "--") || x->len < 2 ||
+		if (pol__wrap_word_is(x, "--") || x->len < 2 ||
 		    !(x->s[0] == '-' || (plus && x->s[0] == '+')))
 			return false;
 		if (x->s[1] == '-')
@@ -104,7 +104,7 @@ word_in(const struct cword *x, const char *const *v)
 		if (l && v[k][l - 1] == '*') {
 			if (x->len >= l - 1 && memcmp(x->s, v[k], l - 1) == 0)
 				return true;
-		} else if (wrap_word_is(x, v[k])) {
+		} else if (pol__wrap_word_is(x, v[k])) {
 			return true;
 		}
 	}
@@ -145,9 +145,9 @@ interp(const struct cword *w, size_t n, const char *eval, const char *arg, bool 
 	size_t i = 1;
 	for (; i < n; i++) {
 		const struct cword *x = &w[i];
-		if (wrap_word_is(x, "-"))
+		if (pol__wrap_word_is(x, "-"))
 			return true;	/* code from standard input */
-		if (wrap_word_is(x, "--")) {
+		if (pol__wrap_word_is(x, "--")) {
 			i++;
 			break;
 		}
@@ -306,7 +306,7 @@ ev_sed(const struct cword *w, size_t n)
 	size_t i = 1;
 	for (; i < n; i++) {
 		const struct cword *x = &w[i];
-		if (wrap_word_is(x, "--")) {
+		if (pol__wrap_word_is(x, "--")) {
 			i++;
 			break;
 		}
@@ -432,7 +432,7 @@ ev_bind(const struct cword *w, size_t n)
 static bool
 ev_crontab(const struct cword *w, size_t n)
 {
-	return !(n == 2 && wrap_word_is(&w[1], "-l"));
+	return !(n == 2 && pol__wrap_word_is(&w[1], "-l"));
 }
 
 static bool
@@ -482,7 +482,7 @@ ev_vim(const struct cword *w, size_t n)
 	if (any_word(w, n, v))
 		return true;
 	for (size_t i = 1; i < n; i++) {
-		if (wrap_word_is(&w[i], "--"))
+		if (pol__wrap_word_is(&w[i], "--"))
 			break;
 		if (w[i].len > 1 && w[i].s[0] == '+') {
 			for (size_t j = 1; j < w[i].len; j++)
@@ -504,7 +504,7 @@ ev_pager(const struct cword *w, size_t n)
 		return true;
 	for (size_t i = 1; i < n; i++) {
 		const struct cword *x = &w[i];
-		if (wrap_word_is(x, "--"))
+		if (pol__wrap_word_is(x, "--"))
 			break;
 		if (x->len < 2 || x->s[0] != '+')
 			continue;
@@ -598,7 +598,7 @@ ev_ssh(const struct cword *w, size_t n)
 		"knownhostscommand", "pkcs11provider", "securitykeyprovider",
 		"permitlocalcommand", "match", "include", NULL };
 	size_t bl;
-	const char *b = wrap_base(&w[0], &bl);
+	const char *b = pol__wrap_base(&w[0], &bl);
 	const char *prog = bl == 4 && memcmp(b, "sftp", 4) == 0 ? "FSD" :
 	    bl == 3 && memcmp(b, "scp", 3) == 0 ? "FS" : "F";
 	for (size_t i = 1; i < n; i++) {
@@ -756,7 +756,7 @@ ev_find(const char *b, size_t bl)
 }
 
 bool
-wrap_eval_table_sorted(void)
+pol__wrap_eval_table_sorted(void)
 {
 	for (size_t i = 1; i < sizeof(evals) / sizeof(evals[0]); i++)
 		if (strcmp(evals[i - 1].name, evals[i].name) >= 0)
@@ -784,12 +784,12 @@ stdin_path(const struct cword *x)
 }
 
 bool
-wrap_never(const struct cword *w, size_t n, bool evaluating, char *why, size_t whylen)
+pol__wrap_never(const struct cword *w, size_t n, bool evaluating, char *why, size_t whylen)
 {
 	if (n == 0)
 		return false;
 	size_t bl;
-	const char *b = wrap_base(&w[0], &bl);
+	const char *b = pol__wrap_base(&w[0], &bl);
 	if (evaluating) {
 		static const char *const code[] = { "$(", "`", "$[", "${", NULL };
 		for (size_t i = 1; i < n; i++)
@@ -817,13 +817,13 @@ wrap_never(const struct cword *w, size_t n, bool evaluating, char *why, size_t w
 }
 
 bool
-wrap_literal_only(const struct cword *w, size_t n, struct wrap_literal *lit)
+pol__wrap_literal_only(const struct cword *w, size_t n, struct wrap_literal *lit)
 {
 	memset(lit, 0, sizeof(*lit));
 	if (n == 0)
 		return false;
 	size_t bl;
-	const char *b = wrap_base(&w[0], &bl);
+	const char *b = pol__wrap_base(&w[0], &bl);
 	const struct evdef *e = ev_find(b, bl);
 	bool expanded = false;
 	for (size_t i = 1; e != NULL && !e->own_unknown && i < n; i++)
@@ -835,18 +835,18 @@ wrap_literal_only(const struct cword *w, size_t n, struct wrap_literal *lit)
 		    e->what ? e->what : "evaluates its arguments as code");
 		return true;
 	}
-	return wrap_named_only(w, n, lit);
+	return pol__wrap_named_only(w, n, lit);
 }
 
 bool
-wrap_names_literally(const struct pattern *pt, const struct cword *w,
+pol__wrap_names_literally(const struct pattern *pt, const struct cword *w,
     const struct wrap_literal *lit)
 {
 	if (pt->nw == 0 || pt->w[0].ellipsis || pt->w[0].star)
 		return false;
 	const struct pword *p = &pt->w[0];
 	size_t bl;
-	const char *b = wrap_base(w, &bl);
+	const char *b = pol__wrap_base(w, &bl);
 	if (!(p->len == w->len && memcmp(p->s, w->s, w->len) == 0) &&
 	    !(!p->slash && p->len == bl && memcmp(p->s, b, bl) == 0))
 		return false;
@@ -877,7 +877,7 @@ lint_add(char *buf, size_t cap, int *count, int max, const char *name)
 }
 
 int
-wrap_lint_pattern(const struct pattern *pt, char *msg, size_t msglen)
+pol__wrap_lint_pattern(const struct pattern *pt, char *msg, size_t msglen)
 {
 	if (pt->verdict == POL_DENY || pt->nw == 0)
 		return 0;
@@ -892,15 +892,15 @@ wrap_lint_pattern(const struct pattern *pt, char *msg, size_t msglen)
 		count = 1;
 	} else {
 		for (size_t i = 0; i < sizeof(evals) / sizeof(evals[0]); i++)
-			if (word_glob(w0->s, w0->len, evals[i].name, strlen(evals[i].name)))
+			if (pol__word_glob(w0->s, w0->len, evals[i].name, strlen(evals[i].name)))
 				lint_add(names, sizeof(names), &count, 6, evals[i].name);
 		for (size_t i = 0; i < sizeof(eval_prefixes) / sizeof(eval_prefixes[0]); i++) {
 			/* "pyth*" matches "python3": try the prefix and prefix + "3" */
 			const char *nm = eval_prefixes[i].name;
 			char v[40];
 			snprintf(v, sizeof(v), "%s3", nm);
-			if (word_glob(w0->s, w0->len, nm, strlen(nm)) ||
-			    word_glob(w0->s, w0->len, v, strlen(v)))
+			if (pol__word_glob(w0->s, w0->len, nm, strlen(nm)) ||
+			    pol__word_glob(w0->s, w0->len, v, strlen(v)))
 				lint_add(names, sizeof(names), &count, 6, nm);
 		}
 	}

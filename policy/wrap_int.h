@@ -4,7 +4,8 @@
  * reading of a wrapper's options), wrap_table.c (one model per wrapper,
  * taken from its manual page) and wrap_eval.c (commands that evaluate
  * strings as code).  Nothing here allocates; every pointer points into the
- * caller's words or into static tables.
+ * caller's words or into static tables.  Not part of the API: its functions
+ * are named pol__*.
  */
 #ifndef ESCORT_POLICY_WRAP_INT_H
 #define ESCORT_POLICY_WRAP_INT_H
@@ -80,12 +81,12 @@ struct wrap_model {
 #define WRAPF_DASHEND  0x40	/* a lone "-" ends the options, like "--" (sh -) */
 
 /* The model for base name `name` (len bytes), or NULL. */
-const struct wrap_model *wrap_model_find(const char *name, size_t len);
+const struct wrap_model *pol__wrap_model_find(const char *name, size_t len);
 /* The models in table order, for the unit test that checks the table. */
-size_t wrap_model_count(void);
-const struct wrap_model *wrap_model_at(size_t i);
+size_t pol__wrap_model_count(void);
+const struct wrap_model *pol__wrap_model_at(size_t i);
 
-/* The options read by wrap_opt_parse. */
+/* The options read by pol__wrap_opt_parse. */
 struct wrap_optarg {
 	size_t word;		/* index of the word holding the argument */
 	size_t off;		/* its first byte in that word */
@@ -94,7 +95,6 @@ struct wrap_optarg {
 struct wrap_opts {
 	size_t first;		/* index of the first operand (n when none) */
 	size_t nops;		/* operands */
-	bool dashdash;		/* a "--" ended the options */
 	bool late;		/* an option followed an operand (permutation) */
 	unsigned acts;		/* 1 << WACT_* seen */
 	struct wrap_optarg arg[WACT_NAMED + 1];	/* argument of the last option per act */
@@ -105,20 +105,20 @@ struct wrap_opts {
 /* Reads the options of w[0..n) by model m.  Returns 0, or -1 when an option
  * is not in the model, lacks its argument, or is not known until the shell
  * expands it (o->bad names it, o->why says which). */
-int wrap_opt_parse(const struct wrap_model *m, const struct cword *w, size_t n,
+int pol__wrap_opt_parse(const struct wrap_model *m, const struct cword *w, size_t n,
     struct wrap_opts *o);
 
 /* Whether wrap_eval.c's table of evaluating commands is sorted (its
  * lookup is a bsearch); for the unit test. */
-bool wrap_eval_table_sorted(void);
+bool pol__wrap_eval_table_sorted(void);
 
 /* Whether s[0..len) is, or assigns (NAME=, NAME+=, NAME[...]), a variable
  * the shell or the next program runs or uses to find what runs
  * (PROMPT_COMMAND, PS1, PATH, IFS, BASH_ENV, LD_PRELOAD, PAGER ...). */
-bool wrap_special_var(const char *s, size_t len);
+bool pol__wrap_special_var(const char *s, size_t len);
 
 /* The base name of word w (after the last '/'). */
-const char *wrap_base(const struct cword *w, size_t *len);
-bool wrap_word_is(const struct cword *w, const char *s);
+const char *pol__wrap_base(const struct cword *w, size_t *len);
+bool pol__wrap_word_is(const struct cword *w, const char *s);
 
 #endif

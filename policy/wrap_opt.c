@@ -15,13 +15,13 @@
 #define UNKNOWN_WORD (POL_W_VAR | POL_W_SUBST | POL_W_GLOB | POL_W_BRACE)
 
 bool
-wrap_word_is(const struct cword *w, const char *s)
+pol__wrap_word_is(const struct cword *w, const char *s)
 {
 	return w->len == strlen(s) && memcmp(w->s, s, w->len) == 0;
 }
 
 const char *
-wrap_base(const struct cword *w, size_t *len)
+pol__wrap_base(const struct cword *w, size_t *len)
 {
 	const char *b = w->s;
 	for (size_t i = 0; i < w->len; i++)
@@ -160,7 +160,7 @@ opt_short(const struct wrap_model *m, const char *os, const struct cword *w, siz
 }
 
 int
-wrap_opt_parse(const struct wrap_model *m, const struct cword *w, size_t n,
+pol__wrap_opt_parse(const struct wrap_model *m, const struct cword *w, size_t n,
     struct wrap_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -172,9 +172,8 @@ wrap_opt_parse(const struct wrap_model *m, const struct cword *w, size_t n,
 	size_t i = 1;
 	while (i < n) {
 		const struct cword *x = &w[i];
-		if (wrap_word_is(x, "--") ||
-		    ((m->flags & WRAPF_DASHEND) && wrap_word_is(x, "-"))) {
-			o->dashdash = true;
+		if (pol__wrap_word_is(x, "--") ||
+		    ((m->flags & WRAPF_DASHEND) && pol__wrap_word_is(x, "-"))) {
 			if (o->first == n)
 				o->first = i + 1 < n ? i + 1 : n;
 			o->nops += n - i - 1;

@@ -340,7 +340,7 @@ model_cmp(const void *key, const void *elem)
 }
 
 const struct wrap_model *
-wrap_model_find(const char *name, size_t len)
+pol__wrap_model_find(const char *name, size_t len)
 {
 	char k[32];
 	if (len == 0 || len >= sizeof(k) || memchr(name, '\0', len) != NULL)
@@ -356,13 +356,13 @@ wrap_model_find(const char *name, size_t len)
 }
 
 size_t
-wrap_model_count(void)
+pol__wrap_model_count(void)
 {
 	return sizeof(models) / sizeof(models[0]) + sizeof(shells) / sizeof(shells[0]);
 }
 
 const struct wrap_model *
-wrap_model_at(size_t i)
+pol__wrap_model_at(size_t i)
 {
 	size_t nm = sizeof(models) / sizeof(models[0]);
 	return i < nm ? &models[i] : &shells[i - nm];

@@ -1,6 +1,6 @@
 /*
  * wire: the escort-recorder protocol, version 3, also speaking version 2
- * (see escort-recorder(8), PROTOCOL).  Pure encode/decode, no I/O.
+ * (see the PROTOCOL section of escort-recorder(8)).  Pure encode/decode, no I/O.
  *
  * Every message is one frame:
  *

@@ -50,6 +50,9 @@ run_suite() { # run_suite LABEL MAKEVARS...
 
 mkdir -p build
 run_suite release
+echo "== exported symbols"  # each library exports only its public names
+if make -s check-symbols >build/symbols.log 2>&1; then echo "PASS check-symbols"; count check-symbols 0
+else cat build/symbols.log; echo "FAIL check-symbols"; count check-symbols 1; fi
 echo "== fuzz smoke"
 if make -s -j"$jobs" fuzzers >build/fuzz-build.log 2>&1; then
     for f in build/fuzz/fuzz_*; do

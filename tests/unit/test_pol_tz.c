@@ -3,7 +3,7 @@
  * library: for real zones of the system database (both hemispheres, half
  * and quarter hours, negative daylight saving time, hour 24 transitions) and
  * for a zone compiled by zic(8) in its "slim" form (no transitions after
- * 2007, everything later from the footer rule), pol_tz_offset must give the
+ * 2007, everything later from the footer rule), pol__tz_offset must give the
  * UTC offset localtime_r gives, at many instants from 1901 to 2100.  (The
  * test alone sets TZ; the policy code never does.)
  */
@@ -40,7 +40,7 @@ compare(const struct pol_tz *z, const char *tzvalue, const char *label)
 	time_t prev_at = 0;
 	for (int64_t t = -2145916800LL; t < 4102444800LL; t += 10 * 86400 + 7 * 3600 + 17) {
 		time_t at = (time_t)t;
-		long want = libc_offset(at), got = pol_tz_offset(z, at);
+		long want = libc_offset(at), got = pol__tz_offset(z, at);
 		n++;
 		if (got != want && bad++ < 5)
 			fprintf(stderr, "%s at %lld: got %ld, libc %ld\n", label, (long long)at, got, want);
@@ -56,10 +56,10 @@ compare(const struct pol_tz *z, const char *tzvalue, const char *label)
 					hi = mid;
 			}
 			changes++;
-			if ((pol_tz_offset(z, lo) != libc_offset(lo) ||
-			    pol_tz_offset(z, hi) != libc_offset(hi)) && bad++ < 5)
+			if ((pol__tz_offset(z, lo) != libc_offset(lo) ||
+			    pol__tz_offset(z, hi) != libc_offset(hi)) && bad++ < 5)
 				fprintf(stderr, "%s at the change %lld: got %ld/%ld, libc %ld/%ld\n", label,
-				    (long long)hi, pol_tz_offset(z, lo), pol_tz_offset(z, hi),
+				    (long long)hi, pol__tz_offset(z, lo), pol__tz_offset(z, hi),
 				    libc_offset(lo), libc_offset(hi));
 		}
 		prev = want;
@@ -89,13 +89,13 @@ test_real_zones(void **state)
 			continue;
 		struct arena a = { 0 };
 		const char *why = NULL;
-		const struct pol_tz *z = pol_tz_load(&a, zones[i], &why);
+		const struct pol_tz *z = pol__tz_load(&a, zones[i], &why);
 		if (z == NULL)
 			fprintf(stderr, "%s: %s\n", zones[i], why);
 		assert_non_null(z);
-		assert_string_equal(pol_tz_name(z), zones[i]);
+		assert_string_equal(pol__tz_name(z), zones[i]);
 		compare(z, zones[i], zones[i]);
-		arena_free(&a);
+		pol__arena_free(&a);
 		tested++;
 	}
 	assert_true(tested >= 8);	/* the system database is installed */
@@ -128,7 +128,7 @@ test_slim_zone_footer(void **state)
 	setenv("TZDIR", dir, 1);
 	struct arena a = { 0 };
 	const char *why = NULL;
-	const struct pol_tz *z = pol_tz_load(&a, "Test/Slim", &why);
+	const struct pol_tz *z = pol__tz_load(&a, "Test/Slim", &why);
 	unsetenv("TZDIR");
 	if (z == NULL)
 		fprintf(stderr, "Test/Slim: %s\n", why);
@@ -137,9 +137,9 @@ test_slim_zone_footer(void **state)
 	snprintf(tzv, sizeof(tzv), "%s/Test/Slim", dir);
 	compare(z, tzv, "Test/Slim");
 	/* 2050-07-01T12:00Z, far past the file's last transition: daylight time */
-	assert_int_equal(pol_tz_offset(z, (time_t)2540462400LL), -4 * 3600);
-	assert_int_equal(pol_tz_offset(z, (time_t)2524651200LL), -5 * 3600);	/* 2050-01-01 */
-	arena_free(&a);
+	assert_int_equal(pol__tz_offset(z, (time_t)2540462400LL), -4 * 3600);
+	assert_int_equal(pol__tz_offset(z, (time_t)2524651200LL), -5 * 3600);	/* 2050-01-01 */
+	pol__arena_free(&a);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 }

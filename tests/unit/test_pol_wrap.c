@@ -607,12 +607,12 @@ static void
 test_table_sorted(void **state)
 {
 	(void)state;
-	size_t n = wrap_model_count();
+	size_t n = pol__wrap_model_count();
 	assert_true(n > 40);
 	for (size_t i = 0; i < n; i++) {
-		const struct wrap_model *m = wrap_model_at(i);
-		assert_non_null(wrap_model_find(m->name, strlen(m->name)));
-		assert_ptr_equal(wrap_model_find(m->name, strlen(m->name)), m);
+		const struct wrap_model *m = pol__wrap_model_at(i);
+		assert_non_null(pol__wrap_model_find(m->name, strlen(m->name)));
+		assert_ptr_equal(pol__wrap_model_find(m->name, strlen(m->name)), m);
 		const char *os = m->optstring;
 		if (os == NULL)
 			continue;
@@ -622,8 +622,8 @@ test_table_sorted(void **state)
 			if (os[j] == ':')
 				assert_true(j > 0);
 	}
-	assert_null(wrap_model_find("cat", 3));
-	assert_true(wrap_eval_table_sorted());
+	assert_null(pol__wrap_model_find("cat", 3));
+	assert_true(pol__wrap_eval_table_sorted());
 }
 
 /* The deciding check names the wrapper and the option it did not know. */
@@ -651,7 +651,7 @@ test_lint_pattern(void **state)
 		const struct pol_rule *r = pol->rules[i];
 		for (size_t k = 0; k < r->npats; k++) {
 			char msg[400] = "";
-			int got = wrap_lint_pattern(&r->pats[k], msg, sizeof(msg));
+			int got = pol__wrap_lint_pattern(&r->pats[k], msg, sizeof(msg));
 			const char *t = r->pats[k].text;
 			if (strcmp(t, "* ...") == 0) {
 				assert_int_equal(got, 1);

@@ -966,6 +966,12 @@ px_chan_buffered(const struct px_chan *ch)
 	    (px_xfer_blocked(ch) ? 1 : 0);
 }
 
+int
+px_chan_busy(const struct px_chan *ch)
+{
+	return ch->st == CH_OPEN && (px_chan_buffered(ch) > 0 || ch->u_closed);
+}
+
 void
 px_chan_free(struct px_chan *ch)
 {

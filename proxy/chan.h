@@ -138,6 +138,11 @@ void px_chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n
  * (memory accounting, and whether a direction is drained). */
 size_t px_chan_buffered(const struct px_chan *ch);
 
+/* Whether the channel still has something to relay from a target that is
+ * gone: bytes to deliver, or the target's close to pass on (exit status).
+ * A channel the target never opened or closed gets nothing more. */
+int px_chan_busy(const struct px_chan *ch);
+
 /* Frees a CH_DONE channel (or any channel at conn teardown). */
 void px_chan_free(struct px_chan *ch);
 

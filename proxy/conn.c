@@ -678,7 +678,7 @@ px_conn_step(struct px_conn *c)
 			/* Bytes still to deliver, or the target's close still to relay
 			 * (exit status).  A channel the target never closed (it was
 			 * killed) gets nothing more: it must not hold the session. */
-			busy |= ch->st == CH_OPEN && (px_chan_buffered(ch) > 0 || ch->u_closed);
+			busy |= px_chan_busy(ch);
 		if (!busy) {
 			px_log(PX_LOG_INFO, c->id, "target connection closed");
 			c->end_requested = 1;

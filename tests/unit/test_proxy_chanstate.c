@@ -1,10 +1,12 @@
-/* Unit tests for proxy/chan_state: every transition of the channel, its
- * halves and its requests that the lifecycle allows is taken, every other
- * one is refused, leaves the state as it was and is logged at error level
- * naming the channel and both states (the log is captured from stderr).
+/* Unit tests for proxy/chan_state and proxy/conn_state: every transition of
+ * the channel, its halves, its requests and the connection that the
+ * lifecycle allows is taken, every other one is refused, leaves the state as
+ * it was and is logged at error level naming the channel (or connection) and
+ * both states (the log is captured from stderr).
  * "Record first" is checked on the tables: no request reaches SENT without
  * passing RECORDED (and DECIDED), and no channel is opened on the target
- * without passing DECIDED.
+ * without passing DECIDED, and no connection relays without passing
+ * PREPARE (admitted, recorder link open).
  *
  * The allowed transitions are written here again, from the lifecycle in
  * chan_state.h, rather than read from the tables under test. */
@@ -339,6 +341,64 @@ test_record_first(void **state)
 		}
 }
 
+/* ---- the connection ------------------------------------------------------------ */
+
+static const struct edge conn_edges[] = {
+	{ CONN_KEX, CONN_AUTH }, { CONN_KEX, CONN_CLOSING }, { CONN_KEX, CONN_DEAD },
+	{ CONN_AUTH, CONN_PREPARE }, { CONN_AUTH, CONN_LOCAL }, { CONN_AUTH, CONN_CLOSING },
+	{ CONN_AUTH, CONN_DEAD },
+	{ CONN_PREPARE, CONN_RELAY }, { CONN_PREPARE, CONN_LOCAL }, { CONN_PREPARE, CONN_CLOSING },
+	{ CONN_PREPARE, CONN_DEAD },
+	{ CONN_LOCAL, CONN_CLOSING }, { CONN_LOCAL, CONN_DEAD },
+	{ CONN_RELAY, CONN_CLOSING }, { CONN_RELAY, CONN_DEAD },
+	{ CONN_CLOSING, CONN_DEAD },
+};
+
+static int
+conn_allowed(int from, int to)
+{
+	return px_conn_state_allowed(from, to);
+}
+
+static void
+test_conn_transitions(void **state)
+{
+	struct fixture f;
+	int taken = 0;
+
+	(void)state;
+	for (int from = 0; from < CONN_NSTATES; from++)
+		for (int to = 0; to < CONN_NSTATES; to++) {
+			int ok = in_edges(conn_edges, sizeof(conn_edges) / sizeof(conn_edges[0]), from, to);
+			char want[256];
+			const char *log;
+			int rc;
+
+			fixture_init(&f);
+			f.c.state = (enum px_conn_state)from;
+			assert_int_equal(px_conn_state_allowed(from, to), ok);
+			capture_begin();
+			rc = px_conn_set_state(&f.c, to, "test");
+			log = capture_end();
+			assert_int_equal(rc, ok ? PX_OK : PX_EINVAL);
+			assert_int_equal(f.c.state, ok ? to : from);
+			snprintf(want, sizeof(want), "%s [conn-T1] connection: state %s -> %s%s",
+			    ok ? "debug" : "error", px_conn_state_name(from), px_conn_state_name(to),
+			    ok ? ": test" : " refused");
+			if (strstr(log, want) == NULL)
+				fail_msg("expected \"%s\" in the log, got \"%s\"", want, log);
+			taken += ok;
+		}
+	assert_int_equal(taken, (int)(sizeof(conn_edges) / sizeof(conn_edges[0])));
+	/* channels reach the target (RELAY) only after admission (PREPARE) */
+	assert_true(reachable(CONN_NSTATES, conn_allowed, CONN_KEX, CONN_RELAY, -1));
+	assert_false(reachable(CONN_NSTATES, conn_allowed, CONN_KEX, CONN_RELAY, CONN_PREPARE));
+	assert_false(reachable(CONN_NSTATES, conn_allowed, CONN_KEX, CONN_RELAY, CONN_AUTH));
+	assert_false(reachable(CONN_NSTATES, conn_allowed, CONN_CLOSING, CONN_RELAY, -1));
+	assert_string_equal(px_conn_state_name(CONN_NSTATES), "?");
+	assert_false(px_conn_state_allowed(CONN_KEX, CONN_NSTATES));
+}
+
 /* ---- names and bad values ------------------------------------------------------ */
 
 static void
@@ -381,6 +441,7 @@ main(void)
 		cmocka_unit_test(test_req_transitions),
 		cmocka_unit_test(test_record_first),
 		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_conn_transitions),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -59,6 +59,49 @@ req_pop(struct px_chan *ch)
 	return r;
 }
 
+/* ---- lifecycle questions (states: chan_state.h) ------------------------------- */
+
+/* The peer of that side sent CLOSE. */
+static int
+peer_closed(const struct px_chan *ch, int tech)
+{
+	return px_half_closed(ch->half[tech ? HALF_T_IN : HALF_U_IN]);
+}
+
+/* The proxy sent EOF or CLOSE to that side: no more data goes there. */
+static int
+out_ended(const struct px_chan *ch, int tech)
+{
+	return px_half_ended(ch->half[tech ? HALF_T_OUT : HALF_U_OUT]);
+}
+
+/* The proxy sent CLOSE to that side. */
+static int
+close_sent(const struct px_chan *ch, int tech)
+{
+	return ch->half[tech ? HALF_T_OUT : HALF_U_OUT] == HS_CLOSED;
+}
+
+/* Sends CLOSE on the target's channel (once). */
+static void
+close_target(struct px_chan *ch, const char *why)
+{
+	if (ch->uc == NULL || close_sent(ch, 0))
+		return;
+	ssh_channel_close(ch->uc);
+	px_chan_set_half(ch, HALF_U_OUT, HS_CLOSED, why);
+}
+
+/* Sends EOF to the technician (once). */
+static void
+eof_tech(struct px_chan *ch, const char *why)
+{
+	if (out_ended(ch, 1))
+		return;
+	ssh_channel_send_eof(ch->tc);
+	px_chan_set_half(ch, HALF_T_OUT, HS_EOF, why);
+}
+
 /* ---- writes ---------------------------------------------------------------- */
 
 /* Keeps n bytes (already recorded) that the receiving session did not take,
@@ -94,7 +137,7 @@ flush_held(struct px_chan *ch, int to_tech)
 
 	if (n == 0)
 		return;
-	if (dst != NULL && !(to_tech ? ch->t_closed : ch->u_closed)) {
+	if (dst != NULL && !peer_closed(ch, to_tech)) {
 		if (n > ssh_channel_window_size(dst))
 			n = ssh_channel_window_size(dst);
 		if (n > PX_CHUNK)
@@ -131,7 +174,7 @@ px_chan_room(struct px_chan *ch, int to_tech, size_t len)
 	uint32_t win;
 
 	if (dst == NULL || c->rec_stalled || c->state != CONN_RELAY || session_busy(ds) ||
-	    (to_tech ? (ch->t_closed || ch->u_eof_sent) : (ch->u_closed || ch->t_eof_sent)))
+	    peer_closed(ch, to_tech) || out_ended(ch, to_tech))
 		return 0;
 	if (ch->held_len[to_tech] > 0)
 		return 0;
@@ -201,7 +244,7 @@ tech_say(struct px_chan *ch, const char *msg, int to_stdout)
 	struct px_conn *c = ch->c;
 	size_t n = strlen(msg);
 
-	if (ch->tc == NULL || ch->t_closed || n == 0)
+	if (ch->tc == NULL || peer_closed(ch, 1) || n == 0)
 		return;
 	/* The proxy's own words are recorded when the recorder takes them; when
 	 * it cannot (the session is ending because the recording failed), the
@@ -225,7 +268,7 @@ t_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 	size_t n = 0;
 
 	(void)s; (void)chan; (void)is_stderr;
-	if (!ch->c->pulling && ch->st == CH_OPEN && ch->started)
+	if (!ch->c->pulling && ch->st == CH_RELAY)
 		n = forward(ch, 0, data, len, 0);
 	else if (ch->st == CH_LOCAL || ch->st == CH_CLOSING)
 		n = len; /* nobody to give it to: drop */
@@ -233,18 +276,31 @@ t_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 	return (int)n;
 }
 
+/* A peer's EOF or CLOSE on the in half h. */
+static void
+peer_eof(struct px_chan *ch, enum px_half h)
+{
+	px_chan_set_half(ch, h, HS_EOF, "EOF received");
+}
+
+static void
+peer_close(struct px_chan *ch, enum px_half h)
+{
+	px_chan_set_half(ch, h, ch->half[h] == HS_EOF ? HS_EOF_CLOSED : HS_CLOSED, "CLOSE received");
+}
+
 static void
 t_eof(ssh_session s, ssh_channel chan, void *ud)
 {
 	(void)s; (void)chan;
-	((struct px_chan *)ud)->t_eof = 1;
+	peer_eof(ud, HALF_T_IN);
 }
 
 static void
 t_close(ssh_session s, ssh_channel chan, void *ud)
 {
 	(void)s; (void)chan;
-	((struct px_chan *)ud)->t_closed = 1;
+	peer_close(ud, HALF_T_IN);
 }
 
 static int
@@ -320,7 +376,7 @@ t_env(ssh_session s, ssh_channel chan, const char *name, const char *value, void
 		return 0;
 	px_log(PX_LOG_INFO, c->id, "env %.64s refused for %s on %s: %s", name,
 	    c->user ? c->user : "?", c->target ? c->target : "(no target)", why);
-	r->refused = 1;
+	px_req_set_state(ch, r, RQ_REFUSED, "env refused by the policy");
 	if (r->b != NULL && strlen(r->b) > 1024)
 		r->b[1024] = '\0';	/* the recording keeps the first KiB */
 	r->why = strdup(why);
@@ -376,7 +432,7 @@ u_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 
 	(void)s; (void)chan;
 	is_stderr = is_stderr ? 1 : 0;
-	if (!ch->c->pulling && ch->st == CH_OPEN)
+	if (!ch->c->pulling && (ch->st == CH_OPEN || ch->st == CH_RELAY))
 		n = forward(ch, 1, data, len, is_stderr);
 	ch->u_pend[is_stderr] = len - n;
 	return (int)n;
@@ -386,14 +442,14 @@ static void
 u_eof(ssh_session s, ssh_channel chan, void *ud)
 {
 	(void)s; (void)chan;
-	((struct px_chan *)ud)->u_eof = 1;
+	peer_eof(ud, HALF_U_IN);
 }
 
 static void
 u_close(ssh_session s, ssh_channel chan, void *ud)
 {
 	(void)s; (void)chan;
-	((struct px_chan *)ud)->u_closed = 1;
+	peer_close(ud, HALF_U_IN);
 }
 
 static void
@@ -429,7 +485,9 @@ px_chan_new(struct px_conn *c, ssh_channel tc)
 	ch->tc = tc;
 	ch->id = ++c->next_chan_id;
 	ch->rq_tail = &ch->rq;
-	ch->st = CH_WAIT;
+	ch->st = CH_WAIT;		/* born: technician's halves open, target's none */
+	ch->half[HALF_T_IN] = HS_OPEN;
+	ch->half[HALF_T_OUT] = HS_OPEN;
 	ssh_callbacks_init(&ch->tcb);
 	ch->tcb.userdata = ch;
 	ch->tcb.channel_data_function = t_data;
@@ -482,7 +540,7 @@ record_req(struct px_chan *ch, const struct px_req *r)
 			built = ev_fields_put_str(&b, EVF_ENV_NAME, r->a);
 		if (built == REC_OK)
 			built = ev_fields_put_str(&b, EVF_ENV_VALUE, r->b ? r->b : "");
-		if (r->refused) {
+		if (r->st == RQ_REFUSED) {
 			if (built == REC_OK)
 				built = ev_fields_put_str(&b, EVF_VERDICT, "deny");
 			if (built == REC_OK)
@@ -542,31 +600,43 @@ main_req(struct px_chan *ch)
 
 /* ---- stepping ---------------------------------------------------------------- */
 
-/* Decides every queued env request again with the admitted session (the
- * decision that counts), then records the refused ones and drops them from
- * the queue: before the main request is decided, so they are in the
- * recording even when the channel is then answered locally. */
+/* Decides an env request with the admitted session (the decision that
+ * counts): DECIDED or REFUSED, a refusal logged with its reason. */
+static void
+env_decide_admitted(struct px_chan *ch, struct px_req *r)
+{
+	struct px_conn *c = ch->c;
+	char why[200];
+
+	if (pol_session_env(c->ps, r->a, r->b ? r->b : "", why, sizeof(why)) == 0) {
+		px_req_set_state(ch, r, RQ_DECIDED, "env allowed by the session");
+		return;
+	}
+	px_log(PX_LOG_INFO, c->id, "env %.64s refused for %s on %s: %s", r->a, c->user, c->target, why);
+	free(r->why);
+	r->why = strdup(why);
+	px_req_set_state(ch, r, RQ_REFUSED, "env refused by the session");
+}
+
+/* Decides every queued env request again with the admitted session, then
+ * records the refused ones and drops them from the queue: before the main
+ * request is decided, so they are in the recording even when the channel is
+ * then answered locally. */
 static void
 env_settle(struct px_chan *ch)
 {
-	struct px_conn *c = ch->c;
 	struct px_req **pp = &ch->rq, *r;
-	char why[200];
 
 	while ((r = *pp) != NULL) {
-		if (r->kind == REQ_ENV && !r->refused &&
-		    pol_session_env(c->ps, r->a, r->b ? r->b : "", why, sizeof(why)) != 0) {
-			px_log(PX_LOG_INFO, c->id, "env %.64s refused for %s on %s: %s", r->a, c->user,
-			    c->target, why);
-			r->refused = 1;
-			r->why = strdup(why);
-		}
-		if (!r->refused) {
+		if (r->kind == REQ_ENV && r->st == RQ_RECEIVED)
+			env_decide_admitted(ch, r);
+		if (r->st != RQ_REFUSED) {
 			pp = &r->next;
 			continue;
 		}
 		if (record_req(ch, r) != PX_OK)
 			return;		/* retried when the recorder takes it, or the session ends */
+		px_req_set_state(ch, r, RQ_DISCARDED, "recorded as refused; never sent");
 		*pp = r->next;
 		if (ch->rq_tail == &r->next)
 			ch->rq_tail = pp;
@@ -595,7 +665,7 @@ px_chan_local(struct px_chan *ch, const char *msg, int to_stdout, int status)
 	ch->local_msg = msg ? strdup(msg) : NULL;
 	ch->local_stdout = to_stdout;
 	ch->local_status = status;
-	ch->st = CH_LOCAL;
+	px_chan_set_state(ch, CH_LOCAL, "answered by the proxy");
 }
 
 void
@@ -604,69 +674,93 @@ px_chan_abort(struct px_chan *ch, const char *msg)
 	if (ch->st == CH_CLOSING || ch->st == CH_DONE)
 		return;
 	px_chan_local(ch, msg, 0, 255);
-	if (ch->uc != NULL && !ch->u_close_sent) {
-		ssh_channel_close(ch->uc);
-		ch->u_close_sent = 1;
-	}
+	close_target(ch, "channel aborted");
 }
 
-/* Sends the next queued request upstream.  Returns 1 when the queue may go
- * on, 0 to wait (SSH_AGAIN). */
+/* Takes the request r (the head of the queue, or the one in flight) off the
+ * queue. */
+static void
+req_unqueue(struct px_chan *ch, struct px_req *r)
+{
+	if (ch->inflight == r)
+		ch->inflight = NULL;
+	else
+		(void)req_pop(ch);
+	if (ch->rq == NULL)
+		ch->rq_tail = &ch->rq;
+}
+
+/* Sends request r upstream (it is SENT).  Returns the libssh status. */
+static int
+req_send(struct px_chan *ch, const struct px_req *r)
+{
+	switch (r->kind) {
+	case REQ_PTY:
+		return ssh_channel_request_pty_size(ch->uc, r->a, r->cols, r->rows);
+	case REQ_ENV:
+		return ssh_channel_request_env(ch->uc, r->a, r->b ? r->b : "");
+	case REQ_SHELL:
+		return ssh_channel_request_shell(ch->uc);
+	case REQ_EXEC:
+		/* only what the policy rebuilt is ever sent (px_chan_decide) */
+		return r->sent != NULL ? ssh_channel_request_exec(ch->uc, r->sent) : SSH_ERROR;
+	case REQ_SUBSYSTEM:
+		return ssh_channel_request_subsystem(ch->uc, r->a);
+	case REQ_WINCH:
+		return ssh_channel_change_pty_size(ch->uc, r->cols, r->rows);
+	case REQ_SIGNAL:
+		return ssh_channel_request_send_signal(ch->uc, r->a);
+	}
+	return SSH_ERROR;
+}
+
+static int
+req_is_main(const struct px_req *r)
+{
+	return r->kind == REQ_SHELL || r->kind == REQ_EXEC || r->kind == REQ_SUBSYSTEM;
+}
+
+/* Moves the next queued request along its pipeline: decided (pty, resize
+ * and signal need no decision; env is decided with the admitted session),
+ * recorded, sent, replied.  Returns 1 when the queue may go on, 0 to wait
+ * (recorder full, SSH_AGAIN, or the channel ended). */
 static int
 replay_one(struct px_chan *ch)
 {
 	struct px_req *r = ch->inflight ? ch->inflight : ch->rq;
 	struct px_conn *c = ch->c;
-	int rc = SSH_OK;
+	int rc;
 
 	if (r == NULL)
 		return 0;
-	if (r->kind == REQ_SIGNAL || r->kind == REQ_WINCH) {
-		/* No reply expected; must not overtake the main request. */
-		if (!ch->started)
-			return 0;
+	/* No reply expected; must not overtake the main request. */
+	if ((r->kind == REQ_SIGNAL || r->kind == REQ_WINCH) && ch->st != CH_RELAY)
+		return 0;
+	if (r->st == RQ_RECEIVED) {
+		if (r->kind == REQ_ENV)
+			env_decide_admitted(ch, r);
+		else if (!req_is_main(r))
+			px_req_set_state(ch, r, RQ_DECIDED, "needs no decision");
 	}
-	if (!r->recorded) {
+	if (r->st == RQ_DECIDED || r->st == RQ_REFUSED) {
 		/* nothing reaches the target before it is in the recording */
 		if (c->rec_stalled || record_req(ch, r) != PX_OK)
 			return 0;
-		r->recorded = 1;
+		px_req_set_state(ch, r, r->st == RQ_REFUSED ? RQ_DISCARDED : RQ_RECORDED,
+		    r->st == RQ_REFUSED ? "recorded as refused; never sent" : "in the recording");
 	}
-	if (r->refused) {
-		/* recorded as refused; never sent */
-		if (ch->inflight == r)
-			ch->inflight = NULL;
-		else
-			(void)req_pop(ch);
-		if (ch->rq == NULL)
-			ch->rq_tail = &ch->rq;
+	if (r->st == RQ_DISCARDED) {
+		req_unqueue(ch, r);
 		req_free(r);
 		return 1;
 	}
-	switch (r->kind) {
-	case REQ_PTY:
-		rc = ssh_channel_request_pty_size(ch->uc, r->a, r->cols, r->rows);
-		break;
-	case REQ_ENV:
-		rc = ssh_channel_request_env(ch->uc, r->a, r->b ? r->b : "");
-		break;
-	case REQ_SHELL:
-		rc = ssh_channel_request_shell(ch->uc);
-		break;
-	case REQ_EXEC:
-		/* only what the policy rebuilt is ever sent (px_chan_decide) */
-		rc = r->sent != NULL ? ssh_channel_request_exec(ch->uc, r->sent) : SSH_ERROR;
-		break;
-	case REQ_SUBSYSTEM:
-		rc = ssh_channel_request_subsystem(ch->uc, r->a);
-		break;
-	case REQ_WINCH:
-		rc = ssh_channel_change_pty_size(ch->uc, r->cols, r->rows);
-		break;
-	case REQ_SIGNAL:
-		rc = ssh_channel_request_send_signal(ch->uc, r->a);
-		break;
+	/* The setter refuses SENT for anything not RECORDED (or already SENT:
+	 * a reply pending). */
+	if (r->st != RQ_SENT && px_req_set_state(ch, r, RQ_SENT, "sent to the target") != PX_OK) {
+		px_chan_abort(ch, "escort: internal error: a request was not recorded; it was not sent\n");
+		return 0;
 	}
+	rc = req_send(ch, r);
 	px_sshpoll_update(&c->up.poll);
 	if (rc == SSH_AGAIN) {
 		ch->inflight = r;
@@ -674,13 +768,9 @@ replay_one(struct px_chan *ch)
 			(void)req_pop(ch);
 		return 0;
 	}
-	if (ch->inflight == r)
-		ch->inflight = NULL;
-	else
-		(void)req_pop(ch);
-	if (ch->rq == NULL)
-		ch->rq_tail = &ch->rq;
-	if (r->kind == REQ_SHELL || r->kind == REQ_EXEC || r->kind == REQ_SUBSYSTEM) {
+	req_unqueue(ch, r);
+	px_req_set_state(ch, r, RQ_REPLIED, rc == SSH_OK ? "accepted" : "refused by the target");
+	if (req_is_main(r)) {
 		if (rc != SSH_OK) {
 			px_log(PX_LOG_WARN, c->id, "target refused the %s request: %s",
 			    r->kind == REQ_SHELL ? "shell" : r->kind == REQ_EXEC ? "exec" : "subsystem",
@@ -689,7 +779,7 @@ replay_one(struct px_chan *ch)
 			px_chan_abort(ch, "escort: the target refused the request\n");
 			return 0;
 		}
-		ch->started = 1;
+		px_chan_set_state(ch, CH_RELAY, "the target accepted the main request");
 	} else if (rc != SSH_OK) {
 		px_log(PX_LOG_DEBUG, c->id, "target refused a channel request (kind %d)", (int)r->kind);
 	}
@@ -709,7 +799,7 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 	int filtered = (ch->sftp != NULL || ch->scp != NULL) && !is_stderr;
 	static __thread uint8_t tmp[PX_CHUNK];
 
-	for (int i = 0; i < 16 && *pend > 0 && src != NULL && dst != NULL && ch->st == CH_OPEN; i++) {
+	for (int i = 0; i < 16 && *pend > 0 && src != NULL && dst != NULL && ch->st == CH_RELAY; i++) {
 		size_t want = *pend, room;
 		int n;
 
@@ -742,7 +832,7 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 		}
 		*pend = *pend > (size_t)n ? *pend - (size_t)n : 0;
 		if (forward(ch, to_tech, tmp, (size_t)n, is_stderr) < (size_t)n) {
-			if (ch->st != CH_OPEN)
+			if (ch->st != CH_RELAY)
 				return; /* the transfer watcher ended the channel */
 			/* Cannot happen: sizes were checked.  Never lose bytes silently. */
 			px_log(PX_LOG_ERR, c->id, "relay short write; ending session");
@@ -752,14 +842,16 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 	}
 }
 
+/* Sends the target's exit-status or exit-signal to the technician, recorded
+ * first: once, before EOF. */
 static void
 send_exit(struct px_chan *ch)
 {
 	struct buf b;
 
-	if (ch->exit_sent || ch->exit_kind == 0)
+	if (ch->half[HALF_T_OUT] != HS_OPEN || ch->exit_kind == 0)
 		return;
-	ch->exit_sent = 1;
+	px_chan_set_half(ch, HALF_T_OUT, HS_EXIT, ch->exit_kind == 1 ? "exit-status" : "exit-signal");
 	buf_init(&b, 4096);
 	if (ch->exit_kind == 1) {
 		int built = ev_fields_put_u64(&b, EVF_EXIT_STATUS, (uint64_t)(uint32_t)ch->exit_status);
@@ -779,13 +871,14 @@ static void
 close_tech(struct px_chan *ch)
 {
 	px_xfer_finish(ch);
-	if (!ch->t_close_sent) {
+	if (!close_sent(ch, 1)) {
 		if (ssh_channel_close(ch->tc) == SSH_AGAIN)
 			return;
-		ch->t_close_sent = 1;
+		px_chan_set_half(ch, HALF_T_OUT, HS_CLOSED, "CLOSE sent");
 		record_simple(ch, EV_CHANNEL, "close");
 	}
-	ch->st = CH_CLOSING;
+	if (ch->st != CH_CLOSING)
+		px_chan_set_state(ch, CH_CLOSING, "CLOSE sent to the technician");
 }
 
 static void
@@ -795,7 +888,7 @@ step_local(struct px_chan *ch)
 
 	if (c->state != CONN_RELAY && c->state != CONN_LOCAL && c->state != CONN_CLOSING)
 		return;
-	if (!ch->t_closed) {
+	if (!peer_closed(ch, 1)) {
 		if (c->state == CONN_RELAY)
 			banner(ch);
 		if (ch->local_msg != NULL) {
@@ -803,72 +896,132 @@ step_local(struct px_chan *ch)
 			free(ch->local_msg);
 			ch->local_msg = NULL;
 		}
-		if (!ch->exit_sent) {
+		if (ch->half[HALF_T_OUT] == HS_OPEN) {
 			ch->exit_kind = 1;
 			ch->exit_status = ch->local_status;
 			if (c->rec_ready)
 				send_exit(ch);
 			else {
-				ch->exit_sent = 1;
+				px_chan_set_half(ch, HALF_T_OUT, HS_EXIT, "exit-status (not recorded: no recorder)");
 				ssh_channel_request_send_exit_status(ch->tc, ch->local_status);
 			}
 		}
-		if (!ch->u_eof_sent) {
-			ssh_channel_send_eof(ch->tc);
-			ch->u_eof_sent = 1;
-		}
+		eof_tech(ch, "EOF after a local answer");
 	}
-	if (ch->uc != NULL && !ch->u_close_sent) {
-		ssh_channel_close(ch->uc);
-		ch->u_close_sent = 1;
-	}
+	close_target(ch, "answered locally");
 	close_tech(ch);
 	px_sshpoll_update(&c->tech_poll);
+}
+
+/* CH_WAIT: decides the main request once the conn relays (or answers it
+ * locally), then allocates the target's channel.  Leaves the channel in
+ * OPENING when it goes on to the target. */
+static void
+step_wait(struct px_chan *ch)
+{
+	struct px_conn *c = ch->c;
+	struct px_req *m;
+
+	if (peer_closed(ch, 1)) {
+		close_tech(ch);
+		return;
+	}
+	if (c->state == CONN_RELAY && c->ps != NULL && !c->rec_stalled && main_req(ch) != NULL)
+		env_settle(ch);
+	if (c->state == CONN_LOCAL) {
+		if ((m = main_req(ch)) != NULL)
+			px_conn_answer_local(c, ch, m);
+		return;
+	}
+	/* a decision is made only while it can be recorded */
+	if (c->state != CONN_RELAY || c->rec_stalled || (m = main_req(ch)) == NULL)
+		return;
+	if (!px_chan_decide(ch, m))
+		return;
+	if (px_req_set_state(ch, m, RQ_DECIDED, "allowed; decision recorded") != PX_OK ||
+	    px_chan_set_state(ch, CH_DECIDED, "main request allowed") != PX_OK)
+		return;
+	banner(ch);
+	ch->uc = ssh_channel_new(c->up.s);
+	if (ch->uc == NULL) {
+		px_chan_abort(ch, "escort: cannot open a channel on the target\n");
+		return;
+	}
+	ssh_callbacks_init(&ch->ucb);
+	ch->ucb.userdata = ch;
+	ch->ucb.channel_data_function = u_data;
+	ch->ucb.channel_eof_function = u_eof;
+	ch->ucb.channel_close_function = u_close;
+	ch->ucb.channel_exit_status_function = u_exit_status;
+	ch->ucb.channel_exit_signal_function = u_exit_signal;
+	ssh_set_channel_callbacks(ch->uc, &ch->ucb);
+	px_chan_set_half(ch, HALF_U_IN, HS_OPEN, "target channel allocated");
+	px_chan_set_half(ch, HALF_U_OUT, HS_OPEN, "target channel allocated");
+	px_chan_set_state(ch, CH_OPENING, "channel open sent to the target");
+}
+
+/* CH_RELAY: moves data both ways, then passes on EOF, exit and close. */
+static void
+step_relay(struct px_chan *ch)
+{
+	struct px_conn *c = ch->c;
+
+	/* target -> technician first: frees the target's window */
+	flush_held(ch, 1);
+	flush_held(ch, 0);
+	px_xfer_drain(ch);
+	pull(ch, 1, 1);
+	pull(ch, 1, 0);
+	pull(ch, 0, 0);
+	if (ch->st != CH_RELAY)
+		return;
+	if (px_half_got_eof(ch->half[HALF_T_IN]) && ch->t_pend == 0 && ch->held_len[0] == 0 &&
+	    px_xfer_held(ch, 0) == 0 && ch->half[HALF_U_OUT] == HS_OPEN && !peer_closed(ch, 0)) {
+		ssh_channel_send_eof(ch->uc);
+		px_chan_set_half(ch, HALF_U_OUT, HS_EOF, "technician's EOF passed on");
+		record_simple(ch, EV_CHANNEL, "eof");
+		px_sshpoll_update(&c->up.poll);
+	}
+	if (px_half_got_eof(ch->half[HALF_U_IN]) && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 &&
+	    ch->held_len[1] == 0 && px_xfer_held(ch, 1) == 0 && !px_xfer_blocked(ch) &&
+	    !out_ended(ch, 1) && !peer_closed(ch, 1) && ch->exit_kind != 0) {
+		/* exit-status before EOF, as sshd does: dbclient closes once both
+		 * sides sent EOF and ignores a later exit-status, so the EOF waits
+		 * for the target's exit-status (or its close, below). */
+		send_exit(ch);
+		eof_tech(ch, "target's EOF passed on");
+		px_sshpoll_update(&c->tech_poll);
+	}
+	if (peer_closed(ch, 0) && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && ch->held_len[1] == 0 &&
+	    px_xfer_held(ch, 1) == 0 && !px_xfer_blocked(ch)) {
+		if (!peer_closed(ch, 1)) {
+			send_exit(ch);
+			eof_tech(ch, "target closed");
+		}
+		close_target(ch, "target closed");
+		close_tech(ch);
+		px_sshpoll_update(&c->tech_poll);
+		px_sshpoll_update(&c->up.poll);
+	} else if (peer_closed(ch, 1)) {
+		if (!close_sent(ch, 0)) {
+			close_target(ch, "technician closed");
+			px_sshpoll_update(&c->up.poll);
+		}
+		close_tech(ch);
+	}
 }
 
 void
 px_chan_step(struct px_chan *ch)
 {
 	struct px_conn *c = ch->c;
-	struct px_req *m;
 
-	switch (ch->st) {
-	case CH_WAIT:
-		if (ch->t_closed) {
-			close_tech(ch);
-			return;
-		}
-		if (c->state == CONN_RELAY && c->ps != NULL && !c->rec_stalled && main_req(ch) != NULL)
-			env_settle(ch);
-		if (c->state == CONN_LOCAL) {
-			if ((m = main_req(ch)) != NULL)
-				px_conn_answer_local(c, ch, m);
-			else
-				return;
-		} else if (c->state != CONN_RELAY || c->rec_stalled || (m = main_req(ch)) == NULL) {
-			/* a decision is made only while it can be recorded */
-			return;
-		} else if (px_chan_decide(ch, m)) {
-			banner(ch);
-			ch->uc = ssh_channel_new(c->up.s);
-			if (ch->uc == NULL) {
-				px_chan_abort(ch, "escort: cannot open a channel on the target\n");
-				break;
-			}
-			ssh_callbacks_init(&ch->ucb);
-			ch->ucb.userdata = ch;
-			ch->ucb.channel_data_function = u_data;
-			ch->ucb.channel_eof_function = u_eof;
-			ch->ucb.channel_close_function = u_close;
-			ch->ucb.channel_exit_status_function = u_exit_status;
-			ch->ucb.channel_exit_signal_function = u_exit_signal;
-			ssh_set_channel_callbacks(ch->uc, &ch->ucb);
-			ch->st = CH_OPENING;
-		}
-		if (ch->st == CH_LOCAL)
-			break;
-		/* fallthrough */
-	case CH_OPENING: {
+	if (ch->st == CH_WAIT) {
+		step_wait(ch);
+		if (ch->st == CH_CLOSING)
+			return;		/* closed while waiting: done on the next step */
+	}
+	if (ch->st == CH_OPENING) {
 		int rc = ssh_channel_open_session(ch->uc);
 		px_sshpoll_update(&c->up.poll);
 		if (rc == SSH_AGAIN)
@@ -876,85 +1029,30 @@ px_chan_step(struct px_chan *ch)
 		if (rc != SSH_OK) {
 			px_log(PX_LOG_WARN, c->id, "channel open on target failed: %s", ssh_get_error(c->up.s));
 			px_chan_abort(ch, "escort: the target refused a session channel\n");
-			break;
+		} else {
+			record_simple(ch, EV_CHANNEL, "open");
+			px_chan_set_state(ch, CH_OPEN, "target channel open");
 		}
-		record_simple(ch, EV_CHANNEL, "open");
-		ch->st = CH_OPEN;
 	}
-		/* fallthrough */
-	case CH_OPEN:
+	if (ch->st == CH_OPEN || ch->st == CH_RELAY) {
 		while (replay_one(ch))
 			;
-		if (ch->st != CH_OPEN)
-			break;
-		if (!ch->started)
-			return;
-		/* target -> technician first: frees the target's window */
-		flush_held(ch, 1);
-		flush_held(ch, 0);
-		px_xfer_drain(ch);
-		pull(ch, 1, 1);
-		pull(ch, 1, 0);
-		pull(ch, 0, 0);
-		if (ch->st != CH_OPEN)
-			break;
-		if (ch->t_eof && ch->t_pend == 0 && ch->held_len[0] == 0 && px_xfer_held(ch, 0) == 0 &&
-		    !ch->t_eof_sent && !ch->u_closed) {
-			ssh_channel_send_eof(ch->uc);
-			ch->t_eof_sent = 1;
-			record_simple(ch, EV_CHANNEL, "eof");
-			px_sshpoll_update(&c->up.poll);
-		}
-		if (ch->u_eof && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && ch->held_len[1] == 0 &&
-		    px_xfer_held(ch, 1) == 0 && !px_xfer_blocked(ch) && !ch->u_eof_sent && !ch->t_closed && ch->exit_kind != 0) {
-			/* exit-status before EOF, as sshd does: dbclient closes once both
-			 * sides sent EOF and ignores a later exit-status, so the EOF waits
-			 * for the target's exit-status (or its close, below). */
-			send_exit(ch);
-			ssh_channel_send_eof(ch->tc);
-			ch->u_eof_sent = 1;
-			px_sshpoll_update(&c->tech_poll);
-		}
-		if (ch->u_closed && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && ch->held_len[1] == 0 &&
-		    px_xfer_held(ch, 1) == 0 && !px_xfer_blocked(ch)) {
-			if (!ch->t_closed) {
-				send_exit(ch);
-				if (!ch->u_eof_sent) {
-					ssh_channel_send_eof(ch->tc);
-					ch->u_eof_sent = 1;
-				}
-			}
-			if (!ch->u_close_sent) {
-				ssh_channel_close(ch->uc);
-				ch->u_close_sent = 1;
-			}
-			close_tech(ch);
-			px_sshpoll_update(&c->tech_poll);
-			px_sshpoll_update(&c->up.poll);
-		} else if (ch->t_closed) {
-			if (!ch->u_close_sent) {
-				ssh_channel_close(ch->uc);
-				ch->u_close_sent = 1;
-				px_sshpoll_update(&c->up.poll);
-			}
-			close_tech(ch);
-		}
-		break;
-	case CH_LOCAL:
-	case CH_CLOSING:
-	case CH_DONE:
-		break;
+		if (ch->st == CH_OPEN)
+			return;		/* data flows once the main request is accepted */
+		if (ch->st == CH_RELAY)
+			step_relay(ch);
 	}
 	if (ch->st == CH_LOCAL)
 		step_local(ch);
 	if (ch->st == CH_CLOSING) {
-		if (!ch->t_close_sent)
+		if (!close_sent(ch, 1))
 			close_tech(ch);
 		if (px_xfer_blocked(ch))
 			px_xfer_drain(ch);
-		if (ch->t_closed && ch->t_close_sent && (ch->uc == NULL || ch->u_closed || c->up.st != UP_READY) &&
+		if (peer_closed(ch, 1) && close_sent(ch, 1) &&
+		    (ch->uc == NULL || peer_closed(ch, 0) || c->up.st != UP_READY) &&
 		    (!px_xfer_blocked(ch) || !c->rec_ready || c->rec_stalled))
-			ch->st = CH_DONE;
+			px_chan_set_state(ch, CH_DONE, "both sides closed");
 	}
 }
 
@@ -964,6 +1062,20 @@ px_chan_buffered(const struct px_chan *ch)
 	return ch->t_pend + ch->u_pend[0] + ch->u_pend[1] + ch->held_len[0] + ch->held_len[1] +
 	    px_xfer_held(ch, 0) + px_xfer_held(ch, 1) +
 	    (px_xfer_blocked(ch) ? 1 : 0);
+}
+
+int
+px_chan_busy(const struct px_chan *ch)
+{
+	return (ch->st == CH_OPEN || ch->st == CH_RELAY) &&
+	    (px_chan_buffered(ch) > 0 || peer_closed(ch, 0));
+}
+
+int
+px_chan_open_by_tech(const struct px_chan *ch)
+{
+	return ch->st != CH_DONE && ch->st != CH_CLOSING && ch->st != CH_LOCAL &&
+	    !peer_closed(ch, 1);
 }
 
 void

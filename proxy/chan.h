@@ -13,7 +13,11 @@
  * px_chan_step().  Per stalled direction libssh buffers at most ~1.3 MB.
  *
  * End: EOF, exit-status/exit-signal and CLOSE travel behind the data of their
- * direction, in the order received. */
+ * direction, in the order received.
+ *
+ * Lifecycle: the channel, its four halves and each queued request are state
+ * machines changed only through the setters of chan_state.h, which check
+ * every transition against a table and log it. */
 #ifndef PX_CHAN_H
 #define PX_CHAN_H
 
@@ -22,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proxy/chan_state.h"
 #include "proxy/xfer_record.h"
 
 struct px_conn;
@@ -38,20 +43,12 @@ struct px_req {
 	char *sent;                     /* exec: the command line sent to the target, rebuilt
 	                                 * by the policy from the parse of a (never a itself);
 	                                 * set by px_chan_decide when it allows the request */
-	int recorded;                   /* handed to the recorder (before it is sent) */
+	enum px_req_state st;           /* received, decided|refused, recorded, sent...
+	                                 * (chan_state.h); a refused env is recorded
+	                                 * before the main request is decided
+	                                 * (env_settle), never sent */
 	int cols, rows, pxw, pxh;
-	int refused;                    /* env refused by the policy: recorded before the
-	                                 * main request is decided (env_settle), never sent */
-	char *why;                      /* its reason */
-};
-
-enum px_chan_state {
-	CH_WAIT,        /* waiting for the conn to reach RELAY (or LOCAL) */
-	CH_OPENING,     /* upstream channel open in progress */
-	CH_OPEN,        /* requests replaying / relaying */
-	CH_LOCAL,       /* answered by the proxy itself: message then exit */
-	CH_CLOSING,     /* close sent to the technician; waiting for theirs */
-	CH_DONE         /* both sides closed; freed by px_chan_step's caller */
+	char *why;                      /* refused: its reason */
 };
 
 enum px_chan_kind { KIND_NONE, KIND_SHELL, KIND_EXEC, KIND_SUBSYSTEM };
@@ -62,11 +59,11 @@ struct px_chan {
 	uint32_t id;                    /* channel number in the recording */
 	ssh_channel tc, uc;
 	struct ssh_channel_callbacks_struct tcb, ucb;
-	enum px_chan_state st;
+	enum px_chan_state st;          /* px_chan_set_state only */
+	enum px_half_state half[HALF_N]; /* px_chan_set_half only */
 	enum px_chan_kind kind;
 	struct px_req *rq, **rq_tail;
 	struct px_req *inflight;        /* request being replayed upstream */
-	int started;                    /* main request accepted upstream: data flows */
 	int pty;
 	int banner_done;
 	char *local_msg;                /* CH_LOCAL: text for stderr (or stdout when local_stdout) */
@@ -74,14 +71,10 @@ struct px_chan {
 	int local_status;
 	size_t t_pend;                  /* technician bytes left in libssh */
 	size_t u_pend[2];               /* target stdout / stderr left in libssh */
-	int t_eof, u_eof, t_eof_sent, u_eof_sent;
-	int t_closed, u_closed;         /* the peer sent CLOSE */
-	int t_close_sent, u_close_sent;
-	int exit_kind;                  /* 0 none, 1 status, 2 signal */
+	int exit_kind;                  /* from the target: 0 none, 1 status, 2 signal */
 	int exit_status;
 	char exit_signal[32];
 	int exit_core;
-	int exit_sent;
 	/* file transfers (chan_xfer.h) */
 	struct sftp_filter *sftp;       /* "sftp" subsystem: bytes go through it */
 	struct scp_watch *scp;          /* exec scp -t/-f: watched in passing */
@@ -137,6 +130,16 @@ void px_chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n
 /* Bytes held for this channel in libssh buffers and in the SFTP filter
  * (memory accounting, and whether a direction is drained). */
 size_t px_chan_buffered(const struct px_chan *ch);
+
+/* Whether the channel still has something to relay from a target that is
+ * gone: bytes to deliver, or the target's close to pass on (exit status).
+ * A channel the target never opened or closed gets nothing more. */
+int px_chan_busy(const struct px_chan *ch);
+
+/* Whether the technician left this channel open: it is not done, closing or
+ * local, and the technician did not send CLOSE (a session that ends with such
+ * a channel ended because the client was lost, not normally). */
+int px_chan_open_by_tech(const struct px_chan *ch);
 
 /* Frees a CH_DONE channel (or any channel at conn teardown). */
 void px_chan_free(struct px_chan *ch);

@@ -181,7 +181,7 @@ rec_fail(void *ud, const char *why)
 		snprintf(c->refusal, sizeof(c->refusal),
 		    "escort: the session recorder is unavailable (%s); sessions are not allowed without recording\n", why);
 		c->refusal_status = 1;
-		c->state = CONN_LOCAL;
+		px_conn_set_state(c, CONN_LOCAL, "recorder unavailable");
 		px_conn_step(c);
 	} else {
 		snprintf(msg, sizeof(msg), "\r\nescort: recording failed (%s); session ended\r\n", why);
@@ -512,7 +512,7 @@ admit(struct px_conn *c)
 	uv_timer_stop(&c->timer);
 	if (c->target == NULL) {
 		list_targets(c);
-		c->state = CONN_LOCAL;
+		px_conn_set_state(c, CONN_LOCAL, "no target: listing");
 		return;
 	}
 	memset(&why, 0, sizeof(why));
@@ -521,7 +521,7 @@ admit(struct px_conn *c)
 		snprintf(c->refusal, sizeof(c->refusal), "escort: access to %s refused: %s\n", c->target,
 		    why.user_msg[0] ? why.user_msg : pol_strerror(rc));
 		c->refusal_status = 1;
-		c->state = CONN_LOCAL;
+		px_conn_set_state(c, CONN_LOCAL, "admission refused");
 		px_log(PX_LOG_INFO, c->id, "%s from %s to %s refused: %s", c->user, c->peer, c->target,
 		    why.log_msg[0] ? why.log_msg : pol_strerror(rc));
 		return;
@@ -533,7 +533,7 @@ admit(struct px_conn *c)
 		    "require an escort present, and live escorts are not available on this proxy\n",
 		    c->target);
 		c->refusal_status = 1;
-		c->state = CONN_LOCAL;
+		px_conn_set_state(c, CONN_LOCAL, "escort required");
 		px_log(PX_LOG_INFO, c->id, "%s from %s to %s refused: escort required (rules %s)", c->user,
 		    c->peer, c->target, c->ps->rule_names ? c->ps->rule_names : "?");
 		return;
@@ -548,11 +548,11 @@ admit(struct px_conn *c)
 		snprintf(c->refusal, sizeof(c->refusal),
 		    "escort: the session recorder is unavailable; sessions are not allowed without recording\n");
 		c->refusal_status = 1;
-		c->state = CONN_LOCAL;
+		px_conn_set_state(c, CONN_LOCAL, "recorder link not opened");
 		return;
 	}
 	buf_free(&meta);
-	c->state = CONN_PREPARE;
+	px_conn_set_state(c, CONN_PREPARE, "admitted");
 	if (px_up_start(c, c->ps->target) != PX_OK && c->up.st != UP_FAILED) {
 		c->up.st = UP_FAILED;
 		snprintf(c->up.err, sizeof(c->up.err), "escort: cannot start the connection to %s\n", c->target);
@@ -693,7 +693,7 @@ note_client_end(struct px_conn *c)
 	if (c->end_kind_set)
 		return;
 	for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
-		open += ch->st != CH_DONE && ch->st != CH_CLOSING && ch->st != CH_LOCAL && !ch->t_closed;
+		open += px_chan_open_by_tech(ch);
 	if (open > 0) {
 		char why[128];
 		snprintf(why, sizeof(why), "the technician disconnected with %d channel%s open", open,
@@ -759,9 +759,9 @@ px_conn_step(struct px_conn *c)
 				record_marker(c, c->up.err);
 			end_why_from_msg(why, sizeof(why), c->up.err);
 			px_conn_set_end(c, EV_END_TARGET_LOST, why);
-			c->state = CONN_LOCAL;
+			px_conn_set_state(c, CONN_LOCAL, "upstream failed");
 		} else if (c->rec_ready && c->up.st == UP_READY) {
-			c->state = CONN_RELAY;
+			px_conn_set_state(c, CONN_RELAY, "recorder and upstream ready");
 			px_sshpoll_steady(&c->tech_poll);
 			px_sshpoll_steady(&c->up.poll);
 			px_keepalive_start(c);
@@ -773,7 +773,7 @@ px_conn_step(struct px_conn *c)
 			/* Bytes still to deliver, or the target's close still to relay
 			 * (exit status).  A channel the target never closed (it was
 			 * killed) gets nothing more: it must not hold the session. */
-			busy |= ch->st == CH_OPEN && (px_chan_buffered(ch) > 0 || ch->u_closed);
+			busy |= px_chan_busy(ch);
 		if (!busy) {
 			px_log(PX_LOG_INFO, c->id, "target connection closed");
 			px_conn_set_end(c, EV_END_TARGET_LOST, NULL);
@@ -785,13 +785,13 @@ px_conn_step(struct px_conn *c)
 	if (c->end_requested && c->state < CONN_CLOSING) {
 		for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
 			px_chan_abort(ch, c->end_reason);
-		c->state = CONN_CLOSING;
+		px_conn_set_state(c, CONN_CLOSING, "ending");
 	}
 	for (pp = &c->chans; *pp != NULL;) {
 		struct px_chan *ch = *pp;
 		if (gone && ch->st != CH_DONE) {
 			px_xfer_finish(ch); /* transfers cut short are recorded as such */
-			ch->st = CH_DONE;
+			px_chan_set_state(ch, CH_DONE, "client gone");
 		} else
 			px_chan_step(ch);
 		if (ch->st == CH_DONE) {
@@ -803,7 +803,7 @@ px_conn_step(struct px_conn *c)
 	}
 	if (gone && c->state < CONN_CLOSING) {
 		px_log(PX_LOG_DEBUG, c->id, "client disconnected");
-		c->state = CONN_CLOSING;
+		px_conn_set_state(c, CONN_CLOSING, "client disconnected");
 	}
 	if (c->state == CONN_CLOSING)
 		px_log(PX_LOG_DEBUG, c->id, "closing: chans %d gone %d rec_ready %d rec_closed %d",
@@ -858,7 +858,7 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 			teardown(c);
 			return;
 		}
-		c->state = CONN_AUTH;
+		px_conn_set_state(c, CONN_AUTH, "key exchange done");
 	}
 	for (int i = 0; i < PX_PUMP_BUDGET; i++) {
 		rc = ssh_event_dopoll(c->tech_ev, 0);
@@ -900,7 +900,7 @@ teardown(struct px_conn *c)
 {
 	if (c->state == CONN_DEAD)
 		return;
-	c->state = CONN_DEAD;
+	px_conn_set_state(c, CONN_DEAD, "teardown");
 	if (!c->throttled_done) {
 		px_throttle_done(&c->w->d->thr, c->peer, 0);
 		c->throttled_done = 1;

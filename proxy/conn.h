@@ -2,14 +2,9 @@
  * libssh session, authentication, admission, the recorder link, the upstream
  * session to the target, and the channel pairs (chan.h).
  *
- * State machine (conn->state):
- *   KEX      key exchange running (LoginGraceTime timer armed)
- *   AUTH     waiting for a verified public-key signature
- *   PREPARE  authenticated and admitted; recorder link and upstream starting
- *   LOCAL    authenticated, no target session (listing, or a refusal message)
- *   RELAY    recorder and upstream ready; channels relay
- *   CLOSING  ending: channels told, waiting for the final record
- *   DEAD     handles closing; freed by the worker's reaper
+ * State machine (conn->state): KEX, AUTH, PREPARE, LOCAL, RELAY, CLOSING,
+ * DEAD; its transitions and their setter px_conn_set_state() are in
+ * conn_state.h.
  *
  * Every way into CLOSING names its cause (px_conn_set_end: the first one
  * wins); the END record carries it (recorder/ev_end.h).  The technician's
@@ -31,6 +26,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "proxy/conn_state.h"
 #include "proxy/sshpoll.h"
 
 /* Algorithms offered on both sides.  AES-GCM stays out of the offer. */
@@ -55,8 +51,6 @@ struct policy;
 struct pol_session;
 struct pol_target;
 
-enum px_conn_state { CONN_KEX, CONN_AUTH, CONN_PREPARE, CONN_LOCAL, CONN_RELAY, CONN_CLOSING, CONN_DEAD };
-
 enum px_up_state { UP_IDLE, UP_TCP, UP_SSH, UP_AUTH, UP_READY, UP_FAILED, UP_CLOSED };
 
 struct px_upstream {
@@ -73,7 +67,7 @@ struct px_upstream {
 struct px_conn {
 	struct px_worker *w;
 	struct px_conn *next, *prev;
-	enum px_conn_state state;
+	enum px_conn_state state;       /* px_conn_set_state only (conn_state.h) */
 	char id[64];                    /* connection id, then the recording id */
 	char peer[64];                  /* client address */
 	int peer_port;

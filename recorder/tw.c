@@ -149,10 +149,11 @@ tw_zstd_params(void *p, int level)
 		 * lazy2 matching on hash chains, 2 MiB window, small tables
 		 * (64 Ki chain entries, 32 Ki hash heads: they stay in cache)
 		 * and 4 candidates per position (searchLog 2) store 7.25% of
-		 * the raw bytes at about 1.19x the speed per CPU second of
-		 * searchLog 3 (7.13%).  searchLog 1 is about 1.24x but 7.41%,
-		 * too close to sudo's gzip'd I/O log (8.2%; the goal is 0.9x
-		 * of it); lazy stores 7.6-7.9%, greedy 8.3%, level 3 8.8%.
+		 * the raw bytes; the recorder takes about 1.16x the bytes
+		 * per CPU second that it took with searchLog 3 (7.13%).
+		 * searchLog 1 gives about 1.2x but stores 7.41%, too close to
+		 * 0.9x sudo's compressed I/O log (8.34% in make bench); lazy
+		 * stores 7.6-7.9%, greedy 8.3%, level 3 8.8% (about 2x).
 		 * A window of 1, 4 or 8 MiB, minMatch 7, targetLength,
 		 * long-distance matching, bigger segments or frames change
 		 * the size by 0.02% of raw or less.  The row-based match

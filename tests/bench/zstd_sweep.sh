@@ -22,11 +22,11 @@
 #   lazy2 searchLog 2       0.0725       1.1-1.3 (recorder: 1.16x, 1.34x)
 #   lazy2 searchLog 1       0.0741       1.1-1.5 (recorder: 1.20x)
 #   lazy searchLog 3        0.0761       1.0-1.6
-#   lazy searchLog 1        0.0791       1.3-1.9
-#   greedy searchLog 2      0.0831       1.6-2.4
+#   lazy searchLog 1        0.0791       1.3-1.5
+#   greedy searchLog 2      0.0831       1.6-1.9
 #   level 6 / level 5       0.0760 / 0.0815  0.8-1.3
-#   level 3, dfast          0.0880       2.2-3.7 (recorder: about 2x)
-#   row match finder (lazy2 searchLog 4, hash 15 or 17): 0.0706 / 0.0701, 0.85-1.0
+#   level 3, dfast          0.0880       2.2-4.5 (recorder: about 2x)
+#   row match finder (lazy2 searchLog 4, hash 15 or 17): 0.0706 / 0.0701, 0.85-1.25
 # A 4 or 8 MiB window, minMatch 7, targetLength, long-distance matching,
 # flushes every 1 MiB instead of 256 KiB, frames of 32 MiB instead of 4 MiB
 # or pieces of 4 KiB or 256 KiB instead of 16 KiB change the ratio by 0.0002

@@ -128,22 +128,29 @@ tw_zstd_params(void *p, int level)
 		    level);
 	} else {
 		/*
-		 * Tuned on terminal text (find -ls output, 128 MiB, 16 KiB
-		 * events): lazy2 matching on hash chains, 2 MiB window,
-		 * small tables (64 Ki chain entries, 32 Ki hash heads: they
-		 * stay in cache) stores about 7.04% of the raw bytes at about
-		 * 1.17x the speed of 256 Ki / 512 Ki tables (7.01%).  Level
-		 * 3 stores 8.7%, gzip -6 8.0%; searchLog 2 is about 1.2x
-		 * faster again but stores 7.15%.  The row-based match finder
-		 * (experimental parameter 14, value 2 = disable) is slower
-		 * here for the same ratio; a library without the parameter
-		 * ignores it.
+		 * Tuned on terminal text (find -ls output, 128 MiB, fed as
+		 * the recorder feeds it: 16 KiB pieces, a flush per 256 KiB
+		 * segment, a frame per 4 MiB; tests/bench/zstd_sweep.sh):
+		 * lazy2 matching on hash chains, 2 MiB window, small tables
+		 * (64 Ki chain entries, 32 Ki hash heads: they stay in cache)
+		 * and 4 candidates per position (searchLog 2) store 7.25% of
+		 * the raw bytes; the recorder takes about 1.16x the bytes
+		 * per CPU second that it took with searchLog 3 (7.13%).
+		 * searchLog 1 gives about 1.2x but stores 7.41%, too close to
+		 * 0.9x sudo's compressed I/O log (8.34% in make bench); lazy
+		 * stores 7.6-7.9%, greedy 8.3%, level 3 8.8% (about 2x).
+		 * A window of 1, 4 or 8 MiB, minMatch 7, targetLength,
+		 * long-distance matching, bigger segments or frames change
+		 * the size by 0.02% of raw or less.  The row-based match
+		 * finder (experimental parameter 14, value 2 = disable) is
+		 * slower here for the same ratio; a library without the
+		 * parameter ignores it.
 		 */
 		ZSTD_CCtx_setParameter(cz, ZSTD_c_strategy, ZSTD_lazy2);
 		ZSTD_CCtx_setParameter(cz, ZSTD_c_windowLog, 21);
 		ZSTD_CCtx_setParameter(cz, ZSTD_c_chainLog, 16);
 		ZSTD_CCtx_setParameter(cz, ZSTD_c_hashLog, 15);
-		ZSTD_CCtx_setParameter(cz, ZSTD_c_searchLog, 3);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_searchLog, 2);
 		ZSTD_CCtx_setParameter(cz, ZSTD_c_minMatch, 6);
 		ZSTD_CCtx_setParameter(cz, ZSTD_c_experimentalParam14, 2);
 	}

@@ -52,12 +52,21 @@ mkdir -p build
 run_suite release
 echo "== fuzz smoke"
 if make -s -j"$jobs" fuzzers >build/fuzz-build.log 2>&1; then
-    for f in build/fuzz/fuzz_*; do
-        [ -x "$f" ] || continue
+    fuzzers=()
+    for f in build/fuzz/fuzz_*; do [ -x "$f" ] && fuzzers+=("$f"); done
+    # two at a time (each is one process on one CPU); results in name order
+    for f in "${fuzzers[@]}"; do
+        while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
         corpus="tests/fuzz/corpus/$(basename "$f")"; mkdir -p "build/fuzz/work/$(basename "$f")"
-        if timeout 120 "$f" -max_total_time=15 -timeout=5 -rss_limit_mb=2048 \
-               "build/fuzz/work/$(basename "$f")" $( [ -d "$corpus" ] && echo "$corpus") \
-               >"build/fuzz/$(basename "$f").log" 2>&1; then
+        rm -f "build/fuzz/$(basename "$f").rc"
+        ( timeout 120 "$f" -max_total_time=15 -timeout=5 -rss_limit_mb=2048 \
+              "build/fuzz/work/$(basename "$f")" $( [ -d "$corpus" ] && echo "$corpus") \
+              >"build/fuzz/$(basename "$f").log" 2>&1
+          echo $? >"build/fuzz/$(basename "$f").rc" ) &
+    done
+    wait
+    for f in "${fuzzers[@]}"; do
+        if [ "$(cat "build/fuzz/$(basename "$f").rc" 2>/dev/null)" = 0 ]; then
             echo "PASS fuzz $(basename "$f")"; count "fuzz:$(basename "$f")" 0
         else
             echo "FAIL fuzz $(basename "$f")"; tail -40 "build/fuzz/$(basename "$f").log"; count "fuzz:$(basename "$f")" 1

@@ -19,9 +19,20 @@ run_suite() { # run_suite LABEL MAKEVARS...
     local bindir=bin testdir=build/release/tests
     [ "$label" = san ] && { bindir=build/san/bin; testdir=build/san/tests; }
     echo "== $label: unit tests"
-    for t in "$testdir"/test_*; do
-        [ -x "$t" ] || continue
-        local out; out=$(timeout 300 "$t" 2>&1); local rc=$?
+    # two at a time, each into its own log; results read in name order
+    local tests=() t logs="build/$label-unit"
+    for t in "$testdir"/test_*; do [ -x "$t" ] && tests+=("$t"); done
+    mkdir -p "$logs"
+    for t in "${tests[@]}"; do
+        while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
+        rm -f "$logs/$(basename "$t").rc"
+        ( timeout 300 "$t" >"$logs/$(basename "$t").log" 2>&1
+          echo $? >"$logs/$(basename "$t").rc" ) &
+    done
+    wait
+    for t in "${tests[@]}"; do
+        local out; out=$(cat "$logs/$(basename "$t").log")
+        local rc; rc=$(cat "$logs/$(basename "$t").rc" 2>/dev/null || echo 1)
         echo "$out" | grep -E '^\[  (PASSED|FAILED)  \]|^\[  ERROR   \]|^\[  FAILED  \] ' || true
         local np nf
         np=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)

@@ -19,9 +19,20 @@ run_suite() { # run_suite LABEL MAKEVARS...
     local bindir=bin testdir=build/release/tests
     [ "$label" = san ] && { bindir=build/san/bin; testdir=build/san/tests; }
     echo "== $label: unit tests"
-    for t in "$testdir"/test_*; do
-        [ -x "$t" ] || continue
-        local out; out=$(timeout 300 "$t" 2>&1); local rc=$?
+    # two at a time, each into its own log; results read in name order
+    local tests=() t logs="build/$label-unit"
+    for t in "$testdir"/test_*; do [ -x "$t" ] && tests+=("$t"); done
+    mkdir -p "$logs"
+    for t in "${tests[@]}"; do
+        while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
+        rm -f "$logs/$(basename "$t").rc"
+        ( timeout 300 "$t" >"$logs/$(basename "$t").log" 2>&1
+          echo $? >"$logs/$(basename "$t").rc" ) &
+    done
+    wait
+    for t in "${tests[@]}"; do
+        local out; out=$(cat "$logs/$(basename "$t").log")
+        local rc; rc=$(cat "$logs/$(basename "$t").rc" 2>/dev/null || echo 1)
         echo "$out" | grep -E '^\[  (PASSED|FAILED)  \]|^\[  ERROR   \]|^\[  FAILED  \] ' || true
         local np nf
         np=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
@@ -55,12 +66,21 @@ if make -s check-symbols >build/symbols.log 2>&1; then echo "PASS check-symbols"
 else cat build/symbols.log; echo "FAIL check-symbols"; count check-symbols 1; fi
 echo "== fuzz smoke"
 if make -s -j"$jobs" fuzzers >build/fuzz-build.log 2>&1; then
-    for f in build/fuzz/fuzz_*; do
-        [ -x "$f" ] || continue
+    fuzzers=()
+    for f in build/fuzz/fuzz_*; do [ -x "$f" ] && fuzzers+=("$f"); done
+    # two at a time (each is one process on one CPU); results in name order
+    for f in "${fuzzers[@]}"; do
+        while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
         corpus="tests/fuzz/corpus/$(basename "$f")"; mkdir -p "build/fuzz/work/$(basename "$f")"
-        if timeout 120 "$f" -max_total_time=15 -timeout=5 -rss_limit_mb=2048 \
-               "build/fuzz/work/$(basename "$f")" $( [ -d "$corpus" ] && echo "$corpus") \
-               >"build/fuzz/$(basename "$f").log" 2>&1; then
+        rm -f "build/fuzz/$(basename "$f").rc"
+        ( timeout 120 "$f" -max_total_time=15 -timeout=5 -rss_limit_mb=2048 \
+              "build/fuzz/work/$(basename "$f")" $( [ -d "$corpus" ] && echo "$corpus") \
+              >"build/fuzz/$(basename "$f").log" 2>&1
+          echo $? >"build/fuzz/$(basename "$f").rc" ) &
+    done
+    wait
+    for f in "${fuzzers[@]}"; do
+        if [ "$(cat "build/fuzz/$(basename "$f").rc" 2>/dev/null)" = 0 ]; then
             echo "PASS fuzz $(basename "$f")"; count "fuzz:$(basename "$f")" 0
         else
             echo "FAIL fuzz $(basename "$f")"; tail -40 "build/fuzz/$(basename "$f").log"; count "fuzz:$(basename "$f")" 1

@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Integration test runner.  Finds tests/integration/test_*.py, runs every
-function named test_* in its own process with a timeout, and prints
-"PASS/FAIL file::name (secs)" lines and a closing
-"integration: N passed, N failed" line.  Exit 0 only if none failed.
+function named test_* in its own process (its own process group) with a
+timeout, and prints "PASS/FAIL file::name (secs)" lines as tests finish and a
+closing "integration: N passed, N failed" line.  Exit 0 only if none failed.
 
-Usage: tests/run.py [--label L] [--timeout S] [-k SUBSTRING] [FILE...]
-A test module may set TIMEOUT = seconds for its tests (default 120)."""
-import argparse, glob, importlib.util, os, signal, subprocess, sys, time
+Usage: tests/run.py [-j N] [--label L] [--timeout S] [-k SUBSTRING] [FILE...]
+-j N runs up to N tests at a time (default: the number of CPUs, at most 4);
+-j 1 runs them one after the other, in file and line order; with more, the
+serial tests (below) run first, then the others, longest TIMEOUT first.
+A test module may set TIMEOUT = seconds for its tests (default 120), and
+SERIAL = True (or a list of test names) for tests that measure time or load:
+such a test runs alone, with no other test beside it."""
+import argparse, glob, importlib.util, os, queue, signal, subprocess, sys, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -19,8 +24,53 @@ def load(path):
     return m
 
 
+def run_one(path, name, tmo, running):
+    """Runs path::name in a child process (a new session, so its own process
+    group); returns (ok, output).  On timeout: SIGTERM, then SIGKILL to the
+    group if it has not ended within 20 s.  running: the set of live Popens
+    (for an interrupted runner to stop)."""
+    p = subprocess.Popen([sys.executable, __file__, "--one", "%s::%s" % (path, name)],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         start_new_session=True)
+    running.add(p)
+    try:
+        try:
+            raw, _ = p.communicate(timeout=tmo)
+            return p.returncode == 0, raw.decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            # SIGTERM first: the test unwinds and stops what it started;
+            # SIGKILL only if it cannot within 20 s.
+            p.send_signal(signal.SIGTERM)
+            try:
+                raw, _ = p.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                raw, _ = p.communicate()
+            return False, raw.decode("utf-8", "replace") + "\nTIMEOUT after %ss" % tmo
+    finally:
+        running.discard(p)
+
+
+def collect(files, k, timeout):
+    """[(tid, path, name, timeout, serial)] in file and line order."""
+    out = []
+    for path in files:
+        m = load(path)
+        names = [n for n in dir(m) if n.startswith("test_") and callable(getattr(m, n))]
+        names.sort(key=lambda n: getattr(m, n).__code__.co_firstlineno)
+        tmo = timeout or getattr(m, "TIMEOUT", 120)
+        serial = getattr(m, "SERIAL", False)
+        for n in names:
+            tid = "%s::%s" % (os.path.basename(path), n)
+            if k and k not in tid:
+                continue
+            out.append((tid, path, n, tmo, serial is True or (serial and n in serial)))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("-j", type=int, default=min(4, os.cpu_count() or 1))
     ap.add_argument("--label", default="")
     ap.add_argument("--timeout", type=float, default=None)
     ap.add_argument("-k", default="")
@@ -38,43 +88,60 @@ def main():
         getattr(m, name)()
         return 0
     files = a.files or sorted(glob.glob(os.path.join(HERE, "integration", "test_*.py")))
-    passed = failed = 0
-    for path in files:
-        m = load(path)
-        names = [n for n in dir(m) if n.startswith("test_") and callable(getattr(m, n))]
-        names.sort(key=lambda n: getattr(m, n).__code__.co_firstlineno)
-        tmo = a.timeout or getattr(m, "TIMEOUT", 120)
-        for n in names:
-            tid = "%s::%s" % (os.path.basename(path), n)
-            if a.k and a.k not in tid:
-                continue
-            t0 = time.monotonic()
-            p = subprocess.Popen([sys.executable, __file__, "--one", "%s::%s" % (path, n)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
+    tests = collect(files, a.k, a.timeout)
+    jobs = max(1, a.j)
+    if jobs > 1:
+        # serial tests first, one barrier for them all; then the others, those
+        # of modules with longer TIMEOUTs (the slow ones) first, so that no
+        # long test starts last beside an idle slot
+        tests.sort(key=lambda t: (not t[4], -t[3]))
+    done, running = queue.Queue(), set()
+    counts = {"passed": 0, "failed": 0, "busy": 0}
+
+    def work(t):
+        t0 = time.monotonic()
+        try:
+            ok, out = run_one(t[1], t[2], t[3], running)
+        except Exception as e:  # the runner's own fault: the test counts as failed
+            ok, out = False, "runner: %r" % e
+        done.put((t[0], ok, out, time.monotonic() - t0))
+
+    def finish_one():
+        tid, ok, out, dt = done.get()
+        counts["busy"] -= 1
+        if ok:
+            counts["passed"] += 1
+            print("PASS %s (%.1fs)" % (tid, dt), flush=True)
+        else:
+            counts["failed"] += 1
+            print("FAIL %s (%.1fs)" % (tid, dt), flush=True)
+            print("--- FAIL %s\n%s\n--- END" % (tid, out[-6000:]), flush=True)
+
+    def start(t):
+        counts["busy"] += 1
+        threading.Thread(target=work, args=(t,), daemon=True).start()
+
+    try:
+        for t in tests:
+            serial = t[4]
+            # a serial test waits for the others to end and runs alone
+            while counts["busy"] >= (1 if serial else jobs):
+                finish_one()
+            start(t)
+            while serial and counts["busy"]:
+                finish_one()
+        while counts["busy"]:
+            finish_one()
+    except KeyboardInterrupt:
+        # as on a timeout: each running test unwinds and stops what it started
+        for p in list(running):
             try:
-                raw, _ = p.communicate(timeout=tmo)
-                ok, out = p.returncode == 0, raw.decode("utf-8", "replace")
-            except subprocess.TimeoutExpired:
-                # SIGTERM first: the test unwinds and stops what it started;
-                # SIGKILL only if it cannot within 20 s.
                 p.send_signal(signal.SIGTERM)
-                try:
-                    raw, _ = p.communicate(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(p.pid, signal.SIGKILL)
-                    raw, _ = p.communicate()
-                ok, out = False, raw.decode("utf-8", "replace") + "\nTIMEOUT after %ss" % tmo
-            dt = time.monotonic() - t0
-            if ok:
-                passed += 1
-                print("PASS %s (%.1fs)" % (tid, dt), flush=True)
-            else:
-                failed += 1
-                print("FAIL %s (%.1fs)" % (tid, dt), flush=True)
-                print("--- FAIL %s\n%s\n--- END" % (tid, out[-6000:]), flush=True)
-    print("integration: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+            except OSError:
+                pass
+        raise
+    print("integration: %d passed, %d failed" % (counts["passed"], counts["failed"]))
+    return 1 if counts["failed"] else 0
 
 
 if __name__ == "__main__":

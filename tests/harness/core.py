@@ -15,11 +15,50 @@ def bin_path(name):
     return os.path.join(BIN, name)
 
 
+_port_lock = None  # fd of TMPDIR/escort-ports-UID.lock; its byte locks are our ports
+_ports_held = set()  # the ports this process reserved (its own locks never conflict)
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that is free now and reserved for this process.
+
+    The port lies below the kernel's ephemeral range, so no client connection
+    takes it as its source port before the server binds it.  The reservation
+    is a lock on byte PORT of TMPDIR/escort-ports-UID.lock, held until this
+    process (one test) exits: tests run side by side (tests/run.py -j), even
+    by two runners, never get the same port.  Bounded: AssertionError after
+    500 tries."""
+    global _port_lock
+    import fcntl, random
+    if _port_lock is None:
+        path = os.path.join(tempfile.gettempdir(), "escort-ports-%d.lock" % os.getuid())
+        _port_lock = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    hi = min(_ephemeral_low(), 65536) - 1
+    lo = 10000 if hi > 12000 else 1024
+    for _ in range(500):
+        port = random.randint(lo, hi)
+        if port in _ports_held:
+            continue
+        try:
+            fcntl.lockf(_port_lock, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, port)
+        except OSError:
+            continue  # another test holds it
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", port))
+            _ports_held.add(port)
+            return port
+        except OSError:
+            fcntl.lockf(_port_lock, fcntl.LOCK_UN, 1, port)
+    raise AssertionError("no free loopback port in %d..%d after 500 tries" % (lo, hi))
 
 
 def wait_for(pred, timeout=10.0, interval=0.02, what="condition"):

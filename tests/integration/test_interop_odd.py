@@ -9,6 +9,8 @@ from harness.proxy import DEFAULT_RULES, ProxyWorld, strip_banner
 from harness.interop import assert_recorded, banner_id, pinned_target, sessions
 
 TIMEOUT = 60
+# one-second keepalives: this runs alone (tests/run.py -j)
+SERIAL = ["test_client_keepalives_answered"]
 
 
 def _healthy(w):

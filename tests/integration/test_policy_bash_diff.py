@@ -13,6 +13,8 @@ import sys
 from harness.core import tool_path
 
 TIMEOUT = 720
+# bash_diff.py keeps both CPUs busy, with a per-line timeout: runs alone
+SERIAL = True
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIFF = os.path.join(os.path.dirname(HERE), "diff")

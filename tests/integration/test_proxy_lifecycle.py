@@ -7,6 +7,9 @@ from harness.core import Env, wait_for
 from harness.proxy import ProxyWorld, session_id, replay
 
 TIMEOUT = 120
+# one-second keepalives: these run alone (tests/run.py -j)
+SERIAL = ["test_keepalive_ends_session_of_silent_client",
+          "test_keepalive_ends_session_of_silent_target"]
 
 
 def listed(w, sid):

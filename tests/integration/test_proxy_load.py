@@ -7,6 +7,8 @@ from harness.core import Env, wait_for, BIN
 from harness.proxy import ProxyWorld, read_vmrss_kib
 
 TIMEOUT = 120
+# measures the proxy's memory and its MaxStartups throttle: runs alone
+SERIAL = True
 SAN = "san" in BIN
 
 

@@ -62,15 +62,20 @@ $(BUILD)/tests/$(1): $(BUILD)/obj/tests/unit/$(1).o $(2)
 endef
 
 # $(call fuzz_target,NAME,SOURCES): build/fuzz/NAME from tests/fuzz/NAME.c plus
-# the library SOURCES, compiled by clang with libFuzzer + ASan + UBSan.
+# the library SOURCES, compiled by clang with libFuzzer + ASan + UBSan.  Each
+# source is compiled once into build/fuzz/obj/ and shared by every fuzzer
+# that links it.
 FUZZ_CC     := clang
-FUZZ_CFLAGS := -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE \
-               -DESCORT_FUZZING $(PKG_CFLAGS)
+FUZZ_SAN    := address,undefined
+FUZZ_CFLAGS := -std=gnu17 -g -O1 -I. -D_GNU_SOURCE -DESCORT_FUZZING $(PKG_CFLAGS)
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -MMD -MP -c -o $@ $<
 define fuzz_target
 FUZZERS += build/fuzz/$(1)
-build/fuzz/$(1): tests/fuzz/$(1).c $(2)
+build/fuzz/$(1): $(patsubst %.c,build/fuzz/obj/%.o,tests/fuzz/$(1).c $(2))
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $$@ $$^ $(PKG_LIBS) -lm
+	$(FUZZ_CC) -fsanitize=fuzzer,$(FUZZ_SAN) -o $$@ $$^ $(PKG_LIBS) -lm
 endef
 
 all: programs

@@ -240,8 +240,8 @@ check_run(const char *store, const char *const *ids, size_t nids)
 {
 	int r, oom = 0;
 
-	r = verify_store(store, check.v, ids, nids, VERIFY_WAIT_LIVE,
-	    check_report, &oom);
+	r = verify_store(store, check.v, ids, nids,
+	    VERIFY_WAIT_LIVE | VERIFY_READER, check_report, &oom);
 	if (r < 0 || oom) {
 		replay_err("%s: cannot verify %s: %s", check.cmd, store,
 		    oom ? rec_strerror(REC_ENOMEM) : r == REC_EIO ?

@@ -63,6 +63,12 @@ struct verify_file_result {
 	uint64_t signed_end;		/* end of the last CHECKPOINT/FINAL */
 	int tail_torn;			/* file ends in an incomplete or
 					   unreadable last segment */
+	/* With VERIFY_DEEP only (the events are decoded): resumes the
+	 * recorder refused, recorded as its MARKER with ACKED_SEQ and
+	 * STORED_SEQ (escort-transcript(5)); the fields of the last one. */
+	uint32_t resumes_refused;
+	uint64_t refused_acked;
+	uint64_t refused_stored;
 	/* First problem found (err < 0), else err == REC_OK. */
 	int err;
 	uint32_t err_index;

@@ -285,6 +285,7 @@ vs_session(struct vs *s, const char *store, const char *id,
 {
 	struct verify_file_result vr;
 	char path[4096];
+	char refused[160];
 	int fd, r, closed, before = s->problems;
 
 	if (tw_path(store, id, path, sizeof(path)) != REC_OK) {
@@ -344,19 +345,26 @@ vs_session(struct vs *s, const char *store, const char *id,
 			    vr.seg[vr.nseg - 1].offset,
 			    "the final record is not in the journal");
 	}
+	refused[0] = '\0';
+	if (vr.resumes_refused > 0)
+		snprintf(refused, sizeof(refused), "; %" PRIu32 " resume%s "
+		    "refused (acknowledged seq %" PRIu64 ", store had %" PRIu64
+		    ")", vr.resumes_refused, vr.resumes_refused == 1 ? "" : "s",
+		    vr.refused_acked, vr.refused_stored);
 	if (s->problems == before && vr.recovered)
 		vs_report(s, VERIFY_NOTICE, id, UINT32_MAX, UINT64_MAX,
 		    "recovered, %" PRIu64 " bytes cut at %" PRIu64 " (after a "
 		    "restart; the rest intact): %" PRIu32 " segments, %" PRIu64
-		    " bytes, %s", vr.cut_bytes, vr.cut_offset, vr.segments,
-		    vr.file_size, vr.finished ? "closed" : "open");
+		    " bytes, %s%s", vr.cut_bytes, vr.cut_offset, vr.segments,
+		    vr.file_size, vr.finished ? "closed" : "open", refused);
 	else if (s->problems == before)
 		vs_report(s, VERIFY_INTACT, id, UINT32_MAX, UINT64_MAX,
-		    "ok: %" PRIu32 " segments, %" PRIu64 " bytes, %s%s",
+		    "ok: %" PRIu32 " segments, %" PRIu64 " bytes, %s%s%s",
 		    vr.segments, vr.file_size,
 		    vr.finished ? "closed" : "open",
 		    !vr.finished && vr.signed_end < vr.valid_end ?
-		    " (data after the last checkpoint is not signed yet)" : "");
+		    " (data after the last checkpoint is not signed yet)" : "",
+		    refused);
 	verify_file_result_free(&vr);
 }
 

@@ -124,7 +124,7 @@ audit_session(const char *store, const struct audit_session *s,
 {
 	struct audit_totals one;
 	struct replay_end end;
-	uint64_t end_t = 0;
+	uint64_t end_t = 0, acked, stored;
 	char t[32], t2[32], verdict[32], rule[128], approver[128], cmd[4096];
 	char path[4096], dir[32], hex[65];
 	const uint8_t *v;
@@ -161,6 +161,12 @@ audit_session(const char *store, const struct audit_session *s,
 		replay_end_note(&end, &e);
 		if (e.type == EV_END)
 			end_t = e.t_ns;
+		if (!json && replay_resume_refused(&e, &acked, &stored)) {
+			replay_time(tr_start_wall_ns(r) + e.t_ns, t2, sizeof(t2));
+			printf("    %s%s resume refused: acknowledged seq %" PRIu64
+			    ", the store had %" PRIu64 " (acknowledged events "
+			    "are missing)\n", mark, t2, acked, stored);
+		}
 		(void)replay_xfers_add_event(&xs, &e);
 		replay_time(tr_start_wall_ns(r) + e.t_ns, t2, sizeof(t2));
 		if (e.type == EV_DECISION) {

@@ -24,7 +24,7 @@ cover_store(void)
 	struct fx *x = fx_new();
 	struct buf meta;
 	struct tw *w;
-	char id[8];
+	char id[16];
 	int i;
 
 	buf_init(&meta, 0);

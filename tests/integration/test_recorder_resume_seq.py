@@ -44,6 +44,10 @@ def refused_everywhere(run, pub, sid, acked, stored):
     out = r.stdout.decode()
     assert r.returncode == 0, (out, r.stderr)
     assert "resume refused: acknowledged seq %d, the store had %d" % (acked, stored) in out, out
+    r = run("audit", "--json")
+    rows = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    rows = [x for x in rows if x.get("id") == sid]
+    assert r.returncode == 0 and len(rows) == 1 and rows[0]["resumes_refused"] == 1, (rows, r.stderr)
     return run("cat", sid).stdout
 
 

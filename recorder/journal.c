@@ -20,6 +20,8 @@
 
 static const char journal_label[] = "escort-journal-v1";
 
+static int journal_open_check(struct journal *j, uint64_t *bad);
+
 /* The signed body of an entry (payload up to the key id). */
 static int
 journal_body(struct buf *b, const struct journal_entry *e)
@@ -103,11 +105,26 @@ journal_parse(const struct seg *s, struct journal_entry *e, size_t *body_len,
 	return REC_OK;
 }
 
-int
-journal_scan(int fd, const struct seal_verifier *v, journal_cb cb, void *arg,
-    uint64_t *end, uint32_t *nseg, uint8_t head[SEAL_HASH_LEN],
-    uint64_t *bad_offset, int *torn)
+/* 1 when the signature of entry index (id) is checked on its own: always
+ * without a cover, else when the cover's head does not cover it or its
+ * caller wants it checked. */
+static int
+journal_sig_needed(const struct journal_cover *c, uint32_t index,
+    const char *id)
 {
+	if (c == NULL || index >= c->head->size)
+		return 1;
+	return c->must_sign != NULL && c->must_sign(c->must_sign_arg, id);
+}
+
+int
+journal_scan(int fd, const struct seal_verifier *v,
+    struct journal_cover *cover, journal_cb cb, void *arg, uint64_t *end,
+    uint32_t *nseg, uint8_t head[SEAL_HASH_LEN], uint64_t *bad_offset,
+    int *torn)
+{
+	struct merkle_frontier tree;
+	uint8_t leaf[MERKLE_HASH_LEN], root[MERKLE_HASH_LEN];
 	struct segf sf;
 	struct seg s;
 	struct journal_entry e;
@@ -124,6 +141,10 @@ journal_scan(int fd, const struct seal_verifier *v, journal_cb cb, void *arg,
 	*end = 0;
 	*nseg = 0;
 	seal_chain_init(head, JOURNAL_CHAIN_ID, strlen(JOURNAL_CHAIN_ID));
+	if (cover != NULL) {
+		merkle_frontier_init(&tree);
+		cover->held = cover->head->size == 0;
+	}
 	if (fstat(fd, &st) != 0)
 		return REC_EIO;
 	segf_init(&sf, fd, 0);
@@ -162,6 +183,8 @@ journal_scan(int fd, const struct seal_verifier *v, journal_cb cb, void *arg,
 				r = REC_ESIG;
 				goto out;
 			}
+		}
+		if (v != NULL && journal_sig_needed(cover, index, e.id)) {
 			buf_reset(&m);
 			if ((r = journal_message(&m, head, s.payload, blen)) != REC_OK)
 				goto out;
@@ -169,6 +192,21 @@ journal_scan(int fd, const struct seal_verifier *v, journal_cb cb, void *arg,
 				goto out;
 		}
 		seal_chain_step(head, raw, rawlen);
+		if (cover != NULL && index < cover->head->size) {
+			/* The head stands for these signatures only when its
+			 * root is the root of these very entries. */
+			merkle_leaf(raw, rawlen, leaf);
+			merkle_frontier_add(&tree, leaf);
+			if (index + 1 == cover->head->size) {
+				merkle_frontier_root(&tree, root);
+				cover->held = memcmp(root, cover->head->root,
+				    MERKLE_HASH_LEN) == 0;
+				if (!cover->held) {
+					r = REC_ETAMPER;
+					goto out;
+				}
+			}
+		}
 		*end = off + rawlen;
 		*nseg = index + 1;
 		e.raw = raw;
@@ -537,8 +575,9 @@ journal_open2(const char *store, const struct seal_signer *signer, int no_sync,
 		*out = j;
 		return REC_OK;
 	}
-	if ((r = journal_scan(j->fd, NULL, journal_load_cb, j, &end, &j->nseg,
-	    j->head, &bad, &torn)) != REC_OK) {
+	if ((r = journal_open_check(j, &bad)) != REC_OK ||
+	    (r = journal_scan(j->fd, NULL, NULL, journal_load_cb, j, &end,
+	    &j->nseg, j->head, &bad, &torn)) != REC_OK) {
 		if (bad_offset != NULL)
 			*bad_offset = bad;
 		goto fail;
@@ -603,8 +642,9 @@ journal_close(struct journal *j)
 }
 
 int
-journal_read(const char *store, const struct seal_verifier *v, journal_cb cb,
-    void *arg, uint64_t *bad_offset, int *tail_torn)
+journal_read_cover(const char *store, const struct seal_verifier *v,
+    struct journal_cover *cover, journal_cb cb, void *arg,
+    uint64_t *bad_offset, int *tail_torn)
 {
 	char path[4096];
 	uint8_t head[SEAL_HASH_LEN];
@@ -615,7 +655,87 @@ journal_read(const char *store, const struct seal_verifier *v, journal_cb cb,
 	snprintf(path, sizeof(path), "%s/%s", store, JOURNAL_FILE);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return rec_from_errno(errno);
-	r = journal_scan(fd, v, cb, arg, &end, &nseg, head, bad_offset, tail_torn);
+	r = journal_scan(fd, v, cover, cb, arg, &end, &nseg, head, bad_offset,
+	    tail_torn);
 	close(fd);
+	return r;
+}
+
+int
+journal_read(const char *store, const struct seal_verifier *v, journal_cb cb,
+    void *arg, uint64_t *bad_offset, int *tail_torn)
+{
+	return journal_read_cover(store, v, NULL, cb, arg, bad_offset,
+	    tail_torn);
+}
+
+struct journal_newest {
+	struct tree_head h;
+	int found;
+};
+
+static int
+journal_newest_cb(void *arg, const struct tree_head *h, int lineno)
+{
+	struct journal_newest *n = arg;
+
+	(void)lineno;
+	if (!n->found || h->size > n->h.size)
+		n->h = *h;
+	n->found = 1;
+	return 0;
+}
+
+int
+journal_newest_head(const char *store, const struct seal_verifier *v,
+    struct tree_head *h)
+{
+	char path[4096];
+	struct journal_newest n;
+	int r, bad_line = 0;
+
+	memset(&n, 0, sizeof(n));
+	if (snprintf(path, sizeof(path), "%s/%s", store, TREEHEAD_FILE) >=
+	    (int)sizeof(path))
+		return REC_EINVAL;
+	if ((r = treehead_read(path, 1, journal_newest_cb, &n, &bad_line)) !=
+	    REC_OK)
+		return r;
+	if (!n.found)
+		return REC_ENOENT;
+	if ((r = treehead_verify(v, &n.h)) != REC_OK)
+		return r;
+	*h = n.h;
+	return REC_OK;
+}
+
+/*
+ * Before the recorder signs anything new over the journal (every head it
+ * issues covers all entries, old ones too), every entry it holds must be
+ * authenticated: by the newest head of heads.esh that verifies and whose
+ * root the entries have, the others by their own signatures.  So a head
+ * never covers an entry the key did not sign, and a head can stand for the
+ * signatures of the entries it covers (journal_cover).
+ */
+static int
+journal_open_check(struct journal *j, uint64_t *bad)
+{
+	struct seal_verifier *v = NULL;
+	struct tree_head h;
+	struct journal_cover c = { &h, NULL, NULL, 0 };
+	uint8_t head[SEAL_HASH_LEN];
+	uint64_t end;
+	uint32_t nseg;
+	int torn, have, r;
+
+	if ((r = seal_signer_verifier(j->signer, &v)) != REC_OK)
+		return r;
+	have = journal_newest_head(j->store, v, &h) == REC_OK;
+	r = journal_scan(j->fd, v, have ? &c : NULL, NULL, NULL, &end, &nseg,
+	    head, bad, &torn);
+	if (have && !c.held)
+		r = journal_scan(j->fd, v, NULL, NULL, NULL, &end, &nseg, head,
+		    bad, &torn);
+	seal_verifier_free(v);
 	return r;
 }

@@ -150,6 +150,39 @@ int journal_read(const char *store, const struct seal_verifier *v,
     journal_cb cb, void *arg, uint64_t *bad_offset, int *tail_torn);
 
 /*
+ * A tree head standing for the signatures of the entries it covers (see
+ * escort-transcript(5), WHAT VERIFICATION PROVES).  head's signature must
+ * have been checked by the caller (journal_newest_head).  Entries
+ * [0, head->size) are then not checked one by one, except those for which
+ * must_sign (may be NULL) returns 1; their Merkle root must be head->root.
+ * Every entry's key id is still compared, and every entry after the head
+ * keeps its own signature check.
+ */
+struct journal_cover {
+	const struct tree_head *head;
+	int (*must_sign)(void *arg, const char *id);
+	void *must_sign_arg;
+	int held;	/* out: 1 when the journal's first head->size entries
+			   have head->root.  When 0, what the scan reported is
+			   not authenticated: read again without the cover. */
+};
+
+/* journal_read with cover (may be NULL: journal_read). */
+int journal_read_cover(const char *store, const struct seal_verifier *v,
+    struct journal_cover *cover, journal_cb cb, void *arg,
+    uint64_t *bad_offset, int *tail_torn);
+
+/*
+ * The head of STORE/heads.esh with the largest size, into *h, once its
+ * signature verified with v.  Returns REC_OK; REC_ENOENT when the file is
+ * absent or holds no head; REC_ESIG when that head's signature does not
+ * verify (no head is then trusted); REC_EFORMAT for a line that is not a
+ * head; another read error.  One signature check whatever the file holds.
+ */
+int journal_newest_head(const char *store, const struct seal_verifier *v,
+    struct tree_head *h);
+
+/*
  * The administrator's rebuild (escort-recorder --rebuild-journal): keeps
  * an existing journal and heads file as journal.esj.replaced-TIME /
  * heads.esh.replaced-TIME, writes a new journal whose first entry is a

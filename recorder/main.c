@@ -305,6 +305,7 @@ open_journal(struct recd *d, char *err, size_t errlen)
 	case REC_EFORMAT:
 	case REC_EVERSION:
 	case REC_ETOOBIG:
+	case REC_ESIG:
 		snprintf(err, errlen, "Store %s: the journal %s/%s is damaged "
 		    "at offset %llu (%s): refusing to start (escort-replay "
 		    "verify --all shows the damage; escort-recorder -f %s "

@@ -18,9 +18,21 @@
 
 enum verify_flags {
 	VERIFY_DEEP = 1,	/* decompress and check every event record */
-	VERIFY_WAIT_LIVE = 2	/* an incomplete tail (journal, or a live
+	VERIFY_WAIT_LIVE = 2,	/* an incomplete tail (journal, or a live
 				   session) may be a write in progress: look
 				   again once after 200 ms before reporting */
+	VERIFY_READER = 4	/* for a reader of the sessions named: the
+				   journal entries covered by the newest tree
+				   head of heads.esh are authenticated by that
+				   head (one signature, the Merkle root
+				   recomputed), except the entries of the
+				   sessions named and of the journal itself,
+				   which keep their own signature checks, as do
+				   the entries after the head; the other heads
+				   are checked against the journal, and their
+				   signatures only when they contradict it.
+				   Equally strong: escort-transcript(5), WHAT
+				   VERIFICATION PROVES */
 };
 
 /* One segment as found in a file. */
@@ -51,6 +63,12 @@ struct verify_file_result {
 	uint64_t signed_end;		/* end of the last CHECKPOINT/FINAL */
 	int tail_torn;			/* file ends in an incomplete or
 					   unreadable last segment */
+	/* With VERIFY_DEEP only (the events are decoded): resumes the
+	 * recorder refused, recorded as its MARKER with ACKED_SEQ and
+	 * STORED_SEQ (escort-transcript(5)); the fields of the last one. */
+	uint32_t resumes_refused;
+	uint64_t refused_acked;
+	uint64_t refused_stored;
 	/* First problem found (err < 0), else err == REC_OK. */
 	int err;
 	uint32_t err_index;

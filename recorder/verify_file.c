@@ -129,6 +129,28 @@ verify_inflate(ZSTD_DCtx *dz, ZSTD_inBuffer *in, ZSTD_outBuffer *out)
 	return out->pos == out->size ? 0 : 1;
 }
 
+/* Notes the recorder's MARKERs of a refused resume among the records
+ * p[0..n) (valid: ev_validate passed). */
+static void
+vf_refused(struct vf *f, const uint8_t *p, size_t n)
+{
+	struct verify_file_result *res = f->res;
+	uint64_t acked, stored;
+	size_t off, used;
+	struct ev e;
+
+	for (off = 0; off < n && ev_decode(p + off, n - off, &e, &used) ==
+	    REC_OK; off += used)
+		if (e.type == EV_MARKER && ev_fields_get_u64(e.data, e.len,
+		    EVF_ACKED_SEQ, &acked) == REC_OK &&
+		    ev_fields_get_u64(e.data, e.len, EVF_STORED_SEQ,
+		    &stored) == REC_OK) {
+			res->resumes_refused++;
+			res->refused_acked = acked;
+			res->refused_stored = stored;
+		}
+}
+
 static int
 vf_deep(struct vf *f, const struct seg *s, uint64_t off,
     const struct seg_data *d)
@@ -157,6 +179,7 @@ vf_deep(struct vf *f, const struct seg *s, uint64_t off,
 		    "event records do not match their segment header");
 		return REC_EFORMAT;
 	}
+	vf_refused(f, p, d->raw_len);
 	return REC_OK;
 bad:
 	vf_fail(f, REC_EZSTD, s->index, off, "compressed data does not decode");

@@ -33,6 +33,23 @@ struct vs {
 	size_t nids, capids;
 	uint8_t (*leaves)[MERKLE_HASH_LEN];	/* Merkle leaves of the journal */
 	const struct seal_verifier *v;
+	int flags;			/* VERIFY_* */
+	/* While the journal is read under a tree head's cover, its reports
+	 * wait here: they stand only if the cover holds (vs_read_journal). */
+	int defer;
+	struct vs_pending *pend;
+	size_t npend;
+	int pend_lost;			/* more than VS_PENDING_MAX */
+};
+
+#define VS_PENDING_MAX 32
+
+struct vs_pending {
+	int ok;
+	char id[SEAL_ID_MAX + 1];
+	uint32_t index;
+	uint64_t off;
+	char msg[300];
 };
 
 static void
@@ -45,6 +62,21 @@ vs_report(struct vs *s, int ok, const char *id, uint32_t index, uint64_t off,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (s->defer) {
+		struct vs_pending *p;
+
+		if (s->npend == VS_PENDING_MAX) {
+			s->pend_lost = 1;
+			return;
+		}
+		p = &s->pend[s->npend++];
+		p->ok = ok;
+		snprintf(p->id, sizeof(p->id), "%s", id);
+		p->index = index;
+		p->off = off;
+		memcpy(p->msg, msg, sizeof(msg));
+		return;
+	}
 	if (ok == VERIFY_PROBLEM)
 		s->problems++;
 	if (s->cb != NULL)
@@ -253,6 +285,7 @@ vs_session(struct vs *s, const char *store, const char *id,
 {
 	struct verify_file_result vr;
 	char path[4096];
+	char refused[160];
 	int fd, r, closed, before = s->problems;
 
 	if (tw_path(store, id, path, sizeof(path)) != REC_OK) {
@@ -312,20 +345,84 @@ vs_session(struct vs *s, const char *store, const char *id,
 			    vr.seg[vr.nseg - 1].offset,
 			    "the final record is not in the journal");
 	}
+	refused[0] = '\0';
+	if (vr.resumes_refused > 0)
+		snprintf(refused, sizeof(refused), "; %" PRIu32 " resume%s "
+		    "refused (acknowledged seq %" PRIu64 ", store had %" PRIu64
+		    ")", vr.resumes_refused, vr.resumes_refused == 1 ? "" : "s",
+		    vr.refused_acked, vr.refused_stored);
 	if (s->problems == before && vr.recovered)
 		vs_report(s, VERIFY_NOTICE, id, UINT32_MAX, UINT64_MAX,
 		    "recovered, %" PRIu64 " bytes cut at %" PRIu64 " (after a "
 		    "restart; the rest intact): %" PRIu32 " segments, %" PRIu64
-		    " bytes, %s", vr.cut_bytes, vr.cut_offset, vr.segments,
-		    vr.file_size, vr.finished ? "closed" : "open");
+		    " bytes, %s%s", vr.cut_bytes, vr.cut_offset, vr.segments,
+		    vr.file_size, vr.finished ? "closed" : "open", refused);
 	else if (s->problems == before)
 		vs_report(s, VERIFY_INTACT, id, UINT32_MAX, UINT64_MAX,
-		    "ok: %" PRIu32 " segments, %" PRIu64 " bytes, %s%s",
+		    "ok: %" PRIu32 " segments, %" PRIu64 " bytes, %s%s%s",
 		    vr.segments, vr.file_size,
 		    vr.finished ? "closed" : "open",
 		    !vr.finished && vr.signed_end < vr.valid_end ?
-		    " (data after the last checkpoint is not signed yet)" : "");
+		    " (data after the last checkpoint is not signed yet)" : "",
+		    refused);
 	verify_file_result_free(&vr);
+}
+
+/* journal_cover's must_sign: the entries of the journal itself and of the
+ * sessions asked for keep their own signature checks. */
+static int
+vs_must_sign(void *arg, const char *id)
+{
+	const struct vs *s = arg;
+	size_t i;
+
+	if (strcmp(id, "journal") == 0)
+		return 1;
+	for (i = 0; i < s->nids; i++)
+		if (strcmp(s->ids[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Reads the journal into s.  With VERIFY_READER and a key, first under the
+ * cover of the newest tree head that verifies (journal.h): its reports are
+ * held back, and given only when the cover held; else (a head the journal
+ * contradicts, too many reports to hold) they are dropped and the journal
+ * is read again with every signature checked, so that a report never rests
+ * on a head that does not hold.
+ */
+static int
+vs_read_journal(struct vs *s, const char *store, uint64_t *bad, int *torn)
+{
+	struct tree_head h;
+	struct journal_cover c = { &h, vs_must_sign, s, 0 };
+	size_t i;
+	int r;
+
+	if ((s->flags & VERIFY_READER) && s->v != NULL &&
+	    journal_newest_head(store, s->v, &h) == REC_OK &&
+	    (s->pend = calloc(VS_PENDING_MAX, sizeof(*s->pend))) != NULL) {
+		s->defer = 1;
+		s->npend = 0;
+		s->pend_lost = 0;
+		r = journal_read_cover(store, s->v, &c, vs_journal_cb, s, bad,
+		    torn);
+		s->defer = 0;
+		if (c.held && !s->pend_lost) {
+			for (i = 0; i < s->npend; i++)
+				vs_report(s, s->pend[i].ok, s->pend[i].id,
+				    s->pend[i].index, s->pend[i].off, "%s",
+				    s->pend[i].msg);
+			free(s->pend);
+			s->pend = NULL;
+			return r;
+		}
+		free(s->pend);
+		s->pend = NULL;
+		s->nje = 0;
+	}
+	return journal_read(store, s->v, vs_journal_cb, s, bad, torn);
 }
 
 /* ---- tree heads: STORE/heads.esh and an anchor file ------------------ */
@@ -431,6 +528,11 @@ vs_heads(struct vs *s, const char *path, const char *what, int required)
 		char why[160];
 
 		why[0] = '\0';
+		if ((s->flags & VERIFY_READER) && !required &&
+		    h->size <= s->nje &&
+		    memcmp(roots[i], h->root, MERKLE_HASH_LEN) == 0)
+			continue;	/* true of the journal: its signature
+					   adds nothing for a reader */
 		if (s->v != NULL && treehead_verify(s->v, h) != REC_OK)
 			snprintf(why, sizeof(why), "its signature does not "
 			    "verify with the key");
@@ -490,14 +592,18 @@ verify_store_anchored(const char *store, const struct seal_verifier *v,
 	s.cb = cb;
 	s.arg = arg;
 	s.v = v;
-	r = journal_read(store, v, vs_journal_cb, &s, &bad, &torn);
+	s.flags = flags;
+	for (i = 0; i < nids; i++)	/* before the journal: vs_must_sign */
+		if ((r = vs_add_id(&s, ids[i])) != REC_OK)
+			goto out;
+	r = vs_read_journal(&s, store, &bad, &torn);
 	if ((flags & VERIFY_WAIT_LIVE) && r == REC_OK && torn) {
 		/* Perhaps an entry being appended right now: read again. */
 		s.nje = 0;
 		s.problems = 0;
 		s.cb = NULL;	/* its notices were reported once */
 		nanosleep(&vs_retry, NULL);
-		r = journal_read(store, v, vs_journal_cb, &s, &bad, &torn);
+		r = vs_read_journal(&s, store, &bad, &torn);
 		s.cb = cb;
 	}
 	if (r == REC_ENOENT)
@@ -511,11 +617,7 @@ verify_store_anchored(const char *store, const struct seal_verifier *v,
 	else if (torn)
 		vs_report(&s, 0, "journal", (uint32_t)s.nje, UINT64_MAX,
 		    "the journal ends in an incomplete entry");
-	if (nids > 0) {
-		for (i = 0; i < nids; i++)
-			if ((r = vs_add_id(&s, ids[i])) != REC_OK)
-				goto out;
-	} else {
+	if (nids == 0) {
 		for (i = 0; i < s.nje; i++)
 			if (strcmp(s.je[i].id, "journal") != 0 &&
 			    (r = vs_add_id(&s, s.je[i].id)) != REC_OK)

@@ -27,6 +27,7 @@ struct audit_session {
 
 struct audit_totals {
 	unsigned sessions, commands, denied, approved, uploads;
+	unsigned resumes_refused;	/* per session (JSON) */
 };
 
 /* One session's JSON object (--json). */
@@ -59,6 +60,7 @@ audit_json_session(const struct audit_session *s, const char *status,
 	    NULL);
 	printf(",\"commands\":%u,\"denied\":%u,\"approved\":%u,"
 	    "\"uploads\":%u", n->commands, n->denied, n->approved, n->uploads);
+	printf(",\"resumes_refused\":%u", n->resumes_refused);
 	if (problem != NULL && problem[0]) {
 		printf(",\"problem\":");
 		replay_json_str(stdout, problem);
@@ -124,7 +126,7 @@ audit_session(const char *store, const struct audit_session *s,
 {
 	struct audit_totals one;
 	struct replay_end end;
-	uint64_t end_t = 0;
+	uint64_t end_t = 0, acked, stored;
 	char t[32], t2[32], verdict[32], rule[128], approver[128], cmd[4096];
 	char path[4096], dir[32], hex[65];
 	const uint8_t *v;
@@ -161,6 +163,15 @@ audit_session(const char *store, const struct audit_session *s,
 		replay_end_note(&end, &e);
 		if (e.type == EV_END)
 			end_t = e.t_ns;
+		if (replay_resume_refused(&e, &acked, &stored)) {
+			one.resumes_refused++;
+			replay_time(tr_start_wall_ns(r) + e.t_ns, t2, sizeof(t2));
+			if (!json)
+				printf("    %s%s resume refused: acknowledged seq %"
+				    PRIu64 ", the store had %" PRIu64 " "
+				    "(acknowledged events are missing)\n", mark,
+				    t2, acked, stored);
+		}
 		(void)replay_xfers_add_event(&xs, &e);
 		replay_time(tr_start_wall_ns(r) + e.t_ns, t2, sizeof(t2));
 		if (e.type == EV_DECISION) {
@@ -253,7 +264,7 @@ audit_damaged(const char *store, char **ids, const int *err, size_t n,
 		tw_path(store, ids[i], path, sizeof(path));
 		if (json) {
 			struct audit_session u = { ids[i], "", "", 0 };
-			struct audit_totals none = { 0, 0, 0, 0, 0 };
+			struct audit_totals none = { 0, 0, 0, 0, 0, 0 };
 
 			audit_json_session(&u, "unreadable", NULL, &none,
 			    rec_strerror(err[i]));

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/seal.h"
 #include "recorder/transcript.h"
@@ -240,8 +241,8 @@ check_run(const char *store, const char *const *ids, size_t nids)
 {
 	int r, oom = 0;
 
-	r = verify_store(store, check.v, ids, nids, VERIFY_WAIT_LIVE,
-	    check_report, &oom);
+	r = verify_store(store, check.v, ids, nids,
+	    VERIFY_WAIT_LIVE | VERIFY_READER, check_report, &oom);
 	if (r < 0 || oom) {
 		replay_err("%s: cannot verify %s: %s", check.cmd, store,
 		    oom ? rec_strerror(REC_ENOMEM) : r == REC_EIO ?
@@ -364,4 +365,12 @@ replay_check_report(void)
 		bad = 1;
 	}
 	return bad;
+}
+
+int
+replay_resume_refused(const struct ev *e, uint64_t *acked, uint64_t *stored)
+{
+	return e->type == EV_MARKER &&
+	    ev_fields_get_u64(e->data, e->len, EVF_ACKED_SEQ, acked) == REC_OK &&
+	    ev_fields_get_u64(e->data, e->len, EVF_STORED_SEQ, stored) == REC_OK;
 }

@@ -127,6 +127,14 @@ const char *replay_check_problem(const char *id);
 /* "[FAILED] " when session id does not verify, else "": the prefix of the
  * rows shown from it. */
 const char *replay_check_mark(const char *id);
+
+/* 1 when e is the recorder's MARKER of a refused resume (it carries
+ * ACKED_SEQ and STORED_SEQ, escort-transcript(5)): *acked is the seq the
+ * proxy held an acknowledgement for, *stored the last seq the store held.
+ * Else 0. */
+struct ev;
+int replay_resume_refused(const struct ev *e, uint64_t *acked,
+    uint64_t *stored);
 /* After replay_check_all: prints every problem found (journal, sessions,
  * missing sessions) to stderr; returns 1 when there was one, else 0. */
 int replay_check_report(void);

@@ -25,6 +25,32 @@ def markers(rec_replay, sid):
     return out
 
 
+def refused_everywhere(run, pub, sid, acked, stored):
+    """Asserts that verify --deep, cat and audit show session sid's refused
+    resume (acknowledged seq acked, store had stored); returns what cat
+    showed."""
+    r = run("verify", "--deep", "--key", pub, sid)
+    out = r.stdout.decode()
+    assert r.returncode == 0, (out, r.stderr)
+    assert ("%s: ok: " % sid) in out and "; 1 resume refused (acknowledged seq %d, store had %d)" % (
+        acked, stored) in out, out
+    r = run("cat", sid)
+    err = r.stderr.decode()
+    assert r.returncode == 0, err
+    assert ("cat: %s: note: " % sid) in err and "the recorder refused a resume: the proxy held " \
+        "an acknowledgement for seq %d, the store had events up to seq %d" % (acked, stored) in err, err
+    assert b"refused" not in r.stdout, r.stdout[-300:]
+    r = run("audit")
+    out = r.stdout.decode()
+    assert r.returncode == 0, (out, r.stderr)
+    assert "resume refused: acknowledged seq %d, the store had %d" % (acked, stored) in out, out
+    r = run("audit", "--json")
+    rows = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    rows = [x for x in rows if x.get("id") == sid]
+    assert r.returncode == 0 and len(rows) == 1 and rows[0]["resumes_refused"] == 1, (rows, r.stderr)
+    return run("cat", sid).stdout
+
+
 def test_resume_beyond_the_stored_seq_is_recorded_and_refused():
     with Env("rec-resume-seq") as env:
         rec = Recorder(env, fsync="always")
@@ -58,6 +84,11 @@ def test_resume_beyond_the_stored_seq_is_recorded_and_refused():
         # Signed like any event: the session verifies, with the marker in it.
         r = rec.verify(acc["id"])
         assert r.returncode == 0, r
+        # verify --deep (which decodes the events) names it on the
+        # session's line; cat notes it on stderr, outside the bytes shown;
+        # audit lists it with the session.
+        shown = refused_everywhere(rec.replay, rec.pub, acc["id"], 9, 3)
+        assert shown == b"hello\r\nworld\r\n", shown
         # A resume that agrees (the ACK it holds is stored) is accepted.
         s = connect_unix(rec.sock)
         s.sendall(resume_hello(acc["id"], 3, acc["token"]))
@@ -113,3 +144,7 @@ def test_proxy_session_cut_back_while_the_recorder_was_down_is_recorded():
               if e.get("type") == "marker"]
         assert len(ms) == 1 and ms[0]["acked_seq"] > ms[0]["stored_seq"], ms
         assert "acknowledged events are missing" in ms[0]["text"], ms
+        shown = refused_everywhere(lambda *a: replay(w, *a),
+                                   w.env.path("recorder-ed25519.pub.pem"), sid,
+                                   ms[0]["acked_seq"], ms[0]["stored_seq"])
+        assert b"session %s is recorded" % sid.encode() in shown, shown[-300:]

@@ -60,6 +60,10 @@ def test_receipts_and_heads_are_kept_and_a_deleted_session_is_named():
             assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
         hl = lines(heads)
         assert len(hl) == 3 and all(l.startswith("escort-head v1 ") for l in hl), hl
+        # The log line follows the file write: wait for the last one.
+        want = ["[%s] %s kept in %s" % (sid, kind, path) for sid in ids
+                for kind, path in (("receipts", receipts), ("heads", heads))]
+        wait_for(lambda: all(x in w.proxy.log() for x in want), 10, what="receipt log lines")
         log = w.proxy.log()
         for sid in ids:
             assert "[%s] receipts kept in %s" % (sid, receipts) in log, log[-3000:]

@@ -918,11 +918,10 @@ teardown(struct px_conn *c)
 	px_up_close(c, up_poll_closed);
 	uv_timer_stop(&c->timer);
 	uv_timer_stop(&c->rec_timer);
-	uv_timer_stop(&c->ka_timer);
 	c->handles_open += 3;
 	uv_close((uv_handle_t *)&c->timer, handle_closed);
 	uv_close((uv_handle_t *)&c->rec_timer, handle_closed);
-	uv_close((uv_handle_t *)&c->ka_timer, handle_closed);
+	px_keepalive_close(&c->ka, handle_closed);
 	rec_link_free(c->rec);
 	c->rec = NULL;
 }
@@ -936,18 +935,7 @@ px_conn_free(struct px_conn *c)
 		c->chans = ch->next;
 		px_chan_free(ch);
 	}
-	if (c->up.ev != NULL) {
-		ssh_event_remove_session(c->up.ev, c->up.s);
-		ssh_event_free(c->up.ev);
-	}
-	if (c->up.s != NULL) {
-		ssh_disconnect(c->up.s);
-		ssh_free(c->up.s);
-	}
-	if (c->up.fd >= 0)
-		close(c->up.fd);
-	ssh_key_free(c->up.identity);
-	ssh_key_free(c->up.pinned);
+	px_up_free(&c->up);
 	if (c->tech_ev != NULL) {
 		ssh_event_remove_session(c->tech_ev, c->tech);
 		ssh_event_free(c->tech_ev);
@@ -997,7 +985,7 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 		return;
 	}
 	c->w = w;
-	c->up.fd = -1;
+	px_up_init(&c->up);
 	c->started = time(NULL);
 	c->t0_ns = now_ns();
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
@@ -1007,8 +995,8 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 	c->state = CONN_KEX;
 	uv_timer_init(&w->loop, &c->timer);
 	uv_timer_init(&w->loop, &c->rec_timer);
-	uv_timer_init(&w->loop, &c->ka_timer);
-	c->timer.data = c->rec_timer.data = c->ka_timer.data = c;
+	px_keepalive_init(&c->ka, &w->loop, c);
+	c->timer.data = c->rec_timer.data = c;
 	c->next = w->conns;
 	if (w->conns != NULL)
 		w->conns->prev = c;
@@ -1035,7 +1023,7 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 	ssh_set_server_callbacks(c->tech, &c->scb);
 	ssh_set_message_callback(c->tech, other_message, c);
 	ssh_set_auth_methods(c->tech, SSH_AUTH_METHOD_PUBLICKEY);
-	ssh_set_counters(c->tech, NULL, &c->tech_cnt);
+	ssh_set_counters(c->tech, NULL, &c->ka.tech.cnt);
 	ssh_set_blocking(c->tech, 0);
 	c->tech_poll.s = c->tech;
 	uv_timer_start(&c->timer, grace_expired, (uint64_t)cfg->login_grace_time * 1000, 0);

@@ -27,7 +27,9 @@
 #include <uv.h>
 
 #include "proxy/conn_state.h"
+#include "proxy/keepalive.h"
 #include "proxy/sshpoll.h"
+#include "proxy/upstream.h"
 
 /* Algorithms offered on both sides.  AES-GCM stays out of the offer. */
 #define PX_CIPHERS "chacha20-poly1305@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr"
@@ -50,19 +52,6 @@ struct rec_link;
 struct policy;
 struct pol_session;
 struct pol_target;
-
-enum px_up_state { UP_IDLE, UP_TCP, UP_SSH, UP_AUTH, UP_READY, UP_FAILED, UP_CLOSED };
-
-struct px_upstream {
-	enum px_up_state st;
-	int fd;
-	struct px_sshpoll poll;
-	ssh_session s;
-	ssh_event ev;
-	ssh_key identity;
-	ssh_key pinned;
-	char err[512];
-};
 
 struct px_conn {
 	struct px_worker *w;
@@ -110,11 +99,7 @@ struct px_conn {
 	/* lifetime */
 	uv_timer_t timer;               /* grace, then max-session */
 	uv_timer_t rec_timer;           /* RecorderTimeout while stalled */
-	uv_timer_t ka_timer;            /* ClientAliveInterval / TargetAliveInterval */
-	struct ssh_counter_struct tech_cnt, up_cnt; /* packets in/out, kept by libssh */
-	uint64_t tech_rx, up_rx;        /* loop time a packet was last seen from each side */
-	uint64_t tech_seen, up_seen;    /* in_packets at that time */
-	int tech_ka_missed, up_ka_missed; /* keepalives sent since then */
+	struct px_keepalive ka;         /* ClientAliveInterval / TargetAliveInterval */
 	int handles_open;
 	char *end_reason;               /* shown to the technician when ending */
 	int end_kind;                   /* enum ev_end_kind, for the END record */
@@ -184,10 +169,5 @@ int px_conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...);
  * PX_EINVAL (built != REC_OK). */
 int px_conn_record_or_end(struct px_conn *c, uint16_t type, uint32_t chan, const void *p,
     size_t n, int built);
-
-/* Upstream (upstream.c). */
-int px_up_start(struct px_conn *c, const struct pol_target *t);
-void px_up_pump(struct px_conn *c);
-void px_up_close(struct px_conn *c, uv_close_cb cb);
 
 #endif

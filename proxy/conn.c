@@ -32,33 +32,6 @@ now_ns(void)
 	return clock_mono_ns();
 }
 
-/* ---- list helpers ---------------------------------------------------------- */
-
-struct px_conn *
-px_conn_next(struct px_conn *c)
-{
-	return c->next;
-}
-
-void
-px_conn_set_next(struct px_conn *c, struct px_conn *n)
-{
-	c->next = n;
-	c->prev = NULL;
-}
-
-void
-px_conn_unlink(struct px_conn *c, struct px_conn **head)
-{
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else if (*head == c)
-		*head = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	c->next = c->prev = NULL;
-}
-
 /* ---- recording ------------------------------------------------------------- */
 
 int
@@ -909,7 +882,7 @@ teardown(struct px_conn *c)
 		px_log(PX_LOG_INFO, c->id, "session ended%s", c->rec_closed ? "" : " (recording not closed)");
 	else
 		px_log(PX_LOG_DEBUG, c->id, "connection closed");
-	c->w->nlive--;
+	px_worker_closing(c->w);
 	if (c->tech_poll.init) {
 		c->handles_open++;
 		c->tech_poll.h.data = c;
@@ -990,18 +963,13 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 	c->t0_ns = now_ns();
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->peer_port = port;
-	snprintf(c->id, sizeof(c->id), "c%d.%lu", w->idx, ++w->nconns);
+	snprintf(c->id, sizeof(c->id), "c%d.%lu", w->idx, px_worker_adopt(w, c));
 	c->pol = px_daemon_policy(d, &c->pol_generation);
 	c->state = CONN_KEX;
 	uv_timer_init(&w->loop, &c->timer);
 	uv_timer_init(&w->loop, &c->rec_timer);
 	px_keepalive_init(&c->ka, &w->loop, c);
 	c->timer.data = c->rec_timer.data = c;
-	c->next = w->conns;
-	if (w->conns != NULL)
-		w->conns->prev = c;
-	w->conns = c;
-	w->nlive++;
 	c->tech = ssh_new();
 	if (c->tech == NULL || px_sshpoll_init(&w->loop, &c->tech_poll, fd, tech_ready, c) != PX_OK) {
 		px_log(PX_LOG_WARN, c->id, "cannot set up SSH for %s: out of memory", peer);

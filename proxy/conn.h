@@ -55,7 +55,7 @@ struct pol_target;
 
 struct px_conn {
 	struct px_worker *w;
-	struct px_conn *next, *prev;
+	struct px_conn *next, *prev;    /* the worker's lists: worker.c only */
 	enum px_conn_state state;       /* px_conn_set_state only (conn_state.h) */
 	char id[64];                    /* connection id, then the recording id */
 	char peer[64];                  /* client address */
@@ -149,10 +149,6 @@ void px_conn_shutdown(struct px_conn *c, const char *reason);
  * tears the connection down at once. */
 void px_conn_abandon(struct px_conn *c, int hard);
 
-/* List helpers for the worker. */
-struct px_conn *px_conn_next(struct px_conn *c);
-void px_conn_set_next(struct px_conn *c, struct px_conn *n);
-void px_conn_unlink(struct px_conn *c, struct px_conn **head);
 /* Frees a conn whose handles are all closed. */
 void px_conn_free(struct px_conn *c);
 

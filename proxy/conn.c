@@ -16,7 +16,7 @@
 #include "recorder/rec_error.h"
 #include "proxy/chan.h"
 #include "proxy/chan_xfer.h"
-#include "proxy/conn.h"
+#include "proxy/conn_int.h"
 #include "proxy/daemon.h"
 #include "proxy/keepalive.h"
 #include "proxy/log.h"

@@ -2,7 +2,7 @@
 #include "recorder/ev_end.h"
 #include "recorder/event.h"
 #include "proxy/config.h"
-#include "proxy/conn.h"
+#include "proxy/conn_int.h"
 #include "proxy/daemon.h"
 #include "proxy/keepalive.h"
 #include "proxy/log.h"

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "policy/policy.h"
-#include "proxy/conn.h"
+#include "proxy/conn_int.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
 #include "proxy/upstream.h"

@@ -113,7 +113,7 @@ hold(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int is_stde
 	uint8_t *p = realloc(ch->held[to_tech], ch->held_len[to_tech] + n);
 
 	if (p == NULL) {
-		px_log(PX_LOG_ERR, ch->c->id, "out of memory holding relayed bytes; ending session");
+		px_log(PX_LOG_ERR, px_conn_id(ch->c), "out of memory holding relayed bytes; ending session");
 		px_conn_end(ch->c, "escort: proxy out of memory\r\n");
 		return;
 	}
@@ -146,10 +146,10 @@ flush_held(struct px_chan *ch, int to_tech)
 			return;
 		rc = to_tech && ch->held_stderr ? ssh_channel_write_stderr(dst, ch->held[1], (uint32_t)n) :
 		    ssh_channel_write(dst, ch->held[to_tech], (uint32_t)n);
-		px_sshpoll_update(to_tech ? &c->tech_poll : &c->up.poll);
+		px_sshpoll_update(px_conn_poll(c, to_tech));
 	}
 	if (rc < 0) {
-		px_log(PX_LOG_INFO, c->id, "%zu byte(s) for the %s dropped: its channel is closed",
+		px_log(PX_LOG_INFO, px_conn_id(c), "%zu byte(s) for the %s dropped: its channel is closed",
 		    ch->held_len[to_tech], to_tech ? "client" : "target");
 		ch->held_len[to_tech] = 0;
 		return;
@@ -169,11 +169,11 @@ px_chan_room(struct px_chan *ch, int to_tech, size_t len)
 {
 	struct px_conn *c = ch->c;
 	ssh_channel dst = to_tech ? ch->tc : ch->uc;
-	ssh_session ds = to_tech ? c->tech : c->up.s;
+	ssh_session ds = px_conn_ssh(c, to_tech);
 	size_t n = len;
 	uint32_t win;
 
-	if (dst == NULL || c->rec_stalled || c->state != CONN_RELAY || session_busy(ds) ||
+	if (dst == NULL || px_conn_rec_stalled(c) || px_conn_current_state(c) != CONN_RELAY || session_busy(ds) ||
 	    peer_closed(ch, to_tech) || out_ended(ch, to_tech))
 		return 0;
 	if (ch->held_len[to_tech] > 0)
@@ -183,7 +183,7 @@ px_chan_room(struct px_chan *ch, int to_tech, size_t len)
 		n = win;
 	if (n > PX_CHUNK)
 		n = PX_CHUNK;
-	if (n == 0 || !rec_link_can_take(c->rec, n))
+	if (n == 0 || !px_conn_rec_can_take(c, n))
 		return 0;
 	return n;
 }
@@ -193,13 +193,13 @@ px_chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int
 {
 	struct px_conn *c = ch->c;
 	ssh_channel dst = to_tech ? ch->tc : ch->uc;
-	ssh_session ds = to_tech ? c->tech : c->up.s;
+	ssh_session ds = px_conn_ssh(c, to_tech);
 	uint16_t type = to_tech ? (is_stderr ? EV_STDERR : EV_OUTPUT) : EV_INPUT;
 	int rc;
 
 	if (px_conn_record(c, type, ch->id, data, n) != PX_OK) {
 		/* px_chan_room said the spool had room: never forward unrecorded. */
-		px_log(PX_LOG_ERR, c->id, "recorder refused data it had room for; ending session");
+		px_log(PX_LOG_ERR, px_conn_id(c), "recorder refused data it had room for; ending session");
 		px_conn_end(c, "escort: internal recording error\r\n");
 		return;
 	}
@@ -207,9 +207,9 @@ px_chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int
 	if (rc >= 0 && (size_t)rc < n) /* a key re-exchange runs on that side */
 		hold(ch, to_tech, data + rc, n - (size_t)rc, is_stderr);
 	if (rc < 0)
-		px_log(PX_LOG_INFO, c->id, "write to %s failed: %s", to_tech ? "client" : "target",
+		px_log(PX_LOG_INFO, px_conn_id(c), "write to %s failed: %s", to_tech ? "client" : "target",
 		    ssh_get_error(ds));
-	px_sshpoll_update(to_tech ? &c->tech_poll : &c->up.poll);
+	px_sshpoll_update(px_conn_poll(c, to_tech));
 }
 
 /* Moves up to len bytes to the other side now, recording them first.
@@ -249,14 +249,14 @@ tech_say(struct px_chan *ch, const char *msg, int to_stdout)
 	/* The proxy's own words are recorded when the recorder takes them; when
 	 * it cannot (the session is ending because the recording failed), the
 	 * technician is still told why. */
-	if (c->rec != NULL && c->rec_ready &&
+	if (px_conn_rec_ready(c) &&
 	    px_conn_record(c, to_stdout ? EV_OUTPUT : EV_STDERR, ch->id, msg, n) != PX_OK)
-		px_log(PX_LOG_DEBUG, c->id, "a message to the technician was not recorded");
+		px_log(PX_LOG_DEBUG, px_conn_id(c), "a message to the technician was not recorded");
 	if (to_stdout)
 		ssh_channel_write(ch->tc, msg, (uint32_t)n);
 	else
 		ssh_channel_write_stderr(ch->tc, msg, (uint32_t)n);
-	px_sshpoll_update(&c->tech_poll);
+	px_sshpoll_update(px_conn_poll(c, 1));
 }
 
 /* ---- technician-side callbacks: record facts only ---------------------------- */
@@ -268,7 +268,7 @@ t_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 	size_t n = 0;
 
 	(void)s; (void)chan; (void)is_stderr;
-	if (!ch->c->pulling && ch->st == CH_RELAY)
+	if (!px_conn_pulling(ch->c) && ch->st == CH_RELAY)
 		n = forward(ch, 0, data, len, 0);
 	else if (ch->st == CH_LOCAL || ch->st == CH_CLOSING)
 		n = len; /* nobody to give it to: drop */
@@ -330,28 +330,6 @@ t_winch(ssh_session s, ssh_channel chan, int w, int h, int pw, int ph, void *ud)
 	return 0;
 }
 
-/* Whether the env request may pass, for the session admitted (or about to
- * be: the client may send its requests before px_conn_step admitted it, in
- * which case the same admission is computed here).  0 or POL_E_REFUSED with
- * why filled in. */
-static int
-env_decide(struct px_conn *c, const char *name, const char *value, char *why, size_t whylen)
-{
-	struct pol_session *tmp = NULL;
-	int rc;
-
-	if (c->ps != NULL)
-		return pol_session_env(c->ps, name, value, why, whylen);
-	if (!c->auth_ok || c->user == NULL || c->target == NULL || c->pol == NULL ||
-	    policy_admit(c->pol, c->user, c->target, time(NULL), &tmp, NULL) != 0) {
-		snprintf(why, whylen, "no session on a target");
-		return POL_E_REFUSED;
-	}
-	rc = pol_session_env(tmp, name, value, why, whylen);
-	pol_session_free(tmp);
-	return rc;
-}
-
 static int
 t_env(ssh_session s, ssh_channel chan, const char *name, const char *value, void *ud)
 {
@@ -369,13 +347,13 @@ t_env(ssh_session s, ssh_channel chan, const char *name, const char *value, void
 	 * is the one that counts.  A refusal is logged and recorded. */
 	if (ch->kind != KIND_NONE)
 		return -1;
-	rc = env_decide(c, name, value, why, sizeof(why));
+	rc = px_conn_env_decide(c, name, value, why, sizeof(why));
 	if ((r = req_push(ch, REQ_ENV, name, value)) == NULL)
 		return -1;
 	if (rc == 0)
 		return 0;
-	px_log(PX_LOG_INFO, c->id, "env %.64s refused for %s on %s: %s", name,
-	    c->user ? c->user : "?", c->target ? c->target : "(no target)", why);
+	px_log(PX_LOG_INFO, px_conn_id(c), "env %.64s refused for %s on %s: %s", name,
+	    px_conn_user(c) ? px_conn_user(c) : "?", px_conn_target(c) ? px_conn_target(c) : "(no target)", why);
 	px_req_set_state(ch, r, RQ_REFUSED, "env refused by the policy");
 	if (r->b != NULL && strlen(r->b) > 1024)
 		r->b[1024] = '\0';	/* the recording keeps the first KiB */
@@ -432,7 +410,7 @@ u_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 
 	(void)s; (void)chan;
 	is_stderr = is_stderr ? 1 : 0;
-	if (!ch->c->pulling && (ch->st == CH_OPEN || ch->st == CH_RELAY))
+	if (!px_conn_pulling(ch->c) && (ch->st == CH_OPEN || ch->st == CH_RELAY))
 		n = forward(ch, 1, data, len, is_stderr);
 	ch->u_pend[is_stderr] = len - n;
 	return (int)n;
@@ -483,7 +461,7 @@ px_chan_new(struct px_conn *c, ssh_channel tc)
 		return NULL;
 	ch->c = c;
 	ch->tc = tc;
-	ch->id = ++c->next_chan_id;
+	ch->id = px_conn_new_chan_id(c);
 	ch->rq_tail = &ch->rq;
 	ch->st = CH_WAIT;		/* born: technician's halves open, target's none */
 	ch->half[HALF_T_IN] = HS_OPEN;
@@ -565,7 +543,7 @@ record_req(struct px_chan *ch, const struct px_req *r)
 	rc = built == REC_OK ? px_conn_record(ch->c, (uint16_t)type, ch->id, buf_ptr(&b), buf_len(&b))
 	    : PX_EINVAL;
 	if (rc != PX_OK && rc != PX_EFULL) {
-		px_log(PX_LOG_ERR, ch->c->id, "a %s request could not be recorded (%s); ending session",
+		px_log(PX_LOG_ERR, px_conn_id(ch->c), "a %s request could not be recorded (%s); ending session",
 		    r->kind == REQ_WINCH ? "resize" : names[r->kind], px_strerror(rc));
 		px_conn_end(ch->c, "\r\nescort: a request could not be recorded; session ended\r\n");
 	}
@@ -608,11 +586,11 @@ env_decide_admitted(struct px_chan *ch, struct px_req *r)
 	struct px_conn *c = ch->c;
 	char why[200];
 
-	if (pol_session_env(c->ps, r->a, r->b ? r->b : "", why, sizeof(why)) == 0) {
+	if (pol_session_env(px_conn_session(c), r->a, r->b ? r->b : "", why, sizeof(why)) == 0) {
 		px_req_set_state(ch, r, RQ_DECIDED, "env allowed by the session");
 		return;
 	}
-	px_log(PX_LOG_INFO, c->id, "env %.64s refused for %s on %s: %s", r->a, c->user, c->target, why);
+	px_log(PX_LOG_INFO, px_conn_id(c), "env %.64s refused for %s on %s: %s", r->a, px_conn_user(c), px_conn_target(c), why);
 	free(r->why);
 	r->why = strdup(why);
 	px_req_set_state(ch, r, RQ_REFUSED, "env refused by the session");
@@ -654,7 +632,7 @@ banner(struct px_chan *ch)
 	ch->banner_done = 1;
 	/* On stderr (extended data): sftp and scp show it and their stream on
 	 * stdout is untouched. */
-	snprintf(msg, sizeof(msg), "escort: session %s is recorded%s", ch->c->id, ch->pty ? "\r\n" : "\n");
+	snprintf(msg, sizeof(msg), "escort: session %s is recorded%s", px_conn_id(ch->c), ch->pty ? "\r\n" : "\n");
 	tech_say(ch, msg, 0);
 }
 
@@ -744,7 +722,7 @@ replay_one(struct px_chan *ch)
 	}
 	if (r->st == RQ_DECIDED || r->st == RQ_REFUSED) {
 		/* nothing reaches the target before it is in the recording */
-		if (c->rec_stalled || record_req(ch, r) != PX_OK)
+		if (px_conn_rec_stalled(c) || record_req(ch, r) != PX_OK)
 			return 0;
 		px_req_set_state(ch, r, r->st == RQ_REFUSED ? RQ_DISCARDED : RQ_RECORDED,
 		    r->st == RQ_REFUSED ? "recorded as refused; never sent" : "in the recording");
@@ -761,7 +739,7 @@ replay_one(struct px_chan *ch)
 		return 0;
 	}
 	rc = req_send(ch, r);
-	px_sshpoll_update(&c->up.poll);
+	px_sshpoll_update(px_conn_poll(c, 0));
 	if (rc == SSH_AGAIN) {
 		ch->inflight = r;
 		if (ch->rq == r)
@@ -772,16 +750,16 @@ replay_one(struct px_chan *ch)
 	px_req_set_state(ch, r, RQ_REPLIED, rc == SSH_OK ? "accepted" : "refused by the target");
 	if (req_is_main(r)) {
 		if (rc != SSH_OK) {
-			px_log(PX_LOG_WARN, c->id, "target refused the %s request: %s",
+			px_log(PX_LOG_WARN, px_conn_id(c), "target refused the %s request: %s",
 			    r->kind == REQ_SHELL ? "shell" : r->kind == REQ_EXEC ? "exec" : "subsystem",
-			    ssh_get_error(c->up.s));
+			    ssh_get_error(px_conn_ssh(c, 0)));
 			req_free(r);
 			px_chan_abort(ch, "escort: the target refused the request\n");
 			return 0;
 		}
 		px_chan_set_state(ch, CH_RELAY, "the target accepted the main request");
 	} else if (rc != SSH_OK) {
-		px_log(PX_LOG_DEBUG, c->id, "target refused a channel request (kind %d)", (int)r->kind);
+		px_log(PX_LOG_DEBUG, px_conn_id(c), "target refused a channel request (kind %d)", (int)r->kind);
 	}
 	req_free(r);
 	return 1;
@@ -803,7 +781,7 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 		size_t want = *pend, room;
 		int n;
 
-		if (c->rec_stalled)
+		if (px_conn_rec_stalled(c))
 			return;
 		if (filtered) {
 			px_xfer_drain(ch);
@@ -822,9 +800,9 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 			want = PX_CHUNK;
 		if (want == 0)
 			return;
-		c->pulling = 1;
+		px_conn_set_pulling(c, 1);
 		n = ssh_channel_read_nonblocking(src, tmp, (uint32_t)want, is_stderr);
-		c->pulling = 0;
+		px_conn_set_pulling(c, 0);
 		if (n <= 0) {
 			if (n == 0 || n == SSH_EOF)
 				*pend = 0;
@@ -835,7 +813,7 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 			if (ch->st != CH_RELAY)
 				return; /* the transfer watcher ended the channel */
 			/* Cannot happen: sizes were checked.  Never lose bytes silently. */
-			px_log(PX_LOG_ERR, c->id, "relay short write; ending session");
+			px_log(PX_LOG_ERR, px_conn_id(c), "relay short write; ending session");
 			px_conn_end(c, "escort: internal relay error");
 			return;
 		}
@@ -886,10 +864,10 @@ step_local(struct px_chan *ch)
 {
 	struct px_conn *c = ch->c;
 
-	if (c->state != CONN_RELAY && c->state != CONN_LOCAL && c->state != CONN_CLOSING)
+	if (px_conn_current_state(c) != CONN_RELAY && px_conn_current_state(c) != CONN_LOCAL && px_conn_current_state(c) != CONN_CLOSING)
 		return;
 	if (!peer_closed(ch, 1)) {
-		if (c->state == CONN_RELAY)
+		if (px_conn_current_state(c) == CONN_RELAY)
 			banner(ch);
 		if (ch->local_msg != NULL) {
 			tech_say(ch, ch->local_msg, ch->local_stdout);
@@ -899,7 +877,7 @@ step_local(struct px_chan *ch)
 		if (ch->half[HALF_T_OUT] == HS_OPEN) {
 			ch->exit_kind = 1;
 			ch->exit_status = ch->local_status;
-			if (c->rec_ready)
+			if (px_conn_rec_ready(c))
 				send_exit(ch);
 			else {
 				px_chan_set_half(ch, HALF_T_OUT, HS_EXIT, "exit-status (not recorded: no recorder)");
@@ -910,7 +888,7 @@ step_local(struct px_chan *ch)
 	}
 	close_target(ch, "answered locally");
 	close_tech(ch);
-	px_sshpoll_update(&c->tech_poll);
+	px_sshpoll_update(px_conn_poll(c, 1));
 }
 
 /* CH_WAIT: decides the main request once the conn relays (or answers it
@@ -926,15 +904,15 @@ step_wait(struct px_chan *ch)
 		close_tech(ch);
 		return;
 	}
-	if (c->state == CONN_RELAY && c->ps != NULL && !c->rec_stalled && main_req(ch) != NULL)
+	if (px_conn_current_state(c) == CONN_RELAY && px_conn_session(c) != NULL && !px_conn_rec_stalled(c) && main_req(ch) != NULL)
 		env_settle(ch);
-	if (c->state == CONN_LOCAL) {
+	if (px_conn_current_state(c) == CONN_LOCAL) {
 		if ((m = main_req(ch)) != NULL)
 			px_conn_answer_local(c, ch, m);
 		return;
 	}
 	/* a decision is made only while it can be recorded */
-	if (c->state != CONN_RELAY || c->rec_stalled || (m = main_req(ch)) == NULL)
+	if (px_conn_current_state(c) != CONN_RELAY || px_conn_rec_stalled(c) || (m = main_req(ch)) == NULL)
 		return;
 	if (!px_chan_decide(ch, m))
 		return;
@@ -942,7 +920,7 @@ step_wait(struct px_chan *ch)
 	    px_chan_set_state(ch, CH_DECIDED, "main request allowed") != PX_OK)
 		return;
 	banner(ch);
-	ch->uc = ssh_channel_new(c->up.s);
+	ch->uc = ssh_channel_new(px_conn_ssh(c, 0));
 	if (ch->uc == NULL) {
 		px_chan_abort(ch, "escort: cannot open a channel on the target\n");
 		return;
@@ -980,7 +958,7 @@ step_relay(struct px_chan *ch)
 		ssh_channel_send_eof(ch->uc);
 		px_chan_set_half(ch, HALF_U_OUT, HS_EOF, "technician's EOF passed on");
 		record_simple(ch, EV_CHANNEL, "eof");
-		px_sshpoll_update(&c->up.poll);
+		px_sshpoll_update(px_conn_poll(c, 0));
 	}
 	if (px_half_got_eof(ch->half[HALF_U_IN]) && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 &&
 	    ch->held_len[1] == 0 && px_xfer_held(ch, 1) == 0 && !px_xfer_blocked(ch) &&
@@ -990,7 +968,7 @@ step_relay(struct px_chan *ch)
 		 * for the target's exit-status (or its close, below). */
 		send_exit(ch);
 		eof_tech(ch, "target's EOF passed on");
-		px_sshpoll_update(&c->tech_poll);
+		px_sshpoll_update(px_conn_poll(c, 1));
 	}
 	if (peer_closed(ch, 0) && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && ch->held_len[1] == 0 &&
 	    px_xfer_held(ch, 1) == 0 && !px_xfer_blocked(ch)) {
@@ -1000,12 +978,12 @@ step_relay(struct px_chan *ch)
 		}
 		close_target(ch, "target closed");
 		close_tech(ch);
-		px_sshpoll_update(&c->tech_poll);
-		px_sshpoll_update(&c->up.poll);
+		px_sshpoll_update(px_conn_poll(c, 1));
+		px_sshpoll_update(px_conn_poll(c, 0));
 	} else if (peer_closed(ch, 1)) {
 		if (!close_sent(ch, 0)) {
 			close_target(ch, "technician closed");
-			px_sshpoll_update(&c->up.poll);
+			px_sshpoll_update(px_conn_poll(c, 0));
 		}
 		close_tech(ch);
 	}
@@ -1023,11 +1001,11 @@ px_chan_step(struct px_chan *ch)
 	}
 	if (ch->st == CH_OPENING) {
 		int rc = ssh_channel_open_session(ch->uc);
-		px_sshpoll_update(&c->up.poll);
+		px_sshpoll_update(px_conn_poll(c, 0));
 		if (rc == SSH_AGAIN)
 			return;
 		if (rc != SSH_OK) {
-			px_log(PX_LOG_WARN, c->id, "channel open on target failed: %s", ssh_get_error(c->up.s));
+			px_log(PX_LOG_WARN, px_conn_id(c), "channel open on target failed: %s", ssh_get_error(px_conn_ssh(c, 0)));
 			px_chan_abort(ch, "escort: the target refused a session channel\n");
 		} else {
 			record_simple(ch, EV_CHANNEL, "open");
@@ -1050,8 +1028,8 @@ px_chan_step(struct px_chan *ch)
 		if (px_xfer_blocked(ch))
 			px_xfer_drain(ch);
 		if (peer_closed(ch, 1) && close_sent(ch, 1) &&
-		    (ch->uc == NULL || peer_closed(ch, 0) || c->up.st != UP_READY) &&
-		    (!px_xfer_blocked(ch) || !c->rec_ready || c->rec_stalled))
+		    (ch->uc == NULL || peer_closed(ch, 0) || !px_conn_up_ready(c)) &&
+		    (!px_xfer_blocked(ch) || !px_conn_rec_ready(c) || px_conn_rec_stalled(c)))
 			px_chan_set_state(ch, CH_DONE, "both sides closed");
 	}
 }

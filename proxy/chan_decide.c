@@ -44,8 +44,8 @@ record_decision_sent(struct px_chan *ch, const char *verdict, const char *comman
 		built = ev_fields_put_str(&b, EVF_REASON, reason);
 	if (built == REC_OK && sent != NULL)
 		built = ev_fields_put_str(&b, EVF_RENDERED, sent);
-	if (built == REC_OK && c->pol != NULL)
-		built = ev_fields_put_str(&b, EVF_POLICY_HASH, policy_hash(c->pol));
+	if (built == REC_OK && px_conn_policy(c) != NULL)
+		built = ev_fields_put_str(&b, EVF_POLICY_HASH, policy_hash(px_conn_policy(c)));
 	rc = px_conn_record_or_end(c, EV_DECISION, ch->id, buf_ptr(&b), buf_len(&b), built);
 	buf_free(&b);
 	return rc;
@@ -84,17 +84,17 @@ decide_scp(struct px_chan *ch, struct px_req *r, struct scp_cmd *scp)
 	if (scp->kind == SCP_CMD_INVALID) {
 		snprintf(msg, sizeof(msg), "escort: scp command refused: %s\n", scp->reason);
 		record_decision(ch, "deny", r->a, NULL, 0, scp->reason);
-		px_log(PX_LOG_INFO, c->id, "scp refused (%s): %s", scp->reason, r->a);
+		px_log(PX_LOG_INFO, px_conn_id(c), "scp refused (%s): %s", scp->reason, r->a);
 		goto refuse;
 	}
 	/* the direction first: the watcher would refuse every file anyway */
-	if (!((int)c->ps->sftp & (up ? POL_SFTP_UPLOAD : POL_SFTP_DOWNLOAD))) {
+	if (!((int)px_conn_session(c)->sftp & (up ? POL_SFTP_UPLOAD : POL_SFTP_DOWNLOAD))) {
 		snprintf(why, sizeof(why), "%s are not allowed on this target (sftp %s)",
-		    up ? "uploads" : "downloads", pol_sftp_name(c->ps->sftp));
+		    up ? "uploads" : "downloads", pol_sftp_name(px_conn_session(c)->sftp));
 		snprintf(msg, sizeof(msg), "escort: scp %s is not allowed: %s\n",
 		    up ? "upload" : "download", why);
-		record_decision(ch, "deny", r->a, c->ps->rule_names, 0, why);
-		px_log(PX_LOG_INFO, c->id, "scp refused: %s: %s", r->a, why);
+		record_decision(ch, "deny", r->a, px_conn_session(c)->rule_names, 0, why);
+		px_log(PX_LOG_INFO, px_conn_id(c), "scp refused: %s: %s", r->a, why);
 		goto refuse;
 	}
 	/* the -f path (read, or listed with -r) or a -t target that is a file,
@@ -104,32 +104,32 @@ decide_scp(struct px_chan *ch, struct px_req *r, struct scp_cmd *scp)
 		if (up && scp_cmd_target_is_dir(scp))
 			continue;
 		memset(&d, 0, sizeof(d));
-		(void)policy_decide_transfer(c->ps, up ? POL_XFER_WRITE : scp->recursive ?
+		(void)policy_decide_transfer(px_conn_session(c), up ? POL_XFER_WRITE : scp->recursive ?
 		    POL_XFER_LIST : POL_XFER_READ, scp->paths[i], NULL, time(NULL), &d);
 		if (d.verdict != POL_ALLOW) {
 			snprintf(msg, sizeof(msg), "escort: %s (scp %s %.200s)\n", d.reason,
 			    up ? "upload" : "download", scp->paths[i]);
 			record_decision(ch, "deny", r->a, d.rule, d.line, d.reason);
-			px_log(PX_LOG_INFO, c->id, "scp refused: %s: %s", r->a, d.reason);
+			px_log(PX_LOG_INFO, px_conn_id(c), "scp refused: %s: %s", r->a, d.reason);
 			pol_decision_free(&d);
 			goto refuse;
 		}
 		pol_decision_free(&d);
 	}
 	if (scp_cmd_render(scp, &line) != PX_OK ||
-	    px_xfer_start_scp(ch, scp, px_daemon_config(c->w->d)->file_content_limit) != PX_OK) {
+	    px_xfer_start_scp(ch, scp, px_conn_cfg(c)->file_content_limit) != PX_OK) {
 		free(line);
 		scp_cmd_free(scp);
 		px_chan_local(ch, "escort: out of memory\n", 0, 1);
 		return 0;
 	}
 	snprintf(why, sizeof(why), "scp %s", up ? "upload" : "download");
-	if (record_decision_sent(ch, "allow", r->a, c->ps->rule_names, 0, why, line) != PX_OK) {
+	if (record_decision_sent(ch, "allow", r->a, px_conn_session(c)->rule_names, 0, why, line) != PX_OK) {
 		free(line);
 		scp_cmd_free(scp);
 		return unrecorded(ch);
 	}
-	px_log(PX_LOG_INFO, c->id, "%s; runs: %.340s", why, line);
+	px_log(PX_LOG_INFO, px_conn_id(c), "%s; runs: %.340s", why, line);
 	free(r->sent);
 	r->sent = line;		/* what was decided is what runs */
 	scp_cmd_free(scp);
@@ -144,13 +144,13 @@ int
 px_chan_decide(struct px_chan *ch, struct px_req *r)
 {
 	struct px_conn *c = ch->c;
-	const struct pol_session *ps = c->ps;
+	const struct pol_session *ps = px_conn_session(c);
 	char msg[768];
 
 	if (r->kind == REQ_SHELL) {
 		if (ps->shell == POL_SHELL_NONE) {
 			record_decision(ch, "deny", "(shell)", ps->rule_names, 0, "interactive shell not allowed");
-			px_log(PX_LOG_INFO, c->id, "shell refused for %s on %s", c->user, c->target);
+			px_log(PX_LOG_INFO, px_conn_id(c), "shell refused for %s on %s", px_conn_user(c), px_conn_target(c));
 			px_chan_local(ch, "escort: interactive shells are not allowed on this target; "
 			    "run commands with ssh USER:TARGET@proxy COMMAND\r\n", 0, 1);
 			return 0;
@@ -160,7 +160,7 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			 * without that check must not start in its place. */
 			record_decision(ch, "deny", "(shell)", ps->rule_names, 0,
 			    "shell strict: line-by-line checking is not available on this proxy");
-			px_log(PX_LOG_INFO, c->id, "strict shell refused for %s on %s", c->user, c->target);
+			px_log(PX_LOG_INFO, px_conn_id(c), "strict shell refused for %s on %s", px_conn_user(c), px_conn_target(c));
 			px_chan_local(ch, "escort: this target requires strict shell mode, which this proxy "
 			    "does not offer; run commands with ssh USER:TARGET@proxy COMMAND\r\n", 0, 1);
 			return 0;
@@ -173,12 +173,12 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 		if (strcmp(r->a, "sftp") != 0 || ps->sftp == POL_SFTP_NONE) {
 			snprintf(msg, sizeof(msg), "escort: subsystem \"%s\" is not allowed on this target\n", r->a);
 			record_decision(ch, "deny", r->a, ps->rule_names, 0, "subsystem not allowed");
-			px_log(PX_LOG_INFO, c->id, "subsystem %s refused", r->a);
+			px_log(PX_LOG_INFO, px_conn_id(c), "subsystem %s refused", r->a);
 			px_chan_local(ch, msg, 0, 1);
 			return 0;
 		}
 		if (px_xfer_start_sftp(ch, (enum xfer_mode)ps->sftp,
-		    px_daemon_config(c->w->d)->file_content_limit) != PX_OK) {
+		    px_conn_cfg(c)->file_content_limit) != PX_OK) {
 			px_chan_local(ch, "escort: out of memory\n", 0, 1);
 			return 0;
 		}
@@ -200,7 +200,7 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 		scp_cmd_free(&scp);
 		if (!ps->exec) {
 			record_decision(ch, "deny", r->a, ps->rule_names, 0, "exec requests not allowed");
-			px_log(PX_LOG_INFO, c->id, "exec refused (exec no): %s", r->a);
+			px_log(PX_LOG_INFO, px_conn_id(c), "exec refused (exec no): %s", r->a);
 			px_chan_local(ch, "escort: commands (exec requests) are not allowed on this target\n", 0, 1);
 			return 0;
 		}
@@ -216,7 +216,7 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			pol_decision_free(&d);
 			return unrecorded(ch);
 		}
-		px_log(PX_LOG_INFO, c->id, "exec %s by %s (line %d): %s", pol_verdict_name(d.verdict),
+		px_log(PX_LOG_INFO, px_conn_id(c), "exec %s by %s (line %d): %s", pol_verdict_name(d.verdict),
 		    d.rule ? d.rule : "default", d.line, r->a);
 		if (d.verdict == POL_ALLOW && d.rendered != NULL) {
 			free(r->sent);

@@ -119,7 +119,7 @@ static int
 transition_log(const struct px_chan *ch, const char *what, const char *from, const char *to,
     int allowed, const char *why)
 {
-	const char *id = ch->c != NULL ? ch->c->id : NULL;
+	const char *id = ch->c != NULL ? px_conn_id(ch->c) : NULL;
 
 	if (!allowed) {
 		px_log(PX_LOG_ERR, id, "channel %u: %s %s -> %s refused (not a transition)%s%s",

@@ -29,15 +29,15 @@ px_xfer_check(void *ctx, enum pol_xfer_op op, const char *path, const char *path
 	struct pol_decision d;
 	int r, ok;
 
-	if (ch->c->ps == NULL) {
+	if (px_conn_session(ch->c) == NULL) {
 		snprintf(msg, cap, "escort: no admitted session");
 		return 0;
 	}
-	r = policy_decide_transfer(ch->c->ps, op, path, path2, time(NULL), &d);
+	r = policy_decide_transfer(px_conn_session(ch->c), op, path, path2, time(NULL), &d);
 	ok = r == 0 && d.verdict == POL_ALLOW;
 	if (!ok) {
 		snprintf(msg, cap, "escort: %s", d.reason[0] ? d.reason : "refused by policy");
-		px_log(PX_LOG_INFO, ch->c->id, "transfer refused: %s %s%s%s: %s", pol_xfer_op_name(op),
+		px_log(PX_LOG_INFO, px_conn_id(ch->c), "transfer refused: %s %s%s%s: %s", pol_xfer_op_name(op),
 		    path, path2 ? " " : "", path2 ? path2 : "", d.reason);
 	}
 	pol_decision_free(&d);
@@ -54,7 +54,7 @@ px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit
 	cfg.content_limit = content_limit;
 	cfg.check.fn = px_xfer_check;
 	cfg.check.ctx = ch;
-	cfg.ids.next = &ch->c->next_file_id;
+	cfg.ids.next = px_conn_file_ids(ch->c);
 	if ((ch->sftp = sftp_filter_new(&cfg)) == NULL)
 		return PX_ENOMEM;
 	return PX_OK;
@@ -64,7 +64,7 @@ int
 px_xfer_start_scp(struct px_chan *ch, const struct scp_cmd *cmd, size_t content_limit)
 {
 	struct xfer_check check = { px_xfer_check, ch };
-	struct xfer_ids ids = { &ch->c->next_file_id };
+	struct xfer_ids ids = { px_conn_file_ids(ch->c) };
 
 	if ((ch->scp = scp_watch_new(cmd, content_limit)) == NULL)
 		return PX_ENOMEM;
@@ -153,7 +153,7 @@ log_record(struct px_chan *ch, const struct xfer_record *r)
 	if (r->op == XFER_OP_FILE)
 		snprintf(extra, sizeof(extra), ", %llu bytes%s%s", (unsigned long long)r->size,
 		    r->sha256_hex[0] ? ", sha256 " : "", r->sha256_hex);
-	px_log(PX_LOG_INFO, ch->c->id, "%s %s%s%s %s: %s%s%s%s", kind_name(ch), xfer_op_name(r->op),
+	px_log(PX_LOG_INFO, px_conn_id(ch->c), "%s %s%s%s %s: %s%s%s%s", kind_name(ch), xfer_op_name(r->op),
 	    r->dir != XFER_DIR_NONE ? " " : "", r->dir != XFER_DIR_NONE ? xfer_dir_name(r->dir) : "",
 	    r->path ? r->path : "", xfer_outcome_name(r->outcome), extra,
 	    r->message ? ", " : "", r->message ? r->message : "");
@@ -181,7 +181,7 @@ tell_refusal(struct px_chan *ch, const struct xfer_record *r)
 	if (px_chan_room(ch, 1, n) == n)
 		px_chan_emit(ch, 1, (const uint8_t *)line, n, 1);
 	else
-		px_log(PX_LOG_INFO, ch->c->id, "refusal not shown on stderr (no room): %s", r->message);
+		px_log(PX_LOG_INFO, px_conn_id(ch->c), "refusal not shown on stderr (no room): %s", r->message);
 }
 
 /* Moves the filter's or watcher's finished records into the queue. */
@@ -208,16 +208,16 @@ record_lost(struct px_chan *ch, int rc)
 	struct px_conn *c = ch->c;
 	struct xfer_record *r = xfer_queue_take(&ch->xq);
 
-	px_log(PX_LOG_ERR, c->id, "%s record of %s could not be recorded: %s; ending session",
+	px_log(PX_LOG_ERR, px_conn_id(c), "%s record of %s could not be recorded: %s; ending session",
 	    kind_name(ch), r != NULL && r->path ? r->path : "?", px_strerror(rc));
 	xfer_record_free(r);
 	ch->xq_summary_sent = 0;
 	ch->xq_off = 0;
 	ch->xq_file_id = 0;
-	if (c->end_requested) {
+	if (px_conn_ending(c)) {
 		/* already ending: the rest cannot be recorded either */
 		if (ch->xq.count > 0)
-			px_log(PX_LOG_WARN, c->id, "%zu more %s record(s) dropped at the session's end",
+			px_log(PX_LOG_WARN, px_conn_id(c), "%zu more %s record(s) dropped at the session's end",
 			    ch->xq.count, kind_name(ch));
 		xfer_queue_clear(&ch->xq);
 		return;
@@ -239,7 +239,7 @@ flush_records(struct px_chan *ch)
 		if (!ch->xq_summary_sent) {
 			if (ch->xq_off == 0 && ch->xq_file_id == 0)
 				ch->xq_file_id = r->file_id != 0 ? r->file_id :
-				    ++ch->c->next_file_id;
+				    ++*px_conn_file_ids(ch->c);
 			rc = record_summary(ch, r);
 			if (rc == PX_EFULL)
 				return;
@@ -351,7 +351,7 @@ filter_failed(struct px_chan *ch, const char *what, const char *why)
 {
 	char msg[512];
 
-	px_log(PX_LOG_WARN, ch->c->id, "%s: %s; channel closed", what, why);
+	px_log(PX_LOG_WARN, px_conn_id(ch->c), "%s: %s; channel closed", what, why);
 	snprintf(msg, sizeof(msg), "escort: %s: %s", what, why);
 	(void)px_conn_record_fields(ch->c, EV_MARKER, ch->id, EVF_TEXT, msg, 0);
 	px_chan_abort(ch, NULL);
@@ -421,7 +421,7 @@ px_xfer_finish(struct px_chan *ch)
 		scp_watch_finish(ch->scp);
 	flush_records(ch);
 	if (ch->xq.head != NULL)
-		px_log(PX_LOG_WARN, ch->c->id, "%zu %s record(s) still wait for the recorder at channel close",
+		px_log(PX_LOG_WARN, px_conn_id(ch->c), "%zu %s record(s) still wait for the recorder at channel close",
 		    ch->xq.count, kind_name(ch));
 }
 

@@ -16,7 +16,7 @@
 #include "recorder/rec_error.h"
 #include "proxy/chan.h"
 #include "proxy/chan_xfer.h"
-#include "proxy/conn.h"
+#include "proxy/conn_int.h"
 #include "proxy/daemon.h"
 #include "proxy/keepalive.h"
 #include "proxy/log.h"
@@ -30,33 +30,6 @@ static uint64_t
 now_ns(void)
 {
 	return clock_mono_ns();
-}
-
-/* ---- list helpers ---------------------------------------------------------- */
-
-struct px_conn *
-px_conn_next(struct px_conn *c)
-{
-	return c->next;
-}
-
-void
-px_conn_set_next(struct px_conn *c, struct px_conn *n)
-{
-	c->next = n;
-	c->prev = NULL;
-}
-
-void
-px_conn_unlink(struct px_conn *c, struct px_conn **head)
-{
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else if (*head == c)
-		*head = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	c->next = c->prev = NULL;
 }
 
 /* ---- recording ------------------------------------------------------------- */
@@ -909,7 +882,7 @@ teardown(struct px_conn *c)
 		px_log(PX_LOG_INFO, c->id, "session ended%s", c->rec_closed ? "" : " (recording not closed)");
 	else
 		px_log(PX_LOG_DEBUG, c->id, "connection closed");
-	c->w->nlive--;
+	px_worker_closing(c->w);
 	if (c->tech_poll.init) {
 		c->handles_open++;
 		c->tech_poll.h.data = c;
@@ -918,11 +891,10 @@ teardown(struct px_conn *c)
 	px_up_close(c, up_poll_closed);
 	uv_timer_stop(&c->timer);
 	uv_timer_stop(&c->rec_timer);
-	uv_timer_stop(&c->ka_timer);
 	c->handles_open += 3;
 	uv_close((uv_handle_t *)&c->timer, handle_closed);
 	uv_close((uv_handle_t *)&c->rec_timer, handle_closed);
-	uv_close((uv_handle_t *)&c->ka_timer, handle_closed);
+	px_keepalive_close(&c->ka, handle_closed);
 	rec_link_free(c->rec);
 	c->rec = NULL;
 }
@@ -936,18 +908,7 @@ px_conn_free(struct px_conn *c)
 		c->chans = ch->next;
 		px_chan_free(ch);
 	}
-	if (c->up.ev != NULL) {
-		ssh_event_remove_session(c->up.ev, c->up.s);
-		ssh_event_free(c->up.ev);
-	}
-	if (c->up.s != NULL) {
-		ssh_disconnect(c->up.s);
-		ssh_free(c->up.s);
-	}
-	if (c->up.fd >= 0)
-		close(c->up.fd);
-	ssh_key_free(c->up.identity);
-	ssh_key_free(c->up.pinned);
+	px_up_free(&c->up);
 	if (c->tech_ev != NULL) {
 		ssh_event_remove_session(c->tech_ev, c->tech);
 		ssh_event_free(c->tech_ev);
@@ -997,23 +958,18 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 		return;
 	}
 	c->w = w;
-	c->up.fd = -1;
+	px_up_init(&c->up);
 	c->started = time(NULL);
 	c->t0_ns = now_ns();
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->peer_port = port;
-	snprintf(c->id, sizeof(c->id), "c%d.%lu", w->idx, ++w->nconns);
+	snprintf(c->id, sizeof(c->id), "c%d.%lu", w->idx, px_worker_adopt(w, c));
 	c->pol = px_daemon_policy(d, &c->pol_generation);
 	c->state = CONN_KEX;
 	uv_timer_init(&w->loop, &c->timer);
 	uv_timer_init(&w->loop, &c->rec_timer);
-	uv_timer_init(&w->loop, &c->ka_timer);
-	c->timer.data = c->rec_timer.data = c->ka_timer.data = c;
-	c->next = w->conns;
-	if (w->conns != NULL)
-		w->conns->prev = c;
-	w->conns = c;
-	w->nlive++;
+	px_keepalive_init(&c->ka, &w->loop, c);
+	c->timer.data = c->rec_timer.data = c;
 	c->tech = ssh_new();
 	if (c->tech == NULL || px_sshpoll_init(&w->loop, &c->tech_poll, fd, tech_ready, c) != PX_OK) {
 		px_log(PX_LOG_WARN, c->id, "cannot set up SSH for %s: out of memory", peer);
@@ -1035,7 +991,7 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 	ssh_set_server_callbacks(c->tech, &c->scb);
 	ssh_set_message_callback(c->tech, other_message, c);
 	ssh_set_auth_methods(c->tech, SSH_AUTH_METHOD_PUBLICKEY);
-	ssh_set_counters(c->tech, NULL, &c->tech_cnt);
+	ssh_set_counters(c->tech, NULL, &c->ka.tech.cnt);
 	ssh_set_blocking(c->tech, 0);
 	c->tech_poll.s = c->tech;
 	uv_timer_start(&c->timer, grace_expired, (uint64_t)cfg->login_grace_time * 1000, 0);

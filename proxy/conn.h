@@ -27,7 +27,9 @@
 #include <uv.h>
 
 #include "proxy/conn_state.h"
+#include "proxy/keepalive.h"
 #include "proxy/sshpoll.h"
+#include "proxy/upstream.h"
 
 /* Algorithms offered on both sides.  AES-GCM stays out of the offer. */
 #define PX_CIPHERS "chacha20-poly1305@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr"
@@ -45,84 +47,61 @@
 #define PX_PUMP_BUDGET 64
 
 struct px_worker;
+struct px_config;
 struct px_chan;
 struct rec_link;
 struct policy;
 struct pol_session;
 struct pol_target;
 
-enum px_up_state { UP_IDLE, UP_TCP, UP_SSH, UP_AUTH, UP_READY, UP_FAILED, UP_CLOSED };
+struct px_conn; /* opaque outside conn*.c, worker.c, keepalive.c, upstream.c: conn_int.h */
 
-struct px_upstream {
-	enum px_up_state st;
-	int fd;
-	struct px_sshpoll poll;
-	ssh_session s;
-	ssh_event ev;
-	ssh_key identity;
-	ssh_key pinned;
-	char err[512];
-};
+/* ---- questions for the channel code (conn_query.c) ----------------------
+ * The channel code (chan*.c) asks these instead of reading fields.  Strings
+ * and pointers returned live as long as the connection (the session and the
+ * policy until a reload). */
 
-struct px_conn {
-	struct px_worker *w;
-	struct px_conn *next, *prev;
-	enum px_conn_state state;       /* px_conn_set_state only (conn_state.h) */
-	char id[64];                    /* connection id, then the recording id */
-	char peer[64];                  /* client address */
-	int peer_port;
-	time_t started;
-	uint64_t t0_ns;                 /* monotonic start, for event times */
-
-	/* technician side */
-	ssh_session tech;
-	ssh_event tech_ev;
-	struct px_sshpoll tech_poll;
-	struct ssh_server_callbacks_struct scb;
-	int throttled_done;             /* px_throttle_done called */
-	int auth_failures;
-	int auth_ok;                    /* a verified signature arrived */
-	char *login_name;               /* SSH user name as sent: "user[:target]" */
-	char *user, *target;            /* split; target NULL when listing */
-	char keyfp[128];                /* SHA256:... of the client key */
-
-	/* policy */
-	struct policy *pol;             /* referenced */
-	unsigned pol_generation;
-	struct pol_session *ps;         /* admitted session, or NULL */
-	char refusal[1024];              /* message for the technician (LOCAL) */
-	int refusal_status;
-
-	/* recorder */
-	struct rec_link *rec;
-	int rec_ready, rec_stalled, rec_closed;
-	uint32_t next_chan_id;
-	uint64_t next_file_id;          /* FILE_ID of the recording's FILE events */
-
-	/* upstream */
-	struct px_upstream up;
-
-	/* channels */
-	struct px_chan *chans;
-	int in_step;                    /* re-entrancy guard of px_conn_step */
-	int pulling;                    /* data callbacks must not consume */
-
-	/* lifetime */
-	uv_timer_t timer;               /* grace, then max-session */
-	uv_timer_t rec_timer;           /* RecorderTimeout while stalled */
-	uv_timer_t ka_timer;            /* ClientAliveInterval / TargetAliveInterval */
-	struct ssh_counter_struct tech_cnt, up_cnt; /* packets in/out, kept by libssh */
-	uint64_t tech_rx, up_rx;        /* loop time a packet was last seen from each side */
-	uint64_t tech_seen, up_seen;    /* in_packets at that time */
-	int tech_ka_missed, up_ka_missed; /* keepalives sent since then */
-	int handles_open;
-	char *end_reason;               /* shown to the technician when ending */
-	int end_kind;                   /* enum ev_end_kind, for the END record */
-	int end_kind_set;               /* the first cause found is kept */
-	char end_why[256];              /* REASON of the END record */
-	int end_requested;
-	int abandoned;                  /* px_conn_abandon: the technician is not waited for */
-};
+/* Connection id (then the recording id), for log lines. */
+const char *px_conn_id(const struct px_conn *c);
+/* The user and the target as the technician named them; NULL when not
+ * known yet (target NULL when listing). */
+const char *px_conn_user(const struct px_conn *c);
+const char *px_conn_target(const struct px_conn *c);
+/* The admitted policy session, or NULL before admission. */
+const struct pol_session *px_conn_session(const struct px_conn *c);
+/* The policy in force for this connection (referenced by it). */
+const struct policy *px_conn_policy(const struct px_conn *c);
+/* The proxy's configuration as of now. */
+const struct px_config *px_conn_cfg(const struct px_conn *c);
+/* The connection's state (conn_state.h). */
+enum px_conn_state px_conn_current_state(const struct px_conn *c);
+/* The technician's (tech != 0) or the target's session and its poll;
+ * the target's are NULL / not initialised before the upstream starts. */
+ssh_session px_conn_ssh(const struct px_conn *c, int tech);
+struct px_sshpoll *px_conn_poll(struct px_conn *c, int tech);
+/* 1 when the upstream session is authenticated and usable. */
+int px_conn_up_ready(const struct px_conn *c);
+/* 1 when the recording is open (its START acknowledged or spooled). */
+int px_conn_rec_ready(const struct px_conn *c);
+/* 1 while the recorder link is stalled: nothing may be relayed. */
+int px_conn_rec_stalled(const struct px_conn *c);
+/* 1 when the recorder link can take n more bytes of data now. */
+int px_conn_rec_can_take(const struct px_conn *c, size_t n);
+/* 1 while px_conn_step pulls data: data callbacks must not consume. */
+int px_conn_pulling(const struct px_conn *c);
+void px_conn_set_pulling(struct px_conn *c, int on);
+/* The next channel id of the recording (1, 2, ...). */
+uint32_t px_conn_new_chan_id(struct px_conn *c);
+/* The counter of the recording's FILE ids (the last one given), for the
+ * transfer parsers; valid as long as c. */
+uint64_t *px_conn_file_ids(struct px_conn *c);
+/* 1 once the session is ending (px_conn_end was called). */
+int px_conn_ending(const struct px_conn *c);
+/* Whether an env request may pass, for the admitted session or, before
+ * admission, for the one the user and target would get now.  0 or
+ * POL_E_REFUSED with why filled in. */
+int px_conn_env_decide(const struct px_conn *c, const char *name, const char *value, char *why,
+    size_t whylen);
 
 /* Takes fd (accepted, non-blocking) and starts the key exchange.  Always
  * consumes fd (closes it on failure). */
@@ -164,10 +143,6 @@ void px_conn_shutdown(struct px_conn *c, const char *reason);
  * tears the connection down at once. */
 void px_conn_abandon(struct px_conn *c, int hard);
 
-/* List helpers for the worker. */
-struct px_conn *px_conn_next(struct px_conn *c);
-void px_conn_set_next(struct px_conn *c, struct px_conn *n);
-void px_conn_unlink(struct px_conn *c, struct px_conn **head);
 /* Frees a conn whose handles are all closed. */
 void px_conn_free(struct px_conn *c);
 
@@ -184,10 +159,5 @@ int px_conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...);
  * PX_EINVAL (built != REC_OK). */
 int px_conn_record_or_end(struct px_conn *c, uint16_t type, uint32_t chan, const void *p,
     size_t n, int built);
-
-/* Upstream (upstream.c). */
-int px_up_start(struct px_conn *c, const struct pol_target *t);
-void px_up_pump(struct px_conn *c);
-void px_up_close(struct px_conn *c, uv_close_cb cb);
 
 #endif

@@ -2,7 +2,7 @@
  * (conn_state.h). */
 #include <stdint.h>
 
-#include "proxy/conn.h"
+#include "proxy/conn_int.h"
 #include "proxy/conn_state.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"

@@ -2,7 +2,7 @@
 #include "recorder/ev_end.h"
 #include "recorder/event.h"
 #include "proxy/config.h"
-#include "proxy/conn.h"
+#include "proxy/conn_int.h"
 #include "proxy/daemon.h"
 #include "proxy/keepalive.h"
 #include "proxy/log.h"
@@ -47,8 +47,8 @@ keepalive_tick(uv_timer_t *t)
 
 	if (c->state != CONN_RELAY)
 		return;
-	if (probe(c->tech, &c->tech_poll, &c->tech_cnt, now, &c->tech_rx, &c->tech_seen, cfg->keepalive_interval,
-	    cfg->keepalive_count_max, &c->tech_ka_missed)) {
+	if (probe(c->tech, &c->tech_poll, &c->ka.tech.cnt, now, &c->ka.tech.rx, &c->ka.tech.seen, cfg->keepalive_interval,
+	    cfg->keepalive_count_max, &c->ka.tech.missed)) {
 		px_log(PX_LOG_INFO, c->id, "client %s not responding to %d keepalives; session ended", c->peer,
 		    cfg->keepalive_count_max);
 		(void)px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, "client not responding to keepalives; session ended", 0);
@@ -56,8 +56,8 @@ keepalive_tick(uv_timer_t *t)
 		px_conn_abandon(c, 0);
 		return;
 	}
-	if (c->up.st == UP_READY && probe(c->up.s, &c->up.poll, &c->up_cnt, now, &c->up_rx, &c->up_seen,
-	    cfg->target_alive_interval, cfg->target_alive_count_max, &c->up_ka_missed)) {
+	if (c->up.st == UP_READY && probe(c->up.s, &c->up.poll, &c->ka.up.cnt, now, &c->ka.up.rx, &c->ka.up.seen,
+	    cfg->target_alive_interval, cfg->target_alive_count_max, &c->ka.up.missed)) {
 		px_log(PX_LOG_INFO, c->id, "target %s not responding to %d keepalives; session ended", c->target,
 		    cfg->target_alive_count_max);
 		(void)px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, "target not responding to keepalives; session ended", 0);
@@ -75,9 +75,23 @@ px_keepalive_start(struct px_conn *c)
 	int a = cfg->keepalive_interval, b = cfg->target_alive_interval;
 	int period = a > 0 && b > 0 ? (a < b ? a : b) : (a > 0 ? a : b);
 
-	c->tech_rx = c->up_rx = uv_now(&c->w->loop);
-	c->tech_seen = c->tech_cnt.in_packets;
-	c->up_seen = c->up_cnt.in_packets;
+	c->ka.tech.rx = c->ka.up.rx = uv_now(&c->w->loop);
+	c->ka.tech.seen = c->ka.tech.cnt.in_packets;
+	c->ka.up.seen = c->ka.up.cnt.in_packets;
 	if (period > 0)
-		uv_timer_start(&c->ka_timer, keepalive_tick, (uint64_t)period * 1000, (uint64_t)period * 1000);
+		uv_timer_start(&c->ka.timer, keepalive_tick, (uint64_t)period * 1000, (uint64_t)period * 1000);
+}
+
+void
+px_keepalive_init(struct px_keepalive *ka, uv_loop_t *loop, struct px_conn *c)
+{
+	uv_timer_init(loop, &ka->timer);
+	ka->timer.data = c;
+}
+
+void
+px_keepalive_close(struct px_keepalive *ka, uv_close_cb cb)
+{
+	uv_timer_stop(&ka->timer);
+	uv_close((uv_handle_t *)&ka->timer, cb);
 }

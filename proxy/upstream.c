@@ -14,9 +14,10 @@
 #include <unistd.h>
 
 #include "policy/policy.h"
-#include "proxy/conn.h"
+#include "proxy/conn_int.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
+#include "proxy/upstream.h"
 #include "proxy/worker.h"
 
 int px_key_fingerprint(ssh_key key, char *out, size_t outsz);
@@ -153,7 +154,7 @@ start_ssh(struct px_conn *c)
 		return -1;
 	c->up.fd = -1;
 	c->up.poll.s = c->up.s;
-	ssh_set_counters(c->up.s, NULL, &c->up_cnt);
+	ssh_set_counters(c->up.s, NULL, &c->ka.up.cnt);
 	ssh_set_blocking(c->up.s, 0);
 	return 0;
 }
@@ -258,4 +259,28 @@ px_up_close(struct px_conn *c, uv_close_cb cb)
 		px_sshpoll_close(&c->up.poll, cb);
 		c->up.poll.h.data = c;
 	}
+}
+
+void
+px_up_init(struct px_upstream *up)
+{
+	up->st = UP_IDLE;
+	up->fd = -1;
+}
+
+void
+px_up_free(struct px_upstream *up)
+{
+	if (up->ev != NULL) {
+		ssh_event_remove_session(up->ev, up->s);
+		ssh_event_free(up->ev);
+	}
+	if (up->s != NULL) {
+		ssh_disconnect(up->s);
+		ssh_free(up->s);
+	}
+	if (up->fd >= 0)
+		close(up->fd);
+	ssh_key_free(up->identity);
+	ssh_key_free(up->pinned);
 }

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "proxy/conn.h"
+#include "proxy/conn_int.h"
 #include "proxy/daemon.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
@@ -81,7 +81,7 @@ reap(uv_idle_t *h)
 
 	while (w->dead != NULL) {
 		struct px_conn *c = w->dead;
-		w->dead = px_conn_next(c);
+		w->dead = c->next;
 		px_conn_free(c);
 	}
 	uv_idle_stop(&w->reaper);
@@ -104,7 +104,7 @@ stop_deadline(uv_timer_t *t)
 	px_log(PX_LOG_WARN, NULL, "worker %d: %s sessions still open at shutdown", w->idx,
 	    hard ? "closing" : "abandoning");
 	for (struct px_conn *c = w->conns, *n; c != NULL; c = n) {
-		n = px_conn_next(c);
+		n = c->next;
 		px_conn_abandon(c, hard);
 	}
 }
@@ -116,7 +116,7 @@ on_async(uv_async_t *h)
 
 	if (__atomic_exchange_n(&w->req_reload, 0, __ATOMIC_ACQ_REL))
 		for (struct px_conn *c = w->conns, *n; c != NULL; c = n) {
-			n = px_conn_next(c);
+			n = c->next;
 			px_conn_reload(c);
 		}
 	if (__atomic_load_n(&w->req_stop, __ATOMIC_ACQUIRE) && !w->stopping) {
@@ -126,7 +126,7 @@ on_async(uv_async_t *h)
 			uv_close((uv_handle_t *)&w->lpoll[i], NULL);
 		}
 		for (struct px_conn *c = w->conns, *n; c != NULL; c = n) {
-			n = px_conn_next(c);
+			n = c->next;
 			px_conn_shutdown(c, "escort-proxy is shutting down");
 		}
 		uv_timer_start(&w->stop_timer, stop_deadline, PX_STOP_GRACE_MS, PX_STOP_GRACE_MS);
@@ -219,7 +219,7 @@ px_worker_join(struct px_worker *w)
 	pthread_join(w->th, NULL);
 	while (w->dead != NULL) {
 		struct px_conn *c = w->dead;
-		w->dead = px_conn_next(c);
+		w->dead = c->next;
 		px_conn_free(c);
 	}
 	uv_loop_close(&w->loop);
@@ -228,11 +228,35 @@ px_worker_join(struct px_worker *w)
 	ssh_bind_free(w->bind);
 }
 
+unsigned long
+px_worker_adopt(struct px_worker *w, struct px_conn *c)
+{
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nlive++;
+	return ++w->nconns;
+}
+
+void
+px_worker_closing(struct px_worker *w)
+{
+	w->nlive--;
+}
+
 void
 px_worker_retire(struct px_worker *w, struct px_conn *c)
 {
-	px_conn_unlink(c, &w->conns);
-	px_conn_set_next(c, w->dead);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else if (w->conns == c)
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = NULL;
+	c->next = w->dead;
 	w->dead = c;
 	uv_idle_start(&w->reaper, reap);
 }

@@ -30,7 +30,7 @@ struct px_worker {
 	int lfd[PX_MAX_LISTEN];
 	uv_poll_t lpoll[PX_MAX_LISTEN];
 	ssh_bind bind;
-	struct px_conn *conns;          /* live connections (list) */
+	struct px_conn *conns;          /* live connections (list; worker.c only) */
 	struct px_conn *dead;           /* finished, freed by the reaper */
 	unsigned long nconns;           /* counter for connection ids */
 	int nlive;
@@ -56,6 +56,17 @@ void px_worker_join(struct px_worker *w);
 /* Seconds a stopping worker lets its sessions close cleanly before it
  * abandons the ones left (their recordings are still closed). */
 #define PX_STOP_GRACE_MS 5000
+
+/* The worker alone links and unlinks connections in its lists; conn.c asks
+ * it through these three calls. */
+
+/* For conn.c: links the new connection c into the live list and counts it
+ * live.  Returns its sequence number on this worker (for its id). */
+unsigned long px_worker_adopt(struct px_worker *w, struct px_conn *c);
+
+/* For conn.c: a connection began closing its handles: no longer live (it
+ * stays on the live list until px_worker_retire). */
+void px_worker_closing(struct px_worker *w);
 
 /* For conn.c: moves c from the live list to the dead list, freed by the
  * reaper on the next loop iteration (the reaper keeps the loop from blocking

@@ -22,7 +22,7 @@
 
 #include "proxy/chan.h"
 #include "proxy/chan_state.h"
-#include "proxy/conn.h"
+#include "proxy/conn_int.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
 

@@ -1,4 +1,4 @@
-/* rec_error.c: messages for the libescort-recorder error codes. */
+/* rec_error.c: messages for the REC_E* error codes (see rec_error.h). */
 #include <errno.h>
 #include <stddef.h>
 

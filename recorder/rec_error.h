@@ -1,7 +1,8 @@
 /*
- * rec_error.h: the one error space of libescort-recorder.
+ * rec_error.h: the one error space of recorder/ (libescort-transcript,
+ * libescort-recproto and the daemon).
  *
- * Every function of the library that can fail returns REC_OK (0) or one of
+ * Every function of these that can fail returns REC_OK (0) or one of
  * the negative REC_E* codes below; functions returning a count return it as a
  * non-negative int.  rec_strerror() maps a code to a short static English
  * message (never NULL, never to be freed).  Codes are stable within one build

@@ -5,7 +5,7 @@
  * the negative ESC_E* codes below; esc_strerror() maps a code to a short
  * static English message (never NULL, never to be freed).
  *
- * The values are those of the libescort-recorder codes of the same meaning
+ * The values are those of the recorder's REC_E* codes of the same meaning
  * (REC_ENOMEM == ESC_ENOMEM, ...; recorder/rec_error.h defines them so), so
  * a code from a buffer or TLS call passes through recorder code unchanged.
  * The gaps between the values are the recorder's own codes.  Codes are

@@ -11,14 +11,9 @@ px_strerror(int code)
 	case PX_ECONFIG: return "configuration error";
 	case PX_EIO: return "input/output error";
 	case PX_ESSH: return "SSH protocol error";
-	case PX_EHOSTKEY: return "target host key mismatch";
-	case PX_EAUTH: return "authentication failed";
 	case PX_EPOLICY: return "refused by policy";
 	case PX_ERECORDER: return "recorder unavailable";
 	case PX_EFULL: return "buffer full";
-	case PX_EAGAIN: return "in progress";
-	case PX_ECLOSED: return "closed";
-	case PX_ETIMEOUT: return "timed out";
 	}
 	return "unknown error";
 }

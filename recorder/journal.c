@@ -156,15 +156,8 @@ journal_scan(int fd, const struct seal_verifier *v,
 		if (r == REC_EIO || r == REC_ENOMEM)
 			goto out;
 		if (r < 0) {
-			struct seg h;
-			uint8_t hb[SEG_HDR_LEN];
-
 			off = sf.off;
-			if (r == REC_ETRUNC ||
-			    (segf_pread(fd, hb, SEG_HDR_LEN, off) == REC_OK &&
-			    seg_decode_header(hb, SEG_HDR_LEN, &h) == REC_OK &&
-			    off + SEG_HDR_LEN + h.len == (uint64_t)st.st_size) ||
-			    segf_zero_tail(fd, off)) {
+			if (segf_torn_tail(fd, r, off, (uint64_t)st.st_size)) {
 				*torn = 1;
 				break;
 			}

@@ -1,5 +1,6 @@
-/* rec_error.c: messages for the libescort-recorder error codes. */
+/* rec_error.c: messages for the REC_E* error codes (see rec_error.h). */
 #include <errno.h>
+#include <stddef.h>
 
 #include "recorder/rec_error.h"
 
@@ -27,9 +28,9 @@ static const char *const rec_messages[] = {
 	"already closed",
 	"protocol violation",
 	"rejected by peer",
-	"timed out",
+	NULL,			/* -23: not a code */
 	"TLS error",
-	"configuration error",
+	NULL,			/* -25: ESC_ECONFIG */
 	"no space left on device",
 	"permission denied",
 	"stored data contradicts its signed record",
@@ -38,8 +39,8 @@ static const char *const rec_messages[] = {
 const char *
 rec_strerror(int code)
 {
-	if (code > 0 || code < REC_ELAST)
-		return "unknown error";
+	if (code > 0 || code < REC_ELAST || rec_messages[-code] == NULL)
+		return esc_strerror(code);
 	return rec_messages[-code];
 }
 

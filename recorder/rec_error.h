@@ -1,13 +1,16 @@
 /*
- * rec_error.h: the one error space of libescort-recorder.
+ * rec_error.h: the one error space of recorder/ (libescort-transcript,
+ * libescort-recproto and the daemon).
  *
- * Every function of the library that can fail returns REC_OK (0) or one of
+ * Every function of these that can fail returns REC_OK (0) or one of
  * the negative REC_E* codes below; functions returning a count return it as a
  * non-negative int.  rec_strerror() maps a code to a short static English
  * message (never NULL, never to be freed).  Codes are stable within one build
  * only: never store them in files or send them on the wire.  The codes
- * libescort-common shares (buffers, TLS, configuration) have the values of
- * its ESC_E* codes, so its errors pass through unchanged.
+ * libescort-common shares (buffers, TLS) have the values of its ESC_E*
+ * codes, so its errors pass through unchanged, and rec_strerror names every
+ * ESC_E* code too (ESC_ECONFIG, of the daemon's configuration reader).
+ * -23 and -25 are not recorder codes.
  */
 #ifndef ESCORT_REC_ERROR_H
 #define ESCORT_REC_ERROR_H
@@ -38,16 +41,15 @@ enum {
 	REC_ECLOSED = ESC_ECLOSED,	/* object or session already closed */
 	REC_EPROTO = -21,	/* protocol violation by the peer */
 	REC_EREJECTED = -22,	/* the peer refused the request */
-	REC_ETIMEDOUT = -23,	/* operation timed out */
 	REC_ETLS = ESC_ETLS,		/* TLS failure */
-	REC_ECONFIG = ESC_ECONFIG,	/* configuration error */
 	REC_ENOSPC = -26,	/* no space left on the store's device */
 	REC_EPERM = -27,	/* permission denied */
 	REC_ETAMPER = -28,	/* stored data contradicts its signed record */
 	REC_ELAST = -28
 };
 
-/* Returns a static message for code (REC_OK or a REC_E* code). */
+/* Returns a static message for code (REC_OK, a REC_E* or an ESC_E* code;
+ * any other value gives "unknown error"). */
 const char *rec_strerror(int code);
 
 /* Maps an errno value to the closest REC_E* code (REC_EIO by default). */

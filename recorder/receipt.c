@@ -7,9 +7,9 @@
 
 #include <openssl/evp.h>
 
+#include "common/sessid.h"
 #include "recorder/rec_error.h"
 #include "recorder/receipt.h"
-#include "recorder/transcript.h"
 
 #define RECEIPT_SEAL_LEN (4 + 8 + 8 + SEAL_KEYID_LEN + SEAL_SIG_LEN)
 
@@ -107,7 +107,7 @@ receipt_parse(const char *line, struct seal_receipt *rc)
 	    t = strtok_r(NULL, " ", &save))
 		f[k++] = t;
 	if (k != 9 || t != NULL || strcmp(f[0], "escort-receipt") != 0 ||
-	    strcmp(f[1], "v1") != 0 || !tw_id_valid(f[2]) ||
+	    strcmp(f[1], "v1") != 0 || !sessid_valid(f[2], strlen(f[2])) ||
 	    receipt_u64(f[3], &rc->cp.last_seq) != 0 ||
 	    receipt_unhex(f[4], rc->cp.head, SEAL_HASH_LEN) != 0 ||
 	    receipt_u64(f[5], &idx) != 0 || idx > UINT32_MAX ||

@@ -145,7 +145,8 @@ segf_skip(struct segf *f, struct seg *s, uint64_t *seg_off)
 	return 1;
 }
 
-int
+/* Returns 1 when the file holds only zero bytes from off to its end. */
+static int
 segf_zero_tail(int fd, uint64_t off)
 {
 	uint8_t blk[4096];
@@ -165,4 +166,19 @@ segf_zero_tail(int fd, uint64_t off)
 				return 0;
 		off += (uint64_t)r;
 	}
+}
+
+int
+segf_torn_tail(int fd, int err, uint64_t off, uint64_t size)
+{
+	struct seg h;
+	uint8_t hb[SEG_HDR_LEN];
+
+	if (err == REC_ETRUNC)
+		return 1;
+	if (segf_pread(fd, hb, SEG_HDR_LEN, off) == REC_OK &&
+	    seg_decode_header(hb, SEG_HDR_LEN, &h) == REC_OK &&
+	    off + SEG_HDR_LEN + h.len == size)
+		return 1;
+	return segf_zero_tail(fd, off);
 }

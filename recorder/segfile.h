@@ -48,7 +48,17 @@ int segf_skip(struct segf *f, struct seg *s, uint64_t *seg_off);
  * REC_ETRUNC (file shorter) or REC_EIO. */
 int segf_pread(int fd, void *p, size_t n, uint64_t off);
 
-/* Returns 1 when the file holds only zero bytes from off to its end. */
-int segf_zero_tail(int fd, uint64_t off);
+/*
+ * The torn-tail rule, the one every reader of a segment file applies (the
+ * journal's scan and verify_file): segf_next returned err (< 0, neither
+ * REC_EIO nor REC_ENOMEM) for the segment at off of fd, a file of size
+ * bytes.  Returns 1 when the bytes from off to the end are a torn write,
+ * the end of an append that did not reach the disk whole: the file ends
+ * inside the segment (REC_ETRUNC); or its header decodes and the segment
+ * ends exactly at the end of the file (its body was not all written, so
+ * its CRC fails); or only zero bytes follow off (space allocated but never
+ * written).  Returns 0 when they are damage, an error to report at off.
+ */
+int segf_torn_tail(int fd, int err, uint64_t off, uint64_t size);
 
 #endif

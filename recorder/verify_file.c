@@ -321,15 +321,8 @@ verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
 			break;
 		}
 		if (r < 0) {
-			struct seg h;
-			uint8_t hb[SEG_HDR_LEN];
-
 			off = sf.off;
-			if (r == REC_ETRUNC ||
-			    (segf_pread(fd, hb, SEG_HDR_LEN, off) == REC_OK &&
-			    seg_decode_header(hb, SEG_HDR_LEN, &h) == REC_OK &&
-			    off + SEG_HDR_LEN + h.len == res->file_size) ||
-			    segf_zero_tail(fd, off)) {
+			if (segf_torn_tail(fd, r, off, res->file_size)) {
 				res->tail_torn = 1;
 				break;
 			}

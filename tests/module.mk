@@ -2,7 +2,7 @@
 # (by file name prefix).  Here: test tools (tests/tools/*.c -> $(BUILD)/tools/NAME)
 # and benchmark programs (tests/bench/bench_*.c -> $(BUILD)/bench/NAME), each
 # linked with every library.
-ALL_LIBS := $(PROXY_LIB) $(POL_LIB) $(REC_LIB) $(COMMON_LIB)
+ALL_LIBS := $(PROXY_LIB) $(POL_LIB) $(RECPROTO_LIB) $(TRANSCRIPT_LIB) $(COMMON_LIB)
 TOOLS :=
 define tool_rule
 TOOLS += $(BUILD)/$(2)/$(1)

@@ -7,7 +7,10 @@ top-level folder of the tree (policy/policy.sym for libescort-policy.a).
 A list file holds one name per line; '#' starts a comment; a line
 "# internal: PREFIX" names a prefix of the library's internal names (names
 shared by the library's files but not its API, such as pol__), which are
-exported by any static archive and so allowed without being listed.
+exported by any static archive and so allowed without being listed.  A
+line "# forbidden: NAME..." names functions the library must not call (a
+NAME ending in '*' stands for every name it starts): the transcript-format
+library forbids the socket calls, so it stays a library of files only.
 
 usage: check_symbols.py BUILD        check every BUILD/libescort-*.a
        check_symbols.py --self-test  show on a small archive that the check
@@ -15,10 +18,12 @@ usage: check_symbols.py BUILD        check every BUILD/libescort-*.a
 
 Every global name that `nm -g --defined-only` finds in an archive must be
 listed or carry an internal prefix; every listed name must be exported (a
-stale list hides a name that comes back unprefixed).  Prints one line per
-problem, naming the library, the name, the object that defines it and the
-list file, then "check_symbols: N libraries, N problems".  Exit 0 when there
-is no problem, 1 when there is one, 2 on a usage error or when nm fails.
+stale list hides a name that comes back unprefixed); no name that `nm -u`
+finds used by one of its objects may be forbidden.  Prints one line per
+problem, naming the library, the name, the object that defines (or uses) it
+and the list file, then "check_symbols: N libraries, N problems".  Exit 0
+when there is no problem, 1 when there is one, 2 on a usage error or when nm
+fails.
 """
 import glob
 import os
@@ -33,8 +38,8 @@ TOOLCHAIN_PREFIXES = ("__odr_asan_gen_", "__asan_", "__ubsan_", "__sancov_")
 
 
 def read_list(path):
-    """Returns (names, internal prefixes) of a .sym file."""
-    names, prefixes = {}, []
+    """Returns (names, internal prefixes, forbidden names) of a .sym file."""
+    names, prefixes, forbidden = {}, [], []
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             text = line.strip()
@@ -42,28 +47,54 @@ def read_list(path):
                 body = text[1:].strip()
                 if body.startswith("internal:"):
                     prefixes += body[len("internal:"):].split()
+                elif body.startswith("forbidden:"):
+                    forbidden += body[len("forbidden:"):].split()
                 continue
             if text:
                 if text in names:
                     raise ValueError(f"{path}:{lineno}: '{text}' listed twice")
                 names[text] = lineno
-    return names, prefixes
+    return names, prefixes, forbidden
 
 
-def exported(archive):
-    """Returns {name: object} of the global names an archive defines."""
-    out = subprocess.run(["nm", "-g", "--defined-only", archive],
+def is_forbidden(name, forbidden):
+    """The forbidden entry that matches name, or None."""
+    for f in forbidden:
+        if name == f or (f.endswith("*") and name.startswith(f[:-1])):
+            return f
+    return None
+
+
+def nm_lines(archive, flags):
+    """Yields (object, fields of a line) of `nm FLAGS archive`."""
+    out = subprocess.run(["nm", *flags, archive],
                          capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise OSError(f"nm {archive}: {out.stderr.strip()}")
-    names, member = {}, "?"
+    member = "?"
     for line in out.stdout.splitlines():
         if line.endswith(":") and " " not in line:
             member = line[:-1]
             continue
-        parts = line.split()
+        yield member, line.split()
+
+
+def exported(archive):
+    """Returns {name: object} of the global names an archive defines."""
+    names = {}
+    for member, parts in nm_lines(archive, ("-g", "--defined-only")):
         if len(parts) == 3 and not parts[2].startswith(TOOLCHAIN_PREFIXES):
             names.setdefault(parts[2], member)
+    return names
+
+
+def referenced(archive):
+    """Returns {name: first object using it} of the names an archive's
+    objects use without defining them."""
+    names = {}
+    for member, parts in nm_lines(archive, ("-u",)):
+        if len(parts) == 2 and parts[0] in ("U", "w"):
+            names.setdefault(parts[1], member)
     return names
 
 
@@ -78,9 +109,16 @@ def check_archive(archive, symfile, report):
     """Reports each problem of one archive; returns their number."""
     lib = os.path.basename(archive)
     rel = os.path.relpath(symfile, ROOT) if symfile.startswith(ROOT + os.sep) else symfile
-    allowed, prefixes = read_list(symfile)
+    allowed, prefixes, forbidden = read_list(symfile)
     names = exported(archive)
     problems = 0
+    if forbidden:
+        for name, member in sorted(referenced(archive).items()):
+            rule = is_forbidden(name, forbidden)
+            if rule is not None:
+                report(f"{lib}: {member} calls '{name}', which {rel} forbids "
+                       f"('# forbidden: {rule}')")
+                problems += 1
     for name in sorted(names):
         if name in allowed or (prefixes and name.startswith(tuple(prefixes))):
             continue
@@ -121,6 +159,8 @@ SELF_TEST_SOURCES = {
                 "int demo__shared(void) { return helper(); }\n",
     "leak.c": "int lex(void) { return 3; }\n",
     "data.c": "int demo_table[4] = { 1 };\n",
+    "net.c": "#include <sys/socket.h>\n"
+             "int demo__net(void) { return socket(AF_INET, SOCK_STREAM, 0); }\n",
 }
 
 
@@ -144,11 +184,13 @@ def self_test():
 
         symfile = os.path.join(tmp, "demo.sym")
         with open(symfile, "w", encoding="utf-8") as f:
-            f.write("# internal: demo__\ndemo_api\ndemo_table\n")
+            f.write("# internal: demo__\n# forbidden: socket connect\n"
+                    "demo_api\ndemo_table\n")
         cases = [  # archive sources, problems expected, a word each report must hold
             (["api.c", "helper.c", "data.c"], 0, None),
             (["api.c", "helper.c", "data.c", "leak.c"], 1, "'lex'"),
             (["api.c", "helper.c"], 1, "'demo_table' is listed"),
+            (["api.c", "helper.c", "data.c", "net.c"], 1, "'socket'"),
         ]
         for i, (sources, want, word) in enumerate(cases):
             lib = archive(f"libescort-demo{i}.a", sources)

@@ -171,6 +171,9 @@ test_fields(void **state)
 	buf_free(&b);
 	assert_string_equal(rec_strerror(REC_ECRC), "CRC32C mismatch");
 	assert_string_equal(rec_strerror(1), "unknown error");
+	/* A common code passing through is named; a gap is not a code. */
+	assert_string_equal(rec_strerror(ESC_ECONFIG), "configuration error");
+	assert_string_equal(rec_strerror(-23), "unknown error");
 }
 
 int

@@ -94,7 +94,7 @@ check:
 # Each library exports only the names its NAME.sym lists, or internal ones
 # (pol__*, ...): tests/tools/check_symbols.py, first on archives it builds
 # to show that it fails where it must.
-check-symbols: $(POL_LIB) $(REC_LIB) $(PROXY_LIB)
+check-symbols: $(POL_LIB) $(REC_LIB) $(PROXY_LIB) $(COMMON_LIB)
 	python3 tests/tools/check_symbols.py --self-test
 	python3 tests/tools/check_symbols.py $(BUILD)
 

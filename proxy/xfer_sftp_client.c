@@ -201,7 +201,7 @@ forward_client_frame(struct sftp_filter *f)
 	const uint8_t *b;
 	size_t n;
 
-	b = xfer_buf_peek(&f->cp.body, &n);
+	b = buf_peek(&f->cp.body, &n);
 	if (sftp__out_put(f, &f->up, f->cp.hdr, 5) != PX_OK ||
 	    sftp__out_put(f, &f->up, b, n) != PX_OK)
 		return f->err;
@@ -313,7 +313,7 @@ sftp__client_frame(struct sftp_filter *f)
 	struct sf_handle *h;
 	uint8_t type = f->cp.type;
 
-	r.p = xfer_buf_peek(&f->cp.body, &r.n);
+	r.p = buf_peek(&f->cp.body, &r.n);
 	if (type == FXP_INIT) {
 		f->cstate = C_READY;
 		return forward_client_frame(f);
@@ -470,7 +470,7 @@ sftp__client_write_prefix(struct sftp_filter *f)
 	struct sf_req *q;
 	struct sf_handle *h;
 
-	r.p = xfer_buf_peek(&cp->body, &r.n);
+	r.p = buf_peek(&cp->body, &r.n);
 	id = sftp__rd_u32(&r);
 	hd = sftp__rd_str(&r, &hl);
 	off = sftp__rd_u64(&r);
@@ -505,13 +505,13 @@ size_t
 sftp__write_prefix_want(const struct sf_parser *cp)
 {
 	size_t have;
-	const uint8_t *b = xfer_buf_peek(&cp->body, &have);
+	const uint8_t *b = buf_peek(&cp->body, &have);
 	uint64_t want;
 
 	if (have < 8)
 		want = 8;
 	else
-		want = 8 + (uint64_t)xfer_get_u32(b + 4) + 12;
+		want = 8 + (uint64_t)buf_ld32(b + 4) + 12;
 	if (want > (uint64_t)cp->len - 1)
 		return 0;
 	return (size_t)want;

@@ -24,7 +24,7 @@ sftp__server_frame(struct sftp_filter *f)
 	struct xfer_record *rec;
 	int e = PX_OK;
 
-	r.p = xfer_buf_peek(&f->sp.body, &r.n);
+	r.p = buf_peek(&f->sp.body, &r.n);
 	if (type == FXP_VERSION) {
 		uint32_t v = sftp__rd_u32(&r);
 
@@ -203,9 +203,9 @@ sftp__server_data_prefix(struct sftp_filter *f)
 	uint64_t rest;
 	struct sf_req *q;
 
-	b = xfer_buf_peek(&sp->body, &n);
-	id = xfer_get_u32(b);
-	dlen = xfer_get_u32(b + 4);
+	b = buf_peek(&sp->body, &n);
+	id = buf_ld32(b);
+	dlen = buf_ld32(b + 4);
 	rest = (uint64_t)sp->len - 1 - 8;
 	if (dlen > rest)
 		return sftp__fail(f, PX_EINVAL,

@@ -7,6 +7,8 @@
 
 #include "common/buf.h"
 #include "common/esc_error.h"
+#include "policy/cmdline.h"
+#include "policy/policy.h"
 #include "proxy/px_error.h"
 #include "proxy/scp_watch.h"
 #include "proxy/xfer_stream.h"
@@ -49,86 +51,55 @@ words_add(struct words *w, const char *s, size_t n)
 	return PX_OK;
 }
 
-/* Splits like a POSIX shell without expansions.  Returns PX_OK, PX_ENOMEM,
- * or PX_EINVAL with *why set (unbalanced quote, shell syntax). */
+/* Splits s into plain words with the policy's command-line parser
+ * (policy/cmdline.h): quotes and backslashes removed, '#' an ordinary
+ * character; globs, braces and tildes stay literal text (the relay renders
+ * the paths quoted).  Assignment prefixes come first, as words.  Returns
+ * PX_OK, PX_ENOMEM, or PX_EINVAL with *why set: what the parser could not
+ * read (an unbalanced quote, ...), more than one command, a redirection, a
+ * variable or command substitution, or a carriage return. */
 static int
 split_words(const char *s, struct words *out, const char **why)
 {
-	char *cur;
-	size_t n = 0;
-	int in_word = 0, r = PX_OK;
+	struct pol_cmdline *c = NULL;
+	const struct pol_simple *sc;
+	size_t i;
+	int r;
 
-	if ((cur = malloc(strlen(s) + 1)) == NULL)
+	r = pol_cmdline_parse_opts(s, strlen(s), POL_PARSE_NO_COMMENTS, &c);
+	if (r == POL_E_NOMEM)
 		return PX_ENOMEM;
-	for (;;) {
-		char c = *s;
-
-		if (c == '\0' || c == ' ' || c == '\t') {
-			if (in_word && (r = words_add(out, cur, n)) != PX_OK)
-				break;
-			in_word = 0;
-			n = 0;
-			if (c == '\0')
-				break;
-			s++;
-			continue;
-		}
-		in_word = 1;
-		if (c == '\'') {
-			const char *e = strchr(s + 1, '\'');
-
-			if (e == NULL) {
-				*why = "unbalanced single quote";
-				r = PX_EINVAL;
-				break;
-			}
-			memcpy(cur + n, s + 1, (size_t)(e - s - 1));
-			n += (size_t)(e - s - 1);
-			s = e + 1;
-		} else if (c == '"') {
-			s++;
-			while (*s != '"') {
-				if (*s == '\0') {
-					*why = "unbalanced double quote";
-					r = PX_EINVAL;
-					goto out;
-				}
-				if (*s == '$' || *s == '`') {
-					*why = "shell expansion in the command";
-					r = PX_EINVAL;
-					goto out;
-				}
-				if (*s == '\\' && (s[1] == '"' || s[1] == '\\' ||
-				    s[1] == '$' || s[1] == '`'))
-					s++;
-				else if (*s == '\\' && s[1] == '\n') {
-					s += 2;
-					continue;
-				}
-				cur[n++] = *s++;
-			}
-			s++;
-		} else if (c == '\\') {
-			if (s[1] == '\0') {
-				*why = "trailing backslash";
-				r = PX_EINVAL;
-				break;
-			}
-			if (s[1] == '\n') {
-				s += 2;
-				continue;
-			}
-			cur[n++] = s[1];
-			s += 2;
-		} else if (strchr(";&|<>()$`\n\r", c) != NULL) {
-			*why = "shell syntax in the command";
-			r = PX_EINVAL;
-			break;
-		} else
-			cur[n++] = *s++;
+	if (r != 0) {
+		*why = "not a command line the proxy can read";
+		r = PX_EINVAL;
+		goto out;
 	}
+	r = PX_EINVAL;
+	if (c->nsimple == 0) {
+		r = PX_OK;
+		goto out;
+	}
+	sc = &c->simple[0];
+	if (c->nsimple > 1 || sc->sep[0] != '\0' || sc->nredirs > 0 ||
+	    strchr(s, '\r') != NULL) {
+		*why = "shell syntax in the command";
+		goto out;
+	}
+	for (i = 0; i < sc->nassign + sc->nwords; i++) {
+		const struct pol_word *w = i < sc->nassign ? &sc->assignw[i] :
+		    &sc->words[i - sc->nassign];
+
+		if (w->flags & (POL_W_VAR | POL_W_SUBST)) {
+			*why = "shell expansion in the command";
+			goto out;
+		}
+		if ((r = words_add(out, w->s, w->len)) != PX_OK)
+			goto out;
+		r = PX_EINVAL;
+	}
+	r = PX_OK;
 out:
-	free(cur);
+	pol_cmdline_free(c);
 	return r;
 }
 

@@ -187,6 +187,13 @@ buf_put(struct buf *b, const void *p, size_t n)
 
 	if (n == 0)
 		return b->view ? ESC_ESTATE : ESC_OK;
+	/* fast path: room in the block and under max (the policy's renderer
+	 * appends a byte at a time) */
+	if (!b->view && n <= b->cap - b->wpos && n <= buf_limit(b) - buf_len(b)) {
+		memcpy(b->data + b->wpos, p, n);
+		b->wpos += n;
+		return ESC_OK;
+	}
 	if ((r = buf_reserve(b, n, &d)) != ESC_OK)
 		return r;
 	memcpy(d, p, n);
@@ -196,6 +203,10 @@ buf_put(struct buf *b, const void *p, size_t n)
 int
 buf_put_u8(struct buf *b, uint8_t v)
 {
+	if (!b->view && b->cap > b->wpos && buf_len(b) < buf_limit(b)) {
+		b->data[b->wpos++] = v;
+		return ESC_OK;
+	}
 	return buf_put(b, &v, 1);
 }
 

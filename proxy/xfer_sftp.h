@@ -1,7 +1,7 @@
 /*
- * xfer_sftp: the inside of the SFTP filter (sftp_filter.h), shared by its
+ * xfer_sftp: the inside of the SFTP filter (xfer_sftp_filter.h), shared by its
  * files and by nothing else:
- *   sftp_filter.c       the public API and the byte pump (framing)
+ *   xfer_sftp_filter.c  the public API and the byte pump (framing)
  *   xfer_sftp_state.c   request and handle tables, records, replies, decoding
  *   xfer_sftp_client.c  client requests: the policy decision, tracking
  *   xfer_sftp_server.c  server replies: handles, digests, outcomes
@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
-#include "proxy/sftp_filter.h"
+#include "proxy/xfer_sftp_filter.h"
 #include "proxy/xfer_record.h"
 #include "proxy/xfer_stream.h"
 

@@ -13,7 +13,7 @@
 
 #include "proxy/px_error.h"
 #include "policy/policy.h"
-#include "proxy/scp_watch.h"
+#include "proxy/xfer_scp.h"
 
 /* ---- command lines ---------------------------------------------------- */
 

@@ -1,5 +1,5 @@
 /* sftp_filter: SFTP v3 parsed in passing; records transfers, enforces the
- * sftp mode.  The contract is in sftp_filter.h; the parts in xfer_sftp.h.
+ * sftp mode.  The contract is in xfer_sftp_filter.h; the parts in xfer_sftp.h.
  * This file: the public API and the byte pump that frames both streams. */
 #include <stdarg.h>
 #include <stdio.h>

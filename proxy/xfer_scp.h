@@ -53,7 +53,7 @@
  * watcher refuses further input with the same code; the relay should end
  * the channel, since what follows cannot be recorded faithfully.
  *
- * Integration (how the relay calls it, chan_decide.c and chan_xfer.c):
+ * Integration (how the relay calls it, chan_decide.c and xfer_chan.c):
  *   on an exec request: scp_cmd_parse(command, &cmd); NONE is an ordinary
  *     command for the exec policy; refuse INVALID; UPLOAD needs the
  *     policy's sftp upload (or both), DOWNLOAD download (or both), and the
@@ -69,8 +69,8 @@
  *     scp_watch_free(w), scp_cmd_free(&cmd).
  * The watcher buffers at most 64 KiB per direction plus one control line.
  */
-#ifndef SCP_WATCH_H
-#define SCP_WATCH_H
+#ifndef XFER_SCP_H
+#define XFER_SCP_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* scp_watch: legacy scp protocol parsed in passing, and classification of
- * scp exec command lines.  The contract is in scp_watch.h. */
+ * scp exec command lines.  The contract is in xfer_scp.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include "policy/cmdline.h"
 #include "policy/policy.h"
 #include "proxy/px_error.h"
-#include "proxy/scp_watch.h"
+#include "proxy/xfer_scp.h"
 #include "proxy/xfer_stream.h"
 
 #define SCP_LINE_MAX	8192		/* longest control or message line */

@@ -59,6 +59,68 @@ buf_ptr(const struct buf *b)
 	return b->data ? b->data + b->rpos : NULL;
 }
 
+const uint8_t *
+buf_peek(const struct buf *b, size_t *len)
+{
+	*len = b->wpos - b->rpos;
+	return b->data ? b->data + b->rpos : (const uint8_t *)"";
+}
+
+size_t
+buf_room(const struct buf *b)
+{
+	if (b->view)
+		return 0;
+	return buf_limit(b) - buf_len(b);
+}
+
+/* Ensures one byte of room after the unread bytes for a NUL, which is no
+ * content: max does not apply to it. */
+static int
+buf_nul_room(struct buf *b)
+{
+	uint8_t *nd;
+
+	if (b->view)
+		return ESC_ESTATE;
+	if (b->data != NULL && b->cap > b->wpos)
+		return ESC_OK;
+	buf_compact(b);
+	if (b->data != NULL && b->cap > b->wpos)
+		return ESC_OK;
+	if ((nd = realloc(b->data, b->wpos + 1)) == NULL)
+		return ESC_ENOMEM;
+	b->data = nd;
+	b->cap = b->wpos + 1;
+	return ESC_OK;
+}
+
+const char *
+buf_cstr(struct buf *b)
+{
+	if (buf_nul_room(b) != ESC_OK)
+		return NULL;
+	b->data[b->wpos] = '\0';
+	return (const char *)b->data + b->rpos;
+}
+
+char *
+buf_take_str(struct buf *b, size_t *len)
+{
+	size_t n = buf_len(b);
+	char *s;
+
+	if (buf_nul_room(b) != ESC_OK)
+		return NULL;
+	buf_compact(b);
+	s = (char *)b->data;
+	s[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	buf_init(b, b->max);	/* the block is the caller's now */
+	return s;
+}
+
 uint8_t *
 buf_mutable_ptr(struct buf *b)
 {
@@ -125,6 +187,13 @@ buf_put(struct buf *b, const void *p, size_t n)
 
 	if (n == 0)
 		return b->view ? ESC_ESTATE : ESC_OK;
+	/* fast path: room in the block and under max (the policy's renderer
+	 * appends a byte at a time) */
+	if (!b->view && n <= b->cap - b->wpos && n <= buf_limit(b) - buf_len(b)) {
+		memcpy(b->data + b->wpos, p, n);
+		b->wpos += n;
+		return ESC_OK;
+	}
 	if ((r = buf_reserve(b, n, &d)) != ESC_OK)
 		return r;
 	memcpy(d, p, n);
@@ -134,6 +203,10 @@ buf_put(struct buf *b, const void *p, size_t n)
 int
 buf_put_u8(struct buf *b, uint8_t v)
 {
+	if (!b->view && b->cap > b->wpos && buf_len(b) < buf_limit(b)) {
+		b->data[b->wpos++] = v;
+		return ESC_OK;
+	}
 	return buf_put(b, &v, 1);
 }
 
@@ -180,6 +253,10 @@ buf_get_bytes(struct buf *b, size_t n, const uint8_t **p)
 	if (p != NULL)
 		*p = b->data ? b->data + b->rpos : NULL;
 	b->rpos += n;
+	/* read to the end: start again at the block's start (the bytes stay
+	 * where *p points until the next append) */
+	if (b->rpos == b->wpos && !b->view)
+		b->rpos = b->wpos = 0;
 	return ESC_OK;
 }
 

@@ -51,6 +51,25 @@ size_t buf_len(const struct buf *b);
 const uint8_t *buf_ptr(const struct buf *b);
 uint8_t *buf_mutable_ptr(struct buf *b);
 
+/* Pointer to the unread bytes, never NULL (an empty buffer gives a pointer
+ * to an empty string), and their number in *len. */
+const uint8_t *buf_peek(const struct buf *b, size_t *len);
+
+/* Bytes that may still be appended before max (SIZE_MAX without a limit;
+ * 0 for a view). */
+size_t buf_room(const struct buf *b);
+
+/* Writes a NUL after the unread bytes (not counted by buf_len) and returns
+ * them as a C string, valid like buf_ptr().  NULL when out of memory or b is
+ * a view. */
+const char *buf_cstr(struct buf *b);
+
+/* Hands the unread bytes to the caller as a NUL-terminated string (free it
+ * with free()); *len, if not NULL, gets its length without the NUL.  b is
+ * left empty with no block.  An empty buffer gives an allocated "".  NULL
+ * when out of memory or b is a view (b unchanged). */
+char *buf_take_str(struct buf *b, size_t *len);
+
 /* Ensures room for n more bytes and returns a pointer to them in *p; the
  * bytes count as written at once (fill them before the next call).
  * Returns ESC_OK, ESC_ETOOBIG (over max), ESC_ENOMEM or ESC_ESTATE (view). */
@@ -78,7 +97,8 @@ int buf_get_u64(struct buf *b, uint64_t *v);
 int buf_get(struct buf *b, void *out, size_t n);
 /* Consumes n bytes and points *p at them (valid until the next change). */
 int buf_get_bytes(struct buf *b, size_t n, const uint8_t **p);
-/* Consumes n bytes. */
+/* Consumes n bytes.  A buffer read to its end starts again at the start of
+ * its block. */
 int buf_consume(struct buf *b, size_t n);
 
 /* Moves unread bytes to the start of the block to reuse consumed room. */

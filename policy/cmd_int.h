@@ -10,12 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/buf.h"
 #include "policy/cmdline.h"
-
-struct sbuf {
-	char *p;
-	size_t n, cap;
-};
 
 struct heredoc {
 	char *delim;
@@ -39,7 +35,7 @@ struct parser {
 
 /* A word being read. */
 struct wordst {
-	struct sbuf text, glob;
+	struct buf text, glob;	/* unbounded; zero-filled is empty */
 	struct pol_wseg *seg;
 	size_t nseg, segcap;
 	bool tilde_prefix;	/* still inside the ~user prefix */
@@ -51,7 +47,6 @@ struct wordst {
 };
 
 
-int pol__sb_put(struct sbuf *b, const char *p, size_t n);
 /* True when the body b[0..n) of ${...} is a form the parser accepts (see
  * cmdword.c): its meaning cannot depend on other variables' values. */
 bool pol__cmd_simple_brace_param(const char *b, size_t n);

@@ -385,8 +385,9 @@ parse_simple(struct parser *P, int term, size_t *idx)
 			continue;
 		}
 		if (sc.nwords == 0) {
-			if (!(w.flags & POL_W_QUOTED) && w.text.p && is_reserved(w.text.p)) {
-				pol__cmd_fail(P, POL_E_UNPARSABLE, start, "shell keyword '%s'", w.text.p);
+			const char *text = buf_len(&w.text) ? buf_cstr(&w.text) : NULL;
+			if (!(w.flags & POL_W_QUOTED) && text && is_reserved(text)) {
+				pol__cmd_fail(P, POL_E_UNPARSABLE, start, "shell keyword '%s'", text);
 				pol__wordst_free(&w);
 				break;
 			}

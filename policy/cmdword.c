@@ -8,42 +8,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/esc_error.h"
 #include "policy/cmd_int.h"
 #include "policy/policy.h"
 
-int
-pol__sb_put(struct sbuf *b, const char *p, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 32;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (np == NULL)
-			return POL_E_NOMEM;
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, p, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-	return 0;
-}
-
 /* Appends one byte to b.  Returns 0 or POL_E_NOMEM. */
 static int
-sb_putc(struct sbuf *b, char ch)
+sb_putc(struct buf *b, char ch)
 {
-	return pol__sb_put(b, &ch, 1);
+	return buf_put_u8(b, (uint8_t)ch) == ESC_OK ? 0 : POL_E_NOMEM;
+}
+
+/* Appends n bytes to b.  Returns 0 or POL_E_NOMEM. */
+static int
+sb_put(struct buf *b, const char *p, size_t n)
+{
+	return buf_put(b, p, n) == ESC_OK ? 0 : POL_E_NOMEM;
 }
 
 void
 pol__wordst_free(struct wordst *w)
 {
-	free(w->text.p);
-	free(w->glob.p);
+	buf_free(&w->text);
+	buf_free(&w->glob);
 	free(w->seg);
-	w->text.p = w->glob.p = NULL;
 	w->seg = NULL;
 	w->nseg = w->segcap = 0;
 }
@@ -62,22 +50,21 @@ pol__word_clear(struct pol_word *pw)
 int
 pol__wordst_take(struct wordst *w, struct pol_word *out)
 {
-	out->s = w->text.p ? w->text.p : strdup("");
-	out->len = w->text.n;
+	int r = 0;
+
+	if ((out->s = buf_take_str(&w->text, &out->len)) == NULL)
+		r = POL_E_NOMEM;
 	out->flags = w->flags;
 	out->glob = NULL;
 	out->seg = w->seg;
 	out->nseg = w->nseg;
-	w->text.p = NULL;
 	w->seg = NULL;
 	w->nseg = w->segcap = 0;
-	if (w->flags & POL_W_GLOB) {
-		out->glob = w->glob.p;
-		w->glob.p = NULL;
-	}
-	free(w->glob.p);
-	w->glob.p = NULL;
-	return out->s ? 0 : POL_E_NOMEM;
+	if ((w->flags & POL_W_GLOB) && w->glob.data != NULL &&
+	    (out->glob = buf_take_str(&w->glob, NULL)) == NULL)
+		r = POL_E_NOMEM;
+	buf_free(&w->glob);
+	return r;
 }
 
 /* Adds a segment covering the last `len` bytes of the word's text.  A
@@ -87,7 +74,7 @@ static int
 w_seg(struct wordst *w, enum pol_seg_kind kind, size_t len, bool in_dq, char open,
     size_t body, size_t blen)
 {
-	size_t off = w->text.n - len;
+	size_t off = buf_len(&w->text) - len;
 	if (w->nseg > 0 && (kind == POL_SEG_LIT || kind == POL_SEG_TILDE)) {
 		struct pol_wseg *l = &w->seg[w->nseg - 1];
 		if (l->kind == kind && l->off + l->len == off) {
@@ -172,9 +159,9 @@ w_expansion(struct parser *P, struct wordst *w, size_t start, unsigned flag, boo
 	w->assign_ok = false;
 	w->tilde_prefix = false;
 	w->any = true;
-	int r = pol__sb_put(&w->text, P->s + start, P->i - start);
+	int r = sb_put(&w->text, P->s + start, P->i - start);
 	if (r == 0)
-		r = pol__sb_put(&w->glob, P->s + start, P->i - start);
+		r = sb_put(&w->glob, P->s + start, P->i - start);
 	if (r == 0)
 		r = w_seg(w, flag == POL_W_VAR ? POL_SEG_VAR : POL_SEG_SUBST, P->i - start, in_dq,
 		    open, P->base + body, blen);
@@ -519,9 +506,9 @@ pol__cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool firs
 				w->flags |= POL_W_GLOB;
 				w->tilde_prefix = false;
 				w->assign_ok = false;
-				r = pol__sb_put(&w->text, P->s + P->i, blen);
+				r = sb_put(&w->text, P->s + P->i, blen);
 				if (r == 0)
-					r = pol__sb_put(&w->glob, P->s + P->i, blen);
+					r = sb_put(&w->glob, P->s + P->i, blen);
 				if (r == 0)
 					r = w_seg(w, POL_SEG_GLOB, blen, false, 0, 0, 0);
 				w->any = true;
@@ -557,11 +544,11 @@ pol__cmd_read_word(struct parser *P, struct wordst *w, unsigned *cons, bool firs
 		} else {
 			w->tilde_prefix = false;
 		}
-		if (ch == '=' && w->assign_ok && w->text.n > 0 && !w->is_assign) {
+		if (ch == '=' && w->assign_ok && buf_len(&w->text) > 0 && !w->is_assign) {
 			w->is_assign = true;
 			kind = POL_SEG_EQ;
 		} else if (w->assign_ok && !w->is_assign &&
-		    !(w->text.n == 0 ? is_name_start(ch) : is_name_char(ch)))
+		    !(buf_len(&w->text) == 0 ? is_name_start(ch) : is_name_char(ch)))
 			w->assign_ok = false;
 		r = kind == POL_SEG_LIT ? w_char(w, (char)ch, false) : w_special(w, (char)ch, kind);
 		P->i++;

@@ -11,13 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/esc_error.h"
 #include "policy/cmd_int.h"
 #include "policy/pol_int.h"
 
 #define RENDER_MAX_HEREDOCS 16
 
 struct render {
-	struct sbuf out;
+	struct buf out;			/* unbounded; zero-filled is empty */
 	const char *line;		/* the whole line; segment offsets index it */
 	size_t len;
 	unsigned permitted;
@@ -39,7 +40,7 @@ fail(struct render *R, int err)
 static void
 put(struct render *R, const char *s, size_t n)
 {
-	if (R->err == 0 && pol__sb_put(&R->out, s, n) != 0)
+	if (R->err == 0 && buf_put(&R->out, s, n) != ESC_OK)
 		fail(R, POL_E_NOMEM);
 }
 
@@ -115,18 +116,20 @@ render_subst(struct render *R, const struct pol_wseg *g, unsigned opts)
 		fail(&sub, POL_E_INVAL);
 	if (sub.err) {
 		fail(R, sub.err);
-		free(sub.out.p);
+		buf_free(&sub.out);
 		return;
 	}
 	const char *open = g->open == '<' ? "<(" : g->open == '>' ? ">(" : "$(";
 	if (g->in_dq)
 		bare(R, "\"", 1);
 	bare(R, open, 2);
-	put(R, sub.out.p ? sub.out.p : "", sub.out.n);
+	size_t sublen;
+	const uint8_t *subp = buf_peek(&sub.out, &sublen);
+	put(R, (const char *)subp, sublen);
 	put(R, ")", 1);
 	if (g->in_dq)
 		put(R, "\"", 1);
-	free(sub.out.p);
+	buf_free(&sub.out);
 }
 
 static bool
@@ -144,7 +147,7 @@ is_name(const char *s, size_t n)
 static void
 render_word(struct render *R, const struct pol_word *w, bool assign, unsigned opts)
 {
-	size_t start = R->out.n;
+	size_t start = buf_len(&R->out);
 	bool before_eq = assign, after_tilde = false;
 	for (size_t i = 0; i < w->nseg && R->err == 0; i++) {
 		const struct pol_wseg *g = &w->seg[i];
@@ -214,7 +217,7 @@ render_word(struct render *R, const struct pol_word *w, bool assign, unsigned op
 	if (before_eq)
 		fail(R, POL_E_INVAL);
 	close_quote(R);
-	if (R->out.n == start && R->err == 0)
+	if (buf_len(&R->out) == start && R->err == 0)
 		put(R, "''", 2);
 }
 
@@ -363,7 +366,8 @@ render_list(struct render *R, const struct pol_cmdline *c)
 		}
 	}
 	if (R->nhd > 0) {
-		if (R->out.n == 0 || R->out.p[R->out.n - 1] != '\n')
+		size_t n = buf_len(&R->out);
+		if (n == 0 || buf_ptr(&R->out)[n - 1] != '\n')
 			put(R, "\n", 1);
 		flush_heredocs(R);
 	}
@@ -379,12 +383,8 @@ pol_render(const struct pol_cmdline *c, const char *line, size_t len, unsigned p
 		return POL_E_INVAL;
 	struct render R = { .line = line, .len = len, .permitted = permitted };
 	render_list(&R, c);
-	if (R.err == 0 && R.out.p == NULL && pol__sb_put(&R.out, "", 0) != 0)
+	if (R.err == 0 && (*out = buf_take_str(&R.out, NULL)) == NULL)
 		R.err = POL_E_NOMEM;
-	if (R.err != 0) {
-		free(R.out.p);
-		return R.err;
-	}
-	*out = R.out.p;
-	return 0;
+	buf_free(&R.out);
+	return R.err;
 }

@@ -9,7 +9,7 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "proxy/chan.h"
-#include "proxy/chan_xfer.h"
+#include "proxy/xfer_chan.h"
 #include "proxy/conn.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"

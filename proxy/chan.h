@@ -75,7 +75,7 @@ struct px_chan {
 	int exit_status;
 	char exit_signal[32];
 	int exit_core;
-	/* file transfers (chan_xfer.h) */
+	/* file transfers (xfer_chan.h) */
 	struct sftp_filter *sftp;       /* "sftp" subsystem: bytes go through it */
 	struct scp_watch *scp;          /* exec scp -t/-f: watched in passing */
 	int sftp_failed;

@@ -2,7 +2,7 @@
  * exec, subsystem), recorded as a DECISION event with the verdict, the
  * command, the rule and its line, the reason and the policy hash.  An
  * allowed sftp subsystem or scp -t/-f exec gets its transfer watcher
- * (chan_xfer.h), which asks the transfer rules about every path. */
+ * (xfer_chan.h), which asks the transfer rules about every path. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +13,12 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "proxy/chan.h"
-#include "proxy/chan_xfer.h"
+#include "proxy/xfer_chan.h"
 #include "proxy/conn.h"
 #include "proxy/daemon.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
-#include "proxy/scp_watch.h"
+#include "proxy/xfer_scp.h"
 #include "proxy/worker.h"
 
 /* Records a DECISION event.  Returns PX_OK, or an error after which the

@@ -15,7 +15,7 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "proxy/chan.h"
-#include "proxy/chan_xfer.h"
+#include "proxy/xfer_chan.h"
 #include "proxy/conn_int.h"
 #include "proxy/daemon.h"
 #include "proxy/keepalive.h"

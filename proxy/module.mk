@@ -6,8 +6,9 @@ PROXY_LIB_SRC := $(filter-out proxy/main.c,$(wildcard proxy/*.c))
 PROXY_LIB     := $(BUILD)/libescort-proxy.a
 $(eval $(call lib_rule,escort-proxy,$(PROXY_LIB_SRC)))
 # libescort-xfer: the transfer parsers alone (SFTP filter, scp watcher,
-# streams and records; no I/O, no sessions), for escort-replay's extract.
-XFER_LIB_SRC := proxy/sftp_filter.c proxy/scp_watch.c $(wildcard proxy/xfer_*.c)
+# streams and records; no I/O, no sessions), for escort-replay's extract;
+# scp_watch reads command lines with libescort-policy's parser.
+XFER_LIB_SRC := $(filter-out proxy/xfer_chan.c,$(wildcard proxy/xfer_*.c))
 XFER_LIB     := $(BUILD)/libescort-xfer.a
 $(eval $(call lib_rule,escort-xfer,$(XFER_LIB_SRC)))
 $(eval $(call program,escort-proxy,$(BUILD)/obj/proxy/main.o $(PROXY_LIB) $(POL_LIB) $(RECPROTO_LIB) $(TRANSCRIPT_LIB) $(COMMON_LIB)))

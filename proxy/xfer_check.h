@@ -1,7 +1,7 @@
 /*
  * xfer_check: the policy question the SFTP filter and the scp watcher ask
  * before a path operation reaches the target.  The filters stay free of the
- * policy engine and of sessions: the relay (chan_xfer.c) answers through
+ * policy engine and of sessions: the relay (xfer_chan.c) answers through
  * policy_decide_transfer, tests may answer from a policy of their own.
  *
  * fn returns 1 to let the operation through, or 0 to refuse it, with a

@@ -1,7 +1,7 @@
 /*
- * xfer_sftp: the inside of the SFTP filter (sftp_filter.h), shared by its
+ * xfer_sftp: the inside of the SFTP filter (xfer_sftp_filter.h), shared by its
  * files and by nothing else:
- *   sftp_filter.c       the public API and the byte pump (framing)
+ *   xfer_sftp_filter.c  the public API and the byte pump (framing)
  *   xfer_sftp_state.c   request and handle tables, records, replies, decoding
  *   xfer_sftp_client.c  client requests: the policy decision, tracking
  *   xfer_sftp_server.c  server replies: handles, digests, outcomes
@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proxy/sftp_filter.h"
-#include "proxy/xfer_buf.h"
+#include "common/buf.h"
+#include "proxy/xfer_sftp_filter.h"
 #include "proxy/xfer_record.h"
 #include "proxy/xfer_stream.h"
 
@@ -90,7 +90,7 @@ struct sf_parser {
 	size_t hdr_have;
 	uint32_t len;			/* frame length after the u32 */
 	uint8_t type;
-	struct xfer_buf body;		/* collected bytes after the type */
+	struct buf body;		/* collected bytes after the type */
 	uint32_t want;			/* P_BODY: body bytes wanted */
 	uint64_t left;			/* P_STREAM/P_SKIP: frame bytes left */
 	uint64_t data_left;		/* P_STREAM: data bytes left */
@@ -108,9 +108,9 @@ struct sftp_filter {
 	struct sf_parser cp, sp;
 	enum sf_cstate cstate;
 	enum sf_sstate sstate;
-	struct xfer_buf up;		/* to the server */
-	struct xfer_buf down;		/* to the client */
-	struct xfer_buf pending;	/* replies held for a frame end */
+	struct buf up;		/* to the server */
+	struct buf down;		/* to the client */
+	struct buf pending;	/* replies held for a frame end */
 	struct sf_handle *handles;
 	size_t nhandles;
 	struct sf_req *reqs[SF_BUCKETS];
@@ -174,7 +174,7 @@ int sftp__handle_records(struct sftp_filter *f, struct sf_handle *h,
     enum xfer_outcome out, uint32_t code, const uint8_t *msg, size_t msglen);
 
 /* Appends to an output buffer. */
-int sftp__out_put(struct sftp_filter *f, struct xfer_buf *b, const void *p,
+int sftp__out_put(struct sftp_filter *f, struct buf *b, const void *p,
     size_t n);
 /* True when a reply may be inserted into the client stream now. */
 int sftp__server_at_boundary(const struct sftp_filter *f);

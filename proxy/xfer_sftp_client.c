@@ -201,7 +201,7 @@ forward_client_frame(struct sftp_filter *f)
 	const uint8_t *b;
 	size_t n;
 
-	b = xfer_buf_peek(&f->cp.body, &n);
+	b = buf_peek(&f->cp.body, &n);
 	if (sftp__out_put(f, &f->up, f->cp.hdr, 5) != PX_OK ||
 	    sftp__out_put(f, &f->up, b, n) != PX_OK)
 		return f->err;
@@ -301,19 +301,255 @@ client_extended(struct sftp_filter *f, uint32_t id, uint8_t type,
 	    name, n, NULL, 0);
 }
 
+/*
+ * Client requests by message type, in the manner of OpenSSH's sftp-server
+ * handlers[]: each entry names the type, the record kind and policy
+ * operation it stands for (where it has one), and its handler.  A handler
+ * gets the frame after its request id; it returns a PX_* code, or
+ * SF_MALFORMED when the frame is too short (answered "Malformed request").
+ * A type with no entry is answered "Operation not supported".
+ */
+#define SF_MALFORMED	1
+
+struct client_handler {
+	uint8_t type;
+	const char *name;
+	enum xfer_op xop;	/* record kind of a path operation */
+	enum pol_xfer_op pop;	/* policy operation it is decided as */
+	int (*fn)(struct sftp_filter *f, const struct client_handler *h,
+	    uint32_t id, struct rd *r);
+};
+
+/* OPEN and OPENDIR allowed: track the request (and an upload's stream). */
+static int
+client_open_track(struct sftp_filter *f, uint8_t type, uint32_t id,
+    const uint8_t *p1, size_t l1, uint32_t pflags)
+{
+	struct sf_req *q;
+
+	if ((q = sftp__req_new(id, type)) == NULL ||
+	    sftp__dup_bytes(&q->path, &q->pathlen, p1, l1) != PX_OK) {
+		sftp__req_free(q);
+		return sftp__nomem(f);
+	}
+	q->pflags = pflags;
+	if (type == FXP_OPEN && open_start(f, q) != PX_OK) {
+		sftp__req_free(q);
+		return f->err;
+	}
+	if (sftp__req_add(f, q) != PX_OK)
+		return f->err;
+	return forward_client_frame(f);
+}
+
+/* OPEN: decided as write when it may create or change the file, as read
+ * when it reads (or does neither). */
+static int
+client_open(struct sftp_filter *f, const struct client_handler *h,
+    uint32_t id, struct rd *r)
+{
+	const uint8_t *p1;
+	size_t l1;
+	uint32_t pflags;
+	int need_up, need_down, ok = 1;
+
+	p1 = sftp__rd_str(r, &l1);
+	pflags = sftp__rd_u32(r);
+	if (r->bad)
+		return SF_MALFORMED;
+	need_up = (pflags & FXF_UPLOAD) != 0;
+	need_down = (pflags & FXF_READ) || !need_up;
+	if (need_up)
+		ok = decide(f, id, POL_XFER_WRITE, p1, l1, NULL, 0);
+	if (ok == 1 && need_down)
+		ok = decide(f, id, POL_XFER_READ, p1, l1, NULL, 0);
+	if (ok != 1)
+		return ok < 0 ? ok : PX_OK;
+	return client_open_track(f, h->type, id, p1, l1, pflags);
+}
+
+/* OPENDIR: decided as list. */
+static int
+client_opendir(struct sftp_filter *f, const struct client_handler *h,
+    uint32_t id, struct rd *r)
+{
+	const uint8_t *p1;
+	size_t l1;
+	int ok;
+
+	p1 = sftp__rd_str(r, &l1);
+	if (r->bad)
+		return SF_MALFORMED;
+	if ((ok = decide(f, id, h->pop, p1, l1, NULL, 0)) != 1)
+		return ok < 0 ? ok : PX_OK;
+	return client_open_track(f, h->type, id, p1, l1, 0);
+}
+
+/* CLOSE, READ, READDIR: tracked against their handle and forwarded. */
+static int
+client_handle_req(struct sftp_filter *f, const struct client_handler *h,
+    uint32_t id, struct rd *r)
+{
+	const uint8_t *p1;
+	size_t l1;
+	uint64_t off = 0;
+	struct sf_req *q;
+
+	p1 = sftp__rd_str(r, &l1);
+	if (h->type == FXP_READ) {
+		off = sftp__rd_u64(r);
+		(void)sftp__rd_u32(r);
+	}
+	if (r->bad)
+		return SF_MALFORMED;
+	if ((q = sftp__req_new(id, h->type)) == NULL)
+		return sftp__nomem(f);
+	q->off = off;
+	q->h = sftp__handle_ref(sftp__handle_find(f, p1, l1));
+	if (sftp__req_add(f, q) != PX_OK)
+		return f->err;
+	return forward_client_frame(f);
+}
+
+/* REMOVE, MKDIR, RMDIR, SETSTAT: one path, decided and recorded. */
+static int
+client_path1(struct sftp_filter *f, const struct client_handler *h,
+    uint32_t id, struct rd *r)
+{
+	const uint8_t *p1;
+	size_t l1;
+
+	p1 = sftp__rd_str(r, &l1);
+	if (r->bad)
+		return SF_MALFORMED;
+	return client_pathop(f, id, h->type, h->xop, h->pop, p1, l1, NULL, 0);
+}
+
+/* RENAME, SYMLINK: two paths, decided and recorded. */
+static int
+client_path2(struct sftp_filter *f, const struct client_handler *h,
+    uint32_t id, struct rd *r)
+{
+	const uint8_t *p1, *p2;
+	size_t l1, l2;
+
+	p1 = sftp__rd_str(r, &l1);
+	p2 = sftp__rd_str(r, &l2);
+	if (r->bad)
+		return SF_MALFORMED;
+	return client_pathop(f, id, h->type, h->xop, h->pop, p1, l1, p2, l2);
+}
+
+/* FSETSTAT: decided on the path its handle was opened with. */
+static int
+client_fsetstat(struct sftp_filter *f, const struct client_handler *h,
+    uint32_t id, struct rd *r)
+{
+	const uint8_t *p1;
+	size_t l1;
+	struct sf_handle *hd;
+
+	p1 = sftp__rd_str(r, &l1);
+	if (r->bad)
+		return SF_MALFORMED;
+	hd = sftp__handle_find(f, p1, l1);
+	if (hd != NULL)
+		return client_pathop(f, id, h->type, h->xop, h->pop, hd->path,
+		    hd->pathlen, NULL, 0);
+	if (f->cfg.check.fn != NULL)
+		return deny(f, id, h->xop, XFER_DIR_NONE,
+		    "escort: fsetstat on a handle this proxy did not see "
+		    "opened is refused", (const uint8_t *)"(unknown handle)",
+		    16, NULL, 0);
+	return client_pathop(f, id, h->type, h->xop, h->pop,
+	    (const uint8_t *)"(unknown handle)", 16, NULL, 0);
+}
+
+/* EXTENDED: by extension name (client_extended). */
+static int
+client_ext(struct sftp_filter *f, const struct client_handler *h,
+    uint32_t id, struct rd *r)
+{
+	const uint8_t *p1;
+	size_t l1;
+
+	p1 = sftp__rd_str(r, &l1);
+	if (r->bad)
+		return SF_MALFORMED;
+	return client_extended(f, id, h->type, p1, l1, r);
+}
+
+/* LSTAT, STAT, REALPATH, READLINK: one path, decided, not recorded when
+ * allowed. */
+static int
+client_query(struct sftp_filter *f, const struct client_handler *h,
+    uint32_t id, struct rd *r)
+{
+	const uint8_t *p1;
+	size_t l1;
+
+	p1 = sftp__rd_str(r, &l1);
+	if (r->bad)
+		return SF_MALFORMED;
+	return decide_forward(f, id, h->pop, p1, l1);
+}
+
+/* FSTAT: forwarded as it is. */
+static int
+client_pass(struct sftp_filter *f, const struct client_handler *h,
+    uint32_t id, struct rd *r)
+{
+	(void)h;
+	(void)id;
+	(void)r;
+	return forward_client_frame(f);
+}
+
+/* WRITE: only here when its handle overran the prefix limit. */
+static int
+client_malformed(struct sftp_filter *f, const struct client_handler *h,
+    uint32_t id, struct rd *r)
+{
+	(void)f;
+	(void)h;
+	(void)id;
+	(void)r;
+	return SF_MALFORMED;
+}
+
+static const struct client_handler client_handlers[] = {
+	{ FXP_OPEN, "open", XFER_OP_FILE, POL_XFER_READ, client_open },
+	{ FXP_CLOSE, "close", XFER_OP_FILE, POL_XFER_READ, client_handle_req },
+	{ FXP_READ, "read", XFER_OP_FILE, POL_XFER_READ, client_handle_req },
+	{ FXP_WRITE, "write", XFER_OP_FILE, POL_XFER_WRITE, client_malformed },
+	{ FXP_LSTAT, "lstat", XFER_OP_STAT, POL_XFER_STAT, client_query },
+	{ FXP_FSTAT, "fstat", XFER_OP_STAT, POL_XFER_STAT, client_pass },
+	{ FXP_SETSTAT, "setstat", XFER_OP_SETSTAT, POL_XFER_SETSTAT, client_path1 },
+	{ FXP_FSETSTAT, "fsetstat", XFER_OP_SETSTAT, POL_XFER_SETSTAT, client_fsetstat },
+	{ FXP_OPENDIR, "opendir", XFER_OP_LISTDIR, POL_XFER_LIST, client_opendir },
+	{ FXP_READDIR, "readdir", XFER_OP_LISTDIR, POL_XFER_LIST, client_handle_req },
+	{ FXP_REMOVE, "remove", XFER_OP_REMOVE, POL_XFER_REMOVE, client_path1 },
+	{ FXP_MKDIR, "mkdir", XFER_OP_MKDIR, POL_XFER_MKDIR, client_path1 },
+	{ FXP_RMDIR, "rmdir", XFER_OP_RMDIR, POL_XFER_RMDIR, client_path1 },
+	{ FXP_REALPATH, "realpath", XFER_OP_REALPATH, POL_XFER_REALPATH, client_query },
+	{ FXP_STAT, "stat", XFER_OP_STAT, POL_XFER_STAT, client_query },
+	{ FXP_RENAME, "rename", XFER_OP_RENAME, POL_XFER_RENAME, client_path2 },
+	{ FXP_READLINK, "readlink", XFER_OP_READLINK, POL_XFER_READLINK, client_query },
+	{ FXP_SYMLINK, "symlink", XFER_OP_SYMLINK, POL_XFER_SYMLINK, client_path2 },
+	{ FXP_EXTENDED, "extended", XFER_OP_EXTENDED, POL_XFER_WRITE, client_ext },
+};
+
 /* Handles one complete client frame (all but WRITE). */
 int
 sftp__client_frame(struct sftp_filter *f)
 {
 	struct rd r = { 0 };
-	const uint8_t *p1, *p2;
-	size_t l1, l2;
-	uint32_t id, pflags;
-	struct sf_req *q;
-	struct sf_handle *h;
+	uint32_t id;
 	uint8_t type = f->cp.type;
+	size_t i;
+	int rc;
 
-	r.p = xfer_buf_peek(&f->cp.body, &r.n);
+	r.p = buf_peek(&f->cp.body, &r.n);
 	if (type == FXP_INIT) {
 		f->cstate = C_READY;
 		return forward_client_frame(f);
@@ -324,136 +560,15 @@ sftp__client_frame(struct sftp_filter *f)
 		    "sftp client: frame of type %u at "
 		    "byte %llu has no request id", type,
 		    (unsigned long long)f->cp.frame_pos);
-
-	switch (type) {
-	case FXP_OPEN:
-		p1 = sftp__rd_str(&r, &l1);
-		pflags = sftp__rd_u32(&r);
-		if (r.bad)
+	for (i = 0; i < sizeof(client_handlers) / sizeof(client_handlers[0]); i++)
+		if (client_handlers[i].type == type)
 			break;
-		{
-			int need_up = (pflags & FXF_UPLOAD) != 0;
-			int need_down = (pflags & FXF_READ) || !need_up;
-			int ok = 1;
-
-			if (need_up)
-				ok = decide(f, id, POL_XFER_WRITE, p1, l1, NULL, 0);
-			if (ok == 1 && need_down)
-				ok = decide(f, id, POL_XFER_READ, p1, l1, NULL, 0);
-			if (ok != 1)
-				return ok < 0 ? ok : PX_OK;
-		}
-		/* FALLTHROUGH */
-	case FXP_OPENDIR:
-		if (type == FXP_OPENDIR) {
-			int ok;
-
-			p1 = sftp__rd_str(&r, &l1);
-			pflags = 0;
-			if (r.bad)
-				break;
-			if ((ok = decide(f, id, POL_XFER_LIST, p1, l1, NULL, 0)) != 1)
-				return ok < 0 ? ok : PX_OK;
-		}
-		if ((q = sftp__req_new(id, type)) == NULL ||
-		    sftp__dup_bytes(&q->path, &q->pathlen, p1, l1) != PX_OK) {
-			sftp__req_free(q);
-			return sftp__nomem(f);
-		}
-		q->pflags = pflags;
-		if (type == FXP_OPEN && open_start(f, q) != PX_OK) {
-			sftp__req_free(q);
-			return f->err;
-		}
-		if (sftp__req_add(f, q) != PX_OK)
-			return f->err;
-		return forward_client_frame(f);
-	case FXP_CLOSE:
-	case FXP_READ:
-	case FXP_READDIR:
-		p1 = sftp__rd_str(&r, &l1);
-		if (type == FXP_READ) {
-			uint64_t off = sftp__rd_u64(&r);
-
-			(void)sftp__rd_u32(&r);
-			if (r.bad)
-				break;
-			if ((q = sftp__req_new(id, type)) == NULL)
-				return sftp__nomem(f);
-			q->off = off;
-		} else {
-			if (r.bad)
-				break;
-			if ((q = sftp__req_new(id, type)) == NULL)
-				return sftp__nomem(f);
-		}
-		q->h = sftp__handle_ref(sftp__handle_find(f, p1, l1));
-		if (sftp__req_add(f, q) != PX_OK)
-			return f->err;
-		return forward_client_frame(f);
-	case FXP_REMOVE:
-	case FXP_MKDIR:
-	case FXP_RMDIR:
-	case FXP_SETSTAT:
-		p1 = sftp__rd_str(&r, &l1);
-		if (r.bad)
-			break;
-		return client_pathop(f, id, type,
-		    type == FXP_REMOVE ? XFER_OP_REMOVE :
-		    type == FXP_MKDIR ? XFER_OP_MKDIR :
-		    type == FXP_RMDIR ? XFER_OP_RMDIR : XFER_OP_SETSTAT,
-		    type == FXP_REMOVE ? POL_XFER_REMOVE :
-		    type == FXP_MKDIR ? POL_XFER_MKDIR :
-		    type == FXP_RMDIR ? POL_XFER_RMDIR : POL_XFER_SETSTAT,
-		    p1, l1, NULL, 0);
-	case FXP_FSETSTAT:
-		p1 = sftp__rd_str(&r, &l1);
-		if (r.bad)
-			break;
-		h = sftp__handle_find(f, p1, l1);
-		if (h != NULL)
-			return client_pathop(f, id, type, XFER_OP_SETSTAT,
-			    POL_XFER_SETSTAT, h->path, h->pathlen, NULL, 0);
-		if (f->cfg.check.fn != NULL)
-			return deny(f, id, XFER_OP_SETSTAT, XFER_DIR_NONE,
-			    "escort: fsetstat on a handle this proxy did not see "
-			    "opened is refused", (const uint8_t *)"(unknown handle)",
-			    16, NULL, 0);
-		return client_pathop(f, id, type, XFER_OP_SETSTAT,
-		    POL_XFER_SETSTAT, (const uint8_t *)"(unknown handle)", 16,
-		    NULL, 0);
-	case FXP_RENAME:
-	case FXP_SYMLINK:
-		p1 = sftp__rd_str(&r, &l1);
-		p2 = sftp__rd_str(&r, &l2);
-		if (r.bad)
-			break;
-		return client_pathop(f, id, type, type == FXP_RENAME ?
-		    XFER_OP_RENAME : XFER_OP_SYMLINK, type == FXP_RENAME ?
-		    POL_XFER_RENAME : POL_XFER_SYMLINK, p1, l1, p2, l2);
-	case FXP_EXTENDED:
-		p1 = sftp__rd_str(&r, &l1);
-		if (r.bad)
-			break;
-		return client_extended(f, id, type, p1, l1, &r);
-	case FXP_WRITE:		/* only here when its handle overran */
-		break;
-	case FXP_LSTAT:
-	case FXP_STAT:
-	case FXP_REALPATH:
-	case FXP_READLINK:
-		p1 = sftp__rd_str(&r, &l1);
-		if (r.bad)
-			break;
-		return decide_forward(f, id, type == FXP_REALPATH ?
-		    POL_XFER_REALPATH : type == FXP_READLINK ? POL_XFER_READLINK :
-		    POL_XFER_STAT, p1, l1);
-	case FXP_FSTAT:
-		return forward_client_frame(f);
-	default:
+	if (i == sizeof(client_handlers) / sizeof(client_handlers[0]))
 		return sftp__reply_status(f, id, FX_OP_UNSUPPORTED,
 		    "Operation not supported by escort");
-	}
+	rc = client_handlers[i].fn(f, &client_handlers[i], id, &r);
+	if (rc != SF_MALFORMED)
+		return rc;
 	return sftp__reply_status(f, id, FX_BAD_MESSAGE, "Malformed request");
 }
 
@@ -470,7 +585,7 @@ sftp__client_write_prefix(struct sftp_filter *f)
 	struct sf_req *q;
 	struct sf_handle *h;
 
-	r.p = xfer_buf_peek(&cp->body, &r.n);
+	r.p = buf_peek(&cp->body, &r.n);
 	id = sftp__rd_u32(&r);
 	hd = sftp__rd_str(&r, &hl);
 	off = sftp__rd_u64(&r);
@@ -505,13 +620,13 @@ size_t
 sftp__write_prefix_want(const struct sf_parser *cp)
 {
 	size_t have;
-	const uint8_t *b = xfer_buf_peek(&cp->body, &have);
+	const uint8_t *b = buf_peek(&cp->body, &have);
 	uint64_t want;
 
 	if (have < 8)
 		want = 8;
 	else
-		want = 8 + (uint64_t)xfer_get_u32(b + 4) + 12;
+		want = 8 + (uint64_t)buf_ld32(b + 4) + 12;
 	if (want > (uint64_t)cp->len - 1)
 		return 0;
 	return (size_t)want;

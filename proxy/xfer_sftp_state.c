@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/esc_error.h"
 #include "proxy/px_error.h"
 #include "proxy/xfer_sftp.h"
 
@@ -268,10 +269,10 @@ sftp__handle_records(struct sftp_filter *f, struct sf_handle *h,
 /* ---- output ----------------------------------------------------------- */
 
 int
-sftp__out_put(struct sftp_filter *f, struct xfer_buf *b, const void *p,
+sftp__out_put(struct sftp_filter *f, struct buf *b, const void *p,
     size_t n)
 {
-	if (xfer_buf_put(b, p, n) != PX_OK)
+	if (buf_put(b, p, n) != PX_OK)
 		return sftp__nomem(f);
 	return PX_OK;
 }
@@ -289,7 +290,7 @@ int
 sftp__reply_status(struct sftp_filter *f, uint32_t id, uint32_t code,
     const char *msg)
 {
-	struct xfer_buf *b = sftp__server_at_boundary(f) ? &f->down :
+	struct buf *b = sftp__server_at_boundary(f) ? &f->down :
 	    &f->pending;
 	size_t mlen = strlen(msg);
 	uint8_t hdr[13];
@@ -301,11 +302,15 @@ sftp__reply_status(struct sftp_filter *f, uint32_t id, uint32_t code,
 	hdr[5] = id >> 24; hdr[6] = id >> 16; hdr[7] = id >> 8; hdr[8] = id;
 	hdr[9] = code >> 24; hdr[10] = code >> 16; hdr[11] = code >> 8;
 	hdr[12] = code;
-	if (xfer_buf_avail(b) < len + 4)
+	if (buf_room(b) < len + 4)
 		r = PX_EFULL;
-	else if ((r = xfer_buf_put(b, hdr, sizeof(hdr))) == PX_OK &&
-	    (r = xfer_buf_put_str(b, msg, mlen)) == PX_OK)
-		r = xfer_buf_put_str(b, "en", 2);
+	else if (buf_put(b, hdr, sizeof(hdr)) != ESC_OK ||
+	    buf_put_u32(b, (uint32_t)mlen) != ESC_OK ||
+	    buf_put(b, msg, mlen) != ESC_OK ||
+	    buf_put_u32(b, 2) != ESC_OK || buf_put(b, "en", 2) != ESC_OK)
+		r = PX_ENOMEM;
+	else
+		r = PX_OK;
 	if (r == PX_EFULL)
 		return sftp__fail(f, PX_EINVAL,
 		    "sftp client: more than %u bytes of "
@@ -323,12 +328,12 @@ sftp__flush_pending(struct sftp_filter *f)
 
 	if (!sftp__server_at_boundary(f))
 		return PX_OK;
-	p = xfer_buf_peek(&f->pending, &n);
+	p = buf_peek(&f->pending, &n);
 	if (n == 0)
 		return PX_OK;
 	if (sftp__out_put(f, &f->down, p, n) != PX_OK)
 		return f->err;
-	xfer_buf_reset(&f->pending);
+	buf_reset(&f->pending);
 	return PX_OK;
 }
 
@@ -344,7 +349,7 @@ sftp__rd_u32(struct rd *r)
 		r->bad = 1;
 		return 0;
 	}
-	v = xfer_get_u32(r->p + r->off);
+	v = buf_ld32(r->p + r->off);
 	r->off += 4;
 	return v;
 }
@@ -358,7 +363,7 @@ sftp__rd_u64(struct rd *r)
 		r->bad = 1;
 		return 0;
 	}
-	v = xfer_get_u64(r->p + r->off);
+	v = buf_ld64(r->p + r->off);
 	r->off += 8;
 	return v;
 }

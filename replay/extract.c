@@ -5,7 +5,7 @@
  * file (uploads up to the proxy's FileContentLimit).  Otherwise the file is
  * rebuilt from the raw bytes of its channel (INPUT to the target, OUTPUT
  * from it), which the recording holds whole: the proxy's own transfer
- * parsers (sftp_filter.h, scp_watch.h, built into libescort-xfer) follow
+ * parsers (xfer_sftp_filter.h, xfer_scp.h, built into libescort-xfer) follow
  * the stream again, and their tap hands over the transfer's bytes in offset
  * order.  The transfer is found as the K-th start record of its channel,
  * since the parsers number starts in the same order the proxy did.  Either
@@ -20,8 +20,8 @@
 #include <openssl/evp.h>
 
 #include "proxy/px_error.h"
-#include "proxy/scp_watch.h"
-#include "proxy/sftp_filter.h"
+#include "proxy/xfer_scp.h"
+#include "proxy/xfer_sftp_filter.h"
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"

@@ -1,8 +1,10 @@
 # replay/: escort-replay, reading recordings through libescort-transcript (the
 # format library, no sockets), and libescort-xfer (the proxy's transfer
-# parsers) to rebuild files.  It uses nothing of libescort-policy nor of the
-# recorder protocol and links neither.  Tests by name: test_replay_*.
+# parsers) to rebuild files; libescort-xfer reads scp command lines with
+# libescort-policy's command-line parser, so that is linked too.  It uses
+# nothing of the recorder protocol and does not link it.  Tests by name:
+# test_replay_*.
 REPLAY_SRC := $(wildcard replay/*.c)
-$(eval $(call program,escort-replay,$(patsubst %.c,$(BUILD)/obj/%.o,$(REPLAY_SRC)) $(XFER_LIB) $(TRANSCRIPT_LIB) $(COMMON_LIB)))
+$(eval $(call program,escort-replay,$(patsubst %.c,$(BUILD)/obj/%.o,$(REPLAY_SRC)) $(XFER_LIB) $(POL_LIB) $(TRANSCRIPT_LIB) $(COMMON_LIB)))
 $(foreach t,$(basename $(notdir $(wildcard tests/unit/test_replay_*.c))),\
   $(eval $(call unit_test,$(t),$(TRANSCRIPT_LIB) $(COMMON_LIB))))

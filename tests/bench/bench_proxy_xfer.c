@@ -24,8 +24,8 @@
 #include <openssl/evp.h>
 
 #include "proxy/px_error.h"
-#include "proxy/scp_watch.h"
-#include "proxy/sftp_filter.h"
+#include "proxy/xfer_scp.h"
+#include "proxy/xfer_sftp_filter.h"
 
 #define BLOCK		32768u
 #define INFLIGHT	64u

@@ -15,7 +15,7 @@
 
 #include "policy/policy.h"
 #include "proxy/px_error.h"
-#include "proxy/scp_watch.h"
+#include "proxy/xfer_scp.h"
 
 /* The transfer rules of a real policy (settings bit 3): paths under /etc,
  * anything ending in /secret and /t/a* (approve) are refused. */

@@ -14,7 +14,7 @@
 
 #include "policy/policy.h"
 #include "proxy/px_error.h"
-#include "proxy/sftp_filter.h"
+#include "proxy/xfer_sftp_filter.h"
 
 /* The transfer rules of a real policy (settings bit 3): paths under /etc,
  * anything ending in /secret and /t/a* (approve) are refused. */

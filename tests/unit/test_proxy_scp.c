@@ -13,7 +13,7 @@
 
 #include "proxy/px_error.h"
 #include "policy/policy.h"
-#include "proxy/scp_watch.h"
+#include "proxy/xfer_scp.h"
 
 /* ---- command lines ---------------------------------------------------- */
 
@@ -33,6 +33,14 @@ test_cmd_classify(void **state)
 		{ "/usr/bin/scp -f /etc/hosts", SCP_CMD_NONE, NULL, 0, 0 },
 		{ "./scp -f /etc/hosts", SCP_CMD_NONE, NULL, 0, 0 },
 		{ "'scp' -f /etc/hosts", SCP_CMD_DOWNLOAD, "/etc/hosts", 0, 0 },
+		/* split by the policy's parser: '#' is no comment, an
+		 * assignment prefix is a command, a continuation inside a word
+		 * is refused */
+		{ "scp -t #x", SCP_CMD_UPLOAD, "#x", 0, 0 },
+		{ "scp -t '/a b' \\\n", SCP_CMD_UPLOAD, "/a b", 0, 0 },
+		{ "X=1 scp -t /a", SCP_CMD_NONE, NULL, 0, 0 },
+		{ "scp -t /a\\\nb", SCP_CMD_INVALID, NULL, 0, 0 },
+		{ "scp -t \"$HOME\"", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -f -- -odd-name", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t -- -f", SCP_CMD_INVALID, NULL, 0, 0 },
 		{ "scp -t -f", SCP_CMD_INVALID, NULL, 0, 0 },

@@ -29,7 +29,7 @@
 
 #include "proxy/px_error.h"
 #include "tests/unit/live_files.h"
-#include "proxy/scp_watch.h"
+#include "proxy/xfer_scp.h"
 
 /* ---- the relay -------------------------------------------------------- */
 

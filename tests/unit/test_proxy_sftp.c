@@ -12,7 +12,7 @@
 
 #include "policy/policy.h"
 #include "proxy/px_error.h"
-#include "proxy/sftp_filter.h"
+#include "proxy/xfer_sftp_filter.h"
 
 /* ---- packet building -------------------------------------------------- */
 

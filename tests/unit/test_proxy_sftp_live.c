@@ -28,7 +28,7 @@
 
 #include "proxy/px_error.h"
 #include "tests/unit/live_files.h"
-#include "proxy/sftp_filter.h"
+#include "proxy/xfer_sftp_filter.h"
 
 #define SFTP_SERVER	"/usr/lib/openssh/sftp-server"
 

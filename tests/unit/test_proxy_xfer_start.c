@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "proxy/px_error.h"
-#include "proxy/scp_watch.h"
-#include "proxy/sftp_filter.h"
+#include "proxy/xfer_scp.h"
+#include "proxy/xfer_sftp_filter.h"
 
 struct pk {
 	uint8_t b[4096];

@@ -88,8 +88,8 @@
  * Feed bytes before forwarding anything else of the same channel: the
  * filter's output is the only thing to forward.
  */
-#ifndef SFTP_FILTER_H
-#define SFTP_FILTER_H
+#ifndef XFER_SFTP_FILTER_H
+#define XFER_SFTP_FILTER_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* sftp_filter: SFTP v3 parsed in passing; records transfers, enforces the
- * sftp mode.  The contract is in sftp_filter.h; the parts in xfer_sftp.h.
+ * sftp mode.  The contract is in xfer_sftp_filter.h; the parts in xfer_sftp.h.
  * This file: the public API and the byte pump that frames both streams. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,10 +16,10 @@ static size_t
 collect(struct sftp_filter *f, struct sf_parser *ps, const uint8_t *p,
     size_t n, size_t want)
 {
-	size_t have = ps->body.len, k;
+	size_t have = buf_len(&ps->body), k;
 
 	k = want - have < n ? want - have : n;
-	if (xfer_buf_put(&ps->body, p, k) != PX_OK) {
+	if (buf_put(&ps->body, p, k) != PX_OK) {
 		sftp__nomem(f);
 		return 0;
 	}
@@ -46,9 +46,9 @@ pump(struct sftp_filter *f, int client, const uint8_t *p, size_t n)
 			p += k; n -= k; ps->pos += k;
 			if (ps->hdr_have < 5)
 				break;
-			ps->len = xfer_get_u32(ps->hdr);
+			ps->len = buf_ld32(ps->hdr);
 			ps->type = ps->hdr[4];
-			xfer_buf_reset(&ps->body);
+			buf_reset(&ps->body);
 			if (ps->len == 0 || ps->len > f->cfg.max_frame)
 				return sftp__fail(f, PX_EINVAL,
 				    "sftp %s: frame of %u "
@@ -127,7 +127,7 @@ pump(struct sftp_filter *f, int client, const uint8_t *p, size_t n)
 			return f->err;
 
 		/* frame completions */
-		if (ps->st == P_BODY && ps->body.len == ps->want) {
+		if (ps->st == P_BODY && buf_len(&ps->body) == ps->want) {
 			int e = client ? sftp__client_frame(f) :
 			    sftp__server_frame(f);
 
@@ -137,7 +137,7 @@ pump(struct sftp_filter *f, int client, const uint8_t *p, size_t n)
 				return e;
 		} else if (ps->st == P_PREFIX) {
 			want = client ? sftp__write_prefix_want(ps) : 8;
-			if (want != 0 && ps->body.len == want) {
+			if (want != 0 && buf_len(&ps->body) == want) {
 				int e = client ? sftp__client_write_prefix(f) :
 				    sftp__server_data_prefix(f);
 
@@ -193,11 +193,11 @@ sftp_filter_new(const struct sftp_filter_config *cfg)
 		f->cfg.max_requests = 16384;
 	if (f->cfg.max_handles == 0)
 		f->cfg.max_handles = 1024;
-	xfer_buf_init(&f->cp.body, 0);
-	xfer_buf_init(&f->sp.body, 0);
-	xfer_buf_init(&f->up, 0);
-	xfer_buf_init(&f->down, 0);
-	xfer_buf_init(&f->pending, SF_PENDING_MAX);
+	buf_init(&f->cp.body, 0);
+	buf_init(&f->sp.body, 0);
+	buf_init(&f->up, 0);
+	buf_init(&f->down, 0);
+	buf_init(&f->pending, SF_PENDING_MAX);
 	xfer_queue_init(&f->records);
 	return f;
 }
@@ -227,11 +227,11 @@ sftp_filter_free(struct sftp_filter *f)
 	if (f == NULL)
 		return;
 	drop_state(f);
-	xfer_buf_free(&f->cp.body);
-	xfer_buf_free(&f->sp.body);
-	xfer_buf_free(&f->up);
-	xfer_buf_free(&f->down);
-	xfer_buf_free(&f->pending);
+	buf_free(&f->cp.body);
+	buf_free(&f->sp.body);
+	buf_free(&f->up);
+	buf_free(&f->down);
+	buf_free(&f->pending);
 	xfer_queue_clear(&f->records);
 	free(f);
 }
@@ -261,25 +261,25 @@ sftp_filter_server(struct sftp_filter *f, const void *data, size_t n)
 const uint8_t *
 sftp_filter_upstream(struct sftp_filter *f, size_t *len)
 {
-	return xfer_buf_peek(&f->up, len);
+	return buf_peek(&f->up, len);
 }
 
 void
 sftp_filter_upstream_consume(struct sftp_filter *f, size_t n)
 {
-	xfer_buf_consume(&f->up, n);
+	(void)buf_consume(&f->up, n < buf_len(&f->up) ? n : buf_len(&f->up));
 }
 
 const uint8_t *
 sftp_filter_downstream(struct sftp_filter *f, size_t *len)
 {
-	return xfer_buf_peek(&f->down, len);
+	return buf_peek(&f->down, len);
 }
 
 void
 sftp_filter_downstream_consume(struct sftp_filter *f, size_t n)
 {
-	xfer_buf_consume(&f->down, n);
+	(void)buf_consume(&f->down, n < buf_len(&f->down) ? n : buf_len(&f->down));
 }
 
 struct xfer_record *

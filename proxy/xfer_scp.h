@@ -9,11 +9,13 @@
  *    download (`scp -f PATH`), with which options.  Only the program word
  *    exactly "scp" (after quote removal; not /usr/bin/scp) with an option
  *    word holding t or f is a transfer; anything else is SCP_CMD_NONE, a
- *    command for the exec policy.  The line is split as a POSIX shell would
- *    (quotes, backslashes); the options -t -f -r -d -p -v -q may come in
- *    any order and bundles (`scp -v -r -pt -- /tmp`).  Anything a shell
- *    would treat specially outside quotes (; & | < > ( ) $ ` newline) makes
- *    the line SCP_CMD_INVALID, as do other options, both -t and -f, no
+ *    command for the exec policy.  The line is split into words by the
+ *    policy's command-line parser (policy/cmdline.h: quotes, backslashes;
+ *    '#' is no comment); the options -t -f -r -d -p -v -q may come in any
+ *    order and bundles (`scp -v -r -pt -- /tmp`).  Anything a shell would
+ *    run or expand outside quotes (; & | < > ( ) $ ` newline), a carriage
+ *    return, or a line the parser cannot read makes the line
+ *    SCP_CMD_INVALID, as do other options, both -t and -f, no
  *    path, more than one path, an empty path or one starting with '-': the
  *    relay refuses those.
  *
@@ -51,7 +53,7 @@
  * watcher refuses further input with the same code; the relay should end
  * the channel, since what follows cannot be recorded faithfully.
  *
- * Integration (how the relay calls it, chan_decide.c and chan_xfer.c):
+ * Integration (how the relay calls it, chan_decide.c and xfer_chan.c):
  *   on an exec request: scp_cmd_parse(command, &cmd); NONE is an ordinary
  *     command for the exec policy; refuse INVALID; UPLOAD needs the
  *     policy's sftp upload (or both), DOWNLOAD download (or both), and the
@@ -67,8 +69,8 @@
  *     scp_watch_free(w), scp_cmd_free(&cmd).
  * The watcher buffers at most 64 KiB per direction plus one control line.
  */
-#ifndef SCP_WATCH_H
-#define SCP_WATCH_H
+#ifndef XFER_SCP_H
+#define XFER_SCP_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,13 +1,16 @@
 /* scp_watch: legacy scp protocol parsed in passing, and classification of
- * scp exec command lines.  The contract is in scp_watch.h. */
+ * scp exec command lines.  The contract is in xfer_scp.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
+#include "common/esc_error.h"
+#include "policy/cmdline.h"
+#include "policy/policy.h"
 #include "proxy/px_error.h"
-#include "proxy/scp_watch.h"
-#include "proxy/xfer_buf.h"
+#include "proxy/xfer_scp.h"
 #include "proxy/xfer_stream.h"
 
 #define SCP_LINE_MAX	8192		/* longest control or message line */
@@ -48,86 +51,55 @@ words_add(struct words *w, const char *s, size_t n)
 	return PX_OK;
 }
 
-/* Splits like a POSIX shell without expansions.  Returns PX_OK, PX_ENOMEM,
- * or PX_EINVAL with *why set (unbalanced quote, shell syntax). */
+/* Splits s into plain words with the policy's command-line parser
+ * (policy/cmdline.h): quotes and backslashes removed, '#' an ordinary
+ * character; globs, braces and tildes stay literal text (the relay renders
+ * the paths quoted).  Assignment prefixes come first, as words.  Returns
+ * PX_OK, PX_ENOMEM, or PX_EINVAL with *why set: what the parser could not
+ * read (an unbalanced quote, ...), more than one command, a redirection, a
+ * variable or command substitution, or a carriage return. */
 static int
 split_words(const char *s, struct words *out, const char **why)
 {
-	char *cur;
-	size_t n = 0;
-	int in_word = 0, r = PX_OK;
+	struct pol_cmdline *c = NULL;
+	const struct pol_simple *sc;
+	size_t i;
+	int r;
 
-	if ((cur = malloc(strlen(s) + 1)) == NULL)
+	r = pol_cmdline_parse_opts(s, strlen(s), POL_PARSE_NO_COMMENTS, &c);
+	if (r == POL_E_NOMEM)
 		return PX_ENOMEM;
-	for (;;) {
-		char c = *s;
-
-		if (c == '\0' || c == ' ' || c == '\t') {
-			if (in_word && (r = words_add(out, cur, n)) != PX_OK)
-				break;
-			in_word = 0;
-			n = 0;
-			if (c == '\0')
-				break;
-			s++;
-			continue;
-		}
-		in_word = 1;
-		if (c == '\'') {
-			const char *e = strchr(s + 1, '\'');
-
-			if (e == NULL) {
-				*why = "unbalanced single quote";
-				r = PX_EINVAL;
-				break;
-			}
-			memcpy(cur + n, s + 1, (size_t)(e - s - 1));
-			n += (size_t)(e - s - 1);
-			s = e + 1;
-		} else if (c == '"') {
-			s++;
-			while (*s != '"') {
-				if (*s == '\0') {
-					*why = "unbalanced double quote";
-					r = PX_EINVAL;
-					goto out;
-				}
-				if (*s == '$' || *s == '`') {
-					*why = "shell expansion in the command";
-					r = PX_EINVAL;
-					goto out;
-				}
-				if (*s == '\\' && (s[1] == '"' || s[1] == '\\' ||
-				    s[1] == '$' || s[1] == '`'))
-					s++;
-				else if (*s == '\\' && s[1] == '\n') {
-					s += 2;
-					continue;
-				}
-				cur[n++] = *s++;
-			}
-			s++;
-		} else if (c == '\\') {
-			if (s[1] == '\0') {
-				*why = "trailing backslash";
-				r = PX_EINVAL;
-				break;
-			}
-			if (s[1] == '\n') {
-				s += 2;
-				continue;
-			}
-			cur[n++] = s[1];
-			s += 2;
-		} else if (strchr(";&|<>()$`\n\r", c) != NULL) {
-			*why = "shell syntax in the command";
-			r = PX_EINVAL;
-			break;
-		} else
-			cur[n++] = *s++;
+	if (r != 0) {
+		*why = "not a command line the proxy can read";
+		r = PX_EINVAL;
+		goto out;
 	}
+	r = PX_EINVAL;
+	if (c->nsimple == 0) {
+		r = PX_OK;
+		goto out;
+	}
+	sc = &c->simple[0];
+	if (c->nsimple > 1 || sc->sep[0] != '\0' || sc->nredirs > 0 ||
+	    strchr(s, '\r') != NULL) {
+		*why = "shell syntax in the command";
+		goto out;
+	}
+	for (i = 0; i < sc->nassign + sc->nwords; i++) {
+		const struct pol_word *w = i < sc->nassign ? &sc->assignw[i] :
+		    &sc->words[i - sc->nassign];
+
+		if (w->flags & (POL_W_VAR | POL_W_SUBST)) {
+			*why = "shell expansion in the command";
+			goto out;
+		}
+		if ((r = words_add(out, w->s, w->len)) != PX_OK)
+			goto out;
+		r = PX_EINVAL;
+	}
+	r = PX_OK;
 out:
-	free(cur);
+	pol_cmdline_free(c);
 	return r;
 }
 
@@ -247,30 +219,30 @@ nomem:
  * name the home, where the command starts: they become "." and a relative
  * path, as the remote shell would have expanded them. */
 static int
-put_quoted(struct xfer_buf *b, const char *s)
+put_quoted(struct buf *b, const char *s)
 {
 	if (strcmp(s, "~") == 0 || strcmp(s, "~/") == 0)
 		s = ".";
 	else if (strncmp(s, "~/", 2) == 0)
 		s += 2;
-	if (xfer_buf_put(b, "'", 1) != PX_OK)
+	if (buf_put(b, "'", 1) != PX_OK)
 		return PX_ENOMEM;
-	if (*s == '-' && xfer_buf_put(b, "./", 2) != PX_OK)
+	if (*s == '-' && buf_put(b, "./", 2) != PX_OK)
 		return PX_ENOMEM;	/* "~/-x" is the file -x, never an option */
 	for (; *s; s++) {
 		if (*s == '\'') {
-			if (xfer_buf_put(b, "'\\''", 4) != PX_OK)
+			if (buf_put(b, "'\\''", 4) != PX_OK)
 				return PX_ENOMEM;
-		} else if (xfer_buf_put(b, s, 1) != PX_OK)
+		} else if (buf_put(b, s, 1) != PX_OK)
 			return PX_ENOMEM;
 	}
-	return xfer_buf_put(b, "'", 1) == PX_OK ? PX_OK : PX_ENOMEM;
+	return buf_put(b, "'", 1) == PX_OK ? PX_OK : PX_ENOMEM;
 }
 
 int
 scp_cmd_render(const struct scp_cmd *c, char **out)
 {
-	struct xfer_buf b;
+	struct buf b;
 	const uint8_t *p;
 	size_t n, i;
 	int r = PX_OK;
@@ -278,26 +250,26 @@ scp_cmd_render(const struct scp_cmd *c, char **out)
 	*out = NULL;
 	if (c->kind != SCP_CMD_UPLOAD && c->kind != SCP_CMD_DOWNLOAD)
 		return PX_EINVAL;
-	xfer_buf_init(&b, 0);
-	if (xfer_buf_put(&b, "scp", 3) != PX_OK ||
-	    (c->verbose && xfer_buf_put(&b, " -v", 3) != PX_OK) ||
-	    (c->quiet && xfer_buf_put(&b, " -q", 3) != PX_OK) ||
-	    (c->recursive && xfer_buf_put(&b, " -r", 3) != PX_OK) ||
-	    (c->preserve && xfer_buf_put(&b, " -p", 3) != PX_OK) ||
-	    (c->dir_target && xfer_buf_put(&b, " -d", 3) != PX_OK) ||
-	    xfer_buf_put(&b, c->kind == SCP_CMD_UPLOAD ? " -t --" : " -f --",
+	buf_init(&b, 0);
+	if (buf_put(&b, "scp", 3) != PX_OK ||
+	    (c->verbose && buf_put(&b, " -v", 3) != PX_OK) ||
+	    (c->quiet && buf_put(&b, " -q", 3) != PX_OK) ||
+	    (c->recursive && buf_put(&b, " -r", 3) != PX_OK) ||
+	    (c->preserve && buf_put(&b, " -p", 3) != PX_OK) ||
+	    (c->dir_target && buf_put(&b, " -d", 3) != PX_OK) ||
+	    buf_put(&b, c->kind == SCP_CMD_UPLOAD ? " -t --" : " -f --",
 	    6) != PX_OK)
 		r = PX_ENOMEM;
 	for (i = 0; i < c->npaths && r == PX_OK; i++)
-		if (xfer_buf_put(&b, " ", 1) != PX_OK ||
+		if (buf_put(&b, " ", 1) != PX_OK ||
 		    put_quoted(&b, c->paths[i]) != PX_OK)
 			r = PX_ENOMEM;
 	if (r == PX_OK) {
-		p = xfer_buf_peek(&b, &n);
+		p = buf_peek(&b, &n);
 		if ((*out = strndup((const char *)p, n)) == NULL)
 			r = PX_ENOMEM;
 	}
-	xfer_buf_free(&b);
+	buf_free(&b);
 	return r;
 }
 
@@ -345,9 +317,9 @@ struct scp_watch {
 	size_t depth;
 	enum src_state st;
 	enum await_kind aw;
-	struct xfer_buf line;	/* control line being read */
-	struct xfer_buf held;	/* source bytes sent ahead of an answer */
-	struct xfer_buf sink;	/* sink bytes not yet paired */
+	struct buf line;	/* control line being read */
+	struct buf held;	/* source bytes sent ahead of an answer */
+	struct buf sink;	/* sink bytes not yet paired */
 	/* the file or directory the current line announced */
 	struct xfer_record *cur;
 	struct xfer_stream stream;
@@ -362,8 +334,8 @@ struct scp_watch {
 	/* filter mode (scp_watch_set_check): what may pass */
 	struct xfer_check check;
 	int filtering;
-	struct xfer_buf to_sink;	/* source bytes released */
-	struct xfer_buf to_source;	/* sink answers and refusals */
+	struct buf to_sink;	/* source bytes released */
+	struct buf to_source;	/* sink answers and refusals */
 	struct xfer_ids ids;		/* start records (scp_watch_set_ids) */
 	struct xfer_tap tap;		/* file bytes (scp_watch_set_tap) */
 };
@@ -400,7 +372,7 @@ pass_source(struct scp_watch *w, const void *p, size_t n)
 {
 	if (!w->filtering || n == 0)
 		return PX_OK;
-	if (xfer_buf_put(&w->to_sink, p, n) != PX_OK)
+	if (buf_put(&w->to_sink, p, n) != PX_OK)
 		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
 	return PX_OK;
 }
@@ -408,7 +380,7 @@ pass_source(struct scp_watch *w, const void *p, size_t n)
 /* Filter mode: a line "\1msg\n" toward the source (to_source) or the
  * sink; control bytes of msg become '?'. */
 static int
-put_refusal(struct scp_watch *w, struct xfer_buf *b, const char *msg)
+put_refusal(struct scp_watch *w, struct buf *b, const char *msg)
 {
 	char line[XFER_CHECK_MSG_MAX + 4];
 	size_t n = 0;
@@ -417,7 +389,7 @@ put_refusal(struct scp_watch *w, struct xfer_buf *b, const char *msg)
 	for (; *msg && n < sizeof(line) - 2; msg++)
 		line[n++] = (unsigned char)*msg < 0x20 || *msg == 0x7f ? '?' : *msg;
 	line[n++] = '\n';
-	if (xfer_buf_put(b, line, n) != PX_OK)
+	if (buf_put(b, line, n) != PX_OK)
 		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
 	return PX_OK;
 }
@@ -648,14 +620,14 @@ source_line(struct scp_watch *w)
 	char *s;
 	int r = PX_OK;
 
-	b = xfer_buf_peek(&w->line, &n);
+	b = buf_peek(&w->line, &n);
 	if (n > 0 && (b[0] == 1 || b[0] == 2)) {
 		/* a message; \2 ends the transfer, no answer follows */
 		if (b[0] == 2)
 			w->st = SRC_DONE;
 		if (pass_source(w, b, n) != PX_OK || pass_source(w, "\n", 1) != PX_OK)
 			return w->err;
-		xfer_buf_reset(&w->line);
+		buf_reset(&w->line);
 		return PX_OK;
 	}
 	if ((s = strndup((const char *)b, n)) == NULL)
@@ -704,7 +676,7 @@ source_line(struct scp_watch *w)
 		r = w->err;
 out:
 	free(s);
-	xfer_buf_reset(&w->line);
+	buf_reset(&w->line);
 	return r;
 }
 
@@ -722,12 +694,12 @@ consume_source(struct scp_watch *w, const uint8_t *p, size_t n)
 		case SRC_ERRLINE:
 			nl = memchr(p + used, '\n', n - used);
 			k = nl ? (size_t)(nl - (p + used)) : n - used;
-			if (w->line.len + k > SCP_LINE_MAX) {
+			if (buf_len(&w->line) + k > SCP_LINE_MAX) {
 				wfail(w, PX_EINVAL, "%s: line longer than %u "
 				    "bytes", src_name(w), SCP_LINE_MAX);
 				return used;
 			}
-			if (xfer_buf_put(&w->line, p + used, k) != PX_OK) {
+			if (buf_put(&w->line, p + used, k) != PX_OK) {
 				wfail(w, PX_ENOMEM, "scp watch: out of memory");
 				return used;
 			}
@@ -736,7 +708,7 @@ consume_source(struct scp_watch *w, const uint8_t *p, size_t n)
 				break;
 			used++;		/* the newline */
 			if (w->st == SRC_LINE) {
-				if (w->line.len == 0) {
+				if (buf_len(&w->line) == 0) {
 					wfail(w, PX_EINVAL, "%s: unexpected "
 					    "empty line", src_name(w));
 					return used;
@@ -748,7 +720,7 @@ consume_source(struct scp_watch *w, const uint8_t *p, size_t n)
 				const uint8_t *m;
 				size_t ml;
 
-				m = xfer_buf_peek(&w->line, &ml);
+				m = buf_peek(&w->line, &ml);
 				w->src_failed = 1;
 				if (pass_source(w, m, ml) != PX_OK ||
 				    pass_source(w, "\n", 1) != PX_OK)
@@ -766,7 +738,7 @@ consume_source(struct scp_watch *w, const uint8_t *p, size_t n)
 					emit_cur(w, XFER_OUT_FAILED, 2, NULL, 0);
 					w->st = SRC_DONE;
 				}
-				xfer_buf_reset(&w->line);
+				buf_reset(&w->line);
 			}
 			break;
 		case SRC_DATA:
@@ -873,11 +845,11 @@ pump(struct scp_watch *w)
 	size_t n, used;
 
 	while (w->err == PX_OK && w->st == SRC_AWAIT) {
-		b = xfer_buf_peek(&w->sink, &n);
+		b = buf_peek(&w->sink, &n);
 		if (n == 0)
 			break;
 		if (b[0] == 0) {
-			xfer_buf_consume(&w->sink, 1);
+			(void)buf_consume(&w->sink, 1);
 			answer(w, 0, NULL, 0);
 		} else {
 			/* the answer byte, then a message up to a newline */
@@ -891,19 +863,19 @@ pump(struct scp_watch *w)
 			}
 			answer(w, b[0] == 1 ? 1 : 2, b + 1,
 			    (size_t)(nl - b - 1));
-			xfer_buf_consume(&w->sink, (size_t)(nl - b) + 1);
+			(void)buf_consume(&w->sink, (size_t)(nl - b) + 1);
 		}
 		if (w->err != PX_OK)
 			break;
-		b = xfer_buf_peek(&w->held, &n);
+		b = buf_peek(&w->held, &n);
 		if (n > 0 && w->st != SRC_AWAIT) {
 			used = consume_source(w, b, n);
-			xfer_buf_consume(&w->held, used);
+			(void)buf_consume(&w->held, used);
 		}
 	}
 	if (w->st == SRC_DONE) {
-		xfer_buf_reset(&w->held);
-		xfer_buf_reset(&w->sink);
+		buf_reset(&w->held);
+		buf_reset(&w->sink);
 	}
 	return w->err;
 }
@@ -915,14 +887,14 @@ feed_source(struct scp_watch *w, const uint8_t *p, size_t n)
 
 	if (w->st == SRC_DONE)
 		return PX_OK;
-	if (w->held.len == 0)
+	if (buf_len(&w->held) == 0)
 		used = consume_source(w, p, n);
 	if (w->err != PX_OK)
 		return w->err;
 	if (used < n && w->st != SRC_DONE) {
-		int r = xfer_buf_put(&w->held, p + used, n - used);
+		int r = buf_put(&w->held, p + used, n - used);
 
-		if (r == PX_EFULL)
+		if (r == ESC_ETOOBIG)
 			return wfail(w, PX_EINVAL, "%s: sent more than %u bytes "
 			    "without waiting for an acknowledgement",
 			    src_name(w), SCP_AHEAD_MAX);
@@ -938,12 +910,12 @@ feed_sink(struct scp_watch *w, const uint8_t *p, size_t n)
 	int r;
 
 	/* the sink's bytes always pass (answers and messages) */
-	if (w->filtering && xfer_buf_put(&w->to_source, p, n) != PX_OK)
+	if (w->filtering && buf_put(&w->to_source, p, n) != PX_OK)
 		return wfail(w, PX_ENOMEM, "scp watch: out of memory");
 	if (w->st == SRC_DONE)
 		return PX_OK;
-	r = xfer_buf_put(&w->sink, p, n);
-	if (r == PX_EFULL)
+	r = buf_put(&w->sink, p, n);
+	if (r == ESC_ETOOBIG)
 		return wfail(w, PX_EINVAL, "%s: sent more than %u bytes nobody "
 		    "asked for", sink_name(w), SCP_AHEAD_MAX);
 	if (r != PX_OK)
@@ -964,12 +936,12 @@ scp_watch_new(const struct scp_cmd *cmd, size_t content_limit)
 		return NULL;
 	w->upload = cmd->kind == SCP_CMD_UPLOAD;
 	w->content_limit = content_limit;
-	xfer_buf_init(&w->line, 0);
-	xfer_buf_init(&w->held, SCP_AHEAD_MAX);
-	xfer_buf_init(&w->sink, SCP_AHEAD_MAX);
+	buf_init(&w->line, 0);
+	buf_init(&w->held, SCP_AHEAD_MAX);
+	buf_init(&w->sink, SCP_AHEAD_MAX);
 	xfer_queue_init(&w->records);
-	xfer_buf_init(&w->to_sink, 0);
-	xfer_buf_init(&w->to_source, 0);
+	buf_init(&w->to_sink, 0);
+	buf_init(&w->to_source, 0);
 	w->st = SRC_AWAIT;
 	w->aw = AW_START;
 	len = strlen(p);
@@ -1004,11 +976,11 @@ scp_watch_free(struct scp_watch *w)
 		free(w->dirs[--w->depth]);
 	free(w->dirs);
 	free(w->target);
-	xfer_buf_free(&w->line);
-	xfer_buf_free(&w->held);
-	xfer_buf_free(&w->sink);
-	xfer_buf_free(&w->to_sink);
-	xfer_buf_free(&w->to_source);
+	buf_free(&w->line);
+	buf_free(&w->held);
+	buf_free(&w->sink);
+	buf_free(&w->to_sink);
+	buf_free(&w->to_source);
 	xfer_queue_clear(&w->records);
 	free(w);
 }
@@ -1083,13 +1055,14 @@ scp_watch_output(struct scp_watch *w, int to_target, size_t *len)
 	/* uploads: the source is the technician; downloads: the target */
 	int sinkward = w->upload ? to_target : !to_target;
 
-	return xfer_buf_peek(sinkward ? &w->to_sink : &w->to_source, len);
+	return buf_peek(sinkward ? &w->to_sink : &w->to_source, len);
 }
 
 void
 scp_watch_output_consume(struct scp_watch *w, int to_target, size_t n)
 {
 	int sinkward = w->upload ? to_target : !to_target;
+	struct buf *b = sinkward ? &w->to_sink : &w->to_source;
 
-	xfer_buf_consume(sinkward ? &w->to_sink : &w->to_source, n);
+	(void)buf_consume(b, n < buf_len(b) ? n : buf_len(b));
 }

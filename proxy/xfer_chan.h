@@ -1,8 +1,8 @@
 /* chan_xfer: the file-transfer side of a channel pair.  An "sftp" subsystem
- * channel runs through the SFTP filter (sftp_filter.h), which may answer
+ * channel runs through the SFTP filter (xfer_sftp_filter.h), which may answer
  * refused requests itself, so its bytes go through the filter's buffers; an
  * exec channel running `scp -t` / `scp -f` is watched in passing
- * (scp_watch.h) and its bytes are forwarded unchanged.  Both produce
+ * (xfer_scp.h) and its bytes are forwarded unchanged.  Both produce
  * transfer records, which become FILE events of the recording:
  *
  *   summary: KIND "sftp"|"scp", CH_ACTION op ("file", "remove", "rename",
@@ -24,8 +24,8 @@
  * the recorder refuses for another reason ends the session with a message
  * (px_conn_end); nothing goes on unrecorded.  All functions run from
  * px_chan_step or the channel callbacks on the connection's loop. */
-#ifndef PX_CHAN_XFER_H
-#define PX_CHAN_XFER_H
+#ifndef PX_XFER_CHAN_H
+#define PX_XFER_CHAN_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -9,12 +9,12 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "proxy/chan.h"
-#include "proxy/chan_xfer.h"
+#include "proxy/xfer_chan.h"
 #include "proxy/conn.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
-#include "proxy/scp_watch.h"
-#include "proxy/sftp_filter.h"
+#include "proxy/xfer_scp.h"
+#include "proxy/xfer_sftp_filter.h"
 
 /* Bytes the SFTP filter may hold toward one side before input pauses. */
 #define SFTP_HOLD (256 * 1024)

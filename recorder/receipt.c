@@ -1,5 +1,4 @@
 /* receipt.c: a session receipt as a text line (see receipt.h). */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "common/sessid.h"
 #include "recorder/rec_error.h"
 #include "recorder/receipt.h"
+#include "recorder/textfield.h"
 
 #define RECEIPT_SEAL_LEN (4 + 8 + 8 + SEAL_KEYID_LEN + SEAL_SIG_LEN)
 
@@ -48,43 +48,11 @@ receipt_format(const struct seal_receipt *rc, char *line, size_t n)
 {
 	char hex[2 * SEAL_HASH_LEN + 1], b64[4 * ((SEAL_SIG_LEN + 2) / 3) + 1];
 
-	for (size_t i = 0; i < SEAL_HASH_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", rc->cp.head[i]);
+	rec__field_hex(rc->cp.head, SEAL_HASH_LEN, hex);
 	EVP_EncodeBlock((unsigned char *)b64, rc->sig, SEAL_SIG_LEN);
 	snprintf(line, n, "escort-receipt v1 %s %" PRIu64 " %s %" PRIu32 " %"
 	    PRIu64 " %" PRIu64 " %s", rc->cp.id, rc->cp.last_seq, hex,
 	    rc->cp.seg_index, rc->cp.wall_ns, rc->cp.offset, b64);
-}
-
-/* A decimal u64 of the whole string; -1 otherwise. */
-static int
-receipt_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno != 0 || *end != '\0' ? -1 : 0;
-}
-
-/* n bytes from 2n lower-case hex digits; -1 otherwise. */
-static int
-receipt_unhex(const char *s, uint8_t *out, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	const char *a, *b;
-
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if ((a = strchr(digits, s[2 * i])) == NULL || *a == '\0' ||
-		    (b = strchr(digits, s[2 * i + 1])) == NULL || *b == '\0')
-			return -1;
-		out[i] = (uint8_t)((a - digits) << 4 | (b - digits));
-	}
-	return 0;
 }
 
 int
@@ -108,11 +76,11 @@ receipt_parse(const char *line, struct seal_receipt *rc)
 		f[k++] = t;
 	if (k != 9 || t != NULL || strcmp(f[0], "escort-receipt") != 0 ||
 	    strcmp(f[1], "v1") != 0 || !sessid_valid(f[2], strlen(f[2])) ||
-	    receipt_u64(f[3], &rc->cp.last_seq) != 0 ||
-	    receipt_unhex(f[4], rc->cp.head, SEAL_HASH_LEN) != 0 ||
-	    receipt_u64(f[5], &idx) != 0 || idx > UINT32_MAX ||
-	    receipt_u64(f[6], &rc->cp.wall_ns) != 0 ||
-	    receipt_u64(f[7], &rc->cp.offset) != 0 || strlen(f[8]) != 88 ||
+	    rec__field_u64(f[3], &rc->cp.last_seq) != 0 ||
+	    rec__field_unhex(f[4], rc->cp.head, SEAL_HASH_LEN) != 0 ||
+	    rec__field_u64(f[5], &idx) != 0 || idx > UINT32_MAX ||
+	    rec__field_u64(f[6], &rc->cp.wall_ns) != 0 ||
+	    rec__field_u64(f[7], &rc->cp.offset) != 0 || strlen(f[8]) != 88 ||
 	    EVP_DecodeBlock(sig, (const unsigned char *)f[8], 88) != 66)
 		return REC_EFORMAT;
 	rc->cp.kind = SEAL_FINAL;

@@ -9,6 +9,7 @@
 
 #include "common/buf.h"
 #include "recorder/rec_error.h"
+#include "recorder/textfield.h"
 #include "recorder/treehead.h"
 
 static const char treehead_label[] = "escort-tree-head-v1";
@@ -56,43 +57,11 @@ void
 treehead_format(const struct tree_head *h, char *line, size_t n)
 {
 	char hex[2 * SEAL_HASH_LEN + 1], b64[4 * ((SEAL_SIG_LEN + 2) / 3) + 1];
-	int i;
 
-	for (i = 0; i < SEAL_HASH_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", h->root[i]);
+	rec__field_hex(h->root, SEAL_HASH_LEN, hex);
 	EVP_EncodeBlock((unsigned char *)b64, h->sig, SEAL_SIG_LEN);
 	snprintf(line, n, "escort-head v1 %" PRIu64 " %s %" PRIu64 " %s",
 	    h->size, hex, h->time_ns, b64);
-}
-
-static int
-treehead_unhex(const char *s, uint8_t *out, size_t n)
-{
-	size_t i;
-	unsigned v;
-
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (sscanf(s + 2 * i, "%2x", &v) != 1 ||
-		    !strchr("0123456789abcdef", s[2 * i]) ||
-		    !strchr("0123456789abcdef", s[2 * i + 1]))
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-static int
-treehead_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
 int
@@ -113,9 +82,9 @@ treehead_parse(const char *line, struct tree_head *h)
 	    t = strtok_r(NULL, " ", &save))
 		f[k++] = t;
 	if (k != 6 || t != NULL || strcmp(f[0], "escort-head") != 0 ||
-	    strcmp(f[1], "v1") != 0 || treehead_u64(f[2], &h->size) != 0 ||
-	    treehead_unhex(f[3], h->root, SEAL_HASH_LEN) != 0 ||
-	    treehead_u64(f[4], &h->time_ns) != 0 || strlen(f[5]) != 88 ||
+	    strcmp(f[1], "v1") != 0 || rec__field_u64(f[2], &h->size) != 0 ||
+	    rec__field_unhex(f[3], h->root, SEAL_HASH_LEN) != 0 ||
+	    rec__field_u64(f[4], &h->time_ns) != 0 || strlen(f[5]) != 88 ||
 	    EVP_DecodeBlock(sig, (const unsigned char *)f[5], 88) != 66)
 		return REC_EFORMAT;
 	memcpy(h->sig, sig, SEAL_SIG_LEN);

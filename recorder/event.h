@@ -102,7 +102,11 @@ enum ev_field_tag {
 			      "proxy-shutdown" "recorder-lost" "record-failed"
 			      "proxy-error" "proxy-lost" "recorder-shutdown",
 			      see ev_end.h */,
-	EVF_END_BY = 101 /* "proxy" | "recorder" */
+	EVF_END_BY = 101 /* "proxy" | "recorder" */,
+	/* A command typed in an interactive shell (DECISION, and the EXIT
+	 * that ends it in strict mode): */
+	EVF_CMD_SEQ = 102 /* u64: its number in the channel, from 1 */,
+	EVF_SHELL_MODE = 103 /* "strict" | "observe" */
 };
 
 /* Returns the lower-case name of an event type ("output"), or "unknown". */

@@ -1,0 +1,70 @@
+/* strict_boot: how a strict-mode shell is started on the target, and the
+ * only lines the proxy ever sends to it.
+ *
+ * The proxy never opens the target's interactive shell.  For a technician's
+ * shell request under `shell strict` it sends pty-req (the technician's
+ * terminal) and then an exec request with sb_command(): the account's login
+ * shell runs `exec env -i (a few variables) bash --noprofile --norc -c LOOP`.
+ * LOOP is a small bash program that:
+ *   - ignores job-control stop signals, keeps SIGINT for the running command,
+ *     turns off history, aliases and every startup file, exports
+ *     LESSSECURE=1, SYSTEMD_PAGERSECURE=1, PAGER/MANPAGER/GIT_PAGER/
+ *     SYSTEMD_PAGER "less" (which then cannot shell out or open files);
+ *   - turns the terminal's echo off and prints the HELLO marker;
+ *   - reads the nonce line (the secret of this shell: 32 hex digits chosen
+ *     by the proxy, never in an argument or the environment);
+ *   - then loops: terminal echo off, prints the PROMPT marker (nonce, the
+ *     number of commands run so far, the last exit status, the working
+ *     directory), reads one line; a line that is not exactly
+ *     NONCE SP SEQ SP COMMAND with SEQ one more than the last is discarded
+ *     and reported with a DISCARD marker (nothing of it runs); otherwise echo
+ *     is restored and COMMAND runs with eval in the loop's shell (so `cd`
+ *     and variables persist); NONCE SP SEQ alone (no command) exits with
+ *     the last status.
+ * Every line sent starts with Ctrl-U, which erases any unterminated input
+ * typed ahead into the terminal's line buffer; a complete line typed ahead
+ * is read by the loop, lacks the nonce and is discarded.
+ *
+ * Markers (written by the loop to the terminal, removed from the output by
+ * strict_marker before the technician sees it):
+ *   ESC ] 5379 ; h ; 1 BEL                               HELLO, version 1
+ *   ESC ] 5379 ; p ; NONCE ; SEQ ; STATUS ; PWDHEX BEL   PROMPT
+ *   ESC ] 5379 ; d ; NONCE ; SEQ ; NBYTES BEL            DISCARD
+ * SEQ and STATUS are decimal, PWDHEX the directory's bytes in lower-case hex.
+ *
+ * Ownership: results are malloc'd (caller frees) or appended to the caller's
+ * buffer.  No I/O. */
+#ifndef PX_STRICT_BOOT_H
+#define PX_STRICT_BOOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+
+#define SB_NONCE_HEX 32         /* hex digits of the nonce */
+#define SB_LINE_MAX 3072        /* longest COMMAND sent (the terminal's
+                                 * canonical line holds 4095 bytes) */
+#define SB_MARK_PREFIX "\033]5379;"
+
+enum sb_status { SB_OK = 0, SB_ENOMEM = -1, SB_ETOOLONG = -2, SB_EINVAL = -3 };
+
+/* The exec command for the target (malloc'd, NULL on allocation failure). */
+char *sb_command(void);
+
+/* Fills nonce with SB_NONCE_HEX random lower-case hex digits and a NUL
+ * (from the system's CSPRNG).  SB_OK or SB_EINVAL when no randomness. */
+int sb_nonce_new(char nonce[SB_NONCE_HEX + 1]);
+
+/* Appends the nonce line (after HELLO). */
+int sb_nonce_line(const char *nonce, struct buf *out);
+
+/* Appends the line that runs command number seq (>= 1): cmd is the
+ * renderer's output, len bytes, without newline or NUL (SB_EINVAL), at
+ * most SB_LINE_MAX (SB_ETOOLONG). */
+int sb_run_line(const char *nonce, uint64_t seq, const char *cmd, size_t len, struct buf *out);
+
+/* Appends the line that ends the shell (seq: the next command number). */
+int sb_exit_line(const char *nonce, uint64_t seq, struct buf *out);
+
+#endif

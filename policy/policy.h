@@ -205,6 +205,13 @@ struct pol_session {
 	enum pol_sftp sftp;
 	enum pol_forward forward;
 	long max_session;		/* seconds; 0 = no limit */
+	bool record_passwords;		/* `passwords record` in every admitting
+					 * rule: input at password prompts is
+					 * recorded as typed (default: masked) */
+	bool observe_end_on_deny;	/* `observe-deny end` in any admitting
+					 * rule: in observe mode a command the
+					 * policy denies ends the session
+					 * (default: a warning) */
 	size_t nrules;			/* the admitting rules */
 	const struct pol_rule **rules;
 	char *rule_names;		/* "a, b, c"; for logs */

@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev
       libssh-dev libuv1-dev libssl-dev libzstd-dev libvterm-dev libcmocka-dev
       openssh-client openssh-server openssl python3 tmux procps iproute2
-      dropbear-bin putty-tools tinysshd sudo tlog)
+      dropbear-bin putty-tools tinysshd sudo tlog ssh-audit)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,6 +1,7 @@
 /* cmdlog.c: the decision rows of a session and the exit status of each
  * (cmdlog.h).  Shell commands and channel requests have separate exit
  * statuses: see the header. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
 #include "replay/cmdlog.h"
+#include "replay/replay.h"
 
 /* A malloc'd copy of string field tag of e, "" when absent. */
 static char *
@@ -140,6 +142,41 @@ replay_cmd_find(struct tr *r, uint64_t n, uint64_t *ev_seq, uint64_t *t_ns)
 		return 1;
 	}
 	return x;
+}
+
+int
+replay_cmd_locate(struct tr *r, const char *cmd, const char *id, uint64_t n,
+    uint64_t *ev_seq, uint64_t *t_ns)
+{
+	int x = replay_cmd_find(r, n, ev_seq, t_ns);
+
+	if (x < 0) {
+		replay_err("%s: %s: %s at offset %llu", cmd, id, rec_strerror(x),
+		    (unsigned long long)tr_error_offset(r));
+		return replay_rec_status(x);
+	}
+	if (x == 0) {
+		replay_err("%s: %s: no command number %" PRIu64 " (the numbers "
+		    "of \"commands %s\")", cmd, id, n, id);
+		return 1;
+	}
+	if ((x = tr_seek_seq(r, 1)) != REC_OK) {
+		replay_err("%s: %s: %s", cmd, id, rec_strerror(x));
+		return replay_rec_status(x);
+	}
+	return 0;
+}
+
+int
+replay_cmd_parse_n(const char *s, uint64_t *n)
+{
+	char *end;
+
+	if (*s < '1' || *s > '9')
+		return -1;
+	errno = 0;
+	*n = strtoull(s, &end, 10);
+	return *end != '\0' || errno != 0 ? -1 : 0;
 }
 
 void

@@ -65,6 +65,20 @@ struct tr;
 int replay_cmd_find(struct tr *r, uint64_t n, uint64_t *ev_seq,
     uint64_t *t_ns);
 
+/*
+ * The same for the jump options ("play --command N", "screen --command
+ * N"), cmd naming the command and id the session in messages: finds
+ * decision n of r, then seeks r back to its first event.  Returns 0, or
+ * the exit status after printing why: 1 when the session has fewer
+ * decisions or could not be read (a damaged file), 2 for an I/O error.
+ */
+int replay_cmd_locate(struct tr *r, const char *cmd, const char *id,
+    uint64_t n, uint64_t *ev_seq, uint64_t *t_ns);
+
+/* Parses the N of "--command N" (a decimal number from 1).  Returns 0 or
+ * -1. */
+int replay_cmd_parse_n(const char *s, uint64_t *n);
+
 /* Frees every row; *l is empty afterwards. */
 void replay_cmdlog_free(struct replay_cmdlog *l);
 

@@ -56,10 +56,7 @@ cmdlog_add_decision(struct replay_cmdlog *l, const struct ev *e)
 	ev_fields_get_str(e->data, e->len, EVF_REASON, x->reason, sizeof(x->reason));
 	ev_fields_get_u64(e->data, e->len, EVF_RULE_LINE, &x->rule_line);
 	ev_fields_get_u64(e->data, e->len, EVF_CMD_SEQ, &x->cmd_seq);
-	if (ev_fields_get_str(e->data, e->len, EVF_SHELL_MODE, x->mode,
-	    sizeof(x->mode)) != REC_OK || x->mode[0] == '\0')
-		snprintf(x->mode, sizeof(x->mode), "%s", x->cmd_seq ? "shell" :
-		    "exec");
+	replay_cmd_mode(e, x->mode, sizeof(x->mode));
 	x->command = cmdlog_str(e, EVF_COMMAND);
 	x->rendered = cmdlog_str(e, EVF_RENDERED);
 	if (x->command == NULL || x->rendered == NULL) {
@@ -69,6 +66,18 @@ cmdlog_add_decision(struct replay_cmdlog *l, const struct ev *e)
 	}
 	l->n++;
 	return 0;
+}
+
+void
+replay_cmd_mode(const struct ev *e, char *out, size_t outsz)
+{
+	uint64_t cmd_seq = 0;
+
+	if (ev_fields_get_str(e->data, e->len, EVF_SHELL_MODE, out, outsz) ==
+	    REC_OK && out[0] != '\0')
+		return;
+	ev_fields_get_u64(e->data, e->len, EVF_CMD_SEQ, &cmd_seq);
+	snprintf(out, outsz, "%s", cmd_seq != 0 ? "shell" : "exec");
 }
 
 int

@@ -45,6 +45,10 @@ struct replay_cmdlog {
  * order.  Returns 0 or REC_ENOMEM. */
 int replay_cmdlog_add_event(struct replay_cmdlog *l, const struct ev *e);
 
+/* The mode of DECISION e into out (size >= 16): its SHELL_MODE, else
+ * "shell" when it has a CMD_SEQ, else "exec". */
+void replay_cmd_mode(const struct ev *e, char *out, size_t outsz);
+
 /* 1 when row x is a command typed in a shell (it has a CMD_SEQ or a
  * SHELL_MODE), else 0. */
 int replay_cmd_is_shell(const struct replay_cmd_row *x);

@@ -232,6 +232,56 @@ test_lint_warnings(void **state)
 }
 
 
+/* check's warnings for interactive shells: deny/approve patterns under
+ * shell observe, and allow patterns naming a program that takes over the
+ * screen and runs commands (with the rule and the program named). */
+static void
+test_lint_shell_warnings(void **state)
+{
+	(void)state;
+	static const char t[] =
+	    "user u {\n}\ntarget t {\n address h\n}\n"
+	    "rule obs {\n who *\n where *\n shell observe\n exec yes\n allow \"uptime\"\n"
+	    " deny \"rm ...\"\n approve \"reboot\"\n}\n"
+	    "rule obs-allow-only {\n who *\n where *\n shell observe\n allow \"ls\"\n}\n"
+	    "rule pagers {\n who *\n where *\n allow \"less /var/log/syslog\"\n"
+	    " allow \"/usr/bin/man *\"\n allow \"l* ...\"\n allow \"lessecho ...\"\n"
+	    " allow \"python3.11 ...\"\n}\n"
+	    "expect allow u t \"uptime\"\n";
+	struct policy *p;
+	assert_int_equal(policy_load_buffer("s.conf", t, sizeof(t) - 1, 0, &p, NULL), 0);
+	struct pol_diags d = { 0 };
+	assert_true(policy_lint(p, &d) > 0);
+	const struct { int line, col; const char *msg; } want[] = {
+		{ 9, 2, "rule 'obs' has shell observe: its deny and approve patterns (deny \"rm ...\" "
+		    "line 12 and 1 more) do not stop anything typed in that shell" },
+		{ 9, 2, "they still apply to exec requests" },
+		{ 24, 8, "allow pattern \"less /var/log/syslog\" hands out a pager (less) in rule "
+		    "'pagers', which can run other commands once it runs: less: ! runs a shell" },
+		{ 25, 8, "hands out a pager (man) in rule 'pagers'" },
+		{ 28, 8, "hands out an interpreter (python3.11) in rule 'pagers'" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		bool found = false;
+		for (size_t k = 0; k < d.n; k++)
+			found |= d.v[k].line == want[i].line && d.v[k].col == want[i].col &&
+			    strstr(d.v[k].msg, want[i].msg) && d.v[k].sev == POL_SEV_WARNING;
+		if (!found)
+			fprintf(stderr, "missing warning at %d:%d: %s\n", want[i].line, want[i].col,
+			    want[i].msg);
+		assert_true(found);
+	}
+	/* nothing about the observe rule without deny patterns, the glob or lessecho */
+	for (size_t k = 0; k < d.n; k++) {
+		assert_false(d.v[k].line == 18 && strstr(d.v[k].msg, "shell observe"));
+		assert_false(d.v[k].line == 26 || d.v[k].line == 27);
+	}
+	assert_int_equal(d.nerrors, 0);
+	pol_diags_free(&d);
+	policy_unref(p);
+}
+
+
 /* ---- env lines and environment requests ------------------------------------ */
 
 static struct policy *
@@ -790,6 +840,7 @@ main(void)
 		cmocka_unit_test(test_targets_for),
 		cmocka_unit_test(test_reload_keeps_old),
 		cmocka_unit_test(test_lint_warnings),
+		cmocka_unit_test(test_lint_shell_warnings),
 		cmocka_unit_test(test_env_requests),
 		cmocka_unit_test(test_env_line_errors),
 		cmocka_unit_test(test_session_switches),

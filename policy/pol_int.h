@@ -123,6 +123,8 @@ struct pol_rule {
 	struct when *when;
 	size_t nwhen, cwhen;
 	int shell, exec, sftp, forward;	/* -1 = not set by this rule */
+	int passwords;			/* 0 mask, 1 record; -1 = not set */
+	int observe_deny;		/* 0 warn, 1 end; -1 = not set */
 	long max_session;		/* -1 = not set */
 	unsigned constructs;		/* POL_C_* permitted */
 	bool construct_all;		/* `construct all` was written */

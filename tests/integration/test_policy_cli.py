@@ -311,6 +311,20 @@ def test_admit_and_targets():
         assert "escort: required" in out and "sftp: download" in out and "max-session: 7200s" in out
         rc, out, _ = run("admit", p, "bob", "web01")
         assert rc == 0 and "escort: no" in out and "sftp: both" in out, out
+        assert "\npasswords: mask\nobserve-deny: warn\n" in out, out
+        # passwords record in one rule of two: still masked; observe-deny end in one: ends
+        both = env.write("both.conf", "user u {\n}\ntarget t {\n address h\n}\n"
+                         "rule a {\n who *\n where *\n passwords record\n}\n"
+                         "rule b {\n who *\n where *\n observe-deny end\n}\n")
+        rc, out, _ = run("admit", both, "u", "t")
+        assert rc == 0 and "\npasswords: mask\nobserve-deny: end\n" in out, out
+        rc, out, _ = run("rules", both, "u", "t")
+        assert rc == 0 and "\npasswords: mask\nobserve-deny: end\n" in out, out
+        bad = env.write("bad.conf", "user u {\n}\ntarget t {\n address h\n}\n"
+                        "rule a {\n who *\n where *\n passwords keep\n}\n")
+        rc, out, _ = run("check", bad)
+        assert rc == 1 and bad + ":9:12: error: bad passwords 'keep': expected one of " \
+            "mask|record" in out, out
         rc, out, _ = run("targets", p, "alice")
         assert out == "web01\n", out
 

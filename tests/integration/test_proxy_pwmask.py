@@ -157,3 +157,44 @@ def test_passwords_record_keeps_input():
         assert SECRET + b"\r" in typed, typed
         assert not any(e.get("type") == "marker" and b"masked" in b for e, b in events)
         assert "input masked" not in w.proxy.log()
+
+
+def test_password_masked_in_exec_with_pty():
+    """ssh -t host COMMAND (as with sudo): the command's prompt is watched too."""
+    with Env() as env:
+        w = ProxyWorld(env, rules=RULES % "")
+        t = Term(w.ssh_argv("alice", "web01", "read -s -p 'Enter passphrase for key /k: ' x; echo read-done",
+                            extra=("-tt",)))
+        try:
+            seen = t.expect(b"is recorded")
+            sid = re.search(rb"escort: session (\S+) is recorded", seen).group(1).decode()
+            t.expect(b"Enter passphrase for key /k: ")
+            time.sleep(0.3)
+            t.send(SECRET + b"\r")
+            t.expect(b"read-done")
+            assert t.wait() == 0
+        finally:
+            try:
+                os.kill(t.pid, 9)
+                os.waitpid(t.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+        v = replay(w, "verify", sid, "--key", env.path("recorder-ed25519.pub.pem"))
+        assert v.returncode == 0, v.stdout + v.stderr
+        events = export_json(w, sid)
+        assert SECRET not in b"".join(b for _, b in events)
+        assert input_bytes(events) == b"*" * len(SECRET) + b"\r"
+        assert any(e.get("type") == "marker" and b"(%d bytes)" % len(SECRET) in b for e, b in events)
+
+
+def test_passwords_record_needs_every_rule():
+    """Two admitting rules, one saying `passwords record`: input stays masked."""
+    with Env() as env:
+        w = ProxyWorld(env, rules=RULES % "passwords record" + (RULES % "").replace("rule techs", "rule oncall"))
+        sid = interactive_session(w)
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+        assert "admitted to web01 by techs, oncall" in w.proxy.log()
+        events = export_json(w, sid)
+        assert SECRET not in b"".join(b for _, b in events)
+        assert b"*" * len(SECRET) + b"\r" in input_bytes(events)

@@ -174,15 +174,33 @@ echo_take(struct pwm *m, uint8_t b)
 
 /* ---- output ---------------------------------------------------------------------- */
 
+/* Appends k visible bytes to the line, which keeps the last PWM_LINE_MAX
+ * (dropping at least half of it at a time, so long lines cost little). */
 static void
-line_add(struct pwm *m, uint8_t b)
+line_append(struct pwm *m, const uint8_t *p, size_t k)
 {
-	if (m->line_len == PWM_LINE_MAX) {
-		/* keep the newer half: a prompt is at the end */
-		memmove(m->line, m->line + PWM_LINE_MAX / 2, PWM_LINE_MAX / 2);
-		m->line_len = PWM_LINE_MAX / 2;
+	if (k > PWM_LINE_MAX) {
+		p += k - PWM_LINE_MAX;
+		k = PWM_LINE_MAX;
 	}
-	m->line[m->line_len++] = (char)b;
+	if (m->line_len + k > PWM_LINE_MAX) {
+		size_t drop = m->line_len + k - PWM_LINE_MAX;
+
+		if (drop < PWM_LINE_MAX / 2)
+			drop = PWM_LINE_MAX / 2;
+		if (drop > m->line_len)
+			drop = m->line_len;
+		memmove(m->line, m->line + drop, m->line_len - drop);
+		m->line_len -= drop;
+	}
+	memcpy(m->line + m->line_len, p, k);
+	m->line_len += k;
+}
+
+static int
+is_visible(uint8_t b)
+{
+	return b >= 0x20 && b != 0x7f;
 }
 
 /* One byte of output in the text state.  *changed: the line changed;
@@ -196,7 +214,9 @@ out_text(struct pwm *m, uint8_t b, int *changed, int *other)
 		return;
 	case '\r':
 	case '\n':
+		/* a new line: the echo of what was typed before it is complete */
 		m->line_len = 0;
+		m->echo_len = 0;
 		*changed = 1;
 		return;
 	case '\b':
@@ -218,7 +238,7 @@ out_text(struct pwm *m, uint8_t b, int *changed, int *other)
 		m->echoed = 0;
 		*other = 1;
 	}
-	line_add(m, b);
+	line_append(m, &b, 1);
 }
 
 /* One byte inside an escape sequence: ECMA-48 CSI, strings (OSC, DCS, APC,
@@ -285,11 +305,28 @@ pwm_output(struct pwm *m, const uint8_t *d, size_t n, struct pwm_event *ev)
 	if (ev == NULL)
 		ev = &dummy;
 	memset(ev, 0, sizeof(*ev));
-	for (size_t i = 0; i < n; i++) {
-		if (m->ansi == PWM_A_TEXT)
-			out_text(m, d[i], &changed, &other);
-		else
-			out_escape(m, d[i]);
+	for (size_t i = 0; i < n;) {
+		size_t k = 0;
+
+		if (m->ansi != PWM_A_TEXT) {
+			out_escape(m, d[i++]);
+			continue;
+		}
+		if (m->echo_len > 0) {
+			out_text(m, d[i++], &changed, &other);
+			continue;
+		}
+		/* nothing typed awaits its echo: a run of text at once */
+		while (i + k < n && is_visible(d[i + k]))
+			k++;
+		if (k == 0) {
+			out_text(m, d[i++], &changed, &other);
+			continue;
+		}
+		line_append(m, d + i, k);
+		m->echoed = 0;
+		changed = other = 1;
+		i += k;
 	}
 	if (changed)
 		m->fresh = other;

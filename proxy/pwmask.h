@@ -23,6 +23,8 @@
  * what the technician typed (a shell echoing `echo Password:`) arms
  * nothing, and a prompt arms at most one stretch (after Enter, new output is
  * needed).  Typeahead sent before the prompt appeared is not masked.
+ * Typed bytes wait for their echo until the output starts a new line (keys
+ * a program never echoes are forgotten there).
  *
  * A stretch ends at:
  *   Enter (CR or LF)        PWM_END_ENTER, the byte kept;

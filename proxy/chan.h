@@ -33,6 +33,7 @@ struct px_conn;
 struct sftp_filter;
 struct scp_watch;
 struct pol_decision;
+struct pwm;
 
 enum px_req_kind { REQ_PTY, REQ_ENV, REQ_SHELL, REQ_EXEC, REQ_SUBSYSTEM, REQ_WINCH, REQ_SIGNAL };
 
@@ -92,6 +93,7 @@ struct px_chan {
 	uint8_t *held[2];
 	size_t held_len[2];
 	int held_stderr;                /* held[1] is extended data */
+	struct pwm *pwm;                /* password prompts (chan_pwmask.h); NULL until data */
 };
 
 /* Creates the pair for a technician channel just opened (callbacks set before

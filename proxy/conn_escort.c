@@ -61,23 +61,34 @@ px__conn_escort_track(struct px_conn *c, enum px_conn_state to)
 	}
 }
 
-/* Tells the technician on every channel that relays (stderr). */
+/* Whether the technician's typing on ch is dropped while paused (a shell,
+ * or a pty), rather than held (chan.c, t_data and px_chan_room). */
+static int
+interactive(const struct px_chan *ch)
+{
+	return ch->pty || ch->kind == KIND_SHELL;
+}
+
+/* Tells the technician on every channel that relays (stderr): line_tty on
+ * interactive channels, line_other (NULL: the same) on the others. */
 static void
-notify(struct px_conn *c, const char *line)
+notify(struct px_conn *c, const char *line_tty, const char *line_other)
 {
 	for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
 		if (ch->st == CH_RELAY)
-			px_chan_notice(ch, line);
+			px_chan_notice(ch, interactive(ch) || line_other == NULL ? line_tty : line_other);
 }
 
 static void
 act_pause(struct px_conn *c, const struct px_reg_action *a)
 {
-	char line[300];
+	char tty[300], other[300];
 
 	c->paused = 1;
-	snprintf(line, sizeof(line), "escort: session paused by %s; your input is ignored", a->escort);
-	notify(c, line);
+	snprintf(tty, sizeof(tty), "escort: session paused by %s; your input is ignored", a->escort);
+	snprintf(other, sizeof(other), "escort: session paused by %s; your input is held until it resumes",
+	    a->escort);
+	notify(c, tty, other);
 }
 
 static void
@@ -88,7 +99,7 @@ act_resume(struct px_conn *c, const struct px_reg_action *a)
 	c->paused = 0;
 	snprintf(line, sizeof(line), "escort: session resumed by %s; your input goes through again",
 	    a->escort);
-	notify(c, line);
+	notify(c, line, NULL);
 }
 
 static void

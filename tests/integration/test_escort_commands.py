@@ -6,7 +6,7 @@ tells her, `resume` lets it through again, `kill` ends the session with the
 reason shown to her, and the recording holds the ESCORT events and an END
 of kind escort-kill.  Nobody acts on their own session; an unknown id is
 refused; join, approve and deny say they are not available yet."""
-import json, os, time
+import json, os, select, subprocess, time
 from harness.core import Env, wait_for
 from harness.term import Term
 from harness.proxy import ProxyWorld, replay
@@ -26,6 +26,7 @@ rule techs {
     supervised-by user:bob
     allow "echo ..."
     allow "sleep ..."
+    allow "cat"
     allow "true"
 }
 rule carols-work {
@@ -183,4 +184,51 @@ def test_pause_resume_kill():
                 os.kill(t.pid, 9)
             except ProcessLookupError:
                 pass
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def read_until(f, needle, timeout):
+    """Reads the pipe f until needle arrives; what was read (bounded)."""
+    got, deadline = b"", time.monotonic() + timeout
+    while needle not in got:
+        left = deadline - time.monotonic()
+        assert left > 0, "timed out waiting for %r; got %r" % (needle, got)
+        r, _, _ = select.select([f], [], [], min(left, 0.5))
+        if r:
+            d = os.read(f.fileno(), 65536)
+            assert d, "closed waiting for %r; got %r" % (needle, got)
+            got += d
+    return got
+
+
+def test_pause_holds_exec_input():
+    """Without a pty (an exec, a transfer) paused input is held, not dropped:
+    it arrives, in order, after resume."""
+    with Env() as env:
+        w = world(env)
+        p = subprocess.Popen(w.ssh_argv("alice", "web01", "cat"), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            err = read_until(p.stderr, b" is recorded", 20)
+            sid = err.split(b"escort: session ")[-1].split()[0].decode()
+            p.stdin.write(b"one\n")
+            p.stdin.flush()
+            read_until(p.stdout, b"one\n", 10)
+            st, out, e = as_user(w, "bob", "pause %s" % sid)
+            assert st == 0, (st, out, e)
+            read_until(p.stderr, b"escort: session paused by bob; your input is held until it resumes", 10)
+            p.stdin.write(b"two\n")
+            p.stdin.flush()
+            r, _, _ = select.select([p.stdout], [], [], 1.5)
+            assert not r, "input went through while paused"
+            st, out, e = as_user(w, "bob", "resume %s" % sid)
+            assert st == 0, (st, out, e)
+            read_until(p.stderr, b"escort: session resumed by bob", 10)
+            read_until(p.stdout, b"two\n", 10)
+            p.stdin.close()
+            assert p.wait(timeout=20) == 0
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
             assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

@@ -107,6 +107,9 @@ int px_conn_env_decide(const struct px_conn *c, const char *name, const char *va
  * dropped on interactive channels (a shell, or a pty) and held on the
  * others, so a transfer's stream is not cut. */
 int px__conn_paused(const struct px_conn *c);
+/* Counts len bytes of typing dropped while paused (reported when the
+ * session resumes or ends); returns len. */
+size_t px__conn_drop_paused(struct px_conn *c, size_t len);
 /* The proxy's registry of live sessions (registry.h). */
 struct px_registry;
 struct px_registry *px__conn_registry(struct px_conn *c);

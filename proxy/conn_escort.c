@@ -36,6 +36,13 @@ px__conn_registry(struct px_conn *c)
 	return &c->w->d->reg;
 }
 
+size_t
+px__conn_drop_paused(struct px_conn *c, size_t len)
+{
+	c->paused_dropped += len;
+	return len;
+}
+
 void
 px__conn_escort_track(struct px_conn *c, enum px_conn_state to)
 {
@@ -97,6 +104,17 @@ act_resume(struct px_conn *c, const struct px_reg_action *a)
 	char line[300];
 
 	c->paused = 0;
+	if (c->paused_dropped > 0) {
+		char text[160];
+
+		/* what was typed is not kept; that something was, is */
+		snprintf(text, sizeof(text), "%llu bytes typed while the session was paused were dropped",
+		    (unsigned long long)c->paused_dropped);
+		px_log(PX_LOG_INFO, c->id, "%s", text);
+		if (px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0) != PX_OK)
+			return;
+		c->paused_dropped = 0;
+	}
 	snprintf(line, sizeof(line), "escort: session resumed by %s; your input goes through again",
 	    a->escort);
 	notify(c, line, NULL);

@@ -64,6 +64,7 @@ struct px_conn {
 	/* escorts (conn_escort.c) */
 	int registered;                 /* listed in the daemon's registry */
 	int paused;                     /* an escort paused the technician's input */
+	uint64_t paused_dropped;        /* bytes of typing dropped during this pause */
 };
 
 #endif

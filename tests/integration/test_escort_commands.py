@@ -6,7 +6,7 @@ tells her, `resume` lets it through again, `kill` ends the session with the
 reason shown to her, and the recording holds the ESCORT events and an END
 of kind escort-kill.  Nobody acts on their own session; an unknown id is
 refused; join, approve and deny say they are not available yet."""
-import json, os, select, subprocess, time
+import base64, json, os, select, subprocess, time
 from harness.core import Env, wait_for
 from harness.term import Term
 from harness.proxy import ProxyWorld, replay
@@ -172,7 +172,13 @@ def test_pause_resume_kill():
             kinds = [e["type"] for e in events]
             for i, e in enumerate(events):
                 if e["type"] == "escort" and fields(e)["escort_action"] in ("pause", "resume"):
-                    assert kinds[i + 1] == "stderr", kinds
+                    assert [k for k in kinds[i + 1:] if k != "marker"][0] == "stderr", kinds
+            # what was typed while paused is not in the recording; that it was, is
+            typed = b"".join(base64.b64decode(e["data_base64"]) for e in events
+                             if e["type"] == "input")
+            assert b"typed-while-paused" not in typed and b"typed-after-resume" in typed
+            markers = [fields(e).get("text", "") for e in events if e["type"] == "marker"]
+            assert any("typed while the session was paused were dropped" in m for m in markers), markers
             # the ended session is gone from the list, and cannot be acted on
             st, out, err = as_user(w, "bob", "resume %s" % sid)
             assert st == 1 and "no such session" in err, (st, out, err)

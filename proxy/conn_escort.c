@@ -98,23 +98,32 @@ act_pause(struct px_conn *c, const struct px_reg_action *a)
 	notify(c, tty, other);
 }
 
+/* Records how many bytes of typing the pause dropped (what was typed is
+ * not kept; that something was, is).  Returns px_conn_record_fields'. */
+static int
+report_dropped(struct px_conn *c)
+{
+	char text[160];
+	int rc;
+
+	if (c->paused_dropped == 0)
+		return PX_OK;
+	snprintf(text, sizeof(text), "%llu bytes typed while the session was paused were dropped",
+	    (unsigned long long)c->paused_dropped);
+	px_log(PX_LOG_INFO, c->id, "%s", text);
+	rc = px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0);
+	c->paused_dropped = 0;
+	return rc;
+}
+
 static void
 act_resume(struct px_conn *c, const struct px_reg_action *a)
 {
 	char line[300];
 
 	c->paused = 0;
-	if (c->paused_dropped > 0) {
-		char text[160];
-
-		/* what was typed is not kept; that something was, is */
-		snprintf(text, sizeof(text), "%llu bytes typed while the session was paused were dropped",
-		    (unsigned long long)c->paused_dropped);
-		px_log(PX_LOG_INFO, c->id, "%s", text);
-		if (px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0) != PX_OK)
-			return;
-		c->paused_dropped = 0;
-	}
+	if (report_dropped(c) != PX_OK)
+		return;
 	snprintf(line, sizeof(line), "escort: session resumed by %s; your input goes through again",
 	    a->escort);
 	notify(c, line, NULL);
@@ -130,6 +139,7 @@ act_kill(struct px_conn *c, const struct px_reg_action *a)
 	else
 		snprintf(why, sizeof(why), "session ended by escort %s", a->escort);
 	snprintf(msg, sizeof(msg), "\r\nescort: %s\r\n", why);
+	(void)report_dropped(c); /* a failure ends the session as well */
 	px_conn_end_as(c, EV_END_ESCORT_KILL, why, msg);
 }
 

@@ -23,6 +23,12 @@ put_settings(const struct pol_session *s, FILE *out)
 	else
 		fprintf(out, "max-session: none\n");
 	fprintf(out, "escort: %s\n", s->escort_required ? "required" : "no");
+	for (size_t i = 0; i < s->nrules; i++)
+		if (s->rules[i]->nsupervise > 0) {
+			fprintf(out, "supervised: yes (rule %s: escorts may pause, resume or end "
+			    "the session)\n", s->rules[i]->name);
+			break;
+		}
 }
 
 static void

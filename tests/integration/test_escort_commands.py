@@ -102,6 +102,9 @@ def test_sessions_lists_for_escorts_only():
             assert st == 1 and "your own" in err, (st, out, err)
             st, out, err = as_user(w, "alice", "pause %s" % sid)
             assert st == 1 and "your own" in err, (st, out, err)
+            # alice can see that her sessions on web01 are supervised
+            st, out, err = as_user(w, "alice", "rules web01")
+            assert st == 0 and "supervised: yes (rule techs" in out, (st, out, err)
             # an unknown id
             st, out, err = as_user(w, "bob", "pause no-such-id")
             assert st == 1 and "no such session" in err, (st, out, err)

@@ -207,6 +207,10 @@ post(struct px_conn *c, struct px_chan *ch, char **argv, enum px_reg_verb verb)
 	snprintf(a.escort, sizeof(a.escort), "%s", px_conn_user(c));
 	if (argv[2] != NULL)
 		snprintf(a.reason, sizeof(a.reason), "%s", argv[2]);
+	/* shown on the technician's terminal: no control characters */
+	for (char *p = a.reason; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	rc = px_reg_post(registry(c), &a, &s);
 	if (rc == PX_EPOLICY) {
 		snprintf(msg, sizeof(msg), "escort: %s: no such session: %s (it ended)\n", cmd, a.id);

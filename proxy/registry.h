@@ -55,6 +55,10 @@ struct px_reg_session {
 	char escorts[PX_REG_ESCORTS_MAX][PX_REG_NAME_MAX];
 };
 
+/* What an escort can do to a session today.  Approvals (approve, deny a
+ * pending command of strict mode or exec) and joining are later verbs of
+ * the same kind: a row in registry.c's transition table, one in
+ * conn_escort.c's action table and a command in escort_cmd.c. */
 enum px_reg_verb { PX_REG_PAUSE, PX_REG_RESUME, PX_REG_KILL };
 
 /* "pause", "resume", "kill" (the transcript's ESC_ACTION values). */

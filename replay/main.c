@@ -16,7 +16,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "list", "list [--user U] [--target T] [--since TIME] [--until TIME] [--json]",
 	    replay_list, RD },
 	{ "cat", "cat ID", replay_cat, RD },
-	{ "verify", "verify (ID... | --all) --key PUBLIC.pem [--anchor FILE] [--deep] [--quiet]",
+	{ "verify", "verify (ID... | --all) [--key PUBLIC.pem] [--anchor FILE] [--deep] [--quiet]",
 	    replay_verify, REPLAY_STORE },
 	{ "commands", "commands [ID] [--user U] [--json]", replay_commands, RD },
 	{ "play", "play ID [--speed X] [--max-wait S]", replay_play, RD },
@@ -54,7 +54,8 @@ usage(FILE *f)
 	fprintf(f, "\nThe store is --store DIR, else $ESCORT_STORE, else %s.\n"
 	    "Every command but verify also takes [--key PUBLIC.pem] [--no-verify]:\n"
 	    "it verifies what it shows with the key from --key, else $ESCORT_KEY,\n"
-	    "else STORE/%s.  See escort-replay(1).\n", REPLAY_DEFAULT_STORE,
+	    "else STORE/%s; verify finds its key the same way.\n"
+	    "See escort-replay(1).\n", REPLAY_DEFAULT_STORE,
 	    REPLAY_STORE_KEY);
 }
 

@@ -186,11 +186,45 @@ bad:
 	return REC_EZSTD;
 }
 
+/* Without VERIFY_DEEP: a DATA segment flagged RESUME_REFUSED is a frame of
+ * its own; it is decoded alone (with a context of its own: the rest of the
+ * file is not decoded) and its MARKERs noted.  Returns REC_OK, REC_ENOMEM,
+ * or a problem (vf_fail) when it is not such a segment. */
+static int
+vf_refused_alone(struct vf *f, const struct seg *s, uint64_t off,
+    const struct seg_data *d)
+{
+	uint32_t before = f->res->resumes_refused;
+	int r;
+
+	if ((s->flags & (SEGF_CHUNK_START | SEGF_CHUNK_END)) !=
+	    (SEGF_CHUNK_START | SEGF_CHUNK_END) || d->raw_len == 0) {
+		vf_fail(f, REC_EFORMAT, s->index, off, "a segment flagged "
+		    "resume-refused is not a frame of its own");
+		return REC_EFORMAT;
+	}
+	if ((f->dz = ZSTD_createDCtx()) == NULL)
+		return REC_ENOMEM;
+	ZSTD_DCtx_setParameter(f->dz, ZSTD_d_windowLogMax, SEG_WINDOW_LOG_MAX);
+	r = vf_deep(f, s, off, d);
+	ZSTD_freeDCtx(f->dz);
+	f->dz = NULL;
+	if (r != REC_OK)
+		return r;
+	if (f->res->resumes_refused == before) {
+		vf_fail(f, REC_EFORMAT, s->index, off, "a segment flagged "
+		    "resume-refused holds no marker of a refused resume");
+		return REC_EFORMAT;
+	}
+	return REC_OK;
+}
+
 static int
 vf_data(struct vf *f, const struct seg *s, uint64_t off)
 {
 	struct verify_file_result *res = f->res;
 	struct seg_data d;
+	int r;
 
 	if (seg_data_get(s, &d) != REC_OK) {
 		vf_fail(f, REC_EFORMAT, s->index, off, "malformed data segment");
@@ -218,7 +252,10 @@ vf_data(struct vf *f, const struct seg *s, uint64_t off)
 		return REC_EFORMAT;
 	}
 	if (f->dz != NULL && vf_deep(f, s, off, &d) != REC_OK)
-		return res->err;
+		return res->err != REC_OK ? res->err : REC_ENOMEM;
+	if (f->dz == NULL && (s->flags & SEGF_RESUME_REFUSED) &&
+	    (r = vf_refused_alone(f, s, off, &d)) != REC_OK)
+		return r;
 	if (s->flags & SEGF_CHUNK_END)
 		f->frame_open = 0;
 	if (d.raw_len > 0) {
@@ -365,6 +402,10 @@ verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
 			break;
 		case SEG_RECOVERY:
 			r = vf_recovery(&f, &s, off);
+			break;
+		}
+		if (s.type != SEG_HEAD && r == REC_ENOMEM) {
+			ret = r;
 			break;
 		}
 		if (s.type != SEG_HEAD && r != REC_OK)

@@ -31,6 +31,10 @@ enum verify_flags {
 				   the entries after the head; the other heads
 				   are checked against the journal, and their
 				   signatures only when they contradict it.
+				   In a session file, only the last seal's
+				   signature is checked, when it verifies (it
+				   signs the chain over the earlier ones; else
+				   every one is, in order: verify_file.c).
 				   Equally strong: escort-transcript(5), WHAT
 				   VERIFICATION PROVES */
 };

@@ -115,11 +115,23 @@ check_load_key(const char *path, const char *src)
 	return 0;
 }
 
+/* replay_key_give's key. */
+static const char *check_key_given;
+
+void
+replay_key_give(const char *key)
+{
+	check_key_given = key;
+}
+
 int
 replay_key_find(const char *store, const char *cmd, const char *key,
     char *buf, size_t bufsz, const char **path, const char **src)
 {
 	const char *env = getenv("ESCORT_KEY");
+
+	if (key == NULL)
+		key = check_key_given;
 
 	*path = buf;
 	*src = "";

@@ -18,8 +18,10 @@
 /* What main() prepares before a command runs. */
 enum replay_cmd_flags {
 	REPLAY_STORE = 1,	/* the store must exist: else exit 2 */
-	REPLAY_READS = 2	/* a reader: takes --key and --no-verify, and
+	REPLAY_READS = 2,	/* a reader: takes --key and --no-verify, and
 				   verifies what it shows (check.c) */
+	REPLAY_KEY = 4		/* takes --key anywhere, as readers do, and
+				   finds its key with replay_key_find */
 };
 
 struct replay_cmd {
@@ -91,6 +93,10 @@ int replay_store_check(const char *store, const char *cmd);
  */
 int replay_key_find(const char *store, const char *cmd, const char *key,
     char *buf, size_t bufsz, const char **path, const char **src);
+
+/* The --key that main() took out of a REPLAY_KEY command's arguments
+ * (NULL: none), which replay_key_find uses when given no key. */
+void replay_key_give(const char *key);
 
 /*
  * Prepares the verification of command cmd (a static string): the public

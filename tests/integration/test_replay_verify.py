@@ -176,8 +176,11 @@ def test_verify_finds_the_key_as_the_readers_do():
         assert r.returncode == 0 and b"2 sessions intact" in r.stdout and r.stderr == b"", r
         r = run("s-closed", env_key=other_pub)
         assert r.returncode == 1 and b"s-closed: FAILED" in r.stdout, r
-        # --key wins over ESCORT_KEY
+        # --key wins over ESCORT_KEY, after the command or before it
         r = run("--all", "--key", pub, env_key=other_pub)
+        assert r.returncode == 0 and b"2 sessions intact" in r.stdout, r
+        r = subprocess.run([bin_path("escort-replay"), "--key", pub, "--store", store, "verify",
+                            "--all"], capture_output=True, timeout=30, env=base)
         assert r.returncode == 0 and b"2 sessions intact" in r.stdout, r
         # a file that is not a key, from ESCORT_KEY: exit 2, named with its source
         bad = env.path("bad.pem")

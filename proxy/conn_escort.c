@@ -46,9 +46,8 @@ px__conn_drop_paused(struct px_conn *c, size_t len)
 void
 px__conn_escort_track(struct px_conn *c, enum px_conn_state to)
 {
-	struct px_registry *reg = &c->w->d->reg;
-
 	if (to == CONN_RELAY && !c->registered && c->ps != NULL) {
+		struct px_registry *reg = &c->w->d->reg;
 		struct px_reg_session s;
 		struct px_reg_owner o = { px_worker_post, c->w };
 
@@ -63,7 +62,7 @@ px__conn_escort_track(struct px_conn *c, enum px_conn_state to)
 		else
 			px_log(PX_LOG_WARN, c->id, "session not listed for escorts (out of memory or id in use)");
 	} else if ((to == CONN_CLOSING || to == CONN_DEAD) && c->registered) {
-		px_reg_remove(reg, c->id);
+		px_reg_remove(&c->w->d->reg, c->id);
 		c->registered = 0;
 	}
 }

@@ -12,84 +12,12 @@
 #include "recorder/transcript.h"
 #include "replay/cmdlog.h"
 #include "replay/export_html.h"
+#include "replay/html.h"
 #include "replay/replay.h"
 #include "replay/xfers.h"
 
 #define HTML_LINE_MAX 4096	/* output text held per line */
 #define HTML_DIM_MAX 1000	/* window sizes beyond are taken as 80x24 */
-
-static const char html_css[] =
-    "body{font-family:sans-serif;margin:1.5em;color:#222;background:#fff}"
-    "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;"
-    "border-bottom:1px solid #ccc}"
-    "table{border-collapse:collapse;font-size:.9em}"
-    "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;"
-    "vertical-align:top}th{background:#f0f0f0}"
-    "pre{background:#111;color:#ddd;padding:.8em;overflow-x:auto;"
-    "white-space:pre-wrap;word-break:break-all}"
-    ".code{font-family:monospace;white-space:pre-wrap;word-break:break-all}"
-    ".allow{color:#060}.deny{color:#b00;font-weight:bold}"
-    ".approve{color:#a60;font-weight:bold}"
-    ".ok{color:#060;font-weight:bold}.bad{color:#b00;font-weight:bold}"
-    ".timeline{position:relative;height:2.2em;background:#eee;"
-    "border:1px solid #ccc;margin:.5em 0}"
-    ".timeline a{position:absolute;top:0;bottom:0;width:3px;"
-    "text-decoration:none}"
-    ".timeline a.allow{background:#393}.timeline a.deny{background:#c00}"
-    ".timeline a.approve{background:#d80}"
-    "a.mark{color:#ff0;background:#333;font-size:.8em;"
-    "text-decoration:none;padding:0 .3em}";
-
-/* Writes p[0..n) as HTML text: markup characters as entities, valid UTF-8
- * kept (C1 controls left out), other bytes as U+FFFD; control bytes but
- * newline and tab left out. */
-static void
-html_bytes(FILE *f, const uint8_t *p, size_t n)
-{
-	size_t i = 0, l;
-
-	while (i < n) {
-		l = replay_utf8_len(p + i, n - i);
-		if (l == 0) {
-			fputs("&#xfffd;", f);
-			i++;
-			continue;
-		}
-		if (l == 1) {
-			switch (p[i]) {
-			case '&': fputs("&amp;", f); break;
-			case '<': fputs("&lt;", f); break;
-			case '>': fputs("&gt;", f); break;
-			case '"': fputs("&quot;", f); break;
-			case '\'': fputs("&#39;", f); break;
-			default:
-				if (p[i] >= 0x20 ? p[i] != 0x7f :
-				    (p[i] == '\n' || p[i] == '\t'))
-					fputc(p[i], f);
-				break;
-			}
-		} else if (!(l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
-			fwrite(p + i, 1, l, f);
-		}
-		i += l;
-	}
-}
-
-static void
-html_str(FILE *f, const char *s)
-{
-	html_bytes(f, (const uint8_t *)s, strlen(s));
-}
-
-/* "verdict" as a CSS class: allow, deny, approve, or none. */
-static const char *
-html_verdict_class(const char *v)
-{
-	if (strcmp(v, "allow") == 0 || strcmp(v, "deny") == 0 ||
-	    strcmp(v, "approve") == 0)
-		return v;
-	return "";
-}
 
 /* The META fields shown, in this order. */
 static const struct {
@@ -247,7 +175,6 @@ static void
 html_commands(FILE *f, struct tr *r, const struct html_pass *h)
 {
 	const struct replay_cmd_row *d;
-	char t[32], ex[40];
 	size_t i;
 
 	fprintf(f, "<h2 id=\"commands\">Commands (%zu)</h2>\n", h->log.n);
@@ -265,81 +192,19 @@ html_commands(FILE *f, struct tr *r, const struct html_pass *h)
 		html_str(f, d->command);
 		fputs("\"></a>", f);
 	}
-	fputs("</div>\n<table>\n<tr><th>#</th><th>time</th><th>offset</th>"
-	    "<th>mode</th><th>decision</th><th>rule</th><th>approver</th>"
-	    "<th>exit</th><th>command</th></tr>\n", f);
-	for (i = 0; i < h->log.n; i++) {
-		d = &h->log.v[i];
-		replay_time(tr_start_wall_ns(r) + d->t_ns, t, sizeof(t));
-		replay_cmd_exit_str(d, ex, sizeof(ex));
-		fprintf(f, "<tr id=\"row-%zu\"><td><a href=\"#cmd-%zu\">%zu</a></td>"
-		    "<td>%s</td><td>+%.3f</td><td>", i + 1, i + 1, i + 1, t,
-		    (double)d->t_ns / 1e9);
-		html_str(f, d->mode);
-		if (d->cmd_seq != 0)
-			fprintf(f, ":%" PRIu64, d->cmd_seq);
-		fprintf(f, "</td><td class=\"%s\">", html_verdict_class(d->verdict));
-		html_str(f, d->verdict);
-		fputs("</td><td>", f);
-		html_str(f, d->rule);
-		fputs("</td><td>", f);
-		html_str(f, d->approver);
-		fputs("</td><td>", f);
-		html_str(f, ex);
-		fputs("</td><td class=\"code\">", f);
-		html_str(f, d->command);
-		if (d->reason[0] && strcmp(d->verdict, "allow") != 0) {
-			fputs("<br><small>", f);
-			html_str(f, d->reason);
-			fputs("</small>", f);
-		}
-		fputs("</td></tr>\n", f);
-	}
-	fputs("</table>\n", f);
+	fputs("</div>\n", f);
+	html_cmd_table(f, tr_start_wall_ns(r), &h->log, 1);
 }
 
 static void
 html_files(FILE *f, struct tr *r, const struct html_pass *h)
 {
-	const struct replay_xfer *x;
-	char t[32];
-	size_t i, k;
-
 	fprintf(f, "<h2 id=\"files\">File transfers and operations (%zu)</h2>\n",
 	    h->xs.n);
-	if (h->xs.n == 0) {
+	if (h->xs.n == 0)
 		fputs("<p>None recorded.</p>\n", f);
-		return;
-	}
-	fputs("<table>\n<tr><th>#</th><th>time</th><th>type</th><th>outcome</th>"
-	    "<th>size</th><th>SHA-256</th><th>path</th></tr>\n", f);
-	for (i = 0; i < h->xs.n; i++) {
-		x = &h->xs.v[i];
-		replay_time(tr_start_wall_ns(r) + x->t_ns, t, sizeof(t));
-		fprintf(f, "<tr><td>%zu</td><td>%s</td><td>", i + 1, t);
-		html_str(f, replay_xfer_type(x));
-		fputs("</td><td>", f);
-		html_str(f, replay_xfer_outcome(x));
-		fputs("</td><td>", f);
-		if (x->has_size)
-			fprintf(f, "%" PRIu64, x->size);
-		else
-			fputs("-", f);
-		fputs("</td><td class=\"code\">", f);
-		if (x->has_sha)
-			for (k = 0; k < 32; k++)
-				fprintf(f, "%02x", x->sha[k]);
-		else
-			fputs("-", f);
-		fputs("</td><td class=\"code\">", f);
-		html_str(f, x->path);
-		if (x->path2[0]) {
-			fputs(" &rarr; ", f);
-			html_str(f, x->path2);
-		}
-		fputs("</td></tr>\n", f);
-	}
-	fputs("</table>\n", f);
+	else
+		html_xfer_table(f, tr_start_wall_ns(r), &h->xs);
 }
 
 static void

@@ -163,3 +163,46 @@ def test_html_of_a_proxy_session():
         with open(out, "wb") as f:
             f.write(h.stdout)
         assert os.path.getsize(out) == len(h.stdout) > 0
+
+
+def test_audit_html_per_person_with_integrity():
+    with Env() as env:
+        store = make_store(env)
+        key = env.path("recorder-ed25519.pem")
+        script = env.write("s2.txt", "0.1\tchannel\t0\taction=exec\tcommand=uptime\n"
+                           "0.1\tdecision\t0\tverdict=allow\tcommand=uptime\trule=ops\n"
+                           "0.3\toutput\t0\t up 3 days\\r\\n\n0.4\texit\t0\texit_status=0\n")
+        r = subprocess.run([tool_path("rec-mksession"), "--store", store, "--key", key,
+                            "--id", "s2-bob", "--user", "bob", script],
+                           capture_output=True, timeout=30)
+        assert r.returncode == 0, r
+        r = replay(store, "audit", "--html")
+        assert r.returncode == 0 and r.stderr == b"", r
+        page, text = parse(r.stdout)
+        assert_self_contained(page, r.stdout)
+        assert text.index("User alice") < text.index("User bob"), text
+        alice = text[text.index("User alice"):text.index("User bob")]
+        assert "s1-html" in alice and "Verification: ok" in alice, alice
+        assert "systemctl status nginx" in alice and EVIL_CMD in alice, alice
+        assert "/srv/app/run.sh" in alice and "cat is not allowed" in alice, alice
+        assert "1 session, 3 commands, 1 denied, 0 approved" in alice, alice
+        assert b"&lt;img src=http://evil.example" in r.stdout
+        bob = text[text.index("User bob"):]
+        assert "uptime" in bob and "s1-html" not in bob, bob
+        r = replay(store, "audit", "--html", "--user", "bob")
+        assert r.returncode == 0 and b"s1-html" not in r.stdout and b"uptime" in r.stdout, r
+        # a session that does not verify is marked, the others not
+        path = os.path.join(store, "sessions", "s1-html.est")
+        data = bytearray(open(path, "rb").read())
+        i = data.index(b"ESG1", 100)
+        data[i + 30] ^= 0x01
+        open(path, "wb").write(bytes(data))
+        r = replay(store, "audit", "--html")
+        assert r.returncode == 1, r
+        assert b"s1-html" in r.stderr and b"does not verify" in r.stderr, r.stderr
+        page, text = parse(r.stdout)
+        alice = text[text.index("User alice"):text.index("User bob")]
+        bob = text[text.index("User bob"):]
+        assert "Verification: FAILED" in alice and "Verification: ok" in bob, text
+        r = replay(store, "audit", "--html", "--json")
+        assert r.returncode == 2, r

@@ -217,6 +217,10 @@ void replay_json_str(FILE *f, const char *s);
  * escaped, bytes that are not UTF-8 as U+FFFD (lossy: see base64). */
 void replay_json_bytes(FILE *f, const uint8_t *p, size_t n);
 
+/* Length of the valid UTF-8 sequence at p[0..n) (1..4; 1 for ASCII), or
+ * 0 when it is not one. */
+size_t replay_utf8_len(const uint8_t *p, size_t n);
+
 /* Writes p[0..n) base64-encoded as a JSON string (lossless). */
 void replay_json_base64(FILE *f, const uint8_t *p, size_t n);
 

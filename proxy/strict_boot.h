@@ -48,10 +48,15 @@
  *     ahead while a command ran is skipped; 100 in a row on a terminal, or
  *     3 without one, end the loop;
  *   - PWDHEX is empty when the directory is longer than 1024 bytes.
+ *   - after each command removes every function it defined, re-enables
+ *     the builtins the loop uses, resets the traps (a DEBUG or RETURN trap
+ *     may still fire in the loop's next two commands, never later) and
+ *     clears any attribute set on the loop's own variables.
  * The loop runs in the same shell as the commands: a command that changes
  * the shell itself (builtins such as enable, hash, export, declare, set,
- * shopt, alias, trap, exec, eval, source) can change what later lines do,
- * so strict mode's policy must not allow them.
+ * shopt, alias, trap, exec, eval, source) can still change what later lines
+ * do in ways the loop does not undo, so strict mode's policy must not allow
+ * them.
  *
  * Markers (written by the loop to the terminal, removed from the output by
  * strict_marker before the technician sees it):

@@ -279,6 +279,49 @@ def test_shell_state_persists_but_not_aliases_or_history():
     with_loop(body)
 
 
+def test_shell_changes_do_not_outlive_their_line():
+    """What a command leaves in the shell that could run code later without
+    a line behind it is gone before the next prompt: functions (also named
+    like the loop's builtins), traps (WINCH, ERR, EXIT; DEBUG and
+    RETURN at most twice, at once), the integer
+    attribute on the loop's line variable, disabled builtins."""
+    def body(env, lp):
+        lp.start()
+        d = env.path("w")
+        os.makedirs(d)
+        assert lp.run("cd " + d)[0] == 0
+        assert lp.run("f() { touch func-ran; }; printf() { touch printf-ran; }; "
+                      "read() { touch read-ran; }; stty() { touch stty-ran; }")[0] == 0
+        assert lp.run("f")[0] == 127
+        assert lp.run("trap \"touch winch-ran\" WINCH; trap \"touch exit-ran\" EXIT; "
+                      "trap \"touch err-ran\" ERR")[0] == 0
+        lp.t.resize(30, 100)
+        assert lp.run("false")[0] == 1
+        # DEBUG and RETURN traps fire before the loop's next simple commands
+        # and at the return of the function that ran the line: at most twice,
+        # right after the line that set them, never later
+        assert lp.run("trap \"echo x >> debug-count\" DEBUG")[0] == 0
+        assert lp.run("trap \"echo x >> return-count\" RETURN")[0] == 0
+        for i in range(3):
+            assert lp.run("true")[0] == 0
+        for n in ("debug-count", "return-count"):
+            p = os.path.join(d, n)
+            assert not os.path.exists(p) or len(open(p).read().split()) <= 2, n
+        # a line read into an integer variable would be evaluated
+        assert lp.run("declare -i _sb_l _sb_e _sb_seq")[0] == 0
+        lp.t.send(b"a[$(touch arith-ran)]\n")
+        k, f = lp.marker("d")
+        assert lp.run("enable -n printf read kill")[0] == 0
+        assert lp.run("type -t printf read kill > builtins")[0] == 0
+        assert open(os.path.join(d, "builtins")).read().split() == ["builtin"] * 3
+        for n in ("func-ran", "printf-ran", "read-ran", "stty-ran", "winch-ran",
+                  "err-ran", "exit-ran", "arith-ran"):
+            assert not os.path.exists(os.path.join(d, n)), n
+        assert lp.exit() == 0
+        assert not os.path.exists(os.path.join(d, "exit-ran"))
+    with_loop(body)
+
+
 def test_startup_files_and_environment_do_not_reach_the_loop():
     """A hostile login environment (BASH_ENV, ENV, an exported function,
     LESSOPEN, HISTFILE) and startup files in HOME: none of them acts in the

@@ -284,7 +284,8 @@ def test_shell_changes_do_not_outlive_their_line():
     a line behind it is gone before the next prompt: functions (also named
     like the loop's builtins), traps (WINCH, ERR, EXIT; DEBUG and
     RETURN only right after their line), the integer
-    attribute on the loop's line variable, disabled builtins."""
+    attribute on the loop's line variable, disabled builtins, standard
+    input and output moved away from the terminal."""
     def body(env, lp):
         lp.start()
         d = env.path("w")
@@ -311,6 +312,12 @@ def test_shell_changes_do_not_outlive_their_line():
         assert lp.run("declare -i _sb_l _sb_e _sb_seq")[0] == 0
         lp.t.send(b"a[$(touch arith-ran)]\n")
         k, f = lp.marker("d")
+        # the loop's terminal comes back after a command moved it away (fd 3
+        # keeps the terminal open meanwhile: with no descriptor left on it
+        # the terminal reports end of file, as sshd would see it)
+        assert lp.run("exec 3</dev/tty >/dev/null 2>&1 </dev/null")[0] == 0
+        assert lp.run("echo back-$((2+3))")[0] == 0
+        assert b"back-5" in lp.shown
         assert lp.run("enable -n printf read kill")[0] == 0
         assert lp.run("type -t printf read kill > builtins")[0] == 0
         assert open(os.path.join(d, "builtins")).read().split() == ["builtin"] * 3

@@ -424,6 +424,21 @@ def test_directory_markers_any_bytes():
     with_loop(body)
 
 
+def test_fake_marker_printed_by_a_command():
+    """A program printing a PROMPT marker of its own: the loop's real PROMPT
+    still follows with the session's nonce and the right number; the fake
+    one carries what the program knows (not the nonce), so the proxy can
+    tell them apart."""
+    def body(env, lp):
+        lp.start()
+        lp.seq += 1
+        lp.t.send(lp.line(lp.seq, "printf \"\\033]5379;p;%s;1;0;2f\\a\" " + "0" * 32))
+        k, f = lp.marker("p")
+        assert f[0] == "0" * 32 and f[0] != lp.nonce
+        assert lp.prompt(lp.seq)[0] == 0
+    with_loop(body)
+
+
 def test_background_readers_are_ended_before_the_next_line():
     """A process left behind by a command, reading the terminal, is ended
     before the loop prompts: it never reads the next line (and its nonce)."""

@@ -23,7 +23,7 @@ class Loop:
     variables sshd would set); shell: the login shell that runs the exec
     command.  stop() kills it by pid."""
 
-    def __init__(self, env, shell="bash", extra_env=None, rows=24, cols=80):
+    def __init__(self, env, shell="bash", extra_env=None, rows=24, cols=80, ssh=None):
         self.cmd = subprocess.run([tool_path("strict-boot-cmd")], check=True,
                                   capture_output=True).stdout.decode()
         self.home = env.path("home")
@@ -32,6 +32,10 @@ class Loop:
              "PATH": "/usr/local/bin:/usr/bin:/bin", "TERM": "xterm", "LANG": "C.UTF-8"}
         e.update(extra_env or {})
         argv = ["env", "-i"] + ["%s=%s" % kv for kv in e.items()] + [shell, "-c", self.cmd]
+        if ssh is not None:
+            # ssh: the argv of a real ssh client to a real sshd; -tt asks
+            # for the terminal, the command is the exec request
+            argv = ssh + ["-tt", self.cmd]
         self.t = Term(argv, rows, cols)
         self.nonce = None
         self.seq = 0
@@ -482,3 +486,34 @@ def test_eof_is_bounded():
                 p.wait()
         # no terminal: stty fails and the loop never starts
         assert p.returncode != 0 and HELLO not in out
+
+
+def test_through_a_real_sshd():
+    """The same command as the exec request of a real ssh client to a real
+    sshd with a terminal: HELLO, a command, the directory, Ctrl-C, the exit
+    status at the client; the login's ~/.bashrc (which bash may read for
+    commands sshd starts) does not reach the loop's commands."""
+    from harness.core import ssh_base
+    with Env("sboot") as env:
+        key, pub = env.keygen("tech")
+        sshd = env.sshd(authorized=[pub])
+        with open(os.path.join(sshd.home, ".bashrc"), "w") as f:
+            f.write("alias touch=false\nls() { echo hijacked; }\n")
+        lp = Loop(env, ssh=ssh_base(sshd.port, key, sshd.login))
+        try:
+            import pwd as pw
+            st, home = lp.start()
+            assert st == 0 and home == pw.getpwnam(sshd.login).pw_dir.encode(), home
+            ok = env.path("ok")
+            assert lp.run("touch %s; ls %s; cd /tmp" % (ok, ok)) == (0, b"/tmp")
+            assert os.path.exists(ok) and b"hijacked" not in lp.shown
+            lp.seq += 1
+            lp.t.send(lp.line(lp.seq, "sleep 30"))
+            time.sleep(0.5)
+            lp.t.send(b"\x03")
+            assert lp.prompt(lp.seq, timeout=10)[0] == 130
+            assert lp.run("( exit 9 )")[0] == 9
+            assert lp.exit() == 9
+            assert lp.nonce.encode() not in lp.shown
+        finally:
+            lp.stop()

@@ -428,6 +428,33 @@ def test_directory_markers_any_bytes():
     with_loop(body)
 
 
+def test_longest_line_and_a_flood_of_typeahead():
+    """A command of SB_LINE_MAX (3072) bytes reaches bash whole through the
+    terminal's line discipline; 6000 bytes typed ahead without a newline
+    (more than the terminal's line holds) and then the proxy's line: the
+    typeahead never runs, the line does."""
+    def body(env, lp):
+        lp.start()
+        ok = env.path("long-ok")
+        head = "touch %s; : " % ok
+        cmd = head + "x" * (3072 - len(head) - 4) + " end"
+        assert len(cmd) == 3072
+        assert lp.run(cmd)[0] == 0 and os.path.exists(ok)
+        lp.shown = b""
+        assert lp.run("echo \"%s\" | wc -c" % ("y" * 3000))[0] == 0
+        assert b"3001" in lp.shown
+        flood = env.path("flood")
+        lp.seq += 1
+        lp.t.send(lp.line(lp.seq, "sleep 1"))
+        time.sleep(0.3)
+        lp.t.send(b"touch %s; " % flood.encode() + b"z" * 6000)
+        lp.prompt(lp.seq)
+        ok2 = env.path("ok2")
+        assert lp.run("touch " + ok2)[0] == 0
+        assert os.path.exists(ok2) and not os.path.exists(flood)
+    with_loop(body)
+
+
 def test_fake_marker_printed_by_a_command():
     """A program printing a PROMPT marker of its own: the loop's real PROMPT
     still follows with the session's nonce and the right number; the fake

@@ -112,8 +112,8 @@ int le_resize(struct le *e, int cols, struct buf *out);
 
 /* Redraws prompt and line on a fresh line (after output arrived while the
  * prompt was shown): the caller first puts the cursor at the start of a
- * line (writes "\r\n" unless that output ended with a newline).  Nothing is
- * drawn when no entry is open. */
+ * line (writes "\r\n" unless that output ended with a newline); the rows
+ * from there down are cleared.  Nothing is drawn when no entry is open. */
 int le_redraw(struct le *e, struct buf *out);
 
 /* Adds an allowed line to the history (copied; duplicates of the newest

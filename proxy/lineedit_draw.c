@@ -58,6 +58,10 @@ px__le_glyph(const struct le *e, size_t i, struct le_glyph *g)
 		return;
 	}
 	w = n > 0 ? px__utf8_width(cp) : -1;
+	/* a combining mark with no character before it on its line would join
+	 * the prompt: shown escaped */
+	if (w == 0 && (i == 0 || e->text[i - 1] == '\n'))
+		w = -1;
 	if (w >= 0) {
 		g->kind = LE_GL_TEXT;
 		g->width = w;
@@ -270,6 +274,7 @@ int
 px__le_flush(struct le *e)
 {
 	static const struct le_pos origin = { 0, 0, 0 };
+	struct le_pos p;
 	size_t i;
 
 	switch (e->redraw) {
@@ -298,10 +303,11 @@ px__le_flush(struct le *e)
 				break;
 			i = px__le_prev_char(e, i);
 		}
-		move_to(e, px__le_layout(e, i));
+		p = px__le_layout(e, i);
+		move_to(e, p);
 		if (i < e->shown)
 			le_puts(e, "\033[J");
-		draw_from(e, i, e->scr, 0);
+		draw_from(e, i, p, 0);
 		break;
 	case LE_RD_NONE:
 		break;

@@ -536,6 +536,56 @@ test_wrap_enter(void **state)
 	assert_cursor(1, 0);
 }
 
+/* A line break right after a row filled to the margin starts the next
+ * row, not one further down. */
+static void
+test_wrap_then_newline(void **state)
+{
+	(void)state;
+	start(4096, 10, "$ ");
+	feed("abcdefgh");
+	assert_cursor(1, 0);
+	feed("\026\r");
+	assert_string_equal(out(), "\r> ");
+	assert_row(1, ">");
+	assert_cursor(1, 2);
+	feed("x");
+	assert_entry("abcdefgh\nx");
+	assert_row(2, "");
+}
+
+/* Combining marks: one deleted or moved redraws the character it was
+ * joined to; one with nothing before it on its line is shown escaped (it
+ * would join the prompt). */
+static void
+test_combining_redraw(void **state)
+{
+	(void)state;
+	start(4096, 80, "$ ");
+	feed("\xcc\x81" "a");
+	assert_row(0, "$ <U+0301>a");
+	feed("\001\033[3~");
+	assert_row(0, "$ a");
+	start(4096, 80, "$ ");
+	feed("ab\xcc\x81" "c\002\002");
+	assert_cursor(0, 3);
+	feed("X");
+	assert_entry("aXb\xcc\x81" "c");
+	assert_row(0, "$ aXb\xcc\x81" "c");
+	feed("\033[C\x7f");	/* b and its mark go together */
+	assert_entry("aXc");
+	assert_row(0, "$ aXc");
+	/* Alt-B stops between a space and its mark; Backspace then deletes
+	 * the space and the mark joins the "a" */
+	start(4096, 80, "$ ");
+	feed("a \xcc\x81" "c\033b");
+	assert_cursor(0, 4);
+	feed("\x7f");
+	assert_entry("a\xcc\x81" "c");
+	assert_row(0, "$ a\xcc\x81" "c");
+	assert_cursor(0, 3);
+}
+
 /* Bracketed paste: literal text, newlines start continuation lines,
  * control bytes are text (shown ^X), nothing is submitted until Enter. */
 static void
@@ -739,7 +789,7 @@ test_redraw(void **state)
 	vt_feed(&VT, "\r\n[1]+ Done\r\n", 13);
 	buf_reset(&OUT);
 	assert_int_equal(le_redraw(E, &OUT), LE_OK);
-	assert_string_equal(out(), "$ make\033[2D");
+	assert_string_equal(out(), "\033[J$ make\033[2D");
 	vt_feed(&VT, buf_ptr(&OUT), buf_len(&OUT));
 	assert_row(1, "[1]+ Done");
 	assert_row(2, "$ make");
@@ -784,6 +834,8 @@ main(void)
 		cmocka_unit_test_teardown(test_utf8_refused_and_escaped, teardown),
 		cmocka_unit_test_teardown(test_wrap, teardown),
 		cmocka_unit_test_teardown(test_wrap_enter, teardown),
+		cmocka_unit_test_teardown(test_wrap_then_newline, teardown),
+		cmocka_unit_test_teardown(test_combining_redraw, teardown),
 		cmocka_unit_test_teardown(test_paste, teardown),
 		cmocka_unit_test_teardown(test_history, teardown),
 		cmocka_unit_test_teardown(test_history_limit, teardown),

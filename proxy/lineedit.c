@@ -436,10 +436,10 @@ static const struct le_csi_key {
 	{ '~', 200, 1, key_paste_begin },
 };
 
-/* ESC O FINAL (application cursor keys). */
+/* ESC O FINAL (application cursor keys; M is the keypad's Enter). */
 static const struct le_alt_key le_ss3_keys[] = {
 	{ 'A', key_up }, { 'B', key_down }, { 'C', key_right }, { 'D', key_left },
-	{ 'H', key_home }, { 'F', key_end },
+	{ 'H', key_home }, { 'F', key_end }, { 'M', key_enter },
 };
 
 /* Runs one key: a kill right after a kill adds to the same kill (ESC and

@@ -162,6 +162,10 @@ test_enter_forms(void **state)
 	assert_int_equal(feed("\r"), 1);	/* an empty Enter */
 	assert_int_equal(EV, LE_ENTRY);
 	assert_entry("");
+	assert_int_equal(le_begin(E, "$ ", &OUT), LE_OK);
+	assert_int_equal(feed("id\033OMx"), 5);	/* the keypad's Enter */
+	assert_int_equal(EV, LE_ENTRY);
+	assert_entry("id");
 }
 
 /* Backspace (DEL and Ctrl-H) at the end: back one column, clear. */

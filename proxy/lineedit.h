@@ -16,7 +16,11 @@
  * entry, as in a paste, and never ends it), Tab (completion of command names
  * and paths is not offered: Tab rings the bell, inserts nothing and never
  * ends the line), Enter (CR or LF; CRLF counts once, also when the LF comes
- * in the next le_feed).  Also Alt-Backspace and Ctrl-Left/Right (words).
+ * in the next le_feed; the keypad's ESC O M).  Also Alt-Backspace and
+ * Ctrl-Left/Right (words).  A recalled history line is edited as a copy:
+ * moving to another history line drops the edits (the history never
+ * changes but by le_history_add), Down past the newest brings back the line
+ * being typed.
  * Keys that kill text one after another add to one kill for Ctrl-Y.
  * Unknown keys and escape sequences are consumed whole and ignored.
  *

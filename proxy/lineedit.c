@@ -334,6 +334,28 @@ key_kill_word_back(struct le *e)
 	le_cut(e, word_back(e, e->cur), e->cur, -1);
 }
 
+/* Ctrl-T: swaps the characters before and under the cursor (the last two
+ * at the end of a line) and moves past them; never across a line break. */
+static void
+key_transpose(struct le *e)
+{
+	size_t start = line_start(e, e->cur), a, b, c;
+	uint8_t tmp[64];
+
+	c = e->cur == line_end(e, e->cur) ? e->cur : next_cluster(e, e->cur);
+	b = prev_cluster(e, c);
+	a = prev_cluster(e, b);
+	if (c - a > sizeof(tmp) || a < start || a == b || b == c) {
+		e->bell = 1;
+		return;
+	}
+	le_changing(e, a);
+	memcpy(tmp, e->text + b, c - b);
+	memcpy(tmp + (c - b), e->text + a, b - a);
+	memcpy(e->text + a, tmp, c - a);
+	e->cur = c;
+}
+
 static void
 key_yank(struct le *e)
 {
@@ -401,6 +423,7 @@ static le_key_fn *const le_ctrl_keys[32] = {
 	[0x0d] = key_enter,		/* CR */
 	[0x0e] = key_down,		/* Ctrl-N */
 	[0x10] = key_up,		/* Ctrl-P */
+	[0x14] = key_transpose,		/* Ctrl-T */
 	[0x15] = key_kill_bol,		/* Ctrl-U */
 	[0x16] = key_lnext,		/* Ctrl-V */
 	[0x17] = key_kill_blank_word,	/* Ctrl-W */

@@ -17,7 +17,7 @@
  * and paths is not offered: Tab rings the bell, inserts nothing and never
  * ends the line), Enter (CR or LF; CRLF counts once, also when the LF comes
  * in the next le_feed; the keypad's ESC O M).  Also Alt-Backspace and
- * Ctrl-Left/Right (words).  A recalled history line is edited as a copy:
+ * Ctrl-Left/Right (words), Ctrl-T (transpose characters).  A recalled history line is edited as a copy:
  * moving to another history line drops the edits (the history never
  * changes but by le_history_add), Down past the newest brings back the line
  * being typed.

@@ -310,6 +310,31 @@ test_kill_yank(void **state)
 	assert_entry("x.bar baz");
 }
 
+/* Ctrl-T swaps two characters (the last two at the end), whole UTF-8
+ * characters and never across a line break. */
+static void
+test_transpose(void **state)
+{
+	(void)state;
+	start(4096, 80, "$ ");
+	feed("sl");
+	feed("\024");
+	assert_entry("ls");
+	assert_row(0, "$ ls");
+	feed("\001\024");
+	assert_int_equal(VT.bells, 1);
+	feed("\005 -al\001\006\024");
+	assert_entry("sl -al");
+	assert_cursor(0, 4);
+	start(4096, 80, "$ ");
+	feed("a\xe6\xbc\xa2\024");
+	assert_entry("\xe6\xbc\xa2" "a");
+	assert_row(0, "$ \xe6\xbc\xa2" "a");
+	feed("\026\nb\024");
+	assert_entry("\xe6\xbc\xa2" "a\nb");
+	assert_int_equal(VT.bells, 1);
+}
+
 /* Alt-B/F and Ctrl-Left/Right move by words. */
 static void
 test_words(void **state)
@@ -829,6 +854,7 @@ main(void)
 		cmocka_unit_test_teardown(test_arrows, teardown),
 		cmocka_unit_test_teardown(test_delete_and_eof, teardown),
 		cmocka_unit_test_teardown(test_kill_yank, teardown),
+		cmocka_unit_test_teardown(test_transpose, teardown),
 		cmocka_unit_test_teardown(test_words, teardown),
 		cmocka_unit_test_teardown(test_cancel, teardown),
 		cmocka_unit_test_teardown(test_clear_screen, teardown),

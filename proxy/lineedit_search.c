@@ -76,7 +76,8 @@ px__le_search_start(struct le *e)
 	e->scur = e->cur;
 	e->shpos = e->hpos;
 	e->sprompt = e->prompt;
-	e->prompt = NULL;
+	e->prompt = NULL;	/* until search_prompt has one */
+	e->prompt_len = 0;
 	e->search = 1;
 	e->qlen = 0;
 	e->spos = e->nhist;

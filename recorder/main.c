@@ -47,9 +47,11 @@ usage(FILE *f)
 "             rebuild the Store's journal from its session files (the\n"
 "             recorder stopped): the old journal is kept, the new one\n"
 "             starts with a signed entry holding REASON, verify reports it\n"
-"  -d         stay in the foreground and log to stderr\n"
+"  -d         log to stderr instead of syslog (the recorder never\n"
+"             detaches: run it from a service manager)\n"
 "  -t         check the configuration, the signing key and TLS files, exit\n"
-"  -v         log debug messages too\n"
+"  -v         with -t: print the effective configuration;\n"
+"             else log debug messages too\n"
 "  --help     this text;  --version  the version\n"
 "Signals: TERM/INT close every session with a signed final record and\n"
 "exit 0; HUP reloads the configuration (a failing reload keeps the old).\n");
@@ -444,6 +446,7 @@ run(struct recd *d)
 		shutdown_daemon(d, "signal during start-up");
 	recd_log(LOG_INFO, "escort-recorder %s started: Store %s, Fsync %s",
 	    ESCORT_VERSION, d->cfg.store, recd_fsync_name(d->cfg.fsync));
+	recd_log_started();
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	if (d->cfg.pid_file[0] != '\0' && unlink(d->cfg.pid_file) != 0)
 		recd_log(LOG_WARNING, "PidFile %s: %s", d->cfg.pid_file,
@@ -465,6 +468,39 @@ fail:
 	tlsl_ctx_free(d->tls);
 	uv_loop_close(d->loop);
 	return 1;
+}
+
+/* -t -v: the effective configuration, one keyword a line, lower case (as
+ * escort-proxy -t -v prints its own). */
+static void
+dump_config(const struct recd_config *c, FILE *f)
+{
+	const struct { const char *kw; const char *v; } files[] = {
+		{ "tlscertificate", c->tls_cert }, { "tlskey", c->tls_key },
+		{ "tlsclientca", c->tls_client_ca }, { "user", c->user },
+		{ "pidfile", c->pid_file }, { "witness", c->witness },
+	};
+
+	for (int i = 0; i < c->nlisten; i++)
+		fprintf(f, "listen %s\n", c->listen[i].spec);
+	fprintf(f, "store %s\nsigningkey %s\n", c->store, c->signing_key);
+	if (c->fsync == RECD_FSYNC_INTERVAL)
+		fprintf(f, "fsync interval %u\n", c->fsync_ms);
+	else
+		fprintf(f, "fsync %s\n", recd_fsync_name(c->fsync));
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i].v[0] != '\0')
+			fprintf(f, "%s %s\n", files[i].kw, files[i].v);
+	fprintf(f, "maxsessions %u\nresumetimeout %u\ntreeheadinterval %u\n",
+	    c->max_sessions, c->resume_timeout, c->head_interval);
+	if (c->compression == 0)
+		fprintf(f, "compression default\n");
+	else
+		fprintf(f, "compression %u\n", c->compression);
+	for (int i = 0; i < c->nclient_uid; i++)
+		fprintf(f, "unixclients uid %u\n", c->client_uid[i]);
+	for (int i = 0; i < c->nclient_gid; i++)
+		fprintf(f, "unixclients gid %u\n", c->client_gid[i]);
 }
 
 /* -t: the configuration, the key and the TLS files. */
@@ -573,15 +609,13 @@ main(int argc, char **argv)
 			fprintf(stderr, "escort-recorder: %s\n", l);
 		return 1;
 	}
-	if (test)
+	if (test) {
+		if (verbose)
+			dump_config(&d->cfg, stdout);
 		return test_config(d);
+	}
 	if (rebuild != NULL)
 		return rebuild_journal(d, rebuild);
 	recd_log_init(foreground, verbose);
-	if (!foreground && daemon(0, 0) != 0) {
-		fprintf(stderr, "escort-recorder: daemon: %s\n",
-		    strerror(errno));
-		return 1;
-	}
 	return run(d);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "common/sdnotify.h"
 #include "policy/policy.h"
 #include "proxy/config.h"
 #include "proxy/daemon.h"
@@ -163,16 +164,20 @@ on_signal(uv_signal_t *h, int sig)
 		struct px_config *cfg;
 		struct policy *pol;
 		px_log(PX_LOG_INFO, NULL, "SIGHUP: reloading %s", config_file);
+		(void)sdnotify_send("RELOADING=1");
 		if (load_all(config_file, &cfg, &pol) != 0) {
 			px_log(PX_LOG_ERR, NULL, "reload failed; the previous configuration and policy stay in force");
+			(void)sdnotify_send("READY=1");
 			return;
 		}
 		px_daemon_swap(d, cfg, pol);
 		px_log(PX_LOG_INFO, NULL, "reloaded; policy %s", policy_hash(pol));
 		for (int i = 0; i < d->nworkers; i++)
 			px_worker_reload(d->workers[i]);
+		(void)sdnotify_send("READY=1");
 		return;
 	}
+	(void)sdnotify_send("STOPPING=1");
 	px_log(PX_LOG_INFO, NULL, "%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	for (int i = 0; i < d->nworkers; i++)
 		px_worker_stop(d->workers[i]);
@@ -271,6 +276,8 @@ main(int argc, char **argv)
 		px_log(PX_LOG_INFO, NULL, "escort-proxy %s listening on %d address(es) with %d worker(s); policy %s",
 		    ESCORT_VERSION, cfg->nlisten, d->nworkers, policy_hash(pol));
 		px_log_started();
+		if (sdnotify_send("READY=1") != 0)
+			px_log(PX_LOG_WARN, NULL, "NOTIFY_SOCKET: %s", strerror(errno));
 		uv_run(loop, UV_RUN_DEFAULT);
 	} else {
 		for (int i = 0; i < d->nworkers; i++)

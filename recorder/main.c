@@ -26,6 +26,7 @@
 #include "recorder/recd_session.h"
 #include "recorder/recd_witness.h"
 #include "recorder/seal.h"
+#include "common/sdnotify.h"
 #include "common/tlsl.h"
 #include "recorder/transcript.h"
 
@@ -258,12 +259,15 @@ on_signal(uv_signal_t *s, int signum)
 		if (d->journal == NULL)
 			return;
 		recd_log(LOG_INFO, "SIGHUP: reloading %s", d->cfg.file);
+		(void)sdnotify_send("RELOADING=1");
 		reload(d);
+		(void)sdnotify_send("READY=1");
 		return;
 	}
 	if (d->stopping)
 		return;
 	d->stopping = signum;
+	(void)sdnotify_send("STOPPING=1");
 	if (d->journal != NULL)
 		shutdown_daemon(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
@@ -447,6 +451,8 @@ run(struct recd *d)
 	recd_log(LOG_INFO, "escort-recorder %s started: Store %s, Fsync %s",
 	    ESCORT_VERSION, d->cfg.store, recd_fsync_name(d->cfg.fsync));
 	recd_log_started();
+	if (sdnotify_send("READY=1") != 0)
+		recd_log(LOG_WARNING, "NOTIFY_SOCKET: %s", strerror(errno));
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	if (d->cfg.pid_file[0] != '\0' && unlink(d->cfg.pid_file) != 0)
 		recd_log(LOG_WARNING, "PidFile %s: %s", d->cfg.pid_file,

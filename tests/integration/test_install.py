@@ -78,6 +78,8 @@ def test_install_file_list_and_units():
                          "ProtectSystem=strict", "PrivateTmp=yes",
                          "SystemCallFilter=@system-service", "UMask=0027"):
                 assert line + "\n" in t, line
+        for t in text.values():
+            assert "Type=notify\n" in t
         assert "User=escort-proxy\n" in text["escort-proxy.service"]
         assert "CapabilityBoundingSet=\n" in text["escort-proxy.service"]
         assert "ReadWritePaths=/var/lib/escort/recordings /run/escort\n" \
@@ -194,8 +196,16 @@ def test_example_configs_check_and_start_with_pidfile():
         rc, out, err = run([bin_path("escort-proxy"), "-t", "-v", "-f", pconf])
         assert rc == 0 and "pidfile %s/run/escort-proxy/escort-proxy.pid\n" % site in out, out + err
 
-        # a fresh install starts from them: the recorder, then the proxy
-        rec = env.start("recorder", [bin_path("escort-recorder"), "-d", "-f", rconf])
+        # a fresh install starts from them: the recorder, then the proxy,
+        # each telling the service manager when it is ready (sd_notify(3):
+        # a datagram "READY=1" to $NOTIFY_SOCKET, as Type=notify expects)
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify_path = env.path("notify.sock")
+        notify.bind(notify_path)
+        notify.settimeout(15)
+        rec = env.start("recorder", [bin_path("escort-recorder"), "-d", "-f", rconf],
+                        env={"NOTIFY_SOCKET": notify_path})
+        assert notify.recv(256) == b"READY=1", rec.log()
         sock = os.path.join(site, "run/escort/recorder.sock")
         # both daemons' lines: "PROGRAM[PID]: LEVEL message"
         started = r"^escort-recorder\[%d\]: info escort-recorder .* started" % rec.pid
@@ -206,7 +216,11 @@ def test_example_configs_check_and_start_with_pidfile():
         pidf = os.path.join(site, "run/escort-proxy/escort-proxy.pid")
         with open(pidf, "w") as f:
             f.write("999999\n")             # stale, from a crash: overwritten
-        px = env.start("proxy", [bin_path("escort-proxy"), "-d", "-f", pconf])
+        px = env.start("proxy", [bin_path("escort-proxy"), "-d", "-f", pconf],
+                       env={"NOTIFY_SOCKET": notify_path})
+        assert notify.recv(256) == b"READY=1", px.log()
+        # ready means listening, with the PidFile written
+        assert open(pidf).read() == "%d\n" % px.pid
         listening = r"^escort-proxy\[%d\]: info escort-proxy .* listening" % px.pid
         wait_for(lambda: not px.alive() or re.search(listening, px.log(), re.M), 15,
                  what="the proxy to start")
@@ -216,9 +230,15 @@ def test_example_configs_check_and_start_with_pidfile():
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
         assert s.recv(64).startswith(b"SSH-2.0-")
         s.close()
+        px.send(signal.SIGHUP)
+        assert notify.recv(256) == b"RELOADING=1"
+        assert notify.recv(256) == b"READY=1", px.log()
         assert px.stop(signal.SIGTERM, 15) == 0, px.log()
+        assert notify.recv(256) == b"STOPPING=1"
         assert not os.path.exists(pidf), "the PidFile is left after SIGTERM"
         assert rec.stop(signal.SIGTERM, 15) == 0, rec.log()
+        assert notify.recv(256) == b"STOPPING=1"
+        notify.close()
 
         # an unwritable PidFile is a start error naming the file, on
         # stderr even without -d

@@ -509,28 +509,31 @@ dump_config(const struct recd_config *c, FILE *f)
 		fprintf(f, "unixclients gid %u\n", c->client_gid[i]);
 }
 
-/* -t: the configuration, the key and the TLS files. */
+/* -t: the configuration, the key and the TLS files.  Every problem is
+ * logged (not only the first); those of the file itself were logged by
+ * main, which says so in cfg_bad.  Returns the exit status. */
 static int
-test_config(struct recd *d)
+test_config(struct recd *d, int cfg_bad)
 {
 	struct seal_signer *s = NULL;
 	struct tlsl_ctx *t = NULL;
 	char err[1024];
-	int uid, gid, r;
+	int uid, gid, r, bad = cfg_bad;
 
 	if (lookup_user(&d->cfg, &uid, &gid, err, sizeof(err)) < 0) {
-		fprintf(stderr, "escort-recorder: %s\n", err);
-		return 1;
+		recd_log(LOG_ERR, "%s", err);
+		bad = 1;
 	}
-	if ((r = seal_signer_load(d->cfg.signing_key, &s)) != REC_OK) {
-		fprintf(stderr, "escort-recorder: SigningKey %s: %s\n",
-		    d->cfg.signing_key, rec_strerror(r));
-		return 1;
+	if (d->cfg.signing_key[0] != '\0' &&
+	    (r = seal_signer_load(d->cfg.signing_key, &s)) != REC_OK) {
+		recd_log(LOG_ERR, "SigningKey %s: %s", d->cfg.signing_key,
+		    rec_strerror(r));
+		bad = 1;
 	}
 	seal_signer_free(s);
-	if (load_tls(&d->cfg, &t, err, sizeof(err)) < 0) {
-		fprintf(stderr, "escort-recorder: %s\n", err);
-		return 1;
+	if (!cfg_bad && load_tls(&d->cfg, &t, err, sizeof(err)) < 0) {
+		recd_log(LOG_ERR, "%s", err);
+		bad = 1;
 	}
 	tlsl_ctx_free(t);
 	if (d->cfg.witness[0] != '\0') {
@@ -539,20 +542,22 @@ test_config(struct recd *d)
 		snprintf(cmd, sizeof(cmd), "%s", d->cfg.witness);
 		cmd[strcspn(cmd, " \t")] = '\0';
 		if (access(cmd, X_OK) != 0) {
-			fprintf(stderr, "escort-recorder: Witness %s: %s\n", cmd,
-			    strerror(errno));
-			return 1;
+			recd_log(LOG_ERR, "Witness %s: %s", cmd, strerror(errno));
+			bad = 1;
 		}
 	}
 	{
 		struct stat sb;
 
-		if (stat(d->cfg.store, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
-			fprintf(stderr, "escort-recorder: Store %s: not a "
-			    "directory\n", d->cfg.store);
-			return 1;
+		if (d->cfg.store[0] != '\0' && stat(d->cfg.store, &sb) == 0 &&
+		    !S_ISDIR(sb.st_mode)) {
+			recd_log(LOG_ERR, "Store %s: not a directory",
+			    d->cfg.store);
+			bad = 1;
 		}
 	}
+	if (bad)
+		return 1;
 	printf("%s: configuration OK\n", d->cfg.file);
 	return 0;
 }
@@ -610,18 +615,20 @@ main(int argc, char **argv)
 	}
 	if (realpath(file, abs) != NULL)	/* reloads run after chdir("/") */
 		file = abs;
+	/* -t and --rebuild-journal write to stderr; a daemon's start-up
+	 * errors go to stderr and syslog */
+	recd_log_init(foreground || test || rebuild != NULL, verbose);
 	if (recd_config_load(file, &d->cfg, err, sizeof(err)) < 0) {
 		for (char *l = strtok(err, "\n"); l; l = strtok(NULL, "\n"))
-			fprintf(stderr, "escort-recorder: %s\n", l);
-		return 1;
+			recd_log(LOG_ERR, "%s", l);
+		return test ? test_config(d, 1) : 1;
 	}
 	if (test) {
 		if (verbose)
 			dump_config(&d->cfg, stdout);
-		return test_config(d);
+		return test_config(d, 0);
 	}
 	if (rebuild != NULL)
 		return rebuild_journal(d, rebuild);
-	recd_log_init(foreground, verbose);
 	return run(d);
 }

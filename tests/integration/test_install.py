@@ -191,6 +191,14 @@ def test_example_configs_check_and_start_with_pidfile():
         # -t -v prints the effective configuration in both daemons
         rc, out, err = run([bin_path("escort-recorder"), "-t", "-v", "-f", rconf])
         assert rc == 0 and "listen unix:%s/run/escort/recorder.sock\n" % site in out, out + err
+        # -t reports every problem at once, in the daemons' log format
+        badr = env.write("bad-recorder.conf", open(rconf).read().replace(
+            "recorder-ed25519.pem", "missing.pem") + "Frobnicate yes\n")
+        rc, out, err = run([bin_path("escort-recorder"), "-t", "-f", badr])
+        assert rc == 1 and re.search(r"^escort-recorder\[\d+\]: error \S*bad-recorder\.conf:\d+: "
+                                     r"unknown keyword \"Frobnicate\"$", err, re.M), err
+        assert re.search(r"^escort-recorder\[\d+\]: error SigningKey \S*missing\.pem: ", err,
+                         re.M), err
         rc, out, err = run([bin_path("escort-proxy"), "-t", "-f", pconf])
         assert rc == 0 and "are valid" in err, out + err
         rc, out, err = run([bin_path("escort-proxy"), "-t", "-v", "-f", pconf])

@@ -117,10 +117,11 @@ bench: programs benches tools
 # sbin, the tools to bin; systemd units, sysusers.d and tmpfiles.d entries;
 # the example configurations to the documentation and, only where no file
 # of that name exists yet, to $(SYSCONFDIR)/escort (an admin's file is never
-# overwritten).  Nothing is built here: run make first (make install
+# overwritten).  SYSCONFDIR is /etc whatever the PREFIX: the daemons' and
+# the examples' paths are /etc/escort/...  Nothing is built here: run make first (make install
 # depends on the programs only so that a stale tree is noticed).
 SBINDIR        ?= $(PREFIX)/sbin
-SYSCONFDIR     ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SYSCONFDIR     ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR    ?= $(PREFIX)/lib/tmpfiles.d

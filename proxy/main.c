@@ -19,13 +19,17 @@
 #include "proxy/px_error.h"
 #include "proxy/worker.h"
 
+#define PX_DEFAULT_CONFIG "/etc/escort/proxy.conf"
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: escort-proxy [-dtv] -f FILE\n"
-	    "  -f FILE      configuration file (escort-proxy.conf(5))\n"
-	    "  -d           stay in the foreground and log to standard error\n"
+	    "usage: escort-proxy [-dtv] [-f FILE]\n"
+	    "  -f FILE      configuration file (escort-proxy.conf(5); default\n"
+	    "               " PX_DEFAULT_CONFIG ")\n"
+	    "  -d           log to standard error instead of syslog (the proxy\n"
+	    "               never detaches: run it from a service manager)\n"
 	    "  -t           check the configuration, host key and policy, then exit\n"
 	    "  -v           with -t: print the effective configuration;\n"
 	    "               else log debug messages too (LogLevel debug)\n"
@@ -153,7 +157,7 @@ pidfile_remove(const char *path)
 }
 
 static struct px_daemon daemon_state;
-static const char *config_file;
+static const char *config_file = PX_DEFAULT_CONFIG;
 
 static void
 on_signal(uv_signal_t *h, int sig)
@@ -214,7 +218,7 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (config_file == NULL || optind != argc) {
+	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}

@@ -32,6 +32,7 @@
 struct px_conn;
 struct sftp_filter;
 struct scp_watch;
+struct px_observe;
 struct pol_decision;
 
 enum px_req_kind { REQ_PTY, REQ_ENV, REQ_SHELL, REQ_EXEC, REQ_SUBSYSTEM, REQ_WINCH, REQ_SIGNAL };
@@ -80,6 +81,7 @@ struct px_chan {
 	struct scp_watch *scp;          /* exec scp -t/-f: watched in passing */
 	int sftp_failed;
 	int xfer_finished;
+	struct px_observe *obs;         /* `shell observe`: the screen model (observe_chan.h) */
 	struct xfer_queue xq;           /* records waiting for the recorder */
 	int xq_summary_sent;            /* head record: summary recorded */
 	size_t xq_off;                  /* head record: content recorded so far */

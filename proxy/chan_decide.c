@@ -17,6 +17,7 @@
 #include "proxy/conn.h"
 #include "proxy/daemon.h"
 #include "proxy/log.h"
+#include "proxy/observe_chan.h"
 #include "proxy/px_error.h"
 #include "proxy/xfer_scp.h"
 #include "proxy/worker.h"
@@ -163,6 +164,10 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			px_log(PX_LOG_INFO, px_conn_id(c), "strict shell refused for %s on %s", px_conn_user(c), px_conn_target(c));
 			px_chan_local(ch, "escort: this target requires strict shell mode, which this proxy "
 			    "does not offer; run commands with ssh USER:TARGET@proxy COMMAND\r\n", 0, 1);
+			return 0;
+		}
+		if (ps->shell == POL_SHELL_OBSERVE && px_observe_start(ch) != PX_OK) {
+			px_chan_local(ch, "escort: out of memory\r\n", 0, 1);
 			return 0;
 		}
 		if (record_decision(ch, "allow", "(shell)", ps->rule_names, 0, pol_shell_name(ps->shell)) != PX_OK)

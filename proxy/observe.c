@@ -9,6 +9,7 @@
 #include "proxy/observe.h"
 
 #define WIDE_RIGHT 0xFFFFFFFFu	/* right half of a double-width glyph */
+#define LAZY_MAX (32 * 1024)	/* plain output held back, at most */
 #define LINE_MAX_BYTES (OBS_CMD_MAX + 8)
 
 /* A byte string of at most LINE_MAX_BYTES (longer input sets cut). */
@@ -52,6 +53,12 @@ struct obs {
 	int paste;
 	struct sbuf out;		/* extraction result */
 	struct sbuf row;		/* obs_row_text result */
+	/* Plain output (lazy_add) not given to libvterm yet: its last lines,
+	 * from a CR LF on.  Fed before the screen is read (lazy_flush). */
+	uint8_t *lazy;
+	size_t lazy_len;
+	uint8_t out_last;		/* the last output byte */
+	int region;			/* a scroll region (DECSTBM) may be set */
 };
 
 /* ---- counting allocator -------------------------------------------------- */
@@ -98,6 +105,8 @@ vt_free(void *p, void *ud)
 }
 
 static VTermAllocatorFunctions vt_alloc = { vt_malloc, vt_free };
+
+static void lazy_flush(struct obs *o);
 
 /* ---- byte strings ----------------------------------------------------------- */
 
@@ -419,12 +428,14 @@ obs_free(struct obs *o)
 	mem_free(o, o->raw.p);
 	mem_free(o, o->out.p);
 	mem_free(o, o->row.p);
+	mem_free(o, o->lazy);
 	free(o);
 }
 
 int
 obs_resize(struct obs *o, int rows, int cols)
 {
+	lazy_flush(o);
 	rows = clamp(rows, o->rows);
 	cols = clamp(cols, o->cols);
 	if (rows == o->rows && cols == o->cols)
@@ -433,16 +444,168 @@ obs_resize(struct obs *o, int rows, int cols)
 	return o->rows == rows && o->cols == cols ? 0 : -1;
 }
 
+/* The index after the last byte of d that is not plain output, 0 when all
+ * are.  Plain: text (UTF-8 included), TAB, BS, CR, LF right after CR (prev
+ * is the byte before d[0]), and whole CSI sequences ending in m (colours)
+ * or K (erase in line).  Once the terminal's height in such lines
+ * followed, plain bytes left nothing on the screen nor in the terminal's
+ * state. */
+static size_t
+plain_from(const uint8_t *d, size_t n, uint8_t prev)
+{
+	size_t from = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = d[i];
+
+		if ((b >= 0x20 && b != 0x7F) || b == '\t' || b == '\r' || b == '\b')
+			continue;
+		if (b == '\n' && (i > 0 ? d[i - 1] : prev) == '\r')
+			continue;
+		if (b == 0x1B && i + 1 < n && d[i + 1] == '[') {
+			/* colours (SGR) and erase to the end of the line: they
+			 * change no text the model keeps beyond their row */
+			size_t j = i + 2;
+			while (j < n && ((d[j] >= '0' && d[j] <= '9') || d[j] == ';' || d[j] == ':'))
+				j++;
+			if (j < n && (d[j] == 'm' || d[j] == 'K')) {
+				i = j;
+				continue;
+			}
+		}
+		from = i + 1;
+	}
+	return from;
+}
+
+/* In d, the CR of the CR LF that has `nl` more LFs after it (all plain).
+ * With nl twice the terminal's height, what comes before it is scrolled off
+ * the screen by what follows: the first half brings the cursor to the last
+ * row from wherever it was, the second scrolls every row that held older
+ * text off the top.  Returns its index, or n when there is none.  *nlf:
+ * LFs counted from the end. */
+static size_t
+scrolled_off(const uint8_t *d, size_t n, int nl, int *nlf)
+{
+	size_t i = n;
+
+	*nlf = 0;
+	while (i > 1) {
+		const uint8_t *p = memrchr(d, '\n', i);
+		if (p == NULL)
+			break;
+		i = (size_t)(p - d);
+		if (*nlf == nl && i > 0 && d[i - 1] == '\r')
+			return i - 1;
+		(*nlf)++;
+	}
+	return n;
+}
+
+static void
+feed(struct obs *o, const uint8_t *d, size_t n)
+{
+	if (n > 0)
+		vterm_input_write(o->vt, (const char *)d, n);
+}
+
+static void
+lazy_flush(struct obs *o)
+{
+	size_t n = o->lazy_len;
+
+	o->lazy_len = 0;
+	feed(o, o->lazy, n);
+}
+
+/* Holds plain output back, keeping only what the screen can still show. */
+static void
+lazy_add(struct obs *o, const uint8_t *d, size_t n)
+{
+	size_t cut;
+	int nlf;
+
+	if (n == 0)
+		return;
+	if (o->lazy == NULL && (o->lazy = mem_alloc(o, LAZY_MAX)) == NULL) {
+		feed(o, d, n);
+		return;
+	}
+	if ((cut = scrolled_off(d, n, 2 * o->rows, &nlf)) < n) {
+		o->lazy_len = 0;
+		d += cut;
+		n -= cut;
+	} else if (o->lazy_len > 0) {
+		int more;
+		cut = scrolled_off(o->lazy, o->lazy_len, 2 * o->rows - nlf, &more);
+		if (cut < o->lazy_len) {
+			memmove(o->lazy, o->lazy + cut, o->lazy_len - cut);
+			o->lazy_len -= cut;
+		}
+	}
+	if (n > LAZY_MAX - o->lazy_len) {	/* long lines: no saving */
+		lazy_flush(o);
+		feed(o, d, n);
+		return;
+	}
+	memcpy(o->lazy + o->lazy_len, d, n);
+	o->lazy_len += n;
+}
+
+/* Notes DECSTBM (CSI top;bottom r) in d: with a scroll region set, the
+ * lines beyond it do not scroll, and no output is held back. */
+static void
+note_region(struct obs *o, const uint8_t *d, size_t n)
+{
+	for (size_t i = 0; i + 2 < n; i++) {
+		size_t j;
+		if (d[i] != 0x1B || d[i + 1] != '[')
+			continue;
+		for (j = i + 2; j < n && ((d[j] >= '0' && d[j] <= '9') || d[j] == ';'); j++)
+			;
+		if (j < n && d[j] == 'r')
+			o->region = j > i + 2;	/* CSI r alone: the whole screen again */
+	}
+}
+
 void
 obs_output(struct obs *o, const uint8_t *d, size_t n)
 {
+	size_t from, split;
+
 	if (n == 0)
 		return;
-	vterm_input_write(o->vt, (const char *)d, n);
 	/* what was typed has been echoed as far as the screen goes */
 	sb_clear(&o->pend);
 	o->pend_bs = 0;
 	o->pend_kill = 0;
+	from = plain_from(d, n, o->out_last);
+	o->out_last = d[n - 1];
+	if (from > 0)
+		note_region(o, d, from);
+	if (o->alt || o->region) {
+		lazy_flush(o);
+		feed(o, d, n);
+		return;
+	}
+	if (from > 0) {
+		/* through the first CR LF after the last byte that is not plain:
+		 * an escape sequence it starts ends before that */
+		for (split = from; split < n; split++)
+			if (d[split] == '\n' && d[split - 1] == '\r')
+				break;
+		if (split < n)
+			split++;
+		lazy_flush(o);
+		feed(o, d, split);
+		d += split;
+		n -= split;
+		if (o->alt) {
+			feed(o, d, n);
+			return;
+		}
+	}
+	lazy_add(o, d, n);
 }
 
 int
@@ -481,6 +644,7 @@ trim_right(struct sbuf *s)
 const char *
 obs_row_text(struct obs *o, int row)
 {
+	lazy_flush(o);
 	sb_clear(&o->row);
 	if (row >= 0 && row < o->rows)
 		cells_text(o, &o->row, row, 0, o->cols);
@@ -562,6 +726,7 @@ line_start(struct obs *o)
 	if (o->started)
 		return;
 	o->started = 1;
+	lazy_flush(o);
 	if (o->pty && !o->alt)
 		line_text(o, &o->prompt, 1);
 }
@@ -606,6 +771,7 @@ line_extract(struct obs *o)
 	size_t start = 0, end, plen;
 
 	sb_clear(out);
+	lazy_flush(o);
 	if (!o->started || o->alt)
 		return 0;
 	if (!o->pty) {

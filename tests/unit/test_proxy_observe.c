@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <vterm.h>
 
 #include "proxy/observe.h"
 
@@ -416,6 +417,100 @@ test_resize_keeps_cursor_line(void **state)
 	assert_string_equal(got[0], "echo x");
 }
 
+/* The model's screen equals libvterm's own screen layer after the same
+ * output: lines of text, colours, erase to the end of the line, tabs,
+ * backspaces, long lines that wrap, and now and then cursor movement,
+ * clearing and a scroll region, in pieces of every size (bulk plain output is held back and
+ * only its last lines given to the terminal: the screen must not differ). */
+static void
+test_screen_matches_libvterm(void **state)
+{
+	static const char *seqs[] = { "\033[31m", "\033[0m", "\033[K", "\t", "\b",
+	    "\033[A", "\033[H", "\033[2J", "\033[5;10H", "\033[1;32;40m", "\033[3;20r",
+	    "\033[r", "\033[24;1H" };
+	uint32_t seed = 12345;
+	size_t cap = 1 << 20, n = 0;
+	char *d = malloc(cap), rowbuf[1024];
+	VTerm *vt = vterm_new(24, 80);
+	VTermScreen *vs;
+
+	(void)state;
+	assert_non_null(d);
+	assert_non_null(vt);
+	vterm_set_utf8(vt, 1);
+	vs = vterm_obtain_screen(vt);
+	vterm_screen_reset(vs, 1);
+	while (n + 400 < cap) {
+		int len;
+		seed = seed * 1103515245u + 12345u;
+		len = (int)((seed >> 8) % 200);
+		for (int i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 40 == 0) {
+				const char *q = seqs[(seed >> 8) % ((seed >> 20) % 50 == 0 ? 13 : 5)];
+				memcpy(d + n, q, strlen(q));
+				n += strlen(q);
+			} else {
+				d[n++] = (char)(' ' + (seed >> 8) % 95);
+			}
+		}
+		d[n++] = '\r';
+		d[n++] = '\n';
+	}
+	for (size_t off = 0, piece; off < n; off += piece) {
+		seed = seed * 1103515245u + 12345u;
+		piece = 1 + (seed >> 8) % 6000;
+		if (piece > n - off)
+			piece = n - off;
+		obs_output(o, (const uint8_t *)d + off, piece);
+		vterm_input_write(vt, d + off, piece);
+		if ((seed >> 4) % 7 != 0 && off + piece < n)
+			continue;
+		for (int r = 0; r < 24; r++) {
+			VTermRect rect = { .start_row = r, .end_row = r + 1, .start_col = 0, .end_col = 80 };
+			size_t l = vterm_screen_get_text(vs, rowbuf, sizeof(rowbuf) - 1, rect);
+			while (l > 0 && rowbuf[l - 1] == ' ')
+				l--;
+			rowbuf[l] = '\0';
+			assert_string_equal(obs_row_text(o, r), rowbuf);
+		}
+	}
+	vterm_free(vt);
+	free(d);
+}
+
+/* A scroll region with the cursor below it: lines there do not scroll, each
+ * overwrites the last row, and what they leave must be what libvterm shows. */
+static void
+test_scroll_region_below(void **state)
+{
+	VTerm *vt = vterm_new(24, 80);
+	VTermScreen *vs;
+	char d[65536], rowbuf[1024];
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(vt);
+	vterm_set_utf8(vt, 1);
+	vs = vterm_obtain_screen(vt);
+	vterm_screen_reset(vs, 1);
+	n += (size_t)snprintf(d + n, sizeof(d) - n, "\033[1;20r\033[24;1H");
+	for (int i = 0; i < 300 && n + 200 < sizeof(d); i++)
+		n += (size_t)snprintf(d + n, sizeof(d) - n, "%.*s\r\n", i == 5 ? 72 : 10 + (i * 37) % 40,
+		    "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789");
+	obs_output(o, (const uint8_t *)d, n);
+	vterm_input_write(vt, d, n);
+	for (int r = 0; r < 24; r++) {
+		VTermRect rect = { .start_row = r, .end_row = r + 1, .start_col = 0, .end_col = 80 };
+		size_t l = vterm_screen_get_text(vs, rowbuf, sizeof(rowbuf) - 1, rect);
+		while (l > 0 && rowbuf[l - 1] == ' ')
+			l--;
+		rowbuf[l] = '\0';
+		assert_string_equal(obs_row_text(o, r), rowbuf);
+	}
+	vterm_free(vt);
+}
+
 int
 main(void)
 {
@@ -439,6 +534,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resize_keeps_cursor_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_screen_matches_libvterm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scroll_region_below, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

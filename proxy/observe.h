@@ -8,8 +8,16 @@
  * under a screen of our own: one code point per cell (combining marks are
  * dropped), no attributes, no scrollback, a flag per row saying that it
  * continues the row above after an automatic wrap, and a second buffer for
- * the alternate screen.  An 80x24 model allocates about 30 KiB
- * (obs_mem_bytes).
+ * the alternate screen.
+ *
+ * Bulk output costs a scan, not an emulation: output made of text, TAB, BS,
+ * CR LF, colours (CSI m) and erase-in-line (CSI K) is held back (at most
+ * 32 KiB), and of it only the last lines, from the CR LF that has twice the
+ * terminal's height in lines after it, are given to libvterm, when the
+ * screen is next read (a keystroke, an Enter, a resize): the lines before
+ * leave nothing on the screen.  Not while the alternate screen or a scroll
+ * region (DECSTBM) is set, where lines may stay.  An 80x24 model allocates
+ * about 50 KiB (obs_mem_bytes), the held-back output included.
  *
  * Extraction (koko's rule, with the corrections written here):
  *   - the prompt is what the cursor's logical line (its row with the rows it

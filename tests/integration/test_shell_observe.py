@@ -165,3 +165,45 @@ def test_observe_full_screen_and_password_prompt_not_read():
         assert not any("inside" in c or "secret" in c for c in cmds), cmds
         assert len(cmds) == 3 and cmds[0].startswith("sh -c") and cmds[1].startswith("sh -c") \
             and cmds[2] == "exit", cmds
+
+
+def test_observe_deny_end_ends_the_session_before_the_enter():
+    """Under `observe-deny end` a denied command ends the session with a
+    message, and its Enter never reaches the target: it does not run."""
+    from harness.proxy import DEFAULT_RULES
+    with Env() as env:
+        w = ProxyWorld(env, rules=DEFAULT_RULES.replace("shell observe\n",
+                                                        "shell observe\n    observe-deny end\n"))
+        victim = w.marker("kept")
+        os.makedirs(os.path.dirname(victim), exist_ok=True)
+        with open(victim, "w") as f:
+            f.write("x")
+        t = Term(w.ssh_argv("alice", "web01", None, extra=("-tt",)))
+        try:
+            banner = t.expect(b"is recorded")
+            sid = re.search(rb"escort: session (\S+) is recorded", banner).group(1).decode()
+            wait_prompt(t)
+            t.send(b"printf 'e%sf\\n' -ok-\r")
+            t.expect(b"e-ok-f")
+            wait_prompt(t)
+            type_slowly(t, "rm %s" % victim)
+            t.send(b"\r")
+            seen = t.expect(b"(observe-deny end)")
+            assert re.search(rb"escort: rule techs \(line \d+\) denies this command; the session ends",
+                             seen), seen
+            assert t.wait() != 0
+        finally:
+            stop_term(t)
+        time.sleep(0.5)
+        assert os.path.exists(victim), "the denied command ran"
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+        evs = events(w, sid)
+        ends = [e for e in evs if e["type"] == "end"]
+        assert ends and field(ends[-1], 100) == "policy", ends
+        assert "observe-deny end" in field(ends[-1], 43), ends
+        cmds = [(field(e, 40), field(e, 35)) for e in evs
+                if e["type"] == "decision" and field(e, SHELL_MODE) == "observe"]
+        assert cmds == [("allow", "printf 'e%sf\\n' -ok-"), ("deny", "rm " + victim)], cmds
+        # nothing after the decision reached the target: no INPUT holds the Enter
+        typed = b"".join(base64.b64decode(e["data_base64"]) for e in evs if e["type"] == "input")
+        assert typed.endswith(("rm " + victim).encode()), typed[-80:]

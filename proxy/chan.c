@@ -1080,8 +1080,8 @@ px_chan_free(struct px_chan *ch)
 	while ((r = req_pop(ch)) != NULL)
 		req_free(r);
 	req_free(ch->inflight);
-	px_xfer_free(ch);
 	px_observe_free(ch);
+	px_xfer_free(ch);
 	free(ch->held[0]);
 	free(ch->held[1]);
 	free(ch->local_msg);

@@ -30,9 +30,9 @@
 #include "proxy/xfer_record.h"
 
 struct px_conn;
+struct px_observe;
 struct sftp_filter;
 struct scp_watch;
-struct px_observe;
 struct pol_decision;
 
 enum px_req_kind { REQ_PTY, REQ_ENV, REQ_SHELL, REQ_EXEC, REQ_SUBSYSTEM, REQ_WINCH, REQ_SIGNAL };

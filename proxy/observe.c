@@ -915,7 +915,8 @@ obs_input(struct obs *o, const uint8_t *d, size_t n, int fresh, struct obs_cmd *
 		}
 		line_start(o);
 		if (!o->pty) {
-			(void)sb_put(o, &o->raw, (const char *)&d[i], 1);
+			if (b != 0)	/* bash drops NUL bytes of its input */
+				(void)sb_put(o, &o->raw, (const char *)&d[i], 1);
 			continue;
 		}
 		if (b == 0x1B) {

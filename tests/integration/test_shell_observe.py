@@ -207,3 +207,58 @@ def test_observe_deny_end_ends_the_session_before_the_enter():
         # nothing after the decision reached the target: no INPUT holds the Enter
         typed = b"".join(base64.b64decode(e["data_base64"]) for e in evs if e["type"] == "input")
         assert typed.endswith(("rm " + victim).encode()), typed[-80:]
+
+
+def test_observe_reads_what_readline_drew():
+    """Real bash's line editing: history recall, Backspace, cursor left and
+    insert, and a line that wraps past the terminal's width are read as the
+    screen shows them at Enter."""
+    with Env() as env:
+        w = ProxyWorld(env)
+        t = Term(w.ssh_argv("alice", "web01", None, extra=("-tt",)))
+        long_word = "w" * 100
+        try:
+            banner = t.expect(b"is recorded")
+            sid = re.search(rb"escort: session (\S+) is recorded", banner).group(1).decode()
+            wait_prompt(t)
+            type_slowly(t, "printf 'x%sy\\n' -one-")
+            t.send(b"\r")
+            t.expect(b"x-one-y")
+            wait_prompt(t)
+            t.send(b"\x1b[A")                      # history recall: bash redraws the line
+            t.expect(b"-one-")
+            time.sleep(0.2)
+            t.send(b"\r")
+            t.expect(b"x-one-y")
+            wait_prompt(t)
+            type_slowly(t, "printf 'q%sr\\n' -bsX")
+            t.send(b"\x7f")                        # Backspace
+            t.expect(b"\x08")
+            time.sleep(0.2)
+            type_slowly(t, "-")
+            t.send(b"\r")
+            t.expect(b"q-bs-r")
+            wait_prompt(t)
+            type_slowly(t, "printf 'm%sn\\n' -ac-")
+            t.send(b"\x1b[D\x1b[D")                # cursor left twice, then insert
+            time.sleep(0.3)
+            t.send(b"b")
+            time.sleep(0.3)
+            t.send(b"\r")
+            t.expect(b"m-abc-n")
+            wait_prompt(t)
+            t.send(("printf 'L%%sL\\n' %s" % long_word).encode())  # wraps at 80 columns
+            t.expect(b"w" * 20)
+            time.sleep(0.5)
+            t.send(b"\r")
+            t.expect(("L%sL" % long_word).encode())
+            wait_prompt(t)
+            t.send(b"exit\r")
+            assert t.wait() == 0
+        finally:
+            stop_term(t)
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+        cmds = [field(e, 35) for e in events(w, sid)
+                if e["type"] == "decision" and field(e, SHELL_MODE) == "observe"]
+        assert cmds == ["printf 'x%sy\\n' -one-", "printf 'x%sy\\n' -one-", "printf 'q%sr\\n' -bs-",
+                        "printf 'm%sn\\n' -abc-", "printf 'L%%sL\\n' %s" % long_word, "exit"], cmds

@@ -55,8 +55,8 @@ struct obs {
 	struct sbuf row;		/* obs_row_text result */
 	/* Plain output (lazy_add) not given to libvterm yet: its last lines,
 	 * from a CR LF on.  Fed before the screen is read (lazy_flush). */
-	uint8_t *lazy;
-	size_t lazy_len;
+	char *lazy;
+	size_t lazy_len, lazy_cap;
 	uint8_t out_last;		/* the last output byte */
 	int region;			/* a scroll region (DECSTBM) may be set */
 };
@@ -119,18 +119,40 @@ sb_clear(struct sbuf *s)
 		s->p[0] = '\0';
 }
 
+/* Grows *p (holding len bytes, cap allocated) to hold want bytes, doubling
+ * from 64 up to max.  Returns 0, or -1 when out of memory (*p unchanged). */
+static int
+grow(struct obs *o, char **p, size_t len, size_t *cap, size_t want, size_t max)
+{
+	size_t c = *cap ? *cap : 64;
+	char *q;
+
+	if (want <= *cap)
+		return 0;
+	while (c < want)
+		c *= 2;
+	if (c > max)
+		c = max;
+	if ((q = mem_alloc(o, c)) == NULL)
+		return -1;
+	if (*p != NULL) {
+		memcpy(q, *p, len);
+		mem_free(o, *p);
+	}
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
 static int
 sb_put(struct obs *o, struct sbuf *s, const char *d, size_t n)
 {
-	if (s->p == NULL) {
-		if ((s->p = mem_alloc(o, LINE_MAX_BYTES + 1)) == NULL)
-			return -1;
-		s->cap = LINE_MAX_BYTES;
-	}
-	if (n > s->cap - s->len) {
-		n = s->cap - s->len;
+	if (n > LINE_MAX_BYTES - s->len) {
+		n = LINE_MAX_BYTES - s->len;
 		s->cut = 1;
 	}
+	if (grow(o, &s->p, s->len + 1, &s->cap, s->len + n + 1, LINE_MAX_BYTES + 1) != 0)
+		return -1;
 	memcpy(s->p + s->len, d, n);
 	s->len += n;
 	s->p[s->len] = '\0';
@@ -515,7 +537,7 @@ lazy_flush(struct obs *o)
 	size_t n = o->lazy_len;
 
 	o->lazy_len = 0;
-	feed(o, o->lazy, n);
+	feed(o, (const uint8_t *)o->lazy, n);
 }
 
 /* Holds plain output back, keeping only what the screen can still show. */
@@ -527,23 +549,20 @@ lazy_add(struct obs *o, const uint8_t *d, size_t n)
 
 	if (n == 0)
 		return;
-	if (o->lazy == NULL && (o->lazy = mem_alloc(o, LAZY_MAX)) == NULL) {
-		feed(o, d, n);
-		return;
-	}
 	if ((cut = scrolled_off(d, n, 2 * o->rows, &nlf)) < n) {
 		o->lazy_len = 0;
 		d += cut;
 		n -= cut;
 	} else if (o->lazy_len > 0) {
 		int more;
-		cut = scrolled_off(o->lazy, o->lazy_len, 2 * o->rows - nlf, &more);
+		cut = scrolled_off((const uint8_t *)o->lazy, o->lazy_len, 2 * o->rows - nlf, &more);
 		if (cut < o->lazy_len) {
 			memmove(o->lazy, o->lazy + cut, o->lazy_len - cut);
 			o->lazy_len -= cut;
 		}
 	}
-	if (n > LAZY_MAX - o->lazy_len) {	/* long lines: no saving */
+	if (n > LAZY_MAX - o->lazy_len || grow(o, &o->lazy, o->lazy_len, &o->lazy_cap,
+	    o->lazy_len + n, LAZY_MAX) != 0) {	/* long lines: no saving */
 		lazy_flush(o);
 		feed(o, d, n);
 		return;

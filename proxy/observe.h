@@ -17,7 +17,8 @@
  * screen is next read (a keystroke, an Enter, a resize): the lines before
  * leave nothing on the screen.  Not while the alternate screen or a scroll
  * region (DECSTBM) is set, where lines may stay.  An 80x24 model allocates
- * about 50 KiB (obs_mem_bytes), the held-back output included.
+ * about 17 KiB, at most about 50 KiB with held-back output and line buffers
+ * grown to their limits (obs_mem_bytes).
  *
  * Extraction (koko's rule, with the corrections written here):
  *   - the prompt is what the cursor's logical line (its row with the rows it

@@ -14,6 +14,7 @@
 #include "proxy/conn.h"
 #include "proxy/log.h"
 #include "proxy/pwmask.h"
+#include "proxy/observe_chan.h"
 #include "proxy/px_error.h"
 #include "proxy/rec_link.h"
 #include "proxy/sshpoll.h"
@@ -187,6 +188,8 @@ px_chan_room(struct px_chan *ch, int to_tech, size_t len)
 		n = PX_CHUNK;
 	if (n == 0 || !px_conn_rec_can_take(c, n))
 		return 0;
+	if (!to_tech && ch->obs != NULL && !px_conn_rec_can_take(c, n + PX_OBS_RESERVE))
+		return 0;	/* room for the decisions of the commands in it */
 	return n;
 }
 
@@ -232,6 +235,8 @@ forward(struct px_chan *ch, int to_tech, const uint8_t *data, size_t len, int is
 	}
 	if ((n = px_chan_room(ch, to_tech, len)) == 0)
 		return 0;
+	if (ch->obs != NULL && px_observe_pass(ch, to_tech, data, n) == 0)
+		return 0;	/* the session ends (observe_chan.h) */
 	if (ch->scp != NULL && !is_stderr && px_xfer_scp_feed(ch, !to_tech, data, n) < 0)
 		return 0;
 	px_chan_emit(ch, to_tech, data, n, is_stderr);
@@ -699,6 +704,7 @@ req_send(struct px_chan *ch, const struct px_req *r)
 	case REQ_SUBSYSTEM:
 		return ssh_channel_request_subsystem(ch->uc, r->a);
 	case REQ_WINCH:
+		px_observe_resize(ch, r->cols, r->rows);
 		return ssh_channel_change_pty_size(ch->uc, r->cols, r->rows);
 	case REQ_SIGNAL:
 		return ssh_channel_request_send_signal(ch->uc, r->a);
@@ -1088,6 +1094,7 @@ px_chan_free(struct px_chan *ch)
 	while ((r = req_pop(ch)) != NULL)
 		req_free(r);
 	req_free(ch->inflight);
+	px_observe_free(ch);
 	px_xfer_free(ch);
 	free(ch->held[0]);
 	free(ch->held[1]);

@@ -30,6 +30,7 @@
 #include "proxy/xfer_record.h"
 
 struct px_conn;
+struct px_observe;
 struct sftp_filter;
 struct scp_watch;
 struct pol_decision;
@@ -81,6 +82,7 @@ struct px_chan {
 	struct scp_watch *scp;          /* exec scp -t/-f: watched in passing */
 	int sftp_failed;
 	int xfer_finished;
+	struct px_observe *obs;         /* `shell observe`: the screen model (observe_chan.h) */
 	struct xfer_queue xq;           /* records waiting for the recorder */
 	int xq_summary_sent;            /* head record: summary recorded */
 	size_t xq_off;                  /* head record: content recorded so far */

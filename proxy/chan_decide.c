@@ -17,6 +17,7 @@
 #include "proxy/conn.h"
 #include "proxy/daemon.h"
 #include "proxy/log.h"
+#include "proxy/observe_chan.h"
 #include "proxy/px_error.h"
 #include "proxy/xfer_scp.h"
 #include "proxy/worker.h"
@@ -167,6 +168,10 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 		}
 		if (record_decision(ch, "allow", "(shell)", ps->rule_names, 0, pol_shell_name(ps->shell)) != PX_OK)
 			return unrecorded(ch);
+		if (ps->shell == POL_SHELL_OBSERVE && px_observe_start(ch) != PX_OK) {
+			px_chan_local(ch, "escort: out of memory; the shell was not started\r\n", 0, 1);
+			return 0;
+		}
 		return 1;
 	}
 	if (r->kind == REQ_SUBSYSTEM) {

@@ -23,6 +23,10 @@ GOALS = [
     (["policy_decide_p99"], "<", 20, "policy decision p99, us"),
     (["keystroke_proxy_added_p99"], "<=", 1000, "keystroke p99 added by the proxy, us"),
     (["sessions_rss_per_session"], "<=", 300, "proxy KiB per concurrent session"),
+    (["bulk_observe_vs_exec"], ">=", 0.9, "bulk output in a shell observe session vs exec"),
+    (["bulk_observe_vs_exec_proxy_cpu"], ">=", 0.9,
+     "bulk output in a shell observe session vs exec, proxy CPU time"),
+    (["observe_model_bytes"], "<=", 200 * 1024, "observe mode's screen model, bytes at 80x24"),
     (["proxy_exec_1g_intact"], "==", "yes", "1 GiB exec output intact"),
     (["proxy_upload_256m_intact"], "==", "yes", "256 MiB upload intact"),
 ]

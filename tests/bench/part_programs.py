@@ -6,7 +6,7 @@ import glob, os, subprocess
 # Programs written beside the libraries (tests/bench/bench_*.c, built into
 # ESCORT_BENCHES) and scripts (tests/bench/bench_*.sh); each prints its own
 # `bench:` lines.  Those expected by name are reported n/a when missing.
-EXPECTED_PROGRAMS = ("bench_transcript", "bench_recorder", "bench_policy")
+EXPECTED_PROGRAMS = ("bench_transcript", "bench_recorder", "bench_policy", "bench_observe")
 PROGRAM_TIMEOUT = 240
 
 

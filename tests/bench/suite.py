@@ -18,6 +18,7 @@ import goals                                                 # noqa: E402
 import parts                                                 # noqa: E402
 import part_bulk                                             # noqa: E402
 import part_keystroke                                        # noqa: E402
+import part_observe                                          # noqa: E402
 import part_programs                                         # noqa: E402
 import part_sessions                                         # noqa: E402
 import part_transfer                                         # noqa: E402
@@ -52,6 +53,11 @@ def run_target_parts(rep, ctx, skip, a, direct, size, log):
         guarded(rep, "sizes", part_bulk.sizes_vs_baselines, ctx, stack, sizes, direct)
         guarded(rep, "verify", part_bulk.replay_verify, ctx, stack)
         guarded(rep, "cat verify", part_bulk.replay_cat_verify, ctx, stack)
+
+    if "observe" not in skip:
+        rep.section("bulk output in a shell observe session vs exec, %d rounds" % a.rounds)
+        guarded(rep, "observe", part_observe.observe, ctx, stack, a.rounds)
+        stack.check_alive("observe", log)
 
     if "keystroke" not in skip:
         rep.section("keystroke round trip")
@@ -90,7 +96,7 @@ def main():
     ap.add_argument("--keystrokes", type=int, default=1000)
     ap.add_argument("--skip", default=os.environ.get("ESCORT_BENCH_SKIP", ""),
                     help="comma-separated parts to skip: "
-                         "programs,bulk,keystroke,intact,sessions")
+                         "programs,bulk,observe,keystroke,intact,sessions")
     a = ap.parse_args()
     skip = set(s for s in a.skip.split(",") if s)
     rep = Report()

@@ -9,13 +9,18 @@ class RunError(Exception):
     pass
 
 
-def timed_cat(argv, min_bytes, timeout):
+def timed_cat(argv, min_bytes, timeout, input=None):
     """Runs argv (an ssh client printing a file), reads all of its output and
-    returns (seconds, bytes).  Raises RunError when it fails, prints less than
-    min_bytes, or runs past timeout (then it is killed by pid)."""
+    returns (seconds, bytes).  input: bytes written to its stdin at once (a
+    line typed in a shell); stdin stays open until the client exits.  Raises
+    RunError when it fails, prints less than min_bytes, or runs past timeout
+    (then it is killed by pid)."""
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, start_new_session=True)
+    if input:
+        p.stdin.write(input)
+        p.stdin.flush()
     got, err, head = 0, b"", b""
     fds = [p.stdout.fileno(), p.stderr.fileno()]
     try:

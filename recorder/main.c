@@ -25,6 +25,7 @@
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
 #include "recorder/recd_witness.h"
+#include "recorder/recd_audit.h"
 #include "recorder/seal.h"
 #include "common/tlsl.h"
 #include "recorder/transcript.h"
@@ -257,6 +258,7 @@ on_signal(uv_signal_t *s, int signum)
 			return;
 		recd_log(LOG_INFO, "SIGHUP: reloading %s", d->cfg.file);
 		reload(d);
+		recd_audit_reopen(d);	/* also when the reload failed */
 		return;
 	}
 	if (d->stopping)
@@ -431,6 +433,8 @@ run(struct recd *d)
 		goto fail;
 	if (open_journal(d, err, sizeof(err)) < 0)
 		goto fail;
+	if (recd_audit_open(d, err, sizeof(err)) < 0)
+		goto fail;
 	d->last_interval_sync = uv_now(d->loop);
 	if ((bad = recd_sess_recover_all(d)) > 0)
 		recd_log(LOG_ERR, "%d session file(s) left as they are; run "
@@ -449,6 +453,7 @@ run(struct recd *d)
 		recd_log(LOG_WARNING, "PidFile %s: %s", d->cfg.pid_file,
 		    strerror(errno));
 	journal_close(d->journal);
+	recd_audit_close(d);
 	seal_signer_free(d->signer);
 	tlsl_ctx_free(d->tls);
 	uv_loop_close(d->loop);

@@ -5,7 +5,8 @@ reload that ends a session (forbid) and a stray session file found at a
 recorder restart each give their event, every line of AuditLog parses as
 JSON and carries the documented fields; a command with a quote, backslash,
 newline, control byte and invalid UTF-8 round-trips through the escaping;
-SIGHUP reopens the file (logrotate)."""
+SIGHUP reopens the file (logrotate); a refused resume, a session file that
+fails to verify and the END the recorder writes at shutdown are in it too."""
 import json, os, select, signal, subprocess, time
 from harness.core import Env, sha256_file, wait_for
 from harness.proxy import ProxyWorld, sftp
@@ -214,3 +215,68 @@ def test_audit_escaping_and_reopen():
         assert new and not (new & first), (new, first)
         assert {x["event"] for x in events(audit)} >= {"session.start", "decision", "session.end"}
         assert {x["session"] for x in events(audit + ".1")} == first
+
+
+def test_audit_integrity_and_recorder_ends():
+    """With raw protocol frames on a real escort-recorder: a refused resume,
+    a session file that fails to verify at a restart, and the END the
+    recorder writes itself at shutdown each give their event."""
+    from harness.recorder import (Recorder, T_ACCEPT, T_ACK, T_REJECT, EV_OUTPUT, accept_fields,
+                                  connect_unix, data, hello, read_frame, record, resume_hello)
+
+    def open_session(rec, n):
+        s = connect_unix(rec.sock)
+        s.sendall(hello())
+        t, body = read_frame(s)
+        assert t == T_ACCEPT, (t, body)
+        acc = accept_fields(body)
+        s.sendall(data([record(2 + i, EV_OUTPUT, b"line %d\r\n" % i, 1000 * (i + 1))
+                        for i in range(n)], flags=1))
+        t, body = read_frame(s, 10)
+        while t == T_ACK and struct.unpack(">Q", body[:8])[0] < n + 1:
+            t, body = read_frame(s, 10)
+        assert t == T_ACK and struct.unpack(">Q", body[:8])[0] == n + 1, (t, body)
+        return s, acc
+
+    import struct
+    with Env("rec-audit") as env:
+        audit = env.path("audit", "events.jsonl")
+        rec = Recorder(env, fsync="always", extra="AuditLog %s\nResumeTimeout 600\n" % audit)
+        # a resume claiming more than the store holds
+        s, acc = open_session(rec, 2)
+        s.close()
+        s = connect_unix(rec.sock)
+        s.sendall(resume_hello(acc["id"], 9, acc["token"]))
+        t, body = read_frame(s)
+        assert t == T_REJECT, (t, body)
+        s.close()
+        e = wait_event(audit, lambda e: e["event"] == "integrity" and
+                       e.get("finding") == "resume-refused", "the refused resume")
+        assert e["session"] == acc["id"] and e["acked_seq"] == 9 and e["stored_seq"] == 3 and \
+            e["seq"] == 4 and e["user"] == "mallory" and e["target"] == "web01" and \
+            e["detail"].startswith("recorder: resume refused"), e
+        # bytes added to a session file while the recorder is down: at the
+        # restart it fails to verify and is left as it is
+        s2, acc2 = open_session(rec, 3)
+        rec.proc.stop(signal.SIGKILL)
+        s2.close()
+        path = os.path.join(rec.store, "sessions", acc2["id"] + ".est")
+        size = os.path.getsize(path)
+        with open(path, "ab") as f:
+            f.write(b"\x00not a segment" * 10)
+        rec.start()
+        e = wait_event(audit, lambda e: e["event"] == "integrity" and
+                       e.get("finding") == "damaged", "the damaged file")
+        assert e["session"] == acc2["id"] and e["offset"] == size and \
+            "damaged at offset %d" % size in e["detail"], e
+        # the first session, reopened at the restart and never resumed: the
+        # recorder ends it when it is stopped
+        assert rec.proc.stop() == 0
+        e = wait_event(audit, lambda e: e["event"] == "session.end" and
+                       e["session"] == acc["id"], "the recorder's END")
+        assert e["end_kind"] == "recorder-shutdown" and e["end_by"] == "recorder" and \
+            e["seq"] == 5 and e["user"] == "mallory" and e["target"] == "web01", e
+        starts = [x for x in events(audit) if x["event"] == "session.start"]
+        assert sorted(x["session"] for x in starts) == sorted([acc["id"], acc2["id"]]), starts
+        for x in events(audit):     # (this raw META has only user and target)
+            assert all(k in x for k in COMMON), x

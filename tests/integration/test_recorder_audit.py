@@ -7,7 +7,7 @@ JSON and carries the documented fields; a command with a quote, backslash,
 newline, control byte and invalid UTF-8 round-trips through the escaping;
 SIGHUP reopens the file (logrotate); a refused resume, a session file that
 fails to verify and the END the recorder writes at shutdown are in it too."""
-import json, os, select, signal, subprocess, time
+import json, os, select, signal, struct, subprocess, time
 from harness.core import Env, sha256_file, wait_for
 from harness.proxy import ProxyWorld, sftp
 
@@ -238,7 +238,6 @@ def test_audit_integrity_and_recorder_ends():
         assert t == T_ACK and struct.unpack(">Q", body[:8])[0] == n + 1, (t, body)
         return s, acc
 
-    import struct
     with Env("rec-audit") as env:
         audit = env.path("audit", "events.jsonl")
         rec = Recorder(env, fsync="always", extra="AuditLog %s\nResumeTimeout 600\n" % audit)

@@ -7,9 +7,10 @@
  *
  * Events are emitted from what the recorder stores, after it was appended
  * to the session's writer (so the stream never holds an event the store
- * refused).  The stream is best-effort: a write that fails or would block
- * drops that line, logs once a minute at most, and never stops or slows
- * recording.  Only META, DECISION, ESCORT, FILE (summaries), MARKER
+ * refused).  The stream is best-effort: one write(2) to the file (never
+ * synced) and one non-blocking datagram to /dev/log per event; a line that
+ * cannot be written is dropped and logged (once a minute at most), and
+ * recording goes on.  Only META, DECISION, ESCORT, FILE (summaries), MARKER
  * (resume refused, policy reload) and END payloads are decoded; INPUT,
  * OUTPUT and the rest are passed over by their record header.
  *

@@ -516,6 +516,19 @@ test_config(struct recd *d)
 			return 1;
 		}
 	}
+	if (d->cfg.audit_log[0] != '\0') {
+		char dir[sizeof(d->cfg.audit_log)];
+		struct stat sb;
+
+		snprintf(dir, sizeof(dir), "%s", d->cfg.audit_log);
+		*strrchr(dir, '/') = '\0';	/* AuditLog is absolute */
+		if (stat(dir[0] != '\0' ? dir : "/", &sb) != 0 ||
+		    !S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "escort-recorder: AuditLog %s: no "
+			    "directory %s\n", d->cfg.audit_log, dir);
+			return 1;
+		}
+	}
 	printf("%s: configuration OK\n", d->cfg.file);
 	return 0;
 }

@@ -8,7 +8,7 @@ newline, control byte and invalid UTF-8 round-trips through the escaping;
 SIGHUP reopens the file (logrotate); a refused resume, a session file that
 fails to verify and the END the recorder writes at shutdown are in it too."""
 import json, os, select, signal, struct, subprocess, time
-from harness.core import Env, sha256_file, wait_for
+from harness.core import Env, bin_path, sha256_file, wait_for
 from harness.proxy import ProxyWorld, sftp
 
 RULES = """
@@ -197,6 +197,7 @@ def test_audit_escaping_and_reopen():
         r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=60)
         e = wait_event(audit, lambda e: e["event"] == "decision", "the decision")
+        wait_event(audit, lambda x: x["event"] == "session.end", "the first session's end")
         assert e["command"] == nasty.decode("utf-8", "replace"), (e["command"], r)
         with open(audit, "rb") as f:
             raw = f.read()
@@ -215,6 +216,13 @@ def test_audit_escaping_and_reopen():
         assert new and not (new & first), (new, first)
         assert {x["event"] for x in events(audit)} >= {"session.start", "decision", "session.end"}
         assert {x["session"] for x in events(audit + ".1")} == first
+        # -t names an AuditLog whose directory is missing
+        conf = "".join(l for l in open(w.rec_conf) if not l.startswith("AuditLog "))
+        bad = env.write("bad-recorder.conf", conf + "AuditLog %s\n" %
+                        os.path.join(env.dir, "nowhere", "sub", "a.jsonl"))
+        r = subprocess.run([bin_path("escort-recorder"), "-t", "-f", bad], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        assert r.returncode == 1 and b"AuditLog " in r.stderr and b"no directory" in r.stderr, r
 
 
 def test_audit_integrity_and_recorder_ends():

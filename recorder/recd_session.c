@@ -390,6 +390,7 @@ sess_times(struct recd_sess *s)
 	struct tr *r;
 
 	s->start_wall = wall_now();
+	s->audit.start_wall = s->start_wall;	/* unreadable: times from now */
 	if (tr_open(tw_file(s->tw), &r) != REC_OK)
 		return;
 	s->start_wall = tr_start_wall_ns(r);

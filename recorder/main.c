@@ -25,6 +25,7 @@
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
 #include "recorder/recd_witness.h"
+#include "recorder/recd_audit.h"
 #include "recorder/seal.h"
 #include "common/sdnotify.h"
 #include "common/tlsl.h"
@@ -261,6 +262,7 @@ on_signal(uv_signal_t *s, int signum)
 		recd_log(LOG_INFO, "SIGHUP: reloading %s", d->cfg.file);
 		(void)sdnotify_send("RELOADING=1");
 		reload(d);
+		recd_audit_reopen(d);	/* also when the reload failed */
 		(void)sdnotify_send("READY=1");
 		return;
 	}
@@ -437,6 +439,8 @@ run(struct recd *d)
 		goto fail;
 	if (open_journal(d, err, sizeof(err)) < 0)
 		goto fail;
+	if (recd_audit_open(d, err, sizeof(err)) < 0)
+		goto fail;
 	d->last_interval_sync = uv_now(d->loop);
 	if ((bad = recd_sess_recover_all(d)) > 0)
 		recd_log(LOG_ERR, "%d session file(s) left as they are; run "
@@ -458,6 +462,7 @@ run(struct recd *d)
 		recd_log(LOG_WARNING, "PidFile %s: %s", d->cfg.pid_file,
 		    strerror(errno));
 	journal_close(d->journal);
+	recd_audit_close(d);
 	seal_signer_free(d->signer);
 	tlsl_ctx_free(d->tls);
 	uv_loop_close(d->loop);
@@ -553,6 +558,19 @@ test_config(struct recd *d, int cfg_bad)
 		    !S_ISDIR(sb.st_mode)) {
 			recd_log(LOG_ERR, "Store %s: not a directory",
 			    d->cfg.store);
+			bad = 1;
+		}
+	}
+	if (d->cfg.audit_log[0] != '\0') {
+		char dir[sizeof(d->cfg.audit_log)];
+		struct stat sb;
+
+		snprintf(dir, sizeof(dir), "%s", d->cfg.audit_log);
+		*strrchr(dir, '/') = '\0';	/* AuditLog is absolute */
+		if (stat(dir[0] != '\0' ? dir : "/", &sb) != 0 ||
+		    !S_ISDIR(sb.st_mode)) {
+			recd_log(LOG_ERR, "AuditLog %s: no directory %s",
+			    d->cfg.audit_log, dir);
 			bad = 1;
 		}
 	}

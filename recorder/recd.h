@@ -31,6 +31,7 @@ struct tlsl_ctx;
 struct recd_listener;
 struct recd_conn;
 struct recd_sess;
+struct recd_audit;
 
 struct recd {
 	uv_loop_t		*loop;
@@ -43,6 +44,7 @@ struct recd {
 	struct recd_listener	*listeners;
 	struct recd_conn	*conns;
 	struct recd_sess	*sessions;
+	struct recd_audit	*audit;		/* recd_audit.h; NULL: off */
 	unsigned		 nsessions;
 	unsigned long		 conn_seq;	/* names connections */
 	uv_timer_t		 tick;

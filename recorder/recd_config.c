@@ -257,6 +257,21 @@ kw_witness(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
 	return copy(p, FIELD(obj, k), 512, av[0], k->name);
 }
 
+static int
+kw_audit_syslog(struct cfg *p, const struct cfg_keyword *k, void *obj,
+    char **av, int ac)
+{
+	(void)k, (void)ac;
+	if (strcasecmp(av[0], "yes") == 0)
+		CFG(obj)->audit_syslog = 1;
+	else if (strcasecmp(av[0], "no") == 0)
+		CFG(obj)->audit_syslog = 0;
+	else
+		return cfg_error(p, "AuditSyslog takes yes or no, not \"%s\"",
+		    av[0]);
+	return ESC_OK;
+}
+
 #define ONE	1, 1, 0, "one argument"
 #define AT(f)	offsetof(struct recd_config, f)
 
@@ -279,6 +294,8 @@ static const struct cfg_keyword recd_keywords[] = {
 	  "1 to 16 user or @group arguments", 0 },
 	{ "TreeHeadInterval", kw_heads, ONE, 0 },
 	{ "Witness", kw_witness, ONE, AT(witness) },
+	{ "AuditLog", kw_abs, ONE, AT(audit_log) },
+	{ "AuditSyslog", kw_audit_syslog, ONE, 0 },
 };
 
 #undef ONE
@@ -292,7 +309,8 @@ _Static_assert(sizeof(((struct recd_config *)0)->store) == 512 &&
     sizeof(((struct recd_config *)0)->tls_key) == 512 &&
     sizeof(((struct recd_config *)0)->tls_client_ca) == 512 &&
     sizeof(((struct recd_config *)0)->pid_file) == 512 &&
-    sizeof(((struct recd_config *)0)->witness) == 512,
+    sizeof(((struct recd_config *)0)->witness) == 512 &&
+    sizeof(((struct recd_config *)0)->audit_log) == 512,
     "recd_keywords[] rows with an offset name char[512] fields");
 
 int

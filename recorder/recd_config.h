@@ -24,6 +24,10 @@
  *						 default 60)
  *	Witness /PATH/TO/COMMAND		(run with each tree head
  *						 line on stdin)
+ *	AuditLog /PATH				(audit events, JSON lines,
+ *						 escort-audit(5))
+ *	AuditSyslog yes | no			(the same to syslog; default
+ *						 no)
  *
  * Read by common/cfg: a keyword given twice is an error, except Listen.
  * Every problem of a file is reported, each as "FILE:LINE: message".
@@ -70,6 +74,8 @@ struct recd_config {
 	int	 nclient_gid;
 	unsigned head_interval;		/* seconds; 0: heads at closes only */
 	char	 witness[512];		/* command, or "" */
+	char	 audit_log[512];	/* AuditLog file, or "" */
+	int	 audit_syslog;		/* AuditSyslog yes */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "common/buf.h"
 #include "recorder/journal.h"
 #include "recorder/rec_error.h"
+#include "recorder/recd_audit.h"
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
 #include "recorder/seal.h"
@@ -98,6 +99,13 @@ recover_strangers(struct recd *d)
 		close(fd);
 		recd_log(LOG_ERR, "%s: not in the store's journal; not adopted "
 		    "(escort-replay verify reports it)", path);
+		{
+			struct recd_audit_finding f = { .finding =
+			    "not-adopted", .detail = "a session file the "
+			    "store's journal never named; not adopted" };
+
+			recd_audit_integrity(d, NULL, id, 0, &f);
+		}
 		bad++;
 	}
 	closedir(dp);

@@ -13,6 +13,7 @@
 #include "common/buf.h"
 #include "recorder/ev_end.h"
 #include "recorder/event.h"
+#include "recorder/recd_audit.h"
 #include "recorder/rec_error.h"
 #include "recorder/recd_conn.h"
 #include "recorder/recd_log.h"
@@ -55,6 +56,7 @@ struct recd_sess {
 	int		 recovered;	/* reopened after a recorder restart */
 	int		 resumed;	/* a sender attached since it was opened */
 	int		 ends;		/* the last record appended is an END */
+	struct recd_audit_sess audit;	/* what its audit events carry */
 };
 
 /* Wall-clock time, ns since the epoch. */
@@ -356,6 +358,8 @@ recd_sess_create(struct recd *d, const uint8_t *meta, size_t len,
 	}
 	tw_get_state(tw, &st);
 	s->start_wall = wall_now();
+	recd_audit_sess_init(&s->audit, meta, len, s->start_wall);
+	recd_audit_records(d, &s->audit, id, meta, len);
 	s->next_seq = st.last_seq + 1;
 	s->written_seq = s->durable_seq = st.last_seq;
 	memcpy(s->written_head, st.head, SEAL_HASH_LEN);
@@ -386,9 +390,17 @@ sess_times(struct recd_sess *s)
 	struct tr *r;
 
 	s->start_wall = wall_now();
+	s->audit.start_wall = s->start_wall;	/* unreadable: times from now */
 	if (tr_open(tw_file(s->tw), &r) != REC_OK)
 		return;
 	s->start_wall = tr_start_wall_ns(r);
+	{
+		const uint8_t *meta;
+		size_t n;
+
+		tr_meta(r, &meta, &n);
+		recd_audit_sess_init(&s->audit, meta, n, s->start_wall);
+	}
 	if (tr_summarize(r, &sum) == REC_OK) {
 		struct ev e;
 
@@ -419,9 +431,14 @@ recd_sess_reopen(struct recd *d, const char *id, struct recd_sess **out,
 	if (r == REC_ENOENT)
 		return errf(err, errlen, r, "session %s: no such file, or a "
 		    "file the store's journal never named (not adopted)", id);
-	if (r == REC_ETAMPER)
-		return errf(err, errlen, r, "session %s does not match what "
-		    "the journal recorded of it (tampered); left as it is", id);
+	if (r == REC_ETAMPER) {
+		errf(err, errlen, r, "session %s does not match what the "
+		    "journal recorded of it (tampered); left as it is", id);
+		struct recd_audit_finding f = { .finding = "tampered",
+		    .detail = err };
+		recd_audit_integrity(d, NULL, id, 0, &f);
+		return r;
+	}
 	if (r == REC_ECRC || r == REC_EFORMAT || r == REC_ECHAIN ||
 	    r == REC_ESEQ || r == REC_ESIG || r == REC_ETRUNC) {
 		char path[1024];
@@ -429,9 +446,13 @@ recd_sess_reopen(struct recd *d, const char *id, struct recd_sess **out,
 
 		if (tw_path(d->cfg.store, id, path, sizeof(path)) == REC_OK)
 			tw_recover(path, d->signer, d->journal, NULL, &bad);
-		return errf(err, errlen, r, "session %s is damaged at offset "
-		    "%llu (%s); left as it is", id, (unsigned long long)bad,
+		errf(err, errlen, r, "session %s is damaged at offset %llu "
+		    "(%s); left as it is", id, (unsigned long long)bad,
 		    rec_strerror(r));
+		struct recd_audit_finding f = { .finding = "damaged",
+		    .detail = err, .offset = bad, .has_offset = 1 };
+		recd_audit_integrity(d, NULL, id, 0, &f);
+		return r;
 	}
 	if (r != REC_OK)
 		return errf(err, errlen, r, "cannot reopen session %s: %s", id,
@@ -446,6 +467,14 @@ recd_sess_reopen(struct recd *d, const char *id, struct recd_sess **out,
 	memcpy(s->written_head, st.head, SEAL_HASH_LEN);
 	memcpy(s->durable_head, st.head, SEAL_HASH_LEN);
 	sess_times(s);
+	{
+		struct recd_audit_finding f = { .finding = "recovery-cut",
+		    .detail = "unsigned or torn tail cut when the session was "
+		    "reopened", .has_offset = 1, .has_lost = 1 };
+
+		if (tw_reopened_cut(tw, &f.offset, &f.lost_bytes))
+			recd_audit_integrity(d, &s->audit, id, 0, &f);
+	}
 	if (o.no_sync == 0 && fdatasync(s->sync_fd) != 0)
 		recd_log(LOG_WARNING, "session %s: fdatasync: %s", id,
 		    strerror(errno));
@@ -573,6 +602,7 @@ recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
 		if ((r = tw_append(s->tw, data, len)) != REC_OK)
 			return errf(err, errlen, r, "cannot append: %s",
 			    rec_strerror(r));
+		recd_audit_records(s->d, &s->audit, s->id, data, len);
 		s->next_seq += n;
 		s->last_t = t;
 		if (s->pending == 0)
@@ -667,6 +697,8 @@ recd_sess_end(struct recd_sess *s, int kind, const char *reason)
 	    (r = ev_encode_parts(&rec, s->next_seq, t, EV_END, 0,
 	    buf_ptr(&payload), buf_len(&payload))) == REC_OK &&
 	    (r = tw_append(s->tw, buf_ptr(&rec), buf_len(&rec))) == REC_OK) {
+		recd_audit_records(s->d, &s->audit, s->id, buf_ptr(&rec),
+		    buf_len(&rec));
 		s->next_seq++;
 		s->last_t = t;
 		s->pending += buf_len(&rec);
@@ -785,6 +817,8 @@ recd_sess_note(struct recd_sess *s, uint16_t type, uint16_t seg_flags,
 			sess_break(s, r, "writing");
 			return r;
 		}
+		recd_audit_records(s->d, &s->audit, s->id, buf_ptr(&b),
+		    buf_len(&b));
 		s->next_seq++;
 		s->ends = type == EV_END;
 		if (s->pending == 0)

@@ -86,6 +86,12 @@ int tw_reopen(const char *store, const char *id,
     const struct seal_signer *signer, struct journal *journal,
     const struct tw_opts *opts, struct tw **out, struct tw_state *state);
 
+/* After tw_reopen: 1 when its recovery cut a torn or unsigned tail (then
+ * *cut_offset is the new end of the valid part, *lost_bytes what was
+ * removed), else 0. */
+int tw_reopened_cut(const struct tw *w, uint64_t *cut_offset,
+    uint64_t *lost_bytes);
+
 /*
  * Compresses whole event records p[0..n) (count records, or 0 if
  * unknown) into the current chunk; nothing is written to the file yet.  The

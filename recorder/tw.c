@@ -38,6 +38,7 @@ struct tw {
 	uint8_t head[SEAL_HASH_LEN];
 	uint64_t last_seq;		/* appended (maybe not written) */
 	uint64_t last_t;
+	struct tw_recovery reopened;	/* what tw_reopen's recovery did */
 	uint64_t written_seq;		/* written to the file */
 	struct seg_data pend;		/* seq/time range of pending records */
 	size_t pend_raw;
@@ -697,6 +698,15 @@ tw_close(struct tw *w, struct tw_state *st, struct seal_receipt *receipt)
 }
 
 int
+tw_reopened_cut(const struct tw *w, uint64_t *cut_offset,
+    uint64_t *lost_bytes)
+{
+	*cut_offset = w->reopened.cut_offset;
+	*lost_bytes = w->reopened.lost_bytes;
+	return w->reopened.cut;
+}
+
+int
 tw_reopen(const char *store, const char *id, const struct seal_signer *signer,
     struct journal *journal, const struct tw_opts *opts, struct tw **out,
     struct tw_state *state)
@@ -726,6 +736,7 @@ tw_reopen(const char *store, const char *id, const struct seal_signer *signer,
 	tw_out_reset(w);
 	w->last_seq = w->written_seq = rec.last_seq;
 	w->last_t = rec.last_t_ns;
+	w->reopened = rec;
 	*out = w;
 	tw_get_state(w, state);
 	return REC_OK;

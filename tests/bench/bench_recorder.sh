@@ -10,7 +10,10 @@
 # writer's size-tuned default; mode interval_zstd3) and over mutual TLS on
 # loopback (mode tls_interval), and with OUTPUT events of 4 KiB (mode
 # interval_4k: the size of the pieces a pty session through the proxy
-# yields, so about four times the events and their headers).
+# yields, so about four times the events and their headers), and the same
+# with `AuditLog` on (mode interval_4k_audit: the audit stream passes over
+# OUTPUT records by their header; recorder_audit_vs_off is its MB/s per core
+# over interval_4k's).
 # ESCORT_RECORDER_REF=PATH adds modes ref_interval and ref_interval_4k: the
 # same runs with another escort-recorder binary (e.g. a former build kept
 # for comparison), interleaved with the others, and recorder_interval_vs_ref
@@ -154,6 +157,8 @@ report() { # medians per mode over the repetitions in $TMP/results
             printf "bench: recorder_interval_vs_ref %.4f x\n", mbs["interval"] / mbs["ref_interval"]
         if (("interval_4k" in mbs) && ("ref_interval_4k" in mbs))
             printf "bench: recorder_interval_4k_vs_ref %.4f x\n", mbs["interval_4k"] / mbs["ref_interval_4k"]
+        if (("interval_4k" in mbs) && ("interval_4k_audit" in mbs))
+            printf "bench: recorder_audit_vs_off %.4f x\n", mbs["interval_4k_audit"] / mbs["interval_4k"]
     }'
 }
 
@@ -171,6 +176,8 @@ for REP in $(seq "$REPS"); do
     want always && run_mode always always
     want interval_zstd3 && EXTRA_CONF="Compression 3" run_mode interval_zstd3 interval 1000
     want interval_4k && CHUNK=4096 run_mode interval_4k interval 1000
+    want interval_4k_audit && CHUNK=4096 EXTRA_CONF="AuditLog $TMP/audit.jsonl" \
+        run_mode interval_4k_audit interval 1000
     if [ -n "${ESCORT_RECORDER_REF:-}" ] && want ref_interval_4k; then
         RECORDER=$ESCORT_RECORDER_REF CHUNK=4096 run_mode ref_interval_4k interval 1000
     fi

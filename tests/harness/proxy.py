@@ -52,14 +52,16 @@ class ProxyWorld:
     pin: host key line pinned for web01 (default: the real one)."""
 
     def __init__(self, env, rules=DEFAULT_RULES, pin=None, start_recorder=True, extra_conf="",
-                 extra_targets="", recorder_tls=None, sshd_extra="", trace=False):
+                 extra_targets="", recorder_tls=None, sshd_extra="", trace=False,
+                 recorder_extra=""):
         """recorder_tls: None, or dict(server_cert, server_key, client_ca, ca, cert, key):
         the recorder also listens with mutual TLS on 127.0.0.1 and the proxy
         records through tls:// with RecorderCA=ca, RecorderCertificate=cert,
         RecorderKey=key.
         sshd_extra: more sshd_config lines for the target.
         trace: the target records every command it receives and what bash ran
-        (harness/trace.py; self.target.tracer)."""
+        (harness/trace.py; self.target.tracer).
+        recorder_extra: more recorder.conf lines (e.g. "AuditLog PATH\n")."""
         self.env = env
         self.alice_key, self.alice_pub = env.keygen("alice")
         self.mallory_key, self.mallory_pub = env.keygen("mallory")
@@ -104,8 +106,9 @@ target web01 {
             recorder_line = "Recorder tls://127.0.0.1:%d\nRecorderCA %s\nRecorderCertificate %s\n" \
                 "RecorderKey %s" % (self.rec_tls_port, recorder_tls["ca"], recorder_tls["cert"],
                                     recorder_tls["key"])
-        self.rec_conf = env.write("recorder.conf", "Listen unix:%s\nStore %s\nSigningKey %s\nFsync never\n%s"
-                                  % (self.rec_sock, self.store, self.sign_key, rec_extra))
+        self.rec_conf = env.write("recorder.conf", "Listen unix:%s\nStore %s\nSigningKey %s\nFsync never\n%s%s"
+                                  % (self.rec_sock, self.store, self.sign_key, rec_extra,
+                                     recorder_extra))
         self.recorder = None
         if start_recorder:
             self.start_recorder()

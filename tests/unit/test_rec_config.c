@@ -81,6 +81,12 @@ test_valid(void **state)
 	assert_int_equal(load("Listen unix:/s\n" BASE "TreeHeadInterval 0\n",
 	    &c, err, sizeof(err)), 0);
 	assert_int_equal(c.head_interval, 0);
+	assert_string_equal(c.audit_log, "");
+	assert_int_equal(c.audit_syslog, 0);
+	assert_int_equal(load("Listen unix:/s\n" BASE "AuditLog /var/log/a.jsonl\n"
+	    "AuditSyslog YES\n", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.audit_log, "/var/log/a.jsonl");
+	assert_int_equal(c.audit_syslog, 1);
 }
 
 static void
@@ -123,6 +129,10 @@ test_errors(void **state)
 		{ "Listen unix:/s\n" BASE "TreeHeadInterval soon\n",
 		  ":4: TreeHeadInterval (seconds, 0: only at session closes) "
 		  "must be a number" },
+		{ "Listen unix:/s\n" BASE "AuditLog audit.log\n",
+		  ":4: AuditLog needs an absolute path" },
+		{ "Listen unix:/s\n" BASE "AuditSyslog maybe\n",
+		  ":4: AuditSyslog takes yes or no, not \"maybe\"" },
 		{ "Listen unix:/s\n" BASE "Compression 22\n",
 		  ":4: Compression (default or a zstd level) must be a number "
 		  "from 1 to 19" },

@@ -27,6 +27,7 @@ usr/share/doc/escort/examples/proxy.conf
 usr/share/doc/escort/examples/recorder.conf
 usr/share/man/man1/escort-policy.1
 usr/share/man/man1/escort-replay.1
+usr/share/man/man5/escort-audit.5
 usr/share/man/man5/escort-policy.5
 usr/share/man/man5/escort-proxy.conf.5
 usr/share/man/man5/escort-recorder.conf.5

@@ -32,6 +32,7 @@
 struct px_conn;
 struct sftp_filter;
 struct scp_watch;
+struct px_strict;
 struct pol_decision;
 
 enum px_req_kind { REQ_PTY, REQ_ENV, REQ_SHELL, REQ_EXEC, REQ_SUBSYSTEM, REQ_WINCH, REQ_SIGNAL };
@@ -81,6 +82,7 @@ struct px_chan {
 	int sftp_failed;
 	int xfer_finished;
 	struct xfer_queue xq;           /* records waiting for the recorder */
+	struct px_strict *strict;       /* `shell strict`: every byte goes through it (strict.h) */
 	int xq_summary_sent;            /* head record: summary recorded */
 	size_t xq_off;                  /* head record: content recorded so far */
 	uint64_t xq_file_id;            /* head record: its FILE_ID */

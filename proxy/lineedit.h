@@ -12,28 +12,48 @@
  * Ctrl-L (clear screen, redraw), Ctrl-C (abandon the line: LE_CANCEL),
  * Ctrl-D on an empty line (LE_EOF), Up/Down and Ctrl-P/N (history of this
  * session's allowed lines), Ctrl-V (next byte literal: a control byte is
- * inserted and shown as ^X; a newline so inserted never ends the line),
- * Tab (completion of command names and paths is not offered: Tab inserts
- * nothing and never ends the line), Enter (CR or LF; CRLF counts once).
- * Unknown escape sequences are consumed whole and ignored.
+ * inserted and shown as ^X; a CR or LF so typed is a line break of the
+ * entry, as in a paste, and never ends it), Tab (completion of command names
+ * and paths is not offered: Tab rings the bell, inserts nothing and never
+ * ends the line), Enter (CR or LF; CRLF counts once, also when the LF comes
+ * in the next le_feed).  Also Alt-Backspace and Ctrl-Left/Right (words).
+ * Keys that kill text one after another add to one kill for Ctrl-Y.
+ * Unknown keys and escape sequences are consumed whole and ignored.
+ *
+ * Text: the entry is always well-formed UTF-8 without NUL.  Bytes that are
+ * not UTF-8 are refused with a bell, NUL is never inserted.  Control bytes
+ * in the entry (typed after Ctrl-V or pasted) are shown as ^X, and
+ * characters a terminal could act on or that hide text (C1 controls, bidi
+ * overrides, zero-width space, ...) as <U+XXXX>, so what the screen shows is
+ * what the entry holds.  Widths: proxy/utf8_width.h (no locale).
+ *
+ * Screen: le_begin and le_redraw draw at the cursor, which the caller has
+ * put at the start of a line.  Lines longer than the width wrap; the editor
+ * keeps track of rows itself (deferred autowrap of xterm-like terminals).
+ * On LE_ENTRY and LE_EOF the cursor moves past the entry and a new line
+ * starts ("\r\n"); on LE_CANCEL "^C\r\n" is shown after the entry.
  *
  * Paste: between ESC[200~ and ESC[201~ (bracketed paste, which the caller
  * turns on with LE_PASTE_ON while the prompt is shown) everything is literal
- * text; a newline in it starts a new line of the same entry (shown with the
- * continuation prompt "> ") and never submits.  Bytes that follow an Enter in
- * the same le_feed call are a paste too (a terminal without bracketed
- * paste): they are not consumed; the caller feeds them again after the
- * entry's lines were decided, so an entry of several lines is decided whole
- * before any of it runs.
+ * text; a newline in it (CR, LF or CRLF) starts a new line of the same entry
+ * (shown with the continuation prompt "> ") and never submits, so a pasted
+ * block is decided whole before any of it runs.  Bytes that follow an Enter
+ * in the same le_feed call (typeahead, or a paste from a terminal without
+ * bracketed paste) are not consumed: le_feed returns fewer than n, and the
+ * caller keeps them and feeds them again after the entry was decided (each
+ * line is then an entry of its own).  Nothing typed ahead is lost or passed
+ * on unedited.
  *
- * Limits: an entry holds at most max_bytes bytes (excess input is refused
- * with a bell and not inserted).
+ * Limits: an entry holds at most max_bytes bytes, line breaks included
+ * (excess input is refused whole characters at a time, with one bell per
+ * le_feed).
  *
  * Ownership: le_new's result belongs to the caller (le_free).  Strings given
  * to le_* are copied.  Pointers returned by le_entry() stay valid until the
  * next le_feed, le_begin or le_free.  Output bytes are appended to the
  * caller's struct buf; a failed append returns LE_ENOMEM and leaves the
- * editor consistent (the caller ends the session). */
+ * editor consistent (the caller ends the session, or puts the cursor on a
+ * fresh line and calls le_redraw). */
 #ifndef PX_LINEEDIT_H
 #define PX_LINEEDIT_H
 
@@ -58,37 +78,47 @@ enum le_event {
 struct le;
 
 /* A new editor for entries of at most max_bytes bytes; cols is the
- * terminal width (0: 80).  NULL on allocation failure. */
+ * terminal width (0 or less: 80; kept within 2..10000).  NULL on allocation
+ * failure.  No entry is open until le_begin. */
 struct le *le_new(size_t max_bytes, int cols);
 void le_free(struct le *e);
 
-/* Starts a new entry: prompt (copied, may hold escape sequences; its display
- * width is computed ignoring them) and the empty line are drawn to out. */
+/* Starts a new entry: prompt (copied, may hold escape sequences and
+ * readline's \001...\002 markers; its display width is computed ignoring
+ * them) and the empty line are drawn to out.  LE_OK, LE_EINVAL, LE_ENOMEM. */
 int le_begin(struct le *e, const char *prompt, struct buf *out);
 
 /* Starts a new entry holding text (an abandoned or refused entry given back
- * to the technician to edit), cursor at its end. */
+ * to the technician to edit), cursor at its end.  LE_EINVAL when text is
+ * longer than max_bytes, not UTF-8 or holds a NUL. */
 int le_begin_with(struct le *e, const char *prompt, const char *text, size_t len, struct buf *out);
 
 /* Feeds n bytes typed by the technician.  Consumes bytes until an event
  * (stored in *ev) or the end; returns the number consumed (< n only when
- * *ev is not LE_NONE), or LE_ENOMEM.  Echo and redraws go to out. */
+ * *ev is not LE_NONE), or LE_ENOMEM, or LE_EINVAL when no entry is open
+ * (before le_begin, or after an event).  Echo and redraws go to out, once
+ * per call: text typed at the end of the line is echoed as is. */
 long le_feed(struct le *e, const uint8_t *d, size_t n, struct buf *out, enum le_event *ev);
 
-/* After LE_ENTRY: the entry's lines, in order, as one string with '\n'
- * between lines (no final newline), its length in *len, and the number of
- * lines in *nlines.  Empty lines are kept. */
+/* After LE_ENTRY: the entry's lines, in order, as one NUL-terminated
+ * string with '\n' between lines (no final newline), its length in *len,
+ * and the number of lines in *nlines (either may be NULL).  Empty lines are
+ * kept.  After LE_CANCEL: the abandoned text. */
 const char *le_entry(const struct le *e, size_t *len, size_t *nlines);
 
-/* New width (window-change): the current line is redrawn to out. */
+/* New width (window-change): the current entry is redrawn to out from its
+ * first row (the terminal is taken not to reflow it). */
 int le_resize(struct le *e, int cols, struct buf *out);
 
 /* Redraws prompt and line on a fresh line (after output arrived while the
- * prompt was shown). */
+ * prompt was shown): the caller first puts the cursor at the start of a
+ * line (writes "\r\n" unless that output ended with a newline).  Nothing is
+ * drawn when no entry is open. */
 int le_redraw(struct le *e, struct buf *out);
 
 /* Adds an allowed line to the history (copied; duplicates of the newest
- * entry and empty lines are skipped; at most 500 entries kept). */
+ * entry and empty lines are skipped; at most 500 entries kept, the oldest
+ * dropped).  LE_EINVAL like le_begin_with; LE_ENOMEM. */
 int le_history_add(struct le *e, const char *line, size_t len);
 
 #endif

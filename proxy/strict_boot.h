@@ -25,6 +25,30 @@
  * typed ahead into the terminal's line buffer; a complete line typed ahead
  * is read by the loop, lacks the nonce and is discarded.
  *
+ * What the proxy must do (the loop relies on it):
+ *   - send nothing of the technician's to the shell before the first
+ *     PROMPT: the first line the loop reads is taken as the nonce;
+ *   - send a line only after the PROMPT of the previous one (a line sent
+ *     early is read while the loop drains typeahead, and discarded);
+ *   - after a DISCARD the loop goes on reading without a new PROMPT: the
+ *     PROMPT that follows belongs to the next line that runs.
+ * What the loop does beyond the above:
+ *   - reads every line with its own terminal settings (canonical, no echo,
+ *     no extended editing, no flow control, Ctrl-U/Ctrl-D/DEL/Ctrl-C,
+ *     no EOL characters) whatever the client's terminal modes, and
+ *     restores the session's first settings before each command;
+ *   - before each PROMPT reads and discards (with DISCARD) complete lines
+ *     typed ahead while the command ran;
+ *   - Ctrl-C ends the whole command line (not only its running program),
+ *     Ctrl-Z is not a suspend character and the stop signals are ignored;
+ *   - EOF on the terminal (Ctrl-D typed ahead) is skipped; 100 in a row
+ *     on a terminal or 3 without one end the loop;
+ *   - PWDHEX is empty when the directory is longer than 1024 bytes.
+ * The loop runs in the same shell as the commands: a command that changes
+ * the shell itself (builtins such as enable, hash, export, declare, set,
+ * shopt, alias, trap, exec, eval, source) can change what later lines do,
+ * so strict mode's policy must not allow them.
+ *
  * Markers (written by the loop to the terminal, removed from the output by
  * strict_marker before the technician sees it):
  *   ESC ] 5379 ; h ; 1 BEL                               HELLO, version 1
@@ -60,8 +84,10 @@ int sb_nonce_new(char nonce[SB_NONCE_HEX + 1]);
 int sb_nonce_line(const char *nonce, struct buf *out);
 
 /* Appends the line that runs command number seq (>= 1): cmd is the
- * renderer's output, len bytes, without newline or NUL (SB_EINVAL), at
- * most SB_LINE_MAX (SB_ETOOLONG). */
+ * renderer's output, len bytes, at most SB_LINE_MAX (SB_ETOOLONG), with no
+ * control byte but TAB (SB_EINVAL: newline, NUL, and every other byte the
+ * terminal's line discipline could act on, 0x00-0x1f and 0x7f).  Every
+ * append is whole or nothing (SB_ENOMEM when out is full). */
 int sb_run_line(const char *nonce, uint64_t seq, const char *cmd, size_t len, struct buf *out);
 
 /* Appends the line that ends the shell (seq: the next command number). */

@@ -7,8 +7,11 @@
  * SB_MARK_PREFIX but is not a well-formed marker (unknown kind, bad field,
  * longer than SM_MARK_MAX, a byte other than BEL ending it) is reported as
  * SM_BAD and also removed (it is never shown).  Once the nonce is set, the
- * nonce appearing anywhere in the pass-through output is reported as
+ * nonce appearing anywhere in the pass-through output (in either case,
+ * also split across chunks or around a removed marker) is reported as
  * SM_LEAK (the bytes are still passed; the caller ends the session).
+ * A malformed marker ends at the byte that could not be part of it; that
+ * byte is removed too, but for an ESC, which starts the next sequence.
  * A prefix cut at the end of a chunk is held until the next chunk decides
  * it (at most SM_MARK_MAX bytes held).
  *
@@ -49,8 +52,10 @@ void sm_set_nonce(struct sm *s, const char *nonce);
 
 /* Scans n bytes of target output.  Consumes bytes until one marker was
  * found (filled into *m; m->kind SM_NONE when none) or the end; returns the
- * number consumed, or -1 when out could not take the bytes (nothing lost:
- * the same call may be repeated).  Pass-through bytes go to out. */
+ * number consumed (at least 1 when n > 0), or -1 when out could take none
+ * of the bytes (nothing lost: the same call may be repeated once out has
+ * room; when out fills part way the count consumed so far is returned).
+ * Pass-through bytes go to out. */
 long sm_feed(struct sm *s, const uint8_t *d, size_t n, struct buf *out, struct sm_marker *m);
 
 /* Bytes held as a possible marker prefix. */

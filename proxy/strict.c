@@ -480,12 +480,7 @@ on_prompt(struct px_strict *s, const struct sm_marker *m)
 	}
 	if (s->st == STRICT_RUNNING && m->seq == s->run_seq) {
 		s->done_seq = m->seq;
-		s->reprompt_ok = 0;
 		px__strict_entry_done(s, m->status);
-		return;
-	}
-	if (s->reprompt_ok && m->seq == s->done_seq && s->st != STRICT_NONCE) {
-		s->reprompt_ok = 0;	/* the loop prompts again after a discarded line */
 		return;
 	}
 	if (s->st == STRICT_RUNNING)
@@ -517,7 +512,6 @@ on_discard(struct px_strict *s, const struct sm_marker *m)
 	if (px__strict_say(s, text) == PX_OK && s->st == STRICT_PROMPT &&
 	    le_redraw(s->le, &s->to_tech) != LE_OK)
 		px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
-	s->reprompt_ok = 1;
 }
 
 static void

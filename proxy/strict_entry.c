@@ -294,7 +294,16 @@ px__strict_entry_done(struct px_strict *s, int status)
 	buf_free(&b);
 	(void)le_history_add(s->le, l->typed, strlen(l->typed));
 	s->next_run++;
-	if (s->next_run < s->nlines) {
+	if (s->next_run < s->nlines && status == 130) {
+		char msg[160];
+
+		/* Ctrl-C (SIGINT) ended the line: the rest of the entry does not run */
+		snprintf(msg, sizeof(msg), "escort: interrupted; the %zu line(s) left of this entry were not run\r\n",
+		    s->nlines - s->next_run);
+		(void)px__strict_say(s, msg);
+		px_log(PX_LOG_INFO, px_conn_id(s->ch->c), "strict shell: command %llu interrupted; %zu line(s) "
+		    "of its entry not run", (unsigned long long)l->cmd_no, s->nlines - s->next_run);
+	} else if (s->next_run < s->nlines) {
 		run_next(s);
 		return;
 	}

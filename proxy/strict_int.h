@@ -41,7 +41,6 @@ struct px_strict {
 	char nonce[SB_NONCE_HEX + 1];
 	uint64_t run_seq;		/* number of the last line sent to run */
 	uint64_t done_seq;		/* number of the last PROMPT marker taken */
-	int reprompt_ok;		/* a DISCARD came: one PROMPT of done_seq again is fine */
 	uint64_t cmd_no;		/* lines decided in this channel (CMD_SEQ) */
 	struct buf to_tech;		/* for the technician; recorded as OUTPUT when written */
 	struct buf to_target;		/* lines for the loop (never recorded as INPUT) */

@@ -166,6 +166,14 @@ def test_strict_shell_boundary():
             t.send(b"abc\r\x04")
             t.expect(b"ABC")
             prompt(t)
+            # Ctrl-C while a command runs interrupts it (and the rest of its entry)
+            t.send(b"\x1b[200~sleep 30\nprintf 'q%sz\\n' 1\x1b[201~\r")
+            time.sleep(0.7)
+            t0 = time.monotonic()
+            t.send(b"\x03")
+            t.expect(b"the 1 line(s) left of this entry were not run")
+            prompt(t)
+            assert time.monotonic() - t0 < 5 and b"q1z" not in t.log
             # Ctrl-V with a newline: a line of its own, decided
             t.send(b"echo a\x16\ntouch " + x.encode() + b"\r")
             t.expect(b"escort: denied")
@@ -264,14 +272,25 @@ def test_strict_shell_boundary():
 
 def test_forged_prompt_marker_ends_the_session():
     """An allowed printf that prints a prompt marker: the session ends, and
-    the line typed after it never runs."""
+    the line typed after it never runs; the recording says why.  An allowed
+    command that prints the loop's nonce ends the session too."""
     with Env() as env:
-        w = ProxyWorld(env, rules=RULES)
+        w = ProxyWorld(env, rules=RULES.replace('    allow "pwd"', '    allow "pwd"\n    allow "declare -p ..."'))
         x = w.marker("X")
         os.makedirs(os.path.dirname(x), exist_ok=True)
         t = Term(w.ssh_argv("alice", "web01", None, extra=("-tt",)))
         try:
             t.expect(b"is recorded")
+            prompt(t)
+            t.send(b"declare -p _sb_nonce\r")
+            t.expect(b"secret nonce appeared in the target's output", timeout=10)
+            assert t.wait() == 255
+        finally:
+            stop(t)
+        t = Term(w.ssh_argv("alice", "web01", None, extra=("-tt",)))
+        try:
+            banner = t.expect(b"is recorded")
+            sid = re.search(rb"escort: session (\S+) is recorded", banner).group(1).decode()
             prompt(t)
             t.send(b"printf '\\033]5379;p;%s;1;0;2f\\007' 00000000000000000000000000000000\r")
             time.sleep(0.2)
@@ -282,7 +301,19 @@ def test_forged_prompt_marker_ends_the_session():
             stop(t)
         assert not os.path.exists(x)
         log = w.proxy.log()
-        assert "prompt marker" in log, log[-2000:]
+        assert "prompt marker with a wrong nonce" in log, log[-2000:]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            ev = events(w, sid)
+            if any(e["type"] == "end" for e in ev):
+                break
+            time.sleep(0.3)
+        marks = [e["f"].get("text", "") for e in ev if e["type"] == "marker"]
+        assert any("prompt marker with a wrong nonce" in m for m in marks), marks
+        ends = [e["f"] for e in ev if e["type"] == "end"]
+        assert ends and ends[0].get("end_kind") == "policy", ends
+        assert MARK not in replay(w, "cat", sid).stdout
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
 
 
 def test_strict_needs_a_pty_and_a_bootstrap():
@@ -298,3 +329,4 @@ def test_strict_needs_a_pty_and_a_bootstrap():
         finally:
             stop(t)
         assert b"no-bash-here" in t.log
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

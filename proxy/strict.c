@@ -91,6 +91,9 @@ strict_new(struct px_chan *ch)
 	s->ch = ch;
 	s->st = STRICT_BOOT;
 	s->cols = 80;
+	for (const struct px_req *r = ch->rq; r != NULL; r = r->next)
+		if ((r->kind == REQ_PTY || r->kind == REQ_WINCH) && r->cols > 0)
+			s->cols = r->cols;	/* the terminal's width, as the pty request gave it */
 	buf_init(&s->to_tech, 0);
 	buf_init(&s->to_target, 0);
 	buf_init(&s->tin, 0);

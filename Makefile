@@ -110,7 +110,7 @@ check-symbols: $(LIBS)
 	python3 tests/tools/check_symbols.py --self-test
 	python3 tests/tools/check_symbols.py $(BUILD)
 
-bench: programs benches
+bench: programs benches tools
 	bash tests/bench/run.sh
 
 install: programs

@@ -136,6 +136,7 @@ policy_admit(struct policy *p, const char *user, const char *target, time_t now,
 	s->rule_names[0] = '\0';
 	int shell = -1, exec = -1, sftp = -1, fwd = -1;
 	long maxs = -1;
+	bool record_pw = true, end_on_deny = false;
 	for (size_t i = 0; i < s->nrules; i++) {
 		const struct pol_rule *r = s->rules[i];
 		if (i)
@@ -153,12 +154,20 @@ policy_admit(struct policy *p, const char *user, const char *target, time_t now,
 			fwd = r->forward;
 		if (r->max_session > 0 && (maxs < 0 || r->max_session < maxs))
 			maxs = r->max_session;
+		/* passwords kept only if every rule says record (unset: mask);
+		 * observe mode ends on a deny if any rule says end */
+		if (r->passwords != 1)
+			record_pw = false;
+		if (r->observe_deny == 1)
+			end_on_deny = true;
 	}
 	s->shell = shell < 0 ? POL_SHELL_NONE : (enum pol_shell)shell;
 	s->exec = exec == 1;
 	s->sftp = sftp < 0 ? POL_SFTP_NONE : (enum pol_sftp)sftp;
 	s->forward = fwd == 1 ? POL_FORWARD_LOCAL : POL_FORWARD_NONE;
 	s->max_session = maxs < 0 ? 0 : maxs;
+	s->record_passwords = record_pw;
+	s->observe_end_on_deny = end_on_deny;
 	*out = s;
 	return 0;
 }

@@ -20,6 +20,8 @@ struct dctx {
 	unsigned permitted;
 	int deny_only;			/* > 0: only deny / approve patterns count */
 	bool after_cd;			/* a cd, pushd or popd came before on the line */
+	bool transfer;			/* the words are a transfer's pseudo-command
+					 * ("sftp get PATH"), not a program that runs */
 	struct pol_decision *out;
 	size_t ccap;
 	int err;
@@ -89,22 +91,29 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 		c->verdict = POL_DENY;
 		return POL_DENY;
 	}
+	/* programs that take over the screen and run commands: the same */
+	if (!literal && !C->transfer)
+		literal = pol__screenprog_check(w, n, &lit);
 	const struct pattern *best = NULL;
+	bool blocked = false;
 	for (size_t i = 0; i < C->nrules; i++) {
 		const struct pol_rule *r = C->rules[i];
 		for (size_t k = 0; k < r->npats; k++) {
 			const struct pattern *pt = &r->pats[k];
 			if (C->deny_only && pt->verdict == POL_ALLOW && !literal)
 				continue;
-			if (literal && pt->verdict != POL_DENY && !pol__wrap_names_literally(pt, &w[0], &lit))
+			if (literal && pt->verdict != POL_DENY && !pol__wrap_names_literally(pt, &w[0], &lit)) {
+				/* it would match but does not name the program */
+				blocked = blocked || pol__pattern_match(pt, w, n, open_tail);
 				continue;
+			}
 			if ((best == NULL || pt->verdict > best->verdict) &&
 			    pol__pattern_match(pt, w, n, open_tail))
 				best = pt;
 		}
 	}
 	enum pol_verdict v;
-	if (best == NULL && literal) {
+	if (best == NULL && literal && (blocked || C->deny_only)) {
 		v = POL_DENY;
 		snprintf(c->reason, sizeof(c->reason), "%s", lit.why);
 	} else if (best == NULL && C->deny_only) {
@@ -590,7 +599,8 @@ pol__decide_words(const struct policy *p, const struct pol_rule *const *cands, s
 	const struct pol_rule **cons = calloc(ncands + 1, sizeof(*cons));
 	if (cons == NULL)
 		return POL_E_NOMEM;
-	struct dctx C = { .rules = cons, .out = out, .deny_only = deny_only ? 1 : 0 };
+	struct dctx C = { .rules = cons, .out = out, .deny_only = deny_only ? 1 : 0,
+		.transfer = true };
 	for (size_t i = 0; i < ncands; i++)
 		if (pol__when_match(cands[i]->when, cands[i]->nwhen, now))
 			cons[C.nrules++] = cands[i];

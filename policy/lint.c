@@ -236,6 +236,18 @@ lint_patterns(const struct pol_rule *r, struct pol_diags *d)
 		}
 		const char *b = strrchr(w0->s, '/');
 		b = b ? b + 1 : w0->s;
+		if (!w0->star) {
+			/* a program that takes over the screen: named, so it runs */
+			const struct screenprog *sp = pol__screenprog_find(b, strlen(b));
+			if (sp != NULL) {
+				pol_diags_add(d, POL_SEV_WARNING, r->file, pt->line, pt->col,
+				    "allow pattern \"%s\" hands out %s (%s) in rule '%s', which can run "
+				    "other commands once it runs: %s: %s", pt->text, sp->kind, b,
+				    r->name, sp->name, sp->reason);
+				n++;
+				continue;
+			}
+		}
 		for (size_t i = 0; i < sizeof(risky) / sizeof(risky[0]); i++) {
 			if (strcmp(b, risky[i].name) != 0 || risky[i].what == NULL)
 				continue;
@@ -372,6 +384,35 @@ lint_labels(const struct policy *p, const struct pol_rule *r, struct pol_diags *
 	return n;
 }
 
+/* `shell observe` with deny or approve patterns: in an observe shell the
+ * command has been sent before it is decided, so they stop nothing there. */
+static long
+lint_observe(const struct pol_rule *r, struct pol_diags *d)
+{
+	if (r->forbid || r->shell != POL_SHELL_OBSERVE)
+		return 0;
+	const struct pattern *first = NULL;
+	size_t more = 0;
+	for (size_t k = 0; k < r->npats; k++)
+		if (r->pats[k].verdict != POL_ALLOW) {
+			if (first == NULL)
+				first = &r->pats[k];
+			else
+				more++;
+		}
+	if (first == NULL)
+		return 0;
+	char others[48] = "";
+	if (more)
+		snprintf(others, sizeof(others), " and %zu more", more);
+	pol_diags_add(d, POL_SEV_WARNING, r->file, r->shell_line, r->shell_col,
+	    "rule '%s' has shell observe: its deny and approve patterns (%s \"%s\" line %d%s) "
+	    "do not stop anything typed in that shell, where a command is decided after it was "
+	    "sent: they warn (observe-deny end also ends the session); they still apply to exec "
+	    "requests", r->name, pol_verdict_name(first->verdict), first->text, first->line, others);
+	return 1;
+}
+
 /* `construct all`: say what the rule gives up. */
 static long
 lint_unrestricted(const struct pol_rule *r, struct pol_diags *d)
@@ -404,7 +445,7 @@ policy_lint(const struct policy *p, struct pol_diags *d)
 		const struct pol_rule *r = p->rules[i];
 		const char *what = r->forbid ? "forbid" : "rule";
 		n += lint_attrs(p, r, r->who, r->nwho, d) + lint_attrs(p, r, r->escort, r->nescort, d) +
-		    lint_labels(p, r, d) + lint_unrestricted(r, d);
+		    lint_labels(p, r, d) + lint_unrestricted(r, d) + lint_observe(r, d);
 		if (r->forbid) {
 			/* a forbid matching nobody is an error of the load (resolve.c) */
 		} else if (sc[i].first_u == (size_t)-1) {

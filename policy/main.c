@@ -351,6 +351,8 @@ cmd_admit(int argc, char **argv)
 		printf("max-session: %lds\n", s->max_session);
 	else
 		printf("max-session: none\n");
+	printf("passwords: %s\nobserve-deny: %s\n", s->record_passwords ? "record" : "mask",
+	    s->observe_end_on_deny ? "end" : "warn");
 	pol_session_free(s);
 	policy_unref(p);
 	return 0;

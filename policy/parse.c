@@ -225,6 +225,7 @@ open_block(struct pstate *S, struct tok *v, int n, enum tok_kind end)
 		r->line = v[0].line;
 		r->col = v[1].col;
 		r->shell = r->exec = r->sftp = r->forward = -1;
+		r->passwords = r->observe_deny = -1;
 		r->max_session = -1;
 		S->rule = r;
 		S->block = r->forbid ? B_FORBID : B_RULE;

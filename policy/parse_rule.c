@@ -425,6 +425,24 @@ kw_forward(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 	set_enum(S, v, n, names, &r->forward);
 }
 
+/* `passwords mask|record`: whether input typed at password prompts is
+ * masked in the recording (the default) or kept as typed. */
+static void
+kw_passwords(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	static const char *const names[] = { "mask", "record", NULL };
+	set_enum(S, v, n, names, &r->passwords);
+}
+
+/* `observe-deny warn|end`: what a command the policy denies does in an
+ * observe shell: a warning (the default), or the end of the session. */
+static void
+kw_observe_deny(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	static const char *const names[] = { "warn", "end", NULL };
+	set_enum(S, v, n, names, &r->observe_deny);
+}
+
 static void
 kw_max_session(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 {
@@ -499,6 +517,8 @@ static const struct {
 	{ "forward", false, kw_forward },
 	{ "env", false, stmt_env },
 	{ "max-session", false, kw_max_session },
+	{ "passwords", false, kw_passwords },
+	{ "observe-deny", false, kw_observe_deny },
 	{ "allow", false, kw_allow },
 	{ "approve", false, kw_approve },
 	{ "deny", false, kw_deny },

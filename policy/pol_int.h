@@ -123,6 +123,8 @@ struct pol_rule {
 	struct when *when;
 	size_t nwhen, cwhen;
 	int shell, exec, sftp, forward;	/* -1 = not set by this rule */
+	int passwords;			/* 0 mask, 1 record; -1 = not set */
+	int observe_deny;		/* 0 warn, 1 end; -1 = not set */
 	long max_session;		/* -1 = not set */
 	unsigned constructs;		/* POL_C_* permitted */
 	bool construct_all;		/* `construct all` was written */
@@ -315,6 +317,29 @@ bool pol__wrap_literal_only(const struct cword *w, size_t n, struct wrap_literal
  * a '*' or is "...". */
 bool pol__wrap_names_literally(const struct pattern *pt, const struct cword *w,
     const struct wrap_literal *lit);
+/*
+ * Programs that take over the screen and can run other commands (editors,
+ * pagers with '!', interpreters, debuggers, remote-login clients,
+ * multiplexers), with how (screenprog.c).  Such a program runs only where a
+ * rule names it: an allow or approve pattern whose first word is its name.
+ */
+struct screenprog {
+	const char *name;		/* base name */
+	const char *kind;		/* "an editor", "a pager", ... */
+	const char *reason;		/* how it runs commands: "! runs a shell" */
+	bool versioned;			/* also name + version: python3.11 */
+};
+/* The entry whose name is b[0..bl) (a base name), or NULL. */
+const struct screenprog *pol__screenprog_find(const char *b, size_t bl);
+/* The table, for lint and tests: count, i-th entry (NULL past the end). */
+size_t pol__screenprog_count(void);
+const struct screenprog *pol__screenprog_at(size_t i);
+bool pol__screenprog_table_sorted(void);
+/* Whether command w[0..n) is such a program: then fills *lit (why: "NAME
+ * can run other commands; a rule must name it to allow it (NAME: how)", no
+ * key, not exact) for pol__wrap_names_literally and returns true. */
+bool pol__screenprog_check(const struct cword *w, size_t n, struct wrap_literal *lit);
+
 /* For `escort-policy check`: when allow or approve pattern pt's first word
  * is a glob or "..." that matches the name of a command that evaluates
  * strings as code (eval, awk, python3 ...), writes a warning saying that

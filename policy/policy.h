@@ -300,7 +300,10 @@ struct pol_decision {
  * a session at `now`: parses it, checks every simple command (and the inner
  * command of every wrapper) against the patterns of the rules that match,
  * and combines: deny > approve > allow; no matching pattern is deny.  A
- * matching forbid denies everything.  Always fills `out` (free with
+ * matching forbid denies everything.  Commands that evaluate strings as
+ * code (wrap_eval.c) and programs that take over the screen and run
+ * commands (editors, pagers, interpreters: screenprog.c) are allowed or
+ * approved only by a pattern whose first word names them literally.  Always fills `out` (free with
  * pol_decision_free) and returns 0, or POL_E_NOMEM / POL_E_INVAL.
  */
 int policy_decide(const struct pol_session *s, const char *line, size_t len,
@@ -398,7 +401,9 @@ const struct pol_expect *policy_expect_at(const struct policy *p, size_t i);
 /*
  * Checks for the lint warnings of `escort-policy check`: shadowed or
  * unreachable patterns, allow patterns that hand out a shell, interpreter,
- * editor or pager, rules with no expect, overlapping allow and deny, rules a
+ * editor or pager (naming the rule and program for those of screenprog.c),
+ * deny and approve patterns of `shell observe` rules (they stop nothing
+ * typed there), rules with no expect, overlapping allow and deny, rules a
  * forbid overrides.  Appends warnings to `diags`.  Returns the number added,
  * or a negative POL_E_* code.
  */

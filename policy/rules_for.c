@@ -23,6 +23,8 @@ put_settings(const struct pol_session *s, FILE *out)
 	else
 		fprintf(out, "max-session: none\n");
 	fprintf(out, "escort: %s\n", s->escort_required ? "required" : "no");
+	fprintf(out, "passwords: %s\n", s->record_passwords ? "record" : "mask");
+	fprintf(out, "observe-deny: %s\n", s->observe_end_on_deny ? "end" : "warn");
 }
 
 static void

@@ -40,16 +40,20 @@ starts(const struct cword *w, const char *p)
 /*
  * Variables whose value the shell or the next program runs or uses to find
  * what runs: prompts (PROMPT_COMMAND, PS0..PS4 are expanded with command
- * substitution), start-up files, PATH and IFS, pagers and editors, the
+ * substitution), start-up files, PATH and IFS, pagers and editors (and the
+ * switches that keep a pager from shelling out: LESSSECURE,
+ * SYSTEMD_PAGERSECURE; less's options and key files; man's options), the
  * dynamic loader and interpreters' option variables.
  */
 static const char *const special_vars[] = {
 	"BASHOPTS", "BASH_ENV", "BASH_LOADABLES_PATH", "BASH_XTRACEFD", "CDPATH", "EDITOR",
 	"ENV", "EXECIGNORE", "FCEDIT", "GIT_PAGER", "GIT_EDITOR", "GIT_SSH", "GIT_SSH_COMMAND",
 	"GLOBIGNORE", "HISTFILE", "HOSTFILE", "IFS", "INPUTRC", "LD_AUDIT", "LD_LIBRARY_PATH",
-	"LD_PRELOAD", "LESSCLOSE", "LESSOPEN", "MANPAGER", "NODE_OPTIONS", "PAGER", "PATH",
-	"PERL5LIB", "PERL5OPT", "PROMPT_COMMAND", "PS0", "PS1", "PS2", "PS3", "PS4",
-	"PYTHONPATH", "PYTHONSTARTUP", "RUBYOPT", "SHELLOPTS", "SYSTEMD_PAGER", "VISUAL", NULL
+	"LD_PRELOAD", "LESS", "LESSCLOSE", "LESSEDIT", "LESSKEY", "LESSKEYIN", "LESSKEYIN_SYSTEM",
+	"LESSKEY_SYSTEM", "LESSOPEN", "LESSSECURE", "MANOPT", "MANPAGER", "NODE_OPTIONS",
+	"PAGER", "PATH", "PERL5LIB", "PERL5OPT", "PROMPT_COMMAND", "PS0", "PS1", "PS2", "PS3",
+	"PS4", "PYTHONPATH", "PYTHONSTARTUP", "RUBYOPT", "SHELLOPTS", "SYSTEMD_LESS",
+	"SYSTEMD_PAGER", "SYSTEMD_PAGERSECURE", "VISUAL", NULL
 };
 
 bool

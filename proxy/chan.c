@@ -9,9 +9,11 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "proxy/chan.h"
+#include "proxy/chan_pwmask.h"
 #include "proxy/xfer_chan.h"
 #include "proxy/conn.h"
 #include "proxy/log.h"
+#include "proxy/pwmask.h"
 #include "proxy/px_error.h"
 #include "proxy/rec_link.h"
 #include "proxy/sshpoll.h"
@@ -198,7 +200,8 @@ px_chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int
 	uint16_t type = to_tech ? (is_stderr ? EV_STDERR : EV_OUTPUT) : EV_INPUT;
 	int rc;
 
-	if (px_conn_record(c, type, ch->id, data, n) != PX_OK) {
+	/* input at a password prompt is recorded masked (chan_pwmask.h) */
+	if (px__chan_pwmask_record(ch, type, data, n) != PX_OK) {
 		/* px_chan_room said the spool had room: never forward unrecorded. */
 		px_log(PX_LOG_ERR, px_conn_id(c), "recorder refused data it had room for; ending session");
 		px_conn_end(c, "escort: internal recording error\r\n");
@@ -1087,5 +1090,6 @@ px_chan_free(struct px_chan *ch)
 	free(ch->held[0]);
 	free(ch->held[1]);
 	free(ch->local_msg);
+	pwm_free(ch->pwm);
 	free(ch);
 }

@@ -34,6 +34,7 @@ struct sftp_filter;
 struct scp_watch;
 struct px_strict;
 struct pol_decision;
+struct pwm;
 
 enum px_req_kind { REQ_PTY, REQ_ENV, REQ_SHELL, REQ_EXEC, REQ_SUBSYSTEM, REQ_WINCH, REQ_SIGNAL };
 
@@ -94,6 +95,7 @@ struct px_chan {
 	uint8_t *held[2];
 	size_t held_len[2];
 	int held_stderr;                /* held[1] is extended data */
+	struct pwm *pwm;                /* password prompts (chan_pwmask.h); NULL until data */
 };
 
 /* Creates the pair for a technician channel just opened (callbacks set before

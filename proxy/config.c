@@ -260,6 +260,23 @@ kw_log_level(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, i
 	return cfg_error(p, "LogLevel: \"%s\" is not error, warning, info or debug", av[0]);
 }
 
+/* KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms (algos.h). */
+static int
+kw_algo(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	struct px_config *c = obj;
+	int kind = px_algo_by_keyword(k->name), rc;
+	char msg[512];
+
+	(void)ac;
+	rc = px_algo_resolve((enum px_algo_kind)kind, av[0], &c->algos[kind], msg, sizeof(msg));
+	if (rc == PX_ENOMEM)
+		return ESC_ENOMEM;
+	if (rc != PX_OK)
+		return cfg_error(p, "%s", msg);
+	return ESC_OK;
+}
+
 #define ONE	1, 1, 0, "exactly one argument"
 #define AT(f)	offsetof(struct px_config, f)
 
@@ -287,6 +304,10 @@ static const struct cfg_keyword px_keywords[] = {
 	{ "PerSourceMaxFailures", kw_per_source_max_failures, ONE, 0 },
 	{ "PerSourcePenalty", kw_secs, ONE, AT(per_source_penalty) },
 	{ "LogLevel", kw_log_level, ONE, 0 },
+	{ "KexAlgorithms", kw_algo, ONE, 0 },
+	{ "Ciphers", kw_algo, ONE, 0 },
+	{ "MACs", kw_algo, ONE, 0 },
+	{ "HostKeyAlgorithms", kw_algo, ONE, 0 },
 };
 
 #undef ONE
@@ -379,6 +400,8 @@ px_config_free(struct px_config *c)
 	free(c->recorder_key);
 	free(c->statedir);
 	tlsl_ctx_free(c->recorder_tls);
+	for (int k = 0; k < PX_ALGO_N; k++)
+		free(c->algos[k]);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -404,4 +427,14 @@ px_config_dump(const struct px_config *c, FILE *f)
 	    c->recorder_timeout, c->spool_limit, c->file_content_limit, c->keepalive_interval,
 	    c->keepalive_count_max, c->target_alive_interval, c->target_alive_count_max,
 	    c->log_level == 0 ? "error" : c->log_level == 1 ? "warning" : c->log_level == 2 ? "info" : "debug");
+	for (int k = 0; k < PX_ALGO_N; k++) {
+		const char *l = c->algos[k] ? c->algos[k] : px_algo_default((enum px_algo_kind)k);
+		char kw[32];
+		size_t i;
+		for (i = 0; px_algo_keyword((enum px_algo_kind)k)[i] && i + 1 < sizeof(kw); i++)
+			kw[i] = (char)tolower((unsigned char)px_algo_keyword((enum px_algo_kind)k)[i]);
+		kw[i] = '\0';
+		if (l[0] != '\0')	/* HostKeyAlgorithms by default: the key's own */
+			fprintf(f, "%s %s\n", kw, l);
+	}
 }

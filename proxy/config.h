@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "proxy/algos.h"
+
 #define PX_MAX_LISTEN 16
 
 struct tlsl_ctx;
@@ -45,6 +47,9 @@ struct px_config {
 	int target_alive_interval;          /* TargetAliveInterval: seconds; 0 = off */
 	int target_alive_count_max;         /* TargetAliveCountMax */
 	int log_level;                      /* enum px_log_level */
+	char *algos[PX_ALGO_N];             /* KexAlgorithms, Ciphers, MACs,
+	                                     * HostKeyAlgorithms resolved (algos.h);
+	                                     * NULL: the default */
 };
 
 /* Reads FILE into *cfg (zeroed first, defaults applied).  Returns PX_OK, or

@@ -224,7 +224,7 @@ auth_pubkey(ssh_session s, const char *login, struct ssh_key_struct *key, char s
 	(void)s;
 	if (c->state != CONN_AUTH || c->auth_ok)
 		return SSH_AUTH_DENIED;
-	colon = strchr(login, ':');
+	colon = strpbrk(login, ":#");	/* USER:TARGET or USER#TARGET */
 	nl = colon ? (size_t)(colon - login) : strlen(login);
 	if (nl == 0 || nl >= sizeof(name) || key_line(key, line, sizeof(line)) < 0)
 		goto deny;

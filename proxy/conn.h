@@ -31,11 +31,9 @@
 #include "proxy/sshpoll.h"
 #include "proxy/upstream.h"
 
-/* Algorithms offered on both sides.  AES-GCM stays out of the offer. */
+/* Ciphers offered to targets (the listener's lists are in algos.h).
+ * AES-GCM stays out of the offer. */
 #define PX_CIPHERS "chacha20-poly1305@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr"
-#define PX_KEX "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256," \
-	"ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group16-sha512," \
-	"diffie-hellman-group18-sha512,diffie-hellman-group14-sha256"
 
 /* Largest slice moved from one side to the other in one write. */
 #define PX_CHUNK (64 * 1024)

@@ -8,6 +8,7 @@
 
 static int log_fg = 1;
 static enum px_log_level log_max = PX_LOG_INFO;
+static _Atomic int log_starting = 1;	/* errors also to stderr */
 
 void
 px_log_init(int foreground, enum px_log_level max)
@@ -16,6 +17,12 @@ px_log_init(int foreground, enum px_log_level max)
 	log_max = max;
 	if (!foreground)
 		openlog("escort-proxy", LOG_PID, LOG_AUTH);
+}
+
+void
+px_log_started(void)
+{
+	log_starting = 0;
 }
 
 void
@@ -31,13 +38,16 @@ px_log(enum px_log_level lvl, const char *id, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (log_fg) {
+	if (log_fg || (lvl == PX_LOG_ERR && log_starting)) {
 		/* One fprintf per line: stdio locks the stream, lines never interleave. */
 		if (id != NULL)
 			fprintf(stderr, "escort-proxy[%d]: %s [%s] %s\n", (int)getpid(), names[lvl], id, msg);
 		else
 			fprintf(stderr, "escort-proxy[%d]: %s %s\n", (int)getpid(), names[lvl], msg);
-	} else if (id != NULL) {
+	}
+	if (log_fg)
+		return;
+	if (id != NULL) {
 		syslog(prio[lvl], "[%s] %s", id, msg);
 	} else {
 		syslog(prio[lvl], "%s", msg);

@@ -1,7 +1,9 @@
 /* log: the proxy's log lines, thread-safe.
  * Each line is "escort-proxy[PID]: LEVEL [ID] message" on stderr when running
  * in the foreground (-d), else to syslog (facility AUTH).  ID is a session or
- * connection id, or omitted when NULL. */
+ * connection id, or omitted when NULL.  Until px_log_started() is called,
+ * errors logged to syslog are also written to stderr: a daemon that cannot
+ * start says why where it was started, even without a syslog daemon. */
 #ifndef PX_LOG_H
 #define PX_LOG_H
 
@@ -10,6 +12,9 @@ enum px_log_level { PX_LOG_ERR, PX_LOG_WARN, PX_LOG_INFO, PX_LOG_DEBUG };
 /* Chooses stderr (foreground != 0) or syslog, and the most verbose level
  * written.  Call once from main before threads start. */
 void px_log_init(int foreground, enum px_log_level max);
+
+/* The service runs: from now on syslog alone (when not in the foreground). */
+void px_log_started(void);
 
 /* Writes one log line; id may be NULL. */
 void px_log(enum px_log_level lvl, const char *id, const char *fmt, ...)

@@ -220,6 +220,7 @@ main(int argc, char **argv)
 	if (rc == 0) {
 		px_log(PX_LOG_INFO, NULL, "escort-proxy %s listening on %d address(es) with %d worker(s); policy %s",
 		    ESCORT_VERSION, cfg->nlisten, d->nworkers, policy_hash(pol));
+		px_log_started();
 		uv_run(loop, UV_RUN_DEFAULT);
 	} else {
 		for (int i = 0; i < d->nworkers; i++)

@@ -164,14 +164,13 @@ px_worker_start(struct px_worker *w, struct px_daemon *d, int idx, char *err, si
 	if (w->bind == NULL ||
 	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &f) != SSH_OK ||
 	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_LOG_VERBOSITY, &v) != SSH_OK ||
-	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_HOSTKEY, cfg->hostkey) != SSH_OK ||
-	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_CIPHERS_C_S, PX_CIPHERS) != SSH_OK ||
-	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_CIPHERS_S_C, PX_CIPHERS) != SSH_OK ||
-	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_KEY_EXCHANGE, PX_KEX) != SSH_OK) {
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_HOSTKEY, cfg->hostkey) != SSH_OK) {
 		snprintf(err, errlen, "HostKey %s: %s", cfg->hostkey,
 		    w->bind ? ssh_get_error(w->bind) : "out of memory");
 		goto fail;
 	}
+	if (px_algo_apply(w->bind, cfg->algos, err, errlen) != PX_OK)
+		goto fail;
 	uv_loop_init(&w->loop);
 	w->loop.data = w;
 	uv_async_init(&w->loop, &w->async, on_async);

@@ -1,13 +1,16 @@
 /* audit.c: "escort-replay audit [--user U] [--attr K=V] [--since TIME]
  * [--json]": per person, the sessions, every command with its verdict (and
- * approver), denials, approvals, every upload with its SHA-256, and how
- * each session ended (its END event: kind, reason, writer).  --json: one
- * object per session with the counts and the end.  A session that
+ * approver; commands typed in shells with their mode, number, offset and,
+ * in strict mode, exit status: cmdlog.h), denials, approvals, every
+ * upload with its SHA-256, and how each session ended (its END event:
+ * kind, reason, writer).  --json: one object per session with the counts,
+ * the end and the decisions ("command_list").  A session that
  * does not verify is marked ("[FAILED]" on its lines); one whose head
  * cannot be read is listed apart as unreadable, never left out (exit 1, or
  * 2 for an I/O error). */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
+#include "replay/cmdlog.h"
 #include "replay/replay.h"
 #include "replay/xfers.h"
 
@@ -30,13 +34,47 @@ struct audit_totals {
 	unsigned resumes_refused;	/* per session (JSON) */
 };
 
-/* One session's JSON object (--json). */
+/* One element of a session's "command_list" (--json). */
+static void
+audit_json_command(uint64_t start, size_t n, const struct replay_cmd_row *d,
+    int first)
+{
+	char t[32];
+
+	replay_time(start + d->t_ns, t, sizeof(t));
+	printf("%s{\"n\":%zu,\"time\":\"%s\",\"offset\":%.6f,\"mode\":",
+	    first ? "" : ",", n, t, (double)d->t_ns / 1e9);
+	replay_json_str(stdout, d->mode);
+	if (d->cmd_seq != 0)
+		printf(",\"seq\":%" PRIu64, d->cmd_seq);
+	else
+		printf(",\"seq\":null");
+	printf(",\"command\":");
+	replay_json_str(stdout, d->command);
+	printf(",\"decision\":");
+	replay_json_str(stdout, d->verdict);
+	printf(",\"rule\":");
+	replay_json_str(stdout, d->rule);
+	printf(",\"approver\":");
+	replay_json_str_or_null(d->approver);
+	if (d->has_status)
+		printf(",\"exit_status\":%" PRIu64, d->exit_status);
+	else
+		printf(",\"exit_status\":null");
+	printf(",\"exit_signal\":");
+	replay_json_str_or_null(d->exit_signal);
+	printf("}");
+}
+
+/* One session's JSON object (--json), with its decisions (log, or NULL
+ * when none could be read). */
 static void
 audit_json_session(const struct audit_session *s, const char *status,
     const struct replay_end *end, const struct audit_totals *n,
-    const char *problem)
+    const char *problem, const struct replay_cmdlog *log)
 {
 	char t[32];
+	size_t i;
 
 	printf("{\"id\":");
 	replay_json_str(stdout, s->id);
@@ -60,7 +98,10 @@ audit_json_session(const struct audit_session *s, const char *status,
 	    NULL);
 	printf(",\"commands\":%u,\"denied\":%u,\"approved\":%u,"
 	    "\"uploads\":%u", n->commands, n->denied, n->approved, n->uploads);
-	printf(",\"resumes_refused\":%u", n->resumes_refused);
+	printf(",\"resumes_refused\":%u,\"command_list\":[", n->resumes_refused);
+	for (i = 0; log != NULL && i < log->n; i++)
+		audit_json_command(s->start, i + 1, &log->v[i], i == 0);
+	printf("]");
 	if (problem != NULL && problem[0]) {
 		printf(",\"problem\":");
 		replay_json_str(stdout, problem);
@@ -118,6 +159,97 @@ audit_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* The lines of one session in the text output, held until the session is
+ * read: a command's exit status comes after its decision. */
+struct audit_line {
+	size_t cmd;		/* 1 + its index in the cmdlog, or 0: text */
+	char *text;		/* malloc'd (cmd 0) */
+};
+struct audit_lines {
+	struct audit_line *v;
+	size_t n, cap;
+};
+
+/* Appends a line (text when cmd is 0).  Returns 0 or REC_ENOMEM. */
+static int __attribute__((format(printf, 3, 4)))
+audit_line_add(struct audit_lines *ls, size_t cmd, const char *fmt, ...)
+{
+	struct audit_line *nv;
+	va_list ap;
+	char *text = NULL;
+	size_t cap;
+	int rc;
+
+	if (ls->n == ls->cap) {
+		cap = ls->cap ? 2 * ls->cap : 16;
+		if ((nv = realloc(ls->v, cap * sizeof(*nv))) == NULL)
+			return REC_ENOMEM;
+		ls->v = nv;
+		ls->cap = cap;
+	}
+	if (cmd == 0) {
+		va_start(ap, fmt);
+		rc = vasprintf(&text, fmt, ap);
+		va_end(ap);
+		if (rc < 0)
+			return REC_ENOMEM;
+	}
+	ls->v[ls->n].cmd = cmd;
+	ls->v[ls->n++].text = text;
+	return 0;
+}
+
+/* A command's line: TIME VERDICT RULE[, approved by A]: COMMAND, then for
+ * a command typed in a shell "(MODE #SEQ at +SECONDSs[, exit X])", for a
+ * channel request "(exit X)" when its channel's exit status is known. */
+static void
+audit_print_command(const char *mark, uint64_t start,
+    const struct replay_cmd_row *d)
+{
+	char t[32], ex[40];
+
+	replay_time(start + d->t_ns, t, sizeof(t));
+	replay_cmd_exit_str(d, ex, sizeof(ex));
+	printf("    %s%s %-7s %s%s%s: %s", mark, t, d->verdict, d->rule[0] ?
+	    d->rule : "-", d->approver[0] ? ", approved by " : "", d->approver,
+	    d->command);
+	if (replay_cmd_is_shell(d)) {
+		printf(" (%s #%" PRIu64 " at +%.3fs", d->mode, d->cmd_seq,
+		    (double)d->t_ns / 1e9);
+		if (d->has_exit)
+			printf(", exit %s", ex);
+		printf(")");
+	} else if (d->has_exit) {
+		printf(" (exit %s)", ex);
+	}
+	putchar('\n');
+}
+
+static void
+audit_lines_print(struct audit_lines *ls, const struct replay_cmdlog *log,
+    const char *mark, uint64_t start)
+{
+	size_t i;
+
+	for (i = 0; i < ls->n; i++) {
+		if (ls->v[i].cmd == 0)
+			fputs(ls->v[i].text, stdout);
+		else if (ls->v[i].cmd <= log->n)
+			audit_print_command(mark, start, &log->v[ls->v[i].cmd - 1]);
+	}
+}
+
+static void
+audit_lines_free(struct audit_lines *ls)
+{
+	size_t i;
+
+	for (i = 0; i < ls->n; i++)
+		free(ls->v[i].text);
+	free(ls->v);
+	memset(ls, 0, sizeof(*ls));
+}
+
 /* Prints one session's lines and adds to the totals.  Returns 0, or the
  * exit status (1 or 2) when it could not be read to its end. */
 static int
@@ -126,15 +258,17 @@ audit_session(const char *store, const struct audit_session *s,
 {
 	struct audit_totals one;
 	struct replay_end end;
+	struct replay_cmdlog log = { 0 };
+	struct audit_lines ls = { 0 };
 	uint64_t end_t = 0, acked, stored;
-	char t[32], t2[32], verdict[32], rule[128], approver[128], cmd[4096];
+	char t[32], t2[32];
 	char path[4096], dir[32], hex[65];
 	const uint8_t *v;
 	uint64_t size;
 	size_t len, i;
 	struct tr *r;
 	struct ev e;
-	int x;
+	int x, mem = 0;
 	struct replay_xfers xs = { 0 };
 
 	const char *mark = replay_check_mark(s->id);
@@ -144,7 +278,7 @@ audit_session(const char *store, const struct audit_session *s,
 	if ((x = replay_open(store, "audit", s->id, &r)) != 0) {
 		if (json)
 			audit_json_session(s, "unreadable", NULL, &one,
-			    rec_strerror(x));
+			    rec_strerror(x), NULL);
 		else
 			printf("  %ssession %s: cannot be read\n", mark, s->id);
 		return x;
@@ -166,28 +300,21 @@ audit_session(const char *store, const struct audit_session *s,
 		if (replay_resume_refused(&e, &acked, &stored)) {
 			one.resumes_refused++;
 			replay_time(tr_start_wall_ns(r) + e.t_ns, t2, sizeof(t2));
-			if (!json)
-				printf("    %s%s resume refused: acknowledged seq %"
-				    PRIu64 ", the store had %" PRIu64 " "
-				    "(acknowledged events are missing)\n", mark,
-				    t2, acked, stored);
+			mem |= audit_line_add(&ls, 0, "    %s%s resume refused: "
+			    "acknowledged seq %" PRIu64 ", the store had %" PRIu64
+			    " (acknowledged events are missing)\n", mark, t2, acked,
+			    stored);
 		}
 		(void)replay_xfers_add_event(&xs, &e);
+		mem |= replay_cmdlog_add_event(&log, &e);
 		replay_time(tr_start_wall_ns(r) + e.t_ns, t2, sizeof(t2));
-		if (e.type == EV_DECISION) {
-			verdict[0] = rule[0] = approver[0] = cmd[0] = '\0';
-			ev_fields_get_str(e.data, e.len, EVF_VERDICT, verdict, sizeof(verdict));
-			ev_fields_get_str(e.data, e.len, EVF_RULE, rule, sizeof(rule));
-			ev_fields_get_str(e.data, e.len, EVF_APPROVER, approver,
-			    sizeof(approver));
-			ev_fields_get_str(e.data, e.len, EVF_COMMAND, cmd, sizeof(cmd));
+		if (e.type == EV_DECISION && log.n > 0) {
+			const struct replay_cmd_row *d = &log.v[log.n - 1];
+
 			one.commands++;
-			one.denied += strcmp(verdict, "deny") == 0;
-			one.approved += strcmp(verdict, "approve") == 0;
-			if (!json)
-				printf("    %s%s %-7s %s%s%s: %s\n", mark, t2, verdict,
-			    rule[0] ? rule : "-", approver[0] ? ", approved by " : "",
-			    approver, cmd);
+			one.denied += strcmp(d->verdict, "deny") == 0;
+			one.approved += strcmp(d->verdict, "approve") == 0;
+			mem |= audit_line_add(&ls, log.n, "%s", "");
 		} else if (e.type == EV_FILE && !replay_xfer_is_start(&e) &&
 		    ev_fields_find(e.data, e.len, EVF_CONTENT, &v, &len) != REC_OK &&
 		    ev_fields_get_str(e.data, e.len, EVF_DIRECTION, dir,
@@ -202,25 +329,28 @@ audit_session(const char *store, const struct audit_session *s,
 			size = 0;
 			ev_fields_get_u64(e.data, e.len, EVF_SIZE, &size);
 			one.uploads++;
-			if (!json)
-				printf("    %s%s upload  %s %" PRIu64 " bytes sha256 %s\n",
-			    mark, t2, path, size, hex);
+			mem |= audit_line_add(&ls, 0, "    %s%s upload  %s %" PRIu64
+			    " bytes sha256 %s\n", mark, t2, path, size, hex);
 		}
 	}
 	for (i = 0; i < xs.n; i++)	/* uploads whose end was never recorded */
 		if (xs.v[i].started && !xs.v[i].ended && strcmp(xs.v[i].dir, "upload") == 0) {
 			replay_time(tr_start_wall_ns(r) + xs.v[i].t_ns, t2, sizeof(t2));
 			one.uploads++;
-			if (!json)
-				printf("    %s%s upload  %s incomplete (its end was not recorded)\n", mark, t2,
-				    xs.v[i].path);
+			mem |= audit_line_add(&ls, 0, "    %s%s upload  %s incomplete "
+			    "(its end was not recorded)\n", mark, t2, xs.v[i].path);
 		}
 	replay_xfers_free(&xs);
 	replay_end_done(&end, r);
+	if (!json)
+		audit_lines_print(&ls, &log, mark, tr_start_wall_ns(r));
+	audit_lines_free(&ls);
 	tot->commands += one.commands;
 	tot->denied += one.denied;
 	tot->approved += one.approved;
 	tot->uploads += one.uploads;
+	if (mem && x >= 0)
+		x = REC_ENOMEM;
 	if (x < 0) {
 		char problem[160];
 
@@ -228,17 +358,18 @@ audit_session(const char *store, const struct audit_session *s,
 		    "%llu: %s", (unsigned long long)tr_error_offset(r),
 		    rec_strerror(x));
 		if (json)
-			audit_json_session(s, "damaged", NULL, &one, problem);
+			audit_json_session(s, "damaged", NULL, &one, problem, &log);
 		else
 			printf("    (%s)\n", problem);
 		replay_err("audit: %s: %s at offset %llu", s->id, rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));
 	} else if (json) {
 		audit_json_session(s, end.finished ? "closed" : "live", &end,
-		    &one, replay_check_problem(s->id));
+		    &one, replay_check_problem(s->id), &log);
 	} else {
 		audit_print_end(mark, r, &end, end_t);
 	}
+	replay_cmdlog_free(&log);
 	tr_free(r);
 	return x < 0 ? replay_rec_status(x) : 0;
 }
@@ -267,7 +398,7 @@ audit_damaged(const char *store, char **ids, const int *err, size_t n,
 			struct audit_totals none = { 0, 0, 0, 0, 0, 0 };
 
 			audit_json_session(&u, "unreadable", NULL, &none,
-			    rec_strerror(err[i]));
+			    rec_strerror(err[i]), NULL);
 		} else
 			printf("  session %s: %s\n", ids[i],
 			    rec_strerror(err[i]));

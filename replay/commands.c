@@ -1,5 +1,7 @@
 /* commands.c: "escort-replay commands [ID] [--user U] [--json]": every
- * policy decision recorded, with its time, verdict, rule and approver.
+ * policy decision recorded (channel requests, and commands typed in strict
+ * and observe shells), numbered, with its time, offset in the session,
+ * mode, verdict, rule, approver and exit status (cmdlog.h).
  * With an ID the session is refused when it does not verify; across the
  * store, rows of such a session are marked ("[FAILED] ", JSON "verify"). */
 #include <errno.h>
@@ -11,40 +13,27 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
+#include "replay/cmdlog.h"
 #include "replay/replay.h"
 
-struct replay_decision {
-	char verdict[32], rule[128], approver[128], reason[256];
-	char command[4096];
-	uint64_t line;
-};
-
-static void
-replay_decision_get(const struct ev *e, struct replay_decision *d)
-{
-	memset(d, 0, sizeof(*d));
-	ev_fields_get_str(e->data, e->len, EVF_VERDICT, d->verdict, sizeof(d->verdict));
-	ev_fields_get_str(e->data, e->len, EVF_COMMAND, d->command, sizeof(d->command));
-	ev_fields_get_str(e->data, e->len, EVF_RULE, d->rule, sizeof(d->rule));
-	ev_fields_get_str(e->data, e->len, EVF_APPROVER, d->approver,
-	    sizeof(d->approver));
-	ev_fields_get_str(e->data, e->len, EVF_REASON, d->reason, sizeof(d->reason));
-	ev_fields_get_u64(e->data, e->len, EVF_RULE_LINE, &d->line);
-}
-
+/* One row: text, or one JSON object (--json). */
 static void
 replay_decision_print(const char *id, const char *user, const char *target,
-    uint64_t wall, const struct replay_decision *d, int json)
+    uint64_t start, size_t n, const struct replay_cmd_row *d, int json)
 {
-	char t[32];
+	char t[32], ex[40];
 
-	replay_time(wall, t, sizeof(t));
+	replay_time(start + d->t_ns, t, sizeof(t));
+	replay_cmd_exit_str(d, ex, sizeof(ex));
 	if (!json) {
-		printf("%s%s %s %s %s %-7s %s%s%s %s\n", replay_check_mark(id), t, id,
-		    user[0] ? user : "-",
-		    target[0] ? target : "-", d->verdict[0] ? d->verdict : "-",
-		    d->rule[0] ? d->rule : "-", d->approver[0] ? " by " : "",
-		    d->approver, d->command);
+		printf("%s%s %s %s %s #%zu +%.3f %s", replay_check_mark(id), t, id,
+		    user[0] ? user : "-", target[0] ? target : "-", n,
+		    (double)d->t_ns / 1e9, d->mode);
+		if (d->cmd_seq != 0)
+			printf(":%" PRIu64, d->cmd_seq);
+		printf(" %-7s %s%s%s exit=%s %s\n", d->verdict[0] ? d->verdict :
+		    "-", d->rule[0] ? d->rule : "-", d->approver[0] ? " by " : "",
+		    d->approver, ex, d->command);
 		return;
 	}
 	printf("{\"time\":\"%s\",\"id\":", t);
@@ -53,33 +42,48 @@ replay_decision_print(const char *id, const char *user, const char *target,
 	replay_json_str(stdout, user);
 	printf(",\"target\":");
 	replay_json_str(stdout, target);
-	printf(",\"command\":");
+	printf(",\"n\":%zu,\"offset\":%.6f,\"mode\":", n, (double)d->t_ns / 1e9);
+	replay_json_str(stdout, d->mode);
+	if (d->cmd_seq != 0)
+		printf(",\"seq\":%" PRIu64, d->cmd_seq);
+	else
+		printf(",\"seq\":null");
+	printf(",\"channel\":%" PRIu32 ",\"command\":", d->chan);
 	replay_json_str(stdout, d->command);
+	printf(",\"rendered\":");
+	replay_json_str_or_null(d->rendered);
 	printf(",\"decision\":");
 	replay_json_str(stdout, d->verdict);
 	printf(",\"rule\":");
 	replay_json_str(stdout, d->rule);
-	printf(",\"rule_line\":%" PRIu64 ",\"approver\":", d->line);
-	if (d->approver[0])
-		replay_json_str(stdout, d->approver);
-	else
-		printf("null");
+	printf(",\"rule_line\":%" PRIu64 ",\"approver\":", d->rule_line);
+	replay_json_str_or_null(d->approver);
 	printf(",\"reason\":");
 	replay_json_str(stdout, d->reason);
+	if (d->has_status)
+		printf(",\"exit_status\":%" PRIu64, d->exit_status);
+	else
+		printf(",\"exit_status\":null");
+	printf(",\"exit_signal\":");
+	replay_json_str_or_null(d->exit_signal);
 	printf(",\"verify\":\"%s\"}\n",
 	    replay_vstate_name(replay_check_state(id)));
 }
 
 /* Prints the decisions of one session; returns 0, or the exit status (1
- * or 2) when it could not be read to its end or was refused. */
+ * or 2) when it could not be read to its end or was refused.  Rows are
+ * printed once the session is read: an exit status comes after its
+ * decision.  A session that cannot be read to its end shows the rows up
+ * to there. */
 static int
 replay_commands_of(const char *store, const char *id, const char *user_filter,
     int json)
 {
-	struct replay_decision d;
+	struct replay_cmdlog log = { 0 };
 	char user[128], target[128];
 	struct tr *r;
 	struct ev e;
+	size_t i;
 	int x;
 
 	if ((x = replay_open(store, "commands", id, &r)) != 0)
@@ -89,16 +93,16 @@ replay_commands_of(const char *store, const char *id, const char *user_filter,
 		tr_free(r);
 		return 0;
 	}
-	while ((x = tr_next(r, &e)) == 1) {
-		if (e.type != EV_DECISION)
-			continue;
-		replay_decision_get(&e, &d);
-		replay_decision_print(id, user, target,
-		    tr_start_wall_ns(r) + e.t_ns, &d, json);
-	}
+	while ((x = tr_next(r, &e)) == 1)
+		if ((x = replay_cmdlog_add_event(&log, &e)) != 0)
+			break;
+	for (i = 0; i < log.n; i++)
+		replay_decision_print(id, user, target, tr_start_wall_ns(r), i + 1,
+		    &log.v[i], json);
 	if (x < 0)
 		replay_err("commands: %s: %s at offset %llu", id, rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));
+	replay_cmdlog_free(&log);
 	tr_free(r);
 	return x < 0 ? replay_rec_status(x) : 0;
 }

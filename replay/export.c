@@ -49,6 +49,7 @@ static const struct {
 	{ EVF_ACKED_SEQ, "acked_seq", FK_U64 },
 	{ EVF_STORED_SEQ, "stored_seq", FK_U64 },
 	{ EVF_END_KIND, "end_kind", FK_STR }, { EVF_END_BY, "end_by", FK_STR },
+	{ EVF_CMD_SEQ, "cmd_seq", FK_U64 }, { EVF_SHELL_MODE, "shell_mode", FK_STR },
 };
 
 static int

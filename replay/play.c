@@ -1,5 +1,8 @@
-/* play.c: "escort-replay play ID [--speed X] [--max-wait S]": the terminal
- * output with its recorded timing. */
+/* play.c: "escort-replay play ID [--speed X] [--max-wait S] [--command N]":
+ * the terminal output with its recorded timing.  --command N starts at
+ * decision N of "commands ID": the output before it is written at once
+ * (the terminal then shows the screen as it stood just before it), the
+ * rest with its timing. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include "common/clock.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
+#include "replay/cmdlog.h"
 #include "replay/replay.h"
 
 static void
@@ -29,17 +33,25 @@ replay_play(const char *store, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "speed", required_argument, NULL, 's' },
 		{ "max-wait", required_argument, NULL, 'm' },
+		{ "command", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	double speed = 1.0, max_wait = -1, wait;
-	uint64_t prev_t = 0;
+	uint64_t prev_t = 0, cmd_n = 0, from_seq = 0, from_t = 0;
 	struct tr *r;
 	struct ev e;
 	char *end;
 	int c, x, started = 0;
 
-	while ((c = getopt_long(argc, argv, "s:m:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:m:c:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			if (replay_cmd_parse_n(optarg, &cmd_n) != 0) {
+				replay_err("play: --command wants a command number "
+				    "from 1 (as \"commands ID\" numbers them)");
+				return 2;
+			}
+			break;
 		case 's':
 			speed = strtod(optarg, &end);
 			if (*end != '\0' || !(speed > 0)) {
@@ -62,9 +74,26 @@ replay_play(const char *store, int argc, char **argv)
 		goto usage;
 	if ((x = replay_open(store, "play", argv[optind], &r)) != 0)
 		return x;
+	if (cmd_n != 0) {
+		if ((x = replay_cmd_locate(r, "play", argv[optind], cmd_n,
+		    &from_seq, &from_t)) != 0) {
+			tr_free(r);
+			return x;
+		}
+		started = 1;
+		prev_t = from_t;
+	}
 	while ((x = tr_next(r, &e)) == 1) {
 		if (e.type != EV_OUTPUT && e.type != EV_STDERR)
 			continue;
+		if (e.seq < from_seq) {		/* before --command N: at once */
+			if (replay_write_all(e.data, e.len) != 0) {
+				replay_err("play: write: %s", strerror(errno));
+				tr_free(r);
+				return 2;
+			}
+			continue;
+		}
 		if (started && e.t_ns > prev_t) {
 			wait = (double)(e.t_ns - prev_t) / 1e9 / speed;
 			if (max_wait >= 0 && wait > max_wait)
@@ -86,6 +115,6 @@ replay_play(const char *store, int argc, char **argv)
 	return x < 0 ? replay_rec_status(x) : 0;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] play ID [--speed X] "
-	    "[--max-wait S]\n");
+	    "[--max-wait S] [--command N]\n");
 	return 2;
 }

@@ -1,5 +1,6 @@
-/* screen.c: "escort-replay screen ID --at SECONDS": the technician's
- * terminal screen as it stood at that moment of the session (libvterm). */
+/* screen.c: "escort-replay screen ID --at SECONDS | --command N": the
+ * technician's terminal screen as it stood at that moment of the session,
+ * or just before decision N of "commands ID" (libvterm). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
+#include "replay/cmdlog.h"
 #include "replay/replay.h"
 
 #define SCREEN_MAX_DIM 1000
@@ -51,17 +53,26 @@ replay_screen(const char *store, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "at", required_argument, NULL, 'a' },
+		{ "command", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	double at = -1;
-	uint64_t at_ns, cols = 80, rows = 24;
+	uint64_t at_ns = 0, cols = 80, rows = 24, cmd_n = 0, stop_seq = 0;
 	VTerm *vt = NULL;
 	struct tr *r;
 	struct ev e;
 	char *end;
 	int c, x;
 
-	while ((c = getopt_long(argc, argv, "a:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:c:", opts, NULL)) != -1) {
+		if (c == 'c') {
+			if (replay_cmd_parse_n(optarg, &cmd_n) != 0) {
+				replay_err("screen: --command wants a command "
+				    "number from 1 (as \"commands ID\" numbers them)");
+				return 2;
+			}
+			continue;
+		}
 		if (c != 'a')
 			goto usage;
 		at = strtod(optarg, &end);
@@ -70,12 +81,19 @@ replay_screen(const char *store, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind != 1 || at < 0)
+	if (argc - optind != 1 || (at < 0) == (cmd_n == 0))
 		goto usage;
-	at_ns = (uint64_t)(at * 1e9);
+	if (at >= 0)
+		at_ns = (uint64_t)(at * 1e9);
 	if ((x = replay_open(store, "screen", argv[optind], &r)) != 0)
 		return x;
-	while ((x = tr_next(r, &e)) == 1 && e.t_ns <= at_ns) {
+	if (cmd_n != 0 && (x = replay_cmd_locate(r, "screen", argv[optind], cmd_n,
+	    &stop_seq, &at_ns)) != 0) {
+		tr_free(r);
+		return x;
+	}
+	while ((x = tr_next(r, &e)) == 1 &&
+	    (cmd_n != 0 ? e.seq < stop_seq : e.t_ns <= at_ns)) {
 		if (e.type == EV_RESIZE || e.type == EV_CHANNEL) {
 			if (ev_fields_get_u64(e.data, e.len, EVF_COLS, &cols) != REC_OK ||
 			    ev_fields_get_u64(e.data, e.len, EVF_ROWS, &rows) != REC_OK)
@@ -110,6 +128,7 @@ replay_screen(const char *store, int argc, char **argv)
 	tr_free(r);
 	return x;
 usage:
-	fprintf(stderr, "usage: escort-replay [--store DIR] screen ID --at SECONDS\n");
+	fprintf(stderr, "usage: escort-replay [--store DIR] screen ID "
+	    "(--at SECONDS | --command N)\n");
 	return 2;
 }

@@ -20,20 +20,22 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
+#include "replay/cmdlog.h"
 #include "replay/replay.h"
 
 enum sx_op { SX_OR, SX_AND, SX_NOT, SX_PRED };
 enum sx_key { K_USER, K_TARGET, K_LOGIN, K_ATTR, K_COMMAND, K_VERDICT,
-	K_OUTPUT, K_SINCE, K_UNTIL };
+	K_OUTPUT, K_SINCE, K_UNTIL, K_MODE };
 static const char *const sx_keys[] = { "user", "target", "login", "attr",
-	"command", "verdict", "output", "since", "until" };
+	"command", "verdict", "output", "since", "until", "mode" };
 
 struct sx {
 	enum sx_op op;
 	enum sx_key key;
 	const char *value;
 	uint64_t time;
-	int hit;		/* K_COMMAND/K_VERDICT/K_OUTPUT: seen in the session */
+	int hit;		/* K_COMMAND/K_VERDICT/K_MODE/K_OUTPUT: seen in
+				   the session */
 	struct sx *l, *r;
 };
 
@@ -100,7 +102,7 @@ sx_unary(struct sx_parser *p)
 			break;
 	if (k == sizeof(sx_keys) / sizeof(sx_keys[0])) {
 		p->err = "unknown predicate (user, target, login, attr, command, "
-		    "verdict, output, since, until)";
+		    "verdict, mode, output, since, until)";
 		return NULL;
 	}
 	if ((x = sx_node(p, SX_PRED)) == NULL)
@@ -234,6 +236,10 @@ sx_scan(struct sx_parser *p, const struct ev *e)
 		    ev_fields_get_str(e->data, e->len, EVF_VERDICT, buf,
 		    sizeof(buf)) == REC_OK)
 			x->hit = strcmp(x->value, buf) == 0;
+		else if (x->key == K_MODE && e->type == EV_DECISION) {
+			replay_cmd_mode(e, buf, sizeof(buf));
+			x->hit = strcmp(x->value, buf) == 0;
+		}
 	}
 }
 

@@ -4,11 +4,19 @@
 # stays in the foreground until Ctrl-C, when it stops every process it started.
 #
 # Usage: scripts/demo.sh [DIR]      (DIR defaults to /tmp/escort-demo; reused if present)
+# Stops on Ctrl-C, SIGINT or SIGTERM (also when started in the background).
+# Installs only what building and running need (scripts/deps.sh --run).
 # Environment: ESCORT_DEMO_PORT (proxy port, default 2222 or a free one).
 set -euo pipefail
+# Started in the background by a non-interactive shell, bash ignores SIGINT
+# and cannot trap it: start again with SIGINT and SIGTERM at their defaults,
+# so that `kill -INT` stops the demo and everything it started.
+if [ -z "${ESCORT_DEMO_SIGNALS:-}" ]; then
+    exec env --default-signal=INT,TERM,QUIT ESCORT_DEMO_SIGNALS=1 bash "$0" "$@"
+fi
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-bash scripts/deps.sh
+bash scripts/deps.sh --run
 make -s -j"$(nproc)" programs
 
 D=${1:-/tmp/escort-demo}
@@ -118,7 +126,7 @@ stop_all() {
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 trap 'stop_all; echo; echo "demo: stopped; recordings kept in $D/store"' EXIT
-trap 'exit 0' INT TERM
+trap 'exit 0' INT TERM QUIT HUP
 
 mkdir -p /run/sshd
 /usr/sbin/sshd -D -e -f "$D/target/sshd_config" 2>"$D/target.log" & pids+=($!)

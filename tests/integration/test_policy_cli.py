@@ -304,6 +304,20 @@ def test_admit_and_targets():
         assert "escort: required" in out and "sftp: download" in out and "max-session: 7200s" in out
         rc, out, _ = run("admit", p, "bob", "web01")
         assert rc == 0 and "escort: no" in out and "sftp: both" in out, out
+        assert "\npasswords: mask\nobserve-deny: warn\n" in out, out
+        # passwords record in one rule of two: still masked; observe-deny end in one: ends
+        both = env.write("both.conf", "user u {\n}\ntarget t {\n address h\n}\n"
+                         "rule a {\n who *\n where *\n passwords record\n}\n"
+                         "rule b {\n who *\n where *\n observe-deny end\n}\n")
+        rc, out, _ = run("admit", both, "u", "t")
+        assert rc == 0 and "\npasswords: mask\nobserve-deny: end\n" in out, out
+        rc, out, _ = run("rules", both, "u", "t")
+        assert rc == 0 and "\npasswords: mask\nobserve-deny: end\n" in out, out
+        bad = env.write("bad.conf", "user u {\n}\ntarget t {\n address h\n}\n"
+                        "rule a {\n who *\n where *\n passwords keep\n}\n")
+        rc, out, _ = run("check", bad)
+        assert rc == 1 and bad + ":9:12: error: bad passwords 'keep': expected one of " \
+            "mask|record" in out, out
         rc, out, _ = run("targets", p, "alice")
         assert out == "web01\n", out
 
@@ -477,3 +491,53 @@ def test_check_ergonomic_warnings_and_errors():
         p4 = env.write("env.conf", ERGO.replace("env LANG LC_*", "env LANG LD_PRELOAD"))
         rc, out, _ = run("check", p4)
         assert rc == 1 and p4 + ":16:14: error: env 'LD_PRELOAD': would pass LD_PRELOAD" in out, out
+
+
+SCREEN = """\
+user u {
+}
+target t {
+    address h
+}
+rule logs {
+    who *
+    where *
+    shell observe
+    exec yes
+    allow "* ..."
+    allow "less /var/log/syslog"
+    deny "rm ..."
+}
+expect allow u t "less /var/log/syslog"
+expect deny u t "less /etc/passwd"
+expect deny u t "sudo vim /etc/hosts"
+expect allow u t "systemctl status nginx"
+"""
+
+
+def test_screen_programs_only_where_a_rule_names_them():
+    """A program that takes over the screen and can run commands (less, vim,
+    python3 ...) is allowed only by a pattern naming it: `allow "* ..."`
+    does not reach it, directly or through sudo; check says so, and warns
+    that deny patterns stop nothing typed in an observe shell."""
+    with Env() as env:
+        p = env.write("screen.conf", SCREEN)
+        rc, out, _ = run("check", p)
+        assert rc == 0, out
+        assert p + ":9:5: warning: rule 'logs' has shell observe: its deny and approve " \
+            "patterns (deny \"rm ...\" line 13) do not stop anything typed in that shell" in out, out
+        assert p + ":12:11: warning: allow pattern \"less /var/log/syslog\" hands out a pager " \
+            "(less) in rule 'logs'" in out, out
+        assert "0 errors" in out and "4/4 expect lines hold" in out, out
+        rc, out, _ = run("check", "--strict", p)
+        assert rc == 1, out
+        for cmd in ("less /etc/passwd", "sudo less /etc/passwd", "vim /etc/hosts",
+                    "python3 x.py", "man ls"):
+            rc, out, _ = run("explain", p, "u", "t", cmd)
+            name = cmd.split()[1] if cmd.startswith("sudo") else cmd.split()[0]
+            assert rc == 0 and out.startswith("deny\n"), (cmd, out)
+            assert "reason: %s can run other commands; a rule must name it to allow it" % name \
+                in out, (cmd, out)
+        rc, out, _ = run("explain", p, "u", "t", "less /var/log/syslog")
+        assert rc == 0 and out.startswith("allow\n"), out
+        assert "runs as: 'less' '/var/log/syslog'" in out, out

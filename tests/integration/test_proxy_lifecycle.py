@@ -3,7 +3,7 @@ technician is told, the recording is closed and verifies) and the proxy exits
 0; SIGTERM right after sessions end exits 0 as well; SIGHUP reloads the
 policy for the next command and ends live sessions a new forbid matches."""
 import json, os, signal, subprocess, time
-from harness.core import Env, wait_for
+from harness.core import Env, bin_path, wait_for
 from harness.proxy import ProxyWorld, session_id, replay
 
 TIMEOUT = 120
@@ -210,3 +210,18 @@ def test_sighup_forbid_ends_live_session():
         r = w.ssh("alice", "web01", "echo hi")
         assert r.returncode == 1 and b"refused" in r.stderr, r
         assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_bad_config_without_d_says_why_on_stderr():
+    """Started as a service (no -d: logs go to syslog), a proxy that cannot
+    start still names the file and line on stderr, also where no syslog
+    daemon listens."""
+    with Env() as env:
+        conf = env.write("bad.conf", "Listen 127.0.0.1:1\nWorkers 2\nWorkers 3\nBogus 1\n")
+        r = subprocess.run([bin_path("escort-proxy"), "-f", conf], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=30)
+        assert r.returncode == 1
+        err = r.stderr.decode()
+        assert "bad.conf:3: Workers given twice" in err, err
+        assert "bad.conf:4: unknown keyword \"Bogus\"" in err, err
+        assert "HostKey is required" in err, err

@@ -232,6 +232,56 @@ test_lint_warnings(void **state)
 }
 
 
+/* check's warnings for interactive shells: deny/approve patterns under
+ * shell observe, and allow patterns naming a program that takes over the
+ * screen and runs commands (with the rule and the program named). */
+static void
+test_lint_shell_warnings(void **state)
+{
+	(void)state;
+	static const char t[] =
+	    "user u {\n}\ntarget t {\n address h\n}\n"
+	    "rule obs {\n who *\n where *\n shell observe\n exec yes\n allow \"uptime\"\n"
+	    " deny \"rm ...\"\n approve \"reboot\"\n}\n"
+	    "rule obs-allow-only {\n who *\n where *\n shell observe\n allow \"ls\"\n}\n"
+	    "rule pagers {\n who *\n where *\n allow \"less /var/log/syslog\"\n"
+	    " allow \"/usr/bin/man *\"\n allow \"l* ...\"\n allow \"lessecho ...\"\n"
+	    " allow \"python3.11 ...\"\n}\n"
+	    "expect allow u t \"uptime\"\n";
+	struct policy *p;
+	assert_int_equal(policy_load_buffer("s.conf", t, sizeof(t) - 1, 0, &p, NULL), 0);
+	struct pol_diags d = { 0 };
+	assert_true(policy_lint(p, &d) > 0);
+	const struct { int line, col; const char *msg; } want[] = {
+		{ 9, 2, "rule 'obs' has shell observe: its deny and approve patterns (deny \"rm ...\" "
+		    "line 12 and 1 more) do not stop anything typed in that shell" },
+		{ 9, 2, "they still apply to exec requests" },
+		{ 24, 8, "allow pattern \"less /var/log/syslog\" hands out a pager (less) in rule "
+		    "'pagers', which can run other commands once it runs: less: ! runs a shell" },
+		{ 25, 8, "hands out a pager (man) in rule 'pagers'" },
+		{ 28, 8, "hands out an interpreter (python3.11) in rule 'pagers'" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		bool found = false;
+		for (size_t k = 0; k < d.n; k++)
+			found |= d.v[k].line == want[i].line && d.v[k].col == want[i].col &&
+			    strstr(d.v[k].msg, want[i].msg) && d.v[k].sev == POL_SEV_WARNING;
+		if (!found)
+			fprintf(stderr, "missing warning at %d:%d: %s\n", want[i].line, want[i].col,
+			    want[i].msg);
+		assert_true(found);
+	}
+	/* nothing about the observe rule without deny patterns, the glob or lessecho */
+	for (size_t k = 0; k < d.n; k++) {
+		assert_false(d.v[k].line == 18 && strstr(d.v[k].msg, "shell observe"));
+		assert_false(d.v[k].line == 26 || d.v[k].line == 27);
+	}
+	assert_int_equal(d.nerrors, 0);
+	pol_diags_free(&d);
+	policy_unref(p);
+}
+
+
 /* ---- env lines and environment requests ------------------------------------ */
 
 static struct policy *
@@ -375,6 +425,125 @@ test_env_line_errors(void **state)
 	assert_true(pol_env_name_dangerous("LD_LIBRARY_PATH"));
 	assert_true(pol_env_name_dangerous("BASH_FUNC_ls%%"));
 	assert_false(pol_env_name_dangerous("LC_ALL"));
+}
+
+/* ---- passwords mask|record, observe-deny warn|end ------------------------- */
+
+/* Admits u to t under a policy of rules built from `a` and `b` (the extra
+ * lines of two rules that both admit u; b may be NULL) and returns the
+ * session. */
+static struct pol_session *
+admit_two(const char *a, const char *b, struct policy **pp)
+{
+	char t[1024];
+	snprintf(t, sizeof(t), "user u {\n}\ntarget t {\n address h\n}\n"
+	    "rule a {\n who *\n where *\n shell observe\n%s}\n"
+	    "rule b {\n who *\n where %s\n%s}\n", a, b ? "*" : "target:elsewhere", b ? b : "");
+	struct pol_diags d = { 0 };
+	*pp = load_text(t, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%d:%d: %s\n", d.v[i].line, d.v[i].col, d.v[i].msg);
+	pol_diags_free(&d);
+	assert_non_null(*pp);
+	struct pol_session *s;
+	assert_int_equal(policy_admit(*pp, "u", "t", FRI_10, &s, NULL), 0);
+	return s;
+}
+
+static void
+test_session_switches(void **state)
+{
+	(void)state;
+	const struct {
+		const char *a, *b;
+		bool record, end;
+	} cases[] = {
+		{ "", NULL, false, false },				/* defaults */
+		{ " passwords record\n", NULL, true, false },
+		{ " passwords mask\n", NULL, false, false },
+		{ " passwords record\n", " passwords record\n", true, false },
+		{ " passwords record\n", "", false, false },		/* every rule must say record */
+		{ " passwords record\n", " passwords mask\n", false, false },
+		{ " observe-deny end\n", NULL, false, true },
+		{ " observe-deny warn\n", NULL, false, false },
+		{ " observe-deny warn\n", " observe-deny end\n", false, true },	/* any rule */
+		{ "", " observe-deny end\n", false, true },
+		{ " observe-deny end\n passwords record\n", " passwords record\n", true, true },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy *p;
+		struct pol_session *s = admit_two(cases[i].a, cases[i].b, &p);
+		if (s->record_passwords != cases[i].record || s->observe_end_on_deny != cases[i].end)
+			fprintf(stderr, "case %zu: record %d end %d\n", i, s->record_passwords,
+			    s->observe_end_on_deny);
+		assert_int_equal(s->record_passwords, cases[i].record);
+		assert_int_equal(s->observe_end_on_deny, cases[i].end);
+		/* what `rules` shows (escort-policy rules, and `rules` at the proxy) */
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		assert_non_null(f);
+		assert_int_equal(policy_rules_for(p, "u", "t", POL_ANYTIME, 0, f), 0);
+		fclose(f);
+		assert_non_null(strstr(text, cases[i].record ? "\npasswords: record\n" :
+		    "\npasswords: mask\n"));
+		assert_non_null(strstr(text, cases[i].end ? "\nobserve-deny: end\n" :
+		    "\nobserve-deny: warn\n"));
+		free(text);
+		pol_session_free(s);
+		policy_unref(p);
+	}
+}
+
+static void
+test_session_switch_errors(void **state)
+{
+	(void)state;
+	const struct {
+		const char *lines, *msg;
+		int line, col;
+	} cases[] = {
+		{ " passwords keep\n", "bad passwords 'keep': expected one of mask|record", 9, 12 },
+		{ " passwords\n", "passwords: expected one of mask|record", 9, 2 },
+		{ " passwords mask record\n", "passwords: expected one of mask|record", 9, 17 },
+		{ " passwords mask\n passwords record\n", "'passwords' given twice in this block", 10, 2 },
+		{ " observe-deny kill\n", "bad observe-deny 'kill': expected one of warn|end", 9, 15 },
+		{ " observe-deny\n", "observe-deny: expected one of warn|end", 9, 2 },
+		{ " observe-deny end\n observe-deny end\n", "'observe-deny' given twice in this block",
+		    10, 2 },
+		{ " Passwords mask\n", "unknown keyword 'Passwords'", 9, 2 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char t[512];
+		snprintf(t, sizeof(t), "user u {\n}\ntarget t {\n address h\n}\n"
+		    "rule r {\n who *\n where *\n%s}\n", cases[i].lines);
+		struct pol_diags d = { 0 };
+		struct policy *p = load_text(t, &d);
+		bool found = false;
+		for (size_t k = 0; k < d.n; k++)
+			found |= d.v[k].sev == POL_SEV_ERROR && d.v[k].line == cases[i].line &&
+			    d.v[k].col == cases[i].col && strstr(d.v[k].msg, cases[i].msg) != NULL &&
+			    strcmp(d.v[k].file, "x.conf") == 0;
+		if (!found)
+			fprintf(stderr, "case %zu: no error '%s' at %d:%d (%zu diags: %d:%d %s)\n", i,
+			    cases[i].msg, cases[i].line, cases[i].col, d.n, d.n ? d.v[0].line : 0,
+			    d.n ? d.v[0].col : 0, d.n ? d.v[0].msg : "");
+		assert_null(p);
+		assert_true(found);
+		pol_diags_free(&d);
+	}
+	/* session settings have no place in a forbid block */
+	const char *const forbidden[] = { " passwords record\n", " observe-deny end\n" };
+	for (size_t i = 0; i < 2; i++) {
+		char t[512];
+		snprintf(t, sizeof(t), "user u {\n}\ntarget t {\n address h\n}\n"
+		    "forbid f {\n who *\n where *\n%s}\n", forbidden[i]);
+		struct pol_diags d = { 0 };
+		assert_null(load_text(t, &d));
+		assert_true(d.n >= 1 && d.v[0].line == 9 &&
+		    strstr(d.v[0].msg, "not allowed in a forbid block") != NULL);
+		pol_diags_free(&d);
+	}
 }
 
 /* ---- IANA time zones in when ------------------------------------------------ */
@@ -670,8 +839,11 @@ main(void)
 		cmocka_unit_test(test_targets_for),
 		cmocka_unit_test(test_reload_keeps_old),
 		cmocka_unit_test(test_lint_warnings),
+		cmocka_unit_test(test_lint_shell_warnings),
 		cmocka_unit_test(test_env_requests),
 		cmocka_unit_test(test_env_line_errors),
+		cmocka_unit_test(test_session_switches),
+		cmocka_unit_test(test_session_switch_errors),
 		cmocka_unit_test(test_when_zones),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_ergonomics),

@@ -484,20 +484,23 @@ static const struct row rows[] = {
 	{ "loose", "python3 -Ic 1", D, NULL },
 	{ "loose", "python3 -m timeit 1", D, NULL },
 	{ "loose", "python3", D, NULL },
-	{ "loose", "python3 script.py -c x", A, NULL },
+	{ "loose", "python3 script.py -c x", D, "can run other commands" },
+	{ "named", "python3 script.py -c x", A, NULL },
 	{ "loose", "python3.11 -c 1", D, NULL },
 	{ "loose", "perl -e 'system(1)'", D, "evaluates" },
 	{ "loose", "perl -lne 1 f", D, NULL },
 	{ "loose", "perl -MPOSIX script.pl", D, NULL },
 	{ "named", "perl -e 1", A, NULL },
-	{ "loose", "perl script.pl", A, NULL },
+	{ "loose", "perl script.pl", D, "perl can run other commands; a rule must name it" },
+	{ "named", "perl script.pl", A, NULL },
 	{ "loose", "ruby -e 1", D, "evaluates" },
 	{ "named", "ruby -e 1", A, NULL },
 	{ "loose", "node -e 1", D, "evaluates" },
 	{ "loose", "node -p 1", D, NULL },
 	{ "loose", "node --eval=1", D, NULL },
 	{ "named", "node -e 1", A, NULL },
-	{ "loose", "node app.js", A, NULL },
+	{ "loose", "node app.js", D, "can run other commands" },
+	{ "named", "node app.js", A, NULL },
 	{ "loose", "php -r 1", D, "evaluates" },
 	{ "named", "php -r 1", A, NULL },
 	{ "loose", "awk '{print}' f", D, "evaluates" },
@@ -515,13 +518,17 @@ static const struct row rows[] = {
 	{ "loose", "vim -c '!sh' f", D, "evaluates" },
 	{ "loose", "vim '+!sh' f", D, NULL },
 	{ "loose", "vim --cmd x f", D, NULL },
-	{ "loose", "vim +10 f", A, NULL },
+	{ "loose", "vim +10 f", D, "vim can run other commands; a rule must name it to allow it" },
+	{ "named", "vim +10 f", A, NULL },
 	{ "named", "vim -c '!ls' f", A, NULL },
 	{ "loose", "less '+!sh' f", D, "evaluates" },
 	{ "loose", "less '+|ls' f", D, NULL },
-	{ "loose", "less +10 f", A, NULL },
-	{ "loose", "less +G f", A, NULL },
-	{ "loose", "less +/error f", A, NULL },
+	{ "loose", "less +10 f", D, "less: ! runs a shell" },
+	{ "named", "less +10 f", A, NULL },
+	{ "loose", "less +G f", D, NULL },
+	{ "named", "less +G f", A, NULL },
+	{ "loose", "less +/error f", D, NULL },
+	{ "named", "less +/error f", A, NULL },
 	{ "named", "less '+!ls' f", A, NULL },
 	/* ssh and its kin run local programs named in options */
 	{ "loose", "ssh -o ProxyCommand='sh -c x' h", D, "runs a program" },
@@ -529,9 +536,41 @@ static const struct row rows[] = {
 	{ "loose", "ssh -F /tmp/cfg h", D, NULL },
 	{ "loose", "scp -S /tmp/prog a h:b", D, NULL },
 	{ "loose", "sftp -D /tmp/prog h", D, NULL },
-	{ "loose", "ssh -o StrictHostKeyChecking=no -p 22 h", A, NULL },
-	{ "loose", "ssh -S /tmp/ctl h", A, NULL },
+	{ "loose", "ssh -o StrictHostKeyChecking=no -p 22 h", D, "can run other commands" },
+	{ "loose", "ssh -S /tmp/ctl h", D, NULL },
 	{ "loose", "newgrp wheel", D, "starts a shell" },
+	/* programs that take over the screen and run commands: only where a
+	 * rule names them, also inside wrappers and under `approve "* ..."` */
+	{ "loose", "less f", D, "less can run other commands; a rule must name it to allow it" },
+	{ "loose", "/usr/bin/vim f", D, "vim can run other commands" },
+	{ "loose", "man ls", D, "man can run other commands" },
+	{ "loose", "python3.11 x.py", D, "python3.11 can run other commands" },
+	{ "loose", "emacs f", D, NULL },
+	{ "loose", "nano f", D, NULL },
+	{ "loose", "tmux", D, NULL },
+	{ "loose", "psql -h db", D, NULL },
+	{ "loose", "ftp h", D, NULL },
+	{ "loose", "nice -n 5 vim f", D, "vim can run other commands" },
+	{ "loose", "sudo less /var/log/syslog", D, "less can run other commands" },
+	{ "loose", "env TERM=xterm less f", D, "less can run other commands" },
+	{ "appr", "less f", D, "less can run other commands" },
+	{ "appr", "sudo -u ops vim f", D, "vim can run other commands" },
+	{ "tight", "sudo less f", D, "no rule allows 'less f'" },
+	{ "tight", "nice vim f", D, "no rule allows" },
+	{ "named", "less f", A, NULL },
+	{ "named", "less -N f", A, NULL },
+	{ "named", "vim /etc/hosts", A, NULL },
+	/* the switches that keep pagers of allowed commands from shelling out */
+	{ "loose", "env LESSSECURE=0 systemctl status x", D, "sets LESSSECURE" },
+	{ "loose", "env SYSTEMD_PAGERSECURE=0 journalctl", D, "sets SYSTEMD_PAGERSECURE" },
+	{ "loose", "export LESSSECURE=", D, NULL },
+	{ "loose", "unset LESSSECURE", D, NULL },
+	{ "loose", "env LESS=-R journalctl", D, "sets LESS" },
+	{ "loose", "env LESSHISTFILE=- journalctl", A, NULL },
+	/* names that only start like one */
+	{ "loose", "lessecho x", A, NULL },
+	{ "loose", "vim2html f", A, NULL },
+	{ "loose", "manpath", A, NULL },
 	/* sed: the e and w commands and flags, -i, -f */
 	{ "loose", "sed 's/a/b/e' f", D, "may execute or write files" },
 	{ "loose", "sed 's/a/b/w /tmp/x' f", D, NULL },
@@ -626,6 +665,37 @@ test_table_sorted(void **state)
 	assert_true(pol__wrap_eval_table_sorted());
 }
 
+/* The table of programs that take over the screen: sorted, each entry
+ * found by its name, with a kind and a reason; versions only where said. */
+static void
+test_screenprog_table(void **state)
+{
+	(void)state;
+	assert_true(pol__screenprog_table_sorted());
+	size_t n = pol__screenprog_count();
+	assert_true(n > 30);
+	for (size_t i = 0; i < n; i++) {
+		const struct screenprog *e = pol__screenprog_at(i);
+		assert_non_null(e);
+		assert_ptr_equal(pol__screenprog_find(e->name, strlen(e->name)), e);
+		assert_true(e->kind[0] != '\0' && e->reason[0] != '\0');
+		char v[64];
+		snprintf(v, sizeof(v), "%s3.11", e->name);
+		assert_true((pol__screenprog_find(v, strlen(v)) == e) == e->versioned);
+	}
+	assert_null(pol__screenprog_at(n));
+	static const char *const listed[] = { "vi", "vim", "nvim", "view", "ex", "emacs", "nano",
+		"ed", "less", "more", "most", "man", "python3", "perl", "ruby", "irb", "node", "lua",
+		"php", "tclsh", "wish", "gdb", "ftp", "sftp", "ssh", "telnet", "screen", "tmux",
+		"script", "awk", "gawk", NULL };
+	for (size_t i = 0; listed[i]; i++)
+		assert_non_null(pol__screenprog_find(listed[i], strlen(listed[i])));
+	static const char *const not_listed[] = { "cat", "lessecho", "vim2html", "python-config",
+		"perlbug-x", "manpath", "sshd", "top", "", NULL };
+	for (size_t i = 0; not_listed[i]; i++)
+		assert_null(pol__screenprog_find(not_listed[i], strlen(not_listed[i])));
+}
+
 /* The deciding check names the wrapper and the option it did not know. */
 static void
 test_unknown_option_reason(void **state)
@@ -680,6 +750,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_table_sorted),
+		cmocka_unit_test(test_screenprog_table),
 		cmocka_unit_test(test_unknown_option_reason),
 		cmocka_unit_test(test_lint_pattern),
 	};

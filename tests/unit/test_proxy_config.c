@@ -220,6 +220,51 @@ test_dump_round_trip(void **state)
 	free(text);
 }
 
+/* KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms: lists, +, -, ^, and
+ * names libssh does not offer reported at their line. */
+static void
+test_algorithms(void **state)
+{
+	struct px_config c;
+	char err[1024] = "";
+
+	(void)state;
+	assert_int_equal(load(BASE, &c, err, sizeof(err)), PX_OK);
+	for (int k = 0; k < PX_ALGO_N; k++)
+		assert_null(c.algos[k]);
+	assert_null(strstr(px_algo_default(PX_ALGO_KEX), "nistp"));
+	assert_null(strstr(px_algo_default(PX_ALGO_MACS), "sha2-256,"));
+	px_config_free(&c);
+
+	assert_int_equal(load(BASE "KexAlgorithms curve25519-sha256\nCiphers ^aes128-ctr\n"
+	    "MACs -hmac-sha2-512-etm@openssh.com\nHostKeyAlgorithms ssh-ed25519\n", &c, err,
+	    sizeof(err)), PX_OK);
+	assert_string_equal(c.algos[PX_ALGO_KEX], "curve25519-sha256");
+	assert_string_equal(c.algos[PX_ALGO_CIPHERS],
+	    "aes128-ctr,chacha20-poly1305@openssh.com,aes256-ctr,aes192-ctr");
+	assert_string_equal(c.algos[PX_ALGO_MACS], "hmac-sha2-256-etm@openssh.com");
+	assert_string_equal(c.algos[PX_ALGO_HOSTKEYS], "ssh-ed25519");
+	px_config_free(&c);
+
+	assert_int_equal(load(BASE "Ciphers +aes256-gcm@openssh.com\n", &c, err, sizeof(err)), PX_OK);
+	assert_string_equal(c.algos[PX_ALGO_CIPHERS],
+	    "chacha20-poly1305@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr,aes256-gcm@openssh.com");
+	px_config_free(&c);
+
+	assert_int_equal(load(BASE "KexAlgorithms curve25519-sha256,nope-kex\nCiphers aes*\n"
+	    "MACs -hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com\n"
+	    "HostKeyAlgorithms +ssh-ed25519\nKexAlgorithms curve25519-sha256\nCiphers a,,b\n",
+	    &c, err, sizeof(err)), PX_ECONFIG);
+	assert_non_null(strstr(err, ":5: KexAlgorithms: \"nope-kex\" is not an algorithm"));
+	assert_non_null(strstr(err, ":6: Ciphers: \"aes*\": patterns are not supported"));
+	assert_non_null(strstr(err, ":7: MACs: \"-hmac-sha2-256-etm@openssh.com,"));
+	assert_non_null(strstr(err, "leaves no algorithm"));
+	assert_non_null(strstr(err, ":8: HostKeyAlgorithms: give the whole list"));
+	assert_non_null(strstr(err, ":9: KexAlgorithms given twice"));
+	assert_non_null(strstr(err, ":10: Ciphers"));
+	px_config_free(&c);
+}
+
 int
 main(void)
 {
@@ -229,6 +274,7 @@ main(void)
 		cmocka_unit_test(test_missing_keywords),
 		cmocka_unit_test(test_every_error_in_one_run),
 		cmocka_unit_test(test_dump_round_trip),
+		cmocka_unit_test(test_algorithms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "proxy/chan.h"
+#include "proxy/chan_pwmask.h"
 #include "proxy/conn.h"
 #include "proxy/lineedit.h"
 #include "proxy/log.h"
@@ -180,6 +181,8 @@ run_next(struct px_strict *s)
 
 	if (px__strict_set(s, STRICT_RUNNING, "decision recorded; line sent") != PX_OK)
 		return;
+	/* the proxy's prompt and echo shown so far are no password prompt */
+	px__chan_pwmask_forget(s->ch);
 	s->run_seq++;
 	if (sb_run_line(s->nonce, s->run_seq, l->rendered, strlen(l->rendered), &s->to_target) != SB_OK) {
 		px__strict_fail(s, "strict mode: a line could not be sent", "\r\nescort: proxy error; session ended\r\n");

@@ -28,6 +28,7 @@ rule techs {
     allow "pwd"
     allow "cd ..."
     allow "tr ..."
+    allow "read -s -p ..."
     approve "reboot ..."
     deny "touch ..."
     deny "rm ..."
@@ -35,6 +36,7 @@ rule techs {
 """
 
 MARK = b"\x1b]5379;"
+SECRET = b"Zebra-Quartz-8141"
 
 
 def drain(t, secs):
@@ -174,6 +176,12 @@ def test_strict_shell_boundary():
             t.expect(b"the 1 line(s) left of this entry were not run")
             prompt(t)
             assert time.monotonic() - t0 < 5 and b"q1z" not in t.log
+            # a password typed into a running command is masked in the recording
+            t.send(b"read -s -p 'Password: ' pw\r")
+            t.expect(b"Password: ")
+            time.sleep(0.3)
+            t.send(SECRET + b"\r")
+            prompt(t)
             # Ctrl-V with a newline: a line of its own, decided
             t.send(b"echo a\x16\ntouch " + x.encode() + b"\r")
             t.expect(b"escort: denied")
@@ -264,6 +272,13 @@ def test_strict_shell_boundary():
         assert b"x1y" in cat.stdout and b"escort: denied by rule techs" in cat.stdout
         # what the terminal received is what the recording shows, byte for byte
         assert cat.stdout == t.log, (cat.stdout[-500:], t.log[-500:])
+        assert SECRET not in cat.stdout
+        for fmt in ("text", "json"):
+            r = replay(w, "export", sid, "--format", fmt)
+            assert r.returncode == 0 and SECRET not in r.stdout, r.stderr
+            assert base64.b64encode(SECRET)[:12] not in r.stdout
+        marks = [e["f"].get("text", "") for e in ev if e["type"] == "marker"]
+        assert any("input masked at a password prompt (%d bytes)" % len(SECRET) in m for m in marks), marks
         c = replay(w, "commands", sid)
         assert c.returncode == 0, c.stderr
         assert b"touch " + x.encode() in c.stdout and b"printf" in c.stdout, c.stdout

@@ -37,17 +37,26 @@
  *     no extended editing, no flow control, Ctrl-U/Ctrl-D/DEL/Ctrl-C,
  *     no EOL characters) whatever the client's terminal modes, and
  *     restores the session's first settings before each command;
- *   - before each PROMPT reads and discards (with DISCARD) complete lines
- *     typed ahead while the command ran;
+ *   - before each PROMPT ends (SIGTERM) what the last command left running
+ *     in the loop's process group, so that no leftover process reads the
+ *     next line, then turns canonical mode off and on (which ends any
+ *     half-typed line and a pending Ctrl-V) and reads and discards (with
+ *     DISCARD) every line typed ahead while the command ran;
  *   - Ctrl-C ends the whole command line (not only its running program),
  *     Ctrl-Z is not a suspend character and the stop signals are ignored;
- *   - EOF on the terminal (Ctrl-D typed ahead) is skipped; 100 in a row
- *     on a terminal or 3 without one end the loop;
+ *   - Ctrl-D is not an EOF character while the loop reads; an EOF typed
+ *     ahead while a command ran is skipped; 100 in a row on a terminal, or
+ *     3 without one, end the loop;
  *   - PWDHEX is empty when the directory is longer than 1024 bytes.
+ *   - after each command removes every function it defined, re-enables
+ *     the builtins the loop uses, resets the traps (a DEBUG or RETURN trap
+ *     may still fire in the loop's next two commands, never later) and
+ *     clears any attribute set on the loop's own variables.
  * The loop runs in the same shell as the commands: a command that changes
  * the shell itself (builtins such as enable, hash, export, declare, set,
- * shopt, alias, trap, exec, eval, source) can change what later lines do,
- * so strict mode's policy must not allow them.
+ * shopt, alias, trap, exec, eval, source) can still change what later lines
+ * do in ways the loop does not undo, so strict mode's policy must not allow
+ * them.
  *
  * Markers (written by the loop to the terminal, removed from the output by
  * strict_marker before the technician sees it):

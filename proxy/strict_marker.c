@@ -283,11 +283,10 @@ sm__body_byte(uint8_t c)
 }
 
 static void
-sm__bad(struct sm *s, struct sm_marker *m)
+sm__report(struct sm_marker *m, enum sm_kind kind)
 {
-	s->hlen = 0;
 	memset(m, 0, sizeof(*m));
-	m->kind = SM_BAD;
+	m->kind = kind;
 }
 
 long
@@ -314,7 +313,7 @@ sm_feed(struct sm *s, const uint8_t *d, size_t n, struct buf *out, struct sm_mar
 				return i > 0 ? (long)i : -1;
 			i += took;
 			if (leak) {
-				m->kind = SM_LEAK;
+				sm__report(m, SM_LEAK);
 				return (long)i;
 			}
 			continue;
@@ -325,13 +324,15 @@ sm_feed(struct sm *s, const uint8_t *d, size_t n, struct buf *out, struct sm_mar
 				i++;
 				continue;
 			}
-			/* Not ours: the held bytes are output; c is looked at
-			 * again (it may start another sequence). */
-			if (sm__pass(s, out, s->hold, s->hlen, &leak) != s->hlen)
+			/* Not ours: the held bytes (fewer than the prefix)
+			 * are output all at once; c is looked at again (it may
+			 * start another sequence). */
+			if (buf_room(out) < s->hlen ||
+			    sm__pass(s, out, s->hold, s->hlen, &leak) != s->hlen)
 				return i > 0 ? (long)i : -1;
 			s->hlen = 0;
 			if (leak) {
-				m->kind = SM_LEAK;
+				sm__report(m, SM_LEAK);
 				return (long)i;
 			}
 			continue;
@@ -345,7 +346,8 @@ sm_feed(struct sm *s, const uint8_t *d, size_t n, struct buf *out, struct sm_mar
 		if (!sm__body_byte(c) || s->hlen + 1 >= SM_MARK_MAX) {
 			/* Malformed or too long: removed, reported.  An ESC
 			 * starts the next sequence. */
-			sm__bad(s, m);
+			s->hlen = 0;
+			sm__report(m, SM_BAD);
 			if (c == SM_ESC)
 				s->hold[s->hlen++] = SM_ESC;
 			return (long)(i + 1);

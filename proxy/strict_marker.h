@@ -54,8 +54,9 @@ void sm_set_nonce(struct sm *s, const char *nonce);
  * found (filled into *m; m->kind SM_NONE when none) or the end; returns the
  * number consumed (at least 1 when n > 0), or -1 when out could take none
  * of the bytes (nothing lost: the same call may be repeated once out has
- * room; when out fills part way the count consumed so far is returned).
- * Pass-through bytes go to out. */
+ * room; when out fills part way the count consumed so far is returned;
+ * out must be able to take SB_MARK_PREFIX's length at once, or the scanner
+ * stalls on a cut prefix).  Pass-through bytes go to out. */
 long sm_feed(struct sm *s, const uint8_t *d, size_t n, struct buf *out, struct sm_marker *m);
 
 /* Bytes held as a possible marker prefix. */

@@ -340,6 +340,31 @@ test_out_full(void **state)
 	assert_int_equal(seen_hello, 1);
 	assert_int_equal(buf_len(&all), 14);
 	assert_memory_equal(buf_ptr(&all), "abcdef\033]0;t\agh", 14);
+	/* a prefix cut by a full buffer is output once (not in part, then
+	 * again whole) */
+	{
+		static const char d2[] = "123456]5379Z";
+
+		buf_reset(&all);
+		buf_free(&out);
+		buf_init(&out, 8);
+		stalls = 0;
+		for (i = 0; i < sizeof(d2) - 1;) {
+			long k = sm_feed(s, (const uint8_t *)d2 + i, sizeof(d2) - 1 - i, &out, &m);
+
+			if (k < 0) {
+				assert_true(++stalls < 100);
+				assert_int_equal(buf_put(&all, buf_ptr(&out), buf_len(&out)), 0);
+				buf_reset(&out);
+				continue;
+			}
+			i += (size_t)k;
+		}
+		assert_int_equal(buf_put(&all, buf_ptr(&out), buf_len(&out)), 0);
+		assert_int_equal(buf_len(&all), sizeof(d2) - 1);
+		assert_memory_equal(buf_ptr(&all), d2, sizeof(d2) - 1);
+		buf_reset(&all);
+	}
 	buf_free(&out);
 	buf_free(&all);
 	sm_free(s);

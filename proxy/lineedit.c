@@ -63,6 +63,26 @@ text_reserve(struct le *e, size_t need)
 	return 0;
 }
 
+static int
+is_mark(const struct le *e, size_t i)
+{
+	struct le_glyph g;
+
+	px__le_glyph(e, i, &g);
+	return g.kind == LE_GL_TEXT && g.width == 0;
+}
+
+/* Text from index i on changes (called before the change): a combining
+ * mark there is drawn joined to the character before it, so that one is
+ * drawn again too. */
+static void
+le_changing(struct le *e, size_t i)
+{
+	if (i > 0 && i < e->len && is_mark(e, i))
+		i = px__le_prev_char(e, i);
+	px__le_changed(e, i);
+}
+
 /* Inserts whole characters at the cursor; over max_bytes: a bell and
  * nothing inserted. */
 static void
@@ -76,11 +96,11 @@ le_insert(struct le *e, const uint8_t *p, size_t n)
 	}
 	if (text_reserve(e, e->len + n) != 0)
 		return;
+	le_changing(e, e->cur);
 	memmove(e->text + e->cur + n, e->text + e->cur, e->len - e->cur);
 	memcpy(e->text + e->cur, p, n);
 	e->len += n;
 	e->text[e->len] = '\0';
-	px__le_changed(e, e->cur);
 	e->cur += n;
 }
 
@@ -120,6 +140,7 @@ le_cut(struct le *e, size_t from, size_t to, int kill)
 		return;
 	if (kill != 0)
 		kill_save(e, from, to, kill);
+	le_changing(e, from);
 	memmove(e->text + from, e->text + to, e->len - to);
 	e->len -= to - from;
 	e->text[e->len] = '\0';
@@ -127,7 +148,6 @@ le_cut(struct le *e, size_t from, size_t to, int kill)
 		e->cur -= to - from;
 	else if (e->cur > from)
 		e->cur = from;
-	px__le_changed(e, from);
 }
 
 /* Replaces the whole text (a history line), cursor at its end. */
@@ -142,23 +162,14 @@ le_set_text(struct le *e, const uint8_t *p, size_t n)
 		same++;
 	while (same > 0 && same < e->len && (e->text[same] & 0xc0) == 0x80)
 		same--;
+	le_changing(e, same);
 	memcpy(e->text + same, p + same, n - same);
 	e->len = n;
 	e->text[n] = '\0';
 	e->cur = n;
-	px__le_changed(e, same);
 }
 
 /* ---- motion ------------------------------------------------------------ */
-
-static int
-is_mark(const struct le *e, size_t i)
-{
-	struct le_glyph g;
-
-	px__le_glyph(e, i, &g);
-	return g.kind == LE_GL_TEXT && g.width == 0;
-}
 
 /* A character with the combining marks after it moves as one. */
 static size_t
@@ -323,6 +334,28 @@ key_kill_word_back(struct le *e)
 	le_cut(e, word_back(e, e->cur), e->cur, -1);
 }
 
+/* Ctrl-T: swaps the characters before and under the cursor (the last two
+ * at the end of a line) and moves past them; never across a line break. */
+static void
+key_transpose(struct le *e)
+{
+	size_t start = line_start(e, e->cur), a, b, c;
+	uint8_t tmp[64];
+
+	c = e->cur == line_end(e, e->cur) ? e->cur : next_cluster(e, e->cur);
+	b = prev_cluster(e, c);
+	a = prev_cluster(e, b);
+	if (c - a > sizeof(tmp) || a < start || a == b || b == c) {
+		e->bell = 1;
+		return;
+	}
+	le_changing(e, a);
+	memcpy(tmp, e->text + b, c - b);
+	memcpy(tmp + (c - b), e->text + a, b - a);
+	memcpy(e->text + a, tmp, c - a);
+	e->cur = c;
+}
+
 static void
 key_yank(struct le *e)
 {
@@ -390,6 +423,7 @@ static le_key_fn *const le_ctrl_keys[32] = {
 	[0x0d] = key_enter,		/* CR */
 	[0x0e] = key_down,		/* Ctrl-N */
 	[0x10] = key_up,		/* Ctrl-P */
+	[0x14] = key_transpose,		/* Ctrl-T */
 	[0x15] = key_kill_bol,		/* Ctrl-U */
 	[0x16] = key_lnext,		/* Ctrl-V */
 	[0x17] = key_kill_blank_word,	/* Ctrl-W */
@@ -425,10 +459,10 @@ static const struct le_csi_key {
 	{ '~', 200, 1, key_paste_begin },
 };
 
-/* ESC O FINAL (application cursor keys). */
+/* ESC O FINAL (application cursor keys; M is the keypad's Enter). */
 static const struct le_alt_key le_ss3_keys[] = {
 	{ 'A', key_up }, { 'B', key_down }, { 'C', key_right }, { 'D', key_left },
-	{ 'H', key_home }, { 'F', key_end },
+	{ 'H', key_home }, { 'F', key_end }, { 'M', key_enter },
 };
 
 /* Runs one key: a kill right after a kill adds to the same kill (ESC and
@@ -867,9 +901,10 @@ le_redraw(struct le *e, struct buf *out)
 		return LE_OK;
 	e->out = out;
 	e->err = 0;
+	/* the rows below may still show parts of the entry: cleared */
 	e->scr.row = 0;
 	e->scr.col = 0;
-	e->redraw = LE_RD_FRESH;
+	e->redraw = LE_RD_ALL;
 	return px__le_flush(e);
 }
 

@@ -16,7 +16,11 @@
  * entry, as in a paste, and never ends it), Tab (completion of command names
  * and paths is not offered: Tab rings the bell, inserts nothing and never
  * ends the line), Enter (CR or LF; CRLF counts once, also when the LF comes
- * in the next le_feed).  Also Alt-Backspace and Ctrl-Left/Right (words).
+ * in the next le_feed; the keypad's ESC O M).  Also Alt-Backspace and
+ * Ctrl-Left/Right (words), Ctrl-T (transpose characters).  A recalled history line is edited as a copy:
+ * moving to another history line drops the edits (the history never
+ * changes but by le_history_add), Down past the newest brings back the line
+ * being typed.
  * Keys that kill text one after another add to one kill for Ctrl-Y.
  * Unknown keys and escape sequences are consumed whole and ignored.
  *
@@ -112,8 +116,8 @@ int le_resize(struct le *e, int cols, struct buf *out);
 
 /* Redraws prompt and line on a fresh line (after output arrived while the
  * prompt was shown): the caller first puts the cursor at the start of a
- * line (writes "\r\n" unless that output ended with a newline).  Nothing is
- * drawn when no entry is open. */
+ * line (writes "\r\n" unless that output ended with a newline); the rows
+ * from there down are cleared.  Nothing is drawn when no entry is open. */
 int le_redraw(struct le *e, struct buf *out);
 
 /* Adds an allowed line to the history (copied; duplicates of the newest

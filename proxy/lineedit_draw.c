@@ -41,10 +41,17 @@ px__le_prev_char(const struct le *e, size_t i)
 void
 px__le_glyph(const struct le *e, size_t i, struct le_glyph *g)
 {
-	uint32_t cp = 0;
-	int n = px__utf8_decode(e->text + i, e->len - i, &cp);
-	int w;
+	uint32_t cp = e->text[i];
+	int n, w;
 
+	if (cp >= 0x20 && cp < 0x7f) {		/* printable ASCII, the usual */
+		g->kind = LE_GL_TEXT;
+		g->len = 1;
+		g->width = 1;
+		g->cp = cp;
+		return;
+	}
+	n = px__utf8_decode(e->text + i, e->len - i, &cp);
 	if (n <= 0) {
 		/* not reached: the entry is well formed; shown escaped */
 		n = 1;
@@ -58,6 +65,10 @@ px__le_glyph(const struct le *e, size_t i, struct le_glyph *g)
 		return;
 	}
 	w = n > 0 ? px__utf8_width(cp) : -1;
+	/* a combining mark with no character before it on its line would join
+	 * the prompt: shown escaped */
+	if (w == 0 && (i == 0 || e->text[i - 1] == '\n'))
+		w = -1;
 	if (w >= 0) {
 		g->kind = LE_GL_TEXT;
 		g->width = w;
@@ -108,6 +119,10 @@ pos_advance(const struct le *e, struct le_pos *p, int w, int wide)
 		p->col = 0;
 	}
 	p->col += w;
+	if (p->col < e->cols) {
+		p->wrapped = 0;
+		return;
+	}
 	p->row += (size_t)(p->col / e->cols);
 	p->col %= e->cols;
 	p->wrapped = p->col == 0;
@@ -233,6 +248,7 @@ draw_from(struct le *e, size_t i, struct le_pos p, int with_prompt)
 {
 	struct le_glyph g;
 	int pending = 0;	/* the terminal's cursor waits in the last column */
+	size_t run = i;		/* text glyphs from run to i go out in one piece */
 	char tmp[16];
 	const char *b;
 	size_t n;
@@ -244,6 +260,15 @@ draw_from(struct le *e, size_t i, struct le_pos p, int with_prompt)
 	}
 	for (; i < e->len; i += g.len) {
 		px__le_glyph(e, i, &g);
+		if (g.kind == LE_GL_TEXT) {
+			if (g.width > 0) {
+				pos_glyph(e, &p, &g);
+				pending = p.wrapped;
+			}
+			continue;
+		}
+		px__le_put(e, e->text + run, i - run);
+		run = i + g.len;
 		if (g.kind == LE_GL_NL) {
 			le_puts(e, p.wrapped && !pending ? "\r" : "\r\n");
 			le_puts(e, LE_CONT_PROMPT);
@@ -253,11 +278,10 @@ draw_from(struct le *e, size_t i, struct le_pos p, int with_prompt)
 		}
 		b = glyph_bytes(e, i, &g, tmp, &n);
 		px__le_put(e, b, n);
-		if (g.width > 0) {
-			pos_glyph(e, &p, &g);
-			pending = p.wrapped;
-		}
+		pos_glyph(e, &p, &g);
+		pending = p.wrapped;
 	}
+	px__le_put(e, e->text + run, i - run);
 	if (pending)
 		le_puts(e, "\r\n");
 	e->lay_idx = e->len;
@@ -270,6 +294,7 @@ int
 px__le_flush(struct le *e)
 {
 	static const struct le_pos origin = { 0, 0, 0 };
+	struct le_pos p;
 	size_t i;
 
 	switch (e->redraw) {
@@ -298,10 +323,11 @@ px__le_flush(struct le *e)
 				break;
 			i = px__le_prev_char(e, i);
 		}
-		move_to(e, px__le_layout(e, i));
+		p = px__le_layout(e, i);
+		move_to(e, p);
 		if (i < e->shown)
 			le_puts(e, "\033[J");
-		draw_from(e, i, e->scr, 0);
+		draw_from(e, i, p, 0);
 		break;
 	case LE_RD_NONE:
 		break;

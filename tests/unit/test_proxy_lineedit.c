@@ -162,6 +162,10 @@ test_enter_forms(void **state)
 	assert_int_equal(feed("\r"), 1);	/* an empty Enter */
 	assert_int_equal(EV, LE_ENTRY);
 	assert_entry("");
+	assert_int_equal(le_begin(E, "$ ", &OUT), LE_OK);
+	assert_int_equal(feed("id\033OMx"), 5);	/* the keypad's Enter */
+	assert_int_equal(EV, LE_ENTRY);
+	assert_entry("id");
 }
 
 /* Backspace (DEL and Ctrl-H) at the end: back one column, clear. */
@@ -304,6 +308,31 @@ test_kill_yank(void **state)
 	assert_entry("");
 	feed("x\031");		/* the two Alt-D kills in a row are one */
 	assert_entry("x.bar baz");
+}
+
+/* Ctrl-T swaps two characters (the last two at the end), whole UTF-8
+ * characters and never across a line break. */
+static void
+test_transpose(void **state)
+{
+	(void)state;
+	start(4096, 80, "$ ");
+	feed("sl");
+	feed("\024");
+	assert_entry("ls");
+	assert_row(0, "$ ls");
+	feed("\001\024");
+	assert_int_equal(VT.bells, 1);
+	feed("\005 -al\001\006\024");
+	assert_entry("sl -al");
+	assert_cursor(0, 4);
+	start(4096, 80, "$ ");
+	feed("a\xe6\xbc\xa2\024");
+	assert_entry("\xe6\xbc\xa2" "a");
+	assert_row(0, "$ \xe6\xbc\xa2" "a");
+	feed("\026\nb\024");
+	assert_entry("\xe6\xbc\xa2" "a\nb");
+	assert_int_equal(VT.bells, 1);
 }
 
 /* Alt-B/F and Ctrl-Left/Right move by words. */
@@ -536,6 +565,56 @@ test_wrap_enter(void **state)
 	assert_cursor(1, 0);
 }
 
+/* A line break right after a row filled to the margin starts the next
+ * row, not one further down. */
+static void
+test_wrap_then_newline(void **state)
+{
+	(void)state;
+	start(4096, 10, "$ ");
+	feed("abcdefgh");
+	assert_cursor(1, 0);
+	feed("\026\r");
+	assert_string_equal(out(), "\r> ");
+	assert_row(1, ">");
+	assert_cursor(1, 2);
+	feed("x");
+	assert_entry("abcdefgh\nx");
+	assert_row(2, "");
+}
+
+/* Combining marks: one deleted or moved redraws the character it was
+ * joined to; one with nothing before it on its line is shown escaped (it
+ * would join the prompt). */
+static void
+test_combining_redraw(void **state)
+{
+	(void)state;
+	start(4096, 80, "$ ");
+	feed("\xcc\x81" "a");
+	assert_row(0, "$ <U+0301>a");
+	feed("\001\033[3~");
+	assert_row(0, "$ a");
+	start(4096, 80, "$ ");
+	feed("ab\xcc\x81" "c\002\002");
+	assert_cursor(0, 3);
+	feed("X");
+	assert_entry("aXb\xcc\x81" "c");
+	assert_row(0, "$ aXb\xcc\x81" "c");
+	feed("\033[C\x7f");	/* b and its mark go together */
+	assert_entry("aXc");
+	assert_row(0, "$ aXc");
+	/* Alt-B stops between a space and its mark; Backspace then deletes
+	 * the space and the mark joins the "a" */
+	start(4096, 80, "$ ");
+	feed("a \xcc\x81" "c\033b");
+	assert_cursor(0, 4);
+	feed("\x7f");
+	assert_entry("a\xcc\x81" "c");
+	assert_row(0, "$ a\xcc\x81" "c");
+	assert_cursor(0, 3);
+}
+
 /* Bracketed paste: literal text, newlines start continuation lines,
  * control bytes are text (shown ^X), nothing is submitted until Enter. */
 static void
@@ -739,7 +818,7 @@ test_redraw(void **state)
 	vt_feed(&VT, "\r\n[1]+ Done\r\n", 13);
 	buf_reset(&OUT);
 	assert_int_equal(le_redraw(E, &OUT), LE_OK);
-	assert_string_equal(out(), "$ make\033[2D");
+	assert_string_equal(out(), "\033[J$ make\033[2D");
 	vt_feed(&VT, buf_ptr(&OUT), buf_len(&OUT));
 	assert_row(1, "[1]+ Done");
 	assert_row(2, "$ make");
@@ -775,6 +854,7 @@ main(void)
 		cmocka_unit_test_teardown(test_arrows, teardown),
 		cmocka_unit_test_teardown(test_delete_and_eof, teardown),
 		cmocka_unit_test_teardown(test_kill_yank, teardown),
+		cmocka_unit_test_teardown(test_transpose, teardown),
 		cmocka_unit_test_teardown(test_words, teardown),
 		cmocka_unit_test_teardown(test_cancel, teardown),
 		cmocka_unit_test_teardown(test_clear_screen, teardown),
@@ -784,6 +864,8 @@ main(void)
 		cmocka_unit_test_teardown(test_utf8_refused_and_escaped, teardown),
 		cmocka_unit_test_teardown(test_wrap, teardown),
 		cmocka_unit_test_teardown(test_wrap_enter, teardown),
+		cmocka_unit_test_teardown(test_wrap_then_newline, teardown),
+		cmocka_unit_test_teardown(test_combining_redraw, teardown),
 		cmocka_unit_test_teardown(test_paste, teardown),
 		cmocka_unit_test_teardown(test_history, teardown),
 		cmocka_unit_test_teardown(test_history_limit, teardown),

@@ -19,10 +19,10 @@
 #include "proxy/utf8_width.h"
 
 #define VT_ROWS_MAX 400
-#define VT_COLS_MAX 200
+#define VT_COLS_MAX 128
 
 struct vt_cell {
-	char s[24];		/* the character and its combining marks */
+	char s[16];		/* the character and its combining marks */
 	int tail;		/* right half of a wide character */
 };
 
@@ -30,6 +30,7 @@ struct vt {
 	int rows, cols;
 	int r, c, pending;
 	int bells, scrolled, bad;
+	int hi;			/* highest row written to */
 	int st;			/* 0 text, 1 after ESC, 2 CSI */
 	char par[32];
 	size_t plen;
@@ -39,18 +40,24 @@ struct vt {
 };
 
 static void
-vt_init(struct vt *v, int rows, int cols)
-{
-	memset(v, 0, sizeof(*v));
-	v->rows = rows < VT_ROWS_MAX ? rows : VT_ROWS_MAX;
-	v->cols = cols < VT_COLS_MAX ? cols : VT_COLS_MAX;
-}
-
-static void
 vt_clear_cells(struct vt *v, int r, int from, int to)
 {
-	for (int c = from; c < to; c++)
-		memset(&v->cell[r][c], 0, sizeof(v->cell[r][c]));
+	if (from < to)
+		memset(&v->cell[r][from], 0, sizeof(v->cell[r][0]) * (size_t)(to - from));
+}
+
+/* A blank screen; v is zero-filled (static) or was used before. */
+static void
+vt_init(struct vt *v, int rows, int cols)
+{
+	for (int r = 0; r <= v->hi && r < VT_ROWS_MAX; r++)
+		vt_clear_cells(v, r, 0, VT_COLS_MAX);
+	v->rows = rows < VT_ROWS_MAX ? rows : VT_ROWS_MAX;
+	v->cols = cols < VT_COLS_MAX ? cols : VT_COLS_MAX;
+	v->r = v->c = v->pending = 0;
+	v->bells = v->scrolled = v->bad = v->hi = 0;
+	v->st = 0;
+	v->plen = v->u8n = 0;
 }
 
 /* A narrower window truncates rows (no reflow), as xterm does. */
@@ -106,6 +113,8 @@ vt_char(struct vt *v, const uint8_t *s, size_t n, int w)
 		v->c = 0;
 		vt_lf(v);
 	}
+	if (v->r > v->hi)
+		v->hi = v->r;
 	cl = &v->cell[v->r][v->c];
 	memset(cl, 0, sizeof(*cl));
 	memcpy(cl->s, s, n);

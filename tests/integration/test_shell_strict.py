@@ -29,6 +29,7 @@ rule techs {
     allow "cd ..."
     allow "tr ..."
     allow "read -s -p ..."
+    allow "less /etc/hostname"
     approve "reboot ..."
     deny "touch ..."
     deny "rm ..."
@@ -182,6 +183,17 @@ def test_strict_shell_boundary():
             time.sleep(0.3)
             t.send(SECRET + b"\r")
             prompt(t)
+            # an allowed pager's shell escape does not run (LESSSECURE)
+            t.send(b"less /etc/hostname\r")
+            time.sleep(0.8)
+            t.send(b"!touch " + x.encode() + b"\r")
+            time.sleep(0.5)
+            for _ in range(4):      # the rest of the line were less commands (help...)
+                t.send(b"q")
+                time.sleep(0.3)
+            prompt(t)
+            t.send(b"\x15")        # a q typed after less ended, at the proxy's prompt
+            assert not os.path.exists(x)
             # Ctrl-V with a newline: a line of its own, decided
             t.send(b"echo a\x16\ntouch " + x.encode() + b"\r")
             t.expect(b"escort: denied")

@@ -122,21 +122,24 @@ static const char *const sb_loop[] = {
 	"\tfi",
 	"}",
 	"_sb_purge() {",
-	"\tlocal _sb_f _sb_q=$_sb_seq",
 	"\tPOSIXLY_CORRECT=y",
 	"\t[[ :$SHELLOPTS: == *:posix:* ]] || exit 1",
 	"\tunset -f builtin command declare enable hash kill local printf read shopt stty unalias || exit 1",
 	"\tenable printf read kill unset trap set shopt unalias hash command enable readonly local declare || exit 1",
+	"\tset +e +u +v +x",
+	"\texec 0</dev/tty 1>/dev/tty 2>/dev/tty || exit 1",
 	"\ttrap : INT QUIT",
+	"\tlocal _sb_f _sb_q=$_sb_seq _sb_r=$_sb_rs",
 	"\t_sb_f=$(declare -F)",
 	"\t[[ -z $_sb_f ]] || while IFS= read -r _sb_f; do",
 	"\t\t_sb_f=${_sb_f##* }",
 	"\t\t[[ $_sb_f == _sb_* ]] || unset -f \"$_sb_f\"",
 	"\tdone <<< \"$_sb_f\"",
 	"\tcase $_sb_q in \"\" | *[!0-9]*) exit 1;; esac",
-	"\tunset -n _sb_l _sb_c _sb_act _sb_e _sb_h _sb_n _sb_st _sb_seq 2>/dev/null",
-	"\tunset -v _sb_l _sb_c _sb_act _sb_e _sb_h _sb_n _sb_st _sb_seq || exit 1",
-	"\t_sb_st=$1 _sb_seq=$_sb_q _sb_e=0",
+	"\tcase $_sb_r in [0-9] | [0-9][0-9] | [0-9][0-9][0-9]) ;; *) _sb_r=1;; esac",
+	"\tunset -n _sb_l _sb_c _sb_act _sb_e _sb_h _sb_n _sb_st _sb_seq _sb_rs 2>/dev/null",
+	"\tunset -v _sb_l _sb_c _sb_act _sb_e _sb_h _sb_n _sb_st _sb_seq _sb_rs TMOUT || exit 1",
+	"\t_sb_st=$_sb_r _sb_seq=$_sb_q _sb_e=0",
 	"\tunset POSIXLY_CORRECT",
 	"}",
 	"_sb_run() {",
@@ -152,8 +155,10 @@ static const char *const sb_loop[] = {
 	"_sb_nonce=$_sb_l",
 	"_sb_l=",
 	"readonly _sb_nonce",
-	"_sb_purge 0",
+	"_sb_rs=0",
 	"while :; do",
+	"\t_sb_purge",
+	"\ttrap - DEBUG RETURN ERR EXIT HUP TERM ALRM USR1 USR2 PIPE CHLD WINCH CONT URG VTALRM PROF 2>/dev/null",
 	"\tset +H +o history +a +b +e +f +m +u +v +x +o pipefail",
 	"\tshopt -u expand_aliases nocasematch extdebug",
 	"\tunalias -a",
@@ -170,10 +175,11 @@ static const char *const sb_loop[] = {
 	"\t_sb_seq=$(( _sb_seq + 1 ))",
 	"\t_sb_l=",
 	"\t_sb_stty \"$_sb_s0\"",
+	"\t_sb_rs=1",
 	"\t_sb_run",
-	"\t_sb_purge \"$?\"",
-	"\ttrap - DEBUG RETURN ERR EXIT HUP TERM ALRM USR1 USR2 PIPE CHLD WINCH CONT URG VTALRM PROF 2>/dev/null",
+	"\t_sb_rs=$?",
 	"done",
+	"exit 1",
 };
 
 #define SB_NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -203,7 +209,8 @@ sb_command(void)
 		r |= buf_put(&b, sb_loop[i], strlen(sb_loop[i]));
 		r |= buf_put_u8(&b, '\n');
 	}
-	r |= buf_put_u8(&b, '\'');
+	/* $0, which names the shell in its error messages */
+	r |= buf_put(&b, "' bash", 6);
 	if (r != 0) {
 		buf_free(&b);
 		return NULL;

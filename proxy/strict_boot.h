@@ -50,8 +50,10 @@
  *   - PWDHEX is empty when the directory is longer than 1024 bytes.
  *   - after each command removes every function it defined, re-enables
  *     the builtins the loop uses, resets the traps (a DEBUG or RETURN trap
- *     may still fire in the loop's next two commands, never later) and
- *     clears any attribute set on the loop's own variables.
+ *     may still fire in the loop's next few commands, never after the next
+ *     PROMPT) and
+ *     clears any attribute set on the loop's own variables, and opens
+ *     its standard input, output and error on the terminal again.
  * The loop runs in the same shell as the commands: a command that changes
  * the shell itself (builtins such as enable, hash, export, declare, set,
  * shopt, alias, trap, exec, eval, source) can still change what later lines

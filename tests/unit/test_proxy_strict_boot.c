@@ -153,8 +153,8 @@ test_command_shape(void **state)
 	loop = strstr(c, " bash --noprofile --norc -c '");
 	assert_non_null(loop);
 	loop += strlen(" bash --noprofile --norc -c '");
-	assert_ptr_equal(strchr(loop, '\''), c + strlen(c) - 1);
-	assert_int_equal(c[strlen(c) - 1], '\'');
+	assert_ptr_equal(strchr(loop, '\''), c + strlen(c) - 6);
+	assert_string_equal(c + strlen(c) - 6, "' bash");
 	for (const char *v = c; v < loop; v++)
 		assert_true(strncmp(v, "BASH_ENV", 8) != 0 && strncmp(v, " ENV", 4) != 0);
 	assert_non_null(strstr(c, " LESSSECURE=1 "));

@@ -90,6 +90,10 @@ le_insert(struct le *e, const uint8_t *p, size_t n)
 {
 	if (n == 0)
 		return;
+	if (e->search) {
+		px__le_search_add(e, p, n);
+		return;
+	}
 	if (n > e->max_bytes - e->len) {
 		e->bell = 1;
 		return;
@@ -150,9 +154,8 @@ le_cut(struct le *e, size_t from, size_t to, int kill)
 		e->cur = from;
 }
 
-/* Replaces the whole text (a history line), cursor at its end. */
-static void
-le_set_text(struct le *e, const uint8_t *p, size_t n)
+void
+px__le_set_text(struct le *e, const uint8_t *p, size_t n)
 {
 	size_t same = 0;
 
@@ -293,10 +296,49 @@ key_ctrl_d(struct le *e)
 		key_delete(e);
 }
 
+/* Keeps the line being typed while history lines are shown. */
+static int
+save_draft(struct le *e)
+{
+	uint8_t *d = malloc(e->len + 1);
+
+	if (d == NULL) {
+		e->err = LE_ENOMEM;
+		return LE_ENOMEM;
+	}
+	memcpy(d, e->text, e->len);
+	free(e->draft);
+	e->draft = d;
+	e->draft_len = e->len;
+	return 0;
+}
+
 static void
 key_backspace(struct le *e)
 {
-	le_cut(e, prev_cluster(e, e->cur), e->cur, 0);
+	if (e->search)
+		px__le_search_back(e);
+	else
+		le_cut(e, prev_cluster(e, e->cur), e->cur, 0);
+}
+
+/* Ctrl-R: search the history backwards (again: an older match). */
+static void
+key_search(struct le *e)
+{
+	if (!e->search && e->hpos == e->nhist && save_draft(e) != 0)
+		return;
+	px__le_search_start(e);
+}
+
+/* Ctrl-G: leaves a search, the line as it was before; else a bell. */
+static void
+key_abort(struct le *e)
+{
+	if (e->search)
+		px__le_search_end(e, 0);
+	else
+		e->bell = 1;
 }
 
 /* Ctrl-K: to the end of the line; at its end, the line break. */
@@ -369,20 +411,10 @@ key_up(struct le *e)
 		e->bell = 1;
 		return;
 	}
-	if (e->hpos == e->nhist) {
-		uint8_t *d = malloc(e->len + 1);
-
-		if (d == NULL) {
-			e->err = LE_ENOMEM;
-			return;
-		}
-		memcpy(d, e->text, e->len);
-		free(e->draft);
-		e->draft = d;
-		e->draft_len = e->len;
-	}
+	if (e->hpos == e->nhist && save_draft(e) != 0)
+		return;
 	e->hpos--;
-	le_set_text(e, (const uint8_t *)e->hist[e->hpos], e->hist_len[e->hpos]);
+	px__le_set_text(e, (const uint8_t *)e->hist[e->hpos], e->hist_len[e->hpos]);
 }
 
 static void
@@ -393,10 +425,12 @@ key_down(struct le *e)
 		return;
 	}
 	e->hpos++;
-	if (e->hpos == e->nhist)
-		le_set_text(e, e->draft, e->draft_len);
+	if (e->hpos < e->nhist)
+		px__le_set_text(e, (const uint8_t *)e->hist[e->hpos], e->hist_len[e->hpos]);
+	else if (e->draft != NULL)
+		px__le_set_text(e, e->draft, e->draft_len);
 	else
-		le_set_text(e, (const uint8_t *)e->hist[e->hpos], e->hist_len[e->hpos]);
+		px__le_set_text(e, (const uint8_t *)"", 0);
 }
 
 static void
@@ -415,6 +449,7 @@ static le_key_fn *const le_ctrl_keys[32] = {
 	[0x04] = key_ctrl_d,		/* Ctrl-D */
 	[0x05] = key_end,		/* Ctrl-E */
 	[0x06] = key_right,		/* Ctrl-F */
+	[0x07] = key_abort,		/* Ctrl-G */
 	[0x08] = key_backspace,		/* Ctrl-H */
 	[0x09] = key_bell,		/* Tab: no completion */
 	[0x0a] = key_enter,		/* LF */
@@ -423,6 +458,7 @@ static le_key_fn *const le_ctrl_keys[32] = {
 	[0x0d] = key_enter,		/* CR */
 	[0x0e] = key_down,		/* Ctrl-N */
 	[0x10] = key_up,		/* Ctrl-P */
+	[0x12] = key_search,		/* Ctrl-R */
 	[0x14] = key_transpose,		/* Ctrl-T */
 	[0x15] = key_kill_bol,		/* Ctrl-U */
 	[0x16] = key_lnext,		/* Ctrl-V */
@@ -474,6 +510,11 @@ run_key(struct le *e, le_key_fn *fn)
 		fn(e);
 		return;
 	}
+	/* a key that is not the search's own ends the search, keeping its
+	 * match, and then does what it does */
+	if (e->search && fn != NULL && fn != key_search && fn != key_abort &&
+	    fn != key_backspace)
+		px__le_search_end(e, 1);
 	e->kill_prev = e->kill_now;
 	e->kill_now = 0;
 	if (fn != NULL)
@@ -768,6 +809,8 @@ le_free(struct le *e)
 	free(e->prompt);
 	free(e->kill);
 	free(e->draft);
+	free(e->sprompt);
+	free(e->stext);
 	free(e);
 }
 
@@ -791,6 +834,13 @@ le_begin_with(struct le *e, const char *prompt, const char *text, size_t len,
 	if ((p = strdup(prompt)) == NULL || text_reserve(e, len) != 0) {
 		free(p);
 		return LE_ENOMEM;
+	}
+	if (e->search) {
+		free(e->sprompt);
+		free(e->stext);
+		e->sprompt = NULL;
+		e->stext = NULL;
+		e->search = 0;
 	}
 	free(e->prompt);
 	e->prompt = p;

@@ -17,7 +17,9 @@
  * and paths is not offered: Tab rings the bell, inserts nothing and never
  * ends the line), Enter (CR or LF; CRLF counts once, also when the LF comes
  * in the next le_feed; the keypad's ESC O M).  Also Alt-Backspace and
- * Ctrl-Left/Right (words), Ctrl-T (transpose characters).  A recalled history line is edited as a copy:
+ * Ctrl-Left/Right (words), Ctrl-T (transpose characters), Ctrl-R (reverse
+ * incremental search of the history, shown in the prompt as bash does;
+ * Ctrl-G leaves it with the line as it was, any other key with the match).  A recalled history line is edited as a copy:
  * moving to another history line drops the edits (the history never
  * changes but by le_history_add), Down past the newest brings back the line
  * being typed.

@@ -149,12 +149,21 @@ pos_glyph(const struct le *e, struct le_pos *p, const struct le_glyph *g)
 		pos_advance(e, p, g->width, g->kind == LE_GL_TEXT && g->width == 2);
 }
 
+static int prompt_next(const uint8_t *p, size_t n, size_t *ip);
+
+/* Where the prompt ends: its characters placed one by one (a wide one
+ * does not split over rows either). */
 static struct le_pos
 prompt_end(const struct le *e)
 {
 	struct le_pos p = { 0, 0, 0 };
+	size_t i = 0;
 
-	pos_advance(e, &p, e->prompt_w, 0);
+	while (i < e->prompt_len) {
+		int w = prompt_next((const uint8_t *)e->prompt, e->prompt_len, &i);
+
+		pos_advance(e, &p, w, w == 2);
+	}
 	return p;
 }
 
@@ -342,43 +351,51 @@ px__le_flush(struct le *e)
 	return e->err;
 }
 
+/* Steps over the next piece of a prompt at p[*i]: returns its columns
+ * (0 for escape sequences, readline's \001...\002 markers and controls). */
+static int
+prompt_next(const uint8_t *p, size_t n, size_t *ip)
+{
+	size_t i = *ip;
+	uint32_t cp;
+	int k, w = 0;
+
+	if (p[i] == 0x01) {		/* \001 ... \002: invisible */
+		while (i < n && p[i] != 0x02)
+			i++;
+		i++;
+	} else if (p[i] == 0x1b && i + 1 < n && p[i + 1] == '[') {
+		for (i += 2; i < n && (p[i] < 0x40 || p[i] > 0x7e); i++)
+			;
+		i++;
+	} else if (p[i] == 0x1b && i + 1 < n && p[i + 1] == ']') {
+		/* OSC, to BEL or ESC \ */
+		for (i += 2; i < n && p[i] != 0x07 && p[i] != 0x1b; i++)
+			;
+		i += (i + 1 < n && p[i] == 0x1b) ? 2 : 1;
+	} else if (p[i] == 0x1b) {
+		i += 2;
+	} else if (p[i] < 0x20 || p[i] == 0x7f) {
+		i++;
+	} else if ((k = px__utf8_decode(p + i, n - i, &cp)) > 0) {
+		w = px__utf8_width(cp);
+		w = w > 0 ? w : 0;
+		i += (size_t)k;
+	} else {
+		w = 1;
+		i++;
+	}
+	*ip = i < n ? i : n;
+	return w;
+}
+
 int
 px__le_prompt_width(const char *s, size_t n)
 {
-	const uint8_t *p = (const uint8_t *)s;
 	size_t i = 0;
 	int w = 0;
 
-	while (i < n) {
-		uint32_t cp;
-		int k;
-
-		if (p[i] == 0x01) {		/* \001 ... \002: invisible */
-			while (i < n && p[i] != 0x02)
-				i++;
-			i++;
-		} else if (p[i] == 0x1b && i + 1 < n && p[i + 1] == '[') {
-			for (i += 2; i < n && (p[i] < 0x40 || p[i] > 0x7e); i++)
-				;
-			i++;
-		} else if (p[i] == 0x1b && i + 1 < n && p[i + 1] == ']') {
-			/* OSC, to BEL or ESC \ */
-			for (i += 2; i < n && p[i] != 0x07 && p[i] != 0x1b; i++)
-				;
-			i += (i + 1 < n && p[i] == 0x1b) ? 2 : 1;
-		} else if (p[i] == 0x1b) {
-			i += 2;
-		} else if (p[i] < 0x20 || p[i] == 0x7f) {
-			i++;
-		} else if ((k = px__utf8_decode(p + i, n - i, &cp)) > 0) {
-			int cw = px__utf8_width(cp);
-
-			w += cw > 0 ? cw : 0;
-			i += (size_t)k;
-		} else {
-			w++;
-			i++;
-		}
-	}
+	while (i < n)
+		w += prompt_next((const uint8_t *)s, n, &i);
 	return w;
 }

@@ -27,6 +27,7 @@
 #define LE_CONT_PROMPT	"> "
 #define LE_COLS_MIN	2
 #define LE_COLS_MAX	10000
+#define LE_QUERY_MAX	128	/* bytes of a Ctrl-R search */
 
 /* Input states: what the next byte means. */
 enum le_in {
@@ -104,6 +105,15 @@ struct le {
 	uint8_t *draft;		/* that line while older ones are shown */
 	size_t draft_len;
 
+	/* Ctrl-R search (lineedit_search.c) */
+	int search;		/* searching: the prompt shows the query */
+	char query[LE_QUERY_MAX];
+	size_t qlen;
+	size_t spos;		/* history line of the match (nhist: none) */
+	char *sprompt;		/* the entry's own prompt while searching */
+	uint8_t *stext;		/* the line when the search began */
+	size_t stext_len, scur, shpos;
+
 	/* display */
 	struct le_pos scr;	/* the terminal's cursor (never wrapped-pending) */
 	enum le_redraw redraw;
@@ -139,6 +149,22 @@ int px__le_flush(struct le *e);
 
 /* Appends bytes to e->out; on failure records LE_ENOMEM in e->err. */
 void px__le_put(struct le *e, const void *p, size_t n);
+
+/* Replaces the whole text (whole characters), cursor at its end
+ * (lineedit.c). */
+void px__le_set_text(struct le *e, const uint8_t *p, size_t n);
+
+/* Ctrl-R, reverse incremental search of the history (lineedit_search.c).
+ * While e->search is set the prompt reads (reverse-i-search)`QUERY': and
+ * the line shows the newest history line holding QUERY.  start begins a
+ * search (or, searching, goes on to an older match); add appends typed
+ * characters to the query; back drops its last character; end leaves the
+ * search, keeping the match as the line to edit (keep) or bringing back
+ * the line as it was (Ctrl-G). */
+void px__le_search_start(struct le *e);
+void px__le_search_add(struct le *e, const uint8_t *p, size_t n);
+void px__le_search_back(struct le *e);
+void px__le_search_end(struct le *e, int keep);
 
 /* Display width of a prompt: escape sequences (CSI, OSC), bytes between
  * \001 and \002 (readline's invisible markers) and controls count 0. */

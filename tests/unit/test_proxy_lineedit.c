@@ -402,7 +402,7 @@ test_tab_and_unknown(void **state)
 	assert_int_equal(feed("\t"), 1);
 	assert_string_equal(out(), "\a");
 	assert_int_equal(EV, LE_NONE);
-	feed("\033[15~\033[1;2P\033OP\033[<0;3;4M\033[?1;2c\033x\022\037");
+	feed("\033[15~\033[1;2P\033OP\033[<0;3;4M\033[?1;2c\033x\032\037");
 	assert_int_equal(EV, LE_NONE);
 	assert_entry("ls");
 	assert_row(0, "$ ls");
@@ -550,6 +550,20 @@ test_wrap(void **state)
 	assert_int_equal(EV, LE_ENTRY);
 	assert_string_equal(out(), "\033[B\033[7D\r\n");
 	assert_cursor(2, 0);
+}
+
+/* A wide character of the prompt that does not fit moves to the next row,
+ * and the line starts after it. */
+static void
+test_wide_prompt(void **state)
+{
+	(void)state;
+	start(4096, 5, "abcd\xe6\xbc\xa2");
+	assert_cursor(1, 2);
+	feed("xyz\001");
+	assert_row(0, "abcd");
+	assert_row(1, "\xe6\xbc\xa2xyz");
+	assert_cursor(1, 2);
 }
 
 /* Enter with the entry ending at the margin does not add a blank line. */
@@ -710,6 +724,55 @@ test_history(void **state)
 	assert_entry("uptime");	/* the recalled line was not changed */
 }
 
+/* Ctrl-R searches the history backwards as the query grows; Ctrl-R again
+ * goes to an older match; a key of its own ends the search and edits the
+ * match; Ctrl-G brings back the line; Enter runs the match. */
+static void
+test_search(void **state)
+{
+	static const char *const h[] = { "ls -l /etc", "uptime", "ls /tmp", "df" };
+
+	(void)state;
+	start(4096, 80, "$ ");
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(le_history_add(E, h[i], strlen(h[i])), LE_OK);
+	feed("wh\022");
+	assert_row(0, "(reverse-i-search)`': wh");
+	feed("ls");
+	assert_entry("ls /tmp");
+	assert_row(0, "(reverse-i-search)`ls': ls /tmp");
+	assert_cursor(0, 24);
+	feed("\022");
+	assert_entry("ls -l /etc");
+	assert_row(0, "(reverse-i-search)`ls': ls -l /etc");
+	assert_int_equal(VT.bells, 0);
+	feed("\022");		/* nothing older */
+	assert_int_equal(VT.bells, 1);
+	assert_entry("ls -l /etc");
+	feed("\x7fx");
+	assert_row(0, "(failed reverse-i-search)`lx': ls /tmp");
+	feed("\x7f\026\001");	/* a control byte is no query */
+	assert_row(0, "(reverse-i-search)`l': ls /tmp");
+	feed("\033[C");		/* ends the search, then moves */
+	assert_row(0, "$ ls /tmp");
+	assert_row(1, "");
+	assert_entry("ls /tmp");
+	assert_cursor(0, 3);
+	feed("\033[A");
+	assert_entry("uptime");
+	feed("\033[B\033[B\033[B");
+	assert_entry("wh");
+	feed("\022up\007");
+	assert_entry("wh");
+	assert_row(0, "$ wh");
+	assert_cursor(0, 4);
+	feed("\022upt\r");
+	assert_int_equal(EV, LE_ENTRY);
+	assert_entry("uptime");
+	assert_row(0, "$ uptime");
+	assert_cursor(1, 0);
+}
+
 /* At most 500 lines are kept, the oldest dropped first. */
 static void
 test_history_limit(void **state)
@@ -864,10 +927,12 @@ main(void)
 		cmocka_unit_test_teardown(test_utf8_refused_and_escaped, teardown),
 		cmocka_unit_test_teardown(test_wrap, teardown),
 		cmocka_unit_test_teardown(test_wrap_enter, teardown),
+		cmocka_unit_test_teardown(test_wide_prompt, teardown),
 		cmocka_unit_test_teardown(test_wrap_then_newline, teardown),
 		cmocka_unit_test_teardown(test_combining_redraw, teardown),
 		cmocka_unit_test_teardown(test_paste, teardown),
 		cmocka_unit_test_teardown(test_history, teardown),
+		cmocka_unit_test_teardown(test_search, teardown),
 		cmocka_unit_test_teardown(test_history_limit, teardown),
 		cmocka_unit_test_teardown(test_max_bytes, teardown),
 		cmocka_unit_test_teardown(test_enomem, teardown),

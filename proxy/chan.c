@@ -1027,6 +1027,8 @@ px_chan_step(struct px_chan *ch)
 		while (replay_one(ch))
 			;
 		if (ch->st == CH_OPEN)
+			px_strict_step(ch);	/* a strict shell's boot deadline runs from its decision */
+		if (ch->st == CH_OPEN)
 			return;		/* data flows once the main request is accepted */
 		if (ch->st == CH_RELAY)
 			step_relay(ch);

@@ -357,3 +357,21 @@ def test_strict_needs_a_pty_and_a_bootstrap():
             stop(t)
         assert b"no-bash-here" in t.log
         assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_strict_boot_deadline():
+    """A target whose shell never answers (a forced command that hangs): the
+    session is refused after 15 seconds, never given a shell."""
+    with Env() as env:
+        w = ProxyWorld(env, rules=RULES, sshd_extra="ForceCommand sleep 60\n")
+        t = Term(w.ssh_argv("alice", "web01", None, extra=("-tt",)))
+        try:
+            t.expect(b"is recorded")
+            t0 = time.monotonic()
+            t.expect(b"strict mode could not be set up on web01 (no answer from its shell within 15 "
+                     b"seconds); this session is refused", timeout=30)
+            assert 13 < time.monotonic() - t0 < 25
+            assert t.wait() == 255
+        finally:
+            stop(t)
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

@@ -213,6 +213,14 @@ policy_targets_for(const struct policy *p, const char *user, time_t now,
 	return n;
 }
 
+/* Whether escort user e is named by rule r's `escort` or `supervised-by`. */
+static bool
+rule_names_escort(const struct pol_rule *r, const struct pol_user *e)
+{
+	return pol__specs_match_user(r->escort, r->nescort, e) ||
+	    pol__specs_match_user(r->supervise, r->nsupervise, e);
+}
+
 static bool
 may_escort(const struct policy *p, const struct pol_rule *const *rules, size_t n,
     const struct pol_user *owner, const char *escort_user)
@@ -222,13 +230,25 @@ may_escort(const struct policy *p, const struct pol_rule *const *rules, size_t n
 		return false;
 	bool any = false;
 	for (size_t i = 0; i < n; i++) {
-		if (rules[i]->nescort == 0)
+		if (rules[i]->nescort == 0 && rules[i]->nsupervise == 0)
 			continue;
 		any = true;
-		if (!pol__specs_match_user(rules[i]->escort, rules[i]->nescort, e))
+		if (!rule_names_escort(rules[i], e))
 			return false;
 	}
 	return any;
+}
+
+bool
+policy_names_escort(const struct policy *p, const char *escort_user)
+{
+	const struct pol_user *e = policy_user(p, escort_user);
+	if (e == NULL)
+		return false;
+	for (size_t i = 0; i < p->nrules; i++)
+		if (!p->rules[i]->forbid && rule_names_escort(p->rules[i], e))
+			return true;
+	return false;
 }
 
 bool

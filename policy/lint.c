@@ -445,6 +445,7 @@ policy_lint(const struct policy *p, struct pol_diags *d)
 		const struct pol_rule *r = p->rules[i];
 		const char *what = r->forbid ? "forbid" : "rule";
 		n += lint_attrs(p, r, r->who, r->nwho, d) + lint_attrs(p, r, r->escort, r->nescort, d) +
+		    lint_attrs(p, r, r->supervise, r->nsupervise, d) +
 		    lint_labels(p, r, d) + lint_unrestricted(r, d) + lint_observe(r, d);
 		if (r->forbid) {
 			/* a forbid matching nobody is an error of the load (resolve.c) */

@@ -395,6 +395,14 @@ kw_escort(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 	add_specs(S, v, n, &r->escort, &r->nescort, &r->cescort, false);
 }
 
+/* `supervised-by WHO...`: who may supervise (list, pause, resume, kill)
+ * the sessions this rule admits, without the session waiting for them. */
+static void
+kw_supervised_by(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
+{
+	add_specs(S, v, n, &r->supervise, &r->nsupervise, &r->csupervise, false);
+}
+
 static void
 kw_shell(struct pstate *S, struct tok *v, int n, struct pol_rule *r)
 {
@@ -511,6 +519,7 @@ static const struct {
 	{ "when", true, stmt_when },
 	{ "reason", true, kw_reason },
 	{ "escort", false, kw_escort },
+	{ "supervised-by", false, kw_supervised_by },
 	{ "shell", false, kw_shell },
 	{ "exec", false, kw_exec },
 	{ "sftp", false, kw_sftp },

@@ -120,6 +120,8 @@ struct pol_rule {
 	int line, col;
 	struct spec *who, *where, *escort;
 	size_t nwho, nwhere, nescort, cwho, cwhere, cescort;
+	struct spec *supervise;		/* `supervised-by`: may supervise, */
+	size_t nsupervise, csupervise;	/* presence not required */
 	struct when *when;
 	size_t nwhen, cwhen;
 	int shell, exec, sftp, forward;	/* -1 = not set by this rule */

@@ -244,13 +244,18 @@ void pol_session_free(struct pol_session *s);
 const char *policy_forbidden(const struct policy *p, const char *user,
     const char *target);
 
-/* True when `escort_user` may escort a session of `s` (matches the `escort`
- * who-spec of every admitting rule that asks for an escort).  False when the
- * escort is unknown or is the session's own user. */
+/* True when `escort_user` may escort a session of `s`: every admitting rule
+ * that names escorts (`escort` or `supervised-by`) names this user in one of
+ * the two, and at least one does.  False when the escort is unknown or is
+ * the session's own user. */
 bool pol_session_may_escort(const struct pol_session *s, const char *escort_user);
 /* Same from names, for callers holding no session. */
 bool policy_may_escort(const struct policy *p, const char *escort_user,
     const char *user, const char *target, time_t now);
+/* True when some rule (not a forbid) names `escort_user` in its `escort` or
+ * `supervised-by` line: the user is an escort somewhere.  False for an
+ * unknown user. */
+bool policy_names_escort(const struct policy *p, const char *escort_user);
 
 /* ---- command decisions ----------------------------------------------------- */
 /* Ordered by precedence: a higher value wins when several apply. */

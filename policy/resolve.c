@@ -177,6 +177,7 @@ pol__resolve(struct policy *p, unsigned flags, struct pol_diags *d)
 		}
 		resolve_specs(p, d, r, r->who, r->nwho, &nerr);
 		resolve_specs(p, d, r, r->escort, r->nescort, &nerr);
+		resolve_specs(p, d, r, r->supervise, r->nsupervise, &nerr);
 		if (r->forbid && r->nwho && r->nwhere)
 			nerr += forbid_reaches(p, d, r);
 	}

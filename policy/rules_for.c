@@ -25,6 +25,12 @@ put_settings(const struct pol_session *s, FILE *out)
 	fprintf(out, "escort: %s\n", s->escort_required ? "required" : "no");
 	fprintf(out, "passwords: %s\n", s->record_passwords ? "record" : "mask");
 	fprintf(out, "observe-deny: %s\n", s->observe_end_on_deny ? "end" : "warn");
+	for (size_t i = 0; i < s->nrules; i++)
+		if (s->rules[i]->nsupervise > 0) {
+			fprintf(out, "supervised: yes (rule %s: escorts may pause, resume or end "
+			    "the session)\n", s->rules[i]->name);
+			break;
+		}
 }
 
 static void

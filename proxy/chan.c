@@ -179,8 +179,8 @@ px_chan_room(struct px_chan *ch, int to_tech, size_t len)
 	if (dst == NULL || px_conn_rec_stalled(c) || px_conn_current_state(c) != CONN_RELAY || session_busy(ds) ||
 	    peer_closed(ch, to_tech) || out_ended(ch, to_tech))
 		return 0;
-	if (ch->held_len[to_tech] > 0)
-		return 0;
+	if (ch->held_len[to_tech] > 0 || (!to_tech && px__conn_paused(c)))
+		return 0; /* an escort's pause holds what is not dropped (t_data) */
 	win = ssh_channel_window_size(dst);
 	if (n > win)
 		n = win;
@@ -274,7 +274,9 @@ t_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 	size_t n = 0;
 
 	(void)s; (void)chan; (void)is_stderr;
-	if (!px_conn_pulling(ch->c) && ch->st == CH_RELAY)
+	if (ch->st == CH_RELAY && px__conn_paused(ch->c) && (ch->pty || ch->kind == KIND_SHELL))
+		n = px__conn_drop_paused(ch->c, len); /* paused by an escort: dropped, not queued */
+	else if (!px_conn_pulling(ch->c) && ch->st == CH_RELAY)
 		n = forward(ch, 0, data, len, 0);
 	else if (ch->st == CH_LOCAL || ch->st == CH_CLOSING)
 		n = len; /* nobody to give it to: drop */
@@ -640,6 +642,15 @@ banner(struct px_chan *ch)
 	/* On stderr (extended data): sftp and scp show it and their stream on
 	 * stdout is untouched. */
 	snprintf(msg, sizeof(msg), "escort: session %s is recorded%s", px_conn_id(ch->c), ch->pty ? "\r\n" : "\n");
+	tech_say(ch, msg, 0);
+}
+
+void
+px_chan_notice(struct px_chan *ch, const char *line)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), ch->pty ? "\r\n%s\r\n" : "%s\n", line);
 	tech_say(ch, msg, 0);
 }
 

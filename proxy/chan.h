@@ -116,6 +116,10 @@ void px_chan_step(struct px_chan *ch);
  * msg copied. */
 void px_chan_local(struct px_chan *ch, const char *msg, int to_stdout, int status);
 
+/* Writes one line of the proxy (an escort's notice) to the technician on
+ * stderr, recorded as STDERR when the recorder takes it. */
+void px_chan_notice(struct px_chan *ch, const char *line);
+
 /* Ends the channel now, with msg on stderr when the technician can still see
  * it, exit status 255. */
 void px_chan_abort(struct px_chan *ch, const char *msg);

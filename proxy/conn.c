@@ -18,6 +18,7 @@
 #include "proxy/xfer_chan.h"
 #include "proxy/conn_int.h"
 #include "proxy/daemon.h"
+#include "proxy/escort_cmd.h"
 #include "proxy/keepalive.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
@@ -383,19 +384,29 @@ local_rules(struct px_conn *c, struct px_chan *ch, char **argv)
 	free(text);
 }
 
+/* Commands without a target: name, arguments (least, most), handler.  The
+ * last argument of a command taking two is the rest of the line (kill's
+ * and deny's REASON).  The escorts' commands are in escort_cmd.c. */
 static const struct {
 	const char *name;
-	int nargs;
+	int min, max;
 	void (*fn)(struct px_conn *c, struct px_chan *ch, char **argv);
 } local_commands[] = {
-	{ "targets", 0, local_targets },
-	{ "rules", 1, local_rules },
+	{ "targets", 0, 0, local_targets },
+	{ "rules", 1, 1, local_rules },
+	{ "sessions", 0, 1, px__escort_sessions },
+	{ "pause", 1, 1, px__escort_pause },
+	{ "resume", 1, 1, px__escort_resume },
+	{ "kill", 1, 2, px__escort_kill },
+	{ "join", 1, 1, px__escort_not_built },
+	{ "approve", 1, 1, px__escort_not_built },
+	{ "deny", 1, 2, px__escort_not_built },
 };
 
 void
 px_conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req *m)
 {
-	char cmd[512], *argv[4] = { NULL }, *save = NULL;
+	char cmd[512], *argv[4] = { NULL }, *p;
 	int n = 0;
 
 	if (c->target != NULL || m->kind != REQ_EXEC || m->a == NULL) {
@@ -404,21 +415,37 @@ px_conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req 
 		return;
 	}
 	snprintf(cmd, sizeof(cmd), "%s", m->a);
-	for (char *t = strtok_r(cmd, " \t", &save); t != NULL && n < 3; t = strtok_r(NULL, " \t", &save))
-		argv[n++] = t;
+	/* two words, then the rest of the line without its outer blanks */
+	for (p = cmd; n < 3 && *p != '\0'; n++) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		argv[n] = p;
+		if (n < 2)
+			p += strcspn(p, " \t");
+		else
+			for (char *e = p + strlen(p); e > p && (e[-1] == ' ' || e[-1] == '\t'); e--)
+				e[-1] = '\0';
+		if (n < 2 && *p != '\0')
+			*p++ = '\0';
+		else if (n == 2)
+			p += strlen(p);
+	}
 	if (n == 0) {
 		local_targets(c, ch, argv);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(local_commands) / sizeof(local_commands[0]); i++)
-		if (strcmp(argv[0], local_commands[i].name) == 0 && n == local_commands[i].nargs + 1) {
+		if (strcmp(argv[0], local_commands[i].name) == 0 && n - 1 >= local_commands[i].min &&
+		    n - 1 <= local_commands[i].max) {
 			local_commands[i].fn(c, ch, argv);
 			return;
 		}
 	{
 		char msg[sizeof(c->refusal) + 256];
 		snprintf(msg, sizeof(msg), "escort: unknown command \"%.60s\"; without a target the "
-		    "proxy answers: targets, rules TARGET\n%s", m->a, c->refusal);
+		    "proxy answers: targets, rules TARGET; and for escorts: sessions [--json], pause ID, "
+		    "resume ID, kill ID [REASON]\n%s", m->a, c->refusal);
 		px_chan_local(ch, msg, 0, 2);
 	}
 }

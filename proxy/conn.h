@@ -103,6 +103,27 @@ int px_conn_ending(const struct px_conn *c);
 int px_conn_env_decide(const struct px_conn *c, const char *name, const char *value, char *why,
     size_t whylen);
 
+/* ---- escorts (conn_escort.c; registry.h) ---------------------------------- */
+
+/* 1 while an escort has paused the session: the technician's input is
+ * dropped on interactive channels (a shell, or a pty) and held on the
+ * others, so a transfer's stream is not cut. */
+int px__conn_paused(const struct px_conn *c);
+/* Counts len bytes of typing dropped while paused (reported when the
+ * session resumes or ends); returns len. */
+size_t px__conn_drop_paused(struct px_conn *c, size_t len);
+/* The proxy's registry of live sessions (registry.h). */
+struct px_registry;
+struct px_registry *px__conn_registry(struct px_conn *c);
+/* For the state setter: entering RELAY lists the session in the registry,
+ * entering CLOSING or DEAD removes it. */
+void px__conn_escort_track(struct px_conn *c, enum px_conn_state to);
+/* Applies an escort's action on the session's own loop (from the worker's
+ * queue): records it (ESCORT event), logs it, then pauses, resumes or ends
+ * the session.  Does nothing once the session is ending. */
+struct px_reg_action;
+void px__conn_escort_apply(struct px_conn *c, const struct px_reg_action *a);
+
 /* Takes fd (accepted, non-blocking) and starts the key exchange.  Always
  * consumes fd (closes it on failure). */
 void px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t sl);

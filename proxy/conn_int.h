@@ -60,6 +60,11 @@ struct px_conn {
 	char end_why[256];              /* REASON of the END record */
 	int end_requested;
 	int abandoned;                  /* px_conn_abandon: the technician is not waited for */
+
+	/* escorts (conn_escort.c) */
+	int registered;                 /* listed in the daemon's registry */
+	int paused;                     /* an escort paused the technician's input */
+	uint64_t paused_dropped;        /* bytes of typing dropped during this pause */
 };
 
 #endif

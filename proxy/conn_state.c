@@ -50,5 +50,6 @@ px_conn_set_state(struct px_conn *c, enum px_conn_state to, const char *why)
 	px_log(PX_LOG_DEBUG, c->id, "connection: state %s -> %s%s%s", from, px_conn_state_name(to),
 	    why ? ": " : "", why ? why : "");
 	c->state = to;
+	px__conn_escort_track(c, to);
 	return PX_OK;
 }

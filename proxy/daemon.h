@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include "proxy/config.h"
+#include "proxy/registry.h"
 #include "proxy/throttle.h"
 
 struct policy;
@@ -23,6 +24,7 @@ struct px_daemon {
 	struct policy *pol;             /* current; guarded by mu */
 	unsigned generation;            /* bumped by every successful reload */
 	struct px_throttle thr;
+	struct px_registry reg;         /* live sessions, for escorts (its own lock) */
 	int nworkers;
 	struct px_worker **workers;
 	int foreground;

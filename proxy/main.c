@@ -195,6 +195,7 @@ main(int argc, char **argv)
 	px_log_init(fg, (enum px_log_level)cfg->log_level);
 	pthread_mutex_init(&d->mu, NULL);
 	px_throttle_init(&d->thr);
+	px_reg_init(&d->reg);
 	d->foreground = fg;
 	px_daemon_swap(d, cfg, pol);
 	/* Handlers first: a signal that arrives once the listeners accept is
@@ -237,6 +238,7 @@ main(int argc, char **argv)
 	 * the process on its way out instead of being ignored.  The default
 	 * loop is not closed for the same reason. */
 	free(d->workers);
+	px_reg_free(&d->reg);
 	policy_unref(d->pol);
 	px_config_free(d->cfg);
 	free(d->cfg);

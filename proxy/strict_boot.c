@@ -21,8 +21,9 @@ static const char *const sb_keep[] = {
 
 /* Variables set for every command: pagers that cannot run commands, open
  * other files or read LESSOPEN.  LESS stays unset so that git, systemd and
- * man keep their own pager options (git's FRX, systemd's FRSXMK); none of
- * them passes other escape sequences than colours. */
+ * man keep their own pager options (git's FRX, systemd's FRSXMK); their -R
+ * lets colours (and hyperlinks) through, never other escape sequences such
+ * as a forged marker. */
 static const char *const sb_set[] = {
 	"LESSSECURE=1", "SYSTEMD_PAGERSECURE=1", "PAGER=less", "MANPAGER=less",
 	"GIT_PAGER=less", "SYSTEMD_PAGER=less",
@@ -194,7 +195,7 @@ sb_command(void)
 	buf_init(&b, 0);
 	r |= buf_put(&b, "exec /usr/bin/env -i", 20);
 	for (i = 0; i < SB_NELEM(sb_keep); i++) {
-		char w[64];
+		char w[96];
 		int n = snprintf(w, sizeof(w), " ${%s+\"%s=$%s\"}", sb_keep[i],
 		    sb_keep[i], sb_keep[i]);
 

@@ -17,10 +17,10 @@
  *     number of commands run so far, the last exit status, the working
  *     directory), reads one line; a line that is not exactly
  *     NONCE SP SEQ SP COMMAND with SEQ one more than the last is discarded
- *     and reported with a DISCARD marker (nothing of it runs); otherwise echo
- *     is restored and COMMAND runs with eval in the loop's shell (so `cd`
- *     and variables persist); NONCE SP SEQ alone (no command) exits with
- *     the last status.
+ *     and reported with a DISCARD marker (nothing of it runs); otherwise the
+ *     terminal's settings are restored and COMMAND runs with eval in the
+ *     loop's shell (so `cd` and variables persist); NONCE SP SEQ alone (no
+ *     command) exits with the last status.
  * Every line sent starts with Ctrl-U, which erases any unterminated input
  * typed ahead into the terminal's line buffer; a complete line typed ahead
  * is read by the loop, lacks the nonce and is discarded.
@@ -33,10 +33,11 @@
  *   - after a DISCARD the loop goes on reading without a new PROMPT: the
  *     PROMPT that follows belongs to the next line that runs.
  * What the loop does beyond the above:
- *   - reads every line with its own terminal settings (canonical, no echo,
- *     no extended editing, no flow control, Ctrl-U/Ctrl-D/DEL/Ctrl-C,
- *     no EOL characters) whatever the client's terminal modes, and
- *     restores the session's first settings before each command;
+ *   - reads every line with its own terminal settings, whatever the
+ *     client's terminal modes: canonical, no echo, no extended editing (no
+ *     Ctrl-V, Ctrl-W), no flow control, no EOL or EOF character, Ctrl-U
+ *     kill, DEL erase, Ctrl-C and Ctrl-\ signals; before each command it
+ *     restores the settings the session started with;
  *   - before each PROMPT ends (SIGTERM) what the last command left running
  *     in the loop's process group, so that no leftover process reads the
  *     next line, then turns canonical mode off and on (which ends any
@@ -44,16 +45,14 @@
  *     DISCARD) every line typed ahead while the command ran;
  *   - Ctrl-C ends the whole command line (not only its running program),
  *     Ctrl-Z is not a suspend character and the stop signals are ignored;
- *   - Ctrl-D is not an EOF character while the loop reads; an EOF typed
- *     ahead while a command ran is skipped; 100 in a row on a terminal, or
- *     3 without one, end the loop;
+ *   - an EOF typed ahead while a command ran is skipped; 100 in a row on a
+ *     terminal, or 3 without one, end the loop;
+ *   - after each command removes every function it defined, re-enables the
+ *     builtins the loop uses, resets the traps (a DEBUG or RETURN trap may
+ *     still fire in the loop's next few commands, never after the next
+ *     PROMPT), clears any attribute set on the loop's own variables and
+ *     opens its standard input, output and error on the terminal again;
  *   - PWDHEX is empty when the directory is longer than 1024 bytes.
- *   - after each command removes every function it defined, re-enables
- *     the builtins the loop uses, resets the traps (a DEBUG or RETURN trap
- *     may still fire in the loop's next few commands, never after the next
- *     PROMPT) and
- *     clears any attribute set on the loop's own variables, and opens
- *     its standard input, output and error on the terminal again.
  * The loop runs in the same shell as the commands: a command that changes
  * the shell itself (builtins such as enable, hash, export, declare, set,
  * shopt, alias, trap, exec, eval, source) can still change what later lines
@@ -65,7 +64,9 @@
  *   ESC ] 5379 ; h ; 1 BEL                               HELLO, version 1
  *   ESC ] 5379 ; p ; NONCE ; SEQ ; STATUS ; PWDHEX BEL   PROMPT
  *   ESC ] 5379 ; d ; NONCE ; SEQ ; NBYTES BEL            DISCARD
- * SEQ and STATUS are decimal, PWDHEX the directory's bytes in lower-case hex.
+ * SEQ (in both: the number of commands run so far), STATUS and NBYTES (the
+ * length of the discarded line) are decimal, PWDHEX the directory's bytes
+ * in lower-case hex.
  *
  * Ownership: results are malloc'd (caller frees) or appended to the caller's
  * buffer.  No I/O. */

@@ -212,7 +212,7 @@ say_refusal(struct px_strict *s, const struct strict_line *l)
 
 	if (l->verdict == POL_APPROVE)
 		snprintf(msg, sizeof(msg), "escort: this command needs an escort's approval (rule %s, line %d); "
-		    "escorts are not available on this proxy yet, so it was not run\r\n",
+		    "escorts cannot approve commands on this proxy yet, so it was not run\r\n",
 		    l->rule ? l->rule : "?", l->rule_line);
 	else if (l->rule != NULL)
 		snprintf(msg, sizeof(msg), "escort: denied by rule %s (line %d): %s\r\n", l->rule, l->rule_line,

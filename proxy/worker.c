@@ -14,7 +14,14 @@
 #include "proxy/daemon.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
+#include "proxy/registry.h"
 #include "proxy/worker.h"
+
+/* One queued escort action (px_worker_post). */
+struct px_worker_msg {
+	struct px_worker_msg *next;
+	struct px_reg_action a;
+};
 
 static int
 open_listener(const struct px_listen *l, char *err, size_t errlen)
@@ -109,10 +116,60 @@ stop_deadline(uv_timer_t *t)
 	}
 }
 
+void
+px_worker_post(void *ud, const struct px_reg_action *a)
+{
+	struct px_worker *w = ud;
+	struct px_worker_msg *m = calloc(1, sizeof(*m));
+
+	if (m == NULL) {
+		px_log(PX_LOG_ERR, a->id, "escort %s: %s not delivered: out of memory", a->escort,
+		    px_reg_verb_name(a->verb));
+		return;
+	}
+	m->a = *a;
+	pthread_mutex_lock(&w->mbox_mu);
+	*w->mbox_tail = m;
+	w->mbox_tail = &m->next;
+	pthread_mutex_unlock(&w->mbox_mu);
+	uv_async_send(&w->async);
+}
+
+/* Hands the queued escort actions to their sessions, in the order posted.
+ * A session that ended since is not found: its action is dropped. */
+static void
+drain_mbox(struct px_worker *w)
+{
+	struct px_worker_msg *m;
+
+	pthread_mutex_lock(&w->mbox_mu);
+	m = w->mbox;
+	w->mbox = NULL;
+	w->mbox_tail = &w->mbox;
+	pthread_mutex_unlock(&w->mbox_mu);
+	while (m != NULL) {
+		struct px_worker_msg *next = m->next;
+		struct px_conn *c;
+
+		for (c = w->conns; c != NULL; c = c->next)
+			if (c->state != CONN_DEAD && strcmp(c->id, m->a.id) == 0)
+				break;
+		if (c != NULL)
+			px__conn_escort_apply(c, &m->a);
+		else
+			px_log(PX_LOG_INFO, m->a.id, "escort %s: %s dropped: the session ended", m->a.escort,
+			    px_reg_verb_name(m->a.verb));
+		free(m);
+		m = next;
+	}
+}
+
 static void
 on_async(uv_async_t *h)
 {
 	struct px_worker *w = h->data;
+
+	drain_mbox(w);
 
 	if (__atomic_exchange_n(&w->req_reload, 0, __ATOMIC_ACQ_REL))
 		for (struct px_conn *c = w->conns, *n; c != NULL; c = n) {
@@ -151,6 +208,8 @@ px_worker_start(struct px_worker *w, struct px_daemon *d, int idx, char *err, si
 
 	memset(w, 0, sizeof(*w));
 	w->idx = idx;
+	pthread_mutex_init(&w->mbox_mu, NULL);
+	w->mbox_tail = &w->mbox;
 	w->d = d;
 	for (int i = 0; i < cfg->nlisten; i++) {
 		if ((w->lfd[i] = open_listener(&cfg->listen[i], err, errlen)) < 0) {
@@ -222,6 +281,12 @@ px_worker_join(struct px_worker *w)
 		px_conn_free(c);
 	}
 	uv_loop_close(&w->loop);
+	while (w->mbox != NULL) {
+		struct px_worker_msg *m = w->mbox;
+		w->mbox = m->next;
+		free(m);
+	}
+	pthread_mutex_destroy(&w->mbox_mu);
 	for (int i = 0; i < w->nlisten; i++)
 		close(w->lfd[i]);
 	ssh_bind_free(w->bind);

@@ -17,6 +17,8 @@
 
 struct px_daemon;
 struct px_conn;
+struct px_reg_action;
+struct px_worker_msg;
 
 struct px_worker {
 	int idx;
@@ -38,6 +40,9 @@ struct px_worker {
 	int stop_rounds;                /* stop_timer expiries so far */
 	unsigned seen_generation;       /* policy generation applied to live sessions */
 	int req_stop, req_reload;       /* set by other threads (atomics) */
+	pthread_mutex_t mbox_mu;        /* guards mbox: escort actions posted by
+	                                 * other threads for this worker's sessions */
+	struct px_worker_msg *mbox, **mbox_tail;
 };
 
 /* Opens the listening sockets and the ssh_bind, then starts the thread.
@@ -56,6 +61,12 @@ void px_worker_join(struct px_worker *w);
 /* Seconds a stopping worker lets its sessions close cleanly before it
  * abandons the ones left (their recordings are still closed). */
 #define PX_STOP_GRACE_MS 5000
+
+/* The registry's post function for this worker's sessions (registry.h,
+ * struct px_reg_owner, ud = the worker): queues a copy of a and wakes the
+ * worker, which hands it to the session on its own loop
+ * (px__conn_escort_apply).  Any thread. */
+void px_worker_post(void *ud, const struct px_reg_action *a);
 
 /* The worker alone links and unlinks connections in its lists; conn.c asks
  * it through these three calls. */

@@ -27,6 +27,7 @@ static const struct {
 	    "the proxy did not resume the session" },
 	[EV_END_RECORDER_SHUTDOWN] = { "recorder-shutdown",
 	    "escort-recorder was shutting down" },
+	[EV_END_ESCORT_KILL] = { "escort-kill", "an escort ended the session" },
 };
 
 const char *

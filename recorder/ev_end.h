@@ -24,6 +24,7 @@ enum ev_end_kind {
 	EV_END_PROXY_ERROR,	/* the proxy failed (out of memory, relay error) */
 	EV_END_PROXY_LOST,	/* written by the recorder: no resume within ResumeTimeout */
 	EV_END_RECORDER_SHUTDOWN, /* written by the recorder: it was stopped */
+	EV_END_ESCORT_KILL,	/* an escort ended the session (kill) */
 	EV_END_KIND_COUNT
 };
 

@@ -16,6 +16,7 @@
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
 #include "recorder/seal.h"
+#include "recorder/segment.h"
 #include "common/tlsl.h"
 #include "recorder/wire.h"
 
@@ -357,8 +358,8 @@ resume_disagrees(struct recd_conn *c, struct recd_sess *s,
 	if (r == REC_OK)
 		r = ev_fields_put_u64(&f, EVF_STORED_SEQ, stored);
 	if (r == REC_OK)
-		r = recd_sess_note(s, EV_MARKER, buf_ptr(&f), buf_len(&f), err,
-		    sizeof(err));
+		r = recd_sess_note(s, EV_MARKER, SEGF_RESUME_REFUSED,
+		    buf_ptr(&f), buf_len(&f), err, sizeof(err));
 	else
 		snprintf(err, sizeof(err), "%s", rec_strerror(r));
 	buf_free(&f);

@@ -530,6 +530,8 @@ recd_sess_durable(const struct recd_sess *s)
 	return s->durable_seq;
 }
 
+static void sess_appended(struct recd_sess *s, int sync);
+
 int
 recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
     uint32_t count, int sync, char *err, size_t errlen)
@@ -577,15 +579,22 @@ recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
 			s->pending_since = uv_now(s->d->loop);
 		s->pending += len;
 	}
+	sess_appended(s, sync);
+	return REC_OK;
+}
+
+/* After records were appended: flush (and sync) when asked or when enough
+ * is pending, else let the loop flush them soon. */
+static void
+sess_appended(struct recd_sess *s, int sync)
+{
 	if (sync || s->pending >= RECD_FLUSH_BYTES) {
 		if (sess_flush(s, sync) < 0)
-			return REC_OK;	/* broken: the connection was told */
-		if (sync && s->d->cfg.fsync == RECD_FSYNC_INTERVAL &&
-		    sync_start(s) < 0)
-			return REC_OK;	/* broken: the connection was told */
+			return;		/* broken: the connection was told */
+		if (sync && s->d->cfg.fsync == RECD_FSYNC_INTERVAL)
+			sync_start(s);	/* < 0: broken, the connection told */
 	} else
 		recd_kick(s->d);
-	return REC_OK;
 }
 
 size_t
@@ -755,18 +764,34 @@ recd_sess_close_all(struct recd *d)
 }
 
 int
-recd_sess_note(struct recd_sess *s, uint16_t type, const void *fields,
-    size_t len, char *err, size_t errlen)
+recd_sess_note(struct recd_sess *s, uint16_t type, uint16_t seg_flags,
+    const void *fields, size_t len, char *err, size_t errlen)
 {
 	struct buf b;
 	int r;
 
 	buf_init(&b, 0);
 	r = ev_encode_parts(&b, s->next_seq, s->last_t, type, 0, fields, len);
-	if (r == REC_OK)
+	if (r == REC_OK && seg_flags == 0)
 		r = recd_sess_data(s, buf_ptr(&b), buf_len(&b), 1, 1, err,
 		    errlen);
-	else
+	else if (r == REC_OK) {
+		/* a segment of its own, found by its flags */
+		if ((r = tw_append_alone(s->tw, buf_ptr(&b), buf_len(&b),
+		    seg_flags, NULL)) != REC_OK) {
+			errf(err, errlen, r, "cannot write: %s",
+			    rec_strerror(r));
+			buf_free(&b);
+			sess_break(s, r, "writing");
+			return r;
+		}
+		s->next_seq++;
+		s->ends = type == EV_END;
+		if (s->pending == 0)
+			s->pending_since = uv_now(s->d->loop);
+		s->pending += buf_len(&b);
+		sess_appended(s, 1);
+	} else
 		errf(err, errlen, r, "cannot encode the event: %s",
 		    rec_strerror(r));
 	buf_free(&b);

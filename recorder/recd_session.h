@@ -93,9 +93,12 @@ int	recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
 
 /* Appends an event the recorder itself writes (a MARKER about the session)
  * with the next seq and the last event's time, and makes it durable like a
- * DATA with the sync flag.  Returns REC_OK or recd_sess_data's errors. */
-int	recd_sess_note(struct recd_sess *s, uint16_t type, const void *fields,
-	    size_t len, char *err, size_t errlen);
+ * DATA with the sync flag.  seg_flags 0: with the records around it;
+ * else (SEGF_RESUME_REFUSED) in a DATA segment of its own carrying those
+ * flags (tw_append_alone).  Returns REC_OK or recd_sess_data's errors; a
+ * write error breaks the session (s is freed). */
+int	recd_sess_note(struct recd_sess *s, uint16_t type, uint16_t seg_flags,
+	    const void *fields, size_t len, char *err, size_t errlen);
 
 /* The sender asked to close: flush, write the signed FINAL record, send
  * CLOSED with the receipt, forget the session. */

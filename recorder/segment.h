@@ -38,7 +38,11 @@ enum seg_type {
 
 enum seg_flags {
 	SEGF_CHUNK_START = 1,	/* DATA: starts a new zstd frame */
-	SEGF_CHUNK_END = 2	/* DATA: the zstd frame ends in this segment */
+	SEGF_CHUNK_END = 2,	/* DATA: the zstd frame ends in this segment */
+	SEGF_RESUME_REFUSED = 4	/* DATA: a frame of its own holding the
+				   recorder's MARKER of a refused resume
+				   (ACKED_SEQ, STORED_SEQ): readers learn of
+				   it without decoding the session */
 };
 
 struct seg {

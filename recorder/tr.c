@@ -309,6 +309,8 @@ tr_summarize(struct tr *r, struct tr_summary *s)
 		}
 		s->segments++;
 		s->size = sf.off;
+		if (g.type == SEG_DATA && (g.flags & SEGF_RESUME_REFUSED))
+			s->resumes_refused++;
 		if (g.type == SEG_DATA && g.len >= SEG_DATA_PREFIX &&
 		    segf_pread(r->fd, p, SEG_DATA_PREFIX, off + SEG_HDR_LEN) == REC_OK) {
 			if (buf_ld32(p + 40) > 0) {

@@ -97,6 +97,19 @@ int tw_reopen(const char *store, const char *id,
 int tw_append(struct tw *w, const uint8_t *p, size_t n);
 
 /*
+ * Writes whole event records p[0..n) (validated as by tw_append) as one
+ * DATA segment of its own that also carries flags (SEGF_RESUME_REFUSED;
+ * other bits are ignored): the open frame is ended first (tw_flush, any
+ * pending records in their own segment), then the records make a frame of
+ * their own, CHUNK_START and CHUNK_END, so that a reader finds them by the
+ * segment header and decodes that segment alone.  Written like tw_flush
+ * (a CHECKPOINT when due; not signed, not synced).  Fills *st (may be
+ * NULL).  Returns tw_append's or tw_flush's errors.
+ */
+int tw_append_alone(struct tw *w, const uint8_t *p, size_t n, uint16_t flags,
+    struct tw_state *st);
+
+/*
  * Writes one DATA segment with everything appended since the last flush
  * (a zstd flush boundary, or the frame end when the chunk is full or old),
  * plus a CHECKPOINT when one is due, in one write(2).  Nothing pending and
@@ -247,6 +260,9 @@ struct tr_summary {
 	int finished;
 	int recovered;		/* RECOVERY segments present */
 	int damaged;		/* the scan stopped at an invalid segment */
+	uint32_t resumes_refused; /* DATA segments flagged RESUME_REFUSED:
+				   resumes the recorder refused (its MARKER;
+				   not counted for recorders before the flag) */
 };
 int tr_summarize(struct tr *r, struct tr_summary *s);
 

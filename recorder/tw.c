@@ -43,6 +43,7 @@ struct tw {
 	size_t pend_raw;
 	int frame_open;
 	int frame_new;			/* next DATA segment starts the frame */
+	uint16_t seg_flags;		/* more flags of the next DATA segment */
 	size_t frame_raw;
 	uint64_t frame_ns;		/* monotonic time the frame began */
 	uint64_t unsigned_ns;		/* when the oldest unsigned data was written, 0: none */
@@ -519,6 +520,7 @@ tw_put_data(struct tw *w, int end)
 		flags |= SEGF_CHUNK_START;
 	if (end)
 		flags |= SEGF_CHUNK_END;
+	flags |= w->seg_flags;
 	if (w->pend_raw == 0) {
 		w->pend.first_seq = w->pend.last_seq = w->last_seq;
 		w->pend.first_t_ns = w->pend.last_t_ns = w->last_t;
@@ -593,6 +595,39 @@ tw_flush(struct tw *w, struct tw_state *st)
 	if (r == REC_OK && rc.cp.kind == SEAL_CHECKPOINT)
 		r = tw_journal(w, JOURNAL_CHECKPOINT, &rc);
 	tw_get_state(w, st);
+	return r;
+}
+
+/* tw_flush, ending the open frame. */
+static int
+tw_flush_end(struct tw *w, struct tw_state *st)
+{
+	struct seal_receipt rc;
+	int r;
+
+	rc.cp.kind = 0;
+	r = tw_write(w, 1, 0, 0, &rc);
+	if (r == REC_OK && rc.cp.kind == SEAL_CHECKPOINT)
+		r = tw_journal(w, JOURNAL_CHECKPOINT, &rc);
+	tw_get_state(w, st);
+	return r;
+}
+
+int
+tw_append_alone(struct tw *w, const uint8_t *p, size_t n, uint16_t flags,
+    struct tw_state *st)
+{
+	int r;
+
+	if (w->failed)
+		return REC_ESTATE;
+	if (w->frame_open && (r = tw_flush_end(w, st)) != REC_OK)
+		return r;
+	if ((r = tw_append(w, p, n)) != REC_OK)
+		return r;
+	w->seg_flags = flags & SEGF_RESUME_REFUSED;
+	r = tw_flush_end(w, st);
+	w->seg_flags = 0;
 	return r;
 }
 

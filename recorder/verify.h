@@ -31,6 +31,10 @@ enum verify_flags {
 				   the entries after the head; the other heads
 				   are checked against the journal, and their
 				   signatures only when they contradict it.
+				   In a session file, only the last seal's
+				   signature is checked, when it verifies (it
+				   signs the chain over the earlier ones; else
+				   every one is, in order: verify_file.c).
 				   Equally strong: escort-transcript(5), WHAT
 				   VERIFICATION PROVES */
 };
@@ -63,9 +67,12 @@ struct verify_file_result {
 	uint64_t signed_end;		/* end of the last CHECKPOINT/FINAL */
 	int tail_torn;			/* file ends in an incomplete or
 					   unreadable last segment */
-	/* With VERIFY_DEEP only (the events are decoded): resumes the
-	 * recorder refused, recorded as its MARKER with ACKED_SEQ and
-	 * STORED_SEQ (escort-transcript(5)); the fields of the last one. */
+	/* Resumes the recorder refused, recorded as its MARKER with
+	 * ACKED_SEQ and STORED_SEQ (escort-transcript(5)); the fields of the
+	 * last one.  Found by the DATA segments flagged RESUME_REFUSED
+	 * (decoded alone); with VERIFY_DEEP, every event is decoded and such
+	 * a MARKER counts wherever it is (also as older recorders wrote it,
+	 * among other records, without the flag). */
 	uint32_t resumes_refused;
 	uint64_t refused_acked;
 	uint64_t refused_stored;

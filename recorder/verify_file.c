@@ -14,6 +14,14 @@
 #include "recorder/verify.h"
 #include "recorder/verify_internal.h"
 
+/* A seal whose signature check waits for the end of the file (readers:
+ * see vf_seals_check). */
+struct vf_seal {
+	struct seal_receipt rc;
+	uint32_t index;
+	uint64_t off;
+};
+
 struct vf {
 	struct verify_file_result *res;
 	const struct seal_verifier *v;
@@ -22,6 +30,8 @@ struct vf {
 	struct buf raw;
 	int frame_open;
 	size_t segcap;
+	struct vf_seal *seals;		/* VERIFY_READER: deferred checks */
+	size_t nseals, sealcap;
 };
 
 static void
@@ -57,6 +67,71 @@ vf_head(struct vf *f, const struct seg *s, const char *expect_id)
 	return REC_OK;
 }
 
+/* Notes a seal for vf_seals_check and takes its times as vf_seal does. */
+static int
+vf_seal_defer(struct vf *f, const struct seal_receipt *rc, uint32_t index,
+    uint64_t off)
+{
+	struct verify_file_result *res = f->res;
+	struct vf_seal *ns;
+
+	if (f->nseals == f->sealcap) {
+		f->sealcap = f->sealcap ? f->sealcap * 2 : 64;
+		if ((ns = realloc(f->seals, f->sealcap * sizeof(*ns))) == NULL)
+			return REC_ENOMEM;
+		f->seals = ns;
+	}
+	ns = &f->seals[f->nseals++];
+	ns->rc = *rc;
+	ns->index = index;
+	ns->off = off;
+	res->last_wall_ns = rc->cp.wall_ns;
+	if (rc->cp.kind == SEAL_FINAL) {
+		res->finished = 1;
+		res->end_wall_ns = rc->cp.wall_ns;
+	}
+	return REC_OK;
+}
+
+/*
+ * The signature checks of a reader (VERIFY_READER), once the file is read:
+ * the last seal's signature only, when it verifies.  It signs the chain
+ * head over every byte before it, every earlier seal's signature included,
+ * and the chain and every seal's fields were checked as the file was read:
+ * an earlier signature that did not verify would be bytes the key holder
+ * signed over, which the recorder never does (it checks every signature
+ * before it signs after a recovery).  When the last one does not verify,
+ * every seal is checked in order and the first that fails is the problem,
+ * as without VERIFY_READER (it comes before any problem found later in the
+ * file).  Returns REC_OK or REC_ENOMEM.
+ */
+static int
+vf_seals_check(struct vf *f)
+{
+	size_t i;
+	int r;
+
+	if (f->nseals == 0)
+		return REC_OK;
+	r = seal_receipt_verify(f->v, &f->seals[f->nseals - 1].rc);
+	if (r == REC_ENOMEM)
+		return r;
+	if (r == REC_OK)
+		return REC_OK;
+	for (i = 0; i < f->nseals; i++) {
+		r = seal_receipt_verify(f->v, &f->seals[i].rc);
+		if (r == REC_ENOMEM)
+			return r;
+		if (r != REC_OK)
+			break;
+	}
+	if (i == f->nseals)
+		i = f->nseals - 1;	/* fails alone, passes in order: never */
+	vf_fail(f, REC_ESIG, f->seals[i].index, f->seals[i].off,
+	    "checkpoint signature does not verify");
+	return REC_OK;
+}
+
 static int
 vf_seal(struct vf *f, const struct seg *s, uint64_t off,
     const uint8_t head_before[SEAL_HASH_LEN])
@@ -87,6 +162,8 @@ vf_seal(struct vf *f, const struct seg *s, uint64_t off,
 			    "checkpoint signed by another key");
 			return REC_ESIG;
 		}
+		if (f->flags & VERIFY_READER)
+			return vf_seal_defer(f, &rc, s->index, off);
 		buf_init(&m, 0);
 		r = seal_checkpoint_message(&rc.cp, &m);
 		if (r == REC_OK)
@@ -186,11 +263,45 @@ bad:
 	return REC_EZSTD;
 }
 
+/* Without VERIFY_DEEP: a DATA segment flagged RESUME_REFUSED is a frame of
+ * its own; it is decoded alone (with a context of its own: the rest of the
+ * file is not decoded) and its MARKERs noted.  Returns REC_OK, REC_ENOMEM,
+ * or a problem (vf_fail) when it is not such a segment. */
+static int
+vf_refused_alone(struct vf *f, const struct seg *s, uint64_t off,
+    const struct seg_data *d)
+{
+	uint32_t before = f->res->resumes_refused;
+	int r;
+
+	if ((s->flags & (SEGF_CHUNK_START | SEGF_CHUNK_END)) !=
+	    (SEGF_CHUNK_START | SEGF_CHUNK_END) || d->raw_len == 0) {
+		vf_fail(f, REC_EFORMAT, s->index, off, "a segment flagged "
+		    "resume-refused is not a frame of its own");
+		return REC_EFORMAT;
+	}
+	if ((f->dz = ZSTD_createDCtx()) == NULL)
+		return REC_ENOMEM;
+	ZSTD_DCtx_setParameter(f->dz, ZSTD_d_windowLogMax, SEG_WINDOW_LOG_MAX);
+	r = vf_deep(f, s, off, d);
+	ZSTD_freeDCtx(f->dz);
+	f->dz = NULL;
+	if (r != REC_OK)
+		return r;
+	if (f->res->resumes_refused == before) {
+		vf_fail(f, REC_EFORMAT, s->index, off, "a segment flagged "
+		    "resume-refused holds no marker of a refused resume");
+		return REC_EFORMAT;
+	}
+	return REC_OK;
+}
+
 static int
 vf_data(struct vf *f, const struct seg *s, uint64_t off)
 {
 	struct verify_file_result *res = f->res;
 	struct seg_data d;
+	int r;
 
 	if (seg_data_get(s, &d) != REC_OK) {
 		vf_fail(f, REC_EFORMAT, s->index, off, "malformed data segment");
@@ -218,7 +329,10 @@ vf_data(struct vf *f, const struct seg *s, uint64_t off)
 		return REC_EFORMAT;
 	}
 	if (f->dz != NULL && vf_deep(f, s, off, &d) != REC_OK)
-		return res->err;
+		return res->err != REC_OK ? res->err : REC_ENOMEM;
+	if (f->dz == NULL && (s->flags & SEGF_RESUME_REFUSED) &&
+	    (r = vf_refused_alone(f, s, off, &d)) != REC_OK)
+		return r;
 	if (s->flags & SEGF_CHUNK_END)
 		f->frame_open = 0;
 	if (d.raw_len > 0) {
@@ -367,6 +481,10 @@ verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
 			r = vf_recovery(&f, &s, off);
 			break;
 		}
+		if (s.type != SEG_HEAD && r == REC_ENOMEM) {
+			ret = r;
+			break;
+		}
 		if (s.type != SEG_HEAD && r != REC_OK)
 			break;
 		memcpy(res->head, before, SEAL_HASH_LEN);
@@ -380,6 +498,9 @@ verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
 			res->signed_end = res->valid_end;
 	}
 out:
+	if (ret == REC_OK)
+		ret = vf_seals_check(&f);
+	free(f.seals);
 	segf_free(&sf);
 	buf_free(&f.raw);
 	ZSTD_freeDCtx(f.dz);

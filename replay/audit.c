@@ -19,6 +19,7 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
+#include "replay/audit_html.h"
 #include "replay/cmdlog.h"
 #include "replay/replay.h"
 #include "replay/xfers.h"
@@ -418,6 +419,7 @@ replay_audit(const char *store, int argc, char **argv)
 		{ "attr", required_argument, NULL, 'a' },
 		{ "since", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "html", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *user = NULL, *attr = NULL;
@@ -427,12 +429,15 @@ replay_audit(const char *store, int argc, char **argv)
 	size_t n, i, k = 0;
 	char **ids;
 	struct tr *r;
-	int c, x, status = 0, json = 0, *err = NULL;
+	int c, x, status = 0, json = 0, html = 0, *err = NULL;
 
 	while ((c = getopt_long(argc, argv, "u:a:s:j", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
+			break;
+		case 'H':
+			html = 1;
 			break;
 		case 'u':
 			user = optarg;
@@ -452,8 +457,10 @@ replay_audit(const char *store, int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (json && html))
 		goto usage;
+	if (html)
+		return replay_audit_html(store, user, attr, since);
 	if (replay_session_ids(store, &ids, &n) != 0) {
 		replay_err("audit: %s/%s: %s", store, TR_SESSIONS_DIR,
 		    strerror(errno));
@@ -512,6 +519,6 @@ replay_audit(const char *store, int argc, char **argv)
 	return status;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] audit [--user U] "
-	    "[--attr K=V] [--since TIME] [--json]\n");
+	    "[--attr K=V] [--since TIME] [--json|--html]\n");
 	return 2;
 }

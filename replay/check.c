@@ -115,28 +115,65 @@ check_load_key(const char *path, const char *src)
 	return 0;
 }
 
+/* replay_key_give's key. */
+static const char *check_key_given;
+
+void
+replay_key_give(const char *key)
+{
+	check_key_given = key;
+}
+
+int
+replay_key_find(const char *store, const char *cmd, const char *key,
+    char *buf, size_t bufsz, const char **path, const char **src)
+{
+	const char *env = getenv("ESCORT_KEY");
+
+	if (key == NULL)
+		key = check_key_given;
+
+	*path = buf;
+	*src = "";
+	if (key != NULL) {
+		*path = key;
+		*src = "--key";
+		return 0;
+	}
+	if (env != NULL && *env != '\0') {
+		*path = env;
+		*src = "ESCORT_KEY";
+		return 0;
+	}
+	snprintf(buf, bufsz, "%s/%s", store, REPLAY_STORE_KEY);
+	if (access(buf, F_OK) == 0) {
+		*src = "the store's key";
+		return 0;
+	}
+	if (errno != ENOENT) {
+		replay_err("%s: public key %s: %s", cmd, buf, strerror(errno));
+		return 2;
+	}
+	return 1;
+}
+
 int
 replay_check_init(const char *store, const char *cmd, const char *key,
     int no_verify)
 {
-	char path[4096];
-	const char *env = getenv("ESCORT_KEY");
+	char buf[4096];
+	const char *path, *src;
+	int x;
 
 	check.cmd = cmd;
 	check.no_verify = no_verify;
 	if (no_verify)
 		return 0;
-	if (key != NULL)
-		return check_load_key(key, "--key");
-	if (env != NULL && *env != '\0')
-		return check_load_key(env, "ESCORT_KEY");
-	snprintf(path, sizeof(path), "%s/%s", store, REPLAY_STORE_KEY);
-	if (access(path, F_OK) == 0)
-		return check_load_key(path, "the store's key");
-	if (errno != ENOENT) {
-		replay_err("%s: public key %s: %s", cmd, path, strerror(errno));
+	if ((x = replay_key_find(store, cmd, key, buf, sizeof(buf), &path,
+	    &src)) == 0)
+		return check_load_key(path, src);
+	if (x == 2)
 		return 2;
-	}
 	replay_err("%s: no public key (--key, ESCORT_KEY or %s): checking hash "
 	    "chains and CRCs only, signatures NOT checked", cmd, path);
 	return 0;

@@ -1,4 +1,5 @@
-/* export.c: "escort-replay export ID --format asciicast|json|text". */
+/* export.c: "escort-replay export ID --format asciicast|json|text|html"
+ * (html: export_html.h). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,9 +8,10 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
+#include "replay/export_html.h"
 #include "replay/replay.h"
 
-enum replay_fmt { FMT_ASCIICAST, FMT_JSON, FMT_TEXT };
+enum replay_fmt { FMT_ASCIICAST, FMT_JSON, FMT_TEXT, FMT_HTML };
 
 /* Field tags and how their values are written in JSON. */
 enum replay_fkind { FK_STR, FK_U64, FK_HEX, FK_B64 };
@@ -206,13 +208,26 @@ replay_export(const char *store, int argc, char **argv)
 			fmt = FMT_JSON;
 		else if (strcmp(optarg, "text") == 0)
 			fmt = FMT_TEXT;
-		else
-			goto usage;
+		else if (strcmp(optarg, "html") == 0)
+			fmt = FMT_HTML;
+		else {
+			replay_err("export: unknown format \"%s\" (asciicast, json, "
+			    "text, html)", optarg);
+			return 2;
+		}
 	}
 	if (argc - optind != 1 || !have_fmt)
 		goto usage;
 	if ((x = replay_open(store, "export", argv[optind], &r)) != 0)
 		return x;
+	if (fmt == FMT_HTML) {
+		x = replay_export_html(stdout, r, argv[optind]);
+		if (x < 0)
+			replay_err("export: %s: %s at offset %llu", argv[optind],
+			    rec_strerror(x), (unsigned long long)tr_error_offset(r));
+		tr_free(r);
+		return x < 0 ? replay_rec_status(x) : 0;
+	}
 	if (fmt == FMT_ASCIICAST) {
 		replay_first_size(r, &cols, &rows, term, sizeof(term));
 		printf("{\"version\":2,\"width\":%" PRIu64 ",\"height\":%" PRIu64
@@ -253,6 +268,6 @@ replay_export(const char *store, int argc, char **argv)
 	return x < 0 ? replay_rec_status(x) : 0;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] export ID "
-	    "--format asciicast|json|text\n");
+	    "--format asciicast|json|text|html\n");
 	return 2;
 }

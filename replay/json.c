@@ -7,9 +7,8 @@
 
 #include "replay/replay.h"
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
-static size_t
-utf8_len(const uint8_t *p, size_t n)
+size_t
+replay_utf8_len(const uint8_t *p, size_t n)
 {
 	size_t len, i;
 	uint32_t cp;
@@ -61,7 +60,7 @@ replay_json_bytes(FILE *f, const uint8_t *p, size_t n)
 		} else if (p[i] < 0x20 || p[i] == 0x7f) {
 			fprintf(f, "\\u%04x", p[i]);
 			i++;
-		} else if ((l = utf8_len(p + i, n - i)) == 0) {
+		} else if ((l = replay_utf8_len(p + i, n - i)) == 0) {
 			fputs("\\ufffd", f);	/* not UTF-8: replacement */
 			i++;
 		} else {

@@ -1,5 +1,6 @@
 /* list.c: "escort-replay list": one line (or JSON object) per session,
- * with its status (closed, live, damaged, unreadable), the verdict of verification
+ * with its status (closed, live, resume-refused, damaged, unreadable), the
+ * verdict of verification
  * (ok, chain-only, FAILED, skipped) and how it ended (the END event's kind:
  * normal, client-lost, target-lost, ..., or open / no-end; replay_end_label). */
 #include <errno.h>
@@ -19,6 +20,7 @@ struct replay_row {
 	char user[128], target[128], login[128];
 	uint64_t start, end;
 	uint64_t size, events;
+	uint32_t resumes_refused;	/* the recorder's MARKERs (flagged) */
 	const char *status;
 	const char *verify;
 	char problem[320];	/* why it does not verify or cannot be read */
@@ -68,8 +70,11 @@ replay_row_load(const char *store, const char *id, struct replay_row *row)
 		row->end = s.end_wall_ns;
 		row->size = s.size;
 		row->events = s.last_seq;
-		row->status = s.damaged ? "damaged" : s.finished ? "closed" :
-		    "live";
+		row->resumes_refused = s.resumes_refused;
+		/* a refused resume outranks closed/live: acknowledged events
+		 * are missing (the end column still says how it ended) */
+		row->status = s.damaged ? "damaged" : s.resumes_refused > 0 ?
+		    "resume-refused" : s.finished ? "closed" : "live";
 		if (!s.damaged)
 			row->ended_known = replay_end_read(r, s.last_seq,
 			    s.finished, &row->ended) == REC_OK;
@@ -114,8 +119,8 @@ replay_row_print(const struct replay_row *row, int json)
 	else
 		printf("null");
 	printf(",\"status\":\"%s\",\"verify\":\"%s\",\"events\":%" PRIu64
-	    ",\"size\":%" PRIu64, row->status, row->verify, row->events,
-	    row->size);
+	    ",\"size\":%" PRIu64 ",\"resumes_refused\":%" PRIu32, row->status,
+	    row->verify, row->events, row->size, row->resumes_refused);
 	printf(",\"ended\":");
 	if (row->ended_known)
 		printf("\"%s\"", replay_end_label(&row->ended));

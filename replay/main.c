@@ -16,17 +16,17 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "list", "list [--user U] [--target T] [--since TIME] [--until TIME] [--json]",
 	    replay_list, RD },
 	{ "cat", "cat ID", replay_cat, RD },
-	{ "verify", "verify (ID... | --all) --key PUBLIC.pem [--anchor FILE] [--deep] [--quiet]",
-	    replay_verify, REPLAY_STORE },
+	{ "verify", "verify (ID... | --all) [--key PUBLIC.pem] [--anchor FILE] [--deep] [--quiet]",
+	    replay_verify, REPLAY_STORE | REPLAY_KEY },
 	{ "commands", "commands [ID] [--user U] [--json]", replay_commands, RD },
 	{ "play", "play ID [--speed X] [--max-wait S] [--command N]", replay_play, RD },
 	{ "follow", "follow ID", replay_follow, RD },
 	{ "screen", "screen ID (--at SECONDS | --command N)", replay_screen, RD },
-	{ "search", "search EXPRESSION", replay_search, RD },
+	{ "search", "search [--json] [--matches N] EXPRESSION", replay_search, RD },
 	{ "files", "files [ID] [--json]", replay_files, RD },
 	{ "extract", "extract ID N", replay_extract, RD },
-	{ "export", "export ID --format asciicast|json|text", replay_export, RD },
-	{ "audit", "audit [--user U] [--attr K=V] [--since TIME] [--json]", replay_audit, RD },
+	{ "export", "export ID --format asciicast|json|text|html", replay_export, RD },
+	{ "audit", "audit [--user U] [--attr K=V] [--since TIME] [--json|--html]", replay_audit, RD },
 	{ "anchor", "anchor [--key PUBLIC.pem] [--proof-from SIZE]", replay_anchor, REPLAY_STORE },
 };
 
@@ -54,7 +54,8 @@ usage(FILE *f)
 	fprintf(f, "\nThe store is --store DIR, else $ESCORT_STORE, else %s.\n"
 	    "Every command but verify also takes [--key PUBLIC.pem] [--no-verify]:\n"
 	    "it verifies what it shows with the key from --key, else $ESCORT_KEY,\n"
-	    "else STORE/%s.  See escort-replay(1).\n", REPLAY_DEFAULT_STORE,
+	    "else STORE/%s; verify finds its key the same way.\n"
+	    "See escort-replay(1).\n", REPLAY_DEFAULT_STORE,
 	    REPLAY_STORE_KEY);
 }
 
@@ -69,19 +70,19 @@ struct replay_opts {
 
 static const struct {
 	const char *name;
-	int reads;	/* only for reading commands (REPLAY_READS) */
+	int only;	/* only for commands with one of these flags (0: all) */
 	size_t off;	/* of the const char * value, or of the int switch */
 	int is_switch;
 } replay_takes[] = {
 	{ "store", 0, offsetof(struct replay_opts, store), 0 },
-	{ "key", 1, offsetof(struct replay_opts, key), 0 },
-	{ "no-verify", 1, offsetof(struct replay_opts, no_verify), 1 },
+	{ "key", REPLAY_READS | REPLAY_KEY, offsetof(struct replay_opts, key), 0 },
+	{ "no-verify", REPLAY_READS, offsetof(struct replay_opts, no_verify), 1 },
 };
 
 /* Matches argv[*i] against the option table; stores its value.  Returns
  * 1 (taken), 0 (not one of them), or -1 (value missing: *bad names it). */
 static int
-take_one(int *i, int argc, char **argv, int reads, struct replay_opts *o,
+take_one(int *i, int argc, char **argv, int flags, struct replay_opts *o,
     const char **bad)
 {
 	const char *a = argv[*i], *name;
@@ -90,7 +91,7 @@ take_one(int *i, int argc, char **argv, int reads, struct replay_opts *o,
 	if (strncmp(a, "--", 2) != 0)
 		return 0;
 	for (k = 0; k < sizeof(replay_takes) / sizeof(replay_takes[0]); k++) {
-		if (replay_takes[k].reads && !reads)
+		if (replay_takes[k].only && !(replay_takes[k].only & flags))
 			continue;
 		name = replay_takes[k].name;
 		n = strlen(name);
@@ -120,11 +121,12 @@ take_one(int *i, int argc, char **argv, int reads, struct replay_opts *o,
 	return 0;
 }
 
-/* Takes main's options (--store, and for readers --key and --no-verify)
- * out of a command's arguments, so they may also follow the command.
- * Stops at "--".  Returns 0, or -1 when a value is missing (*bad). */
+/* Takes main's options (--store, for readers --key and --no-verify, for
+ * REPLAY_KEY commands --key) out of a command's arguments, so they may
+ * also follow the command.  Stops at "--".  Returns 0, or -1 when a value
+ * is missing (*bad). */
 static int
-take_options(int *argc, char **argv, int reads, struct replay_opts *o,
+take_options(int *argc, char **argv, int flags, struct replay_opts *o,
     const char **bad)
 {
 	int i = 1, out = 1, t;
@@ -132,7 +134,7 @@ take_options(int *argc, char **argv, int reads, struct replay_opts *o,
 	for (; i < *argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
-		if ((t = take_one(&i, *argc, argv, reads, o, bad)) < 0)
+		if ((t = take_one(&i, *argc, argv, flags, o, bad)) < 0)
 			return -1;
 		if (t == 0)
 			argv[out++] = argv[i];
@@ -153,17 +155,18 @@ run_command(const struct replay_cmd *c, int argc, char **argv,
 	const char *bad = NULL;
 	int x;
 
-	if (take_options(&argc, argv, (c->flags & REPLAY_READS) != 0, o,
-	    &bad) != 0) {
+	if (take_options(&argc, argv, c->flags, o, &bad) != 0) {
 		replay_err("--%s needs a %s", bad, strcmp(bad, "store") == 0 ?
 		    "directory" : "file");
 		return 2;
 	}
-	if (!(c->flags & REPLAY_READS) && (o->key != NULL || o->no_verify)) {
+	if ((!(c->flags & (REPLAY_READS | REPLAY_KEY)) && o->key != NULL) ||
+	    (!(c->flags & REPLAY_READS) && o->no_verify)) {
 		replay_err("%s: --key and --no-verify before the command are for the "
 		    "reading commands (see --help)", c->name);
 		return 2;
 	}
+	replay_key_give(o->key);
 	if ((c->flags & REPLAY_STORE) && (x = replay_store_check(o->store,
 	    c->name)) != 0)
 		return x;

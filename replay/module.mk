@@ -8,3 +8,5 @@ REPLAY_SRC := $(wildcard replay/*.c)
 $(eval $(call program,escort-replay,$(patsubst %.c,$(BUILD)/obj/%.o,$(REPLAY_SRC)) $(XFER_LIB) $(POL_LIB) $(TRANSCRIPT_LIB) $(COMMON_LIB)))
 $(foreach t,$(basename $(notdir $(wildcard tests/unit/test_replay_*.c))),\
   $(eval $(call unit_test,$(t),$(TRANSCRIPT_LIB) $(COMMON_LIB))))
+# Unit tests of replay's own pure modules link them too.
+$(BUILD)/tests/test_replay_search_text: $(BUILD)/obj/replay/search_text.o

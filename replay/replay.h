@@ -18,8 +18,10 @@
 /* What main() prepares before a command runs. */
 enum replay_cmd_flags {
 	REPLAY_STORE = 1,	/* the store must exist: else exit 2 */
-	REPLAY_READS = 2	/* a reader: takes --key and --no-verify, and
+	REPLAY_READS = 2,	/* a reader: takes --key and --no-verify, and
 				   verifies what it shows (check.c) */
+	REPLAY_KEY = 4		/* takes --key anywhere, as readers do, and
+				   finds its key with replay_key_find */
 };
 
 struct replay_cmd {
@@ -81,9 +83,24 @@ int replay_rec_status(int rec);
 int replay_store_check(const char *store, const char *cmd);
 
 /*
+ * Finds the public key a command verifies with, the same way for every
+ * command: key (--key), else the file named by $ESCORT_KEY, else
+ * STORE/public-key.pem when it exists.  Returns 0 with *path (key, the
+ * environment's value, or buf) and *src naming where it came from
+ * ("--key", "ESCORT_KEY", "the store's key"); 1 when there is none (*path
+ * is then buf, the store's key path looked for); 2 after printing why that
+ * path cannot be checked (prefixed by cmd).
+ */
+int replay_key_find(const char *store, const char *cmd, const char *key,
+    char *buf, size_t bufsz, const char **path, const char **src);
+
+/* The --key that main() took out of a REPLAY_KEY command's arguments
+ * (NULL: none), which replay_key_find uses when given no key. */
+void replay_key_give(const char *key);
+
+/*
  * Prepares the verification of command cmd (a static string): the public
- * key is key (--key), else the file named by $ESCORT_KEY, else
- * STORE/public-key.pem when present; without any, prints a one-line
+ * key as replay_key_find finds it; without any, prints a one-line
  * warning that signatures are not checked (chains and CRCs still are).
  * no_verify turns every check off.  Returns 0, or 2 after printing why the
  * key could not be loaded.  Release with replay_check_end.
@@ -199,6 +216,10 @@ void replay_json_str(FILE *f, const char *s);
 /* Writes p[0..n) as a JSON string: valid UTF-8 kept, control characters
  * escaped, bytes that are not UTF-8 as U+FFFD (lossy: see base64). */
 void replay_json_bytes(FILE *f, const uint8_t *p, size_t n);
+
+/* Length of the valid UTF-8 sequence at p[0..n) (1..4; 1 for ASCII), or
+ * 0 when it is not one. */
+size_t replay_utf8_len(const uint8_t *p, size_t n);
 
 /* Writes p[0..n) base64-encoded as a JSON string (lossless). */
 void replay_json_base64(FILE *f, const uint8_t *p, size_t n);

@@ -1,14 +1,20 @@
 /*
- * search.c: "escort-replay search EXPRESSION": the sessions matching an
- * expression of predicates:
+ * search.c: "escort-replay search [--json] [--matches N] EXPRESSION": the
+ * sessions matching an expression of predicates, with where each matched:
  *
  *   expr  = term { "or" term }
  *   term  = unary { ["and"] unary }
  *   unary = ("not" | "!") unary | "(" expr ")" | KEY VALUE
  *   KEY   = user | target | login | attr (K=V) | command (glob, any
  *           decision) | verdict (allow|deny|approve, any decision) |
- *           output (text in the output, within one event) | since | until
- *           (TIME, on the start)
+ *           mode (strict|observe|exec, any decision) | input (text in a
+ *           line as typed) | output (text in the output, ANSI stripped)
+ *           | since | until (TIME, on the start)
+ *
+ * input and output match across event boundaries (search_text.h).  The
+ * matches of command, input and output predicates that do not stand under
+ * a "not" are listed, up to N per session in time order (default 1): one
+ * line (or JSON object) each, the session's columns then the place.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,20 +28,27 @@
 #include "recorder/transcript.h"
 #include "replay/cmdlog.h"
 #include "replay/replay.h"
+#include "replay/search_text.h"
 
 enum sx_op { SX_OR, SX_AND, SX_NOT, SX_PRED };
 enum sx_key { K_USER, K_TARGET, K_LOGIN, K_ATTR, K_COMMAND, K_VERDICT,
-	K_OUTPUT, K_SINCE, K_UNTIL, K_MODE };
+	K_OUTPUT, K_SINCE, K_UNTIL, K_MODE, K_INPUT };
 static const char *const sx_keys[] = { "user", "target", "login", "attr",
-	"command", "verdict", "output", "since", "until", "mode" };
+	"command", "verdict", "output", "since", "until", "mode", "input" };
+
+#define SX_MATCHES_MAX 1000	/* --matches at most */
 
 struct sx {
 	enum sx_op op;
 	enum sx_key key;
 	const char *value;
 	uint64_t time;
-	int hit;		/* K_COMMAND/K_VERDICT/K_MODE/K_OUTPUT: seen in
-				   the session */
+	int hit;		/* K_COMMAND/K_VERDICT/K_MODE/K_OUTPUT/K_INPUT:
+				   seen in the session */
+	int report;		/* K_COMMAND/K_OUTPUT/K_INPUT not under "not":
+				   its matches are listed */
+	size_t nhits;		/* matches listed in the session */
+	struct search_text_pat *pat;	/* K_INPUT/K_OUTPUT */
 	struct sx *l, *r;
 };
 
@@ -102,7 +115,7 @@ sx_unary(struct sx_parser *p)
 			break;
 	if (k == sizeof(sx_keys) / sizeof(sx_keys[0])) {
 		p->err = "unknown predicate (user, target, login, attr, command, "
-		    "verdict, mode, output, since, until)";
+		    "verdict, mode, input, output, since, until)";
 		return NULL;
 	}
 	if ((x = sx_node(p, SX_PRED)) == NULL)
@@ -116,6 +129,11 @@ sx_unary(struct sx_parser *p)
 	if ((x->key == K_SINCE || x->key == K_UNTIL) &&
 	    replay_parse_time(x->value, &x->time) != 0) {
 		p->err = "bad time (YYYY-MM-DD[THH:MM[:SS]] UTC or @SECONDS)";
+		return NULL;
+	}
+	if ((x->key == K_INPUT || x->key == K_OUTPUT) && (x->value[0] == '\0' ||
+	    strlen(x->value) > SEARCH_TEXT_PAT_MAX)) {
+		p->err = "input and output want a text of 1 to 256 bytes";
 		return NULL;
 	}
 	return x;
@@ -214,33 +232,259 @@ sx_eval(const struct sx *x, const struct sx_facts *f)
 	}
 }
 
-/* Marks the event predicates that e satisfies. */
+/* Marks the positive predicates under x (report), each below an even
+ * number of "not". */
 static void
-sx_scan(struct sx_parser *p, const struct ev *e)
+sx_polarity(struct sx *x, int positive)
+{
+	if (x->op == SX_NOT) {
+		sx_polarity(x->l, !positive);
+	} else if (x->op != SX_PRED) {
+		sx_polarity(x->l, positive);
+		sx_polarity(x->r, positive);
+	} else {
+		x->report = positive && (x->key == K_COMMAND ||
+		    x->key == K_INPUT || x->key == K_OUTPUT);
+	}
+}
+
+/* One match to list. */
+struct sx_hit {
+	uint64_t t_ns;
+	uint32_t ch;
+	const struct sx *x;	/* the predicate */
+	char *ctx;		/* malloc'd */
+	size_t clen;
+};
+
+/* The matches of one session, and what the search reads it with. */
+struct sx_session {
+	struct sx_hit *v;
+	size_t n, cap;
+	size_t max;		/* --matches */
+	int mem;		/* ran out of memory */
+};
+
+/* Notes that x matched at t_ns on channel ch with context ctx; returns 1
+ * when x wants no more matches in this session. */
+static int
+sx_hit_add(struct sx_session *ss, struct sx *x, uint32_t ch, uint64_t t_ns,
+    const uint8_t *ctx, size_t clen)
+{
+	struct sx_hit *nv;
+	size_t cap;
+
+	x->hit = 1;
+	if (!x->report)
+		return 1;
+	if (x->nhits >= ss->max)
+		return 1;
+	if (ss->n == ss->cap) {
+		cap = ss->cap ? 2 * ss->cap : 8;
+		if ((nv = realloc(ss->v, cap * sizeof(*nv))) == NULL) {
+			ss->mem = 1;
+			return 1;
+		}
+		ss->v = nv;
+		ss->cap = cap;
+	}
+	if ((ss->v[ss->n].ctx = malloc(clen + 1)) == NULL) {
+		ss->mem = 1;
+		return 1;
+	}
+	memcpy(ss->v[ss->n].ctx, ctx, clen);
+	ss->v[ss->n].ctx[clen] = '\0';
+	ss->v[ss->n].clen = clen;
+	ss->v[ss->n].t_ns = t_ns;
+	ss->v[ss->n].ch = ch;
+	ss->v[ss->n++].x = x;
+	return ++x->nhits >= ss->max;
+}
+
+static void
+sx_hits_clear(struct sx_session *ss)
+{
+	size_t i;
+
+	for (i = 0; i < ss->n; i++)
+		free(ss->v[i].ctx);
+	ss->n = 0;
+}
+
+/* search_text_hit_fn: a match of an input or output predicate. */
+static void
+sx_text_hit(void *arg, struct search_text_pat *p, uint32_t ch, uint64_t t_ns,
+    const uint8_t *ctx, size_t clen)
+{
+	if (sx_hit_add(arg, p->owner, ch, t_ns, ctx, clen))
+		p->done = 1;
+}
+
+/* Marks the event predicates that e satisfies (input and output go
+ * through search_text). */
+static void
+sx_scan(struct sx_parser *p, struct sx_session *ss, const struct ev *e)
 {
 	char buf[4096];
 	struct sx *x;
 	int k;
 
+	if (e->type != EV_DECISION)
+		return;
 	for (k = 0; k < p->nall; k++) {
 		x = p->all[k];
-		if (x->op != SX_PRED || x->hit)
+		if (x->op != SX_PRED)
 			continue;
-		if (x->key == K_OUTPUT && (e->type == EV_OUTPUT || e->type == EV_STDERR))
-			x->hit = memmem(e->data, e->len, x->value, strlen(x->value)) != NULL;
-		else if (x->key == K_COMMAND && e->type == EV_DECISION &&
-		    ev_fields_get_str(e->data, e->len, EVF_COMMAND, buf,
-		    sizeof(buf)) == REC_OK)
-			x->hit = fnmatch(x->value, buf, 0) == 0;
-		else if (x->key == K_VERDICT && e->type == EV_DECISION &&
-		    ev_fields_get_str(e->data, e->len, EVF_VERDICT, buf,
-		    sizeof(buf)) == REC_OK)
+		if (x->key == K_COMMAND && (!x->hit || (x->report &&
+		    x->nhits < ss->max)) && ev_fields_get_str(e->data, e->len,
+		    EVF_COMMAND, buf, sizeof(buf)) == REC_OK &&
+		    fnmatch(x->value, buf, 0) == 0)
+			sx_hit_add(ss, x, e->channel, e->t_ns, (const uint8_t *)buf,
+			    strlen(buf));
+		else if (x->hit)
+			continue;
+		else if (x->key == K_VERDICT && ev_fields_get_str(e->data,
+		    e->len, EVF_VERDICT, buf, sizeof(buf)) == REC_OK)
 			x->hit = strcmp(x->value, buf) == 0;
-		else if (x->key == K_MODE && e->type == EV_DECISION) {
+		else if (x->key == K_MODE) {
 			replay_cmd_mode(e, buf, sizeof(buf));
 			x->hit = strcmp(x->value, buf) == 0;
 		}
 	}
+}
+
+static int
+sx_hit_cmp(const void *a, const void *b)
+{
+	const struct sx_hit *x = a, *y = b;
+
+	return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
+}
+
+/* A match's offset in seconds, rounded up to the millisecond (text) or
+ * microsecond (JSON), so that "screen ID --at OFFSET" includes it. */
+static void
+sx_offset(uint64_t t_ns, uint64_t unit, int digits, char *out, size_t outsz)
+{
+	uint64_t u = (t_ns + unit - 1) / unit, per = 1000000000u / unit;
+
+	snprintf(out, outsz, "%llu.%0*llu", (unsigned long long)(u / per), digits,
+	    (unsigned long long)(u % per));
+}
+
+/* The context on a terminal: tabs as blanks, anything that is not
+ * printable UTF-8 (C1 controls included) as '?'. */
+static void
+sx_print_text(const char *s, size_t n)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = 0, l;
+
+	while (i < n) {
+		l = replay_utf8_len(p + i, n - i);
+		if (l == 1 && p[i] >= 0x20 && p[i] != 0x7f)
+			putchar(p[i]);
+		else if (l == 1 && p[i] == '\t')
+			putchar(' ');
+		else if (l > 1 && !(l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0))
+			fwrite(p + i, 1, l, stdout);
+		else
+			putchar('?');
+		i += l ? l : 1;
+	}
+}
+
+/* Prints the result rows of a matching session: one per listed match, or
+ * one for the session when none is listed. */
+static void
+sx_print(const char *id, const struct sx_facts *f, struct sx_session *ss,
+    int json)
+{
+	const struct sx_hit *h;
+	char t[32], off[32];
+	size_t i, n;
+
+	if (ss->n > 1)
+		qsort(ss->v, ss->n, sizeof(ss->v[0]), sx_hit_cmp);
+	n = ss->n < ss->max ? ss->n : ss->max;
+	for (i = 0; i < (n ? n : 1); i++) {
+		h = n ? &ss->v[i] : NULL;
+		replay_time(f->start + (h ? h->t_ns : 0), t, sizeof(t));
+		if (json) {
+			printf("{\"id\":");
+			replay_json_str(stdout, id);
+			printf(",\"user\":");
+			replay_json_str_or_null(f->user);
+			printf(",\"target\":");
+			replay_json_str_or_null(f->target);
+			replay_time(f->start, off, sizeof(off));
+			printf(",\"start\":\"%s\",\"verify\":\"%s\",\"time\":\"%s\"",
+			    off, replay_vstate_name(replay_check_state(id)), t);
+			if (h == NULL) {
+				printf(",\"offset\":null,\"channel\":null,"
+				    "\"predicate\":null,\"value\":null,"
+				    "\"match\":null}\n");
+				continue;
+			}
+			sx_offset(h->t_ns, 1000, 6, off, sizeof(off));
+			printf(",\"offset\":%s,\"channel\":%u,\"predicate\":\"%s\","
+			    "\"value\":", off, h->ch, sx_keys[h->x->key]);
+			replay_json_str(stdout, h->x->value);
+			printf(",\"match\":");
+			replay_json_bytes(stdout, (const uint8_t *)h->ctx, h->clen);
+			printf("}\n");
+			continue;
+		}
+		replay_time(f->start, t, sizeof(t));
+		printf("%s%s %s %s %s", replay_check_mark(id), id,
+		    f->user[0] ? f->user : "-", f->target[0] ? f->target : "-", t);
+		if (h != NULL) {
+			sx_offset(h->t_ns, 1000000, 3, off, sizeof(off));
+			printf(" +%s ch%u %s: ", off, h->ch, sx_keys[h->x->key]);
+			sx_print_text(h->ctx, h->clen);
+		}
+		putchar('\n');
+	}
+}
+
+/* Takes search's own options out of argv (before "--"): --json and
+ * --matches N.  Returns 0, or 2 after printing why. */
+static int
+sx_options(int *argc, char **argv, int *json, size_t *max)
+{
+	int i, out = 1, opts = 1;
+	const char *v;
+	char *end;
+	unsigned long long n;
+
+	for (i = 1; i < *argc; i++) {
+		if (opts && strcmp(argv[i], "--") == 0) {
+			opts = 0;
+			continue;
+		}
+		if (opts && strcmp(argv[i], "--json") == 0) {
+			*json = 1;
+			continue;
+		}
+		if (opts && strncmp(argv[i], "--matches", 9) == 0 &&
+		    (argv[i][9] == '\0' || argv[i][9] == '=')) {
+			v = argv[i][9] == '=' ? argv[i] + 10 : i + 1 < *argc ?
+			    argv[++i] : "";
+			n = strtoull(v, &end, 10);
+			if (*v < '0' || *v > '9' || *end != '\0' || n < 1 ||
+			    n > SX_MATCHES_MAX) {
+				replay_err("search: --matches wants a number from 1 "
+				    "to %d", SX_MATCHES_MAX);
+				return 2;
+			}
+			*max = (size_t)n;
+			continue;
+		}
+		argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
 }
 
 /* Splits one expression string into tokens: words separated by blanks,
@@ -292,17 +536,24 @@ replay_search(const char *store, int argc, char **argv)
 {
 	struct sx_parser p;
 	struct sx_facts f;
+	struct sx_session ss = { .max = 1 };
+	struct search_text_pat pats[256];
+	struct search_text *st = NULL;
 	struct sx *root;
-	char *toks[256], *copy = NULL, **ids, t[32];
+	char *toks[256], *copy = NULL, **ids;
 	const uint8_t *meta;
-	size_t n, i, used, mlen;
+	size_t n, i, used, mlen, npats = 0;
+	uint64_t last_t;
 	struct tr *r;
 	struct ev e;
-	int k, x, found = 0, bad = 0;
+	int k, x, found = 0, bad = 0, json = 0;
 
 	memset(&p, 0, sizeof(p));
+	if ((x = sx_options(&argc, argv, &json, &ss.max)) != 0)
+		return x;
 	if (argc < 2) {
-		fprintf(stderr, "usage: escort-replay [--store DIR] search EXPRESSION\n");
+		fprintf(stderr, "usage: escort-replay [--store DIR] search [--json] "
+		    "[--matches N] EXPRESSION\n");
 		return 2;
 	}
 	if (argc == 2) {
@@ -323,6 +574,18 @@ replay_search(const char *store, int argc, char **argv)
 		    p.i <= p.n && p.i > 0 ? p.tok[p.i - 1] : "");
 		x = 2;
 		goto out;
+	}
+	sx_polarity(root, 1);
+	for (k = 0; k < p.nall; k++) {
+		if (p.all[k]->op != SX_PRED || (p.all[k]->key != K_INPUT &&
+		    p.all[k]->key != K_OUTPUT))
+			continue;
+		pats[npats].kind = p.all[k]->key == K_INPUT ? SEARCH_TEXT_INPUT :
+		    SEARCH_TEXT_OUTPUT;
+		pats[npats].text = p.all[k]->value;
+		pats[npats].len = strlen(p.all[k]->value);
+		pats[npats].owner = p.all[k];
+		p.all[k]->pat = &pats[npats++];
 	}
 	if (replay_session_ids(store, &ids, &n) != 0) {
 		replay_err("search: %s/%s: %s", store, TR_SESSIONS_DIR,
@@ -354,21 +617,37 @@ replay_search(const char *store, int argc, char **argv)
 		}
 		f.start = tr_start_wall_ns(r);
 		for (k = 0; k < p.nall; k++)
-			p.all[k]->hit = 0;
-		while ((x = tr_next(r, &e)) == 1)
-			sx_scan(&p, &e);
+			p.all[k]->hit = 0, p.all[k]->nhits = 0;
+		for (k = 0; k < (int)npats; k++)
+			pats[k].done = 0;
+		sx_hits_clear(&ss);
+		if (npats > 0 && (st = search_text_new(pats, npats, sx_text_hit,
+		    &ss)) == NULL)
+			ss.mem = 1;
+		last_t = 0;
+		while ((x = tr_next(r, &e)) == 1) {
+			last_t = e.t_ns;
+			sx_scan(&p, &ss, &e);
+			if (st != NULL && search_text_event(st, &e) != 0)
+				ss.mem = 1;
+		}
+		if (st != NULL)
+			search_text_finish(st, last_t);
+		search_text_free(st);
+		st = NULL;
+		if (ss.mem && x >= 0)
+			x = REC_ENOMEM;
 		if (x < 0) {
 			replay_err("search: %s: %s at offset %llu (searched up to "
 			    "there)", ids[i], rec_strerror(x),
 			    (unsigned long long)tr_error_offset(r));
 			if (replay_rec_status(x) > bad)
 				bad = replay_rec_status(x);
+			ss.mem = 0;
 		}
 		if (sx_eval(root, &f)) {
 			found++;
-			replay_time(f.start, t, sizeof(t));
-			printf("%s%s %s %s %s\n", replay_check_mark(ids[i]), ids[i],
-			    f.user[0] ? f.user : "-", f.target[0] ? f.target : "-", t);
+			sx_print(ids[i], &f, &ss, json);
 		}
 		tr_free(r);
 	}
@@ -378,6 +657,8 @@ replay_search(const char *store, int argc, char **argv)
 		bad = 1;
 	x = bad ? bad : found ? 0 : 1;
 out:
+	sx_hits_clear(&ss);
+	free(ss.v);
 	for (k = 0; k < p.nall; k++)
 		free(p.all[k]);
 	free(copy);

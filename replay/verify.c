@@ -1,8 +1,10 @@
 /* verify.c: "escort-replay verify": integrity check of recordings against
- * a public key given on the command line, and of the store against tree
+ * the public key (--key, ESCORT_KEY or the store's, as every reader finds
+ * it: replay_key_find), and of the store against tree
  * heads kept elsewhere (--anchor) (see escort-replay(1)).  Exit 0: every
  * session intact (a session recovered after a restart is intact and shown
  * as "recovered, N bytes cut at OFFSET"); 1: a problem; 2: could not run. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -86,7 +88,8 @@ replay_verify(const char *store, int argc, char **argv)
 	};
 	struct replay_verify_ctx ctx;
 	struct seal_verifier *v = NULL;
-	const char *key = NULL, *anchor = NULL;
+	const char *key = NULL, *anchor = NULL, *src;
+	char kbuf[4096];
 	int all = 0, flags = VERIFY_WAIT_LIVE, c, r, heads = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -111,13 +114,30 @@ replay_verify(const char *store, int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (key == NULL || (all == (optind < argc)))
+	if (all == (optind < argc))
 		goto usage;
-	if ((r = seal_verifier_load(key, &v)) != REC_OK) {
-		replay_err("verify: %s: %s", key, r == REC_EKEY ?
-		    "not a PEM Ed25519 public key" : rec_strerror(r));
+	if ((r = replay_key_find(store, "verify", key, kbuf, sizeof(kbuf),
+	    &key, &src)) == 2)
+		return 2;
+	if (r == 1) {
+		replay_err("verify: no public key to check the signatures with: "
+		    "give --key PUBLIC.pem, or set ESCORT_KEY to its file, or "
+		    "keep it as %s (the recorder writes it there at start)",
+		    kbuf);
 		return 2;
 	}
+	if ((r = seal_verifier_load(key, &v)) != REC_OK) {
+		replay_err("verify: public key %s (%s): %s", key, src,
+		    r == REC_EKEY ? "not a PEM Ed25519 public key" :
+		    r == REC_ENOENT ? strerror(ENOENT) :
+		    r == REC_EPERM ? strerror(EACCES) : rec_strerror(r));
+		return 2;
+	}
+	if (strcmp(src, "--key") != 0 && strcmp(src, "ESCORT_KEY") != 0)
+		replay_err("verify: note: the public key is the store's own "
+		    "(%s): it proves only that the store agrees with itself; "
+		    "against someone who can write the store, give --key or "
+		    "ESCORT_KEY from a copy kept elsewhere", key);
 	r = verify_store_anchored(store, v, (const char *const *)argv + optind,
 	    all ? 0 : (size_t)(argc - optind), flags,
 	    anchor != NULL && replay_verify_has_heads(anchor) ? anchor : NULL,
@@ -136,6 +156,6 @@ replay_verify(const char *store, int argc, char **argv)
 	return ctx.problems == 0 ? 0 : 1;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] verify (ID... | --all) "
-	    "--key PUBLIC.pem [--anchor FILE] [--deep] [--quiet]\n");
+	    "[--key PUBLIC.pem] [--anchor FILE] [--deep] [--quiet]\n");
 	return 2;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # zstd_sweep.sh: the sweep behind the writer's default zstd parameters
 # (tw_zstd_params in recorder/tw.c).  Builds tests/bench/zstd_sweep.c
-# against the release libescort-recorder.a (for the spec "writer", the
+# against the release libescort-transcript.a (for the spec "writer", the
 # current default) and runs it over the bench data (ESCORT_BENCH_DATA, else
 # build/bench/data, made by `make bench`) with the recorder's feeding
 # pattern: 16 KiB pieces, a zstd flush every 256 KiB (one segment), a new
@@ -10,7 +10,7 @@
 # interleaved rounds, and vs_first: the median per-round speed over the
 # first spec's (the writer's default), the figure to trust on a loaded
 # machine.  Not part of `make bench`: run by hand when tuning, e.g.
-#   make -j2 build/release/libescort-recorder.a && bash tests/bench/zstd_sweep.sh
+#   make -j2 build/release/libescort-transcript.a && bash tests/bench/zstd_sweep.sh
 # Extra specs may be given as arguments (see zstd_sweep.c for the keys);
 # --frame N / --flush N / --piece N change the feeding pattern.
 #
@@ -36,10 +36,13 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${ESCORT_BENCH_TMP:-/tmp}/zstd_sweep.$$
 trap 'rm -f "$OUT"' EXIT
-LIB=build/release/libescort-recorder.a
-[ -f "$LIB" ] || { echo "zstd_sweep: $LIB not built (make -j2 $LIB)"; exit 1; }
+LIB=build/release/libescort-transcript.a
+COMMON=build/release/libescort-common.a
+for l in "$LIB" "$COMMON"; do
+    [ -f "$l" ] || { echo "zstd_sweep: $l not built (make -j2 $l)"; exit 1; }
+done
 cc -O2 -std=gnu17 -Wall -Wextra -Werror -DSWEEP_WITH_WRITER -I. -o "$OUT" \
-    tests/bench/zstd_sweep.c "$LIB" -lzstd -lcrypto || exit 1
+    tests/bench/zstd_sweep.c "$LIB" "$COMMON" -lzstd -lcrypto || exit 1
 opts=() specs=()
 while [ $# -gt 0 ]; do
     case $1 in

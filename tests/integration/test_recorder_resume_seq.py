@@ -6,6 +6,7 @@ real escort-proxy whose recording was cut back while the recorder was down."""
 import json, os, signal, struct, subprocess, time
 from harness.core import Env, wait_for
 from harness.proxy import ProxyWorld, replay
+from integration.test_transcript_format import check_store
 from harness.recorder import (Recorder, T_ACCEPT, T_ACK, T_REJECT, EV_OUTPUT, accept_fields,
                               connect_unix, data, hello, read_frame, reason, record,
                               resume_hello)
@@ -26,14 +27,29 @@ def markers(rec_replay, sid):
 
 
 def refused_everywhere(run, pub, sid, acked, stored):
-    """Asserts that verify --deep, cat and audit show session sid's refused
-    resume (acknowledged seq acked, store had stored); returns what cat
-    showed."""
-    r = run("verify", "--deep", "--key", pub, sid)
-    out = r.stdout.decode()
-    assert r.returncode == 0, (out, r.stderr)
-    assert ("%s: ok: " % sid) in out and "; 1 resume refused (acknowledged seq %d, store had %d)" % (
-        acked, stored) in out, out
+    """Asserts that verify (plain, --all and --deep), list, cat and audit show
+    session sid's refused resume (acknowledged seq acked, store had stored);
+    returns what cat showed."""
+    for args in (("--deep", sid), (sid,), ("--all",)):
+        r = run("verify", "--key", pub, *args)
+        out = r.stdout.decode()
+        assert r.returncode == 0, (args, out, r.stderr)
+        line = [l for l in out.splitlines() if l.startswith(sid + ": ")]
+        assert len(line) == 1 and line[0].startswith("%s: ok: " % sid) and line[0].endswith(
+            "; 1 resume refused (acknowledged seq %d, store had %d)" % (acked, stored)), (args, out)
+    r = run("list")
+    row = [l for l in r.stdout.decode().splitlines() if l.startswith(sid + " ")]
+    assert r.returncode == 0 and len(row) == 1 and row[0].split()[5] == "resume-refused", r
+    assert row[0].split()[6] == "ok", row
+    r = run("list", "--json")
+    rows = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    rows = [x for x in rows if x["id"] == sid]
+    assert r.returncode == 0 and len(rows) == 1, (rows, r.stderr)
+    assert rows[0]["status"] == "resume-refused" and rows[0]["resumes_refused"] == 1, rows
+    assert rows[0]["verify"] == "ok", rows
+    r = run("list", "--json", "--no-verify")
+    rows = [json.loads(l) for l in r.stdout.decode().splitlines() if sid in l]
+    assert r.returncode == 0 and rows[0]["status"] == "resume-refused", rows
     r = run("cat", sid)
     err = r.stderr.decode()
     assert r.returncode == 0, err
@@ -84,6 +100,10 @@ def test_resume_beyond_the_stored_seq_is_recorded_and_refused():
         # Signed like any event: the session verifies, with the marker in it.
         r = rec.verify(acc["id"])
         assert r.returncode == 0, r
+        # The independent reader of escort-transcript(5) finds it by its
+        # segment's flags, without decoding.
+        got = check_store(rec.store)
+        assert got[acc["id"]]["resumes_refused"] == 1, got[acc["id"]]
         # verify --deep (which decodes the events) names it on the
         # session's line; cat notes it on stderr, outside the bytes shown;
         # audit lists it with the session.

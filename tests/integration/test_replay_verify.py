@@ -121,7 +121,7 @@ def test_cli_basics():
     r = subprocess.run([bin_path("escort-replay"), "--version"], capture_output=True, timeout=10)
     assert r.returncode == 0 and r.stdout.startswith(b"escort-replay "), r
     r = subprocess.run([bin_path("escort-replay"), "--help"], capture_output=True, timeout=10)
-    assert r.returncode == 0 and b"verify (ID... | --all) --key PUBLIC.pem" in r.stdout, r
+    assert r.returncode == 0 and b"verify (ID... | --all) [--key PUBLIC.pem]" in r.stdout, r
     with Env() as env:
         # A store that does not exist, or a directory that is not a store,
         # is an error (exit 2) naming the path, never an empty listing.
@@ -142,6 +142,58 @@ def test_cli_basics():
         r = subprocess.run([bin_path("escort-replay"), "--store", store, "cat", "nosuch"],
                            capture_output=True, timeout=10)
         assert r.returncode == 1 and b"no such session" in r.stderr, r
+
+
+def test_verify_finds_the_key_as_the_readers_do():
+    """verify takes the key from --key, else ESCORT_KEY, else the store's
+    public-key.pem, as every reader does; without any it says what is
+    missing and how to give it (exit 2), not just the usage."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        other = env.path("other.pem")
+        other_pub = env.path("other.pub.pem")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", other],
+                       check=True, capture_output=True)
+        subprocess.run(["openssl", "pkey", "-in", other, "-pubout", "-out", other_pub], check=True)
+        base = dict(os.environ)
+        base.pop("ESCORT_KEY", None)
+
+        def run(*args, env_key=None):
+            e = dict(base)
+            if env_key is not None:
+                e["ESCORT_KEY"] = env_key
+            return subprocess.run([bin_path("escort-replay"), "--store", store, "verify", *args],
+                                  capture_output=True, timeout=30, env=e)
+        # no key anywhere: exit 2, naming the three ways, no usage dump
+        r = run("--all")
+        err = r.stderr.decode()
+        assert r.returncode == 2 and r.stdout == b"", r
+        assert "no public key" in err and "--key PUBLIC.pem" in err and "ESCORT_KEY" in err \
+            and os.path.join(store, "public-key.pem") in err, err
+        assert "usage" not in err, err
+        # ESCORT_KEY: the right key verifies, another key's fails
+        r = run("--all", env_key=pub)
+        assert r.returncode == 0 and b"2 sessions intact" in r.stdout and r.stderr == b"", r
+        r = run("s-closed", env_key=other_pub)
+        assert r.returncode == 1 and b"s-closed: FAILED" in r.stdout, r
+        # --key wins over ESCORT_KEY, after the command or before it
+        r = run("--all", "--key", pub, env_key=other_pub)
+        assert r.returncode == 0 and b"2 sessions intact" in r.stdout, r
+        r = subprocess.run([bin_path("escort-replay"), "--key", pub, "--store", store, "verify",
+                            "--all"], capture_output=True, timeout=30, env=base)
+        assert r.returncode == 0 and b"2 sessions intact" in r.stdout, r
+        # a file that is not a key, from ESCORT_KEY: exit 2, named with its source
+        bad = env.path("bad.pem")
+        with open(bad, "w") as f:
+            f.write("hello\n")
+        r = run("--all", env_key=bad)
+        assert r.returncode == 2 and bad.encode() in r.stderr and b"ESCORT_KEY" in r.stderr, r
+        # the store's own public-key.pem: used, and said to prove only self-agreement
+        with open(pub, "rb") as f, open(os.path.join(store, "public-key.pem"), "wb") as g:
+            g.write(f.read())
+        r = run("--all")
+        assert r.returncode == 0 and b"2 sessions intact" in r.stdout, r
+        assert b"the store's own" in r.stderr and b"--key" in r.stderr, r
 
 
 def test_follow_live_session_until_it_closes():

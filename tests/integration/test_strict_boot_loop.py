@@ -23,7 +23,7 @@ class Loop:
     variables sshd would set); shell: the login shell that runs the exec
     command.  stop() kills it by pid."""
 
-    def __init__(self, env, shell="bash", extra_env=None, rows=24, cols=80):
+    def __init__(self, env, shell="bash", extra_env=None, rows=24, cols=80, ssh=None):
         self.cmd = subprocess.run([tool_path("strict-boot-cmd")], check=True,
                                   capture_output=True).stdout.decode()
         self.home = env.path("home")
@@ -32,6 +32,10 @@ class Loop:
              "PATH": "/usr/local/bin:/usr/bin:/bin", "TERM": "xterm", "LANG": "C.UTF-8"}
         e.update(extra_env or {})
         argv = ["env", "-i"] + ["%s=%s" % kv for kv in e.items()] + [shell, "-c", self.cmd]
+        if ssh is not None:
+            # ssh: the argv of a real ssh client to a real sshd; -tt asks
+            # for the terminal, the command is the exec request
+            argv = ssh + ["-tt", self.cmd]
         self.t = Term(argv, rows, cols)
         self.nonce = None
         self.seq = 0
@@ -424,6 +428,48 @@ def test_directory_markers_any_bytes():
     with_loop(body)
 
 
+def test_longest_line_and_a_flood_of_typeahead():
+    """A command of SB_LINE_MAX (3072) bytes reaches bash whole through the
+    terminal's line discipline; 6000 bytes typed ahead without a newline
+    (more than the terminal's line holds) and then the proxy's line: the
+    typeahead never runs, the line does."""
+    def body(env, lp):
+        lp.start()
+        ok = env.path("long-ok")
+        head = "touch %s; : " % ok
+        cmd = head + "x" * (3072 - len(head) - 4) + " end"
+        assert len(cmd) == 3072
+        assert lp.run(cmd)[0] == 0 and os.path.exists(ok)
+        lp.shown = b""
+        assert lp.run("echo \"%s\" | wc -c" % ("y" * 3000))[0] == 0
+        assert b"3001" in lp.shown
+        flood = env.path("flood")
+        lp.seq += 1
+        lp.t.send(lp.line(lp.seq, "sleep 1"))
+        time.sleep(0.3)
+        lp.t.send(b"touch %s; " % flood.encode() + b"z" * 6000)
+        lp.prompt(lp.seq)
+        ok2 = env.path("ok2")
+        assert lp.run("touch " + ok2)[0] == 0
+        assert os.path.exists(ok2) and not os.path.exists(flood)
+    with_loop(body)
+
+
+def test_fake_marker_printed_by_a_command():
+    """A program printing a PROMPT marker of its own: the loop's real PROMPT
+    still follows with the session's nonce and the right number; the fake
+    one carries what the program knows (not the nonce), so the proxy can
+    tell them apart."""
+    def body(env, lp):
+        lp.start()
+        lp.seq += 1
+        lp.t.send(lp.line(lp.seq, "printf \"\\033]5379;p;%s;1;0;2f\\a\" " + "0" * 32))
+        k, f = lp.marker("p")
+        assert f[0] == "0" * 32 and f[0] != lp.nonce
+        assert lp.prompt(lp.seq)[0] == 0
+    with_loop(body)
+
+
 def test_background_readers_are_ended_before_the_next_line():
     """A process left behind by a command, reading the terminal, is ended
     before the loop prompts: it never reads the next line (and its nonce)."""
@@ -467,3 +513,34 @@ def test_eof_is_bounded():
                 p.wait()
         # no terminal: stty fails and the loop never starts
         assert p.returncode != 0 and HELLO not in out
+
+
+def test_through_a_real_sshd():
+    """The same command as the exec request of a real ssh client to a real
+    sshd with a terminal: HELLO, a command, the directory, Ctrl-C, the exit
+    status at the client; the login's ~/.bashrc (which bash may read for
+    commands sshd starts) does not reach the loop's commands."""
+    from harness.core import ssh_base
+    with Env("sboot") as env:
+        key, pub = env.keygen("tech")
+        sshd = env.sshd(authorized=[pub])
+        with open(os.path.join(sshd.home, ".bashrc"), "w") as f:
+            f.write("alias touch=false\nls() { echo hijacked; }\n")
+        lp = Loop(env, ssh=ssh_base(sshd.port, key, sshd.login))
+        try:
+            import pwd as pw
+            st, home = lp.start()
+            assert st == 0 and home == pw.getpwnam(sshd.login).pw_dir.encode(), home
+            ok = env.path("ok")
+            assert lp.run("touch %s; ls %s; cd /tmp" % (ok, ok)) == (0, b"/tmp")
+            assert os.path.exists(ok) and b"hijacked" not in lp.shown
+            lp.seq += 1
+            lp.t.send(lp.line(lp.seq, "sleep 30"))
+            time.sleep(0.5)
+            lp.t.send(b"\x03")
+            assert lp.prompt(lp.seq, timeout=10)[0] == 130
+            assert lp.run("( exit 9 )")[0] == 9
+            assert lp.exit() == 9
+            assert lp.nonce.encode() not in lp.shown
+        finally:
+            lp.stop()

@@ -1,6 +1,7 @@
 """An independent reader of escort-transcript(5), written from the man page
 with the Python standard library only: it checks every segment's CRC32C,
-the SHA-256 chain, the DATA headers, the checkpoint and final records
+the SHA-256 chain, the DATA headers (and their flags: a refused resume's
+segment), the checkpoint and final records
 against the chain (signatures need Ed25519, which the standard library
 lacks: escort-replay verify checks those), the journal's entries
 against the session files, the journal as a Merkle log (RFC 9162) against
@@ -49,9 +50,10 @@ def segments(data):
 def check_session(path, sid):
     data = open(path, "rb").read()
     head = hashlib.sha256(b"escort-transcript-v1\0" + sid.encode()).digest()
-    last_seq, finished, heads, info = 0, False, {}, {}
+    last_seq, finished, heads, info, refused = 0, False, {}, {}, 0
     for index, off, typ, flags, p, raw in segments(data):
         assert not finished, "data after FINAL at %d" % off
+        assert typ == 2 or flags == 0, "flags on a segment of type %d at %d" % (typ, off)
         before = head
         if index == 0:
             assert typ == 1
@@ -73,6 +75,10 @@ def check_session(path, sid):
                 last_seq = last
             if flags & 1:
                 assert p[44:48] == b"\x28\xb5\x2f\xfd", "zstd frame magic at %d" % off
+            if flags & 4:   # RESUME_REFUSED: one record, a frame of its own
+                assert flags & 3 == 3 and rawlen > 0 and first == last, \
+                    "resume-refused segment at %d is not a frame of its own" % off
+                refused += 1
         elif typ in (3, 5):
             kind, sidx, lseq = struct.unpack(">BIQ", p[:13])
             chead = p[13:45]
@@ -89,7 +95,7 @@ def check_session(path, sid):
             raise AssertionError("unknown type %d at %d" % (typ, off))
         head = hashlib.sha256(before + raw).digest()
         heads[index] = (off, off + len(raw), typ, before, head)
-    info.update(finished=finished, heads=heads, last_seq=last_seq)
+    info.update(finished=finished, heads=heads, last_seq=last_seq, resumes_refused=refused)
     return info
 
 

@@ -292,6 +292,57 @@ load_text(const char *t, struct pol_diags *d)
 	return p;
 }
 
+/* supervised-by: who may supervise without the session waiting; every
+ * admitting rule that names escorts must name the escort; nobody
+ * supervises themselves; it validates (escort does not). */
+static void
+test_supervised_by(void **state)
+{
+	(void)state;
+	static const char t[] =
+	    "user al {\n}\nuser bo {\n}\nuser cy {\n}\nuser di {\n}\n"
+	    "group escorts bo cy\n"
+	    "target t {\n address h\n}\ntarget u {\n address h\n}\n"
+	    "rule techs {\n who user:al user:di\n where *\n exec yes\n supervised-by group:escorts user:al\n}\n"
+	    "rule narrow {\n who user:al\n where target:u\n exec yes\n supervised-by user:cy\n}\n";
+	struct pol_diags d = { 0 };
+	struct policy *p = load_text(t, &d);
+	struct pol_session *s;
+	assert_non_null(p);
+	pol_diags_free(&d);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(policy_validate(p, 0, &d), 0);
+	pol_diags_free(&d);
+	assert_int_equal(policy_admit(p, "al", "t", FRI_10, &s, NULL), 0);
+	assert_false(s->escort_required);
+	assert_true(pol_session_may_escort(s, "bo"));
+	assert_true(pol_session_may_escort(s, "cy"));
+	assert_false(pol_session_may_escort(s, "al"));	/* her own */
+	assert_false(pol_session_may_escort(s, "di"));	/* not named */
+	pol_session_free(s);
+	/* on u both rules admit al: only cy is named by both */
+	assert_false(policy_may_escort(p, "bo", "al", "u", FRI_10));
+	assert_true(policy_may_escort(p, "cy", "al", "u", FRI_10));
+	/* al supervises di's sessions */
+	assert_true(policy_may_escort(p, "al", "di", "t", FRI_10));
+	assert_true(policy_names_escort(p, "al"));
+	assert_true(policy_names_escort(p, "bo"));
+	assert_false(policy_names_escort(p, "di"));
+	assert_false(policy_names_escort(p, "nobody"));
+	policy_unref(p);
+	/* an unknown user in supervised-by is an error at its place */
+	static const char bad[] =
+	    "user al {\n}\ntarget t {\n address h\n}\n"
+	    "rule r {\n who *\n where *\n supervised-by user:zed\n}\n";
+	memset(&d, 0, sizeof(d));
+	p = load_text(bad, &d);
+	assert_null(p);
+	assert_true(d.nerrors >= 1);
+	assert_non_null(strstr(d.v[0].msg, "zed"));
+	assert_int_equal(d.v[0].line, 9);
+	pol_diags_free(&d);
+}
+
 static void
 test_env_requests(void **state)
 {
@@ -846,6 +897,7 @@ main(void)
 		cmocka_unit_test(test_session_switch_errors),
 		cmocka_unit_test(test_when_zones),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_supervised_by),
 		cmocka_unit_test(test_ergonomics),
 		cmocka_unit_test(test_rules_for),
 	};

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "common/crc32c.h"
+#include "recorder/segment.h"
 #include "tests/unit/rec_fixture.h"
 
 static uint64_t
@@ -597,6 +599,131 @@ test_recover_below_journaled_checkpoint(void **state)
 	fx_free(x);
 }
 
+/* Verifies session id's file with flags into *res (freed by the caller). */
+static void
+verify_one(struct fx *x, const char *id, int flags,
+    struct verify_file_result *res)
+{
+	char path[512];
+	int fd;
+
+	assert_int_equal(tw_path(x->store, id, path, sizeof(path)), REC_OK);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(verify_file(fd, id, x->verifier, flags, res), REC_OK);
+	close(fd);
+}
+
+/* tw_append_alone puts the recorder's MARKER of a refused resume in a DATA
+ * segment of its own, flagged: the reader reads every event in order, and
+ * verification without decoding and the listing's summary count it.  The
+ * readers' deferred signature checks (VERIFY_READER) name the same problem
+ * as the full checks when the last signature is bad. */
+static void
+test_append_alone(void **state)
+{
+	struct fx *x = fx_new();
+	struct verify_file_result res, full;
+	struct tr_summary sum;
+	struct buf meta, f, b;
+	struct tw_state st;
+	struct tw *w;
+	struct tr *r;
+	struct tev *v;
+	struct ev e;
+	char path[512];
+	uint8_t *data;
+	size_t n, i, len;
+	uint64_t acked;
+	uint32_t crc;
+
+	(void)state;
+	v = make_events(200, &n);
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, "s2", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	append_events(w, v, 0, 100);
+	assert_int_equal(tw_flush(w, &st), REC_OK);	/* frame left open */
+	append_events(w, v, 100, 120);			/* pending, unflushed */
+	buf_init(&f, 0);
+	buf_init(&b, 0);
+	ev_fields_put_str(&f, EVF_TEXT, "recorder: resume refused");
+	ev_fields_put_u64(&f, EVF_ACKED_SEQ, 900);
+	ev_fields_put_u64(&f, EVF_STORED_SEQ, 121);
+	assert_int_equal(ev_encode_parts(&b, 122, 120000, EV_MARKER, 0,
+	    buf_ptr(&f), buf_len(&f)), REC_OK);
+	assert_int_equal(tw_append_alone(w, buf_ptr(&b), buf_len(&b),
+	    SEGF_RESUME_REFUSED, &st), REC_OK);
+	assert_true(st.last_seq == 122);
+	/* the events after it: seq 123.. (make_events' seq is index + 2) */
+	buf_reset(&b);
+	for (i = 121; i < n; i++)
+		assert_int_equal(ev_encode_parts(&b, i + 2, 1000 * (i + 1),
+		    v[i].type, v[i].channel, v[i].data, v[i].len), REC_OK);
+	assert_int_equal(tw_append(w, buf_ptr(&b), buf_len(&b)), REC_OK);
+	assert_int_equal(tw_checkpoint(w, &st), REC_OK);
+	assert_int_equal(tw_close(w, &st, NULL), REC_OK);
+	buf_free(&f);
+	buf_free(&b);
+
+	/* every event in order, the MARKER in its place */
+	assert_int_equal(tw_path(x->store, "s2", path, sizeof(path)), REC_OK);
+	assert_int_equal(tr_open(path, &r), REC_OK);
+	assert_int_equal(tr_next(r, &e), 1);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(tr_next(r, &e), 1);
+		if (i == 120) {
+			assert_int_equal(e.type, EV_MARKER);
+			assert_int_equal(ev_fields_get_u64(e.data, e.len,
+			    EVF_ACKED_SEQ, &acked), REC_OK);
+			assert_true(acked == 900);
+		} else
+			check_event(&e, v, i);
+	}
+	assert_int_equal(tr_next(r, &e), 0);
+	assert_int_equal(tr_summarize(r, &sum), REC_OK);
+	assert_int_equal(sum.resumes_refused, 1);
+	tr_free(r);
+
+	/* found without VERIFY_DEEP, by the readers' check, and deep */
+	verify_one(x, "s2", 0, &res);
+	assert_int_equal(res.err, REC_OK);
+	assert_int_equal(res.resumes_refused, 1);
+	assert_true(res.refused_acked == 900 && res.refused_stored == 121);
+	verify_file_result_free(&res);
+	verify_one(x, "s2", VERIFY_READER, &res);
+	assert_int_equal(res.err, REC_OK);
+	assert_int_equal(res.resumes_refused, 1);
+	assert_true(res.finished);
+	verify_file_result_free(&res);
+	verify_one(x, "s2", VERIFY_DEEP, &res);
+	assert_int_equal(res.err, REC_OK);
+	assert_int_equal(res.resumes_refused, 1);
+	verify_file_result_free(&res);
+
+	/* the FINAL's signature altered (CRC made right again): the
+	 * deferred checks report what the full checks report */
+	data = fx_slurp(path, &len);
+	data[len - SEG_SEAL_LEN + 100] ^= 1;
+	crc = crc32c(0, data + len - SEG_SEAL_LEN - SEG_HDR_LEN, 16);
+	crc = crc32c(crc, data + len - SEG_SEAL_LEN, SEG_SEAL_LEN);
+	buf_be32(data + len - SEG_SEAL_LEN - 4, crc);
+	fx_spit(path, data, len);
+	free(data);
+	verify_one(x, "s2", 0, &full);
+	verify_one(x, "s2", VERIFY_READER, &res);
+	assert_int_equal(full.err, REC_ESIG);
+	assert_int_equal(res.err, REC_ESIG);
+	assert_true(res.err_index == full.err_index &&
+	    res.err_offset == full.err_offset);
+	assert_string_equal(res.msg, full.msg);
+	verify_file_result_free(&res);
+	verify_file_result_free(&full);
+	buf_free(&meta);
+	free_events(v, n);
+	fx_free(x);
+}
+
 int
 main(void)
 {
@@ -608,6 +735,7 @@ main(void)
 		cmocka_unit_test(test_journal_torn_tail),
 		cmocka_unit_test(test_journal_strangers),
 		cmocka_unit_test(test_recover_below_journaled_checkpoint),
+		cmocka_unit_test(test_append_alone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

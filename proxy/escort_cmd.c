@@ -1,0 +1,270 @@
+/* escort_cmd: sessions, pause, resume, kill for escorts (escort_cmd.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "policy/policy.h"
+#include "proxy/chan.h"
+#include "proxy/conn.h"
+#include "proxy/daemon.h"
+#include "proxy/escort_cmd.h"
+#include "proxy/log.h"
+#include "proxy/px_error.h"
+#include "proxy/registry.h"
+#include "proxy/worker.h"
+
+/* Longest listing sent: within any client's first channel window, so it is
+ * written at once. */
+#define ESC_LIST_MAX (48 * 1024)
+
+static struct px_registry *
+registry(struct px_conn *c)
+{
+	return px__conn_registry(c);
+}
+
+/* 1 when the connecting user is an escort somewhere; else answers and 0. */
+static int
+gate(struct px_conn *c, struct px_chan *ch, const char *cmd)
+{
+	char msg[512];
+
+	if (policy_names_escort(px_conn_policy(c), px_conn_user(c)))
+		return 1;
+	snprintf(msg, sizeof(msg), "escort: %s: refused: %s is not an escort (no rule names %s in "
+	    "\"escort\" or \"supervised-by\")\n", cmd, px_conn_user(c), px_conn_user(c));
+	px_log(PX_LOG_INFO, px_conn_id(c), "%s refused \"%s\": not an escort", px_conn_user(c), cmd);
+	px_chan_local(ch, msg, 0, 1);
+	return 0;
+}
+
+/* Whether the escort may supervise session s now; why (when not) in msg. */
+static int
+may_supervise(struct px_conn *c, const struct px_reg_session *s, char *msg, size_t msglen)
+{
+	const char *me = px_conn_user(c);
+
+	if (strcmp(s->user, me) == 0) {
+		snprintf(msg, msglen, "session %s is your own; nobody may supervise their own session", s->id);
+		return 0;
+	}
+	if (!policy_may_escort(px_conn_policy(c), me, s->user, s->target, time(NULL))) {
+		snprintf(msg, msglen, "you may not supervise session %s: no rule lets %s supervise %s on %s",
+		    s->id, me, s->user, s->target);
+		return 0;
+	}
+	return 1;
+}
+
+/* Appends s to b as a JSON string. */
+static void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void
+iso_time(time_t t, char *out, size_t outsz)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+print_json(FILE *f, const struct px_reg_session *s, time_t now)
+{
+	char start[32];
+
+	iso_time(s->start, start, sizeof(start));
+	fputs("{\"id\":", f);
+	json_str(f, s->id);
+	fputs(",\"user\":", f);
+	json_str(f, s->user);
+	fputs(",\"target\":", f);
+	json_str(f, s->target);
+	fprintf(f, ",\"start\":\"%s\",\"duration\":%ld,\"state\":\"%s\",\"paused_by\":", start,
+	    (long)(now - s->start), px_reg_state_name(s->state));
+	if (s->paused_by[0] != '\0')
+		json_str(f, s->paused_by);
+	else
+		fputs("null", f);
+	fputs(",\"escorts\":[", f);
+	for (int i = 0; i < s->nescorts; i++) {
+		if (i)
+			fputc(',', f);
+		json_str(f, s->escorts[i]);
+	}
+	fputs("]}\n", f);
+}
+
+static void
+print_row(FILE *f, const struct px_reg_session *s, time_t now)
+{
+	char start[32], state[PX_REG_NAME_MAX + 16];
+	long d = (long)(now - s->start);
+
+	iso_time(s->start, start, sizeof(start));
+	if (s->state == PX_REG_PAUSED && s->paused_by[0] != '\0')
+		snprintf(state, sizeof(state), "paused(%s)", s->paused_by);
+	else
+		snprintf(state, sizeof(state), "%s", px_reg_state_name(s->state));
+	fprintf(f, "%-24s %-12s %-16s %-20s %3ld:%02ld:%02ld  %s\n", s->id, s->user, s->target, start,
+	    d / 3600, d / 60 % 60, d % 60, state);
+}
+
+void
+px__escort_sessions(struct px_conn *c, struct px_chan *ch, char **argv)
+{
+	struct px_reg_session *v = NULL;
+	int json = argv[1] != NULL && strcmp(argv[1], "--json") == 0;
+	time_t now = time(NULL);
+	char *text = NULL, why[512];
+	size_t len = 0;
+	long n, shown = 0, cut = 0;
+	FILE *f;
+
+	if (argv[1] != NULL && !json) {
+		px_chan_local(ch, "escort: usage: sessions [--json]\n", 0, 2);
+		return;
+	}
+	if (!gate(c, ch, "sessions"))
+		return;
+	if ((n = px_reg_list(registry(c), &v)) < 0 || (f = open_memstream(&text, &len)) == NULL) {
+		free(v);
+		px_chan_local(ch, "escort: cannot list the sessions (out of memory)\n", 0, 1);
+		return;
+	}
+	if (!json)
+		fprintf(f, "%-24s %-12s %-16s %-20s %9s  %s\n", "ID", "USER", "TARGET", "STARTED",
+		    "DURATION", "STATE");
+	for (long i = 0; i < n; i++) {
+		if (!may_supervise(c, &v[i], why, sizeof(why)))
+			continue;
+		fflush(f);
+		if (len > ESC_LIST_MAX) {
+			cut++;
+			continue;
+		}
+		if (json)
+			print_json(f, &v[i], now);
+		else
+			print_row(f, &v[i], now);
+		shown++;
+	}
+	if (cut > 0)
+		fprintf(f, "escort: %ld more session%s not shown (the list is limited to %d KiB)\n", cut,
+		    cut == 1 ? "" : "s", ESC_LIST_MAX / 1024);
+	fclose(f);
+	free(v);
+	px_log(PX_LOG_INFO, px_conn_id(c), "escort %s listed %ld session%s", px_conn_user(c), shown,
+	    shown == 1 ? "" : "s");
+	if (shown == 0 && !json)
+		px_chan_local(ch, "escort: no live session that you may supervise\n", 1, 0);
+	else
+		px_chan_local(ch, text != NULL ? text : "", 1, 0);
+	free(text);
+}
+
+/* pause, resume, kill: checks, then posts the action to the session. */
+static void
+post(struct px_conn *c, struct px_chan *ch, char **argv, enum px_reg_verb verb)
+{
+	const char *cmd = px_reg_verb_name(verb);
+	struct px_reg_session s;
+	struct px_reg_action a;
+	char msg[768], why[512];
+	int rc;
+
+	if (!gate(c, ch, cmd))
+		return;
+	if (px_reg_get(registry(c), argv[1], &s) != PX_OK) {
+		snprintf(msg, sizeof(msg), "escort: %s: no such session: %.100s\n", cmd, argv[1]);
+		px_chan_local(ch, msg, 0, 1);
+		return;
+	}
+	if (!may_supervise(c, &s, why, sizeof(why))) {
+		snprintf(msg, sizeof(msg), "escort: %s: refused: %s\n", cmd, why);
+		px_log(PX_LOG_INFO, px_conn_id(c), "escort %s: %s of %s refused: %s", px_conn_user(c), cmd,
+		    s.id, why);
+		px_chan_local(ch, msg, 0, 1);
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.verb = verb;
+	snprintf(a.id, sizeof(a.id), "%s", s.id);
+	snprintf(a.escort, sizeof(a.escort), "%s", px_conn_user(c));
+	if (argv[2] != NULL)
+		snprintf(a.reason, sizeof(a.reason), "%s", argv[2]);
+	/* shown on the technician's terminal: no control characters */
+	for (char *p = a.reason; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	rc = px_reg_post(registry(c), &a, &s);
+	if (rc == PX_EPOLICY) {
+		snprintf(msg, sizeof(msg), "escort: %s: no such session: %s (it ended)\n", cmd, a.id);
+		px_chan_local(ch, msg, 0, 1);
+		return;
+	}
+	if (rc != PX_OK) {
+		snprintf(msg, sizeof(msg), "escort: %s: session %s is %s%s%s; nothing done\n", cmd, a.id,
+		    px_reg_state_name(s.state), s.paused_by[0] ? " by " : "", s.paused_by);
+		px_chan_local(ch, msg, 0, 1);
+		return;
+	}
+	px_log(PX_LOG_INFO, px_conn_id(c), "escort %s: %s of session %s (%s on %s) handed to it",
+	    a.escort, cmd, a.id, s.user, s.target);
+	switch (verb) {
+	case PX_REG_PAUSE:
+		snprintf(msg, sizeof(msg), "escort: session %s paused: %s's input is dropped until you resume it\n",
+		    a.id, s.user);
+		break;
+	case PX_REG_RESUME:
+		snprintf(msg, sizeof(msg), "escort: session %s resumed\n", a.id);
+		break;
+	default:
+		snprintf(msg, sizeof(msg), "escort: session %s is being ended\n", a.id);
+		break;
+	}
+	px_chan_local(ch, msg, 1, 0);
+}
+
+void
+px__escort_pause(struct px_conn *c, struct px_chan *ch, char **argv)
+{
+	post(c, ch, argv, PX_REG_PAUSE);
+}
+
+void
+px__escort_resume(struct px_conn *c, struct px_chan *ch, char **argv)
+{
+	post(c, ch, argv, PX_REG_RESUME);
+}
+
+void
+px__escort_kill(struct px_conn *c, struct px_chan *ch, char **argv)
+{
+	post(c, ch, argv, PX_REG_KILL);
+}
+
+void
+px__escort_not_built(struct px_conn *c, struct px_chan *ch, char **argv)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "escort: %s: not available on this proxy yet (escorts can list, "
+	    "pause, resume and kill sessions: escort-proxy(8), ESCORTS)\n", argv[0]);
+	px_log(PX_LOG_INFO, px_conn_id(c), "%s asked for \"%s\", not built", px_conn_user(c), argv[0]);
+	px_chan_local(ch, msg, 0, 2);
+}

@@ -1,0 +1,33 @@
+/* escort_cmd: the escorts' commands, answered by the proxy to a user who
+ * connects without a target (`ssh -p 2222 bob@proxy sessions`); rows of the
+ * dispatch table of commands without a target in conn.c.
+ *
+ * Each takes the escort's connection c, the channel ch to answer on (always
+ * answered with px_chan_local: text, exit status, close) and argv: argv[0]
+ * the command, then its arguments, NULL-terminated; the last argument of
+ * kill and deny is the rest of the line (a reason of several words).
+ *
+ * Who may act: a user that some rule names as an escort
+ * (policy_names_escort), on sessions of another user that the policy in
+ * force lets them supervise now (policy_may_escort for the session's user
+ * and target).  Anyone else is refused with exit status 1 and why; an
+ * unknown session is exit 1 "no such session".  Actions go through the
+ * registry (registry.h) to the session's own worker, which records them
+ * before they take effect (conn_escort.c); exit 0 says the action was
+ * accepted and handed to the session. */
+#ifndef PX_ESCORT_CMD_H
+#define PX_ESCORT_CMD_H
+
+struct px_conn;
+struct px_chan;
+
+/* `sessions [--json]`: the live sessions the escort may supervise. */
+void px__escort_sessions(struct px_conn *c, struct px_chan *ch, char **argv);
+/* `pause ID`, `resume ID`, `kill ID [REASON]`. */
+void px__escort_pause(struct px_conn *c, struct px_chan *ch, char **argv);
+void px__escort_resume(struct px_conn *c, struct px_chan *ch, char **argv);
+void px__escort_kill(struct px_conn *c, struct px_chan *ch, char **argv);
+/* `join ID`, `approve ID`, `deny ID [REASON]`: not built; says so, exit 2. */
+void px__escort_not_built(struct px_conn *c, struct px_chan *ch, char **argv);
+
+#endif

@@ -1,0 +1,199 @@
+/* registry: live sessions across the workers (see registry.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/px_error.h"
+#include "proxy/registry.h"
+
+struct px_reg_entry {
+	struct px_reg_entry *next;
+	struct px_reg_session s;
+	struct px_reg_owner owner;
+};
+
+static const char *const state_names[] = {
+	[PX_REG_RUNNING] = "running",
+	[PX_REG_PAUSED] = "paused",
+	[PX_REG_ENDING] = "ending",
+	[PX_REG_WAITING] = "waiting",
+};
+
+static const char *const verb_names[] = {
+	[PX_REG_PAUSE] = "pause",
+	[PX_REG_RESUME] = "resume",
+	[PX_REG_KILL] = "kill",
+};
+
+const char *
+px_reg_state_name(enum px_reg_state s)
+{
+	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "unknown";
+}
+
+const char *
+px_reg_verb_name(enum px_reg_verb v)
+{
+	return (unsigned)v < sizeof(verb_names) / sizeof(verb_names[0]) ? verb_names[v] : "unknown";
+}
+
+void
+px_reg_init(struct px_registry *r)
+{
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->mu, NULL);
+}
+
+void
+px_reg_free(struct px_registry *r)
+{
+	while (r->head != NULL) {
+		struct px_reg_entry *e = r->head;
+		r->head = e->next;
+		free(e);
+	}
+	r->n = 0;
+	pthread_mutex_destroy(&r->mu);
+}
+
+/* The entry with this id, or NULL.  Under mu. */
+static struct px_reg_entry **
+find(struct px_registry *r, const char *id)
+{
+	struct px_reg_entry **pp;
+
+	for (pp = &r->head; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->s.id, id) == 0)
+			return pp;
+	return NULL;
+}
+
+int
+px_reg_add(struct px_registry *r, const struct px_reg_session *s, const struct px_reg_owner *o)
+{
+	struct px_reg_entry *e, **pp;
+	int rc = PX_OK;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return PX_ENOMEM;
+	e->s = *s;
+	e->s.id[sizeof(e->s.id) - 1] = '\0';
+	e->owner = *o;
+	pthread_mutex_lock(&r->mu);
+	if (find(r, e->s.id) != NULL) {
+		rc = PX_EINVAL;
+	} else {
+		/* appended: the list stays oldest first */
+		for (pp = &r->head; *pp != NULL; pp = &(*pp)->next)
+			;
+		*pp = e;
+		r->n++;
+		e = NULL;
+	}
+	pthread_mutex_unlock(&r->mu);
+	free(e);
+	return rc;
+}
+
+void
+px_reg_remove(struct px_registry *r, const char *id)
+{
+	struct px_reg_entry **pp, *e = NULL;
+
+	pthread_mutex_lock(&r->mu);
+	if ((pp = find(r, id)) != NULL) {
+		e = *pp;
+		*pp = e->next;
+		r->n--;
+	}
+	pthread_mutex_unlock(&r->mu);
+	free(e);
+}
+
+long
+px_reg_list(struct px_registry *r, struct px_reg_session **out)
+{
+	struct px_reg_session *v = NULL;
+	long n = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&r->mu);
+	if (r->n > 0 && (v = calloc(r->n, sizeof(*v))) == NULL) {
+		pthread_mutex_unlock(&r->mu);
+		return PX_ENOMEM;
+	}
+	for (struct px_reg_entry *e = r->head; e != NULL; e = e->next)
+		v[n++] = e->s;
+	pthread_mutex_unlock(&r->mu);
+	*out = v;
+	return n;
+}
+
+int
+px_reg_get(struct px_registry *r, const char *id, struct px_reg_session *out)
+{
+	struct px_reg_entry **pp;
+	int rc = PX_EPOLICY;
+
+	pthread_mutex_lock(&r->mu);
+	if ((pp = find(r, id)) != NULL) {
+		*out = (*pp)->s;
+		rc = PX_OK;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+/* Notes escort as one that acted on s (once; the first ones are kept). */
+static void
+note_escort(struct px_reg_session *s, const char *escort)
+{
+	for (int i = 0; i < s->nescorts; i++)
+		if (strcmp(s->escorts[i], escort) == 0)
+			return;
+	if (s->nescorts < PX_REG_ESCORTS_MAX)
+		snprintf(s->escorts[s->nescorts++], sizeof(s->escorts[0]), "%s", escort);
+}
+
+/* The state an action leads to from `from`, or -1 when it is not allowed.
+ * One row per verb: the state it needs, the state it makes. */
+static const struct {
+	int need;               /* -1: any but ENDING */
+	enum px_reg_state to;
+} transitions[] = {
+	[PX_REG_PAUSE] = { PX_REG_RUNNING, PX_REG_PAUSED },
+	[PX_REG_RESUME] = { PX_REG_PAUSED, PX_REG_RUNNING },
+	[PX_REG_KILL] = { -1, PX_REG_ENDING },
+};
+
+int
+px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now)
+{
+	struct px_reg_entry **pp, *e;
+	int rc = PX_OK;
+
+	if ((unsigned)a->verb >= sizeof(transitions) / sizeof(transitions[0]))
+		return PX_EINVAL;
+	pthread_mutex_lock(&r->mu);
+	if ((pp = find(r, a->id)) == NULL) {
+		pthread_mutex_unlock(&r->mu);
+		return PX_EPOLICY;
+	}
+	e = *pp;
+	if (e->s.state == PX_REG_ENDING ||
+	    (transitions[a->verb].need >= 0 && (int)e->s.state != transitions[a->verb].need)) {
+		rc = PX_EINVAL;
+	} else {
+		e->s.state = transitions[a->verb].to;
+		if (a->verb == PX_REG_PAUSE)
+			snprintf(e->s.paused_by, sizeof(e->s.paused_by), "%s", a->escort);
+		else
+			e->s.paused_by[0] = '\0';
+		note_escort(&e->s, a->escort);
+		e->owner.post(e->owner.ud, a);
+	}
+	if (now != NULL)
+		*now = e->s;
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}

@@ -1,0 +1,119 @@
+/* registry: the live technician sessions of one escort-proxy, across its
+ * worker threads, for escorts (escort_cmd.c) to list and act on.
+ *
+ * The interface is four operations on copies: px_reg_add, px_reg_remove,
+ * px_reg_list (a snapshot) and px_reg_post (an action for a session's
+ * owner).  Nothing in the registry points into a connection, and nothing a
+ * caller gets back points into the registry, so a session that ends while
+ * an escort lists it or acts on it leaves nothing dangling; a later store
+ * shared by several proxies can offer the same four operations.
+ *
+ * Threads: every function may be called from any thread; one mutex guards
+ * the table.  An action is never applied by the thread that posts it: the
+ * registry hands a copy to the owner's post function (for a worker, a queue
+ * drained on its own loop after a uv_async_send, worker.c), and the owner
+ * records it in the session's transcript before it takes effect
+ * (conn_escort.c).  The owner's post function runs with the registry's
+ * mutex held: it must only queue, never call back into the registry.
+ *
+ * An owner removes its entry before it can no longer take actions (the
+ * connection does so when it starts closing), so a post never reaches an
+ * owner that is gone. */
+#ifndef PX_REGISTRY_H
+#define PX_REGISTRY_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <time.h>
+
+#define PX_REG_ID_MAX 64
+#define PX_REG_NAME_MAX 128
+#define PX_REG_REASON_MAX 200
+#define PX_REG_ESCORTS_MAX 8    /* escorts remembered per session */
+
+/* A session's state as escorts see it. */
+enum px_reg_state {
+	PX_REG_RUNNING,
+	PX_REG_PAUSED,          /* the technician's input is dropped */
+	PX_REG_ENDING,          /* an escort ended it; it is closing */
+	PX_REG_WAITING,         /* waiting for an escort to join: reserved for
+	                         * moderated sessions, never set yet */
+};
+
+/* "running", "paused", "ending", "waiting". */
+const char *px_reg_state_name(enum px_reg_state s);
+
+/* One session, as copied in and out. */
+struct px_reg_session {
+	char id[PX_REG_ID_MAX];         /* the recording's id */
+	char user[PX_REG_NAME_MAX];
+	char target[PX_REG_NAME_MAX];
+	time_t start;                   /* wall clock, seconds */
+	enum px_reg_state state;
+	char paused_by[PX_REG_NAME_MAX]; /* while PAUSED */
+	int nescorts;                   /* escorts that acted on it, in order */
+	char escorts[PX_REG_ESCORTS_MAX][PX_REG_NAME_MAX];
+};
+
+/* What an escort can do to a session today.  Approvals (approve, deny a
+ * pending command of strict mode or exec) and joining are later verbs of
+ * the same kind: a row in registry.c's transition table, one in
+ * conn_escort.c's action table and a command in escort_cmd.c. */
+enum px_reg_verb { PX_REG_PAUSE, PX_REG_RESUME, PX_REG_KILL };
+
+/* "pause", "resume", "kill" (the transcript's ESC_ACTION values). */
+const char *px_reg_verb_name(enum px_reg_verb v);
+
+/* An escort's action on a session. */
+struct px_reg_action {
+	enum px_reg_verb verb;
+	char id[PX_REG_ID_MAX];
+	char escort[PX_REG_NAME_MAX];
+	char reason[PX_REG_REASON_MAX]; /* kill: may be empty */
+};
+
+/* Where a session's actions go.  post gets a copy valid only during the
+ * call; it runs under the registry's mutex (queue, do not call back). */
+struct px_reg_owner {
+	void (*post)(void *ud, const struct px_reg_action *a);
+	void *ud;
+};
+
+struct px_reg_entry;
+
+struct px_registry {
+	pthread_mutex_t mu;
+	struct px_reg_entry *head;
+	size_t n;
+};
+
+/* Initialises an empty registry. */
+void px_reg_init(struct px_registry *r);
+
+/* Frees what the registry holds (call after every worker stopped). */
+void px_reg_free(struct px_registry *r);
+
+/* Adds session s (copied) owned by o (copied).  Returns PX_OK, PX_EINVAL
+ * when a session with that id is registered already, or PX_ENOMEM. */
+int px_reg_add(struct px_registry *r, const struct px_reg_session *s, const struct px_reg_owner *o);
+
+/* Removes the session with this id; nothing when there is none. */
+void px_reg_remove(struct px_registry *r, const char *id);
+
+/* A snapshot of every session, oldest first: *out is a new array (free it)
+ * of the returned count, NULL when 0.  Returns the count or PX_ENOMEM. */
+long px_reg_list(struct px_registry *r, struct px_reg_session **out);
+
+/* One session's current copy into *out.  Returns PX_OK or PX_EPOLICY when
+ * there is no such session (the caller says "no such session"). */
+int px_reg_get(struct px_registry *r, const char *id, struct px_reg_session *out);
+
+/* Checks action a against the session's state, updates the state (pause:
+ * PAUSED, resume: RUNNING, kill: ENDING), notes the escort, and hands a
+ * copy to the owner, all under the mutex.  Returns PX_OK; PX_EPOLICY when
+ * there is no such session; PX_EINVAL when the state does not allow it
+ * (pausing a paused session, resuming a running one, anything on one that
+ * is ending), with the session's copy in *now when now is not NULL. */
+int px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now);
+
+#endif

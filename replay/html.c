@@ -1,0 +1,161 @@
+/* html.c: HTML output helpers of escort-replay (html.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "replay/cmdlog.h"
+#include "replay/html.h"
+#include "replay/replay.h"
+#include "replay/xfers.h"
+
+const char html_css[] =
+    "body{font-family:sans-serif;margin:1.5em;color:#222;background:#fff}"
+    "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;"
+    "border-bottom:1px solid #ccc}"
+    "table{border-collapse:collapse;font-size:.9em}"
+    "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;"
+    "vertical-align:top}th{background:#f0f0f0}"
+    "pre{background:#111;color:#ddd;padding:.8em;overflow-x:auto;"
+    "white-space:pre-wrap;word-break:break-all}"
+    ".code{font-family:monospace;white-space:pre-wrap;word-break:break-all}"
+    ".allow{color:#060}.deny{color:#b00;font-weight:bold}"
+    ".approve{color:#a60;font-weight:bold}"
+    ".ok{color:#060;font-weight:bold}.bad{color:#b00;font-weight:bold}"
+    ".timeline{position:relative;height:2.2em;background:#eee;"
+    "border:1px solid #ccc;margin:.5em 0}"
+    ".timeline a{position:absolute;top:0;bottom:0;width:3px;"
+    "text-decoration:none}"
+    ".timeline a.allow{background:#393}.timeline a.deny{background:#c00}"
+    ".timeline a.approve{background:#d80}"
+    "h3{font-size:1em;margin-top:1.2em}"
+    "a.mark{color:#ff0;background:#333;font-size:.8em;"
+    "text-decoration:none;padding:0 .3em}";
+
+void
+html_bytes(FILE *f, const uint8_t *p, size_t n)
+{
+	size_t i = 0, l;
+
+	while (i < n) {
+		l = replay_utf8_len(p + i, n - i);
+		if (l == 0) {
+			fputs("&#xfffd;", f);
+			i++;
+			continue;
+		}
+		if (l == 1) {
+			switch (p[i]) {
+			case '&': fputs("&amp;", f); break;
+			case '<': fputs("&lt;", f); break;
+			case '>': fputs("&gt;", f); break;
+			case '"': fputs("&quot;", f); break;
+			case '\'': fputs("&#39;", f); break;
+			default:
+				if (p[i] >= 0x20 ? p[i] != 0x7f :
+				    (p[i] == '\n' || p[i] == '\t'))
+					fputc(p[i], f);
+				break;
+			}
+		} else if (!(l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
+			fwrite(p + i, 1, l, f);
+		}
+		i += l;
+	}
+}
+
+void
+html_str(FILE *f, const char *s)
+{
+	html_bytes(f, (const uint8_t *)s, strlen(s));
+}
+
+const char *
+html_verdict_class(const char *v)
+{
+	if (strcmp(v, "allow") == 0 || strcmp(v, "deny") == 0 ||
+	    strcmp(v, "approve") == 0)
+		return v;
+	return "";
+}
+
+void
+html_cmd_table(FILE *f, uint64_t start, const struct replay_cmdlog *log,
+    int links)
+{
+	const struct replay_cmd_row *d;
+	char t[32], ex[40];
+	size_t i;
+
+	fputs("<table>\n<tr><th>#</th><th>time</th><th>offset</th>"
+	    "<th>mode</th><th>decision</th><th>rule</th><th>approver</th>"
+	    "<th>exit</th><th>command</th></tr>\n", f);
+	for (i = 0; i < log->n; i++) {
+		d = &log->v[i];
+		replay_time(start + d->t_ns, t, sizeof(t));
+		replay_cmd_exit_str(d, ex, sizeof(ex));
+		if (links)
+			fprintf(f, "<tr id=\"row-%zu\"><td><a href=\"#cmd-%zu\">%zu"
+			    "</a></td>", i + 1, i + 1, i + 1);
+		else
+			fprintf(f, "<tr><td>%zu</td>", i + 1);
+		fprintf(f, "<td>%s</td><td>+%.3f</td><td>", t, (double)d->t_ns / 1e9);
+		html_str(f, d->mode);
+		if (d->cmd_seq != 0)
+			fprintf(f, ":%" PRIu64, d->cmd_seq);
+		fprintf(f, "</td><td class=\"%s\">", html_verdict_class(d->verdict));
+		html_str(f, d->verdict);
+		fputs("</td><td>", f);
+		html_str(f, d->rule);
+		fputs("</td><td>", f);
+		html_str(f, d->approver);
+		fputs("</td><td>", f);
+		html_str(f, ex);
+		fputs("</td><td class=\"code\">", f);
+		html_str(f, d->command);
+		if (d->reason[0] && strcmp(d->verdict, "allow") != 0) {
+			fputs("<br><small>", f);
+			html_str(f, d->reason);
+			fputs("</small>", f);
+		}
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+void
+html_xfer_table(FILE *f, uint64_t start, const struct replay_xfers *xs)
+{
+	const struct replay_xfer *x;
+	char t[32];
+	size_t i, k;
+
+	fputs("<table>\n<tr><th>#</th><th>time</th><th>type</th><th>outcome</th>"
+	    "<th>size</th><th>SHA-256</th><th>path</th></tr>\n", f);
+	for (i = 0; i < xs->n; i++) {
+		x = &xs->v[i];
+		replay_time(start + x->t_ns, t, sizeof(t));
+		fprintf(f, "<tr><td>%zu</td><td>%s</td><td>", i + 1, t);
+		html_str(f, replay_xfer_type(x));
+		fputs("</td><td>", f);
+		html_str(f, replay_xfer_outcome(x));
+		fputs("</td><td>", f);
+		if (x->has_size)
+			fprintf(f, "%" PRIu64, x->size);
+		else
+			fputs("-", f);
+		fputs("</td><td class=\"code\">", f);
+		if (x->has_sha)
+			for (k = 0; k < 32; k++)
+				fprintf(f, "%02x", x->sha[k]);
+		else
+			fputs("-", f);
+		fputs("</td><td class=\"code\">", f);
+		html_str(f, x->path);
+		if (x->path2[0]) {
+			fputs(" &rarr; ", f);
+			html_str(f, x->path2);
+		}
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}

@@ -156,9 +156,12 @@ build_decision(struct px_strict *s, const struct strict_line *l, struct buf *b)
 
 	if (r == REC_OK)
 		r = ev_fields_put(b, EVF_COMMAND, l->typed, strlen(l->typed));
-	if (r == REC_OK && l->rule != NULL)
-		r = ev_fields_put_str(b, EVF_RULE, l->rule);
-	if (r == REC_OK && l->rule_line > 0 && l->rule != NULL)
+	/* a line refused for another line's sake names no rule: none denied it */
+	const char *rule = l->refused && l->verdict == POL_ALLOW ? NULL : l->rule;
+
+	if (r == REC_OK && rule != NULL)
+		r = ev_fields_put_str(b, EVF_RULE, rule);
+	if (r == REC_OK && l->rule_line > 0 && rule != NULL)
 		r = ev_fields_put_u64(b, EVF_RULE_LINE, (uint64_t)l->rule_line);
 	if (r == REC_OK)
 		r = ev_fields_put_str(b, EVF_REASON, l->reason);

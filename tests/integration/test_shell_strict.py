@@ -275,6 +275,10 @@ def test_strict_shell_boundary():
         assert first["verdict"] == "allow" and first.get("rendered"), first
         den = dec[cmds.index("touch " + x)]
         assert den["verdict"] == "deny" and den.get("rule") == "techs", den
+        # an allowed line of a refused paste: not run, and no rule denied it
+        held = dec[cmds.index("printf 'p%sq\\n' 1")]
+        assert held["verdict"] == "deny" and "rule" not in held and "rendered" not in held, held
+        assert "another line of the same entry was refused" in held["reason"], held
         exits = [e["f"] for e in ev if e["type"] == "exit" and e["f"].get("shell_mode") == "strict"]
         assert any(str(e.get("cmd_seq")) == str(first["cmd_seq"]) and str(e.get("exit_status")) == "0"
                    for e in exits), exits

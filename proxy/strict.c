@@ -262,8 +262,8 @@ px__strict_say(struct px_strict *s, const char *text)
 }
 
 /* Writes what the technician's window takes now, recorded as OUTPUT. */
-static void
-flush_tech(struct px_strict *s)
+void
+px__strict_flush_tech(struct px_strict *s)
 {
 	size_t len, k;
 	const uint8_t *p;
@@ -596,7 +596,7 @@ target_take(struct px_strict *s, const uint8_t *d, size_t n)
 	}
 	buf_free(&pass);
 	flush_target(s);
-	flush_tech(s);
+	px__strict_flush_tech(s);
 	return n;		/* after a failure in this chunk its rest is dropped */
 }
 
@@ -647,7 +647,7 @@ tech_take(struct px_strict *s, const uint8_t *d, size_t n)
 		}
 		drain_tin(s);
 		flush_target(s);
-		flush_tech(s);
+		px__strict_flush_tech(s);
 		return k;
 	}
 }
@@ -723,7 +723,7 @@ px_strict_step(struct px_chan *ch)
 	if (s->st == STRICT_PROMPT && buf_len(&s->tin) > 0)
 		drain_tin(s);
 	flush_target(s);
-	flush_tech(s);
+	px__strict_flush_tech(s);
 	if (s->fail_msg != NULL)
 		fail_now(s);
 }

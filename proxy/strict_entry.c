@@ -233,6 +233,8 @@ px__strict_entry_record(struct px_strict *s)
 {
 	struct px_conn *c = s->ch->c;
 
+	/* the echo of the entry goes before its decisions (escort-transcript(5)) */
+	px__strict_flush_tech(s);
 	while (s->st == STRICT_RECORDING && s->next_rec < s->nlines) {
 		const struct strict_line *l = &s->lines[s->next_rec];
 		struct buf b;

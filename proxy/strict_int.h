@@ -62,6 +62,8 @@ struct px_strict {
 void px__strict_fail(struct px_strict *s, const char *why, const char *msg);
 int px__strict_say(struct px_strict *s, const char *text);
 void px__strict_show_prompt(struct px_strict *s);
+/* Writes (and records as OUTPUT) what the technician's window takes now. */
+void px__strict_flush_tech(struct px_strict *s);
 int px__strict_set(struct px_strict *s, enum strict_state to, const char *why);
 
 /* strict_entry.c */

@@ -275,6 +275,15 @@ def test_strict_shell_boundary():
         assert first["verdict"] == "allow" and first.get("rendered"), first
         den = dec[cmds.index("touch " + x)]
         assert den["verdict"] == "deny" and den.get("rule") == "techs", den
+        # a DECISION comes after the output that echoed its line
+        shown = b""
+        for e in ev:
+            if e["type"] == "output":
+                shown += base64.b64decode(e.get("data_base64", ""))
+            if e["type"] == "decision" and e["f"].get("command") == "touch " + x:
+                assert shown.replace(b"\x1b[?2004l", b"").endswith(b"touch " + x.encode() + b"\r\n"), \
+                    shown[-200:]
+                break
         # an allowed line of a refused paste: not run, and no rule denied it
         held = dec[cmds.index("printf 'p%sq\\n' 1")]
         assert held["verdict"] == "deny" and "rule" not in held and "rendered" not in held, held

@@ -113,16 +113,64 @@ check-symbols: $(LIBS)
 bench: programs benches tools
 	bash tests/bench/run.sh
 
+# make install: the layout of a distribution package.  The daemons go to
+# sbin, the tools to bin; systemd units, sysusers.d and tmpfiles.d entries;
+# the example configurations to the documentation and, only where no file
+# of that name exists yet, to $(SYSCONFDIR)/escort (an admin's file is never
+# overwritten).  SYSCONFDIR is /etc whatever the PREFIX: the daemons' and
+# the examples' paths are /etc/escort/...  Nothing is built here: run make first (make install
+# depends on the programs only so that a stale tree is noticed).
+SBINDIR        ?= $(PREFIX)/sbin
+SYSCONFDIR     ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR    ?= $(PREFIX)/lib/tmpfiles.d
+DOCDIR         ?= $(PREFIX)/share/doc/escort
+DAEMONS        := escort-proxy escort-recorder
+TOOLS          := escort-replay escort-policy
+EXAMPLES       := recorder.conf proxy.conf policy.conf
+UNITS          := escort-recorder.service escort-proxy.service
+
 install: programs
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/escort
+	install -m 755 $(addprefix $(BINDIR)/,$(DAEMONS)) $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(addprefix $(BINDIR)/,$(TOOLS)) $(DESTDIR)$(PREFIX)/bin/
 	for p in man/*.[158]; do [ -e "$$p" ] || continue; \
 	    s=$${p##*.}; install -m 644 "$$p" $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	for u in $(UNITS); do \
+	    sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	        dist/systemd/$$u.in > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp && \
+	    chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp && \
+	    mv $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
+	install -m 644 dist/sysusers.d/escort.conf $(DESTDIR)$(SYSUSERSDIR)/escort.conf
+	install -m 644 dist/tmpfiles.d/escort.conf $(DESTDIR)$(TMPFILESDIR)/escort.conf
+	for e in $(EXAMPLES); do \
+	    install -m 644 dist/examples/$$e $(DESTDIR)$(DOCDIR)/examples/$$e || exit 1; \
+	    if [ -e $(DESTDIR)$(SYSCONFDIR)/escort/$$e ]; then \
+	        echo "install: $(DESTDIR)$(SYSCONFDIR)/escort/$$e exists, left as it is"; \
+	    else install -m 644 dist/examples/$$e $(DESTDIR)$(SYSCONFDIR)/escort/$$e || exit 1; fi; \
+	done
+
+# Removes what install wrote, except the files under $(SYSCONFDIR)/escort
+# (the admin's, possibly edited) and the users and directories the
+# sysusers.d and tmpfiles.d entries created.
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(DAEMONS)) \
+	    $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(TOOLS)) \
+	    $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS)) \
+	    $(DESTDIR)$(SYSUSERSDIR)/escort.conf $(DESTDIR)$(TMPFILESDIR)/escort.conf \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(EXAMPLES))
+	for p in man/*.[158]; do [ -e "$$p" ] || continue; \
+	    s=$${p##*.}; rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$${p#man/}; done
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build bin
 
-.PHONY: all programs unit-tests fuzzers benches check check-symbols bench install clean
+.PHONY: all programs unit-tests fuzzers benches check check-symbols bench install uninstall clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -115,6 +115,15 @@ kw_str(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
 	return ESC_OK;
 }
 
+/* PidFile: an absolute path (the daemon may change directory). */
+static int
+kw_pidfile(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	if (av[0][0] != '/')
+		return cfg_error(p, "PidFile: \"%s\" is not an absolute path", av[0]);
+	return kw_str(p, k, obj, av, ac);
+}
+
 /* A duration keyword: seconds into the int at k->off. */
 static int
 kw_secs(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
@@ -290,6 +299,7 @@ static const struct cfg_keyword px_keywords[] = {
 	{ "RecorderCertificate", kw_str, ONE, AT(recorder_cert) },
 	{ "RecorderKey", kw_str, ONE, AT(recorder_key) },
 	{ "StateDir", kw_str, ONE, AT(statedir) },
+	{ "PidFile", kw_pidfile, ONE, AT(pidfile) },
 	{ "Workers", kw_workers, ONE, 0 },
 	{ "LoginGraceTime", kw_login_grace, ONE, 0 },
 	{ "RecorderTimeout", kw_secs, ONE, AT(recorder_timeout) },
@@ -399,6 +409,7 @@ px_config_free(struct px_config *c)
 	free(c->recorder_cert);
 	free(c->recorder_key);
 	free(c->statedir);
+	free(c->pidfile);
 	tlsl_ctx_free(c->recorder_tls);
 	for (int k = 0; k < PX_ALGO_N; k++)
 		free(c->algos[k]);
@@ -417,6 +428,8 @@ px_config_dump(const struct px_config *c, FILE *f)
 		    c->recorder_ca, c->recorder_cert, c->recorder_key);
 	if (c->statedir)
 		fprintf(f, "statedir %s\n", c->statedir);
+	if (c->pidfile)
+		fprintf(f, "pidfile %s\n", c->pidfile);
 	fprintf(f, "workers %d\nlogingracetime %d\nmaxstartups %d:%d:%d\n"
 	    "maxauthtries %d\npersourcemaxfailures %d\npersourcepenalty %d\n"
 	    "recordertimeout %d\nspoollimit %zu\nfilecontentlimit %zu\nclientaliveinterval %d\n"

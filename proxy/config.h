@@ -31,6 +31,7 @@ struct px_config {
 	char *recorder_ca, *recorder_cert, *recorder_key;
 	struct tlsl_ctx *recorder_tls;      /* tls://: client context from the three files */
 	char *statedir;
+	char *pidfile;                      /* PidFile: absolute path, NULL: none */
 	int workers;                        /* worker threads, 1..64 */
 	int login_grace_time;               /* seconds from accept to authenticated */
 	int max_startups_start;             /* MaxStartups start:rate:full */

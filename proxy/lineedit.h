@@ -19,12 +19,13 @@
  * in the next le_feed; the keypad's ESC O M).  Also Alt-Backspace and
  * Ctrl-Left/Right (words), Ctrl-T (transpose characters), Ctrl-R (reverse
  * incremental search of the history, shown in the prompt as bash does;
- * Ctrl-G leaves it with the line as it was, any other key with the match).  A recalled history line is edited as a copy:
- * moving to another history line drops the edits (the history never
- * changes but by le_history_add), Down past the newest brings back the line
- * being typed.
- * Keys that kill text one after another add to one kill for Ctrl-Y.
- * Unknown keys and escape sequences are consumed whole and ignored.
+ * Ctrl-G leaves it with the line as it was, any other key with the match).
+ * A recalled history line is edited as a copy: moving to another history
+ * line drops the edits (the history changes only by le_history_add), Down
+ * past the newest brings back the line being typed.  Keys that kill text
+ * one after another add to one kill for Ctrl-Y.  Not offered: completion,
+ * undo, Alt-. and the other readline commands.  Unknown keys and escape
+ * sequences are consumed whole and ignored.
  *
  * Text: the entry is always well-formed UTF-8 without NUL.  Bytes that are
  * not UTF-8 are refused with a bell, NUL is never inserted.  Control bytes

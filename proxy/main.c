@@ -1,5 +1,6 @@
 /* escort-proxy: the SSH man-in-the-middle daemon.  See escort-proxy(8). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libssh/libssh.h>
 #include <signal.h>
@@ -7,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <uv.h>
 
+#include "common/sdnotify.h"
 #include "policy/policy.h"
 #include "proxy/config.h"
 #include "proxy/daemon.h"
@@ -16,15 +19,20 @@
 #include "proxy/px_error.h"
 #include "proxy/worker.h"
 
+#define PX_DEFAULT_CONFIG "/etc/escort/proxy.conf"
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: escort-proxy [-dtv] -f FILE\n"
-	    "  -f FILE      configuration file (escort-proxy.conf(5))\n"
-	    "  -d           stay in the foreground and log to standard error\n"
+	    "usage: escort-proxy [-dtv] [-f FILE]\n"
+	    "  -f FILE      configuration file (escort-proxy.conf(5); default\n"
+	    "               " PX_DEFAULT_CONFIG ")\n"
+	    "  -d           log to standard error instead of syslog (the proxy\n"
+	    "               never detaches: run it from a service manager)\n"
 	    "  -t           check the configuration, host key and policy, then exit\n"
-	    "  -v           with -t: print the effective configuration\n"
+	    "  -v           with -t: print the effective configuration;\n"
+	    "               else log debug messages too (LogLevel debug)\n"
 	    "  --help       this text\n"
 	    "  --version    print the version\n");
 }
@@ -111,8 +119,45 @@ load_all(const char *file, struct px_config **cfgp, struct policy **polp)
 	return 0;
 }
 
+/*
+ * PidFile: writes this process's id and a newline to path, replacing a
+ * stale file (never following a symbolic link).  Returns 0, or -1 after
+ * logging an error that names the file.
+ */
+static int
+pidfile_write(const char *path)
+{
+	char line[32];
+	int fd, n, ok;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		px_log(PX_LOG_ERR, NULL, "PidFile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+	ok = write(fd, line, (size_t)n) == n;
+	if (!ok)
+		px_log(PX_LOG_ERR, NULL, "PidFile %s: %s", path, strerror(errno));
+	if (close(fd) != 0 && ok) {
+		px_log(PX_LOG_ERR, NULL, "PidFile %s: %s", path, strerror(errno));
+		ok = 0;
+	}
+	if (!ok)
+		(void)unlink(path);
+	return ok ? 0 : -1;
+}
+
+/* PidFile at exit: removed; a failure is logged, not fatal. */
+static void
+pidfile_remove(const char *path)
+{
+	if (unlink(path) != 0 && errno != ENOENT)
+		px_log(PX_LOG_WARN, NULL, "PidFile %s: %s", path, strerror(errno));
+}
+
 static struct px_daemon daemon_state;
-static const char *config_file;
+static const char *config_file = PX_DEFAULT_CONFIG;
 
 static void
 on_signal(uv_signal_t *h, int sig)
@@ -123,16 +168,20 @@ on_signal(uv_signal_t *h, int sig)
 		struct px_config *cfg;
 		struct policy *pol;
 		px_log(PX_LOG_INFO, NULL, "SIGHUP: reloading %s", config_file);
+		(void)sdnotify_send("RELOADING=1");
 		if (load_all(config_file, &cfg, &pol) != 0) {
 			px_log(PX_LOG_ERR, NULL, "reload failed; the previous configuration and policy stay in force");
+			(void)sdnotify_send("READY=1");
 			return;
 		}
 		px_daemon_swap(d, cfg, pol);
 		px_log(PX_LOG_INFO, NULL, "reloaded; policy %s", policy_hash(pol));
 		for (int i = 0; i < d->nworkers; i++)
 			px_worker_reload(d->workers[i]);
+		(void)sdnotify_send("READY=1");
 		return;
 	}
+	(void)sdnotify_send("STOPPING=1");
 	px_log(PX_LOG_INFO, NULL, "%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	for (int i = 0; i < d->nworkers; i++)
 		px_worker_stop(d->workers[i]);
@@ -151,6 +200,7 @@ main(int argc, char **argv)
 	struct px_config *cfg = NULL;
 	struct policy *pol = NULL;
 	int fg = 0, test = 0, verbose = 0, ch, rc = 0;
+	char *pidfile = NULL;		/* the PidFile written (a reload does not move it) */
 	uv_loop_t *loop;
 	static uv_signal_t sig[3];         /* live until exit (see the end of main) */
 	static const int sigs[4] = { SIGTERM, SIGINT, SIGHUP, 0 };
@@ -168,7 +218,7 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (config_file == NULL || optind != argc) {
+	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -192,7 +242,7 @@ main(int argc, char **argv)
 		ssh_finalize();
 		return 0;
 	}
-	px_log_init(fg, (enum px_log_level)cfg->log_level);
+	px_log_init(fg, verbose ? PX_LOG_DEBUG : (enum px_log_level)cfg->log_level);
 	pthread_mutex_init(&d->mu, NULL);
 	px_throttle_init(&d->thr);
 	px_reg_init(&d->reg);
@@ -218,10 +268,20 @@ main(int argc, char **argv)
 	}
 	if (d->workers == NULL)
 		rc = 1;
+	/* the listeners are up: whoever reads the PidFile can connect */
+	if (rc == 0 && cfg->pidfile != NULL && pidfile_write(cfg->pidfile) != 0)
+		rc = 1;
+	if (rc == 0 && cfg->pidfile != NULL && (pidfile = strdup(cfg->pidfile)) == NULL) {
+		px_log(PX_LOG_ERR, NULL, "out of memory");
+		pidfile_remove(cfg->pidfile);
+		rc = 1;
+	}
 	if (rc == 0) {
 		px_log(PX_LOG_INFO, NULL, "escort-proxy %s listening on %d address(es) with %d worker(s); policy %s",
 		    ESCORT_VERSION, cfg->nlisten, d->nworkers, policy_hash(pol));
 		px_log_started();
+		if (sdnotify_send("READY=1") != 0)
+			px_log(PX_LOG_WARN, NULL, "NOTIFY_SOCKET: %s", strerror(errno));
 		uv_run(loop, UV_RUN_DEFAULT);
 	} else {
 		for (int i = 0; i < d->nworkers; i++)
@@ -237,6 +297,9 @@ main(int argc, char **argv)
 	 * would restore the default action, and a late SIGTERM would then kill
 	 * the process on its way out instead of being ignored.  The default
 	 * loop is not closed for the same reason. */
+	if (pidfile != NULL)
+		pidfile_remove(pidfile);
+	free(pidfile);
 	free(d->workers);
 	px_reg_free(&d->reg);
 	policy_unref(d->pol);

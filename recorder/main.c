@@ -26,6 +26,7 @@
 #include "recorder/recd_session.h"
 #include "recorder/recd_witness.h"
 #include "recorder/seal.h"
+#include "common/sdnotify.h"
 #include "common/tlsl.h"
 #include "recorder/transcript.h"
 
@@ -47,9 +48,11 @@ usage(FILE *f)
 "             rebuild the Store's journal from its session files (the\n"
 "             recorder stopped): the old journal is kept, the new one\n"
 "             starts with a signed entry holding REASON, verify reports it\n"
-"  -d         stay in the foreground and log to stderr\n"
+"  -d         log to stderr instead of syslog (the recorder never\n"
+"             detaches: run it from a service manager)\n"
 "  -t         check the configuration, the signing key and TLS files, exit\n"
-"  -v         log debug messages too\n"
+"  -v         with -t: print the effective configuration;\n"
+"             else log debug messages too\n"
 "  --help     this text;  --version  the version\n"
 "Signals: TERM/INT close every session with a signed final record and\n"
 "exit 0; HUP reloads the configuration (a failing reload keeps the old).\n");
@@ -256,12 +259,15 @@ on_signal(uv_signal_t *s, int signum)
 		if (d->journal == NULL)
 			return;
 		recd_log(LOG_INFO, "SIGHUP: reloading %s", d->cfg.file);
+		(void)sdnotify_send("RELOADING=1");
 		reload(d);
+		(void)sdnotify_send("READY=1");
 		return;
 	}
 	if (d->stopping)
 		return;
 	d->stopping = signum;
+	(void)sdnotify_send("STOPPING=1");
 	if (d->journal != NULL)
 		shutdown_daemon(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
@@ -444,6 +450,9 @@ run(struct recd *d)
 		shutdown_daemon(d, "signal during start-up");
 	recd_log(LOG_INFO, "escort-recorder %s started: Store %s, Fsync %s",
 	    ESCORT_VERSION, d->cfg.store, recd_fsync_name(d->cfg.fsync));
+	recd_log_started();
+	if (sdnotify_send("READY=1") != 0)
+		recd_log(LOG_WARNING, "NOTIFY_SOCKET: %s", strerror(errno));
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	if (d->cfg.pid_file[0] != '\0' && unlink(d->cfg.pid_file) != 0)
 		recd_log(LOG_WARNING, "PidFile %s: %s", d->cfg.pid_file,
@@ -467,28 +476,64 @@ fail:
 	return 1;
 }
 
-/* -t: the configuration, the key and the TLS files. */
+/* -t -v: the effective configuration, one keyword a line, lower case (as
+ * escort-proxy -t -v prints its own). */
+static void
+dump_config(const struct recd_config *c, FILE *f)
+{
+	const struct { const char *kw; const char *v; } files[] = {
+		{ "tlscertificate", c->tls_cert }, { "tlskey", c->tls_key },
+		{ "tlsclientca", c->tls_client_ca }, { "user", c->user },
+		{ "pidfile", c->pid_file }, { "witness", c->witness },
+	};
+
+	for (int i = 0; i < c->nlisten; i++)
+		fprintf(f, "listen %s\n", c->listen[i].spec);
+	fprintf(f, "store %s\nsigningkey %s\n", c->store, c->signing_key);
+	if (c->fsync == RECD_FSYNC_INTERVAL)
+		fprintf(f, "fsync interval %u\n", c->fsync_ms);
+	else
+		fprintf(f, "fsync %s\n", recd_fsync_name(c->fsync));
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i].v[0] != '\0')
+			fprintf(f, "%s %s\n", files[i].kw, files[i].v);
+	fprintf(f, "maxsessions %u\nresumetimeout %u\ntreeheadinterval %u\n",
+	    c->max_sessions, c->resume_timeout, c->head_interval);
+	if (c->compression == 0)
+		fprintf(f, "compression default\n");
+	else
+		fprintf(f, "compression %u\n", c->compression);
+	for (int i = 0; i < c->nclient_uid; i++)
+		fprintf(f, "unixclients uid %u\n", c->client_uid[i]);
+	for (int i = 0; i < c->nclient_gid; i++)
+		fprintf(f, "unixclients gid %u\n", c->client_gid[i]);
+}
+
+/* -t: the configuration, the key and the TLS files.  Every problem is
+ * logged (not only the first); those of the file itself were logged by
+ * main, which says so in cfg_bad.  Returns the exit status. */
 static int
-test_config(struct recd *d)
+test_config(struct recd *d, int cfg_bad)
 {
 	struct seal_signer *s = NULL;
 	struct tlsl_ctx *t = NULL;
 	char err[1024];
-	int uid, gid, r;
+	int uid, gid, r, bad = cfg_bad;
 
 	if (lookup_user(&d->cfg, &uid, &gid, err, sizeof(err)) < 0) {
-		fprintf(stderr, "escort-recorder: %s\n", err);
-		return 1;
+		recd_log(LOG_ERR, "%s", err);
+		bad = 1;
 	}
-	if ((r = seal_signer_load(d->cfg.signing_key, &s)) != REC_OK) {
-		fprintf(stderr, "escort-recorder: SigningKey %s: %s\n",
-		    d->cfg.signing_key, rec_strerror(r));
-		return 1;
+	if (d->cfg.signing_key[0] != '\0' &&
+	    (r = seal_signer_load(d->cfg.signing_key, &s)) != REC_OK) {
+		recd_log(LOG_ERR, "SigningKey %s: %s", d->cfg.signing_key,
+		    rec_strerror(r));
+		bad = 1;
 	}
 	seal_signer_free(s);
-	if (load_tls(&d->cfg, &t, err, sizeof(err)) < 0) {
-		fprintf(stderr, "escort-recorder: %s\n", err);
-		return 1;
+	if (!cfg_bad && load_tls(&d->cfg, &t, err, sizeof(err)) < 0) {
+		recd_log(LOG_ERR, "%s", err);
+		bad = 1;
 	}
 	tlsl_ctx_free(t);
 	if (d->cfg.witness[0] != '\0') {
@@ -497,20 +542,22 @@ test_config(struct recd *d)
 		snprintf(cmd, sizeof(cmd), "%s", d->cfg.witness);
 		cmd[strcspn(cmd, " \t")] = '\0';
 		if (access(cmd, X_OK) != 0) {
-			fprintf(stderr, "escort-recorder: Witness %s: %s\n", cmd,
-			    strerror(errno));
-			return 1;
+			recd_log(LOG_ERR, "Witness %s: %s", cmd, strerror(errno));
+			bad = 1;
 		}
 	}
 	{
 		struct stat sb;
 
-		if (stat(d->cfg.store, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
-			fprintf(stderr, "escort-recorder: Store %s: not a "
-			    "directory\n", d->cfg.store);
-			return 1;
+		if (d->cfg.store[0] != '\0' && stat(d->cfg.store, &sb) == 0 &&
+		    !S_ISDIR(sb.st_mode)) {
+			recd_log(LOG_ERR, "Store %s: not a directory",
+			    d->cfg.store);
+			bad = 1;
 		}
 	}
+	if (bad)
+		return 1;
 	printf("%s: configuration OK\n", d->cfg.file);
 	return 0;
 }
@@ -568,20 +615,20 @@ main(int argc, char **argv)
 	}
 	if (realpath(file, abs) != NULL)	/* reloads run after chdir("/") */
 		file = abs;
+	/* -t and --rebuild-journal write to stderr; a daemon's start-up
+	 * errors go to stderr and syslog */
+	recd_log_init(foreground || test || rebuild != NULL, verbose);
 	if (recd_config_load(file, &d->cfg, err, sizeof(err)) < 0) {
 		for (char *l = strtok(err, "\n"); l; l = strtok(NULL, "\n"))
-			fprintf(stderr, "escort-recorder: %s\n", l);
-		return 1;
+			recd_log(LOG_ERR, "%s", l);
+		return test ? test_config(d, 1) : 1;
 	}
-	if (test)
-		return test_config(d);
+	if (test) {
+		if (verbose)
+			dump_config(&d->cfg, stdout);
+		return test_config(d, 0);
+	}
 	if (rebuild != NULL)
 		return rebuild_journal(d, rebuild);
-	recd_log_init(foreground, verbose);
-	if (!foreground && daemon(0, 0) != 0) {
-		fprintf(stderr, "escort-recorder: daemon: %s\n",
-		    strerror(errno));
-		return 1;
-	}
 	return run(d);
 }

@@ -1,14 +1,15 @@
-/* recd_log: stderr or syslog lines for escort-recorder. */
+/* recd_log: stderr or syslog lines for escort-recorder, in the proxy's
+ * format (proxy/log.c). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
-#include <time.h>
+#include <unistd.h>
 
-#include "common/clock.h"
 #include "recorder/recd_log.h"
 
 static int log_fg = 1;
 static int log_verbose;
+static int log_starting = 1;	/* errors also to stderr */
 
 void
 recd_log_init(int foreground, int verbose)
@@ -20,29 +21,28 @@ recd_log_init(int foreground, int verbose)
 }
 
 void
+recd_log_started(void)
+{
+	log_starting = 0;
+}
+
+void
 recd_log(int level, const char *fmt, ...)
 {
 	static const char *const names[] = { "emerg", "alert", "crit",
 	    "error", "warning", "notice", "info", "debug" };
+	char msg[2048];
 	va_list ap;
 
 	if (level == LOG_DEBUG && !log_verbose)
 		return;
 	va_start(ap, fmt);
-	if (log_fg) {
-		uint64_t now = clock_wall_ns();
-		time_t sec = clock_ns_sec(now);
-		struct tm tm;
-		char when[32];
-
-		gmtime_r(&sec, &tm);
-		strftime(when, sizeof(when), "%H:%M:%S", &tm);
-		fprintf(stderr, "escort-recorder %s.%03u %s: ", when,
-		    (unsigned)(now % CLOCK_NS_PER_SEC / CLOCK_NS_PER_MS),
-		    names[level & 7]);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	} else
-		vsyslog(level, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* one fprintf a line: stdio locks the stream */
+	if (log_fg || (level <= LOG_ERR && log_starting))
+		fprintf(stderr, "escort-recorder[%d]: %s %s\n", (int)getpid(),
+		    names[level & 7], msg);
+	if (!log_fg)
+		syslog(level, "%s", msg);
 }

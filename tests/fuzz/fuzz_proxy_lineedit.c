@@ -3,7 +3,9 @@
  *
  * Input: a settings byte (bits 0-1: terminal width 7, 10, 23 or 80), a
  * byte for max_bytes (1 + 2 * value), then operations, each a tag byte:
- *   tag & 7 in 0-3: feed the next tag >> 3 bytes (0-31) as typed keys;
+ *   tag & 7 in 0-3: feed the next tag >> 3 bytes (0-31) as typed keys
+ *      (3: into an output buffer of at most 8 bytes; on LE_ENOMEM the
+ *      caller's recovery: a new line and le_redraw);
  *   4: resize to 5 + next byte % 76 columns;
  *   5: add the next tag >> 3 bytes to the history;
  *   6: output arrived: a new line, then le_redraw;
@@ -150,7 +152,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				i += k;
 				break;
 			}
+			if ((tag & 7) == 3)
+				out.max = 8;
 			r = le_feed(e, data + i, k, &out, &ev);
+			out.max = 0;
+			if (r == LE_ENOMEM && (tag & 7) == 3) {
+				put_a(&out);
+				vt_feed(&vt_a, "\r\n", 2);
+				origin_row = vt_a.r;
+				origin_scrolled = vt_a.scrolled;
+				if (le_redraw(e, &out) != LE_OK)
+					abort();
+				put_a(&out);
+				i += k;
+				break;
+			}
 			if (r < 0 || (size_t)r > k || ((size_t)r < k && ev == LE_NONE))
 				abort();
 			put_a(&out);

@@ -419,9 +419,8 @@ long policy_lint(const struct policy *p, struct pol_diags *diags);
 
 /*
  * Errors for what this version of Escort cannot enforce, so that a policy
- * that relies on it is refused everywhere, not at session time: `shell
- * strict` (line-by-line checking of interactive shells is not built) and
- * `escort` (live escorts are not built).  Appends one error per line and
+ * that relies on it is refused everywhere, not at session time: `escort`
+ * (live escorts are not built).  Appends one error per line and
  * returns their number, or POL_E_NOMEM.  Each `approve` pattern gets a
  * warning: no escort can approve, so the proxy refuses what it matches.
  */

@@ -17,14 +17,6 @@ struct unenforceable {
 };
 
 static bool
-uses_strict(const struct pol_rule *r, int *line, int *col)
-{
-	*line = r->shell_line ? r->shell_line : r->line;
-	*col = r->shell_line ? r->shell_col : r->col;
-	return !r->forbid && r->shell == POL_SHELL_STRICT;
-}
-
-static bool
 uses_escort(const struct pol_rule *r, int *line, int *col)
 {
 	*line = r->escort_line ? r->escort_line : r->line;
@@ -33,8 +25,6 @@ uses_escort(const struct pol_rule *r, int *line, int *col)
 }
 
 static const struct unenforceable unenforceable[] = {
-	{ uses_strict, "shell strict cannot be enforced by this version of Escort (line-by-line "
-	    "checking of interactive shells is not built); use shell none or observe" },
 	{ uses_escort, "escort cannot be enforced by this version of Escort (live escorts are not "
 	    "built); sessions that require one would be refused" },
 };

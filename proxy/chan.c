@@ -18,6 +18,7 @@
 #include "proxy/px_error.h"
 #include "proxy/rec_link.h"
 #include "proxy/sshpoll.h"
+#include "proxy/strict.h"
 
 static void
 req_free(struct px_req *r)
@@ -226,6 +227,8 @@ forward(struct px_chan *ch, int to_tech, const uint8_t *data, size_t len, int is
 {
 	size_t n;
 
+	if (ch->strict != NULL && !is_stderr)
+		return px_strict_take(ch, !to_tech, data, len);
 	if ((ch->sftp != NULL || ch->scp != NULL) && !is_stderr)
 		return px_xfer_sftp_take(ch, !to_tech, data, len);
 	if (ch->scp != NULL && px_xfer_blocked(ch)) {
@@ -337,6 +340,7 @@ t_winch(ssh_session s, ssh_channel chan, int w, int h, int pw, int ph, void *ud)
 	if (!ch->pty || (r = req_push(ch, REQ_WINCH, NULL, NULL)) == NULL)
 		return -1;
 	r->cols = w, r->rows = h, r->pxw = pw, r->pxh = ph;
+	px_strict_resize(ch, w);	/* strict mode's line editor redraws */
 	return 0;
 }
 
@@ -697,7 +701,8 @@ req_send(struct px_chan *ch, const struct px_req *r)
 	case REQ_ENV:
 		return ssh_channel_request_env(ch->uc, r->a, r->b ? r->b : "");
 	case REQ_SHELL:
-		return ssh_channel_request_shell(ch->uc);
+		/* strict mode: the bootstrap loop (strict.h), never the login shell */
+		return r->sent != NULL ? ssh_channel_request_exec(ch->uc, r->sent) : ssh_channel_request_shell(ch->uc);
 	case REQ_EXEC:
 		/* only what the policy rebuilt is ever sent (px_chan_decide) */
 		return r->sent != NULL ? ssh_channel_request_exec(ch->uc, r->sent) : SSH_ERROR;
@@ -794,7 +799,7 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 	ssh_channel src = to_tech ? ch->uc : ch->tc;
 	size_t *pend = to_tech ? &ch->u_pend[is_stderr] : &ch->t_pend;
 	ssh_channel dst = to_tech ? ch->tc : ch->uc;
-	int filtered = (ch->sftp != NULL || ch->scp != NULL) && !is_stderr;
+	int filtered = (ch->sftp != NULL || ch->scp != NULL || ch->strict != NULL) && !is_stderr;
 	static __thread uint8_t tmp[PX_CHUNK];
 
 	for (int i = 0; i < 16 && *pend > 0 && src != NULL && dst != NULL && ch->st == CH_RELAY; i++) {
@@ -803,7 +808,9 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 
 		if (px_conn_rec_stalled(c))
 			return;
-		if (filtered) {
+		if (filtered && ch->strict != NULL) {
+			room = px_strict_room(ch, !to_tech);
+		} else if (filtered) {
 			px_xfer_drain(ch);
 			room = px_xfer_sftp_room(ch, !to_tech);
 		} else {
@@ -971,10 +978,11 @@ step_relay(struct px_chan *ch)
 	pull(ch, 1, 1);
 	pull(ch, 1, 0);
 	pull(ch, 0, 0);
+	px_strict_step(ch);
 	if (ch->st != CH_RELAY)
 		return;
 	if (px_half_got_eof(ch->half[HALF_T_IN]) && ch->t_pend == 0 && ch->held_len[0] == 0 &&
-	    px_xfer_held(ch, 0) == 0 && ch->half[HALF_U_OUT] == HS_OPEN && !peer_closed(ch, 0)) {
+	    px_xfer_held(ch, 0) == 0 && px_strict_held(ch, 0) == 0 && ch->half[HALF_U_OUT] == HS_OPEN && !peer_closed(ch, 0)) {
 		ssh_channel_send_eof(ch->uc);
 		px_chan_set_half(ch, HALF_U_OUT, HS_EOF, "technician's EOF passed on");
 		record_simple(ch, EV_CHANNEL, "eof");
@@ -982,7 +990,7 @@ step_relay(struct px_chan *ch)
 	}
 	if (px_half_got_eof(ch->half[HALF_U_IN]) && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 &&
 	    ch->held_len[1] == 0 && px_xfer_held(ch, 1) == 0 && !px_xfer_blocked(ch) &&
-	    !out_ended(ch, 1) && !peer_closed(ch, 1) && ch->exit_kind != 0) {
+	    px_strict_held(ch, 1) == 0 && !out_ended(ch, 1) && !peer_closed(ch, 1) && ch->exit_kind != 0) {
 		/* exit-status before EOF, as sshd does: dbclient closes once both
 		 * sides sent EOF and ignores a later exit-status, so the EOF waits
 		 * for the target's exit-status (or its close, below). */
@@ -991,7 +999,7 @@ step_relay(struct px_chan *ch)
 		px_sshpoll_update(px_conn_poll(c, 1));
 	}
 	if (peer_closed(ch, 0) && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && ch->held_len[1] == 0 &&
-	    px_xfer_held(ch, 1) == 0 && !px_xfer_blocked(ch)) {
+	    px_xfer_held(ch, 1) == 0 && !px_xfer_blocked(ch) && px_strict_held(ch, 1) == 0) {
 		if (!peer_closed(ch, 1)) {
 			send_exit(ch);
 			eof_tech(ch, "target closed");
@@ -1036,6 +1044,8 @@ px_chan_step(struct px_chan *ch)
 		while (replay_one(ch))
 			;
 		if (ch->st == CH_OPEN)
+			px_strict_step(ch);	/* a strict shell's boot deadline runs from its decision */
+		if (ch->st == CH_OPEN)
 			return;		/* data flows once the main request is accepted */
 		if (ch->st == CH_RELAY)
 			step_relay(ch);
@@ -1058,7 +1068,7 @@ size_t
 px_chan_buffered(const struct px_chan *ch)
 {
 	return ch->t_pend + ch->u_pend[0] + ch->u_pend[1] + ch->held_len[0] + ch->held_len[1] +
-	    px_xfer_held(ch, 0) + px_xfer_held(ch, 1) +
+	    px_xfer_held(ch, 0) + px_xfer_held(ch, 1) + px_strict_held(ch, 0) + px_strict_held(ch, 1) +
 	    (px_xfer_blocked(ch) ? 1 : 0);
 }
 
@@ -1096,6 +1106,7 @@ px_chan_free(struct px_chan *ch)
 	req_free(ch->inflight);
 	px_observe_free(ch);
 	px_xfer_free(ch);
+	px_strict_free(ch);
 	free(ch->held[0]);
 	free(ch->held[1]);
 	free(ch->local_msg);

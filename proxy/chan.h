@@ -33,6 +33,7 @@ struct px_conn;
 struct px_observe;
 struct sftp_filter;
 struct scp_watch;
+struct px_strict;
 struct pol_decision;
 struct pwm;
 
@@ -84,6 +85,7 @@ struct px_chan {
 	int xfer_finished;
 	struct px_observe *obs;         /* `shell observe`: the screen model (observe_chan.h) */
 	struct xfer_queue xq;           /* records waiting for the recorder */
+	struct px_strict *strict;       /* `shell strict`: every byte goes through it (strict.h) */
 	int xq_summary_sent;            /* head record: summary recorded */
 	size_t xq_off;                  /* head record: content recorded so far */
 	uint64_t xq_file_id;            /* head record: its FILE_ID */

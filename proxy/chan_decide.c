@@ -19,6 +19,7 @@
 #include "proxy/log.h"
 #include "proxy/observe_chan.h"
 #include "proxy/px_error.h"
+#include "proxy/strict.h"
 #include "proxy/xfer_scp.h"
 #include "proxy/worker.h"
 
@@ -156,16 +157,8 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			    "run commands with ssh USER:TARGET@proxy COMMAND\r\n", 0, 1);
 			return 0;
 		}
-		if (ps->shell == POL_SHELL_STRICT) {
-			/* Strict mode checks every line typed at the prompt; a shell
-			 * without that check must not start in its place. */
-			record_decision(ch, "deny", "(shell)", ps->rule_names, 0,
-			    "shell strict: line-by-line checking is not available on this proxy");
-			px_log(PX_LOG_INFO, px_conn_id(c), "strict shell refused for %s on %s", px_conn_user(c), px_conn_target(c));
-			px_chan_local(ch, "escort: this target requires strict shell mode, which this proxy "
-			    "does not offer; run commands with ssh USER:TARGET@proxy COMMAND\r\n", 0, 1);
-			return 0;
-		}
+		if (ps->shell == POL_SHELL_STRICT)
+			return px_strict_decide(ch, r);	/* every line decided (strict.h) */
 		if (record_decision(ch, "allow", "(shell)", ps->rule_names, 0, pol_shell_name(ps->shell)) != PX_OK)
 			return unrecorded(ch);
 		if (ps->shell == POL_SHELL_OBSERVE && px_observe_start(ch) != PX_OK) {

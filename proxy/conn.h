@@ -93,6 +93,8 @@ uint32_t px_conn_new_chan_id(struct px_conn *c);
 /* The counter of the recording's FILE ids (the last one given), for the
  * transfer parsers; valid as long as c. */
 uint64_t *px_conn_file_ids(struct px_conn *c);
+/* The loop the connection runs on (for a channel's timers). */
+uv_loop_t *px_conn_loop(struct px_conn *c);
 /* 1 once the session is ending (px_conn_end was called). */
 int px_conn_ending(const struct px_conn *c);
 /* Whether an env request may pass, for the admitted session or, before

@@ -110,6 +110,12 @@ px_conn_file_ids(struct px_conn *c)
 	return &c->next_file_id;
 }
 
+uv_loop_t *
+px_conn_loop(struct px_conn *c)
+{
+	return &c->w->loop;
+}
+
 int
 px_conn_ending(const struct px_conn *c)
 {

@@ -12,6 +12,7 @@ class Term:
             os.execvp(argv[0], argv)
         self.resize(rows, cols)
         self.out = b""
+        self.log = b""      # every byte the terminal received, in order
 
     def resize(self, rows, cols):
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
@@ -34,6 +35,7 @@ class Term:
                 if not d:
                     raise AssertionError("terminal closed waiting for %r; got %r" % (needle, self.out[-2000:]))
                 self.out += d
+                self.log += d
         i = self.out.index(needle) + len(needle)
         seen, self.out = self.out[:i], self.out[i:]
         return seen
@@ -44,7 +46,7 @@ class Term:
             try:
                 r, _, _ = select.select([self.fd], [], [], 0.2)
                 if r:
-                    os.read(self.fd, 65536)
+                    self.log += os.read(self.fd, 65536)
             except OSError:
                 pass
             pid, st = os.waitpid(self.pid, os.WNOHANG)

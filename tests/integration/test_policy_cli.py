@@ -97,28 +97,21 @@ expect allow   bob   web01 "apt-get upgrade"
 
 def test_check_valid_example_exits_0():
     """The example holds all its expect lines, but asks for what this version
-    cannot enforce (strict shells, escorts): errors, the same ones escort-proxy
-    -t and a reload report.  Without them it is valid."""
+    cannot enforce (escorts): an error, the same one escort-proxy -t and a
+    reload report.  Without it it is valid (strict shells are built)."""
     with Env() as env:
         p = example(env)
         rc, out, err = run("check", p)
         assert rc == 1, (out, err)
         errors = [l for l in out.splitlines() if ": error: " in l]
         assert errors == [
-            p + ":30:5: error: rule 'admins-on-prod': shell strict cannot be enforced by this "
-            "version of Escort (line-by-line checking of interactive shells is not built); use "
-            "shell none or observe",
             p + ":40:5: error: rule 'foreign-nationals-on-prod': escort cannot be enforced by "
             "this version of Escort (live escorts are not built); sessions that require one "
-            "would be refused",
-            p + ":41:5: error: rule 'foreign-nationals-on-prod': shell strict cannot be "
-            "enforced by this version of Escort (line-by-line checking of interactive shells "
-            "is not built); use shell none or observe"], out
-        assert "2 errors" not in out and "3 errors" in out and "8/8 expect lines hold" in out, out
+            "would be refused"], out
+        assert "1 error," in out and "8/8 expect lines hold" in out, out
         with open(p) as f:
             text = f.read()
-        p2 = env.write("enforceable.conf", text.replace("    shell strict\n", "    shell observe\n")
-                       .replace("    escort group:escorts\n", ""))
+        p2 = env.write("enforceable.conf", text.replace("    escort group:escorts\n", ""))
         rc, out, err = run("check", p2)
         assert rc == 0, (out, err)
         assert "0 errors" in out and "8/8 expect lines hold" in out, out
@@ -356,11 +349,10 @@ def test_man_page_example_holds():
         ident, _ = env.keygen("ops")
         p2 = env.write("example2.conf", text.replace("/etc/escort/keys/ops_ed25519", ident))
         rc, out, _ = run("check", p2)
-        # escort and shell strict: described, but refused by this version
+        # escort: described, but refused by this version (shell strict is built)
         errors = [l for l in out.splitlines() if ": error: " in l]
-        assert rc == 1 and len(errors) == 2, out
+        assert rc == 1 and len(errors) == 1, out
         assert "escort cannot be enforced by this version" in errors[0], out
-        assert "shell strict cannot be enforced by this version" in errors[1], out
         assert "forbid 'no-foreign-on-il5' overrides rule 'foreign-nationals-on-prod'" in out
         rc, out, _ = run("admit", p2, "alice", "db01")
         assert rc == 1 and out.startswith("refused\n") and "export control" in out, out

@@ -125,14 +125,14 @@ def policy_cases(w):
         ("group-unknown-user", "group ops alice mallory\n",
          ["unknown user 'mallory' in group 'ops'"]),
         ("strict-shell", "rule strict {\n    who user:alice\n    where target:web01\n"
-         "    shell strict\n}\n", ["rule 'strict': shell strict cannot be enforced"]),
+         "    shell strict\n}\n", []),
         ("escort", "rule escorted {\n    who user:alice\n    where target:web01\n"
          "    escort user:alice\n}\n", ["rule 'escorted': escort cannot be enforced"]),
         ("forbid-nobody", "forbid f {\n    who attr:team=sales\n    where *\n}\n",
          ["forbid 'f' matches no user"]),
-        ("several", 'rule s {\n    who *\n    where *\n    shell strict\n}\n'
+        ("several", 'rule s {\n    who *\n    where *\n    escort user:alice\n}\n'
          'expect deny alice web01 "echo hi"\n',
-         ["rule 's': shell strict cannot be enforced",
+         ["rule 's': escort cannot be enforced",
           'expect deny alice web01 "echo hi" failed: got allow']),
         ("identity-and-expect", 'target web09 {\n    address 127.0.0.1:1\n'
          '    identity /nonexistent/key\n}\nexpect deny alice web01 "echo hi"\n',

@@ -91,14 +91,7 @@ def test_recorder_down_at_start():
         assert not os.path.exists(mark)
 
 
-STRICT_AND_ESCORT_RULES = """
-rule strict-shells {
-    who user:alice
-    where target:web01
-    shell strict
-    exec yes
-    allow "echo ..."
-}
+ESCORT_RULES = """
 rule escorted {
     who user:alice
     where target:web02
@@ -110,8 +103,8 @@ rule escorted {
 """
 
 
-def test_strict_shell_and_required_escort_fail_closed():
-    """Until strict mode and live escorts exist, a policy asking for them is
+def test_required_escort_fails_closed():
+    """Until live escorts exist, a policy asking for them is
     refused as a whole (escort-proxy -t and a reload, as escort-policy
     check), naming each line; the policy in force stays and nothing more is
     given than it allows."""
@@ -122,12 +115,11 @@ def test_strict_shell_and_required_escort_fail_closed():
                 '    identity %s\n    hostkey "%s"\n}\n' % (id_key, " ".join(web02_host.split()[:2]))
         w = ProxyWorld(env, extra_targets=web02)
         with open(w.policy_path, "a") as f:
-            f.write(STRICT_AND_ESCORT_RULES)
+            f.write(ESCORT_RULES)
         t = subprocess.run([bin_path("escort-proxy"), "-t", "-f", w.conf], capture_output=True,
                            timeout=30)
         out = t.stderr.decode()
         assert t.returncode == 1, out
-        assert "rule 'strict-shells': shell strict cannot be enforced" in out, out
         assert "rule 'escorted': escort cannot be enforced" in out, out
         n = len(w.proxy.log())
         w.proxy.send(signal.SIGHUP)

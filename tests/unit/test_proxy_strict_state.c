@@ -1,0 +1,171 @@
+/* Unit tests for proxy/strict_state: every transition of a strict-mode
+ * shell that strict_state.h lists is taken, every other one is refused,
+ * leaves the state as it was and is logged at error level naming the
+ * connection, the channel and both states (the log is captured from
+ * stderr).  "Record first" is checked on the table: RUNNING is reachable
+ * only from RECORDING (or RUNNING), and nothing leaves ENDED.
+ *
+ * The allowed transitions are written here again, from strict_state.h,
+ * rather than read from the table under test. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "proxy/log.h"
+#include "proxy/px_error.h"
+#include "proxy/strict_state.h"
+
+static int log_fd = -1, saved_fd = -1;
+static char log_buf[8192];
+
+static void
+capture_begin(void)
+{
+	fflush(stderr);
+	assert_int_equal(ftruncate(log_fd, 0), 0);
+	assert_true(lseek(log_fd, 0, SEEK_SET) == 0);
+	assert_true(dup2(log_fd, STDERR_FILENO) >= 0);
+}
+
+static const char *
+capture_end(void)
+{
+	ssize_t n;
+
+	fflush(stderr);
+	assert_true(dup2(saved_fd, STDERR_FILENO) >= 0);
+	n = pread(log_fd, log_buf, sizeof(log_buf) - 1, 0);
+	assert_true(n >= 0);
+	log_buf[n] = '\0';
+	return log_buf;
+}
+
+static int
+setup(void **state)
+{
+	char path[] = "/tmp/test_proxy_strict_state.XXXXXX";
+
+	(void)state;
+	if ((log_fd = mkstemp(path)) < 0)
+		return -1;
+	unlink(path);
+	saved_fd = dup(STDERR_FILENO);
+	px_log_init(1, PX_LOG_DEBUG);
+	return saved_fd < 0 ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	close(log_fd);
+	close(saved_fd);
+	return 0;
+}
+
+struct edge {
+	enum strict_state from, to;
+};
+
+static const struct edge edges[] = {
+	{ STRICT_BOOT, STRICT_NONCE }, { STRICT_BOOT, STRICT_ENDED },
+	{ STRICT_NONCE, STRICT_PROMPT }, { STRICT_NONCE, STRICT_ENDED },
+	{ STRICT_PROMPT, STRICT_DECIDING }, { STRICT_PROMPT, STRICT_ENDED },
+	{ STRICT_DECIDING, STRICT_RECORDING }, { STRICT_DECIDING, STRICT_PROMPT },
+	{ STRICT_DECIDING, STRICT_ENDED },
+	{ STRICT_RECORDING, STRICT_RUNNING }, { STRICT_RECORDING, STRICT_PROMPT },
+	{ STRICT_RECORDING, STRICT_ENDED },
+	{ STRICT_RUNNING, STRICT_RUNNING }, { STRICT_RUNNING, STRICT_PROMPT },
+	{ STRICT_RUNNING, STRICT_ENDED },
+};
+
+static int
+listed(enum strict_state from, enum strict_state to)
+{
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		if (edges[i].from == from && edges[i].to == to)
+			return 1;
+	return 0;
+}
+
+/* Every pair: the table says what the list says; the setter takes the
+ * listed ones and refuses the others with an error line, state kept. */
+static void
+test_transitions(void **state)
+{
+	char want[256];
+
+	(void)state;
+	for (int f = 0; f < STRICT_NSTATES; f++)
+		for (int t = 0; t < STRICT_NSTATES; t++) {
+			enum strict_state st = (enum strict_state)f;
+			int ok = listed(st, (enum strict_state)t), rc;
+			const char *log;
+
+			assert_int_equal(strict_state_allowed(st, (enum strict_state)t), ok);
+			capture_begin();
+			rc = strict_set_state(&st, (enum strict_state)t, "conn-S1", 4, "test");
+			log = capture_end();
+			if (ok) {
+				assert_int_equal(rc, PX_OK);
+				assert_int_equal(st, t);
+				snprintf(want, sizeof(want), "debug [conn-S1] channel 4: strict %s -> %s: test",
+				    strict_state_name((enum strict_state)f), strict_state_name((enum strict_state)t));
+				if (strstr(log, want) == NULL)
+					fail_msg("expected \"%s\" in the log, got \"%s\"", want, log);
+			} else {
+				assert_int_equal(rc, PX_EINVAL);
+				assert_int_equal(st, f);
+				snprintf(want, sizeof(want), "error [conn-S1] channel 4: strict %s -> %s refused",
+				    strict_state_name((enum strict_state)f), strict_state_name((enum strict_state)t));
+				if (strstr(log, want) == NULL)
+					fail_msg("expected \"%s\" in the log, got \"%s\"", want, log);
+			}
+		}
+}
+
+/* Record first: no line runs before its decision is in the recording. */
+static void
+test_record_first(void **state)
+{
+	(void)state;
+	for (int f = 0; f < STRICT_NSTATES; f++) {
+		if (f == STRICT_RECORDING || f == STRICT_RUNNING)
+			continue;
+		assert_false(strict_state_allowed((enum strict_state)f, STRICT_RUNNING));
+	}
+	for (int t = 0; t < STRICT_NSTATES; t++)
+		assert_false(strict_state_allowed(STRICT_ENDED, (enum strict_state)t));
+	/* the prompt is reached only after the loop answered with its nonce */
+	assert_false(strict_state_allowed(STRICT_BOOT, STRICT_PROMPT));
+}
+
+static void
+test_names_and_range(void **state)
+{
+	(void)state;
+	assert_string_equal(strict_state_name(STRICT_BOOT), "boot");
+	assert_string_equal(strict_state_name(STRICT_RUNNING), "running");
+	assert_string_equal(strict_state_name(STRICT_ENDED), "ended");
+	assert_string_equal(strict_state_name(STRICT_NSTATES), "?");
+	assert_false(strict_state_allowed(STRICT_NSTATES, STRICT_BOOT));
+	assert_false(strict_state_allowed(STRICT_BOOT, STRICT_NSTATES));
+	assert_false(strict_state_allowed((enum strict_state)-1, STRICT_BOOT));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_transitions),
+		cmocka_unit_test(test_record_first),
+		cmocka_unit_test(test_names_and_range),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -880,7 +880,8 @@ close_tech(struct px_chan *ch)
 		if (ssh_channel_close(ch->tc) == SSH_AGAIN)
 			return;
 		px_chan_set_half(ch, HALF_T_OUT, HS_CLOSED, "CLOSE sent");
-		record_simple(ch, EV_CHANNEL, "close");
+		if (px_conn_records(ch->c))	/* none for no-target commands */
+			record_simple(ch, EV_CHANNEL, "close");
 	}
 	if (ch->st != CH_CLOSING)
 		px_chan_set_state(ch, CH_CLOSING, "CLOSE sent to the technician");

@@ -79,6 +79,9 @@ ssh_session px_conn_ssh(const struct px_conn *c, int tech);
 struct px_sshpoll *px_conn_poll(struct px_conn *c, int tech);
 /* 1 when the upstream session is authenticated and usable. */
 int px_conn_up_ready(const struct px_conn *c);
+/* 1 when the connection has a recording at all (one that answers only
+ * no-target commands, CONN_LOCAL, has none). */
+int px_conn_records(const struct px_conn *c);
 /* 1 when the recording is open (its START acknowledged or spooled). */
 int px_conn_rec_ready(const struct px_conn *c);
 /* 1 while the recorder link is stalled: nothing may be relayed. */

@@ -69,6 +69,12 @@ px_conn_up_ready(const struct px_conn *c)
 }
 
 int
+px_conn_records(const struct px_conn *c)
+{
+	return c->rec != NULL;
+}
+
+int
 px_conn_rec_ready(const struct px_conn *c)
 {
 	return c->rec != NULL && c->rec_ready;

@@ -8,6 +8,7 @@ import os, subprocess, time
 from harness.core import bin_path, free_port, port_open, unix_socket_open, wait_for, ssh_base
 
 USER, TARGET = "bench", "t1"
+STRICT_TARGET = TARGET + "-strict"      # the same sshd, under shell strict
 
 POLICY = """# Benchmark policy: one user, one target, the commands the benchmarks run.
 user {user} {{
@@ -32,6 +33,21 @@ rule bench {{
     allow "sha256sum ..."
     allow "true"
     allow "exit ..."
+}}
+
+target {target}-strict {{
+    address 127.0.0.1:{port}
+    login {login}
+    identity {identity}
+    hostkey "{hostkey}"
+    label env bench
+}}
+
+rule bench-strict {{
+    who user:{user}
+    where target:{target}-strict
+    shell strict
+    allow "true"
 }}
 
 expect allow {user} {target} "cat /etc/hostname"

@@ -22,6 +22,8 @@ GOALS = [
     (["policy_load_median"], "<", 200, "10,000-pattern policy load, ms"),
     (["policy_decide_p99"], "<", 20, "policy decision p99, us"),
     (["keystroke_proxy_added_p99"], "<=", 1000, "keystroke p99 added by the proxy, us"),
+    (["keystroke_strict_added_p99"], "<=", 1000,
+     "keystroke p99 added in a strict-mode shell (echoed by the proxy), us"),
     (["sessions_rss_per_session"], "<=", 300, "proxy KiB per concurrent session"),
     (["bulk_observe_vs_exec"], ">=", 0.9, "bulk output in a shell observe session vs exec"),
     (["bulk_observe_vs_exec_proxy_cpu"], ">=", 0.9,

@@ -1,4 +1,6 @@
-"""Keystroke round trip, direct and through the proxy, side by side."""
+"""Keystroke round trip, direct and through the proxy, side by side; and in
+a strict-mode shell, where the proxy's line editor echoes at the prompt."""
+import escort_stack
 import keystroke as ks
 
 
@@ -7,10 +9,12 @@ def keystroke(ctx, stack, direct, n):
     argvs = {"direct": direct()}
     if stack.ok:
         argvs["proxy"] = stack.ssh(["-tt"])
+        argvs["strict"] = stack.ssh(["-tt"], user="%s:%s" % (escort_stack.USER,
+                                                             escort_stack.STRICT_TARGET))
     try:
         res = ks.compare(argvs, n)
     except RuntimeError as e:
-        if "proxy" in argvs and str(e).startswith("proxy"):
+        if "proxy" in argvs and str(e).startswith(("proxy", "strict")):
             ctx.log("   proxy keystrokes failed (%s); direct only" % e)
             res = ks.compare({"direct": argvs["direct"]}, n)
             stack_reason = str(e)
@@ -34,3 +38,7 @@ def keystroke(ctx, stack, direct, n):
     rep.add("keystroke_proxy_added_p50", p50 - d50, "us")
     rep.add("keystroke_proxy_added_p99", p99 - d99, "us")
     rep.add("keystroke_proxy_vs_direct_p99", p99 / d99, "x")
+    s50, s99 = ks.percentile(res["strict"], 50) * us, ks.percentile(res["strict"], 99) * us
+    rep.add("keystroke_strict_p50", s50, "us")
+    rep.add("keystroke_strict_p99", s99, "us")
+    rep.add("keystroke_strict_added_p99", s99 - d99, "us")

@@ -10,11 +10,13 @@ The proxy's CPU seconds per run (all its threads, from /proc) give the same
 comparison with little sensitivity to other load on the machine."""
 import os, statistics
 
+import escort_stack
 import throughput
 from parts import MB
 
 NAMES = ("bulk_proxy_exec_pty_throughput", "bulk_proxy_observe_throughput",
-         "bulk_observe_vs_exec", "bulk_observe_vs_exec_raw", "bulk_observe_vs_exec_proxy_cpu")
+         "bulk_observe_vs_exec", "bulk_observe_vs_exec_raw", "bulk_observe_vs_exec_proxy_cpu",
+         "bulk_proxy_strict_throughput", "bulk_observe_vs_strict", "bulk_observe_vs_strict_proxy_cpu")
 
 
 def proxy_cpu(pid):
@@ -31,11 +33,16 @@ def observe(ctx, stack, nrounds):
             rep.na(n, stack.reason if stack else "proxy not started")
         return
     line = b"cat %s; exit\r" % ctx.data.encode()
+    strict = "%s:%s" % (escort_stack.USER, escort_stack.STRICT_TARGET)
     runs = (
         ("exec", lambda: stack.ssh(["-tt"], "cat", ctx.data), None, ctx.size),
         ("observe", lambda: stack.ssh(["-tt"]), line, ctx.size),
         ("exec_empty", lambda: stack.ssh(["-tt"], "true"), None, 0),
         ("observe_empty", lambda: stack.ssh(["-tt"]), b"exit\r", 0),
+        # the same line typed at a strict-mode prompt: the output passes the
+        # marker scanner instead of the screen model
+        ("strict", lambda: stack.ssh(["-tt"], user=strict), line, ctx.size),
+        ("strict_empty", lambda: stack.ssh(["-tt"], user=strict), b"exit\r", 0),
     )
     times = {name: [] for name, _, _, _ in runs}
     cpu = {name: [] for name, _, _, _ in runs}
@@ -65,5 +72,10 @@ def observe(ctx, stack, nrounds):
     rep.add("bulk_proxy_exec_pty_cpu", c_exec, "s")
     rep.add("bulk_proxy_observe_cpu", c_obs, "s")
     rep.add("bulk_observe_vs_exec_proxy_cpu", c_exec / c_obs, "x")
+    t_str = max(med["strict"] - med["strict_empty"], 1e-3)
+    c_str = max(mcpu["strict"] - mcpu["strict_empty"], 1e-3)
+    rep.add("bulk_proxy_strict_throughput", ctx.size / t_str / MB, "MB/s")
+    rep.add("bulk_observe_vs_strict", t_str / t_obs, "x")
+    rep.add("bulk_observe_vs_strict_proxy_cpu", c_str / c_obs, "x")
     rep.add("session_fixed_exec_pty", med["exec_empty"], "s")
     rep.add("session_fixed_observe_shell", med["observe_empty"], "s")

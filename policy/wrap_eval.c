@@ -837,6 +837,26 @@ pol__wrap_literal_only(const struct cword *w, size_t n, struct wrap_literal *lit
 		snprintf(lit->why, sizeof(lit->why), "'%.*s' %s; a rule must name it literally",
 		    (int)(bl > 40 ? 40 : bl), b,
 		    e->what ? e->what : "evaluates its arguments as code");
+		/* Setting a variable that changes what runs (printf -v PATH,
+		 * read IFS, export BASH_ENV=..., unset LESSSECURE): a pattern
+		 * must also name that word, as written ("export PATH=/usr/bin");
+		 * naming the builtin with "..." after it is not enough. */
+		for (size_t i = 1; i < n; i++) {
+			const char *eq = memchr(w[i].s, '=', w[i].len);
+			size_t vl = eq ? w[i].len - (size_t)(eq + 1 - w[i].s) : 0;
+			/* NAME=SPECIAL: a nameref to it (declare -n x=PATH) */
+			bool ref = eq != NULL && vl > 0 && pol__wrap_special_var(eq + 1, vl) &&
+			    memchr(eq + 1, '=', vl) == NULL;
+			if (ref || pol__wrap_special_var(w[i].s, w[i].len)) {
+				lit->key = w[i].s;
+				lit->keylen = w[i].len;
+				snprintf(lit->why, sizeof(lit->why), "'%.*s' sets %.*s, which changes what "
+				    "runs; a rule must name '%.*s' literally", (int)(bl > 40 ? 40 : bl), b,
+				    (int)(w[i].len > 60 ? 60 : w[i].len), w[i].s,
+				    (int)(w[i].len > 60 ? 60 : w[i].len), w[i].s);
+				break;
+			}
+		}
 		return true;
 	}
 	return pol__wrap_named_only(w, n, lit);

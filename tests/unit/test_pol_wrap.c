@@ -83,6 +83,7 @@ static const char policy_text[] =
 "    allow \"local ...\"\n"
 "    allow \"readonly ...\"\n"
 "    allow \"export ...\"\n"
+"    allow \"export PATH=/usr/bin\"\n"
 "    allow \"read ...\"\n"
 "    allow \"mapfile ...\"\n"
 "    allow \"readarray ...\"\n"
@@ -428,13 +429,26 @@ static const struct row rows[] = {
 	{ "named", "unset 'a[0]'", A, NULL },
 	{ "loose", "unset x", A, NULL },
 	/* variables the shell runs or searches with */
-	{ "loose", "export PROMPT_COMMAND=ls", D, "evaluates" },
+	{ "loose", "export PROMPT_COMMAND=ls", D, "changes what runs" },
 	{ "loose", "declare PS1='$(ls)'", D, NULL },
 	{ "loose", "typeset -x PATH=/tmp", D, NULL },
 	{ "loose", "read IFS", D, NULL },
 	{ "loose", "readonly BASH_ENV", D, NULL },
 	{ "loose", "export EDITOR_FONT=x", A, NULL },
-	{ "named", "export PATH=/usr/bin", A, NULL },
+	{ "named", "export PATH=/usr/bin", A, NULL },	/* a pattern names the word */
+	/* a builtin named with "..." may not set a variable that changes
+	 * what runs: the pattern must name that word too */
+	{ "named", "export PATH=/tmp", D, "'export' sets PATH=/tmp, which changes what runs" },
+	{ "named", "printf -v PATH %s /tmp", D, "'printf' sets PATH" },
+	{ "named", "read IFS", D, "'read' sets IFS" },
+	{ "named", "read -r -a BASH_ENV", D, NULL },
+	{ "named", "mapfile PATH", D, NULL },
+	{ "named", "unset LESSSECURE", D, "'unset' sets LESSSECURE" },
+	{ "named", "declare -x LD_PRELOAD=/tmp/x.so", D, NULL },
+	{ "named", "readonly PS4=x", D, NULL },
+	{ "named", "export LANG=C", A, NULL },
+	{ "named", "declare -n x=PATH", D, "changes what runs" },
+	{ "named", "printf -v x %s y", A, NULL },
 	{ "loose", "source /tmp/x.sh", D, "evaluates" },
 	{ "named", "source /tmp/x.sh", A, NULL },
 	{ "loose", ". /tmp/x.sh", D, "evaluates" },

@@ -16,7 +16,7 @@
 #include "proxy/pwmask.h"
 #include "proxy/observe_chan.h"
 #include "proxy/px_error.h"
-#include "proxy/rec_link.h"
+#include "proxy/reclink.h"
 #include "proxy/sshpoll.h"
 #include "proxy/strict.h"
 

@@ -22,7 +22,7 @@
 #include "proxy/keepalive.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
-#include "proxy/rec_link.h"
+#include "proxy/reclink.h"
 #include "proxy/worker.h"
 
 static void teardown(struct px_conn *c);
@@ -40,7 +40,7 @@ px_conn_record(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, s
 {
 	if (c->rec == NULL || !c->rec_ready)
 		return PX_ERECORDER;
-	return rec_link_event(c->rec, type, chan, p, n);
+	return px_reclink_event(c->rec, type, chan, p, n);
 }
 
 int
@@ -124,7 +124,7 @@ rec_timeout(uv_timer_t *t)
 	    px_daemon_config(c->w->d)->recorder_timeout);
 	px_log(PX_LOG_WARN, c->id, "recorder not back in time; ending session");
 	/* the END saying so waits as long again for the recorder */
-	rec_link_linger(c->rec, (unsigned)px_daemon_config(c->w->d)->recorder_timeout * 1000);
+	px_reclink_linger(c->rec, (unsigned)px_daemon_config(c->w->d)->recorder_timeout * 1000);
 	px_conn_end_as(c, EV_END_RECORDER_LOST, NULL, msg);
 }
 
@@ -174,7 +174,7 @@ rec_closed(void *ud, int ok)
 	px_conn_step(c);
 }
 
-static const struct rec_link_cbs rec_cbs = {
+static const struct px_reclink_cbs rec_cbs = {
 	rec_ready, rec_writable, rec_stalled, rec_fail, rec_closed
 };
 
@@ -542,7 +542,7 @@ admit(struct px_conn *c)
 	    c->target, c->ps->rule_names ? c->ps->rule_names : "?");
 	buf_init(&meta, 1 << 20);
 	if (build_meta(c, &meta) != PX_OK ||
-	    rec_link_open(&c->w->loop, px_daemon_config(c->w->d), buf_ptr(&meta), buf_len(&meta), &rec_cbs, c,
+	    px_reclink_open(&c->w->loop, px_daemon_config(c->w->d), buf_ptr(&meta), buf_len(&meta), &rec_cbs, c,
 	    &c->rec) != PX_OK) {
 		buf_free(&meta);
 		snprintf(c->refusal, sizeof(c->refusal),
@@ -717,9 +717,9 @@ close_recording(struct px_conn *c)
 	    c->end_why);
 	buf_init(&b, 4096);
 	if (ev_end_payload(&b, (enum ev_end_kind)c->end_kind, c->end_why, "proxy") == REC_OK)
-		rec_link_close_with(c->rec, buf_ptr(&b), buf_len(&b));
+		px_reclink_close_with(c->rec, buf_ptr(&b), buf_len(&b));
 	else
-		rec_link_close(c->rec);
+		px_reclink_close(c->rec);
 	buf_free(&b);
 }
 
@@ -922,7 +922,7 @@ teardown(struct px_conn *c)
 	uv_close((uv_handle_t *)&c->timer, handle_closed);
 	uv_close((uv_handle_t *)&c->rec_timer, handle_closed);
 	px_keepalive_close(&c->ka, handle_closed);
-	rec_link_free(c->rec);
+	px_reclink_free(c->rec);
 	c->rec = NULL;
 }
 

@@ -47,7 +47,7 @@
 struct px_worker;
 struct px_config;
 struct px_chan;
-struct rec_link;
+struct px_reclink;
 struct policy;
 struct pol_session;
 struct pol_target;
@@ -170,7 +170,7 @@ void px_conn_abandon(struct px_conn *c, int hard);
 /* Frees a conn whose handles are all closed. */
 void px_conn_free(struct px_conn *c);
 
-/* Hands an event to the recorder; see rec_link_event().  Returns PX_OK,
+/* Hands an event to the recorder; see px_reclink_event().  Returns PX_OK,
  * PX_EFULL, PX_ERECORDER. */
 int px_conn_record(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, size_t n);
 /* Records a structured event built from (tag, string) pairs ending with 0.

@@ -36,7 +36,7 @@ struct px_conn {
 	int refusal_status;
 
 	/* recorder */
-	struct rec_link *rec;
+	struct px_reclink *rec;
 	int rec_ready, rec_stalled, rec_closed;
 	uint32_t next_chan_id;
 	uint64_t next_file_id;          /* FILE_ID of the recording's FILE events */

@@ -5,7 +5,7 @@
 #include "policy/policy.h"
 #include "proxy/conn_int.h"
 #include "proxy/daemon.h"
-#include "proxy/rec_link.h"
+#include "proxy/reclink.h"
 #include "proxy/worker.h"
 
 const char *
@@ -89,7 +89,7 @@ px_conn_rec_stalled(const struct px_conn *c)
 int
 px_conn_rec_can_take(const struct px_conn *c, size_t n)
 {
-	return rec_link_can_take(c->rec, n);
+	return px_reclink_can_take(c->rec, n);
 }
 
 int

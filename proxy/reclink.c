@@ -1,4 +1,4 @@
-/* rec_link: a recorder sender driven over a libuv stream (a unix socket, or
+/* reclink: a recorder sender driven over a libuv stream (a unix socket, or
  * TCP with mutual TLS through recorder/tlsl), with reconnect (backoff 100 ms
  * doubling to 2 s) and resume. */
 #include <stdio.h>
@@ -12,13 +12,13 @@
 #include "common/tlsl.h"
 #include "proxy/config.h"
 #include "proxy/px_error.h"
-#include "proxy/rec_link.h"
+#include "proxy/reclink.h"
 #include "proxy/receipts.h"
 
 /* Spool room kept for control events past the data limit. */
 #define CONTROL_RESERVE (256 * 1024)
 #define WRITE_MAX (1024 * 1024)
-/* After rec_link_close: the longest the recorder may stay silent (no ACK,
+/* After px_reclink_close: the longest the recorder may stay silent (no ACK,
  * no CLOSED) before the close is given up.  Every answer restarts it, so a
  * recorder still working through a full spool is waited for. */
 #define CLOSE_WAIT_MS 3000
@@ -32,10 +32,10 @@ union link_stream {
 	uv_tcp_t tcp;
 };
 
-struct rec_link {
+struct px_reclink {
 	uv_loop_t *loop;
 	struct sender *snd;
-	struct rec_link_cbs cbs;
+	struct px_reclink_cbs cbs;
 	void *ud;
 	char path[108];                 /* unix: socket path */
 	char host[256], port[16];       /* tls: */
@@ -55,7 +55,7 @@ struct rec_link {
 	size_t wlen;
 	int writing;
 	uv_timer_t timer;               /* reconnect backoff, close deadline */
-	uv_idle_t idle;                 /* deferred flush, armed by rec_link_event */
+	uv_idle_t idle;                 /* deferred flush, armed by px_reclink_event */
 	int flush_armed;
 	int backoff_ms;
 	char rbuf[64 * 1024];
@@ -64,10 +64,10 @@ struct rec_link {
 	uint64_t linger_until;          /* loop ms: a close while down retries until then */
 };
 
-static void link_connect(struct rec_link *l);
+static void link_connect(struct px_reclink *l);
 
 static void
-maybe_release(struct rec_link *l)
+maybe_release(struct px_reclink *l)
 {
 	if (l->freed && l->nhandles == 0 && !l->writing) {
 		tlsl_free(l->tls);
@@ -81,7 +81,7 @@ maybe_release(struct rec_link *l)
 static void
 handle_closed(uv_handle_t *h)
 {
-	struct rec_link *l = h->data;
+	struct px_reclink *l = h->data;
 
 	if (h != (uv_handle_t *)&l->timer && h != (uv_handle_t *)&l->idle)
 		free(h);
@@ -90,7 +90,7 @@ handle_closed(uv_handle_t *h)
 }
 
 static void
-drop_stream(struct rec_link *l)
+drop_stream(struct px_reclink *l)
 {
 	if (l->stream != NULL) {
 		union link_stream *p = l->stream;
@@ -103,7 +103,7 @@ drop_stream(struct rec_link *l)
 }
 
 static void
-fail(struct rec_link *l, const char *why)
+fail(struct px_reclink *l, const char *why)
 {
 	enum link_state was = l->st;
 
@@ -121,7 +121,7 @@ fail(struct rec_link *l, const char *why)
 static void
 reconnect_timer(uv_timer_t *t)
 {
-	struct rec_link *l = t->data;
+	struct px_reclink *l = t->data;
 
 	if (l->freed || l->st != L_DOWN)
 		return;
@@ -129,7 +129,7 @@ reconnect_timer(uv_timer_t *t)
 }
 
 static void
-lost(struct rec_link *l, const char *why)
+lost(struct px_reclink *l, const char *why)
 {
 	if (l->st == L_DONE)
 		return;
@@ -155,12 +155,12 @@ lost(struct rec_link *l, const char *why)
 		uv_timer_start(&l->timer, reconnect_timer, (uint64_t)l->backoff_ms, 0);
 }
 
-static void flush(struct rec_link *l);
+static void flush(struct px_reclink *l);
 
 static void
 on_written(uv_write_t *req, int status)
 {
-	struct rec_link *l = req->data;
+	struct px_reclink *l = req->data;
 	size_t n = l->wlen;
 
 	l->writing = 0;
@@ -182,7 +182,7 @@ on_written(uv_write_t *req, int status)
  * the sender's output itself, or through TLS its records (the sender's
  * output is handed to TLS while TLS holds less than WRITE_MAX). */
 static size_t
-next_bytes(struct rec_link *l, const uint8_t **p)
+next_bytes(struct px_reclink *l, const uint8_t **p)
 {
 	const uint8_t *q;
 	size_t n;
@@ -199,7 +199,7 @@ next_bytes(struct rec_link *l, const uint8_t **p)
 
 /* Marks n bytes of next_bytes() as gone to the network. */
 static void
-consumed(struct rec_link *l, size_t n)
+consumed(struct px_reclink *l, size_t n)
 {
 	if (l->tls != NULL)
 		tlsl_consume(l->tls, n);
@@ -214,7 +214,7 @@ consumed(struct rec_link *l, size_t n)
  * reported from the loop (on_written), never from inside this call, which
  * runs in the middle of forwarding. */
 static void
-flush(struct rec_link *l)
+flush(struct px_reclink *l)
 {
 	const uint8_t *p;
 	size_t n;
@@ -263,7 +263,7 @@ flush(struct rec_link *l)
 static void
 on_idle(uv_idle_t *h)
 {
-	struct rec_link *l = h->data;
+	struct px_reclink *l = h->data;
 
 	uv_idle_stop(&l->idle);
 	l->flush_armed = 0;
@@ -271,7 +271,7 @@ on_idle(uv_idle_t *h)
 }
 
 static void
-flush_soon(struct rec_link *l)
+flush_soon(struct px_reclink *l)
 {
 	if (l->flush_armed || l->freed)
 		return;
@@ -282,7 +282,7 @@ flush_soon(struct rec_link *l)
 static void
 on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
-	struct rec_link *l = h->data;
+	struct px_reclink *l = h->data;
 
 	(void)suggested;
 	*b = uv_buf_init(l->rbuf, sizeof(l->rbuf));
@@ -291,7 +291,7 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 /* Gives n bytes from the recorder to the sender and acts on its state.
  * Returns 0, or -1 when the link changed state (stop processing). */
 static int
-feed(struct rec_link *l, const void *p, size_t n)
+feed(struct px_reclink *l, const void *p, size_t n)
 {
 	enum sender_state ss;
 	size_t spooled;
@@ -342,7 +342,7 @@ feed(struct rec_link *l, const void *p, size_t n)
 static void
 on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
-	struct rec_link *l = s->data;
+	struct px_reclink *l = s->data;
 
 	if (l->freed || l->stream == NULL || s != &l->stream->s)
 		return;
@@ -382,7 +382,7 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 static void
 on_connect(uv_connect_t *req, int status)
 {
-	struct rec_link *l = req->data;
+	struct px_reclink *l = req->data;
 
 	l->nhandles--;
 	if (l->freed) {
@@ -415,7 +415,7 @@ on_connect(uv_connect_t *req, int status)
 }
 
 static union link_stream *
-new_stream(struct rec_link *l)
+new_stream(struct px_reclink *l)
 {
 	union link_stream *p = calloc(1, sizeof(*p));
 
@@ -434,7 +434,7 @@ new_stream(struct rec_link *l)
 static void
 on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 {
-	struct rec_link *l = req->data;
+	struct px_reclink *l = req->data;
 	union link_stream *p;
 	int rc;
 
@@ -469,7 +469,7 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 }
 
 static void
-link_connect(struct rec_link *l)
+link_connect(struct px_reclink *l)
 {
 	union link_stream *p;
 
@@ -498,7 +498,7 @@ link_connect(struct rec_link *l)
 
 /* Splits "tls://HOST:PORT" ("[V6]:PORT" too) into l->host and l->port. */
 static int
-parse_tls(struct rec_link *l, const char *url)
+parse_tls(struct px_reclink *l, const char *url)
 {
 	const char *hp = url + 6, *colon;
 	size_t hl;
@@ -524,10 +524,10 @@ parse_tls(struct rec_link *l, const char *url)
 }
 
 int
-rec_link_open(uv_loop_t *loop, const struct px_config *cfg, const void *meta,
-    size_t metalen, const struct rec_link_cbs *cbs, void *ud, struct rec_link **out)
+px_reclink_open(uv_loop_t *loop, const struct px_config *cfg, const void *meta,
+    size_t metalen, const struct px_reclink_cbs *cbs, void *ud, struct px_reclink **out)
 {
-	struct rec_link *l;
+	struct px_reclink *l;
 	char host[256];
 
 	*out = NULL;
@@ -581,13 +581,13 @@ is_data(uint16_t type)
 }
 
 int
-rec_link_event(struct rec_link *l, uint16_t type, uint32_t channel, const void *p, size_t n)
+px_reclink_event(struct px_reclink *l, uint16_t type, uint32_t channel, const void *p, size_t n)
 {
 	int rc;
 
 	if (l->st == L_DONE || l->st == L_CLOSING || l->freed)
 		return PX_ERECORDER;
-	if (is_data(type) && !rec_link_can_take(l, n))
+	if (is_data(type) && !px_reclink_can_take(l, n))
 		return PX_EFULL;
 	rc = sender_event(l->snd, type, channel, p, n);
 	if (rc == REC_EFULL)
@@ -600,14 +600,14 @@ rec_link_event(struct rec_link *l, uint16_t type, uint32_t channel, const void *
 }
 
 int
-rec_link_can_take(const struct rec_link *l, size_t n)
+px_reclink_can_take(const struct px_reclink *l, size_t n)
 {
 	return l != NULL && l->st == L_OPEN && !l->freed &&
 	    sender_spooled(l->snd) + n + EV_HDR_LEN <= l->data_limit;
 }
 
 size_t
-rec_link_spooled(const struct rec_link *l)
+px_reclink_spooled(const struct px_reclink *l)
 {
 	return l ? sender_spooled(l->snd) : 0;
 }
@@ -615,7 +615,7 @@ rec_link_spooled(const struct rec_link *l)
 static void
 close_deadline(uv_timer_t *t)
 {
-	struct rec_link *l = t->data;
+	struct px_reclink *l = t->data;
 
 	if (l->st != L_CLOSING)
 		return;
@@ -627,13 +627,13 @@ close_deadline(uv_timer_t *t)
 }
 
 void
-rec_link_close(struct rec_link *l)
+px_reclink_close(struct px_reclink *l)
 {
-	rec_link_close_with(l, NULL, 0);
+	px_reclink_close_with(l, NULL, 0);
 }
 
 void
-rec_link_close_with(struct rec_link *l, const void *end, size_t len)
+px_reclink_close_with(struct px_reclink *l, const void *end, size_t len)
 {
 	if (l->st == L_DONE || l->st == L_CLOSING || l->freed)
 		return;
@@ -648,14 +648,14 @@ rec_link_close_with(struct rec_link *l, const void *end, size_t len)
 }
 
 void
-rec_link_linger(struct rec_link *l, unsigned ms)
+px_reclink_linger(struct px_reclink *l, unsigned ms)
 {
 	if (l != NULL && !l->freed)
 		l->linger_until = uv_now(l->loop) + ms;
 }
 
 void
-rec_link_free(struct rec_link *l)
+px_reclink_free(struct px_reclink *l)
 {
 	if (l == NULL || l->freed)
 		return;

@@ -73,6 +73,37 @@ def wait_for(pred, timeout=10.0, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
+def proc_ticks():
+    """Now, in the clock ticks since boot that /proc/PID/stat's start times use."""
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0]) * os.sysconf("SC_CLK_TCK")
+
+
+def wait_process(argv, since, timeout=10.0):
+    """Waits (bounded) until a process runs whose command line is argv (a list
+    of str) and that started at or after `since` (from proc_ticks()), and
+    returns its pid: a key sent before the command started would reach the
+    shell alone.  Raises AssertionError at the timeout."""
+    want = ("\0".join(argv) + "\0").encode()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % p, "rb") as f:
+                    if f.read() != want:
+                        continue
+                with open("/proc/%s/stat" % p) as f:
+                    st = f.read()
+            except OSError:
+                continue
+            if int(st[st.rindex(")") + 2:].split()[19]) >= int(since) - 1:
+                return int(p)
+        time.sleep(0.05)
+    raise AssertionError("no process %r after %.0f s" % (argv, timeout))
+
+
 def port_open(port, host="127.0.0.1"):
     try:
         with socket.create_connection((host, port), timeout=0.5):

@@ -8,7 +8,7 @@ through the interactive session; the line editor's keys; the recording
 the terminal received, no marker in it); a forged prompt marker ending the
 session; no pty and a target where the bootstrap cannot run refused."""
 import base64, json, os, re, select, time
-from harness.core import Env
+from harness.core import Env, proc_ticks, wait_process
 from harness.term import Term
 from harness.proxy import ProxyWorld, replay
 
@@ -170,8 +170,9 @@ def test_strict_shell_boundary():
             t.expect(b"ABC")
             prompt(t)
             # Ctrl-C while a command runs interrupts it (and the rest of its entry)
+            since = proc_ticks()
             t.send(b"\x1b[200~sleep 30\nprintf 'q%sz\\n' 1\x1b[201~\r")
-            time.sleep(0.7)
+            wait_process(["sleep", "30"], since)
             t0 = time.monotonic()
             t.send(b"\x03")
             t.expect(b"the 1 line(s) left of this entry were not run")

@@ -9,7 +9,7 @@ Every check is on what the target did: marker files a line would create,
 the PROMPT marker's number, status and directory, the loop's exit status,
 what a child process could see."""
 import os, re, subprocess, time
-from harness.core import Env, tool_path
+from harness.core import Env, proc_ticks, tool_path, wait_process
 from harness.term import Term
 
 TIMEOUT = 90
@@ -126,6 +126,27 @@ class Loop:
         return self.t.wait(10)
 
 
+def wait_child(pid, comm, timeout=10.0):
+    """Waits (bounded) until a process named comm runs under pid: a signal
+    typed before the command started would reach the loop alone."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % p) as f:
+                    st = f.read()
+            except OSError:
+                continue
+            name = st[st.index("(") + 1:st.rindex(")")]
+            ppid = int(st[st.rindex(")") + 2:].split()[1])
+            if name == comm and ppid == pid:
+                return
+        time.sleep(0.05)
+    raise AssertionError("no %s under pid %d after %.0f s" % (comm, pid, timeout))
+
+
 def with_loop(fn, **kw):
     with Env("sboot") as env:
         lp = Loop(env, **kw)
@@ -221,7 +242,7 @@ def test_ctrl_c_ends_the_command_line_not_the_loop():
         after = env.path("after")
         lp.seq += 1
         lp.t.send(lp.line(lp.seq, "sleep 30; touch " + after))
-        time.sleep(0.5)
+        wait_child(lp.t.pid, "sleep")
         t0 = time.monotonic()
         lp.t.send(b"\x03")
         st, _ = lp.prompt(lp.seq, timeout=10)
@@ -231,7 +252,7 @@ def test_ctrl_c_ends_the_command_line_not_the_loop():
         # Ctrl-\ does not kill the loop either
         lp.seq += 1
         lp.t.send(lp.line(lp.seq, "sleep 30"))
-        time.sleep(0.5)
+        wait_child(lp.t.pid, "sleep")
         lp.t.send(b"\x1c")
         st, _ = lp.prompt(lp.seq, timeout=10)
         assert st == 131
@@ -535,8 +556,9 @@ def test_through_a_real_sshd():
             assert lp.run("touch %s; ls %s; cd /tmp" % (ok, ok)) == (0, b"/tmp")
             assert os.path.exists(ok) and b"hijacked" not in lp.shown
             lp.seq += 1
+            since = proc_ticks()
             lp.t.send(lp.line(lp.seq, "sleep 30"))
-            time.sleep(0.5)
+            wait_process(["sleep", "30"], since)
             lp.t.send(b"\x03")
             assert lp.prompt(lp.seq, timeout=10)[0] == 130
             assert lp.run("( exit 9 )")[0] == 9

@@ -22,6 +22,7 @@
 #include "proxy/log.h"
 #include "proxy/px_error.h"
 #include "proxy/registry.h"
+#include "proxy/strict.h"
 #include "proxy/worker.h"
 
 int
@@ -142,11 +143,26 @@ act_kill(struct px_conn *c, const struct px_reg_action *a)
 	px_conn_end_as(c, EV_END_ESCORT_KILL, why, msg);
 }
 
+/* approve, deny: the pending command is held by one strict-mode channel
+ * (strict_approve.c), which records its DECISION and runs or refuses it. */
+static void
+act_decide(struct px_conn *c, const struct px_reg_action *a)
+{
+	for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
+		if (ch->strict != NULL && px_strict_escort_decide(ch, a->verb == PX_REG_APPROVE, a->escort,
+		    a->reason) == PX_OK)
+			return;
+	px_log(PX_LOG_WARN, c->id, "escort %s: %s found no command waiting for approval", a->escort,
+	    px_reg_verb_name(a->verb));
+}
+
 /* One row per verb (registry.h). */
 static void (*const actions[])(struct px_conn *, const struct px_reg_action *) = {
 	[PX_REG_PAUSE] = act_pause,
 	[PX_REG_RESUME] = act_resume,
 	[PX_REG_KILL] = act_kill,
+	[PX_REG_APPROVE] = act_decide,
+	[PX_REG_DENY] = act_decide,
 };
 
 void

@@ -1,0 +1,242 @@
+"""Approvals in strict mode, with real ssh clients through the real proxy,
+recorder and target sshd: alice types a command the policy says `approve`
+for in her strict shell (a real terminal); it waits, she is told so, and
+escorts see it pending in `sessions`.  bob's `approve` runs it (its
+side-effect file appears on the target) and the recording names bob as the
+approver; his `deny` keeps it from running and alice sees his reason; alice
+cannot approve her own session, carol (no escort) cannot approve at all;
+alice's Ctrl-C cancels; bob and dave deciding at once make exactly one
+decision; with ApprovalTimeout 2 an undecided command is denied.  Without
+escorts in the rule the old immediate refusal stays."""
+import json, os, re, threading, time
+from harness.core import Env, wait_for
+from harness.term import Term
+from harness.proxy import ProxyWorld, replay
+
+RULES = """
+user bob {
+    key "%(bob)s"
+}
+user dave {
+    key "%(dave)s"
+}
+user carol {
+    key "%(carol)s"
+}
+rule techs {
+    who user:alice
+    where target:web01
+    shell strict
+    exec yes
+    supervised-by user:bob user:dave user:alice
+    allow "echo ..."
+    approve "touch ..."
+}
+rule carols {
+    who user:carol
+    where target:web01
+    exec yes
+    allow "true"
+}
+"""
+
+
+def world(env, extra_conf=""):
+    keys, paths = {}, {}
+    for u in ("bob", "dave", "carol"):
+        k, pub = env.keygen(u)
+        keys[u], paths[u] = " ".join(pub.split()[:2]), k
+    w = ProxyWorld(env, rules=RULES % keys, extra_conf=extra_conf)
+    w.keys = paths
+    w.keys["alice"] = w.alice_key
+    d = os.path.dirname(w.marker("x"))
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o777)
+    return w
+
+
+def as_user(w, user, command):
+    r = w.ssh(user, None, command, key=w.keys[user], timeout=30)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+def prompt(t):
+    return t.expect(b"@web01:", timeout=20) + t.expect(b"$ ", timeout=5)
+
+
+def start_shell(w):
+    t = Term(w.ssh_argv("alice", "web01", None, extra=("-tt",)))
+    banner = t.expect(b"is recorded")
+    sid = re.search(rb"escort: session (\S+) is recorded", banner).group(1).decode()
+    prompt(t)
+    return t, sid
+
+
+def ask(t, w, sid, path):
+    """alice types `touch PATH`; returns once escorts see it pending."""
+    t.send(b"touch %s\r" % path.encode())
+    t.expect(b"escort: waiting for an escort's approval of: touch %s (Ctrl-C cancels)" % path.encode())
+
+    def pending():
+        st, out, err = as_user(w, "bob", "sessions --json")
+        rows = [json.loads(l) for l in out.splitlines() if l.strip()]
+        return [r for r in rows if r["id"] == sid and r["pending"] == "touch %s" % path]
+    wait_for(pending, 10, what="bob to see the pending command")
+
+
+def stop(t):
+    try:
+        os.kill(t.pid, 9)
+        os.waitpid(t.pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def decisions(w, sid):
+    r = replay(w, "commands", sid, "--json")
+    assert r.returncode == 0, r.stderr
+    return [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
+
+
+def escort_events(w, sid):
+    r = replay(w, "export", sid, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    out = []
+    for l in r.stdout.decode().splitlines():
+        e = json.loads(l) if l.strip() else {}
+        f = {x.get("name"): x.get("value") for x in e.get("fields", [])}
+        if e.get("type") in ("escort", "ESCORT") or f.get("escort_action"):
+            out.append(f)
+    return out
+
+
+def test_approve_deny_and_who_may():
+    with Env() as env:
+        w = world(env)
+        t, sid = start_shell(w)
+        ok, no, late = w.marker("approved"), w.marker("denied"), w.marker("after")
+        try:
+            # nothing pending yet: nothing to approve
+            st, out, err = as_user(w, "bob", "approve %s" % sid)
+            assert st == 1 and "nothing pending" in err, (st, out, err)
+
+            ask(t, w, sid, ok)
+            st, out, err = as_user(w, "bob", "sessions")
+            assert st == 0 and "pending: touch %s" % ok in out, (st, out, err)
+            # while it waits, her typing is ignored
+            t.send(b"echo typed-while-waiting\r")
+            # alice is named as an escort, but never of her own session
+            st, out, err = as_user(w, "alice", "approve %s" % sid)
+            assert st == 1 and "your own" in err, (st, out, err)
+            # carol is no escort at all
+            st, out, err = as_user(w, "carol", "approve %s" % sid)
+            assert st == 1 and "not an escort" in err, (st, out, err)
+            assert not os.path.exists(ok)
+            st, out, err = as_user(w, "bob", "approve %s" % sid)
+            assert st == 0 and "approved in session %s" % sid in out, (st, out, err)
+            t.expect(b"escort: approved by bob")
+            prompt(t)
+            wait_for(lambda: os.path.exists(ok), 10, what="the approved command to run")
+            assert b"typed-while-waiting" not in t.log
+            # decided: a second decision finds nothing pending
+            st, out, err = as_user(w, "dave", "deny %s" % sid)
+            assert st == 1 and "nothing pending" in err, (st, out, err)
+
+            ask(t, w, sid, no)
+            st, out, err = as_user(w, "bob", "deny %s not during business hours" % sid)
+            assert st == 0 and "denied in session %s" % sid in out, (st, out, err)
+            t.expect(b"escort: denied by bob: not during business hours; the command was not run")
+            prompt(t)
+            t.send(b"echo after-\"done\"\r")
+            t.expect(b"lafter-done\r\n")
+            prompt(t)
+            assert not os.path.exists(no)
+            t.send(b"\x04")
+            t.wait()
+
+            cmds = decisions(w, sid)
+            mine = [c for c in cmds if c["command"].startswith("touch ")]
+            assert [(c["command"], c["decision"], c["approver"]) for c in mine] == [
+                ("touch %s" % ok, "allow", "bob"), ("touch %s" % no, "deny", "bob")], cmds
+            r = replay(w, "commands", sid)
+            assert r.returncode == 0 and b"by bob" in r.stdout, r.stdout
+            ev = escort_events(w, sid)
+            assert [(e.get("escort_action"), e.get("escort")) for e in ev] == [
+                ("approve", "bob"), ("deny", "bob")], ev
+            r = replay(w, "audit", "--user", "alice")
+            assert r.returncode == 0 and b"approved by bob" in r.stdout, r.stdout
+        finally:
+            stop(t)
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_ctrl_c_cancels_and_race():
+    with Env() as env:
+        w = world(env)
+        t, sid = start_shell(w)
+        cancelled, raced = w.marker("cancelled"), w.marker("raced")
+        try:
+            ask(t, w, sid, cancelled)
+            t.send(b"\x03")
+            t.expect(b"escort: cancelled; the command was not run")
+            prompt(t)
+            st, out, err = as_user(w, "bob", "approve %s" % sid)
+            assert st == 1 and "nothing pending" in err, (st, out, err)
+            assert not os.path.exists(cancelled)
+
+            # bob and dave at once: one decision counts, the other finds nothing
+            ask(t, w, sid, raced)
+            res = {}
+
+            def go(u, verb):
+                res[u] = as_user(w, u, "%s %s" % (verb, sid))
+            th = [threading.Thread(target=go, args=("bob", "approve")),
+                  threading.Thread(target=go, args=("dave", "deny"))]
+            for x in th:
+                x.start()
+            for x in th:
+                x.join(60)
+            codes = sorted(r[0] for r in res.values())
+            assert codes == [0, 1], res
+            loser = [u for u, r in res.items() if r[0] == 1][0]
+            assert "nothing pending" in res[loser][2], res
+            winner = "bob" if loser == "dave" else "dave"
+            prompt(t)
+            if winner == "bob":
+                wait_for(lambda: os.path.exists(raced), 10, what="the approved command to run")
+            else:
+                time.sleep(1)
+                assert not os.path.exists(raced)
+            t.send(b"\x04")
+            t.wait()
+
+            cmds = [c for c in decisions(w, sid) if c["command"].startswith("touch ")]
+            assert [(c["command"], c["decision"], c["approver"]) for c in cmds] == [
+                ("touch %s" % cancelled, "deny", None),
+                ("touch %s" % raced, "allow" if winner == "bob" else "deny", winner)], cmds
+            ev = escort_events(w, sid)
+            assert [e.get("escort") for e in ev] == [winner], ev
+        finally:
+            stop(t)
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_timeout_denies():
+    with Env() as env:
+        w = world(env, extra_conf="ApprovalTimeout 2\n")
+        t, sid = start_shell(w)
+        late = w.marker("late")
+        try:
+            ask(t, w, sid, late)
+            t.expect(b"escort: no escort decided within 2 seconds; the command was not run", timeout=15)
+            prompt(t)
+            st, out, err = as_user(w, "bob", "approve %s" % sid)
+            assert st == 1 and "nothing pending" in err, (st, out, err)
+            assert not os.path.exists(late)
+            t.send(b"\x04")
+            t.wait()
+            cmds = [c for c in decisions(w, sid) if c["command"].startswith("touch ")]
+            assert [(c["decision"], c["approver"]) for c in cmds] == [("deny", None)], cmds
+        finally:
+            stop(t)
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

@@ -617,7 +617,8 @@ tech_room(struct px_strict *s, size_t want)
 	case STRICT_APPROVING:	/* recorded, then dropped but for Ctrl-C */
 		if (buf_len(&s->to_tech) >= STRICT_OUT_HIGH || px_conn_rec_stalled(c))
 			return 0;
-		return px_conn_rec_can_take(c, want) ? want : 0;
+		room = want < STRICT_TIN_MAX ? want : STRICT_TIN_MAX;
+		return px_conn_rec_can_take(c, room) ? room : 0;
 	default:
 		if (buf_len(&s->to_tech) >= STRICT_OUT_HIGH || buf_len(&s->tin) >= STRICT_TIN_MAX ||
 		    px_conn_rec_stalled(c))

@@ -151,13 +151,21 @@ def test_approve_deny_and_who_may():
             t.expect(b"lafter-done\r\n")
             prompt(t)
             assert not os.path.exists(no)
+            # a paste of several lines: approval is asked for one line at a time
+            pasted = w.marker("pasted")
+            t.send(b"echo one-line\rtouch %s\r" % pasted.encode())
+            t.expect(b"approval is asked for one line at a time: enter it alone")
+            t.expect(b"escort: nothing of this entry was run (2 lines)")
+            prompt(t)
+            assert not os.path.exists(pasted)
             t.send(b"\x04")
             t.wait()
 
             cmds = decisions(w, sid)
             mine = [c for c in cmds if c["command"].startswith("touch ")]
             assert [(c["command"], c["decision"], c["approver"]) for c in mine] == [
-                ("touch %s" % ok, "allow", "bob"), ("touch %s" % no, "deny", "bob")], cmds
+                ("touch %s" % ok, "allow", "bob"), ("touch %s" % no, "deny", "bob"),
+                ("touch %s" % pasted, "approve", None)], cmds
             r = replay(w, "commands", sid)
             assert r.returncode == 0 and b"by bob" in r.stdout, r.stdout
             ev = escort_events(w, sid)

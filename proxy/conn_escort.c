@@ -19,6 +19,7 @@
 #include "proxy/chan.h"
 #include "proxy/conn_int.h"
 #include "proxy/daemon.h"
+#include "proxy/exec_approve.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
 #include "proxy/registry.h"
@@ -143,15 +144,20 @@ act_kill(struct px_conn *c, const struct px_reg_action *a)
 	px_conn_end_as(c, EV_END_ESCORT_KILL, why, msg);
 }
 
-/* approve, deny: the pending command is held by one strict-mode channel
- * (strict_approve.c), which records its DECISION and runs or refuses it. */
+/* approve, deny: the pending command is held by one channel, a strict
+ * shell's (strict_approve.c) or an exec's (exec_approve.h), which records
+ * its DECISION and runs or refuses it. */
 static void
 act_decide(struct px_conn *c, const struct px_reg_action *a)
 {
-	for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
+	for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next) {
 		if (ch->strict != NULL && px_strict_escort_decide(ch, a->verb == PX_REG_APPROVE, a->escort,
 		    a->reason) == PX_OK)
 			return;
+		if (ch->appr != NULL && px_exec_escort_decide(ch, a->verb == PX_REG_APPROVE, a->escort,
+		    a->reason) == PX_OK)
+			return;
+	}
 	px_log(PX_LOG_WARN, c->id, "escort %s: %s found no command waiting for approval", a->escort,
 	    px_reg_verb_name(a->verb));
 }

@@ -245,6 +245,69 @@ def test_timeout_denies():
             t.wait()
             cmds = [c for c in decisions(w, sid) if c["command"].startswith("touch ")]
             assert [(c["decision"], c["approver"]) for c in cmds] == [("deny", None)], cmds
+            # an exec request times out the same way
+            xlate = w.marker("exec-late")
+            r = w.ssh("alice", "web01", "touch %s" % xlate, timeout=30)
+            assert r.returncode == 1, r.stderr
+            assert b"escort: no escort decided within 2 seconds; the command was not run" in r.stderr, r.stderr
+            assert not os.path.exists(xlate)
         finally:
             stop(t)
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_exec_approve_and_deny():
+    """`ssh alice:web01@proxy COMMAND` with an approve verdict waits the same
+    way: bob's approve runs it (exit 0, the file exists), his deny refuses
+    it (exit 1, his reason on stderr); the DECISIONs name bob."""
+    import subprocess
+    with Env() as env:
+        w = world(env)
+        ok, no = w.marker("exec-approved"), w.marker("exec-denied")
+        procs = []
+        try:
+            def run(path):
+                p = subprocess.Popen(w.ssh_argv("alice", "web01", "touch %s" % path),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+                procs.append(p)
+
+                def pending():
+                    st, out, err = as_user(w, "bob", "sessions --json")
+                    rows = [json.loads(l) for l in out.splitlines() if l.strip()]
+                    return [r for r in rows if r["pending"] == "touch %s" % path]
+                sid = wait_for(pending, 15, what="bob to see the pending exec")[0]["id"]
+                return p, sid
+
+            p, sid = run(ok)
+            assert not os.path.exists(ok)
+            st, out, err = as_user(w, "alice", "approve %s" % sid)
+            assert st == 1 and "your own" in err, (st, out, err)
+            st, out, err = as_user(w, "bob", "approve %s" % sid)
+            assert st == 0, (st, out, err)
+            _, perr = p.communicate(timeout=30)
+            assert p.returncode == 0, perr
+            assert b"escort: waiting for an escort's approval of: touch %s" % ok.encode() in perr, perr
+            assert b"escort: approved by bob" in perr, perr
+            assert os.path.exists(ok)
+            st, out, err = as_user(w, "dave", "deny %s" % sid)
+            assert st == 1 and ("nothing pending" in err or "no such session" in err), (st, out, err)
+            cmds = decisions(w, sid)
+            assert [(c["decision"], c["approver"]) for c in cmds] == [("allow", "bob")], cmds
+
+            p, sid = run(no)
+            st, out, err = as_user(w, "bob", "deny %s not now" % sid)
+            assert st == 0, (st, out, err)
+            _, perr = p.communicate(timeout=30)
+            assert p.returncode == 1, perr
+            assert b"denied by escort bob: not now; the command was not run" in perr, perr
+            assert not os.path.exists(no)
+            cmds = decisions(w, sid)
+            assert [(c["decision"], c["approver"], c["reason"]) for c in cmds] == [
+                ("deny", "bob", "denied by escort bob: not now")], cmds
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
             assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

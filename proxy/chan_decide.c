@@ -182,7 +182,7 @@ decide_held(struct px_chan *ch, struct px_req *r)
 		px_exec_approve_free(ch);
 		return 1;
 	}
-	snprintf(msg, sizeof(msg), "escort: %s; the command was not run\n", a->reason);
+	snprintf(msg, sizeof(msg), "%s\n", a->told);
 	for (char *q = msg; *q != '\0'; q++)
 		if ((unsigned char)*q < 0x20 && *q != '\n')
 			*q = '?';

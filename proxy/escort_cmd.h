@@ -28,7 +28,8 @@ void px__escort_pause(struct px_conn *c, struct px_chan *ch, char **argv);
 void px__escort_resume(struct px_conn *c, struct px_chan *ch, char **argv);
 void px__escort_kill(struct px_conn *c, struct px_chan *ch, char **argv);
 /* `approve ID`, `deny ID [REASON]`: decide the command session ID holds
- * for approval (strict_approve.c).  The first decision wins: when nothing
+ * for approval (a strict shell's line, strict_approve.c, or an exec
+ * request, exec_approve.h).  The first decision wins: when nothing
  * is pending (none asked, or another escort decided first) exit 1
  * "nothing pending". */
 void px__escort_approve(struct px_conn *c, struct px_chan *ch, char **argv);

@@ -121,6 +121,7 @@ px_exec_approve_poll(struct px_chan *ch)
 			a->escort[0] = '\0';
 			snprintf(a->reason, sizeof(a->reason), "no escort decided within %d seconds",
 			    timeout_secs(ch));
+			snprintf(a->told, sizeof(a->told), "escort: %s; the command was not run", a->reason);
 		}
 	}
 	return a->outcome;
@@ -138,9 +139,13 @@ px_exec_escort_decide(struct px_chan *ch, int approve, const char *escort, const
 	snprintf(a->escort, sizeof(a->escort), "%s", escort);
 	if (approve)
 		snprintf(a->reason, sizeof(a->reason), "approved by escort %s", escort);
-	else if (reason != NULL && reason[0] != '\0')
+	else if (reason != NULL && reason[0] != '\0') {
 		snprintf(a->reason, sizeof(a->reason), "denied by escort %s: %s", escort, reason);
-	else
+		snprintf(a->told, sizeof(a->told), "escort: denied by %s: %s; the command was not run",
+		    escort, reason);
+	} else {
 		snprintf(a->reason, sizeof(a->reason), "denied by escort %s", escort);
+		snprintf(a->told, sizeof(a->told), "escort: denied by %s; the command was not run", escort);
+	}
 	return PX_OK;
 }

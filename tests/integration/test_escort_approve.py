@@ -6,8 +6,10 @@ side-effect file appears on the target) and the recording names bob as the
 approver; his `deny` keeps it from running and alice sees his reason; alice
 cannot approve her own session, carol (no escort) cannot approve at all;
 alice's Ctrl-C cancels; bob and dave deciding at once make exactly one
-decision; with ApprovalTimeout 2 an undecided command is denied.  Without
-escorts in the rule the old immediate refusal stays."""
+decision; with ApprovalTimeout 2 an undecided command is denied.  An exec
+request (`ssh alice:web01@proxy COMMAND`) waits the same way: approved it
+runs, denied or timed out it exits 1 with the reason, and a client that
+goes away leaves nothing pending."""
 import json, os, re, threading, time
 from harness.core import Env, wait_for
 from harness.term import Term
@@ -300,11 +302,26 @@ def test_exec_approve_and_deny():
             assert st == 0, (st, out, err)
             _, perr = p.communicate(timeout=30)
             assert p.returncode == 1, perr
-            assert b"denied by escort bob: not now; the command was not run" in perr, perr
+            assert b"escort: denied by bob: not now; the command was not run" in perr, perr
             assert not os.path.exists(no)
             cmds = decisions(w, sid)
             assert [(c["decision"], c["approver"], c["reason"]) for c in cmds] == [
                 ("deny", "bob", "denied by escort bob: not now")], cmds
+
+            # the client goes away while it waits: nothing is left to approve
+            gone = w.marker("exec-gone")
+            p, sid = run(gone)
+            p.kill()
+            p.wait()
+
+            def withdrawn():
+                st, out, err = as_user(w, "bob", "sessions --json")
+                rows = [json.loads(l) for l in out.splitlines() if l.strip()]
+                return not [r for r in rows if r["id"] == sid and r["pending"]]
+            wait_for(withdrawn, 15, what="the pending exec to be withdrawn")
+            st, out, err = as_user(w, "bob", "approve %s" % sid)
+            assert st == 1 and ("nothing pending" in err or "no such session" in err), (st, out, err)
+            assert not os.path.exists(gone)
         finally:
             for p in procs:
                 if p.poll() is None:

@@ -174,7 +174,9 @@ def test_approve_deny_and_who_may():
             assert [(e.get("escort_action"), e.get("escort")) for e in ev] == [
                 ("approve", "bob"), ("deny", "bob")], ev
             r = replay(w, "audit", "--user", "alice")
-            assert r.returncode == 0 and b"approved by bob" in r.stdout, r.stdout
+            assert r.returncode == 0 and b"approved by bob: touch %s" % ok.encode() in r.stdout, r.stdout
+            assert b"denied by bob: touch %s" % no.encode() in r.stdout, r.stdout
+            assert b" 1 approved" in r.stdout, r.stdout
         finally:
             stop(t)
             assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

@@ -7,7 +7,7 @@
  *
  * Actions arrive on the session's own loop (worker.c drains its queue) and
  * are applied here, record first: the ESCORT event (ESC_ACTION, ESCORT and,
- * for kill, REASON) is handed to the recorder before the action takes
+ * for kill and deny, REASON) is handed to the recorder before the action takes
  * effect; when it cannot be, the session ends as for any event that cannot
  * be recorded, and the action is not applied.  Each action is logged. */
 #include <stdio.h>

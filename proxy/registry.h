@@ -1,12 +1,14 @@
 /* registry: the live technician sessions of one escort-proxy, across its
  * worker threads, for escorts (escort_cmd.c) to list and act on.
  *
- * The interface is four operations on copies: px_reg_add, px_reg_remove,
- * px_reg_list (a snapshot) and px_reg_post (an action for a session's
- * owner).  Nothing in the registry points into a connection, and nothing a
- * caller gets back points into the registry, so a session that ends while
- * an escort lists it or acts on it leaves nothing dangling; a later store
- * shared by several proxies can offer the same four operations.
+ * The interface is operations on copies: px_reg_add, px_reg_remove,
+ * px_reg_list (a snapshot), px_reg_get, px_reg_post (an action for a
+ * session's owner) and, for approvals, the owner's px_reg_set_pending and
+ * px_reg_take_pending.  Nothing in the registry points into a connection,
+ * and nothing a caller gets back points into the registry, so a session
+ * that ends while an escort lists it or acts on it leaves nothing
+ * dangling; a later store shared by several proxies can offer the same
+ * operations.
  *
  * Threads: every function may be called from any thread; one mutex guards
  * the table.  An action is never applied by the thread that posts it: the

@@ -258,6 +258,15 @@ pol_session_may_escort(const struct pol_session *s, const char *escort_user)
 }
 
 bool
+pol_session_supervised(const struct pol_session *s)
+{
+	for (size_t i = 0; s != NULL && i < s->nrules; i++)
+		if (s->rules[i]->nescort > 0 || s->rules[i]->nsupervise > 0)
+			return true;
+	return false;
+}
+
+bool
 policy_may_escort(const struct policy *p, const char *escort_user, const char *user,
     const char *target, time_t now)
 {

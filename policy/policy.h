@@ -249,6 +249,10 @@ const char *policy_forbidden(const struct policy *p, const char *user,
  * the two, and at least one does.  False when the escort is unknown or is
  * the session's own user. */
 bool pol_session_may_escort(const struct pol_session *s, const char *escort_user);
+/* True when some admitting rule of `s` names escorts (`escort` or
+ * `supervised-by`): escorts may supervise the session and approve its
+ * commands. */
+bool pol_session_supervised(const struct pol_session *s);
 /* Same from names, for callers holding no session. */
 bool policy_may_escort(const struct policy *p, const char *escort_user,
     const char *user, const char *target, time_t now);

@@ -47,8 +47,10 @@ policy_check_enforceable(const struct policy *p, struct pol_diags *d)
 		for (size_t k = 0; k < r->npats; k++)
 			if (r->pats[k].verdict == POL_APPROVE &&
 			    pol_diags_add(d, POL_SEV_WARNING, r->file, r->pats[k].line, r->pats[k].col,
-			    "approve pattern \"%s\": no escort can approve in this version of Escort, so "
-			    "the commands it matches are refused", r->pats[k].text) != 0)
+			    "approve pattern \"%s\": escorts can approve only in sessions a supervised-by "
+			    "rule admits (strict shells and exec requests); elsewhere (observe shells, "
+			    "sessions without escorts) the commands it matches are refused",
+			    r->pats[k].text) != 0)
 				return POL_E_NOMEM;
 	}
 	return n;

@@ -19,6 +19,7 @@
 #include "proxy/reclink.h"
 #include "proxy/sshpoll.h"
 #include "proxy/strict.h"
+#include "proxy/exec_approve.h"
 
 static void
 req_free(struct px_req *r)
@@ -1108,6 +1109,7 @@ px_chan_free(struct px_chan *ch)
 	px_observe_free(ch);
 	px_xfer_free(ch);
 	px_strict_free(ch);
+	px_exec_approve_free(ch);
 	free(ch->held[0]);
 	free(ch->held[1]);
 	free(ch->local_msg);

@@ -86,6 +86,7 @@ struct px_chan {
 	struct px_observe *obs;         /* `shell observe`: the screen model (observe_chan.h) */
 	struct xfer_queue xq;           /* records waiting for the recorder */
 	struct px_strict *strict;       /* `shell strict`: every byte goes through it (strict.h) */
+	struct px_exec_appr *appr;      /* an exec held for an escort's approval (exec_approve.h) */
 	int xq_summary_sent;            /* head record: summary recorded */
 	size_t xq_off;                  /* head record: content recorded so far */
 	uint64_t xq_file_id;            /* head record: its FILE_ID */
@@ -107,7 +108,8 @@ struct px_chan *px_chan_new(struct px_conn *c, ssh_channel tc);
 
 /* Decides the main request r of ch (chan_decide.c).  Returns 1 when it goes
  * upstream (r->sent holds the line to run), 0 when it was answered locally
- * (px_chan_local called). */
+ * (px_chan_local called) or while it waits for an escort's approval
+ * (ch->appr set; called again on every step until it is decided). */
 int px_chan_decide(struct px_chan *ch, struct px_req *r);
 
 /* Does everything due: replays requests, pulls stalled data, propagates EOF,

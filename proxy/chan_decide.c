@@ -20,6 +20,7 @@
 #include "proxy/observe_chan.h"
 #include "proxy/px_error.h"
 #include "proxy/strict.h"
+#include "proxy/exec_approve.h"
 #include "proxy/xfer_scp.h"
 #include "proxy/worker.h"
 
@@ -27,8 +28,8 @@
  * session is ending (px_conn_record_or_end): an allowed request must then
  * not go on. */
 static int
-record_decision_sent(struct px_chan *ch, const char *verdict, const char *command,
-    const char *rule, int line, const char *reason, const char *sent)
+record_decision_by(struct px_chan *ch, const char *verdict, const char *command,
+    const char *rule, int line, const char *reason, const char *sent, const char *approver)
 {
 	struct buf b;
 	struct px_conn *c = ch->c;
@@ -44,6 +45,8 @@ record_decision_sent(struct px_chan *ch, const char *verdict, const char *comman
 		built = ev_fields_put_u64(&b, EVF_RULE_LINE, (uint64_t)line);
 	if (built == REC_OK && reason != NULL)
 		built = ev_fields_put_str(&b, EVF_REASON, reason);
+	if (built == REC_OK && approver != NULL && approver[0] != '\0')
+		built = ev_fields_put_str(&b, EVF_APPROVER, approver);
 	if (built == REC_OK && sent != NULL)
 		built = ev_fields_put_str(&b, EVF_RENDERED, sent);
 	if (built == REC_OK && px_conn_policy(c) != NULL)
@@ -51,6 +54,13 @@ record_decision_sent(struct px_chan *ch, const char *verdict, const char *comman
 	rc = px_conn_record_or_end(c, EV_DECISION, ch->id, buf_ptr(&b), buf_len(&b), built);
 	buf_free(&b);
 	return rc;
+}
+
+static int
+record_decision_sent(struct px_chan *ch, const char *verdict, const char *command,
+    const char *rule, int line, const char *reason, const char *sent)
+{
+	return record_decision_by(ch, verdict, command, rule, line, reason, sent, NULL);
 }
 
 static int
@@ -142,12 +152,82 @@ refuse:
 	return 0;
 }
 
+/* An exec held for an escort's approval (exec_approve.h): 0 while it
+ * waits; once decided, the DECISION (allow or deny, APPROVER, REASON) is
+ * recorded and the request goes upstream (1) or is refused (0). */
+static int
+decide_held(struct px_chan *ch, struct px_req *r)
+{
+	struct px_exec_appr *a = ch->appr;
+	enum px_appr_outcome o = px_exec_approve_poll(ch);
+	char msg[600];
+	int rc;
+
+	if (o == PX_APPR_WAITING)
+		return 0;
+	rc = record_decision_by(ch, o == PX_APPR_APPROVED ? "allow" : "deny", r->a, a->rule, a->rule_line,
+	    a->reason, o == PX_APPR_APPROVED ? a->rendered : NULL, a->escort);
+	px_log(PX_LOG_INFO, px_conn_id(ch->c), "exec %s: %s", o == PX_APPR_APPROVED ? "approved" : "not approved",
+	    a->reason);
+	if (rc != PX_OK) {
+		px_exec_approve_free(ch);
+		return unrecorded(ch);
+	}
+	if (o == PX_APPR_APPROVED) {
+		free(r->sent);
+		r->sent = a->rendered;	/* transferred */
+		a->rendered = NULL;
+		snprintf(msg, sizeof(msg), "escort: approved by %s", a->escort);
+		px_chan_notice(ch, msg);
+		px_exec_approve_free(ch);
+		return 1;
+	}
+	snprintf(msg, sizeof(msg), "%s\n", a->told);
+	for (char *q = msg; *q != '\0'; q++)
+		if ((unsigned char)*q < 0x20 && *q != '\n')
+			*q = '?';
+	px_exec_approve_free(ch);
+	px_chan_local(ch, msg, 0, 1);
+	return 0;
+}
+
+/* An exec the policy says approve for, in a supervised session: held for
+ * an escort (0), or refused when it cannot be (another command waits, the
+ * session is not listed).  Frees d. */
+static int
+hold(struct px_chan *ch, struct px_req *r, struct pol_decision *d)
+{
+	char *rendered = d->rendered;
+	const char *why;
+	char msg[400];
+	int rc;
+
+	d->rendered = NULL;
+	rc = px_exec_approve_hold(ch, r->a, rendered, d->rule, d->line);
+	if (rc == PX_OK) {
+		pol_decision_free(d);
+		return 0;
+	}
+	why = rc == PX_EINVAL ? "another command of this session waits for an escort's approval" :
+	    rc == PX_ENOMEM ? "out of memory" : "no escort can see this session";
+	rc = record_decision(ch, "deny", r->a, d->rule, d->line, why);
+	pol_decision_free(d);
+	if (rc != PX_OK)
+		return unrecorded(ch);
+	snprintf(msg, sizeof(msg), "escort: command needs an escort's approval, but %s; it was not run\n", why);
+	px_chan_local(ch, msg, 0, 1);
+	return 0;
+}
+
 int
 px_chan_decide(struct px_chan *ch, struct px_req *r)
 {
 	struct px_conn *c = ch->c;
 	const struct pol_session *ps = px_conn_session(c);
 	char msg[768];
+
+	if (ch->appr != NULL)
+		return decide_held(ch, r);
 
 	if (r->kind == REQ_SHELL) {
 		if (ps->shell == POL_SHELL_NONE) {
@@ -209,6 +289,8 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			pol_decision_free(&d);
 			return 0;
 		}
+		if (d.verdict == POL_APPROVE && d.rendered != NULL && pol_session_supervised(ps))
+			return hold(ch, r, &d);
 		if (record_decision_sent(ch, pol_verdict_name(d.verdict), r->a, d.rule, d.line, d.reason,
 		    d.verdict == POL_ALLOW ? d.rendered : NULL) != PX_OK) {
 			pol_decision_free(&d);
@@ -225,7 +307,7 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 		}
 		if (d.verdict == POL_APPROVE)
 			snprintf(msg, sizeof(msg), "escort: command needs an escort's approval (rule %s, line %d); "
-			    "no escort can approve it on this proxy, so it was not run\n",
+			    "no escort supervises this session, so it was not run\n",
 			    d.rule ? d.rule : "?", d.line);
 		else
 			snprintf(msg, sizeof(msg), "escort: command denied: %s\n", d.reason[0] ? d.reason :

@@ -303,6 +303,7 @@ static const struct cfg_keyword px_keywords[] = {
 	{ "Workers", kw_workers, ONE, 0 },
 	{ "LoginGraceTime", kw_login_grace, ONE, 0 },
 	{ "RecorderTimeout", kw_secs, ONE, AT(recorder_timeout) },
+	{ "ApprovalTimeout", kw_secs, ONE, AT(approval_timeout) },
 	{ "ClientAliveInterval", kw_secs, ONE, AT(keepalive_interval) },
 	{ "ClientAliveCountMax", kw_count_max, ONE, AT(keepalive_count_max) },
 	{ "TargetAliveInterval", kw_secs, ONE, AT(target_alive_interval) },
@@ -337,6 +338,7 @@ px_config_defaults(struct px_config *c)
 	c->per_source_max_failures = 10;
 	c->per_source_penalty = 30;
 	c->recorder_timeout = 30;
+	c->approval_timeout = 120;
 	c->spool_limit = 16u << 20;
 	c->file_content_limit = 1u << 20;
 	c->keepalive_interval = 0;
@@ -432,12 +434,12 @@ px_config_dump(const struct px_config *c, FILE *f)
 		fprintf(f, "pidfile %s\n", c->pidfile);
 	fprintf(f, "workers %d\nlogingracetime %d\nmaxstartups %d:%d:%d\n"
 	    "maxauthtries %d\npersourcemaxfailures %d\npersourcepenalty %d\n"
-	    "recordertimeout %d\nspoollimit %zu\nfilecontentlimit %zu\nclientaliveinterval %d\n"
+	    "recordertimeout %d\napprovaltimeout %d\nspoollimit %zu\nfilecontentlimit %zu\nclientaliveinterval %d\n"
 	    "clientalivecountmax %d\ntargetaliveinterval %d\ntargetalivecountmax %d\nloglevel %s\n",
 	    c->workers, c->login_grace_time,
 	    c->max_startups_start, c->max_startups_rate, c->max_startups_full,
 	    c->max_auth_tries, c->per_source_max_failures, c->per_source_penalty,
-	    c->recorder_timeout, c->spool_limit, c->file_content_limit, c->keepalive_interval,
+	    c->recorder_timeout, c->approval_timeout, c->spool_limit, c->file_content_limit, c->keepalive_interval,
 	    c->keepalive_count_max, c->target_alive_interval, c->target_alive_count_max,
 	    c->log_level == 0 ? "error" : c->log_level == 1 ? "warning" : c->log_level == 2 ? "info" : "debug");
 	for (int k = 0; k < PX_ALGO_N; k++) {

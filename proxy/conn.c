@@ -399,8 +399,8 @@ static const struct {
 	{ "resume", 1, 1, px__escort_resume },
 	{ "kill", 1, 2, px__escort_kill },
 	{ "join", 1, 1, px__escort_not_built },
-	{ "approve", 1, 1, px__escort_not_built },
-	{ "deny", 1, 2, px__escort_not_built },
+	{ "approve", 1, 1, px__escort_approve },
+	{ "deny", 1, 2, px__escort_deny },
 };
 
 void

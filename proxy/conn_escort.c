@@ -7,7 +7,7 @@
  *
  * Actions arrive on the session's own loop (worker.c drains its queue) and
  * are applied here, record first: the ESCORT event (ESC_ACTION, ESCORT and,
- * for kill, REASON) is handed to the recorder before the action takes
+ * for kill and deny, REASON) is handed to the recorder before the action takes
  * effect; when it cannot be, the session ends as for any event that cannot
  * be recorded, and the action is not applied.  Each action is logged. */
 #include <stdio.h>
@@ -19,9 +19,11 @@
 #include "proxy/chan.h"
 #include "proxy/conn_int.h"
 #include "proxy/daemon.h"
+#include "proxy/exec_approve.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
 #include "proxy/registry.h"
+#include "proxy/strict.h"
 #include "proxy/worker.h"
 
 int
@@ -142,11 +144,31 @@ act_kill(struct px_conn *c, const struct px_reg_action *a)
 	px_conn_end_as(c, EV_END_ESCORT_KILL, why, msg);
 }
 
+/* approve, deny: the pending command is held by one channel, a strict
+ * shell's (strict_approve.c) or an exec's (exec_approve.h), which records
+ * its DECISION and runs or refuses it. */
+static void
+act_decide(struct px_conn *c, const struct px_reg_action *a)
+{
+	for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next) {
+		if (ch->strict != NULL && px_strict_escort_decide(ch, a->verb == PX_REG_APPROVE, a->escort,
+		    a->reason) == PX_OK)
+			return;
+		if (ch->appr != NULL && px_exec_escort_decide(ch, a->verb == PX_REG_APPROVE, a->escort,
+		    a->reason) == PX_OK)
+			return;
+	}
+	px_log(PX_LOG_WARN, c->id, "escort %s: %s found no command waiting for approval", a->escort,
+	    px_reg_verb_name(a->verb));
+}
+
 /* One row per verb (registry.h). */
 static void (*const actions[])(struct px_conn *, const struct px_reg_action *) = {
 	[PX_REG_PAUSE] = act_pause,
 	[PX_REG_RESUME] = act_resume,
 	[PX_REG_KILL] = act_kill,
+	[PX_REG_APPROVE] = act_decide,
+	[PX_REG_DENY] = act_decide,
 };
 
 void

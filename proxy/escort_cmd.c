@@ -1,4 +1,4 @@
-/* escort_cmd: sessions, pause, resume, kill for escorts (escort_cmd.h). */
+/* escort_cmd: sessions, pause, resume, kill, approve, deny for escorts (escort_cmd.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +106,12 @@ print_json(FILE *f, const struct px_reg_session *s, time_t now)
 			fputc(',', f);
 		json_str(f, s->escorts[i]);
 	}
-	fputs("]}\n", f);
+	fputs("],\"pending\":", f);
+	if (s->pending[0] != '\0')
+		json_str(f, s->pending);
+	else
+		fputs("null", f);
+	fputs("}\n", f);
 }
 
 static void
@@ -120,8 +125,8 @@ print_row(FILE *f, const struct px_reg_session *s, time_t now)
 		snprintf(state, sizeof(state), "paused(%s)", s->paused_by);
 	else
 		snprintf(state, sizeof(state), "%s", px_reg_state_name(s->state));
-	fprintf(f, "%-24s %-12s %-16s %-20s %3ld:%02ld:%02ld  %s\n", s->id, s->user, s->target, start,
-	    d / 3600, d / 60 % 60, d % 60, state);
+	fprintf(f, "%-24s %-12s %-16s %-20s %3ld:%02ld:%02ld  %s%s%s\n", s->id, s->user, s->target, start,
+	    d / 3600, d / 60 % 60, d % 60, state, s->pending[0] ? "  pending: " : "", s->pending);
 }
 
 void
@@ -184,7 +189,7 @@ post(struct px_conn *c, struct px_chan *ch, char **argv, enum px_reg_verb verb)
 	const char *cmd = px_reg_verb_name(verb);
 	struct px_reg_session s;
 	struct px_reg_action a;
-	char msg[768], why[512];
+	char msg[768], why[512], pending[PX_REG_PENDING_MAX];
 	int rc;
 
 	if (!gate(c, ch, cmd))
@@ -211,9 +216,16 @@ post(struct px_conn *c, struct px_chan *ch, char **argv, enum px_reg_verb verb)
 	for (char *p = a.reason; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
+	snprintf(pending, sizeof(pending), "%s", s.pending);
 	rc = px_reg_post(registry(c), &a, &s);
 	if (rc == PX_EPOLICY) {
 		snprintf(msg, sizeof(msg), "escort: %s: no such session: %s (it ended)\n", cmd, a.id);
+		px_chan_local(ch, msg, 0, 1);
+		return;
+	}
+	if (rc != PX_OK && (verb == PX_REG_APPROVE || verb == PX_REG_DENY) && s.state != PX_REG_ENDING) {
+		snprintf(msg, sizeof(msg), "escort: %s: nothing pending in session %s (no command waits for "
+		    "approval, or another decision came first)\n", cmd, a.id);
 		px_chan_local(ch, msg, 0, 1);
 		return;
 	}
@@ -232,6 +244,12 @@ post(struct px_conn *c, struct px_chan *ch, char **argv, enum px_reg_verb verb)
 		break;
 	case PX_REG_RESUME:
 		snprintf(msg, sizeof(msg), "escort: session %s resumed\n", a.id);
+		break;
+	case PX_REG_APPROVE:
+		snprintf(msg, sizeof(msg), "escort: approved in session %s: %.300s\n", a.id, pending);
+		break;
+	case PX_REG_DENY:
+		snprintf(msg, sizeof(msg), "escort: denied in session %s: %.300s\n", a.id, pending);
 		break;
 	default:
 		snprintf(msg, sizeof(msg), "escort: session %s is being ended\n", a.id);
@@ -259,12 +277,25 @@ px__escort_kill(struct px_conn *c, struct px_chan *ch, char **argv)
 }
 
 void
+px__escort_approve(struct px_conn *c, struct px_chan *ch, char **argv)
+{
+	post(c, ch, argv, PX_REG_APPROVE);
+}
+
+void
+px__escort_deny(struct px_conn *c, struct px_chan *ch, char **argv)
+{
+	post(c, ch, argv, PX_REG_DENY);
+}
+
+void
 px__escort_not_built(struct px_conn *c, struct px_chan *ch, char **argv)
 {
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "escort: %s: not available on this proxy yet (escorts can list, "
-	    "pause, resume and kill sessions: escort-proxy(8), ESCORTS)\n", argv[0]);
+	    "pause, resume and kill sessions and approve or deny commands: escort-proxy(8), ESCORTS)\n",
+	    argv[0]);
 	px_log(PX_LOG_INFO, px_conn_id(c), "%s asked for \"%s\", not built", px_conn_user(c), argv[0]);
 	px_chan_local(ch, msg, 0, 2);
 }

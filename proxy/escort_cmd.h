@@ -27,7 +27,14 @@ void px__escort_sessions(struct px_conn *c, struct px_chan *ch, char **argv);
 void px__escort_pause(struct px_conn *c, struct px_chan *ch, char **argv);
 void px__escort_resume(struct px_conn *c, struct px_chan *ch, char **argv);
 void px__escort_kill(struct px_conn *c, struct px_chan *ch, char **argv);
-/* `join ID`, `approve ID`, `deny ID [REASON]`: not built; says so, exit 2. */
+/* `approve ID`, `deny ID [REASON]`: decide the command session ID holds
+ * for approval (a strict shell's line, strict_approve.c, or an exec
+ * request, exec_approve.h).  The first decision wins: when nothing
+ * is pending (none asked, or another escort decided first) exit 1
+ * "nothing pending". */
+void px__escort_approve(struct px_conn *c, struct px_chan *ch, char **argv);
+void px__escort_deny(struct px_conn *c, struct px_chan *ch, char **argv);
+/* `join ID`: not built; says so, exit 2. */
 void px__escort_not_built(struct px_conn *c, struct px_chan *ch, char **argv);
 
 #endif

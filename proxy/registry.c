@@ -23,6 +23,8 @@ static const char *const verb_names[] = {
 	[PX_REG_PAUSE] = "pause",
 	[PX_REG_RESUME] = "resume",
 	[PX_REG_KILL] = "kill",
+	[PX_REG_APPROVE] = "approve",
+	[PX_REG_DENY] = "deny",
 };
 
 const char *
@@ -156,14 +158,18 @@ note_escort(struct px_reg_session *s, const char *escort)
 }
 
 /* The state an action leads to from `from`, or -1 when it is not allowed.
- * One row per verb: the state it needs, the state it makes. */
+ * One row per verb: the state it needs, the state it makes (-1: the same),
+ * and whether it decides the pending command (which it needs and clears). */
 static const struct {
 	int need;               /* -1: any but ENDING */
-	enum px_reg_state to;
+	int to;
+	int decides;
 } transitions[] = {
-	[PX_REG_PAUSE] = { PX_REG_RUNNING, PX_REG_PAUSED },
-	[PX_REG_RESUME] = { PX_REG_PAUSED, PX_REG_RUNNING },
-	[PX_REG_KILL] = { -1, PX_REG_ENDING },
+	[PX_REG_PAUSE] = { PX_REG_RUNNING, PX_REG_PAUSED, 0 },
+	[PX_REG_RESUME] = { PX_REG_PAUSED, PX_REG_RUNNING, 0 },
+	[PX_REG_KILL] = { -1, PX_REG_ENDING, 0 },
+	[PX_REG_APPROVE] = { -1, -1, 1 },
+	[PX_REG_DENY] = { -1, -1, 1 },
 };
 
 int
@@ -181,10 +187,15 @@ px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_
 	}
 	e = *pp;
 	if (e->s.state == PX_REG_ENDING ||
-	    (transitions[a->verb].need >= 0 && (int)e->s.state != transitions[a->verb].need)) {
+	    (transitions[a->verb].need >= 0 && (int)e->s.state != transitions[a->verb].need) ||
+	    (transitions[a->verb].decides && e->s.pending[0] == '\0')) {
 		rc = PX_EINVAL;
+	} else if (transitions[a->verb].decides) {
+		e->s.pending[0] = '\0';
+		note_escort(&e->s, a->escort);
+		e->owner.post(e->owner.ud, a);
 	} else {
-		e->s.state = transitions[a->verb].to;
+		e->s.state = (enum px_reg_state)transitions[a->verb].to;
 		if (a->verb == PX_REG_PAUSE)
 			snprintf(e->s.paused_by, sizeof(e->s.paused_by), "%s", a->escort);
 		else
@@ -196,4 +207,36 @@ px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_
 		*now = e->s;
 	pthread_mutex_unlock(&r->mu);
 	return rc;
+}
+
+int
+px_reg_set_pending(struct px_registry *r, const char *id, const char *cmd)
+{
+	struct px_reg_entry **pp;
+	int rc = PX_EPOLICY;
+
+	pthread_mutex_lock(&r->mu);
+	if ((pp = find(r, id)) != NULL && (*pp)->s.pending[0] != '\0') {
+		rc = PX_EINVAL;
+	} else if (pp != NULL) {
+		snprintf((*pp)->s.pending, sizeof((*pp)->s.pending), "%s", cmd);
+		rc = PX_OK;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int
+px_reg_take_pending(struct px_registry *r, const char *id)
+{
+	struct px_reg_entry **pp;
+	int was = 0;
+
+	pthread_mutex_lock(&r->mu);
+	if ((pp = find(r, id)) != NULL && (*pp)->s.pending[0] != '\0') {
+		(*pp)->s.pending[0] = '\0';
+		was = 1;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return was;
 }

@@ -1,12 +1,14 @@
 /* registry: the live technician sessions of one escort-proxy, across its
  * worker threads, for escorts (escort_cmd.c) to list and act on.
  *
- * The interface is four operations on copies: px_reg_add, px_reg_remove,
- * px_reg_list (a snapshot) and px_reg_post (an action for a session's
- * owner).  Nothing in the registry points into a connection, and nothing a
- * caller gets back points into the registry, so a session that ends while
- * an escort lists it or acts on it leaves nothing dangling; a later store
- * shared by several proxies can offer the same four operations.
+ * The interface is operations on copies: px_reg_add, px_reg_remove,
+ * px_reg_list (a snapshot), px_reg_get, px_reg_post (an action for a
+ * session's owner) and, for approvals, the owner's px_reg_set_pending and
+ * px_reg_take_pending.  Nothing in the registry points into a connection,
+ * and nothing a caller gets back points into the registry, so a session
+ * that ends while an escort lists it or acts on it leaves nothing
+ * dangling; a later store shared by several proxies can offer the same
+ * operations.
  *
  * Threads: every function may be called from any thread; one mutex guards
  * the table.  An action is never applied by the thread that posts it: the
@@ -30,6 +32,7 @@
 #define PX_REG_NAME_MAX 128
 #define PX_REG_REASON_MAX 200
 #define PX_REG_ESCORTS_MAX 8    /* escorts remembered per session */
+#define PX_REG_PENDING_MAX 512  /* a command waiting for approval, as shown */
 
 /* A session's state as escorts see it. */
 enum px_reg_state {
@@ -53,15 +56,18 @@ struct px_reg_session {
 	char paused_by[PX_REG_NAME_MAX]; /* while PAUSED */
 	int nescorts;                   /* escorts that acted on it, in order */
 	char escorts[PX_REG_ESCORTS_MAX][PX_REG_NAME_MAX];
+	char pending[PX_REG_PENDING_MAX]; /* waiting for approval; "" when none */
 };
 
-/* What an escort can do to a session today.  Approvals (approve, deny a
- * pending command of strict mode or exec) and joining are later verbs of
- * the same kind: a row in registry.c's transition table, one in
- * conn_escort.c's action table and a command in escort_cmd.c. */
-enum px_reg_verb { PX_REG_PAUSE, PX_REG_RESUME, PX_REG_KILL };
+/* What an escort can do to a session today.  Approve and deny decide the
+ * session's pending command (px_reg_set_pending) and leave its state.
+ * Joining is a later verb of the same kind: a row in registry.c's
+ * transition table, one in conn_escort.c's action table and a command in
+ * escort_cmd.c. */
+enum px_reg_verb { PX_REG_PAUSE, PX_REG_RESUME, PX_REG_KILL, PX_REG_APPROVE, PX_REG_DENY };
 
-/* "pause", "resume", "kill" (the transcript's ESC_ACTION values). */
+/* "pause", "resume", "kill", "approve", "deny" (the transcript's
+ * ESC_ACTION values). */
 const char *px_reg_verb_name(enum px_reg_verb v);
 
 /* An escort's action on a session. */
@@ -69,7 +75,7 @@ struct px_reg_action {
 	enum px_reg_verb verb;
 	char id[PX_REG_ID_MAX];
 	char escort[PX_REG_NAME_MAX];
-	char reason[PX_REG_REASON_MAX]; /* kill: may be empty */
+	char reason[PX_REG_REASON_MAX]; /* kill, deny: may be empty */
 };
 
 /* Where a session's actions go.  post gets a copy valid only during the
@@ -109,11 +115,24 @@ long px_reg_list(struct px_registry *r, struct px_reg_session **out);
 int px_reg_get(struct px_registry *r, const char *id, struct px_reg_session *out);
 
 /* Checks action a against the session's state, updates the state (pause:
- * PAUSED, resume: RUNNING, kill: ENDING), notes the escort, and hands a
- * copy to the owner, all under the mutex.  Returns PX_OK; PX_EPOLICY when
- * there is no such session; PX_EINVAL when the state does not allow it
- * (pausing a paused session, resuming a running one, anything on one that
- * is ending), with the session's copy in *now when now is not NULL. */
+ * PAUSED, resume: RUNNING, kill: ENDING; approve and deny clear the
+ * pending command), notes the escort, and hands a copy to the owner, all
+ * under the mutex.  Returns PX_OK; PX_EPOLICY when there is no such
+ * session; PX_EINVAL when the state does not allow it (pausing a paused
+ * session, resuming a running one, approving or denying when no command
+ * is pending, anything on one that is ending), with the session's copy in
+ * *now when now is not NULL.  So the first approve or deny of a pending
+ * command wins; a second one finds nothing pending. */
 int px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now);
+
+/* The owner's side of approvals.  px_reg_set_pending shows cmd (copied,
+ * cut to fit) as the session's pending command: PX_OK, PX_EINVAL when one
+ * is pending already, PX_EPOLICY when there is no such session.
+ * px_reg_take_pending
+ * withdraws it (a timeout, the technician's Ctrl-C) and returns 1 when it
+ * was still pending, 0 when an escort's approve or deny took it first (that
+ * action is then on its way to the owner) or there is no such session. */
+int px_reg_set_pending(struct px_registry *r, const char *id, const char *cmd);
+int px_reg_take_pending(struct px_registry *r, const char *id);
 
 #endif

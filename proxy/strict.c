@@ -67,6 +67,7 @@ px_strict_free(struct px_chan *ch)
 	if (s == NULL)
 		return;
 	timer_stop(s);
+	px__strict_approve_drop(s);
 	px__strict_entry_clear(s);
 	le_free(s->le);
 	sm_free(s->sm);
@@ -613,6 +614,11 @@ tech_room(struct px_strict *s, size_t want)
 		return buf_len(&s->to_target) == 0 ? px_chan_room(s->ch, 0, want) : 0;
 	case STRICT_ENDED:
 		return want;	/* nobody to give it to: dropped */
+	case STRICT_APPROVING:	/* recorded, then dropped but for Ctrl-C */
+		if (buf_len(&s->to_tech) >= STRICT_OUT_HIGH || px_conn_rec_stalled(c))
+			return 0;
+		room = want < STRICT_TIN_MAX ? want : STRICT_TIN_MAX;
+		return px_conn_rec_can_take(c, room) ? room : 0;
 	default:
 		if (buf_len(&s->to_tech) >= STRICT_OUT_HIGH || buf_len(&s->tin) >= STRICT_TIN_MAX ||
 		    px_conn_rec_stalled(c))
@@ -637,6 +643,13 @@ tech_take(struct px_strict *s, const uint8_t *d, size_t n)
 		px_chan_emit(ch, 0, d, k, 0);	/* to the running program, recorded */
 		return k;
 	case STRICT_ENDED:
+		return k;
+	case STRICT_APPROVING:
+		if (px_conn_record(ch->c, EV_INPUT, ch->id, d, k) != PX_OK)
+			return 0;
+		px__strict_approve_keys(s, d, k);
+		flush_target(s);
+		px__strict_flush_tech(s);
 		return k;
 	default:
 		if (px_conn_record(ch->c, EV_INPUT, ch->id, d, k) != PX_OK)
@@ -718,6 +731,8 @@ px_strict_step(struct px_chan *ch)
 			px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 		buf_free(&scratch);
 	}
+	if (s->st == STRICT_APPROVING)
+		px__strict_approve_step(s);
 	if (s->st == STRICT_RECORDING)
 		px__strict_entry_record(s);
 	if (s->st == STRICT_PROMPT && buf_len(&s->tin) > 0)

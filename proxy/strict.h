@@ -67,6 +67,13 @@ void px_strict_resize(struct px_chan *ch, int cols);
 /* Bytes held toward the technician (to_tech) or the target. */
 size_t px_strict_held(const struct px_chan *ch, int to_tech);
 
+/* An escort's approve (approve=1) or deny (0, reason may be "") of the
+ * command ch holds for approval, already recorded as the ESCORT event
+ * (conn_escort.c): records the command's DECISION with APPROVER (allow, or
+ * deny with REASON) and then runs it or tells the technician who denied it
+ * and why.  Returns PX_OK, or PX_EINVAL when ch holds no such command. */
+int px_strict_escort_decide(struct px_chan *ch, int approve, const char *escort, const char *reason);
+
 /* Frees ch->strict (NULL allowed). */
 void px_strict_free(struct px_chan *ch);
 

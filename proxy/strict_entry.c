@@ -70,7 +70,8 @@ decide_line(struct px_strict *s, struct strict_line *l, const char *p, size_t n)
 	l->rule = d.rule != NULL ? strdup(d.rule) : NULL;
 	l->rule_line = d.line;
 	snprintf(l->reason, sizeof(l->reason), "%s", d.reason[0] ? d.reason : "no rule allows it");
-	if (d.verdict == POL_ALLOW) {
+	/* an approve line is rebuilt too: an escort may let it run */
+	if (d.verdict == POL_ALLOW || d.verdict == POL_APPROVE) {
 		if (d.rendered == NULL) {
 			l->verdict = POL_DENY;
 			snprintf(l->reason, sizeof(l->reason), "the line could not be rebuilt for the shell");
@@ -130,6 +131,11 @@ px__strict_entry_submit(struct px_strict *s)
 		refused |= l->refused;
 		start = i + 1;
 	}
+	if (px__strict_approve_wanted(s)) {
+		buf_reset(&s->entry);
+		px__strict_approve_hold(s);
+		return;
+	}
 	/* all or nothing: a refused line keeps every line of the entry from running */
 	for (i = 0; refused && i < s->nlines; i++)
 		if (!s->lines[i].refused) {
@@ -165,6 +171,8 @@ build_decision(struct px_strict *s, const struct strict_line *l, struct buf *b)
 		r = ev_fields_put_u64(b, EVF_RULE_LINE, (uint64_t)l->rule_line);
 	if (r == REC_OK)
 		r = ev_fields_put_str(b, EVF_REASON, l->reason);
+	if (r == REC_OK && l->approver[0] != '\0')
+		r = ev_fields_put_str(b, EVF_APPROVER, l->approver);
 	if (r == REC_OK && l->rendered != NULL && !l->refused)
 		r = ev_fields_put_str(b, EVF_RENDERED, l->rendered);
 	if (r == REC_OK && p != NULL)
@@ -213,9 +221,15 @@ say_refusal(struct px_strict *s, const struct strict_line *l)
 {
 	char msg[800];
 
-	if (l->verdict == POL_APPROVE)
+	if (l->told[0] != '\0')
+		snprintf(msg, sizeof(msg), "%s", l->told);
+	else if (l->verdict == POL_APPROVE && s->nlines > 1 && pol_session_supervised(px_conn_session(s->ch->c)))
 		snprintf(msg, sizeof(msg), "escort: this command needs an escort's approval (rule %s, line %d); "
-		    "escorts cannot approve commands on this proxy yet, so it was not run\r\n",
+		    "approval is asked for one line at a time: enter it alone\r\n",
+		    l->rule ? l->rule : "?", l->rule_line);
+	else if (l->verdict == POL_APPROVE)
+		snprintf(msg, sizeof(msg), "escort: this command needs an escort's approval (rule %s, line %d); "
+		    "no escort supervises this session, so it was not run\r\n",
 		    l->rule ? l->rule : "?", l->rule_line);
 	else if (l->rule != NULL)
 		snprintf(msg, sizeof(msg), "escort: denied by rule %s (line %d): %s\r\n", l->rule, l->rule_line,
@@ -265,7 +279,7 @@ px__strict_entry_record(struct px_strict *s)
 		return;
 	}
 	for (size_t i = 0; i < s->nlines; i++)
-		if (s->lines[i].verdict != POL_ALLOW)
+		if (s->lines[i].verdict != POL_ALLOW || s->lines[i].told[0] != '\0')
 			say_refusal(s, &s->lines[i]);
 	if (s->nlines > 1) {
 		char msg[120];

@@ -31,6 +31,8 @@ struct strict_line {
 	int rule_line;
 	char reason[320];
 	uint64_t cmd_no;		/* CMD_SEQ */
+	char approver[128];		/* the escort who approved or denied it, or "" */
+	char told[480];			/* the technician's message when refused, or "" */
 };
 
 struct px_strict {
@@ -53,6 +55,8 @@ struct px_strict {
 	int cols, new_cols;		/* new_cols: a window change to apply (0: none) */
 	uv_timer_t *timer;		/* BOOT deadline; freed in its close callback */
 	int timed_out;
+	uv_timer_t *approve_timer;	/* APPROVING deadline; freed in its close callback */
+	int approve_expired;
 	char *fail_msg;			/* strict mode failed: for the technician */
 	char *fail_why;			/* ... and for the MARKER and END records */
 	int fail_done;
@@ -77,5 +81,19 @@ void px__strict_entry_record(struct px_strict *s);
 void px__strict_entry_done(struct px_strict *s, int status);
 /* Frees the entry's lines. */
 void px__strict_entry_clear(struct px_strict *s);
+
+/* strict_approve.c */
+/* Whether the decided entry waits for an escort: one line, verdict approve,
+ * rebuilt for the shell, in a supervised session. */
+int px__strict_approve_wanted(const struct px_strict *s);
+/* DECIDING -> APPROVING: shows the pending command to escorts, tells the
+ * technician, starts the deadline. */
+void px__strict_approve_hold(struct px_strict *s);
+/* APPROVING: the technician's bytes; Ctrl-C cancels, the rest is dropped. */
+void px__strict_approve_keys(struct px_strict *s, const uint8_t *d, size_t n);
+/* APPROVING: ends the wait when the deadline passed. */
+void px__strict_approve_step(struct px_strict *s);
+/* Withdraws a pending command and stops the deadline (channel freed). */
+void px__strict_approve_drop(struct px_strict *s);
 
 #endif

@@ -11,10 +11,11 @@ static const uint32_t strict_next[STRICT_NSTATES] = {
 	[STRICT_BOOT]      = B(STRICT_NONCE) | B(STRICT_ENDED),
 	[STRICT_NONCE]     = B(STRICT_PROMPT) | B(STRICT_ENDED),
 	[STRICT_PROMPT]    = B(STRICT_DECIDING) | B(STRICT_ENDED),
-	[STRICT_DECIDING]  = B(STRICT_RECORDING) | B(STRICT_PROMPT) | B(STRICT_ENDED),
+	[STRICT_DECIDING]  = B(STRICT_RECORDING) | B(STRICT_PROMPT) | B(STRICT_APPROVING) | B(STRICT_ENDED),
 	[STRICT_RECORDING] = B(STRICT_RUNNING) | B(STRICT_PROMPT) | B(STRICT_ENDED),
 	[STRICT_RUNNING]   = B(STRICT_RUNNING) | B(STRICT_PROMPT) | B(STRICT_ENDED),
 	[STRICT_ENDED]     = 0,
+	[STRICT_APPROVING] = B(STRICT_RECORDING) | B(STRICT_ENDED),
 };
 
 int
@@ -29,7 +30,7 @@ const char *
 strict_state_name(enum strict_state s)
 {
 	static const char *const names[STRICT_NSTATES] = {
-		"boot", "nonce", "prompt", "deciding", "recording", "running", "ended",
+		"boot", "nonce", "prompt", "deciding", "recording", "running", "ended", "approving",
 	};
 	return (unsigned)s < STRICT_NSTATES ? names[s] : "?";
 }

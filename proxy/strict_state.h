@@ -11,6 +11,10 @@
  *              editor, never to the target
  *   DECIDING   an entry (one or more lines) was submitted: every line is
  *              decided by the policy before anything of it runs
+ *   APPROVING  a one-line entry the policy says `approve` for, in a
+ *              supervised session, waits for an escort's approve or deny
+ *              (strict_approve.c), a timeout or the technician's Ctrl-C;
+ *              other keystrokes are dropped
  *   RECORDING  the decisions go to the recorder; the first line is sent
  *              only once every decision of the entry is recorded
  *   RUNNING    command number seq runs: keystrokes go to it (recorded as
@@ -21,7 +25,8 @@
  *              or detected an attack: nothing more is decided or sent
  *
  *   BOOT -> NONCE | ENDED            NONCE -> PROMPT | ENDED
- *   PROMPT -> DECIDING | ENDED       DECIDING -> RECORDING | PROMPT | ENDED
+ *   PROMPT -> DECIDING | ENDED       DECIDING -> RECORDING | PROMPT | APPROVING | ENDED
+ *   APPROVING -> RECORDING | ENDED
  *   RECORDING -> RUNNING | PROMPT | ENDED
  *   RUNNING -> RUNNING | PROMPT | ENDED
  * RUNNING is reachable only through RECORDING (or RUNNING): no line reaches
@@ -33,7 +38,7 @@
 
 enum strict_state {
 	STRICT_BOOT, STRICT_NONCE, STRICT_PROMPT, STRICT_DECIDING, STRICT_RECORDING,
-	STRICT_RUNNING, STRICT_ENDED, STRICT_NSTATES
+	STRICT_RUNNING, STRICT_ENDED, STRICT_APPROVING, STRICT_NSTATES
 };
 
 /* 1 when the table allows from -> to, else 0 (also out of range). */

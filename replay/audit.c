@@ -200,7 +200,8 @@ audit_line_add(struct audit_lines *ls, size_t cmd, const char *fmt, ...)
 	return 0;
 }
 
-/* A command's line: TIME VERDICT RULE[, approved by A]: COMMAND, then for
+/* A command's line: TIME VERDICT RULE[, approved by A | , denied by A]:
+ * COMMAND (A: the escort who decided), then for
  * a command typed in a shell "(MODE #SEQ at +SECONDSs[, exit X])", for a
  * channel request "(exit X)" when its channel's exit status is known. */
 static void
@@ -212,7 +213,8 @@ audit_print_command(const char *mark, uint64_t start,
 	replay_time(start + d->t_ns, t, sizeof(t));
 	replay_cmd_exit_str(d, ex, sizeof(ex));
 	printf("    %s%s %-7s %s%s%s: %s", mark, t, d->verdict, d->rule[0] ?
-	    d->rule : "-", d->approver[0] ? ", approved by " : "", d->approver,
+	    d->rule : "-", !d->approver[0] ? "" : strcmp(d->verdict, "deny") == 0 ?
+	    ", denied by " : ", approved by ", d->approver,
 	    d->command);
 	if (replay_cmd_is_shell(d)) {
 		printf(" (%s #%" PRIu64 " at +%.3fs", d->mode, d->cmd_seq,
@@ -314,7 +316,9 @@ audit_session(const char *store, const struct audit_session *s,
 
 			one.commands++;
 			one.denied += strcmp(d->verdict, "deny") == 0;
-			one.approved += strcmp(d->verdict, "approve") == 0;
+			/* approved: let run by an escort (an "approve" verdict alone
+			 * is a command that waited or was refused, not an approval) */
+			one.approved += strcmp(d->verdict, "allow") == 0 && d->approver[0] != '\0';
 			mem |= audit_line_add(&ls, log.n, "%s", "");
 		} else if (e.type == EV_FILE && !replay_xfer_is_start(&e) &&
 		    ev_fields_find(e.data, e.len, EVF_CONTENT, &v, &len) != REC_OK &&

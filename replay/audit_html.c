@@ -116,7 +116,7 @@ ah_session(FILE *f, const char *store, const struct ah_session *s,
 	for (i = 0; i < log.n; i++) {
 		tot->commands++;
 		tot->denied += strcmp(log.v[i].verdict, "deny") == 0;
-		tot->approved += strcmp(log.v[i].verdict, "approve") == 0;
+		tot->approved += strcmp(log.v[i].verdict, "allow") == 0 && log.v[i].approver[0] != '\0';
 	}
 	tot->transfers += (unsigned)xs.n;
 	if (log.n > 0)

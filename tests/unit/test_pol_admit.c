@@ -865,8 +865,8 @@ test_rules_for(void **state)
 	assert_int_equal(policy_check_enforceable(p, &d), 0);
 	assert_int_equal(d.nwarnings, 1);
 	assert_int_equal(d.v[0].line, 17);
-	assert_non_null(strstr(d.v[0].msg, "approve pattern \"systemctl restart *\": no escort can "
-	    "approve"));
+	assert_non_null(strstr(d.v[0].msg, "approve pattern \"systemctl restart *\": escorts can "
+	    "approve only in sessions a supervised-by rule admits"));
 	pol_diags_free(&d);
 	s = rules_text(p, "v", "t", POL_ANYTIME, 0, &rc);
 	assert_int_equal(rc, POL_E_REFUSED);

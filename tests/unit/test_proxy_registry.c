@@ -138,6 +138,48 @@ test_post_states(void **state)
 	px_reg_free(&r);
 }
 
+/* Approvals: approve and deny need a pending command and clear it, so the
+ * first decision wins; the owner's take (timeout, Ctrl-C) only wins when no
+ * escort decided first; a second pending command is refused. */
+static void
+test_pending(void **state)
+{
+	struct px_registry r;
+	struct px_reg_session s, now;
+	struct px_reg_action a;
+	struct owner o = { 0 };
+	struct px_reg_owner ow = { owner_post, &o };
+
+	(void)state;
+	px_reg_init(&r);
+	session(&s, "s1", "alice");
+	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
+	action(&a, PX_REG_APPROVE, "s1", "bob");
+	assert_int_equal(px_reg_post(&r, &a, NULL), PX_EINVAL);	/* nothing pending */
+	assert_int_equal(o.n, 0);
+	assert_int_equal(px_reg_set_pending(&r, "s1", "reboot now"), PX_OK);
+	assert_int_equal(px_reg_set_pending(&r, "s1", "reboot again"), PX_EINVAL);
+	assert_int_equal(px_reg_set_pending(&r, "nope", "x"), PX_EPOLICY);
+	assert_int_equal(px_reg_get(&r, "s1", &now), PX_OK);
+	assert_string_equal(now.pending, "reboot now");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(now.state, PX_REG_RUNNING);	/* state kept */
+	assert_string_equal(now.pending, "");
+	assert_int_equal(o.n, 1);
+	assert_int_equal(o.last.verb, PX_REG_APPROVE);
+	action(&a, PX_REG_DENY, "s1", "dave");
+	assert_int_equal(px_reg_post(&r, &a, NULL), PX_EINVAL);	/* the first decision won */
+	assert_int_equal(o.n, 1);
+	assert_int_equal(px_reg_take_pending(&r, "s1"), 0);	/* an escort took it */
+	/* the owner withdraws it first: an escort then finds nothing */
+	assert_int_equal(px_reg_set_pending(&r, "s1", "reboot now"), PX_OK);
+	assert_int_equal(px_reg_take_pending(&r, "s1"), 1);
+	assert_int_equal(px_reg_post(&r, &a, NULL), PX_EINVAL);
+	assert_int_equal(px_reg_take_pending(&r, "nope"), 0);
+	assert_string_equal(px_reg_verb_name(PX_REG_DENY), "deny");
+	px_reg_free(&r);
+}
+
 /* Threads as the proxy's workers: each adds, pauses, resumes and removes
  * its own sessions while another lists; every accepted action reaches its
  * owner once and the table ends empty. */
@@ -238,6 +280,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_list_remove),
 		cmocka_unit_test(test_post_states),
+		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_threads),
 	};
 

@@ -78,7 +78,8 @@ static const struct edge edges[] = {
 	{ STRICT_NONCE, STRICT_PROMPT }, { STRICT_NONCE, STRICT_ENDED },
 	{ STRICT_PROMPT, STRICT_DECIDING }, { STRICT_PROMPT, STRICT_ENDED },
 	{ STRICT_DECIDING, STRICT_RECORDING }, { STRICT_DECIDING, STRICT_PROMPT },
-	{ STRICT_DECIDING, STRICT_ENDED },
+	{ STRICT_DECIDING, STRICT_ENDED }, { STRICT_DECIDING, STRICT_APPROVING },
+	{ STRICT_APPROVING, STRICT_RECORDING }, { STRICT_APPROVING, STRICT_ENDED },
 	{ STRICT_RECORDING, STRICT_RUNNING }, { STRICT_RECORDING, STRICT_PROMPT },
 	{ STRICT_RECORDING, STRICT_ENDED },
 	{ STRICT_RUNNING, STRICT_RUNNING }, { STRICT_RUNNING, STRICT_PROMPT },
@@ -153,6 +154,7 @@ test_names_and_range(void **state)
 	assert_string_equal(strict_state_name(STRICT_BOOT), "boot");
 	assert_string_equal(strict_state_name(STRICT_RUNNING), "running");
 	assert_string_equal(strict_state_name(STRICT_ENDED), "ended");
+	assert_string_equal(strict_state_name(STRICT_APPROVING), "approving");
 	assert_string_equal(strict_state_name(STRICT_NSTATES), "?");
 	assert_false(strict_state_allowed(STRICT_NSTATES, STRICT_BOOT));
 	assert_false(strict_state_allowed(STRICT_BOOT, STRICT_NSTATES));

@@ -1,0 +1,225 @@
+/* strict_approve: a line typed in strict mode that the policy says
+ * `approve` for, held until an escort decides (strict_int.h, strict.h).
+ *
+ * In a supervised session (pol_session_supervised) a one-line entry whose
+ * verdict is approve is not refused: the channel goes to APPROVING, the
+ * command shows as the session's pending command in the registry (escorts'
+ * `sessions`), and the technician is told it waits.  It ends in one of
+ * four ways, whichever comes first:
+ *   - an escort's `approve ID`: the DECISION (allow, APPROVER) is recorded,
+ *     then the line runs;
+ *   - an escort's `deny ID [REASON]`: DECISION deny with APPROVER and
+ *     REASON; the technician sees who denied it and why;
+ *   - the deadline (ApprovalTimeout, escort-proxy.conf(5); default 120 s):
+ *     DECISION deny, "no escort decided within N seconds";
+ *   - the technician's Ctrl-C: DECISION deny, "cancelled by the technician".
+ * The registry arbitrates: an escort's action clears the pending command
+ * under its mutex before it is queued, and a timeout or Ctrl-C only counts
+ * when px_reg_take_pending finds the command still pending; otherwise the
+ * escort's action is on its way and decides.  Every path goes on through
+ * RECORDING (strict_entry.c), so the decision is recorded before anything
+ * runs.  All on the connection's loop. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "policy/policy.h"
+#include "proxy/chan.h"
+#include "proxy/config.h"
+#include "proxy/conn.h"
+#include "proxy/log.h"
+#include "proxy/px_error.h"
+#include "proxy/registry.h"
+#include "proxy/strict.h"
+#include "proxy/strict_int.h"
+
+#define CTRL_C 0x03
+
+int
+px__strict_approve_wanted(const struct px_strict *s)
+{
+	return s->nlines == 1 && s->lines[0].verdict == POL_APPROVE && s->lines[0].rendered != NULL &&
+	    pol_session_supervised(px_conn_session(s->ch->c));
+}
+
+static void
+timer_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void
+deadline(uv_timer_t *t)
+{
+	struct px_strict *s = t->data;
+
+	if (s == NULL)
+		return;
+	s->approve_expired = 1;
+	px_conn_step(s->ch->c);
+}
+
+static void
+timer_stop(struct px_strict *s)
+{
+	if (s->approve_timer == NULL)
+		return;
+	s->approve_timer->data = NULL;
+	uv_timer_stop(s->approve_timer);
+	uv_close((uv_handle_t *)s->approve_timer, timer_closed);
+	s->approve_timer = NULL;
+}
+
+static int
+timeout_secs(const struct px_strict *s)
+{
+	const struct px_config *cfg = px_conn_cfg(s->ch->c);
+	int secs = cfg != NULL ? cfg->approval_timeout : 120;
+
+	return secs > 0 ? secs : 1;
+}
+
+/* Printable copy of in (control characters as '?'). */
+static void
+printable(char *out, size_t cap, const char *in)
+{
+	size_t n = 0;
+
+	for (; *in != '\0' && n + 1 < cap; in++)
+		out[n++] = (unsigned char)*in < 0x20 || *in == 0x7f ? '?' : *in;
+	out[n] = '\0';
+}
+
+/* The wait is over: l decided (approved or not), on to RECORDING. */
+static void
+resolve(struct px_strict *s, int approved, const char *escort, const char *reason, const char *told)
+{
+	struct strict_line *l = &s->lines[0];
+
+	timer_stop(s);
+	snprintf(l->approver, sizeof(l->approver), "%s", escort != NULL ? escort : "");
+	if (approved) {
+		l->verdict = POL_ALLOW;
+		l->refused = 0;
+		snprintf(l->reason, sizeof(l->reason), "approved by escort %s", escort);
+	} else {
+		l->verdict = POL_DENY;
+		l->refused = 1;
+		free(l->rendered);
+		l->rendered = NULL;
+		snprintf(l->reason, sizeof(l->reason), "%s", reason);
+		printable(l->told, sizeof(l->told) - 2, told);
+		strcat(l->told, "\r\n");
+	}
+	px_log(PX_LOG_INFO, px_conn_id(s->ch->c), "strict shell: command %llu %s: %s",
+	    (unsigned long long)l->cmd_no, approved ? "approved" : "not approved", l->reason);
+	if (px__strict_set(s, STRICT_RECORDING, approved ? "approved" : "not approved") != PX_OK)
+		return;
+	s->next_rec = 0;
+	px__strict_entry_record(s);
+}
+
+void
+px__strict_approve_hold(struct px_strict *s)
+{
+	struct px_conn *c = s->ch->c;
+	struct strict_line *l = &s->lines[0];
+	char shown[PX_REG_PENDING_MAX], msg[PX_REG_PENDING_MAX + 120];
+
+	if (px__strict_set(s, STRICT_APPROVING, "waiting for an escort's approval") != PX_OK)
+		return;
+	printable(shown, sizeof(shown), l->typed);
+	switch (px_reg_set_pending(px__conn_registry(c), px_conn_id(c), shown)) {
+	case PX_OK:
+		break;
+	case PX_EINVAL:
+		resolve(s, 0, NULL, "another command of this session waits for an escort's approval",
+		    "escort: another command of this session waits for an escort's approval; this one was "
+		    "not run");
+		return;
+	default:
+		resolve(s, 0, NULL, "no escort can see this session (it is not listed)",
+		    "escort: this command needs an escort's approval, but no escort can see this session; "
+		    "it was not run");
+		return;
+	}
+	s->approve_expired = 0;
+	if ((s->approve_timer = malloc(sizeof(*s->approve_timer))) == NULL) {
+		(void)px_reg_take_pending(px__conn_registry(c), px_conn_id(c));
+		px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
+		return;
+	}
+	uv_timer_init(px_conn_loop(c), s->approve_timer);
+	s->approve_timer->data = s;
+	uv_timer_start(s->approve_timer, deadline, (uint64_t)timeout_secs(s) * 1000, 0);
+	snprintf(msg, sizeof(msg), "escort: waiting for an escort's approval of: %s (Ctrl-C cancels)\r\n", shown);
+	(void)px__strict_say(s, msg);
+	px_log(PX_LOG_INFO, px_conn_id(c), "strict shell: command %llu waits for an escort's approval "
+	    "(rule %s, line %d, at most %d s): %.300s", (unsigned long long)l->cmd_no, l->rule ? l->rule : "?",
+	    l->rule_line, timeout_secs(s), l->typed);
+}
+
+void
+px__strict_approve_keys(struct px_strict *s, const uint8_t *d, size_t n)
+{
+	struct px_conn *c = s->ch->c;
+
+	if (s->st != STRICT_APPROVING || memchr(d, CTRL_C, n) == NULL)
+		return;
+	if (!px_reg_take_pending(px__conn_registry(c), px_conn_id(c)))
+		return;		/* an escort decided first: that decision is on its way */
+	resolve(s, 0, NULL, "cancelled by the technician while waiting for an escort's approval",
+	    "^C\r\nescort: cancelled; the command was not run");
+}
+
+void
+px__strict_approve_step(struct px_strict *s)
+{
+	struct px_conn *c = s->ch->c;
+	char reason[120], told[200];
+
+	if (s->st != STRICT_APPROVING || !s->approve_expired)
+		return;
+	s->approve_expired = 0;
+	if (!px_reg_take_pending(px__conn_registry(c), px_conn_id(c)))
+		return;		/* an escort decided first */
+	snprintf(reason, sizeof(reason), "no escort decided within %d seconds", timeout_secs(s));
+	snprintf(told, sizeof(told), "escort: %s; the command was not run", reason);
+	resolve(s, 0, NULL, reason, told);
+}
+
+void
+px__strict_approve_drop(struct px_strict *s)
+{
+	/* the deadline runs exactly while this channel's command is pending */
+	if (s->approve_timer != NULL)
+		(void)px_reg_take_pending(px__conn_registry(s->ch->c), px_conn_id(s->ch->c));
+	timer_stop(s);
+}
+
+int
+px_strict_escort_decide(struct px_chan *ch, int approve, const char *escort, const char *reason)
+{
+	struct px_strict *s = ch->strict;
+	char why[400], told[480];
+
+	if (s == NULL || s->st != STRICT_APPROVING)
+		return PX_EINVAL;
+	if (approve) {
+		snprintf(told, sizeof(told), "escort: approved by %s\r\n", escort);
+		(void)px__strict_say(s, told);
+		resolve(s, 1, escort, NULL, NULL);
+		return PX_OK;
+	}
+	if (reason != NULL && reason[0] != '\0') {
+		snprintf(why, sizeof(why), "denied by escort %s: %s", escort, reason);
+		snprintf(told, sizeof(told), "escort: denied by %s: %s; the command was not run", escort, reason);
+	} else {
+		snprintf(why, sizeof(why), "denied by escort %s", escort);
+		snprintf(told, sizeof(told), "escort: denied by %s; the command was not run", escort);
+	}
+	resolve(s, 0, escort, why, told);
+	return PX_OK;
+}

@@ -46,8 +46,10 @@ run_suite() { # run_suite LABEL MAKEVARS...
     done
     echo "== $label: integration tests"
     local out rc
-    ESCORT_BIN="$PWD/$bindir" ESCORT_TOOLS="$PWD/${testdir%/tests}/tools" python3 tests/run.py --label "$label" >"build/$label-integration.log" 2>&1; rc=$?
-    grep -E '^(PASS|FAIL|SKIP) |^integration:' "build/$label-integration.log" || true
+    # each test's result is printed as it ends (the whole log is kept)
+    ESCORT_BIN="$PWD/$bindir" ESCORT_TOOLS="$PWD/${testdir%/tests}/tools" python3 tests/run.py --label "$label" 2>&1 |
+        tee "build/$label-integration.log" | grep --line-buffered -E '^(PASS|FAIL|SKIP) |^integration:'
+    rc=${PIPESTATUS[0]}
     local np nf
     np=$(sed -n 's/^integration: \([0-9]*\) passed.*/\1/p' "build/$label-integration.log" | tail -1)
     nf=$(sed -n 's/^integration: [0-9]* passed, \([0-9]*\) failed.*/\1/p' "build/$label-integration.log" | tail -1)

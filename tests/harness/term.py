@@ -1,14 +1,22 @@
 """A real client in a pseudo-terminal, for interactive tests: Term starts
 argv (usually ssh -tt through the proxy) under pty.fork, sends keys, waits
 for output (bounded by a timeout) and for the client's exit status.  The
-caller stops it: wait() kills the client by pid when it does not exit."""
-import fcntl, os, pty, select, struct, termios, time
+caller stops it: wait() kills the client by pid when it does not exit.
+The child starts with the signals a terminal's program gets from a login
+(INT, QUIT, TSTP, TTIN, TTOU, PIPE, HUP, XFSZ at their defaults), also when the test
+runner itself was started with them ignored (in the background, by nohup)."""
+import fcntl, os, pty, select, signal, struct, termios, time
+
+DEFAULT_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGTTIN,
+                   signal.SIGTTOU, signal.SIGPIPE, signal.SIGHUP, signal.SIGXFSZ)
 
 
 class Term:
     def __init__(self, argv, rows=24, cols=80):
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
+            for sig in DEFAULT_SIGNALS:
+                signal.signal(sig, signal.SIG_DFL)
             os.execvp(argv[0], argv)
         self.resize(rows, cols)
         self.out = b""

@@ -60,8 +60,17 @@ def test_demo_runs_and_stops_on_sigint_from_background():
             assert p.wait(timeout=60) == 0
             with open(env.path("demo.log"), errors="replace") as f:
                 assert "demo: stopped" in f.read()
-            left = [q for q in started if os.path.exists("/proc/%d" % q) and q in pids_mentioning(d)]
-            assert left == [], left
+            # what the daemons started for a connection (sshd's session
+            # process) ends right after them: wait for that, bounded
+            deadline = time.monotonic() + 15
+            left = started
+            while time.monotonic() < deadline:
+                left = [q for q in started if q in pids_mentioning(d)]
+                if not left:
+                    break
+                time.sleep(0.2)
+            assert left == [], [(q, open("/proc/%d/cmdline" % q, "rb").read()) for q in left
+                                if os.path.exists("/proc/%d" % q)]
             assert not port_open(port) and not port_open(target_port)
         finally:
             if p.poll() is None:

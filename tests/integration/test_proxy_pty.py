@@ -2,7 +2,7 @@
 pseudo-terminal: typing, a window resize seen by the remote `stty size`,
 Ctrl-C interrupting a remote sleep, the shell's exit status."""
 import os, time
-from harness.core import Env
+from harness.core import Env, proc_ticks, wait_process
 from harness.term import Term
 from harness.proxy import ProxyWorld
 
@@ -22,11 +22,18 @@ def test_interactive_shell():
             t.send(b"stty size\r")
             t.expect(b"24 80")
             t.resize(40, 100)
-            time.sleep(0.3)
-            t.send(b"stty size\r")
-            t.expect(b"40 100")
+            # the window change travels client -> proxy (recorded) -> target:
+            # ask until the shell sees it, a bounded number of times
+            for _ in range(20):
+                t.send(b"stty size\r")
+                seen = t.expect(b"PS> ")
+                if b"40 100" in seen:
+                    break
+                time.sleep(0.25)
+            assert b"40 100" in seen, seen
+            since = proc_ticks()
             t.send(b"sleep 30; echo not-interrupted\r")
-            time.sleep(0.5)
+            wait_process(["sleep", "30"], since)
             t0 = time.monotonic()
             t.send(b"\x03")
             t.expect(b"PS> ", timeout=10)

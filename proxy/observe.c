@@ -59,6 +59,11 @@ struct obs {
 	size_t lazy_len, lazy_cap;
 	uint8_t out_last;		/* the last output byte */
 	int region;			/* a scroll region (DECSTBM) may be set */
+	/* REP filter (feed): a control sequence being read, held until its
+	 * final byte says whether it reaches libvterm */
+	int repf;
+	uint8_t repbuf[64];
+	size_t replen;
 };
 
 /* ---- counting allocator -------------------------------------------------- */
@@ -524,11 +529,87 @@ scrolled_off(const uint8_t *d, size_t n, int nl, int *nlf)
 	return n;
 }
 
+/*
+ * libvterm 0.3's REP (CSI Ps b) prints the last glyph again, advancing by
+ * its width, until the column is reached: before any glyph that width is 0
+ * and the loop never ends (found by fuzz_proxy_observe: 32 bytes of target
+ * output held a worker for good).  The model never gives REP to libvterm:
+ * a control sequence (ESC [ or the C1 CSI in UTF-8) is held until its final
+ * byte and dropped when that is 'b'; one longer than the buffer is dropped
+ * too.  Only the screen model loses the repeated characters (ncurses may use
+ * REP; readline does not).
+ */
+enum { REPF_GROUND, REPF_ESC, REPF_C2, REPF_CSI, REPF_SKIP };
+
+static void
+rep_out(struct obs *o, uint8_t *out, size_t *k, size_t cap, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (*k == cap) {
+			vterm_input_write(o->vt, (const char *)out, *k);
+			*k = 0;
+		}
+		out[(*k)++] = b[i];
+	}
+}
+
 static void
 feed(struct obs *o, const uint8_t *d, size_t n)
 {
-	if (n > 0)
-		vterm_input_write(o->vt, (const char *)d, n);
+	uint8_t out[4096];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = d[i];
+
+		switch (o->repf) {
+		case REPF_GROUND:
+			if (c == 0x1b || c == 0xc2) {
+				o->repf = c == 0x1b ? REPF_ESC : REPF_C2;
+				o->repbuf[0] = c;
+				o->replen = 1;
+			} else {
+				rep_out(o, out, &k, sizeof(out), &c, 1);
+			}
+			continue;
+		case REPF_ESC:
+		case REPF_C2:
+			if ((o->repf == REPF_ESC && c == '[') || (o->repf == REPF_C2 && c == 0x9b)) {
+				o->repbuf[o->replen++] = c;
+				o->repf = REPF_CSI;
+				continue;
+			}
+			rep_out(o, out, &k, sizeof(out), o->repbuf, o->replen);
+			o->repf = REPF_GROUND;
+			i--;		/* this byte again, from the ground state */
+			continue;
+		case REPF_CSI:
+			if (c == 0x1b) {	/* a new sequence cancels this one */
+				rep_out(o, out, &k, sizeof(out), o->repbuf, o->replen);
+				o->repf = REPF_GROUND;
+				i--;
+				continue;
+			}
+			if (o->replen == sizeof(o->repbuf)) {
+				o->repf = REPF_SKIP;
+				i--;
+				continue;
+			}
+			o->repbuf[o->replen++] = c;
+			if (c >= 0x40 && c <= 0x7e) {
+				if (c != 'b')
+					rep_out(o, out, &k, sizeof(out), o->repbuf, o->replen);
+				o->repf = REPF_GROUND;
+			}
+			continue;
+		default:	/* REPF_SKIP: until the final byte */
+			if (c >= 0x40 && c <= 0x7e)
+				o->repf = REPF_GROUND;
+			continue;
+		}
+	}
+	if (k > 0)
+		vterm_input_write(o->vt, (const char *)out, k);
 }
 
 static void

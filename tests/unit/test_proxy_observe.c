@@ -87,6 +87,30 @@ test_plain_command(void **state)
 	assert_int_equal(ngot, 1);
 }
 
+/* REP (CSI Ps b) before any glyph made libvterm 0.3 loop for good; the
+ * model drops REP, split across chunks and in its C1 form too, and the
+ * screen goes on working. */
+static void
+test_rep_before_any_glyph(void **state)
+{
+	(void)state;
+	out("\x01\x18\x1b[b");
+	out("\x1b[");
+	out("99999999");
+	out("b\xc2\x9b" "7b\x1b[\x05" "b");
+	out("$ ");
+	type_echoed("uptime");
+	keys("\r");
+	assert_int_equal(ngot, 1);
+	assert_string_equal(got[0], "uptime");
+	/* other sequences still reach the screen: an erase and a cursor move */
+	out("\r\n\x1b[2J\x1b[H# ");
+	type_echoed("id");
+	keys("\r");
+	assert_int_equal(ngot, 2);
+	assert_string_equal(got[1], "id");
+}
+
 /* Backspace: readline echoes BS and erases to the end of the line. */
 static void
 test_backspace(void **state)
@@ -516,6 +540,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_plain_command, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rep_before_any_glyph, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backspace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_left_insert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_u, setup, teardown),

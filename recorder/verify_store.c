@@ -34,6 +34,8 @@ struct vs {
 	uint8_t (*leaves)[MERKLE_HASH_LEN];	/* Merkle leaves of the journal */
 	const struct seal_verifier *v;
 	int flags;			/* VERIFY_* */
+	const char *store;		/* for vs_refresh */
+	int refreshed;			/* times the journal was read again */
 	/* While the journal is read under a tree head's cover, its reports
 	 * wait here: they stand only if the cover holds (vs_read_journal). */
 	int defer;
@@ -43,6 +45,10 @@ struct vs {
 };
 
 #define VS_PENDING_MAX 32
+#define VS_REFRESH_MAX 3	/* journal reads again per verify (vs_refresh) */
+
+static void vs_refresh(struct vs *s);
+static int vs_read_journal(struct vs *s, const char *store, uint64_t *bad, int *torn);
 
 struct vs_pending {
 	int ok;
@@ -279,6 +285,18 @@ vs_in_journal(const struct vs *s, const char *id)
 	return 0;
 }
 
+/* Whether the journal holds a close entry for id. */
+static int
+vs_closes(const struct vs *s, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < s->nje; i++)
+		if (s->je[i].kind == JOURNAL_CLOSE && strcmp(s->je[i].id, id) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 vs_session(struct vs *s, const char *store, const char *id,
     const struct seal_verifier *v, int flags)
@@ -321,6 +339,9 @@ vs_session(struct vs *s, const char *store, const char *id,
 		return;
 	}
 	closed = 0;
+	if (vr.err == REC_OK && vr.segments > 0 &&
+	    (!vs_in_journal(s, id) || (vr.finished && !vs_closes(s, id))))
+		vs_refresh(s);	/* opened or closed since the journal was read? */
 	if (vr.err == REC_OK && vr.segments > 0)
 		vs_cross(s, id, &vr, &closed);
 	if (vr.err != REC_OK)
@@ -425,6 +446,33 @@ vs_read_journal(struct vs *s, const char *store, uint64_t *bad, int *torn)
 	return journal_read(store, s->v, vs_journal_cb, s, bad, torn);
 }
 
+/*
+ * A live store changes while it is read: a session may open or close, and a
+ * tree head be issued, after the journal was read (the recorder appends the
+ * journal entry first, then the head).  With VERIFY_WAIT_LIVE, what looks
+ * like a journal behind the files is first looked at again: the journal is
+ * read anew (its notices were reported the first time).  Only an append can
+ * make it longer; what still disagrees after that is reported.
+ */
+static void
+vs_refresh(struct vs *s)
+{
+	verify_report_cb cb = s->cb;
+	int problems = s->problems, torn;
+	uint64_t bad;
+
+	if (!(s->flags & VERIFY_WAIT_LIVE) || s->store == NULL ||
+	    s->refreshed >= VS_REFRESH_MAX)
+		return;
+	nanosleep(&vs_retry, NULL);
+	s->nje = 0;
+	s->cb = NULL;
+	(void)vs_read_journal(s, s->store, &bad, &torn);
+	s->cb = cb;
+	s->problems = problems;
+	s->refreshed++;
+}
+
 /* ---- tree heads: STORE/heads.esh and an anchor file ------------------ */
 
 struct vs_heads {
@@ -502,6 +550,11 @@ vs_heads(struct vs *s, const char *path, const char *what, int required)
 		goto out;
 	}
 	n = hs.n;
+	for (i = 0; i < n; i++)
+		if (hs.h[i].size > s->nje) {
+			vs_refresh(s);	/* issued after the journal was read? */
+			break;
+		}
 	roots = calloc(n, MERKLE_HASH_LEN);
 	order = calloc(n, sizeof(*order));
 	if (roots == NULL || order == NULL) {
@@ -593,6 +646,7 @@ verify_store_anchored(const char *store, const struct seal_verifier *v,
 	s.arg = arg;
 	s.v = v;
 	s.flags = flags;
+	s.store = store;
 	for (i = 0; i < nids; i++)	/* before the journal: vs_must_sign */
 		if ((r = vs_add_id(&s, ids[i])) != REC_OK)
 			goto out;

@@ -431,6 +431,11 @@ obs_new(int rows, int cols, int pty)
 	o->st = vterm_obtain_state(o->vt);
 	vterm_state_set_callbacks(o->st, &state_cbs, o);
 	vterm_state_reset(o->st, 1);
+	/* libvterm 0.3's REP loops for good while no glyph was printed (it
+	 * advances by the last glyph's width, 0 until then; and its parser
+	 * takes ESC, any text, '[' as a CSI, so feed()'s filter cannot catch
+	 * every REP): print one and erase it, so that width is never 0. */
+	vterm_input_write(o->vt, " \r\x1b[2K", 6);
 	o->exact = 1;
 	return o;
 fail:

@@ -901,9 +901,9 @@ le_feed(struct le *e, const uint8_t *d, size_t n, struct buf *out, enum le_event
 		le_finish(e);
 	else
 		px__le_flush(e);
+	*ev = e->ev;	/* also on LE_ENOMEM: an event closes the entry */
 	if (e->err != 0)
 		return LE_ENOMEM;
-	*ev = e->ev;
 	return (long)i;
 }
 

@@ -60,7 +60,9 @@
  * next le_feed, le_begin or le_free.  Output bytes are appended to the
  * caller's struct buf; a failed append returns LE_ENOMEM and leaves the
  * editor consistent (the caller ends the session, or puts the cursor on a
- * fresh line and calls le_redraw). */
+ * fresh line and calls le_redraw; when le_feed's *ev reports an event, the
+ * entry is closed and what the terminal shows of it is stale: the caller
+ * clears from a fresh line down before the next le_begin). */
 #ifndef PX_LINEEDIT_H
 #define PX_LINEEDIT_H
 
@@ -101,8 +103,9 @@ int le_begin(struct le *e, const char *prompt, struct buf *out);
 int le_begin_with(struct le *e, const char *prompt, const char *text, size_t len, struct buf *out);
 
 /* Feeds n bytes typed by the technician.  Consumes bytes until an event
- * (stored in *ev) or the end; returns the number consumed (< n only when
- * *ev is not LE_NONE), or LE_ENOMEM, or LE_EINVAL when no entry is open
+ * (stored in *ev, also when the result is LE_ENOMEM) or the end; returns
+ * the number consumed (< n only when *ev is not LE_NONE), or LE_ENOMEM, or
+ * LE_EINVAL when no entry is open
  * (before le_begin, or after an event).  Echo and redraws go to out, once
  * per call: text typed at the end of the line is echoed as is. */
 long le_feed(struct le *e, const uint8_t *d, size_t n, struct buf *out, enum le_event *ev);

@@ -5,7 +5,8 @@
  * byte for max_bytes (1 + 2 * value), then operations, each a tag byte:
  *   tag & 7 in 0-3: feed the next tag >> 3 bytes (0-31) as typed keys
  *      (3: into an output buffer of at most 8 bytes; on LE_ENOMEM the
- *      caller's recovery: a new line and le_redraw);
+ *      caller's recovery: a new line and le_redraw, or, when the entry
+ *      closed with an event, a new line cleared down);
  *   4: resize to 5 + next byte % 76 columns;
  *   5: add the next tag >> 3 bytes to the history;
  *   6: output arrived: a new line, then le_redraw;
@@ -158,6 +159,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			out.max = 0;
 			if (r == LE_ENOMEM && (tag & 7) == 3) {
 				put_a(&out);
+				if (ev != LE_NONE) {
+					/* the entry closed: its rows are stale */
+					if (e->active)
+						abort();
+					vt_feed(&vt_a, "\r\n\033[J", 5);
+					i += k;
+					break;
+				}
 				vt_feed(&vt_a, "\r\n", 2);
 				origin_row = vt_a.r;
 				origin_scrolled = vt_a.scrolled;

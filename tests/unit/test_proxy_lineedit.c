@@ -841,6 +841,24 @@ test_enomem(void **state)
 	assert_row(0, "long prompt> xy");
 }
 
+/* An event in a feed whose output fails is still reported: the entry is
+ * closed, so the caller knows a redraw would show nothing. */
+static void
+test_enomem_event(void **state)
+{
+	struct buf small;
+
+	(void)state;
+	start(4096, 80, "$ ");
+	feed("ls");
+	buf_init(&small, 1);
+	assert_int_equal(le_feed(E, (const uint8_t *)"\001\013x\r", 4, &small, &EV), LE_ENOMEM);
+	assert_int_equal(EV, LE_ENTRY);
+	assert_entry("x");
+	assert_int_equal(le_feed(E, (const uint8_t *)"y", 1, &OUT, &EV), LE_EINVAL);
+	buf_free(&small);
+}
+
 /* A new width redraws from the entry's first row. */
 static void
 test_resize(void **state)
@@ -936,6 +954,7 @@ main(void)
 		cmocka_unit_test_teardown(test_history_limit, teardown),
 		cmocka_unit_test_teardown(test_max_bytes, teardown),
 		cmocka_unit_test_teardown(test_enomem, teardown),
+		cmocka_unit_test_teardown(test_enomem_event, teardown),
 		cmocka_unit_test_teardown(test_resize, teardown),
 		cmocka_unit_test_teardown(test_redraw, teardown),
 		cmocka_unit_test_teardown(test_invalid, teardown),

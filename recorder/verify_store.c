@@ -47,7 +47,7 @@ struct vs {
 #define VS_PENDING_MAX 32
 #define VS_REFRESH_MAX 3	/* journal reads again per verify (vs_refresh) */
 
-static void vs_refresh(struct vs *s);
+static int vs_refresh(struct vs *s);
 static int vs_read_journal(struct vs *s, const char *store, uint64_t *bad, int *torn);
 
 struct vs_pending {
@@ -322,14 +322,25 @@ vs_session(struct vs *s, const char *store, const char *id,
 			    "%s: %s", path, strerror(errno));
 		return;
 	}
-	r = verify_file(fd, id, v, flags, &vr);
-	if ((flags & VERIFY_WAIT_LIVE) && r == REC_OK && vr.err == REC_OK &&
-	    vr.tail_torn && !vr.finished) {
-		/* A live session may be in the middle of a write: look again
-		 * once the writer had time to finish it. */
-		verify_file_result_free(&vr);
-		nanosleep(&vs_retry, NULL);
+	for (;;) {
 		r = verify_file(fd, id, v, flags, &vr);
+		if ((flags & VERIFY_WAIT_LIVE) && r == REC_OK &&
+		    vr.err == REC_OK && vr.tail_torn && !vr.finished) {
+			/* A live session may be in the middle of a write: look
+			 * again once the writer had time to finish it. */
+			verify_file_result_free(&vr);
+			nanosleep(&vs_retry, NULL);
+			r = verify_file(fd, id, v, flags, &vr);
+		}
+		/* Opened or closed since the journal was read?  Then the
+		 * journal is read again, and the file after it: the recorder
+		 * writes a segment before its journal entry, so a file read
+		 * after the journal holds at least what the journal says. */
+		if (r != REC_OK || vr.err != REC_OK || vr.segments == 0 ||
+		    (vs_in_journal(s, id) && (!vr.finished || vs_closes(s, id))) ||
+		    !vs_refresh(s))
+			break;
+		verify_file_result_free(&vr);
 	}
 	close(fd);
 	if (r != REC_OK) {
@@ -339,9 +350,6 @@ vs_session(struct vs *s, const char *store, const char *id,
 		return;
 	}
 	closed = 0;
-	if (vr.err == REC_OK && vr.segments > 0 &&
-	    (!vs_in_journal(s, id) || (vr.finished && !vs_closes(s, id))))
-		vs_refresh(s);	/* opened or closed since the journal was read? */
 	if (vr.err == REC_OK && vr.segments > 0)
 		vs_cross(s, id, &vr, &closed);
 	if (vr.err != REC_OK)
@@ -452,9 +460,11 @@ vs_read_journal(struct vs *s, const char *store, uint64_t *bad, int *torn)
  * journal entry first, then the head).  With VERIFY_WAIT_LIVE, what looks
  * like a journal behind the files is first looked at again: the journal is
  * read anew (its notices were reported the first time).  Only an append can
- * make it longer; what still disagrees after that is reported.
+ * make it longer; what still disagrees after that is reported.  Returns 1
+ * when the journal was read again, 0 when not (not live, or done
+ * VS_REFRESH_MAX times already).
  */
-static void
+static int
 vs_refresh(struct vs *s)
 {
 	verify_report_cb cb = s->cb;
@@ -463,7 +473,7 @@ vs_refresh(struct vs *s)
 
 	if (!(s->flags & VERIFY_WAIT_LIVE) || s->store == NULL ||
 	    s->refreshed >= VS_REFRESH_MAX)
-		return;
+		return 0;
 	nanosleep(&vs_retry, NULL);
 	s->nje = 0;
 	s->cb = NULL;
@@ -471,6 +481,7 @@ vs_refresh(struct vs *s)
 	s->cb = cb;
 	s->problems = problems;
 	s->refreshed++;
+	return 1;
 }
 
 /* ---- tree heads: STORE/heads.esh and an anchor file ------------------ */
@@ -552,7 +563,7 @@ vs_heads(struct vs *s, const char *path, const char *what, int required)
 	n = hs.n;
 	for (i = 0; i < n; i++)
 		if (hs.h[i].size > s->nje) {
-			vs_refresh(s);	/* issued after the journal was read? */
+			(void)vs_refresh(s); /* issued after the journal was read? */
 			break;
 		}
 	roots = calloc(n, MERKLE_HASH_LEN);

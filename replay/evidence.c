@@ -61,7 +61,8 @@ evidence_find(struct evidence_ctx *c, const char *id)
 	return bsearch(&key, c->s, c->n, sizeof(*c->s), evidence_sess_cmp);
 }
 
-/* 1 when session id matches the filters (its META user, its start). */
+/* 1 when session id matches the filters (its META user, its start), 0
+ * when not, -1 when its head cannot be read (said why). */
 static int
 evidence_matches(const char *store, const char *id,
     const struct evidence_opts *o)
@@ -69,11 +70,18 @@ evidence_matches(const char *store, const char *id,
 	char user[128], target[128];
 	struct tr *r;
 	uint64_t start;
+	int x;
 
 	if (o->all)
 		return 1;
-	if (replay_open_quiet(store, id, &r) != REC_OK)
-		return 0;
+	if ((x = replay_open_quiet(store, id, &r)) != REC_OK) {
+		if (x == REC_EAGAIN)
+			return 0;	/* created this instant: no head yet */
+		replay_err("evidence: %s: %s: its user and start cannot be "
+		    "read, so it is not selected (name it, or use --all)", id,
+		    rec_strerror(x));
+		return -1;
+	}
 	replay_meta(r, user, sizeof(user), target, sizeof(target));
 	start = tr_start_wall_ns(r);
 	tr_free(r);
@@ -119,10 +127,15 @@ evidence_select(struct evidence_ctx *c, const struct evidence_opts *o,
 			replay_free_ids(ids, nids);
 			return 2;
 		}
-		for (i = 0; i < nids; i++)
-			if (evidence_matches(c->store, ids[i], o))
+		for (i = 0; i < nids; i++) {
+			int m = evidence_matches(c->store, ids[i], o);
+
+			if (m > 0)
 				snprintf(c->s[c->n++].id, sizeof(c->s->id), "%s",
 				    ids[i]);
+			else if (m < 0)
+				c->unreadable++;
+		}
 		replay_free_ids(ids, nids);
 		if (c->n == 0) {
 			replay_err("evidence: no session in %s matches", c->store);
@@ -342,7 +355,7 @@ evidence_head_files(struct evidence_ctx *c)
 static int
 evidence_write(struct evidence_ctx *c, const char *key_pem, size_t key_len)
 {
-	char *idx = NULL, *sums = NULL, t[32];
+	char *idx = NULL, *sums = NULL, *store, t[32];
 	size_t ilen = 0, slen = 0, nf;
 	const struct evidence_file *files;
 	FILE *f, *g;
@@ -358,8 +371,10 @@ evidence_write(struct evidence_ctx *c, const char *key_pem, size_t key_len)
 	if ((f = open_memstream(&idx, &ilen)) == NULL)
 		return -1;
 	replay_time((uint64_t)time(NULL) * 1000000000ull, t, sizeof(t));
+	store = realpath(c->store, NULL);
 	fprintf(f, "escort-evidence v1\ncreated %s\nstore %s\nkey-id ", t,
-	    c->store);
+	    store != NULL ? store : c->store);
+	free(store);
 	evidence_hexs(f, seal_verifier_keyid(c->v), SEAL_KEYID_LEN);
 	if (c->head != NULL) {
 		replay_time(c->head->time_ns, t, sizeof(t));
@@ -560,7 +575,7 @@ replay_evidence(const char *store, int argc, char **argv)
 	printf("evidence: %zu session%s written to %s (%zu not verifying); "
 	    "check it with: python3 verify.py (see its README.txt)\n", c.n,
 	    c.n == 1 ? "" : "s", o.out, failed);
-	x = failed > 0 ? 1 : 0;
+	x = failed > 0 || c.unreadable > 0 ? 1 : 0;
 out:
 	evidence_sink_abort(c.sink);	/* not written: nothing is left */
 	evidence_ctx_free(&c);

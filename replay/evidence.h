@@ -8,8 +8,9 @@
  * bundle's layout and every check are in replay/evidence/README.txt.
  *
  * Modules: evidence.c (the command: selection, the store's state, the
- * bundle's contents), evidence_sink.c (writing the bundle to a directory
- * or a tar archive), evidence_proof.c (inclusion proofs),
+ * bundle's common files and index), evidence_session.c (one session's
+ * files and index block), evidence_sink.c (writing the bundle to a
+ * directory or a tar archive), evidence_proof.c (inclusion proofs),
  * evidence_text.c (the README and the checker, built in).
  */
 #ifndef ESCORT_REPLAY_EVIDENCE_H
@@ -132,6 +133,7 @@ struct evidence_ctx {
 	const struct tree_head *head;	/* newest signed head; NULL: none */
 	struct evidence_tree tree;	/* over the head's first size leaves */
 	struct evidence_sink *sink;
+	size_t unreadable;		/* sessions a filter could not read */
 };
 
 /*

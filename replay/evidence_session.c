@@ -94,10 +94,10 @@ evidence_meta_read(int fd, const struct verify_file_result *res,
 	evidence_clean(m->login);
 }
 
-/* Writes seals/ID/NNNNNN.msg and .sig for every CHECKPOINT and FINAL
- * segment within the first len bytes; *count gets how many.  Returns 0,
- * -1 (write error, errno set) or a REC_E* code (< -1 never: REC codes are
- * mapped to 1 for "could not read"). */
+/* Writes seals/ID/NNNNNN.msg and .sig (NNNNNN: the segment index) for
+ * every CHECKPOINT and FINAL segment within the first len bytes; *count
+ * gets how many.  Returns 0, 1 when a seal cannot be read back, or -1 on
+ * a write error (errno set). */
 static int
 evidence_seals(struct evidence_ctx *c, struct evidence_sess *s, int fd,
     const struct verify_file_result *res, uint64_t len, unsigned *count)

@@ -308,6 +308,13 @@ def check_session_file(root, sid, kid, ssl, bad):
                     raise ValueError("empty data segment out of place")
                 if raw > 0:
                     last_seq, last_t = last, lt
+            elif typ == SEG_RECOVERY:  # one RECOVERY record (type 12, seq 0)
+                plen, etype, _, seq, _ = struct.unpack_from(">IHIQQ", p, 0)
+                if etype != 12 or seq != 0 or 26 + plen != len(p):
+                    raise ValueError("malformed RECOVERY record")
+                f = fields(p[26:])
+                cut, lost = (struct.unpack(">Q", f.get(tag, [bytes(8)])[0])[0] for tag in (90, 91))
+                info["recovered"] = "%d bytes cut at offset %d" % (lost, cut)
             elif typ in (SEG_CHECKPOINT, SEG_FINAL):
                 check_seal(root, sid, kid, ssl, bad, where, p, typ, index, off, last_seq, before,
                            seal_files, info)
@@ -472,6 +479,7 @@ def check_index_session(sid, s, info, entries, covered, closed, bad):
         "status": "closed" if info["finished"] else "live",
         "size": str(info["size"]), "seals": str(info["seals"]),
         "journal-entries": str(entries), "covered-by-tree-head": str(covered),
+        "recovered": info.get("recovered"),
     }
     for k, v in claims.items():
         if s.get(k) != v:

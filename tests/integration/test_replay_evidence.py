@@ -348,3 +348,39 @@ def test_evidence_errors_are_clear():
             for n in files:
                 assert b"PRIVATE KEY" not in open(os.path.join(d, n), "rb").read() or \
                     n in ("README.txt", "verify.py"), n
+
+
+def test_live_session_exports_up_to_its_last_segment():
+    with Env() as env:
+        w = ProxyWorld(env)
+        live = subprocess.Popen(w.ssh_argv("alice", "web01", "echo live-start; sleep 60"),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            rows = []
+
+            def recording():
+                rows[:] = [json.loads(l) for l in replay(w, "list", "--json").stdout.splitlines()]
+                return len(rows) == 1 and rows[0]["status"] == "live"
+            wait_for(recording, 20, what="a live session")
+            sid = rows[0]["id"]
+            est = os.path.join(w.store, "sessions", sid + ".est")
+            wait_for(lambda: any(t == 2 for _, t, _ in segments(est)), 20,
+                     what="recorded output")
+            bundle = env.path("live")
+            r = replay(w, "evidence", sid, "--out", bundle)
+            assert r.returncode == 0, r
+            ok = check(bundle, key_id(w))
+            out = ok.stdout.decode()
+            assert ok.returncode == 0, out
+            assert "ok: session %s (live, user alice, target web01)" % sid in out, out
+            assert "status live\nrecovered" not in open(os.path.join(bundle, "index.txt")).read()
+            with open(os.path.join(bundle, "sessions", sid + ".est"), "rb") as f:
+                copied = f.read()
+            with open(est, "rb") as f:
+                assert f.read().startswith(copied)   # a prefix of whole segments
+            assert sum(20 + n for _, _, n in segments(os.path.join(bundle, "sessions",
+                                                                   sid + ".est"))) == len(copied)
+        finally:
+            live.kill()
+            live.wait(timeout=10)

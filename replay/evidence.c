@@ -112,7 +112,7 @@ evidence_select(struct evidence_ctx *c, const struct evidence_opts *o,
 			if (stat(path, &st) != 0) {
 				replay_err("evidence: no session %s in %s (%s)",
 				    argv[k], c->store, strerror(errno));
-				return 1;
+				return errno == ENOENT ? 1 : 2;
 			}
 			snprintf(c->s[c->n++].id, sizeof(c->s->id), "%s",
 			    argv[k]);
@@ -269,8 +269,12 @@ evidence_report(void *arg, int ok, const char *session, uint32_t index,
 	char *dst;
 
 	if (ok == VERIFY_INTACT || s == NULL) {
-		if (ok == VERIFY_PROBLEM)
+		/* the journal, heads, or (with --all) a session the journal
+		 * names that the store lacks: not in the bundle, but said */
+		if (ok == VERIFY_PROBLEM) {
 			replay_err("evidence: %s: %s", session, msg);
+			c->store_problems++;
+		}
 		return;
 	}
 	dst = ok == VERIFY_NOTICE ? s->notice : s->problem;
@@ -539,8 +543,9 @@ replay_evidence(const char *store, int argc, char **argv)
 			goto out;
 		for (size_t i = 0; i < c.n; i++)
 			ids[i] = c.s[i].id;
-		x = verify_store(store, v, ids, c.n, VERIFY_WAIT_LIVE,
-		    evidence_report, &c);
+		/* --all: every session, and the set of them, is checked */
+		x = verify_store(store, v, ids, o.all ? 0 : c.n,
+		    VERIFY_WAIT_LIVE, evidence_report, &c);
 		free(ids);
 		if (x < 0) {
 			replay_err("evidence: %s: %s", store, rec_strerror(x));
@@ -575,7 +580,7 @@ replay_evidence(const char *store, int argc, char **argv)
 	printf("evidence: %zu session%s written to %s (%zu not verifying); "
 	    "check it with: python3 verify.py (see its README.txt)\n", c.n,
 	    c.n == 1 ? "" : "s", o.out, failed);
-	x = failed > 0 || c.unreadable > 0 ? 1 : 0;
+	x = failed > 0 || c.unreadable > 0 || c.store_problems > 0 ? 1 : 0;
 out:
 	evidence_sink_abort(c.sink);	/* not written: nothing is left */
 	evidence_ctx_free(&c);

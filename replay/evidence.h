@@ -134,6 +134,9 @@ struct evidence_ctx {
 	struct evidence_tree tree;	/* over the head's first size leaves */
 	struct evidence_sink *sink;
 	size_t unreadable;		/* sessions a filter could not read */
+	size_t store_problems;		/* of the store, not of a session in
+					   the bundle (journal, a missing
+					   session) */
 };
 
 /*

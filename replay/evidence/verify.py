@@ -3,13 +3,13 @@
 what each check proves, and how to do the same by hand).
 
     python3 verify.py [BUNDLE] [--key-id HEX]
-    python3 verify.py [BUNDLE] --zstd ID | zstd -dc > ID.events
+    python3 verify.py [BUNDLE] --zstd ID OUTDIR
 
 BUNDLE is the bundle's directory (default: the one holding this script).
 --key-id: the recorder's key id as you got it from the key's owner by
 another way; without it, compare the key id printed here yourself.
---zstd ID: writes the zstd frames of session ID (its recorded events) to
-standard output, and checks nothing.
+--zstd ID OUTDIR: writes the zstd frames of session ID (its recorded
+events) to OUTDIR/ID.NNNNNN.zst, for zstd -dc, and checks nothing.
 
 Needs Python 3.6 or later (standard library only) and the openssl command
 (1.1.1 or later, for Ed25519).  Prints one line per problem, naming the
@@ -494,20 +494,38 @@ def check_index_session(sid, s, info, entries, covered, closed, bad):
               "close entry (it closed while the bundle was made)" % sid)
 
 
-def dump_zstd(root, sid):
-    """Writes the zstd bytes of session sid's DATA segments to stdout (for
-    zstd -dc: the event records).  Checks nothing: run the check first."""
+def dump_zstd(root, sid, outdir):
+    """Writes each zstd frame of session sid's DATA segments to
+    OUTDIR/ID.NNNNNN.zst (NNNNNN: the segment where it starts), for zstd
+    -dc: the event records.  A frame without its end (a live session's
+    last, or one a recovery cut) decodes up to where it stops.  Checks
+    nothing: run the check first."""
     with open(os.path.join(root, "sessions", sid + ".est"), "rb") as f:
         data = f.read()
-    off, out = 0, sys.stdout.buffer
+    os.makedirs(outdir, exist_ok=True)
+    off, out, n = 0, None, 0
     while off < len(data):
         seg = read_segment(data, off)
         if isinstance(seg, str):
             print("verify.py: sessions/%s.est: %s" % (sid, seg), file=sys.stderr)
             return 1
-        if seg[0] == SEG_DATA:
-            out.write(seg[3][44:])
-        off = seg[4]
+        typ, flags, index, p, off = seg
+        if typ == SEG_DATA:
+            if flags & 1 or out is None:  # CHUNK_START
+                if out is not None:
+                    out.close()
+                out = open(os.path.join(outdir, "%s.%06d.zst" % (sid, index)), "wb")
+                n += 1
+            out.write(p[44:])
+            if flags & 2:  # CHUNK_END
+                out.close()
+                out = None
+        elif typ == SEG_RECOVERY and out is not None:
+            out.close()
+            out = None
+    if out is not None:
+        out.close()
+    print("verify.py: %d zstd frame(s) of session %s in %s" % (n, sid, outdir), file=sys.stderr)
     return 0
 
 
@@ -517,8 +535,8 @@ def main(argv):
     while i < len(argv):
         if argv[i] == "--key-id" and i + 1 < len(argv):
             want_kid, i = argv[i + 1].lower(), i + 2
-        elif argv[i] == "--zstd" and i + 1 < len(argv):
-            zstd_id, i = argv[i + 1], i + 2
+        elif argv[i] == "--zstd" and i + 2 < len(argv):
+            zstd_id, zstd_dir, i = argv[i + 1], argv[i + 2], i + 3
         elif argv[i] in ("-h", "--help"):
             print(__doc__)
             return 0
@@ -527,7 +545,7 @@ def main(argv):
             i += 1
     root = args[0] if args else os.path.dirname(os.path.abspath(__file__))
     if zstd_id is not None:
-        return dump_zstd(root, zstd_id)
+        return dump_zstd(root, zstd_id, zstd_dir)
     bad = Problems()
     try:
         subprocess.run(["openssl", "version"], stdout=subprocess.PIPE, check=True)

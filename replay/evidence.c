@@ -35,10 +35,10 @@
 
 #define EVIDENCE_USAGE "usage: escort-replay [--store DIR] evidence (ID... | " \
 	"--all | --user U | --since TIME | --until TIME) --out DIR|FILE.tar " \
-	"[--key PUBLIC.pem]\n"
+	"[--anchor FILE] [--key PUBLIC.pem]\n"
 
 struct evidence_opts {
-	const char *out, *user;
+	const char *out, *user, *anchor;
 	uint64_t since, until;
 	int all, filtered;
 };
@@ -370,7 +370,11 @@ evidence_write(struct evidence_ctx *c, const char *key_pem, size_t key_len)
 	    evidence_sink_put(c->sink, "verify.py", evidence_verify_py,
 	    (size_t)(evidence_verify_py_end - evidence_verify_py)) != 0 ||
 	    evidence_sink_put(c->sink, "public-key.pem", key_pem, key_len) != 0 ||
-	    (c->head != NULL && evidence_head_files(c) != 0))
+	    (c->head != NULL && evidence_head_files(c) != 0) ||
+	    (c->anchor_heads != NULL && (evidence_sink_put(c->sink,
+	    "log/anchors.txt", c->anchor_heads, c->anchor_heads_len) != 0 ||
+	    evidence_sink_put(c->sink, "log/consistency.txt", c->anchor_proofs,
+	    c->anchor_proofs_len) != 0)))
 		return -1;
 	if ((f = open_memstream(&idx, &ilen)) == NULL)
 		return -1;
@@ -423,6 +427,7 @@ evidence_opts_parse(int argc, char **argv, struct evidence_opts *o)
 		{ "user", required_argument, NULL, 'u' },
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'U' },
+		{ "anchor", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -430,10 +435,13 @@ evidence_opts_parse(int argc, char **argv, struct evidence_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->until = UINT64_MAX;
-	while ((c = getopt_long(argc, argv, "o:au:s:U:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:au:s:U:A:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->out = optarg;
+			break;
+		case 'A':
+			o->anchor = optarg;
 			break;
 		case 'a':
 			o->all = o->filtered = 1;
@@ -484,6 +492,8 @@ evidence_ctx_free(struct evidence_ctx *c)
 	}
 	free(c->s);
 	free(c->leaves);
+	free(c->anchor_heads);
+	free(c->anchor_proofs);
 	evidence_tree_free(&c->tree);
 }
 
@@ -533,7 +543,8 @@ replay_evidence(const char *store, int argc, char **argv)
 		x = 2;
 		goto out;
 	}
-	if ((x = evidence_journal(&c, &h)) != 0)
+	if ((x = evidence_journal(&c, &h)) != 0 || (o.anchor != NULL &&
+	    (x = evidence_anchor_prepare(&c, o.anchor)) != 0))
 		goto out;
 	{
 		const char **ids = calloc(c.n, sizeof(*ids));

@@ -11,6 +11,7 @@
  * bundle's common files and index), evidence_session.c (one session's
  * files and index block), evidence_sink.c (writing the bundle to a
  * directory or a tar archive), evidence_proof.c (inclusion proofs),
+ * evidence_anchor.c (consistency proofs to heads kept elsewhere),
  * evidence_text.c (the README and the checker, built in).
  */
 #ifndef ESCORT_REPLAY_EVIDENCE_H
@@ -133,11 +134,24 @@ struct evidence_ctx {
 	const struct tree_head *head;	/* newest signed head; NULL: none */
 	struct evidence_tree tree;	/* over the head's first size leaves */
 	struct evidence_sink *sink;
+	char *anchor_heads;		/* log/anchors.txt (NULL: none) */
+	size_t anchor_heads_len;
+	char *anchor_proofs;		/* log/consistency.txt */
+	size_t anchor_proofs_len;
 	size_t unreadable;		/* sessions a filter could not read */
 	size_t store_problems;		/* of the store, not of a session in
 					   the bundle (journal, a missing
 					   session) */
 };
+
+/*
+ * --anchor path (evidence_anchor.c): checks every tree head of the file
+ * against the key and the journal (c->leaves, c->head) and prepares the
+ * texts of log/anchors.txt and log/consistency.txt in c.  Returns 0, 1
+ * after saying which head does not hold (or none is found), 2 on an I/O
+ * or memory error.
+ */
+int evidence_anchor_prepare(struct evidence_ctx *c, const char *path);
 
 /*
  * Writes session s's files into the bundle (sessions/ID.est, its seals,

@@ -29,7 +29,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "export", "export ID --format asciicast|json|text|html", replay_export, RD },
 	{ "audit", "audit [--user U] [--attr K=V] [--since TIME] [--json|--html]", replay_audit, RD },
 	{ "anchor", "anchor [--key PUBLIC.pem] [--proof-from SIZE]", replay_anchor, REPLAY_STORE },
-	{ "evidence", "evidence (ID... | --all | --user U | --since TIME | --until TIME) --out DIR|FILE.tar [--key PUBLIC.pem]",
+	{ "evidence", "evidence (ID... | --all | --user U | --since TIME | --until TIME) --out DIR|FILE.tar [--anchor FILE] [--key PUBLIC.pem]",
 	    replay_evidence, REPLAY_STORE | REPLAY_KEY },
 };
 

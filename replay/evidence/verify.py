@@ -2,12 +2,15 @@
 """verify.py: checks an Escort evidence bundle offline (README.txt says
 what each check proves, and how to do the same by hand).
 
-    python3 verify.py [BUNDLE] [--key-id HEX]
+    python3 verify.py [BUNDLE] [--key-id HEX] [--anchor FILE]
     python3 verify.py [BUNDLE] --zstd ID OUTDIR
 
 BUNDLE is the bundle's directory (default: the one holding this script).
 --key-id: the recorder's key id as you got it from the key's owner by
 another way; without it, compare the key id printed here yourself.
+--anchor FILE: tree heads you hold (from a witness, or saved by someone
+else with "escort-replay anchor"): each must be signed, and proven by the
+bundle to be extended by its tree head.
 --zstd ID OUTDIR: writes the zstd frames of session ID (its recorded
 events) to OUTDIR/ID.NNNNNN.zst, for zstd -dc, and checks nothing.
 
@@ -244,6 +247,107 @@ def merkle_included(leaf, index, size, path, root):
         fn >>= 1
         sn >>= 1
     return sn == 0 and r == root
+
+
+def merkle_consistent(m, old_root, n, new_root, proof):
+    """RFC 9162 2.1.4.2: does proof show that the tree of m leaves with
+    old_root is a prefix of the tree of n leaves with new_root?"""
+    if m == 0 or m > n:
+        return False
+    if m == n:
+        return not proof and old_root == new_root
+    if (m & (m - 1)) == 0:  # m a power of two: old_root is the first node
+        proof = [old_root] + proof
+    if not proof:
+        return False
+    fn, sn, fr, sr = m - 1, n - 1, proof[0], proof[0]
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = sha256(b"\x01" + c + fr), sha256(b"\x01" + c + sr)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = sha256(b"\x01" + sr + c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == old_root and sr == new_root
+
+
+def head_lines(path):
+    """[(lineno, size, root, time, sig, line)] of the escort-head lines of a file."""
+    out = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            w = line.split()
+            if len(w) == 6 and w[:2] == ["escort-head", "v1"]:
+                out.append((n, int(w[2]), bytes.fromhex(w[3]), int(w[4]),
+                            base64.b64decode(w[5]), line.strip()))
+    return out
+
+
+def head_signed(ssl, size, root, t, sig):
+    return ssl.verify(b"escort-tree-head-v1\0" + struct.pack(">Q", size) + root +
+                      struct.pack(">Q", t), sig)
+
+
+def check_anchors(root, ssl, tree, anchor, bad):
+    """log/anchors.txt and log/consistency.txt (a bundle made with
+    --anchor): each head signed and extended by the tree head; then the
+    heads of the auditor's own file (--anchor) must be among those proven.
+    Returns how many heads of --anchor were proven."""
+    proven = {}
+    if tree:
+        proven[tree[0]] = tree[1]
+    heads = os.path.join(root, "log", "anchors.txt")
+    if tree and os.path.isfile(heads):
+        proofs = {}
+        with open(os.path.join(root, "log", "consistency.txt")) as f:
+            for n, line in enumerate(f, 1):
+                w = line.split()
+                if not w or w[0].startswith("#"):
+                    continue
+                try:
+                    if w[:2] != ["escort-proof", "v1"] or int(w[4]) != tree[0]:
+                        raise ValueError
+                    proofs[int(w[2])] = (bytes.fromhex(w[3]), [bytes.fromhex(h) for h in w[5:]])
+                except (ValueError, IndexError):
+                    bad.add("log/consistency.txt:%d" % n, "not a proof to the bundle's tree head")
+        for n, size, hroot, t, sig, _ in head_lines(heads):
+            where = "log/anchors.txt:%d" % n
+            if not head_signed(ssl, size, hroot, t, sig):
+                bad.add(where, "the tree head's signature does not verify")
+            elif size == tree[0]:
+                if hroot != tree[1]:
+                    bad.add(where, "a tree head of the bundle's size with another root: "
+                            "the log was forked")
+                else:
+                    proven[size] = hroot
+            elif size not in proofs or proofs[size][0] != hroot or \
+                    not merkle_consistent(size, hroot, tree[0], tree[1], proofs[size][1]):
+                bad.add(where, "no consistency proof leads from it to log/tree-head.txt")
+            else:
+                proven[size] = hroot
+    if anchor is None:
+        return 0
+    count = 0
+    for n, size, hroot, t, sig, _ in head_lines(anchor):
+        where = "%s:%d" % (anchor, n)
+        if not head_signed(ssl, size, hroot, t, sig):
+            bad.add(where, "the tree head's signature does not verify with public-key.pem")
+        elif size not in proven:
+            bad.add(where, "the bundle does not prove that its tree head extends this one "
+                    "(ask for a bundle made with --anchor holding it)")
+        elif proven[size] != hroot:
+            bad.add(where, "contradicted: the bundle's journal of that size has another root")
+        else:
+            count += 1
+    return count
 
 
 # ---- a session file -------------------------------------------------------------
@@ -530,11 +634,13 @@ def dump_zstd(root, sid, outdir):
 
 
 def main(argv):
-    args, want_kid, zstd_id = [], None, None
+    args, want_kid, zstd_id, anchor = [], None, None, None
     i = 0
     while i < len(argv):
         if argv[i] == "--key-id" and i + 1 < len(argv):
             want_kid, i = argv[i + 1].lower(), i + 2
+        elif argv[i] == "--anchor" and i + 1 < len(argv):
+            anchor, i = argv[i + 1], i + 2
         elif argv[i] == "--zstd" and i + 2 < len(argv):
             zstd_id, zstd_dir, i = argv[i + 1], argv[i + 2], i + 3
         elif argv[i] in ("-h", "--help"):
@@ -568,6 +674,10 @@ def main(argv):
     ssl = Openssl(os.path.join(root, "public-key.pem"))
     try:
         tree = check_tree_head(root, ssl, head, bad)
+        anchored = check_anchors(root, ssl, tree, anchor, bad)
+        if anchor is not None and anchored:
+            print("anchor: the bundle's tree head extends all %d tree head(s) of %s"
+                  % (anchored, anchor))
         names = [s["session"] for s in sessions]
         if head.get("sessions") != str(len(names)) or len(set(names)) != len(names):
             bad.add("index.txt", "the sessions line does not count the session blocks")

@@ -274,6 +274,37 @@ def test_bundle_verifies_offline_and_every_change_fails():
         assert any("close entry" in l and "does not match sessions/%s.est" % sid in l
                    for l in lines), r.stdout
 
+        # the tree heads the proxy kept at each close (outside the store):
+        # the bundle proves its head extends them, and a bundle made
+        # without them, or with a changed proof, does not
+        heads = env.path("state", "heads")
+        assert os.path.getsize(heads) > 0
+        anchored = env.path("anchored")
+        r = replay(w, "evidence", "--all", "--anchor", heads, "--out", anchored)
+        assert r.returncode == 0, r
+        r = subprocess.run(["python3", os.path.join(anchored, "verify.py"), "--key-id", kid,
+                            "--anchor", heads], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert r.returncode == 0, r.stdout
+        assert re.search(rb"anchor: the bundle's tree head extends all \d+ tree head", r.stdout)
+        r = subprocess.run(["python3", os.path.join(bundle, "verify.py"), "--key-id", kid,
+                            "--anchor", heads], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert r.returncode == 1, r.stdout
+        assert re.search(rb"FAILED: \S+/heads:1: the bundle does not prove that its tree head "
+                         rb"extends this one", r.stdout), r.stdout
+        b = copy(anchored, env, "t8")
+        p = os.path.join(b, "log", "consistency.txt")
+        lines = open(p).read().splitlines()
+        proof = next(i for i, l in enumerate(lines) if l.startswith("escort-proof v1 ") and
+                     len(l.split()) > 5)
+        w8 = lines[proof].split()
+        w8[-1] = ("0" if w8[-1][0] != "0" else "1") + w8[-1][1:]
+        lines[proof] = " ".join(w8)
+        open(p, "w").write("\n".join(lines) + "\n")
+        r = subprocess.run(["python3", os.path.join(b, "verify.py"), "--key-id", kid,
+                            "--anchor", heads], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert r.returncode == 1, r.stdout
+        assert b"no consistency proof leads from it to log/tree-head.txt" in r.stdout, r.stdout
+
         # the archive form, two sessions named
         tar = env.path("two.tar")
         r = replay(w, "evidence", ids[1], ids[2], "--out", tar)

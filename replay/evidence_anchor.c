@@ -135,7 +135,7 @@ evidence_anchor_prepare(struct evidence_ctx *c, const char *path)
 	}
 	if (r != REC_OK) {
 		replay_err("evidence: --anchor %s: %s", path, rec_strerror(r));
-		return r == REC_ENOMEM || r == REC_EIO ? 2 : 1;
+		return 2;	/* the file cannot be read */
 	}
 	if (a.nsizes == 0 && !a.bad) {
 		replay_err("evidence: --anchor %s holds no tree head", path);

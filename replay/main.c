@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "replay/evidence.h"
 #include "replay/replay.h"
 
 #define REPLAY_DEFAULT_STORE "/var/lib/escort/recordings"
@@ -28,6 +29,8 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "export", "export ID --format asciicast|json|text|html", replay_export, RD },
 	{ "audit", "audit [--user U] [--attr K=V] [--since TIME] [--json|--html]", replay_audit, RD },
 	{ "anchor", "anchor [--key PUBLIC.pem] [--proof-from SIZE]", replay_anchor, REPLAY_STORE },
+	{ "evidence", "evidence (ID... | --all | --user U | --since TIME | --until TIME) --out DIR|FILE.tar [--anchor FILE] [--key PUBLIC.pem]",
+	    replay_evidence, REPLAY_STORE | REPLAY_KEY },
 };
 
 void

@@ -10,3 +10,6 @@ $(foreach t,$(basename $(notdir $(wildcard tests/unit/test_replay_*.c))),\
   $(eval $(call unit_test,$(t),$(TRANSCRIPT_LIB) $(COMMON_LIB))))
 # Unit tests of replay's own pure modules link them too.
 $(BUILD)/tests/test_replay_search_text: $(BUILD)/obj/replay/search_text.o
+# The evidence bundle's README and checker are built in (evidence_text.c).
+$(BUILD)/obj/replay/evidence_text.o: replay/evidence/README.txt replay/evidence/verify.py
+$(BUILD)/tests/test_replay_evidence_proof: $(BUILD)/obj/replay/evidence_proof.o

@@ -4,6 +4,9 @@
  * is added when the connection enters RELAY and removed when it starts
  * closing (px__conn_escort_track, called by the state setter), so an escort
  * can only act on a session that can still take the action.
+ * A session that some rule lets escorts supervise also has a watch for as
+ * long (watch.h): the screen model and watchers of escorts who joined,
+ * fed by chan.c with what the technician's terminal gets.
  *
  * Actions arrive on the session's own loop (worker.c drains its queue) and
  * are applied here, record first: the ESCORT event (ESC_ACTION, ESCORT and,

@@ -69,10 +69,10 @@ px__conn_escort_track(struct px_conn *c, enum px_conn_state to)
 			px_log(PX_LOG_WARN, c->id, "session not listed for escorts (out of memory or id in use)");
 		/* sized by the pty request and window changes (chan.c) */
 		if (c->registered && pol_session_supervised(c->ps) &&
-		    (c->watch = px_watch_open(&c->w->d->watches, c->id, 24, 80)) == NULL)
+		    (c->watch = px__watch_open(&c->w->d->watches, c->id, 24, 80)) == NULL)
 			px_log(PX_LOG_WARN, c->id, "escorts cannot join this session (out of memory)");
 	} else if ((to == CONN_CLOSING || to == CONN_DEAD) && c->registered) {
-		px_watch_close(&c->w->d->watches, c->watch);
+		px__watch_close(&c->w->d->watches, c->watch);
 		c->watch = NULL;
 		px_reg_remove(&c->w->d->reg, c->id);
 		c->registered = 0;

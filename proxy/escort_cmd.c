@@ -344,19 +344,19 @@ px__escort_join(struct px_conn *c, struct px_chan *ch, char **argv)
 		px_chan_local(ch, msg, 0, 1);
 		return;
 	}
-	if ((w = px_watch_find(px__conn_watches(c), s.id)) == NULL) {
+	if ((w = px__watch_find(px__conn_watches(c), s.id)) == NULL) {
 		snprintf(msg, sizeof(msg), "escort: join: session %s cannot be watched (it is ending, or "
 		    "the proxy had no memory for its screen)\n", s.id);
 		px_chan_local(ch, msg, 0, 1);
 		return;
 	}
 	if (px__escort_act(c, s.id, PX_REG_JOIN, NULL, msg, sizeof(msg)) != 0) {
-		px_watch_unref(w);
+		px__watch_unref(w);
 		px_chan_local(ch, msg, 0, 1);
 		return;
 	}
 	/* the watch's reference is the join's from here, also on failure */
-	if (px_join_start(ch, &s, w, rows, cols) != PX_OK) {
+	if (px__join_start(ch, &s, w, rows, cols) != PX_OK) {
 		(void)px__escort_act(c, s.id, PX_REG_LEAVE, NULL, msg, sizeof(msg));
 		px_chan_local(ch, "escort: join: out of memory\n", 0, 1);
 	}

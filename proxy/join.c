@@ -23,7 +23,7 @@
 enum { ST_GROUND, ST_ESC, ST_INTER, ST_CSI, ST_STR, ST_STR_ESC };
 
 struct px_join {
-	struct px_chan *ch;             /* NULL once px_join_free ran */
+	struct px_chan *ch;             /* NULL once px__join_free ran */
 	struct px_watch *w;             /* referenced */
 	struct px_watcher x;
 	int attached;
@@ -191,7 +191,7 @@ end_view(struct px_join *j, const char *why)
 		    px_conn_user(j->ch->c), j->id, why);
 	}
 	if (j->attached) {
-		px_watch_detach(j->w, &j->x);
+		px__watch_detach(j->w, &j->x);
 		j->attached = 0;
 	}
 	uv_timer_stop(&j->tick);
@@ -200,7 +200,7 @@ end_view(struct px_join *j, const char *why)
 }
 
 void
-px_join_step(struct px_chan *ch)
+px__join_step(struct px_chan *ch)
 {
 	struct px_join *j = ch->join;
 	struct px_reg_session s;
@@ -226,7 +226,7 @@ px_join_step(struct px_chan *ch)
 		}
 		if (r == 0)
 			break;
-		k = px_watch_take(j->w, &j->x, buf, r < sizeof(buf) ? r : sizeof(buf), j->rows - 1, &redraw,
+		k = px__watch_take(j->w, &j->x, buf, r < sizeof(buf) ? r : sizeof(buf), j->rows - 1, &redraw,
 		    &rlen, &ended, &trows, &tcols);
 		if (redraw != NULL) {
 			/* the scroll region first: setting it moves the cursor home */
@@ -285,7 +285,7 @@ act(struct px_join *j, enum px_reg_verb verb, const char *reason)
 }
 
 size_t
-px_join_input(struct px_chan *ch, const uint8_t *p, size_t n)
+px__join_input(struct px_chan *ch, const uint8_t *p, size_t n)
 {
 	struct px_join *j = ch->join;
 	struct px_reg_session s;
@@ -318,7 +318,7 @@ px_join_input(struct px_chan *ch, const uint8_t *p, size_t n)
 }
 
 void
-px_join_resize(struct px_chan *ch, int rows, int cols)
+px__join_resize(struct px_chan *ch, int rows, int cols)
 {
 	struct px_join *j = ch->join;
 
@@ -328,7 +328,7 @@ px_join_resize(struct px_chan *ch, int rows, int cols)
 	free(j->out);
 	j->out = NULL;
 	if (j->attached)
-		px_watch_redraw(j->w, &j->x);
+		px__watch_redraw(j->w, &j->x);
 	uv_async_send(&j->wake);
 }
 
@@ -345,7 +345,7 @@ handle_closed(uv_handle_t *h)
 
 /* The watch's wake-up and the clock: step the escort's connection (which
  * steps this view through chan.c; it may free the channel, and so call
- * px_join_free). */
+ * px__join_free). */
 static void
 on_wake(uv_async_t *h)
 {
@@ -374,14 +374,14 @@ wake(void *ud)
 }
 
 int
-px_join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_watch *w, int rows,
+px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_watch *w, int rows,
     int cols)
 {
 	struct px_join *j = calloc(1, sizeof(*j));
 	uv_loop_t *loop = px_conn_loop(ch->c);
 
 	if (j == NULL) {
-		px_watch_unref(w);
+		px__watch_unref(w);
 		return PX_ENOMEM;
 	}
 	j->w = w;
@@ -393,7 +393,7 @@ px_join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_watc
 	j->rows = rows, j->cols = cols;
 	j->left = 0;
 	if (uv_async_init(loop, &j->wake, on_wake) != 0) {
-		px_watch_unref(w);
+		px__watch_unref(w);
 		free(j);
 		return PX_ENOMEM;
 	}
@@ -405,9 +405,9 @@ px_join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_watc
 	j->x.wake = wake;
 	j->x.ud = &j->wake;
 	ch->join = j;
-	if (px_watch_attach(w, &j->x) != 0) {
+	if (px__watch_attach(w, &j->x) != 0) {
 		j->left = 1;	/* the caller leaves */
-		px_join_free(ch);
+		px__join_free(ch);
 		return PX_ENOMEM;
 	}
 	j->attached = 1;
@@ -420,7 +420,7 @@ px_join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_watc
 }
 
 void
-px_join_free(struct px_chan *ch)
+px__join_free(struct px_chan *ch)
 {
 	struct px_join *j = ch->join;
 
@@ -438,8 +438,8 @@ px_join_free(struct px_chan *ch)
 		    px_conn_user(ch->c), j->id);
 	}
 	if (j->attached)
-		px_watch_detach(j->w, &j->x);
-	px_watch_unref(j->w);
+		px__watch_detach(j->w, &j->x);
+	px__watch_unref(j->w);
 	free(j->out);
 	ch->join = NULL;
 	j->ch = NULL;

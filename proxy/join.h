@@ -2,8 +2,8 @@
  * escort@proxy join ID`), on the escort's own connection and worker.
  *
  * The channel stays in CH_WAIT with ch->join set; chan.c hands it the
- * escort's keys (px_join_input), window changes (px_join_resize) and steps
- * (px_join_step); px_chan_free calls px_join_free.
+ * escort's keys (px__join_input), window changes (px__join_resize) and steps
+ * (px__join_step); px_chan_free calls px__join_free.
  *
  * What the escort sees: first the technician's current screen, rendered
  * from the session's watch (watch.h), then the technician's output as it
@@ -21,7 +21,7 @@
  * Nothing the escort types reaches the session.  Leaving (q, the escort's
  * channel closing, the session ending) posts LEAVE once.
  *
- * Lifetime: the join is owned by its channel until px_join_free, which
+ * Lifetime: the join is owned by its channel until px__join_free, which
  * detaches it from the watch, drops the watch's reference and closes its
  * two libuv handles (a wake-up async and a one-second timer); the memory
  * is freed by the last close callback.  The watch calls the async only
@@ -40,19 +40,19 @@ struct px_reg_session;
  * the escort's terminal of rows x cols; w is the caller's reference to the
  * session's watch, which the join takes in every case.  PX_OK, or
  * PX_ENOMEM (nothing started). */
-int px_join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_watch *w, int rows,
+int px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_watch *w, int rows,
     int cols);
 
 /* The escort typed n bytes: keys acted on, everything consumed. */
-size_t px_join_input(struct px_chan *ch, const uint8_t *p, size_t n);
+size_t px__join_input(struct px_chan *ch, const uint8_t *p, size_t n);
 
 /* The escort's terminal is now rows x cols. */
-void px_join_resize(struct px_chan *ch, int rows, int cols);
+void px__join_resize(struct px_chan *ch, int rows, int cols);
 
 /* Writes what is due to the escort; ends the view when the session ended. */
-void px_join_step(struct px_chan *ch);
+void px__join_step(struct px_chan *ch);
 
 /* Leaves (once) and frees the view of ch, if any. */
-void px_join_free(struct px_chan *ch);
+void px__join_free(struct px_chan *ch);
 
 #endif

@@ -7,7 +7,7 @@
 enum { G_GROUND, G_ESC, G_CSI };
 
 void
-vt_guard_init(struct vt_guard *g)
+px__vt_guard_init(struct vt_guard *g)
 {
 	memset(g, 0, sizeof(*g));
 }
@@ -72,7 +72,7 @@ seq_byte(struct vt_guard *g, uint8_t b, uint8_t *out, size_t *k)
 }
 
 size_t
-vt_guard_filter(struct vt_guard *g, const uint8_t *p, size_t n, uint8_t *out)
+px__vt_guard_filter(struct vt_guard *g, const uint8_t *p, size_t n, uint8_t *out)
 {
 	size_t k = 0;
 

@@ -33,10 +33,10 @@ struct vt_guard {
 };
 
 /* A guard in the ground state (or zero the struct). */
-void vt_guard_init(struct vt_guard *g);
+void px__vt_guard_init(struct vt_guard *g);
 
 /* Filters n bytes of p into out (room for n + 68 bytes: held bytes may be
  * released).  Returns the bytes written to out. */
-size_t vt_guard_filter(struct vt_guard *g, const uint8_t *p, size_t n, uint8_t *out);
+size_t px__vt_guard_filter(struct vt_guard *g, const uint8_t *p, size_t n, uint8_t *out);
 
 #endif

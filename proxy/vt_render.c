@@ -84,7 +84,7 @@ blank(const VTermScreenCell *c)
 }
 
 int
-px_vt_render(VTerm *vt, int max_rows, FILE *f)
+px__vt_render(VTerm *vt, int max_rows, FILE *f)
 {
 	VTermScreen *scr = vterm_obtain_screen(vt);
 	VTermState *st = vterm_obtain_state(vt);

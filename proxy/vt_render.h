@@ -3,7 +3,7 @@
  * its attributes (bold, underline, italic, reverse, colours), then the
  * cursor where it is.
  *
- * px_vt_render writes the screen of vt (which has a VTermScreen:
+ * px__vt_render writes the screen of vt (which has a VTermScreen:
  * vterm_obtain_screen called) to f: its last max_rows rows at most (all
  * when max_rows <= 0), from the top of the receiving terminal.  Returns 0,
  * or -1 when f failed.  No allocation of its own; no clock. */
@@ -13,6 +13,6 @@
 #include <stdio.h>
 #include <vterm.h>
 
-int px_vt_render(VTerm *vt, int max_rows, FILE *f);
+int px__vt_render(VTerm *vt, int max_rows, FILE *f);
 
 #endif

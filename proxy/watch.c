@@ -154,20 +154,20 @@ model_flush(struct px_watch *w)
 }
 
 void
-px_watches_init(struct px_watches *t)
+px__watches_init(struct px_watches *t)
 {
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->mu, NULL);
 }
 
 void
-px_watches_free(struct px_watches *t)
+px__watches_free(struct px_watches *t)
 {
 	pthread_mutex_destroy(&t->mu);
 }
 
 struct px_watch *
-px_watch_open(struct px_watches *t, const char *id, int rows, int cols)
+px__watch_open(struct px_watches *t, const char *id, int rows, int cols)
 {
 	struct px_watch *w = calloc(1, sizeof(*w)), *o;
 
@@ -206,14 +206,14 @@ px_watch_open(struct px_watches *t, const char *id, int rows, int cols)
 	}
 	pthread_mutex_unlock(&t->mu);
 	if (o != NULL) {
-		px_watch_unref(w);
+		px__watch_unref(w);
 		return NULL;
 	}
 	return w;
 }
 
 void
-px_watch_close(struct px_watches *t, struct px_watch *w)
+px__watch_close(struct px_watches *t, struct px_watch *w)
 {
 	if (w == NULL)
 		return;
@@ -229,18 +229,18 @@ px_watch_close(struct px_watches *t, struct px_watch *w)
 	for (struct px_watcher *x = w->watchers; x != NULL; x = x->next)
 		x->wake(x->ud);
 	pthread_mutex_unlock(&w->mu);
-	px_watch_unref(w);
+	px__watch_unref(w);
 }
 
 void
-px_watch_feed(struct px_watch *w, const uint8_t *p, size_t n)
+px__watch_feed(struct px_watch *w, const uint8_t *p, size_t n)
 {
 	if (w == NULL || n == 0)
 		return;
 	pthread_mutex_lock(&w->mu);
 	for (size_t off = 0; off < n; off += 4096) {
 		uint8_t safe[4096 + 68];
-		size_t k = vt_guard_filter(&w->guard, p + off, n - off < 4096 ? n - off : 4096, safe);
+		size_t k = px__vt_guard_filter(&w->guard, p + off, n - off < 4096 ? n - off : 4096, safe);
 
 		if (WATCH_LAZY - w->lazy_len < k)
 			model_room(w, k);
@@ -250,14 +250,14 @@ px_watch_feed(struct px_watch *w, const uint8_t *p, size_t n)
 		w->lazy_len += k;
 	}
 	for (struct px_watcher *x = w->watchers; x != NULL; x = x->next) {
-		(void)wring_put(&x->ring, p, n);
+		(void)px__wring_put(&x->ring, p, n);
 		x->wake(x->ud);
 	}
 	pthread_mutex_unlock(&w->mu);
 }
 
 void
-px_watch_resize(struct px_watch *w, int rows, int cols)
+px__watch_resize(struct px_watch *w, int rows, int cols)
 {
 	if (w == NULL)
 		return;
@@ -269,7 +269,7 @@ px_watch_resize(struct px_watch *w, int rows, int cols)
 }
 
 struct px_watch *
-px_watch_find(struct px_watches *t, const char *id)
+px__watch_find(struct px_watches *t, const char *id)
 {
 	struct px_watch *w;
 
@@ -287,7 +287,7 @@ px_watch_find(struct px_watches *t, const char *id)
 }
 
 void
-px_watch_unref(struct px_watch *w)
+px__watch_unref(struct px_watch *w)
 {
 	int last;
 
@@ -305,11 +305,11 @@ px_watch_unref(struct px_watch *w)
 }
 
 int
-px_watch_attach(struct px_watch *w, struct px_watcher *x)
+px__watch_attach(struct px_watch *w, struct px_watcher *x)
 {
 	int rc = -1;
 
-	if (wring_init(&x->ring, PX_WATCH_RING) != 0)
+	if (px__wring_init(&x->ring, PX_WATCH_RING) != 0)
 		return -1;
 	x->ring.resync = 1;	/* the first thing it gets: the screen as it is */
 	pthread_mutex_lock(&w->mu);
@@ -320,12 +320,12 @@ px_watch_attach(struct px_watch *w, struct px_watcher *x)
 	}
 	pthread_mutex_unlock(&w->mu);
 	if (rc != 0)
-		wring_free(&x->ring);
+		px__wring_free(&x->ring);
 	return rc;
 }
 
 void
-px_watch_detach(struct px_watch *w, struct px_watcher *x)
+px__watch_detach(struct px_watch *w, struct px_watcher *x)
 {
 	pthread_mutex_lock(&w->mu);
 	for (struct px_watcher **pp = &w->watchers; *pp != NULL; pp = &(*pp)->next)
@@ -334,20 +334,20 @@ px_watch_detach(struct px_watch *w, struct px_watcher *x)
 			break;
 		}
 	pthread_mutex_unlock(&w->mu);
-	wring_free(&x->ring);
+	px__wring_free(&x->ring);
 }
 
 void
-px_watch_redraw(struct px_watch *w, struct px_watcher *x)
+px__watch_redraw(struct px_watch *w, struct px_watcher *x)
 {
 	pthread_mutex_lock(&w->mu);
-	wring_resynced(&x->ring);
+	px__wring_resynced(&x->ring);
 	x->ring.resync = 1;
 	pthread_mutex_unlock(&w->mu);
 }
 
 size_t
-px_watch_take(struct px_watch *w, struct px_watcher *x, uint8_t *out, size_t max, int max_rows,
+px__watch_take(struct px_watch *w, struct px_watcher *x, uint8_t *out, size_t max, int max_rows,
     char **redraw, size_t *redraw_len, int *ended, int *rows, int *cols)
 {
 	size_t n = 0;
@@ -365,19 +365,19 @@ px_watch_take(struct px_watch *w, struct px_watcher *x, uint8_t *out, size_t max
 		f = open_memstream(redraw, redraw_len);
 		bad = f == NULL;
 		if (f != NULL) {
-			bad |= px_vt_render(w->vt, max_rows, f) != 0;
+			bad |= px__vt_render(w->vt, max_rows, f) != 0;
 			bad |= fclose(f) != 0;
 		}
 		/* without memory the mark stays: tried again on the next take */
 		if (!bad) {
-			wring_resynced(&x->ring);
+			px__wring_resynced(&x->ring);
 		} else {
 			free(*redraw);
 			*redraw = NULL;
 			*redraw_len = 0;
 		}
 	} else {
-		n = wring_take(&x->ring, out, max);
+		n = px__wring_take(&x->ring, out, max);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return n;

@@ -18,12 +18,12 @@
  * redraw: an escort who joins first sees the current screen.
  *
  * Lifetime: a watch is reference counted.  The technician's connection
- * holds one reference from px_watch_open to px_watch_close; an escort
- * holds one from px_watch_find to px_watch_unref; the last unref frees it.
- * The table (px_watches, one per proxy) holds none: px_watch_close takes
+ * holds one reference from px__watch_open to px__watch_close; an escort
+ * holds one from px__watch_find to px__watch_unref; the last unref frees it.
+ * The table (px_watches, one per proxy) holds none: px__watch_close takes
  * the watch out of it, so a session that ended can no longer be found.
  * A watcher (struct px_watcher, the escort's) is in a watch's list from
- * px_watch_attach to px_watch_detach; its wake function is called, under
+ * px__watch_attach to px__watch_detach; its wake function is called, under
  * the watch's mutex, only while it is attached (it must only signal, e.g.
  * uv_async_send, never call back into the watch).
  *
@@ -57,32 +57,32 @@ struct px_watcher {
 	struct wring ring;
 };
 
-void px_watches_init(struct px_watches *t);
+void px__watches_init(struct px_watches *t);
 /* After every connection ended: frees nothing that is referenced. */
-void px_watches_free(struct px_watches *t);
+void px__watches_free(struct px_watches *t);
 
-/* The technician's side.  px_watch_open makes the watch of session id
+/* The technician's side.  px__watch_open makes the watch of session id
  * with a rows x cols screen and puts it in the table: the watch (the
- * caller's reference), or NULL (no memory, id in use).  px_watch_close
+ * caller's reference), or NULL (no memory, id in use).  px__watch_close
  * takes it out of the table, marks it ended, wakes its watchers and drops
  * the caller's reference.  feed and resize change the model (and feed the
  * watchers' rings); both accept NULL (a session nobody may supervise). */
-struct px_watch *px_watch_open(struct px_watches *t, const char *id, int rows, int cols);
-void px_watch_close(struct px_watches *t, struct px_watch *w);
-void px_watch_feed(struct px_watch *w, const uint8_t *p, size_t n);
-void px_watch_resize(struct px_watch *w, int rows, int cols);
+struct px_watch *px__watch_open(struct px_watches *t, const char *id, int rows, int cols);
+void px__watch_close(struct px_watches *t, struct px_watch *w);
+void px__watch_feed(struct px_watch *w, const uint8_t *p, size_t n);
+void px__watch_resize(struct px_watch *w, int rows, int cols);
 
-/* The escort's side.  px_watch_find: the watch of session id with a new
- * reference, or NULL.  px_watch_attach adds x (its ring allocated here,
+/* The escort's side.  px__watch_find: the watch of session id with a new
+ * reference, or NULL.  px__watch_attach adds x (its ring allocated here,
  * PX_WATCH_RING bytes, marked for a redraw): 0, or -1 (no memory, or the
- * session ended).  px_watch_detach takes it out and frees its ring. */
-struct px_watch *px_watch_find(struct px_watches *t, const char *id);
-void px_watch_unref(struct px_watch *w);
-int px_watch_attach(struct px_watch *w, struct px_watcher *x);
-void px_watch_detach(struct px_watch *w, struct px_watcher *x);
+ * session ended).  px__watch_detach takes it out and frees its ring. */
+struct px_watch *px__watch_find(struct px_watches *t, const char *id);
+void px__watch_unref(struct px_watch *w);
+int px__watch_attach(struct px_watch *w, struct px_watcher *x);
+void px__watch_detach(struct px_watch *w, struct px_watcher *x);
 
 /* Marks x for a redraw (the escort's terminal changed size). */
-void px_watch_redraw(struct px_watch *w, struct px_watcher *x);
+void px__watch_redraw(struct px_watch *w, struct px_watcher *x);
 
 /* What watcher x is due, at most max bytes of it into out.  When x is
  * marked for a redraw, the model is rendered (vt_render.h, its last
@@ -91,7 +91,7 @@ void px_watch_redraw(struct px_watch *w, struct px_watcher *x);
  * it.  Returns the bytes put in out (0
  * with *redraw set, or nothing due); *ended is set once the session
  * ended.  rows, cols: the screen's size now. */
-size_t px_watch_take(struct px_watch *w, struct px_watcher *x, uint8_t *out, size_t max,
+size_t px__watch_take(struct px_watch *w, struct px_watcher *x, uint8_t *out, size_t max,
     int max_rows, char **redraw, size_t *redraw_len, int *ended, int *rows, int *cols);
 
 #endif

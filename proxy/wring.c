@@ -5,7 +5,7 @@
 #include "proxy/wring.h"
 
 int
-wring_init(struct wring *r, size_t cap)
+px__wring_init(struct wring *r, size_t cap)
 {
 	memset(r, 0, sizeof(*r));
 	if (cap == 0 || (r->buf = malloc(cap)) == NULL)
@@ -15,14 +15,14 @@ wring_init(struct wring *r, size_t cap)
 }
 
 void
-wring_free(struct wring *r)
+px__wring_free(struct wring *r)
 {
 	free(r->buf);
 	memset(r, 0, sizeof(*r));
 }
 
 int
-wring_put(struct wring *r, const uint8_t *p, size_t n)
+px__wring_put(struct wring *r, const uint8_t *p, size_t n)
 {
 	size_t tail, first;
 
@@ -43,7 +43,7 @@ wring_put(struct wring *r, const uint8_t *p, size_t n)
 }
 
 size_t
-wring_take(struct wring *r, uint8_t *out, size_t max)
+px__wring_take(struct wring *r, uint8_t *out, size_t max)
 {
 	size_t n = r->len < max ? r->len : max, first;
 
@@ -58,7 +58,7 @@ wring_take(struct wring *r, uint8_t *out, size_t max)
 }
 
 void
-wring_resynced(struct wring *r)
+px__wring_resynced(struct wring *r)
 {
 	r->head = r->len = 0;
 	r->resync = 0;

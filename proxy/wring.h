@@ -5,11 +5,11 @@
  * channel takes it.  The ring never grows: a put that does not fit empties
  * it and marks it "resync": the watcher lost bytes and must be given a full
  * redraw of the screen model instead.  While it is marked, puts are dropped
- * (the screen model has them); wring_resynced clears the mark once the
+ * (the screen model has them); px__wring_resynced clears the mark once the
  * watcher took its redraw, and puts go on from there.
  *
  * No locks, no I/O: the caller (watch.c) guards a ring with its mutex.
- * Ownership: wring_init allocates cap bytes (wring_free frees them). */
+ * Ownership: px__wring_init allocates cap bytes (px__wring_free frees them). */
 #ifndef PX_WRING_H
 #define PX_WRING_H
 
@@ -27,17 +27,17 @@ struct wring {
 };
 
 /* Allocates a ring of cap bytes (cap > 0).  Returns 0, or -1 (no memory). */
-int wring_init(struct wring *r, size_t cap);
-void wring_free(struct wring *r);
+int px__wring_init(struct wring *r, size_t cap);
+void px__wring_free(struct wring *r);
 
 /* Puts n bytes.  Returns 1 when they were kept, 0 when they were dropped:
  * the ring is marked (now, because they did not fit, or already). */
-int wring_put(struct wring *r, const uint8_t *p, size_t n);
+int px__wring_put(struct wring *r, const uint8_t *p, size_t n);
 
 /* Takes at most max of the oldest bytes into out.  Returns the count. */
-size_t wring_take(struct wring *r, uint8_t *out, size_t max);
+size_t px__wring_take(struct wring *r, uint8_t *out, size_t max);
 
 /* The watcher got its redraw: empties the ring and clears the mark. */
-void wring_resynced(struct wring *r);
+void px__wring_resynced(struct wring *r);
 
 #endif

@@ -36,14 +36,14 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
 	if (n < 2)
 		return 0;
-	px_watches_init(&t);
-	if ((w = px_watch_open(&t, "fuzz", 1 + d[0] % 60, 1 + d[1] % 200)) == NULL) {
-		px_watches_free(&t);
+	px__watches_init(&t);
+	if ((w = px__watch_open(&t, "fuzz", 1 + d[0] % 60, 1 + d[1] % 200)) == NULL) {
+		px__watches_free(&t);
 		return 0;
 	}
 	memset(&x, 0, sizeof(x));
 	x.wake = wake;
-	if (px_watch_attach(w, &x) != 0)
+	if (px__watch_attach(w, &x) != 0)
 		abort();
 	while (i + 2 <= n) {
 		uint8_t tag = d[i], len = d[i + 1];
@@ -53,13 +53,13 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		i += 2 + m;
 		if (tag & 2) {
 			if (m >= 2)
-				px_watch_resize(w, 1 + p[0] % 60, 1 + p[1] % 200);
+				px__watch_resize(w, 1 + p[0] % 60, 1 + p[1] % 200);
 		} else if (tag & 4) {
 			char *redraw;
 			size_t rlen, max = m >= 1 ? 1 + (size_t)p[0] * 64 : 1;
 			int ended, rows, cols;
 
-			(void)px_watch_take(w, &x, out, max < sizeof(out) ? max : sizeof(out), tag >> 3,
+			(void)px__watch_take(w, &x, out, max < sizeof(out) ? max : sizeof(out), tag >> 3,
 			    &redraw, &rlen, &ended, &rows, &cols);
 			if (redraw != NULL) {
 				if (rlen == 0)
@@ -72,13 +72,13 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 				free(redraw);
 			}
 		} else {
-			px_watch_feed(w, p, m);
+			px__watch_feed(w, p, m);
 		}
 		if (x.ring.len > x.ring.cap)
 			abort();
 	}
-	px_watch_detach(w, &x);
-	px_watch_close(&t, w);
-	px_watches_free(&t);
+	px__watch_detach(w, &x);
+	px__watch_close(&t, w);
+	px__watches_free(&t);
 	return 0;
 }

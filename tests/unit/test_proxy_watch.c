@@ -31,18 +31,18 @@ test_ring_order_and_wrap(void **state)
 	uint8_t out[16];
 
 	(void)state;
-	assert_int_equal(wring_init(&r, 8), 0);
-	assert_int_equal(wring_put(&r, (const uint8_t *)"abcdef", 6), 1);
-	assert_int_equal(wring_take(&r, out, 4), 4);
+	assert_int_equal(px__wring_init(&r, 8), 0);
+	assert_int_equal(px__wring_put(&r, (const uint8_t *)"abcdef", 6), 1);
+	assert_int_equal(px__wring_take(&r, out, 4), 4);
 	assert_memory_equal(out, "abcd", 4);
 	/* wraps: 2 held, 6 more fit exactly */
-	assert_int_equal(wring_put(&r, (const uint8_t *)"ghijkl", 6), 1);
+	assert_int_equal(px__wring_put(&r, (const uint8_t *)"ghijkl", 6), 1);
 	assert_int_equal(r.len, 8);
-	assert_int_equal(wring_take(&r, out, sizeof(out)), 8);
+	assert_int_equal(px__wring_take(&r, out, sizeof(out)), 8);
 	assert_memory_equal(out, "efghijkl", 8);
-	assert_int_equal(wring_take(&r, out, sizeof(out)), 0);
+	assert_int_equal(px__wring_take(&r, out, sizeof(out)), 0);
 	assert_int_equal(r.resync, 0);
-	wring_free(&r);
+	px__wring_free(&r);
 }
 
 static void
@@ -52,29 +52,29 @@ test_ring_overflow_resync(void **state)
 	uint8_t out[16];
 
 	(void)state;
-	assert_int_equal(wring_init(&r, 8), 0);
-	assert_int_equal(wring_put(&r, (const uint8_t *)"12345", 5), 1);
+	assert_int_equal(px__wring_init(&r, 8), 0);
+	assert_int_equal(px__wring_put(&r, (const uint8_t *)"12345", 5), 1);
 	/* does not fit: everything held is dropped and the ring is marked */
-	assert_int_equal(wring_put(&r, (const uint8_t *)"6789", 4), 0);
+	assert_int_equal(px__wring_put(&r, (const uint8_t *)"6789", 4), 0);
 	assert_int_equal(r.resync, 1);
 	assert_int_equal(r.len, 0);
 	assert_int_equal(r.overflows, 1);
 	/* while marked, even what would fit is dropped (the model has it) */
-	assert_int_equal(wring_put(&r, (const uint8_t *)"x", 1), 0);
+	assert_int_equal(px__wring_put(&r, (const uint8_t *)"x", 1), 0);
 	assert_int_equal(r.dropped, 10);
 	assert_int_equal(r.overflows, 1);
-	assert_int_equal(wring_take(&r, out, sizeof(out)), 0);
+	assert_int_equal(px__wring_take(&r, out, sizeof(out)), 0);
 	/* after the redraw, bytes flow again */
-	wring_resynced(&r);
-	assert_int_equal(wring_put(&r, (const uint8_t *)"yz", 2), 1);
-	assert_int_equal(wring_take(&r, out, sizeof(out)), 2);
+	px__wring_resynced(&r);
+	assert_int_equal(px__wring_put(&r, (const uint8_t *)"yz", 2), 1);
+	assert_int_equal(px__wring_take(&r, out, sizeof(out)), 2);
 	assert_memory_equal(out, "yz", 2);
 	/* one put larger than the ring: marked at once */
-	assert_int_equal(wring_put(&r, (const uint8_t *)"123456789", 9), 0);
+	assert_int_equal(px__wring_put(&r, (const uint8_t *)"123456789", 9), 0);
 	assert_int_equal(r.resync, 1);
 	assert_int_equal(r.overflows, 2);
-	wring_free(&r);
-	assert_int_equal(wring_init(&r, 0), -1);
+	px__wring_free(&r);
+	assert_int_equal(px__wring_init(&r, 0), -1);
 }
 
 /* Renders vt, feeds the result to a fresh terminal of the same size. */
@@ -88,7 +88,7 @@ replayed(VTerm *vt)
 	VTerm *copy;
 
 	assert_non_null(f);
-	assert_int_equal(px_vt_render(vt, 0, f), 0);
+	assert_int_equal(px__vt_render(vt, 0, f), 0);
 	assert_int_equal(fclose(f), 0);
 	vterm_get_size(vt, &rows, &cols);
 	copy = vterm_new(rows, cols);
@@ -165,7 +165,7 @@ drain(struct px_watch *w, struct px_watcher *x, int *redrawn, int *ended)
 
 	*redrawn = 0;
 	for (;;) {
-		k = px_watch_take(w, x, buf, sizeof(buf), 0, &redraw, &rlen, ended, &rows, &cols);
+		k = px__watch_take(w, x, buf, sizeof(buf), 0, &redraw, &rlen, ended, &rows, &cols);
 		if (redraw != NULL) {
 			fwrite(redraw, 1, rlen, f);
 			free(redraw);
@@ -190,25 +190,25 @@ test_watch_join_late_and_stall(void **state)
 	char *got, line[64];
 
 	(void)state;
-	px_watches_init(&t);
-	w = px_watch_open(&t, "s1", 5, 40);
+	px__watches_init(&t);
+	w = px__watch_open(&t, "s1", 5, 40);
 	assert_non_null(w);
-	assert_null(px_watch_open(&t, "s1", 5, 40));	/* id in use */
-	px_watch_feed(w, (const uint8_t *)"before join\r\n", 13);
+	assert_null(px__watch_open(&t, "s1", 5, 40));	/* id in use */
+	px__watch_feed(w, (const uint8_t *)"before join\r\n", 13);
 	/* an escort finds it and joins: the screen as it is comes first */
-	found = px_watch_find(&t, "s1");
+	found = px__watch_find(&t, "s1");
 	assert_ptr_equal(found, w);
-	assert_null(px_watch_find(&t, "nope"));
+	assert_null(px__watch_find(&t, "nope"));
 	memset(&x, 0, sizeof(x));
 	x.wake = count_wake;
 	x.ud = &wakes;
-	assert_int_equal(px_watch_attach(found, &x), 0);
+	assert_int_equal(px__watch_attach(found, &x), 0);
 	got = drain(found, &x, &redrawn, &ended);
 	assert_int_equal(redrawn, 1);
 	assert_non_null(strstr(got, "before join"));
 	free(got);
 	/* live: bytes as fed, and a wake per feed */
-	px_watch_feed(w, (const uint8_t *)"live\r\n", 6);
+	px__watch_feed(w, (const uint8_t *)"live\r\n", 6);
 	assert_int_equal(wakes, 1);
 	got = drain(found, &x, &redrawn, &ended);
 	assert_int_equal(redrawn, 0);
@@ -218,7 +218,7 @@ test_watch_join_late_and_stall(void **state)
 	 * and the watcher is redrawn with the last screen */
 	for (int i = 0; i < 40000; i++) {
 		snprintf(line, sizeof(line), "line %d\r\n", i);
-		px_watch_feed(w, (const uint8_t *)line, strlen(line));
+		px__watch_feed(w, (const uint8_t *)line, strlen(line));
 	}
 	assert_true(x.ring.len <= x.ring.cap);
 	assert_int_equal(x.ring.resync, 1);
@@ -229,20 +229,20 @@ test_watch_join_late_and_stall(void **state)
 	assert_int_equal(ended, 0);
 	free(got);
 	/* the session ends: the escort's reference keeps the watch readable */
-	px_watch_close(&t, w);
-	assert_null(px_watch_find(&t, "s1"));
+	px__watch_close(&t, w);
+	assert_null(px__watch_find(&t, "s1"));
 	got = drain(found, &x, &redrawn, &ended);
 	assert_int_equal(ended, 1);
 	free(got);
-	px_watch_detach(found, &x);
-	px_watch_unref(found);
+	px__watch_detach(found, &x);
+	px__watch_unref(found);
 	/* attaching to an ended watch is refused */
-	w = px_watch_open(&t, "s2", 0, 0);
-	found = px_watch_find(&t, "s2");
-	px_watch_close(&t, w);
-	assert_int_equal(px_watch_attach(found, &x), -1);
-	px_watch_unref(found);
-	px_watches_free(&t);
+	w = px__watch_open(&t, "s2", 0, 0);
+	found = px__watch_find(&t, "s2");
+	px__watch_close(&t, w);
+	assert_int_equal(px__watch_attach(found, &x), -1);
+	px__watch_unref(found);
+	px__watches_free(&t);
 }
 
 /* Filters s through a guard, n bytes per call; the result as a string. */
@@ -254,9 +254,9 @@ guarded(const char *s, size_t step)
 	struct vt_guard g;
 	size_t len = strlen(s), k = 0;
 
-	vt_guard_init(&g);
+	px__vt_guard_init(&g);
 	for (size_t off = 0; off < len; off += step) {
-		size_t n = vt_guard_filter(&g, (const uint8_t *)s + off, len - off < step ? len - off : step, out);
+		size_t n = px__vt_guard_filter(&g, (const uint8_t *)s + off, len - off < step ? len - off : step, out);
 		memcpy(all + k, out, n);
 		k += n;
 	}
@@ -296,14 +296,14 @@ test_watch_no_rep_loop(void **state)
 	struct px_watch *w;
 
 	(void)state;
-	px_watches_init(&t);
-	w = px_watch_open(&t, "s1", 24, 80);
+	px__watches_init(&t);
+	w = px__watch_open(&t, "s1", 24, 80);
 	alarm(20);	/* a loop would never return: the alarm ends the test */
 	for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++)
-		px_watch_feed(w, (const uint8_t *)evil[i], strlen(evil[i]));
+		px__watch_feed(w, (const uint8_t *)evil[i], strlen(evil[i]));
 	alarm(0);
-	px_watch_close(&t, w);
-	px_watches_free(&t);
+	px__watch_close(&t, w);
+	px__watches_free(&t);
 }
 
 /* Feeds text to a watch (chunks of 1000 bytes, as the relay would) and to
@@ -314,7 +314,7 @@ both_feed(struct px_watch *w, VTerm *direct, const char *text)
 	size_t len = strlen(text);
 
 	for (size_t off = 0; off < len; off += 1000)
-		px_watch_feed(w, (const uint8_t *)text + off, len - off < 1000 ? len - off : 1000);
+		px__watch_feed(w, (const uint8_t *)text + off, len - off < 1000 ? len - off : 1000);
 	vterm_input_write(direct, text, len);
 }
 
@@ -347,8 +347,8 @@ test_watch_lazy_model(void **state)
 	vterm_set_utf8(direct, 1);
 	vterm_screen_enable_altscreen(vterm_obtain_screen(direct), 1);
 	vterm_screen_reset(vterm_obtain_screen(direct), 1);
-	px_watches_init(&t);
-	w = px_watch_open(&t, "s1", 10, 40);
+	px__watches_init(&t);
+	w = px__watch_open(&t, "s1", 10, 40);
 	both_feed(w, direct, lines(0, 20000));
 	both_feed(w, direct, "\x1b[2;5Hmid\x1b[10;1H");
 	both_feed(w, direct, lines(20000, 20003));
@@ -361,7 +361,7 @@ test_watch_lazy_model(void **state)
 	memset(&x, 0, sizeof(x));
 	x.wake = count_wake;
 	x.ud = &wakes;
-	assert_int_equal(px_watch_attach(w, &x), 0);
+	assert_int_equal(px__watch_attach(w, &x), 0);
 	got = drain(w, &x, &redrawn, &ended);
 	assert_int_equal(redrawn, 1);
 	copy = vterm_new(10, 40);
@@ -378,9 +378,9 @@ test_watch_lazy_model(void **state)
 	free(got);
 	vterm_free(copy);
 	vterm_free(direct);
-	px_watch_detach(w, &x);
-	px_watch_close(&t, w);
-	px_watches_free(&t);
+	px__watch_detach(w, &x);
+	px__watch_close(&t, w);
+	px__watches_free(&t);
 }
 
 /* A feeder thread and a reader thread on one watch, then the session ends
@@ -403,7 +403,7 @@ reader(void *p)
 	int ended = 0, rows, cols;
 
 	while (!ended) {
-		k = px_watch_take(a->w, &a->x, buf, sizeof(buf), 3, &redraw, &rlen, &ended, &rows, &cols);
+		k = px__watch_take(a->w, &a->x, buf, sizeof(buf), 3, &redraw, &rlen, &ended, &rows, &cols);
 		if (redraw != NULL)
 			a->redraws++;
 		free(redraw);
@@ -421,25 +421,25 @@ test_watch_threads(void **state)
 	struct px_watch *w;
 
 	(void)state;
-	px_watches_init(&t);
-	w = px_watch_open(&t, "s1", 24, 80);
+	px__watches_init(&t);
+	w = px__watch_open(&t, "s1", 24, 80);
 	memset(&a, 0, sizeof(a));
-	a.w = px_watch_find(&t, "s1");
+	a.w = px__watch_find(&t, "s1");
 	a.x.wake = count_wake;
 	a.x.ud = &a.wakes;
-	assert_int_equal(px_watch_attach(a.w, &a.x), 0);
+	assert_int_equal(px__watch_attach(a.w, &a.x), 0);
 	assert_int_equal(pthread_create(&th, NULL, reader, &a), 0);
 	for (int i = 0; i < 20000; i++) {
-		px_watch_feed(w, (const uint8_t *)"\x1b[1mabc\x1b[0m\r\n", 13);
+		px__watch_feed(w, (const uint8_t *)"\x1b[1mabc\x1b[0m\r\n", 13);
 		if (i % 5000 == 0)
-			px_watch_resize(w, 24 + i / 5000, 80);
+			px__watch_resize(w, 24 + i / 5000, 80);
 	}
-	px_watch_close(&t, w);
+	px__watch_close(&t, w);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_true(a.redraws >= 1);
-	px_watch_detach(a.w, &a.x);
-	px_watch_unref(a.w);
-	px_watches_free(&t);
+	px__watch_detach(a.w, &a.x);
+	px__watch_unref(a.w);
+	px__watches_free(&t);
 }
 
 int

@@ -4,8 +4,8 @@ and first sees what her screen showed before he joined, then what she
 types, live, with a status line naming her, the target and a command
 waiting for approval; his typing never reaches her session; `a` approves
 her pending command (it runs: its file appears on the target); `p` pauses
-and resumes her; `q` leaves; a view ends with the session it shows; the
-recording holds the join and leave ESCORT events with bob's name.
+and resumes her; `q` leaves; `k` ends her session, and the view ends with
+it; the recording holds the join and leave ESCORT events with bob's name.
 Without a terminal, join says it needs one.  A watcher whose ssh client is
 stopped (SIGSTOP) does not hold the session: alice gets every byte of
 about 20 MB of output, then the stopped client is killed by pid."""
@@ -143,12 +143,13 @@ def test_join_sees_screen_then_live_and_acts():
             t.expect(b"escort: bob left")
             wait_for(lambda: [x["joined"] for x in listed(w, sid)] == [0], 10,
                      what="the joined count to drop")
-            # joined again, the view ends with her session
+            # joined again, k kills her session and the view ends with it
             b = join(w, sid)
             b.expect(b"alice on web01")
             t.expect(b"escort: bob joined")
-            t.send(b"\x04")
-            assert t.wait() == 0
+            b.send(b"k")
+            t.expect(b"session ended by escort bob: killed by escort")
+            assert t.wait() == 255
             b.expect(b"the session ended")
             assert b.wait() == 0
             ev = escort_events(w, sid)
@@ -159,6 +160,7 @@ def test_join_sees_screen_then_live_and_acts():
                 acts.index(("pause", "bob")) < acts.index(("resume", "bob")) < \
                 acts.index(("leave", "bob")), acts
             assert acts.count(("join", "bob")) == 2, acts
+            assert ("kill", "bob") in acts, acts
             # nothing bob typed is in the recording's commands
             r = replay(w, "commands", sid, "--json")
             assert r.returncode == 0 and b"zz-" not in r.stdout, r.stdout

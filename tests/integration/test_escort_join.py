@@ -8,7 +8,8 @@ and resumes her; `q` leaves; `k` ends her session, and the view ends with
 it; the recording holds the join and leave ESCORT events with bob's name.
 Without a terminal, join says it needs one.  A watcher whose ssh client is
 stopped (SIGSTOP) does not hold the session: alice gets every byte of
-about 20 MB of output, then the stopped client is killed by pid."""
+about 20 MB of output, then the stopped client is killed by pid.  The
+proxy stops cleanly while an escort watches."""
 import json, os, re, select, signal, time
 from harness.core import Env, wait_for
 from harness.term import Term
@@ -219,3 +220,24 @@ def test_stopped_watcher_does_not_hold_the_session():
             if b is not None:
                 stop(b)
             assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_proxy_stops_while_an_escort_watches():
+    """SIGTERM with a session and its escort's view open: both are ended,
+    the proxy exits 0 (its handles closed, nothing leaked under SAN)."""
+    with Env() as env:
+        w = world(env)
+        t, sid = start_shell(w, "web01")
+        b = None
+        try:
+            t.expect(b"@web01:", timeout=20)
+            b = join(w, sid)
+            b.expect(b"alice on web01")
+            t.expect(b"escort: bob joined")
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+            assert t.wait() != 0
+            b.wait()        # ended by the proxy, whatever its status
+        finally:
+            stop(t)
+            if b is not None:
+                stop(b)

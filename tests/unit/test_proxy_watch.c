@@ -291,6 +291,7 @@ test_watch_no_rep_loop(void **state)
 		"\xe2\x80\x8b\x1b[5b", "\xcc\x81\x1b[5b", "\x1b[H\xcc\x81\x1b[9999b",
 		"\x1b[H\xcc\x81\xc2\x9b" "5b", "\x1b" "c\xe2\x80\x8b\x1b[5b",
 		"\x1b[H\xcc\x07\x81\x1b[5b",
+		"\x1b[H\xcc\x81\x1b\xcc\x81[5b",	/* libvterm reads ESC, a character, '[' as CSI */
 	};
 	struct px_watches t;
 	struct px_watch *w;

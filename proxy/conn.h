@@ -121,6 +121,10 @@ struct px_registry *px__conn_registry(struct px_conn *c);
 /* For the state setter: entering RELAY lists the session in the registry,
  * entering CLOSING or DEAD removes it. */
 void px__conn_escort_track(struct px_conn *c, enum px_conn_state to);
+/* The session's watch while it is supervised and relays (watch.h), else
+ * NULL; the table of every watch of this proxy. */
+struct px_watch *px__conn_watch(struct px_conn *c);
+struct px_watches *px__conn_watches(struct px_conn *c);
 /* Applies an escort's action on the session's own loop (from the worker's
  * queue): records it (ESCORT event), logs it, then pauses, resumes or ends
  * the session.  Does nothing once the session is ending. */

@@ -4,6 +4,9 @@
  * is added when the connection enters RELAY and removed when it starts
  * closing (px__conn_escort_track, called by the state setter), so an escort
  * can only act on a session that can still take the action.
+ * A session that some rule lets escorts supervise also has a watch for as
+ * long (watch.h): the screen model and watchers of escorts who joined,
+ * fed by chan.c with what the technician's terminal gets.
  *
  * Actions arrive on the session's own loop (worker.c drains its queue) and
  * are applied here, record first: the ESCORT event (ESC_ACTION, ESCORT and,
@@ -24,6 +27,7 @@
 #include "proxy/px_error.h"
 #include "proxy/registry.h"
 #include "proxy/strict.h"
+#include "proxy/watch.h"
 #include "proxy/worker.h"
 
 int
@@ -63,10 +67,28 @@ px__conn_escort_track(struct px_conn *c, enum px_conn_state to)
 			c->registered = 1;
 		else
 			px_log(PX_LOG_WARN, c->id, "session not listed for escorts (out of memory or id in use)");
+		/* sized by the pty request and window changes (chan.c) */
+		if (c->registered && pol_session_supervised(c->ps) &&
+		    (c->watch = px__watch_open(&c->w->d->watches, c->id, 24, 80)) == NULL)
+			px_log(PX_LOG_WARN, c->id, "escorts cannot join this session (out of memory)");
 	} else if ((to == CONN_CLOSING || to == CONN_DEAD) && c->registered) {
+		px__watch_close(&c->w->d->watches, c->watch);
+		c->watch = NULL;
 		px_reg_remove(&c->w->d->reg, c->id);
 		c->registered = 0;
 	}
+}
+
+struct px_watch *
+px__conn_watch(struct px_conn *c)
+{
+	return c->watch;
+}
+
+struct px_watches *
+px__conn_watches(struct px_conn *c)
+{
+	return &c->w->d->watches;
 }
 
 /* Whether the technician's typing on ch is dropped while paused (a shell,
@@ -162,6 +184,26 @@ act_decide(struct px_conn *c, const struct px_reg_action *a)
 	    px_reg_verb_name(a->verb));
 }
 
+/* join, leave: the technician is told who watches.  Kept apart, as the
+ * points where joining and leaving change the session itself. */
+static void
+act_join(struct px_conn *c, const struct px_reg_action *a)
+{
+	char line[300];
+
+	snprintf(line, sizeof(line), "escort: %s joined and watches your session", a->escort);
+	notify(c, line, NULL);
+}
+
+static void
+act_leave(struct px_conn *c, const struct px_reg_action *a)
+{
+	char line[300];
+
+	snprintf(line, sizeof(line), "escort: %s left and no longer watches your session", a->escort);
+	notify(c, line, NULL);
+}
+
 /* One row per verb (registry.h). */
 static void (*const actions[])(struct px_conn *, const struct px_reg_action *) = {
 	[PX_REG_PAUSE] = act_pause,
@@ -169,6 +211,8 @@ static void (*const actions[])(struct px_conn *, const struct px_reg_action *) =
 	[PX_REG_KILL] = act_kill,
 	[PX_REG_APPROVE] = act_decide,
 	[PX_REG_DENY] = act_decide,
+	[PX_REG_JOIN] = act_join,
+	[PX_REG_LEAVE] = act_leave,
 };
 
 void

@@ -65,6 +65,7 @@ struct px_conn {
 	int registered;                 /* listed in the daemon's registry */
 	int paused;                     /* an escort paused the technician's input */
 	uint64_t paused_dropped;        /* bytes of typing dropped during this pause */
+	struct px_watch *watch;         /* supervised: what joined escorts see (watch.h) */
 };
 
 #endif

@@ -162,6 +162,26 @@ act_decide(struct px_conn *c, const struct px_reg_action *a)
 	    px_reg_verb_name(a->verb));
 }
 
+/* join, leave: the technician is told who watches.  Kept apart, as the
+ * points where joining and leaving change the session itself. */
+static void
+act_join(struct px_conn *c, const struct px_reg_action *a)
+{
+	char line[300];
+
+	snprintf(line, sizeof(line), "escort: %s joined and watches your session", a->escort);
+	notify(c, line, NULL);
+}
+
+static void
+act_leave(struct px_conn *c, const struct px_reg_action *a)
+{
+	char line[300];
+
+	snprintf(line, sizeof(line), "escort: %s left and no longer watches your session", a->escort);
+	notify(c, line, NULL);
+}
+
 /* One row per verb (registry.h). */
 static void (*const actions[])(struct px_conn *, const struct px_reg_action *) = {
 	[PX_REG_PAUSE] = act_pause,
@@ -169,6 +189,8 @@ static void (*const actions[])(struct px_conn *, const struct px_reg_action *) =
 	[PX_REG_KILL] = act_kill,
 	[PX_REG_APPROVE] = act_decide,
 	[PX_REG_DENY] = act_decide,
+	[PX_REG_JOIN] = act_join,
+	[PX_REG_LEAVE] = act_leave,
 };
 
 void

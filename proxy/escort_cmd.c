@@ -106,7 +106,7 @@ print_json(FILE *f, const struct px_reg_session *s, time_t now)
 			fputc(',', f);
 		json_str(f, s->escorts[i]);
 	}
-	fputs("],\"pending\":", f);
+	fprintf(f, "],\"joined\":%d,\"pending\":", s->joined);
 	if (s->pending[0] != '\0')
 		json_str(f, s->pending);
 	else
@@ -125,8 +125,9 @@ print_row(FILE *f, const struct px_reg_session *s, time_t now)
 		snprintf(state, sizeof(state), "paused(%s)", s->paused_by);
 	else
 		snprintf(state, sizeof(state), "%s", px_reg_state_name(s->state));
-	fprintf(f, "%-24s %-12s %-16s %-20s %3ld:%02ld:%02ld  %s%s%s\n", s->id, s->user, s->target, start,
-	    d / 3600, d / 60 % 60, d % 60, state, s->pending[0] ? "  pending: " : "", s->pending);
+	fprintf(f, "%-24s %-12s %-16s %-20s %3ld:%02ld:%02ld %6d  %s%s%s\n", s->id, s->user, s->target,
+	    start, d / 3600, d / 60 % 60, d % 60, s->joined, state, s->pending[0] ? "  pending: " : "",
+	    s->pending);
 }
 
 void
@@ -152,8 +153,8 @@ px__escort_sessions(struct px_conn *c, struct px_chan *ch, char **argv)
 		return;
 	}
 	if (!json)
-		fprintf(f, "%-24s %-12s %-16s %-20s %9s  %s\n", "ID", "USER", "TARGET", "STARTED",
-		    "DURATION", "STATE");
+		fprintf(f, "%-24s %-12s %-16s %-20s %9s %6s  %s\n", "ID", "USER", "TARGET", "STARTED",
+		    "DURATION", "JOINED", "STATE");
 	for (long i = 0; i < n; i++) {
 		if (!may_supervise(c, &v[i], why, sizeof(why)))
 			continue;

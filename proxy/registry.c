@@ -25,6 +25,8 @@ static const char *const verb_names[] = {
 	[PX_REG_KILL] = "kill",
 	[PX_REG_APPROVE] = "approve",
 	[PX_REG_DENY] = "deny",
+	[PX_REG_JOIN] = "join",
+	[PX_REG_LEAVE] = "leave",
 };
 
 const char *
@@ -157,20 +159,37 @@ note_escort(struct px_reg_session *s, const char *escort)
 		snprintf(s->escorts[s->nescorts++], sizeof(s->escorts[0]), "%s", escort);
 }
 
-/* The state an action leads to from `from`, or -1 when it is not allowed.
- * One row per verb: the state it needs, the state it makes (-1: the same),
- * and whether it decides the pending command (which it needs and clears). */
+#define ANY_BUT_ENDING (-1)
+#define ANY (-2)
+
+/* What each verb needs and does.  One row per verb: the state it needs,
+ * the state it makes (-1: the same), whether it decides the pending
+ * command (which it needs and clears), and what it adds to joined. */
 static const struct {
-	int need;               /* -1: any but ENDING */
+	int need;
 	int to;
 	int decides;
+	int joins;
 } transitions[] = {
-	[PX_REG_PAUSE] = { PX_REG_RUNNING, PX_REG_PAUSED, 0 },
-	[PX_REG_RESUME] = { PX_REG_PAUSED, PX_REG_RUNNING, 0 },
-	[PX_REG_KILL] = { -1, PX_REG_ENDING, 0 },
-	[PX_REG_APPROVE] = { -1, -1, 1 },
-	[PX_REG_DENY] = { -1, -1, 1 },
+	[PX_REG_PAUSE] = { PX_REG_RUNNING, PX_REG_PAUSED, 0, 0 },
+	[PX_REG_RESUME] = { PX_REG_PAUSED, PX_REG_RUNNING, 0, 0 },
+	[PX_REG_KILL] = { ANY_BUT_ENDING, PX_REG_ENDING, 0, 0 },
+	[PX_REG_APPROVE] = { ANY_BUT_ENDING, -1, 1, 0 },
+	[PX_REG_DENY] = { ANY_BUT_ENDING, -1, 1, 0 },
+	[PX_REG_JOIN] = { ANY_BUT_ENDING, -1, 0, 1 },
+	[PX_REG_LEAVE] = { ANY, -1, 0, -1 },
 };
+
+/* Whether a session in s may take a verb whose row needs `need`. */
+static int
+allowed(int need, const struct px_reg_session *s)
+{
+	if (need == ANY)
+		return 1;
+	if (need == ANY_BUT_ENDING)
+		return s->state != PX_REG_ENDING;
+	return (int)s->state == need;
+}
 
 int
 px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now)
@@ -186,12 +205,17 @@ px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_
 		return PX_EPOLICY;
 	}
 	e = *pp;
-	if (e->s.state == PX_REG_ENDING ||
-	    (transitions[a->verb].need >= 0 && (int)e->s.state != transitions[a->verb].need) ||
+	if (!allowed(transitions[a->verb].need, &e->s) ||
 	    (transitions[a->verb].decides && e->s.pending[0] == '\0')) {
 		rc = PX_EINVAL;
 	} else if (transitions[a->verb].decides) {
 		e->s.pending[0] = '\0';
+		note_escort(&e->s, a->escort);
+		e->owner.post(e->owner.ud, a);
+	} else if (transitions[a->verb].joins != 0) {
+		e->s.joined += transitions[a->verb].joins;
+		if (e->s.joined < 0)
+			e->s.joined = 0;
 		note_escort(&e->s, a->escort);
 		e->owner.post(e->owner.ud, a);
 	} else {

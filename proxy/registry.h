@@ -57,17 +57,26 @@ struct px_reg_session {
 	int nescorts;                   /* escorts that acted on it, in order */
 	char escorts[PX_REG_ESCORTS_MAX][PX_REG_NAME_MAX];
 	char pending[PX_REG_PENDING_MAX]; /* waiting for approval; "" when none */
+	int joined;                     /* escorts joined (watching) now */
 };
 
-/* What an escort can do to a session today.  Approve and deny decide the
+/* What an escort can do to a session.  Approve and deny decide the
  * session's pending command (px_reg_set_pending) and leave its state.
- * Joining is a later verb of the same kind: a row in registry.c's
- * transition table, one in conn_escort.c's action table and a command in
- * escort_cmd.c. */
-enum px_reg_verb { PX_REG_PAUSE, PX_REG_RESUME, PX_REG_KILL, PX_REG_APPROVE, PX_REG_DENY };
+ * Join and leave count the escorts watching (px_reg_session.joined) and
+ * leave the state: join is allowed unless the session is ending, leave
+ * always (the count never goes below 0). */
+enum px_reg_verb {
+	PX_REG_PAUSE,
+	PX_REG_RESUME,
+	PX_REG_KILL,
+	PX_REG_APPROVE,
+	PX_REG_DENY,
+	PX_REG_JOIN,
+	PX_REG_LEAVE,
+};
 
-/* "pause", "resume", "kill", "approve", "deny" (the transcript's
- * ESC_ACTION values). */
+/* "pause", "resume", "kill", "approve", "deny", "join", "leave" (the
+ * transcript's ESC_ACTION values). */
 const char *px_reg_verb_name(enum px_reg_verb v);
 
 /* An escort's action on a session. */
@@ -117,7 +126,8 @@ int px_reg_get(struct px_registry *r, const char *id, struct px_reg_session *out
 /* Checks action a against the session's state, updates the state (pause:
  * PAUSED, resume: RUNNING, kill: ENDING; approve and deny clear the
  * pending command), notes the escort, and hands a copy to the owner, all
- * under the mutex.  Returns PX_OK; PX_EPOLICY when there is no such
+ * under the mutex (join: joined + 1; leave: joined - 1, never below 0).
+ * Returns PX_OK; PX_EPOLICY when there is no such
  * session; PX_EINVAL when the state does not allow it (pausing a paused
  * session, resuming a running one, approving or denying when no command
  * is pending, anything on one that is ending), with the session's copy in

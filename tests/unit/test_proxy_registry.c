@@ -180,6 +180,49 @@ test_pending(void **state)
 	px_reg_free(&r);
 }
 
+/* join counts watchers and reaches the owner; leave counts down, never
+ * below 0, and is taken even when the session is ending; join is not. */
+static void
+test_join_leave(void **state)
+{
+	struct px_registry r;
+	struct px_reg_session s, now;
+	struct px_reg_action a;
+	struct owner o = { 0 };
+	struct px_reg_owner ow = { owner_post, &o };
+
+	(void)state;
+	px_reg_init(&r);
+	session(&s, "s1", "alice");
+	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
+	action(&a, PX_REG_JOIN, "s1", "bob");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(now.joined, 1);
+	assert_int_equal(now.state, PX_REG_RUNNING);
+	assert_int_equal(o.last.verb, PX_REG_JOIN);
+	action(&a, PX_REG_JOIN, "s1", "dave");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(now.joined, 2);
+	assert_int_equal(now.nescorts, 2);
+	action(&a, PX_REG_LEAVE, "s1", "bob");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(now.joined, 1);
+	assert_int_equal(o.n, 3);
+	action(&a, PX_REG_KILL, "s1", "dave");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	action(&a, PX_REG_JOIN, "s1", "bob");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_EINVAL);
+	assert_int_equal(now.joined, 1);
+	action(&a, PX_REG_LEAVE, "s1", "dave");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(now.joined, 0);
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(now.joined, 0);
+	assert_string_equal(px_reg_verb_name(PX_REG_JOIN), "join");
+	assert_string_equal(px_reg_verb_name(PX_REG_LEAVE), "leave");
+	px_reg_free(&r);
+}
+
 /* Threads as the proxy's workers: each adds, pauses, resumes and removes
  * its own sessions while another lists; every accepted action reaches its
  * owner once and the table ends empty. */
@@ -281,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_add_list_remove),
 		cmocka_unit_test(test_post_states),
 		cmocka_unit_test(test_pending),
+		cmocka_unit_test(test_join_leave),
 		cmocka_unit_test(test_threads),
 	};
 

@@ -940,6 +940,12 @@ step_wait(struct px_chan *ch)
 			px_conn_answer_local(c, ch, m);
 		return;
 	}
+	if (px_conn_current_state(c) == CONN_WAIT_ESCORT && !ch->wait_told && main_req(ch) != NULL) {
+		ch->wait_told = 1;	/* a moderated session: its request waits for an escort */
+		banner(ch);
+		px__conn_wait_notice(c, ch);
+		return;
+	}
 	/* a decision is made only while it can be recorded */
 	if (px_conn_current_state(c) != CONN_RELAY || px_conn_rec_stalled(c) || (m = main_req(ch)) == NULL)
 		return;

@@ -191,6 +191,19 @@ allowed(int need, const struct px_reg_session *s)
 	return (int)s->state == need;
 }
 
+/* A moderated session waits while no escort is joined, unless an escort
+ * paused it (their pause shows); it runs once one is.  Under mu. */
+static void
+settle(struct px_reg_session *s)
+{
+	if (!s->moderated)
+		return;
+	if (s->joined == 0 && s->state == PX_REG_RUNNING)
+		s->state = PX_REG_WAITING;
+	else if (s->joined > 0 && s->state == PX_REG_WAITING)
+		s->state = PX_REG_RUNNING;
+}
+
 int
 px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now)
 {
@@ -227,6 +240,7 @@ px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_
 		note_escort(&e->s, a->escort);
 		e->owner.post(e->owner.ud, a);
 	}
+	settle(&e->s);
 	if (now != NULL)
 		*now = e->s;
 	pthread_mutex_unlock(&r->mu);

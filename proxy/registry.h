@@ -39,8 +39,10 @@ enum px_reg_state {
 	PX_REG_RUNNING,
 	PX_REG_PAUSED,          /* the technician's input is dropped */
 	PX_REG_ENDING,          /* an escort ended it; it is closing */
-	PX_REG_WAITING,         /* waiting for an escort to join: reserved for
-	                         * moderated sessions, never set yet */
+	PX_REG_WAITING,         /* moderated, and no escort joined: before
+	                         * the first join (not connected to the
+	                         * target yet) or after the last leave (the
+	                         * technician's input paused) */
 };
 
 /* "running", "paused", "ending", "waiting". */
@@ -58,6 +60,8 @@ struct px_reg_session {
 	char escorts[PX_REG_ESCORTS_MAX][PX_REG_NAME_MAX];
 	char pending[PX_REG_PENDING_MAX]; /* waiting for approval; "" when none */
 	int joined;                     /* escorts joined (watching) now */
+	int moderated;                  /* a rule's `escort`: WAITING while no
+	                                 * escort is joined and not PAUSED */
 };
 
 /* What an escort can do to a session.  Approve and deny decide the

@@ -1,0 +1,166 @@
+"""Moderated sessions (a rule's `escort`), with real ssh clients through the
+real proxy, recorder and target sshd: alice's session waits for an escort
+before it reaches web01; she is told so and for whom; bob's `sessions`
+lists it as waiting; nothing reaches the target while it waits (no login
+on the target's sshd, her typed command has no side effect).  With
+EscortWaitTimeout 3 a session nobody joins ends, she is told why and the
+recording's END says it; bob's `kill` ends a waiting session (exec or
+shell) with his reason.  After bob's `join` it connects and her commands
+run; when he leaves she is paused and told, and EscortLeaveTimeout ends the
+session with a recorded reason; a returning escort lets her go on."""
+import json, os, re, subprocess, time
+from harness.core import Env, wait_for
+from harness.term import Term
+from harness.proxy import ProxyWorld, replay
+
+RULES = """
+user bob {
+    key "%(bob)s"
+}
+user carol {
+    key "%(carol)s"
+}
+group escorts bob
+rule moderated {
+    who user:alice
+    where target:web01
+    escort group:escorts
+    shell observe
+    exec yes
+    allow "echo ..."
+    allow "touch ..."
+    allow "true"
+}
+"""
+
+
+def world(env, extra_conf=""):
+    keys, paths = {}, {}
+    for u in ("bob", "carol"):
+        k, pub = env.keygen(u)
+        keys[u], paths[u] = " ".join(pub.split()[:2]), k
+    w = ProxyWorld(env, rules=RULES % keys, extra_conf=extra_conf)
+    w.keys = paths
+    w.keys["alice"] = w.alice_key
+    d = os.path.dirname(w.marker("x"))
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o777)
+    return w
+
+
+def as_user(w, user, command):
+    r = w.ssh(user, None, command, key=w.keys[user], timeout=30)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+def listed(w, sid):
+    st, out, err = as_user(w, "bob", "sessions --json")
+    assert st == 0, (st, out, err)
+    return [r for r in (json.loads(l) for l in out.splitlines() if l.strip()) if r["id"] == sid]
+
+
+def start_waiting_shell(w):
+    """alice's shell on web01 (a real terminal); returns (Term, id) once she
+    is told that it waits."""
+    t = Term(w.ssh_argv("alice", "web01", None, extra=("-tt",)))
+    banner = t.expect(b"is recorded")
+    sid = re.search(rb"escort: session (\S+) is recorded", banner).group(1).decode()
+    t.expect(b"escort: waiting for an escort to join: group:escorts; the session connects to web01 "
+             b"when one does")
+    return t, sid
+
+
+def stop(t):
+    try:
+        os.kill(t.pid, 9)
+        os.waitpid(t.pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def events(w, sid, need=b'"end"'):
+    """The closed recording's events (JSON export), once it has an END."""
+    r = wait_for(lambda: (lambda x: x if x.returncode == 0 and need in x.stdout else None)(
+        replay(w, "export", sid, "--format", "json")), 15, what="the closed recording")
+    return [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
+
+
+def fields(e):
+    return {f["name"]: f["value"] for f in e.get("fields", [])}
+
+
+def target_logins(w):
+    return w.target.proc.log().count("Accepted publickey")
+
+
+def test_waits_for_an_escort_then_times_out():
+    with Env() as env:
+        w = world(env, extra_conf="EscortWaitTimeout 3\n")
+        t, sid = start_waiting_shell(w)
+        typed = w.marker("typed-while-waiting")
+        try:
+            rows = wait_for(lambda: listed(w, sid), 10, what="bob to see the waiting session")
+            assert rows[0]["state"] == "waiting" and rows[0]["joined"] == 0, rows
+            st, out, err = as_user(w, "bob", "sessions")
+            assert st == 0 and sid in out and "waiting" in out, (st, out, err)
+            # carol is no escort: she sees nothing
+            st, out, err = as_user(w, "carol", "sessions")
+            assert st == 1 and sid not in out + err, (st, out, err)
+            # typing while waiting reaches nothing
+            t.send(("touch %s\r" % typed).encode())
+            # an escort cannot pause a session that waits (nothing runs)
+            st, out, err = as_user(w, "bob", "pause %s" % sid)
+            assert st == 1, (st, out, err)
+            t.expect(b"escort: no escort joined within 3 s; session ended", timeout=15)
+            assert t.wait() != 0
+            assert not os.path.exists(typed)
+            assert target_logins(w) == 0, w.target.proc.log()[-2000:]
+            ev = events(w, sid)
+            markers = [fields(e).get("text", "") for e in ev if e["type"] == "marker"]
+            assert "waiting for an escort to join: group:escorts (EscortWaitTimeout 3 s)" in markers, markers
+            ends = [fields(e) for e in ev if e["type"] == "end"]
+            assert ends[-1]["end_kind"] == "policy", ends
+            assert ends[-1]["reason"] == "no escort joined within 3 s (EscortWaitTimeout)", ends
+            # what she was told is in the recording too
+            said = b"".join(__import__("base64").b64decode(e["data_base64"]) for e in ev
+                            if e["type"] == "stderr")
+            assert b"waiting for an escort to join: group:escorts" in said, said
+            assert not listed(w, sid)
+            log = w.proxy.log()
+            assert "waiting for an escort to join: group:escorts" in log, log[-3000:]
+        finally:
+            stop(t)
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_kill_while_waiting():
+    with Env() as env:
+        w = world(env)
+        marker = w.marker("exec-while-waiting")
+        p = subprocess.Popen(w.ssh_argv("alice", "web01", "touch %s" % marker),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            rows = wait_for(lambda: [r for r in (json.loads(l) for l in as_user(w, "bob", "sessions --json")[1]
+                                                 .splitlines() if l.strip()) if r["user"] == "alice"],
+                            10, what="bob to see alice's waiting exec")
+            sid = rows[0]["id"]
+            assert rows[0]["state"] == "waiting", rows
+            st, out, err = as_user(w, "bob", "kill %s not today" % sid)
+            assert st == 0, (st, out, err)
+            out, err = p.communicate(timeout=20)
+            assert p.returncode != 0
+            assert b"waiting for an escort to join: group:escorts" in err, err
+            assert b"escort: session ended by escort bob: not today" in err, err
+            assert not os.path.exists(marker)
+            assert target_logins(w) == 0
+            ev = events(w, sid)
+            ends = [fields(e) for e in ev if e["type"] == "end"]
+            assert ends[-1]["end_kind"] == "escort-kill", ends
+            acts = [(fields(e).get("escort_action"), fields(e).get("escort")) for e in ev
+                    if e["type"] == "escort"]
+            assert acts == [("kill", "bob")], acts
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

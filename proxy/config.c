@@ -171,6 +171,21 @@ kw_login_grace(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
 	return ESC_OK;
 }
 
+/* EscortWaitTimeout, EscortLeaveTimeout: a duration of at least 1 second
+ * into the int at k->off (0 would end every moderated session at once). */
+static int
+kw_secs_min1(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	int *v = (int *)((char *)obj + k->off);
+
+	(void)ac;
+	if (parse_secs(p, k->name, av[0], v) < 0)
+		return ESC_ECONFIG;
+	if (*v == 0)
+		return cfg_error(p, "%s must be at least 1 second", k->name);
+	return ESC_OK;
+}
+
 /* ClientAliveCountMax, TargetAliveCountMax: 1..1000 into the int at k->off. */
 static int
 kw_count_max(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
@@ -304,8 +319,8 @@ static const struct cfg_keyword px_keywords[] = {
 	{ "LoginGraceTime", kw_login_grace, ONE, 0 },
 	{ "RecorderTimeout", kw_secs, ONE, AT(recorder_timeout) },
 	{ "ApprovalTimeout", kw_secs, ONE, AT(approval_timeout) },
-	{ "EscortWaitTimeout", kw_secs, ONE, AT(escort_wait_timeout) },
-	{ "EscortLeaveTimeout", kw_secs, ONE, AT(escort_leave_timeout) },
+	{ "EscortWaitTimeout", kw_secs_min1, ONE, AT(escort_wait_timeout) },
+	{ "EscortLeaveTimeout", kw_secs_min1, ONE, AT(escort_leave_timeout) },
 	{ "ClientAliveInterval", kw_secs, ONE, AT(keepalive_interval) },
 	{ "ClientAliveCountMax", kw_count_max, ONE, AT(keepalive_count_max) },
 	{ "TargetAliveInterval", kw_secs, ONE, AT(target_alive_interval) },

@@ -280,8 +280,9 @@ t_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 	size_t n = 0;
 
 	(void)s; (void)chan; (void)is_stderr;
-	if (ch->st == CH_RELAY && px__conn_paused(ch->c) && (ch->pty || ch->kind == KIND_SHELL))
-		n = px__conn_drop_paused(ch->c, len); /* paused by an escort: dropped, not queued */
+	if ((ch->st == CH_RELAY || ch->st == CH_WAIT) && px__conn_paused(ch->c) &&
+	    (ch->pty || ch->kind == KIND_SHELL))
+		n = px__conn_drop_paused(ch->c, len); /* paused, or waiting for an escort: dropped */
 	else if (!px_conn_pulling(ch->c) && ch->st == CH_RELAY)
 		n = forward(ch, 0, data, len, 0);
 	else if (ch->st == CH_LOCAL || ch->st == CH_CLOSING)

@@ -4,12 +4,15 @@
  *
  *   PREPARE -> WAIT_ESCORT   the recorder is ready and the upstream was not
  *       started: a MARKER says the session waits and for whom, the registry
- *       lists it as waiting, EscortWaitTimeout runs, and each channel, once
- *       its shell or exec request arrived, tells the technician (stderr)
- *       that it waits and for whom (px__conn_wait_notice).
+ *       lists it as waiting, EscortWaitTimeout runs, the technician's typing
+ *       on interactive channels is dropped (PX_PAUSE_ABSENT), and each
+ *       channel, once its shell or exec request arrived, tells the
+ *       technician (stderr) that it waits and for whom
+ *       (px__conn_wait_notice).
  *   WAIT_ESCORT -> PREPARE   the first escort's join (applied and recorded
- *       by conn_escort.c first): the timer stops, the upstream starts, and
- *       PREPARE goes on to RELAY as for any session.
+ *       by conn_escort.c first): the timer stops, the dropped bytes are
+ *       counted in a MARKER, the upstream starts, and PREPARE goes on to
+ *       RELAY as for any session.
  *   EscortWaitTimeout        the session ends, END kind policy, REASON
  *       "no escort joined within N s (EscortWaitTimeout)", told to the
  *       technician.
@@ -77,6 +80,7 @@ wait_expired(uv_timer_t *t)
 	snprintf(why, sizeof(why), "no escort joined within %d s (EscortWaitTimeout)", wait_secs(c));
 	snprintf(msg, sizeof(msg), "\r\nescort: no escort joined within %d s; session ended\r\n", wait_secs(c));
 	px_log(PX_LOG_INFO, c->id, "%s", why);
+	(void)px__conn_report_dropped(c); /* a failure ends the session as well */
 	px_conn_end_as(c, EV_END_POLICY, why, msg);
 }
 
@@ -90,6 +94,7 @@ leave_expired(uv_timer_t *t)
 	snprintf(msg, sizeof(msg), "\r\nescort: no escort was present for %d s; session ended\r\n",
 	    leave_secs(c));
 	px_log(PX_LOG_INFO, c->id, "%s", why);
+	(void)px__conn_report_dropped(c); /* a failure ends the session as well */
 	px_conn_end_as(c, EV_END_POLICY, why, msg);
 }
 
@@ -104,6 +109,7 @@ wait_begin(struct px_conn *c)
 	px_log(PX_LOG_INFO, c->id, "moderated session of %s on %s: %s", c->user, c->target, text);
 	if (px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0) != PX_OK)
 		return; /* the session ends */
+	c->paused |= PX_PAUSE_ABSENT;	/* typing before an escort is present is dropped */
 	uv_timer_start(&c->escort_timer, wait_expired, (uint64_t)wait_secs(c) * 1000, 0);
 }
 
@@ -170,6 +176,9 @@ px__conn_moderate_joined(struct px_conn *c, int delta, const char *escort)
 	if (c->state == CONN_WAIT_ESCORT && c->joined > 0) {
 		char line[300];
 
+		c->paused &= ~PX_PAUSE_ABSENT;
+		if (px__conn_report_dropped(c) != PX_OK)
+			return;
 		snprintf(line, sizeof(line), "escort: %s joined; connecting to %s", escort, c->target);
 		px__conn_notify(c, line, NULL);
 		if (px_conn_set_state(c, CONN_PREPARE, "an escort joined") != PX_OK)

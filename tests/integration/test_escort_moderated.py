@@ -118,6 +118,11 @@ def test_waits_for_an_escort_then_times_out():
             ev = events(w, sid)
             markers = [fields(e).get("text", "") for e in ev if e["type"] == "marker"]
             assert "waiting for an escort to join: group:escorts (EscortWaitTimeout 3 s)" in markers, markers
+            # her typing was dropped, not kept for later; that it was, is recorded
+            assert any("typed while the session was paused were dropped" in m for m in markers), markers
+            typed_in = b"".join(__import__("base64").b64decode(e["data_base64"]) for e in ev
+                                if e["type"] == "input")
+            assert b"typed-while-waiting" not in typed_in
             ends = [fields(e) for e in ev if e["type"] == "end"]
             assert ends[-1]["end_kind"] == "policy", ends
             assert ends[-1]["reason"] == "no escort joined within 3 s (EscortWaitTimeout)", ends

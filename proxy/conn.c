@@ -663,6 +663,7 @@ px_conn_reload(struct px_conn *c)
 			c->pol = np;
 			c->pol_generation = gen;
 			px_log(PX_LOG_INFO, c->id, "policy reloaded for this session");
+			px__conn_moderate_policy(c);
 			return;
 		}
 		px_log(PX_LOG_INFO, c->id, "policy reload: session no longer admitted: %s", why.log_msg);

@@ -97,5 +97,8 @@ void px__conn_moderate_track(struct px_conn *c, enum px_conn_state to);
  * starts), and the count reaching 0 in RELAY pauses the technician, a join
  * lets them go on (conn_moderate.c). */
 void px__conn_moderate_joined(struct px_conn *c, int delta, const char *escort);
+/* After a policy reload replaced c->ps: the wait or the absence pause
+ * follows whether the new policy requires an escort (conn_moderate.c). */
+void px__conn_moderate_policy(struct px_conn *c);
 
 #endif

@@ -24,6 +24,10 @@
  *       session, END kind policy, REASON "no escort was present for N s
  *       (EscortLeaveTimeout)".
  *
+ *   a policy reload (px__conn_moderate_policy): a session that no longer
+ *       needs an escort stops waiting (or its absence pause ends); a
+ *       relaying one that now needs one is paused while none is joined.
+ *
  * Everything runs on the session's loop.  The count of escorts present is
  * the session's own (c->joined: the joins and leaves it applied, never
  * below 0), so it agrees with the registry's, which takes them in the same
@@ -40,6 +44,7 @@
 #include "proxy/daemon.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
+#include "proxy/registry.h"
 #include "proxy/upstream.h"
 #include "proxy/worker.h"
 
@@ -165,6 +170,25 @@ px__conn_moderate_track(struct px_conn *c, enum px_conn_state to)
 		presence(c, "");
 }
 
+/* Ends the wait: the technician is told line, the typing dropped so far is
+ * counted, and the upstream starts (PREPARE goes on to RELAY, or to LOCAL
+ * when it fails). */
+static void
+wait_end(struct px_conn *c, const char *line, const char *why)
+{
+	c->paused &= ~PX_PAUSE_ABSENT;
+	if (px__conn_report_dropped(c) != PX_OK)
+		return;
+	px__conn_notify(c, line, NULL);
+	if (px_conn_set_state(c, CONN_PREPARE, why) != PX_OK)
+		return;
+	if (px_up_start(c, c->ps->target) != PX_OK && c->up.st != UP_FAILED) {
+		c->up.st = UP_FAILED;
+		snprintf(c->up.err, sizeof(c->up.err), "escort: cannot start the connection to %s\n",
+		    c->target);
+	}
+}
+
 void
 px__conn_moderate_joined(struct px_conn *c, int delta, const char *escort)
 {
@@ -176,21 +200,46 @@ px__conn_moderate_joined(struct px_conn *c, int delta, const char *escort)
 	if (c->state == CONN_WAIT_ESCORT && c->joined > 0) {
 		char line[300];
 
-		c->paused &= ~PX_PAUSE_ABSENT;
-		if (px__conn_report_dropped(c) != PX_OK)
-			return;
 		snprintf(line, sizeof(line), "escort: %s joined; connecting to %s", escort, c->target);
-		px__conn_notify(c, line, NULL);
-		if (px_conn_set_state(c, CONN_PREPARE, "an escort joined") != PX_OK)
-			return;
-		if (px_up_start(c, c->ps->target) != PX_OK && c->up.st != UP_FAILED) {
-			c->up.st = UP_FAILED;
-			snprintf(c->up.err, sizeof(c->up.err), "escort: cannot start the connection to %s\n",
-			    c->target);
-		}
+		wait_end(c, line, "an escort joined");
 		return;
 	}
 	presence(c, escort);
+}
+
+void
+px__conn_moderate_policy(struct px_conn *c)
+{
+	char line[300];
+
+	if (c->end_requested)
+		return;
+	if (c->registered)
+		(void)px_reg_set_moderated(&c->w->d->reg, c->id, moderated(c));
+	if (c->state == CONN_WAIT_ESCORT && !moderated(c)) {
+		snprintf(line, sizeof(line), "escort: the policy no longer requires an escort; connecting "
+		    "to %s", c->target);
+		px_log(PX_LOG_INFO, c->id, "policy reload: no escort required any more; connecting");
+		if (px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT,
+		    "policy reload: no escort required any more; the wait ends", 0) != PX_OK)
+			return;
+		uv_timer_stop(&c->escort_timer);
+		wait_end(c, line, "no escort required any more");
+	} else if (c->state == CONN_RELAY && moderated(c)) {
+		presence(c, "");
+	} else if (c->state == CONN_RELAY && (c->paused & PX_PAUSE_ABSENT)) {
+		c->paused &= ~PX_PAUSE_ABSENT;
+		uv_timer_stop(&c->escort_timer);
+		if (px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT,
+		    "policy reload: no escort required any more; the absence pause ends", 0) != PX_OK)
+			return;
+		if (c->paused != 0)
+			return;
+		if (px__conn_report_dropped(c) != PX_OK)
+			return;
+		px__conn_notify(c, "escort: the policy no longer requires an escort; your input goes "
+		    "through again", NULL);
+	}
 }
 
 void

@@ -248,6 +248,25 @@ px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_
 }
 
 int
+px_reg_set_moderated(struct px_registry *r, const char *id, int moderated)
+{
+	struct px_reg_entry **pp;
+	int rc = PX_EPOLICY;
+
+	pthread_mutex_lock(&r->mu);
+	if ((pp = find(r, id)) != NULL) {
+		struct px_reg_session *s = &(*pp)->s;
+		s->moderated = moderated != 0;
+		if (!s->moderated && s->state == PX_REG_WAITING)
+			s->state = PX_REG_RUNNING;
+		settle(s);
+		rc = PX_OK;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int
 px_reg_set_pending(struct px_registry *r, const char *id, const char *cmd)
 {
 	struct px_reg_entry **pp;

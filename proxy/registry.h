@@ -139,6 +139,12 @@ int px_reg_get(struct px_registry *r, const char *id, struct px_reg_session *out
  * command wins; a second one finds nothing pending. */
 int px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now);
 
+/* The owner's side of a policy reload: whether the session is moderated
+ * now.  Not moderated, a WAITING session shows RUNNING; moderated, one
+ * with no escort joined shows WAITING (unless PAUSED).  PX_OK, or
+ * PX_EPOLICY when there is no such session. */
+int px_reg_set_moderated(struct px_registry *r, const char *id, int moderated);
+
 /* The owner's side of approvals.  px_reg_set_pending shows cmd (copied,
  * cut to fit) as the session's pending command: PX_OK, PX_EINVAL when one
  * is pending already, PX_EPOLICY when there is no such session.

@@ -2,12 +2,12 @@
 real proxy, recorder and target sshd: alice's session waits for an escort
 before it reaches web01; she is told so and for whom; bob's `sessions`
 lists it as waiting; nothing reaches the target while it waits (no login
-on the target's sshd, her typed command has no side effect).  With
-EscortWaitTimeout 3 a session nobody joins ends, she is told why and the
-recording's END says it; bob's `kill` ends a waiting session (exec or
-shell) with his reason.  After bob's `join` it connects and her commands
-run; when he leaves she is paused and told, and EscortLeaveTimeout ends the
-session with a recorded reason; a returning escort lets her go on."""
+on the target's sshd, her typed command has no side effect and is not in
+the recording).  With EscortWaitTimeout 3 a session nobody joins ends, she
+is told why and the recording's END says it; bob's `kill` ends a waiting
+exec with his reason.  A policy reload that drops the `escort` line ends
+the wait (the shell connects); one that adds it back pauses her at once,
+nobody being joined."""
 import json, os, re, subprocess, time
 from harness.core import Env, wait_for
 from harness.term import Term
@@ -168,4 +168,50 @@ def test_kill_while_waiting():
             if p.poll() is None:
                 p.kill()
                 p.wait()
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def shell_ready(t):
+    """Once alice's observe shell on web01 answers."""
+    t.send(b"PS1='P''S> '; echo ready-$((6*7))\r")
+    t.expect(b"ready-42", timeout=20)
+    t.expect(b"PS> ")
+
+
+def reload_policy(w, old, new):
+    with open(w.policy_path) as f:
+        text = f.read()
+    assert old in text
+    with open(w.policy_path, "w") as f:
+        f.write(text.replace(old, new))
+    n = len(w.proxy.log())
+    w.proxy.send(__import__("signal").SIGHUP)
+    wait_for(lambda: "reloaded; policy" in w.proxy.log()[n:], 15, 0.1, what="reload")
+
+
+def test_reload_follows_whether_an_escort_is_required():
+    with Env() as env:
+        w = world(env)
+        t, sid = start_waiting_shell(w)
+        try:
+            wait_for(lambda: listed(w, sid), 10, what="bob to see the waiting session")
+            # the policy no longer asks for an escort: the wait ends
+            reload_policy(w, "    escort group:escorts\n", "    supervised-by group:escorts\n")
+            t.expect(b"escort: the policy no longer requires an escort; connecting to web01")
+            shell_ready(t)
+            assert [r["state"] for r in listed(w, sid)] == ["running"]
+            # it asks again: nobody is joined, so she is paused at once
+            reload_policy(w, "    supervised-by group:escorts\n", "    escort group:escorts\n")
+            t.expect(b"escort: no escort is present; your input is ignored until one joins")
+            assert [r["state"] for r in listed(w, sid)] == ["waiting"]
+            t.send(b"echo unseen-$((9*9))\r")
+            st, out, err = as_user(w, "bob", "kill %s done" % sid)
+            assert st == 0, (st, out, err)
+            t.expect(b"escort: session ended by escort bob: done")
+            assert t.wait() != 0
+            assert b"unseen-81" not in t.log
+            markers = [fields(e).get("text", "") for e in events(w, sid) if e["type"] == "marker"]
+            assert "policy reload: no escort required any more; the wait ends" in markers, markers
+        finally:
+            stop(t)
             assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

@@ -269,6 +269,18 @@ test_moderated_waiting(void **state)
 	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.state, PX_REG_ENDING);
 	assert_int_equal(o.n, 7);
+	/* a reload decides whether it is moderated */
+	session(&s, "m2", "alice");
+	s.state = PX_REG_WAITING;
+	s.moderated = 1;
+	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
+	assert_int_equal(px_reg_set_moderated(&r, "m2", 0), PX_OK);
+	assert_int_equal(px_reg_get(&r, "m2", &now), PX_OK);
+	assert_int_equal(now.state, PX_REG_RUNNING);
+	assert_int_equal(px_reg_set_moderated(&r, "m2", 1), PX_OK);
+	assert_int_equal(px_reg_get(&r, "m2", &now), PX_OK);
+	assert_int_equal(now.state, PX_REG_WAITING);
+	assert_int_equal(px_reg_set_moderated(&r, "nope", 1), PX_EPOLICY);
 	/* a session that is not moderated runs without escorts */
 	session(&s, "n1", "alice");
 	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);

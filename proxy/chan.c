@@ -20,6 +20,8 @@
 #include "proxy/sshpoll.h"
 #include "proxy/strict.h"
 #include "proxy/exec_approve.h"
+#include "proxy/join.h"
+#include "proxy/watch.h"
 
 static void
 req_free(struct px_req *r)
@@ -211,6 +213,8 @@ px_chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int
 		px_conn_end(c, "escort: internal recording error\r\n");
 		return;
 	}
+	if (to_tech && ch->pty)
+		px_watch_feed(px__conn_watch(c), data, n);	/* escorts joined (watch.h) */
 	rc = is_stderr ? ssh_channel_write_stderr(dst, data, (uint32_t)n) : ssh_channel_write(dst, data, (uint32_t)n);
 	if (rc >= 0 && (size_t)rc < n) /* a key re-exchange runs on that side */
 		hold(ch, to_tech, data + rc, n - (size_t)rc, is_stderr);
@@ -264,6 +268,8 @@ tech_say(struct px_chan *ch, const char *msg, int to_stdout)
 	if (px_conn_rec_ready(c) &&
 	    px_conn_record(c, to_stdout ? EV_OUTPUT : EV_STDERR, ch->id, msg, n) != PX_OK)
 		px_log(PX_LOG_DEBUG, px_conn_id(c), "a message to the technician was not recorded");
+	if (ch->pty)
+		px_watch_feed(px__conn_watch(c), (const uint8_t *)msg, n);
 	if (to_stdout)
 		ssh_channel_write(ch->tc, msg, (uint32_t)n);
 	else
@@ -280,7 +286,9 @@ t_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 	size_t n = 0;
 
 	(void)s; (void)chan; (void)is_stderr;
-	if ((ch->st == CH_RELAY || ch->st == CH_WAIT) && px__conn_paused(ch->c) &&
+	if (ch->join != NULL)
+		n = px_join_input(ch, data, len); /* an escort's keys: never to a target */
+	else if ((ch->st == CH_RELAY || ch->st == CH_WAIT) && px__conn_paused(ch->c) &&
 	    (ch->pty || ch->kind == KIND_SHELL))
 		n = px__conn_drop_paused(ch->c, len); /* paused, or waiting for an escort: dropped */
 	else if (!px_conn_pulling(ch->c) && ch->st == CH_RELAY)
@@ -339,6 +347,10 @@ t_winch(ssh_session s, ssh_channel chan, int w, int h, int pw, int ph, void *ud)
 	struct px_req *r;
 
 	(void)s; (void)chan;
+	if (ch->join != NULL) {
+		px_join_resize(ch, h, w);
+		return 0;
+	}
 	if (!ch->pty || (r = req_push(ch, REQ_WINCH, NULL, NULL)) == NULL)
 		return -1;
 	r->cols = w, r->rows = h, r->pxw = pw, r->pxh = ph;
@@ -699,6 +711,7 @@ req_send(struct px_chan *ch, const struct px_req *r)
 {
 	switch (r->kind) {
 	case REQ_PTY:
+		px_watch_resize(px__conn_watch(ch->c), r->rows, r->cols);
 		return ssh_channel_request_pty_size(ch->uc, r->a, r->cols, r->rows);
 	case REQ_ENV:
 		return ssh_channel_request_env(ch->uc, r->a, r->b ? r->b : "");
@@ -712,6 +725,7 @@ req_send(struct px_chan *ch, const struct px_req *r)
 		return ssh_channel_request_subsystem(ch->uc, r->a);
 	case REQ_WINCH:
 		px_observe_resize(ch, r->cols, r->rows);
+		px_watch_resize(px__conn_watch(ch->c), r->rows, r->cols);
 		return ssh_channel_change_pty_size(ch->uc, r->cols, r->rows);
 	case REQ_SIGNAL:
 		return ssh_channel_request_send_signal(ch->uc, r->a);
@@ -934,6 +948,10 @@ step_wait(struct px_chan *ch)
 		close_tech(ch);
 		return;
 	}
+	if (ch->join != NULL) {
+		px_join_step(ch);	/* an escort's join view (join.h) */
+		return;
+	}
 	if (px_conn_current_state(c) == CONN_RELAY && px_conn_session(c) != NULL && !px_conn_rec_stalled(c) && main_req(ch) != NULL)
 		env_settle(ch);
 	if (px_conn_current_state(c) == CONN_LOCAL) {
@@ -1113,6 +1131,7 @@ px_chan_free(struct px_chan *ch)
 	while ((r = req_pop(ch)) != NULL)
 		req_free(r);
 	req_free(ch->inflight);
+	px_join_free(ch);
 	px_observe_free(ch);
 	px_xfer_free(ch);
 	px_strict_free(ch);

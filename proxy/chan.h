@@ -36,6 +36,7 @@ struct scp_watch;
 struct px_strict;
 struct pol_decision;
 struct pwm;
+struct px_join;
 
 enum px_req_kind { REQ_PTY, REQ_ENV, REQ_SHELL, REQ_EXEC, REQ_SUBSYSTEM, REQ_WINCH, REQ_SIGNAL };
 
@@ -88,6 +89,7 @@ struct px_chan {
 	struct xfer_queue xq;           /* records waiting for the recorder */
 	struct px_strict *strict;       /* `shell strict`: every byte goes through it (strict.h) */
 	struct px_exec_appr *appr;      /* an exec held for an escort's approval (exec_approve.h) */
+	struct px_join *join;           /* an escort's `join ID` view (join.h); stays CH_WAIT */
 	int xq_summary_sent;            /* head record: summary recorded */
 	size_t xq_off;                  /* head record: content recorded so far */
 	uint64_t xq_file_id;            /* head record: its FILE_ID */

@@ -398,7 +398,7 @@ static const struct {
 	{ "pause", 1, 1, px__escort_pause },
 	{ "resume", 1, 1, px__escort_resume },
 	{ "kill", 1, 2, px__escort_kill },
-	{ "join", 1, 1, px__escort_not_built },
+	{ "join", 1, 1, px__escort_join },
 	{ "approve", 1, 1, px__escort_approve },
 	{ "deny", 1, 2, px__escort_deny },
 };
@@ -442,10 +442,10 @@ px_conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req 
 			return;
 		}
 	{
-		char msg[sizeof(c->refusal) + 256];
+		char msg[sizeof(c->refusal) + 384];
 		snprintf(msg, sizeof(msg), "escort: unknown command \"%.60s\"; without a target the "
-		    "proxy answers: targets, rules TARGET; and for escorts: sessions [--json], pause ID, "
-		    "resume ID, kill ID [REASON]\n%s", m->a, c->refusal);
+		    "proxy answers: targets, rules TARGET; and for escorts: sessions [--json], join ID, "
+		    "pause ID, resume ID, kill ID [REASON], approve ID, deny ID [REASON]\n%s", m->a, c->refusal);
 		px_chan_local(ch, msg, 0, 2);
 	}
 }

@@ -127,6 +127,10 @@ void px__conn_escort_track(struct px_conn *c, enum px_conn_state to);
  * waits for an escort (WAIT_ESCORT): tells the technician it waits, and
  * for whom (stderr, recorded).  Nothing in any other state. */
 void px__conn_wait_notice(struct px_conn *c, struct px_chan *ch);
+/* The session's watch while it is supervised and relays (watch.h), else
+ * NULL; the table of every watch of this proxy. */
+struct px_watch *px__conn_watch(struct px_conn *c);
+struct px_watches *px__conn_watches(struct px_conn *c);
 /* Applies an escort's action on the session's own loop (from the worker's
  * queue): records it (ESCORT event), logs it, then pauses, resumes or ends
  * the session.  Does nothing once the session is ending. */

@@ -27,6 +27,7 @@
 #include "proxy/px_error.h"
 #include "proxy/registry.h"
 #include "proxy/strict.h"
+#include "proxy/watch.h"
 #include "proxy/worker.h"
 
 int
@@ -67,11 +68,29 @@ px__conn_escort_track(struct px_conn *c, enum px_conn_state to)
 			c->registered = 1;
 		else
 			px_log(PX_LOG_WARN, c->id, "session not listed for escorts (out of memory or id in use)");
+		/* sized by the pty request and window changes (chan.c) */
+		if (c->registered && pol_session_supervised(c->ps) &&
+		    (c->watch = px_watch_open(&c->w->d->watches, c->id, 24, 80)) == NULL)
+			px_log(PX_LOG_WARN, c->id, "escorts cannot join this session (out of memory)");
 	} else if ((to == CONN_CLOSING || to == CONN_DEAD || to == CONN_LOCAL) && c->registered) {
+		px_watch_close(&c->w->d->watches, c->watch);
+		c->watch = NULL;
 		px_reg_remove(&c->w->d->reg, c->id);
 		c->registered = 0;
 	}
 	px__conn_moderate_track(c, to);
+}
+
+struct px_watch *
+px__conn_watch(struct px_conn *c)
+{
+	return c->watch;
+}
+
+struct px_watches *
+px__conn_watches(struct px_conn *c)
+{
+	return &c->w->d->watches;
 }
 
 /* Whether the technician's typing on ch is dropped while paused (a shell,

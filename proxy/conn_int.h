@@ -77,6 +77,7 @@ struct px_conn {
 	                                 * WAIT_ESCORT, EscortLeaveTimeout while
 	                                 * no escort is present */
 	uint64_t paused_dropped;        /* bytes of typing dropped during this pause */
+	struct px_watch *watch;         /* supervised: what joined escorts see (watch.h) */
 };
 
 /* ---- escorts, for conn_escort.c and conn_moderate.c --------------------- */

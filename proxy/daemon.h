@@ -11,6 +11,7 @@
 
 #include "proxy/config.h"
 #include "proxy/registry.h"
+#include "proxy/watch.h"
 #include "proxy/throttle.h"
 
 struct policy;
@@ -25,6 +26,7 @@ struct px_daemon {
 	unsigned generation;            /* bumped by every successful reload */
 	struct px_throttle thr;
 	struct px_registry reg;         /* live sessions, for escorts (its own lock) */
+	struct px_watches watches;      /* supervised sessions' screens, for joins (watch.h) */
 	int nworkers;
 	struct px_worker **workers;
 	int foreground;

@@ -9,9 +9,11 @@
 #include "proxy/conn.h"
 #include "proxy/daemon.h"
 #include "proxy/escort_cmd.h"
+#include "proxy/join.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
 #include "proxy/registry.h"
+#include "proxy/watch.h"
 #include "proxy/worker.h"
 
 /* Longest listing sent: within any client's first channel window, so it is
@@ -183,36 +185,32 @@ px__escort_sessions(struct px_conn *c, struct px_chan *ch, char **argv)
 	free(text);
 }
 
-/* pause, resume, kill: checks, then posts the action to the session. */
-static void
-post(struct px_conn *c, struct px_chan *ch, char **argv, enum px_reg_verb verb)
+int
+px__escort_act(struct px_conn *c, const char *id, enum px_reg_verb verb, const char *reason, char *msg,
+    size_t msglen)
 {
 	const char *cmd = px_reg_verb_name(verb);
 	struct px_reg_session s;
 	struct px_reg_action a;
-	char msg[768], why[512], pending[PX_REG_PENDING_MAX];
+	char why[512], pending[PX_REG_PENDING_MAX];
 	int rc;
 
-	if (!gate(c, ch, cmd))
-		return;
-	if (px_reg_get(registry(c), argv[1], &s) != PX_OK) {
-		snprintf(msg, sizeof(msg), "escort: %s: no such session: %.100s\n", cmd, argv[1]);
-		px_chan_local(ch, msg, 0, 1);
-		return;
+	if (px_reg_get(registry(c), id, &s) != PX_OK) {
+		snprintf(msg, msglen, "escort: %s: no such session: %.100s\n", cmd, id);
+		return 1;
 	}
 	if (!may_supervise(c, &s, why, sizeof(why))) {
-		snprintf(msg, sizeof(msg), "escort: %s: refused: %s\n", cmd, why);
+		snprintf(msg, msglen, "escort: %s: refused: %s\n", cmd, why);
 		px_log(PX_LOG_INFO, px_conn_id(c), "escort %s: %s of %s refused: %s", px_conn_user(c), cmd,
 		    s.id, why);
-		px_chan_local(ch, msg, 0, 1);
-		return;
+		return 1;
 	}
 	memset(&a, 0, sizeof(a));
 	a.verb = verb;
 	snprintf(a.id, sizeof(a.id), "%s", s.id);
 	snprintf(a.escort, sizeof(a.escort), "%s", px_conn_user(c));
-	if (argv[2] != NULL)
-		snprintf(a.reason, sizeof(a.reason), "%s", argv[2]);
+	if (reason != NULL)
+		snprintf(a.reason, sizeof(a.reason), "%s", reason);
 	/* shown on the technician's terminal: no control characters */
 	for (char *p = a.reason; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -220,43 +218,60 @@ post(struct px_conn *c, struct px_chan *ch, char **argv, enum px_reg_verb verb)
 	snprintf(pending, sizeof(pending), "%s", s.pending);
 	rc = px_reg_post(registry(c), &a, &s);
 	if (rc == PX_EPOLICY) {
-		snprintf(msg, sizeof(msg), "escort: %s: no such session: %s (it ended)\n", cmd, a.id);
-		px_chan_local(ch, msg, 0, 1);
-		return;
+		snprintf(msg, msglen, "escort: %s: no such session: %s (it ended)\n", cmd, a.id);
+		return 1;
 	}
 	if (rc != PX_OK && (verb == PX_REG_APPROVE || verb == PX_REG_DENY) && s.state != PX_REG_ENDING) {
-		snprintf(msg, sizeof(msg), "escort: %s: nothing pending in session %s (no command waits for "
+		snprintf(msg, msglen, "escort: %s: nothing pending in session %s (no command waits for "
 		    "approval, or another decision came first)\n", cmd, a.id);
-		px_chan_local(ch, msg, 0, 1);
-		return;
+		return 1;
 	}
 	if (rc != PX_OK) {
-		snprintf(msg, sizeof(msg), "escort: %s: session %s is %s%s%s; nothing done\n", cmd, a.id,
+		snprintf(msg, msglen, "escort: %s: session %s is %s%s%s; nothing done\n", cmd, a.id,
 		    px_reg_state_name(s.state), s.paused_by[0] ? " by " : "", s.paused_by);
-		px_chan_local(ch, msg, 0, 1);
-		return;
+		return 1;
 	}
 	px_log(PX_LOG_INFO, px_conn_id(c), "escort %s: %s of session %s (%s on %s) handed to it",
 	    a.escort, cmd, a.id, s.user, s.target);
 	switch (verb) {
 	case PX_REG_PAUSE:
-		snprintf(msg, sizeof(msg), "escort: session %s paused: %s's input is dropped until you resume it\n",
+		snprintf(msg, msglen, "escort: session %s paused: %s's input is dropped until you resume it\n",
 		    a.id, s.user);
 		break;
 	case PX_REG_RESUME:
-		snprintf(msg, sizeof(msg), "escort: session %s resumed\n", a.id);
+		snprintf(msg, msglen, "escort: session %s resumed\n", a.id);
 		break;
 	case PX_REG_APPROVE:
-		snprintf(msg, sizeof(msg), "escort: approved in session %s: %.300s\n", a.id, pending);
+		snprintf(msg, msglen, "escort: approved in session %s: %.300s\n", a.id, pending);
 		break;
 	case PX_REG_DENY:
-		snprintf(msg, sizeof(msg), "escort: denied in session %s: %.300s\n", a.id, pending);
+		snprintf(msg, msglen, "escort: denied in session %s: %.300s\n", a.id, pending);
+		break;
+	case PX_REG_JOIN:
+		snprintf(msg, msglen, "escort: joined session %s of %s on %s\n", a.id, s.user, s.target);
+		break;
+	case PX_REG_LEAVE:
+		snprintf(msg, msglen, "escort: left session %s\n", a.id);
 		break;
 	default:
-		snprintf(msg, sizeof(msg), "escort: session %s is being ended\n", a.id);
+		snprintf(msg, msglen, "escort: session %s is being ended\n", a.id);
 		break;
 	}
-	px_chan_local(ch, msg, 1, 0);
+	return 0;
+}
+
+/* pause, resume, kill, approve, deny: checks, then posts the action to the
+ * session (px__escort_act), and answers. */
+static void
+post(struct px_conn *c, struct px_chan *ch, char **argv, enum px_reg_verb verb)
+{
+	char msg[768];
+	int status;
+
+	if (!gate(c, ch, px_reg_verb_name(verb)))
+		return;
+	status = px__escort_act(c, argv[1], verb, argv[2], msg, sizeof(msg));
+	px_chan_local(ch, msg, status == 0, status);
 }
 
 void
@@ -289,14 +304,60 @@ px__escort_deny(struct px_conn *c, struct px_chan *ch, char **argv)
 	post(c, ch, argv, PX_REG_DENY);
 }
 
-void
-px__escort_not_built(struct px_conn *c, struct px_chan *ch, char **argv)
+/* The escort's terminal size from the channel's pty request; 0 without one. */
+static int
+pty_size(const struct px_chan *ch, int *rows, int *cols)
 {
-	char msg[256];
+	for (const struct px_req *r = ch->rq; r != NULL; r = r->next)
+		if (r->kind == REQ_PTY) {
+			*rows = r->rows;
+			*cols = r->cols;
+			return 1;
+		}
+	return 0;
+}
 
-	snprintf(msg, sizeof(msg), "escort: %s: not available on this proxy yet (escorts can list, "
-	    "pause, resume and kill sessions and approve or deny commands: escort-proxy(8), ESCORTS)\n",
-	    argv[0]);
-	px_log(PX_LOG_INFO, px_conn_id(c), "%s asked for \"%s\", not built", px_conn_user(c), argv[0]);
-	px_chan_local(ch, msg, 0, 2);
+void
+px__escort_join(struct px_conn *c, struct px_chan *ch, char **argv)
+{
+	struct px_reg_session s;
+	struct px_watch *w;
+	char msg[768], why[512];
+	int rows = 24, cols = 80;
+
+	if (!gate(c, ch, "join"))
+		return;
+	if (!ch->pty || !pty_size(ch, &rows, &cols)) {
+		px_chan_local(ch, "escort: join: needs a terminal: connect with ssh -t (join shows the "
+		    "technician's screen and takes single keys)\n", 0, 2);
+		return;
+	}
+	if (px_reg_get(registry(c), argv[1], &s) != PX_OK) {
+		snprintf(msg, sizeof(msg), "escort: join: no such session: %.100s\n", argv[1]);
+		px_chan_local(ch, msg, 0, 1);
+		return;
+	}
+	if (!may_supervise(c, &s, why, sizeof(why))) {
+		snprintf(msg, sizeof(msg), "escort: join: refused: %s\n", why);
+		px_log(PX_LOG_INFO, px_conn_id(c), "escort %s: join of %s refused: %s", px_conn_user(c),
+		    s.id, why);
+		px_chan_local(ch, msg, 0, 1);
+		return;
+	}
+	if ((w = px_watch_find(px__conn_watches(c), s.id)) == NULL) {
+		snprintf(msg, sizeof(msg), "escort: join: session %s cannot be watched (it is ending, or "
+		    "the proxy had no memory for its screen)\n", s.id);
+		px_chan_local(ch, msg, 0, 1);
+		return;
+	}
+	if (px__escort_act(c, s.id, PX_REG_JOIN, NULL, msg, sizeof(msg)) != 0) {
+		px_watch_unref(w);
+		px_chan_local(ch, msg, 0, 1);
+		return;
+	}
+	/* the watch's reference is the join's from here, also on failure */
+	if (px_join_start(ch, &s, w, rows, cols) != PX_OK) {
+		(void)px__escort_act(c, s.id, PX_REG_LEAVE, NULL, msg, sizeof(msg));
+		px_chan_local(ch, "escort: join: out of memory\n", 0, 1);
+	}
 }

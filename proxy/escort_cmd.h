@@ -18,6 +18,10 @@
 #ifndef PX_ESCORT_CMD_H
 #define PX_ESCORT_CMD_H
 
+#include <stddef.h>
+
+#include "proxy/registry.h"
+
 struct px_conn;
 struct px_chan;
 
@@ -34,7 +38,14 @@ void px__escort_kill(struct px_conn *c, struct px_chan *ch, char **argv);
  * "nothing pending". */
 void px__escort_approve(struct px_conn *c, struct px_chan *ch, char **argv);
 void px__escort_deny(struct px_conn *c, struct px_chan *ch, char **argv);
-/* `join ID`: not built; says so, exit 2. */
-void px__escort_not_built(struct px_conn *c, struct px_chan *ch, char **argv);
+/* `join ID` (needs a pty; without one exit 2 and why): the join view of
+ * join.h, until the escort leaves (q, exit 0) or the session ends. */
+void px__escort_join(struct px_conn *c, struct px_chan *ch, char **argv);
+
+/* Posts verb on session id for the escort of c after the checks above
+ * (reason: kill, deny; may be NULL): 0 with what was done in msg (one line
+ * ending in a newline), or 1 with why not.  The join view's keys use it. */
+int px__escort_act(struct px_conn *c, const char *id, enum px_reg_verb verb, const char *reason,
+    char *msg, size_t msglen);
 
 #endif

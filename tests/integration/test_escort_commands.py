@@ -5,7 +5,7 @@ carol (no rule names her as an escort), `pause` drops alice's typing and
 tells her, `resume` lets it through again, `kill` ends the session with the
 reason shown to her, and the recording holds the ESCORT events and an END
 of kind escort-kill.  Nobody acts on their own session; an unknown id is
-refused; join says it is not available yet; approve and deny with
+refused; join without a terminal says it needs one; approve and deny with
 nothing pending say so (test_escort_approve.py has approvals)."""
 import base64, json, os, select, subprocess, time
 from harness.core import Env, wait_for
@@ -109,9 +109,9 @@ def test_sessions_lists_for_escorts_only():
             # an unknown id
             st, out, err = as_user(w, "bob", "pause no-such-id")
             assert st == 1 and "no such session" in err, (st, out, err)
-            # not built yet: said plainly, non-zero
+            # join needs a terminal (test_escort_join.py has the view)
             st, out, err = as_user(w, "bob", "join %s" % sid)
-            assert st != 0 and "not available on this proxy yet" in err, (st, out, err)
+            assert st == 2 and "needs a terminal" in err, (st, out, err)
             # nothing waits for approval (observe mode holds no command)
             for cmd in ("approve %s" % sid, "deny %s too risky" % sid):
                 st, out, err = as_user(w, "bob", cmd)

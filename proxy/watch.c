@@ -1,0 +1,230 @@
+/* watch: a supervised session's screen model and its watchers (watch.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <vterm.h>
+
+#include "proxy/vt_render.h"
+#include "proxy/watch.h"
+
+struct px_watch {
+	struct px_watch *next;          /* the table's list, while open */
+	pthread_mutex_t mu;             /* guards everything below */
+	int refs;
+	int ended;
+	char id[64];
+	VTerm *vt;
+	struct px_watcher *watchers;
+};
+
+/* Terminal sizes kept in range: what a pty request may say is not trusted. */
+static int
+clamp(int v, int dflt, int max)
+{
+	return v <= 0 ? dflt : v > max ? max : v;
+}
+
+void
+px_watches_init(struct px_watches *t)
+{
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->mu, NULL);
+}
+
+void
+px_watches_free(struct px_watches *t)
+{
+	pthread_mutex_destroy(&t->mu);
+}
+
+struct px_watch *
+px_watch_open(struct px_watches *t, const char *id, int rows, int cols)
+{
+	struct px_watch *w = calloc(1, sizeof(*w)), *o;
+
+	if (w == NULL)
+		return NULL;
+	rows = clamp(rows, 24, 500);
+	cols = clamp(cols, 80, 1000);
+	if ((w->vt = vterm_new(rows, cols)) == NULL) {
+		free(w);
+		return NULL;
+	}
+	vterm_set_utf8(w->vt, 1);
+	vterm_screen_enable_altscreen(vterm_obtain_screen(w->vt), 1);
+	vterm_screen_reset(vterm_obtain_screen(w->vt), 1);
+	/* libvterm's REP (CSI Ps b) loops for good while no glyph was printed
+	 * (observe.c): print one and erase it, so that can never be. */
+	vterm_input_write(w->vt, " \r\x1b[2K", 6);
+	pthread_mutex_init(&w->mu, NULL);
+	w->refs = 1;
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	pthread_mutex_lock(&t->mu);
+	for (o = t->head; o != NULL; o = o->next)
+		if (strcmp(o->id, w->id) == 0)
+			break;
+	if (o == NULL) {
+		w->next = t->head;
+		t->head = w;
+	}
+	pthread_mutex_unlock(&t->mu);
+	if (o != NULL) {
+		px_watch_unref(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+px_watch_close(struct px_watches *t, struct px_watch *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&t->mu);
+	for (struct px_watch **pp = &t->head; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	pthread_mutex_unlock(&t->mu);
+	pthread_mutex_lock(&w->mu);
+	w->ended = 1;
+	for (struct px_watcher *x = w->watchers; x != NULL; x = x->next)
+		x->wake(x->ud);
+	pthread_mutex_unlock(&w->mu);
+	px_watch_unref(w);
+}
+
+void
+px_watch_feed(struct px_watch *w, const uint8_t *p, size_t n)
+{
+	if (w == NULL || n == 0)
+		return;
+	pthread_mutex_lock(&w->mu);
+	vterm_input_write(w->vt, (const char *)p, n);
+	for (struct px_watcher *x = w->watchers; x != NULL; x = x->next) {
+		(void)wring_put(&x->ring, p, n);
+		x->wake(x->ud);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+px_watch_resize(struct px_watch *w, int rows, int cols)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	vterm_set_size(w->vt, clamp(rows, 24, 500), clamp(cols, 80, 1000));
+	pthread_mutex_unlock(&w->mu);
+}
+
+struct px_watch *
+px_watch_find(struct px_watches *t, const char *id)
+{
+	struct px_watch *w;
+
+	pthread_mutex_lock(&t->mu);
+	for (w = t->head; w != NULL; w = w->next)
+		if (strcmp(w->id, id) == 0)
+			break;
+	if (w != NULL) {
+		pthread_mutex_lock(&w->mu);
+		w->refs++;
+		pthread_mutex_unlock(&w->mu);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return w;
+}
+
+void
+px_watch_unref(struct px_watch *w)
+{
+	int last;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	last = --w->refs == 0;
+	pthread_mutex_unlock(&w->mu);
+	if (!last)
+		return;
+	vterm_free(w->vt);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+int
+px_watch_attach(struct px_watch *w, struct px_watcher *x)
+{
+	int rc = -1;
+
+	if (wring_init(&x->ring, PX_WATCH_RING) != 0)
+		return -1;
+	x->ring.resync = 1;	/* the first thing it gets: the screen as it is */
+	pthread_mutex_lock(&w->mu);
+	if (!w->ended) {
+		x->next = w->watchers;
+		w->watchers = x;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (rc != 0)
+		wring_free(&x->ring);
+	return rc;
+}
+
+void
+px_watch_detach(struct px_watch *w, struct px_watcher *x)
+{
+	pthread_mutex_lock(&w->mu);
+	for (struct px_watcher **pp = &w->watchers; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == x) {
+			*pp = x->next;
+			break;
+		}
+	pthread_mutex_unlock(&w->mu);
+	wring_free(&x->ring);
+}
+
+void
+px_watch_redraw(struct px_watch *w, struct px_watcher *x)
+{
+	pthread_mutex_lock(&w->mu);
+	wring_resynced(&x->ring);
+	x->ring.resync = 1;
+	pthread_mutex_unlock(&w->mu);
+}
+
+size_t
+px_watch_take(struct px_watch *w, struct px_watcher *x, uint8_t *out, size_t max, int max_rows,
+    char **redraw, size_t *redraw_len, int *ended, int *rows, int *cols)
+{
+	size_t n = 0;
+
+	*redraw = NULL;
+	*redraw_len = 0;
+	pthread_mutex_lock(&w->mu);
+	*ended = w->ended;
+	vterm_get_size(w->vt, rows, cols);
+	if (x->ring.resync) {
+		FILE *f = open_memstream(redraw, redraw_len);
+		int bad = f == NULL;
+
+		if (f != NULL) {
+			bad |= px_vt_render(w->vt, max_rows, f) != 0;
+			bad |= fclose(f) != 0;
+		}
+		/* without memory the mark stays: tried again on the next take */
+		if (!bad) {
+			wring_resynced(&x->ring);
+		} else {
+			free(*redraw);
+			*redraw = NULL;
+			*redraw_len = 0;
+		}
+	} else {
+		n = wring_take(&x->ring, out, max);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}

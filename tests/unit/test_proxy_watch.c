@@ -1,0 +1,316 @@
+/* Unit tests for proxy/wring, proxy/vt_render and proxy/watch: what an
+ * escort who joins a session is given.  The ring keeps bytes in order
+ * across its wrap, and one that overflows is emptied and marked, drops
+ * everything until the watcher took its redraw, and goes on after it; a
+ * rendered screen, fed to a fresh terminal, shows the same cells, colours
+ * and cursor; a watcher that joins late first gets the screen as it is,
+ * one that never reads costs the feeder one ring at most and is redrawn
+ * afterwards; a watch outlives its session while an escort holds it.
+ * Threads feeding and taking at once leave it consistent (make SAN=1). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <cmocka.h>
+#include <vterm.h>
+
+#include "proxy/vt_render.h"
+#include "proxy/watch.h"
+#include "proxy/wring.h"
+
+static void
+test_ring_order_and_wrap(void **state)
+{
+	struct wring r;
+	uint8_t out[16];
+
+	(void)state;
+	assert_int_equal(wring_init(&r, 8), 0);
+	assert_int_equal(wring_put(&r, (const uint8_t *)"abcdef", 6), 1);
+	assert_int_equal(wring_take(&r, out, 4), 4);
+	assert_memory_equal(out, "abcd", 4);
+	/* wraps: 2 held, 6 more fit exactly */
+	assert_int_equal(wring_put(&r, (const uint8_t *)"ghijkl", 6), 1);
+	assert_int_equal(r.len, 8);
+	assert_int_equal(wring_take(&r, out, sizeof(out)), 8);
+	assert_memory_equal(out, "efghijkl", 8);
+	assert_int_equal(wring_take(&r, out, sizeof(out)), 0);
+	assert_int_equal(r.resync, 0);
+	wring_free(&r);
+}
+
+static void
+test_ring_overflow_resync(void **state)
+{
+	struct wring r;
+	uint8_t out[16];
+
+	(void)state;
+	assert_int_equal(wring_init(&r, 8), 0);
+	assert_int_equal(wring_put(&r, (const uint8_t *)"12345", 5), 1);
+	/* does not fit: everything held is dropped and the ring is marked */
+	assert_int_equal(wring_put(&r, (const uint8_t *)"6789", 4), 0);
+	assert_int_equal(r.resync, 1);
+	assert_int_equal(r.len, 0);
+	assert_int_equal(r.overflows, 1);
+	/* while marked, even what would fit is dropped (the model has it) */
+	assert_int_equal(wring_put(&r, (const uint8_t *)"x", 1), 0);
+	assert_int_equal(r.dropped, 10);
+	assert_int_equal(r.overflows, 1);
+	assert_int_equal(wring_take(&r, out, sizeof(out)), 0);
+	/* after the redraw, bytes flow again */
+	wring_resynced(&r);
+	assert_int_equal(wring_put(&r, (const uint8_t *)"yz", 2), 1);
+	assert_int_equal(wring_take(&r, out, sizeof(out)), 2);
+	assert_memory_equal(out, "yz", 2);
+	/* one put larger than the ring: marked at once */
+	assert_int_equal(wring_put(&r, (const uint8_t *)"123456789", 9), 0);
+	assert_int_equal(r.resync, 1);
+	assert_int_equal(r.overflows, 2);
+	wring_free(&r);
+	assert_int_equal(wring_init(&r, 0), -1);
+}
+
+/* Renders vt, feeds the result to a fresh terminal of the same size. */
+static VTerm *
+replayed(VTerm *vt)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rows, cols;
+	VTerm *copy;
+
+	assert_non_null(f);
+	assert_int_equal(px_vt_render(vt, 0, f), 0);
+	assert_int_equal(fclose(f), 0);
+	vterm_get_size(vt, &rows, &cols);
+	copy = vterm_new(rows, cols);
+	vterm_set_utf8(copy, 1);
+	vterm_screen_reset(vterm_obtain_screen(copy), 1);
+	vterm_input_write(copy, text, len);
+	free(text);
+	return copy;
+}
+
+static void
+cell_at(VTerm *vt, int row, int col, VTermScreenCell *c)
+{
+	VTermPos p = { row, col };
+
+	assert_true(vterm_screen_get_cell(vterm_obtain_screen(vt), p, c));
+}
+
+static void
+test_render_round_trip(void **state)
+{
+	VTerm *vt = vterm_new(6, 20), *copy;
+	VTermScreenCell a, b;
+	VTermPos cur;
+	const char *out = "plain line\r\n\x1b[1;31mbold red\x1b[0m and \x1b[7mrev\x1b[0m\r\n"
+	    "caf\xc3\xa9 \xe4\xb8\xad!\r\n\x1b[5;4Hhere";
+
+	(void)state;
+	vterm_set_utf8(vt, 1);
+	vterm_screen_reset(vterm_obtain_screen(vt), 1);
+	vterm_input_write(vt, out, strlen(out));
+	copy = replayed(vt);
+	for (int r = 0; r < 6; r++)
+		for (int c = 0; c < 20; c++) {
+			cell_at(vt, r, c, &a);
+			cell_at(copy, r, c, &b);
+			/* a cell never written (0) shows as a blank, written as one */
+			assert_int_equal(a.chars[0] ? a.chars[0] : ' ', b.chars[0] ? b.chars[0] : ' ');
+			assert_int_equal(a.width, b.width);
+			assert_int_equal(a.attrs.bold, b.attrs.bold);
+			assert_int_equal(a.attrs.reverse, b.attrs.reverse);
+			assert_int_equal(VTERM_COLOR_IS_DEFAULT_FG(&a.fg), VTERM_COLOR_IS_DEFAULT_FG(&b.fg));
+		}
+	cell_at(copy, 1, 0, &b);
+	assert_int_equal(b.chars[0], 'b');
+	assert_true(b.attrs.bold);
+	assert_true(VTERM_COLOR_IS_INDEXED(&b.fg) && b.fg.indexed.idx == 1);
+	cell_at(copy, 2, 5, &b);
+	assert_int_equal(b.chars[0], 0x4e2d);
+	assert_int_equal(b.width, 2);
+	vterm_state_get_cursorpos(vterm_obtain_state(copy), &cur);
+	assert_int_equal(cur.row, 4);
+	assert_int_equal(cur.col, 7);
+	vterm_free(copy);
+	vterm_free(vt);
+}
+
+/* A watcher with a wake counter. */
+static void
+count_wake(void *ud)
+{
+	(*(int *)ud)++;
+}
+
+/* Everything due to x as one string: a redraw first when one is due. */
+static char *
+drain(struct px_watch *w, struct px_watcher *x, int *redrawn, int *ended)
+{
+	static uint8_t buf[4096];
+	char *all = NULL, *redraw;
+	size_t len = 0, k, rlen;
+	int rows, cols;
+	FILE *f = open_memstream(&all, &len);
+
+	*redrawn = 0;
+	for (;;) {
+		k = px_watch_take(w, x, buf, sizeof(buf), 0, &redraw, &rlen, ended, &rows, &cols);
+		if (redraw != NULL) {
+			fwrite(redraw, 1, rlen, f);
+			free(redraw);
+			(*redrawn)++;
+			continue;
+		}
+		if (k == 0)
+			break;
+		fwrite(buf, 1, k, f);
+	}
+	fclose(f);
+	return all;
+}
+
+static void
+test_watch_join_late_and_stall(void **state)
+{
+	struct px_watches t;
+	struct px_watch *w, *found;
+	struct px_watcher x;
+	int wakes = 0, redrawn, ended;
+	char *got, line[64];
+
+	(void)state;
+	px_watches_init(&t);
+	w = px_watch_open(&t, "s1", 5, 40);
+	assert_non_null(w);
+	assert_null(px_watch_open(&t, "s1", 5, 40));	/* id in use */
+	px_watch_feed(w, (const uint8_t *)"before join\r\n", 13);
+	/* an escort finds it and joins: the screen as it is comes first */
+	found = px_watch_find(&t, "s1");
+	assert_ptr_equal(found, w);
+	assert_null(px_watch_find(&t, "nope"));
+	memset(&x, 0, sizeof(x));
+	x.wake = count_wake;
+	x.ud = &wakes;
+	assert_int_equal(px_watch_attach(found, &x), 0);
+	got = drain(found, &x, &redrawn, &ended);
+	assert_int_equal(redrawn, 1);
+	assert_non_null(strstr(got, "before join"));
+	free(got);
+	/* live: bytes as fed, and a wake per feed */
+	px_watch_feed(w, (const uint8_t *)"live\r\n", 6);
+	assert_int_equal(wakes, 1);
+	got = drain(found, &x, &redrawn, &ended);
+	assert_int_equal(redrawn, 0);
+	assert_string_equal(got, "live\r\n");
+	free(got);
+	/* a watcher that does not read: the ring overflows, the feeder goes on,
+	 * and the watcher is redrawn with the last screen */
+	for (int i = 0; i < 40000; i++) {
+		snprintf(line, sizeof(line), "line %d\r\n", i);
+		px_watch_feed(w, (const uint8_t *)line, strlen(line));
+	}
+	assert_true(x.ring.len <= x.ring.cap);
+	assert_int_equal(x.ring.resync, 1);
+	got = drain(found, &x, &redrawn, &ended);
+	assert_int_equal(redrawn, 1);
+	assert_non_null(strstr(got, "line 39999"));
+	assert_null(strstr(got, "line 100\r"));
+	assert_int_equal(ended, 0);
+	free(got);
+	/* the session ends: the escort's reference keeps the watch readable */
+	px_watch_close(&t, w);
+	assert_null(px_watch_find(&t, "s1"));
+	got = drain(found, &x, &redrawn, &ended);
+	assert_int_equal(ended, 1);
+	free(got);
+	px_watch_detach(found, &x);
+	px_watch_unref(found);
+	/* attaching to an ended watch is refused */
+	w = px_watch_open(&t, "s2", 0, 0);
+	found = px_watch_find(&t, "s2");
+	px_watch_close(&t, w);
+	assert_int_equal(px_watch_attach(found, &x), -1);
+	px_watch_unref(found);
+	px_watches_free(&t);
+}
+
+/* A feeder thread and a reader thread on one watch, then the session ends
+ * while the reader holds it. */
+struct reader_arg {
+	struct px_watch *w;
+	struct px_watcher x;
+	int wakes;
+	size_t taken;
+	int redraws;
+};
+
+static void *
+reader(void *p)
+{
+	struct reader_arg *a = p;
+	uint8_t buf[512];
+	char *redraw;
+	size_t rlen, k;
+	int ended = 0, rows, cols;
+
+	while (!ended) {
+		k = px_watch_take(a->w, &a->x, buf, sizeof(buf), 3, &redraw, &rlen, &ended, &rows, &cols);
+		if (redraw != NULL)
+			a->redraws++;
+		free(redraw);
+		a->taken += k;
+	}
+	return NULL;
+}
+
+static void
+test_watch_threads(void **state)
+{
+	struct px_watches t;
+	struct reader_arg a;
+	pthread_t th;
+	struct px_watch *w;
+
+	(void)state;
+	px_watches_init(&t);
+	w = px_watch_open(&t, "s1", 24, 80);
+	memset(&a, 0, sizeof(a));
+	a.w = px_watch_find(&t, "s1");
+	a.x.wake = count_wake;
+	a.x.ud = &a.wakes;
+	assert_int_equal(px_watch_attach(a.w, &a.x), 0);
+	assert_int_equal(pthread_create(&th, NULL, reader, &a), 0);
+	for (int i = 0; i < 20000; i++) {
+		px_watch_feed(w, (const uint8_t *)"\x1b[1mabc\x1b[0m\r\n", 13);
+		if (i % 5000 == 0)
+			px_watch_resize(w, 24 + i / 5000, 80);
+	}
+	px_watch_close(&t, w);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(a.redraws >= 1);
+	px_watch_detach(a.w, &a.x);
+	px_watch_unref(a.w);
+	px_watches_free(&t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ring_order_and_wrap),
+		cmocka_unit_test(test_ring_overflow_resync),
+		cmocka_unit_test(test_render_round_trip),
+		cmocka_unit_test(test_watch_join_late_and_stall),
+		cmocka_unit_test(test_watch_threads),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

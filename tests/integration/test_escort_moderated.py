@@ -5,7 +5,11 @@ lists it as waiting; nothing reaches the target while it waits (no login
 on the target's sshd, her typed command has no side effect and is not in
 the recording).  With EscortWaitTimeout 3 a session nobody joins ends, she
 is told why and the recording's END says it; bob's `kill` ends a waiting
-exec with his reason.  A policy reload that drops the `escort` line ends
+exec with his reason.  bob's `join` (ssh -tt bob@proxy join ID) connects
+it and her commands run (side effect on the target); when he leaves (q)
+she is paused and told, and EscortLeaveTimeout ends the session with its
+reason recorded; a returning escort lets her go on, and an escort's own
+pause outlasts the absence.  A policy reload that drops the `escort` line ends
 the wait (the shell connects); one that adds it back pauses her at once,
 nobody being joined."""
 import json, os, re, subprocess, time
@@ -214,4 +218,99 @@ def test_reload_follows_whether_an_escort_is_required():
             assert "policy reload: no escort required any more; the wait ends" in markers, markers
         finally:
             stop(t)
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def join(w, sid):
+    """bob's `join ID` in a real terminal (ssh -tt)."""
+    return Term(w.ssh_argv("bob", None, "join %s" % sid, key=w.keys["bob"], extra=("-tt",)))
+
+
+def test_join_connects_then_leave_pauses_and_times_out():
+    with Env() as env:
+        w = world(env, extra_conf="EscortLeaveTimeout 3\n")
+        t, sid = start_waiting_shell(w)
+        j = None
+        ran, dropped = w.marker("ran-after-join"), w.marker("typed-without-escort")
+        try:
+            wait_for(lambda: listed(w, sid), 10, what="bob to see the waiting session")
+            assert target_logins(w) == 0
+            j = join(w, sid)
+            t.expect(b"escort: bob joined; connecting to web01")
+            shell_ready(t)
+            t.send(("touch %s; echo ran-$((2*3))\r" % ran).encode())
+            t.expect(b"ran-6")
+            assert os.path.exists(ran)
+            assert target_logins(w) == 1
+            rows = listed(w, sid)
+            assert rows[0]["state"] == "running" and rows[0]["joined"] == 1, rows
+            j.send(b"q")
+            j.wait()
+            t.expect(b"escort: no escort is present; your input is ignored until one joins "
+                     b"(the session ends in 3 s)")
+            assert [r["state"] for r in listed(w, sid)] == ["waiting"]
+            t.send(("touch %s; echo typed-$((3*5))\r" % dropped).encode())
+            t.expect(b"escort: no escort was present for 3 s; session ended", timeout=15)
+            assert t.wait() != 0
+            assert b"typed-15" not in t.log and not os.path.exists(dropped)
+            ev = events(w, sid)
+            acts = [(fields(e).get("escort_action"), fields(e).get("escort")) for e in ev
+                    if e["type"] == "escort"]
+            assert acts == [("join", "bob"), ("leave", "bob")], acts
+            markers = [fields(e).get("text", "") for e in ev if e["type"] == "marker"]
+            assert any(m.startswith("no escort is present: the technician's input is paused")
+                       for m in markers), markers
+            ends = [fields(e) for e in ev if e["type"] == "end"]
+            assert ends[-1]["end_kind"] == "policy", ends
+            assert ends[-1]["reason"] == "no escort was present for 3 s (EscortLeaveTimeout)", ends
+        finally:
+            stop(t)
+            if j is not None:
+                stop(j)
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_returning_escort_resumes_and_a_pause_stays_apart():
+    with Env() as env:
+        w = world(env, extra_conf="EscortLeaveTimeout 60\n")
+        t, sid = start_waiting_shell(w)
+        j = None
+        try:
+            wait_for(lambda: listed(w, sid), 10, what="bob to see the waiting session")
+            j = join(w, sid)
+            t.expect(b"escort: bob joined; connecting to web01")
+            shell_ready(t)
+            j.send(b"q")
+            j.wait()
+            t.expect(b"escort: no escort is present; your input is ignored until one joins")
+            t.send(b"echo lost-$((4*4))\r")
+            j = join(w, sid)
+            t.expect(b"escort: bob is present; your input goes through again")
+            t.send(b"echo back-$((5*5))\r")
+            t.expect(b"back-25")
+            assert b"lost-16" not in t.log
+            # an escort's own pause outlasts an absence: leaving and joining
+            # again does not lift it, only a resume does
+            st, out, err = as_user(w, "bob", "pause %s" % sid)
+            assert st == 0, (st, out, err)
+            t.expect(b"escort: session paused by bob")
+            j.send(b"q")
+            j.wait()
+            t.expect(b"escort: no escort is present")
+            assert [r["state"] for r in listed(w, sid)] == ["paused"]
+            j = join(w, sid)
+            t.expect(b"escort: bob is present; the session stays paused until an escort resumes it")
+            t.send(b"echo still-paused-$((7*7))\r")
+            st, out, err = as_user(w, "bob", "resume %s" % sid)
+            assert st == 0, (st, out, err)
+            t.expect(b"escort: session resumed by bob; your input goes through again")
+            t.send(b"echo resumed-$((8*8))\r")
+            t.expect(b"resumed-64")
+            assert b"still-paused-49" not in t.log
+            t.send(b"exit\r")
+            assert t.wait() == 0
+        finally:
+            stop(t)
+            if j is not None:
+                stop(j)
             assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

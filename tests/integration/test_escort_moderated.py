@@ -9,7 +9,9 @@ exec with his reason.  bob's `join` (ssh -tt bob@proxy join ID) connects
 it and her commands run (side effect on the target); when he leaves (q)
 she is paused and told, and EscortLeaveTimeout ends the session with its
 reason recorded; a returning escort lets her go on, and an escort's own
-pause outlasts the absence.  A policy reload that drops the `escort` line ends
+pause outlasts the absence.  An exec waits for the join, then for bob's
+approval of an `approve` command, and alice sees who approved.  A policy
+reload that drops the `escort` line ends
 the wait (the shell connects); one that adds it back pauses her at once,
 nobody being joined."""
 import json, os, re, subprocess, time
@@ -34,6 +36,7 @@ rule moderated {
     allow "echo ..."
     allow "touch ..."
     allow "true"
+    approve "mkdir ..."
 }
 """
 
@@ -311,6 +314,43 @@ def test_returning_escort_resumes_and_a_pause_stays_apart():
             assert t.wait() == 0
         finally:
             stop(t)
+            if j is not None:
+                stop(j)
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_exec_waits_for_join_then_for_approval():
+    """An exec request in a moderated session waits twice: for an escort to
+    join (the connection), then for an escort's decision of an `approve`
+    command; alice sees who approved, and the command runs only then."""
+    with Env() as env:
+        w = world(env)
+        d = w.marker("approved-dir")
+        p = subprocess.Popen(w.ssh_argv("alice", "web01", "mkdir %s" % d),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        j = None
+        try:
+            rows = wait_for(lambda: [r for r in (json.loads(l) for l in as_user(w, "bob", "sessions --json")[1]
+                                                 .splitlines() if l.strip()) if r["user"] == "alice"],
+                            10, what="bob to see alice's waiting exec")
+            sid = rows[0]["id"]
+            j = join(w, sid)
+            rows = wait_for(lambda: [r for r in listed(w, sid) if r["pending"] == "mkdir %s" % d], 15,
+                            what="the command to wait for approval")
+            assert rows[0]["state"] == "running" and not os.path.exists(d), rows
+            st, out, err = as_user(w, "bob", "approve %s" % sid)
+            assert st == 0, (st, out, err)
+            out, err = p.communicate(timeout=20)
+            assert p.returncode == 0, err
+            assert b"escort: approved by bob" in err, err
+            assert os.path.isdir(d)
+            acts = [(fields(e).get("escort_action"), fields(e).get("escort")) for e in events(w, sid)
+                    if e["type"] == "escort"]
+            assert acts[:2] == [("join", "bob"), ("approve", "bob")], acts
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
             if j is not None:
                 stop(j)
             assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

@@ -237,6 +237,36 @@ test_lint_warnings(void **state)
 }
 
 
+/* check warns about an `escort` rule whose sessions nobody could join: the
+ * only user it names to escort is the one it admits (nobody escorts their
+ * own session); two named users, or another one, are fine. */
+static void
+test_lint_escort_nobody(void **state)
+{
+	(void)state;
+	static const char t[] =
+	    "user u {\n}\nuser v {\n}\ntarget t {\n address h\n}\n"
+	    "rule self {\n who user:u\n where *\n exec yes\n escort user:u\n allow \"ls\"\n}\n"
+	    "rule other {\n who user:u\n where *\n exec yes\n escort user:v\n allow \"ls\"\n}\n"
+	    "rule both {\n who *\n where *\n exec yes\n escort user:u\n supervised-by user:v\n"
+	    " allow \"ls\"\n}\n";
+	struct policy *p;
+	assert_int_equal(policy_load_buffer("e.conf", t, sizeof(t) - 1, 0, &p, NULL), 0);
+	struct pol_diags d = { 0 };
+	assert_true(policy_lint(p, &d) > 0);
+	int n = 0;
+	for (size_t k = 0; k < d.n; k++)
+		if (strstr(d.v[k].msg, "no user can escort") != NULL) {
+			n++;
+			assert_int_equal(d.v[k].line, 12);
+			assert_int_equal(d.v[k].col, 2);
+			assert_non_null(strstr(d.v[k].msg, "rule 'self': no user can escort u's sessions"));
+		}
+	assert_int_equal(n, 1);
+	pol_diags_free(&d);
+	policy_unref(p);
+}
+
 /* check's warnings for interactive shells: deny/approve patterns under
  * shell observe, and allow patterns naming a program that takes over the
  * screen and runs commands (with the rule and the program named). */
@@ -886,6 +916,7 @@ main(void)
 		cmocka_unit_test(test_targets_for),
 		cmocka_unit_test(test_reload_keeps_old),
 		cmocka_unit_test(test_lint_warnings),
+		cmocka_unit_test(test_lint_escort_nobody),
 		cmocka_unit_test(test_lint_shell_warnings),
 		cmocka_unit_test(test_env_requests),
 		cmocka_unit_test(test_env_line_errors),

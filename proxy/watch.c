@@ -3,6 +3,7 @@
 #include <string.h>
 #include <vterm.h>
 
+#include "proxy/vt_guard.h"
 #include "proxy/vt_render.h"
 #include "proxy/watch.h"
 
@@ -13,6 +14,7 @@ struct px_watch {
 	int ended;
 	char id[64];
 	VTerm *vt;
+	struct vt_guard guard;          /* what of the output reaches vt */
 	struct px_watcher *watchers;
 };
 
@@ -52,8 +54,9 @@ px_watch_open(struct px_watches *t, const char *id, int rows, int cols)
 	vterm_set_utf8(w->vt, 1);
 	vterm_screen_enable_altscreen(vterm_obtain_screen(w->vt), 1);
 	vterm_screen_reset(vterm_obtain_screen(w->vt), 1);
-	/* libvterm's REP (CSI Ps b) loops for good while no glyph was printed
-	 * (observe.c): print one and erase it, so that can never be. */
+	/* libvterm's REP (CSI Ps b) loops for good while the last glyph's
+	 * width is 0, as before any glyph: print one and erase it (observe.c
+	 * does the same); vt_guard keeps REP and zero-width characters out. */
 	vterm_input_write(w->vt, " \r\x1b[2K", 6);
 	pthread_mutex_init(&w->mu, NULL);
 	w->refs = 1;
@@ -100,7 +103,12 @@ px_watch_feed(struct px_watch *w, const uint8_t *p, size_t n)
 	if (w == NULL || n == 0)
 		return;
 	pthread_mutex_lock(&w->mu);
-	vterm_input_write(w->vt, (const char *)p, n);
+	for (size_t off = 0; off < n; off += 4096) {
+		uint8_t safe[4096 + 68];
+		size_t k = vt_guard_filter(&w->guard, p + off, n - off < 4096 ? n - off : 4096, safe);
+
+		vterm_input_write(w->vt, (const char *)safe, k);
+	}
 	for (struct px_watcher *x = w->watchers; x != NULL; x = x->next) {
 		(void)wring_put(&x->ring, p, n);
 		x->wake(x->ud);

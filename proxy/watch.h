@@ -4,7 +4,8 @@
  *
  * A watch belongs to one supervised session (a rule names escorts): a
  * screen model of what the technician's terminal shows (libvterm's
- * VTermScreen, sized by the technician's pty and window changes), and the
+ * VTermScreen, sized by the technician's pty and window changes, fed
+ * through vt_guard.h, which keeps out what could hang libvterm), and the
  * list of its watchers, each with a bounded output ring (wring.h).  The
  * technician's output goes into the model and into every watcher's ring,
  * and the watcher is woken; nothing waits for a watcher: a ring that

@@ -3,8 +3,9 @@ the real proxy, recorder and target sshd: bob joins alice's strict session
 and first sees what her screen showed before he joined, then what she
 types, live, with a status line naming her, the target and a command
 waiting for approval; his typing never reaches her session; `a` approves
-her pending command (it runs: its file appears on the target); `q` leaves;
-the recording holds the join and leave ESCORT events with bob's name.
+her pending command (it runs: its file appears on the target); `p` pauses
+and resumes her; `q` leaves; a view ends with the session it shows; the
+recording holds the join and leave ESCORT events with bob's name.
 Without a terminal, join says it needs one.  A watcher whose ssh client is
 stopped (SIGSTOP) does not hold the session: alice gets every byte of
 about 20 MB of output, then the stopped client is killed by pid."""
@@ -129,6 +130,12 @@ def test_join_sees_screen_then_live_and_acts():
             b.send(b"a")
             wait_for(lambda: os.path.exists(marker), 10, what="the approved command to run")
             b.expect(b"approved in session")
+            # p pauses and resumes her session, as the commands do
+            b.send(b"p")
+            t.expect(b"escort: session paused by bob")
+            b.expect(b"PAUSED by bob")
+            b.send(b"p")
+            t.expect(b"escort: session resumed by bob")
             # q leaves: bob's ssh ends with status 0, alice is told
             b.send(b"q")
             b.expect(b"you left the session")
@@ -136,15 +143,22 @@ def test_join_sees_screen_then_live_and_acts():
             t.expect(b"escort: bob left")
             wait_for(lambda: [x["joined"] for x in listed(w, sid)] == [0], 10,
                      what="the joined count to drop")
-            t.expect(b"@web01:")
+            # joined again, the view ends with her session
+            b = join(w, sid)
+            b.expect(b"alice on web01")
+            t.expect(b"escort: bob joined")
             t.send(b"\x04")
             assert t.wait() == 0
+            b.expect(b"the session ended")
+            assert b.wait() == 0
             ev = escort_events(w, sid)
             acts = [(e.get("escort_action"), e.get("escort")) for e in ev]
             assert ("join", "bob") in acts and ("leave", "bob") in acts, ev
-            assert ("approve", "bob") in acts, ev
+            assert ("approve", "bob") in acts and ("pause", "bob") in acts, ev
             assert acts.index(("join", "bob")) < acts.index(("approve", "bob")) < \
+                acts.index(("pause", "bob")) < acts.index(("resume", "bob")) < \
                 acts.index(("leave", "bob")), acts
+            assert acts.count(("join", "bob")) == 2, acts
             # nothing bob typed is in the recording's commands
             r = replay(w, "commands", sid, "--json")
             assert r.returncode == 0 and b"zz-" not in r.stdout, r.stdout

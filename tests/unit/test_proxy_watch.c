@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <vterm.h>
 
+#include "proxy/vt_guard.h"
 #include "proxy/vt_render.h"
 #include "proxy/watch.h"
 #include "proxy/wring.h"
@@ -243,6 +245,67 @@ test_watch_join_late_and_stall(void **state)
 	px_watches_free(&t);
 }
 
+/* Filters s through a guard, n bytes per call; the result as a string. */
+static char *
+guarded(const char *s, size_t step)
+{
+	static uint8_t out[4096];
+	static char all[4096];
+	struct vt_guard g;
+	size_t len = strlen(s), k = 0;
+
+	vt_guard_init(&g);
+	for (size_t off = 0; off < len; off += step) {
+		size_t n = vt_guard_filter(&g, (const uint8_t *)s + off, len - off < step ? len - off : step, out);
+		memcpy(all + k, out, n);
+		k += n;
+	}
+	all[k] = '\0';
+	return all;
+}
+
+/* REP and zero-width characters never pass, whole or split; the rest does. */
+static void
+test_guard(void **state)
+{
+	(void)state;
+	for (size_t step = 1; step <= 8; step++) {
+		assert_string_equal(guarded("a\x1b[5bz", step), "az");
+		assert_string_equal(guarded("\x1b[31mred\x1b[0m", step), "\x1b[31mred\x1b[0m");
+		assert_string_equal(guarded("\xe2\x80\x8bx", step), "x");		/* U+200B */
+		assert_string_equal(guarded("e\xcc\x81!", step), "e!");		/* combining acute */
+		assert_string_equal(guarded("caf\xc3\xa9 \xe4\xb8\xad", step), "caf\xc3\xa9 \xe4\xb8\xad");
+		assert_string_equal(guarded("\xc2\x9b" "5bq", step), "q");	/* the C1 CSI */
+		assert_string_equal(guarded("\xcc\x07\x81y", step), "\x07y");	/* C0 inside a character */
+		assert_string_equal(guarded("\x1b[1\x1b[2Jk", step), "\x1b[1\x1b[2Jk");
+		assert_string_equal(guarded("\x1b" "c\x1b(B", step), "\x1b" "c\x1b(B");
+	}
+}
+
+/* Target output that would hold libvterm for good (a zero-width glyph,
+ * then REP) goes through a watch and returns. */
+static void
+test_watch_no_rep_loop(void **state)
+{
+	static const char *const evil[] = {
+		"\xe2\x80\x8b\x1b[5b", "\xcc\x81\x1b[5b", "\x1b[H\xcc\x81\x1b[9999b",
+		"\x1b[H\xcc\x81\xc2\x9b" "5b", "\x1b" "c\xe2\x80\x8b\x1b[5b",
+		"\x1b[H\xcc\x07\x81\x1b[5b",
+	};
+	struct px_watches t;
+	struct px_watch *w;
+
+	(void)state;
+	px_watches_init(&t);
+	w = px_watch_open(&t, "s1", 24, 80);
+	alarm(20);	/* a loop would never return: the alarm ends the test */
+	for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++)
+		px_watch_feed(w, (const uint8_t *)evil[i], strlen(evil[i]));
+	alarm(0);
+	px_watch_close(&t, w);
+	px_watches_free(&t);
+}
+
 /* A feeder thread and a reader thread on one watch, then the session ends
  * while the reader holds it. */
 struct reader_arg {
@@ -311,6 +374,8 @@ main(void)
 		cmocka_unit_test(test_render_round_trip),
 		cmocka_unit_test(test_watch_join_late_and_stall),
 		cmocka_unit_test(test_watch_threads),
+		cmocka_unit_test(test_guard),
+		cmocka_unit_test(test_watch_no_rep_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -223,6 +223,8 @@ px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_
 		rc = PX_EINVAL;
 	} else if (transitions[a->verb].decides) {
 		e->s.pending[0] = '\0';
+		snprintf(e->s.decided, sizeof(e->s.decided), "%s by %s",
+		    a->verb == PX_REG_APPROVE ? "approved" : "denied", a->escort);
 		note_escort(&e->s, a->escort);
 		e->owner.post(e->owner.ud, a);
 	} else if (transitions[a->verb].joins != 0) {
@@ -277,6 +279,7 @@ px_reg_set_pending(struct px_registry *r, const char *id, const char *cmd)
 		rc = PX_EINVAL;
 	} else if (pp != NULL) {
 		snprintf((*pp)->s.pending, sizeof((*pp)->s.pending), "%s", cmd);
+		(*pp)->s.decided[0] = '\0';
 		rc = PX_OK;
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -292,6 +295,7 @@ px_reg_take_pending(struct px_registry *r, const char *id)
 	pthread_mutex_lock(&r->mu);
 	if ((pp = find(r, id)) != NULL && (*pp)->s.pending[0] != '\0') {
 		(*pp)->s.pending[0] = '\0';
+		(*pp)->s.decided[0] = '\0';
 		was = 1;
 	}
 	pthread_mutex_unlock(&r->mu);

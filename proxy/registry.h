@@ -59,6 +59,9 @@ struct px_reg_session {
 	int nescorts;                   /* escorts that acted on it, in order */
 	char escorts[PX_REG_ESCORTS_MAX][PX_REG_NAME_MAX];
 	char pending[PX_REG_PENDING_MAX]; /* waiting for approval; "" when none */
+	char decided[PX_REG_NAME_MAX + 16]; /* who decided the last pending command
+	                                 * ("approved by bob", "denied by bob");
+	                                 * "" when none, or it was withdrawn */
 	int joined;                     /* escorts joined (watching) now */
 	int moderated;                  /* a rule's `escort`: WAITING while no
 	                                 * escort is joined and not PAUSED */
@@ -136,7 +139,8 @@ int px_reg_get(struct px_registry *r, const char *id, struct px_reg_session *out
  * session, resuming a running one, approving or denying when no command
  * is pending, anything on one that is ending), with the session's copy in
  * *now when now is not NULL.  So the first approve or deny of a pending
- * command wins; a second one finds nothing pending. */
+ * command wins (noted in decided); a second one finds nothing pending
+ * and, in *now, who decided. */
 int px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now);
 
 /* The owner's side of a policy reload: whether the session is moderated
@@ -147,9 +151,9 @@ int px_reg_set_moderated(struct px_registry *r, const char *id, int moderated);
 
 /* The owner's side of approvals.  px_reg_set_pending shows cmd (copied,
  * cut to fit) as the session's pending command: PX_OK, PX_EINVAL when one
- * is pending already, PX_EPOLICY when there is no such session.
- * px_reg_take_pending
- * withdraws it (a timeout, the technician's Ctrl-C) and returns 1 when it
+ * is pending already, PX_EPOLICY when there is no such session; it clears
+ * the last decision (decided).  px_reg_take_pending
+ * withdraws it (a timeout, the technician's Ctrl-C; decided cleared) and returns 1 when it
  * was still pending, 0 when an escort's approve or deny took it first (that
  * action is then on its way to the owner) or there is no such session. */
 int px_reg_set_pending(struct px_registry *r, const char *id, const char *cmd);

@@ -167,14 +167,19 @@ test_pending(void **state)
 	assert_string_equal(now.pending, "");
 	assert_int_equal(o.n, 1);
 	assert_int_equal(o.last.verb, PX_REG_APPROVE);
+	assert_string_equal(now.decided, "approved by bob");
 	action(&a, PX_REG_DENY, "s1", "dave");
-	assert_int_equal(px_reg_post(&r, &a, NULL), PX_EINVAL);	/* the first decision won */
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_EINVAL);	/* the first decision won */
+	assert_string_equal(now.decided, "approved by bob");	/* and dave learns whose */
 	assert_int_equal(o.n, 1);
 	assert_int_equal(px_reg_take_pending(&r, "s1"), 0);	/* an escort took it */
 	/* the owner withdraws it first: an escort then finds nothing */
 	assert_int_equal(px_reg_set_pending(&r, "s1", "reboot now"), PX_OK);
+	assert_int_equal(px_reg_get(&r, "s1", &now), PX_OK);
+	assert_string_equal(now.decided, "");	/* a new command: no decision yet */
 	assert_int_equal(px_reg_take_pending(&r, "s1"), 1);
-	assert_int_equal(px_reg_post(&r, &a, NULL), PX_EINVAL);
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_EINVAL);
+	assert_string_equal(now.decided, "");
 	assert_int_equal(px_reg_take_pending(&r, "nope"), 0);
 	assert_string_equal(px_reg_verb_name(PX_REG_DENY), "deny");
 	px_reg_free(&r);

@@ -354,3 +354,45 @@ def test_exec_waits_for_join_then_for_approval():
             if j is not None:
                 stop(j)
             assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_join_to_a_target_that_is_down():
+    """The first join starts the connection; a target that does not answer
+    ends the session as for any session (the technician is told, the END
+    is target-lost) and it leaves the list."""
+    with Env() as env:
+        id_key, _ = env.keygen("proxy_to_target")
+        _, web02_host = env.keygen("web02_host")
+        web02 = 'target web02 {\n    address 127.0.0.1:1\n    login nobody\n' \
+                '    identity %s\n    hostkey "%s"\n}\n' % (id_key, " ".join(web02_host.split()[:2]))
+        keys = {}
+        for u in ("bob", "carol"):
+            k, pub = env.keygen(u)
+            keys[u] = (k, " ".join(pub.split()[:2]))
+        rules = RULES.replace("where target:web01", "where target:web*") % {
+            "bob": keys["bob"][1], "carol": keys["carol"][1]}
+        w = ProxyWorld(env, rules=rules, extra_targets=web02)
+        w.keys = {"bob": keys["bob"][0], "carol": keys["carol"][0], "alice": w.alice_key}
+        p = subprocess.Popen(w.ssh_argv("alice", "web02", "true"), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        j = None
+        try:
+            rows = wait_for(lambda: [r for r in (json.loads(l) for l in as_user(w, "bob", "sessions --json")[1]
+                                                 .splitlines() if l.strip()) if r["target"] == "web02"],
+                            10, what="bob to see alice's waiting exec")
+            sid = rows[0]["id"]
+            j = join(w, sid)
+            out, err = p.communicate(timeout=30)
+            assert p.returncode != 0, err
+            assert b"escort: bob joined; connecting to web02" in err, err
+            assert b"escort: cannot connect to target web02" in err, err
+            wait_for(lambda: not listed(w, sid), 10, what="the session to leave the list")
+            ends = [fields(e) for e in events(w, sid) if e["type"] == "end"]
+            assert ends[-1]["end_kind"] == "target-lost", ends
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            if j is not None:
+                stop(j)
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

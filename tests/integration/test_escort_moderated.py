@@ -14,7 +14,7 @@ approval of an `approve` command, and alice sees who approved.  A policy
 reload that drops the `escort` line ends
 the wait (the shell connects); one that adds it back pauses her at once,
 nobody being joined."""
-import json, os, re, subprocess, time
+import base64, json, os, re, signal, subprocess
 from harness.core import Env, wait_for
 from harness.term import Term
 from harness.proxy import ProxyWorld, replay
@@ -127,14 +127,14 @@ def test_waits_for_an_escort_then_times_out():
             assert "waiting for an escort to join: group:escorts (EscortWaitTimeout 3 s)" in markers, markers
             # her typing was dropped, not kept for later; that it was, is recorded
             assert any("typed while the session was paused were dropped" in m for m in markers), markers
-            typed_in = b"".join(__import__("base64").b64decode(e["data_base64"]) for e in ev
+            typed_in = b"".join(base64.b64decode(e["data_base64"]) for e in ev
                                 if e["type"] == "input")
             assert b"typed-while-waiting" not in typed_in
             ends = [fields(e) for e in ev if e["type"] == "end"]
             assert ends[-1]["end_kind"] == "policy", ends
             assert ends[-1]["reason"] == "no escort joined within 3 s (EscortWaitTimeout)", ends
             # what she was told is in the recording too
-            said = b"".join(__import__("base64").b64decode(e["data_base64"]) for e in ev
+            said = b"".join(base64.b64decode(e["data_base64"]) for e in ev
                             if e["type"] == "stderr")
             assert b"waiting for an escort to join: group:escorts" in said, said
             assert not listed(w, sid)
@@ -192,7 +192,7 @@ def reload_policy(w, old, new):
     with open(w.policy_path, "w") as f:
         f.write(text.replace(old, new))
     n = len(w.proxy.log())
-    w.proxy.send(__import__("signal").SIGHUP)
+    w.proxy.send(signal.SIGHUP)
     wait_for(lambda: "reloaded; policy" in w.proxy.log()[n:], 15, 0.1, what="reload")
 
 

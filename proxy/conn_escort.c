@@ -7,6 +7,9 @@
  * can only act on a session that can still take the action.  Joins and
  * leaves also drive a moderated session's wait and absence pause
  * (conn_moderate.c).
+ * A session that some rule lets escorts supervise also has a watch for as
+ * long (watch.h): the screen model and watchers of escorts who joined,
+ * fed by chan.c with what the technician's terminal gets.
  *
  * Actions arrive on the session's own loop (worker.c drains its queue) and
  * are applied here, record first: the ESCORT event (ESC_ACTION, ESCORT and,

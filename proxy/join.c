@@ -39,6 +39,7 @@ struct px_join {
 	size_t out_len, out_off;
 	int st, utf;                    /* stream state (ST_*), UTF-8 bytes to come */
 	int status_due;
+	unsigned long redraws;          /* the first is the join's */
 	char note[200];                 /* the last key's answer */
 	time_t note_until;
 	int left;                       /* LEAVE posted */
@@ -241,6 +242,10 @@ px_join_step(struct px_chan *ch)
 			j->out_len = rlen + (size_t)n;
 			j->out_off = 0;
 			j->st = ST_GROUND, j->utf = 0;	/* a redraw starts afresh */
+			if (++j->redraws > 1)
+				px_log(j->redraws == 2 ? PX_LOG_INFO : PX_LOG_DEBUG, px_conn_id(ch->c),
+				    "escort %s fell behind session %s (or resized): redrawn from its screen "
+				    "model (%lu times)", px_conn_user(ch->c), j->id, j->redraws - 1);
 			j->status_due = 1;
 			continue;
 		}

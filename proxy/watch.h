@@ -5,7 +5,10 @@
  * A watch belongs to one supervised session (a rule names escorts): a
  * screen model of what the technician's terminal shows (libvterm's
  * VTermScreen, sized by the technician's pty and window changes, fed
- * through vt_guard.h, which keeps out what could hang libvterm), and the
+ * through vt_guard.h, which keeps out what could hang libvterm; bulk
+ * output is held back, at most 64 KiB, and the lines of it that scroll off
+ * the screen before anyone reads the model are skipped, so a screen model
+ * costs a scan of the output, not an emulation of every line), and the
  * list of its watchers, each with a bounded output ring (wring.h).  The
  * technician's output goes into the model and into every watcher's ring,
  * and the watcher is woken; nothing waits for a watcher: a ring that

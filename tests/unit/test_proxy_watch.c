@@ -306,6 +306,83 @@ test_watch_no_rep_loop(void **state)
 	px_watches_free(&t);
 }
 
+/* Feeds text to a watch (chunks of 1000 bytes, as the relay would) and to
+ * a plain libvterm; returns the watch's redraw shown on a fresh terminal. */
+static void
+both_feed(struct px_watch *w, VTerm *direct, const char *text)
+{
+	size_t len = strlen(text);
+
+	for (size_t off = 0; off < len; off += 1000)
+		px_watch_feed(w, (const uint8_t *)text + off, len - off < 1000 ? len - off : 1000);
+	vterm_input_write(direct, text, len);
+}
+
+static char *
+lines(int from, int to)
+{
+	static char buf[1 << 20];
+	size_t k = 0;
+
+	for (int i = from; i < to; i++)
+		k += (size_t)snprintf(buf + k, sizeof(buf) - k, "line %d\r\n", i);
+	return buf;
+}
+
+/* Bulk output is held back and its scrolled-off lines skipped: what the
+ * redraw shows is still what a terminal fed everything shows, around
+ * cursor movements, a scroll region and the alternate screen. */
+static void
+test_watch_lazy_model(void **state)
+{
+	struct px_watches t;
+	struct px_watch *w;
+	struct px_watcher x;
+	VTerm *direct = vterm_new(10, 40), *copy;
+	VTermScreenCell a, b;
+	int redrawn, ended, wakes = 0;
+	char *got;
+
+	(void)state;
+	vterm_set_utf8(direct, 1);
+	vterm_screen_enable_altscreen(vterm_obtain_screen(direct), 1);
+	vterm_screen_reset(vterm_obtain_screen(direct), 1);
+	px_watches_init(&t);
+	w = px_watch_open(&t, "s1", 10, 40);
+	both_feed(w, direct, lines(0, 20000));
+	both_feed(w, direct, "\x1b[2;5Hmid\x1b[10;1H");
+	both_feed(w, direct, lines(20000, 20003));
+	both_feed(w, direct, "\x1b[3;6r\x1b[6;1H");
+	both_feed(w, direct, lines(30000, 36000));
+	both_feed(w, direct, "\x1b[r\x1b[10;1H\x1b[?1049h\x1b[H\x1b[2JALT\r\n");
+	both_feed(w, direct, lines(40000, 46000));
+	both_feed(w, direct, "\x1b[?1049l");
+	both_feed(w, direct, lines(50000, 50004));
+	memset(&x, 0, sizeof(x));
+	x.wake = count_wake;
+	x.ud = &wakes;
+	assert_int_equal(px_watch_attach(w, &x), 0);
+	got = drain(w, &x, &redrawn, &ended);
+	assert_int_equal(redrawn, 1);
+	copy = vterm_new(10, 40);
+	vterm_set_utf8(copy, 1);
+	vterm_screen_reset(vterm_obtain_screen(copy), 1);
+	vterm_input_write(copy, got, strlen(got));
+	for (int r = 0; r < 10; r++)
+		for (int c = 0; c < 40; c++) {
+			cell_at(direct, r, c, &a);
+			cell_at(copy, r, c, &b);
+			assert_int_equal(a.chars[0] ? a.chars[0] : ' ', b.chars[0] ? b.chars[0] : ' ');
+		}
+	assert_non_null(strstr(got, "line 50003"));
+	free(got);
+	vterm_free(copy);
+	vterm_free(direct);
+	px_watch_detach(w, &x);
+	px_watch_close(&t, w);
+	px_watches_free(&t);
+}
+
 /* A feeder thread and a reader thread on one watch, then the session ends
  * while the reader holds it. */
 struct reader_arg {
@@ -375,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_watch_join_late_and_stall),
 		cmocka_unit_test(test_watch_threads),
 		cmocka_unit_test(test_guard),
+		cmocka_unit_test(test_watch_lazy_model),
 		cmocka_unit_test(test_watch_no_rep_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

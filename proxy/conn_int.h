@@ -76,6 +76,7 @@ struct px_conn {
 	uv_timer_t escort_timer;        /* moderated: EscortWaitTimeout while
 	                                 * WAIT_ESCORT, EscortLeaveTimeout while
 	                                 * no escort is present */
+	int escort_secs;                /* the duration escort_timer was started with */
 	uint64_t paused_dropped;        /* bytes of typing dropped during this pause */
 	struct px_watch *watch;         /* supervised: what joined escorts see (watch.h) */
 };

@@ -82,8 +82,9 @@ wait_expired(uv_timer_t *t)
 	struct px_conn *c = t->data;
 	char why[160], msg[200];
 
-	snprintf(why, sizeof(why), "no escort joined within %d s (EscortWaitTimeout)", wait_secs(c));
-	snprintf(msg, sizeof(msg), "\r\nescort: no escort joined within %d s; session ended\r\n", wait_secs(c));
+	snprintf(why, sizeof(why), "no escort joined within %d s (EscortWaitTimeout)", c->escort_secs);
+	snprintf(msg, sizeof(msg), "\r\nescort: no escort joined within %d s; session ended\r\n",
+	    c->escort_secs);
 	px_log(PX_LOG_INFO, c->id, "%s", why);
 	(void)px__conn_report_dropped(c); /* a failure ends the session as well */
 	px_conn_end_as(c, EV_END_POLICY, why, msg);
@@ -95,9 +96,9 @@ leave_expired(uv_timer_t *t)
 	struct px_conn *c = t->data;
 	char why[160], msg[200];
 
-	snprintf(why, sizeof(why), "no escort was present for %d s (EscortLeaveTimeout)", leave_secs(c));
+	snprintf(why, sizeof(why), "no escort was present for %d s (EscortLeaveTimeout)", c->escort_secs);
 	snprintf(msg, sizeof(msg), "\r\nescort: no escort was present for %d s; session ended\r\n",
-	    leave_secs(c));
+	    c->escort_secs);
 	px_log(PX_LOG_INFO, c->id, "%s", why);
 	(void)px__conn_report_dropped(c); /* a failure ends the session as well */
 	px_conn_end_as(c, EV_END_POLICY, why, msg);
@@ -115,7 +116,8 @@ wait_begin(struct px_conn *c)
 	if (px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0) != PX_OK)
 		return; /* the session ends */
 	c->paused |= PX_PAUSE_ABSENT;	/* typing before an escort is present is dropped */
-	uv_timer_start(&c->escort_timer, wait_expired, (uint64_t)wait_secs(c) * 1000, 0);
+	c->escort_secs = wait_secs(c);
+	uv_timer_start(&c->escort_timer, wait_expired, (uint64_t)c->escort_secs * 1000, 0);
 }
 
 /* In RELAY: pauses the technician when no escort is present, lets them go
@@ -137,7 +139,8 @@ presence(struct px_conn *c, const char *escort)
 		snprintf(text, sizeof(text), "escort: no escort is present; your input is ignored until one "
 		    "joins (the session ends in %d s)", leave_secs(c));
 		px__conn_notify(c, text, NULL);
-		uv_timer_start(&c->escort_timer, leave_expired, (uint64_t)leave_secs(c) * 1000, 0);
+		c->escort_secs = leave_secs(c);
+		uv_timer_start(&c->escort_timer, leave_expired, (uint64_t)c->escort_secs * 1000, 0);
 	} else if (c->joined > 0 && (c->paused & PX_PAUSE_ABSENT)) {
 		c->paused &= ~PX_PAUSE_ABSENT;
 		uv_timer_stop(&c->escort_timer);
@@ -251,6 +254,6 @@ px__conn_wait_notice(struct px_conn *c, struct px_chan *ch)
 		return;
 	snprintf(line, sizeof(line), "escort: waiting for an escort to join: %s; the session connects "
 	    "to %s when one does, and ends if none has within %d s", who(c, names, sizeof(names)),
-	    c->target, wait_secs(c));
+	    c->target, c->escort_secs);
 	px_chan_notice(ch, line);
 }

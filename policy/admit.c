@@ -266,6 +266,66 @@ pol_session_supervised(const struct pol_session *s)
 	return false;
 }
 
+/* Appends spec sp as written in the policy ("user:bob", "attr:k=v", "*"). */
+static void
+put_spec(const struct spec *sp, char *out, size_t outsz, size_t *off)
+{
+	static const char *const prefix[] = {
+		[SPEC_ANY] = "*", [SPEC_USER] = "user:", [SPEC_GROUP] = "group:",
+		[SPEC_ATTR_EQ] = "attr:", [SPEC_ATTR_NE] = "attr:", [SPEC_TARGET] = "target:",
+		[SPEC_LABEL_EQ] = "label:", [SPEC_LABEL_NE] = "label:",
+	};
+	const char *op = sp->kind == SPEC_ATTR_EQ || sp->kind == SPEC_LABEL_EQ ? "=" :
+	    sp->kind == SPEC_ATTR_NE || sp->kind == SPEC_LABEL_NE ? "!=" : "";
+	int n;
+
+	if (*off >= outsz)
+		return;
+	n = snprintf(out + *off, outsz - *off, "%s%s%s%s", prefix[sp->kind],
+	    sp->kind == SPEC_ANY || sp->a == NULL ? "" : sp->a, op, *op && sp->b != NULL ? sp->b : "");
+	*off = n < 0 ? outsz : *off + (size_t)n;
+}
+
+static void
+put_text(const char *t, char *out, size_t outsz, size_t *off)
+{
+	int n;
+
+	if (*off >= outsz)
+		return;
+	n = snprintf(out + *off, outsz - *off, "%s", t);
+	*off = n < 0 ? outsz : *off + (size_t)n;
+}
+
+char *
+pol_session_escort_text(const struct pol_session *s, char *out, size_t outsz)
+{
+	size_t off = 0, nr = 0;
+
+	if (outsz == 0)
+		return out;
+	out[0] = '\0';
+	for (size_t i = 0; s != NULL && i < s->nrules; i++) {
+		const struct pol_rule *r = s->rules[i];
+		size_t k = 0;
+		if (r->nescort == 0)
+			continue;
+		if (nr++ > 0)
+			put_text("; and ", out, outsz, &off);
+		for (size_t j = 0; j < r->nescort; j++, k++) {
+			if (k > 0)
+				put_text(" or ", out, outsz, &off);
+			put_spec(&r->escort[j], out, outsz, &off);
+		}
+		for (size_t j = 0; j < r->nsupervise; j++, k++) {
+			if (k > 0)
+				put_text(" or ", out, outsz, &off);
+			put_spec(&r->supervise[j], out, outsz, &off);
+		}
+	}
+	return out;
+}
+
 bool
 policy_may_escort(const struct policy *p, const char *escort_user, const char *user,
     const char *target, time_t now)

@@ -428,6 +428,40 @@ lint_unrestricted(const struct pol_rule *r, struct pol_diags *d)
 	return 1;
 }
 
+/* A rule with `escort` whose sessions no user it names could ever join:
+ * nobody escorts their own session, so every user its who admits must find
+ * another user among its escort and supervised-by specs. */
+static long
+lint_escort_nobody(const struct policy *p, const struct pol_rule *r, struct pol_diags *d)
+{
+	const struct pol_user *e1 = NULL;
+	size_t ne = 0;
+
+	if (r->forbid || r->nescort == 0)
+		return 0;
+	/* two escorts or more: each admitted user has another one */
+	for (size_t k = 0; k < p->nusers && ne < 2; k++) {
+		const struct pol_user *e = &p->users[k]->pub;
+		if (pol__specs_match_user(r->escort, r->nescort, e) ||
+		    pol__specs_match_user(r->supervise, r->nsupervise, e)) {
+			e1 = ne == 0 ? e : e1;
+			ne++;
+		}
+	}
+	if (ne >= 2)
+		return 0;
+	for (size_t i = 0; i < p->nusers; i++) {
+		const struct pol_user *u = &p->users[i]->pub;
+		if ((ne == 0 || u == e1) && pol__specs_match_user(r->who, r->nwho, u)) {
+			pol_diags_add(d, POL_SEV_WARNING, r->file, r->escort_line, r->escort_col,
+			    "rule '%s': no user can escort %s's sessions (nobody escorts their own), so "
+			    "they would wait until EscortWaitTimeout ends them", r->name, u->name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 long
 policy_lint(const struct policy *p, struct pol_diags *d)
 {
@@ -446,7 +480,8 @@ policy_lint(const struct policy *p, struct pol_diags *d)
 		const char *what = r->forbid ? "forbid" : "rule";
 		n += lint_attrs(p, r, r->who, r->nwho, d) + lint_attrs(p, r, r->escort, r->nescort, d) +
 		    lint_attrs(p, r, r->supervise, r->nsupervise, d) +
-		    lint_labels(p, r, d) + lint_unrestricted(r, d) + lint_observe(r, d);
+		    lint_labels(p, r, d) + lint_unrestricted(r, d) + lint_observe(r, d) +
+		    lint_escort_nobody(p, r, d);
 		if (r->forbid) {
 			/* a forbid matching nobody is an error of the load (resolve.c) */
 		} else if (sc[i].first_u == (size_t)-1) {

@@ -341,8 +341,11 @@ cmd_admit(int argc, char **argv)
 		return 1;
 	}
 	printf("admitted\nrules: %s\n", s->rule_names);
-	printf("escort: %s\nshell: %s\nexec: %s\nsftp: %s\nforward: %s\n",
-	    s->escort_required ? "required" : "no", pol_shell_name(s->shell),
+	char who[512];
+	printf("escort: %s\n", s->escort_required ? "required" : "no");
+	if (s->escort_required)
+		printf("escorts: %s\n", pol_session_escort_text(s, who, sizeof(who)));
+	printf("shell: %s\nexec: %s\nsftp: %s\nforward: %s\n", pol_shell_name(s->shell),
 	    s->exec ? "yes" : "no", pol_sftp_name(s->sftp), pol_forward_name(s->forward));
 	char env[512];
 	pol_session_env_text(s, env, sizeof(env));

@@ -253,6 +253,12 @@ bool pol_session_may_escort(const struct pol_session *s, const char *escort_user
  * `supervised-by`): escorts may supervise the session and approve its
  * commands. */
 bool pol_session_supervised(const struct pol_session *s);
+/* Who may end the wait of a moderated session (escort_required): for each
+ * admitting rule with an `escort` line, the specs of its `escort` and
+ * `supervised-by` lines as written ("user:bob or group:escorts"), rules
+ * joined by "; and ".  Written into out (always terminated, cut to fit);
+ * "" when the session is not moderated.  Returns out. */
+char *pol_session_escort_text(const struct pol_session *s, char *out, size_t outsz);
 /* Same from names, for callers holding no session. */
 bool policy_may_escort(const struct policy *p, const char *escort_user,
     const char *user, const char *target, time_t now);
@@ -423,10 +429,11 @@ long policy_lint(const struct policy *p, struct pol_diags *diags);
 
 /*
  * Errors for what this version of Escort cannot enforce, so that a policy
- * that relies on it is refused everywhere, not at session time: `escort`
- * (live escorts are not built).  Appends one error per line and
- * returns their number, or POL_E_NOMEM.  Each `approve` pattern gets a
- * warning: no escort can approve, so the proxy refuses what it matches.
+ * that relies on it is refused everywhere, not at session time.  Nothing
+ * is refused today (`escort` is enforced: moderated sessions wait for an
+ * escort), so it returns 0, or POL_E_NOMEM.  Each `approve` pattern gets a
+ * warning: escorts approve only in supervised sessions (strict shells and
+ * exec requests); elsewhere the proxy refuses what it matches.
  */
 long policy_check_enforceable(const struct policy *p, struct pol_diags *diags);
 

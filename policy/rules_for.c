@@ -22,7 +22,13 @@ put_settings(const struct pol_session *s, FILE *out)
 		    s->max_session / 60 % 60, s->max_session % 60);
 	else
 		fprintf(out, "max-session: none\n");
-	fprintf(out, "escort: %s\n", s->escort_required ? "required" : "no");
+	if (s->escort_required) {
+		char who[512];
+		fprintf(out, "escort: required (the session waits until one of %s joins, and pauses "
+		    "while none is present)\n", pol_session_escort_text(s, who, sizeof(who)));
+	} else {
+		fprintf(out, "escort: no\n");
+	}
 	fprintf(out, "passwords: %s\n", s->record_passwords ? "record" : "mask");
 	fprintf(out, "observe-deny: %s\n", s->observe_end_on_deny ? "end" : "warn");
 	for (size_t i = 0; i < s->nrules; i++)

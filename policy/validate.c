@@ -2,58 +2,29 @@
  * validate.c: the checks every consumer of a policy applies after loading
  * it, so that `escort-policy check`, `escort-proxy -t` and a proxy reload
  * give the same verdict with the same messages: what this version cannot
- * enforce, the `expect` lines, and (optionally) the lint warnings.
+ * enforce (today nothing is refused; approve patterns get a warning), the
+ * `expect` lines, and (optionally) the lint warnings.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "policy/pol_int.h"
 
-/* One feature this version cannot enforce: whether rule r uses it, where,
- * and what to say. */
-struct unenforceable {
-	bool (*uses)(const struct pol_rule *r, int *line, int *col);
-	const char *msg;
-};
-
-static bool
-uses_escort(const struct pol_rule *r, int *line, int *col)
-{
-	*line = r->escort_line ? r->escort_line : r->line;
-	*col = r->escort_line ? r->escort_col : r->col;
-	return !r->forbid && r->nescort > 0;
-}
-
-static const struct unenforceable unenforceable[] = {
-	{ uses_escort, "escort cannot be enforced by this version of Escort (live escorts are not "
-	    "built); sessions that require one would be refused" },
-};
-
 long
 policy_check_enforceable(const struct policy *p, struct pol_diags *d)
 {
-	long n = 0;
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct pol_rule *r = p->rules[i];
-		for (size_t k = 0; k < sizeof(unenforceable) / sizeof(unenforceable[0]); k++) {
-			int line, col;
-			if (!unenforceable[k].uses(r, &line, &col))
-				continue;
-			if (pol_diags_add(d, POL_SEV_ERROR, r->file, line, col, "rule '%s': %s", r->name,
-			    unenforceable[k].msg) != 0)
-				return POL_E_NOMEM;
-			n++;
-		}
 		for (size_t k = 0; k < r->npats; k++)
 			if (r->pats[k].verdict == POL_APPROVE &&
 			    pol_diags_add(d, POL_SEV_WARNING, r->file, r->pats[k].line, r->pats[k].col,
 			    "approve pattern \"%s\": escorts can approve only in sessions a supervised-by "
-			    "rule admits (strict shells and exec requests); elsewhere (observe shells, "
+			    "or escort rule admits (strict shells and exec requests); elsewhere (observe shells, "
 			    "sessions without escorts) the commands it matches are refused",
 			    r->pats[k].text) != 0)
 				return POL_E_NOMEM;
 	}
-	return n;
+	return 0;
 }
 
 long

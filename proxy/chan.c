@@ -288,8 +288,9 @@ t_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 	(void)s; (void)chan; (void)is_stderr;
 	if (ch->join != NULL)
 		n = px__join_input(ch, data, len); /* an escort's keys: never to a target */
-	else if (ch->st == CH_RELAY && px__conn_paused(ch->c) && (ch->pty || ch->kind == KIND_SHELL))
-		n = px__conn_drop_paused(ch->c, len); /* paused by an escort: dropped, not queued */
+	else if ((ch->st == CH_RELAY || ch->st == CH_WAIT) && px__conn_paused(ch->c) &&
+	    (ch->pty || ch->kind == KIND_SHELL))
+		n = px__conn_drop_paused(ch->c, len); /* paused, or waiting for an escort: dropped */
 	else if (!px_conn_pulling(ch->c) && ch->st == CH_RELAY)
 		n = forward(ch, 0, data, len, 0);
 	else if (ch->st == CH_LOCAL || ch->st == CH_CLOSING)
@@ -956,6 +957,12 @@ step_wait(struct px_chan *ch)
 	if (px_conn_current_state(c) == CONN_LOCAL) {
 		if ((m = main_req(ch)) != NULL)
 			px_conn_answer_local(c, ch, m);
+		return;
+	}
+	if (px_conn_current_state(c) == CONN_WAIT_ESCORT && !ch->wait_told && main_req(ch) != NULL) {
+		ch->wait_told = 1;	/* a moderated session: its request waits for an escort */
+		banner(ch);
+		px__conn_wait_notice(c, ch);
 		return;
 	}
 	/* a decision is made only while it can be recorded */

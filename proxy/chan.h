@@ -70,6 +70,7 @@ struct px_chan {
 	struct px_req *inflight;        /* request being replayed upstream */
 	int pty;
 	int banner_done;
+	int wait_told;                  /* told that the session waits for an escort */
 	char *local_msg;                /* CH_LOCAL: text for stderr (or stdout when local_stdout) */
 	int local_stdout;
 	int local_status;

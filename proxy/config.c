@@ -171,6 +171,21 @@ kw_login_grace(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
 	return ESC_OK;
 }
 
+/* EscortWaitTimeout, EscortLeaveTimeout: a duration of at least 1 second
+ * into the int at k->off (0 would end every moderated session at once). */
+static int
+kw_secs_min1(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	int *v = (int *)((char *)obj + k->off);
+
+	(void)ac;
+	if (parse_secs(p, k->name, av[0], v) < 0)
+		return ESC_ECONFIG;
+	if (*v == 0)
+		return cfg_error(p, "%s must be at least 1 second", k->name);
+	return ESC_OK;
+}
+
 /* ClientAliveCountMax, TargetAliveCountMax: 1..1000 into the int at k->off. */
 static int
 kw_count_max(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
@@ -304,6 +319,8 @@ static const struct cfg_keyword px_keywords[] = {
 	{ "LoginGraceTime", kw_login_grace, ONE, 0 },
 	{ "RecorderTimeout", kw_secs, ONE, AT(recorder_timeout) },
 	{ "ApprovalTimeout", kw_secs, ONE, AT(approval_timeout) },
+	{ "EscortWaitTimeout", kw_secs_min1, ONE, AT(escort_wait_timeout) },
+	{ "EscortLeaveTimeout", kw_secs_min1, ONE, AT(escort_leave_timeout) },
 	{ "ClientAliveInterval", kw_secs, ONE, AT(keepalive_interval) },
 	{ "ClientAliveCountMax", kw_count_max, ONE, AT(keepalive_count_max) },
 	{ "TargetAliveInterval", kw_secs, ONE, AT(target_alive_interval) },
@@ -339,6 +356,8 @@ px_config_defaults(struct px_config *c)
 	c->per_source_penalty = 30;
 	c->recorder_timeout = 30;
 	c->approval_timeout = 120;
+	c->escort_wait_timeout = 300;
+	c->escort_leave_timeout = 120;
 	c->spool_limit = 16u << 20;
 	c->file_content_limit = 1u << 20;
 	c->keepalive_interval = 0;
@@ -442,6 +461,8 @@ px_config_dump(const struct px_config *c, FILE *f)
 	    c->recorder_timeout, c->approval_timeout, c->spool_limit, c->file_content_limit, c->keepalive_interval,
 	    c->keepalive_count_max, c->target_alive_interval, c->target_alive_count_max,
 	    c->log_level == 0 ? "error" : c->log_level == 1 ? "warning" : c->log_level == 2 ? "info" : "debug");
+	fprintf(f, "escortwaittimeout %d\nescortleavetimeout %d\n", c->escort_wait_timeout,
+	    c->escort_leave_timeout);
 	for (int k = 0; k < PX_ALGO_N; k++) {
 		const char *l = c->algos[k] ? c->algos[k] : px_algo_default((enum px_algo_kind)k);
 		char kw[32];

@@ -42,6 +42,8 @@ struct px_config {
 	int per_source_penalty;             /* seconds a penalised source is refused */
 	int recorder_timeout;               /* seconds a session may wait for the recorder */
 	int approval_timeout;               /* seconds a command waits for an escort's approval */
+	int escort_wait_timeout;            /* seconds a moderated session waits for its first escort */
+	int escort_leave_timeout;           /* seconds a moderated session stays paused without escorts */
 	size_t spool_limit;                 /* bytes of unacknowledged recording per session */
 	size_t file_content_limit;          /* upload bytes kept per file in the recording */
 	int keepalive_interval;             /* ClientAliveInterval: seconds; 0 = off */

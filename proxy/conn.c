@@ -526,18 +526,6 @@ admit(struct px_conn *c)
 		    why.log_msg[0] ? why.log_msg : pol_strerror(rc));
 		return;
 	}
-	if (c->ps->escort_required) {
-		/* The session must wait for an escort, and this proxy has no live
-		 * escorts: refuse rather than start unsupervised. */
-		snprintf(c->refusal, sizeof(c->refusal), "escort: access to %s refused: sessions to it "
-		    "require an escort present, and live escorts are not available on this proxy\n",
-		    c->target);
-		c->refusal_status = 1;
-		px_conn_set_state(c, CONN_LOCAL, "escort required");
-		px_log(PX_LOG_INFO, c->id, "%s from %s to %s refused: escort required (rules %s)", c->user,
-		    c->peer, c->target, c->ps->rule_names ? c->ps->rule_names : "?");
-		return;
-	}
 	px_log(PX_LOG_INFO, c->id, "%s (key %s) from %s admitted to %s by %s", c->user, c->keyfp, c->peer,
 	    c->target, c->ps->rule_names ? c->ps->rule_names : "?");
 	buf_init(&meta, 1 << 20);
@@ -553,7 +541,8 @@ admit(struct px_conn *c)
 	}
 	buf_free(&meta);
 	px_conn_set_state(c, CONN_PREPARE, "admitted");
-	if (px_up_start(c, c->ps->target) != PX_OK && c->up.st != UP_FAILED) {
+	/* a moderated session starts its upstream when an escort joins */
+	if (!c->ps->escort_required && px_up_start(c, c->ps->target) != PX_OK && c->up.st != UP_FAILED) {
 		c->up.st = UP_FAILED;
 		snprintf(c->up.err, sizeof(c->up.err), "escort: cannot start the connection to %s\n", c->target);
 	}
@@ -674,6 +663,7 @@ px_conn_reload(struct px_conn *c)
 			c->pol = np;
 			c->pol_generation = gen;
 			px_log(PX_LOG_INFO, c->id, "policy reloaded for this session");
+			px__conn_moderate_policy(c);
 			return;
 		}
 		px_log(PX_LOG_INFO, c->id, "policy reload: session no longer admitted: %s", why.log_msg);
@@ -760,6 +750,8 @@ px_conn_step(struct px_conn *c)
 			end_why_from_msg(why, sizeof(why), c->up.err);
 			px_conn_set_end(c, EV_END_TARGET_LOST, why);
 			px_conn_set_state(c, CONN_LOCAL, "upstream failed");
+		} else if (c->rec_ready && c->up.st == UP_IDLE && c->ps->escort_required) {
+			px_conn_set_state(c, CONN_WAIT_ESCORT, "moderated: waiting for an escort");
 		} else if (c->rec_ready && c->up.st == UP_READY) {
 			px_conn_set_state(c, CONN_RELAY, "recorder and upstream ready");
 			px_sshpoll_steady(&c->tech_poll);
@@ -918,9 +910,11 @@ teardown(struct px_conn *c)
 	px_up_close(c, up_poll_closed);
 	uv_timer_stop(&c->timer);
 	uv_timer_stop(&c->rec_timer);
-	c->handles_open += 3;
+	uv_timer_stop(&c->escort_timer);
+	c->handles_open += 4;
 	uv_close((uv_handle_t *)&c->timer, handle_closed);
 	uv_close((uv_handle_t *)&c->rec_timer, handle_closed);
+	uv_close((uv_handle_t *)&c->escort_timer, handle_closed);
 	px_keepalive_close(&c->ka, handle_closed);
 	px_reclink_free(c->rec);
 	c->rec = NULL;
@@ -995,8 +989,9 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 	c->state = CONN_KEX;
 	uv_timer_init(&w->loop, &c->timer);
 	uv_timer_init(&w->loop, &c->rec_timer);
+	uv_timer_init(&w->loop, &c->escort_timer);
 	px_keepalive_init(&c->ka, &w->loop, c);
-	c->timer.data = c->rec_timer.data = c;
+	c->timer.data = c->rec_timer.data = c->escort_timer.data = c;
 	c->tech = ssh_new();
 	if (c->tech == NULL || px_sshpoll_init(&w->loop, &c->tech_poll, fd, tech_ready, c) != PX_OK) {
 		px_log(PX_LOG_WARN, c->id, "cannot set up SSH for %s: out of memory", peer);

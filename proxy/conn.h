@@ -108,9 +108,10 @@ int px_conn_env_decide(const struct px_conn *c, const char *name, const char *va
 
 /* ---- escorts (conn_escort.c; registry.h) ---------------------------------- */
 
-/* 1 while an escort has paused the session: the technician's input is
- * dropped on interactive channels (a shell, or a pty) and held on the
- * others, so a transfer's stream is not cut. */
+/* 1 while the session is paused, by an escort or (moderated sessions) by
+ * the absence of every escort: the technician's input is dropped on
+ * interactive channels (a shell, or a pty) and held on the others, so a
+ * transfer's stream is not cut. */
 int px__conn_paused(const struct px_conn *c);
 /* Counts len bytes of typing dropped while paused (reported when the
  * session resumes or ends); returns len. */
@@ -118,9 +119,14 @@ size_t px__conn_drop_paused(struct px_conn *c, size_t len);
 /* The proxy's registry of live sessions (registry.h). */
 struct px_registry;
 struct px_registry *px__conn_registry(struct px_conn *c);
-/* For the state setter: entering RELAY lists the session in the registry,
- * entering CLOSING or DEAD removes it. */
+/* For the state setter: entering RELAY (or, for a moderated session,
+ * WAIT_ESCORT, listed as waiting) lists the session in the registry,
+ * entering LOCAL, CLOSING or DEAD removes it. */
 void px__conn_escort_track(struct px_conn *c, enum px_conn_state to);
+/* For a channel whose shell or exec request arrived while the session
+ * waits for an escort (WAIT_ESCORT): tells the technician it waits, and
+ * for whom (stderr, recorded).  Nothing in any other state. */
+void px__conn_wait_notice(struct px_conn *c, struct px_chan *ch);
 /* The session's watch while it is supervised and relays (watch.h), else
  * NULL; the table of every watch of this proxy. */
 struct px_watch *px__conn_watch(struct px_conn *c);

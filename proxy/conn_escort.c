@@ -1,9 +1,12 @@
 /* conn_escort: a technician session's side of escorts.
  *
- * The session is in the proxy's registry (registry.h) while it relays: it
- * is added when the connection enters RELAY and removed when it starts
- * closing (px__conn_escort_track, called by the state setter), so an escort
- * can only act on a session that can still take the action.
+ * The session is in the proxy's registry (registry.h) while it relays or,
+ * moderated, waits for an escort: it is added when the connection enters
+ * RELAY or WAIT_ESCORT and removed when it starts closing or answers
+ * locally (px__conn_escort_track, called by the state setter), so an escort
+ * can only act on a session that can still take the action.  Joins and
+ * leaves also drive a moderated session's wait and absence pause
+ * (conn_moderate.c).
  * A session that some rule lets escorts supervise also has a watch for as
  * long (watch.h): the screen model and watchers of escorts who joined,
  * fed by chan.c with what the technician's terminal gets.
@@ -33,7 +36,7 @@
 int
 px__conn_paused(const struct px_conn *c)
 {
-	return c->paused;
+	return c->paused != 0;
 }
 
 struct px_registry *
@@ -52,7 +55,7 @@ px__conn_drop_paused(struct px_conn *c, size_t len)
 void
 px__conn_escort_track(struct px_conn *c, enum px_conn_state to)
 {
-	if (to == CONN_RELAY && !c->registered && c->ps != NULL) {
+	if ((to == CONN_RELAY || to == CONN_WAIT_ESCORT) && !c->registered && c->ps != NULL) {
 		struct px_registry *reg = &c->w->d->reg;
 		struct px_reg_session s;
 		struct px_reg_owner o = { px_worker_post, c->w };
@@ -62,7 +65,8 @@ px__conn_escort_track(struct px_conn *c, enum px_conn_state to)
 		snprintf(s.user, sizeof(s.user), "%s", c->user);
 		snprintf(s.target, sizeof(s.target), "%s", c->ps->target->name);
 		s.start = c->started;
-		s.state = PX_REG_RUNNING;
+		s.state = to == CONN_WAIT_ESCORT ? PX_REG_WAITING : PX_REG_RUNNING;
+		s.moderated = c->ps->escort_required;
 		if (px_reg_add(reg, &s, &o) == PX_OK)
 			c->registered = 1;
 		else
@@ -71,12 +75,13 @@ px__conn_escort_track(struct px_conn *c, enum px_conn_state to)
 		if (c->registered && pol_session_supervised(c->ps) &&
 		    (c->watch = px__watch_open(&c->w->d->watches, c->id, 24, 80)) == NULL)
 			px_log(PX_LOG_WARN, c->id, "escorts cannot join this session (out of memory)");
-	} else if ((to == CONN_CLOSING || to == CONN_DEAD) && c->registered) {
+	} else if ((to == CONN_CLOSING || to == CONN_DEAD || to == CONN_LOCAL) && c->registered) {
 		px__watch_close(&c->w->d->watches, c->watch);
 		c->watch = NULL;
 		px_reg_remove(&c->w->d->reg, c->id);
 		c->registered = 0;
 	}
+	px__conn_moderate_track(c, to);
 }
 
 struct px_watch *
@@ -99,14 +104,21 @@ interactive(const struct px_chan *ch)
 	return ch->pty || ch->kind == KIND_SHELL;
 }
 
-/* Tells the technician on every channel that relays (stderr): line_tty on
- * interactive channels, line_other (NULL: the same) on the others. */
+/* Tells the technician on every channel that relays, or waits for an
+ * escort and was told so (stderr): line_tty on interactive channels,
+ * line_other (NULL: the same) on the others. */
 static void
 notify(struct px_conn *c, const char *line_tty, const char *line_other)
 {
 	for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
-		if (ch->st == CH_RELAY)
+		if (ch->st == CH_RELAY || (ch->st == CH_WAIT && ch->wait_told))
 			px_chan_notice(ch, interactive(ch) || line_other == NULL ? line_tty : line_other);
+}
+
+void
+px__conn_notify(struct px_conn *c, const char *line_tty, const char *line_other)
+{
+	notify(c, line_tty, line_other);
 }
 
 static void
@@ -114,7 +126,7 @@ act_pause(struct px_conn *c, const struct px_reg_action *a)
 {
 	char tty[300], other[300];
 
-	c->paused = 1;
+	c->paused |= PX_PAUSE_ESCORT;
 	snprintf(tty, sizeof(tty), "escort: session paused by %s; your input is ignored", a->escort);
 	snprintf(other, sizeof(other), "escort: session paused by %s; your input is held until it resumes",
 	    a->escort);
@@ -139,12 +151,26 @@ report_dropped(struct px_conn *c)
 	return rc;
 }
 
+int
+px__conn_report_dropped(struct px_conn *c)
+{
+	return report_dropped(c);
+}
+
+/* An escort's resume ends their pause; in a moderated session without an
+ * escort present the absence pause goes on (conn_moderate.c). */
 static void
 act_resume(struct px_conn *c, const struct px_reg_action *a)
 {
 	char line[300];
 
-	c->paused = 0;
+	c->paused &= ~PX_PAUSE_ESCORT;
+	if (c->paused != 0) {
+		snprintf(line, sizeof(line), "escort: session resumed by %s; your input stays ignored "
+		    "until an escort joins", a->escort);
+		notify(c, line, NULL);
+		return;
+	}
 	if (report_dropped(c) != PX_OK)
 		return;
 	snprintf(line, sizeof(line), "escort: session resumed by %s; your input goes through again",
@@ -193,6 +219,7 @@ act_join(struct px_conn *c, const struct px_reg_action *a)
 
 	snprintf(line, sizeof(line), "escort: %s joined and watches your session", a->escort);
 	notify(c, line, NULL);
+	px__conn_moderate_joined(c, 1, a->escort);
 }
 
 static void
@@ -202,6 +229,7 @@ act_leave(struct px_conn *c, const struct px_reg_action *a)
 
 	snprintf(line, sizeof(line), "escort: %s left and no longer watches your session", a->escort);
 	notify(c, line, NULL);
+	px__conn_moderate_joined(c, -1, a->escort);
 }
 
 /* One row per verb (registry.h). */
@@ -222,7 +250,10 @@ px__conn_escort_apply(struct px_conn *c, const struct px_reg_action *a)
 
 	if ((unsigned)a->verb >= sizeof(actions) / sizeof(actions[0]))
 		return;
-	if (c->state != CONN_RELAY || c->end_requested) {
+	/* a moderated session takes actions while it waits for its first
+	 * escort and while its upstream starts after the join */
+	if ((c->state != CONN_RELAY && c->state != CONN_WAIT_ESCORT && c->state != CONN_PREPARE) ||
+	    !c->registered || c->end_requested) {
 		px_log(PX_LOG_INFO, c->id, "escort %s: %s dropped: the session is ending", a->escort, verb);
 		return;
 	}

@@ -6,6 +6,12 @@
 
 #include "proxy/conn.h"
 
+/* The causes of a pause (px_conn.paused), kept apart: an escort's `pause`
+ * ends with an escort's `resume`; the absence of every escort from a
+ * moderated session ends when one joins again. */
+#define PX_PAUSE_ESCORT 1u              /* an escort's pause */
+#define PX_PAUSE_ABSENT 2u              /* moderated, and no escort is present */
+
 struct px_conn {
 	struct px_worker *w;
 	struct px_conn *next, *prev;    /* the worker's lists: worker.c only */
@@ -63,9 +69,38 @@ struct px_conn {
 
 	/* escorts (conn_escort.c) */
 	int registered;                 /* listed in the daemon's registry */
-	int paused;                     /* an escort paused the technician's input */
+	unsigned paused;                /* why the technician's input is dropped:
+	                                 * PX_PAUSE_* bits, 0 when it is not */
+	int joined;                     /* escorts watching, as the joins and
+	                                 * leaves this session applied count them */
+	uv_timer_t escort_timer;        /* moderated: EscortWaitTimeout while
+	                                 * WAIT_ESCORT, EscortLeaveTimeout while
+	                                 * no escort is present */
+	int escort_secs;                /* the duration escort_timer was started with */
 	uint64_t paused_dropped;        /* bytes of typing dropped during this pause */
 	struct px_watch *watch;         /* supervised: what joined escorts see (watch.h) */
 };
+
+/* ---- escorts, for conn_escort.c and conn_moderate.c --------------------- */
+
+/* Tells the technician line_tty on every channel that relays, or waits for
+ * an escort, interactive or not; line_other (NULL: the same) on the
+ * non-interactive ones (stderr, recorded).  conn_escort.c. */
+void px__conn_notify(struct px_conn *c, const char *line_tty, const char *line_other);
+/* Records how many bytes of typing a pause dropped, when any (a MARKER),
+ * and clears the count.  PX_OK, or px_conn_record_fields' error (the
+ * session then ends).  conn_escort.c. */
+int px__conn_report_dropped(struct px_conn *c);
+/* For the state setter: a moderated session's wait and its absence pause
+ * follow the connection's state (conn_moderate.c). */
+void px__conn_moderate_track(struct px_conn *c, enum px_conn_state to);
+/* An escort's join (delta 1) or leave (-1), applied and recorded: counts
+ * it; in a moderated session the first join ends the wait (the upstream
+ * starts), and the count reaching 0 in RELAY pauses the technician, a join
+ * lets them go on (conn_moderate.c). */
+void px__conn_moderate_joined(struct px_conn *c, int delta, const char *escort);
+/* After a policy reload replaced c->ps: the wait or the absence pause
+ * follows whether the new policy requires an escort (conn_moderate.c). */
+void px__conn_moderate_policy(struct px_conn *c);
 
 #endif

@@ -13,7 +13,8 @@
 static const uint32_t conn_next[CONN_NSTATES] = {
 	[CONN_KEX]     = B(CONN_AUTH) | ENDING,
 	[CONN_AUTH]    = B(CONN_PREPARE) | B(CONN_LOCAL) | ENDING,
-	[CONN_PREPARE] = B(CONN_RELAY) | B(CONN_LOCAL) | ENDING,
+	[CONN_PREPARE] = B(CONN_WAIT_ESCORT) | B(CONN_RELAY) | B(CONN_LOCAL) | ENDING,
+	[CONN_WAIT_ESCORT] = B(CONN_PREPARE) | ENDING,
 	[CONN_LOCAL]   = ENDING,
 	[CONN_RELAY]   = ENDING,
 	[CONN_CLOSING] = B(CONN_DEAD),
@@ -32,7 +33,7 @@ const char *
 px_conn_state_name(enum px_conn_state s)
 {
 	static const char *const names[CONN_NSTATES] = {
-		"kex", "auth", "prepare", "local", "relay", "closing", "dead",
+		"kex", "auth", "prepare", "wait-escort", "local", "relay", "closing", "dead",
 	};
 	return (unsigned)s < CONN_NSTATES ? names[s] : "?";
 }

@@ -221,6 +221,12 @@ px__escort_act(struct px_conn *c, const char *id, enum px_reg_verb verb, const c
 		snprintf(msg, msglen, "escort: %s: no such session: %s (it ended)\n", cmd, a.id);
 		return 1;
 	}
+	if (rc != PX_OK && (verb == PX_REG_APPROVE || verb == PX_REG_DENY) && s.state != PX_REG_ENDING &&
+	    s.decided[0] != '\0') {
+		snprintf(msg, msglen, "escort: %s: nothing pending in session %s: its last command was "
+		    "already %s\n", cmd, a.id, s.decided);
+		return 1;
+	}
 	if (rc != PX_OK && (verb == PX_REG_APPROVE || verb == PX_REG_DENY) && s.state != PX_REG_ENDING) {
 		snprintf(msg, msglen, "escort: %s: nothing pending in session %s (no command waits for "
 		    "approval, or another decision came first)\n", cmd, a.id);

@@ -191,6 +191,19 @@ allowed(int need, const struct px_reg_session *s)
 	return (int)s->state == need;
 }
 
+/* A moderated session waits while no escort is joined, unless an escort
+ * paused it (their pause shows); it runs once one is.  Under mu. */
+static void
+settle(struct px_reg_session *s)
+{
+	if (!s->moderated)
+		return;
+	if (s->joined == 0 && s->state == PX_REG_RUNNING)
+		s->state = PX_REG_WAITING;
+	else if (s->joined > 0 && s->state == PX_REG_WAITING)
+		s->state = PX_REG_RUNNING;
+}
+
 int
 px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now)
 {
@@ -210,6 +223,8 @@ px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_
 		rc = PX_EINVAL;
 	} else if (transitions[a->verb].decides) {
 		e->s.pending[0] = '\0';
+		snprintf(e->s.decided, sizeof(e->s.decided), "%s by %s",
+		    a->verb == PX_REG_APPROVE ? "approved" : "denied", a->escort);
 		note_escort(&e->s, a->escort);
 		e->owner.post(e->owner.ud, a);
 	} else if (transitions[a->verb].joins != 0) {
@@ -227,8 +242,28 @@ px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_
 		note_escort(&e->s, a->escort);
 		e->owner.post(e->owner.ud, a);
 	}
+	settle(&e->s);
 	if (now != NULL)
 		*now = e->s;
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int
+px_reg_set_moderated(struct px_registry *r, const char *id, int moderated)
+{
+	struct px_reg_entry **pp;
+	int rc = PX_EPOLICY;
+
+	pthread_mutex_lock(&r->mu);
+	if ((pp = find(r, id)) != NULL) {
+		struct px_reg_session *s = &(*pp)->s;
+		s->moderated = moderated != 0;
+		if (!s->moderated && s->state == PX_REG_WAITING)
+			s->state = PX_REG_RUNNING;
+		settle(s);
+		rc = PX_OK;
+	}
 	pthread_mutex_unlock(&r->mu);
 	return rc;
 }
@@ -244,6 +279,7 @@ px_reg_set_pending(struct px_registry *r, const char *id, const char *cmd)
 		rc = PX_EINVAL;
 	} else if (pp != NULL) {
 		snprintf((*pp)->s.pending, sizeof((*pp)->s.pending), "%s", cmd);
+		(*pp)->s.decided[0] = '\0';
 		rc = PX_OK;
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -259,6 +295,7 @@ px_reg_take_pending(struct px_registry *r, const char *id)
 	pthread_mutex_lock(&r->mu);
 	if ((pp = find(r, id)) != NULL && (*pp)->s.pending[0] != '\0') {
 		(*pp)->s.pending[0] = '\0';
+		(*pp)->s.decided[0] = '\0';
 		was = 1;
 	}
 	pthread_mutex_unlock(&r->mu);

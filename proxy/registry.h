@@ -39,8 +39,10 @@ enum px_reg_state {
 	PX_REG_RUNNING,
 	PX_REG_PAUSED,          /* the technician's input is dropped */
 	PX_REG_ENDING,          /* an escort ended it; it is closing */
-	PX_REG_WAITING,         /* waiting for an escort to join: reserved for
-	                         * moderated sessions, never set yet */
+	PX_REG_WAITING,         /* moderated, and no escort joined: before
+	                         * the first join (not connected to the
+	                         * target yet) or after the last leave (the
+	                         * technician's input paused) */
 };
 
 /* "running", "paused", "ending", "waiting". */
@@ -57,7 +59,12 @@ struct px_reg_session {
 	int nescorts;                   /* escorts that acted on it, in order */
 	char escorts[PX_REG_ESCORTS_MAX][PX_REG_NAME_MAX];
 	char pending[PX_REG_PENDING_MAX]; /* waiting for approval; "" when none */
+	char decided[PX_REG_NAME_MAX + 16]; /* who decided the last pending command
+	                                 * ("approved by bob", "denied by bob");
+	                                 * "" when none, or it was withdrawn */
 	int joined;                     /* escorts joined (watching) now */
+	int moderated;                  /* a rule's `escort`: WAITING while no
+	                                 * escort is joined and not PAUSED */
 };
 
 /* What an escort can do to a session.  Approve and deny decide the
@@ -132,14 +139,21 @@ int px_reg_get(struct px_registry *r, const char *id, struct px_reg_session *out
  * session, resuming a running one, approving or denying when no command
  * is pending, anything on one that is ending), with the session's copy in
  * *now when now is not NULL.  So the first approve or deny of a pending
- * command wins; a second one finds nothing pending. */
+ * command wins (noted in decided); a second one finds nothing pending
+ * and, in *now, who decided. */
 int px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now);
+
+/* The owner's side of a policy reload: whether the session is moderated
+ * now.  Not moderated, a WAITING session shows RUNNING; moderated, one
+ * with no escort joined shows WAITING (unless PAUSED).  PX_OK, or
+ * PX_EPOLICY when there is no such session. */
+int px_reg_set_moderated(struct px_registry *r, const char *id, int moderated);
 
 /* The owner's side of approvals.  px_reg_set_pending shows cmd (copied,
  * cut to fit) as the session's pending command: PX_OK, PX_EINVAL when one
- * is pending already, PX_EPOLICY when there is no such session.
- * px_reg_take_pending
- * withdraws it (a timeout, the technician's Ctrl-C) and returns 1 when it
+ * is pending already, PX_EPOLICY when there is no such session; it clears
+ * the last decision (decided).  px_reg_take_pending
+ * withdraws it (a timeout, the technician's Ctrl-C; decided cleared) and returns 1 when it
  * was still pending, 0 when an escort's approve or deny took it first (that
  * action is then on its way to the owner) or there is no such session. */
 int px_reg_set_pending(struct px_registry *r, const char *id, const char *cmd);

@@ -216,6 +216,9 @@ def test_ctrl_c_cancels_and_race():
             loser = [u for u, r in res.items() if r[0] == 1][0]
             assert "nothing pending" in res[loser][2], res
             winner = "bob" if loser == "dave" else "dave"
+            # the one who came second learns who decided
+            assert "already %s by %s" % ("approved" if winner == "bob" else "denied", winner) \
+                in res[loser][2], res
             prompt(t)
             if winner == "bob":
                 wait_for(lambda: os.path.exists(raced), 10, what="the approved command to run")

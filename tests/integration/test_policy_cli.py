@@ -96,26 +96,17 @@ expect allow   bob   web01 "apt-get upgrade"
 
 
 def test_check_valid_example_exits_0():
-    """The example holds all its expect lines, but asks for what this version
-    cannot enforce (escorts): an error, the same one escort-proxy -t and a
-    reload report.  Without it it is valid (strict shells are built)."""
+    """The example holds all its expect lines and is valid, escorts
+    (moderated sessions) included; admit names who may end the wait."""
     with Env() as env:
         p = example(env)
         rc, out, err = run("check", p)
-        assert rc == 1, (out, err)
-        errors = [l for l in out.splitlines() if ": error: " in l]
-        assert errors == [
-            p + ":40:5: error: rule 'foreign-nationals-on-prod': escort cannot be enforced by "
-            "this version of Escort (live escorts are not built); sessions that require one "
-            "would be refused"], out
-        assert "1 error," in out and "8/8 expect lines hold" in out, out
-        with open(p) as f:
-            text = f.read()
-        p2 = env.write("enforceable.conf", text.replace("    escort group:escorts\n", ""))
-        rc, out, err = run("check", p2)
         assert rc == 0, (out, err)
+        assert [l for l in out.splitlines() if ": error: " in l] == [], out
         assert "0 errors" in out and "8/8 expect lines hold" in out, out
         assert "sha256 " in out
+        rc, out, err = run("admit", p, "alice", "web01")
+        assert rc == 0 and "escort: required\nescorts: group:escorts\n" in out, (out, err)
 
 
 def test_check_reports_every_mistake_with_line_and_col():
@@ -349,10 +340,9 @@ def test_man_page_example_holds():
         ident, _ = env.keygen("ops")
         p2 = env.write("example2.conf", text.replace("/etc/escort/keys/ops_ed25519", ident))
         rc, out, _ = run("check", p2)
-        # escort: described, but refused by this version (shell strict is built)
+        # escort (moderated sessions) and shell strict are built: valid
         errors = [l for l in out.splitlines() if ": error: " in l]
-        assert rc == 1 and len(errors) == 1, out
-        assert "escort cannot be enforced by this version" in errors[0], out
+        assert rc == 0 and errors == [], out
         assert "forbid 'no-foreign-on-il5' overrides rule 'foreign-nationals-on-prod'" in out
         rc, out, _ = run("admit", p2, "alice", "db01")
         assert rc == 1 and out.startswith("refused\n") and "export control" in out, out

@@ -127,13 +127,12 @@ def policy_cases(w):
         ("strict-shell", "rule strict {\n    who user:alice\n    where target:web01\n"
          "    shell strict\n}\n", []),
         ("escort", "rule escorted {\n    who user:alice\n    where target:web01\n"
-         "    escort user:alice\n}\n", ["rule 'escorted': escort cannot be enforced"]),
+         "    escort user:nobody\n}\n", ["unknown user 'nobody'"]),
         ("forbid-nobody", "forbid f {\n    who attr:team=sales\n    where *\n}\n",
          ["forbid 'f' matches no user"]),
         ("several", 'rule s {\n    who *\n    where *\n    escort user:alice\n}\n'
          'expect deny alice web01 "echo hi"\n',
-         ["rule 's': escort cannot be enforced",
-          'expect deny alice web01 "echo hi" failed: got allow']),
+         ['expect deny alice web01 "echo hi" failed: got allow']),
         ("identity-and-expect", 'target web09 {\n    address 127.0.0.1:1\n'
          '    identity /nonexistent/key\n}\nexpect deny alice web01 "echo hi"\n',
          ["target 'web09': identity file '/nonexistent/key' is not readable",

@@ -348,7 +348,9 @@ static const struct edge conn_edges[] = {
 	{ CONN_AUTH, CONN_PREPARE }, { CONN_AUTH, CONN_LOCAL }, { CONN_AUTH, CONN_CLOSING },
 	{ CONN_AUTH, CONN_DEAD },
 	{ CONN_PREPARE, CONN_RELAY }, { CONN_PREPARE, CONN_LOCAL }, { CONN_PREPARE, CONN_CLOSING },
-	{ CONN_PREPARE, CONN_DEAD },
+	{ CONN_PREPARE, CONN_DEAD }, { CONN_PREPARE, CONN_WAIT_ESCORT },
+	{ CONN_WAIT_ESCORT, CONN_PREPARE }, { CONN_WAIT_ESCORT, CONN_CLOSING },
+	{ CONN_WAIT_ESCORT, CONN_DEAD },
 	{ CONN_LOCAL, CONN_CLOSING }, { CONN_LOCAL, CONN_DEAD },
 	{ CONN_RELAY, CONN_CLOSING }, { CONN_RELAY, CONN_DEAD },
 	{ CONN_CLOSING, CONN_DEAD },
@@ -395,6 +397,15 @@ test_conn_transitions(void **state)
 	assert_false(reachable(CONN_NSTATES, conn_allowed, CONN_KEX, CONN_RELAY, CONN_PREPARE));
 	assert_false(reachable(CONN_NSTATES, conn_allowed, CONN_KEX, CONN_RELAY, CONN_AUTH));
 	assert_false(reachable(CONN_NSTATES, conn_allowed, CONN_CLOSING, CONN_RELAY, -1));
+	/* a moderated session waiting for an escort reaches the target only
+	 * through PREPARE (which its first escort's join enters), and never
+	 * answers locally (LOCAL) once it waits */
+	assert_true(reachable(CONN_NSTATES, conn_allowed, CONN_WAIT_ESCORT, CONN_RELAY, -1));
+	assert_false(reachable(CONN_NSTATES, conn_allowed, CONN_WAIT_ESCORT, CONN_RELAY, CONN_PREPARE));
+	assert_false(px_conn_state_allowed(CONN_WAIT_ESCORT, CONN_RELAY));
+	assert_false(px_conn_state_allowed(CONN_RELAY, CONN_WAIT_ESCORT));
+	assert_false(px_conn_state_allowed(CONN_AUTH, CONN_WAIT_ESCORT));
+	assert_string_equal(px_conn_state_name(CONN_WAIT_ESCORT), "wait-escort");
 	assert_string_equal(px_conn_state_name(CONN_NSTATES), "?");
 	assert_false(px_conn_state_allowed(CONN_KEX, CONN_NSTATES));
 }

@@ -46,7 +46,8 @@ test_valid_and_defaults(void **state)
 	    "HostKey \"/etc/escort/host key\"\nPolicy /p\nRecorder unix:/r.sock\n"
 	    "Workers 4\nLoginGraceTime 2m\nMaxStartups 5:50:20\nSpoolLimit 8M\n"
 	    "FileContentLimit 0\nClientAliveInterval 15\nClientAliveCountMax 4\n"
-	    "TargetAliveInterval 1m\nLogLevel debug\nApprovalTimeout 5m\n", &c, err, sizeof(err)), PX_OK);
+	    "TargetAliveInterval 1m\nLogLevel debug\nApprovalTimeout 5m\n"
+	    "EscortWaitTimeout 10m\nEscortLeaveTimeout 30\n", &c, err, sizeof(err)), PX_OK);
 	assert_int_equal(c.nlisten, 2);
 	assert_string_equal(c.listen[0].host, "127.0.0.1");
 	assert_int_equal(c.listen[0].port, 2222);
@@ -65,6 +66,8 @@ test_valid_and_defaults(void **state)
 	assert_int_equal(c.target_alive_count_max, 3);
 	assert_int_equal(c.log_level, 3);
 	assert_int_equal(c.approval_timeout, 300);
+	assert_int_equal(c.escort_wait_timeout, 600);
+	assert_int_equal(c.escort_leave_timeout, 30);
 	px_config_free(&c);
 
 	assert_int_equal(load(BASE, &c, err, sizeof(err)), PX_OK);
@@ -73,6 +76,8 @@ test_valid_and_defaults(void **state)
 	assert_int_equal(c.max_auth_tries, 6);
 	assert_int_equal(c.recorder_timeout, 30);
 	assert_int_equal(c.approval_timeout, 120);
+	assert_int_equal(c.escort_wait_timeout, 300);
+	assert_int_equal(c.escort_leave_timeout, 120);
 	assert_int_equal(c.spool_limit, 16u << 20);
 	assert_int_equal(c.file_content_limit, 1u << 20);
 	assert_int_equal(c.keepalive_interval, 0);
@@ -102,6 +107,8 @@ test_errors_name_file_and_line(void **state)
 		{ BASE "LoginGraceTime soon\n", 5, "is not a duration" },
 		{ BASE "LoginGraceTime 0\n", 5, "LoginGraceTime must be at least 1 second" },
 		{ BASE "ApprovalTimeout later\n", 5, "is not a duration" },
+		{ BASE "EscortWaitTimeout never\n", 5, "is not a duration" },
+		{ BASE "EscortLeaveTimeout 0\n", 5, "EscortLeaveTimeout must be at least 1 second" },
 		{ BASE "SpoolLimit 10K\n", 5, "SpoolLimit must be at least 64K" },
 		{ BASE "SpoolLimit lots\n", 5, "is not a size" },
 		{ BASE "FileContentLimit 1G\n", 5, "FileContentLimit must be at most 64M" },

@@ -167,14 +167,19 @@ test_pending(void **state)
 	assert_string_equal(now.pending, "");
 	assert_int_equal(o.n, 1);
 	assert_int_equal(o.last.verb, PX_REG_APPROVE);
+	assert_string_equal(now.decided, "approved by bob");
 	action(&a, PX_REG_DENY, "s1", "dave");
-	assert_int_equal(px_reg_post(&r, &a, NULL), PX_EINVAL);	/* the first decision won */
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_EINVAL);	/* the first decision won */
+	assert_string_equal(now.decided, "approved by bob");	/* and dave learns whose */
 	assert_int_equal(o.n, 1);
 	assert_int_equal(px_reg_take_pending(&r, "s1"), 0);	/* an escort took it */
 	/* the owner withdraws it first: an escort then finds nothing */
 	assert_int_equal(px_reg_set_pending(&r, "s1", "reboot now"), PX_OK);
+	assert_int_equal(px_reg_get(&r, "s1", &now), PX_OK);
+	assert_string_equal(now.decided, "");	/* a new command: no decision yet */
 	assert_int_equal(px_reg_take_pending(&r, "s1"), 1);
-	assert_int_equal(px_reg_post(&r, &a, NULL), PX_EINVAL);
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_EINVAL);
+	assert_string_equal(now.decided, "");
 	assert_int_equal(px_reg_take_pending(&r, "nope"), 0);
 	assert_string_equal(px_reg_verb_name(PX_REG_DENY), "deny");
 	px_reg_free(&r);
@@ -220,6 +225,75 @@ test_join_leave(void **state)
 	assert_int_equal(now.joined, 0);
 	assert_string_equal(px_reg_verb_name(PX_REG_JOIN), "join");
 	assert_string_equal(px_reg_verb_name(PX_REG_LEAVE), "leave");
+	px_reg_free(&r);
+}
+
+/* A moderated session: WAITING until an escort joins, RUNNING while one
+ * is joined, WAITING again when the last leaves; an escort's pause shows
+ * over the absence and a waiting session cannot be paused or resumed. */
+static void
+test_moderated_waiting(void **state)
+{
+	struct px_registry r;
+	struct px_reg_session s, now;
+	struct px_reg_action a;
+	struct owner o = { 0 };
+	struct px_reg_owner ow = { owner_post, &o };
+
+	(void)state;
+	px_reg_init(&r);
+	session(&s, "m1", "alice");
+	s.state = PX_REG_WAITING;
+	s.moderated = 1;
+	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
+	assert_int_equal(px_reg_get(&r, "m1", &now), PX_OK);
+	assert_string_equal(px_reg_state_name(now.state), "waiting");
+	action(&a, PX_REG_PAUSE, "m1", "bob");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_EINVAL);	/* nothing runs yet */
+	action(&a, PX_REG_RESUME, "m1", "bob");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_EINVAL);
+	assert_int_equal(o.n, 0);
+	action(&a, PX_REG_JOIN, "m1", "bob");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(now.state, PX_REG_RUNNING);
+	action(&a, PX_REG_LEAVE, "m1", "bob");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(now.state, PX_REG_WAITING);	/* the technician is paused */
+	action(&a, PX_REG_JOIN, "m1", "dave");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	action(&a, PX_REG_PAUSE, "m1", "dave");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	action(&a, PX_REG_LEAVE, "m1", "dave");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(now.state, PX_REG_PAUSED);	/* dave's pause shows */
+	assert_string_equal(now.paused_by, "dave");
+	action(&a, PX_REG_RESUME, "m1", "bob");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(now.state, PX_REG_WAITING);	/* still no escort */
+	action(&a, PX_REG_KILL, "m1", "bob");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(now.state, PX_REG_ENDING);
+	assert_int_equal(o.n, 7);
+	/* a reload decides whether it is moderated */
+	session(&s, "m2", "alice");
+	s.state = PX_REG_WAITING;
+	s.moderated = 1;
+	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
+	assert_int_equal(px_reg_set_moderated(&r, "m2", 0), PX_OK);
+	assert_int_equal(px_reg_get(&r, "m2", &now), PX_OK);
+	assert_int_equal(now.state, PX_REG_RUNNING);
+	assert_int_equal(px_reg_set_moderated(&r, "m2", 1), PX_OK);
+	assert_int_equal(px_reg_get(&r, "m2", &now), PX_OK);
+	assert_int_equal(now.state, PX_REG_WAITING);
+	assert_int_equal(px_reg_set_moderated(&r, "nope", 1), PX_EPOLICY);
+	/* a session that is not moderated runs without escorts */
+	session(&s, "n1", "alice");
+	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
+	action(&a, PX_REG_JOIN, "n1", "bob");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	action(&a, PX_REG_LEAVE, "n1", "bob");
+	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(now.state, PX_REG_RUNNING);
 	px_reg_free(&r);
 }
 
@@ -325,6 +399,7 @@ main(void)
 		cmocka_unit_test(test_post_states),
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_join_leave),
+		cmocka_unit_test(test_moderated_waiting),
 		cmocka_unit_test(test_threads),
 	};
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <vterm.h>
 
@@ -109,6 +110,25 @@ test_rep_before_any_glyph(void **state)
 	keys("\r");
 	assert_int_equal(ngot, 2);
 	assert_string_equal(got[1], "id");
+}
+
+/* A lone combining mark leaves libvterm a glyph of width 0, and its parser
+ * reads ESC, a character, '[' as a CSI: REP after that looped for good.
+ * The model sees neither zero-width characters nor REP (vt_guard.h); an
+ * alarm turns a loop into a failure. */
+static void
+test_rep_after_zero_width(void **state)
+{
+	(void)state;
+	alarm(10);
+	out("\x1b[H\xcc\x81\x1b\xcc\x81[5b");
+	out("\x1b[H\xe2\x80\x8b\x1b[5b");
+	out("\r\n$ ");
+	type_echoed("uptime");
+	keys("\r");
+	alarm(0);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(got[0], "uptime");
 }
 
 /* Backspace: readline echoes BS and erases to the end of the line. */
@@ -541,6 +561,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_plain_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rep_before_any_glyph, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rep_after_zero_width, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backspace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_left_insert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_u, setup, teardown),

@@ -520,7 +520,7 @@ admit(struct px_conn *c)
 	if (rc != 0) {
 		snprintf(c->refusal, sizeof(c->refusal), "escort: access to %s refused: %s\n", c->target,
 		    why.user_msg[0] ? why.user_msg : pol_strerror(rc));
-		c->refusal_status = 1;
+		c->refusal_status = rc == POL_E_NOMEM ? 1 : PX_EXIT_DENIED;
 		px_conn_set_state(c, CONN_LOCAL, "admission refused");
 		px_log(PX_LOG_INFO, c->id, "%s from %s to %s refused: %s", c->user, c->peer, c->target,
 		    why.log_msg[0] ? why.log_msg : pol_strerror(rc));
@@ -532,7 +532,7 @@ admit(struct px_conn *c)
 		snprintf(c->refusal, sizeof(c->refusal), "escort: access to %s refused: sessions to it "
 		    "require an escort present, and live escorts are not available on this proxy\n",
 		    c->target);
-		c->refusal_status = 1;
+		c->refusal_status = PX_EXIT_DENIED;
 		px_conn_set_state(c, CONN_LOCAL, "escort required");
 		px_log(PX_LOG_INFO, c->id, "%s from %s to %s refused: escort required (rules %s)", c->user,
 		    c->peer, c->target, c->ps->rule_names ? c->ps->rule_names : "?");

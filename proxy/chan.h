@@ -68,7 +68,6 @@ struct px_chan {
 	struct px_req *rq, **rq_tail;
 	struct px_req *inflight;        /* request being replayed upstream */
 	int pty;
-	int banner_done;
 	char *local_msg;                /* CH_LOCAL: text for stderr (or stdout when local_stdout) */
 	int local_stdout;
 	int local_status;

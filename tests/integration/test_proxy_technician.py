@@ -3,7 +3,7 @@ EXIT STATUS and CONNECTING): a policy refusal exits 77 and says so on
 stderr, a failing command keeps its own status."""
 import os, subprocess
 from harness.core import Env
-from harness.proxy import ProxyWorld, sftp
+from harness.proxy import ProxyWorld, replay, sftp
 
 DENIED = 77
 
@@ -61,3 +61,73 @@ def test_requests_a_target_does_not_allow_exit_77():
         r = sftp(w, "ls /\n")
         assert r.returncode == 255 and b'subsystem "sftp" is not allowed' in r.stderr, r
         assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_recording_notice_is_an_auth_banner():
+    """The notice comes as a userauth banner: ssh shows it on stderr at
+    LogLevel INFO, -q and LogLevel=ERROR hide it, and nothing of it is in
+    the command's streams."""
+    import re
+    with Env() as env:
+        w = ProxyWorld(env)
+        r = w.ssh("alice", "web01", "echo out; echo err >&2")
+        assert r.returncode == 0 and r.stdout == b"out\n", r
+        m = re.fullmatch(rb"escort: session (\S+) is recorded\nerr\n", r.stderr)
+        assert m, r.stderr
+        sid = m.group(1).decode()
+        # what ssh -q gives a script: the command's output alone
+        argv = w.ssh_argv("alice", "web01", "echo out; echo err >&2", extra=("-q",))
+        cmd = " ".join("'%s'" % a.replace("'", "'\\''") for a in argv)
+        x = subprocess.run(["sh", "-c", 'x=$(%s 2>&1); printf %%s "$x"' % cmd],
+                           stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+        assert x.stdout == b"out\nerr", x
+        argv = [a if a != "LogLevel=INFO" else "LogLevel=ERROR"
+                for a in w.ssh_argv("alice", "web01", "echo quiet")]
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, timeout=60)
+        assert r.returncode == 0 and r.stdout == b"quiet\n" and r.stderr == b"", r
+        # sftp shows it as ssh does (its stdout: the batch's echo only)
+        r = sftp(w, "pwd\n")
+        assert r.returncode == 0 and re.match(rb"escort: session \S+ is recorded\n", r.stderr), r
+        # a connection that records nothing gets no banner
+        r = w.ssh("alice", "db99", "true")
+        assert r.returncode == DENIED and b"is recorded" not in r.stderr, r
+        r = w.ssh("alice", None, "targets")
+        assert r.returncode == 0 and r.stdout == b"web01\n" and r.stderr == b"", r
+        # the banner's id is the recording's
+        ids = [l.split('"id":"')[1].split('"')[0] for l in
+               replay(w, "list", "--json").stdout.decode().replace(" ", "").splitlines()]
+        assert sid in ids, (sid, ids)
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+REASONED = """
+rule vendors {
+    who user:alice
+    where target:web01
+    sftp both
+    deny "... %s/* ..." "vendor data stays on site"
+}
+"""
+
+
+def test_sftp_refusal_carries_the_rules_reason():
+    """A refused SFTP request is answered SSH_FX_PERMISSION_DENIED with a
+    message naming the rule, its line and its reason (kept in the FILE
+    record); OpenSSH's sftp prints only its own text for the code ("not
+    found", "Permission denied"), so the proxy also writes the message to
+    the channel's stderr, which sftp -b shows."""
+    from harness.proxy import file_events
+    with Env() as env:
+        secret = env.path("target-files", "secret", "x")[:-2]
+        w = ProxyWorld(env, rules=REASONED % secret)
+        with open(os.path.join(secret, "keep.txt"), "w") as f:
+            f.write("secret\n")
+        got = env.path("got.txt")
+        r = sftp(w, "get %s/keep.txt %s\n" % (secret, got))
+        err = r.stderr.decode()
+        assert r.returncode != 0 and not os.path.exists(got), r
+        assert "rule 'vendors'" in err and "vendor data stays on site" in err, err
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+        denied = [e for e in file_events(w) if e.get("outcome") == "denied"]
+        assert denied and all("vendor data stays on site" in e.get("message", "") for e in denied), denied

@@ -16,18 +16,29 @@
  * forwarding: conn.c).  A connection that is refused, lists targets or
  * ends before its recording is ready is answered without the banner.
  *
+ * Second factor: for a user TOTPSecrets names (totp.h), a verified key is
+ * answered with partial success and "keyboard-interactive" as the one
+ * method left; that request gets one prompt, "Verification code: " (not
+ * echoed), under the same login name; a code of now's time step +-1 that
+ * this user has not used yet (px_totp_claim, across workers) makes the
+ * response the held request, as the signature is for other users.  A wrong
+ * or replayed code counts as a failure (MaxAuthTries) and is asked again.
+ *
  * Ownership: c->auth_held belongs to the connection until it is answered
  * (settle) or the connection is freed (px__conn_auth_free).  Nothing here
  * runs inside a libssh callback. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy/policy.h"
 #include "proxy/conn_int.h"
 #include "proxy/daemon.h"
 #include "proxy/log.h"
+#include "proxy/px_error.h"
 #include "proxy/throttle.h"
+#include "proxy/totp.h"
 #include "proxy/worker.h"
 
 /* "TYPE BASE64" of key into out.  Returns 0, or -1 when it cannot. */
@@ -105,6 +116,14 @@ auth_publickey(struct px_conn *c, ssh_message m)
 		goto deny;
 	if (px_key_fingerprint(key, c->keyfp, sizeof(c->keyfp)) < 0)
 		snprintf(c->keyfp, sizeof(c->keyfp), "unknown");
+	if (px_totp_lookup(px_daemon_config(c->w->d)->totp, c->user) != NULL) {
+		/* the key is half of it: a code is asked next */
+		c->totp_pending = 1;
+		ssh_set_auth_methods(c->tech, SSH_AUTH_METHOD_INTERACTIVE);
+		(void)ssh_message_auth_reply_success(m, 1);
+		px_log(PX_LOG_DEBUG, c->id, "key of %s verified; asking for a TOTP code", c->user);
+		return 0;
+	}
 	c->auth_ok = 1;
 	c->auth_held = m;	/* answered by px__conn_auth_settle */
 	return 1;
@@ -117,6 +136,55 @@ deny:
 	return 0;
 }
 
+/* A keyboard-interactive request or response of a user whose key was
+ * verified and who has a TOTP secret.  Returns 1 when m is kept as the
+ * held request (the code was right), 0 when m was answered. */
+static int
+auth_totp(struct px_conn *c, ssh_message m)
+{
+	static const char *prompts[] = { "Verification code: " };
+	char echo[] = { 0 };
+	const struct px_totp_key *k = px_totp_lookup(px_daemon_config(c->w->d)->totp, c->user);
+	const char *login = ssh_message_auth_user(m), *answer;
+	uint64_t step = 0;
+	int rc, replayed = 0;
+
+	if (!c->totp_pending || k == NULL) {
+		(void)ssh_message_reply_default(m);	/* no key verified yet */
+		return 0;
+	}
+	if (!ssh_message_auth_kbdint_is_response(m)) {
+		/* a response carries no name: the request must have the key's */
+		if (login == NULL || c->login_name == NULL || strcmp(login, c->login_name) != 0) {
+			count_failure(c);
+			px_log(PX_LOG_INFO, c->id, "keyboard-interactive as \"%s\" after the key of \"%s\" refused",
+			    login ? login : "?", c->login_name ? c->login_name : "?");
+			(void)ssh_message_reply_default(m);
+		} else
+			(void)ssh_message_auth_interactive_request(m, "", "", 1, prompts, echo);
+		return 0;
+	}
+	answer = ssh_userauth_kbdint_getnanswers(c->tech) == 1 ?
+	    ssh_userauth_kbdint_getanswer(c->tech, 0) : NULL;
+	rc = px_totp_verify(k, answer, time(NULL), &step);
+	if (rc == PX_OK) {
+		rc = px_totp_claim(&c->w->d->totp_used, c->user, step);
+		replayed = rc == PX_EINVAL;
+	}
+	if (rc != PX_OK) {
+		count_failure(c);
+		px_log(PX_LOG_INFO, c->id, "TOTP code for %s from %s refused%s", c->user, c->peer,
+		    replayed ? " (already used)" : "");
+		(void)ssh_message_reply_default(m);
+		return 0;
+	}
+	px_log(PX_LOG_INFO, c->id, "TOTP code for %s accepted", c->user);
+	c->totp_pending = 0;
+	c->auth_ok = 1;
+	c->auth_held = m;	/* answered by px__conn_auth_settle */
+	return 1;
+}
+
 void
 px__conn_auth_pump(struct px_conn *c)
 {
@@ -126,8 +194,11 @@ px__conn_auth_pump(struct px_conn *c)
 		int kept = 0;
 
 		if (ssh_message_type(m) == SSH_REQUEST_AUTH &&
-		    ssh_message_subtype(m) == SSH_AUTH_METHOD_PUBLICKEY)
+		    ssh_message_subtype(m) == SSH_AUTH_METHOD_PUBLICKEY && !c->totp_pending)
 			kept = auth_publickey(c, m);
+		else if (ssh_message_type(m) == SSH_REQUEST_AUTH &&
+		    ssh_message_subtype(m) == SSH_AUTH_METHOD_INTERACTIVE)
+			kept = auth_totp(c, m);
 		else
 			/* the service request is accepted; "none" and every
 			 * other method fail with the methods on offer */

@@ -24,6 +24,8 @@ struct px_conn {
 	int throttled_done;             /* px_throttle_done called */
 	int auth_failures;
 	int auth_ok;                    /* a verified signature arrived */
+	int totp_pending;               /* the key verified; a TOTP code is asked for
+	                                 * over keyboard-interactive (conn_auth.c) */
 	ssh_message auth_held;          /* its request, answered once admitted and
 	                                 * recorded (conn_auth.c) */
 	char *login_name;               /* SSH user name as sent: "user[:target]" */

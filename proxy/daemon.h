@@ -12,6 +12,7 @@
 #include "proxy/config.h"
 #include "proxy/registry.h"
 #include "proxy/throttle.h"
+#include "proxy/totp.h"
 
 struct policy;
 struct px_worker;
@@ -25,6 +26,7 @@ struct px_daemon {
 	unsigned generation;            /* bumped by every successful reload */
 	struct px_throttle thr;
 	struct px_registry reg;         /* live sessions, for escorts (its own lock) */
+	struct px_totp_used totp_used;  /* last TOTP step per user (its own lock) */
 	int nworkers;
 	struct px_worker **workers;
 	int foreground;

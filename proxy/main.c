@@ -246,6 +246,7 @@ main(int argc, char **argv)
 	pthread_mutex_init(&d->mu, NULL);
 	px_throttle_init(&d->thr);
 	px_reg_init(&d->reg);
+	px_totp_used_init(&d->totp_used);
 	d->foreground = fg;
 	px_daemon_swap(d, cfg, pol);
 	/* Handlers first: a signal that arrives once the listeners accept is
@@ -302,6 +303,7 @@ main(int argc, char **argv)
 	free(pidfile);
 	free(d->workers);
 	px_reg_free(&d->reg);
+	px_totp_used_free(&d->totp_used);
 	policy_unref(d->pol);
 	px_config_free(d->cfg);
 	free(d->cfg);

@@ -805,7 +805,7 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 		if (rc != SSH_OK || c->state == CONN_DEAD)
 			break;
 	}
-	if (c->state == CONN_AUTH)
+	if (c->state == CONN_AUTH || c->auth_held != NULL)
 		px__conn_auth_pump(c);
 	px_conn_step(c);
 }
@@ -878,6 +878,7 @@ px_conn_free(struct px_conn *c)
 		px_chan_free(ch);
 	}
 	px_up_free(&c->up);
+	px__conn_auth_free(c);		/* before its session */
 	if (c->tech_ev != NULL) {
 		ssh_event_remove_session(c->tech_ev, c->tech);
 		ssh_event_free(c->tech_ev);
@@ -886,7 +887,6 @@ px_conn_free(struct px_conn *c)
 		ssh_disconnect(c->tech);
 		ssh_free(c->tech);
 	}
-	px__conn_auth_free(c);
 	pol_session_free(c->ps);
 	policy_unref(c->pol);
 	free(c->login_name);

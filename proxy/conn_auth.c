@@ -190,10 +190,14 @@ px__conn_auth_pump(struct px_conn *c)
 {
 	ssh_message m;
 
-	while (c->state == CONN_AUTH && (m = ssh_message_get(c->tech)) != NULL) {
+	while ((c->state == CONN_AUTH || c->auth_held != NULL) && (m = ssh_message_get(c->tech)) != NULL) {
 		int kept = 0;
 
-		if (ssh_message_type(m) == SSH_REQUEST_AUTH &&
+		if (c->auth_held != NULL)
+			/* sent while its success is held: a client that does not
+			 * wait for it gets a failure, and nothing piles up */
+			(void)ssh_message_reply_default(m);
+		else if (ssh_message_type(m) == SSH_REQUEST_AUTH &&
 		    ssh_message_subtype(m) == SSH_AUTH_METHOD_PUBLICKEY && !c->totp_pending)
 			kept = auth_publickey(c, m);
 		else if (ssh_message_type(m) == SSH_REQUEST_AUTH &&
@@ -239,6 +243,7 @@ px__conn_auth_settle(struct px_conn *c)
 			ssh_string_free(banner);
 		}
 	}
+	px__conn_auth_pump(c);		/* answers what came meanwhile */
 	callbacks_install(c);
 	(void)ssh_message_auth_reply_success(c->auth_held, 0);
 	ssh_message_free(c->auth_held);

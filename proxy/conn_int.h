@@ -72,7 +72,8 @@ struct px_conn {
 };
 
 /* conn_auth.c: takes the userauth messages libssh queued (AUTH state);
- * a verified signature is held in c->auth_held and c->auth_ok set. */
+ * a verified signature is held in c->auth_held and c->auth_ok set; while
+ * one is held, anything else the client sends is refused. */
 void px__conn_auth_pump(struct px_conn *c);
 /* Once admission decided and, for an admitted session, the recording and
  * the target are ready (RELAY) or the session failed (LOCAL): sends the recording notice as a userauth banner, then the held

@@ -131,3 +131,38 @@ def test_sftp_refusal_carries_the_rules_reason():
         assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
         denied = [e for e in file_events(w) if e.get("outcome") == "denied"]
         assert denied and all("vendor data stays on site" in e.get("message", "") for e in denied), denied
+
+
+def test_client_gone_while_its_authentication_is_held():
+    """A target that accepts and never answers keeps the session from being
+    ready: the technician's authentication stays unanswered (no banner, no
+    success).  The client leaving then frees what was held; the proxy
+    serves others and stops cleanly."""
+    import signal, socket, time
+    from harness.core import wait_for
+    with Env() as env:
+        mute = socket.socket()
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(4)
+        try:
+            id_key, _ = env.keygen("mute_id")
+            _, host_pub = env.keygen("mute_host")
+            extra = 'target webmute {\n    address 127.0.0.1:%d\n    login nobody\n    identity %s\n' \
+                    '    hostkey "%s"\n}\n' % (mute.getsockname()[1], id_key, " ".join(host_pub.split()[:2]))
+            w = ProxyWorld(env, extra_targets=extra)
+            p = subprocess.Popen(w.ssh_argv("alice", "webmute", "echo never"), stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                wait_for(lambda: "admitted to webmute" in w.proxy.log(), 20, 0.1, what="admission")
+                time.sleep(0.5)
+                assert p.poll() is None, p.communicate()
+            finally:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGKILL)
+                out, err = p.communicate(timeout=30)
+            assert out == b"" and b"is recorded" not in err, (out, err)
+            r = w.ssh("alice", "web01", "echo still-serving")
+            assert r.returncode == 0 and r.stdout == b"still-serving\n", r
+            assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+        finally:
+            mute.close()

@@ -650,20 +650,6 @@ env_settle(struct px_chan *ch)
 	}
 }
 
-static void
-banner(struct px_chan *ch)
-{
-	char msg[256];
-
-	if (ch->banner_done)
-		return;
-	ch->banner_done = 1;
-	/* On stderr (extended data): sftp and scp show it and their stream on
-	 * stdout is untouched. */
-	snprintf(msg, sizeof(msg), "escort: session %s is recorded%s", px_conn_id(ch->c), ch->pty ? "\r\n" : "\n");
-	tech_say(ch, msg, 0);
-}
-
 void
 px_chan_notice(struct px_chan *ch, const char *line)
 {
@@ -911,8 +897,6 @@ step_local(struct px_chan *ch)
 	if (px_conn_current_state(c) != CONN_RELAY && px_conn_current_state(c) != CONN_LOCAL && px_conn_current_state(c) != CONN_CLOSING)
 		return;
 	if (!peer_closed(ch, 1)) {
-		if (px_conn_current_state(c) == CONN_RELAY)
-			banner(ch);
 		if (ch->local_msg != NULL) {
 			tech_say(ch, ch->local_msg, ch->local_stdout);
 			free(ch->local_msg);
@@ -961,7 +945,6 @@ step_wait(struct px_chan *ch)
 	}
 	if (px_conn_current_state(c) == CONN_WAIT_ESCORT && !ch->wait_told && main_req(ch) != NULL) {
 		ch->wait_told = 1;	/* a moderated session: its request waits for an escort */
-		banner(ch);
 		px__conn_wait_notice(c, ch);
 		return;
 	}
@@ -973,7 +956,6 @@ step_wait(struct px_chan *ch)
 	if (px_req_set_state(ch, m, RQ_DECIDED, "allowed; decision recorded") != PX_OK ||
 	    px_chan_set_state(ch, CH_DECIDED, "main request allowed") != PX_OK)
 		return;
-	banner(ch);
 	ch->uc = ssh_channel_new(px_conn_ssh(c, 0));
 	if (ch->uc == NULL) {
 		px_chan_abort(ch, "escort: cannot open a channel on the target\n");

@@ -69,7 +69,6 @@ struct px_chan {
 	struct px_req *rq, **rq_tail;
 	struct px_req *inflight;        /* request being replayed upstream */
 	int pty;
-	int banner_done;
 	int wait_told;                  /* told that the session waits for an escort */
 	char *local_msg;                /* CH_LOCAL: text for stderr (or stdout when local_stdout) */
 	int local_stdout;
@@ -118,6 +117,13 @@ int px_chan_decide(struct px_chan *ch, struct px_req *r);
 /* Does everything due: replays requests, pulls stalled data, propagates EOF,
  * exit and close.  Called from px_conn_step only. */
 void px_chan_step(struct px_chan *ch);
+
+/* The exit status of a request the policy refused (exec, scp, a subsystem,
+ * a shell, an approval denied or timed out, a session not admitted): 77,
+ * EX_NOPERM of sysexits(3), sent as the channel's exit-status so that stock
+ * ssh exits with it.  Failures of the proxy itself (out of memory, the
+ * recorder, the target) stay 1; see escort-proxy(8), EXIT STATUS. */
+#define PX_EXIT_DENIED 77
 
 /* Answers the channel locally: msg on stderr (or stdout), exit status, close.
  * msg copied. */

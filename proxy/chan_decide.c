@@ -148,7 +148,7 @@ decide_scp(struct px_chan *ch, struct px_req *r, struct scp_cmd *scp)
 	return 1;
 refuse:
 	scp_cmd_free(scp);
-	px_chan_local(ch, msg, 0, 1);
+	px_chan_local(ch, msg, 0, PX_EXIT_DENIED);
 	return 0;
 }
 
@@ -187,7 +187,7 @@ decide_held(struct px_chan *ch, struct px_req *r)
 		if ((unsigned char)*q < 0x20 && *q != '\n')
 			*q = '?';
 	px_exec_approve_free(ch);
-	px_chan_local(ch, msg, 0, 1);
+	px_chan_local(ch, msg, 0, PX_EXIT_DENIED);
 	return 0;
 }
 
@@ -215,7 +215,7 @@ hold(struct px_chan *ch, struct px_req *r, struct pol_decision *d)
 	if (rc != PX_OK)
 		return unrecorded(ch);
 	snprintf(msg, sizeof(msg), "escort: command needs an escort's approval, but %s; it was not run\n", why);
-	px_chan_local(ch, msg, 0, 1);
+	px_chan_local(ch, msg, 0, PX_EXIT_DENIED);
 	return 0;
 }
 
@@ -234,7 +234,7 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			record_decision(ch, "deny", "(shell)", ps->rule_names, 0, "interactive shell not allowed");
 			px_log(PX_LOG_INFO, px_conn_id(c), "shell refused for %s on %s", px_conn_user(c), px_conn_target(c));
 			px_chan_local(ch, "escort: interactive shells are not allowed on this target; "
-			    "run commands with ssh USER:TARGET@proxy COMMAND\r\n", 0, 1);
+			    "run commands with ssh USER:TARGET@proxy COMMAND\r\n", 0, PX_EXIT_DENIED);
 			return 0;
 		}
 		if (ps->shell == POL_SHELL_STRICT)
@@ -252,7 +252,7 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			snprintf(msg, sizeof(msg), "escort: subsystem \"%s\" is not allowed on this target\n", r->a);
 			record_decision(ch, "deny", r->a, ps->rule_names, 0, "subsystem not allowed");
 			px_log(PX_LOG_INFO, px_conn_id(c), "subsystem %s refused", r->a);
-			px_chan_local(ch, msg, 0, 1);
+			px_chan_local(ch, msg, 0, PX_EXIT_DENIED);
 			return 0;
 		}
 		if (px_xfer_start_sftp(ch, (enum xfer_mode)ps->sftp,
@@ -279,7 +279,8 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 		if (!ps->exec) {
 			record_decision(ch, "deny", r->a, ps->rule_names, 0, "exec requests not allowed");
 			px_log(PX_LOG_INFO, px_conn_id(c), "exec refused (exec no): %s", r->a);
-			px_chan_local(ch, "escort: commands (exec requests) are not allowed on this target\n", 0, 1);
+			px_chan_local(ch, "escort: commands (exec requests) are not allowed on this target\n", 0,
+			    PX_EXIT_DENIED);
 			return 0;
 		}
 		memset(&d, 0, sizeof(d));
@@ -313,7 +314,7 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			snprintf(msg, sizeof(msg), "escort: command denied: %s\n", d.reason[0] ? d.reason :
 			    "no rule allows it");
 		pol_decision_free(&d);
-		px_chan_local(ch, msg, 0, 1);
+		px_chan_local(ch, msg, 0, PX_EXIT_DENIED);
 		return 0;
 	}
 }

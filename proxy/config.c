@@ -15,6 +15,7 @@
 #include "proxy/config.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
+#include "proxy/totp.h"
 
 static int
 parse_int(struct cfg *p, const char *kw, const char *v, long lo, long hi, int *out)
@@ -301,6 +302,42 @@ kw_algo(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac
 	return ESC_OK;
 }
 
+/* TOTPSecrets FILE: the users asked for a TOTP code after their key, read
+ * now (totp.h); each problem of the file is reported at this line as
+ * "TOTPSecrets FILE:LINE: message". */
+struct totp_report {
+	struct cfg *p;
+	const char *path;
+};
+
+static void
+totp_report(void *ctx, int line, const char *msg)
+{
+	struct totp_report *r = ctx;
+
+	if (line > 0)
+		cfg_error(r->p, "TOTPSecrets %s:%d: %s", r->path, line, msg);
+	else
+		cfg_error(r->p, "TOTPSecrets %s: %s", r->path, msg);
+}
+
+static int
+kw_totp(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	struct px_config *c = obj;
+	struct totp_report r = { p, av[0] };
+	int rc = kw_str(p, k, obj, av, ac);
+
+	if (rc != ESC_OK)
+		return rc;
+	rc = px_totp_load(av[0], &c->totp, totp_report, &r);
+	if (rc == PX_ENOMEM)
+		return ESC_ENOMEM;
+	if (rc == PX_OK && c->totp == NULL)
+		cfg_error(p, "TOTPSecrets %s: no user in the file", av[0]);
+	return ESC_OK;	/* problems were reported; the rest of the file is read */
+}
+
 #define ONE	1, 1, 0, "exactly one argument"
 #define AT(f)	offsetof(struct px_config, f)
 
@@ -332,6 +369,7 @@ static const struct cfg_keyword px_keywords[] = {
 	{ "PerSourceMaxFailures", kw_per_source_max_failures, ONE, 0 },
 	{ "PerSourcePenalty", kw_secs, ONE, AT(per_source_penalty) },
 	{ "LogLevel", kw_log_level, ONE, 0 },
+	{ "TOTPSecrets", kw_totp, ONE, AT(totp_secrets) },
 	{ "KexAlgorithms", kw_algo, ONE, 0 },
 	{ "Ciphers", kw_algo, ONE, 0 },
 	{ "MACs", kw_algo, ONE, 0 },
@@ -431,6 +469,8 @@ px_config_free(struct px_config *c)
 	free(c->recorder_key);
 	free(c->statedir);
 	free(c->pidfile);
+	free(c->totp_secrets);
+	px_totp_table_free(c->totp);
 	tlsl_ctx_free(c->recorder_tls);
 	for (int k = 0; k < PX_ALGO_N; k++)
 		free(c->algos[k]);
@@ -451,6 +491,8 @@ px_config_dump(const struct px_config *c, FILE *f)
 		fprintf(f, "statedir %s\n", c->statedir);
 	if (c->pidfile)
 		fprintf(f, "pidfile %s\n", c->pidfile);
+	if (c->totp_secrets)
+		fprintf(f, "totpsecrets %s\n", c->totp_secrets);
 	fprintf(f, "workers %d\nlogingracetime %d\nmaxstartups %d:%d:%d\n"
 	    "maxauthtries %d\npersourcemaxfailures %d\npersourcepenalty %d\n"
 	    "recordertimeout %d\napprovaltimeout %d\nspoollimit %zu\nfilecontentlimit %zu\nclientaliveinterval %d\n"

@@ -15,6 +15,7 @@
 #define PX_MAX_LISTEN 16
 
 struct tlsl_ctx;
+struct px_totp_table;
 
 struct px_listen {
 	char host[256];   /* numeric address or name, IPv6 without brackets */
@@ -51,6 +52,8 @@ struct px_config {
 	int target_alive_interval;          /* TargetAliveInterval: seconds; 0 = off */
 	int target_alive_count_max;         /* TargetAliveCountMax */
 	int log_level;                      /* enum px_log_level */
+	char *totp_secrets;                 /* TOTPSecrets file, or NULL */
+	struct px_totp_table *totp;         /* its users and keys (totp.h); NULL: none */
 	char *algos[PX_ALGO_N];             /* KexAlgorithms, Ciphers, MACs,
 	                                     * HostKeyAlgorithms resolved (algos.h);
 	                                     * NULL: the default */

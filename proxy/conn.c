@@ -180,21 +180,6 @@ static const struct px_reclink_cbs rec_cbs = {
 
 /* ---- server callbacks ------------------------------------------------------ */
 
-static int
-key_line(ssh_key key, char *out, size_t outsz)
-{
-	char *b64 = NULL;
-	const char *type = ssh_key_type_to_char(ssh_key_type(key));
-
-	if (type == NULL || ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK)
-		return -1;
-	snprintf(out, outsz, "%s %s", type, b64);
-	ssh_string_free_char(b64);
-	return 0;
-}
-
-/* "SHA256:..." fingerprint of key into out. */
-int px_key_fingerprint(ssh_key key, char *out, size_t outsz);
 int
 px_key_fingerprint(ssh_key key, char *out, size_t outsz)
 {
@@ -211,53 +196,6 @@ px_key_fingerprint(ssh_key key, char *out, size_t outsz)
 	snprintf(out, outsz, "%s", fp);
 	ssh_string_free_char(fp);
 	return 0;
-}
-
-static int
-auth_pubkey(ssh_session s, const char *login, struct ssh_key_struct *key, char state, void *ud)
-{
-	struct px_conn *c = ud;
-	const struct pol_user *u;
-	char name[256], line[16384];
-	const char *colon;
-	size_t nl;
-
-	(void)s;
-	if (c->state != CONN_AUTH || c->auth_ok)
-		return SSH_AUTH_DENIED;
-	colon = strpbrk(login, ":#");	/* USER:TARGET or USER#TARGET */
-	nl = colon ? (size_t)(colon - login) : strlen(login);
-	if (nl == 0 || nl >= sizeof(name) || key_line(key, line, sizeof(line)) < 0)
-		goto deny;
-	memcpy(name, login, nl);
-	name[nl] = '\0';
-	u = policy_user(c->pol, name);
-	if (u == NULL || !pol_user_has_key(u, line))
-		goto deny;
-	if (state == SSH_PUBLICKEY_STATE_NONE)
-		return SSH_AUTH_SUCCESS; /* probe of a known key: PK_OK */
-	if (state != SSH_PUBLICKEY_STATE_VALID)
-		goto deny;
-	free(c->login_name);
-	free(c->user);
-	free(c->target);
-	c->login_name = strdup(login);
-	c->user = strdup(name);
-	c->target = colon && colon[1] ? strdup(colon + 1) : NULL;
-	if (c->login_name == NULL || c->user == NULL || (colon && colon[1] && c->target == NULL))
-		return SSH_AUTH_DENIED;
-	if (px_key_fingerprint(key, c->keyfp, sizeof(c->keyfp)) < 0)
-		snprintf(c->keyfp, sizeof(c->keyfp), "unknown");
-	c->auth_ok = 1;
-	return SSH_AUTH_SUCCESS;
-deny:
-	if (state != SSH_PUBLICKEY_STATE_NONE || c->auth_failures == 0) {
-		c->auth_failures++;
-		px_throttle_fail(&c->w->d->thr, c->peer);
-	}
-	px_log(PX_LOG_INFO, c->id, "public key %s for \"%s\" from %s refused",
-	    state == SSH_PUBLICKEY_STATE_NONE ? "probe" : "signature", login, c->peer);
-	return SSH_AUTH_DENIED;
 }
 
 static ssh_channel
@@ -281,10 +219,11 @@ open_session(ssh_session s, void *ud)
 	return tc;
 }
 
-/* Everything libssh does not handle through the callbacks above: forwarding
- * requests, agent and X11 requests, other channel types.  All refused. */
-static int
-other_message(ssh_session s, ssh_message m, void *ud)
+/* Everything libssh does not handle through the callbacks above, once
+ * authenticated (conn_auth.c): forwarding requests, agent and X11 requests,
+ * other channel types.  All refused. */
+int
+px__conn_other_message(ssh_session s, ssh_message m, void *ud)
 {
 	struct px_conn *c = ud;
 	int type = ssh_message_type(m), sub = ssh_message_subtype(m);
@@ -520,7 +459,7 @@ admit(struct px_conn *c)
 	if (rc != 0) {
 		snprintf(c->refusal, sizeof(c->refusal), "escort: access to %s refused: %s\n", c->target,
 		    why.user_msg[0] ? why.user_msg : pol_strerror(rc));
-		c->refusal_status = 1;
+		c->refusal_status = rc == POL_E_NOMEM ? 1 : PX_EXIT_DENIED;
 		px_conn_set_state(c, CONN_LOCAL, "admission refused");
 		px_log(PX_LOG_INFO, c->id, "%s from %s to %s refused: %s", c->user, c->peer, c->target,
 		    why.log_msg[0] ? why.log_msg : pol_strerror(rc));
@@ -759,6 +698,7 @@ px_conn_step(struct px_conn *c)
 			px_keepalive_start(c);
 		}
 	}
+	px__conn_auth_settle(c);	/* the banner and the held USERAUTH_SUCCESS */
 	if (c->state == CONN_RELAY && (c->up.st == UP_CLOSED || c->up.st == UP_FAILED) && !c->end_requested) {
 		int busy = 0;
 		for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
@@ -857,6 +797,8 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 		if (rc != SSH_OK || c->state == CONN_DEAD)
 			break;
 	}
+	if (c->state == CONN_AUTH || c->auth_held != NULL)
+		px__conn_auth_pump(c);
 	px_conn_step(c);
 }
 
@@ -930,6 +872,7 @@ px_conn_free(struct px_conn *c)
 		px_chan_free(ch);
 	}
 	px_up_free(&c->up);
+	px__conn_auth_free(c);		/* before its session */
 	if (c->tech_ev != NULL) {
 		ssh_event_remove_session(c->tech_ev, c->tech);
 		ssh_event_free(c->tech_ev);
@@ -1006,12 +949,11 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 		teardown(c);
 		return;
 	}
+	/* installed once authenticated; until then libssh queues the userauth
+	 * messages for conn_auth.c */
 	ssh_callbacks_init(&c->scb);
 	c->scb.userdata = c;
-	c->scb.auth_pubkey_function = auth_pubkey;
 	c->scb.channel_open_request_session_function = open_session;
-	ssh_set_server_callbacks(c->tech, &c->scb);
-	ssh_set_message_callback(c->tech, other_message, c);
 	ssh_set_auth_methods(c->tech, SSH_AUTH_METHOD_PUBLICKEY);
 	ssh_set_counters(c->tech, NULL, &c->ka.tech.cnt);
 	ssh_set_blocking(c->tech, 0);

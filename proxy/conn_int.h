@@ -30,6 +30,10 @@ struct px_conn {
 	int throttled_done;             /* px_throttle_done called */
 	int auth_failures;
 	int auth_ok;                    /* a verified signature arrived */
+	int totp_pending;               /* the key verified; a TOTP code is asked for
+	                                 * over keyboard-interactive (conn_auth.c) */
+	ssh_message auth_held;          /* its request, answered once admitted and
+	                                 * recorded (conn_auth.c) */
 	char *login_name;               /* SSH user name as sent: "user[:target]" */
 	char *user, *target;            /* split; target NULL when listing */
 	char keyfp[128];                /* SHA256:... of the client key */
@@ -102,5 +106,23 @@ void px__conn_moderate_joined(struct px_conn *c, int delta, const char *escort);
 /* After a policy reload replaced c->ps: the wait or the absence pause
  * follows whether the new policy requires an escort (conn_moderate.c). */
 void px__conn_moderate_policy(struct px_conn *c);
+
+/* conn_auth.c: takes the userauth messages libssh queued (AUTH state);
+ * a verified signature is held in c->auth_held and c->auth_ok set; while
+ * one is held, anything else the client sends is refused. */
+void px__conn_auth_pump(struct px_conn *c);
+/* Once admission decided and, for an admitted session, the recording and
+ * the target are ready (RELAY) or the session failed (LOCAL): sends the recording notice as a userauth banner, then the held
+ * USERAUTH_SUCCESS, and installs the server callbacks.  Does nothing
+ * before that, or when nothing is held. */
+void px__conn_auth_settle(struct px_conn *c);
+/* Frees a held request that will not be answered. */
+void px__conn_auth_free(struct px_conn *c);
+
+/* conn.c: the message callback of an authenticated connection (refuses
+ * forwarding, agent, X11 and other channel types; records the refusal). */
+int px__conn_other_message(ssh_session s, ssh_message m, void *ud);
+/* "SHA256:..." fingerprint of key into out.  Returns 0 or -1. */
+int px_key_fingerprint(ssh_key key, char *out, size_t outsz);
 
 #endif

@@ -13,6 +13,7 @@
 #include "proxy/registry.h"
 #include "proxy/watch.h"
 #include "proxy/throttle.h"
+#include "proxy/totp.h"
 
 struct policy;
 struct px_worker;
@@ -27,6 +28,7 @@ struct px_daemon {
 	struct px_throttle thr;
 	struct px_registry reg;         /* live sessions, for escorts (its own lock) */
 	struct px_watches watches;      /* supervised sessions' screens, for joins (watch.h) */
+	struct px_totp_used totp_used;  /* last TOTP step per user (its own lock) */
 	int nworkers;
 	struct px_worker **workers;
 	int foreground;

@@ -247,6 +247,7 @@ main(int argc, char **argv)
 	px_throttle_init(&d->thr);
 	px_reg_init(&d->reg);
 	px__watches_init(&d->watches);
+	px_totp_used_init(&d->totp_used);
 	d->foreground = fg;
 	px_daemon_swap(d, cfg, pol);
 	/* Handlers first: a signal that arrives once the listeners accept is
@@ -304,6 +305,7 @@ main(int argc, char **argv)
 	free(d->workers);
 	px_reg_free(&d->reg);
 	px__watches_free(&d->watches);
+	px_totp_used_free(&d->totp_used);
 	policy_unref(d->pol);
 	px_config_free(d->cfg);
 	free(d->cfg);

@@ -5,7 +5,8 @@
 #           compiler, the libraries, OpenSSH (the demo's target) and python3
 #   (none)  also what the tests need: clang for the fuzzers, cmocka, other
 #           SSH clients and servers to test against, sudo and tlog (baselines
-#           of `make bench`), ssh-audit, tmux
+#           of `make bench`), ssh-audit, tmux, rsync and sshfs (clients the
+#           USER#TARGET form is tested with), oathtool (TOTP codes)
 # Packages that bring an SSH server (openssh-server, tinysshd) would start it
 # on port 22 and enable it for every boot: while installing, services are not
 # started (policy-rc.d), and the units of servers installed here are disabled
@@ -15,7 +16,8 @@ run=(build-essential pkg-config
      libssh-dev libuv1-dev libssl-dev libzstd-dev libvterm-dev
      openssh-client openssh-server openssl python3)
 test=(clang libclang-rt-14-dev libcmocka-dev tmux procps iproute2
-      dropbear-bin putty-tools tinysshd sudo tlog ssh-audit)
+      dropbear-bin putty-tools tinysshd sudo tlog ssh-audit
+      rsync sshfs oathtool)
 case ${1:-} in
 --run) pkgs=("${run[@]}") ;;
 "") pkgs=("${run[@]}" "${test[@]}") ;;

@@ -305,12 +305,15 @@ MaxStartups 100:30:200
         return "[127.0.0.1]:%d %s" % (self.port, self.hostkey_pub)
 
 
-def ssh_base(port, key, user, known_hosts="/dev/null", extra=()):
-    """argv prefix for the real OpenSSH client, with no config file and no agent."""
+def ssh_base(port, key, user, known_hosts="/dev/null", extra=(), loglevel="ERROR"):
+    """argv prefix for the real OpenSSH client, with no config file and no agent.
+    loglevel INFO shows the server's banner (with a known_hosts file that
+    holds the host key, nothing else is added at INFO but "Connection to
+    ... closed." after a pty session)."""
     return ["ssh", "-F", "/dev/null", "-p", str(port), "-i", key,
             "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=" + known_hosts, "-o", "LogLevel=ERROR",
+            "-o", "UserKnownHostsFile=" + known_hosts, "-o", "LogLevel=" + loglevel,
             "-o", "ConnectTimeout=10", *extra, "-l", user, "127.0.0.1"]
 
 

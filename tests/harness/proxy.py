@@ -67,7 +67,7 @@ class ProxyWorld:
         self.mallory_key, self.mallory_pub = env.keygen("mallory")
         self.proxy_id_key, self.proxy_id_pub = env.keygen("proxy_to_target")
         self.target = env.sshd(authorized=[self.proxy_id_pub], extra=sshd_extra, trace=trace)
-        self.hostkey_key, _ = env.keygen("proxy_host")
+        self.hostkey_key, hostkey_pub = env.keygen("proxy_host")
         pinned = pin or self.target.hostkey_pub
         pinned = " ".join(pinned.split()[:2])
         alice = " ".join(self.alice_pub.split()[:2])
@@ -125,6 +125,10 @@ StateDir %s
 %s%s
 """ % (self.port, self.hostkey_key, self.policy_path, recorder_line, env.path("state", "x")[:-2],
             defaults, extra_conf))
+        # the proxy's key known, so that ssh at LogLevel INFO (which shows the
+        # proxy's "session ... is recorded" banner) adds no host key warning
+        self.known_hosts = env.write("proxy_known_hosts", "[127.0.0.1]:%d %s\n" % (
+            self.port, " ".join(hostkey_pub.split()[:2])))
         self.proxy = env.start("escort-proxy", [bin_path("escort-proxy"), "-d", "-f", self.conf])
         wait_for(lambda: port_open(self.port) or not self.proxy.alive(), 10, what="proxy to listen")
         assert self.proxy.alive(), "proxy died:\n" + self.proxy.log()
@@ -142,7 +146,8 @@ StateDir %s
 
     def ssh_argv(self, user, target=None, command=None, key=None, extra=()):
         login = user + (":" + target if target else "")
-        argv = ssh_base(self.port, key or self.alice_key, login, extra=extra)
+        argv = ssh_base(self.port, key or self.alice_key, login, known_hosts=self.known_hosts,
+                        extra=extra, loglevel="INFO")
         if command is not None:
             argv.append(command)
         return argv
@@ -165,9 +170,11 @@ StateDir %s
 
 
 def strip_banner(stderr):
-    """stderr without the proxy's 'session ... is recorded' line."""
+    """stderr without the proxy's 'session ... is recorded' banner and
+    OpenSSH's 'Connection to ... closed.' (both shown at LogLevel INFO)."""
     lines = stderr.decode("utf-8", "replace").splitlines(True)
-    return "".join(l for l in lines if not (l.startswith("escort: session ") and "is recorded" in l))
+    return "".join(l for l in lines if not (l.startswith("escort: session ") and "is recorded" in l)
+                   and not (l.startswith("Connection to ") and l.rstrip().endswith(" closed.")))
 
 
 def session_id(stderr):
@@ -191,7 +198,7 @@ def client_opts(world, key=None, user="alice", target="web01"):
     USER:TARGET login goes in User=, as sftp and scp split host:path on ':')."""
     return ["-F", "/dev/null", "-i", key or world.alice_key, "-o", "IdentitiesOnly=yes",
             "-o", "IdentityAgent=none", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+            "-o", "UserKnownHostsFile=" + world.known_hosts, "-o", "LogLevel=INFO",
             "-o", "ConnectTimeout=10", "-o", "User=%s:%s" % (user, target)]
 
 

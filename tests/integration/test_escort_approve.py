@@ -258,7 +258,7 @@ def test_timeout_denies():
             # an exec request times out the same way
             xlate = w.marker("exec-late")
             r = w.ssh("alice", "web01", "touch %s" % xlate, timeout=30)
-            assert r.returncode == 1, r.stderr
+            assert r.returncode == 77, r.stderr
             assert b"escort: no escort decided within 2 seconds; the command was not run" in r.stderr, r.stderr
             assert not os.path.exists(xlate)
         finally:
@@ -309,7 +309,7 @@ def test_exec_approve_and_deny():
             st, out, err = as_user(w, "bob", "deny %s not now" % sid)
             assert st == 0, (st, out, err)
             _, perr = p.communicate(timeout=30)
-            assert p.returncode == 1, perr
+            assert p.returncode == 77, perr
             assert b"escort: denied by bob: not now; the command was not run" in perr, perr
             assert not os.path.exists(no)
             cmds = decisions(w, sid)

@@ -7,7 +7,7 @@ from harness.proxy import ProxyWorld
 
 
 def ssh_v(w, *extra):
-    argv = [a if a != "LogLevel=ERROR" else "LogLevel=DEBUG2"
+    argv = [a if a != "LogLevel=INFO" else "LogLevel=DEBUG2"
             for a in w.ssh_argv("alice", "web01", "echo alg-ok", extra=extra)]
     return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           stdin=subprocess.DEVNULL, timeout=60)

@@ -79,7 +79,7 @@ def test_env_refusal_recorded_when_the_command_is_denied():
         w = ProxyWorld(env, rules=ENV_RULES, sshd_extra="AcceptEnv *\n")
         r = w.ssh("alice", "web01", "rm -rf /tmp/nothing", extra=(
             "-o", "SetEnv=LC_EVIL=$(id)"))
-        assert r.returncode == 1 and b"command denied" in r.stderr, r
+        assert r.returncode == 77 and b"command denied" in r.stderr, r
         x = replay(w, "export", session_id(r.stderr), "--format", "json")
         assert x.returncode == 0, x
         events = [json.loads(l) for l in x.stdout.decode().splitlines() if l.startswith("{")]

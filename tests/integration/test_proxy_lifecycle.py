@@ -179,7 +179,7 @@ def test_sighup_policy_applies_to_next_exec_of_live_session():
         reload(w, 'rule no-echo {\n    who *\n    where target:web01\n    exec yes\n    deny "echo ..."\n}\n')
         assert "reload failed" not in w.proxy.log(), w.proxy.log()[-2000:]
         r = mux("echo two")
-        assert r.returncode == 1 and r.stdout == b"", r
+        assert r.returncode == 77 and r.stdout == b"", r
         assert b"command denied" in r.stderr, r
         r = mux("printf three")
         assert r.returncode == 0 and r.stdout == b"three", r
@@ -208,7 +208,7 @@ def test_sighup_forbid_ends_live_session():
         assert row["status"] == "closed", row
         # new sessions are refused too
         r = w.ssh("alice", "web01", "echo hi")
-        assert r.returncode == 1 and b"refused" in r.stderr, r
+        assert r.returncode == 77 and b"refused" in r.stderr, r
         assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
 
 

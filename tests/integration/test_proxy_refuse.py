@@ -21,7 +21,7 @@ def test_unknown_target_and_listing():
     with Env() as env:
         w = ProxyWorld(env)
         r = w.ssh("alice", "db99", "echo hi")
-        assert r.returncode == 1, r
+        assert r.returncode == 77, r
         assert b"access to db99 refused" in r.stderr, r
         assert r.stdout == b""
         r = w.ssh("alice", None, None, timeout=20)
@@ -62,7 +62,7 @@ def test_denied_commands_do_not_run():
         ]
         for cmd in tricks:
             r = w.ssh("alice", "web01", cmd)
-            assert r.returncode == 1, (cmd, r)
+            assert r.returncode == 77, (cmd, r)
             assert b"escort: command denied" in r.stderr or b"not allowed" in r.stderr, (cmd, r)
             assert r.stdout == b"", (cmd, r)
         assert not os.path.exists(mark)

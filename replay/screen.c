@@ -19,16 +19,7 @@
 #include "recorder/transcript.h"
 #include "replay/cmdlog.h"
 #include "replay/replay.h"
-#include "replay/screen_cache.h"
-#include "replay/vtmodel.h"
-
-/* What one reading of the session keeps. */
-struct screen_run {
-	struct vtm m;
-	int open;		/* m is open (output was seen) */
-	uint64_t cols, rows;	/* the window size recorded last */
-	int exact;
-};
+#include "replay/screen_at.h"
 
 /* The window size an event records, if any: 1 when it has one. */
 static int
@@ -49,7 +40,7 @@ screen_size_of(const struct ev *e, uint64_t *cols, uint64_t *rows)
 }
 
 /* Applies one event to the run.  Returns 0 or -1 (out of memory). */
-static int
+int
 screen_apply(struct screen_run *s, const struct ev *e)
 {
 	if (screen_size_of(e, &s->cols, &s->rows)) {
@@ -155,6 +146,81 @@ screen_cache_build(struct tr *r, const char *cpath, struct scache *c)
 }
 
 int
+screen_at_init(struct screen_at *sa, const char *store, const char *id,
+    struct tr *r, int no_cache)
+{
+	struct scache_key key;
+	int x;
+
+	memset(sa, 0, sizeof(*sa));
+	buf_init(&sa->cache.data, 0);
+	sa->no_cache = no_cache;
+	sa->have_cache = !no_cache && screen_cache_name(store, id, sa->cpath,
+	    sizeof(sa->cpath), &key) == 0;
+	if (sa->have_cache && scache_load(&sa->cache, sa->cpath, &key) == 1) {
+		sa->sum.finished = 1;
+		sa->sum.last_seq = sa->cache.key.last_seq;
+		sa->sum.last_t_ns = sa->cache.key.last_t_ns;
+		sa->have_cache = 2;
+		return REC_OK;
+	}
+	if ((x = tr_summarize(r, &sa->sum)) != REC_OK)
+		return x;
+	return tr_seek_seq(r, 1);
+}
+
+int
+screen_at_model(struct screen_at *sa, struct tr *r, uint64_t at_ns,
+    uint64_t stop_seq, struct screen_run *s)
+{
+	const struct scache_snap *sn;
+	struct ev e;
+	int x;
+
+	memset(s, 0, sizeof(*s));
+	s->cols = 80;
+	s->rows = 24;
+	s->exact = sa->no_cache;
+	if (sa->have_cache == 1 && sa->sum.finished && !sa->sum.damaged) {
+		sa->cache.key.last_seq = sa->sum.last_seq;
+		sa->cache.key.last_t_ns = sa->sum.last_t_ns;
+		if ((x = screen_cache_build(r, sa->cpath, &sa->cache)) != REC_OK)
+			return x;
+		sa->have_cache = 2;
+	}
+	if ((sn = scache_find(&sa->cache, at_ns, stop_seq)) != NULL) {
+		if (vtm_restore(&s->m, sn->rows, sn->cols, scache_bytes(&sa->cache,
+		    sn), sn->len) != 0)
+			return REC_ENOMEM;
+		s->open = 1;
+		s->rows = (uint64_t)sn->rows;
+		s->cols = (uint64_t)sn->cols;
+		if ((x = screen_seek(r, sn)) != REC_OK)
+			return x;
+	} else if ((x = tr_seek_seq(r, 1)) != REC_OK)
+		return x;
+	while ((x = tr_next(r, &e)) == 1 &&
+	    (stop_seq != 0 ? e.seq < stop_seq : e.t_ns <= at_ns))
+		if (screen_apply(s, &e) != 0)
+			return REC_ENOMEM;
+	return x < 0 ? x : REC_OK;
+}
+
+void
+screen_run_free(struct screen_run *s)
+{
+	if (s->open)
+		vtm_free(&s->m);
+	s->open = 0;
+}
+
+void
+screen_at_free(struct screen_at *sa)
+{
+	scache_free(&sa->cache);
+}
+
+int
 replay_screen(const char *store, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -163,19 +229,14 @@ replay_screen(const char *store, int argc, char **argv)
 		{ "no-cache", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct screen_run s = { .cols = 80, .rows = 24 };
-	const struct scache_snap *sn = NULL;
-	struct scache cache = { 0 };
-	struct tr_summary sum;
-	struct scache_key key;
-	char cpath[4200];
+	struct screen_run s = { .open = 0 };
+	struct screen_at sa;
 	const char *at_s = NULL;
 	double at = -1;
 	uint64_t at_ns = 0, cmd_n = 0, stop_seq = 0;
 	struct tr *r;
-	struct ev e;
 	char *end;
-	int c, x, no_cache = 0, have_cache;
+	int c, x, no_cache = 0;
 
 	while ((c = getopt_long(argc, argv, "a:c:n", opts, NULL)) != -1) {
 		if (c == 'n') {
@@ -206,57 +267,20 @@ replay_screen(const char *store, int argc, char **argv)
 		return x;
 	/* A cache that names this file gives the end and the snapshots;
 	 * without one the session's summary gives the end. */
-	memset(&sum, 0, sizeof(sum));
-	buf_init(&cache.data, 0);
-	have_cache = !no_cache && screen_cache_name(store, argv[optind], cpath,
-	    sizeof(cpath), &key) == 0;
-	if (have_cache && scache_load(&cache, cpath, &key) == 1) {
-		sum.finished = 1;
-		sum.last_seq = cache.key.last_seq;
-		sum.last_t_ns = cache.key.last_t_ns;
-		have_cache = 2;
-	} else if ((x = tr_summarize(r, &sum)) != REC_OK ||
-	    (x = tr_seek_seq(r, 1)) != REC_OK)
+	if ((x = screen_at_init(&sa, store, argv[optind], r, no_cache)) != REC_OK)
 		goto rec_error;
-	if (cmd_n == 0 && at_ns > sum.last_t_ns) {
+	if (cmd_n == 0 && at_ns > sa.sum.last_t_ns) {
 		replay_err("screen: %s: --at %s is past the end of the session: "
 		    "its last event is at %.3f s%s", argv[optind], at_s,
-		    (double)sum.last_t_ns / 1e9,
-		    sum.finished ? "" : " (it is still open: so far)");
+		    (double)sa.sum.last_t_ns / 1e9,
+		    sa.sum.finished ? "" : " (it is still open: so far)");
 		x = 1;
 		goto out;
 	}
 	if (cmd_n != 0 && (x = replay_cmd_locate(r, "screen", argv[optind], cmd_n,
 	    &stop_seq, &at_ns)) != 0)
 		goto out;
-	s.exact = no_cache;
-	if (have_cache == 1 && sum.finished && !sum.damaged) {
-		cache.key.last_seq = sum.last_seq;
-		cache.key.last_t_ns = sum.last_t_ns;
-		if ((x = screen_cache_build(r, cpath, &cache)) != REC_OK)
-			goto rec_error;
-	}
-	sn = scache_find(&cache, at_ns, stop_seq);
-	if (sn != NULL) {
-		if (vtm_restore(&s.m, sn->rows, sn->cols, scache_bytes(&cache, sn),
-		    sn->len) != 0) {
-			x = REC_ENOMEM;
-			goto rec_error;
-		}
-		s.open = 1;
-		s.rows = (uint64_t)sn->rows;
-		s.cols = (uint64_t)sn->cols;
-		if ((x = screen_seek(r, sn)) != REC_OK)
-			goto rec_error;
-	}
-	while ((x = tr_next(r, &e)) == 1 &&
-	    (cmd_n != 0 ? e.seq < stop_seq : e.t_ns <= at_ns)) {
-		if (screen_apply(&s, &e) != 0) {
-			x = REC_ENOMEM;
-			break;
-		}
-	}
-	if (x < 0)
+	if ((x = screen_at_model(&sa, r, at_ns, stop_seq, &s)) != REC_OK)
 		goto rec_error;
 	if (s.open)
 		vtm_print(&s.m, stdout);
@@ -267,9 +291,8 @@ rec_error:
 	    rec_strerror(x), (unsigned long long)tr_error_offset(r));
 	x = replay_rec_status(x);
 out:
-	if (s.open)
-		vtm_free(&s.m);
-	scache_free(&cache);
+	screen_run_free(&s);
+	screen_at_free(&sa);
 	tr_free(r);
 	return x;
 usage:

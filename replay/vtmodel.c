@@ -485,34 +485,24 @@ vtm_same(VTerm *a, VTerm *b, int rows, int cols)
 }
 
 int
-vtm_snapshot(struct vtm *m, struct buf *out)
+vtm_paint(struct vtm *m, struct buf *out)
 {
 	VTermScreen *s;
 	VTermScreenCell blank;
 	VTermScreenCellAttrs a;
 	VTermColor fg, bg;
 	VTermPos cur;
-	struct vtm check;
-	size_t start = buf_len(out);
-	int row, r = 0, same;
+	struct vtm fresh;
+	int row, r = 0;
 
 	vtm_flush(m);
 	vterm_state_get_cursorpos(vterm_obtain_state(m->vt), &cur);
-	if (m->dirty || m->lrmm || m->origin || m->scan != SC_GROUND ||
-	    m->utf8_left != 0 || cur.col >= m->cols - 1)
-		return 0;
-	for (row = 0; row < m->rows; row++) {
-		const VTermLineInfo *li = vterm_state_get_lineinfo(
-		    vterm_obtain_state(m->vt), row);
-		if (li->doublewidth || li->doubleheight)
-			return 0;
-	}
 	/* a blank cell as a fresh model has it */
-	if (vtm_open(&check, 1, 1) != 0)
+	if (vtm_open(&fresh, 1, 1) != 0)
 		return -1;
-	vterm_screen_get_cell(vterm_obtain_screen(check.vt), (VTermPos){ 0, 0 },
+	vterm_screen_get_cell(vterm_obtain_screen(fresh.vt), (VTermPos){ 0, 0 },
 	    &blank);
-	vtm_free(&check);
+	vtm_free(&fresh);
 	s = vterm_obtain_screen(m->vt);
 	for (row = 0; row < m->rows && r == 0; row++)
 		r = vtm_put_row(s, row, m->cols, &blank, out);
@@ -532,7 +522,29 @@ vtm_snapshot(struct vtm *m, struct buf *out)
 	else if (m->bottom != 0)
 		r |= vtm_putf(out, "\033[;%dr", m->bottom);
 	r |= vtm_putf(out, "\033[%d;%dH", cur.row + 1, cur.col + 1);
-	if (r != 0)
+	return r != 0 ? -1 : 0;
+}
+
+int
+vtm_snapshot(struct vtm *m, struct buf *out)
+{
+	VTermPos cur;
+	struct vtm check;
+	size_t start = buf_len(out);
+	int row, same;
+
+	vtm_flush(m);
+	vterm_state_get_cursorpos(vterm_obtain_state(m->vt), &cur);
+	if (m->dirty || m->lrmm || m->origin || m->scan != SC_GROUND ||
+	    m->utf8_left != 0 || cur.col >= m->cols - 1)
+		return 0;
+	for (row = 0; row < m->rows; row++) {
+		const VTermLineInfo *li = vterm_state_get_lineinfo(
+		    vterm_obtain_state(m->vt), row);
+		if (li->doublewidth || li->doubleheight)
+			return 0;
+	}
+	if (vtm_paint(m, out) != 0)
 		return -1;
 	if (vtm_restore(&check, m->rows, m->cols, buf_ptr(out) + start,
 	    buf_len(out) - start) != 0)

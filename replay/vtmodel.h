@@ -74,6 +74,11 @@ void vtm_flush(struct vtm *m);
  * taken, 0 refused at this point (see above), -1 out of memory. */
 int vtm_snapshot(struct vtm *m, struct buf *out);
 
+/* Writes bytes that draw the model (flushed first) on a terminal of its
+ * size or larger, as a snapshot does, without the checks: for play's
+ * seeking.  Returns 0 or -1 (out of memory). */
+int vtm_paint(struct vtm *m, struct buf *out);
+
 /* Opens m as the model snap[0..n) rebuilds, rows x cols.  Returns 0 or
  * -1 (out of memory). */
 int vtm_restore(struct vtm *m, int rows, int cols, const uint8_t *snap,

@@ -20,7 +20,7 @@ static const struct replay_cmd replay_cmds[] = {
 	    replay_verify, REPLAY_STORE | REPLAY_KEY },
 	{ "commands", "commands [ID] [--user U] [--json]", replay_commands, RD },
 	{ "play", "play ID [--speed X] [--max-wait S] [--command N | --from SECONDS]", replay_play, RD },
-	{ "follow", "follow ID", replay_follow, RD },
+	{ "follow", "follow (ID | --user U | --latest)", replay_follow, RD },
 	{ "screen", "screen ID (--at SECONDS | --command N) [--no-cache]", replay_screen, RD },
 	{ "search", "search [--json] [--matches N] EXPRESSION", replay_search, RD },
 	{ "files", "files [ID] [--json]", replay_files, RD },

@@ -25,7 +25,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "search", "search [--json] [--matches N] EXPRESSION", replay_search, RD },
 	{ "files", "files [ID] [--json]", replay_files, RD },
 	{ "extract", "extract ID N", replay_extract, RD },
-	{ "export", "export ID --format asciicast|json|text|html", replay_export, RD },
+	{ "export", "export ID --format asciicast|json|text|html [--no-input]", replay_export, RD },
 	{ "audit", "audit [--user U] [--attr K=V] [--since TIME] [--json|--html]", replay_audit, RD },
 	{ "anchor", "anchor [--key PUBLIC.pem] [--proof-from SIZE]", replay_anchor, REPLAY_STORE },
 };

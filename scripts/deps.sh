@@ -15,7 +15,7 @@ run=(build-essential pkg-config
      libssh-dev libuv1-dev libssl-dev libzstd-dev libvterm-dev
      openssh-client openssh-server openssl python3)
 test=(clang libclang-rt-14-dev libcmocka-dev tmux procps iproute2
-      dropbear-bin putty-tools tinysshd sudo tlog ssh-audit)
+      dropbear-bin putty-tools tinysshd sudo tlog ssh-audit asciinema)
 case ${1:-} in
 --run) pkgs=("${run[@]}") ;;
 "") pkgs=("${run[@]}" "${test[@]}") ;;

@@ -10,3 +10,4 @@ $(foreach t,$(basename $(notdir $(wildcard tests/unit/test_replay_*.c))),\
   $(eval $(call unit_test,$(t),$(TRANSCRIPT_LIB) $(COMMON_LIB))))
 # Unit tests of replay's own pure modules link them too.
 $(BUILD)/tests/test_replay_search_text: $(BUILD)/obj/replay/search_text.o
+$(BUILD)/tests/test_replay_vtmodel: $(BUILD)/obj/replay/vtmodel.o

@@ -189,6 +189,26 @@ vtm_give(struct vtm *m, const uint8_t *p, size_t n)
 	vterm_input_write(m->parser, (const char *)p, n);
 }
 
+/* 1 when plain text p[0..n) (begun on a character boundary) leaves no
+ * UTF-8 character cut: libvterm's decoder keeps a cut one across
+ * controls, and the next text would show it as U+FFFD. */
+static int
+vtm_utf8_whole(const uint8_t *p, size_t n)
+{
+	size_t i;
+	int left = 0;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] >= 0xc0 && p[i] < 0xf8)
+			left = p[i] < 0xe0 ? 1 : p[i] < 0xf0 ? 2 : 3;
+		else if (p[i] >= 0x80 && p[i] < 0xc0 && left > 0)
+			left--;
+		else if (p[i] >= 0x20 && p[i] != 0x7f)
+			left = 0;
+	}
+	return left == 0;
+}
+
 void
 vtm_flush(struct vtm *m)
 {
@@ -203,7 +223,7 @@ vtm_flush(struct vtm *m)
 			lf += p[--i] == '\n';
 		while (lf >= want && i > 0 && p[i] != '\r')
 			i--;
-		if (lf >= want && p[i] == '\r') {
+		if (lf >= want && p[i] == '\r' && vtm_utf8_whole(p, i)) {
 			p += i;
 			n -= i;
 		}
@@ -239,15 +259,22 @@ vtm_plain(uint8_t c)
 static void
 vtm_scan(struct vtm *m, uint8_t c)
 {
+	/* a byte above 0x7f inside an escape sequence: libvterm may take it
+	 * as text and hold a cut character; taken as cut until text comes */
+	if (c >= 0x80 && (m->scan == SC_ESC || m->scan == SC_ESC_INTER ||
+	    m->scan == SC_CSI))
+		m->utf8_left = 3;
 	switch (m->scan) {
 	case SC_GROUND:
+		/* libvterm's UTF-8 decoder keeps a cut character across
+		 * controls and sequences: only text moves it on */
 		if (c == 0x1b)
 			m->scan = SC_ESC;
-		if (c >= 0xc0 && c < 0xf8)
+		else if (c >= 0xc0 && c < 0xf8)
 			m->utf8_left = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
 		else if (c >= 0x80 && c < 0xc0 && m->utf8_left > 0)
 			m->utf8_left--;
-		else
+		else if (c >= 0x20 && c != 0x7f)
 			m->utf8_left = 0;
 		break;
 	case SC_ESC:
@@ -360,8 +387,16 @@ vtm_put_sgr(struct buf *b, const VTermScreenCellAttrs *a, const VTermColor *fg,
 static int
 vtm_same_cell(const VTermScreenCell *x, const VTermScreenCell *y)
 {
-	return memcmp(x->chars, y->chars, sizeof(x->chars)) == 0 &&
-	    x->width == y->width && x->attrs.bold == y->attrs.bold &&
+	int i;
+
+	/* libvterm fills chars up to its terminating 0 only */
+	for (i = 0; i < VTERM_MAX_CHARS_PER_CELL; i++) {
+		if (x->chars[i] != y->chars[i])
+			return 0;
+		if (x->chars[i] == 0)
+			break;
+	}
+	return x->width == y->width && x->attrs.bold == y->attrs.bold &&
 	    x->attrs.underline == y->attrs.underline &&
 	    x->attrs.italic == y->attrs.italic && x->attrs.blink == y->attrs.blink &&
 	    x->attrs.reverse == y->attrs.reverse &&

@@ -191,19 +191,23 @@ vtm_give(struct vtm *m, const uint8_t *p, size_t n)
 
 /* 1 when plain text p[0..n) (begun on a character boundary) leaves no
  * UTF-8 character cut: libvterm's decoder keeps a cut one across
- * controls, and the next text would show it as U+FFFD. */
+ * controls, and the next text would show it as U+FFFD.  Only the last
+ * four text bytes can hold the start of a cut character. */
 static int
 vtm_utf8_whole(const uint8_t *p, size_t n)
 {
-	size_t i;
+	size_t i = n, k = 0, start;
 	int left = 0;
 
-	for (i = 0; i < n; i++) {
-		if (p[i] >= 0xc0 && p[i] < 0xf8)
-			left = p[i] < 0xe0 ? 1 : p[i] < 0xf0 ? 2 : 3;
-		else if (p[i] >= 0x80 && p[i] < 0xc0 && left > 0)
+	while (i > 0 && k < 4)
+		if (p[--i] >= 0x20 && p[i] != 0x7f)
+			k++;
+	for (start = i; start < n; start++) {
+		if (p[start] >= 0xc0 && p[start] < 0xf8)
+			left = p[start] < 0xe0 ? 1 : p[start] < 0xf0 ? 2 : 3;
+		else if (p[start] >= 0x80 && p[start] < 0xc0 && left > 0)
 			left--;
-		else if (p[i] >= 0x20 && p[i] != 0x7f)
+		else if (p[start] >= 0x20 && p[start] != 0x7f)
 			left = 0;
 	}
 	return left == 0;
@@ -311,9 +315,15 @@ vtm_write(struct vtm *m, const uint8_t *p, size_t n)
 
 	while (i < n) {
 		/* plain text: held back */
-		for (j = i; j < n && m->scan == SC_GROUND && vtm_plain(p[j]); j++) {
-			if (j == i && buf_len(&m->hold) == 0)
-				m->hold_clean = m->utf8_left == 0;
+		if (i < n && m->scan == SC_GROUND && buf_len(&m->hold) == 0)
+			m->hold_clean = m->utf8_left == 0;
+		for (j = i; j < n && m->scan == SC_GROUND; j++) {
+			if (p[j] >= 0x20 && p[j] < 0x7f) {
+				m->utf8_left = 0;	/* the common case, inline */
+				continue;
+			}
+			if (!vtm_plain(p[j]))
+				break;
 			vtm_scan(m, p[j]);
 		}
 		if (j > i && buf_put(&m->hold, p + i, j - i) != 0)

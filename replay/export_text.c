@@ -19,6 +19,7 @@ struct xtext {
 	 * CSI with param (-1 none yet) */
 	int esc;
 	int param;
+	int pty;		/* a pseudo-terminal was requested */
 };
 
 /* Writes cells[0..cols) as one line, trailing blanks removed. */
@@ -110,6 +111,10 @@ xtext_open(struct xtext *x)
 	x->s.open = 1;
 	x->s.m.exact = 1;
 	vterm_screen_set_callbacks(vterm_obtain_screen(x->s.m.vt), &xtext_cbs, x);
+	/* without a pseudo-terminal the target writes bare line feeds, which
+	 * the technician's terminal showed as new lines (its own ONLCR) */
+	if (!x->pty)
+		return vtm_write(&x->s.m, (const uint8_t *)"\033[20h", 5);
 	return 0;
 }
 
@@ -177,6 +182,7 @@ int
 replay_export_text(FILE *f, struct tr *r)
 {
 	struct xtext x = { .f = f };
+	char act[16];
 	struct ev e;
 	int rc;
 
@@ -191,7 +197,10 @@ replay_export_text(FILE *f, struct tr *r)
 				rc = REC_ENOMEM;
 				break;
 			}
-		} else if (screen_apply(&x.s, &e) != 0) {
+		} else if ((e.type == EV_CHANNEL && ev_fields_get_str(e.data, e.len,
+		    EVF_CH_ACTION, act, sizeof(act)) == REC_OK &&
+		    strcmp(act, "pty") == 0 && (x.pty = 1) == 0) ||
+		    screen_apply(&x.s, &e) != 0) {
 			rc = REC_ENOMEM;
 			break;
 		}

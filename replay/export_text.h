@@ -9,7 +9,9 @@
  * last screen at the end; trailing blanks and empty rows at a screen's end
  * are left out.  A line longer than the window is written as the rows it
  * wrapped into.  What a full-screen program drew over the screen without
- * scrolling or clearing it is written only as it last stood.
+ * scrolling or clearing it is written only as it last stood.  Without a
+ * pseudo-terminal requested before the first output, a line feed also
+ * returns the carriage (as the technician's own terminal showed it).
  */
 #ifndef REPLAY_EXPORT_TEXT_H
 #define REPLAY_EXPORT_TEXT_H

@@ -107,3 +107,24 @@ def test_export_text_and_asciicast_of_a_real_shell_session():
             "utf-8", "replace").encode()
         r = replay(w, "export", sid, "--format", "json", "--no-input")
         assert r.returncode == 2 and b"--no-input is for --format asciicast" in r.stderr, r
+
+
+def test_export_text_of_an_exec_session_without_a_pty():
+    """Bare line feeds (no pseudo-terminal: the client's terminal added the
+    carriage returns) are lines, not a staircase."""
+    import subprocess
+    from harness.core import bin_path, tool_path
+    with Env() as env:
+        key = env.path("k.pem")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", key],
+                       check=True, capture_output=True)
+        store = env.path("store")
+        script = env.write("e.txt", "0.1\tchannel\t0\taction=exec\tcommand=ls\n"
+                                    "0.5\toutput\t0\tfirst\\nsecond line\\n\n"
+                                    "0.6\tstderr\t0\tthird\\n\n")
+        r = subprocess.run([tool_path("rec-mksession"), "--store", store, "--key", key,
+                            "--id", "e1", script], capture_output=True, timeout=30)
+        assert r.returncode == 0, r
+        r = subprocess.run([bin_path("escort-replay"), "--store", store, "--no-verify",
+                            "export", "e1", "--format", "text"], capture_output=True, timeout=30)
+        assert r.returncode == 0 and r.stdout == b"first\nsecond line\nthird\n", r

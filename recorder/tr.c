@@ -30,6 +30,7 @@ struct tr {
 	int frame_open;
 	int finished;
 	uint64_t cur_off;	/* segment the records in raw came from */
+	uint64_t frame_off;	/* the DATA segment starting its frame */
 	uint64_t err_off;
 	struct index ix;
 	enum tr_skip skip;
@@ -155,6 +156,7 @@ tr_data(struct tr *r, const struct seg *s, uint64_t off)
 	if (s->flags & SEGF_CHUNK_START) {
 		ZSTD_DCtx_reset(r->dz, ZSTD_reset_session_only);
 		r->frame_open = 1;
+		r->frame_off = off;
 	} else if (!r->frame_open) {
 		return REC_EFORMAT;
 	}
@@ -261,6 +263,23 @@ tr_seek_seq(struct tr *r, uint64_t seq)
 		tr_restart(r, ie->chunk_offset);
 	else
 		tr_restart(r, r->ix.end > r->head_end ? r->ix.end : r->head_end);
+	r->skip = TR_SKIP_SEQ;
+	r->skip_to = seq;
+	return REC_OK;
+}
+
+uint64_t
+tr_frame_offset(const struct tr *r)
+{
+	return r->frame_off;
+}
+
+int
+tr_seek_frame(struct tr *r, uint64_t off, uint64_t seq)
+{
+	if (off < r->head_end)
+		return REC_EINVAL;
+	tr_restart(r, off);
 	r->skip = TR_SKIP_SEQ;
 	r->skip_to = seq;
 	return REC_OK;

@@ -249,6 +249,17 @@ uint64_t tr_error_offset(const struct tr *r);
 int tr_seek_seq(struct tr *r, uint64_t seq);
 int tr_seek_time(struct tr *r, uint64_t t_ns);
 
+/* The file offset of the DATA segment that starts the zstd frame of the
+ * last event tr_next returned (0 before any).  tr_seek_frame goes back
+ * there without the index (whose first build reads every segment header):
+ * tr_next then returns the first event with seq >= seq read from that
+ * segment on.  An offset that is not such a segment makes tr_next fail
+ * (REC_EFORMAT, REC_ECRC, REC_EZSTD); a later frame returns later events,
+ * so the caller checks the seq it gets.  Returns REC_OK or REC_EINVAL (an
+ * offset inside the HEAD). */
+uint64_t tr_frame_offset(const struct tr *r);
+int tr_seek_frame(struct tr *r, uint64_t off, uint64_t seq);
+
 /* Summary of a whole file, for listings: reads the segment headers and
  * the fixed parts of DATA and seal payloads only (no CRC, chain or
  * signature checks: that is verify.h's job).  damaged: the scan met an

@@ -1,5 +1,8 @@
-/* export.c: "escort-replay export ID --format asciicast|json|text|html"
- * (html: export_html.h). */
+/* export.c: "escort-replay export ID --format asciicast|json|text|html
+ * [--no-input]" (text: export_text.h, html: export_html.h).  asciicast:
+ * asciinema's version 2 format, titled USER@TARGET (ID); --no-input leaves
+ * out the keystroke ("i") events, so that what was typed unechoed
+ * (passwords) is not handed on. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,6 +12,7 @@
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
 #include "replay/export_html.h"
+#include "replay/export_text.h"
 #include "replay/replay.h"
 
 enum replay_fmt { FMT_ASCIICAST, FMT_JSON, FMT_TEXT, FMT_HTML };
@@ -119,47 +123,6 @@ replay_export_json(const struct ev *e)
 	printf("}\n");
 }
 
-/* Plain text: output with escape sequences and carriage returns removed. */
-struct replay_text {
-	int state;	/* 0 text, 1 after ESC, 2 CSI, 3 OSC/DCS string, 4 ESC in string */
-};
-
-static void
-replay_export_text(struct replay_text *t, const uint8_t *p, size_t n)
-{
-	size_t i;
-	uint8_t c;
-
-	for (i = 0; i < n; i++) {
-		c = p[i];
-		switch (t->state) {
-		case 0:
-			if (c == 0x1b)
-				t->state = 1;
-			else if (c == '\n' || c == '\t' || c >= 0x20)
-				putchar(c);
-			break;
-		case 1:
-			t->state = c == '[' ? 2 : (c == ']' || c == 'P' || c == '_' ||
-			    c == '^') ? 3 : 0;
-			break;
-		case 2:
-			if (c >= 0x40 && c <= 0x7e)
-				t->state = 0;
-			break;
-		case 3:
-			if (c == 0x07)
-				t->state = 0;
-			else if (c == 0x1b)
-				t->state = 4;
-			break;
-		default:
-			t->state = c == '\\' ? 0 : 3;
-			break;
-		}
-	}
-}
-
 /* First window size recorded (RESIZE or a pty request), else 80x24. */
 static void
 replay_first_size(struct tr *r, uint64_t *cols, uint64_t *rows, char *term,
@@ -186,19 +149,23 @@ replay_export(const char *store, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "no-input", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum replay_fmt fmt = FMT_ASCIICAST;
-	struct replay_text text = { 0 };
 	uint64_t cols, rows, v;
 	const uint8_t *t;
 	size_t tl;
-	char term[64], s[64];
+	char term[64], s[64], user[256], target[256], title[640];
 	struct tr *r;
 	struct ev e;
-	int c, x, have_fmt = 0;
+	int c, x, have_fmt = 0, no_input = 0;
 
-	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:n", opts, NULL)) != -1) {
+		if (c == 'n') {
+			no_input = 1;
+			continue;
+		}
 		if (c != 'f')
 			goto usage;
 		have_fmt = 1;
@@ -218,10 +185,15 @@ replay_export(const char *store, int argc, char **argv)
 	}
 	if (argc - optind != 1 || !have_fmt)
 		goto usage;
+	if (no_input && fmt != FMT_ASCIICAST) {
+		replay_err("export: --no-input is for --format asciicast");
+		return 2;
+	}
 	if ((x = replay_open(store, "export", argv[optind], &r)) != 0)
 		return x;
-	if (fmt == FMT_HTML) {
-		x = replay_export_html(stdout, r, argv[optind]);
+	if (fmt == FMT_HTML || fmt == FMT_TEXT) {
+		x = fmt == FMT_HTML ? replay_export_html(stdout, r, argv[optind]) :
+		    replay_export_text(stdout, r);
 		if (x < 0)
 			replay_err("export: %s: %s at offset %llu", argv[optind],
 			    rec_strerror(x), (unsigned long long)tr_error_offset(r));
@@ -234,16 +206,18 @@ replay_export(const char *store, int argc, char **argv)
 		    ",\"timestamp\":%" PRIu64 ",\"env\":{\"TERM\":", cols, rows,
 		    tr_start_wall_ns(r) / 1000000000u);
 		replay_json_str(stdout, term);
+		replay_meta(r, user, sizeof(user), target, sizeof(target));
+		snprintf(title, sizeof(title), "%s@%s (%s)", user[0] ? user : "?",
+		    target[0] ? target : "?", tr_id(r));
 		printf("},\"title\":");
-		replay_json_str(stdout, tr_id(r));
+		replay_json_str(stdout, title);
 		printf("}\n");
 	}
 	while ((x = tr_next(r, &e)) == 1) {
 		if (fmt == FMT_JSON) {
 			replay_export_json(&e);
-		} else if (fmt == FMT_TEXT) {
-			if (e.type == EV_OUTPUT || e.type == EV_STDERR)
-				replay_export_text(&text, e.data, e.len);
+		} else if (e.type == EV_INPUT && no_input) {
+			continue;
 		} else if (replay_is_raw(e.type)) {
 			printf("[%.6f,\"%s\",", (double)e.t_ns / 1e9,
 			    e.type == EV_INPUT ? "i" : "o");
@@ -268,6 +242,6 @@ replay_export(const char *store, int argc, char **argv)
 	return x < 0 ? replay_rec_status(x) : 0;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] export ID "
-	    "--format asciicast|json|text|html\n");
+	    "--format asciicast|json|text|html [--no-input]\n");
 	return 2;
 }

@@ -13,3 +13,4 @@ $(BUILD)/tests/test_replay_search_text: $(BUILD)/obj/replay/search_text.o
 # The evidence bundle's README and checker are built in (evidence_text.c).
 $(BUILD)/obj/replay/evidence_text.o: replay/evidence/README.txt replay/evidence/verify.py
 $(BUILD)/tests/test_replay_evidence_proof: $(BUILD)/obj/replay/evidence_proof.o
+$(BUILD)/tests/test_replay_vtmodel: $(BUILD)/obj/replay/vtmodel.o

@@ -1,19 +1,23 @@
-/* play.c: "escort-replay play ID [--speed X] [--max-wait S] [--command N]":
- * the terminal output with its recorded timing.  --command N starts at
- * decision N of "commands ID": the output before it is written at once
- * (the terminal then shows the screen as it stood just before it), the
- * rest with its timing. */
+/* play.c: "escort-replay play ID [--speed X] [--max-wait S] [--command N |
+ * --from SECONDS]": the terminal output with its recorded timing.
+ * --command N starts at decision N of "commands ID", --from at that time
+ * of the session.  On a terminal (stdin and stdout) the player takes keys
+ * (play_tty.h) and starts from the screen drawn as it stood; otherwise the
+ * output before the start is written at once (a terminal reading it then
+ * shows the same screen), the rest with its timing. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
 #include "replay/cmdlog.h"
+#include "replay/play_tty.h"
 #include "replay/replay.h"
 
 static void
@@ -34,17 +38,25 @@ replay_play(const char *store, int argc, char **argv)
 		{ "speed", required_argument, NULL, 's' },
 		{ "max-wait", required_argument, NULL, 'm' },
 		{ "command", required_argument, NULL, 'c' },
+		{ "from", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	double speed = 1.0, max_wait = -1, wait;
+	double speed = 1.0, max_wait = -1, wait, from = -1;
 	uint64_t prev_t = 0, cmd_n = 0, from_seq = 0, from_t = 0;
 	struct tr *r;
 	struct ev e;
 	char *end;
 	int c, x, started = 0;
 
-	while ((c = getopt_long(argc, argv, "s:m:c:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:m:c:f:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			from = strtod(optarg, &end);
+			if (*end != '\0' || !(from >= 0) || from > 1e9) {
+				replay_err("play: --from wants seconds >= 0");
+				return 2;
+			}
+			break;
 		case 'c':
 			if (replay_cmd_parse_n(optarg, &cmd_n) != 0) {
 				replay_err("play: --command wants a command number "
@@ -70,7 +82,7 @@ replay_play(const char *store, int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (argc - optind != 1)
+	if (argc - optind != 1 || (cmd_n != 0 && from >= 0))
 		goto usage;
 	if ((x = replay_open(store, "play", argv[optind], &r)) != 0)
 		return x;
@@ -83,10 +95,22 @@ replay_play(const char *store, int argc, char **argv)
 		started = 1;
 		prev_t = from_t;
 	}
+	if (from >= 0) {
+		from_t = (uint64_t)(from * 1e9);
+		started = 1;
+		prev_t = from_t;
+	}
+	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		x = replay_play_tty(store, argv[optind], r, speed, max_wait, from_t,
+		    from_seq);
+		tr_free(r);
+		return x;
+	}
 	while ((x = tr_next(r, &e)) == 1) {
 		if (e.type != EV_OUTPUT && e.type != EV_STDERR)
 			continue;
-		if (e.seq < from_seq) {		/* before --command N: at once */
+		if (e.seq < from_seq || (from >= 0 && e.t_ns <= from_t)) {
+			/* before --command N or --from: at once */
 			if (replay_write_all(e.data, e.len) != 0) {
 				replay_err("play: write: %s", strerror(errno));
 				tr_free(r);
@@ -115,6 +139,6 @@ replay_play(const char *store, int argc, char **argv)
 	return x < 0 ? replay_rec_status(x) : 0;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] play ID [--speed X] "
-	    "[--max-wait S] [--command N]\n");
+	    "[--max-wait S] [--command N | --from SECONDS]\n");
 	return 2;
 }

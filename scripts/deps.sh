@@ -17,7 +17,7 @@ run=(build-essential pkg-config
      openssh-client openssh-server openssl python3)
 test=(clang libclang-rt-14-dev libcmocka-dev tmux procps iproute2
       dropbear-bin putty-tools tinysshd sudo tlog ssh-audit
-      rsync sshfs oathtool)
+      rsync sshfs oathtool asciinema)
 case ${1:-} in
 --run) pkgs=("${run[@]}") ;;
 "") pkgs=("${run[@]}" "${test[@]}") ;;

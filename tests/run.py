@@ -11,7 +11,8 @@ serial tests (below) run first, then the others, longest TIMEOUT first.
 A test module may set TIMEOUT = seconds for its tests (default 120), and
 SERIAL = True (or a list of test names) for tests that measure time or load:
 such a test runs alone, with no other test beside it."""
-import argparse, glob, importlib.util, os, queue, signal, subprocess, sys, threading, time
+import argparse, glob, importlib.util, os, queue, signal, subprocess, sys, tempfile, \
+    threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -89,6 +90,10 @@ def main():
         return 0
     files = a.files or sorted(glob.glob(os.path.join(HERE, "integration", "test_*.py")))
     tests = collect(files, a.k, a.timeout)
+    # escort-replay's screen snapshot cache: in a directory of this run,
+    # not the user's ~/.cache
+    cache = tempfile.TemporaryDirectory(prefix="escort-replay-cache-")
+    os.environ.setdefault("ESCORT_REPLAY_CACHE", cache.name)
     jobs = max(1, a.j)
     if jobs > 1:
         # serial tests first, one barrier for them all; then the others, those

@@ -33,6 +33,9 @@ GOALS = [
      "bulk output in a shell observe session vs strict, proxy CPU time"),
     (["observe_model_bytes"], "<=", 200 * 1024, "observe mode's screen model, bytes at 80x24"),
     (["proxy_exec_1g_intact"], "==", "yes", "1 GiB exec output intact"),
+    (["screen_at_p99_ms"], "<", 100, "screen --at at 99% of 1 GiB output, ms"),
+    (["screen_at_p99_cpu_ms"], "<", 100,
+     "screen --at at 99% of 1 GiB output, CPU ms"),
     (["proxy_upload_256m_intact"], "==", "yes", "256 MiB upload intact"),
 ]
 

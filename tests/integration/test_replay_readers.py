@@ -15,7 +15,7 @@ WARNING = b"warning\r\n"   # the STDERR event rec-mkstore --events writes first
 A, B = "alpha-1", "bravo-2"
 
 # One session: the commands that read a single session, with their arguments.
-SINGLE = [("cat",), ("play", "--max-wait", "0"), ("screen", "--at", "1000"),
+SINGLE = [("cat",), ("play", "--max-wait", "0"), ("screen", "--at", "0.04"),
           ("export", "--format", "json"), ("extract", "@", "1"), ("follow",),
           ("commands", "@"), ("files", "@")]
 # Many sessions.

@@ -263,14 +263,17 @@ def test_export_formats():
 def test_screen_at_a_moment():
     with Env() as env:
         store, key, pub, content = make_store(env)
-        r = replay(store, "screen", "s-closed", "--at", "1000")
+        evs = [json.loads(l) for l in
+               replay(store, "export", "s-closed", "--format", "json").stdout.splitlines()]
+        end = max(e["t"] for e in evs)
+        r = replay(store, "screen", "s-closed", "--at", "%.9f" % end)
         assert r.returncode == 0, r
         rows = r.stdout.decode("utf-8", "replace").splitlines()
         assert len(rows) <= 40, rows   # the recorded window: 120x40
         assert any(l.endswith("file02999") for l in rows), rows
         assert not any("file02900" in l for l in rows), rows  # scrolled away
-        evs = [json.loads(l) for l in
-               replay(store, "export", "s-closed", "--format", "json").stdout.splitlines()]
+        r = replay(store, "screen", "s-closed", "--at", "1000")
+        assert r.returncode == 1 and b"past the end of the session" in r.stderr, r
         t_warn = [e["t"] for e in evs if e["type"] == "stderr"][0]
         t_next = min(e["t"] for e in evs if e["type"] == "output")
         r = replay(store, "screen", "s-closed", "--at", "%.6f" % ((t_warn + t_next) / 2))

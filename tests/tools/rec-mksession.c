@@ -130,6 +130,21 @@ mks_field(struct buf *f, char *nv, const char *file, int line)
 	return ev_fields_put(f, mks_fields[k].tag, eq, len) == REC_OK ? 0 : -1;
 }
 
+/* Appends one record, and writes a DATA segment once 256 KiB are pending,
+ * as the recorder does (RECD_FLUSH_BYTES): a long script makes a file laid
+ * out like a long recorded session. */
+static int
+mks_append(struct tw *w, struct buf *rec)
+{
+	struct tw_state st;
+	int r = tw_append(w, buf_ptr(rec), buf_len(rec));
+
+	if (r != REC_OK)
+		return r;
+	tw_get_state(w, &st);
+	return st.pending_raw >= (256u << 10) ? tw_flush(w, NULL) : REC_OK;
+}
+
 /* Writes the events of the script in in.  Returns 0, or -1 after printing
  * why.  *ended is set when the script wrote an END. */
 static int
@@ -180,7 +195,7 @@ mks_script(struct tw *w, FILE *in, const char *file, uint64_t *seq,
 		buf_reset(&rec);
 		if (rc == 0 && (ev_encode_parts(&rec, ++*seq, t_ns, (uint16_t)type,
 		    (uint32_t)strtoul(part[2], NULL, 10), buf_ptr(&f), buf_len(&f))
-		    != REC_OK || tw_append(w, buf_ptr(&rec), buf_len(&rec)) != REC_OK)) {
+		    != REC_OK || mks_append(w, &rec) != REC_OK)) {
 			fprintf(stderr, "%s:%d: the event could not be written\n", file,
 			    lineno);
 			rc = -1;

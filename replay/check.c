@@ -359,6 +359,23 @@ replay_check_all(const char *store)
 	return 0;
 }
 
+int
+replay_check_ids(const char *store, const char *const *ids, size_t n)
+{
+	int x;
+
+	if (check.no_verify || check.cmd == NULL)
+		return 0;
+	check.n = 0;
+	if (n > 0 && (x = check_run(store, ids, n)) != 0)
+		return x;
+	if (check.n > 0)
+		qsort(check.e, check.n, sizeof(*check.e), check_cmp);
+	check.sorted = 1;
+	check.all_done = 1;
+	return 0;
+}
+
 enum replay_vstate
 replay_check_state(const char *id)
 {

@@ -127,6 +127,11 @@ int replay_check_closed(const char *store, const char *id);
  * 2 (verification could not run). */
 int replay_check_all(const char *store);
 
+/* The same for the sessions ids[0..n) only (and the journal), for a
+ * command that reads those alone (search and audit through their index:
+ * search_index.h).  Returns 0 or 2. */
+int replay_check_ids(const char *store, const char *const *ids, size_t n);
+
 enum replay_vstate {
 	REPLAY_V_SKIPPED,	/* not checked (--no-verify, or new) */
 	REPLAY_V_OK,		/* chain and signatures verify */

@@ -22,11 +22,11 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "play", "play ID [--speed X] [--max-wait S] [--command N]", replay_play, RD },
 	{ "follow", "follow ID", replay_follow, RD },
 	{ "screen", "screen ID (--at SECONDS | --command N)", replay_screen, RD },
-	{ "search", "search [--json] [--matches N] EXPRESSION", replay_search, RD },
+	{ "search", "search [--json] [--matches N] [--since TIME] [--until TIME] [--no-index] [--reindex] EXPRESSION", replay_search, RD },
 	{ "files", "files [ID] [--json]", replay_files, RD },
 	{ "extract", "extract ID N", replay_extract, RD },
 	{ "export", "export ID --format asciicast|json|text|html", replay_export, RD },
-	{ "audit", "audit [--user U] [--attr K=V] [--since TIME] [--json|--html]", replay_audit, RD },
+	{ "audit", "audit [--user U] [--attr K=V] [--target T] [--since TIME] [--until TIME] [--no-index] [--json|--html]", replay_audit, RD },
 	{ "anchor", "anchor [--key PUBLIC.pem] [--proof-from SIZE]", replay_anchor, REPLAY_STORE },
 };
 

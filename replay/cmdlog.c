@@ -70,6 +70,13 @@ cmdlog_add_channel(struct replay_cmdlog *l, const struct ev *e)
 		l->ch[l->nch++].chan = e->channel;
 	}
 	snprintf(l->ch[i].action, sizeof(l->ch[i].action), "%s", action);
+	/* the decision may come first: the channel's request row */
+	for (i = l->n; i-- > 0;)
+		if (l->v[i].chan == e->channel && l->v[i].cmd_seq == 0) {
+			l->v[i].in_exec = strcmp(action, "exec") == 0 &&
+			    strcmp(l->v[i].mode, "exec") == 0;
+			break;
+		}
 	return 0;
 }
 

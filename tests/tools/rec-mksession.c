@@ -57,6 +57,7 @@ static const struct {
 	{ "exit_signal", EVF_EXIT_SIGNAL, 0 }, { "message", EVF_MESSAGE, 0 },
 	{ "end_kind", EVF_END_KIND, 0 }, { "end_by", EVF_END_BY, 0 },
 	{ "cmd_seq", EVF_CMD_SEQ, 1 }, { "shell_mode", EVF_SHELL_MODE, 0 },
+	{ "sha256", EVF_SHA256, 0 },	/* 32 bytes: write them as \xHH */
 };
 
 /* Decodes the escapes of s in place; returns the length. */

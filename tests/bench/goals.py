@@ -34,6 +34,8 @@ GOALS = [
     (["observe_model_bytes"], "<=", 200 * 1024, "observe mode's screen model, bytes at 80x24"),
     (["proxy_exec_1g_intact"], "==", "yes", "1 GiB exec output intact"),
     (["proxy_upload_256m_intact"], "==", "yes", "256 MiB upload intact"),
+    (["search_index_s"], "<", 1, "search for a command over 10,000 sessions with the index, s"),
+    (["audit_user_s"], "<", 2, "audit for one user over 10,000 sessions, s"),
 ]
 
 

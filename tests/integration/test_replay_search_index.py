@@ -326,3 +326,45 @@ def test_through_the_proxy_stdin_and_files_are_found():
         assert r.returncode == 1 and r.stdout == b"", r
         r = world_replay(w, "search", "command", "head *")
         assert ids(r) == [sid], r
+
+
+def test_the_index_never_rules_out_a_match_random_text():
+    """Random typed keys and output (words, blanks, punctuation, backspaces,
+    DEL, ^U, ^W, escape sequences, CR, split anywhere into events) in five
+    sessions; random patterns, many of them pieces of what was sent: the
+    sessions found through the index are those found reading every session."""
+    import random
+    rnd = random.Random(1205)
+    alphabet = ["ab", "cd", "crontab", "x", "-", " ", " ", "/", ".", "@", "_1", "\u00e9t\u00e9",
+                "\\x08", "\\x7f", "\\x15", "\\x17", "\\e[1m", "\\e[K", "\\r", "\\r\\n", "\\t"]
+    with Env() as env:
+        store, key, boundary = make_store(env)
+        sent = []
+        for n in range(5):
+            lines, t = ["0.1\tchannel\t0\taction=shell"], 0.5
+            for _ in range(60):
+                piece = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 6)))
+                kind = rnd.choice(["input", "output", "output"])
+                lines.append("%.3f\t%s\t0\t%s" % (t, kind, piece))
+                t += 0.01
+                sent.append(piece)
+            mksession(env, store, key, "r%d" % n, "rnd", "web09", lines)
+        unesc = lambda p: (p.replace("\\x08", "").replace("\\x7f", "").replace("\\x15", "")
+                           .replace("\\x17", "").replace("\\e[1m", "").replace("\\e[K", "")
+                           .replace("\\r\\n", " ").replace("\\r", "").replace("\\t", " "))
+        pats = set()
+        while len(pats) < 40:
+            a = unesc("".join(rnd.choice(sent) for _ in range(3)))
+            i = rnd.randrange(len(a) or 1)
+            p = a[i:i + rnd.randint(1, 12)].strip("\0")
+            if p:
+                pats.add(p)
+        replay(store, "search", "--reindex", "user rnd")
+        hits = 0
+        for p in sorted(pats):
+            for kind in ("input", "output"):
+                plain = replay(store, "search", "--no-index", "--", kind, p)
+                indexed = replay(store, "search", "--", kind, p)
+                assert ids(plain) == ids(indexed), (kind, p, plain, indexed)
+                hits += bool(ids(plain))
+        assert hits >= 20, hits             # the patterns do occur

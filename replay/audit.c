@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
@@ -503,14 +505,17 @@ audit_select(const char *store, const struct search_index *ix, char **ids,
 	struct stat st;
 	struct tr *r;
 	size_t i;
-	int has;
+	int has, dfd = -1;
 
 	*k = 0;
+	snprintf(path, sizeof(path), "%s/%s", store, TR_SESSIONS_DIR);
+	if (ix != NULL)
+		dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (i = 0; i < n; i++) {
 		err[i] = REC_OK;
 		rec = NULL;
-		if (ix != NULL && tw_path(store, ids[i], path, sizeof(path)) ==
-		    REC_OK && stat(path, &st) == 0)
+		if (dfd >= 0 && snprintf(path, sizeof(path), "%s%s", ids[i],
+		    TR_SUFFIX) < (int)sizeof(path) && fstatat(dfd, path, &st, 0) == 0)
 			rec = search_index_find(ix, ids[i], (uint64_t)st.st_size,
 			    (uint64_t)st.st_ctim.tv_sec * 1000000000u +
 			    (uint64_t)st.st_ctim.tv_nsec);
@@ -534,6 +539,8 @@ audit_select(const char *store, const struct search_index *ix, char **ids,
 		if (audit_pass(fl, &ss[*k], has))
 			(*k)++;
 	}
+	if (dfd >= 0)
+		close(dfd);
 }
 
 int

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
@@ -757,17 +759,18 @@ sx_idx_eval(const struct sx *x, const struct search_index_rec *r)
 	return a.maybe ? SX_MAYBE : SX_NO;
 }
 
-/* The size and status change time of session id's file (0 and 0 when it
- * cannot be read: it is then read directly, and its error shown). */
+/* The size and status change time of session id's file, through dfd
+ * (STORE/sessions; 0 and 0 when it cannot be read: it is then read
+ * directly, and its error shown). */
 static void
-sx_stamp(const char *store, const char *id, uint64_t *size, uint64_t *ctime_ns)
+sx_stamp(int dfd, const char *id, uint64_t *size, uint64_t *ctime_ns)
 {
-	char path[4096];
+	char name[256];
 	struct stat st;
 
 	*size = *ctime_ns = 0;
-	if (tw_path(store, id, path, sizeof(path)) != REC_OK ||
-	    stat(path, &st) != 0)
+	if (snprintf(name, sizeof(name), "%s%s", id, TR_SUFFIX) >=
+	    (int)sizeof(name) || fstatat(dfd, name, &st, 0) != 0)
 		return;
 	*size = (uint64_t)st.st_size;
 	*ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000u +
@@ -784,6 +787,7 @@ struct sx_run {
 	size_t npats;
 	struct sx_opts o;
 	struct search_index *ix;	/* NULL: --no-index */
+	int dfd;			/* STORE/sessions, or -1 */
 	int found, bad;
 };
 
@@ -860,7 +864,7 @@ sx_read(struct sx_run *run, const char *id, const uint64_t *stamp)
 	 * not change while it was read */
 	if (b != NULL && x == 0 && tr_finished(r) &&
 	    replay_check_state(id) != REPLAY_V_FAILED) {
-		sx_stamp(run->store, id, &now[0], &now[1]);
+		sx_stamp(run->dfd, id, &now[0], &now[1]);
 		if (now[0] == stamp[0] && now[1] == stamp[1]) {
 			(void)search_index_build_add(run->ix, b, id, stamp[0],
 			    stamp[1], last_t);
@@ -895,7 +899,7 @@ sx_candidates(struct sx_run *run, char **ids, size_t n, const char ***cand,
 		size = ct = 0;
 		rec = NULL;
 		if (run->ix != NULL) {
-			sx_stamp(run->store, ids[i], &size, &ct);
+			sx_stamp(run->dfd, ids[i], &size, &ct);
 			rec = search_index_find(run->ix, ids[i], size, ct);
 		}
 		if (rec != NULL && (rec->start < run->o.since ||
@@ -1002,6 +1006,8 @@ replay_search(const char *store, int argc, char **argv)
 		goto out;
 	}
 	run.ix = sx_index_load(store, &run.o, ids, n);
+	snprintf(note, sizeof(note), "%s/%s", store, TR_SESSIONS_DIR);
+	run.dfd = open(note, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sx_candidates(&run, ids, n, &cand, &stamps, &ncand) != 0) {
 		replay_err("search: out of memory");
 		x = 2;
@@ -1022,6 +1028,8 @@ replay_search(const char *store, int argc, char **argv)
 		run.bad = 1;
 	x = run.bad ? run.bad : run.found ? 0 : 1;
 done:
+	if (run.dfd >= 0)
+		close(run.dfd);
 	free(cand);
 	free(stamps);
 	search_index_free(run.ix);

@@ -608,7 +608,8 @@ replay_audit(const char *store, int argc, char **argv)
 	if (optind != argc || (json && html))
 		goto usage;
 	if (html)
-		return replay_audit_html(store, fl.user, fl.attr, fl.since);
+		return replay_audit_html(store, fl.user, fl.attr, fl.target,
+		    fl.since, fl.until);
 	if (replay_session_ids(store, &ids, &n) != 0) {
 		replay_err("audit: %s/%s: %s", store, TR_SESSIONS_DIR,
 		    strerror(errno));

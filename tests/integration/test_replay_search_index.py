@@ -295,6 +295,10 @@ def test_audit_target_until_integrity_and_stdin():
         replay(store, "search", "user bob")
         r2 = replay(store, "audit", "--user", "bob", "--json")
         assert r2.stdout == r.stdout, (r.stdout, r2.stdout)
+        r = replay(store, "audit", "--html", "--target", "db*", "--until", "@%d" % boundary)
+        page = r.stdout.decode()
+        assert r.returncode == 0 and "tee -a /etc/crontab" in page, r
+        assert "carol" not in page and "crontab -e" not in page, page
         r = replay(store, "audit", "--until", "tomorrow")
         assert r.returncode == 2 and b"--until" in r.stderr, r
 

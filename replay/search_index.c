@@ -612,12 +612,11 @@ search_index_build_event(struct search_index_build *b, const struct ev *e)
 	if (search_text_event(b->st, e) != 0)
 		return REC_ENOMEM;
 	if (e->type == EV_DECISION) {
-		ev_fields_begin(&it, e->data, e->len);
-		while (ev_fields_next(&it, &tag, &v, &len) == 1)
-			if (tag == EVF_COMMAND)
-				sxi_fact(b, 'c', v, len);
-			else if (tag == EVF_VERDICT)
-				sxi_fact(b, 'v', v, len);
+		/* the first of each, as the search reads them */
+		if (ev_fields_find(e->data, e->len, EVF_COMMAND, &v, &len) == REC_OK)
+			sxi_fact(b, 'c', v, len);
+		if (ev_fields_find(e->data, e->len, EVF_VERDICT, &v, &len) == REC_OK)
+			sxi_fact(b, 'v', v, len);
 		replay_cmd_mode(e, mode, sizeof(mode));
 		sxi_fact(b, 'm', (const uint8_t *)mode, strlen(mode));
 	} else if (e->type == EV_FILE) {

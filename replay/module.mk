@@ -10,3 +10,6 @@ $(foreach t,$(basename $(notdir $(wildcard tests/unit/test_replay_*.c))),\
   $(eval $(call unit_test,$(t),$(TRANSCRIPT_LIB) $(COMMON_LIB))))
 # Unit tests of replay's own pure modules link them too.
 $(BUILD)/tests/test_replay_search_text: $(BUILD)/obj/replay/search_text.o
+$(BUILD)/tests/test_replay_search_index: $(BUILD)/obj/replay/search_index.o $(BUILD)/obj/replay/search_text.o
+# (its objects come after the libraries on the command line: again after them)
+$(BUILD)/tests/test_replay_search_index: LDLIBS += $(TRANSCRIPT_LIB) $(COMMON_LIB) -lcrypto -lzstd

@@ -91,7 +91,14 @@ int search_index_text_may(const struct search_index_rec *r, char kind,
 /* Drops the records of sessions not in ids[0..n) (sorted).  */
 void search_index_keep(struct search_index *x, char *const *ids, size_t n);
 
-/* ---- building a record while a session is read ------------------------- */
+/* Adds the record of session id to x (in place of one with the same id):
+ * its file's size and ctime_ns, its start, and body[0..blen), its fact
+ * lines as in the file (malloc'd, owned by x from now on, freed on
+ * failure too).  Returns 0 or REC_ENOMEM. */
+int search_index_add(struct search_index *x, const char *id, uint64_t size,
+    uint64_t ctime_ns, uint64_t start, char *body, size_t blen);
+
+/* ---- building a record while a session is read (search_index_build.c) -- */
 
 struct search_index_build;
 

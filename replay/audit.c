@@ -5,7 +5,9 @@
  * approver; commands typed in shells with their mode, number, offset and,
  * in strict mode, exit status: cmdlog.h; for an exec request, what it
  * received on stdin, as text when it is short text), denials, approvals,
- * every
+ * every file transfer (upload, download) with its size and SHA-256 and
+ * every other file operation (rename with both paths, remove, mkdir,
+ * setstat, symlink, ...), every
  * upload with its SHA-256, and how each session ended (its END event:
  * kind, reason, writer).  --json: one object per session with the counts,
  * the end and the decisions ("command_list").  A session that
@@ -43,6 +45,7 @@ struct audit_session {
 
 struct audit_totals {
 	unsigned sessions, commands, denied, approved, uploads;
+	unsigned downloads, operations;	/* file operations: rename, remove... */
 	unsigned resumes_refused;	/* per session (JSON) */
 };
 
@@ -118,7 +121,8 @@ audit_json_session(const struct audit_session *s, const char *status,
 	replay_json_str_or_null(end != NULL && end->has_end ? end->info.by :
 	    NULL);
 	printf(",\"commands\":%u,\"denied\":%u,\"approved\":%u,"
-	    "\"uploads\":%u", n->commands, n->denied, n->approved, n->uploads);
+	    "\"uploads\":%u,\"downloads\":%u,\"operations\":%u", n->commands,
+	    n->denied, n->approved, n->uploads, n->downloads, n->operations);
 	printf(",\"resumes_refused\":%u,\"command_list\":[", n->resumes_refused);
 	for (i = 0; log != NULL && i < log->n; i++)
 		audit_json_command(s->start, i + 1, &log->v[i], i == 0);
@@ -220,6 +224,60 @@ audit_line_add(struct audit_lines *ls, size_t cmd, const char *fmt, ...)
 	return 0;
 }
 
+/* The line of a FILE summary e (neither a start record nor content):
+ * "upload  PATH N bytes sha256 HEX" or "download PATH ..." for a file,
+ * "OP      PATH[ -> PATH2]" for another operation (rename, remove, mkdir,
+ * setstat, symlink, ...), then " (OUTCOME)" unless it is "ok".  Returns 0
+ * or REC_ENOMEM. */
+static int
+audit_file_line(struct audit_lines *ls, struct audit_totals *one,
+    const char *mark, const char *t, const struct ev *e)
+{
+	char op[32] = "", dir[32] = "", verdict[32] = "", path[4096] = "-",
+	    path2[4096] = "", hex[65] = "-", tail[48] = "";
+	struct ev_fields_iter it;
+	const uint8_t *v;
+	uint64_t size = 0;
+	size_t len, i;
+	uint16_t tag;
+	int npath = 0, is_file;
+
+	ev_fields_get_str(e->data, e->len, EVF_CH_ACTION, op, sizeof(op));
+	ev_fields_get_str(e->data, e->len, EVF_DIRECTION, dir, sizeof(dir));
+	ev_fields_get_str(e->data, e->len, EVF_VERDICT, verdict, sizeof(verdict));
+	ev_fields_begin(&it, e->data, e->len);
+	while (ev_fields_next(&it, &tag, &v, &len) == 1)
+		if (tag == EVF_PATH && npath < 2) {
+			char *to = npath++ == 0 ? path : path2;
+
+			if (len >= sizeof(path))
+				len = sizeof(path) - 1;
+			memcpy(to, v, len);
+			to[len] = '\0';
+		}
+	is_file = (op[0] == '\0' || strcmp(op, "file") == 0) && dir[0] != '\0';
+	if (!is_file && op[0] == '\0')
+		return 0;	/* neither a transfer nor a named operation */
+	if (verdict[0] != '\0' && strcmp(verdict, "ok") != 0)
+		snprintf(tail, sizeof(tail), " (%s)", verdict);
+	if (!is_file) {
+		one->operations++;
+		return audit_line_add(ls, 0, "    %s%s %-7s %s%s%s%s\n", mark, t, op,
+		    path, path2[0] ? " -> " : "", path2, tail);
+	}
+	if (ev_fields_find(e->data, e->len, EVF_SHA256, &v, &len) == REC_OK &&
+	    len == 32)
+		for (i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", v[i]);
+	ev_fields_get_u64(e->data, e->len, EVF_SIZE, &size);
+	if (strcmp(dir, "upload") == 0)
+		one->uploads++;
+	else
+		one->downloads++;
+	return audit_line_add(ls, 0, "    %s%s %-7s %s %" PRIu64 " bytes sha256 "
+	    "%s%s\n", mark, t, dir, path, size, hex, tail);
+}
+
 /* What an exec request received on stdin: its lines as text when it is
  * all kept and text, else its size. */
 static void
@@ -314,9 +372,7 @@ audit_session(const char *store, const struct audit_session *s,
 	struct audit_lines ls = { 0 };
 	uint64_t end_t = 0, acked, stored;
 	char t[32], t2[32];
-	char path[4096], dir[32], hex[65];
 	const uint8_t *v;
-	uint64_t size;
 	size_t len, i;
 	struct tr *r;
 	struct ev e;
@@ -373,29 +429,21 @@ audit_session(const char *store, const struct audit_session *s,
 			one.approved += strcmp(d->verdict, "allow") == 0 && d->approver[0] != '\0';
 			mem |= audit_line_add(&ls, log.n, "%s", "");
 		} else if (e.type == EV_FILE && !replay_xfer_is_start(&e) &&
-		    ev_fields_find(e.data, e.len, EVF_CONTENT, &v, &len) != REC_OK &&
-		    ev_fields_get_str(e.data, e.len, EVF_DIRECTION, dir,
-		    sizeof(dir)) == REC_OK && strcmp(dir, "upload") == 0 &&
-		    ev_fields_get_str(e.data, e.len, EVF_PATH, path,
-		    sizeof(path)) == REC_OK) {
-			strcpy(hex, "-");
-			if (ev_fields_find(e.data, e.len, EVF_SHA256, &v, &len) == REC_OK &&
-			    len == 32)
-				for (i = 0; i < 32; i++)
-					snprintf(hex + 2 * i, 3, "%02x", v[i]);
-			size = 0;
-			ev_fields_get_u64(e.data, e.len, EVF_SIZE, &size);
-			one.uploads++;
-			mem |= audit_line_add(&ls, 0, "    %s%s upload  %s %" PRIu64
-			    " bytes sha256 %s\n", mark, t2, path, size, hex);
+		    ev_fields_find(e.data, e.len, EVF_CONTENT, &v, &len) != REC_OK) {
+			mem |= audit_file_line(&ls, &one, mark, t2, &e);
 		}
 	}
-	for (i = 0; i < xs.n; i++)	/* uploads whose end was never recorded */
-		if (xs.v[i].started && !xs.v[i].ended && strcmp(xs.v[i].dir, "upload") == 0) {
+	for (i = 0; i < xs.n; i++)	/* transfers whose end was never recorded */
+		if (xs.v[i].started && !xs.v[i].ended && (strcmp(xs.v[i].dir,
+		    "upload") == 0 || strcmp(xs.v[i].dir, "download") == 0)) {
 			replay_time(tr_start_wall_ns(r) + xs.v[i].t_ns, t2, sizeof(t2));
-			one.uploads++;
-			mem |= audit_line_add(&ls, 0, "    %s%s upload  %s incomplete "
-			    "(its end was not recorded)\n", mark, t2, xs.v[i].path);
+			if (strcmp(xs.v[i].dir, "upload") == 0)
+				one.uploads++;
+			else
+				one.downloads++;
+			mem |= audit_line_add(&ls, 0, "    %s%s %-7s %s incomplete "
+			    "(its end was not recorded)\n", mark, t2, xs.v[i].dir,
+			    xs.v[i].path);
 		}
 	replay_xfers_free(&xs);
 	replay_end_done(&end, r);
@@ -406,6 +454,8 @@ audit_session(const char *store, const struct audit_session *s,
 	tot->denied += one.denied;
 	tot->approved += one.approved;
 	tot->uploads += one.uploads;
+	tot->downloads += one.downloads;
+	tot->operations += one.operations;
 	if (mem && x >= 0)
 		x = REC_ENOMEM;
 	if (x < 0) {
@@ -452,7 +502,7 @@ audit_damaged(const char *store, char **ids, const int *err, size_t n,
 		tw_path(store, ids[i], path, sizeof(path));
 		if (json) {
 			struct audit_session u = { ids[i], "", "", 0 };
-			struct audit_totals none = { 0, 0, 0, 0, 0, 0 };
+			struct audit_totals none = { 0 };
 
 			audit_json_session(&u, "unreadable", NULL, &none,
 			    rec_strerror(err[i]), NULL);
@@ -649,10 +699,13 @@ replay_audit(const char *store, int argc, char **argv)
 		if (!json && (i + 1 == k ||
 		    strcmp(ss[i].user, ss[i + 1].user) != 0))
 			printf("  total: %u session%s, %u command%s, %u denied, "
-			    "%u approved, %u upload%s\n", tot.sessions,
+			    "%u approved, %u upload%s, %u download%s, %u other "
+			    "file operation%s\n", tot.sessions,
 			    tot.sessions == 1 ? "" : "s", tot.commands,
 			    tot.commands == 1 ? "" : "s", tot.denied, tot.approved,
-			    tot.uploads, tot.uploads == 1 ? "" : "s");
+			    tot.uploads, tot.uploads == 1 ? "" : "s", tot.downloads,
+			    tot.downloads == 1 ? "" : "s", tot.operations,
+			    tot.operations == 1 ? "" : "s");
 	}
 	if ((x = audit_damaged(store, ids, err, n, json)) > status)
 		status = x;

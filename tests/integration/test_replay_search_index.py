@@ -42,6 +42,8 @@ ALICE = [
     "4.0\tfile\t1\tpath=/srv/app/run.sh\tdirection=upload\tsize=3\tverdict=ok\tsha256="
     + esc_bytes(SCRIPT_HASH),
     "5.0\tfile\t1\tpath=/etc/shadow-copy\tdirection=download\tsize=12\tverdict=ok",
+    "5.5\tfile\t1\taction=rename\tpath=/srv/app/run.sh\tpath=/srv/app/run.old\tverdict=ok",
+    "5.6\tfile\t1\taction=remove\tpath=/srv/old\tdirection=upload\tverdict=denied",
 ]
 BOB = [
     "0.1\tchannel\t0\taction=exec\tcommand=tee -a /etc/crontab",
@@ -133,6 +135,7 @@ def cases(boundary):
         (["file", OTHER_HASH], []),
         (["file", "/etc/shadow*"], ["s1-alice"]),
         (["file", "/srv/app"], []),
+        (["file", "/srv/app/run.old"], ["s1-alice"]),     # a rename's destination
         (["decision", "deny"], ["s1-alice"]),
         (["decision", "approve"], ["s2-bob"]),
         (["decision", "allow"], ["s1-alice", "s3-carol"]),
@@ -280,6 +283,11 @@ def test_audit_target_until_integrity_and_stdin():
         assert "session s2-bob on db01 from " in out and "(integrity: ok)" in out, out
         assert re.search(r"approve cron, approved by eve: tee -a /etc/crontab \(exit 0\)\n"
                          r"      stdin: @reboot /tmp/sync\.sh\n", out), out
+        assert "download /etc/shadow-copy 12 bytes sha256 -\n" in out, out
+        assert "rename  /srv/app/run.sh -> /srv/app/run.old\n" in out, out
+        assert "remove  /srv/old (denied)\n" in out and "upload  /srv/old" not in out, out
+        assert ("upload  /srv/app/run.sh 3 bytes sha256 %s\n" % SCRIPT_HASH) in out, out
+        assert "1 upload, 1 download, 2 other file operations" in out, out
         r = replay(store, "audit", "--target", "db01")
         assert r.returncode == 0 and "user bob" in r.stdout.decode(), r
         assert "alice" not in r.stdout.decode() and "carol" not in r.stdout.decode(), r
@@ -313,7 +321,8 @@ def test_through_the_proxy_stdin_and_files_are_found():
         sid = session_id(r.stderr)
         src = env.write("run.sh", "echo v2\n")
         up = w.marker("run.sh")
-        r = sftp(w, "put %s %s\n" % (src, up))
+        got = env.path("got.sh")
+        r = sftp(w, "put %s %s\nrename %s %s.v2\nget %s.v2 %s\n" % (src, up, up, up, up, got))
         assert r.returncode == 0, r
         up_sid = session_id(r.stderr)
         digest = hashlib.sha256(b"echo v2\n").hexdigest()
@@ -323,6 +332,9 @@ def test_through_the_proxy_stdin_and_files_are_found():
         assert a.returncode == 0, a
         assert re.search(r"head -c 200 \(exit 0\)\n +stdin: @reboot /usr/local/bin/sync\.sh\n",
                          out), out
+        assert re.search(r"upload  %s 8 bytes sha256 %s\n" % (re.escape(up), digest), out), out
+        assert re.search(r"rename  %s -> %s\.v2\n" % (re.escape(up), re.escape(up)), out), out
+        assert re.search(r"download %s\.v2 8 bytes sha256 %s\n" % (re.escape(up), digest), out), out
         for expr in (["file", up], ["file", digest], ["file", "*/run.sh"]):
             r = world_replay(w, "search", *expr)
             assert ids(r) == [up_sid], (expr, r)

@@ -1,20 +1,30 @@
 /*
- * search.c: "escort-replay search [--json] [--matches N] EXPRESSION": the
- * sessions matching an expression of predicates, with where each matched:
+ * search.c: "escort-replay search [--json] [--matches N] [--since T]
+ * [--until T] [--no-index|--reindex] EXPRESSION": the sessions matching an
+ * expression of predicates, with where each matched:
  *
  *   expr  = term { "or" term }
  *   term  = unary { ["and"] unary }
  *   unary = ("not" | "!") unary | "(" expr ")" | KEY VALUE
  *   KEY   = user | target | login | attr (K=V) | command (glob, any
- *           decision) | verdict (allow|deny|approve, any decision) |
- *           mode (strict|observe|exec, any decision) | input (text in a
- *           line as typed) | output (text in the output, ANSI stripped)
- *           | since | until (TIME, on the start)
+ *           decision) | decision, verdict (allow|deny|approve, any
+ *           decision) | mode (strict|observe|exec, any decision) | file
+ *           (a path glob, or a SHA-256 in hex, of any FILE record) | input
+ *           (text in a line as typed) | output (text in the output, ANSI
+ *           stripped) | since | until (TIME, on the start)
  *
  * input and output match across event boundaries (search_text.h).  The
- * matches of command, input and output predicates that do not stand under
- * a "not" are listed, up to N per session in time order (default 1): one
- * line (or JSON object) each, the session's columns then the place.
+ * matches of command, decision, file, input and output predicates that do
+ * not stand under a "not" are listed, up to N per session in time order
+ * (default 1): one line (or JSON object) each, the session's columns then
+ * the place.
+ *
+ * Through the index (search_index.h), a session whose record rules the
+ * expression out is skipped; every other one (and every one the index
+ * does not hold for its file as it is) is verified, read and evaluated
+ * again on what it holds: the index decides what is read, never what is
+ * shown.  Sealed sessions read whole are added to the index, which is
+ * saved at the end.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -517,6 +517,10 @@ audit_damaged(const char *store, char **ids, const int *err, size_t n,
 	return status;
 }
 
+#define AUDIT_USAGE "usage: escort-replay [--store DIR] audit [--user U] " \
+    "[--attr K=V] [--target T] [--since TIME] [--until TIME] [--no-index] " \
+    "[--json|--html]\n"
+
 /* Which sessions audit shows. */
 struct audit_filter {
 	const char *user, *attr, *target;
@@ -605,6 +609,7 @@ replay_audit(const char *store, int argc, char **argv)
 		{ "no-index", no_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "html", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct audit_filter fl = { NULL, NULL, NULL, 0, UINT64_MAX };
@@ -616,8 +621,13 @@ replay_audit(const char *store, int argc, char **argv)
 	const char **sel = NULL;
 	int c, x, status = 0, json = 0, html = 0, no_index = 0, *err = NULL;
 
-	while ((c = getopt_long(argc, argv, "u:a:t:s:U:j", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:a:t:s:U:jh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'h':
+			printf(AUDIT_USAGE "Per person, the sessions with their "
+			    "integrity, commands, stdin, transfers and file "
+			    "operations.\nSee escort-replay(1).\n");
+			return 0;
 		case 'j':
 			json = 1;
 			break;
@@ -719,8 +729,6 @@ out:
 	replay_free_ids(ids, n);
 	return status;
 usage:
-	fprintf(stderr, "usage: escort-replay [--store DIR] audit [--user U] "
-	    "[--attr K=V] [--target T] [--since TIME] [--until TIME] "
-	    "[--no-index] [--json|--html]\n");
+	fputs(AUDIT_USAGE, stderr);
 	return 2;
 }

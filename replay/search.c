@@ -561,6 +561,10 @@ sx_print(const char *id, const struct sx_facts *f, struct sx_session *ss,
 	}
 }
 
+#define SX_USAGE "usage: escort-replay [--store DIR] search [--json] " \
+    "[--matches N] [--since TIME] [--until TIME] [--no-index | --reindex] " \
+    "EXPRESSION\n"
+
 /* search's own options (before "--"). */
 struct sx_opts {
 	int json;
@@ -570,8 +574,8 @@ struct sx_opts {
 	uint64_t since, until;	/* --since, --until (on the start) */
 };
 
-/* Takes search's own options out of argv (before "--").  Returns 0, or 2
- * after printing why. */
+/* Takes search's own options out of argv (before "--").  Returns 0, -1
+ * after printing the usage for --help, or 2 after printing why. */
 static int
 sx_options(int *argc, char **argv, struct sx_opts *o)
 {
@@ -590,6 +594,14 @@ sx_options(int *argc, char **argv, struct sx_opts *o)
 		if (opts && strcmp(argv[i], "--json") == 0) {
 			o->json = 1;
 			continue;
+		}
+		if (opts && (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)) {
+			fputs(SX_USAGE "EXPRESSION: KEY VALUE predicates joined by and, "
+			    "or, not and parentheses;\nKEY: user, target, login, attr, "
+			    "command, decision (or verdict), mode, file,\ninput, "
+			    "output, since, until.  See escort-replay(1).\n", stdout);
+			return -1;
 		}
 		if (opts && strcmp(argv[i], "--no-index") == 0) {
 			o->no_index = 1;
@@ -966,12 +978,10 @@ replay_search(const char *store, int argc, char **argv)
 	run.o.max = 1;
 	run.o.until = UINT64_MAX;
 	if ((x = sx_options(&argc, argv, &run.o)) != 0)
-		return x;
+		return x < 0 ? 0 : x;
 	run.ss.max = run.o.max;
 	if (argc < 2) {
-		fprintf(stderr, "usage: escort-replay [--store DIR] search [--json] "
-		    "[--matches N] [--since TIME] [--until TIME] [--no-index] "
-		    "[--reindex] EXPRESSION\n");
+		fputs(SX_USAGE, stderr);
 		return 2;
 	}
 	if (argc == 2) {

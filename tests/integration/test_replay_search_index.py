@@ -188,6 +188,9 @@ def test_predicates_find_what_they_should_with_and_without_the_index():
         r = replay(store, "search", "decision", "deny")
         assert re.search(r"^s1-alice alice web01 \S+ \+3\.000 ch0 decision: deny: rm -rf /srv$",
                          r.stdout.decode(), re.M), r.stdout
+        for cmd in ("search", "audit"):
+            r = replay(store, cmd, "--help")
+            assert r.returncode == 0 and r.stdout.startswith(b"usage: escort-replay"), r
         r = replay(store, "search", "--since", "yesterday", "user bob")
         assert r.returncode == 2 and b"--since" in r.stderr, r
 

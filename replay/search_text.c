@@ -76,19 +76,25 @@ stx_emit(struct search_text *s, enum search_text_kind k,
 		s->line(s->line_arg, k, l->buf, l->len);
 }
 
-/* Before a backspace in output: gives the run of word bytes that ends l
- * (at most SEARCH_TEXT_PAT_MAX bytes: longer, it is long anyway). */
+/* Before a backspace in output: gives the run of word bytes that ends l,
+ * or that ends before its last byte when that is not a word byte (deleted,
+ * it joins that run to what comes next), with what follows it: at most
+ * SEARCH_TEXT_PAT_MAX bytes of run (longer, it is long anyway). */
 static void
 stx_emit_tail(struct search_text *s, const struct stx_line *l)
 {
-	size_t a = l->len;
+	size_t end = l->len, a;
 
-	if (s->line == NULL || a == 0 || !search_text_is_word(l->buf[a - 1]))
+	if (s->line == NULL || end == 0)
 		return;
-	while (a > 0 && l->len - a < SEARCH_TEXT_PAT_MAX &&
+	if (!search_text_is_word(l->buf[end - 1]))
+		end--;
+	a = end;
+	while (a > 0 && end - a < SEARCH_TEXT_PAT_MAX &&
 	    search_text_is_word(l->buf[a - 1]))
 		a--;
-	s->line(s->line_arg, SEARCH_TEXT_OUTPUT, l->buf + a, l->len - a);
+	if (a < end)
+		s->line(s->line_arg, SEARCH_TEXT_OUTPUT, l->buf + a, l->len - a);
 }
 
 struct search_text *

@@ -76,7 +76,8 @@ void search_text_free(struct search_text *s);
  * patterns are matched against, for every channel and both kinds, even
  * with no pattern: a line when it ends or is cut (the whole buffer), at
  * the session's end what is pending, and for output, before a backspace,
- * the run of word bytes it deletes.  Every run of word bytes a match can
+ * the run of word bytes it deletes or joins to what follows.  Every run of
+ * word bytes a match can
  * touch (text only ever grows to the right between these points) is thus
  * given whole in some piece, or as part of a run of 256 or more bytes in
  * one.  p[0..n) is valid during the call only.

@@ -378,6 +378,12 @@ def test_the_index_never_rules_out_a_match_random_text():
             p = a[i:i + rnd.randint(1, 12)].strip("\0")
             if p:
                 pats.add(p)
+        # a backspace that joins a word to the next: "abc " was on the
+        # screen (and matched) before "d" replaced the blank
+        mksession(env, store, key, "r-join", "rnd", "web09",
+                  ["0.1\tchannel\t0\taction=shell", "0.2\toutput\t0\tabc ",
+                   "0.3\toutput\t0\t\\x08d\\r\\n"])
+        pats |= {"abc ", "c d", "abcd"}
         replay(store, "search", "--reindex", "user rnd")
         hits = 0
         for p in sorted(pats):

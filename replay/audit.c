@@ -1,20 +1,32 @@
-/* audit.c: "escort-replay audit [--user U] [--attr K=V] [--since TIME]
- * [--json]": per person, the sessions, every command with its verdict (and
+/* audit.c: "escort-replay audit [--user U] [--attr K=V] [--target T]
+ * [--since TIME] [--until TIME] [--no-index] [--json|--html]": per person,
+ * the sessions (with their integrity: the verdict of the verification),
+ * every command with its verdict (and
  * approver; commands typed in shells with their mode, number, offset and,
- * in strict mode, exit status: cmdlog.h), denials, approvals, every
+ * in strict mode, exit status: cmdlog.h; for an exec request, what it
+ * received on stdin, as text when it is short text), denials, approvals,
+ * every file transfer (upload, download) with its size and SHA-256 and
+ * every other file operation (rename with both paths, remove, mkdir,
+ * setstat, symlink, ...), every
  * upload with its SHA-256, and how each session ended (its END event:
  * kind, reason, writer).  --json: one object per session with the counts,
  * the end and the decisions ("command_list").  A session that
  * does not verify is marked ("[FAILED]" on its lines); one whose head
  * cannot be read is listed apart as unreadable, never left out (exit 1, or
- * 2 for an I/O error). */
+ * 2 for an I/O error).  Sessions are chosen through the search index
+ * (search_index.h) where it holds them, else by their head; only the
+ * sessions chosen are verified and read. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
@@ -22,6 +34,7 @@
 #include "replay/audit_html.h"
 #include "replay/cmdlog.h"
 #include "replay/replay.h"
+#include "replay/search_index.h"
 #include "replay/xfers.h"
 
 struct audit_session {
@@ -32,6 +45,7 @@ struct audit_session {
 
 struct audit_totals {
 	unsigned sessions, commands, denied, approved, uploads;
+	unsigned downloads, operations;	/* file operations: rename, remove... */
 	unsigned resumes_refused;	/* per session (JSON) */
 };
 
@@ -64,6 +78,15 @@ audit_json_command(uint64_t start, size_t n, const struct replay_cmd_row *d,
 		printf(",\"exit_status\":null");
 	printf(",\"exit_signal\":");
 	replay_json_str_or_null(d->exit_signal);
+	if (d->in_exec) {
+		printf(",\"stdin_bytes\":%" PRIu64 ",\"stdin\":", d->in_total);
+		if (replay_cmd_stdin_is_text(d))
+			replay_json_bytes(stdout, d->in, d->in_len);
+		else
+			printf("null");
+	} else {
+		printf(",\"stdin_bytes\":null,\"stdin\":null");
+	}
 	printf("}");
 }
 
@@ -98,7 +121,8 @@ audit_json_session(const struct audit_session *s, const char *status,
 	replay_json_str_or_null(end != NULL && end->has_end ? end->info.by :
 	    NULL);
 	printf(",\"commands\":%u,\"denied\":%u,\"approved\":%u,"
-	    "\"uploads\":%u", n->commands, n->denied, n->approved, n->uploads);
+	    "\"uploads\":%u,\"downloads\":%u,\"operations\":%u", n->commands,
+	    n->denied, n->approved, n->uploads, n->downloads, n->operations);
 	printf(",\"resumes_refused\":%u,\"command_list\":[", n->resumes_refused);
 	for (i = 0; log != NULL && i < log->n; i++)
 		audit_json_command(s->start, i + 1, &log->v[i], i == 0);
@@ -200,6 +224,87 @@ audit_line_add(struct audit_lines *ls, size_t cmd, const char *fmt, ...)
 	return 0;
 }
 
+/* The line of a FILE summary e (neither a start record nor content):
+ * "upload  PATH N bytes sha256 HEX" or "download PATH ..." for a file,
+ * "OP      PATH[ -> PATH2]" for another operation (rename, remove, mkdir,
+ * setstat, symlink, ...), then " (OUTCOME)" unless it is "ok".  Returns 0
+ * or REC_ENOMEM. */
+static int
+audit_file_line(struct audit_lines *ls, struct audit_totals *one,
+    const char *mark, const char *t, const struct ev *e)
+{
+	char op[32] = "", dir[32] = "", verdict[32] = "", path[4096] = "-",
+	    path2[4096] = "", hex[65] = "-", tail[48] = "";
+	struct ev_fields_iter it;
+	const uint8_t *v;
+	uint64_t size = 0;
+	size_t len, i;
+	uint16_t tag;
+	int npath = 0, is_file;
+
+	ev_fields_get_str(e->data, e->len, EVF_CH_ACTION, op, sizeof(op));
+	ev_fields_get_str(e->data, e->len, EVF_DIRECTION, dir, sizeof(dir));
+	ev_fields_get_str(e->data, e->len, EVF_VERDICT, verdict, sizeof(verdict));
+	ev_fields_begin(&it, e->data, e->len);
+	while (ev_fields_next(&it, &tag, &v, &len) == 1)
+		if (tag == EVF_PATH && npath < 2) {
+			char *to = npath++ == 0 ? path : path2;
+
+			if (len >= sizeof(path))
+				len = sizeof(path) - 1;
+			memcpy(to, v, len);
+			to[len] = '\0';
+		}
+	is_file = (op[0] == '\0' || strcmp(op, "file") == 0) && dir[0] != '\0';
+	if (!is_file && op[0] == '\0')
+		return 0;	/* neither a transfer nor a named operation */
+	if (verdict[0] != '\0' && strcmp(verdict, "ok") != 0)
+		snprintf(tail, sizeof(tail), " (%s)", verdict);
+	if (!is_file) {
+		one->operations++;
+		return audit_line_add(ls, 0, "    %s%s %-7s %s%s%s%s\n", mark, t, op,
+		    path, path2[0] ? " -> " : "", path2, tail);
+	}
+	if (ev_fields_find(e->data, e->len, EVF_SHA256, &v, &len) == REC_OK &&
+	    len == 32)
+		for (i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", v[i]);
+	ev_fields_get_u64(e->data, e->len, EVF_SIZE, &size);
+	if (strcmp(dir, "upload") == 0)
+		one->uploads++;
+	else
+		one->downloads++;
+	return audit_line_add(ls, 0, "    %s%s %-7s %s %" PRIu64 " bytes sha256 "
+	    "%s%s\n", mark, t, dir, path, size, hex, tail);
+}
+
+/* What an exec request received on stdin: its lines as text when it is
+ * all kept and text, else its size. */
+static void
+audit_print_stdin(const char *mark, const struct replay_cmd_row *d)
+{
+	const uint8_t *p = d->in, *end = d->in + d->in_len, *nl;
+	size_t n;
+	int first = 1;
+
+	if (!replay_cmd_stdin_is_text(d)) {
+		printf("      %sstdin: %" PRIu64 " bytes (%s; export --format json "
+		    "has them)\n", mark, d->in_total, d->in_total > d->in_len ?
+		    "more than " "4096 bytes" : "not text");
+		return;
+	}
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		printf("      %s%s%.*s\n", mark, first ? "stdin: " : "       ",
+		    (int)n, (const char *)p);
+		first = 0;
+		p = nl != NULL ? nl + 1 : end;
+	}
+}
+
 /* A command's line: TIME VERDICT RULE[, approved by A | , denied by A]:
  * COMMAND (A: the escort who decided), then for
  * a command typed in a shell "(MODE #SEQ at +SECONDSs[, exit X])", for a
@@ -226,6 +331,8 @@ audit_print_command(const char *mark, uint64_t start,
 		printf(" (exit %s)", ex);
 	}
 	putchar('\n');
+	if (d->in_exec && d->in_total > 0)
+		audit_print_stdin(mark, d);
 }
 
 static void
@@ -261,13 +368,11 @@ audit_session(const char *store, const struct audit_session *s,
 {
 	struct audit_totals one;
 	struct replay_end end;
-	struct replay_cmdlog log = { 0 };
+	struct replay_cmdlog log = { .want_stdin = 1 };
 	struct audit_lines ls = { 0 };
 	uint64_t end_t = 0, acked, stored;
 	char t[32], t2[32];
-	char path[4096], dir[32], hex[65];
 	const uint8_t *v;
-	uint64_t size;
 	size_t len, i;
 	struct tr *r;
 	struct ev e;
@@ -294,6 +399,9 @@ audit_session(const char *store, const struct audit_session *s,
 		if (*mark)
 			printf(" (does not verify: %s)",
 			    replay_check_problem(s->id));
+		else
+			printf(" (integrity: %s)",
+			    replay_vstate_name(replay_check_state(s->id)));
 		putchar('\n');
 	}
 	while ((x = tr_next(r, &e)) == 1) {
@@ -321,29 +429,21 @@ audit_session(const char *store, const struct audit_session *s,
 			one.approved += strcmp(d->verdict, "allow") == 0 && d->approver[0] != '\0';
 			mem |= audit_line_add(&ls, log.n, "%s", "");
 		} else if (e.type == EV_FILE && !replay_xfer_is_start(&e) &&
-		    ev_fields_find(e.data, e.len, EVF_CONTENT, &v, &len) != REC_OK &&
-		    ev_fields_get_str(e.data, e.len, EVF_DIRECTION, dir,
-		    sizeof(dir)) == REC_OK && strcmp(dir, "upload") == 0 &&
-		    ev_fields_get_str(e.data, e.len, EVF_PATH, path,
-		    sizeof(path)) == REC_OK) {
-			strcpy(hex, "-");
-			if (ev_fields_find(e.data, e.len, EVF_SHA256, &v, &len) == REC_OK &&
-			    len == 32)
-				for (i = 0; i < 32; i++)
-					snprintf(hex + 2 * i, 3, "%02x", v[i]);
-			size = 0;
-			ev_fields_get_u64(e.data, e.len, EVF_SIZE, &size);
-			one.uploads++;
-			mem |= audit_line_add(&ls, 0, "    %s%s upload  %s %" PRIu64
-			    " bytes sha256 %s\n", mark, t2, path, size, hex);
+		    ev_fields_find(e.data, e.len, EVF_CONTENT, &v, &len) != REC_OK) {
+			mem |= audit_file_line(&ls, &one, mark, t2, &e);
 		}
 	}
-	for (i = 0; i < xs.n; i++)	/* uploads whose end was never recorded */
-		if (xs.v[i].started && !xs.v[i].ended && strcmp(xs.v[i].dir, "upload") == 0) {
+	for (i = 0; i < xs.n; i++)	/* transfers whose end was never recorded */
+		if (xs.v[i].started && !xs.v[i].ended && (strcmp(xs.v[i].dir,
+		    "upload") == 0 || strcmp(xs.v[i].dir, "download") == 0)) {
 			replay_time(tr_start_wall_ns(r) + xs.v[i].t_ns, t2, sizeof(t2));
-			one.uploads++;
-			mem |= audit_line_add(&ls, 0, "    %s%s upload  %s incomplete "
-			    "(its end was not recorded)\n", mark, t2, xs.v[i].path);
+			if (strcmp(xs.v[i].dir, "upload") == 0)
+				one.uploads++;
+			else
+				one.downloads++;
+			mem |= audit_line_add(&ls, 0, "    %s%s %-7s %s incomplete "
+			    "(its end was not recorded)\n", mark, t2, xs.v[i].dir,
+			    xs.v[i].path);
 		}
 	replay_xfers_free(&xs);
 	replay_end_done(&end, r);
@@ -354,6 +454,8 @@ audit_session(const char *store, const struct audit_session *s,
 	tot->denied += one.denied;
 	tot->approved += one.approved;
 	tot->uploads += one.uploads;
+	tot->downloads += one.downloads;
+	tot->operations += one.operations;
 	if (mem && x >= 0)
 		x = REC_ENOMEM;
 	if (x < 0) {
@@ -400,7 +502,7 @@ audit_damaged(const char *store, char **ids, const int *err, size_t n,
 		tw_path(store, ids[i], path, sizeof(path));
 		if (json) {
 			struct audit_session u = { ids[i], "", "", 0 };
-			struct audit_totals none = { 0, 0, 0, 0, 0, 0 };
+			struct audit_totals none = { 0 };
 
 			audit_json_session(&u, "unreadable", NULL, &none,
 			    rec_strerror(err[i]), NULL);
@@ -415,45 +517,147 @@ audit_damaged(const char *store, char **ids, const int *err, size_t n,
 	return status;
 }
 
+#define AUDIT_USAGE "usage: escort-replay [--store DIR] audit [--user U] " \
+    "[--attr K=V] [--target T] [--since TIME] [--until TIME] [--no-index] " \
+    "[--json|--html]\n"
+
+/* Which sessions audit shows. */
+struct audit_filter {
+	const char *user, *attr, *target;
+	uint64_t since, until;
+};
+
+/* search_index_each: 1 when the attribute is the one asked for. */
+static int
+audit_idx_attr(void *arg, const char *v)
+{
+	return strcmp(v, arg) == 0;
+}
+
+/* Whether a session passes the filters (its head's facts). */
+static int
+audit_pass(const struct audit_filter *fl, const struct audit_session *s,
+    int has_attr)
+{
+	return (fl->user == NULL || strcmp(fl->user, s->user) == 0) &&
+	    (fl->target == NULL || fnmatch(fl->target, s->target, 0) == 0) &&
+	    (fl->attr == NULL || has_attr) && s->start >= fl->since &&
+	    s->start <= fl->until;
+}
+
+/* Chooses the sessions of ids[0..n) that pass fl into ss[0..*k), from the
+ * index's record where it holds one for the file as it is (ix may be
+ * NULL), else from the session's head; err[i] is the error opening
+ * session i (REC_OK when it was not opened). */
+static void
+audit_select(const char *store, const struct search_index *ix, char **ids,
+    size_t n, const struct audit_filter *fl, struct audit_session *ss,
+    int *err, size_t *k)
+{
+	const struct search_index_rec *rec;
+	char path[4096];
+	struct stat st;
+	struct tr *r;
+	size_t i;
+	int has, dfd = -1;
+
+	*k = 0;
+	snprintf(path, sizeof(path), "%s/%s", store, TR_SESSIONS_DIR);
+	if (ix != NULL)
+		dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (i = 0; i < n; i++) {
+		err[i] = REC_OK;
+		rec = NULL;
+		if (dfd >= 0 && snprintf(path, sizeof(path), "%s%s", ids[i],
+		    TR_SUFFIX) < (int)sizeof(path) && fstatat(dfd, path, &st, 0) == 0)
+			rec = search_index_find(ix, ids[i], (uint64_t)st.st_size,
+			    (uint64_t)st.st_ctim.tv_sec * 1000000000u +
+			    (uint64_t)st.st_ctim.tv_nsec);
+		if (rec != NULL) {
+			search_index_get(rec, 'u', ss[*k].user, sizeof(ss[*k].user));
+			search_index_get(rec, 't', ss[*k].target,
+			    sizeof(ss[*k].target));
+			ss[*k].start = rec->start;
+			has = fl->attr != NULL && search_index_each(rec, 'a',
+			    audit_idx_attr, (void *)fl->attr);
+		} else {
+			if ((err[i] = replay_open_quiet(store, ids[i], &r)) != REC_OK)
+				continue;
+			replay_meta(r, ss[*k].user, sizeof(ss[*k].user),
+			    ss[*k].target, sizeof(ss[*k].target));
+			ss[*k].start = tr_start_wall_ns(r);
+			has = fl->attr != NULL && audit_has_attr(r, fl->attr);
+			tr_free(r);
+		}
+		ss[*k].id = ids[i];
+		if (audit_pass(fl, &ss[*k], has))
+			(*k)++;
+	}
+	if (dfd >= 0)
+		close(dfd);
+}
+
 int
 replay_audit(const char *store, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, 'u' },
 		{ "attr", required_argument, NULL, 'a' },
+		{ "target", required_argument, NULL, 't' },
 		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "no-index", no_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "html", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *user = NULL, *attr = NULL;
+	struct audit_filter fl = { NULL, NULL, NULL, 0, UINT64_MAX };
 	struct audit_session *ss = NULL;
+	struct search_index *ix = NULL;
 	struct audit_totals tot;
-	uint64_t since = 0;
 	size_t n, i, k = 0;
-	char **ids;
-	struct tr *r;
-	int c, x, status = 0, json = 0, html = 0, *err = NULL;
+	char **ids, note[4400];
+	const char **sel = NULL;
+	int c, x, status = 0, json = 0, html = 0, no_index = 0, *err = NULL;
 
-	while ((c = getopt_long(argc, argv, "u:a:s:j", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:a:t:s:U:jh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'h':
+			printf(AUDIT_USAGE "Per person, the sessions with their "
+			    "integrity, commands, stdin, transfers and file "
+			    "operations.\nSee escort-replay(1).\n");
+			return 0;
 		case 'j':
 			json = 1;
 			break;
 		case 'H':
 			html = 1;
 			break;
+		case 'N':
+			no_index = 1;
+			break;
 		case 'u':
-			user = optarg;
+			fl.user = optarg;
+			break;
+		case 't':
+			fl.target = optarg;
 			break;
 		case 'a':
-			if (strchr(optarg, '=') == NULL)
-				goto usage;
-			attr = optarg;
+			if (strchr(optarg, '=') == NULL) {
+				replay_err("audit: --attr wants KEY=VALUE, not \"%s\"",
+				    optarg);
+				return 2;
+			}
+			fl.attr = optarg;
 			break;
 		case 's':
-			if (replay_parse_time(optarg, &since) != 0) {
-				replay_err("audit: bad time \"%s\"", optarg);
+		case 'U':
+			if (replay_parse_time(optarg, c == 's' ? &fl.since :
+			    &fl.until) != 0) {
+				replay_err("audit: %s: bad time \"%s\" (YYYY-MM-DD"
+				    "[THH:MM[:SS]] UTC or @SECONDS)", c == 's' ?
+				    "--since" : "--until", optarg);
 				return 2;
 			}
 			break;
@@ -464,35 +668,33 @@ replay_audit(const char *store, int argc, char **argv)
 	if (optind != argc || (json && html))
 		goto usage;
 	if (html)
-		return replay_audit_html(store, user, attr, since);
+		return replay_audit_html(store, fl.user, fl.attr, fl.target,
+		    fl.since, fl.until);
 	if (replay_session_ids(store, &ids, &n) != 0) {
 		replay_err("audit: %s/%s: %s", store, TR_SESSIONS_DIR,
 		    strerror(errno));
 		return 2;
 	}
-	if ((status = replay_check_all(store)) != 0) {
-		replay_free_ids(ids, n);
-		return status;
-	}
 	if (n > 0 && ((ss = calloc(n, sizeof(*ss))) == NULL ||
-	    (err = calloc(n, sizeof(*err))) == NULL)) {
+	    (err = calloc(n, sizeof(*err))) == NULL ||
+	    (sel = calloc(n, sizeof(*sel))) == NULL)) {
 		free(ss);
+		free(err);
 		replay_free_ids(ids, n);
 		replay_err("audit: out of memory");
 		return 2;
 	}
-	for (i = 0; i < n; i++) {
-		if ((err[i] = replay_open_quiet(store, ids[i], &r)) != REC_OK)
-			continue;
-		replay_meta(r, ss[k].user, sizeof(ss[k].user), ss[k].target,
-		    sizeof(ss[k].target));
-		ss[k].start = tr_start_wall_ns(r);
-		ss[k].id = ids[i];
-		if ((user == NULL || strcmp(user, ss[k].user) == 0) &&
-		    (attr == NULL || audit_has_attr(r, attr)) && ss[k].start >= since)
-			k++;
-		tr_free(r);
-	}
+	if (!no_index && search_index_open(store, &ix, note, sizeof(note)) == 0 &&
+	    note[0] != '\0')
+		replay_err("audit: index %s: not used", note);
+	audit_select(store, ix, ids, n, &fl, ss, err, &k);
+	search_index_free(ix);
+	for (i = 0; i < k; i++)
+		sel[i] = ss[i].id;
+	/* what is shown is verified: the sessions chosen (and the journal) */
+	if ((status = no_index ? replay_check_all(store) :
+	    replay_check_ids(store, sel, k)) != 0)
+		goto out;
 	if (k > 0)
 		qsort(ss, k, sizeof(*ss), audit_cmp);
 	for (i = 0; i < k; i++) {
@@ -507,22 +709,26 @@ replay_audit(const char *store, int argc, char **argv)
 		if (!json && (i + 1 == k ||
 		    strcmp(ss[i].user, ss[i + 1].user) != 0))
 			printf("  total: %u session%s, %u command%s, %u denied, "
-			    "%u approved, %u upload%s\n", tot.sessions,
+			    "%u approved, %u upload%s, %u download%s, %u other "
+			    "file operation%s\n", tot.sessions,
 			    tot.sessions == 1 ? "" : "s", tot.commands,
 			    tot.commands == 1 ? "" : "s", tot.denied, tot.approved,
-			    tot.uploads, tot.uploads == 1 ? "" : "s");
+			    tot.uploads, tot.uploads == 1 ? "" : "s", tot.downloads,
+			    tot.downloads == 1 ? "" : "s", tot.operations,
+			    tot.operations == 1 ? "" : "s");
 	}
 	if ((x = audit_damaged(store, ids, err, n, json)) > status)
 		status = x;
-	free(ss);
-	free(err);
-	replay_free_ids(ids, n);
 	fflush(stdout);
 	if (replay_check_report() && status == 0)
 		status = 1;
+out:
+	free(ss);
+	free(err);
+	free(sel);
+	replay_free_ids(ids, n);
 	return status;
 usage:
-	fprintf(stderr, "usage: escort-replay [--store DIR] audit [--user U] "
-	    "[--attr K=V] [--since TIME] [--json|--html]\n");
+	fputs(AUDIT_USAGE, stderr);
 	return 2;
 }

@@ -1,6 +1,7 @@
 /* audit_html.c: "escort-replay audit --html": the audit as one
  * self-contained HTML page (audit_html.h). */
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,7 +149,7 @@ ah_totals_print(FILE *f, const struct ah_totals *t)
 
 int
 replay_audit_html(const char *store, const char *user, const char *attr,
-    uint64_t since)
+    const char *target, uint64_t since, uint64_t until)
 {
 	struct ah_session *ss = NULL;
 	struct ah_totals tot;
@@ -187,9 +188,18 @@ replay_audit_html(const char *store, const char *user, const char *attr,
 		html_str(f, attr);
 		fputs("</span>", f);
 	}
+	if (target != NULL) {
+		fputs(", target <span class=\"code\">", f);
+		html_str(f, target);
+		fputs("</span>", f);
+	}
 	if (since != 0) {
 		replay_time(since, t, sizeof(t));
 		fprintf(f, ", since %s", t);
+	}
+	if (until != UINT64_MAX) {
+		replay_time(until, t, sizeof(t));
+		fprintf(f, ", until %s", t);
 	}
 	fputs(".</p>\n", f);
 	for (i = 0; i < n; i++) {
@@ -215,7 +225,9 @@ replay_audit_html(const char *store, const char *user, const char *attr,
 		ss[k].start = tr_start_wall_ns(r);
 		ss[k].id = ids[i];
 		if ((user == NULL || strcmp(user, ss[k].user) == 0) &&
-		    (attr == NULL || ah_has_attr(r, attr)) && ss[k].start >= since)
+		    (attr == NULL || ah_has_attr(r, attr)) &&
+		    (target == NULL || fnmatch(target, ss[k].target, 0) == 0) &&
+		    ss[k].start >= since && ss[k].start <= until)
 			k++;
 		tr_free(r);
 	}

@@ -15,11 +15,12 @@
 #include <stdint.h>
 
 /* Writes the page to stdout for the sessions of user (NULL: everyone)
- * whose user carried attribute attr ("K=V", NULL: any), started at or
- * after since (ns since the epoch).  Returns the exit status as audit's:
+ * whose user carried attribute attr ("K=V", NULL: any), to a target
+ * matching the glob target (NULL: any), started at or after since and at
+ * or before until (ns since the epoch).  Returns the exit status as audit's:
  * 0; 1 when a session does not verify or cannot be read; 2 for an I/O
  * error or a store that cannot be listed. */
 int replay_audit_html(const char *store, const char *user, const char *attr,
-    uint64_t since);
+    const char *target, uint64_t since, uint64_t until);
 
 #endif

@@ -359,6 +359,41 @@ replay_check_all(const char *store)
 	return 0;
 }
 
+int
+replay_check_ids(const char *store, const char *const *ids, size_t n)
+{
+	int x;
+
+	const char **all;
+	char **gone = NULL;
+	size_t ngone = 0, i;
+
+	if (check.no_verify || check.cmd == NULL)
+		return 0;
+	check.n = 0;
+	/* and the sessions deleted: named as verify --all names them */
+	if (replay_check_missing(store, &gone, &ngone) != 0 ||
+	    (all = calloc(n + ngone + 1, sizeof(*all))) == NULL) {
+		replay_free_ids(gone, ngone);
+		replay_err("%s: out of memory", check.cmd);
+		return 2;
+	}
+	for (i = 0; i < n; i++)
+		all[i] = ids[i];
+	for (i = 0; i < ngone; i++)
+		all[n + i] = gone[i];
+	x = n + ngone > 0 ? check_run(store, all, n + ngone) : 0;
+	free(all);
+	replay_free_ids(gone, ngone);
+	if (x != 0)
+		return x;
+	if (check.n > 0)
+		qsort(check.e, check.n, sizeof(*check.e), check_cmp);
+	check.sorted = 1;
+	check.all_done = 1;
+	return 0;
+}
+
 enum replay_vstate
 replay_check_state(const char *id)
 {

@@ -31,6 +31,102 @@ cmdlog_str(const struct ev *e, uint16_t tag)
 	return s;
 }
 
+/* The last CH_ACTION seen on channel ch ("" when none). */
+static const char *
+cmdlog_chan_action(const struct replay_cmdlog *l, uint32_t ch)
+{
+	size_t i;
+
+	for (i = 0; i < l->nch; i++)
+		if (l->ch[i].chan == ch)
+			return l->ch[i].action;
+	return "";
+}
+
+/* Notes the CH_ACTION of a CHANNEL event (exec, shell, subsystem, pty,
+ * ...: the request actions replace each other). */
+static int
+cmdlog_add_channel(struct replay_cmdlog *l, const struct ev *e)
+{
+	struct replay_cmd_chan *nv;
+	char action[16];
+	size_t i, cap;
+
+	if (ev_fields_get_str(e->data, e->len, EVF_CH_ACTION, action,
+	    sizeof(action)) != REC_OK || (strcmp(action, "exec") != 0 &&
+	    strcmp(action, "shell") != 0 && strcmp(action, "subsystem") != 0))
+		return 0;
+	for (i = 0; i < l->nch; i++)
+		if (l->ch[i].chan == e->channel)
+			break;
+	if (i == l->nch) {
+		if (l->nch == l->capch) {
+			cap = l->capch ? 2 * l->capch : 8;
+			if ((nv = realloc(l->ch, cap * sizeof(*nv))) == NULL)
+				return REC_ENOMEM;
+			l->ch = nv;
+			l->capch = cap;
+		}
+		l->ch[l->nch++].chan = e->channel;
+	}
+	snprintf(l->ch[i].action, sizeof(l->ch[i].action), "%s", action);
+	/* the decision may come first: the channel's request row */
+	for (i = l->n; i-- > 0;)
+		if (l->v[i].chan == e->channel && l->v[i].cmd_seq == 0) {
+			l->v[i].in_exec = strcmp(action, "exec") == 0 &&
+			    strcmp(l->v[i].mode, "exec") == 0;
+			break;
+		}
+	return 0;
+}
+
+/* INPUT on the channel of an exec request: kept, up to
+ * REPLAY_CMD_STDIN_MAX bytes. */
+static int
+cmdlog_add_input(struct replay_cmdlog *l, const struct ev *e)
+{
+	struct replay_cmd_row *x = NULL;
+	size_t i, take;
+
+	for (i = l->n; i-- > 0;)
+		if (l->v[i].chan == e->channel && l->v[i].cmd_seq == 0) {
+			x = &l->v[i];
+			break;
+		}
+	if (x == NULL || !x->in_exec)
+		return 0;
+	x->in_total += e->len;
+	take = x->in_len < REPLAY_CMD_STDIN_MAX ? REPLAY_CMD_STDIN_MAX -
+	    x->in_len : 0;
+	if (take > e->len)
+		take = e->len;
+	if (take == 0)
+		return 0;
+	if (x->in == NULL && (x->in = malloc(REPLAY_CMD_STDIN_MAX)) == NULL)
+		return REC_ENOMEM;
+	memcpy(x->in + x->in_len, e->data, take);
+	x->in_len += take;
+	return 0;
+}
+
+int
+replay_cmd_stdin_is_text(const struct replay_cmd_row *x)
+{
+	size_t i, k;
+
+	if (x->in_total != x->in_len)
+		return 0;
+	for (i = 0; i < x->in_len; i += k) {
+		k = replay_utf8_len(x->in + i, x->in_len - i);
+		if (k == 0 || (k == 1 && x->in[i] < 0x20 && x->in[i] != '\t' &&
+		    x->in[i] != '\n' && x->in[i] != '\r') || (k == 1 &&
+		    x->in[i] == 0x7f) || (k == 2 && x->in[i] == 0xc2 &&
+		    x->in[i + 1] < 0xa0))
+			return 0;
+	}
+	return 1;
+}
+
 static int
 cmdlog_add_decision(struct replay_cmdlog *l, const struct ev *e)
 {
@@ -57,6 +153,9 @@ cmdlog_add_decision(struct replay_cmdlog *l, const struct ev *e)
 	ev_fields_get_u64(e->data, e->len, EVF_RULE_LINE, &x->rule_line);
 	ev_fields_get_u64(e->data, e->len, EVF_CMD_SEQ, &x->cmd_seq);
 	replay_cmd_mode(e, x->mode, sizeof(x->mode));
+	x->in_exec = l->want_stdin && x->cmd_seq == 0 &&
+	    strcmp(x->mode, "exec") == 0 &&
+	    strcmp(cmdlog_chan_action(l, e->channel), "exec") == 0;
 	x->command = cmdlog_str(e, EVF_COMMAND);
 	x->rendered = cmdlog_str(e, EVF_RENDERED);
 	if (x->command == NULL || x->rendered == NULL) {
@@ -115,6 +214,10 @@ replay_cmdlog_add_event(struct replay_cmdlog *l, const struct ev *e)
 
 	if (e->type == EV_DECISION)
 		return cmdlog_add_decision(l, e);
+	if (l->want_stdin && e->type == EV_CHANNEL)
+		return cmdlog_add_channel(l, e);
+	if (l->want_stdin && e->type == EV_INPUT)
+		return cmdlog_add_input(l, e);
 	if (e->type != EV_EXIT || (x = cmdlog_exit_row(l, e)) == NULL)
 		return 0;
 	x->has_exit = 1;
@@ -196,7 +299,9 @@ replay_cmdlog_free(struct replay_cmdlog *l)
 	for (i = 0; i < l->n; i++) {
 		free(l->v[i].command);
 		free(l->v[i].rendered);
+		free(l->v[i].in);
 	}
 	free(l->v);
+	free(l->ch);
 	memset(l, 0, sizeof(*l));
 }

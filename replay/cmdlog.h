@@ -33,16 +33,35 @@ struct replay_cmd_row {
 	int has_status;		/* ... carrying EXIT_STATUS */
 	uint64_t exit_status;
 	char exit_signal[32];	/* its EXIT_SIGNAL, "" when none */
+	/* with want_stdin, for an exec request: what the command received on
+	 * its standard input (INPUT on its channel after the decision) */
+	int in_exec;		/* an exec request: its input is kept */
+	uint8_t *in;		/* malloc'd, the first in_len bytes */
+	size_t in_len;		/* at most REPLAY_CMD_STDIN_MAX */
+	uint64_t in_total;	/* bytes received in all */
 };
 
-/* Zero-initialise before use. */
+#define REPLAY_CMD_STDIN_MAX 4096	/* stdin bytes kept per command */
+
+/* The last CH_ACTION of a channel (for want_stdin). */
+struct replay_cmd_chan {
+	uint32_t chan;
+	char action[16];
+};
+
+/* Zero-initialise before use; set want_stdin to keep the input of exec
+ * requests (CHANNEL and INPUT events then count too). */
 struct replay_cmdlog {
 	struct replay_cmd_row *v;
 	size_t n, cap;
+	int want_stdin;
+	struct replay_cmd_chan *ch;
+	size_t nch, capch;
 };
 
-/* Adds one event (DECISION and EXIT count, others are ignored), in file
- * order.  Returns 0 or REC_ENOMEM. */
+/* Adds one event (DECISION and EXIT count, and with want_stdin CHANNEL
+ * and INPUT; others are ignored), in file order.  Returns 0 or
+ * REC_ENOMEM. */
 int replay_cmdlog_add_event(struct replay_cmdlog *l, const struct ev *e);
 
 /* The mode of DECISION e into out (size >= 16): its SHELL_MODE, else
@@ -82,6 +101,10 @@ int replay_cmd_locate(struct tr *r, const char *cmd, const char *id,
 /* Parses the N of "--command N" (a decimal number from 1).  Returns 0 or
  * -1. */
 int replay_cmd_parse_n(const char *s, uint64_t *n);
+
+/* 1 when row x's stdin is all kept and is text (UTF-8 without control
+ * characters other than tab, CR and LF), else 0. */
+int replay_cmd_stdin_is_text(const struct replay_cmd_row *x);
 
 /* Frees every row; *l is empty afterwards. */
 void replay_cmdlog_free(struct replay_cmdlog *l);

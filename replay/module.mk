@@ -14,3 +14,6 @@ $(BUILD)/tests/test_replay_search_text: $(BUILD)/obj/replay/search_text.o
 $(BUILD)/obj/replay/evidence_text.o: replay/evidence/README.txt replay/evidence/verify.py
 $(BUILD)/tests/test_replay_evidence_proof: $(BUILD)/obj/replay/evidence_proof.o
 $(BUILD)/tests/test_replay_vtmodel: $(BUILD)/obj/replay/vtmodel.o
+$(BUILD)/tests/test_replay_search_index: $(BUILD)/obj/replay/search_index.o $(BUILD)/obj/replay/search_text.o
+# (its objects come after the libraries on the command line: again after them)
+$(BUILD)/tests/test_replay_search_index: LDLIBS += $(TRANSCRIPT_LIB) $(COMMON_LIB) -lcrypto -lzstd

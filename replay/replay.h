@@ -127,6 +127,16 @@ int replay_check_closed(const char *store, const char *id);
  * 2 (verification could not run). */
 int replay_check_all(const char *store);
 
+/* The same for the sessions ids[0..n) only (and the journal), for a
+ * command that reads those alone (search and audit through their index:
+ * search_index.h).  Returns 0 or 2. */
+int replay_check_ids(const char *store, const char *const *ids, size_t n);
+
+/* check_missing.c: the ids of the sessions the journal names whose file is
+ * absent (malloc'd; free with replay_free_ids), read without checking the
+ * journal (the verification does).  Returns 0 or REC_ENOMEM. */
+int replay_check_missing(const char *store, char ***ids, size_t *n);
+
 enum replay_vstate {
 	REPLAY_V_SKIPPED,	/* not checked (--no-verify, or new) */
 	REPLAY_V_OK,		/* chain and signatures verify */

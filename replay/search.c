@@ -1,20 +1,30 @@
 /*
- * search.c: "escort-replay search [--json] [--matches N] EXPRESSION": the
- * sessions matching an expression of predicates, with where each matched:
+ * search.c: "escort-replay search [--json] [--matches N] [--since T]
+ * [--until T] [--no-index|--reindex] EXPRESSION": the sessions matching an
+ * expression of predicates, with where each matched:
  *
  *   expr  = term { "or" term }
  *   term  = unary { ["and"] unary }
  *   unary = ("not" | "!") unary | "(" expr ")" | KEY VALUE
  *   KEY   = user | target | login | attr (K=V) | command (glob, any
- *           decision) | verdict (allow|deny|approve, any decision) |
- *           mode (strict|observe|exec, any decision) | input (text in a
- *           line as typed) | output (text in the output, ANSI stripped)
- *           | since | until (TIME, on the start)
+ *           decision) | decision, verdict (allow|deny|approve, any
+ *           decision) | mode (strict|observe|exec, any decision) | file
+ *           (a path glob, or a SHA-256 in hex, of any FILE record) | input
+ *           (text in a line as typed) | output (text in the output, ANSI
+ *           stripped) | since | until (TIME, on the start)
  *
  * input and output match across event boundaries (search_text.h).  The
- * matches of command, input and output predicates that do not stand under
- * a "not" are listed, up to N per session in time order (default 1): one
- * line (or JSON object) each, the session's columns then the place.
+ * matches of command, decision, file, input and output predicates that do
+ * not stand under a "not" are listed, up to N per session in time order
+ * (default 1): one line (or JSON object) each, the session's columns then
+ * the place.
+ *
+ * Through the index (search_index.h), a session whose record rules the
+ * expression out is skipped; every other one (and every one the index
+ * does not hold for its file as it is) is verified, read and evaluated
+ * again on what it holds: the index decides what is read, never what is
+ * shown.  Sealed sessions read whole are added to the index, which is
+ * saved at the end.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,19 +32,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
 #include "replay/cmdlog.h"
 #include "replay/replay.h"
+#include "replay/search_index.h"
 #include "replay/search_text.h"
 
 enum sx_op { SX_OR, SX_AND, SX_NOT, SX_PRED };
 enum sx_key { K_USER, K_TARGET, K_LOGIN, K_ATTR, K_COMMAND, K_VERDICT,
-	K_OUTPUT, K_SINCE, K_UNTIL, K_MODE, K_INPUT };
+	K_OUTPUT, K_SINCE, K_UNTIL, K_MODE, K_INPUT, K_FILE, K_DECISION };
 static const char *const sx_keys[] = { "user", "target", "login", "attr",
-	"command", "verdict", "output", "since", "until", "mode", "input" };
+	"command", "verdict", "output", "since", "until", "mode", "input",
+	"file", "decision" };
 
 #define SX_MATCHES_MAX 1000	/* --matches at most */
 
@@ -43,6 +58,7 @@ struct sx {
 	enum sx_key key;
 	const char *value;
 	uint64_t time;
+	char hex[65];		/* K_FILE: a SHA-256 in lower-case hex, or "" */
 	int hit;		/* K_COMMAND/K_VERDICT/K_MODE/K_OUTPUT/K_INPUT:
 				   seen in the session */
 	int report;		/* K_COMMAND/K_OUTPUT/K_INPUT not under "not":
@@ -83,6 +99,26 @@ sx_peek(struct sx_parser *p)
 	return p->i < p->n ? p->tok[p->i] : NULL;
 }
 
+/* K_FILE: a value of 64 hex digits is a SHA-256 (x->hex), else a path
+ * pattern. */
+static void
+sx_file_hex(struct sx *x)
+{
+	size_t i;
+
+	x->hex[0] = '\0';
+	if (strlen(x->value) != 64)
+		return;
+	for (i = 0; i < 64; i++) {
+		if (!isxdigit((unsigned char)x->value[i])) {
+			x->hex[0] = '\0';
+			return;
+		}
+		x->hex[i] = (char)tolower((unsigned char)x->value[i]);
+	}
+	x->hex[64] = '\0';
+}
+
 static struct sx *
 sx_unary(struct sx_parser *p)
 {
@@ -115,7 +151,7 @@ sx_unary(struct sx_parser *p)
 			break;
 	if (k == sizeof(sx_keys) / sizeof(sx_keys[0])) {
 		p->err = "unknown predicate (user, target, login, attr, command, "
-		    "verdict, mode, input, output, since, until)";
+		    "decision, verdict, mode, input, output, file, since, until)";
 		return NULL;
 	}
 	if ((x = sx_node(p, SX_PRED)) == NULL)
@@ -131,6 +167,8 @@ sx_unary(struct sx_parser *p)
 		p->err = "bad time (YYYY-MM-DD[THH:MM[:SS]] UTC or @SECONDS)";
 		return NULL;
 	}
+	if (x->key == K_FILE)
+		sx_file_hex(x);
 	if ((x->key == K_INPUT || x->key == K_OUTPUT) && (x->value[0] == '\0' ||
 	    strlen(x->value) > SEARCH_TEXT_PAT_MAX)) {
 		p->err = "input and output want a text of 1 to 256 bytes";
@@ -244,7 +282,8 @@ sx_polarity(struct sx *x, int positive)
 		sx_polarity(x->r, positive);
 	} else {
 		x->report = positive && (x->key == K_COMMAND ||
-		    x->key == K_INPUT || x->key == K_OUTPUT);
+		    x->key == K_INPUT || x->key == K_OUTPUT || x->key == K_FILE ||
+		    x->key == K_VERDICT || x->key == K_DECISION);
 	}
 }
 
@@ -320,35 +359,110 @@ sx_text_hit(void *arg, struct search_text_pat *p, uint32_t ch, uint64_t t_ns,
 		p->done = 1;
 }
 
+/* 1 when predicate x still wants to see matches in this session. */
+static int
+sx_wants(const struct sx *x, const struct sx_session *ss)
+{
+	return !x->hit || (x->report && x->nhits < ss->max);
+}
+
+/* The FILE record e against the file predicates: PATH fields against a
+ * path pattern, the SHA256 field against a hash. */
+static void
+sx_scan_file(struct sx_parser *p, struct sx_session *ss, const struct ev *e)
+{
+	struct ev_fields_iter it;
+	const uint8_t *v;
+	char path[4096], hex[65], ctx[4300], dir[32];
+	size_t len, i;
+	uint16_t tag;
+	struct sx *x;
+	int k, m;
+
+	path[0] = hex[0] = dir[0] = '\0';
+	ev_fields_get_str(e->data, e->len, EVF_DIRECTION, dir, sizeof(dir));
+	for (k = 0; k < p->nall; k++) {
+		x = p->all[k];
+		if (x->op != SX_PRED || x->key != K_FILE || !sx_wants(x, ss))
+			continue;
+		m = 0;
+		ev_fields_begin(&it, e->data, e->len);
+		while (!m && ev_fields_next(&it, &tag, &v, &len) == 1) {
+			if (tag == EVF_PATH && x->hex[0] == '\0' && len < sizeof(path)) {
+				memcpy(path, v, len);
+				path[len] = '\0';
+				m = fnmatch(x->value, path, 0) == 0;
+			} else if (tag == EVF_SHA256 && x->hex[0] != '\0' && len == 32) {
+				for (i = 0; i < 32; i++)
+					snprintf(hex + 2 * i, 3, "%02x", v[i]);
+				m = strcmp(hex, x->hex) == 0;
+			}
+		}
+		if (!m)
+			continue;
+		if (ev_fields_get_str(e->data, e->len, EVF_PATH, path,
+		    sizeof(path)) != REC_OK)
+			strcpy(path, "-");
+		snprintf(ctx, sizeof(ctx), "%s %s%s%s", dir[0] ? dir : "file", path,
+		    hex[0] ? " sha256 " : "", hex);
+		if (hex[0] == '\0' && ev_fields_find(e->data, e->len, EVF_SHA256, &v,
+		    &len) == REC_OK && len == 32) {
+			strcat(ctx, " sha256 ");
+			for (i = 0; i < 32; i++)
+				snprintf(ctx + strlen(ctx), 3, "%02x", v[i]);
+		}
+		sx_hit_add(ss, x, e->channel, e->t_ns, (const uint8_t *)ctx,
+		    strlen(ctx));
+	}
+}
+
 /* Marks the event predicates that e satisfies (input and output go
- * through search_text). */
+ * through search_text), noting the matches to list. */
 static void
 sx_scan(struct sx_parser *p, struct sx_session *ss, const struct ev *e)
 {
-	char buf[4096];
+	char buf[4096], verdict[32], ctx[4200];
 	struct sx *x;
-	int k;
+	int k, has_cmd;
 
+	if (e->type == EV_FILE) {
+		sx_scan_file(p, ss, e);
+		return;
+	}
 	if (e->type != EV_DECISION)
 		return;
+	has_cmd = ev_fields_get_str(e->data, e->len, EVF_COMMAND, buf,
+	    sizeof(buf)) == REC_OK;
+	if (!has_cmd)
+		buf[0] = '\0';
+	if (ev_fields_get_str(e->data, e->len, EVF_VERDICT, verdict,
+	    sizeof(verdict)) != REC_OK)
+		verdict[0] = '\0';
 	for (k = 0; k < p->nall; k++) {
 		x = p->all[k];
-		if (x->op != SX_PRED)
+		if (x->op != SX_PRED || !sx_wants(x, ss))
 			continue;
-		if (x->key == K_COMMAND && (!x->hit || (x->report &&
-		    x->nhits < ss->max)) && ev_fields_get_str(e->data, e->len,
-		    EVF_COMMAND, buf, sizeof(buf)) == REC_OK &&
-		    fnmatch(x->value, buf, 0) == 0)
-			sx_hit_add(ss, x, e->channel, e->t_ns, (const uint8_t *)buf,
-			    strlen(buf));
-		else if (x->hit)
-			continue;
-		else if (x->key == K_VERDICT && ev_fields_get_str(e->data,
-		    e->len, EVF_VERDICT, buf, sizeof(buf)) == REC_OK)
-			x->hit = strcmp(x->value, buf) == 0;
-		else if (x->key == K_MODE) {
-			replay_cmd_mode(e, buf, sizeof(buf));
-			x->hit = strcmp(x->value, buf) == 0;
+		switch (x->key) {
+		case K_COMMAND:
+			if (has_cmd && fnmatch(x->value, buf, 0) == 0)
+				sx_hit_add(ss, x, e->channel, e->t_ns,
+				    (const uint8_t *)buf, strlen(buf));
+			break;
+		case K_VERDICT:
+		case K_DECISION:
+			if (strcmp(x->value, verdict) != 0)
+				break;
+			snprintf(ctx, sizeof(ctx), "%s: %s", verdict, buf[0] ? buf :
+			    "-");
+			sx_hit_add(ss, x, e->channel, e->t_ns, (const uint8_t *)ctx,
+			    strlen(ctx));
+			break;
+		case K_MODE:
+			replay_cmd_mode(e, ctx, sizeof(ctx));
+			x->hit |= strcmp(x->value, ctx) == 0;
+			break;
+		default:
+			break;
 		}
 	}
 }
@@ -447,15 +561,30 @@ sx_print(const char *id, const struct sx_facts *f, struct sx_session *ss,
 	}
 }
 
-/* Takes search's own options out of argv (before "--"): --json and
- * --matches N.  Returns 0, or 2 after printing why. */
+#define SX_USAGE "usage: escort-replay [--store DIR] search [--json] " \
+    "[--matches N] [--since TIME] [--until TIME] [--no-index | --reindex] " \
+    "EXPRESSION\n"
+
+/* search's own options (before "--"). */
+struct sx_opts {
+	int json;
+	size_t max;		/* --matches */
+	int no_index;		/* --no-index */
+	int reindex;		/* --reindex */
+	uint64_t since, until;	/* --since, --until (on the start) */
+};
+
+/* Takes search's own options out of argv (before "--").  Returns 0, -1
+ * after printing the usage for --help, or 2 after printing why. */
 static int
-sx_options(int *argc, char **argv, int *json, size_t *max)
+sx_options(int *argc, char **argv, struct sx_opts *o)
 {
-	int i, out = 1, opts = 1;
+	static const char *const timeopt[] = { "--since", "--until" };
+	int i, out = 1, opts = 1, t;
 	const char *v;
 	char *end;
 	unsigned long long n;
+	size_t l;
 
 	for (i = 1; i < *argc; i++) {
 		if (opts && strcmp(argv[i], "--") == 0) {
@@ -463,9 +592,41 @@ sx_options(int *argc, char **argv, int *json, size_t *max)
 			continue;
 		}
 		if (opts && strcmp(argv[i], "--json") == 0) {
-			*json = 1;
+			o->json = 1;
 			continue;
 		}
+		if (opts && (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)) {
+			fputs(SX_USAGE "EXPRESSION: KEY VALUE predicates joined by and, "
+			    "or, not and parentheses;\nKEY: user, target, login, attr, "
+			    "command, decision (or verdict), mode, file,\ninput, "
+			    "output, since, until.  See escort-replay(1).\n", stdout);
+			return -1;
+		}
+		if (opts && strcmp(argv[i], "--no-index") == 0) {
+			o->no_index = 1;
+			continue;
+		}
+		if (opts && strcmp(argv[i], "--reindex") == 0) {
+			o->reindex = 1;
+			continue;
+		}
+		for (t = 0; opts && t < 2; t++) {
+			l = strlen(timeopt[t]);
+			if (strncmp(argv[i], timeopt[t], l) != 0 ||
+			    (argv[i][l] != '\0' && argv[i][l] != '='))
+				continue;
+			v = argv[i][l] == '=' ? argv[i] + l + 1 : i + 1 < *argc ?
+			    argv[++i] : "";
+			if (replay_parse_time(v, t ? &o->until : &o->since) != 0) {
+				replay_err("search: %s: bad time \"%s\" (YYYY-MM-DD"
+				    "[THH:MM[:SS]] UTC or @SECONDS)", timeopt[t], v);
+				return 2;
+			}
+			break;
+		}
+		if (opts && t < 2)
+			continue;
 		if (opts && strncmp(argv[i], "--matches", 9) == 0 &&
 		    (argv[i][9] == '\0' || argv[i][9] == '=')) {
 			v = argv[i][9] == '=' ? argv[i] + 10 : i + 1 < *argc ?
@@ -477,7 +638,7 @@ sx_options(int *argc, char **argv, int *json, size_t *max)
 				    "to %d", SX_MATCHES_MAX);
 				return 2;
 			}
-			*max = (size_t)n;
+			o->max = (size_t)n;
 			continue;
 		}
 		argv[out++] = argv[i];
@@ -531,29 +692,296 @@ sx_split(const char *s, char *out, char **tok, int max)
 	return n;
 }
 
+/* ---- through the index (search_index.h) ------------------------------- */
+
+enum sx_tri { SX_NO, SX_MAYBE, SX_YES };
+
+struct sx_idx_arg {
+	const struct sx *x;
+	int maybe;		/* a value was cut: cannot say no */
+};
+
+/* search_index_each: 1 when the fact matches predicate a->x. */
+static int
+sx_idx_match(void *arg, const char *v)
+{
+	struct sx_idx_arg *a = arg;
+	const struct sx *x = a->x;
+
+	if (strlen(v) >= 4095)
+		a->maybe = 1;
+	switch (x->key) {
+	case K_ATTR:
+	case K_VERDICT:
+	case K_DECISION:
+	case K_MODE:
+		return strcmp(v, x->value) == 0;
+	case K_COMMAND:
+		return fnmatch(x->value, v, 0) == 0;
+	case K_FILE:
+		return x->hex[0] != '\0' ? strcmp(v, x->hex) == 0 :
+		    fnmatch(x->value, v, 0) == 0;
+	default:
+		return 0;
+	}
+}
+
+/* Whether the session of record r may satisfy x, from its record alone:
+ * SX_YES and SX_NO where the record says for certain, else SX_MAYBE. */
+static enum sx_tri
+sx_idx_eval(const struct sx *x, const struct search_index_rec *r)
+{
+	static const char fact_key[] = {
+		[K_ATTR] = 'a', [K_COMMAND] = 'c', [K_VERDICT] = 'v',
+		[K_DECISION] = 'v', [K_MODE] = 'm', [K_FILE] = 'f',
+	};
+	struct sx_idx_arg a = { x, 0 };
+	char v[128];
+	enum sx_tri l, rr;
+	char key;
+
+	switch (x->op) {
+	case SX_OR:
+		l = sx_idx_eval(x->l, r);
+		rr = sx_idx_eval(x->r, r);
+		return l > rr ? l : rr;
+	case SX_AND:
+		l = sx_idx_eval(x->l, r);
+		rr = sx_idx_eval(x->r, r);
+		return l < rr ? l : rr;
+	case SX_NOT:
+		return (enum sx_tri)(SX_YES - sx_idx_eval(x->l, r));
+	default:
+		break;
+	}
+	switch (x->key) {
+	case K_USER:
+	case K_TARGET:
+	case K_LOGIN:
+		/* as the session's reader gets them: cut to 127 bytes */
+		search_index_get(r, x->key == K_USER ? 'u' : x->key == K_TARGET ?
+		    't' : 'l', v, sizeof(v));
+		if (x->key == K_TARGET)
+			return fnmatch(x->value, v, 0) == 0 ? SX_YES : SX_NO;
+		return strcmp(v, x->value) == 0 ? SX_YES : SX_NO;
+	case K_SINCE:
+		return r->start >= x->time ? SX_YES : SX_NO;
+	case K_UNTIL:
+		return r->start <= x->time ? SX_YES : SX_NO;
+	case K_INPUT:
+	case K_OUTPUT:
+		return search_index_text_may(r, x->key == K_INPUT ? 'i' : 'o',
+		    x->value, strlen(x->value)) ? SX_MAYBE : SX_NO;
+	default:
+		break;
+	}
+	key = x->key == K_FILE && x->hex[0] != '\0' ? 'h' : fact_key[x->key];
+	if (search_index_each(r, key, sx_idx_match, &a))
+		return SX_YES;
+	return a.maybe ? SX_MAYBE : SX_NO;
+}
+
+/* The size and status change time of session id's file, through dfd
+ * (STORE/sessions; 0 and 0 when it cannot be read: it is then read
+ * directly, and its error shown). */
+static void
+sx_stamp(int dfd, const char *id, uint64_t *size, uint64_t *ctime_ns)
+{
+	char name[256];
+	struct stat st;
+
+	*size = *ctime_ns = 0;
+	if (snprintf(name, sizeof(name), "%s%s", id, TR_SUFFIX) >=
+	    (int)sizeof(name) || fstatat(dfd, name, &st, 0) != 0)
+		return;
+	*size = (uint64_t)st.st_size;
+	*ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000u +
+	    (uint64_t)st.st_ctim.tv_nsec;
+}
+
+/* What one search reads with. */
+struct sx_run {
+	const char *store;
+	struct sx_parser *p;
+	struct sx *root;
+	struct sx_session ss;
+	struct search_text_pat *pats;
+	size_t npats;
+	struct sx_opts o;
+	struct search_index *ix;	/* NULL: --no-index */
+	int dfd;			/* STORE/sessions, or -1 */
+	int found, bad;
+};
+
+/* Reads session id (stamp: its file before reading, when it is to be
+ * indexed; NULL when it is in the index) and prints its rows when it
+ * matches. */
+static void
+sx_read(struct sx_run *run, const char *id, const uint64_t *stamp)
+{
+	struct search_index_build *b = NULL;
+	struct search_text *st = NULL;
+	struct sx_session *ss = &run->ss;
+	struct sx_parser *p = run->p;
+	struct sx_facts f;
+	const uint8_t *meta;
+	uint64_t last_t = 0, now[2];
+	size_t used, mlen;
+	struct tr *r;
+	struct ev e;
+	int x, k;
+
+	if ((x = replay_open_quiet(run->store, id, &r)) != REC_OK) {
+		if (x == REC_EAGAIN)
+			return;	/* created this instant */
+		replay_err("search: %s: %s", id, x == REC_ENOENT ?
+		    "removed while searching" : rec_strerror(x));
+		if (replay_rec_status(x) > run->bad)
+			run->bad = replay_rec_status(x);
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	replay_meta(r, f.user, sizeof(f.user), f.target, sizeof(f.target));
+	tr_meta(r, &meta, &mlen);
+	if (ev_decode(meta, mlen, &e, &used) == REC_OK && e.type == EV_META) {
+		f.meta = e.data;
+		f.mlen = e.len;
+		ev_fields_get_str(e.data, e.len, EVF_LOGIN, f.login, sizeof(f.login));
+	}
+	f.start = tr_start_wall_ns(r);
+	for (k = 0; k < p->nall; k++)
+		p->all[k]->hit = 0, p->all[k]->nhits = 0;
+	for (k = 0; k < (int)run->npats; k++)
+		run->pats[k].done = 0;
+	sx_hits_clear(ss);
+	if (run->npats > 0 && (st = search_text_new(run->pats, run->npats,
+	    sx_text_hit, ss)) == NULL)
+		ss->mem = 1;
+	if (stamp != NULL && run->ix != NULL && stamp[0] != 0)
+		b = search_index_build_new(r);
+	while ((x = tr_next(r, &e)) == 1) {
+		last_t = e.t_ns;
+		sx_scan(p, ss, &e);
+		if (st != NULL && search_text_event(st, &e) != 0)
+			ss->mem = 1;
+		if (b != NULL && search_index_build_event(b, &e) != 0) {
+			search_index_build_free(b);
+			b = NULL;
+		}
+	}
+	if (st != NULL)
+		search_text_finish(st, last_t);
+	search_text_free(st);
+	if (ss->mem && x >= 0)
+		x = REC_ENOMEM;
+	if (x < 0) {
+		replay_err("search: %s: %s at offset %llu (searched up to "
+		    "there)", id, rec_strerror(x),
+		    (unsigned long long)tr_error_offset(r));
+		if (replay_rec_status(x) > run->bad)
+			run->bad = replay_rec_status(x);
+		ss->mem = 0;
+	}
+	/* indexed once: a sealed session, read whole, that verified and did
+	 * not change while it was read */
+	if (b != NULL && x == 0 && tr_finished(r) &&
+	    replay_check_state(id) != REPLAY_V_FAILED) {
+		sx_stamp(run->dfd, id, &now[0], &now[1]);
+		if (now[0] == stamp[0] && now[1] == stamp[1]) {
+			(void)search_index_build_add(run->ix, b, id, stamp[0],
+			    stamp[1], last_t);
+			b = NULL;
+		}
+	}
+	search_index_build_free(b);
+	if (sx_eval(run->root, &f) && f.start >= run->o.since &&
+	    f.start <= run->o.until) {
+		run->found++;
+		sx_print(id, &f, ss, run->o.json);
+	}
+	tr_free(r);
+}
+
+/* The sessions to read: the ones the index cannot rule out, and those it
+ * does not hold (new, live, changed).  *stamps[i] is 0 0 for one in the
+ * index.  Returns 0 or -1 (out of memory). */
+static int
+sx_candidates(struct sx_run *run, char **ids, size_t n, const char ***cand,
+    uint64_t **stamps, size_t *ncand)
+{
+	const struct search_index_rec *rec;
+	uint64_t size, ct;
+	size_t i, k = 0;
+
+	*cand = calloc(n ? n : 1, sizeof(**cand));
+	*stamps = calloc(n ? 2 * n : 1, sizeof(**stamps));
+	if (*cand == NULL || *stamps == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		size = ct = 0;
+		rec = NULL;
+		if (run->ix != NULL) {
+			sx_stamp(run->dfd, ids[i], &size, &ct);
+			rec = search_index_find(run->ix, ids[i], size, ct);
+		}
+		if (rec != NULL && (rec->start < run->o.since ||
+		    rec->start > run->o.until ||
+		    sx_idx_eval(run->root, rec) == SX_NO))
+			continue;
+		(*cand)[k] = ids[i];
+		(*stamps)[2 * k] = rec != NULL ? 0 : size;
+		(*stamps)[2 * k + 1] = rec != NULL ? 0 : ct;
+		k++;
+	}
+	*ncand = k;
+	return 0;
+}
+
+/* Loads the index of the store (rebuilt with --reindex), keeping only
+ * the records of sessions in ids.  NULL with --no-index or when out of
+ * memory. */
+static struct search_index *
+sx_index_load(const char *store, const struct sx_opts *o, char **ids,
+    size_t n)
+{
+	struct search_index *ix = NULL;
+	char note[4400];
+
+	if (o->no_index)
+		return NULL;
+	if (search_index_open(store, &ix, note, sizeof(note)) != 0)
+		return NULL;
+	if (o->reindex)
+		search_index_keep(ix, NULL, 0);	/* every record dropped */
+	if (note[0] != '\0' && !o->reindex)
+		replay_err("search: index %s: not used, rebuilt from the sessions",
+		    note);
+	search_index_keep(ix, ids, n);
+	return ix;
+}
+
 int
 replay_search(const char *store, int argc, char **argv)
 {
 	struct sx_parser p;
-	struct sx_facts f;
-	struct sx_session ss = { .max = 1 };
+	struct sx_run run;
 	struct search_text_pat pats[256];
-	struct search_text *st = NULL;
-	struct sx *root;
-	char *toks[256], *copy = NULL, **ids;
-	const uint8_t *meta;
-	size_t n, i, used, mlen, npats = 0;
-	uint64_t last_t;
-	struct tr *r;
-	struct ev e;
-	int k, x, found = 0, bad = 0, json = 0;
+	char *toks[256], *copy = NULL, **ids, note[4400];
+	const char **cand = NULL;
+	uint64_t *stamps = NULL;
+	size_t n, i, ncand = 0, npats = 0;
+	int k, x;
 
 	memset(&p, 0, sizeof(p));
-	if ((x = sx_options(&argc, argv, &json, &ss.max)) != 0)
-		return x;
+	memset(&run, 0, sizeof(run));
+	run.ss.max = 1;
+	run.o.max = 1;
+	run.o.until = UINT64_MAX;
+	if ((x = sx_options(&argc, argv, &run.o)) != 0)
+		return x < 0 ? 0 : x;
+	run.ss.max = run.o.max;
 	if (argc < 2) {
-		fprintf(stderr, "usage: escort-replay [--store DIR] search [--json] "
-		    "[--matches N] EXPRESSION\n");
+		fputs(SX_USAGE, stderr);
 		return 2;
 	}
 	if (argc == 2) {
@@ -565,17 +993,17 @@ replay_search(const char *store, int argc, char **argv)
 		p.tok = argv + 1;
 		p.n = argc - 1;
 	}
-	root = sx_expr(&p);
-	if (root != NULL && p.i < p.n)
+	run.root = sx_expr(&p);
+	if (run.root != NULL && p.i < p.n)
 		p.err = "unexpected word";
-	if (root == NULL || p.err != NULL) {
+	if (run.root == NULL || p.err != NULL) {
 		replay_err("search: %s%s%s", p.err ? p.err : "bad expression",
 		    p.i <= p.n && p.i > 0 ? " near " : "",
 		    p.i <= p.n && p.i > 0 ? p.tok[p.i - 1] : "");
 		x = 2;
 		goto out;
 	}
-	sx_polarity(root, 1);
+	sx_polarity(run.root, 1);
 	for (k = 0; k < p.nall; k++) {
 		if (p.all[k]->op != SX_PRED || (p.all[k]->key != K_INPUT &&
 		    p.all[k]->key != K_OUTPUT))
@@ -587,78 +1015,48 @@ replay_search(const char *store, int argc, char **argv)
 		pats[npats].owner = p.all[k];
 		p.all[k]->pat = &pats[npats++];
 	}
+	run.store = store;
+	run.p = &p;
+	run.pats = pats;
+	run.npats = npats;
 	if (replay_session_ids(store, &ids, &n) != 0) {
 		replay_err("search: %s/%s: %s", store, TR_SESSIONS_DIR,
 		    strerror(errno));
 		x = 2;
 		goto out;
 	}
-	if ((x = replay_check_all(store)) != 0) {
-		replay_free_ids(ids, n);
-		goto out;
+	run.ix = sx_index_load(store, &run.o, ids, n);
+	snprintf(note, sizeof(note), "%s/%s", store, TR_SESSIONS_DIR);
+	run.dfd = open(note, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sx_candidates(&run, ids, n, &cand, &stamps, &ncand) != 0) {
+		replay_err("search: out of memory");
+		x = 2;
+		goto done;
 	}
-	for (i = 0; i < n; i++) {
-		if ((x = replay_open_quiet(store, ids[i], &r)) != REC_OK) {
-			if (x == REC_EAGAIN)
-				continue;	/* created this instant */
-			replay_err("search: %s: %s", ids[i], x == REC_ENOENT ?
-			    "removed while searching" : rec_strerror(x));
-			if (replay_rec_status(x) > bad)
-				bad = replay_rec_status(x);
-			continue;
-		}
-		memset(&f, 0, sizeof(f));
-		replay_meta(r, f.user, sizeof(f.user), f.target, sizeof(f.target));
-		tr_meta(r, &meta, &mlen);
-		if (ev_decode(meta, mlen, &e, &used) == REC_OK && e.type == EV_META) {
-			f.meta = e.data;
-			f.mlen = e.len;
-			ev_fields_get_str(e.data, e.len, EVF_LOGIN, f.login, sizeof(f.login));
-		}
-		f.start = tr_start_wall_ns(r);
-		for (k = 0; k < p.nall; k++)
-			p.all[k]->hit = 0, p.all[k]->nhits = 0;
-		for (k = 0; k < (int)npats; k++)
-			pats[k].done = 0;
-		sx_hits_clear(&ss);
-		if (npats > 0 && (st = search_text_new(pats, npats, sx_text_hit,
-		    &ss)) == NULL)
-			ss.mem = 1;
-		last_t = 0;
-		while ((x = tr_next(r, &e)) == 1) {
-			last_t = e.t_ns;
-			sx_scan(&p, &ss, &e);
-			if (st != NULL && search_text_event(st, &e) != 0)
-				ss.mem = 1;
-		}
-		if (st != NULL)
-			search_text_finish(st, last_t);
-		search_text_free(st);
-		st = NULL;
-		if (ss.mem && x >= 0)
-			x = REC_ENOMEM;
-		if (x < 0) {
-			replay_err("search: %s: %s at offset %llu (searched up to "
-			    "there)", ids[i], rec_strerror(x),
-			    (unsigned long long)tr_error_offset(r));
-			if (replay_rec_status(x) > bad)
-				bad = replay_rec_status(x);
-			ss.mem = 0;
-		}
-		if (sx_eval(root, &f)) {
-			found++;
-			sx_print(ids[i], &f, &ss, json);
-		}
-		tr_free(r);
-	}
-	replay_free_ids(ids, n);
+	/* what is shown is verified: with the index, the sessions read */
+	if ((x = run.ix != NULL ? replay_check_ids(store, cand, ncand) :
+	    replay_check_all(store)) != 0)
+		goto done;
+	for (i = 0; i < ncand; i++)
+		sx_read(&run, cand[i], stamps[2 * i] != 0 ? &stamps[2 * i] : NULL);
 	fflush(stdout);
-	if (replay_check_report() && bad == 0)
-		bad = 1;
-	x = bad ? bad : found ? 0 : 1;
+	if (run.ix != NULL && search_index_save(store, run.ix, note,
+	    sizeof(note)) != 0)
+		replay_err("search: the index could not be kept (%s): the next "
+		    "search reads every session again", note);
+	if (replay_check_report() && run.bad == 0)
+		run.bad = 1;
+	x = run.bad ? run.bad : run.found ? 0 : 1;
+done:
+	if (run.dfd >= 0)
+		close(run.dfd);
+	free(cand);
+	free(stamps);
+	search_index_free(run.ix);
+	replay_free_ids(ids, n);
 out:
-	sx_hits_clear(&ss);
-	free(ss.v);
+	sx_hits_clear(&run.ss);
+	free(run.ss.v);
 	for (k = 0; k < p.nall; k++)
 		free(p.all[k]);
 	free(copy);

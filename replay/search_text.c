@@ -49,7 +49,53 @@ struct search_text {
 	void *arg;
 	struct stx_chan **ch;
 	size_t nch, capch;
+	search_text_line_fn line;	/* NULL: none */
+	void *line_arg;
 };
+
+int
+search_text_is_word(uint8_t c)
+{
+	return c >= 0x80 || c == '_' || (c >= '0' && c <= '9') ||
+	    ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+void
+search_text_set_line(struct search_text *s, search_text_line_fn fn, void *arg)
+{
+	s->line = fn;
+	s->line_arg = arg;
+}
+
+/* Gives l's text to the line function. */
+static void
+stx_emit(struct search_text *s, enum search_text_kind k,
+    const struct stx_line *l)
+{
+	if (s->line != NULL && l->len > 0)
+		s->line(s->line_arg, k, l->buf, l->len);
+}
+
+/* Before a backspace in output: gives the run of word bytes that ends l,
+ * or that ends before its last byte when that is not a word byte (deleted,
+ * it joins that run to what comes next), with what follows it: at most
+ * SEARCH_TEXT_PAT_MAX bytes of run (longer, it is long anyway). */
+static void
+stx_emit_tail(struct search_text *s, const struct stx_line *l)
+{
+	size_t end = l->len, a;
+
+	if (s->line == NULL || end == 0)
+		return;
+	if (!search_text_is_word(l->buf[end - 1]))
+		end--;
+	a = end;
+	while (a > 0 && end - a < SEARCH_TEXT_PAT_MAX &&
+	    search_text_is_word(l->buf[a - 1]))
+		a--;
+	if (a < end)
+		s->line(s->line_arg, SEARCH_TEXT_OUTPUT, l->buf + a, l->len - a);
+}
 
 struct search_text *
 search_text_new(struct search_text_pat *pats, size_t n, search_text_hit_fn hit,
@@ -228,6 +274,7 @@ stx_line_end(struct search_text *s, enum search_text_kind k, uint32_t ch,
 {
 	stx_match(s, k, ch, l, t_ns);
 	stx_flush(s, ch, l);
+	stx_emit(s, k, l);
 	l->len = l->low = 0;
 }
 
@@ -241,6 +288,7 @@ stx_line_cut(struct search_text *s, enum search_text_kind k, uint32_t ch,
 
 	stx_match(s, k, ch, l, t_ns);
 	stx_flush(s, ch, l);
+	stx_emit(s, k, l);
 	memmove(l->buf, l->buf + l->len - keep, keep);
 	l->len = l->low = keep;
 }
@@ -326,8 +374,10 @@ stx_output(struct search_text *s, struct stx_chan *c, const uint8_t *p,
 			continue;
 		if (p[i] == '\n')
 			stx_line_end(s, SEARCH_TEXT_OUTPUT, c->id, l, t_ns);
-		else if (p[i] == 0x08)
+		else if (p[i] == 0x08) {
+			stx_emit_tail(s, l);
 			stx_line_backspace(l);
+		}
 		else if (p[i] >= 0x20 ? p[i] != 0x7f : p[i] == '\t')
 			stx_line_append(s, SEARCH_TEXT_OUTPUT, c->id, l, p[i], t_ns);
 	}
@@ -339,6 +389,8 @@ stx_wants(const struct search_text *s, enum search_text_kind k)
 {
 	size_t i;
 
+	if (s->line != NULL)
+		return 1;
 	for (i = 0; i < s->npats; i++)
 		if (s->pats[i].kind == k && !s->pats[i].done)
 			return 1;
@@ -387,5 +439,6 @@ search_text_finish(struct search_text *s, uint64_t t_ns)
 	for (i = 0; i < s->nch; i++) {
 		stx_line_end(s, SEARCH_TEXT_INPUT, s->ch[i]->id, &s->ch[i]->in, t_ns);
 		stx_flush(s, s->ch[i]->id, &s->ch[i]->out);
+		stx_emit(s, SEARCH_TEXT_OUTPUT, &s->ch[i]->out);
 	}
 }

@@ -71,4 +71,24 @@ void search_text_finish(struct search_text *s, uint64_t t_ns);
 
 void search_text_free(struct search_text *s);
 
+/*
+ * For an index (search_index.h): fn is given pieces of the text the
+ * patterns are matched against, for every channel and both kinds, even
+ * with no pattern: a line when it ends or is cut (the whole buffer), at
+ * the session's end what is pending, and for output, before a backspace,
+ * the run of word bytes it deletes or joins to what follows.  Every run of
+ * word bytes a match can
+ * touch (text only ever grows to the right between these points) is thus
+ * given whole in some piece, or as part of a run of 256 or more bytes in
+ * one.  p[0..n) is valid during the call only.
+ */
+typedef void (*search_text_line_fn)(void *arg, enum search_text_kind k,
+    const uint8_t *p, size_t n);
+void search_text_set_line(struct search_text *s, search_text_line_fn fn,
+    void *arg);
+
+/* 1 when c is a word byte for the index: ASCII letters, digits, '_', and
+ * every byte of a multibyte UTF-8 character (>= 0x80). */
+int search_text_is_word(uint8_t c);
+
 #endif

@@ -37,6 +37,8 @@ GOALS = [
     (["screen_at_p99_cpu_ms"], "<", 100,
      "screen --at at 99% of 1 GiB output, CPU ms"),
     (["proxy_upload_256m_intact"], "==", "yes", "256 MiB upload intact"),
+    (["search_index_s"], "<", 1, "search for a command over 10,000 sessions with the index, s"),
+    (["audit_user_s"], "<", 2, "audit for one user over 10,000 sessions, s"),
 ]
 
 

@@ -21,6 +21,7 @@ import part_keystroke                                        # noqa: E402
 import part_observe                                          # noqa: E402
 import part_programs                                         # noqa: E402
 import part_replay                                           # noqa: E402
+import part_search                                           # noqa: E402
 import part_sessions                                         # noqa: E402
 import part_transfer                                         # noqa: E402
 
@@ -97,7 +98,7 @@ def main():
     ap.add_argument("--keystrokes", type=int, default=1000)
     ap.add_argument("--skip", default=os.environ.get("ESCORT_BENCH_SKIP", ""),
                     help="comma-separated parts to skip: "
-                         "programs,replay,bulk,observe,keystroke,intact,sessions")
+                         "programs,replay,search,bulk,observe,keystroke,intact,sessions")
     a = ap.parse_args()
     skip = set(s for s in a.skip.split(",") if s)
     rep = Report()
@@ -134,6 +135,9 @@ def main():
             if "replay" not in skip:
                 rep.section("escort-replay screen --at in a session of 1 GiB output")
                 guarded(rep, "replay", part_replay.screen_at, ctx)
+            if "search" not in skip:
+                rep.section("search and audit over %d recorded sessions" % part_search.SESSIONS)
+                guarded(rep, "search", part_search.search, ctx)
 
             if sshd:
                 run_target_parts(rep, ctx, skip, a, direct, size, log)

@@ -4,8 +4,14 @@
  * the proxy does not make yet (or makes only in rare cases).
  *
  *   rec-mksession --store DIR --key KEY.pem --id ID [--user U]
- *                 [--target T] [--open] [SCRIPT]
+ *                 [--target T] [--attr K=V]... [--open]
+ *                 [--count N [--modulo M]] [SCRIPT]
  *
+ * --count writes N sessions ID-00000, ID-00001, ... from the one script
+ * (for benchmarks: thousands of sessions in one process); in the script,
+ * the user and the target, "{n}" stands for the session's number and
+ * "{m}" for that number modulo M (default 100).  Only the last session's
+ * chain head is printed.
  * SCRIPT (stdin when absent) holds one event a line, its parts separated
  * by tabs; empty lines and lines starting with '#' are skipped:
  *
@@ -51,6 +57,7 @@ static const struct {
 	{ "exit_signal", EVF_EXIT_SIGNAL, 0 }, { "message", EVF_MESSAGE, 0 },
 	{ "end_kind", EVF_END_KIND, 0 }, { "end_by", EVF_END_BY, 0 },
 	{ "cmd_seq", EVF_CMD_SEQ, 1 }, { "shell_mode", EVF_SHELL_MODE, 0 },
+	{ "sha256", EVF_SHA256, 0 },	/* 32 bytes: write them as \xHH */
 };
 
 /* Decodes the escapes of s in place; returns the length. */
@@ -84,6 +91,24 @@ mks_unescape(char *s)
 	}
 	*w = '\0';
 	return (size_t)(w - start);
+}
+
+/* s with "{n}" replaced by n and "{m}" by m, into out (outsz). */
+static void
+mks_subst(const char *s, unsigned n, unsigned m, char *out, size_t outsz)
+{
+	size_t k = 0;
+
+	for (; *s != '\0' && k + 12 < outsz; s++) {
+		if (s[0] == '{' && (s[1] == 'n' || s[1] == 'm') && s[2] == '}') {
+			k += (size_t)snprintf(out + k, outsz - k, "%u", s[1] == 'n' ? n :
+			    m);
+			s += 2;
+		} else {
+			out[k++] = *s;
+		}
+	}
+	out[k] = '\0';
 }
 
 static int
@@ -218,8 +243,17 @@ main(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "target", required_argument, NULL, 't' },
 		{ "open", no_argument, NULL, 'o' },
+		{ "attr", required_argument, NULL, 'a' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "modulo", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *attrs[16];
+	int nattrs = 0;
+	unsigned count = 0, modulo = 100, no;
+	char *script = NULL, sid[128], su[256], stg[256], *text = NULL;
+	size_t slen = 0, tcap = 0;
+	FILE *mem;
 	const char *store = NULL, *key = NULL, *id = NULL, *file = "-";
 	const char *user = "alice", *target = "web01";
 	struct seal_signer *signer = NULL;
@@ -239,48 +273,104 @@ main(int argc, char **argv)
 		case 'u': user = optarg; break;
 		case 't': target = optarg; break;
 		case 'o': open_only = 1; break;
+		case 'a':
+			if (nattrs == 16)
+				return 1;
+			attrs[nattrs++] = optarg;
+			break;
+		case 'c': count = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'm': modulo = (unsigned)strtoul(optarg, NULL, 10); break;
 		default: return 1;
 		}
 	}
 	if (store == NULL || key == NULL || id == NULL || argc - optind > 1) {
 		fprintf(stderr, "usage: rec-mksession --store DIR --key KEY.pem "
-		    "--id ID [--user U] [--target T] [--open] [SCRIPT]\n");
+		    "--id ID [--user U] [--target T] [--attr K=V]... [--open] "
+		    "[--count N [--modulo M]] [SCRIPT]\n");
 		return 1;
 	}
 	if (optind < argc && (in = fopen(file = argv[optind], "r")) == NULL) {
 		perror(file);
 		return 1;
 	}
+	{
+		/* the script, read once */
+		mem = open_memstream(&script, &slen);
+		while (mem != NULL && (c = fgetc(in)) != EOF)
+			fputc(c, mem);
+		if (mem == NULL || fclose(mem) != 0) {
+			perror("rec-mksession");
+			return 1;
+		}
+	}
+	if (modulo == 0)
+		modulo = 1;
 	buf_init(&meta, 0);
 	buf_init(&f, 0);
 	buf_init(&rec, 0);
-	ev_fields_put_str(&f, EVF_USER, user);
-	ev_fields_put_str(&f, EVF_TARGET, target);
-	ev_fields_put_str(&f, EVF_LOGIN, "ops");
-	ev_encode_parts(&meta, 1, 0, EV_META, 0, buf_ptr(&f), buf_len(&f));
 	if ((r = seal_signer_load(key, &signer)) != REC_OK ||
-	    (r = journal_open(store, signer, 1, &j)) != REC_OK ||
-	    (r = tw_create(store, id, buf_ptr(&meta), buf_len(&meta), signer, j,
-	    NULL, &w)) != REC_OK)
+	    (r = journal_open(store, signer, 1, &j)) != REC_OK)
 		goto out;
-	if (mks_script(w, in, file, &seq, &last_t, &ended) != 0) {
-		r = REC_EINVAL;
-		goto out;
-	}
-	if (open_only) {
-		r = tw_checkpoint(w, &st);
-	} else {
-		if (!ended) {
-			buf_reset(&f);
-			ev_fields_put_str(&f, EVF_END_KIND, "normal");
-			ev_fields_put_str(&f, EVF_END_BY, "proxy");
-			r = ev_encode_parts(&rec, ++seq, last_t, EV_END, 0, buf_ptr(&f),
-			    buf_len(&f));
-			r = r ? r : tw_append(w, buf_ptr(&rec), buf_len(&rec));
+	for (no = 0; no < (count ? count : 1) && r == REC_OK; no++) {
+		FILE *sin;
+
+		if (count)
+			snprintf(sid, sizeof(sid), "%s-%05u", id, no);
+		else
+			snprintf(sid, sizeof(sid), "%s", id);
+		mks_subst(user, no, no % modulo, su, sizeof(su));
+		mks_subst(target, no, no % modulo, stg, sizeof(stg));
+		if (tcap < 2 * slen + 64) {
+			free(text);
+			tcap = 2 * slen + 64;
+			if ((text = malloc(tcap)) == NULL) {
+				r = REC_ENOMEM;
+				break;
+			}
 		}
-		if (r == REC_OK) {
-			r = tw_close(w, &st, NULL);
-			w = NULL;
+		mks_subst(script, no, no % modulo, text, tcap);
+		buf_reset(&meta);
+		buf_reset(&f);
+		buf_reset(&rec);
+		seq = 1;
+		last_t = 0;
+		ended = 0;
+		ev_fields_put_str(&f, EVF_USER, su);
+		ev_fields_put_str(&f, EVF_TARGET, stg);
+		ev_fields_put_str(&f, EVF_LOGIN, "ops");
+		for (i = 0; i < nattrs; i++)
+			ev_fields_put_str(&f, EVF_ATTR, attrs[i]);
+		ev_encode_parts(&meta, 1, 0, EV_META, 0, buf_ptr(&f), buf_len(&f));
+		if ((r = tw_create(store, sid, buf_ptr(&meta), buf_len(&meta), signer,
+		    j, NULL, &w)) != REC_OK)
+			break;
+		if ((sin = fmemopen(text, strlen(text), "r")) == NULL ||
+		    mks_script(w, sin, file, &seq, &last_t, &ended) != 0) {
+			if (sin != NULL)
+				fclose(sin);
+			r = REC_EINVAL;
+			break;
+		}
+		fclose(sin);
+		if (open_only) {
+			r = tw_checkpoint(w, &st);
+			if (count) {	/* left open: the writer is let go */
+				tw_free(w);
+				w = NULL;
+			}
+		} else {
+			if (!ended) {
+				buf_reset(&f);
+				ev_fields_put_str(&f, EVF_END_KIND, "normal");
+				ev_fields_put_str(&f, EVF_END_BY, "proxy");
+				r = ev_encode_parts(&rec, ++seq, last_t, EV_END, 0,
+				    buf_ptr(&f), buf_len(&f));
+				r = r ? r : tw_append(w, buf_ptr(&rec), buf_len(&rec));
+			}
+			if (r == REC_OK) {
+				r = tw_close(w, &st, NULL);
+				w = NULL;
+			}
 		}
 	}
 	if (r == REC_OK) {
@@ -293,6 +383,8 @@ out:
 		fprintf(stderr, "rec-mksession: %s\n", rec_strerror(r));
 	if (in != stdin)
 		fclose(in);
+	free(script);
+	free(text);
 	tw_free(w);
 	journal_close(j);
 	seal_signer_free(signer);

@@ -10,7 +10,8 @@
  * setstat, symlink, ...), every
  * upload with its SHA-256, and how each session ended (its END event:
  * kind, reason, writer).  --json: one object per session with the counts,
- * the end and the decisions ("command_list").  A session that
+ * the end, the decisions ("command_list") and the transfers and file
+ * operations ("file_list", with the fields of "files --json").  A session that
  * does not verify is marked ("[FAILED]" on its lines); one whose head
  * cannot be read is listed apart as unreadable, never left out (exit 1, or
  * 2 for an I/O error).  Sessions are chosen through the search index
@@ -92,10 +93,51 @@ audit_json_command(uint64_t start, size_t n, const struct replay_cmd_row *d,
 
 /* One session's JSON object (--json), with its decisions (log, or NULL
  * when none could be read). */
+/* A session's "file_list" (--json): every transfer and file operation,
+ * as "files --json" names its fields. */
+static void
+audit_json_files(const struct replay_xfers *xs)
+{
+	char sha[2 * 32 + 1];
+	size_t i, k;
+
+	printf(",\"file_list\":[");
+	for (i = 0; xs != NULL && i < xs->n; i++) {
+		const struct replay_xfer *f = &xs->v[i];
+
+		printf("%s{\"n\":%zu,\"offset\":%.3f,\"type\":", i ? "," : "",
+		    i + 1, (double)f->t_ns / 1e9);
+		replay_json_str(stdout, replay_xfer_type(f));
+		printf(",\"path\":");
+		replay_json_str(stdout, f->path);
+		printf(",\"path2\":");
+		replay_json_str_or_null(f->path2[0] ? f->path2 : NULL);
+		printf(",\"direction\":");
+		replay_json_str(stdout, f->dir);
+		printf(",\"outcome\":");
+		replay_json_str(stdout, replay_xfer_outcome(f));
+		if (f->has_size)
+			printf(",\"size\":%" PRIu64, f->size);
+		else
+			printf(",\"size\":null");
+		printf(",\"sha256\":");
+		if (f->has_sha) {
+			for (k = 0; k < 32; k++)
+				snprintf(sha + 2 * k, 3, "%02x", f->sha[k]);
+			replay_json_str(stdout, sha);
+		} else {
+			printf("null");
+		}
+		printf("}");
+	}
+	printf("]");
+}
+
 static void
 audit_json_session(const struct audit_session *s, const char *status,
     const struct replay_end *end, const struct audit_totals *n,
-    const char *problem, const struct replay_cmdlog *log)
+    const char *problem, const struct replay_cmdlog *log,
+    const struct replay_xfers *xs)
 {
 	char t[32];
 	size_t i;
@@ -127,6 +169,7 @@ audit_json_session(const struct audit_session *s, const char *status,
 	for (i = 0; log != NULL && i < log->n; i++)
 		audit_json_command(s->start, i + 1, &log->v[i], i == 0);
 	printf("]");
+	audit_json_files(xs);
 	if (problem != NULL && problem[0]) {
 		printf(",\"problem\":");
 		replay_json_str(stdout, problem);
@@ -386,7 +429,7 @@ audit_session(const char *store, const struct audit_session *s,
 	if ((x = replay_open(store, "audit", s->id, &r)) != 0) {
 		if (json)
 			audit_json_session(s, "unreadable", NULL, &one,
-			    rec_strerror(x), NULL);
+			    rec_strerror(x), NULL, NULL);
 		else
 			printf("  %ssession %s: cannot be read\n", mark, s->id);
 		return x;
@@ -445,7 +488,6 @@ audit_session(const char *store, const struct audit_session *s,
 			    "(its end was not recorded)\n", mark, t2, xs.v[i].dir,
 			    xs.v[i].path);
 		}
-	replay_xfers_free(&xs);
 	replay_end_done(&end, r);
 	if (!json)
 		audit_lines_print(&ls, &log, mark, tr_start_wall_ns(r));
@@ -465,17 +507,19 @@ audit_session(const char *store, const struct audit_session *s,
 		    "%llu: %s", (unsigned long long)tr_error_offset(r),
 		    rec_strerror(x));
 		if (json)
-			audit_json_session(s, "damaged", NULL, &one, problem, &log);
+			audit_json_session(s, "damaged", NULL, &one, problem, &log,
+			    &xs);
 		else
 			printf("    (%s)\n", problem);
 		replay_err("audit: %s: %s at offset %llu", s->id, rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));
 	} else if (json) {
 		audit_json_session(s, end.finished ? "closed" : "live", &end,
-		    &one, replay_check_problem(s->id), &log);
+		    &one, replay_check_problem(s->id), &log, &xs);
 	} else {
 		audit_print_end(mark, r, &end, end_t);
 	}
+	replay_xfers_free(&xs);
 	replay_cmdlog_free(&log);
 	tr_free(r);
 	return x < 0 ? replay_rec_status(x) : 0;
@@ -505,7 +549,7 @@ audit_damaged(const char *store, char **ids, const int *err, size_t n,
 			struct audit_totals none = { 0 };
 
 			audit_json_session(&u, "unreadable", NULL, &none,
-			    rec_strerror(err[i]), NULL);
+			    rec_strerror(err[i]), NULL, NULL);
 		} else
 			printf("  session %s: %s\n", ids[i],
 			    rec_strerror(err[i]));

@@ -63,7 +63,7 @@ static int
 ah_session(FILE *f, const char *store, const struct ah_session *s,
     struct ah_totals *tot)
 {
-	struct replay_cmdlog log = { 0 };
+	struct replay_cmdlog log = { .want_stdin = 1 };
 	struct replay_xfers xs = { 0 };
 	struct replay_end end;
 	enum replay_vstate vs;

@@ -28,6 +28,7 @@ const char html_css[] =
     ".timeline a.allow{background:#393}.timeline a.deny{background:#c00}"
     ".timeline a.approve{background:#d80}"
     "h3{font-size:1em;margin-top:1.2em}"
+    ".stdin{border-left:3px solid #888;padding-left:.4em;margin-top:.2em}"
     "a.mark{color:#ff0;background:#333;font-size:.8em;"
     "text-decoration:none;padding:0 .3em}";
 
@@ -78,6 +79,23 @@ html_verdict_class(const char *v)
 	return "";
 }
 
+/* What an exec request received on stdin (kept by a cmdlog with
+ * want_stdin), under its command: the text as it came when it is short
+ * text, as the text audit shows it, else its size. */
+static void
+html_cmd_stdin(FILE *f, const struct replay_cmd_row *d)
+{
+	if (!replay_cmd_stdin_is_text(d)) {
+		fprintf(f, "<br><small>stdin: %" PRIu64 " bytes (%s; export "
+		    "--format json has them)</small>", d->in_total,
+		    d->in_total > d->in_len ? "more than 4096 bytes" : "not text");
+		return;
+	}
+	fputs("<div class=\"stdin\"><small>stdin:</small><br>", f);
+	html_bytes(f, d->in, d->in_len);
+	fputs("</div>", f);
+}
+
 void
 html_cmd_table(FILE *f, uint64_t start, const struct replay_cmdlog *log,
     int links)
@@ -117,6 +135,8 @@ html_cmd_table(FILE *f, uint64_t start, const struct replay_cmdlog *log,
 			html_str(f, d->reason);
 			fputs("</small>", f);
 		}
+		if (d->in_exec && d->in_total > 0)
+			html_cmd_stdin(f, d);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);

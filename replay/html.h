@@ -31,7 +31,9 @@ struct replay_xfers;
 
 /* The table of a session's commands (cmdlog.h), times from start (ns
  * since the epoch); with links, row N has id "row-N" and links to
- * "#cmd-N". */
+ * "#cmd-N".  When the log kept stdin (want_stdin), an exec request's
+ * stdin is shown under its command: as text (class "stdin") when it is
+ * short text, else its size. */
 void html_cmd_table(FILE *f, uint64_t start, const struct replay_cmdlog *log,
     int links);
 

@@ -179,7 +179,12 @@ def test_the_audit_drill_through_the_proxy():
         # audit --html: one page with the same facts
         r = replay(w, "audit", "--user", "alice", "--html")
         assert r.returncode == 0, r
-        page = html.unescape(r.stdout.decode())
+        raw = r.stdout.decode()
+        # the piped cron line as text under its command, as in the text audit
+        assert re.search(r'>tee -a %s<div class="stdin"><small>stdin:</small><br>'
+                         r'@reboot sh x\.sh\n</div>' % re.escape(html.escape(f["cron"])),
+                         raw), raw
+        page = html.unescape(raw)
         assert page.lstrip().lower().startswith("<!doctype html"), page[:200]
         for fact in (up_hash, down_hash, f["script"], f["secret"], TYPED,
                      "tee -a " + f["cron"]):

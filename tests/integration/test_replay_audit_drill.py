@@ -8,7 +8,8 @@ team checks: audit --user (text, --json and --html) lists the upload with
 its SHA-256, the piped cron line as text, the typed command as it ran (the
 edited form) and the download with its SHA-256; search finds the typed
 command by its input line and by its output although it was typed key by
-key; export --format text shows the edited line as it ran.
+key; export --format text shows the edited line as it ran.  And audit
+--html shows stdin as the text audit does (escaped text, else its size).
 
 With ESCORT_DRILL_KEEP=DIR the recorded store is copied to DIR/store and the
 recorder's public key to DIR/recorder-ed25519.pub.pem, to try the man page's
@@ -190,3 +191,50 @@ def test_the_audit_drill_through_the_proxy():
                      "tee -a " + f["cron"]):
             assert fact in page, (fact, page)
         assert "crontb" not in page, page
+
+
+def test_audit_html_shows_stdin_as_the_text_audit_does():
+    """Stdin that is not short text is named by its size, in both reports;
+    text with markup in it is escaped in the page."""
+    import subprocess
+    from harness.core import bin_path, tool_path
+    with Env() as env:
+        key = env.path("k.pem")
+        pub = env.path("k.pub.pem")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", key],
+                       check=True, capture_output=True)
+        subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", pub], check=True)
+        store = env.path("store")
+        big = "x" * 100 + "\\n"
+        cases = {"t-text": "<b>@reboot</b> & sh\\n", "t-bin": "\\x00\\x01\\xff",
+                 "t-big": big * 50}
+        for sid, data in cases.items():
+            script = env.write(sid + ".txt",
+                               "0.1\tchannel\t0\taction=exec\tcommand=tee -a /etc/crontab\n"
+                               "0.1\tdecision\t0\tverdict=allow\tcommand=tee -a /etc/crontab"
+                               "\trule=ops\n0.2\tinput\t0\t%s\n0.3\texit\t0\texit_status=0\n" % data)
+            r = subprocess.run([tool_path("rec-mksession"), "--store", store, "--key", key,
+                                "--id", sid, "--user", sid, script], capture_output=True,
+                               timeout=30)
+            assert r.returncode == 0, r
+
+        def run(*args):
+            r = subprocess.run([bin_path("escort-replay"), "--store", store, "--key", pub, *args],
+                               capture_output=True, timeout=30)
+            assert r.returncode == 0, r
+            return r.stdout.decode()
+        page = run("audit", "--user", "t-text", "--html")
+        assert '<div class="stdin"><small>stdin:</small><br>&lt;b&gt;@reboot&lt;/b&gt; '\
+            '&amp; sh\n</div>' in page, page
+        assert "<b>@reboot" not in page, page
+        assert "stdin: &lt;b&gt;@reboot&lt;/b&gt; &amp; sh" in html.escape(
+            run("audit", "--user", "t-text"), quote=False), run("audit", "--user", "t-text")
+        page = run("audit", "--user", "t-bin", "--html")
+        assert "stdin: 3 bytes (not text; export --format json has them)" in page, page
+        assert "stdin: 3 bytes (not text; export --format json has them)" in \
+            run("audit", "--user", "t-bin")
+        page = run("audit", "--user", "t-big", "--html")
+        assert "stdin: 5050 bytes (more than 4096 bytes; export --format json has them)" \
+            in page, page
+        assert "stdin: 5050 bytes (more than 4096 bytes" in run("audit", "--user", "t-big")
+        assert 'class="stdin"' not in page, page

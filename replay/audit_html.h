@@ -4,7 +4,9 @@
  * person (user name order), each session in time order with its target,
  * start, verdict of verification and how it ended, the table of its
  * commands (cmdlog.h: exec and typed in shells, decision, rule, approver,
- * exit status) and of its file transfers and operations (xfers.h: type,
+ * exit status; under an exec request what it received on stdin, as text
+ * when it is short text, else its size) and of its file transfers and
+ * operations (xfers.h: type,
  * outcome, size, SHA-256, paths), then the person's totals; sessions
  * whose head cannot be read are listed apart.  Every recorded byte is
  * escaped (html.h).

@@ -3,7 +3,7 @@ recording, not only a log line: the recorder writes a signed MARKER of its
 own into the session (TEXT, ACKED_SEQ, STORED_SEQ) and refuses the resume.
 Shown with raw protocol frames on a real escort-recorder, and through a
 real escort-proxy whose recording was cut back while the recorder was down."""
-import json, os, signal, struct, subprocess, time
+import json, os, select, signal, struct, subprocess, time
 from harness.core import Env, wait_for
 from harness.proxy import ProxyWorld, replay
 from integration.test_transcript_format import check_store
@@ -141,15 +141,23 @@ def test_proxy_session_cut_back_while_the_recorder_was_down_is_recorded():
                         out.append(off + 20 + length)
                     off += 20 + length
                 return out
-            wait_for(lambda: len(checkpoints()) >= 4, 20, what="four checkpoints")
+            # The first line reached the client, so it was recorded first:
+            # every checkpoint written from now on covers it.
+            ready, _, _ = select.select([p.stdout], [], [], 20)
+            assert ready, "no output from the session within 20 s"
+            first = p.stdout.readline()
+            assert first == b"line-1\n", first
+            n0 = len(checkpoints())
+            wait_for(lambda: len(checkpoints()) >= n0 + 3, 20, what="three more checkpoints")
             # The recorder dies; the insider cuts the live session back to
             # an earlier checkpoint (the journal names only its open), and
             # the recorder comes back.
             w.recorder.kill()
             cps = checkpoints()
-            os.truncate(path, cps[1])
+            os.truncate(path, cps[n0 + 1])
             w.start_recorder()
             out, err = p.communicate(timeout=60)
+            out = first + out
         finally:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)

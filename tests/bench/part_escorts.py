@@ -247,6 +247,13 @@ def _await_joined(techs, watchers, marks, timeout=120.0):
     return len(missing) + 2 * (len(techs) - told)
 
 
+# (group, figure prefix) of each phase; the first is the watched sample.
+DURING = (("watched", "keystroke_supervised"), ("unwatched", "keystroke_unwatched"),
+          ("plain", "keystroke_unsupervised"), ("direct", "keystroke_escorts_direct"))
+BEFORE = (("watched", "keystroke_before_join"), ("unwatched", "keystroke_before_join_unwatched"),
+          ("plain", "keystroke_before_join_unsupervised"),
+          ("direct", "keystroke_before_join_direct"))
+
 NAMES = ("keystroke_supervised_p50", "keystroke_supervised_p99",
          "keystroke_unwatched_p99", "keystroke_supervised_vs_unwatched_p99")
 
@@ -282,7 +289,10 @@ def escorts(ctx, stack, n, nkeys):
         log("   %d keys in %d sessions to be watched, %d that will not be, %d unsupervised"
             " and %d direct, alternately" % (nkeys, len(sample), len(unwatched), len(plain),
                                              len(direct)))
+        cpu0, w0 = proxy_cpu(stack.pid()), time.monotonic()
         before = _keys(groups, nkeys)
+        wall_before = time.monotonic() - w0
+        cpu_before = proxy_cpu(stack.pid()) - cpu0
 
         watchers = Watchers()
         join = stack.ssh(["-tt"], user=escort_stack.ESCORT, key=stack.escort_key)
@@ -325,21 +335,18 @@ def escorts(ctx, stack, n, nkeys):
     rep.add("escorts_sessions", n, "sessions")
     rep.add("escorts_watchers", alive, "watchers")
     rep.add("escorts_join_time", join_s, "s")
-    rep.add("keystroke_supervised_p50", pc(during["watched"], 50) * us, "us")
-    rep.add("keystroke_supervised_p99", pc(during["watched"], 99) * us, "us")
-    rep.add("keystroke_unwatched_p50", pc(during["unwatched"], 50) * us, "us")
-    rep.add("keystroke_unwatched_p99", pc(during["unwatched"], 99) * us, "us")
+    for phase, res, names in (("during", during, DURING), ("before", before, BEFORE)):
+        for group, name in names:
+            rep.add(name + "_p50", pc(res[group], 50) * us, "us")
+            rep.add(name + "_p99", pc(res[group], 99) * us, "us")
+        added = names[0][1] + "_added"
+        for q in (50, 99):
+            rep.add("%s_p%d" % (added, q), (pc(res["watched"], q) - pc(res["direct"], q)) * us,
+                    "us")
     rep.add("keystroke_supervised_vs_unwatched_p99",
             pc(during["watched"], 99) / pc(during["unwatched"], 99), "x")
-    rep.add("keystroke_unsupervised_p50", pc(during["plain"], 50) * us, "us")
-    rep.add("keystroke_unsupervised_p99", pc(during["plain"], 99) * us, "us")
-    rep.add("keystroke_escorts_direct_p50", pc(during["direct"], 50) * us, "us")
-    rep.add("keystroke_escorts_direct_p99", pc(during["direct"], 99) * us, "us")
-    rep.add("keystroke_supervised_added_p99",
-            (pc(during["watched"], 99) - pc(during["direct"], 99)) * us, "us")
-    rep.add("keystroke_before_join_p50", pc(before["watched"], 50) * us, "us")
-    rep.add("keystroke_before_join_p99", pc(before["watched"], 99) * us, "us")
     rep.add("keystroke_supervised_vs_before_join_p99",
             pc(during["watched"], 99) / pc(before["watched"], 99), "x")
     rep.add("escorts_proxy_cpu", cpu / wall, "cores")
+    rep.add("escorts_proxy_cpu_before_join", cpu_before / wall_before, "cores")
     rep.add("escorts_watcher_bytes", got, "bytes")

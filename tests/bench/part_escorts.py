@@ -12,7 +12,8 @@ the watchers join and then while they watch: the unwatched sessions typed
 beside the watched ones are the baseline (same proxy, same load, same
 moment); two sessions through the proxy to t1 (a rule without escorts: no
 screen model) and two straight to the target sshd, typed in the same
-rotation, show what supervision itself and the machine alone give.  Every client is stopped by pid; every wait is bounded."""
+rotation, show what supervision itself and the machine alone give.
+Every client is stopped by pid; every wait is bounded."""
 import fcntl, json, os, select, signal, struct, subprocess, sys, termios, threading, time
 
 import escort_stack

@@ -9,6 +9,7 @@ from harness.core import bin_path, free_port, port_open, unix_socket_open, wait_
 
 USER, TARGET = "bench", "t1"
 STRICT_TARGET = TARGET + "-strict"      # the same sshd, under shell strict
+ESCORT, ESCORTED_TARGET = "escort", TARGET + "-escorted"   # supervised sessions
 
 POLICY = """# Benchmark policy: one user, one target, the commands the benchmarks run.
 user {user} {{
@@ -50,6 +51,28 @@ rule bench-strict {{
     allow "true"
     allow "cat ..."
     allow "exit ..."
+}}
+
+user {escort} {{
+    key "{escort_pub}"
+}}
+
+target {target}-escorted {{
+    address 127.0.0.1:{port}
+    login {login}
+    identity {identity}
+    hostkey "{hostkey}"
+    label env bench
+}}
+
+rule bench-escorted {{
+    who user:{user}
+    where target:{target}-escorted
+    shell observe
+    exec yes
+    supervised-by user:{escort}
+    allow "cat ..."
+    allow "true"
 }}
 
 expect allow {user} {target} "cat /etc/hostname"
@@ -110,8 +133,10 @@ class Stack:
     def _write_proxy_conf(self):
         env, ctx = self.env, self.ctx
         hostkey, _ = env.keygen("proxy_host_ed25519")
+        self.escort_key, escort_pub = env.keygen("escort")
         policy = env.write("escort/policy.conf", POLICY.format(
             user=USER, target=TARGET, tech_pub=_key_words(ctx.pub), port=ctx.sshd.port,
+            escort=ESCORT, escort_pub=_key_words(escort_pub),
             login=ctx.sshd.login, identity=ctx.identity,
             hostkey=_key_words(ctx.sshd.hostkey_pub)))
         self.port = free_port()
@@ -178,9 +203,10 @@ class Stack:
             raise RuntimeError("%s exited: %s" % (proc.name, proc.log().strip()[-300:]))
 
     # -- use -----------------------------------------------------------------------
-    def ssh(self, extra, *cmd, user=None):
-        """argv of the real ssh client to the proxy as bench:t1, running cmd."""
-        return ssh_base(self.port, self.ctx.key, user or "%s:%s" % (USER, TARGET),
+    def ssh(self, extra, *cmd, user=None, key=None):
+        """argv of the real ssh client to the proxy as bench:t1 (or user, with
+        key), running cmd."""
+        return ssh_base(self.port, key or self.ctx.key, user or "%s:%s" % (USER, TARGET),
                         extra=list(extra)) + list(cmd)
 
     def pid(self):

@@ -25,6 +25,8 @@ GOALS = [
     (["keystroke_strict_added_p99"], "<=", 1000,
      "keystroke p99 added in a strict-mode shell (echoed by the proxy), us"),
     (["sessions_rss_per_session"], "<=", 300, "proxy KiB per concurrent session"),
+    (["keystroke_supervised_p99"], "<=", 2000,
+     "keystroke p99 in 100 supervised sessions each watched by 2 escorts, us"),
     (["bulk_observe_vs_exec"], ">=", 0.9, "bulk output in a shell observe session vs exec"),
     (["bulk_observe_vs_exec_proxy_cpu"], ">=", 0.9,
      "bulk output in a shell observe session vs exec, proxy CPU time"),

@@ -17,6 +17,7 @@ from target import BenchSshd                                 # noqa: E402
 import goals                                                 # noqa: E402
 import parts                                                 # noqa: E402
 import part_bulk                                             # noqa: E402
+import part_escorts                                          # noqa: E402
 import part_keystroke                                        # noqa: E402
 import part_observe                                          # noqa: E402
 import part_programs                                         # noqa: E402
@@ -76,6 +77,13 @@ def run_target_parts(rep, ctx, skip, a, direct, size, log):
         guarded(rep, "sessions", part_sessions.sessions, ctx, stack, a.sessions, direct)
         stack.check_alive("sessions", log)
 
+    if "escorts" not in skip:
+        rep.section("%d supervised sessions, each watched by 2 escorts (join)"
+                    % a.escort_sessions)
+        guarded(rep, "escorts", part_escorts.escorts, ctx, stack, a.escort_sessions,
+                a.escort_keys)
+        stack.check_alive("escorts", log)
+
     if stack.rec_ok or stack.exits:
         rep.add("escort_daemon_exits", len(stack.exits), "",
                 "; ".join("%s %s during %s" % (n, st, p) for p, n, st in stack.exits))
@@ -96,9 +104,14 @@ def main():
     ap.add_argument("--sessions", type=int,
                     default=int(os.environ.get("ESCORT_BENCH_SESSIONS", 500)))
     ap.add_argument("--keystrokes", type=int, default=1000)
+    ap.add_argument("--escort-sessions", type=int,
+                    default=int(os.environ.get("ESCORT_BENCH_ESCORT_SESSIONS", 100)))
+    ap.add_argument("--escort-keys", type=int,
+                    default=int(os.environ.get("ESCORT_BENCH_ESCORT_KEYS", 300)))
     ap.add_argument("--skip", default=os.environ.get("ESCORT_BENCH_SKIP", ""),
                     help="comma-separated parts to skip: "
-                         "programs,replay,search,bulk,observe,keystroke,intact,sessions")
+                         "programs,replay,search,bulk,observe,keystroke,intact,sessions,"
+                         "escorts")
     a = ap.parse_args()
     skip = set(s for s in a.skip.split(",") if s)
     rep = Report()

@@ -3,7 +3,7 @@
 the proxy's log name the technician's own address, not haproxy's; a PROXY
 header from an address not listed is refused and logged; a plain SSH
 connection from an address not listed still works."""
-import json, os, shutil, socket, struct, subprocess, time
+import json, os, re, shutil, socket, struct, subprocess, time
 from harness.core import Env, free_port, port_open, ssh_base, wait_for
 from harness.proxy import ProxyWorld, replay, session_id
 
@@ -155,3 +155,45 @@ def test_malformed_header_from_load_balancer_is_closed_and_logged():
         r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
         assert r.returncode == 255 and r.stdout == b"", r
         assert w.proxy.alive()
+
+
+def test_throttles_see_the_client_address_behind_haproxy():
+    """PerSourceMaxFailures counts each technician behind haproxy on its
+    own: failures from 127.0.0.2 penalise 127.0.0.2, not haproxy's address
+    and so not 127.0.0.3 behind the same haproxy."""
+    with Env() as env:
+        w = ProxyWorld(env, extra_conf="ProxyProtocol 127.0.0.1\nPerSourceMaxFailures 2\n"
+                                       "PerSourcePenalty 60\n")
+        hp, hport = start_haproxy(env, w.port)
+
+        def through(src, key, cmd):
+            argv = ssh_base(hport, key, "alice:web01", extra=("-b", src)) + [cmd]
+            return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        for _ in range(2):
+            r = through(CLIENT, w.mallory_key, "echo no")
+            assert r.returncode == 255, r
+        r = through(CLIENT, w.alice_key, "echo penalised")
+        assert r.returncode == 255 and r.stdout == b"", r
+        wait_for(lambda: "connection from %s:" % CLIENT in w.proxy.log()
+                 and "source penalised" in w.proxy.log(), 10, what="the penalty logged")
+        r = through("127.0.0.3", w.alice_key, "echo other")
+        assert r.returncode == 0 and r.stdout == b"other\n", r
+        assert not re.search(r"connection from 127\.0\.0\.1:\d+ dropped", w.proxy.log())
+
+
+def test_load_balancer_silent_is_closed_after_5_seconds():
+    with Env() as env:
+        w = ProxyWorld(env, extra_conf="ProxyProtocol 127.0.0.2\n")
+        s = socket.create_connection(("127.0.0.1", w.port), timeout=15, source_address=(CLIENT, 0))
+        s.sendall(SIG[:7])                  # a header begun, never finished
+        t0 = time.monotonic()
+        try:
+            got = s.recv(4096)
+        except ConnectionResetError:
+            got = b""
+        took = time.monotonic() - t0
+        s.close()
+        assert got == b"" and 4 < took < 10, (got, took)
+        wait_for(lambda: "no whole PROXY protocol header within 5 seconds" in w.proxy.log(), 10,
+                 what="the timeout logged")
+        assert "load balancer %s:" % CLIENT in w.proxy.log()

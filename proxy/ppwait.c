@@ -100,7 +100,20 @@ on_readable(uv_poll_t *h, int status, int events)
 
 	(void)events;
 	if (status < 0) {
-		fail(p, uv_strerror(status));
+		/* POLLERR: a reset, often a health check's (HAProxy's check
+		 * sends a LOCAL header and resets the connection) */
+		int e = 0;
+		socklen_t el = sizeof(e);
+
+		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0 || e == 0)
+			e = EIO;
+		if (p->have == 0) {
+			px_log(PX_LOG_DEBUG, NULL, "load balancer %s: %s before a byte", p->lb, strerror(e));
+			finish(p);
+			close(p->fd);
+			p->fd = -1;
+		} else
+			fail(p, strerror(e));
 		return;
 	}
 	for (int i = 0; i < 4; i++) {
@@ -119,6 +132,14 @@ on_readable(uv_poll_t *h, int status, int events)
 			break;
 		want = hdr.need - p->have;
 		n = recv(p->fd, p->buf + p->have, want, MSG_DONTWAIT);
+		if (n == 0 && p->have == 0) {
+			/* nothing sent: a TCP health check (HAProxy's check) */
+			px_log(PX_LOG_DEBUG, NULL, "load balancer %s: closed without a byte", p->lb);
+			finish(p);
+			close(p->fd);
+			p->fd = -1;
+			return;
+		}
 		if (n == 0) {
 			fail(p, "it ended before a whole PROXY protocol header");
 			return;

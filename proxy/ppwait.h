@@ -7,7 +7,9 @@
  * in the socket), within PX_PPWAIT_MS and PXPP_MAX_LEN bytes.  Whole and
  * well formed, the connection goes to px_conn_accept() with the client's
  * address from the header (LOCAL, UNSPEC: the load balancer's own); else
- * fd is closed and a line naming the load balancer's address is logged.
+ * fd is closed and a line naming the load balancer's address is logged
+ * (at debug level only when it closed or was reset before a byte was read:
+ * a health check).
  * A worker holds at most MaxStartups FULL such connections; more are
  * closed at once.  Worker-loop thread only. */
 #ifndef PX_PPWAIT_H

@@ -779,7 +779,7 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 	if (c->state == CONN_KEX && !c->pp_checked) {
 		/* Before libssh reads them: a PROXY header from a peer not
 		 * listed in ProxyProtocol is refused, never honoured. */
-		int forged = px_ppwait_forged(c->tech_poll.fd);
+		int forged = px__ppwait_forged(c->tech_poll.fd);
 
 		c->pp_checked = forged >= 0;
 		if (forged == 1) {

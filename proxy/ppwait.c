@@ -171,7 +171,7 @@ on_readable(uv_poll_t *h, int status, int events)
 }
 
 void
-px_ppwait_start(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t sl)
+px__ppwait_start(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t sl)
 {
 	const struct px_config *cfg = px_daemon_config(w->d);
 	struct px_ppwait *p;
@@ -214,14 +214,14 @@ px_ppwait_start(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_
 }
 
 void
-px_ppwait_stop_all(struct px_worker *w)
+px__ppwait_stop_all(struct px_worker *w)
 {
 	while (w->ppwait != NULL)
 		fail(w->ppwait, "escort-proxy is shutting down");
 }
 
 int
-px_ppwait_forged(int fd)
+px__ppwait_forged(int fd)
 {
 	uint8_t b[PXPP_SIG_LEN];
 	ssize_t n = recv(fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT);

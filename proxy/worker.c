@@ -77,7 +77,7 @@ on_accept(uv_poll_t *h, int status, int events)
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (cfg->nlb > 0 && pxpp_net_match(cfg->lb, cfg->nlb, (struct sockaddr *)&ss))
-			px_ppwait_start(w, fd, (struct sockaddr *)&ss, sl);
+			px__ppwait_start(w, fd, (struct sockaddr *)&ss, sl);
 		else
 			px_conn_accept(w, fd, (struct sockaddr *)&ss, sl);
 	}
@@ -188,7 +188,7 @@ on_async(uv_async_t *h)
 			uv_poll_stop(&w->lpoll[i]);
 			uv_close((uv_handle_t *)&w->lpoll[i], NULL);
 		}
-		px_ppwait_stop_all(w);
+		px__ppwait_stop_all(w);
 		for (struct px_conn *c = w->conns, *n; c != NULL; c = n) {
 			n = c->next;
 			px_conn_shutdown(c, "escort-proxy is shutting down");

@@ -1,5 +1,6 @@
 /* config: escort-proxy.conf(5), one row of px_keywords[] a keyword, read by
  * common/cfg. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -338,10 +339,30 @@ kw_totp(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac
 	return ESC_OK;	/* problems were reported; the rest of the file is read */
 }
 
+/* ProxyProtocol ADDR[/PREFIX] ...: the load balancers (proxyproto.h);
+ * may be given more than once, the lists add up. */
+static int
+kw_proxy_protocol(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	struct px_config *c = obj;
+
+	(void)k;
+	for (int i = 0; i < ac; i++) {
+		if (c->nlb == PX_MAX_LB)
+			return cfg_error(p, "ProxyProtocol: at most %d addresses", PX_MAX_LB);
+		if (pxpp_net_parse(av[i], &c->lb[c->nlb]) != PX_OK)
+			return cfg_error(p, "ProxyProtocol: \"%s\" is not ADDRESS or ADDRESS/PREFIX "
+			    "(numeric, no host bits past the prefix)", av[i]);
+		c->nlb++;
+	}
+	return ESC_OK;
+}
+
 #define ONE	1, 1, 0, "exactly one argument"
 #define AT(f)	offsetof(struct px_config, f)
 
-/* escort-proxy.conf(5): one row a keyword; only Listen may repeat. */
+/* escort-proxy.conf(5): one row a keyword; only Listen and ProxyProtocol
+ * may repeat. */
 static const struct cfg_keyword px_keywords[] = {
 	{ "Listen", kw_listen, 1, 1, 1, "exactly one argument", 0 },
 	{ "HostKey", kw_str, ONE, AT(hostkey) },
@@ -374,6 +395,7 @@ static const struct cfg_keyword px_keywords[] = {
 	{ "Ciphers", kw_algo, ONE, 0 },
 	{ "MACs", kw_algo, ONE, 0 },
 	{ "HostKeyAlgorithms", kw_algo, ONE, 0 },
+	{ "ProxyProtocol", kw_proxy_protocol, 1, PX_MAX_LB, 1, "one or more addresses", 0 },
 };
 
 #undef ONE
@@ -505,6 +527,11 @@ px_config_dump(const struct px_config *c, FILE *f)
 	    c->log_level == 0 ? "error" : c->log_level == 1 ? "warning" : c->log_level == 2 ? "info" : "debug");
 	fprintf(f, "escortwaittimeout %d\nescortleavetimeout %d\n", c->escort_wait_timeout,
 	    c->escort_leave_timeout);
+	for (int i = 0; i < c->nlb; i++) {
+		char a[INET6_ADDRSTRLEN];
+		inet_ntop(c->lb[i].family, c->lb[i].addr, a, sizeof(a));
+		fprintf(f, "proxyprotocol %s/%d\n", a, c->lb[i].prefix);
+	}
 	for (int k = 0; k < PX_ALGO_N; k++) {
 		const char *l = c->algos[k] ? c->algos[k] : px_algo_default((enum px_algo_kind)k);
 		char kw[32];

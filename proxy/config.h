@@ -11,8 +11,10 @@
 #include <stdio.h>
 
 #include "proxy/algos.h"
+#include "proxy/proxyproto.h"
 
 #define PX_MAX_LISTEN 16
+#define PX_MAX_LB 32                    /* ProxyProtocol entries */
 
 struct tlsl_ctx;
 struct px_totp_table;
@@ -54,6 +56,10 @@ struct px_config {
 	int log_level;                      /* enum px_log_level */
 	char *totp_secrets;                 /* TOTPSecrets file, or NULL */
 	struct px_totp_table *totp;         /* its users and keys (totp.h); NULL: none */
+	struct pxpp_net lb[PX_MAX_LB];      /* ProxyProtocol: load balancers whose
+	                                     * connections begin with a PROXY v2
+	                                     * header (proxyproto.h) */
+	int nlb;
 	char *algos[PX_ALGO_N];             /* KexAlgorithms, Ciphers, MACs,
 	                                     * HostKeyAlgorithms resolved (algos.h);
 	                                     * NULL: the default */

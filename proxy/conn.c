@@ -21,6 +21,7 @@
 #include "proxy/escort_cmd.h"
 #include "proxy/keepalive.h"
 #include "proxy/log.h"
+#include "proxy/ppwait.h"
 #include "proxy/px_error.h"
 #include "proxy/reclink.h"
 #include "proxy/worker.h"
@@ -774,6 +775,19 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 		c->abandoned = 1;
 		px_conn_step(c);
 		return;
+	}
+	if (c->state == CONN_KEX && !c->pp_checked) {
+		/* Before libssh reads them: a PROXY header from a peer not
+		 * listed in ProxyProtocol is refused, never honoured. */
+		int forged = px__ppwait_forged(c->tech_poll.fd);
+
+		c->pp_checked = forged >= 0;
+		if (forged == 1) {
+			px_log(PX_LOG_INFO, c->id, "%s:%d sent a PROXY protocol header but is not listed "
+			    "in ProxyProtocol; connection refused", c->peer, c->peer_port);
+			teardown(c);
+			return;
+		}
 	}
 	if (c->state == CONN_KEX) {
 		rc = ssh_handle_key_exchange(c->tech);

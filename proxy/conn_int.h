@@ -28,6 +28,8 @@ struct px_conn {
 	struct px_sshpoll tech_poll;
 	struct ssh_server_callbacks_struct scb;
 	int throttled_done;             /* px_throttle_done called */
+	int pp_checked;                 /* first bytes looked at for a PROXY
+	                                 * header it may not send (ppwait.h) */
 	int auth_failures;
 	int auth_ok;                    /* a verified signature arrived */
 	int totp_pending;               /* the key verified; a TOTP code is asked for

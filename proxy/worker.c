@@ -13,6 +13,8 @@
 #include "proxy/conn_int.h"
 #include "proxy/daemon.h"
 #include "proxy/log.h"
+#include "proxy/ppwait.h"
+#include "proxy/proxyproto.h"
 #include "proxy/px_error.h"
 #include "proxy/registry.h"
 #include "proxy/worker.h"
@@ -55,6 +57,7 @@ static void
 on_accept(uv_poll_t *h, int status, int events)
 {
 	struct px_worker *w = h->loop->data;
+	const struct px_config *cfg = px_daemon_config(w->d);
 	int lfd = (int)(intptr_t)h->data;
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -73,7 +76,10 @@ on_accept(uv_poll_t *h, int status, int events)
 			return;
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		px_conn_accept(w, fd, (struct sockaddr *)&ss, sl);
+		if (cfg->nlb > 0 && pxpp_net_match(cfg->lb, cfg->nlb, (struct sockaddr *)&ss))
+			px__ppwait_start(w, fd, (struct sockaddr *)&ss, sl);
+		else
+			px_conn_accept(w, fd, (struct sockaddr *)&ss, sl);
 	}
 }
 
@@ -182,6 +188,7 @@ on_async(uv_async_t *h)
 			uv_poll_stop(&w->lpoll[i]);
 			uv_close((uv_handle_t *)&w->lpoll[i], NULL);
 		}
+		px__ppwait_stop_all(w);
 		for (struct px_conn *c = w->conns, *n; c != NULL; c = n) {
 			n = c->next;
 			px_conn_shutdown(c, "escort-proxy is shutting down");

@@ -19,6 +19,7 @@ struct px_daemon;
 struct px_conn;
 struct px_reg_action;
 struct px_worker_msg;
+struct px_ppwait;
 
 struct px_worker {
 	int idx;
@@ -43,6 +44,9 @@ struct px_worker {
 	pthread_mutex_t mbox_mu;        /* guards mbox: escort actions posted by
 	                                 * other threads for this worker's sessions */
 	struct px_worker_msg *mbox, **mbox_tail;
+	struct px_ppwait *ppwait;       /* load balancers' connections waiting
+	                                 * for their PROXY header (ppwait.c only) */
+	int nppwait;
 };
 
 /* Opens the listening sockets and the ssh_bind, then starts the thread.

@@ -6,9 +6,10 @@
 #   (none)  also what the tests need: clang for the fuzzers, cmocka, other
 #           SSH clients and servers to test against, sudo and tlog (baselines
 #           of `make bench`), ssh-audit, tmux, rsync and sshfs (clients the
-#           USER#TARGET form is tested with), oathtool (TOTP codes)
-# Packages that bring an SSH server (openssh-server, tinysshd) would start it
-# on port 22 and enable it for every boot: while installing, services are not
+#           USER#TARGET form is tested with), oathtool (TOTP codes), haproxy
+#           (the load balancer sending the PROXY protocol)
+# Packages that bring a server (openssh-server and tinysshd on port 22, haproxy)
+# would start it and enable it for every boot: while installing, services are not
 # started (policy-rc.d), and the units of servers installed here are disabled
 # afterwards, so that nothing listens once this script is done.
 set -euo pipefail
@@ -17,7 +18,7 @@ run=(build-essential pkg-config
      openssh-client openssh-server openssl python3)
 test=(clang libclang-rt-14-dev libcmocka-dev tmux procps iproute2
       dropbear-bin putty-tools tinysshd sudo tlog ssh-audit
-      rsync sshfs oathtool asciinema)
+      rsync sshfs oathtool asciinema haproxy)
 case ${1:-} in
 --run) pkgs=("${run[@]}") ;;
 "") pkgs=("${run[@]}" "${test[@]}") ;;
@@ -47,6 +48,7 @@ if [ -d /run/systemd/system ]; then
         openssh-server) units=(ssh.service ssh.socket) ;;
         tinysshd) units=(tinysshd.socket) ;;
         dropbear-bin) units=() ;;
+        haproxy) units=(haproxy.service) ;;
         *) continue ;;
         esac
         for u in "${units[@]}"; do

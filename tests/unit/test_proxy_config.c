@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "proxy/config.h"
@@ -118,6 +119,11 @@ test_errors_name_file_and_line(void **state)
 		{ BASE "LogLevel loud\n", 5, "is not error, warning, info or debug" },
 		{ BASE "HostKey \"/k\n", 5, "unterminated quoted string" },
 		{ BASE "Policy \"/p\"x\n", 5, "text after closing quote" },
+		{ BASE "ProxyProtocol\n", 5, "ProxyProtocol takes one or more addresses" },
+		{ BASE "ProxyProtocol 10.0.0.1 lb.example\n", 5,
+		  "ProxyProtocol: \"lb.example\" is not ADDRESS or ADDRESS/PREFIX" },
+		{ BASE "ProxyProtocol 10.0.0.1/8\n", 5, "no host bits past the prefix" },
+		{ BASE "ProxyProtocol ::1/129\n", 5, "is not ADDRESS or ADDRESS/PREFIX" },
 	};
 	struct px_config c;
 	char err[512], want[600];
@@ -214,8 +220,13 @@ test_dump_round_trip(void **state)
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(load(BASE "Workers 3\nSpoolLimit 1M\nClientAliveInterval 7\nStateDir /s\n", &c, err,
+	assert_int_equal(load(BASE "Workers 3\nSpoolLimit 1M\nClientAliveInterval 7\nStateDir /s\n"
+	    "ProxyProtocol 10.0.0.0/8 192.0.2.7\nProxyProtocol 2001:db8::/48\n", &c, err,
 	    sizeof(err)), PX_OK);
+	assert_int_equal(c.nlb, 3);
+	assert_int_equal(c.lb[0].prefix, 8);
+	assert_int_equal(c.lb[1].prefix, 32);
+	assert_int_equal(c.lb[2].family, AF_INET6);
 	assert_non_null(f = open_memstream(&text, &len));
 	px_config_dump(&c, f);
 	fclose(f);
@@ -225,6 +236,8 @@ test_dump_round_trip(void **state)
 	assert_int_equal(d.keepalive_interval, 7);
 	assert_string_equal(d.statedir, "/s");
 	assert_string_equal(d.recorder, "unix:/r.sock");
+	assert_int_equal(d.nlb, 3);
+	assert_memory_equal(d.lb, c.lb, 3 * sizeof(c.lb[0]));
 	px_config_free(&c);
 	px_config_free(&d);
 	free(text);

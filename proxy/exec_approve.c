@@ -13,12 +13,7 @@
 #include "proxy/log.h"
 #include "proxy/px_error.h"
 #include "proxy/registry.h"
-
-static void
-timer_closed(uv_handle_t *h)
-{
-	free(h);
-}
+#include "proxy/timer1.h"
 
 static void
 deadline(uv_timer_t *t)
@@ -59,11 +54,7 @@ px_exec_approve_free(struct px_chan *ch)
 		return;
 	if (a->pending)
 		(void)px_reg_take_pending(px__conn_registry(ch->c), px_conn_id(ch->c));
-	if (a->timer != NULL) {
-		a->timer->data = NULL;
-		uv_timer_stop(a->timer);
-		uv_close((uv_handle_t *)a->timer, timer_closed);
-	}
+	px__timer1_stop(&a->timer);
 	free(a->rendered);
 	free(a->rule);
 	free(a);
@@ -86,12 +77,10 @@ px_exec_approve_hold(struct px_chan *ch, const char *cmd, char *rendered, const 
 	a->rule = rule != NULL ? strdup(rule) : NULL;
 	a->rule_line = rule_line;
 	ch->appr = a;
-	if ((rule != NULL && a->rule == NULL) || (a->timer = malloc(sizeof(*a->timer))) == NULL) {
+	if ((rule != NULL && a->rule == NULL) || px__timer1_new(&a->timer, px_conn_loop(c), ch) != PX_OK) {
 		px_exec_approve_free(ch);
 		return PX_ENOMEM;
 	}
-	uv_timer_init(px_conn_loop(c), a->timer);
-	a->timer->data = ch;
 	printable(shown, sizeof(shown), cmd);
 	if ((rc = px_reg_set_pending(px__conn_registry(c), px_conn_id(c), shown)) != PX_OK) {
 		px_exec_approve_free(ch);

@@ -34,6 +34,7 @@
 #include "proxy/registry.h"
 #include "proxy/strict.h"
 #include "proxy/strict_int.h"
+#include "proxy/timer1.h"
 
 #define CTRL_C 0x03
 
@@ -45,12 +46,6 @@ px__strict_approve_wanted(const struct px_strict *s)
 }
 
 static void
-timer_closed(uv_handle_t *h)
-{
-	free(h);
-}
-
-static void
 deadline(uv_timer_t *t)
 {
 	struct px_strict *s = t->data;
@@ -59,17 +54,6 @@ deadline(uv_timer_t *t)
 		return;
 	s->approve_expired = 1;
 	px_conn_step(s->ch->c);
-}
-
-static void
-timer_stop(struct px_strict *s)
-{
-	if (s->approve_timer == NULL)
-		return;
-	s->approve_timer->data = NULL;
-	uv_timer_stop(s->approve_timer);
-	uv_close((uv_handle_t *)s->approve_timer, timer_closed);
-	s->approve_timer = NULL;
 }
 
 static int
@@ -98,7 +82,7 @@ resolve(struct px_strict *s, int approved, const char *escort, const char *reaso
 {
 	struct strict_line *l = &s->lines[0];
 
-	timer_stop(s);
+	px__timer1_stop(&s->approve_timer);
 	snprintf(l->approver, sizeof(l->approver), "%s", escort != NULL ? escort : "");
 	if (approved) {
 		l->verdict = POL_ALLOW;
@@ -146,14 +130,12 @@ px__strict_approve_hold(struct px_strict *s)
 		return;
 	}
 	s->approve_expired = 0;
-	if ((s->approve_timer = malloc(sizeof(*s->approve_timer))) == NULL) {
+	if (px__timer1_start(&s->approve_timer, px_conn_loop(c), deadline, s,
+	    (uint64_t)timeout_secs(s) * 1000) != PX_OK) {
 		(void)px_reg_take_pending(px__conn_registry(c), px_conn_id(c));
 		px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 		return;
 	}
-	uv_timer_init(px_conn_loop(c), s->approve_timer);
-	s->approve_timer->data = s;
-	uv_timer_start(s->approve_timer, deadline, (uint64_t)timeout_secs(s) * 1000, 0);
 	snprintf(msg, sizeof(msg), "escort: waiting for an escort's approval of: %s (Ctrl-C cancels)\r\n", shown);
 	(void)px__strict_say(s, msg);
 	px_log(PX_LOG_INFO, px_conn_id(c), "strict shell: command %llu waits for an escort's approval "
@@ -196,7 +178,7 @@ px__strict_approve_drop(struct px_strict *s)
 	/* the deadline runs exactly while this channel's command is pending */
 	if (s->approve_timer != NULL)
 		(void)px_reg_take_pending(px__conn_registry(s->ch->c), px_conn_id(s->ch->c));
-	timer_stop(s);
+	px__timer1_stop(&s->approve_timer);
 }
 
 int

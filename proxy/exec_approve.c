@@ -6,6 +6,7 @@
 
 #include <uv.h>
 
+#include "proxy/approval.h"
 #include "proxy/chan.h"
 #include "proxy/config.h"
 #include "proxy/conn.h"
@@ -24,25 +25,6 @@ deadline(uv_timer_t *t)
 		return;
 	ch->appr->expired = 1;
 	px_conn_step(ch->c);
-}
-
-static int
-timeout_secs(struct px_chan *ch)
-{
-	const struct px_config *cfg = px_conn_cfg(ch->c);
-	int secs = cfg != NULL ? cfg->approval_timeout : 120;
-
-	return secs > 0 ? secs : 1;
-}
-
-static void
-printable(char *out, size_t cap, const char *in)
-{
-	size_t n = 0;
-
-	for (; *in != '\0' && n + 1 < cap; in++)
-		out[n++] = (unsigned char)*in < 0x20 || *in == 0x7f ? '?' : *in;
-	out[n] = '\0';
 }
 
 void
@@ -81,17 +63,17 @@ px_exec_approve_hold(struct px_chan *ch, const char *cmd, char *rendered, const 
 		px_exec_approve_free(ch);
 		return PX_ENOMEM;
 	}
-	printable(shown, sizeof(shown), cmd);
+	px__approval_printable(shown, sizeof(shown), cmd);
 	if ((rc = px_reg_set_pending(px__conn_registry(c), px_conn_id(c), shown)) != PX_OK) {
 		px_exec_approve_free(ch);
 		return rc;
 	}
 	a->pending = 1;
-	uv_timer_start(a->timer, deadline, (uint64_t)timeout_secs(ch) * 1000, 0);
+	uv_timer_start(a->timer, deadline, (uint64_t)px__approval_secs(ch->c) * 1000, 0);
 	snprintf(msg, sizeof(msg), "escort: waiting for an escort's approval of: %s", shown);
 	px_chan_notice(ch, msg);
 	px_log(PX_LOG_INFO, px_conn_id(c), "exec waits for an escort's approval (rule %s, line %d, at most "
-	    "%d s): %.300s", rule ? rule : "?", rule_line, timeout_secs(ch), cmd);
+	    "%d s): %.300s", rule ? rule : "?", rule_line, px__approval_secs(ch->c), cmd);
 	return PX_OK;
 }
 
@@ -109,7 +91,7 @@ px_exec_approve_poll(struct px_chan *ch)
 			a->outcome = PX_APPR_DENIED;
 			a->escort[0] = '\0';
 			snprintf(a->reason, sizeof(a->reason), "no escort decided within %d seconds",
-			    timeout_secs(ch));
+			    px__approval_secs(ch->c));
 			snprintf(a->told, sizeof(a->told), "escort: %s; the command was not run", a->reason);
 		}
 	}

@@ -26,6 +26,7 @@
 #include <uv.h>
 
 #include "policy/policy.h"
+#include "proxy/approval.h"
 #include "proxy/chan.h"
 #include "proxy/config.h"
 #include "proxy/conn.h"
@@ -56,26 +57,6 @@ deadline(uv_timer_t *t)
 	px_conn_step(s->ch->c);
 }
 
-static int
-timeout_secs(const struct px_strict *s)
-{
-	const struct px_config *cfg = px_conn_cfg(s->ch->c);
-	int secs = cfg != NULL ? cfg->approval_timeout : 120;
-
-	return secs > 0 ? secs : 1;
-}
-
-/* Printable copy of in (control characters as '?'). */
-static void
-printable(char *out, size_t cap, const char *in)
-{
-	size_t n = 0;
-
-	for (; *in != '\0' && n + 1 < cap; in++)
-		out[n++] = (unsigned char)*in < 0x20 || *in == 0x7f ? '?' : *in;
-	out[n] = '\0';
-}
-
 /* The wait is over: l decided (approved or not), on to RECORDING. */
 static void
 resolve(struct px_strict *s, int approved, const char *escort, const char *reason, const char *told)
@@ -94,7 +75,7 @@ resolve(struct px_strict *s, int approved, const char *escort, const char *reaso
 		free(l->rendered);
 		l->rendered = NULL;
 		snprintf(l->reason, sizeof(l->reason), "%s", reason);
-		printable(l->told, sizeof(l->told) - 2, told);
+		px__approval_printable(l->told, sizeof(l->told) - 2, told);
 		strcat(l->told, "\r\n");
 	}
 	px_log(PX_LOG_INFO, px_conn_id(s->ch->c), "strict shell: command %llu %s: %s",
@@ -114,7 +95,7 @@ px__strict_approve_hold(struct px_strict *s)
 
 	if (px__strict_set(s, STRICT_APPROVING, "waiting for an escort's approval") != PX_OK)
 		return;
-	printable(shown, sizeof(shown), l->typed);
+	px__approval_printable(shown, sizeof(shown), l->typed);
 	switch (px_reg_set_pending(px__conn_registry(c), px_conn_id(c), shown)) {
 	case PX_OK:
 		break;
@@ -131,7 +112,7 @@ px__strict_approve_hold(struct px_strict *s)
 	}
 	s->approve_expired = 0;
 	if (px__timer1_start(&s->approve_timer, px_conn_loop(c), deadline, s,
-	    (uint64_t)timeout_secs(s) * 1000) != PX_OK) {
+	    (uint64_t)px__approval_secs(s->ch->c) * 1000) != PX_OK) {
 		(void)px_reg_take_pending(px__conn_registry(c), px_conn_id(c));
 		px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 		return;
@@ -140,7 +121,7 @@ px__strict_approve_hold(struct px_strict *s)
 	(void)px__strict_say(s, msg);
 	px_log(PX_LOG_INFO, px_conn_id(c), "strict shell: command %llu waits for an escort's approval "
 	    "(rule %s, line %d, at most %d s): %.300s", (unsigned long long)l->cmd_no, l->rule ? l->rule : "?",
-	    l->rule_line, timeout_secs(s), l->typed);
+	    l->rule_line, px__approval_secs(s->ch->c), l->typed);
 }
 
 void
@@ -167,7 +148,7 @@ px__strict_approve_step(struct px_strict *s)
 	s->approve_expired = 0;
 	if (!px_reg_take_pending(px__conn_registry(c), px_conn_id(c)))
 		return;		/* an escort decided first */
-	snprintf(reason, sizeof(reason), "no escort decided within %d seconds", timeout_secs(s));
+	snprintf(reason, sizeof(reason), "no escort decided within %d seconds", px__approval_secs(s->ch->c));
 	snprintf(told, sizeof(told), "escort: %s; the command was not run", reason);
 	resolve(s, 0, NULL, reason, told);
 }

@@ -232,6 +232,23 @@ check_words(struct dctx *C, const struct cword *w, size_t n, size_t simple, int 
 	return combined;
 }
 
+/* w[0..n) against the deny and approve patterns only; when that allows,
+ * the checks it added are dropped (explain shows only what matched). */
+static enum pol_verdict
+check_deny_only(struct dctx *C, const struct cword *w, size_t n, size_t idx, int depth)
+{
+	size_t before = C->out->nchecks;
+	C->deny_only++;
+	enum pol_verdict v = check_words(C, w, n, idx, depth, false);
+	C->deny_only--;
+	if (v == POL_ALLOW) {
+		for (size_t q = before; q < C->out->nchecks; q++)
+			free(C->out->checks[q].words);
+		C->out->nchecks = before;
+	}
+	return v;
+}
+
 /* The command's words and its redirection targets against the deny and
  * approve patterns (pol__pathnorm_redirect_words). */
 static enum pol_verdict
@@ -249,16 +266,7 @@ check_redirects(struct dctx *C, const struct pol_simple *sc, const struct cword 
 		free(rmem);
 		return nr == 0 ? POL_ALLOW : POL_DENY;
 	}
-	size_t before = C->out->nchecks;
-	C->deny_only++;
-	enum pol_verdict v = check_words(C, rw, sc->nwords + (size_t)nr, idx, depth + 1, false);
-	C->deny_only--;
-	if (v == POL_ALLOW) {
-		/* keep explain readable: nothing matched */
-		for (size_t q = before; q < C->out->nchecks; q++)
-			free(C->out->checks[q].words);
-		C->out->nchecks = before;
-	}
+	enum pol_verdict v = check_deny_only(C, rw, sc->nwords + (size_t)nr, idx, depth + 1);
 	free(forms);
 	free(rw);
 	free(rmem);
@@ -295,15 +303,7 @@ check_embedded(struct dctx *C, const struct pol_simple *sc, size_t idx, int dept
 	if (any) {
 		if (pol__pathnorm_cwords(w, n, cd, &forms) != 0)
 			C->err = POL_E_NOMEM;
-		size_t before = C->out->nchecks;
-		C->deny_only++;
-		v = check_words(C, w, n, idx, depth, false);
-		C->deny_only--;
-		if (v == POL_ALLOW) {
-			for (size_t q = before; q < C->out->nchecks; q++)
-				free(C->out->checks[q].words);
-			C->out->nchecks = before;
-		}
+		v = check_deny_only(C, w, n, idx, depth);
 	}
 	free(forms);
 	free(w);

@@ -12,6 +12,16 @@
 
 #include "policy/pol_int.h"
 
+/* True when kv[0..n) holds the pair key=value. */
+static bool
+kv_has(const struct pol_kv *kv, size_t n, const char *key, const char *value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(kv[i].key, key) == 0 && strcmp(kv[i].value, value) == 0)
+			return true;
+	return false;
+}
+
 /* True when user u matches the one spec s. */
 static bool
 spec_match_user(const struct spec *s, const struct pol_user *u)
@@ -24,16 +34,10 @@ spec_match_user(const struct spec *s, const struct pol_user *u)
 	case SPEC_GROUP:
 		return s->group != NULL && pol__user_in_group(u, s->group);
 	case SPEC_ATTR_EQ:
-		for (size_t i = 0; i < u->nattrs; i++)
-			if (strcmp(u->attrs[i].key, s->a) == 0 && strcmp(u->attrs[i].value, s->b) == 0)
-				return true;
-		return false;
+		return kv_has(u->attrs, u->nattrs, s->a, s->b);
 	case SPEC_ATTR_NE:
 		/* a user without the attribute matches too: "not KEY=VALUE" */
-		for (size_t i = 0; i < u->nattrs; i++)
-			if (strcmp(u->attrs[i].key, s->a) == 0 && strcmp(u->attrs[i].value, s->b) == 0)
-				return false;
-		return true;
+		return !kv_has(u->attrs, u->nattrs, s->a, s->b);
 	default:
 		return false;
 	}
@@ -57,16 +61,10 @@ spec_match_target(const struct spec *s, const struct pol_target *t)
 	case SPEC_TARGET:
 		return fnmatch(s->a, t->name, 0) == 0;
 	case SPEC_LABEL_EQ:
-		for (size_t i = 0; i < t->nlabels; i++)
-			if (strcmp(t->labels[i].key, s->a) == 0 && strcmp(t->labels[i].value, s->b) == 0)
-				return true;
-		return false;
+		return kv_has(t->labels, t->nlabels, s->a, s->b);
 	case SPEC_LABEL_NE:
 		/* a target without the label matches too */
-		for (size_t i = 0; i < t->nlabels; i++)
-			if (strcmp(t->labels[i].key, s->a) == 0 && strcmp(t->labels[i].value, s->b) == 0)
-				return false;
-		return true;
+		return !kv_has(t->labels, t->nlabels, s->a, s->b);
 	default:
 		return false;
 	}

@@ -6,6 +6,7 @@
 
 #include <uv.h>
 
+#include "proxy/approval.h"
 #include "proxy/chan.h"
 #include "proxy/config.h"
 #include "proxy/conn.h"
@@ -13,12 +14,7 @@
 #include "proxy/log.h"
 #include "proxy/px_error.h"
 #include "proxy/registry.h"
-
-static void
-timer_closed(uv_handle_t *h)
-{
-	free(h);
-}
+#include "proxy/timer1.h"
 
 static void
 deadline(uv_timer_t *t)
@@ -31,25 +27,6 @@ deadline(uv_timer_t *t)
 	px_conn_step(ch->c);
 }
 
-static int
-timeout_secs(struct px_chan *ch)
-{
-	const struct px_config *cfg = px_conn_cfg(ch->c);
-	int secs = cfg != NULL ? cfg->approval_timeout : 120;
-
-	return secs > 0 ? secs : 1;
-}
-
-static void
-printable(char *out, size_t cap, const char *in)
-{
-	size_t n = 0;
-
-	for (; *in != '\0' && n + 1 < cap; in++)
-		out[n++] = (unsigned char)*in < 0x20 || *in == 0x7f ? '?' : *in;
-	out[n] = '\0';
-}
-
 void
 px_exec_approve_free(struct px_chan *ch)
 {
@@ -59,11 +36,7 @@ px_exec_approve_free(struct px_chan *ch)
 		return;
 	if (a->pending)
 		(void)px_reg_take_pending(px__conn_registry(ch->c), px_conn_id(ch->c));
-	if (a->timer != NULL) {
-		a->timer->data = NULL;
-		uv_timer_stop(a->timer);
-		uv_close((uv_handle_t *)a->timer, timer_closed);
-	}
+	px__timer1_stop(&a->timer);
 	free(a->rendered);
 	free(a->rule);
 	free(a);
@@ -86,23 +59,21 @@ px_exec_approve_hold(struct px_chan *ch, const char *cmd, char *rendered, const 
 	a->rule = rule != NULL ? strdup(rule) : NULL;
 	a->rule_line = rule_line;
 	ch->appr = a;
-	if ((rule != NULL && a->rule == NULL) || (a->timer = malloc(sizeof(*a->timer))) == NULL) {
+	if ((rule != NULL && a->rule == NULL) || px__timer1_new(&a->timer, px_conn_loop(c), ch) != PX_OK) {
 		px_exec_approve_free(ch);
 		return PX_ENOMEM;
 	}
-	uv_timer_init(px_conn_loop(c), a->timer);
-	a->timer->data = ch;
-	printable(shown, sizeof(shown), cmd);
+	px__approval_printable(shown, sizeof(shown), cmd);
 	if ((rc = px_reg_set_pending(px__conn_registry(c), px_conn_id(c), shown)) != PX_OK) {
 		px_exec_approve_free(ch);
 		return rc;
 	}
 	a->pending = 1;
-	uv_timer_start(a->timer, deadline, (uint64_t)timeout_secs(ch) * 1000, 0);
+	uv_timer_start(a->timer, deadline, (uint64_t)px__approval_secs(ch->c) * 1000, 0);
 	snprintf(msg, sizeof(msg), "escort: waiting for an escort's approval of: %s", shown);
 	px_chan_notice(ch, msg);
 	px_log(PX_LOG_INFO, px_conn_id(c), "exec waits for an escort's approval (rule %s, line %d, at most "
-	    "%d s): %.300s", rule ? rule : "?", rule_line, timeout_secs(ch), cmd);
+	    "%d s): %.300s", rule ? rule : "?", rule_line, px__approval_secs(ch->c), cmd);
 	return PX_OK;
 }
 
@@ -120,7 +91,7 @@ px_exec_approve_poll(struct px_chan *ch)
 			a->outcome = PX_APPR_DENIED;
 			a->escort[0] = '\0';
 			snprintf(a->reason, sizeof(a->reason), "no escort decided within %d seconds",
-			    timeout_secs(ch));
+			    px__approval_secs(ch->c));
 			snprintf(a->told, sizeof(a->told), "escort: %s; the command was not run", a->reason);
 		}
 	}

@@ -36,7 +36,7 @@ struct px_exec_appr {
 	char escort[128];               /* who decided; "" for a timeout */
 	char reason[400];               /* the DECISION's REASON */
 	char told[480];                 /* DENIED: the technician's message */
-	uv_timer_t *timer;              /* the deadline; freed in its close callback */
+	uv_timer_t *timer;              /* the deadline (timer1.h) */
 	int expired;
 	int pending;                    /* the registry shows it (not yet taken) */
 };

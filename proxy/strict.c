@@ -22,6 +22,7 @@
 #include "proxy/strict_boot.h"
 #include "proxy/strict_int.h"
 #include "proxy/strict_marker.h"
+#include "proxy/timer1.h"
 
 int
 px__strict_set(struct px_strict *s, enum strict_state to, const char *why)
@@ -30,12 +31,6 @@ px__strict_set(struct px_strict *s, enum strict_state to, const char *why)
 }
 
 /* ---- lifecycle -------------------------------------------------------------- */
-
-static void
-timer_closed(uv_handle_t *h)
-{
-	free(h);
-}
 
 static void
 boot_deadline(uv_timer_t *t)
@@ -48,17 +43,6 @@ boot_deadline(uv_timer_t *t)
 	px_conn_step(s->ch->c);
 }
 
-static void
-timer_stop(struct px_strict *s)
-{
-	if (s->timer == NULL)
-		return;
-	s->timer->data = NULL;
-	uv_timer_stop(s->timer);
-	uv_close((uv_handle_t *)s->timer, timer_closed);
-	s->timer = NULL;
-}
-
 void
 px_strict_free(struct px_chan *ch)
 {
@@ -66,7 +50,7 @@ px_strict_free(struct px_chan *ch)
 
 	if (s == NULL)
 		return;
-	timer_stop(s);
+	px__timer1_stop(&s->timer);
 	px__strict_approve_drop(s);
 	px__strict_entry_clear(s);
 	le_free(s->le);
@@ -103,13 +87,10 @@ strict_new(struct px_chan *ch)
 	snprintf(s->pwd, sizeof(s->pwd), "~");
 	ch->strict = s;
 	if ((s->le = le_new(SB_LINE_MAX * 4, s->cols)) == NULL || (s->sm = sm_new()) == NULL ||
-	    (s->timer = malloc(sizeof(*s->timer))) == NULL) {
+	    px__timer1_start(&s->timer, px_conn_loop(ch->c), boot_deadline, s, STRICT_BOOT_MS) != PX_OK) {
 		px_strict_free(ch);
 		return PX_ENOMEM;
 	}
-	uv_timer_init(px_conn_loop(ch->c), s->timer);
-	s->timer->data = s;
-	uv_timer_start(s->timer, boot_deadline, STRICT_BOOT_MS, 0);
 	return PX_OK;
 }
 
@@ -184,7 +165,7 @@ px__strict_fail(struct px_strict *s, const char *why, const char *msg)
 		px__strict_set(s, STRICT_ENDED, why);
 	buf_reset(&s->to_target);	/* nothing more reaches the loop */
 	buf_reset(&s->tin);
-	timer_stop(s);
+	px__timer1_stop(&s->timer);
 }
 
 /* Something ran or could run unchecked. */
@@ -449,7 +430,7 @@ on_hello(struct px_strict *s, const struct sm_marker *m)
 		boot_fail(s, what);
 		return;
 	}
-	timer_stop(s);
+	px__timer1_stop(&s->timer);
 	if (sb_nonce_new(s->nonce) != SB_OK) {
 		boot_fail(s, "no randomness for the session's nonce");
 		return;

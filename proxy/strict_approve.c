@@ -26,6 +26,7 @@
 #include <uv.h>
 
 #include "policy/policy.h"
+#include "proxy/approval.h"
 #include "proxy/chan.h"
 #include "proxy/config.h"
 #include "proxy/conn.h"
@@ -34,6 +35,7 @@
 #include "proxy/registry.h"
 #include "proxy/strict.h"
 #include "proxy/strict_int.h"
+#include "proxy/timer1.h"
 
 #define CTRL_C 0x03
 
@@ -42,12 +44,6 @@ px__strict_approve_wanted(const struct px_strict *s)
 {
 	return s->nlines == 1 && s->lines[0].verdict == POL_APPROVE && s->lines[0].rendered != NULL &&
 	    pol_session_supervised(px_conn_session(s->ch->c));
-}
-
-static void
-timer_closed(uv_handle_t *h)
-{
-	free(h);
 }
 
 static void
@@ -61,44 +57,13 @@ deadline(uv_timer_t *t)
 	px_conn_step(s->ch->c);
 }
 
-static void
-timer_stop(struct px_strict *s)
-{
-	if (s->approve_timer == NULL)
-		return;
-	s->approve_timer->data = NULL;
-	uv_timer_stop(s->approve_timer);
-	uv_close((uv_handle_t *)s->approve_timer, timer_closed);
-	s->approve_timer = NULL;
-}
-
-static int
-timeout_secs(const struct px_strict *s)
-{
-	const struct px_config *cfg = px_conn_cfg(s->ch->c);
-	int secs = cfg != NULL ? cfg->approval_timeout : 120;
-
-	return secs > 0 ? secs : 1;
-}
-
-/* Printable copy of in (control characters as '?'). */
-static void
-printable(char *out, size_t cap, const char *in)
-{
-	size_t n = 0;
-
-	for (; *in != '\0' && n + 1 < cap; in++)
-		out[n++] = (unsigned char)*in < 0x20 || *in == 0x7f ? '?' : *in;
-	out[n] = '\0';
-}
-
 /* The wait is over: l decided (approved or not), on to RECORDING. */
 static void
 resolve(struct px_strict *s, int approved, const char *escort, const char *reason, const char *told)
 {
 	struct strict_line *l = &s->lines[0];
 
-	timer_stop(s);
+	px__timer1_stop(&s->approve_timer);
 	snprintf(l->approver, sizeof(l->approver), "%s", escort != NULL ? escort : "");
 	if (approved) {
 		l->verdict = POL_ALLOW;
@@ -110,7 +75,7 @@ resolve(struct px_strict *s, int approved, const char *escort, const char *reaso
 		free(l->rendered);
 		l->rendered = NULL;
 		snprintf(l->reason, sizeof(l->reason), "%s", reason);
-		printable(l->told, sizeof(l->told) - 2, told);
+		px__approval_printable(l->told, sizeof(l->told) - 2, told);
 		strcat(l->told, "\r\n");
 	}
 	px_log(PX_LOG_INFO, px_conn_id(s->ch->c), "strict shell: command %llu %s: %s",
@@ -130,7 +95,7 @@ px__strict_approve_hold(struct px_strict *s)
 
 	if (px__strict_set(s, STRICT_APPROVING, "waiting for an escort's approval") != PX_OK)
 		return;
-	printable(shown, sizeof(shown), l->typed);
+	px__approval_printable(shown, sizeof(shown), l->typed);
 	switch (px_reg_set_pending(px__conn_registry(c), px_conn_id(c), shown)) {
 	case PX_OK:
 		break;
@@ -146,19 +111,17 @@ px__strict_approve_hold(struct px_strict *s)
 		return;
 	}
 	s->approve_expired = 0;
-	if ((s->approve_timer = malloc(sizeof(*s->approve_timer))) == NULL) {
+	if (px__timer1_start(&s->approve_timer, px_conn_loop(c), deadline, s,
+	    (uint64_t)px__approval_secs(s->ch->c) * 1000) != PX_OK) {
 		(void)px_reg_take_pending(px__conn_registry(c), px_conn_id(c));
 		px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 		return;
 	}
-	uv_timer_init(px_conn_loop(c), s->approve_timer);
-	s->approve_timer->data = s;
-	uv_timer_start(s->approve_timer, deadline, (uint64_t)timeout_secs(s) * 1000, 0);
 	snprintf(msg, sizeof(msg), "escort: waiting for an escort's approval of: %s (Ctrl-C cancels)\r\n", shown);
 	(void)px__strict_say(s, msg);
 	px_log(PX_LOG_INFO, px_conn_id(c), "strict shell: command %llu waits for an escort's approval "
 	    "(rule %s, line %d, at most %d s): %.300s", (unsigned long long)l->cmd_no, l->rule ? l->rule : "?",
-	    l->rule_line, timeout_secs(s), l->typed);
+	    l->rule_line, px__approval_secs(s->ch->c), l->typed);
 }
 
 void
@@ -185,7 +148,7 @@ px__strict_approve_step(struct px_strict *s)
 	s->approve_expired = 0;
 	if (!px_reg_take_pending(px__conn_registry(c), px_conn_id(c)))
 		return;		/* an escort decided first */
-	snprintf(reason, sizeof(reason), "no escort decided within %d seconds", timeout_secs(s));
+	snprintf(reason, sizeof(reason), "no escort decided within %d seconds", px__approval_secs(s->ch->c));
 	snprintf(told, sizeof(told), "escort: %s; the command was not run", reason);
 	resolve(s, 0, NULL, reason, told);
 }
@@ -196,7 +159,7 @@ px__strict_approve_drop(struct px_strict *s)
 	/* the deadline runs exactly while this channel's command is pending */
 	if (s->approve_timer != NULL)
 		(void)px_reg_take_pending(px__conn_registry(s->ch->c), px_conn_id(s->ch->c));
-	timer_stop(s);
+	px__timer1_stop(&s->approve_timer);
 }
 
 int

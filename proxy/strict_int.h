@@ -53,9 +53,9 @@ struct px_strict {
 	size_t nlines, next_rec, next_run;
 	char pwd[1025];
 	int cols, new_cols;		/* new_cols: a window change to apply (0: none) */
-	uv_timer_t *timer;		/* BOOT deadline; freed in its close callback */
+	uv_timer_t *timer;		/* BOOT deadline (timer1.h) */
 	int timed_out;
-	uv_timer_t *approve_timer;	/* APPROVING deadline; freed in its close callback */
+	uv_timer_t *approve_timer;	/* APPROVING deadline (timer1.h) */
 	int approve_expired;
 	char *fail_msg;			/* strict mode failed: for the technician */
 	char *fail_why;			/* ... and for the MARKER and END records */

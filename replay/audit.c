@@ -32,17 +32,12 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
+#include "replay/audit_head.h"
 #include "replay/audit_html.h"
 #include "replay/cmdlog.h"
 #include "replay/replay.h"
 #include "replay/search_index.h"
 #include "replay/xfers.h"
-
-struct audit_session {
-	char *id;
-	char user[128], target[128];
-	uint64_t start;
-};
 
 struct audit_totals {
 	unsigned sessions, commands, denied, approved, uploads;
@@ -134,7 +129,7 @@ audit_json_files(const struct replay_xfers *xs)
 }
 
 static void
-audit_json_session(const struct audit_session *s, const char *status,
+audit_json_session(const struct replay_audit_head *s, const char *status,
     const struct replay_end *end, const struct audit_totals *n,
     const char *problem, const struct replay_cmdlog *log,
     const struct replay_xfers *xs)
@@ -194,37 +189,6 @@ audit_print_end(const char *mark, struct tr *r, const struct replay_end *end,
 	    end->info.reason[0] ? end->info.reason : "-",
 	    strcmp(end->info.by, "recorder") == 0 ?
 	    " (written by the recorder)" : "");
-}
-
-/* Does the META event of r carry the attribute "K=V"? */
-static int
-audit_has_attr(struct tr *r, const char *kv)
-{
-	struct ev_fields_iter it;
-	const uint8_t *meta, *v;
-	size_t mlen, used, len;
-	uint16_t tag;
-	struct ev e;
-
-	tr_meta(r, &meta, &mlen);
-	if (ev_decode(meta, mlen, &e, &used) != REC_OK || e.type != EV_META)
-		return 0;
-	ev_fields_begin(&it, e.data, e.len);
-	while (ev_fields_next(&it, &tag, &v, &len) == 1)
-		if (tag == EVF_ATTR && len == strlen(kv) && memcmp(v, kv, len) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-audit_cmp(const void *a, const void *b)
-{
-	const struct audit_session *x = a, *y = b;
-	int c = strcmp(x->user, y->user);
-
-	if (c != 0)
-		return c;
-	return x->start < y->start ? -1 : x->start > y->start;
 }
 
 /* The lines of one session in the text output, held until the session is
@@ -406,7 +370,7 @@ audit_lines_free(struct audit_lines *ls)
 /* Prints one session's lines and adds to the totals.  Returns 0, or the
  * exit status (1 or 2) when it could not be read to its end. */
 static int
-audit_session(const char *store, const struct audit_session *s,
+audit_session(const char *store, const struct replay_audit_head *s,
     struct audit_totals *tot, int json)
 {
 	struct audit_totals one;
@@ -545,7 +509,7 @@ audit_damaged(const char *store, char **ids, const int *err, size_t n,
 		first = 0;
 		tw_path(store, ids[i], path, sizeof(path));
 		if (json) {
-			struct audit_session u = { ids[i], "", "", 0 };
+			struct replay_audit_head u = { ids[i], "", "", 0 };
 			struct audit_totals none = { 0 };
 
 			audit_json_session(&u, "unreadable", NULL, &none,
@@ -580,7 +544,7 @@ audit_idx_attr(void *arg, const char *v)
 
 /* Whether a session passes the filters (its head's facts). */
 static int
-audit_pass(const struct audit_filter *fl, const struct audit_session *s,
+audit_pass(const struct audit_filter *fl, const struct replay_audit_head *s,
     int has_attr)
 {
 	return (fl->user == NULL || strcmp(fl->user, s->user) == 0) &&
@@ -595,7 +559,7 @@ audit_pass(const struct audit_filter *fl, const struct audit_session *s,
  * session i (REC_OK when it was not opened). */
 static void
 audit_select(const char *store, const struct search_index *ix, char **ids,
-    size_t n, const struct audit_filter *fl, struct audit_session *ss,
+    size_t n, const struct audit_filter *fl, struct replay_audit_head *ss,
     int *err, size_t *k)
 {
 	const struct search_index_rec *rec;
@@ -630,7 +594,7 @@ audit_select(const char *store, const struct search_index *ix, char **ids,
 			replay_meta(r, ss[*k].user, sizeof(ss[*k].user),
 			    ss[*k].target, sizeof(ss[*k].target));
 			ss[*k].start = tr_start_wall_ns(r);
-			has = fl->attr != NULL && audit_has_attr(r, fl->attr);
+			has = fl->attr != NULL && replay_audit_has_attr(r, fl->attr);
 			tr_free(r);
 		}
 		ss[*k].id = ids[i];
@@ -657,7 +621,7 @@ replay_audit(const char *store, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct audit_filter fl = { NULL, NULL, NULL, 0, UINT64_MAX };
-	struct audit_session *ss = NULL;
+	struct replay_audit_head *ss = NULL;
 	struct search_index *ix = NULL;
 	struct audit_totals tot;
 	size_t n, i, k = 0;
@@ -740,9 +704,9 @@ replay_audit(const char *store, int argc, char **argv)
 	    replay_check_ids(store, sel, k)) != 0)
 		goto out;
 	if (k > 0)
-		qsort(ss, k, sizeof(*ss), audit_cmp);
+		qsort(ss, k, sizeof(*ss), replay_audit_head_cmp);
 	for (i = 0; i < k; i++) {
-		if (i == 0 || strcmp(ss[i].user, ss[i - 1].user) != 0) {
+		if (replay_audit_head_first(ss, i)) {
 			memset(&tot, 0, sizeof(tot));
 			if (!json)
 				printf("user %s\n", ss[i].user[0] ? ss[i].user :
@@ -750,8 +714,7 @@ replay_audit(const char *store, int argc, char **argv)
 		}
 		if ((x = audit_session(store, &ss[i], &tot, json)) > status)
 			status = x;
-		if (!json && (i + 1 == k ||
-		    strcmp(ss[i].user, ss[i + 1].user) != 0))
+		if (!json && replay_audit_head_last(ss, i, k))
 			printf("  total: %u session%s, %u command%s, %u denied, "
 			    "%u approved, %u upload%s, %u download%s, %u other "
 			    "file operation%s\n", tot.sessions,

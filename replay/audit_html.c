@@ -10,57 +10,21 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
+#include "replay/audit_head.h"
 #include "replay/audit_html.h"
 #include "replay/cmdlog.h"
 #include "replay/html.h"
 #include "replay/replay.h"
 #include "replay/xfers.h"
 
-struct ah_session {
-	const char *id;
-	char user[128], target[128];
-	uint64_t start;
-};
-
 struct ah_totals {
 	unsigned sessions, commands, denied, approved, transfers, failed;
 };
 
-static int
-ah_cmp(const void *a, const void *b)
-{
-	const struct ah_session *x = a, *y = b;
-	int c = strcmp(x->user, y->user);
-
-	if (c != 0)
-		return c;
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-/* Does the META event of r carry the attribute "K=V"? */
-static int
-ah_has_attr(struct tr *r, const char *kv)
-{
-	struct ev_fields_iter it;
-	const uint8_t *meta, *v;
-	size_t mlen, used, len;
-	uint16_t tag;
-	struct ev e;
-
-	tr_meta(r, &meta, &mlen);
-	if (ev_decode(meta, mlen, &e, &used) != REC_OK || e.type != EV_META)
-		return 0;
-	ev_fields_begin(&it, e.data, e.len);
-	while (ev_fields_next(&it, &tag, &v, &len) == 1)
-		if (tag == EVF_ATTR && len == strlen(kv) && memcmp(v, kv, len) == 0)
-			return 1;
-	return 0;
-}
-
 /* One session's section.  Returns 0, or the exit status (1 or 2) when it
  * could not be read to its end. */
 static int
-ah_session(FILE *f, const char *store, const struct ah_session *s,
+ah_session(FILE *f, const char *store, const struct replay_audit_head *s,
     struct ah_totals *tot)
 {
 	struct replay_cmdlog log = { .want_stdin = 1 };
@@ -151,7 +115,7 @@ int
 replay_audit_html(const char *store, const char *user, const char *attr,
     const char *target, uint64_t since, uint64_t until)
 {
-	struct ah_session *ss = NULL;
+	struct replay_audit_head *ss = NULL;
 	struct ah_totals tot;
 	char **ids, t[32];
 	size_t n, i, k = 0, np = 0;
@@ -225,7 +189,7 @@ replay_audit_html(const char *store, const char *user, const char *attr,
 		ss[k].start = tr_start_wall_ns(r);
 		ss[k].id = ids[i];
 		if ((user == NULL || strcmp(user, ss[k].user) == 0) &&
-		    (attr == NULL || ah_has_attr(r, attr)) &&
+		    (attr == NULL || replay_audit_has_attr(r, attr)) &&
 		    (target == NULL || fnmatch(target, ss[k].target, 0) == 0) &&
 		    ss[k].start >= since && ss[k].start <= until)
 			k++;
@@ -234,7 +198,7 @@ replay_audit_html(const char *store, const char *user, const char *attr,
 	if (bad_heads)
 		fputs("</ul>\n", f);
 	if (k > 0)
-		qsort(ss, k, sizeof(*ss), ah_cmp);
+		qsort(ss, k, sizeof(*ss), replay_audit_head_cmp);
 	fputs("<h2 id=\"people\">People</h2>\n<ul>\n", f);
 	for (i = 0; i < k; i++) {
 		if (i > 0 && strcmp(ss[i].user, ss[i - 1].user) == 0)
@@ -246,7 +210,7 @@ replay_audit_html(const char *store, const char *user, const char *attr,
 	fputs("</ul>\n", f);
 	np = 0;
 	for (i = 0; i < k; i++) {
-		if (i == 0 || strcmp(ss[i].user, ss[i - 1].user) != 0) {
+		if (replay_audit_head_first(ss, i)) {
 			memset(&tot, 0, sizeof(tot));
 			fprintf(f, "<h2 id=\"person-%zu\">User <span class=\"code\">",
 			    np++);
@@ -255,7 +219,7 @@ replay_audit_html(const char *store, const char *user, const char *attr,
 		}
 		if ((x = ah_session(f, store, &ss[i], &tot)) > status)
 			status = x;
-		if (i + 1 == k || strcmp(ss[i].user, ss[i + 1].user) != 0)
+		if (replay_audit_head_last(ss, i, k))
 			ah_totals_print(f, &tot);
 	}
 	if (k == 0)

@@ -107,6 +107,20 @@ replay_commands_of(const char *store, const char *id, const char *user_filter,
 	return x < 0 ? replay_rec_status(x) : 0;
 }
 
+/* The options of "commands" without an ID, for replay_each_session. */
+struct commands_opts {
+	const char *user;
+	int json;
+};
+
+static int
+commands_one(const char *store, const char *id, void *arg)
+{
+	const struct commands_opts *o = arg;
+
+	return replay_commands_of(store, id, o->user, o->json);
+}
+
 int
 replay_commands(const char *store, int argc, char **argv)
 {
@@ -115,18 +129,16 @@ replay_commands(const char *store, int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *user = NULL;
-	char **ids;
-	size_t n, i;
-	int json = 0, c, x, bad = 0;
+	struct commands_opts o = { NULL, 0 };
+	int c;
 
 	while ((c = getopt_long(argc, argv, "ju:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = 1;
+			o.json = 1;
 			break;
 		case 'u':
-			user = optarg;
+			o.user = optarg;
 			break;
 		default:
 			goto usage;
@@ -135,24 +147,8 @@ replay_commands(const char *store, int argc, char **argv)
 	if (argc - optind > 1)
 		goto usage;
 	if (argc - optind == 1)
-		return replay_commands_of(store, argv[optind], user, json);
-	if (replay_session_ids(store, &ids, &n) != 0) {
-		replay_err("commands: %s/%s: %s", store, TR_SESSIONS_DIR,
-		    strerror(errno));
-		return 2;
-	}
-	if ((bad = replay_check_all(store)) != 0) {
-		replay_free_ids(ids, n);
-		return bad;
-	}
-	for (i = 0; i < n; i++)
-		if ((x = replay_commands_of(store, ids[i], user, json)) > bad)
-			bad = x;
-	replay_free_ids(ids, n);
-	fflush(stdout);
-	if (replay_check_report() && bad == 0)
-		bad = 1;
-	return bad;
+		return replay_commands_of(store, argv[optind], o.user, o.json);
+	return replay_each_session(store, "commands", commands_one, &o);
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] commands [ID] "
 	    "[--user U] [--json]\n");

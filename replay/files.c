@@ -100,6 +100,13 @@ replay_files_of(const char *store, const char *id, int json)
 	return x < 0 ? replay_rec_status(x) : 0;
 }
 
+/* replay_files_of for replay_each_session; arg: the int json. */
+static int
+files_one(const char *store, const char *id, void *arg)
+{
+	return replay_files_of(store, id, *(const int *)arg);
+}
+
 int
 replay_files(const char *store, int argc, char **argv)
 {
@@ -107,9 +114,7 @@ replay_files(const char *store, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char **ids;
-	size_t n, i;
-	int json = 0, c, x, bad = 0;
+	int json = 0, c;
 
 	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
 		if (c != 'j')
@@ -120,23 +125,7 @@ replay_files(const char *store, int argc, char **argv)
 		goto usage;
 	if (argc - optind == 1)
 		return replay_files_of(store, argv[optind], json);
-	if (replay_session_ids(store, &ids, &n) != 0) {
-		replay_err("files: %s/%s: %s", store, TR_SESSIONS_DIR,
-		    strerror(errno));
-		return 2;
-	}
-	if ((bad = replay_check_all(store)) != 0) {
-		replay_free_ids(ids, n);
-		return bad;
-	}
-	for (i = 0; i < n; i++)
-		if ((x = replay_files_of(store, ids[i], json)) > bad)
-			bad = x;
-	replay_free_ids(ids, n);
-	fflush(stdout);
-	if (replay_check_report() && bad == 0)
-		bad = 1;
-	return bad;
+	return replay_each_session(store, "files", files_one, &json);
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] files [ID] [--json]\n");
 	return 2;

@@ -172,6 +172,15 @@ int replay_check_report(void);
 int replay_session_ids(const char *store, char ***ids, size_t *n);
 void replay_free_ids(char **ids, size_t n);
 
+/* What a command does for every session of the store: verifies the store
+ * (replay_check_all; returns its nonzero status at once), calls
+ * one(store, id, arg) for each session in id order, flushes stdout, then
+ * replay_check_report.  Returns the largest status one returned, at least
+ * 1 when the report found a problem; 2 when the sessions cannot be listed
+ * ("CMD: STORE/sessions: why" on stderr). */
+int replay_each_session(const char *store, const char *cmd,
+    int (*one)(const char *store, const char *id, void *arg), void *arg);
+
 /* Opens session id of the store quietly.  Returns a REC_E* code. */
 int replay_open_quiet(const char *store, const char *id, struct tr **out);
 

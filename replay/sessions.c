@@ -2,6 +2,7 @@
  * metadata, for the commands that work across sessions. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,33 @@ replay_free_ids(char **ids, size_t n)
 	for (i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
+}
+
+int
+replay_each_session(const char *store, const char *cmd,
+    int (*one)(const char *store, const char *id, void *arg), void *arg)
+{
+	char **ids;
+	size_t n, i;
+	int x, bad;
+
+	if (replay_session_ids(store, &ids, &n) != 0) {
+		replay_err("%s: %s/%s: %s", cmd, store, TR_SESSIONS_DIR,
+		    strerror(errno));
+		return 2;
+	}
+	if ((bad = replay_check_all(store)) != 0) {
+		replay_free_ids(ids, n);
+		return bad;
+	}
+	for (i = 0; i < n; i++)
+		if ((x = one(store, ids[i], arg)) > bad)
+			bad = x;
+	replay_free_ids(ids, n);
+	fflush(stdout);
+	if (replay_check_report() && bad == 0)
+		bad = 1;
+	return bad;
 }
 
 void

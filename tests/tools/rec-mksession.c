@@ -38,6 +38,7 @@
 #include "recorder/rec_error.h"
 #include "recorder/seal.h"
 #include "recorder/transcript.h"
+#include "tests/tools/mk_store.h"
 
 /* The fields a script may name, and whether they are numbers. */
 static const struct {
@@ -256,14 +257,13 @@ main(int argc, char **argv)
 	FILE *mem;
 	const char *store = NULL, *key = NULL, *id = NULL, *file = "-";
 	const char *user = "alice", *target = "web01";
-	struct seal_signer *signer = NULL;
-	struct journal *j = NULL;
+	struct mk_store m = { NULL, NULL };
 	struct tw *w = NULL;
 	struct tw_state st;
 	struct buf meta, f, rec;
 	uint64_t seq = 1, last_t = 0;
 	FILE *in = stdin;
-	int open_only = 0, ended = 0, c, r = REC_OK, i;
+	int open_only = 0, ended = 0, c, r = REC_OK;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -308,8 +308,7 @@ main(int argc, char **argv)
 	buf_init(&meta, 0);
 	buf_init(&f, 0);
 	buf_init(&rec, 0);
-	if ((r = seal_signer_load(key, &signer)) != REC_OK ||
-	    (r = journal_open(store, signer, 1, &j)) != REC_OK)
+	if ((r = mk_store_open(&m, store, key)) != REC_OK)
 		goto out;
 	for (no = 0; no < (count ? count : 1) && r == REC_OK; no++) {
 		FILE *sin;
@@ -329,20 +328,13 @@ main(int argc, char **argv)
 			}
 		}
 		mks_subst(script, no, no % modulo, text, tcap);
-		buf_reset(&meta);
-		buf_reset(&f);
 		buf_reset(&rec);
 		seq = 1;
 		last_t = 0;
 		ended = 0;
-		ev_fields_put_str(&f, EVF_USER, su);
-		ev_fields_put_str(&f, EVF_TARGET, stg);
-		ev_fields_put_str(&f, EVF_LOGIN, "ops");
-		for (i = 0; i < nattrs; i++)
-			ev_fields_put_str(&f, EVF_ATTR, attrs[i]);
-		ev_encode_parts(&meta, 1, 0, EV_META, 0, buf_ptr(&f), buf_len(&f));
-		if ((r = tw_create(store, sid, buf_ptr(&meta), buf_len(&meta), signer,
-		    j, NULL, &w)) != REC_OK)
+		mk_store_meta(&meta, &f, su, stg, attrs, nattrs);
+		if ((r = tw_create(store, sid, buf_ptr(&meta), buf_len(&meta), m.signer,
+		    m.j, NULL, &w)) != REC_OK)
 			break;
 		if ((sin = fmemopen(text, strlen(text), "r")) == NULL ||
 		    mks_script(w, sin, file, &seq, &last_t, &ended) != 0) {
@@ -373,11 +365,8 @@ main(int argc, char **argv)
 			}
 		}
 	}
-	if (r == REC_OK) {
-		for (i = 0; i < SEAL_HASH_LEN; i++)
-			printf("%02x", st.head[i]);
-		printf("\n");
-	}
+	if (r == REC_OK)
+		mk_store_print_head(&st);
 out:
 	if (r != REC_OK)
 		fprintf(stderr, "rec-mksession: %s\n", rec_strerror(r));
@@ -386,8 +375,7 @@ out:
 	free(script);
 	free(text);
 	tw_free(w);
-	journal_close(j);
-	seal_signer_free(signer);
+	mk_store_close(&m);
 	buf_free(&meta);
 	buf_free(&f);
 	buf_free(&rec);

@@ -26,6 +26,7 @@
 #include "recorder/rec_error.h"
 #include "recorder/seal.h"
 #include "recorder/transcript.h"
+#include "tests/tools/mk_store.h"
 
 static uint64_t seq = 1, t_ns;
 
@@ -184,8 +185,8 @@ main(int argc, char **argv)
 	};
 	const char *store = NULL, *key = NULL, *id = NULL;
 	const char *user = "alice", *target = "web01", *scp_hex = NULL;
-	struct seal_signer *signer = NULL;
-	struct journal *j = NULL;
+	struct mk_store m = { NULL, NULL };
+	static const char *const attrs[] = { "citizenship=FR" };
 	struct tw *w = NULL;
 	struct tw_state st;
 	struct buf meta, f;
@@ -212,21 +213,16 @@ main(int argc, char **argv)
 	}
 	buf_init(&meta, 0);
 	buf_init(&f, 0);
-	ev_fields_put_str(&f, EVF_USER, user);
-	ev_fields_put_str(&f, EVF_TARGET, target);
-	ev_fields_put_str(&f, EVF_LOGIN, "ops");
-	ev_fields_put_str(&f, EVF_ATTR, "citizenship=FR");
-	ev_encode_parts(&meta, 1, 0, EV_META, 0, buf_ptr(&f), buf_len(&f));
-	if ((r = seal_signer_load(key, &signer)) != REC_OK ||
-	    (r = journal_open(store, signer, 1, &j)) != REC_OK)
+	mk_store_meta(&meta, &f, user, target, attrs, 1);
+	if ((r = mk_store_open(&m, store, key)) != REC_OK)
 		goto out;
 	if (append) {
-		if ((r = tw_reopen(store, id, signer, j, NULL, &w, &st)) != REC_OK)
+		if ((r = tw_reopen(store, id, m.signer, m.j, NULL, &w, &st)) != REC_OK)
 			goto out;
 		seq = st.last_seq;
 		t_ns = (seq - 1) * 1000000;
 	} else if ((r = tw_create(store, id, buf_ptr(&meta), buf_len(&meta),
-	    signer, j, NULL, &w)) != REC_OK) {
+	    m.signer, m.j, NULL, &w)) != REC_OK) {
 		goto out;
 	}
 	if (events && (r = all_types(w)) != REC_OK)
@@ -247,17 +243,13 @@ main(int argc, char **argv)
 			w = NULL;
 		}
 	}
-	if (r == REC_OK) {
-		for (i = 0; i < SEAL_HASH_LEN; i++)
-			printf("%02x", st.head[i]);
-		printf("\n");
-	}
+	if (r == REC_OK)
+		mk_store_print_head(&st);
 out:
 	if (r != REC_OK)
 		fprintf(stderr, "rec-mkstore: %s\n", rec_strerror(r));
 	tw_free(w);
-	journal_close(j);
-	seal_signer_free(signer);
+	mk_store_close(&m);
 	buf_free(&meta);
 	buf_free(&f);
 	return r == REC_OK ? 0 : 1;

@@ -26,55 +26,7 @@
 #include "proxy/log.h"
 #include "proxy/px_error.h"
 
-/* ---- log capture: stderr into a temporary file around each call ---------- */
-
-static int log_fd = -1, saved_fd = -1;
-static char log_buf[8192];
-
-static void
-capture_begin(void)
-{
-	fflush(stderr);
-	assert_int_equal(ftruncate(log_fd, 0), 0);
-	assert_true(lseek(log_fd, 0, SEEK_SET) == 0);
-	assert_true(dup2(log_fd, STDERR_FILENO) >= 0);
-}
-
-static const char *
-capture_end(void)
-{
-	ssize_t n;
-
-	fflush(stderr);
-	assert_true(dup2(saved_fd, STDERR_FILENO) >= 0);
-	n = pread(log_fd, log_buf, sizeof(log_buf) - 1, 0);
-	assert_true(n >= 0);
-	log_buf[n] = '\0';
-	return log_buf;
-}
-
-static int
-setup(void **state)
-{
-	char path[] = "/tmp/test_proxy_chanstate.XXXXXX";
-
-	(void)state;
-	if ((log_fd = mkstemp(path)) < 0)
-		return -1;
-	unlink(path);
-	saved_fd = dup(STDERR_FILENO);
-	px_log_init(1, PX_LOG_DEBUG);
-	return saved_fd < 0 ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	close(log_fd);
-	close(saved_fd);
-	return 0;
-}
+#include "tests/unit/log_capture.h"
 
 /* A channel pair as px_chan_new leaves it, without libssh: the setters only
  * read the conn's id and the channel's number. */
@@ -455,5 +407,5 @@ main(void)
 		cmocka_unit_test(test_conn_transitions),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, log_capture_setup, log_capture_teardown);
 }

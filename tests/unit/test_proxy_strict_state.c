@@ -21,53 +21,7 @@
 #include "proxy/px_error.h"
 #include "proxy/strict_state.h"
 
-static int log_fd = -1, saved_fd = -1;
-static char log_buf[8192];
-
-static void
-capture_begin(void)
-{
-	fflush(stderr);
-	assert_int_equal(ftruncate(log_fd, 0), 0);
-	assert_true(lseek(log_fd, 0, SEEK_SET) == 0);
-	assert_true(dup2(log_fd, STDERR_FILENO) >= 0);
-}
-
-static const char *
-capture_end(void)
-{
-	ssize_t n;
-
-	fflush(stderr);
-	assert_true(dup2(saved_fd, STDERR_FILENO) >= 0);
-	n = pread(log_fd, log_buf, sizeof(log_buf) - 1, 0);
-	assert_true(n >= 0);
-	log_buf[n] = '\0';
-	return log_buf;
-}
-
-static int
-setup(void **state)
-{
-	char path[] = "/tmp/test_proxy_strict_state.XXXXXX";
-
-	(void)state;
-	if ((log_fd = mkstemp(path)) < 0)
-		return -1;
-	unlink(path);
-	saved_fd = dup(STDERR_FILENO);
-	px_log_init(1, PX_LOG_DEBUG);
-	return saved_fd < 0 ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	close(log_fd);
-	close(saved_fd);
-	return 0;
-}
+#include "tests/unit/log_capture.h"
 
 struct edge {
 	enum strict_state from, to;
@@ -169,5 +123,5 @@ main(void)
 		cmocka_unit_test(test_record_first),
 		cmocka_unit_test(test_names_and_range),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, log_capture_setup, log_capture_teardown);
 }

@@ -30,13 +30,13 @@ static const struct algo_row algo_rows[PX_ALGO_N] = {
 };
 
 const char *
-px_algo_keyword(enum px_algo_kind k)
+px__algo_keyword(enum px_algo_kind k)
 {
 	return algo_rows[k].keyword;
 }
 
 int
-px_algo_by_keyword(const char *keyword)
+px__algo_by_keyword(const char *keyword)
 {
 	for (int k = 0; k < PX_ALGO_N; k++)
 		if (strcasecmp(keyword, algo_rows[k].keyword) == 0)
@@ -45,7 +45,7 @@ px_algo_by_keyword(const char *keyword)
 }
 
 const char *
-px_algo_default(enum px_algo_kind k)
+px__algo_default(enum px_algo_kind k)
 {
 	return algo_rows[k].def;
 }
@@ -141,7 +141,7 @@ list_check(enum px_algo_kind k, const char *l, char *err, size_t errlen)
 }
 
 int
-px_algo_resolve(enum px_algo_kind k, const char *spec, char **out, char *err, size_t errlen)
+px__algo_resolve(enum px_algo_kind k, const char *spec, char **out, char *err, size_t errlen)
 {
 	const char *def = algo_rows[k].def;
 	char op = (spec[0] == '+' || spec[0] == '-' || spec[0] == '^') ? spec[0] : 0;
@@ -180,7 +180,7 @@ px_algo_resolve(enum px_algo_kind k, const char *spec, char **out, char *err, si
 }
 
 int
-px_algo_apply(ssh_bind b, char *const lists[PX_ALGO_N], char *err, size_t errlen)
+px__algo_apply(ssh_bind b, char *const lists[PX_ALGO_N], char *err, size_t errlen)
 {
 	for (int k = 0; k < PX_ALGO_N; k++) {
 		const char *l = lists[k] ? lists[k] : algo_rows[k].def;

@@ -21,22 +21,22 @@
 enum px_algo_kind { PX_ALGO_KEX, PX_ALGO_CIPHERS, PX_ALGO_MACS, PX_ALGO_HOSTKEYS, PX_ALGO_N };
 
 /* The configuration keyword of a kind ("KexAlgorithms", ...). */
-const char *px_algo_keyword(enum px_algo_kind k);
+const char *px__algo_keyword(enum px_algo_kind k);
 
 /* The kind named by a configuration keyword (case-insensitive), or -1. */
-int px_algo_by_keyword(const char *keyword);
+int px__algo_by_keyword(const char *keyword);
 
 /* The default list of a kind (never NULL; "" for HostKeyAlgorithms: the
  * host key's own). */
-const char *px_algo_default(enum px_algo_kind k);
+const char *px__algo_default(enum px_algo_kind k);
 
 /* Resolves spec against the default into *out (malloc'd).  Returns PX_OK,
  * PX_EINVAL with a message in err (the first name libssh does not offer, an
  * empty result, or a malformed list), or PX_ENOMEM. */
-int px_algo_resolve(enum px_algo_kind k, const char *spec, char **out, char *err, size_t errlen);
+int px__algo_resolve(enum px_algo_kind k, const char *spec, char **out, char *err, size_t errlen);
 
 /* Sets the lists on a listener: lists[k] NULL means the default.  Returns
  * PX_OK, or PX_ESSH with libssh's message in err. */
-int px_algo_apply(ssh_bind b, char *const lists[PX_ALGO_N], char *err, size_t errlen);
+int px__algo_apply(ssh_bind b, char *const lists[PX_ALGO_N], char *err, size_t errlen);
 
 #endif

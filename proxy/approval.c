@@ -9,7 +9,7 @@
 int
 px__approval_secs(const struct px_conn *c)
 {
-	const struct px_config *cfg = px_conn_cfg(c);
+	const struct px_config *cfg = px__conn_cfg(c);
 	int secs = cfg != NULL ? cfg->approval_timeout : 120;
 
 	return secs > 0 ? secs : 1;

@@ -96,7 +96,7 @@ close_target(struct px_chan *ch, const char *why)
 	if (ch->uc == NULL || close_sent(ch, 0))
 		return;
 	ssh_channel_close(ch->uc);
-	px_chan_set_half(ch, HALF_U_OUT, HS_CLOSED, why);
+	px__chan_set_half(ch, HALF_U_OUT, HS_CLOSED, why);
 }
 
 /* Sends EOF to the technician (once). */
@@ -106,7 +106,7 @@ eof_tech(struct px_chan *ch, const char *why)
 	if (out_ended(ch, 1))
 		return;
 	ssh_channel_send_eof(ch->tc);
-	px_chan_set_half(ch, HALF_T_OUT, HS_EOF, why);
+	px__chan_set_half(ch, HALF_T_OUT, HS_EOF, why);
 }
 
 /* ---- writes ---------------------------------------------------------------- */
@@ -120,8 +120,8 @@ hold(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int is_stde
 	uint8_t *p = realloc(ch->held[to_tech], ch->held_len[to_tech] + n);
 
 	if (p == NULL) {
-		px_log(PX_LOG_ERR, px_conn_id(ch->c), "out of memory holding relayed bytes; ending session");
-		px_conn_end(ch->c, "escort: proxy out of memory\r\n");
+		px_log(PX_LOG_ERR, px__conn_id(ch->c), "out of memory holding relayed bytes; ending session");
+		px__conn_end(ch->c, "escort: proxy out of memory\r\n");
 		return;
 	}
 	memcpy(p + ch->held_len[to_tech], data, n);
@@ -153,10 +153,10 @@ flush_held(struct px_chan *ch, int to_tech)
 			return;
 		rc = to_tech && ch->held_stderr ? ssh_channel_write_stderr(dst, ch->held[1], (uint32_t)n) :
 		    ssh_channel_write(dst, ch->held[to_tech], (uint32_t)n);
-		px_sshpoll_update(px_conn_poll(c, to_tech));
+		px__sshpoll_update(px__conn_poll(c, to_tech));
 	}
 	if (rc < 0) {
-		px_log(PX_LOG_INFO, px_conn_id(c), "%zu byte(s) for the %s dropped: its channel is closed",
+		px_log(PX_LOG_INFO, px__conn_id(c), "%zu byte(s) for the %s dropped: its channel is closed",
 		    ch->held_len[to_tech], to_tech ? "client" : "target");
 		ch->held_len[to_tech] = 0;
 		return;
@@ -172,15 +172,15 @@ session_busy(ssh_session s)
 }
 
 size_t
-px_chan_room(struct px_chan *ch, int to_tech, size_t len)
+px__chan_room(struct px_chan *ch, int to_tech, size_t len)
 {
 	struct px_conn *c = ch->c;
 	ssh_channel dst = to_tech ? ch->tc : ch->uc;
-	ssh_session ds = px_conn_ssh(c, to_tech);
+	ssh_session ds = px__conn_ssh(c, to_tech);
 	size_t n = len;
 	uint32_t win;
 
-	if (dst == NULL || px_conn_rec_stalled(c) || px_conn_current_state(c) != CONN_RELAY || session_busy(ds) ||
+	if (dst == NULL || px__conn_rec_stalled(c) || px__conn_current_state(c) != CONN_RELAY || session_busy(ds) ||
 	    peer_closed(ch, to_tech) || out_ended(ch, to_tech))
 		return 0;
 	if (ch->held_len[to_tech] > 0 || (!to_tech && px__conn_paused(c)))
@@ -190,27 +190,27 @@ px_chan_room(struct px_chan *ch, int to_tech, size_t len)
 		n = win;
 	if (n > PX_CHUNK)
 		n = PX_CHUNK;
-	if (n == 0 || !px_conn_rec_can_take(c, n))
+	if (n == 0 || !px__conn_rec_can_take(c, n))
 		return 0;
-	if (!to_tech && ch->obs != NULL && !px_conn_rec_can_take(c, n + PX_OBS_RESERVE))
+	if (!to_tech && ch->obs != NULL && !px__conn_rec_can_take(c, n + PX_OBS_RESERVE))
 		return 0;	/* room for the decisions of the commands in it */
 	return n;
 }
 
 void
-px_chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int is_stderr)
+px__chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int is_stderr)
 {
 	struct px_conn *c = ch->c;
 	ssh_channel dst = to_tech ? ch->tc : ch->uc;
-	ssh_session ds = px_conn_ssh(c, to_tech);
+	ssh_session ds = px__conn_ssh(c, to_tech);
 	uint16_t type = to_tech ? (is_stderr ? EV_STDERR : EV_OUTPUT) : EV_INPUT;
 	int rc;
 
 	/* input at a password prompt is recorded masked (chan_pwmask.h) */
 	if (px__chan_pwmask_record(ch, type, data, n) != PX_OK) {
-		/* px_chan_room said the spool had room: never forward unrecorded. */
-		px_log(PX_LOG_ERR, px_conn_id(c), "recorder refused data it had room for; ending session");
-		px_conn_end(c, "escort: internal recording error\r\n");
+		/* px__chan_room said the spool had room: never forward unrecorded. */
+		px_log(PX_LOG_ERR, px__conn_id(c), "recorder refused data it had room for; ending session");
+		px__conn_end(c, "escort: internal recording error\r\n");
 		return;
 	}
 	if (to_tech && ch->pty)
@@ -219,9 +219,9 @@ px_chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int
 	if (rc >= 0 && (size_t)rc < n) /* a key re-exchange runs on that side */
 		hold(ch, to_tech, data + rc, n - (size_t)rc, is_stderr);
 	if (rc < 0)
-		px_log(PX_LOG_INFO, px_conn_id(c), "write to %s failed: %s", to_tech ? "client" : "target",
+		px_log(PX_LOG_INFO, px__conn_id(c), "write to %s failed: %s", to_tech ? "client" : "target",
 		    ssh_get_error(ds));
-	px_sshpoll_update(px_conn_poll(c, to_tech));
+	px__sshpoll_update(px__conn_poll(c, to_tech));
 }
 
 /* Moves up to len bytes to the other side now, recording them first.
@@ -233,23 +233,23 @@ forward(struct px_chan *ch, int to_tech, const uint8_t *data, size_t len, int is
 	size_t n;
 
 	if (ch->strict != NULL && !is_stderr)
-		return px_strict_take(ch, !to_tech, data, len);
+		return px__strict_take(ch, !to_tech, data, len);
 	if ((ch->sftp != NULL || ch->scp != NULL) && !is_stderr)
-		return px_xfer_sftp_take(ch, !to_tech, data, len);
-	if (ch->scp != NULL && px_xfer_blocked(ch)) {
-		px_xfer_drain(ch);
-		if (px_xfer_blocked(ch))
+		return px__xfer_sftp_take(ch, !to_tech, data, len);
+	if (ch->scp != NULL && px__xfer_blocked(ch)) {
+		px__xfer_drain(ch);
+		if (px__xfer_blocked(ch))
 			return 0;
 	}
-	if ((n = px_chan_room(ch, to_tech, len)) == 0)
+	if ((n = px__chan_room(ch, to_tech, len)) == 0)
 		return 0;
-	if (ch->obs != NULL && px_observe_pass(ch, to_tech, data, n) == 0)
+	if (ch->obs != NULL && px__observe_pass(ch, to_tech, data, n) == 0)
 		return 0;	/* the session ends (observe_chan.h) */
-	if (ch->scp != NULL && !is_stderr && px_xfer_scp_feed(ch, !to_tech, data, n) < 0)
+	if (ch->scp != NULL && !is_stderr && px__xfer_scp_feed(ch, !to_tech, data, n) < 0)
 		return 0;
-	px_chan_emit(ch, to_tech, data, n, is_stderr);
+	px__chan_emit(ch, to_tech, data, n, is_stderr);
 	if (ch->scp != NULL)
-		px_xfer_drain(ch);
+		px__xfer_drain(ch);
 	return n;
 }
 
@@ -265,16 +265,16 @@ tech_say(struct px_chan *ch, const char *msg, int to_stdout)
 	/* The proxy's own words are recorded when the recorder takes them; when
 	 * it cannot (the session is ending because the recording failed), the
 	 * technician is still told why. */
-	if (px_conn_rec_ready(c) &&
-	    px_conn_record(c, to_stdout ? EV_OUTPUT : EV_STDERR, ch->id, msg, n) != PX_OK)
-		px_log(PX_LOG_DEBUG, px_conn_id(c), "a message to the technician was not recorded");
+	if (px__conn_rec_ready(c) &&
+	    px__conn_record(c, to_stdout ? EV_OUTPUT : EV_STDERR, ch->id, msg, n) != PX_OK)
+		px_log(PX_LOG_DEBUG, px__conn_id(c), "a message to the technician was not recorded");
 	if (ch->pty)
 		px__watch_feed(px__conn_watch(c), (const uint8_t *)msg, n);
 	if (to_stdout)
 		ssh_channel_write(ch->tc, msg, (uint32_t)n);
 	else
 		ssh_channel_write_stderr(ch->tc, msg, (uint32_t)n);
-	px_sshpoll_update(px_conn_poll(c, 1));
+	px__sshpoll_update(px__conn_poll(c, 1));
 }
 
 /* ---- technician-side callbacks: record facts only ---------------------------- */
@@ -291,7 +291,7 @@ t_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 	else if ((ch->st == CH_RELAY || ch->st == CH_WAIT) && px__conn_paused(ch->c) &&
 	    (ch->pty || ch->kind == KIND_SHELL))
 		n = px__conn_drop_paused(ch->c, len); /* paused, or waiting for an escort: dropped */
-	else if (!px_conn_pulling(ch->c) && ch->st == CH_RELAY)
+	else if (!px__conn_pulling(ch->c) && ch->st == CH_RELAY)
 		n = forward(ch, 0, data, len, 0);
 	else if (ch->st == CH_LOCAL || ch->st == CH_CLOSING)
 		n = len; /* nobody to give it to: drop */
@@ -303,13 +303,13 @@ t_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 static void
 peer_eof(struct px_chan *ch, enum px_half h)
 {
-	px_chan_set_half(ch, h, HS_EOF, "EOF received");
+	px__chan_set_half(ch, h, HS_EOF, "EOF received");
 }
 
 static void
 peer_close(struct px_chan *ch, enum px_half h)
 {
-	px_chan_set_half(ch, h, ch->half[h] == HS_EOF ? HS_EOF_CLOSED : HS_CLOSED, "CLOSE received");
+	px__chan_set_half(ch, h, ch->half[h] == HS_EOF ? HS_EOF_CLOSED : HS_CLOSED, "CLOSE received");
 }
 
 static void
@@ -354,7 +354,7 @@ t_winch(ssh_session s, ssh_channel chan, int w, int h, int pw, int ph, void *ud)
 	if (!ch->pty || (r = req_push(ch, REQ_WINCH, NULL, NULL)) == NULL)
 		return -1;
 	r->cols = w, r->rows = h, r->pxw = pw, r->pxh = ph;
-	px_strict_resize(ch, w);	/* strict mode's line editor redraws */
+	px__strict_resize(ch, w);	/* strict mode's line editor redraws */
 	return 0;
 }
 
@@ -375,14 +375,14 @@ t_env(ssh_session s, ssh_channel chan, const char *name, const char *value, void
 	 * is the one that counts.  A refusal is logged and recorded. */
 	if (ch->kind != KIND_NONE)
 		return -1;
-	rc = px_conn_env_decide(c, name, value, why, sizeof(why));
+	rc = px__conn_env_decide(c, name, value, why, sizeof(why));
 	if ((r = req_push(ch, REQ_ENV, name, value)) == NULL)
 		return -1;
 	if (rc == 0)
 		return 0;
-	px_log(PX_LOG_INFO, px_conn_id(c), "env %.64s refused for %s on %s: %s", name,
-	    px_conn_user(c) ? px_conn_user(c) : "?", px_conn_target(c) ? px_conn_target(c) : "(no target)", why);
-	px_req_set_state(ch, r, RQ_REFUSED, "env refused by the policy");
+	px_log(PX_LOG_INFO, px__conn_id(c), "env %.64s refused for %s on %s: %s", name,
+	    px__conn_user(c) ? px__conn_user(c) : "?", px__conn_target(c) ? px__conn_target(c) : "(no target)", why);
+	px__req_set_state(ch, r, RQ_REFUSED, "env refused by the policy");
 	if (r->b != NULL && strlen(r->b) > 1024)
 		r->b[1024] = '\0';	/* the recording keeps the first KiB */
 	r->why = strdup(why);
@@ -438,7 +438,7 @@ u_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 
 	(void)s; (void)chan;
 	is_stderr = is_stderr ? 1 : 0;
-	if (!px_conn_pulling(ch->c) && (ch->st == CH_OPEN || ch->st == CH_RELAY))
+	if (!px__conn_pulling(ch->c) && (ch->st == CH_OPEN || ch->st == CH_RELAY))
 		n = forward(ch, 1, data, len, is_stderr);
 	ch->u_pend[is_stderr] = len - n;
 	return (int)n;
@@ -481,7 +481,7 @@ u_exit_signal(ssh_session s, ssh_channel chan, const char *sig, int core, const 
 }
 
 struct px_chan *
-px_chan_new(struct px_conn *c, ssh_channel tc)
+px__chan_new(struct px_conn *c, ssh_channel tc)
 {
 	struct px_chan *ch = calloc(1, sizeof(*ch));
 
@@ -489,7 +489,7 @@ px_chan_new(struct px_conn *c, ssh_channel tc)
 		return NULL;
 	ch->c = c;
 	ch->tc = tc;
-	ch->id = px_conn_new_chan_id(c);
+	ch->id = px__conn_new_chan_id(c);
 	ch->rq_tail = &ch->rq;
 	ch->st = CH_WAIT;		/* born: technician's halves open, target's none */
 	ch->half[HALF_T_IN] = HS_OPEN;
@@ -568,12 +568,12 @@ record_req(struct px_chan *ch, const struct px_req *r)
 	case REQ_SHELL:
 		break;
 	}
-	rc = built == REC_OK ? px_conn_record(ch->c, (uint16_t)type, ch->id, buf_ptr(&b), buf_len(&b))
+	rc = built == REC_OK ? px__conn_record(ch->c, (uint16_t)type, ch->id, buf_ptr(&b), buf_len(&b))
 	    : PX_EINVAL;
 	if (rc != PX_OK && rc != PX_EFULL) {
-		px_log(PX_LOG_ERR, px_conn_id(ch->c), "a %s request could not be recorded (%s); ending session",
-		    r->kind == REQ_WINCH ? "resize" : names[r->kind], px_strerror(rc));
-		px_conn_end(ch->c, "\r\nescort: a request could not be recorded; session ended\r\n");
+		px_log(PX_LOG_ERR, px__conn_id(ch->c), "a %s request could not be recorded (%s); ending session",
+		    r->kind == REQ_WINCH ? "resize" : names[r->kind], px__strerror(rc));
+		px__conn_end(ch->c, "\r\nescort: a request could not be recorded; session ended\r\n");
 	}
 	buf_free(&b);
 	return rc;
@@ -587,7 +587,7 @@ record_simple(struct px_chan *ch, uint16_t type, const char *action)
 
 	buf_init(&b, 1024);
 	built = ev_fields_put_str(&b, EVF_CH_ACTION, action);
-	rc = px_conn_record_or_end(ch->c, type, ch->id, buf_ptr(&b), buf_len(&b), built);
+	rc = px__conn_record_or_end(ch->c, type, ch->id, buf_ptr(&b), buf_len(&b), built);
 	buf_free(&b);
 	return rc;
 }
@@ -614,14 +614,14 @@ env_decide_admitted(struct px_chan *ch, struct px_req *r)
 	struct px_conn *c = ch->c;
 	char why[200];
 
-	if (pol_session_env(px_conn_session(c), r->a, r->b ? r->b : "", why, sizeof(why)) == 0) {
-		px_req_set_state(ch, r, RQ_DECIDED, "env allowed by the session");
+	if (pol_session_env(px__conn_session(c), r->a, r->b ? r->b : "", why, sizeof(why)) == 0) {
+		px__req_set_state(ch, r, RQ_DECIDED, "env allowed by the session");
 		return;
 	}
-	px_log(PX_LOG_INFO, px_conn_id(c), "env %.64s refused for %s on %s: %s", r->a, px_conn_user(c), px_conn_target(c), why);
+	px_log(PX_LOG_INFO, px__conn_id(c), "env %.64s refused for %s on %s: %s", r->a, px__conn_user(c), px__conn_target(c), why);
 	free(r->why);
 	r->why = strdup(why);
-	px_req_set_state(ch, r, RQ_REFUSED, "env refused by the session");
+	px__req_set_state(ch, r, RQ_REFUSED, "env refused by the session");
 }
 
 /* Decides every queued env request again with the admitted session, then
@@ -642,7 +642,7 @@ env_settle(struct px_chan *ch)
 		}
 		if (record_req(ch, r) != PX_OK)
 			return;		/* retried when the recorder takes it, or the session ends */
-		px_req_set_state(ch, r, RQ_DISCARDED, "recorded as refused; never sent");
+		px__req_set_state(ch, r, RQ_DISCARDED, "recorded as refused; never sent");
 		*pp = r->next;
 		if (ch->rq_tail == &r->next)
 			ch->rq_tail = pp;
@@ -651,7 +651,7 @@ env_settle(struct px_chan *ch)
 }
 
 void
-px_chan_notice(struct px_chan *ch, const char *line)
+px__chan_notice(struct px_chan *ch, const char *line)
 {
 	char msg[512];
 
@@ -660,21 +660,21 @@ px_chan_notice(struct px_chan *ch, const char *line)
 }
 
 void
-px_chan_local(struct px_chan *ch, const char *msg, int to_stdout, int status)
+px__chan_local(struct px_chan *ch, const char *msg, int to_stdout, int status)
 {
 	free(ch->local_msg);
 	ch->local_msg = msg ? strdup(msg) : NULL;
 	ch->local_stdout = to_stdout;
 	ch->local_status = status;
-	px_chan_set_state(ch, CH_LOCAL, "answered by the proxy");
+	px__chan_set_state(ch, CH_LOCAL, "answered by the proxy");
 }
 
 void
-px_chan_abort(struct px_chan *ch, const char *msg)
+px__chan_abort(struct px_chan *ch, const char *msg)
 {
 	if (ch->st == CH_CLOSING || ch->st == CH_DONE)
 		return;
-	px_chan_local(ch, msg, 0, 255);
+	px__chan_local(ch, msg, 0, 255);
 	close_target(ch, "channel aborted");
 }
 
@@ -705,12 +705,12 @@ req_send(struct px_chan *ch, const struct px_req *r)
 		/* strict mode: the bootstrap loop (strict.h), never the login shell */
 		return r->sent != NULL ? ssh_channel_request_exec(ch->uc, r->sent) : ssh_channel_request_shell(ch->uc);
 	case REQ_EXEC:
-		/* only what the policy rebuilt is ever sent (px_chan_decide) */
+		/* only what the policy rebuilt is ever sent (px__chan_decide) */
 		return r->sent != NULL ? ssh_channel_request_exec(ch->uc, r->sent) : SSH_ERROR;
 	case REQ_SUBSYSTEM:
 		return ssh_channel_request_subsystem(ch->uc, r->a);
 	case REQ_WINCH:
-		px_observe_resize(ch, r->cols, r->rows);
+		px__observe_resize(ch, r->cols, r->rows);
 		px__watch_resize(px__conn_watch(ch->c), r->rows, r->cols);
 		return ssh_channel_change_pty_size(ch->uc, r->cols, r->rows);
 	case REQ_SIGNAL:
@@ -745,13 +745,13 @@ replay_one(struct px_chan *ch)
 		if (r->kind == REQ_ENV)
 			env_decide_admitted(ch, r);
 		else if (!req_is_main(r))
-			px_req_set_state(ch, r, RQ_DECIDED, "needs no decision");
+			px__req_set_state(ch, r, RQ_DECIDED, "needs no decision");
 	}
 	if (r->st == RQ_DECIDED || r->st == RQ_REFUSED) {
 		/* nothing reaches the target before it is in the recording */
-		if (px_conn_rec_stalled(c) || record_req(ch, r) != PX_OK)
+		if (px__conn_rec_stalled(c) || record_req(ch, r) != PX_OK)
 			return 0;
-		px_req_set_state(ch, r, r->st == RQ_REFUSED ? RQ_DISCARDED : RQ_RECORDED,
+		px__req_set_state(ch, r, r->st == RQ_REFUSED ? RQ_DISCARDED : RQ_RECORDED,
 		    r->st == RQ_REFUSED ? "recorded as refused; never sent" : "in the recording");
 	}
 	if (r->st == RQ_DISCARDED) {
@@ -761,12 +761,12 @@ replay_one(struct px_chan *ch)
 	}
 	/* The setter refuses SENT for anything not RECORDED (or already SENT:
 	 * a reply pending). */
-	if (r->st != RQ_SENT && px_req_set_state(ch, r, RQ_SENT, "sent to the target") != PX_OK) {
-		px_chan_abort(ch, "escort: internal error: a request was not recorded; it was not sent\n");
+	if (r->st != RQ_SENT && px__req_set_state(ch, r, RQ_SENT, "sent to the target") != PX_OK) {
+		px__chan_abort(ch, "escort: internal error: a request was not recorded; it was not sent\n");
 		return 0;
 	}
 	rc = req_send(ch, r);
-	px_sshpoll_update(px_conn_poll(c, 0));
+	px__sshpoll_update(px__conn_poll(c, 0));
 	if (rc == SSH_AGAIN) {
 		ch->inflight = r;
 		if (ch->rq == r)
@@ -774,19 +774,19 @@ replay_one(struct px_chan *ch)
 		return 0;
 	}
 	req_unqueue(ch, r);
-	px_req_set_state(ch, r, RQ_REPLIED, rc == SSH_OK ? "accepted" : "refused by the target");
+	px__req_set_state(ch, r, RQ_REPLIED, rc == SSH_OK ? "accepted" : "refused by the target");
 	if (req_is_main(r)) {
 		if (rc != SSH_OK) {
-			px_log(PX_LOG_WARN, px_conn_id(c), "target refused the %s request: %s",
+			px_log(PX_LOG_WARN, px__conn_id(c), "target refused the %s request: %s",
 			    r->kind == REQ_SHELL ? "shell" : r->kind == REQ_EXEC ? "exec" : "subsystem",
-			    ssh_get_error(px_conn_ssh(c, 0)));
+			    ssh_get_error(px__conn_ssh(c, 0)));
 			req_free(r);
-			px_chan_abort(ch, "escort: the target refused the request\n");
+			px__chan_abort(ch, "escort: the target refused the request\n");
 			return 0;
 		}
-		px_chan_set_state(ch, CH_RELAY, "the target accepted the main request");
+		px__chan_set_state(ch, CH_RELAY, "the target accepted the main request");
 	} else if (rc != SSH_OK) {
-		px_log(PX_LOG_DEBUG, px_conn_id(c), "target refused a channel request (kind %d)", (int)r->kind);
+		px_log(PX_LOG_DEBUG, px__conn_id(c), "target refused a channel request (kind %d)", (int)r->kind);
 	}
 	req_free(r);
 	return 1;
@@ -808,20 +808,20 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 		size_t want = *pend, room;
 		int n;
 
-		if (px_conn_rec_stalled(c))
+		if (px__conn_rec_stalled(c))
 			return;
 		if (filtered && ch->strict != NULL) {
-			room = px_strict_room(ch, !to_tech);
+			room = px__strict_room(ch, !to_tech);
 		} else if (filtered) {
-			px_xfer_drain(ch);
-			room = px_xfer_sftp_room(ch, !to_tech);
+			px__xfer_drain(ch);
+			room = px__xfer_sftp_room(ch, !to_tech);
 		} else {
-			if (ch->scp != NULL && px_xfer_blocked(ch)) {
-				px_xfer_drain(ch);
-				if (px_xfer_blocked(ch))
+			if (ch->scp != NULL && px__xfer_blocked(ch)) {
+				px__xfer_drain(ch);
+				if (px__xfer_blocked(ch))
 					return;
 			}
-			room = px_chan_room(ch, to_tech, want);
+			room = px__chan_room(ch, to_tech, want);
 		}
 		if (want > room)
 			want = room;
@@ -829,9 +829,9 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 			want = PX_CHUNK;
 		if (want == 0)
 			return;
-		px_conn_set_pulling(c, 1);
+		px__conn_set_pulling(c, 1);
 		n = ssh_channel_read_nonblocking(src, tmp, (uint32_t)want, is_stderr);
-		px_conn_set_pulling(c, 0);
+		px__conn_set_pulling(c, 0);
 		if (n <= 0) {
 			if (n == 0 || n == SSH_EOF)
 				*pend = 0;
@@ -842,8 +842,8 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 			if (ch->st != CH_RELAY)
 				return; /* the transfer watcher ended the channel */
 			/* Cannot happen: sizes were checked.  Never lose bytes silently. */
-			px_log(PX_LOG_ERR, px_conn_id(c), "relay short write; ending session");
-			px_conn_end(c, "escort: internal relay error");
+			px_log(PX_LOG_ERR, px__conn_id(c), "relay short write; ending session");
+			px__conn_end(c, "escort: internal relay error");
 			return;
 		}
 	}
@@ -858,17 +858,17 @@ send_exit(struct px_chan *ch)
 
 	if (ch->half[HALF_T_OUT] != HS_OPEN || ch->exit_kind == 0)
 		return;
-	px_chan_set_half(ch, HALF_T_OUT, HS_EXIT, ch->exit_kind == 1 ? "exit-status" : "exit-signal");
+	px__chan_set_half(ch, HALF_T_OUT, HS_EXIT, ch->exit_kind == 1 ? "exit-status" : "exit-signal");
 	buf_init(&b, 4096);
 	if (ch->exit_kind == 1) {
 		int built = ev_fields_put_u64(&b, EVF_EXIT_STATUS, (uint64_t)(uint32_t)ch->exit_status);
-		(void)px_conn_record_or_end(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b), built);
+		(void)px__conn_record_or_end(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b), built);
 		ssh_channel_request_send_exit_status(ch->tc, ch->exit_status);
 	} else {
 		int built = ev_fields_put_str(&b, EVF_EXIT_SIGNAL, ch->exit_signal);
 		if (built == REC_OK)
 			built = ev_fields_put_u64(&b, EVF_CORE, (uint64_t)ch->exit_core);
-		(void)px_conn_record_or_end(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b), built);
+		(void)px__conn_record_or_end(ch->c, EV_EXIT, ch->id, buf_ptr(&b), buf_len(&b), built);
 		ssh_channel_request_send_exit_signal(ch->tc, ch->exit_signal, ch->exit_core, "", "");
 	}
 	buf_free(&b);
@@ -877,16 +877,16 @@ send_exit(struct px_chan *ch)
 static void
 close_tech(struct px_chan *ch)
 {
-	px_xfer_finish(ch);
+	px__xfer_finish(ch);
 	if (!close_sent(ch, 1)) {
 		if (ssh_channel_close(ch->tc) == SSH_AGAIN)
 			return;
-		px_chan_set_half(ch, HALF_T_OUT, HS_CLOSED, "CLOSE sent");
-		if (px_conn_records(ch->c))	/* none for no-target commands */
+		px__chan_set_half(ch, HALF_T_OUT, HS_CLOSED, "CLOSE sent");
+		if (px__conn_records(ch->c))	/* none for no-target commands */
 			record_simple(ch, EV_CHANNEL, "close");
 	}
 	if (ch->st != CH_CLOSING)
-		px_chan_set_state(ch, CH_CLOSING, "CLOSE sent to the technician");
+		px__chan_set_state(ch, CH_CLOSING, "CLOSE sent to the technician");
 }
 
 static void
@@ -894,7 +894,7 @@ step_local(struct px_chan *ch)
 {
 	struct px_conn *c = ch->c;
 
-	if (px_conn_current_state(c) != CONN_RELAY && px_conn_current_state(c) != CONN_LOCAL && px_conn_current_state(c) != CONN_CLOSING)
+	if (px__conn_current_state(c) != CONN_RELAY && px__conn_current_state(c) != CONN_LOCAL && px__conn_current_state(c) != CONN_CLOSING)
 		return;
 	if (!peer_closed(ch, 1)) {
 		if (ch->local_msg != NULL) {
@@ -905,10 +905,10 @@ step_local(struct px_chan *ch)
 		if (ch->half[HALF_T_OUT] == HS_OPEN) {
 			ch->exit_kind = 1;
 			ch->exit_status = ch->local_status;
-			if (px_conn_rec_ready(c))
+			if (px__conn_rec_ready(c))
 				send_exit(ch);
 			else {
-				px_chan_set_half(ch, HALF_T_OUT, HS_EXIT, "exit-status (not recorded: no recorder)");
+				px__chan_set_half(ch, HALF_T_OUT, HS_EXIT, "exit-status (not recorded: no recorder)");
 				ssh_channel_request_send_exit_status(ch->tc, ch->local_status);
 			}
 		}
@@ -916,7 +916,7 @@ step_local(struct px_chan *ch)
 	}
 	close_target(ch, "answered locally");
 	close_tech(ch);
-	px_sshpoll_update(px_conn_poll(c, 1));
+	px__sshpoll_update(px__conn_poll(c, 1));
 }
 
 /* CH_WAIT: decides the main request once the conn relays (or answers it
@@ -936,29 +936,29 @@ step_wait(struct px_chan *ch)
 		px__join_step(ch);	/* an escort's join view (join.h) */
 		return;
 	}
-	if (px_conn_current_state(c) == CONN_RELAY && px_conn_session(c) != NULL && !px_conn_rec_stalled(c) && main_req(ch) != NULL)
+	if (px__conn_current_state(c) == CONN_RELAY && px__conn_session(c) != NULL && !px__conn_rec_stalled(c) && main_req(ch) != NULL)
 		env_settle(ch);
-	if (px_conn_current_state(c) == CONN_LOCAL) {
+	if (px__conn_current_state(c) == CONN_LOCAL) {
 		if ((m = main_req(ch)) != NULL)
-			px_conn_answer_local(c, ch, m);
+			px__conn_answer_local(c, ch, m);
 		return;
 	}
-	if (px_conn_current_state(c) == CONN_WAIT_ESCORT && !ch->wait_told && main_req(ch) != NULL) {
+	if (px__conn_current_state(c) == CONN_WAIT_ESCORT && !ch->wait_told && main_req(ch) != NULL) {
 		ch->wait_told = 1;	/* a moderated session: its request waits for an escort */
 		px__conn_wait_notice(c, ch);
 		return;
 	}
 	/* a decision is made only while it can be recorded */
-	if (px_conn_current_state(c) != CONN_RELAY || px_conn_rec_stalled(c) || (m = main_req(ch)) == NULL)
+	if (px__conn_current_state(c) != CONN_RELAY || px__conn_rec_stalled(c) || (m = main_req(ch)) == NULL)
 		return;
-	if (!px_chan_decide(ch, m))
+	if (!px__chan_decide(ch, m))
 		return;
-	if (px_req_set_state(ch, m, RQ_DECIDED, "allowed; decision recorded") != PX_OK ||
-	    px_chan_set_state(ch, CH_DECIDED, "main request allowed") != PX_OK)
+	if (px__req_set_state(ch, m, RQ_DECIDED, "allowed; decision recorded") != PX_OK ||
+	    px__chan_set_state(ch, CH_DECIDED, "main request allowed") != PX_OK)
 		return;
-	ch->uc = ssh_channel_new(px_conn_ssh(c, 0));
+	ch->uc = ssh_channel_new(px__conn_ssh(c, 0));
 	if (ch->uc == NULL) {
-		px_chan_abort(ch, "escort: cannot open a channel on the target\n");
+		px__chan_abort(ch, "escort: cannot open a channel on the target\n");
 		return;
 	}
 	ssh_callbacks_init(&ch->ucb);
@@ -969,9 +969,9 @@ step_wait(struct px_chan *ch)
 	ch->ucb.channel_exit_status_function = u_exit_status;
 	ch->ucb.channel_exit_signal_function = u_exit_signal;
 	ssh_set_channel_callbacks(ch->uc, &ch->ucb);
-	px_chan_set_half(ch, HALF_U_IN, HS_OPEN, "target channel allocated");
-	px_chan_set_half(ch, HALF_U_OUT, HS_OPEN, "target channel allocated");
-	px_chan_set_state(ch, CH_OPENING, "channel open sent to the target");
+	px__chan_set_half(ch, HALF_U_IN, HS_OPEN, "target channel allocated");
+	px__chan_set_half(ch, HALF_U_OUT, HS_OPEN, "target channel allocated");
+	px__chan_set_state(ch, CH_OPENING, "channel open sent to the target");
 }
 
 /* CH_RELAY: moves data both ways, then passes on EOF, exit and close. */
@@ -983,51 +983,51 @@ step_relay(struct px_chan *ch)
 	/* target -> technician first: frees the target's window */
 	flush_held(ch, 1);
 	flush_held(ch, 0);
-	px_xfer_drain(ch);
+	px__xfer_drain(ch);
 	pull(ch, 1, 1);
 	pull(ch, 1, 0);
 	pull(ch, 0, 0);
-	px_strict_step(ch);
+	px__strict_step(ch);
 	if (ch->st != CH_RELAY)
 		return;
 	if (px_half_got_eof(ch->half[HALF_T_IN]) && ch->t_pend == 0 && ch->held_len[0] == 0 &&
-	    px_xfer_held(ch, 0) == 0 && px_strict_held(ch, 0) == 0 && ch->half[HALF_U_OUT] == HS_OPEN && !peer_closed(ch, 0)) {
+	    px__xfer_held(ch, 0) == 0 && px__strict_held(ch, 0) == 0 && ch->half[HALF_U_OUT] == HS_OPEN && !peer_closed(ch, 0)) {
 		ssh_channel_send_eof(ch->uc);
-		px_chan_set_half(ch, HALF_U_OUT, HS_EOF, "technician's EOF passed on");
+		px__chan_set_half(ch, HALF_U_OUT, HS_EOF, "technician's EOF passed on");
 		record_simple(ch, EV_CHANNEL, "eof");
-		px_sshpoll_update(px_conn_poll(c, 0));
+		px__sshpoll_update(px__conn_poll(c, 0));
 	}
 	if (px_half_got_eof(ch->half[HALF_U_IN]) && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 &&
-	    ch->held_len[1] == 0 && px_xfer_held(ch, 1) == 0 && !px_xfer_blocked(ch) &&
-	    px_strict_held(ch, 1) == 0 && !out_ended(ch, 1) && !peer_closed(ch, 1) && ch->exit_kind != 0) {
+	    ch->held_len[1] == 0 && px__xfer_held(ch, 1) == 0 && !px__xfer_blocked(ch) &&
+	    px__strict_held(ch, 1) == 0 && !out_ended(ch, 1) && !peer_closed(ch, 1) && ch->exit_kind != 0) {
 		/* exit-status before EOF, as sshd does: dbclient closes once both
 		 * sides sent EOF and ignores a later exit-status, so the EOF waits
 		 * for the target's exit-status (or its close, below). */
 		send_exit(ch);
 		eof_tech(ch, "target's EOF passed on");
-		px_sshpoll_update(px_conn_poll(c, 1));
+		px__sshpoll_update(px__conn_poll(c, 1));
 	}
 	if (peer_closed(ch, 0) && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 && ch->held_len[1] == 0 &&
-	    px_xfer_held(ch, 1) == 0 && !px_xfer_blocked(ch) && px_strict_held(ch, 1) == 0) {
+	    px__xfer_held(ch, 1) == 0 && !px__xfer_blocked(ch) && px__strict_held(ch, 1) == 0) {
 		if (!peer_closed(ch, 1)) {
 			send_exit(ch);
 			eof_tech(ch, "target closed");
 		}
 		close_target(ch, "target closed");
 		close_tech(ch);
-		px_sshpoll_update(px_conn_poll(c, 1));
-		px_sshpoll_update(px_conn_poll(c, 0));
+		px__sshpoll_update(px__conn_poll(c, 1));
+		px__sshpoll_update(px__conn_poll(c, 0));
 	} else if (peer_closed(ch, 1)) {
 		if (!close_sent(ch, 0)) {
 			close_target(ch, "technician closed");
-			px_sshpoll_update(px_conn_poll(c, 0));
+			px__sshpoll_update(px__conn_poll(c, 0));
 		}
 		close_tech(ch);
 	}
 }
 
 void
-px_chan_step(struct px_chan *ch)
+px__chan_step(struct px_chan *ch)
 {
 	struct px_conn *c = ch->c;
 
@@ -1038,22 +1038,22 @@ px_chan_step(struct px_chan *ch)
 	}
 	if (ch->st == CH_OPENING) {
 		int rc = ssh_channel_open_session(ch->uc);
-		px_sshpoll_update(px_conn_poll(c, 0));
+		px__sshpoll_update(px__conn_poll(c, 0));
 		if (rc == SSH_AGAIN)
 			return;
 		if (rc != SSH_OK) {
-			px_log(PX_LOG_WARN, px_conn_id(c), "channel open on target failed: %s", ssh_get_error(px_conn_ssh(c, 0)));
-			px_chan_abort(ch, "escort: the target refused a session channel\n");
+			px_log(PX_LOG_WARN, px__conn_id(c), "channel open on target failed: %s", ssh_get_error(px__conn_ssh(c, 0)));
+			px__chan_abort(ch, "escort: the target refused a session channel\n");
 		} else {
 			record_simple(ch, EV_CHANNEL, "open");
-			px_chan_set_state(ch, CH_OPEN, "target channel open");
+			px__chan_set_state(ch, CH_OPEN, "target channel open");
 		}
 	}
 	if (ch->st == CH_OPEN || ch->st == CH_RELAY) {
 		while (replay_one(ch))
 			;
 		if (ch->st == CH_OPEN)
-			px_strict_step(ch);	/* a strict shell's boot deadline runs from its decision */
+			px__strict_step(ch);	/* a strict shell's boot deadline runs from its decision */
 		if (ch->st == CH_OPEN)
 			return;		/* data flows once the main request is accepted */
 		if (ch->st == CH_RELAY)
@@ -1064,39 +1064,39 @@ px_chan_step(struct px_chan *ch)
 	if (ch->st == CH_CLOSING) {
 		if (!close_sent(ch, 1))
 			close_tech(ch);
-		if (px_xfer_blocked(ch))
-			px_xfer_drain(ch);
+		if (px__xfer_blocked(ch))
+			px__xfer_drain(ch);
 		if (peer_closed(ch, 1) && close_sent(ch, 1) &&
-		    (ch->uc == NULL || peer_closed(ch, 0) || !px_conn_up_ready(c)) &&
-		    (!px_xfer_blocked(ch) || !px_conn_rec_ready(c) || px_conn_rec_stalled(c)))
-			px_chan_set_state(ch, CH_DONE, "both sides closed");
+		    (ch->uc == NULL || peer_closed(ch, 0) || !px__conn_up_ready(c)) &&
+		    (!px__xfer_blocked(ch) || !px__conn_rec_ready(c) || px__conn_rec_stalled(c)))
+			px__chan_set_state(ch, CH_DONE, "both sides closed");
 	}
 }
 
 size_t
-px_chan_buffered(const struct px_chan *ch)
+px__chan_buffered(const struct px_chan *ch)
 {
 	return ch->t_pend + ch->u_pend[0] + ch->u_pend[1] + ch->held_len[0] + ch->held_len[1] +
-	    px_xfer_held(ch, 0) + px_xfer_held(ch, 1) + px_strict_held(ch, 0) + px_strict_held(ch, 1) +
-	    (px_xfer_blocked(ch) ? 1 : 0);
+	    px__xfer_held(ch, 0) + px__xfer_held(ch, 1) + px__strict_held(ch, 0) + px__strict_held(ch, 1) +
+	    (px__xfer_blocked(ch) ? 1 : 0);
 }
 
 int
-px_chan_busy(const struct px_chan *ch)
+px__chan_busy(const struct px_chan *ch)
 {
 	return (ch->st == CH_OPEN || ch->st == CH_RELAY) &&
-	    (px_chan_buffered(ch) > 0 || peer_closed(ch, 0));
+	    (px__chan_buffered(ch) > 0 || peer_closed(ch, 0));
 }
 
 int
-px_chan_open_by_tech(const struct px_chan *ch)
+px__chan_open_by_tech(const struct px_chan *ch)
 {
 	return ch->st != CH_DONE && ch->st != CH_CLOSING && ch->st != CH_LOCAL &&
 	    !peer_closed(ch, 1);
 }
 
 void
-px_chan_free(struct px_chan *ch)
+px__chan_free(struct px_chan *ch)
 {
 	struct px_req *r;
 
@@ -1114,13 +1114,13 @@ px_chan_free(struct px_chan *ch)
 		req_free(r);
 	req_free(ch->inflight);
 	px__join_free(ch);
-	px_observe_free(ch);
-	px_xfer_free(ch);
-	px_strict_free(ch);
-	px_exec_approve_free(ch);
+	px__observe_free(ch);
+	px__xfer_free(ch);
+	px__strict_free(ch);
+	px__exec_approve_free(ch);
 	free(ch->held[0]);
 	free(ch->held[1]);
 	free(ch->local_msg);
-	pwm_free(ch->pwm);
+	px__pwm_free(ch->pwm);
 	free(ch);
 }

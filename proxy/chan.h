@@ -10,7 +10,7 @@
  * the receiving session still has unsent bytes, and nothing the recorder's
  * spool cannot take.  What is not taken stays in libssh's channel buffer (its
  * window then closes, stopping the sender) and is pulled again by
- * px_chan_step().  Per stalled direction libssh buffers at most ~1.3 MB.
+ * px__chan_step().  Per stalled direction libssh buffers at most ~1.3 MB.
  *
  * End: EOF, exit-status/exit-signal and CLOSE travel behind the data of their
  * direction, in the order received.
@@ -46,7 +46,7 @@ struct px_req {
 	char *a, *b;                    /* term/env name/command/subsystem/signal; env value */
 	char *sent;                     /* exec: the command line sent to the target, rebuilt
 	                                 * by the policy from the parse of a (never a itself);
-	                                 * set by px_chan_decide when it allows the request */
+	                                 * set by px__chan_decide when it allows the request */
 	enum px_req_state st;           /* received, decided|refused, recorded, sent...
 	                                 * (chan_state.h); a refused env is recorded
 	                                 * before the main request is decided
@@ -63,8 +63,8 @@ struct px_chan {
 	uint32_t id;                    /* channel number in the recording */
 	ssh_channel tc, uc;
 	struct ssh_channel_callbacks_struct tcb, ucb;
-	enum px_chan_state st;          /* px_chan_set_state only */
-	enum px_half_state half[HALF_N]; /* px_chan_set_half only */
+	enum px_chan_state st;          /* px__chan_set_state only */
+	enum px_half_state half[HALF_N]; /* px__chan_set_half only */
 	enum px_chan_kind kind;
 	struct px_req *rq, **rq_tail;
 	struct px_req *inflight;        /* request being replayed upstream */
@@ -106,17 +106,17 @@ struct px_chan {
 /* Creates the pair for a technician channel just opened (callbacks set before
  * returning, as libssh may deliver requests in the same read).  Returns NULL
  * on allocation failure. */
-struct px_chan *px_chan_new(struct px_conn *c, ssh_channel tc);
+struct px_chan *px__chan_new(struct px_conn *c, ssh_channel tc);
 
 /* Decides the main request r of ch (chan_decide.c).  Returns 1 when it goes
  * upstream (r->sent holds the line to run), 0 when it was answered locally
- * (px_chan_local called) or while it waits for an escort's approval
+ * (px__chan_local called) or while it waits for an escort's approval
  * (ch->appr set; called again on every step until it is decided). */
-int px_chan_decide(struct px_chan *ch, struct px_req *r);
+int px__chan_decide(struct px_chan *ch, struct px_req *r);
 
 /* Does everything due: replays requests, pulls stalled data, propagates EOF,
- * exit and close.  Called from px_conn_step only. */
-void px_chan_step(struct px_chan *ch);
+ * exit and close.  Called from px__conn_step only. */
+void px__chan_step(struct px_chan *ch);
 
 /* The exit status of a request the policy refused (exec, scp, a subsystem,
  * a shell, an approval denied or timed out, a session not admitted): 77,
@@ -127,42 +127,42 @@ void px_chan_step(struct px_chan *ch);
 
 /* Answers the channel locally: msg on stderr (or stdout), exit status, close.
  * msg copied. */
-void px_chan_local(struct px_chan *ch, const char *msg, int to_stdout, int status);
+void px__chan_local(struct px_chan *ch, const char *msg, int to_stdout, int status);
 
 /* Writes one line of the proxy (an escort's notice) to the technician on
  * stderr, recorded as STDERR when the recorder takes it. */
-void px_chan_notice(struct px_chan *ch, const char *line);
+void px__chan_notice(struct px_chan *ch, const char *line);
 
 /* Ends the channel now, with msg on stderr when the technician can still see
  * it, exit status 255. */
-void px_chan_abort(struct px_chan *ch, const char *msg);
+void px__chan_abort(struct px_chan *ch, const char *msg);
 
 /* Bytes that may be written to the technician (to_tech) or the target now,
  * at most len: bounded by the receiving window, PX_CHUNK, a session with
  * unsent bytes, and the recorder's spool.  0 when nothing may go. */
-size_t px_chan_room(struct px_chan *ch, int to_tech, size_t len);
+size_t px__chan_room(struct px_chan *ch, int to_tech, size_t len);
 
-/* Records n bytes (n from px_chan_room) as INPUT/OUTPUT/STDERR and writes
+/* Records n bytes (n from px__chan_room) as INPUT/OUTPUT/STDERR and writes
  * them to that side; what that session does not take now (a key
  * re-exchange runs) is held and written before anything else of that
  * direction. */
-void px_chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int is_stderr);
+void px__chan_emit(struct px_chan *ch, int to_tech, const uint8_t *data, size_t n, int is_stderr);
 
 /* Bytes held for this channel in libssh buffers and in the SFTP filter
  * (memory accounting, and whether a direction is drained). */
-size_t px_chan_buffered(const struct px_chan *ch);
+size_t px__chan_buffered(const struct px_chan *ch);
 
 /* Whether the channel still has something to relay from a target that is
  * gone: bytes to deliver, or the target's close to pass on (exit status).
  * A channel the target never opened or closed gets nothing more. */
-int px_chan_busy(const struct px_chan *ch);
+int px__chan_busy(const struct px_chan *ch);
 
 /* Whether the technician left this channel open: it is not done, closing or
  * local, and the technician did not send CLOSE (a session that ends with such
  * a channel ended because the client was lost, not normally). */
-int px_chan_open_by_tech(const struct px_chan *ch);
+int px__chan_open_by_tech(const struct px_chan *ch);
 
 /* Frees a CH_DONE channel (or any channel at conn teardown). */
-void px_chan_free(struct px_chan *ch);
+void px__chan_free(struct px_chan *ch);
 
 #endif

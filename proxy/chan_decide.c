@@ -25,7 +25,7 @@
 #include "proxy/worker.h"
 
 /* Records a DECISION event.  Returns PX_OK, or an error after which the
- * session is ending (px_conn_record_or_end): an allowed request must then
+ * session is ending (px__conn_record_or_end): an allowed request must then
  * not go on. */
 static int
 record_decision_by(struct px_chan *ch, const char *verdict, const char *command,
@@ -49,9 +49,9 @@ record_decision_by(struct px_chan *ch, const char *verdict, const char *command,
 		built = ev_fields_put_str(&b, EVF_APPROVER, approver);
 	if (built == REC_OK && sent != NULL)
 		built = ev_fields_put_str(&b, EVF_RENDERED, sent);
-	if (built == REC_OK && px_conn_policy(c) != NULL)
-		built = ev_fields_put_str(&b, EVF_POLICY_HASH, policy_hash(px_conn_policy(c)));
-	rc = px_conn_record_or_end(c, EV_DECISION, ch->id, buf_ptr(&b), buf_len(&b), built);
+	if (built == REC_OK && px__conn_policy(c) != NULL)
+		built = ev_fields_put_str(&b, EVF_POLICY_HASH, policy_hash(px__conn_policy(c)));
+	rc = px__conn_record_or_end(c, EV_DECISION, ch->id, buf_ptr(&b), buf_len(&b), built);
 	buf_free(&b);
 	return rc;
 }
@@ -75,7 +75,7 @@ record_decision(struct px_chan *ch, const char *verdict, const char *command, co
 static int
 unrecorded(struct px_chan *ch)
 {
-	px_chan_local(ch, "escort: the decision could not be recorded; the request was not run\n", 0, 1);
+	px__chan_local(ch, "escort: the decision could not be recorded; the request was not run\n", 0, 1);
 	return 0;
 }
 
@@ -96,17 +96,17 @@ decide_scp(struct px_chan *ch, struct px_req *r, struct scp_cmd *scp)
 	if (scp->kind == SCP_CMD_INVALID) {
 		snprintf(msg, sizeof(msg), "escort: scp command refused: %s\n", scp->reason);
 		record_decision(ch, "deny", r->a, NULL, 0, scp->reason);
-		px_log(PX_LOG_INFO, px_conn_id(c), "scp refused (%s): %s", scp->reason, r->a);
+		px_log(PX_LOG_INFO, px__conn_id(c), "scp refused (%s): %s", scp->reason, r->a);
 		goto refuse;
 	}
 	/* the direction first: the watcher would refuse every file anyway */
-	if (!((int)px_conn_session(c)->sftp & (up ? POL_SFTP_UPLOAD : POL_SFTP_DOWNLOAD))) {
+	if (!((int)px__conn_session(c)->sftp & (up ? POL_SFTP_UPLOAD : POL_SFTP_DOWNLOAD))) {
 		snprintf(why, sizeof(why), "%s are not allowed on this target (sftp %s)",
-		    up ? "uploads" : "downloads", pol_sftp_name(px_conn_session(c)->sftp));
+		    up ? "uploads" : "downloads", pol_sftp_name(px__conn_session(c)->sftp));
 		snprintf(msg, sizeof(msg), "escort: scp %s is not allowed: %s\n",
 		    up ? "upload" : "download", why);
-		record_decision(ch, "deny", r->a, px_conn_session(c)->rule_names, 0, why);
-		px_log(PX_LOG_INFO, px_conn_id(c), "scp refused: %s: %s", r->a, why);
+		record_decision(ch, "deny", r->a, px__conn_session(c)->rule_names, 0, why);
+		px_log(PX_LOG_INFO, px__conn_id(c), "scp refused: %s: %s", r->a, why);
 		goto refuse;
 	}
 	/* the -f path (read, or listed with -r) or a -t target that is a file,
@@ -116,39 +116,39 @@ decide_scp(struct px_chan *ch, struct px_req *r, struct scp_cmd *scp)
 		if (up && scp_cmd_target_is_dir(scp))
 			continue;
 		memset(&d, 0, sizeof(d));
-		(void)policy_decide_transfer(px_conn_session(c), up ? POL_XFER_WRITE : scp->recursive ?
+		(void)policy_decide_transfer(px__conn_session(c), up ? POL_XFER_WRITE : scp->recursive ?
 		    POL_XFER_LIST : POL_XFER_READ, scp->paths[i], NULL, time(NULL), &d);
 		if (d.verdict != POL_ALLOW) {
 			snprintf(msg, sizeof(msg), "escort: %s (scp %s %.200s)\n", d.reason,
 			    up ? "upload" : "download", scp->paths[i]);
 			record_decision(ch, "deny", r->a, d.rule, d.line, d.reason);
-			px_log(PX_LOG_INFO, px_conn_id(c), "scp refused: %s: %s", r->a, d.reason);
+			px_log(PX_LOG_INFO, px__conn_id(c), "scp refused: %s: %s", r->a, d.reason);
 			pol_decision_free(&d);
 			goto refuse;
 		}
 		pol_decision_free(&d);
 	}
 	if (scp_cmd_render(scp, &line) != PX_OK ||
-	    px_xfer_start_scp(ch, scp, px_conn_cfg(c)->file_content_limit) != PX_OK) {
+	    px__xfer_start_scp(ch, scp, px__conn_cfg(c)->file_content_limit) != PX_OK) {
 		free(line);
 		scp_cmd_free(scp);
-		px_chan_local(ch, "escort: out of memory\n", 0, 1);
+		px__chan_local(ch, "escort: out of memory\n", 0, 1);
 		return 0;
 	}
 	snprintf(why, sizeof(why), "scp %s", up ? "upload" : "download");
-	if (record_decision_sent(ch, "allow", r->a, px_conn_session(c)->rule_names, 0, why, line) != PX_OK) {
+	if (record_decision_sent(ch, "allow", r->a, px__conn_session(c)->rule_names, 0, why, line) != PX_OK) {
 		free(line);
 		scp_cmd_free(scp);
 		return unrecorded(ch);
 	}
-	px_log(PX_LOG_INFO, px_conn_id(c), "%s; runs: %.340s", why, line);
+	px_log(PX_LOG_INFO, px__conn_id(c), "%s; runs: %.340s", why, line);
 	free(r->sent);
 	r->sent = line;		/* what was decided is what runs */
 	scp_cmd_free(scp);
 	return 1;
 refuse:
 	scp_cmd_free(scp);
-	px_chan_local(ch, msg, 0, PX_EXIT_DENIED);
+	px__chan_local(ch, msg, 0, PX_EXIT_DENIED);
 	return 0;
 }
 
@@ -159,7 +159,7 @@ static int
 decide_held(struct px_chan *ch, struct px_req *r)
 {
 	struct px_exec_appr *a = ch->appr;
-	enum px_appr_outcome o = px_exec_approve_poll(ch);
+	enum px_appr_outcome o = px__exec_approve_poll(ch);
 	char msg[600];
 	int rc;
 
@@ -167,10 +167,10 @@ decide_held(struct px_chan *ch, struct px_req *r)
 		return 0;
 	rc = record_decision_by(ch, o == PX_APPR_APPROVED ? "allow" : "deny", r->a, a->rule, a->rule_line,
 	    a->reason, o == PX_APPR_APPROVED ? a->rendered : NULL, a->escort);
-	px_log(PX_LOG_INFO, px_conn_id(ch->c), "exec %s: %s", o == PX_APPR_APPROVED ? "approved" : "not approved",
+	px_log(PX_LOG_INFO, px__conn_id(ch->c), "exec %s: %s", o == PX_APPR_APPROVED ? "approved" : "not approved",
 	    a->reason);
 	if (rc != PX_OK) {
-		px_exec_approve_free(ch);
+		px__exec_approve_free(ch);
 		return unrecorded(ch);
 	}
 	if (o == PX_APPR_APPROVED) {
@@ -178,16 +178,16 @@ decide_held(struct px_chan *ch, struct px_req *r)
 		r->sent = a->rendered;	/* transferred */
 		a->rendered = NULL;
 		snprintf(msg, sizeof(msg), "escort: approved by %s", a->escort);
-		px_chan_notice(ch, msg);
-		px_exec_approve_free(ch);
+		px__chan_notice(ch, msg);
+		px__exec_approve_free(ch);
 		return 1;
 	}
 	snprintf(msg, sizeof(msg), "%s\n", a->told);
 	for (char *q = msg; *q != '\0'; q++)
 		if ((unsigned char)*q < 0x20 && *q != '\n')
 			*q = '?';
-	px_exec_approve_free(ch);
-	px_chan_local(ch, msg, 0, PX_EXIT_DENIED);
+	px__exec_approve_free(ch);
+	px__chan_local(ch, msg, 0, PX_EXIT_DENIED);
 	return 0;
 }
 
@@ -203,7 +203,7 @@ hold(struct px_chan *ch, struct px_req *r, struct pol_decision *d)
 	int rc;
 
 	d->rendered = NULL;
-	rc = px_exec_approve_hold(ch, r->a, rendered, d->rule, d->line);
+	rc = px__exec_approve_hold(ch, r->a, rendered, d->rule, d->line);
 	if (rc == PX_OK) {
 		pol_decision_free(d);
 		return 0;
@@ -215,15 +215,15 @@ hold(struct px_chan *ch, struct px_req *r, struct pol_decision *d)
 	if (rc != PX_OK)
 		return unrecorded(ch);
 	snprintf(msg, sizeof(msg), "escort: command needs an escort's approval, but %s; it was not run\n", why);
-	px_chan_local(ch, msg, 0, PX_EXIT_DENIED);
+	px__chan_local(ch, msg, 0, PX_EXIT_DENIED);
 	return 0;
 }
 
 int
-px_chan_decide(struct px_chan *ch, struct px_req *r)
+px__chan_decide(struct px_chan *ch, struct px_req *r)
 {
 	struct px_conn *c = ch->c;
-	const struct pol_session *ps = px_conn_session(c);
+	const struct pol_session *ps = px__conn_session(c);
 	char msg[768];
 
 	if (ch->appr != NULL)
@@ -232,17 +232,17 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 	if (r->kind == REQ_SHELL) {
 		if (ps->shell == POL_SHELL_NONE) {
 			record_decision(ch, "deny", "(shell)", ps->rule_names, 0, "interactive shell not allowed");
-			px_log(PX_LOG_INFO, px_conn_id(c), "shell refused for %s on %s", px_conn_user(c), px_conn_target(c));
-			px_chan_local(ch, "escort: interactive shells are not allowed on this target; "
+			px_log(PX_LOG_INFO, px__conn_id(c), "shell refused for %s on %s", px__conn_user(c), px__conn_target(c));
+			px__chan_local(ch, "escort: interactive shells are not allowed on this target; "
 			    "run commands with ssh USER:TARGET@proxy COMMAND\r\n", 0, PX_EXIT_DENIED);
 			return 0;
 		}
 		if (ps->shell == POL_SHELL_STRICT)
-			return px_strict_decide(ch, r);	/* every line decided (strict.h) */
+			return px__strict_decide(ch, r);	/* every line decided (strict.h) */
 		if (record_decision(ch, "allow", "(shell)", ps->rule_names, 0, pol_shell_name(ps->shell)) != PX_OK)
 			return unrecorded(ch);
-		if (ps->shell == POL_SHELL_OBSERVE && px_observe_start(ch) != PX_OK) {
-			px_chan_local(ch, "escort: out of memory; the shell was not started\r\n", 0, 1);
+		if (ps->shell == POL_SHELL_OBSERVE && px__observe_start(ch) != PX_OK) {
+			px__chan_local(ch, "escort: out of memory; the shell was not started\r\n", 0, 1);
 			return 0;
 		}
 		return 1;
@@ -251,13 +251,13 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 		if (strcmp(r->a, "sftp") != 0 || ps->sftp == POL_SFTP_NONE) {
 			snprintf(msg, sizeof(msg), "escort: subsystem \"%s\" is not allowed on this target\n", r->a);
 			record_decision(ch, "deny", r->a, ps->rule_names, 0, "subsystem not allowed");
-			px_log(PX_LOG_INFO, px_conn_id(c), "subsystem %s refused", r->a);
-			px_chan_local(ch, msg, 0, PX_EXIT_DENIED);
+			px_log(PX_LOG_INFO, px__conn_id(c), "subsystem %s refused", r->a);
+			px__chan_local(ch, msg, 0, PX_EXIT_DENIED);
 			return 0;
 		}
-		if (px_xfer_start_sftp(ch, (enum xfer_mode)ps->sftp,
-		    px_conn_cfg(c)->file_content_limit) != PX_OK) {
-			px_chan_local(ch, "escort: out of memory\n", 0, 1);
+		if (px__xfer_start_sftp(ch, (enum xfer_mode)ps->sftp,
+		    px__conn_cfg(c)->file_content_limit) != PX_OK) {
+			px__chan_local(ch, "escort: out of memory\n", 0, 1);
 			return 0;
 		}
 		if (record_decision(ch, "allow", r->a, ps->rule_names, 0, pol_sftp_name(ps->sftp)) != PX_OK)
@@ -270,7 +270,7 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 		struct pol_decision d;
 
 		if (scp_cmd_parse(r->a, &scp) != PX_OK) {
-			px_chan_local(ch, "escort: out of memory\n", 0, 1);
+			px__chan_local(ch, "escort: out of memory\n", 0, 1);
 			return 0;
 		}
 		if (scp.kind != SCP_CMD_NONE)
@@ -278,15 +278,15 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 		scp_cmd_free(&scp);
 		if (!ps->exec) {
 			record_decision(ch, "deny", r->a, ps->rule_names, 0, "exec requests not allowed");
-			px_log(PX_LOG_INFO, px_conn_id(c), "exec refused (exec no): %s", r->a);
-			px_chan_local(ch, "escort: commands (exec requests) are not allowed on this target\n", 0,
+			px_log(PX_LOG_INFO, px__conn_id(c), "exec refused (exec no): %s", r->a);
+			px__chan_local(ch, "escort: commands (exec requests) are not allowed on this target\n", 0,
 			    PX_EXIT_DENIED);
 			return 0;
 		}
 		memset(&d, 0, sizeof(d));
 		if (policy_decide(ps, r->a, strlen(r->a), time(NULL), &d) != 0) {
 			record_decision(ch, "deny", r->a, NULL, 0, "policy engine error");
-			px_chan_local(ch, "escort: command refused (policy engine error)\n", 0, 1);
+			px__chan_local(ch, "escort: command refused (policy engine error)\n", 0, 1);
 			pol_decision_free(&d);
 			return 0;
 		}
@@ -297,7 +297,7 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			pol_decision_free(&d);
 			return unrecorded(ch);
 		}
-		px_log(PX_LOG_INFO, px_conn_id(c), "exec %s by %s (line %d): %s", pol_verdict_name(d.verdict),
+		px_log(PX_LOG_INFO, px__conn_id(c), "exec %s by %s (line %d): %s", pol_verdict_name(d.verdict),
 		    d.rule ? d.rule : "default", d.line, r->a);
 		if (d.verdict == POL_ALLOW && d.rendered != NULL) {
 			free(r->sent);
@@ -314,7 +314,7 @@ px_chan_decide(struct px_chan *ch, struct px_req *r)
 			snprintf(msg, sizeof(msg), "escort: command denied: %s\n", d.reason[0] ? d.reason :
 			    "no rule allows it");
 		pol_decision_free(&d);
-		px_chan_local(ch, msg, 0, PX_EXIT_DENIED);
+		px__chan_local(ch, msg, 0, PX_EXIT_DENIED);
 		return 0;
 	}
 }

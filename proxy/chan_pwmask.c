@@ -17,7 +17,7 @@
 static int
 pwmask_applies(const struct px_chan *ch)
 {
-	const struct pol_session *s = px_conn_session(ch->c);
+	const struct pol_session *s = px__conn_session(ch->c);
 
 	return ch->pty && ch->sftp == NULL && ch->scp == NULL && ch->kind != KIND_SUBSYSTEM &&
 	    s != NULL && !s->record_passwords;
@@ -33,9 +33,9 @@ pwmask_ended(struct px_chan *ch, const struct pwm_event *ev)
 	if (ev->ended == PWM_END_NONE || ev->masked == 0)
 		return;
 	snprintf(text, sizeof(text), "input masked at a password prompt (%" PRIu64 " bytes)", ev->masked);
-	px_log(PX_LOG_INFO, px_conn_id(ch->c), "channel %" PRIu32 ": %s; ended by %s", ch->id, text,
-	    pwm_end_name(ev->ended));
-	(void)px_conn_record_fields(ch->c, EV_MARKER, ch->id, EVF_TEXT, text, 0);
+	px_log(PX_LOG_INFO, px__conn_id(ch->c), "channel %" PRIu32 ": %s; ended by %s", ch->id, text,
+	    px__pwm_end_name(ev->ended));
+	(void)px__conn_record_fields(ch->c, EV_MARKER, ch->id, EVF_TEXT, text, 0);
 }
 
 int
@@ -47,25 +47,25 @@ px__chan_pwmask_record(struct px_chan *ch, uint16_t type, const uint8_t *data, s
 	int rc;
 
 	if (!pwmask_applies(ch))
-		return px_conn_record(ch->c, type, ch->id, data, n);
-	if (ch->pwm == NULL && (ch->pwm = pwm_new()) == NULL) {
-		px_log(PX_LOG_ERR, px_conn_id(ch->c), "out of memory for the password-prompt recogniser; ending session");
-		px_conn_end(ch->c, "\r\nescort: proxy out of memory\r\n");
+		return px__conn_record(ch->c, type, ch->id, data, n);
+	if (ch->pwm == NULL && (ch->pwm = px__pwm_new()) == NULL) {
+		px_log(PX_LOG_ERR, px__conn_id(ch->c), "out of memory for the password-prompt recogniser; ending session");
+		px__conn_end(ch->c, "\r\nescort: proxy out of memory\r\n");
 		return PX_ENOMEM;
 	}
 	if (type != EV_INPUT) {
-		pwm_output(ch->pwm, data, n, &ev);
+		px__pwm_output(ch->pwm, data, n, &ev);
 		pwmask_ended(ch, &ev);
-		return px_conn_record(ch->c, type, ch->id, data, n);
+		return px__conn_record(ch->c, type, ch->id, data, n);
 	}
 	rec = n <= sizeof(tmp) ? tmp : malloc(n);
 	if (rec == NULL) {
-		px_log(PX_LOG_ERR, px_conn_id(ch->c), "out of memory masking input; ending session");
-		px_conn_end(ch->c, "\r\nescort: proxy out of memory\r\n");
+		px_log(PX_LOG_ERR, px__conn_id(ch->c), "out of memory masking input; ending session");
+		px__conn_end(ch->c, "\r\nescort: proxy out of memory\r\n");
 		return PX_ENOMEM;
 	}
-	(void)pwm_input(ch->pwm, data, n, rec, &ev);
-	rc = px_conn_record(ch->c, type, ch->id, rec, n);
+	(void)px__pwm_input(ch->pwm, data, n, rec, &ev);
+	rc = px__conn_record(ch->c, type, ch->id, rec, n);
 	if (rec != tmp)
 		free(rec);
 	if (rc == PX_OK)
@@ -77,5 +77,5 @@ void
 px__chan_pwmask_forget(struct px_chan *ch)
 {
 	if (ch->pwm != NULL)
-		pwm_forget_line(ch->pwm);
+		px__pwm_forget_line(ch->pwm);
 }

@@ -12,7 +12,7 @@
  * Elsewhere data is recorded as is.
  *
  * The recogniser (ch->pwm) is created on the channel's first data and freed
- * with the channel (px_chan_free). */
+ * with the channel (px__chan_free). */
 #ifndef PX_CHAN_PWMASK_H
 #define PX_CHAN_PWMASK_H
 
@@ -22,17 +22,17 @@
 struct px_chan;
 
 /* Records n bytes of ch as an event of type EV_INPUT, EV_OUTPUT or
- * EV_STDERR, as px_conn_record does (same returns: PX_OK, PX_EFULL,
+ * EV_STDERR, as px__conn_record does (same returns: PX_OK, PX_EFULL,
  * PX_ERECORDER), masking input at password prompts as described above.
  * PX_ENOMEM when the recogniser or a copy could not be allocated (the
  * session is then ended: nothing is recorded unmasked against the
- * policy).  Markers are recorded with px_conn_record_fields (a failure
+ * policy).  Markers are recorded with px__conn_record_fields (a failure
  * ends the session). */
 int px__chan_pwmask_record(struct px_chan *ch, uint16_t type, const uint8_t *data, size_t n);
 
 /* What the channel showed so far is not a prompt: for a caller that draws
  * its own prompt and echo on the technician's terminal without
- * px_chan_emit (strict mode's line editor). */
+ * px__chan_emit (strict mode's line editor). */
 void px__chan_pwmask_forget(struct px_chan *ch);
 
 #endif

@@ -58,7 +58,7 @@ static const uint32_t req_next[RQ_NSTATES] = {
 };
 
 int
-px_chan_state_allowed(enum px_chan_state from, enum px_chan_state to)
+px__chan_state_allowed(enum px_chan_state from, enum px_chan_state to)
 {
 	if ((unsigned)from >= CH_NSTATES || (unsigned)to >= CH_NSTATES)
 		return 0;
@@ -66,7 +66,7 @@ px_chan_state_allowed(enum px_chan_state from, enum px_chan_state to)
 }
 
 int
-px_half_allowed(enum px_half h, enum px_half_state from, enum px_half_state to)
+px__half_allowed(enum px_half h, enum px_half_state from, enum px_half_state to)
 {
 	if ((unsigned)h >= HALF_N || (unsigned)from >= HS_N || (unsigned)to >= HS_N)
 		return 0;
@@ -74,7 +74,7 @@ px_half_allowed(enum px_half h, enum px_half_state from, enum px_half_state to)
 }
 
 int
-px_req_state_allowed(enum px_req_state from, enum px_req_state to)
+px__req_state_allowed(enum px_req_state from, enum px_req_state to)
 {
 	if ((unsigned)from >= RQ_NSTATES || (unsigned)to >= RQ_NSTATES)
 		return 0;
@@ -82,7 +82,7 @@ px_req_state_allowed(enum px_req_state from, enum px_req_state to)
 }
 
 const char *
-px_chan_state_name(enum px_chan_state s)
+px__chan_state_name(enum px_chan_state s)
 {
 	static const char *const names[CH_NSTATES] = {
 		"wait", "decided", "opening", "open", "relay", "local", "closing", "done",
@@ -91,21 +91,21 @@ px_chan_state_name(enum px_chan_state s)
 }
 
 const char *
-px_half_name(enum px_half h)
+px__half_name(enum px_half h)
 {
 	static const char *const names[HALF_N] = { "t_in", "t_out", "u_in", "u_out" };
 	return (unsigned)h < HALF_N ? names[h] : "?";
 }
 
 const char *
-px_half_state_name(enum px_half_state s)
+px__half_state_name(enum px_half_state s)
 {
 	static const char *const names[HS_N] = { "none", "open", "exit", "eof", "closed", "eof_closed" };
 	return (unsigned)s < HS_N ? names[s] : "?";
 }
 
 const char *
-px_req_state_name(enum px_req_state s)
+px__req_state_name(enum px_req_state s)
 {
 	static const char *const names[RQ_NSTATES] = {
 		"received", "decided", "refused", "recorded", "discarded", "sent", "replied",
@@ -119,7 +119,7 @@ static int
 transition_log(const struct px_chan *ch, const char *what, const char *from, const char *to,
     int allowed, const char *why)
 {
-	const char *id = ch->c != NULL ? px_conn_id(ch->c) : NULL;
+	const char *id = ch->c != NULL ? px__conn_id(ch->c) : NULL;
 
 	if (!allowed) {
 		px_log(PX_LOG_ERR, id, "channel %u: %s %s -> %s refused (not a transition)%s%s",
@@ -132,10 +132,10 @@ transition_log(const struct px_chan *ch, const char *what, const char *from, con
 }
 
 int
-px_chan_set_state(struct px_chan *ch, enum px_chan_state to, const char *why)
+px__chan_set_state(struct px_chan *ch, enum px_chan_state to, const char *why)
 {
-	int rc = transition_log(ch, "state", px_chan_state_name(ch->st), px_chan_state_name(to),
-	    px_chan_state_allowed(ch->st, to), why);
+	int rc = transition_log(ch, "state", px__chan_state_name(ch->st), px__chan_state_name(to),
+	    px__chan_state_allowed(ch->st, to), why);
 
 	if (rc == PX_OK)
 		ch->st = to;
@@ -143,11 +143,11 @@ px_chan_set_state(struct px_chan *ch, enum px_chan_state to, const char *why)
 }
 
 int
-px_chan_set_half(struct px_chan *ch, enum px_half h, enum px_half_state to, const char *why)
+px__chan_set_half(struct px_chan *ch, enum px_half h, enum px_half_state to, const char *why)
 {
 	enum px_half_state from = (unsigned)h < HALF_N ? ch->half[h] : HS_NONE;
-	int rc = transition_log(ch, px_half_name(h), px_half_state_name(from), px_half_state_name(to),
-	    px_half_allowed(h, from, to), why);
+	int rc = transition_log(ch, px__half_name(h), px__half_state_name(from), px__half_state_name(to),
+	    px__half_allowed(h, from, to), why);
 
 	if (rc == PX_OK)
 		ch->half[h] = to;
@@ -155,15 +155,15 @@ px_chan_set_half(struct px_chan *ch, enum px_half h, enum px_half_state to, cons
 }
 
 int
-px_req_set_state(struct px_chan *ch, struct px_req *r, enum px_req_state to, const char *why)
+px__req_set_state(struct px_chan *ch, struct px_req *r, enum px_req_state to, const char *why)
 {
 	static const char *const kinds[] = {
 		"pty request", "env request", "shell request", "exec request", "subsystem request",
 		"resize request", "signal request",
 	};
 	const char *what = (unsigned)r->kind < sizeof(kinds) / sizeof(kinds[0]) ? kinds[r->kind] : "request";
-	int rc = transition_log(ch, what, px_req_state_name(r->st), px_req_state_name(to),
-	    px_req_state_allowed(r->st, to), why);
+	int rc = transition_log(ch, what, px__req_state_name(r->st), px__req_state_name(to),
+	    px__req_state_allowed(r->st, to), why);
 
 	if (rc == PX_OK)
 		r->st = to;

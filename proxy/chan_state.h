@@ -6,7 +6,7 @@
  *
  * Three machines per channel pair (struct px_chan, chan.h):
  *
- * The channel (px_chan_set_state):
+ * The channel (px__chan_set_state):
  *   WAIT      waiting for the conn to relay and for the main request
  *   DECIDED   the policy allowed the main request and the decision is in
  *             the recording; nothing was sent to the target yet
@@ -15,11 +15,11 @@
  *   RELAY     the target accepted the main request: data flows
  *   LOCAL     answered by the proxy itself: message, exit status, close
  *   CLOSING   CLOSE sent to the technician; waiting for theirs
- *   DONE      both sides closed; freed by px_chan_step's caller
+ *   DONE      both sides closed; freed by px__chan_step's caller
  * OPENING is reachable only through DECIDED: no channel is opened on the
  * target before the decision on its main request is recorded.
  *
- * Four halves (px_chan_set_half): what the technician sends (T_IN), what the
+ * Four halves (px__chan_set_half): what the technician sends (T_IN), what the
  * proxy sends the technician (T_OUT), what the target sends (U_IN), what the
  * proxy sends the target (U_OUT).  The technician's halves start OPEN, the
  * target's NONE (no channel) until the channel is allocated.
@@ -29,7 +29,7 @@
  *        (EXIT: exit-status or exit-signal sent; T_OUT only, always before
  *        EOF; CLOSED: CLOSE sent, which implies EOF)
  *
- * Each queued request (px_req_set_state):
+ * Each queued request (px__req_set_state):
  *   RECEIVED -> DECIDED -> RECORDED -> SENT -> REPLIED
  *   RECEIVED -> REFUSED -> DISCARDED   (recorded as refused, never sent)
  *   DECIDED: allowed (the main request: its DECISION event recorded; env:
@@ -61,24 +61,24 @@ enum px_req_state {
 };
 
 /* 1 when the table allows from -> to, else 0 (also for out-of-range values). */
-int px_chan_state_allowed(enum px_chan_state from, enum px_chan_state to);
-int px_half_allowed(enum px_half h, enum px_half_state from, enum px_half_state to);
-int px_req_state_allowed(enum px_req_state from, enum px_req_state to);
+int px__chan_state_allowed(enum px_chan_state from, enum px_chan_state to);
+int px__half_allowed(enum px_half h, enum px_half_state from, enum px_half_state to);
+int px__req_state_allowed(enum px_req_state from, enum px_req_state to);
 
 /* Names for logs ("wait", "t_in", "eof", "recorded"...); static strings,
  * "?" when out of range. */
-const char *px_chan_state_name(enum px_chan_state s);
-const char *px_half_name(enum px_half h);
-const char *px_half_state_name(enum px_half_state s);
-const char *px_req_state_name(enum px_req_state s);
+const char *px__chan_state_name(enum px_chan_state s);
+const char *px__half_name(enum px_half h);
+const char *px__half_state_name(enum px_half_state s);
+const char *px__req_state_name(enum px_req_state s);
 
 /* The setters: change the state when the table allows it and log it at
  * debug level with why (a static string, may be NULL); otherwise log an
  * error naming the channel and both states and leave the state as it was.
  * Return PX_OK, or PX_EINVAL for a refused transition. */
-int px_chan_set_state(struct px_chan *ch, enum px_chan_state to, const char *why);
-int px_chan_set_half(struct px_chan *ch, enum px_half h, enum px_half_state to, const char *why);
-int px_req_set_state(struct px_chan *ch, struct px_req *r, enum px_req_state to, const char *why);
+int px__chan_set_state(struct px_chan *ch, enum px_chan_state to, const char *why);
+int px__chan_set_half(struct px_chan *ch, enum px_half h, enum px_half_state to, const char *why);
+int px__req_set_state(struct px_chan *ch, struct px_req *r, enum px_req_state to, const char *why);
 
 /* Questions on a half's state. */
 static inline int

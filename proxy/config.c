@@ -291,11 +291,11 @@ static int
 kw_algo(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
 {
 	struct px_config *c = obj;
-	int kind = px_algo_by_keyword(k->name), rc;
+	int kind = px__algo_by_keyword(k->name), rc;
 	char msg[512];
 
 	(void)ac;
-	rc = px_algo_resolve((enum px_algo_kind)kind, av[0], &c->algos[kind], msg, sizeof(msg));
+	rc = px__algo_resolve((enum px_algo_kind)kind, av[0], &c->algos[kind], msg, sizeof(msg));
 	if (rc == PX_ENOMEM)
 		return ESC_ENOMEM;
 	if (rc != PX_OK)
@@ -331,7 +331,7 @@ kw_totp(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac
 
 	if (rc != ESC_OK)
 		return rc;
-	rc = px_totp_load(av[0], &c->totp, totp_report, &r);
+	rc = px__totp_load(av[0], &c->totp, totp_report, &r);
 	if (rc == PX_ENOMEM)
 		return ESC_ENOMEM;
 	if (rc == PX_OK && c->totp == NULL)
@@ -350,7 +350,7 @@ kw_proxy_protocol(struct cfg *p, const struct cfg_keyword *k, void *obj, char **
 	for (int i = 0; i < ac; i++) {
 		if (c->nlb == PX_MAX_LB)
 			return cfg_error(p, "ProxyProtocol: at most %d addresses", PX_MAX_LB);
-		if (pxpp_net_parse(av[i], &c->lb[c->nlb]) != PX_OK)
+		if (px__pxpp_net_parse(av[i], &c->lb[c->nlb]) != PX_OK)
 			return cfg_error(p, "ProxyProtocol: \"%s\" is not ADDRESS or ADDRESS/PREFIX "
 			    "(numeric, no host bits past the prefix)", av[i]);
 		c->nlb++;
@@ -492,7 +492,7 @@ px_config_free(struct px_config *c)
 	free(c->statedir);
 	free(c->pidfile);
 	free(c->totp_secrets);
-	px_totp_table_free(c->totp);
+	px__totp_table_free(c->totp);
 	tlsl_ctx_free(c->recorder_tls);
 	for (int k = 0; k < PX_ALGO_N; k++)
 		free(c->algos[k]);
@@ -533,11 +533,11 @@ px_config_dump(const struct px_config *c, FILE *f)
 		fprintf(f, "proxyprotocol %s/%d\n", a, c->lb[i].prefix);
 	}
 	for (int k = 0; k < PX_ALGO_N; k++) {
-		const char *l = c->algos[k] ? c->algos[k] : px_algo_default((enum px_algo_kind)k);
+		const char *l = c->algos[k] ? c->algos[k] : px__algo_default((enum px_algo_kind)k);
 		char kw[32];
 		size_t i;
-		for (i = 0; px_algo_keyword((enum px_algo_kind)k)[i] && i + 1 < sizeof(kw); i++)
-			kw[i] = (char)tolower((unsigned char)px_algo_keyword((enum px_algo_kind)k)[i]);
+		for (i = 0; px__algo_keyword((enum px_algo_kind)k)[i] && i + 1 < sizeof(kw); i++)
+			kw[i] = (char)tolower((unsigned char)px__algo_keyword((enum px_algo_kind)k)[i]);
 		kw[i] = '\0';
 		if (l[0] != '\0')	/* HostKeyAlgorithms by default: the key's own */
 			fprintf(f, "%s %s\n", kw, l);

@@ -37,34 +37,34 @@ now_ns(void)
 /* ---- recording ------------------------------------------------------------- */
 
 int
-px_conn_record(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, size_t n)
+px__conn_record(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, size_t n)
 {
 	if (c->rec == NULL || !c->rec_ready)
 		return PX_ERECORDER;
-	return px_reclink_event(c->rec, type, chan, p, n);
+	return px__reclink_event(c->rec, type, chan, p, n);
 }
 
 int
-px_conn_record_or_end(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, size_t n,
+px__conn_record_or_end(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, size_t n,
     int built)
 {
-	int rc = built == REC_OK ? px_conn_record(c, type, chan, p, n) : PX_EINVAL;
+	int rc = built == REC_OK ? px__conn_record(c, type, chan, p, n) : PX_EINVAL;
 
 	if (rc != PX_OK && !c->end_requested) {
 		char why[160];
 
 		px_log(PX_LOG_ERR, c->id, "an event of type %u could not be recorded (%s); ending session",
-		    (unsigned)type, built == REC_OK ? px_strerror(rc) : "it could not be built");
+		    (unsigned)type, built == REC_OK ? px__strerror(rc) : "it could not be built");
 		snprintf(why, sizeof(why), "an event of type %s could not be recorded (%s)", ev_type_name(type),
-		    built == REC_OK ? px_strerror(rc) : "it could not be built");
-		px_conn_set_end(c, EV_END_RECORD_FAILED, why);
-		px_conn_end(c, "\r\nescort: an event could not be recorded; session ended\r\n");
+		    built == REC_OK ? px__strerror(rc) : "it could not be built");
+		px__conn_set_end(c, EV_END_RECORD_FAILED, why);
+		px__conn_end(c, "\r\nescort: an event could not be recorded; session ended\r\n");
 	}
 	return rc;
 }
 
 int
-px_conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...)
+px__conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...)
 {
 	struct buf b;
 	va_list ap;
@@ -78,7 +78,7 @@ px_conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...)
 			built = ev_fields_put_str(&b, (uint16_t)tag, v);
 	}
 	va_end(ap);
-	rc = px_conn_record_or_end(c, type, chan, buf_ptr(&b), buf_len(&b), built);
+	rc = px__conn_record_or_end(c, type, chan, buf_ptr(&b), buf_len(&b), built);
 	buf_free(&b);
 	return rc;
 }
@@ -86,7 +86,7 @@ px_conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...)
 static void
 record_marker(struct px_conn *c, const char *text)
 {
-	(void)px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0);
+	(void)px__conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0);
 }
 
 /* ---- recorder link callbacks ----------------------------------------------- */
@@ -99,7 +99,7 @@ rec_ready(void *ud, const char *id)
 	px_log(PX_LOG_INFO, c->id, "recording as session %s", id);
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	c->rec_ready = 1;
-	px_conn_step(c);
+	px__conn_step(c);
 }
 
 static void
@@ -112,7 +112,7 @@ rec_writable(void *ud)
 		c->rec_stalled = 0;
 		uv_timer_stop(&c->rec_timer);
 	}
-	px_conn_step(c);
+	px__conn_step(c);
 }
 
 static void
@@ -122,11 +122,11 @@ rec_timeout(uv_timer_t *t)
 	char msg[160];
 
 	snprintf(msg, sizeof(msg), "\r\nescort: the recorder did not come back within %d s; session ended\r\n",
-	    px_daemon_config(c->w->d)->recorder_timeout);
+	    px__daemon_config(c->w->d)->recorder_timeout);
 	px_log(PX_LOG_WARN, c->id, "recorder not back in time; ending session");
 	/* the END saying so waits as long again for the recorder */
-	px_reclink_linger(c->rec, (unsigned)px_daemon_config(c->w->d)->recorder_timeout * 1000);
-	px_conn_end_as(c, EV_END_RECORDER_LOST, NULL, msg);
+	px__reclink_linger(c->rec, (unsigned)px__daemon_config(c->w->d)->recorder_timeout * 1000);
+	px__conn_end_as(c, EV_END_RECORDER_LOST, NULL, msg);
 }
 
 static void
@@ -138,7 +138,7 @@ rec_stalled(void *ud, const char *why)
 		px_log(PX_LOG_WARN, c->id, "recorder connection lost (%s); forwarding paused", why);
 		c->rec_stalled = 1;
 		uv_timer_start(&c->rec_timer, rec_timeout,
-		    (uint64_t)px_daemon_config(c->w->d)->recorder_timeout * 1000, 0);
+		    (uint64_t)px__daemon_config(c->w->d)->recorder_timeout * 1000, 0);
 	}
 }
 
@@ -149,18 +149,18 @@ rec_fail(void *ud, const char *why)
 	char msg[400];
 
 	px_log(PX_LOG_WARN, c->id, "recorder: %s", why);
-	px_conn_set_end(c, EV_END_RECORDER_LOST, why); /* for the log: no END can be written */
+	px__conn_set_end(c, EV_END_RECORDER_LOST, why); /* for the log: no END can be written */
 	c->rec_closed = 1;
 	c->rec_ready = 0;
 	if (c->state == CONN_PREPARE) {
 		snprintf(c->refusal, sizeof(c->refusal),
 		    "escort: the session recorder is unavailable (%s); sessions are not allowed without recording\n", why);
 		c->refusal_status = 1;
-		px_conn_set_state(c, CONN_LOCAL, "recorder unavailable");
-		px_conn_step(c);
+		px__conn_set_state(c, CONN_LOCAL, "recorder unavailable");
+		px__conn_step(c);
 	} else {
 		snprintf(msg, sizeof(msg), "\r\nescort: recording failed (%s); session ended\r\n", why);
-		px_conn_end(c, msg);
+		px__conn_end(c, msg);
 	}
 }
 
@@ -172,7 +172,7 @@ rec_closed(void *ud, int ok)
 	if (!ok)
 		px_log(PX_LOG_WARN, c->id, "final record not acknowledged");
 	c->rec_closed = 1;
-	px_conn_step(c);
+	px__conn_step(c);
 }
 
 static const struct px_reclink_cbs rec_cbs = {
@@ -182,7 +182,7 @@ static const struct px_reclink_cbs rec_cbs = {
 /* ---- server callbacks ------------------------------------------------------ */
 
 int
-px_key_fingerprint(ssh_key key, char *out, size_t outsz)
+px__key_fingerprint(ssh_key key, char *out, size_t outsz)
 {
 	unsigned char *h = NULL;
 	size_t hl = 0;
@@ -210,7 +210,7 @@ open_session(ssh_session s, void *ud)
 		return NULL;
 	if ((tc = ssh_channel_new(s)) == NULL)
 		return NULL;
-	if ((ch = px_chan_new(c, tc)) == NULL) {
+	if ((ch = px__chan_new(c, tc)) == NULL) {
 		ssh_channel_free(tc);
 		return NULL;
 	}
@@ -286,7 +286,7 @@ static void
 local_targets(struct px_conn *c, struct px_chan *ch, char **argv)
 {
 	(void)argv;
-	px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
+	px__chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
 }
 
 /* `rules TARGET`: what the user may run there (policy_rules_for), on
@@ -305,7 +305,7 @@ local_rules(struct px_conn *c, struct px_chan *ch, char **argv)
 		fclose(f);
 	}
 	if (f == NULL || text == NULL || rc == POL_E_NOMEM || rc == POL_E_IO) {
-		px_chan_local(ch, "escort: cannot list the rules\n", 0, 1);
+		px__chan_local(ch, "escort: cannot list the rules\n", 0, 1);
 		free(text);
 		return;
 	}
@@ -320,7 +320,7 @@ local_rules(struct px_conn *c, struct px_chan *ch, char **argv)
 		    "an administrator can print it all with escort-policy rules\n",
 		    PX_RULES_TEXT_MAX / 1024);
 	}
-	px_chan_local(ch, text, 1, rc == 0 ? 0 : 1);
+	px__chan_local(ch, text, 1, rc == 0 ? 0 : 1);
 	free(text);
 }
 
@@ -344,14 +344,14 @@ static const struct {
 };
 
 void
-px_conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req *m)
+px__conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req *m)
 {
 	char cmd[512], *argv[4] = { NULL }, *p;
 	int n = 0;
 
 	if (c->target != NULL || m->kind != REQ_EXEC || m->a == NULL) {
 		/* a refusal, or a shell without a target: the targets */
-		px_chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
+		px__chan_local(ch, c->refusal, c->refusal_status == 0, c->refusal_status);
 		return;
 	}
 	snprintf(cmd, sizeof(cmd), "%s", m->a);
@@ -386,7 +386,7 @@ px_conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req 
 		snprintf(msg, sizeof(msg), "escort: unknown command \"%.60s\"; without a target the "
 		    "proxy answers: targets, rules TARGET; and for escorts: sessions [--json], join ID, "
 		    "pause ID, resume ID, kill ID [REASON], approve ID, deny ID [REASON]\n%s", m->a, c->refusal);
-		px_chan_local(ch, msg, 0, 2);
+		px__chan_local(ch, msg, 0, 2);
 	}
 }
 
@@ -436,8 +436,8 @@ max_session(uv_timer_t *t)
 	struct px_conn *c = t->data;
 
 	px_log(PX_LOG_INFO, c->id, "max-session reached");
-	px_conn_set_end(c, EV_END_POLICY, "the policy's maximum session time was reached");
-	px_conn_end(c, "\r\nescort: maximum session time reached; session ended\r\n");
+	px__conn_set_end(c, EV_END_POLICY, "the policy's maximum session time was reached");
+	px__conn_end(c, "\r\nescort: maximum session time reached; session ended\r\n");
 }
 
 static void
@@ -447,12 +447,12 @@ admit(struct px_conn *c)
 	struct buf meta;
 	int rc;
 
-	px_throttle_done(&c->w->d->thr, c->peer, 1);
+	px__throttle_done(&c->w->d->thr, c->peer, 1);
 	c->throttled_done = 1;
 	uv_timer_stop(&c->timer);
 	if (c->target == NULL) {
 		list_targets(c);
-		px_conn_set_state(c, CONN_LOCAL, "no target: listing");
+		px__conn_set_state(c, CONN_LOCAL, "no target: listing");
 		return;
 	}
 	memset(&why, 0, sizeof(why));
@@ -461,7 +461,7 @@ admit(struct px_conn *c)
 		snprintf(c->refusal, sizeof(c->refusal), "escort: access to %s refused: %s\n", c->target,
 		    why.user_msg[0] ? why.user_msg : pol_strerror(rc));
 		c->refusal_status = rc == POL_E_NOMEM ? 1 : PX_EXIT_DENIED;
-		px_conn_set_state(c, CONN_LOCAL, "admission refused");
+		px__conn_set_state(c, CONN_LOCAL, "admission refused");
 		px_log(PX_LOG_INFO, c->id, "%s from %s to %s refused: %s", c->user, c->peer, c->target,
 		    why.log_msg[0] ? why.log_msg : pol_strerror(rc));
 		return;
@@ -470,19 +470,19 @@ admit(struct px_conn *c)
 	    c->target, c->ps->rule_names ? c->ps->rule_names : "?");
 	buf_init(&meta, 1 << 20);
 	if (build_meta(c, &meta) != PX_OK ||
-	    px_reclink_open(&c->w->loop, px_daemon_config(c->w->d), buf_ptr(&meta), buf_len(&meta), &rec_cbs, c,
+	    px__reclink_open(&c->w->loop, px__daemon_config(c->w->d), buf_ptr(&meta), buf_len(&meta), &rec_cbs, c,
 	    &c->rec) != PX_OK) {
 		buf_free(&meta);
 		snprintf(c->refusal, sizeof(c->refusal),
 		    "escort: the session recorder is unavailable; sessions are not allowed without recording\n");
 		c->refusal_status = 1;
-		px_conn_set_state(c, CONN_LOCAL, "recorder link not opened");
+		px__conn_set_state(c, CONN_LOCAL, "recorder link not opened");
 		return;
 	}
 	buf_free(&meta);
-	px_conn_set_state(c, CONN_PREPARE, "admitted");
+	px__conn_set_state(c, CONN_PREPARE, "admitted");
 	/* a moderated session starts its upstream when an escort joins */
-	if (!c->ps->escort_required && px_up_start(c, c->ps->target) != PX_OK && c->up.st != UP_FAILED) {
+	if (!c->ps->escort_required && px__up_start(c, c->ps->target) != PX_OK && c->up.st != UP_FAILED) {
 		c->up.st = UP_FAILED;
 		snprintf(c->up.err, sizeof(c->up.err), "escort: cannot start the connection to %s\n", c->target);
 	}
@@ -508,7 +508,7 @@ end_why_from_msg(char *out, size_t outsz, const char *msg)
 }
 
 void
-px_conn_set_end(struct px_conn *c, int kind, const char *why)
+px__conn_set_end(struct px_conn *c, int kind, const char *why)
 {
 	if (c->end_kind_set || kind < 0 || kind >= EV_END_KIND_COUNT)
 		return;
@@ -519,7 +519,7 @@ px_conn_set_end(struct px_conn *c, int kind, const char *why)
 }
 
 void
-px_conn_end_as(struct px_conn *c, int kind, const char *why, const char *msg)
+px__conn_end_as(struct px_conn *c, int kind, const char *why, const char *msg)
 {
 	char text[256];
 
@@ -527,37 +527,37 @@ px_conn_end_as(struct px_conn *c, int kind, const char *why, const char *msg)
 		end_why_from_msg(text, sizeof(text), msg);
 		why = text;
 	}
-	px_conn_set_end(c, kind, why);
-	px_conn_end(c, msg);
+	px__conn_set_end(c, kind, why);
+	px__conn_end(c, msg);
 }
 
 void
-px_conn_end(struct px_conn *c, const char *reason)
+px__conn_end(struct px_conn *c, const char *reason)
 {
 	if (c->end_requested)
 		return;
 	if (!c->end_kind_set && reason != NULL) {
 		char why[256];
 		end_why_from_msg(why, sizeof(why), reason);
-		px_conn_set_end(c, EV_END_PROXY_ERROR, why);
+		px__conn_set_end(c, EV_END_PROXY_ERROR, why);
 	}
 	c->end_requested = 1;
 	free(c->end_reason);
 	c->end_reason = reason ? strdup(reason) : NULL;
-	px_conn_step(c);
+	px__conn_step(c);
 }
 
 void
-px_conn_shutdown(struct px_conn *c, const char *reason)
+px__conn_shutdown(struct px_conn *c, const char *reason)
 {
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "\r\nescort: %s\r\n", reason);
-	px_conn_end_as(c, EV_END_PROXY_SHUTDOWN, reason, msg);
+	px__conn_end_as(c, EV_END_PROXY_SHUTDOWN, reason, msg);
 }
 
 void
-px_conn_abandon(struct px_conn *c, int hard)
+px__conn_abandon(struct px_conn *c, int hard)
 {
 	if (c->state == CONN_DEAD || c->in_step)
 		return;
@@ -567,14 +567,14 @@ px_conn_abandon(struct px_conn *c, int hard)
 	}
 	c->abandoned = 1;
 	c->end_requested = 1;
-	px_conn_step(c);
+	px__conn_step(c);
 }
 
 void
-px_conn_reload(struct px_conn *c)
+px__conn_reload(struct px_conn *c)
 {
 	unsigned gen;
-	struct policy *np = px_daemon_policy(c->w->d, &gen);
+	struct policy *np = px__daemon_policy(c->w->d, &gen);
 	const char *forbid;
 
 	if (c->state < CONN_PREPARE || c->user == NULL || c->target == NULL || c->ps == NULL) {
@@ -590,7 +590,7 @@ px_conn_reload(struct px_conn *c)
 			record_marker(c, "policy reload: a forbid block matches this session");
 		snprintf(msg, sizeof(msg), "\r\nescort: policy changed (forbid %s); session ended\r\n", forbid);
 		policy_unref(np);
-		px_conn_end_as(c, EV_END_POLICY, NULL, msg);
+		px__conn_end_as(c, EV_END_POLICY, NULL, msg);
 		return;
 	}
 	{
@@ -608,8 +608,8 @@ px_conn_reload(struct px_conn *c)
 		}
 		px_log(PX_LOG_INFO, c->id, "policy reload: session no longer admitted: %s", why.log_msg);
 		policy_unref(np);
-		px_conn_set_end(c, EV_END_POLICY, "policy changed; this session is no longer allowed");
-		px_conn_end(c, "\r\nescort: policy changed; this session is no longer allowed\r\n");
+		px__conn_set_end(c, EV_END_POLICY, "policy changed; this session is no longer allowed");
+		px__conn_end(c, "\r\nescort: policy changed; this session is no longer allowed\r\n");
 	}
 }
 
@@ -623,14 +623,14 @@ note_client_end(struct px_conn *c)
 	if (c->end_kind_set)
 		return;
 	for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
-		open += px_chan_open_by_tech(ch);
+		open += px__chan_open_by_tech(ch);
 	if (open > 0) {
 		char why[128];
 		snprintf(why, sizeof(why), "the technician disconnected with %d channel%s open", open,
 		    open == 1 ? "" : "s");
-		px_conn_set_end(c, EV_END_CLIENT_LOST, why);
+		px__conn_set_end(c, EV_END_CLIENT_LOST, why);
 	} else {
-		px_conn_set_end(c, EV_END_NORMAL, NULL);
+		px__conn_set_end(c, EV_END_NORMAL, NULL);
 	}
 }
 
@@ -642,14 +642,14 @@ close_recording(struct px_conn *c)
 	struct buf b;
 
 	if (!c->end_kind_set)
-		px_conn_set_end(c, EV_END_NORMAL, NULL);
+		px__conn_set_end(c, EV_END_NORMAL, NULL);
 	px_log(PX_LOG_INFO, c->id, "session ends: %s (%s)", ev_end_kind_name((enum ev_end_kind)c->end_kind),
 	    c->end_why);
 	buf_init(&b, 4096);
 	if (ev_end_payload(&b, (enum ev_end_kind)c->end_kind, c->end_why, "proxy") == REC_OK)
-		px_reclink_close_with(c->rec, buf_ptr(&b), buf_len(&b));
+		px__reclink_close_with(c->rec, buf_ptr(&b), buf_len(&b));
 	else
-		px_reclink_close(c->rec);
+		px__reclink_close(c->rec);
 	buf_free(&b);
 }
 
@@ -661,7 +661,7 @@ tech_gone(struct px_conn *c)
 }
 
 void
-px_conn_step(struct px_conn *c)
+px__conn_step(struct px_conn *c)
 {
 	struct px_chan **pp;
 	char why[256];
@@ -674,7 +674,7 @@ px_conn_step(struct px_conn *c)
 	if (gone && c->rec != NULL)
 		note_client_end(c);
 	if (c->state == CONN_AUTH && !gone) {
-		if (c->auth_failures >= px_daemon_config(c->w->d)->max_auth_tries) {
+		if (c->auth_failures >= px__daemon_config(c->w->d)->max_auth_tries) {
 			px_log(PX_LOG_INFO, c->id, "too many authentication failures from %s", c->peer);
 			c->end_requested = 1;
 		} else if (c->auth_ok) {
@@ -688,15 +688,15 @@ px_conn_step(struct px_conn *c)
 			if (c->rec_ready)
 				record_marker(c, c->up.err);
 			end_why_from_msg(why, sizeof(why), c->up.err);
-			px_conn_set_end(c, EV_END_TARGET_LOST, why);
-			px_conn_set_state(c, CONN_LOCAL, "upstream failed");
+			px__conn_set_end(c, EV_END_TARGET_LOST, why);
+			px__conn_set_state(c, CONN_LOCAL, "upstream failed");
 		} else if (c->rec_ready && c->up.st == UP_IDLE && c->ps->escort_required) {
-			px_conn_set_state(c, CONN_WAIT_ESCORT, "moderated: waiting for an escort");
+			px__conn_set_state(c, CONN_WAIT_ESCORT, "moderated: waiting for an escort");
 		} else if (c->rec_ready && c->up.st == UP_READY) {
-			px_conn_set_state(c, CONN_RELAY, "recorder and upstream ready");
-			px_sshpoll_steady(&c->tech_poll);
-			px_sshpoll_steady(&c->up.poll);
-			px_keepalive_start(c);
+			px__conn_set_state(c, CONN_RELAY, "recorder and upstream ready");
+			px__sshpoll_steady(&c->tech_poll);
+			px__sshpoll_steady(&c->up.poll);
+			px__keepalive_start(c);
 		}
 	}
 	px__conn_auth_settle(c);	/* the banner and the held USERAUTH_SUCCESS */
@@ -706,10 +706,10 @@ px_conn_step(struct px_conn *c)
 			/* Bytes still to deliver, or the target's close still to relay
 			 * (exit status).  A channel the target never closed (it was
 			 * killed) gets nothing more: it must not hold the session. */
-			busy |= px_chan_busy(ch);
+			busy |= px__chan_busy(ch);
 		if (!busy) {
 			px_log(PX_LOG_INFO, c->id, "target connection closed");
-			px_conn_set_end(c, EV_END_TARGET_LOST, NULL);
+			px__conn_set_end(c, EV_END_TARGET_LOST, NULL);
 			c->end_requested = 1;
 			if (c->chans != NULL)
 				c->end_reason = strdup("escort: connection to the target lost\r\n");
@@ -717,26 +717,26 @@ px_conn_step(struct px_conn *c)
 	}
 	if (c->end_requested && c->state < CONN_CLOSING) {
 		for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
-			px_chan_abort(ch, c->end_reason);
-		px_conn_set_state(c, CONN_CLOSING, "ending");
+			px__chan_abort(ch, c->end_reason);
+		px__conn_set_state(c, CONN_CLOSING, "ending");
 	}
 	for (pp = &c->chans; *pp != NULL;) {
 		struct px_chan *ch = *pp;
 		if (gone && ch->st != CH_DONE) {
-			px_xfer_finish(ch); /* transfers cut short are recorded as such */
-			px_chan_set_state(ch, CH_DONE, "client gone");
+			px__xfer_finish(ch); /* transfers cut short are recorded as such */
+			px__chan_set_state(ch, CH_DONE, "client gone");
 		} else
-			px_chan_step(ch);
+			px__chan_step(ch);
 		if (ch->st == CH_DONE) {
 			*pp = ch->next;
-			px_chan_free(ch);
+			px__chan_free(ch);
 		} else {
 			pp = &ch->next;
 		}
 	}
 	if (gone && c->state < CONN_CLOSING) {
 		px_log(PX_LOG_DEBUG, c->id, "client disconnected");
-		px_conn_set_state(c, CONN_CLOSING, "client disconnected");
+		px__conn_set_state(c, CONN_CLOSING, "client disconnected");
 	}
 	if (c->state == CONN_CLOSING)
 		px_log(PX_LOG_DEBUG, c->id, "closing: chans %d gone %d rec_ready %d rec_closed %d",
@@ -751,9 +751,9 @@ px_conn_step(struct px_conn *c)
 		}
 	}
 	if (c->tech_poll.init)
-		px_sshpoll_update(&c->tech_poll);
+		px__sshpoll_update(&c->tech_poll);
 	if (c->up.poll.init && c->up.s != NULL)
-		px_sshpoll_update(&c->up.poll);
+		px__sshpoll_update(&c->up.poll);
 	c->in_step = 0;
 }
 
@@ -771,9 +771,9 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 	if (status < 0) {
 		/* Socket error (e.g. the client was killed mid-output).  Not
 		 * ssh_disconnect(): it frees the session's channels, which
-		 * px_conn_step still frees itself; teardown disconnects. */
+		 * px__conn_step still frees itself; teardown disconnects. */
 		c->abandoned = 1;
-		px_conn_step(c);
+		px__conn_step(c);
 		return;
 	}
 	if (c->state == CONN_KEX && !c->pp_checked) {
@@ -792,7 +792,7 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 	if (c->state == CONN_KEX) {
 		rc = ssh_handle_key_exchange(c->tech);
 		if (rc == SSH_AGAIN) {
-			px_sshpoll_update(p);
+			px__sshpoll_update(p);
 			return;
 		}
 		if (rc != SSH_OK) {
@@ -804,7 +804,7 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 			teardown(c);
 			return;
 		}
-		px_conn_set_state(c, CONN_AUTH, "key exchange done");
+		px__conn_set_state(c, CONN_AUTH, "key exchange done");
 	}
 	for (int i = 0; i < PX_PUMP_BUDGET; i++) {
 		rc = ssh_event_dopoll(c->tech_ev, 0);
@@ -813,7 +813,7 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 	}
 	if (c->state == CONN_AUTH || c->auth_held != NULL)
 		px__conn_auth_pump(c);
-	px_conn_step(c);
+	px__conn_step(c);
 }
 
 static void
@@ -833,7 +833,7 @@ handle_closed(uv_handle_t *h)
 	struct px_conn *c = h->data;
 
 	if (--c->handles_open == 0)
-		px_worker_retire(c->w, c);
+		px__worker_retire(c->w, c);
 }
 
 static void
@@ -848,22 +848,22 @@ teardown(struct px_conn *c)
 {
 	if (c->state == CONN_DEAD)
 		return;
-	px_conn_set_state(c, CONN_DEAD, "teardown");
+	px__conn_set_state(c, CONN_DEAD, "teardown");
 	if (!c->throttled_done) {
-		px_throttle_done(&c->w->d->thr, c->peer, 0);
+		px__throttle_done(&c->w->d->thr, c->peer, 0);
 		c->throttled_done = 1;
 	}
 	if (c->rec != NULL)
 		px_log(PX_LOG_INFO, c->id, "session ended%s", c->rec_closed ? "" : " (recording not closed)");
 	else
 		px_log(PX_LOG_DEBUG, c->id, "connection closed");
-	px_worker_closing(c->w);
+	px__worker_closing(c->w);
 	if (c->tech_poll.init) {
 		c->handles_open++;
 		c->tech_poll.h.data = c;
-		px_sshpoll_close(&c->tech_poll, handle_closed);
+		px__sshpoll_close(&c->tech_poll, handle_closed);
 	}
-	px_up_close(c, up_poll_closed);
+	px__up_close(c, up_poll_closed);
 	uv_timer_stop(&c->timer);
 	uv_timer_stop(&c->rec_timer);
 	uv_timer_stop(&c->escort_timer);
@@ -871,21 +871,21 @@ teardown(struct px_conn *c)
 	uv_close((uv_handle_t *)&c->timer, handle_closed);
 	uv_close((uv_handle_t *)&c->rec_timer, handle_closed);
 	uv_close((uv_handle_t *)&c->escort_timer, handle_closed);
-	px_keepalive_close(&c->ka, handle_closed);
-	px_reclink_free(c->rec);
+	px__keepalive_close(&c->ka, handle_closed);
+	px__reclink_free(c->rec);
 	c->rec = NULL;
 }
 
 void
-px_conn_free(struct px_conn *c)
+px__conn_free(struct px_conn *c)
 {
 	struct px_chan *ch;
 
 	while ((ch = c->chans) != NULL) {
 		c->chans = ch->next;
-		px_chan_free(ch);
+		px__chan_free(ch);
 	}
-	px_up_free(&c->up);
+	px__up_free(&c->up);
 	px__conn_auth_free(c);		/* before its session */
 	if (c->tech_ev != NULL) {
 		ssh_event_remove_session(c->tech_ev, c->tech);
@@ -905,10 +905,10 @@ px_conn_free(struct px_conn *c)
 }
 
 void
-px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t sl)
+px__conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t sl)
 {
 	struct px_daemon *d = w->d;
-	const struct px_config *cfg = px_daemon_config(d);
+	const struct px_config *cfg = px__daemon_config(d);
 	struct px_conn *c;
 	char peer[64] = "?";
 	int port = 0, rc, sfd = -1;
@@ -923,7 +923,7 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 		inet_ntop(AF_INET6, &s6->sin6_addr, peer, sizeof(peer));
 		port = ntohs(s6->sin6_port);
 	}
-	rc = px_throttle_admit(&d->thr, peer);
+	rc = px__throttle_admit(&d->thr, peer);
 	if (rc != PX_OK) {
 		px_log(PX_LOG_INFO, NULL, "connection from %s:%d dropped: %s", peer, port,
 		    rc == PX_EFULL ? "MaxStartups reached" : "source penalised after repeated failures");
@@ -931,33 +931,33 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		px_throttle_done(&d->thr, peer, 1);
+		px__throttle_done(&d->thr, peer, 1);
 		close(fd);
 		return;
 	}
 	c->w = w;
-	px_up_init(&c->up);
+	px__up_init(&c->up);
 	c->started = time(NULL);
 	c->t0_ns = now_ns();
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->peer_port = port;
-	snprintf(c->id, sizeof(c->id), "c%d.%lu", w->idx, px_worker_adopt(w, c));
-	c->pol = px_daemon_policy(d, &c->pol_generation);
+	snprintf(c->id, sizeof(c->id), "c%d.%lu", w->idx, px__worker_adopt(w, c));
+	c->pol = px__daemon_policy(d, &c->pol_generation);
 	c->state = CONN_KEX;
 	uv_timer_init(&w->loop, &c->timer);
 	uv_timer_init(&w->loop, &c->rec_timer);
 	uv_timer_init(&w->loop, &c->escort_timer);
-	px_keepalive_init(&c->ka, &w->loop, c);
+	px__keepalive_init(&c->ka, &w->loop, c);
 	c->timer.data = c->rec_timer.data = c->escort_timer.data = c;
 	c->tech = ssh_new();
-	if (c->tech == NULL || px_sshpoll_init(&w->loop, &c->tech_poll, fd, tech_ready, c) != PX_OK) {
+	if (c->tech == NULL || px__sshpoll_init(&w->loop, &c->tech_poll, fd, tech_ready, c) != PX_OK) {
 		px_log(PX_LOG_WARN, c->id, "cannot set up SSH for %s: out of memory", peer);
 		close(fd);
 		teardown(c);
 		return;
 	}
 	/* libssh gets its own descriptor (see sshpoll.h). */
-	if ((sfd = px_sshpoll_dup(fd)) < 0 || ssh_bind_accept_fd(w->bind, c->tech, sfd) != SSH_OK) {
+	if ((sfd = px__sshpoll_dup(fd)) < 0 || ssh_bind_accept_fd(w->bind, c->tech, sfd) != SSH_OK) {
 		px_log(PX_LOG_WARN, c->id, "cannot set up SSH for %s: %s", peer,
 		    sfd < 0 ? strerror(errno) : ssh_get_error(c->tech));
 		teardown(c);
@@ -975,5 +975,5 @@ px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
 	uv_timer_start(&c->timer, grace_expired, (uint64_t)cfg->login_grace_time * 1000, 0);
 	px_log(PX_LOG_DEBUG, c->id, "connection from %s:%d", peer, port);
 	/* The first readiness sends the banner and starts the key exchange. */
-	px_sshpoll_want(&c->tech_poll, UV_READABLE | UV_WRITABLE);
+	px__sshpoll_want(&c->tech_poll, UV_READABLE | UV_WRITABLE);
 }

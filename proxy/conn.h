@@ -3,17 +3,17 @@
  * session to the target, and the channel pairs (chan.h).
  *
  * State machine (conn->state): KEX, AUTH, PREPARE, LOCAL, RELAY, CLOSING,
- * DEAD; its transitions and their setter px_conn_set_state() are in
+ * DEAD; its transitions and their setter px__conn_set_state() are in
  * conn_state.h.
  *
- * Every way into CLOSING names its cause (px_conn_set_end: the first one
+ * Every way into CLOSING names its cause (px__conn_set_end: the first one
  * wins); the END record carries it (recorder/ev_end.h).  The technician's
  * side going counts as a normal end when no channel it opened was left
  * open, else as client-lost.
  *
  * Rules: libssh callbacks only record facts in the conn or its channels; all
  * actions (writes to the other side, transitions, frees) happen in
- * px_conn_step(), which runs after every pump from uv callbacks.  Nothing is
+ * px__conn_step(), which runs after every pump from uv callbacks.  Nothing is
  * freed while a libssh call on it is on the stack. */
 #ifndef PX_CONN_H
 #define PX_CONN_H
@@ -60,50 +60,50 @@ struct px_conn; /* opaque outside conn*.c, worker.c, keepalive.c, upstream.c: co
  * policy until a reload). */
 
 /* Connection id (then the recording id), for log lines. */
-const char *px_conn_id(const struct px_conn *c);
+const char *px__conn_id(const struct px_conn *c);
 /* The user and the target as the technician named them; NULL when not
  * known yet (target NULL when listing). */
-const char *px_conn_user(const struct px_conn *c);
-const char *px_conn_target(const struct px_conn *c);
+const char *px__conn_user(const struct px_conn *c);
+const char *px__conn_target(const struct px_conn *c);
 /* The admitted policy session, or NULL before admission. */
-const struct pol_session *px_conn_session(const struct px_conn *c);
+const struct pol_session *px__conn_session(const struct px_conn *c);
 /* The policy in force for this connection (referenced by it). */
-const struct policy *px_conn_policy(const struct px_conn *c);
+const struct policy *px__conn_policy(const struct px_conn *c);
 /* The proxy's configuration as of now. */
-const struct px_config *px_conn_cfg(const struct px_conn *c);
+const struct px_config *px__conn_cfg(const struct px_conn *c);
 /* The connection's state (conn_state.h). */
-enum px_conn_state px_conn_current_state(const struct px_conn *c);
+enum px_conn_state px__conn_current_state(const struct px_conn *c);
 /* The technician's (tech != 0) or the target's session and its poll;
  * the target's are NULL / not initialised before the upstream starts. */
-ssh_session px_conn_ssh(const struct px_conn *c, int tech);
-struct px_sshpoll *px_conn_poll(struct px_conn *c, int tech);
+ssh_session px__conn_ssh(const struct px_conn *c, int tech);
+struct px_sshpoll *px__conn_poll(struct px_conn *c, int tech);
 /* 1 when the upstream session is authenticated and usable. */
-int px_conn_up_ready(const struct px_conn *c);
+int px__conn_up_ready(const struct px_conn *c);
 /* 1 when the connection has a recording at all (one that answers only
  * no-target commands, CONN_LOCAL, has none). */
-int px_conn_records(const struct px_conn *c);
+int px__conn_records(const struct px_conn *c);
 /* 1 when the recording is open (its START acknowledged or spooled). */
-int px_conn_rec_ready(const struct px_conn *c);
+int px__conn_rec_ready(const struct px_conn *c);
 /* 1 while the recorder link is stalled: nothing may be relayed. */
-int px_conn_rec_stalled(const struct px_conn *c);
+int px__conn_rec_stalled(const struct px_conn *c);
 /* 1 when the recorder link can take n more bytes of data now. */
-int px_conn_rec_can_take(const struct px_conn *c, size_t n);
-/* 1 while px_conn_step pulls data: data callbacks must not consume. */
-int px_conn_pulling(const struct px_conn *c);
-void px_conn_set_pulling(struct px_conn *c, int on);
+int px__conn_rec_can_take(const struct px_conn *c, size_t n);
+/* 1 while px__conn_step pulls data: data callbacks must not consume. */
+int px__conn_pulling(const struct px_conn *c);
+void px__conn_set_pulling(struct px_conn *c, int on);
 /* The next channel id of the recording (1, 2, ...). */
-uint32_t px_conn_new_chan_id(struct px_conn *c);
+uint32_t px__conn_new_chan_id(struct px_conn *c);
 /* The counter of the recording's FILE ids (the last one given), for the
  * transfer parsers; valid as long as c. */
-uint64_t *px_conn_file_ids(struct px_conn *c);
+uint64_t *px__conn_file_ids(struct px_conn *c);
 /* The loop the connection runs on (for a channel's timers). */
-uv_loop_t *px_conn_loop(struct px_conn *c);
-/* 1 once the session is ending (px_conn_end was called). */
-int px_conn_ending(const struct px_conn *c);
+uv_loop_t *px__conn_loop(struct px_conn *c);
+/* 1 once the session is ending (px__conn_end was called). */
+int px__conn_ending(const struct px_conn *c);
 /* Whether an env request may pass, for the admitted session or, before
  * admission, for the one the user and target would get now.  0 or
  * POL_E_REFUSED with why filled in. */
-int px_conn_env_decide(const struct px_conn *c, const char *name, const char *value, char *why,
+int px__conn_env_decide(const struct px_conn *c, const char *name, const char *value, char *why,
     size_t whylen);
 
 /* ---- escorts (conn_escort.c; registry.h) ---------------------------------- */
@@ -139,59 +139,59 @@ void px__conn_escort_apply(struct px_conn *c, const struct px_reg_action *a);
 
 /* Takes fd (accepted, non-blocking) and starts the key exchange.  Always
  * consumes fd (closes it on failure). */
-void px_conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t sl);
+void px__conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t sl);
 
 /* Runs the state machine after any event (see above). */
-void px_conn_step(struct px_conn *c);
+void px__conn_step(struct px_conn *c);
 
 /* Ends the session with reason shown to the technician (copied).  The
  * recording's END says "proxy-error" with that text unless a cause was
- * set before (px_conn_set_end). */
-void px_conn_end(struct px_conn *c, const char *reason);
+ * set before (px__conn_set_end). */
+void px__conn_end(struct px_conn *c, const char *reason);
 
 /* Sets why the session ends, for its END record (recorder/ev_end.h):
  * kind and a sentence (NULL: the kind's own).  The first cause set is
  * kept; later calls do nothing. */
-void px_conn_set_end(struct px_conn *c, int kind, const char *why);
+void px__conn_set_end(struct px_conn *c, int kind, const char *why);
 
-/* px_conn_set_end (why NULL: msg's text), then px_conn_end(c, msg). */
-void px_conn_end_as(struct px_conn *c, int kind, const char *why, const char *msg);
+/* px__conn_set_end (why NULL: msg's text), then px__conn_end(c, msg). */
+void px__conn_end_as(struct px_conn *c, int kind, const char *why, const char *msg);
 
 /* Answers the main request m of channel ch on a LOCAL connection: the
  * refusal message, or without a target (`ssh USER@proxy [COMMAND]`) the
  * targets open to the user, or for `rules TARGET` what the user may run
- * there (policy_rules_for).  Calls px_chan_local. */
+ * there (policy_rules_for).  Calls px__chan_local. */
 struct px_chan;
 struct px_req;
-void px_conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req *m);
+void px__conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req *m);
 
 /* Applies a reload: forbid matches end the session; the new policy is used
  * for the next command. */
-void px_conn_reload(struct px_conn *c);
+void px__conn_reload(struct px_conn *c);
 
 /* Clean shutdown of this connection (SIGTERM). */
-void px_conn_shutdown(struct px_conn *c, const char *reason);
+void px__conn_shutdown(struct px_conn *c, const char *reason);
 
 /* Gives up waiting for the technician: hard == 0 drops the channels and
  * closes the recording (bounded by the recorder link's close wait); hard
  * tears the connection down at once. */
-void px_conn_abandon(struct px_conn *c, int hard);
+void px__conn_abandon(struct px_conn *c, int hard);
 
 /* Frees a conn whose handles are all closed. */
-void px_conn_free(struct px_conn *c);
+void px__conn_free(struct px_conn *c);
 
-/* Hands an event to the recorder; see px_reclink_event().  Returns PX_OK,
+/* Hands an event to the recorder; see px__reclink_event().  Returns PX_OK,
  * PX_EFULL, PX_ERECORDER. */
-int px_conn_record(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, size_t n);
+int px__conn_record(struct px_conn *c, uint16_t type, uint32_t chan, const void *p, size_t n);
 /* Records a structured event built from (tag, string) pairs ending with 0.
- * A failure ends the session, as px_conn_record_or_end does. */
-int px_conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...);
+ * A failure ends the session, as px__conn_record_or_end does. */
+int px__conn_record_fields(struct px_conn *c, uint16_t type, uint32_t chan, ...);
 /* Hands an event to the recorder; when it is not taken (`built` is not
  * REC_OK: the event could not be built; or the link refused it), nothing
- * goes on unrecorded: the session is ended with a message (px_conn_end)
+ * goes on unrecorded: the session is ended with a message (px__conn_end)
  * and the error returned.  Returns PX_OK, PX_EFULL, PX_ERECORDER or
  * PX_EINVAL (built != REC_OK). */
-int px_conn_record_or_end(struct px_conn *c, uint16_t type, uint32_t chan, const void *p,
+int px__conn_record_or_end(struct px_conn *c, uint16_t type, uint32_t chan, const void *p,
     size_t n, int built);
 
 #endif

@@ -6,7 +6,7 @@
  * is answered at once (PK_OK only for a key the policy lists for the user),
  * as is a bad signature or another method (failure, "publickey" offered).
  * A verified signature is NOT answered: its message is kept in
- * c->auth_held and c->auth_ok set, so that px_conn_step admits the session,
+ * c->auth_held and c->auth_ok set, so that px__conn_step admits the session,
  * opens its recording and connects to the target first (the session is
  * then listed for escorts: the id the technician is told can be acted on).  px__conn_auth_settle() then sends the
  * recording notice as an SSH_MSG_USERAUTH_BANNER ("escort: session ID is
@@ -20,7 +20,7 @@
  * answered with partial success and "keyboard-interactive" as the one
  * method left; that request gets one prompt, "Verification code: " (not
  * echoed), under the same login name; a code of now's time step +-1 that
- * this user has not used yet (px_totp_claim, across workers) makes the
+ * this user has not used yet (px__totp_claim, across workers) makes the
  * response the held request, as the signature is for other users.  A wrong
  * or replayed code counts as a failure (MaxAuthTries) and is asked again.
  *
@@ -78,7 +78,7 @@ static void
 count_failure(struct px_conn *c)
 {
 	c->auth_failures++;
-	px_throttle_fail(&c->w->d->thr, c->peer);
+	px__throttle_fail(&c->w->d->thr, c->peer);
 }
 
 /* A publickey request: a probe answered PK_OK or failure, a verified
@@ -114,9 +114,9 @@ auth_publickey(struct px_conn *c, ssh_message m)
 	c->target = sep && sep[1] ? strdup(sep + 1) : NULL;
 	if (c->login_name == NULL || c->user == NULL || (sep && sep[1] && c->target == NULL))
 		goto deny;
-	if (px_key_fingerprint(key, c->keyfp, sizeof(c->keyfp)) < 0)
+	if (px__key_fingerprint(key, c->keyfp, sizeof(c->keyfp)) < 0)
 		snprintf(c->keyfp, sizeof(c->keyfp), "unknown");
-	if (px_totp_lookup(px_daemon_config(c->w->d)->totp, c->user) != NULL) {
+	if (px__totp_lookup(px__daemon_config(c->w->d)->totp, c->user) != NULL) {
 		/* the key is half of it: a code is asked next */
 		c->totp_pending = 1;
 		ssh_set_auth_methods(c->tech, SSH_AUTH_METHOD_INTERACTIVE);
@@ -144,7 +144,7 @@ auth_totp(struct px_conn *c, ssh_message m)
 {
 	static const char *prompts[] = { "Verification code: " };
 	char echo[] = { 0 };
-	const struct px_totp_key *k = px_totp_lookup(px_daemon_config(c->w->d)->totp, c->user);
+	const struct px_totp_key *k = px__totp_lookup(px__daemon_config(c->w->d)->totp, c->user);
 	const char *login = ssh_message_auth_user(m), *answer;
 	uint64_t step = 0;
 	int rc, replayed = 0;
@@ -166,9 +166,9 @@ auth_totp(struct px_conn *c, ssh_message m)
 	}
 	answer = ssh_userauth_kbdint_getnanswers(c->tech) == 1 ?
 	    ssh_userauth_kbdint_getanswer(c->tech, 0) : NULL;
-	rc = px_totp_verify(k, answer, time(NULL), &step);
+	rc = px__totp_verify(k, answer, time(NULL), &step);
 	if (rc == PX_OK) {
-		rc = px_totp_claim(&c->w->d->totp_used, c->user, step);
+		rc = px__totp_claim(&c->w->d->totp_used, c->user, step);
 		replayed = rc == PX_EINVAL;
 	}
 	if (rc != PX_OK) {

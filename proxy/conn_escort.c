@@ -58,7 +58,7 @@ px__conn_escort_track(struct px_conn *c, enum px_conn_state to)
 	if ((to == CONN_RELAY || to == CONN_WAIT_ESCORT) && !c->registered && c->ps != NULL) {
 		struct px_registry *reg = &c->w->d->reg;
 		struct px_reg_session s;
-		struct px_reg_owner o = { px_worker_post, c->w };
+		struct px_reg_owner o = { px__worker_post, c->w };
 
 		memset(&s, 0, sizeof(s));
 		snprintf(s.id, sizeof(s.id), "%s", c->id);
@@ -67,7 +67,7 @@ px__conn_escort_track(struct px_conn *c, enum px_conn_state to)
 		s.start = c->started;
 		s.state = to == CONN_WAIT_ESCORT ? PX_REG_WAITING : PX_REG_RUNNING;
 		s.moderated = c->ps->escort_required;
-		if (px_reg_add(reg, &s, &o) == PX_OK)
+		if (px__reg_add(reg, &s, &o) == PX_OK)
 			c->registered = 1;
 		else
 			px_log(PX_LOG_WARN, c->id, "session not listed for escorts (out of memory or id in use)");
@@ -78,7 +78,7 @@ px__conn_escort_track(struct px_conn *c, enum px_conn_state to)
 	} else if ((to == CONN_CLOSING || to == CONN_DEAD || to == CONN_LOCAL) && c->registered) {
 		px__watch_close(&c->w->d->watches, c->watch);
 		c->watch = NULL;
-		px_reg_remove(&c->w->d->reg, c->id);
+		px__reg_remove(&c->w->d->reg, c->id);
 		c->registered = 0;
 	}
 	px__conn_moderate_track(c, to);
@@ -97,7 +97,7 @@ px__conn_watches(struct px_conn *c)
 }
 
 /* Whether the technician's typing on ch is dropped while paused (a shell,
- * or a pty), rather than held (chan.c, t_data and px_chan_room). */
+ * or a pty), rather than held (chan.c, t_data and px__chan_room). */
 static int
 interactive(const struct px_chan *ch)
 {
@@ -112,7 +112,7 @@ notify(struct px_conn *c, const char *line_tty, const char *line_other)
 {
 	for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next)
 		if (ch->st == CH_RELAY || (ch->st == CH_WAIT && ch->wait_told))
-			px_chan_notice(ch, interactive(ch) || line_other == NULL ? line_tty : line_other);
+			px__chan_notice(ch, interactive(ch) || line_other == NULL ? line_tty : line_other);
 }
 
 void
@@ -134,7 +134,7 @@ act_pause(struct px_conn *c, const struct px_reg_action *a)
 }
 
 /* Records how many bytes of typing the pause dropped (what was typed is
- * not kept; that something was, is).  Returns px_conn_record_fields'. */
+ * not kept; that something was, is).  Returns px__conn_record_fields'. */
 static int
 report_dropped(struct px_conn *c)
 {
@@ -146,7 +146,7 @@ report_dropped(struct px_conn *c)
 	snprintf(text, sizeof(text), "%llu bytes typed while the session was paused were dropped",
 	    (unsigned long long)c->paused_dropped);
 	px_log(PX_LOG_INFO, c->id, "%s", text);
-	rc = px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0);
+	rc = px__conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0);
 	c->paused_dropped = 0;
 	return rc;
 }
@@ -189,7 +189,7 @@ act_kill(struct px_conn *c, const struct px_reg_action *a)
 		snprintf(why, sizeof(why), "session ended by escort %s", a->escort);
 	snprintf(msg, sizeof(msg), "\r\nescort: %s\r\n", why);
 	(void)report_dropped(c); /* a failure ends the session as well */
-	px_conn_end_as(c, EV_END_ESCORT_KILL, why, msg);
+	px__conn_end_as(c, EV_END_ESCORT_KILL, why, msg);
 }
 
 /* approve, deny: the pending command is held by one channel, a strict
@@ -199,15 +199,15 @@ static void
 act_decide(struct px_conn *c, const struct px_reg_action *a)
 {
 	for (struct px_chan *ch = c->chans; ch != NULL; ch = ch->next) {
-		if (ch->strict != NULL && px_strict_escort_decide(ch, a->verb == PX_REG_APPROVE, a->escort,
+		if (ch->strict != NULL && px__strict_escort_decide(ch, a->verb == PX_REG_APPROVE, a->escort,
 		    a->reason) == PX_OK)
 			return;
-		if (ch->appr != NULL && px_exec_escort_decide(ch, a->verb == PX_REG_APPROVE, a->escort,
+		if (ch->appr != NULL && px__exec_escort_decide(ch, a->verb == PX_REG_APPROVE, a->escort,
 		    a->reason) == PX_OK)
 			return;
 	}
 	px_log(PX_LOG_WARN, c->id, "escort %s: %s found no command waiting for approval", a->escort,
-	    px_reg_verb_name(a->verb));
+	    px__reg_verb_name(a->verb));
 }
 
 /* join, leave: the technician is told who watches.  Kept apart, as the
@@ -246,7 +246,7 @@ static void (*const actions[])(struct px_conn *, const struct px_reg_action *) =
 void
 px__conn_escort_apply(struct px_conn *c, const struct px_reg_action *a)
 {
-	const char *verb = px_reg_verb_name(a->verb);
+	const char *verb = px__reg_verb_name(a->verb);
 
 	if ((unsigned)a->verb >= sizeof(actions) / sizeof(actions[0]))
 		return;
@@ -257,11 +257,11 @@ px__conn_escort_apply(struct px_conn *c, const struct px_reg_action *a)
 		px_log(PX_LOG_INFO, c->id, "escort %s: %s dropped: the session is ending", a->escort, verb);
 		return;
 	}
-	if (px_conn_record_fields(c, EV_ESCORT, 0, EVF_ESC_ACTION, verb, EVF_ESCORT, a->escort,
+	if (px__conn_record_fields(c, EV_ESCORT, 0, EVF_ESC_ACTION, verb, EVF_ESCORT, a->escort,
 	    EVF_REASON, a->reason[0] != '\0' ? a->reason : NULL, 0) != PX_OK)
 		return; /* not recorded: the session ends, the action is not applied */
 	px_log(PX_LOG_INFO, c->id, "escort %s: %s of %s's session on %s%s%s", a->escort, verb, c->user,
 	    c->target, a->reason[0] != '\0' ? ": " : "", a->reason);
 	actions[a->verb](c, a);
-	px_conn_step(c);
+	px__conn_step(c);
 }

@@ -15,7 +15,7 @@
 struct px_conn {
 	struct px_worker *w;
 	struct px_conn *next, *prev;    /* the worker's lists: worker.c only */
-	enum px_conn_state state;       /* px_conn_set_state only (conn_state.h) */
+	enum px_conn_state state;       /* px__conn_set_state only (conn_state.h) */
 	char id[64];                    /* connection id, then the recording id */
 	char peer[64];                  /* client address */
 	int peer_port;
@@ -27,7 +27,7 @@ struct px_conn {
 	ssh_event tech_ev;
 	struct px_sshpoll tech_poll;
 	struct ssh_server_callbacks_struct scb;
-	int throttled_done;             /* px_throttle_done called */
+	int throttled_done;             /* px__throttle_done called */
 	int pp_checked;                 /* first bytes looked at for a PROXY
 	                                 * header it may not send (ppwait.h) */
 	int auth_failures;
@@ -58,7 +58,7 @@ struct px_conn {
 
 	/* channels */
 	struct px_chan *chans;
-	int in_step;                    /* re-entrancy guard of px_conn_step */
+	int in_step;                    /* re-entrancy guard of px__conn_step */
 	int pulling;                    /* data callbacks must not consume */
 
 	/* lifetime */
@@ -71,7 +71,7 @@ struct px_conn {
 	int end_kind_set;               /* the first cause found is kept */
 	char end_why[256];              /* REASON of the END record */
 	int end_requested;
-	int abandoned;                  /* px_conn_abandon: the technician is not waited for */
+	int abandoned;                  /* px__conn_abandon: the technician is not waited for */
 
 	/* escorts (conn_escort.c) */
 	int registered;                 /* listed in the daemon's registry */
@@ -94,7 +94,7 @@ struct px_conn {
  * non-interactive ones (stderr, recorded).  conn_escort.c. */
 void px__conn_notify(struct px_conn *c, const char *line_tty, const char *line_other);
 /* Records how many bytes of typing a pause dropped, when any (a MARKER),
- * and clears the count.  PX_OK, or px_conn_record_fields' error (the
+ * and clears the count.  PX_OK, or px__conn_record_fields' error (the
  * session then ends).  conn_escort.c. */
 int px__conn_report_dropped(struct px_conn *c);
 /* For the state setter: a moderated session's wait and its absence pause
@@ -125,6 +125,6 @@ void px__conn_auth_free(struct px_conn *c);
  * forwarding, agent, X11 and other channel types; records the refusal). */
 int px__conn_other_message(ssh_session s, ssh_message m, void *ud);
 /* "SHA256:..." fingerprint of key into out.  Returns 0 or -1. */
-int px_key_fingerprint(ssh_key key, char *out, size_t outsz);
+int px__key_fingerprint(ssh_key key, char *out, size_t outsz);
 
 #endif

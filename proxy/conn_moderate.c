@@ -57,13 +57,13 @@ moderated(const struct px_conn *c)
 static int
 wait_secs(const struct px_conn *c)
 {
-	return px_daemon_config(c->w->d)->escort_wait_timeout;
+	return px__daemon_config(c->w->d)->escort_wait_timeout;
 }
 
 static int
 leave_secs(const struct px_conn *c)
 {
-	return px_daemon_config(c->w->d)->escort_leave_timeout;
+	return px__daemon_config(c->w->d)->escort_leave_timeout;
 }
 
 /* Who may end the wait, as the policy names them. */
@@ -87,7 +87,7 @@ wait_expired(uv_timer_t *t)
 	    c->escort_secs);
 	px_log(PX_LOG_INFO, c->id, "%s", why);
 	(void)px__conn_report_dropped(c); /* a failure ends the session as well */
-	px_conn_end_as(c, EV_END_POLICY, why, msg);
+	px__conn_end_as(c, EV_END_POLICY, why, msg);
 }
 
 static void
@@ -101,7 +101,7 @@ leave_expired(uv_timer_t *t)
 	    c->escort_secs);
 	px_log(PX_LOG_INFO, c->id, "%s", why);
 	(void)px__conn_report_dropped(c); /* a failure ends the session as well */
-	px_conn_end_as(c, EV_END_POLICY, why, msg);
+	px__conn_end_as(c, EV_END_POLICY, why, msg);
 }
 
 /* Entering WAIT_ESCORT: recorded, timed. */
@@ -113,7 +113,7 @@ wait_begin(struct px_conn *c)
 	snprintf(text, sizeof(text), "waiting for an escort to join: %s (EscortWaitTimeout %d s)",
 	    who(c, names, sizeof(names)), wait_secs(c));
 	px_log(PX_LOG_INFO, c->id, "moderated session of %s on %s: %s", c->user, c->target, text);
-	if (px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0) != PX_OK)
+	if (px__conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0) != PX_OK)
 		return; /* the session ends */
 	c->paused |= PX_PAUSE_ABSENT;	/* typing before an escort is present is dropped */
 	c->escort_secs = wait_secs(c);
@@ -134,7 +134,7 @@ presence(struct px_conn *c, const char *escort)
 		snprintf(text, sizeof(text), "no escort is present: the technician's input is paused; the "
 		    "session ends in %d s unless one joins (EscortLeaveTimeout)", leave_secs(c));
 		px_log(PX_LOG_INFO, c->id, "%s", text);
-		if (px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0) != PX_OK)
+		if (px__conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0) != PX_OK)
 			return;
 		snprintf(text, sizeof(text), "escort: no escort is present; your input is ignored until one "
 		    "joins (the session ends in %d s)", leave_secs(c));
@@ -146,7 +146,7 @@ presence(struct px_conn *c, const char *escort)
 		uv_timer_stop(&c->escort_timer);
 		snprintf(text, sizeof(text), "escort %s is present again: the absence pause ends", escort);
 		px_log(PX_LOG_INFO, c->id, "%s", text);
-		if (px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0) != PX_OK)
+		if (px__conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, text, 0) != PX_OK)
 			return;
 		if (c->paused == 0) {
 			if (px__conn_report_dropped(c) != PX_OK)
@@ -183,9 +183,9 @@ wait_end(struct px_conn *c, const char *line, const char *why)
 	if (px__conn_report_dropped(c) != PX_OK)
 		return;
 	px__conn_notify(c, line, NULL);
-	if (px_conn_set_state(c, CONN_PREPARE, why) != PX_OK)
+	if (px__conn_set_state(c, CONN_PREPARE, why) != PX_OK)
 		return;
-	if (px_up_start(c, c->ps->target) != PX_OK && c->up.st != UP_FAILED) {
+	if (px__up_start(c, c->ps->target) != PX_OK && c->up.st != UP_FAILED) {
 		c->up.st = UP_FAILED;
 		snprintf(c->up.err, sizeof(c->up.err), "escort: cannot start the connection to %s\n",
 		    c->target);
@@ -218,12 +218,12 @@ px__conn_moderate_policy(struct px_conn *c)
 	if (c->end_requested)
 		return;
 	if (c->registered)
-		(void)px_reg_set_moderated(&c->w->d->reg, c->id, moderated(c));
+		(void)px__reg_set_moderated(&c->w->d->reg, c->id, moderated(c));
 	if (c->state == CONN_WAIT_ESCORT && !moderated(c)) {
 		snprintf(line, sizeof(line), "escort: the policy no longer requires an escort; connecting "
 		    "to %s", c->target);
 		px_log(PX_LOG_INFO, c->id, "policy reload: no escort required any more; connecting");
-		if (px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT,
+		if (px__conn_record_fields(c, EV_MARKER, 0, EVF_TEXT,
 		    "policy reload: no escort required any more; the wait ends", 0) != PX_OK)
 			return;
 		uv_timer_stop(&c->escort_timer);
@@ -233,7 +233,7 @@ px__conn_moderate_policy(struct px_conn *c)
 	} else if (c->state == CONN_RELAY && (c->paused & PX_PAUSE_ABSENT)) {
 		c->paused &= ~PX_PAUSE_ABSENT;
 		uv_timer_stop(&c->escort_timer);
-		if (px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT,
+		if (px__conn_record_fields(c, EV_MARKER, 0, EVF_TEXT,
 		    "policy reload: no escort required any more; the absence pause ends", 0) != PX_OK)
 			return;
 		if (c->paused != 0)
@@ -255,5 +255,5 @@ px__conn_wait_notice(struct px_conn *c, struct px_chan *ch)
 	snprintf(line, sizeof(line), "escort: waiting for an escort to join: %s; the session connects "
 	    "to %s when one does, and ends if none has within %d s", who(c, names, sizeof(names)),
 	    c->target, c->escort_secs);
-	px_chan_notice(ch, line);
+	px__chan_notice(ch, line);
 }

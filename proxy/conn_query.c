@@ -9,127 +9,127 @@
 #include "proxy/worker.h"
 
 const char *
-px_conn_id(const struct px_conn *c)
+px__conn_id(const struct px_conn *c)
 {
 	return c->id;
 }
 
 const char *
-px_conn_user(const struct px_conn *c)
+px__conn_user(const struct px_conn *c)
 {
 	return c->user;
 }
 
 const char *
-px_conn_target(const struct px_conn *c)
+px__conn_target(const struct px_conn *c)
 {
 	return c->target;
 }
 
 const struct pol_session *
-px_conn_session(const struct px_conn *c)
+px__conn_session(const struct px_conn *c)
 {
 	return c->ps;
 }
 
 const struct policy *
-px_conn_policy(const struct px_conn *c)
+px__conn_policy(const struct px_conn *c)
 {
 	return c->pol;
 }
 
 const struct px_config *
-px_conn_cfg(const struct px_conn *c)
+px__conn_cfg(const struct px_conn *c)
 {
-	return px_daemon_config(c->w->d);
+	return px__daemon_config(c->w->d);
 }
 
 enum px_conn_state
-px_conn_current_state(const struct px_conn *c)
+px__conn_current_state(const struct px_conn *c)
 {
 	return c->state;
 }
 
 ssh_session
-px_conn_ssh(const struct px_conn *c, int tech)
+px__conn_ssh(const struct px_conn *c, int tech)
 {
 	return tech ? c->tech : c->up.s;
 }
 
 struct px_sshpoll *
-px_conn_poll(struct px_conn *c, int tech)
+px__conn_poll(struct px_conn *c, int tech)
 {
 	return tech ? &c->tech_poll : &c->up.poll;
 }
 
 int
-px_conn_up_ready(const struct px_conn *c)
+px__conn_up_ready(const struct px_conn *c)
 {
 	return c->up.st == UP_READY;
 }
 
 int
-px_conn_records(const struct px_conn *c)
+px__conn_records(const struct px_conn *c)
 {
 	return c->rec != NULL;
 }
 
 int
-px_conn_rec_ready(const struct px_conn *c)
+px__conn_rec_ready(const struct px_conn *c)
 {
 	return c->rec != NULL && c->rec_ready;
 }
 
 int
-px_conn_rec_stalled(const struct px_conn *c)
+px__conn_rec_stalled(const struct px_conn *c)
 {
 	return c->rec_stalled;
 }
 
 int
-px_conn_rec_can_take(const struct px_conn *c, size_t n)
+px__conn_rec_can_take(const struct px_conn *c, size_t n)
 {
-	return px_reclink_can_take(c->rec, n);
+	return px__reclink_can_take(c->rec, n);
 }
 
 int
-px_conn_pulling(const struct px_conn *c)
+px__conn_pulling(const struct px_conn *c)
 {
 	return c->pulling;
 }
 
 void
-px_conn_set_pulling(struct px_conn *c, int on)
+px__conn_set_pulling(struct px_conn *c, int on)
 {
 	c->pulling = on;
 }
 
 uint32_t
-px_conn_new_chan_id(struct px_conn *c)
+px__conn_new_chan_id(struct px_conn *c)
 {
 	return ++c->next_chan_id;
 }
 
 uint64_t *
-px_conn_file_ids(struct px_conn *c)
+px__conn_file_ids(struct px_conn *c)
 {
 	return &c->next_file_id;
 }
 
 uv_loop_t *
-px_conn_loop(struct px_conn *c)
+px__conn_loop(struct px_conn *c)
 {
 	return &c->w->loop;
 }
 
 int
-px_conn_ending(const struct px_conn *c)
+px__conn_ending(const struct px_conn *c)
 {
 	return c->end_requested;
 }
 
 int
-px_conn_env_decide(const struct px_conn *c, const char *name, const char *value, char *why, size_t whylen)
+px__conn_env_decide(const struct px_conn *c, const char *name, const char *value, char *why, size_t whylen)
 {
 	struct pol_session *tmp = NULL;
 	int rc;

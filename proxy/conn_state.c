@@ -22,7 +22,7 @@ static const uint32_t conn_next[CONN_NSTATES] = {
 };
 
 int
-px_conn_state_allowed(enum px_conn_state from, enum px_conn_state to)
+px__conn_state_allowed(enum px_conn_state from, enum px_conn_state to)
 {
 	if ((unsigned)from >= CONN_NSTATES || (unsigned)to >= CONN_NSTATES)
 		return 0;
@@ -30,7 +30,7 @@ px_conn_state_allowed(enum px_conn_state from, enum px_conn_state to)
 }
 
 const char *
-px_conn_state_name(enum px_conn_state s)
+px__conn_state_name(enum px_conn_state s)
 {
 	static const char *const names[CONN_NSTATES] = {
 		"kex", "auth", "prepare", "wait-escort", "local", "relay", "closing", "dead",
@@ -39,16 +39,16 @@ px_conn_state_name(enum px_conn_state s)
 }
 
 int
-px_conn_set_state(struct px_conn *c, enum px_conn_state to, const char *why)
+px__conn_set_state(struct px_conn *c, enum px_conn_state to, const char *why)
 {
-	const char *from = px_conn_state_name(c->state);
+	const char *from = px__conn_state_name(c->state);
 
-	if (!px_conn_state_allowed(c->state, to)) {
+	if (!px__conn_state_allowed(c->state, to)) {
 		px_log(PX_LOG_ERR, c->id, "connection: state %s -> %s refused (not a transition)%s%s",
-		    from, px_conn_state_name(to), why ? ": " : "", why ? why : "");
+		    from, px__conn_state_name(to), why ? ": " : "", why ? why : "");
 		return PX_EINVAL;
 	}
-	px_log(PX_LOG_DEBUG, c->id, "connection: state %s -> %s%s%s", from, px_conn_state_name(to),
+	px_log(PX_LOG_DEBUG, c->id, "connection: state %s -> %s%s%s", from, px__conn_state_name(to),
 	    why ? ": " : "", why ? why : "");
 	c->state = to;
 	px__conn_escort_track(c, to);

@@ -1,6 +1,6 @@
 /* conn_state: the lifecycle of a technician connection (struct px_conn,
  * conn.h) as an explicit state machine.  The state changes only through
- * px_conn_set_state(), which checks the change against a table, logs it
+ * px__conn_set_state(), which checks the change against a table, logs it
  * (debug level) and refuses any other (error level, naming the connection
  * and both states; the state is unchanged).
  *
@@ -35,14 +35,14 @@ enum px_conn_state {
 };
 
 /* 1 when the table allows from -> to, else 0 (also for out-of-range values). */
-int px_conn_state_allowed(enum px_conn_state from, enum px_conn_state to);
+int px__conn_state_allowed(enum px_conn_state from, enum px_conn_state to);
 
 /* "kex", "auth", "prepare", "wait-escort", ...; "?" when out of range. */
-const char *px_conn_state_name(enum px_conn_state s);
+const char *px__conn_state_name(enum px_conn_state s);
 
 /* Changes c->state when the table allows it, logging the change with why (a
  * static string, may be NULL); otherwise logs an error and leaves it.
  * Returns PX_OK or PX_EINVAL. */
-int px_conn_set_state(struct px_conn *c, enum px_conn_state to, const char *why);
+int px__conn_set_state(struct px_conn *c, enum px_conn_state to, const char *why);
 
 #endif

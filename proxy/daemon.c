@@ -5,7 +5,7 @@
 #include "proxy/daemon.h"
 
 const struct px_config *
-px_daemon_config(struct px_daemon *d)
+px__daemon_config(struct px_daemon *d)
 {
 	const struct px_config *c;
 
@@ -16,7 +16,7 @@ px_daemon_config(struct px_daemon *d)
 }
 
 struct policy *
-px_daemon_policy(struct px_daemon *d, unsigned *generation)
+px__daemon_policy(struct px_daemon *d, unsigned *generation)
 {
 	struct policy *p;
 
@@ -44,7 +44,7 @@ px_daemon_swap(struct px_daemon *d, struct px_config *cfg, struct policy *pol)
 	d->pol = pol;
 	d->generation++;
 	pthread_mutex_unlock(&d->mu);
-	px_throttle_set(&d->thr, cfg->max_startups_start, cfg->max_startups_rate,
+	px__throttle_set(&d->thr, cfg->max_startups_start, cfg->max_startups_rate,
 	    cfg->max_startups_full, cfg->per_source_max_failures, cfg->per_source_penalty);
 	policy_unref(oldp);
 }

@@ -3,7 +3,7 @@
  * The main thread owns it: it loads the configuration and the policy, starts
  * the workers, and on SIGHUP loads both again and swaps them in (a failed
  * reload keeps the old ones).  Workers read the current ones through
- * px_daemon_config() / px_daemon_policy(). */
+ * px__daemon_config() / px__daemon_policy(). */
 #ifndef PX_DAEMON_H
 #define PX_DAEMON_H
 
@@ -35,10 +35,10 @@ struct px_daemon {
 };
 
 /* The current configuration.  The pointer stays valid until px_daemon_free. */
-const struct px_config *px_daemon_config(struct px_daemon *d);
+const struct px_config *px__daemon_config(struct px_daemon *d);
 
 /* A new reference to the current policy (policy_unref it). */
-struct policy *px_daemon_policy(struct px_daemon *d, unsigned *generation);
+struct policy *px__daemon_policy(struct px_daemon *d, unsigned *generation);
 
 /* Installs cfg (ownership taken) and pol (reference taken) as current. */
 void px_daemon_swap(struct px_daemon *d, struct px_config *cfg, struct policy *pol);

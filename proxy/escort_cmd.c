@@ -32,12 +32,12 @@ gate(struct px_conn *c, struct px_chan *ch, const char *cmd)
 {
 	char msg[512];
 
-	if (policy_names_escort(px_conn_policy(c), px_conn_user(c)))
+	if (policy_names_escort(px__conn_policy(c), px__conn_user(c)))
 		return 1;
 	snprintf(msg, sizeof(msg), "escort: %s: refused: %s is not an escort (no rule names %s in "
-	    "\"escort\" or \"supervised-by\")\n", cmd, px_conn_user(c), px_conn_user(c));
-	px_log(PX_LOG_INFO, px_conn_id(c), "%s refused \"%s\": not an escort", px_conn_user(c), cmd);
-	px_chan_local(ch, msg, 0, 1);
+	    "\"escort\" or \"supervised-by\")\n", cmd, px__conn_user(c), px__conn_user(c));
+	px_log(PX_LOG_INFO, px__conn_id(c), "%s refused \"%s\": not an escort", px__conn_user(c), cmd);
+	px__chan_local(ch, msg, 0, 1);
 	return 0;
 }
 
@@ -45,13 +45,13 @@ gate(struct px_conn *c, struct px_chan *ch, const char *cmd)
 static int
 may_supervise(struct px_conn *c, const struct px_reg_session *s, char *msg, size_t msglen)
 {
-	const char *me = px_conn_user(c);
+	const char *me = px__conn_user(c);
 
 	if (strcmp(s->user, me) == 0) {
 		snprintf(msg, msglen, "session %s is your own; nobody may supervise their own session", s->id);
 		return 0;
 	}
-	if (!policy_may_escort(px_conn_policy(c), me, s->user, s->target, time(NULL))) {
+	if (!policy_may_escort(px__conn_policy(c), me, s->user, s->target, time(NULL))) {
 		snprintf(msg, msglen, "you may not supervise session %s: no rule lets %s supervise %s on %s",
 		    s->id, me, s->user, s->target);
 		return 0;
@@ -97,7 +97,7 @@ print_json(FILE *f, const struct px_reg_session *s, time_t now)
 	fputs(",\"target\":", f);
 	json_str(f, s->target);
 	fprintf(f, ",\"start\":\"%s\",\"duration\":%ld,\"state\":\"%s\",\"paused_by\":", start,
-	    (long)(now - s->start), px_reg_state_name(s->state));
+	    (long)(now - s->start), px__reg_state_name(s->state));
 	if (s->paused_by[0] != '\0')
 		json_str(f, s->paused_by);
 	else
@@ -126,7 +126,7 @@ print_row(FILE *f, const struct px_reg_session *s, time_t now)
 	if (s->state == PX_REG_PAUSED && s->paused_by[0] != '\0')
 		snprintf(state, sizeof(state), "paused(%s)", s->paused_by);
 	else
-		snprintf(state, sizeof(state), "%s", px_reg_state_name(s->state));
+		snprintf(state, sizeof(state), "%s", px__reg_state_name(s->state));
 	fprintf(f, "%-24s %-12s %-16s %-20s %3ld:%02ld:%02ld %6d  %s%s%s\n", s->id, s->user, s->target,
 	    start, d / 3600, d / 60 % 60, d % 60, s->joined, state, s->pending[0] ? "  pending: " : "",
 	    s->pending);
@@ -144,14 +144,14 @@ px__escort_sessions(struct px_conn *c, struct px_chan *ch, char **argv)
 	FILE *f;
 
 	if (argv[1] != NULL && !json) {
-		px_chan_local(ch, "escort: usage: sessions [--json]\n", 0, 2);
+		px__chan_local(ch, "escort: usage: sessions [--json]\n", 0, 2);
 		return;
 	}
 	if (!gate(c, ch, "sessions"))
 		return;
-	if ((n = px_reg_list(registry(c), &v)) < 0 || (f = open_memstream(&text, &len)) == NULL) {
+	if ((n = px__reg_list(registry(c), &v)) < 0 || (f = open_memstream(&text, &len)) == NULL) {
 		free(v);
-		px_chan_local(ch, "escort: cannot list the sessions (out of memory)\n", 0, 1);
+		px__chan_local(ch, "escort: cannot list the sessions (out of memory)\n", 0, 1);
 		return;
 	}
 	if (!json)
@@ -176,12 +176,12 @@ px__escort_sessions(struct px_conn *c, struct px_chan *ch, char **argv)
 		    cut == 1 ? "" : "s", ESC_LIST_MAX / 1024);
 	fclose(f);
 	free(v);
-	px_log(PX_LOG_INFO, px_conn_id(c), "escort %s listed %ld session%s", px_conn_user(c), shown,
+	px_log(PX_LOG_INFO, px__conn_id(c), "escort %s listed %ld session%s", px__conn_user(c), shown,
 	    shown == 1 ? "" : "s");
 	if (shown == 0 && !json)
-		px_chan_local(ch, "escort: no live session that you may supervise\n", 1, 0);
+		px__chan_local(ch, "escort: no live session that you may supervise\n", 1, 0);
 	else
-		px_chan_local(ch, text != NULL ? text : "", 1, 0);
+		px__chan_local(ch, text != NULL ? text : "", 1, 0);
 	free(text);
 }
 
@@ -189,26 +189,26 @@ int
 px__escort_act(struct px_conn *c, const char *id, enum px_reg_verb verb, const char *reason, char *msg,
     size_t msglen)
 {
-	const char *cmd = px_reg_verb_name(verb);
+	const char *cmd = px__reg_verb_name(verb);
 	struct px_reg_session s;
 	struct px_reg_action a;
 	char why[512], pending[PX_REG_PENDING_MAX];
 	int rc;
 
-	if (px_reg_get(registry(c), id, &s) != PX_OK) {
+	if (px__reg_get(registry(c), id, &s) != PX_OK) {
 		snprintf(msg, msglen, "escort: %s: no such session: %.100s\n", cmd, id);
 		return 1;
 	}
 	if (!may_supervise(c, &s, why, sizeof(why))) {
 		snprintf(msg, msglen, "escort: %s: refused: %s\n", cmd, why);
-		px_log(PX_LOG_INFO, px_conn_id(c), "escort %s: %s of %s refused: %s", px_conn_user(c), cmd,
+		px_log(PX_LOG_INFO, px__conn_id(c), "escort %s: %s of %s refused: %s", px__conn_user(c), cmd,
 		    s.id, why);
 		return 1;
 	}
 	memset(&a, 0, sizeof(a));
 	a.verb = verb;
 	snprintf(a.id, sizeof(a.id), "%s", s.id);
-	snprintf(a.escort, sizeof(a.escort), "%s", px_conn_user(c));
+	snprintf(a.escort, sizeof(a.escort), "%s", px__conn_user(c));
 	if (reason != NULL)
 		snprintf(a.reason, sizeof(a.reason), "%s", reason);
 	/* shown on the technician's terminal: no control characters */
@@ -216,7 +216,7 @@ px__escort_act(struct px_conn *c, const char *id, enum px_reg_verb verb, const c
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	snprintf(pending, sizeof(pending), "%s", s.pending);
-	rc = px_reg_post(registry(c), &a, &s);
+	rc = px__reg_post(registry(c), &a, &s);
 	if (rc == PX_EPOLICY) {
 		snprintf(msg, msglen, "escort: %s: no such session: %s (it ended)\n", cmd, a.id);
 		return 1;
@@ -234,10 +234,10 @@ px__escort_act(struct px_conn *c, const char *id, enum px_reg_verb verb, const c
 	}
 	if (rc != PX_OK) {
 		snprintf(msg, msglen, "escort: %s: session %s is %s%s%s; nothing done\n", cmd, a.id,
-		    px_reg_state_name(s.state), s.paused_by[0] ? " by " : "", s.paused_by);
+		    px__reg_state_name(s.state), s.paused_by[0] ? " by " : "", s.paused_by);
 		return 1;
 	}
-	px_log(PX_LOG_INFO, px_conn_id(c), "escort %s: %s of session %s (%s on %s) handed to it",
+	px_log(PX_LOG_INFO, px__conn_id(c), "escort %s: %s of session %s (%s on %s) handed to it",
 	    a.escort, cmd, a.id, s.user, s.target);
 	switch (verb) {
 	case PX_REG_PAUSE:
@@ -274,10 +274,10 @@ post(struct px_conn *c, struct px_chan *ch, char **argv, enum px_reg_verb verb)
 	char msg[768];
 	int status;
 
-	if (!gate(c, ch, px_reg_verb_name(verb)))
+	if (!gate(c, ch, px__reg_verb_name(verb)))
 		return;
 	status = px__escort_act(c, argv[1], verb, argv[2], msg, sizeof(msg));
-	px_chan_local(ch, msg, status == 0, status);
+	px__chan_local(ch, msg, status == 0, status);
 }
 
 void
@@ -334,36 +334,36 @@ px__escort_join(struct px_conn *c, struct px_chan *ch, char **argv)
 	if (!gate(c, ch, "join"))
 		return;
 	if (!ch->pty || !pty_size(ch, &rows, &cols)) {
-		px_chan_local(ch, "escort: join: needs a terminal: connect with ssh -t (join shows the "
+		px__chan_local(ch, "escort: join: needs a terminal: connect with ssh -t (join shows the "
 		    "technician's screen and takes single keys)\n", 0, 2);
 		return;
 	}
-	if (px_reg_get(registry(c), argv[1], &s) != PX_OK) {
+	if (px__reg_get(registry(c), argv[1], &s) != PX_OK) {
 		snprintf(msg, sizeof(msg), "escort: join: no such session: %.100s\n", argv[1]);
-		px_chan_local(ch, msg, 0, 1);
+		px__chan_local(ch, msg, 0, 1);
 		return;
 	}
 	if (!may_supervise(c, &s, why, sizeof(why))) {
 		snprintf(msg, sizeof(msg), "escort: join: refused: %s\n", why);
-		px_log(PX_LOG_INFO, px_conn_id(c), "escort %s: join of %s refused: %s", px_conn_user(c),
+		px_log(PX_LOG_INFO, px__conn_id(c), "escort %s: join of %s refused: %s", px__conn_user(c),
 		    s.id, why);
-		px_chan_local(ch, msg, 0, 1);
+		px__chan_local(ch, msg, 0, 1);
 		return;
 	}
 	if ((w = px__watch_find(px__conn_watches(c), s.id)) == NULL) {
 		snprintf(msg, sizeof(msg), "escort: join: session %s cannot be watched (it is ending, or "
 		    "the proxy had no memory for its screen)\n", s.id);
-		px_chan_local(ch, msg, 0, 1);
+		px__chan_local(ch, msg, 0, 1);
 		return;
 	}
 	if (px__escort_act(c, s.id, PX_REG_JOIN, NULL, msg, sizeof(msg)) != 0) {
 		px__watch_unref(w);
-		px_chan_local(ch, msg, 0, 1);
+		px__chan_local(ch, msg, 0, 1);
 		return;
 	}
 	/* the watch's reference is the join's from here, also on failure */
 	if (px__join_start(ch, &s, w, rows, cols) != PX_OK) {
 		(void)px__escort_act(c, s.id, PX_REG_LEAVE, NULL, msg, sizeof(msg));
-		px_chan_local(ch, "escort: join: out of memory\n", 0, 1);
+		px__chan_local(ch, "escort: join: out of memory\n", 0, 1);
 	}
 }

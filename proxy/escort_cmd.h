@@ -3,7 +3,7 @@
  * dispatch table of commands without a target in conn.c.
  *
  * Each takes the escort's connection c, the channel ch to answer on (always
- * answered with px_chan_local: text, exit status, close) and argv: argv[0]
+ * answered with px__chan_local: text, exit status, close) and argv: argv[0]
  * the command, then its arguments, NULL-terminated; the last argument of
  * kill and deny is the rest of the line (a reason of several words).
  *

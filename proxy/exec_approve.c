@@ -24,18 +24,18 @@ deadline(uv_timer_t *t)
 	if (ch == NULL || ch->appr == NULL)
 		return;
 	ch->appr->expired = 1;
-	px_conn_step(ch->c);
+	px__conn_step(ch->c);
 }
 
 void
-px_exec_approve_free(struct px_chan *ch)
+px__exec_approve_free(struct px_chan *ch)
 {
 	struct px_exec_appr *a = ch->appr;
 
 	if (a == NULL)
 		return;
 	if (a->pending)
-		(void)px_reg_take_pending(px__conn_registry(ch->c), px_conn_id(ch->c));
+		(void)px__reg_take_pending(px__conn_registry(ch->c), px__conn_id(ch->c));
 	px__timer1_stop(&a->timer);
 	free(a->rendered);
 	free(a->rule);
@@ -44,7 +44,7 @@ px_exec_approve_free(struct px_chan *ch)
 }
 
 int
-px_exec_approve_hold(struct px_chan *ch, const char *cmd, char *rendered, const char *rule, int rule_line)
+px__exec_approve_hold(struct px_chan *ch, const char *cmd, char *rendered, const char *rule, int rule_line)
 {
 	struct px_conn *c = ch->c;
 	struct px_exec_appr *a;
@@ -59,26 +59,26 @@ px_exec_approve_hold(struct px_chan *ch, const char *cmd, char *rendered, const 
 	a->rule = rule != NULL ? strdup(rule) : NULL;
 	a->rule_line = rule_line;
 	ch->appr = a;
-	if ((rule != NULL && a->rule == NULL) || px__timer1_new(&a->timer, px_conn_loop(c), ch) != PX_OK) {
-		px_exec_approve_free(ch);
+	if ((rule != NULL && a->rule == NULL) || px__timer1_new(&a->timer, px__conn_loop(c), ch) != PX_OK) {
+		px__exec_approve_free(ch);
 		return PX_ENOMEM;
 	}
 	px__approval_printable(shown, sizeof(shown), cmd);
-	if ((rc = px_reg_set_pending(px__conn_registry(c), px_conn_id(c), shown)) != PX_OK) {
-		px_exec_approve_free(ch);
+	if ((rc = px__reg_set_pending(px__conn_registry(c), px__conn_id(c), shown)) != PX_OK) {
+		px__exec_approve_free(ch);
 		return rc;
 	}
 	a->pending = 1;
 	uv_timer_start(a->timer, deadline, (uint64_t)px__approval_secs(ch->c) * 1000, 0);
 	snprintf(msg, sizeof(msg), "escort: waiting for an escort's approval of: %s", shown);
-	px_chan_notice(ch, msg);
-	px_log(PX_LOG_INFO, px_conn_id(c), "exec waits for an escort's approval (rule %s, line %d, at most "
+	px__chan_notice(ch, msg);
+	px_log(PX_LOG_INFO, px__conn_id(c), "exec waits for an escort's approval (rule %s, line %d, at most "
 	    "%d s): %.300s", rule ? rule : "?", rule_line, px__approval_secs(ch->c), cmd);
 	return PX_OK;
 }
 
 enum px_appr_outcome
-px_exec_approve_poll(struct px_chan *ch)
+px__exec_approve_poll(struct px_chan *ch)
 {
 	struct px_exec_appr *a = ch->appr;
 
@@ -86,7 +86,7 @@ px_exec_approve_poll(struct px_chan *ch)
 		return PX_APPR_WAITING;
 	if (a->outcome == PX_APPR_WAITING && a->expired) {
 		a->expired = 0;
-		if (px_reg_take_pending(px__conn_registry(ch->c), px_conn_id(ch->c))) {
+		if (px__reg_take_pending(px__conn_registry(ch->c), px__conn_id(ch->c))) {
 			a->pending = 0;
 			a->outcome = PX_APPR_DENIED;
 			a->escort[0] = '\0';
@@ -99,7 +99,7 @@ px_exec_approve_poll(struct px_chan *ch)
 }
 
 int
-px_exec_escort_decide(struct px_chan *ch, int approve, const char *escort, const char *reason)
+px__exec_escort_decide(struct px_chan *ch, int approve, const char *escort, const char *reason)
 {
 	struct px_exec_appr *a = ch->appr;
 

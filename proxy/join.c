@@ -100,7 +100,7 @@ static size_t
 room(struct px_join *j)
 {
 	struct px_chan *ch = j->ch;
-	ssh_session s = px_conn_ssh(ch->c, 1);
+	ssh_session s = px__conn_ssh(ch->c, 1);
 
 	if (ch->tc == NULL || ch->half[HALF_T_OUT] != HS_OPEN || px_half_closed(ch->half[HALF_T_IN]) ||
 	    (ssh_get_status(s) & (SSH_WRITE_PENDING | SSH_CLOSED | SSH_CLOSED_ERROR)) != 0)
@@ -115,7 +115,7 @@ put(struct px_join *j, const void *p, size_t n)
 	if (n == 0)
 		return;
 	if (ssh_channel_write(j->ch->tc, p, (uint32_t)n) < 0)
-		px_log(PX_LOG_INFO, px_conn_id(j->ch->c), "join %s: write to the escort failed", j->id);
+		px_log(PX_LOG_INFO, px__conn_id(j->ch->c), "join %s: write to the escort failed", j->id);
 	track(j, p, n);
 }
 
@@ -130,7 +130,7 @@ status_text(struct px_join *j, const struct px_reg_session *s, char *t, size_t t
 	if (s->state == PX_REG_PAUSED)
 		snprintf(state, sizeof(state), "PAUSED by %s", s->paused_by);
 	else
-		snprintf(state, sizeof(state), "%s", px_reg_state_name(s->state));
+		snprintf(state, sizeof(state), "%s", px__reg_state_name(s->state));
 	off = snprintf(t, tlen, " %s on %s | %ld:%02ld:%02ld | %s | ", j->user, j->target, d / 3600,
 	    d / 60 % 60, d % 60, state);
 	if (off < 0 || (size_t)off >= tlen)
@@ -184,11 +184,11 @@ end_view(struct px_join *j, const char *why)
 		memset(&a, 0, sizeof(a));
 		a.verb = PX_REG_LEAVE;
 		snprintf(a.id, sizeof(a.id), "%s", j->id);
-		snprintf(a.escort, sizeof(a.escort), "%s", px_conn_user(j->ch->c));
-		(void)px_reg_post(px__conn_registry(j->ch->c), &a, NULL);
+		snprintf(a.escort, sizeof(a.escort), "%s", px__conn_user(j->ch->c));
+		(void)px__reg_post(px__conn_registry(j->ch->c), &a, NULL);
 		j->left = 1;
-		px_log(PX_LOG_INFO, px_conn_id(j->ch->c), "escort %s left session %s: %s",
-		    px_conn_user(j->ch->c), j->id, why);
+		px_log(PX_LOG_INFO, px__conn_id(j->ch->c), "escort %s left session %s: %s",
+		    px__conn_user(j->ch->c), j->id, why);
 	}
 	if (j->attached) {
 		px__watch_detach(j->w, &j->x);
@@ -196,7 +196,7 @@ end_view(struct px_join *j, const char *why)
 	}
 	uv_timer_stop(&j->tick);
 	snprintf(msg, sizeof(msg), "\x1b[0m\x1b[r\x1b[%d;1H\r\nescort: %s\r\n", j->rows > 0 ? j->rows : 1, why);
-	px_chan_local(j->ch, msg, 1, 0);
+	px__chan_local(j->ch, msg, 1, 0);
 }
 
 void
@@ -206,7 +206,7 @@ px__join_step(struct px_chan *ch)
 	struct px_reg_session s;
 	static __thread uint8_t buf[JOIN_CHUNK];
 
-	if (j == NULL || j->ending || px_conn_current_state(ch->c) != CONN_LOCAL)
+	if (j == NULL || j->ending || px__conn_current_state(ch->c) != CONN_LOCAL)
 		return;
 	for (int i = 0; i < 64; i++) {
 		size_t r = room(j), k;
@@ -243,9 +243,9 @@ px__join_step(struct px_chan *ch)
 			j->out_off = 0;
 			j->st = ST_GROUND, j->utf = 0;	/* a redraw starts afresh */
 			if (++j->redraws > 1)
-				px_log(j->redraws == 2 ? PX_LOG_INFO : PX_LOG_DEBUG, px_conn_id(ch->c),
+				px_log(j->redraws == 2 ? PX_LOG_INFO : PX_LOG_DEBUG, px__conn_id(ch->c),
 				    "escort %s fell behind session %s (or resized): redrawn from its screen "
-				    "model (%lu times)", px_conn_user(ch->c), j->id, j->redraws - 1);
+				    "model (%lu times)", px__conn_user(ch->c), j->id, j->redraws - 1);
 			j->status_due = 1;
 			continue;
 		}
@@ -258,13 +258,13 @@ px__join_step(struct px_chan *ch)
 			break;
 	}
 	if (j->status_due && j->out == NULL) {
-		if (px_reg_get(px__conn_registry(ch->c), j->id, &s) != PX_OK) {
+		if (px__reg_get(px__conn_registry(ch->c), j->id, &s) != PX_OK) {
 			end_view(j, "the session ended");
 			return;
 		}
 		draw_status(j, &s);
 	}
-	px_sshpoll_update(px_conn_poll(ch->c, 1));
+	px__sshpoll_update(px__conn_poll(ch->c, 1));
 }
 
 /* ---- keys ----------------------------------------------------------------------------- */
@@ -299,7 +299,7 @@ px__join_input(struct px_chan *ch, const uint8_t *p, size_t n)
 			act(j, PX_REG_DENY, NULL);
 			break;
 		case 'p':
-			if (px_reg_get(px__conn_registry(ch->c), j->id, &s) == PX_OK)
+			if (px__reg_get(px__conn_registry(ch->c), j->id, &s) == PX_OK)
 				act(j, s.state == PX_REG_PAUSED ? PX_REG_RESUME : PX_REG_PAUSE, NULL);
 			break;
 		case 'k':
@@ -352,7 +352,7 @@ on_wake(uv_async_t *h)
 	struct px_join *j = h->data;
 
 	if (j->ch != NULL)
-		px_conn_step(j->ch->c);
+		px__conn_step(j->ch->c);
 }
 
 static void
@@ -363,7 +363,7 @@ on_tick(uv_timer_t *t)
 	if (j->ch == NULL)
 		return;
 	j->status_due = 1;
-	px_conn_step(j->ch->c);
+	px__conn_step(j->ch->c);
 }
 
 /* The watch's wake function: any thread, under the watch's mutex. */
@@ -378,7 +378,7 @@ px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_wat
     int cols)
 {
 	struct px_join *j = calloc(1, sizeof(*j));
-	uv_loop_t *loop = px_conn_loop(ch->c);
+	uv_loop_t *loop = px__conn_loop(ch->c);
 
 	if (j == NULL) {
 		px__watch_unref(w);
@@ -414,8 +414,8 @@ px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_wat
 	j->status_due = 1;
 	uv_timer_start(&j->tick, on_tick, 1000, 1000);
 	uv_async_send(&j->wake);
-	px_log(PX_LOG_INFO, px_conn_id(ch->c), "escort %s joined session %s (%s on %s), terminal %dx%d",
-	    px_conn_user(ch->c), j->id, j->user, j->target, cols, rows);
+	px_log(PX_LOG_INFO, px__conn_id(ch->c), "escort %s joined session %s (%s on %s), terminal %dx%d",
+	    px__conn_user(ch->c), j->id, j->user, j->target, cols, rows);
 	return PX_OK;
 }
 
@@ -432,10 +432,10 @@ px__join_free(struct px_chan *ch)
 		memset(&a, 0, sizeof(a));
 		a.verb = PX_REG_LEAVE;
 		snprintf(a.id, sizeof(a.id), "%s", j->id);
-		snprintf(a.escort, sizeof(a.escort), "%s", px_conn_user(ch->c));
-		(void)px_reg_post(px__conn_registry(ch->c), &a, NULL);
-		px_log(PX_LOG_INFO, px_conn_id(ch->c), "escort %s left session %s: the connection closed",
-		    px_conn_user(ch->c), j->id);
+		snprintf(a.escort, sizeof(a.escort), "%s", px__conn_user(ch->c));
+		(void)px__reg_post(px__conn_registry(ch->c), &a, NULL);
+		px_log(PX_LOG_INFO, px__conn_id(ch->c), "escort %s left session %s: the connection closed",
+		    px__conn_user(ch->c), j->id);
 	}
 	if (j->attached)
 		px__watch_detach(j->w, &j->x);

@@ -3,7 +3,7 @@
  *
  * The channel stays in CH_WAIT with ch->join set; chan.c hands it the
  * escort's keys (px__join_input), window changes (px__join_resize) and steps
- * (px__join_step); px_chan_free calls px__join_free.
+ * (px__join_step); px__chan_free calls px__join_free.
  *
  * What the escort sees: first the technician's current screen, rendered
  * from the session's watch (watch.h), then the technician's output as it

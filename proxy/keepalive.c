@@ -34,7 +34,7 @@ probe(ssh_session s, struct px_sshpoll *p, const struct ssh_counter_struct *cnt,
 	(void)ssh_send_keepalive(s);
 	(void)ssh_send_keepalive(s);
 	(*missed)++;
-	px_sshpoll_update(p);
+	px__sshpoll_update(p);
 	return 0;
 }
 
@@ -42,7 +42,7 @@ static void
 keepalive_tick(uv_timer_t *t)
 {
 	struct px_conn *c = t->data;
-	const struct px_config *cfg = px_daemon_config(c->w->d);
+	const struct px_config *cfg = px__daemon_config(c->w->d);
 	uint64_t now = uv_now(&c->w->loop);
 
 	if (c->state != CONN_RELAY)
@@ -51,27 +51,27 @@ keepalive_tick(uv_timer_t *t)
 	    cfg->keepalive_count_max, &c->ka.tech.missed)) {
 		px_log(PX_LOG_INFO, c->id, "client %s not responding to %d keepalives; session ended", c->peer,
 		    cfg->keepalive_count_max);
-		(void)px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, "client not responding to keepalives; session ended", 0);
-		px_conn_set_end(c, EV_END_CLIENT_LOST, "the technician's client stopped answering keepalives");
-		px_conn_abandon(c, 0);
+		(void)px__conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, "client not responding to keepalives; session ended", 0);
+		px__conn_set_end(c, EV_END_CLIENT_LOST, "the technician's client stopped answering keepalives");
+		px__conn_abandon(c, 0);
 		return;
 	}
 	if (c->up.st == UP_READY && probe(c->up.s, &c->up.poll, &c->ka.up.cnt, now, &c->ka.up.rx, &c->ka.up.seen,
 	    cfg->target_alive_interval, cfg->target_alive_count_max, &c->ka.up.missed)) {
 		px_log(PX_LOG_INFO, c->id, "target %s not responding to %d keepalives; session ended", c->target,
 		    cfg->target_alive_count_max);
-		(void)px_conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, "target not responding to keepalives; session ended", 0);
-		px_conn_set_end(c, EV_END_TARGET_LOST, "the target stopped answering keepalives");
+		(void)px__conn_record_fields(c, EV_MARKER, 0, EVF_TEXT, "target not responding to keepalives; session ended", 0);
+		px__conn_set_end(c, EV_END_TARGET_LOST, "the target stopped answering keepalives");
 		c->up.st = UP_CLOSED;
-		px_sshpoll_want(&c->up.poll, 0);
-		px_conn_end(c, "\r\nescort: the target stopped responding; session ended\r\n");
+		px__sshpoll_want(&c->up.poll, 0);
+		px__conn_end(c, "\r\nescort: the target stopped responding; session ended\r\n");
 	}
 }
 
 void
-px_keepalive_start(struct px_conn *c)
+px__keepalive_start(struct px_conn *c)
 {
-	const struct px_config *cfg = px_daemon_config(c->w->d);
+	const struct px_config *cfg = px__daemon_config(c->w->d);
 	int a = cfg->keepalive_interval, b = cfg->target_alive_interval;
 	int period = a > 0 && b > 0 ? (a < b ? a : b) : (a > 0 ? a : b);
 
@@ -83,14 +83,14 @@ px_keepalive_start(struct px_conn *c)
 }
 
 void
-px_keepalive_init(struct px_keepalive *ka, uv_loop_t *loop, struct px_conn *c)
+px__keepalive_init(struct px_keepalive *ka, uv_loop_t *loop, struct px_conn *c)
 {
 	uv_timer_init(loop, &ka->timer);
 	ka->timer.data = c;
 }
 
 void
-px_keepalive_close(struct px_keepalive *ka, uv_close_cb cb)
+px__keepalive_close(struct px_keepalive *ka, uv_close_cb cb)
 {
 	uv_timer_stop(&ka->timer);
 	uv_close((uv_handle_t *)&ka->timer, cb);

@@ -6,10 +6,10 @@
  * packet for its interval gets a keepalive@openssh.com request with
  * want-reply; any packet from it (libssh's packet counter) resets the count.
  * After ClientAliveCountMax unanswered probes the technician is given up on
- * (px_conn_abandon: the recording is still closed); after
+ * (px__conn_abandon: the recording is still closed); after
  * TargetAliveCountMax the target is, and the technician is told
- * (px_conn_end).  The state is conn->ka; its timer is closed with the
- * connection (px_keepalive_close). */
+ * (px__conn_end).  The state is conn->ka; its timer is closed with the
+ * connection (px__keepalive_close). */
 #ifndef PX_KEEPALIVE_H
 #define PX_KEEPALIVE_H
 
@@ -33,12 +33,12 @@ struct px_keepalive {
 };
 
 /* Initialises the timer on loop (data: c).  Cannot fail. */
-void px_keepalive_init(struct px_keepalive *ka, uv_loop_t *loop, struct px_conn *c);
+void px__keepalive_init(struct px_keepalive *ka, uv_loop_t *loop, struct px_conn *c);
 
 /* Starts the timer when either interval is set (call on entering RELAY). */
-void px_keepalive_start(struct px_conn *c);
+void px__keepalive_start(struct px_conn *c);
 
 /* Stops and closes the timer; cb runs once it is closed. */
-void px_keepalive_close(struct px_keepalive *ka, uv_close_cb cb);
+void px__keepalive_close(struct px_keepalive *ka, uv_close_cb cb);
 
 #endif

@@ -5,7 +5,7 @@
  * paste mode that takes everything literally up to ESC[201~.  Keys are found
  * in tables (control bytes, Alt-keys, CSI and SS3 sequences) and run as
  * key_* functions that edit the entry; the screen is brought up to date once
- * per le_feed call by lineedit_draw.c. */
+ * per px__le_feed call by lineedit_draw.c. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -779,7 +779,7 @@ clamp_cols(int cols)
 }
 
 struct le *
-le_new(size_t max_bytes, int cols)
+px__le_new(size_t max_bytes, int cols)
 {
 	struct le *e = calloc(1, sizeof(*e));
 
@@ -797,7 +797,7 @@ le_new(size_t max_bytes, int cols)
 }
 
 void
-le_free(struct le *e)
+px__le_free(struct le *e)
 {
 	size_t i;
 
@@ -815,13 +815,13 @@ le_free(struct le *e)
 }
 
 int
-le_begin(struct le *e, const char *prompt, struct buf *out)
+px__le_begin(struct le *e, const char *prompt, struct buf *out)
 {
-	return le_begin_with(e, prompt, "", 0, out);
+	return px__le_begin_with(e, prompt, "", 0, out);
 }
 
 int
-le_begin_with(struct le *e, const char *prompt, const char *text, size_t len,
+px__le_begin_with(struct le *e, const char *prompt, const char *text, size_t len,
     struct buf *out)
 {
 	char *p;
@@ -871,7 +871,7 @@ le_begin_with(struct le *e, const char *prompt, const char *text, size_t len,
 }
 
 long
-le_feed(struct le *e, const uint8_t *d, size_t n, struct buf *out, enum le_event *ev)
+px__le_feed(struct le *e, const uint8_t *d, size_t n, struct buf *out, enum le_event *ev)
 {
 	size_t i = 0;
 
@@ -908,7 +908,7 @@ le_feed(struct le *e, const uint8_t *d, size_t n, struct buf *out, enum le_event
 }
 
 const char *
-le_entry(const struct le *e, size_t *len, size_t *nlines)
+px__le_entry(const struct le *e, size_t *len, size_t *nlines)
 {
 	size_t i, lines = 1;
 
@@ -924,7 +924,7 @@ le_entry(const struct le *e, size_t *len, size_t *nlines)
 }
 
 int
-le_resize(struct le *e, int cols, struct buf *out)
+px__le_resize(struct le *e, int cols, struct buf *out)
 {
 	if (e == NULL || out == NULL)
 		return LE_EINVAL;
@@ -943,7 +943,7 @@ le_resize(struct le *e, int cols, struct buf *out)
 }
 
 int
-le_redraw(struct le *e, struct buf *out)
+px__le_redraw(struct le *e, struct buf *out)
 {
 	if (e == NULL || out == NULL)
 		return LE_EINVAL;
@@ -959,7 +959,7 @@ le_redraw(struct le *e, struct buf *out)
 }
 
 int
-le_history_add(struct le *e, const char *line, size_t len)
+px__le_history_add(struct le *e, const char *line, size_t len)
 {
 	size_t old = e != NULL ? e->nhist : 0;
 	char *copy;

@@ -61,7 +61,7 @@ struct le_glyph {
 };
 
 /* Redraw needed at the end of a feed, largest first. */
-enum le_redraw {
+enum px__le_redraw {
 	LE_RD_NONE,	/* at most a cursor move */
 	LE_RD_TAIL,	/* from text index dirty on */
 	LE_RD_FRESH,	/* prompt and text at the cursor, on a fresh line */
@@ -116,7 +116,7 @@ struct le {
 
 	/* display */
 	struct le_pos scr;	/* the terminal's cursor (never wrapped-pending) */
-	enum le_redraw redraw;
+	enum px__le_redraw redraw;
 	size_t dirty;		/* LE_RD_TAIL: first index to draw again */
 	size_t shown;		/* text bytes on the screen after the last draw */
 	int bell;

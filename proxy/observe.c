@@ -53,7 +53,7 @@ struct obs {
 	int last_cr;
 	int paste;
 	struct sbuf out;		/* extraction result */
-	struct sbuf row;		/* obs_row_text result */
+	struct sbuf row;		/* px__obs_row_text result */
 	/* Plain output (lazy_add) not given to libvterm yet: its last lines,
 	 * from a CR LF on.  Fed before the screen is read (lazy_flush). */
 	char *lazy;
@@ -410,7 +410,7 @@ clamp(int v, int dflt)
 }
 
 struct obs *
-obs_new(int rows, int cols, int pty)
+px__obs_new(int rows, int cols, int pty)
 {
 	struct obs *o = calloc(1, sizeof(*o));
 
@@ -436,12 +436,12 @@ obs_new(int rows, int cols, int pty)
 	o->exact = 1;
 	return o;
 fail:
-	obs_free(o);
+	px__obs_free(o);
 	return NULL;
 }
 
 void
-obs_free(struct obs *o)
+px__obs_free(struct obs *o)
 {
 	if (o == NULL)
 		return;
@@ -462,7 +462,7 @@ obs_free(struct obs *o)
 }
 
 int
-obs_resize(struct obs *o, int rows, int cols)
+px__obs_resize(struct obs *o, int rows, int cols)
 {
 	lazy_flush(o);
 	rows = clamp(rows, o->rows);
@@ -618,7 +618,7 @@ note_region(struct obs *o, const uint8_t *d, size_t n)
 }
 
 void
-obs_output(struct obs *o, const uint8_t *d, size_t n)
+px__obs_output(struct obs *o, const uint8_t *d, size_t n)
 {
 	size_t from, split;
 
@@ -658,13 +658,13 @@ obs_output(struct obs *o, const uint8_t *d, size_t n)
 }
 
 int
-obs_in_altscreen(const struct obs *o)
+px__obs_in_altscreen(const struct obs *o)
 {
 	return o->alt;
 }
 
 size_t
-obs_mem_bytes(const struct obs *o)
+px__obs_mem_bytes(const struct obs *o)
 {
 	return o->mem;
 }
@@ -691,7 +691,7 @@ trim_right(struct sbuf *s)
 }
 
 const char *
-obs_row_text(struct obs *o, int row)
+px__obs_row_text(struct obs *o, int row)
 {
 	lazy_flush(o);
 	sb_clear(&o->row);
@@ -898,7 +898,7 @@ input_sequence(struct obs *o)
 }
 
 size_t
-obs_input(struct obs *o, const uint8_t *d, size_t n, int fresh, struct obs_cmd *cmd)
+px__obs_input(struct obs *o, const uint8_t *d, size_t n, int fresh, struct obs_cmd *cmd)
 {
 	size_t i;
 

@@ -18,7 +18,7 @@
  * leave nothing on the screen.  Not while the alternate screen or a scroll
  * region (DECSTBM) is set, where lines may stay.  An 80x24 model allocates
  * about 17 KiB, at most about 50 KiB with held-back output and line buffers
- * grown to their limits (obs_mem_bytes).
+ * grown to their limits (px__obs_mem_bytes).
  *
  * Extraction (koko's rule, with the corrections written here):
  *   - the prompt is what the cursor's logical line (its row with the rows it
@@ -49,7 +49,7 @@
  *
  * Commands longer than OBS_CMD_MAX bytes are cut there (obs_cmd.cut).
  *
- * Ownership: obs_new's result belongs to the caller (obs_free).  The text of
+ * Ownership: px__obs_new's result belongs to the caller (px__obs_free).  The text of
  * a returned obs_cmd is owned by the model and valid until the next call on
  * it.  No I/O, no clock. */
 #ifndef PX_OBSERVE_H
@@ -72,31 +72,31 @@ struct obs_cmd {
 
 /* A model of rows x cols (clamped to 1..OBS_DIM_MAX; 0 means 24 x 80).
  * pty 0: the shell has no terminal (see above).  NULL when out of memory. */
-struct obs *obs_new(int rows, int cols, int pty);
-void obs_free(struct obs *o);
+struct obs *px__obs_new(int rows, int cols, int pty);
+void px__obs_free(struct obs *o);
 
 /* The terminal was resized.  Returns 0, or -1 when out of memory (the model
  * then keeps its old size). */
-int obs_resize(struct obs *o, int rows, int cols);
+int px__obs_resize(struct obs *o, int rows, int cols);
 
 /* Bytes the target sent to the technician's terminal (or the proxy wrote to
  * it). */
-void obs_output(struct obs *o, const uint8_t *d, size_t n);
+void px__obs_output(struct obs *o, const uint8_t *d, size_t n);
 
 /* Scans technician input d[0..n) up to the next Enter that gives a command.
  * fresh: d starts a new chunk of input (not the rest of the chunk of the
  * previous call).  Returns the bytes consumed: up to and including that
  * Enter (cmd->found 1, cmd filled), or n (cmd->found 0). */
-size_t obs_input(struct obs *o, const uint8_t *d, size_t n, int fresh, struct obs_cmd *cmd);
+size_t px__obs_input(struct obs *o, const uint8_t *d, size_t n, int fresh, struct obs_cmd *cmd);
 
 /* Whether the alternate screen is shown. */
-int obs_in_altscreen(const struct obs *o);
+int px__obs_in_altscreen(const struct obs *o);
 
 /* The text of screen row `row` (trailing blanks removed), for tests and
  * diagnostics; valid until the next call.  "" when row is out of range. */
-const char *obs_row_text(struct obs *o, int row);
+const char *px__obs_row_text(struct obs *o, int row);
 
 /* Bytes allocated by the model now (libvterm's and ours). */
-size_t obs_mem_bytes(const struct obs *o);
+size_t px__obs_mem_bytes(const struct obs *o);
 
 #endif

@@ -23,7 +23,7 @@ struct px_observe {
 };
 
 int
-px_observe_start(struct px_chan *ch)
+px__observe_start(struct px_chan *ch)
 {
 	struct px_observe *po;
 	int rows = 24, cols = 80;
@@ -33,7 +33,7 @@ px_observe_start(struct px_chan *ch)
 			rows = r->rows, cols = r->cols;
 	if ((po = calloc(1, sizeof(*po))) == NULL)
 		return PX_ENOMEM;
-	if ((po->model = obs_new(rows, cols, ch->pty)) == NULL) {
+	if ((po->model = px__obs_new(rows, cols, ch->pty)) == NULL) {
 		free(po);
 		return PX_ENOMEM;
 	}
@@ -42,20 +42,20 @@ px_observe_start(struct px_chan *ch)
 }
 
 void
-px_observe_free(struct px_chan *ch)
+px__observe_free(struct px_chan *ch)
 {
 	if (ch->obs == NULL)
 		return;
-	obs_free(ch->obs->model);
+	px__obs_free(ch->obs->model);
 	free(ch->obs);
 	ch->obs = NULL;
 }
 
 void
-px_observe_resize(struct px_chan *ch, int cols, int rows)
+px__observe_resize(struct px_chan *ch, int cols, int rows)
 {
-	if (ch->obs != NULL && obs_resize(ch->obs->model, rows, cols) != 0)
-		px_log(PX_LOG_WARN, px_conn_id(ch->c), "observe: out of memory resizing the screen model "
+	if (ch->obs != NULL && px__obs_resize(ch->obs->model, rows, cols) != 0)
+		px_log(PX_LOG_WARN, px__conn_id(ch->c), "observe: out of memory resizing the screen model "
 		    "to %dx%d; it keeps its old size", cols, rows);
 }
 
@@ -68,15 +68,15 @@ observe_say(struct px_chan *ch, const char *msg)
 	struct px_conn *c = ch->c;
 	size_t n = strlen(msg);
 
-	if (px_conn_record(c, ch->pty ? EV_OUTPUT : EV_STDERR, ch->id, msg, n) != PX_OK)
-		px_log(PX_LOG_DEBUG, px_conn_id(c), "an observe warning was not recorded");
+	if (px__conn_record(c, ch->pty ? EV_OUTPUT : EV_STDERR, ch->id, msg, n) != PX_OK)
+		px_log(PX_LOG_DEBUG, px__conn_id(c), "an observe warning was not recorded");
 	if (ch->pty) {
-		obs_output(ch->obs->model, (const uint8_t *)msg, n);
+		px__obs_output(ch->obs->model, (const uint8_t *)msg, n);
 		ssh_channel_write(ch->tc, msg, (uint32_t)n);
 	} else {
 		ssh_channel_write_stderr(ch->tc, msg, (uint32_t)n);
 	}
-	px_sshpoll_update(px_conn_poll(c, 1));
+	px__sshpoll_update(px__conn_poll(c, 1));
 }
 
 /* The DECISION event of command number seq.  Returns PX_OK, or an error
@@ -99,13 +99,13 @@ observe_record(struct px_chan *ch, const struct pol_decision *d, const struct ob
 		built = ev_fields_put_u64(&b, EVF_RULE_LINE, (uint64_t)d->line);
 	if (built == REC_OK)
 		built = ev_fields_put_str(&b, EVF_REASON, d->reason);
-	if (built == REC_OK && px_conn_policy(c) != NULL)
-		built = ev_fields_put_str(&b, EVF_POLICY_HASH, policy_hash(px_conn_policy(c)));
+	if (built == REC_OK && px__conn_policy(c) != NULL)
+		built = ev_fields_put_str(&b, EVF_POLICY_HASH, policy_hash(px__conn_policy(c)));
 	if (built == REC_OK)
 		built = ev_fields_put_u64(&b, EVF_CMD_SEQ, seq);
 	if (built == REC_OK)
 		built = ev_fields_put_str(&b, EVF_SHELL_MODE, "observe");
-	rc = px_conn_record_or_end(c, EV_DECISION, ch->id, buf_ptr(&b), buf_len(&b), built);
+	rc = px__conn_record_or_end(c, EV_DECISION, ch->id, buf_ptr(&b), buf_len(&b), built);
 	buf_free(&b);
 	return rc;
 }
@@ -128,7 +128,7 @@ static int
 observe_command(struct px_chan *ch, const struct obs_cmd *cmd)
 {
 	struct px_conn *c = ch->c;
-	const struct pol_session *ps = px_conn_session(c);
+	const struct pol_session *ps = px__conn_session(c);
 	struct px_observe *po = ch->obs;
 	struct pol_decision d;
 	char what[400], msg[600], why[440];
@@ -146,22 +146,22 @@ observe_command(struct px_chan *ch, const struct obs_cmd *cmd)
 		return -1;
 	}
 	if (d.verdict == POL_ALLOW) {
-		px_log(PX_LOG_INFO, px_conn_id(c), "observe: command %llu allowed by %s (line %d): %.300s%s",
+		px_log(PX_LOG_INFO, px__conn_id(c), "observe: command %llu allowed by %s (line %d): %.300s%s",
 		    (unsigned long long)seq, d.rule ? d.rule : "?", d.line, cmd->text, cmd->cut ? "..." : "");
 		pol_decision_free(&d);
 		return 0;
 	}
 	observe_what(&d, what, sizeof(what));
-	px_log(PX_LOG_WARN, px_conn_id(c), "observe alert: %s on %s typed command %llu, which %s: %.300s%s",
-	    px_conn_user(c) ? px_conn_user(c) : "?", px_conn_target(c) ? px_conn_target(c) : "?",
+	px_log(PX_LOG_WARN, px__conn_id(c), "observe alert: %s on %s typed command %llu, which %s: %.300s%s",
+	    px__conn_user(c) ? px__conn_user(c) : "?", px__conn_target(c) ? px__conn_target(c) : "?",
 	    (unsigned long long)seq, what, cmd->text, cmd->cut ? "..." : "");
 	if (ps != NULL && ps->observe_end_on_deny) {
 		snprintf(msg, sizeof(msg), "%sescort: %s; the session ends (observe-deny end)%s",
 		    ch->pty ? "\r\n" : "", what, ch->pty ? "\r\n" : "\n");
 		snprintf(why, sizeof(why), "observe-deny end: %s", what);
 		pol_decision_free(&d);
-		px_chan_abort(ch, msg);
-		px_conn_end_as(c, EV_END_POLICY, why, msg);
+		px__chan_abort(ch, msg);
+		px__conn_end_as(c, EV_END_POLICY, why, msg);
 		return -1;
 	}
 	snprintf(msg, sizeof(msg), "%sescort: warning: %s; observe mode does not stop it; it is recorded%s",
@@ -172,18 +172,18 @@ observe_command(struct px_chan *ch, const struct obs_cmd *cmd)
 }
 
 size_t
-px_observe_pass(struct px_chan *ch, int to_tech, const uint8_t *d, size_t n)
+px__observe_pass(struct px_chan *ch, int to_tech, const uint8_t *d, size_t n)
 {
 	struct obs_cmd cmd;
 	size_t off = 0;
 	int fresh = 1;
 
 	if (to_tech) {
-		obs_output(ch->obs->model, d, n);
+		px__obs_output(ch->obs->model, d, n);
 		return n;
 	}
 	while (off < n) {
-		off += obs_input(ch->obs->model, d + off, n - off, fresh, &cmd);
+		off += px__obs_input(ch->obs->model, d + off, n - off, fresh, &cmd);
 		fresh = 0;
 		if (cmd.found && observe_command(ch, &cmd) != 0)
 			return 0;

@@ -23,7 +23,7 @@
  * screen model.
  *
  * All functions run on the connection's loop (channel callbacks or
- * px_chan_step). */
+ * px__chan_step). */
 #ifndef PX_OBSERVE_CHAN_H
 #define PX_OBSERVE_CHAN_H
 
@@ -39,19 +39,19 @@ struct px_chan;
 /* Starts observe mode on a shell channel whose main request was allowed
  * (screen size from its pty request, 80x24 without one).  Returns PX_OK or
  * PX_ENOMEM. */
-int px_observe_start(struct px_chan *ch);
+int px__observe_start(struct px_chan *ch);
 
-/* The n bytes about to be relayed on ch (from px_chan_room): target output
+/* The n bytes about to be relayed on ch (from px__chan_room): target output
  * (to_tech) is fed to the model; technician input is read for commands,
  * each decided and recorded (see above).  Returns the bytes that may go
  * now: n, or 0 when the session is ending (a record failed, or
  * `observe-deny end`). */
-size_t px_observe_pass(struct px_chan *ch, int to_tech, const uint8_t *d, size_t n);
+size_t px__observe_pass(struct px_chan *ch, int to_tech, const uint8_t *d, size_t n);
 
 /* The technician's terminal was resized. */
-void px_observe_resize(struct px_chan *ch, int cols, int rows);
+void px__observe_resize(struct px_chan *ch, int cols, int rows);
 
 /* Frees the channel's observe state (NULL-safe on channels without one). */
-void px_observe_free(struct px_chan *ch);
+void px__observe_free(struct px_chan *ch);
 
 #endif

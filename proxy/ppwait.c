@@ -58,7 +58,7 @@ handle_closed(uv_handle_t *h)
 }
 
 /* Unlinks p and closes its handles; the poll handle first, so that fd is
- * out of the loop's watch before px_conn_accept polls it again. */
+ * out of the loop's watch before px__conn_accept polls it again. */
 static void
 finish(struct px_ppwait *p)
 {
@@ -120,7 +120,7 @@ on_readable(uv_poll_t *h, int status, int events)
 		size_t want;
 		ssize_t n;
 
-		rc = pxpp_parse(p->buf, p->have, &hdr);
+		rc = px__pxpp_parse(p->buf, p->have, &hdr);
 		if (rc < 0) {
 			char why[128];
 
@@ -160,20 +160,20 @@ on_readable(uv_poll_t *h, int status, int events)
 	if (hdr.family == AF_UNSPEC) {
 		px_log(PX_LOG_DEBUG, NULL, "load balancer %s: PROXY %s: its own connection", p->lb,
 		    hdr.command == PXPP_LOCAL ? "LOCAL" : "UNSPEC");
-		px_conn_accept(p->w, fd, (struct sockaddr *)&p->peer, p->peerlen);
+		px__conn_accept(p->w, fd, (struct sockaddr *)&p->peer, p->peerlen);
 	} else {
 		char client[80];
 
 		addr_str((struct sockaddr *)&hdr.src, client, sizeof(client));
 		px_log(PX_LOG_DEBUG, NULL, "load balancer %s: client %s", p->lb, client);
-		px_conn_accept(p->w, fd, (struct sockaddr *)&hdr.src, hdr.addrlen);
+		px__conn_accept(p->w, fd, (struct sockaddr *)&hdr.src, hdr.addrlen);
 	}
 }
 
 void
 px__ppwait_start(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t sl)
 {
-	const struct px_config *cfg = px_daemon_config(w->d);
+	const struct px_config *cfg = px__daemon_config(w->d);
 	struct px_ppwait *p;
 	char lb[64];
 
@@ -228,5 +228,5 @@ px__ppwait_forged(int fd)
 
 	if (n <= 0)
 		return -1;
-	return pxpp_looks_like(b, (size_t)n);
+	return px__pxpp_looks_like(b, (size_t)n);
 }

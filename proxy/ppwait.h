@@ -5,7 +5,7 @@
  * px__ppwait_start() owns fd from the call on.  The header is read in
  * non-blocking steps, never past its own end (the client's SSH banner stays
  * in the socket), within PX_PPWAIT_MS and PXPP_MAX_LEN bytes.  Whole and
- * well formed, the connection goes to px_conn_accept() with the client's
+ * well formed, the connection goes to px__conn_accept() with the client's
  * address from the header (LOCAL, UNSPEC: the load balancer's own); else
  * fd is closed and a line naming the load balancer's address is logged
  * (at debug level only when it closed or was reset before a byte was read:

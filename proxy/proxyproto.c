@@ -72,7 +72,7 @@ take_inet6(struct pxpp_hdr *h, const uint8_t *a)
 }
 
 int
-pxpp_parse(const uint8_t *b, size_t n, struct pxpp_hdr *h)
+px__pxpp_parse(const uint8_t *b, size_t n, struct pxpp_hdr *h)
 {
 	size_t len, have, alen;
 	unsigned cmd, fam, proto;
@@ -128,7 +128,7 @@ pxpp_parse(const uint8_t *b, size_t n, struct pxpp_hdr *h)
 }
 
 int
-pxpp_looks_like(const uint8_t *b, size_t n)
+px__pxpp_looks_like(const uint8_t *b, size_t n)
 {
 	static const char v1[] = "PROXY ";
 	size_t k;
@@ -141,7 +141,7 @@ pxpp_looks_like(const uint8_t *b, size_t n)
 }
 
 int
-pxpp_net_parse(const char *s, struct pxpp_net *n)
+px__pxpp_net_parse(const char *s, struct pxpp_net *n)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 	const char *slash = strchr(s, '/');
@@ -187,7 +187,7 @@ net_has(const struct pxpp_net *n, int family, const uint8_t *a)
 }
 
 int
-pxpp_net_match(const struct pxpp_net *nets, int count, const struct sockaddr *sa)
+px__pxpp_net_match(const struct pxpp_net *nets, int count, const struct sockaddr *sa)
 {
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	const uint8_t *a;

@@ -45,12 +45,12 @@ struct pxpp_hdr {
  * h->need > n bytes are needed (read no more than h->need - n further bytes
  * so as not to take the client's own); PX_EINVAL when malformed, with
  * h->why set.  b may be NULL when n is 0. */
-int pxpp_parse(const uint8_t *b, size_t n, struct pxpp_hdr *h);
+int px__pxpp_parse(const uint8_t *b, size_t n, struct pxpp_hdr *h);
 
 /* Returns 1 when the n bytes at b (n > 0) begin a PROXY protocol header of
  * version 2 (a prefix of its signature) or version 1 ("PROXY "), else 0:
  * for refusing such a header from a peer not allowed to send one. */
-int pxpp_looks_like(const uint8_t *b, size_t n);
+int px__pxpp_looks_like(const uint8_t *b, size_t n);
 
 /* One ProxyProtocol entry: an address with a prefix length. */
 struct pxpp_net {
@@ -62,10 +62,10 @@ struct pxpp_net {
 /* Parses "ADDR" or "ADDR/PREFIX" (numeric IPv4 or IPv6) into n.  Returns
  * PX_OK, or PX_EINVAL (not an address, prefix out of range, or host bits
  * set past the prefix). */
-int pxpp_net_parse(const char *s, struct pxpp_net *n);
+int px__pxpp_net_parse(const char *s, struct pxpp_net *n);
 
 /* Returns 1 when sa (AF_INET, AF_INET6; an IPv4-mapped IPv6 address counts
  * as its IPv4 address) lies in one of the count networks at nets, else 0. */
-int pxpp_net_match(const struct pxpp_net *nets, int count, const struct sockaddr *sa);
+int px__pxpp_net_match(const struct pxpp_net *nets, int count, const struct sockaddr *sa);
 
 #endif

@@ -4,7 +4,7 @@
 
 #include "proxy/pwmask.h"
 
-/* A prompt is KEYWORD TAIL ':' at the end of the line (pwm_is_prompt). */
+/* A prompt is KEYWORD TAIL ':' at the end of the line (px__pwm_is_prompt). */
 static const char *const pwm_keywords[] = { "password", "passphrase", "passcode", "pin" };
 /* Tails are globs: '*' is any run of bytes. */
 static const char *const pwm_tails[] = { "", " for *", " (*)", " again", ", try again*" };
@@ -17,36 +17,36 @@ static const char *const pwm_end_names[] = {
 };
 
 const char *
-pwm_end_name(enum pwm_end e)
+px__pwm_end_name(enum pwm_end e)
 {
 	return (size_t)e < NELEM(pwm_end_names) ? pwm_end_names[e] : "?";
 }
 
 void
-pwm_init(struct pwm *m)
+px__pwm_init(struct pwm *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->ansi = PWM_A_TEXT;
 }
 
 struct pwm *
-pwm_new(void)
+px__pwm_new(void)
 {
 	struct pwm *m = malloc(sizeof(*m));
 
 	if (m != NULL)
-		pwm_init(m);
+		px__pwm_init(m);
 	return m;
 }
 
 void
-pwm_free(struct pwm *m)
+px__pwm_free(struct pwm *m)
 {
 	free(m);
 }
 
 void
-pwm_forget_line(struct pwm *m)
+px__pwm_forget_line(struct pwm *m)
 {
 	m->line_len = 0;
 	m->fresh = 0;
@@ -103,7 +103,7 @@ tail_match(const char *s, size_t n)
 }
 
 int
-pwm_is_prompt(const char *text, size_t len)
+px__pwm_is_prompt(const char *text, size_t len)
 {
 	char s[PWM_LINE_MAX];
 	size_t n;
@@ -136,9 +136,9 @@ pwm_is_prompt(const char *text, size_t len)
 }
 
 int
-pwm_armed(const struct pwm *m)
+px__pwm_armed(const struct pwm *m)
 {
-	return !m->masking && m->fresh && pwm_is_prompt(m->line, m->line_len);
+	return !m->masking && m->fresh && px__pwm_is_prompt(m->line, m->line_len);
 }
 
 /* ---- echo check ---------------------------------------------------------------- */
@@ -297,7 +297,7 @@ stretch_end(struct pwm *m, enum pwm_end why, struct pwm_event *ev)
 }
 
 void
-pwm_output(struct pwm *m, const uint8_t *d, size_t n, struct pwm_event *ev)
+px__pwm_output(struct pwm *m, const uint8_t *d, size_t n, struct pwm_event *ev)
 {
 	struct pwm_event dummy;
 	int changed = 0, other = 0;
@@ -363,7 +363,7 @@ in_masked(struct pwm *m, uint8_t b)
 }
 
 size_t
-pwm_input(struct pwm *m, const uint8_t *d, size_t n, uint8_t *out, struct pwm_event *ev)
+px__pwm_input(struct pwm *m, const uint8_t *d, size_t n, uint8_t *out, struct pwm_event *ev)
 {
 	struct pwm_event dummy;
 	size_t nmasked = 0;
@@ -374,7 +374,7 @@ pwm_input(struct pwm *m, const uint8_t *d, size_t n, uint8_t *out, struct pwm_ev
 	for (size_t i = 0; i < n; i++) {
 		uint8_t b = d[i];
 
-		if (!m->masking && ev->ended == PWM_END_NONE && pwm_armed(m)) {
+		if (!m->masking && ev->ended == PWM_END_NONE && px__pwm_armed(m)) {
 			m->masking = 1;
 			m->masked = m->typed_len = m->echoed = m->echo_len = 0;
 			m->line_len = 0;

@@ -2,14 +2,14 @@
  * which of the technician's keystrokes answer one, so that the recording
  * keeps them masked.
  *
- * Fed with a pty channel's output (pwm_output) and input (pwm_input), in the
+ * Fed with a pty channel's output (px__pwm_output) and input (px__pwm_input), in the
  * order they pass the proxy.  When input arrives while the last line of the
  * output is a password prompt, that input up to and including Enter is a
- * masked stretch: pwm_input copies every byte of it as PWM_MASK_CHAR except
+ * masked stretch: px__pwm_input copies every byte of it as PWM_MASK_CHAR except
  * the Enter (CR or LF) that ends it, which is copied as is.  Bytes outside a
  * stretch are copied unchanged.
  *
- * A prompt (pwm_is_prompt): the output's last line, with ANSI escape
+ * A prompt (px__pwm_is_prompt): the output's last line, with ANSI escape
  * sequences left out, ends in ':' (spaces after it allowed), and before the
  * colon stands one of the keywords of pwm_keywords (password, passphrase,
  * passcode, PIN; case-insensitive, as a word) followed by one of the tails
@@ -31,7 +31,7 @@
  *   Ctrl-C                  PWM_END_CANCEL, the byte kept (the program was
  *                           interrupted: what follows is not a password);
  *   Ctrl-D on an empty line PWM_END_EOF, the byte kept;
- *   an echo                 PWM_END_ECHO (from pwm_output): the output
+ *   an echo                 PWM_END_ECHO (from px__pwm_output): the output
  *                           repeats at least PWM_ECHO_MIN of the bytes typed
  *                           in the stretch, in order and in a row (no other
  *                           visible byte between them); passwords are not
@@ -46,7 +46,7 @@
  * question) is not recognised; a line that only looks like a prompt masks
  * keystrokes until their echo shows (at least PWM_ECHO_MIN bytes).
  *
- * State is bounded: a fixed-size struct, no allocation but pwm_new's.  Pure:
+ * State is bounded: a fixed-size struct, no allocation but px__pwm_new's.  Pure:
  * no I/O, no clock. */
 #ifndef PX_PWMASK_H
 #define PX_PWMASK_H
@@ -67,7 +67,7 @@ enum pwm_end {
 	PWM_END_ECHO
 };
 
-/* What one pwm_input or pwm_output call saw: at most one stretch starts
+/* What one px__pwm_input or px__pwm_output call saw: at most one stretch starts
  * and at most one ends per call (a new stretch needs new output). */
 struct pwm_event {
 	int started;            /* a stretch started in this call */
@@ -95,33 +95,33 @@ struct pwm {
 };
 
 /* A new recogniser (idle, no line).  NULL on allocation failure.  The
- * caller frees it with pwm_free (NULL allowed). */
-struct pwm *pwm_new(void);
-void pwm_free(struct pwm *m);
-void pwm_init(struct pwm *m);
+ * caller frees it with px__pwm_free (NULL allowed). */
+struct pwm *px__pwm_new(void);
+void px__pwm_free(struct pwm *m);
+void px__pwm_init(struct pwm *m);
 
 /* Feeds n bytes of output shown to the technician.  May end a stretch
  * (PWM_END_ECHO), reported in *ev (which may be NULL). */
-void pwm_output(struct pwm *m, const uint8_t *d, size_t n, struct pwm_event *ev);
+void px__pwm_output(struct pwm *m, const uint8_t *d, size_t n, struct pwm_event *ev);
 
 /* Feeds n bytes typed by the technician and writes their recordable form
  * to out (n bytes; out may equal d): masked bytes as PWM_MASK_CHAR, the
  * rest unchanged.  Returns the number of bytes masked in this call; *ev
  * (may be NULL) tells whether a stretch started or ended. */
-size_t pwm_input(struct pwm *m, const uint8_t *d, size_t n, uint8_t *out, struct pwm_event *ev);
+size_t px__pwm_input(struct pwm *m, const uint8_t *d, size_t n, uint8_t *out, struct pwm_event *ev);
 
 /* Whether the output seen so far may arm a stretch: does not change m. */
-int pwm_armed(const struct pwm *m);
+int px__pwm_armed(const struct pwm *m);
 
 /* Whether text (len bytes, no escape sequences, no line breaks) is a
  * password prompt as described above. */
-int pwm_is_prompt(const char *text, size_t len);
+int px__pwm_is_prompt(const char *text, size_t len);
 
 /* The last line is forgotten: what was shown so far arms nothing (for a
  * caller that draws its own prompt, such as strict mode's line editor). */
-void pwm_forget_line(struct pwm *m);
+void px__pwm_forget_line(struct pwm *m);
 
 /* A short name of an end reason for logs ("enter", "ctrl-c", ...). */
-const char *pwm_end_name(enum pwm_end e);
+const char *px__pwm_end_name(enum pwm_end e);
 
 #endif

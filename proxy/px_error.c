@@ -2,7 +2,7 @@
 #include "proxy/px_error.h"
 
 const char *
-px_strerror(int code)
+px__strerror(int code)
 {
 	switch (code) {
 	case PX_OK: return "success";

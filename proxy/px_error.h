@@ -1,6 +1,6 @@
 /* px_error: the one error space of libescort-proxy.
  * Every fallible px_* function returns PX_OK (0) or one of the negative codes
- * below; px_strerror() maps a code to a short static English string.  Codes
+ * below; px__strerror() maps a code to a short static English string.  Codes
  * are never stored or sent; the gaps (-6, -7, -11..-13) are codes that no
  * function produced, removed. */
 #ifndef PX_ERROR_H
@@ -19,6 +19,6 @@ enum {
 };
 
 /* Returns a static string for code (never NULL). */
-const char *px_strerror(int code);
+const char *px__strerror(int code);
 
 #endif

@@ -52,7 +52,7 @@ px_receipts_append(const char *statedir, const char *name, const char *id,
 }
 
 int
-px_receipts_store(const char *statedir, const struct sender_receipt *rc)
+px__receipts_store(const char *statedir, const struct sender_receipt *rc)
 {
 	struct seal_receipt sr;
 	char line[RECEIPT_LINE_MAX];

@@ -23,6 +23,6 @@
 /* Appends rc's receipt line (and its tree head line, when the recorder sent
  * one) under statedir and logs them.  Returns PX_OK, PX_EINVAL when the
  * CLOSED seal is malformed, or PX_EIO (logged with the path and errno). */
-int px_receipts_store(const char *statedir, const struct sender_receipt *rc);
+int px__receipts_store(const char *statedir, const struct sender_receipt *rc);
 
 #endif

@@ -18,7 +18,7 @@
 /* Spool room kept for control events past the data limit. */
 #define CONTROL_RESERVE (256 * 1024)
 #define WRITE_MAX (1024 * 1024)
-/* After px_reclink_close: the longest the recorder may stay silent (no ACK,
+/* After px__reclink_close: the longest the recorder may stay silent (no ACK,
  * no CLOSED) before the close is given up.  Every answer restarts it, so a
  * recorder still working through a full spool is waited for. */
 #define CLOSE_WAIT_MS 3000
@@ -55,7 +55,7 @@ struct px_reclink {
 	size_t wlen;
 	int writing;
 	uv_timer_t timer;               /* reconnect backoff, close deadline */
-	uv_idle_t idle;                 /* deferred flush, armed by px_reclink_event */
+	uv_idle_t idle;                 /* deferred flush, armed by px__reclink_event */
 	int flush_armed;
 	int backoff_ms;
 	char rbuf[64 * 1024];
@@ -309,7 +309,7 @@ feed(struct px_reclink *l, const void *p, size_t n)
 	if (ss == SENDER_CLOSED) {
 		/* Kept outside the store; a failure is logged there. */
 		if (l->statedir != NULL)
-			(void)px_receipts_store(l->statedir, sender_receipt(l->snd));
+			(void)px__receipts_store(l->statedir, sender_receipt(l->snd));
 		l->st = L_DONE;
 		uv_timer_stop(&l->timer);
 		drop_stream(l);
@@ -524,7 +524,7 @@ parse_tls(struct px_reclink *l, const char *url)
 }
 
 int
-px_reclink_open(uv_loop_t *loop, const struct px_config *cfg, const void *meta,
+px__reclink_open(uv_loop_t *loop, const struct px_config *cfg, const void *meta,
     size_t metalen, const struct px_reclink_cbs *cbs, void *ud, struct px_reclink **out)
 {
 	struct px_reclink *l;
@@ -581,13 +581,13 @@ is_data(uint16_t type)
 }
 
 int
-px_reclink_event(struct px_reclink *l, uint16_t type, uint32_t channel, const void *p, size_t n)
+px__reclink_event(struct px_reclink *l, uint16_t type, uint32_t channel, const void *p, size_t n)
 {
 	int rc;
 
 	if (l->st == L_DONE || l->st == L_CLOSING || l->freed)
 		return PX_ERECORDER;
-	if (is_data(type) && !px_reclink_can_take(l, n))
+	if (is_data(type) && !px__reclink_can_take(l, n))
 		return PX_EFULL;
 	rc = sender_event(l->snd, type, channel, p, n);
 	if (rc == REC_EFULL)
@@ -600,14 +600,14 @@ px_reclink_event(struct px_reclink *l, uint16_t type, uint32_t channel, const vo
 }
 
 int
-px_reclink_can_take(const struct px_reclink *l, size_t n)
+px__reclink_can_take(const struct px_reclink *l, size_t n)
 {
 	return l != NULL && l->st == L_OPEN && !l->freed &&
 	    sender_spooled(l->snd) + n + EV_HDR_LEN <= l->data_limit;
 }
 
 size_t
-px_reclink_spooled(const struct px_reclink *l)
+px__reclink_spooled(const struct px_reclink *l)
 {
 	return l ? sender_spooled(l->snd) : 0;
 }
@@ -627,13 +627,13 @@ close_deadline(uv_timer_t *t)
 }
 
 void
-px_reclink_close(struct px_reclink *l)
+px__reclink_close(struct px_reclink *l)
 {
-	px_reclink_close_with(l, NULL, 0);
+	px__reclink_close_with(l, NULL, 0);
 }
 
 void
-px_reclink_close_with(struct px_reclink *l, const void *end, size_t len)
+px__reclink_close_with(struct px_reclink *l, const void *end, size_t len)
 {
 	if (l->st == L_DONE || l->st == L_CLOSING || l->freed)
 		return;
@@ -648,14 +648,14 @@ px_reclink_close_with(struct px_reclink *l, const void *end, size_t len)
 }
 
 void
-px_reclink_linger(struct px_reclink *l, unsigned ms)
+px__reclink_linger(struct px_reclink *l, unsigned ms)
 {
 	if (l != NULL && !l->freed)
 		l->linger_until = uv_now(l->loop) + ms;
 }
 
 void
-px_reclink_free(struct px_reclink *l)
+px__reclink_free(struct px_reclink *l)
 {
 	if (l == NULL || l->freed)
 		return;

@@ -30,13 +30,13 @@ static const char *const verb_names[] = {
 };
 
 const char *
-px_reg_state_name(enum px_reg_state s)
+px__reg_state_name(enum px_reg_state s)
 {
 	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "unknown";
 }
 
 const char *
-px_reg_verb_name(enum px_reg_verb v)
+px__reg_verb_name(enum px_reg_verb v)
 {
 	return (unsigned)v < sizeof(verb_names) / sizeof(verb_names[0]) ? verb_names[v] : "unknown";
 }
@@ -73,7 +73,7 @@ find(struct px_registry *r, const char *id)
 }
 
 int
-px_reg_add(struct px_registry *r, const struct px_reg_session *s, const struct px_reg_owner *o)
+px__reg_add(struct px_registry *r, const struct px_reg_session *s, const struct px_reg_owner *o)
 {
 	struct px_reg_entry *e, **pp;
 	int rc = PX_OK;
@@ -100,7 +100,7 @@ px_reg_add(struct px_registry *r, const struct px_reg_session *s, const struct p
 }
 
 void
-px_reg_remove(struct px_registry *r, const char *id)
+px__reg_remove(struct px_registry *r, const char *id)
 {
 	struct px_reg_entry **pp, *e = NULL;
 
@@ -115,7 +115,7 @@ px_reg_remove(struct px_registry *r, const char *id)
 }
 
 long
-px_reg_list(struct px_registry *r, struct px_reg_session **out)
+px__reg_list(struct px_registry *r, struct px_reg_session **out)
 {
 	struct px_reg_session *v = NULL;
 	long n = 0;
@@ -134,7 +134,7 @@ px_reg_list(struct px_registry *r, struct px_reg_session **out)
 }
 
 int
-px_reg_get(struct px_registry *r, const char *id, struct px_reg_session *out)
+px__reg_get(struct px_registry *r, const char *id, struct px_reg_session *out)
 {
 	struct px_reg_entry **pp;
 	int rc = PX_EPOLICY;
@@ -205,7 +205,7 @@ settle(struct px_reg_session *s)
 }
 
 int
-px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now)
+px__reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now)
 {
 	struct px_reg_entry **pp, *e;
 	int rc = PX_OK;
@@ -250,7 +250,7 @@ px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_
 }
 
 int
-px_reg_set_moderated(struct px_registry *r, const char *id, int moderated)
+px__reg_set_moderated(struct px_registry *r, const char *id, int moderated)
 {
 	struct px_reg_entry **pp;
 	int rc = PX_EPOLICY;
@@ -269,7 +269,7 @@ px_reg_set_moderated(struct px_registry *r, const char *id, int moderated)
 }
 
 int
-px_reg_set_pending(struct px_registry *r, const char *id, const char *cmd)
+px__reg_set_pending(struct px_registry *r, const char *id, const char *cmd)
 {
 	struct px_reg_entry **pp;
 	int rc = PX_EPOLICY;
@@ -287,7 +287,7 @@ px_reg_set_pending(struct px_registry *r, const char *id, const char *cmd)
 }
 
 int
-px_reg_take_pending(struct px_registry *r, const char *id)
+px__reg_take_pending(struct px_registry *r, const char *id)
 {
 	struct px_reg_entry **pp;
 	int was = 0;

@@ -1,10 +1,10 @@
 /* registry: the live technician sessions of one escort-proxy, across its
  * worker threads, for escorts (escort_cmd.c) to list and act on.
  *
- * The interface is operations on copies: px_reg_add, px_reg_remove,
- * px_reg_list (a snapshot), px_reg_get, px_reg_post (an action for a
- * session's owner) and, for approvals, the owner's px_reg_set_pending and
- * px_reg_take_pending.  Nothing in the registry points into a connection,
+ * The interface is operations on copies: px__reg_add, px__reg_remove,
+ * px__reg_list (a snapshot), px__reg_get, px__reg_post (an action for a
+ * session's owner) and, for approvals, the owner's px__reg_set_pending and
+ * px__reg_take_pending.  Nothing in the registry points into a connection,
  * and nothing a caller gets back points into the registry, so a session
  * that ends while an escort lists it or acts on it leaves nothing
  * dangling; a later store shared by several proxies can offer the same
@@ -46,7 +46,7 @@ enum px_reg_state {
 };
 
 /* "running", "paused", "ending", "waiting". */
-const char *px_reg_state_name(enum px_reg_state s);
+const char *px__reg_state_name(enum px_reg_state s);
 
 /* One session, as copied in and out. */
 struct px_reg_session {
@@ -68,7 +68,7 @@ struct px_reg_session {
 };
 
 /* What an escort can do to a session.  Approve and deny decide the
- * session's pending command (px_reg_set_pending) and leave its state.
+ * session's pending command (px__reg_set_pending) and leave its state.
  * Join and leave count the escorts watching (px_reg_session.joined) and
  * leave the state: join is allowed unless the session is ending, leave
  * always (the count never goes below 0). */
@@ -84,7 +84,7 @@ enum px_reg_verb {
 
 /* "pause", "resume", "kill", "approve", "deny", "join", "leave" (the
  * transcript's ESC_ACTION values). */
-const char *px_reg_verb_name(enum px_reg_verb v);
+const char *px__reg_verb_name(enum px_reg_verb v);
 
 /* An escort's action on a session. */
 struct px_reg_action {
@@ -117,18 +117,18 @@ void px_reg_free(struct px_registry *r);
 
 /* Adds session s (copied) owned by o (copied).  Returns PX_OK, PX_EINVAL
  * when a session with that id is registered already, or PX_ENOMEM. */
-int px_reg_add(struct px_registry *r, const struct px_reg_session *s, const struct px_reg_owner *o);
+int px__reg_add(struct px_registry *r, const struct px_reg_session *s, const struct px_reg_owner *o);
 
 /* Removes the session with this id; nothing when there is none. */
-void px_reg_remove(struct px_registry *r, const char *id);
+void px__reg_remove(struct px_registry *r, const char *id);
 
 /* A snapshot of every session, oldest first: *out is a new array (free it)
  * of the returned count, NULL when 0.  Returns the count or PX_ENOMEM. */
-long px_reg_list(struct px_registry *r, struct px_reg_session **out);
+long px__reg_list(struct px_registry *r, struct px_reg_session **out);
 
 /* One session's current copy into *out.  Returns PX_OK or PX_EPOLICY when
  * there is no such session (the caller says "no such session"). */
-int px_reg_get(struct px_registry *r, const char *id, struct px_reg_session *out);
+int px__reg_get(struct px_registry *r, const char *id, struct px_reg_session *out);
 
 /* Checks action a against the session's state, updates the state (pause:
  * PAUSED, resume: RUNNING, kill: ENDING; approve and deny clear the
@@ -141,22 +141,22 @@ int px_reg_get(struct px_registry *r, const char *id, struct px_reg_session *out
  * *now when now is not NULL.  So the first approve or deny of a pending
  * command wins (noted in decided); a second one finds nothing pending
  * and, in *now, who decided. */
-int px_reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now);
+int px__reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now);
 
 /* The owner's side of a policy reload: whether the session is moderated
  * now.  Not moderated, a WAITING session shows RUNNING; moderated, one
  * with no escort joined shows WAITING (unless PAUSED).  PX_OK, or
  * PX_EPOLICY when there is no such session. */
-int px_reg_set_moderated(struct px_registry *r, const char *id, int moderated);
+int px__reg_set_moderated(struct px_registry *r, const char *id, int moderated);
 
-/* The owner's side of approvals.  px_reg_set_pending shows cmd (copied,
+/* The owner's side of approvals.  px__reg_set_pending shows cmd (copied,
  * cut to fit) as the session's pending command: PX_OK, PX_EINVAL when one
  * is pending already, PX_EPOLICY when there is no such session; it clears
- * the last decision (decided).  px_reg_take_pending
+ * the last decision (decided).  px__reg_take_pending
  * withdraws it (a timeout, the technician's Ctrl-C; decided cleared) and returns 1 when it
  * was still pending, 0 when an escort's approve or deny took it first (that
  * action is then on its way to the owner) or there is no such session. */
-int px_reg_set_pending(struct px_registry *r, const char *id, const char *cmd);
-int px_reg_take_pending(struct px_registry *r, const char *id);
+int px__reg_set_pending(struct px_registry *r, const char *id, const char *cmd);
+int px__reg_take_pending(struct px_registry *r, const char *id);
 
 #endif

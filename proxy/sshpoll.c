@@ -23,7 +23,7 @@ set_nonblock(int fd)
 }
 
 int
-px_sshpoll_init(uv_loop_t *loop, struct px_sshpoll *p, int fd, px_sshpoll_cb cb, void *ud)
+px__sshpoll_init(uv_loop_t *loop, struct px_sshpoll *p, int fd, px_sshpoll_cb cb, void *ud)
 {
 	p->fd = fd;
 	p->cb = cb;
@@ -39,7 +39,7 @@ px_sshpoll_init(uv_loop_t *loop, struct px_sshpoll *p, int fd, px_sshpoll_cb cb,
 }
 
 void
-px_sshpoll_want(struct px_sshpoll *p, int events)
+px__sshpoll_want(struct px_sshpoll *p, int events)
 {
 	if (!p->init || events == p->events)
 		return;
@@ -51,7 +51,7 @@ px_sshpoll_want(struct px_sshpoll *p, int events)
 }
 
 void
-px_sshpoll_update(struct px_sshpoll *p)
+px__sshpoll_update(struct px_sshpoll *p)
 {
 	int ev = UV_READABLE;
 
@@ -61,11 +61,11 @@ px_sshpoll_update(struct px_sshpoll *p)
 		set_nonblock(p->fd);
 	if (p->s != NULL && (ssh_get_status(p->s) & SSH_WRITE_PENDING))
 		ev |= UV_WRITABLE;
-	px_sshpoll_want(p, ev);
+	px__sshpoll_want(p, ev);
 }
 
 void
-px_sshpoll_steady(struct px_sshpoll *p)
+px__sshpoll_steady(struct px_sshpoll *p)
 {
 	if (p->init)
 		set_nonblock(p->fd);
@@ -73,13 +73,13 @@ px_sshpoll_steady(struct px_sshpoll *p)
 }
 
 int
-px_sshpoll_dup(int fd)
+px__sshpoll_dup(int fd)
 {
 	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
 
 int
-px_sshpoll_close(struct px_sshpoll *p, uv_close_cb close_cb)
+px__sshpoll_close(struct px_sshpoll *p, uv_close_cb close_cb)
 {
 	if (!p->init)
 		return 0;

@@ -2,15 +2,15 @@
  *
  * READABLE is always on while started (window adjusts, rekeys and closes must
  * keep flowing); WRITABLE is on only while libssh holds unsent bytes
- * (SSH_WRITE_PENDING), re-evaluated by px_sshpoll_update() after every call
+ * (SSH_WRITE_PENDING), re-evaluated by px__sshpoll_update() after every call
  * that may have written.  The callback runs on the owning loop; it never frees
  * anything (see conn.c).
  *
  * The descriptor watched is the poll's own: libssh gets a dup() of it (see
- * px_sshpoll_dup).  libssh closes its descriptor by itself when the peer
+ * px__sshpoll_dup).  libssh closes its descriptor by itself when the peer
  * goes away; were that the watched one, the number could be reused by the
  * next accept while this handle still holds it, and the new connection
- * would fail in uv_poll_init.  px_sshpoll_close() stops the handle and
+ * would fail in uv_poll_init.  px__sshpoll_close() stops the handle and
  * closes the watched descriptor. */
 #ifndef PX_SSHPOLL_H
 #define PX_SSHPOLL_H
@@ -34,28 +34,28 @@ struct px_sshpoll {
 
 /* Initialises p on fd (sets O_NONBLOCK).  Returns PX_OK, with fd then
  * owned by p, or PX_EIO with fd still the caller's. */
-int px_sshpoll_init(uv_loop_t *loop, struct px_sshpoll *p, int fd, px_sshpoll_cb cb, void *ud);
+int px__sshpoll_init(uv_loop_t *loop, struct px_sshpoll *p, int fd, px_sshpoll_cb cb, void *ud);
 
 /* Arms exactly events (UV_READABLE|UV_WRITABLE). */
-void px_sshpoll_want(struct px_sshpoll *p, int events);
+void px__sshpoll_want(struct px_sshpoll *p, int events);
 
 /* Arms READABLE, plus WRITABLE while p->s has bytes pending; until
- * px_sshpoll_steady() also forces O_NONBLOCK back on (libssh clears it when
+ * px__sshpoll_steady() also forces O_NONBLOCK back on (libssh clears it when
  * it first sees a connecting socket writable). */
-void px_sshpoll_update(struct px_sshpoll *p);
+void px__sshpoll_update(struct px_sshpoll *p);
 
 /* The session's handshake is over: libssh no longer touches the
- * descriptor's flags, so px_sshpoll_update() stops checking O_NONBLOCK (one
+ * descriptor's flags, so px__sshpoll_update() stops checking O_NONBLOCK (one
  * fcntl per update saved on the relay path). */
-void px_sshpoll_steady(struct px_sshpoll *p);
+void px__sshpoll_steady(struct px_sshpoll *p);
 
 /* A duplicate of fd for libssh (close-on-exec), or -1 with errno set. */
-int px_sshpoll_dup(int fd);
+int px__sshpoll_dup(int fd);
 
 /* Stops and closes the handle and the watched descriptor; close_cb(h) runs
  * later on the loop.  No-op
  * (close_cb not called) when never initialised: returns 0 then, 1 when a
  * close was started. */
-int px_sshpoll_close(struct px_sshpoll *p, uv_close_cb close_cb);
+int px__sshpoll_close(struct px_sshpoll *p, uv_close_cb close_cb);
 
 #endif

@@ -27,7 +27,7 @@
 int
 px__strict_set(struct px_strict *s, enum strict_state to, const char *why)
 {
-	return strict_set_state(&s->st, to, px_conn_id(s->ch->c), s->ch->id, why);
+	return px__strict_set_state(&s->st, to, px__conn_id(s->ch->c), s->ch->id, why);
 }
 
 /* ---- lifecycle -------------------------------------------------------------- */
@@ -40,11 +40,11 @@ boot_deadline(uv_timer_t *t)
 	if (s == NULL)
 		return;
 	s->timed_out = 1;
-	px_conn_step(s->ch->c);
+	px__conn_step(s->ch->c);
 }
 
 void
-px_strict_free(struct px_chan *ch)
+px__strict_free(struct px_chan *ch)
 {
 	struct px_strict *s = ch->strict;
 
@@ -53,8 +53,8 @@ px_strict_free(struct px_chan *ch)
 	px__timer1_stop(&s->timer);
 	px__strict_approve_drop(s);
 	px__strict_entry_clear(s);
-	le_free(s->le);
-	sm_free(s->sm);
+	px__le_free(s->le);
+	px__sm_free(s->sm);
 	buf_free(&s->to_tech);
 	buf_free(&s->to_target);
 	buf_free(&s->tin);
@@ -86,9 +86,9 @@ strict_new(struct px_chan *ch)
 	buf_init(&s->entry, STRICT_ENTRY_MAX);
 	snprintf(s->pwd, sizeof(s->pwd), "~");
 	ch->strict = s;
-	if ((s->le = le_new(SB_LINE_MAX * 4, s->cols)) == NULL || (s->sm = sm_new()) == NULL ||
-	    px__timer1_start(&s->timer, px_conn_loop(ch->c), boot_deadline, s, STRICT_BOOT_MS) != PX_OK) {
-		px_strict_free(ch);
+	if ((s->le = px__le_new(SB_LINE_MAX * 4, s->cols)) == NULL || (s->sm = px__sm_new()) == NULL ||
+	    px__timer1_start(&s->timer, px__conn_loop(ch->c), boot_deadline, s, STRICT_BOOT_MS) != PX_OK) {
+		px__strict_free(ch);
 		return PX_ENOMEM;
 	}
 	return PX_OK;
@@ -99,7 +99,7 @@ static int
 record_shell(struct px_chan *ch, const char *verdict, const char *reason)
 {
 	struct px_conn *c = ch->c;
-	const struct pol_session *ps = px_conn_session(c);
+	const struct pol_session *ps = px__conn_session(c);
 	struct buf b;
 	int built, rc;
 
@@ -111,38 +111,38 @@ record_shell(struct px_chan *ch, const char *verdict, const char *reason)
 		built = ev_fields_put_str(&b, EVF_RULE, ps->rule_names);
 	if (built == REC_OK)
 		built = ev_fields_put_str(&b, EVF_REASON, reason);
-	if (built == REC_OK && px_conn_policy(c) != NULL)
-		built = ev_fields_put_str(&b, EVF_POLICY_HASH, policy_hash(px_conn_policy(c)));
-	rc = px_conn_record_or_end(c, EV_DECISION, ch->id, buf_ptr(&b), buf_len(&b), built);
+	if (built == REC_OK && px__conn_policy(c) != NULL)
+		built = ev_fields_put_str(&b, EVF_POLICY_HASH, policy_hash(px__conn_policy(c)));
+	rc = px__conn_record_or_end(c, EV_DECISION, ch->id, buf_ptr(&b), buf_len(&b), built);
 	buf_free(&b);
 	return rc;
 }
 
 int
-px_strict_decide(struct px_chan *ch, struct px_req *r)
+px__strict_decide(struct px_chan *ch, struct px_req *r)
 {
 	struct px_conn *c = ch->c;
 
 	if (!ch->pty) {
 		record_shell(ch, "deny", "shell strict needs a terminal (no pty was requested)");
-		px_log(PX_LOG_INFO, px_conn_id(c), "strict shell refused for %s on %s: no pty", px_conn_user(c),
-		    px_conn_target(c));
-		px_chan_local(ch, "escort: this target allows interactive shells only in strict mode, which "
+		px_log(PX_LOG_INFO, px__conn_id(c), "strict shell refused for %s on %s: no pty", px__conn_user(c),
+		    px__conn_target(c));
+		px__chan_local(ch, "escort: this target allows interactive shells only in strict mode, which "
 		    "needs a terminal: connect with ssh -t, or run commands with ssh USER:TARGET@proxy COMMAND\n",
 		    0, 1);
 		return 0;
 	}
 	free(r->sent);
-	if (strict_new(ch) != PX_OK || (r->sent = sb_command()) == NULL) {
-		px_chan_local(ch, "escort: out of memory\r\n", 0, 1);
+	if (strict_new(ch) != PX_OK || (r->sent = px__sb_command()) == NULL) {
+		px__chan_local(ch, "escort: out of memory\r\n", 0, 1);
 		return 0;
 	}
 	if (record_shell(ch, "allow", "shell strict: every line is decided before it runs") != PX_OK) {
-		px_chan_local(ch, "escort: the decision could not be recorded; the request was not run\r\n", 0, 1);
+		px__chan_local(ch, "escort: the decision could not be recorded; the request was not run\r\n", 0, 1);
 		return 0;
 	}
-	px_log(PX_LOG_INFO, px_conn_id(c), "strict shell for %s on %s: starting the bootstrap", px_conn_user(c),
-	    px_conn_target(c));
+	px_log(PX_LOG_INFO, px__conn_id(c), "strict shell for %s on %s: starting the bootstrap", px__conn_user(c),
+	    px__conn_target(c));
 	return 1;
 }
 
@@ -206,7 +206,7 @@ static void
 boot_fail(struct px_strict *s, const char *what)
 {
 	char detail[240], why[600], msg[800];
-	const char *target = px_conn_target(s->ch->c);
+	const char *target = px__conn_target(s->ch->c);
 
 	boot_detail(s, detail, sizeof(detail));
 	snprintf(why, sizeof(why), "strict mode could not be set up on %s (%s%s%s)", target ? target : "?",
@@ -223,11 +223,11 @@ fail_now(struct px_strict *s)
 	struct px_conn *c = ch->c;
 
 	s->fail_done = 1;
-	px_log(PX_LOG_WARN, px_conn_id(c), "%s; ending session", s->fail_why);
-	(void)px_conn_record_fields(c, EV_MARKER, ch->id, EVF_TEXT, s->fail_why, 0);
-	px_conn_set_end(c, EV_END_POLICY, s->fail_why);
-	px_chan_abort(ch, s->fail_msg);
-	px_conn_end(c, s->fail_msg);
+	px_log(PX_LOG_WARN, px__conn_id(c), "%s; ending session", s->fail_why);
+	(void)px__conn_record_fields(c, EV_MARKER, ch->id, EVF_TEXT, s->fail_why, 0);
+	px__conn_set_end(c, EV_END_POLICY, s->fail_why);
+	px__chan_abort(ch, s->fail_msg);
+	px__conn_end(c, s->fail_msg);
 }
 
 /* ---- writes ------------------------------------------------------------------- */
@@ -251,9 +251,9 @@ px__strict_flush_tech(struct px_strict *s)
 	const uint8_t *p;
 
 	while ((p = buf_peek(&s->to_tech, &len)), len > 0) {
-		if ((k = px_chan_room(s->ch, 1, len)) == 0)
+		if ((k = px__chan_room(s->ch, 1, len)) == 0)
 			return;
-		px_chan_emit(s->ch, 1, p, k, 0);
+		px__chan_emit(s->ch, 1, p, k, 0);
 		buf_consume(&s->to_tech, k);
 	}
 	buf_reset(&s->to_tech);
@@ -269,13 +269,13 @@ flush_target(struct px_strict *s)
 	int rc;
 
 	while ((p = buf_peek(&s->to_target, &len)), len > 0) {
-		if ((k = px_chan_room(ch, 0, len)) == 0)
+		if ((k = px__chan_room(ch, 0, len)) == 0)
 			return;
 		rc = ssh_channel_write(ch->uc, p, (uint32_t)k);
-		px_sshpoll_update(px_conn_poll(ch->c, 0));
+		px__sshpoll_update(px__conn_poll(ch->c, 0));
 		if (rc < 0) {
-			px_log(PX_LOG_INFO, px_conn_id(ch->c), "write to the target failed: %s",
-			    ssh_get_error(px_conn_ssh(ch->c, 0)));
+			px_log(PX_LOG_INFO, px__conn_id(ch->c), "write to the target failed: %s",
+			    ssh_get_error(px__conn_ssh(ch->c, 0)));
 			buf_reset(&s->to_target);
 			return;
 		}
@@ -303,9 +303,9 @@ void
 px__strict_show_prompt(struct px_strict *s)
 {
 	struct px_conn *c = s->ch->c;
-	const struct pol_session *ps = px_conn_session(c);
+	const struct pol_session *ps = px__conn_session(c);
 	const char *login = ps != NULL && ps->target != NULL && ps->target->login != NULL ?
-	    ps->target->login : px_conn_user(c);
+	    ps->target->login : px__conn_user(c);
 	char pwd[sizeof(s->pwd)], prompt[sizeof(s->pwd) + 300];
 
 	if (s->st != STRICT_PROMPT && px__strict_set(s, STRICT_PROMPT, "prompt shown") != PX_OK)
@@ -313,10 +313,10 @@ px__strict_show_prompt(struct px_strict *s)
 	buf_reset(&s->entry);
 	printable(pwd, sizeof(pwd), s->pwd);
 	snprintf(prompt, sizeof(prompt), "%s@%s:%s$ ", login ? login : "?",
-	    px_conn_target(c) ? px_conn_target(c) : "?", pwd);
+	    px__conn_target(c) ? px__conn_target(c) : "?", pwd);
 	if (px__strict_say(s, LE_PASTE_ON) != PX_OK)
 		return;
-	if (le_begin(s->le, prompt, &s->to_tech) != LE_OK) {
+	if (px__le_begin(s->le, prompt, &s->to_tech) != LE_OK) {
 		px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 		return;
 	}
@@ -329,7 +329,7 @@ static void
 on_entry(struct px_strict *s)
 {
 	size_t len, nl;
-	const char *text = le_entry(s->le, &len, &nl);
+	const char *text = px__le_entry(s->le, &len, &nl);
 
 	(void)nl;
 	if ((buf_len(&s->entry) > 0 && buf_put_u8(&s->entry, '\n') != 0) || buf_put(&s->entry, text, len) != 0) {
@@ -345,7 +345,7 @@ on_entry(struct px_strict *s)
 	}
 	if (buf_len(&s->tin) > 0) {
 		/* more typed in the same breath: a line of the same entry */
-		if (le_begin(s->le, "> ", &s->to_tech) != LE_OK)
+		if (px__le_begin(s->le, "> ", &s->to_tech) != LE_OK)
 			px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 		return;
 	}
@@ -365,12 +365,12 @@ on_eof(struct px_strict *s)
 	buf_reset(&s->tin);
 	if (px__strict_say(s, LE_PASTE_OFF) != PX_OK)
 		return;
-	if (sb_exit_line(s->nonce, s->run_seq + 1, &s->to_target) != SB_OK) {
+	if (px__sb_exit_line(s->nonce, s->run_seq + 1, &s->to_target) != SB_OK) {
 		px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 		return;
 	}
 	px__strict_set(s, STRICT_ENDED, "Ctrl-D: the shell exits");
-	px_log(PX_LOG_INFO, px_conn_id(s->ch->c), "strict shell: Ctrl-D, the shell exits");
+	px_log(PX_LOG_INFO, px__conn_id(s->ch->c), "strict shell: Ctrl-D, the shell exits");
 }
 
 /* Feeds the held keystrokes to the line editor while the prompt shows. */
@@ -379,7 +379,7 @@ drain_tin(struct px_strict *s)
 {
 	for (int i = 0; i < 100000 && s->st == STRICT_PROMPT && buf_len(&s->tin) > 0; i++) {
 		enum le_event ev = LE_NONE;
-		long k = le_feed(s->le, buf_ptr(&s->tin), buf_len(&s->tin), &s->to_tech, &ev);
+		long k = px__le_feed(s->le, buf_ptr(&s->tin), buf_len(&s->tin), &s->to_tech, &ev);
 
 		if (k < 0) {
 			px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
@@ -431,15 +431,15 @@ on_hello(struct px_strict *s, const struct sm_marker *m)
 		return;
 	}
 	px__timer1_stop(&s->timer);
-	if (sb_nonce_new(s->nonce) != SB_OK) {
+	if (px__sb_nonce_new(s->nonce) != SB_OK) {
 		boot_fail(s, "no randomness for the session's nonce");
 		return;
 	}
-	if (sb_nonce_line(s->nonce, &s->to_target) != SB_OK) {
+	if (px__sb_nonce_line(s->nonce, &s->to_target) != SB_OK) {
 		px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 		return;
 	}
-	sm_set_nonce(s->sm, s->nonce);
+	px__sm_set_nonce(s->sm, s->nonce);
 	px__strict_set(s, STRICT_NONCE, "HELLO received; nonce sent");
 }
 
@@ -459,7 +459,7 @@ on_prompt(struct px_strict *s, const struct sm_marker *m)
 	snprintf(s->pwd, sizeof(s->pwd), "%s", m->pwd);
 	if (s->st == STRICT_NONCE && m->seq == 0) {
 		s->done_seq = 0;
-		px_log(PX_LOG_INFO, px_conn_id(s->ch->c), "strict shell ready");
+		px_log(PX_LOG_INFO, px__conn_id(s->ch->c), "strict shell ready");
 		px__strict_show_prompt(s);
 		return;
 	}
@@ -490,12 +490,12 @@ on_discard(struct px_strict *s, const struct sm_marker *m)
 	    "the target's shell", (unsigned long long)m->nbytes,
 	    (unsigned long long)(s->st == STRICT_RUNNING && s->next_run < s->nlines ?
 	    s->lines[s->next_run].cmd_no : s->cmd_no));
-	(void)px_conn_record_fields(s->ch->c, EV_MARKER, s->ch->id, EVF_TEXT, text, 0);
-	px_log(PX_LOG_INFO, px_conn_id(s->ch->c), "%s", text);
+	(void)px__conn_record_fields(s->ch->c, EV_MARKER, s->ch->id, EVF_TEXT, text, 0);
+	px_log(PX_LOG_INFO, px__conn_id(s->ch->c), "%s", text);
 	snprintf(text, sizeof(text), "%sescort: %llu bytes typed while the last command ran were discarded\r\n",
 	    s->st == STRICT_PROMPT ? "\r\n" : "", (unsigned long long)m->nbytes);
 	if (px__strict_say(s, text) == PX_OK && s->st == STRICT_PROMPT &&
-	    le_redraw(s->le, &s->to_tech) != LE_OK)
+	    px__le_redraw(s->le, &s->to_tech) != LE_OK)
 		px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 }
 
@@ -544,7 +544,7 @@ route_output(struct px_strict *s, struct buf *pass)
 		px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 		return;
 	}
-	if (s->st == STRICT_PROMPT && le_redraw(s->le, &s->to_tech) != LE_OK)
+	if (s->st == STRICT_PROMPT && px__le_redraw(s->le, &s->to_tech) != LE_OK)
 		px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 }
 
@@ -552,7 +552,7 @@ static size_t
 target_take(struct px_strict *s, const uint8_t *d, size_t n)
 {
 	struct buf pass;
-	size_t off = 0, room = px_strict_room(s->ch, 0);
+	size_t off = 0, room = px__strict_room(s->ch, 0);
 
 	if (s->fail_msg != NULL)
 		return n;	/* after a failure nothing more is shown */
@@ -564,7 +564,7 @@ target_take(struct px_strict *s, const uint8_t *d, size_t n)
 		long k;
 
 		memset(&m, 0, sizeof(m));
-		k = sm_feed(s->sm, d + off, n - off, &pass, &m);
+		k = px__sm_feed(s->sm, d + off, n - off, &pass, &m);
 		if (k < 0) {
 			px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 			break;
@@ -592,22 +592,22 @@ tech_room(struct px_strict *s, size_t want)
 
 	switch (s->st) {
 	case STRICT_RUNNING:
-		return buf_len(&s->to_target) == 0 ? px_chan_room(s->ch, 0, want) : 0;
+		return buf_len(&s->to_target) == 0 ? px__chan_room(s->ch, 0, want) : 0;
 	case STRICT_ENDED:
 		return want;	/* nobody to give it to: dropped */
 	case STRICT_APPROVING:	/* recorded, then dropped but for Ctrl-C */
-		if (buf_len(&s->to_tech) >= STRICT_OUT_HIGH || px_conn_rec_stalled(c))
+		if (buf_len(&s->to_tech) >= STRICT_OUT_HIGH || px__conn_rec_stalled(c))
 			return 0;
 		room = want < STRICT_TIN_MAX ? want : STRICT_TIN_MAX;
-		return px_conn_rec_can_take(c, room) ? room : 0;
+		return px__conn_rec_can_take(c, room) ? room : 0;
 	default:
 		if (buf_len(&s->to_tech) >= STRICT_OUT_HIGH || buf_len(&s->tin) >= STRICT_TIN_MAX ||
-		    px_conn_rec_stalled(c))
+		    px__conn_rec_stalled(c))
 			return 0;
 		room = STRICT_TIN_MAX - buf_len(&s->tin);
 		if (want < room)
 			room = want;
-		return px_conn_rec_can_take(c, room) ? room : 0;
+		return px__conn_rec_can_take(c, room) ? room : 0;
 	}
 }
 
@@ -621,19 +621,19 @@ tech_take(struct px_strict *s, const uint8_t *d, size_t n)
 		return 0;
 	switch (s->st) {
 	case STRICT_RUNNING:
-		px_chan_emit(ch, 0, d, k, 0);	/* to the running program, recorded */
+		px__chan_emit(ch, 0, d, k, 0);	/* to the running program, recorded */
 		return k;
 	case STRICT_ENDED:
 		return k;
 	case STRICT_APPROVING:
-		if (px_conn_record(ch->c, EV_INPUT, ch->id, d, k) != PX_OK)
+		if (px__conn_record(ch->c, EV_INPUT, ch->id, d, k) != PX_OK)
 			return 0;
 		px__strict_approve_keys(s, d, k);
 		flush_target(s);
 		px__strict_flush_tech(s);
 		return k;
 	default:
-		if (px_conn_record(ch->c, EV_INPUT, ch->id, d, k) != PX_OK)
+		if (px__conn_record(ch->c, EV_INPUT, ch->id, d, k) != PX_OK)
 			return 0;
 		if (buf_put(&s->tin, d, k) != 0) {
 			px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
@@ -647,7 +647,7 @@ tech_take(struct px_strict *s, const uint8_t *d, size_t n)
 }
 
 size_t
-px_strict_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
+px__strict_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
 {
 	struct px_strict *s = ch->strict;
 
@@ -657,7 +657,7 @@ px_strict_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
 }
 
 size_t
-px_strict_room(struct px_chan *ch, int from_tech)
+px__strict_room(struct px_chan *ch, int from_tech)
 {
 	struct px_strict *s = ch->strict;
 
@@ -665,21 +665,21 @@ px_strict_room(struct px_chan *ch, int from_tech)
 		return 0;
 	if (from_tech)
 		return tech_room(s, PX_CHUNK);
-	if (buf_len(&s->to_tech) >= STRICT_OUT_HIGH || px_conn_rec_stalled(ch->c) ||
-	    !px_conn_rec_can_take(ch->c, 64 * 1024))
+	if (buf_len(&s->to_tech) >= STRICT_OUT_HIGH || px__conn_rec_stalled(ch->c) ||
+	    !px__conn_rec_can_take(ch->c, 64 * 1024))
 		return 0;
 	return PX_CHUNK;
 }
 
 void
-px_strict_resize(struct px_chan *ch, int cols)
+px__strict_resize(struct px_chan *ch, int cols)
 {
 	if (ch->strict != NULL && cols > 0)
 		ch->strict->new_cols = cols;
 }
 
 size_t
-px_strict_held(const struct px_chan *ch, int to_tech)
+px__strict_held(const struct px_chan *ch, int to_tech)
 {
 	const struct px_strict *s = ch->strict;
 
@@ -689,7 +689,7 @@ px_strict_held(const struct px_chan *ch, int to_tech)
 }
 
 void
-px_strict_step(struct px_chan *ch)
+px__strict_step(struct px_chan *ch)
 {
 	struct px_strict *s = ch->strict;
 	int booting;
@@ -708,7 +708,7 @@ px_strict_step(struct px_chan *ch)
 		s->cols = s->new_cols;
 		s->new_cols = 0;
 		buf_init(&scratch, 0);
-		if (le_resize(s->le, s->cols, s->st == STRICT_PROMPT ? &s->to_tech : &scratch) != LE_OK)
+		if (px__le_resize(s->le, s->cols, s->st == STRICT_PROMPT ? &s->to_tech : &scratch) != LE_OK)
 			px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 		buf_free(&scratch);
 	}

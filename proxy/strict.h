@@ -1,7 +1,7 @@
 /* strict: the filter on a shell channel under `shell strict`.
  *
  * The proxy never opens the target's interactive shell: after the
- * technician's pty-req it sends an exec of sb_command() (strict_boot.h),
+ * technician's pty-req it sends an exec of px__sb_command() (strict_boot.h),
  * which starts a bootstrap loop that runs only lines carrying this
  * session's nonce and the next command number.  The proxy owns the command
  * line: at the prompt the technician's keystrokes go to the line editor
@@ -27,9 +27,9 @@
  * No HELLO within STRICT_BOOT_MS, or the target closing before the first
  * prompt, refuses the session the same way: never a shell without checks.
  *
- * Ownership: ch->strict belongs to the channel (px_strict_free).  All
- * functions run on the connection's loop: px_strict_take from the channel's
- * data callbacks or px_chan_step, the rest from px_chan_step. */
+ * Ownership: ch->strict belongs to the channel (px__strict_free).  All
+ * functions run on the connection's loop: px__strict_take from the channel's
+ * data callbacks or px__chan_step, the rest from px__chan_step. */
 #ifndef PX_STRICT_H
 #define PX_STRICT_H
 
@@ -43,38 +43,38 @@ struct px_req;
 #define STRICT_MODE "strict"	/* SHELL_MODE of the events */
 
 /* Decides the shell request r of ch under `shell strict`: without a pty
- * the shell is refused (px_chan_local, recorded as a deny); otherwise the
+ * the shell is refused (px__chan_local, recorded as a deny); otherwise the
  * allowed DECISION is recorded, the filter is started and r->sent is set
- * to sb_command(), which chan.c sends as an exec.  Returns 1 when the
+ * to px__sb_command(), which chan.c sends as an exec.  Returns 1 when the
  * request goes upstream, 0 when it was answered locally. */
-int px_strict_decide(struct px_chan *ch, struct px_req *r);
+int px__strict_decide(struct px_chan *ch, struct px_req *r);
 
 /* Takes up to n bytes from the technician (from_tech) or the target's
  * stdout.  Returns the bytes taken (the rest stays in libssh's buffer);
- * never fewer than px_strict_room said it would take. */
-size_t px_strict_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n);
+ * never fewer than px__strict_room said it would take. */
+size_t px__strict_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n);
 
-/* Bytes px_strict_take would take now from that side. */
-size_t px_strict_room(struct px_chan *ch, int from_tech);
+/* Bytes px__strict_take would take now from that side. */
+size_t px__strict_room(struct px_chan *ch, int from_tech);
 
 /* Does what is due: writes held bytes to both sides, records what waits
  * for the recorder, ends a session whose strict mode failed. */
-void px_strict_step(struct px_chan *ch);
+void px__strict_step(struct px_chan *ch);
 
 /* The technician's terminal is cols wide now (window-change). */
-void px_strict_resize(struct px_chan *ch, int cols);
+void px__strict_resize(struct px_chan *ch, int cols);
 
 /* Bytes held toward the technician (to_tech) or the target. */
-size_t px_strict_held(const struct px_chan *ch, int to_tech);
+size_t px__strict_held(const struct px_chan *ch, int to_tech);
 
 /* An escort's approve (approve=1) or deny (0, reason may be "") of the
  * command ch holds for approval, already recorded as the ESCORT event
  * (conn_escort.c): records the command's DECISION with APPROVER (allow, or
  * deny with REASON) and then runs it or tells the technician who denied it
  * and why.  Returns PX_OK, or PX_EINVAL when ch holds no such command. */
-int px_strict_escort_decide(struct px_chan *ch, int approve, const char *escort, const char *reason);
+int px__strict_escort_decide(struct px_chan *ch, int approve, const char *escort, const char *reason);
 
 /* Frees ch->strict (NULL allowed). */
-void px_strict_free(struct px_chan *ch);
+void px__strict_free(struct px_chan *ch);
 
 #endif

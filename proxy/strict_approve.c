@@ -15,7 +15,7 @@
  *   - the technician's Ctrl-C: DECISION deny, "cancelled by the technician".
  * The registry arbitrates: an escort's action clears the pending command
  * under its mutex before it is queued, and a timeout or Ctrl-C only counts
- * when px_reg_take_pending finds the command still pending; otherwise the
+ * when px__reg_take_pending finds the command still pending; otherwise the
  * escort's action is on its way and decides.  Every path goes on through
  * RECORDING (strict_entry.c), so the decision is recorded before anything
  * runs.  All on the connection's loop. */
@@ -43,7 +43,7 @@ int
 px__strict_approve_wanted(const struct px_strict *s)
 {
 	return s->nlines == 1 && s->lines[0].verdict == POL_APPROVE && s->lines[0].rendered != NULL &&
-	    pol_session_supervised(px_conn_session(s->ch->c));
+	    pol_session_supervised(px__conn_session(s->ch->c));
 }
 
 static void
@@ -54,7 +54,7 @@ deadline(uv_timer_t *t)
 	if (s == NULL)
 		return;
 	s->approve_expired = 1;
-	px_conn_step(s->ch->c);
+	px__conn_step(s->ch->c);
 }
 
 /* The wait is over: l decided (approved or not), on to RECORDING. */
@@ -78,7 +78,7 @@ resolve(struct px_strict *s, int approved, const char *escort, const char *reaso
 		px__approval_printable(l->told, sizeof(l->told) - 2, told);
 		strcat(l->told, "\r\n");
 	}
-	px_log(PX_LOG_INFO, px_conn_id(s->ch->c), "strict shell: command %llu %s: %s",
+	px_log(PX_LOG_INFO, px__conn_id(s->ch->c), "strict shell: command %llu %s: %s",
 	    (unsigned long long)l->cmd_no, approved ? "approved" : "not approved", l->reason);
 	if (px__strict_set(s, STRICT_RECORDING, approved ? "approved" : "not approved") != PX_OK)
 		return;
@@ -96,7 +96,7 @@ px__strict_approve_hold(struct px_strict *s)
 	if (px__strict_set(s, STRICT_APPROVING, "waiting for an escort's approval") != PX_OK)
 		return;
 	px__approval_printable(shown, sizeof(shown), l->typed);
-	switch (px_reg_set_pending(px__conn_registry(c), px_conn_id(c), shown)) {
+	switch (px__reg_set_pending(px__conn_registry(c), px__conn_id(c), shown)) {
 	case PX_OK:
 		break;
 	case PX_EINVAL:
@@ -111,15 +111,15 @@ px__strict_approve_hold(struct px_strict *s)
 		return;
 	}
 	s->approve_expired = 0;
-	if (px__timer1_start(&s->approve_timer, px_conn_loop(c), deadline, s,
+	if (px__timer1_start(&s->approve_timer, px__conn_loop(c), deadline, s,
 	    (uint64_t)px__approval_secs(s->ch->c) * 1000) != PX_OK) {
-		(void)px_reg_take_pending(px__conn_registry(c), px_conn_id(c));
+		(void)px__reg_take_pending(px__conn_registry(c), px__conn_id(c));
 		px__strict_fail(s, "strict mode: out of memory", "\r\nescort: proxy out of memory; session ended\r\n");
 		return;
 	}
 	snprintf(msg, sizeof(msg), "escort: waiting for an escort's approval of: %s (Ctrl-C cancels)\r\n", shown);
 	(void)px__strict_say(s, msg);
-	px_log(PX_LOG_INFO, px_conn_id(c), "strict shell: command %llu waits for an escort's approval "
+	px_log(PX_LOG_INFO, px__conn_id(c), "strict shell: command %llu waits for an escort's approval "
 	    "(rule %s, line %d, at most %d s): %.300s", (unsigned long long)l->cmd_no, l->rule ? l->rule : "?",
 	    l->rule_line, px__approval_secs(s->ch->c), l->typed);
 }
@@ -131,7 +131,7 @@ px__strict_approve_keys(struct px_strict *s, const uint8_t *d, size_t n)
 
 	if (s->st != STRICT_APPROVING || memchr(d, CTRL_C, n) == NULL)
 		return;
-	if (!px_reg_take_pending(px__conn_registry(c), px_conn_id(c)))
+	if (!px__reg_take_pending(px__conn_registry(c), px__conn_id(c)))
 		return;		/* an escort decided first: that decision is on its way */
 	resolve(s, 0, NULL, "cancelled by the technician while waiting for an escort's approval",
 	    "^C\r\nescort: cancelled; the command was not run");
@@ -146,7 +146,7 @@ px__strict_approve_step(struct px_strict *s)
 	if (s->st != STRICT_APPROVING || !s->approve_expired)
 		return;
 	s->approve_expired = 0;
-	if (!px_reg_take_pending(px__conn_registry(c), px_conn_id(c)))
+	if (!px__reg_take_pending(px__conn_registry(c), px__conn_id(c)))
 		return;		/* an escort decided first */
 	snprintf(reason, sizeof(reason), "no escort decided within %d seconds", px__approval_secs(s->ch->c));
 	snprintf(told, sizeof(told), "escort: %s; the command was not run", reason);
@@ -158,12 +158,12 @@ px__strict_approve_drop(struct px_strict *s)
 {
 	/* the deadline runs exactly while this channel's command is pending */
 	if (s->approve_timer != NULL)
-		(void)px_reg_take_pending(px__conn_registry(s->ch->c), px_conn_id(s->ch->c));
+		(void)px__reg_take_pending(px__conn_registry(s->ch->c), px__conn_id(s->ch->c));
 	px__timer1_stop(&s->approve_timer);
 }
 
 int
-px_strict_escort_decide(struct px_chan *ch, int approve, const char *escort, const char *reason)
+px__strict_escort_decide(struct px_chan *ch, int approve, const char *escort, const char *reason)
 {
 	struct px_strict *s = ch->strict;
 	char why[400], told[480];

@@ -29,7 +29,7 @@ static const char *const sb_set[] = {
 	"GIT_PAGER=less", "SYSTEMD_PAGER=less",
 };
 
-/* The loop (bash).  Written without single quotes: sb_command passes it as
+/* The loop (bash).  Written without single quotes: px__sb_command passes it as
  * one single-quoted word to the login shell.  Its variables and functions
  * start with _sb_; the nonce, the terminal states and the functions are
  * read-only once set.  See strict_boot.h for what it does. */
@@ -186,7 +186,7 @@ static const char *const sb_loop[] = {
 #define SB_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 char *
-sb_command(void)
+px__sb_command(void)
 {
 	struct buf b;
 	size_t i;
@@ -220,7 +220,7 @@ sb_command(void)
 }
 
 int
-sb_nonce_new(char nonce[SB_NONCE_HEX + 1])
+px__sb_nonce_new(char nonce[SB_NONCE_HEX + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[SB_NONCE_HEX / 2];
@@ -297,13 +297,13 @@ sb_line(const char *nonce, int with_seq, uint64_t seq, const char *cmd, size_t l
 }
 
 int
-sb_nonce_line(const char *nonce, struct buf *out)
+px__sb_nonce_line(const char *nonce, struct buf *out)
 {
 	return sb_line(nonce, 0, 0, NULL, 0, out);
 }
 
 int
-sb_run_line(const char *nonce, uint64_t seq, const char *cmd, size_t len, struct buf *out)
+px__sb_run_line(const char *nonce, uint64_t seq, const char *cmd, size_t len, struct buf *out)
 {
 	size_t i;
 
@@ -318,7 +318,7 @@ sb_run_line(const char *nonce, uint64_t seq, const char *cmd, size_t len, struct
 }
 
 int
-sb_exit_line(const char *nonce, uint64_t seq, struct buf *out)
+px__sb_exit_line(const char *nonce, uint64_t seq, struct buf *out)
 {
 	if (seq == 0)
 		return SB_EINVAL;

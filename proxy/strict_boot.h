@@ -3,7 +3,7 @@
  *
  * The proxy never opens the target's interactive shell.  For a technician's
  * shell request under `shell strict` it sends pty-req (the technician's
- * terminal) and then an exec request with sb_command(): the account's login
+ * terminal) and then an exec request with px__sb_command(): the account's login
  * shell runs `exec env -i (a few variables) bash --noprofile --norc -c LOOP`.
  * LOOP is a small bash program that:
  *   - ignores job-control stop signals, keeps SIGINT for the running command,
@@ -86,23 +86,23 @@
 enum sb_status { SB_OK = 0, SB_ENOMEM = -1, SB_ETOOLONG = -2, SB_EINVAL = -3 };
 
 /* The exec command for the target (malloc'd, NULL on allocation failure). */
-char *sb_command(void);
+char *px__sb_command(void);
 
 /* Fills nonce with SB_NONCE_HEX random lower-case hex digits and a NUL
  * (from the system's CSPRNG).  SB_OK or SB_EINVAL when no randomness. */
-int sb_nonce_new(char nonce[SB_NONCE_HEX + 1]);
+int px__sb_nonce_new(char nonce[SB_NONCE_HEX + 1]);
 
 /* Appends the nonce line (after HELLO). */
-int sb_nonce_line(const char *nonce, struct buf *out);
+int px__sb_nonce_line(const char *nonce, struct buf *out);
 
 /* Appends the line that runs command number seq (>= 1): cmd is the
  * renderer's output, len bytes, at most SB_LINE_MAX (SB_ETOOLONG), with no
  * control byte but TAB (SB_EINVAL: newline, NUL, and every other byte the
  * terminal's line discipline could act on, 0x00-0x1f and 0x7f).  Every
  * append is whole or nothing (SB_ENOMEM when out is full). */
-int sb_run_line(const char *nonce, uint64_t seq, const char *cmd, size_t len, struct buf *out);
+int px__sb_run_line(const char *nonce, uint64_t seq, const char *cmd, size_t len, struct buf *out);
 
 /* Appends the line that ends the shell (seq: the next command number). */
-int sb_exit_line(const char *nonce, uint64_t seq, struct buf *out);
+int px__sb_exit_line(const char *nonce, uint64_t seq, struct buf *out);
 
 #endif

@@ -47,7 +47,7 @@ blank(const char *p, size_t n)
 static void
 decide_line(struct px_strict *s, struct strict_line *l, const char *p, size_t n)
 {
-	const struct pol_session *ps = px_conn_session(s->ch->c);
+	const struct pol_session *ps = px__conn_session(s->ch->c);
 	struct pol_decision d;
 
 	l->verdict = POL_DENY;
@@ -156,7 +156,7 @@ px__strict_entry_submit(struct px_strict *s)
 static int
 build_decision(struct px_strict *s, const struct strict_line *l, struct buf *b)
 {
-	const struct policy *p = px_conn_policy(s->ch->c);
+	const struct policy *p = px__conn_policy(s->ch->c);
 	const char *verdict = l->refused && l->verdict == POL_ALLOW ? "deny" : pol_verdict_name(l->verdict);
 	int r = ev_fields_put_str(b, EVF_VERDICT, verdict);
 
@@ -195,11 +195,11 @@ run_next(struct px_strict *s)
 	/* the proxy's prompt and echo shown so far are no password prompt */
 	px__chan_pwmask_forget(s->ch);
 	s->run_seq++;
-	if (sb_run_line(s->nonce, s->run_seq, l->rendered, strlen(l->rendered), &s->to_target) != SB_OK) {
+	if (px__sb_run_line(s->nonce, s->run_seq, l->rendered, strlen(l->rendered), &s->to_target) != SB_OK) {
 		px__strict_fail(s, "strict mode: a line could not be sent", "\r\nescort: proxy error; session ended\r\n");
 		return;
 	}
-	px_log(PX_LOG_INFO, px_conn_id(s->ch->c), "strict shell: command %llu runs: %.300s",
+	px_log(PX_LOG_INFO, px__conn_id(s->ch->c), "strict shell: command %llu runs: %.300s",
 	    (unsigned long long)l->cmd_no, l->rendered);
 }
 
@@ -223,7 +223,7 @@ say_refusal(struct px_strict *s, const struct strict_line *l)
 
 	if (l->told[0] != '\0')
 		snprintf(msg, sizeof(msg), "%s", l->told);
-	else if (l->verdict == POL_APPROVE && s->nlines > 1 && pol_session_supervised(px_conn_session(s->ch->c)))
+	else if (l->verdict == POL_APPROVE && s->nlines > 1 && pol_session_supervised(px__conn_session(s->ch->c)))
 		snprintf(msg, sizeof(msg), "escort: this command needs an escort's approval (rule %s, line %d); "
 		    "approval is asked for one line at a time: enter it alone\r\n",
 		    l->rule ? l->rule : "?", l->rule_line);
@@ -256,17 +256,17 @@ px__strict_entry_record(struct px_strict *s)
 
 		buf_init(&b, EV_PAYLOAD_MAX);
 		built = build_decision(s, l, &b);
-		if (built == REC_OK && (px_conn_rec_stalled(c) || !px_conn_rec_can_take(c, buf_len(&b)))) {
+		if (built == REC_OK && (px__conn_rec_stalled(c) || !px__conn_rec_can_take(c, buf_len(&b)))) {
 			buf_free(&b);
 			return;		/* again on the next step */
 		}
-		if (px_conn_record_or_end(c, EV_DECISION, s->ch->id, buf_ptr(&b), buf_len(&b), built) != PX_OK) {
+		if (px__conn_record_or_end(c, EV_DECISION, s->ch->id, buf_ptr(&b), buf_len(&b), built) != PX_OK) {
 			buf_free(&b);
 			px__strict_set(s, STRICT_ENDED, "a decision could not be recorded");
 			return;
 		}
 		buf_free(&b);
-		px_log(PX_LOG_INFO, px_conn_id(c), "strict shell: command %llu %s by %s (line %d): %.300s",
+		px_log(PX_LOG_INFO, px__conn_id(c), "strict shell: command %llu %s by %s (line %d): %.300s",
 		    (unsigned long long)l->cmd_no, l->refused ? (l->verdict == POL_ALLOW ? "not run" :
 		    pol_verdict_name(l->verdict)) : "allowed", l->rule ? l->rule : "default", l->rule_line, l->typed);
 		s->next_rec++;
@@ -308,13 +308,13 @@ px__strict_entry_done(struct px_strict *s, int status)
 		built = ev_fields_put_u64(&b, EVF_CMD_SEQ, l->cmd_no);
 	if (built == REC_OK)
 		built = ev_fields_put_str(&b, EVF_SHELL_MODE, STRICT_MODE);
-	if (px_conn_record_or_end(s->ch->c, EV_EXIT, s->ch->id, buf_ptr(&b), buf_len(&b), built) != PX_OK) {
+	if (px__conn_record_or_end(s->ch->c, EV_EXIT, s->ch->id, buf_ptr(&b), buf_len(&b), built) != PX_OK) {
 		buf_free(&b);
 		px__strict_set(s, STRICT_ENDED, "an exit could not be recorded");
 		return;
 	}
 	buf_free(&b);
-	(void)le_history_add(s->le, l->typed, strlen(l->typed));
+	(void)px__le_history_add(s->le, l->typed, strlen(l->typed));
 	s->next_run++;
 	if (s->next_run < s->nlines && status == 130) {
 		char msg[160];
@@ -323,7 +323,7 @@ px__strict_entry_done(struct px_strict *s, int status)
 		snprintf(msg, sizeof(msg), "escort: interrupted; the %zu line(s) left of this entry were not run\r\n",
 		    s->nlines - s->next_run);
 		(void)px__strict_say(s, msg);
-		px_log(PX_LOG_INFO, px_conn_id(s->ch->c), "strict shell: command %llu interrupted; %zu line(s) "
+		px_log(PX_LOG_INFO, px__conn_id(s->ch->c), "strict shell: command %llu interrupted; %zu line(s) "
 		    "of its entry not run", (unsigned long long)l->cmd_no, s->nlines - s->next_run);
 	} else if (s->next_run < s->nlines) {
 		run_next(s);

@@ -37,7 +37,7 @@ struct strict_line {
 
 struct px_strict {
 	struct px_chan *ch;
-	enum strict_state st;		/* strict_set_state only */
+	enum strict_state st;		/* px__strict_set_state only */
 	struct le *le;
 	struct sm *sm;
 	char nonce[SB_NONCE_HEX + 1];

@@ -26,13 +26,13 @@ struct sm {
 };
 
 struct sm *
-sm_new(void)
+px__sm_new(void)
 {
 	return calloc(1, sizeof(struct sm));
 }
 
 void
-sm_free(struct sm *s)
+px__sm_free(struct sm *s)
 {
 	if (s != NULL) {
 		explicit_bzero(s->nonce, sizeof(s->nonce));
@@ -47,7 +47,7 @@ sm_lower(uint8_t c)
 }
 
 void
-sm_set_nonce(struct sm *s, const char *nonce)
+px__sm_set_nonce(struct sm *s, const char *nonce)
 {
 	size_t i, k;
 
@@ -69,7 +69,7 @@ sm_set_nonce(struct sm *s, const char *nonce)
 }
 
 size_t
-sm_held(const struct sm *s)
+px__sm_held(const struct sm *s)
 {
 	return s->hlen;
 }
@@ -290,7 +290,7 @@ sm__report(struct sm_marker *m, enum sm_kind kind)
 }
 
 long
-sm_feed(struct sm *s, const uint8_t *d, size_t n, struct buf *out, struct sm_marker *m)
+px__sm_feed(struct sm *s, const uint8_t *d, size_t n, struct buf *out, struct sm_marker *m)
 {
 	size_t i = 0;
 	int leak;

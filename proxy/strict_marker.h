@@ -1,7 +1,7 @@
 /* strict_marker: finds the strict-mode shell's markers (strict_boot.h) in
  * the target's output and takes them out of it.
  *
- * Every byte of the output goes through sm_feed.  Bytes that are not part of
+ * Every byte of the output goes through px__sm_feed.  Bytes that are not part of
  * a marker are appended to the pass-through buffer unchanged and in order;
  * a marker is removed and reported.  A sequence that starts with
  * SB_MARK_PREFIX but is not a well-formed marker (unknown kind, bad field,
@@ -18,7 +18,7 @@
  * The scanner only parses; whether a marker's nonce and number are the
  * ones expected is the caller's decision.
  *
- * Ownership: sm_new's result belongs to the caller (sm_free).  No I/O. */
+ * Ownership: px__sm_new's result belongs to the caller (px__sm_free).  No I/O. */
 #ifndef PX_STRICT_MARKER_H
 #define PX_STRICT_MARKER_H
 
@@ -44,11 +44,11 @@ struct sm_marker {
 
 struct sm;
 
-struct sm *sm_new(void);
-void sm_free(struct sm *s);
+struct sm *px__sm_new(void);
+void px__sm_free(struct sm *s);
 
 /* From now on, report the nonce seen in pass-through output (SM_LEAK). */
-void sm_set_nonce(struct sm *s, const char *nonce);
+void px__sm_set_nonce(struct sm *s, const char *nonce);
 
 /* Scans n bytes of target output.  Consumes bytes until one marker was
  * found (filled into *m; m->kind SM_NONE when none) or the end; returns the
@@ -57,9 +57,9 @@ void sm_set_nonce(struct sm *s, const char *nonce);
  * room; when out fills part way the count consumed so far is returned;
  * out must be able to take SB_MARK_PREFIX's length at once, or the scanner
  * stalls on a cut prefix).  Pass-through bytes go to out. */
-long sm_feed(struct sm *s, const uint8_t *d, size_t n, struct buf *out, struct sm_marker *m);
+long px__sm_feed(struct sm *s, const uint8_t *d, size_t n, struct buf *out, struct sm_marker *m);
 
 /* Bytes held as a possible marker prefix. */
-size_t sm_held(const struct sm *s);
+size_t px__sm_held(const struct sm *s);
 
 #endif

@@ -19,7 +19,7 @@ static const uint32_t strict_next[STRICT_NSTATES] = {
 };
 
 int
-strict_state_allowed(enum strict_state from, enum strict_state to)
+px__strict_state_allowed(enum strict_state from, enum strict_state to)
 {
 	if ((unsigned)from >= STRICT_NSTATES || (unsigned)to >= STRICT_NSTATES)
 		return 0;
@@ -27,7 +27,7 @@ strict_state_allowed(enum strict_state from, enum strict_state to)
 }
 
 const char *
-strict_state_name(enum strict_state s)
+px__strict_state_name(enum strict_state s)
 {
 	static const char *const names[STRICT_NSTATES] = {
 		"boot", "nonce", "prompt", "deciding", "recording", "running", "ended", "approving",
@@ -36,16 +36,16 @@ strict_state_name(enum strict_state s)
 }
 
 int
-strict_set_state(enum strict_state *st, enum strict_state to, const char *conn_id, uint32_t chan,
+px__strict_set_state(enum strict_state *st, enum strict_state to, const char *conn_id, uint32_t chan,
     const char *why)
 {
-	if (!strict_state_allowed(*st, to)) {
+	if (!px__strict_state_allowed(*st, to)) {
 		px_log(PX_LOG_ERR, conn_id, "channel %u: strict %s -> %s refused (not a transition)%s%s",
-		    chan, strict_state_name(*st), strict_state_name(to), why ? ": " : "", why ? why : "");
+		    chan, px__strict_state_name(*st), px__strict_state_name(to), why ? ": " : "", why ? why : "");
 		return PX_EINVAL;
 	}
-	px_log(PX_LOG_DEBUG, conn_id, "channel %u: strict %s -> %s%s%s", chan, strict_state_name(*st),
-	    strict_state_name(to), why ? ": " : "", why ? why : "");
+	px_log(PX_LOG_DEBUG, conn_id, "channel %u: strict %s -> %s%s%s", chan, px__strict_state_name(*st),
+	    px__strict_state_name(to), why ? ": " : "", why ? why : "");
 	*st = to;
 	return PX_OK;
 }

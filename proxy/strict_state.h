@@ -3,7 +3,7 @@
  * change against a table, logs it (debug level) and refuses any other
  * (error level, naming the channel and both states; the state is kept).
  *
- *   BOOT       the exec of sb_command() was sent after pty-req; waiting for
+ *   BOOT       the exec of px__sb_command() was sent after pty-req; waiting for
  *              the HELLO marker (at most STRICT_BOOT_MS); technician input
  *              is held
  *   NONCE      the nonce line was sent; waiting for PROMPT seq 0
@@ -42,15 +42,15 @@ enum strict_state {
 };
 
 /* 1 when the table allows from -> to, else 0 (also out of range). */
-int strict_state_allowed(enum strict_state from, enum strict_state to);
+int px__strict_state_allowed(enum strict_state from, enum strict_state to);
 
 /* "boot", "nonce", ...; "?" when out of range.  Static strings. */
-const char *strict_state_name(enum strict_state s);
+const char *px__strict_state_name(enum strict_state s);
 
 /* Changes *st to `to` when the table allows it and logs it at debug level
  * under conn_id (may be NULL) and channel chan with why (may be NULL);
  * otherwise logs an error and leaves *st.  Returns PX_OK or PX_EINVAL. */
-int strict_set_state(enum strict_state *st, enum strict_state to, const char *conn_id,
+int px__strict_set_state(enum strict_state *st, enum strict_state to, const char *conn_id,
     uint32_t chan, const char *why);
 
 #endif

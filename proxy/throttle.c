@@ -13,7 +13,7 @@ px_throttle_init(struct px_throttle *t)
 }
 
 void
-px_throttle_set(struct px_throttle *t, int start, int rate, int full, int max_failures, int penalty)
+px__throttle_set(struct px_throttle *t, int start, int rate, int full, int max_failures, int penalty)
 {
 	pthread_mutex_lock(&t->mu);
 	t->start = start;
@@ -59,7 +59,7 @@ slot(struct px_throttle *t, const char *addr, int create, time_t now)
 }
 
 int
-px_throttle_admit(struct px_throttle *t, const char *addr)
+px__throttle_admit(struct px_throttle *t, const char *addr)
 {
 	time_t now = time(NULL);
 	struct px_throttle_src *s;
@@ -109,7 +109,7 @@ fail_locked(struct px_throttle *t, const char *addr)
 }
 
 void
-px_throttle_done(struct px_throttle *t, const char *addr, int authed)
+px__throttle_done(struct px_throttle *t, const char *addr, int authed)
 {
 	pthread_mutex_lock(&t->mu);
 	t->unauth--;
@@ -119,7 +119,7 @@ px_throttle_done(struct px_throttle *t, const char *addr, int authed)
 }
 
 void
-px_throttle_fail(struct px_throttle *t, const char *addr)
+px__throttle_fail(struct px_throttle *t, const char *addr)
 {
 	pthread_mutex_lock(&t->mu);
 	fail_locked(t, addr);

@@ -38,18 +38,18 @@ struct px_throttle {
 
 void px_throttle_init(struct px_throttle *t);
 /* Applies new limits (reload). */
-void px_throttle_set(struct px_throttle *t, int start, int rate, int full, int max_failures, int penalty);
+void px__throttle_set(struct px_throttle *t, int start, int rate, int full, int max_failures, int penalty);
 
 /* Decides on a new connection from addr.  Returns PX_OK (counted as
- * unauthenticated: pair with px_throttle_done), PX_EFULL (MaxStartups) or
+ * unauthenticated: pair with px__throttle_done), PX_EFULL (MaxStartups) or
  * PX_EPOLICY (source penalised). */
-int px_throttle_admit(struct px_throttle *t, const char *addr);
+int px__throttle_admit(struct px_throttle *t, const char *addr);
 
 /* The connection admitted earlier authenticated (authed != 0) or ended
  * without authenticating (authed == 0: counts one failure). */
-void px_throttle_done(struct px_throttle *t, const char *addr, int authed);
+void px__throttle_done(struct px_throttle *t, const char *addr, int authed);
 
 /* One failed authentication attempt from addr. */
-void px_throttle_fail(struct px_throttle *t, const char *addr);
+void px__throttle_fail(struct px_throttle *t, const char *addr);
 
 #endif

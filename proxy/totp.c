@@ -102,7 +102,7 @@ bad:
 }
 
 int
-px_totp_parse(const char *text, struct px_totp_key *k, char *why, size_t whysz)
+px__totp_parse(const char *text, struct px_totp_key *k, char *why, size_t whysz)
 {
 	static const struct { const char *name; enum px_totp_alg alg; } algs[] = {
 		{ "SHA1", PX_TOTP_SHA1 }, { "SHA256", PX_TOTP_SHA256 }, { "SHA512", PX_TOTP_SHA512 },
@@ -147,7 +147,7 @@ px_totp_parse(const char *text, struct px_totp_key *k, char *why, size_t whysz)
 /* ---- codes ---------------------------------------------------------------- */
 
 int
-px_totp_code(const struct px_totp_key *k, uint64_t step, char *out)
+px__totp_code(const struct px_totp_key *k, uint64_t step, char *out)
 {
 	const EVP_MD *md = k->alg == PX_TOTP_SHA256 ? EVP_sha256() :
 	    k->alg == PX_TOTP_SHA512 ? EVP_sha512() : EVP_sha1();
@@ -170,7 +170,7 @@ px_totp_code(const struct px_totp_key *k, uint64_t step, char *out)
 }
 
 int
-px_totp_verify(const struct px_totp_key *k, const char *answer, time_t now, uint64_t *step)
+px__totp_verify(const struct px_totp_key *k, const char *answer, time_t now, uint64_t *step)
 {
 	uint64_t t = (uint64_t)now / (uint64_t)k->period;
 	char code[9];
@@ -184,7 +184,7 @@ px_totp_verify(const struct px_totp_key *k, const char *answer, time_t now, uint
 	for (int d = -TOTP_WINDOW; d <= TOTP_WINDOW; d++) {
 		if (d < 0 && t < (uint64_t)-d)
 			continue;
-		if (px_totp_code(k, t + (uint64_t)(int64_t)d, code) != PX_OK)
+		if (px__totp_code(k, t + (uint64_t)(int64_t)d, code) != PX_OK)
 			return PX_ENOMEM;
 		if (CRYPTO_memcmp(code, answer, (size_t)k->digits) == 0 && !found) {
 			*step = t + (uint64_t)(int64_t)d;
@@ -208,7 +208,7 @@ struct px_totp_table {
 };
 
 void
-px_totp_table_free(struct px_totp_table *t)
+px__totp_table_free(struct px_totp_table *t)
 {
 	if (t == NULL)
 		return;
@@ -221,7 +221,7 @@ px_totp_table_free(struct px_totp_table *t)
 }
 
 const struct px_totp_key *
-px_totp_lookup(const struct px_totp_table *t, const char *user)
+px__totp_lookup(const struct px_totp_table *t, const char *user)
 {
 	if (t == NULL || user == NULL)
 		return NULL;
@@ -249,7 +249,7 @@ load_line(struct px_totp_table *t, char *line, int lineno,
 		report(ctx, lineno, "expected USER SECRET (base32 or an otpauth://totp/ URI)");
 		return PX_EINVAL;
 	}
-	if (px_totp_lookup(t, user) != NULL) {
+	if (px__totp_lookup(t, user) != NULL) {
 		snprintf(msg, sizeof(msg), "user %.64s is given twice", user);
 		report(ctx, lineno, msg);
 		return PX_EINVAL;
@@ -257,7 +257,7 @@ load_line(struct px_totp_table *t, char *line, int lineno,
 	if ((nv = realloc(t->v, (t->n + 1) * sizeof(*nv))) == NULL)
 		return PX_ENOMEM;
 	t->v = nv;
-	if (px_totp_parse(secret, &nv[t->n].key, why, sizeof(why)) != PX_OK) {
+	if (px__totp_parse(secret, &nv[t->n].key, why, sizeof(why)) != PX_OK) {
 		snprintf(msg, sizeof(msg), "secret of %.64s: %s", user, why);
 		report(ctx, lineno, msg);
 		return PX_EINVAL;
@@ -269,7 +269,7 @@ load_line(struct px_totp_table *t, char *line, int lineno,
 }
 
 int
-px_totp_load(const char *path, struct px_totp_table **out,
+px__totp_load(const char *path, struct px_totp_table **out,
     void (*report)(void *ctx, int line, const char *msg), void *ctx)
 {
 	struct px_totp_table *t;
@@ -313,7 +313,7 @@ px_totp_load(const char *path, struct px_totp_table **out,
 	if (rc == PX_OK && bad)
 		rc = PX_ECONFIG;
 	if (rc != PX_OK || t->n == 0) {
-		px_totp_table_free(t);
+		px__totp_table_free(t);
 		return rc;
 	}
 	*out = t;
@@ -343,7 +343,7 @@ px_totp_used_free(struct px_totp_used *u)
 }
 
 int
-px_totp_claim(struct px_totp_used *u, const char *user, uint64_t step)
+px__totp_claim(struct px_totp_used *u, const char *user, uint64_t step)
 {
 	size_t i;
 	int rc = PX_OK;

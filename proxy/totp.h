@@ -9,12 +9,12 @@
  * algorithm= SHA1, SHA256 or SHA512; defaults 6, 30, SHA1).
  *
  * A code is accepted for the time step of now and the one before and after
- * (a window of +-1), and only once: px_totp_claim() refuses a step at or
+ * (a window of +-1), and only once: px__totp_claim() refuses a step at or
  * before the last one accepted for that user, so a code seen once (or an
  * older one) cannot be replayed within its window, on any worker.
  *
  * Errors: negative PX_E* codes (px_error.h).  Nothing here does I/O but
- * px_totp_load. */
+ * px__totp_load. */
 #ifndef PX_TOTP_H
 #define PX_TOTP_H
 
@@ -37,15 +37,15 @@ struct px_totp_key {
 
 /* Parses text (base32 or an otpauth://totp/ URI) into *k.  Returns PX_OK,
  * or PX_EINVAL with a reason in why (whysz bytes). */
-int px_totp_parse(const char *text, struct px_totp_key *k, char *why, size_t whysz);
+int px__totp_parse(const char *text, struct px_totp_key *k, char *why, size_t whysz);
 
 /* The code of step `step` as digits (k->digits of them, NUL-terminated) in
  * out (at least 9 bytes).  Returns PX_OK or PX_ENOMEM (HMAC failed). */
-int px_totp_code(const struct px_totp_key *k, uint64_t step, char *out);
+int px__totp_code(const struct px_totp_key *k, uint64_t step, char *out);
 
 /* Whether answer is the code of now's step or the one before or after:
  * PX_OK with the matching step in *step, else PX_EINVAL. */
-int px_totp_verify(const struct px_totp_key *k, const char *answer, time_t now, uint64_t *step);
+int px__totp_verify(const struct px_totp_key *k, const char *answer, time_t now, uint64_t *step);
 
 /* The users with a secret: read from a TOTPSecrets file, "USER SECRET" a
  * line, '#' comments.  Immutable once loaded (shared by the workers). */
@@ -56,14 +56,14 @@ struct px_totp_table;
  * the file as a whole): a file others may read or write, a line without
  * two words, a secret that does not parse, a user given twice.  Returns
  * PX_OK, PX_ECONFIG after reporting, or PX_ENOMEM. */
-int px_totp_load(const char *path, struct px_totp_table **out,
+int px__totp_load(const char *path, struct px_totp_table **out,
     void (*report)(void *ctx, int line, const char *msg), void *ctx);
 
 /* The key of user, or NULL (also for a NULL table).  Valid while the
  * table lives. */
-const struct px_totp_key *px_totp_lookup(const struct px_totp_table *t, const char *user);
+const struct px_totp_key *px__totp_lookup(const struct px_totp_table *t, const char *user);
 
-void px_totp_table_free(struct px_totp_table *t);
+void px__totp_table_free(struct px_totp_table *t);
 
 /* The last step accepted per user, shared by the workers (own lock). */
 struct px_totp_used {
@@ -77,6 +77,6 @@ void px_totp_used_free(struct px_totp_used *u);
 
 /* Records step as used by user when it is later than the last one
  * accepted: PX_OK.  PX_EINVAL when it is not (a replay), PX_ENOMEM. */
-int px_totp_claim(struct px_totp_used *u, const char *user, uint64_t step);
+int px__totp_claim(struct px_totp_used *u, const char *user, uint64_t step);
 
 #endif

@@ -20,7 +20,7 @@
 #include "proxy/upstream.h"
 #include "proxy/worker.h"
 
-int px_key_fingerprint(ssh_key key, char *out, size_t outsz);
+int px__key_fingerprint(ssh_key key, char *out, size_t outsz);
 
 static void up_ready(struct px_sshpoll *p, int status, int events);
 
@@ -38,7 +38,7 @@ fail(struct px_conn *c, const char *fmt, ...)
 	c->up.st = UP_FAILED;
 	px_log(PX_LOG_WARN, c->id, "upstream: %.*s", (int)strcspn(c->up.err, "\n"), c->up.err);
 	if (c->up.poll.init)
-		px_sshpoll_want(&c->up.poll, 0);
+		px__sshpoll_want(&c->up.poll, 0);
 }
 
 /* Parses "type base64" into a public key. */
@@ -68,7 +68,7 @@ parse_pinned(const char *line)
 }
 
 int
-px_up_start(struct px_conn *c, const struct pol_target *t)
+px__up_start(struct px_conn *c, const struct pol_target *t)
 {
 	struct addrinfo hints = { 0 }, *ai = NULL;
 	char port[16];
@@ -112,12 +112,12 @@ px_up_start(struct px_conn *c, const struct pol_target *t)
 		fail(c, "escort: cannot connect to target %s: %s\n", t->name, strerror(errno));
 		return PX_EIO;
 	}
-	if (px_sshpoll_init(&c->w->loop, &c->up.poll, fd, up_ready, c) != PX_OK) {
+	if (px__sshpoll_init(&c->w->loop, &c->up.poll, fd, up_ready, c) != PX_OK) {
 		fail(c, "escort: cannot connect to %s\n", t->name);
 		return PX_EIO;
 	}
 	c->up.fd = -1; /* owned by the poll now */
-	px_sshpoll_want(&c->up.poll, UV_WRITABLE);
+	px__sshpoll_want(&c->up.poll, UV_WRITABLE);
 	return PX_OK;
 }
 
@@ -134,7 +134,7 @@ start_ssh(struct px_conn *c)
 		return -1;
 	/* libssh gets its own descriptor (see sshpoll.h); from here on
 	 * ssh_free closes it. */
-	if ((c->up.fd = px_sshpoll_dup(c->up.poll.fd)) < 0)
+	if ((c->up.fd = px__sshpoll_dup(c->up.poll.fd)) < 0)
 		return -1;
 	switch (ssh_key_type(c->up.pinned)) {
 	case SSH_KEYTYPE_RSA: hk = "rsa-sha2-512,rsa-sha2-256"; break;
@@ -199,9 +199,9 @@ up_ready(struct px_sshpoll *p, int status, int events)
 			}
 			rc = ssh_key_cmp(k, c->up.pinned, SSH_KEY_CMP_PUBLIC);
 			if (rc != 0) {
-				if (px_key_fingerprint(k, got, sizeof(got)) < 0)
+				if (px__key_fingerprint(k, got, sizeof(got)) < 0)
 					snprintf(got, sizeof(got), "?");
-				if (px_key_fingerprint(c->up.pinned, want, sizeof(want)) < 0)
+				if (px__key_fingerprint(c->up.pinned, want, sizeof(want)) < 0)
 					snprintf(want, sizeof(want), "?");
 				ssh_key_free(k);
 				fail(c, "escort: HOST KEY MISMATCH for target %s: it presented %s but the policy pins %s; "
@@ -241,35 +241,35 @@ up_ready(struct px_sshpoll *p, int status, int events)
 			c->up.st = UP_CLOSED;
 		break;
 	default:
-		px_sshpoll_want(p, 0);
+		px__sshpoll_want(p, 0);
 		return;
 	}
 	if (c->up.st != UP_FAILED && c->up.st != UP_CLOSED)
-		px_sshpoll_update(p);
+		px__sshpoll_update(p);
 	else
-		px_sshpoll_want(p, 0);
-	px_conn_step(c);
+		px__sshpoll_want(p, 0);
+	px__conn_step(c);
 }
 
 void
-px_up_close(struct px_conn *c, uv_close_cb cb)
+px__up_close(struct px_conn *c, uv_close_cb cb)
 {
 	if (c->up.poll.init) {
 		c->handles_open++;
-		px_sshpoll_close(&c->up.poll, cb);
+		px__sshpoll_close(&c->up.poll, cb);
 		c->up.poll.h.data = c;
 	}
 }
 
 void
-px_up_init(struct px_upstream *up)
+px__up_init(struct px_upstream *up)
 {
 	up->st = UP_IDLE;
 	up->fd = -1;
 }
 
 void
-px_up_free(struct px_upstream *up)
+px__up_free(struct px_upstream *up)
 {
 	if (up->ev != NULL) {
 		ssh_event_remove_session(up->ev, up->s);

@@ -5,7 +5,7 @@
  * State (px_upstream.st): IDLE -> TCP -> SSH -> AUTH -> READY, or FAILED
  * from any of them with px_upstream.err set to a message for the
  * technician; READY -> CLOSED when the target goes.  Readiness on
- * px_upstream.poll drives it; each step ends in px_conn_step(). */
+ * px_upstream.poll drives it; each step ends in px__conn_step(). */
 #ifndef PX_UPSTREAM_H
 #define PX_UPSTREAM_H
 
@@ -31,19 +31,19 @@ struct px_upstream {
 };
 
 /* Sets up an upstream that holds nothing (state IDLE, no descriptor). */
-void px_up_init(struct px_upstream *up);
+void px__up_init(struct px_upstream *up);
 
 /* Frees what up holds (session, event, descriptor, keys); its poll handle
- * must be closed already (px_up_close). */
-void px_up_free(struct px_upstream *up);
+ * must be closed already (px__up_close). */
+void px__up_free(struct px_upstream *up);
 
 /* Starts connecting c's upstream to target t.  Returns PX_OK, or PX_EINVAL
  * / PX_EIO with c->up.st UP_FAILED and c->up.err set. */
-int px_up_start(struct px_conn *c, const struct pol_target *t);
+int px__up_start(struct px_conn *c, const struct pol_target *t);
 
 /* Closes the upstream's poll handle if it was opened: counted in c's open
  * handles, cb runs once it is closed (handle data: c).  The session and
- * keys are freed by px_up_free. */
-void px_up_close(struct px_conn *c, uv_close_cb cb);
+ * keys are freed by px__up_free. */
+void px__up_close(struct px_conn *c, uv_close_cb cb);
 
 #endif

@@ -19,7 +19,7 @@
 #include "proxy/registry.h"
 #include "proxy/worker.h"
 
-/* One queued escort action (px_worker_post). */
+/* One queued escort action (px__worker_post). */
 struct px_worker_msg {
 	struct px_worker_msg *next;
 	struct px_reg_action a;
@@ -57,7 +57,7 @@ static void
 on_accept(uv_poll_t *h, int status, int events)
 {
 	struct px_worker *w = h->loop->data;
-	const struct px_config *cfg = px_daemon_config(w->d);
+	const struct px_config *cfg = px__daemon_config(w->d);
 	int lfd = (int)(intptr_t)h->data;
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -76,10 +76,10 @@ on_accept(uv_poll_t *h, int status, int events)
 			return;
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (cfg->nlb > 0 && pxpp_net_match(cfg->lb, cfg->nlb, (struct sockaddr *)&ss))
+		if (cfg->nlb > 0 && px__pxpp_net_match(cfg->lb, cfg->nlb, (struct sockaddr *)&ss))
 			px__ppwait_start(w, fd, (struct sockaddr *)&ss, sl);
 		else
-			px_conn_accept(w, fd, (struct sockaddr *)&ss, sl);
+			px__conn_accept(w, fd, (struct sockaddr *)&ss, sl);
 	}
 }
 
@@ -95,7 +95,7 @@ reap(uv_idle_t *h)
 	while (w->dead != NULL) {
 		struct px_conn *c = w->dead;
 		w->dead = c->next;
-		px_conn_free(c);
+		px__conn_free(c);
 	}
 	uv_idle_stop(&w->reaper);
 	if (w->stopping && w->conns == NULL && w->nlive == 0 && !uv_is_closing((uv_handle_t *)&w->async)) {
@@ -118,19 +118,19 @@ stop_deadline(uv_timer_t *t)
 	    hard ? "closing" : "abandoning");
 	for (struct px_conn *c = w->conns, *n; c != NULL; c = n) {
 		n = c->next;
-		px_conn_abandon(c, hard);
+		px__conn_abandon(c, hard);
 	}
 }
 
 void
-px_worker_post(void *ud, const struct px_reg_action *a)
+px__worker_post(void *ud, const struct px_reg_action *a)
 {
 	struct px_worker *w = ud;
 	struct px_worker_msg *m = calloc(1, sizeof(*m));
 
 	if (m == NULL) {
 		px_log(PX_LOG_ERR, a->id, "escort %s: %s not delivered: out of memory", a->escort,
-		    px_reg_verb_name(a->verb));
+		    px__reg_verb_name(a->verb));
 		return;
 	}
 	m->a = *a;
@@ -164,7 +164,7 @@ drain_mbox(struct px_worker *w)
 			px__conn_escort_apply(c, &m->a);
 		else
 			px_log(PX_LOG_INFO, m->a.id, "escort %s: %s dropped: the session ended", m->a.escort,
-			    px_reg_verb_name(m->a.verb));
+			    px__reg_verb_name(m->a.verb));
 		free(m);
 		m = next;
 	}
@@ -180,7 +180,7 @@ on_async(uv_async_t *h)
 	if (__atomic_exchange_n(&w->req_reload, 0, __ATOMIC_ACQ_REL))
 		for (struct px_conn *c = w->conns, *n; c != NULL; c = n) {
 			n = c->next;
-			px_conn_reload(c);
+			px__conn_reload(c);
 		}
 	if (__atomic_load_n(&w->req_stop, __ATOMIC_ACQUIRE) && !w->stopping) {
 		w->stopping = 1;
@@ -191,7 +191,7 @@ on_async(uv_async_t *h)
 		px__ppwait_stop_all(w);
 		for (struct px_conn *c = w->conns, *n; c != NULL; c = n) {
 			n = c->next;
-			px_conn_shutdown(c, "escort-proxy is shutting down");
+			px__conn_shutdown(c, "escort-proxy is shutting down");
 		}
 		uv_timer_start(&w->stop_timer, stop_deadline, PX_STOP_GRACE_MS, PX_STOP_GRACE_MS);
 		uv_idle_start(&w->reaper, reap);
@@ -210,7 +210,7 @@ run(void *arg)
 int
 px_worker_start(struct px_worker *w, struct px_daemon *d, int idx, char *err, size_t errlen)
 {
-	const struct px_config *cfg = px_daemon_config(d);
+	const struct px_config *cfg = px__daemon_config(d);
 	int f = 0, v = SSH_LOG_NOLOG;
 
 	memset(w, 0, sizeof(*w));
@@ -235,7 +235,7 @@ px_worker_start(struct px_worker *w, struct px_daemon *d, int idx, char *err, si
 		    w->bind ? ssh_get_error(w->bind) : "out of memory");
 		goto fail;
 	}
-	if (px_algo_apply(w->bind, cfg->algos, err, errlen) != PX_OK)
+	if (px__algo_apply(w->bind, cfg->algos, err, errlen) != PX_OK)
 		goto fail;
 	uv_loop_init(&w->loop);
 	w->loop.data = w;
@@ -285,7 +285,7 @@ px_worker_join(struct px_worker *w)
 	while (w->dead != NULL) {
 		struct px_conn *c = w->dead;
 		w->dead = c->next;
-		px_conn_free(c);
+		px__conn_free(c);
 	}
 	uv_loop_close(&w->loop);
 	while (w->mbox != NULL) {
@@ -300,7 +300,7 @@ px_worker_join(struct px_worker *w)
 }
 
 unsigned long
-px_worker_adopt(struct px_worker *w, struct px_conn *c)
+px__worker_adopt(struct px_worker *w, struct px_conn *c)
 {
 	c->prev = NULL;
 	c->next = w->conns;
@@ -312,13 +312,13 @@ px_worker_adopt(struct px_worker *w, struct px_conn *c)
 }
 
 void
-px_worker_closing(struct px_worker *w)
+px__worker_closing(struct px_worker *w)
 {
 	w->nlive--;
 }
 
 void
-px_worker_retire(struct px_worker *w, struct px_conn *c)
+px__worker_retire(struct px_worker *w, struct px_conn *c)
 {
 	if (c->prev != NULL)
 		c->prev->next = c->next;

@@ -70,22 +70,22 @@ void px_worker_join(struct px_worker *w);
  * struct px_reg_owner, ud = the worker): queues a copy of a and wakes the
  * worker, which hands it to the session on its own loop
  * (px__conn_escort_apply).  Any thread. */
-void px_worker_post(void *ud, const struct px_reg_action *a);
+void px__worker_post(void *ud, const struct px_reg_action *a);
 
 /* The worker alone links and unlinks connections in its lists; conn.c asks
  * it through these three calls. */
 
 /* For conn.c: links the new connection c into the live list and counts it
  * live.  Returns its sequence number on this worker (for its id). */
-unsigned long px_worker_adopt(struct px_worker *w, struct px_conn *c);
+unsigned long px__worker_adopt(struct px_worker *w, struct px_conn *c);
 
 /* For conn.c: a connection began closing its handles: no longer live (it
- * stays on the live list until px_worker_retire). */
-void px_worker_closing(struct px_worker *w);
+ * stays on the live list until px__worker_retire). */
+void px__worker_closing(struct px_worker *w);
 
 /* For conn.c: moves c from the live list to the dead list, freed by the
  * reaper on the next loop iteration (the reaper keeps the loop from blocking
  * until it has run, so a stopping worker notices its last connection). */
-void px_worker_retire(struct px_worker *w, struct px_conn *c);
+void px__worker_retire(struct px_worker *w, struct px_conn *c);
 
 #endif

@@ -22,22 +22,22 @@
 #define CONTENT_CHUNK (64 * 1024)
 
 int
-px_xfer_check(void *ctx, enum pol_xfer_op op, const char *path, const char *path2, char *msg,
+px__xfer_check(void *ctx, enum pol_xfer_op op, const char *path, const char *path2, char *msg,
     size_t cap)
 {
 	struct px_chan *ch = ctx;
 	struct pol_decision d;
 	int r, ok;
 
-	if (px_conn_session(ch->c) == NULL) {
+	if (px__conn_session(ch->c) == NULL) {
 		snprintf(msg, cap, "escort: no admitted session");
 		return 0;
 	}
-	r = policy_decide_transfer(px_conn_session(ch->c), op, path, path2, time(NULL), &d);
+	r = policy_decide_transfer(px__conn_session(ch->c), op, path, path2, time(NULL), &d);
 	ok = r == 0 && d.verdict == POL_ALLOW;
 	if (!ok) {
 		snprintf(msg, cap, "escort: %s", d.reason[0] ? d.reason : "refused by policy");
-		px_log(PX_LOG_INFO, px_conn_id(ch->c), "transfer refused: %s %s%s%s: %s", pol_xfer_op_name(op),
+		px_log(PX_LOG_INFO, px__conn_id(ch->c), "transfer refused: %s %s%s%s: %s", pol_xfer_op_name(op),
 		    path, path2 ? " " : "", path2 ? path2 : "", d.reason);
 	}
 	pol_decision_free(&d);
@@ -45,26 +45,26 @@ px_xfer_check(void *ctx, enum pol_xfer_op op, const char *path, const char *path
 }
 
 int
-px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit)
+px__xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit)
 {
 	struct sftp_filter_config cfg;
 
 	sftp_filter_config_init(&cfg);
 	cfg.mode = mode;
 	cfg.content_limit = content_limit;
-	cfg.check.fn = px_xfer_check;
+	cfg.check.fn = px__xfer_check;
 	cfg.check.ctx = ch;
-	cfg.ids.next = px_conn_file_ids(ch->c);
+	cfg.ids.next = px__conn_file_ids(ch->c);
 	if ((ch->sftp = sftp_filter_new(&cfg)) == NULL)
 		return PX_ENOMEM;
 	return PX_OK;
 }
 
 int
-px_xfer_start_scp(struct px_chan *ch, const struct scp_cmd *cmd, size_t content_limit)
+px__xfer_start_scp(struct px_chan *ch, const struct scp_cmd *cmd, size_t content_limit)
 {
-	struct xfer_check check = { px_xfer_check, ch };
-	struct xfer_ids ids = { px_conn_file_ids(ch->c) };
+	struct xfer_check check = { px__xfer_check, ch };
+	struct xfer_ids ids = { px__conn_file_ids(ch->c) };
 
 	if ((ch->scp = scp_watch_new(cmd, content_limit)) == NULL)
 		return PX_ENOMEM;
@@ -113,7 +113,7 @@ record_summary(struct px_chan *ch, const struct xfer_record *r)
 		rc = ev_fields_put_str(&b, EVF_MESSAGE, r->message);
 	if (rc == REC_OK)
 		rc = ev_fields_put_u64(&b, EVF_FILE_ID, ch->xq_file_id);
-	rc = rc == REC_OK ? px_conn_record(ch->c, EV_FILE, ch->id, buf_ptr(&b), buf_len(&b)) :
+	rc = rc == REC_OK ? px__conn_record(ch->c, EV_FILE, ch->id, buf_ptr(&b), buf_len(&b)) :
 	    PX_EINVAL;
 	buf_free(&b);
 	return rc;
@@ -135,7 +135,7 @@ record_content(struct px_chan *ch, const struct xfer_record *r)
 			rc = ev_fields_put_u64(&b, EVF_OFFSET, ch->xq_off);
 		if (rc == REC_OK)
 			rc = ev_fields_put(&b, EVF_CONTENT, r->content + ch->xq_off, n);
-		rc = rc == REC_OK ? px_conn_record(ch->c, EV_FILE, ch->id, buf_ptr(&b),
+		rc = rc == REC_OK ? px__conn_record(ch->c, EV_FILE, ch->id, buf_ptr(&b),
 		    buf_len(&b)) : PX_EINVAL;
 		buf_free(&b);
 		if (rc != PX_OK)
@@ -153,7 +153,7 @@ log_record(struct px_chan *ch, const struct xfer_record *r)
 	if (r->op == XFER_OP_FILE)
 		snprintf(extra, sizeof(extra), ", %llu bytes%s%s", (unsigned long long)r->size,
 		    r->sha256_hex[0] ? ", sha256 " : "", r->sha256_hex);
-	px_log(PX_LOG_INFO, px_conn_id(ch->c), "%s %s%s%s %s: %s%s%s%s", kind_name(ch), xfer_op_name(r->op),
+	px_log(PX_LOG_INFO, px__conn_id(ch->c), "%s %s%s%s %s: %s%s%s%s", kind_name(ch), xfer_op_name(r->op),
 	    r->dir != XFER_DIR_NONE ? " " : "", r->dir != XFER_DIR_NONE ? xfer_dir_name(r->dir) : "",
 	    r->path ? r->path : "", xfer_outcome_name(r->outcome), extra,
 	    r->message ? ", " : "", r->message ? r->message : "");
@@ -178,10 +178,10 @@ tell_refusal(struct px_chan *ch, const struct xfer_record *r)
 	for (n = 0; line[n]; n++)
 		if ((unsigned char)line[n] < 0x20 && line[n] != '\n')
 			line[n] = '?';
-	if (px_chan_room(ch, 1, n) == n)
-		px_chan_emit(ch, 1, (const uint8_t *)line, n, 1);
+	if (px__chan_room(ch, 1, n) == n)
+		px__chan_emit(ch, 1, (const uint8_t *)line, n, 1);
 	else
-		px_log(PX_LOG_INFO, px_conn_id(ch->c), "refusal not shown on stderr (no room): %s", r->message);
+		px_log(PX_LOG_INFO, px__conn_id(ch->c), "refusal not shown on stderr (no room): %s", r->message);
 }
 
 /* Moves the filter's or watcher's finished records into the queue. */
@@ -208,21 +208,21 @@ record_lost(struct px_chan *ch, int rc)
 	struct px_conn *c = ch->c;
 	struct xfer_record *r = xfer_queue_take(&ch->xq);
 
-	px_log(PX_LOG_ERR, px_conn_id(c), "%s record of %s could not be recorded: %s; ending session",
-	    kind_name(ch), r != NULL && r->path ? r->path : "?", px_strerror(rc));
+	px_log(PX_LOG_ERR, px__conn_id(c), "%s record of %s could not be recorded: %s; ending session",
+	    kind_name(ch), r != NULL && r->path ? r->path : "?", px__strerror(rc));
 	xfer_record_free(r);
 	ch->xq_summary_sent = 0;
 	ch->xq_off = 0;
 	ch->xq_file_id = 0;
-	if (px_conn_ending(c)) {
+	if (px__conn_ending(c)) {
 		/* already ending: the rest cannot be recorded either */
 		if (ch->xq.count > 0)
-			px_log(PX_LOG_WARN, px_conn_id(c), "%zu more %s record(s) dropped at the session's end",
+			px_log(PX_LOG_WARN, px__conn_id(c), "%zu more %s record(s) dropped at the session's end",
 			    ch->xq.count, kind_name(ch));
 		xfer_queue_clear(&ch->xq);
 		return;
 	}
-	px_conn_end(c, "\r\nescort: a transfer record could not be recorded; session ended\r\n");
+	px__conn_end(c, "\r\nescort: a transfer record could not be recorded; session ended\r\n");
 }
 
 /* Records queued records in order; stops at the first the spool refuses.
@@ -239,7 +239,7 @@ flush_records(struct px_chan *ch)
 		if (!ch->xq_summary_sent) {
 			if (ch->xq_off == 0 && ch->xq_file_id == 0)
 				ch->xq_file_id = r->file_id != 0 ? r->file_id :
-				    ++*px_conn_file_ids(ch->c);
+				    ++*px__conn_file_ids(ch->c);
 			rc = record_summary(ch, r);
 			if (rc == PX_EFULL)
 				return;
@@ -266,7 +266,7 @@ flush_records(struct px_chan *ch)
 }
 
 int
-px_xfer_blocked(const struct px_chan *ch)
+px__xfer_blocked(const struct px_chan *ch)
 {
 	return ch->xq.head != NULL;
 }
@@ -298,7 +298,7 @@ out_consume(struct px_chan *ch, int to_tech, size_t n)
 }
 
 size_t
-px_xfer_held(const struct px_chan *ch, int to_tech)
+px__xfer_held(const struct px_chan *ch, int to_tech)
 {
 	size_t n = 0;
 
@@ -314,9 +314,9 @@ write_side(struct px_chan *ch, int to_tech)
 		size_t len = 0, n;
 		const uint8_t *p = out_peek(ch, to_tech, &len);
 
-		if (len == 0 || (n = px_chan_room(ch, to_tech, len)) == 0)
+		if (len == 0 || (n = px__chan_room(ch, to_tech, len)) == 0)
 			return;
-		px_chan_emit(ch, to_tech, p, n, 0);
+		px__chan_emit(ch, to_tech, p, n, 0);
 		out_consume(ch, to_tech, n);
 	}
 }
@@ -324,23 +324,23 @@ write_side(struct px_chan *ch, int to_tech)
 /* Records first: no byte moves either way while a transfer record waits
  * (a start record precedes its transfer's first byte in the recording). */
 void
-px_xfer_drain(struct px_chan *ch)
+px__xfer_drain(struct px_chan *ch)
 {
 	if (ch->sftp == NULL && ch->scp == NULL)
 		return;
 	flush_records(ch);
-	if (px_xfer_blocked(ch))
+	if (px__xfer_blocked(ch))
 		return;
 	write_side(ch, 1);
 	write_side(ch, 0);
 }
 
 size_t
-px_xfer_sftp_room(const struct px_chan *ch, int from_tech)
+px__xfer_sftp_room(const struct px_chan *ch, int from_tech)
 {
-	size_t held = px_xfer_held(ch, 1) + (from_tech ? px_xfer_held(ch, 0) : 0);
+	size_t held = px__xfer_held(ch, 1) + (from_tech ? px__xfer_held(ch, 0) : 0);
 
-	if ((ch->sftp == NULL && ch->scp == NULL) || ch->sftp_failed || px_xfer_blocked(ch) ||
+	if ((ch->sftp == NULL && ch->scp == NULL) || ch->sftp_failed || px__xfer_blocked(ch) ||
 	    held >= SFTP_HOLD)
 		return 0;
 	return SFTP_HOLD - held;
@@ -351,20 +351,20 @@ filter_failed(struct px_chan *ch, const char *what, const char *why)
 {
 	char msg[512];
 
-	px_log(PX_LOG_WARN, px_conn_id(ch->c), "%s: %s; channel closed", what, why);
+	px_log(PX_LOG_WARN, px__conn_id(ch->c), "%s: %s; channel closed", what, why);
 	snprintf(msg, sizeof(msg), "escort: %s: %s", what, why);
-	(void)px_conn_record_fields(ch->c, EV_MARKER, ch->id, EVF_TEXT, msg, 0);
-	px_chan_abort(ch, NULL);
+	(void)px__conn_record_fields(ch->c, EV_MARKER, ch->id, EVF_TEXT, msg, 0);
+	px__chan_abort(ch, NULL);
 }
 
 size_t
-px_xfer_sftp_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
+px__xfer_sftp_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
 {
 	size_t room;
 	int rc;
 
-	px_xfer_drain(ch);
-	room = px_xfer_sftp_room(ch, from_tech);
+	px__xfer_drain(ch);
+	room = px__xfer_sftp_room(ch, from_tech);
 	if (n > room)
 		n = room;
 	if (n == 0)
@@ -376,7 +376,7 @@ px_xfer_sftp_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
 			filter_failed(ch, "scp stream could not be followed", scp_watch_error(ch->scp));
 			return n;
 		}
-		px_xfer_drain(ch);
+		px__xfer_drain(ch);
 		return n;
 	}
 	rc = from_tech ? sftp_filter_client(ch->sftp, d, n) : sftp_filter_server(ch->sftp, d, n);
@@ -385,14 +385,14 @@ px_xfer_sftp_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
 		filter_failed(ch, "SFTP stream refused", sftp_filter_error(ch->sftp));
 		return n;
 	}
-	px_xfer_drain(ch);
+	px__xfer_drain(ch);
 	return n;
 }
 
 /* ---- scp ---------------------------------------------------------------------------- */
 
 int
-px_xfer_scp_feed(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
+px__xfer_scp_feed(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
 {
 	int rc;
 
@@ -410,7 +410,7 @@ px_xfer_scp_feed(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n)
 /* ---- end ------------------------------------------------------------------------------ */
 
 void
-px_xfer_finish(struct px_chan *ch)
+px__xfer_finish(struct px_chan *ch)
 {
 	if (ch->xfer_finished || (ch->sftp == NULL && ch->scp == NULL))
 		return;
@@ -421,12 +421,12 @@ px_xfer_finish(struct px_chan *ch)
 		scp_watch_finish(ch->scp);
 	flush_records(ch);
 	if (ch->xq.head != NULL)
-		px_log(PX_LOG_WARN, px_conn_id(ch->c), "%zu %s record(s) still wait for the recorder at channel close",
+		px_log(PX_LOG_WARN, px__conn_id(ch->c), "%zu %s record(s) still wait for the recorder at channel close",
 		    ch->xq.count, kind_name(ch));
 }
 
 void
-px_xfer_free(struct px_chan *ch)
+px__xfer_free(struct px_chan *ch)
 {
 	sftp_filter_free(ch->sftp);
 	scp_watch_free(ch->scp);

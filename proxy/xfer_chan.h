@@ -22,8 +22,8 @@
  * queue; while anything waits the channel consumes no more input and
  * releases no byte either way, so no transfer outruns its record.  A record
  * the recorder refuses for another reason ends the session with a message
- * (px_conn_end); nothing goes on unrecorded.  All functions run from
- * px_chan_step or the channel callbacks on the connection's loop. */
+ * (px__conn_end); nothing goes on unrecorded.  All functions run from
+ * px__chan_step or the channel callbacks on the connection's loop. */
 #ifndef PX_XFER_CHAN_H
 #define PX_XFER_CHAN_H
 
@@ -39,45 +39,45 @@ struct scp_cmd;
 /* The xfer_check of a channel (ctx: the struct px_chan): the session's
  * policy_decide_transfer at the current time; a refusal is logged and its
  * message is "escort: " and the decision's reason (naming rule and line). */
-int px_xfer_check(void *ctx, enum pol_xfer_op op, const char *path, const char *path2,
+int px__xfer_check(void *ctx, enum pol_xfer_op op, const char *path, const char *path2,
     char *msg, size_t cap);
 
 /* Starts the SFTP filter on ch with the policy's mode, every path
- * operation decided by px_xfer_check.  Returns PX_OK or
+ * operation decided by px__xfer_check.  Returns PX_OK or
  * PX_ENOMEM. */
-int px_xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit);
+int px__xfer_start_sftp(struct px_chan *ch, enum xfer_mode mode, size_t content_limit);
 
 /* Starts the scp watcher on ch for cmd (UPLOAD or DOWNLOAD; copied).
  * Returns PX_OK or PX_ENOMEM. */
-int px_xfer_start_scp(struct px_chan *ch, const struct scp_cmd *cmd, size_t content_limit);
+int px__xfer_start_scp(struct px_chan *ch, const struct scp_cmd *cmd, size_t content_limit);
 
 /* SFTP and scp (both filter the bytes): takes up to n bytes the
  * technician (from_tech) or the target sent into the filter, as far as its
  * buffers have room, and writes out what it can.  Returns the bytes taken (the rest stays in libssh's buffer). */
-size_t px_xfer_sftp_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n);
+size_t px__xfer_sftp_take(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n);
 
 /* SFTP and scp: bytes the filter would take now from that side. */
-size_t px_xfer_sftp_room(const struct px_chan *ch, int from_tech);
+size_t px__xfer_sftp_room(const struct px_chan *ch, int from_tech);
 
 /* scp: the n bytes about to be forwarded (stdout or technician data).
  * Returns 0, or -1 after the watcher failed (the channel was aborted). */
-int px_xfer_scp_feed(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n);
+int px__xfer_scp_feed(struct px_chan *ch, int from_tech, const uint8_t *d, size_t n);
 
 /* Writes out buffered SFTP bytes and queued records as far as possible. */
-void px_xfer_drain(struct px_chan *ch);
+void px__xfer_drain(struct px_chan *ch);
 
 /* True while records wait for the recorder (input must pause). */
-int px_xfer_blocked(const struct px_chan *ch);
+int px__xfer_blocked(const struct px_chan *ch);
 
 /* Bytes held in the filter's buffers toward the technician (to_tech) or
  * the target. */
-size_t px_xfer_held(const struct px_chan *ch, int to_tech);
+size_t px__xfer_held(const struct px_chan *ch, int to_tech);
 
 /* The channel ends: unfinished transfers become INCOMPLETE records, which
  * are recorded with the rest as the spool takes them.  Idempotent. */
-void px_xfer_finish(struct px_chan *ch);
+void px__xfer_finish(struct px_chan *ch);
 
 /* Frees the filter or watcher and any records left. */
-void px_xfer_free(struct px_chan *ch);
+void px__xfer_free(struct px_chan *ch);
 
 #endif

@@ -42,7 +42,7 @@ utf8_len(const uint8_t *p, size_t n)
 }
 
 int
-aj_escape(struct buf *b, const void *s, size_t n)
+rec__aj_escape(struct buf *b, const void *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const uint8_t *p = s;
@@ -102,7 +102,7 @@ key(struct buf *b, const char *k)
 	if (r == REC_OK)
 		r = put(b, "\"", 1);
 	if (r == REC_OK)
-		r = aj_escape(b, k, strlen(k));
+		r = rec__aj_escape(b, k, strlen(k));
 	if (r == REC_OK)
 		r = put(b, "\":", 2);
 	return r;
@@ -126,7 +126,7 @@ aj_str(struct buf *b, const char *k, const void *s, size_t n)
 	int r;
 
 	if ((r = key(b, k)) == REC_OK && (r = put(b, "\"", 1)) == REC_OK &&
-	    (r = aj_escape(b, s, n)) == REC_OK)
+	    (r = rec__aj_escape(b, s, n)) == REC_OK)
 		r = put(b, "\"", 1);
 	return r;
 }

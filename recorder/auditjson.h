@@ -41,6 +41,6 @@ int	aj_time(struct buf *b, const char *key, uint64_t wall_ns);
 int	aj_end(struct buf *b);
 
 /* Appends the escaped form of s[0..n) without quotes. */
-int	aj_escape(struct buf *b, const void *s, size_t n);
+int	rec__aj_escape(struct buf *b, const void *s, size_t n);
 
 #endif

@@ -7,20 +7,20 @@
 #include "recorder/segfile.h"
 
 void
-index_init(struct index *ix)
+rec__index_init(struct index *ix)
 {
 	memset(ix, 0, sizeof(*ix));
 }
 
 void
-index_free(struct index *ix)
+rec__index_free(struct index *ix)
 {
 	free(ix->e);
-	index_init(ix);
+	rec__index_init(ix);
 }
 
 int
-index_update(struct index *ix, int fd)
+rec__index_update(struct index *ix, int fd)
 {
 	struct segf sf;
 	struct seg s;
@@ -29,9 +29,9 @@ index_update(struct index *ix, int fd)
 	uint64_t off;
 	int r;
 
-	segf_init(&sf, fd, ix->end);
+	rec__segf_init(&sf, fd, ix->end);
 	for (;;) {
-		r = segf_skip(&sf, &s, &off);
+		r = rec__segf_skip(&sf, &s, &off);
 		if (r == 0 || r == REC_ETRUNC) {
 			r = REC_OK;
 			break;
@@ -66,12 +66,12 @@ index_update(struct index *ix, int fd)
 		}
 		ix->end = sf.off;
 	}
-	segf_free(&sf);
+	rec__segf_free(&sf);
 	return r;
 }
 
 const struct index_entry *
-index_find_seq(const struct index *ix, uint64_t seq)
+rec__index_find_seq(const struct index *ix, uint64_t seq)
 {
 	size_t lo = 0, hi = ix->n, mid;
 
@@ -91,7 +91,7 @@ index_find_seq(const struct index *ix, uint64_t seq)
 }
 
 const struct index_entry *
-index_find_time(const struct index *ix, uint64_t t)
+rec__index_find_time(const struct index *ix, uint64_t t)
 {
 	size_t lo = 0, hi = ix->n, mid;
 

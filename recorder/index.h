@@ -27,15 +27,15 @@ struct index {
 };
 
 /* Empty index starting at offset 0. */
-void index_init(struct index *ix);
-void index_free(struct index *ix);
+void rec__index_init(struct index *ix);
+void rec__index_free(struct index *ix);
 
 /* Adds the segments of fd from ix->end to the last complete one.
  * Returns REC_OK, REC_ENOMEM, REC_EIO or a format error at ix->end. */
-int index_update(struct index *ix, int fd);
+int rec__index_update(struct index *ix, int fd);
 
 /* First entry holding events with seq >= seq (resp. t_ns >= t), or NULL. */
-const struct index_entry *index_find_seq(const struct index *ix, uint64_t seq);
-const struct index_entry *index_find_time(const struct index *ix, uint64_t t);
+const struct index_entry *rec__index_find_seq(const struct index *ix, uint64_t seq);
+const struct index_entry *rec__index_find_time(const struct index *ix, uint64_t t);
 
 #endif

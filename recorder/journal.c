@@ -118,7 +118,7 @@ journal_sig_needed(const struct journal_cover *c, uint32_t index,
 }
 
 int
-journal_scan(int fd, const struct seal_verifier *v,
+rec__journal_scan(int fd, const struct seal_verifier *v,
     struct journal_cover *cover, journal_cb cb, void *arg, uint64_t *end,
     uint32_t *nseg, uint8_t head[SEAL_HASH_LEN], uint64_t *bad_offset,
     int *torn)
@@ -142,22 +142,22 @@ journal_scan(int fd, const struct seal_verifier *v,
 	*nseg = 0;
 	seal_chain_init(head, JOURNAL_CHAIN_ID, strlen(JOURNAL_CHAIN_ID));
 	if (cover != NULL) {
-		merkle_frontier_init(&tree);
+		rec__merkle_frontier_init(&tree);
 		cover->held = cover->head->size == 0;
 	}
 	if (fstat(fd, &st) != 0)
 		return REC_EIO;
-	segf_init(&sf, fd, 0);
+	rec__segf_init(&sf, fd, 0);
 	buf_init(&m, 0);
 	for (;; index++) {
-		r = segf_next(&sf, &s, &off, &raw, &rawlen);
+		r = rec__segf_next(&sf, &s, &off, &raw, &rawlen);
 		if (r == 0)
 			break;
 		if (r == REC_EIO || r == REC_ENOMEM)
 			goto out;
 		if (r < 0) {
 			off = sf.off;
-			if (segf_torn_tail(fd, r, off, (uint64_t)st.st_size)) {
+			if (rec__segf_torn_tail(fd, r, off, (uint64_t)st.st_size)) {
 				*torn = 1;
 				break;
 			}
@@ -181,7 +181,7 @@ journal_scan(int fd, const struct seal_verifier *v,
 			buf_reset(&m);
 			if ((r = journal_message(&m, head, s.payload, blen)) != REC_OK)
 				goto out;
-			if ((r = seal_verify(v, buf_ptr(&m), buf_len(&m), sig)) != REC_OK)
+			if ((r = rec__seal_verify(v, buf_ptr(&m), buf_len(&m), sig)) != REC_OK)
 				goto out;
 		}
 		seal_chain_step(head, raw, rawlen);
@@ -189,9 +189,9 @@ journal_scan(int fd, const struct seal_verifier *v,
 			/* The head stands for these signatures only when its
 			 * root is the root of these very entries. */
 			merkle_leaf(raw, rawlen, leaf);
-			merkle_frontier_add(&tree, leaf);
+			rec__merkle_frontier_add(&tree, leaf);
 			if (index + 1 == cover->head->size) {
-				merkle_frontier_root(&tree, root);
+				rec__merkle_frontier_root(&tree, root);
 				cover->held = memcmp(root, cover->head->root,
 				    MERKLE_HASH_LEN) == 0;
 				if (!cover->held) {
@@ -211,7 +211,7 @@ journal_scan(int fd, const struct seal_verifier *v,
 	*nseg = index;
 out:
 	buf_free(&m);
-	segf_free(&sf);
+	rec__segf_free(&sf);
 	return r;
 }
 
@@ -274,7 +274,7 @@ journal_note(struct journal *j, const struct journal_entry *e,
 	struct jsess *s;
 
 	merkle_leaf(raw, rawlen, leaf);
-	merkle_frontier_add(&j->tree, leaf);
+	rec__merkle_frontier_add(&j->tree, leaf);
 	if (e->kind > JOURNAL_RECOVER || strcmp(e->id, JOURNAL_CHAIN_ID) == 0)
 		return REC_OK;
 	if ((s = jsess_find(j, e->id, e->kind == JOURNAL_OPEN)) == NULL)
@@ -368,7 +368,7 @@ journal_each_open(struct journal *j, int (*cb)(void *arg, const char *id),
 /* ---- appending ---------------------------------------------------------- */
 
 int
-journal_append_locked(struct journal *j, const struct journal_entry *e)
+rec__journal_append_locked(struct journal *j, const struct journal_entry *e)
 {
 	struct buf body, m, out;
 	uint8_t sig[SEAL_SIG_LEN];
@@ -394,9 +394,9 @@ journal_append_locked(struct journal *j, const struct journal_entry *e)
 	if ((r = journal_body(&body, e)) != REC_OK ||
 	    (r = journal_message(&m, j->head, buf_ptr(&body), buf_len(&body))) != REC_OK ||
 	    (r = seal_sign(j->signer, buf_ptr(&m), buf_len(&m), sig)) != REC_OK ||
-	    (r = buf_put(&body, seal_signer_keyid(j->signer), SEAL_KEYID_LEN)) != REC_OK ||
+	    (r = buf_put(&body, rec__seal_signer_keyid(j->signer), SEAL_KEYID_LEN)) != REC_OK ||
 	    (r = buf_put(&body, sig, SEAL_SIG_LEN)) != REC_OK ||
-	    (r = seg_encode(&out, SEG_JOURNAL, 0, j->nseg, buf_ptr(&body),
+	    (r = rec__seg_encode(&out, SEG_JOURNAL, 0, j->nseg, buf_ptr(&body),
 	    buf_len(&body))) != REC_OK)
 		goto out;
 	while (done < buf_len(&out)) {
@@ -420,7 +420,7 @@ journal_append_locked(struct journal *j, const struct journal_entry *e)
 	j->size += buf_len(&out);
 	r = journal_note(j, e, buf_ptr(&out), buf_len(&out));
 	if (r == REC_OK && e->kind == JOURNAL_CLOSE)
-		r = journal_head_issue_locked(j, 0, NULL);
+		r = rec__journal_head_issue_locked(j, 0, NULL);
 out:
 	buf_free(&body);
 	buf_free(&m);
@@ -429,12 +429,12 @@ out:
 }
 
 int
-journal_append(struct journal *j, const struct journal_entry *e)
+rec__journal_append(struct journal *j, const struct journal_entry *e)
 {
 	int r;
 
 	pthread_mutex_lock(&j->lock);
-	r = journal_append_locked(j, e);
+	r = rec__journal_append_locked(j, e);
 	pthread_mutex_unlock(&j->lock);
 	return r;
 }
@@ -481,7 +481,7 @@ journal_store_is_new(const char *store)
 }
 
 int
-journal_new(const char *store, const struct seal_signer *signer, int no_sync,
+rec__journal_new(const char *store, const struct seal_signer *signer, int no_sync,
     int fd, struct journal **out)
 {
 	struct journal *j;
@@ -495,7 +495,7 @@ journal_new(const char *store, const struct seal_signer *signer, int no_sync,
 	j->fd = fd;
 	j->heads_fd = -1;
 	snprintf(j->store, sizeof(j->store), "%s", store);
-	merkle_frontier_init(&j->tree);
+	rec__merkle_frontier_init(&j->tree);
 	seal_chain_init(j->head, JOURNAL_CHAIN_ID, strlen(JOURNAL_CHAIN_ID));
 	snprintf(path, sizeof(path), "%s/%s", store, TREEHEAD_FILE);
 	j->heads_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -512,7 +512,7 @@ journal_new(const char *store, const struct seal_signer *signer, int no_sync,
 
 /* Opens (creating when asked) the journal file and takes its lock. */
 int
-journal_open_file(const char *path, int create, int *fdp)
+rec__journal_open_file(const char *path, int create, int *fdp)
 {
 	int fd, flags = O_RDWR | O_APPEND | O_CLOEXEC;
 
@@ -551,9 +551,9 @@ journal_open2(const char *store, const struct seal_signer *signer, int no_sync,
 			return rec_from_errno(errno);
 		create = 1;
 	}
-	if ((r = journal_open_file(path, create, &fd)) != REC_OK)
+	if ((r = rec__journal_open_file(path, create, &fd)) != REC_OK)
 		return r;
-	if ((r = journal_new(store, signer, no_sync, fd, &j)) != REC_OK) {
+	if ((r = rec__journal_new(store, signer, no_sync, fd, &j)) != REC_OK) {
 		close(fd);
 		return r;
 	}
@@ -561,15 +561,15 @@ journal_open2(const char *store, const struct seal_signer *signer, int no_sync,
 		memset(&e, 0, sizeof(e));
 		e.kind = JOURNAL_CREATE;
 		snprintf(e.id, sizeof(e.id), "%s", JOURNAL_CHAIN_ID);
-		e.wall_ns = tw_now_wall();
+		e.wall_ns = rec__tw_now_wall();
 		e.text = "store created";
-		if ((r = journal_append_locked(j, &e)) != REC_OK)
+		if ((r = rec__journal_append_locked(j, &e)) != REC_OK)
 			goto fail;
 		*out = j;
 		return REC_OK;
 	}
 	if ((r = journal_open_check(j, &bad)) != REC_OK ||
-	    (r = journal_scan(j->fd, NULL, NULL, journal_load_cb, j, &end,
+	    (r = rec__journal_scan(j->fd, NULL, NULL, journal_load_cb, j, &end,
 	    &j->nseg, j->head, &bad, &torn)) != REC_OK) {
 		if (bad_offset != NULL)
 			*bad_offset = bad;
@@ -596,13 +596,13 @@ journal_open2(const char *store, const struct seal_signer *signer, int no_sync,
 		e.seg_index = j->nseg;
 		e.offset = end;
 		memcpy(e.head, j->head, SEAL_HASH_LEN);
-		e.wall_ns = tw_now_wall();
+		e.wall_ns = rec__tw_now_wall();
 		snprintf(text, sizeof(text), "cut %llu bytes at offset %llu: "
 		    "an incomplete last entry (torn write)",
 		    (unsigned long long)((uint64_t)st.st_size - end),
 		    (unsigned long long)end);
 		e.text = text;
-		if ((r = journal_append_locked(j, &e)) != REC_OK)
+		if ((r = rec__journal_append_locked(j, &e)) != REC_OK)
 			goto fail;
 	}
 	j->head_size = j->tree.n;	/* heads of the past were issued */
@@ -614,7 +614,7 @@ fail:
 }
 
 int
-journal_open(const char *store, const struct seal_signer *signer, int no_sync,
+rec__journal_open(const char *store, const struct seal_signer *signer, int no_sync,
     struct journal **out)
 {
 	return journal_open2(store, signer, no_sync, out, NULL);
@@ -635,7 +635,7 @@ journal_close(struct journal *j)
 }
 
 int
-journal_read_cover(const char *store, const struct seal_verifier *v,
+rec__journal_read_cover(const char *store, const struct seal_verifier *v,
     struct journal_cover *cover, journal_cb cb, void *arg,
     uint64_t *bad_offset, int *tail_torn)
 {
@@ -648,7 +648,7 @@ journal_read_cover(const char *store, const struct seal_verifier *v,
 	snprintf(path, sizeof(path), "%s/%s", store, JOURNAL_FILE);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return rec_from_errno(errno);
-	r = journal_scan(fd, v, cover, cb, arg, &end, &nseg, head, bad_offset,
+	r = rec__journal_scan(fd, v, cover, cb, arg, &end, &nseg, head, bad_offset,
 	    tail_torn);
 	close(fd);
 	return r;
@@ -658,7 +658,7 @@ int
 journal_read(const char *store, const struct seal_verifier *v, journal_cb cb,
     void *arg, uint64_t *bad_offset, int *tail_torn)
 {
-	return journal_read_cover(store, v, NULL, cb, arg, bad_offset,
+	return rec__journal_read_cover(store, v, NULL, cb, arg, bad_offset,
 	    tail_torn);
 }
 
@@ -721,13 +721,13 @@ journal_open_check(struct journal *j, uint64_t *bad)
 	uint32_t nseg;
 	int torn, have, r;
 
-	if ((r = seal_signer_verifier(j->signer, &v)) != REC_OK)
+	if ((r = rec__seal_signer_verifier(j->signer, &v)) != REC_OK)
 		return r;
 	have = journal_newest_head(j->store, v, &h) == REC_OK;
-	r = journal_scan(j->fd, v, have ? &c : NULL, NULL, NULL, &end, &nseg,
+	r = rec__journal_scan(j->fd, v, have ? &c : NULL, NULL, NULL, &end, &nseg,
 	    head, bad, &torn);
 	if (have && !c.held)
-		r = journal_scan(j->fd, v, NULL, NULL, NULL, &end, &nseg, head,
+		r = rec__journal_scan(j->fd, v, NULL, NULL, NULL, &end, &nseg, head,
 		    bad, &torn);
 	seal_verifier_free(v);
 	return r;

@@ -61,7 +61,7 @@ struct journal_entry {
 	uint8_t head[SEAL_HASH_LEN];
 	uint64_t wall_ns;
 	/* Borrowed: set by journal_read for its callback only (valid during
-	 * the call), and read by journal_append (may be NULL). */
+	 * the call), and read by rec__journal_append (may be NULL). */
 	const char *text;		/* NUL-terminated, JOURNAL_HAS_TEXT */
 	const uint8_t *raw;		/* the whole segment (journal_read) */
 	size_t rawlen;
@@ -94,7 +94,7 @@ struct journal;
  * signer is borrowed and must outlive the journal.  no_sync: never
  * fdatasync.
  */
-int journal_open(const char *store, const struct seal_signer *signer,
+int rec__journal_open(const char *store, const struct seal_signer *signer,
     int no_sync, struct journal **out);
 int journal_open2(const char *store, const struct seal_signer *signer,
     int no_sync, struct journal **out, uint64_t *bad_offset);
@@ -105,7 +105,7 @@ void journal_close(struct journal *j);
  * Returns REC_OK, an I/O error, or REC_ETAMPER when the journal file is no
  * longer as long as what was appended (another process cut or extended
  * it): the journal then refuses every further append (REC_ESTATE). */
-int journal_append(struct journal *j, const struct journal_entry *e);
+int rec__journal_append(struct journal *j, const struct journal_entry *e);
 
 /* What the journal says of session id: REC_OK with *out filled, or
  * REC_ENOENT when it never named it. */
@@ -117,14 +117,14 @@ int journal_session_get(struct journal *j, const char *id,
 int journal_each_open(struct journal *j, int (*cb)(void *arg, const char *id),
     void *arg);
 
-/* Tree heads: every interval_ns (0: only at closes) journal_head_tick
+/* Tree heads: every interval_ns (0: only at closes) rec__journal_head_tick
  * issues a head when the journal grew since the last one; each issued head
  * is appended to STORE/heads.esh and handed to cb (may be NULL) as its
  * text line. */
 typedef void (*journal_head_cb)(void *arg, const char *line);
 void journal_set_heads(struct journal *j, uint64_t interval_ns,
     journal_head_cb cb, void *arg);
-int journal_head_tick(struct journal *j, uint64_t now_mono_ns);
+int rec__journal_head_tick(struct journal *j, uint64_t now_mono_ns);
 
 /* Issues a head now (when the journal grew since the last one, or force)
  * and fills *h (may be NULL).  Returns REC_OK or an error. */
@@ -168,7 +168,7 @@ struct journal_cover {
 };
 
 /* journal_read with cover (may be NULL: journal_read). */
-int journal_read_cover(const char *store, const struct seal_verifier *v,
+int rec__journal_read_cover(const char *store, const struct seal_verifier *v,
     struct journal_cover *cover, journal_cb cb, void *arg,
     uint64_t *bad_offset, int *tail_torn);
 

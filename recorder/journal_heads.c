@@ -9,7 +9,7 @@
 #include "recorder/tw_internal.h"
 
 int
-journal_head_issue_locked(struct journal *j, int force, struct tree_head *out)
+rec__journal_head_issue_locked(struct journal *j, int force, struct tree_head *out)
 {
 	struct tree_head h;
 	char line[TREEHEAD_LINE_MAX + 1];
@@ -17,14 +17,14 @@ journal_head_issue_locked(struct journal *j, int force, struct tree_head *out)
 	ssize_t w;
 	int r;
 
-	j->head_last_mono = tw_now_mono();
+	j->head_last_mono = rec__tw_now_mono();
 	if (!force && j->tree.n == j->head_size)
 		return REC_OK;
 	memset(&h, 0, sizeof(h));
 	h.size = j->tree.n;
-	merkle_frontier_root(&j->tree, h.root);
-	h.time_ns = tw_now_wall();
-	if ((r = treehead_sign(j->signer, &h)) != REC_OK)
+	rec__merkle_frontier_root(&j->tree, h.root);
+	h.time_ns = rec__tw_now_wall();
+	if ((r = rec__treehead_sign(j->signer, &h)) != REC_OK)
 		return r;
 	treehead_format(&h, line, sizeof(line) - 1);
 	n = strlen(line);
@@ -57,7 +57,7 @@ journal_head_issue(struct journal *j, int force, struct tree_head *h)
 	int r;
 
 	pthread_mutex_lock(&j->lock);
-	r = journal_head_issue_locked(j, force, h);
+	r = rec__journal_head_issue_locked(j, force, h);
 	pthread_mutex_unlock(&j->lock);
 	return r;
 }
@@ -71,19 +71,19 @@ journal_set_heads(struct journal *j, uint64_t interval_ns, journal_head_cb cb,
 	j->head_cb = cb;
 	j->head_arg = arg;
 	if (j->head_last_mono == 0)
-		j->head_last_mono = tw_now_mono();
+		j->head_last_mono = rec__tw_now_mono();
 	pthread_mutex_unlock(&j->lock);
 }
 
 int
-journal_head_tick(struct journal *j, uint64_t now)
+rec__journal_head_tick(struct journal *j, uint64_t now)
 {
 	int r = REC_OK;
 
 	pthread_mutex_lock(&j->lock);
 	if (j->head_interval_ns != 0 &&
 	    now - j->head_last_mono >= j->head_interval_ns)
-		r = journal_head_issue_locked(j, 0, NULL);
+		r = rec__journal_head_issue_locked(j, 0, NULL);
 	pthread_mutex_unlock(&j->lock);
 	return r;
 }
@@ -95,7 +95,7 @@ journal_head_last(struct journal *j, struct tree_head *h)
 
 	pthread_mutex_lock(&j->lock);
 	if (j->head_last.size == 0 || j->head_last.size != j->tree.n)
-		r = journal_head_issue_locked(j, 1, NULL);
+		r = rec__journal_head_issue_locked(j, 1, NULL);
 	if (r == REC_OK)
 		*h = j->head_last;
 	pthread_mutex_unlock(&j->lock);

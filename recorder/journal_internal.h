@@ -41,15 +41,15 @@ struct journal {
 	void *head_arg;
 };
 
-int journal_scan(int fd, const struct seal_verifier *v,
+int rec__journal_scan(int fd, const struct seal_verifier *v,
     struct journal_cover *cover, journal_cb cb, void *arg, uint64_t *end,
     uint32_t *nseg, uint8_t head[SEAL_HASH_LEN], uint64_t *bad_offset,
     int *torn);
-int journal_append_locked(struct journal *j, const struct journal_entry *e);
-int journal_head_issue_locked(struct journal *j, int force,
+int rec__journal_append_locked(struct journal *j, const struct journal_entry *e);
+int rec__journal_head_issue_locked(struct journal *j, int force,
     struct tree_head *h);
-int journal_new(const char *store, const struct seal_signer *signer,
+int rec__journal_new(const char *store, const struct seal_signer *signer,
     int no_sync, int fd, struct journal **out);
-int journal_open_file(const char *path, int create, int *fdp);
+int rec__journal_open_file(const char *path, int create, int *fdp);
 
 #endif

@@ -56,8 +56,8 @@ rebuild_session(struct journal *j, const struct verify_file_result *vr)
 	snprintf(e.id, sizeof(e.id), "%s", vr->id);
 	e.offset = vr->seg[0].end;
 	memcpy(e.head, vr->seg[0].head_after, SEAL_HASH_LEN);
-	e.wall_ns = tw_now_wall();
-	if ((r = journal_append_locked(j, &e)) != REC_OK)
+	e.wall_ns = rec__tw_now_wall();
+	if ((r = rec__journal_append_locked(j, &e)) != REC_OK)
 		return r;
 	/* The last signed record: FINAL (close) or CHECKPOINT. */
 	for (g = vr->nseg; g-- > 1;)
@@ -70,7 +70,7 @@ rebuild_session(struct journal *j, const struct verify_file_result *vr)
 	e.offset = vr->seg[g].offset;
 	e.last_seq = vr->seg[g].type == SEG_FINAL ? vr->last_seq : 0;
 	memcpy(e.head, vr->seg[g].head_before, SEAL_HASH_LEN);
-	return journal_append_locked(j, &e);
+	return rec__journal_append_locked(j, &e);
 }
 
 int
@@ -108,9 +108,9 @@ journal_rebuild(const char *store, const struct seal_signer *signer,
 	    (r = rebuild_set_aside(store, TREEHEAD_FILE, stamp, kepth,
 	    sizeof(kepth))) != REC_OK)
 		return r;
-	if ((r = journal_open_file(path, 1, &fd)) != REC_OK)
+	if ((r = rec__journal_open_file(path, 1, &fd)) != REC_OK)
 		return r;
-	if ((r = journal_new(store, signer, 0, fd, &j)) != REC_OK) {
+	if ((r = rec__journal_new(store, signer, 0, fd, &j)) != REC_OK) {
 		close(fd);
 		return r;
 	}
@@ -121,10 +121,10 @@ journal_rebuild(const char *store, const struct seal_signer *signer,
 	memset(&e, 0, sizeof(e));
 	e.kind = JOURNAL_REBUILD;
 	snprintf(e.id, sizeof(e.id), "%s", JOURNAL_CHAIN_ID);
-	e.wall_ns = tw_now_wall();
+	e.wall_ns = rec__tw_now_wall();
 	e.text = text;
-	if ((r = journal_append_locked(j, &e)) != REC_OK ||
-	    (r = seal_signer_verifier(signer, &v)) != REC_OK)
+	if ((r = rec__journal_append_locked(j, &e)) != REC_OK ||
+	    (r = rec__seal_signer_verifier(signer, &v)) != REC_OK)
 		goto out;
 	snprintf(dir, sizeof(dir), "%s/%s", store, TR_SESSIONS_DIR);
 	if ((dp = opendir(dir)) != NULL) {
@@ -179,7 +179,7 @@ journal_rebuild(const char *store, const struct seal_signer *signer,
 			cb(arg, names[i], 1, vr.finished ? "closed" : "open");
 		verify_file_result_free(&vr);
 	}
-	r = journal_head_issue_locked(j, 1, NULL);
+	r = rec__journal_head_issue_locked(j, 1, NULL);
 out:
 	for (i = 0; i < n; i++)
 		free(names[i]);

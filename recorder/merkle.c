@@ -146,7 +146,7 @@ merkle_consistency(const uint8_t (*leaves)[MERKLE_HASH_LEN], uint64_t m,
 }
 
 int
-merkle_consistency_verify(uint64_t m, const uint8_t old_root[MERKLE_HASH_LEN],
+rec__merkle_consistency_verify(uint64_t m, const uint8_t old_root[MERKLE_HASH_LEN],
     uint64_t n, const uint8_t new_root[MERKLE_HASH_LEN],
     const uint8_t (*proof)[MERKLE_HASH_LEN], size_t nproof)
 {
@@ -196,13 +196,13 @@ merkle_consistency_verify(uint64_t m, const uint8_t old_root[MERKLE_HASH_LEN],
 }
 
 void
-merkle_frontier_init(struct merkle_frontier *f)
+rec__merkle_frontier_init(struct merkle_frontier *f)
 {
 	memset(f, 0, sizeof(*f));
 }
 
 void
-merkle_frontier_add(struct merkle_frontier *f, const uint8_t leaf[MERKLE_HASH_LEN])
+rec__merkle_frontier_add(struct merkle_frontier *f, const uint8_t leaf[MERKLE_HASH_LEN])
 {
 	memcpy(f->h[f->top], leaf, MERKLE_HASH_LEN);
 	f->size[f->top++] = 1;
@@ -215,7 +215,7 @@ merkle_frontier_add(struct merkle_frontier *f, const uint8_t leaf[MERKLE_HASH_LE
 }
 
 void
-merkle_frontier_root(const struct merkle_frontier *f, uint8_t out[MERKLE_HASH_LEN])
+rec__merkle_frontier_root(const struct merkle_frontier *f, uint8_t out[MERKLE_HASH_LEN])
 {
 	uint8_t acc[MERKLE_HASH_LEN];
 	int i;

@@ -41,7 +41,7 @@ int merkle_consistency(const uint8_t (*leaves)[MERKLE_HASH_LEN], uint64_t m,
  * Returns 1 when it proves that the first tree is a prefix of the second,
  * else 0.
  */
-int merkle_consistency_verify(uint64_t m, const uint8_t old_root[MERKLE_HASH_LEN],
+int rec__merkle_consistency_verify(uint64_t m, const uint8_t old_root[MERKLE_HASH_LEN],
     uint64_t n, const uint8_t new_root[MERKLE_HASH_LEN],
     const uint8_t (*proof)[MERKLE_HASH_LEN], size_t nproof);
 
@@ -59,10 +59,10 @@ struct merkle_frontier {
 	uint64_t n;		/* leaves added */
 };
 
-void merkle_frontier_init(struct merkle_frontier *f);
-void merkle_frontier_add(struct merkle_frontier *f,
+void rec__merkle_frontier_init(struct merkle_frontier *f);
+void rec__merkle_frontier_add(struct merkle_frontier *f,
     const uint8_t leaf[MERKLE_HASH_LEN]);
-void merkle_frontier_root(const struct merkle_frontier *f,
+void rec__merkle_frontier_root(const struct merkle_frontier *f,
     uint8_t out[MERKLE_HASH_LEN]);
 
 #endif

@@ -35,7 +35,7 @@ recover_append(int fd, const struct verify_file_result *vr,
 	    "tail after the last checkpoint, cut at a restart")) != REC_OK ||
 	    (r = ev_encode_parts(&rec, 0, vr->last_t_ns, EV_RECOVERY, 0,
 	    buf_ptr(&fields), buf_len(&fields))) != REC_OK ||
-	    (r = seg_encode(&out, SEG_RECOVERY, 0, vr->segments, buf_ptr(&rec),
+	    (r = rec__seg_encode(&out, SEG_RECOVERY, 0, vr->segments, buf_ptr(&rec),
 	    buf_len(&rec))) != REC_OK)
 		goto out;
 	seal_chain_step(head, buf_ptr(&out), buf_len(&out));
@@ -45,16 +45,16 @@ recover_append(int fd, const struct verify_file_result *vr,
 	rc->cp.seg_index = vr->segments + 1;
 	rc->cp.last_seq = vr->last_seq;
 	memcpy(rc->cp.head, head, SEAL_HASH_LEN);
-	rc->cp.wall_ns = tw_now_wall();
+	rc->cp.wall_ns = rec__tw_now_wall();
 	rc->cp.offset = vr->valid_end + buf_len(&out);
-	memcpy(rc->keyid, seal_signer_keyid(signer), SEAL_KEYID_LEN);
+	memcpy(rc->keyid, rec__seal_signer_keyid(signer), SEAL_KEYID_LEN);
 	if ((r = seal_checkpoint_message(&rc->cp, &m)) != REC_OK ||
 	    (r = seal_sign(signer, buf_ptr(&m), buf_len(&m), rc->sig)) != REC_OK)
 		goto out;
 	off = buf_len(&out);
-	if ((r = seg_begin(&out, SEG_CHECKPOINT, 0, vr->segments + 1, &start)) != REC_OK ||
-	    (r = seg_seal_put(&out, rc)) != REC_OK ||
-	    (r = seg_end(&out, start)) != REC_OK)
+	if ((r = rec__seg_begin(&out, SEG_CHECKPOINT, 0, vr->segments + 1, &start)) != REC_OK ||
+	    (r = rec__seg_seal_put(&out, rc)) != REC_OK ||
+	    (r = rec__seg_end(&out, start)) != REC_OK)
 		goto out;
 	seal_chain_step(head, buf_ptr(&out) + off, buf_len(&out) - off);
 	for (off = 0; off < buf_len(&out); off += (size_t)w) {
@@ -95,9 +95,9 @@ recover_journal(struct journal *j, uint8_t kind, const char *id,
 	e.offset = offset;
 	e.last_seq = last_seq;
 	memcpy(e.head, head, SEAL_HASH_LEN);
-	e.wall_ns = tw_now_wall();
+	e.wall_ns = rec__tw_now_wall();
 	e.text = text;
-	return journal_append(j, &e);
+	return rec__journal_append(j, &e);
 }
 
 /* Does the file agree with what the journal recorded of it? */
@@ -137,7 +137,7 @@ tw_recover(const char *path, const struct seal_signer *signer,
 	memset(&vr, 0, sizeof(vr));
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return rec_from_errno(errno);
-	if ((r = seal_signer_verifier(signer, &v)) != REC_OK)
+	if ((r = rec__seal_signer_verifier(signer, &v)) != REC_OK)
 		goto out;
 	if ((r = verify_file(fd, NULL, v, 0, &vr)) != REC_OK)
 		goto out;

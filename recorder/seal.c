@@ -255,7 +255,7 @@ seal_signer_write_public(const struct seal_signer *s, const char *path)
 }
 
 const uint8_t *
-seal_signer_keyid(const struct seal_signer *s)
+rec__seal_signer_keyid(const struct seal_signer *s)
 {
 	return s->keyid;
 }
@@ -278,7 +278,7 @@ seal_sign(const struct seal_signer *s, const void *msg, size_t n,
 }
 
 int
-seal_signer_verifier(const struct seal_signer *s, struct seal_verifier **out)
+rec__seal_signer_verifier(const struct seal_signer *s, struct seal_verifier **out)
 {
 	struct seal_verifier *v;
 
@@ -324,7 +324,7 @@ seal_verifier_keyid(const struct seal_verifier *v)
 }
 
 int
-seal_verify(const struct seal_verifier *v, const void *msg, size_t n,
+rec__seal_verify(const struct seal_verifier *v, const void *msg, size_t n,
     const uint8_t sig[SEAL_SIG_LEN])
 {
 	EVP_MD_CTX *c;
@@ -370,7 +370,7 @@ seal_receipt_verify(const struct seal_verifier *v, const struct seal_receipt *rc
 		return REC_EKEY;
 	buf_init(&m, 0);
 	if ((r = seal_checkpoint_message(&rc->cp, &m)) == REC_OK)
-		r = seal_verify(v, buf_ptr(&m), buf_len(&m), rc->sig);
+		r = rec__seal_verify(v, buf_ptr(&m), buf_len(&m), rc->sig);
 	buf_free(&m);
 	return r;
 }

@@ -47,10 +47,10 @@ int seal_sign(const struct seal_signer *s, const void *msg, size_t n,
 int seal_signer_write_public(const struct seal_signer *s, const char *path);
 
 /* The key id (SHA-256 of the raw public key) of the signer. */
-const uint8_t *seal_signer_keyid(const struct seal_signer *s);
+const uint8_t *rec__seal_signer_keyid(const struct seal_signer *s);
 
 /* A verifier for the signer's own public key (for self-checks). */
-int seal_signer_verifier(const struct seal_signer *s, struct seal_verifier **out);
+int rec__seal_signer_verifier(const struct seal_signer *s, struct seal_verifier **out);
 
 /* Loads a PEM Ed25519 public key; a PEM private key is also accepted and
  * its public half used.  Same errors as seal_signer_load. */
@@ -58,7 +58,7 @@ int seal_verifier_load(const char *path, struct seal_verifier **out);
 void seal_verifier_free(struct seal_verifier *v);
 
 /* Returns REC_OK when sig is a valid signature of msg, else REC_ESIG. */
-int seal_verify(const struct seal_verifier *v, const void *msg, size_t n,
+int rec__seal_verify(const struct seal_verifier *v, const void *msg, size_t n,
     const uint8_t sig[SEAL_SIG_LEN]);
 const uint8_t *seal_verifier_keyid(const struct seal_verifier *v);
 

@@ -16,7 +16,7 @@
 #define SEGF_READ_AHEAD (64u << 10)
 
 void
-segf_init(struct segf *f, int fd, uint64_t off)
+rec__segf_init(struct segf *f, int fd, uint64_t off)
 {
 	f->fd = fd;
 	f->off = f->boff = off;
@@ -24,14 +24,14 @@ segf_init(struct segf *f, int fd, uint64_t off)
 }
 
 void
-segf_seek(struct segf *f, uint64_t off)
+rec__segf_seek(struct segf *f, uint64_t off)
 {
 	f->off = f->boff = off;
 	buf_reset(&f->b);
 }
 
 void
-segf_free(struct segf *f)
+rec__segf_free(struct segf *f)
 {
 	buf_free(&f->b);
 }
@@ -94,7 +94,7 @@ segf_fill(struct segf *f, size_t n)
 }
 
 int
-segf_next(struct segf *f, struct seg *s, uint64_t *seg_off,
+rec__segf_next(struct segf *f, struct seg *s, uint64_t *seg_off,
     const uint8_t **raw, size_t *rawlen)
 {
 	size_t used;
@@ -106,7 +106,7 @@ segf_next(struct segf *f, struct seg *s, uint64_t *seg_off,
 		return r;
 	if ((r = segf_fill(f, SEG_HDR_LEN)) != REC_OK)
 		return r;
-	if ((r = seg_decode_header(buf_ptr(&f->b), buf_len(&f->b), s)) != REC_OK)
+	if ((r = rec__seg_decode_header(buf_ptr(&f->b), buf_len(&f->b), s)) != REC_OK)
 		return r;
 	if ((r = segf_fill(f, SEG_HDR_LEN + (size_t)s->len)) != REC_OK)
 		return r;
@@ -120,7 +120,7 @@ segf_next(struct segf *f, struct seg *s, uint64_t *seg_off,
 }
 
 int
-segf_skip(struct segf *f, struct seg *s, uint64_t *seg_off)
+rec__segf_skip(struct segf *f, struct seg *s, uint64_t *seg_off)
 {
 	uint8_t h[SEG_HDR_LEN];
 	uint8_t one;
@@ -134,7 +134,7 @@ segf_skip(struct segf *f, struct seg *s, uint64_t *seg_off)
 		return r;
 	if ((r = segf_pread(f->fd, h, SEG_HDR_LEN, f->off)) != REC_OK)
 		return r;
-	if ((r = seg_decode_header(h, SEG_HDR_LEN, s)) != REC_OK)
+	if ((r = rec__seg_decode_header(h, SEG_HDR_LEN, s)) != REC_OK)
 		return r;
 	if (s->len > 0 &&
 	    (r = segf_pread(f->fd, &one, 1, f->off + SEG_HDR_LEN + s->len - 1)) != REC_OK)
@@ -169,7 +169,7 @@ segf_zero_tail(int fd, uint64_t off)
 }
 
 int
-segf_torn_tail(int fd, int err, uint64_t off, uint64_t size)
+rec__segf_torn_tail(int fd, int err, uint64_t off, uint64_t size)
 {
 	struct seg h;
 	uint8_t hb[SEG_HDR_LEN];
@@ -177,7 +177,7 @@ segf_torn_tail(int fd, int err, uint64_t off, uint64_t size)
 	if (err == REC_ETRUNC)
 		return 1;
 	if (segf_pread(fd, hb, SEG_HDR_LEN, off) == REC_OK &&
-	    seg_decode_header(hb, SEG_HDR_LEN, &h) == REC_OK &&
+	    rec__seg_decode_header(hb, SEG_HDR_LEN, &h) == REC_OK &&
 	    off + SEG_HDR_LEN + h.len == size)
 		return 1;
 	return segf_zero_tail(fd, off);

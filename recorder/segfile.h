@@ -22,12 +22,12 @@ struct segf {
 };
 
 /* Starts reading fd at offset off. */
-void segf_init(struct segf *f, int fd, uint64_t off);
+void rec__segf_init(struct segf *f, int fd, uint64_t off);
 
 /* Repositions to off (drops read-ahead). */
-void segf_seek(struct segf *f, uint64_t off);
+void rec__segf_seek(struct segf *f, uint64_t off);
 
-void segf_free(struct segf *f);
+void rec__segf_free(struct segf *f);
 
 /*
  * Reads the segment at f->off.  Returns 1 with *s filled, *seg_off its
@@ -37,12 +37,12 @@ void segf_free(struct segf *f);
  * error (REC_ECRC, REC_EFORMAT, REC_EVERSION, REC_ETOOBIG, REC_EIO) for an
  * invalid segment at f->off (not consumed).
  */
-int segf_next(struct segf *f, struct seg *s, uint64_t *seg_off,
+int rec__segf_next(struct segf *f, struct seg *s, uint64_t *seg_off,
     const uint8_t **raw, size_t *rawlen);
 
 /* Reads only the header of the segment at f->off and skips it without
  * reading or checking its payload (for building an index).  Same returns. */
-int segf_skip(struct segf *f, struct seg *s, uint64_t *seg_off);
+int rec__segf_skip(struct segf *f, struct seg *s, uint64_t *seg_off);
 
 /* Reads n bytes at off directly (no buffering).  Returns REC_OK,
  * REC_ETRUNC (file shorter) or REC_EIO. */
@@ -50,7 +50,7 @@ int segf_pread(int fd, void *p, size_t n, uint64_t off);
 
 /*
  * The torn-tail rule, the one every reader of a segment file applies (the
- * journal's scan and verify_file): segf_next returned err (< 0, neither
+ * journal's scan and verify_file): rec__segf_next returned err (< 0, neither
  * REC_EIO nor REC_ENOMEM) for the segment at off of fd, a file of size
  * bytes.  Returns 1 when the bytes from off to the end are a torn write,
  * the end of an append that did not reach the disk whole: the file ends
@@ -59,6 +59,6 @@ int segf_pread(int fd, void *p, size_t n, uint64_t off);
  * its CRC fails); or only zero bytes follow off (space allocated but never
  * written).  Returns 0 when they are damage, an error to report at off.
  */
-int segf_torn_tail(int fd, int err, uint64_t off, uint64_t size);
+int rec__segf_torn_tail(int fd, int err, uint64_t off, uint64_t size);
 
 #endif

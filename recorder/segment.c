@@ -6,7 +6,7 @@
 #include "recorder/segment.h"
 
 int
-seg_begin(struct buf *out, uint8_t type, uint16_t flags, uint32_t index,
+rec__seg_begin(struct buf *out, uint8_t type, uint16_t flags, uint32_t index,
     size_t *start)
 {
 	uint8_t *p;
@@ -26,7 +26,7 @@ seg_begin(struct buf *out, uint8_t type, uint16_t flags, uint32_t index,
 }
 
 int
-seg_end(struct buf *out, size_t start)
+rec__seg_end(struct buf *out, size_t start)
 {
 	uint8_t *p = buf_mutable_ptr(out) + start;
 	size_t len = buf_len(out) - start - SEG_HDR_LEN;
@@ -42,7 +42,7 @@ seg_end(struct buf *out, size_t start)
 }
 
 int
-seg_encode(struct buf *out, uint8_t type, uint16_t flags, uint32_t index,
+rec__seg_encode(struct buf *out, uint8_t type, uint16_t flags, uint32_t index,
     const void *payload, size_t len)
 {
 	size_t start;
@@ -51,14 +51,14 @@ seg_encode(struct buf *out, uint8_t type, uint16_t flags, uint32_t index,
 	if (len > SEG_PAYLOAD_MAX)
 		return REC_ETOOBIG;
 	if ((r = buf_ensure(out, SEG_HDR_LEN + len)) != REC_OK ||
-	    (r = seg_begin(out, type, flags, index, &start)) != REC_OK ||
+	    (r = rec__seg_begin(out, type, flags, index, &start)) != REC_OK ||
 	    (r = buf_put(out, payload, len)) != REC_OK)
 		return r;
-	return seg_end(out, start);
+	return rec__seg_end(out, start);
 }
 
 int
-seg_decode_header(const uint8_t *p, size_t n, struct seg *s)
+rec__seg_decode_header(const uint8_t *p, size_t n, struct seg *s)
 {
 	if (n < SEG_HDR_LEN)
 		return REC_ETRUNC;
@@ -84,7 +84,7 @@ seg_decode(const uint8_t *p, size_t n, struct seg *s, size_t *used)
 	uint32_t crc;
 	int r;
 
-	if ((r = seg_decode_header(p, n, s)) != REC_OK)
+	if ((r = rec__seg_decode_header(p, n, s)) != REC_OK)
 		return r;
 	if (n - SEG_HDR_LEN < s->len)
 		return REC_ETRUNC;
@@ -103,7 +103,7 @@ seg_decode(const uint8_t *p, size_t n, struct seg *s, size_t *used)
 }
 
 void
-seg_data_put(uint8_t *p, const struct seg_data *d)
+rec__seg_data_put(uint8_t *p, const struct seg_data *d)
 {
 	buf_be64(p, d->first_seq);
 	buf_be64(p + 8, d->last_seq);
@@ -114,7 +114,7 @@ seg_data_put(uint8_t *p, const struct seg_data *d)
 }
 
 int
-seg_data_get(const struct seg *s, struct seg_data *d)
+rec__seg_data_get(const struct seg *s, struct seg_data *d)
 {
 	const uint8_t *p = s->payload;
 
@@ -136,7 +136,7 @@ seg_data_get(const struct seg *s, struct seg_data *d)
 }
 
 int
-seg_seal_put(struct buf *out, const struct seal_receipt *rc)
+rec__seg_seal_put(struct buf *out, const struct seal_receipt *rc)
 {
 	int r;
 

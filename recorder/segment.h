@@ -78,14 +78,14 @@ struct seg_data {
 
 /* Appends a whole segment (header + payload) to out.  Returns REC_OK or
  * a buf error; REC_ETOOBIG if len > SEG_PAYLOAD_MAX. */
-int seg_encode(struct buf *out, uint8_t type, uint16_t flags, uint32_t index,
+int rec__seg_encode(struct buf *out, uint8_t type, uint16_t flags, uint32_t index,
     const void *payload, size_t len);
 
 /* Begins a segment in out whose payload the caller appends next; finish it
- * with seg_end(out, start) which fills the length and CRC. */
-int seg_begin(struct buf *out, uint8_t type, uint16_t flags, uint32_t index,
+ * with rec__seg_end(out, start) which fills the length and CRC. */
+int rec__seg_begin(struct buf *out, uint8_t type, uint16_t flags, uint32_t index,
     size_t *start);
-int seg_end(struct buf *out, size_t start);
+int rec__seg_end(struct buf *out, size_t start);
 
 /* Parses the segment at p[0..n).  Returns REC_OK (s filled, *used set),
  * REC_ETRUNC (incomplete: n too short for the header or the payload),
@@ -93,14 +93,14 @@ int seg_end(struct buf *out, size_t start);
 int seg_decode(const uint8_t *p, size_t n, struct seg *s, size_t *used);
 
 /* Parses only the 20-byte header (no CRC check): fills s (payload NULL). */
-int seg_decode_header(const uint8_t *p, size_t n, struct seg *s);
+int rec__seg_decode_header(const uint8_t *p, size_t n, struct seg *s);
 
 /* DATA prefix helpers. */
-void seg_data_put(uint8_t *p, const struct seg_data *d);
-int seg_data_get(const struct seg *s, struct seg_data *d);
+void rec__seg_data_put(uint8_t *p, const struct seg_data *d);
+int rec__seg_data_get(const struct seg *s, struct seg_data *d);
 
 /* CHECKPOINT/FINAL payload helpers. */
-int seg_seal_put(struct buf *out, const struct seal_receipt *r);
+int rec__seg_seal_put(struct buf *out, const struct seal_receipt *r);
 /* Fills r from the segment (r->cp.id is left empty: the file knows it). */
 int seg_seal_get(const struct seg *s, struct seal_receipt *r);
 

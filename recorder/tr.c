@@ -38,7 +38,7 @@ struct tr {
 };
 
 int
-tr_open_fd(int fd, struct tr **out)
+rec__tr_open_fd(int fd, struct tr **out)
 {
 	struct tr *r;
 	struct seg s;
@@ -52,16 +52,16 @@ tr_open_fd(int fd, struct tr **out)
 		return REC_ENOMEM;
 	}
 	r->fd = fd;
-	segf_init(&r->sf, fd, 0);
+	rec__segf_init(&r->sf, fd, 0);
 	buf_init(&r->meta, 0);
 	buf_init(&r->raw, 0);
-	index_init(&r->ix);
+	rec__index_init(&r->ix);
 	if ((r->dz = ZSTD_createDCtx()) == NULL) {
 		e = REC_ENOMEM;
 		goto fail;
 	}
 	ZSTD_DCtx_setParameter(r->dz, ZSTD_d_windowLogMax, SEG_WINDOW_LOG_MAX);
-	e = segf_next(&r->sf, &s, &off, &raw, &rawlen);
+	e = rec__segf_next(&r->sf, &s, &off, &raw, &rawlen);
 	if (e == 0 || e == REC_ETRUNC) {
 		e = REC_EAGAIN;
 		goto fail;
@@ -93,7 +93,7 @@ tr_open(const char *path, struct tr **out)
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return rec_from_errno(errno);
-	return tr_open_fd(fd, out);
+	return rec__tr_open_fd(fd, out);
 }
 
 void
@@ -103,10 +103,10 @@ tr_free(struct tr *r)
 		return;
 	if (r->fd >= 0)
 		close(r->fd);
-	segf_free(&r->sf);
+	rec__segf_free(&r->sf);
 	buf_free(&r->meta);
 	buf_free(&r->raw);
-	index_free(&r->ix);
+	rec__index_free(&r->ix);
 	ZSTD_freeDCtx(r->dz);
 	free(r);
 }
@@ -151,7 +151,7 @@ tr_data(struct tr *r, const struct seg *s, uint64_t off)
 	uint8_t *p = NULL;
 	int e;
 
-	if (seg_data_get(s, &d) != REC_OK)
+	if (rec__seg_data_get(s, &d) != REC_OK)
 		return REC_EFORMAT;
 	if (s->flags & SEGF_CHUNK_START) {
 		ZSTD_DCtx_reset(r->dz, ZSTD_reset_session_only);
@@ -166,7 +166,7 @@ tr_data(struct tr *r, const struct seg *s, uint64_t off)
 	in = (ZSTD_inBuffer){ s->payload + SEG_DATA_PREFIX,
 	    s->len - SEG_DATA_PREFIX, 0 };
 	out = (ZSTD_outBuffer){ p, d.raw_len, 0 };
-	if (verify_inflate(r->dz, &in, &out) != 0) {
+	if (rec__verify_inflate(r->dz, &in, &out) != 0) {
 		buf_reset(&r->raw);
 		r->frame_open = 0;
 		return REC_EZSTD;
@@ -204,7 +204,7 @@ tr_next(struct tr *r, struct ev *e)
 		}
 		if (r->finished)
 			return 0;
-		x = segf_next(&r->sf, &s, &off, &raw, &rawlen);
+		x = rec__segf_next(&r->sf, &s, &off, &raw, &rawlen);
 		if (x == 0 || x == REC_ETRUNC)
 			return 0;
 		if (x < 0) {
@@ -246,7 +246,7 @@ tr_restart(struct tr *r, uint64_t off)
 		buf_put(&r->raw, buf_ptr(&r->meta), buf_len(&r->meta));
 		off = r->head_end;
 	}
-	segf_seek(&r->sf, off);
+	rec__segf_seek(&r->sf, off);
 }
 
 int
@@ -255,11 +255,11 @@ tr_seek_seq(struct tr *r, uint64_t seq)
 	const struct index_entry *ie;
 	int e;
 
-	if ((e = index_update(&r->ix, r->fd)) != REC_OK)
+	if ((e = rec__index_update(&r->ix, r->fd)) != REC_OK)
 		return e;
 	if (seq <= r->meta_last_seq)
 		tr_restart(r, 0);
-	else if ((ie = index_find_seq(&r->ix, seq)) != NULL)
+	else if ((ie = rec__index_find_seq(&r->ix, seq)) != NULL)
 		tr_restart(r, ie->chunk_offset);
 	else
 		tr_restart(r, r->ix.end > r->head_end ? r->ix.end : r->head_end);
@@ -291,9 +291,9 @@ tr_seek_time(struct tr *r, uint64_t t_ns)
 	const struct index_entry *ie;
 	int e;
 
-	if ((e = index_update(&r->ix, r->fd)) != REC_OK)
+	if ((e = rec__index_update(&r->ix, r->fd)) != REC_OK)
 		return e;
-	if ((ie = index_find_time(&r->ix, t_ns)) != NULL)
+	if ((ie = rec__index_find_time(&r->ix, t_ns)) != NULL)
 		tr_restart(r, ie->chunk_offset);
 	else
 		tr_restart(r, 0);
@@ -317,9 +317,9 @@ tr_summarize(struct tr *r, struct tr_summary *s)
 	s->last_seq = r->meta_last_seq;
 	/* Headers and the small fixed payload parts only: a listing, not a
 	 * verification (see verify.h). */
-	segf_init(&sf, r->fd, 0);
+	rec__segf_init(&sf, r->fd, 0);
 	for (;;) {
-		e = segf_skip(&sf, &g, &off);
+		e = rec__segf_skip(&sf, &g, &off);
 		if (e == 0)
 			break;
 		if (e < 0) {
@@ -350,6 +350,6 @@ tr_summarize(struct tr *r, struct tr_summary *s)
 			s->recovered = 1;
 		}
 	}
-	segf_free(&sf);
+	rec__segf_free(&sf);
 	return REC_OK;
 }

@@ -35,7 +35,7 @@ struct tw_opts {
 	uint64_t chunk_ns_max;	/* ... or this age (default 5 s) */
 	int zstd_level;		/* 1..19: that zstd level; 0 (default):
 				   parameters tuned for terminal text
-				   (see tw_zstd_params: ~7.3% of raw) */
+				   (see rec__tw_zstd_params: ~7.3% of raw) */
 	uint64_t checkpoint_ns;	/* sign at least this often while data flows
 				   (default 10 s; tw_flush adds one when due) */
 	int no_sync;		/* 1: never fdatasync (Fsync never) */
@@ -144,7 +144,7 @@ int tw_sync(struct tw *w);
 
 /* Flushes, then writes a signed CHECKPOINT segment and its journal entry.
  * The session file is synced first (unless no_sync).  Fills *st. */
-int tw_checkpoint(struct tw *w, struct tw_state *st);
+int rec__tw_checkpoint(struct tw *w, struct tw_state *st);
 
 /* Returns 1 when data written since the last checkpoint is older than
  * opts.checkpoint_ns at monotonic time now_ns (CLOCK_MONOTONIC), else 0. */
@@ -216,7 +216,7 @@ struct tr;
 int tr_open(const char *path, struct tr **out);
 
 /* Same on an open descriptor (the reader takes ownership of fd). */
-int tr_open_fd(int fd, struct tr **out);
+int rec__tr_open_fd(int fd, struct tr **out);
 
 void tr_free(struct tr *r);
 

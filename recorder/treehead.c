@@ -28,7 +28,7 @@ treehead_message(const struct tree_head *h, struct buf *m)
 }
 
 int
-treehead_sign(const struct seal_signer *s, struct tree_head *h)
+rec__treehead_sign(const struct seal_signer *s, struct tree_head *h)
 {
 	struct buf m;
 	int r;
@@ -48,7 +48,7 @@ treehead_verify(const struct seal_verifier *v, const struct tree_head *h)
 
 	buf_init(&m, 0);
 	if ((r = treehead_message(h, &m)) == REC_OK)
-		r = seal_verify(v, buf_ptr(&m), buf_len(&m), h->sig);
+		r = rec__seal_verify(v, buf_ptr(&m), buf_len(&m), h->sig);
 	buf_free(&m);
 	return r == REC_OK ? REC_OK : REC_ESIG;
 }
@@ -65,7 +65,7 @@ treehead_format(const struct tree_head *h, char *line, size_t n)
 }
 
 int
-treehead_parse(const char *line, struct tree_head *h)
+rec__treehead_parse(const char *line, struct tree_head *h)
 {
 	char copy[TREEHEAD_LINE_MAX], *f[7], *save = NULL, *t;
 	uint8_t sig[SEAL_SIG_LEN + 3];
@@ -122,7 +122,7 @@ treehead_read(const char *path, int torn_ok, treehead_cb cb, void *arg,
 		}
 		if (line[0] == '\n' || line[0] == '#')
 			continue;
-		if (treehead_parse(line, &h) != REC_OK) {
+		if (rec__treehead_parse(line, &h) != REC_OK) {
 			r = REC_EFORMAT;
 			break;
 		}

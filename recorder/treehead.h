@@ -32,7 +32,7 @@ struct tree_head {
 
 /* Signs h (size, root, time_ns set) into h->sig.  Returns REC_OK or
  * REC_ECRYPTO. */
-int treehead_sign(const struct seal_signer *s, struct tree_head *h);
+int rec__treehead_sign(const struct seal_signer *s, struct tree_head *h);
 
 /* Returns REC_OK when h's signature verifies with v, else REC_ESIG. */
 int treehead_verify(const struct seal_verifier *v, const struct tree_head *h);
@@ -43,7 +43,7 @@ void treehead_format(const struct tree_head *h, char *line, size_t n);
 
 /* Parses one text line (a trailing newline is allowed).  Returns REC_OK or
  * REC_EFORMAT. */
-int treehead_parse(const char *line, struct tree_head *h);
+int rec__treehead_parse(const char *line, struct tree_head *h);
 
 /*
  * Reads every head line of the file at path in order, calling cb(arg, h,

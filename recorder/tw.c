@@ -52,13 +52,13 @@ struct tw {
 };
 
 uint64_t
-tw_now_mono(void)
+rec__tw_now_mono(void)
 {
 	return clock_mono_ns();
 }
 
 uint64_t
-tw_now_wall(void)
+rec__tw_now_wall(void)
 {
 	return clock_wall_ns();
 }
@@ -121,7 +121,7 @@ tw_defaults(struct tw_opts *o, const struct tw_opts *in)
 }
 
 void
-tw_zstd_params(void *p, int level)
+rec__tw_zstd_params(void *p, int level)
 {
 	ZSTD_CCtx *cz = p;
 
@@ -179,7 +179,7 @@ tw_alloc(const char *path, const char *id, const struct seal_signer *signer,
 		free(w);
 		return REC_ENOMEM;
 	}
-	tw_zstd_params(w->cz, w->o.zstd_level);
+	rec__tw_zstd_params(w->cz, w->o.zstd_level);
 	*out = w;
 	return REC_OK;
 }
@@ -225,14 +225,14 @@ tw_out_reset(struct tw *w)
 	w->out_nseg = 0;
 }
 
-/* Closes the segment begun at start in w->out (seg_end) and steps the
+/* Closes the segment begun at start in w->out (rec__seg_end) and steps the
  * chain over it, so that every segment is hashed once, as it is built. */
 static int
 tw_out_end(struct tw *w, size_t start)
 {
 	int r;
 
-	if ((r = seg_end(&w->out, start)) != REC_OK)
+	if ((r = rec__seg_end(&w->out, start)) != REC_OK)
 		return r;
 	seal_chain_step(w->out_head, buf_ptr(&w->out) + start,
 	    buf_len(&w->out) - start);
@@ -267,14 +267,14 @@ tw_check_size(struct tw *w)
 		e.offset = (uint64_t)sb.st_size;
 		e.last_seq = w->written_seq;
 		memcpy(e.head, w->head, SEAL_HASH_LEN);
-		e.wall_ns = tw_now_wall();
+		e.wall_ns = rec__tw_now_wall();
 		snprintf(text, sizeof(text), "session file found %s: %llu bytes "
 		    "where the recorder wrote %llu",
 		    (uint64_t)sb.st_size < w->size ? "cut" : "extended",
 		    (unsigned long long)sb.st_size,
 		    (unsigned long long)w->size);
 		e.text = text;
-		journal_append(w->journal, &e);
+		rec__journal_append(w->journal, &e);
 	}
 	return REC_ETAMPER;
 }
@@ -330,9 +330,9 @@ tw_put_seal(struct tw *w, uint8_t type, uint8_t kind, struct seal_receipt *rc)
 	rc->cp.seg_index = idx;
 	rc->cp.last_seq = w->last_seq;	/* everything appended is in out */
 	memcpy(rc->cp.head, w->out_head, SEAL_HASH_LEN);
-	rc->cp.wall_ns = tw_now_wall();
+	rc->cp.wall_ns = rec__tw_now_wall();
 	rc->cp.offset = w->size + buf_len(&w->out);
-	memcpy(rc->keyid, seal_signer_keyid(w->signer), SEAL_KEYID_LEN);
+	memcpy(rc->keyid, rec__seal_signer_keyid(w->signer), SEAL_KEYID_LEN);
 	buf_init(&m, 0);
 	r = seal_checkpoint_message(&rc->cp, &m);
 	if (r == REC_OK)
@@ -340,8 +340,8 @@ tw_put_seal(struct tw *w, uint8_t type, uint8_t kind, struct seal_receipt *rc)
 	buf_free(&m);
 	if (r != REC_OK)
 		return r;
-	if ((r = seg_begin(&w->out, type, 0, idx, &start)) != REC_OK ||
-	    (r = seg_seal_put(&w->out, rc)) != REC_OK)
+	if ((r = rec__seg_begin(&w->out, type, 0, idx, &start)) != REC_OK ||
+	    (r = rec__seg_seal_put(&w->out, rc)) != REC_OK)
 		return r;
 	return tw_out_end(w, start);
 }
@@ -361,7 +361,7 @@ tw_journal(struct tw *w, uint8_t kind, const struct seal_receipt *rc)
 	e.last_seq = rc->cp.last_seq;
 	memcpy(e.head, rc->cp.head, SEAL_HASH_LEN);
 	e.wall_ns = rc->cp.wall_ns;
-	return journal_append(w->journal, &e);
+	return rec__journal_append(w->journal, &e);
 }
 
 int
@@ -397,10 +397,10 @@ tw_create(const char *store, const char *id, const uint8_t *meta,
 	tw_out_reset(w);
 	w->last_seq = w->written_seq = count;
 	w->last_t = t;
-	if ((r = seg_begin(&w->out, SEG_HEAD, 0, 0, &start)) != REC_OK ||
+	if ((r = rec__seg_begin(&w->out, SEG_HEAD, 0, 0, &start)) != REC_OK ||
 	    (r = buf_put_u8(&w->out, (uint8_t)strlen(id))) != REC_OK ||
 	    (r = buf_put(&w->out, id, strlen(id))) != REC_OK ||
-	    (r = buf_put_u64(&w->out, tw_now_wall())) != REC_OK ||
+	    (r = buf_put_u64(&w->out, rec__tw_now_wall())) != REC_OK ||
 	    (r = buf_put_u32(&w->out, (uint32_t)meta_len)) != REC_OK ||
 	    (r = buf_put(&w->out, meta, meta_len)) != REC_OK ||
 	    (r = tw_out_end(w, start)) != REC_OK ||
@@ -424,8 +424,8 @@ tw_create(const char *store, const char *id, const uint8_t *meta,
 		je.offset = w->size;
 		je.last_seq = w->last_seq;
 		memcpy(je.head, w->head, SEAL_HASH_LEN);
-		je.wall_ns = tw_now_wall();
-		if ((r = journal_append(journal, &je)) != REC_OK)
+		je.wall_ns = rec__tw_now_wall();
+		if ((r = rec__journal_append(journal, &je)) != REC_OK)
 			goto fail;
 	}
 	*out = w;
@@ -458,7 +458,7 @@ tw_append(struct tw *w, const uint8_t *p, size_t n)
 		w->frame_open = 1;
 		w->frame_new = 1;
 		w->frame_raw = 0;
-		w->frame_ns = tw_now_mono();
+		w->frame_ns = rec__tw_now_mono();
 	}
 	before = buf_len(&w->z);
 	while (in.pos < in.size) {
@@ -526,12 +526,12 @@ tw_put_data(struct tw *w, int end)
 		w->pend.first_seq = w->pend.last_seq = w->last_seq;
 		w->pend.first_t_ns = w->pend.last_t_ns = w->last_t;
 	}
-	w->pend.wall_ns = tw_now_wall();
+	w->pend.wall_ns = rec__tw_now_wall();
 	w->pend.raw_len = (uint32_t)w->pend_raw;
-	if ((r = seg_begin(&w->out, SEG_DATA, flags, w->nseg, &start)) != REC_OK ||
+	if ((r = rec__seg_begin(&w->out, SEG_DATA, flags, w->nseg, &start)) != REC_OK ||
 	    (r = buf_reserve(&w->out, SEG_DATA_PREFIX, &pre)) != REC_OK)
 		return r;
-	seg_data_put(pre, &w->pend);
+	rec__seg_data_put(pre, &w->pend);
 	if ((r = buf_put(&w->out, buf_ptr(&w->z), buf_len(&w->z))) != REC_OK ||
 	    (r = tw_out_end(w, start)) != REC_OK)
 		return r;
@@ -547,7 +547,7 @@ static int
 tw_write(struct tw *w, int force_end, uint8_t seal_type, uint8_t kind,
     struct seal_receipt *rc)
 {
-	uint64_t now = tw_now_mono();
+	uint64_t now = rec__tw_now_mono();
 	int end, r, had_data = 0;
 
 	if (w->failed)
@@ -640,7 +640,7 @@ tw_seal(struct tw *w, struct tw_state *st)
 	int r = REC_OK;
 
 	if (w->pend_raw > 0 || w->unsigned_ns != 0) {
-		now = tw_now_mono();
+		now = rec__tw_now_mono();
 		r = tw_write(w, 0, SEG_CHECKPOINT, SEAL_CHECKPOINT, &rc);
 		if (r == REC_OK && (w->journaled_ns == 0 ||
 		    now - w->journaled_ns >= w->o.checkpoint_ns)) {
@@ -663,7 +663,7 @@ tw_sync(struct tw *w)
 }
 
 int
-tw_checkpoint(struct tw *w, struct tw_state *st)
+rec__tw_checkpoint(struct tw *w, struct tw_state *st)
 {
 	struct seal_receipt rc;
 	int r;

@@ -167,7 +167,7 @@ vf_seal(struct vf *f, const struct seg *s, uint64_t off,
 		buf_init(&m, 0);
 		r = seal_checkpoint_message(&rc.cp, &m);
 		if (r == REC_OK)
-			r = seal_verify(f->v, buf_ptr(&m), buf_len(&m), rc.sig);
+			r = rec__seal_verify(f->v, buf_ptr(&m), buf_len(&m), rc.sig);
 		buf_free(&m);
 		if (r != REC_OK) {
 			vf_fail(f, REC_ESIG, s->index, off,
@@ -186,7 +186,7 @@ vf_seal(struct vf *f, const struct seg *s, uint64_t off,
 /* Decompresses all of *in into *out, which must be exactly large enough.
  * Returns 0, or 1 when the input is invalid or produces more or fewer bytes. */
 int
-verify_inflate(ZSTD_DCtx *dz, ZSTD_inBuffer *in, ZSTD_outBuffer *out)
+rec__verify_inflate(ZSTD_DCtx *dz, ZSTD_inBuffer *in, ZSTD_outBuffer *out)
 {
 	uint8_t x;
 	ZSTD_outBuffer scratch = { &x, 1, 0 };
@@ -244,7 +244,7 @@ vf_deep(struct vf *f, const struct seg *s, uint64_t off,
 	if (d->raw_len > 0 && (r = buf_reserve(&f->raw, d->raw_len, &p)) != REC_OK)
 		return r;
 	out = (ZSTD_outBuffer){ d->raw_len ? p : NULL, d->raw_len, 0 };
-	if ((zr = verify_inflate(f->dz, &in, &out)) != 0)
+	if ((zr = rec__verify_inflate(f->dz, &in, &out)) != 0)
 		goto bad;
 	if (out.pos != d->raw_len)
 		goto bad;
@@ -303,7 +303,7 @@ vf_data(struct vf *f, const struct seg *s, uint64_t off)
 	struct seg_data d;
 	int r;
 
-	if (seg_data_get(s, &d) != REC_OK) {
+	if (rec__seg_data_get(s, &d) != REC_OK) {
 		vf_fail(f, REC_EFORMAT, s->index, off, "malformed data segment");
 		return REC_EFORMAT;
 	}
@@ -425,9 +425,9 @@ verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
 		return REC_EIO;
 	}
 	res->file_size = (uint64_t)st.st_size;
-	segf_init(&sf, fd, 0);
+	rec__segf_init(&sf, fd, 0);
 	for (;; index++) {
-		r = segf_next(&sf, &s, &off, &raw, &rawlen);
+		r = rec__segf_next(&sf, &s, &off, &raw, &rawlen);
 		if (r == 0)
 			break;
 		if (r == REC_EIO || r == REC_ENOMEM) {
@@ -436,7 +436,7 @@ verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
 		}
 		if (r < 0) {
 			off = sf.off;
-			if (segf_torn_tail(fd, r, off, res->file_size)) {
+			if (rec__segf_torn_tail(fd, r, off, res->file_size)) {
 				res->tail_torn = 1;
 				break;
 			}
@@ -501,7 +501,7 @@ out:
 	if (ret == REC_OK)
 		ret = vf_seals_check(&f);
 	free(f.seals);
-	segf_free(&sf);
+	rec__segf_free(&sf);
 	buf_free(&f.raw);
 	ZSTD_freeDCtx(f.dz);
 	return ret;

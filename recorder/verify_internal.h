@@ -7,6 +7,6 @@
 /* Decompresses all of *in into *out, which must be exactly large enough for
  * it.  Returns 0, or 1 when the input is invalid, stalls, or yields more or
  * fewer bytes than out holds. */
-int verify_inflate(ZSTD_DCtx *dz, ZSTD_inBuffer *in, ZSTD_outBuffer *out);
+int rec__verify_inflate(ZSTD_DCtx *dz, ZSTD_inBuffer *in, ZSTD_outBuffer *out);
 
 #endif

@@ -435,7 +435,7 @@ vs_read_journal(struct vs *s, const char *store, uint64_t *bad, int *torn)
 		s->defer = 1;
 		s->npend = 0;
 		s->pend_lost = 0;
-		r = journal_read_cover(store, s->v, &c, vs_journal_cb, s, bad,
+		r = rec__journal_read_cover(store, s->v, &c, vs_journal_cb, s, bad,
 		    torn);
 		s->defer = 0;
 		if (c.held && !s->pend_lost) {
@@ -575,7 +575,7 @@ vs_heads(struct vs *s, const char *path, const char *what, int required)
 	for (i = 0; i < n; i++)
 		order[i] = &hs.h[i].size;
 	qsort(order, n, sizeof(*order), vs_size_cmp);
-	merkle_frontier_init(&f);
+	rec__merkle_frontier_init(&f);
 	for (i = 0, k = 0; k < n; k++) {
 		uint64_t want = *order[k];
 		size_t idx = (size_t)((struct tree_head *)((char *)order[k] -
@@ -584,8 +584,8 @@ vs_heads(struct vs *s, const char *path, const char *what, int required)
 		if (want > s->nje)
 			break;
 		for (; i < want; i++)
-			merkle_frontier_add(&f, s->leaves[i]);
-		merkle_frontier_root(&f, roots[idx]);
+			rec__merkle_frontier_add(&f, s->leaves[i]);
+		rec__merkle_frontier_root(&f, roots[idx]);
 	}
 	for (i = 0; i < n; i++) {
 		const struct tree_head *h = &hs.h[i];

@@ -170,21 +170,21 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (int run = 0; run < RUNS; run++) {
-		struct obs *o = obs_new(24, 80, 1);
+		struct obs *o = px__obs_new(24, 80, 1);
 		VTerm *vt;
 
 		if (o == NULL) {
-			fprintf(stderr, "bench_observe: obs_new failed\n");
+			fprintf(stderr, "bench_observe: px__obs_new failed\n");
 			return 1;
 		}
 		t0 = cpu_s();
 		for (off = 0; off < n; off += PIECE)
-			obs_output(o, d + off, n - off < PIECE ? n - off : PIECE);
+			px__obs_output(o, d + off, n - off < PIECE ? n - off : PIECE);
 		model[run] = (double)n / (cpu_s() - t0) / 1e6;
-		obs_output(o, (const uint8_t *)"\033[?1049hfull screen\033[?1049l$ ", 30);
-		if (obs_mem_bytes(o) > model_bytes)
-			model_bytes = obs_mem_bytes(o);
-		obs_free(o);
+		px__obs_output(o, (const uint8_t *)"\033[?1049hfull screen\033[?1049l$ ", 30);
+		if (px__obs_mem_bytes(o) > model_bytes)
+			model_bytes = px__obs_mem_bytes(o);
+		px__obs_free(o);
 
 		vt_bytes = 0;
 		if ((vt = screen_new()) == NULL) {
@@ -231,14 +231,14 @@ main(int argc, char **argv)
 				cd[cn++] = d[i++];
 		}
 		for (int run = 0; run < RUNS; run++) {
-			struct obs *o = obs_new(24, 80, 1);
+			struct obs *o = px__obs_new(24, 80, 1);
 			if (o == NULL)
 				return 1;
 			t0 = cpu_s();
 			for (off = 0; off < cn; off += PIECE)
-				obs_output(o, cd + off, cn - off < PIECE ? cn - off : PIECE);
+				px__obs_output(o, cd + off, cn - off < PIECE ? cn - off : PIECE);
 			best[run] = (double)cn / (cpu_s() - t0) / 1e6;
-			obs_free(o);
+			px__obs_free(o);
 		}
 		qsort(best, RUNS, sizeof(double), cmp_double);
 		printf("bench: observe_model_color_cpu_mbps %.1f MB/s\n", best[RUNS / 2]);

@@ -166,7 +166,7 @@ zstd_only(const uint8_t *text, const struct tw_opts *o)
 
 	if (cz == NULL || outb == NULL)
 		die("zstd", 0);
-	tw_zstd_params(cz, o->zstd_level);
+	rec__tw_zstd_params(cz, o->zstd_level);
 	c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
 	while (off < BENCH_SIZE) {
 		rnd ^= rnd << 13;
@@ -353,9 +353,9 @@ main(int argc, char **argv)
 	write_key(key);
 	if ((r = seal_signer_load(key, &signer)) != REC_OK)
 		die("signer", r);
-	if ((r = seal_signer_verifier(signer, &v)) != REC_OK)
+	if ((r = rec__seal_signer_verifier(signer, &v)) != REC_OK)
 		die("verifier", r);
-	if ((r = journal_open(store, signer, 1, &j)) != REC_OK)
+	if ((r = rec__journal_open(store, signer, 1, &j)) != REC_OK)
 		die("journal", r);
 
 	c1 = write_session(store, "bench", j, signer, &o, text);
@@ -415,7 +415,7 @@ main(int argc, char **argv)
 		 * verified keeps its single session. */
 		snprintf(anchor, sizeof(anchor), "%s/anchor.txt", dir);
 		snprintf(wstore, sizeof(wstore), "%s/wstore", dir);
-		if ((r = journal_open(wstore, signer, 1, &wj)) != REC_OK)
+		if ((r = rec__journal_open(wstore, signer, 1, &wj)) != REC_OK)
 			die("journal", r);
 		for (k = 0; k < BENCH_REPS; k++) {
 			c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);

@@ -8,7 +8,7 @@
  * SPEC is a comma list of KEY=VALUE: level, strategy (dfast, greedy, lazy,
  * lazy2, btlazy2 or a number), wlog, clog, hlog, slog, mml, tlen, row
  * (0 auto, 1 on, 2 off), ldm (0/1); "writer" alone is the writer's own
- * parameters (tw_zstd_params, level 0).  Each spec compresses the first
+ * parameters (rec__tw_zstd_params, level 0).  Each spec compresses the first
  * --mib MiB (default 128) of FILE ($ESCORT_BENCH_DATA, else
  * build/bench/data) in pieces of --piece bytes (default 16384, the size
  * escort-rec-send sends) with ZSTD_e_continue, ends a zstd block
@@ -117,7 +117,7 @@ apply(ZSTD_CCtx *cz, const char *spec)
 	    tok = strtok_r(NULL, ",", &save)) {
 		if (strcmp(tok, "writer") == 0) {
 #ifdef SWEEP_WITH_WRITER
-			tw_zstd_params(cz, 0);
+			rec__tw_zstd_params(cz, 0);
 			continue;
 #else
 			die("built without the writer's parameters");

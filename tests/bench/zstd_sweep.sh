@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # zstd_sweep.sh: the sweep behind the writer's default zstd parameters
-# (tw_zstd_params in recorder/tw.c).  Builds tests/bench/zstd_sweep.c
+# (rec__tw_zstd_params in recorder/tw.c).  Builds tests/bench/zstd_sweep.c
 # against the release libescort-transcript.a (for the spec "writer", the
 # current default) and runs it over the bench data (ESCORT_BENCH_DATA, else
 # build/bench/data, made by `make bench`) with the recorder's feeding

@@ -5,18 +5,18 @@
  * byte for max_bytes (1 + 2 * value), then operations, each a tag byte:
  *   tag & 7 in 0-3: feed the next tag >> 3 bytes (0-31) as typed keys
  *      (3: into an output buffer of at most 8 bytes; on LE_ENOMEM the
- *      caller's recovery: a new line and le_redraw, or, when the entry
+ *      caller's recovery: a new line and px__le_redraw, or, when the entry
  *      closed with an event, a new line cleared down);
  *   4: resize to 5 + next byte % 76 columns;
  *   5: add the next tag >> 3 bytes to the history;
- *   6: output arrived: a new line, then le_redraw;
- *   7: after an event, open the next entry (le_begin_with the last entry
- *      when tag bit 3 is set, else le_begin); while editing, a paste marker
+ *   6: output arrived: a new line, then px__le_redraw;
+ *   7: after an event, open the next entry (px__le_begin_with the last entry
+ *      when tag bit 3 is set, else px__le_begin); while editing, a paste marker
  *      (ESC[200~ or, with bit 3, ESC[201~).
  *
  * Checked after every operation: the entry is well-formed UTF-8 without NUL,
  * at most max_bytes long, the cursor on a character boundary within it;
- * le_feed consumes everything unless it reports an event; the bytes written
+ * px__le_feed consumes everything unless it reports an event; the bytes written
  * never carry a raw control or a character a terminal acts on (vt_mini
  * counts them); and what an xterm-like screen shows after all the
  * incremental echo and redraws (screen A) is what a full redraw on a blank
@@ -43,7 +43,7 @@ static void
 check_entry(const struct le *e)
 {
 	size_t len, nlines, i;
-	const char *t = le_entry(e, &len, &nlines);
+	const char *t = px__le_entry(e, &len, &nlines);
 
 	if (t == NULL || len != e->len || len > e->max_bytes || t[len] != '\0')
 		abort();
@@ -87,7 +87,7 @@ check_screen(struct le *e, struct buf *out)
 		return;
 	vt_init(&vt_b, FZ_ROWS, vt_a.cols);
 	buf_reset(out);
-	if (le_redraw(e, out) != LE_OK)
+	if (px__le_redraw(e, out) != LE_OK)
 		abort();
 	vt_feed(&vt_b, buf_ptr(out), buf_len(out));
 	buf_reset(out);
@@ -105,7 +105,7 @@ static void
 begin(struct le *e, struct buf *out, int with_text)
 {
 	size_t len;
-	const char *t = le_entry(e, &len, NULL);
+	const char *t = px__le_entry(e, &len, NULL);
 	char *copy = strndup(t, len);
 	int r;
 
@@ -115,7 +115,7 @@ begin(struct le *e, struct buf *out, int with_text)
 		abort();	/* every event leaves the cursor on a fresh line */
 	origin_row = vt_a.r;
 	origin_scrolled = vt_a.scrolled;
-	r = with_text ? le_begin_with(e, "$ ", copy, len, out) : le_begin(e, "$ ", out);
+	r = with_text ? px__le_begin_with(e, "$ ", copy, len, out) : px__le_begin(e, "$ ", out);
 	free(copy);
 	if (r != LE_OK)
 		abort();
@@ -133,7 +133,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	e = le_new(1 + 2 * (size_t)data[1], widths[data[0] & 3]);
+	e = px__le_new(1 + 2 * (size_t)data[1], widths[data[0] & 3]);
 	if (e == NULL)
 		return 0;
 	buf_init(&out, 0);
@@ -155,7 +155,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			if ((tag & 7) == 3)
 				out.max = 8;
-			r = le_feed(e, data + i, k, &out, &ev);
+			r = px__le_feed(e, data + i, k, &out, &ev);
 			out.max = 0;
 			if (r == LE_ENOMEM && (tag & 7) == 3) {
 				put_a(&out);
@@ -170,7 +170,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				vt_feed(&vt_a, "\r\n", 2);
 				origin_row = vt_a.r;
 				origin_scrolled = vt_a.scrolled;
-				if (le_redraw(e, &out) != LE_OK)
+				if (px__le_redraw(e, &out) != LE_OK)
 					abort();
 				put_a(&out);
 				i += k;
@@ -187,7 +187,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				int cols = 5 + data[i++] % 76;
 
 				vt_resize(&vt_a, cols);
-				if (le_resize(e, cols, &out) != LE_OK)
+				if (px__le_resize(e, cols, &out) != LE_OK)
 					abort();
 				put_a(&out);
 			}
@@ -197,7 +197,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (k > size - i)
 				k = size - i;
-			r = le_history_add(e, (const char *)data + i, k);
+			r = px__le_history_add(e, (const char *)data + i, k);
 			if (r != LE_OK && r != LE_EINVAL)
 				abort();
 			i += k;
@@ -208,7 +208,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				vt_feed(&vt_a, "\r\n", 2);
 				origin_row = vt_a.r;
 				origin_scrolled = vt_a.scrolled;
-				if (le_redraw(e, &out) != LE_OK)
+				if (px__le_redraw(e, &out) != LE_OK)
 					abort();
 				put_a(&out);
 			}
@@ -219,7 +219,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			} else {
 				const char *m = (tag & 8) ? "\033[201~" : "\033[200~";
 
-				long r = le_feed(e, (const uint8_t *)m, 6, &out, &ev);
+				long r = px__le_feed(e, (const uint8_t *)m, 6, &out, &ev);
 
 				if (r < 0 || (r < 6 && ev == LE_NONE))
 					abort();
@@ -231,6 +231,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_screen(e, &out);
 	}
 	buf_free(&out);
-	le_free(e);
+	px__le_free(e);
 	return 0;
 }

@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
 	if (n < 3)
 		return 0;
-	if ((o = obs_new(1 + d[0] % 60, 1 + d[1] % 200, d[2] & 1)) == NULL)
+	if ((o = px__obs_new(1 + d[0] % 60, 1 + d[1] % 200, d[2] & 1)) == NULL)
 		return 0;
 	while (i + 2 <= n) {
 		uint8_t tag = d[i], len = d[i + 1];
@@ -36,15 +36,15 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		i += 2 + m;
 		if (tag & 2) {
 			if (m >= 2)
-				(void)obs_resize(o, 1 + p[0] % 60, 1 + p[1] % 200);
+				(void)px__obs_resize(o, 1 + p[0] % 60, 1 + p[1] % 200);
 			continue;
 		}
 		if (!(tag & 1)) {
-			obs_output(o, p, m);
+			px__obs_output(o, p, m);
 			continue;
 		}
 		for (size_t off = 0, first = 1; off < m; first = 0) {
-			size_t k = obs_input(o, p + off, m - off, (int)first, &c);
+			size_t k = px__obs_input(o, p + off, m - off, (int)first, &c);
 			if (k == 0 || k > m - off)
 				abort();
 			off += k;
@@ -52,11 +52,11 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 			    c.len == 0))
 				abort();
 		}
-		if (obs_mem_bytes(o) > 2 * 1024 * 1024)
+		if (px__obs_mem_bytes(o) > 2 * 1024 * 1024)
 			abort();
 	}
 	for (int r = 0; r < 60; r++)
-		(void)obs_row_text(o, r);
-	obs_free(o);
+		(void)px__obs_row_text(o, r);
+	px__obs_free(o);
 	return 0;
 }

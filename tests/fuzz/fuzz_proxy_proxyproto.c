@@ -23,7 +23,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	struct pxpp_hdr h, hp;
-	int rc = pxpp_parse(d, n, &h);
+	int rc = px__pxpp_parse(d, n, &h);
 
 	if (rc > 0) {
 		if ((size_t)rc > n || rc > PXPP_MAX_LEN || (size_t)rc != h.need || rc < PXPP_FIXED_LEN)
@@ -33,9 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		if (h.family == AF_UNSPEC && h.addrlen != 0)
 			abort();
 		for (size_t i = 0; i < (size_t)rc; i += 7)
-			if (pxpp_parse(d, i, &hp) != 0)
+			if (px__pxpp_parse(d, i, &hp) != 0)
 				abort();
-		if (pxpp_parse(d, (size_t)rc, &hp) != rc || memcmp(&hp.src, &h.src, sizeof(h.src)) != 0)
+		if (px__pxpp_parse(d, (size_t)rc, &hp) != rc || memcmp(&hp.src, &h.src, sizeof(h.src)) != 0)
 			abort();
 	} else if (rc == 0) {
 		if (h.need <= n || h.need > PXPP_MAX_LEN)
@@ -44,6 +44,6 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		if (rc != PX_EINVAL || h.why == NULL)
 			abort();
 	}
-	(void)pxpp_looks_like(d, n);
+	(void)px__pxpp_looks_like(d, n);
 	return 0;
 }

@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	uint8_t rec[256];
 	size_t i = 0;
 
-	pwm_init(&m);
+	px__pwm_init(&m);
 	while (i + 2 <= n) {
 		int typed = d[i] & 1;
 		size_t len = d[i + 1];
@@ -34,12 +34,12 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 			len = n - i - 2;
 		i += 2 + len;
 		if (!typed) {
-			pwm_output(&m, p, len, &ev);
+			px__pwm_output(&m, p, len, &ev);
 			if (ev.started || (ev.ended != PWM_END_NONE && ev.ended != PWM_END_ECHO))
 				abort();
 		} else {
 			int was = m.masking;
-			size_t k = pwm_input(&m, p, len, rec, &ev), stars = 0;
+			size_t k = px__pwm_input(&m, p, len, rec, &ev), stars = 0;
 
 			for (size_t j = 0; j < len; j++) {
 				if (rec[j] != p[j] && rec[j] != PWM_MASK_CHAR)
@@ -53,7 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 				abort();
 			if (k > 0 && !was && !ev.started)
 				abort();
-			(void)pwm_is_prompt((const char *)p, len);
+			(void)px__pwm_is_prompt((const char *)p, len);
 		}
 		if (m.line_len > PWM_LINE_MAX || m.echo_len > PWM_ECHO_MAX)
 			abort();

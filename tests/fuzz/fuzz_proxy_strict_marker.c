@@ -76,7 +76,7 @@ static void
 fuzz_feed(const uint8_t *d, size_t n, int nonce, unsigned seed, size_t outcap,
     struct fuzz_run *r)
 {
-	struct sm *s = sm_new();
+	struct sm *s = px__sm_new();
 	struct buf small;
 	size_t i = 0;
 	unsigned x = seed * 2654435761u + 1;
@@ -85,7 +85,7 @@ fuzz_feed(const uint8_t *d, size_t n, int nonce, unsigned seed, size_t outcap,
 	if (s == NULL)
 		abort();
 	if (nonce)
-		sm_set_nonce(s, FUZZ_NONCE);
+		px__sm_set_nonce(s, FUZZ_NONCE);
 	buf_init(&r->out, 0);
 	buf_init(&small, outcap);
 	r->nm = 0;
@@ -101,7 +101,7 @@ fuzz_feed(const uint8_t *d, size_t n, int nonce, unsigned seed, size_t outcap,
 			if (len > n - i)
 				len = n - i;
 		}
-		k = sm_feed(s, d + i, len, o, &m);
+		k = px__sm_feed(s, d + i, len, o, &m);
 		if (k < 0) {
 			if (!outcap || ++stalls > 1000000)
 				abort();
@@ -111,7 +111,7 @@ fuzz_feed(const uint8_t *d, size_t n, int nonce, unsigned seed, size_t outcap,
 		}
 		if (k == 0 || (size_t)k > len)
 			abort();
-		if (sm_held(s) >= SM_MARK_MAX)
+		if (px__sm_held(s) >= SM_MARK_MAX)
 			abort();
 		i += (size_t)k;
 		if (m.kind != SM_NONE) {
@@ -127,10 +127,10 @@ fuzz_feed(const uint8_t *d, size_t n, int nonce, unsigned seed, size_t outcap,
 	}
 	if (outcap)
 		(void)buf_put(&r->out, buf_ptr(&small), buf_len(&small));
-	if (buf_len(&r->out) + sm_held(s) > n)
+	if (buf_len(&r->out) + px__sm_held(s) > n)
 		abort();
 	buf_free(&small);
-	sm_free(s);
+	px__sm_free(s);
 }
 
 static struct fuzz_run fuzz_a, fuzz_b;

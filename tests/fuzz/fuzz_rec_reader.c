@@ -41,8 +41,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (verify_file(fd, NULL, NULL, VERIFY_DEEP, &vr) == REC_OK)
 		verify_file_result_free(&vr);
-	if (tr_open_fd(fd, &r) != REC_OK)
-		return 0;	/* tr_open_fd closed fd */
+	if (rec__tr_open_fd(fd, &r) != REC_OK)
+		return 0;	/* rec__tr_open_fd closed fd */
 	for (n = 0; n < 100000 && tr_next(r, &e) == 1; n++)
 		;
 	if (tr_seek_seq(r, 3) == REC_OK)

@@ -1,9 +1,9 @@
 """The strict-mode loop on the target (proxy/strict_boot.c) under a real bash
-in a real pseudo-terminal, without ssh: the exact sb_command() text (from
+in a real pseudo-terminal, without ssh: the exact px__sb_command() text (from
 tests/tools/strict-boot-cmd) runs as `LOGIN_SHELL -c CMD` the way sshd runs
 an exec request, and the test plays the proxy: it reads the markers, sends
 the nonce line and the run lines (their bytes also from the tool, i.e.
-sb_run_line), and types ahead like a technician would.
+px__sb_run_line), and types ahead like a technician would.
 
 Every check is on what the target did: marker files a line would create,
 the PROMPT marker's number, status and directory, the loop's exit status,
@@ -111,7 +111,7 @@ class Loop:
             return int(f[2]), bytes.fromhex(f[3])
 
     def line(self, seq, cmd):
-        """The bytes of sb_run_line for (nonce, seq, cmd)."""
+        """The bytes of px__sb_run_line for (nonce, seq, cmd)."""
         return subprocess.run([tool_path("strict-boot-cmd"), self.nonce, str(seq), cmd],
                               check=True, capture_output=True).stdout
 

@@ -35,7 +35,7 @@ mk_store_open(struct mk_store *m, const char *store, const char *key)
 
 	if ((r = seal_signer_load(key, &m->signer)) != REC_OK)
 		return r;
-	return journal_open(store, m->signer, 1, &m->j);
+	return rec__journal_open(store, m->signer, 1, &m->j);
 }
 
 static void

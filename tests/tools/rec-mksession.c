@@ -345,7 +345,7 @@ main(int argc, char **argv)
 		}
 		fclose(sin);
 		if (open_only) {
-			r = tw_checkpoint(w, &st);
+			r = rec__tw_checkpoint(w, &st);
 			if (count) {	/* left open: the writer is let go */
 				tw_free(w);
 				w = NULL;

@@ -235,7 +235,7 @@ main(int argc, char **argv)
 		if ((r = put_file(w, argv[i])) != REC_OK)
 			goto out;
 	if (open_only) {
-		r = tw_checkpoint(w, &st);
+		r = rec__tw_checkpoint(w, &st);
 	} else {
 		r = put(w, EV_END, NULL, 0);
 		if (r == REC_OK) {

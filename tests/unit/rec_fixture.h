@@ -70,7 +70,7 @@ fx_new(void)
 	    fx_write_key(NULL, x->otherpub) != 0 ||
 	    seal_signer_load(x->key, &x->signer) != REC_OK ||
 	    seal_verifier_load(x->pub, &x->verifier) != REC_OK ||
-	    journal_open(x->store, x->signer, 1, &x->journal) != REC_OK)
+	    rec__journal_open(x->store, x->signer, 1, &x->journal) != REC_OK)
 		abort();
 	return x;
 }

@@ -28,7 +28,7 @@
 
 #include "tests/unit/log_capture.h"
 
-/* A channel pair as px_chan_new leaves it, without libssh: the setters only
+/* A channel pair as px__chan_new leaves it, without libssh: the setters only
  * read the conn's id and the channel's number. */
 struct fixture {
 	struct px_conn c;
@@ -104,13 +104,13 @@ test_chan_transitions(void **state)
 
 			fixture_init(&f);
 			f.ch.st = (enum px_chan_state)from;
-			assert_int_equal(px_chan_state_allowed(from, to), ok);
+			assert_int_equal(px__chan_state_allowed(from, to), ok);
 			capture_begin();
-			rc = px_chan_set_state(&f.ch, to, "test");
+			rc = px__chan_set_state(&f.ch, to, "test");
 			log = capture_end();
 			assert_int_equal(rc, ok ? PX_OK : PX_EINVAL);
 			assert_int_equal(f.ch.st, ok ? to : from);
-			check_log(log, ok, "state", px_chan_state_name(from), px_chan_state_name(to));
+			check_log(log, ok, "state", px__chan_state_name(from), px__chan_state_name(to));
 			taken += ok;
 			refused += !ok;
 		}
@@ -157,17 +157,17 @@ test_half_transitions(void **state)
 
 				fixture_init(&f);
 				f.ch.half[h] = (enum px_half_state)from;
-				assert_int_equal(px_half_allowed(h, from, to), ok);
+				assert_int_equal(px__half_allowed(h, from, to), ok);
 				capture_begin();
-				rc = px_chan_set_half(&f.ch, h, to, NULL);
+				rc = px__chan_set_half(&f.ch, h, to, NULL);
 				log = capture_end();
 				assert_int_equal(rc, ok ? PX_OK : PX_EINVAL);
 				assert_int_equal(f.ch.half[h], ok ? to : from);
 				for (int o = 0; o < HALF_N; o++)	/* the other halves untouched */
 					if (o != h)
 						assert_int_equal(f.ch.half[o], HS_NONE);
-				check_log(log, ok, px_half_name(h), px_half_state_name(from),
-				    px_half_state_name(to));
+				check_log(log, ok, px__half_name(h), px__half_state_name(from),
+				    px__half_state_name(to));
 				taken += ok;
 			}
 		assert_int_equal(taken, (int)spec[h].n);
@@ -208,13 +208,13 @@ test_req_transitions(void **state)
 
 			fixture_init(&f);
 			f.r.st = (enum px_req_state)from;
-			assert_int_equal(px_req_state_allowed(from, to), ok);
+			assert_int_equal(px__req_state_allowed(from, to), ok);
 			capture_begin();
-			rc = px_req_set_state(&f.ch, &f.r, to, "test");
+			rc = px__req_set_state(&f.ch, &f.r, to, "test");
 			log = capture_end();
 			assert_int_equal(rc, ok ? PX_OK : PX_EINVAL);
 			assert_int_equal(f.r.st, ok ? to : from);
-			check_log(log, ok, "exec request", px_req_state_name(from), px_req_state_name(to));
+			check_log(log, ok, "exec request", px__req_state_name(from), px__req_state_name(to));
 			taken += ok;
 		}
 	assert_int_equal(taken, (int)(sizeof(req_edges) / sizeof(req_edges[0])));
@@ -249,13 +249,13 @@ reachable(int n, int (*allowed)(int, int), int start, int goal, int avoid)
 static int
 req_allowed(int from, int to)
 {
-	return px_req_state_allowed(from, to);
+	return px__req_state_allowed(from, to);
 }
 
 static int
 chan_allowed(int from, int to)
 {
-	return px_chan_state_allowed(from, to);
+	return px__chan_state_allowed(from, to);
 }
 
 static void
@@ -275,7 +275,7 @@ test_record_first(void **state)
 	assert_true(reachable(RQ_NSTATES, req_allowed, RQ_REFUSED, RQ_DISCARDED, -1));
 	/* SENT's only way in is RECORDED */
 	for (int s = 0; s < RQ_NSTATES; s++)
-		assert_int_equal(px_req_state_allowed(s, RQ_SENT), s == RQ_RECORDED);
+		assert_int_equal(px__req_state_allowed(s, RQ_SENT), s == RQ_RECORDED);
 	/* no channel is opened on the target, and no data flows, before its
 	 * main request's decision is recorded */
 	assert_true(reachable(CH_NSTATES, chan_allowed, CH_WAIT, CH_RELAY, -1));
@@ -288,8 +288,8 @@ test_record_first(void **state)
 	/* a closed half never reopens */
 	for (int h = 0; h < HALF_N; h++)
 		for (int to = 0; to < HS_N; to++) {
-			assert_false(px_half_allowed(h, HS_CLOSED, to));
-			assert_false(px_half_allowed(h, HS_EOF_CLOSED, to));
+			assert_false(px__half_allowed(h, HS_CLOSED, to));
+			assert_false(px__half_allowed(h, HS_EOF_CLOSED, to));
 		}
 }
 
@@ -311,7 +311,7 @@ static const struct edge conn_edges[] = {
 static int
 conn_allowed(int from, int to)
 {
-	return px_conn_state_allowed(from, to);
+	return px__conn_state_allowed(from, to);
 }
 
 static void
@@ -330,14 +330,14 @@ test_conn_transitions(void **state)
 
 			fixture_init(&f);
 			f.c.state = (enum px_conn_state)from;
-			assert_int_equal(px_conn_state_allowed(from, to), ok);
+			assert_int_equal(px__conn_state_allowed(from, to), ok);
 			capture_begin();
-			rc = px_conn_set_state(&f.c, to, "test");
+			rc = px__conn_set_state(&f.c, to, "test");
 			log = capture_end();
 			assert_int_equal(rc, ok ? PX_OK : PX_EINVAL);
 			assert_int_equal(f.c.state, ok ? to : from);
 			snprintf(want, sizeof(want), "%s [conn-T1] connection: state %s -> %s%s",
-			    ok ? "debug" : "error", px_conn_state_name(from), px_conn_state_name(to),
+			    ok ? "debug" : "error", px__conn_state_name(from), px__conn_state_name(to),
 			    ok ? ": test" : " refused");
 			if (strstr(log, want) == NULL)
 				fail_msg("expected \"%s\" in the log, got \"%s\"", want, log);
@@ -354,12 +354,12 @@ test_conn_transitions(void **state)
 	 * answers locally (LOCAL) once it waits */
 	assert_true(reachable(CONN_NSTATES, conn_allowed, CONN_WAIT_ESCORT, CONN_RELAY, -1));
 	assert_false(reachable(CONN_NSTATES, conn_allowed, CONN_WAIT_ESCORT, CONN_RELAY, CONN_PREPARE));
-	assert_false(px_conn_state_allowed(CONN_WAIT_ESCORT, CONN_RELAY));
-	assert_false(px_conn_state_allowed(CONN_RELAY, CONN_WAIT_ESCORT));
-	assert_false(px_conn_state_allowed(CONN_AUTH, CONN_WAIT_ESCORT));
-	assert_string_equal(px_conn_state_name(CONN_WAIT_ESCORT), "wait-escort");
-	assert_string_equal(px_conn_state_name(CONN_NSTATES), "?");
-	assert_false(px_conn_state_allowed(CONN_KEX, CONN_NSTATES));
+	assert_false(px__conn_state_allowed(CONN_WAIT_ESCORT, CONN_RELAY));
+	assert_false(px__conn_state_allowed(CONN_RELAY, CONN_WAIT_ESCORT));
+	assert_false(px__conn_state_allowed(CONN_AUTH, CONN_WAIT_ESCORT));
+	assert_string_equal(px__conn_state_name(CONN_WAIT_ESCORT), "wait-escort");
+	assert_string_equal(px__conn_state_name(CONN_NSTATES), "?");
+	assert_false(px__conn_state_allowed(CONN_KEX, CONN_NSTATES));
 }
 
 /* ---- names and bad values ------------------------------------------------------ */
@@ -371,23 +371,23 @@ test_out_of_range(void **state)
 	const char *log;
 
 	(void)state;
-	assert_false(px_chan_state_allowed(CH_WAIT, CH_NSTATES));
-	assert_false(px_chan_state_allowed(-1, CH_DONE));
-	assert_false(px_half_allowed(HALF_N, HS_OPEN, HS_EOF));
-	assert_false(px_half_allowed(HALF_U_IN, HS_OPEN, HS_N));
-	assert_false(px_req_state_allowed(RQ_RECORDED, RQ_NSTATES));
-	assert_string_equal(px_chan_state_name(CH_NSTATES), "?");
-	assert_string_equal(px_half_name(HALF_N), "?");
-	assert_string_equal(px_half_state_name(HS_N), "?");
-	assert_string_equal(px_req_state_name(RQ_NSTATES), "?");
-	assert_string_equal(px_chan_state_name(CH_RELAY), "relay");
-	assert_string_equal(px_half_name(HALF_U_OUT), "u_out");
-	assert_string_equal(px_req_state_name(RQ_RECORDED), "recorded");
+	assert_false(px__chan_state_allowed(CH_WAIT, CH_NSTATES));
+	assert_false(px__chan_state_allowed(-1, CH_DONE));
+	assert_false(px__half_allowed(HALF_N, HS_OPEN, HS_EOF));
+	assert_false(px__half_allowed(HALF_U_IN, HS_OPEN, HS_N));
+	assert_false(px__req_state_allowed(RQ_RECORDED, RQ_NSTATES));
+	assert_string_equal(px__chan_state_name(CH_NSTATES), "?");
+	assert_string_equal(px__half_name(HALF_N), "?");
+	assert_string_equal(px__half_state_name(HS_N), "?");
+	assert_string_equal(px__req_state_name(RQ_NSTATES), "?");
+	assert_string_equal(px__chan_state_name(CH_RELAY), "relay");
+	assert_string_equal(px__half_name(HALF_U_OUT), "u_out");
+	assert_string_equal(px__req_state_name(RQ_RECORDED), "recorded");
 
 	fixture_init(&f);
 	f.ch.st = CH_RELAY;
 	capture_begin();
-	assert_int_equal(px_chan_set_state(&f.ch, CH_NSTATES, "bogus"), PX_EINVAL);
+	assert_int_equal(px__chan_set_state(&f.ch, CH_NSTATES, "bogus"), PX_EINVAL);
 	log = capture_end();
 	assert_int_equal(f.ch.st, CH_RELAY);
 	assert_non_null(strstr(log, "error [conn-T1] channel 7: state relay -> ? refused"));

@@ -255,8 +255,8 @@ test_algorithms(void **state)
 	assert_int_equal(load(BASE, &c, err, sizeof(err)), PX_OK);
 	for (int k = 0; k < PX_ALGO_N; k++)
 		assert_null(c.algos[k]);
-	assert_null(strstr(px_algo_default(PX_ALGO_KEX), "nistp"));
-	assert_null(strstr(px_algo_default(PX_ALGO_MACS), "sha2-256,"));
+	assert_null(strstr(px__algo_default(PX_ALGO_KEX), "nistp"));
+	assert_null(strstr(px__algo_default(PX_ALGO_MACS), "sha2-256,"));
 	px_config_free(&c);
 
 	assert_int_equal(load(BASE "KexAlgorithms curve25519-sha256\nCiphers ^aes128-ctr\n"

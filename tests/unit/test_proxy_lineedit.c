@@ -26,12 +26,12 @@ static enum le_event EV;
 static void
 start(size_t max_bytes, int cols, const char *prompt)
 {
-	le_free(E);
-	E = le_new(max_bytes, cols);
+	px__le_free(E);
+	E = px__le_new(max_bytes, cols);
 	assert_non_null(E);
 	vt_init(&VT, 24, cols);
 	buf_reset(&OUT);
-	assert_int_equal(le_begin(E, prompt, &OUT), LE_OK);
+	assert_int_equal(px__le_begin(E, prompt, &OUT), LE_OK);
 	vt_feed(&VT, buf_ptr(&OUT), buf_len(&OUT));
 }
 
@@ -42,7 +42,7 @@ feed_n(const void *p, size_t n)
 	long r;
 
 	buf_reset(&OUT);
-	r = le_feed(E, p, n, &OUT, &EV);
+	r = px__le_feed(E, p, n, &OUT, &EV);
 	vt_feed(&VT, buf_ptr(&OUT), buf_len(&OUT));
 	assert_int_equal(VT.bad, 0);
 	return r;
@@ -74,7 +74,7 @@ out(void)
 /* Macros, so that a failure names the test's line. */
 #define assert_entry(s) do { \
 	size_t len_; \
-	const char *t_ = le_entry(E, &len_, NULL); \
+	const char *t_ = px__le_entry(E, &len_, NULL); \
 	assert_non_null(t_); \
 	assert_string_equal(t_, (s)); \
 	assert_int_equal(len_, strlen(s)); \
@@ -95,7 +95,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	le_free(E);
+	px__le_free(E);
 	E = NULL;
 	buf_free(&OUT);
 	buf_init(&OUT, 0);
@@ -121,15 +121,15 @@ test_type_and_enter(void **state)
 	assert_int_equal(feed("\r"), 1);
 	assert_int_equal(EV, LE_ENTRY);
 	assert_string_equal(out(), "\r\n");
-	assert_string_equal(le_entry(E, &len, &nlines), "ls -l");
+	assert_string_equal(px__le_entry(E, &len, &nlines), "ls -l");
 	assert_int_equal(len, 5);
 	assert_int_equal(nlines, 1);
 	assert_row(0, "$ ls -l");
 	assert_cursor(1, 0);
-	/* no entry is open until the next le_begin */
-	assert_int_equal(le_feed(E, (const uint8_t *)"x", 1, &OUT, &EV), LE_EINVAL);
+	/* no entry is open until the next px__le_begin */
+	assert_int_equal(px__le_feed(E, (const uint8_t *)"x", 1, &OUT, &EV), LE_EINVAL);
 	buf_reset(&OUT);
-	assert_int_equal(le_begin(E, "$ ", &OUT), LE_OK);
+	assert_int_equal(px__le_begin(E, "$ ", &OUT), LE_OK);
 	assert_entry("");
 }
 
@@ -144,25 +144,25 @@ test_enter_forms(void **state)
 	assert_int_equal(EV, LE_ENTRY);
 	assert_entry("ab");
 
-	assert_int_equal(le_begin(E, "$ ", &OUT), LE_OK);
+	assert_int_equal(px__le_begin(E, "$ ", &OUT), LE_OK);
 	assert_int_equal(feed("cd\r\nef\r\n"), 4);
 	assert_int_equal(EV, LE_ENTRY);
 	assert_entry("cd");
 
-	assert_int_equal(le_begin(E, "$ ", &OUT), LE_OK);
+	assert_int_equal(px__le_begin(E, "$ ", &OUT), LE_OK);
 	assert_int_equal(feed("ef\r"), 3);
 	assert_int_equal(EV, LE_ENTRY);
-	assert_int_equal(le_begin(E, "$ ", &OUT), LE_OK);
+	assert_int_equal(px__le_begin(E, "$ ", &OUT), LE_OK);
 	assert_int_equal(feed("\ngh"), 3);	/* the LF of CRLF is skipped */
 	assert_int_equal(EV, LE_NONE);
 	assert_entry("gh");
 	assert_int_equal(feed("\r\r"), 1);
 	assert_int_equal(EV, LE_ENTRY);
-	assert_int_equal(le_begin(E, "$ ", &OUT), LE_OK);
+	assert_int_equal(px__le_begin(E, "$ ", &OUT), LE_OK);
 	assert_int_equal(feed("\r"), 1);	/* an empty Enter */
 	assert_int_equal(EV, LE_ENTRY);
 	assert_entry("");
-	assert_int_equal(le_begin(E, "$ ", &OUT), LE_OK);
+	assert_int_equal(px__le_begin(E, "$ ", &OUT), LE_OK);
 	assert_int_equal(feed("id\033OMx"), 5);	/* the keypad's Enter */
 	assert_int_equal(EV, LE_ENTRY);
 	assert_entry("id");
@@ -354,7 +354,7 @@ test_words(void **state)
 	assert_cursor(0, 2 + 17);
 }
 
-/* Ctrl-C abandons the line; the text stays readable for le_begin_with. */
+/* Ctrl-C abandons the line; the text stays readable for px__le_begin_with. */
 static void
 test_cancel(void **state)
 {
@@ -366,15 +366,15 @@ test_cancel(void **state)
 	assert_int_equal(feed("\003zz"), 1);
 	assert_int_equal(EV, LE_CANCEL);
 	assert_string_equal(out(), "\033[8C^C\r\n");
-	assert_string_equal(le_entry(E, &len, NULL), "rm -rf /");
+	assert_string_equal(px__le_entry(E, &len, NULL), "rm -rf /");
 	assert_row(0, "$ rm -rf /^C");
 	buf_reset(&OUT);
-	assert_int_equal(le_begin_with(E, "$ ", "rm -rf /", 8, &OUT), LE_OK);
+	assert_int_equal(px__le_begin_with(E, "$ ", "rm -rf /", 8, &OUT), LE_OK);
 	assert_string_equal(out(), "$ rm -rf /");
 	feed("x");
 	assert_entry("rm -rf /x");
-	assert_int_equal(le_begin_with(E, "$ ", "a\0b", 3, &OUT), LE_EINVAL);
-	assert_int_equal(le_begin_with(E, "$ ", "\xff", 1, &OUT), LE_EINVAL);
+	assert_int_equal(px__le_begin_with(E, "$ ", "a\0b", 3, &OUT), LE_EINVAL);
+	assert_int_equal(px__le_begin_with(E, "$ ", "\xff", 1, &OUT), LE_EINVAL);
 }
 
 /* Ctrl-L clears the screen and draws prompt and line at the top. */
@@ -430,7 +430,7 @@ test_lnext(void **state)
 	feed("\026\n");
 	assert_int_equal(EV, LE_NONE);
 	feed("e");
-	assert_string_equal(le_entry(E, NULL, &nlines), "a\001b\tc\033d\n\ne");
+	assert_string_equal(px__le_entry(E, NULL, &nlines), "a\001b\tc\033d\n\ne");
 	assert_int_equal(nlines, 3);
 	assert_row(1, ">");
 	assert_row(2, "> e");
@@ -644,7 +644,7 @@ test_paste(void **state)
 		assert_int_equal(feed(p), (long)strlen(p));
 	}
 	assert_int_equal(EV, LE_NONE);
-	assert_string_equal(le_entry(E, NULL, &nlines), "ls\nrm x\ndate\ttoday\003\033[A");
+	assert_string_equal(px__le_entry(E, NULL, &nlines), "ls\nrm x\ndate\ttoday\003\033[A");
 	assert_int_equal(nlines, 3);
 	assert_row(0, "$ ls");
 	assert_row(1, "> rm x");
@@ -687,11 +687,11 @@ test_history(void **state)
 {
 	(void)state;
 	start(4096, 80, "$ ");
-	assert_int_equal(le_history_add(E, "uptime", 6), LE_OK);
-	assert_int_equal(le_history_add(E, "df -h", 5), LE_OK);
-	assert_int_equal(le_history_add(E, "df -h", 5), LE_OK);	/* dup */
-	assert_int_equal(le_history_add(E, "", 0), LE_OK);		/* skipped */
-	assert_int_equal(le_history_add(E, "a\0b", 3), LE_EINVAL);
+	assert_int_equal(px__le_history_add(E, "uptime", 6), LE_OK);
+	assert_int_equal(px__le_history_add(E, "df -h", 5), LE_OK);
+	assert_int_equal(px__le_history_add(E, "df -h", 5), LE_OK);	/* dup */
+	assert_int_equal(px__le_history_add(E, "", 0), LE_OK);		/* skipped */
+	assert_int_equal(px__le_history_add(E, "a\0b", 3), LE_EINVAL);
 	assert_int_equal(E->nhist, 2);
 	feed("who");
 	feed("\033[A");
@@ -716,8 +716,8 @@ test_history(void **state)
 	assert_row(0, "$ date");
 	feed("\r");
 	assert_entry("date");
-	assert_int_equal(le_history_add(E, "date", 4), LE_OK);
-	le_begin(E, "$ ", &OUT);
+	assert_int_equal(px__le_history_add(E, "date", 4), LE_OK);
+	px__le_begin(E, "$ ", &OUT);
 	feed("\033[A");
 	assert_entry("date");
 	feed("\033[A\033[A");
@@ -735,7 +735,7 @@ test_search(void **state)
 	(void)state;
 	start(4096, 80, "$ ");
 	for (size_t i = 0; i < 4; i++)
-		assert_int_equal(le_history_add(E, h[i], strlen(h[i])), LE_OK);
+		assert_int_equal(px__le_history_add(E, h[i], strlen(h[i])), LE_OK);
 	feed("wh\022");
 	assert_row(0, "(reverse-i-search)`': wh");
 	feed("ls");
@@ -784,7 +784,7 @@ test_history_limit(void **state)
 	for (int i = 0; i < 600; i++) {
 		int n = snprintf(line, sizeof(line), "cmd%d", i);
 
-		assert_int_equal(le_history_add(E, line, (size_t)n), LE_OK);
+		assert_int_equal(px__le_history_add(E, line, (size_t)n), LE_OK);
 	}
 	assert_int_equal(E->nhist, 500);
 	for (int i = 0; i < 500; i++)
@@ -813,8 +813,8 @@ test_max_bytes(void **state)
 	assert_entry("abcd\xc3\xa9");
 	feed("\001\013\031\031");	/* yanking twice does not fit */
 	assert_entry("abcd\xc3\xa9");
-	assert_int_equal(le_history_add(E, "1234567", 7), LE_EINVAL);
-	assert_int_equal(le_begin_with(E, "$ ", "1234567", 7, &OUT), LE_EINVAL);
+	assert_int_equal(px__le_history_add(E, "1234567", 7), LE_EINVAL);
+	assert_int_equal(px__le_begin_with(E, "$ ", "1234567", 7, &OUT), LE_EINVAL);
 }
 
 /* A bounded output buffer that cannot take the echo: LE_ENOMEM, and the
@@ -827,14 +827,14 @@ test_enomem(void **state)
 	(void)state;
 	start(4096, 80, "$ ");
 	buf_init(&small, 4);
-	assert_int_equal(le_feed(E, (const uint8_t *)"abcdefgh", 8, &small, &EV), LE_ENOMEM);
+	assert_int_equal(px__le_feed(E, (const uint8_t *)"abcdefgh", 8, &small, &EV), LE_ENOMEM);
 	buf_free(&small);
 	buf_init(&small, 1);
-	assert_int_equal(le_begin(E, "long prompt> ", &small), LE_ENOMEM);
+	assert_int_equal(px__le_begin(E, "long prompt> ", &small), LE_ENOMEM);
 	buf_free(&small);
 	vt_init(&VT, 24, 80);
 	buf_reset(&OUT);
-	assert_int_equal(le_redraw(E, &OUT), LE_OK);
+	assert_int_equal(px__le_redraw(E, &OUT), LE_OK);
 	vt_feed(&VT, buf_ptr(&OUT), buf_len(&OUT));
 	assert_row(0, "long prompt>");
 	feed("xy");
@@ -852,10 +852,10 @@ test_enomem_event(void **state)
 	start(4096, 80, "$ ");
 	feed("ls");
 	buf_init(&small, 1);
-	assert_int_equal(le_feed(E, (const uint8_t *)"\001\013x\r", 4, &small, &EV), LE_ENOMEM);
+	assert_int_equal(px__le_feed(E, (const uint8_t *)"\001\013x\r", 4, &small, &EV), LE_ENOMEM);
 	assert_int_equal(EV, LE_ENTRY);
 	assert_entry("x");
-	assert_int_equal(le_feed(E, (const uint8_t *)"y", 1, &OUT, &EV), LE_EINVAL);
+	assert_int_equal(px__le_feed(E, (const uint8_t *)"y", 1, &OUT, &EV), LE_EINVAL);
 	buf_free(&small);
 }
 
@@ -870,7 +870,7 @@ test_resize(void **state)
 	assert_row(1, "ijklmnop");
 	vt_resize(&VT, 10);
 	buf_reset(&OUT);
-	assert_int_equal(le_resize(E, 10, &OUT), LE_OK);
+	assert_int_equal(px__le_resize(E, 10, &OUT), LE_OK);
 	assert_string_equal(out(), "\033[A\r\033[J$ 0123456789abcdefghijklmnop");
 	vt_feed(&VT, buf_ptr(&OUT), buf_len(&OUT));
 	assert_row(0, "$ 01234567");
@@ -881,14 +881,14 @@ test_resize(void **state)
 	assert_cursor(0, 2);
 	vt_resize(&VT, 40);
 	buf_reset(&OUT);
-	assert_int_equal(le_resize(E, 40, &OUT), LE_OK);
+	assert_int_equal(px__le_resize(E, 40, &OUT), LE_OK);
 	vt_feed(&VT, buf_ptr(&OUT), buf_len(&OUT));
 	assert_row(0, "$ 0123456789abcdefghijklmnop");
 	assert_row(1, "");
 	assert_cursor(0, 2);
 }
 
-/* le_redraw: output arrived while the prompt was shown; the caller put the
+/* px__le_redraw: output arrived while the prompt was shown; the caller put the
  * cursor on a fresh line; prompt, line and cursor come back. */
 static void
 test_redraw(void **state)
@@ -898,7 +898,7 @@ test_redraw(void **state)
 	feed("make\002\002");
 	vt_feed(&VT, "\r\n[1]+ Done\r\n", 13);
 	buf_reset(&OUT);
-	assert_int_equal(le_redraw(E, &OUT), LE_OK);
+	assert_int_equal(px__le_redraw(E, &OUT), LE_OK);
 	assert_string_equal(out(), "\033[J$ make\033[2D");
 	vt_feed(&VT, buf_ptr(&OUT), buf_len(&OUT));
 	assert_row(1, "[1]+ Done");
@@ -913,15 +913,15 @@ static void
 test_invalid(void **state)
 {
 	(void)state;
-	assert_null(le_entry(NULL, NULL, NULL));
-	assert_int_equal(le_begin(NULL, "$ ", &OUT), LE_EINVAL);
+	assert_null(px__le_entry(NULL, NULL, NULL));
+	assert_int_equal(px__le_begin(NULL, "$ ", &OUT), LE_EINVAL);
 	start(16, 0, "$ ");
 	assert_int_equal(E->cols, 80);
-	assert_int_equal(le_begin(E, NULL, &OUT), LE_EINVAL);
-	assert_int_equal(le_feed(E, NULL, 1, &OUT, &EV), LE_EINVAL);
-	assert_int_equal(le_feed(E, (const uint8_t *)"", 0, &OUT, &EV), 0);
-	assert_int_equal(le_history_add(NULL, "x", 1), LE_EINVAL);
-	le_free(NULL);
+	assert_int_equal(px__le_begin(E, NULL, &OUT), LE_EINVAL);
+	assert_int_equal(px__le_feed(E, NULL, 1, &OUT, &EV), LE_EINVAL);
+	assert_int_equal(px__le_feed(E, (const uint8_t *)"", 0, &OUT, &EV), 0);
+	assert_int_equal(px__le_history_add(NULL, "x", 1), LE_EINVAL);
+	px__le_free(NULL);
 }
 
 int

@@ -23,7 +23,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	o = obs_new(24, 80, 1);
+	o = px__obs_new(24, 80, 1);
 	ngot = 0;
 	return o == NULL ? -1 : 0;
 }
@@ -32,7 +32,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	obs_free(o);
+	px__obs_free(o);
 	o = NULL;
 	return 0;
 }
@@ -41,7 +41,7 @@ teardown(void **state)
 static void
 out(const char *s)
 {
-	obs_output(o, (const uint8_t *)s, strlen(s));
+	px__obs_output(o, (const uint8_t *)s, strlen(s));
 }
 
 /* The technician sends s as one chunk; commands go to got[]. */
@@ -53,7 +53,7 @@ keys(const char *s)
 	struct obs_cmd c;
 
 	while (off < n) {
-		off += obs_input(o, (const uint8_t *)s + off, n - off, fresh, &c);
+		off += px__obs_input(o, (const uint8_t *)s + off, n - off, fresh, &c);
 		fresh = 0;
 		if (c.found && ngot < MAXCMDS)
 			snprintf(got[ngot++], sizeof(got[0]), "%s", c.text);
@@ -214,7 +214,7 @@ test_wrapped_line(void **state)
 	char line[64], exp[80];
 
 	(void)state;
-	assert_int_equal(obs_resize(o, 5, 20), 0);
+	assert_int_equal(px__obs_resize(o, 5, 20), 0);
 	out("a\r\nb\r\nc\r\nd\r\n$ ");
 	for (int i = 0; i < 50; i++)
 		line[i] = (char)('a' + i % 26);
@@ -237,7 +237,7 @@ static void
 test_wrap_at_margin(void **state)
 {
 	(void)state;
-	assert_int_equal(obs_resize(o, 24, 10), 0);
+	assert_int_equal(px__obs_resize(o, 24, 10), 0);
 	out("$ ");
 	type_echoed("echo abc");	/* fills the 10 columns */
 	out(" \r");
@@ -257,13 +257,13 @@ test_alternate_screen(void **state)
 	type_echoed("vi notes");
 	keys("\r");
 	out("\r\n\033[?1049h\033[H\033[2J~\r\n~\r\n");
-	assert_true(obs_in_altscreen(o));
+	assert_true(px__obs_in_altscreen(o));
 	keys(":");
 	out(":");
 	type_echoed("wq");
 	keys("\r");
 	out("\033[?1049l");
-	assert_false(obs_in_altscreen(o));
+	assert_false(px__obs_in_altscreen(o));
 	out("\r\n$ ");
 	type_echoed("ls");
 	keys("\r");
@@ -388,21 +388,21 @@ test_utf8(void **state)
 static void
 test_no_pty(void **state)
 {
-	struct obs *p = obs_new(0, 0, 0);
+	struct obs *p = px__obs_new(0, 0, 0);
 	struct obs_cmd c;
 	const char *in = "ls -l\nrm x\n";
 	size_t off = 0;
 
 	(void)state;
 	assert_non_null(p);
-	off += obs_input(p, (const uint8_t *)in, strlen(in), 1, &c);
+	off += px__obs_input(p, (const uint8_t *)in, strlen(in), 1, &c);
 	assert_int_equal(c.found, 1);
 	assert_string_equal(c.text, "ls -l");
-	off += obs_input(p, (const uint8_t *)in + off, strlen(in) - off, 0, &c);
+	off += px__obs_input(p, (const uint8_t *)in + off, strlen(in) - off, 0, &c);
 	assert_int_equal(c.found, 1);
 	assert_string_equal(c.text, "rm x");
 	assert_int_equal(off, strlen(in));
-	obs_free(p);
+	px__obs_free(p);
 }
 
 /* A very long line is cut at OBS_CMD_MAX, never overflowing. */
@@ -434,15 +434,15 @@ test_memory(void **state)
 	(void)state;
 	memset(buf, 'y', sizeof(buf));
 	for (int i = 0; i < 100; i++)
-		obs_output(o, (const uint8_t *)buf, sizeof(buf));
+		px__obs_output(o, (const uint8_t *)buf, sizeof(buf));
 	out("\033[?1049h\033[?1049l$ ");
 	type_echoed("ls");
 	keys("\r");
-	assert_int_equal(obs_resize(o, 50, 200), 0);
-	assert_int_equal(obs_resize(o, 24, 80), 0);
-	print_message("observe model 80x24: %zu bytes\n", obs_mem_bytes(o));
-	assert_true(obs_mem_bytes(o) < 200 * 1024);
-	assert_true(obs_mem_bytes(o) > 24 * 80 * 4);
+	assert_int_equal(px__obs_resize(o, 50, 200), 0);
+	assert_int_equal(px__obs_resize(o, 24, 80), 0);
+	print_message("observe model 80x24: %zu bytes\n", px__obs_mem_bytes(o));
+	assert_true(px__obs_mem_bytes(o) < 200 * 1024);
+	assert_true(px__obs_mem_bytes(o) > 24 * 80 * 4);
 }
 
 /* Resizing keeps the bottom rows where the cursor is. */
@@ -454,8 +454,8 @@ test_resize_keeps_cursor_line(void **state)
 		out("line\r\n");
 	out("$ ");
 	type_echoed("echo x");
-	assert_int_equal(obs_resize(o, 10, 80), 0);
-	assert_string_equal(obs_row_text(o, 9), "$ echo x");
+	assert_int_equal(px__obs_resize(o, 10, 80), 0);
+	assert_string_equal(px__obs_row_text(o, 9), "$ echo x");
 	keys("\r");
 	assert_int_equal(ngot, 1);
 	assert_string_equal(got[0], "echo x");
@@ -506,7 +506,7 @@ test_screen_matches_libvterm(void **state)
 		piece = 1 + (seed >> 8) % 6000;
 		if (piece > n - off)
 			piece = n - off;
-		obs_output(o, (const uint8_t *)d + off, piece);
+		px__obs_output(o, (const uint8_t *)d + off, piece);
 		vterm_input_write(vt, d + off, piece);
 		if ((seed >> 4) % 7 != 0 && off + piece < n)
 			continue;
@@ -516,7 +516,7 @@ test_screen_matches_libvterm(void **state)
 			while (l > 0 && rowbuf[l - 1] == ' ')
 				l--;
 			rowbuf[l] = '\0';
-			assert_string_equal(obs_row_text(o, r), rowbuf);
+			assert_string_equal(px__obs_row_text(o, r), rowbuf);
 		}
 	}
 	vterm_free(vt);
@@ -542,7 +542,7 @@ test_scroll_region_below(void **state)
 	for (int i = 0; i < 300 && n + 200 < sizeof(d); i++)
 		n += (size_t)snprintf(d + n, sizeof(d) - n, "%.*s\r\n", i == 5 ? 72 : 10 + (i * 37) % 40,
 		    "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789");
-	obs_output(o, (const uint8_t *)d, n);
+	px__obs_output(o, (const uint8_t *)d, n);
 	vterm_input_write(vt, d, n);
 	for (int r = 0; r < 24; r++) {
 		VTermRect rect = { .start_row = r, .end_row = r + 1, .start_col = 0, .end_col = 80 };
@@ -550,7 +550,7 @@ test_scroll_region_below(void **state)
 		while (l > 0 && rowbuf[l - 1] == ' ')
 			l--;
 		rowbuf[l] = '\0';
-		assert_string_equal(obs_row_text(o, r), rowbuf);
+		assert_string_equal(px__obs_row_text(o, r), rowbuf);
 	}
 	vterm_free(vt);
 }

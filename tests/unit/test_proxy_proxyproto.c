@@ -42,7 +42,7 @@ test_ipv4(void **state)
 
 	(void)state;
 	memcpy(b + n, "SSH-2.0-x\r\n", 11);	/* the client's bytes after it */
-	assert_int_equal(pxpp_parse(b, n + 11, &h), 28);
+	assert_int_equal(px__pxpp_parse(b, n + 11, &h), 28);
 	assert_int_equal(h.command, PXPP_PROXY);
 	assert_int_equal(h.family, AF_INET);
 	assert_int_equal(h.addrlen, sizeof(struct sockaddr_in));
@@ -64,7 +64,7 @@ test_ipv6(void **state)
 	inet_pton(AF_INET6, "::1", body + 16);
 	body[32] = 0xff, body[33] = 0xfe;
 	body[34] = 0, body[35] = 22;
-	assert_int_equal(pxpp_parse(b, mk(b, 0x21, 0x21, body, 36), &h), 52);
+	assert_int_equal(px__pxpp_parse(b, mk(b, 0x21, 0x21, body, 36), &h), 52);
 	assert_int_equal(h.family, AF_INET6);
 	inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&h.src)->sin6_addr, a, sizeof(a));
 	assert_string_equal(a, "2001:db8::7");
@@ -79,12 +79,12 @@ test_local_and_unspec(void **state)
 	struct pxpp_hdr h;
 
 	(void)state;
-	assert_int_equal(pxpp_parse(b, mk(b, 0x20, 0x00, "", 0), &h), 16);
+	assert_int_equal(px__pxpp_parse(b, mk(b, 0x20, 0x00, "", 0), &h), 16);
 	assert_int_equal(h.command, PXPP_LOCAL);
 	assert_int_equal(h.family, AF_UNSPEC);
-	assert_int_equal(pxpp_parse(b, mk(b, 0x20, 0x31, "abcd", 4), &h), 20);
+	assert_int_equal(px__pxpp_parse(b, mk(b, 0x20, 0x31, "abcd", 4), &h), 20);
 	assert_int_equal(h.family, AF_UNSPEC);
-	assert_int_equal(pxpp_parse(b, mk(b, 0x21, 0x00, "", 0), &h), 16);
+	assert_int_equal(px__pxpp_parse(b, mk(b, 0x21, 0x00, "", 0), &h), 16);
 	assert_int_equal(h.command, PXPP_PROXY);
 	assert_int_equal(h.family, AF_UNSPEC);
 }
@@ -99,10 +99,10 @@ test_truncated(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(pxpp_parse(i ? b : NULL, i, &h), 0);
+		assert_int_equal(px__pxpp_parse(i ? b : NULL, i, &h), 0);
 		assert_int_equal(h.need, i < 16 ? 16 : n);
 	}
-	assert_int_equal(pxpp_parse(b, n, &h), (int)n);
+	assert_int_equal(px__pxpp_parse(b, n, &h), (int)n);
 }
 
 static void
@@ -116,15 +116,15 @@ test_tlvs(void **state)
 	memcpy(body, v4body, bl);
 	/* PP2_TYPE_ALPN "h2", then an empty PP2_TYPE_NOOP */
 	memcpy(body + bl, "\x01\x00\x02h2\x04\x00\x00", 8);
-	assert_int_equal(pxpp_parse(b, mk(b, 0x21, 0x11, body, bl + 8), &h), (int)(16 + bl + 8));
+	assert_int_equal(px__pxpp_parse(b, mk(b, 0x21, 0x11, body, bl + 8), &h), (int)(16 + bl + 8));
 	assert_int_equal(h.family, AF_INET);
 	/* a TLV claiming more than is left */
 	memcpy(body + bl, "\x01\x00\x09h2", 5);
-	assert_int_equal(pxpp_parse(b, mk(b, 0x21, 0x11, body, bl + 5), &h), PX_EINVAL);
+	assert_int_equal(px__pxpp_parse(b, mk(b, 0x21, 0x11, body, bl + 5), &h), PX_EINVAL);
 	assert_string_equal(h.why, "TLV longer than the header");
 	/* two bytes: not even a TLV's type and length */
 	memcpy(body + bl, "\x01\x00", 2);
-	assert_int_equal(pxpp_parse(b, mk(b, 0x21, 0x11, body, bl + 2), &h), PX_EINVAL);
+	assert_int_equal(px__pxpp_parse(b, mk(b, 0x21, 0x11, body, bl + 2), &h), PX_EINVAL);
 	assert_string_equal(h.why, "truncated TLV");
 }
 
@@ -137,45 +137,45 @@ test_malformed(void **state)
 
 	(void)state;
 	/* the client's own SSH banner, and a version 1 header */
-	assert_int_equal(pxpp_parse((const uint8_t *)"SSH-2.0-OpenSSH\r\n", 17, &h), PX_EINVAL);
+	assert_int_equal(px__pxpp_parse((const uint8_t *)"SSH-2.0-OpenSSH\r\n", 17, &h), PX_EINVAL);
 	assert_string_equal(h.why, "no PROXY protocol v2 signature");
-	assert_int_equal(pxpp_parse((const uint8_t *)"PROXY TCP4 ", 11, &h), PX_EINVAL);
+	assert_int_equal(px__pxpp_parse((const uint8_t *)"PROXY TCP4 ", 11, &h), PX_EINVAL);
 	/* wrong signature seen from its first differing byte */
 	memcpy(b, SIG, 12);
 	b[5] = 'X';
-	assert_int_equal(pxpp_parse(b, 6, &h), PX_EINVAL);
-	assert_int_equal(pxpp_parse(b, 5, &h), 0);
+	assert_int_equal(px__pxpp_parse(b, 6, &h), PX_EINVAL);
+	assert_int_equal(px__pxpp_parse(b, 5, &h), 0);
 	/* version 1 and 3 in the binary form; bad command */
 	mk(b, 0x11, 0x11, v4body, 12);
-	assert_int_equal(pxpp_parse(b, 13, &h), PX_EINVAL);
+	assert_int_equal(px__pxpp_parse(b, 13, &h), PX_EINVAL);
 	assert_string_equal(h.why, "PROXY protocol version is not 2");
 	mk(b, 0x31, 0x11, v4body, 12);
-	assert_int_equal(pxpp_parse(b, 28, &h), PX_EINVAL);
+	assert_int_equal(px__pxpp_parse(b, 28, &h), PX_EINVAL);
 	mk(b, 0x22, 0x11, v4body, 12);
-	assert_int_equal(pxpp_parse(b, 28, &h), PX_EINVAL);
+	assert_int_equal(px__pxpp_parse(b, 28, &h), PX_EINVAL);
 	assert_string_equal(h.why, "unknown PROXY protocol command");
 	/* UDP, AF_UNIX, unknown family */
-	assert_int_equal(pxpp_parse(b, mk(b, 0x21, 0x12, v4body, 12), &h), PX_EINVAL);
+	assert_int_equal(px__pxpp_parse(b, mk(b, 0x21, 0x12, v4body, 12), &h), PX_EINVAL);
 	assert_string_equal(h.why, "PROXY protocol transport is not TCP");
 	{
 		static const uint8_t unix_addrs[216];
-		assert_int_equal(pxpp_parse(b, mk(b, 0x21, 0x31, unix_addrs, 216), &h), PX_EINVAL);
+		assert_int_equal(px__pxpp_parse(b, mk(b, 0x21, 0x31, unix_addrs, 216), &h), PX_EINVAL);
 	}
 	assert_string_equal(h.why, "PROXY protocol family is not IPv4 or IPv6");
-	assert_int_equal(pxpp_parse(b, mk(b, 0x21, 0x41, v4body, 12), &h), PX_EINVAL);
+	assert_int_equal(px__pxpp_parse(b, mk(b, 0x21, 0x41, v4body, 12), &h), PX_EINVAL);
 	/* address block too short for its family */
-	assert_int_equal(pxpp_parse(b, mk(b, 0x21, 0x11, v4body, 11), &h), PX_EINVAL);
+	assert_int_equal(px__pxpp_parse(b, mk(b, 0x21, 0x11, v4body, 11), &h), PX_EINVAL);
 	assert_string_equal(h.why, "PROXY protocol address block too short");
-	assert_int_equal(pxpp_parse(b, mk(b, 0x21, 0x21, v4body, 12), &h), PX_EINVAL);
+	assert_int_equal(px__pxpp_parse(b, mk(b, 0x21, 0x21, v4body, 12), &h), PX_EINVAL);
 	/* too long: refused once the length is read, before the body comes */
 	n = mk(b, 0x21, 0x11, v4body, 12);
 	b[14] = 0x02, b[15] = 0x09;	/* 521 + 16 = 537 */
-	assert_int_equal(pxpp_parse(b, 16, &h), PX_EINVAL);
+	assert_int_equal(px__pxpp_parse(b, 16, &h), PX_EINVAL);
 	assert_string_equal(h.why, "PROXY protocol header longer than 536 bytes");
 	b[15] = 0x08;			/* 536: the limit itself is taken */
 	memset(b + 28, 0, 520 - 12);
 	b[28] = 0x04, b[29] = (520 - 15) >> 8, b[30] = (520 - 15) & 0xff;
-	assert_int_equal(pxpp_parse(b, 536, &h), 536);
+	assert_int_equal(px__pxpp_parse(b, 536, &h), 536);
 	(void)n;
 }
 
@@ -183,12 +183,12 @@ static void
 test_looks_like(void **state)
 {
 	(void)state;
-	assert_true(pxpp_looks_like((const uint8_t *)SIG, 12));
-	assert_true(pxpp_looks_like((const uint8_t *)"\r\n\r", 3));
-	assert_true(pxpp_looks_like((const uint8_t *)"PROXY TCP4 1.2.3.4", 18));
-	assert_true(pxpp_looks_like((const uint8_t *)"PRO", 3));
-	assert_false(pxpp_looks_like((const uint8_t *)"SSH-2.0-OpenSSH_9.2", 19));
-	assert_false(pxpp_looks_like((const uint8_t *)"\r\nX", 3));
+	assert_true(px__pxpp_looks_like((const uint8_t *)SIG, 12));
+	assert_true(px__pxpp_looks_like((const uint8_t *)"\r\n\r", 3));
+	assert_true(px__pxpp_looks_like((const uint8_t *)"PROXY TCP4 1.2.3.4", 18));
+	assert_true(px__pxpp_looks_like((const uint8_t *)"PRO", 3));
+	assert_false(px__pxpp_looks_like((const uint8_t *)"SSH-2.0-OpenSSH_9.2", 19));
+	assert_false(px__pxpp_looks_like((const uint8_t *)"\r\nX", 3));
 }
 
 static struct sockaddr_storage
@@ -213,35 +213,35 @@ test_nets(void **state)
 	struct sockaddr_storage s;
 
 	(void)state;
-	assert_int_equal(pxpp_net_parse("127.0.0.1", &n[0]), PX_OK);
+	assert_int_equal(px__pxpp_net_parse("127.0.0.1", &n[0]), PX_OK);
 	assert_int_equal(n[0].prefix, 32);
-	assert_int_equal(pxpp_net_parse("10.1.0.0/17", &n[1]), PX_OK);
-	assert_int_equal(pxpp_net_parse("2001:db8::/32", &n[2]), PX_OK);
+	assert_int_equal(px__pxpp_net_parse("10.1.0.0/17", &n[1]), PX_OK);
+	assert_int_equal(px__pxpp_net_parse("2001:db8::/32", &n[2]), PX_OK);
 	s = sa("127.0.0.1");
-	assert_true(pxpp_net_match(n, 3, (struct sockaddr *)&s));
+	assert_true(px__pxpp_net_match(n, 3, (struct sockaddr *)&s));
 	s = sa("127.0.0.2");
-	assert_false(pxpp_net_match(n, 3, (struct sockaddr *)&s));
+	assert_false(px__pxpp_net_match(n, 3, (struct sockaddr *)&s));
 	s = sa("10.1.127.255");
-	assert_true(pxpp_net_match(n, 3, (struct sockaddr *)&s));
+	assert_true(px__pxpp_net_match(n, 3, (struct sockaddr *)&s));
 	s = sa("10.1.128.0");
-	assert_false(pxpp_net_match(n, 3, (struct sockaddr *)&s));
+	assert_false(px__pxpp_net_match(n, 3, (struct sockaddr *)&s));
 	s = sa("::ffff:10.1.3.4");		/* IPv4-mapped, on an IPv6 listener */
-	assert_true(pxpp_net_match(n, 3, (struct sockaddr *)&s));
+	assert_true(px__pxpp_net_match(n, 3, (struct sockaddr *)&s));
 	s = sa("2001:db8:ffff::1");
-	assert_true(pxpp_net_match(n, 3, (struct sockaddr *)&s));
+	assert_true(px__pxpp_net_match(n, 3, (struct sockaddr *)&s));
 	s = sa("2001:db9::1");
-	assert_false(pxpp_net_match(n, 3, (struct sockaddr *)&s));
-	assert_false(pxpp_net_match(n, 0, (struct sockaddr *)&s));
+	assert_false(px__pxpp_net_match(n, 3, (struct sockaddr *)&s));
+	assert_false(px__pxpp_net_match(n, 0, (struct sockaddr *)&s));
 
-	assert_int_equal(pxpp_net_parse("0.0.0.0/0", &n[0]), PX_OK);
+	assert_int_equal(px__pxpp_net_parse("0.0.0.0/0", &n[0]), PX_OK);
 	s = sa("192.0.2.9");
-	assert_true(pxpp_net_match(n, 1, (struct sockaddr *)&s));
-	assert_int_equal(pxpp_net_parse("10.1.0.1/16", &n[0]), PX_EINVAL);	/* host bits */
-	assert_int_equal(pxpp_net_parse("10.1.0.0/33", &n[0]), PX_EINVAL);
-	assert_int_equal(pxpp_net_parse("10.1.0.0/", &n[0]), PX_EINVAL);
-	assert_int_equal(pxpp_net_parse("lb.example", &n[0]), PX_EINVAL);
-	assert_int_equal(pxpp_net_parse("/8", &n[0]), PX_EINVAL);
-	assert_int_equal(pxpp_net_parse("::1/129", &n[0]), PX_EINVAL);
+	assert_true(px__pxpp_net_match(n, 1, (struct sockaddr *)&s));
+	assert_int_equal(px__pxpp_net_parse("10.1.0.1/16", &n[0]), PX_EINVAL);	/* host bits */
+	assert_int_equal(px__pxpp_net_parse("10.1.0.0/33", &n[0]), PX_EINVAL);
+	assert_int_equal(px__pxpp_net_parse("10.1.0.0/", &n[0]), PX_EINVAL);
+	assert_int_equal(px__pxpp_net_parse("lb.example", &n[0]), PX_EINVAL);
+	assert_int_equal(px__pxpp_net_parse("/8", &n[0]), PX_EINVAL);
+	assert_int_equal(px__pxpp_net_parse("::1/129", &n[0]), PX_EINVAL);
 }
 
 int

@@ -17,14 +17,14 @@ static int
 setup(void **state)
 {
 	(void)state;
-	pwm_init(&m);
+	px__pwm_init(&m);
 	return 0;
 }
 
 static void
 out(const char *s)
 {
-	pwm_output(&m, (const uint8_t *)s, strlen(s), NULL);
+	px__pwm_output(&m, (const uint8_t *)s, strlen(s), NULL);
 }
 
 /* Feeds s as input; returns its recordable form (static buffer). */
@@ -35,7 +35,7 @@ in(const char *s, struct pwm_event *ev)
 	size_t n = strlen(s);
 
 	assert_true(n < sizeof(rec));
-	pwm_input(&m, (const uint8_t *)s, n, (uint8_t *)rec, ev);
+	px__pwm_input(&m, (const uint8_t *)s, n, (uint8_t *)rec, ev);
 	rec[n] = '\0';
 	return rec;
 }
@@ -65,10 +65,10 @@ test_prompt_forms(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-		if (!pwm_is_prompt(yes[i], strlen(yes[i])))
+		if (!px__pwm_is_prompt(yes[i], strlen(yes[i])))
 			fail_msg("not recognised: \"%s\"", yes[i]);
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		if (pwm_is_prompt(no[i], strlen(no[i])))
+		if (px__pwm_is_prompt(no[i], strlen(no[i])))
 			fail_msg("taken for a prompt: \"%s\"", no[i]);
 }
 
@@ -81,12 +81,12 @@ test_masks_until_enter(void **state)
 
 	(void)state;
 	out("$ sudo id\r\n[sudo] password for alice: ");
-	assert_true(pwm_armed(&m));
+	assert_true(px__pwm_armed(&m));
 	assert_string_equal(in("hunter2\rls\r", &ev), "*******\rls\r");
 	assert_true(ev.started);
 	assert_int_equal(ev.ended, PWM_END_ENTER);
 	assert_int_equal(ev.masked, 7);
-	assert_false(pwm_armed(&m));
+	assert_false(px__pwm_armed(&m));
 	assert_string_equal(in("more\r", &ev), "more\r");
 	assert_false(ev.started);
 	assert_int_equal(ev.ended, PWM_END_NONE);
@@ -106,7 +106,7 @@ test_each_prompt_masks(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(prompts) / sizeof(prompts[0]); i++) {
-		pwm_init(&m);
+		px__pwm_init(&m);
 		out("some output\r\n");
 		out(prompts[i]);
 		assert_string_equal(in("s3cr3t\n", &ev), "******\n");
@@ -126,9 +126,9 @@ test_split_chunks(void **state)
 
 	(void)state;
 	for (i = 0; prompt[i] != '\0'; i++)
-		pwm_output(&m, (const uint8_t *)prompt + i, 1, NULL);
+		px__pwm_output(&m, (const uint8_t *)prompt + i, 1, NULL);
 	for (i = 0; typed[i] != '\0'; i++) {
-		pwm_input(&m, (const uint8_t *)typed + i, 1, (uint8_t *)rec + i, &ev);
+		px__pwm_input(&m, (const uint8_t *)typed + i, 1, (uint8_t *)rec + i, &ev);
 		assert_int_equal(ev.started, i == 0);
 		assert_int_equal(ev.ended, typed[i] == '\r' ? PWM_END_ENTER : PWM_END_NONE);
 	}
@@ -148,16 +148,16 @@ test_ansi_in_prompt(void **state)
 	out("\033]0;alice@web01\007\033[1;31m[sudo]\033[0m pass");
 	out("word for \033[4malice\033[24m:\033[0m \033");
 	out("[?25h");
-	assert_true(pwm_armed(&m));
+	assert_true(px__pwm_armed(&m));
 	assert_string_equal(in("x\r", &ev), "*\r");
 	assert_int_equal(ev.ended, PWM_END_ENTER);
 
-	pwm_init(&m);
+	px__pwm_init(&m);
 	out("\r\033[KPassword: \033P1$r0m\033\\");
-	assert_true(pwm_armed(&m));
-	pwm_init(&m);
+	assert_true(px__pwm_armed(&m));
+	px__pwm_init(&m);
 	out("\033(BPassword:\033[m ");
-	assert_true(pwm_armed(&m));
+	assert_true(px__pwm_armed(&m));
 }
 
 /* "password policy updated" printed mid-output arms nothing; neither does a
@@ -169,19 +169,19 @@ test_false_positives(void **state)
 
 	(void)state;
 	out("password policy updated\r\nalice@web01:~$ ");
-	assert_false(pwm_armed(&m));
+	assert_false(px__pwm_armed(&m));
 	assert_string_equal(in("ls\r", &ev), "ls\r");
 	assert_false(ev.started);
 
 	out("Password: \r\nnot a prompt after all\r\n$ ");
-	assert_false(pwm_armed(&m));
+	assert_false(px__pwm_armed(&m));
 	assert_string_equal(in("id\r", &ev), "id\r");
 
 	/* the last line is still the prompt when something else is printed on
 	 * a new line */
 	out("Enter password:");
 	out(" done.\r\n");
-	assert_false(pwm_armed(&m));
+	assert_false(px__pwm_armed(&m));
 }
 
 /* The shell echoing what was typed ("echo Password:") arms nothing. */
@@ -195,17 +195,17 @@ test_echo_of_typing_does_not_arm(void **state)
 	(void)state;
 	out("$ ");
 	for (size_t i = 0; cmd[i] != '\0'; i++) {
-		pwm_input(&m, (const uint8_t *)cmd + i, 1, (uint8_t *)rec, &ev);
+		px__pwm_input(&m, (const uint8_t *)cmd + i, 1, (uint8_t *)rec, &ev);
 		assert_int_equal(rec[0], cmd[i]);
 		assert_false(ev.started);
 		if (cmd[i] != '\r')
-			pwm_output(&m, (const uint8_t *)cmd + i, 1, NULL);
+			px__pwm_output(&m, (const uint8_t *)cmd + i, 1, NULL);
 	}
 	/* pasted at once, echoed at once */
 	out("\r\nPassword: x\r\n$ ");
 	assert_string_equal(in("echo Enter PIN:", &ev), "echo Enter PIN:");
 	out("echo Enter PIN:");
-	assert_false(pwm_armed(&m));
+	assert_false(px__pwm_armed(&m));
 	assert_string_equal(in(" 1\r", &ev), " 1\r");
 }
 
@@ -220,7 +220,7 @@ test_output_during_stretch(void **state)
 	out("[sudo] password for alice: ");
 	assert_string_equal(in("ab", &ev), "**");
 	assert_true(ev.started);
-	pwm_output(&m, (const uint8_t *)"**", 2, &ev);
+	px__pwm_output(&m, (const uint8_t *)"**", 2, &ev);
 	assert_int_equal(ev.ended, PWM_END_NONE);
 	out("\r\nBroadcast message from root: reboot at 5\r\n");
 	assert_string_equal(in("cd\r", &ev), "**\r");
@@ -244,7 +244,7 @@ test_echo_ends_stretch(void **state)
 	assert_string_equal(in("l", &ev), "*");
 	out("l");
 	assert_string_equal(in("s", &ev), "*");
-	pwm_output(&m, (const uint8_t *)"s", 1, &ev);
+	px__pwm_output(&m, (const uint8_t *)"s", 1, &ev);
 	assert_int_equal(ev.ended, PWM_END_ECHO);
 	assert_int_equal(ev.masked, 2);
 	assert_string_equal(in(" -l\r", &ev), " -l\r");
@@ -263,7 +263,7 @@ test_ctrl_c(void **state)
 	assert_int_equal(ev.ended, PWM_END_CANCEL);
 	assert_int_equal(ev.masked, 3);
 	out("^C\r\n$ ");
-	assert_false(pwm_armed(&m));
+	assert_false(px__pwm_armed(&m));
 }
 
 /* Ctrl-U erases the typed line: masked, masking goes on to Enter; Ctrl-D
@@ -312,11 +312,11 @@ test_bounded(void **state)
 	out(big);
 	assert_true(m.line_len <= PWM_LINE_MAX);
 	out(" password:");
-	assert_true(pwm_armed(&m));
+	assert_true(px__pwm_armed(&m));
 	/* an OSC string that never ends hides everything after it */
 	out("\033]2;");
 	out(big);
-	assert_true(pwm_armed(&m));
+	assert_true(px__pwm_armed(&m));
 	out("\007");
 	memset(big, 'k', 4000);
 	big[4000] = '\0';
@@ -335,10 +335,10 @@ test_in_place(void **state)
 
 	(void)state;
 	out("Password: ");
-	n = pwm_input(&m, buf, sizeof(buf) - 1, buf, NULL);
+	n = px__pwm_input(&m, buf, sizeof(buf) - 1, buf, NULL);
 	assert_int_equal(n, 9);
 	assert_memory_equal(buf, "*********\r", 10);
-	assert_string_equal(pwm_end_name(PWM_END_CANCEL), "ctrl-c");
+	assert_string_equal(px__pwm_end_name(PWM_END_CANCEL), "ctrl-c");
 }
 
 int

@@ -61,23 +61,23 @@ test_add_list_remove(void **state)
 
 	(void)state;
 	px_reg_init(&r);
-	assert_int_equal(px_reg_list(&r, &v), 0);
+	assert_int_equal(px__reg_list(&r, &v), 0);
 	assert_null(v);
 	session(&s, "s1", "alice");
-	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
+	assert_int_equal(px__reg_add(&r, &s, &ow), PX_OK);
 	session(&s, "s2", "carol");
-	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
-	assert_int_equal(px_reg_add(&r, &s, &ow), PX_EINVAL);
-	assert_int_equal(px_reg_list(&r, &v), 2);
+	assert_int_equal(px__reg_add(&r, &s, &ow), PX_OK);
+	assert_int_equal(px__reg_add(&r, &s, &ow), PX_EINVAL);
+	assert_int_equal(px__reg_list(&r, &v), 2);
 	assert_string_equal(v[0].id, "s1");
 	assert_string_equal(v[0].user, "alice");
 	assert_string_equal(v[1].id, "s2");
 	assert_int_equal(v[0].state, PX_REG_RUNNING);
 	free(v);
-	px_reg_remove(&r, "s1");
-	px_reg_remove(&r, "s1"); /* twice: nothing */
-	assert_int_equal(px_reg_get(&r, "s1", &s), PX_EPOLICY);
-	assert_int_equal(px_reg_get(&r, "s2", &s), PX_OK);
+	px__reg_remove(&r, "s1");
+	px__reg_remove(&r, "s1"); /* twice: nothing */
+	assert_int_equal(px__reg_get(&r, "s1", &s), PX_EPOLICY);
+	assert_int_equal(px__reg_get(&r, "s2", &s), PX_OK);
 	assert_string_equal(s.user, "carol");
 	px_reg_free(&r);
 }
@@ -96,10 +96,10 @@ test_post_states(void **state)
 	(void)state;
 	px_reg_init(&r);
 	session(&s, "s1", "alice");
-	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
+	assert_int_equal(px__reg_add(&r, &s, &ow), PX_OK);
 
 	action(&a, PX_REG_PAUSE, "s1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.state, PX_REG_PAUSED);
 	assert_string_equal(now.paused_by, "bob");
 	assert_int_equal(o.n, 1);
@@ -107,34 +107,34 @@ test_post_states(void **state)
 	assert_string_equal(o.last.escort, "bob");
 
 	action(&a, PX_REG_PAUSE, "s1", "dave");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_EINVAL);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_EINVAL);
 	assert_string_equal(now.paused_by, "bob");
 	assert_int_equal(o.n, 1);
 
 	action(&a, PX_REG_RESUME, "s1", "dave");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.state, PX_REG_RUNNING);
 	assert_string_equal(now.paused_by, "");
 	assert_int_equal(now.nescorts, 2);
 	assert_string_equal(now.escorts[0], "bob");
 	assert_string_equal(now.escorts[1], "dave");
-	assert_int_equal(px_reg_post(&r, &a, NULL), PX_EINVAL);
+	assert_int_equal(px__reg_post(&r, &a, NULL), PX_EINVAL);
 
 	action(&a, PX_REG_KILL, "s1", "bob");
 	snprintf(a.reason, sizeof(a.reason), "done here");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.state, PX_REG_ENDING);
 	assert_int_equal(now.nescorts, 2);
 	assert_string_equal(o.last.reason, "done here");
-	assert_int_equal(px_reg_post(&r, &a, NULL), PX_EINVAL);
+	assert_int_equal(px__reg_post(&r, &a, NULL), PX_EINVAL);
 	action(&a, PX_REG_PAUSE, "s1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, NULL), PX_EINVAL);
+	assert_int_equal(px__reg_post(&r, &a, NULL), PX_EINVAL);
 	assert_int_equal(o.n, 3);
 
 	action(&a, PX_REG_PAUSE, "nope", "bob");
-	assert_int_equal(px_reg_post(&r, &a, NULL), PX_EPOLICY);
-	assert_string_equal(px_reg_state_name(PX_REG_PAUSED), "paused");
-	assert_string_equal(px_reg_verb_name(PX_REG_KILL), "kill");
+	assert_int_equal(px__reg_post(&r, &a, NULL), PX_EPOLICY);
+	assert_string_equal(px__reg_state_name(PX_REG_PAUSED), "paused");
+	assert_string_equal(px__reg_verb_name(PX_REG_KILL), "kill");
 	px_reg_free(&r);
 }
 
@@ -153,35 +153,35 @@ test_pending(void **state)
 	(void)state;
 	px_reg_init(&r);
 	session(&s, "s1", "alice");
-	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
+	assert_int_equal(px__reg_add(&r, &s, &ow), PX_OK);
 	action(&a, PX_REG_APPROVE, "s1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, NULL), PX_EINVAL);	/* nothing pending */
+	assert_int_equal(px__reg_post(&r, &a, NULL), PX_EINVAL);	/* nothing pending */
 	assert_int_equal(o.n, 0);
-	assert_int_equal(px_reg_set_pending(&r, "s1", "reboot now"), PX_OK);
-	assert_int_equal(px_reg_set_pending(&r, "s1", "reboot again"), PX_EINVAL);
-	assert_int_equal(px_reg_set_pending(&r, "nope", "x"), PX_EPOLICY);
-	assert_int_equal(px_reg_get(&r, "s1", &now), PX_OK);
+	assert_int_equal(px__reg_set_pending(&r, "s1", "reboot now"), PX_OK);
+	assert_int_equal(px__reg_set_pending(&r, "s1", "reboot again"), PX_EINVAL);
+	assert_int_equal(px__reg_set_pending(&r, "nope", "x"), PX_EPOLICY);
+	assert_int_equal(px__reg_get(&r, "s1", &now), PX_OK);
 	assert_string_equal(now.pending, "reboot now");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.state, PX_REG_RUNNING);	/* state kept */
 	assert_string_equal(now.pending, "");
 	assert_int_equal(o.n, 1);
 	assert_int_equal(o.last.verb, PX_REG_APPROVE);
 	assert_string_equal(now.decided, "approved by bob");
 	action(&a, PX_REG_DENY, "s1", "dave");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_EINVAL);	/* the first decision won */
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_EINVAL);	/* the first decision won */
 	assert_string_equal(now.decided, "approved by bob");	/* and dave learns whose */
 	assert_int_equal(o.n, 1);
-	assert_int_equal(px_reg_take_pending(&r, "s1"), 0);	/* an escort took it */
+	assert_int_equal(px__reg_take_pending(&r, "s1"), 0);	/* an escort took it */
 	/* the owner withdraws it first: an escort then finds nothing */
-	assert_int_equal(px_reg_set_pending(&r, "s1", "reboot now"), PX_OK);
-	assert_int_equal(px_reg_get(&r, "s1", &now), PX_OK);
+	assert_int_equal(px__reg_set_pending(&r, "s1", "reboot now"), PX_OK);
+	assert_int_equal(px__reg_get(&r, "s1", &now), PX_OK);
 	assert_string_equal(now.decided, "");	/* a new command: no decision yet */
-	assert_int_equal(px_reg_take_pending(&r, "s1"), 1);
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_EINVAL);
+	assert_int_equal(px__reg_take_pending(&r, "s1"), 1);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_EINVAL);
 	assert_string_equal(now.decided, "");
-	assert_int_equal(px_reg_take_pending(&r, "nope"), 0);
-	assert_string_equal(px_reg_verb_name(PX_REG_DENY), "deny");
+	assert_int_equal(px__reg_take_pending(&r, "nope"), 0);
+	assert_string_equal(px__reg_verb_name(PX_REG_DENY), "deny");
 	px_reg_free(&r);
 }
 
@@ -199,32 +199,32 @@ test_join_leave(void **state)
 	(void)state;
 	px_reg_init(&r);
 	session(&s, "s1", "alice");
-	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
+	assert_int_equal(px__reg_add(&r, &s, &ow), PX_OK);
 	action(&a, PX_REG_JOIN, "s1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.joined, 1);
 	assert_int_equal(now.state, PX_REG_RUNNING);
 	assert_int_equal(o.last.verb, PX_REG_JOIN);
 	action(&a, PX_REG_JOIN, "s1", "dave");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.joined, 2);
 	assert_int_equal(now.nescorts, 2);
 	action(&a, PX_REG_LEAVE, "s1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.joined, 1);
 	assert_int_equal(o.n, 3);
 	action(&a, PX_REG_KILL, "s1", "dave");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	action(&a, PX_REG_JOIN, "s1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_EINVAL);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_EINVAL);
 	assert_int_equal(now.joined, 1);
 	action(&a, PX_REG_LEAVE, "s1", "dave");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.joined, 0);
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.joined, 0);
-	assert_string_equal(px_reg_verb_name(PX_REG_JOIN), "join");
-	assert_string_equal(px_reg_verb_name(PX_REG_LEAVE), "leave");
+	assert_string_equal(px__reg_verb_name(PX_REG_JOIN), "join");
+	assert_string_equal(px__reg_verb_name(PX_REG_LEAVE), "leave");
 	px_reg_free(&r);
 }
 
@@ -245,54 +245,54 @@ test_moderated_waiting(void **state)
 	session(&s, "m1", "alice");
 	s.state = PX_REG_WAITING;
 	s.moderated = 1;
-	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
-	assert_int_equal(px_reg_get(&r, "m1", &now), PX_OK);
-	assert_string_equal(px_reg_state_name(now.state), "waiting");
+	assert_int_equal(px__reg_add(&r, &s, &ow), PX_OK);
+	assert_int_equal(px__reg_get(&r, "m1", &now), PX_OK);
+	assert_string_equal(px__reg_state_name(now.state), "waiting");
 	action(&a, PX_REG_PAUSE, "m1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_EINVAL);	/* nothing runs yet */
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_EINVAL);	/* nothing runs yet */
 	action(&a, PX_REG_RESUME, "m1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_EINVAL);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_EINVAL);
 	assert_int_equal(o.n, 0);
 	action(&a, PX_REG_JOIN, "m1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.state, PX_REG_RUNNING);
 	action(&a, PX_REG_LEAVE, "m1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.state, PX_REG_WAITING);	/* the technician is paused */
 	action(&a, PX_REG_JOIN, "m1", "dave");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	action(&a, PX_REG_PAUSE, "m1", "dave");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	action(&a, PX_REG_LEAVE, "m1", "dave");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.state, PX_REG_PAUSED);	/* dave's pause shows */
 	assert_string_equal(now.paused_by, "dave");
 	action(&a, PX_REG_RESUME, "m1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.state, PX_REG_WAITING);	/* still no escort */
 	action(&a, PX_REG_KILL, "m1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.state, PX_REG_ENDING);
 	assert_int_equal(o.n, 7);
 	/* a reload decides whether it is moderated */
 	session(&s, "m2", "alice");
 	s.state = PX_REG_WAITING;
 	s.moderated = 1;
-	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
-	assert_int_equal(px_reg_set_moderated(&r, "m2", 0), PX_OK);
-	assert_int_equal(px_reg_get(&r, "m2", &now), PX_OK);
+	assert_int_equal(px__reg_add(&r, &s, &ow), PX_OK);
+	assert_int_equal(px__reg_set_moderated(&r, "m2", 0), PX_OK);
+	assert_int_equal(px__reg_get(&r, "m2", &now), PX_OK);
 	assert_int_equal(now.state, PX_REG_RUNNING);
-	assert_int_equal(px_reg_set_moderated(&r, "m2", 1), PX_OK);
-	assert_int_equal(px_reg_get(&r, "m2", &now), PX_OK);
+	assert_int_equal(px__reg_set_moderated(&r, "m2", 1), PX_OK);
+	assert_int_equal(px__reg_get(&r, "m2", &now), PX_OK);
 	assert_int_equal(now.state, PX_REG_WAITING);
-	assert_int_equal(px_reg_set_moderated(&r, "nope", 1), PX_EPOLICY);
+	assert_int_equal(px__reg_set_moderated(&r, "nope", 1), PX_EPOLICY);
 	/* a session that is not moderated runs without escorts */
 	session(&s, "n1", "alice");
-	assert_int_equal(px_reg_add(&r, &s, &ow), PX_OK);
+	assert_int_equal(px__reg_add(&r, &s, &ow), PX_OK);
 	action(&a, PX_REG_JOIN, "n1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	action(&a, PX_REG_LEAVE, "n1", "bob");
-	assert_int_equal(px_reg_post(&r, &a, &now), PX_OK);
+	assert_int_equal(px__reg_post(&r, &a, &now), PX_OK);
 	assert_int_equal(now.state, PX_REG_RUNNING);
 	px_reg_free(&r);
 }
@@ -332,14 +332,14 @@ worker(void *p)
 	for (int i = 0; i < NROUNDS; i++) {
 		snprintf(id, sizeof(id), "w%d-%d", w->idx, i);
 		session(&s, id, "alice");
-		if (px_reg_add(w->r, &s, &ow) != PX_OK)
+		if (px__reg_add(w->r, &s, &ow) != PX_OK)
 			abort();
 		/* a neighbour's session, which may or may not be there */
 		snprintf(id, sizeof(id), "w%d-%d", (w->idx + 1) % NTHREADS, i);
 		action(&a, PX_REG_PAUSE, id, "bob");
-		(void)px_reg_post(w->r, &a, NULL);
+		(void)px__reg_post(w->r, &a, NULL);
 		snprintf(id, sizeof(id), "w%d-%d", w->idx, i);
-		px_reg_remove(w->r, id);
+		px__reg_remove(w->r, id);
 	}
 	return NULL;
 }
@@ -351,7 +351,7 @@ lister(void *p)
 
 	for (int i = 0; i < NROUNDS; i++) {
 		struct px_reg_session *v = NULL;
-		long n = px_reg_list(r, &v);
+		long n = px__reg_list(r, &v);
 		if (n < 0 || n > NTHREADS)
 			abort();
 		for (long k = 0; k < n; k++)
@@ -382,7 +382,7 @@ test_threads(void **state)
 	assert_int_equal(pthread_create(&th[NTHREADS], NULL, lister, &r), 0);
 	for (int i = 0; i <= NTHREADS; i++)
 		pthread_join(th[i], NULL);
-	assert_int_equal(px_reg_list(&r, &v), 0);
+	assert_int_equal(px__reg_list(&r, &v), 0);
 	for (int i = 0; i < NTHREADS; i++) {
 		/* only pauses of sessions that were there, each once */
 		assert_true(w[i].o.n >= 0 && w[i].o.n <= NROUNDS);

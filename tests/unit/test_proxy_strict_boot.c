@@ -31,19 +31,19 @@ test_lines_exact(void **state)
 
 	(void)state;
 	buf_init(&b, 0);
-	assert_int_equal(sb_nonce_line(N, &b), SB_OK);
+	assert_int_equal(px__sb_nonce_line(N, &b), SB_OK);
 	assert_buf(&b, "\025" "0123456789abcdef0123456789abcdef\n", 34);
 	buf_reset(&b);
-	assert_int_equal(sb_run_line(N, 1, "'ls' '-l'", 9, &b), SB_OK);
+	assert_int_equal(px__sb_run_line(N, 1, "'ls' '-l'", 9, &b), SB_OK);
 	assert_buf(&b, "\025" "0123456789abcdef0123456789abcdef 1 'ls' '-l'\n", 46);
 	buf_reset(&b);
-	assert_int_equal(sb_run_line(N, UINT64_MAX, "x", 1, &b), SB_OK);
+	assert_int_equal(px__sb_run_line(N, UINT64_MAX, "x", 1, &b), SB_OK);
 	assert_buf(&b, "\025" "0123456789abcdef0123456789abcdef 18446744073709551615 x\n", 57);
 	buf_reset(&b);
-	assert_int_equal(sb_exit_line(N, 42, &b), SB_OK);
+	assert_int_equal(px__sb_exit_line(N, 42, &b), SB_OK);
 	assert_buf(&b, "\025" "0123456789abcdef0123456789abcdef 42\n", 37);
 	/* appends */
-	assert_int_equal(sb_exit_line(N, 43, &b), SB_OK);
+	assert_int_equal(px__sb_exit_line(N, 43, &b), SB_OK);
 	assert_int_equal(buf_len(&b), 37 + 37);
 	buf_free(&b);
 }
@@ -58,20 +58,20 @@ test_run_line_bytes(void **state)
 
 	(void)state;
 	buf_init(&b, 0);
-	assert_int_equal(sb_run_line(N, 1, "echo '\xc3\xa9\t'", 10, &b), SB_OK);
+	assert_int_equal(px__sb_run_line(N, 1, "echo '\xc3\xa9\t'", 10, &b), SB_OK);
 	assert_int_equal(buf_len(&b), 1 + 32 + 3 + 10 + 1);
 	buf_reset(&b);
 	for (int c = 0; c < 256; c++) {
 		int want = (c < 0x20 && c != '\t') || c == 0x7f ? SB_EINVAL : SB_OK;
 
 		cmd[1] = (char)c;
-		assert_int_equal(sb_run_line(N, 1, cmd, 3, &b), want);
+		assert_int_equal(px__sb_run_line(N, 1, cmd, 3, &b), want);
 		if (want != SB_OK)
 			assert_int_equal(buf_len(&b), 0);
 		buf_reset(&b);
 	}
-	assert_int_equal(sb_run_line(N, 1, "a\nb", 3, &b), SB_EINVAL);
-	assert_int_equal(sb_run_line(N, 1, "a\0b", 3, &b), SB_EINVAL);
+	assert_int_equal(px__sb_run_line(N, 1, "a\nb", 3, &b), SB_EINVAL);
+	assert_int_equal(px__sb_run_line(N, 1, "a\0b", 3, &b), SB_EINVAL);
 	assert_int_equal(buf_len(&b), 0);
 	buf_free(&b);
 }
@@ -87,12 +87,12 @@ test_run_line_limit(void **state)
 	assert_non_null(cmd);
 	memset(cmd, 'x', SB_LINE_MAX + 1);
 	buf_init(&b, 0);
-	assert_int_equal(sb_run_line(N, 7, cmd, SB_LINE_MAX, &b), SB_OK);
+	assert_int_equal(px__sb_run_line(N, 7, cmd, SB_LINE_MAX, &b), SB_OK);
 	assert_int_equal(buf_len(&b), 1 + 32 + 2 + 1 + SB_LINE_MAX + 1);
 	/* the whole line fits the terminal's canonical line of 4095 bytes */
 	assert_true(1 + 32 + 1 + 20 + 1 + SB_LINE_MAX + 1 <= 4095);
 	buf_reset(&b);
-	assert_int_equal(sb_run_line(N, 7, cmd, SB_LINE_MAX + 1, &b), SB_ETOOLONG);
+	assert_int_equal(px__sb_run_line(N, 7, cmd, SB_LINE_MAX + 1, &b), SB_ETOOLONG);
 	assert_int_equal(buf_len(&b), 0);
 	buf_free(&b);
 	free(cmd);
@@ -107,20 +107,20 @@ test_bad_arguments(void **state)
 
 	(void)state;
 	buf_init(&b, 0);
-	assert_int_equal(sb_nonce_line("0123456789ABCDEF0123456789abcdef", &b), SB_EINVAL);
-	assert_int_equal(sb_nonce_line("0123456789abcdef0123456789abcde", &b), SB_EINVAL);
-	assert_int_equal(sb_nonce_line("0123456789abcdef0123456789abcdef0", &b), SB_EINVAL);
-	assert_int_equal(sb_nonce_line("0123456789abcdef 123456789abcdef", &b), SB_EINVAL);
-	assert_int_equal(sb_nonce_line(NULL, &b), SB_EINVAL);
-	assert_int_equal(sb_run_line(N, 0, "ls", 2, &b), SB_EINVAL);
-	assert_int_equal(sb_exit_line(N, 0, &b), SB_EINVAL);
-	assert_int_equal(sb_run_line("x", 1, "ls", 2, &b), SB_EINVAL);
+	assert_int_equal(px__sb_nonce_line("0123456789ABCDEF0123456789abcdef", &b), SB_EINVAL);
+	assert_int_equal(px__sb_nonce_line("0123456789abcdef0123456789abcde", &b), SB_EINVAL);
+	assert_int_equal(px__sb_nonce_line("0123456789abcdef0123456789abcdef0", &b), SB_EINVAL);
+	assert_int_equal(px__sb_nonce_line("0123456789abcdef 123456789abcdef", &b), SB_EINVAL);
+	assert_int_equal(px__sb_nonce_line(NULL, &b), SB_EINVAL);
+	assert_int_equal(px__sb_run_line(N, 0, "ls", 2, &b), SB_EINVAL);
+	assert_int_equal(px__sb_exit_line(N, 0, &b), SB_EINVAL);
+	assert_int_equal(px__sb_run_line("x", 1, "ls", 2, &b), SB_EINVAL);
 	assert_int_equal(buf_len(&b), 0);
 	buf_free(&b);
 	buf_init(&b, 40);
-	assert_int_equal(sb_run_line(N, 1, "echo hello", 10, &b), SB_ENOMEM);
+	assert_int_equal(px__sb_run_line(N, 1, "echo hello", 10, &b), SB_ENOMEM);
 	assert_int_equal(buf_len(&b), 0);
-	assert_int_equal(sb_nonce_line(N, &b), SB_OK);
+	assert_int_equal(px__sb_nonce_line(N, &b), SB_OK);
 	buf_free(&b);
 }
 
@@ -131,8 +131,8 @@ test_nonce_format(void **state)
 	char a[SB_NONCE_HEX + 1], b[SB_NONCE_HEX + 1];
 
 	(void)state;
-	assert_int_equal(sb_nonce_new(a), SB_OK);
-	assert_int_equal(sb_nonce_new(b), SB_OK);
+	assert_int_equal(px__sb_nonce_new(a), SB_OK);
+	assert_int_equal(px__sb_nonce_new(b), SB_OK);
 	assert_int_equal(strlen(a), SB_NONCE_HEX);
 	assert_int_equal(strspn(a, "0123456789abcdef"), SB_NONCE_HEX);
 	assert_string_not_equal(a, b);
@@ -144,7 +144,7 @@ test_nonce_format(void **state)
 static void
 test_command_shape(void **state)
 {
-	char *c = sb_command();
+	char *c = px__sb_command();
 	const char *loop;
 
 	(void)state;

@@ -40,11 +40,11 @@ feed_cut(struct sm *s, const char *d, size_t n, const size_t *cuts, size_t ncuts
 
 		while (from < to) {
 			struct sm_marker m;
-			long k = sm_feed(s, (const uint8_t *)d + from, to - from, &r->out, &m);
+			long k = px__sm_feed(s, (const uint8_t *)d + from, to - from, &r->out, &m);
 
 			assert_true(k > 0);
 			from += (size_t)k;
-			assert_true(sm_held(s) < SM_MARK_MAX);
+			assert_true(px__sm_held(s) < SM_MARK_MAX);
 			if (m.kind != SM_NONE) {
 				assert_true(r->nm < 16);
 				r->m[r->nm++] = m;
@@ -70,17 +70,17 @@ check_stream(const char *d, size_t n, const char *want_out, size_t want_n,
 
 	for (size_t a = 0; a <= n; a++) {
 		for (size_t b = a; b <= n; b++) {
-			struct sm *s = sm_new();
+			struct sm *s = px__sm_new();
 			struct run r;
 
 			assert_non_null(s);
 			if (with_nonce)
-				sm_set_nonce(s, NONCE);
+				px__sm_set_nonce(s, NONCE);
 			run_init(&r);
 			cuts[0] = a;
 			cuts[1] = b;
 			feed_cut(s, d, n, cuts, 2, &r);
-			assert_int_equal(sm_held(s), 0);
+			assert_int_equal(px__sm_held(s), 0);
 			assert_int_equal(buf_len(&r.out), want_n);
 			if (want_n > 0)
 				assert_memory_equal(buf_ptr(&r.out), want_out, want_n);
@@ -88,7 +88,7 @@ check_stream(const char *d, size_t n, const char *want_out, size_t want_n,
 			for (size_t i = 0; i < nkinds; i++)
 				assert_int_equal(r.m[i].kind, kinds[i]);
 			buf_free(&r.out);
-			sm_free(s);
+			px__sm_free(s);
 		}
 	}
 }
@@ -99,7 +99,7 @@ test_kinds(void **state)
 {
 	static const char d[] = "a" HELLO "b" PROMPT "c" DISCARD "d";
 	static const enum sm_kind k[] = { SM_HELLO, SM_PROMPT, SM_DISCARD };
-	struct sm *s = sm_new();
+	struct sm *s = px__sm_new();
 	struct run r;
 	size_t none = 0;
 
@@ -121,7 +121,7 @@ test_kinds(void **state)
 	assert_int_equal(buf_len(&r.out), 4);
 	assert_memory_equal(buf_ptr(&r.out), "abcd", 4);
 	buf_free(&r.out);
-	sm_free(s);
+	px__sm_free(s);
 	check_stream(d, sizeof(d) - 1, "abcd", 4, k, 3, 1);
 }
 
@@ -133,12 +133,12 @@ test_prompt_fields(void **state)
 	static const char d[] =
 	    "\033]5379;p;" NONCE ";0;255;\a"
 	    "\033]5379;p;" NONCE ";18446744073709551615;0;2f610ac3a9\a";
-	struct sm *s = sm_new();
+	struct sm *s = px__sm_new();
 	struct run r;
 	size_t none = 0;
 
 	(void)state;
-	sm_set_nonce(s, NONCE);
+	px__sm_set_nonce(s, NONCE);
 	run_init(&r);
 	feed_cut(s, d, sizeof(d) - 1, &none, 0, &r);
 	assert_int_equal(r.nm, 2);
@@ -150,7 +150,7 @@ test_prompt_fields(void **state)
 	assert_string_equal(r.m[1].pwd, "/a\n\xc3\xa9");
 	assert_int_equal(buf_len(&r.out), 0);
 	buf_free(&r.out);
-	sm_free(s);
+	px__sm_free(s);
 }
 
 /* Malformed markers: reported SM_BAD, never shown; the text after them
@@ -183,7 +183,7 @@ test_malformed(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct sm *s = sm_new();
+		struct sm *s = px__sm_new();
 		struct run r;
 		char d[256];
 		size_t n = (size_t)snprintf(d, sizeof(d), "%sZ", bad[i]), none = 0;
@@ -198,7 +198,7 @@ test_malformed(void **state)
 		assert_true(buf_len(&r.out) >= 1);
 		assert_int_equal(buf_ptr(&r.out)[buf_len(&r.out) - 1], 'Z');
 		buf_free(&r.out);
-		sm_free(s);
+		px__sm_free(s);
 	}
 }
 
@@ -227,7 +227,7 @@ test_osc_passthrough(void **state)
 	    "\033]0;title\a" "\033]5379x;hello\a" "\033]53790;p;\a"
 	    "\033[1;31mred\033[0m" "\033]537" "\033\033]";
 	static const enum sm_kind k[] = { SM_HELLO };
-	struct sm *s = sm_new();
+	struct sm *s = px__sm_new();
 	struct run r;
 	size_t none = 0;
 
@@ -236,17 +236,17 @@ test_osc_passthrough(void **state)
 	run_init(&r);
 	feed_cut(s, d, sizeof(d) - 1, &none, 0, &r);
 	assert_int_equal(r.nm, 1);
-	assert_int_equal(sm_held(s), 2);
+	assert_int_equal(px__sm_held(s), 2);
 	{
 		struct sm_marker m;
 
-		assert_int_equal(sm_feed(s, (const uint8_t *)"!", 1, &r.out, &m), 1);
+		assert_int_equal(px__sm_feed(s, (const uint8_t *)"!", 1, &r.out, &m), 1);
 		assert_int_equal(m.kind, SM_NONE);
 	}
 	assert_int_equal(buf_len(&r.out), sizeof(want) - 1 + 1);
 	assert_memory_equal(buf_ptr(&r.out), want, sizeof(want) - 1);
 	buf_free(&r.out);
-	sm_free(s);
+	px__sm_free(s);
 
 	{
 		static const char d2[] = "\033]0;title\a" "\033]5379x;hello\a" "\033]537\033]5379;h;1\a!";
@@ -288,7 +288,7 @@ test_bounded_hold(void **state)
 {
 	size_t n = 3 * SM_MARK_MAX, none = 0;
 	char *d = malloc(n);
-	struct sm *s = sm_new();
+	struct sm *s = px__sm_new();
 	struct run r;
 
 	(void)state;
@@ -299,9 +299,9 @@ test_bounded_hold(void **state)
 	assert_int_equal(r.nm, 1);
 	assert_int_equal(r.m[0].kind, SM_BAD);
 	assert_int_equal(buf_len(&r.out), n - SM_MARK_MAX);
-	assert_int_equal(sm_held(s), 0);
+	assert_int_equal(px__sm_held(s), 0);
 	buf_free(&r.out);
-	sm_free(s);
+	px__sm_free(s);
 	free(d);
 }
 
@@ -312,7 +312,7 @@ test_out_full(void **state)
 {
 	static const char d[] = "abcdef\033]0;t\a" HELLO "gh";
 	struct buf out;
-	struct sm *s = sm_new();
+	struct sm *s = px__sm_new();
 	struct sm_marker m;
 	struct buf all;
 	size_t i = 0;
@@ -322,7 +322,7 @@ test_out_full(void **state)
 	buf_init(&out, 3);
 	buf_init(&all, 0);
 	while (i < sizeof(d) - 1) {
-		long k = sm_feed(s, (const uint8_t *)d + i, sizeof(d) - 1 - i, &out, &m);
+		long k = px__sm_feed(s, (const uint8_t *)d + i, sizeof(d) - 1 - i, &out, &m);
 
 		if (k < 0) {
 			stalls++;
@@ -350,7 +350,7 @@ test_out_full(void **state)
 		buf_init(&out, 8);
 		stalls = 0;
 		for (i = 0; i < sizeof(d2) - 1;) {
-			long k = sm_feed(s, (const uint8_t *)d2 + i, sizeof(d2) - 1 - i, &out, &m);
+			long k = px__sm_feed(s, (const uint8_t *)d2 + i, sizeof(d2) - 1 - i, &out, &m);
 
 			if (k < 0) {
 				assert_true(++stalls < 100);
@@ -367,7 +367,7 @@ test_out_full(void **state)
 	}
 	buf_free(&out);
 	buf_free(&all);
-	sm_free(s);
+	px__sm_free(s);
 }
 
 int

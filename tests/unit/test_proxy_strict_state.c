@@ -63,22 +63,22 @@ test_transitions(void **state)
 			int ok = listed(st, (enum strict_state)t), rc;
 			const char *log;
 
-			assert_int_equal(strict_state_allowed(st, (enum strict_state)t), ok);
+			assert_int_equal(px__strict_state_allowed(st, (enum strict_state)t), ok);
 			capture_begin();
-			rc = strict_set_state(&st, (enum strict_state)t, "conn-S1", 4, "test");
+			rc = px__strict_set_state(&st, (enum strict_state)t, "conn-S1", 4, "test");
 			log = capture_end();
 			if (ok) {
 				assert_int_equal(rc, PX_OK);
 				assert_int_equal(st, t);
 				snprintf(want, sizeof(want), "debug [conn-S1] channel 4: strict %s -> %s: test",
-				    strict_state_name((enum strict_state)f), strict_state_name((enum strict_state)t));
+				    px__strict_state_name((enum strict_state)f), px__strict_state_name((enum strict_state)t));
 				if (strstr(log, want) == NULL)
 					fail_msg("expected \"%s\" in the log, got \"%s\"", want, log);
 			} else {
 				assert_int_equal(rc, PX_EINVAL);
 				assert_int_equal(st, f);
 				snprintf(want, sizeof(want), "error [conn-S1] channel 4: strict %s -> %s refused",
-				    strict_state_name((enum strict_state)f), strict_state_name((enum strict_state)t));
+				    px__strict_state_name((enum strict_state)f), px__strict_state_name((enum strict_state)t));
 				if (strstr(log, want) == NULL)
 					fail_msg("expected \"%s\" in the log, got \"%s\"", want, log);
 			}
@@ -93,26 +93,26 @@ test_record_first(void **state)
 	for (int f = 0; f < STRICT_NSTATES; f++) {
 		if (f == STRICT_RECORDING || f == STRICT_RUNNING)
 			continue;
-		assert_false(strict_state_allowed((enum strict_state)f, STRICT_RUNNING));
+		assert_false(px__strict_state_allowed((enum strict_state)f, STRICT_RUNNING));
 	}
 	for (int t = 0; t < STRICT_NSTATES; t++)
-		assert_false(strict_state_allowed(STRICT_ENDED, (enum strict_state)t));
+		assert_false(px__strict_state_allowed(STRICT_ENDED, (enum strict_state)t));
 	/* the prompt is reached only after the loop answered with its nonce */
-	assert_false(strict_state_allowed(STRICT_BOOT, STRICT_PROMPT));
+	assert_false(px__strict_state_allowed(STRICT_BOOT, STRICT_PROMPT));
 }
 
 static void
 test_names_and_range(void **state)
 {
 	(void)state;
-	assert_string_equal(strict_state_name(STRICT_BOOT), "boot");
-	assert_string_equal(strict_state_name(STRICT_RUNNING), "running");
-	assert_string_equal(strict_state_name(STRICT_ENDED), "ended");
-	assert_string_equal(strict_state_name(STRICT_APPROVING), "approving");
-	assert_string_equal(strict_state_name(STRICT_NSTATES), "?");
-	assert_false(strict_state_allowed(STRICT_NSTATES, STRICT_BOOT));
-	assert_false(strict_state_allowed(STRICT_BOOT, STRICT_NSTATES));
-	assert_false(strict_state_allowed((enum strict_state)-1, STRICT_BOOT));
+	assert_string_equal(px__strict_state_name(STRICT_BOOT), "boot");
+	assert_string_equal(px__strict_state_name(STRICT_RUNNING), "running");
+	assert_string_equal(px__strict_state_name(STRICT_ENDED), "ended");
+	assert_string_equal(px__strict_state_name(STRICT_APPROVING), "approving");
+	assert_string_equal(px__strict_state_name(STRICT_NSTATES), "?");
+	assert_false(px__strict_state_allowed(STRICT_NSTATES, STRICT_BOOT));
+	assert_false(px__strict_state_allowed(STRICT_BOOT, STRICT_NSTATES));
+	assert_false(px__strict_state_allowed((enum strict_state)-1, STRICT_BOOT));
 }
 
 int

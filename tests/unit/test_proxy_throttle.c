@@ -25,21 +25,21 @@ static void
 test_start_and_full(void **state)
 {
 	(void)state;
-	px_throttle_set(&t, 2, 100, 3, 1000, 30);
-	assert_int_equal(px_throttle_admit(&t, "10.0.0.1"), PX_OK);
-	assert_int_equal(px_throttle_admit(&t, "10.0.0.2"), PX_OK);
+	px__throttle_set(&t, 2, 100, 3, 1000, 30);
+	assert_int_equal(px__throttle_admit(&t, "10.0.0.1"), PX_OK);
+	assert_int_equal(px__throttle_admit(&t, "10.0.0.2"), PX_OK);
 	/* rate 100% from START on */
-	assert_int_equal(px_throttle_admit(&t, "10.0.0.3"), PX_EFULL);
+	assert_int_equal(px__throttle_admit(&t, "10.0.0.3"), PX_EFULL);
 	assert_int_equal(t.unauth, 2);
 	assert_int_equal(t.dropped, 1);
 	/* one authenticates: room again */
-	px_throttle_done(&t, "10.0.0.1", 1);
-	assert_int_equal(px_throttle_admit(&t, "10.0.0.3"), PX_OK);
+	px__throttle_done(&t, "10.0.0.1", 1);
+	assert_int_equal(px__throttle_admit(&t, "10.0.0.3"), PX_OK);
 	assert_int_equal(t.unauth, 2);
 
-	px_throttle_set(&t, 1, 1, 2, 1000, 30);
+	px__throttle_set(&t, 1, 1, 2, 1000, 30);
 	for (int i = 0; i < 100; i++)
-		assert_int_equal(px_throttle_admit(&t, "10.0.0.4"), PX_EFULL);
+		assert_int_equal(px__throttle_admit(&t, "10.0.0.4"), PX_EFULL);
 }
 
 /* Between START and FULL a fraction is dropped: RATE% at START. */
@@ -49,11 +49,11 @@ test_random_early_drop(void **state)
 	int dropped = 0;
 
 	(void)state;
-	px_throttle_set(&t, 1, 50, 100000, 1000000, 30);
-	assert_int_equal(px_throttle_admit(&t, "10.0.1.1"), PX_OK);
+	px__throttle_set(&t, 1, 50, 100000, 1000000, 30);
+	assert_int_equal(px__throttle_admit(&t, "10.0.1.1"), PX_OK);
 	for (int i = 0; i < 2000; i++) {
-		if (px_throttle_admit(&t, "10.0.1.2") == PX_OK)
-			px_throttle_done(&t, "10.0.1.2", 1);
+		if (px__throttle_admit(&t, "10.0.1.2") == PX_OK)
+			px__throttle_done(&t, "10.0.1.2", 1);
 		else
 			dropped++;
 	}
@@ -65,23 +65,23 @@ static void
 test_source_penalty(void **state)
 {
 	(void)state;
-	px_throttle_set(&t, 100, 30, 200, 3, 30);
-	px_throttle_fail(&t, "192.0.2.7");
-	px_throttle_fail(&t, "192.0.2.7");
-	assert_int_equal(px_throttle_admit(&t, "192.0.2.7"), PX_OK);
+	px__throttle_set(&t, 100, 30, 200, 3, 30);
+	px__throttle_fail(&t, "192.0.2.7");
+	px__throttle_fail(&t, "192.0.2.7");
+	assert_int_equal(px__throttle_admit(&t, "192.0.2.7"), PX_OK);
 	/* a connection that ends without authenticating is a failure too */
-	px_throttle_done(&t, "192.0.2.7", 0);
-	assert_int_equal(px_throttle_admit(&t, "192.0.2.7"), PX_EPOLICY);
+	px__throttle_done(&t, "192.0.2.7", 0);
+	assert_int_equal(px__throttle_admit(&t, "192.0.2.7"), PX_EPOLICY);
 	assert_int_equal(t.penalised, 1);
-	assert_int_equal(px_throttle_admit(&t, "192.0.2.8"), PX_OK);
-	px_throttle_done(&t, "192.0.2.8", 1);
+	assert_int_equal(px__throttle_admit(&t, "192.0.2.8"), PX_OK);
+	px__throttle_done(&t, "192.0.2.8", 1);
 	/* a flood of new sources does not wash the penalty out */
 	for (int i = 0; i < 3 * PX_THROTTLE_SLOTS; i++) {
 		char a[48];
 		snprintf(a, sizeof(a), "198.51.%d.%d", i / 256, i % 256);
-		px_throttle_fail(&t, a);
+		px__throttle_fail(&t, a);
 	}
-	assert_int_equal(px_throttle_admit(&t, "192.0.2.7"), PX_EPOLICY);
+	assert_int_equal(px__throttle_admit(&t, "192.0.2.7"), PX_EPOLICY);
 	assert_int_equal(t.unauth, 0);
 }
 

@@ -41,7 +41,7 @@ test_rfc6238_vectors(void **state)
 		key_ascii(&k, v[i].alg == PX_TOTP_SHA1 ? "12345678901234567890" :
 		    v[i].alg == PX_TOTP_SHA256 ? "12345678901234567890123456789012" :
 		    "1234567890123456789012345678901234567890123456789012345678901234", v[i].alg);
-		assert_int_equal(px_totp_code(&k, v[i].t / 30, out), PX_OK);
+		assert_int_equal(px__totp_code(&k, v[i].t / 30, out), PX_OK);
 		assert_string_equal(out, v[i].code);
 	}
 }
@@ -54,25 +54,25 @@ test_parse(void **state)
 
 	(void)state;
 	/* base32 of "12345678901234567890", lower case with padding and spaces */
-	assert_int_equal(px_totp_parse("gezd gnbv gy3t qojq gezd gnbv gy3t qojq====", &k, why, sizeof(why)), PX_OK);
+	assert_int_equal(px__totp_parse("gezd gnbv gy3t qojq gezd gnbv gy3t qojq====", &k, why, sizeof(why)), PX_OK);
 	assert_int_equal(k.keylen, 20);
 	assert_memory_equal(k.key, "12345678901234567890", 20);
 	assert_int_equal(k.digits, 6);
 	assert_int_equal(k.period, 30);
-	assert_int_equal(px_totp_parse("otpauth://totp/Escort:alice?issuer=Escort&algorithm=SHA256&digits=8"
+	assert_int_equal(px__totp_parse("otpauth://totp/Escort:alice?issuer=Escort&algorithm=SHA256&digits=8"
 	    "&period=60&secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", &k, why, sizeof(why)), PX_OK);
 	assert_int_equal(k.alg, PX_TOTP_SHA256);
 	assert_int_equal(k.digits, 8);
 	assert_int_equal(k.period, 60);
-	assert_int_equal(px_totp_parse("GEZDGNBV1", &k, why, sizeof(why)), PX_EINVAL);
+	assert_int_equal(px__totp_parse("GEZDGNBV1", &k, why, sizeof(why)), PX_EINVAL);
 	assert_non_null(strstr(why, "'1' is not a base32 character"));
-	assert_int_equal(px_totp_parse("GEZDGNBV", &k, why, sizeof(why)), PX_EINVAL);	/* 40 bits */
-	assert_int_equal(px_totp_parse("otpauth://hotp/x?secret=GEZDGNBVGY3TQOJQ", &k, why, sizeof(why)),
+	assert_int_equal(px__totp_parse("GEZDGNBV", &k, why, sizeof(why)), PX_EINVAL);	/* 40 bits */
+	assert_int_equal(px__totp_parse("otpauth://hotp/x?secret=GEZDGNBVGY3TQOJQ", &k, why, sizeof(why)),
 	    PX_EINVAL);
-	assert_int_equal(px_totp_parse("otpauth://totp/x?issuer=y", &k, why, sizeof(why)), PX_EINVAL);
-	assert_int_equal(px_totp_parse("otpauth://totp/x?secret=GEZDGNBVGY3TQOJQ&digits=9", &k, why,
+	assert_int_equal(px__totp_parse("otpauth://totp/x?issuer=y", &k, why, sizeof(why)), PX_EINVAL);
+	assert_int_equal(px__totp_parse("otpauth://totp/x?secret=GEZDGNBVGY3TQOJQ&digits=9", &k, why,
 	    sizeof(why)), PX_EINVAL);
-	assert_int_equal(px_totp_parse("otpauth://totp/x?secret=GEZDGNBVGY3TQOJQ&algorithm=MD5", &k, why,
+	assert_int_equal(px__totp_parse("otpauth://totp/x?secret=GEZDGNBVGY3TQOJQ&algorithm=MD5", &k, why,
 	    sizeof(why)), PX_EINVAL);
 }
 
@@ -90,16 +90,16 @@ test_window(void **state)
 	key_ascii(&k, "12345678901234567890", PX_TOTP_SHA1);
 	k.digits = 6;
 	for (int d = -2; d <= 2; d++) {
-		assert_int_equal(px_totp_code(&k, 37037037 + d, c), PX_OK);
-		assert_int_equal(px_totp_verify(&k, c, now, &step), d >= -1 && d <= 1 ? PX_OK : PX_EINVAL);
+		assert_int_equal(px__totp_code(&k, 37037037 + d, c), PX_OK);
+		assert_int_equal(px__totp_verify(&k, c, now, &step), d >= -1 && d <= 1 ? PX_OK : PX_EINVAL);
 		if (d >= -1 && d <= 1)
 			assert_int_equal(step, 37037037 + d);
 	}
-	assert_int_equal(px_totp_verify(&k, "", now, &step), PX_EINVAL);
-	assert_int_equal(px_totp_verify(&k, "12345", now, &step), PX_EINVAL);
-	assert_int_equal(px_totp_verify(&k, "1234567", now, &step), PX_EINVAL);
-	assert_int_equal(px_totp_verify(&k, "12a456", now, &step), PX_EINVAL);
-	assert_int_equal(px_totp_verify(&k, NULL, now, &step), PX_EINVAL);
+	assert_int_equal(px__totp_verify(&k, "", now, &step), PX_EINVAL);
+	assert_int_equal(px__totp_verify(&k, "12345", now, &step), PX_EINVAL);
+	assert_int_equal(px__totp_verify(&k, "1234567", now, &step), PX_EINVAL);
+	assert_int_equal(px__totp_verify(&k, "12a456", now, &step), PX_EINVAL);
+	assert_int_equal(px__totp_verify(&k, NULL, now, &step), PX_EINVAL);
 }
 
 static void
@@ -109,17 +109,17 @@ test_claim(void **state)
 
 	(void)state;
 	px_totp_used_init(&u);
-	assert_int_equal(px_totp_claim(&u, "alice", 100), PX_OK);
-	assert_int_equal(px_totp_claim(&u, "alice", 100), PX_EINVAL);	/* replay */
-	assert_int_equal(px_totp_claim(&u, "alice", 99), PX_EINVAL);	/* older */
-	assert_int_equal(px_totp_claim(&u, "bob", 100), PX_OK);		/* per user */
-	assert_int_equal(px_totp_claim(&u, "alice", 101), PX_OK);
+	assert_int_equal(px__totp_claim(&u, "alice", 100), PX_OK);
+	assert_int_equal(px__totp_claim(&u, "alice", 100), PX_EINVAL);	/* replay */
+	assert_int_equal(px__totp_claim(&u, "alice", 99), PX_EINVAL);	/* older */
+	assert_int_equal(px__totp_claim(&u, "bob", 100), PX_OK);		/* per user */
+	assert_int_equal(px__totp_claim(&u, "alice", 101), PX_OK);
 	for (int i = 0; i < 40; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "u%d", i);
-		assert_int_equal(px_totp_claim(&u, name, 5), PX_OK);
+		assert_int_equal(px__totp_claim(&u, name, 5), PX_OK);
 	}
-	assert_int_equal(px_totp_claim(&u, "u39", 5), PX_EINVAL);
+	assert_int_equal(px__totp_claim(&u, "u39", 5), PX_EINVAL);
 	px_totp_used_free(&u);
 }
 

@@ -19,7 +19,7 @@ esc(const void *s, size_t n, char *out, size_t outsz)
 	struct buf b;
 
 	buf_init(&b, 0);
-	assert_int_equal(aj_escape(&b, s, n), REC_OK);
+	assert_int_equal(rec__aj_escape(&b, s, n), REC_OK);
 	assert_true(buf_len(&b) < outsz);
 	memcpy(out, buf_ptr(&b), buf_len(&b));
 	out[buf_len(&b)] = '\0';

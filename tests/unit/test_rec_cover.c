@@ -76,7 +76,7 @@ forge_entry(struct fx *x, uint32_t k)
 	assert_int_equal(seg_decode(p + off, n - off, &s, &used), REC_OK);
 	((uint8_t *)s.payload)[s.len - 1] ^= 1;
 	buf_init(&out, 0);
-	assert_int_equal(seg_encode(&out, s.type, s.flags, s.index, s.payload,
+	assert_int_equal(rec__seg_encode(&out, s.type, s.flags, s.index, s.payload,
 	    s.len), REC_OK);
 	assert_int_equal(buf_len(&out), used);
 	memcpy(p + off, buf_ptr(&out), used);
@@ -109,7 +109,7 @@ sign_head_over_journal(struct fx *x)
 	h.size = k;
 	merkle_root((const uint8_t (*)[MERKLE_HASH_LEN])leaves, k, h.root);
 	h.time_ns = 1;
-	assert_int_equal(treehead_sign(x->signer, &h), REC_OK);
+	assert_int_equal(rec__treehead_sign(x->signer, &h), REC_OK);
 	treehead_format(&h, line, sizeof(line));
 	snprintf(path, sizeof(path), "%s/%s", x->store, TREEHEAD_FILE);
 	f = fopen(path, "a");

@@ -41,12 +41,12 @@ test_receipt(void **state)
 	rc.cp.last_seq = 99;
 	rc.cp.wall_ns = 1234;
 	rc.cp.offset = 5678;
-	memcpy(rc.keyid, seal_signer_keyid(x->signer), SEAL_KEYID_LEN);
+	memcpy(rc.keyid, rec__seal_signer_keyid(x->signer), SEAL_KEYID_LEN);
 	buf_init(&m, 0);
 	assert_int_equal(seal_checkpoint_message(&rc.cp, &m), REC_OK);
 	assert_int_equal(seal_sign(x->signer, buf_ptr(&m), buf_len(&m), rc.sig), REC_OK);
 	assert_int_equal(seal_receipt_verify(x->verifier, &rc), REC_OK);
-	assert_int_equal(seal_signer_verifier(x->signer, &self), REC_OK);
+	assert_int_equal(rec__seal_signer_verifier(x->signer, &self), REC_OK);
 	assert_int_equal(seal_receipt_verify(self, &rc), REC_OK);
 	seal_verifier_free(self);
 	/* Any field changed: the signature no longer verifies. */
@@ -79,7 +79,7 @@ test_segment_framing(void **state)
 
 	(void)state;
 	buf_init(&b, 0);
-	assert_int_equal(seg_encode(&b, SEG_DATA, 0, 3, "payload", 7), REC_OK);
+	assert_int_equal(rec__seg_encode(&b, SEG_DATA, 0, 3, "payload", 7), REC_OK);
 	assert_int_equal(buf_len(&b), SEG_HDR_LEN + 7);
 	assert_int_equal(seg_decode(buf_ptr(&b), buf_len(&b), &s, &used), REC_OK);
 	assert_int_equal(s.index, 3);

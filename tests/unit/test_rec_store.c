@@ -58,7 +58,7 @@ test_merkle(void **state)
 	merkle_leaf("", 0, leaves[0]);
 	SHA256(&d, 1, a);
 	assert_memory_equal(leaves[0], a, 32);	/* SHA-256(0x00) */
-	merkle_frontier_init(&f);
+	rec__merkle_frontier_init(&f);
 	for (i = 0; i < 40; i++) {
 		char e[16];
 
@@ -69,10 +69,10 @@ test_merkle(void **state)
 		naive_mth(leaves, n, a);
 		merkle_root((const uint8_t (*)[32])leaves, n, b);
 		assert_memory_equal(a, b, 32);
-		merkle_frontier_root(&f, b);
+		rec__merkle_frontier_root(&f, b);
 		assert_memory_equal(a, b, 32);
 		if (n < 40)
-			merkle_frontier_add(&f, leaves[n]);
+			rec__merkle_frontier_add(&f, leaves[n]);
 	}
 	for (n = 1; n <= 40; n++)
 		for (m = 1; m <= n; m++) {
@@ -80,14 +80,14 @@ test_merkle(void **state)
 			merkle_root((const uint8_t (*)[32])leaves, n, nw);
 			assert_int_equal(merkle_consistency((const uint8_t (*)[32])
 			    leaves, m, n, &p, &np), 0);
-			assert_true(merkle_consistency_verify(m, old, n, nw,
+			assert_true(rec__merkle_consistency_verify(m, old, n, nw,
 			    (const uint8_t (*)[32])p, np));
 			if (m < n) {
-				assert_false(merkle_consistency_verify(m, nw, n,
+				assert_false(rec__merkle_consistency_verify(m, nw, n,
 				    nw, (const uint8_t (*)[32])p, np));
 				if (np > 0) {
 					p[np - 1][3] ^= 1;
-					assert_false(merkle_consistency_verify(m,
+					assert_false(rec__merkle_consistency_verify(m,
 					    old, n, nw, (const uint8_t (*)[32])p,
 					    np));
 				}
@@ -110,16 +110,16 @@ test_treehead(void **state)
 	h.size = 12345;
 	memset(h.root, 0xab, sizeof(h.root));
 	h.time_ns = 1700000000123456789ull;
-	assert_int_equal(treehead_sign(x->signer, &h), REC_OK);
+	assert_int_equal(rec__treehead_sign(x->signer, &h), REC_OK);
 	treehead_format(&h, line, sizeof(line));
 	assert_int_equal(strncmp(line, "escort-head v1 12345 abab", 25), 0);
-	assert_int_equal(treehead_parse(line, &g), REC_OK);
+	assert_int_equal(rec__treehead_parse(line, &g), REC_OK);
 	assert_memory_equal(&h, &g, sizeof(h));
 	assert_int_equal(treehead_verify(x->verifier, &g), REC_OK);
 	g.size++;
 	assert_int_equal(treehead_verify(x->verifier, &g), REC_ESIG);
-	assert_int_equal(treehead_parse("escort-head v1 1 00 2 x", &g), REC_EFORMAT);
-	assert_int_equal(treehead_parse("escort-head v2 1", &g), REC_EFORMAT);
+	assert_int_equal(rec__treehead_parse("escort-head v1 1 00 2 x", &g), REC_EFORMAT);
+	assert_int_equal(rec__treehead_parse("escort-head v2 1", &g), REC_EFORMAT);
 	fx_free(x);
 }
 
@@ -144,23 +144,23 @@ test_journal_never_recreated(void **state)
 	assert_int_equal(tw_create(x->store, "s1", buf_ptr(&meta), buf_len(&meta),
 	    x->signer, x->journal, NULL, &w), REC_OK);
 	assert_int_equal(tw_close(w, NULL, NULL), REC_OK);
-	assert_int_equal(journal_open(x->store, x->signer, 1, &j), REC_ESTATE);
+	assert_int_equal(rec__journal_open(x->store, x->signer, 1, &j), REC_ESTATE);
 	journal_close(x->journal);
 	x->journal = NULL;
 	snprintf(path, sizeof(path), "%s/%s", x->store, JOURNAL_FILE);
 	orig = fx_slurp(path, &n);
 	unlink(path);
-	assert_int_equal(journal_open(x->store, x->signer, 1, &j), REC_ENOENT);
+	assert_int_equal(rec__journal_open(x->store, x->signer, 1, &j), REC_ENOENT);
 	assert_int_equal(access(path, F_OK), -1);	/* not created */
 	fx_spit(path, orig, 0);
-	assert_int_equal(journal_open(x->store, x->signer, 1, &j), REC_ENOENT);
+	assert_int_equal(rec__journal_open(x->store, x->signer, 1, &j), REC_ENOENT);
 	orig[n / 2] ^= 0x10;		/* inside an entry, not at the tail */
 	fx_spit(path, orig, n);
 	assert_true(journal_open2(x->store, x->signer, 1, &j, &bad) == REC_ECRC);
 	assert_true(bad > 0 && bad < n);
 	orig[n / 2] ^= 0x10;
 	fx_spit(path, orig, n);
-	assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
+	assert_int_equal(rec__journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
 	free(orig);
 	buf_free(&meta);
 	fx_free(x);
@@ -177,8 +177,8 @@ forge_tail(const char *path, struct tw_state *st)
 	int fd;
 
 	buf_init(&seg, 0);
-	seg_data_put(payload, &d);
-	assert_int_equal(seg_encode(&seg, SEG_DATA, SEGF_CHUNK_START | SEGF_CHUNK_END,
+	rec__seg_data_put(payload, &d);
+	assert_int_equal(rec__seg_encode(&seg, SEG_DATA, SEGF_CHUNK_START | SEGF_CHUNK_END,
 	    st->segments, payload,
 	    SEG_DATA_PREFIX), REC_OK);
 	fd = open(path, O_WRONLY | O_APPEND);
@@ -212,7 +212,7 @@ test_recover_rules(void **state)
 	fx_meta(&meta);
 	assert_int_equal(tw_create(x->store, "live", buf_ptr(&meta), buf_len(&meta),
 	    x->signer, x->journal, NULL, &w), REC_OK);
-	assert_int_equal(tw_checkpoint(w, &st), REC_OK);
+	assert_int_equal(rec__tw_checkpoint(w, &st), REC_OK);
 	tw_free(w);		/* the crash */
 	tw_path(x->store, "live", path, sizeof(path));
 	forge_tail(path, &st);
@@ -244,7 +244,7 @@ test_recover_rules(void **state)
 	snprintf(e.id, sizeof(e.id), "live");
 	e.offset = st.size;
 	e.text = "forged";
-	assert_int_equal(journal_append(x->journal, &e), REC_OK);
+	assert_int_equal(rec__journal_append(x->journal, &e), REC_OK);
 	fx_verify(x, NULL, &rep);
 	assert_true(rep.problems > 0);
 	buf_free(&meta);
@@ -272,7 +272,7 @@ test_altered_under_writer(void **state)
 	assert_int_equal(ev_encode_parts(&ev, 2, 10, EV_OUTPUT, 0, "hello", 5),
 	    REC_OK);
 	assert_int_equal(tw_append(w, buf_ptr(&ev), buf_len(&ev)), REC_OK);
-	assert_int_equal(tw_checkpoint(w, &st), REC_OK);
+	assert_int_equal(rec__tw_checkpoint(w, &st), REC_OK);
 	buf_reset(&ev);
 	assert_int_equal(ev_encode_parts(&ev, 3, 20, EV_OUTPUT, 0, "world", 5),
 	    REC_OK);
@@ -280,7 +280,7 @@ test_altered_under_writer(void **state)
 	assert_int_equal(tw_flush(w, &st2), REC_OK);
 	tw_path(x->store, "cut", path, sizeof(path));
 	assert_int_equal(truncate(path, (off_t)st.size), 0);
-	assert_int_equal(tw_checkpoint(w, &st2), REC_ETAMPER);
+	assert_int_equal(rec__tw_checkpoint(w, &st2), REC_ETAMPER);
 	tw_free(w);
 	fx_verify(x, NULL, &rep);
 	assert_true(rep.problems > 0);
@@ -303,11 +303,11 @@ test_journal_cut_under_recorder(void **state)
 	memset(&e, 0, sizeof(e));
 	e.kind = JOURNAL_OPEN;
 	snprintf(e.id, sizeof(e.id), "s");
-	assert_int_equal(journal_append(x->journal, &e), REC_OK);
+	assert_int_equal(rec__journal_append(x->journal, &e), REC_OK);
 	snprintf(path, sizeof(path), "%s/%s", x->store, JOURNAL_FILE);
 	assert_int_equal(truncate(path, 10), 0);
-	assert_int_equal(journal_append(x->journal, &e), REC_ETAMPER);
-	assert_int_equal(journal_append(x->journal, &e), REC_ESTATE);
+	assert_int_equal(rec__journal_append(x->journal, &e), REC_ETAMPER);
+	assert_int_equal(rec__journal_append(x->journal, &e), REC_ESTATE);
 	fx_free(x);
 }
 
@@ -398,7 +398,7 @@ test_rebuild(void **state)
 	assert_int_equal(tw_close(w, NULL, NULL), REC_OK);
 	assert_int_equal(tw_create(x->store, "b", buf_ptr(&meta), buf_len(&meta),
 	    x->signer, x->journal, NULL, &w), REC_OK);
-	assert_int_equal(tw_checkpoint(w, NULL), REC_OK);
+	assert_int_equal(rec__tw_checkpoint(w, NULL), REC_OK);
 	tw_free(w);
 	assert_int_equal(journal_rebuild(x->store, x->signer, "disk replaced",
 	    NULL, NULL), REC_ESTATE);
@@ -409,7 +409,7 @@ test_rebuild(void **state)
 	assert_int_equal(journal_rebuild(x->store, x->signer, "disk replaced",
 	    NULL, NULL), REC_OK);
 	assert_int_equal(fx_verify(x, NULL, &rep), 0);
-	assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
+	assert_int_equal(rec__journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
 	buf_free(&meta);
 	fx_free(x);
 }

@@ -173,7 +173,7 @@ test_roundtrip(void **state)
 		assert_int_equal(tw_flush(w, &st), REC_OK);
 		assert_true(st.last_seq == (i + 50 < n ? i + 50 : n) + 1);
 		if (i == 300)
-			assert_int_equal(tw_checkpoint(w, &st), REC_OK);
+			assert_int_equal(rec__tw_checkpoint(w, &st), REC_OK);
 	}
 	/* A gap in seq is refused and changes nothing. */
 	{
@@ -302,7 +302,7 @@ test_recover_torn(void **state)
 	seqs[nflush++] = st.last_seq;
 	for (i = 0; i < n; i += 10) {
 		append_events(w, v, i, i + 10);
-		assert_int_equal(tw_checkpoint(w, &st), REC_OK);
+		assert_int_equal(rec__tw_checkpoint(w, &st), REC_OK);
 		ends[nflush] = st.size;
 		seqs[nflush++] = st.last_seq;
 	}
@@ -486,7 +486,7 @@ test_journal_torn_tail(void **state)
 		fx_verify(x, NULL, &rep);
 		assert_true(rep.problems > 0);
 		assert_non_null(strstr(rep.last, "journal: "));
-		assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
+		assert_int_equal(rec__journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
 		tw_path(x->store, "j1", spath, sizeof(spath));
 		rr = tw_recover(spath, x->signer, x->journal, NULL, &bad);
 		journal_close(x->journal);
@@ -508,7 +508,7 @@ test_journal_torn_tail(void **state)
 			fail_msg("cut %zu: %s", cut, rep.last);
 	}
 	fx_spit(path, orig, n);
-	assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
+	assert_int_equal(rec__journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
 	assert_int_equal(fx_verify(x, NULL, &rep), 0);
 	free(orig);
 	buf_free(&meta);
@@ -543,7 +543,7 @@ test_journal_strangers(void **state)
 	assert_int_equal(rep.problems, 3);
 	assert_non_null(strstr(rep.last, "not recorded in the journal"));
 	journal_close(x->journal);
-	assert_int_equal(journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
+	assert_int_equal(rec__journal_open(x->store, x->signer, 1, &x->journal), REC_OK);
 	fx_verify(x, NULL, &rep);
 	assert_int_equal(rep.problems, 3);
 	tw_path(x->store, "unsigned", path, sizeof(path));
@@ -579,9 +579,9 @@ test_recover_below_journaled_checkpoint(void **state)
 	assert_int_equal(tw_create(x->store, "pl", buf_ptr(&meta), buf_len(&meta),
 	    x->signer, x->journal, NULL, &w), REC_OK);
 	append_events(w, v, 0, 20);
-	assert_int_equal(tw_checkpoint(w, &mid), REC_OK);
+	assert_int_equal(rec__tw_checkpoint(w, &mid), REC_OK);
 	append_events(w, v, 20, 40);
-	assert_int_equal(tw_checkpoint(w, &st), REC_OK);
+	assert_int_equal(rec__tw_checkpoint(w, &st), REC_OK);
 	tw_free(w);
 	assert_int_equal(fx_verify(x, NULL, &rep), 0);
 	tw_path(x->store, "pl", path, sizeof(path));
@@ -661,7 +661,7 @@ test_append_alone(void **state)
 		assert_int_equal(ev_encode_parts(&b, i + 2, 1000 * (i + 1),
 		    v[i].type, v[i].channel, v[i].data, v[i].len), REC_OK);
 	assert_int_equal(tw_append(w, buf_ptr(&b), buf_len(&b)), REC_OK);
-	assert_int_equal(tw_checkpoint(w, &st), REC_OK);
+	assert_int_equal(rec__tw_checkpoint(w, &st), REC_OK);
 	assert_int_equal(tw_close(w, &st, NULL), REC_OK);
 	buf_free(&f);
 	buf_free(&b);

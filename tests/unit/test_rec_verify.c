@@ -32,9 +32,9 @@ write_sessions(struct fx *x)
 		assert_int_equal(tw_append(w2, buf_ptr(&b), buf_len(&b)), REC_OK);
 		assert_int_equal(tw_flush(w, NULL), REC_OK);
 		if (i == 4)
-			assert_int_equal(tw_checkpoint(w, NULL), REC_OK);
+			assert_int_equal(rec__tw_checkpoint(w, NULL), REC_OK);
 	}
-	assert_int_equal(tw_checkpoint(w2, NULL), REC_OK);
+	assert_int_equal(rec__tw_checkpoint(w2, NULL), REC_OK);
 	buf_reset(&b);
 	ev_encode_parts(&b, 8, 900, EV_END, 0, NULL, 0);
 	assert_int_equal(tw_append(w, buf_ptr(&b), buf_len(&b)), REC_OK);

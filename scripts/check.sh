@@ -46,8 +46,12 @@ run_suite() { # run_suite LABEL MAKEVARS...
     done
     echo "== $label: integration tests"
     local out rc
-    # each test's result is printed as it ends (the whole log is kept)
-    ESCORT_BIN="$PWD/$bindir" ESCORT_TOOLS="$PWD/${testdir%/tests}/tools" python3 tests/run.py --label "$label" 2>&1 |
+    # each test's result is printed as it ends (the whole log is kept).
+    # Two tests per CPU (at most 4): most of a test is waiting on sshd,
+    # timeouts and the network, and a 2-CPU machine was half idle at one
+    # per CPU; tests that measure time or load run alone (SERIAL) anyway.
+    local ijobs=$((2 * jobs)); [ "$ijobs" -gt 4 ] && ijobs=4
+    ESCORT_BIN="$PWD/$bindir" ESCORT_TOOLS="$PWD/${testdir%/tests}/tools" python3 tests/run.py -j "$ijobs" --label "$label" 2>&1 |
         tee "build/$label-integration.log" | grep --line-buffered -E '^(PASS|FAIL|SKIP) |^integration:'
     rc=${PIPESTATUS[0]}
     local np nf

@@ -213,8 +213,15 @@ def check_tree_head(root, ssl, head, bad):
     if len(parts) != 6 or parts[:2] != ["escort-head", "v1"]:
         bad.add(rel, "not an escort-head v1 line")
         return None
-    size, root_hex, t, sig_b64 = int(parts[2]), parts[3], int(parts[4]), parts[5]
-    tree_root, sig = bytes.fromhex(root_hex), base64.b64decode(sig_b64)
+    try:
+        size, root_hex, t, sig_b64 = int(parts[2]), parts[3], int(parts[4]), parts[5]
+        tree_root, sig = bytes.fromhex(root_hex), base64.b64decode(sig_b64, validate=True)
+    except ValueError:
+        bad.add(rel, "not an escort-head v1 line (a field is not a number, hex or base64)")
+        return None
+    if len(tree_root) != 32:
+        bad.add(rel, "not an escort-head v1 line (the root is not 32 bytes)")
+        return None
     msg = b"escort-tree-head-v1\0" + struct.pack(">Q", size) + tree_root + struct.pack(">Q", t)
     for name, want in (("log/tree-head.msg", msg), ("log/tree-head.sig", sig)):
         with open(os.path.join(root, name), "rb") as f:

@@ -239,11 +239,25 @@ def test_bundle_verifies_offline_and_every_change_fails():
         # 5. a flipped byte in the tree head (its root)
         b = copy(bundle, env, "t5")
         p = os.path.join(b, "log", "tree-head.txt")
-        flip(p, len("escort-head v1 ") + 6)
+        line = open(p).read()
+        root_at = line.index(" ", len("escort-head v1 ")) + 1
+        # a hex digit whose low bit flipped is still a hex digit
+        flip(p, next(i for i in range(root_at, root_at + 64) if line[i] in "0123456789bcde"))
         r = check(b, kid)
         assert r.returncode == 1, r.stdout
         assert "FAILED: log/tree-head.txt: the signature does not verify" in r.stdout.decode()
         assert "the Merkle proof does not lead to the tree head's root" in r.stdout.decode()
+        # a root that is no longer hex is named, not a crash of the checker
+        b = copy(bundle, env, "t5b")
+        p = os.path.join(b, "log", "tree-head.txt")
+        line = open(p).read()
+        root_at = line.index(" ", len("escort-head v1 ")) + 1
+        with open(p, "w") as f:
+            f.write(line[:root_at] + "g" + line[root_at + 1:])
+        r = check(b, kid)
+        assert r.returncode == 1, r.stdout
+        assert "FAILED: log/tree-head.txt: not an escort-head v1 line" in r.stdout.decode(), r.stdout
+        assert b"Traceback" not in r.stdout, r.stdout
 
         # 6. a truncated session
         b = copy(bundle, env, "t6")

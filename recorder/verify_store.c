@@ -46,6 +46,7 @@ struct vs {
 
 #define VS_PENDING_MAX 32
 #define VS_REFRESH_MAX 3	/* journal reads again per verify (vs_refresh) */
+#define VS_HEAD_TRIES 10	/* looks at a new session's head, vs_retry apart */
 
 static int vs_refresh(struct vs *s);
 static int vs_read_journal(struct vs *s, const char *store, uint64_t *bad, int *torn);
@@ -328,6 +329,14 @@ vs_session(struct vs *s, const char *store, const char *id,
 		    vr.err == REC_OK && vr.tail_torn && !vr.finished) {
 			/* A live session may be in the middle of a write: look
 			 * again once the writer had time to finish it. */
+			verify_file_result_free(&vr);
+			nanosleep(&vs_retry, NULL);
+			r = verify_file(fd, id, v, flags, &vr);
+		}
+		/* One just created has no whole head segment yet: the writer
+		 * gets up to VS_HEAD_TRIES more looks to write it. */
+		for (int i = 0; (flags & VERIFY_WAIT_LIVE) && r == REC_OK &&
+		    vr.err == REC_OK && vr.segments == 0 && i < VS_HEAD_TRIES; i++) {
 			verify_file_result_free(&vr);
 			nanosleep(&vs_retry, NULL);
 			r = verify_file(fd, id, v, flags, &vr);

@@ -406,6 +406,8 @@ clamp(int v, int dflt)
 {
 	if (v <= 0)
 		return dflt;
+	if (v < 2)
+		return 2;	/* libvterm crashes on a wide character in 1 column */
 	return v > OBS_DIM_MAX ? OBS_DIM_MAX : v;
 }
 

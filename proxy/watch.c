@@ -35,11 +35,13 @@ struct px_watch {
 	struct px_watcher *watchers;
 };
 
-/* Terminal sizes kept in range: what a pty request may say is not trusted. */
+/* Terminal sizes kept in range: what a pty request may say is not trusted.
+ * At least 2: libvterm 0.3 writes through a NULL pointer when a wide
+ * character is printed on a 1-column screen (found by fuzz_proxy_watch). */
 static int
 clamp(int v, int dflt, int max)
 {
-	return v <= 0 ? dflt : v > max ? max : v;
+	return v <= 0 ? dflt : v > max ? max : v < 2 ? 2 : v;
 }
 
 static int

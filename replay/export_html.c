@@ -62,7 +62,7 @@ html_pass_event(struct html_pass *h, const struct ev *e)
 		if (ev_fields_get_u64(e->data, e->len, EVF_COLS, &h->cols) != REC_OK ||
 		    ev_fields_get_u64(e->data, e->len, EVF_ROWS, &h->rows) != REC_OK)
 			return;
-		if (h->cols == 0 || h->rows == 0 || h->cols > HTML_DIM_MAX ||
+		if (h->cols < 2 || h->rows < 2 || h->cols > HTML_DIM_MAX ||
 		    h->rows > HTML_DIM_MAX)
 			h->cols = 80, h->rows = 24;
 		if (h->vt != NULL)

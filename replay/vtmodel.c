@@ -155,7 +155,7 @@ vtm_open(struct vtm *m, int rows, int cols)
 {
 	memset(m, 0, sizeof(*m));
 	m->rows = rows < 1 ? 1 : rows > VTM_MAX_DIM ? VTM_MAX_DIM : rows;
-	m->cols = cols < 1 ? 1 : cols > VTM_MAX_DIM ? VTM_MAX_DIM : cols;
+	m->cols = cols < 2 ? 2 : cols > VTM_MAX_DIM ? VTM_MAX_DIM : cols; /* libvterm: wide glyph in 1 column */
 	buf_init(&m->hold, 0);
 	vtm_track_reset(m);
 	if ((m->vt = vtm_new_vt(m->rows, m->cols)) == NULL ||
@@ -240,7 +240,7 @@ void
 vtm_resize(struct vtm *m, int rows, int cols)
 {
 	rows = rows < 1 ? 1 : rows > VTM_MAX_DIM ? VTM_MAX_DIM : rows;
-	cols = cols < 1 ? 1 : cols > VTM_MAX_DIM ? VTM_MAX_DIM : cols;
+	cols = cols < 2 ? 2 : cols > VTM_MAX_DIM ? VTM_MAX_DIM : cols; /* libvterm: wide glyph in 1 column */
 	vtm_flush(m);
 	if (rows == m->rows && cols == m->cols)
 		return;

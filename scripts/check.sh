@@ -79,7 +79,7 @@ if make -s -j"$jobs" fuzzers >build/fuzz-build.log 2>&1; then
         while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
         corpus="tests/fuzz/corpus/$(basename "$f")"; mkdir -p "build/fuzz/work/$(basename "$f")"
         rm -f "build/fuzz/$(basename "$f").rc"
-        ( timeout 120 "$f" -max_total_time=15 -timeout=5 -rss_limit_mb=2048 \
+        ( timeout 120 "$f" -max_total_time=10 -timeout=5 -rss_limit_mb=2048 \
               "build/fuzz/work/$(basename "$f")" $( [ -d "$corpus" ] && echo "$corpus") \
               >"build/fuzz/$(basename "$f").log" 2>&1
           echo $? >"build/fuzz/$(basename "$f").rc" ) &

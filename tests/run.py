@@ -7,7 +7,10 @@ closing "integration: N passed, N failed" line.  Exit 0 only if none failed.
 Usage: tests/run.py [-j N] [--label L] [--timeout S] [-k SUBSTRING] [FILE...]
 -j N runs up to N tests at a time (default: the number of CPUs, at most 4);
 -j 1 runs them one after the other, in file and line order; with more, the
-serial tests (below) run first, then the others, longest TIMEOUT first.
+serial tests (below) run first, then the others, longest first: by the
+seconds tests/durations.tsv gives (an ASan run's times; a test it does not
+name counts as 5 s), so that no long test starts last beside idle slots.
+`tests/run.py --durations LOG` rewrites that file from a runner's log.
 A test module may set TIMEOUT = seconds for its tests (default 120), and
 SERIAL = True (or a list of test names) for tests that measure time or load:
 such a test runs alone, with no other test beside it."""
@@ -69,6 +72,40 @@ def collect(files, k, timeout):
     return out
 
 
+DURATIONS = os.path.join(HERE, "durations.tsv")
+
+
+def load_durations():
+    """{test id: seconds} from tests/durations.tsv ({} if it is missing)."""
+    d = {}
+    try:
+        with open(DURATIONS) as f:
+            for line in f:
+                tid, _, secs = line.rstrip("\n").partition("\t")
+                if secs and not tid.startswith("#"):
+                    d[tid] = float(secs)
+    except OSError:
+        pass
+    return d
+
+
+def save_durations(log):
+    """Writes tests/durations.tsv from the PASS/FAIL lines of a runner's log."""
+    import re
+    rows = []
+    with open(log, errors="replace") as f:
+        for line in f:
+            m = re.match(r"^(?:PASS|FAIL) (\S+) \(([0-9.]+)s\)$", line.rstrip("\n"))
+            if m:
+                rows.append((m.group(1), float(m.group(2))))
+    rows.sort(key=lambda r: -r[1])
+    with open(DURATIONS, "w") as f:
+        f.write("# seconds per test in an ASan run: tests/run.py starts the long ones first\n")
+        for tid, secs in rows:
+            f.write("%s\t%.1f\n" % (tid, secs))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-j", type=int, default=min(4, os.cpu_count() or 1))
@@ -76,6 +113,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=None)
     ap.add_argument("-k", default="")
     ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("--durations", metavar="LOG", help="rewrite tests/durations.tsv from LOG")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
     if a.one:  # child: run one test function
@@ -88,6 +126,8 @@ def main():
         m = load(path)
         getattr(m, name)()
         return 0
+    if a.durations:
+        return save_durations(a.durations)
     files = a.files or sorted(glob.glob(os.path.join(HERE, "integration", "test_*.py")))
     tests = collect(files, a.k, a.timeout)
     # escort-replay's screen snapshot cache: in a directory of this run,
@@ -96,10 +136,10 @@ def main():
     os.environ.setdefault("ESCORT_REPLAY_CACHE", cache.name)
     jobs = max(1, a.j)
     if jobs > 1:
-        # serial tests first, one barrier for them all; then the others, those
-        # of modules with longer TIMEOUTs (the slow ones) first, so that no
-        # long test starts last beside an idle slot
-        tests.sort(key=lambda t: (not t[4], -t[3]))
+        # serial tests first, one barrier for them all; then the others, the
+        # longest first, so that no long test starts last beside idle slots
+        took = load_durations()
+        tests.sort(key=lambda t: (not t[4], -took.get(t[0], 5.0)))
     done, running = queue.Queue(), set()
     counts = {"passed": 0, "failed": 0, "busy": 0}
 

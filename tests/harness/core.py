@@ -8,6 +8,9 @@ import os, signal, socket, subprocess, tempfile, time, shutil, hashlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("ESCORT_BIN", os.path.join(ROOT, "bin"))
+# the programs under test are the ASan+UBSan build (build/san/bin): tests that
+# repeat one check over much data or many inputs do fewer rounds of it
+SAN = "san" in BIN
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
 

@@ -10,7 +10,7 @@ transcript library (tests/tools/rec-mksession) and, for stdin and files,
 recorded through the real proxy and recorder from real ssh and sftp."""
 import hashlib, json, os, re, struct, subprocess, time
 
-from harness.core import Env, bin_path, tool_path
+from harness.core import SAN, Env, bin_path, tool_path
 from harness.proxy import ProxyWorld, replay as world_replay, sftp, session_id
 
 SCRIPT_HASH = hashlib.sha256(b"v2\n").hexdigest()
@@ -163,8 +163,10 @@ def cases(boundary):
 
 
 def run_cases(store, boundary, *opts):
+    """Runs the cases; under ASan every third (the sanitizers need the code
+    paths, not every pattern; the release stage runs the whole list)."""
     got = {}
-    for expr, want in cases(boundary):
+    for expr, want in cases(boundary)[::3 if SAN else 1]:
         r = replay(store, "search", *opts, *expr)
         assert ids(r) == want, (opts, expr, r)
         got[tuple(expr)] = r.stdout
@@ -372,7 +374,7 @@ def test_the_index_never_rules_out_a_match_random_text():
                            .replace("\\x17", "").replace("\\e[1m", "").replace("\\e[K", "")
                            .replace("\\r\\n", " ").replace("\\r", "").replace("\\t", " "))
         pats = set()
-        while len(pats) < 40:
+        while len(pats) < (14 if SAN else 40):
             a = unesc("".join(rnd.choice(sent) for _ in range(3)))
             i = rnd.randrange(len(a) or 1)
             p = a[i:i + rnd.randint(1, 12)].strip("\0")
@@ -392,4 +394,4 @@ def test_the_index_never_rules_out_a_match_random_text():
                 indexed = replay(store, "search", "--", kind, p)
                 assert ids(plain) == ids(indexed), (kind, p, plain, indexed)
                 hits += bool(ids(plain))
-        assert hits >= 20, hits             # the patterns do occur
+        assert hits >= (6 if SAN else 20), hits     # the patterns do occur

@@ -16,6 +16,9 @@ from harness.proxy import ProxyWorld, replay as world_replay, sftp, session_id
 SCRIPT_HASH = hashlib.sha256(b"v2\n").hexdigest()
 OTHER_HASH = hashlib.sha256(b"nothing\n").hexdigest()
 
+# many escort-replay runs over one store: minutes under ASan on a busy machine
+TIMEOUT = 240
+
 
 def esc_bytes(h):
     return "".join("\\x%s" % h[i:i + 2] for i in range(0, len(h), 2))

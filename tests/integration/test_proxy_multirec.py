@@ -5,7 +5,8 @@ first pauses and resumes on that same recorder when it returns, with no
 gap; with both gone a session is refused naming both.  Each recorder keeps
 its own receipts and tree heads under StateDir/recorders/NAME, and each
 store verifies against its own (verify --all --anchor).  The same over
-mutual TLS."""
+mutual TLS; and a first recorder that takes the connection but never
+answers is passed over after 5 s."""
 import os, re, subprocess
 from harness.core import Env, bin_path, free_port, unix_socket_open, port_open, wait_for
 from harness.proxy import ProxyWorld, session_id
@@ -155,3 +156,29 @@ def test_over_tls_a_dead_recorder_is_passed_over():
         assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
         check_store(w.store, key1, state_dir(env, a1), [first])
         check_store(r2.store, r2.pub, state_dir(env, a2), [moved])
+
+
+def test_a_recorder_that_does_not_answer_is_passed_over():
+    """The first recorder takes the connection but never answers the HELLO:
+    after 5 s the session goes to the second."""
+    import socket, time
+    with Env("px-multirec-mute") as env:
+        r2 = Rec2(env)
+        w = ProxyWorld(env, start_recorder=False, extra_conf="Recorder unix:%s\n" % r2.sock)
+        mute = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            mute.bind(w.rec_sock)
+            mute.listen(8)
+            t0 = time.monotonic()
+            sid = echo_session(w, "after-silence")
+            took = time.monotonic() - t0
+            assert 4.5 < took < 30, took
+            assert held(r2.store, sid)
+            assert "recorder unix:%s: no answer within 5 s; trying unix:%s" % (w.rec_sock, r2.sock) \
+                in w.proxy.log(), w.proxy.log()[-3000:]
+            wait_for(lambda: "[%s] recording on unix:%s after unix:%s: no answer" % (sid, r2.sock, w.rec_sock)
+                     in w.proxy.log(), 5, what="log line")
+        finally:
+            mute.close()
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+        check_store(r2.store, r2.pub, state_dir(env, "unix:" + r2.sock), [sid])

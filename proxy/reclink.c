@@ -366,12 +366,12 @@ feed(struct px_reclink *l, const void *p, size_t n)
 			px_log(l->cand > 0 ? PX_LOG_WARN : PX_LOG_INFO, sender_session_id(l->snd),
 			    "recording on %s%s%s", l->cfg->recorders[l->rec], l->cand > 0 ? " after " : "",
 			    l->cand > 0 ? l->why : "");
-		if (first)
+		if (first) {
 			uv_timer_stop(&l->timer);	/* the open deadline */
-		if (first)
 			l->cbs.on_ready(l->ud, sender_session_id(l->snd));
-		else
+		} else {
 			l->cbs.on_writable(l->ud);
+		}
 		if (l->freed)
 			return -1;
 	}
@@ -514,8 +514,8 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 	rc = uv_tcp_connect(creq, &p->tcp, ai->ai_addr, on_connect);
 	uv_freeaddrinfo(ai);
 	if (rc != 0) {
-		free(creq);
 		char why[400];
+		free(creq);
 		snprintf(why, sizeof(why), "cannot connect to %s:%s: %s", l->host, l->port, uv_strerror(rc));
 		lost(l, why);
 		return;
@@ -693,7 +693,8 @@ px__reclink_open(uv_loop_t *loop, const struct px_config *cfg, const void *meta,
 		free(l);
 		return PX_ENOMEM;
 	}
-	memcpy(l->meta, meta, metalen);
+	if (metalen > 0)
+		memcpy(l->meta, meta, metalen);
 	l->metalen = metalen;
 	if (gethostname(l->client, sizeof(l->client)) != 0)
 		snprintf(l->client, sizeof(l->client), "escort-proxy");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/cfg.h"
@@ -16,6 +17,7 @@
 #include "proxy/config.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
+#include "proxy/recpick.h"
 #include "proxy/totp.h"
 
 static int
@@ -145,12 +147,30 @@ kw_listen(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int 
 	return parse_listen(p, av[0], &c->listen[c->nlisten++]);
 }
 
+/* Recorder ADDRESS ...: unix:PATH or tls://HOST:PORT each; may be given more
+ * than once, the lists add up (the order is the order sessions try them). */
 static int
 kw_recorder(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
 {
-	if (strncmp(av[0], "unix:", 5) != 0 && strncmp(av[0], "tls://", 6) != 0)
-		return cfg_error(p, "Recorder: \"%s\" is neither unix:PATH nor tls://HOST:PORT", av[0]);
-	return kw_str(p, k, obj, av, ac);
+	struct px_config *c = obj;
+
+	(void)k;
+	for (int i = 0; i < ac; i++) {
+		if (strncmp(av[i], "unix:", 5) != 0 && strncmp(av[i], "tls://", 6) != 0)
+			return cfg_error(p, "Recorder: \"%s\" is neither unix:PATH nor tls://HOST:PORT", av[i]);
+		if (strncmp(av[i], "unix:", 5) == 0 && (av[i][5] == '\0' ||
+		    strlen(av[i] + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path)))
+			return cfg_error(p, "Recorder: \"%s\": the socket path is empty or too long", av[i]);
+		for (int j = 0; j < c->nrecorders; j++)
+			if (strcmp(c->recorders[j], av[i]) == 0)
+				return cfg_error(p, "Recorder: \"%s\" is listed twice", av[i]);
+		if (c->nrecorders == PX_MAX_RECORDERS)
+			return cfg_error(p, "Recorder: at most %d addresses", PX_MAX_RECORDERS);
+		if ((c->recorders[c->nrecorders] = strdup(av[i])) == NULL)
+			return ESC_ENOMEM;
+		c->nrecorders++;
+	}
+	return ESC_OK;
 }
 
 static int
@@ -361,13 +381,13 @@ kw_proxy_protocol(struct cfg *p, const struct cfg_keyword *k, void *obj, char **
 #define ONE	1, 1, 0, "exactly one argument"
 #define AT(f)	offsetof(struct px_config, f)
 
-/* escort-proxy.conf(5): one row a keyword; only Listen and ProxyProtocol
- * may repeat. */
+/* escort-proxy.conf(5): one row a keyword; only Listen, Recorder and
+ * ProxyProtocol may repeat. */
 static const struct cfg_keyword px_keywords[] = {
 	{ "Listen", kw_listen, 1, 1, 1, "exactly one argument", 0 },
 	{ "HostKey", kw_str, ONE, AT(hostkey) },
 	{ "Policy", kw_str, ONE, AT(policy) },
-	{ "Recorder", kw_recorder, ONE, AT(recorder) },
+	{ "Recorder", kw_recorder, 1, PX_MAX_RECORDERS, 1, "one or more addresses", 0 },
 	{ "RecorderCA", kw_str, ONE, AT(recorder_ca) },
 	{ "RecorderCertificate", kw_str, ONE, AT(recorder_cert) },
 	{ "RecorderKey", kw_str, ONE, AT(recorder_key) },
@@ -438,13 +458,18 @@ px_config_check(struct cfg *p, struct px_config *c)
 		cfg_error(p, "HostKey is required");
 	if (c->policy == NULL && !cfg_seen(p, "Policy"))
 		cfg_error(p, "Policy is required");
-	if (c->recorder == NULL) {
+	const char *tls = NULL;
+
+	for (int i = 0; i < c->nrecorders && tls == NULL; i++)
+		if (strncmp(c->recorders[i], "tls://", 6) == 0)
+			tls = c->recorders[i];
+	if (c->nrecorders == 0) {
 		if (!cfg_seen(p, "Recorder"))
 			cfg_error(p, "Recorder is required");
-	} else if (strncmp(c->recorder, "tls://", 6) == 0 &&
+	} else if (tls != NULL &&
 	    (c->recorder_ca == NULL || c->recorder_cert == NULL || c->recorder_key == NULL))
 		cfg_error(p, "Recorder tls:// needs RecorderCA, RecorderCertificate and RecorderKey");
-	if (cfg_nerrors(p) == 0 && c->recorder != NULL && strncmp(c->recorder, "tls://", 6) == 0) {
+	if (cfg_nerrors(p) == 0 && tls != NULL) {
 		const char *kw[3] = { "RecorderCA", "RecorderCertificate", "RecorderKey" };
 		const char *fn[3] = { c->recorder_ca, c->recorder_cert, c->recorder_key };
 		char terr[512];
@@ -454,7 +479,7 @@ px_config_check(struct cfg *p, struct px_config *c)
 				bad = 1, cfg_error(p, "%s %s: %s", kw[i], fn[i], strerror(errno));
 		if (!bad && tlsl_ctx_client(c->recorder_ca, c->recorder_cert, c->recorder_key, &c->recorder_tls,
 		    terr, sizeof(terr)) != 0)
-			cfg_error(p, "Recorder %s: %s", c->recorder, terr);
+			cfg_error(p, "Recorder %s: %s", tls, terr);
 	}
 }
 
@@ -476,7 +501,13 @@ px_config_load(const char *file, struct px_config *c, char *err, size_t errlen)
 		return PX_ENOMEM;
 	}
 	px_config_check(&p, c);
-	return cfg_nerrors(&p) > 0 ? PX_ECONFIG : PX_OK;
+	if (cfg_nerrors(&p) > 0)
+		return PX_ECONFIG;
+	if (px__recpick_new(c->nrecorders, &c->recpick) != PX_OK) {
+		px_config_free(c);
+		return PX_ENOMEM;
+	}
+	return PX_OK;
 }
 
 void
@@ -485,7 +516,9 @@ px_config_free(struct px_config *c)
 	free(c->path);
 	free(c->hostkey);
 	free(c->policy);
-	free(c->recorder);
+	for (int i = 0; i < c->nrecorders; i++)
+		free(c->recorders[i]);
+	px__recpick_free(c->recpick);
 	free(c->recorder_ca);
 	free(c->recorder_cert);
 	free(c->recorder_key);
@@ -505,7 +538,9 @@ px_config_dump(const struct px_config *c, FILE *f)
 	for (int i = 0; i < c->nlisten; i++)
 		fprintf(f, strchr(c->listen[i].host, ':') ? "listen [%s]:%d\n" : "listen %s:%d\n",
 		    c->listen[i].host, c->listen[i].port);
-	fprintf(f, "hostkey %s\npolicy %s\nrecorder %s\n", c->hostkey, c->policy, c->recorder);
+	fprintf(f, "hostkey %s\npolicy %s\n", c->hostkey, c->policy);
+	for (int i = 0; i < c->nrecorders; i++)
+		fprintf(f, "recorder %s\n", c->recorders[i]);
 	if (c->recorder_ca)
 		fprintf(f, "recorderca %s\nrecordercertificate %s\nrecorderkey %s\n",
 		    c->recorder_ca, c->recorder_cert, c->recorder_key);

@@ -15,9 +15,11 @@
 
 #define PX_MAX_LISTEN 16
 #define PX_MAX_LB 32                    /* ProxyProtocol entries */
+#define PX_MAX_RECORDERS 8              /* Recorder addresses */
 
 struct tlsl_ctx;
 struct px_totp_table;
+struct px_recpick;
 
 struct px_listen {
 	char host[256];   /* numeric address or name, IPv6 without brackets */
@@ -30,9 +32,13 @@ struct px_config {
 	int nlisten;
 	char *hostkey;                      /* OpenSSH private key file */
 	char *policy;                       /* policy file */
-	char *recorder;                     /* unix:PATH or tls://HOST:PORT */
+	char *recorders[PX_MAX_RECORDERS];  /* Recorder: unix:PATH or tls://HOST:PORT each,
+	                                     * in the order new sessions try them */
+	int nrecorders;
+	struct px_recpick *recpick;         /* which of them are answering (recpick.h) */
 	char *recorder_ca, *recorder_cert, *recorder_key;
-	struct tlsl_ctx *recorder_tls;      /* tls://: client context from the three files */
+	struct tlsl_ctx *recorder_tls;      /* tls://: client context from the three files,
+	                                     * shared by every tls:// recorder */
 	char *statedir;
 	char *pidfile;                      /* PidFile: absolute path, NULL: none */
 	int workers;                        /* worker threads, 1..64 */
@@ -71,9 +77,11 @@ struct px_config {
  * PX_ENOMEM.  On PX_ECONFIG *cfg keeps what was read (so that the policy it
  * names can still be checked): free it with px_config_free; on PX_ENOMEM it
  * holds nothing to free.  Missing required keywords (Listen, HostKey, Policy,
- * Recorder) are errors naming the file.  A tls:// Recorder also loads
- * RecorderCA, RecorderCertificate and RecorderKey into recorder_tls (errors
- * name the file and the keyword). */
+ * Recorder) are errors naming the file.  Recorder may list several
+ * addresses and may repeat (the lists add up, at most PX_MAX_RECORDERS, no
+ * address twice).  Any tls:// Recorder also loads RecorderCA,
+ * RecorderCertificate and RecorderKey into recorder_tls (errors name the
+ * file and the keyword). */
 int px_config_load(const char *file, struct px_config *cfg, char *err, size_t errlen);
 
 /* Frees the strings in cfg (not cfg itself); safe on a zeroed struct. */

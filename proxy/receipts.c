@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "recorder/receipt.h"
@@ -52,11 +53,60 @@ px_receipts_append(const char *statedir, const char *name, const char *id,
 }
 
 int
-px__receipts_store(const char *statedir, const struct sender_receipt *rc)
+px__receipts_dir(const char *statedir, const char *recorder, char *out, size_t outsz)
+{
+	static const char ok[] = "._:-";
+	size_t n;
+	int w;
+
+	if (recorder == NULL)
+		w = snprintf(out, outsz, "%s", statedir);
+	else
+		w = snprintf(out, outsz, "%s/recorders/", statedir);
+	if (w < 0 || (size_t)w >= outsz)
+		return PX_EINVAL;
+	n = (size_t)w;
+	for (const unsigned char *p = (const unsigned char *)recorder; p != NULL && *p; p++) {
+		int keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr(ok, *p) != NULL;
+		w = keep ? snprintf(out + n, outsz - n, "%c", *p) : snprintf(out + n, outsz - n, "%%%02X", *p);
+		if (w < 0 || (size_t)w >= outsz - n)
+			return PX_EINVAL;
+		n += (size_t)w;
+	}
+	return PX_OK;
+}
+
+/* Creates STATEDIR/recorders and dir (mode 0700) when missing. */
+static int
+px_receipts_mkdir(const char *statedir, const char *dir)
+{
+	char top[4096];
+
+	if (snprintf(top, sizeof(top), "%s/recorders", statedir) >= (int)sizeof(top))
+		return PX_EINVAL;
+	if ((mkdir(top, 0700) != 0 && errno != EEXIST) || (mkdir(dir, 0700) != 0 && errno != EEXIST)) {
+		px_log(PX_LOG_ERR, NULL, "cannot create %s: %s", dir, strerror(errno));
+		return PX_EIO;
+	}
+	return PX_OK;
+}
+
+int
+px__receipts_store(const char *statedir, const char *recorder, const struct sender_receipt *rc)
 {
 	struct seal_receipt sr;
-	char line[RECEIPT_LINE_MAX];
+	char line[RECEIPT_LINE_MAX], dir[4096];
 	int r;
+
+	if (px__receipts_dir(statedir, recorder, dir, sizeof(dir)) != PX_OK) {
+		px_log(PX_LOG_ERR, rc->id, "StateDir %s: the path for recorder %s is too long", statedir,
+		    recorder);
+		return PX_EINVAL;
+	}
+	if (recorder != NULL && px_receipts_mkdir(statedir, dir) != PX_OK)
+		return PX_EIO;
+	statedir = dir;
 
 	if (receipt_from_closed(rc->id, strlen(rc->id), rc->seq, rc->head,
 	    rc->sig, rc->sig_len, &sr) != 0) {

@@ -1,6 +1,8 @@
 /* reclink: a recorder sender driven over a libuv stream (a unix socket, or
  * TCP with mutual TLS through recorder/tlsl), with reconnect (backoff 100 ms
- * doubling to 2 s) and resume. */
+ * doubling to 2 s) and resume, and the choice among several recorders: until
+ * one has opened the session, a failure moves it to the next one (recpick.h
+ * gives the order); once open, it stays on that recorder for its life. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +12,13 @@
 #include "recorder/rec_error.h"
 #include "recorder/sender.h"
 #include "common/tlsl.h"
+#include "common/clock.h"
 #include "proxy/config.h"
+#include "proxy/log.h"
 #include "proxy/px_error.h"
 #include "proxy/reclink.h"
 #include "proxy/receipts.h"
+#include "proxy/recpick.h"
 
 /* Spool room kept for control events past the data limit. */
 #define CONTROL_RESERVE (256 * 1024)
@@ -22,6 +27,9 @@
  * no CLOSED) before the close is given up.  Every answer restarts it, so a
  * recorder still working through a full spool is waited for. */
 #define CLOSE_WAIT_MS 3000
+/* With another recorder still to try: the longest one may take to open the
+ * session before the next is tried. */
+#define OPEN_WAIT_MS 5000
 
 enum link_state { L_CONNECTING, L_HELLO, L_OPEN, L_DOWN, L_CLOSING, L_DONE };
 
@@ -34,6 +42,16 @@ union link_stream {
 
 struct px_reclink {
 	uv_loop_t *loop;
+	const struct px_config *cfg;    /* its recorders, recpick, tls context (kept
+	                                 * until exit: daemon.h) */
+	int order[PX_MAX_RECORDERS];    /* recorders to try, as recpick ordered them */
+	int ncand, cand;                /* how many; the one tried now */
+	int rec;                        /* its index in cfg->recorders */
+	unsigned gen;                   /* attempt number: stale resolutions ignored */
+	char why[1024];                 /* the failures of the recorders tried */
+	uint8_t *meta;                  /* for a new sender on the next recorder */
+	size_t metalen;
+	char client[256];               /* this host's name, for the recorder's log */
 	struct sender *snd;
 	struct px_reclink_cbs cbs;
 	void *ud;
@@ -48,9 +66,8 @@ struct px_reclink {
 	int freed;
 	int nhandles;                   /* open handles and pending requests */
 	union link_stream *stream;      /* current stream, NULL while down */
-	uv_connect_t creq;
-	uv_getaddrinfo_t gai;
 	uv_write_t wreq;
+	union link_stream *wstream;     /* the stream wreq writes to */
 	uint8_t *wbuf;
 	size_t wlen;
 	int writing;
@@ -64,7 +81,15 @@ struct px_reclink {
 	uint64_t linger_until;          /* loop ms: a close while down retries until then */
 };
 
+/* A name lookup of one attempt (freed by its callback). */
+struct link_gai {
+	uv_getaddrinfo_t req;
+	struct px_reclink *l;
+	unsigned gen;
+};
+
 static void link_connect(struct px_reclink *l);
+static int link_next(struct px_reclink *l, const char *why);
 
 static void
 maybe_release(struct px_reclink *l)
@@ -74,6 +99,7 @@ maybe_release(struct px_reclink *l)
 		sender_free(l->snd);
 		free(l->statedir);
 		free(l->wbuf);
+		free(l->meta);
 		free(l);
 	}
 }
@@ -107,6 +133,12 @@ fail(struct px_reclink *l, const char *why)
 {
 	enum link_state was = l->st;
 
+	if (!l->ever_open && !l->freed && (was == L_CONNECTING || was == L_HELLO)) {
+		if (link_next(l, why) == 0)
+			return;
+		if (l->ncand > 1)
+			why = l->why;
+	}
 	l->st = L_DONE;
 	drop_stream(l);
 	uv_timer_stop(&l->timer);
@@ -139,6 +171,7 @@ lost(struct px_reclink *l, const char *why)
 		return;
 	}
 	sender_on_disconnect(l->snd);
+	px__recpick_down(l->cfg->recpick, l->rec, clock_mono_ns() / CLOCK_NS_PER_MS);
 	if (l->st == L_CLOSING) {
 		/* No reconnect: the close deadline decides. */
 		return;
@@ -167,6 +200,11 @@ on_written(uv_write_t *req, int status)
 	l->wlen = 0;
 	if (l->freed) {
 		maybe_release(l);
+		return;
+	}
+	if (l->wstream != l->stream) {
+		/* written to a stream since dropped (cancelled): nothing to account */
+		flush(l);
 		return;
 	}
 	if (status < 0) {
@@ -250,6 +288,7 @@ flush(struct px_reclink *l)
 	l->wlen = n;
 	b = uv_buf_init((char *)l->wbuf, (unsigned)n);
 	l->wreq.data = l;
+	l->wstream = l->stream;
 	if (uv_write(&l->wreq, &l->stream->s, &b, 1, on_written) != 0) {
 		l->wlen = 0;
 		lost(l, "write failed");
@@ -309,7 +348,8 @@ feed(struct px_reclink *l, const void *p, size_t n)
 	if (ss == SENDER_CLOSED) {
 		/* Kept outside the store; a failure is logged there. */
 		if (l->statedir != NULL)
-			(void)px__receipts_store(l->statedir, sender_receipt(l->snd));
+			(void)px__receipts_store(l->statedir, l->cfg->nrecorders > 1 ?
+			    l->cfg->recorders[l->rec] : NULL, sender_receipt(l->snd));
 		l->st = L_DONE;
 		uv_timer_stop(&l->timer);
 		drop_stream(l);
@@ -321,10 +361,17 @@ feed(struct px_reclink *l, const void *p, size_t n)
 		l->st = L_OPEN;
 		l->ever_open = 1;
 		l->backoff_ms = 0;
-		if (first)
+		px__recpick_up(l->cfg->recpick, l->rec);
+		if (first && l->cfg->nrecorders > 1)
+			px_log(l->cand > 0 ? PX_LOG_WARN : PX_LOG_INFO, sender_session_id(l->snd),
+			    "recording on %s%s%s", l->cfg->recorders[l->rec], l->cand > 0 ? " after " : "",
+			    l->cand > 0 ? l->why : "");
+		if (first) {
+			uv_timer_stop(&l->timer);	/* the open deadline */
 			l->cbs.on_ready(l->ud, sender_session_id(l->snd));
-		else
+		} else {
 			l->cbs.on_writable(l->ud);
+		}
 		if (l->freed)
 			return -1;
 	}
@@ -383,13 +430,15 @@ static void
 on_connect(uv_connect_t *req, int status)
 {
 	struct px_reclink *l = req->data;
+	uv_stream_t *h = req->handle;
 
+	free(req);
 	l->nhandles--;
 	if (l->freed) {
 		maybe_release(l);
 		return;
 	}
-	if (l->stream == NULL || req->handle != &l->stream->s)
+	if (l->stream == NULL || h != &l->stream->s)
 		return;
 	if (status < 0) {
 		char why[400];
@@ -434,12 +483,16 @@ new_stream(struct px_reclink *l)
 static void
 on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 {
-	struct px_reclink *l = req->data;
+	struct link_gai *g = (struct link_gai *)req;
+	struct px_reclink *l = g->l;
+	unsigned gen = g->gen;
+	uv_connect_t *creq;
 	union link_stream *p;
 	int rc;
 
+	free(g);
 	l->nhandles--;
-	if (l->freed || l->st == L_DONE) {
+	if (l->freed || l->st == L_DONE || gen != l->gen || l->stream != NULL) {
 		uv_freeaddrinfo(ai);
 		maybe_release(l);
 		return;
@@ -451,16 +504,18 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 		lost(l, why);
 		return;
 	}
-	if ((p = new_stream(l)) == NULL) {
+	if ((creq = malloc(sizeof(*creq))) == NULL || (p = new_stream(l)) == NULL) {
+		free(creq);
 		uv_freeaddrinfo(ai);
 		lost(l, "out of memory");
 		return;
 	}
-	l->creq.data = l;
-	rc = uv_tcp_connect(&l->creq, &p->tcp, ai->ai_addr, on_connect);
+	creq->data = l;
+	rc = uv_tcp_connect(creq, &p->tcp, ai->ai_addr, on_connect);
 	uv_freeaddrinfo(ai);
 	if (rc != 0) {
 		char why[400];
+		free(creq);
 		snprintf(why, sizeof(why), "cannot connect to %s:%s: %s", l->host, l->port, uv_strerror(rc));
 		lost(l, why);
 		return;
@@ -472,28 +527,37 @@ static void
 link_connect(struct px_reclink *l)
 {
 	union link_stream *p;
+	uv_connect_t *creq;
 
 	if (l->tctx != NULL) {
 		struct addrinfo hints = { 0 };
+		struct link_gai *g;
 		int rc;
+		if ((g = calloc(1, sizeof(*g))) == NULL) {
+			lost(l, "out of memory");
+			return;
+		}
 		hints.ai_socktype = SOCK_STREAM;
 		hints.ai_flags = AI_NUMERICSERV;
-		l->gai.data = l;
-		rc = uv_getaddrinfo(l->loop, &l->gai, on_resolved, l->host, l->port, &hints);
+		g->l = l;
+		g->gen = l->gen;
+		rc = uv_getaddrinfo(l->loop, &g->req, on_resolved, l->host, l->port, &hints);
 		if (rc != 0) {
+			free(g);
 			lost(l, uv_strerror(rc));
 			return;
 		}
 		l->nhandles++;
 		return;
 	}
-	if ((p = new_stream(l)) == NULL) {
+	if ((creq = malloc(sizeof(*creq))) == NULL || (p = new_stream(l)) == NULL) {
+		free(creq);
 		lost(l, "out of memory");
 		return;
 	}
-	l->creq.data = l;
+	creq->data = l;
 	l->nhandles++;
-	uv_pipe_connect(&l->creq, &p->pipe, l->path, on_connect);
+	uv_pipe_connect(creq, &p->pipe, l->path, on_connect);
 }
 
 /* Splits "tls://HOST:PORT" ("[V6]:PORT" too) into l->host and l->port. */
@@ -523,52 +587,142 @@ parse_tls(struct px_reclink *l, const char *url)
 	return PX_OK;
 }
 
+/* Points the link at recorder idx of the configuration: l->path, or
+ * l->host, l->port and l->tctx.  Returns PX_OK or PX_EINVAL. */
+static int
+link_target(struct px_reclink *l, int idx)
+{
+	const char *a = l->cfg->recorders[idx];
+
+	l->rec = idx;
+	l->tctx = NULL;
+	l->path[0] = '\0';
+	if (strncmp(a, "unix:", 5) == 0) {
+		if (strlen(a + 5) >= sizeof(l->path))
+			return PX_EINVAL;
+		snprintf(l->path, sizeof(l->path), "%s", a + 5);
+		return PX_OK;
+	}
+	if (strncmp(a, "tls://", 6) == 0 && l->cfg->recorder_tls != NULL && parse_tls(l, a) == PX_OK) {
+		l->tctx = l->cfg->recorder_tls;
+		return PX_OK;
+	}
+	return PX_EINVAL;
+}
+
+static void
+open_deadline(uv_timer_t *t)
+{
+	struct px_reclink *l = t->data;
+	char why[64];
+
+	if (l->freed || l->ever_open || (l->st != L_CONNECTING && l->st != L_HELLO))
+		return;
+	snprintf(why, sizeof(why), "no answer within %d s", OPEN_WAIT_MS / 1000);
+	fail(l, why);
+}
+
+/* Starts the attempt on l->order[l->cand]: a fresh sender (the META again),
+ * and, when another recorder is left to try, the open deadline.  Returns
+ * PX_OK or PX_ENOMEM / PX_EINVAL. */
+static int
+link_attempt(struct px_reclink *l)
+{
+	int rc = link_target(l, l->order[l->cand]);
+
+	if (rc != PX_OK)
+		return rc;
+	sender_free(l->snd);
+	l->snd = sender_new(l->meta, l->metalen, l->cfg->spool_limit + CONTROL_RESERVE, l->client);
+	if (l->snd == NULL)
+		return PX_ENOMEM;
+	l->gen++;
+	l->st = L_CONNECTING;
+	l->last_spooled = 0;
+	if (l->cand + 1 < l->ncand)
+		uv_timer_start(&l->timer, open_deadline, OPEN_WAIT_MS, 0);
+	else
+		uv_timer_stop(&l->timer);
+	return PX_OK;
+}
+
+/* The session could not open on the recorder tried now (why): notes it,
+ * and when another is left, starts on it.  Returns 0 when the session goes
+ * on with another recorder, -1 when none is left (l->why then holds every
+ * recorder's reason). */
+static int
+link_next(struct px_reclink *l, const char *why)
+{
+	size_t n = strlen(l->why);
+	int rc;
+
+	px__recpick_down(l->cfg->recpick, l->rec, clock_mono_ns() / CLOCK_NS_PER_MS);
+	if (l->ncand > 1)
+		snprintf(l->why + n, sizeof(l->why) - n, "%s%s: %s", n ? "; " : "", l->cfg->recorders[l->rec], why);
+	while (l->cand + 1 < l->ncand) {
+		l->cand++;
+		px_log(PX_LOG_WARN, NULL, "recorder %s: %s; trying %s", l->cfg->recorders[l->rec], why,
+		    l->cfg->recorders[l->order[l->cand]]);
+		drop_stream(l);
+		if ((rc = link_attempt(l)) == PX_OK) {
+			link_connect(l);
+			return 0;
+		}
+		n = strlen(l->why);
+		snprintf(l->why + n, sizeof(l->why) - n, "; %s: %s", l->cfg->recorders[l->order[l->cand]],
+		    px__strerror(rc));
+	}
+	return -1;
+}
+
 int
 px__reclink_open(uv_loop_t *loop, const struct px_config *cfg, const void *meta,
     size_t metalen, const struct px_reclink_cbs *cbs, void *ud, struct px_reclink **out)
 {
 	struct px_reclink *l;
-	char host[256];
+	int rc;
 
 	*out = NULL;
+	if (cfg->nrecorders < 1 || cfg->recpick == NULL)
+		return PX_EINVAL;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return PX_ENOMEM;
-	if (strncmp(cfg->recorder, "unix:", 5) == 0) {
-		if (strlen(cfg->recorder + 5) >= sizeof(l->path)) {
-			free(l);
-			return PX_EINVAL;
-		}
-		snprintf(l->path, sizeof(l->path), "%s", cfg->recorder + 5);
-	} else if (strncmp(cfg->recorder, "tls://", 6) == 0 && cfg->recorder_tls != NULL &&
-	    parse_tls(l, cfg->recorder) == PX_OK) {
-		l->tctx = cfg->recorder_tls;
-	} else {
-		free(l);
-		return PX_EINVAL;
-	}
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "escort-proxy");
-	host[sizeof(host) - 1] = '\0';
-	l->snd = sender_new(meta, metalen, cfg->spool_limit + CONTROL_RESERVE, host);
-	if (l->snd == NULL) {
+	l->cfg = cfg;
+	l->ncand = px__recpick_order(cfg->recpick, clock_mono_ns() / CLOCK_NS_PER_MS, l->order);
+	if ((l->meta = malloc(metalen ? metalen : 1)) == NULL) {
 		free(l);
 		return PX_ENOMEM;
+	}
+	if (metalen > 0)
+		memcpy(l->meta, meta, metalen);
+	l->metalen = metalen;
+	if (gethostname(l->client, sizeof(l->client)) != 0)
+		snprintf(l->client, sizeof(l->client), "escort-proxy");
+	l->client[sizeof(l->client) - 1] = '\0';
+	uv_timer_init(loop, &l->timer);
+	l->timer.data = l;
+	uv_idle_init(loop, &l->idle);
+	l->idle.data = l;
+	l->nhandles = 2;
+	l->loop = loop;
+	/* the first recorder that can be addressed (the configuration checked
+	 * them all, so the first) */
+	while ((rc = link_attempt(l)) != PX_OK && rc != PX_ENOMEM && l->cand + 1 < l->ncand)
+		l->cand++;
+	if (rc != PX_OK) {
+		l->freed = 1;
+		uv_close((uv_handle_t *)&l->timer, handle_closed);
+		uv_close((uv_handle_t *)&l->idle, handle_closed);
+		return rc;
 	}
 	l->loop = loop;
 	l->cbs = *cbs;
 	l->ud = ud;
 	l->data_limit = cfg->spool_limit;
 	if (cfg->statedir != NULL && (l->statedir = strdup(cfg->statedir)) == NULL) {
-		sender_free(l->snd);
-		free(l);
+		px__reclink_free(l);
 		return PX_ENOMEM;
 	}
-	uv_timer_init(loop, &l->timer);
-	l->timer.data = l;
-	uv_idle_init(loop, &l->idle);
-	l->idle.data = l;
-	l->nhandles = 2;
-	l->st = L_CONNECTING;
 	link_connect(l);
 	*out = l;
 	return PX_OK;

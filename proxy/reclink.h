@@ -15,7 +15,8 @@
  * px__reclink_close() to end the session in the recording (END + final signed
  * record), gets on_closed, and calls px__reclink_free().  The recorder's receipt
  * and the tree head that came with it are appended under the configured
- * StateDir (receipts.h) before on_closed(ok = 1) runs.  px__reclink_free() may be
+ * StateDir, in that recorder's own files when several are configured
+ * (receipts.h), before on_closed(ok = 1) runs.  px__reclink_free() may be
  * called at any time from outside the link's callbacks; no callback runs after
  * it; the memory goes when the link's handles have closed.
  *
@@ -45,7 +46,14 @@ struct px_reclink_cbs {
 	void (*on_closed)(void *ud, int ok);
 };
 
-/* Starts connecting to cfg->recorder (the config is copied as needed).  meta,
+/* Starts connecting to one of cfg->recorders, in the order cfg->recpick
+ * gives (recpick.h).  Until one has accepted the session, a failure (cannot
+ * connect, refused, or, with another left to try, no ACCEPT within 5 s)
+ * moves on to the next with a new sender for the same META; on_fail follows
+ * only when none is left, its why naming every recorder tried ("ADDRESS:
+ * REASON; ...", or the one reason when a single recorder is configured).
+ * After on_ready the link stays on that recorder.  cfg must stay valid for
+ * the link's life (configurations are kept until exit: daemon.h).  meta,
  * metalen: the META payload (TLV fields), copied.  Returns PX_OK and *out, or
  * PX_ENOMEM / PX_EINVAL / PX_ERECORDER (then no callback runs). */
 int px__reclink_open(uv_loop_t *loop, const struct px_config *cfg, const void *meta,

@@ -235,7 +235,8 @@ test_dump_round_trip(void **state)
 	assert_int_equal(d.spool_limit, 1u << 20);
 	assert_int_equal(d.keepalive_interval, 7);
 	assert_string_equal(d.statedir, "/s");
-	assert_string_equal(d.recorder, "unix:/r.sock");
+	assert_int_equal(d.nrecorders, 1);
+	assert_string_equal(d.recorders[0], "unix:/r.sock");
 	assert_int_equal(d.nlb, 3);
 	assert_memory_equal(d.lb, c.lb, 3 * sizeof(c.lb[0]));
 	px_config_free(&c);
@@ -288,6 +289,55 @@ test_algorithms(void **state)
 	px_config_free(&c);
 }
 
+/* Recorder: several addresses on a line, repeated lines, in order; the dump
+ * keeps them; mistakes are named at their line. */
+static void
+test_recorders(void **state)
+{
+	struct px_config c, d;
+	char err[1024] = "", *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(load("Listen 127.0.0.1:2222\nHostKey /k\nPolicy /p\n"
+	    "Recorder unix:/r1.sock unix:/r2.sock\nRecorder unix:/r3.sock\n", &c, err, sizeof(err)), PX_OK);
+	assert_int_equal(c.nrecorders, 3);
+	assert_string_equal(c.recorders[0], "unix:/r1.sock");
+	assert_string_equal(c.recorders[1], "unix:/r2.sock");
+	assert_string_equal(c.recorders[2], "unix:/r3.sock");
+	assert_non_null(c.recpick);
+	assert_null(c.recorder_tls);
+	assert_non_null(f = open_memstream(&text, &len));
+	px_config_dump(&c, f);
+	fclose(f);
+	assert_int_equal(load(text, &d, err, sizeof(err)), PX_OK);
+	assert_int_equal(d.nrecorders, 3);
+	for (int i = 0; i < 3; i++)
+		assert_string_equal(d.recorders[i], c.recorders[i]);
+	px_config_free(&c);
+	px_config_free(&d);
+	free(text);
+
+	assert_int_equal(load(BASE "Recorder unix:/r.sock\n", &c, err, sizeof(err)), PX_ECONFIG);
+	assert_non_null(strstr(err, ":5: Recorder: \"unix:/r.sock\" is listed twice"));
+	px_config_free(&c);
+	assert_int_equal(load(BASE "Recorder unix:/a unix:/b unix:/c unix:/d unix:/e unix:/f unix:/g\n"
+	    "Recorder unix:/h\n", &c, err, sizeof(err)), PX_ECONFIG);
+	assert_non_null(strstr(err, ":6: Recorder: at most 8 addresses"));
+	px_config_free(&c);
+	assert_int_equal(load(BASE "Recorder unix:/ok http://no\n", &c, err, sizeof(err)), PX_ECONFIG);
+	assert_non_null(strstr(err, ":5: Recorder: \"http://no\" is neither"));
+	px_config_free(&c);
+	assert_int_equal(load(BASE "Recorder unix:\n", &c, err, sizeof(err)), PX_ECONFIG);
+	assert_non_null(strstr(err, ":5: Recorder: \"unix:\": the socket path is empty or too long"));
+	px_config_free(&c);
+	/* a tls:// one among them needs the client files */
+	assert_int_equal(load(BASE "Recorder tls://127.0.0.1:7447\n", &c, err, sizeof(err)), PX_ECONFIG);
+	assert_non_null(strstr(err, "Recorder tls:// needs RecorderCA, RecorderCertificate and RecorderKey"));
+	px_config_free(&c);
+}
+
 int
 main(void)
 {
@@ -298,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_every_error_in_one_run),
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_algorithms),
+		cmocka_unit_test(test_recorders),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* output.c: writing recorded terminal bytes to standard output. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,8 +39,29 @@ replay_rec_status(int rec)
 	}
 }
 
-int
-replay_open(const char *store, const char *cmd, const char *id, struct tr **out)
+/* replay_open's verification on a second thread (replay_open_bg). */
+static struct {
+	pthread_t thread;
+	int started;
+	const char *store, *cmd, *id;
+	int verdict;
+} bg;
+
+static void *
+open_bg_check(void *arg)
+{
+	(void)arg;
+	bg.verdict = replay_check_session(bg.store, bg.id);
+	if (bg.verdict == 1)
+		replay_err("%s: %s: refused: nothing of it is shown "
+		    "(--no-verify shows it unchecked)", bg.cmd, bg.id);
+	return NULL;
+}
+
+/* Opens the file; for a damaged one, says so (verifying it to say where).
+ * Returns 0 or an exit status. */
+static int
+open_file(const char *store, const char *cmd, const char *id, struct tr **out)
 {
 	char path[4096];
 	int x, saved;
@@ -64,6 +86,16 @@ replay_open(const char *store, const char *cmd, const char *id, struct tr **out)
 			replay_err("%s: %s: damaged: %s", cmd, id, rec_strerror(x));
 		return 1;
 	}
+	return 0;
+}
+
+int
+replay_open(const char *store, const char *cmd, const char *id, struct tr **out)
+{
+	int x;
+
+	if ((x = open_file(store, cmd, id, out)) != 0)
+		return x;
 	if ((x = replay_check_session(store, id)) != 0) {
 		if (x == 1)
 			replay_err("%s: %s: refused: nothing of it is shown "
@@ -73,4 +105,31 @@ replay_open(const char *store, const char *cmd, const char *id, struct tr **out)
 		return x;
 	}
 	return 0;
+}
+
+int
+replay_open_bg(const char *store, const char *cmd, const char *id,
+    struct tr **out)
+{
+	int x;
+
+	if ((x = open_file(store, cmd, id, out)) != 0)
+		return x;
+	bg.store = store;
+	bg.cmd = cmd;
+	bg.id = id;
+	bg.verdict = 0;
+	bg.started = pthread_create(&bg.thread, NULL, open_bg_check, NULL) == 0;
+	if (!bg.started)	/* no thread: verify here, as replay_open does */
+		open_bg_check(NULL);
+	return 0;
+}
+
+int
+replay_open_wait(void)
+{
+	if (bg.started)
+		pthread_join(bg.thread, NULL);
+	bg.started = 0;
+	return bg.verdict;
 }

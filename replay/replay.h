@@ -69,6 +69,23 @@ struct tr;
 int replay_open(const char *store, const char *cmd, const char *id,
     struct tr **out);
 
+/*
+ * As replay_open, but the verification runs on a second thread while the
+ * caller reads *out (for commands that must read far before they show
+ * anything, such as screen --at).  Returns as replay_open, except that a
+ * session that does not verify is not refused yet: the caller must call
+ * replay_open_wait() exactly once before it shows anything of the session,
+ * and show nothing when that returns non-zero.  Between the two calls the
+ * caller uses no other replay_check_* function.
+ */
+int replay_open_bg(const char *store, const char *cmd, const char *id,
+    struct tr **out);
+
+/* The verdict of replay_open_bg's verification: 0, or the exit status
+ * replay_open would have returned (its message already printed).  Waits
+ * for the thread; 0 at once when no verification was started. */
+int replay_open_wait(void);
+
 /* The exit status for a REC_E* code met while reading a session: 2 for an
  * operational error (I/O, permission, memory), else 1 (the data is bad). */
 int replay_rec_status(int rec);

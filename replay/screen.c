@@ -263,12 +263,19 @@ replay_screen(const char *store, int argc, char **argv)
 		goto usage;
 	if (at >= 0)
 		at_ns = (uint64_t)(at * 1e9);
-	if ((x = replay_open(store, "screen", argv[optind], &r)) != 0)
+	/* The file is verified on a second thread while the model is built
+	 * (the two take about as long on a large session); nothing of it is
+	 * shown, not even an error about its content, before the verdict. */
+	if ((x = replay_open_bg(store, "screen", argv[optind], &r)) != 0)
 		return x;
 	/* A cache that names this file gives the end and the snapshots;
 	 * without one the session's summary gives the end. */
 	if ((x = screen_at_init(&sa, store, argv[optind], r, no_cache)) != REC_OK)
 		goto rec_error;
+	if (cmd_n != 0 || at_ns > sa.sum.last_t_ns) {
+		if ((x = replay_open_wait()) != 0)
+			goto out;
+	}
 	if (cmd_n == 0 && at_ns > sa.sum.last_t_ns) {
 		replay_err("screen: %s: --at %s is past the end of the session: "
 		    "its last event is at %.3f s%s", argv[optind], at_s,
@@ -282,15 +289,22 @@ replay_screen(const char *store, int argc, char **argv)
 		goto out;
 	if ((x = screen_at_model(&sa, r, at_ns, stop_seq, &s)) != REC_OK)
 		goto rec_error;
+	if ((x = replay_open_wait()) != 0)
+		goto out;
 	if (s.open)
 		vtm_print(&s.m, stdout);
 	x = 0;
 	goto out;
 rec_error:
+	if ((c = replay_open_wait()) != 0) {	/* refused: that says it */
+		x = c;
+		goto out;
+	}
 	replay_err("screen: %s: %s at offset %llu", argv[optind],
 	    rec_strerror(x), (unsigned long long)tr_error_offset(r));
 	x = replay_rec_status(x);
 out:
+	replay_open_wait();	/* joined before the reader is freed */
 	screen_run_free(&s);
 	screen_at_free(&sa);
 	tr_free(r);

@@ -6,7 +6,8 @@ fresh key.  Figures: the first call, which builds the snapshot cache; then
 at 10%, 50% and 99% of the session the median of 5 calls, by wall time and
 by CPU time of the process (user + system: wall time on a shared, loaded
 machine is mostly waiting for a core), with the reader's verification of
-the session (the default) and with --no-verify.  The baseline: the same
+the session (the default: it runs on a second thread, so its CPU time
+exceeds its wall time) and with --no-verify.  The baseline: the same
 screen by a straight replay of every byte (--no-cache) at 10%, once."""
 import os, resource, statistics, subprocess, sys, time
 

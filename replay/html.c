@@ -15,7 +15,7 @@ const char html_css[] =
     "table{border-collapse:collapse;font-size:.9em}"
     "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;"
     "vertical-align:top}th{background:#f0f0f0}"
-    "pre{background:#111;color:#ddd;padding:.8em;overflow-x:auto;"
+    "body>pre{background:#111;color:#ddd;padding:.8em;overflow-x:auto;"
     "white-space:pre-wrap;word-break:break-all}"
     ".code{font-family:monospace;white-space:pre-wrap;word-break:break-all}"
     ".allow{color:#060}.deny{color:#b00;font-weight:bold}"

@@ -120,7 +120,7 @@ replay_player_load(const char *dir, struct replay_player *p)
 		snprintf(path, sizeof(path), "%s/%s", p->dir, player_files[i].name);
 		if (player_read(path, slot) != 0) {
 			replay_err("export: --format html needs the asciinema-player "
-			    "package: %s: %s; install it with scripts/deps.sh (npm "
+			    "package: %s: %s; install it with scripts/deps.sh --player (npm "
 			    "package asciinema-player@%s unpacked into %s), or name "
 			    "its directory with --player DIR or %s", path,
 			    strerror(errno), REPLAY_PLAYER_VERSION, REPLAY_PLAYER_DIR,

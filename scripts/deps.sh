@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Escort needs, when missing.
-# Usage: scripts/deps.sh [--run]    (as root, or with sudo available)
+# Usage: scripts/deps.sh [--run | --player]    (as root, or with sudo available)
 #   --run   only what building and running needs (scripts/demo.sh): the
 #           compiler, the libraries, OpenSSH (the demo's target) and python3
 #   (none)  also what the tests need: clang for the fuzzers, cmocka, other
@@ -13,6 +13,7 @@
 #           `escort-replay export --format html` embeds in its pages), unpacked
 #           into /usr/local/share/escort/asciinema-player, and playwright-core
 #           (drives chromium in the tests) into /usr/local/lib/escort-tests
+#   --player  only the asciinema-player (and npm, when missing)
 # Packages that bring a server (openssh-server and tinysshd on port 22, haproxy)
 # would start it and enable it for every boot: while installing, services are not
 # started (policy-rc.d), and the units of servers installed here are disabled
@@ -25,12 +26,14 @@ test=(clang libclang-rt-14-dev libcmocka-dev tmux procps iproute2
       dropbear-bin putty-tools tinysshd sudo tlog ssh-audit
       rsync sshfs oathtool asciinema haproxy chromium)
 # npm packages: NAME VERSION DIRECTORY SHA512 (the registry's integrity)
-npm_test=("asciinema-player 3.17.0 /usr/local/share/escort/asciinema-player sha512-JbjNJmA2TLIeYNaOEja+kVSzXadKoqpIzVVmfBGNj2DmdtE/vExBCnkE8NYEcpaQcDvUYg8Ltt0urT80frACmw=="
+npm_player="asciinema-player 3.17.0 /usr/local/share/escort/asciinema-player sha512-JbjNJmA2TLIeYNaOEja+kVSzXadKoqpIzVVmfBGNj2DmdtE/vExBCnkE8NYEcpaQcDvUYg8Ltt0urT80frACmw=="
+npm_test=("$npm_player"
           "playwright-core 1.64.1 /usr/local/lib/escort-tests/playwright-core sha512-BC4s8y6SEVA6Q1rSxZTto8hI1KUI3xXlHGZgvGqP4IqPdI/a6FX9H29IDNz7vKo9l21b6LfYosScPL6M3xxyDQ==")
 case ${1:-} in
 --run) pkgs=("${run[@]}") npms=() ;;
+--player) pkgs=(openssl) npms=("$npm_player") ;;
 "") pkgs=("${run[@]}" "${test[@]}") npms=("${npm_test[@]}") ;;
-*) echo "usage: scripts/deps.sh [--run]" >&2; exit 2 ;;
+*) echo "usage: scripts/deps.sh [--run | --player]" >&2; exit 2 ;;
 esac
 SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 # Unpacks each npm package of npms (the registry's tarball, checked against

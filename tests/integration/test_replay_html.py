@@ -201,7 +201,7 @@ def test_html_needs_the_player():
             assert r.returncode == 2 and r.stdout == b"", r
             err = r.stderr.decode()
             assert missing + "/dist/bundle/asciinema-player.min.js" in err, err
-            assert "scripts/deps.sh" in err and "asciinema-player@" in err and \
+            assert "scripts/deps.sh --player" in err and "asciinema-player@" in err and \
                 "--player DIR" in err and "ESCORT_PLAYER" in err, err
         # a copy named by ESCORT_PLAYER is used (its version is in the page)
         copy = env.path("player")

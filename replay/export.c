@@ -18,6 +18,9 @@
 #include "replay/export_text.h"
 #include "replay/replay.h"
 
+#define EXPORT_USAGE "usage: escort-replay [--store DIR] export ID --format " \
+    "asciicast|json|text|html [--no-input] [--player DIR]\n"
+
 enum replay_fmt { FMT_ASCIICAST, FMT_JSON, FMT_TEXT, FMT_HTML };
 
 /* Field tags and how their values are written in JSON. */
@@ -133,6 +136,7 @@ replay_export(const char *store, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "no-input", no_argument, NULL, 'n' },
 		{ "player", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum replay_fmt fmt = FMT_ASCIICAST;
@@ -142,7 +146,16 @@ replay_export(const char *store, int argc, char **argv)
 	struct ev e;
 	int c, x, have_fmt = 0, no_input = 0;
 
-	while ((c = getopt_long(argc, argv, "f:np:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:np:h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			printf(EXPORT_USAGE "A session as asciicast, JSON events, the "
+			    "text the terminal showed, or an HTML page that plays\n"
+			    "it (the asciinema-player from --player DIR, else $"
+			    REPLAY_PLAYER_ENV ", else\n" REPLAY_PLAYER_DIR ").  "
+			    "--no-input leaves the keystrokes out.  See "
+			    "escort-replay(1).\n");
+			return 0;
+		}
 		if (c == 'n') {
 			no_input = 1;
 			continue;
@@ -204,7 +217,6 @@ replay_export(const char *store, int argc, char **argv)
 	tr_free(r);
 	return x < 0 ? replay_rec_status(x) : 0;
 usage:
-	fprintf(stderr, "usage: escort-replay [--store DIR] export ID "
-	    "--format asciicast|json|text|html [--no-input] [--player DIR]\n");
+	fputs(EXPORT_USAGE, stderr);
 	return 2;
 }

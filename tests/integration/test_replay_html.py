@@ -227,6 +227,10 @@ def test_html_needs_the_player():
         r = replay(store, "export", "s1-html", "--format", "html", "--player", copy)
         assert r.returncode == 2 and r.stdout == b"", r
         assert js.encode() in r.stderr and b'"</script"' in r.stderr, r.stderr
+        # export's own --help says where the player comes from
+        r = replay(store, "export", "--help")
+        assert r.returncode == 0 and b"--player DIR" in r.stdout and b"$ESCORT_PLAYER" in \
+            r.stdout and PLAYER.encode() in r.stdout, r
         # --player is for html only
         r = replay(store, "export", "s1-html", "--format", "text", "--player", PLAYER)
         assert r.returncode == 2 and b"--player is for --format html" in r.stderr, r

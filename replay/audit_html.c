@@ -25,21 +25,24 @@ struct ah_totals {
  * could not be read to its end. */
 static int
 ah_session(FILE *f, const char *store, const struct replay_audit_head *s,
-    struct ah_totals *tot)
+    size_t k, struct ah_totals *tot)
 {
 	struct replay_cmdlog log = { .want_stdin = 1 };
 	struct replay_xfers xs = { 0 };
 	struct replay_end end;
 	enum replay_vstate vs;
 	const char *problem;
-	char t[32];
+	char t[32], idp[32], href[40];
+	uint64_t last_t = 0;
 	struct tr *r;
 	struct ev e;
 	size_t i;
 	int x, mem = 0;
 
 	replay_time(s->start, t, sizeof(t));
-	fputs("<h3>Session <span class=\"code\">", f);
+	snprintf(idp, sizeof(idp), "s%zu-", k);
+	snprintf(href, sizeof(href), "s%zu-row-", k);
+	fprintf(f, "<h3 id=\"s%zu\">Session <span class=\"code\">", k);
 	html_str(f, s->id);
 	fputs("</span> on <span class=\"code\">", f);
 	html_str(f, s->target[0] ? s->target : "-");
@@ -53,6 +56,7 @@ ah_session(FILE *f, const char *store, const struct replay_audit_head *s,
 	memset(&end, 0, sizeof(end));
 	while ((x = tr_next(r, &e)) == 1) {
 		replay_end_note(&end, &e);
+		last_t = e.t_ns;
 		mem |= replay_cmdlog_add_event(&log, &e) != 0;
 		mem |= replay_xfers_add_event(&xs, &e) != 0;
 	}
@@ -84,8 +88,10 @@ ah_session(FILE *f, const char *store, const struct replay_audit_head *s,
 		tot->approved += strcmp(log.v[i].verdict, "allow") == 0 && log.v[i].approver[0] != '\0';
 	}
 	tot->transfers += (unsigned)xs.n;
-	if (log.n > 0)
-		html_cmd_table(f, s->start, &log, 0);
+	if (log.n > 0) {
+		html_timeline(f, &log, last_t, href, 0);
+		html_cmd_table(f, s->start, &log, idp, 0);
+	}
 	if (xs.n > 0)
 		html_xfer_table(f, s->start, &xs);
 	if (x < 0) {
@@ -217,7 +223,7 @@ replay_audit_html(const char *store, const char *user, const char *attr,
 			html_str(f, ss[i].user[0] ? ss[i].user : "-");
 			fputs("</span></h2>\n", f);
 		}
-		if ((x = ah_session(f, store, &ss[i], &tot)) > status)
+		if ((x = ah_session(f, store, &ss[i], i, &tot)) > status)
 			status = x;
 		if (replay_audit_head_last(ss, i, k))
 			ah_totals_print(f, &tot);

@@ -2,8 +2,9 @@
  * audit_html: "escort-replay audit --html": the audit as one self-contained
  * HTML page (inline CSS, no script, nothing fetched from elsewhere): per
  * person (user name order), each session in time order with its target,
- * start, verdict of verification and how it ended, the table of its
- * commands (cmdlog.h: exec and typed in shells, decision, rule, approver,
+ * start, verdict of verification and how it ended, a timeline of its
+ * commands (a bar with a mark per command, linked to its row), the table
+ * of its commands (cmdlog.h: exec and typed in shells, decision, rule, approver,
  * exit status; under an exec request what it received on stdin, as text
  * when it is short text, else its size) and of its file transfers and
  * operations (xfers.h: type,

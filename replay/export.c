@@ -1,8 +1,9 @@
 /* export.c: "escort-replay export ID --format asciicast|json|text|html
- * [--no-input]" (text: export_text.h, html: export_html.h).  asciicast:
- * asciinema's version 2 format, titled USER@TARGET (ID); --no-input leaves
- * out the keystroke ("i") events, so that what was typed unechoed
- * (passwords) is not handed on. */
+ * [--no-input] [--player DIR]" (asciicast: export_cast.h, text:
+ * export_text.h, html: export_html.h with its player,
+ * export_html_player.h).  --no-input (asciicast, html) leaves out the
+ * keystroke ("i") events, so that what was typed unechoed (passwords) is
+ * not handed on. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,9 +12,14 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
+#include "replay/export_cast.h"
 #include "replay/export_html.h"
+#include "replay/export_html_player.h"
 #include "replay/export_text.h"
 #include "replay/replay.h"
+
+#define EXPORT_USAGE "usage: escort-replay [--store DIR] export ID --format " \
+    "asciicast|json|text|html [--no-input] [--player DIR]\n"
 
 enum replay_fmt { FMT_ASCIICAST, FMT_JSON, FMT_TEXT, FMT_HTML };
 
@@ -123,47 +129,39 @@ replay_export_json(const struct ev *e)
 	printf("}\n");
 }
 
-/* First window size recorded (RESIZE or a pty request), else 80x24. */
-static void
-replay_first_size(struct tr *r, uint64_t *cols, uint64_t *rows, char *term,
-    size_t tsz)
-{
-	struct ev e;
-
-	*cols = 80;
-	*rows = 24;
-	snprintf(term, tsz, "xterm");
-	while (tr_next(r, &e) == 1) {
-		if (e.type != EV_RESIZE && e.type != EV_CHANNEL)
-			continue;
-		ev_fields_get_str(e.data, e.len, EVF_TERM, term, tsz);
-		if (ev_fields_get_u64(e.data, e.len, EVF_COLS, cols) == REC_OK &&
-		    ev_fields_get_u64(e.data, e.len, EVF_ROWS, rows) == REC_OK)
-			break;
-	}
-	tr_seek_seq(r, 1);
-}
-
 int
 replay_export(const char *store, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "no-input", no_argument, NULL, 'n' },
+		{ "player", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum replay_fmt fmt = FMT_ASCIICAST;
-	uint64_t cols, rows, v;
-	const uint8_t *t;
-	size_t tl;
-	char term[64], s[64], user[256], target[256], title[640];
+	struct replay_player pl;
+	const char *player = NULL;
 	struct tr *r;
 	struct ev e;
 	int c, x, have_fmt = 0, no_input = 0;
 
-	while ((c = getopt_long(argc, argv, "f:n", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:np:h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			printf(EXPORT_USAGE "A session as asciicast, JSON events, the "
+			    "text the terminal showed, or an HTML page that plays\n"
+			    "it (the asciinema-player from --player DIR, else $"
+			    REPLAY_PLAYER_ENV ", else\n" REPLAY_PLAYER_DIR ").  "
+			    "--no-input leaves the keystrokes out.  See "
+			    "escort-replay(1).\n");
+			return 0;
+		}
 		if (c == 'n') {
 			no_input = 1;
+			continue;
+		}
+		if (c == 'p') {
+			player = optarg;
 			continue;
 		}
 		if (c != 'f')
@@ -185,55 +183,33 @@ replay_export(const char *store, int argc, char **argv)
 	}
 	if (argc - optind != 1 || !have_fmt)
 		goto usage;
-	if (no_input && fmt != FMT_ASCIICAST) {
-		replay_err("export: --no-input is for --format asciicast");
+	if (no_input && fmt != FMT_ASCIICAST && fmt != FMT_HTML) {
+		replay_err("export: --no-input is for --format asciicast and html");
 		return 2;
 	}
-	if ((x = replay_open(store, "export", argv[optind], &r)) != 0)
+	if (player != NULL && fmt != FMT_HTML) {
+		replay_err("export: --player is for --format html");
+		return 2;
+	}
+	/* the player first: no page without one */
+	if (fmt == FMT_HTML && (x = replay_player_load(player, &pl)) != 0)
 		return x;
-	if (fmt == FMT_HTML || fmt == FMT_TEXT) {
-		x = fmt == FMT_HTML ? replay_export_html(stdout, r, argv[optind]) :
-		    replay_export_text(stdout, r);
-		if (x < 0)
-			replay_err("export: %s: %s at offset %llu", argv[optind],
-			    rec_strerror(x), (unsigned long long)tr_error_offset(r));
-		tr_free(r);
-		return x < 0 ? replay_rec_status(x) : 0;
+	if ((x = replay_open(store, "export", argv[optind], &r)) != 0) {
+		if (fmt == FMT_HTML)
+			replay_player_free(&pl);
+		return x;
 	}
-	if (fmt == FMT_ASCIICAST) {
-		replay_first_size(r, &cols, &rows, term, sizeof(term));
-		printf("{\"version\":2,\"width\":%" PRIu64 ",\"height\":%" PRIu64
-		    ",\"timestamp\":%" PRIu64 ",\"env\":{\"TERM\":", cols, rows,
-		    tr_start_wall_ns(r) / 1000000000u);
-		replay_json_str(stdout, term);
-		replay_meta(r, user, sizeof(user), target, sizeof(target));
-		snprintf(title, sizeof(title), "%s@%s (%s)", user[0] ? user : "?",
-		    target[0] ? target : "?", tr_id(r));
-		printf("},\"title\":");
-		replay_json_str(stdout, title);
-		printf("}\n");
-	}
-	while ((x = tr_next(r, &e)) == 1) {
-		if (fmt == FMT_JSON) {
+	if (fmt == FMT_HTML) {
+		x = replay_export_html(stdout, r, argv[optind], &pl,
+		    no_input ? REPLAY_CAST_NO_INPUT : 0);
+		replay_player_free(&pl);
+	} else if (fmt == FMT_TEXT) {
+		x = replay_export_text(stdout, r);
+	} else if (fmt == FMT_ASCIICAST) {
+		x = replay_cast_write(stdout, r, no_input ? REPLAY_CAST_NO_INPUT : 0);
+	} else {
+		while ((x = tr_next(r, &e)) == 1)
 			replay_export_json(&e);
-		} else if (e.type == EV_INPUT && no_input) {
-			continue;
-		} else if (replay_is_raw(e.type)) {
-			printf("[%.6f,\"%s\",", (double)e.t_ns / 1e9,
-			    e.type == EV_INPUT ? "i" : "o");
-			replay_json_bytes(stdout, e.data, e.len);
-			printf("]\n");
-		} else if (e.type == EV_RESIZE &&
-		    ev_fields_get_u64(e.data, e.len, EVF_COLS, &cols) == REC_OK &&
-		    ev_fields_get_u64(e.data, e.len, EVF_ROWS, &v) == REC_OK) {
-			snprintf(s, sizeof(s), "%" PRIu64 "x%" PRIu64, cols, v);
-			printf("[%.6f,\"r\",\"%s\"]\n", (double)e.t_ns / 1e9, s);
-		} else if (e.type == EV_MARKER &&
-		    ev_fields_find(e.data, e.len, EVF_TEXT, &t, &tl) == REC_OK) {
-			printf("[%.6f,\"m\",", (double)e.t_ns / 1e9);
-			replay_json_bytes(stdout, t, tl);
-			printf("]\n");
-		}
 	}
 	if (x < 0)
 		replay_err("export: %s: %s at offset %llu", argv[optind],
@@ -241,7 +217,6 @@ replay_export(const char *store, int argc, char **argv)
 	tr_free(r);
 	return x < 0 ? replay_rec_status(x) : 0;
 usage:
-	fprintf(stderr, "usage: escort-replay [--store DIR] export ID "
-	    "--format asciicast|json|text|html [--no-input]\n");
+	fputs(EXPORT_USAGE, stderr);
 	return 2;
 }

@@ -11,13 +11,51 @@
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
 #include "replay/cmdlog.h"
+#include "replay/export_cast.h"
 #include "replay/export_html.h"
+#include "replay/export_html_player.h"
 #include "replay/html.h"
 #include "replay/replay.h"
 #include "replay/xfers.h"
 
 #define HTML_LINE_MAX 4096	/* output text held per line */
 #define HTML_DIM_MAX 1000	/* window sizes beyond are taken as 80x24 */
+
+/*
+ * The page's own script, after the player's: starts the player on the
+ * inlined recording with a marker per command, and seeks it where an
+ * element with data-t (a timeline mark, a command of the list or of the
+ * table) is clicked, saying where in #position.  Reads labels as text
+ * (textContent), never as markup.
+ */
+static const char html_js[] =
+    "(function () {\n"
+    "  var cast = document.getElementById('escort-cast').textContent;\n"
+    "  var el = document.getElementById('player');\n"
+    "  var pos = document.getElementById('position');\n"
+    "  var marks = [], i;\n"
+    "  var ts = document.querySelectorAll('.timeline a[data-t]');\n"
+    "  for (i = 0; i < ts.length; i++)\n"
+    "    marks.push([parseFloat(ts[i].getAttribute('data-t')),\n"
+    "                ts[i].getAttribute('data-label')]);\n"
+    "  var player = AsciinemaPlayer.create({ data: cast }, el, {\n"
+    "    markers: marks, preload: true, fit: 'width',\n"
+    "    terminalFontSize: 'small' });\n"
+    "  document.addEventListener('click', function (ev) {\n"
+    "    var a = ev.target.closest ? ev.target.closest('[data-t]') : null;\n"
+    "    if (!a) return;\n"
+    "    ev.preventDefault();\n"
+    "    var t = parseFloat(a.getAttribute('data-t'));\n"
+    "    var label = a.getAttribute('data-label') || ('+' + t.toFixed(3) + ' s');\n"
+    "    player.pause();\n"
+    "    player.seek(t).then(function () {\n"
+    "      pos.textContent = 'At ' + label;\n"
+    "      pos.setAttribute('data-at', String(t));\n"
+    "    });\n"
+    "    el.scrollIntoView({ block: 'nearest' });\n"
+    "  });\n"
+    "  pos.textContent = 'Click a command to play from there.';\n"
+    "})();\n";
 
 /* The META fields shown, in this order. */
 static const struct {
@@ -92,7 +130,7 @@ html_pass_event(struct html_pass *h, const struct ev *e)
 }
 
 static void
-html_head(FILE *f, struct tr *r, const char *id)
+html_head(FILE *f, struct tr *r, const char *id, const struct replay_player *pl)
 {
 	struct ev_fields_iter it;
 	const uint8_t *meta, *v;
@@ -104,8 +142,9 @@ html_head(FILE *f, struct tr *r, const char *id)
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<title>Escort session ", f);
 	html_str(f, id);
-	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n"
-	    "<h1>Escort session <span class=\"code\">", html_css);
+	fprintf(f, "</title>\n<style>%s</style>\n<style>%s</style></head>\n"
+	    "<body>\n<h1>Escort session <span class=\"code\">", pl->css,
+	    html_css);
 	html_str(f, id);
 	fputs("</span></h1>\n<h2 id=\"session\">Session</h2>\n<table>\n", f);
 	replay_time(tr_start_wall_ns(r), t, sizeof(t));
@@ -170,30 +209,28 @@ html_status(FILE *f, struct tr *r, const char *id, const struct html_pass *h)
 	fputs(".</p>\n", f);
 }
 
-/* The timeline (a bar, a link per command) and the commands table. */
+/* The player, the timeline of the commands (a bar and a list, each
+ * command seeking the player) and the commands table. */
 static void
-html_commands(FILE *f, struct tr *r, const struct html_pass *h)
+html_commands(FILE *f, struct tr *r, const struct html_pass *h,
+    unsigned cast_flags)
 {
-	const struct replay_cmd_row *d;
-	size_t i;
-
+	fputs("<h2 id=\"playback\">Playback</h2>\n<div id=\"player\"></div>\n"
+	    "<p id=\"position\">This page plays the session with a script: "
+	    "allow scripts to see it.</p>\n", f);
+	if (cast_flags & REPLAY_CAST_NO_INPUT)
+		fputs("<p>The keystrokes are left out (--no-input): the "
+		    "player shows what the terminal received.</p>\n", f);
 	fprintf(f, "<h2 id=\"commands\">Commands (%zu)</h2>\n", h->log.n);
 	if (h->log.n == 0) {
 		fputs("<p>No command was decided in this session.</p>\n", f);
 		return;
 	}
-	fputs("<div class=\"timeline\">", f);
-	for (i = 0; i < h->log.n; i++) {
-		d = &h->log.v[i];
-		fprintf(f, "<a class=\"%s\" href=\"#cmd-%zu\" style=\"left:%.2f%%\" "
-		    "title=\"#%zu +%.3fs %s: ", html_verdict_class(d->verdict), i + 1,
-		    h->last_t ? 99.5 * (double)d->t_ns / (double)h->last_t : 0.0,
-		    i + 1, (double)d->t_ns / 1e9, html_verdict_class(d->verdict));
-		html_str(f, d->command);
-		fputs("\"></a>", f);
-	}
+	fputs("<p>Click a command, on the bar or in the list, to play the "
+	    "session from there.</p>\n<div id=\"timeline\">\n", f);
+	html_timeline(f, &h->log, h->last_t, "cmd-", 1);
 	fputs("</div>\n", f);
-	html_cmd_table(f, tr_start_wall_ns(r), &h->log, 1);
+	html_cmd_table(f, tr_start_wall_ns(r), &h->log, "", 1);
 }
 
 static void
@@ -351,8 +388,24 @@ html_output(FILE *f, struct tr *r)
 	return x;
 }
 
+/* The recording for the player (asciicast, inert inside <script>), the
+ * player's script and the page's.  Returns 0 or the error reading r. */
+static int
+html_scripts(FILE *f, struct tr *r, const struct replay_player *pl,
+    unsigned cast_flags)
+{
+	int x;
+
+	fputs("<script type=\"application/x-asciicast\" id=\"escort-cast\">", f);
+	x = replay_cast_write(f, r, cast_flags | REPLAY_CAST_SCRIPT);
+	fprintf(f, "</script>\n<script>%s</script>\n<script>%s</script>\n",
+	    pl->js, html_js);
+	return x;
+}
+
 int
-replay_export_html(FILE *f, struct tr *r, const char *id)
+replay_export_html(FILE *f, struct tr *r, const char *id,
+    const struct replay_player *pl, unsigned cast_flags)
 {
 	struct html_pass h;
 	struct ev e;
@@ -366,9 +419,9 @@ replay_export_html(FILE *f, struct tr *r, const char *id)
 	replay_end_done(&h.end, r);
 	if (h.mem && x >= 0)
 		x = REC_ENOMEM;
-	html_head(f, r, id);
+	html_head(f, r, id, pl);
 	html_status(f, r, id, &h);
-	html_commands(f, r, &h);
+	html_commands(f, r, &h, cast_flags);
 	html_files(f, r, &h);
 	html_markers(f, &h);
 	html_screen(f, &h);
@@ -376,12 +429,23 @@ replay_export_html(FILE *f, struct tr *r, const char *id)
 		x = y;
 	if (x >= 0 && (y = html_output(f, r)) < 0)
 		x = y;
+	/* the player plays what could be read, even after an error */
+	if ((y = tr_seek_seq(r, 1)) >= 0)
+		y = html_scripts(f, r, pl, cast_flags);
+	if (x >= 0 && y < 0)
+		x = y;
 	if (x < 0)
 		fprintf(f, "<p class=\"bad\">The session could not be read to its "
 		    "end (offset %llu): %s.</p>\n",
 		    (unsigned long long)tr_error_offset(r), rec_strerror(x));
 	fputs("<p><small>Written by escort-replay " ESCORT_VERSION
-	    ".</small></p>\n</body></html>\n", f);
+	    "; the player is asciinema-player", f);
+	if (pl->version[0]) {
+		fputc(' ', f);
+		html_str(f, pl->version);
+	}
+	fputs(" (copyright Marcin Kulik, Apache License 2.0), embedded."
+	    "</small></p>\n</body></html>\n", f);
 	if (h.vt != NULL)
 		vterm_free(h.vt);
 	free(h.markers);

@@ -15,7 +15,7 @@ const char html_css[] =
     "table{border-collapse:collapse;font-size:.9em}"
     "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;"
     "vertical-align:top}th{background:#f0f0f0}"
-    "pre{background:#111;color:#ddd;padding:.8em;overflow-x:auto;"
+    "body>pre{background:#111;color:#ddd;padding:.8em;overflow-x:auto;"
     "white-space:pre-wrap;word-break:break-all}"
     ".code{font-family:monospace;white-space:pre-wrap;word-break:break-all}"
     ".allow{color:#060}.deny{color:#b00;font-weight:bold}"
@@ -23,8 +23,13 @@ const char html_css[] =
     ".ok{color:#060;font-weight:bold}.bad{color:#b00;font-weight:bold}"
     ".timeline{position:relative;height:2.2em;background:#eee;"
     "border:1px solid #ccc;margin:.5em 0}"
-    ".timeline a{position:absolute;top:0;bottom:0;width:3px;"
+    ".timeline a{position:absolute;top:0;bottom:0;width:5px;"
     "text-decoration:none}"
+    ".tscale{display:flex;justify-content:space-between;font-size:.8em;"
+    "color:#666}"
+    ".cmdlist{font-size:.9em}.cmdlist a{font-family:monospace}"
+    "#player{max-width:60em;margin:.5em 0}"
+    "#position{font-family:monospace;font-size:.9em;min-height:1.2em}"
     ".timeline a.allow{background:#393}.timeline a.deny{background:#c00}"
     ".timeline a.approve{background:#d80}"
     "h3{font-size:1em;margin-top:1.2em}"
@@ -98,7 +103,7 @@ html_cmd_stdin(FILE *f, const struct replay_cmd_row *d)
 
 void
 html_cmd_table(FILE *f, uint64_t start, const struct replay_cmdlog *log,
-    int links)
+    const char *idp, int links)
 {
 	const struct replay_cmd_row *d;
 	char t[32], ex[40];
@@ -111,11 +116,17 @@ html_cmd_table(FILE *f, uint64_t start, const struct replay_cmdlog *log,
 		d = &log->v[i];
 		replay_time(start + d->t_ns, t, sizeof(t));
 		replay_cmd_exit_str(d, ex, sizeof(ex));
+		fputs("<tr", f);
+		if (idp != NULL) {
+			fputs(" id=\"", f);
+			html_str(f, idp);
+			fprintf(f, "row-%zu\"", i + 1);
+		}
 		if (links)
-			fprintf(f, "<tr id=\"row-%zu\"><td><a href=\"#cmd-%zu\">%zu"
-			    "</a></td>", i + 1, i + 1, i + 1);
+			fprintf(f, "><td><a href=\"#cmd-%zu\" data-t=\"%.6f\">%zu"
+			    "</a></td>", i + 1, (double)d->t_ns / 1e9, i + 1);
 		else
-			fprintf(f, "<tr><td>%zu</td>", i + 1);
+			fprintf(f, "><td>%zu</td>", i + 1);
 		fprintf(f, "<td>%s</td><td>+%.3f</td><td>", t, (double)d->t_ns / 1e9);
 		html_str(f, d->mode);
 		if (d->cmd_seq != 0)
@@ -140,6 +151,60 @@ html_cmd_table(FILE *f, uint64_t start, const struct replay_cmdlog *log,
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
+}
+
+/* "#N +S.SSSs DECISION: COMMAND", escaped for an attribute. */
+static void
+html_timeline_label(FILE *f, size_t n, const struct replay_cmd_row *d)
+{
+	fprintf(f, "#%zu +%.3fs ", n, (double)d->t_ns / 1e9);
+	html_str(f, d->verdict);
+	fputs(": ", f);
+	html_str(f, d->command);
+}
+
+void
+html_timeline(FILE *f, const struct replay_cmdlog *log, uint64_t dur_ns,
+    const char *href, int seek)
+{
+	const struct replay_cmd_row *d;
+	size_t i;
+
+	fputs("<div class=\"timeline\">", f);
+	for (i = 0; i < log->n; i++) {
+		d = &log->v[i];
+		fprintf(f, "<a class=\"%s\" href=\"#", html_verdict_class(d->verdict));
+		html_str(f, href);
+		fprintf(f, "%zu\" style=\"left:%.2f%%\"", i + 1, dur_ns ?
+		    99.2 * (double)d->t_ns / (double)dur_ns : 0.0);
+		if (seek) {
+			fprintf(f, " data-t=\"%.6f\" data-label=\"",
+			    (double)d->t_ns / 1e9);
+			html_timeline_label(f, i + 1, d);
+			fputc('"', f);
+		}
+		fputs(" title=\"", f);
+		html_timeline_label(f, i + 1, d);
+		fputs("\"></a>", f);
+	}
+	fprintf(f, "</div>\n<div class=\"tscale\"><span>+0 s</span><span>+%.3f s"
+	    "</span></div>\n", (double)dur_ns / 1e9);
+	if (!seek)
+		return;
+	fputs("<ol class=\"cmdlist\">\n", f);
+	for (i = 0; i < log->n; i++) {
+		d = &log->v[i];
+		fprintf(f, "<li><a href=\"#cmd-%zu\" data-t=\"%.6f\" data-label=\"",
+		    i + 1, (double)d->t_ns / 1e9);
+		html_timeline_label(f, i + 1, d);
+		fprintf(f, "\">+%.3f s</a> <span class=\"%s\">",
+		    (double)d->t_ns / 1e9, html_verdict_class(d->verdict));
+		html_str(f, d->verdict);
+		fputs("</span> <span class=\"code\">", f);
+		html_str(f, d->command);
+		fputs("</span></li>\n", f);
+	}
+	fputs("</ol>\n", f);
 }
 
 void

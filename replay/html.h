@@ -30,12 +30,23 @@ struct replay_cmdlog;
 struct replay_xfers;
 
 /* The table of a session's commands (cmdlog.h), times from start (ns
- * since the epoch); with links, row N has id "row-N" and links to
- * "#cmd-N".  When the log kept stdin (want_stdin), an exec request's
- * stdin is shown under its command: as text (class "stdin") when it is
- * short text, else its size. */
+ * since the epoch).  Row N has id "<idp>row-N" when idp is not NULL; with
+ * links, its number links to "#cmd-N" (the mark in export's output text)
+ * and carries data-t (its offset in seconds, for export's player).  When
+ * the log kept stdin (want_stdin), an exec request's stdin is shown under
+ * its command: as text (class "stdin") when it is short text, else its
+ * size. */
 void html_cmd_table(FILE *f, uint64_t start, const struct replay_cmdlog *log,
-    int links);
+    const char *idp, int links);
+
+/* A timeline of a session's commands: a bar dur_ns long with a mark per
+ * command (coloured by decision, titled with offset, decision and
+ * command) linking to "#<href>N", and its scale.  With seek, each mark
+ * also carries data-t (offset in seconds) and data-label (what its title
+ * says), and an ordered list of the commands follows the bar with the same
+ * links (export's page seeks its player there). */
+void html_timeline(FILE *f, const struct replay_cmdlog *log, uint64_t dur_ns,
+    const char *href, int seek);
 
 /* The table of a session's file transfers and operations (xfers.h). */
 void html_xfer_table(FILE *f, uint64_t start, const struct replay_xfers *xs);

@@ -41,14 +41,19 @@ replay_utf8_len(const uint8_t *p, size_t n)
 	return len;
 }
 
-void
-replay_json_bytes(FILE *f, const uint8_t *p, size_t n)
+/* script: also < > & as \u escapes, so that the string is inert inside
+ * an HTML <script> element (no "</script", no "<!--"). */
+static void
+json_bytes(FILE *f, const uint8_t *p, size_t n, int script)
 {
 	size_t i = 0, l;
 
 	fputc('"', f);
 	while (i < n) {
-		if (p[i] == '"' || p[i] == '\\') {
+		if (script && (p[i] == '<' || p[i] == '>' || p[i] == '&')) {
+			fprintf(f, "\\u%04x", p[i]);
+			i++;
+		} else if (p[i] == '"' || p[i] == '\\') {
 			fprintf(f, "\\%c", p[i]);
 			i++;
 		} else if (p[i] == '\n') {
@@ -69,6 +74,18 @@ replay_json_bytes(FILE *f, const uint8_t *p, size_t n)
 		}
 	}
 	fputc('"', f);
+}
+
+void
+replay_json_bytes(FILE *f, const uint8_t *p, size_t n)
+{
+	json_bytes(f, p, n, 0);
+}
+
+void
+replay_json_bytes_script(FILE *f, const uint8_t *p, size_t n)
+{
+	json_bytes(f, p, n, 1);
 }
 
 void

@@ -26,7 +26,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "search", "search [--json] [--matches N] [--since TIME] [--until TIME] [--no-index] [--reindex] EXPRESSION", replay_search, RD },
 	{ "files", "files [ID] [--json]", replay_files, RD },
 	{ "extract", "extract ID N", replay_extract, RD },
-	{ "export", "export ID --format asciicast|json|text|html [--no-input]", replay_export, RD },
+	{ "export", "export ID --format asciicast|json|text|html [--no-input] [--player DIR]", replay_export, RD },
 	{ "audit", "audit [--user U] [--attr K=V] [--target T] [--since TIME] [--until TIME] [--no-index] [--json|--html]", replay_audit, RD },
 	{ "anchor", "anchor [--key PUBLIC.pem] [--proof-from SIZE]", replay_anchor, REPLAY_STORE },
 	{ "evidence", "evidence (ID... | --all | --user U | --since TIME | --until TIME) --out DIR|FILE.tar [--anchor FILE] [--key PUBLIC.pem]",

@@ -253,6 +253,10 @@ void replay_json_str(FILE *f, const char *s);
  * escaped, bytes that are not UTF-8 as U+FFFD (lossy: see base64). */
 void replay_json_bytes(FILE *f, const uint8_t *p, size_t n);
 
+/* The same with < > & written as \u escapes: the string can stand inside
+ * an HTML <script> element as it is (export --format html). */
+void replay_json_bytes_script(FILE *f, const uint8_t *p, size_t n);
+
 /* Length of the valid UTF-8 sequence at p[0..n) (1..4; 1 for ASCII), or
  * 0 when it is not one. */
 size_t replay_utf8_len(const uint8_t *p, size_t n);

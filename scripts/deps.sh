@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Escort needs, when missing.
-# Usage: scripts/deps.sh [--run]    (as root, or with sudo available)
+# Usage: scripts/deps.sh [--run | --player]    (as root, or with sudo available)
 #   --run   only what building and running needs (scripts/demo.sh): the
 #           compiler, the libraries, OpenSSH (the demo's target) and python3
 #   (none)  also what the tests need: clang for the fuzzers, cmocka, other
 #           SSH clients and servers to test against, sudo and tlog (baselines
 #           of `make bench`), ssh-audit, tmux, rsync and sshfs (clients the
 #           USER#TARGET form is tested with), oathtool (TOTP codes), haproxy
-#           (the load balancer sending the PROXY protocol)
+#           (the load balancer sending the PROXY protocol), chromium (opens
+#           the HTML pages in the tests); and from the npm registry, pinned
+#           by version and checksum: asciinema-player (the player that
+#           `escort-replay export --format html` embeds in its pages), unpacked
+#           into /usr/local/share/escort/asciinema-player, and playwright-core
+#           (drives chromium in the tests) into /usr/local/lib/escort-tests
+#   --player  only the asciinema-player (and npm, when missing)
 # Packages that bring a server (openssh-server and tinysshd on port 22, haproxy)
 # would start it and enable it for every boot: while installing, services are not
 # started (policy-rc.d), and the units of servers installed here are disabled
@@ -18,19 +24,48 @@ run=(build-essential pkg-config
      openssh-client openssh-server openssl python3)
 test=(clang libclang-rt-14-dev libcmocka-dev tmux procps iproute2
       dropbear-bin putty-tools tinysshd sudo tlog ssh-audit
-      rsync sshfs oathtool asciinema haproxy)
+      rsync sshfs oathtool asciinema haproxy chromium)
+# npm packages: NAME VERSION DIRECTORY SHA512 (the registry's integrity)
+npm_player="asciinema-player 3.17.0 /usr/local/share/escort/asciinema-player sha512-JbjNJmA2TLIeYNaOEja+kVSzXadKoqpIzVVmfBGNj2DmdtE/vExBCnkE8NYEcpaQcDvUYg8Ltt0urT80frACmw=="
+npm_test=("$npm_player"
+          "playwright-core 1.64.1 /usr/local/lib/escort-tests/playwright-core sha512-BC4s8y6SEVA6Q1rSxZTto8hI1KUI3xXlHGZgvGqP4IqPdI/a6FX9H29IDNz7vKo9l21b6LfYosScPL6M3xxyDQ==")
 case ${1:-} in
---run) pkgs=("${run[@]}") ;;
-"") pkgs=("${run[@]}" "${test[@]}") ;;
-*) echo "usage: scripts/deps.sh [--run]" >&2; exit 2 ;;
+--run) pkgs=("${run[@]}") npms=() ;;
+--player) pkgs=(openssl) npms=("$npm_player") ;;
+"") pkgs=("${run[@]}" "${test[@]}") npms=("${npm_test[@]}") ;;
+*) echo "usage: scripts/deps.sh [--run | --player]" >&2; exit 2 ;;
 esac
+SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+# Unpacks each npm package of npms (the registry's tarball, checked against
+# its pinned SHA-512) into its directory, unless that version is there.
+npm_deps() {
+    local spec name version dir sum tmp tgz
+    for spec in "${npms[@]}"; do
+        read -r name version dir sum <<<"$spec"
+        grep -qs "\"version\": \"$version\"" "$dir/package.json" && continue
+        echo "deps: installing npm package $name@$version into $dir" >&2
+        tmp=$(mktemp -d)
+        (cd "$tmp" && npm pack --silent "$name@$version" >/dev/null)
+        tgz=("$tmp"/*.tgz)
+        if [ "sha512-$(openssl dgst -sha512 -binary "${tgz[0]}" | base64 -w0)" != "$sum" ]; then
+            echo "deps: $name@$version: the tarball's SHA-512 is not the pinned one" >&2
+            rm -rf "$tmp"
+            exit 1
+        fi
+        $SUDO rm -rf "$dir"
+        $SUDO mkdir -p "$dir"
+        $SUDO tar -xzf "${tgz[0]}" -C "$dir" --strip-components=1 --no-same-owner
+        rm -rf "$tmp"
+    done
+}
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# npm: Debian's, unless a Node.js that brings its own is installed
+[ ${#npms[@]} -gt 0 ] && ! command -v npm >/dev/null && missing+=(npm)
+[ ${#missing[@]} -eq 0 ] && { npm_deps; exit 0; }
 echo "deps: installing ${missing[*]}" >&2
-SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 rcd=/usr/sbin/policy-rc.d own_rcd=0
 if [ ! -e "$rcd" ]; then
@@ -57,3 +92,4 @@ if [ -d /run/systemd/system ]; then
         echo "deps: $p installed for local use only: its service is left disabled" >&2
     done
 fi
+npm_deps

@@ -1,12 +1,16 @@
 """escort-replay export ID --format html: one self-contained page (no
-external resource, no script) with the session's metadata, its verification,
-its commands with decisions, its transfers and its output as text; whatever
-the recording holds is shown as text, never as markup (a `<script>` in the
-output, an `<img src=http...>` in a command).  Sessions written through the
-transcript library (tests/tools/rec-mksession) and one exec through the real
-proxy, read by the real escort-replay; the page is parsed with Python's
-html.parser."""
-import html.parser, os, re, subprocess, time
+external resource; its only scripts the asciinema-player from
+scripts/deps.sh, the page's own and the recording, all inline) with the
+session's metadata, its verification, its commands with decisions, its
+transfers and its output as text; whatever the recording holds is shown as
+text, never as markup (a `<script>` in the output, an `<img src=http...>`
+in a command), and inside the page's recording a `</script>` cannot end
+the element.  Without the player, no page (exit 2, how to install it).
+Sessions written through the transcript library (tests/tools/rec-mksession)
+and one exec through the real proxy, read by the real escort-replay; the
+page is parsed with Python's html.parser (the browser's reading:
+test_replay_html_browser.py)."""
+import html.parser, json, os, re, shutil, subprocess, time
 
 from harness.core import Env, bin_path, tool_path
 from harness.proxy import ProxyWorld, replay as world_replay, session_id
@@ -37,18 +41,30 @@ SESSION = [
 
 
 class Page(html.parser.HTMLParser):
-    """The page's tags, attributes and text."""
+    """The page's tags, attributes and text; the contents of its script
+    elements apart (scripts: [(attrs, text)])."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.tags, self.attrs, self.text = [], [], []
+        self.tags, self.attrs, self.text, self.scripts = [], [], [], []
+        self.in_script = None
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
         self.attrs.extend(attrs)
+        if tag == "script":
+            self.in_script = (attrs, [])
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self.in_script is not None:
+            self.scripts.append((dict(self.in_script[0]), "".join(self.in_script[1])))
+            self.in_script = None
 
     def handle_data(self, data):
-        self.text.append(data)
+        if self.in_script is not None:
+            self.in_script[1].append(data)
+        else:
+            self.text.append(data)
 
 
 def parse(data):
@@ -80,9 +96,23 @@ def make_store(env):
     return store
 
 
-def assert_self_contained(page, raw):
-    """No script, no external resource: nothing to fetch to read it."""
-    assert "script" not in page.tags and "img" not in page.tags, page.tags
+def assert_self_contained(page, raw, scripts=False):
+    """Nothing to fetch to read it: no external resource, links only inside
+    the page.  scripts: export's page, whose only scripts are inline: the
+    recording (returned, as asciicast lines), the player and the page's."""
+    cast = None
+    if scripts:
+        assert page.tags.count("script") == 3, page.tags
+        assert [a.get("type") for a, _ in page.scripts] == ["application/x-asciicast", None,
+                                                            None], page.scripts
+        assert page.scripts[0][1].endswith("\n"), page.scripts[0][1][-200:]
+        cast = [json.loads(l) for l in page.scripts[0][1].splitlines()]
+        assert "AsciinemaPlayer" in page.scripts[1][1] and "AsciinemaPlayer.create" in \
+            page.scripts[2][1], page.scripts[2][1]
+        raw = re.sub(rb"(?s)<script[^>]*>.*?</script>", b"", raw)
+    else:
+        assert "script" not in page.tags, page.tags
+    assert "img" not in page.tags, page.tags
     for name, value in page.attrs:
         assert name not in ("src", "srcset", "onerror", "onload"), (name, value)
         if name == "href":
@@ -92,8 +122,10 @@ def assert_self_contained(page, raw):
     assert b"@import" not in low and b"url(" not in low, raw[:2000]
     # the attributes as a browser reads them: links only inside the page
     for name, value in page.attrs:
-        assert name in ("lang", "charset", "class", "id", "href", "style", "title"), name
+        assert name in ("lang", "charset", "class", "id", "href", "style", "title", "type",
+                        "data-t", "data-label"), name
         assert "url(" not in (value or ""), value
+    return cast
 
 
 def test_html_page_shows_the_session_and_escapes_the_recording():
@@ -103,7 +135,13 @@ def test_html_page_shows_the_session_and_escapes_the_recording():
         assert r.returncode == 0 and r.stderr == b"", r
         assert r.stdout.startswith(b"<!DOCTYPE html>") and r.stdout.rstrip().endswith(b"</html>")
         page, text = parse(r.stdout)
-        assert_self_contained(page, r.stdout)
+        cast = assert_self_contained(page, r.stdout, scripts=True)
+        # the recording for the player: the output as recorded, inert in
+        # the page (no "<" in the element: its </script> cannot end it)
+        assert cast[0]["title"] == "alice@web01 (s1-html)", cast[0]
+        assert "<" not in page.scripts[0][1] and "\\u003c/script\\u003e" in page.scripts[0][1]
+        shown = "".join(f[2] for f in cast[1:] if f[1] == "o")
+        assert EVIL_OUT in shown and EVIL_CMD in shown, shown
         # metadata and verification
         for want in ("alice", "web01", "ops", "normal"):
             assert want in text, want
@@ -144,6 +182,60 @@ def test_html_of_a_session_that_does_not_verify_is_refused():
         assert r.returncode == 2 and b'unknown format "pdf"' in r.stderr, r
 
 
+PLAYER = "/usr/local/share/escort/asciinema-player"
+
+
+def test_html_needs_the_player():
+    """The player comes from --player DIR, else $ESCORT_PLAYER, else the
+    default directory; without it no page is written (exit 2, saying how
+    to install it), and one that could not stand in a page is refused."""
+    assert os.path.exists(os.path.join(PLAYER, "package.json")), \
+        "asciinema-player missing: scripts/deps.sh installs it"
+    with Env() as env:
+        store = make_store(env)
+        missing = env.path("no-player")
+        for args, extra in (((), {"ESCORT_PLAYER": missing}), (("--player", missing), {})):
+            r = subprocess.run([bin_path("escort-replay"), "--store", store, "export", "s1-html",
+                                "--format", "html", *args], capture_output=True, timeout=30,
+                               env=dict(os.environ, **extra))
+            assert r.returncode == 2 and r.stdout == b"", r
+            err = r.stderr.decode()
+            assert missing + "/dist/bundle/asciinema-player.min.js" in err, err
+            assert "scripts/deps.sh --player" in err and "asciinema-player@" in err and \
+                "--player DIR" in err and "ESCORT_PLAYER" in err, err
+        # a copy named by ESCORT_PLAYER is used (its version is in the page)
+        copy = env.path("player")
+        shutil.copytree(PLAYER, copy)
+        pkg = os.path.join(copy, "package.json")
+        with open(pkg) as f:
+            data = re.sub(r'"version": "[^"]*"', '"version": "9.9.9-test"', f.read(), count=1)
+        with open(pkg, "w") as f:
+            f.write(data)
+        r = subprocess.run([bin_path("escort-replay"), "--store", store, "export", "s1-html",
+                            "--format", "html"], capture_output=True, timeout=30,
+                           env=dict(os.environ, ESCORT_PLAYER=copy))
+        assert r.returncode == 0 and b"asciinema-player 9.9.9-test" in r.stdout, r.stderr
+        # --player wins over ESCORT_PLAYER
+        r = subprocess.run([bin_path("escort-replay"), "--store", store, "export", "s1-html",
+                            "--format", "html", "--player", PLAYER], capture_output=True,
+                           timeout=30, env=dict(os.environ, ESCORT_PLAYER=missing))
+        assert r.returncode == 0 and b"9.9.9-test" not in r.stdout, r.stderr
+        # a bundle holding "</script" cannot be inlined: refused, no page
+        js = os.path.join(copy, "dist", "bundle", "asciinema-player.min.js")
+        with open(js, "a") as f:
+            f.write('\nvar x = "</SCRIPT>";\n')
+        r = replay(store, "export", "s1-html", "--format", "html", "--player", copy)
+        assert r.returncode == 2 and r.stdout == b"", r
+        assert js.encode() in r.stderr and b'"</script"' in r.stderr, r.stderr
+        # export's own --help says where the player comes from
+        r = replay(store, "export", "--help")
+        assert r.returncode == 0 and b"--player DIR" in r.stdout and b"$ESCORT_PLAYER" in \
+            r.stdout and PLAYER.encode() in r.stdout, r
+        # --player is for html only
+        r = replay(store, "export", "s1-html", "--format", "text", "--player", PLAYER)
+        assert r.returncode == 2 and b"--player is for --format html" in r.stderr, r
+
+
 def test_html_of_a_proxy_session():
     with Env() as env:
         w = ProxyWorld(env)
@@ -154,7 +246,7 @@ def test_html_of_a_proxy_session():
         h = world_replay(w, "export", sid, "--format", "html")
         assert h.returncode == 0, h
         page, text = parse(h.stdout)
-        assert_self_contained(page, h.stdout)
+        assert_self_contained(page, h.stdout, scripts=True)
         assert "echo 'html-<b>bold</b>-ok'" in text, text     # the command, as text
         assert "html-<b>bold</b>-ok\n" in text, text          # its output, as text
         assert "b" not in page.tags, page.tags
@@ -187,6 +279,14 @@ def test_audit_html_per_person_with_integrity():
         assert "/srv/app/run.sh" in alice and "cat is not allowed" in alice, alice
         assert "1 session, 3 commands, 1 denied, 0 approved" in alice, alice
         assert b"&lt;img src=http://evil.example" in r.stdout
+        # each session's timeline: a mark per command linking to its row
+        raw = r.stdout.decode()
+        tl = re.findall(r'<div class="timeline">(.*?)</div>', raw)
+        assert len(tl) == 2, tl
+        marks = re.findall(r'<a class="(\w*)" href="#(s\d+-row-\d+)"', tl[0])
+        assert [c for c, _ in marks] == ["allow", "allow", "deny"], marks
+        for _, ref in marks:
+            assert ('<tr id="%s">' % ref) in raw, ref
         bob = text[text.index("User bob"):]
         assert "uptime" in bob and "s1-html" not in bob, bob
         r = replay(store, "audit", "--html", "--user", "bob")

@@ -165,7 +165,7 @@ observe_command(struct px_chan *ch, const struct obs_cmd *cmd)
 		return -1;
 	}
 	snprintf(msg, sizeof(msg), "%sescort: warning: %s; observe mode does not stop it; it is recorded%s",
-	    ch->pty ? "\r\n" : "", what, ch->pty ? "" : "\n");
+	    ch->pty ? "\r\n" : "", what, ch->pty ? "\r\n" : "\n");
 	observe_say(ch, msg);
 	pol_decision_free(&d);
 	return 0;

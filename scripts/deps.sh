@@ -2,23 +2,26 @@
 # Installs the Debian 12 packages Escort needs, when missing.
 # Usage: scripts/deps.sh [--run]    (as root, or with sudo available)
 #   --run   only what building and running needs (scripts/demo.sh): the
-#           compiler, the libraries, OpenSSH (the demo's target) and python3
+#           compiler, the libraries (hiredis among them: escort-proxy's
+#           Registry), OpenSSH (the demo's target) and python3
 #   (none)  also what the tests need: clang for the fuzzers, cmocka, other
 #           SSH clients and servers to test against, sudo and tlog (baselines
 #           of `make bench`), ssh-audit, tmux, rsync and sshfs (clients the
 #           USER#TARGET form is tested with), oathtool (TOTP codes), haproxy
-#           (the load balancer sending the PROXY protocol)
-# Packages that bring a server (openssh-server and tinysshd on port 22, haproxy)
+#           (the load balancer sending the PROXY protocol), redis-server (the
+#           live-session registry several proxies share)
+# Packages that bring a server (openssh-server and tinysshd on port 22, haproxy,
+# redis-server)
 # would start it and enable it for every boot: while installing, services are not
 # started (policy-rc.d), and the units of servers installed here are disabled
 # afterwards, so that nothing listens once this script is done.
 set -euo pipefail
 run=(build-essential pkg-config
-     libssh-dev libuv1-dev libssl-dev libzstd-dev libvterm-dev
+     libssh-dev libuv1-dev libssl-dev libzstd-dev libvterm-dev libhiredis-dev
      openssh-client openssh-server openssl python3)
 test=(clang libclang-rt-14-dev libcmocka-dev tmux procps iproute2
       dropbear-bin putty-tools tinysshd sudo tlog ssh-audit
-      rsync sshfs oathtool asciinema haproxy)
+      rsync sshfs oathtool asciinema haproxy redis-server)
 case ${1:-} in
 --run) pkgs=("${run[@]}") ;;
 "") pkgs=("${run[@]}" "${test[@]}") ;;
@@ -49,6 +52,7 @@ if [ -d /run/systemd/system ]; then
         tinysshd) units=(tinysshd.socket) ;;
         dropbear-bin) units=() ;;
         haproxy) units=(haproxy.service) ;;
+        redis-server) units=(redis-server.service) ;;
         *) continue ;;
         esac
         for u in "${units[@]}"; do

@@ -213,7 +213,8 @@ parse_ll(const char *s, long long lo, long long hi, long long *out)
 	return errno == 0 && end != s && *end == '\0' && *out >= lo && *out <= hi ? PX_OK : PX_EINVAL;
 }
 
-/* Copies v into dst (size bytes), cut to fit. */
+/* Copies v into dst (size bytes), cut to fit; the rest of dst zeroed (a
+ * field given twice leaves nothing of its first value). */
 static void
 copy_cut(char *dst, size_t size, const char *v)
 {
@@ -222,7 +223,7 @@ copy_cut(char *dst, size_t size, const char *v)
 	if (n >= size)
 		n = size - 1;
 	memcpy(dst, v, n);
-	dst[n] = '\0';
+	memset(dst + n, 0, size - n);
 }
 
 /* Stores one field's value (already unescaped) into base. */
@@ -316,7 +317,7 @@ px__rrw_action_decode(const char *text, size_t len, struct px_reg_action *out, c
 	rc = decode("escort-action 1", action_fields, NF(action_fields), text, len, &w);
 	if (rc == PX_OK && ((int)w.a.verb < 0 || w.a.id[0] == '\0' || w.reply[0] == '\0'))
 		rc = PX_EINVAL;	/* verb, id and reply are required */
-	*out = w.a;
+	memcpy(out, &w.a, sizeof(*out));	/* padding too: copies compare equal */
 	memcpy(reply, w.reply, sizeof(w.reply));
 	return rc;
 }
@@ -333,6 +334,6 @@ px__rrw_answer_decode(const char *text, size_t len, int *rc, struct px_reg_sessi
 	if (r == PX_OK && w.rc > 0)
 		r = PX_EINVAL;
 	*rc = w.rc;
-	*out = w.s;
+	memcpy(out, &w.s, sizeof(*out));
 	return r;
 }

@@ -14,7 +14,8 @@ recorder records how it ended (proxy-lost, after its ResumeTimeout of 1 s),
 and a new session through haproxy goes to the proxy left, recorded with the
 technician's own address.  Redis is started once, on a free loopback port
 in the test's temp dir, without persistence; every process is stopped by
-pid."""
+pid.  Last, with Redis stopped, a technician's session still works, an
+escort's `sessions` still answers, and the proxy logs the outage once."""
 import json, os, re, shutil, signal, subprocess, time
 from harness.core import Env, bin_path, free_port, port_open, ssh_base, wait_for
 from harness.term import Term
@@ -260,6 +261,17 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             meta = next(e for e in events(w, sid3) if e["type"] == "meta")
             assert meta["f"]["client_addr"].startswith(CLIENT + ":"), meta
             assert "[%s] " % sid3 in proxies[left][0].log(), "session 3 not on proxy " + left
+
+            # Redis gone: technicians are not affected, escorts see their own
+            # proxy's sessions, the outage is logged once
+            rd.stop()
+            argv[-1] = "echo while-redis-is-down"
+            r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+            assert r.returncode == 0 and r.stdout == b"while-redis-is-down\n", r
+            st, out, err = as_user(w, lport, "bob", "sessions")
+            assert st == 0, (st, out, err)
+            log = proxies[left][0].log()
+            assert log.count("registry redis://127.0.0.1:%d does not answer" % rport) == 1, log[-3000:]
         finally:
             for x in (t, t2):
                 if x is not None:

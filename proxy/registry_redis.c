@@ -273,7 +273,10 @@ publish(struct px_rr *rr, redisContext *c, int full)
 
 /* Refreshes membership and moves dead proxies' sessions.  first: this
  * run's first heartbeat, which first forgets a previous run under the same
- * name (its sessions shown as ended).  0 or -1. */
+ * name (its sessions shown as ended).  0; 1 when this proxy had been taken
+ * for dead (Redis did not see a heartbeat for PX_RR_TTL_MS: another proxy
+ * moved its sessions to ended), so that all of them are published again;
+ * -1 on a failure. */
 static int
 heartbeat(struct px_rr *rr, redisContext *c, int first)
 {
@@ -295,10 +298,17 @@ heartbeat(struct px_rr *rr, redisContext *c, int first)
 	if (moved > 0)
 		px_log(PX_LOG_INFO, NULL, "registry: %ld session%s of proxies that stopped answering shown "
 		    "as ended", moved, moved == 1 ? "" : "s");
-	if (run(rr, c, "heartbeat", redisCommand(c, "SET %s %s PX %d", alive, rr->run, PX_RR_TTL_MS)) != 0 ||
-	    run(rr, c, "join", redisCommand(c, "SADD escort:proxies %s", rr->name)) != 0)
+	if (run(rr, c, "heartbeat", redisCommand(c, "SET %s %s PX %d", alive, rr->run, PX_RR_TTL_MS)) != 0)
 		return -1;
-	return 0;
+	if ((r = redisCommand(c, "SADD escort:proxies %s", rr->name)) == NULL || r->type != REDIS_REPLY_INTEGER)
+		return run(rr, c, "join", r), -1;
+	moved = (long)r->integer;	/* 1: it was not a member */
+	freeReplyObject(r);
+	if (moved == 1 && !first)
+		px_log(PX_LOG_WARN, NULL, "registry: this proxy was taken for gone (no heartbeat reached "
+		    "redis://%s:%d for %d s); its sessions are shared again", rr->host, rr->port,
+		    PX_RR_TTL_MS / 1000);
+	return moved == 1 && !first ? 1 : 0;
 }
 
 /* Deletes this proxy's keys (a clean stop: its sessions ended already). */
@@ -336,8 +346,11 @@ beat_main(void *arg)
 			next = 0;
 		}
 		if (now_ms() >= next) {
-			if (heartbeat(rr, c, first) != 0)
+			int hb = heartbeat(rr, c, first);
+			if (hb < 0)
 				goto drop;
+			if (hb == 1)
+				full = 1;
 			first = 0;
 			next = now_ms() + PX_RR_BEAT_MS;
 		}

@@ -3,7 +3,8 @@ send-proxy-v2), sharing the live-session registry through a real
 redis-server (Registry and ProxyName in escort-proxy.conf(5)), one
 recorder, one target sshd, real ssh clients.  alice's strict shell comes in
 through haproxy and lands on one proxy; bob, connected straight to the
-other one, lists it (with its proxy), approves her command there (it runs
+other one, lists it (with its proxy; again after its proxy's entries were
+removed from Redis, as when taken for gone), approves her command there (it runs
 on the target, she sees "approved by bob", the recording names bob), a
 second decision from dave finds it already decided, join says plainly that
 it is not built across proxies, and bob's kill ends her session with his
@@ -189,6 +190,17 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             assert row["proxy"] == on and row["user"] == "alice" and row["state"] == "running", row
             st, out, err = as_user(w, oport, "bob", "sessions")
             assert st == 0 and sid in out and "on proxy %s" % on in out, (st, out, err)
+
+            # a proxy taken for gone while it lives (its membership and
+            # sessions removed, as another proxy does after a heartbeat
+            # lost for the TTL) publishes all its sessions again
+            cli = [shutil.which("redis-cli") or "/usr/bin/redis-cli", "-p", str(rport)]
+            subprocess.run(cli + ["SREM", "escort:proxies", on], check=True, capture_output=True)
+            subprocess.run(cli + ["DEL", "escort:sessions:" + on], check=True, capture_output=True)
+            wait_for(lambda: "taken for gone" in proxies[on][0].log(), BEAT + 3, interval=0.1,
+                     what="the proxy to find it was taken for gone")
+            wait_for(lambda: sid in rows(w, oport), BEAT + 3, interval=0.2,
+                     what="the session shared again")
 
             # approval from the other proxy; the first decision wins
             ok = w.marker("approved-across")

@@ -160,6 +160,13 @@ pidfile_remove(const char *path)
 static struct px_daemon daemon_state;
 static const char *config_file = PX_DEFAULT_CONFIG;
 
+/* Whether two optional strings are equal (both NULL counts). */
+static int
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 static void
 on_signal(uv_signal_t *h, int sig)
 {
@@ -175,6 +182,9 @@ on_signal(uv_signal_t *h, int sig)
 			(void)sdnotify_send("READY=1");
 			return;
 		}
+		if (!same_str(cfg->registry, d->cfg->registry) || !same_str(cfg->proxy_name, d->cfg->proxy_name))
+			px_log(PX_LOG_WARN, NULL, "Registry and ProxyName are read at start: the ones in force "
+			    "stay until the next start");
 		px_daemon_swap(d, cfg, pol);
 		px_log(PX_LOG_INFO, NULL, "reloaded; policy %s", policy_hash(pol));
 		for (int i = 0; i < d->nworkers; i++)

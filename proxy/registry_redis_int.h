@@ -1,10 +1,14 @@
-/* registry_redis_int: what registry_redis.c (the proxy's own threads) and
- * registry_redis_query.c (escorts' lookups) share.  Internal to the two. */
+/* registry_redis_int: what the files of the shared registry share:
+ * registry_redis.c (start, stop, connections), registry_redis_beat.c and
+ * registry_redis_inbox.c (the proxy's two threads) and
+ * registry_redis_query.c (escorts' lookups).  Internal to them. */
 #ifndef PX_REGISTRY_REDIS_INT_H
 #define PX_REGISTRY_REDIS_INT_H
 
 #include <hiredis/hiredis.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "proxy/registry.h"
 #include "proxy/registry_redis.h"
@@ -47,5 +51,20 @@ redisContext *px__rr_connect(struct px_rr *rr, int timeout_ms);
  * px__rr_up that it answers again. */
 void px__rr_down(struct px_rr *rr, const char *what, const char *why);
 void px__rr_up(struct px_rr *rr);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t px__rr_now_ms(void);
+
+/* Waits until deadline (px__rr_now_ms), a stop or, when wake_dirty, a
+ * change; returns with mu held. */
+void px__rr_wait_until(struct px_rr *rr, int64_t deadline, int wake_dirty);
+
+/* The threads px_rr_start starts (arg: the struct px_rr); each returns
+ * once stop is set (registry_redis_beat.c, registry_redis_inbox.c). */
+void *px__rr_beat_main(void *arg);
+void *px__rr_inbox_main(void *arg);
+
+/* Frees n published entries and the array. */
+void px__rr_pub_free(struct px_rr_pub *p, size_t n);
 
 #endif

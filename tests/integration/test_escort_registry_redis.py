@@ -247,12 +247,15 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             wait_for(lambda: sid2 in rows(w, lport), 10, what="the proxy left to list it")
             proxies[dead][0].kill()
             killed = time.monotonic()
-            wait_for(lambda: rows(w, lport).get(sid2, {}).get("state") == "ended", TTL + BEAT + 3,
+            # shown ended once its key expires: at most TTL after its last
+            # heartbeat; the slack is for the listings' own ssh round trips
+            # on a loaded machine
+            wait_for(lambda: rows(w, lport).get(sid2, {}).get("state") == "ended", TTL + BEAT + 8,
                      interval=0.2, what="the session of the dead proxy shown as ended")
             took = time.monotonic() - killed
             row = rows(w, lport)[sid2]
             assert "proxy %s stopped answering" % dead in row["ended"], row
-            assert took <= TTL + BEAT + 2, took
+            assert took <= TTL + BEAT + 6, took
             st, out, err = as_user(w, lport, "bob", "kill %s" % sid2)
             assert st == 1 and "ended: proxy %s stopped answering" % dead in err, (st, out, err)
             # the recording says how it ended

@@ -181,6 +181,7 @@ px_rr_start(struct px_rr **out, struct px_registry *reg, const char *url, const 
 	pthread_cond_init(&rr->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	px__reg_attach(reg, name, &rr_remote, rr);
+	px_log(PX_LOG_INFO, NULL, "registry redis://%s:%d shared as proxy %s", rr->host, rr->port, rr->name);
 	if (pthread_create(&rr->beat, NULL, px__rr_beat_main, rr) == 0)
 		rr->nthreads++;
 	if (rr->nthreads == 1 && pthread_create(&rr->inbox, NULL, px__rr_inbox_main, rr) == 0)
@@ -190,7 +191,6 @@ px_rr_start(struct px_rr **out, struct px_registry *reg, const char *url, const 
 		px_rr_stop(rr);
 		return PX_EIO;
 	}
-	px_log(PX_LOG_INFO, NULL, "registry redis://%s:%d shared as proxy %s", rr->host, rr->port, rr->name);
 	*out = rr;
 	return PX_OK;
 }

@@ -5,7 +5,7 @@
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS     := libssh libuv libcrypto libssl libzstd vterm
+PKGS     := libssh libuv libcrypto libssl libzstd vterm hiredis
 
 # SAN=1 builds everything with AddressSanitizer + UndefinedBehaviorSanitizer
 # into build/san; the default build goes to build/release and bin/.

@@ -18,6 +18,7 @@
 #include "proxy/log.h"
 #include "proxy/px_error.h"
 #include "proxy/recpick.h"
+#include "proxy/registry_redis.h"
 #include "proxy/totp.h"
 
 static int
@@ -125,6 +126,28 @@ kw_pidfile(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int
 {
 	if (av[0][0] != '/')
 		return cfg_error(p, "PidFile: \"%s\" is not an absolute path", av[0]);
+	return kw_str(p, k, obj, av, ac);
+}
+
+/* Registry redis://HOST:PORT: the shared live-session registry (registry_redis.h). */
+static int
+kw_registry(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	char host[256];
+	int port;
+
+	if (px__rr_parse_url(av[0], host, sizeof(host), &port) != PX_OK)
+		return cfg_error(p, "Registry: \"%s\" is not redis://HOST:PORT", av[0]);
+	return kw_str(p, k, obj, av, ac);
+}
+
+/* ProxyName NAME: this proxy's name in the shared registry. */
+static int
+kw_proxy_name(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	if (!px__rr_name_ok(av[0]))
+		return cfg_error(p, "ProxyName: \"%s\" is not 1 to %d letters, digits, '.', '-', '_' or ':'",
+		    av[0], PX_RR_NAME_MAX);
 	return kw_str(p, k, obj, av, ac);
 }
 
@@ -416,6 +439,8 @@ static const struct cfg_keyword px_keywords[] = {
 	{ "MACs", kw_algo, ONE, 0 },
 	{ "HostKeyAlgorithms", kw_algo, ONE, 0 },
 	{ "ProxyProtocol", kw_proxy_protocol, 1, PX_MAX_LB, 1, "one or more addresses", 0 },
+	{ "Registry", kw_registry, ONE, AT(registry) },
+	{ "ProxyName", kw_proxy_name, ONE, AT(proxy_name) },
 };
 
 #undef ONE
@@ -469,6 +494,20 @@ px_config_check(struct cfg *p, struct px_config *c)
 	} else if (tls != NULL &&
 	    (c->recorder_ca == NULL || c->recorder_cert == NULL || c->recorder_key == NULL))
 		cfg_error(p, "Recorder tls:// needs RecorderCA, RecorderCertificate and RecorderKey");
+	if (c->proxy_name != NULL && c->registry == NULL)
+		cfg_error(p, "ProxyName without Registry: it names this proxy in a shared registry");
+	if (c->registry != NULL && c->proxy_name == NULL && c->nlisten > 0) {
+		char host[256], name[PX_RR_NAME_MAX + 1];
+		if (gethostname(host, sizeof(host)) != 0)
+			snprintf(host, sizeof(host), "proxy");
+		host[sizeof(host) - 1] = '\0';
+		snprintf(name, sizeof(name), "%.50s:%d", host, c->listen[0].port);
+		if (!px__rr_name_ok(name))
+			cfg_error(p, "Registry without ProxyName: the host name \"%s\" cannot name this proxy; "
+			    "set ProxyName", host);
+		else if ((c->proxy_name = strdup(name)) == NULL)
+			cfg_error(p, "out of memory");
+	}
 	if (cfg_nerrors(p) == 0 && tls != NULL) {
 		const char *kw[3] = { "RecorderCA", "RecorderCertificate", "RecorderKey" };
 		const char *fn[3] = { c->recorder_ca, c->recorder_cert, c->recorder_key };
@@ -525,6 +564,8 @@ px_config_free(struct px_config *c)
 	free(c->statedir);
 	free(c->pidfile);
 	free(c->totp_secrets);
+	free(c->registry);
+	free(c->proxy_name);
 	px__totp_table_free(c->totp);
 	tlsl_ctx_free(c->recorder_tls);
 	for (int k = 0; k < PX_ALGO_N; k++)
@@ -550,6 +591,8 @@ px_config_dump(const struct px_config *c, FILE *f)
 		fprintf(f, "pidfile %s\n", c->pidfile);
 	if (c->totp_secrets)
 		fprintf(f, "totpsecrets %s\n", c->totp_secrets);
+	if (c->registry)
+		fprintf(f, "registry %s\nproxyname %s\n", c->registry, c->proxy_name ? c->proxy_name : "");
 	fprintf(f, "workers %d\nlogingracetime %d\nmaxstartups %d:%d:%d\n"
 	    "maxauthtries %d\npersourcemaxfailures %d\npersourcepenalty %d\n"
 	    "recordertimeout %d\napprovaltimeout %d\nspoollimit %zu\nfilecontentlimit %zu\nclientaliveinterval %d\n"

@@ -66,6 +66,9 @@ struct px_config {
 	                                     * connections begin with a PROXY v2
 	                                     * header (proxyproto.h) */
 	int nlb;
+	char *registry;                     /* Registry redis://HOST:PORT, or NULL */
+	char *proxy_name;                   /* ProxyName, or NULL: the host name
+	                                     * and the first Listen port */
 	char *algos[PX_ALGO_N];             /* KexAlgorithms, Ciphers, MACs,
 	                                     * HostKeyAlgorithms resolved (algos.h);
 	                                     * NULL: the default */

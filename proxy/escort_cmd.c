@@ -113,6 +113,14 @@ print_json(FILE *f, const struct px_reg_session *s, time_t now)
 		json_str(f, s->pending);
 	else
 		fputs("null", f);
+	if (s->proxy[0] != '\0') {	/* a shared registry (registry_redis.h) */
+		fputs(",\"proxy\":", f);
+		json_str(f, s->proxy);
+	}
+	if (s->state == PX_REG_ENDED) {
+		fputs(",\"ended\":", f);
+		json_str(f, s->ended);
+	}
 	fputs("}\n", f);
 }
 
@@ -127,9 +135,11 @@ print_row(FILE *f, const struct px_reg_session *s, time_t now)
 		snprintf(state, sizeof(state), "paused(%s)", s->paused_by);
 	else
 		snprintf(state, sizeof(state), "%s", px__reg_state_name(s->state));
-	fprintf(f, "%-24s %-12s %-16s %-20s %3ld:%02ld:%02ld %6d  %s%s%s\n", s->id, s->user, s->target,
-	    start, d / 3600, d / 60 % 60, d % 60, s->joined, state, s->pending[0] ? "  pending: " : "",
-	    s->pending);
+	fprintf(f, "%-24s %-12s %-16s %-20s %3ld:%02ld:%02ld %6d  %s%s%s%s%s%s%s\n", s->id, s->user,
+	    s->target, start, d / 3600, d / 60 % 60, d % 60, s->joined, state,
+	    s->pending[0] ? "  pending: " : "", s->pending,
+	    s->state == PX_REG_ENDED ? ": " : "", s->state == PX_REG_ENDED ? s->ended : "",
+	    s->proxy[0] ? "  on proxy " : "", s->proxy);
 }
 
 void
@@ -195,7 +205,11 @@ px__escort_act(struct px_conn *c, const char *id, enum px_reg_verb verb, const c
 	char why[512], pending[PX_REG_PENDING_MAX];
 	int rc;
 
-	if (px__reg_get(registry(c), id, &s) != PX_OK) {
+	if ((rc = px__reg_get(registry(c), id, &s)) == PX_ETIMEDOUT) {
+		snprintf(msg, msglen, "escort: %s: the shared registry does not answer; try again\n", cmd);
+		return 1;
+	}
+	if (rc != PX_OK) {
 		snprintf(msg, msglen, "escort: %s: no such session: %.100s\n", cmd, id);
 		return 1;
 	}
@@ -219,6 +233,15 @@ px__escort_act(struct px_conn *c, const char *id, enum px_reg_verb verb, const c
 	rc = px__reg_post(registry(c), &a, &s);
 	if (rc == PX_EPOLICY) {
 		snprintf(msg, msglen, "escort: %s: no such session: %s (it ended)\n", cmd, a.id);
+		return 1;
+	}
+	if (rc == PX_ETIMEDOUT) {
+		snprintf(msg, msglen, "escort: %s: proxy %s, which runs session %s, did not answer; nothing "
+		    "known to be done\n", cmd, s.proxy, a.id);
+		return 1;
+	}
+	if (rc != PX_OK && s.state == PX_REG_ENDED) {
+		snprintf(msg, msglen, "escort: %s: session %s ended: %s\n", cmd, a.id, s.ended);
 		return 1;
 	}
 	if (rc != PX_OK && (verb == PX_REG_APPROVE || verb == PX_REG_DENY) && s.state != PX_REG_ENDING &&
@@ -347,6 +370,13 @@ px__escort_join(struct px_conn *c, struct px_chan *ch, char **argv)
 		snprintf(msg, sizeof(msg), "escort: join: refused: %s\n", why);
 		px_log(PX_LOG_INFO, px__conn_id(c), "escort %s: join of %s refused: %s", px__conn_user(c),
 		    s.id, why);
+		px__chan_local(ch, msg, 0, 1);
+		return;
+	}
+	if (s.proxy[0] != '\0' && strcmp(s.proxy, registry(c)->self) != 0) {
+		snprintf(msg, sizeof(msg), "escort: join: session %s runs on proxy %s: joining a session "
+		    "on another proxy is not built; connect to %s to join it (sessions, approve, deny, pause, "
+		    "resume and kill work from here)\n", s.id, s.proxy, s.proxy);
 		px__chan_local(ch, msg, 0, 1);
 		return;
 	}

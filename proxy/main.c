@@ -17,6 +17,7 @@
 #include "proxy/daemon.h"
 #include "proxy/log.h"
 #include "proxy/px_error.h"
+#include "proxy/registry_redis.h"
 #include "proxy/worker.h"
 
 #define PX_DEFAULT_CONFIG "/etc/escort/proxy.conf"
@@ -159,6 +160,13 @@ pidfile_remove(const char *path)
 static struct px_daemon daemon_state;
 static const char *config_file = PX_DEFAULT_CONFIG;
 
+/* Whether two optional strings are equal (both NULL counts). */
+static int
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 static void
 on_signal(uv_signal_t *h, int sig)
 {
@@ -174,6 +182,9 @@ on_signal(uv_signal_t *h, int sig)
 			(void)sdnotify_send("READY=1");
 			return;
 		}
+		if (!same_str(cfg->registry, d->cfg->registry) || !same_str(cfg->proxy_name, d->cfg->proxy_name))
+			px_log(PX_LOG_WARN, NULL, "Registry and ProxyName are read at start: the ones in force "
+			    "stay until the next start");
 		px_daemon_swap(d, cfg, pol);
 		px_log(PX_LOG_INFO, NULL, "reloaded; policy %s", policy_hash(pol));
 		for (int i = 0; i < d->nworkers; i++)
@@ -201,6 +212,7 @@ main(int argc, char **argv)
 	struct policy *pol = NULL;
 	int fg = 0, test = 0, verbose = 0, ch, rc = 0;
 	char *pidfile = NULL;		/* the PidFile written (a reload does not move it) */
+	struct px_rr *rr = NULL;	/* Registry: shared with other proxies */
 	uv_loop_t *loop;
 	static uv_signal_t sig[3];         /* live until exit (see the end of main) */
 	static const int sigs[4] = { SIGTERM, SIGINT, SIGHUP, 0 };
@@ -257,7 +269,13 @@ main(int argc, char **argv)
 		uv_signal_init(loop, &sig[i]);
 		uv_signal_start(&sig[i], on_signal, sigs[i]);
 	}
-	d->workers = calloc((size_t)cfg->workers, sizeof(*d->workers));
+	/* shared with other proxies before any session can be listed */
+	if (cfg->registry != NULL && px_rr_start(&rr, &d->reg, cfg->registry, cfg->proxy_name, err,
+	    sizeof(err)) != PX_OK) {
+		px_log(PX_LOG_ERR, NULL, "%s", err);
+		rc = 1;
+	}
+	d->workers = rc != 0 ? NULL : calloc((size_t)cfg->workers, sizeof(*d->workers));
 	for (int i = 0; d->workers != NULL && i < cfg->workers; i++) {
 		if ((d->workers[i] = calloc(1, sizeof(struct px_worker))) == NULL ||
 		    px_worker_start(d->workers[i], d, i, err, sizeof(err)) != PX_OK) {
@@ -303,6 +321,7 @@ main(int argc, char **argv)
 		pidfile_remove(pidfile);
 	free(pidfile);
 	free(d->workers);
+	px_rr_stop(rr);
 	px_reg_free(&d->reg);
 	px__watches_free(&d->watches);
 	px_totp_used_free(&d->totp_used);

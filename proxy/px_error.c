@@ -14,6 +14,7 @@ px__strerror(int code)
 	case PX_EPOLICY: return "refused by policy";
 	case PX_ERECORDER: return "recorder unavailable";
 	case PX_EFULL: return "buffer full";
+	case PX_ETIMEDOUT: return "no answer in time";
 	}
 	return "unknown error";
 }

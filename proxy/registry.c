@@ -17,6 +17,7 @@ static const char *const state_names[] = {
 	[PX_REG_PAUSED] = "paused",
 	[PX_REG_ENDING] = "ending",
 	[PX_REG_WAITING] = "waiting",
+	[PX_REG_ENDED] = "ended",
 };
 
 static const char *const verb_names[] = {
@@ -60,6 +61,22 @@ px_reg_free(struct px_registry *r)
 	pthread_mutex_destroy(&r->mu);
 }
 
+void
+px__reg_attach(struct px_registry *r, const char *self, const struct px_reg_remote *ops, void *ud)
+{
+	snprintf(r->self, sizeof(r->self), "%s", self);
+	r->remote = ops;
+	r->remote_ud = ud;
+}
+
+/* Tells a shared registry that a local session changed (after mu). */
+static void
+changed(struct px_registry *r)
+{
+	if (r->remote != NULL)
+		r->remote->changed(r->remote_ud);
+}
+
 /* The entry with this id, or NULL.  Under mu. */
 static struct px_reg_entry **
 find(struct px_registry *r, const char *id)
@@ -82,6 +99,7 @@ px__reg_add(struct px_registry *r, const struct px_reg_session *s, const struct 
 		return PX_ENOMEM;
 	e->s = *s;
 	e->s.id[sizeof(e->s.id) - 1] = '\0';
+	snprintf(e->s.proxy, sizeof(e->s.proxy), "%s", r->self);
 	e->owner = *o;
 	pthread_mutex_lock(&r->mu);
 	if (find(r, e->s.id) != NULL) {
@@ -96,6 +114,8 @@ px__reg_add(struct px_registry *r, const struct px_reg_session *s, const struct 
 	}
 	pthread_mutex_unlock(&r->mu);
 	free(e);
+	if (rc == PX_OK)
+		changed(r);
 	return rc;
 }
 
@@ -111,11 +131,13 @@ px__reg_remove(struct px_registry *r, const char *id)
 		r->n--;
 	}
 	pthread_mutex_unlock(&r->mu);
+	if (e != NULL)
+		changed(r);
 	free(e);
 }
 
 long
-px__reg_list(struct px_registry *r, struct px_reg_session **out)
+px__reg_list_local(struct px_registry *r, struct px_reg_session **out)
 {
 	struct px_reg_session *v = NULL;
 	long n = 0;
@@ -133,6 +155,19 @@ px__reg_list(struct px_registry *r, struct px_reg_session **out)
 	return n;
 }
 
+long
+px__reg_list(struct px_registry *r, struct px_reg_session **out)
+{
+	long n = px__reg_list_local(r, out);
+
+	if (n >= 0 && r->remote != NULL && r->remote->list(r->remote_ud, out, &n) != PX_OK) {
+		free(*out);
+		*out = NULL;
+		return PX_ENOMEM;
+	}
+	return n;
+}
+
 int
 px__reg_get(struct px_registry *r, const char *id, struct px_reg_session *out)
 {
@@ -145,6 +180,8 @@ px__reg_get(struct px_registry *r, const char *id, struct px_reg_session *out)
 		rc = PX_OK;
 	}
 	pthread_mutex_unlock(&r->mu);
+	if (rc == PX_EPOLICY && r->remote != NULL)
+		rc = r->remote->get(r->remote_ud, id, out);
 	return rc;
 }
 
@@ -205,7 +242,7 @@ settle(struct px_reg_session *s)
 }
 
 int
-px__reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now)
+px__reg_post_local(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now)
 {
 	struct px_reg_entry **pp, *e;
 	int rc = PX_OK;
@@ -246,6 +283,17 @@ px__reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg
 	if (now != NULL)
 		*now = e->s;
 	pthread_mutex_unlock(&r->mu);
+	changed(r);
+	return rc;
+}
+
+int
+px__reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now)
+{
+	int rc = px__reg_post_local(r, a, now);
+
+	if (rc == PX_EPOLICY && r->remote != NULL)
+		rc = r->remote->post(r->remote_ud, a, now);
 	return rc;
 }
 
@@ -265,6 +313,8 @@ px__reg_set_moderated(struct px_registry *r, const char *id, int moderated)
 		rc = PX_OK;
 	}
 	pthread_mutex_unlock(&r->mu);
+	if (rc == PX_OK)
+		changed(r);
 	return rc;
 }
 
@@ -283,6 +333,8 @@ px__reg_set_pending(struct px_registry *r, const char *id, const char *cmd)
 		rc = PX_OK;
 	}
 	pthread_mutex_unlock(&r->mu);
+	if (rc == PX_OK)
+		changed(r);
 	return rc;
 }
 
@@ -299,5 +351,7 @@ px__reg_take_pending(struct px_registry *r, const char *id)
 		was = 1;
 	}
 	pthread_mutex_unlock(&r->mu);
+	if (was)
+		changed(r);
 	return was;
 }

@@ -43,9 +43,12 @@ enum px_reg_state {
 	                         * the first join (not connected to the
 	                         * target yet) or after the last leave (the
 	                         * technician's input paused) */
+	PX_REG_ENDED,           /* only from a shared registry: its proxy
+	                         * stopped answering (registry_redis.h); why
+	                         * in px_reg_session.ended */
 };
 
-/* "running", "paused", "ending", "waiting". */
+/* "running", "paused", "ending", "waiting", "ended". */
 const char *px__reg_state_name(enum px_reg_state s);
 
 /* One session, as copied in and out. */
@@ -65,6 +68,9 @@ struct px_reg_session {
 	int joined;                     /* escorts joined (watching) now */
 	int moderated;                  /* a rule's `escort`: WAITING while no
 	                                 * escort is joined and not PAUSED */
+	char proxy[PX_REG_NAME_MAX];    /* the proxy it runs on (ProxyName) with
+	                                 * a shared registry; "" without one */
+	char ended[PX_REG_REASON_MAX];  /* ENDED: why */
 };
 
 /* What an escort can do to a session.  Approve and deny decide the
@@ -103,10 +109,32 @@ struct px_reg_owner {
 
 struct px_reg_entry;
 
+/* Other proxies' sessions, from a registry shared by several proxies
+ * (registry_redis.h).  The public operations below fall back to these for
+ * a session that is not local; they run on the caller's thread without
+ * the registry's mutex and may block on the network for a bounded time.
+ *   changed: a local session was added, removed or changed (called after
+ *     the mutex is released; must only signal).
+ *   list: appends other proxies' sessions to *v (count *n, realloc'd);
+ *     PX_OK or PX_ENOMEM (an unreachable store adds nothing).
+ *   get: PX_OK with the copy, PX_EPOLICY when no proxy has it.
+ *   post: as px__reg_post for a session on another proxy, answered by
+ *     that proxy; PX_ETIMEDOUT when it did not answer in time. */
+struct px_reg_remote {
+	void (*changed)(void *ud);
+	int (*list)(void *ud, struct px_reg_session **v, long *n);
+	int (*get)(void *ud, const char *id, struct px_reg_session *out);
+	int (*post)(void *ud, const struct px_reg_action *a, struct px_reg_session *now);
+};
+
 struct px_registry {
 	pthread_mutex_t mu;
 	struct px_reg_entry *head;
 	size_t n;
+	const struct px_reg_remote *remote;     /* NULL: this proxy only */
+	void *remote_ud;
+	char self[PX_REG_NAME_MAX];             /* ProxyName, copied into the
+	                                         * proxy of local sessions */
 };
 
 /* Initialises an empty registry. */
@@ -114,6 +142,15 @@ void px_reg_init(struct px_registry *r);
 
 /* Frees what the registry holds (call after every worker stopped). */
 void px_reg_free(struct px_registry *r);
+
+/* Shares the registry through ops (before any worker starts; ops and ud
+ * outlive the workers): this proxy is named self. */
+void px__reg_attach(struct px_registry *r, const char *self, const struct px_reg_remote *ops, void *ud);
+
+/* px__reg_list and px__reg_post of this proxy's own sessions only: the
+ * owner's side of a shared registry (registry_redis.c). */
+long px__reg_list_local(struct px_registry *r, struct px_reg_session **out);
+int px__reg_post_local(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now);
 
 /* Adds session s (copied) owned by o (copied).  Returns PX_OK, PX_EINVAL
  * when a session with that id is registered already, or PX_ENOMEM. */

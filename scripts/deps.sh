@@ -2,29 +2,32 @@
 # Installs the Debian 12 packages Escort needs, when missing.
 # Usage: scripts/deps.sh [--run | --player]    (as root, or with sudo available)
 #   --run   only what building and running needs (scripts/demo.sh): the
-#           compiler, the libraries, OpenSSH (the demo's target) and python3
+#           compiler, the libraries (hiredis among them: escort-proxy's
+#           Registry), OpenSSH (the demo's target) and python3
 #   (none)  also what the tests need: clang for the fuzzers, cmocka, other
 #           SSH clients and servers to test against, sudo and tlog (baselines
 #           of `make bench`), ssh-audit, tmux, rsync and sshfs (clients the
 #           USER#TARGET form is tested with), oathtool (TOTP codes), haproxy
-#           (the load balancer sending the PROXY protocol), chromium (opens
+#           (the load balancer sending the PROXY protocol), redis-server (the
+#           live-session registry several proxies share), chromium (opens
 #           the HTML pages in the tests); and from the npm registry, pinned
 #           by version and checksum: asciinema-player (the player that
 #           `escort-replay export --format html` embeds in its pages), unpacked
 #           into /usr/local/share/escort/asciinema-player, and playwright-core
 #           (drives chromium in the tests) into /usr/local/lib/escort-tests
 #   --player  only the asciinema-player (and npm, when missing)
-# Packages that bring a server (openssh-server and tinysshd on port 22, haproxy)
+# Packages that bring a server (openssh-server and tinysshd on port 22, haproxy,
+# redis-server)
 # would start it and enable it for every boot: while installing, services are not
 # started (policy-rc.d), and the units of servers installed here are disabled
 # afterwards, so that nothing listens once this script is done.
 set -euo pipefail
 run=(build-essential pkg-config
-     libssh-dev libuv1-dev libssl-dev libzstd-dev libvterm-dev
+     libssh-dev libuv1-dev libssl-dev libzstd-dev libvterm-dev libhiredis-dev
      openssh-client openssh-server openssl python3)
 test=(clang libclang-rt-14-dev libcmocka-dev tmux procps iproute2
       dropbear-bin putty-tools tinysshd sudo tlog ssh-audit
-      rsync sshfs oathtool asciinema haproxy chromium)
+      rsync sshfs oathtool asciinema haproxy redis-server chromium)
 # npm packages: NAME VERSION DIRECTORY SHA512 (the registry's integrity)
 npm_player="asciinema-player 3.17.0 /usr/local/share/escort/asciinema-player sha512-JbjNJmA2TLIeYNaOEja+kVSzXadKoqpIzVVmfBGNj2DmdtE/vExBCnkE8NYEcpaQcDvUYg8Ltt0urT80frACmw=="
 npm_test=("$npm_player"
@@ -84,6 +87,7 @@ if [ -d /run/systemd/system ]; then
         tinysshd) units=(tinysshd.socket) ;;
         dropbear-bin) units=() ;;
         haproxy) units=(haproxy.service) ;;
+        redis-server) units=(redis-server.service) ;;
         *) continue ;;
         esac
         for u in "${units[@]}"; do

@@ -124,6 +124,8 @@ test_errors_name_file_and_line(void **state)
 		  "ProxyProtocol: \"lb.example\" is not ADDRESS or ADDRESS/PREFIX" },
 		{ BASE "ProxyProtocol 10.0.0.1/8\n", 5, "no host bits past the prefix" },
 		{ BASE "ProxyProtocol ::1/129\n", 5, "is not ADDRESS or ADDRESS/PREFIX" },
+		{ BASE "Registry 127.0.0.1:6379\n", 5, "Registry: \"127.0.0.1:6379\" is not redis://HOST:PORT" },
+		{ BASE "Registry redis://h:1\nProxyName a/b\n", 6, "ProxyName: \"a/b\" is not 1 to 64" },
 	};
 	struct px_config c;
 	char err[512], want[600];
@@ -246,6 +248,29 @@ test_dump_round_trip(void **state)
 
 /* KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms: lists, +, -, ^, and
  * names libssh does not offer reported at their line. */
+/* Registry and ProxyName: the name defaults to the host name and the first
+ * Listen port; ProxyName alone is an error. */
+static void
+test_registry(void **state)
+{
+	struct px_config c;
+	char err[512] = "", host[256], want[300];
+
+	(void)state;
+	assert_int_equal(load(BASE "Registry redis://[::1]:6379\n", &c, err, sizeof(err)), PX_OK);
+	assert_string_equal(c.registry, "redis://[::1]:6379");
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	snprintf(want, sizeof(want), "%.50s:%d", host, c.listen[0].port);
+	assert_string_equal(c.proxy_name, want);
+	px_config_free(&c);
+	assert_int_equal(load(BASE "Registry redis://h:1\nProxyName site-a:1\n", &c, err, sizeof(err)), PX_OK);
+	assert_string_equal(c.proxy_name, "site-a:1");
+	px_config_free(&c);
+	assert_int_equal(load(BASE "ProxyName a\n", &c, err, sizeof(err)), PX_ECONFIG);
+	assert_non_null(strstr(err, "ProxyName without Registry"));
+	px_config_free(&c);
+}
+
 static void
 test_algorithms(void **state)
 {
@@ -349,6 +374,7 @@ main(void)
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_algorithms),
 		cmocka_unit_test(test_recorders),
+		cmocka_unit_test(test_registry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,70 @@
+/* registry_redis_int: what the files of the shared registry share:
+ * registry_redis.c (start, stop, connections), registry_redis_beat.c and
+ * registry_redis_inbox.c (the proxy's two threads) and
+ * registry_redis_query.c (escorts' lookups).  Internal to them. */
+#ifndef PX_REGISTRY_REDIS_INT_H
+#define PX_REGISTRY_REDIS_INT_H
+
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proxy/registry.h"
+#include "proxy/registry_redis.h"
+
+/* One published session: its id and text as last written to Redis. */
+struct px_rr_pub {
+	char id[PX_REG_ID_MAX];
+	char *text;
+};
+
+struct px_rr {
+	struct px_registry *reg;
+	char host[256];
+	int port;
+	char name[PX_RR_NAME_MAX + 1];
+	char run[96];                   /* this run: "PID@HOST START", alive's value */
+	pthread_t beat, inbox;
+	int nthreads;                   /* 0..2 started */
+	pthread_mutex_t mu;             /* guards stop, dirty, down_logged */
+	pthread_cond_t cv;
+	int stop;
+	int dirty;                      /* a local session changed since the last publish */
+	int down_logged;                /* an outage was logged; cleared when back */
+	/* the heartbeat thread's own */
+	struct px_rr_pub *pub;
+	size_t npub;
+};
+
+/* The lookups of registry.h's px_reg_remote (registry_redis_query.c); ud
+ * is the struct px_rr. */
+int px__rr_list(void *ud, struct px_reg_session **v, long *n);
+int px__rr_get(void *ud, const char *id, struct px_reg_session *out);
+int px__rr_post(void *ud, const struct px_reg_action *a, struct px_reg_session *now);
+
+/* A connection with PX_RR_CALL_MS timeouts (timeout_ms for commands), or
+ * NULL (the failure logged once per outage through px__rr_down). */
+redisContext *px__rr_connect(struct px_rr *rr, int timeout_ms);
+
+/* Logs that Redis does not answer (what: the step), once per outage; and
+ * px__rr_up that it answers again. */
+void px__rr_down(struct px_rr *rr, const char *what, const char *why);
+void px__rr_up(struct px_rr *rr);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t px__rr_now_ms(void);
+
+/* Waits until deadline (px__rr_now_ms), a stop or, when wake_dirty, a
+ * change; returns with mu held. */
+void px__rr_wait_until(struct px_rr *rr, int64_t deadline, int wake_dirty);
+
+/* The threads px_rr_start starts (arg: the struct px_rr); each returns
+ * once stop is set (registry_redis_beat.c, registry_redis_inbox.c). */
+void *px__rr_beat_main(void *arg);
+void *px__rr_inbox_main(void *arg);
+
+/* Frees n published entries and the array. */
+void px__rr_pub_free(struct px_rr_pub *p, size_t n);
+
+#endif

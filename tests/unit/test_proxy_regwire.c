@@ -1,0 +1,194 @@
+/* Unit tests for proxy/registry_redis_wire and the parsers of
+ * proxy/registry_redis: a session, an action and an answer come back from
+ * their text as they went in (escapes, every escort, the ended state); text
+ * from the network that is cut, of another kind or version, or with a bad
+ * escape or value is refused; a newer proxy's unknown field is skipped;
+ * over-long values are cut to their field; Registry URLs and ProxyNames are
+ * accepted or refused as escort-proxy.conf(5) says. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "proxy/px_error.h"
+#include "proxy/registry.h"
+#include "proxy/registry_redis.h"
+#include "proxy/registry_redis_wire.h"
+
+static void
+full_session(struct px_reg_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->id, sizeof(s->id), "20261205-200258-882ba6df");
+	snprintf(s->user, sizeof(s->user), "alice");
+	snprintf(s->target, sizeof(s->target), "web01");
+	s->start = 1796500990;
+	s->state = PX_REG_PAUSED;
+	snprintf(s->paused_by, sizeof(s->paused_by), "bob");
+	s->nescorts = 2;
+	snprintf(s->escorts[0], sizeof(s->escorts[0]), "bob");
+	snprintf(s->escorts[1], sizeof(s->escorts[1]), "dave");
+	snprintf(s->pending, sizeof(s->pending), "touch 'a b'\\\nline two\r\\n");
+	snprintf(s->decided, sizeof(s->decided), "approved by bob");
+	s->joined = 1;
+	s->moderated = 1;
+	snprintf(s->proxy, sizeof(s->proxy), "B");
+}
+
+static void
+test_session_round_trip(void **state)
+{
+	struct px_reg_session s, back;
+	char buf[PX_RRW_MAX];
+	long n;
+
+	(void)state;
+	full_session(&s);
+	n = px__rrw_session_encode(&s, buf, sizeof(buf));
+	assert_true(n > 0 && (size_t)n == strlen(buf));
+	assert_non_null(strstr(buf, "escort-session 1\n"));
+	assert_null(strchr(strstr(buf, "pending ") , '\r'));	/* escaped */
+	assert_int_equal(px__rrw_session_decode(buf, (size_t)n, &back), PX_OK);
+	assert_memory_equal(&s, &back, sizeof(s));
+
+	/* ended, with its reason */
+	s.state = PX_REG_ENDED;
+	snprintf(s.ended, sizeof(s.ended), "proxy B stopped answering (no heartbeat for 3 s)");
+	n = px__rrw_session_encode(&s, buf, sizeof(buf));
+	assert_int_equal(px__rrw_session_decode(buf, (size_t)n, &back), PX_OK);
+	assert_int_equal(back.state, PX_REG_ENDED);
+	assert_string_equal(back.ended, s.ended);
+
+	/* too small a buffer: refused, not cut */
+	assert_int_equal(px__rrw_session_encode(&s, buf, 40), PX_EINVAL);
+}
+
+static void
+test_action_and_answer(void **state)
+{
+	struct px_reg_action a, back;
+	struct px_reg_session s, sback;
+	char buf[PX_RRW_MAX], reply[PX_RRW_REPLY_MAX];
+	long n;
+	int rc;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.verb = PX_REG_KILL;
+	snprintf(a.id, sizeof(a.id), "S1");
+	snprintf(a.escort, sizeof(a.escort), "bob");
+	snprintf(a.reason, sizeof(a.reason), "end of the\nwindow");
+	n = px__rrw_action_encode(&a, "escort:reply:00ff", buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(px__rrw_action_decode(buf, (size_t)n, &back, reply), PX_OK);
+	assert_memory_equal(&a, &back, sizeof(a));
+	assert_string_equal(reply, "escort:reply:00ff");
+
+	/* an action without its reply key or verb is refused */
+	n = px__rrw_action_encode(&a, "", buf, sizeof(buf));
+	assert_int_equal(px__rrw_action_decode(buf, (size_t)n, &back, reply), PX_EINVAL);
+	assert_int_equal(px__rrw_action_decode("escort-action 1\nid S1\nreply k\n", 30, &back, reply),
+	    PX_EINVAL);
+
+	full_session(&s);
+	n = px__rrw_answer_encode(PX_EINVAL, &s, buf, sizeof(buf));
+	assert_int_equal(px__rrw_answer_decode(buf, (size_t)n, &rc, &sback), PX_OK);
+	assert_int_equal(rc, PX_EINVAL);
+	assert_memory_equal(&s, &sback, sizeof(s));
+	n = px__rrw_answer_encode(PX_OK, NULL, buf, sizeof(buf));
+	assert_int_equal(px__rrw_answer_decode(buf, (size_t)n, &rc, &sback), PX_OK);
+	assert_int_equal(rc, PX_OK);
+	/* an answer needs its rc, and rc is a PX_* code (never positive) */
+	assert_int_equal(px__rrw_answer_decode("escort-answer 1\nid x\n", 21, &rc, &sback), PX_EINVAL);
+	assert_int_equal(px__rrw_answer_decode("escort-answer 1\nrc 3\n", 21, &rc, &sback), PX_EINVAL);
+}
+
+static void
+test_bad_text(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"escort-session 2\nid x\n",             /* another version */
+		"escort-action 1\nid x\n",              /* another kind */
+		"escort-session 1\nid x",               /* cut: no last newline */
+		"escort-session 1\nidx\n",              /* no space */
+		"escort-session 1\nid a\\qb\n",         /* unknown escape */
+		"escort-session 1\nid a\\\n",           /* escape at the end */
+		"escort-session 1\nstate sleeping\n",   /* unknown state */
+		"escort-session 1\nstart -5\n",         /* not a time */
+		"escort-session 1\njoined 1x\n",        /* not a number */
+	};
+	struct px_reg_session s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(px__rrw_session_decode(bad[i], strlen(bad[i]), &s), PX_EINVAL);
+	/* a NUL inside a value */
+	assert_int_equal(px__rrw_session_decode("escort-session 1\nid a\0b\n", 24, &s), PX_EINVAL);
+}
+
+static void
+test_unknown_field_and_cut(void **state)
+{
+	struct px_reg_session s;
+	char text[2048];
+	int n;
+
+	(void)state;
+	n = snprintf(text, sizeof(text), "escort-session 1\nid S9\ncolour blue\nuser %0300d\n"
+	    "escort a\nescort b\nescort c\nescort d\nescort e\nescort f\nescort g\nescort h\nescort i\n", 7);
+	assert_int_equal(px__rrw_session_decode(text, (size_t)n, &s), PX_OK);
+	assert_string_equal(s.id, "S9");
+	assert_int_equal(strlen(s.user), PX_REG_NAME_MAX - 1);  /* cut to its field */
+	assert_int_equal(s.nescorts, PX_REG_ESCORTS_MAX);       /* the first ones kept */
+	assert_string_equal(s.escorts[PX_REG_ESCORTS_MAX - 1], "h");
+}
+
+static void
+test_url_and_name(void **state)
+{
+	static const char *const good[][3] = {
+		{ "redis://127.0.0.1:6379", "127.0.0.1", "6379" },
+		{ "redis://[::1]:7000", "::1", "7000" },
+		{ "redis://registry.example:1", "registry.example", "1" },
+	};
+	static const char *const bad[] = {
+		"127.0.0.1:6379", "redis://127.0.0.1", "redis://:6379", "redis://h:0", "redis://h:65536",
+		"redis://h:12x", "redis://::1:6379", "redis://[::1]6379", "redis://u:p@h:1",
+		"rediss://h:1", "redis://h/0:1",
+	};
+	char host[256];
+	int port;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(px__rr_parse_url(good[i][0], host, sizeof(host), &port), PX_OK);
+		assert_string_equal(host, good[i][1]);
+		assert_int_equal(port, atoi(good[i][2]));
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(px__rr_parse_url(bad[i], host, sizeof(host), &port), PX_EINVAL);
+	assert_true(px__rr_name_ok("proxy-1.site_a:2222"));
+	assert_false(px__rr_name_ok(""));
+	assert_false(px__rr_name_ok("a b"));
+	assert_false(px__rr_name_ok("a*"));
+	assert_false(px__rr_name_ok("0123456789012345678901234567890123456789012345678901234567890123X"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_session_round_trip),
+		cmocka_unit_test(test_action_and_answer),
+		cmocka_unit_test(test_bad_text),
+		cmocka_unit_test(test_unknown_field_and_cut),
+		cmocka_unit_test(test_url_and_name),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

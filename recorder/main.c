@@ -27,6 +27,7 @@
 #include "recorder/recd_witness.h"
 #include "recorder/recd_audit.h"
 #include "recorder/seal.h"
+#include "recorder/ship.h"
 #include "common/sdnotify.h"
 #include "common/tlsl.h"
 #include "recorder/transcript.h"
@@ -286,6 +287,16 @@ on_heads_timer(uv_timer_t *t)
 		    TREEHEAD_FILE, rec_strerror(r));
 }
 
+/* A signed tree head: to the Witness command and the object store. */
+static void
+on_head(void *arg, const char *line)
+{
+	struct recd *d = arg;
+
+	recd_witness_head(d, line);
+	ship_head(d->ship, line);
+}
+
 /* Opens the Store's journal; a missing or damaged one stops the recorder
  * (only a new, empty Store gets a new journal).  Returns 0 or -1 with
  * err set. */
@@ -445,8 +456,10 @@ run(struct recd *d)
 	if ((bad = recd_sess_recover_all(d)) > 0)
 		recd_log(LOG_ERR, "%d session file(s) left as they are; run "
 		    "escort-replay verify", bad);
+	if (ship_config_start(&d->cfg, &d->ship, err, sizeof(err)) != REC_OK)
+		goto fail;
 	journal_set_heads(d->journal, (uint64_t)d->cfg.head_interval *
-	    1000000000u, recd_witness_head, d);
+	    1000000000u, on_head, d);
 	if (d->cfg.head_interval > 0)
 		uv_timer_start(&heads_timer, on_heads_timer,
 		    d->cfg.head_interval * 1000u, d->cfg.head_interval * 1000u);
@@ -458,6 +471,7 @@ run(struct recd *d)
 	if (sdnotify_send("READY=1") != 0)
 		recd_log(LOG_WARNING, "NOTIFY_SOCKET: %s", strerror(errno));
 	uv_run(d->loop, UV_RUN_DEFAULT);
+	ship_stop(d->ship);
 	if (d->cfg.pid_file[0] != '\0' && unlink(d->cfg.pid_file) != 0)
 		recd_log(LOG_WARNING, "PidFile %s: %s", d->cfg.pid_file,
 		    strerror(errno));
@@ -490,6 +504,10 @@ dump_config(const struct recd_config *c, FILE *f)
 		{ "tlscertificate", c->tls_cert }, { "tlskey", c->tls_key },
 		{ "tlsclientca", c->tls_client_ca }, { "user", c->user },
 		{ "pidfile", c->pid_file }, { "witness", c->witness },
+		{ "objectstore", c->objstore },
+		{ "objectstoreendpoint", c->objstore_endpoint },
+		{ "objectstoreregion", c->objstore_region },
+		{ "objectstorecredentials", c->objstore_credentials },
 	};
 
 	for (int i = 0; i < c->nlisten; i++)
@@ -508,6 +526,8 @@ dump_config(const struct recd_config *c, FILE *f)
 		fprintf(f, "compression default\n");
 	else
 		fprintf(f, "compression %u\n", c->compression);
+	if (c->objstore[0] != '\0')
+		fprintf(f, "objectstoreretention %u\n", c->objstore_retention);
 	for (int i = 0; i < c->nclient_uid; i++)
 		fprintf(f, "unixclients uid %u\n", c->client_uid[i]);
 	for (int i = 0; i < c->nclient_gid; i++)
@@ -550,6 +570,10 @@ test_config(struct recd *d, int cfg_bad)
 			recd_log(LOG_ERR, "Witness %s: %s", cmd, strerror(errno));
 			bad = 1;
 		}
+	}
+	if (ship_config_check(&d->cfg, err, sizeof(err)) != REC_OK) {
+		recd_log(LOG_ERR, "ObjectStore %s: %s", d->cfg.objstore, err);
+		bad = 1;
 	}
 	{
 		struct stat sb;

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "replay/evidence.h"
+#include "recorder/s3.h"
 #include "replay/replay.h"
+#include "replay/s3store.h"
 
 #define REPLAY_DEFAULT_STORE "/var/lib/escort/recordings"
 
@@ -156,6 +158,7 @@ run_command(const struct replay_cmd *c, int argc, char **argv,
     struct replay_opts *o)
 {
 	const char *bad = NULL;
+	static char s3dir[1024];
 	int x;
 
 	if (take_options(&argc, argv, c->flags, o, &bad) != 0) {
@@ -170,6 +173,11 @@ run_command(const struct replay_cmd *c, int argc, char **argv,
 		return 2;
 	}
 	replay_key_give(o->key);
+	if (s3_is_url(o->store)) {	/* s3store.h: read from a bucket */
+		if ((x = replay_s3_store(o->store, s3dir, sizeof(s3dir))) != 0)
+			return x;
+		o->store = s3dir;
+	}
 	if ((c->flags & REPLAY_STORE) && (x = replay_store_check(o->store,
 	    c->name)) != 0)
 		return x;

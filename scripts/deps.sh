@@ -7,18 +7,21 @@
 #           SSH clients and servers to test against, sudo and tlog (baselines
 #           of `make bench`), ssh-audit, tmux, rsync and sshfs (clients the
 #           USER#TARGET form is tested with), oathtool (TOTP codes), haproxy
-#           (the load balancer sending the PROXY protocol)
+#           (the load balancer sending the PROXY protocol), Ceph's monitor,
+#           OSD and RADOS gateway (an S3 object store with Object Lock for the
+#           recorder's ObjectStore)
 # Packages that bring a server (openssh-server and tinysshd on port 22, haproxy)
 # would start it and enable it for every boot: while installing, services are not
 # started (policy-rc.d), and the units of servers installed here are disabled
 # afterwards, so that nothing listens once this script is done.
 set -euo pipefail
 run=(build-essential pkg-config
-     libssh-dev libuv1-dev libssl-dev libzstd-dev libvterm-dev
+     libssh-dev libuv1-dev libssl-dev libzstd-dev libvterm-dev libcurl4-openssl-dev
      openssh-client openssh-server openssl python3)
 test=(clang libclang-rt-14-dev libcmocka-dev tmux procps iproute2
       dropbear-bin putty-tools tinysshd sudo tlog ssh-audit
-      rsync sshfs oathtool asciinema haproxy)
+      rsync sshfs oathtool asciinema haproxy
+      ceph-mon ceph-osd radosgw ceph-common)
 case ${1:-} in
 --run) pkgs=("${run[@]}") ;;
 "") pkgs=("${run[@]}" "${test[@]}") ;;
@@ -49,6 +52,7 @@ if [ -d /run/systemd/system ]; then
         tinysshd) units=(tinysshd.socket) ;;
         dropbear-bin) units=() ;;
         haproxy) units=(haproxy.service) ;;
+        ceph-mon|ceph-osd|radosgw) units=(ceph-mon.target ceph-osd.target ceph-radosgw.target ceph.target) ;;
         *) continue ;;
         esac
         for u in "${units[@]}"; do

@@ -509,7 +509,7 @@ ship_main(void *arg)
 {
 	struct ship *s = arg;
 	char err[sizeof(s->last_err)];
-	int r;
+	int r = REC_OK;
 
 	for (;;) {
 		int last;
@@ -520,13 +520,11 @@ ship_main(void *arg)
 		if (s->stop)
 			break;
 		err[0] = '\0';
-		if (s->state == SHIP_LISTING) {
-			r = ship_learn(s, err, sizeof(err));
-			if (r == REC_OK)
-				s->state = SHIP_RUNNING;
-		} else {
+		if (s->state == SHIP_LISTING &&
+		    (r = ship_learn(s, err, sizeof(err))) == REC_OK)
+			s->state = SHIP_RUNNING;	/* and a round at once */
+		if (s->state == SHIP_RUNNING)
 			r = ship_round(s, err, sizeof(err));
-		}
 		if (r != REC_OK)
 			snprintf(s->last_err, sizeof(s->last_err), "%s", err);
 		if (s->stop || last)
@@ -538,8 +536,7 @@ ship_main(void *arg)
 			s->failing = 0;
 			s->backoff_ms = 0;
 			s->last_err[0] = '\0';
-			if (s->state == SHIP_RUNNING)
-				ship_wait(s, 60000);
+			ship_wait(s, SHIP_IDLE_MS);
 			continue;
 		}
 		s->backoff_ms = s->backoff_ms == 0 ? SHIP_BACKOFF_MIN_MS :

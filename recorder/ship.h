@@ -46,6 +46,7 @@
 #define SHIP_BACKOFF_MAX_MS	15000
 #define SHIP_REPORT_MS		30000
 #define SHIP_STOP_MS		5000	/* last round at shutdown */
+#define SHIP_IDLE_MS		60000	/* a round this often unasked */
 
 struct ship_opts {
 	const char *store;		/* the Store directory (copied) */

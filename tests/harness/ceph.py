@@ -110,7 +110,7 @@ rgw enable usage log = false
         oid = self._run("ceph", "--connect-timeout", "30", "osd", "new", osd_uuid).decode().strip()
         self._run("ceph-osd", "-i", oid, "--mkfs", "--osd-uuid", osd_uuid)
         self.osd = self.env.start("ceph-osd", ["ceph-osd", "-f", "-i", oid], env=self._cenv)
-        wait_for(lambda: b"1 up" in self._osd_stat(), 60, interval=0.3, what="the ceph OSD up")
+        wait_for(lambda: b"1 up" in self._osd_stat(), 150, interval=0.3, what="the ceph OSD up")
         self.start_rgw()
         self._run("radosgw-admin", "user", "create", "--uid=escort", "--display-name=escort",
                   "--access-key=" + ACCESS, "--secret=" + SECRET)
@@ -124,7 +124,7 @@ rgw enable usage log = false
     def start_rgw(self):
         self.rgw = self.env.start("radosgw", ["radosgw", "-f", "-n", "client.rgw.s3"],
                                   env=self._cenv)
-        wait_for(lambda: port_open(self.port) or not self.rgw.alive(), 90, interval=0.2,
+        wait_for(lambda: port_open(self.port) or not self.rgw.alive(), 150, interval=0.2,
                  what="radosgw on port %d" % self.port)
         if not self.rgw.alive():
             raise AssertionError("radosgw did not start:\n" + self.rgw.log()[-3000:])

@@ -180,7 +180,8 @@ ship_learn(struct ship *s, char *err, size_t errlen)
 	s->have_pubkey = 0;
 	if ((r = s3_list(s->s3, "", list_cb, s, err, errlen)) != REC_OK)
 		return r;
-	qsort(s->heads_known.v, s->heads_known.n, sizeof(char *), cmp_str);
+	if (s->heads_known.n > 1)
+		qsort(s->heads_known.v, s->heads_known.n, sizeof(char *), cmp_str);
 	s->heads_off = 0;
 	recd_log(LOG_INFO, "object store %s: holds %" PRIu64 " journal bytes "
 	    "and %zu tree head(s) of this Store", s->url, s->journal_shipped,

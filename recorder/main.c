@@ -185,6 +185,10 @@ reload(struct recd *d)
 		    "with a restart");
 		return;
 	}
+	if (ship_config_changed(&d->cfg, &nc))
+		recd_log(LOG_WARNING, "reload: the ObjectStore settings change "
+		    "only with a restart; the running ones are kept");
+	ship_config_keep(&d->cfg, &nc);
 	if (load_tls(&nc, &tls, err, sizeof(err)) < 0) {
 		recd_log(LOG_ERR, "reload failed, keeping the running "
 		    "configuration: %s", err);

@@ -37,3 +37,7 @@ $(foreach t,$(filter-out test_rec_config,$(basename $(notdir $(wildcard tests/un
 $(eval $(call unit_test,test_rec_config,$(BUILD)/obj/recorder/recd_config.o $(COMMON_LIB)))
 $(foreach t,$(basename $(notdir $(wildcard tests/fuzz/fuzz_rec_*.c))),\
   $(eval $(call fuzz_target,$(t),$(RECPROTO_SRC) $(TRANSCRIPT_SRC) $(COMMON_LIB_SRC))))
+# test_rec_s3 links the object-store client (not in the libraries: again
+# after its object, as replay's module tests do).
+$(BUILD)/tests/test_rec_s3: $(S3_OBJ)
+$(BUILD)/tests/test_rec_s3: LDLIBS += $(TRANSCRIPT_LIB) $(COMMON_LIB) $(CURL_LIBS) -lcrypto

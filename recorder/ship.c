@@ -727,3 +727,26 @@ ship_config_start(const struct recd_config *c, struct ship **out, char *err,
 	explicit_bzero(&o, sizeof(o));
 	return r;
 }
+
+int
+ship_config_changed(const struct recd_config *cur, const struct recd_config *nc)
+{
+	return strcmp(cur->objstore, nc->objstore) != 0 ||
+	    strcmp(cur->objstore_endpoint, nc->objstore_endpoint) != 0 ||
+	    strcmp(cur->objstore_region, nc->objstore_region) != 0 ||
+	    strcmp(cur->objstore_credentials, nc->objstore_credentials) != 0 ||
+	    cur->objstore_retention != nc->objstore_retention;
+}
+
+void
+ship_config_keep(const struct recd_config *cur, struct recd_config *nc)
+{
+	memcpy(nc->objstore, cur->objstore, sizeof(nc->objstore));
+	memcpy(nc->objstore_endpoint, cur->objstore_endpoint,
+	    sizeof(nc->objstore_endpoint));
+	memcpy(nc->objstore_region, cur->objstore_region,
+	    sizeof(nc->objstore_region));
+	memcpy(nc->objstore_credentials, cur->objstore_credentials,
+	    sizeof(nc->objstore_credentials));
+	nc->objstore_retention = cur->objstore_retention;
+}

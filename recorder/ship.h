@@ -73,6 +73,13 @@ int	ship_config_start(const struct recd_config *c, struct ship **out,
 int	ship_config_check(const struct recd_config *c, char *err,
 	    size_t errlen);
 
+/* A reload (SIGHUP): 1 when nc's ObjectStore* settings differ from the
+ * running cur's; ship_config_keep copies cur's into nc (they change only
+ * with a restart). */
+int	ship_config_changed(const struct recd_config *cur,
+	    const struct recd_config *nc);
+void	ship_config_keep(const struct recd_config *cur, struct recd_config *nc);
+
 /* Session id was sealed (its CLOSE entry journaled): look again.  s may
  * be NULL (no object store configured). */
 void	ship_sealed(struct ship *s, const char *id);

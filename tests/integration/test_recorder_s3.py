@@ -60,7 +60,7 @@ def test_object_store_ship_lock_read_verify_outage_rollback():
         wait_for(lambda: all(shipped(rec, s) for s in texts), 60, what="two sessions shipped")
 
         # the store as it is now, kept for the rollback below
-        rec.proc.stop()
+        assert rec.proc.stop() == 0, rec.log()[-3000:]
         old = os.path.join(env.dir, "store-old")
         shutil.copytree(rec.store, old)
         rec.start()
@@ -122,7 +122,8 @@ def test_object_store_ship_lock_read_verify_outage_rollback():
 
         # a rollback of the local store: it verifies on its own, but the
         # heads in the bucket show it
-        rec.proc.stop()
+        assert rec.proc.stop() == 0, rec.log()[-3000:]
+        assert "caught up" in rec.log()
         shutil.rmtree(rec.store)
         shutil.copytree(old, rec.store)
         rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=rec.store)

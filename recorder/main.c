@@ -37,6 +37,9 @@
 static struct recd daemon_state;
 static uv_signal_t sig_term, sig_int, sig_hup;
 static uv_timer_t heads_timer;
+static struct ship_opts ship_opts;	/* ship.h: read before the switch
+					   to User, used once the Store is
+					   open */
 
 /* Usage text. */
 static void
@@ -450,6 +453,8 @@ run(struct recd *d)
 		fprintf(pf, "%ld\n", (long)getpid());
 		fclose(pf);
 	}
+	if (ship_config_opts(&d->cfg, &ship_opts, err, sizeof(err)) != REC_OK)
+		goto fail;	/* ObjectStoreCredentials: read as root */
 	if (drop_privileges(uid, gid, err, sizeof(err)) < 0)
 		goto fail;
 	if (open_journal(d, err, sizeof(err)) < 0)
@@ -460,7 +465,9 @@ run(struct recd *d)
 	if ((bad = recd_sess_recover_all(d)) > 0)
 		recd_log(LOG_ERR, "%d session file(s) left as they are; run "
 		    "escort-replay verify", bad);
-	if (ship_config_start(&d->cfg, &d->ship, err, sizeof(err)) != REC_OK)
+	r = ship_start(&ship_opts, &d->ship, err, sizeof(err));
+	explicit_bzero(&ship_opts, sizeof(ship_opts));
+	if (r != REC_OK)
 		goto fail;
 	journal_set_heads(d->journal, (uint64_t)d->cfg.head_interval *
 	    1000000000u, on_head, d);
@@ -487,6 +494,7 @@ run(struct recd *d)
 	recd_log(LOG_INFO, "exiting");
 	return 0;
 fail:
+	explicit_bzero(&ship_opts, sizeof(ship_opts));
 	recd_log(LOG_ERR, "%s", err);
 	d->stopping = 1;
 	recd_listen_close_all(d);
@@ -576,7 +584,7 @@ test_config(struct recd *d, int cfg_bad)
 		}
 	}
 	if (ship_config_check(&d->cfg, err, sizeof(err)) != REC_OK) {
-		recd_log(LOG_ERR, "ObjectStore %s: %s", d->cfg.objstore, err);
+		recd_log(LOG_ERR, "%s", err);
 		bad = 1;
 	}
 	{

@@ -573,6 +573,9 @@ ship_start(const struct ship_opts *o, struct ship **out, char *err,
 	struct ship *s;
 	int r;
 
+	*out = NULL;
+	if (o->url == NULL)
+		return REC_OK;
 	if ((r = s3_url_parse(o->url, &c, err, errlen)) != REC_OK ||
 	    (r = s3_cfg_finish(&c, err, errlen)) != REC_OK)
 		return r;
@@ -669,7 +672,6 @@ ship_stop(struct ship *s)
 	free(s);
 }
 
-/* The ship_opts of a configuration (with ObjectStore set). */
 static int
 config_opts(const struct recd_config *c, struct ship_opts *o, char *err,
     size_t errlen)
@@ -678,6 +680,8 @@ config_opts(const struct recd_config *c, struct ship_opts *o, char *err,
 	int r;
 
 	memset(o, 0, sizeof(*o));
+	if (c->objstore[0] == '\0')
+		return REC_OK;
 	o->store = c->store;
 	o->url = c->objstore;
 	o->retention_days = c->objstore_retention;
@@ -692,11 +696,24 @@ config_opts(const struct recd_config *c, struct ship_opts *o, char *err,
 		snprintf(o->s3.region, sizeof(o->s3.region), "%s",
 		    c->objstore_region);
 	t = o->s3;
-	if ((r = s3_url_parse(c->objstore, &t, err, errlen)) != REC_OK ||
-	    (r = s3_cfg_finish(&t, err, errlen)) != REC_OK)
-		return r;
+	r = s3_url_parse(c->objstore, &t, err, errlen);
+	if (r == REC_OK)
+		r = s3_cfg_finish(&t, err, errlen);
 	explicit_bzero(&t, sizeof(t));
-	return REC_OK;
+	return r;
+}
+
+/* ship_config_opts with "ObjectStore URL: " before a reason. */
+static int
+config_opts_named(const struct recd_config *c, struct ship_opts *o,
+    char *err, size_t errlen)
+{
+	char why[1024];
+	int r;
+
+	if ((r = config_opts(c, o, why, sizeof(why))) != REC_OK)
+		snprintf(err, errlen, "ObjectStore %.600s: %s", c->objstore, why);
+	return r;
 }
 
 int
@@ -705,27 +722,16 @@ ship_config_check(const struct recd_config *c, char *err, size_t errlen)
 	struct ship_opts o;
 	int r;
 
-	if (c->objstore[0] == '\0')
-		return REC_OK;
-	r = config_opts(c, &o, err, errlen);
+	r = config_opts_named(c, &o, err, errlen);
 	explicit_bzero(&o, sizeof(o));
 	return r;
 }
 
 int
-ship_config_start(const struct recd_config *c, struct ship **out, char *err,
+ship_config_opts(const struct recd_config *c, struct ship_opts *o, char *err,
     size_t errlen)
 {
-	struct ship_opts o;
-	int r;
-
-	*out = NULL;
-	if (c->objstore[0] == '\0')
-		return REC_OK;
-	if ((r = config_opts(c, &o, err, errlen)) == REC_OK)
-		r = ship_start(&o, out, err, errlen);
-	explicit_bzero(&o, sizeof(o));
-	return r;
+	return config_opts_named(c, o, err, errlen);
 }
 
 int

@@ -57,18 +57,20 @@ struct ship_opts {
 
 struct ship;
 
-/* Starts the shipper thread.  Returns REC_OK with *out set, or an error
- * with err set (bad URL, no credentials, thread). */
+/* Starts the shipper thread (none, *out NULL, when o->url is NULL).
+ * Returns REC_OK with *out set, or an error with err set (bad URL, no
+ * credentials, thread).  o is copied. */
 int	ship_start(const struct ship_opts *o, struct ship **out, char *err,
 	    size_t errlen);
 
-/* From escort-recorder.conf(5)'s ObjectStore* settings: the environment
- * (s3_cfg_env), then ObjectStoreCredentials, ObjectStoreEndpoint and
- * ObjectStoreRegion over it.  ship_config_start starts the shipper when
- * ObjectStore is set (else *out = NULL, REC_OK); ship_config_check only
- * checks (escort-recorder -t).  Errors as ship_start. */
+/* From escort-recorder.conf(5)'s ObjectStore* settings into *o: the
+ * environment (s3_cfg_env), then ObjectStoreCredentials (read here: call
+ * it before the recorder gives up root), ObjectStoreEndpoint and
+ * ObjectStoreRegion over it.  Without ObjectStore, o->url is NULL.
+ * o->store and o->url point into c.  ship_config_check only checks
+ * (escort-recorder -t).  Errors as ship_start. */
 struct recd_config;
-int	ship_config_start(const struct recd_config *c, struct ship **out,
+int	ship_config_opts(const struct recd_config *c, struct ship_opts *o,
 	    char *err, size_t errlen);
 int	ship_config_check(const struct recd_config *c, char *err,
 	    size_t errlen);

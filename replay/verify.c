@@ -163,6 +163,7 @@ replay_verify(const char *store, int argc, char **argv)
 	return ctx.problems == 0 ? 0 : 1;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] verify (ID... | --all) "
-	    "[--key PUBLIC.pem] [--anchor FILE] [--deep] [--quiet]\n");
+	    "[--key PUBLIC.pem] [--anchor FILE|s3://BUCKET/PREFIX] [--deep] "
+	    "[--quiet]\n");
 	return 2;
 }

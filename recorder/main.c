@@ -27,6 +27,7 @@
 #include "recorder/recd_witness.h"
 #include "recorder/recd_audit.h"
 #include "recorder/seal.h"
+#include "recorder/ship.h"
 #include "common/sdnotify.h"
 #include "common/tlsl.h"
 #include "recorder/transcript.h"
@@ -36,6 +37,9 @@
 static struct recd daemon_state;
 static uv_signal_t sig_term, sig_int, sig_hup;
 static uv_timer_t heads_timer;
+static struct ship_opts ship_opts;	/* ship.h: read before the switch
+					   to User, used once the Store is
+					   open */
 
 /* Usage text. */
 static void
@@ -184,6 +188,10 @@ reload(struct recd *d)
 		    "with a restart");
 		return;
 	}
+	if (ship_config_changed(&d->cfg, &nc))
+		recd_log(LOG_WARNING, "reload: the ObjectStore settings change "
+		    "only with a restart; the running ones are kept");
+	ship_config_keep(&d->cfg, &nc);
 	if (load_tls(&nc, &tls, err, sizeof(err)) < 0) {
 		recd_log(LOG_ERR, "reload failed, keeping the running "
 		    "configuration: %s", err);
@@ -284,6 +292,16 @@ on_heads_timer(uv_timer_t *t)
 	if ((r = journal_head_issue(d->journal, 0, NULL)) != REC_OK)
 		recd_log(LOG_ERR, "tree head: %s/%s: %s", d->cfg.store,
 		    TREEHEAD_FILE, rec_strerror(r));
+}
+
+/* A signed tree head: to the Witness command and the object store. */
+static void
+on_head(void *arg, const char *line)
+{
+	struct recd *d = arg;
+
+	recd_witness_head(d, line);
+	ship_head(d->ship, line);
 }
 
 /* Opens the Store's journal; a missing or damaged one stops the recorder
@@ -435,6 +453,8 @@ run(struct recd *d)
 		fprintf(pf, "%ld\n", (long)getpid());
 		fclose(pf);
 	}
+	if (ship_config_opts(&d->cfg, &ship_opts, err, sizeof(err)) != REC_OK)
+		goto fail;	/* ObjectStoreCredentials: read as root */
 	if (drop_privileges(uid, gid, err, sizeof(err)) < 0)
 		goto fail;
 	if (open_journal(d, err, sizeof(err)) < 0)
@@ -445,8 +465,12 @@ run(struct recd *d)
 	if ((bad = recd_sess_recover_all(d)) > 0)
 		recd_log(LOG_ERR, "%d session file(s) left as they are; run "
 		    "escort-replay verify", bad);
+	r = ship_start(&ship_opts, &d->ship, err, sizeof(err));
+	explicit_bzero(&ship_opts, sizeof(ship_opts));
+	if (r != REC_OK)
+		goto fail;
 	journal_set_heads(d->journal, (uint64_t)d->cfg.head_interval *
-	    1000000000u, recd_witness_head, d);
+	    1000000000u, on_head, d);
 	if (d->cfg.head_interval > 0)
 		uv_timer_start(&heads_timer, on_heads_timer,
 		    d->cfg.head_interval * 1000u, d->cfg.head_interval * 1000u);
@@ -458,6 +482,7 @@ run(struct recd *d)
 	if (sdnotify_send("READY=1") != 0)
 		recd_log(LOG_WARNING, "NOTIFY_SOCKET: %s", strerror(errno));
 	uv_run(d->loop, UV_RUN_DEFAULT);
+	ship_stop(d->ship);
 	if (d->cfg.pid_file[0] != '\0' && unlink(d->cfg.pid_file) != 0)
 		recd_log(LOG_WARNING, "PidFile %s: %s", d->cfg.pid_file,
 		    strerror(errno));
@@ -469,6 +494,7 @@ run(struct recd *d)
 	recd_log(LOG_INFO, "exiting");
 	return 0;
 fail:
+	explicit_bzero(&ship_opts, sizeof(ship_opts));
 	recd_log(LOG_ERR, "%s", err);
 	d->stopping = 1;
 	recd_listen_close_all(d);
@@ -490,6 +516,10 @@ dump_config(const struct recd_config *c, FILE *f)
 		{ "tlscertificate", c->tls_cert }, { "tlskey", c->tls_key },
 		{ "tlsclientca", c->tls_client_ca }, { "user", c->user },
 		{ "pidfile", c->pid_file }, { "witness", c->witness },
+		{ "objectstore", c->objstore },
+		{ "objectstoreendpoint", c->objstore_endpoint },
+		{ "objectstoreregion", c->objstore_region },
+		{ "objectstorecredentials", c->objstore_credentials },
 	};
 
 	for (int i = 0; i < c->nlisten; i++)
@@ -508,6 +538,8 @@ dump_config(const struct recd_config *c, FILE *f)
 		fprintf(f, "compression default\n");
 	else
 		fprintf(f, "compression %u\n", c->compression);
+	if (c->objstore[0] != '\0')
+		fprintf(f, "objectstoreretention %u\n", c->objstore_retention);
 	for (int i = 0; i < c->nclient_uid; i++)
 		fprintf(f, "unixclients uid %u\n", c->client_uid[i]);
 	for (int i = 0; i < c->nclient_gid; i++)
@@ -550,6 +582,10 @@ test_config(struct recd *d, int cfg_bad)
 			recd_log(LOG_ERR, "Witness %s: %s", cmd, strerror(errno));
 			bad = 1;
 		}
+	}
+	if (ship_config_check(&d->cfg, err, sizeof(err)) != REC_OK) {
+		recd_log(LOG_ERR, "%s", err);
+		bad = 1;
 	}
 	{
 		struct stat sb;

@@ -10,6 +10,9 @@
 #    escort-proxy links to talk to a recorder.  Needs libescort-transcript.
 #  - the daemon, recd*.c and main.c: objects linked only into
 #    escort-recorder.
+#  - the object-store client s3*.c (libcurl, AWS SigV4), linked into
+#    escort-recorder and escort-replay, and the recorder's shipper ship*.c
+#    (escort-recorder only); both need libcurl, linked to those two only.
 # A new recorder/*.c is part of the format unless it is listed here as the
 # protocol's or named recd*.  Link order: daemon, protocol, format, common.
 # Unit tests tests/unit/test_rec_*.c and fuzzers tests/fuzz/fuzz_rec_*.c are
@@ -17,15 +20,24 @@
 # daemon's configuration reader, links that one daemon object.
 RECPROTO_SRC   := recorder/wire.c recorder/sender.c
 RECD_SRC       := $(wildcard recorder/recd*.c)
-TRANSCRIPT_SRC := $(filter-out recorder/main.c $(RECPROTO_SRC) $(RECD_SRC),$(wildcard recorder/*.c))
+S3_SRC         := $(wildcard recorder/s3*.c)
+SHIP_SRC       := $(wildcard recorder/ship*.c)
+S3_OBJ         := $(patsubst %.c,$(BUILD)/obj/%.o,$(S3_SRC))
+CURL_LIBS      := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+TRANSCRIPT_SRC := $(filter-out recorder/main.c $(RECPROTO_SRC) $(RECD_SRC) $(S3_SRC) $(SHIP_SRC),$(wildcard recorder/*.c))
 TRANSCRIPT_LIB := $(BUILD)/libescort-transcript.a
 RECPROTO_LIB   := $(BUILD)/libescort-recproto.a
-RECD_OBJ       := $(patsubst %.c,$(BUILD)/obj/%.o,recorder/main.c $(RECD_SRC))
+RECD_OBJ       := $(patsubst %.c,$(BUILD)/obj/%.o,recorder/main.c $(RECD_SRC) $(SHIP_SRC)) $(S3_OBJ)
 $(eval $(call lib_rule,escort-transcript,$(TRANSCRIPT_SRC)))
 $(eval $(call lib_rule,escort-recproto,$(RECPROTO_SRC)))
 $(eval $(call program,escort-recorder,$(RECD_OBJ) $(RECPROTO_LIB) $(TRANSCRIPT_LIB) $(COMMON_LIB)))
+$(BINDIR)/escort-recorder $(BINDIR)/escort-replay: LDLIBS += $(CURL_LIBS)
 $(foreach t,$(filter-out test_rec_config,$(basename $(notdir $(wildcard tests/unit/test_rec_*.c)))),\
   $(eval $(call unit_test,$(t),$(RECPROTO_LIB) $(TRANSCRIPT_LIB) $(COMMON_LIB))))
 $(eval $(call unit_test,test_rec_config,$(BUILD)/obj/recorder/recd_config.o $(COMMON_LIB)))
 $(foreach t,$(basename $(notdir $(wildcard tests/fuzz/fuzz_rec_*.c))),\
   $(eval $(call fuzz_target,$(t),$(RECPROTO_SRC) $(TRANSCRIPT_SRC) $(COMMON_LIB_SRC))))
+# test_rec_s3 links the object-store client (not in the libraries: again
+# after its object, as replay's module tests do).
+$(BUILD)/tests/test_rec_s3: $(S3_OBJ)
+$(BUILD)/tests/test_rec_s3: LDLIBS += $(TRANSCRIPT_LIB) $(COMMON_LIB) $(CURL_LIBS) -lcrypto

@@ -32,6 +32,7 @@ struct recd_listener;
 struct recd_conn;
 struct recd_sess;
 struct recd_audit;
+struct ship;
 
 struct recd {
 	uv_loop_t		*loop;
@@ -45,6 +46,7 @@ struct recd {
 	struct recd_conn	*conns;
 	struct recd_sess	*sessions;
 	struct recd_audit	*audit;		/* recd_audit.h; NULL: off */
+	struct ship		*ship;		/* ship.h; NULL: no ObjectStore */
 	unsigned		 nsessions;
 	unsigned long		 conn_seq;	/* names connections */
 	uv_timer_t		 tick;

@@ -272,6 +272,50 @@ kw_audit_syslog(struct cfg *p, const struct cfg_keyword *k, void *obj,
 	return ESC_OK;
 }
 
+/* ObjectStore s3://BUCKET[/PREFIX] (checked fully by s3_url_parse at
+ * start-up), ObjectStoreEndpoint http(s)://..., ObjectStoreRegion. */
+static int
+kw_objstore(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
+    int ac)
+{
+	(void)ac;
+	if (strncmp(av[0], "s3://", 5) != 0 || av[0][5] == '\0' ||
+	    av[0][5] == '/')
+		return cfg_error(p, "ObjectStore takes s3://BUCKET/PREFIX, not "
+		    "\"%s\"", av[0]);
+	return copy(p, FIELD(obj, k), 512, av[0], k->name);
+}
+
+static int
+kw_objstore_endpoint(struct cfg *p, const struct cfg_keyword *k, void *obj,
+    char **av, int ac)
+{
+	(void)ac;
+	if (strncmp(av[0], "http://", 7) != 0 &&
+	    strncmp(av[0], "https://", 8) != 0)
+		return cfg_error(p, "ObjectStoreEndpoint takes an http:// or "
+		    "https:// URL, not \"%s\"", av[0]);
+	return copy(p, FIELD(obj, k), 512, av[0], k->name);
+}
+
+static int
+kw_objstore_region(struct cfg *p, const struct cfg_keyword *k, void *obj,
+    char **av, int ac)
+{
+	(void)k, (void)ac;
+	return copy(p, CFG(obj)->objstore_region,
+	    sizeof(CFG(obj)->objstore_region), av[0], "ObjectStoreRegion");
+}
+
+static int
+kw_objstore_retention(struct cfg *p, const struct cfg_keyword *k, void *obj,
+    char **av, int ac)
+{
+	(void)k, (void)ac;
+	return number(p, av[0], 1, 36500, "ObjectStoreRetention (days)",
+	    &CFG(obj)->objstore_retention);
+}
+
 #define ONE	1, 1, 0, "one argument"
 #define AT(f)	offsetof(struct recd_config, f)
 
@@ -296,6 +340,12 @@ static const struct cfg_keyword recd_keywords[] = {
 	{ "Witness", kw_witness, ONE, AT(witness) },
 	{ "AuditLog", kw_abs, ONE, AT(audit_log) },
 	{ "AuditSyslog", kw_audit_syslog, ONE, 0 },
+	{ "ObjectStore", kw_objstore, ONE, AT(objstore) },
+	{ "ObjectStoreEndpoint", kw_objstore_endpoint, ONE,
+	  AT(objstore_endpoint) },
+	{ "ObjectStoreRegion", kw_objstore_region, ONE, 0 },
+	{ "ObjectStoreCredentials", kw_abs, ONE, AT(objstore_credentials) },
+	{ "ObjectStoreRetention", kw_objstore_retention, ONE, 0 },
 };
 
 #undef ONE
@@ -310,7 +360,10 @@ _Static_assert(sizeof(((struct recd_config *)0)->store) == 512 &&
     sizeof(((struct recd_config *)0)->tls_client_ca) == 512 &&
     sizeof(((struct recd_config *)0)->pid_file) == 512 &&
     sizeof(((struct recd_config *)0)->witness) == 512 &&
-    sizeof(((struct recd_config *)0)->audit_log) == 512,
+    sizeof(((struct recd_config *)0)->audit_log) == 512 &&
+    sizeof(((struct recd_config *)0)->objstore) == 512 &&
+    sizeof(((struct recd_config *)0)->objstore_endpoint) == 512 &&
+    sizeof(((struct recd_config *)0)->objstore_credentials) == 512,
     "recd_keywords[] rows with an offset name char[512] fields");
 
 int
@@ -361,6 +414,17 @@ recd_config_check(struct cfg *p, const struct recd_config *cfg)
 	    cfg->tls_client_ca[0] == '\0'))
 		cfg_error_at(p, tls, "a tls listener needs TLSCertificate, "
 		    "TLSKey and TLSClientCA");
+	if (cfg->objstore[0] != '\0' && cfg->objstore_retention == 0 &&
+	    !cfg_seen(p, "ObjectStoreRetention"))
+		cfg_error(p, "ObjectStore needs ObjectStoreRetention DAYS (the "
+		    "Object Lock period)");
+	if (cfg->objstore[0] == '\0' && !cfg_seen(p, "ObjectStore") &&
+	    (cfg_seen(p, "ObjectStoreEndpoint") ||
+	    cfg_seen(p, "ObjectStoreRegion") ||
+	    cfg_seen(p, "ObjectStoreCredentials") ||
+	    cfg_seen(p, "ObjectStoreRetention")))
+		cfg_error(p, "ObjectStore* settings without an ObjectStore "
+		    "line");
 }
 
 int

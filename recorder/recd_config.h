@@ -28,6 +28,14 @@
  *						 escort-audit(5))
  *	AuditSyslog yes | no			(the same to syslog; default
  *						 no)
+ *	ObjectStore s3://BUCKET[/PREFIX]	(ship sealed sessions, the
+ *						 journal and every tree head
+ *						 there, ship.h)
+ *	ObjectStoreEndpoint URL, ObjectStoreRegion NAME,
+ *	ObjectStoreCredentials /FILE		(s3.h; else the AWS_*
+ *						 environment)
+ *	ObjectStoreRetention DAYS		(COMPLIANCE lock; required
+ *						 with ObjectStore)
  *
  * Read by common/cfg: a keyword given twice is an error, except Listen.
  * Every problem of a file is reported, each as "FILE:LINE: message".
@@ -76,6 +84,11 @@ struct recd_config {
 	char	 witness[512];		/* command, or "" */
 	char	 audit_log[512];	/* AuditLog file, or "" */
 	int	 audit_syslog;		/* AuditSyslog yes */
+	char	 objstore[512];		/* ObjectStore s3://..., or "" */
+	char	 objstore_endpoint[512];
+	char	 objstore_region[64];
+	char	 objstore_credentials[512];
+	unsigned objstore_retention;	/* days */
 };
 
 /*

@@ -18,6 +18,7 @@
 #include "recorder/recd_conn.h"
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
+#include "recorder/ship.h"
 #include "recorder/segment.h"
 #include "recorder/transcript.h"
 #include "recorder/wire.h"
@@ -665,6 +666,7 @@ recd_sess_close(struct recd_sess *s)
 	recd_log(LOG_INFO, "session %s: closed at seq %llu, %llu bytes",
 	    s->id, (unsigned long long)st.last_seq,
 	    (unsigned long long)st.size);
+	ship_sealed(s->d->ship, s->id);		/* ship.h: upload it */
 	if (c != NULL) {
 		recd_conn_unlink(c);
 		s->conn = NULL;

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "replay/evidence.h"
+#include "recorder/s3.h"
 #include "replay/replay.h"
+#include "replay/s3store.h"
 
 #define REPLAY_DEFAULT_STORE "/var/lib/escort/recordings"
 
@@ -17,7 +19,7 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "list", "list [--user U] [--target T] [--since TIME] [--until TIME] [--json]",
 	    replay_list, RD },
 	{ "cat", "cat ID", replay_cat, RD },
-	{ "verify", "verify (ID... | --all) [--key PUBLIC.pem] [--anchor FILE] [--deep] [--quiet]",
+	{ "verify", "verify (ID... | --all) [--key PUBLIC.pem] [--anchor FILE|s3://BUCKET/PREFIX] [--deep] [--quiet]",
 	    replay_verify, REPLAY_STORE | REPLAY_KEY },
 	{ "commands", "commands [ID] [--user U] [--json]", replay_commands, RD },
 	{ "play", "play ID [--speed X] [--max-wait S] [--command N | --from SECONDS]", replay_play, RD },
@@ -55,6 +57,8 @@ usage(FILE *f)
 	for (i = 0; i < sizeof(replay_cmds) / sizeof(replay_cmds[0]); i++)
 		fprintf(f, "  %s\n", replay_cmds[i].usage);
 	fprintf(f, "\nThe store is --store DIR, else $ESCORT_STORE, else %s.\n"
+	    "A store in object storage is s3://BUCKET/PREFIX (credentials,\n"
+	    "endpoint and region from AWS_* in the environment).\n"
 	    "Every command but verify also takes [--key PUBLIC.pem] [--no-verify]:\n"
 	    "it verifies what it shows with the key from --key, else $ESCORT_KEY,\n"
 	    "else STORE/%s; verify finds its key the same way.\n"
@@ -156,6 +160,7 @@ run_command(const struct replay_cmd *c, int argc, char **argv,
     struct replay_opts *o)
 {
 	const char *bad = NULL;
+	static char s3dir[1024];
 	int x;
 
 	if (take_options(&argc, argv, c->flags, o, &bad) != 0) {
@@ -170,6 +175,11 @@ run_command(const struct replay_cmd *c, int argc, char **argv,
 		return 2;
 	}
 	replay_key_give(o->key);
+	if (s3_is_url(o->store)) {	/* s3store.h: read from a bucket */
+		if ((x = replay_s3_store(o->store, s3dir, sizeof(s3dir))) != 0)
+			return x;
+		o->store = s3dir;
+	}
 	if ((c->flags & REPLAY_STORE) && (x = replay_store_check(o->store,
 	    c->name)) != 0)
 		return x;

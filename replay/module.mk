@@ -5,7 +5,7 @@
 # nothing of the recorder protocol and does not link it.  Tests by name:
 # test_replay_*.
 REPLAY_SRC := $(wildcard replay/*.c)
-$(eval $(call program,escort-replay,$(patsubst %.c,$(BUILD)/obj/%.o,$(REPLAY_SRC)) $(XFER_LIB) $(POL_LIB) $(TRANSCRIPT_LIB) $(COMMON_LIB)))
+$(eval $(call program,escort-replay,$(patsubst %.c,$(BUILD)/obj/%.o,$(REPLAY_SRC)) $(S3_OBJ) $(XFER_LIB) $(POL_LIB) $(TRANSCRIPT_LIB) $(COMMON_LIB)))
 $(foreach t,$(basename $(notdir $(wildcard tests/unit/test_replay_*.c))),\
   $(eval $(call unit_test,$(t),$(TRANSCRIPT_LIB) $(COMMON_LIB))))
 # Unit tests of replay's own pure modules link them too.

@@ -14,7 +14,9 @@
 #include "recorder/rec_error.h"
 #include "recorder/seal.h"
 #include "recorder/verify.h"
+#include "recorder/s3.h"
 #include "replay/replay.h"
+#include "replay/s3store.h"
 
 struct replay_verify_ctx {
 	int quiet;
@@ -89,7 +91,7 @@ replay_verify(const char *store, int argc, char **argv)
 	struct replay_verify_ctx ctx;
 	struct seal_verifier *v = NULL;
 	const char *key = NULL, *anchor = NULL, *src;
-	char kbuf[4096];
+	char kbuf[4096], s3anchor[1024];
 	int all = 0, flags = VERIFY_WAIT_LIVE, c, r, heads = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -116,6 +118,11 @@ replay_verify(const char *store, int argc, char **argv)
 	}
 	if (all == (optind < argc))
 		goto usage;
+	if (s3_is_url(anchor)) {	/* s3store.h: the bucket's heads */
+		if (replay_s3_heads(anchor, s3anchor, sizeof(s3anchor)) != 0)
+			return 2;
+		anchor = s3anchor;
+	}
 	if ((r = replay_key_find(store, "verify", key, kbuf, sizeof(kbuf),
 	    &key, &src)) == 2)
 		return 2;
@@ -156,6 +163,7 @@ replay_verify(const char *store, int argc, char **argv)
 	return ctx.problems == 0 ? 0 : 1;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] verify (ID... | --all) "
-	    "[--key PUBLIC.pem] [--anchor FILE] [--deep] [--quiet]\n");
+	    "[--key PUBLIC.pem] [--anchor FILE|s3://BUCKET/PREFIX] [--deep] "
+	    "[--quiet]\n");
 	return 2;
 }

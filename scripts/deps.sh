@@ -9,25 +9,29 @@
 #           of `make bench`), ssh-audit, tmux, rsync and sshfs (clients the
 #           USER#TARGET form is tested with), oathtool (TOTP codes), haproxy
 #           (the load balancer sending the PROXY protocol), redis-server (the
-#           live-session registry several proxies share), chromium (opens
-#           the HTML pages in the tests); and from the npm registry, pinned
+#           live-session registry several proxies share), Ceph's monitor,
+#           OSD and RADOS gateway (an S3 object store with Object Lock for the
+#           recorder's ObjectStore), chromium (opens the HTML pages in the
+#           tests); and from the npm registry, pinned
 #           by version and checksum: asciinema-player (the player that
 #           `escort-replay export --format html` embeds in its pages), unpacked
 #           into /usr/local/share/escort/asciinema-player, and playwright-core
 #           (drives chromium in the tests) into /usr/local/lib/escort-tests
 #   --player  only the asciinema-player (and npm, when missing)
 # Packages that bring a server (openssh-server and tinysshd on port 22, haproxy,
-# redis-server)
+# redis-server, Ceph)
 # would start it and enable it for every boot: while installing, services are not
 # started (policy-rc.d), and the units of servers installed here are disabled
 # afterwards, so that nothing listens once this script is done.
 set -euo pipefail
 run=(build-essential pkg-config
      libssh-dev libuv1-dev libssl-dev libzstd-dev libvterm-dev libhiredis-dev
+     libcurl4-openssl-dev
      openssh-client openssh-server openssl python3)
 test=(clang libclang-rt-14-dev libcmocka-dev tmux procps iproute2
       dropbear-bin putty-tools tinysshd sudo tlog ssh-audit
-      rsync sshfs oathtool asciinema haproxy redis-server chromium)
+      rsync sshfs oathtool asciinema haproxy redis-server chromium
+      ceph-mon ceph-osd radosgw ceph-common)
 # npm packages: NAME VERSION DIRECTORY SHA512 (the registry's integrity)
 npm_player="asciinema-player 3.17.0 /usr/local/share/escort/asciinema-player sha512-JbjNJmA2TLIeYNaOEja+kVSzXadKoqpIzVVmfBGNj2DmdtE/vExBCnkE8NYEcpaQcDvUYg8Ltt0urT80frACmw=="
 npm_test=("$npm_player"
@@ -88,6 +92,7 @@ if [ -d /run/systemd/system ]; then
         dropbear-bin) units=() ;;
         haproxy) units=(haproxy.service) ;;
         redis-server) units=(redis-server.service) ;;
+        ceph-mon|ceph-osd|radosgw) units=(ceph-mon.target ceph-osd.target ceph-radosgw.target ceph.target) ;;
         *) continue ;;
         esac
         for u in "${units[@]}"; do

@@ -87,6 +87,19 @@ test_valid(void **state)
 	    "AuditSyslog YES\n", &c, err, sizeof(err)), 0);
 	assert_string_equal(c.audit_log, "/var/log/a.jsonl");
 	assert_int_equal(c.audit_syslog, 1);
+	assert_string_equal(c.objstore, "");
+	assert_int_equal(load("Listen unix:/s\n" BASE
+	    "ObjectStore s3://escort-rec/site-a\n"
+	    "ObjectStoreEndpoint http://127.0.0.1:7480\n"
+	    "ObjectStoreRegion eu-west-1\n"
+	    "ObjectStoreCredentials /etc/escort/s3.credentials\n"
+	    "ObjectStoreRetention 2555\n", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.objstore, "s3://escort-rec/site-a");
+	assert_string_equal(c.objstore_endpoint, "http://127.0.0.1:7480");
+	assert_string_equal(c.objstore_region, "eu-west-1");
+	assert_string_equal(c.objstore_credentials,
+	    "/etc/escort/s3.credentials");
+	assert_int_equal(c.objstore_retention, 2555);
 }
 
 static void
@@ -133,6 +146,23 @@ test_errors(void **state)
 		  ":4: AuditLog needs an absolute path" },
 		{ "Listen unix:/s\n" BASE "AuditSyslog maybe\n",
 		  ":4: AuditSyslog takes yes or no, not \"maybe\"" },
+		{ "Listen unix:/s\n" BASE "ObjectStore /srv/bucket\n"
+		  "ObjectStoreRetention 1\n",
+		  ":4: ObjectStore takes s3://BUCKET/PREFIX, not \"/srv/bucket\"" },
+		{ "Listen unix:/s\n" BASE "ObjectStore s3://b/p\n",
+		  ": ObjectStore needs ObjectStoreRetention DAYS" },
+		{ "Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+		  "ObjectStoreRetention 0\n",
+		  ":5: ObjectStoreRetention (days) must be a number from 1 to "
+		  "36500" },
+		{ "Listen unix:/s\n" BASE "ObjectStoreRetention 7\n",
+		  ": ObjectStore* settings without an ObjectStore line" },
+		{ "Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+		  "ObjectStoreRetention 7\nObjectStoreEndpoint 127.0.0.1:80\n",
+		  ":6: ObjectStoreEndpoint takes an http:// or https:// URL" },
+		{ "Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+		  "ObjectStoreRetention 7\nObjectStoreCredentials creds\n",
+		  ":6: ObjectStoreCredentials needs an absolute path" },
 		{ "Listen unix:/s\n" BASE "Compression 22\n",
 		  ":4: Compression (default or a zstd level) must be a number "
 		  "from 1 to 19" },

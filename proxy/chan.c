@@ -109,6 +109,14 @@ eof_tech(struct px_chan *ch, const char *why)
 	px__chan_set_half(ch, HALF_T_OUT, HS_EOF, why);
 }
 
+/* Bytes of stream k (0 target stdout, 1 target stderr, 2 technician input)
+ * that pull() holds in its stash. */
+static size_t
+stashed(const struct px_chan *ch, int k)
+{
+	return ch->stash_len[k] - ch->stash_off[k];
+}
+
 /* ---- writes ---------------------------------------------------------------- */
 
 /* Keeps n bytes (already recorded) that the receiving session did not take,
@@ -291,11 +299,11 @@ t_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 	else if ((ch->st == CH_RELAY || ch->st == CH_WAIT) && px__conn_paused(ch->c) &&
 	    (ch->pty || ch->kind == KIND_SHELL))
 		n = px__conn_drop_paused(ch->c, len); /* paused, or waiting for an escort: dropped */
-	else if (!px__conn_pulling(ch->c) && ch->st == CH_RELAY)
+	else if (!px__conn_pulling(ch->c) && ch->st == CH_RELAY && stashed(ch, 2) == 0)
 		n = forward(ch, 0, data, len, 0);
 	else if (ch->st == CH_LOCAL || ch->st == CH_CLOSING)
 		n = len; /* nobody to give it to: drop */
-	ch->t_pend = len - n;
+	ch->t_pend = len - n + stashed(ch, 2);
 	return (int)n;
 }
 
@@ -438,9 +446,9 @@ u_data(ssh_session s, ssh_channel chan, void *data, uint32_t len, int is_stderr,
 
 	(void)s; (void)chan;
 	is_stderr = is_stderr ? 1 : 0;
-	if (!px__conn_pulling(ch->c) && (ch->st == CH_OPEN || ch->st == CH_RELAY))
+	if (!px__conn_pulling(ch->c) && (ch->st == CH_OPEN || ch->st == CH_RELAY) && stashed(ch, is_stderr) == 0)
 		n = forward(ch, 1, data, len, is_stderr);
-	ch->u_pend[is_stderr] = len - n;
+	ch->u_pend[is_stderr] = len - n + stashed(ch, is_stderr);
 	return (int)n;
 }
 
@@ -792,8 +800,54 @@ replay_one(struct px_chan *ch)
 	return 1;
 }
 
-/* Pulls stalled bytes out of libssh's buffer of src into dst (or into the
- * SFTP filter). */
+/* Takes everything libssh holds for one stream into the channel's stash in
+ * one read.  libssh 0.10's ssh_channel_read tops the peer's window up to
+ * 1.28 MB whenever its own window is below half of that, however much it
+ * still holds; reads of a part at a time therefore let a sender that is
+ * faster than the proxy fill libssh's buffer without bound, until libssh
+ * fails to grow it (256 MiB), frees it and drops what it held.  One read of
+ * all, and no other until the stash is relayed, keeps libssh within one
+ * window.  Returns the bytes now stashed. */
+static size_t
+stash_fill(struct px_chan *ch, ssh_channel src, int k, size_t *pend, int is_stderr)
+{
+	size_t want = *pend > stashed(ch, k) ? *pend - stashed(ch, k) : 0;
+	int n;
+
+	if (stashed(ch, k) > 0 || want == 0)
+		return stashed(ch, k);
+	if (want < PX_CHUNK)
+		want = PX_CHUNK;	/* more may have come than *pend says */
+	if (want > UINT32_MAX)
+		want = UINT32_MAX;
+	if (want > ch->stash_cap[k]) {
+		uint8_t *p = realloc(ch->stash[k], want);
+
+		if (p == NULL) {
+			px_log(PX_LOG_ERR, px__conn_id(ch->c), "out of memory relaying bytes; ending session");
+			px__conn_end(ch->c, "escort: proxy out of memory\r\n");
+			return 0;
+		}
+		ch->stash[k] = p;
+		ch->stash_cap[k] = want;
+	}
+	ch->stash_off[k] = ch->stash_len[k] = 0;
+	px__conn_set_pulling(ch->c, 1);
+	n = ssh_channel_read_nonblocking(src, ch->stash[k], (uint32_t)want, is_stderr);
+	px__conn_set_pulling(ch->c, 0);
+	if (n <= 0) {
+		if (n == 0 || n == SSH_EOF)
+			*pend = 0;
+		return 0;
+	}
+	ch->stash_len[k] = (size_t)n;
+	if (*pend < (size_t)n)
+		*pend = (size_t)n;	/* the bytes moved; *pend counts both places */
+	return (size_t)n;
+}
+
+/* Relays stalled bytes: out of libssh's buffer of src (all at once, see
+ * stash_fill) and on to dst (or into the SFTP filter) as room allows. */
 static void
 pull(struct px_chan *ch, int to_tech, int is_stderr)
 {
@@ -802,11 +856,10 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 	size_t *pend = to_tech ? &ch->u_pend[is_stderr] : &ch->t_pend;
 	ssh_channel dst = to_tech ? ch->tc : ch->uc;
 	int filtered = (ch->sftp != NULL || ch->scp != NULL || ch->strict != NULL) && !is_stderr;
-	static __thread uint8_t tmp[PX_CHUNK];
+	int k = to_tech ? is_stderr : 2;
 
 	for (int i = 0; i < 16 && *pend > 0 && src != NULL && dst != NULL && ch->st == CH_RELAY; i++) {
-		size_t want = *pend, room;
-		int n;
+		size_t want, room, n;
 
 		if (px__conn_rec_stalled(c))
 			return;
@@ -821,24 +874,20 @@ pull(struct px_chan *ch, int to_tech, int is_stderr)
 				if (px__xfer_blocked(ch))
 					return;
 			}
-			room = px__chan_room(ch, to_tech, want);
+			room = px__chan_room(ch, to_tech, PX_CHUNK);
 		}
+		if (room == 0)
+			return;
+		if ((want = stash_fill(ch, src, k, pend, is_stderr)) == 0)
+			return;
 		if (want > room)
 			want = room;
 		if (want > PX_CHUNK)
 			want = PX_CHUNK;
-		if (want == 0)
-			return;
-		px__conn_set_pulling(c, 1);
-		n = ssh_channel_read_nonblocking(src, tmp, (uint32_t)want, is_stderr);
-		px__conn_set_pulling(c, 0);
-		if (n <= 0) {
-			if (n == 0 || n == SSH_EOF)
-				*pend = 0;
-			return;
-		}
-		*pend = *pend > (size_t)n ? *pend - (size_t)n : 0;
-		if (forward(ch, to_tech, tmp, (size_t)n, is_stderr) < (size_t)n) {
+		n = forward(ch, to_tech, ch->stash[k] + ch->stash_off[k], want, is_stderr);
+		ch->stash_off[k] += n;
+		*pend = *pend > n ? *pend - n : 0;
+		if (n < want) {
 			if (ch->st != CH_RELAY)
 				return; /* the transfer watcher ended the channel */
 			/* Cannot happen: sizes were checked.  Never lose bytes silently. */
@@ -1120,6 +1169,8 @@ px__chan_free(struct px_chan *ch)
 	px__exec_approve_free(ch);
 	free(ch->held[0]);
 	free(ch->held[1]);
+	for (int k = 0; k < 3; k++)
+		free(ch->stash[k]);
 	free(ch->local_msg);
 	px__pwm_free(ch->pwm);
 	free(ch);

@@ -73,8 +73,14 @@ struct px_chan {
 	char *local_msg;                /* CH_LOCAL: text for stderr (or stdout when local_stdout) */
 	int local_stdout;
 	int local_status;
-	size_t t_pend;                  /* technician bytes left in libssh */
-	size_t u_pend[2];               /* target stdout / stderr left in libssh */
+	size_t t_pend;                  /* technician bytes not yet relayed (libssh + stash[2]) */
+	size_t u_pend[2];               /* target stdout / stderr not yet relayed (libssh + stash) */
+	/* Bytes pull() took out of libssh in one read, all it held, and not yet
+	 * relayed: [0] target stdout, [1] target stderr, [2] technician input.
+	 * libssh reopens the peer's window on every read, whatever it still
+	 * holds; emptying it at once keeps it within one window. */
+	uint8_t *stash[3];
+	size_t stash_off[3], stash_len[3], stash_cap[3];
 	int exit_kind;                  /* from the target: 0 none, 1 status, 2 signal */
 	int exit_status;
 	char exit_signal[32];

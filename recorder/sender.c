@@ -17,7 +17,6 @@
 #define FRAME_TARGET	(256u << 10)	/* records per DATA frame, roughly */
 #define SENDER_MERGE_MAX (64u << 10)	/* largest merged stream record */
 #define SENDER_MERGE_NS	(5u * 1000 * 1000)	/* 5 ms: the time a merged record keeps */
-#define OUT_LOW		(64u << 10)	/* refill output below this */
 #define IN_FRAME_MAX	(16u << 10)	/* nothing the recorder sends is larger */
 #define DATA_PREFIX	(WIRE_HDR_LEN + 1 + 4)
 
@@ -40,6 +39,14 @@ struct sender {
 	int		 end_added;	/* END event spooled (sender_close) */
 	int		 close_queued;	/* CLOSE framed on this connection */
 	int		 accepted;	/* an ACCEPT was ever received */
+	/* The DATA frame being written (fr_on): its prefix, then the spool's
+	 * bytes [fr_pos, fr_end) (offsets from the spool's first unacked byte)
+	 * handed out in place, never copied.  Messages queued in out meanwhile
+	 * follow the frame. */
+	int		 fr_on;
+	uint8_t		 fr_hdr[DATA_PREFIX];
+	size_t		 fr_hdr_pos;
+	size_t		 fr_pos, fr_end;
 	/* The last spooled record, while it may still grow (see add_event). */
 	int		 merge_ok;	/* never framed since it was added */
 	uint16_t	 merge_type;
@@ -238,16 +245,16 @@ sender_close_with(struct sender *s, const void *payload, size_t len)
 	return REC_OK;
 }
 
-/* Frames unsent records (whole records, about FRAME_TARGET per frame). */
-static int
-frame_data(struct sender *s)
+/* Starts the DATA frame of the unsent records (whole records, about
+ * FRAME_TARGET): its prefix is built here, its records stay in the spool
+ * and go out from there (sender_pending_output).  The records framed can no
+ * longer grow (merge_ok), so the bytes handed out never change. */
+static void
+frame_start(struct sender *s)
 {
 	const uint8_t *base = buf_ptr(&s->spool);
 	size_t total = buf_len(&s->spool), off = s->sent, n = 0;
 	uint32_t count = 0;
-	uint8_t *p;
-	int r;
-
 	size_t last = 0;
 	int sync;
 
@@ -264,7 +271,7 @@ frame_data(struct sender *s)
 		count++;
 	}
 	if (n == 0 && !s->sync_wanted)
-		return REC_OK;
+		return;
 	/* Half the spool waits for acks: ask for a sync now instead of the
 	 * recorder's next interval (one request outstanding at a time). */
 	sync = s->sync_wanted && off + n == total;
@@ -272,37 +279,40 @@ frame_data(struct sender *s)
 		sync = 1;
 		s->pressure_seq = buf_ld64(base + last + 10);
 	}
-	if ((r = buf_reserve(&s->out, DATA_PREFIX + n, &p)) != REC_OK)
-		return r;
-	base = buf_ptr(&s->spool);	/* unchanged; out is a different buf */
-	wire_put_header(p, WIRE_DATA, (uint32_t)(1 + 4 + n));
-	p[WIRE_HDR_LEN] = sync ? WIRE_F_SYNC : 0;
-	buf_be32(p + WIRE_HDR_LEN + 1, count);
-	if (n > 0)
-		memcpy(p + DATA_PREFIX, base + off, n);
+	wire_put_header(s->fr_hdr, WIRE_DATA, (uint32_t)(1 + 4 + n));
+	s->fr_hdr[WIRE_HDR_LEN] = sync ? WIRE_F_SYNC : 0;
+	buf_be32(s->fr_hdr + WIRE_HDR_LEN + 1, count);
 	if (sync && off + n == total)
 		s->sync_wanted = 0;
+	s->fr_on = 1;
+	s->fr_hdr_pos = 0;
+	s->fr_pos = off;
+	s->fr_end = off + n;
 	s->sent = off + n;
-	return REC_OK;
 }
 
 size_t
 sender_pending_output(struct sender *s, const uint8_t **p)
 {
-	if (!s->wait_accept &&
+	if (!s->fr_on && buf_len(&s->out) == 0 && !s->wait_accept &&
 	    (s->state == SENDER_OPEN || s->state == SENDER_CLOSING)) {
-		while (buf_len(&s->out) < OUT_LOW &&
-		    (s->sent < buf_len(&s->spool) || s->sync_wanted)) {
-			if (frame_data(s) != REC_OK)
-				break;
-		}
-		if (s->end_added && !s->close_queued &&
+		if (s->sent < buf_len(&s->spool) || s->sync_wanted)
+			frame_start(s);
+		if (!s->fr_on && s->end_added && !s->close_queued &&
 		    s->sent == buf_len(&s->spool)) {
 			struct wire_msg m = { .type = WIRE_CLOSE };
 
 			if (queue_msg(s, &m) == REC_OK)
 				s->close_queued = 1;
 		}
+	}
+	if (s->fr_on && s->fr_hdr_pos < DATA_PREFIX) {
+		*p = s->fr_hdr + s->fr_hdr_pos;
+		return DATA_PREFIX - s->fr_hdr_pos;
+	}
+	if (s->fr_on) {
+		*p = buf_ptr(&s->spool) + s->fr_pos;
+		return s->fr_end - s->fr_pos;
 	}
 	*p = buf_ptr(&s->out);
 	return buf_len(&s->out);
@@ -311,6 +321,20 @@ sender_pending_output(struct sender *s, const uint8_t **p)
 void
 sender_consume_output(struct sender *s, size_t n)
 {
+	if (s->fr_on) {
+		size_t k = s->fr_hdr_pos < DATA_PREFIX ? DATA_PREFIX - s->fr_hdr_pos :
+		    s->fr_end - s->fr_pos;
+
+		if (n > k)
+			n = k;
+		if (s->fr_hdr_pos < DATA_PREFIX)
+			s->fr_hdr_pos += n;
+		else
+			s->fr_pos += n;
+		if (s->fr_hdr_pos == DATA_PREFIX && s->fr_pos == s->fr_end)
+			s->fr_on = 0;
+		return;
+	}
 	if (n > buf_len(&s->out))
 		n = buf_len(&s->out);
 	buf_consume(&s->out, n);
@@ -331,6 +355,10 @@ drop_acked(struct sender *s, uint64_t upto)
 		return;
 	buf_consume(&s->spool, off);
 	s->sent = s->sent > off ? s->sent - off : 0;
+	if (s->fr_on) {	/* acks cover whole frames received: never this one */
+		s->fr_pos = s->fr_pos > off ? s->fr_pos - off : 0;
+		s->fr_end = s->fr_end > off ? s->fr_end - off : 0;
+	}
 	if (buf_len(&s->spool) == 0)
 		buf_reset(&s->spool);
 }
@@ -346,6 +374,7 @@ fail(struct sender *s, int code, const char *fmt, ...)
 	va_end(ap);
 	s->state = SENDER_FAILED;
 	buf_reset(&s->out);
+	s->fr_on = 0;
 	return code;
 }
 
@@ -379,6 +408,7 @@ on_accept(struct sender *s, const struct wire_msg *m)
 	s->wait_accept = 0;
 	s->acked = m->seq;
 	s->sent = 0;
+	s->fr_on = 0;
 	s->merge_ok = 0;
 	drop_acked(s, m->seq);
 	if (s->state == SENDER_HELLO)
@@ -511,6 +541,7 @@ sender_on_disconnect(struct sender *s)
 		return;
 	buf_reset(&s->in);
 	buf_reset(&s->out);
+	s->fr_on = 0;
 	s->sent = 0;
 	s->merge_ok = 0;
 	s->close_queued = 0;

@@ -99,7 +99,9 @@ void	sender_sync(struct sender *s);
  * Points *p at bytes to write to the recorder and returns their count
  * (0: nothing to write now).  The pointer stays valid until the next call
  * other than sender_pending_output.  Report what was written with
- * sender_consume_output(s, n), n <= the count returned.
+ * sender_consume_output(s, n), n <= the count returned.  The bytes may be
+ * part of a message: a DATA frame is handed out as its prefix and then its
+ * records in place in the spool (no copy), so write in a loop until 0.
  */
 size_t	sender_pending_output(struct sender *s, const uint8_t **p);
 void	sender_consume_output(struct sender *s, size_t n);

@@ -8,7 +8,12 @@ One OpenSSH sshd is started on loopback; then one recorder + proxy stack per
 --bin directory (two builds compare side by side).  Each round runs, for every
 stack in turn, `ssh -T proxy cat FILE...` (--down GiB of output, SHA-256
 checked) and `ssh -T proxy sha256sum` fed --up MiB on stdin (remote hash
-checked).  The ssh client's own CPU is given for the same transfer direct
+checked).  The target sshd's CPU (its finished sessions: the privilege-
+separated sshd processes and the remote command, from the cutime and cstime
+of the listening sshd) is given per transfer, and the sum of every process
+of the pipe ("all"): on a machine whose cores are all busy, the wall-time
+ratio of proxy to direct cannot beat the ratio of those sums.
+The ssh client's own CPU is given for the same transfer direct
 (straight to sshd) as the reference of what one end of an SSH pipe costs.
 
 With --perf DIR, each stack's proxy and recorder are recorded with
@@ -42,6 +47,32 @@ def cpu_of(pid):
         return 0.0
     fields = st[st.rindex(")") + 2:].split()
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def reaped_cpu_of(pid):
+    """User + system seconds of pid's children that it has waited for (for
+    the target sshd: every finished session, its privilege-separated
+    processes and the command it ran), or 0.0 when gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+    except OSError:
+        return 0.0
+    fields = st[st.rindex(")") + 2:].split()
+    return (int(fields[13]) + int(fields[14])) / TICK
+
+
+def settle_reaped(pid, limit=10.0):
+    """Waits until pid's reaped-children CPU stops growing (sshd reaps a
+    session's process after the client saw its end), at most limit seconds."""
+    t0, last = time.monotonic(), -1.0
+    while time.monotonic() - t0 < limit:
+        now = reaped_cpu_of(pid)
+        if now == last:
+            return now
+        last = now
+        time.sleep(0.5)
+    return last
 
 
 def minflt_of(pid):
@@ -149,10 +180,12 @@ def main():
                         r0 = cpu_of(s.recorder.pid) if s else 0.0
                         f0 = minflt_of(s.proxy.pid) if s else 0
                         c0 = children_cpu()
+                        t0 = settle_reaped(sshd.proc.pid)
                         dt, rc, sha, got, head = _stream(cmd, feed(), 600)
                         c1 = children_cpu()
                         if s:
                             settle(s.recorder.pid)
+                        t1 = settle_reaped(sshd.proc.pid)
                         p1 = cpu_of(s.proxy.pid) if s else 0.0
                         f1 = minflt_of(s.proxy.pid) if s else 0
                         r1 = cpu_of(s.recorder.pid) if s else 0.0
@@ -165,17 +198,17 @@ def main():
                             log("   %s %s: exit %d, %d bytes out, client said: %s" % (
                                 name, way, rc, got, getattr(_stream, "last_stderr", "")[-300:]))
                         row = ((p1 - p0) / gib, (r1 - r0) / gib, (c1 - c0) / gib, dt,
-                               (f1 - f0) / gib / 1000)
+                               (f1 - f0) / gib / 1000, (t1 - t0) / gib)
                         res.setdefault((name, way), []).append(row)
                         log("round %d %-8s %-4s %s  proxy %6.2f  recorder %6.2f  client %6.2f "
-                            "CPU s/GiB  wall %5.1f s  proxy faults %.0fk/GiB" % (rnd + 1, name, way,
-                                                          "ok " if ok else "BAD", *row))
+                            "CPU s/GiB  wall %5.1f s  proxy faults %.0fk/GiB  sshd %5.2f"
+                            % (rnd + 1, name, way, "ok " if ok else "BAD", *row))
             log("\nmedians, CPU seconds per GiB (user+system, /proc/PID/stat):")
             for (name, way), rows in res.items():
-                med = [sorted(r[i] for r in rows)[len(rows) // 2] for i in range(5)]
+                med = [sorted(r[i] for r in rows)[len(rows) // 2] for i in range(6)]
                 log("  %-8s %-4s proxy %6.2f  recorder %6.2f  client %6.2f  wall %5.1f s  "
-                    "proxy faults %.0fk/GiB"
-                    % (name, way, *med))
+                    "proxy faults %.0fk/GiB  sshd %5.2f  all %5.2f CPU s/GiB"
+                    % (name, way, *med, med[0] + med[1] + med[2] + med[5]))
         finally:
             for _, _, sub in stacks:
                 sub.__exit__(None, None, None)

@@ -41,6 +41,10 @@ GOALS = [
     (["screen_at_p99_no_verify_cpu_ms"], "<", 100,
      "screen --at --no-verify at 99% of 1 GiB output, CPU ms"),
     (["proxy_upload_256m_intact"], "==", "yes", "256 MiB upload intact"),
+    (["proxy_exec_1g_vs_direct"], ">=", 0.8, "1 GiB exec output through the proxy vs direct"),
+    (["proxy_upload_256m_vs_direct"], ">=", 0.8, "256 MiB exec stdin through the proxy vs direct"),
+    (["proxy_sftp_put_256m_vs_direct"], ">=", 0.8, "sftp put of 256 MiB through the proxy vs direct"),
+    (["proxy_sftp_get_256m_vs_direct"], ">=", 0.8, "sftp get of 256 MiB through the proxy vs direct"),
     (["search_index_s"], "<", 1, "search for a command over 10,000 sessions with the index, s"),
     (["audit_user_s"], "<", 2, "audit for one user over 10,000 sessions, s"),
 ]

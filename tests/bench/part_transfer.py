@@ -150,3 +150,95 @@ def intact(ctx, stack):
             rep.na("proxy_%s_vs_direct" % name, "the direct transfer failed: %s" % (d,))
         elif p[1]:
             rep.add("proxy_%s_vs_direct" % name, d[0] / p[0], "x")
+
+
+SFTP_TIMEOUT = 240            # seconds for one 256 MiB put or get (1 MB/s at least)
+
+
+def _sftp_argv(ctx, stack, batch):
+    """argv of the real sftp client running batch: straight to sshd when stack
+    is None, else through the proxy as bench:t1."""
+    if stack is None:
+        base = ssh_base(ctx.sshd.port, ctx.key, ctx.sshd.login)
+    else:
+        base = stack.ssh([])
+    # ssh_base's options, without the program name and the trailing host;
+    # sftp takes the port as -P.
+    opts, i = [], 1
+    while i < len(base) - 1:
+        if base[i] == "-p":
+            i += 2
+            continue
+        if base[i] == "-l":
+            opts += ["-o", "User=" + base[i + 1]]
+            i += 2
+            continue
+        opts.append(base[i])
+        i += 1
+    port = ctx.sshd.port if stack is None else stack.port
+    return ["sftp", *opts, "-P", str(port), "-b", batch, "127.0.0.1"]
+
+
+def _file_sha(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def sftp(ctx, stack, rounds=1):
+    """sftp put and get of 256 MiB through the proxy (recorded, file content
+    logged as the policy says) beside the same transfers straight to sshd, in
+    turn, each checked by SHA-256 of the file that arrived.  The best of
+    rounds per way (the machine is shared: the least disturbed run of each)."""
+    rep = ctx.rep
+    names = ("proxy_sftp_put_256m_vs_direct", "proxy_sftp_get_256m_vs_direct")
+    if not stack.ok:
+        for n in names:
+            rep.na(n, stack.reason)
+        return
+    times = max(1, (256 << 20) // ctx.size)
+    src = ctx.env.path("sftp", "src.bin")
+    with open(src, "wb") as f:
+        for b in _data_blocks(ctx.data, times):
+            f.write(b)
+    want = _file_sha(src)
+    best = {}   # (label, way) -> seconds, or an error string
+    for rnd in range(rounds):
+        for label, st in (("direct", None), ("proxy", stack)):
+            for way in ("put", "get"):
+                dst = ctx.env.path("sftp", "%s-%s-%d.bin" % (label, way, rnd))
+                batch = ctx.env.path("sftp", "%s-%s-%d.batch" % (label, way, rnd))
+                with open(batch, "w") as f:
+                    f.write("%s %s %s\n" % (way, src, dst))
+                t0 = time.monotonic()
+                try:
+                    p = subprocess.run(_sftp_argv(ctx, st, batch), stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       timeout=SFTP_TIMEOUT)
+                    dt = time.monotonic() - t0
+                    ok = p.returncode == 0 and os.path.exists(dst) and _file_sha(dst) == want
+                    err = p.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+                except subprocess.TimeoutExpired:
+                    dt, ok, err = time.monotonic() - t0, False, ["timed out"]
+                ctx.log("   %s: sftp %s 256 MiB %.1f s, %s%s" % (
+                    label, way, dt, "SHA-256 equal" if ok else "FAILED",
+                    "" if ok or not err else " (%s)" % err[0][:200]))
+                try:
+                    os.unlink(dst)
+                except OSError:
+                    pass
+                if not ok:
+                    best.setdefault((label, way), "sftp %s failed" % way)
+                elif not isinstance(best.get((label, way)), float) or dt < best[label, way]:
+                    best[label, way] = dt
+    os.unlink(src)
+    for way, name in zip(("put", "get"), names):
+        p, d = best.get(("proxy", way)), best.get(("direct", way))
+        if isinstance(p, str) or p is None:
+            rep.na(name, p or "not run")
+        elif isinstance(d, str) or d is None:
+            rep.na(name, "the direct transfer failed: %s" % d)
+        else:
+            rep.add(name, d / p, "x", "direct %.1f s, proxy %.1f s" % (d, p))

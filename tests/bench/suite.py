@@ -72,6 +72,11 @@ def run_target_parts(rep, ctx, skip, a, direct, size, log):
         guarded(rep, "intact", part_transfer.intact, ctx, stack)
         stack.check_alive("intact", log)
 
+    if "sftp" not in skip:
+        rep.section("sftp put and get of 256 MiB through the proxy")
+        guarded(rep, "sftp", part_transfer.sftp, ctx, stack)
+        stack.check_alive("sftp", log)
+
     if "sessions" not in skip:
         rep.section("%d concurrent interactive sessions through the proxy" % a.sessions)
         guarded(rep, "sessions", part_sessions.sessions, ctx, stack, a.sessions, direct)
@@ -110,8 +115,8 @@ def main():
                     default=int(os.environ.get("ESCORT_BENCH_ESCORT_KEYS", 300)))
     ap.add_argument("--skip", default=os.environ.get("ESCORT_BENCH_SKIP", ""),
                     help="comma-separated parts to skip: "
-                         "programs,replay,search,bulk,observe,keystroke,intact,sessions,"
-                         "escorts")
+                         "programs,replay,search,bulk,observe,keystroke,intact,sftp,"
+                         "sessions,escorts")
     a = ap.parse_args()
     skip = set(s for s in a.skip.split(",") if s)
     rep = Report()

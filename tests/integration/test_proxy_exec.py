@@ -79,3 +79,56 @@ def test_a_64k_command_is_recorded_whole():
         assert len(decisions) == 1, [e["type"] for e in events]
         assert decisions[0].get("command") == "echo " + word
         assert decisions[0].get("rendered") == "'echo' '%s'" % word, decisions[0].keys()
+
+
+def test_slow_reader_keeps_proxy_memory_bounded_and_output_intact():
+    # A client that reads slowly while the target writes fast: the proxy
+    # relays in small steps as the client's window opens.  libssh 0.10
+    # reopens the target's window on every read from its channel buffer,
+    # whatever it still holds; the proxy must not let that buffer grow (it
+    # did, up to libssh's 256 MiB limit, where libssh dropped what it held
+    # and a 1 GiB download came back short with exit status 0).
+    import subprocess, time
+    from harness.proxy import read_vmrss_kib
+    size = (16 if "san" in BIN else 32) << 20
+    with Env() as env:
+        w = ProxyWorld(env)
+        big = env.path("slow.bin")
+        with open(big, "wb") as f:
+            f.write(os.urandom(1 << 20) * (size >> 20))
+        want = hashlib.sha256(open(big, "rb").read()).hexdigest()
+        r = w.ssh("alice", "web01", "true", timeout=TIMEOUT)
+        assert r.returncode == 0, r.stderr
+        base = read_vmrss_kib(w.proxy.pid)
+        p = subprocess.Popen(w.ssh_argv("alice", "web01", "cat " + big), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        h, got, peak = hashlib.sha256(), 0, base
+        try:
+            t0 = time.monotonic()
+            # the first 4 MiB at about 8 MiB/s, RSS sampled as it goes
+            while got < (4 << 20) and time.monotonic() - t0 < TIMEOUT:
+                b = p.stdout.read(64 << 10)
+                if not b:
+                    break
+                h.update(b)
+                got += len(b)
+                peak = max(peak, read_vmrss_kib(w.proxy.pid))
+                time.sleep(0.008)
+            for _ in range(10):
+                time.sleep(0.05)
+                peak = max(peak, read_vmrss_kib(w.proxy.pid))
+            for b in iter(lambda: p.stdout.read(1 << 20), b""):
+                h.update(b)
+                got += len(b)
+            p.wait(TIMEOUT)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait(10)
+        print("proxy RSS %d KiB -> peak %d KiB while the client read slowly" % (base, peak))
+        assert p.returncode == 0, p.stderr.read()
+        assert got == size and h.hexdigest() == want, got
+        # one libssh window and one stash per direction, the spool, packets
+        limit = (64 if "san" in BIN else 16) * 1024
+        assert peak - base < limit, (base, peak)
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

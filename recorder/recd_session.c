@@ -18,6 +18,7 @@
 #include "recorder/recd_conn.h"
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
+#include "recorder/recd_worker.h"
 #include "recorder/segment.h"
 #include "recorder/transcript.h"
 #include "recorder/wire.h"
@@ -109,7 +110,7 @@ sess_new(struct recd *d, const char *id, struct tw *tw)
 	s->detached_at = uv_now(d->loop);
 	s->next = d->sessions;
 	d->sessions = s;
-	d->nsessions++;
+	recd_pool_count(d, 1);
 	return s;
 }
 
@@ -125,7 +126,7 @@ sess_release(struct recd_sess *s)
 		for (pp = &s->d->sessions; *pp != NULL; pp = &(*pp)->next)
 			if (*pp == s) {
 				*pp = s->next;
-				s->d->nsessions--;
+				recd_pool_count(s->d, -1);
 				break;
 			}
 	}
@@ -336,12 +337,21 @@ recd_sess_create(struct recd *d, const uint8_t *meta, size_t len,
 	*out = NULL;
 	if ((r = meta_check(meta, len, err, errlen)) != REC_OK)
 		return r;
-	if (d->nsessions >= d->cfg.max_sessions)
+	/* a worker's new session was counted when it was handed over */
+	if (!d->is_worker && recd_pool_sessions(d) >= d->cfg.max_sessions)
 		return errf(err, errlen, REC_EFULL, "too many sessions "
 		    "(MaxSessions %u)", d->cfg.max_sessions);
-	if ((r = tw_make_id(id, sizeof(id))) != REC_OK)
-		return errf(err, errlen, r, "cannot make a session id: %s",
-		    rec_strerror(r));
+	/* an id that maps to this worker (recd_worker.h); N draws expected */
+	for (int tries = 0; ; tries++) {
+		if ((r = tw_make_id(id, sizeof(id))) != REC_OK)
+			return errf(err, errlen, r, "cannot make a session id: "
+			    "%s", rec_strerror(r));
+		if (recd_pool_mine(d, id))
+			break;
+		if (tries >= 64 * RECD_WORKERS_MAX)
+			return errf(err, errlen, REC_ECRYPTO, "cannot draw a "
+			    "session id for worker %u", d->worker);
+	}
 	r = tw_create(d->cfg.store, id, meta, len, d->signer, d->journal, &o,
 	    &tw);
 	if (r != REC_OK)

@@ -175,6 +175,7 @@ send_ack(struct recd_sess *s)
 }
 
 static int sync_start(struct recd_sess *s);
+static int sess_flush(struct recd_sess *s, int want_sync);
 
 /* fdatasync finished on the thread pool: ACK what it covered. */
 static void
@@ -204,7 +205,10 @@ sync_done(uv_fs_t *req)
 	send_ack(s);
 	if (s->sync_again) {
 		s->sync_again = 0;
-		sync_start(s);
+		if (s->pending > 0)
+			sess_flush(s, 1);	/* writes, then sync_start */
+		else
+			sync_start(s);
 	}
 }
 
@@ -628,6 +632,14 @@ recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
 static void
 sess_appended(struct recd_sess *s, int sync)
 {
+	if (sync && s->sync_inflight && s->pending < RECD_FLUSH_BYTES) {
+		/* The next sync can only start when this one ends: it will
+		 * write, sign and sync what is pending then (sync_done), in one
+		 * segment instead of one per request. */
+		s->sync_again = 1;
+		recd_kick(s->d);
+		return;
+	}
 	if (sync || s->pending >= RECD_FLUSH_BYTES) {
 		if (sess_flush(s, sync) < 0)
 			return;		/* broken: the connection was told */

@@ -23,7 +23,11 @@
 # from the first byte to the last receipt, recorder_scale_w<N>_cores_used the
 # recorder's CPU seconds per wall second, and recorder_2core_vs_1core the
 # ratio of the two MB/s (median of the per-round ratios: both of a round ran
-# under the same load).
+# under the same load); each round also prints the CPU ticks of the
+# recorder's two busiest threads (with Workers 2: how evenly the sessions
+# were spread).  ESCORT_BENCH_SCALE_FSYNC sets their Fsync (default
+# interval 1000).  On a machine busier than its cores these figures measure
+# the scheduler's share more than the recorder: read them with the load.
 # ESCORT_RECORDER_REF=PATH adds modes ref_interval and ref_interval_4k: the
 # same runs with another escort-recorder binary (e.g. a former build kept
 # for comparison), interleaved with the others, and recorder_interval_vs_ref
@@ -175,7 +179,7 @@ CONF
 run_scale() {
     local label=$1 workers=$2 n=${ESCORT_BENCH_SCALE_SESSIONS:-2}
     local sock=$TMP/rec-$label.sock c0 c1 t0 t1 i rc=0 p
-    EXTRA_CONF="Workers $workers" write_conf "$label" interval 1000
+    EXTRA_CONF="Workers $workers" write_conf "$label" ${ESCORT_BENCH_SCALE_FSYNC:-interval 1000}
     start_recorder "$label" || return
     c0=$(cpu_ticks "$REC_PID")
     t0=$(date +%s.%N)
@@ -189,6 +193,11 @@ run_scale() {
     SEND_PIDS=()
     t1=$(date +%s.%N)
     c1=$(cpu_ticks "$REC_PID")
+    # CPU ticks of the recorder's two busiest threads (the workers when
+    # there are two): how evenly the sessions were spread
+    local busiest
+    busiest=$(for t in /proc/"$REC_PID"/task/*/stat; do awk '{print $14 + $15}' "$t"; done |
+              sort -rn | head -2 | tr '\n' ' ')
     kill -TERM "$REC_PID"; wait "$REC_PID" 2>/dev/null; REC_PID=
     rm -rf "$TMP/store-$label"
     if [ $rc -ne 0 ] || [ "$(cat "$TMP/$label".out* | grep -c '^closed ')" -ne "$n" ]; then
@@ -197,9 +206,10 @@ run_scale() {
     printf '%s %s %s %s %s\n' "$label" "$((c1 - c0))" "$t0" "$t1" "${REP:-1}" >>"$TMP/scale"
     awk -v raw="$RAW" -v n="$n" -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
         -v t0="$t0" -v t1="$t1" -v l="$label" -v r="${REP:-1}" 'BEGIN {
-        printf "recorder %s run %d: %d sessions, %.1f MB/s, %.2f cores used\n", l, r, n,
+        printf "recorder %s run %d: %d sessions, %.1f MB/s, %.2f cores used", l, r, n,
             n * raw / 1e6 / (t1 - t0), c / hz / (t1 - t0)
     }'
+    echo ", busiest threads $busiest(CPU ticks)"
 }
 
 report_scale() { # scale_w1 / scale_w2 medians and their per-round ratio

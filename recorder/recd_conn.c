@@ -559,7 +559,9 @@ conn_move_now(struct recd_conn *c)
 	mv->tls = c->tls;
 	mv->tlsbuf = c->tlsbuf;
 	snprintf(mv->name, sizeof(mv->name), "%s", c->name);
+	mv->reserved = c->reserved_w != 0;	/* the count goes along */
 	c->frame_since = 0;
+	/* from here on mv is the worker's (another thread) */
 	if (recd_pool_handoff(c->d, w, mv) < 0) {
 		close(mv->fd);
 		free(mv->in);
@@ -569,7 +571,6 @@ conn_move_now(struct recd_conn *c)
 	}
 	c->tls = NULL;			/* the worker's now */
 	c->tlsbuf = NULL;
-	mv->reserved = c->reserved_w != 0;	/* the count goes along */
 	c->reserved_w = 0;
 	recd_log(LOG_DEBUG, "conn %s: handed to worker %u", c->name, w);
 	conn_close_now(c);
@@ -623,15 +624,13 @@ recd_conn_adopt(struct recd *d, struct recd_conn_move *mv)
 	c->d = d;
 	c->is_tcp = mv->is_tcp;
 	buf_init(&c->in, WIRE_FRAME_MAX + READ_CHUNK);
-	if (mv->in_len > 0 && buf_put(&c->in, mv->in, mv->in_len) != REC_OK) {
+	if ((mv->in_len > 0 && buf_put(&c->in, mv->in, mv->in_len) !=
+	    REC_OK) || (c->is_tcp ? uv_tcp_init(d->loop, &c->h.tcp) :
+	    uv_pipe_init(d->loop, &c->h.pipe, 0)) != 0) {
 		buf_free(&c->in);
 		free(c);
 		goto fail;
 	}
-	if (c->is_tcp)
-		r = uv_tcp_init(d->loop, &c->h.tcp);
-	else
-		r = uv_pipe_init(d->loop, &c->h.pipe, 0);
 	c->h.handle.data = c;
 	c->next = d->conns;
 	if (d->conns != NULL)
@@ -644,9 +643,8 @@ recd_conn_adopt(struct recd *d, struct recd_conn_move *mv)
 	mv->tls = NULL;
 	mv->tlsbuf = NULL;
 	c->opened_at = uv_now(d->loop);
-	if (r == 0)
-		r = c->is_tcp ? uv_tcp_open(&c->h.tcp, mv->fd) :
-		    uv_pipe_open(&c->h.pipe, mv->fd);
+	r = c->is_tcp ? uv_tcp_open(&c->h.tcp, mv->fd) :
+	    uv_pipe_open(&c->h.pipe, mv->fd);
 	if (r != 0) {
 		recd_log(LOG_WARNING, "conn %s: a worker cannot take it: %s",
 		    c->name, uv_strerror(r));

@@ -438,9 +438,13 @@ on_hello(struct recd_conn *c, const struct wire_msg *m)
 			resume_disagrees(c, s, m);
 			return;
 		}
+		char on[32] = "";
+
+		if (d->is_worker)
+			snprintf(on, sizeof(on), " on worker %u", d->worker);
 		recd_log(LOG_INFO, "conn %s: %.*s resumes session %s at seq "
-		    "%llu", c->name, (int)m->text_len, m->text, id,
-		    (unsigned long long)recd_sess_durable(s));
+		    "%llu%s", c->name, (int)m->text_len, m->text, id,
+		    (unsigned long long)recd_sess_durable(s), on);
 	} else {
 		r = recd_sess_create(d, m->data, m->data_len, &s, err,
 		    sizeof(err));

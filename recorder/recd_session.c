@@ -378,7 +378,11 @@ recd_sess_create(struct recd *d, const uint8_t *meta, size_t len,
 	s->written_seq = s->durable_seq = st.last_seq;
 	memcpy(s->written_head, st.head, SEAL_HASH_LEN);
 	memcpy(s->durable_head, st.head, SEAL_HASH_LEN);
-	recd_log(LOG_INFO, "session %s: created %s", id, tw_file(tw));
+	if (d->is_worker)
+		recd_log(LOG_INFO, "session %s: created %s on worker %u", id,
+		    tw_file(tw), d->worker);
+	else
+		recd_log(LOG_INFO, "session %s: created %s", id, tw_file(tw));
 	*out = s;
 	return REC_OK;
 }

@@ -23,8 +23,13 @@
  * The journal's entries are also the leaves of a Merkle tree (merkle.h);
  * signed tree heads of it go to STORE/heads.esh (treehead.h).
  *
- * A struct journal may be shared by the writers of several sessions; its
- * calls take an internal mutex.
+ * A struct journal may be shared by the writers of several sessions, on
+ * several threads (escort-recorder's workers): every call takes its
+ * internal mutex, and an entry (and the tree head a CLOSE entry issues) is
+ * signed, written and synced while it is held, so entries and heads have
+ * one order whichever thread appends.  The head callback (journal_set_heads)
+ * runs with the mutex held, on the appending thread: it must not call into
+ * the journal, and should only hand the line on.
  */
 #ifndef ESCORT_JOURNAL_H
 #define ESCORT_JOURNAL_H

@@ -25,6 +25,7 @@
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
 #include "recorder/recd_witness.h"
+#include "recorder/recd_worker.h"
 #include "recorder/recd_audit.h"
 #include "recorder/seal.h"
 #include "recorder/ship.h"
@@ -220,6 +221,9 @@ reload(struct recd *d)
 	recd_listen_sweep(d);
 	tlsl_ctx_free(d->tls);		/* live connections hold their own */
 	d->tls = tls;
+	if (recd_config_workers(&nc) != recd_pool_size(d))
+		recd_log(LOG_WARNING, "reload: Workers changes only with a "
+		    "restart; %u worker(s) go on", recd_pool_size(d));
 	d->cfg = nc;
 	recd_log(LOG_INFO, "reloaded %s (Fsync %s, MaxSessions %u)",
 	    nc.file, recd_fsync_name(nc.fsync), nc.max_sessions);
@@ -240,8 +244,9 @@ static void
 shutdown_daemon(struct recd *d, const char *why)
 {
 	recd_log(LOG_INFO, "%s: closing %u session(s) and exiting", why,
-	    d->nsessions);
+	    recd_pool_sessions(d));
 	recd_listen_close_all(d);
+	recd_pool_stop(d);		/* each worker closes its sessions */
 	recd_sess_close_all(d);
 	recd_conn_close_all(d);
 	uv_timer_stop(&d->tick);
@@ -271,6 +276,7 @@ on_signal(uv_signal_t *s, int signum)
 		(void)sdnotify_send("RELOADING=1");
 		reload(d);
 		recd_audit_reopen(d);	/* also when the reload failed */
+		recd_pool_reload(d);	/* the workers' copies, and sinks */
 		(void)sdnotify_send("READY=1");
 		return;
 	}
@@ -294,14 +300,16 @@ on_heads_timer(uv_timer_t *t)
 		    TREEHEAD_FILE, rec_strerror(r));
 }
 
-/* A signed tree head: to the Witness command and the object store. */
+/* A signed tree head, on whichever thread signed it: to the object store
+ * (ship_head takes any thread) and to the Witness command (run on the main
+ * loop: recd_pool_witness hands it there). */
 static void
 on_head(void *arg, const char *line)
 {
 	struct recd *d = arg;
 
-	recd_witness_head(d, line);
 	ship_head(d->ship, line);
+	recd_pool_witness(d, line);
 }
 
 /* Opens the Store's journal; a missing or damaged one stops the recorder
@@ -391,6 +399,7 @@ run(struct recd *d)
 {
 	char err[2048];
 	int uid, gid, r, bad;
+	unsigned workers;
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);	/* a file size limit fails the write */
@@ -461,6 +470,9 @@ run(struct recd *d)
 		goto fail;
 	if (recd_audit_open(d, err, sizeof(err)) < 0)
 		goto fail;
+	if ((workers = recd_config_workers(&d->cfg)) > 1 &&
+	    recd_pool_init(d, workers, err, sizeof(err)) < 0)
+		goto fail;
 	d->last_interval_sync = uv_now(d->loop);
 	if ((bad = recd_sess_recover_all(d)) > 0)
 		recd_log(LOG_ERR, "%d session file(s) left as they are; run "
@@ -474,14 +486,18 @@ run(struct recd *d)
 	if (d->cfg.head_interval > 0)
 		uv_timer_start(&heads_timer, on_heads_timer,
 		    d->cfg.head_interval * 1000u, d->cfg.head_interval * 1000u);
+	if (d->pool != NULL && recd_pool_run(d, err, sizeof(err)) < 0)
+		goto fail;
 	if (d->stopping)
 		shutdown_daemon(d, "signal during start-up");
-	recd_log(LOG_INFO, "escort-recorder %s started: Store %s, Fsync %s",
-	    ESCORT_VERSION, d->cfg.store, recd_fsync_name(d->cfg.fsync));
+	recd_log(LOG_INFO, "escort-recorder %s started: Store %s, Fsync %s, "
+	    "Workers %u", ESCORT_VERSION, d->cfg.store,
+	    recd_fsync_name(d->cfg.fsync), recd_pool_size(d));
 	recd_log_started();
 	if (sdnotify_send("READY=1") != 0)
 		recd_log(LOG_WARNING, "NOTIFY_SOCKET: %s", strerror(errno));
 	uv_run(d->loop, UV_RUN_DEFAULT);
+	recd_pool_free(d);
 	ship_stop(d->ship);
 	if (d->cfg.pid_file[0] != '\0' && unlink(d->cfg.pid_file) != 0)
 		recd_log(LOG_WARNING, "PidFile %s: %s", d->cfg.pid_file,
@@ -498,8 +514,11 @@ fail:
 	recd_log(LOG_ERR, "%s", err);
 	d->stopping = 1;
 	recd_listen_close_all(d);
+	recd_pool_stop(d);
 	uv_walk(d->loop, close_handle, NULL);
 	uv_run(d->loop, UV_RUN_DEFAULT);
+	recd_pool_free(d);
+	ship_stop(d->ship);
 	journal_close(d->journal);
 	seal_signer_free(d->signer);
 	tlsl_ctx_free(d->tls);
@@ -534,6 +553,7 @@ dump_config(const struct recd_config *c, FILE *f)
 			fprintf(f, "%s %s\n", files[i].kw, files[i].v);
 	fprintf(f, "maxsessions %u\nresumetimeout %u\ntreeheadinterval %u\n",
 	    c->max_sessions, c->resume_timeout, c->head_interval);
+	fprintf(f, "workers %u\n", recd_config_workers(c));
 	if (c->compression == 0)
 		fprintf(f, "compression default\n");
 	else

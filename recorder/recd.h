@@ -33,6 +33,7 @@ struct recd_conn;
 struct recd_sess;
 struct recd_audit;
 struct ship;
+struct recd_pool;
 
 struct recd {
 	uv_loop_t		*loop;
@@ -52,6 +53,9 @@ struct recd {
 	uv_timer_t		 tick;
 	uint64_t		 last_interval_sync;	/* ms, uv_now */
 	int			 stopping;
+	struct recd_pool	*pool;		/* recd_worker.h; NULL: Workers 1 */
+	unsigned		 worker;	/* index in the pool (workers) */
+	int			 is_worker;	/* a worker's, not the main one */
 };
 
 /* Makes sure the tick timer runs (flush deadlines, syncs, timeouts). */

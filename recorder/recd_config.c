@@ -1,6 +1,7 @@
 /* recd_config: escort-recorder.conf(5), one row of recd_keywords[] a keyword,
  * read by common/cfg. */
 #include <ctype.h>
+#include <sched.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -316,6 +317,15 @@ kw_objstore_retention(struct cfg *p, const struct cfg_keyword *k, void *obj,
 	    &CFG(obj)->objstore_retention);
 }
 
+static int
+kw_workers(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
+    int ac)
+{
+	(void)k, (void)ac;
+	return number(p, av[0], 1, RECD_WORKERS_MAX, "Workers",
+	    &CFG(obj)->workers);
+}
+
 #define ONE	1, 1, 0, "one argument"
 #define AT(f)	offsetof(struct recd_config, f)
 
@@ -346,6 +356,7 @@ static const struct cfg_keyword recd_keywords[] = {
 	{ "ObjectStoreRegion", kw_objstore_region, ONE, 0 },
 	{ "ObjectStoreCredentials", kw_abs, ONE, AT(objstore_credentials) },
 	{ "ObjectStoreRetention", kw_objstore_retention, ONE, 0 },
+	{ "Workers", kw_workers, ONE, 0 },
 };
 
 #undef ONE
@@ -365,6 +376,26 @@ _Static_assert(sizeof(((struct recd_config *)0)->store) == 512 &&
     sizeof(((struct recd_config *)0)->objstore_endpoint) == 512 &&
     sizeof(((struct recd_config *)0)->objstore_credentials) == 512,
     "recd_keywords[] rows with an offset name char[512] fields");
+
+unsigned
+recd_config_workers(const struct recd_config *cfg)
+{
+	long n;
+
+	if (cfg->workers > 0)
+		return cfg->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	{
+		cpu_set_t set;
+
+		if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
+		    CPU_COUNT(&set) > 0 && CPU_COUNT(&set) < n)
+			n = CPU_COUNT(&set);
+	}
+	if (n < 1)
+		n = 1;
+	return n > RECD_WORKERS_MAX ? RECD_WORKERS_MAX : (unsigned)n;
+}
 
 int
 recd_config_peer_allowed(const struct recd_config *cfg, unsigned uid, unsigned gid)

@@ -36,6 +36,10 @@
  *						 environment)
  *	ObjectStoreRetention DAYS		(COMPLIANCE lock; required
  *						 with ObjectStore)
+ *	Workers N				(threads that record sessions,
+ *						 1..RECD_WORKERS_MAX; default
+ *						 the number of CPUs; changes
+ *						 only with a restart)
  *
  * Read by common/cfg: a keyword given twice is an error, except Listen.
  * Every problem of a file is reported, each as "FILE:LINE: message".
@@ -47,6 +51,7 @@
 
 #define RECD_LISTEN_MAX	16
 #define RECD_CLIENTS_MAX	16
+#define RECD_WORKERS_MAX	64
 
 enum recd_fsync { RECD_FSYNC_ALWAYS, RECD_FSYNC_INTERVAL, RECD_FSYNC_NEVER };
 enum recd_listen_kind { RECD_LISTEN_UNIX, RECD_LISTEN_TLS };
@@ -89,7 +94,13 @@ struct recd_config {
 	char	 objstore_region[64];
 	char	 objstore_credentials[512];
 	unsigned objstore_retention;	/* days */
+	unsigned workers;		/* Workers; 0: not given (the number
+					   of CPUs, recd_config_workers) */
 };
+
+/* Workers as it applies: the configured number, else the number of CPUs
+ * this process may run on (at most RECD_WORKERS_MAX). */
+unsigned recd_config_workers(const struct recd_config *cfg);
 
 /*
  * True when a process with these credentials (SO_PEERCRED of a unix socket

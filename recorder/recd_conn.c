@@ -1,7 +1,9 @@
 /* recd_conn: a connection to escort-recorder and its protocol state
  * machine (see recd_conn.h). */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "recorder/recd_conn.h"
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
+#include "recorder/recd_worker.h"
 #include "recorder/seal.h"
 #include "recorder/segment.h"
 #include "common/tlsl.h"
@@ -60,6 +63,11 @@ struct recd_conn {
 	unsigned	 writes;	/* uv_write requests in flight */
 	int		 closing;	/* uv_close called */
 	int		 tls_logged;
+	int		 is_tcp;
+	unsigned	 move_to;	/* worker index + 1: hand over once the
+					   writes in flight are done */
+	unsigned	 reserved_w;	/* worker index + 1 counting this new
+					   session (recd_pool_pick) */
 	struct seal_receipt final;	/* CONN_FINISHED */
 };
 
@@ -70,6 +78,10 @@ struct wreq {
 };
 
 static void conn_close_now(struct recd_conn *c);
+static void conn_move_now(struct recd_conn *c);
+static void process(struct recd_conn *c);
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b);
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b);
 
 const char *
 recd_conn_name(const struct recd_conn *c)
@@ -89,6 +101,8 @@ on_handle_closed(uv_handle_t *h)
 		c->d->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	if (c->reserved_w != 0)		/* never handed over */
+		recd_pool_unreserve(c->d, c->reserved_w - 1);
 	tlsl_free(c->tls);
 	buf_free(&c->in);
 	free(c->tlsbuf);
@@ -129,6 +143,8 @@ on_written(uv_write_t *req, int status)
 	}
 	if (c->state == CONN_DRAIN && c->writes == 0)
 		conn_close_now(c);
+	else if (c->move_to != 0 && c->writes == 0 && !c->closing)
+		conn_move_now(c);
 }
 
 /* Queues bytes on the socket (copied). */
@@ -422,9 +438,13 @@ on_hello(struct recd_conn *c, const struct wire_msg *m)
 			resume_disagrees(c, s, m);
 			return;
 		}
+		char on[32] = "";
+
+		if (d->is_worker)
+			snprintf(on, sizeof(on), " on worker %u", d->worker);
 		recd_log(LOG_INFO, "conn %s: %.*s resumes session %s at seq "
-		    "%llu", c->name, (int)m->text_len, m->text, id,
-		    (unsigned long long)recd_sess_durable(s));
+		    "%llu%s", c->name, (int)m->text_len, m->text, id,
+		    (unsigned long long)recd_sess_durable(s), on);
 	} else {
 		r = recd_sess_create(d, m->data, m->data_len, &s, err,
 		    sizeof(err));
@@ -508,6 +528,156 @@ handle(struct recd_conn *c, const struct wire_msg *m)
 	    wire_type_name(m->type), state_names[c->state]);
 }
 
+/*
+ * Hands the socket, its TLS state and the unread bytes to worker
+ * c->move_to - 1 (recd_worker.h), and closes this side (the worker holds a
+ * descriptor of its own).  On failure the peer gets REJECT.
+ */
+static void
+conn_move_now(struct recd_conn *c)
+{
+	unsigned w = c->move_to - 1;
+	struct recd_conn_move *mv;
+	uv_os_fd_t fd;
+
+	c->move_to = 0;
+	if ((mv = calloc(1, sizeof(*mv))) == NULL) {
+		recd_conn_fail(c, "recorder out of memory");
+		return;
+	}
+	mv->fd = -1;
+	if (uv_fileno(&c->h.handle, &fd) != 0 ||
+	    (mv->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0 ||
+	    (buf_len(&c->in) > 0 &&
+	    (mv->in = malloc(buf_len(&c->in))) == NULL)) {
+		if (mv->fd >= 0)
+			close(mv->fd);
+		free(mv);
+		recd_conn_fail(c, "cannot hand the connection to a worker");
+		return;
+	}
+	mv->in_len = buf_len(&c->in);
+	if (mv->in_len > 0)
+		memcpy(mv->in, buf_ptr(&c->in), mv->in_len);
+	mv->is_tcp = c->is_tcp;
+	mv->tls = c->tls;
+	mv->tlsbuf = c->tlsbuf;
+	snprintf(mv->name, sizeof(mv->name), "%s", c->name);
+	mv->reserved = c->reserved_w != 0;	/* the count goes along */
+	c->frame_since = 0;
+	/* from here on mv is the worker's (another thread) */
+	if (recd_pool_handoff(c->d, w, mv) < 0) {
+		close(mv->fd);
+		free(mv->in);
+		free(mv);
+		recd_conn_fail(c, "recorder shutting down");
+		return;
+	}
+	c->tls = NULL;			/* the worker's now */
+	c->tlsbuf = NULL;
+	c->reserved_w = 0;
+	recd_log(LOG_DEBUG, "conn %s: handed to worker %u", c->name, w);
+	conn_close_now(c);
+}
+
+/* Main loop with workers: the first frame is a HELLO; its session's worker
+ * takes the connection (a resume: the session's; new: the least busy). */
+static void
+conn_move(struct recd_conn *c, const struct wire_msg *m)
+{
+	char id[WIRE_ID_MAX + 1];
+	unsigned w;
+
+	if (c->d->stopping) {
+		recd_conn_fail(c, "recorder shutting down");
+		return;
+	}
+	if (m->flags & WIRE_F_RESUME) {
+		size_t n = m->id_len < WIRE_ID_MAX ? m->id_len : WIRE_ID_MAX;
+
+		memcpy(id, m->id, n);
+		id[n] = '\0';
+		w = recd_pool_index(c->d, id);
+	} else {
+		if (recd_pool_sessions(c->d) >= c->d->cfg.max_sessions) {
+			recd_conn_fail(c, "cannot start a session: too many "
+			    "sessions (MaxSessions %u)",
+			    c->d->cfg.max_sessions);
+			return;
+		}
+		w = recd_pool_pick(c->d);
+		c->reserved_w = w + 1;
+	}
+	uv_read_stop(&c->h.stream);
+	c->move_to = w + 1;
+	if (c->writes == 0)
+		conn_move_now(c);
+}
+
+void
+recd_conn_adopt(struct recd *d, struct recd_conn_move *mv)
+{
+	struct recd_conn *c;
+	int r, reserved = mv->reserved;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		recd_log(LOG_ERR, "conn %s: out of memory in a worker",
+		    mv->name);
+		goto fail;
+	}
+	c->d = d;
+	c->is_tcp = mv->is_tcp;
+	buf_init(&c->in, WIRE_FRAME_MAX + READ_CHUNK);
+	if ((mv->in_len > 0 && buf_put(&c->in, mv->in, mv->in_len) !=
+	    REC_OK) || (c->is_tcp ? uv_tcp_init(d->loop, &c->h.tcp) :
+	    uv_pipe_init(d->loop, &c->h.pipe, 0)) != 0) {
+		buf_free(&c->in);
+		free(c);
+		goto fail;
+	}
+	c->h.handle.data = c;
+	c->next = d->conns;
+	if (d->conns != NULL)
+		d->conns->prev = c;
+	d->conns = c;
+	snprintf(c->name, sizeof(c->name), "%s", mv->name);
+	c->tls = mv->tls;
+	c->tlsbuf = mv->tlsbuf;
+	c->tls_logged = c->tls != NULL && tlsl_ready(c->tls);
+	mv->tls = NULL;
+	mv->tlsbuf = NULL;
+	c->opened_at = uv_now(d->loop);
+	r = c->is_tcp ? uv_tcp_open(&c->h.tcp, mv->fd) :
+	    uv_pipe_open(&c->h.pipe, mv->fd);
+	if (r != 0) {
+		recd_log(LOG_WARNING, "conn %s: a worker cannot take it: %s",
+		    c->name, uv_strerror(r));
+		close(mv->fd);
+		conn_close_now(c);
+	} else if ((r = uv_read_start(&c->h.stream, on_alloc, on_read)) != 0) {
+		recd_log(LOG_WARNING, "conn %s: read: %s", c->name,
+		    uv_strerror(r));
+		conn_close_now(c);
+	} else
+		process(c);		/* the HELLO */
+	mv->fd = -1;
+	free(mv->in);
+	free(mv);
+	if (reserved)
+		recd_pool_count(d, -1);	/* the session, if any, counts itself */
+	recd_kick(d);
+	return;
+fail:
+	if (mv->fd >= 0)
+		close(mv->fd);
+	tlsl_free(mv->tls);
+	free(mv->tlsbuf);
+	free(mv->in);
+	free(mv);
+	if (reserved)
+		recd_pool_count(d, -1);
+}
+
 /* Decodes and handles every complete frame in the input. */
 static void
 process(struct recd_conn *c)
@@ -541,6 +711,11 @@ process(struct recd_conn *c)
 		r = wire_decode(buf_ptr(&c->in), flen, &m, why, sizeof(why));
 		if (r != REC_OK) {
 			recd_conn_reject(c, "%s", why);
+			return;
+		}
+		if (c->d->pool != NULL && !c->d->is_worker &&
+		    c->state == CONN_HELLO && m.type == WIRE_HELLO) {
+			conn_move(c, &m);	/* the HELLO stays in c->in */
 			return;
 		}
 		if (c->version != 0 && m.version != c->version) {
@@ -670,6 +845,7 @@ recd_conn_accept(struct recd *d, uv_stream_t *server, int is_tcp,
 		return;
 	}
 	c->d = d;
+	c->is_tcp = is_tcp;
 	c->h.handle.data = c;
 	buf_init(&c->in, WIRE_FRAME_MAX + READ_CHUNK);
 	if (is_tcp)

@@ -37,6 +37,11 @@ struct tlsl_ctx;
 void	recd_conn_accept(struct recd *d, uv_stream_t *server, int is_tcp,
 	    struct tlsl_ctx *tls);
 
+/* A worker takes a connection the main loop handed over with its HELLO
+ * unread (recd_worker.h), and handles that HELLO.  mv is freed. */
+struct recd_conn_move;
+void	recd_conn_adopt(struct recd *d, struct recd_conn_move *mv);
+
 /* Sends ACK(seq, head). */
 void	recd_conn_send_ack(struct recd_conn *c, uint64_t seq,
 	    const uint8_t *head);

@@ -16,6 +16,7 @@
 #include "recorder/recd_audit.h"
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
+#include "recorder/recd_worker.h"
 #include "recorder/seal.h"
 #include "recorder/segment.h"
 #include "recorder/transcript.h"
@@ -26,17 +27,19 @@ struct recover_all {
 	int bad;
 };
 
-/* Reopens one session the journal shows open (its unsigned tail cut). */
+/* Reopens one session the journal shows open (its unsigned tail cut), in
+ * the struct recd of the worker it belongs to (not running yet). */
 static int
 recover_one(void *arg, const char *id)
 {
 	struct recover_all *ra = arg;
+	struct recd *home = recd_pool_home(ra->d, id);	/* its worker */
 	struct recd_sess *s;
 	char err[512];
 
-	if (recd_sess_find(ra->d, id) != NULL)
+	if (recd_sess_find(home, id) != NULL)
 		return 0;
-	if (recd_sess_reopen(ra->d, id, &s, err, sizeof(err)) == REC_OK) {
+	if (recd_sess_reopen(home, id, &s, err, sizeof(err)) == REC_OK) {
 		recd_sess_set_recovered(s);
 		recd_log(LOG_INFO, "session %s: recovered after a restart; "
 		    "waiting %u s for the sender to resume", id,

@@ -19,6 +19,7 @@
 #include "recorder/recd_log.h"
 #include "recorder/recd_session.h"
 #include "recorder/ship.h"
+#include "recorder/recd_worker.h"
 #include "recorder/segment.h"
 #include "recorder/transcript.h"
 #include "recorder/wire.h"
@@ -110,7 +111,7 @@ sess_new(struct recd *d, const char *id, struct tw *tw)
 	s->detached_at = uv_now(d->loop);
 	s->next = d->sessions;
 	d->sessions = s;
-	d->nsessions++;
+	recd_pool_count(d, 1);
 	return s;
 }
 
@@ -126,7 +127,7 @@ sess_release(struct recd_sess *s)
 		for (pp = &s->d->sessions; *pp != NULL; pp = &(*pp)->next)
 			if (*pp == s) {
 				*pp = s->next;
-				s->d->nsessions--;
+				recd_pool_count(s->d, -1);
 				break;
 			}
 	}
@@ -175,6 +176,7 @@ send_ack(struct recd_sess *s)
 }
 
 static int sync_start(struct recd_sess *s);
+static int sess_flush(struct recd_sess *s, int want_sync);
 
 /* fdatasync finished on the thread pool: ACK what it covered. */
 static void
@@ -204,7 +206,10 @@ sync_done(uv_fs_t *req)
 	send_ack(s);
 	if (s->sync_again) {
 		s->sync_again = 0;
-		sync_start(s);
+		if (s->pending > 0)
+			sess_flush(s, 1);	/* writes, then sync_start */
+		else
+			sync_start(s);
 	}
 }
 
@@ -337,12 +342,21 @@ recd_sess_create(struct recd *d, const uint8_t *meta, size_t len,
 	*out = NULL;
 	if ((r = meta_check(meta, len, err, errlen)) != REC_OK)
 		return r;
-	if (d->nsessions >= d->cfg.max_sessions)
+	/* a worker's new session was counted when it was handed over */
+	if (!d->is_worker && recd_pool_sessions(d) >= d->cfg.max_sessions)
 		return errf(err, errlen, REC_EFULL, "too many sessions "
 		    "(MaxSessions %u)", d->cfg.max_sessions);
-	if ((r = tw_make_id(id, sizeof(id))) != REC_OK)
-		return errf(err, errlen, r, "cannot make a session id: %s",
-		    rec_strerror(r));
+	/* an id that maps to this worker (recd_worker.h); N draws expected */
+	for (int tries = 0; ; tries++) {
+		if ((r = tw_make_id(id, sizeof(id))) != REC_OK)
+			return errf(err, errlen, r, "cannot make a session id: "
+			    "%s", rec_strerror(r));
+		if (recd_pool_mine(d, id))
+			break;
+		if (tries >= 64 * RECD_WORKERS_MAX)
+			return errf(err, errlen, REC_ECRYPTO, "cannot draw a "
+			    "session id for worker %u", d->worker);
+	}
 	r = tw_create(d->cfg.store, id, meta, len, d->signer, d->journal, &o,
 	    &tw);
 	if (r != REC_OK)
@@ -365,7 +379,11 @@ recd_sess_create(struct recd *d, const uint8_t *meta, size_t len,
 	s->written_seq = s->durable_seq = st.last_seq;
 	memcpy(s->written_head, st.head, SEAL_HASH_LEN);
 	memcpy(s->durable_head, st.head, SEAL_HASH_LEN);
-	recd_log(LOG_INFO, "session %s: created %s", id, tw_file(tw));
+	if (d->is_worker)
+		recd_log(LOG_INFO, "session %s: created %s on worker %u", id,
+		    tw_file(tw), d->worker);
+	else
+		recd_log(LOG_INFO, "session %s: created %s", id, tw_file(tw));
 	*out = s;
 	return REC_OK;
 }
@@ -619,6 +637,14 @@ recd_sess_data(struct recd_sess *s, const uint8_t *data, size_t len,
 static void
 sess_appended(struct recd_sess *s, int sync)
 {
+	if (sync && s->sync_inflight && s->pending < RECD_FLUSH_BYTES) {
+		/* The next sync can only start when this one ends: it will
+		 * write, sign and sync what is pending then (sync_done), in one
+		 * segment instead of one per request. */
+		s->sync_again = 1;
+		recd_kick(s->d);
+		return;
+	}
 	if (sync || s->pending >= RECD_FLUSH_BYTES) {
 		if (sess_flush(s, sync) < 0)
 			return;		/* broken: the connection was told */

@@ -9,6 +9,8 @@ GOALS = [
     (["size_escort_vs_sudo_iolog"], "<=", 0.9, "stored size vs sudo I/O log"),
     (["size_escort_vs_tlog"], "<=", 0.1, "stored size vs tlog"),
     (["recorder_interval_mb_s_per_core"], ">=", 200, "recorder MB/s per core, Fsync interval"),
+    (["recorder_2core_vs_1core"], ">=", 1.7,
+     "recorder ingest of 2 sessions with Workers 2 vs Workers 1"),
     (["replay_verify_throughput", "transcript_verify_mbps"], ">=", 300, "verify MB/s"),
     (["replay_cat_verify_vs_no_verify"], ">=", 0.8, "cat with verification vs --no-verify"),
     (["replay_verify_anchor_throughput", "transcript_verify_anchor_mbps"], ">=", 300,

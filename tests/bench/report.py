@@ -13,6 +13,7 @@ class Report:
         self.rows = []          # (name, value, unit) in the order measured
         self.names = set()
         self.exact = {}         # name -> the unrounded number, when there is one
+        self.failed = []        # parts the suite owns that could not run
 
     def add(self, name, value, unit, note=""):
         """Records a figure. Floats are rounded for reading (ratios to 4 places);
@@ -31,6 +32,12 @@ class Report:
         """Records that a figure could not be measured, and why."""
         self._emit(name, "n/a (%s)" % reason.strip().replace("\n", " ")[:200], "")
 
+    def fail(self, name, reason):
+        """Records that a part the suite owns (its programs are built by
+        `make bench`) could not run: printed as FAILED, and the run fails."""
+        self.failed.append(name)
+        self._emit(name, "FAILED (%s)" % reason.strip().replace("\n", " ")[:200], "")
+
     def passthrough(self, text, prefix=""):
         """Takes `bench:` lines printed by a bench program; returns how many."""
         n = 0
@@ -40,6 +47,8 @@ class Report:
                 continue
             name = prefix + m.group(1)
             rest = m.group(2) + ((" " + m.group(3)) if m.group(3) else "")
+            if m.group(2) == "FAILED":
+                self.failed.append(name)
             self._emit(name, rest, "")
             n += 1
         return n

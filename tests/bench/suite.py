@@ -170,6 +170,9 @@ def main():
     rep.add("loadavg_1min_end", os.getloadavg()[0], "")
     rep.add("bench_wall_time", time.monotonic() - t_start, "s")
     rep.table()
+    if rep.failed:
+        print("bench: FAILED: %s could not run" % ", ".join(rep.failed), flush=True)
+        return 3
     return 0
 
 

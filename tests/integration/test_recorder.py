@@ -518,3 +518,65 @@ def test_resume_needs_the_sessions_token():
         assert rec.proc.stop() == 0
         assert rec.cat(sid) == b"genuine 0\n"
         rec.verify_ok()
+
+
+def test_workers_keep_each_session_on_one_worker_across_resumes():
+    """Workers 3: six sessions at once are spread over the three workers; the
+    recorder is killed mid-way and restarted, every sender resumes, and each
+    session is resumed on the worker that created it; nothing acknowledged
+    is lost, every session verifies.  MaxSessions counts all workers."""
+    with Env("rec-workers") as env:
+        rec = Recorder(env, fsync="interval 200", extra="Workers 3\nMaxSessions 6\n")
+        text = terminal_text(1 << 20)
+        senders, sent = [], []
+        for k in range(6):
+            p = subprocess.Popen(rec.send_argv("--retry", "30", "--chunk", "3000", "--quiet"),
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, start_new_session=True)
+            senders.append(p)
+            sent.append(bytearray())
+        try:
+            for k, p in enumerate(senders):
+                c = text[k * 100000:(k + 1) * 100000]
+                p.stdin.write(c)
+                p.stdin.flush()
+                sent[k] += c
+            wait_for(lambda: rec.log().count("created ") == 6, 20, 0.05,
+                     what="six sessions created")
+            # a seventh is refused: six are open over the three workers
+            r7 = rec.send(data=b"x\n", timeout=20)
+            assert r7.rc != 0 and "MaxSessions 6" in r7.err, (r7.rc, r7.err)
+            rec.proc.kill()
+            rec.start()
+            for k, p in enumerate(senders):
+                c = text[(k + 6) * 100000:(k + 7) * 100000]
+                p.stdin.write(c)
+                p.stdin.flush()
+                sent[k] += c
+            outs = []
+            for p in senders:
+                p.stdin.close()
+                p.wait(60)
+                outs.append((p.returncode, p.stdout.read().decode(), p.stderr.read().decode()))
+        finally:
+            for p in senders:
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait(5)
+        log = rec.log()
+        created, resumed = {}, {}
+        for line in log.splitlines():
+            w = line.split()
+            if "created" in w and w[-2:-1] == ["worker"]:
+                created[w[3].rstrip(":")] = w[-1]
+            if "resumes" in w and w[-2:-1] == ["worker"]:
+                resumed.setdefault(w[w.index("session") + 1], set()).add(w[-1])
+        assert len(created) == 6 and sorted(created.values()) == ["0", "0", "1", "1", "2", "2"], \
+            (created, log[-3000:])
+        for k, (rc, out, err) in enumerate(outs):
+            assert rc == 0, (rc, out[-2000:], err[-3000:], log[-3000:])
+            sid = [l.split()[1] for l in out.splitlines() if l.startswith("closed ")][0]
+            assert out.count("accepted %s" % sid) >= 2, out   # it did resume
+            assert resumed.get(sid) == {created[sid]}, (sid, created, resumed)
+            assert rec.cat(sid) == bytes(sent[k]), sid
+        rec.verify_ok()

@@ -100,6 +100,11 @@ test_valid(void **state)
 	assert_string_equal(c.objstore_credentials,
 	    "/etc/escort/s3.credentials");
 	assert_int_equal(c.objstore_retention, 2555);
+	assert_int_equal(c.workers, 0);		/* not given: the CPUs */
+	assert_true(recd_config_workers(&c) >= 1);
+	assert_int_equal(load("Listen unix:/s\n" BASE "Workers 3\n", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(recd_config_workers(&c), 3);
 }
 
 static void
@@ -163,6 +168,10 @@ test_errors(void **state)
 		{ "Listen unix:/s\n" BASE "ObjectStore s3://b\n"
 		  "ObjectStoreRetention 7\nObjectStoreCredentials creds\n",
 		  ":6: ObjectStoreCredentials needs an absolute path" },
+		{ "Listen unix:/s\n" BASE "Workers 0\n",
+		  ":4: Workers must be a number from 1 to 64" },
+		{ "Listen unix:/s\n" BASE "Workers 2\nWorkers 3\n",
+		  ":5: Workers given twice (first at line 4)" },
 		{ "Listen unix:/s\n" BASE "Compression 22\n",
 		  ":4: Compression (default or a zstd level) must be a number "
 		  "from 1 to 19" },

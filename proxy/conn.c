@@ -807,8 +807,10 @@ tech_ready(struct px_sshpoll *p, int status, int events)
 		px__conn_set_state(c, CONN_AUTH, "key exchange done");
 	}
 	for (int i = 0; i < PX_PUMP_BUDGET; i++) {
+		uint64_t before = c->tech_poll.sock.in_bytes;
+
 		rc = ssh_event_dopoll(c->tech_ev, 0);
-		if (rc != SSH_OK || c->state == CONN_DEAD)
+		if (rc != SSH_OK || c->state == CONN_DEAD || !px__sshpoll_more(&c->tech_poll, before))
 			break;
 	}
 	if (c->state == CONN_AUTH || c->auth_held != NULL)
@@ -969,7 +971,7 @@ px__conn_accept(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_
 	c->scb.userdata = c;
 	c->scb.channel_open_request_session_function = open_session;
 	ssh_set_auth_methods(c->tech, SSH_AUTH_METHOD_PUBLICKEY);
-	ssh_set_counters(c->tech, NULL, &c->ka.tech.cnt);
+	ssh_set_counters(c->tech, &c->tech_poll.sock, &c->ka.tech.cnt);
 	ssh_set_blocking(c->tech, 0);
 	c->tech_poll.s = c->tech;
 	uv_timer_start(&c->timer, grace_expired, (uint64_t)cfg->login_grace_time * 1000, 0);

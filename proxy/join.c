@@ -412,7 +412,11 @@ px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_wat
 	}
 	j->attached = 1;
 	j->status_due = 1;
-	uv_timer_start(&j->tick, on_tick, 1000, 1000);
+	/* The first tick lands somewhere in the second after the next one, by
+	 * the view's address: views joined together (a script joining many
+	 * sessions) do not all redraw in the same loop iteration every second,
+	 * which would hold up every session of the worker at once. */
+	uv_timer_start(&j->tick, on_tick, 1000 + (uint64_t)((uintptr_t)j / 64 % 1000), 1000);
 	uv_async_send(&j->wake);
 	px_log(PX_LOG_INFO, px__conn_id(ch->c), "escort %s joined session %s (%s on %s), terminal %dx%d",
 	    px__conn_user(ch->c), j->id, j->user, j->target, cols, rows);

@@ -31,6 +31,15 @@
  * session before the next is tried. */
 #define OPEN_WAIT_MS 5000
 
+/* Events handed in go to the network at the next loop iteration once
+ * FLUSH_NOW bytes wait (bulk output keeps the recorder fed); fewer wait up
+ * to FLUSH_DELAY_MS for company, so that a keystroke and its echo, or the
+ * small events of a burst, reach the recorder in one write and one DATA
+ * frame instead of one each.  Only the write waits: every event is in the
+ * spool before its bytes are forwarded (reclink.h). */
+#define FLUSH_NOW (16 * 1024)
+#define FLUSH_DELAY_MS 5
+
 enum link_state { L_CONNECTING, L_HELLO, L_OPEN, L_DOWN, L_CLOSING, L_DONE };
 
 union link_stream {
@@ -72,8 +81,11 @@ struct px_reclink {
 	size_t wlen;
 	int writing;
 	uv_timer_t timer;               /* reconnect backoff, close deadline */
-	uv_idle_t idle;                 /* deferred flush, armed by px__reclink_event */
-	int flush_armed;
+	uv_idle_t idle;                 /* flush at the next iteration (FLUSH_NOW) */
+	uv_timer_t ftimer;              /* flush after FLUSH_DELAY_MS */
+	int flush_armed;                /* idle running */
+	int delay_armed;                /* ftimer running */
+	size_t unflushed;               /* event bytes handed in since the last flush */
 	int backoff_ms;
 	char rbuf[64 * 1024];
 	char pbuf[64 * 1024];           /* tls: decrypted bytes */
@@ -109,7 +121,7 @@ handle_closed(uv_handle_t *h)
 {
 	struct px_reclink *l = h->data;
 
-	if (h != (uv_handle_t *)&l->timer && h != (uv_handle_t *)&l->idle)
+	if (h != (uv_handle_t *)&l->timer && h != (uv_handle_t *)&l->idle && h != (uv_handle_t *)&l->ftimer)
 		free(h);
 	l->nhandles--;
 	maybe_release(l);
@@ -261,6 +273,7 @@ flush(struct px_reclink *l)
 
 	if (l->writing || l->stream == NULL || l->freed)
 		return;
+	l->unflushed = 0;
 	for (int i = 0; i < 16; i++) {
 		if ((n = next_bytes(l, &p)) == 0)
 			return;
@@ -297,25 +310,47 @@ flush(struct px_reclink *l)
 	l->writing = 1;
 }
 
-/* Events handed in during one loop iteration go to the network together at
- * the start of the next (one write, one DATA frame), not one write each. */
+/* The deferred flush is due (see FLUSH_NOW): whichever of the two fires
+ * first writes everything handed in until then. */
 static void
-on_idle(uv_idle_t *h)
+flush_due(struct px_reclink *l)
 {
-	struct px_reclink *l = h->data;
-
-	uv_idle_stop(&l->idle);
-	l->flush_armed = 0;
+	if (l->flush_armed)
+		uv_idle_stop(&l->idle);
+	if (l->delay_armed)
+		uv_timer_stop(&l->ftimer);
+	l->flush_armed = l->delay_armed = 0;
 	flush(l);
 }
 
 static void
-flush_soon(struct px_reclink *l)
+on_idle(uv_idle_t *h)
 {
-	if (l->flush_armed || l->freed)
+	flush_due(h->data);
+}
+
+static void
+on_delay(uv_timer_t *t)
+{
+	flush_due(t->data);
+}
+
+/* n more bytes of events wait for the network. */
+static void
+flush_soon(struct px_reclink *l, size_t n)
+{
+	if (l->freed)
 		return;
-	l->flush_armed = 1;
-	uv_idle_start(&l->idle, on_idle);
+	l->unflushed += n;
+	if (l->unflushed >= FLUSH_NOW) {
+		if (!l->flush_armed) {
+			l->flush_armed = 1;
+			uv_idle_start(&l->idle, on_idle);
+		}
+	} else if (!l->flush_armed && !l->delay_armed) {
+		l->delay_armed = 1;
+		uv_timer_start(&l->ftimer, on_delay, FLUSH_DELAY_MS, 0);
+	}
 }
 
 static void
@@ -703,7 +738,9 @@ px__reclink_open(uv_loop_t *loop, const struct px_config *cfg, const void *meta,
 	l->timer.data = l;
 	uv_idle_init(loop, &l->idle);
 	l->idle.data = l;
-	l->nhandles = 2;
+	uv_timer_init(loop, &l->ftimer);
+	l->ftimer.data = l;
+	l->nhandles = 3;
 	l->loop = loop;
 	/* the first recorder that can be addressed (the configuration checked
 	 * them all, so the first) */
@@ -713,6 +750,7 @@ px__reclink_open(uv_loop_t *loop, const struct px_config *cfg, const void *meta,
 		l->freed = 1;
 		uv_close((uv_handle_t *)&l->timer, handle_closed);
 		uv_close((uv_handle_t *)&l->idle, handle_closed);
+		uv_close((uv_handle_t *)&l->ftimer, handle_closed);
 		return rc;
 	}
 	l->loop = loop;
@@ -749,7 +787,7 @@ px__reclink_event(struct px_reclink *l, uint16_t type, uint32_t channel, const v
 	if (rc != REC_OK)
 		return PX_ERECORDER;
 	l->last_spooled = sender_spooled(l->snd);
-	flush_soon(l);
+	flush_soon(l, n + EV_HDR_LEN);
 	return PX_OK;
 }
 
@@ -816,7 +854,9 @@ px__reclink_free(struct px_reclink *l)
 	l->freed = 1;
 	uv_timer_stop(&l->timer);
 	uv_idle_stop(&l->idle);
+	uv_timer_stop(&l->ftimer);
 	drop_stream(l);
 	uv_close((uv_handle_t *)&l->timer, handle_closed);
 	uv_close((uv_handle_t *)&l->idle, handle_closed);
+	uv_close((uv_handle_t *)&l->ftimer, handle_closed);
 }

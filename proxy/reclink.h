@@ -4,8 +4,10 @@
  * talks over (a unix socket, or TCP with TLS).  Every event of the session is
  * handed to px__reclink_event() BEFORE its bytes are forwarded anywhere; the
  * sender keeps it in a bounded spool until the recorder acknowledges it.
- * The events of one loop iteration go to the recorder together, written at
- * the start of the next iteration.
+ * The write to the recorder is deferred: at the next loop iteration once
+ * 16 KiB of events wait, else within 5 ms, so that small events (a
+ * keystroke and its echo, a burst across sessions) share one write and one
+ * DATA frame.
  *
  * Lifecycle: px__reclink_open() starts connecting and returns at once.  Exactly
  * one of on_ready / on_fail follows.  After on_ready the link may report

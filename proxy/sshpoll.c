@@ -73,6 +73,12 @@ px__sshpoll_steady(struct px_sshpoll *p)
 }
 
 int
+px__sshpoll_more(const struct px_sshpoll *p, uint64_t before)
+{
+	return p->sock.in_bytes - before >= PX_SSH_READ;
+}
+
+int
 px__sshpoll_dup(int fd)
 {
 	return fcntl(fd, F_DUPFD_CLOEXEC, 0);

@@ -30,7 +30,11 @@ struct px_sshpoll {
 	int steady;             /* handshake over: O_NONBLOCK no longer checked */
 	px_sshpoll_cb cb;
 	void *ud;
+	struct ssh_counter_struct sock; /* socket bytes, kept by libssh (ssh_set_counters) */
 };
+
+/* The most libssh 0.10 reads from its socket per poll round (MAX_BUF_SIZE). */
+#define PX_SSH_READ 4096
 
 /* Initialises p on fd (sets O_NONBLOCK).  Returns PX_OK, with fd then
  * owned by p, or PX_EIO with fd still the caller's. */
@@ -48,6 +52,13 @@ void px__sshpoll_update(struct px_sshpoll *p);
  * descriptor's flags, so px__sshpoll_update() stops checking O_NONBLOCK (one
  * fcntl per update saved on the relay path). */
 void px__sshpoll_steady(struct px_sshpoll *p);
+
+/* After one ssh_event_dopoll() round that began with p->sock.in_bytes ==
+ * before: true when another round may find more to read.  A round reads
+ * at most PX_SSH_READ bytes; one that read less left the socket empty, so
+ * a keystroke costs one poll(2) and one read, not a second poll that finds
+ * nothing (what arrives later makes the socket ready again). */
+int px__sshpoll_more(const struct px_sshpoll *p, uint64_t before);
 
 /* A duplicate of fd for libssh (close-on-exec), or -1 with errno set. */
 int px__sshpoll_dup(int fd);

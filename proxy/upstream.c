@@ -154,7 +154,7 @@ start_ssh(struct px_conn *c)
 		return -1;
 	c->up.fd = -1;
 	c->up.poll.s = c->up.s;
-	ssh_set_counters(c->up.s, NULL, &c->ka.up.cnt);
+	ssh_set_counters(c->up.s, &c->up.poll.sock, &c->ka.up.cnt);
 	ssh_set_blocking(c->up.s, 0);
 	return 0;
 }
@@ -233,8 +233,10 @@ up_ready(struct px_sshpoll *p, int status, int events)
 			break;
 		}
 		for (int i = 0; i < PX_PUMP_BUDGET; i++) {
+			uint64_t before = c->up.poll.sock.in_bytes;
+
 			rc = ssh_event_dopoll(c->up.ev, 0);
-			if (rc != SSH_OK)
+			if (rc != SSH_OK || !px__sshpoll_more(&c->up.poll, before))
 				break;
 		}
 		if (!ssh_is_connected(c->up.s) || (ssh_get_status(c->up.s) & (SSH_CLOSED | SSH_CLOSED_ERROR)))

@@ -47,6 +47,8 @@ px__wring_take(struct wring *r, uint8_t *out, size_t max)
 {
 	size_t n = r->len < max ? r->len : max, first;
 
+	if (n == 0)
+		return 0;	/* also a ring never allocated or freed: buf is NULL */
 	first = r->cap - r->head < n ? r->cap - r->head : n;
 	memcpy(out, r->buf + r->head, first);
 	memcpy(out + first, r->buf, n - first);

@@ -145,10 +145,31 @@ def await_echo(clients, want, timeout):
     return done, failed
 
 
-def hold(argv, n, pid, tree_pid=None, batch=20, log=print, budget=240.0):
+def echo_rounds(clients, n, tag):
+    """Every session types at once, three times; the seconds to each echo."""
+    lat = []
+    for rnd in range(3):
+        key = b"#%s%d#" % (tag, rnd)
+        for c in clients:
+            c.buf = b""
+        for c in clients:
+            c.type(key)
+        done, failed = await_echo(clients, key, 30)
+        lat.extend(done.values())
+        if failed:
+            raise RuntimeError("%d of %d sessions did not echo within 30 s"
+                               % (len(failed), n))
+    lat.sort()
+    return lat
+
+
+def hold(argv, n, pid, tree_pid=None, batch=20, log=print, budget=240.0, again=None):
     """Opens n sessions (batch at a time, each proven by an echo), reads the
     RSS of `pid` (and the summed PSS of tree_pid's process tree) before and
     after, then has every session type three times and times the echoes.
+    again: None, or a function called with True before three more rounds
+    (echo_p50_again, echo_max_again) and with False after them; it returns
+    None, or why the rounds cannot be run (again_na).
     Returns a dict of figures; raises RuntimeError when a session cannot be
     opened within the time budget."""
     clients = []
@@ -174,24 +195,20 @@ def hold(argv, n, pid, tree_pid=None, batch=20, log=print, budget=240.0):
         time.sleep(1.0)
         full = rss_kib(pid)
         tree_full = tree_pss_kib(tree_pid) if tree_pid else None
-        lat = []
-        for rnd in range(3):
-            key = b"#k%d#" % rnd
-            for c in clients:
-                c.buf = b""
-            t0 = time.monotonic()
-            for c in clients:
-                c.type(key)
-            done, failed = await_echo(clients, key, 30)
-            lat.extend(done.values())
-            if failed:
-                raise RuntimeError("%d of %d sessions did not echo within 30 s"
-                                   % (len(failed), n))
+        lat = echo_rounds(clients, n, b"k")
         full2 = rss_kib(pid)
-        lat.sort()
-        return {"base_kib": base, "full_kib": max(full, full2 or 0), "open_s": open_s,
-                "echo_p50": lat[len(lat) // 2], "echo_max": lat[-1],
-                "responsive": n, "tree_base_kib": tree_base, "tree_full_kib": tree_full}
+        r = {"base_kib": base, "full_kib": max(full, full2 or 0), "open_s": open_s,
+             "echo_p50": lat[len(lat) // 2], "echo_max": lat[-1],
+             "responsive": n, "tree_base_kib": tree_base, "tree_full_kib": tree_full}
+        if again is not None:
+            r["again_na"] = again(True)
+            try:
+                if r["again_na"] is None:
+                    lat = echo_rounds(clients, n, b"w")
+                    r["echo_p50_again"], r["echo_max_again"] = lat[len(lat) // 2], lat[-1]
+            finally:
+                again(False)
+        return r
     finally:
         for c in clients:
             c.stop()

@@ -148,6 +148,11 @@ def test_over_tls_a_dead_recorder_is_passed_over():
         key1 = env.path("recorder-ed25519.pub.pem")
         first = echo_session(w, "tls-one")
         assert held(w.store, first)
+        # its close acknowledged first: a link lost with the close still
+        # unacknowledged marks the recorder down, and the next session would
+        # go to recorder 2 without trying recorder 1
+        wait_for(lambda: "[%s] receipts kept" % first in w.proxy.log(), 15,
+                 what="the first session's receipt")
         w.recorder.kill()
         moved = echo_session(w, "tls-two")
         assert held(r2.store, moved) and not held(w.store, moved)

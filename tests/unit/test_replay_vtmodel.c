@@ -21,6 +21,7 @@
 
 #include "common/buf.h"
 #include "replay/vtmodel.h"
+#include "tests/unit/san.h"
 
 static const char *const pieces[] = {
 	"\033[1;31mred\033[0m \033[38;5;120mgreen\033[48;2;1;2;3m rgb\033[0m\r\n",
@@ -155,7 +156,7 @@ test_fast_feeding_gives_the_same_screen(void **state)
 
 	(void)state;
 	buf_init(&out, 0);
-	for (it = 0; it < 200; it++) {
+	for (it = 0; it < (UNDER_SAN ? 40 : 200); it++) {
 		buf_reset(&out);
 		n = 5 + rand_r(&seed) % 60;
 		for (i = 0; i < n; i++)
@@ -186,7 +187,7 @@ test_a_restored_snapshot_continues_as_the_whole(void **state)
 	(void)state;
 	buf_init(&out, 0);
 	buf_init(&snap, 0);
-	for (it = 0; it < 300; it++) {
+	for (it = 0; it < (UNDER_SAN ? 60 : 300); it++) {
 		buf_reset(&out);
 		n = 5 + rand_r(&seed) % 60;
 		for (i = 0; i < n; i++)

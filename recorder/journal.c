@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,7 +280,17 @@ journal_note(struct journal *j, const struct journal_entry *e,
 		return REC_OK;
 	if ((s = jsess_find(j, e->id, e->kind == JOURNAL_OPEN)) == NULL)
 		return e->kind == JOURNAL_OPEN ? REC_ENOMEM : REC_OK;
+	s->js.recover_last = 0;
 	switch (e->kind) {
+	case JOURNAL_RECOVER:
+		s->js.recover_last = 1;
+		s->js.rec_index = e->seg_index;
+		s->js.rec_offset = e->offset;
+		memcpy(s->js.rec_head, e->head, SEAL_HASH_LEN);
+		s->js.rec_lost = 0;
+		if (e->text != NULL)	/* "cut N bytes at offset X: ..." */
+			(void)sscanf(e->text, "cut %" SCNu64, &s->js.rec_lost);
+		break;
 	case JOURNAL_OPEN:
 		s->js.state = JOURNAL_SESS_OPEN;
 		s->js.open_end = e->offset;

@@ -83,6 +83,14 @@ struct journal_session {
 	uint32_t cp_index;		/* the last journaled checkpoint */
 	uint64_t cp_offset;
 	uint8_t cp_head[SEAL_HASH_LEN];
+	/* The session's last entry is a RECOVER (cleared by any later entry
+	 * of it): a restart between that entry and its record in the file
+	 * finishes the recovery (tw_recover). */
+	int recover_last;
+	uint32_t rec_index;		/* that RECOVER's segment index */
+	uint64_t rec_offset;		/* and offset: where its record goes */
+	uint8_t rec_head[SEAL_HASH_LEN];
+	uint64_t rec_lost;		/* bytes it says were cut */
 };
 
 struct journal;

@@ -100,6 +100,33 @@ recover_journal(struct journal *j, uint8_t kind, const char *id,
 	return rec__journal_append(j, &e);
 }
 
+/* Appends the recovery record of a file cut at vr->valid_end (whose
+ * RECOVER entry is in the journal), syncs it and journals its checkpoint;
+ * sets out's segments, size and head. */
+static int
+recover_record(int fd, const struct verify_file_result *vr,
+    const struct seal_signer *signer, struct journal *journal, uint64_t lost,
+    struct tw_recovery *out)
+{
+	struct seal_receipt rc;
+	uint8_t head[SEAL_HASH_LEN];
+	uint64_t size = 0;
+	int r;
+
+	if ((r = recover_append(fd, vr, signer, lost, &rc, &size, head)) != REC_OK)
+		return r;
+	if (fdatasync(fd) != 0)
+		return REC_EIO;
+	if ((r = recover_journal(journal, JOURNAL_CHECKPOINT, vr->id,
+	    rc.cp.seg_index, rc.cp.offset, rc.cp.last_seq, rc.cp.head,
+	    NULL)) != REC_OK)
+		return r;
+	out->segments = vr->segments + 2;
+	out->size = size;
+	memcpy(out->head, head, SEAL_HASH_LEN);
+	return REC_OK;
+}
+
 /* Does the file agree with what the journal recorded of it? */
 static int
 recover_matches_journal(const struct verify_file_result *vr,
@@ -125,16 +152,15 @@ tw_recover(const char *path, const struct seal_signer *signer,
 {
 	struct verify_file_result vr;
 	struct tw_recovery out;
-	struct seal_receipt rc;
 	struct seal_verifier *v = NULL;
 	struct journal_session js;
-	uint8_t head[SEAL_HASH_LEN];
 	char text[200];
-	uint64_t size = 0, keep, bad = 0;
+	uint64_t keep, bad = 0;
 	int fd, r, have_vr = 0;
 
 	memset(&out, 0, sizeof(out));
 	memset(&vr, 0, sizeof(vr));
+	memset(&js, 0, sizeof(js));
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return rec_from_errno(errno);
 	if ((r = rec__seal_signer_verifier(signer, &v)) != REC_OK)
@@ -211,20 +237,22 @@ tw_recover(const char *path, const struct seal_signer *signer,
 		if ((r = recover_journal(journal, JOURNAL_RECOVER, vr.id,
 		    vr.segments, keep, vr.last_seq, vr.head, text)) != REC_OK)
 			goto out;
-		if ((r = recover_append(fd, &vr, signer, out.lost_bytes, &rc,
-		    &size, head)) != REC_OK)
+		if ((r = recover_record(fd, &vr, signer, journal, out.lost_bytes,
+		    &out)) != REC_OK)
 			goto out;
-		if (fdatasync(fd) != 0) {
-			r = REC_EIO;
+	} else if (!vr.finished && journal != NULL && js.recover_last &&
+	    js.rec_offset == vr.valid_end && js.rec_index == vr.segments &&
+	    vr.file_size == vr.valid_end &&
+	    memcmp(js.rec_head, vr.head, SEAL_HASH_LEN) == 0) {
+		/* The crash came between a recovery's journal entry and its
+		 * record: the file was cut as that entry says, the record
+		 * not written.  Finish it, with that entry's figures. */
+		out.cut = 1;
+		out.cut_offset = vr.valid_end;
+		out.lost_bytes = js.rec_lost;
+		if ((r = recover_record(fd, &vr, signer, journal, js.rec_lost,
+		    &out)) != REC_OK)
 			goto out;
-		}
-		if ((r = recover_journal(journal, JOURNAL_CHECKPOINT, vr.id,
-		    rc.cp.seg_index, rc.cp.offset, rc.cp.last_seq, rc.cp.head,
-		    NULL)) != REC_OK)
-			goto out;
-		out.segments = vr.segments + 2;
-		out.size = size;
-		memcpy(out.head, head, SEAL_HASH_LEN);
 	} else {
 		out.segments = vr.segments;
 		out.size = vr.valid_end;

@@ -251,6 +251,67 @@ test_recover_rules(void **state)
 	fx_free(x);
 }
 
+/* A restart between a recovery's journal entry and its record in the file
+ * (the RECOVER entry is synced, the file already cut, the record not
+ * written): verify reports the record missing; the next recovery writes it
+ * with the entry's figures, and the store verifies. */
+static void
+test_recover_finishes_after_a_crash_in_between(void **state)
+{
+	struct fx *x = fx_new();
+	struct fx_report rep;
+	struct buf meta;
+	struct tw *w;
+	struct tw_state st;
+	struct tw_recovery rec;
+	struct journal_entry e;
+	char path[512], text[200];
+	uint64_t bad = 0, lost;
+	struct stat sb;
+
+	(void)state;
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, "mid", buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	assert_int_equal(rec__tw_checkpoint(w, &st), REC_OK);
+	tw_free(w);		/* the crash */
+	tw_path(x->store, "mid", path, sizeof(path));
+	forge_tail(path, &st);
+	stat(path, &sb);
+	lost = (uint64_t)sb.st_size - st.size;
+	/* what tw_recover had done when the second crash came */
+	assert_int_equal(truncate(path, (off_t)st.size), 0);
+	memset(&e, 0, sizeof(e));
+	e.kind = JOURNAL_RECOVER;
+	snprintf(e.id, sizeof(e.id), "mid");
+	e.seg_index = st.segments;
+	e.offset = st.size;
+	e.last_seq = st.last_seq;
+	memcpy(e.head, st.head, SEAL_HASH_LEN);
+	snprintf(text, sizeof(text), "cut %llu bytes at offset %llu: unsigned "
+	    "data", (unsigned long long)lost, (unsigned long long)st.size);
+	e.text = text;
+	assert_int_equal(rec__journal_append(x->journal, &e), REC_OK);
+	fx_verify(x, NULL, &rep);
+	if (strstr(rep.last, "recovery record") == NULL)
+		fail_msg("%s", rep.last);
+	assert_int_equal(tw_recover(path, x->signer, x->journal, &rec, &bad), REC_OK);
+	assert_true(rec.cut);
+	assert_true(rec.cut_offset == st.size);
+	assert_true(rec.lost_bytes == lost);
+	assert_true(rec.size > st.size);
+	assert_int_equal(fx_verify(x, NULL, &rep), 0);
+	assert_int_equal(rep.problems, 0);
+	/* and it is finished once: a second recovery finds nothing to do */
+	assert_int_equal(tw_recover(path, x->signer, x->journal, &rec, &bad), REC_OK);
+	assert_false(rec.cut);
+	assert_int_equal(fx_verify(x, NULL, &rep), 0);
+	assert_int_equal(rep.problems, 0);
+	buf_free(&meta);
+	fx_free(x);
+}
+
 /* A session file cut under the running writer: the next write fails with
  * REC_ETAMPER and the journal keeps an ALTERED entry that verify reports. */
 static void
@@ -422,6 +483,7 @@ main(void)
 		cmocka_unit_test(test_treehead),
 		cmocka_unit_test(test_journal_never_recreated),
 		cmocka_unit_test(test_recover_rules),
+		cmocka_unit_test(test_recover_finishes_after_a_crash_in_between),
 		cmocka_unit_test(test_altered_under_writer),
 		cmocka_unit_test(test_journal_cut_under_recorder),
 		cmocka_unit_test(test_heads_and_anchor),

@@ -183,11 +183,12 @@ test_a_restored_snapshot_continues_as_the_whole(void **state)
 	unsigned seed = 7, s2;
 	size_t cut;
 	int it, i, n, taken = 0, r;
+	const int rounds = UNDER_SAN ? 60 : 300;
 
 	(void)state;
 	buf_init(&out, 0);
 	buf_init(&snap, 0);
-	for (it = 0; it < (UNDER_SAN ? 60 : 300); it++) {
+	for (it = 0; it < rounds; it++) {
 		buf_reset(&out);
 		n = 5 + rand_r(&seed) % 60;
 		for (i = 0; i < n; i++)
@@ -216,7 +217,7 @@ test_a_restored_snapshot_continues_as_the_whole(void **state)
 		vtm_free(&whole);
 		vtm_free(&part);
 	}
-	assert_true(taken > 100);	/* most points can be snapshot */
+	assert_true(taken > rounds / 3);	/* most points can be snapshot */
 	buf_free(&out);
 	buf_free(&snap);
 }

@@ -27,6 +27,8 @@ GOALS = [
     (["keystroke_strict_added_p99"], "<=", 1000,
      "keystroke p99 added in a strict-mode shell (echoed by the proxy), us"),
     (["sessions_rss_per_session"], "<=", 300, "proxy KiB per concurrent session"),
+    (["sessions2_vs_one_p99"], "<=", 1.3,
+     "echo p99 of the concurrent sessions through haproxy to 2 proxies vs one proxy alone"),
     (["keystroke_supervised_p99"], "<=", 2000,
      "keystroke p99 in 100 supervised sessions each watched by 2 escorts, us"),
     (["bulk_observe_vs_exec"], ">=", 0.9, "bulk output in a shell observe session vs exec"),

@@ -10,8 +10,9 @@
 #
 # Environment: ESCORT_BENCH_ROUNDS (bulk rounds, default 3),
 # ESCORT_BENCH_SESSIONS (concurrent sessions, default 500),
+# ESCORT_BENCH_SESSIONS2_ROUNDS (typing rounds of each set in the haproxy part, default 5),
 # ESCORT_BENCH_SKIP (comma list: programs,replay,search,bulk,observe,keystroke,intact,sftp,sessions,
-#   escorts),
+#   sessions2,escorts),
 # ESCORT_BENCH_ESCORT_SESSIONS (supervised sessions, each watched by 2 escorts, default 100),
 # ESCORT_BENCH_ESCORT_KEYS (keys timed in watched and in unwatched sessions, default 300),
 # ESCORT_BENCH_SEARCH_SESSIONS (sessions the search part writes, default 10000),

@@ -24,6 +24,7 @@ import part_programs                                         # noqa: E402
 import part_replay                                           # noqa: E402
 import part_search                                           # noqa: E402
 import part_sessions                                         # noqa: E402
+import part_sessions2                                        # noqa: E402
 import part_transfer                                         # noqa: E402
 
 
@@ -82,6 +83,12 @@ def run_target_parts(rep, ctx, skip, a, direct, size, log):
         guarded(rep, "sessions", part_sessions.sessions, ctx, stack, a.sessions, direct)
         stack.check_alive("sessions", log)
 
+    if "sessions2" not in skip:
+        rep.section("%d sessions through haproxy to 2 proxies vs %d to one proxy alone"
+                    % (a.sessions, a.sessions))
+        guarded(rep, "sessions2", part_sessions2.sessions2, ctx, stack, a.sessions)
+        stack.check_alive("sessions2", log)
+
     if "escorts" not in skip:
         rep.section("%d supervised sessions, each watched by 2 escorts (join)"
                     % a.escort_sessions)
@@ -116,7 +123,7 @@ def main():
     ap.add_argument("--skip", default=os.environ.get("ESCORT_BENCH_SKIP", ""),
                     help="comma-separated parts to skip: "
                          "programs,replay,search,bulk,observe,keystroke,intact,sftp,"
-                         "sessions,escorts")
+                         "sessions,sessions2,escorts")
     a = ap.parse_args()
     skip = set(s for s in a.skip.split(",") if s)
     rep = Report()

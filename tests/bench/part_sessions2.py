@@ -27,6 +27,7 @@ ROUNDS = int(os.environ.get("ESCORT_BENCH_SESSIONS2_ROUNDS", 5))
 OPEN_BUDGET = 300.0            # seconds to open one set of sessions
 ECHO_TIMEOUT = 30.0            # seconds for every session of a set to echo
 TICK = os.sysconf("SC_CLK_TCK")
+MIN_TICKS = 10                 # CPU ratios from fewer ticks are n/a
 
 
 def haproxy_exe():
@@ -313,13 +314,20 @@ def _report(rep, n, open_lb, open_one, on_a, on_b, lat, cpu, wall):
         rep.add("sessions2_haproxy_cpu", lb["haproxy"], "s")
         rep.add("sessions2_proxies_cpu", lb["proxy_a"] + lb["proxy_b"], "s")
         rep.add("sessions2_recorder_cpu", lb["recorder"], "s")
-        if total > 0:
+        coarse = "under %d clock ticks of CPU: too coarse for a share" % MIN_TICKS
+        if total * TICK >= MIN_TICKS:
             rep.add("sessions2_haproxy_cpu_share", lb["haproxy"] / total, "x",
                     "of haproxy + both proxies + recorder while typing through haproxy")
+        else:
+            rep.na("sessions2_haproxy_cpu_share", coarse)
         if len(one) == 2:
+            rep.add("sessions2_one_proxy_cpu", one["proxy_c"], "s")
+            rep.add("sessions2_one_recorder_cpu", one["recorder"], "s")
             rep.add("sessions2_one_cpu", sum(one.values()), "s", "proxy C + recorder")
-            if sum(one.values()) > 0:
+            if min(total, sum(one.values())) * TICK >= MIN_TICKS:
                 rep.add("sessions2_cpu_vs_one", total / sum(one.values()), "x")
+            else:
+                rep.na("sessions2_cpu_vs_one", coarse)
     else:
         rep.na("sessions2_haproxy_cpu_share", "a daemon exited during the rounds")
     rep.add("sessions2_typing_wall", wall["lb"], "s")

@@ -88,11 +88,15 @@ class Daemons:
         self.ctx, self.env, self.stack = ctx, ctx.env, stack
         self.procs = []
         self.dir = os.path.dirname(self.env.path("sessions2", "x"))
-        self._recorder(n)
         self.ports = {}
-        for name in ("A", "B", "C"):
-            self.ports[name] = self._proxy(name)
-        self._haproxy(n)
+        try:
+            self._recorder(n)
+            for name in ("A", "B", "C"):
+                self.ports[name] = self._proxy(name)
+            self._haproxy(n)
+        except BaseException:
+            self.stop()         # the ones started so far, by pid
+            raise
 
     def _wait(self, pred, proc, what):
         try:

@@ -559,7 +559,9 @@ dump_config(const struct recd_config *c, FILE *f)
 	else
 		fprintf(f, "compression %u\n", c->compression);
 	if (c->objstore[0] != '\0')
-		fprintf(f, "objectstoreretention %u\n", c->objstore_retention);
+		fprintf(f, "objectstoreretention %u\nobjectstorepartinterval "
+		    "%u\nobjectstorepartsize %u\n", c->objstore_retention,
+		    c->objstore_part_interval, c->objstore_part_size);
 	for (int i = 0; i < c->nclient_uid; i++)
 		fprintf(f, "unixclients uid %u\n", c->client_uid[i]);
 	for (int i = 0; i < c->nclient_gid; i++)

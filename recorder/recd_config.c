@@ -317,6 +317,48 @@ kw_objstore_retention(struct cfg *p, const struct cfg_keyword *k, void *obj,
 	    &CFG(obj)->objstore_retention);
 }
 
+/* ObjectStorePartInterval SECONDS[s]: a live session's part at least this
+ * often (ship_parts.h). */
+static int
+kw_objstore_part_interval(struct cfg *p, const struct cfg_keyword *k,
+    void *obj, char **av, int ac)
+{
+	size_t n = strlen(av[0]);
+
+	(void)k, (void)ac;
+	if (n > 1 && av[0][n - 1] == 's')	/* "60s" */
+		av[0][n - 1] = '\0';
+	return number(p, av[0], 1, 86400, "ObjectStorePartInterval (seconds)",
+	    &CFG(obj)->objstore_part_interval);
+}
+
+/* ObjectStorePartSize BYTES[K|M|G]: ... or once this much waits. */
+static int
+kw_objstore_part_size(struct cfg *p, const struct cfg_keyword *k, void *obj,
+    char **av, int ac)
+{
+	static const char units[] = "KMG";
+	const char *u;
+	char *end;
+	unsigned long long v;
+
+	(void)k, (void)ac;
+	errno = 0;
+	v = strtoull(av[0], &end, 10);
+	if (isdigit((unsigned char)av[0][0]) && errno == 0 && *end != '\0' &&
+	    end[1] == '\0' && (u = strchr(units, toupper((unsigned char)*end)))
+	    != NULL && v <= (1ull << 30)) {
+		v <<= 10 * (u - units + 1);
+		end++;
+	}
+	if (!isdigit((unsigned char)av[0][0]) || errno != 0 || *end != '\0' ||
+	    v < (64u << 10) || v > (1u << 30))
+		return cfg_error(p, "ObjectStorePartSize takes 64K to 1G (bytes, "
+		    "or with K, M or G), not \"%s\"", av[0]);
+	CFG(obj)->objstore_part_size = (unsigned)v;
+	return ESC_OK;
+}
+
 static int
 kw_workers(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
     int ac)
@@ -356,6 +398,8 @@ static const struct cfg_keyword recd_keywords[] = {
 	{ "ObjectStoreRegion", kw_objstore_region, ONE, 0 },
 	{ "ObjectStoreCredentials", kw_abs, ONE, AT(objstore_credentials) },
 	{ "ObjectStoreRetention", kw_objstore_retention, ONE, 0 },
+	{ "ObjectStorePartInterval", kw_objstore_part_interval, ONE, 0 },
+	{ "ObjectStorePartSize", kw_objstore_part_size, ONE, 0 },
 	{ "Workers", kw_workers, ONE, 0 },
 };
 
@@ -453,7 +497,9 @@ recd_config_check(struct cfg *p, const struct recd_config *cfg)
 	    (cfg_seen(p, "ObjectStoreEndpoint") ||
 	    cfg_seen(p, "ObjectStoreRegion") ||
 	    cfg_seen(p, "ObjectStoreCredentials") ||
-	    cfg_seen(p, "ObjectStoreRetention")))
+	    cfg_seen(p, "ObjectStoreRetention") ||
+	    cfg_seen(p, "ObjectStorePartInterval") ||
+	    cfg_seen(p, "ObjectStorePartSize")))
 		cfg_error(p, "ObjectStore* settings without an ObjectStore "
 		    "line");
 }
@@ -471,6 +517,8 @@ recd_config_load(const char *path, struct recd_config *cfg, char *err,
 	cfg->max_sessions = 1024;
 	cfg->resume_timeout = 600;
 	cfg->head_interval = 60;
+	cfg->objstore_part_interval = 60;		/* ship_parts.h */
+	cfg->objstore_part_size = 16u << 20;
 	snprintf(cfg->file, sizeof(cfg->file), "%s", path);
 	cfg_init(&p, path, err, errlen);
 	rc = cfg_read(&p, recd_keywords,

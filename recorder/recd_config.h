@@ -36,6 +36,11 @@
  *						 environment)
  *	ObjectStoreRetention DAYS		(COMPLIANCE lock; required
  *						 with ObjectStore)
+ *	ObjectStorePartInterval SECONDS[s],
+ *	ObjectStorePartSize BYTES[K|M|G]	(a live session's part at
+ *						 least this often, or once
+ *						 this much waits; default
+ *						 60 s, 16M)
  *	Workers N				(threads that record sessions,
  *						 1..RECD_WORKERS_MAX; default
  *						 the number of CPUs; changes
@@ -94,6 +99,8 @@ struct recd_config {
 	char	 objstore_region[64];
 	char	 objstore_credentials[512];
 	unsigned objstore_retention;	/* days */
+	unsigned objstore_part_interval; /* seconds (default 60) */
+	unsigned objstore_part_size;	/* bytes (default 16 MiB) */
 	unsigned workers;		/* Workers; 0: not given (the number
 					   of CPUs, recd_config_workers) */
 };

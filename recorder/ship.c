@@ -16,6 +16,7 @@
 #include "recorder/recd_config.h"
 #include "recorder/recd_log.h"
 #include "recorder/ship.h"
+#include "recorder/ship_parts.h"
 #include "recorder/transcript.h"
 
 /* The shipper's states: it must learn what the bucket holds before it
@@ -35,6 +36,7 @@ struct ship {
 	int kicked;			/* mu */
 	int draining;			/* mu: one last round, then exit */
 	int done;			/* mu: the thread has finished */
+	uint64_t held_journal;		/* mu: journal_shipped, once known */
 	volatile int stop;		/* set under mu, read by s3's abort */
 	/* the thread's own */
 	char store[1024];
@@ -47,9 +49,12 @@ struct ship {
 	struct ship_names heads_known;	/* head objects listed at start,
 					   sorted */
 	struct ship_names sent_ids;	/* sessions uploaded whose CLOSE is
-					   past journal_shipped */
+					   past journal_shipped (changed
+					   under mu: ship_session_held) */
 	struct ship_names gone_ids;	/* closed sessions with no file */
 	int have_pubkey;
+	struct ship_parts *parts;	/* open sessions' parts */
+	unsigned part_interval_ms;	/* rounds at least this often */
 	/* what the last round left, for the report */
 	int failing;
 	unsigned backoff_ms;
@@ -161,6 +166,8 @@ list_cb(void *arg, const char *name, uint64_t size)
 
 	if (strncmp(name, "heads/", 6) == 0)
 		return names_add(&s->heads_known, name) == REC_OK ? 0 : REC_ENOMEM;
+	if (strncmp(name, TR_SESSIONS_DIR "/", sizeof(TR_SESSIONS_DIR)) == 0)
+		return ship_parts_learn(s->parts, name, size);
 	if (sscanf(name, "journal/%20llu.es%1[j]", &off, tail) == 2 &&
 	    off + size > s->journal_shipped)
 		s->journal_shipped = off + size;
@@ -176,6 +183,7 @@ ship_learn(struct ship *s, char *err, size_t errlen)
 	int r;
 
 	names_clear(&s->heads_known);
+	ship_parts_learn_begin(s->parts);
 	s->journal_shipped = 0;
 	s->have_pubkey = 0;
 	if ((r = s3_list(s->s3, "", list_cb, s, err, errlen)) != REC_OK)
@@ -196,6 +204,7 @@ ship_learn(struct ship *s, char *err, size_t errlen)
 struct ship_scan {
 	uint64_t from, end;
 	struct ship_names closed;
+	struct ship_parts *parts;	/* the open sessions */
 };
 
 static int
@@ -207,6 +216,8 @@ scan_cb(void *arg, const struct journal_entry *e, uint32_t index,
 	(void)index;
 	if (offset + e->rawlen > sc->end)
 		sc->end = offset + e->rawlen;
+	if (ship_parts_scan_entry(sc->parts, e, offset) != REC_OK)
+		return REC_ENOMEM;
 	if (offset >= sc->from && e->kind == JOURNAL_CLOSE)
 		return names_add(&sc->closed, e->id) == REC_OK ? 0 : REC_ENOMEM;
 	return 0;
@@ -369,7 +380,8 @@ ship_pubkey(struct ship *s, char *err, size_t errlen)
 static int
 ship_round(struct ship *s, char *err, size_t errlen)
 {
-	struct ship_scan sc = { s->journal_shipped, 0, { NULL, 0, 0 } };
+	struct ship_scan sc = { s->journal_shipped, 0, { NULL, 0, 0 },
+	    s->parts };
 	char jpath[1200], *heads = NULL, *piece = NULL, name[96];
 	size_t hlen = 0, i;
 	uint64_t bad = 0;
@@ -387,7 +399,9 @@ ship_round(struct ship *s, char *err, size_t errlen)
 	for (i = 0; i < hlen; i++)
 		if (heads[i] == '\n')
 			s->held_heads++;
+	ship_parts_scan_begin(s->parts);
 	r = journal_read(s->store, NULL, scan_cb, &sc, &bad, &torn);
+	ship_parts_scan_end(s->parts);
 	if (r == REC_ENOMEM) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -403,6 +417,9 @@ ship_round(struct ship *s, char *err, size_t errlen)
 		goto out;
 	}
 	s->held_journal_bytes = sc.end - s->journal_shipped;
+	pthread_mutex_lock(&s->mu);	/* the journal continues the bucket's */
+	s->held_journal = s->journal_shipped;
+	pthread_mutex_unlock(&s->mu);
 	held_sessions(s, &sc);
 	for (i = 0; i < sc.closed.n; i++) {
 		const char *id = sc.closed.v[i];
@@ -417,12 +434,19 @@ ship_round(struct ship *s, char *err, size_t errlen)
 			    "reports it)", s->url, id);
 			r = names_add(&s->gone_ids, id);
 		} else if (r == REC_OK) {
+			pthread_mutex_lock(&s->mu);
 			r = names_add(&s->sent_ids, id);
+			pthread_mutex_unlock(&s->mu);
 		}
 		if (r != REC_OK)
 			goto out;
 		held_sessions(s, &sc);
 	}
+	/* the open sessions' parts before the journal piece that names
+	 * their segments (ship_parts.h) */
+	if ((r = ship_parts_round(s->parts, s->s3, retain_until(s), err,
+	    errlen)) != REC_OK)
+		goto out;
 	if (sc.end > s->journal_shipped) {
 		snprintf(jpath, sizeof(jpath), "%s/%s", s->store, JOURNAL_FILE);
 		if ((r = read_range(jpath, s->journal_shipped, sc.end -
@@ -438,7 +462,10 @@ ship_round(struct ship *s, char *err, size_t errlen)
 			goto out;
 		s->journal_shipped = sc.end;
 		s->held_journal_bytes = 0;
+		pthread_mutex_lock(&s->mu);
+		s->held_journal = s->journal_shipped;
 		names_clear(&s->sent_ids);
+		pthread_mutex_unlock(&s->mu);
 	}
 	for (char *line = heads; line < heads + hlen; ) {
 		char *nl = memchr(line, '\n', (size_t)(heads + hlen - line));
@@ -470,6 +497,9 @@ out:
 static void
 report_held(struct ship *s, int level, const char *why)
 {
+	size_t live;
+	uint64_t live_bytes;
+
 	if (s->state == SHIP_LISTING) {
 		recd_log(level, "object store %s: %s; everything of the Store "
 		    "not yet in the bucket is held back until the bucket can "
@@ -477,18 +507,22 @@ report_held(struct ship *s, int level, const char *why)
 		    s->last_err);
 		return;
 	}
+	ship_parts_held(s->parts, &live, &live_bytes);
 	recd_log(level, "object store %s: %s; holding back %zu sealed "
-	    "session(s) (%" PRIu64 " bytes), %" PRIu64 " journal bytes and "
-	    "%zu tree head(s)%s%s", s->url, why, s->held_sessions,
-	    s->held_session_bytes, s->held_journal_bytes, s->held_heads,
+	    "session(s) (%" PRIu64 " bytes), %" PRIu64 " bytes of %zu live "
+	    "session(s), %" PRIu64 " journal bytes and %zu tree head(s)%s%s",
+	    s->url, why, s->held_sessions, s->held_session_bytes, live_bytes,
+	    live, s->held_journal_bytes, s->held_heads,
 	    s->last_err[0] ? ": " : "", s->last_err);
 }
 
-/* Waits until kicked, stopped, or ms passed.  Returns with mu unlocked. */
-static void
+/* Waits until kicked, stopped, or ms passed.  Returns with mu unlocked:
+ * 1 when kicked, stopped or draining, 0 when the time passed. */
+static int
 ship_wait(struct ship *s, unsigned ms)
 {
 	struct timespec ts;
+	int woken;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += ms / 1000;
@@ -501,8 +535,34 @@ ship_wait(struct ship *s, unsigned ms)
 	while (!s->kicked && !s->stop && !s->draining)
 		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
 			break;
+	woken = s->kicked || s->stop || s->draining;
 	s->kicked = 0;
 	pthread_mutex_unlock(&s->mu);
+	return woken;
+}
+
+/* Between rounds that shipped everything: until kicked, SHIP_IDLE_MS (or
+ * the part interval, to find sessions opened since) passed, or, while
+ * sessions are open, a look every SHIP_PART_POLL_MS finds a part due. */
+static void
+ship_wait_idle(struct ship *s)
+{
+	unsigned total = SHIP_IDLE_MS < s->part_interval_ms ? SHIP_IDLE_MS :
+	    s->part_interval_ms;
+	uint64_t until = mono_ms() + total;
+
+	for (;;) {
+		uint64_t now = mono_ms();
+		unsigned ms;
+
+		if (now >= until)
+			return;
+		ms = (unsigned)(until - now);
+		if (ship_parts_open(s->parts) > 0 && ms > SHIP_PART_POLL_MS)
+			ms = SHIP_PART_POLL_MS;
+		if (ship_wait(s, ms) || ship_parts_due(s->parts))
+			return;
+	}
 }
 
 static void *
@@ -537,7 +597,7 @@ ship_main(void *arg)
 			s->failing = 0;
 			s->backoff_ms = 0;
 			s->last_err[0] = '\0';
-			ship_wait(s, SHIP_IDLE_MS);
+			ship_wait_idle(s);
 			continue;
 		}
 		s->backoff_ms = s->backoff_ms == 0 ? SHIP_BACKOFF_MIN_MS :
@@ -584,7 +644,15 @@ ship_start(const struct ship_opts *o, struct ship **out, char *err,
 	snprintf(s->store, sizeof(s->store), "%s", o->store);
 	snprintf(s->url, sizeof(s->url), "%s", o->url);
 	s->retention_days = o->retention_days;
+	s->part_interval_ms = (o->part_interval ? o->part_interval :
+	    SHIP_PART_INTERVAL_DEFAULT) * 1000u;
+	if ((s->parts = ship_parts_new(o->store, o->url, o->part_interval,
+	    o->part_size, o->retention_days)) == NULL) {
+		free(s);
+		return REC_ENOMEM;
+	}
 	if ((r = s3_open(&c, &s->s3)) != REC_OK) {
+		ship_parts_free(s->parts);
 		free(s);
 		snprintf(err, errlen, "object store %s: %s", o->url,
 		    rec_strerror(r));
@@ -600,14 +668,17 @@ ship_start(const struct ship_opts *o, struct ship **out, char *err,
 		snprintf(err, errlen, "object store %s: thread: %s", o->url,
 		    strerror(r));
 		s3_close(s->s3);
+		ship_parts_free(s->parts);
 		pthread_cond_destroy(&s->cv);
 		pthread_mutex_destroy(&s->mu);
 		free(s);
 		return REC_ENOMEM;
 	}
 	recd_log(LOG_INFO, "object store %s at %s: shipping sealed sessions, "
-	    "the journal and tree heads, locked (COMPLIANCE) for %u days",
-	    o->url, c.endpoint, o->retention_days);
+	    "live sessions in parts (every %u s or %" PRIu64 " bytes), the "
+	    "journal and tree heads, locked (COMPLIANCE) for %u days", o->url,
+	    c.endpoint, s->part_interval_ms / 1000u, o->part_size ?
+	    o->part_size : SHIP_PART_SIZE_DEFAULT, o->retention_days);
 	*out = s;
 	return REC_OK;
 }
@@ -635,6 +706,32 @@ ship_head(struct ship *s, const char *line)
 {
 	(void)line;
 	ship_kick(s);
+}
+
+int
+ship_session_held(struct ship *s, const char *id, uint64_t close_offset)
+{
+	int held;
+
+	if (s == NULL)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	held = close_offset < s->held_journal || names_has(&s->sent_ids, id);
+	pthread_mutex_unlock(&s->mu);
+	return held;
+}
+
+uint64_t
+ship_journal_held(struct ship *s)
+{
+	uint64_t n;
+
+	if (s == NULL)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	n = s->held_journal;
+	pthread_mutex_unlock(&s->mu);
+	return n;
 }
 
 void
@@ -667,6 +764,7 @@ ship_stop(struct ship *s)
 	names_free(&s->heads_known);
 	names_free(&s->sent_ids);
 	names_free(&s->gone_ids);
+	ship_parts_free(s->parts);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -685,6 +783,8 @@ config_opts(const struct recd_config *c, struct ship_opts *o, char *err,
 	o->store = c->store;
 	o->url = c->objstore;
 	o->retention_days = c->objstore_retention;
+	o->part_interval = c->objstore_part_interval;
+	o->part_size = c->objstore_part_size;
 	s3_cfg_env(&o->s3);
 	if (c->objstore_credentials[0] != '\0' && (r = s3_cfg_credentials(
 	    c->objstore_credentials, &o->s3, err, errlen)) != REC_OK)
@@ -741,7 +841,9 @@ ship_config_changed(const struct recd_config *cur, const struct recd_config *nc)
 	    strcmp(cur->objstore_endpoint, nc->objstore_endpoint) != 0 ||
 	    strcmp(cur->objstore_region, nc->objstore_region) != 0 ||
 	    strcmp(cur->objstore_credentials, nc->objstore_credentials) != 0 ||
-	    cur->objstore_retention != nc->objstore_retention;
+	    cur->objstore_retention != nc->objstore_retention ||
+	    cur->objstore_part_interval != nc->objstore_part_interval ||
+	    cur->objstore_part_size != nc->objstore_part_size;
 }
 
 void
@@ -755,4 +857,6 @@ ship_config_keep(const struct recd_config *cur, struct recd_config *nc)
 	memcpy(nc->objstore_credentials, cur->objstore_credentials,
 	    sizeof(nc->objstore_credentials));
 	nc->objstore_retention = cur->objstore_retention;
+	nc->objstore_part_interval = cur->objstore_part_interval;
+	nc->objstore_part_size = cur->objstore_part_size;
 }

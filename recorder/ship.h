@@ -6,6 +6,10 @@
  *
  *	sessions/ID.est		a sealed session file, whole (uploaded once
  *				its CLOSE entry is in the journal)
+ *	sessions/ID.est.part-OFFSET
+ *				while the session is open, the file's bytes
+ *				from OFFSET (20 digits) to a signed boundary
+ *				(ship_parts.h, s3_layout.h)
  *	journal/OFFSET.esj	the journal's bytes from OFFSET (20 digits)
  *				up to the end of its last complete entry;
  *				the pieces in order are journal.esj
@@ -18,7 +22,8 @@
  * shipped name the sealed sessions, and heads.esh's lines after the last
  * one shipped are the heads.  Order keeps the bucket consistent for a
  * reader at every moment: the sessions a journal piece closes go first,
- * then that piece, then the heads that cover it.  At start the shipper
+ * then the parts of open sessions holding every segment it names, then
+ * that piece, then the heads that cover it.  At start the shipper
  * learns from a listing of the bucket where the journal's pieces end and
  * which heads are there, so a restart (or a crash) loses nothing and
  * re-sends at most what it sent without recording it.
@@ -32,13 +37,15 @@
  * heads) when it starts failing, when more sessions are held back, and
  * every 30 s, and logs when it has caught up.
  *
- * Thread safety: ship_sealed and ship_head may be called from any thread
- * (ship_head runs inside the journal's lock: it only signals).
+ * Thread safety: ship_sealed, ship_head, ship_session_held and
+ * ship_journal_held may be called from any thread (ship_head runs inside
+ * the journal's lock: it only signals).
  */
 #ifndef RECORDER_SHIP_H
 #define RECORDER_SHIP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "recorder/s3.h"
 
@@ -53,6 +60,8 @@ struct ship_opts {
 	const char *url;		/* s3://BUCKET/PREFIX (copied) */
 	struct s3_cfg s3;		/* endpoint, region, credentials */
 	unsigned retention_days;	/* COMPLIANCE lock period */
+	unsigned part_interval;		/* seconds; 0: the default */
+	uint64_t part_size;		/* bytes; 0: the default */
 };
 
 struct ship;
@@ -89,6 +98,26 @@ void	ship_sealed(struct ship *s, const char *id);
 /* A tree head was signed and appended to heads.esh: look again.  arg is
  * the struct ship (a journal_head_cb in spirit); NULL does nothing. */
 void	ship_head(struct ship *s, const char *line);
+
+/*
+ * Whether the bucket holds sealed session id whole (sessions/ID.est
+ * answered 2xx), for a caller that may then remove it from the Store:
+ * close_offset is the offset of the session's CLOSE entry in the journal
+ * (journal_read's offset).  A session goes up before the journal piece
+ * that closes it, so every session whose CLOSE lies below the journal
+ * bytes the bucket holds is there (also those shipped before a restart,
+ * learned from the bucket's listing), and so is one shipped since whose
+ * CLOSE is not yet in a piece.  Returns 1 held, 0 not yet (or s NULL: no
+ * object store).  A session closed without a file in the Store (reported
+ * when the shipper met it) counts as held once its CLOSE is shipped: there
+ * is nothing of it to keep.
+ */
+int	ship_session_held(struct ship *s, const char *id, uint64_t close_offset);
+
+/* The journal bytes the bucket holds, [0, n), once the shipper has
+ * listed the bucket and found that the Store's journal continues them
+ * (else 0).  NULL: 0. */
+uint64_t ship_journal_held(struct ship *s);
 
 /* Stops the thread after one last round (what the shutdown sealed) of
  * SHIP_STOP_MS at most (a transfer still running then is abandoned, to be

@@ -9,8 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "recorder/journal.h"
 #include "recorder/rec_error.h"
 #include "recorder/s3.h"
+#include "recorder/s3_layout.h"
+#include "recorder/transcript.h"
+#include "recorder/treehead.h"
 #include "replay/replay.h"
 #include "replay/s3store.h"
 
@@ -86,6 +90,20 @@ s3store_mkdtemp(const char *url, char *out, size_t outlen)
 	return 0;
 }
 
+/* A session read from its parts (no sealed object in the bucket). */
+struct s3store_part {
+	char id[SEAL_ID_MAX + 1];
+	uint64_t end;		/* bytes [0, end) of the file assembled */
+	unsigned parts;
+	int stopped;		/* a gap or an overlap: read up to end */
+};
+
+/* What to read of the bucket. */
+enum s3store_what {
+	S3STORE_STORE,		/* everything, laid out as a Store */
+	S3STORE_HEADS		/* heads/ only, into an anchor file */
+};
+
 /* What one listing found, in the bucket's (ascending) order. */
 struct s3store_list {
 	struct s3 *s3;
@@ -94,21 +112,11 @@ struct s3store_list {
 	uint64_t journal_end;
 	int journal_gap;
 	unsigned sessions, heads;
+	struct s3store_part *pv;	/* sessions read from parts */
+	size_t np, pcap;
 	char err[1024];
 	int failed;
 };
-
-/* A session id as the recorder names files: no '/', no leading '.'. */
-static int
-safe_name(const char *s)
-{
-	if (*s == '\0' || *s == '.')
-		return 0;
-	for (; *s; s++)
-		if (*s == '/' || (unsigned char)*s < 0x20)
-			return 0;
-	return 1;
-}
 
 /* GET name into the new file path. */
 static int
@@ -129,12 +137,95 @@ get_file(struct s3store_list *l, const char *name, const char *path)
 	return r == REC_OK ? 0 : -1;
 }
 
+/* The session id being read from parts, made when absent (NULL: out of
+ * memory, l->err set). */
+static struct s3store_part *
+part_get(struct s3store_list *l, const char *id, int make)
+{
+	for (size_t i = 0; i < l->np; i++)
+		if (strcmp(l->pv[i].id, id) == 0)
+			return &l->pv[i];
+	if (!make)
+		return NULL;
+	if (l->np == l->pcap) {
+		size_t cap = l->pcap ? 2 * l->pcap : 8;
+		struct s3store_part *v = realloc(l->pv, cap * sizeof(*v));
+
+		if (v == NULL) {
+			snprintf(l->err, sizeof(l->err), "out of memory");
+			return NULL;
+		}
+		l->pv = v;
+		l->pcap = cap;
+	}
+	memset(&l->pv[l->np], 0, sizeof(l->pv[0]));
+	snprintf(l->pv[l->np].id, sizeof(l->pv[0].id), "%s", id);
+	l->sessions++;
+	return &l->pv[l->np++];
+}
+
+/*
+ * One part, sessions/ID.est.part-OFFSET: appended to sessions/ID.est when
+ * it continues the parts before it (the listing gives a session's parts in
+ * the order of their offsets).  Skipped when the sealed whole was read
+ * (sessions/ID.est lists before its parts).  A gap or an overlap is
+ * reported, and the session is read up to there.
+ */
+static int
+on_part(struct s3store_list *l, const char *name, const char *id,
+    uint64_t off)
+{
+	struct s3store_part *pt = part_get(l, id, 0);
+	char path[2048];
+	off_t end;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/%s/%s%s", l->dir, TR_SESSIONS_DIR, id,
+	    TR_SUFFIX);
+	if (pt == NULL && access(path, F_OK) == 0)
+		return 0;		/* the sealed session is there */
+	if (pt == NULL && (pt = part_get(l, id, 1)) == NULL)
+		return l->failed = -1;
+	if (pt->stopped)
+		return 0;
+	if (off != pt->end) {
+		replay_err("%s: warning: session %s: part %s %s %" PRIu64 " "
+		    "bytes: the session is read from its parts up to offset %"
+		    PRIu64 " only", l->url, id, name, off > pt->end ?
+		    "leaves a gap after the parts before it of" :
+		    "overlaps the parts before it by", off > pt->end ?
+		    off - pt->end : pt->end - off, pt->end);
+		pt->stopped = 1;
+		return 0;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+	    (pt->parts == 0 ? O_EXCL : 0), 0600);
+	if (fd < 0) {
+		snprintf(l->err, sizeof(l->err), "%.900s: %s", path,
+		    strerror(errno));
+		return l->failed = -1;
+	}
+	r = s3_get_fd(l->s3, name, fd, l->err, sizeof(l->err));
+	end = lseek(fd, 0, SEEK_END);
+	if (close(fd) != 0 && r == REC_OK) {
+		snprintf(l->err, sizeof(l->err), "%.900s: %s", path,
+		    strerror(errno));
+		r = REC_EIO;
+	}
+	if (r != REC_OK || end < 0)
+		return l->failed = -1;
+	pt->end = (uint64_t)end;
+	pt->parts++;
+	return 0;
+}
+
 static int
 on_object(void *arg, const char *name, uint64_t size)
 {
 	struct s3store_list *l = arg;
-	char path[2048];
+	char path[2048], id[SEAL_ID_MAX + 1];
 	unsigned long long off;
+	uint64_t poff;
 
 	if (strncmp(name, "heads/", 6) == 0 && l->heads_fd >= 0) {
 		if (s3_get_fd(l->s3, name, l->heads_fd, l->err,
@@ -145,14 +236,17 @@ on_object(void *arg, const char *name, uint64_t size)
 	}
 	if (l->dir == NULL)
 		return 0;
-	if (strncmp(name, "sessions/", 9) == 0) {
-		if (!safe_name(name + 9))
-			return 0;
+	switch (s3_session_parse(name, id, &poff)) {
+	case S3_SESSION_WHOLE:
 		snprintf(path, sizeof(path), "%s/%s", l->dir, name);
 		if (get_file(l, name, path) < 0)
 			return l->failed = -1;
 		l->sessions++;
 		return 0;
+	case S3_SESSION_PART:
+		return on_part(l, name, id, poff);
+	default:
+		break;
 	}
 	if (sscanf(name, "journal/%20llu.esj", &off) == 1) {
 		if (off != l->journal_end) {
@@ -195,46 +289,99 @@ open_new(const char *url, const char *dir, const char *name)
 	return fd;
 }
 
-int
-replay_s3_store(const char *url, char *out, size_t outlen)
+/*
+ * The opening both entry points share: a client for url, a new private
+ * directory (its path into dir), and the bucket listed into it as what
+ * asks: a Store (sessions/, journal.esj, heads.esh, public-key.pem), or
+ * the heads alone into dir/anchor.  Fills *l (free l->pv).  Returns 0, or
+ * 2 after an error message.
+ */
+static int
+s3store_fetch(const char *url, enum s3store_what what, char *dir,
+    size_t dirlen, struct s3store_list *l)
 {
-	struct s3store_list l;
 	char sess[2048];
 	int r, x = 2;
 
-	memset(&l, 0, sizeof(l));
-	l.url = url;
-	l.heads_fd = l.journal_fd = -1;
-	if (s3store_open(url, &l.s3) != 0)
+	memset(l, 0, sizeof(*l));
+	l->url = url;
+	l->heads_fd = l->journal_fd = -1;
+	if (s3store_open(url, &l->s3) != 0)
 		return 2;
-	if (s3store_mkdtemp(url, out, outlen) != 0)
+	if (s3store_mkdtemp(url, dir, dirlen) != 0)
 		goto out;
-	snprintf(sess, sizeof(sess), "%s/sessions", out);
-	if (mkdir(sess, 0700) != 0) {
-		replay_err("%s: %s: %s", url, sess, strerror(errno));
-		goto out;
+	if (what == S3STORE_HEADS) {
+		if ((l->heads_fd = open_new(url, dir, "anchor")) < 0)
+			goto out;
+	} else {
+		snprintf(sess, sizeof(sess), "%s/%s", dir, TR_SESSIONS_DIR);
+		if (mkdir(sess, 0700) != 0) {
+			replay_err("%s: %s: %s", url, sess, strerror(errno));
+			goto out;
+		}
+		l->dir = dir;
+		if ((l->heads_fd = open_new(url, dir, TREEHEAD_FILE)) < 0 ||
+		    (l->journal_fd = open_new(url, dir, JOURNAL_FILE)) < 0)
+			goto out;
 	}
-	l.dir = out;
-	if ((l.heads_fd = open_new(url, out, "heads.esh")) < 0 ||
-	    (l.journal_fd = open_new(url, out, "journal.esj")) < 0)
-		goto out;
-	r = s3_list(l.s3, "", on_object, &l, l.err, sizeof(l.err));
-	if (r != REC_OK || l.failed) {
-		replay_err("%s: %s", url, l.err);
-		goto out;
-	}
-	if (l.journal_end == 0 && l.sessions == 0 && l.heads == 0) {
-		replay_err("%s: no store there (no journal, session or tree "
-		    "head objects)", url);
+	r = s3_list(l->s3, what == S3STORE_HEADS ? "heads/" : "", on_object,
+	    l, l->err, sizeof(l->err));
+	if (r != REC_OK || l->failed) {
+		replay_err("%s: %s", url, l->err);
 		goto out;
 	}
 	x = 0;
 out:
-	if (l.heads_fd >= 0)
-		close(l.heads_fd);
-	if (l.journal_fd >= 0)
-		close(l.journal_fd);
-	s3_close(l.s3);
+	if (l->heads_fd >= 0)
+		close(l->heads_fd);
+	if (l->journal_fd >= 0)
+		close(l->journal_fd);
+	l->heads_fd = l->journal_fd = -1;
+	s3_close(l->s3);
+	l->s3 = NULL;
+	return x;
+}
+
+/* Says which sessions are read from their parts. */
+static void
+parts_note(const struct s3store_list *l)
+{
+	char ids[400];
+	size_t n = 0, shown = 0, w = 0;
+
+	ids[0] = '\0';
+	for (size_t i = 0; i < l->np; i++) {
+		if (l->pv[i].parts == 0)
+			continue;
+		if (shown < 5 && w < sizeof(ids)) {
+			w += (size_t)snprintf(ids + w, sizeof(ids) - w, "%s%s",
+			    shown ? ", " : "", l->pv[i].id);
+			shown++;
+		}
+		n++;
+	}
+	if (n > 0)
+		replay_err("%s: %zu session(s) have no sealed object in the "
+		    "bucket and are read from their parts (live, or their "
+		    "recorder stopped before sealing them): %s%s", l->url, n,
+		    ids, n > shown ? ", ..." : "");
+}
+
+int
+replay_s3_store(const char *url, char *out, size_t outlen)
+{
+	struct s3store_list l;
+	int x;
+
+	if ((x = s3store_fetch(url, S3STORE_STORE, out, outlen, &l)) == 0 &&
+	    l.journal_end == 0 && l.sessions == 0 && l.heads == 0) {
+		replay_err("%s: no store there (no journal, session or tree "
+		    "head objects)", url);
+		x = 2;
+	}
+	if (x == 0)
+		parts_note(&l);
+	free(l.pv);
 	return x;
 }
 
@@ -243,30 +390,15 @@ replay_s3_heads(const char *url, char *out, size_t outlen)
 {
 	struct s3store_list l;
 	char dir[1024];
-	int r, x = 2;
+	int x;
 
-	memset(&l, 0, sizeof(l));
-	l.url = url;
-	l.heads_fd = l.journal_fd = -1;
-	if (s3store_open(url, &l.s3) != 0)
-		return 2;
-	if (s3store_mkdtemp(url, dir, sizeof(dir)) != 0 ||
-	    (l.heads_fd = open_new(url, dir, "anchor")) < 0)
-		goto out;
-	snprintf(out, outlen, "%s/anchor", dir);
-	r = s3_list(l.s3, "heads/", on_object, &l, l.err, sizeof(l.err));
-	if (r != REC_OK || l.failed) {
-		replay_err("%s: %s", url, l.err);
-		goto out;
-	}
-	if (l.heads == 0) {
+	if ((x = s3store_fetch(url, S3STORE_HEADS, dir, sizeof(dir), &l)) == 0 &&
+	    l.heads == 0) {
 		replay_err("%s: no tree heads in the bucket (heads/)", url);
-		goto out;
+		x = 2;
 	}
-	x = 0;
-out:
-	if (l.heads_fd >= 0)
-		close(l.heads_fd);
-	s3_close(l.s3);
+	if (x == 0)
+		snprintf(out, outlen, "%s/anchor", dir);
+	free(l.pv);
 	return x;
 }

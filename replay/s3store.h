@@ -7,7 +7,14 @@
  * under $TMPDIR or /tmp, removed when escort-replay exits) laid out as a
  * Store: sessions/ID.est, journal.esj (the journal/ pieces in order),
  * heads.esh (every heads/ object in order) and public-key.pem; the normal
- * readers and verifier then read that directory.  Credentials, endpoint
+ * readers and verifier then read that directory.  A session with no
+ * sealed object but parts (sessions/ID.est.part-OFFSET, recorder/
+ * s3_layout.h: shipped while it ran; its recorder may have stopped since)
+ * is read from its parts concatenated in the order of their offsets, up to
+ * the first gap or overlap (reported as a warning); readers then see a
+ * live, unsealed session and verify the prefix the parts hold.  The sealed
+ * object, when there, is read instead of the parts.  A note on stderr
+ * names the sessions read from parts.  Credentials, endpoint
  * and region come from the environment as the AWS tools take them
  * (recorder/s3.h, s3_cfg_env).  What a reader sees is the newest version
  * of each object.

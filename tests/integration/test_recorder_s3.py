@@ -5,8 +5,10 @@ COMPLIANCE mode; a DELETE of a locked version is refused; escort-replay
 --store s3://... lists, reads and verifies them; with the gateway away the
 recorder goes on recording and acknowledging, says what it holds back, and
 ships it when the gateway is back; a rollback of the local store is caught
-with the heads from the bucket (verify --anchor s3://...)."""
-import os, re, shutil, subprocess
+with the heads from the bucket (verify --anchor s3://...); a live session
+goes up in parts while it runs, and a recorder killed mid-session leaves it
+readable from them (check_live_session_parts)."""
+import base64, hashlib, os, re, shutil, subprocess, time
 
 from harness.ceph import CephRGW
 from harness.core import Env, bin_path, wait_for
@@ -15,6 +17,8 @@ from harness.recorder import Recorder
 TIMEOUT = 300
 BUCKET, PREFIX = "escort-rec", "site-a"
 URL = "s3://%s/%s" % (BUCKET, PREFIX)
+LIVE_PREFIX = "site-b"
+LIVE_URL = "s3://%s/%s" % (BUCKET, LIVE_PREFIX)
 
 
 def replay(rgw, rec, *args, store=URL):
@@ -25,9 +29,9 @@ def replay(rgw, rec, *args, store=URL):
     return r.returncode, r.stdout.decode("utf-8", "replace") + r.stderr.decode("utf-8", "replace")
 
 
-def keys(rgw, sub=""):
+def keys(rgw, sub="", prefix=PREFIX):
     st, body = rgw.s3("GET", "/%s?list-type=2&prefix=%s%%2F%s" % (
-        BUCKET, PREFIX, sub.replace("/", "%2F")))
+        BUCKET, prefix, sub.replace("/", "%2F")))
     assert st == 200, (st, body[:500])
     return re.findall(r"<Key>([^<]+)</Key>", body.decode())
 
@@ -38,8 +42,99 @@ def send(rec, text):
     return r.id
 
 
-def shipped(rec, sid):
-    return "session %s: shipped to %s/sessions/%s.est" % (sid, URL, sid) in rec.log()
+def shipped(rec, sid, url=URL):
+    return "session %s: shipped to %s/sessions/%s.est" % (sid, url, sid) in rec.log()
+
+
+def put(rgw, key, data):
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    st, body = rgw.s3("PUT", "/%s/%s" % (BUCKET, key), data=data,
+                      headers=["Content-MD5: " + md5])
+    assert st == 200, (key, st, body[:500])
+
+
+def typing(sender, pred, timeout, what):
+    """Polls pred while the live session keeps printing a dot every 0.2 s
+    (escort-rec-send moves its I/O only when it reads input)."""
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        sender.stdin.write(b".")
+        sender.stdin.flush()
+        time.sleep(0.2)
+
+
+def check_live_session_parts(env, rgw, creds):
+    """ObjectStorePartInterval 1: a live session's marker is in the bucket,
+    in a part, before the session ends; with its recorder SIGKILLed the
+    bucket shows the session live, read and verified from its parts; after
+    the restart, the resume and the close its sealed object is read."""
+    rec = Recorder(env, name="recorder-live", extra="ObjectStore %s\nObjectStoreEndpoint %s\n"
+                   "ObjectStoreCredentials %s\nObjectStoreRetention 1\n"
+                   "ObjectStorePartInterval 1\n" % (LIVE_URL, rgw.endpoint, creds))
+    marker = b"MARKER-live-part-7f3a\n"
+    sender = subprocess.Popen(rec.send_argv("--retry", "60"), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        sender.stdin.write(marker)
+        sender.stdin.flush()
+        typing(sender, rec.session_files, 20, "the live session's file")
+        sid = rec.session_files()[0][:-len(".est")]
+        part_line = "session %s: part shipped to %s/sessions/%s.est.part-" % (sid, LIVE_URL, sid)
+        seen = [0, ""]
+
+        def marker_in_a_part():
+            n = rec.log().count(part_line)
+            if n == seen[0]:
+                return False
+            seen[0] = n
+            rc, out = replay(rgw, rec, "cat", "--key", rec.pub, sid, store=LIVE_URL)
+            seen[1] = out
+            return rc == 0 and marker.decode() in out
+        typing(sender, marker_in_a_part, 30, "a part holding the marker")
+        assert sender.poll() is None and not shipped(rec, sid, LIVE_URL)   # still live
+        parts = [k for k in keys(rgw, "sessions/", LIVE_PREFIX) if ".est.part-" in k]
+        assert parts and "%s/sessions/%s.est" % (LIVE_PREFIX, sid) not in keys(
+            rgw, "sessions/", LIVE_PREFIX), parts
+
+        # the recorder dies mid-session: the bucket shows it live, from its parts
+        assert rec.proc.kill() == -9
+        rc, out = replay(rgw, rec, "list", store=LIVE_URL)
+        assert rc == 0 and re.search(r"%s .* live " % sid, out), out
+        assert "read from their parts" in out and sid in out, out
+        rc, out = replay(rgw, rec, "cat", "--key", rec.pub, sid, store=LIVE_URL)
+        assert rc == 0 and marker.decode() in out, out
+        rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=LIVE_URL)
+        assert rc == 0 and re.search(r"%s.*ok: .* open" % sid, out), out
+
+        # restarted, resumed and closed: the sealed object is what is read
+        rec.start()
+        out, err = sender.communicate(timeout=90)     # its input ends: it closes
+        assert sender.returncode == 0 and b"closed " + sid.encode() in out, (out, err)
+        wait_for(lambda: shipped(rec, sid, LIVE_URL), 60, what="the sealed session shipped")
+        rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=LIVE_URL)
+        assert rc == 0 and re.search(r"%s: (ok|recovered).* closed" % sid, out), out
+        assert "read from their parts" not in out, out
+        rc, out = replay(rgw, rec, "cat", "--key", rec.pub, sid, store=LIVE_URL)
+        assert rc == 0 and out.startswith(marker.decode()), out
+        assert rec.proc.stop() == 0, rec.log()[-3000:]
+
+        # parts that leave a gap, or overlap: reported, read up to there
+        data = open(os.path.join(rec.store, "sessions", sid + ".est"), "rb").read()
+        for name, offs in (("gap", (0, 300)), ("overlap", (0, 200))):
+            for off in offs:
+                put(rgw, "site-c/sessions/%s-%s.est.part-%020d" % (sid, name, off),
+                    data[off:off + 250])
+        rc, out = replay(rgw, rec, "list", store="s3://%s/site-c" % BUCKET)
+        assert ("session %s-gap: part sessions/%s-gap.est.part-%020d leaves a gap after "
+                "the parts before it of 50 bytes: the session is read from its parts up "
+                "to offset 250 only" % (sid, sid, 300)) in out, out
+        assert ("session %s-overlap: part sessions/%s-overlap.est.part-%020d overlaps the "
+                "parts before it by 50 bytes" % (sid, sid, 200)) in out, out
+    finally:
+        if sender.poll() is None:
+            sender.kill()
+            sender.wait(5)
 
 
 def test_object_store_ship_lock_read_verify_outage_rollback():
@@ -50,6 +145,7 @@ def test_object_store_ship_lock_read_verify_outage_rollback():
                           "AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n" % (
                               rgw.env_vars()["AWS_ACCESS_KEY_ID"],
                               rgw.env_vars()["AWS_SECRET_ACCESS_KEY"]), mode=0o600)
+        check_live_session_parts(env, rgw, creds)
         rec = Recorder(env, extra="ObjectStore %s\nObjectStoreEndpoint %s\n"
                        "ObjectStoreCredentials %s\nObjectStoreRetention 1\n" % (
                            URL, rgw.endpoint, creds))

@@ -100,6 +100,17 @@ test_valid(void **state)
 	assert_string_equal(c.objstore_credentials,
 	    "/etc/escort/s3.credentials");
 	assert_int_equal(c.objstore_retention, 2555);
+	assert_int_equal(c.objstore_part_interval, 60);	/* defaults */
+	assert_int_equal(c.objstore_part_size, 16u << 20);
+	assert_int_equal(load("Listen unix:/s\n" BASE "ObjectStore s3://b/p\n"
+	    "ObjectStoreRetention 1\nObjectStorePartInterval 5s\n"
+	    "ObjectStorePartSize 512k\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.objstore_part_interval, 5);
+	assert_int_equal(c.objstore_part_size, 512u << 10);
+	assert_int_equal(load("Listen unix:/s\n" BASE "ObjectStore s3://b/p\n"
+	    "ObjectStoreRetention 1\nObjectStorePartSize 1G\n", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.objstore_part_size, 1u << 30);
 	assert_int_equal(c.workers, 0);		/* not given: the CPUs */
 	assert_true(recd_config_workers(&c) >= 1);
 	assert_int_equal(load("Listen unix:/s\n" BASE "Workers 3\n", &c, err,
@@ -168,6 +179,22 @@ test_errors(void **state)
 		{ "Listen unix:/s\n" BASE "ObjectStore s3://b\n"
 		  "ObjectStoreRetention 7\nObjectStoreCredentials creds\n",
 		  ":6: ObjectStoreCredentials needs an absolute path" },
+		{ "Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+		  "ObjectStoreRetention 7\nObjectStorePartInterval 0\n",
+		  ":6: ObjectStorePartInterval (seconds) must be a number from "
+		  "1 to 86400" },
+		{ "Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+		  "ObjectStoreRetention 7\nObjectStorePartSize 2G\n",
+		  ":6: ObjectStorePartSize takes 64K to 1G (bytes, or with K, M "
+		  "or G), not \"2G\"" },
+		{ "Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+		  "ObjectStoreRetention 7\nObjectStorePartSize 4096\n",
+		  ":6: ObjectStorePartSize takes 64K to 1G" },
+		{ "Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+		  "ObjectStoreRetention 7\nObjectStorePartSize 16MB\n",
+		  ":6: ObjectStorePartSize takes 64K to 1G" },
+		{ "Listen unix:/s\n" BASE "ObjectStorePartSize 1M\n",
+		  ": ObjectStore* settings without an ObjectStore line" },
 		{ "Listen unix:/s\n" BASE "Workers 0\n",
 		  ":4: Workers must be a number from 1 to 64" },
 		{ "Listen unix:/s\n" BASE "Workers 2\nWorkers 3\n",

@@ -13,6 +13,7 @@
 
 #include "recorder/rec_error.h"
 #include "recorder/s3.h"
+#include "recorder/s3_layout.h"
 
 static void
 test_url(void **state)
@@ -155,6 +156,62 @@ test_credentials_file(void **state)
 	assert_non_null(strstr(err, "/nonexistent/creds"));
 }
 
+/* The object names of a Store's sessions: whole, and parts. */
+static void
+test_session_names(void **state)
+{
+	static const struct {
+		const char *name, *id;
+		int kind;
+		uint64_t off;
+	} t[] = {
+		{ "sessions/20261205-230000-0a1b2c3d.est",
+		  "20261205-230000-0a1b2c3d", S3_SESSION_WHOLE, 0 },
+		{ "sessions/s1.est.part-00000000000000004096", "s1",
+		  S3_SESSION_PART, 4096 },
+		{ "sessions/s1.est.part-18446744073709551610", "s1",
+		  S3_SESSION_PART, 18446744073709551610ull },
+		/* an id may hold ".est.part-": the suffix decides */
+		{ "sessions/a.est.part-00000000000000000000.est",
+		  "a.est.part-00000000000000000000", S3_SESSION_WHOLE, 0 },
+		{ "sessions/a.est.part-00000000000000000000.est.part-"
+		  "00000000000000000007", "a.est.part-00000000000000000000",
+		  S3_SESSION_PART, 7 },
+		{ "sessions/s1.est.part-0000000000000000409", "",
+		  S3_SESSION_NONE, 0 },		/* 19 digits */
+		{ "sessions/s1.est.part-0000000000000000409x", "",
+		  S3_SESSION_NONE, 0 },
+		{ "sessions/s1.est.part-99999999999999999999", "",
+		  S3_SESSION_NONE, 0 },		/* over 2^64 */
+		{ "sessions/.est", "", S3_SESSION_NONE, 0 },
+		{ "sessions/.hidden.est", "", S3_SESSION_NONE, 0 },
+		{ "sessions/a/b.est", "", S3_SESSION_NONE, 0 },
+		{ "sessions/journal.est", "", S3_SESSION_NONE, 0 },
+		{ "sessions/s1.txt", "", S3_SESSION_NONE, 0 },
+		{ "journal/00000000000000000000.esj", "", S3_SESSION_NONE, 0 },
+	};
+	char id[SEAL_ID_MAX + 1], name[200];
+	uint64_t off;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int kind = (int)s3_session_parse(t[i].name, id, &off);
+
+		if (kind != t[i].kind || strcmp(id, t[i].id) != 0 ||
+		    off != t[i].off)
+			fail_msg("%s: got %d \"%s\" %llu", t[i].name, kind, id,
+			    (unsigned long long)off);
+	}
+	assert_int_equal(s3_part_name("s1", 4096, name, sizeof(name)), 0);
+	assert_string_equal(name, "sessions/s1.est.part-00000000000000004096");
+	assert_int_equal((int)s3_session_parse(name, id, &off),
+	    S3_SESSION_PART);
+	assert_string_equal(id, "s1");
+	assert_int_equal(off, 4096);
+	assert_int_equal(s3_part_name("s1", 1, name, 20), -1);
+	assert_string_equal(name, "");
+}
+
 int
 main(void)
 {
@@ -162,6 +219,7 @@ main(void)
 		cmocka_unit_test(test_url),
 		cmocka_unit_test(test_env_and_defaults),
 		cmocka_unit_test(test_credentials_file),
+		cmocka_unit_test(test_session_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -189,6 +189,31 @@ forge_tail(const char *path, struct tw_state *st)
 	buf_free(&seg);
 }
 
+/* The setup of the recovery tests: a live session id whose writer crashed
+ * after a checkpoint, with a forged unsigned DATA segment after it.  Fills
+ * path (the file) and *st (the writer's state at the checkpoint); returns
+ * the file's size, forged tail included. */
+static uint64_t
+crashed_with_forged_tail(struct fx *x, const char *id, char *path,
+    size_t pathlen, struct tw_state *st)
+{
+	struct buf meta;
+	struct tw *w;
+	struct stat sb;
+
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, id, buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	assert_int_equal(rec__tw_checkpoint(w, st), REC_OK);
+	tw_free(w);		/* the crash */
+	tw_path(x->store, id, path, pathlen);
+	forge_tail(path, st);
+	assert_int_equal(stat(path, &sb), 0);
+	buf_free(&meta);
+	return (uint64_t)sb.st_size;
+}
+
 /* Recovery: a valid-looking but unsigned tail is cut back to the last
  * checkpoint and the cut is written down (journal, RECOVERY record, verify
  * says "recovered"); a closed session is never recovered, and a RECOVER
@@ -198,7 +223,6 @@ test_recover_rules(void **state)
 {
 	struct fx *x = fx_new();
 	struct fx_report rep;
-	struct buf meta;
 	struct tw *w;
 	struct tw_state st;
 	struct tw_recovery rec;
@@ -208,16 +232,7 @@ test_recover_rules(void **state)
 	struct stat sb;
 
 	(void)state;
-	buf_init(&meta, 0);
-	fx_meta(&meta);
-	assert_int_equal(tw_create(x->store, "live", buf_ptr(&meta), buf_len(&meta),
-	    x->signer, x->journal, NULL, &w), REC_OK);
-	assert_int_equal(rec__tw_checkpoint(w, &st), REC_OK);
-	tw_free(w);		/* the crash */
-	tw_path(x->store, "live", path, sizeof(path));
-	forge_tail(path, &st);
-	stat(path, &sb);
-	size = (uint64_t)sb.st_size;
+	size = crashed_with_forged_tail(x, "live", path, sizeof(path), &st);
 	assert_int_equal(fx_verify(x, NULL, &rep), 0);	/* unsigned, not wrong */
 	assert_int_equal(tw_recover(path, x->signer, x->journal, &rec, &bad), REC_OK);
 	assert_true(rec.cut);
@@ -247,7 +262,6 @@ test_recover_rules(void **state)
 	assert_int_equal(rec__journal_append(x->journal, &e), REC_OK);
 	fx_verify(x, NULL, &rep);
 	assert_true(rep.problems > 0);
-	buf_free(&meta);
 	fx_free(x);
 }
 
@@ -260,26 +274,15 @@ test_recover_finishes_after_a_crash_in_between(void **state)
 {
 	struct fx *x = fx_new();
 	struct fx_report rep;
-	struct buf meta;
-	struct tw *w;
 	struct tw_state st;
 	struct tw_recovery rec;
 	struct journal_entry e;
 	char path[512], text[200];
 	uint64_t bad = 0, lost;
-	struct stat sb;
 
 	(void)state;
-	buf_init(&meta, 0);
-	fx_meta(&meta);
-	assert_int_equal(tw_create(x->store, "mid", buf_ptr(&meta), buf_len(&meta),
-	    x->signer, x->journal, NULL, &w), REC_OK);
-	assert_int_equal(rec__tw_checkpoint(w, &st), REC_OK);
-	tw_free(w);		/* the crash */
-	tw_path(x->store, "mid", path, sizeof(path));
-	forge_tail(path, &st);
-	stat(path, &sb);
-	lost = (uint64_t)sb.st_size - st.size;
+	lost = crashed_with_forged_tail(x, "mid", path, sizeof(path), &st) -
+	    st.size;
 	/* what tw_recover had done when the second crash came */
 	assert_int_equal(truncate(path, (off_t)st.size), 0);
 	memset(&e, 0, sizeof(e));
@@ -308,7 +311,6 @@ test_recover_finishes_after_a_crash_in_between(void **state)
 	assert_false(rec.cut);
 	assert_int_equal(fx_verify(x, NULL, &rep), 0);
 	assert_int_equal(rep.problems, 0);
-	buf_free(&meta);
 	fx_free(x);
 }
 

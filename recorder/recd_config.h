@@ -94,6 +94,8 @@ struct recd_config {
 	char	 objstore_region[64];
 	char	 objstore_credentials[512];
 	unsigned objstore_retention;	/* days */
+	unsigned objstore_prune_after;	/* ObjectStorePruneAfter, seconds;
+					   0: never (prune.h) */
 	unsigned workers;		/* Workers; 0: not given (the number
 					   of CPUs, recd_config_workers) */
 };

@@ -100,6 +100,19 @@ test_valid(void **state)
 	assert_string_equal(c.objstore_credentials,
 	    "/etc/escort/s3.credentials");
 	assert_int_equal(c.objstore_retention, 2555);
+	assert_int_equal(c.objstore_prune_after, 0);	/* not given: off */
+	assert_int_equal(load("Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+	    "ObjectStoreRetention 7\nObjectStorePruneAfter 30\n", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.objstore_prune_after, 30 * 86400);
+	assert_int_equal(load("Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+	    "ObjectStoreRetention 7\nObjectStorePruneAfter 2s\n", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.objstore_prune_after, 2);
+	assert_int_equal(load("Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+	    "ObjectStoreRetention 7\nObjectStorePruneAfter 12h\n", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.objstore_prune_after, 12 * 3600);
 	assert_int_equal(c.workers, 0);		/* not given: the CPUs */
 	assert_true(recd_config_workers(&c) >= 1);
 	assert_int_equal(load("Listen unix:/s\n" BASE "Workers 3\n", &c, err,
@@ -168,6 +181,12 @@ test_errors(void **state)
 		{ "Listen unix:/s\n" BASE "ObjectStore s3://b\n"
 		  "ObjectStoreRetention 7\nObjectStoreCredentials creds\n",
 		  ":6: ObjectStoreCredentials needs an absolute path" },
+		{ "Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+		  "ObjectStoreRetention 7\nObjectStorePruneAfter 3w\n",
+		  ":6: ObjectStorePruneAfter (days, or a number with d, h, m or "
+		  "s) must be a number from 1 to 36500, not \"3w\"" },
+		{ "Listen unix:/s\n" BASE "ObjectStorePruneAfter 1d\n",
+		  ": ObjectStore* settings without an ObjectStore line" },
 		{ "Listen unix:/s\n" BASE "Workers 0\n",
 		  ":4: Workers must be a number from 1 to 64" },
 		{ "Listen unix:/s\n" BASE "Workers 2\nWorkers 3\n",

@@ -96,6 +96,16 @@ def check_pruning(env, rgw, creds):
     rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=url)
     assert rc == 0 and "3 sessions intact" in out, out
     assert "%s: ok" % a in out and "this is the file pruned" in out, out
+    # an evidence bundle of a pruned session, made from the bucket: its
+    # own verify.py checks the prune entry against the file
+    bundle = os.path.join(env.dir, "bundle-pruned")
+    rc, out = replay(rgw, rec, "evidence", a, "--key", rec.pub, "--out", bundle, store=url)
+    assert rc == 0, out
+    proof = open(os.path.join(bundle, "log", a + ".proof")).read().split("\n")
+    assert any(l.split()[3][40:42] == "08" for l in proof if l.startswith("entry ")), proof
+    r = subprocess.run(["python3", os.path.join(bundle, "verify.py")], cwd=bundle,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    assert r.returncode == 0 and b"ok: session " + a.encode() in r.stdout, r.stdout.decode()
 
     # a file deleted without a prune entry is still deletion
     os.unlink(path(c))

@@ -91,6 +91,9 @@ def check_pruning(env, rgw, creds):
     rc, out = replay(rgw, rec, "audit", store=rec.store)
     assert rc == 0 and "session %s: pruned, held in %s" % (b, url) in out, out
     assert set(check_store(rec.store)["_pruned"]) == {a, b}     # the independent reader
+    rc, out = replay(rgw, rec, "cat", a, store=rec.store)
+    assert rc == 1 and "%s: pruned from this store, held in %s/sessions/%s.est" % (a, url, a) \
+        in out, out
 
     # the bucket still verifies them, its copies the very files pruned
     rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=url)

@@ -77,7 +77,7 @@ journal_parse(const struct seg *s, struct journal_entry *e, size_t *body_len,
 	memset(e, 0, sizeof(*e));
 	buf_view(&b, s->payload, s->len);
 	if (buf_get_u8(&b, &e->kind) != REC_OK || e->kind < JOURNAL_OPEN ||
-	    e->kind > JOURNAL_ALTERED || buf_get_u8(&b, &idlen) != REC_OK ||
+	    e->kind > JOURNAL_PRUNE || buf_get_u8(&b, &idlen) != REC_OK ||
 	    idlen == 0 || idlen > SEAL_ID_MAX ||
 	    buf_get_bytes(&b, idlen, &id) != REC_OK ||
 	    buf_get_u32(&b, &e->seg_index) != REC_OK ||

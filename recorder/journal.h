@@ -18,7 +18,11 @@
  * text = what was cut and why), CREATE the creation of the store (id
  * "journal", first entry), REBUILD an administrator's rebuild (id
  * "journal", text = the reason), ALTERED a session file found changed
- * under the running recorder (offset = size found, text = what).
+ * under the running recorder (offset = size found, text = what), PRUNE
+ * the removal of a sealed session's file that the object store holds
+ * (index = its FINAL segment's, offset = the file's size, last_seq = the
+ * close entry's, head = SHA-256 of the whole file, text = the object's
+ * s3:// address; prune.h).
  *
  * The journal's entries are also the leaves of a Merkle tree (merkle.h);
  * signed tree heads of it go to STORE/heads.esh (treehead.h).
@@ -51,7 +55,8 @@ enum journal_kind {
 	JOURNAL_RECOVER = 4,
 	JOURNAL_CREATE = 5,
 	JOURNAL_REBUILD = 6,
-	JOURNAL_ALTERED = 7
+	JOURNAL_ALTERED = 7,
+	JOURNAL_PRUNE = 8
 };
 
 /* 1 when entries of kind k carry a text. */

@@ -27,6 +27,7 @@
 #include "recorder/recd_witness.h"
 #include "recorder/recd_worker.h"
 #include "recorder/recd_audit.h"
+#include "recorder/prune.h"
 #include "recorder/seal.h"
 #include "recorder/ship.h"
 #include "common/sdnotify.h"
@@ -41,6 +42,8 @@ static uv_timer_t heads_timer;
 static struct ship_opts ship_opts;	/* ship.h: read before the switch
 					   to User, used once the Store is
 					   open */
+static struct prune_opts prune_opts;	/* prune.h: likewise */
+static struct prune *pruner;		/* ObjectStorePruneAfter's thread */
 
 /* Usage text. */
 static void
@@ -49,11 +52,15 @@ usage(FILE *f)
 	fprintf(f,
 "usage: escort-recorder [-dtv] [-f FILE]\n"
 "       escort-recorder [-f FILE] --rebuild-journal REASON\n"
+"       escort-recorder [-f FILE] --prune\n"
 "  -f FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 "  --rebuild-journal REASON\n"
 "             rebuild the Store's journal from its session files (the\n"
 "             recorder stopped): the old journal is kept, the new one\n"
 "             starts with a signed entry holding REASON, verify reports it\n"
+"  --prune    prune now (the recorder stopped) the sealed sessions that\n"
+"             ObjectStorePruneAfter allows (every one the bucket holds when\n"
+"             it is not set), each after a signed prune entry\n"
 "  -d         log to stderr instead of syslog (the recorder never\n"
 "             detaches: run it from a service manager)\n"
 "  -t         check the configuration, the signing key and TLS files, exit\n"
@@ -193,6 +200,10 @@ reload(struct recd *d)
 		recd_log(LOG_WARNING, "reload: the ObjectStore settings change "
 		    "only with a restart; the running ones are kept");
 	ship_config_keep(&d->cfg, &nc);
+	if (nc.objstore_prune_after != d->cfg.objstore_prune_after)
+		recd_log(LOG_WARNING, "reload: ObjectStorePruneAfter changes "
+		    "only with a restart; the running one is kept");
+	nc.objstore_prune_after = d->cfg.objstore_prune_after;
 	if (load_tls(&nc, &tls, err, sizeof(err)) < 0) {
 		recd_log(LOG_ERR, "reload failed, keeping the running "
 		    "configuration: %s", err);
@@ -393,6 +404,72 @@ rebuild_journal(struct recd *d, const char *reason)
 	return 0;
 }
 
+/* --prune: one line per session pruned. */
+static void
+prune_report(void *arg, const char *id, const char *url)
+{
+	(void)arg;
+	printf("%s: pruned, held in %s\n", id, url);
+}
+
+/* --prune: one pruning round now, the recorder stopped. */
+static int
+prune_now(struct recd *d)
+{
+	struct ship_opts so;
+	struct prune_opts po;
+	struct seal_signer *s = NULL;
+	struct journal *j = NULL;
+	char err[1024];
+	unsigned n = 0;
+	int r;
+
+	if (d->cfg.objstore[0] == '\0') {
+		fprintf(stderr, "escort-recorder: --prune: %s has no "
+		    "ObjectStore: nothing is held anywhere else\n", d->cfg.file);
+		return 1;
+	}
+	if ((r = seal_signer_load(d->cfg.signing_key, &s)) != REC_OK) {
+		fprintf(stderr, "escort-recorder: SigningKey %s: %s\n",
+		    d->cfg.signing_key, rec_strerror(r));
+		return 1;
+	}
+	if ((r = ship_config_opts(&d->cfg, &so, err, sizeof(err))) != REC_OK) {
+		fprintf(stderr, "escort-recorder: %s\n", err);
+		seal_signer_free(s);
+		return 1;
+	}
+	d->signer = s;
+	if (open_journal(d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "escort-recorder: %s\n", err);
+		explicit_bzero(&so, sizeof(so));
+		seal_signer_free(s);
+		d->signer = NULL;
+		return 1;
+	}
+	j = d->journal;
+	memset(&po, 0, sizeof(po));
+	po.store = d->cfg.store;
+	po.url = d->cfg.objstore;
+	po.s3 = so.s3;
+	po.after_s = d->cfg.objstore_prune_after;
+	po.journal = j;
+	po.signer = s;
+	r = prune_once(&po, prune_report, NULL, &n, err, sizeof(err));
+	explicit_bzero(&so, sizeof(so));
+	explicit_bzero(&po, sizeof(po));
+	journal_close(j);
+	d->journal = NULL;
+	seal_signer_free(s);
+	d->signer = NULL;
+	if (r != REC_OK) {
+		fprintf(stderr, "escort-recorder: --prune: %s\n", err);
+		return 1;
+	}
+	printf("Store %s: %u session(s) pruned\n", d->cfg.store, n);
+	return 0;
+}
+
 /* Sets the daemon up and runs the loop until a TERM or INT. */
 static int
 run(struct recd *d)
@@ -464,6 +541,7 @@ run(struct recd *d)
 	}
 	if (ship_config_opts(&d->cfg, &ship_opts, err, sizeof(err)) != REC_OK)
 		goto fail;	/* ObjectStoreCredentials: read as root */
+	prune_opts.s3 = ship_opts.s3;
 	if (drop_privileges(uid, gid, err, sizeof(err)) < 0)
 		goto fail;
 	if (open_journal(d, err, sizeof(err)) < 0)
@@ -479,6 +557,15 @@ run(struct recd *d)
 		    "escort-replay verify", bad);
 	r = ship_start(&ship_opts, &d->ship, err, sizeof(err));
 	explicit_bzero(&ship_opts, sizeof(ship_opts));
+	if (r != REC_OK)
+		goto fail;
+	prune_opts.store = d->cfg.store;
+	prune_opts.url = d->cfg.objstore[0] != '\0' ? d->cfg.objstore : NULL;
+	prune_opts.after_s = d->cfg.objstore_prune_after;
+	prune_opts.journal = d->journal;
+	prune_opts.signer = d->signer;
+	r = prune_start(&prune_opts, &pruner, err, sizeof(err));
+	explicit_bzero(&prune_opts, sizeof(prune_opts));
 	if (r != REC_OK)
 		goto fail;
 	journal_set_heads(d->journal, (uint64_t)d->cfg.head_interval *
@@ -498,6 +585,7 @@ run(struct recd *d)
 		recd_log(LOG_WARNING, "NOTIFY_SOCKET: %s", strerror(errno));
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	recd_pool_free(d);
+	prune_stop(pruner);
 	ship_stop(d->ship);
 	if (d->cfg.pid_file[0] != '\0' && unlink(d->cfg.pid_file) != 0)
 		recd_log(LOG_WARNING, "PidFile %s: %s", d->cfg.pid_file,
@@ -511,6 +599,7 @@ run(struct recd *d)
 	return 0;
 fail:
 	explicit_bzero(&ship_opts, sizeof(ship_opts));
+	explicit_bzero(&prune_opts, sizeof(prune_opts));
 	recd_log(LOG_ERR, "%s", err);
 	d->stopping = 1;
 	recd_listen_close_all(d);
@@ -518,6 +607,7 @@ fail:
 	uv_walk(d->loop, close_handle, NULL);
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	recd_pool_free(d);
+	prune_stop(pruner);
 	ship_stop(d->ship);
 	journal_close(d->journal);
 	seal_signer_free(d->signer);
@@ -562,6 +652,8 @@ dump_config(const struct recd_config *c, FILE *f)
 		fprintf(f, "objectstoreretention %u\nobjectstorepartinterval "
 		    "%u\nobjectstorepartsize %u\n", c->objstore_retention,
 		    c->objstore_part_interval, c->objstore_part_size);
+	if (c->objstore_prune_after > 0)
+		fprintf(f, "objectstorepruneafter %us\n", c->objstore_prune_after);
 	for (int i = 0; i < c->nclient_uid; i++)
 		fprintf(f, "unixclients uid %u\n", c->client_uid[i]);
 	for (int i = 0; i < c->nclient_gid; i++)
@@ -645,11 +737,12 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "rebuild-journal", required_argument, NULL, 'R' },
+		{ "prune", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct recd *d = &daemon_state;
 	const char *file = DEFAULT_CONFIG, *rebuild = NULL;
-	int ch, foreground = 0, test = 0, verbose = 0;
+	int ch, foreground = 0, test = 0, verbose = 0, prune = 0;
 	char err[1024], abs[PATH_MAX];
 
 	while ((ch = getopt_long(argc, argv, "df:tv", longopts, NULL)) != -1) {
@@ -680,6 +773,9 @@ main(int argc, char **argv)
 			}
 			rebuild = optarg;
 			break;
+		case 'P':
+			prune = 1;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -693,7 +789,7 @@ main(int argc, char **argv)
 		file = abs;
 	/* -t and --rebuild-journal write to stderr; a daemon's start-up
 	 * errors go to stderr and syslog */
-	recd_log_init(foreground || test || rebuild != NULL, verbose);
+	recd_log_init(foreground || test || rebuild != NULL || prune, verbose);
 	if (recd_config_load(file, &d->cfg, err, sizeof(err)) < 0) {
 		for (char *l = strtok(err, "\n"); l; l = strtok(NULL, "\n"))
 			recd_log(LOG_ERR, "%s", l);
@@ -706,5 +802,7 @@ main(int argc, char **argv)
 	}
 	if (rebuild != NULL)
 		return rebuild_journal(d, rebuild);
+	if (prune)
+		return prune_now(d);
 	return run(d);
 }

@@ -13,6 +13,7 @@
 #  - the object-store client s3*.c (libcurl, AWS SigV4), linked into
 #    escort-recorder and escort-replay, and the recorder's shipper ship*.c
 #    (escort-recorder only); both need libcurl, linked to those two only.
+#    Its pruner prune*.c likewise (escort-recorder only).
 # A new recorder/*.c is part of the format unless it is listed here as the
 # protocol's or named recd*.  Link order: daemon, protocol, format, common.
 # Unit tests tests/unit/test_rec_*.c and fuzzers tests/fuzz/fuzz_rec_*.c are
@@ -22,12 +23,13 @@ RECPROTO_SRC   := recorder/wire.c recorder/sender.c
 RECD_SRC       := $(wildcard recorder/recd*.c)
 S3_SRC         := $(wildcard recorder/s3*.c)
 SHIP_SRC       := $(wildcard recorder/ship*.c)
+PRUNE_SRC      := $(wildcard recorder/prune*.c)
 S3_OBJ         := $(patsubst %.c,$(BUILD)/obj/%.o,$(S3_SRC))
 CURL_LIBS      := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
-TRANSCRIPT_SRC := $(filter-out recorder/main.c $(RECPROTO_SRC) $(RECD_SRC) $(S3_SRC) $(SHIP_SRC),$(wildcard recorder/*.c))
+TRANSCRIPT_SRC := $(filter-out recorder/main.c $(RECPROTO_SRC) $(RECD_SRC) $(S3_SRC) $(SHIP_SRC) $(PRUNE_SRC),$(wildcard recorder/*.c))
 TRANSCRIPT_LIB := $(BUILD)/libescort-transcript.a
 RECPROTO_LIB   := $(BUILD)/libescort-recproto.a
-RECD_OBJ       := $(patsubst %.c,$(BUILD)/obj/%.o,recorder/main.c $(RECD_SRC) $(SHIP_SRC)) $(S3_OBJ)
+RECD_OBJ       := $(patsubst %.c,$(BUILD)/obj/%.o,recorder/main.c $(RECD_SRC) $(SHIP_SRC) $(PRUNE_SRC)) $(S3_OBJ)
 $(eval $(call lib_rule,escort-transcript,$(TRANSCRIPT_SRC)))
 $(eval $(call lib_rule,escort-recproto,$(RECPROTO_SRC)))
 $(eval $(call program,escort-recorder,$(RECD_OBJ) $(RECPROTO_LIB) $(TRANSCRIPT_LIB) $(COMMON_LIB)))

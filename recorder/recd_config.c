@@ -359,6 +359,37 @@ kw_objstore_part_size(struct cfg *p, const struct cfg_keyword *k, void *obj,
 	return ESC_OK;
 }
 
+/* ObjectStorePruneAfter DAYS, or N followed by d, h, m or s. */
+static int
+kw_prune_after(struct cfg *p, const struct cfg_keyword *k, void *obj,
+    char **av, int ac)
+{
+	static const struct { char unit; unsigned secs; } units[] = {
+		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
+	};
+	size_t n = strlen(av[0]);
+	unsigned mul = 86400, v = 0;
+	char num[32];
+
+	(void)k, (void)ac;
+	for (size_t i = 0; n > 1 && i < sizeof(units) / sizeof(units[0]); i++)
+		if (av[0][n - 1] == units[i].unit) {
+			mul = units[i].secs;
+			n--;
+		}
+	if (n >= sizeof(num))
+		n = sizeof(num) - 1;
+	memcpy(num, av[0], n);
+	num[n] = '\0';
+	int r = number(p, num, 1, 36500u * (86400 / mul),
+	    "ObjectStorePruneAfter (days, or a number with d, h, m or s)", &v);
+
+	if (r != ESC_OK)
+		return r;
+	CFG(obj)->objstore_prune_after = v * mul;
+	return ESC_OK;
+}
+
 static int
 kw_workers(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
     int ac)
@@ -400,6 +431,7 @@ static const struct cfg_keyword recd_keywords[] = {
 	{ "ObjectStoreRetention", kw_objstore_retention, ONE, 0 },
 	{ "ObjectStorePartInterval", kw_objstore_part_interval, ONE, 0 },
 	{ "ObjectStorePartSize", kw_objstore_part_size, ONE, 0 },
+	{ "ObjectStorePruneAfter", kw_prune_after, ONE, 0 },
 	{ "Workers", kw_workers, ONE, 0 },
 };
 
@@ -499,7 +531,8 @@ recd_config_check(struct cfg *p, const struct recd_config *cfg)
 	    cfg_seen(p, "ObjectStoreCredentials") ||
 	    cfg_seen(p, "ObjectStoreRetention") ||
 	    cfg_seen(p, "ObjectStorePartInterval") ||
-	    cfg_seen(p, "ObjectStorePartSize")))
+	    cfg_seen(p, "ObjectStorePartSize") ||
+	    cfg_seen(p, "ObjectStorePruneAfter")))
 		cfg_error(p, "ObjectStore* settings without an ObjectStore "
 		    "line");
 }

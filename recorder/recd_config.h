@@ -101,6 +101,8 @@ struct recd_config {
 	unsigned objstore_retention;	/* days */
 	unsigned objstore_part_interval; /* seconds (default 60) */
 	unsigned objstore_part_size;	/* bytes (default 16 MiB) */
+	unsigned objstore_prune_after;	/* ObjectStorePruneAfter, seconds;
+					   0: never (prune.h) */
 	unsigned workers;		/* Workers; 0: not given (the number
 					   of CPUs, recd_config_workers) */
 };

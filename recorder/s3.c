@@ -657,3 +657,52 @@ toolong:
 	snprintf(err, errlen, "%s: address too long", what);
 	return REC_EINVAL;
 }
+
+/* "2026-12-06T23:00:00Z" or with fractions of a second, as UTC. */
+static int
+iso_time(const char *s, time_t *out)
+{
+	struct tm tm;
+	int n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	    n == 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = timegm(&tm);
+	return *out == (time_t)-1 ? -1 : 0;
+}
+
+int
+s3_retention(struct s3 *s, const char *name, char *mode, size_t modelen,
+    time_t *until, char *err, size_t errlen)
+{
+	char url[2 * S3_URL_MAX + 640], what[S3_WHAT_MAX], date[64];
+	size_t n;
+	struct s3_body b;
+	int r;
+
+	snprintf(what, sizeof(what), "GET retention of s3://%s/%s%s%s",
+	    s->cfg.bucket, s->cfg.prefix, s->cfg.prefix[0] ? "/" : "", name);
+	if (object_url(s, name, url, sizeof(url)) < 0 ||
+	    (n = strlen(url)) + sizeof("?retention=") > sizeof(url)) {
+		snprintf(err, errlen, "%s: name too long", what);
+		return REC_EINVAL;
+	}
+	memcpy(url + n, "?retention=", sizeof("?retention="));
+	r = request(s, "GET", url, NULL, 0, NULL, -1, &b, what, err, errlen);
+	if (r != REC_OK)
+		return r;
+	if (xml_tag(b.p, "Mode", mode, modelen) == NULL ||
+	    xml_tag(b.p, "RetainUntilDate", date, sizeof(date)) == NULL ||
+	    iso_time(date, until) != 0) {
+		snprintf(err, errlen, "%s: the answer holds no Mode and "
+		    "RetainUntilDate", what);
+		r = REC_EFORMAT;
+	}
+	free(b.p);
+	return r;
+}

@@ -96,6 +96,16 @@ int	s3_get_fd(struct s3 *s, const char *name, int fd, char *err,
 	    size_t errlen);
 
 /*
+ * The Object Lock retention of PREFIX/name (its newest version): mode
+ * ("COMPLIANCE", "GOVERNANCE") into mode[0..modelen), the time it ends
+ * into *until.  REC_ENOENT also when the object has no retention (the
+ * store's NoSuchObjectLockConfiguration is a 404); REC_EFORMAT when the
+ * answer has no Mode and RetainUntilDate.
+ */
+int	s3_retention(struct s3 *s, const char *name, char *mode, size_t modelen,
+	    time_t *until, char *err, size_t errlen);
+
+/*
  * Lists every object under PREFIX/sub (sub may be ""), calling
  * cb(arg, name, size) with name relative to PREFIX/ (ListObjectsV2, all
  * pages, in the server's order: ascending).  A non-zero return of cb

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +45,9 @@ struct vs {
 	struct vs_pending *pend;
 	size_t npend;
 	int pend_lost;			/* more than VS_PENDING_MAX */
+	char **ptext;			/* the texts of PRUNE entries (their
+					   je[].text points here) */
+	size_t nptext, capptext;
 };
 
 #define VS_PENDING_MAX 32
@@ -114,6 +120,19 @@ vs_journal_cb(void *arg, const struct journal_entry *e, uint32_t index,
 	s->je[s->nje] = *e;
 	s->je[s->nje].text = NULL;	/* borrowed: gone after this call */
 	s->je[s->nje].raw = NULL;
+	if (e->kind == JOURNAL_PRUNE) {	/* the object's address: kept */
+		if (s->nptext == s->capptext) {
+			s->capptext = s->capptext ? s->capptext * 2 : 16;
+			if ((p = realloc(s->ptext, s->capptext *
+			    sizeof(*s->ptext))) == NULL)
+				return REC_ENOMEM;
+			s->ptext = p;
+		}
+		if ((s->ptext[s->nptext] = strdup(e->text != NULL ? e->text :
+		    "")) == NULL)
+			return REC_ENOMEM;
+		s->je[s->nje].text = s->ptext[s->nptext++];
+	}
 	s->nje++;
 	switch (e->kind) {
 	case JOURNAL_REBUILD:
@@ -298,10 +317,152 @@ vs_closes(const struct vs *s, const char *id)
 	return 0;
 }
 
+/*
+ * The PRUNE entries of id (escort-transcript(5), JOURNAL, kind 8): each
+ * must follow the session's close entry and name its FINAL segment, last
+ * seq and the size that implies; else reported as tampering.  Returns the
+ * index in je of the last prune entry that holds, or -1 (none, or one that
+ * does not hold: reported).
+ */
+static ssize_t
+vs_prune_check(struct vs *s, const char *id)
+{
+	const struct journal_entry *c = NULL, *e;
+	ssize_t last = -1;
+	int bad = 0;
+
+	for (size_t i = 0; i < s->nje; i++) {
+		e = &s->je[i];
+		if (strcmp(e->id, id) != 0)
+			continue;
+		if (e->kind == JOURNAL_CLOSE)
+			c = e;
+		if (e->kind != JOURNAL_PRUNE)
+			continue;
+		if (c == NULL) {
+			vs_report(s, VERIFY_PROBLEM, id, e->seg_index, UINT64_MAX,
+			    "tampered: journal entry %" PRIu32 " prunes a "
+			    "session that was not closed", s->jidx[i]);
+			bad = 1;
+		} else if (e->seg_index != c->seg_index ||
+		    e->last_seq != c->last_seq ||
+		    e->offset != c->offset + SEG_HDR_LEN + SEG_SEAL_LEN) {
+			vs_report(s, VERIFY_PROBLEM, id, e->seg_index, UINT64_MAX,
+			    "tampered: the prune entry (journal entry %" PRIu32
+			    ") disagrees with the session's close entry: it "
+			    "names segment %" PRIu32 ", %" PRIu64 " bytes, seq "
+			    "%" PRIu64 "; the close entry seals segment %"
+			    PRIu32 ", %" PRIu64 " bytes, seq %" PRIu64,
+			    s->jidx[i], e->seg_index, e->offset, e->last_seq,
+			    c->seg_index, c->offset + SEG_HDR_LEN +
+			    SEG_SEAL_LEN, c->last_seq);
+			bad = 1;
+		} else if (last >= 0) {
+			vs_report(s, VERIFY_PROBLEM, id, e->seg_index, UINT64_MAX,
+			    "tampered: a second prune entry (journal entry %"
+			    PRIu32 ")", s->jidx[i]);
+			bad = 1;
+		} else {
+			last = (ssize_t)i;
+		}
+	}
+	return bad ? -1 : last;
+}
+
+static void
+vs_hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", p[i]);
+}
+
+/* A session whose file is absent: pruned (VERIFY_INTACT, "pruned, held in
+ * s3://..."), a prune entry that does not hold (reported by
+ * vs_prune_check), or deleted. */
+static void
+vs_absent(struct vs *s, const char *id, const char *path)
+{
+	const struct journal_entry *e;
+	char sha[2 * SEAL_HASH_LEN + 1], when[32], store[600], *cut;
+	ssize_t p;
+	int before = s->problems;
+	time_t t;
+	struct tm tm;
+
+	for (p = 0; p < (ssize_t)s->nje; p++)
+		if (s->je[p].kind == JOURNAL_PRUNE &&
+		    strcmp(s->je[p].id, id) == 0)
+			break;
+	if (p == (ssize_t)s->nje) {
+		vs_report(s, 0, id, UINT32_MAX, UINT64_MAX,
+		    "session file %s is missing (deleted)", path);
+		return;
+	}
+	if ((p = vs_prune_check(s, id)) < 0 || s->problems != before)
+		return;
+	e = &s->je[p];
+	snprintf(store, sizeof(store), "%s", e->text != NULL ? e->text : "");
+	if ((cut = strstr(store, "/" TR_SESSIONS_DIR "/")) != NULL)
+		*cut = '\0';	/* s3://BUCKET/PREFIX */
+	vs_hex(e->head, SEAL_HASH_LEN, sha);
+	t = (time_t)(e->wall_ns / 1000000000u);
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	vs_report(s, VERIFY_INTACT, id, UINT32_MAX, UINT64_MAX,
+	    "pruned, held in %s (%" PRIu64 " bytes, SHA-256 %.16s..., pruned "
+	    "%s; verify it there: --store %s)", e->text != NULL ? e->text :
+	    "?", e->offset, sha, when, store);
+}
+
+/* A session file present whose journal has a prune entry (a copy read
+ * from the object store, or a removal a crash stopped): it must be the
+ * file the entry names.  Sets note (for the ok line) when it is. */
+static void
+vs_present_pruned(struct vs *s, const char *id, int fd, char *note,
+    size_t notelen)
+{
+	const struct journal_entry *e;
+	uint8_t sha[SEAL_HASH_LEN];
+	struct stat sb;
+	void *map = NULL;
+	ssize_t p;
+
+	note[0] = '\0';
+	for (p = 0; p < (ssize_t)s->nje; p++)
+		if (s->je[p].kind == JOURNAL_PRUNE &&
+		    strcmp(s->je[p].id, id) == 0)
+			break;
+	if (p == (ssize_t)s->nje || (p = vs_prune_check(s, id)) < 0)
+		return;
+	e = &s->je[p];
+	if (fstat(fd, &sb) != 0 || (sb.st_size > 0 && (map = mmap(NULL,
+	    (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)) {
+		vs_report(s, VERIFY_PROBLEM, id, UINT32_MAX, UINT64_MAX,
+		    "reading the file to compare with its prune entry: %s",
+		    strerror(errno));
+		return;
+	}
+	seal_sha256(map != NULL ? map : "", (size_t)sb.st_size, sha);
+	if (map != NULL)
+		munmap(map, (size_t)sb.st_size);
+	if ((uint64_t)sb.st_size != e->offset ||
+	    memcmp(sha, e->head, SEAL_HASH_LEN) != 0)
+		vs_report(s, VERIFY_PROBLEM, id, UINT32_MAX, UINT64_MAX,
+		    "tampered: the file is not the one its prune entry "
+		    "(journal entry %" PRIu32 ") names: %lld bytes where it "
+		    "says %" PRIu64 ", or another SHA-256", s->jidx[p],
+		    (long long)sb.st_size, e->offset);
+	else
+		snprintf(note, notelen, "; pruned from the recorder's Store "
+		    "(journal entry %" PRIu32 "), this is the file pruned",
+		    s->jidx[p]);
+}
+
 static void
 vs_session(struct vs *s, const char *store, const char *id,
     const struct seal_verifier *v, int flags)
 {
+	char pruned[160];
 	struct verify_file_result vr;
 	char path[4096];
 	char refused[160];
@@ -313,8 +474,7 @@ vs_session(struct vs *s, const char *store, const char *id,
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT && vs_in_journal(s, id))
-			vs_report(s, 0, id, UINT32_MAX, UINT64_MAX,
-			    "session file %s is missing (deleted)", path);
+			vs_absent(s, id, path);
 		else if (errno == ENOENT)
 			vs_report(s, 0, id, UINT32_MAX, UINT64_MAX,
 			    "no such session");
@@ -351,8 +511,8 @@ vs_session(struct vs *s, const char *store, const char *id,
 			break;
 		verify_file_result_free(&vr);
 	}
-	close(fd);
 	if (r != REC_OK) {
+		close(fd);
 		vs_report(s, 0, id, UINT32_MAX, UINT64_MAX, "%s: %s", path,
 		    rec_strerror(r));
 		verify_file_result_free(&vr);
@@ -361,6 +521,8 @@ vs_session(struct vs *s, const char *store, const char *id,
 	closed = 0;
 	if (vr.err == REC_OK && vr.segments > 0)
 		vs_cross(s, id, &vr, &closed);
+	vs_present_pruned(s, id, fd, pruned, sizeof(pruned));
+	close(fd);
 	if (vr.err != REC_OK)
 		vs_report(s, 0, id, vr.err_index, vr.err_offset, "%s", vr.msg);
 	else if (vr.segments == 0)
@@ -393,16 +555,17 @@ vs_session(struct vs *s, const char *store, const char *id,
 		vs_report(s, VERIFY_NOTICE, id, UINT32_MAX, UINT64_MAX,
 		    "recovered, %" PRIu64 " bytes cut at %" PRIu64 " (after a "
 		    "restart; the rest intact): %" PRIu32 " segments, %" PRIu64
-		    " bytes, %s%s", vr.cut_bytes, vr.cut_offset, vr.segments,
-		    vr.file_size, vr.finished ? "closed" : "open", refused);
+		    " bytes, %s%s%s", vr.cut_bytes, vr.cut_offset, vr.segments,
+		    vr.file_size, vr.finished ? "closed" : "open", refused,
+		    pruned);
 	else if (s->problems == before)
 		vs_report(s, VERIFY_INTACT, id, UINT32_MAX, UINT64_MAX,
-		    "ok: %" PRIu32 " segments, %" PRIu64 " bytes, %s%s%s",
+		    "ok: %" PRIu32 " segments, %" PRIu64 " bytes, %s%s%s%s",
 		    vr.segments, vr.file_size,
 		    vr.finished ? "closed" : "open",
 		    !vr.finished && vr.signed_end < vr.valid_end ?
 		    " (data after the last checkpoint is not signed yet)" : "",
-		    refused);
+		    refused, pruned);
 	verify_file_result_free(&vr);
 }
 
@@ -716,5 +879,8 @@ out:
 	free(s.je);
 	free(s.jidx);
 	free(s.leaves);
+	for (i = 0; i < s.nptext; i++)
+		free(s.ptext[i]);
+	free(s.ptext);
 	return r;
 }

@@ -525,6 +525,41 @@ audit_damaged(const char *store, char **ids, const int *err, size_t n,
 	return status;
 }
 
+/* Lists the sessions pruned from the store (their files held in the
+ * object store, escort-recorder(8), Pruning): whose they were is in the
+ * files, so they are shown whatever the filters, with where they are.
+ * Returns 0, or 2 when out of memory. */
+static int
+audit_pruned(const char *store, int json)
+{
+	struct replay_pruned *p = NULL;
+	size_t n = 0, i;
+
+	if (replay_pruned_list(store, &p, &n) != 0) {
+		replay_err("audit: out of memory");
+		return 2;
+	}
+	if (n > 0 && !json)
+		printf("pruned sessions (their files are held in the object "
+		    "store: audit them with escort-replay --store "
+		    "s3://BUCKET/PREFIX audit)\n");
+	for (i = 0; i < n; i++) {
+		if (json) {
+			struct replay_audit_head u = { p[i].id, "", "",
+			    p[i].open_ns };
+			struct audit_totals none = { 0 };
+
+			audit_json_session(&u, "pruned", NULL, &none, NULL,
+			    NULL, NULL);
+		} else
+			printf("  session %s: pruned, held in %s (verify: %s)\n",
+			    p[i].id, p[i].url,
+			    replay_vstate_name(replay_check_state(p[i].id)));
+	}
+	free(p);
+	return 0;
+}
+
 #define AUDIT_USAGE "usage: escort-replay [--store DIR] audit [--user U] " \
     "[--attr K=V] [--target T] [--since TIME] [--until TIME] [--no-index] " \
     "[--json|--html]\n"
@@ -725,6 +760,8 @@ replay_audit(const char *store, int argc, char **argv)
 			    tot.operations == 1 ? "" : "s");
 	}
 	if ((x = audit_damaged(store, ids, err, n, json)) > status)
+		status = x;
+	if ((x = audit_pruned(store, json)) > status)
 		status = x;
 	fflush(stdout);
 	if (replay_check_report() && status == 0)

@@ -1,5 +1,6 @@
 /* list.c: "escort-replay list": one line (or JSON object) per session,
- * with its status (closed, live, resume-refused, damaged, unreadable), the
+ * with its status (closed, live, resume-refused, damaged, unreadable, or
+ * pruned: its file removed once the object store held it), the
  * verdict of verification
  * (ok, chain-only, FAILED, skipped) and how it ended (the END event's kind:
  * normal, client-lost, target-lost, ..., or open / no-end; replay_end_label). */
@@ -26,6 +27,7 @@ struct replay_row {
 	char problem[320];	/* why it does not verify or cannot be read */
 	struct replay_end ended;
 	int ended_known;	/* the last event could be read */
+	char held[600];		/* pruned: the object's address */
 };
 
 static int
@@ -97,7 +99,8 @@ replay_row_print(const struct replay_row *row, int json)
 		    row->id, row->user[0] ? row->user : "-",
 		    row->target[0] ? row->target : "-", start,
 		    row->end ? end : "-", row->status, row->verify, row->events,
-		    row->ended_known ? replay_end_label(&row->ended) : "-");
+		    row->ended_known ? replay_end_label(&row->ended) :
+		    row->held[0] ? row->held : "-");
 		return;
 	}
 	printf("{\"id\":");
@@ -135,11 +138,53 @@ replay_row_print(const struct replay_row *row, int json)
 	printf(",\"end_by\":");
 	replay_json_str_or_null(row->ended_known && row->ended.has_end ?
 	    row->ended.info.by : NULL);
+	if (row->held[0]) {
+		printf(",\"held_in\":");
+		replay_json_str(stdout, row->held);
+	}
 	if (row->problem[0]) {
 		printf(",\"problem\":");
 		replay_json_str(stdout, row->problem);
 	}
 	printf("}\n");
+}
+
+/* Rows for the sessions pruned (no file: what the journal says of them,
+ * and the verification's verdict), appended to *rows.  Returns 0 or 2. */
+static int
+list_pruned(const char *store, struct replay_row **rows, size_t *nrows)
+{
+	struct replay_pruned *p = NULL;
+	struct replay_row *nr;
+	size_t n = 0, i;
+
+	if (replay_pruned_list(store, &p, &n) != 0) {
+		replay_err("list: out of memory");
+		return 2;
+	}
+	if (n == 0)
+		return 0;
+	if ((nr = realloc(*rows, (*nrows + n) * sizeof(*nr))) == NULL) {
+		free(p);
+		replay_err("list: out of memory");
+		return 2;
+	}
+	*rows = nr;
+	for (i = 0; i < n; i++) {
+		struct replay_row *row = &nr[(*nrows)++];
+
+		memset(row, 0, sizeof(*row));
+		snprintf(row->id, sizeof(row->id), "%s", p[i].id);
+		snprintf(row->held, sizeof(row->held), "%s", p[i].url);
+		row->start = p[i].open_ns;
+		row->end = p[i].close_ns;
+		row->status = "pruned";
+		row->verify = replay_vstate_name(replay_check_state(p[i].id));
+		snprintf(row->problem, sizeof(row->problem), "%s",
+		    replay_check_problem(p[i].id));
+	}
+	free(p);
+	return 0;
 }
 
 int
@@ -223,6 +268,10 @@ replay_list(const char *store, int argc, char **argv)
 		nrows++;
 	}
 	replay_free_ids(ids, nids);
+	if ((x = list_pruned(store, &rows, &nrows)) != 0) {
+		free(rows);
+		return x;
+	}
 	if (nrows > 0)
 		qsort(rows, nrows, sizeof(*rows), replay_row_cmp);
 	if (!json && nrows > 0)

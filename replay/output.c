@@ -1,6 +1,7 @@
 /* output.c: writing recorded terminal bytes to standard output. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -58,6 +59,25 @@ open_bg_check(void *arg)
 	return NULL;
 }
 
+/* A session without a file: pruned (its prune entry names where it is
+ * held), or none. */
+static void
+open_missing(const char *store, const char *cmd, const char *id)
+{
+	struct replay_pruned *p = NULL;
+	size_t n = 0, i;
+
+	(void)replay_pruned_list(store, &p, &n);
+	for (i = 0; i < n && strcmp(p[i].id, id) != 0; i++)
+		;
+	if (i < n)
+		replay_err("%s: %s: pruned from this store, held in %s (read it "
+		    "with --store s3://BUCKET/PREFIX)", cmd, id, p[i].url);
+	else
+		replay_err("%s: %s: no such session", cmd, id);
+	free(p);
+}
+
 /* Opens the file; for a damaged one, says so (verifying it to say where).
  * Returns 0 or an exit status. */
 static int
@@ -73,7 +93,7 @@ open_file(const char *store, const char *cmd, const char *id, struct tr **out)
 	if ((x = tr_open(path, out)) != REC_OK) {
 		saved = errno;
 		if (x == REC_ENOENT) {
-			replay_err("%s: %s: no such session", cmd, id);
+			open_missing(store, cmd, id);
 			return 1;
 		}
 		if (replay_rec_status(x) == 2) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "recorder/ev_end.h"
+#include "recorder/seal.h"
 
 /* What main() prepares before a command runs. */
 enum replay_cmd_flags {
@@ -153,6 +154,21 @@ int replay_check_ids(const char *store, const char *const *ids, size_t n);
  * absent (malloc'd; free with replay_free_ids), read without checking the
  * journal (the verification does).  Returns 0 or REC_ENOMEM. */
 int replay_check_missing(const char *store, char ***ids, size_t *n);
+
+/* check_missing.c: the sessions the journal says were pruned (a prune
+ * entry: the recorder removed its file once the object store held it,
+ * escort-transcript(5)) and whose file is absent, in journal order, with
+ * the times of their open and close entries and the object's address.
+ * Read without checking the journal: a reader shows them only as the
+ * verification reports them (replay_check_state).  *out is malloc'd (free
+ * it).  Returns 0 or REC_ENOMEM. */
+struct replay_pruned {
+	char id[SEAL_ID_MAX + 1];
+	uint64_t open_ns, close_ns;
+	char url[600];
+};
+int replay_pruned_list(const char *store, struct replay_pruned **out,
+    size_t *n);
 
 enum replay_vstate {
 	REPLAY_V_SKIPPED,	/* not checked (--no-verify, or new) */

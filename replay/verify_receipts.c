@@ -4,7 +4,9 @@
  * store must hold its session, closed, with that final record: the journal's
  * close entry and the session file's FINAL segment both match it.  A
  * session deleted, rolled back to before its close, or replaced by another
- * file contradicts its receipt; the first one is named by file:line. */
+ * file contradicts its receipt; the first one is named by file:line.  A
+ * session pruned (its file removed once the object store held it, after a
+ * prune entry) holds its receipt by its close entry. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,6 +33,7 @@
 struct rvr_sess {
 	char id[SEAL_ID_MAX + 1];
 	int closed;
+	int pruned;			/* a prune entry follows the close */
 	struct journal_entry close;	/* text, raw: not kept */
 };
 
@@ -74,6 +77,8 @@ rvr_journal_cb(void *arg, const struct journal_entry *e, uint32_t index,
 		s->close = *e;
 		s->close.text = NULL;
 		s->close.raw = NULL;
+	} else if (e->kind == JOURNAL_PRUNE && (s = rvr_find(t, e->id)) != NULL) {
+		s->pruned = 1;
 	}
 	return 0;
 }
@@ -116,6 +121,7 @@ rvr_check(const char *store, struct rvr *t, const struct seal_verifier *v,
     struct seal_receipt *rc, char *why, size_t n)
 {
 	struct rvr_sess *s;
+	char path[4200];
 
 	why[0] = '\0';
 	memcpy(rc->keyid, seal_verifier_keyid(v), SEAL_KEYID_LEN);
@@ -133,6 +139,11 @@ rvr_check(const char *store, struct rvr *t, const struct seal_verifier *v,
 		snprintf(why, n, "the journal closed it at seq %" PRIu64
 		    ", offset %" PRIu64 " with another chain head (replaced)",
 		    s->close.last_seq, s->close.offset);
+	else if (s->pruned && tw_path(store, rc->cp.id, path, sizeof(path)) ==
+	    REC_OK && access(path, F_OK) != 0)
+		;	/* pruned, held in the object store: the close entry
+			   matched, and verify_store checks the prune entry
+			   against it */
 	else
 		rvr_file(store, rc, why, n);
 }

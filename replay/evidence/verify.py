@@ -25,9 +25,9 @@ import base64, hashlib, os, re, struct, subprocess, sys, tempfile, time
 
 SEG_HEAD, SEG_DATA, SEG_CHECKPOINT, SEG_RECOVERY, SEG_FINAL, SEG_JOURNAL = 1, 2, 3, 4, 5, 6
 SEG_NAMES = {1: "HEAD", 2: "DATA", 3: "CHECKPOINT", 4: "RECOVERY", 5: "FINAL", 6: "JOURNAL"}
-J_OPEN, J_CHECKPOINT, J_CLOSE, J_RECOVER, J_ALTERED = 1, 2, 3, 4, 7
+J_OPEN, J_CHECKPOINT, J_CLOSE, J_RECOVER, J_ALTERED, J_PRUNE = 1, 2, 3, 4, 7, 8
 J_NAMES = {1: "open", 2: "checkpoint", 3: "close", 4: "recover", 5: "create", 6: "rebuild",
-           7: "altered"}
+           7: "altered", 8: "prune"}
 ED25519_SPKI = bytes.fromhex("302a300506032b6570032100")  # DER prefix of a raw public key
 
 
@@ -530,7 +530,7 @@ def check_journal(root, sid, kid, ssl, tree, info, bad):
                         "(the entry, the proof or the head was changed)")
             else:
                 covered += 1
-            entries.append((kind, e_index, e_off, e_head, where))
+            entries.append((kind, e_index, e_off, e_head, where, e_seq))
         except (ValueError, struct.error, IndexError, UnicodeDecodeError) as e:
             bad.add(where, str(e))
     closed = False
@@ -542,8 +542,23 @@ def check_journal(root, sid, kid, ssl, tree, info, bad):
 def match_journal(sid, entries, info, bad):
     """What each journal entry says against the session file (the entries
     a later recover entry superseded left out)."""
-    live, was_closed = [], False
+    live, was_closed, close = [], False, None
     for e in entries:
+        if e[0] == J_PRUNE:
+            # the recorder's copy removed once the object store held it:
+            # after the close, naming its FINAL segment and last seq, the
+            # file's size (offset) and SHA-256 (head)
+            if close is None:
+                bad.add(e[4], "a prune entry for a session not closed: tampering")
+            elif (e[1], e[5]) != (close[1], close[5]) or e[2] != close[2] + 177:
+                bad.add(e[4], "the prune entry disagrees with the close entry (segment, "
+                        "last seq or size): tampering")
+            elif e[2] != info["size"] or e[3] != info.get("sha256"):
+                bad.add(e[4], "sessions/%s.est is not the file the prune entry names "
+                        "(size or SHA-256)" % sid)
+            continue
+        if e[0] == J_CLOSE:
+            close = e
         if e[0] == J_RECOVER:
             if was_closed:
                 bad.add(e[4], "a recovery after the session's close (a closed session is "
@@ -555,7 +570,7 @@ def match_journal(sid, entries, info, bad):
         was_closed = was_closed or e[0] == J_CLOSE
         live.append(e)
     segs, closed, opened = info["segs"], False, False
-    for kind, index, off, head, where in live:
+    for kind, index, off, head, where, _ in live:
         seg = segs[index] if index < len(segs) else None
         if kind == J_OPEN:
             ok = index == 0 and seg and seg[2] == off and seg[4] == head
@@ -700,11 +715,13 @@ def main(argv):
                 continue
             before = len(bad.lines)
             with open(os.path.join(root, "sessions", sid + ".est"), "rb") as f:
-                if s.get("file") != "%s  sessions/%s.est" % (hashlib.sha256(f.read()).hexdigest(),
-                                                             sid):
+                digest = hashlib.sha256(f.read()).digest()
+                if s.get("file") != "%s  sessions/%s.est" % (digest.hex(), sid):
                     bad.add("index.txt: session %s" % sid, "the file line's SHA-256 is not "
                             "that of sessions/%s.est" % sid)
             info = check_session_file(root, sid, kid, ssl, bad)
+            if info is not None:
+                info["sha256"] = digest
             entries, covered, closed = check_journal(root, sid, kid, ssl, tree, info, bad)
             if info is not None:
                 check_index_session(sid, s, info, entries, covered, closed, bad)

@@ -7,12 +7,17 @@ recorder goes on recording and acknowledging, says what it holds back, and
 ships it when the gateway is back; a rollback of the local store is caught
 with the heads from the bucket (verify --anchor s3://...); a live session
 goes up in parts while it runs, and a recorder killed mid-session leaves it
-readable from them (check_live_session_parts)."""
+readable from them (check_live_session_parts); pruning
+(ObjectStorePruneAfter, escort-recorder --prune): a shipped session leaves
+the local store after a signed prune entry, verify names it pruned and held
+in the bucket, list and audit show it, the bucket still verifies it, and a
+file deleted by hand without a prune entry is still reported deleted."""
 import base64, hashlib, os, re, shutil, subprocess, time
 
 from harness.ceph import CephRGW
 from harness.core import Env, bin_path, wait_for
 from harness.recorder import Recorder
+from integration.test_transcript_format import check_store
 
 TIMEOUT = 300
 BUCKET, PREFIX = "escort-rec", "site-a"
@@ -137,6 +142,77 @@ def check_live_session_parts(env, rgw, creds):
             sender.wait(5)
 
 
+def check_pruning(env, rgw, creds):
+    """A recorder of its own (prefix site-prune) with ObjectStorePruneAfter 2s."""
+    url = "s3://%s/site-prune" % BUCKET
+    conf = ("ObjectStore %s\nObjectStoreEndpoint %s\nObjectStoreCredentials %s\n"
+            "ObjectStoreRetention 1\n" % (url, rgw.endpoint, creds))
+    rec = Recorder(env, name="rec-prune", extra=conf + "ObjectStorePruneAfter 2s\n")
+    path = lambda sid: os.path.join(rec.store, "sessions", sid + ".est")
+    a = send(rec, b"pruned once the bucket holds it\n")
+    rec.wait_log("session %s: pruned from the Store, held in %s/sessions/%s.est"
+                 % (a, url, a), 30)
+    assert not os.path.exists(path(a))
+    assert rec.proc.stop() == 0, rec.log()[-3000:]
+
+    # without ObjectStorePruneAfter nothing is pruned; escort-recorder
+    # --prune (the recorder stopped) prunes what the bucket holds
+    rec.write_conf(open(rec.conf).read().replace("ObjectStorePruneAfter 2s\n", ""))
+    rec.start()
+    b = send(rec, b"pruned by the administrator's command\n")
+    wait_for(lambda: "session %s: shipped" % b in rec.log(), 60, what="b shipped")
+    assert rec.proc.stop() == 0, rec.log()[-3000:]
+    assert os.path.exists(path(b))
+    r = subprocess.run([bin_path("escort-recorder"), "-f", rec.conf, "--prune"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    out = r.stdout.decode()
+    assert r.returncode == 0 and "%s: pruned, held in %s/sessions/%s.est" % (b, url, b) in out \
+        and "1 session(s) pruned" in out, out
+    assert not os.path.exists(path(b))
+
+    # a third session stays, to be deleted by hand below
+    rec.start()
+    c = send(rec, b"deleted by hand\n")
+    wait_for(lambda: "session %s: shipped" % c in rec.log(), 60, what="c shipped")
+    assert rec.proc.stop() == 0, rec.log()[-3000:]
+
+    # the local store: pruned, held in the bucket; not missing, not tampered
+    rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=rec.store)
+    for sid in (a, b):
+        assert rc == 0 and "%s: pruned, held in %s/sessions/%s.est" % (sid, url, sid) in out, out
+    assert "3 sessions intact" in out and "0 problems" in out, out
+    rc, out = replay(rgw, rec, "list", store=rec.store)
+    assert rc == 0 and re.search(r"%s .* pruned +ok .*%s/sessions/%s.est" % (a, url, a), out), out
+    rc, out = replay(rgw, rec, "audit", store=rec.store)
+    assert rc == 0 and "session %s: pruned, held in %s" % (b, url) in out, out
+    assert set(check_store(rec.store)["_pruned"]) == {a, b}     # the independent reader
+    rc, out = replay(rgw, rec, "cat", a, store=rec.store)
+    assert rc == 1 and "%s: pruned from this store, held in %s/sessions/%s.est" % (a, url, a) \
+        in out, out
+
+    # the bucket still verifies them, its copies the very files pruned
+    rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=url)
+    assert rc == 0 and "3 sessions intact" in out, out
+    assert "%s: ok" % a in out and "this is the file pruned" in out, out
+    # an evidence bundle of a pruned session, made from the bucket: its
+    # own verify.py checks the prune entry against the file
+    bundle = os.path.join(env.dir, "bundle-pruned")
+    rc, out = replay(rgw, rec, "evidence", a, "--key", rec.pub, "--out", bundle, store=url)
+    assert rc == 0, out
+    proof = open(os.path.join(bundle, "log", a + ".proof")).read().split("\n")
+    assert any(l.split()[3][40:42] == "08" for l in proof if l.startswith("entry ")), proof
+    r = subprocess.run(["python3", os.path.join(bundle, "verify.py")], cwd=bundle,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    assert r.returncode == 0 and b"ok: session " + a.encode() in r.stdout, r.stdout.decode()
+
+    # a file deleted without a prune entry is still deletion
+    os.unlink(path(c))
+    rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=rec.store)
+    assert rc == 1 and re.search(r"%s: FAILED: session file .* is missing \(deleted\)" % c,
+                                 out), out
+    assert "%s: pruned, held in" % a in out, out
+
+
 def test_object_store_ship_lock_read_verify_outage_rollback():
     with Env("rec-s3") as env:
         rgw = CephRGW(env)
@@ -227,3 +303,5 @@ def test_object_store_ship_lock_read_verify_outage_rollback():
         rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, "--anchor", URL,
                          store=rec.store)
         assert rc == 1 and "anchor: FAILED" in out and "contradicts" in out, out
+
+        check_pruning(env, rgw, creds)

@@ -5,7 +5,8 @@ segment), the checkpoint and final records
 against the chain (signatures need Ed25519, which the standard library
 lacks: escort-replay verify checks those), the journal's entries
 against the session files, the journal as a Merkle log (RFC 9162) against
-every tree head in heads.esh, a consistency proof printed by
+every tree head in heads.esh, prune entries (a session removed once the
+object store held it: named, never missing), a consistency proof printed by
 escort-replay anchor, and the receipts escort-proxy keeps (check_receipts,
 used by test_proxy_receipts.py).  A store written through the real library must pass,
 and a flipped byte must not."""
@@ -190,11 +191,11 @@ def check_store(store):
             sessions[sid] = check_session(os.path.join(store, "sessions", name), sid)
     data = open(os.path.join(store, "journal.esj"), "rb").read()
     jhead = hashlib.sha256(b"escort-transcript-v1\0journal").digest()
-    seen, leaves = set(), []
+    seen, leaves, closes, pruned = set(), [], {}, {}
     for index, off, typ, flags, p, raw in segments(data):
         assert typ == 6
         kind, n = p[0], p[1]
-        assert 1 <= kind <= 7
+        assert 1 <= kind <= 8
         sid = p[2:2 + n].decode()
         sidx, soff, lseq = struct.unpack(">IQQ", p[2 + n:22 + n])
         h = p[22 + n:54 + n]
@@ -207,20 +208,39 @@ def check_store(store):
         leaves.append(hashlib.sha256(b"\x00" + raw).digest())
         if kind == 5:
             assert index == 0 and sid == "journal"
+        if kind == 8:
+            # prune: the file removed once the object store held it; after
+            # the close, same FINAL index and last seq, the file's size
+            # (offset) and SHA-256 (head)
+            c = closes.get(sid)
+            assert c is not None and (sidx, lseq) == (c[0], c[2]) and soff == c[1] + 177, \
+                "prune entry of %s disagrees with its close entry" % sid
+            pruned[sid] = (soff, h, p[64 + n:64 + n + textlen - 2].decode())
+            continue
         if sid == "journal" or kind > 4:
             continue
         seen.add(sid)
+        if kind == 3:
+            closes[sid] = (sidx, soff, lseq)
+        if sid not in sessions:
+            continue    # pruned, checked below
         s = sessions[sid]["heads"]
         if kind == 1:
             assert sidx == 0 and s[0][1] == soff and s[0][4] == h
         elif kind in (2, 3):
             assert s[sidx][0] == soff and s[sidx][3] == h and s[sidx][2] == (5 if kind == 3 else 3)
-    assert seen == set(sessions), (seen, set(sessions))
+    for sid, (size, h, url) in pruned.items():
+        if sid in sessions:     # a copy from the object store: the file pruned
+            f = open(os.path.join(store, "sessions", sid + ".est"), "rb").read()
+            assert len(f) == size and hashlib.sha256(f).digest() == h, sid
+    assert seen - set(pruned) == set(sessions) - set(pruned) and \
+        set(sessions) <= seen, (seen, set(sessions), set(pruned))
     # The journal extends every tree head the store holds.
     heads = read_heads(os.path.join(store, "heads.esh"))
     for size, root, t in heads:
         assert size <= len(leaves) and mth(leaves[:size]) == root, \
             "head of size %d contradicts the journal" % size
+    sessions["_pruned"] = {sid: url for sid, (size, h, url) in pruned.items()}
     sessions["_leaves"] = leaves
     sessions["_heads"] = heads
     return sessions

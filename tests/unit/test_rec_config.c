@@ -111,6 +111,19 @@ test_valid(void **state)
 	    "ObjectStoreRetention 1\nObjectStorePartSize 1G\n", &c, err,
 	    sizeof(err)), 0);
 	assert_int_equal(c.objstore_part_size, 1u << 30);
+	assert_int_equal(c.objstore_prune_after, 0);	/* not given: off */
+	assert_int_equal(load("Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+	    "ObjectStoreRetention 7\nObjectStorePruneAfter 30\n", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.objstore_prune_after, 30 * 86400);
+	assert_int_equal(load("Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+	    "ObjectStoreRetention 7\nObjectStorePruneAfter 2s\n", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.objstore_prune_after, 2);
+	assert_int_equal(load("Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+	    "ObjectStoreRetention 7\nObjectStorePruneAfter 12h\n", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.objstore_prune_after, 12 * 3600);
 	assert_int_equal(c.workers, 0);		/* not given: the CPUs */
 	assert_true(recd_config_workers(&c) >= 1);
 	assert_int_equal(load("Listen unix:/s\n" BASE "Workers 3\n", &c, err,
@@ -194,6 +207,12 @@ test_errors(void **state)
 		  "ObjectStoreRetention 7\nObjectStorePartSize 16MB\n",
 		  ":6: ObjectStorePartSize takes 64K to 1G" },
 		{ "Listen unix:/s\n" BASE "ObjectStorePartSize 1M\n",
+		  ": ObjectStore* settings without an ObjectStore line" },
+		{ "Listen unix:/s\n" BASE "ObjectStore s3://b\n"
+		  "ObjectStoreRetention 7\nObjectStorePruneAfter 3w\n",
+		  ":6: ObjectStorePruneAfter (days, or a number with d, h, m or "
+		  "s) must be a number from 1 to 36500, not \"3w\"" },
+		{ "Listen unix:/s\n" BASE "ObjectStorePruneAfter 1d\n",
 		  ": ObjectStore* settings without an ObjectStore line" },
 		{ "Listen unix:/s\n" BASE "Workers 0\n",
 		  ":4: Workers must be a number from 1 to 64" },

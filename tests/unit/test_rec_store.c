@@ -189,6 +189,31 @@ forge_tail(const char *path, struct tw_state *st)
 	buf_free(&seg);
 }
 
+/* The setup of the recovery tests: a live session id whose writer crashed
+ * after a checkpoint, with a forged unsigned DATA segment after it.  Fills
+ * path (the file) and *st (the writer's state at the checkpoint); returns
+ * the file's size, forged tail included. */
+static uint64_t
+crashed_with_forged_tail(struct fx *x, const char *id, char *path,
+    size_t pathlen, struct tw_state *st)
+{
+	struct buf meta;
+	struct tw *w;
+	struct stat sb;
+
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, id, buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	assert_int_equal(rec__tw_checkpoint(w, st), REC_OK);
+	tw_free(w);		/* the crash */
+	tw_path(x->store, id, path, pathlen);
+	forge_tail(path, st);
+	assert_int_equal(stat(path, &sb), 0);
+	buf_free(&meta);
+	return (uint64_t)sb.st_size;
+}
+
 /* Recovery: a valid-looking but unsigned tail is cut back to the last
  * checkpoint and the cut is written down (journal, RECOVERY record, verify
  * says "recovered"); a closed session is never recovered, and a RECOVER
@@ -198,7 +223,6 @@ test_recover_rules(void **state)
 {
 	struct fx *x = fx_new();
 	struct fx_report rep;
-	struct buf meta;
 	struct tw *w;
 	struct tw_state st;
 	struct tw_recovery rec;
@@ -208,16 +232,7 @@ test_recover_rules(void **state)
 	struct stat sb;
 
 	(void)state;
-	buf_init(&meta, 0);
-	fx_meta(&meta);
-	assert_int_equal(tw_create(x->store, "live", buf_ptr(&meta), buf_len(&meta),
-	    x->signer, x->journal, NULL, &w), REC_OK);
-	assert_int_equal(rec__tw_checkpoint(w, &st), REC_OK);
-	tw_free(w);		/* the crash */
-	tw_path(x->store, "live", path, sizeof(path));
-	forge_tail(path, &st);
-	stat(path, &sb);
-	size = (uint64_t)sb.st_size;
+	size = crashed_with_forged_tail(x, "live", path, sizeof(path), &st);
 	assert_int_equal(fx_verify(x, NULL, &rep), 0);	/* unsigned, not wrong */
 	assert_int_equal(tw_recover(path, x->signer, x->journal, &rec, &bad), REC_OK);
 	assert_true(rec.cut);
@@ -247,7 +262,6 @@ test_recover_rules(void **state)
 	assert_int_equal(rec__journal_append(x->journal, &e), REC_OK);
 	fx_verify(x, NULL, &rep);
 	assert_true(rep.problems > 0);
-	buf_free(&meta);
 	fx_free(x);
 }
 
@@ -260,26 +274,15 @@ test_recover_finishes_after_a_crash_in_between(void **state)
 {
 	struct fx *x = fx_new();
 	struct fx_report rep;
-	struct buf meta;
-	struct tw *w;
 	struct tw_state st;
 	struct tw_recovery rec;
 	struct journal_entry e;
 	char path[512], text[200];
 	uint64_t bad = 0, lost;
-	struct stat sb;
 
 	(void)state;
-	buf_init(&meta, 0);
-	fx_meta(&meta);
-	assert_int_equal(tw_create(x->store, "mid", buf_ptr(&meta), buf_len(&meta),
-	    x->signer, x->journal, NULL, &w), REC_OK);
-	assert_int_equal(rec__tw_checkpoint(w, &st), REC_OK);
-	tw_free(w);		/* the crash */
-	tw_path(x->store, "mid", path, sizeof(path));
-	forge_tail(path, &st);
-	stat(path, &sb);
-	lost = (uint64_t)sb.st_size - st.size;
+	lost = crashed_with_forged_tail(x, "mid", path, sizeof(path), &st) -
+	    st.size;
 	/* what tw_recover had done when the second crash came */
 	assert_int_equal(truncate(path, (off_t)st.size), 0);
 	memset(&e, 0, sizeof(e));
@@ -308,7 +311,153 @@ test_recover_finishes_after_a_crash_in_between(void **state)
 	assert_false(rec.cut);
 	assert_int_equal(fx_verify(x, NULL, &rep), 0);
 	assert_int_equal(rep.problems, 0);
+	fx_free(x);
+}
+
+/* Every line verify_store reports, ok ones too. */
+struct vlines {
+	char text[8192];
+	int problems;
+};
+
+static void
+vlines_cb(void *arg, int ok, const char *session, uint32_t index,
+    uint64_t offset, const char *msg)
+{
+	struct vlines *l = arg;
+	size_t n = strlen(l->text);
+
+	(void)index, (void)offset;
+	if (ok == VERIFY_PROBLEM)
+		l->problems++;
+	snprintf(l->text + n, sizeof(l->text) - n, "%s: %s\n", session, msg);
+}
+
+/* journal_cb: the last CLOSE entry of the session named by arg's id. */
+struct find_close {
+	const char *id;
+	struct journal_entry e;
+	int found;
+};
+
+static int
+find_close_cb(void *arg, const struct journal_entry *e, uint32_t index,
+    uint64_t offset)
+{
+	struct find_close *f = arg;
+
+	(void)index, (void)offset;
+	if (e->kind == JOURNAL_CLOSE && strcmp(e->id, f->id) == 0) {
+		f->e = *e;
+		f->found = 1;
+	}
+	return 0;
+}
+
+/* A session id, closed unless open is set. */
+static void
+make_session(struct fx *x, const char *id, int open)
+{
+	struct buf meta;
+	struct tw *w;
+	struct tw_state st;
+
+	buf_init(&meta, 0);
+	fx_meta(&meta);
+	assert_int_equal(tw_create(x->store, id, buf_ptr(&meta), buf_len(&meta),
+	    x->signer, x->journal, NULL, &w), REC_OK);
+	if (open) {
+		assert_int_equal(rec__tw_checkpoint(w, &st), REC_OK);
+		tw_free(w);
+	} else {
+		assert_int_equal(tw_close(w, &st, NULL), REC_OK);
+	}
 	buf_free(&meta);
+}
+
+/* Appends the PRUNE entry the recorder writes for id (prune.c): its close
+ * entry's FINAL index and last seq, the file's size (plus size_off) and
+ * SHA-256; an open session gets index 0 and its file's size. */
+static void
+append_prune(struct fx *x, const char *id, int64_t size_off)
+{
+	struct find_close f = { id, { 0 }, 0 };
+	struct journal_entry e;
+	char path[512], url[200];
+	uint64_t bad = 0;
+	uint8_t *data;
+	size_t n;
+	int torn = 0;
+
+	assert_int_equal(journal_read(x->store, NULL, find_close_cb, &f, &bad,
+	    &torn), REC_OK);
+	tw_path(x->store, id, path, sizeof(path));
+	data = fx_slurp(path, &n);
+	memset(&e, 0, sizeof(e));
+	e.kind = JOURNAL_PRUNE;
+	snprintf(e.id, sizeof(e.id), "%s", id);
+	e.seg_index = f.found ? f.e.seg_index : 0;
+	e.last_seq = f.found ? f.e.last_seq : 0;
+	e.offset = (uint64_t)((int64_t)n + size_off);
+	SHA256(data, n, e.head);
+	e.wall_ns = 1;
+	snprintf(url, sizeof(url), "s3://b/p/sessions/%s.est", id);
+	e.text = url;
+	assert_int_equal(rec__journal_append(x->journal, &e), REC_OK);
+	free(data);
+}
+
+/* Prune entries (escort-transcript(5), kind 8): a session whose file is
+ * gone behind a valid one is pruned, held in the bucket (intact); a file
+ * present behind one is checked against its SHA-256; one that disagrees
+ * with the close entry, or prunes an open session, is tampering; a file
+ * gone without one is still deleted. */
+static void
+test_prune_entries(void **state)
+{
+	struct fx *x = fx_new();
+	struct vlines l;
+	char path[512];
+
+	(void)state;
+	make_session(x, "p1", 0);
+	append_prune(x, "p1", 0);
+	tw_path(x->store, "p1", path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	make_session(x, "p2", 0);
+	append_prune(x, "p2", 1);
+	tw_path(x->store, "p2", path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	make_session(x, "p3", 1);
+	append_prune(x, "p3", 0);
+	make_session(x, "p4", 0);
+	append_prune(x, "p4", 0);	/* its file stays: a copy */
+	make_session(x, "p5", 0);
+	tw_path(x->store, "p5", path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(verify_store(x->store, x->verifier, NULL, 0, 0,
+	    vlines_cb, &l), 3);
+	if (strstr(l.text, "p1: pruned, held in s3://b/p/sessions/p1.est (") ==
+	    NULL || strstr(l.text, "--store s3://b/p)") == NULL ||
+	    strstr(l.text, "p2: tampered: the prune entry") == NULL ||
+	    strstr(l.text, "disagrees with the session's close entry") == NULL ||
+	    strstr(l.text, "p3: tampered: journal entry") == NULL ||
+	    strstr(l.text, "prunes a session that was not closed") == NULL ||
+	    strstr(l.text, "p4: ok: ") == NULL ||
+	    strstr(l.text, "this is the file pruned") == NULL ||
+	    strstr(l.text, "p5: session file") == NULL ||
+	    strstr(l.text, "is missing (deleted)") == NULL)
+		fail_msg("%s", l.text);
+	/* the copy changed: not the file pruned */
+	tw_path(x->store, "p4", path, sizeof(path));
+	assert_int_equal(truncate(path, 10), 0);
+	memset(&l, 0, sizeof(l));
+	assert_true(verify_store(x->store, x->verifier, NULL, 0, 0, vlines_cb,
+	    &l) > 3);
+	if (strstr(l.text, "p4: tampered: the file is not the one its prune "
+	    "entry") == NULL)
+		fail_msg("%s", l.text);
 	fx_free(x);
 }
 
@@ -484,6 +633,7 @@ main(void)
 		cmocka_unit_test(test_journal_never_recreated),
 		cmocka_unit_test(test_recover_rules),
 		cmocka_unit_test(test_recover_finishes_after_a_crash_in_between),
+		cmocka_unit_test(test_prune_entries),
 		cmocka_unit_test(test_altered_under_writer),
 		cmocka_unit_test(test_journal_cut_under_recorder),
 		cmocka_unit_test(test_heads_and_anchor),

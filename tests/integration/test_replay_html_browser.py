@@ -10,8 +10,9 @@ for nothing but its own file.  One Chromium start for both pages, begun
 before the session is recorded."""
 import json, os, re
 
-from harness.browser import Browser, colour_counts
+from harness.browser import Browser
 from harness.core import Env
+from harness.png import colour_counts
 from harness.proxy import ProxyWorld, replay
 from harness.term import Term
 

@@ -17,9 +17,10 @@ or open_pages(jobs, workdir) for both at once.  JOBS: [{"url":
   {"count": [NAME, SELECTOR]}     how many match, as counts[NAME]
   {"shot": [NAME, SELECTOR, PNG]} a screenshot of it into PNG
 The result, per job: {texts, counts, shots, requests (every URL the page
-asked for, in order; Chromium tells none of data: images), blocked (those
-failed: all but file: and data:), errors (uncaught script errors and
-console errors), failed (the step that failed and why, or None)}.  A step
+asked for, in order, but data: ones, which Chromium does not report),
+blocked (those failed: all but file: and data:), errors (uncaught script
+errors and console errors), failed (the step that failed and why, or
+None)}.  A step
 that fails ends its job; the next job runs, on a fresh page.  A step waits
 at most STEP_WAIT seconds (the start of the first page, and each page load,
 LOAD_WAIT), the whole run `timeout`; click and text want one match of their

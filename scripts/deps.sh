@@ -12,12 +12,13 @@
 #           live-session registry several proxies share), Ceph's monitor,
 #           OSD and RADOS gateway (an S3 object store with Object Lock for the
 #           recorder's ObjectStore), chromium (opens the HTML pages in the
-#           tests); and from the npm registry, pinned
-#           by version and checksum: asciinema-player (the player that
-#           `escort-replay export --format html` embeds in its pages), unpacked
-#           into /usr/local/share/escort/asciinema-player, and playwright-core
-#           (drives chromium in the tests) into /usr/local/lib/escort-tests
-#   --player  only the asciinema-player (and npm, when missing)
+#           tests, driven by tests/harness/browser.py); and from the npm
+#           registry, pinned by version and checksum: asciinema-player (the
+#           player that `escort-replay export --format html` embeds in its
+#           pages), unpacked into /usr/local/share/escort/asciinema-player
+#   --player  only the asciinema-player
+# The npm registry's tarballs are fetched with curl (installed when missing)
+# and checked against the pinned SHA-512: no npm client or Node.js is used.
 # Packages that bring a server (openssh-server and tinysshd on port 22, haproxy,
 # redis-server, Ceph)
 # would start it and enable it for every boot: while installing, services are not
@@ -32,36 +33,42 @@ test=(clang libclang-rt-14-dev libcmocka-dev tmux procps iproute2
       dropbear-bin putty-tools tinysshd sudo tlog ssh-audit
       rsync sshfs oathtool asciinema haproxy redis-server chromium
       ceph-mon ceph-osd radosgw ceph-common)
-# npm packages: NAME VERSION DIRECTORY SHA512 (the registry's integrity)
+# npm packages: NAME VERSION DIRECTORY SHA512 (the registry's integrity);
+# unscoped names, fetched with curl (the fetch set)
 npm_player="asciinema-player 3.17.0 /usr/local/share/escort/asciinema-player sha512-JbjNJmA2TLIeYNaOEja+kVSzXadKoqpIzVVmfBGNj2DmdtE/vExBCnkE8NYEcpaQcDvUYg8Ltt0urT80frACmw=="
-npm_test=("$npm_player"
-          "playwright-core 1.64.1 /usr/local/lib/escort-tests/playwright-core sha512-BC4s8y6SEVA6Q1rSxZTto8hI1KUI3xXlHGZgvGqP4IqPdI/a6FX9H29IDNz7vKo9l21b6LfYosScPL6M3xxyDQ==")
+fetch=(curl ca-certificates openssl)
 case ${1:-} in
 --run) pkgs=("${run[@]}") npms=() ;;
---player) pkgs=(openssl) npms=("$npm_player") ;;
-"") pkgs=("${run[@]}" "${test[@]}") npms=("${npm_test[@]}") ;;
+--player) pkgs=("${fetch[@]}") npms=("$npm_player") ;;
+"") pkgs=("${run[@]}" "${test[@]}" "${fetch[@]}") npms=("$npm_player") ;;
 *) echo "usage: scripts/deps.sh [--run | --player]" >&2; exit 2 ;;
 esac
 SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-# Unpacks each npm package of npms (the registry's tarball, checked against
-# its pinned SHA-512) into its directory, unless that version is there.
+# Unpacks each npm package of npms (the registry's tarball, fetched with curl
+# and checked against its pinned SHA-512) into its directory, unless that
+# version is there.
 npm_deps() {
-    local spec name version dir sum tmp tgz
+    local spec name version dir sum tmp tgz url
     for spec in "${npms[@]}"; do
         read -r name version dir sum <<<"$spec"
         grep -qs "\"version\": \"$version\"" "$dir/package.json" && continue
         echo "deps: installing npm package $name@$version into $dir" >&2
         tmp=$(mktemp -d)
-        (cd "$tmp" && npm pack --silent "$name@$version" >/dev/null)
-        tgz=("$tmp"/*.tgz)
-        if [ "sha512-$(openssl dgst -sha512 -binary "${tgz[0]}" | base64 -w0)" != "$sum" ]; then
+        tgz="$tmp/$name-$version.tgz"
+        url="https://registry.npmjs.org/$name/-/$name-$version.tgz"
+        if ! curl -fsSL --retry 3 --proto =https -o "$tgz" "$url"; then
+            echo "deps: $name@$version: cannot fetch $url" >&2
+            rm -rf "$tmp"
+            exit 1
+        fi
+        if [ "sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)" != "$sum" ]; then
             echo "deps: $name@$version: the tarball's SHA-512 is not the pinned one" >&2
             rm -rf "$tmp"
             exit 1
         fi
         $SUDO rm -rf "$dir"
         $SUDO mkdir -p "$dir"
-        $SUDO tar -xzf "${tgz[0]}" -C "$dir" --strip-components=1 --no-same-owner
+        $SUDO tar -xzf "$tgz" -C "$dir" --strip-components=1 --no-same-owner
         rm -rf "$tmp"
     done
 }
@@ -69,8 +76,6 @@ missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-# npm: Debian's, unless a Node.js that brings its own is installed
-[ ${#npms[@]} -gt 0 ] && ! command -v npm >/dev/null && missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && { npm_deps; exit 0; }
 echo "deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive

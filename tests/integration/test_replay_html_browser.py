@@ -1,16 +1,18 @@
 """The HTML pages of escort-replay in a real browser (Debian's headless
-Chromium through playwright-core, both from scripts/deps.sh), offline: a
-shell session recorded through the real proxy and recorder, exported with
+Chromium, from scripts/deps.sh, through tests/harness/browser.py), offline:
+a shell session recorded through the real proxy and recorder, exported with
 export --format html, plays in the embedded asciinema-player, and a click
 on a command of the timeline (the bar or the list) seeks the player there,
 forwards and back; the output's "</script><b>" is shown as text on the
 terminal and starts nothing; audit --html shows its timeline.  Screenshots
 of the player and the timelines are checked pixel by pixel.  The page asks
-for nothing but its own file.  One Chromium start for both pages."""
+for nothing but its own file.  One Chromium start for both pages, begun
+before the session is recorded."""
 import json, os, re
 
-from harness.browser import colour_counts, open_pages
+from harness.browser import Browser
 from harness.core import Env
+from harness.png import colour_counts
 from harness.proxy import ProxyWorld, replay
 from harness.term import Term
 
@@ -64,7 +66,7 @@ def seek(label_part, n):
 
 
 def test_export_and_audit_pages_in_chromium():
-    with Env() as env:
+    with Env() as env, Browser(env.path(".")) as browser:
         w, sid = record(env)
         r = replay(w, "export", sid, "--format", "html")
         assert r.returncode == 0 and r.stderr == b"", r
@@ -90,7 +92,7 @@ def test_export_and_audit_pages_in_chromium():
                for k, (line, _) in enumerate(LINES)}
 
         shots = {n: env.path(n + ".png") for n in ("player", "bar", "audit-bar")}
-        got = open_pages([
+        got = browser.open_pages([
             {"url": "file://" + page, "steps": [
                 {"wait": "#player .ap-wrapper .ap-term"},
                 {"count": ["marks", "#timeline .timeline a[data-t]"]},
@@ -114,7 +116,7 @@ def test_export_and_audit_pages_in_chromium():
                 {"text": ["body", "body"]},
                 {"shot": ["audit-bar", ".timeline", shots["audit-bar"]]},
             ]},
-        ], env.path("."))
+        ])
         ex, au = got
         for g in got:
             assert g["failed"] is None and g["errors"] == [], g

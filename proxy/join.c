@@ -25,6 +25,8 @@ enum { ST_GROUND, ST_ESC, ST_INTER, ST_CSI, ST_STR, ST_STR_ESC };
 struct px_join {
 	struct px_chan *ch;             /* NULL once px__join_free ran */
 	struct px_watch *w;             /* referenced */
+	void *follow;                   /* px__reg_follow's, for a session on
+	                                 * another proxy; NULL for a local one */
 	struct px_watcher x;
 	int attached;
 	uv_async_t wake;                /* the watch's wake-up, any thread */
@@ -90,6 +92,16 @@ track(struct px_join *j, const uint8_t *p, size_t n)
 			break;
 		}
 	}
+}
+
+/* The session as the status line shows it: from the registry, or, on
+ * another proxy, as last read for this view (no waiting on the network). */
+static int
+session(struct px_join *j, struct px_reg_session *s)
+{
+	struct px_registry *reg = px__conn_registry(j->ch->c);
+
+	return j->follow != NULL ? px__reg_follow_get(reg, j->follow, s) : px__reg_get(reg, j->id, s);
 }
 
 /* ---- writing to the escort -------------------------------------------------------- */
@@ -251,14 +263,19 @@ px__join_step(struct px_chan *ch)
 		}
 		put(j, buf, k);
 		if (ended && k == 0) {
-			end_view(j, "the session ended");
+			char why[PX_REG_REASON_MAX + 32];
+			if (session(j, &s) == PX_OK && s.state == PX_REG_ENDED && s.ended[0] != '\0')
+				snprintf(why, sizeof(why), "the session ended: %s", s.ended);
+			else
+				snprintf(why, sizeof(why), "the session ended");
+			end_view(j, why);
 			return;
 		}
 		if (k == 0)
 			break;
 	}
 	if (j->status_due && j->out == NULL) {
-		if (px__reg_get(px__conn_registry(ch->c), j->id, &s) != PX_OK) {
+		if (session(j, &s) != PX_OK) {
 			end_view(j, "the session ended");
 			return;
 		}
@@ -299,7 +316,7 @@ px__join_input(struct px_chan *ch, const uint8_t *p, size_t n)
 			act(j, PX_REG_DENY, NULL);
 			break;
 		case 'p':
-			if (px__reg_get(px__conn_registry(ch->c), j->id, &s) == PX_OK)
+			if (session(j, &s) == PX_OK)
 				act(j, s.state == PX_REG_PAUSED ? PX_REG_RESUME : PX_REG_PAUSE, NULL);
 			break;
 		case 'k':
@@ -374,17 +391,19 @@ wake(void *ud)
 }
 
 int
-px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_watch *w, int rows,
-    int cols)
+px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_watch *w, void *follow,
+    int rows, int cols)
 {
 	struct px_join *j = calloc(1, sizeof(*j));
 	uv_loop_t *loop = px__conn_loop(ch->c);
 
 	if (j == NULL) {
 		px__watch_unref(w);
+		px__reg_follow_close(px__conn_registry(ch->c), follow);
 		return PX_ENOMEM;
 	}
 	j->w = w;
+	j->follow = follow;
 	j->ch = ch;
 	snprintf(j->id, sizeof(j->id), "%s", s->id);
 	snprintf(j->user, sizeof(j->user), "%s", s->user);
@@ -394,6 +413,7 @@ px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_wat
 	j->left = 0;
 	if (uv_async_init(loop, &j->wake, on_wake) != 0) {
 		px__watch_unref(w);
+		px__reg_follow_close(px__conn_registry(ch->c), follow);
 		free(j);
 		return PX_ENOMEM;
 	}
@@ -418,8 +438,9 @@ px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_wat
 	 * which would hold up every session of the worker at once. */
 	uv_timer_start(&j->tick, on_tick, 1000 + (uint64_t)((uintptr_t)j / 64 % 1000), 1000);
 	uv_async_send(&j->wake);
-	px_log(PX_LOG_INFO, px__conn_id(ch->c), "escort %s joined session %s (%s on %s), terminal %dx%d",
-	    px__conn_user(ch->c), j->id, j->user, j->target, cols, rows);
+	px_log(PX_LOG_INFO, px__conn_id(ch->c), "escort %s joined session %s (%s on %s%s%s), terminal %dx%d",
+	    px__conn_user(ch->c), j->id, j->user, j->target, follow != NULL ? ", proxy " : "",
+	    follow != NULL ? s->proxy : "", cols, rows);
 	return PX_OK;
 }
 
@@ -444,6 +465,8 @@ px__join_free(struct px_chan *ch)
 	if (j->attached)
 		px__watch_detach(j->w, &j->x);
 	px__watch_unref(j->w);
+	px__reg_follow_close(px__conn_registry(ch->c), j->follow);
+	j->follow = NULL;
 	free(j->out);
 	ch->join = NULL;
 	j->ch = NULL;

@@ -151,11 +151,12 @@ rr_changed(void *ud)
 /* What registry.c calls for other proxies' sessions. */
 static const struct px_reg_remote rr_remote = {
 	rr_changed, px__rr_list, px__rr_get, px__rr_post,
+	px__rr_follow, px__rr_follow_get, px__rr_follow_close,
 };
 
 int
-px_rr_start(struct px_rr **out, struct px_registry *reg, const char *url, const char *name, char *err,
-    size_t errlen)
+px_rr_start(struct px_rr **out, struct px_registry *reg, struct px_watches *watches, const char *url,
+    const char *name, char *err, size_t errlen)
 {
 	struct px_rr *rr;
 	pthread_condattr_t ca;
@@ -170,6 +171,7 @@ px_rr_start(struct px_rr **out, struct px_registry *reg, const char *url, const 
 		return PX_EINVAL;
 	}
 	rr->reg = reg;
+	rr->watches = watches;
 	snprintf(rr->name, sizeof(rr->name), "%s", name);
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "?");
@@ -186,7 +188,7 @@ px_rr_start(struct px_rr **out, struct px_registry *reg, const char *url, const 
 		rr->nthreads++;
 	if (rr->nthreads == 1 && pthread_create(&rr->inbox, NULL, px__rr_inbox_main, rr) == 0)
 		rr->nthreads++;
-	if (rr->nthreads < 2) {
+	if (rr->nthreads < 2 || px__rr_pubw_start(rr) != PX_OK) {
 		snprintf(err, errlen, "Registry %s: cannot start its threads", url);
 		px_rr_stop(rr);
 		return PX_EIO;
@@ -203,7 +205,10 @@ px_rr_stop(struct px_rr *rr)
 	pthread_mutex_lock(&rr->mu);
 	rr->stop = 1;
 	pthread_cond_broadcast(&rr->cv);
+	while (rr->nfollow > 0)	/* each sees stop within its XREAD's wait */
+		pthread_cond_wait(&rr->cv, &rr->mu);
 	pthread_mutex_unlock(&rr->mu);
+	px__rr_pubw_stop(rr);
 	if (rr->nthreads >= 1)
 		pthread_join(rr->beat, NULL);
 	if (rr->nthreads >= 2)

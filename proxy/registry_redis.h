@@ -39,6 +39,8 @@
 
 #include "proxy/registry.h"
 
+struct px_watches;
+
 #define PX_RR_BEAT_MS 1000      /* heartbeat: alive key refreshed */
 #define PX_RR_TTL_MS 3000       /* a proxy silent this long is gone */
 #define PX_RR_CALL_MS 1000      /* connect and each command, escorts' lookups */
@@ -58,12 +60,13 @@ int px__rr_parse_url(const char *url, char *host, size_t hostlen, int *port);
 int px__rr_name_ok(const char *name);
 
 /* Shares reg (px__reg_attach) through the Redis server at url as proxy
- * name, and starts the threads.  Redis need not answer yet: the threads
+ * name, and starts the threads; watches (watch.h; NULL: none) are this
+ * proxy's sessions' screens, which escorts on other proxies join.  Redis need not answer yet: the threads
  * connect, and reconnect, on their own, logging an outage once.  *out is
  * the handle for px_rr_stop.  PX_OK, PX_EINVAL (a bad url, why in err),
  * PX_ENOMEM or PX_EIO (a thread could not start). */
-int px_rr_start(struct px_rr **out, struct px_registry *reg, const char *url, const char *name,
-    char *err, size_t errlen);
+int px_rr_start(struct px_rr **out, struct px_registry *reg, struct px_watches *watches, const char *url,
+    const char *name, char *err, size_t errlen);
 
 /* Stops the threads and leaves the registry (this proxy's keys deleted):
  * call after every worker stopped, before px_reg_free.  NULL is a no-op. */

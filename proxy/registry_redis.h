@@ -61,12 +61,15 @@ int px__rr_name_ok(const char *name);
 
 /* Shares reg (px__reg_attach) through the Redis server at url as proxy
  * name, and starts the threads; watches (watch.h; NULL: none) are this
- * proxy's sessions' screens, which escorts on other proxies join.  Redis need not answer yet: the threads
+ * proxy's sessions' screens, which escorts on other proxies join;
+ * password_file (NULL: none) holds the password every connection gives
+ * Redis (AUTH), on its first line, read here.  Redis need not answer yet: the threads
  * connect, and reconnect, on their own, logging an outage once.  *out is
- * the handle for px_rr_stop.  PX_OK, PX_EINVAL (a bad url, why in err),
+ * the handle for px_rr_stop.  PX_OK, PX_EINVAL (a bad url, a password
+ * file that cannot be read or has no password: why in err),
  * PX_ENOMEM or PX_EIO (a thread could not start). */
 int px_rr_start(struct px_rr **out, struct px_registry *reg, struct px_watches *watches, const char *url,
-    const char *name, char *err, size_t errlen);
+    const char *password_file, const char *name, char *err, size_t errlen);
 
 /* Stops the threads and leaves the registry (this proxy's keys deleted):
  * call after every worker stopped, before px_reg_free.  NULL is a no-op. */

@@ -26,6 +26,7 @@ struct px_rr {
 	int port;
 	char name[PX_RR_NAME_MAX + 1];
 	char run[96];                   /* this run: "PID@HOST START", alive's value */
+	char password[512];             /* RegistryPasswordFile's; "" without one */
 	pthread_t beat, inbox;
 	int nthreads;                   /* 0..2 started */
 	pthread_mutex_t mu;             /* guards stop, dirty, down_logged */

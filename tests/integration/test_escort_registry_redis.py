@@ -1,6 +1,7 @@
 """Two escort-proxy processes behind Debian's haproxy (TCP mode,
 send-proxy-v2), sharing the live-session registry through a real
-redis-server (Registry and ProxyName in escort-proxy.conf(5)), one
+redis-server that asks for a password (Registry, RegistryPasswordFile
+and ProxyName in escort-proxy.conf(5)), one
 recorder, one target sshd, real ssh clients.  alice's strict shell comes in
 through haproxy and lands on one proxy; bob, connected straight to the
 other one, lists it (with its proxy; again after its proxy's entries were
@@ -45,6 +46,7 @@ rule techs {
 }
 """
 
+PASSWORD = "s3cret pass-phrase"   # Redis's requirepass; RegistryPasswordFile
 TTL = 3            # PX_RR_TTL_MS / 1000 (registry_redis.h)
 BEAT = 1           # PX_RR_BEAT_MS / 1000
 CLIENT = "127.0.0.2"   # technicians and escorts connect from here (ssh -b);
@@ -57,7 +59,8 @@ def start_redis(env):
     port = free_port()
     d = os.path.dirname(env.path("redis", "x"))
     rd = env.start("redis-server", [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
-                                    "--save", "", "--appendonly", "no", "--daemonize", "no"])
+                                    "--save", "", "--appendonly", "no", "--daemonize", "no",
+                                    "--requirepass", PASSWORD])
     wait_for(lambda: port_open(port) or not rd.alive(), 10, what="redis-server to listen")
     assert rd.alive(), "redis-server died:\n" + rd.log()
     return rd, port
@@ -180,9 +183,11 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
         for u in ("bob", "dave"):
             k, pub = env.keygen(u)
             keys[u] = (k, " ".join(pub.split()[:2]))
+        pwfile = env.write("redis-password", PASSWORD + "\n", mode=0o600)
         w = ProxyWorld(env, rules=RULES % {u: keys[u][1] for u in keys},
-                       extra_conf="Registry redis://127.0.0.1:%d\nProxyName A\nApprovalTimeout 60\n"
-                       "ProxyProtocol 127.0.0.1\n" % rport, recorder_extra="ResumeTimeout 1\n")
+                       extra_conf="Registry redis://127.0.0.1:%d\nRegistryPasswordFile %s\n"
+                       "ProxyName A\nApprovalTimeout 60\nProxyProtocol 127.0.0.1\n" % (rport, pwfile),
+                       recorder_extra="ResumeTimeout 1\n")
         w.keys = {u: keys[u][0] for u in keys}
         d = os.path.dirname(w.marker("x"))
         os.makedirs(d, exist_ok=True)
@@ -209,7 +214,8 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             cli = [shutil.which("redis-cli") or "/usr/bin/redis-cli", "-p", str(rport)]
             subprocess.run(cli + ["EVAL", "redis.call('SREM', 'escort:proxies', ARGV[1]); "
                                   "redis.call('DEL', 'escort:sessions:' .. ARGV[1])", "0", on],
-                           check=True, capture_output=True)
+                           check=True, capture_output=True,
+                           env=dict(os.environ, REDISCLI_AUTH=PASSWORD))
             wait_for(lambda: "taken for gone" in proxies[on][0].log(), BEAT + 3, interval=0.1,
                      what="the proxy to find it was taken for gone")
             wait_for(lambda: sid in rows(w, oport), BEAT + 3, interval=0.2,

@@ -42,6 +42,9 @@ struct px_join {
 	int st, utf;                    /* stream state (ST_*), UTF-8 bytes to come */
 	int status_due;
 	unsigned long redraws;          /* the first is the join's */
+	unsigned long expected;         /* redraws that are not falling behind:
+	                                 * 1, and 2 on another proxy (the copy's
+	                                 * empty screen, then the owner's) */
 	char note[200];                 /* the last key's answer */
 	time_t note_until;
 	int left;                       /* LEAVE posted */
@@ -254,21 +257,22 @@ px__join_step(struct px_chan *ch)
 			j->out_len = rlen + (size_t)n;
 			j->out_off = 0;
 			j->st = ST_GROUND, j->utf = 0;	/* a redraw starts afresh */
-			if (++j->redraws > 1)
-				px_log(j->redraws == 2 ? PX_LOG_INFO : PX_LOG_DEBUG, px__conn_id(ch->c),
+			if (++j->redraws > j->expected)
+				px_log(j->redraws == j->expected + 1 ? PX_LOG_INFO : PX_LOG_DEBUG, px__conn_id(ch->c),
 				    "escort %s fell behind session %s (or resized): redrawn from its screen "
-				    "model (%lu times)", px__conn_user(ch->c), j->id, j->redraws - 1);
+				    "model (%lu times)", px__conn_user(ch->c), j->id, j->redraws - j->expected);
 			j->status_due = 1;
 			continue;
 		}
 		put(j, buf, k);
 		if (ended && k == 0) {
-			char why[PX_REG_REASON_MAX + 32];
-			if (session(j, &s) == PX_OK && s.state == PX_REG_ENDED && s.ended[0] != '\0')
-				snprintf(why, sizeof(why), "the session ended: %s", s.ended);
+			/* a follow says why its copy ended ("the session
+			 * ended: proxy B stopped answering ...") */
+			if (j->follow != NULL && session(j, &s) == PX_OK && s.state == PX_REG_ENDED &&
+			    s.ended[0] != '\0')
+				end_view(j, s.ended);
 			else
-				snprintf(why, sizeof(why), "the session ended");
-			end_view(j, why);
+				end_view(j, "the session ended");
 			return;
 		}
 		if (k == 0)
@@ -404,6 +408,7 @@ px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_wat
 	}
 	j->w = w;
 	j->follow = follow;
+	j->expected = follow != NULL ? 2 : 1;
 	j->ch = ch;
 	snprintf(j->id, sizeof(j->id), "%s", s->id);
 	snprintf(j->user, sizeof(j->user), "%s", s->user);

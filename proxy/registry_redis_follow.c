@@ -12,7 +12,8 @@
  * the view) when the stream says the session ended, when the owning proxy
  * left the registry (the reason the registry gives), when the session left
  * the registry for FOLLOW_GONE_BEATS heartbeats, or when Redis did not
- * answer for PX_RR_TTL_MS.  Entries lost (a gap in their numbers: the
+ * answer for PX_RR_TTL_MS, or when the owner wrote nothing within
+ * FOLLOW_FIRST_MS (a proxy that cannot serve remote joins).  Entries lost (a gap in their numbers: the
  * stream was cut while this proxy fell behind) ask the owner for the
  * screen again. */
 #include <stdint.h>
@@ -31,6 +32,7 @@
 #define FOLLOW_BLOCK_MS 300     /* an XREAD waits this long for entries */
 #define FOLLOW_COUNT 64         /* entries read at a time */
 #define FOLLOW_GONE_BEATS 3     /* the session missing from the registry */
+#define FOLLOW_FIRST_MS 10000   /* the owner's first entry at the latest */
 
 struct px_rr_follow {
 	struct px_rr *rr;
@@ -47,7 +49,7 @@ struct px_rr_follow {
 	char last[64];                  /* the last entry's id */
 	int rows, cols;                 /* the copy's screen */
 	int gone;                       /* heartbeats without the session */
-	int64_t next_beat, answered;
+	int64_t next_beat, answered, started;
 	int ended;
 };
 
@@ -106,10 +108,10 @@ follow_beat(struct px_rr_follow *f, redisContext *c)
 		}
 	if (r[2]->type == REDIS_REPLY_INTEGER && r[2]->integer == 0) {
 		if (r[4]->type == REDIS_REPLY_STRING)
-			snprintf(why, sizeof(why), "%s", r[4]->str);
+			snprintf(why, sizeof(why), "the session ended: %s", r[4]->str);
 		else
-			snprintf(why, sizeof(why), "proxy %s stopped answering (no heartbeat for %d s)", f->s.proxy,
-			    PX_RR_TTL_MS / 1000);
+			snprintf(why, sizeof(why), "the session ended: proxy %s stopped answering (no heartbeat "
+			    "for %d s)", f->s.proxy, PX_RR_TTL_MS / 1000);
 		follow_end(f, why);
 		goto out;
 	}
@@ -232,12 +234,19 @@ follow_main(void *arg)
 	redisContext *c = NULL;
 	char why[PX_REG_REASON_MAX + 300];
 
-	f->answered = px__rr_now_ms();
+	f->answered = f->started = px__rr_now_ms();
 	while (!f->ended && !follow_stopping(f)) {
+		if (f->expect == 1 && px__rr_now_ms() - f->started > FOLLOW_FIRST_MS) {
+			snprintf(why, sizeof(why), "the view ended: proxy %s sent nothing of the session within "
+			    "%d s (it may run an escort-proxy that cannot serve joins from other proxies)",
+			    f->s.proxy, FOLLOW_FIRST_MS / 1000);
+			follow_end(f, why);
+			break;
+		}
 		if (c == NULL && (c = px__rr_connect(rr, FOLLOW_BLOCK_MS + PX_RR_CALL_MS)) == NULL) {
 			if (px__rr_now_ms() - f->answered > PX_RR_TTL_MS) {
-				snprintf(why, sizeof(why), "the shared registry redis://%s:%d does not answer",
-				    rr->host, rr->port);
+				snprintf(why, sizeof(why), "the view ended: the shared registry redis://%s:%d does "
+				    "not answer", rr->host, rr->port);
 				follow_end(f, why);
 				break;
 			}
@@ -274,7 +283,7 @@ drop:
 		redisFree(c);
 	}
 	if (!f->ended)
-		follow_end(f, "the escort's proxy stops");
+		follow_end(f, "the view ended: this proxy stops");
 	pthread_mutex_lock(&rr->mu);
 	rr->nfollow--;
 	pthread_cond_broadcast(&rr->cv);

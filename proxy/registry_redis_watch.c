@@ -206,7 +206,8 @@ rw_new(struct px_rr *rr, redisContext *c, const char *nonce, const char *id, int
 	}
 	memset(&e, 0, sizeof(e));
 	e.kind = PX_RRWE_END;
-	snprintf(e.why, sizeof(e.why), "session %.63s cannot be watched on proxy %s", id, rr->name);
+	snprintf(e.why, sizeof(e.why), "the view ended: session %.63s cannot be watched on proxy %s", id,
+	    rr->name);
 	*sent += rw_append(c, x, &e);
 	x->done = 1;
 	return x;
@@ -359,7 +360,7 @@ drop:
 			struct px_rrwe e;
 			memset(&e, 0, sizeof(e));
 			e.kind = PX_RRWE_END;
-			snprintf(e.why, sizeof(e.why), "proxy %s stops", rr->name);
+			snprintf(e.why, sizeof(e.why), "the session ended: proxy %s stops", rr->name);
 			if (!x->done)
 				(void)rw_replies(rr, c, rw_append(c, x, &e), "remote join");
 		}

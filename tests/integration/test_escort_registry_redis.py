@@ -11,7 +11,8 @@ second decision from dave finds it already decided; bob joins her session
 from the other proxy, sees her screen as it was (a marker printed before
 he joined), then her output live, the pending command on his status line,
 approves it with his `a` key (it runs; the recording names his join, his
-approval and his leave), and bob's kill ends her session with his
+approval and his leave; the watcher's keys in Redis exist while he watches
+and are removed when he leaves), and bob's kill ends her session with his
 reason, recorded.  Then the proxy that runs alice's second session is
 killed with SIGKILL: the other one lists that session as ended ("proxy N
 stopped answering") within the registry's 3 s TTL plus one heartbeat, the
@@ -212,10 +213,15 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             # sessions removed at once, as another proxy does after a
             # heartbeat lost for the TTL) publishes all its sessions again
             cli = [shutil.which("redis-cli") or "/usr/bin/redis-cli", "-p", str(rport)]
+            auth = dict(os.environ, REDISCLI_AUTH=PASSWORD)
+
+            def rw_keys():
+                r = subprocess.run(cli + ["--scan", "--pattern", "escort:rw*"], check=True,
+                                   capture_output=True, env=auth)
+                return sorted(k.split(b":")[1] for k in r.stdout.split())
             subprocess.run(cli + ["EVAL", "redis.call('SREM', 'escort:proxies', ARGV[1]); "
                                   "redis.call('DEL', 'escort:sessions:' .. ARGV[1])", "0", on],
-                           check=True, capture_output=True,
-                           env=dict(os.environ, REDISCLI_AUTH=PASSWORD))
+                           check=True, capture_output=True, env=auth)
             wait_for(lambda: "taken for gone" in proxies[on][0].log(), BEAT + 3, interval=0.1,
                      what="the proxy to find it was taken for gone")
             wait_for(lambda: sid in rows(w, oport), BEAT + 3, interval=0.2,
@@ -250,6 +256,8 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             t.expect(b"xj-live-2")
             prompt(t)
             b.expect(b"xj-live-2")
+            # the stream exists while bob watches (and its watcher's keys)
+            assert rw_keys() == [b"rwatch", b"rwatchers", b"rwstream"], rw_keys()
             b.send(b"echo zz-$((3*3))\r")     # none of the view's keys: goes nowhere
             ok2 = w.marker("approved-by-key-across")
             t.send(b"touch %s\r" % ok2.encode())
@@ -264,6 +272,10 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             assert b.wait() == 0
             t.expect(b"escort: bob left")
             assert b"zz-" not in t.log, t.log[-500:]
+            # his proxy removes the watcher; the owner writes no more to a
+            # stream (one it wrote since expires within 10 s)
+            wait_for(lambda: b"rwatch" not in rw_keys() and b"rwatchers" not in rw_keys(), 5,
+                     interval=0.2, what="the remote watcher's keys to be removed")
             b = None
 
             # kill from the other proxy ends the session with the reason

@@ -194,7 +194,8 @@ int px__reg_post(struct px_registry *r, const struct px_reg_action *a, struct px
  * the shared registry (PX_OK; state PX_REG_ENDED with why in ended once it
  * ended), without blocking.  px__reg_follow_close: stops following and
  * frees h (call once, from the thread that started it or any other).
- * PX_OK, PX_EINVAL (no shared registry) or PX_ENOMEM. */
+ * PX_OK, PX_EINVAL (no shared registry, or s names no proxy), PX_ENOMEM
+ * or PX_EIO (no thread could be started). */
 int px__reg_follow(struct px_registry *r, const struct px_reg_session *s, struct px_watch **w, void **h);
 int px__reg_follow_get(struct px_registry *r, void *h, struct px_reg_session *out);
 void px__reg_follow_close(struct px_registry *r, void *h);

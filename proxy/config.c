@@ -129,6 +129,15 @@ kw_pidfile(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int
 	return kw_str(p, k, obj, av, ac);
 }
 
+/* A file read at start: an absolute path (named by its keyword). */
+static int
+kw_abs_path(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
+{
+	if (av[0][0] != '/')
+		return cfg_error(p, "%s: \"%s\" is not an absolute path", k->name, av[0]);
+	return kw_str(p, k, obj, av, ac);
+}
+
 /* Registry redis://HOST:PORT: the shared live-session registry (registry_redis.h). */
 static int
 kw_registry(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int ac)
@@ -441,6 +450,7 @@ static const struct cfg_keyword px_keywords[] = {
 	{ "ProxyProtocol", kw_proxy_protocol, 1, PX_MAX_LB, 1, "one or more addresses", 0 },
 	{ "Registry", kw_registry, ONE, AT(registry) },
 	{ "ProxyName", kw_proxy_name, ONE, AT(proxy_name) },
+	{ "RegistryPasswordFile", kw_abs_path, ONE, AT(registry_password_file) },
 };
 
 #undef ONE
@@ -496,6 +506,8 @@ px_config_check(struct cfg *p, struct px_config *c)
 		cfg_error(p, "Recorder tls:// needs RecorderCA, RecorderCertificate and RecorderKey");
 	if (c->proxy_name != NULL && c->registry == NULL)
 		cfg_error(p, "ProxyName without Registry: it names this proxy in a shared registry");
+	if (c->registry_password_file != NULL && c->registry == NULL)
+		cfg_error(p, "RegistryPasswordFile without Registry: it is the shared registry's password");
 	if (c->registry != NULL && c->proxy_name == NULL && c->nlisten > 0) {
 		char host[256], name[PX_RR_NAME_MAX + 1];
 		if (gethostname(host, sizeof(host)) != 0)
@@ -566,6 +578,7 @@ px_config_free(struct px_config *c)
 	free(c->totp_secrets);
 	free(c->registry);
 	free(c->proxy_name);
+	free(c->registry_password_file);
 	px__totp_table_free(c->totp);
 	tlsl_ctx_free(c->recorder_tls);
 	for (int k = 0; k < PX_ALGO_N; k++)
@@ -593,6 +606,8 @@ px_config_dump(const struct px_config *c, FILE *f)
 		fprintf(f, "totpsecrets %s\n", c->totp_secrets);
 	if (c->registry)
 		fprintf(f, "registry %s\nproxyname %s\n", c->registry, c->proxy_name ? c->proxy_name : "");
+	if (c->registry_password_file)
+		fprintf(f, "registrypasswordfile %s\n", c->registry_password_file);
 	fprintf(f, "workers %d\nlogingracetime %d\nmaxstartups %d:%d:%d\n"
 	    "maxauthtries %d\npersourcemaxfailures %d\npersourcepenalty %d\n"
 	    "recordertimeout %d\napprovaltimeout %d\nspoollimit %zu\nfilecontentlimit %zu\nclientaliveinterval %d\n"

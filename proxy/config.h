@@ -69,6 +69,7 @@ struct px_config {
 	char *registry;                     /* Registry redis://HOST:PORT, or NULL */
 	char *proxy_name;                   /* ProxyName, or NULL: the host name
 	                                     * and the first Listen port */
+	char *registry_password_file;       /* RegistryPasswordFile, or NULL */
 	char *algos[PX_ALGO_N];             /* KexAlgorithms, Ciphers, MACs,
 	                                     * HostKeyAlgorithms resolved (algos.h);
 	                                     * NULL: the default */

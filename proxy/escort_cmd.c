@@ -346,6 +346,33 @@ pty_size(const struct px_chan *ch, int *rows, int *cols)
 	return 0;
 }
 
+/* join of session s, which runs on another proxy: the join goes to that
+ * proxy (recorded there, as every action), and the view follows the
+ * session through the shared registry (px__reg_follow). */
+static void
+join_remote(struct px_conn *c, struct px_chan *ch, const struct px_reg_session *s, int rows, int cols)
+{
+	struct px_watch *w;
+	void *follow;
+	char msg[768];
+
+	if (px__escort_act(c, s->id, PX_REG_JOIN, NULL, msg, sizeof(msg)) != 0) {
+		px__chan_local(ch, msg, 0, 1);
+		return;
+	}
+	if (px__reg_follow(registry(c), s, &w, &follow) != PX_OK) {
+		(void)px__escort_act(c, s->id, PX_REG_LEAVE, NULL, msg, sizeof(msg));
+		px__chan_local(ch, "escort: join: cannot follow a session on another proxy (out of memory)\n",
+		    0, 1);
+		return;
+	}
+	/* the references are the join's from here, also on failure */
+	if (px__join_start(ch, s, w, follow, rows, cols) != PX_OK) {
+		(void)px__escort_act(c, s->id, PX_REG_LEAVE, NULL, msg, sizeof(msg));
+		px__chan_local(ch, "escort: join: out of memory\n", 0, 1);
+	}
+}
+
 void
 px__escort_join(struct px_conn *c, struct px_chan *ch, char **argv)
 {
@@ -374,10 +401,7 @@ px__escort_join(struct px_conn *c, struct px_chan *ch, char **argv)
 		return;
 	}
 	if (s.proxy[0] != '\0' && strcmp(s.proxy, registry(c)->self) != 0) {
-		snprintf(msg, sizeof(msg), "escort: join: session %s runs on proxy %s: joining a session "
-		    "on another proxy is not built; connect to %s to join it (sessions, approve, deny, pause, "
-		    "resume and kill work from here)\n", s.id, s.proxy, s.proxy);
-		px__chan_local(ch, msg, 0, 1);
+		join_remote(c, ch, &s, rows, cols);
 		return;
 	}
 	if ((w = px__watch_find(px__conn_watches(c), s.id)) == NULL) {
@@ -392,7 +416,7 @@ px__escort_join(struct px_conn *c, struct px_chan *ch, char **argv)
 		return;
 	}
 	/* the watch's reference is the join's from here, also on failure */
-	if (px__join_start(ch, &s, w, rows, cols) != PX_OK) {
+	if (px__join_start(ch, &s, w, NULL, rows, cols) != PX_OK) {
 		(void)px__escort_act(c, s.id, PX_REG_LEAVE, NULL, msg, sizeof(msg));
 		px__chan_local(ch, "escort: join: out of memory\n", 0, 1);
 	}

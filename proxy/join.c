@@ -25,6 +25,8 @@ enum { ST_GROUND, ST_ESC, ST_INTER, ST_CSI, ST_STR, ST_STR_ESC };
 struct px_join {
 	struct px_chan *ch;             /* NULL once px__join_free ran */
 	struct px_watch *w;             /* referenced */
+	void *follow;                   /* px__reg_follow's, for a session on
+	                                 * another proxy; NULL for a local one */
 	struct px_watcher x;
 	int attached;
 	uv_async_t wake;                /* the watch's wake-up, any thread */
@@ -40,6 +42,9 @@ struct px_join {
 	int st, utf;                    /* stream state (ST_*), UTF-8 bytes to come */
 	int status_due;
 	unsigned long redraws;          /* the first is the join's */
+	unsigned long expected;         /* redraws that are not falling behind:
+	                                 * 1, and 2 on another proxy (the copy's
+	                                 * empty screen, then the owner's) */
 	char note[200];                 /* the last key's answer */
 	time_t note_until;
 	int left;                       /* LEAVE posted */
@@ -90,6 +95,16 @@ track(struct px_join *j, const uint8_t *p, size_t n)
 			break;
 		}
 	}
+}
+
+/* The session as the status line shows it: from the registry, or, on
+ * another proxy, as last read for this view (no waiting on the network). */
+static int
+session(struct px_join *j, struct px_reg_session *s)
+{
+	struct px_registry *reg = px__conn_registry(j->ch->c);
+
+	return j->follow != NULL ? px__reg_follow_get(reg, j->follow, s) : px__reg_get(reg, j->id, s);
 }
 
 /* ---- writing to the escort -------------------------------------------------------- */
@@ -242,23 +257,29 @@ px__join_step(struct px_chan *ch)
 			j->out_len = rlen + (size_t)n;
 			j->out_off = 0;
 			j->st = ST_GROUND, j->utf = 0;	/* a redraw starts afresh */
-			if (++j->redraws > 1)
-				px_log(j->redraws == 2 ? PX_LOG_INFO : PX_LOG_DEBUG, px__conn_id(ch->c),
+			if (++j->redraws > j->expected)
+				px_log(j->redraws == j->expected + 1 ? PX_LOG_INFO : PX_LOG_DEBUG, px__conn_id(ch->c),
 				    "escort %s fell behind session %s (or resized): redrawn from its screen "
-				    "model (%lu times)", px__conn_user(ch->c), j->id, j->redraws - 1);
+				    "model (%lu times)", px__conn_user(ch->c), j->id, j->redraws - j->expected);
 			j->status_due = 1;
 			continue;
 		}
 		put(j, buf, k);
 		if (ended && k == 0) {
-			end_view(j, "the session ended");
+			/* a follow says why its copy ended ("the session
+			 * ended: proxy B stopped answering ...") */
+			if (j->follow != NULL && session(j, &s) == PX_OK && s.state == PX_REG_ENDED &&
+			    s.ended[0] != '\0')
+				end_view(j, s.ended);
+			else
+				end_view(j, "the session ended");
 			return;
 		}
 		if (k == 0)
 			break;
 	}
 	if (j->status_due && j->out == NULL) {
-		if (px__reg_get(px__conn_registry(ch->c), j->id, &s) != PX_OK) {
+		if (session(j, &s) != PX_OK) {
 			end_view(j, "the session ended");
 			return;
 		}
@@ -299,7 +320,7 @@ px__join_input(struct px_chan *ch, const uint8_t *p, size_t n)
 			act(j, PX_REG_DENY, NULL);
 			break;
 		case 'p':
-			if (px__reg_get(px__conn_registry(ch->c), j->id, &s) == PX_OK)
+			if (session(j, &s) == PX_OK)
 				act(j, s.state == PX_REG_PAUSED ? PX_REG_RESUME : PX_REG_PAUSE, NULL);
 			break;
 		case 'k':
@@ -374,17 +395,20 @@ wake(void *ud)
 }
 
 int
-px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_watch *w, int rows,
-    int cols)
+px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_watch *w, void *follow,
+    int rows, int cols)
 {
 	struct px_join *j = calloc(1, sizeof(*j));
 	uv_loop_t *loop = px__conn_loop(ch->c);
 
 	if (j == NULL) {
 		px__watch_unref(w);
+		px__reg_follow_close(px__conn_registry(ch->c), follow);
 		return PX_ENOMEM;
 	}
 	j->w = w;
+	j->follow = follow;
+	j->expected = follow != NULL ? 2 : 1;
 	j->ch = ch;
 	snprintf(j->id, sizeof(j->id), "%s", s->id);
 	snprintf(j->user, sizeof(j->user), "%s", s->user);
@@ -394,6 +418,7 @@ px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_wat
 	j->left = 0;
 	if (uv_async_init(loop, &j->wake, on_wake) != 0) {
 		px__watch_unref(w);
+		px__reg_follow_close(px__conn_registry(ch->c), follow);
 		free(j);
 		return PX_ENOMEM;
 	}
@@ -418,8 +443,9 @@ px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_wat
 	 * which would hold up every session of the worker at once. */
 	uv_timer_start(&j->tick, on_tick, 1000 + (uint64_t)((uintptr_t)j / 64 % 1000), 1000);
 	uv_async_send(&j->wake);
-	px_log(PX_LOG_INFO, px__conn_id(ch->c), "escort %s joined session %s (%s on %s), terminal %dx%d",
-	    px__conn_user(ch->c), j->id, j->user, j->target, cols, rows);
+	px_log(PX_LOG_INFO, px__conn_id(ch->c), "escort %s joined session %s (%s on %s%s%s), terminal %dx%d",
+	    px__conn_user(ch->c), j->id, j->user, j->target, follow != NULL ? ", proxy " : "",
+	    follow != NULL ? s->proxy : "", cols, rows);
 	return PX_OK;
 }
 
@@ -444,6 +470,8 @@ px__join_free(struct px_chan *ch)
 	if (j->attached)
 		px__watch_detach(j->w, &j->x);
 	px__watch_unref(j->w);
+	px__reg_follow_close(px__conn_registry(ch->c), j->follow);
+	j->follow = NULL;
 	free(j->out);
 	ch->join = NULL;
 	j->ch = NULL;

@@ -270,7 +270,8 @@ main(int argc, char **argv)
 		uv_signal_start(&sig[i], on_signal, sigs[i]);
 	}
 	/* shared with other proxies before any session can be listed */
-	if (cfg->registry != NULL && px_rr_start(&rr, &d->reg, cfg->registry, cfg->proxy_name, err,
+	if (cfg->registry != NULL && px_rr_start(&rr, &d->reg, &d->watches, cfg->registry,
+	    cfg->registry_password_file, cfg->proxy_name, err,
 	    sizeof(err)) != PX_OK) {
 		px_log(PX_LOG_ERR, NULL, "%s", err);
 		rc = 1;

@@ -355,3 +355,26 @@ px__reg_take_pending(struct px_registry *r, const char *id)
 		changed(r);
 	return was;
 }
+
+int
+px__reg_follow(struct px_registry *r, const struct px_reg_session *s, struct px_watch **w, void **h)
+{
+	*w = NULL;
+	*h = NULL;
+	if (r->remote == NULL || r->remote->follow == NULL)
+		return PX_EINVAL;
+	return r->remote->follow(r->remote_ud, s, w, h);
+}
+
+int
+px__reg_follow_get(struct px_registry *r, void *h, struct px_reg_session *out)
+{
+	return r->remote != NULL ? r->remote->follow_get(h, out) : PX_EPOLICY;
+}
+
+void
+px__reg_follow_close(struct px_registry *r, void *h)
+{
+	if (r->remote != NULL && h != NULL)
+		r->remote->follow_close(h);
+}

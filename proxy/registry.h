@@ -108,6 +108,7 @@ struct px_reg_owner {
 };
 
 struct px_reg_entry;
+struct px_watch;
 
 /* Other proxies' sessions, from a registry shared by several proxies
  * (registry_redis.h).  The public operations below fall back to these for
@@ -119,12 +120,16 @@ struct px_reg_entry;
  *     PX_OK or PX_ENOMEM (an unreachable store adds nothing).
  *   get: PX_OK with the copy, PX_EPOLICY when no proxy has it.
  *   post: as px__reg_post for a session on another proxy, answered by
- *     that proxy; PX_ETIMEDOUT when it did not answer in time. */
+ *     that proxy; PX_ETIMEDOUT when it did not answer in time.
+ *   follow, follow_get, follow_close: px__reg_follow* below. */
 struct px_reg_remote {
 	void (*changed)(void *ud);
 	int (*list)(void *ud, struct px_reg_session **v, long *n);
 	int (*get)(void *ud, const char *id, struct px_reg_session *out);
 	int (*post)(void *ud, const struct px_reg_action *a, struct px_reg_session *now);
+	int (*follow)(void *ud, const struct px_reg_session *s, struct px_watch **w, void **h);
+	int (*follow_get)(void *h, struct px_reg_session *out);
+	void (*follow_close)(void *h);
 };
 
 struct px_registry {
@@ -179,6 +184,21 @@ int px__reg_get(struct px_registry *r, const char *id, struct px_reg_session *ou
  * command wins (noted in decided); a second one finds nothing pending
  * and, in *now, who decided. */
 int px__reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now);
+
+/* An escort's join of session s, which runs on another proxy (s->proxy
+ * set and not this one): px__reg_follow starts following it without
+ * blocking (registry_redis_follow.c) and gives a copy of its watch (*w, a
+ * reference for the caller, watch.h: the screen first, then the output,
+ * as a local watch gives them; ended when the session or its proxy ended)
+ * and a handle (*h).  px__reg_follow_get: the session as last read from
+ * the shared registry (PX_OK; state PX_REG_ENDED with why in ended once it
+ * ended), without blocking.  px__reg_follow_close: stops following and
+ * frees h (call once, from the thread that started it or any other).
+ * PX_OK, PX_EINVAL (no shared registry, or s names no proxy), PX_ENOMEM
+ * or PX_EIO (no thread could be started). */
+int px__reg_follow(struct px_registry *r, const struct px_reg_session *s, struct px_watch **w, void **h);
+int px__reg_follow_get(struct px_registry *r, void *h, struct px_reg_session *out);
+void px__reg_follow_close(struct px_registry *r, void *h);
 
 /* The owner's side of a policy reload: whether the session is moderated
  * now.  Not moderated, a WAITING session shows RUNNING; moderated, one

@@ -97,12 +97,24 @@ px__rr_connect(struct px_rr *rr, int timeout_ms)
 	struct timeval tv = { PX_RR_CALL_MS / 1000, (PX_RR_CALL_MS % 1000) * 1000 };
 	struct timeval cmd = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	redisContext *c = redisConnectWithTimeout(rr->host, rr->port, tv);
+	redisReply *r;
 
 	if (c == NULL || c->err != 0 || redisSetTimeout(c, cmd) != REDIS_OK) {
 		px__rr_down(rr, "connect", c != NULL ? c->errstr : "out of memory");
 		if (c != NULL)
 			redisFree(c);
 		return NULL;
+	}
+	if (rr->password[0] != '\0') {
+		r = redisCommand(c, "AUTH %s", rr->password);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			px__rr_down(rr, "AUTH with RegistryPasswordFile's password", r != NULL ? r->str : c->errstr);
+			if (r != NULL)
+				freeReplyObject(r);
+			redisFree(c);
+			return NULL;
+		}
+		freeReplyObject(r);
 	}
 	return c;
 }
@@ -151,11 +163,34 @@ rr_changed(void *ud)
 /* What registry.c calls for other proxies' sessions. */
 static const struct px_reg_remote rr_remote = {
 	rr_changed, px__rr_list, px__rr_get, px__rr_post,
+	px__rr_follow, px__rr_follow_get, px__rr_follow_close,
 };
 
+/* Reads the password on the first line of file into rr->password. */
+static int
+rr_read_password(struct px_rr *rr, const char *file, char *err, size_t errlen)
+{
+	FILE *f = fopen(file, "r");
+	size_t n = 0;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "RegistryPasswordFile %s: %s", file, strerror(errno));
+		return PX_EINVAL;
+	}
+	if (fgets(rr->password, sizeof(rr->password), f) != NULL)
+		n = strcspn(rr->password, "\r\n");
+	rr->password[n] = '\0';
+	fclose(f);
+	if (n == 0) {
+		snprintf(err, errlen, "RegistryPasswordFile %s:1: no password on the first line", file);
+		return PX_EINVAL;
+	}
+	return PX_OK;
+}
+
 int
-px_rr_start(struct px_rr **out, struct px_registry *reg, const char *url, const char *name, char *err,
-    size_t errlen)
+px_rr_start(struct px_rr **out, struct px_registry *reg, struct px_watches *watches, const char *url,
+    const char *password_file, const char *name, char *err, size_t errlen)
 {
 	struct px_rr *rr;
 	pthread_condattr_t ca;
@@ -169,7 +204,12 @@ px_rr_start(struct px_rr **out, struct px_registry *reg, const char *url, const 
 		free(rr);
 		return PX_EINVAL;
 	}
+	if (password_file != NULL && rr_read_password(rr, password_file, err, errlen) != PX_OK) {
+		free(rr);
+		return PX_EINVAL;
+	}
 	rr->reg = reg;
+	rr->watches = watches;
 	snprintf(rr->name, sizeof(rr->name), "%s", name);
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "?");
@@ -186,7 +226,7 @@ px_rr_start(struct px_rr **out, struct px_registry *reg, const char *url, const 
 		rr->nthreads++;
 	if (rr->nthreads == 1 && pthread_create(&rr->inbox, NULL, px__rr_inbox_main, rr) == 0)
 		rr->nthreads++;
-	if (rr->nthreads < 2) {
+	if (rr->nthreads < 2 || px__rr_pubw_start(rr) != PX_OK) {
 		snprintf(err, errlen, "Registry %s: cannot start its threads", url);
 		px_rr_stop(rr);
 		return PX_EIO;
@@ -203,7 +243,10 @@ px_rr_stop(struct px_rr *rr)
 	pthread_mutex_lock(&rr->mu);
 	rr->stop = 1;
 	pthread_cond_broadcast(&rr->cv);
+	while (rr->nfollow > 0)	/* each sees stop within its XREAD's wait */
+		pthread_cond_wait(&rr->cv, &rr->mu);
 	pthread_mutex_unlock(&rr->mu);
+	px__rr_pubw_stop(rr);
 	if (rr->nthreads >= 1)
 		pthread_join(rr->beat, NULL);
 	if (rr->nthreads >= 2)
@@ -211,6 +254,7 @@ px_rr_stop(struct px_rr *rr)
 	rr->reg->remote = NULL;
 	rr->reg->remote_ud = NULL;
 	px__rr_pub_free(rr->pub, rr->npub);
+	explicit_bzero(rr->password, sizeof(rr->password));
 	pthread_cond_destroy(&rr->cv);
 	pthread_mutex_destroy(&rr->mu);
 	free(rr);

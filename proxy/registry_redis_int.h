@@ -12,6 +12,7 @@
 
 #include "proxy/registry.h"
 #include "proxy/registry_redis.h"
+#include "proxy/watch.h"
 
 /* One published session: its id and text as last written to Redis. */
 struct px_rr_pub {
@@ -25,6 +26,7 @@ struct px_rr {
 	int port;
 	char name[PX_RR_NAME_MAX + 1];
 	char run[96];                   /* this run: "PID@HOST START", alive's value */
+	char password[512];             /* RegistryPasswordFile's; "" without one */
 	pthread_t beat, inbox;
 	int nthreads;                   /* 0..2 started */
 	pthread_mutex_t mu;             /* guards stop, dirty, down_logged */
@@ -32,6 +34,11 @@ struct px_rr {
 	int stop;
 	int dirty;                      /* a local session changed since the last publish */
 	int down_logged;                /* an outage was logged; cleared when back */
+	struct px_watches *watches;     /* this proxy's sessions' (remote joins) */
+	struct px_rr_pubw *pubw;        /* registry_redis_watch.c's thread */
+	int nfollow;                    /* registry_redis_follow.c's threads
+	                                 * alive (under mu; cv broadcast when
+	                                 * one ends) */
 	/* the heartbeat thread's own */
 	struct px_rr_pub *pub;
 	size_t npub;
@@ -63,6 +70,18 @@ void px__rr_wait_until(struct px_rr *rr, int64_t deadline, int wake_dirty);
  * once stop is set (registry_redis_beat.c, registry_redis_inbox.c). */
 void *px__rr_beat_main(void *arg);
 void *px__rr_inbox_main(void *arg);
+
+/* Remote joins (registry_redis.h): the thread that writes this proxy's
+ * sessions to other proxies' watchers (registry_redis_watch.c; start:
+ * PX_OK, PX_ENOMEM or PX_EIO, stop: joins it and frees its state), and the
+ * ops behind registry.h's px__reg_follow* (registry_redis_follow.c). */
+#define PX_RR_NONCE_MAX 33      /* a remote watcher's id: 32 hex digits */
+struct px_rr_pubw;
+int px__rr_pubw_start(struct px_rr *rr);
+void px__rr_pubw_stop(struct px_rr *rr);
+int px__rr_follow(void *ud, const struct px_reg_session *s, struct px_watch **w, void **h);
+int px__rr_follow_get(void *h, struct px_reg_session *out);
+void px__rr_follow_close(void *h);
 
 /* Frees n published entries and the array. */
 void px__rr_pub_free(struct px_rr_pub *p, size_t n);

@@ -39,4 +39,46 @@ int px__rrw_session_decode(const char *text, size_t len, struct px_reg_session *
 int px__rrw_action_decode(const char *text, size_t len, struct px_reg_action *out, char *reply);
 int px__rrw_answer_decode(const char *text, size_t len, int *rc, struct px_reg_session *out);
 
+/* A remote watcher's stream (registry_redis_watch.c writes it,
+ * registry_redis_follow.c reads it): each Redis stream entry is one of
+ *   screen: the session's screen rendered (vt_render.h) for a rows x cols
+ *           terminal: what the watcher shows before anything after it;
+ *   out:    output as the technician's terminal got it (rows, cols: the
+ *           screen's size then);
+ *   end:    the session ended, why.
+ * Fields (name, value): "v" the version ("1", required), "k" the kind
+ * ("screen", "out", "end", required), "seq" the entry's number for this
+ * watcher from 1 (required: a gap says entries were lost), "rows" and
+ * "cols" (2..500, 2..1000; required for screen), "data" (bytes; screen,
+ * out) and "why" (end; cut to PX_REG_REASON_MAX).  Unknown names are
+ * skipped; a name given twice, a bad number or kind is an error. */
+#define PX_RRWE_VERSION "1"
+#define PX_RRWE_FIELDS 7        /* field/value pairs an entry has at most */
+
+enum px_rrwe_kind {
+	PX_RRWE_SCREEN,
+	PX_RRWE_OUT,
+	PX_RRWE_END,
+};
+
+struct px_rrwe {
+	enum px_rrwe_kind kind;
+	unsigned long long seq;
+	int rows, cols;                 /* 0 when not given */
+	const char *data;               /* into the decoded input; NULL: none */
+	size_t len;
+	char why[PX_REG_REASON_MAX];
+};
+
+/* The field/value pairs of e as strings for XADD: names[i], vals[i] with
+ * vlens[i] bytes (data is not copied; numbers go to nums).  Returns the
+ * count of pairs (at most PX_RRWE_FIELDS). */
+size_t px__rrwe_encode(const struct px_rrwe *e, const char **names, const char **vals, size_t *vlens,
+    char nums[3][24]);
+
+/* Decodes one entry of n pairs (names[i] of nlens[i] bytes, vals[i] of
+ * vlens[i] bytes) into *out (data points into vals).  PX_OK or PX_EINVAL. */
+int px__rrwe_decode(size_t n, const char *const *names, const size_t *nlens, const char *const *vals,
+    const size_t *vlens, struct px_rrwe *out);
+
 #endif

@@ -234,12 +234,10 @@ px__watch_close(struct px_watches *t, struct px_watch *w)
 	px__watch_unref(w);
 }
 
-void
-px__watch_feed(struct px_watch *w, const uint8_t *p, size_t n)
+/* Gives n bytes of output to the model (through the guard).  Under mu. */
+static void
+model_feed(struct px_watch *w, const uint8_t *p, size_t n)
 {
-	if (w == NULL || n == 0)
-		return;
-	pthread_mutex_lock(&w->mu);
 	for (size_t off = 0; off < n; off += 4096) {
 		uint8_t safe[4096 + 68];
 		size_t k = px__vt_guard_filter(&w->guard, p + off, n - off < 4096 ? n - off : 4096, safe);
@@ -251,6 +249,15 @@ px__watch_feed(struct px_watch *w, const uint8_t *p, size_t n)
 		memcpy(w->lazy + w->lazy_len, safe, k);
 		w->lazy_len += k;
 	}
+}
+
+void
+px__watch_feed(struct px_watch *w, const uint8_t *p, size_t n)
+{
+	if (w == NULL || n == 0)
+		return;
+	pthread_mutex_lock(&w->mu);
+	model_feed(w, p, n);
 	for (struct px_watcher *x = w->watchers; x != NULL; x = x->next) {
 		(void)px__wring_put(&x->ring, p, n);
 		x->wake(x->ud);
@@ -267,6 +274,31 @@ px__watch_resize(struct px_watch *w, int rows, int cols)
 	model_flush(w);
 	w->rows = clamp(rows, 24, 500);
 	vterm_set_size(w->vt, w->rows, clamp(cols, 80, 1000));
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+px__watch_reset(struct px_watch *w, int rows, int cols, const uint8_t *p, size_t n)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->lazy_len = 0;
+	w->simple_from = 0;
+	w->cl_st = CL_GROUND;
+	w->cl_parlen = 0;
+	w->region = 0;
+	px__vt_guard_init(&w->guard);
+	w->rows = clamp(rows, 24, 500);
+	vterm_set_size(w->vt, w->rows, clamp(cols, 80, 1000));
+	vterm_screen_reset(vterm_obtain_screen(w->vt), 1);
+	vterm_input_write(w->vt, " \r\x1b[2K", 6);	/* as px__watch_open */
+	model_feed(w, p, n);
+	for (struct px_watcher *x = w->watchers; x != NULL; x = x->next) {
+		px__wring_resynced(&x->ring);
+		x->ring.resync = 1;
+		x->wake(x->ud);
+	}
 	pthread_mutex_unlock(&w->mu);
 }
 

@@ -72,6 +72,12 @@ void px__watch_close(struct px_watches *t, struct px_watch *w);
 void px__watch_feed(struct px_watch *w, const uint8_t *p, size_t n);
 void px__watch_resize(struct px_watch *w, int rows, int cols);
 
+/* A copy of another proxy's watch (registry_redis_follow.c): the model
+ * is reset to a rows x cols screen, given p (n bytes: a rendering of the
+ * other model, vt_render.h) and every watcher is marked for a redraw.  The
+ * rings get nothing of p.  NULL is a no-op. */
+void px__watch_reset(struct px_watch *w, int rows, int cols, const uint8_t *p, size_t n);
+
 /* The escort's side.  px__watch_find: the watch of session id with a new
  * reference, or NULL.  px__watch_attach adds x (its ring allocated here,
  * PX_WATCH_RING bytes, marked for a redraw): 0, or -1 (no memory, or the

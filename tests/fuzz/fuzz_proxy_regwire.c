@@ -6,7 +6,10 @@
  * contract promises: every string field that comes back is NUL-terminated
  * within its size, the escorts are at most PX_REG_ESCORTS_MAX, the state
  * and verb are known ones; and what was accepted, encoded again, decodes to
- * the same thing (the encoder writes what the decoder reads).
+ * the same thing (the encoder writes what the decoder reads).  The same
+ * input is also read as a remote watcher's stream entry (split at NUL
+ * bytes into names and values): a decoded entry's why is NUL-terminated,
+ * its data lies within the input, its numbers in range.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,6 +32,37 @@ check_session(const struct px_reg_session *s)
 		abort();
 }
 
+static void
+check_entry(const uint8_t *d, size_t n)
+{
+	const char *names[16], *vals[16];
+	size_t nlens[16], vlens[16], k = 0, at = 0;
+	struct px_rrwe e;
+
+	/* pieces between NUL bytes: name, value, name, value, ... */
+	while (at <= n && k < 32) {
+		const uint8_t *z = at < n ? memchr(d + at, 0, n - at) : NULL;
+		size_t len = z != NULL ? (size_t)(z - (d + at)) : n - at;
+
+		if ((k & 1) == 0)
+			names[k / 2] = (const char *)d + at, nlens[k / 2] = len;
+		else
+			vals[k / 2] = (const char *)d + at, vlens[k / 2] = len;
+		k++;
+		at += len + 1;
+		if (z == NULL)
+			break;
+	}
+	if (px__rrwe_decode(k / 2, names, nlens, vals, vlens, &e) != PX_OK)
+		return;
+	if (memchr(e.why, 0, sizeof(e.why)) == NULL || (unsigned)e.kind > PX_RRWE_END || e.seq == 0)
+		abort();
+	if (e.kind == PX_RRWE_SCREEN && (e.rows < 2 || e.rows > 500 || e.cols < 2 || e.cols > 1000))
+		abort();
+	if (e.data != NULL && ((const uint8_t *)e.data < d || (const uint8_t *)e.data + e.len > d + n))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
@@ -39,6 +73,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	long len;
 	int rc, rc2;
 
+	check_entry(d, n);
 	if (px__rrw_session_decode((const char *)d, n, &s) == PX_OK) {
 		check_session(&s);
 		if ((len = px__rrw_session_encode(&s, buf, sizeof(buf))) < 0 ||

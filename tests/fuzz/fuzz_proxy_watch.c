@@ -5,11 +5,13 @@
  *
  * Input: two bytes for the terminal's rows and columns, then chunks: a tag
  * byte (bit 1 set: a resize to the next two bytes; bit 2 set: the watcher
- * takes what is due, at most the next byte * 64 bytes; else output fed to
- * the watch), a length byte, the bytes.  Checks that the ring never holds
- * more than its size, that a redraw is never empty and carries no control
- * character but ESC, CR and LF, and (through libFuzzer's timeout) that no
- * output holds libvterm.
+ * takes what is due, at most the next byte * 64 bytes; bits 0 and 7 set:
+ * the model reset, px__watch_reset, to the sizes in the next two bytes and
+ * the rest as its screen; else output fed to the watch), a length byte,
+ * the bytes.  Checks that the ring never holds more than its size (and is
+ * empty and marked after a reset), that a redraw is never empty and
+ * carries no control character but ESC, CR and LF, and (through
+ * libFuzzer's timeout) that no output holds libvterm.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -71,6 +73,11 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 				}
 				free(redraw);
 			}
+		} else if ((tag & 0x81) == 0x81 && m >= 2) {
+			/* a copy reset from another proxy's rendering */
+			px__watch_reset(w, 1 + p[0] % 60, 1 + p[1] % 200, p + 2, m - 2);
+			if (!x.ring.resync || x.ring.len != 0)
+				abort();
 		} else {
 			px__watch_feed(w, p, m);
 		}

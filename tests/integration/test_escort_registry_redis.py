@@ -1,17 +1,24 @@
 """Two escort-proxy processes behind Debian's haproxy (TCP mode,
 send-proxy-v2), sharing the live-session registry through a real
-redis-server (Registry and ProxyName in escort-proxy.conf(5)), one
+redis-server that asks for a password (Registry, RegistryPasswordFile
+and ProxyName in escort-proxy.conf(5)), one
 recorder, one target sshd, real ssh clients.  alice's strict shell comes in
 through haproxy and lands on one proxy; bob, connected straight to the
 other one, lists it (with its proxy; again after its proxy's entries were
 removed from Redis, as when taken for gone), approves her command there (it runs
 on the target, she sees "approved by bob", the recording names bob), a
-second decision from dave finds it already decided, join says plainly that
-it is not built across proxies, and bob's kill ends her session with his
+second decision from dave finds it already decided; bob joins her session
+from the other proxy, sees her screen as it was (a marker printed before
+he joined), then her output live, the pending command on his status line,
+approves it with his `a` key (it runs; the recording names his join, his
+approval and his leave; the watcher's keys in Redis exist while he watches
+and are removed when he leaves), and bob's kill ends her session with his
 reason, recorded.  Then the proxy that runs alice's second session is
 killed with SIGKILL: the other one lists that session as ended ("proxy N
 stopped answering") within the registry's 3 s TTL plus one heartbeat, the
 recorder records how it ended (proxy-lost, after its ResumeTimeout of 1 s),
+bob, who had joined that session from the proxy left, is told it ended
+and why ("proxy N stopped answering"),
 and a new session through haproxy goes to the proxy left, recorded with the
 technician's own address.  Redis is started once, on a free loopback port
 in the test's temp dir, without persistence; every process is stopped by
@@ -40,6 +47,7 @@ rule techs {
 }
 """
 
+PASSWORD = "s3cret pass-phrase"   # Redis's requirepass; RegistryPasswordFile
 TTL = 3            # PX_RR_TTL_MS / 1000 (registry_redis.h)
 BEAT = 1           # PX_RR_BEAT_MS / 1000
 CLIENT = "127.0.0.2"   # technicians and escorts connect from here (ssh -b);
@@ -52,7 +60,8 @@ def start_redis(env):
     port = free_port()
     d = os.path.dirname(env.path("redis", "x"))
     rd = env.start("redis-server", [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
-                                    "--save", "", "--appendonly", "no", "--daemonize", "no"])
+                                    "--save", "", "--appendonly", "no", "--daemonize", "no",
+                                    "--requirepass", PASSWORD])
     wait_for(lambda: port_open(port) or not rd.alive(), 10, what="redis-server to listen")
     assert rd.alive(), "redis-server died:\n" + rd.log()
     return rd, port
@@ -149,6 +158,13 @@ def stop(t):
         pass
 
 
+def join_on(w, port, sid):
+    """bob's `join sid` on the proxy at port, in a terminal."""
+    argv = ssh_base(port, w.keys["bob"], "bob", known_hosts=w.known_hosts,
+                    extra=("-tt", "-b", CLIENT), loglevel="INFO") + ["join %s" % sid]
+    return Term(argv, rows=25, cols=100)
+
+
 def events(w, sid):
     r = replay(w, "export", sid, "--format", "json")
     assert r.returncode == 0, r.stderr
@@ -168,9 +184,11 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
         for u in ("bob", "dave"):
             k, pub = env.keygen(u)
             keys[u] = (k, " ".join(pub.split()[:2]))
+        pwfile = env.write("redis-password", PASSWORD + "\n", mode=0o600)
         w = ProxyWorld(env, rules=RULES % {u: keys[u][1] for u in keys},
-                       extra_conf="Registry redis://127.0.0.1:%d\nProxyName A\nApprovalTimeout 60\n"
-                       "ProxyProtocol 127.0.0.1\n" % rport, recorder_extra="ResumeTimeout 1\n")
+                       extra_conf="Registry redis://127.0.0.1:%d\nRegistryPasswordFile %s\n"
+                       "ProxyName A\nApprovalTimeout 60\nProxyProtocol 127.0.0.1\n" % (rport, pwfile),
+                       recorder_extra="ResumeTimeout 1\n")
         w.keys = {u: keys[u][0] for u in keys}
         d = os.path.dirname(w.marker("x"))
         os.makedirs(d, exist_ok=True)
@@ -178,7 +196,7 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
         pb, bport = start_proxy_b(env, w)
         proxies = {"A": (w.proxy, w.port), "B": (pb, bport)}
         hp, hport = start_haproxy(env, w, [("A", w.port), ("B", bport)])
-        t = t2 = None
+        t = t2 = b = None
         try:
             t, sid = shell_via(w, hport)
             # either proxy lists it, named by the proxy it landed on
@@ -195,9 +213,15 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             # sessions removed at once, as another proxy does after a
             # heartbeat lost for the TTL) publishes all its sessions again
             cli = [shutil.which("redis-cli") or "/usr/bin/redis-cli", "-p", str(rport)]
+            auth = dict(os.environ, REDISCLI_AUTH=PASSWORD)
+
+            def rw_keys():
+                r = subprocess.run(cli + ["--scan", "--pattern", "escort:rw*"], check=True,
+                                   capture_output=True, env=auth)
+                return sorted(k.split(b":")[1] for k in r.stdout.split())
             subprocess.run(cli + ["EVAL", "redis.call('SREM', 'escort:proxies', ARGV[1]); "
                                   "redis.call('DEL', 'escort:sessions:' .. ARGV[1])", "0", on],
-                           check=True, capture_output=True)
+                           check=True, capture_output=True, env=auth)
             wait_for(lambda: "taken for gone" in proxies[on][0].log(), BEAT + 3, interval=0.1,
                      what="the proxy to find it was taken for gone")
             wait_for(lambda: sid in rows(w, oport), BEAT + 3, interval=0.2,
@@ -217,11 +241,42 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             st, out, err = as_user(w, oport, "dave", "deny %s" % sid)
             assert st == 1 and "already approved by bob" in err, (st, out, err)
 
-            # join is not built across proxies, and says so
-            argv = ssh_base(oport, w.keys["bob"], "bob", known_hosts=w.known_hosts,
-                            extra=("-tt", "-b", CLIENT)) + ["join %s" % sid]
-            r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
-            assert r.returncode == 1 and b"not built" in r.stdout + r.stderr, r
+            # join across proxies: bob on the other proxy first sees her
+            # screen as it was (a marker printed before he joined), then
+            # her output live, the pending command on his status line, and
+            # his `a` approves it; q leaves
+            t.send(b"echo 'xj-before'-1\r")
+            t.expect(b"xj-before-1")
+            prompt(t)
+            b = join_on(w, oport, sid)
+            b.expect(b"xj-before-1")
+            b.expect(b"alice on web01")
+            t.expect(b"escort: bob joined and watches your session")
+            t.send(b"echo 'xj-live'-2\r")
+            t.expect(b"xj-live-2")
+            prompt(t)
+            b.expect(b"xj-live-2")
+            # the stream exists while bob watches (and its watcher's keys)
+            assert rw_keys() == [b"rwatch", b"rwatchers", b"rwstream"], rw_keys()
+            b.send(b"echo zz-$((3*3))\r")     # none of the view's keys: goes nowhere
+            ok2 = w.marker("approved-by-key-across")
+            t.send(b"touch %s\r" % ok2.encode())
+            t.expect(b"escort: waiting for an escort's approval of: touch %s" % ok2.encode())
+            b.expect(b"PENDING a approve, d deny: touch /")
+            b.send(b"a")
+            t.expect(b"escort: approved by bob")
+            prompt(t)
+            wait_for(lambda: os.path.exists(ok2), 10, what="the command approved by key to run")
+            b.send(b"q")
+            b.expect(b"you left the session")
+            assert b.wait() == 0
+            t.expect(b"escort: bob left")
+            assert b"zz-" not in t.log, t.log[-500:]
+            # his proxy removes the watcher; the owner writes no more to a
+            # stream (one it wrote since expires within 10 s)
+            wait_for(lambda: b"rwatch" not in rw_keys() and b"rwatchers" not in rw_keys(), 5,
+                     interval=0.2, what="the remote watcher's keys to be removed")
+            b = None
 
             # kill from the other proxy ends the session with the reason
             st, out, err = as_user(w, oport, "bob", "kill %s end of the maintenance window" % sid)
@@ -234,10 +289,13 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             cmds = [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
             mine = [(c["command"], c["decision"], c["approver"]) for c in cmds
                     if c["command"].startswith("touch ")]
-            assert mine == [("touch %s" % ok, "allow", "bob")], cmds
+            assert mine == [("touch %s" % ok, "allow", "bob"), ("touch %s" % ok2, "allow", "bob")], cmds
             acts = [(e["f"].get("escort_action"), e["f"].get("escort")) for e in events(w, sid)
                     if e["f"].get("escort_action")]
             assert ("approve", "bob") in acts and ("kill", "bob") in acts, acts
+            assert acts.index(("join", "bob")) < len(acts) - 1 - acts[::-1].index(("approve", "bob")) < \
+                acts.index(("leave", "bob")) < acts.index(("kill", "bob")), acts
+            assert b"zz-" not in replay(w, "commands", sid, "--json").stdout
 
             # the proxy running a session dies: the other shows it ended within the TTL
             t2, sid2 = shell_via(w, hport)
@@ -246,6 +304,10 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             left = "B" if dead == "A" else "A"
             lport = proxies[left][1]
             wait_for(lambda: sid2 in rows(w, lport), 10, what="the proxy left to list it")
+            # an escort joined from the proxy left is told why the session ended
+            b = join_on(w, lport, sid2)
+            b.expect(b"alice on web01")
+            t2.expect(b"escort: bob joined")
             proxies[dead][0].kill()
             killed = time.monotonic()
             # shown ended once its key expires: at most TTL after its last
@@ -257,6 +319,9 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             row = rows(w, lport)[sid2]
             assert "proxy %s stopped answering" % dead in row["ended"], row
             assert took <= TTL + BEAT + 6, took
+            b.expect(b"the session ended: proxy %s stopped answering" % dead.encode(), timeout=10)
+            assert b.wait() == 0
+            b = None
             st, out, err = as_user(w, lport, "bob", "kill %s" % sid2)
             assert st == 1 and "ended: proxy %s stopped answering" % dead in err, (st, out, err)
             # the recording says how it ended
@@ -289,7 +354,7 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             log = proxies[left][0].log()
             assert log.count("registry redis://127.0.0.1:%d does not answer" % rport) == 1, log[-3000:]
         finally:
-            for x in (t, t2):
+            for x in (t, t2, b):
                 if x is not None:
                     stop(x)
             hp.stop()

@@ -126,6 +126,8 @@ test_errors_name_file_and_line(void **state)
 		{ BASE "ProxyProtocol ::1/129\n", 5, "is not ADDRESS or ADDRESS/PREFIX" },
 		{ BASE "Registry 127.0.0.1:6379\n", 5, "Registry: \"127.0.0.1:6379\" is not redis://HOST:PORT" },
 		{ BASE "Registry redis://h:1\nProxyName a/b\n", 6, "ProxyName: \"a/b\" is not 1 to 64" },
+		{ BASE "Registry redis://h:1\nRegistryPasswordFile pw\n", 6,
+		  "RegistryPasswordFile: \"pw\" is not an absolute path" },
 	};
 	struct px_config c;
 	char err[512], want[600];
@@ -268,6 +270,13 @@ test_registry(void **state)
 	px_config_free(&c);
 	assert_int_equal(load(BASE "ProxyName a\n", &c, err, sizeof(err)), PX_ECONFIG);
 	assert_non_null(strstr(err, "ProxyName without Registry"));
+	px_config_free(&c);
+	assert_int_equal(load(BASE "Registry redis://h:1\nRegistryPasswordFile /etc/escort/redis.pw\n", &c, err,
+	    sizeof(err)), PX_OK);
+	assert_string_equal(c.registry_password_file, "/etc/escort/redis.pw");
+	px_config_free(&c);
+	assert_int_equal(load(BASE "RegistryPasswordFile /pw\n", &c, err, sizeof(err)), PX_ECONFIG);
+	assert_non_null(strstr(err, "RegistryPasswordFile without Registry"));
 	px_config_free(&c);
 }
 

@@ -4,7 +4,10 @@
  * from the network that is cut, of another kind or version, or with a bad
  * escape or value is refused; a newer proxy's unknown field is skipped;
  * over-long values are cut to their field; Registry URLs and ProxyNames are
- * accepted or refused as escort-proxy.conf(5) says. */
+ * accepted or refused as escort-proxy.conf(5) says; a remote watcher's
+ * stream entries come back as they went in (bytes with a NUL too), and
+ * entries without version, kind or number, of another version, with a bad
+ * number or a field twice are refused. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -179,6 +182,91 @@ test_url_and_name(void **state)
 	assert_false(px__rr_name_ok("0123456789012345678901234567890123456789012345678901234567890123X"));
 }
 
+/* A stream entry's pairs, as XREAD gives them back. */
+static int
+entry_round_trip(const struct px_rrwe *in, struct px_rrwe *out)
+{
+	const char *names[PX_RRWE_FIELDS], *vals[PX_RRWE_FIELDS];
+	size_t nlens[PX_RRWE_FIELDS], vlens[PX_RRWE_FIELDS], n;
+	char nums[3][24];
+
+	n = px__rrwe_encode(in, names, vals, vlens, nums);
+	assert_true(n <= PX_RRWE_FIELDS);
+	for (size_t i = 0; i < n; i++)
+		nlens[i] = strlen(names[i]);
+	return px__rrwe_decode(n, names, nlens, vals, vlens, out);
+}
+
+static void
+test_stream_entries(void **state)
+{
+	static const char screen[] = "\x1b[0m\x1b[H\x1b[2J\0with a NUL";
+	struct px_rrwe e, d;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.kind = PX_RRWE_SCREEN;
+	e.seq = 1;
+	e.rows = 24, e.cols = 80;
+	e.data = screen, e.len = sizeof(screen) - 1;
+	assert_int_equal(entry_round_trip(&e, &d), PX_OK);
+	assert_int_equal(d.kind, PX_RRWE_SCREEN);
+	assert_true(d.seq == 1 && d.rows == 24 && d.cols == 80);
+	assert_true(d.len == e.len && memcmp(d.data, screen, d.len) == 0);
+
+	memset(&e, 0, sizeof(e));
+	e.kind = PX_RRWE_OUT;
+	e.seq = 77;
+	assert_int_equal(entry_round_trip(&e, &d), PX_OK);
+	assert_true(d.kind == PX_RRWE_OUT && d.seq == 77 && d.len == 0 && d.rows == 0);
+
+	memset(&e, 0, sizeof(e));
+	e.kind = PX_RRWE_END;
+	e.seq = 78;
+	snprintf(e.why, sizeof(e.why), "proxy B stopped answering");
+	assert_int_equal(entry_round_trip(&e, &d), PX_OK);
+	assert_true(d.kind == PX_RRWE_END && d.data == NULL);
+	assert_string_equal(d.why, "proxy B stopped answering");
+}
+
+static void
+test_stream_bad_entries(void **state)
+{
+	/* each row: pairs "name=value" the decoder must refuse */
+	static const char *const bad[][4] = {
+		{ "k=out", "seq=1", NULL },                     /* no version */
+		{ "v=2", "k=out", "seq=1", NULL },              /* another version */
+		{ "v=1", "k=pic", "seq=1", NULL },              /* unknown kind */
+		{ "v=1", "k=out", NULL },                       /* no number */
+		{ "v=1", "k=out", "seq=0", NULL },              /* numbers start at 1 */
+		{ "v=1", "k=out", "seq=-3", NULL },
+		{ "v=1", "k=out", "seq=1x", NULL },
+		{ "v=1", "k=screen", "seq=1", NULL },           /* a screen without its size */
+		{ "v=1", "k=screen", "seq=1", "rows=1" },       /* out of range */
+		{ "v=1", "k=out", "seq=1", "seq=2" },           /* twice */
+	};
+	const char *names[4], *vals[4];
+	size_t nlens[4], vlens[4], n;
+	struct px_rrwe d;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (n = 0; n < 4 && bad[i][n] != NULL; n++) {
+			const char *eq = strchr(bad[i][n], '=');
+			names[n] = bad[i][n], nlens[n] = (size_t)(eq - bad[i][n]);
+			vals[n] = eq + 1, vlens[n] = strlen(eq + 1);
+		}
+		assert_int_equal(px__rrwe_decode(n, names, nlens, vals, vlens, &d), PX_EINVAL);
+	}
+	/* a newer proxy's field is skipped */
+	names[0] = "v", nlens[0] = 1, vals[0] = "1", vlens[0] = 1;
+	names[1] = "k", nlens[1] = 1, vals[1] = "out", vlens[1] = 3;
+	names[2] = "seq", nlens[2] = 3, vals[2] = "5", vlens[2] = 1;
+	names[3] = "colour", nlens[3] = 6, vals[3] = "red", vlens[3] = 3;
+	assert_int_equal(px__rrwe_decode(4, names, nlens, vals, vlens, &d), PX_OK);
+	assert_true(d.kind == PX_RRWE_OUT && d.seq == 5);
+}
+
 int
 main(void)
 {
@@ -188,6 +276,8 @@ main(void)
 		cmocka_unit_test(test_bad_text),
 		cmocka_unit_test(test_unknown_field_and_cut),
 		cmocka_unit_test(test_url_and_name),
+		cmocka_unit_test(test_stream_entries),
+		cmocka_unit_test(test_stream_bad_entries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,8 @@
  * rendered screen, fed to a fresh terminal, shows the same cells, colours
  * and cursor; a watcher that joins late first gets the screen as it is,
  * one that never reads costs the feeder one ring at most and is redrawn
- * afterwards; a watch outlives its session while an escort holds it.
+ * afterwards; a watch outlives its session while an escort holds it; a
+ * copy reset from another watch's rendering redraws its watchers with it.
  * Threads feeding and taking at once leave it consistent (make SAN=1). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -247,6 +248,68 @@ test_watch_join_late_and_stall(void **state)
 	px__watches_free(&t);
 }
 
+/* A copy of a watch (another proxy's, px__watch_reset): the copy, given
+ * the first's rendering, redraws its watcher with the same screen, at the
+ * first's size, and nothing of before the reset; output then goes on. */
+static void
+test_watch_reset_copy(void **state)
+{
+	struct px_watches t;
+	struct px_watch *w, *copy, *found;
+	struct px_watcher x, y;
+	int wakes = 0, redrawn, ended, rows, cols;
+	char *got, *screen;
+	size_t slen;
+	uint8_t buf[64];
+
+	(void)state;
+	px__watches_init(&t);
+	w = px__watch_open(&t, "owner", 10, 50);
+	copy = px__watch_open(&t, "copy", 24, 80);
+	assert_non_null(w);
+	assert_non_null(copy);
+	px__watch_feed(w, (const uint8_t *)"\x1b[1mmarker-before\x1b[0m\r\n$ ",
+	    strlen("\x1b[1mmarker-before\x1b[0m\r\n$ "));
+	memset(&x, 0, sizeof(x));
+	x.wake = count_wake;
+	x.ud = &wakes;
+	assert_int_equal(px__watch_attach(w, &x), 0);
+	(void)px__watch_take(w, &x, buf, sizeof(buf), 0, &screen, &slen, &ended, &rows, &cols);
+	assert_non_null(screen);
+	assert_true(rows == 10 && cols == 50);
+	/* the copy's watcher saw something else first */
+	found = px__watch_find(&t, "copy");
+	memset(&y, 0, sizeof(y));
+	y.wake = count_wake;
+	y.ud = &wakes;
+	assert_int_equal(px__watch_attach(found, &y), 0);
+	px__watch_feed(copy, (const uint8_t *)"stale\r\n", 7);
+	free(drain(found, &y, &redrawn, &ended));
+	wakes = 0;
+	px__watch_reset(copy, rows, cols, (const uint8_t *)screen, slen);
+	free(screen);
+	assert_int_equal(wakes, 1);
+	got = drain(found, &y, &redrawn, &ended);
+	assert_int_equal(redrawn, 1);
+	assert_non_null(strstr(got, "marker-before"));
+	assert_null(strstr(got, "stale"));
+	free(got);
+	(void)px__watch_take(found, &y, buf, sizeof(buf), 0, &screen, &slen, &ended, &rows, &cols);
+	assert_true(rows == 10 && cols == 50);
+	/* live output after the reset reaches the watcher as fed */
+	px__watch_feed(copy, (const uint8_t *)"after\r\n", 7);
+	got = drain(found, &y, &redrawn, &ended);
+	assert_int_equal(redrawn, 0);
+	assert_string_equal(got, "after\r\n");
+	free(got);
+	px__watch_detach(found, &y);
+	px__watch_unref(found);
+	px__watch_detach(w, &x);
+	px__watch_close(&t, copy);
+	px__watch_close(&t, w);
+	px__watches_free(&t);
+}
+
 /* Filters s through a guard, n bytes per call; the result as a string. */
 static char *
 guarded(const char *s, size_t step)
@@ -453,6 +516,7 @@ main(void)
 		cmocka_unit_test(test_ring_overflow_resync),
 		cmocka_unit_test(test_render_round_trip),
 		cmocka_unit_test(test_watch_join_late_and_stall),
+		cmocka_unit_test(test_watch_reset_copy),
 		cmocka_unit_test(test_watch_threads),
 		cmocka_unit_test(test_guard),
 		cmocka_unit_test(test_watch_lazy_model),

@@ -26,7 +26,7 @@
  * file, in tenths), the bytes read at a time, and at most in all. */
 #define VSP_FROM_TENTHS 4
 #define VSP_TO_TENTHS 8
-#define VSP_CHUNK (1u << 20)
+#define VSP_CHUNK (64u << 10)
 #define VSP_SEARCH_MAX (64u << 20)
 
 enum vsp_state {

@@ -21,6 +21,7 @@ rec__segf_init(struct segf *f, int fd, uint64_t off)
 	f->fd = fd;
 	f->off = f->boff = off;
 	buf_init(&f->b, 0);
+	f->no_crc = 0;
 }
 
 void
@@ -110,7 +111,8 @@ rec__segf_next(struct segf *f, struct seg *s, uint64_t *seg_off,
 		return r;
 	if ((r = segf_fill(f, SEG_HDR_LEN + (size_t)s->len)) != REC_OK)
 		return r;
-	if ((r = seg_decode(buf_ptr(&f->b), buf_len(&f->b), s, &used)) != REC_OK)
+	if ((r = (f->no_crc ? rec__seg_decode_nocrc : seg_decode)(buf_ptr(&f->b),
+	    buf_len(&f->b), s, &used)) != REC_OK)
 		return r;
 	*seg_off = f->off;
 	*raw = buf_ptr(&f->b);

@@ -19,6 +19,9 @@ struct segf {
 	uint64_t off;		/* offset of the next segment */
 	uint64_t boff;		/* file offset of buf's first unread byte */
 	struct buf b;		/* bytes [boff, boff + buf_len) of the file */
+	int no_crc;		/* rec__segf_next does not check CRCs (0
+				   from rec__segf_init; a verifier that
+				   establishes the bytes otherwise sets it) */
 };
 
 /* Starts reading fd at offset off. */

@@ -79,15 +79,27 @@ rec__seg_decode_header(const uint8_t *p, size_t n, struct seg *s)
 }
 
 int
-seg_decode(const uint8_t *p, size_t n, struct seg *s, size_t *used)
+rec__seg_decode_nocrc(const uint8_t *p, size_t n, struct seg *s, size_t *used)
 {
-	uint32_t crc;
 	int r;
 
 	if ((r = rec__seg_decode_header(p, n, s)) != REC_OK)
 		return r;
 	if (n - SEG_HDR_LEN < s->len)
 		return REC_ETRUNC;
+	s->payload = p + SEG_HDR_LEN;
+	*used = SEG_HDR_LEN + (size_t)s->len;
+	return REC_OK;
+}
+
+int
+seg_decode(const uint8_t *p, size_t n, struct seg *s, size_t *used)
+{
+	uint32_t crc;
+	int r;
+
+	if ((r = rec__seg_decode_nocrc(p, n, s, used)) != REC_OK)
+		return r;
 	crc = crc32c(0, p, 16);
 	crc = crc32c(crc, p + SEG_HDR_LEN, s->len);
 #ifndef ESCORT_FUZZING
@@ -97,8 +109,6 @@ seg_decode(const uint8_t *p, size_t n, struct seg *s, size_t *used)
 #else
 	(void)crc;
 #endif
-	s->payload = p + SEG_HDR_LEN;
-	*used = SEG_HDR_LEN + (size_t)s->len;
 	return REC_OK;
 }
 

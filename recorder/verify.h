@@ -5,8 +5,13 @@
  * CRC32C, the segment indexes, the hash chain, sequence continuity, every
  * CHECKPOINT and FINAL record (fields against the chain, key id, Ed25519
  * signature when a verifier is given), and, with VERIFY_DEEP, decodes every
- * event.  verify_store() adds the journal: its own chain and signatures,
- * every journal entry against the session files, and the set of sessions.
+ * event.  With a verifier it reads the file once without the CRCs of the
+ * segments a verified seal covers, and a file of 16 MiB or more on two
+ * threads; it reads it again checking every CRC in order when anything
+ * does not verify, so its report is the full check's (verify_file.c,
+ * escort-transcript(5)).  verify_store() adds the journal: its own chain
+ * and signatures, every journal entry against the session files, and the
+ * set of sessions.
  */
 #ifndef ESCORT_VERIFY_H
 #define ESCORT_VERIFY_H

@@ -10,6 +10,7 @@
 
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
+#include "recorder/segment.h"
 #include "recorder/segfile.h"
 #include "recorder/verify.h"
 #include "recorder/verify_internal.h"
@@ -32,7 +33,17 @@ struct vf {
 	size_t segcap;
 	struct vf_seal *seals;		/* VERIFY_READER: deferred checks */
 	size_t nseals, sealcap;
+	/* The fast pass (vf_scan): */
+	struct vf_split *sp;		/* the second half's reader, or NULL */
+	int split;			/* 1: its segments are taken, 2: and
+					   all used (read on from split_end) */
+	size_t nsplit, ksplit;		/* its segments, the next to use */
+	uint64_t split_end;
+	const uint8_t *split_after;	/* the chain head after the segment */
 };
+
+/* vf_scan's answer in the fast pass when the full pass must decide. */
+#define VF_REDO 1
 
 static void
 vf_fail(struct vf *f, int err, uint32_t index, uint64_t off, const char *fmt, ...)
@@ -132,6 +143,8 @@ vf_seals_check(struct vf *f)
 	return REC_OK;
 }
 
+/* Checks a CHECKPOINT or FINAL record against the file: its fields, the
+ * chain head before it, its key and signature. */
 static int
 vf_seal(struct vf *f, const struct seg *s, uint64_t off,
     const uint8_t head_before[SEAL_HASH_LEN])
@@ -395,9 +408,85 @@ vf_type_name(uint8_t t)
 	return t <= SEG_JOURNAL ? n[t] : "?";
 }
 
-int
-verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
-    int flags, struct verify_file_result *res)
+/* Files this large get a second thread for their chain (vf_scan). */
+#define VF_SPLIT_MIN (16u << 20)
+/*
+ * The next segment: from the second half's reader once the scan is where
+ * it started (vf_scan), else from the file.  Same returns as
+ * rec__segf_next; *raw is NULL for a segment of the second half's reader,
+ * whose payload holds only what it kept (verify_internal.h), and
+ * f->split_after then the chain head after it.
+ */
+static int
+vf_next(struct vf *f, struct segf *sf, const uint8_t *head, struct seg *s,
+    uint64_t *off, const uint8_t **raw, size_t *rawlen)
+{
+	if (f->sp != NULL && f->split == 0 &&
+	    rec__vsplit_reach(f->sp, sf->off, head)) {
+		f->split = 1;
+		f->nsplit = rec__vsplit_wait(f->sp, &f->split_end);
+	}
+	if (f->split == 1 && f->ksplit < f->nsplit) {
+		rec__vsplit_seg(f->sp, f->ksplit++, s, off, &f->split_after);
+		*raw = NULL;
+		*rawlen = SEG_HDR_LEN + (size_t)s->len;
+		return 1;
+	}
+	if (f->split == 1) {	/* the file may hold more: read on */
+		f->split = 2;
+		rec__segf_seek(sf, f->split_end);
+	}
+	return rec__segf_next(sf, s, off, raw, rawlen);
+}
+
+/*
+ * The fast pass, last: the CRCs of what no verified seal covers, the last
+ * seal itself and the segments after it (all of them when there is no
+ * seal), read again.  Returns REC_OK, or VF_REDO when one does not match.
+ */
+static int
+vf_tail_crcs(int fd, const struct verify_file_result *res)
+{
+	const uint8_t *raw;
+	struct segf sf;
+	struct seg s;
+	uint64_t off;
+	size_t i, rawlen;
+	int r = REC_OK;
+
+	for (i = res->nseg; i > 0; i--)
+		if (res->seg[i - 1].type == SEG_CHECKPOINT ||
+		    res->seg[i - 1].type == SEG_FINAL)
+			break;
+	i = i > 0 ? i - 1 : 0;
+	if (i >= res->nseg)
+		return REC_OK;
+	rec__segf_init(&sf, fd, res->seg[i].offset);
+	for (; i < res->nseg && r == REC_OK; i++)
+		if (rec__segf_next(&sf, &s, &off, &raw, &rawlen) != 1 ||
+		    off != res->seg[i].offset || off + rawlen != res->seg[i].end)
+			r = VF_REDO;
+	rec__segf_free(&sf);
+	return r;
+}
+
+/*
+ * One reading of the file.  The full pass (fast 0) checks everything in
+ * file order, as escort-transcript(5), VERIFICATION says.  The fast pass
+ * (fast 1, with a key) does not check the CRCs of the segments that a
+ * seal whose signature verifies covers, and hashes a large file's second
+ * half on a second thread (verify_split.c); it returns VF_REDO unless the
+ * file verified entirely, so that a problem is always found, located and
+ * worded by the full pass.  That is sound: a seal that verifies signs the
+ * chain head over every byte before it, the recorder signs only chains
+ * over segments it wrote (with their CRCs) or checked, so those bytes are
+ * the recorder's and their CRCs match unless SHA-256 collides; the rest
+ * (the last seal and what follows it) gets its CRCs checked
+ * (vf_tail_crcs).
+ */
+static int
+vf_scan(int fd, const char *expect_id, const struct seal_verifier *v,
+    int flags, int fast, struct verify_file_result *res)
 {
 	struct vf f;
 	struct segf sf;
@@ -426,8 +515,12 @@ verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
 	}
 	res->file_size = (uint64_t)st.st_size;
 	rec__segf_init(&sf, fd, 0);
+	sf.no_crc = fast;
+	if (fast && res->file_size >= VF_SPLIT_MIN &&
+	    !(flags & VERIFY_DEEP))
+		f.sp = rec__vsplit_start(fd, res->file_size);
 	for (;; index++) {
-		r = rec__segf_next(&sf, &s, &off, &raw, &rawlen);
+		r = vf_next(&f, &sf, res->head, &s, &off, &raw, &rawlen);
 		if (r == 0)
 			break;
 		if (r == REC_EIO || r == REC_ENOMEM) {
@@ -487,8 +580,12 @@ verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
 		}
 		if (s.type != SEG_HEAD && r != REC_OK)
 			break;
-		memcpy(res->head, before, SEAL_HASH_LEN);
-		seal_chain_step(res->head, raw, rawlen);
+		if (raw == NULL) {	/* hashed by the second half's reader */
+			memcpy(res->head, f.split_after, SEAL_HASH_LEN);
+		} else {
+			memcpy(res->head, before, SEAL_HASH_LEN);
+			seal_chain_step(res->head, raw, rawlen);
+		}
 		if ((ret = vf_add_seg(&f, off, off + rawlen, s.type, before,
 		    res->head)) != REC_OK)
 			break;
@@ -500,11 +597,28 @@ verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
 out:
 	if (ret == REC_OK)
 		ret = vf_seals_check(&f);
+	if (ret == REC_OK && fast)
+		ret = res->err != REC_OK ? VF_REDO : vf_tail_crcs(fd, res);
+	rec__vsplit_free(f.sp);
 	free(f.seals);
 	rec__segf_free(&sf);
 	buf_free(&f.raw);
 	ZSTD_freeDCtx(f.dz);
-	return ret;
+	return fast && ret != REC_OK ? VF_REDO : ret;
+}
+
+/* The fast pass first when there is a key; the full pass when it does not
+ * say the file verified (vf_scan). */
+int
+verify_file(int fd, const char *expect_id, const struct seal_verifier *v,
+    int flags, struct verify_file_result *res)
+{
+	if (v != NULL) {
+		if (vf_scan(fd, expect_id, v, flags, 1, res) == REC_OK)
+			return REC_OK;
+		verify_file_result_free(res);
+	}
+	return vf_scan(fd, expect_id, v, flags, 0, res);
 }
 
 void

@@ -59,14 +59,14 @@ bg_wait() { local p; for p in "${bg[@]}"; do wait "$p" || true; done; bg=(); }
 
 run_suite() { # run_suite LABEL MAKEVARS...
     local label=$1; shift
-    echo "== $label: build"
+    echo "== $label: build (at ${SECONDS} s)"
     [ "$label" = san ] && bg_wait
     if ! make -s -j"$jobs" "$@" programs unit-tests tools >"build/$label-build.log" 2>&1; then
         cat "build/$label-build.log"; count "$label:build" 1; return
     fi
     local bindir=bin testdir=build/release/tests
     [ "$label" = san ] && { bindir=build/san/bin; testdir=build/san/tests; }
-    echo "== $label: unit tests"
+    echo "== $label: unit tests (at ${SECONDS} s)"
     # two at a time, each into its own log; results read in name order
     local tests=() t logs="build/$label-unit"
     for t in "$testdir"/test_*; do [ -x "$t" ] && tests+=("$t"); done
@@ -98,7 +98,7 @@ run_suite() { # run_suite LABEL MAKEVARS...
             echo "$out" | grep -E '^\[  FAILED  \] [a-z]' ; failed+=("$label:$(basename "$t")")
         fi
     done
-    echo "== $label: integration tests"
+    echo "== $label: integration tests (at ${SECONDS} s)"
     local out rc
     # each test's result is printed as it ends (the whole log is kept).
     # Two tests per CPU (at most 4): most of a test is waiting on sshd,
@@ -125,10 +125,10 @@ make -s -j"$jobs" programs unit-tests tools >build/release-build.log 2>&1 &&
     { bg_run build/san-prebuild.log make -s -j"$jobs" SAN=1 programs unit-tests tools
       bg_run build/fuzz-smoke.log bash scripts/check.sh --fuzz-smoke; }
 run_suite release
-echo "== exported symbols"  # each library exports only its public names
+echo "== exported symbols (at ${SECONDS} s)"  # each library exports only its public names
 if make -s check-symbols >build/symbols.log 2>&1; then echo "PASS check-symbols"; count check-symbols 0
 else cat build/symbols.log; echo "FAIL check-symbols"; count check-symbols 1; fi
-echo "== fuzz smoke"  # ran beside the release tests (--fuzz-smoke above)
+echo "== fuzz smoke (at ${SECONDS} s)"  # ran beside the release tests (--fuzz-smoke above)
 bg_wait
 if [ ! -e build/fuzz-build.failed ] && ls build/fuzz/fuzz_*.rc >/dev/null 2>&1; then
     for x in build/fuzz/fuzz_*; do
@@ -144,6 +144,7 @@ else
     cat build/fuzz-build.log build/fuzz-smoke.log 2>/dev/null; count "fuzz:build" 1
 fi
 run_suite san SAN=1
+echo "== done (at ${SECONDS} s)"
 
 echo
 [ $fail -eq 0 ] || printf 'failed: %s\n' "${failed[@]}"

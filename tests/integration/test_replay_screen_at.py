@@ -2,7 +2,8 @@
 its cache (outside the store), it shows the same screen as a straight
 replay of every byte through libvterm (--no-cache), at many points of a
 session of 14 MiB of mixed output (bulk text, colours, a scroll region, DEC
-line drawing, tabs, a cursor saved with DECSC, a window resize); a time past
+line drawing, tabs, a cursor saved with DECSC, a window resize; 9 MiB under
+ASan: snapshots every 4 MiB, still two of them); a time past
 the end is an error naming the session's end; a damaged or foreign cache
 file is not used.  Sessions written through the transcript library
 (tests/tools/rec-mksession), read by the real escort-replay.  Under ASan
@@ -16,6 +17,9 @@ BULK = b"".join(b"%7d  drwxr-xr-x  2 root root 4096 Jan  1 00:00 /usr/share/doc/
 
 # many escort-replay runs over one store: minutes under ASan on a busy machine
 TIMEOUT = 240
+# the session's output: every straight replay (--no-cache) reads it through
+# libvterm, a minute of the ASan stage at 14 MiB
+SIZE = (9 if SAN else 14) << 20
 
 
 def esc(b):
@@ -24,7 +28,7 @@ def esc(b):
 
 
 def mixed_script(seed=7):
-    """Lines of a rec-mksession script: 14 MiB of output in many shapes."""
+    """Lines of a rec-mksession script: SIZE bytes of output in many shapes."""
     rnd = random.Random(seed)
     out = [b"0.1\tchannel\t0\taction=pty\tterm=xterm\tcols=80\trows=24",
            b"0.2\tchannel\t0\taction=shell"]
@@ -40,7 +44,7 @@ def mixed_script(seed=7):
         lambda: b"half a line, no newline ",
         lambda: b"\x1b[4hinsert\x1b[4l\r\n",
     ]
-    while size < 14 << 20:
+    while size < SIZE or n <= 900:
         p = rnd.choice(pieces)()
         if n == 400:
             # a cursor saved with DECSC: snapshots stop until a reset

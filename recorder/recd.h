@@ -18,7 +18,7 @@
 
 #include "recorder/recd_config.h"
 
-#define RECD_FLUSH_BYTES	(256u << 10)	/* flush at once above this */
+#define RECD_FLUSH_BYTES	(1u << 20)	/* flush at once above this */
 #define RECD_FLUSH_MS		50		/* ... or this long after */
 #define RECD_SYNC_BYTES		(32u << 20)	/* Fsync interval: sync early */
 #define RECD_TICK_MS		25

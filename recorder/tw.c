@@ -131,26 +131,30 @@ rec__tw_zstd_params(void *p, int level)
 	} else {
 		/*
 		 * Tuned on terminal text (find -ls output, 128 MiB, fed as
-		 * the recorder feeds it: 16 KiB pieces, a flush per 256 KiB
-		 * segment, a frame per 4 MiB; tests/bench/zstd_sweep.sh):
-		 * lazy2 matching on hash chains, 2 MiB window, small tables
-		 * (64 Ki chain entries, 32 Ki hash heads: they stay in cache)
-		 * and 4 candidates per position (searchLog 2) store 7.25% of
-		 * the raw bytes; the recorder takes about 1.16x the bytes
-		 * per CPU second that it took with searchLog 3 (7.13%).
-		 * searchLog 1 gives about 1.2x but stores 7.41%, too close to
-		 * 0.9x sudo's compressed I/O log (8.34% in make bench); lazy
-		 * stores 7.6-7.9%, greedy 8.3%, level 3 8.8% (about 2x).
-		 * A window of 1, 4 or 8 MiB, minMatch 7, targetLength,
-		 * long-distance matching, bigger segments or frames change
-		 * the size by 0.02% of raw or less.  The row-based match
-		 * finder (experimental parameter 14, value 2 = disable) is
-		 * slower here for the same ratio; a library without the
-		 * parameter ignores it.
+		 * the recorder feeds it: 16 KiB pieces, a flush per segment,
+		 * a frame per 4 MiB; tests/bench/zstd_sweep.sh and
+		 * tests/bench/PROFILE.md): lazy2 matching on hash chains with
+		 * 4 candidates per position (searchLog 2) and small tables
+		 * (32 Ki chain entries, 32 Ki hash heads: they stay in the
+		 * L2 cache) store 7.37% of the raw bytes (7.34% with 64 Ki
+		 * chain entries).  The window is 4 MiB, as large as a frame:
+		 * zstd's input buffer (window + one block) then holds a whole
+		 * frame and never wraps, so every block is compressed in its
+		 * contiguous-prefix mode.  With a 2 MiB window the buffer
+		 * wrapped in the middle of each frame and the rest of the
+		 * frame went through the slower two-segment (extDict) match
+		 * finder: 5% more instructions and 7% more mispredicted
+		 * branches for the same bytes (cachegrind), same size.
+		 * searchLog 1 is faster but stores 7.50%, too close to 0.9x
+		 * sudo's compressed I/O log (8.4% in make bench); lazy stores
+		 * 7.6-7.9%, greedy 8.3%, level 3 8.8% (about 2x).  The
+		 * row-based match finder (experimental parameter 14, value
+		 * 2 = disable) takes 55% more instructions here for the same
+		 * ratio; a library without the parameter ignores it.
 		 */
 		ZSTD_CCtx_setParameter(cz, ZSTD_c_strategy, ZSTD_lazy2);
-		ZSTD_CCtx_setParameter(cz, ZSTD_c_windowLog, 21);
-		ZSTD_CCtx_setParameter(cz, ZSTD_c_chainLog, 16);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_windowLog, 22);
+		ZSTD_CCtx_setParameter(cz, ZSTD_c_chainLog, 15);
 		ZSTD_CCtx_setParameter(cz, ZSTD_c_hashLog, 15);
 		ZSTD_CCtx_setParameter(cz, ZSTD_c_searchLog, 2);
 		ZSTD_CCtx_setParameter(cz, ZSTD_c_minMatch, 6);

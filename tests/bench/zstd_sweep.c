@@ -12,7 +12,7 @@
  * --mib MiB (default 128) of FILE ($ESCORT_BENCH_DATA, else
  * build/bench/data) in pieces of --piece bytes (default 16384, the size
  * escort-rec-send sends) with ZSTD_e_continue, ends a zstd block
- * (ZSTD_e_flush) whenever --flush raw bytes are pending (default 262144,
+ * (ZSTD_e_flush) whenever --flush raw bytes are pending (default 1048576,
  * RECD_FLUSH_BYTES: every segment ends at a flush) and ends the frame once
  * --frame raw bytes are in it (default 4 MiB, the writer's chunk_raw_max).
  * Specs run in interleaved rounds (--reps, default 3) so that all see the
@@ -211,7 +211,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = getenv("ESCORT_BENCH_DATA");
-	size_t piece = 16384, flush = 256u << 10, frame = 4u << 20, mib = 128;
+	size_t piece = 16384, flush = 1u << 20, frame = 4u << 20, mib = 128;
 	struct spec specs[SPEC_MAX];
 	int c, i, k, nspec, reps = 3;
 	ZSTD_CCtx *cz;

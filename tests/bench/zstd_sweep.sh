@@ -4,7 +4,7 @@
 # against the release libescort-transcript.a (for the spec "writer", the
 # current default) and runs it over the bench data (ESCORT_BENCH_DATA, else
 # build/bench/data, made by `make bench`) with the recorder's feeding
-# pattern: 16 KiB pieces, a zstd flush every 256 KiB (one segment), a new
+# pattern: 16 KiB pieces, a zstd flush every 1 MiB (one segment), a new
 # frame every 4 MiB.  Each spec prints its stored ratio (zstd bytes / raw)
 # and MB/s per CPU second, median of ESCORT_BENCH_REPS (default 3)
 # interleaved rounds, and vs_first: the median per-round speed over the

@@ -56,6 +56,10 @@ struct recd {
 	struct recd_pool	*pool;		/* recd_worker.h; NULL: Workers 1 */
 	unsigned		 worker;	/* index in the pool (workers) */
 	int			 is_worker;	/* a worker's, not the main one */
+	int			 held_count;	/* adopting a connection the main thread
+					   counted as a new session: the session
+					   its HELLO creates takes that count
+					   over (recd_conn_adopt) */
 };
 
 /* Makes sure the tick timer runs (flush deadlines, syncs, timeouts). */

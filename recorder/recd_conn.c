@@ -658,13 +658,19 @@ recd_conn_adopt(struct recd *d, struct recd_conn_move *mv)
 		recd_log(LOG_WARNING, "conn %s: read: %s", c->name,
 		    uv_strerror(r));
 		conn_close_now(c);
-	} else
-		process(c);		/* the HELLO */
+	} else {
+		/* the HELLO: a session it creates takes the main thread's count
+		 * over at once (never counted twice, never not at all) */
+		d->held_count = reserved;
+		process(c);
+		reserved = d->held_count;
+		d->held_count = 0;
+	}
 	mv->fd = -1;
 	free(mv->in);
 	free(mv);
-	if (reserved)
-		recd_pool_count(d, -1);	/* the session, if any, counts itself */
+	if (reserved)		/* no session was created: the count goes */
+		recd_pool_count(d, -1);
 	recd_kick(d);
 	return;
 fail:

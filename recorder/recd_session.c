@@ -111,7 +111,10 @@ sess_new(struct recd *d, const char *id, struct tw *tw)
 	s->detached_at = uv_now(d->loop);
 	s->next = d->sessions;
 	d->sessions = s;
-	recd_pool_count(d, 1);
+	if (d->held_count)	/* counted already, as it was handed over */
+		d->held_count = 0;
+	else
+		recd_pool_count(d, 1);
 	return s;
 }
 

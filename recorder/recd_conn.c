@@ -674,12 +674,7 @@ recd_conn_adopt(struct recd *d, struct recd_conn_move *mv)
 	recd_kick(d);
 	return;
 fail:
-	if (mv->fd >= 0)
-		close(mv->fd);
-	tlsl_free(mv->tls);
-	free(mv->tlsbuf);
-	free(mv->in);
-	free(mv);
+	recd_move_free(mv);
 	if (reserved)
 		recd_pool_count(d, -1);
 }

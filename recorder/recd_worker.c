@@ -137,9 +137,8 @@ recd_pool_sessions(const struct recd *d)
 	return t;
 }
 
-/* Frees a move that nobody adopted. */
-static void
-move_free(struct recd_conn_move *mv)
+void
+recd_move_free(struct recd_conn_move *mv)
 {
 	if (mv->fd >= 0)
 		close(mv->fd);
@@ -175,7 +174,7 @@ on_wake(uv_async_t *a)
 		if (w->d.stopping) {
 			if (mv->reserved)
 				atomic_fetch_sub(&w->load, 1);
-			move_free(mv);
+			recd_move_free(mv);
 			continue;
 		}
 		recd_conn_adopt(&w->d, mv);	/* mv is freed */
@@ -417,7 +416,7 @@ recd_pool_free(struct recd *d)
 		uv_loop_close(&w->loop);
 		for (mv = w->moves; mv != NULL; mv = next) {
 			next = mv->next;
-			move_free(mv);
+			recd_move_free(mv);
 		}
 		recd_audit_close(&w->d);
 		pthread_mutex_destroy(&w->lock);

@@ -100,6 +100,9 @@ unsigned recd_pool_sessions(const struct recd *d);
 /* Hands mv to worker w (mv is the worker's from now on).  Returns 0, or -1
  * when the worker is gone (mv is then still the caller's). */
 int	recd_pool_handoff(struct recd *d, unsigned w, struct recd_conn_move *mv);
+/* Frees a move that nobody adopted, closing its socket (mv may not be
+ * used after). */
+void	recd_move_free(struct recd_conn_move *mv);
 
 /* Worker index a resume of session id goes to. */
 unsigned recd_pool_index(const struct recd *d, const char *id);

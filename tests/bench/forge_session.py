@@ -3,12 +3,15 @@
 (tests/tools/rec-mksession): a shell on an 80x24 pty whose output is SIZE
 bytes of real terminal text (DATA, repeated as needed, LF made CR LF), in
 CHUNK-byte OUTPUT events spread evenly over SECONDS, with a typed command
-(INPUT, echo, DECISION) and a screen clear every COMMAND_EVERY bytes.  For
+(INPUT, echo, DECISION) and a screen clear every COMMAND_EVERY bytes, and a
+signed checkpoint every SEAL_EVERY seconds of session time (default 1: the
+recorder signs one at every sync, each second with `Fsync interval 1000`,
+while data flows; 0: none but the close's, a file no recorder writes).  For
 the replay benchmarks (screen --at, play) of a session far larger than a
 test would record through the proxy.
 
     forge_session.py --tool rec-mksession --store DIR --key KEY.pem --id ID
-                     --data FILE [--size BYTES] [--seconds S]
+                     --data FILE [--size BYTES] [--seconds S] [--seal-every S]
 
 Prints the tool's output (the final chain head).  Exit status: the tool's."""
 import argparse, subprocess, sys
@@ -58,13 +61,16 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--size", type=int, default=1 << 30)
     ap.add_argument("--seconds", type=float, default=1000.0)
+    ap.add_argument("--seal-every", type=float, default=1.0)
     a = ap.parse_args()
     with open(a.data, "rb") as f:
         data = f.read(128 << 20)
     if not data:
         sys.exit("forge_session.py: %s is empty" % a.data)
-    p = subprocess.Popen([a.tool, "--store", a.store, "--key", a.key, "--id", a.id],
-                         stdin=subprocess.PIPE)
+    cmd = [a.tool, "--store", a.store, "--key", a.key, "--id", a.id]
+    if a.seal_every > 0:
+        cmd += ["--seal-every", "%g" % a.seal_every]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE)
     try:
         for ln in lines(data, a.size, a.seconds):
             p.stdin.write(ln + b"\n")

@@ -5,8 +5,13 @@
  *
  *   rec-mksession --store DIR --key KEY.pem --id ID [--user U]
  *                 [--target T] [--attr K=V]... [--open]
- *                 [--count N [--modulo M]] [SCRIPT]
+ *                 [--count N [--modulo M]] [--seal-every SECONDS] [SCRIPT]
  *
+ * --seal-every signs a checkpoint before the first event at or past every
+ * multiple of SECONDS of session time, as the recorder signs one at every
+ * sync (each second with `Fsync interval 1000`) while data flows: a long
+ * script then makes a file laid out like a long recorded session, seals
+ * included (without it, the only seal is the one at the close).
  * --count writes N sessions ID-00000, ID-00001, ... from the one script
  * (for benchmarks: thousands of sessions in one process); in the script,
  * the user and the target, "{n}" stands for the session's number and
@@ -156,7 +161,7 @@ mks_field(struct buf *f, char *nv, const char *file, int line)
 	return ev_fields_put(f, mks_fields[k].tag, eq, len) == REC_OK ? 0 : -1;
 }
 
-/* Appends one record, and writes a DATA segment once 256 KiB are pending,
+/* Appends one record, and writes a DATA segment once 1 MiB is pending,
  * as the recorder does (RECD_FLUSH_BYTES): a long script makes a file laid
  * out like a long recorded session. */
 static int
@@ -168,15 +173,31 @@ mks_append(struct tw *w, struct buf *rec)
 	if (r != REC_OK)
 		return r;
 	tw_get_state(w, &st);
-	return st.pending_raw >= (256u << 10) ? tw_flush(w, NULL) : REC_OK;
+	return st.pending_raw >= (1u << 20) ? tw_flush(w, NULL) : REC_OK;
+}
+
+/* Signs a checkpoint when the event at t_ns is at or past *next (session
+ * time), and moves *next past t_ns.  seal_ns 0: never.  Returns REC_OK or
+ * the writer's error. */
+static int
+mks_seal_due(struct tw *w, uint64_t seal_ns, uint64_t *next, uint64_t t_ns)
+{
+	struct tw_state st;
+
+	if (seal_ns == 0 || t_ns < *next)
+		return REC_OK;
+	while (*next <= t_ns)
+		*next += seal_ns;
+	return tw_seal(w, &st);
 }
 
 /* Writes the events of the script in in.  Returns 0, or -1 after printing
  * why.  *ended is set when the script wrote an END. */
 static int
-mks_script(struct tw *w, FILE *in, const char *file, uint64_t *seq,
-    uint64_t *last_t, int *ended)
+mks_script(struct tw *w, FILE *in, const char *file, uint64_t seal_ns,
+    uint64_t *seq, uint64_t *last_t, int *ended)
 {
+	uint64_t next_seal = seal_ns;
 	char *line = NULL, *part[64], *p;
 	size_t cap = 0, len;
 	uint64_t t_ns = 0, t;
@@ -221,7 +242,8 @@ mks_script(struct tw *w, FILE *in, const char *file, uint64_t *seq,
 		buf_reset(&rec);
 		if (rc == 0 && (ev_encode_parts(&rec, ++*seq, t_ns, (uint16_t)type,
 		    (uint32_t)strtoul(part[2], NULL, 10), buf_ptr(&f), buf_len(&f))
-		    != REC_OK || mks_append(w, &rec) != REC_OK)) {
+		    != REC_OK || mks_seal_due(w, seal_ns, &next_seal, t_ns) !=
+		    REC_OK || mks_append(w, &rec) != REC_OK)) {
 			fprintf(stderr, "%s:%d: the event could not be written\n", file,
 			    lineno);
 			rc = -1;
@@ -247,6 +269,7 @@ main(int argc, char **argv)
 		{ "attr", required_argument, NULL, 'a' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "modulo", required_argument, NULL, 'm' },
+		{ "seal-every", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *attrs[16];
@@ -261,7 +284,9 @@ main(int argc, char **argv)
 	struct tw *w = NULL;
 	struct tw_state st;
 	struct buf meta, f, rec;
-	uint64_t seq = 1, last_t = 0;
+	uint64_t seq = 1, last_t = 0, seal_ns = 0;
+	double seal_s;
+	char *end;
 	FILE *in = stdin;
 	int open_only = 0, ended = 0, c, r = REC_OK;
 
@@ -280,13 +305,22 @@ main(int argc, char **argv)
 			break;
 		case 'c': count = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'm': modulo = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'e':
+			seal_s = strtod(optarg, &end);
+			if (*end != '\0' || !(seal_s > 0) || seal_s > 1e6) {
+				fprintf(stderr, "rec-mksession: --seal-every wants "
+				    "seconds > 0\n");
+				return 1;
+			}
+			seal_ns = (uint64_t)(seal_s * 1e9);
+			break;
 		default: return 1;
 		}
 	}
 	if (store == NULL || key == NULL || id == NULL || argc - optind > 1) {
 		fprintf(stderr, "usage: rec-mksession --store DIR --key KEY.pem "
 		    "--id ID [--user U] [--target T] [--attr K=V]... [--open] "
-		    "[--count N [--modulo M]] [SCRIPT]\n");
+		    "[--count N [--modulo M]] [--seal-every SECONDS] [SCRIPT]\n");
 		return 1;
 	}
 	if (optind < argc && (in = fopen(file = argv[optind], "r")) == NULL) {
@@ -337,7 +371,8 @@ main(int argc, char **argv)
 		    m.j, NULL, &w)) != REC_OK)
 			break;
 		if ((sin = fmemopen(text, strlen(text), "r")) == NULL ||
-		    mks_script(w, sin, file, &seq, &last_t, &ended) != 0) {
+		    mks_script(w, sin, file, seal_ns, &seq, &last_t,
+		    &ended) != 0) {
 			if (sin != NULL)
 				fclose(sin);
 			r = REC_EINVAL;

@@ -12,7 +12,9 @@
 #    escort-recorder.
 #  - the object-store client s3*.c (libcurl, AWS SigV4), linked into
 #    escort-recorder and escort-replay, and the recorder's shipper ship*.c
-#    (escort-recorder only); both need libcurl, linked to those two only.
+#    (escort-recorder only).  libcurl is not linked: s3_curl.c loads it
+#    the first time a client opens, so that no command pays for loading
+#    it (and its 28 dependencies) unless it reaches a bucket.
 #    Its pruner prune*.c likewise (escort-recorder only).
 # A new recorder/*.c is part of the format unless it is listed here as the
 # protocol's or named recd*.  Link order: daemon, protocol, format, common.
@@ -25,7 +27,6 @@ S3_SRC         := $(wildcard recorder/s3*.c)
 SHIP_SRC       := $(wildcard recorder/ship*.c)
 PRUNE_SRC      := $(wildcard recorder/prune*.c)
 S3_OBJ         := $(patsubst %.c,$(BUILD)/obj/%.o,$(S3_SRC))
-CURL_LIBS      := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 TRANSCRIPT_SRC := $(filter-out recorder/main.c $(RECPROTO_SRC) $(RECD_SRC) $(S3_SRC) $(SHIP_SRC) $(PRUNE_SRC),$(wildcard recorder/*.c))
 TRANSCRIPT_LIB := $(BUILD)/libescort-transcript.a
 RECPROTO_LIB   := $(BUILD)/libescort-recproto.a
@@ -33,7 +34,6 @@ RECD_OBJ       := $(patsubst %.c,$(BUILD)/obj/%.o,recorder/main.c $(RECD_SRC) $(
 $(eval $(call lib_rule,escort-transcript,$(TRANSCRIPT_SRC)))
 $(eval $(call lib_rule,escort-recproto,$(RECPROTO_SRC)))
 $(eval $(call program,escort-recorder,$(RECD_OBJ) $(RECPROTO_LIB) $(TRANSCRIPT_LIB) $(COMMON_LIB)))
-$(BINDIR)/escort-recorder $(BINDIR)/escort-replay: LDLIBS += $(CURL_LIBS)
 $(foreach t,$(filter-out test_rec_config,$(basename $(notdir $(wildcard tests/unit/test_rec_*.c)))),\
   $(eval $(call unit_test,$(t),$(RECPROTO_LIB) $(TRANSCRIPT_LIB) $(COMMON_LIB))))
 $(eval $(call unit_test,test_rec_config,$(BUILD)/obj/recorder/recd_config.o $(COMMON_LIB)))
@@ -42,4 +42,4 @@ $(foreach t,$(basename $(notdir $(wildcard tests/fuzz/fuzz_rec_*.c))),\
 # test_rec_s3 links the object-store client (not in the libraries: again
 # after its object, as replay's module tests do).
 $(BUILD)/tests/test_rec_s3: $(S3_OBJ)
-$(BUILD)/tests/test_rec_s3: LDLIBS += $(TRANSCRIPT_LIB) $(COMMON_LIB) $(CURL_LIBS) -lcrypto
+$(BUILD)/tests/test_rec_s3: LDLIBS += $(TRANSCRIPT_LIB) $(COMMON_LIB) -lcrypto

@@ -396,6 +396,7 @@ ctx_open(struct prune_ctx *c, const struct prune_opts *o, char *err,
     size_t errlen)
 {
 	struct s3_cfg cfg = o->s3;
+	char why[512];
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -408,9 +409,8 @@ ctx_open(struct prune_ctx *c, const struct prune_opts *o, char *err,
 	if ((r = s3_url_parse(o->url, &cfg, err, errlen)) != REC_OK ||
 	    (r = s3_cfg_finish(&cfg, err, errlen)) != REC_OK)
 		goto out;
-	if ((r = s3_open(&cfg, &c->s3)) != REC_OK) {
-		snprintf(err, errlen, "object store %s: %s", o->url,
-		    rec_strerror(r));
+	if ((r = s3_open(&cfg, &c->s3, why, sizeof(why))) != REC_OK) {
+		snprintf(err, errlen, "object store %s: %s", o->url, why);
 		goto out;
 	}
 	if ((r = rec__seal_signer_verifier(o->signer, &c->v)) != REC_OK) {

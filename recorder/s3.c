@@ -14,6 +14,7 @@
 
 #include "recorder/rec_error.h"
 #include "recorder/s3.h"
+#include "recorder/s3_curl.h"
 
 #define S3_CONNECT_SECS	5
 #define S3_STALL_SECS	30	/* below 1 byte/s this long: failed */
@@ -22,6 +23,7 @@
 
 struct s3 {
 	struct s3_cfg cfg;
+	const struct s3_curl *cu;	/* libcurl's calls (s3_curl.h) */
 	CURL *curl;
 	const volatile int *abort_flag;
 };
@@ -33,6 +35,7 @@ struct s3_body {
 	int fd;			/* >= 0: 2xx bodies go to this file */
 	int fd_error;		/* errno of a failed write to fd */
 	long *status;		/* set once the headers are in */
+	const struct s3_curl *cu;
 	CURL *curl;
 };
 
@@ -229,23 +232,21 @@ s3_cfg_finish(struct s3_cfg *c, char *err, size_t errlen)
 }
 
 int
-s3_open(const struct s3_cfg *c, struct s3 **out)
+s3_open(const struct s3_cfg *c, struct s3 **out, char *err, size_t errlen)
 {
-	static int inited;
+	const struct s3_curl *cu;
 	struct s3 *s;
 
-	if (!inited) {		/* first use is on one thread (start-up) */
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-			return REC_ENOMEM;
-		inited = 1;
-	}
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return REC_ENOMEM;
-	s->cfg = *c;
-	if ((s->curl = curl_easy_init()) == NULL) {
+	if ((cu = s3_curl_get(err, errlen)) == NULL)
+		return REC_ENOENT;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->curl = cu->easy_init()) == NULL) {
 		free(s);
+		snprintf(err, errlen, "%s", rec_strerror(REC_ENOMEM));
 		return REC_ENOMEM;
 	}
+	s->cfg = *c;
+	s->cu = cu;
 	*out = s;
 	return REC_OK;
 }
@@ -255,7 +256,7 @@ s3_close(struct s3 *s)
 {
 	if (s == NULL)
 		return;
-	curl_easy_cleanup(s->curl);
+	s->cu->easy_cleanup(s->curl);
 	explicit_bzero(&s->cfg, sizeof(s->cfg));
 	free(s);
 }
@@ -314,7 +315,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 	long st = 0;
 
-	curl_easy_getinfo(b->curl, CURLINFO_RESPONSE_CODE, &st);
+	b->cu->easy_getinfo(b->curl, CURLINFO_RESPONSE_CODE, &st);
 	if (b->fd >= 0 && st >= 200 && st < 300) {
 		size_t done = 0;
 
@@ -436,56 +437,57 @@ request(struct s3 *s, const char *method, const char *url, const void *body,
 
 	memset(b, 0, sizeof(*b));
 	b->fd = fd;
+	b->cu = s->cu;
 	b->curl = s->curl;
 	if ((r = digests(body != NULL ? body : "", len, sha, NULL)) != REC_OK) {
 		snprintf(err, errlen, "%s: hashing the payload failed", what);
 		return r;
 	}
 	snprintf(line, sizeof(line), "x-amz-content-sha256: %s", sha);
-	h = curl_slist_append(h, line);
+	h = s->cu->slist_append(h, line);
 	if (s->cfg.session_token[0] != '\0') {
 		snprintf(line, sizeof(line), "x-amz-security-token: %s",
 		    s->cfg.session_token);
-		h = curl_slist_append(h, line);
+		h = s->cu->slist_append(h, line);
 	}
 	for (size_t i = 0; hdrs != NULL && hdrs[i] != NULL; i++)
-		h = curl_slist_append(h, hdrs[i]);
+		h = s->cu->slist_append(h, hdrs[i]);
 	for (t = h; t != NULL && t->next != NULL; t = t->next)
 		;
 	if (t == NULL) {
-		curl_slist_free_all(h);
+		s->cu->slist_free_all(h);
 		snprintf(err, errlen, "%s: out of memory", what);
 		return REC_ENOMEM;
 	}
-	curl_easy_reset(s->curl);
+	s->cu->easy_reset(s->curl);
 	snprintf(line, sizeof(line), "aws:amz:%s:s3", s->cfg.region);
-	curl_easy_setopt(s->curl, CURLOPT_AWS_SIGV4, line);
-	curl_easy_setopt(s->curl, CURLOPT_USERNAME, s->cfg.access_key);
-	curl_easy_setopt(s->curl, CURLOPT_PASSWORD, s->cfg.secret_key);
-	curl_easy_setopt(s->curl, CURLOPT_URL, url);
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, (long)S3_CONNECT_SECS);
-	curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_TIME, (long)S3_STALL_SECS);
-	curl_easy_setopt(s->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(s->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(s->curl, CURLOPT_XFERINFODATA, s);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	s->cu->easy_setopt(s->curl, CURLOPT_AWS_SIGV4, line);
+	s->cu->easy_setopt(s->curl, CURLOPT_USERNAME, s->cfg.access_key);
+	s->cu->easy_setopt(s->curl, CURLOPT_PASSWORD, s->cfg.secret_key);
+	s->cu->easy_setopt(s->curl, CURLOPT_URL, url);
+	s->cu->easy_setopt(s->curl, CURLOPT_HTTPHEADER, h);
+	s->cu->easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+	s->cu->easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, (long)S3_CONNECT_SECS);
+	s->cu->easy_setopt(s->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	s->cu->easy_setopt(s->curl, CURLOPT_LOW_SPEED_TIME, (long)S3_STALL_SECS);
+	s->cu->easy_setopt(s->curl, CURLOPT_NOPROGRESS, 0L);
+	s->cu->easy_setopt(s->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	s->cu->easy_setopt(s->curl, CURLOPT_XFERINFODATA, s);
+	s->cu->easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
+	s->cu->easy_setopt(s->curl, CURLOPT_WRITEDATA, b);
+	s->cu->easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (strcmp(method, "PUT") == 0) {
-		curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, "PUT");
-		curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		s->cu->easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, "PUT");
+		s->cu->easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)len);
-		curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS,
+		s->cu->easy_setopt(s->curl, CURLOPT_POSTFIELDS,
 		    body != NULL ? body : "");
 	} else if (strcmp(method, "GET") != 0) {
-		curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, method);
+		s->cu->easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, method);
 	}
-	cc = curl_easy_perform(s->curl);
-	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &st);
-	curl_slist_free_all(h);
+	cc = s->cu->easy_perform(s->curl);
+	s->cu->easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &st);
+	s->cu->slist_free_all(h);
 	if (cc != CURLE_OK) {
 		if (b->fd_error != 0) {
 			snprintf(err, errlen, "%s: writing the download: %s",
@@ -494,7 +496,7 @@ request(struct s3 *s, const char *method, const char *url, const void *body,
 		}
 		snprintf(err, errlen, "%s: %s", what,
 		    cc == CURLE_ABORTED_BY_CALLBACK ? "stopped" :
-		    curl_easy_strerror(cc));
+		    s->cu->easy_strerror(cc));
 		return REC_EIO;
 	}
 	if (st >= 200 && st < 300)

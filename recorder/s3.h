@@ -74,8 +74,10 @@ int	s3_cfg_finish(struct s3_cfg *c, char *err, size_t errlen);
 
 struct s3;
 
-/* A client for c (copied).  Returns REC_OK or REC_ENOMEM. */
-int	s3_open(const struct s3_cfg *c, struct s3 **out);
+/* A client for c (copied).  Returns REC_OK, or REC_ENOENT when libcurl
+ * cannot be loaded (s3_curl.h) or REC_ENOMEM, with the reason in err. */
+int	s3_open(const struct s3_cfg *c, struct s3 **out, char *err,
+	    size_t errlen);
 void	s3_close(struct s3 *s);
 
 /* Aborts transfers in progress when *flag becomes non-zero (checked about

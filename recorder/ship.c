@@ -631,6 +631,7 @@ ship_start(const struct ship_opts *o, struct ship **out, char *err,
 	pthread_condattr_t ca;
 	struct s3_cfg c = o->s3;
 	struct ship *s;
+	char why[512];
 	int r;
 
 	*out = NULL;
@@ -651,11 +652,10 @@ ship_start(const struct ship_opts *o, struct ship **out, char *err,
 		free(s);
 		return REC_ENOMEM;
 	}
-	if ((r = s3_open(&c, &s->s3)) != REC_OK) {
+	if ((r = s3_open(&c, &s->s3, why, sizeof(why))) != REC_OK) {
 		ship_parts_free(s->parts);
 		free(s);
-		snprintf(err, errlen, "object store %s: %s", o->url,
-		    rec_strerror(r));
+		snprintf(err, errlen, "object store %s: %s", o->url, why);
 		return r;
 	}
 	s3_set_abort(s->s3, &s->stop);

@@ -66,10 +66,10 @@ s3store_open(const char *url, struct s3 **out)
 		replay_err("%s: %s", url, err);
 		return 2;
 	}
-	r = s3_open(&c, out);
+	r = s3_open(&c, out, err, sizeof(err));
 	explicit_bzero(&c, sizeof(c));
 	if (r != REC_OK) {
-		replay_err("%s: %s", url, rec_strerror(r));
+		replay_err("%s: %s", url, err);
 		return 2;
 	}
 	return 0;

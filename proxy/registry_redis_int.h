@@ -75,11 +75,12 @@ void *px__rr_inbox_main(void *arg);
  * sessions to other proxies' watchers (registry_redis_watch.c; start:
  * PX_OK, PX_ENOMEM or PX_EIO, stop: joins it and frees its state), and the
  * ops behind registry.h's px__reg_follow* (registry_redis_follow.c). */
-#define PX_RR_NONCE_MAX 33      /* a remote watcher's id: 32 hex digits */
+#define PX_RR_NONCE_MAX PX_REG_WATCHER_MAX      /* a remote watcher's id */
 struct px_rr_pubw;
 int px__rr_pubw_start(struct px_rr *rr);
 void px__rr_pubw_stop(struct px_rr *rr);
-int px__rr_follow(void *ud, const struct px_reg_session *s, struct px_watch **w, void **h);
+int px__rr_follow(void *ud, const struct px_reg_session *s, const char *nonce, struct px_watch **w,
+    void **h);
 int px__rr_follow_get(void *h, struct px_reg_session *out);
 void px__rr_follow_close(void *h);
 

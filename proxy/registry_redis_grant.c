@@ -109,6 +109,19 @@ px__rr_grant_claim(struct px_rr_grants *g, const char *nonce, const char *id, ch
 	return rc;
 }
 
+void
+px__rr_grant_release(struct px_rr_grants *g, const char *nonce, int64_t now)
+{
+	struct px_rr_grant **pp;
+
+	pthread_mutex_lock(&g->mu);
+	if ((pp = grant_find(g, nonce)) != NULL) {
+		(*pp)->claimed = 0;
+		(*pp)->at = now;
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
 int
 px__rr_grant_has(struct px_rr_grants *g, const char *nonce)
 {

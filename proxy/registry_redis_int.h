@@ -25,8 +25,9 @@
  * takes effect); the inbox thread adds it before it answers the join, and
  * drops it at the leave that names the same watcher.  The watch thread
  * streams only to a watcher whose nonce has a grant for the session its
- * key names (px__rr_grant_claim), drops the grant when it drops the
- * watcher or wrote its end, and expires grants no watcher claimed.  Every
+ * key names (px__rr_grant_claim), drops the grant when it wrote the
+ * watcher's end, releases it when the watcher's key went (its proxy
+ * stopped refreshing it), and expires grants no watcher claims.  Every
  * function takes the table's own mutex (no other lock is taken under it):
  * any thread.
  *   add: PX_OK; PX_EINVAL (not a nonce, no id, or granted already);
@@ -34,6 +35,7 @@
  *   drop: 1 when nonce had a grant (of session id; NULL: any), now gone.
  *   claim: PX_OK with the escort's name (len bytes) when nonce has a
  *     grant for session id, now claimed; else PX_EPOLICY.
+ *   release: nonce's grant, if any, unclaimed again as of now.
  *   has: whether nonce has a grant.
  *   expire: drops the unclaimed grants accepted more than
  *     PX_RR_GRANT_CLAIM_MS before now, or of a session not among the nlive
@@ -55,6 +57,7 @@ int px__rr_grant_add(struct px_rr_grants *g, const char *nonce, const char *id, 
     int64_t now);
 int px__rr_grant_drop(struct px_rr_grants *g, const char *nonce, const char *id);
 int px__rr_grant_claim(struct px_rr_grants *g, const char *nonce, const char *id, char *escort, size_t len);
+void px__rr_grant_release(struct px_rr_grants *g, const char *nonce, int64_t now);
 int px__rr_grant_has(struct px_rr_grants *g, const char *nonce);
 long px__rr_grant_expire(struct px_rr_grants *g, int64_t now, const struct px_reg_session *live,
     long nlive);

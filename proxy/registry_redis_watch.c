@@ -11,8 +11,9 @@
  * hand by anyone who can write to Redis, or left after the leave) is
  * refused, logged once naming the id, and gets nothing; a watcher whose
  * grant the leave took back gets nothing more and its stream is deleted.
- * The grant ends with the watcher (its key gone) and when its end was
- * written (the session ended).
+ * The grant ends when the watcher's end was written (the session ended),
+ * and PX_RR_GRANT_CLAIM_MS after its key went (its proxy stopped
+ * refreshing it) unless the key comes back.
  *
  * The technician's worker only puts output in the watcher's bounded ring
  * and signals this thread (px__watch_feed); it never waits for Redis.  A
@@ -368,7 +369,7 @@ rw_sync(struct px_rr *rr, redisContext *c)
 			px_log(PX_LOG_INFO, x->id, "escort %s on another proxy no longer watches (stream %.8s)",
 			    x->escort, x->nonce);
 		if (!x->refused)
-			(void)px__rr_grant_drop(&rr->grants, x->nonce, NULL);
+			px__rr_grant_release(&rr->grants, x->nonce, px__rr_now_ms());
 		rw_drop(x);
 	}
 	if (rc == 0)

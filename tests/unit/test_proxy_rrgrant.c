@@ -79,6 +79,16 @@ test_expire(void **state)
 	assert_int_equal(px__rr_grant_claim(&g, N1, "S1", escort, sizeof(escort)), PX_OK);
 	assert_int_equal(px__rr_grant_expire(&g, 1000 + 10 * PX_RR_GRANT_CLAIM_MS, NULL, 0), 0);
 	assert_true(px__rr_grant_has(&g, N1));
+	/* released (its key went): claimable again until it expires */
+	px__rr_grant_release(&g, N1, 50000);
+	assert_int_equal(px__rr_grant_unclaimed(&g), 1);
+	assert_int_equal(px__rr_grant_expire(&g, 50000 + PX_RR_GRANT_CLAIM_MS, live, 1), 0);
+	assert_int_equal(px__rr_grant_claim(&g, N1, "S1", escort, sizeof(escort)), PX_OK);
+	px__rr_grant_release(&g, N1, 50000);
+	assert_int_equal(px__rr_grant_expire(&g, 50001 + PX_RR_GRANT_CLAIM_MS, live, 1), 1);
+	assert_false(px__rr_grant_has(&g, N1));
+	px__rr_grant_release(&g, N1, 60000);	/* none: nothing */
+	assert_int_equal(px__rr_grant_unclaimed(&g), 0);
 	px__rr_grants_free(&g);
 }
 

@@ -195,9 +195,10 @@ px__escort_sessions(struct px_conn *c, struct px_chan *ch, char **argv)
 	free(text);
 }
 
-int
-px__escort_act(struct px_conn *c, const char *id, enum px_reg_verb verb, const char *reason, char *msg,
-    size_t msglen)
+/* px__escort_act and px__escort_act_watcher (escort_cmd.h). */
+static int
+act(struct px_conn *c, const char *id, enum px_reg_verb verb, const char *reason, const char *watcher,
+    char *msg, size_t msglen)
 {
 	const char *cmd = px__reg_verb_name(verb);
 	struct px_reg_session s;
@@ -225,6 +226,8 @@ px__escort_act(struct px_conn *c, const char *id, enum px_reg_verb verb, const c
 	snprintf(a.escort, sizeof(a.escort), "%s", px__conn_user(c));
 	if (reason != NULL)
 		snprintf(a.reason, sizeof(a.reason), "%s", reason);
+	if (watcher != NULL)
+		snprintf(a.watcher, sizeof(a.watcher), "%s", watcher);
 	/* shown on the technician's terminal: no control characters */
 	for (char *p = a.reason; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -289,6 +292,20 @@ px__escort_act(struct px_conn *c, const char *id, enum px_reg_verb verb, const c
 	return 0;
 }
 
+int
+px__escort_act(struct px_conn *c, const char *id, enum px_reg_verb verb, const char *reason, char *msg,
+    size_t msglen)
+{
+	return act(c, id, verb, reason, NULL, msg, msglen);
+}
+
+int
+px__escort_act_watcher(struct px_conn *c, const char *id, enum px_reg_verb verb, const char *watcher,
+    char *msg, size_t msglen)
+{
+	return act(c, id, verb, NULL, watcher, msg, msglen);
+}
+
 /* pause, resume, kill, approve, deny: checks, then posts the action to the
  * session (px__escort_act), and answers. */
 static void
@@ -347,28 +364,34 @@ pty_size(const struct px_chan *ch, int *rows, int *cols)
 }
 
 /* join of session s, which runs on another proxy: the join goes to that
- * proxy (recorded there, as every action), and the view follows the
- * session through the shared registry (px__reg_follow). */
+ * proxy (recorded there, as every action) naming a new remote watcher,
+ * which that proxy streams the session to once it accepted the join, and
+ * the view follows the session through the shared registry
+ * (px__reg_follow) as that watcher. */
 static void
 join_remote(struct px_conn *c, struct px_chan *ch, const struct px_reg_session *s, int rows, int cols)
 {
+	char msg[768], watcher[PX_REG_WATCHER_MAX];
 	struct px_watch *w;
 	void *follow;
-	char msg[768];
 
-	if (px__escort_act(c, s->id, PX_REG_JOIN, NULL, msg, sizeof(msg)) != 0) {
+	if (px__reg_watcher_id(watcher) != PX_OK) {
+		px__chan_local(ch, "escort: join: no random bytes for the remote watcher's id\n", 0, 1);
+		return;
+	}
+	if (px__escort_act_watcher(c, s->id, PX_REG_JOIN, watcher, msg, sizeof(msg)) != 0) {
 		px__chan_local(ch, msg, 0, 1);
 		return;
 	}
-	if (px__reg_follow(registry(c), s, &w, &follow) != PX_OK) {
-		(void)px__escort_act(c, s->id, PX_REG_LEAVE, NULL, msg, sizeof(msg));
+	if (px__reg_follow(registry(c), s, watcher, &w, &follow) != PX_OK) {
+		(void)px__escort_act_watcher(c, s->id, PX_REG_LEAVE, watcher, msg, sizeof(msg));
 		px__chan_local(ch, "escort: join: cannot follow a session on another proxy (out of memory)\n",
 		    0, 1);
 		return;
 	}
 	/* the references are the join's from here, also on failure */
-	if (px__join_start(ch, s, w, follow, rows, cols) != PX_OK) {
-		(void)px__escort_act(c, s->id, PX_REG_LEAVE, NULL, msg, sizeof(msg));
+	if (px__join_start(ch, s, w, follow, watcher, rows, cols) != PX_OK) {
+		(void)px__escort_act_watcher(c, s->id, PX_REG_LEAVE, watcher, msg, sizeof(msg));
 		px__chan_local(ch, "escort: join: out of memory\n", 0, 1);
 	}
 }
@@ -416,7 +439,7 @@ px__escort_join(struct px_conn *c, struct px_chan *ch, char **argv)
 		return;
 	}
 	/* the watch's reference is the join's from here, also on failure */
-	if (px__join_start(ch, &s, w, NULL, rows, cols) != PX_OK) {
+	if (px__join_start(ch, &s, w, NULL, NULL, rows, cols) != PX_OK) {
 		(void)px__escort_act(c, s.id, PX_REG_LEAVE, NULL, msg, sizeof(msg));
 		px__chan_local(ch, "escort: join: out of memory\n", 0, 1);
 	}

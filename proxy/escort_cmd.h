@@ -44,8 +44,12 @@ void px__escort_join(struct px_conn *c, struct px_chan *ch, char **argv);
 
 /* Posts verb on session id for the escort of c after the checks above
  * (reason: kill, deny; may be NULL): 0 with what was done in msg (one line
- * ending in a newline), or 1 with why not.  The join view's keys use it. */
+ * ending in a newline), or 1 with why not.  The join view's keys use it.
+ * px__escort_act_watcher: a join or leave of a session on another proxy,
+ * naming the escort's remote watcher (registry.h's px__reg_follow). */
 int px__escort_act(struct px_conn *c, const char *id, enum px_reg_verb verb, const char *reason,
+    char *msg, size_t msglen);
+int px__escort_act_watcher(struct px_conn *c, const char *id, enum px_reg_verb verb, const char *watcher,
     char *msg, size_t msglen);
 
 #endif

@@ -27,6 +27,8 @@ struct px_join {
 	struct px_watch *w;             /* referenced */
 	void *follow;                   /* px__reg_follow's, for a session on
 	                                 * another proxy; NULL for a local one */
+	char watcher[PX_REG_WATCHER_MAX]; /* the remote watcher's id, that
+	                                 * the LEAVE names; "" for a local one */
 	struct px_watcher x;
 	int attached;
 	uv_async_t wake;                /* the watch's wake-up, any thread */
@@ -200,6 +202,7 @@ end_view(struct px_join *j, const char *why)
 		a.verb = PX_REG_LEAVE;
 		snprintf(a.id, sizeof(a.id), "%s", j->id);
 		snprintf(a.escort, sizeof(a.escort), "%s", px__conn_user(j->ch->c));
+		snprintf(a.watcher, sizeof(a.watcher), "%s", j->watcher);
 		(void)px__reg_post(px__conn_registry(j->ch->c), &a, NULL);
 		j->left = 1;
 		px_log(PX_LOG_INFO, px__conn_id(j->ch->c), "escort %s left session %s: %s",
@@ -396,7 +399,7 @@ wake(void *ud)
 
 int
 px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_watch *w, void *follow,
-    int rows, int cols)
+    const char *watcher, int rows, int cols)
 {
 	struct px_join *j = calloc(1, sizeof(*j));
 	uv_loop_t *loop = px__conn_loop(ch->c);
@@ -408,6 +411,7 @@ px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_wat
 	}
 	j->w = w;
 	j->follow = follow;
+	snprintf(j->watcher, sizeof(j->watcher), "%s", watcher != NULL ? watcher : "");
 	j->expected = follow != NULL ? 2 : 1;
 	j->ch = ch;
 	snprintf(j->id, sizeof(j->id), "%s", s->id);
@@ -463,6 +467,7 @@ px__join_free(struct px_chan *ch)
 		a.verb = PX_REG_LEAVE;
 		snprintf(a.id, sizeof(a.id), "%s", j->id);
 		snprintf(a.escort, sizeof(a.escort), "%s", px__conn_user(ch->c));
+		snprintf(a.watcher, sizeof(a.watcher), "%s", j->watcher);
 		(void)px__reg_post(px__conn_registry(ch->c), &a, NULL);
 		px_log(PX_LOG_INFO, px__conn_id(ch->c), "escort %s left session %s: the connection closed",
 		    px__conn_user(ch->c), j->id);

@@ -38,13 +38,15 @@ struct px_reg_session;
 
 /* Starts the view on ch for session s (joined already: JOIN posted), with
  * the escort's terminal of rows x cols; w is the caller's reference to the
- * session's watch, which the join takes in every case.  follow: NULL for a
- * session of this proxy; for one on another proxy, px__reg_follow's handle
- * (w then its copy of the watch), which the join also takes in every case:
- * the status line then reads the session from it (px__reg_follow_get),
- * never from the network.  PX_OK, or PX_ENOMEM (nothing started). */
+ * session's watch, which the join takes in every case.  follow, watcher:
+ * NULL for a session of this proxy; for one on another proxy,
+ * px__reg_follow's handle (w then its copy of the watch), which the join
+ * also takes in every case: the status line then reads the session from
+ * it (px__reg_follow_get), never from the network; and the remote
+ * watcher's id that the JOIN named, which the LEAVE names too (copied).
+ * PX_OK, or PX_ENOMEM (nothing started). */
 int px__join_start(struct px_chan *ch, const struct px_reg_session *s, struct px_watch *w, void *follow,
-    int rows, int cols);
+    const char *watcher, int rows, int cols);
 
 /* The escort typed n bytes: keys acted on, everything consumed. */
 size_t px__join_input(struct px_chan *ch, const uint8_t *p, size_t n);

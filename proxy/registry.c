@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "proxy/px_error.h"
 #include "proxy/registry.h"
@@ -357,13 +358,14 @@ px__reg_take_pending(struct px_registry *r, const char *id)
 }
 
 int
-px__reg_follow(struct px_registry *r, const struct px_reg_session *s, struct px_watch **w, void **h)
+px__reg_follow(struct px_registry *r, const struct px_reg_session *s, const char *watcher,
+    struct px_watch **w, void **h)
 {
 	*w = NULL;
 	*h = NULL;
-	if (r->remote == NULL || r->remote->follow == NULL)
+	if (r->remote == NULL || r->remote->follow == NULL || !px__reg_watcher_ok(watcher, strlen(watcher)))
 		return PX_EINVAL;
-	return r->remote->follow(r->remote_ud, s, w, h);
+	return r->remote->follow(r->remote_ud, s, watcher, w, h);
 }
 
 int
@@ -377,4 +379,27 @@ px__reg_follow_close(struct px_registry *r, void *h)
 {
 	if (r->remote != NULL && h != NULL)
 		r->remote->follow_close(h);
+}
+
+int
+px__reg_watcher_id(char out[PX_REG_WATCHER_MAX])
+{
+	unsigned char rnd[(PX_REG_WATCHER_MAX - 1) / 2];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return PX_EIO;
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(out + 2 * i, PX_REG_WATCHER_MAX - 2 * i, "%02x", rnd[i]);
+	return PX_OK;
+}
+
+int
+px__reg_watcher_ok(const char *s, size_t len)
+{
+	if (len == 0 || len >= PX_REG_WATCHER_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
 }

@@ -33,6 +33,7 @@
 #define PX_REG_REASON_MAX 200
 #define PX_REG_ESCORTS_MAX 8    /* escorts remembered per session */
 #define PX_REG_PENDING_MAX 512  /* a command waiting for approval, as shown */
+#define PX_REG_WATCHER_MAX 33   /* a remote watcher's id: 32 hex digits */
 
 /* A session's state as escorts see it. */
 enum px_reg_state {
@@ -98,6 +99,13 @@ struct px_reg_action {
 	char id[PX_REG_ID_MAX];
 	char escort[PX_REG_NAME_MAX];
 	char reason[PX_REG_REASON_MAX]; /* kill, deny: may be empty */
+	char watcher[PX_REG_WATCHER_MAX]; /* join, leave of a session on
+	                                 * another proxy: the id of the
+	                                 * escort's remote watcher
+	                                 * (px__reg_follow), which that proxy
+	                                 * streams the session to only after
+	                                 * it accepted this join, until this
+	                                 * leave; "" otherwise */
 };
 
 /* Where a session's actions go.  post gets a copy valid only during the
@@ -127,7 +135,8 @@ struct px_reg_remote {
 	int (*list)(void *ud, struct px_reg_session **v, long *n);
 	int (*get)(void *ud, const char *id, struct px_reg_session *out);
 	int (*post)(void *ud, const struct px_reg_action *a, struct px_reg_session *now);
-	int (*follow)(void *ud, const struct px_reg_session *s, struct px_watch **w, void **h);
+	int (*follow)(void *ud, const struct px_reg_session *s, const char *watcher, struct px_watch **w,
+	    void **h);
 	int (*follow_get)(void *h, struct px_reg_session *out);
 	void (*follow_close)(void *h);
 };
@@ -186,7 +195,9 @@ int px__reg_get(struct px_registry *r, const char *id, struct px_reg_session *ou
 int px__reg_post(struct px_registry *r, const struct px_reg_action *a, struct px_reg_session *now);
 
 /* An escort's join of session s, which runs on another proxy (s->proxy
- * set and not this one): px__reg_follow starts following it without
+ * set and not this one), as remote watcher `watcher` (px__reg_watcher_id's,
+ * named by the join action the owning proxy accepted first, and by the
+ * leave): px__reg_follow starts following it without
  * blocking (registry_redis_follow.c) and gives a copy of its watch (*w, a
  * reference for the caller, watch.h: the screen first, then the output,
  * as a local watch gives them; ended when the session or its proxy ended)
@@ -194,11 +205,22 @@ int px__reg_post(struct px_registry *r, const struct px_reg_action *a, struct px
  * the shared registry (PX_OK; state PX_REG_ENDED with why in ended once it
  * ended), without blocking.  px__reg_follow_close: stops following and
  * frees h (call once, from the thread that started it or any other).
- * PX_OK, PX_EINVAL (no shared registry, or s names no proxy), PX_ENOMEM
- * or PX_EIO (no thread could be started). */
-int px__reg_follow(struct px_registry *r, const struct px_reg_session *s, struct px_watch **w, void **h);
+ * PX_OK, PX_EINVAL (no shared registry, s names no proxy, or watcher is
+ * not an id px__reg_watcher_id makes), PX_ENOMEM or PX_EIO (no thread
+ * could be started). */
+int px__reg_follow(struct px_registry *r, const struct px_reg_session *s, const char *watcher,
+    struct px_watch **w, void **h);
 int px__reg_follow_get(struct px_registry *r, void *h, struct px_reg_session *out);
 void px__reg_follow_close(struct px_registry *r, void *h);
+
+/* A new remote watcher's id, unguessable (16 random bytes in lowercase
+ * hex) into out (PX_REG_WATCHER_MAX bytes).  PX_OK, or PX_EIO when the
+ * kernel gives no random bytes. */
+int px__reg_watcher_id(char out[PX_REG_WATCHER_MAX]);
+
+/* Whether s (len bytes) is an id as px__reg_watcher_id makes them: 1 to
+ * PX_REG_WATCHER_MAX - 1 lowercase hex digits. */
+int px__reg_watcher_ok(const char *s, size_t len);
 
 /* The owner's side of a policy reload: whether the session is moderated
  * now.  Not moderated, a WAITING session shows RUNNING; moderated, one

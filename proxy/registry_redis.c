@@ -216,6 +216,7 @@ px_rr_start(struct px_rr **out, struct px_registry *reg, struct px_watches *watc
 	host[sizeof(host) - 1] = '\0';
 	snprintf(rr->run, sizeof(rr->run), "%ld@%.40s %lld", (long)getpid(), host, (long long)time(NULL));
 	pthread_mutex_init(&rr->mu, NULL);
+	px__rr_grants_init(&rr->grants);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&rr->cv, &ca);
@@ -254,6 +255,7 @@ px_rr_stop(struct px_rr *rr)
 	rr->reg->remote = NULL;
 	rr->reg->remote_ud = NULL;
 	px__rr_pub_free(rr->pub, rr->npub);
+	px__rr_grants_free(&rr->grants);
 	explicit_bzero(rr->password, sizeof(rr->password));
 	pthread_cond_destroy(&rr->cv);
 	pthread_mutex_destroy(&rr->mu);

@@ -20,7 +20,8 @@
  *                      sessions of proxies that stopped answering, why,
  *                      and when they were found so (kept PX_RR_ENDED_KEEP s)
  *   rwatchers:NAME     SET of the ids (NONCE) of remote watchers of NAME's
- *                      sessions
+ *                      sessions, each named first by the join action NAME
+ *                      accepted
  *   rwatch:NONCE       "SESSION-ID GEN" of a remote watcher, expiring after
  *                      PX_RR_TTL_MS unless refreshed; GEN counts the
  *                      redraws its proxy asked for
@@ -35,7 +36,11 @@
  * owning proxy's watch thread (registry_redis_watch.c) attaches a watcher
  * of its own (watch.h) per remote watcher and writes the screen, the
  * output and the end to the stream.  Streams exist only while a remote
- * watcher does.
+ * watcher does, and only for a watcher whose NONCE the join action named
+ * that the owning proxy accepted (and so recorded under the escort's
+ * name) for that session, until the leave naming it or the session's end
+ * (registry_redis_int.h, "Grants"): a watcher registered in Redis by
+ * anything else is refused, logged, and gets nothing.
  *
  * Threads: px_rr_start starts two, each with its own connection: the
  * heartbeat thread (membership, publishing this proxy's sessions when the

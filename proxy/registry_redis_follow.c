@@ -1,9 +1,11 @@
 /* registry_redis_follow: an escort's side of joining a session that runs
  * on another proxy (registry.h's px__reg_follow; registry_redis.h,
  * "Remote joins").  A thread per join, on its own connection, registers a
- * remote watcher and reads its stream into a copy of the session's watch
- * (watch.h), which the escort's join view (join.h) reads as it reads a
- * local one: the worker's loop never waits for Redis.
+ * remote watcher under the nonce that the join action named (the owning
+ * proxy streams to it only once it accepted that join, and no more after
+ * the leave that names it) and reads its stream into a copy of the
+ * session's watch (watch.h), which the escort's join view (join.h) reads
+ * as it reads a local one: the worker's loop never waits for Redis.
  *
  * The thread refreshes the watcher's key every PX_RR_BEAT_MS (so that the
  * owning proxy drops it within PX_RR_TTL_MS when this proxy dies), reads
@@ -20,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "proxy/log.h"
 #include "proxy/px_error.h"
@@ -293,11 +294,10 @@ drop:
 }
 
 int
-px__rr_follow(void *ud, const struct px_reg_session *s, struct px_watch **w, void **h)
+px__rr_follow(void *ud, const struct px_reg_session *s, const char *nonce, struct px_watch **w, void **h)
 {
 	struct px_rr *rr = ud;
 	struct px_rr_follow *f;
-	unsigned char rnd[16];
 	pthread_attr_t attr;
 	pthread_t th;
 	int stop, rc;
@@ -306,14 +306,11 @@ px__rr_follow(void *ud, const struct px_reg_session *s, struct px_watch **w, voi
 	*h = NULL;
 	if (s->proxy[0] == '\0' || !px__rr_name_ok(s->proxy))
 		return PX_EINVAL;
+	if (!px__reg_watcher_ok(nonce, strlen(nonce)))
+		return PX_EINVAL;
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return PX_ENOMEM;
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-		free(f);
-		return PX_ENOMEM;
-	}
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(f->nonce + 2 * i, sizeof(f->nonce) - 2 * i, "%02x", rnd[i]);
+	snprintf(f->nonce, sizeof(f->nonce), "%s", nonce);
 	f->rr = rr;
 	f->s = *s;
 	f->expect = 1;

@@ -1,6 +1,9 @@
 /* registry_redis_inbox: the inbox thread of a registry shared through Redis
  * (registry_redis.h): applies the actions other proxies' escorts send for
- * this proxy's sessions, first in first applied, and answers each. */
+ * this proxy's sessions, first in first applied, and answers each.  A join
+ * it accepted grants, before the answer, the remote watcher it names the
+ * session's stream (registry_redis_int.h, "Grants"); the leave naming that
+ * watcher takes the grant back. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +17,27 @@
 #define INBOX_BLOCK "0.5"       /* seconds a BRPOP of the inbox waits */
 #define REPLY_KEEP_MS 10000     /* an answer nobody took expires */
 
+/* The grant of a's watcher: given by a join accepted (rc), taken back by a
+ * leave. */
+static void
+inbox_grant(struct px_rr *rr, const struct px_reg_action *a, int rc)
+{
+	int grc;
+
+	if (a->verb == PX_REG_LEAVE) {
+		if (px__rr_grant_drop(&rr->grants, a->watcher, a->id))
+			px_log(PX_LOG_DEBUG, a->id, "remote watcher %s of escort %s: its grant taken back",
+			    a->watcher, a->escort);
+		return;
+	}
+	if (a->verb != PX_REG_JOIN || rc != PX_OK)
+		return;
+	if ((grc = px__rr_grant_add(&rr->grants, a->watcher, a->id, a->escort, px__rr_now_ms())) != PX_OK)
+		px_log(PX_LOG_WARN, a->id, "escort %s on another proxy joined, but remote watcher %s cannot be "
+		    "streamed the session (%s)", a->escort, a->watcher,
+		    grc == PX_ENOMEM ? "too many remote watchers, or out of memory" : "its id is in use");
+}
+
 /* Applies an action another proxy sent for a local session and answers. */
 static void
 inbox_handle(struct px_rr *rr, redisContext *c, const char *text, size_t len)
@@ -23,7 +47,8 @@ inbox_handle(struct px_rr *rr, redisContext *c, const char *text, size_t len)
 	char reply[PX_RRW_REPLY_MAX], buf[PX_RRW_MAX];
 	int rc;
 
-	if (px__rrw_action_decode(text, len, &a, reply) != PX_OK || strncmp(reply, "escort:reply:", 13) != 0) {
+	if (px__rrw_action_decode(text, len, &a, reply) != PX_OK || strncmp(reply, "escort:reply:", 13) != 0 ||
+	    (a.watcher[0] != '\0' && !px__reg_watcher_ok(a.watcher, strlen(a.watcher)))) {
 		px_log(PX_LOG_WARN, NULL, "registry: a malformed action in escort:inbox:%s ignored", rr->name);
 		return;
 	}
@@ -32,6 +57,8 @@ inbox_handle(struct px_rr *rr, redisContext *c, const char *text, size_t len)
 	px_log(PX_LOG_INFO, a.id, "escort %s on another proxy: %s: %s", a.escort, px__reg_verb_name(a.verb),
 	    rc == PX_OK ? "handed to the session" : rc == PX_EPOLICY ? "no such session here" :
 	    "refused by its state");
+	if (a.watcher[0] != '\0')
+		inbox_grant(rr, &a, rc);
 	if (px__rrw_answer_encode(rc, rc == PX_EPOLICY ? NULL : &now, buf, sizeof(buf)) < 0)
 		return;
 	redisAppendCommand(c, "LPUSH %s %s", reply, buf);

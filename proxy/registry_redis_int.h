@@ -1,7 +1,9 @@
 /* registry_redis_int: what the files of the shared registry share:
  * registry_redis.c (start, stop, connections), registry_redis_beat.c and
- * registry_redis_inbox.c (the proxy's two threads) and
- * registry_redis_query.c (escorts' lookups).  Internal to them. */
+ * registry_redis_inbox.c (the proxy's two threads),
+ * registry_redis_query.c (escorts' lookups), registry_redis_watch.c,
+ * registry_redis_follow.c and registry_redis_grant.c (remote joins).
+ * Internal to them. */
 #ifndef PX_REGISTRY_REDIS_INT_H
 #define PX_REGISTRY_REDIS_INT_H
 
@@ -13,6 +15,53 @@
 #include "proxy/registry.h"
 #include "proxy/registry_redis.h"
 #include "proxy/watch.h"
+
+#define PX_RR_NONCE_MAX PX_REG_WATCHER_MAX      /* a remote watcher's id */
+
+/* Grants (registry_redis_grant.c): the remote watchers this proxy streams
+ * its sessions to.  A grant binds a watcher's id (its nonce) to a join of
+ * session id by escort that this proxy accepted (px__reg_post_local handed
+ * it to the session, which records it under the escort's name before it
+ * takes effect); the inbox thread adds it before it answers the join, and
+ * drops it at the leave that names the same watcher.  The watch thread
+ * streams only to a watcher whose nonce has a grant for the session its
+ * key names (px__rr_grant_claim), drops the grant when it wrote the
+ * watcher's end, releases it when the watcher's key went (its proxy
+ * stopped refreshing it), and expires grants no watcher claims.  Every
+ * function takes the table's own mutex (no other lock is taken under it):
+ * any thread.
+ *   add: PX_OK; PX_EINVAL (not a nonce, no id, or granted already);
+ *     PX_ENOMEM (no memory, or PX_RR_GRANTS_MAX grants).
+ *   drop: 1 when nonce had a grant (of session id; NULL: any), now gone.
+ *   claim: PX_OK with the escort's name (len bytes) when nonce has a
+ *     grant for session id, now claimed; else PX_EPOLICY.
+ *   release: nonce's grant, if any, unclaimed again as of now.
+ *   has: whether nonce has a grant.
+ *   expire: drops the unclaimed grants accepted more than
+ *     PX_RR_GRANT_CLAIM_MS before now, or of a session not among the nlive
+ *     of live (it ended); returns how many.
+ *   unclaimed: how many grants no watcher claimed. */
+#define PX_RR_GRANTS_MAX 4096
+#define PX_RR_GRANT_CLAIM_MS 10000
+
+struct px_rr_grant;
+struct px_rr_grants {
+	pthread_mutex_t mu;
+	struct px_rr_grant *head;
+	size_t n;
+};
+
+void px__rr_grants_init(struct px_rr_grants *g);
+void px__rr_grants_free(struct px_rr_grants *g);
+int px__rr_grant_add(struct px_rr_grants *g, const char *nonce, const char *id, const char *escort,
+    int64_t now);
+int px__rr_grant_drop(struct px_rr_grants *g, const char *nonce, const char *id);
+int px__rr_grant_claim(struct px_rr_grants *g, const char *nonce, const char *id, char *escort, size_t len);
+void px__rr_grant_release(struct px_rr_grants *g, const char *nonce, int64_t now);
+int px__rr_grant_has(struct px_rr_grants *g, const char *nonce);
+long px__rr_grant_expire(struct px_rr_grants *g, int64_t now, const struct px_reg_session *live,
+    long nlive);
+long px__rr_grant_unclaimed(struct px_rr_grants *g);
 
 /* One published session: its id and text as last written to Redis. */
 struct px_rr_pub {
@@ -36,6 +85,7 @@ struct px_rr {
 	int down_logged;                /* an outage was logged; cleared when back */
 	struct px_watches *watches;     /* this proxy's sessions' (remote joins) */
 	struct px_rr_pubw *pubw;        /* registry_redis_watch.c's thread */
+	struct px_rr_grants grants;     /* the remote watchers it may stream to */
 	int nfollow;                    /* registry_redis_follow.c's threads
 	                                 * alive (under mu; cv broadcast when
 	                                 * one ends) */
@@ -75,11 +125,11 @@ void *px__rr_inbox_main(void *arg);
  * sessions to other proxies' watchers (registry_redis_watch.c; start:
  * PX_OK, PX_ENOMEM or PX_EIO, stop: joins it and frees its state), and the
  * ops behind registry.h's px__reg_follow* (registry_redis_follow.c). */
-#define PX_RR_NONCE_MAX 33      /* a remote watcher's id: 32 hex digits */
 struct px_rr_pubw;
 int px__rr_pubw_start(struct px_rr *rr);
 void px__rr_pubw_stop(struct px_rr *rr);
-int px__rr_follow(void *ud, const struct px_reg_session *s, struct px_watch **w, void **h);
+int px__rr_follow(void *ud, const struct px_reg_session *s, const char *nonce, struct px_watch **w,
+    void **h);
 int px__rr_follow_get(void *h, struct px_reg_session *out);
 void px__rr_follow_close(void *h);
 

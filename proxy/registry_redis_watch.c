@@ -5,6 +5,16 @@
  * stream: the screen first, then the output, an end when the session
  * ended.
  *
+ * Only to a remote watcher whose id has a grant for the session its key
+ * names (registry_redis_int.h, "Grants": a join this proxy accepted and
+ * so recorded under the escort's name).  A key without one (written by
+ * hand by anyone who can write to Redis, or left after the leave) is
+ * refused, logged once naming the id, and gets nothing; a watcher whose
+ * grant the leave took back gets nothing more and its stream is deleted.
+ * The grant ends when the watcher's end was written (the session ended),
+ * and PX_RR_GRANT_CLAIM_MS after its key went (its proxy stopped
+ * refreshing it) unless the key comes back.
+ *
  * The technician's worker only puts output in the watcher's bounded ring
  * and signals this thread (px__watch_feed); it never waits for Redis.  A
  * Redis slower than the output makes the ring overflow, and the watcher
@@ -30,6 +40,7 @@
 #define RW_STREAM_KEEP_MS 10000 /* a stream nobody writes to expires */
 #define RW_CHUNK (32 * 1024)    /* output bytes per entry at most */
 #define RW_ENTRIES 16           /* entries per watcher per round */
+#define RW_REVOKED_MS PX_RR_TTL_MS /* a left watcher's key is gone by then */
 
 struct rw_watcher {
 	struct rw_watcher *next;
@@ -40,8 +51,11 @@ struct rw_watcher {
 	struct px_watcher x;
 	int attached;
 	unsigned long long seq;         /* entries written */
-	int done;                       /* its end was written */
+	int done;                       /* its end was written, or it is refused */
+	int refused;                    /* no grant (any more): nothing written */
+	int64_t revoked;                /* when a leave took its grant back; 0: not */
 	int seen;                       /* listed in this round's lookup */
+	char escort[PX_REG_NAME_MAX];   /* its grant's */
 };
 
 struct px_rr_pubw {
@@ -108,11 +122,14 @@ rw_append(redisContext *c, struct rw_watcher *x, struct px_rrwe *e)
 /* Appends what x is due (at most RW_ENTRIES entries); *more when more is.
  * Returns the commands appended. */
 static int
-rw_pump_one(redisContext *c, struct rw_watcher *x, int *more)
+rw_pump_one(struct px_rr *rr, redisContext *c, struct rw_watcher *x, int *more)
 {
 	static __thread uint8_t buf[RW_CHUNK];
 	int sent = 0, entries = 0;
 
+	/* a leave took the grant back: nothing more (rw_sync ends it) */
+	if (x->done || !x->attached || !px__rr_grant_has(&rr->grants, x->nonce))
+		return 0;
 	while (!x->done && x->attached) {
 		struct px_rrwe e;
 		char *redraw;
@@ -142,6 +159,7 @@ rw_pump_one(redisContext *c, struct rw_watcher *x, int *more)
 			px__watch_detach(x->w, &x->x);
 			x->attached = 0;
 			x->done = 1;
+			(void)px__rr_grant_drop(&rr->grants, x->nonce, NULL);
 		} else {
 			break;
 		}
@@ -180,13 +198,31 @@ rw_pump(struct px_rr *rr, redisContext *c, int *more)
 
 	*more = 0;
 	for (struct rw_watcher *x = rr->pubw->head; x != NULL; x = x->next)
-		sent += rw_pump_one(c, x, more);
+		sent += rw_pump_one(rr, c, x, more);
 	return rw_replies(rr, c, sent, "remote join");
 }
 
-/* A new remote watcher of session id: attached to its watch, or, when
- * this proxy has no watch of it (it ended, or escorts cannot join it),
- * told so in its stream at once. */
+/* A remote watcher without a grant for session id: kept (so refused once
+ * while its key lives), never attached, nothing written. */
+static void
+rw_refuse(struct rw_watcher *x, const char *id)
+{
+	char shown[PX_REG_ID_MAX];
+
+	/* the id is Redis's, not this proxy's: no control bytes in the log */
+	snprintf(shown, sizeof(shown), "%s", id);
+	for (char *p = shown; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
+	x->refused = 1;
+	x->done = 1;
+	px_log(PX_LOG_WARN, NULL, "registry: remote watcher refused (stream %s): no join of session %s "
+	    "naming it was accepted by this proxy; nothing is streamed to it", x->nonce, shown);
+}
+
+/* A new remote watcher of session id: refused without a grant; else
+ * attached to its watch, or, when this proxy has no watch of it (it
+ * ended, or escorts cannot join it), told so in its stream at once. */
 static struct rw_watcher *
 rw_new(struct px_rr *rr, redisContext *c, const char *nonce, const char *id, int *sent)
 {
@@ -199,9 +235,14 @@ rw_new(struct px_rr *rr, redisContext *c, const char *nonce, const char *id, int
 	snprintf(x->id, sizeof(x->id), "%s", id);
 	x->x.wake = rw_wake;
 	x->x.ud = rr->pubw;
+	if (px__rr_grant_claim(&rr->grants, nonce, id, x->escort, sizeof(x->escort)) != PX_OK) {
+		rw_refuse(x, id);
+		return x;
+	}
 	if ((x->w = px__watch_find(rr->watches, id)) != NULL && px__watch_attach(x->w, &x->x) == 0) {
 		x->attached = 1;
-		px_log(PX_LOG_INFO, id, "an escort on another proxy watches this session (stream %.8s)", nonce);
+		px_log(PX_LOG_INFO, id, "escort %s on another proxy watches this session (stream %.8s)",
+		    x->escort, nonce);
 		return x;
 	}
 	memset(&e, 0, sizeof(e));
@@ -210,19 +251,45 @@ rw_new(struct px_rr *rr, redisContext *c, const char *nonce, const char *id, int
 	    rr->name);
 	*sent += rw_append(c, x, &e);
 	x->done = 1;
+	(void)px__rr_grant_drop(&rr->grants, nonce, NULL);
 	return x;
 }
 
-/* Whether s is a nonce as registry_redis_follow.c makes them. */
+/* x's grant was taken back (its escort left): no more entries, and its
+ * stream deleted (appended).  x is forgotten when its key goes, as the
+ * escort's proxy deletes it after the leave, or RW_REVOKED_MS later: a key
+ * still there then is refused as any key without a grant. */
 static int
-rw_nonce_ok(const char *s, size_t len)
+rw_revoke(redisContext *c, struct rw_watcher *x)
 {
-	if (len == 0 || len >= PX_RR_NONCE_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
+	if (x->attached) {
+		px__watch_detach(x->w, &x->x);
+		x->attached = 0;
+	}
+	x->refused = 1;
+	x->done = 1;
+	x->revoked = px__rr_now_ms();
+	px_log(PX_LOG_INFO, x->id, "escort %s on another proxy left: nothing more is streamed "
+	    "(stream %.8s)", x->escort, x->nonce);
+	redisAppendCommand(c, "DEL escort:rwstream:%s", x->nonce);
 	return 1;
+}
+
+/* Grants no remote watcher claimed in time, or of sessions that ended,
+ * are forgotten. */
+static void
+rw_expire(struct px_rr *rr)
+{
+	struct px_reg_session *live = NULL;
+	long n;
+
+	if (px__rr_grant_unclaimed(&rr->grants) == 0)
+		return;
+	if ((n = px__reg_list_local(rr->reg, &live)) < 0)
+		return;	/* no memory: next round */
+	if (px__rr_grant_expire(&rr->grants, px__rr_now_ms(), live, n) > 0)
+		px_log(PX_LOG_DEBUG, NULL, "registry: grants of joins no remote watcher followed forgotten");
+	free(live);
 }
 
 /* Looks the remote watchers of this proxy's sessions up: new ones
@@ -235,13 +302,15 @@ rw_sync(struct px_rr *rr, redisContext *c)
 	size_t n;
 	int sent = 0, rc = 0;
 
+	rw_expire(rr);
 	if ((m = redisCommand(c, "SMEMBERS escort:rwatchers:%s", rr->name)) == NULL) {
 		px__rr_down(rr, "remote join", c->errstr);
 		return -1;
 	}
 	n = m->type == REDIS_REPLY_ARRAY ? m->elements : 0;
 	for (size_t i = 0; i < n; i++)
-		if (m->element[i]->type == REDIS_REPLY_STRING && rw_nonce_ok(m->element[i]->str, m->element[i]->len))
+		if (m->element[i]->type == REDIS_REPLY_STRING &&
+		    px__reg_watcher_ok(m->element[i]->str, m->element[i]->len))
 			redisAppendCommand(c, "GET escort:rwatch:%s", m->element[i]->str);
 	for (struct rw_watcher *x = p->head; x != NULL; x = x->next)
 		x->seen = 0;
@@ -251,7 +320,7 @@ rw_sync(struct px_rr *rr, redisContext *c)
 		char id[PX_REG_ID_MAX];
 		unsigned long gen = 0;
 
-		if (e->type != REDIS_REPLY_STRING || !rw_nonce_ok(e->str, e->len))
+		if (e->type != REDIS_REPLY_STRING || !px__reg_watcher_ok(e->str, e->len))
 			continue;
 		if (redisGetReply(c, (void **)&r) != REDIS_OK) {
 			px__rr_down(rr, "remote join", c->errstr);
@@ -278,6 +347,8 @@ rw_sync(struct px_rr *rr, redisContext *c)
 		if (x == NULL)
 			continue;
 		x->seen = 1;
+		if (!x->done && !px__rr_grant_has(&rr->grants, x->nonce))
+			sent += rw_revoke(c, x);
 		if (gen != x->gen && x->attached) {
 			px_log(PX_LOG_DEBUG, x->id, "an escort on another proxy fell behind: the screen again");
 			px__watch_redraw(x->w, &x->x);
@@ -288,14 +359,17 @@ rw_sync(struct px_rr *rr, redisContext *c)
 	freeReplyObject(m);
 	for (struct rw_watcher **pp = &p->head; *pp != NULL;) {
 		struct rw_watcher *x = *pp;
-		if (x->seen || rc != 0) {
+		int stale = x->revoked != 0 && px__rr_now_ms() - x->revoked > RW_REVOKED_MS;
+		if ((x->seen && !stale) || rc != 0) {
 			pp = &x->next;
 			continue;
 		}
 		*pp = x->next;
 		if (x->attached)
-			px_log(PX_LOG_INFO, x->id, "the escort on another proxy no longer watches (stream %.8s)",
-			    x->nonce);
+			px_log(PX_LOG_INFO, x->id, "escort %s on another proxy no longer watches (stream %.8s)",
+			    x->escort, x->nonce);
+		if (!x->refused)
+			px__rr_grant_release(&rr->grants, x->nonce, px__rr_now_ms());
 		rw_drop(x);
 	}
 	if (rc == 0)

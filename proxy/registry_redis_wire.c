@@ -57,6 +57,7 @@ static const struct field action_fields[] = {
 	{ "id", F_STR, offsetof(struct act_wire, a.id), PX_REG_ID_MAX },
 	{ "escort", F_STR, offsetof(struct act_wire, a.escort), PX_REG_NAME_MAX },
 	{ "reason", F_STR, offsetof(struct act_wire, a.reason), PX_REG_REASON_MAX },
+	{ "watcher", F_STR, offsetof(struct act_wire, a.watcher), PX_REG_WATCHER_MAX },
 	{ "reply", F_STR, offsetof(struct act_wire, reply), PX_RRW_REPLY_MAX },
 };
 

@@ -13,7 +13,8 @@
  * bad first line, an unknown version, a line without a space or an
  * unknown escape is an error.  The session's fields: id user target start
  * state paused_by escort (once per escort, in order) pending decided
- * joined moderated proxy ended.  An action's: verb id escort reason reply.
+ * joined moderated proxy ended.  An action's: verb id escort reason
+ * watcher reply.
  * An answer's: rc (a PX_* code), then the session's fields. */
 #ifndef PX_REGISTRY_REDIS_WIRE_H
 #define PX_REGISTRY_REDIS_WIRE_H

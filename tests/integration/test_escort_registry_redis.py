@@ -7,12 +7,17 @@ through haproxy and lands on one proxy; bob, connected straight to the
 other one, lists it (with its proxy; again after its proxy's entries were
 removed from Redis, as when taken for gone), approves her command there (it runs
 on the target, she sees "approved by bob", the recording names bob), a
-second decision from dave finds it already decided; bob joins her session
+second decision from dave finds it already decided; remote watchers
+registered in Redis by hand (with its password, as anyone who has it can)
+for her session, with made-up nonces, get nothing: the owning proxy refuses
+each (logged once, naming the nonce), writes no stream, and nothing she
+printed is anywhere in Redis; bob joins her session
 from the other proxy, sees her screen as it was (a marker printed before
 he joined), then her output live, the pending command on his status line,
 approves it with his `a` key (it runs; the recording names his join, his
 approval and his leave; the watcher's keys in Redis exist while he watches
-and are removed when he leaves), and bob's kill ends her session with his
+and are removed when he leaves; his nonce, registered again by hand
+after he left, gets nothing), and bob's kill ends her session with his
 reason, recorded.  Then the proxy that runs alice's second session is
 killed with SIGKILL: the other one lists that session as ended ("proxy N
 stopped answering") within the registry's 3 s TTL plus one heartbeat, the
@@ -177,6 +182,68 @@ def events(w, sid):
     return out
 
 
+def redis(cli, auth, *args):
+    return subprocess.run(cli + list(args), check=True, capture_output=True, env=auth).stdout
+
+
+def forge(cli, auth, proxy, nonce, sid):
+    """Registers a remote watcher of session sid on proxy by hand, as
+    registry_redis_follow.c does (registry_redis.h's keys)."""
+    redis(cli, auth, "SET", "escort:rwatch:" + nonce, "%s 0" % sid, "PX", "30000")
+    redis(cli, auth, "SADD", "escort:rwatchers:" + proxy, nonce)
+
+
+def unforge(cli, auth, proxy, nonce):
+    redis(cli, auth, "SREM", "escort:rwatchers:" + proxy, nonce)
+    redis(cli, auth, "DEL", "escort:rwatch:" + nonce, "escort:rwstream:" + nonce)
+
+
+def streamed(cli, auth, nonce):
+    """Whether anything was written to nonce's stream."""
+    return int(redis(cli, auth, "EXISTS", "escort:rwstream:" + nonce)) != 0
+
+
+def refused(proxy, nonce):
+    """How often proxy logged that it refused a remote watcher nonce."""
+    return proxy.log().count("remote watcher refused (stream %s)" % nonce)
+
+
+def owner_round(cli, auth, proxy, name, sid, watched):
+    """Registers a new made-up watcher of sid on proxy (Proc) named name and
+    waits until proxy refused it, or anything was streamed to it or to the
+    nonces watched: a round of the owner's watch thread that found every
+    watcher registered before it; the returned nonce is unforge's."""
+    n = os.urandom(16).hex()
+    forge(cli, auth, name, n, sid)
+    wait_for(lambda: refused(proxy, n) or any(streamed(cli, auth, f) for f in watched + [n]), 10,
+             interval=0.05, what="proxy %s to refuse a watcher registered by hand" % name)
+    return n
+
+
+DUMP = """local out = {}
+for _, k in ipairs(redis.call('KEYS', '*')) do
+    local t, v = redis.call('TYPE', k).ok, {}
+    if t == 'string' then v = {redis.call('GET', k)}
+    elseif t == 'hash' then v = redis.call('HGETALL', k)
+    elseif t == 'list' then v = redis.call('LRANGE', k, 0, -1)
+    elseif t == 'set' then v = redis.call('SMEMBERS', k)
+    elseif t == 'zset' then v = redis.call('ZRANGE', k, 0, -1)
+    elseif t == 'stream' then
+        for _, e in ipairs(redis.call('XRANGE', k, '-', '+')) do
+            for _, f in ipairs(e[2]) do v[#v + 1] = f end
+        end
+    end
+    out[#out + 1] = k
+    for _, f in ipairs(v) do out[#out + 1] = f end
+end
+return out"""
+
+
+def redis_text(cli, auth):
+    """Every key and value in Redis, as one text (one script, atomic)."""
+    return redis(cli, auth, "EVAL", DUMP, "0")
+
+
 def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
     with Env() as env:
         rd, rport = start_redis(env)
@@ -241,6 +308,26 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             st, out, err = as_user(w, oport, "dave", "deny %s" % sid)
             assert st == 1 and "already approved by bob" in err, (st, out, err)
 
+            # a remote watcher registered by hand (anyone with Redis's
+            # password can) gets nothing of the session: its nonce names no
+            # join that the session's proxy accepted and recorded.  The
+            # owner refuses it, once, naming the nonce; a second one
+            # refused after it shows that a later round passed too (the
+            # first round that finds an honest watcher writes its screen).
+            # Nothing the session printed is in Redis.
+            t.send(b"echo 'xs-secret'-7\r")
+            t.expect(b"xs-secret-7")
+            prompt(t)
+            owner = proxies[on][0]
+            forged = [owner_round(cli, auth, owner, on, sid, [])]
+            forged.append(owner_round(cli, auth, owner, on, sid, forged))
+            assert b"xs-secret-7" not in redis_text(cli, auth), "the session's output is in Redis"
+            assert not any(streamed(cli, auth, f) for f in forged), \
+                "a watcher registered by hand was streamed the session"
+            assert refused(owner, forged[0]) == 1, owner.log()[-2000:]
+            for n in forged:
+                unforge(cli, auth, on, n)
+
             # join across proxies: bob on the other proxy first sees her
             # screen as it was (a marker printed before he joined), then
             # her output live, the pending command on his status line, and
@@ -258,6 +345,9 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             b.expect(b"xj-live-2")
             # the stream exists while bob watches (and its watcher's keys)
             assert rw_keys() == [b"rwatch", b"rwatchers", b"rwstream"], rw_keys()
+            honest = redis(cli, auth, "SMEMBERS", "escort:rwatchers:" + on).split()
+            assert len(honest) == 1, honest
+            honest = honest[0].decode()
             b.send(b"echo zz-$((3*3))\r")     # none of the view's keys: goes nowhere
             ok2 = w.marker("approved-by-key-across")
             t.send(b"touch %s\r" % ok2.encode())
@@ -274,9 +364,18 @@ def test_escort_on_one_proxy_acts_on_the_other_and_a_proxy_dies():
             assert b"zz-" not in t.log, t.log[-500:]
             # his proxy removes the watcher; the owner writes no more to a
             # stream (one it wrote since expires within 10 s)
-            wait_for(lambda: b"rwatch" not in rw_keys() and b"rwatchers" not in rw_keys(), 5,
-                     interval=0.2, what="the remote watcher's keys to be removed")
+            wait_for(lambda: rw_keys() == [], 5, interval=0.2,
+                     what="the remote watcher's keys and stream to be removed")
             b = None
+            # his nonce is forgotten with his leave: registered again by
+            # hand, it gets nothing (two rounds of the owner: one that finds
+            # it, one after the first wrote whatever it would)
+            forge(cli, auth, on, honest, sid)
+            forged = [owner_round(cli, auth, owner, on, sid, [honest])]
+            forged.append(owner_round(cli, auth, owner, on, sid, [honest] + forged))
+            assert not streamed(cli, auth, honest), "a nonce that left was streamed the session"
+            for n in forged + [honest]:
+                unforge(cli, auth, on, n)
 
             # kill from the other proxy ends the session with the reason
             st, out, err = as_user(w, oport, "bob", "kill %s end of the maintenance window" % sid)

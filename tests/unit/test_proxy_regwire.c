@@ -91,6 +91,34 @@ test_action_and_answer(void **state)
 	assert_memory_equal(&a, &back, sizeof(a));
 	assert_string_equal(reply, "escort:reply:00ff");
 
+	/* a join carries the escort's remote watcher, which the owning proxy
+	 * streams to only once it accepted this join */
+	memset(&a, 0, sizeof(a));
+	a.verb = PX_REG_JOIN;
+	snprintf(a.id, sizeof(a.id), "S1");
+	snprintf(a.escort, sizeof(a.escort), "bob");
+	assert_int_equal(px__reg_watcher_id(a.watcher), PX_OK);
+	assert_int_equal(strlen(a.watcher), PX_REG_WATCHER_MAX - 1);
+	assert_true(px__reg_watcher_ok(a.watcher, strlen(a.watcher)));
+	n = px__rrw_action_encode(&a, "escort:reply:01", buf, sizeof(buf));
+	assert_true(n > 0 && strstr(buf, "\nwatcher ") != NULL);
+	assert_int_equal(px__rrw_action_decode(buf, (size_t)n, &back, reply), PX_OK);
+	assert_memory_equal(&a, &back, sizeof(a));
+	/* from a proxy that sends none: "" (it is streamed nothing) */
+	assert_int_equal(px__rrw_action_decode("escort-action 1\nverb join\nid S1\nescort bob\nreply k\n",
+	    51, &back, reply), PX_OK);
+	assert_int_equal(back.verb, PX_REG_JOIN);
+	assert_string_equal(back.watcher, "");
+	assert_false(px__reg_watcher_ok("", 0));
+	assert_false(px__reg_watcher_ok("00FF", 4));
+	assert_false(px__reg_watcher_ok("0123456789abcdef0123456789abcdef0", 33));
+	assert_false(px__reg_watcher_ok("ab:c", 4));
+	memset(&a, 0, sizeof(a));
+	a.verb = PX_REG_KILL;
+	snprintf(a.id, sizeof(a.id), "S1");
+	snprintf(a.escort, sizeof(a.escort), "bob");
+	snprintf(a.reason, sizeof(a.reason), "end of the\nwindow");
+
 	/* an action without its reply key or verb is refused */
 	n = px__rrw_action_encode(&a, "", buf, sizeof(buf));
 	assert_int_equal(px__rrw_action_decode(buf, (size_t)n, &back, reply), PX_EINVAL);

@@ -7,7 +7,10 @@ recorder goes on recording and acknowledging, says what it holds back, and
 ships it when the gateway is back; a rollback of the local store is caught
 with the heads from the bucket (verify --anchor s3://...); a live session
 goes up in parts while it runs, and a recorder killed mid-session leaves it
-readable from them (check_live_session_parts); pruning
+readable from them, its parts going on after the restart with no gap or
+overlap (check_live_session_parts); with ObjectStorePartSize 64K and an
+hour's ObjectStorePartInterval, a part goes up by its size alone
+(check_part_by_size); pruning
 (ObjectStorePruneAfter, escort-recorder --prune): a shipped session leaves
 the local store after a signed prune entry, verify names it pruned and held
 in the bucket, list and audit show it, the bucket still verifies it, and a
@@ -58,13 +61,13 @@ def put(rgw, key, data):
     assert st == 200, (key, st, body[:500])
 
 
-def typing(sender, pred, timeout, what):
-    """Polls pred while the live session keeps printing a dot every 0.2 s
-    (escort-rec-send moves its I/O only when it reads input)."""
+def typing(sender, pred, timeout, what, data=lambda: b"."):
+    """Polls pred while the live session keeps printing data() (a dot) every
+    0.2 s (escort-rec-send moves its I/O only when it reads input)."""
     deadline = time.monotonic() + timeout
     while not pred():
         assert time.monotonic() < deadline, "timed out waiting for " + what
-        sender.stdin.write(b".")
+        sender.stdin.write(data())
         sender.stdin.flush()
         time.sleep(0.2)
 
@@ -88,19 +91,22 @@ def check_live_session_parts(env, rgw, creds):
         part_line = "session %s: part shipped to %s/sessions/%s.est.part-" % (sid, LIVE_URL, sid)
         seen = [0, ""]
 
-        def marker_in_a_part():
+        def in_a_part(text):
             n = rec.log().count(part_line)
             if n == seen[0]:
                 return False
             seen[0] = n
             rc, out = replay(rgw, rec, "cat", "--key", rec.pub, sid, store=LIVE_URL)
             seen[1] = out
-            return rc == 0 and marker.decode() in out
-        typing(sender, marker_in_a_part, 30, "a part holding the marker")
+            return rc == 0 and text in out
+        typing(sender, lambda: in_a_part(marker.decode()), 30, "a part holding the marker")
         assert sender.poll() is None and not shipped(rec, sid, LIVE_URL)   # still live
         parts = [k for k in keys(rgw, "sessions/", LIVE_PREFIX) if ".est.part-" in k]
         assert parts and "%s/sessions/%s.est" % (LIVE_PREFIX, sid) not in keys(
             rgw, "sessions/", LIVE_PREFIX), parts
+
+        # a second part, so that the parts after the restart must continue two
+        typing(sender, lambda: rec.log().count(part_line) >= 2, 30, "a second part")
 
         # the recorder dies mid-session: the bucket shows it live, from its parts
         assert rec.proc.kill() == -9
@@ -112,16 +118,32 @@ def check_live_session_parts(env, rgw, creds):
         rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=LIVE_URL)
         assert rc == 0 and re.search(r"%s.*ok: .* open" % sid, out), out
 
-        # restarted, resumed and closed: the sealed object is what is read
+        # restarted and resumed: more output goes up in parts after the
+        # ones before the kill, with no gap and no overlap
         rec.start()
+        after = b"MARKER-after-restart-91d0\n"
+        sender.stdin.write(after)
+        sender.stdin.flush()
+        typing(sender, lambda: in_a_part(after.decode()), 60,
+               "a part after the restart holding the second marker")
+        assert sender.poll() is None and not shipped(rec, sid, LIVE_URL)   # still live
+        rc, out = replay(rgw, rec, "list", store=LIVE_URL)
+        assert rc == 0 and re.search(r"%s .* live " % sid, out), out
+        assert "leaves a gap" not in out and "overlaps" not in out, out
+        rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=LIVE_URL)
+        assert rc == 0 and re.search(r"%s: (ok|recovered).* open" % sid, out), out
+        assert "leaves a gap" not in out and "overlaps" not in out, out
+
+        # closed: the sealed object is what is read
         out, err = sender.communicate(timeout=90)     # its input ends: it closes
         assert sender.returncode == 0 and b"closed " + sid.encode() in out, (out, err)
         wait_for(lambda: shipped(rec, sid, LIVE_URL), 60, what="the sealed session shipped")
         rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=LIVE_URL)
         assert rc == 0 and re.search(r"%s: (ok|recovered).* closed" % sid, out), out
         assert "read from their parts" not in out, out
+        assert "leaves a gap" not in out and "overlaps" not in out, out
         rc, out = replay(rgw, rec, "cat", "--key", rec.pub, sid, store=LIVE_URL)
-        assert rc == 0 and out.startswith(marker.decode()), out
+        assert rc == 0 and out.startswith(marker.decode()) and after.decode() in out, out
         assert rec.proc.stop() == 0, rec.log()[-3000:]
 
         # parts that leave a gap, or overlap: reported, read up to there
@@ -140,6 +162,51 @@ def check_live_session_parts(env, rgw, creds):
         if sender.poll() is None:
             sender.kill()
             sender.wait(5)
+
+
+def check_part_by_size(env, rgw, creds):
+    """ObjectStorePartInterval 3600 and ObjectStorePartSize 64K: a live
+    session's output past 64 KiB is in the bucket as a part, due by its
+    size, before the session ends, and the bucket's reader shows its
+    marker.  --sync: every event is signed, but the journal names a
+    checkpoint only every 10 s, so no other rule makes parts in between:
+    the output flows at about 120 KiB/s, stored, and parts are due once a
+    second."""
+    url = "s3://%s/site-size" % BUCKET
+    rec = Recorder(env, name="rec-size", extra="ObjectStore %s\nObjectStoreEndpoint %s\n"
+                   "ObjectStoreCredentials %s\nObjectStoreRetention 1\n"
+                   "ObjectStorePartInterval 3600\nObjectStorePartSize 64K\n" % (
+                       url, rgw.endpoint, creds))
+    marker = b"MARKER-part-by-size-5c1e\n"
+    sender = subprocess.Popen(rec.send_argv("--sync"), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        sender.stdin.write(marker)
+        sender.stdin.flush()
+        typing(sender, rec.session_files, 20, "the live session's file")
+        sid = rec.session_files()[0][:-len(".est")]
+        by_size = re.compile(r"session %s: part shipped to %s/sessions/%s\.est\.part-\d+ "
+                             r"\(bytes \d+-\d+, (\d+) bytes, [^)]*; due: ObjectStorePartSize "
+                             r"reached\)" % (sid, re.escape(url), sid))
+        # 32 KiB of base64 each time: about 24 KiB stored, compressed
+        typing(sender, lambda: by_size.search(rec.log()), 30, "a part due by its size",
+               data=lambda: base64.encodebytes(os.urandom(24 << 10)))
+        assert int(by_size.search(rec.log()).group(1)) >= 64 << 10, rec.log()[-3000:]
+        assert sender.poll() is None and not shipped(rec, sid, url)     # still live
+        k = keys(rgw, "sessions/", "site-size")
+        assert any(x.startswith("site-size/sessions/%s.est.part-" % sid) for x in k) and \
+            "site-size/sessions/%s.est" % sid not in k, k
+        rc, out = replay(rgw, rec, "list", store=url)
+        assert rc == 0 and re.search(r"%s .* live " % sid, out), out
+        rc, out = replay(rgw, rec, "cat", "--key", rec.pub, sid, store=url)
+        assert rc == 0 and out.startswith(marker.decode()), out[:3000]
+        sender.stdin.close()
+        assert sender.wait(60) == 0, sender.stderr.read()
+    finally:
+        if sender.poll() is None:
+            sender.kill()
+            sender.wait(5)
+    assert rec.proc.stop() == 0, rec.log()[-3000:]
 
 
 def check_pruning(env, rgw, creds):
@@ -221,6 +288,7 @@ def test_object_store_ship_lock_read_verify_outage_rollback():
                           "AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n" % (
                               rgw.env_vars()["AWS_ACCESS_KEY_ID"],
                               rgw.env_vars()["AWS_SECRET_ACCESS_KEY"]), mode=0o600)
+        check_part_by_size(env, rgw, creds)
         check_live_session_parts(env, rgw, creds)
         rec = Recorder(env, extra="ObjectStore %s\nObjectStoreEndpoint %s\n"
                        "ObjectStoreCredentials %s\nObjectStoreRetention 1\n" % (

@@ -128,8 +128,10 @@ vs_journal_cb(void *arg, const struct journal_entry *e, uint32_t index,
 				return REC_ENOMEM;
 			s->ptext = p;
 		}
-		if ((s->ptext[s->nptext] = strdup(e->text != NULL ? e->text :
-		    "")) == NULL)
+		/* up to its first line: the user and target after it are
+		 * for listing (journal_prune.h) */
+		if ((s->ptext[s->nptext] = strndup(e->text != NULL ? e->text :
+		    "", e->text != NULL ? strcspn(e->text, "\n") : 0)) == NULL)
 			return REC_ENOMEM;
 		s->je[s->nje].text = s->ptext[s->nptext++];
 	}

@@ -44,8 +44,8 @@ def keys(rgw, sub="", prefix=PREFIX):
     return re.findall(r"<Key>([^<]+)</Key>", body.decode())
 
 
-def send(rec, text):
-    r = rec.send(data=text)
+def send(rec, text, *args):
+    r = rec.send(*args, data=text)
     assert r.rc == 0 and r.closed, r     # recorded and acknowledged
     return r.id
 
@@ -216,7 +216,7 @@ def check_pruning(env, rgw, creds):
             "ObjectStoreRetention 1\n" % (url, rgw.endpoint, creds))
     rec = Recorder(env, name="rec-prune", extra=conf + "ObjectStorePruneAfter 2s\n")
     path = lambda sid: os.path.join(rec.store, "sessions", sid + ".est")
-    a = send(rec, b"pruned once the bucket holds it\n")
+    a = send(rec, b"pruned once the bucket holds it\n", "--user", "carol", "--target", "db02")
     rec.wait_log("session %s: pruned from the Store, held in %s/sessions/%s.est"
                  % (a, url, a), 30)
     assert not os.path.exists(path(a))
@@ -252,7 +252,19 @@ def check_pruning(env, rgw, creds):
     assert rc == 0 and re.search(r"%s .* pruned +ok .*%s/sessions/%s.est" % (a, url, a), out), out
     rc, out = replay(rgw, rec, "audit", store=rec.store)
     assert rc == 0 and "session %s: pruned, held in %s" % (b, url) in out, out
-    assert set(check_store(rec.store)["_pruned"]) == {a, b}     # the independent reader
+    # list --user / --target match a pruned session by the names its signed
+    # prune entry keeps (its file, with the META, is gone)
+    for flt, want in ((("--user", "carol"), {a}), (("--target", "db02"), {a}),
+                      (("--user", "alice"), {b, c}), (("--target", "web01"), {b, c}),
+                      (("--user", "nobody"), set()), (("--target", "nowhere"), set())):
+        rc, out = replay(rgw, rec, "list", *flt, store=rec.store)
+        assert rc == 0 and {s for s in (a, b, c) if s in out} == want, (flt, out)
+        if a in want:
+            assert re.search(r"^%s +carol +db02 .* pruned +ok " % a, out, re.M), out
+    reader = check_store(rec.store)         # the independent reader
+    assert set(reader["_pruned"]) == {a, b}, reader["_pruned"]
+    assert reader["_pruned_names"][a] == {"user": "carol", "target": "db02"} and \
+        reader["_pruned_names"][b] == {"user": "alice", "target": "web01"}, reader["_pruned_names"]
     rc, out = replay(rgw, rec, "cat", a, store=rec.store)
     assert rc == 1 and "%s: pruned from this store, held in %s/sessions/%s.est" % (a, url, a) \
         in out, out

@@ -13,9 +13,11 @@ hour's ObjectStorePartInterval, a part goes up by its size alone
 (check_part_by_size); pruning
 (ObjectStorePruneAfter, escort-recorder --prune): a shipped session leaves
 the local store after a signed prune entry, verify names it pruned and held
-in the bucket, list and audit show it, the bucket still verifies it, and a
-file deleted by hand without a prune entry is still reported deleted."""
-import base64, hashlib, os, re, shutil, subprocess, time
+in the bucket, list and audit show it (list --user and --target by the
+names its prune entry keeps), a proxy's receipt of it holds (verify
+--anchor), the bucket still verifies it, and a file deleted by hand without
+a prune entry is still reported deleted."""
+import base64, hashlib, os, re, shutil, struct, subprocess, time
 
 from harness.ceph import CephRGW
 from harness.core import Env, bin_path, wait_for
@@ -209,6 +211,20 @@ def check_part_by_size(env, rgw, creds):
     assert rec.proc.stop() == 0, rec.log()[-3000:]
 
 
+def receipt(path, sid):
+    """The receipt line (escort-receipt v1, as escort-proxy keeps them) of
+    the sealed session file at path: its last segment, the FINAL record."""
+    f = open(path, "rb").read()
+    seg = f[-177:]
+    assert seg[:4] == b"ESG1" and seg[5] == 5, "no FINAL at the end of " + path
+    p = seg[20:]
+    kind, idx, seq = struct.unpack(">BIQ", p[:13])
+    wall, off = struct.unpack(">QQ", p[45:61])
+    assert kind == 2 and off == len(f) - 177
+    return "escort-receipt v1 %s %d %s %d %d %d %s\n" % (
+        sid, seq, p[13:45].hex(), idx, wall, off, base64.b64encode(p[93:157]).decode())
+
+
 def check_pruning(env, rgw, creds):
     """A recorder of its own (prefix site-prune) with ObjectStorePruneAfter 2s."""
     url = "s3://%s/site-prune" % BUCKET
@@ -230,6 +246,7 @@ def check_pruning(env, rgw, creds):
     wait_for(lambda: "session %s: shipped" % b in rec.log(), 60, what="b shipped")
     assert rec.proc.stop() == 0, rec.log()[-3000:]
     assert os.path.exists(path(b))
+    receipts = env.write("receipts", receipt(path(b), b))   # kept by its proxy
     r = subprocess.run([bin_path("escort-recorder"), "-f", rec.conf, "--prune"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
     out = r.stdout.decode()
@@ -248,6 +265,13 @@ def check_pruning(env, rgw, creds):
     for sid in (a, b):
         assert rc == 0 and "%s: pruned, held in %s/sessions/%s.est" % (sid, url, sid) in out, out
     assert "3 sessions intact" in out and "0 problems" in out, out
+    # the receipt of a pruned session holds: its close entry, and its
+    # prune entry, the file in the bucket
+    rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, "--anchor", receipts,
+                     store=rec.store)
+    assert rc == 0 and ("anchor: ok: the store holds, closed as they say, all 1 sessions "
+                        "the receipts of %s name; 1 of them pruned from it, held in the "
+                        "object store: %s" % (receipts, b)) in out, out
     rc, out = replay(rgw, rec, "list", store=rec.store)
     assert rc == 0 and re.search(r"%s .* pruned +ok .*%s/sessions/%s.est" % (a, url, a), out), out
     rc, out = replay(rgw, rec, "audit", store=rec.store)

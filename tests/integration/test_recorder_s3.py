@@ -170,10 +170,12 @@ def check_part_by_size(env, rgw, creds):
     """ObjectStorePartInterval 3600 and ObjectStorePartSize 64K: a live
     session's output past 64 KiB is in the bucket as a part, due by its
     size, before the session ends, and the bucket's reader shows its
-    marker.  --sync: every event is signed, but the journal names a
-    checkpoint only every 10 s, so no other rule makes parts in between:
-    the output flows at about 120 KiB/s, stored, and parts are due once a
-    second."""
+    marker.  --sync: every event is signed, so a part can end anywhere;
+    the journal's checkpoints force parts only at the shipper's full rounds
+    (at the start, at a close, and every 60 s unasked), so between them
+    only the size rule makes parts.  The output flows at about 120 KiB/s,
+    stored, and the shipper looks for a part due once a second; the log
+    line of each part says why it was due."""
     url = "s3://%s/site-size" % BUCKET
     rec = Recorder(env, name="rec-size", extra="ObjectStore %s\nObjectStoreEndpoint %s\n"
                    "ObjectStoreCredentials %s\nObjectStoreRetention 1\n"

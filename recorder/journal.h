@@ -22,7 +22,8 @@
  * the removal of a sealed session's file that the object store holds
  * (index = its FINAL segment's, offset = the file's size, last_seq = the
  * close entry's, head = SHA-256 of the whole file, text = the object's
- * s3:// address; prune.h).
+ * s3:// address, then the session's user and target; journal_prune.h,
+ * prune.h).
  *
  * The journal's entries are also the leaves of a Merkle tree (merkle.h);
  * signed tree heads of it go to STORE/heads.esh (treehead.h).

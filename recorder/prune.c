@@ -12,7 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "recorder/event.h"
 #include "recorder/journal.h"
+#include "recorder/journal_prune.h"
 #include "recorder/rec_error.h"
 #include "recorder/recd_log.h"
 #include "recorder/prune.h"
@@ -228,6 +230,35 @@ file_is_sealed(struct prune_ctx *c, const struct prune_sess *s, int fd,
 	return ok ? REC_OK : REC_ETAMPER;
 }
 
+/* The PRUNE entry's text for the file at path (verified): the object's
+ * address, then the user and target of its META event (journal_prune.h),
+ * so that readers still list it by them once the file is gone.  Without a
+ * readable META the address alone. */
+static void
+prune_text(const char *path, const char *objurl, char *out, size_t outsz)
+{
+	char user[JOURNAL_TEXT_MAX + 1] = "", target[JOURNAL_TEXT_MAX + 1] = "";
+	const uint8_t *meta;
+	struct tr *r;
+	struct ev ev;
+	size_t mlen, used;
+
+	if (tr_open(path, &r) == REC_OK) {
+		tr_meta(r, &meta, &mlen);
+		if (ev_decode(meta, mlen, &ev, &used) == REC_OK &&
+		    ev.type == EV_META) {
+			ev_fields_get_str(ev.data, ev.len, EVF_USER, user,
+			    sizeof(user));
+			ev_fields_get_str(ev.data, ev.len, EVF_TARGET, target,
+			    sizeof(target));
+		}
+		tr_free(r);
+	}
+	if (journal_prune_text_make(objurl, user, target, out, outsz) !=
+	    REC_OK)
+		snprintf(out, outsz, "%s", objurl);
+}
+
 /* Prunes s (not pruned yet): checks, PRUNE entry, unlink.  Returns REC_OK
  * (pruned), REC_ENOENT (no file: verify reports it), or an error, logged. */
 static int
@@ -235,6 +266,7 @@ prune_session(struct prune_ctx *c, const struct prune_sess *s)
 {
 	char path[1200], name[300], objurl[S3_URL_MAX + 400], why[1024];
 	char mode[32], shahex[2 * SEAL_HASH_LEN + 1];
+	char text[JOURNAL_TEXT_MAX + 1];
 	uint8_t sha[SEAL_HASH_LEN], osha[SEAL_HASH_LEN];
 	struct journal_entry e;
 	struct stat sb;
@@ -289,7 +321,8 @@ prune_session(struct prune_ctx *c, const struct prune_sess *s)
 	e.last_seq = s->last_seq;
 	memcpy(e.head, sha, SEAL_HASH_LEN);
 	e.wall_ns = rec__tw_now_wall();
-	e.text = objurl;
+	prune_text(path, objurl, text, sizeof(text));
+	e.text = text;
 	if ((r = rec__journal_append(c->o.journal, &e)) != REC_OK) {
 		recd_log(LOG_ERR, "session %s: not pruned: the journal entry: "
 		    "%s", s->id, rec_strerror(r));

@@ -336,10 +336,26 @@ sess_broken(struct ship_parts *p, struct ship_sess *s, const char *why)
 	    s->id, why);
 }
 
-/* Uploads bytes [s->shipped, end) of the file open at fd. */
+/* Why a part is due (ship_parts.h), said in the part's log line. */
+enum part_why {
+	PART_NOT_DUE = 0,
+	PART_FORCED,		/* the journal names a segment it lacks */
+	PART_BY_SIZE,		/* ObjectStorePartSize bytes wait */
+	PART_BY_TIME		/* ObjectStorePartInterval passed */
+};
+
+static const char *const part_why_text[] = {
+	[PART_NOT_DUE] = "not due",
+	[PART_FORCED] = "the journal names its segments",
+	[PART_BY_SIZE] = "ObjectStorePartSize reached",
+	[PART_BY_TIME] = "ObjectStorePartInterval passed",
+};
+
+/* Uploads bytes [s->shipped, end) of the file open at fd, due for why. */
 static int
 part_put(struct ship_parts *p, struct s3 *s3, struct ship_sess *s, int fd,
-    uint64_t end, time_t retain_until, char *err, size_t errlen)
+    uint64_t end, enum part_why why, time_t retain_until, char *err,
+    size_t errlen)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	uint64_t base = s->shipped - s->shipped % (uint64_t)(pg > 0 ? pg : 4096);
@@ -364,26 +380,29 @@ part_put(struct ship_parts *p, struct s3 *s3, struct ship_sess *s, int fd,
 	if (r != REC_OK)
 		return r;
 	recd_log(LOG_INFO, "session %s: part shipped to %s/%s (bytes %" PRIu64
-	    "-%" PRIu64 ", %" PRIu64 " bytes, locked for %u days)", s->id,
-	    p->url, name, s->shipped, end, end - s->shipped, p->retention_days);
+	    "-%" PRIu64 ", %" PRIu64 " bytes, locked for %u days; due: %s)",
+	    s->id, p->url, name, s->shipped, end, end - s->shipped,
+	    p->retention_days, part_why_text[why]);
 	s->shipped = end;
 	s->last_ns = wall_ns();
 	return REC_OK;
 }
 
-/* Whether s has a part due with its file at size bytes. */
-static int
+/* Whether s has a part due with its file at size bytes, and why. */
+static enum part_why
 part_due(const struct ship_parts *p, const struct ship_sess *s,
     uint64_t size, uint64_t now)
 {
 	uint64_t wait = size > s->shipped ? size - s->shipped : 0;
 
 	if (s->need > s->shipped)
-		return 1;
+		return PART_FORCED;
 	if (wait == 0 || size <= s->idle_size)
-		return 0;
-	return wait >= p->size ||
-	    now - s->last_ns >= (uint64_t)p->interval_s * 1000000000u;
+		return PART_NOT_DUE;
+	if (wait >= p->size)
+		return PART_BY_SIZE;
+	return now - s->last_ns >= (uint64_t)p->interval_s * 1000000000u ?
+	    PART_BY_TIME : PART_NOT_DUE;
 }
 
 /* Ships what is due of s: one part or more (SHIP_PART_MAX each). */
@@ -394,6 +413,7 @@ sess_ship(struct ship_parts *p, struct s3 *s3, struct ship_sess *s,
 	char path[1200], why[160];
 	struct stat sb;
 	uint64_t end;
+	enum part_why due;
 	int fd, r = REC_OK;
 
 	if (tw_path(p->store, s->id, path, sizeof(path)) != REC_OK)
@@ -422,7 +442,8 @@ sess_ship(struct ship_parts *p, struct s3 *s3, struct ship_sess *s,
 			sess_broken(p, s, why);
 			break;
 		}
-		if (!part_due(p, s, (uint64_t)sb.st_size, wall_ns()))
+		if ((due = part_due(p, s, (uint64_t)sb.st_size, wall_ns())) ==
+		    PART_NOT_DUE)
 			break;
 		/* what goes up must be on this host's disk first */
 		if (fdatasync(fd) != 0) {
@@ -454,7 +475,7 @@ sess_ship(struct ship_parts *p, struct s3 *s3, struct ship_sess *s,
 			s->idle_size = (uint64_t)sb.st_size;
 			break;
 		}
-		if ((r = part_put(p, s3, s, fd, end, retain_until, err,
+		if ((r = part_put(p, s3, s, fd, end, due, retain_until, err,
 		    errlen)) != REC_OK)
 			break;
 	}

@@ -15,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "recorder/event.h"
 #include "recorder/journal.h"
+#include "recorder/journal_prune.h"
 #include "recorder/merkle.h"
 #include "recorder/rec_error.h"
 #include "recorder/segment.h"
@@ -384,6 +386,7 @@ vs_absent(struct vs *s, const char *id, const char *path)
 {
 	const struct journal_entry *e;
 	char sha[2 * SEAL_HASH_LEN + 1], when[32], store[600], *cut;
+	char addr[600], user[8], target[8];
 	ssize_t p;
 	int before = s->problems;
 	time_t t;
@@ -401,7 +404,10 @@ vs_absent(struct vs *s, const char *id, const char *path)
 	if ((p = vs_prune_check(s, id)) < 0 || s->problems != before)
 		return;
 	e = &s->je[p];
-	snprintf(store, sizeof(store), "%s", e->text != NULL ? e->text : "");
+	/* the object's address: the text's first line (journal_prune.h) */
+	journal_prune_text_parse(e->text, addr, sizeof(addr), user,
+	    sizeof(user), target, sizeof(target));
+	snprintf(store, sizeof(store), "%s", addr);
 	if ((cut = strstr(store, "/" TR_SESSIONS_DIR "/")) != NULL)
 		*cut = '\0';	/* s3://BUCKET/PREFIX */
 	vs_hex(e->head, SEAL_HASH_LEN, sha);
@@ -410,17 +416,58 @@ vs_absent(struct vs *s, const char *id, const char *path)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	vs_report(s, VERIFY_INTACT, id, UINT32_MAX, UINT64_MAX,
 	    "pruned, held in %s (%" PRIu64 " bytes, SHA-256 %.16s..., pruned "
-	    "%s; verify it there: --store %s)", e->text != NULL ? e->text :
-	    "?", e->offset, sha, when, store);
+	    "%s; verify it there: --store %s)", addr[0] ? addr : "?",
+	    e->offset, sha, when, store);
+}
+
+/* The user or target prune entry e names that the META of the session
+ * file at path does not (""), into what; 0 when they agree or e names
+ * none (journal_prune.h). */
+static int
+vs_prune_names(const struct journal_entry *e, const char *path, char *what,
+    size_t whatlen)
+{
+	char addr[8], want[2][JOURNAL_TEXT_MAX + 1], got[2][JOURNAL_TEXT_MAX + 1];
+	static const char *const key[2] = { "user", "target" };
+	static const uint16_t tag[2] = { EVF_USER, EVF_TARGET };
+	const uint8_t *meta;
+	struct tr *r;
+	struct ev ev;
+	size_t mlen, used;
+	int k;
+
+	journal_prune_text_parse(e->text, addr, sizeof(addr), want[0],
+	    sizeof(want[0]), want[1], sizeof(want[1]));
+	if (want[0][0] == '\0' && want[1][0] == '\0')
+		return 0;
+	got[0][0] = got[1][0] = '\0';
+	if (tr_open(path, &r) == REC_OK) {
+		tr_meta(r, &meta, &mlen);
+		if (ev_decode(meta, mlen, &ev, &used) == REC_OK &&
+		    ev.type == EV_META)
+			for (k = 0; k < 2; k++)
+				ev_fields_get_str(ev.data, ev.len, tag[k],
+				    got[k], sizeof(got[k]));
+		tr_free(r);
+	}
+	for (k = 0; k < 2; k++)
+		if (want[k][0] != '\0' && strcmp(want[k], got[k]) != 0) {
+			snprintf(what, whatlen, "%s \"%.128s\" where the file's "
+			    "META says \"%.128s\"", key[k], want[k], got[k]);
+			return 1;
+		}
+	return 0;
 }
 
 /* A session file present whose journal has a prune entry (a copy read
  * from the object store, or a removal a crash stopped): it must be the
- * file the entry names.  Sets note (for the ok line) when it is. */
+ * file the entry names, and of the user and target it names.  Sets note
+ * (for the ok line) when it is. */
 static void
-vs_present_pruned(struct vs *s, const char *id, int fd, char *note,
-    size_t notelen)
+vs_present_pruned(struct vs *s, const char *id, const char *path, int fd,
+    char *note, size_t notelen)
 {
+	char what[400];
 	const struct journal_entry *e;
 	uint8_t sha[SEAL_HASH_LEN];
 	struct stat sb;
@@ -452,6 +499,10 @@ vs_present_pruned(struct vs *s, const char *id, int fd, char *note,
 		    "(journal entry %" PRIu32 ") names: %lld bytes where it "
 		    "says %" PRIu64 ", or another SHA-256", s->jidx[p],
 		    (long long)sb.st_size, e->offset);
+	else if (vs_prune_names(e, path, what, sizeof(what)))
+		vs_report(s, VERIFY_PROBLEM, id, UINT32_MAX, UINT64_MAX,
+		    "tampered: its prune entry (journal entry %" PRIu32 ") "
+		    "names %s", s->jidx[p], what);
 	else
 		snprintf(note, notelen, "; pruned from the recorder's Store "
 		    "(journal entry %" PRIu32 "), this is the file pruned",
@@ -521,7 +572,7 @@ vs_session(struct vs *s, const char *store, const char *id,
 	closed = 0;
 	if (vr.err == REC_OK && vr.segments > 0)
 		vs_cross(s, id, &vr, &closed);
-	vs_present_pruned(s, id, fd, pruned, sizeof(pruned));
+	vs_present_pruned(s, id, path, fd, pruned, sizeof(pruned));
 	close(fd);
 	if (vr.err != REC_OK)
 		vs_report(s, 0, id, vr.err_index, vr.err_offset, "%s", vr.msg);

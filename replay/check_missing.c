@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "recorder/journal.h"
+#include "recorder/journal_prune.h"
 #include "recorder/rec_error.h"
 #include "recorder/transcript.h"
 #include "replay/replay.h"
@@ -134,7 +135,8 @@ pl_entry(void *arg, const struct journal_entry *e, uint32_t index,
 	p = &l->v[l->n++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->id, sizeof(p->id), "%s", e->id);
-	snprintf(p->url, sizeof(p->url), "%s", e->text != NULL ? e->text : "");
+	journal_prune_text_parse(e->text, p->url, sizeof(p->url), p->user,
+	    sizeof(p->user), p->target, sizeof(p->target));
 	return 0;
 }
 

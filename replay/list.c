@@ -176,6 +176,9 @@ list_pruned(const char *store, struct replay_row **rows, size_t *nrows)
 		memset(row, 0, sizeof(*row));
 		snprintf(row->id, sizeof(row->id), "%s", p[i].id);
 		snprintf(row->held, sizeof(row->held), "%s", p[i].url);
+		/* from the signed prune entry: the file is gone */
+		snprintf(row->user, sizeof(row->user), "%s", p[i].user);
+		snprintf(row->target, sizeof(row->target), "%s", p[i].target);
 		row->start = p[i].open_ns;
 		row->end = p[i].close_ns;
 		row->status = "pruned";

@@ -158,7 +158,8 @@ int replay_check_missing(const char *store, char ***ids, size_t *n);
 /* check_missing.c: the sessions the journal says were pruned (a prune
  * entry: the recorder removed its file once the object store held it,
  * escort-transcript(5)) and whose file is absent, in journal order, with
- * the times of their open and close entries and the object's address.
+ * the times of their open and close entries, the object's address and the
+ * user and target the prune entry names.
  * Read without checking the journal: a reader shows them only as the
  * verification reports them (replay_check_state).  *out is malloc'd (free
  * it).  Returns 0 or REC_ENOMEM. */
@@ -166,6 +167,8 @@ struct replay_pruned {
 	char id[SEAL_ID_MAX + 1];
 	uint64_t open_ns, close_ns;
 	char url[600];
+	char user[128], target[128];	/* the prune entry's; "" when it
+					   names none (journal_prune.h) */
 };
 int replay_pruned_list(const char *store, struct replay_pruned **out,
     size_t *n);

@@ -115,15 +115,17 @@ rvr_file(const char *store, const struct seal_receipt *rc, char *why,
 		    rc->cp.offset);
 }
 
-/* Why the store contradicts rc ("" when it does not). */
+/* Why the store contradicts rc ("" when it does not); *pruned = 1 when it
+ * holds rc's session by its close and prune entries, the file gone. */
 static void
 rvr_check(const char *store, struct rvr *t, const struct seal_verifier *v,
-    struct seal_receipt *rc, char *why, size_t n)
+    struct seal_receipt *rc, char *why, size_t n, int *pruned)
 {
 	struct rvr_sess *s;
 	char path[4200];
 
 	why[0] = '\0';
+	*pruned = 0;
 	memcpy(rc->keyid, seal_verifier_keyid(v), SEAL_KEYID_LEN);
 	if (seal_receipt_verify(v, rc) != REC_OK)
 		snprintf(why, n, "its signature does not verify with the key");
@@ -141,9 +143,9 @@ rvr_check(const char *store, struct rvr *t, const struct seal_verifier *v,
 		    s->close.last_seq, s->close.offset);
 	else if (s->pruned && tw_path(store, rc->cp.id, path, sizeof(path)) ==
 	    REC_OK && access(path, F_OK) != 0)
-		;	/* pruned, held in the object store: the close entry
-			   matched, and verify_store checks the prune entry
-			   against it */
+		*pruned = 1;	/* held in the object store: the close entry
+				   matched, and verify_store checks the prune
+				   entry against it */
 	else
 		rvr_file(store, rc, why, n);
 }
@@ -154,9 +156,10 @@ replay_verify_receipts(const char *store, const struct seal_verifier *v,
 {
 	struct rvr t = { NULL, 0, 0 };
 	struct seal_receipt rc;
-	char line[RECEIPT_LINE_MAX + 2], why[600];
+	char line[RECEIPT_LINE_MAX + 2], why[900], pruned[300] = "";
 	uint64_t bad_off = 0;
 	int lineno = 0, nrec = 0, bad = 0, torn = 0, r, loaded = 0;
+	int npruned = 0, was_pruned;
 	FILE *f;
 
 	*heads = 0;
@@ -198,9 +201,14 @@ replay_verify_receipts(const char *store, const struct seal_verifier *v,
 			/* a damaged journal is reported by the store check;
 			 * the entries before the damage still count */
 		}
-		rvr_check(store, &t, v, &rc, line, sizeof(line));
-		if (line[0] == '\0')
+		rvr_check(store, &t, v, &rc, line, sizeof(line), &was_pruned);
+		if (line[0] == '\0') {
+			if (was_pruned && npruned++ < 4)
+				snprintf(pruned + strlen(pruned), sizeof(pruned) -
+				    strlen(pruned), "%s%s", npruned > 1 ? ", " : "",
+				    rc.cp.id);
 			continue;
+		}
 		snprintf(why, sizeof(why), "%s:%d: the store contradicts the "
 		    "receipt of session %s (seq %" PRIu64 "): %.400s", path,
 		    lineno, rc.cp.id, rc.cp.last_seq, line);
@@ -223,8 +231,13 @@ contradicted:
 		    why);
 	} else if (bad == 0 && nrec > 0) {
 		snprintf(why, sizeof(why), "ok: the store holds, closed as "
-		    "they say, all %d sessions the receipts of %s name", nrec,
+		    "they say, all %d sessions the receipts of %.500s name", nrec,
 		    path);
+		if (npruned > 0)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+			    "; %d of them pruned from it, held in the object "
+			    "store: %s%s", npruned, pruned, npruned > 4 ?
+			    ", ..." : "");
 		report(arg, VERIFY_INTACT, "anchor", UINT32_MAX, UINT64_MAX,
 		    why);
 	}

@@ -510,8 +510,10 @@ def check_journal(root, sid, kid, ssl, tree, info, bad):
             e_id = p[2:2 + idlen].decode()
             e_index, e_off, e_seq, e_head, e_wall = struct.unpack_from(">IQQ32sQ", p, 2 + idlen)
             body = 2 + idlen + 60
+            e_text = b""
             if kind >= J_RECOVER:
-                body += 2 + struct.unpack_from(">H", p, body)[0]
+                e_text = p[body + 2:body + 2 + struct.unpack_from(">H", p, body)[0]]
+                body += 2 + len(e_text)
             if len(p) != body + 96:
                 raise ValueError("malformed journal entry")
             if e_id != sid:
@@ -530,13 +532,30 @@ def check_journal(root, sid, kid, ssl, tree, info, bad):
                         "(the entry, the proof or the head was changed)")
             else:
                 covered += 1
-            entries.append((kind, e_index, e_off, e_head, where, e_seq))
+            entries.append((kind, e_index, e_off, e_head, where, e_seq, e_text))
         except (ValueError, struct.error, IndexError, UnicodeDecodeError) as e:
             bad.add(where, str(e))
     closed = False
     if info is not None:
         closed = match_journal(sid, entries, info, bad)
     return len(lines) - 1, covered, closed
+
+
+def prune_names(text):
+    """A prune entry's text: the object's address, then key=value lines
+    (user, target; others ignored).  Returns (address, {key: value})."""
+    lines = text.decode("utf-8", "replace").split("\n")
+    return lines[0], dict(l.split("=", 1) for l in lines[1:] if "=" in l)
+
+
+def check_prune_names(sid, e, info, bad):
+    """The user and target a prune entry names are its session's (META)."""
+    _, names = prune_names(e[6])
+    for key, tag in (("user", 1), ("target", 3)):
+        if key in names and names[key] != info["meta"].get(tag, [b""])[0].decode(
+                "utf-8", "replace"):
+            bad.add(e[4], "the prune entry names %s %r, sessions/%s.est's META %r: "
+                    "tampering" % (key, names[key], sid, clean(info["meta"].get(tag, [b""])[0])))
 
 
 def match_journal(sid, entries, info, bad):
@@ -556,6 +575,8 @@ def match_journal(sid, entries, info, bad):
             elif e[2] != info["size"] or e[3] != info.get("sha256"):
                 bad.add(e[4], "sessions/%s.est is not the file the prune entry names "
                         "(size or SHA-256)" % sid)
+            else:
+                check_prune_names(sid, e, info, bad)
             continue
         if e[0] == J_CLOSE:
             close = e
@@ -570,7 +591,7 @@ def match_journal(sid, entries, info, bad):
         was_closed = was_closed or e[0] == J_CLOSE
         live.append(e)
     segs, closed, opened = info["segs"], False, False
-    for kind, index, off, head, where, _ in live:
+    for kind, index, off, head, where, _, _ in live:
         seg = segs[index] if index < len(segs) else None
         if kind == J_OPEN:
             ok = index == 0 and seg and seg[2] == off and seg[4] == head

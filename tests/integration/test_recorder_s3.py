@@ -7,12 +7,17 @@ recorder goes on recording and acknowledging, says what it holds back, and
 ships it when the gateway is back; a rollback of the local store is caught
 with the heads from the bucket (verify --anchor s3://...); a live session
 goes up in parts while it runs, and a recorder killed mid-session leaves it
-readable from them (check_live_session_parts); pruning
+readable from them, its parts going on after the restart with no gap or
+overlap (check_live_session_parts); with ObjectStorePartSize 64K and an
+hour's ObjectStorePartInterval, a part goes up by its size alone
+(check_part_by_size); pruning
 (ObjectStorePruneAfter, escort-recorder --prune): a shipped session leaves
 the local store after a signed prune entry, verify names it pruned and held
-in the bucket, list and audit show it, the bucket still verifies it, and a
-file deleted by hand without a prune entry is still reported deleted."""
-import base64, hashlib, os, re, shutil, subprocess, time
+in the bucket, list and audit show it (list --user and --target by the
+names its prune entry keeps), a proxy's receipt of it holds (verify
+--anchor), the bucket still verifies it, and a file deleted by hand without
+a prune entry is still reported deleted."""
+import base64, hashlib, os, re, shutil, struct, subprocess, time
 
 from harness.ceph import CephRGW
 from harness.core import Env, bin_path, wait_for
@@ -41,8 +46,8 @@ def keys(rgw, sub="", prefix=PREFIX):
     return re.findall(r"<Key>([^<]+)</Key>", body.decode())
 
 
-def send(rec, text):
-    r = rec.send(data=text)
+def send(rec, text, *args):
+    r = rec.send(*args, data=text)
     assert r.rc == 0 and r.closed, r     # recorded and acknowledged
     return r.id
 
@@ -58,13 +63,13 @@ def put(rgw, key, data):
     assert st == 200, (key, st, body[:500])
 
 
-def typing(sender, pred, timeout, what):
-    """Polls pred while the live session keeps printing a dot every 0.2 s
-    (escort-rec-send moves its I/O only when it reads input)."""
+def typing(sender, pred, timeout, what, data=lambda: b"."):
+    """Polls pred while the live session keeps printing data() (a dot) every
+    0.2 s (escort-rec-send moves its I/O only when it reads input)."""
     deadline = time.monotonic() + timeout
     while not pred():
         assert time.monotonic() < deadline, "timed out waiting for " + what
-        sender.stdin.write(b".")
+        sender.stdin.write(data())
         sender.stdin.flush()
         time.sleep(0.2)
 
@@ -88,19 +93,22 @@ def check_live_session_parts(env, rgw, creds):
         part_line = "session %s: part shipped to %s/sessions/%s.est.part-" % (sid, LIVE_URL, sid)
         seen = [0, ""]
 
-        def marker_in_a_part():
+        def in_a_part(text):
             n = rec.log().count(part_line)
             if n == seen[0]:
                 return False
             seen[0] = n
             rc, out = replay(rgw, rec, "cat", "--key", rec.pub, sid, store=LIVE_URL)
             seen[1] = out
-            return rc == 0 and marker.decode() in out
-        typing(sender, marker_in_a_part, 30, "a part holding the marker")
+            return rc == 0 and text in out
+        typing(sender, lambda: in_a_part(marker.decode()), 30, "a part holding the marker")
         assert sender.poll() is None and not shipped(rec, sid, LIVE_URL)   # still live
         parts = [k for k in keys(rgw, "sessions/", LIVE_PREFIX) if ".est.part-" in k]
         assert parts and "%s/sessions/%s.est" % (LIVE_PREFIX, sid) not in keys(
             rgw, "sessions/", LIVE_PREFIX), parts
+
+        # a second part, so that the parts after the restart must continue two
+        typing(sender, lambda: rec.log().count(part_line) >= 2, 30, "a second part")
 
         # the recorder dies mid-session: the bucket shows it live, from its parts
         assert rec.proc.kill() == -9
@@ -112,16 +120,32 @@ def check_live_session_parts(env, rgw, creds):
         rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=LIVE_URL)
         assert rc == 0 and re.search(r"%s.*ok: .* open" % sid, out), out
 
-        # restarted, resumed and closed: the sealed object is what is read
+        # restarted and resumed: more output goes up in parts after the
+        # ones before the kill, with no gap and no overlap
         rec.start()
+        after = b"MARKER-after-restart-91d0\n"
+        sender.stdin.write(after)
+        sender.stdin.flush()
+        typing(sender, lambda: in_a_part(after.decode()), 60,
+               "a part after the restart holding the second marker")
+        assert sender.poll() is None and not shipped(rec, sid, LIVE_URL)   # still live
+        rc, out = replay(rgw, rec, "list", store=LIVE_URL)
+        assert rc == 0 and re.search(r"%s .* live " % sid, out), out
+        assert "leaves a gap" not in out and "overlaps" not in out, out
+        rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=LIVE_URL)
+        assert rc == 0 and re.search(r"%s: (ok|recovered).* open" % sid, out), out
+        assert "leaves a gap" not in out and "overlaps" not in out, out
+
+        # closed: the sealed object is what is read
         out, err = sender.communicate(timeout=90)     # its input ends: it closes
         assert sender.returncode == 0 and b"closed " + sid.encode() in out, (out, err)
         wait_for(lambda: shipped(rec, sid, LIVE_URL), 60, what="the sealed session shipped")
         rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, store=LIVE_URL)
         assert rc == 0 and re.search(r"%s: (ok|recovered).* closed" % sid, out), out
         assert "read from their parts" not in out, out
+        assert "leaves a gap" not in out and "overlaps" not in out, out
         rc, out = replay(rgw, rec, "cat", "--key", rec.pub, sid, store=LIVE_URL)
-        assert rc == 0 and out.startswith(marker.decode()), out
+        assert rc == 0 and out.startswith(marker.decode()) and after.decode() in out, out
         assert rec.proc.stop() == 0, rec.log()[-3000:]
 
         # parts that leave a gap, or overlap: reported, read up to there
@@ -142,6 +166,67 @@ def check_live_session_parts(env, rgw, creds):
             sender.wait(5)
 
 
+def check_part_by_size(env, rgw, creds):
+    """ObjectStorePartInterval 3600 and ObjectStorePartSize 64K: a live
+    session's output past 64 KiB is in the bucket as a part, due by its
+    size, before the session ends, and the bucket's reader shows its
+    marker.  --sync: every event is signed, so a part can end anywhere;
+    the journal's checkpoints force parts only at the shipper's full rounds
+    (at the start, at a close, and every 60 s unasked), so between them
+    only the size rule makes parts.  The output flows at about 120 KiB/s,
+    stored, and the shipper looks for a part due once a second; the log
+    line of each part says why it was due."""
+    url = "s3://%s/site-size" % BUCKET
+    rec = Recorder(env, name="rec-size", extra="ObjectStore %s\nObjectStoreEndpoint %s\n"
+                   "ObjectStoreCredentials %s\nObjectStoreRetention 1\n"
+                   "ObjectStorePartInterval 3600\nObjectStorePartSize 64K\n" % (
+                       url, rgw.endpoint, creds))
+    marker = b"MARKER-part-by-size-5c1e\n"
+    sender = subprocess.Popen(rec.send_argv("--sync"), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        sender.stdin.write(marker)
+        sender.stdin.flush()
+        typing(sender, rec.session_files, 20, "the live session's file")
+        sid = rec.session_files()[0][:-len(".est")]
+        by_size = re.compile(r"session %s: part shipped to %s/sessions/%s\.est\.part-\d+ "
+                             r"\(bytes \d+-\d+, (\d+) bytes, [^)]*; due: ObjectStorePartSize "
+                             r"reached\)" % (sid, re.escape(url), sid))
+        # 32 KiB of base64 each time: about 24 KiB stored, compressed
+        typing(sender, lambda: by_size.search(rec.log()), 30, "a part due by its size",
+               data=lambda: base64.encodebytes(os.urandom(24 << 10)))
+        assert int(by_size.search(rec.log()).group(1)) >= 64 << 10, rec.log()[-3000:]
+        assert sender.poll() is None and not shipped(rec, sid, url)     # still live
+        k = keys(rgw, "sessions/", "site-size")
+        assert any(x.startswith("site-size/sessions/%s.est.part-" % sid) for x in k) and \
+            "site-size/sessions/%s.est" % sid not in k, k
+        rc, out = replay(rgw, rec, "list", store=url)
+        assert rc == 0 and re.search(r"%s .* live " % sid, out), out
+        rc, out = replay(rgw, rec, "cat", "--key", rec.pub, sid, store=url)
+        assert rc == 0 and out.startswith(marker.decode()), out[:3000]
+        sender.stdin.close()
+        assert sender.wait(60) == 0, sender.stderr.read()
+    finally:
+        if sender.poll() is None:
+            sender.kill()
+            sender.wait(5)
+    assert rec.proc.stop() == 0, rec.log()[-3000:]
+
+
+def receipt(path, sid):
+    """The receipt line (escort-receipt v1, as escort-proxy keeps them) of
+    the sealed session file at path: its last segment, the FINAL record."""
+    f = open(path, "rb").read()
+    seg = f[-177:]
+    assert seg[:4] == b"ESG1" and seg[5] == 5, "no FINAL at the end of " + path
+    p = seg[20:]
+    kind, idx, seq = struct.unpack(">BIQ", p[:13])
+    wall, off = struct.unpack(">QQ", p[45:61])
+    assert kind == 2 and off == len(f) - 177
+    return "escort-receipt v1 %s %d %s %d %d %d %s\n" % (
+        sid, seq, p[13:45].hex(), idx, wall, off, base64.b64encode(p[93:157]).decode())
+
+
 def check_pruning(env, rgw, creds):
     """A recorder of its own (prefix site-prune) with ObjectStorePruneAfter 2s."""
     url = "s3://%s/site-prune" % BUCKET
@@ -149,7 +234,7 @@ def check_pruning(env, rgw, creds):
             "ObjectStoreRetention 1\n" % (url, rgw.endpoint, creds))
     rec = Recorder(env, name="rec-prune", extra=conf + "ObjectStorePruneAfter 2s\n")
     path = lambda sid: os.path.join(rec.store, "sessions", sid + ".est")
-    a = send(rec, b"pruned once the bucket holds it\n")
+    a = send(rec, b"pruned once the bucket holds it\n", "--user", "carol", "--target", "db02")
     rec.wait_log("session %s: pruned from the Store, held in %s/sessions/%s.est"
                  % (a, url, a), 30)
     assert not os.path.exists(path(a))
@@ -163,6 +248,7 @@ def check_pruning(env, rgw, creds):
     wait_for(lambda: "session %s: shipped" % b in rec.log(), 60, what="b shipped")
     assert rec.proc.stop() == 0, rec.log()[-3000:]
     assert os.path.exists(path(b))
+    receipts = env.write("receipts", receipt(path(b), b))   # kept by its proxy
     r = subprocess.run([bin_path("escort-recorder"), "-f", rec.conf, "--prune"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
     out = r.stdout.decode()
@@ -181,11 +267,30 @@ def check_pruning(env, rgw, creds):
     for sid in (a, b):
         assert rc == 0 and "%s: pruned, held in %s/sessions/%s.est" % (sid, url, sid) in out, out
     assert "3 sessions intact" in out and "0 problems" in out, out
+    # the receipt of a pruned session holds: its close entry, and its
+    # prune entry, the file in the bucket
+    rc, out = replay(rgw, rec, "verify", "--all", "--key", rec.pub, "--anchor", receipts,
+                     store=rec.store)
+    assert rc == 0 and ("anchor: ok: the store holds, closed as they say, all 1 sessions "
+                        "the receipts of %s name; 1 of them pruned from it, held in the "
+                        "object store: %s" % (receipts, b)) in out, out
     rc, out = replay(rgw, rec, "list", store=rec.store)
     assert rc == 0 and re.search(r"%s .* pruned +ok .*%s/sessions/%s.est" % (a, url, a), out), out
     rc, out = replay(rgw, rec, "audit", store=rec.store)
     assert rc == 0 and "session %s: pruned, held in %s" % (b, url) in out, out
-    assert set(check_store(rec.store)["_pruned"]) == {a, b}     # the independent reader
+    # list --user / --target match a pruned session by the names its signed
+    # prune entry keeps (its file, with the META, is gone)
+    for flt, want in ((("--user", "carol"), {a}), (("--target", "db02"), {a}),
+                      (("--user", "alice"), {b, c}), (("--target", "web01"), {b, c}),
+                      (("--user", "nobody"), set()), (("--target", "nowhere"), set())):
+        rc, out = replay(rgw, rec, "list", *flt, store=rec.store)
+        assert rc == 0 and {s for s in (a, b, c) if s in out} == want, (flt, out)
+        if a in want:
+            assert re.search(r"^%s +carol +db02 .* pruned +ok " % a, out, re.M), out
+    reader = check_store(rec.store)         # the independent reader
+    assert set(reader["_pruned"]) == {a, b}, reader["_pruned"]
+    assert reader["_pruned_names"][a] == {"user": "carol", "target": "db02"} and \
+        reader["_pruned_names"][b] == {"user": "alice", "target": "web01"}, reader["_pruned_names"]
     rc, out = replay(rgw, rec, "cat", a, store=rec.store)
     assert rc == 1 and "%s: pruned from this store, held in %s/sessions/%s.est" % (a, url, a) \
         in out, out
@@ -221,6 +326,7 @@ def test_object_store_ship_lock_read_verify_outage_rollback():
                           "AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n" % (
                               rgw.env_vars()["AWS_ACCESS_KEY_ID"],
                               rgw.env_vars()["AWS_SECRET_ACCESS_KEY"]), mode=0o600)
+        check_part_by_size(env, rgw, creds)
         check_live_session_parts(env, rgw, creds)
         rec = Recorder(env, extra="ObjectStore %s\nObjectStoreEndpoint %s\n"
                        "ObjectStoreCredentials %s\nObjectStoreRetention 1\n" % (

@@ -67,6 +67,12 @@ def check_session(path, sid):
             while off2 < mlen:   # EVENT RECORDS: 26-byte header
                 plen, etype, chan, seq, t = struct.unpack(">IHIQQ", meta[off2:off2 + 26])
                 assert seq == last_seq + 1 and etype == 1
+                if seq == 1:    # the META: its fields (2-byte tag, 4-byte length)
+                    f, fend = off2 + 26, off2 + 26 + plen
+                    while f < fend:
+                        tag, flen = struct.unpack(">HI", meta[f:f + 6])
+                        info.setdefault("meta", {})[tag] = meta[f + 6:f + 6 + flen]
+                        f += 6 + flen
                 last_seq = seq
                 off2 += 26 + plen
         elif typ == 2:
@@ -215,7 +221,11 @@ def check_store(store):
             c = closes.get(sid)
             assert c is not None and (sidx, lseq) == (c[0], c[2]) and soff == c[1] + 177, \
                 "prune entry of %s disagrees with its close entry" % sid
-            pruned[sid] = (soff, h, p[64 + n:64 + n + textlen - 2].decode())
+            # its text: the object's address, then user= and target= lines
+            # naming the session's META (others ignored)
+            lines = p[64 + n:64 + n + textlen - 2].decode().split("\n")
+            names = dict(l.split("=", 1) for l in lines[1:] if "=" in l)
+            pruned[sid] = (soff, h, lines[0], names)
             continue
         if sid == "journal" or kind > 4:
             continue
@@ -229,10 +239,15 @@ def check_store(store):
             assert sidx == 0 and s[0][1] == soff and s[0][4] == h
         elif kind in (2, 3):
             assert s[sidx][0] == soff and s[sidx][3] == h and s[sidx][2] == (5 if kind == 3 else 3)
-    for sid, (size, h, url) in pruned.items():
+    for sid, (size, h, url, names) in pruned.items():
         if sid in sessions:     # a copy from the object store: the file pruned
             f = open(os.path.join(store, "sessions", sid + ".est"), "rb").read()
             assert len(f) == size and hashlib.sha256(f).digest() == h, sid
+            meta = sessions[sid].get("meta", {})
+            for key, tag in (("user", 1), ("target", 3)):
+                assert key not in names or names[key] == meta.get(tag, b"").decode(), \
+                    "the prune entry of %s names %s %r, its META %r" % (
+                        sid, key, names[key], meta.get(tag))
     assert seen - set(pruned) == set(sessions) - set(pruned) and \
         set(sessions) <= seen, (seen, set(sessions), set(pruned))
     # The journal extends every tree head the store holds.
@@ -240,7 +255,8 @@ def check_store(store):
     for size, root, t in heads:
         assert size <= len(leaves) and mth(leaves[:size]) == root, \
             "head of size %d contradicts the journal" % size
-    sessions["_pruned"] = {sid: url for sid, (size, h, url) in pruned.items()}
+    sessions["_pruned"] = {sid: url for sid, (size, h, url, names) in pruned.items()}
+    sessions["_pruned_names"] = {sid: names for sid, (size, h, url, names) in pruned.items()}
     sessions["_leaves"] = leaves
     sessions["_heads"] = heads
     return sessions

@@ -377,13 +377,16 @@ make_session(struct fx *x, const char *id, int open)
 
 /* Appends the PRUNE entry the recorder writes for id (prune.c): its close
  * entry's FINAL index and last seq, the file's size (plus size_off) and
- * SHA-256; an open session gets index 0 and its file's size. */
+ * SHA-256; an open session gets index 0 and its file's size.  Its text is
+ * the object's address followed by names ("" or "\nuser=U\ntarget=T",
+ * journal_prune.h). */
 static void
-append_prune(struct fx *x, const char *id, int64_t size_off)
+append_prune(struct fx *x, const char *id, int64_t size_off,
+    const char *names)
 {
 	struct find_close f = { id, { 0 }, 0 };
 	struct journal_entry e;
-	char path[512], url[200];
+	char path[512], url[300];
 	uint64_t bad = 0;
 	uint8_t *data;
 	size_t n;
@@ -401,7 +404,7 @@ append_prune(struct fx *x, const char *id, int64_t size_off)
 	e.offset = (uint64_t)((int64_t)n + size_off);
 	SHA256(data, n, e.head);
 	e.wall_ns = 1;
-	snprintf(url, sizeof(url), "s3://b/p/sessions/%s.est", id);
+	snprintf(url, sizeof(url), "s3://b/p/sessions/%s.est%s", id, names);
 	e.text = url;
 	assert_int_equal(rec__journal_append(x->journal, &e), REC_OK);
 	free(data);
@@ -421,23 +424,28 @@ test_prune_entries(void **state)
 
 	(void)state;
 	make_session(x, "p1", 0);
-	append_prune(x, "p1", 0);
+	append_prune(x, "p1", 0, "\nuser=alice\ntarget=web01");
 	tw_path(x->store, "p1", path, sizeof(path));
 	assert_int_equal(unlink(path), 0);
 	make_session(x, "p2", 0);
-	append_prune(x, "p2", 1);
+	append_prune(x, "p2", 1, "");
 	tw_path(x->store, "p2", path, sizeof(path));
 	assert_int_equal(unlink(path), 0);
 	make_session(x, "p3", 1);
-	append_prune(x, "p3", 0);
+	append_prune(x, "p3", 0, "");
 	make_session(x, "p4", 0);
-	append_prune(x, "p4", 0);	/* its file stays: a copy */
+	append_prune(x, "p4", 0, "");	/* its file stays: a copy */
 	make_session(x, "p5", 0);
 	tw_path(x->store, "p5", path, sizeof(path));
 	assert_int_equal(unlink(path), 0);
+	/* copies whose prune entry names their user and target, or others */
+	make_session(x, "p6", 0);
+	append_prune(x, "p6", 0, "\nuser=alice\ntarget=web01");
+	make_session(x, "p7", 0);
+	append_prune(x, "p7", 0, "\nuser=mallory\ntarget=web01");
 	memset(&l, 0, sizeof(l));
 	assert_int_equal(verify_store(x->store, x->verifier, NULL, 0, 0,
-	    vlines_cb, &l), 3);
+	    vlines_cb, &l), 4);
 	if (strstr(l.text, "p1: pruned, held in s3://b/p/sessions/p1.est (") ==
 	    NULL || strstr(l.text, "--store s3://b/p)") == NULL ||
 	    strstr(l.text, "p2: tampered: the prune entry") == NULL ||
@@ -447,14 +455,18 @@ test_prune_entries(void **state)
 	    strstr(l.text, "p4: ok: ") == NULL ||
 	    strstr(l.text, "this is the file pruned") == NULL ||
 	    strstr(l.text, "p5: session file") == NULL ||
-	    strstr(l.text, "is missing (deleted)") == NULL)
+	    strstr(l.text, "is missing (deleted)") == NULL ||
+	    strstr(l.text, "p6: ok: ") == NULL ||
+	    strstr(l.text, "p7: tampered: its prune entry (journal entry ") ==
+	    NULL || strstr(l.text, ") names user \"mallory\" where the file's "
+	    "META says \"alice\"") == NULL)
 		fail_msg("%s", l.text);
 	/* the copy changed: not the file pruned */
 	tw_path(x->store, "p4", path, sizeof(path));
 	assert_int_equal(truncate(path, 10), 0);
 	memset(&l, 0, sizeof(l));
 	assert_true(verify_store(x->store, x->verifier, NULL, 0, 0, vlines_cb,
-	    &l) > 3);
+	    &l) > 4);
 	if (strstr(l.text, "p4: tampered: the file is not the one its prune "
 	    "entry") == NULL)
 		fail_msg("%s", l.text);

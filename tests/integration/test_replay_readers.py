@@ -300,6 +300,14 @@ def test_damaged_head_is_listed_never_left_out():
             r = replay(rec.store, *cmd, env_key=rec.pub)
             assert r.returncode == 1, (cmd, r)
             assert ("%s: does not verify: session file" % b).encode() in r.stderr, (cmd, r.stderr)
+        # and by every one-session reader as deleted, not as a session that
+        # never was
+        for cmd in SINGLE:
+            r = replay(rec.store, *single_argv(cmd, b), env_key=rec.pub)
+            assert r.returncode == 1 and r.stdout == b"", (cmd, r)
+            assert b"no such session" not in r.stderr, (cmd, r.stderr)
+            assert ("%s: session file" % b).encode() in r.stderr and \
+                b"is missing (deleted)" in r.stderr, (cmd, r.stderr)
 
 
 def test_a_store_that_cannot_be_opened_is_exit_2_for_every_command():

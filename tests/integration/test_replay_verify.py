@@ -321,6 +321,17 @@ def test_search_expressions():
         assert r.returncode == 2 and b"missing )" in r.stderr, r
         r = replay(store, "search", "colour red")
         assert r.returncode == 2 and b"unknown predicate" in r.stderr, r
+        # a value outside the documented sets is a bad expression (exit 2,
+        # naming it), not a search that finds nothing
+        for expr, what in (("decision denied", b"allow, deny or approve near denied"),
+                           ("verdict Allow", b"allow, deny or approve near Allow"),
+                           ("mode shell", b"strict, observe or exec near shell")):
+            r = replay(store, "search", expr)
+            assert r.returncode == 2 and what in r.stderr and r.stdout == b"", (expr, r)
+        assert ids("mode exec") == ids("mode exec or decision approve")
+        # a word left over is named itself
+        r = replay(store, "search", "user alice )")
+        assert r.returncode == 2 and b"unexpected word near )" in r.stderr, r
 
 
 def test_store_named_anywhere():

@@ -179,7 +179,7 @@ reload(struct recd *d)
 {
 	struct recd_config nc;
 	struct tlsl_ctx *tls = NULL;
-	char err[1024];
+	char err[16384];
 	int i, opened[RECD_LISTEN_MAX] = { 0 };
 
 	if (recd_config_load(d->cfg.file, &nc, err, sizeof(err)) < 0) {
@@ -743,7 +743,7 @@ main(int argc, char **argv)
 	struct recd *d = &daemon_state;
 	const char *file = DEFAULT_CONFIG, *rebuild = NULL;
 	int ch, foreground = 0, test = 0, verbose = 0, prune = 0;
-	char err[1024], abs[PATH_MAX];
+	char err[16384], abs[PATH_MAX];
 
 	while ((ch = getopt_long(argc, argv, "df:tv", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -1,7 +1,7 @@
 """escort-recorder end to end: real daemons on private sockets, the
 escort-rec-send tool (the proxy's sender code), escort-replay to read back
 and verify."""
-import os, random, resource, signal, struct, subprocess, time
+import os, random, re, resource, signal, struct, subprocess, time
 
 from harness.core import Env, bin_path, wait_for
 from harness.recorder import (Recorder, TestCA, terminal_text, frame, record, hello, data,
@@ -238,6 +238,26 @@ def test_tls_mutual_auth():
         assert fake.rc == 1 and "certificate verify failed" in fake.err, fake
         assert len(rec.session_files()) == 1
         rec.verify_ok()
+
+
+def test_config_check_names_every_bad_line():
+    """escort-recorder.conf(5): every problem is reported at once, one a
+    line, as file:line: message, however many there are."""
+    with Env("rec-cfg-many") as env:
+        rec = Recorder(env, start=False)
+        good = open(rec.conf).read()
+        first = good.count("\n") + 1
+        bad = env.write("bad.conf", good + "".join("Frobnicate%02d yes\n" % i
+                                                   for i in range(40)))
+        r = subprocess.run([bin_path("escort-recorder"), "-t", "-f", bad],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+        assert r.returncode == 1, r
+        errs = r.stderr.decode()
+        for i in range(40):
+            assert "bad.conf:%d: unknown keyword \"Frobnicate%02d\"" % (first + i, i) in errs, \
+                (i, errs)
+        for line in errs.splitlines():
+            assert re.search(r"bad\.conf(:\d+)?: \S", line), line
 
 
 def test_config_check_reload_and_sigterm():

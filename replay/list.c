@@ -230,6 +230,12 @@ replay_list(const char *store, int argc, char **argv)
 			return 2;
 		}
 	}
+	if (optind < argc) {
+		replay_err("list: unexpected argument \"%s\" (filters are "
+		    "--user U, --target T, --since TIME, --until TIME)",
+		    argv[optind]);
+		return 2;
+	}
 	if (replay_session_ids(store, &ids, &nids) != 0) {
 		replay_err("list: %s/%s: %s", store, TR_SESSIONS_DIR,
 		    strerror(errno));

@@ -144,6 +144,21 @@ def test_cli_basics():
         assert r.returncode == 1 and b"no such session" in r.stderr, r
 
 
+def test_usage_errors_name_the_problem():
+    """A word list does not take is an error (exit 2, nothing on standard
+    output), never ignored."""
+    with Env() as env:
+        store = env.path("store")
+        os.makedirs(os.path.join(store, "sessions"))
+        open(os.path.join(store, "journal.esj"), "wb").close()
+        for args, why in ((["list", "alice"], b'list: unexpected argument "alice"'),
+                          (["list", "--json", "x", "y"], b'list: unexpected argument "x"')):
+            r = subprocess.run([bin_path("escort-replay"), "--store", store, *args],
+                               capture_output=True, timeout=10)
+            assert r.returncode == 2 and r.stdout == b"", (args, r)
+            assert b"escort-replay: " + why in r.stderr, (args, r.stderr)
+
+
 def test_verify_finds_the_key_as_the_readers_do():
     """verify takes the key from --key, else ESCORT_KEY, else the store's
     public-key.pem, as every reader does; without any it says what is

@@ -292,6 +292,9 @@ replay_extract(const char *store, int argc, char **argv)
 	char *end;
 
 	if (argc != 3 || (target = strtol(argv[2], &end, 10)) <= 0 || *end != '\0') {
+		if (argc == 3)
+			replay_err("extract: \"%s\" is not a transfer number (from "
+			    "1, as \"files %s\" numbers them)", argv[2], argv[1]);
 		fprintf(stderr, "usage: escort-replay [--store DIR] extract ID N\n");
 		return 2;
 	}

@@ -105,7 +105,11 @@ replay_play(const char *store, int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (argc - optind != 1 || (cmd_n != 0 && from >= 0))
+	if (cmd_n != 0 && from >= 0) {
+		replay_err("play: give --command N or --from SECONDS, not both");
+		goto usage;
+	}
+	if (argc - optind != 1)
 		goto usage;
 	if ((x = replay_open(store, "play", argv[optind], &r)) != 0)
 		return x;

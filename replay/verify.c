@@ -116,8 +116,11 @@ replay_verify(const char *store, int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (all == (optind < argc))
+	if (all == (optind < argc)) {
+		replay_err("verify: %s", all ? "give IDs or --all, not both" :
+		    "name the sessions (ID...) or give --all");
 		goto usage;
+	}
 	if (s3_is_url(anchor)) {	/* s3store.h: the bucket's heads */
 		if (replay_s3_heads(anchor, s3anchor, sizeof(s3anchor)) != 0)
 			return 2;

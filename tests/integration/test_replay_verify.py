@@ -145,14 +145,26 @@ def test_cli_basics():
 
 
 def test_usage_errors_name_the_problem():
-    """A word list does not take is an error (exit 2, nothing on standard
-    output), never ignored."""
+    """A command given the wrong arguments says what is wrong (exit 2,
+    nothing on standard output), not only its usage; a word list does not
+    take is never ignored."""
     with Env() as env:
         store = env.path("store")
         os.makedirs(os.path.join(store, "sessions"))
         open(os.path.join(store, "journal.esj"), "wb").close()
         for args, why in ((["list", "alice"], b'list: unexpected argument "alice"'),
-                          (["list", "--json", "x", "y"], b'list: unexpected argument "x"')):
+                          (["list", "--json", "x", "y"], b'list: unexpected argument "x"'),
+                          (["screen", "s-1"], b"screen: give --at SECONDS or --command N"),
+                          (["screen", "s-1", "--at", "1", "--command", "2"],
+                           b"screen: give --at SECONDS or --command N, not both"),
+                          (["play", "s-1", "--command", "1", "--from", "1"],
+                           b"play: give --command N or --from SECONDS, not both"),
+                          (["export", "s-1"], b"export: --format is needed"),
+                          (["extract", "s-1", "0"], b'extract: "0" is not a transfer number'),
+                          (["audit", "--json", "--html"],
+                           b"audit: --json and --html cannot be given together"),
+                          (["verify"], b"verify: name the sessions (ID...) or give --all"),
+                          (["verify", "--all", "s-1"], b"verify: give IDs or --all, not both")):
             r = subprocess.run([bin_path("escort-replay"), "--store", store, *args],
                                capture_output=True, timeout=10)
             assert r.returncode == 2 and r.stdout == b"", (args, r)

@@ -171,6 +171,20 @@ def test_usage_errors_name_the_problem():
             assert b"escort-replay: " + why in r.stderr, (args, r.stderr)
 
 
+def test_a_double_dash_may_stand_before_the_id():
+    """Options stand before a --; every command that takes an ID takes it
+    after one, cat and extract as the others."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        for args in (["cat", "--", "s-closed"], ["extract", "--", "s-closed", "1"],
+                     ["export", "--format", "text", "--", "s-closed"],
+                     ["commands", "--", "s-closed"]):
+            r = replay(store, "--key", pub, *args)
+            assert r.returncode in (0, 1) and b"usage:" not in r.stderr, (args, r)
+        r = replay(store, "--key", pub, "cat", "--", "s-closed")
+        assert r.returncode == 0 and r.stdout.endswith(content), r
+
+
 def test_verify_finds_the_key_as_the_readers_do():
     """verify takes the key from --key, else ESCORT_KEY, else the store's
     public-key.pem, as every reader does; without any it says what is

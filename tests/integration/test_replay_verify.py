@@ -185,6 +185,24 @@ def test_a_double_dash_may_stand_before_the_id():
         assert r.returncode == 0 and r.stdout.endswith(content), r
 
 
+def test_a_damaged_journal_is_named_when_no_session_is_selected():
+    """audit and search through the index check the journal as well as the
+    sessions they read: also when the filters select none."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        r = replay(store, "--key", pub, "search", "user alice")   # builds the index
+        assert r.returncode == 0, r
+        path = os.path.join(store, "journal.esj")
+        data = bytearray(open(path, "rb").read())
+        data[len(data) // 2] ^= 4
+        open(path, "wb").write(bytes(data))
+        for args in (["audit", "--user", "nobody"], ["audit", "--json", "--user", "nobody"],
+                     ["search", "user nobody"]):
+            r = replay(store, "--key", pub, *args)
+            assert r.returncode == 1 and r.stdout == b"", (args, r)
+            assert b"journal: does not verify" in r.stderr, (args, r.stderr)
+
+
 def test_verify_finds_the_key_as_the_readers_do():
     """verify takes the key from --key, else ESCORT_KEY, else the store's
     public-key.pem, as every reader does; without any it says what is

@@ -5,6 +5,7 @@
  * (ok, chain-only, FAILED, skipped) and how it ended (the END event's kind:
  * normal, client-lost, target-lost, ..., or open / no-end; replay_end_label). */
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -288,7 +289,7 @@ replay_list(const char *store, int argc, char **argv)
 		 * whatever they say. */
 		if (rows[i].status[0] != 'd' && rows[i].status[0] != 'u' &&
 		    ((user && strcmp(user, rows[i].user) != 0) ||
-		    (target && strcmp(target, rows[i].target) != 0) ||
+		    (target && fnmatch(target, rows[i].target, 0) != 0) ||
 		    rows[i].start < since || rows[i].start > until))
 			continue;
 		replay_row_print(&rows[i], json);

@@ -203,6 +203,19 @@ def test_a_damaged_journal_is_named_when_no_session_is_selected():
             assert b"journal: does not verify" in r.stderr, (args, r.stderr)
 
 
+def test_list_target_is_a_glob_as_for_audit_and_search():
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        for t, want in (("db*", ["s-live"]), ("web01", ["s-closed"]), ("*", ["s-closed", "s-live"]),
+                        ("nosuch*", [])):
+            got = {}
+            for cmd in (["list", "--json", "--target", t], ["audit", "--json", "--target", t]):
+                r = replay(store, "--key", pub, *cmd)
+                assert r.returncode == 0, (cmd, r)
+                got[cmd[0]] = sorted(json.loads(l)["id"] for l in r.stdout.splitlines())
+            assert got["list"] == got["audit"] == want, (t, got)
+
+
 def test_verify_finds_the_key_as_the_readers_do():
     """verify takes the key from --key, else ESCORT_KEY, else the store's
     public-key.pem, as every reader does; without any it says what is

@@ -153,6 +153,18 @@ take_options(int *argc, char **argv, int flags, struct replay_opts *o,
 	return 0;
 }
 
+/* 1 when argv[1..argc) asks for --help before any "--". */
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			return 1;
+	return 0;
+}
+
 /* Runs command c with the options taken: the store check, then the
  * verification context of a reader. */
 static int
@@ -163,6 +175,11 @@ run_command(const struct replay_cmd *c, int argc, char **argv,
 	static char s3dir[1024];
 	int x;
 
+	if (wants_help(argc, argv)) {	/* COMMAND --help: no store needed */
+		printf("usage: escort-replay [--store DIR] %s\n"
+		    "See escort-replay(1).\n", c->usage);
+		return 0;
+	}
 	if (take_options(&argc, argv, c->flags, o, &bad) != 0) {
 		replay_err("--%s needs a %s", bad, strcmp(bad, "store") == 0 ?
 		    "directory" : "file");

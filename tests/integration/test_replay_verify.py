@@ -216,6 +216,18 @@ def test_list_target_is_a_glob_as_for_audit_and_search():
             assert got["list"] == got["audit"] == want, (t, got)
 
 
+def test_every_command_takes_help():
+    """escort-replay COMMAND --help prints that command's usage on standard
+    output, exit 0, whatever the store (none is needed)."""
+    with Env() as env:
+        for cmd in ("list", "cat", "verify", "commands", "play", "follow", "screen", "search",
+                    "files", "extract", "export", "audit", "anchor", "evidence"):
+            r = replay(env.path("no-store"), cmd, "--help")
+            assert r.returncode == 0 and r.stderr == b"", (cmd, r)
+            assert r.stdout.startswith(b"usage: escort-replay [--store DIR] " +
+                                       cmd.encode() + b" "), (cmd, r.stdout)
+
+
 def test_verify_finds_the_key_as_the_readers_do():
     """verify takes the key from --key, else ESCORT_KEY, else the store's
     public-key.pem, as every reader does; without any it says what is

@@ -58,7 +58,7 @@ replay_row_load(const char *store, const char *id, struct replay_row *row)
 	memcpy(row->id, id, strlen(id) + 1);
 	row->status = "damaged";
 	if ((x = tw_path(store, id, path, sizeof(path))) != REC_OK ||
-	    (x = tr_open(path, &r)) != REC_OK)
+	    (x = replay_tr_open(path, &r)) != REC_OK)
 		return x;
 	tr_meta(r, &meta, &mlen);
 	if (ev_decode(meta, mlen, &e, &used) == REC_OK && e.type == EV_META) {

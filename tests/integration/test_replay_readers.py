@@ -310,6 +310,28 @@ def test_damaged_head_is_listed_never_left_out():
                 b"is missing (deleted)" in r.stderr, (cmd, r.stderr)
 
 
+def test_a_session_cut_inside_its_head_is_listed_never_left_out():
+    """A closed session cut back into its first (head) segment is not a file
+    being created: after the second look (200 ms) list, audit and search
+    show it as damaged, as verify reports it, and exit 1."""
+    with Env("rd-cuthead") as env:
+        rec, a, b = Store(env), A, B
+        with open(session_file(rec.store, a), "r+b") as f:
+            f.truncate(100)
+        r = replay(rec.store, "list", "--json", env_key=rec.pub)
+        assert r.returncode == 1, r
+        rows = {o["id"]: o for o in map(json.loads, r.stdout.splitlines())}
+        assert rows.get(a, {}).get("status") == "damaged", rows
+        assert rows[a]["verify"] == "FAILED", rows
+        for nv in ([], ["--no-verify"]):
+            r = replay(rec.store, "audit", *nv, env_key=rec.pub)
+            assert r.returncode == 1, (nv, r)
+            out = r.stdout.decode()
+            assert "unreadable sessions" in out and "session %s:" % a in out, (nv, out)
+        r = replay(rec.store, "search", "user alice or user bob", env_key=rec.pub)
+        assert r.returncode == 1 and a.encode() in r.stderr, r
+
+
 def test_a_store_that_cannot_be_opened_is_exit_2_for_every_command():
     with Env("rd-store") as env:
         rec, a, b = Store(env), A, B

@@ -99,7 +99,7 @@ open_file(const char *store, const char *cmd, const char *id, struct tr **out)
 		replay_err("%s: invalid session id \"%s\"", cmd, id);
 		return 2;
 	}
-	if ((x = tr_open(path, out)) != REC_OK) {
+	if ((x = replay_tr_open(path, out)) != REC_OK) {
 		saved = errno;
 		if (x == REC_ENOENT) {
 			open_missing(store, cmd, id);

@@ -330,6 +330,13 @@ def test_a_session_cut_inside_its_head_is_listed_never_left_out():
             assert "unreadable sessions" in out and "session %s:" % a in out, (nv, out)
         r = replay(rec.store, "search", "user alice or user bob", env_key=rec.pub)
         assert r.returncode == 1 and a.encode() in r.stderr, r
+        # and a reader of it, or of every session, says it is cut, not to
+        # try again
+        for args in (["commands"], ["files"], ["cat", "--no-verify", a],
+                     ["commands", "--no-verify", a]):
+            r = replay(rec.store, *args, env_key=rec.pub)
+            assert r.returncode == 1 and a.encode() in r.stderr, (args, r)
+            assert b"try again" not in r.stderr, (args, r.stderr)
 
 
 def test_a_store_that_cannot_be_opened_is_exit_2_for_every_command():

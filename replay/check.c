@@ -314,7 +314,7 @@ check_print(const struct check_entry *e)
 static int
 check_session(const char *store, const char *id, int print)
 {
-	const struct check_entry *e, *j;
+	const struct check_entry *e, *j, *h;
 	int x;
 
 	if (check.no_verify || check.cmd == NULL || check.all_done)
@@ -324,10 +324,14 @@ check_session(const char *store, const char *id, int print)
 		return x;
 	e = check_find(id);
 	j = check_find("journal");
-	if ((e == NULL || e->problems == 0) && (j == NULL || j->problems == 0))
+	h = check_find("heads");	/* the journal rolled back or rewritten */
+	if ((e == NULL || e->problems == 0) && (j == NULL || j->problems == 0) &&
+	    (h == NULL || h->problems == 0))
 		return 0;
 	if (print && j != NULL && j->problems > 0)
 		check_print(j);
+	if (print && h != NULL && h->problems > 0)
+		check_print(h);
 	if (print && e != NULL && e->problems > 0)
 		check_print(e);
 	return 1;

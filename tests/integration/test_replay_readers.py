@@ -339,6 +339,25 @@ def test_a_session_cut_inside_its_head_is_listed_never_left_out():
             assert b"try again" not in r.stderr, (args, r.stderr)
 
 
+def test_a_journal_rolled_back_refuses_every_session():
+    """The journal cut back at an entry boundary (the store rolled back) is
+    seen by the tree heads: verify ID fails on it, and every one-session
+    reader refuses even an intact session, naming the heads, as escort-
+    replay(1) says for a problem of the journal."""
+    with Env("rd-rollback") as env:
+        rec, a, b = Store(env), A, B
+        path = os.path.join(rec.store, "journal.esj")
+        segs = segments(path)
+        with open(path, "r+b") as f:
+            f.truncate(segs[-1][0])                 # the last entry: B's close
+        r = rec.verify(a)
+        assert r.returncode == 1 and b"heads: FAILED" in r.stdout, r
+        for cmd in SINGLE:
+            r = replay(rec.store, *single_argv(cmd, a), env_key=rec.pub)
+            assert r.returncode == 1 and r.stdout == b"", (cmd, r)
+            assert b"heads: does not verify" in r.stderr, (cmd, r.stderr)
+
+
 def test_a_store_that_cannot_be_opened_is_exit_2_for_every_command():
     with Env("rd-store") as env:
         rec, a, b = Store(env), A, B

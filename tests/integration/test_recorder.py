@@ -260,6 +260,22 @@ def test_config_check_names_every_bad_line():
             assert re.search(r"bad\.conf(:\d+)?: \S", line), line
 
 
+def test_the_same_listen_twice_is_named():
+    """The same Listen address twice is a configuration error naming both
+    lines (-t finds it)."""
+    with Env("rec-cfg-listen") as env:
+        rec = Recorder(env, start=False)
+        good = open(rec.conf).read()
+        first = [l for l in good.splitlines() if l.startswith("Listen ")][0]
+        lineno = good.splitlines().index(first) + 1
+        twice = env.write("twice.conf", good + first + "\n")
+        r = subprocess.run([bin_path("escort-recorder"), "-t", "-f", twice],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 1, r
+        assert ("twice.conf:%d: %s given twice (first at line %d)"
+                % (good.count("\n") + 1, first, lineno)).encode() in r.stderr, r.stderr
+
+
 def test_config_check_reload_and_sigterm():
     with Env("rec-cfg") as env:
         rec = Recorder(env, start=False)

@@ -276,6 +276,22 @@ def test_the_same_listen_twice_is_named():
                 % (good.count("\n") + 1, first, lineno)).encode() in r.stderr, r.stderr
 
 
+def test_a_socket_in_a_missing_directory_is_named_so():
+    """A unix socket in a directory that does not exist is reported as
+    such, not as a permission problem."""
+    with Env("rec-cfg-nodir") as env:
+        rec = Recorder(env, start=False)
+        good = open(rec.conf).read()
+        first = [l for l in good.splitlines() if l.startswith("Listen ")][0]
+        nodir = env.write("nodir.conf", good.replace(
+            first, "Listen unix:%s/no-such-dir/r.sock" % env.dir))
+        r = subprocess.run([bin_path("escort-recorder"), "-d", "-f", nodir],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 1, r
+        assert b"no-such-dir" in r.stderr and b"No such file or directory" in r.stderr, r.stderr
+        assert b"permission denied" not in r.stderr.lower(), r.stderr
+
+
 def test_config_check_reload_and_sigterm():
     with Env("rec-cfg") as env:
         rec = Recorder(env, start=False)

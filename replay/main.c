@@ -1,4 +1,5 @@
 /* escort-replay: list, read and verify recordings of the store. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -208,6 +209,18 @@ run_command(const struct replay_cmd *c, int argc, char **argv,
 	return x;
 }
 
+/* Standard output that could not be written (a full disk, a closed file)
+ * is an I/O error, exit 2: what was shown is incomplete.  Returns the exit
+ * status. */
+static int
+out_checked(const char *cmd, int status)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	replay_err("%s: standard output: %s", cmd, strerror(errno));
+	return 2;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -257,7 +270,8 @@ main(int argc, char **argv)
 			argv += optind;
 			argc -= optind;
 			optind = 0;	/* reset getopt for the command */
-			return run_command(&replay_cmds[i], argc, argv, &o);
+			return out_checked(replay_cmds[i].name,
+			    run_command(&replay_cmds[i], argc, argv, &o));
 		}
 	}
 	replay_err("unknown command \"%s\" (see --help)", argv[optind]);

@@ -228,6 +228,22 @@ def test_every_command_takes_help():
                                        cmd.encode() + b" "), (cmd, r.stdout)
 
 
+def test_output_that_cannot_be_written_is_exit_2():
+    """Standard output on a full disk (/dev/full) is an I/O error: exit 2,
+    said on standard error, never a silent success with a cut file."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        for args in (["export", "s-closed", "--format", "json"], ["list"], ["list", "--json"],
+                     ["audit"], ["commands"], ["search", "user alice"], ["verify", "--all"],
+                     ["cat", "s-closed"], ["anchor"]):
+            with open("/dev/full", "wb") as full:
+                r = subprocess.run([bin_path("escort-replay"), "--store", store, *args,
+                                    "--key", pub], stdout=full, stderr=subprocess.PIPE,
+                                   timeout=30)
+            assert r.returncode == 2, (args, r)
+            assert b"No space left on device" in r.stderr, (args, r.stderr)
+
+
 def test_verify_finds_the_key_as_the_readers_do():
     """verify takes the key from --key, else ESCORT_KEY, else the store's
     public-key.pem, as every reader does; without any it says what is

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "recorder/rec_error.h"
 #include "recorder/seal.h"
@@ -125,6 +126,10 @@ replay_verify(const char *store, int argc, char **argv)
 		if (replay_s3_heads(anchor, s3anchor, sizeof(s3anchor)) != 0)
 			return 2;
 		anchor = s3anchor;
+	}
+	if (anchor != NULL && access(anchor, R_OK) != 0) {
+		replay_err("verify: --anchor %s: %s", anchor, strerror(errno));
+		return 2;
 	}
 	if ((r = replay_key_find(store, "verify", key, kbuf, sizeof(kbuf),
 	    &key, &src)) == 2)

@@ -244,6 +244,18 @@ def test_output_that_cannot_be_written_is_exit_2():
             assert b"No space left on device" in r.stderr, (args, r.stderr)
 
 
+def test_an_anchor_file_that_cannot_be_read_is_exit_2():
+    """verify --anchor FILE with a FILE that cannot be read is an error
+    (exit 2, naming it), as for a key that cannot be loaded and as evidence
+    --anchor does: not a FAILED check, which reads as tampering."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        missing = env.path("no-such-anchors.txt")
+        r = replay(store, "verify", "--all", "--key", pub, "--anchor", missing)
+        assert r.returncode == 2 and r.stdout == b"", r
+        assert missing.encode() in r.stderr and b"No such file or directory" in r.stderr, r
+
+
 def test_verify_finds_the_key_as_the_readers_do():
     """verify takes the key from --key, else ESCORT_KEY, else the store's
     public-key.pem, as every reader does; without any it says what is

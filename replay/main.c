@@ -26,14 +26,14 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "play", "play ID [--speed X] [--max-wait S] [--command N | --from SECONDS]", replay_play, RD },
 	{ "follow", "follow (ID | --user U | --latest)", replay_follow, RD },
 	{ "screen", "screen ID (--at SECONDS | --command N) [--no-cache]", replay_screen, RD },
-	{ "search", "search [--json] [--matches N] [--since TIME] [--until TIME] [--no-index] [--reindex] EXPRESSION", replay_search, RD },
+	{ "search", "search [--json] [--matches N] [--since TIME] [--until TIME] [--no-index] [--reindex] EXPRESSION", replay_search, RD | REPLAY_HELP },
 	{ "files", "files [ID] [--json]", replay_files, RD },
 	{ "extract", "extract ID N", replay_extract, RD },
-	{ "export", "export ID --format asciicast|json|text|html [--no-input] [--player DIR]", replay_export, RD },
-	{ "audit", "audit [--user U] [--attr K=V] [--target T] [--since TIME] [--until TIME] [--no-index] [--json|--html]", replay_audit, RD },
+	{ "export", "export ID --format asciicast|json|text|html [--no-input] [--player DIR]", replay_export, RD | REPLAY_HELP },
+	{ "audit", "audit [--user U] [--attr K=V] [--target T] [--since TIME] [--until TIME] [--no-index] [--json|--html]", replay_audit, RD | REPLAY_HELP },
 	{ "anchor", "anchor [--key PUBLIC.pem] [--proof-from SIZE]", replay_anchor, REPLAY_STORE },
 	{ "evidence", "evidence (ID... | --all | --user U | --since TIME | --until TIME) --out DIR|FILE.tar [--anchor FILE] [--key PUBLIC.pem]",
-	    replay_evidence, REPLAY_STORE | REPLAY_KEY },
+	    replay_evidence, REPLAY_STORE | REPLAY_KEY | REPLAY_HELP },
 };
 
 void
@@ -176,15 +176,17 @@ run_command(const struct replay_cmd *c, int argc, char **argv,
 	static char s3dir[1024];
 	int x;
 
-	if (wants_help(argc, argv)) {	/* COMMAND --help: no store needed */
-		printf("usage: escort-replay [--store DIR] %s\n"
-		    "See escort-replay(1).\n", c->usage);
-		return 0;
-	}
 	if (take_options(&argc, argv, c->flags, o, &bad) != 0) {
 		replay_err("--%s needs a %s", bad, strcmp(bad, "store") == 0 ?
 		    "directory" : "file");
 		return 2;
+	}
+	if (wants_help(argc, argv)) {	/* COMMAND --help: no store needed */
+		if (c->flags & REPLAY_HELP)
+			return c->run(o->store, argc, argv);
+		printf("usage: escort-replay [--store DIR] %s\n"
+		    "See escort-replay(1).\n", c->usage);
+		return 0;
 	}
 	if ((!(c->flags & (REPLAY_READS | REPLAY_KEY)) && o->key != NULL) ||
 	    (!(c->flags & REPLAY_READS) && o->no_verify)) {

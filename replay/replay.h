@@ -21,8 +21,10 @@ enum replay_cmd_flags {
 	REPLAY_STORE = 1,	/* the store must exist: else exit 2 */
 	REPLAY_READS = 2,	/* a reader: takes --key and --no-verify, and
 				   verifies what it shows (check.c) */
-	REPLAY_KEY = 4		/* takes --key anywhere, as readers do, and
+	REPLAY_KEY = 4,		/* takes --key anywhere, as readers do, and
 				   finds its key with replay_key_find */
+	REPLAY_HELP = 8		/* prints its own, fuller --help (main gives
+				   the others the usage line of its table) */
 };
 
 struct replay_cmd {

@@ -92,13 +92,13 @@ lookup_user(const struct recd_config *c, int *uid, int *gid, char *err,
 	if (c->user[0] == '\0')
 		return 0;
 	if ((pw = getpwnam(c->user)) == NULL) {
-		snprintf(err, errlen, "%s: User %s: no such user", c->file,
-		    c->user);
+		snprintf(err, errlen, "%s:%d: User %s: no such user", c->file,
+		    c->user_line, c->user);
 		return -1;
 	}
 	if (getuid() != 0 && getuid() != pw->pw_uid) {
-		snprintf(err, errlen, "%s: User %s: must be started as root "
-		    "or as that user", c->file, c->user);
+		snprintf(err, errlen, "%s:%d: User %s: must be started as root "
+		    "or as that user", c->file, c->user_line, c->user);
 		return -1;
 	}
 	*uid = (int)pw->pw_uid;

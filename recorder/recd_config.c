@@ -181,6 +181,7 @@ kw_user(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
     int ac)
 {
 	(void)k, (void)ac;
+	CFG(obj)->user_line = cfg_line(p);
 	return copy(p, CFG(obj)->user, sizeof(CFG(obj)->user), av[0], "User");
 }
 

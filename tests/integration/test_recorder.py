@@ -276,6 +276,19 @@ def test_the_same_listen_twice_is_named():
                 % (good.count("\n") + 1, first, lineno)).encode() in r.stderr, r.stderr
 
 
+def test_an_unknown_user_is_named_with_its_line():
+    """User with a name that does not exist: -t names the file and line."""
+    with Env("rec-cfg-user") as env:
+        rec = Recorder(env, start=False)
+        good = open(rec.conf).read()
+        bad = env.write("user.conf", good + "User no-such-user-x\n")
+        r = subprocess.run([bin_path("escort-recorder"), "-t", "-f", bad],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 1, r
+        assert ("user.conf:%d: User no-such-user-x: no such user"
+                % (good.count("\n") + 1)).encode() in r.stderr, r.stderr
+
+
 def test_a_socket_in_a_missing_directory_is_named_so():
     """A unix socket in a directory that does not exist is reported as
     such, not as a permission problem."""

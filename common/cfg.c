@@ -45,27 +45,41 @@ cfg_seen(const struct cfg *p, const char *name)
 	return i < 0 ? 0 : p->seen[i];
 }
 
-/* Appends one message line for line (0: the file) to p's errors. */
+/* Appends one message line for line (0: the file) to p's errors.  A
+ * message that does not fit whole is left out (never cut in the middle)
+ * and counted in a last line "FILE: N more problems not shown". */
 static int
 cfg_verror(struct cfg *p, int line, const char *fmt, va_list ap)
 {
-	size_t room;
-	int n;
+	size_t room, start = p->used;
+	int n, m;
 
 	p->nerr++;
 	if (p->errlen == 0 || p->used + 2 >= p->errlen)
 		return ESC_ECONFIG;
-	if (p->used > 0)
-		p->err[p->used++] = '\n';
-	room = p->errlen - p->used;
-	n = line > 0 ? snprintf(p->err + p->used, room, "%s:%d: ", p->file, line) :
-	    snprintf(p->err + p->used, room, "%s: ", p->file);
-	if (n < 0 || (size_t)n >= room) {
-		p->used = p->errlen - 1;
-		return ESC_ECONFIG;
+	if (p->dropped == 0) {
+		if (p->used > 0)
+			p->err[p->used++] = '\n';
+		room = p->errlen - p->used;
+		n = line > 0 ? snprintf(p->err + p->used, room, "%s:%d: ",
+		    p->file, line) : snprintf(p->err + p->used, room, "%s: ",
+		    p->file);
+		m = n < 0 || (size_t)n >= room ? -1 :
+		    vsnprintf(p->err + p->used + n, room - n, fmt, ap);
+		/* room is kept for the last line of what is left out */
+		if (m >= 0 && (size_t)m + strlen(p->file) + 40 < room - n) {
+			p->used += strlen(p->err + p->used);
+			return ESC_ECONFIG;
+		}
+		p->used = start;	/* cut: left out whole */
 	}
-	vsnprintf(p->err + p->used + n, room - n, fmt, ap);
-	p->used += strlen(p->err + p->used);
+	p->dropped++;
+	room = p->errlen - p->used;
+	n = snprintf(p->err + p->used, room, "%s%s: %d more problem%s not "
+	    "shown", p->used > 0 ? "\n" : "", p->file, p->dropped,
+	    p->dropped == 1 ? "" : "s");
+	if (n < 0 || (size_t)n >= room)
+		p->err[p->used] = '\0';	/* not even that fits */
 	return ESC_ECONFIG;
 }
 

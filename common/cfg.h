@@ -57,6 +57,7 @@ struct cfg {
 	size_t		 errlen;
 	size_t		 used;	/* bytes of err holding messages */
 	int		 nerr;	/* problems recorded, also those cut off */
+	int		 dropped;	/* of those, left out of err */
 	const struct cfg_keyword *tab;	/* the table of the last read */
 	size_t		 ntab;
 	int		 seen[CFG_KEYWORDS_MAX];	/* line of a row's first use */

@@ -92,13 +92,13 @@ lookup_user(const struct recd_config *c, int *uid, int *gid, char *err,
 	if (c->user[0] == '\0')
 		return 0;
 	if ((pw = getpwnam(c->user)) == NULL) {
-		snprintf(err, errlen, "%s: User %s: no such user", c->file,
-		    c->user);
+		snprintf(err, errlen, "%s:%d: User %s: no such user", c->file,
+		    c->user_line, c->user);
 		return -1;
 	}
 	if (getuid() != 0 && getuid() != pw->pw_uid) {
-		snprintf(err, errlen, "%s: User %s: must be started as root "
-		    "or as that user", c->file, c->user);
+		snprintf(err, errlen, "%s:%d: User %s: must be started as root "
+		    "or as that user", c->file, c->user_line, c->user);
 		return -1;
 	}
 	*uid = (int)pw->pw_uid;
@@ -179,7 +179,7 @@ reload(struct recd *d)
 {
 	struct recd_config nc;
 	struct tlsl_ctx *tls = NULL;
-	char err[1024];
+	char err[16384];
 	int i, opened[RECD_LISTEN_MAX] = { 0 };
 
 	if (recd_config_load(d->cfg.file, &nc, err, sizeof(err)) < 0) {
@@ -743,7 +743,7 @@ main(int argc, char **argv)
 	struct recd *d = &daemon_state;
 	const char *file = DEFAULT_CONFIG, *rebuild = NULL;
 	int ch, foreground = 0, test = 0, verbose = 0, prune = 0;
-	char err[1024], abs[PATH_MAX];
+	char err[16384], abs[PATH_MAX];
 
 	while ((ch = getopt_long(argc, argv, "df:tv", longopts, NULL)) != -1) {
 		switch (ch) {

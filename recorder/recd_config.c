@@ -65,7 +65,12 @@ listen_spec(struct cfg *p, struct recd_config *c, const char *s)
 {
 	struct recd_listen_cfg *l;
 	const char *hp, *colon;
+	int i;
 
+	for (i = 0; i < c->nlisten; i++)
+		if (strcmp(c->listen[i].spec, s) == 0)
+			return cfg_error(p, "Listen %s given twice (first at line "
+			    "%d)", s, c->listen[i].line);
 	if (c->nlisten == RECD_LISTEN_MAX)
 		return cfg_error(p, "too many Listen lines (at most %d)",
 		    RECD_LISTEN_MAX);
@@ -176,6 +181,7 @@ kw_user(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av,
     int ac)
 {
 	(void)k, (void)ac;
+	CFG(obj)->user_line = cfg_line(p);
 	return copy(p, CFG(obj)->user, sizeof(CFG(obj)->user), av[0], "User");
 }
 

@@ -82,6 +82,7 @@ struct recd_config {
 	char	 tls_key[512];
 	char	 tls_client_ca[512];
 	char	 user[64];
+	int	 user_line;	/* of the User line, for messages */
 	unsigned max_sessions;
 	unsigned resume_timeout;	/* seconds */
 	char	 pid_file[512];

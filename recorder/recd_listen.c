@@ -83,6 +83,31 @@ clear_stale(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The directory of a unix socket must exist: libuv's bind reports a missing
+ * one as "permission denied".  Returns 0, or -1 with the reason. */
+static int
+socket_dir_check(const char *path, char *err, size_t errlen)
+{
+	char dir[256];
+	char *slash;
+	struct stat sb;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &sb) != 0) {
+		snprintf(err, errlen, "%s: directory %s: %s", path, dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s: %s is not a directory", path, dir);
+		return -1;
+	}
+	return 0;
+}
+
 int
 recd_listen_open(struct recd *d, const struct recd_listen_cfg *cfg, int uid,
     int gid, char *err, size_t errlen)
@@ -98,7 +123,8 @@ recd_listen_open(struct recd *d, const struct recd_listen_cfg *cfg, int uid,
 	l->d = d;
 	l->cfg = *cfg;
 	if (cfg->kind == RECD_LISTEN_UNIX) {
-		if (clear_stale(cfg->path, err, errlen) < 0) {
+		if (clear_stale(cfg->path, err, errlen) < 0 ||
+		    socket_dir_check(cfg->path, err, errlen) < 0) {
 			free(l);
 			return -1;
 		}

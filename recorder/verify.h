@@ -41,7 +41,11 @@ enum verify_flags {
 				   signs the chain over the earlier ones; else
 				   every one is, in order: verify_file.c).
 				   Equally strong: escort-transcript(5), WHAT
-				   VERIFICATION PROVES */
+				   VERIFICATION PROVES */,
+	VERIFY_NO_SESSIONS = 8	/* with nids 0: the journal and the tree
+				   heads only, no session (a reader whose
+				   filters selected none still checks the
+				   journal) */
 };
 
 /* One segment as found in a file. */

@@ -128,15 +128,16 @@ replay_anchor(const char *store, int argc, char **argv)
 		    path);
 		goto out;
 	}
+	/* the proof first: nothing is printed when it cannot be made */
+	if (from > 0 && (from > h.size || merkle_consistency((const uint8_t
+	    (*)[MERKLE_HASH_LEN])l.h, from, h.size, &proof, &np) != 0)) {
+		replay_err("anchor: --proof-from %" PRIu64 ": the head covers %"
+		    PRIu64 " entries", from, h.size);
+		goto out;
+	}
 	treehead_format(&h, line, sizeof(line));
 	printf("%s\n", line);
 	if (from > 0) {
-		if (from > h.size || merkle_consistency((const uint8_t
-		    (*)[MERKLE_HASH_LEN])l.h, from, h.size, &proof, &np) != 0) {
-			replay_err("anchor: --proof-from %" PRIu64 ": the head "
-			    "covers %" PRIu64 " entries", from, h.size);
-			goto out;
-		}
 		merkle_root((const uint8_t (*)[MERKLE_HASH_LEN])l.h, from, root);
 		printf("escort-proof v1 %" PRIu64 " ", from);
 		replay_anchor_hex(root, MERKLE_HASH_LEN);

@@ -708,8 +708,14 @@ replay_audit(const char *store, int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (optind != argc || (json && html))
+	if (json && html) {
+		replay_err("audit: --json and --html cannot be given together");
 		goto usage;
+	}
+	if (optind != argc) {
+		replay_err("audit: unexpected argument \"%s\"", argv[optind]);
+		goto usage;
+	}
 	if (html)
 		return replay_audit_html(store, fl.user, fl.attr, fl.target,
 		    fl.since, fl.until);

@@ -24,6 +24,10 @@ replay_cat(const char *store, int argc, char **argv)
 	uint64_t acked, stored;
 	int x;
 
+	if (argc == 3 && strcmp(argv[1], "--") == 0) {	/* cat -- ID */
+		argv++;
+		argc--;
+	}
 	if (argc != 2) {
 		fprintf(stderr, "usage: escort-replay [--store DIR] cat ID\n");
 		return 2;

@@ -272,14 +272,16 @@ check_report(void *arg, int ok, const char *session, uint32_t index,
 		snprintf(e->first, sizeof(e->first), "%s", msg);
 }
 
-/* Runs verify_store over ids[0..nids) (nids 0: the whole store). */
+/* Runs verify_store over ids[0..nids) (nids 0: the whole store, or with
+ * VERIFY_NO_SESSIONS in flags the journal and its heads alone). */
 static int
-check_run(const char *store, const char *const *ids, size_t nids)
+check_run_flags(const char *store, const char *const *ids, size_t nids,
+    int flags)
 {
 	int r, oom = 0;
 
 	r = verify_store(store, check.v, ids, nids,
-	    VERIFY_WAIT_LIVE | VERIFY_READER, check_report, &oom);
+	    VERIFY_WAIT_LIVE | VERIFY_READER | flags, check_report, &oom);
 	if (r < 0 || oom) {
 		replay_err("%s: cannot verify %s: %s", check.cmd, store,
 		    oom ? rec_strerror(REC_ENOMEM) : r == REC_EIO ?
@@ -287,6 +289,12 @@ check_run(const char *store, const char *const *ids, size_t nids)
 		return 2;
 	}
 	return 0;
+}
+
+static int
+check_run(const char *store, const char *const *ids, size_t nids)
+{
+	return check_run_flags(store, ids, nids, 0);
 }
 
 /* Prints the problems of one entry: "CMD: ID: does not verify: ...". */
@@ -306,7 +314,7 @@ check_print(const struct check_entry *e)
 static int
 check_session(const char *store, const char *id, int print)
 {
-	const struct check_entry *e, *j;
+	const struct check_entry *e, *j, *h;
 	int x;
 
 	if (check.no_verify || check.cmd == NULL || check.all_done)
@@ -316,10 +324,14 @@ check_session(const char *store, const char *id, int print)
 		return x;
 	e = check_find(id);
 	j = check_find("journal");
-	if ((e == NULL || e->problems == 0) && (j == NULL || j->problems == 0))
+	h = check_find("heads");	/* the journal rolled back or rewritten */
+	if ((e == NULL || e->problems == 0) && (j == NULL || j->problems == 0) &&
+	    (h == NULL || h->problems == 0))
 		return 0;
 	if (print && j != NULL && j->problems > 0)
 		check_print(j);
+	if (print && h != NULL && h->problems > 0)
+		check_print(h);
 	if (print && e != NULL && e->problems > 0)
 		check_print(e);
 	return 1;
@@ -382,7 +394,9 @@ replay_check_ids(const char *store, const char *const *ids, size_t n)
 		all[i] = ids[i];
 	for (i = 0; i < ngone; i++)
 		all[n + i] = gone[i];
-	x = n + ngone > 0 ? check_run(store, all, n + ngone) : 0;
+	/* none selected: the journal is checked all the same */
+	x = n + ngone > 0 ? check_run(store, all, n + ngone) :
+	    check_run_flags(store, NULL, 0, VERIFY_NO_SESSIONS);
 	free(all);
 	replay_free_ids(gone, ngone);
 	if (x != 0)

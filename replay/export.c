@@ -181,7 +181,12 @@ replay_export(const char *store, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind != 1 || !have_fmt)
+	if (!have_fmt) {
+		replay_err("export: --format is needed (asciicast, json, text, "
+		    "html)");
+		goto usage;
+	}
+	if (argc - optind != 1)
 		goto usage;
 	if (no_input && fmt != FMT_ASCIICAST && fmt != FMT_HTML) {
 		replay_err("export: --no-input is for --format asciicast and html");

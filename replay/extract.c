@@ -291,7 +291,14 @@ replay_extract(const char *store, int argc, char **argv)
 	struct tr *r;
 	char *end;
 
+	if (argc == 4 && strcmp(argv[1], "--") == 0) {	/* extract -- ID N */
+		argv++;
+		argc--;
+	}
 	if (argc != 3 || (target = strtol(argv[2], &end, 10)) <= 0 || *end != '\0') {
+		if (argc == 3)
+			replay_err("extract: \"%s\" is not a transfer number (from "
+			    "1, as \"files %s\" numbers them)", argv[2], argv[1]);
 		fprintf(stderr, "usage: escort-replay [--store DIR] extract ID N\n");
 		return 2;
 	}

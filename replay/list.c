@@ -5,6 +5,7 @@
  * (ok, chain-only, FAILED, skipped) and how it ended (the END event's kind:
  * normal, client-lost, target-lost, ..., or open / no-end; replay_end_label). */
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -57,7 +58,7 @@ replay_row_load(const char *store, const char *id, struct replay_row *row)
 	memcpy(row->id, id, strlen(id) + 1);
 	row->status = "damaged";
 	if ((x = tw_path(store, id, path, sizeof(path))) != REC_OK ||
-	    (x = tr_open(path, &r)) != REC_OK)
+	    (x = replay_tr_open(path, &r)) != REC_OK)
 		return x;
 	tr_meta(r, &meta, &mlen);
 	if (ev_decode(meta, mlen, &e, &used) == REC_OK && e.type == EV_META) {
@@ -233,6 +234,12 @@ replay_list(const char *store, int argc, char **argv)
 			return 2;
 		}
 	}
+	if (optind < argc) {
+		replay_err("list: unexpected argument \"%s\" (filters are "
+		    "--user U, --target T, --since TIME, --until TIME)",
+		    argv[optind]);
+		return 2;
+	}
 	if (replay_session_ids(store, &ids, &nids) != 0) {
 		replay_err("list: %s/%s: %s", store, TR_SESSIONS_DIR,
 		    strerror(errno));
@@ -285,7 +292,7 @@ replay_list(const char *store, int argc, char **argv)
 		 * whatever they say. */
 		if (rows[i].status[0] != 'd' && rows[i].status[0] != 'u' &&
 		    ((user && strcmp(user, rows[i].user) != 0) ||
-		    (target && strcmp(target, rows[i].target) != 0) ||
+		    (target && fnmatch(target, rows[i].target, 0) != 0) ||
 		    rows[i].start < since || rows[i].start > until))
 			continue;
 		replay_row_print(&rows[i], json);

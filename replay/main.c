@@ -1,4 +1,5 @@
 /* escort-replay: list, read and verify recordings of the store. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,14 +26,14 @@ static const struct replay_cmd replay_cmds[] = {
 	{ "play", "play ID [--speed X] [--max-wait S] [--command N | --from SECONDS]", replay_play, RD },
 	{ "follow", "follow (ID | --user U | --latest)", replay_follow, RD },
 	{ "screen", "screen ID (--at SECONDS | --command N) [--no-cache]", replay_screen, RD },
-	{ "search", "search [--json] [--matches N] [--since TIME] [--until TIME] [--no-index] [--reindex] EXPRESSION", replay_search, RD },
+	{ "search", "search [--json] [--matches N] [--since TIME] [--until TIME] [--no-index] [--reindex] EXPRESSION", replay_search, RD | REPLAY_HELP },
 	{ "files", "files [ID] [--json]", replay_files, RD },
 	{ "extract", "extract ID N", replay_extract, RD },
-	{ "export", "export ID --format asciicast|json|text|html [--no-input] [--player DIR]", replay_export, RD },
-	{ "audit", "audit [--user U] [--attr K=V] [--target T] [--since TIME] [--until TIME] [--no-index] [--json|--html]", replay_audit, RD },
+	{ "export", "export ID --format asciicast|json|text|html [--no-input] [--player DIR]", replay_export, RD | REPLAY_HELP },
+	{ "audit", "audit [--user U] [--attr K=V] [--target T] [--since TIME] [--until TIME] [--no-index] [--json|--html]", replay_audit, RD | REPLAY_HELP },
 	{ "anchor", "anchor [--key PUBLIC.pem] [--proof-from SIZE]", replay_anchor, REPLAY_STORE },
 	{ "evidence", "evidence (ID... | --all | --user U | --since TIME | --until TIME) --out DIR|FILE.tar [--anchor FILE] [--key PUBLIC.pem]",
-	    replay_evidence, REPLAY_STORE | REPLAY_KEY },
+	    replay_evidence, REPLAY_STORE | REPLAY_KEY | REPLAY_HELP },
 };
 
 void
@@ -153,6 +154,18 @@ take_options(int *argc, char **argv, int flags, struct replay_opts *o,
 	return 0;
 }
 
+/* 1 when argv[1..argc) asks for --help before any "--". */
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			return 1;
+	return 0;
+}
+
 /* Runs command c with the options taken: the store check, then the
  * verification context of a reader. */
 static int
@@ -167,6 +180,13 @@ run_command(const struct replay_cmd *c, int argc, char **argv,
 		replay_err("--%s needs a %s", bad, strcmp(bad, "store") == 0 ?
 		    "directory" : "file");
 		return 2;
+	}
+	if (wants_help(argc, argv)) {	/* COMMAND --help: no store needed */
+		if (c->flags & REPLAY_HELP)
+			return c->run(o->store, argc, argv);
+		printf("usage: escort-replay [--store DIR] %s\n"
+		    "See escort-replay(1).\n", c->usage);
+		return 0;
 	}
 	if ((!(c->flags & (REPLAY_READS | REPLAY_KEY)) && o->key != NULL) ||
 	    (!(c->flags & REPLAY_READS) && o->no_verify)) {
@@ -189,6 +209,18 @@ run_command(const struct replay_cmd *c, int argc, char **argv,
 		x = c->run(o->store, argc, argv);
 	replay_check_end();
 	return x;
+}
+
+/* Standard output that could not be written (a full disk, a closed file)
+ * is an I/O error, exit 2: what was shown is incomplete.  Returns the exit
+ * status. */
+static int
+out_checked(const char *cmd, int status)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	replay_err("%s: standard output: %s", cmd, strerror(errno));
+	return 2;
 }
 
 int
@@ -240,7 +272,8 @@ main(int argc, char **argv)
 			argv += optind;
 			argc -= optind;
 			optind = 0;	/* reset getopt for the command */
-			return run_command(&replay_cmds[i], argc, argv, &o);
+			return out_checked(replay_cmds[i].name,
+			    run_command(&replay_cmds[i], argc, argv, &o));
 		}
 	}
 	replay_err("unknown command \"%s\" (see --help)", argv[optind]);

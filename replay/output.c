@@ -60,21 +60,30 @@ open_bg_check(void *arg)
 }
 
 /* A session without a file: pruned (its prune entry names where it is
- * held), or none. */
+ * held), deleted (the journal names it, as verify reports it), or none. */
 static void
 open_missing(const char *store, const char *cmd, const char *id)
 {
 	struct replay_pruned *p = NULL;
-	size_t n = 0, i;
+	char **gone = NULL;
+	size_t n = 0, ngone = 0, i, j;
 
 	(void)replay_pruned_list(store, &p, &n);
 	for (i = 0; i < n && strcmp(p[i].id, id) != 0; i++)
 		;
+	(void)replay_check_missing(store, &gone, &ngone);
+	for (j = 0; j < ngone && strcmp(gone[j], id) != 0; j++)
+		;
 	if (i < n)
 		replay_err("%s: %s: pruned from this store, held in %s (read it "
 		    "with --store s3://BUCKET/PREFIX)", cmd, id, p[i].url);
+	else if (j < ngone)
+		replay_err("%s: %s: session file %s/sessions/%s.est is missing "
+		    "(deleted): the journal names the session", cmd, id, store,
+		    id);
 	else
 		replay_err("%s: %s: no such session", cmd, id);
+	replay_free_ids(gone, ngone);
 	free(p);
 }
 
@@ -90,7 +99,7 @@ open_file(const char *store, const char *cmd, const char *id, struct tr **out)
 		replay_err("%s: invalid session id \"%s\"", cmd, id);
 		return 2;
 	}
-	if ((x = tr_open(path, out)) != REC_OK) {
+	if ((x = replay_tr_open(path, out)) != REC_OK) {
 		saved = errno;
 		if (x == REC_ENOENT) {
 			open_missing(store, cmd, id);

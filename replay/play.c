@@ -31,6 +31,29 @@ play_sleep(double s)
 		;
 }
 
+/* --from past the session's last event is exit 1 with nothing written, as
+ * on a terminal (play_tty.c); r is left at the first event.  Returns 0, 1,
+ * or the exit status of a read error. */
+static int
+play_check_from(struct tr *r, const char *id, uint64_t from_t)
+{
+	struct tr_summary sum;
+	int x;
+
+	if ((x = tr_summarize(r, &sum)) != REC_OK ||
+	    (x = tr_seek_seq(r, 1)) != REC_OK) {
+		replay_err("play: %s: %s", id, rec_strerror(x));
+		return replay_rec_status(x);
+	}
+	if (from_t <= sum.last_t_ns)
+		return 0;
+	replay_err("play: %s: --from %.3f is past the end of the session: "
+	    "its last event is at %.3f s%s", id, (double)from_t / 1e9,
+	    (double)sum.last_t_ns / 1e9,
+	    sum.finished ? "" : " (it is still open: so far)");
+	return 1;
+}
+
 int
 replay_play(const char *store, int argc, char **argv)
 {
@@ -82,7 +105,11 @@ replay_play(const char *store, int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (argc - optind != 1 || (cmd_n != 0 && from >= 0))
+	if (cmd_n != 0 && from >= 0) {
+		replay_err("play: give --command N or --from SECONDS, not both");
+		goto usage;
+	}
+	if (argc - optind != 1)
 		goto usage;
 	if ((x = replay_open(store, "play", argv[optind], &r)) != 0)
 		return x;
@@ -103,6 +130,10 @@ replay_play(const char *store, int argc, char **argv)
 	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		x = replay_play_tty(store, argv[optind], r, speed, max_wait, from_t,
 		    from_seq);
+		tr_free(r);
+		return x;
+	}
+	if (from >= 0 && (x = play_check_from(r, argv[optind], from_t)) != 0) {
 		tr_free(r);
 		return x;
 	}

@@ -21,8 +21,10 @@ enum replay_cmd_flags {
 	REPLAY_STORE = 1,	/* the store must exist: else exit 2 */
 	REPLAY_READS = 2,	/* a reader: takes --key and --no-verify, and
 				   verifies what it shows (check.c) */
-	REPLAY_KEY = 4		/* takes --key anywhere, as readers do, and
+	REPLAY_KEY = 4,		/* takes --key anywhere, as readers do, and
 				   finds its key with replay_key_find */
+	REPLAY_HELP = 8		/* prints its own, fuller --help (main gives
+				   the others the usage line of its table) */
 };
 
 struct replay_cmd {
@@ -219,6 +221,13 @@ int replay_each_session(const char *store, const char *cmd,
 
 /* Opens session id of the store quietly.  Returns a REC_E* code. */
 int replay_open_quiet(const char *store, const char *id, struct tr **out);
+
+/* tr_open for a reader of many sessions: a file whose head is incomplete
+ * may be one the recorder is creating, so it is read again once 200 ms
+ * later (as verify does); still incomplete, it is a head cut short:
+ * REC_ETRUNC (REC_EAGAIN only when the file was removed meanwhile).
+ * Returns a REC_E* code. */
+int replay_tr_open(const char *path, struct tr **out);
 
 /* The user and target names of r's META event ("" when absent). */
 void replay_meta(struct tr *r, char *user, size_t usz, char *target,

@@ -259,7 +259,12 @@ replay_screen(const char *store, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind != 1 || (at < 0) == (cmd_n == 0))
+	if (argc - optind == 1 && (at < 0) == (cmd_n == 0)) {
+		replay_err("screen: give --at SECONDS or --command N%s",
+		    at < 0 ? "" : ", not both");
+		goto usage;
+	}
+	if (argc - optind != 1)
 		goto usage;
 	if (at >= 0)
 		at_ns = (uint64_t)(at * 1e9);

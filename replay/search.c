@@ -53,6 +53,21 @@ static const char *const sx_keys[] = { "user", "target", "login", "attr",
 
 #define SX_MATCHES_MAX 1000	/* --matches at most */
 
+/* The values decision, verdict and mode take (escort-replay(1)); any other
+ * is a bad expression, not a search that finds nothing. */
+static const struct {
+	enum sx_key key;
+	const char *values[3];
+	const char *err;
+} sx_enums[] = {
+	{ K_VERDICT, { "allow", "deny", "approve" },
+	    "decision and verdict want allow, deny or approve" },
+	{ K_DECISION, { "allow", "deny", "approve" },
+	    "decision and verdict want allow, deny or approve" },
+	{ K_MODE, { "strict", "observe", "exec" },
+	    "mode wants strict, observe or exec" },
+};
+
 struct sx {
 	enum sx_op op;
 	enum sx_key key;
@@ -167,6 +182,14 @@ sx_unary(struct sx_parser *p)
 		p->err = "bad time (YYYY-MM-DD[THH:MM[:SS]] UTC or @SECONDS)";
 		return NULL;
 	}
+	for (k = 0; k < sizeof(sx_enums) / sizeof(sx_enums[0]); k++)
+		if (sx_enums[k].key == x->key &&
+		    strcmp(x->value, sx_enums[k].values[0]) != 0 &&
+		    strcmp(x->value, sx_enums[k].values[1]) != 0 &&
+		    strcmp(x->value, sx_enums[k].values[2]) != 0) {
+			p->err = sx_enums[k].err;
+			return NULL;
+		}
 	if (x->key == K_FILE)
 		sx_file_hex(x);
 	if ((x->key == K_INPUT || x->key == K_OUTPUT) && (x->value[0] == '\0' ||
@@ -994,8 +1017,10 @@ replay_search(const char *store, int argc, char **argv)
 		p.n = argc - 1;
 	}
 	run.root = sx_expr(&p);
-	if (run.root != NULL && p.i < p.n)
+	if (run.root != NULL && p.i < p.n) {
 		p.err = "unexpected word";
+		p.i++;		/* named: the word itself */
+	}
 	if (run.root == NULL || p.err != NULL) {
 		replay_err("search: %s%s%s", p.err ? p.err : "bad expression",
 		    p.i <= p.n && p.i > 0 ? " near " : "",

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
@@ -111,6 +113,21 @@ replay_meta(struct tr *r, char *user, size_t usz, char *target, size_t tsz)
 }
 
 int
+replay_tr_open(const char *path, struct tr **out)
+{
+	static const struct timespec again = { 0, 200 * 1000 * 1000 };
+	int x;
+
+	if ((x = tr_open(path, out)) != REC_EAGAIN)
+		return x;
+	nanosleep(&again, NULL);	/* a file being created: look again */
+	if ((x = tr_open(path, out)) != REC_EAGAIN)
+		return x;
+	/* no longer a write in progress: a head cut short (as verify says) */
+	return access(path, F_OK) == 0 ? REC_ETRUNC : REC_EAGAIN;
+}
+
+int
 replay_open_quiet(const char *store, const char *id, struct tr **out)
 {
 	char path[4096];
@@ -118,7 +135,7 @@ replay_open_quiet(const char *store, const char *id, struct tr **out)
 
 	if ((x = tw_path(store, id, path, sizeof(path))) != REC_OK)
 		return x;
-	return tr_open(path, out);
+	return replay_tr_open(path, out);
 }
 
 /* Control bytes of a recorded string shown as '?' (it reaches terminals). */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "recorder/rec_error.h"
 #include "recorder/seal.h"
@@ -116,12 +117,19 @@ replay_verify(const char *store, int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (all == (optind < argc))
+	if (all == (optind < argc)) {
+		replay_err("verify: %s", all ? "give IDs or --all, not both" :
+		    "name the sessions (ID...) or give --all");
 		goto usage;
+	}
 	if (s3_is_url(anchor)) {	/* s3store.h: the bucket's heads */
 		if (replay_s3_heads(anchor, s3anchor, sizeof(s3anchor)) != 0)
 			return 2;
 		anchor = s3anchor;
+	}
+	if (anchor != NULL && access(anchor, R_OK) != 0) {
+		replay_err("verify: --anchor %s: %s", anchor, strerror(errno));
+		return 2;
 	}
 	if ((r = replay_key_find(store, "verify", key, kbuf, sizeof(kbuf),
 	    &key, &src)) == 2)

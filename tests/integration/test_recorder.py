@@ -1,7 +1,7 @@
 """escort-recorder end to end: real daemons on private sockets, the
 escort-rec-send tool (the proxy's sender code), escort-replay to read back
 and verify."""
-import os, random, resource, signal, struct, subprocess, time
+import os, random, re, resource, signal, struct, subprocess, time
 
 from harness.core import Env, bin_path, wait_for
 from harness.recorder import (Recorder, TestCA, terminal_text, frame, record, hello, data,
@@ -238,6 +238,71 @@ def test_tls_mutual_auth():
         assert fake.rc == 1 and "certificate verify failed" in fake.err, fake
         assert len(rec.session_files()) == 1
         rec.verify_ok()
+
+
+def test_config_check_names_every_bad_line():
+    """escort-recorder.conf(5): every problem is reported at once, one a
+    line, as file:line: message, however many there are."""
+    with Env("rec-cfg-many") as env:
+        rec = Recorder(env, start=False)
+        good = open(rec.conf).read()
+        first = good.count("\n") + 1
+        bad = env.write("bad.conf", good + "".join("Frobnicate%02d yes\n" % i
+                                                   for i in range(40)))
+        r = subprocess.run([bin_path("escort-recorder"), "-t", "-f", bad],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+        assert r.returncode == 1, r
+        errs = r.stderr.decode()
+        for i in range(40):
+            assert "bad.conf:%d: unknown keyword \"Frobnicate%02d\"" % (first + i, i) in errs, \
+                (i, errs)
+        for line in errs.splitlines():
+            assert re.search(r"bad\.conf(:\d+)?: \S", line), line
+
+
+def test_the_same_listen_twice_is_named():
+    """The same Listen address twice is a configuration error naming both
+    lines (-t finds it)."""
+    with Env("rec-cfg-listen") as env:
+        rec = Recorder(env, start=False)
+        good = open(rec.conf).read()
+        first = [l for l in good.splitlines() if l.startswith("Listen ")][0]
+        lineno = good.splitlines().index(first) + 1
+        twice = env.write("twice.conf", good + first + "\n")
+        r = subprocess.run([bin_path("escort-recorder"), "-t", "-f", twice],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 1, r
+        assert ("twice.conf:%d: %s given twice (first at line %d)"
+                % (good.count("\n") + 1, first, lineno)).encode() in r.stderr, r.stderr
+
+
+def test_an_unknown_user_is_named_with_its_line():
+    """User with a name that does not exist: -t names the file and line."""
+    with Env("rec-cfg-user") as env:
+        rec = Recorder(env, start=False)
+        good = open(rec.conf).read()
+        bad = env.write("user.conf", good + "User no-such-user-x\n")
+        r = subprocess.run([bin_path("escort-recorder"), "-t", "-f", bad],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 1, r
+        assert ("user.conf:%d: User no-such-user-x: no such user"
+                % (good.count("\n") + 1)).encode() in r.stderr, r.stderr
+
+
+def test_a_socket_in_a_missing_directory_is_named_so():
+    """A unix socket in a directory that does not exist is reported as
+    such, not as a permission problem."""
+    with Env("rec-cfg-nodir") as env:
+        rec = Recorder(env, start=False)
+        good = open(rec.conf).read()
+        first = [l for l in good.splitlines() if l.startswith("Listen ")][0]
+        nodir = env.write("nodir.conf", good.replace(
+            first, "Listen unix:%s/no-such-dir/r.sock" % env.dir))
+        r = subprocess.run([bin_path("escort-recorder"), "-d", "-f", nodir],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 1, r
+        assert b"no-such-dir" in r.stderr and b"No such file or directory" in r.stderr, r.stderr
+        assert b"permission denied" not in r.stderr.lower(), r.stderr
 
 
 def test_config_check_reload_and_sigterm():

@@ -174,3 +174,11 @@ def test_without_a_terminal_the_output_is_written_as_before():
                            capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
         assert r.returncode == 0, r
         assert r.stdout == b"".join(b"tick %02d\r\n" % i for i in range(40)), r.stdout
+        # a time past the session's last event (10.25 s) is exit 1 with
+        # nothing written, as on a terminal
+        r = subprocess.run([bin_path("escort-replay"), "--store", store, "play", "s-play",
+                            "--from", "99"],
+                           capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+        assert r.returncode == 1, r
+        assert r.stdout == b"", r.stdout
+        assert b"past the end of the session" in r.stderr, r.stderr

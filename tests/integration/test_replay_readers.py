@@ -300,6 +300,62 @@ def test_damaged_head_is_listed_never_left_out():
             r = replay(rec.store, *cmd, env_key=rec.pub)
             assert r.returncode == 1, (cmd, r)
             assert ("%s: does not verify: session file" % b).encode() in r.stderr, (cmd, r.stderr)
+        # and by every one-session reader as deleted, not as a session that
+        # never was
+        for cmd in SINGLE:
+            r = replay(rec.store, *single_argv(cmd, b), env_key=rec.pub)
+            assert r.returncode == 1 and r.stdout == b"", (cmd, r)
+            assert b"no such session" not in r.stderr, (cmd, r.stderr)
+            assert ("%s: session file" % b).encode() in r.stderr and \
+                b"is missing (deleted)" in r.stderr, (cmd, r.stderr)
+
+
+def test_a_session_cut_inside_its_head_is_listed_never_left_out():
+    """A closed session cut back into its first (head) segment is not a file
+    being created: after the second look (200 ms) list, audit and search
+    show it as damaged, as verify reports it, and exit 1."""
+    with Env("rd-cuthead") as env:
+        rec, a, b = Store(env), A, B
+        with open(session_file(rec.store, a), "r+b") as f:
+            f.truncate(100)
+        r = replay(rec.store, "list", "--json", env_key=rec.pub)
+        assert r.returncode == 1, r
+        rows = {o["id"]: o for o in map(json.loads, r.stdout.splitlines())}
+        assert rows.get(a, {}).get("status") == "damaged", rows
+        assert rows[a]["verify"] == "FAILED", rows
+        for nv in ([], ["--no-verify"]):
+            r = replay(rec.store, "audit", *nv, env_key=rec.pub)
+            assert r.returncode == 1, (nv, r)
+            out = r.stdout.decode()
+            assert "unreadable sessions" in out and "session %s:" % a in out, (nv, out)
+        r = replay(rec.store, "search", "user alice or user bob", env_key=rec.pub)
+        assert r.returncode == 1 and a.encode() in r.stderr, r
+        # and a reader of it, or of every session, says it is cut, not to
+        # try again
+        for args in (["commands"], ["files"], ["cat", "--no-verify", a],
+                     ["commands", "--no-verify", a]):
+            r = replay(rec.store, *args, env_key=rec.pub)
+            assert r.returncode == 1 and a.encode() in r.stderr, (args, r)
+            assert b"try again" not in r.stderr, (args, r.stderr)
+
+
+def test_a_journal_rolled_back_refuses_every_session():
+    """The journal cut back at an entry boundary (the store rolled back) is
+    seen by the tree heads: verify ID fails on it, and every one-session
+    reader refuses even an intact session, naming the heads, as escort-
+    replay(1) says for a problem of the journal."""
+    with Env("rd-rollback") as env:
+        rec, a, b = Store(env), A, B
+        path = os.path.join(rec.store, "journal.esj")
+        segs = segments(path)
+        with open(path, "r+b") as f:
+            f.truncate(segs[-1][0])                 # the last entry: B's close
+        r = rec.verify(a)
+        assert r.returncode == 1 and b"heads: FAILED" in r.stdout, r
+        for cmd in SINGLE:
+            r = replay(rec.store, *single_argv(cmd, a), env_key=rec.pub)
+            assert r.returncode == 1 and r.stdout == b"", (cmd, r)
+            assert b"heads: does not verify" in r.stderr, (cmd, r.stderr)
 
 
 def test_a_store_that_cannot_be_opened_is_exit_2_for_every_command():

@@ -144,6 +144,118 @@ def test_cli_basics():
         assert r.returncode == 1 and b"no such session" in r.stderr, r
 
 
+def test_usage_errors_name_the_problem():
+    """A command given the wrong arguments says what is wrong (exit 2,
+    nothing on standard output), not only its usage; a word list does not
+    take is never ignored."""
+    with Env() as env:
+        store = env.path("store")
+        os.makedirs(os.path.join(store, "sessions"))
+        open(os.path.join(store, "journal.esj"), "wb").close()
+        for args, why in ((["list", "alice"], b'list: unexpected argument "alice"'),
+                          (["list", "--json", "x", "y"], b'list: unexpected argument "x"'),
+                          (["screen", "s-1"], b"screen: give --at SECONDS or --command N"),
+                          (["screen", "s-1", "--at", "1", "--command", "2"],
+                           b"screen: give --at SECONDS or --command N, not both"),
+                          (["play", "s-1", "--command", "1", "--from", "1"],
+                           b"play: give --command N or --from SECONDS, not both"),
+                          (["export", "s-1"], b"export: --format is needed"),
+                          (["extract", "s-1", "0"], b'extract: "0" is not a transfer number'),
+                          (["audit", "--json", "--html"],
+                           b"audit: --json and --html cannot be given together"),
+                          (["verify"], b"verify: name the sessions (ID...) or give --all"),
+                          (["verify", "--all", "s-1"], b"verify: give IDs or --all, not both")):
+            r = subprocess.run([bin_path("escort-replay"), "--store", store, *args],
+                               capture_output=True, timeout=10)
+            assert r.returncode == 2 and r.stdout == b"", (args, r)
+            assert b"escort-replay: " + why in r.stderr, (args, r.stderr)
+
+
+def test_a_double_dash_may_stand_before_the_id():
+    """Options stand before a --; every command that takes an ID takes it
+    after one, cat and extract as the others."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        for args in (["cat", "--", "s-closed"], ["extract", "--", "s-closed", "1"],
+                     ["export", "--format", "text", "--", "s-closed"],
+                     ["commands", "--", "s-closed"]):
+            r = replay(store, "--key", pub, *args)
+            assert r.returncode in (0, 1) and b"usage:" not in r.stderr, (args, r)
+        r = replay(store, "--key", pub, "cat", "--", "s-closed")
+        assert r.returncode == 0 and r.stdout.endswith(content), r
+
+
+def test_a_damaged_journal_is_named_when_no_session_is_selected():
+    """audit and search through the index check the journal as well as the
+    sessions they read: also when the filters select none."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        r = replay(store, "--key", pub, "search", "user alice")   # builds the index
+        assert r.returncode == 0, r
+        path = os.path.join(store, "journal.esj")
+        data = bytearray(open(path, "rb").read())
+        data[len(data) // 2] ^= 4
+        open(path, "wb").write(bytes(data))
+        for args in (["audit", "--user", "nobody"], ["audit", "--json", "--user", "nobody"],
+                     ["search", "user nobody"]):
+            r = replay(store, "--key", pub, *args)
+            assert r.returncode == 1 and r.stdout == b"", (args, r)
+            assert b"journal: does not verify" in r.stderr, (args, r.stderr)
+
+
+def test_list_target_is_a_glob_as_for_audit_and_search():
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        for t, want in (("db*", ["s-live"]), ("web01", ["s-closed"]), ("*", ["s-closed", "s-live"]),
+                        ("nosuch*", [])):
+            got = {}
+            for cmd in (["list", "--json", "--target", t], ["audit", "--json", "--target", t]):
+                r = replay(store, "--key", pub, *cmd)
+                assert r.returncode == 0, (cmd, r)
+                got[cmd[0]] = sorted(json.loads(l)["id"] for l in r.stdout.splitlines())
+            assert got["list"] == got["audit"] == want, (t, got)
+
+
+def test_every_command_takes_help():
+    """escort-replay COMMAND --help prints that command's usage on standard
+    output, exit 0, whatever the store (none is needed)."""
+    with Env() as env:
+        for cmd in ("list", "cat", "verify", "commands", "play", "follow", "screen", "search",
+                    "files", "extract", "export", "audit", "anchor", "evidence"):
+            r = replay(env.path("no-store"), cmd, "--help")
+            assert r.returncode == 0 and r.stderr == b"", (cmd, r)
+            assert r.stdout.startswith(b"usage: escort-replay [--store DIR] " +
+                                       cmd.encode() + b" "), (cmd, r.stdout)
+
+
+def test_output_that_cannot_be_written_is_exit_2():
+    """Standard output on a full disk (/dev/full) is an I/O error: exit 2,
+    said on standard error, never a silent success with a cut file."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        for args in (["export", "s-closed", "--format", "json"], ["list"], ["list", "--json"],
+                     ["audit"], ["commands"], ["search", "user alice"], ["verify", "--all"],
+                     ["cat", "s-closed"], ["anchor"]):
+            with open("/dev/full", "wb") as full:
+                r = subprocess.run([bin_path("escort-replay"), "--store", store, *args,
+                                    "--key", pub], stdout=full, stderr=subprocess.PIPE,
+                                   timeout=30)
+            assert r.returncode == 2, (args, r)
+            assert b"No space left on device" in r.stderr, (args, r.stderr)
+
+
+def test_an_anchor_file_that_cannot_be_read_is_exit_2():
+    """verify --anchor FILE with a FILE that cannot be read is an error
+    (exit 2, naming it), as for a key that cannot be loaded and as evidence
+    --anchor does: not a FAILED check, which reads as tampering."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        missing = env.path("no-such-anchors.txt")
+        r = replay(store, "verify", "--all", "--key", pub, "--anchor", missing)
+        assert r.returncode == 2 and r.stdout == b"", r
+        assert missing.encode() in r.stderr and b"No such file or directory" in r.stderr, r
+
+
 def test_verify_finds_the_key_as_the_readers_do():
     """verify takes the key from --key, else ESCORT_KEY, else the store's
     public-key.pem, as every reader does; without any it says what is
@@ -321,6 +433,17 @@ def test_search_expressions():
         assert r.returncode == 2 and b"missing )" in r.stderr, r
         r = replay(store, "search", "colour red")
         assert r.returncode == 2 and b"unknown predicate" in r.stderr, r
+        # a value outside the documented sets is a bad expression (exit 2,
+        # naming it), not a search that finds nothing
+        for expr, what in (("decision denied", b"allow, deny or approve near denied"),
+                           ("verdict Allow", b"allow, deny or approve near Allow"),
+                           ("mode shell", b"strict, observe or exec near shell")):
+            r = replay(store, "search", expr)
+            assert r.returncode == 2 and what in r.stderr and r.stdout == b"", (expr, r)
+        assert ids("mode exec") == ids("mode exec or decision approve")
+        # a word left over is named itself
+        r = replay(store, "search", "user alice )")
+        assert r.returncode == 2 and b"unexpected word near )" in r.stderr, r
 
 
 def test_store_named_anywhere():

@@ -301,6 +301,12 @@ def test_store_matches_the_man_page():
             if hashes:
                 hashes[0] = bytes(32)
                 assert not verify_consistency(m, mth(leaves[:m]), n, mth(leaves[:n]), hashes)
+        # a size past the head's is exit 1 with nothing printed (no head
+        # to append to an anchor file by mistake)
+        r = subprocess.run([bin_path("escort-replay"), "--store", store, "anchor",
+                            "--key", pub, "--proof-from", str(sessions["_heads"][-1][0] + 1)],
+                           capture_output=True, timeout=30)
+        assert r.returncode == 1 and r.stdout == b"" and b"--proof-from" in r.stderr, r
         # A flipped byte in a DATA payload: this reader and escort-replay both object.
         path = os.path.join(store, "sessions", "a.est")
         data = bytearray(open(path, "rb").read())

@@ -227,20 +227,28 @@ test_long_line(void **state)
 	assert_int_equal(cfg_seen(&p, "Name"), 2);
 }
 
-/* A full error buffer stays terminated and the count stays exact. */
+/* A full error buffer stays terminated and the count stays exact; a
+ * message is never cut in the middle: those left out are counted in a last
+ * line. */
 static void
 test_small_error_buffer(void **state)
 {
 	struct cfg p;
 	struct seen s;
-	char err[40];
+	char err[120];
 
 	(void)state;
 	memset(err, 'z', sizeof(err));
 	assert_int_equal(read_text(&p, "A\nB\nC\nD\n", err, sizeof(err), &s), ESC_OK);
 	assert_int_equal(cfg_nerrors(&p), 4);
 	assert_true(memchr(err, '\0', sizeof(err)) != NULL);
-	assert_int_equal(strncmp(err, FILE_NAME ":1: unknown keyword", 20), 0);
+	assert_string_equal(err, FILE_NAME ":1: unknown keyword \"A\"\n"
+	    FILE_NAME ": 3 more problems not shown");
+	memset(err, 'z', 40);
+	assert_int_equal(read_text(&p, "A\nB\n", err, 40, &s), ESC_OK);
+	assert_int_equal(cfg_nerrors(&p), 2);
+	assert_true(memchr(err, '\0', 40) != NULL);
+	assert_null(strstr(err, "unknown keyword \"B"));
 }
 
 /* ESC_ENOMEM from a handler stops the read; a missing file is ESC_EIO with

@@ -181,7 +181,11 @@ up_ready(struct px_sshpoll *p, int status, int events)
 		return;
 	switch (c->up.st) {
 	case UP_TCP:
-		if (status < 0 || getsockopt(c->up.poll.fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) {
+		/* the socket's own error even when the poll reports one (libuv
+		 * gives EBADF for POLLERR): "Connection refused", not EIO */
+		if (getsockopt(c->up.poll.fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+			err = errno;
+		if (status < 0 || err != 0) {
 			fail(c, "escort: cannot connect to target %s: %s\n", t->name, strerror(err ? err : EIO));
 			break;
 		}

@@ -155,3 +155,22 @@ def test_agent_forwarding_refused_and_logged():
         assert b"SSH_AUTH_SOCK" not in r.stdout, r.stdout
         wait_for(lambda: "refused agent forwarding" in w.proxy.log(), 5,
                  what="the proxy to log the refused agent forwarding")
+
+
+def test_target_down_names_the_reason():
+    """A target whose sshd does not listen: the technician is told why
+    (connection refused), exit status 1, nothing else."""
+    with Env() as env:
+        from harness.core import free_port
+        w = ProxyWorld(env)
+        closed = free_port()
+        with open(w.policy_path) as f:
+            text = f.read()
+        with open(w.policy_path, "w") as f:
+            f.write(text.replace("address 127.0.0.1:%d" % w.target.port,
+                                 "address 127.0.0.1:%d" % closed))
+        w.proxy.send(signal.SIGHUP)
+        wait_for(lambda: "reloaded; policy" in w.proxy.log(), 10, what="the reload")
+        r = w.ssh("alice", "web01", "echo hi", timeout=30)
+        assert r.returncode == 1, r
+        assert b"escort: cannot connect to target web01: Connection refused" in r.stderr, r.stderr

@@ -436,6 +436,21 @@ t_signal(ssh_session s, ssh_channel chan, const char *sig, void *ud)
 	(void)req_push(ch, REQ_SIGNAL, sig, NULL);
 }
 
+/* ssh -A: libssh hands auth-agent-req@openssh.com only to this callback
+ * (never to the message callback of conn.c, which refuses the other
+ * forwardings), so the refusal is logged and recorded here.  Nothing is
+ * sent to the target: the request is dropped (the client asks for no
+ * reply). */
+static void
+t_agent(ssh_session s, ssh_channel chan, void *ud)
+{
+	struct px_chan *ch = ud;
+
+	(void)s; (void)chan;
+	px_log(PX_LOG_INFO, px__conn_id(ch->c), "refused agent forwarding");
+	(void)px__conn_record_fields(ch->c, EV_MARKER, ch->id, EVF_TEXT, "refused agent forwarding", 0);
+}
+
 /* ---- upstream-side callbacks -------------------------------------------------- */
 
 static int
@@ -514,6 +529,7 @@ px__chan_new(struct px_conn *c, ssh_channel tc)
 	ch->tcb.channel_exec_request_function = t_exec;
 	ch->tcb.channel_subsystem_request_function = t_subsystem;
 	ch->tcb.channel_signal_function = t_signal;
+	ch->tcb.channel_auth_agent_req_function = t_agent;
 	ssh_set_channel_callbacks(tc, &ch->tcb);
 	return ch;
 }

@@ -331,16 +331,17 @@ static const struct {
 	const char *name;
 	int min, max;
 	void (*fn)(struct px_conn *c, struct px_chan *ch, char **argv);
+	const char *usage;
 } local_commands[] = {
-	{ "targets", 0, 0, local_targets },
-	{ "rules", 1, 1, local_rules },
-	{ "sessions", 0, 1, px__escort_sessions },
-	{ "pause", 1, 1, px__escort_pause },
-	{ "resume", 1, 1, px__escort_resume },
-	{ "kill", 1, 2, px__escort_kill },
-	{ "join", 1, 1, px__escort_join },
-	{ "approve", 1, 1, px__escort_approve },
-	{ "deny", 1, 2, px__escort_deny },
+	{ "targets", 0, 0, local_targets, "targets" },
+	{ "rules", 1, 1, local_rules, "rules TARGET" },
+	{ "sessions", 0, 1, px__escort_sessions, "sessions [--json]" },
+	{ "pause", 1, 1, px__escort_pause, "pause ID" },
+	{ "resume", 1, 1, px__escort_resume, "resume ID" },
+	{ "kill", 1, 2, px__escort_kill, "kill ID [REASON]" },
+	{ "join", 1, 1, px__escort_join, "join ID" },
+	{ "approve", 1, 1, px__escort_approve, "approve ID" },
+	{ "deny", 1, 2, px__escort_deny, "deny ID [REASON]" },
 };
 
 void
@@ -375,12 +376,22 @@ px__conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req
 		local_targets(c, ch, argv);
 		return;
 	}
-	for (size_t i = 0; i < sizeof(local_commands) / sizeof(local_commands[0]); i++)
-		if (strcmp(argv[0], local_commands[i].name) == 0 && n - 1 >= local_commands[i].min &&
-		    n - 1 <= local_commands[i].max) {
+	for (size_t i = 0; i < sizeof(local_commands) / sizeof(local_commands[0]); i++) {
+		if (strcmp(argv[0], local_commands[i].name) != 0)
+			continue;
+		if (n - 1 >= local_commands[i].min && n - 1 <= local_commands[i].max) {
 			local_commands[i].fn(c, ch, argv);
-			return;
+		} else {
+			/* a known command with too few or too many words */
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "escort: %s: %s; usage: %s\n", local_commands[i].name,
+			    n - 1 < local_commands[i].min ? "missing argument" : "too many arguments",
+			    local_commands[i].usage);
+			px__chan_local(ch, msg, 0, 2);
 		}
+		return;
+	}
 	{
 		char msg[sizeof(c->refusal) + 384];
 		snprintf(msg, sizeof(msg), "escort: unknown command \"%.60s\"; without a target the "

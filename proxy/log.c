@@ -1,6 +1,7 @@
 /* log: one formatted line per call, to stderr or syslog. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -25,6 +26,22 @@ px_log_started(void)
 	log_starting = 0;
 }
 
+/* A message is one line whatever it quotes: line ends at its end go, and
+ * every other control character (a client's user name, a target name or a
+ * command may hold any byte) becomes '?', so that no peer can add a line
+ * of its own to the log or send escape sequences to whoever reads it. */
+static void
+one_line(char *msg)
+{
+	size_t n = strlen(msg);
+
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	for (unsigned char *p = (unsigned char *)msg; *p != '\0'; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			*p = '?';
+}
+
 void
 px_log(enum px_log_level lvl, const char *id, const char *fmt, ...)
 {
@@ -38,6 +55,7 @@ px_log(enum px_log_level lvl, const char *id, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	one_line(msg);
 	if (log_fg || (lvl == PX_LOG_ERR && log_starting)) {
 		/* One fprintf per line: stdio locks the stream, lines never interleave. */
 		if (id != NULL)

@@ -167,6 +167,29 @@ same_str(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/* A reload keeps the listeners, the workers and the host key of the start:
+ * says so when the file changed them, else "reloaded" would suggest they
+ * were applied. */
+static void
+restart_notice(const struct px_config *now, const struct px_config *was)
+{
+	char what[64] = "";
+	int listen = now->nlisten != was->nlisten;
+
+	for (int i = 0; !listen && i < now->nlisten; i++)
+		listen = now->listen[i].port != was->listen[i].port ||
+		    strcmp(now->listen[i].host, was->listen[i].host) != 0;
+	if (listen)
+		strcat(what, ", Listen");
+	if (now->workers != was->workers)
+		strcat(what, ", Workers");
+	if (!same_str(now->hostkey, was->hostkey))
+		strcat(what, ", HostKey");
+	if (what[0] != '\0')
+		px_log(PX_LOG_WARN, NULL, "%s changed in %s: they need a restart; the ones of the start "
+		    "stay in force", what + 2, now->path ? now->path : config_file);
+}
+
 static void
 on_signal(uv_signal_t *h, int sig)
 {
@@ -185,6 +208,7 @@ on_signal(uv_signal_t *h, int sig)
 		if (!same_str(cfg->registry, d->cfg->registry) || !same_str(cfg->proxy_name, d->cfg->proxy_name))
 			px_log(PX_LOG_WARN, NULL, "Registry and ProxyName are read at start: the ones in force "
 			    "stay until the next start");
+		restart_notice(cfg, d->cfg);
 		px_daemon_swap(d, cfg, pol);
 		px_log(PX_LOG_INFO, NULL, "reloaded; policy %s", policy_hash(pol));
 		for (int i = 0; i < d->nworkers; i++)

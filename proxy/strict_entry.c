@@ -43,12 +43,24 @@ blank(const char *p, size_t n)
 	return 1;
 }
 
+/* The first control character of p other than TAB (what px__sb_run_line
+ * cannot send), or -1. */
+static int
+first_control(const char *p)
+{
+	for (const unsigned char *q = (const unsigned char *)p; *q != '\0'; q++)
+		if ((*q < 0x20 && *q != '\t') || *q == 0x7f)
+			return *q;
+	return -1;
+}
+
 /* Decides one line into l. */
 static void
 decide_line(struct px_strict *s, struct strict_line *l, const char *p, size_t n)
 {
 	const struct pol_session *ps = px__conn_session(s->ch->c);
 	struct pol_decision d;
+	int ctl;
 
 	l->verdict = POL_DENY;
 	if (n > SB_LINE_MAX) {
@@ -79,6 +91,16 @@ decide_line(struct px_strict *s, struct strict_line *l, const char *p, size_t n)
 			l->verdict = POL_DENY;
 			snprintf(l->reason, sizeof(l->reason), "the line is too long to run once quoted "
 			    "(%zu bytes; at most %u)", strlen(d.rendered), (unsigned)SB_LINE_MAX);
+		} else if ((ctl = first_control(d.rendered)) >= 0) {
+			/* the loop reads through the target's line discipline, where
+			 * such a byte edits the line or sends a signal: px__sb_run_line
+			 * refuses it, so it is refused here, before anything runs */
+			l->verdict = POL_DENY;
+			free(l->rule);		/* no rule denied it */
+			l->rule = NULL;
+			l->rule_line = 0;
+			snprintf(l->reason, sizeof(l->reason), "the line holds a control character (0x%02x, "
+			    "typed with Ctrl-V?), which cannot be sent through the target's terminal", ctl);
 		} else {
 			l->rendered = d.rendered;	/* transferred */
 			d.rendered = NULL;

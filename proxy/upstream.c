@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy/policy.h"
@@ -128,14 +129,22 @@ start_ssh(struct px_conn *c)
 	int f = 0, one = 1, v = SSH_LOG_NOLOG;
 	const char *hk;
 	unsigned port = t->port;
+	struct stat st;
 
 	(void)setsockopt(c->up.poll.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if ((c->up.s = ssh_new()) == NULL)
 		return -1;
-	/* libssh gets its own descriptor (see sshpoll.h); from here on
-	 * ssh_free closes it. */
+	/* libssh gets its own descriptor (see sshpoll.h).  libssh closes it
+	 * when the socket fails or the target hangs up, but not in
+	 * ssh_disconnect or ssh_free (a descriptor given with SSH_OPTIONS_FD
+	 * stays the caller's): px__up_free closes it then. */
 	if ((c->up.fd = px__sshpoll_dup(c->up.poll.fd)) < 0)
 		return -1;
+	if (fstat(c->up.fd, &st) == 0) {
+		c->up.lib_fd = c->up.fd;
+		c->up.lib_dev = st.st_dev;
+		c->up.lib_ino = st.st_ino;
+	}
 	switch (ssh_key_type(c->up.pinned)) {
 	case SSH_KEYTYPE_RSA: hk = "rsa-sha2-512,rsa-sha2-256"; break;
 	default: hk = ssh_key_type_to_char(ssh_key_type(c->up.pinned)); break;
@@ -172,7 +181,11 @@ up_ready(struct px_sshpoll *p, int status, int events)
 		return;
 	switch (c->up.st) {
 	case UP_TCP:
-		if (status < 0 || getsockopt(c->up.poll.fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) {
+		/* the socket's own error even when the poll reports one (libuv
+		 * gives EBADF for POLLERR): "Connection refused", not EIO */
+		if (getsockopt(c->up.poll.fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+			err = errno;
+		if (status < 0 || err != 0) {
 			fail(c, "escort: cannot connect to target %s: %s\n", t->name, strerror(err ? err : EIO));
 			break;
 		}
@@ -268,6 +281,7 @@ px__up_init(struct px_upstream *up)
 {
 	up->st = UP_IDLE;
 	up->fd = -1;
+	up->lib_fd = -1;
 }
 
 void
@@ -278,8 +292,18 @@ px__up_free(struct px_upstream *up)
 		ssh_event_free(up->ev);
 	}
 	if (up->s != NULL) {
+		/* -1 once libssh closed it itself (socket error, EOF) */
+		int fd = ssh_get_fd(up->s);
+		struct stat st;
+
 		ssh_disconnect(up->s);
 		ssh_free(up->s);
+		/* Still the socket handed over (not one another thread got since,
+		 * should a libssh close it in ssh_disconnect after all): close it,
+		 * else the target's connection and this descriptor stay open. */
+		if (fd >= 0 && fd == up->lib_fd && fstat(fd, &st) == 0 &&
+		    st.st_dev == up->lib_dev && st.st_ino == up->lib_ino)
+			close(fd);
 	}
 	if (up->fd >= 0)
 		close(up->fd);

@@ -9,6 +9,8 @@
 #ifndef PX_UPSTREAM_H
 #define PX_UPSTREAM_H
 
+#include <sys/types.h>
+
 #include <libssh/libssh.h>
 #include <uv.h>
 
@@ -22,6 +24,9 @@ enum px_up_state { UP_IDLE, UP_TCP, UP_SSH, UP_AUTH, UP_READY, UP_FAILED, UP_CLO
 struct px_upstream {
 	enum px_up_state st;
 	int fd;                         /* -1 until the connect starts */
+	int lib_fd;                     /* the descriptor given to libssh, or -1 */
+	dev_t lib_dev;                  /* ... and its socket's identity (fstat) */
+	ino_t lib_ino;
 	struct px_sshpoll poll;
 	ssh_session s;                  /* owned; NULL before SSH */
 	ssh_event ev;

@@ -245,3 +245,20 @@ def test_pause_holds_exec_input():
                 p.kill()
                 p.wait()
             assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_command_without_its_argument_gets_its_usage():
+    """`rules`, `approve`, `kill` ... typed without the argument they need
+    (or with too many): exit 2 with that command's usage, not "unknown
+    command"."""
+    with Env() as env:
+        w = ProxyWorld(env)
+        for cmd, usage in (("rules", "rules TARGET"), ("approve", "approve ID"),
+                           ("kill", "kill ID [REASON]"), ("join", "join ID"),
+                           ("rules web01 extra", "rules TARGET"), ("targets x", "targets")):
+            r = w.ssh("alice", None, cmd)
+            err = r.stderr.decode()
+            assert r.returncode == 2, (cmd, r)
+            assert "usage: %s" % usage in err and "unknown command" not in err, (cmd, err)
+        r = w.ssh("alice", None, "frobnicate")
+        assert r.returncode == 2 and b"unknown command" in r.stderr, r

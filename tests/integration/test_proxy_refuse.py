@@ -131,3 +131,46 @@ def test_required_escort_waits_never_unsupervised():
         assert r.returncode != 0 and r.stdout == b"" and not os.path.exists(mark), r
         assert b"escort: waiting for an escort to join: user:alice" in r.stderr, r
         assert b"escort: no escort joined within 2 s; session ended" in r.stderr, r
+
+
+def test_agent_forwarding_refused_and_logged():
+    """ssh -A: the target gets no agent socket, and the refusal is logged
+    (escort-proxy(8): agent forwarding is refused and logged)."""
+    with Env() as env:
+        w = ProxyWorld(env)
+        sock = env.path("agent.sock")
+        env.start("ssh-agent", ["ssh-agent", "-D", "-a", sock])
+        wait_for(lambda: os.path.exists(sock), 10, what="ssh-agent to listen")
+        # ssh_base's IdentityAgent=none would turn -A off: the agent is
+        # given here through SSH_AUTH_SOCK, as a technician's shell has it
+        argv = ["ssh", "-F", "/dev/null", "-p", str(w.port), "-i", w.alice_key,
+                "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=" + w.known_hosts,
+                "-o", "ConnectTimeout=10", "-A", "-l", "alice:web01", "127.0.0.1",
+                "cat /proc/self/environ"]
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, timeout=30,
+                           env=dict(os.environ, SSH_AUTH_SOCK=sock))
+        assert r.returncode == 0, r
+        assert b"SSH_AUTH_SOCK" not in r.stdout, r.stdout
+        wait_for(lambda: "refused agent forwarding" in w.proxy.log(), 5,
+                 what="the proxy to log the refused agent forwarding")
+
+
+def test_target_down_names_the_reason():
+    """A target whose sshd does not listen: the technician is told why
+    (connection refused), exit status 1, nothing else."""
+    with Env() as env:
+        from harness.core import free_port
+        w = ProxyWorld(env)
+        closed = free_port()
+        with open(w.policy_path) as f:
+            text = f.read()
+        with open(w.policy_path, "w") as f:
+            f.write(text.replace("address 127.0.0.1:%d" % w.target.port,
+                                 "address 127.0.0.1:%d" % closed))
+        w.proxy.send(signal.SIGHUP)
+        wait_for(lambda: "reloaded; policy" in w.proxy.log(), 10, what="the reload")
+        r = w.ssh("alice", "web01", "echo hi", timeout=30)
+        assert r.returncode == 1, r
+        assert b"escort: cannot connect to target web01: Connection refused" in r.stderr, r.stderr

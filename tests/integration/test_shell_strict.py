@@ -393,3 +393,28 @@ def test_strict_boot_deadline():
         finally:
             stop(t)
         assert w.proxy.stop() == 0, w.proxy.log()[-3000:]
+
+
+def test_control_character_typed_with_ctrl_v_is_refused_not_fatal():
+    """Ctrl-V ESC puts a literal escape in an allowed line: the line cannot
+    go through the target's terminal as typed, so it is refused with the
+    reason, and the session goes on (it used to end with a proxy error)."""
+    with Env() as env:
+        w = ProxyWorld(env, rules=RULES)
+        t = Term(w.ssh_argv("alice", "web01", None, extra=("-tt",)))
+        try:
+            t.expect(b"is recorded")
+            prompt(t)
+            t.send(b"echo a\x16\x1b[31mb\r")
+            t.expect(b"escort: denied", timeout=10)
+            out = t.expect(b"control character", timeout=5)
+            # no rule denied it: none is named
+            assert out == b": the line holds a control character", out[-300:]
+            prompt(t)
+            t.send(b"echo still-here\r")
+            t.expect(b"echo still-here\r\n", timeout=10)   # the echo, then the output
+            t.expect(b"still-here\r\n", timeout=10)
+            prompt(t)
+            assert b"proxy error" not in t.log, t.log[-2000:]
+        finally:
+            stop(t)

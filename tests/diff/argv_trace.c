@@ -9,7 +9,9 @@
  * one write()
  * (records longer than PIPE_BUF may interleave with other writers; the
  * harness then reports a decoding problem, never a wrong match).
- * No library but libc; built as $(BUILD)/tools/pol-argv-trace. */
+ * No library but libc, linked statically (an exec per external command of
+ * the corpus: no dynamic loader to run); built as
+ * $(BUILD)/tools/pol-argv-trace. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

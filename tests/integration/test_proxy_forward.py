@@ -60,9 +60,9 @@ class EchoServer:
         self.sock.close()
 
 
-def forward_argv(w, user, key, lport, eport):
+def forward_argv(w, user, key, lport, eport, more=()):
     return w.ssh_argv(user, "web01", None, key=key, extra=(
-        "-N", "-o", "ExitOnForwardFailure=yes", "-L", "%d:127.0.0.1:%d" % (lport, eport)))
+        "-N", "-o", "ExitOnForwardFailure=yes", "-L", "%d:127.0.0.1:%d" % (lport, eport)) + more)
 
 
 def through(lport, payload):
@@ -116,7 +116,11 @@ def test_forward_local_relayed_and_recorded_none_refused():
         try:
             # alice: forward local
             lport = free_port()
-            ssh = env.start("ssh-alice", forward_argv(w, "alice", w.alice_key, lport, echo.port))
+            # and a second forward to a port where nothing listens: the
+            # target refuses that one
+            dead, lport_dead = free_port(), free_port()
+            ssh = env.start("ssh-alice", forward_argv(w, "alice", w.alice_key, lport, echo.port,
+                                                      ("-L", "%d:127.0.0.1:%d" % (lport_dead, dead))))
             wait_for(lambda: port_open(lport) or not ssh.alive(), 20, what="ssh -L to listen")
             assert ssh.alive(), ssh.log()
             payload = b"hello through the target\n" + os.urandom(SIZE)
@@ -126,6 +130,9 @@ def test_forward_local_relayed_and_recorded_none_refused():
             wait_for(lambda: re.search(r"escort: session (\S+) is recorded", ssh.log()), 10,
                      what="the banner")
             sid = re.search(r"escort: session (\S+) is recorded", ssh.log()).group(1)
+            assert through(lport_dead, b"to nowhere\n") == b""
+            wait_for(lambda: "port forwarding to 127.0.0.1:%d refused by the target" % dead
+                     in w.proxy.log(), 10, what="the proxy to log the target's refusal")
             ssh.stop()
             wait_for(lambda: any(e["type"].lower() == "end" for e in events(w, sid)), 15,
                      what="the closed recording")
@@ -149,6 +156,13 @@ def test_forward_local_relayed_and_recorded_none_refused():
             assert len(dec) == 1 and dec[0]["verdict"] == "allow", summary(evs)
             assert dec[0]["command"] == "direct-tcpip 127.0.0.1:%d" % echo.port, dec
             assert dec[0]["rule"] == "fwd-alice" and dec[0]["reason"] == "forward local", dec
+            # the refused one: decided, recorded as open-failed and closed, no bytes
+            dch = [e["channel"] for e in evs if e["type"].lower() == "decision"
+                   and fields(e).get("command") == "direct-tcpip 127.0.0.1:%d" % dead]
+            assert len(dch) == 1, summary(evs)
+            assert [fields(e)["action"] for e in evs if e["type"].lower() == "channel"
+                    and e["channel"] == dch[0]] == ["open-failed", "close"], summary(evs)
+            assert data("input", dch[0]) == b"" and data("output", dch[0]) == b""
             assert "port forwarding (direct-tcpip) to 127.0.0.1:%d" % echo.port in w.proxy.log()
 
             # bob: forward none; the same -L is refused, bytes go nowhere

@@ -1104,7 +1104,8 @@ step_relay(struct px_chan *ch)
 	    (ch->exit_kind != 0 || ch->kind == KIND_FORWARD)) {
 		/* exit-status before EOF, as sshd does: dbclient closes once both
 		 * sides sent EOF and ignores a later exit-status, so the EOF waits
-		 * for the target's exit-status (or its close, below). */
+		 * for the target's exit-status (or its close, below).  A forward
+		 * has none: its EOF goes on at once. */
 		send_exit(ch);
 		eof_tech(ch, "target's EOF passed on");
 		px__sshpoll_update(px__conn_poll(c, 1));

@@ -34,6 +34,7 @@ class EchoServer:
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self.stopping = False
+        self.received = 0  # bytes the server was given, all connections
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
@@ -50,6 +51,7 @@ class EchoServer:
                         data = conn.recv(65536)
                         if not data:
                             break
+                        self.received += len(data)
                         conn.sendall(data)
                 except OSError:
                     pass
@@ -178,5 +180,50 @@ def test_forward_local_relayed_and_recorded_none_refused():
             # SIGKILL: an ssh -N sent SIGTERM just after it logged the refused
             # open was seen to stay in its poll loop until the stop timeout
             ssh2.kill()
+        finally:
+            echo.close()
+
+
+def test_forward_waits_for_the_recorder():
+    """Recorder gone mid-forward: no byte reaches the target's side until the
+    recorder is back (escort-proxy(8): never forwarded unrecorded); then the
+    held bytes go on, recorded."""
+    import select
+    with Env() as env:
+        w = ProxyWorld(env, rules=RULES.split("rule no-fwd-bob")[0])
+        echo = EchoServer()
+        try:
+            lport = free_port()
+            ssh = env.start("ssh-alice", forward_argv(w, "alice", w.alice_key, lport, echo.port))
+            wait_for(lambda: port_open(lport) or not ssh.alive(), 20, what="ssh -L to listen")
+            assert ssh.alive(), ssh.log()
+            with socket.create_connection(("127.0.0.1", lport), timeout=10) as s:
+                s.sendall(b"before\n")
+                assert s.recv(100) == b"before\n"
+                before = echo.received
+                w.recorder.kill()
+                wait_for(lambda: "forwarding paused" in w.proxy.log(), 10,
+                         what="the proxy to pause forwarding")
+                s.sendall(b"while the recorder is away\n")
+                # bounded look: nothing comes back, and the echo server got nothing
+                assert select.select([s], [], [], 1.0)[0] == []
+                assert echo.received == before
+                w.start_recorder()
+                got = b""
+                while len(got) < len(b"while the recorder is away\n"):
+                    b = s.recv(100)
+                    assert b, got
+                    got += b
+                assert got == b"while the recorder is away\n"
+            assert "forwarding resumes" in w.proxy.log()
+            sid = re.search(r"escort: session (\S+) is recorded", ssh.log()).group(1)
+            ssh.stop()
+            wait_for(lambda: any(e["type"].lower() == "end" for e in events(w, sid)), 15,
+                     what="the closed recording")
+            evs = events(w, sid)
+            for kind in ("input", "output"):
+                got = b"".join(base64.b64decode(e["data_base64"]) for e in evs
+                               if e["type"].lower() == kind and e["channel"] > 0)
+                assert got.endswith(b"before\nwhile the recorder is away\n"), (kind, got)
         finally:
             echo.close()

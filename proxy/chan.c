@@ -9,6 +9,7 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "proxy/chan.h"
+#include "proxy/chan_fwd.h"
 #include "proxy/chan_pwmask.h"
 #include "proxy/xfer_chan.h"
 #include "proxy/conn.h"
@@ -268,8 +269,8 @@ tech_say(struct px_chan *ch, const char *msg, int to_stdout)
 	struct px_conn *c = ch->c;
 	size_t n = strlen(msg);
 
-	if (ch->tc == NULL || peer_closed(ch, 1) || n == 0)
-		return;
+	if (ch->tc == NULL || peer_closed(ch, 1) || n == 0 || ch->kind == KIND_FORWARD)
+		return;	/* a forward carries the bytes of a TCP connection only */
 	/* The proxy's own words are recorded when the recorder takes them; when
 	 * it cannot (the session is ending because the recording failed), the
 	 * technician is still told why. */
@@ -967,7 +968,7 @@ step_local(struct px_chan *ch)
 			free(ch->local_msg);
 			ch->local_msg = NULL;
 		}
-		if (ch->half[HALF_T_OUT] == HS_OPEN) {
+		if (ch->half[HALF_T_OUT] == HS_OPEN && ch->kind != KIND_FORWARD) {
 			ch->exit_kind = 1;
 			ch->exit_status = ch->local_status;
 			if (px__conn_rec_ready(c))
@@ -984,6 +985,9 @@ step_local(struct px_chan *ch)
 	px__sshpoll_update(px__conn_poll(c, 1));
 }
 
+static void open_upstream(struct px_chan *ch);
+static void step_wait_fwd(struct px_chan *ch);
+
 /* CH_WAIT: decides the main request once the conn relays (or answers it
  * locally), then allocates the target's channel.  Leaves the channel in
  * OPENING when it goes on to the target. */
@@ -999,6 +1003,10 @@ step_wait(struct px_chan *ch)
 	}
 	if (ch->join != NULL) {
 		px__join_step(ch);	/* an escort's join view (join.h) */
+		return;
+	}
+	if (ch->kind == KIND_FORWARD) {
+		step_wait_fwd(ch);
 		return;
 	}
 	if (px__conn_current_state(c) == CONN_RELAY && px__conn_session(c) != NULL && !px__conn_rec_stalled(c) && main_req(ch) != NULL)
@@ -1021,6 +1029,34 @@ step_wait(struct px_chan *ch)
 	if (px__req_set_state(ch, m, RQ_DECIDED, "allowed; decision recorded") != PX_OK ||
 	    px__chan_set_state(ch, CH_DECIDED, "main request allowed") != PX_OK)
 		return;
+	open_upstream(ch);
+}
+
+/* CH_WAIT of a forward (chan_fwd.h): its decision recorded once the conn
+ * relays, then the target's channel allocated (OPENING). */
+static void
+step_wait_fwd(struct px_chan *ch)
+{
+	struct px_conn *c = ch->c;
+
+	if (px__conn_current_state(c) == CONN_LOCAL || px__conn_current_state(c) >= CONN_CLOSING) {
+		px__chan_abort(ch, NULL);
+		return;
+	}
+	if (px__conn_current_state(c) != CONN_RELAY || px__conn_rec_stalled(c) || px__chan_fwd_decide(ch) != PX_OK)
+		return;
+	if (px__chan_set_state(ch, CH_DECIDED, "forward allowed; decision recorded") != PX_OK)
+		return;
+	open_upstream(ch);
+}
+
+/* CH_DECIDED: allocates the target's channel, callbacks set, and leaves the
+ * channel in OPENING. */
+static void
+open_upstream(struct px_chan *ch)
+{
+	struct px_conn *c = ch->c;
+
 	ch->uc = ssh_channel_new(px__conn_ssh(c, 0));
 	if (ch->uc == NULL) {
 		px__chan_abort(ch, "escort: cannot open a channel on the target\n");
@@ -1064,10 +1100,12 @@ step_relay(struct px_chan *ch)
 	}
 	if (px_half_got_eof(ch->half[HALF_U_IN]) && ch->u_pend[0] == 0 && ch->u_pend[1] == 0 &&
 	    ch->held_len[1] == 0 && px__xfer_held(ch, 1) == 0 && !px__xfer_blocked(ch) &&
-	    px__strict_held(ch, 1) == 0 && !out_ended(ch, 1) && !peer_closed(ch, 1) && ch->exit_kind != 0) {
+	    px__strict_held(ch, 1) == 0 && !out_ended(ch, 1) && !peer_closed(ch, 1) &&
+	    (ch->exit_kind != 0 || ch->kind == KIND_FORWARD)) {
 		/* exit-status before EOF, as sshd does: dbclient closes once both
 		 * sides sent EOF and ignores a later exit-status, so the EOF waits
-		 * for the target's exit-status (or its close, below). */
+		 * for the target's exit-status (or its close, below).  A forward
+		 * has none: its EOF goes on at once. */
 		send_exit(ch);
 		eof_tech(ch, "target's EOF passed on");
 		px__sshpoll_update(px__conn_poll(c, 1));
@@ -1102,16 +1140,28 @@ px__chan_step(struct px_chan *ch)
 			return;		/* closed while waiting: done on the next step */
 	}
 	if (ch->st == CH_OPENING) {
-		int rc = ssh_channel_open_session(ch->uc);
+		int fwd = ch->kind == KIND_FORWARD;
+		int rc = fwd ? px__chan_fwd_open(ch) : ssh_channel_open_session(ch->uc);
 		px__sshpoll_update(px__conn_poll(c, 0));
 		if (rc == SSH_AGAIN)
 			return;
-		if (rc != SSH_OK) {
+		if (rc != SSH_OK && fwd) {
+			px_log(PX_LOG_WARN, px__conn_id(c), "port forwarding to %.200s:%d refused by the target: %s",
+			    ch->fwd_host, ch->fwd_port, ssh_get_error(px__conn_ssh(c, 0)));
+			(void)record_simple(ch, EV_CHANNEL, "open-failed");
+			px__chan_abort(ch, NULL);
+		} else if (rc != SSH_OK) {
 			px_log(PX_LOG_WARN, px__conn_id(c), "channel open on target failed: %s", ssh_get_error(px__conn_ssh(c, 0)));
 			px__chan_abort(ch, "escort: the target refused a session channel\n");
-		} else {
+		} else if (!fwd) {
 			record_simple(ch, EV_CHANNEL, "open");
 			px__chan_set_state(ch, CH_OPEN, "target channel open");
+		} else if (px__chan_fwd_record_open(ch) != PX_OK) {
+			px__chan_abort(ch, NULL);	/* never relay an unrecorded forward */
+		} else {
+			px__chan_set_state(ch, CH_OPEN, "target channel open");
+			/* no request: the bytes flow now */
+			px__chan_set_state(ch, CH_RELAY, "forward open on the target");
 		}
 	}
 	if (ch->st == CH_OPEN || ch->st == CH_RELAY) {
@@ -1188,6 +1238,8 @@ px__chan_free(struct px_chan *ch)
 	for (int k = 0; k < 3; k++)
 		free(ch->stash[k]);
 	free(ch->local_msg);
+	free(ch->fwd_host);
+	free(ch->fwd_orig);
 	px__pwm_free(ch->pwm);
 	free(ch);
 }

@@ -55,7 +55,8 @@ struct px_req {
 	char *why;                      /* refused: its reason */
 };
 
-enum px_chan_kind { KIND_NONE, KIND_SHELL, KIND_EXEC, KIND_SUBSYSTEM };
+enum px_chan_kind { KIND_NONE, KIND_SHELL, KIND_EXEC, KIND_SUBSYSTEM,
+	KIND_FORWARD /* a direct-tcpip channel (chan_fwd.h) */ };
 
 struct px_chan {
 	struct px_conn *c;
@@ -107,6 +108,9 @@ struct px_chan {
 	size_t held_len[2];
 	int held_stderr;                /* held[1] is extended data */
 	struct pwm *pwm;                /* password prompts (chan_pwmask.h); NULL until data */
+	/* KIND_FORWARD (chan_fwd.h): where the technician's direct-tcpip goes */
+	char *fwd_host, *fwd_orig;      /* owned */
+	int fwd_port, fwd_orig_port;
 };
 
 /* Creates the pair for a technician channel just opened (callbacks set before

@@ -15,6 +15,7 @@
 #include "recorder/event.h"
 #include "recorder/rec_error.h"
 #include "proxy/chan.h"
+#include "proxy/chan_fwd.h"
 #include "proxy/xfer_chan.h"
 #include "proxy/conn_int.h"
 #include "proxy/daemon.h"
@@ -222,7 +223,8 @@ open_session(ssh_session s, void *ud)
 
 /* Everything libssh does not handle through the callbacks above, once
  * authenticated (conn_auth.c): forwarding requests, agent and X11 requests,
- * other channel types.  All refused. */
+ * other channel types.  All refused, but a local forward (direct-tcpip) of a
+ * session whose setting is `forward local` (chan_fwd.h). */
 int
 px__conn_other_message(ssh_session s, ssh_message m, void *ud)
 {
@@ -232,6 +234,16 @@ px__conn_other_message(ssh_session s, ssh_message m, void *ud)
 	char text[256];
 
 	(void)s;
+	if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_DIRECT_TCPIP && px__chan_fwd_allowed(c)) {
+		struct px_chan *ch = px__chan_fwd_accept(c, m), **pp;
+
+		if (ch != NULL) {	/* `forward local`: relayed (chan_fwd.h) */
+			for (pp = &c->chans; *pp != NULL; pp = &(*pp)->next)
+				;
+			*pp = ch;
+			return 0;
+		}
+	}
 	if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_DIRECT_TCPIP)
 		what = "port forwarding (direct-tcpip)";
 	else if (type == SSH_REQUEST_GLOBAL && sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD)

@@ -122,7 +122,8 @@ void px__conn_auth_settle(struct px_conn *c);
 void px__conn_auth_free(struct px_conn *c);
 
 /* conn.c: the message callback of an authenticated connection (refuses
- * forwarding, agent, X11 and other channel types; records the refusal). */
+ * forwarding, agent, X11 and other channel types; records the refusal;
+ * accepts a local forward when the session allows it, chan_fwd.h). */
 int px__conn_other_message(ssh_session s, ssh_message m, void *ud);
 /* "SHA256:..." fingerprint of key into out.  Returns 0 or -1. */
 int px__key_fingerprint(ssh_key key, char *out, size_t outsz);

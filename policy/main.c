@@ -49,15 +49,26 @@ usage(FILE *f)
 	fputs(usage_text, f);
 }
 
+/* One diagnostic as FILE:LINE:COL: SEV: MSG, or, when it is about the whole
+ * file (line 0, e.g. the file cannot be read), FILE: MSG with no made-up
+ * position ("FILE: warning: MSG" for a warning). */
+static void
+diag_print(FILE *f, const struct pol_diag *g, bool as_warning)
+{
+	bool warn = as_warning || g->sev != POL_SEV_ERROR;
+	if (g->line <= 0)
+		fprintf(f, "%s: %s%s\n", g->file, warn ? "warning: " : "", g->msg);
+	else
+		fprintf(f, "%s:%d:%d: %s: %s\n", g->file, g->line, g->col,
+		    warn ? "warning" : "error", g->msg);
+}
+
 static void
 print_diags(struct pol_diags *d)
 {
 	pol_diags_sort(d);
-	for (size_t i = 0; i < d->n; i++) {
-		const struct pol_diag *g = &d->v[i];
-		printf("%s:%d:%d: %s: %s\n", g->file, g->line, g->col,
-		    g->sev == POL_SEV_ERROR ? "error" : "warning", g->msg);
-	}
+	for (size_t i = 0; i < d->n; i++)
+		diag_print(stdout, &d->v[i], false);
 }
 
 /* Loads a policy, collecting its diagnostics.  Returns NULL on failure. */
@@ -81,11 +92,7 @@ load_draft(const char *path, struct pol_diags *d)
 	pol_diags_sort(d);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct pol_diag *g = &d->v[i];
-		if (p == NULL)
-			printf("%s:%d:%d: %s: %s\n", g->file, g->line, g->col,
-			    g->sev == POL_SEV_ERROR ? "error" : "warning", g->msg);
-		else
-			fprintf(stderr, "%s:%d:%d: warning: %s\n", g->file, g->line, g->col, g->msg);
+		diag_print(p == NULL ? stdout : stderr, g, p != NULL);
 	}
 	return p;
 }

@@ -470,8 +470,14 @@ parse_file_read(struct policy *p, const char *path, int depth, struct pol_diags 
 	if (f == NULL) {
 		int e = errno;
 		if (d)
-			pol_diags_add(d, POL_SEV_ERROR, from ? from : path, from ? line : 0,
-			    from ? col : 0, "cannot read '%s': %s", path, strerror(e));
+		{
+			if (from)
+				pol_diags_add(d, POL_SEV_ERROR, from, line, col,
+				    "cannot read '%s': %s", path, strerror(e));
+			else	/* the whole file is meant: no line or column */
+				pol_diags_add(d, POL_SEV_ERROR, path, 0, 0, "cannot read: %s",
+				    strerror(e));
+		}
 		return POL_E_IO;
 	}
 	char *buf = NULL;
@@ -496,13 +502,15 @@ parse_file_read(struct policy *p, const char *path, int depth, struct pol_diags 
 		if (got == 0)
 			break;
 	}
+	int e = errno;
 	if (ferror(f) && r == 0)
 		r = POL_E_IO;
 	fclose(f);
 	if (r == 0)
 		r = pol__parse_buffer(p, path, buf ? buf : "", len, depth, d, sha);
 	else if (d)
-		pol_diags_add(d, POL_SEV_ERROR, path, 0, 0, "cannot read: %s", pol_strerror(r));
+		pol_diags_add(d, POL_SEV_ERROR, path, 0, 0, "cannot read: %s",
+		    r == POL_E_IO ? strerror(e) : pol_strerror(r));
 	free(buf);
 	return r;
 }

@@ -174,3 +174,30 @@ def test_target_down_names_the_reason():
         r = w.ssh("alice", "web01", "echo hi", timeout=30)
         assert r.returncode == 1, r
         assert b"escort: cannot connect to target web01: Connection refused" in r.stderr, r.stderr
+
+
+def test_client_text_echoed_without_control_bytes():
+    """What the proxy says back quoting the client (a refused target, an
+    unknown command, rules TARGET) carries no control byte or DEL from it:
+    each becomes '?', so no escape sequence reaches the terminal through
+    the proxy's own messages."""
+    esc = "\x1b]0;owned\x07\x1b[2J\x7f"
+    shown = "?]0;owned??[2J?"
+    from harness.interop import client_env, dbclient_argv
+    with Env() as env:
+        w = ProxyWorld(env)
+        # OpenSSH's ssh will not send such a user name; Dropbear's dbclient does
+        r = subprocess.run(dbclient_argv(w, "alice:db" + esc + "99", "echo hi"),
+                           env=client_env(w), stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=60)
+        assert r.returncode == 77, r
+        assert ("access to db%s99 refused" % shown).encode() in r.stderr, r
+        assert b"\x1b" not in r.stderr and b"\x07" not in r.stderr, r
+        r = w.ssh("alice", None, "frob" + esc)
+        assert r.returncode == 2, r
+        assert ('unknown command "frob%s"' % shown).encode() in r.stderr, r
+        r = w.ssh("alice", None, "rules db" + esc + "99")
+        assert r.returncode == 1, r
+        assert ("alice may not open a session on db%s99" % shown).encode() in r.stdout, r
+        for out in (r.stdout, r.stderr):
+            assert not any(b < 0x20 and b not in b"\t\n" or b == 0x7f for b in out), out

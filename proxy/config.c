@@ -176,6 +176,7 @@ kw_listen(struct cfg *p, const struct cfg_keyword *k, void *obj, char **av, int 
 	(void)k, (void)ac;
 	if (c->nlisten == PX_MAX_LISTEN)
 		return cfg_error(p, "Listen: at most %d addresses", PX_MAX_LISTEN);
+	c->listen[c->nlisten].line = cfg_line(p);
 	return parse_listen(p, av[0], &c->listen[c->nlisten++]);
 }
 
@@ -489,7 +490,8 @@ px_config_check(struct cfg *p, struct px_config *c)
 {
 	if (c->nlisten == 0 && !cfg_seen(p, "Listen"))
 		cfg_error(p, "no Listen address");
-	if (c->hostkey == NULL && !cfg_seen(p, "HostKey"))
+	c->hostkey_line = cfg_seen(p, "HostKey");
+	if (c->hostkey == NULL && !c->hostkey_line)
 		cfg_error(p, "HostKey is required");
 	if (c->policy == NULL && !cfg_seen(p, "Policy"))
 		cfg_error(p, "Policy is required");

@@ -24,6 +24,7 @@ struct px_recpick;
 struct px_listen {
 	char host[256];   /* numeric address or name, IPv6 without brackets */
 	int port;
+	int line;         /* its line in the file, for errors at run time */
 };
 
 struct px_config {
@@ -31,6 +32,7 @@ struct px_config {
 	struct px_listen listen[PX_MAX_LISTEN];
 	int nlisten;
 	char *hostkey;                      /* OpenSSH private key file */
+	int hostkey_line;                   /* its line in the file (0: none) */
 	char *policy;                       /* policy file */
 	char *recorders[PX_MAX_RECORDERS];  /* Recorder: unix:PATH or tls://HOST:PORT each,
 	                                     * in the order new sessions try them */

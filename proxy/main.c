@@ -77,8 +77,8 @@ load_all(const char *file, struct px_config **cfgp, struct policy **polp)
 	}
 	if (cfg->hostkey != NULL &&
 	    ssh_pki_import_privkey_file(cfg->hostkey, NULL, NULL, NULL, &k) != SSH_OK) {
-		px_log(PX_LOG_ERR, NULL, "%s: HostKey %s cannot be read as an OpenSSH private key",
-		    file, cfg->hostkey);
+		px_log(PX_LOG_ERR, NULL, "%s:%d: HostKey %s cannot be read as an OpenSSH private key",
+		    file, cfg->hostkey_line, cfg->hostkey);
 		bad = 1;
 	}
 	ssh_key_free(k);

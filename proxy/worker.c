@@ -26,7 +26,7 @@ struct px_worker_msg {
 };
 
 static int
-open_listener(const struct px_listen *l, char *err, size_t errlen)
+open_listener(const char *file, const struct px_listen *l, char *err, size_t errlen)
 {
 	struct addrinfo hints = { 0 }, *ai = NULL;
 	char port[16];
@@ -36,7 +36,8 @@ open_listener(const struct px_listen *l, char *err, size_t errlen)
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	snprintf(port, sizeof(port), "%d", l->port);
 	if ((rc = getaddrinfo(l->host, port, &hints, &ai)) != 0) {
-		snprintf(err, errlen, "Listen %s:%d: %s", l->host, l->port, gai_strerror(rc));
+		snprintf(err, errlen, "%s:%d: Listen %s:%d: %s", file, l->line, l->host, l->port,
+		    gai_strerror(rc));
 		return -1;
 	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -44,7 +45,8 @@ open_listener(const struct px_listen *l, char *err, size_t errlen)
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
-		snprintf(err, errlen, "Listen %s:%d: %s", l->host, l->port, strerror(errno));
+		snprintf(err, errlen, "%s:%d: Listen %s:%d: %s", file, l->line, l->host, l->port,
+		    strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -219,7 +221,7 @@ px_worker_start(struct px_worker *w, struct px_daemon *d, int idx, char *err, si
 	w->mbox_tail = &w->mbox;
 	w->d = d;
 	for (int i = 0; i < cfg->nlisten; i++) {
-		if ((w->lfd[i] = open_listener(&cfg->listen[i], err, errlen)) < 0) {
+		if ((w->lfd[i] = open_listener(cfg->path, &cfg->listen[i], err, errlen)) < 0) {
 			for (int j = 0; j < i; j++)
 				close(w->lfd[j]);
 			return PX_EIO;
@@ -231,7 +233,7 @@ px_worker_start(struct px_worker *w, struct px_daemon *d, int idx, char *err, si
 	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &f) != SSH_OK ||
 	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_LOG_VERBOSITY, &v) != SSH_OK ||
 	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_HOSTKEY, cfg->hostkey) != SSH_OK) {
-		snprintf(err, errlen, "HostKey %s: %s", cfg->hostkey,
+		snprintf(err, errlen, "%s:%d: HostKey %s: %s", cfg->path, cfg->hostkey_line, cfg->hostkey,
 		    w->bind ? ssh_get_error(w->bind) : "out of memory");
 		goto fail;
 	}

@@ -225,3 +225,45 @@ def test_bad_config_without_d_says_why_on_stderr():
         assert "bad.conf:3: Workers given twice" in err, err
         assert "bad.conf:4: unknown keyword \"Bogus\"" in err, err
         assert "HostKey is required" in err, err
+
+
+def test_listen_and_hostkey_errors_name_the_config_line():
+    """A Listen address that cannot be bound and a HostKey that is no key are
+    reported at run time as FILE:LINE: of the keyword, like every other
+    mistake in the file."""
+    import socket
+    with Env() as env:
+        w = ProxyWorld(env)
+        lines = open(w.conf).read().splitlines(True)
+        busy = socket.socket()
+        try:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen(1)
+            port = busy.getsockname()[1]
+            conf = env.path("busy.conf")
+            with open(conf, "w") as f:
+                f.write("# a port another program holds\n")
+                for l in lines:
+                    if l.startswith("Listen "):
+                        l = "Listen 127.0.0.1:%d\n" % port
+                    elif l.startswith("StateDir "):
+                        l = "StateDir %s\n" % os.path.dirname(env.path("state2", "x"))
+                    f.write(l)
+            n = 1 + next(i + 1 for i, l in enumerate(lines) if l.startswith("Listen "))
+            r = subprocess.run([bin_path("escort-proxy"), "-d", "-f", conf], capture_output=True,
+                               stdin=subprocess.DEVNULL, timeout=30)
+            err = r.stderr.decode()
+            assert r.returncode == 1, (r.returncode, err)
+            assert "%s:%d: Listen 127.0.0.1:%d: Address already in use" % (conf, n, port) in err, err
+        finally:
+            busy.close()
+        notakey = env.write("notakey", "not a key\n")
+        conf = env.write("hk.conf", "".join(
+            "HostKey %s\n" % notakey if l.startswith("HostKey ") else l for l in lines))
+        n = next(i + 1 for i, l in enumerate(lines) if l.startswith("HostKey "))
+        r = subprocess.run([bin_path("escort-proxy"), "-t", "-f", conf], capture_output=True,
+                           stdin=subprocess.DEVNULL, timeout=30)
+        err = r.stderr.decode()
+        assert r.returncode == 1, (r.returncode, err)
+        assert "%s:%d: HostKey %s cannot be read" % (conf, n, notakey) in err, err
+        assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

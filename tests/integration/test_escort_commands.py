@@ -109,6 +109,9 @@ def test_sessions_lists_for_escorts_only():
             # an unknown id
             st, out, err = as_user(w, "bob", "pause no-such-id")
             assert st == 1 and "no such session" in err, (st, out, err)
+            # one with control bytes comes back with '?' in their place
+            st, out, err = as_user(w, "bob", "pause no\x1b[2J\x07\x7fid")
+            assert st == 1 and "no such session: no?[2J??id\n" in err, (st, out, err)
             # join needs a terminal (test_escort_join.py has the view)
             st, out, err = as_user(w, "bob", "join %s" % sid)
             assert st == 2 and "needs a terminal" in err, (st, out, err)

@@ -92,8 +92,13 @@ load_all(const char *file, struct px_config **cfgp, struct policy **polp)
 		pol_diags_sort(&diags);
 		for (size_t i = 0; i < diags.n; i++) {
 			const struct pol_diag *d = &diags.v[i];
-			px_log(d->sev == POL_SEV_ERROR ? PX_LOG_ERR : PX_LOG_WARN, NULL, "%s:%d:%d: %s: %s",
-			    d->file, d->line, d->col, d->sev == POL_SEV_ERROR ? "error" : "warning", d->msg);
+			if (d->line <= 0)	/* the whole file (it cannot be read): no position */
+				px_log(d->sev == POL_SEV_ERROR ? PX_LOG_ERR : PX_LOG_WARN, NULL, "%s: %s%s",
+				    d->file, d->sev == POL_SEV_ERROR ? "" : "warning: ", d->msg);
+			else
+				px_log(d->sev == POL_SEV_ERROR ? PX_LOG_ERR : PX_LOG_WARN, NULL,
+				    "%s:%d:%d: %s: %s", d->file, d->line, d->col,
+				    d->sev == POL_SEV_ERROR ? "error" : "warning", d->msg);
 		}
 		if (rc != 0 || diags.nerrors > 0) {
 			if (diags.nerrors > 0)

@@ -266,4 +266,13 @@ def test_listen_and_hostkey_errors_name_the_config_line():
         err = r.stderr.decode()
         assert r.returncode == 1, (r.returncode, err)
         assert "%s:%d: HostKey %s cannot be read" % (conf, n, notakey) in err, err
+        # a Policy file that is not there is named without a made-up position
+        conf = env.write("nopol.conf", "".join(
+            "Policy /nonexistent/policy.conf\n" if l.startswith("Policy ") else l for l in lines))
+        r = subprocess.run([bin_path("escort-proxy"), "-t", "-f", conf], capture_output=True,
+                           stdin=subprocess.DEVNULL, timeout=30)
+        err = r.stderr.decode()
+        assert r.returncode == 1, (r.returncode, err)
+        assert " /nonexistent/policy.conf: cannot read: No such file or directory\n" in err, err
+        assert ":0:0" not in err, err
         assert w.proxy.stop() == 0, w.proxy.log()[-3000:]

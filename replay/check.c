@@ -254,7 +254,7 @@ check_report(void *arg, int ok, const char *session, uint32_t index,
 		}
 		return;
 	}
-	if (ok) {
+	if (ok == VERIFY_INTACT) {
 		if (e->problems == 0 && e->state != REPLAY_V_RECOVERED)
 			e->state = check.v != NULL ? REPLAY_V_OK : REPLAY_V_CHAIN;
 		return;

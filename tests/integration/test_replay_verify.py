@@ -465,3 +465,33 @@ def test_store_named_anywhere():
         assert r.returncode == 0 and b"s-live" in r.stdout, r
         r = subprocess.run([rb, "list", "--store"], capture_output=True, timeout=30)
         assert r.returncode == 2 and b"--store needs a directory" in r.stderr, r
+
+
+def as_unprivileged(argv):
+    """argv run without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so that a
+    mode-000 file is unreadable even when the tests run as root."""
+    return ["setpriv", "--inh-caps=-all",
+            "--bounding-set=-dac_override,-dac_read_search", *argv]
+
+
+def test_an_unreadable_session_is_an_io_error_not_tampering():
+    """verify ID and verify --all on a session file that cannot be read:
+    exit 2, the file and the reason named on stderr, not FAILED; the other
+    session is still checked; the readers say exit 2 as well."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        path = session_file(store, "s-closed")
+        os.chmod(path, 0)
+        rb = bin_path("escort-replay")
+        for args in (["verify", "s-closed"], ["verify", "--all"]):
+            r = subprocess.run(as_unprivileged([rb, "--store", store, *args, "--key", pub]),
+                               capture_output=True, timeout=30)
+            assert r.returncode == 2, (args, r)
+            assert b"FAILED" not in r.stdout and b"tamper" not in r.stdout + r.stderr, (args, r)
+            assert (b"s-closed: cannot read " + path.encode() + b": Permission denied") \
+                in r.stderr, (args, r)
+            assert b"1 not readable" in r.stdout, (args, r)
+        assert b"s-live: ok" in r.stdout, r
+        r = subprocess.run(as_unprivileged([rb, "--store", store, "cat", "s-closed",
+                                            "--key", pub]), capture_output=True, timeout=30)
+        assert r.returncode == 2 and b"Permission denied" in r.stderr, r

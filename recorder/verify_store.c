@@ -517,6 +517,7 @@ vs_session(struct vs *s, const char *store, const char *id,
 	struct verify_file_result vr;
 	char path[4096];
 	char refused[160];
+	struct stat sb;
 	int fd, r, closed, before = s->problems;
 
 	if (tw_path(store, id, path, sizeof(path)) != REC_OK) {
@@ -532,6 +533,12 @@ vs_session(struct vs *s, const char *store, const char *id,
 		else
 			vs_report(s, VERIFY_IOERR, id, UINT32_MAX, UINT64_MAX,
 			    "%s: %s", path, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		close(fd);	/* read() would give EISDIR, seen as REC_EIO */
+		vs_report(s, VERIFY_IOERR, id, UINT32_MAX, UINT64_MAX,
+		    "%s: %s", path, strerror(EISDIR));
 		return;
 	}
 	for (;;) {

@@ -31,6 +31,7 @@ replay_rec_status(int rec)
 {
 	switch (rec) {
 	case REC_EIO:
+	case REC_EISDIR:
 	case REC_EPERM:
 	case REC_ENOMEM:
 	case REC_ENOSPC:

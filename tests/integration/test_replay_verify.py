@@ -495,3 +495,21 @@ def test_an_unreadable_session_is_an_io_error_not_tampering():
         r = subprocess.run(as_unprivileged([rb, "--store", store, "cat", "s-closed",
                                             "--key", pub]), capture_output=True, timeout=30)
         assert r.returncode == 2 and b"Permission denied" in r.stderr, r
+
+
+def test_a_directory_named_as_a_session_is_said_to_be_one():
+    """sessions/X.est a directory: every command says "is a directory" (the
+    real reason, not "input/output error"), exit 2, never FAILED."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        os.mkdir(session_file(store, "s-dir"))
+        for args in (["verify", "s-dir", "--key", pub], ["verify", "--all", "--key", pub],
+                     ["cat", "s-dir", "--key", pub], ["list", "--key", pub],
+                     ["commands", "--key", pub], ["audit", "--key", pub]):
+            r = replay(store, *args)
+            assert r.returncode == 2, (args, r)
+            err = r.stderr.lower()
+            assert b"s-dir" in err and b"is a directory" in err, (args, r)
+            assert b"input/output error" not in err + r.stdout.lower(), (args, r)
+            if args[0] == "verify":
+                assert b"FAILED" not in r.stdout, (args, r)

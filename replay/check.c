@@ -304,16 +304,16 @@ check_run(const char *store, const char *const *ids, size_t nids)
 static void
 check_print(const struct check_entry *e)
 {
+	const char *id = replay_esc(e->id), *first = replay_esc(e->first);
+
 	if (e->unreadable)
-		replay_err("%s: %s: cannot be read: %s", check.cmd, e->id,
-		    e->first);
+		replay_err("%s: %s: cannot be read: %s", check.cmd, id, first);
 	else if (e->problems > 1)
 		replay_err("%s: %s: does not verify: %s (and %u more problem%s: "
-		    "see escort-replay verify)", check.cmd, e->id, e->first,
+		    "see escort-replay verify)", check.cmd, id, first,
 		    e->problems - 1, e->problems == 2 ? "" : "s");
 	else
-		replay_err("%s: %s: does not verify: %s", check.cmd, e->id,
-		    e->first);
+		replay_err("%s: %s: does not verify: %s", check.cmd, id, first);
 }
 
 /* Verifies one session; prints its problems when print is set. */

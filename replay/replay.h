@@ -266,6 +266,12 @@ int replay_write_all(const uint8_t *p, size_t n);
 
 /* Prints "escort-replay: " and the formatted message to stderr. */
 void replay_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* s as it may be shown on a terminal: control bytes (and backslash) escaped
+ * as \n, \r, \t, \\ or \xHH, for a session id or a message naming a file
+ * from the command line or from sessions/.  Returns one of 4 buffers of the
+ * calling thread, used in turn (so up to 4 in one replay_err call); a string
+ * too long ends in "...". */
+const char *replay_esc(const char *s);
 
 /* Formats ns since the epoch as "YYYY-MM-DDTHH:MM:SSZ" into out (>= 21). */
 void replay_time(uint64_t wall_ns, char *out, size_t outsz);

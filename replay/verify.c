@@ -35,6 +35,10 @@ replay_verify_report(void *arg, int ok, const char *session, uint32_t index,
 {
 	struct replay_verify_ctx *c = arg;
 
+	/* an id or a file name from sessions/ may hold control bytes */
+	session = replay_esc(session);
+	msg = replay_esc(msg);
+
 	if (ok == VERIFY_NOTICE) {
 		/* Not tampering, but always shown: a cut after a restart, a
 		 * rebuilt journal. */

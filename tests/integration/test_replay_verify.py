@@ -513,3 +513,30 @@ def test_a_directory_named_as_a_session_is_said_to_be_one():
             assert b"input/output error" not in err + r.stdout.lower(), (args, r)
             if args[0] == "verify":
                 assert b"FAILED" not in r.stdout, (args, r)
+
+
+def test_control_bytes_in_a_session_id_are_shown_escaped():
+    """An id with a newline or ESC, given on the command line or found as a
+    file name in sessions/, is shown as \\n and \\x1b: a message cannot
+    forge lines or drive the terminal."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        raw = "x\ny\x1b[31m"
+        for args in (["verify", raw, "--key", pub], ["cat", raw, "--key", pub],
+                     ["list", raw]):
+            r = replay(store, *args)
+            assert r.returncode in (1, 2), (args, r)
+            out = r.stdout + r.stderr
+            assert b"\x1b" not in out and raw.encode() not in out, (args, r)
+            assert b"x\\ny\\x1b[31m" in out, (args, r)
+        with open(session_file(store, "s-closed"), "rb") as f:
+            data = f.read()
+        with open(session_file(store, "e\nv\x1bz"), "wb") as f:
+            f.write(data)
+        for args in (["verify", "--all", "--key", pub], ["list", "--key", pub],
+                     ["commands", "--key", pub], ["audit", "--key", pub]):
+            r = replay(store, *args)
+            assert r.returncode != 0, (args, r)
+            out = r.stdout + r.stderr
+            assert b"\x1b" not in out and b"e\nv" not in out, (args, r)
+            assert b"e\\nv\\x1bz" in out, (args, r)

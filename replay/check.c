@@ -53,6 +53,7 @@ static const char *const check_state_names[] = {
 	[REPLAY_V_CHAIN] = "chain-only",
 	[REPLAY_V_RECOVERED] = "recovered",
 	[REPLAY_V_FAILED] = "FAILED",
+	[REPLAY_V_UNREADABLE] = "unreadable",
 };
 
 const char *
@@ -262,8 +263,8 @@ check_report(void *arg, int ok, const char *session, uint32_t index,
 	}
 	if (e->problems++ > 0)
 		return;
-	e->state = REPLAY_V_FAILED;
 	e->unreadable = ok == VERIFY_IOERR;
+	e->state = e->unreadable ? REPLAY_V_UNREADABLE : REPLAY_V_FAILED;
 	if (index != UINT32_MAX && offset != UINT64_MAX)
 		snprintf(e->first, sizeof(e->first), "at segment %" PRIu32
 		    ", offset %" PRIu64 ": %s", index, offset, msg);

@@ -180,8 +180,10 @@ enum replay_vstate {
 	REPLAY_V_OK,		/* chain and signatures verify */
 	REPLAY_V_CHAIN,		/* chain verifies; no key, no signatures */
 	REPLAY_V_FAILED,	/* does not verify */
-	REPLAY_V_RECOVERED	/* verifies; the recorder cut an unsigned tail
+	REPLAY_V_RECOVERED,	/* verifies; the recorder cut an unsigned tail
 				 * after a crash (the problem text says where) */
+	REPLAY_V_UNREADABLE	/* not checked: its file cannot be read (an
+				 * I/O error, not a finding; text says why) */
 };
 /* The verdict on session id from the last check. */
 enum replay_vstate replay_check_state(const char *id);

@@ -513,6 +513,11 @@ def test_a_directory_named_as_a_session_is_said_to_be_one():
             assert b"input/output error" not in err + r.stdout.lower(), (args, r)
             if args[0] == "verify":
                 assert b"FAILED" not in r.stdout, (args, r)
+        r = replay(store, "list", "--json", "--key", pub)
+        rows = {o["id"]: o for o in map(json.loads, r.stdout.decode().splitlines())}
+        assert r.returncode == 2 and rows["s-dir"]["verify"] == "unreadable", r
+        assert rows["s-dir"]["problem"] == "is a directory", rows["s-dir"]
+        assert rows["s-closed"]["verify"] == "ok", rows
 
 
 def test_control_bytes_in_a_session_id_are_shown_escaped():

@@ -34,6 +34,7 @@ static const char *const rec_messages[] = {
 	"no space left on device",
 	"permission denied",
 	"stored data contradicts its signed record",
+	"is a directory",
 };
 
 const char *
@@ -63,6 +64,8 @@ rec_from_errno(int err)
 		return REC_EPERM;
 	case EINVAL:
 		return REC_EINVAL;
+	case EISDIR:
+		return REC_EISDIR;
 	default:
 		return REC_EIO;
 	}

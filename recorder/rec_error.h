@@ -45,7 +45,8 @@ enum {
 	REC_ENOSPC = -26,	/* no space left on the store's device */
 	REC_EPERM = -27,	/* permission denied */
 	REC_ETAMPER = -28,	/* stored data contradicts its signed record */
-	REC_ELAST = -28
+	REC_EISDIR = -29,	/* a directory where a file was expected */
+	REC_ELAST = -29
 };
 
 /* Returns a static message for code (REC_OK, a REC_E* or an ESC_E* code;

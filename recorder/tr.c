@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zstd.h>
@@ -91,8 +92,15 @@ tr_open(const char *path, struct tr **out)
 {
 	int fd;
 
+	struct stat sb;
+
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return rec_from_errno(errno);
+	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		close(fd);	/* read() would say only EISDIR, as REC_EIO */
+		errno = EISDIR;
+		return REC_EISDIR;
+	}
 	return rec__tr_open_fd(fd, out);
 }
 

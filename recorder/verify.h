@@ -111,10 +111,13 @@ void verify_file_result_free(struct verify_file_result *res);
 enum verify_report_kind {
 	VERIFY_PROBLEM = 0,	/* tampering, damage, a contradicted head */
 	VERIFY_INTACT = 1,	/* a session (or the anchor) verified */
-	VERIFY_NOTICE = 2	/* verified but worth seeing: a session
+	VERIFY_NOTICE = 2,	/* verified but worth seeing: a session
 				   "recovered, N bytes cut at OFFSET" after
 				   a restart, a journal rebuilt by the
 				   administrator or recovered after a crash */
+	VERIFY_IOERR = 3	/* a file could not be read (open, stat or
+				   read failed): no finding about its
+				   content; msg is "FILE: REASON" */
 };
 
 /*

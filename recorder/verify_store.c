@@ -92,7 +92,7 @@ vs_report(struct vs *s, int ok, const char *id, uint32_t index, uint64_t off,
 		memcpy(p->msg, msg, sizeof(msg));
 		return;
 	}
-	if (ok == VERIFY_PROBLEM)
+	if (ok == VERIFY_PROBLEM || ok == VERIFY_IOERR)
 		s->problems++;
 	if (s->cb != NULL)
 		s->cb(s->arg, ok, id, index, off, msg);
@@ -517,6 +517,7 @@ vs_session(struct vs *s, const char *store, const char *id,
 	struct verify_file_result vr;
 	char path[4096];
 	char refused[160];
+	struct stat sb;
 	int fd, r, closed, before = s->problems;
 
 	if (tw_path(store, id, path, sizeof(path)) != REC_OK) {
@@ -530,8 +531,14 @@ vs_session(struct vs *s, const char *store, const char *id,
 			vs_report(s, 0, id, UINT32_MAX, UINT64_MAX,
 			    "no such session");
 		else
-			vs_report(s, 0, id, UINT32_MAX, UINT64_MAX,
+			vs_report(s, VERIFY_IOERR, id, UINT32_MAX, UINT64_MAX,
 			    "%s: %s", path, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		close(fd);	/* read() would give EISDIR, seen as REC_EIO */
+		vs_report(s, VERIFY_IOERR, id, UINT32_MAX, UINT64_MAX,
+		    "%s: %s", path, strerror(EISDIR));
 		return;
 	}
 	for (;;) {
@@ -564,8 +571,8 @@ vs_session(struct vs *s, const char *store, const char *id,
 	}
 	if (r != REC_OK) {
 		close(fd);
-		vs_report(s, 0, id, UINT32_MAX, UINT64_MAX, "%s: %s", path,
-		    rec_strerror(r));
+		vs_report(s, r == REC_EIO ? VERIFY_IOERR : VERIFY_PROBLEM, id,
+		    UINT32_MAX, UINT64_MAX, "%s: %s", path, rec_strerror(r));
 		verify_file_result_free(&vr);
 		return;
 	}

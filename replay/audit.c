@@ -395,13 +395,14 @@ audit_session(const char *store, const struct replay_audit_head *s,
 			audit_json_session(s, "unreadable", NULL, &one,
 			    rec_strerror(x), NULL, NULL);
 		else
-			printf("  %ssession %s: cannot be read\n", mark, s->id);
+			printf("  %ssession %s: cannot be read\n", mark,
+			    replay_esc(s->id));
 		return x;
 	}
 	tot->sessions++;
 	replay_time(s->start, t, sizeof(t));
 	if (!json) {
-		printf("  %ssession %s on %s from %s", mark, s->id,
+		printf("  %ssession %s on %s from %s", mark, replay_esc(s->id),
 		    s->target[0] ? s->target : "-", t);
 		if (*mark)
 			printf(" (does not verify: %s)",
@@ -475,8 +476,8 @@ audit_session(const char *store, const struct replay_audit_head *s,
 			    &xs);
 		else
 			printf("    (%s)\n", problem);
-		replay_err("audit: %s: %s at offset %llu", s->id, rec_strerror(x),
-		    (unsigned long long)tr_error_offset(r));
+		replay_err("audit: %s: %s at offset %llu", replay_esc(s->id),
+		    rec_strerror(x), (unsigned long long)tr_error_offset(r));
 	} else if (json) {
 		audit_json_session(s, end.finished ? "closed" : "live", &end,
 		    &one, replay_check_problem(s->id), &log, &xs);
@@ -515,10 +516,10 @@ audit_damaged(const char *store, char **ids, const int *err, size_t n,
 			audit_json_session(&u, "unreadable", NULL, &none,
 			    rec_strerror(err[i]), NULL, NULL);
 		} else
-			printf("  session %s: %s\n", ids[i],
+			printf("  session %s: %s\n", replay_esc(ids[i]),
 			    rec_strerror(err[i]));
-		replay_err("audit: %s: %s: %s", ids[i], path,
-		    rec_strerror(err[i]));
+		replay_err("audit: %s: %s: %s", replay_esc(ids[i]),
+		    replay_esc(path), rec_strerror(err[i]));
 		if (replay_rec_status(err[i]) > status)
 			status = replay_rec_status(err[i]);
 	}
@@ -713,7 +714,8 @@ replay_audit(const char *store, int argc, char **argv)
 		goto usage;
 	}
 	if (optind != argc) {
-		replay_err("audit: unexpected argument \"%s\"", argv[optind]);
+		replay_err("audit: unexpected argument \"%s\"",
+		    replay_esc(argv[optind]));
 		goto usage;
 	}
 	if (html)

@@ -97,7 +97,8 @@ ah_session(FILE *f, const char *store, const struct replay_audit_head *s,
 	if (x < 0) {
 		fprintf(f, "<p class=\"bad\">Unreadable after offset %llu: %s.</p>\n",
 		    (unsigned long long)tr_error_offset(r), rec_strerror(x));
-		replay_err("audit: %s: %s at offset %llu", s->id, rec_strerror(x),
+		replay_err("audit: %s: %s at offset %llu", replay_esc(s->id),
+		    rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));
 	}
 	replay_cmdlog_free(&log);
@@ -185,7 +186,8 @@ replay_audit_html(const char *store, const char *user, const char *attr,
 			fputs(": ", f);
 			html_str(f, rec_strerror(err));
 			fputs("</li>\n", f);
-			replay_err("audit: %s: %s", ids[i], rec_strerror(err));
+			replay_err("audit: %s: %s", replay_esc(ids[i]),
+			    rec_strerror(err));
 			if (replay_rec_status(err) > status)
 				status = replay_rec_status(err);
 			continue;

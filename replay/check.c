@@ -34,6 +34,7 @@ struct check_entry {
 	enum replay_vstate state;
 	unsigned problems;
 	char first[320];	/* the first problem, with its place */
+	int unreadable;		/* first is an I/O error (VERIFY_IOERR) */
 };
 
 static struct {
@@ -52,6 +53,7 @@ static const char *const check_state_names[] = {
 	[REPLAY_V_CHAIN] = "chain-only",
 	[REPLAY_V_RECOVERED] = "recovered",
 	[REPLAY_V_FAILED] = "FAILED",
+	[REPLAY_V_UNREADABLE] = "unreadable",
 };
 
 const char *
@@ -254,14 +256,15 @@ check_report(void *arg, int ok, const char *session, uint32_t index,
 		}
 		return;
 	}
-	if (ok) {
+	if (ok == VERIFY_INTACT) {
 		if (e->problems == 0 && e->state != REPLAY_V_RECOVERED)
 			e->state = check.v != NULL ? REPLAY_V_OK : REPLAY_V_CHAIN;
 		return;
 	}
 	if (e->problems++ > 0)
 		return;
-	e->state = REPLAY_V_FAILED;
+	e->unreadable = ok == VERIFY_IOERR;
+	e->state = e->unreadable ? REPLAY_V_UNREADABLE : REPLAY_V_FAILED;
 	if (index != UINT32_MAX && offset != UINT64_MAX)
 		snprintf(e->first, sizeof(e->first), "at segment %" PRIu32
 		    ", offset %" PRIu64 ": %s", index, offset, msg);
@@ -297,17 +300,21 @@ check_run(const char *store, const char *const *ids, size_t nids)
 	return check_run_flags(store, ids, nids, 0);
 }
 
-/* Prints the problems of one entry: "CMD: ID: does not verify: ...". */
+/* Prints the problems of one entry: "CMD: ID: does not verify: ...", or
+ * "CMD: ID: cannot be read: FILE: REASON" for an I/O error. */
 static void
 check_print(const struct check_entry *e)
 {
-	if (e->problems > 1)
+	const char *id = replay_esc(e->id), *first = replay_esc(e->first);
+
+	if (e->unreadable)
+		replay_err("%s: %s: cannot be read: %s", check.cmd, id, first);
+	else if (e->problems > 1)
 		replay_err("%s: %s: does not verify: %s (and %u more problem%s: "
-		    "see escort-replay verify)", check.cmd, e->id, e->first,
+		    "see escort-replay verify)", check.cmd, id, first,
 		    e->problems - 1, e->problems == 2 ? "" : "s");
 	else
-		replay_err("%s: %s: does not verify: %s", check.cmd, e->id,
-		    e->first);
+		replay_err("%s: %s: does not verify: %s", check.cmd, id, first);
 }
 
 /* Verifies one session; prints its problems when print is set. */

@@ -263,7 +263,8 @@ replay_cmd_locate(struct tr *r, const char *cmd, const char *id, uint64_t n,
 	int x = replay_cmd_find(r, n, ev_seq, t_ns);
 
 	if (x < 0) {
-		replay_err("%s: %s: %s at offset %llu", cmd, id, rec_strerror(x),
+		replay_err("%s: %s: %s at offset %llu", cmd, replay_esc(id),
+		    rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));
 		return replay_rec_status(x);
 	}
@@ -273,7 +274,7 @@ replay_cmd_locate(struct tr *r, const char *cmd, const char *id, uint64_t n,
 		return 1;
 	}
 	if ((x = tr_seek_seq(r, 1)) != REC_OK) {
-		replay_err("%s: %s: %s", cmd, id, rec_strerror(x));
+		replay_err("%s: %s: %s", cmd, replay_esc(id), rec_strerror(x));
 		return replay_rec_status(x);
 	}
 	return 0;

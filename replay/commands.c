@@ -100,7 +100,8 @@ replay_commands_of(const char *store, const char *id, const char *user_filter,
 		replay_decision_print(id, user, target, tr_start_wall_ns(r), i + 1,
 		    &log.v[i], json);
 	if (x < 0)
-		replay_err("commands: %s: %s at offset %llu", id, rec_strerror(x),
+		replay_err("commands: %s: %s at offset %llu", replay_esc(id),
+		    rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));
 	replay_cmdlog_free(&log);
 	tr_free(r);

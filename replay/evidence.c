@@ -106,12 +106,13 @@ evidence_select(struct evidence_ctx *c, const struct evidence_opts *o,
 			if (tw_path(c->store, argv[k], path, sizeof(path)) !=
 			    REC_OK) {
 				replay_err("evidence: \"%s\" is not a session id",
-				    argv[k]);
+				    replay_esc(argv[k]));
 				return 2;
 			}
 			if (stat(path, &st) != 0) {
 				replay_err("evidence: no session %s in %s (%s)",
-				    argv[k], c->store, strerror(errno));
+				    replay_esc(argv[k]), c->store,
+				    strerror(errno));
 				return errno == ENOENT ? 1 : 2;
 			}
 			snprintf(c->s[c->n++].id, sizeof(c->s->id), "%s",
@@ -146,7 +147,7 @@ evidence_select(struct evidence_ctx *c, const struct evidence_opts *o,
 	for (i = 1; i < c->n; i++)
 		if (strcmp(c->s[i - 1].id, c->s[i].id) == 0) {
 			replay_err("evidence: session %s is named twice",
-			    c->s[i].id);
+			    replay_esc(c->s[i].id));
 			return 2;
 		}
 	return 0;
@@ -272,7 +273,8 @@ evidence_report(void *arg, int ok, const char *session, uint32_t index,
 		/* the journal, heads, or (with --all) a session the journal
 		 * names that the store lacks: not in the bundle, but said */
 		if (ok == VERIFY_PROBLEM) {
-			replay_err("evidence: %s: %s", session, msg);
+			replay_err("evidence: %s: %s", replay_esc(session),
+			    replay_esc(msg));
 			c->store_problems++;
 		}
 		return;

@@ -93,7 +93,8 @@ replay_files_of(const char *store, const char *id, int json)
 		replay_file_print(id, user, tr_start_wall_ns(r) + xs.v[i].t_ns, &xs.v[i],
 		    i + 1, json);
 	if (x < 0)
-		replay_err("files: %s: %s at offset %llu", id, rec_strerror(x),
+		replay_err("files: %s: %s at offset %llu", replay_esc(id),
+		    rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));
 	replay_xfers_free(&xs);
 	tr_free(r);

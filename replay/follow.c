@@ -65,7 +65,8 @@ follow_one(const char *store, const char *id)
 	for (;;) {
 		x = tr_next(r, &e);
 		if (x < 0) {
-			replay_err("follow: %s: %s at offset %llu", id,
+			replay_err("follow: %s: %s at offset %llu",
+			    replay_esc(id),
 			    rec_strerror(x), (unsigned long long)tr_error_offset(r));
 			tr_free(r);
 			return replay_rec_status(x);

@@ -97,7 +97,7 @@ replay_row_print(const struct replay_row *row, int json)
 		snprintf(start, sizeof(start), "-");
 	if (!json) {
 		printf("%-28s %-12s %-12s %-20s %-20s %-7s %-10s %-7" PRIu64 " %s\n",
-		    row->id, row->user[0] ? row->user : "-",
+		    replay_esc(row->id), row->user[0] ? row->user : "-",
 		    row->target[0] ? row->target : "-", start,
 		    row->end ? end : "-", row->status, row->verify, row->events,
 		    row->ended_known ? replay_end_label(&row->ended) :
@@ -237,7 +237,7 @@ replay_list(const char *store, int argc, char **argv)
 	if (optind < argc) {
 		replay_err("list: unexpected argument \"%s\" (filters are "
 		    "--user U, --target T, --since TIME, --until TIME)",
-		    argv[optind]);
+		    replay_esc(argv[optind]));
 		return 2;
 	}
 	if (replay_session_ids(store, &ids, &nids) != 0) {
@@ -263,7 +263,8 @@ replay_list(const char *store, int argc, char **argv)
 		    replay_check_problem(ids[i]));
 		if (x != REC_OK) {
 			/* Listed, never left out: the head cannot be read. */
-			replay_err("list: %s: %s", ids[i], rec_strerror(x));
+			replay_err("list: %s: %s", replay_esc(ids[i]),
+			    rec_strerror(x));
 			snprintf(rows[nrows].problem, sizeof(rows[nrows].problem),
 			    "%s", rec_strerror(x));
 			if (replay_rec_status(x) == 2)

@@ -31,6 +31,7 @@ replay_rec_status(int rec)
 {
 	switch (rec) {
 	case REC_EIO:
+	case REC_EISDIR:
 	case REC_EPERM:
 	case REC_ENOMEM:
 	case REC_ENOSPC:
@@ -79,10 +80,10 @@ open_missing(const char *store, const char *cmd, const char *id)
 		    "with --store s3://BUCKET/PREFIX)", cmd, id, p[i].url);
 	else if (j < ngone)
 		replay_err("%s: %s: session file %s/sessions/%s.est is missing "
-		    "(deleted): the journal names the session", cmd, id, store,
-		    id);
+		    "(deleted): the journal names the session", cmd,
+		    replay_esc(id), store, replay_esc(id));
 	else
-		replay_err("%s: %s: no such session", cmd, id);
+		replay_err("%s: %s: no such session", cmd, replay_esc(id));
 	replay_free_ids(gone, ngone);
 	free(p);
 }
@@ -96,7 +97,8 @@ open_file(const char *store, const char *cmd, const char *id, struct tr **out)
 	int x, saved;
 
 	if (tw_path(store, id, path, sizeof(path)) != REC_OK) {
-		replay_err("%s: invalid session id \"%s\"", cmd, id);
+		replay_err("%s: invalid session id \"%s\"", cmd,
+		    replay_esc(id));
 		return 2;
 	}
 	if ((x = replay_tr_open(path, out)) != REC_OK) {
@@ -112,7 +114,8 @@ open_file(const char *store, const char *cmd, const char *id, struct tr **out)
 		}
 		/* Damaged: say where, as verify would, when checks are on. */
 		if (replay_check_session(store, id) == 0)
-			replay_err("%s: %s: damaged: %s", cmd, id, rec_strerror(x));
+			replay_err("%s: %s: damaged: %s", cmd, replay_esc(id),
+			    rec_strerror(x));
 		return 1;
 	}
 	return 0;

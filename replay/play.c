@@ -42,7 +42,7 @@ play_check_from(struct tr *r, const char *id, uint64_t from_t)
 
 	if ((x = tr_summarize(r, &sum)) != REC_OK ||
 	    (x = tr_seek_seq(r, 1)) != REC_OK) {
-		replay_err("play: %s: %s", id, rec_strerror(x));
+		replay_err("play: %s: %s", replay_esc(id), rec_strerror(x));
 		return replay_rec_status(x);
 	}
 	if (from_t <= sum.last_t_ns)

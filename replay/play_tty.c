@@ -443,7 +443,8 @@ replay_play_tty(const char *store, const char *id, struct tr *r,
 	ptty_signals(0);
 out:
 	if (x < 0)
-		replay_err("play: %s: %s at offset %llu", id, rec_strerror(x),
+		replay_err("play: %s: %s at offset %llu", replay_esc(id),
+		    rec_strerror(x),
 		    (unsigned long long)tr_error_offset(r));
 	screen_at_free(&p.sa);
 	replay_cmdlog_free(&p.cmds);

@@ -180,8 +180,10 @@ enum replay_vstate {
 	REPLAY_V_OK,		/* chain and signatures verify */
 	REPLAY_V_CHAIN,		/* chain verifies; no key, no signatures */
 	REPLAY_V_FAILED,	/* does not verify */
-	REPLAY_V_RECOVERED	/* verifies; the recorder cut an unsigned tail
+	REPLAY_V_RECOVERED,	/* verifies; the recorder cut an unsigned tail
 				 * after a crash (the problem text says where) */
+	REPLAY_V_UNREADABLE	/* not checked: its file cannot be read (an
+				 * I/O error, not a finding; text says why) */
 };
 /* The verdict on session id from the last check. */
 enum replay_vstate replay_check_state(const char *id);
@@ -266,6 +268,12 @@ int replay_write_all(const uint8_t *p, size_t n);
 
 /* Prints "escort-replay: " and the formatted message to stderr. */
 void replay_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* s as it may be shown on a terminal: control bytes (and backslash) escaped
+ * as \n, \r, \t, \\ or \xHH, for a session id or a message naming a file
+ * from the command line or from sessions/.  Returns one of 4 buffers of the
+ * calling thread, used in turn (so up to 4 in one replay_err call); a string
+ * too long ends in "...". */
+const char *replay_esc(const char *s);
 
 /* Formats ns since the epoch as "YYYY-MM-DDTHH:MM:SSZ" into out (>= 21). */
 void replay_time(uint64_t wall_ns, char *out, size_t outsz);

@@ -857,7 +857,7 @@ sx_read(struct sx_run *run, const char *id, const uint64_t *stamp)
 	if ((x = replay_open_quiet(run->store, id, &r)) != REC_OK) {
 		if (x == REC_EAGAIN)
 			return;	/* created this instant */
-		replay_err("search: %s: %s", id, x == REC_ENOENT ?
+		replay_err("search: %s: %s", replay_esc(id), x == REC_ENOENT ?
 		    "removed while searching" : rec_strerror(x));
 		if (replay_rec_status(x) > run->bad)
 			run->bad = replay_rec_status(x);

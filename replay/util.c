@@ -1,4 +1,4 @@
-/* util.c: time and JSON helpers of escort-replay. */
+/* util.c: time, JSON and message helpers of escort-replay. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,4 +77,36 @@ replay_json_str(FILE *f, const char *s)
 			fputc(*p, f);
 	}
 	fputc('"', f);
+}
+
+const char *
+replay_esc(const char *s)
+{
+	static _Thread_local char bufs[4][1024];
+	static _Thread_local unsigned next;
+	char *b = bufs[next++ % 4];
+	size_t n = 0, room = sizeof(bufs[0]) - 4;	/* "..." and NUL */
+	unsigned char c;
+
+	for (; (c = (unsigned char)*s) != '\0'; s++) {
+		char e[5];
+		int k;
+
+		if (c == '\n' || c == '\r' || c == '\t' || c == '\\')
+			k = snprintf(e, sizeof(e), "\\%c", c == '\n' ? 'n' :
+			    c == '\r' ? 'r' : c == '\t' ? 't' : '\\');
+		else if (c < 0x20 || c == 0x7f)
+			k = snprintf(e, sizeof(e), "\\x%02x", c);
+		else
+			k = snprintf(e, sizeof(e), "%c", c);
+		if (n + (size_t)k > room) {
+			memcpy(b + n, "...", 3);
+			n += 3;
+			break;
+		}
+		memcpy(b + n, e, (size_t)k);
+		n += (size_t)k;
+	}
+	b[n] = '\0';
+	return b;
 }

@@ -3,7 +3,9 @@
  * it: replay_key_find), and of the store against tree
  * heads kept elsewhere (--anchor) (see escort-replay(1)).  Exit 0: every
  * session intact (a session recovered after a restart is intact and shown
- * as "recovered, N bytes cut at OFFSET"); 1: a problem; 2: could not run. */
+ * as "recovered, N bytes cut at OFFSET"); 1: a problem (tampering, damage);
+ * 2: could not run, or a file could not be read (an I/O error, named with
+ * its reason on stderr, never counted as tampering; outranks 1). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -24,6 +26,7 @@ struct replay_verify_ctx {
 	int sessions;
 	int recovered;
 	int problems;
+	int unreadable;		/* VERIFY_IOERR lines: exit 2 */
 };
 
 static void
@@ -31,6 +34,10 @@ replay_verify_report(void *arg, int ok, const char *session, uint32_t index,
     uint64_t offset, const char *msg)
 {
 	struct replay_verify_ctx *c = arg;
+
+	/* an id or a file name from sessions/ may hold control bytes */
+	session = replay_esc(session);
+	msg = replay_esc(msg);
 
 	if (ok == VERIFY_NOTICE) {
 		/* Not tampering, but always shown: a cut after a restart, a
@@ -47,6 +54,11 @@ replay_verify_report(void *arg, int ok, const char *session, uint32_t index,
 			c->sessions++;
 		if (!c->quiet || strcmp(session, "anchor") == 0)
 			printf("%s: %s\n", session, msg);
+		return;
+	}
+	if (ok == VERIFY_IOERR) {
+		c->unreadable++;
+		replay_err("verify: %s: cannot read %s", session, msg);
 		return;
 	}
 	c->problems++;
@@ -166,9 +178,12 @@ replay_verify(const char *store, int argc, char **argv)
 		return 2;
 	}
 	printf("verify: %d session%s intact (%d recovered after a restart), "
-	    "%d problem%s\n", ctx.sessions, ctx.sessions == 1 ? "" : "s",
+	    "%d problem%s", ctx.sessions, ctx.sessions == 1 ? "" : "s",
 	    ctx.recovered, ctx.problems, ctx.problems == 1 ? "" : "s");
-	return ctx.problems == 0 ? 0 : 1;
+	if (ctx.unreadable > 0)
+		printf(", %d not readable (not checked)", ctx.unreadable);
+	putchar('\n');
+	return ctx.unreadable > 0 ? 2 : ctx.problems == 0 ? 0 : 1;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] verify (ID... | --all) "
 	    "[--key PUBLIC.pem] [--anchor FILE|s3://BUCKET/PREFIX] [--deep] "

@@ -465,3 +465,83 @@ def test_store_named_anywhere():
         assert r.returncode == 0 and b"s-live" in r.stdout, r
         r = subprocess.run([rb, "list", "--store"], capture_output=True, timeout=30)
         assert r.returncode == 2 and b"--store needs a directory" in r.stderr, r
+
+
+def as_unprivileged(argv):
+    """argv run without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so that a
+    mode-000 file is unreadable even when the tests run as root."""
+    return ["setpriv", "--inh-caps=-all",
+            "--bounding-set=-dac_override,-dac_read_search", *argv]
+
+
+def test_an_unreadable_session_is_an_io_error_not_tampering():
+    """verify ID and verify --all on a session file that cannot be read:
+    exit 2, the file and the reason named on stderr, not FAILED; the other
+    session is still checked; the readers say exit 2 as well."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        path = session_file(store, "s-closed")
+        os.chmod(path, 0)
+        rb = bin_path("escort-replay")
+        for args in (["verify", "s-closed"], ["verify", "--all"]):
+            r = subprocess.run(as_unprivileged([rb, "--store", store, *args, "--key", pub]),
+                               capture_output=True, timeout=30)
+            assert r.returncode == 2, (args, r)
+            assert b"FAILED" not in r.stdout and b"tamper" not in r.stdout + r.stderr, (args, r)
+            assert (b"s-closed: cannot read " + path.encode() + b": Permission denied") \
+                in r.stderr, (args, r)
+            assert b"1 not readable" in r.stdout, (args, r)
+        assert b"s-live: ok" in r.stdout, r
+        r = subprocess.run(as_unprivileged([rb, "--store", store, "cat", "s-closed",
+                                            "--key", pub]), capture_output=True, timeout=30)
+        assert r.returncode == 2 and b"Permission denied" in r.stderr, r
+
+
+def test_a_directory_named_as_a_session_is_said_to_be_one():
+    """sessions/X.est a directory: every command says "is a directory" (the
+    real reason, not "input/output error"), exit 2, never FAILED."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        os.mkdir(session_file(store, "s-dir"))
+        for args in (["verify", "s-dir", "--key", pub], ["verify", "--all", "--key", pub],
+                     ["cat", "s-dir", "--key", pub], ["list", "--key", pub],
+                     ["commands", "--key", pub], ["audit", "--key", pub]):
+            r = replay(store, *args)
+            assert r.returncode == 2, (args, r)
+            err = r.stderr.lower()
+            assert b"s-dir" in err and b"is a directory" in err, (args, r)
+            assert b"input/output error" not in err + r.stdout.lower(), (args, r)
+            if args[0] == "verify":
+                assert b"FAILED" not in r.stdout, (args, r)
+        r = replay(store, "list", "--json", "--key", pub)
+        rows = {o["id"]: o for o in map(json.loads, r.stdout.decode().splitlines())}
+        assert r.returncode == 2 and rows["s-dir"]["verify"] == "unreadable", r
+        assert rows["s-dir"]["problem"] == "is a directory", rows["s-dir"]
+        assert rows["s-closed"]["verify"] == "ok", rows
+
+
+def test_control_bytes_in_a_session_id_are_shown_escaped():
+    """An id with a newline or ESC, given on the command line or found as a
+    file name in sessions/, is shown as \\n and \\x1b: a message cannot
+    forge lines or drive the terminal."""
+    with Env() as env:
+        store, key, pub, content = make_store(env)
+        raw = "x\ny\x1b[31m"
+        for args in (["verify", raw, "--key", pub], ["cat", raw, "--key", pub],
+                     ["list", raw]):
+            r = replay(store, *args)
+            assert r.returncode in (1, 2), (args, r)
+            out = r.stdout + r.stderr
+            assert b"\x1b" not in out and raw.encode() not in out, (args, r)
+            assert b"x\\ny\\x1b[31m" in out, (args, r)
+        with open(session_file(store, "s-closed"), "rb") as f:
+            data = f.read()
+        with open(session_file(store, "e\nv\x1bz"), "wb") as f:
+            f.write(data)
+        for args in (["verify", "--all", "--key", pub], ["list", "--key", pub],
+                     ["commands", "--key", pub], ["audit", "--key", pub]):
+            r = replay(store, *args)
+            assert r.returncode != 0, (args, r)
+            out = r.stdout + r.stderr
+            assert b"\x1b" not in out and b"e\nv" not in out, (args, r)
+            assert b"e\\nv\\x1bz" in out, (args, r)

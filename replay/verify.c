@@ -183,7 +183,8 @@ replay_verify(const char *store, int argc, char **argv)
 	if (ctx.unreadable > 0)
 		printf(", %d not readable (not checked)", ctx.unreadable);
 	putchar('\n');
-	return ctx.unreadable > 0 ? 2 : ctx.problems == 0 ? 0 : 1;
+	/* a problem found wins: an unreadable file never hides tampering */
+	return ctx.problems > 0 ? 1 : ctx.unreadable > 0 ? 2 : 0;
 usage:
 	fprintf(stderr, "usage: escort-replay [--store DIR] verify (ID... | --all) "
 	    "[--key PUBLIC.pem] [--anchor FILE|s3://BUCKET/PREFIX] [--deep] "

@@ -495,6 +495,13 @@ def test_an_unreadable_session_is_an_io_error_not_tampering():
         r = subprocess.run(as_unprivileged([rb, "--store", store, "cat", "s-closed",
                                             "--key", pub]), capture_output=True, timeout=30)
         assert r.returncode == 2 and b"Permission denied" in r.stderr, r
+        # tampering found beside the unreadable file is exit 1: never hidden
+        live = session_file(store, "s-live")
+        os.truncate(live, os.path.getsize(live) - 10)
+        r = subprocess.run(as_unprivileged([rb, "--store", store, "verify", "--all",
+                                            "--key", pub]), capture_output=True, timeout=30)
+        assert r.returncode == 1 and b"s-live: FAILED" in r.stdout, r
+        assert b"1 not readable" in r.stdout, r
 
 
 def test_a_directory_named_as_a_session_is_said_to_be_one():

@@ -321,7 +321,7 @@ local_rules(struct px_conn *c, struct px_chan *ch, char **argv)
 		free(text);
 		return;
 	}
-	px_log_scrub(text, 1);	/* it quotes the user and target as the client sent them */
+	px__log_scrub(text, 1);	/* it quotes the user and target as the client sent them */
 	px_log(PX_LOG_INFO, c->id, "%s listed the rules for %s (%s)", c->user, target,
 	    rc == 0 ? "admitted" : pol_strerror(rc));
 	if (len > PX_RULES_TEXT_MAX) {
@@ -408,7 +408,7 @@ px__conn_answer_local(struct px_conn *c, struct px_chan *ch, const struct px_req
 	{
 		char msg[sizeof(c->refusal) + 384], cmd[61];
 		snprintf(cmd, sizeof(cmd), "%s", m->a);
-		px_log_scrub(cmd, 0);	/* the client's words go back to its terminal */
+		px__log_scrub(cmd, 0);	/* the client's words go back to its terminal */
 		snprintf(msg, sizeof(msg), "escort: unknown command \"%s\"; without a target the "
 		    "proxy answers: targets, rules TARGET; and for escorts: sessions [--json], join ID, "
 		    "pause ID, resume ID, kill ID [REASON], approve ID, deny ID [REASON]\n%s", cmd, c->refusal);
@@ -486,7 +486,7 @@ admit(struct px_conn *c)
 	if (rc != 0) {
 		snprintf(c->refusal, sizeof(c->refusal), "escort: access to %s refused: %s\n", c->target,
 		    why.user_msg[0] ? why.user_msg : pol_strerror(rc));
-		px_log_scrub(c->refusal, 1);	/* the target (and user) as the client sent them */
+		px__log_scrub(c->refusal, 1);	/* the target (and user) as the client sent them */
 		c->refusal_status = rc == POL_E_NOMEM ? 1 : PX_EXIT_DENIED;
 		px__conn_set_state(c, CONN_LOCAL, "admission refused");
 		px_log(PX_LOG_INFO, c->id, "%s from %s to %s refused: %s", c->user, c->peer, c->target,

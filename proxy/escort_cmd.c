@@ -213,7 +213,7 @@ act(struct px_conn *c, const char *id, enum px_reg_verb verb, const char *reason
 	if (rc != PX_OK) {
 		char shown[101];
 		snprintf(shown, sizeof(shown), "%s", id);
-		px_log_scrub(shown, 0);	/* the client's word goes back to its terminal */
+		px__log_scrub(shown, 0);	/* the client's word goes back to its terminal */
 		snprintf(msg, msglen, "escort: %s: no such session: %s\n", cmd, shown);
 		return 1;
 	}
@@ -416,7 +416,7 @@ px__escort_join(struct px_conn *c, struct px_chan *ch, char **argv)
 	}
 	if (px__reg_get(registry(c), argv[1], &s) != PX_OK) {
 		snprintf(msg, sizeof(msg), "escort: join: no such session: %.100s\n", argv[1]);
-		px_log_scrub(msg, 1);	/* the client's word goes back to its terminal */
+		px__log_scrub(msg, 1);	/* the client's word goes back to its terminal */
 		px__chan_local(ch, msg, 0, 1);
 		return;
 	}

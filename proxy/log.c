@@ -31,7 +31,7 @@ px_log_started(void)
  * command may hold any byte) becomes '?', so that no peer can add a line
  * of its own to the log or send escape sequences to whoever reads it. */
 void
-px_log_scrub(char *s, int keep_lines)
+px__log_scrub(char *s, int keep_lines)
 {
 	for (unsigned char *p = (unsigned char *)s; *p != '\0'; p++)
 		if ((*p < 0x20 && *p != '\t' && !(keep_lines && *p == '\n')) || *p == 0x7f)
@@ -45,7 +45,7 @@ one_line(char *msg)
 
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	px_log_scrub(msg, 0);
+	px__log_scrub(msg, 0);
 }
 
 void

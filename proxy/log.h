@@ -24,6 +24,6 @@ void px_log(enum px_log_level lvl, const char *id, const char *fmt, ...)
  * keep_lines) and DEL by '?': text quoting a peer (user name, target name,
  * command words) made safe for the log or for a technician's terminal, so
  * that no peer sends escape sequences through the proxy's own messages. */
-void px_log_scrub(char *s, int keep_lines);
+void px__log_scrub(char *s, int keep_lines);
 
 #endif

@@ -69,6 +69,10 @@ def test_observe_denied_command_warns_is_recorded_and_runs():
             # an allowed command, sent as one chunk (not echoed yet at Enter)
             t.send(b"printf 'a%sb\\n' -obs-\r")
             t.expect(b"a-obs-b")
+            # the prompt first: keys typed before it are echoed by the tty
+            # and then again by readline after the prompt, so the screen's
+            # line would hold the prompt inside the command
+            wait_prompt(t)
             # a denied one, typed key by key: the screen shows it at Enter
             type_slowly(t, "rm %s" % victim)
             t.send(b"\r")

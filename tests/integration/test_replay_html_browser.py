@@ -65,6 +65,10 @@ def seek(label_part, n):
                       ".indexOf('At #%d ') === 0" % n}]
 
 
+# JS: the player's terminal shows the text %s (a JSON string)
+TERM_HAS = "document.querySelector('#player .ap-term').textContent.indexOf(%s) >= 0"
+
+
 def test_export_and_audit_pages_in_chromium():
     with Env() as env, Browser(env.path(".")) as browser:
         w, sid = record(env)
@@ -100,11 +104,15 @@ def test_export_and_audit_pages_in_chromium():
                 # the list: the third command (forwards)
                 {"click": "#timeline ol li:nth-child(%d) a" % num[2]},
                 *seek("echo third-done", num[2]),
+                # the position is shown before the terminal is redrawn: wait
+                # (bounded) for the screen of that moment, then read it
+                {"until": TERM_HAS % json.dumps("second-ok")},
                 {"text": ["at-third", "#player .ap-term"]},
                 {"shot": ["player", "#player", shots["player"]]},
                 # the bar: the first command (back)
                 {"click": "#timeline .timeline a:nth-child(%d)" % num[0]},
                 *seek("first-", num[0]),
+                {"until": "!(%s)" % (TERM_HAS % json.dumps("second-ok"))},
                 {"text": ["at-first", "#player .ap-term"]},
                 {"count": ["scripts", "script"]},
                 {"count": ["bold", "#player b"]},
